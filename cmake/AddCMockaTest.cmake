@@ -1,0 +1,21 @@
+# add_cmocka_test(<name> SOURCES <files...> [LIBS <libs...>] [LABELS <labels...>] [TIMEOUT <s>])
+# One cmocka program, linked with the static library (so tests may reach internal helpers),
+# registered with ctest under <name>.
+function(add_cmocka_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE systools_testlib PkgConfig::CMOCKA ${ARG_LIBS})
+  target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/lib" "${CMAKE_CURRENT_SOURCE_DIR}")
+  target_compile_definitions(${name} PRIVATE _GNU_SOURCE
+    ST_TEST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}"
+    ST_TEST_BINARY_DIR="${CMAKE_CURRENT_BINARY_DIR}")
+  set_target_properties(${name} PROPERTIES C_STANDARD 11 C_EXTENSIONS OFF)
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES
+    LABELS "unit;${ARG_LABELS}"
+    TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "CMOCKA_MESSAGE_OUTPUT=STDOUT;ST_PYTHON3=${SYSTOOLS_PYTHON3}")
+endfunction()

@@ -1,0 +1,201 @@
+/**
+ * @file systools/sys.h
+ * @brief Python's sys module: argv, executable, platform facts, sys.path, sys.modules, exc_info.
+ */
+#ifndef SYSTOOLS_SYS_H
+#define SYSTOOLS_SYS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common.h"
+
+/**
+ * @defgroup sys sys: the running program and its interpreter facts
+ * @brief Mirrors Python's `sys` module.
+ *
+ * Call st_sys_init() once at the start of main(), before other threads start; the other
+ * functions are then safe from any thread. Without st_sys_init(), argv is read from
+ * `/proc/self/cmdline` where the system has it (empty elsewhere).
+ *
+ * @code
+ * int main(int argc, char **argv) {
+ *     st_sys_init(argc, argv);
+ *     char *conf = st_sys_path_find("app.conf");   // first dir of sys.path holding it
+ *     if (!conf) { st_exc_info e = st_sys_exc_info(); fputs(e.traceback, stderr); return 1; }
+ *     st_free(conf);
+ *     st_sys_exit(0);
+ * }
+ * @endcode
+ * @{
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Records the program's arguments and sets up sys.path.
+ *
+ * Copies @p argv, so the caller's array may change afterwards. Resets sys.path to its initial
+ * value: the program's directory (the directory of st_sys_executable(), else ""), then each
+ * non-empty entry of the `SYSTOOLS_PATH` environment variable (colon-separated, like PYTHONPATH).
+ * Call it once, before starting threads.
+ * @param argc Argument count, as main() received it.
+ * @param argv Argument vector, as main() received it (argv[argc] may be anything).
+ * @return 0, or -1 (ST_ENOMEM, ST_EVALUE when argc < 0 or argv is NULL with argc > 0).
+ */
+ST_API int st_sys_init(int argc, char **argv);
+
+/**
+ * @brief The program's arguments. Mirrors `sys.argv`.
+ * @return A NULL-terminated vector; argv[0] is the program path as given. Owned by the library,
+ *         valid until the next st_sys_init(); never NULL (an empty vector if unknown).
+ */
+ST_API char *const *st_sys_argv(void);
+
+/**
+ * @brief The absolute path of the running binary. Mirrors `sys.executable`.
+ *
+ * Read from the kernel (`/proc/self/exe`) where it can be; otherwise argv[0] resolved through
+ * the working directory or PATH, as a shell would find it.
+ * @return The path, or "" when it cannot be known (as Python returns ''). Owned by the library.
+ */
+ST_API const char *st_sys_executable(void);
+
+/**
+ * @brief The platform name. Mirrors `sys.platform`.
+ * @return "linux", "darwin", "freebsd14" (FreeBSD with its major version, as Python),
+ *         "openbsd", "netbsd", "sunos5", "aix", "cygwin", "win32", or the lowercase uname
+ *         system name elsewhere. Static storage.
+ */
+ST_API const char *st_sys_platform(void);
+
+/**
+ * @brief The native byte order. Mirrors `sys.byteorder`.
+ * @return "little" or "big". Static storage.
+ */
+ST_API const char *st_sys_byteorder(void);
+
+/**
+ * @brief The largest value a ssize_t holds. Mirrors `sys.maxsize`.
+ * @return 2**63 - 1 on 64-bit systems, 2**31 - 1 on 32-bit ones.
+ */
+ST_API ssize_t st_sys_maxsize(void);
+
+/**
+ * @brief The library's version and compiler, in the shape of `sys.version`.
+ *
+ * Differs from Python on purpose: it describes libsystools, e.g. "0.1.0 (libsystools) [GCC 12.2.0]".
+ * @return Static storage.
+ */
+ST_API const char *st_sys_version(void);
+
+/**
+ * @brief The encoding of file names. Mirrors `sys.getfilesystemencoding()`.
+ *
+ * Like CPython on POSIX: the locale's codec named as Python names it ("utf-8", "iso8859-1"),
+ * and "utf-8" in the C/POSIX locale (Python's UTF-8 mode) and on macOS. Reads the locale from
+ * the environment without changing the process's locale.
+ * @return Library-owned string, valid for the life of the process.
+ */
+ST_API const char *st_sys_getfilesystemencoding(void);
+
+/**
+ * @brief A snapshot of sys.path. Mirrors reading `sys.path`.
+ * @return A NULL-terminated copy the caller frees with st_strv_free(), or NULL (ST_ENOMEM).
+ */
+ST_API char **st_sys_path(void);
+
+/**
+ * @brief Inserts a directory into sys.path. Mirrors `sys.path.insert(index, dir)`.
+ * @param index Position as Python's list.insert reads it: negative counts from the end and
+ *        out-of-range values clamp to the ends.
+ * @param dir Directory to insert (copied).
+ * @return 0, or -1 (ST_ENOMEM; ST_EVALUE when dir is NULL).
+ */
+ST_API int st_sys_path_insert(ssize_t index, const char *dir);
+
+/**
+ * @brief Appends a directory to sys.path. Mirrors `sys.path.append(dir)`.
+ * @param dir Directory to append (copied).
+ * @return 0, or -1 (ST_ENOMEM; ST_EVALUE when dir is NULL).
+ */
+ST_API int st_sys_path_append(const char *dir);
+
+/**
+ * @brief Removes the first entry equal to @p dir. Mirrors `sys.path.remove(dir)`.
+ * @param dir The entry to remove.
+ * @return 0, or -1 with ST_EVALUE "list.remove(x): x not in list" when absent.
+ */
+ST_API int st_sys_path_remove(const char *dir);
+
+/**
+ * @brief Finds a file along sys.path: the first `dir/name` that exists.
+ *
+ * This is the lookup Python's import system does over sys.path, for any file. An entry of ""
+ * stands for the working directory, as in Python. An absolute @p name is returned as is if it
+ * exists.
+ * @param name File name (may contain subdirectories).
+ * @return The path found, which the caller frees with st_free(); NULL with ST_EOS (ENOENT,
+ *         "FileNotFoundError") when no entry holds it, or ST_ENOMEM.
+ */
+ST_API char *st_sys_path_find(const char *name);
+
+/** @brief A shared object loaded into the process (one entry of st_sys_modules()). */
+typedef struct st_sys_module {
+    const char *name;  /**< Base name, e.g. "libc.so.6"; the main program's base name for it. */
+    const char *path;  /**< Path as the dynamic loader knows it (the executable's for the main program). */
+    uintptr_t base;    /**< Load address (the bias the loader applied). */
+} st_sys_module;
+
+/**
+ * @brief The shared objects loaded into the process, in load order. Mirrors `sys.modules`.
+ *
+ * Python's sys.modules lists imported modules; a C program's equivalent is the set of objects
+ * the dynamic loader has mapped (the program first, then its libraries and anything dlopen()ed).
+ * Uses dl_iterate_phdr() where available.
+ * @param count Receives the number of entries (may be NULL).
+ * @return An array terminated by an entry whose name is NULL, in one allocation the caller frees
+ *         with st_free(); NULL with ST_ENOMEM, or ST_ENOTSUP where the loader cannot be asked.
+ */
+ST_API st_sys_module *st_sys_modules(size_t *count);
+
+/**
+ * @brief Looks a loaded shared object up by name. Mirrors `sys.modules[name]`.
+ *
+ * Matches the base name exactly ("libc.so.6"), the full path, or a base name followed by a dot
+ * ("libc" and "libc.so" both find "libc.so.6").
+ * @param name The name to look up.
+ * @return A copy of the entry in one allocation the caller frees with st_free(); NULL with ST_EKEY
+ *         (KeyError, naming @p name) when nothing loaded matches.
+ */
+ST_API st_sys_module *st_sys_modules_get(const char *name);
+
+/** @brief Python's `sys.exc_info()` triple for the calling thread's last error. */
+typedef struct st_exc_info {
+    const char *type;      /**< Exception type name, e.g. "FileNotFoundError"; NULL when no error. */
+    const char *value;     /**< The message; NULL when no error. */
+    const char *traceback; /**< The full text Python would print, traceback first; NULL when no error. */
+} st_exc_info;
+
+/**
+ * @brief The calling thread's last error as Python's (type, value, traceback). Mirrors `sys.exc_info()`.
+ * @return The triple; all NULL when no error is set (Python's (None, None, None)). The strings are
+ *         owned by the library and valid until this thread's next error or st_error_clear().
+ */
+ST_API st_exc_info st_sys_exc_info(void);
+
+/**
+ * @brief Flushes every stdio stream and ends the process. Mirrors `sys.exit(status)`.
+ * @param status Exit status (Python's sys.exit(int)).
+ */
+ST_API void st_sys_exit(int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+/** @} */
+
+#endif

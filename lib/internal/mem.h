@@ -1,0 +1,55 @@
+/* Internal: allocation that raises ST_ENOMEM, a growable byte buffer and a string-vector builder. */
+#ifndef ST_INTERNAL_MEM_H
+#define ST_INTERNAL_MEM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/* malloc/calloc/realloc/strdup that raise ST_ENOMEM on failure (and on size overflow). */
+void *st__malloc(size_t n);
+void *st__calloc(size_t n, size_t size);
+void *st__realloc(void *p, size_t n);
+void *st__reallocarray(void *p, size_t n, size_t size);
+char *st__strdup(const char *s);
+char *st__strndup(const char *s, size_t n);
+char *st__asprintf(const char *fmt, ...) ST__PRINTF(1, 2);
+
+/* A growable buffer, always NUL-terminated once non-empty. Zero-initialise with ST__BUF_INIT. */
+typedef struct st__buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} st__buf;
+#define ST__BUF_INIT {NULL, 0, 0}
+
+int st__buf_reserve(st__buf *b, size_t extra);
+int st__buf_append(st__buf *b, const void *p, size_t n);
+int st__buf_puts(st__buf *b, const char *s);
+int st__buf_putc(st__buf *b, char c);
+int st__buf_printf(st__buf *b, const char *fmt, ...) ST__PRINTF(2, 3);
+int st__buf_vprintf(st__buf *b, const char *fmt, va_list ap);
+/* Hands the NUL-terminated contents to the caller (st_free) and resets b; "" if empty. */
+char *st__buf_detach(st__buf *b);
+void st__buf_free(st__buf *b);
+
+/* Builds a NULL-terminated string vector. Zero-initialise with ST__STRV_INIT. */
+typedef struct st__strv {
+    char **v;
+    size_t len;
+    size_t cap;
+} st__strv;
+#define ST__STRV_INIT {NULL, 0, 0}
+
+int st__strv_push(st__strv *sv, const char *s);      /* copies s */
+int st__strv_push_owned(st__strv *sv, char *s);      /* takes s; frees it on failure */
+int st__strv_insert(st__strv *sv, size_t at, const char *s);
+void st__strv_remove(st__strv *sv, size_t at);       /* frees the string */
+/* Hands the vector to the caller (st_strv_free); an empty vector when nothing was pushed. */
+char **st__strv_detach(st__strv *sv);
+void st__strv_free(st__strv *sv);
+/* A deep copy of a NULL-terminated vector (st_strv_free). */
+char **st__strv_dup(char *const *v);
+
+#endif

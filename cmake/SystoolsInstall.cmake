@@ -29,14 +29,17 @@ install(FILES
   "${PROJECT_BINARY_DIR}/systoolsConfigVersion.cmake"
   DESTINATION "${SYSTOOLS_CMAKE_DIR}")
 
-# pkg-config: relative to the prefix so a relocated install still works.
+# pkg-config: the prefix is found from the .pc file's own place, so `cmake --install --prefix`
+# and relocated installs work.
+file(RELATIVE_PATH _st_pc_up "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" _st_pc_up "${_st_pc_up}")
+set(SYSTOOLS_PC_PREFIX "\${pcfiledir}/${_st_pc_up}")
 set(SYSTOOLS_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
 set(SYSTOOLS_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
-if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
-  set(SYSTOOLS_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
-endif()
-if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
-  set(SYSTOOLS_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(SYSTOOLS_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+  set(SYSTOOLS_PC_LIBDIR "${CMAKE_INSTALL_FULL_LIBDIR}")
+  set(SYSTOOLS_PC_INCLUDEDIR "${CMAKE_INSTALL_FULL_INCLUDEDIR}")
 endif()
 configure_file("${PROJECT_SOURCE_DIR}/pkgconfig/systools.pc.in"
   "${PROJECT_BINARY_DIR}/systools.pc" @ONLY)

@@ -278,21 +278,22 @@ char *st_sys_path_find(const char *name)
     char **dirs = st_sys_path(); /* a snapshot: no lock held while touching the filesystem */
     if (!dirs)
         return (ST_TRACE(), NULL);
+    st__buf cand = ST__BUF_INIT; /* one buffer reused for every candidate */
     for (char **d = dirs; *d; d++) {
         size_t len = strlen(*d);
-        char *cand = !len ? st__strdup(name)
-                     : (*d)[len - 1] == '/' ? st__asprintf("%s%s", *d, name)
-                                            : st__asprintf("%s/%s", *d, name);
-        if (!cand) {
+        cand.len = 0;
+        if (st__buf_append(&cand, *d, len) < 0 || (len && (*d)[len - 1] != '/' && st__buf_putc(&cand, '/') < 0) ||
+            st__buf_puts(&cand, name) < 0) {
+            st__buf_free(&cand);
             st_strv_free(dirs);
             return (ST_TRACE(), NULL);
         }
-        if (stat(cand, &st) == 0) {
+        if (stat(cand.data, &st) == 0) {
             st_strv_free(dirs);
-            return cand;
+            return st__buf_detach(&cand);
         }
-        free(cand);
     }
+    st__buf_free(&cand);
     st_strv_free(dirs);
     return (ST_RAISE_OS(ENOENT, "cannot find '%s' on sys.path", name), NULL);
 }

@@ -7,6 +7,16 @@
 
 #include "common.h"
 #include "error.h"
+#include "fnmatch.h"
+#include "glob.h"
+#include "io.h"
+#include "ipc.h"
+#include "os.h"
+#include "path.h"
+#include "pickle.h"
+#include "struct.h"
+#include "subprocess.h"
 #include "sys.h"
+#include "value.h"
 
 #endif

@@ -1,0 +1,101 @@
+/* The seed's subprocess tour: run hello-out (inherited and captured), feed hello-in through
+ * its stdin, run `writer 3 | reader` as a pipeline, and show how failures read.
+ *
+ *   $ spawn
+ *   $ hello-out
+ *   Hello from hello-out!
+ *   ...
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <systools/systools.h>
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "%s: %s: %s\n", what, st_error_last()->type, st_error_message());
+    return 1;
+}
+
+/* What Python would print for the exception. */
+static void show_error(void)
+{
+    printf("  -> %s: %s\n", st_error_last()->type, st_error_message());
+}
+
+int main(void)
+{
+    /* subprocess.call(): the child writes straight to our stdout, so flush ours first. */
+    const char *hello_out[] = {"hello-out", NULL};
+    int rc;
+    puts("$ hello-out");
+    fflush(stdout);
+    if (st_call(hello_out, NULL, &rc) < 0)
+        return fail("call");
+    printf("returncode: %d\n", rc);
+
+    /* subprocess.check_output(). */
+    size_t len;
+    char *out = st_check_output(hello_out, NULL, &len);
+    if (!out)
+        return fail("check_output");
+    printf("captured %zu bytes: %s", len, out);
+    st_free(out);
+
+    /* subprocess.run(input=..., capture_output=True). */
+    const char *hello_in[] = {"hello-in", NULL};
+    st_run_options ro = ST_RUN_OPTIONS_INIT;
+    ro.input = "Ada\nGrace\n";
+    ro.input_len = strlen(ro.input);
+    ro.capture_output = 1;
+    st_completed done;
+    if (st_run(hello_in, &ro, NULL, &done) < 0)
+        return fail("run");
+    printf("hello-in answered (returncode %d):\n%s", done.returncode, done.stdout_data);
+    st_completed_free(&done);
+
+    /* Popen + communicate(), the long way. */
+    st_popen_options o = ST_POPEN_OPTIONS_INIT;
+    o.stdin_fd = ST_PIPE;
+    o.stdout_fd = ST_PIPE;
+    st_proc *p = st_popen(hello_in, &o);
+    if (!p)
+        return fail("popen");
+    if (st_proc_communicate(p, "Linus\n", 6, &out, &len, NULL, NULL, 10.0) < 0)
+        return fail("communicate");
+    printf("communicate: %s", out);
+    st_free(out);
+    st_proc_wait(p, ST_NO_TIMEOUT, &rc);
+    st_proc_free(p);
+
+    /* writer 3 | reader */
+    const char *writer[] = {"writer", "3", NULL};
+    const char *reader[] = {"reader", NULL};
+    const char *const *pipeline[] = {writer, reader};
+    int rcs[2];
+    puts("$ writer 3 | reader");
+    if (st_pipeline(pipeline, 2, NULL, rcs, &out, &len) < 0)
+        return fail("pipeline");
+    printf("%sreturncodes: %d %d\n", out, rcs[0], rcs[1]);
+    st_free(out);
+
+    /* Failures, as Python names them. */
+    puts("$ no-such-program");
+    const char *missing[] = {"no-such-program", NULL};
+    if (st_call(missing, NULL, &rc) < 0)
+        show_error();
+    puts("$ check_call: sh -c 'exit 3'");
+    const char *three[] = {"/bin/sh", "-c", "exit 3", NULL};
+    if (st_check_call(three, NULL) < 0)
+        show_error();
+    puts("$ run sleep 10, timeout 0.1");
+    const char *sleeper[] = {"sleep", "10", NULL};
+    st_run_options quick = ST_RUN_OPTIONS_INIT;
+    quick.timeout = 0.1;
+    quick.capture_output = 1;
+    if (st_run(sleeper, &quick, NULL, &done) < 0)
+        show_error();
+    printf("returncode after the kill: %d\n", done.returncode);
+    st_completed_free(&done);
+    return 0;
+}

@@ -1,0 +1,300 @@
+/**
+ * @file systools/ipc.h
+ * @brief Talking between threads and processes: multiprocessing.Pipe-style connections that
+ *        speak multiprocessing.connection's wire format, and a thread-safe queue.
+ */
+#ifndef SYSTOOLS_IPC_H
+#define SYSTOOLS_IPC_H
+
+#include <stddef.h>
+
+#include "common.h"
+#include "value.h"
+
+/**
+ * @defgroup ipc ipc: Pipe connections (multiprocessing.connection) and a thread queue (queue)
+ * @brief Connections that frame messages exactly as multiprocessing.connection.Connection does,
+ *        so a CPython process holding the other end with `Connection(fd)` can talk to a C
+ *        program, and a FIFO through which worker threads hand values or callbacks to a main
+ *        loop (the GUI pattern: producers never block the consumer; a timer drains the queue).
+ *
+ * @code
+ * st_conn *parent, *child;
+ * st_pipe_connection(&parent, &child, 1);
+ * if (fork() == 0) {                         // the child talks through its end
+ *     st_conn_free(parent);
+ *     st_conn_send_bytes(child, "ping", 4);
+ *     st_value *answer = st_value_parse("{'answer': 42}");
+ *     st_conn_send(child, answer);            // pickled, as Connection.send() does
+ *     _exit(0);
+ * }
+ * st_conn_free(child);
+ * size_t len;
+ * unsigned char *msg = st_conn_recv_bytes(parent, ST_CONN_NO_LIMIT, &len);  // "ping"
+ * st_free(msg);
+ * st_value *v = st_conn_recv(parent, 5.0);   // a value the child sent with st_conn_send()
+ * st_value_unref(v);
+ * st_conn_free(parent);
+ *
+ * st_queue *q = st_queue_new();                // worker threads: st_queue_put_steal(q, v)
+ * st_queue_drain(q, 20, on_value, ui);         // main loop timer: handle up to 20 ms' worth
+ * @endcode
+ * @{
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- connections ------------------------------------------------------------------------ */
+
+/** @brief One end of a connection (opaque). Mirrors multiprocessing.connection.Connection. */
+typedef struct st_conn st_conn;
+
+/** @brief "No limit" for a message length (Python's `maxlength=None`). */
+#define ST_CONN_NO_LIMIT ((size_t)-1)
+
+/**
+ * @brief A pair of connected ends. Mirrors multiprocessing.Pipe(duplex): a socketpair when
+ *        @p duplex is non-zero (both ends send and receive), else a pipe where @p a only
+ *        receives and @p b only sends. The descriptors are close-on-exec; to hand an end to
+ *        a program started with exec, pass st_conn_fileno() in its pass_fds (which clears
+ *        the flag in the child). A receiving end reads ahead (several small messages per
+ *        read()), so only the connection may read its descriptor, and only one process may
+ *        receive on a given end.
+ * @param a Receives the first end (caller frees with st_conn_free()).
+ * @param b Receives the second end (caller frees with st_conn_free()).
+ * @param duplex Non-zero for a two-way connection.
+ * @return 0, or -1 with OSError (EMFILE, ...) or MemoryError; then nothing is allocated.
+ */
+ST_API int st_pipe_connection(st_conn **a, st_conn **b, int duplex);
+
+/**
+ * @brief Wraps a descriptor that carries multiprocessing frames: a pipe or socket end
+ *        inherited across exec, or one made elsewhere. Mirrors
+ *        multiprocessing.connection.Connection(handle, readable, writable).
+ * @param fd The descriptor; the connection owns it from now on (closed by st_conn_close()),
+ *        even when this fails.
+ * @param readable Non-zero if the connection may receive.
+ * @param writable Non-zero if the connection may send.
+ * @return A connection the caller frees with st_conn_free(); NULL with ValueError ("invalid
+ *         handle", "at least one of `readable` and `writable` must be True") or MemoryError.
+ */
+ST_API st_conn *st_conn_from_fd(int fd, int readable, int writable);
+
+/**
+ * @brief Closes the descriptor; the handle stays valid for st_conn_closed() and st_conn_free().
+ *        Mirrors Connection.close(): closing twice is fine, and every other call then fails
+ *        with OSError "handle is closed".
+ * @param c The connection.
+ * @return 0, or -1 with OSError when close() itself failed.
+ */
+ST_API int st_conn_close(st_conn *c);
+
+/**
+ * @brief Closes (if needed) and releases a connection.
+ * @param c The connection, or NULL (then nothing happens).
+ */
+ST_API void st_conn_free(st_conn *c);
+
+/**
+ * @brief Whether the connection is closed. Mirrors the Connection.closed property.
+ * @param c The connection.
+ * @return 1 or 0.
+ */
+ST_API int st_conn_closed(const st_conn *c);
+
+/**
+ * @brief The descriptor. Mirrors Connection.fileno().
+ * @param c The connection.
+ * @return The descriptor, or -1 with OSError "handle is closed".
+ */
+ST_API int st_conn_fileno(const st_conn *c);
+
+/**
+ * @brief Sets the largest message this end accepts when a receive passes ::ST_CONN_NO_LIMIT
+ *        (default: no limit, as in Python). A frame announcing more fails with "bad message
+ *        length" before anything is allocated. Even without a limit the buffer grows beyond its
+ *        first MiB only as bytes actually arrive, so a lying header cannot make the receiver
+ *        allocate its claim.
+ * @param c The connection.
+ * @param max The limit in bytes, or ::ST_CONN_NO_LIMIT.
+ */
+ST_API void st_conn_set_max_message_size(st_conn *c, size_t max);
+
+/**
+ * @brief Sends one message: a 4-byte big-endian signed length, or for more than 0x7fffffff
+ *        bytes the length -1 followed by an 8-byte big-endian length, then the bytes. Mirrors
+ *        Connection.send_bytes(buf). A peer that has gone gives BrokenPipeError (EPIPE), never
+ *        SIGPIPE.
+ * @param c The connection.
+ * @param data The bytes (may be NULL when @p len is 0).
+ * @param len Their number.
+ * @return 0, or -1 with OSError ("handle is closed", "connection is read-only",
+ *         BrokenPipeError, ...).
+ */
+ST_API int st_conn_send_bytes(st_conn *c, const void *data, size_t len);
+
+/**
+ * @brief Receives one message, waiting for it. Mirrors Connection.recv_bytes(maxlength).
+ * @param c The connection.
+ * @param maxlength The longest message accepted, or ::ST_CONN_NO_LIMIT to use the
+ *        connection's limit (st_conn_set_max_message_size()). A longer one fails with OSError
+ *        "bad message length", and, as in Python, the connection can no longer receive (it is
+ *        closed if it cannot send either).
+ * @param len Receives the message length.
+ * @return The bytes (NUL-terminated for convenience, the NUL not counted) the caller frees
+ *         with st_free(); NULL with EOFError (ST_EEOF: the peer closed before a message began),
+ *         OSError ("got end of file during message", "bad message length", "handle is closed",
+ *         "connection is write-only", a failed read) or MemoryError.
+ *         Difference: Python reads a negative length other than -1 as an empty message; here
+ *         it is "bad message length".
+ */
+ST_API unsigned char *st_conn_recv_bytes(st_conn *c, size_t maxlength, size_t *len);
+
+/**
+ * @brief Whether a message (or the end of the stream) is waiting. Mirrors
+ *        Connection.poll(timeout).
+ * @param c The connection.
+ * @param timeout Seconds to wait; 0 just checks; negative waits for ever (Python's None).
+ * @return 1 when st_conn_recv_bytes() would not block for the start of a message (data or
+ *         EOF is there), 0 when the time ran out, -1 with OSError.
+ */
+ST_API int st_conn_poll(st_conn *c, double timeout);
+
+/**
+ * @brief Sends a whole value, pickled. Mirrors Connection.send(obj): the message is
+ *        pickle.dumps(obj) with CPython 3.13's default protocol (4), so a Python peer's
+ *        Connection.recv() returns an equal object.
+ * @param c The connection.
+ * @param value The value (borrowed).
+ * @return 0, or -1 with the errors of st_pickle_dumps() and st_conn_send_bytes().
+ */
+ST_API int st_conn_send(st_conn *c, const st_value *value);
+
+/**
+ * @brief Receives a whole value. Mirrors Connection.recv(), with a time limit Python's
+ *        recv() does not have. The message is unpickled with st_pickle_loads(): plain data
+ *        only, never code (Python would unpickle anything).
+ * @param c The connection.
+ * @param timeout Seconds to wait for the message to begin; negative waits for ever.
+ * @return A new reference, or NULL with TimeoutError (ST_ETIMEOUT) when nothing came in
+ *         time, the errors of st_conn_recv_bytes() (EOFError when the peer closed), or
+ *         pickle.UnpicklingError (ST_EFORMAT) for a message that is not a plain-data pickle.
+ */
+ST_API st_value *st_conn_recv(st_conn *c, double timeout);
+
+/* ---- queue ------------------------------------------------------------------------------ */
+
+/** @brief A thread-safe FIFO (opaque). Mirrors queue.Queue() without a size limit. */
+typedef struct st_queue st_queue;
+
+/** @brief A callback carried by the queue, run by whoever takes it. */
+typedef void (*st_queue_fn)(void *arg);
+
+/** @brief One item taken from a queue: a value or a callback. */
+typedef struct st_queue_item {
+    st_value *value; /**< A value (a reference the taker now owns), or NULL for a callback. */
+    st_queue_fn fn;  /**< The callback, or NULL for a value. */
+    void *arg;       /**< The callback's argument. */
+} st_queue_item;
+
+/**
+ * @brief Handles one value during st_queue_drain().
+ * @param ctx The drain's context pointer.
+ * @param value The value; borrowed (the drain releases it afterwards, so take a reference to
+ *        keep it).
+ */
+typedef void (*st_queue_value_fn)(void *ctx, st_value *value);
+
+/**
+ * @brief An empty, unbounded queue. Mirrors queue.Queue().
+ * @return A queue the caller frees with st_queue_free(); NULL with MemoryError.
+ */
+ST_API st_queue *st_queue_new(void);
+
+/**
+ * @brief Frees a queue, releasing the values still in it (callbacks still in it are dropped
+ *        without running). No thread may be using it any more.
+ * @param q The queue, or NULL.
+ */
+ST_API void st_queue_free(st_queue *q);
+
+/**
+ * @brief Appends a value, waking one waiting taker. Mirrors Queue.put(item); never blocks
+ *        beyond a short lock.
+ *
+ * The queue takes over the caller's reference, also on failure (values are reference counted
+ * without atomics, so the putting thread must not keep touching it: hand over, or put a
+ * st_value_copy()). NULL is accepted and fails with the error already set, so
+ * `st_queue_put_steal(q, st_value_int(i))` needs no temporary.
+ * @param q The queue.
+ * @param value The value to hand over.
+ * @return 0, or -1 with queue.ShutDown (ST_ESTATE) after st_queue_close(), or MemoryError.
+ */
+ST_API int st_queue_put_steal(st_queue *q, st_value *value);
+
+/**
+ * @brief Appends a callback for the taker to run (the GUI pattern's "call this on the main
+ *        thread").
+ * @param q The queue.
+ * @param fn The function (not NULL).
+ * @param arg Its argument, passed through untouched.
+ * @return 0, or -1 with queue.ShutDown (ST_ESTATE), ValueError (@p fn NULL) or MemoryError.
+ */
+ST_API int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg);
+
+/**
+ * @brief Takes the oldest item, waiting for one. Mirrors Queue.get(timeout=...).
+ * @param q The queue.
+ * @param timeout Seconds to wait at most; negative waits for ever (Python's None).
+ * @param out Receives the item; a value in it is the caller's reference.
+ * @return 0, or -1 with queue.Empty (ST_ETIMEOUT) when the time ran out, or queue.ShutDown
+ *         (ST_ESTATE) when the queue is closed and empty.
+ */
+ST_API int st_queue_get(st_queue *q, double timeout, st_queue_item *out);
+
+/**
+ * @brief Takes the oldest item if there is one. Mirrors Queue.get_nowait().
+ * @param q The queue.
+ * @param out Receives the item.
+ * @return 0, or -1 with queue.Empty (ST_ETIMEOUT) or queue.ShutDown (ST_ESTATE).
+ */
+ST_API int st_queue_get_nowait(st_queue *q, st_queue_item *out);
+
+/**
+ * @brief The number of items waiting. Mirrors Queue.qsize() (a snapshot: other threads may
+ *        change it at once).
+ * @param q The queue.
+ * @return The count.
+ */
+ST_API size_t st_queue_qsize(st_queue *q);
+
+/**
+ * @brief Closes the queue for putting. Mirrors Queue.shutdown(immediate=False): puts fail
+ *        from now on, takers still get what is queued, then fail with queue.ShutDown instead
+ *        of waiting; waiting takers are woken.
+ * @param q The queue.
+ */
+ST_API void st_queue_close(st_queue *q);
+
+/**
+ * @brief Handles what is already queued, for at most @p budget_ms milliseconds, without
+ *        waiting for more: the main-loop timer of the GUI pattern. Callbacks are run; values
+ *        are passed to @p on_value and then released. Items left when the budget runs out stay
+ *        queued for the next drain.
+ * @param q The queue.
+ * @param budget_ms Time budget in milliseconds (at least one item is handled if any waits).
+ * @param on_value Called for each value, or NULL to just release values.
+ * @param ctx Passed to @p on_value.
+ * @return The number of items handled (0 when the queue was empty or closed and empty).
+ */
+ST_API size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_value, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+/** @} */
+
+#endif

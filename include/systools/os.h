@@ -1,0 +1,952 @@
+/**
+ * @file systools/os.h
+ * @brief Python's os module: environment, process facts, descriptors, files, directories,
+ *        walking, locks and process primitives.
+ */
+#ifndef SYSTOOLS_OS_H
+#define SYSTOOLS_OS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "common.h"
+
+/**
+ * @defgroup os os: files, directories, environment and processes
+ * @brief Mirrors Python's `os` module (CPython 3.13 semantics).
+ *
+ * Every failing call returns -1 (or NULL) with an ST_EOS error carrying the errno and a message
+ * that names the path involved, e.g. "cannot stat 'a/b': No such file or directory"; the error's
+ * type is the OSError subclass Python would raise (FileNotFoundError, PermissionError, ...).
+ * System calls interrupted by a signal are retried (PEP 475). Descriptors the library opens are
+ * close-on-exec, like Python's non-inheritable descriptors. No path length limit applies.
+ *
+ * @code
+ * st_os_walk *w = st_os_walk_open("src", NULL);
+ * st_os_walk_step *step;
+ * int rc;
+ * while ((rc = st_os_walk_next(w, &step)) > 0) {
+ *     for (size_t i = 0; i < step->nfilenames; i++)
+ *         printf("%s/%s\n", step->dirpath, step->filenames[i]);
+ *     step->ndirnames = 0;   // prune: do not descend (topdown only)
+ * }
+ * st_os_walk_free(w);
+ * @endcode
+ * @{
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- environment ------------------------------------------------------------------------- */
+
+/**
+ * @brief Reads an environment variable. Mirrors `os.environ.get(key, default)`.
+ *
+ * The environment is the process's own (`environ`): a change is seen by every child the library
+ * spawns afterwards and never reaches the parent process. Thread safety: the C library's
+ * environment is not thread-safe (glibc's setenv() may free or move what getenv() returned in
+ * another thread). The library serialises its own environment calls with one lock and returns
+ * copies, so st_os_* environment functions are safe among themselves; a direct
+ * setenv()/putenv() by other code running concurrently is still a data race.
+ * @param key Variable name.
+ * @param default_ Value returned (copied) when @p key is not set; may be NULL.
+ * @return A copy of the value or of @p default_, freed with st_free(); NULL with ST_EKEY
+ *         (KeyError naming the key) when absent and @p default_ is NULL, or ST_ENOMEM.
+ */
+ST_API char *st_os_getenv(const char *key, const char *default_);
+
+/**
+ * @brief Sets an environment variable. Mirrors `os.environ[key] = value`.
+ * @param key Variable name.
+ * @param value Value (copied).
+ * @return 0, or -1: ST_EVALUE "illegal environment variable name" when @p key holds '=', ST_EOS
+ *         EINVAL for an empty name (both as Python), ST_ENOMEM.
+ */
+ST_API int st_os_setenv(const char *key, const char *value);
+
+/**
+ * @brief Removes an environment variable. Mirrors `os.unsetenv(key)`: absent is not an error.
+ * @param key Variable name.
+ * @return 0, or -1 with ST_EOS EINVAL for an empty name or one holding '=' (as Python).
+ */
+ST_API int st_os_unsetenv(const char *key);
+
+/**
+ * @brief Tests whether a variable is set. Mirrors `key in os.environ`.
+ * @param key Variable name.
+ * @return 1 when set, 0 when not.
+ */
+ST_API int st_os_environ_contains(const char *key);
+
+/**
+ * @brief A snapshot of the whole environment. Mirrors iterating `os.environ.items()`.
+ * @return A NULL-terminated vector of "KEY=VALUE" strings in the environment's order, freed with
+ *         st_strv_free() (iterate it to walk the environment); NULL with ST_ENOMEM.
+ */
+ST_API char **st_os_environ(void);
+
+/* ---- process facts and administration ------------------------------------------------------ */
+
+/** @brief The process id. Mirrors os.getpid(). @return The pid. */
+ST_API pid_t st_os_getpid(void);
+/** @brief The parent's process id. Mirrors os.getppid(). @return The parent's pid. */
+ST_API pid_t st_os_getppid(void);
+/** @brief The real user id. Mirrors os.getuid(). @return The uid. */
+ST_API uid_t st_os_getuid(void);
+/** @brief The effective user id. Mirrors os.geteuid(). @return The effective uid. */
+ST_API uid_t st_os_geteuid(void);
+/** @brief The real group id. Mirrors os.getgid(). @return The gid. */
+ST_API gid_t st_os_getgid(void);
+/** @brief The effective group id. Mirrors os.getegid(). @return The effective gid. */
+ST_API gid_t st_os_getegid(void);
+
+/**
+ * @brief The name of the user logged in on the controlling terminal. Mirrors os.getlogin().
+ * @return The name (st_free()), or NULL with ST_EOS (e.g. ENXIO/ENOTTY without a terminal).
+ */
+ST_API char *st_os_getlogin(void);
+
+/**
+ * @brief The current working directory, whatever its length. Mirrors os.getcwd().
+ * @return The path (st_free()), or NULL with ST_EOS.
+ */
+ST_API char *st_os_getcwd(void);
+
+/**
+ * @brief Changes the working directory. Mirrors os.chdir(path).
+ * @param path The new directory.
+ * @return 0, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_chdir(const char *path);
+
+/**
+ * @brief Changes the working directory to an open directory. Mirrors os.fchdir(fd).
+ * @param fd A descriptor open on a directory.
+ * @return 0, or -1 with ST_EOS.
+ */
+ST_API int st_os_fchdir(int fd);
+
+/**
+ * @brief Sets the file mode creation mask. Mirrors os.umask(mask).
+ * @param mask The new mask.
+ * @return The previous mask.
+ */
+ST_API mode_t st_os_umask(mode_t mask);
+
+/** @brief What st_os_uname() returns; the strings live in the same allocation. */
+typedef struct st_os_uname_result {
+    const char *sysname;  /**< Operating system name, e.g. "Linux". */
+    const char *nodename; /**< Network node name. */
+    const char *release;  /**< Kernel release. */
+    const char *version;  /**< Kernel version. */
+    const char *machine;  /**< Hardware name, e.g. "x86_64". */
+} st_os_uname_result;
+
+/**
+ * @brief Identifies the system. Mirrors os.uname().
+ * @return One allocation freed with st_free(), or NULL with ST_EOS or ST_ENOMEM.
+ */
+ST_API st_os_uname_result *st_os_uname(void);
+
+/**
+ * @brief The number of logical CPUs in the system. Mirrors os.cpu_count().
+ * @return The count, or 0 when it cannot be determined (Python's None).
+ */
+ST_API int st_os_cpu_count(void);
+
+/**
+ * @brief The number of CPUs the calling thread may run on. Mirrors os.process_cpu_count().
+ *
+ * Counts the scheduler affinity mask where the system has one (Linux), else st_os_cpu_count().
+ * Unlike CPython, the PYTHON_CPU_COUNT override is not consulted.
+ * @return The count, or 0 when it cannot be determined (Python's None).
+ */
+ST_API int st_os_process_cpu_count(void);
+
+/**
+ * @brief Fills a buffer with random bytes suitable for cryptographic use. Mirrors os.urandom(n).
+ * @param buf Destination.
+ * @param n Number of bytes.
+ * @return 0, or -1 with ST_EOS.
+ */
+ST_API int st_os_urandom(void *buf, size_t n);
+
+/**
+ * @brief The message of an error number. Mirrors os.strerror(code).
+ * @param code An errno value.
+ * @return The message (st_free()), e.g. "No such file or directory", or "Unknown error N";
+ *         NULL with ST_ENOMEM.
+ */
+ST_API char *st_os_strerror(int code);
+
+/**
+ * @brief The size of the terminal on a descriptor. Mirrors os.get_terminal_size(fd).
+ * @param fd A descriptor on a terminal (Python's default is 1, stdout).
+ * @param columns Receives the width in characters.
+ * @param lines Receives the height in lines.
+ * @return 0, or -1 with ST_EOS (ENOTTY when @p fd is not a terminal).
+ */
+ST_API int st_os_get_terminal_size(int fd, int *columns, int *lines);
+
+/**
+ * @brief Changes the process's niceness. Mirrors os.nice(increment).
+ * @param increment Added to the niceness.
+ * @param result Receives the new niceness (may be NULL).
+ * @return 0, or -1 with ST_EOS (EPERM when lowering it without privilege).
+ */
+ST_API int st_os_nice(int increment, int *result);
+
+/* ---- descriptors ---------------------------------------------------------------------------- */
+
+/**
+ * @brief Opens a file. Mirrors os.open(path, flags, mode).
+ *
+ * O_CLOEXEC is always added, as Python makes new descriptors non-inheritable.
+ * @param path The file.
+ * @param flags O_RDONLY, O_WRONLY, O_RDWR with O_CREAT, O_TRUNC, ... .
+ * @param mode Permissions for a created file (Python's default is 0777).
+ * @return The descriptor, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_open(const char *path, int flags, mode_t mode);
+
+/**
+ * @brief Reads at most @p n bytes, one read(2). Mirrors os.read(fd, n).
+ * @param fd Descriptor.
+ * @param buf Destination.
+ * @param n Capacity of @p buf.
+ * @return The number of bytes read (0 at end of file), or -1 with ST_EOS.
+ */
+ST_API ssize_t st_os_read(int fd, void *buf, size_t n);
+
+/**
+ * @brief Reads until end of file.
+ *
+ * The loop Python code writes around os.read(); partial reads and EINTR are handled.
+ * @param fd Descriptor.
+ * @param len Receives the number of bytes read (may be NULL).
+ * @return The bytes, NUL-terminated (the NUL is not counted), freed with st_free(); NULL with
+ *         ST_EOS or ST_ENOMEM.
+ */
+ST_API char *st_os_read_all(int fd, size_t *len);
+
+/**
+ * @brief Writes a whole buffer. Like os.write(fd, data) repeated until all is written.
+ * @param fd Descriptor.
+ * @param buf Data.
+ * @param n Number of bytes.
+ * @return 0 once every byte is written, or -1 with ST_EOS (what was written before the failure
+ *         stays written).
+ */
+ST_API int st_os_write(int fd, const void *buf, size_t n);
+
+/**
+ * @brief Moves a descriptor's file position. Mirrors os.lseek(fd, pos, how).
+ * @param fd Descriptor.
+ * @param pos Offset.
+ * @param how SEEK_SET, SEEK_CUR or SEEK_END.
+ * @return The new position, or -1 with ST_EOS.
+ */
+ST_API off_t st_os_lseek(int fd, off_t pos, int how);
+
+/**
+ * @brief Closes a descriptor. Mirrors os.close(fd).
+ *
+ * EINTR is treated as success: on Linux the descriptor is released anyway and retrying could
+ * close a descriptor another thread just received.
+ * @param fd Descriptor.
+ * @return 0, or -1 with ST_EOS (EBADF).
+ */
+ST_API int st_os_close(int fd);
+
+/**
+ * @brief Duplicates a descriptor, non-inheritable. Mirrors os.dup(fd).
+ * @param fd Descriptor.
+ * @return The new descriptor, or -1 with ST_EOS.
+ */
+ST_API int st_os_dup(int fd);
+
+/**
+ * @brief Duplicates @p fd onto @p fd2. Mirrors os.dup2(fd, fd2, inheritable).
+ * @param fd Source descriptor.
+ * @param fd2 Target number; closed first if open.
+ * @param inheritable Non-zero (Python's default) to leave @p fd2 inheritable.
+ * @return @p fd2, or -1 with ST_EOS.
+ */
+ST_API int st_os_dup2(int fd, int fd2, int inheritable);
+
+/**
+ * @brief Creates a pipe whose ends are both close-on-exec. Mirrors os.pipe().
+ * @param fds Receives the read end in fds[0] and the write end in fds[1].
+ * @return 0, or -1 with ST_EOS.
+ */
+ST_API int st_os_pipe(int fds[2]);
+
+/**
+ * @brief Wraps a descriptor in a stdio stream. Mirrors os.fdopen(fd, mode).
+ *
+ * The mode is checked as Python's open() checks it: exactly one of 'r', 'w', 'a', 'x', optional
+ * '+', and at most one of 'b' and 't' ('b' and 't' make no difference in C). On success the
+ * stream owns @p fd (fclose() closes it); on failure @p fd stays open.
+ * @param fd Descriptor.
+ * @param mode Python mode string, e.g. "r", "wb", "a+".
+ * @return The stream, or NULL with ST_EVALUE (Python's message, e.g. "invalid mode: 'rw'") or
+ *         ST_EOS.
+ */
+ST_API FILE *st_os_fdopen(int fd, const char *mode);
+
+/**
+ * @brief Flushes a file's data and metadata to disk. Mirrors os.fsync(fd).
+ * @param fd Descriptor.
+ * @return 0, or -1 with ST_EOS.
+ */
+ST_API int st_os_fsync(int fd);
+
+/**
+ * @brief Truncates or extends an open file. Mirrors os.ftruncate(fd, length).
+ * @param fd Descriptor open for writing.
+ * @param length New size.
+ * @return 0, or -1 with ST_EOS.
+ */
+ST_API int st_os_ftruncate(int fd, off_t length);
+
+/**
+ * @brief Whether a descriptor is in blocking mode. Mirrors os.get_blocking(fd).
+ * @param fd Descriptor.
+ * @return 1 blocking, 0 non-blocking, -1 with ST_EOS.
+ */
+ST_API int st_os_get_blocking(int fd);
+
+/**
+ * @brief Sets or clears O_NONBLOCK. Mirrors os.set_blocking(fd, blocking).
+ * @param fd Descriptor.
+ * @param blocking Non-zero for blocking mode.
+ * @return 0, or -1 with ST_EOS.
+ */
+ST_API int st_os_set_blocking(int fd, int blocking);
+
+/**
+ * @brief Whether a descriptor survives exec. Mirrors os.get_inheritable(fd).
+ * @param fd Descriptor.
+ * @return 1 inheritable, 0 close-on-exec, -1 with ST_EOS.
+ */
+ST_API int st_os_get_inheritable(int fd);
+
+/**
+ * @brief Sets or clears close-on-exec. Mirrors os.set_inheritable(fd, inheritable).
+ * @param fd Descriptor.
+ * @param inheritable Non-zero to let children inherit it.
+ * @return 0, or -1 with ST_EOS.
+ */
+ST_API int st_os_set_inheritable(int fd, int inheritable);
+
+/**
+ * @brief Creates a named pipe. Mirrors os.mkfifo(path, mode).
+ * @param path The FIFO to create.
+ * @param mode Permissions (Python's default is 0666), masked by the umask.
+ * @return 0, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_mkfifo(const char *path, mode_t mode);
+
+/* ---- stat ----------------------------------------------------------------------------------- */
+
+/**
+ * @brief Python's os.stat_result.
+ *
+ * Field names are Python's; the float times st_atime/st_mtime/st_ctime cannot be fields because
+ * the C library defines those names as macros, so the exact nanosecond forms are given.
+ */
+typedef struct st_os_stat_result {
+    uint32_t st_mode;     /**< File type and permission bits (test with S_ISDIR() etc.). */
+    uint64_t st_ino;      /**< Inode number. */
+    uint64_t st_dev;      /**< Device. */
+    uint64_t st_nlink;    /**< Number of hard links. */
+    uint32_t st_uid;      /**< Owner. */
+    uint32_t st_gid;      /**< Group. */
+    int64_t st_size;      /**< Size in bytes. */
+    int64_t st_atime_ns;  /**< Last access, nanoseconds since the epoch. */
+    int64_t st_mtime_ns;  /**< Last modification, nanoseconds since the epoch. */
+    int64_t st_ctime_ns;  /**< Last metadata change, nanoseconds since the epoch. */
+    int64_t st_blocks;    /**< 512-byte blocks allocated. */
+    int64_t st_blksize;   /**< Preferred I/O block size. */
+    uint64_t st_rdev;     /**< Device number of a device file. */
+} st_os_stat_result;
+
+/**
+ * @brief Status of a file, following symlinks. Mirrors os.stat(path).
+ * @param path The file.
+ * @param out Receives the result.
+ * @return 0, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_stat(const char *path, st_os_stat_result *out);
+
+/**
+ * @brief Status of a file without following a final symlink. Mirrors os.lstat(path).
+ * @param path The file.
+ * @param out Receives the result.
+ * @return 0, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_lstat(const char *path, st_os_stat_result *out);
+
+/**
+ * @brief Status of an open file. Mirrors os.fstat(fd).
+ * @param fd Descriptor.
+ * @param out Receives the result.
+ * @return 0, or -1 with ST_EOS.
+ */
+ST_API int st_os_fstat(int fd, st_os_stat_result *out);
+
+/* ---- file processing ------------------------------------------------------------------------ */
+
+/**
+ * @brief Deletes a file (not a directory). Mirrors os.remove(path).
+ * @param path The file.
+ * @return 0, or -1 with ST_EOS naming @p path (IsADirectoryError for a directory on Linux).
+ */
+ST_API int st_os_remove(const char *path);
+
+/**
+ * @brief Deletes a file. Mirrors os.unlink(path), the same as st_os_remove().
+ * @param path The file.
+ * @return 0, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_unlink(const char *path);
+
+/**
+ * @brief Renames a file or directory. Mirrors os.rename(src, dst).
+ * @param src Existing path.
+ * @param dst New path; an existing file is replaced atomically (POSIX rename).
+ * @return 0, or -1 with ST_EOS naming both paths.
+ */
+ST_API int st_os_rename(const char *src, const char *dst);
+
+/**
+ * @brief Renames, atomically replacing @p dst. Mirrors os.replace(src, dst).
+ * @param src Existing path.
+ * @param dst New path.
+ * @return 0, or -1 with ST_EOS naming both paths.
+ */
+ST_API int st_os_replace(const char *src, const char *dst);
+
+/**
+ * @brief Creates a hard link. Mirrors os.link(src, dst).
+ * @param src Existing file.
+ * @param dst New name.
+ * @return 0, or -1 with ST_EOS naming both paths.
+ */
+ST_API int st_os_link(const char *src, const char *dst);
+
+/**
+ * @brief Creates a symbolic link @p dst pointing to @p src. Mirrors os.symlink(src, dst).
+ * @param src Link target (stored as given, need not exist).
+ * @param dst The link to create.
+ * @return 0, or -1 with ST_EOS naming both paths.
+ */
+ST_API int st_os_symlink(const char *src, const char *dst);
+
+/**
+ * @brief The target of a symbolic link, whatever its length. Mirrors os.readlink(path).
+ * @param path The link.
+ * @return The target (st_free()), or NULL with ST_EOS naming @p path (EINVAL: not a link).
+ */
+ST_API char *st_os_readlink(const char *path);
+
+/**
+ * @brief Changes permissions. Mirrors os.chmod(path, mode).
+ * @param path The file (symlinks followed).
+ * @param mode New mode bits.
+ * @return 0, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_chmod(const char *path, mode_t mode);
+
+/**
+ * @brief Changes owner and group. Mirrors os.chown(path, uid, gid).
+ * @param path The file (symlinks followed).
+ * @param uid New owner, or (uid_t)-1 to keep it.
+ * @param gid New group, or (gid_t)-1 to keep it.
+ * @return 0, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_chown(const char *path, uid_t uid, gid_t gid);
+
+/**
+ * @brief Tests access with the real uid/gid. Mirrors os.access(path, mode).
+ * @param path The file.
+ * @param mode F_OK, or an OR of R_OK, W_OK, X_OK.
+ * @return 1 when allowed, 0 otherwise (as Python, failures are just False; no error is set).
+ */
+ST_API int st_os_access(const char *path, int mode);
+
+/**
+ * @brief Truncates or extends a file to @p length bytes. Mirrors os.truncate(path, length).
+ * @param path The file.
+ * @param length New size.
+ * @return 0, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_truncate(const char *path, off_t length);
+
+/**
+ * @brief Sets access and modification times. Mirrors os.utime(path, ns=(atime_ns, mtime_ns)).
+ * @param path The file (symlinks followed).
+ * @param ns {atime, mtime} in nanoseconds since the epoch, or NULL for "now" (Python's
+ *        os.utime(path)).
+ * @return 0, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_utime(const char *path, const int64_t ns[2]);
+
+/**
+ * @brief Creates a directory. Mirrors os.mkdir(path, mode).
+ * @param path The directory.
+ * @param mode Permissions (Python's default is 0777), masked by the umask.
+ * @return 0, or -1 with ST_EOS naming @p path (FileExistsError when it exists).
+ */
+ST_API int st_os_mkdir(const char *path, mode_t mode);
+
+/**
+ * @brief Creates a directory and any missing parents. Mirrors os.makedirs(path, mode, exist_ok).
+ *
+ * Parents are created with mode 0777 (masked by the umask) and only the leaf gets @p mode, as
+ * in Python 3.7+. Works without recursion. On failure the message names the component that
+ * could not be created; parents created before it stay, as in Python.
+ * @param path The directory.
+ * @param mode Permissions of the leaf.
+ * @param exist_ok Non-zero: an existing directory at @p path is not an error.
+ * @return 0, or -1 with ST_EOS naming the failing component.
+ */
+ST_API int st_os_makedirs(const char *path, mode_t mode, int exist_ok);
+
+/**
+ * @brief Removes an empty directory. Mirrors os.rmdir(path).
+ * @param path The directory.
+ * @return 0, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_rmdir(const char *path);
+
+/**
+ * @brief Removes a directory, then each parent that became empty. Mirrors os.removedirs(path).
+ *
+ * Only the removal of the leaf can fail; removing parents stops quietly at the first that
+ * cannot be removed.
+ * @param path The directory.
+ * @return 0, or -1 with ST_EOS naming @p path.
+ */
+ST_API int st_os_removedirs(const char *path);
+
+/* ---- directories ---------------------------------------------------------------------------- */
+
+/**
+ * @brief The names in a directory, without "." and "..", in the directory's order.
+ *        Mirrors os.listdir(path).
+ * @param path The directory (Python's default is ".").
+ * @return A NULL-terminated vector freed with st_strv_free(), or NULL with ST_EOS naming @p path.
+ */
+ST_API char **st_os_listdir(const char *path);
+
+/** @brief A directory iterator (Python's os.scandir() object). */
+typedef struct st_os_scandir st_os_scandir;
+/** @brief One entry of a directory (Python's os.DirEntry), owned by its iterator. */
+typedef struct st_os_direntry st_os_direntry;
+
+/**
+ * @brief Opens a directory for iteration. Mirrors os.scandir(path).
+ * @param path The directory.
+ * @return The iterator (free with st_os_scandir_free()), or NULL with ST_EOS naming @p path.
+ */
+ST_API st_os_scandir *st_os_scandir_open(const char *path);
+
+/**
+ * @brief The next entry ("." and ".." are skipped).
+ * @param it The iterator.
+ * @param entry Receives the entry, valid until the next call or st_os_scandir_free().
+ * @return 1 with an entry, 0 at the end, -1 with ST_EOS.
+ */
+ST_API int st_os_scandir_next(st_os_scandir *it, st_os_direntry **entry);
+
+/**
+ * @brief Closes the directory and frees the iterator. Mirrors scandir's close().
+ * @param it The iterator, or NULL.
+ */
+ST_API void st_os_scandir_free(st_os_scandir *it);
+
+/**
+ * @brief The entry's file name. Mirrors DirEntry.name.
+ * @param e The entry.
+ * @return The name, owned by the entry.
+ */
+ST_API const char *st_os_direntry_name(const st_os_direntry *e);
+
+/**
+ * @brief The entry's path: the scandir path joined with the name. Mirrors DirEntry.path.
+ * @param e The entry.
+ * @return The path, owned by the entry.
+ */
+ST_API const char *st_os_direntry_path(const st_os_direntry *e);
+
+/**
+ * @brief The entry's inode number, from the directory itself. Mirrors DirEntry.inode().
+ * @param e The entry.
+ * @return The inode number.
+ */
+ST_API uint64_t st_os_direntry_inode(const st_os_direntry *e);
+
+/**
+ * @brief Whether the entry is a directory. Mirrors DirEntry.is_dir(follow_symlinks).
+ *
+ * Answered from the type the kernel returned with the name when it did (no system call); a
+ * stat is made only for unknown types or a symlink to be followed, and then cached.
+ * @param e The entry.
+ * @param follow_symlinks Non-zero (Python's default) to answer for a symlink's target.
+ * @return 1 or 0 (0 also when the file vanished, as Python's False), -1 with ST_EOS on other
+ *         stat errors.
+ */
+ST_API int st_os_direntry_is_dir(st_os_direntry *e, int follow_symlinks);
+
+/**
+ * @brief Whether the entry is a regular file. Mirrors DirEntry.is_file(follow_symlinks).
+ * @param e The entry.
+ * @param follow_symlinks Non-zero (Python's default) to answer for a symlink's target.
+ * @return 1, 0, or -1 with ST_EOS, as st_os_direntry_is_dir().
+ */
+ST_API int st_os_direntry_is_file(st_os_direntry *e, int follow_symlinks);
+
+/**
+ * @brief Whether the entry is a symbolic link. Mirrors DirEntry.is_symlink().
+ * @param e The entry.
+ * @return 1, 0, or -1 with ST_EOS, as st_os_direntry_is_dir().
+ */
+ST_API int st_os_direntry_is_symlink(st_os_direntry *e);
+
+/**
+ * @brief The entry's status, cached after the first call. Mirrors DirEntry.stat(follow_symlinks).
+ * @param e The entry.
+ * @param follow_symlinks Non-zero (Python's default) to stat a symlink's target.
+ * @param out Receives the result.
+ * @return 0, or -1 with ST_EOS naming the entry's path.
+ */
+ST_API int st_os_direntry_stat(st_os_direntry *e, int follow_symlinks, st_os_stat_result *out);
+
+/* ---- walk ------------------------------------------------------------------------------------ */
+
+/**
+ * @brief Called for each directory that cannot be listed (Python's onerror).
+ *
+ * The error is also the thread's last error while the callback runs.
+ * @param path The directory.
+ * @param err Its errno.
+ * @param ctx The options' onerror_ctx.
+ * @return 0 to go on (the directory is skipped), non-zero to stop: st_os_walk_next() then returns
+ *         -1 with this error (Python's onerror raising).
+ */
+typedef int (*st_os_walk_onerror)(const char *path, int err, void *ctx);
+
+/** @brief Options of st_os_walk_open() and st_os_fwalk_open(). */
+typedef struct st_os_walk_options {
+    unsigned int version;        /**< ST_OS_WALK_OPTIONS_VERSION. */
+    int topdown;                 /**< Non-zero (default): a directory before its subdirectories. */
+    int followlinks;             /**< Non-zero: descend into symlinks to directories (default 0). */
+    st_os_walk_onerror onerror;  /**< Error callback; NULL ignores errors (Python's default). */
+    void *onerror_ctx;           /**< Passed to @p onerror. */
+} st_os_walk_options;
+
+/** @brief The current version of ::st_os_walk_options. */
+#define ST_OS_WALK_OPTIONS_VERSION 1
+/** @brief Initialiser of ::st_os_walk_options with Python's defaults. */
+#define ST_OS_WALK_OPTIONS_INIT {ST_OS_WALK_OPTIONS_VERSION, 1, 0, NULL, NULL}
+
+/**
+ * @brief One step of a walk: Python's (dirpath, dirnames, filenames[, dirfd]) tuple.
+ *
+ * Owned by the walker and valid until the next st_os_walk_next(). In a topdown walk the caller
+ * may prune or reorder the subdirectories visited next by permuting the pointers in
+ * dirnames[0 .. ndirnames) and lowering @p ndirnames (Python's in-place edit of dirnames); it must
+ * not free, add or write the strings themselves.
+ */
+typedef struct st_os_walk_step {
+    const char *dirpath;  /**< The directory: the top joined with the names leading here. */
+    char **dirnames;      /**< Subdirectories (including symlinks to directories). */
+    size_t ndirnames;     /**< Number of @p dirnames. */
+    char **filenames;     /**< Every other entry. */
+    size_t nfilenames;    /**< Number of @p filenames. */
+    int dirfd;            /**< fwalk: a descriptor on @p dirpath, valid during the step; walk: -1. */
+} st_os_walk_step;
+
+/** @brief A directory-tree walker. */
+typedef struct st_os_walk st_os_walk;
+
+/**
+ * @brief Starts walking a tree. Mirrors os.walk(top, topdown, onerror, followlinks).
+ *
+ * Iterative (no recursion, any depth), one directory listed at a time; memory grows with the
+ * depth and the pending siblings, not with the tree. Each directory is opened relative to its
+ * parent's descriptor, so paths longer than PATH_MAX work. Entry types come from the directory
+ * itself when the kernel supplies them, and whether a subdirectory is a symlink is remembered
+ * from its listing (Python asks os.path.islink() again just before descending; the answers
+ * differ only if the tree changes in between). Difference from Python: with followlinks, a
+ * symlink that leads back to one of the directories being walked (same device and inode as an
+ * ancestor) is listed but not descended, so loops terminate; Python would recurse until the
+ * path is too long.
+ * @param top The root; an unreadable root goes to onerror and the walk is empty, as in Python.
+ * @param opts Options, or NULL for the defaults.
+ * @return The walker (st_os_walk_free()), or NULL (ST_EVALUE for a bad options version, ST_ENOMEM).
+ */
+ST_API st_os_walk *st_os_walk_open(const char *top, const st_os_walk_options *opts);
+
+/**
+ * @brief Starts a descriptor-relative walk. Mirrors os.fwalk(top, topdown, onerror, follow_symlinks).
+ *
+ * Each directory is opened relative to its parent's descriptor (openat, O_NOFOLLOW unless
+ * followlinks) and checked against the entry that named it, so renaming or swapping in symlinks
+ * during the walk cannot lead it outside the tree. Each step gives a descriptor on its directory
+ * in `dirfd`. A root that cannot be opened makes the first st_os_walk_next() fail, as Python's
+ * fwalk raises for it; later errors go to onerror. A directory's descriptor is kept while its
+ * step is out and while subdirectories are still to be opened from it, so a topdown fwalk holds
+ * few descriptors while a bottom-up one holds one per level of the current path (as Python's).
+ * @param top The root.
+ * @param opts Options (followlinks stands for Python's follow_symlinks), or NULL for defaults.
+ * @return The walker (st_os_walk_free()), or NULL (ST_EVALUE, ST_ENOMEM).
+ */
+ST_API st_os_walk *st_os_fwalk_open(const char *top, const st_os_walk_options *opts);
+
+/**
+ * @brief The next step of the walk.
+ * @param w The walker.
+ * @param step Receives the step, owned by the walker.
+ * @return 1 with a step, 0 when the walk is over, -1 on error (ST_ENOMEM, or the error an
+ *         onerror callback chose to stop on).
+ */
+ST_API int st_os_walk_next(st_os_walk *w, st_os_walk_step **step);
+
+/**
+ * @brief Ends a walk early or after the end, closing what it holds.
+ * @param w The walker, or NULL.
+ */
+ST_API void st_os_walk_free(st_os_walk *w);
+
+/* ---- locks ----------------------------------------------------------------------------------- */
+
+/** @brief A held lock file. */
+typedef struct st_os_lockfile st_os_lockfile;
+
+/**
+ * @brief Takes a lock file: creates @p path with O_CREAT|O_EXCL, the portable atomic test-and-set.
+ *
+ * The file holds the owner's pid. Stale locks: when the file names a pid that no longer exists
+ * on this host (kill(pid, 0) gives ESRCH), the lock is broken (unlinked, after checking it is
+ * still the same file) and taken again. A lock written by another host, or one whose content
+ * is not a pid, is never broken. Breaking has a small window in which two waiters could each
+ * judge the same stale file; the inode check narrows it but a shared filesystem without
+ * working O_EXCL (old NFS) cannot be made safe this way.
+ * @param path The lock file.
+ * @param timeout Seconds to keep trying: 0 tries once, negative waits forever.
+ * @return The lock (release with st_os_lockfile_release()), or NULL with ST_ETIMEOUT
+ *         (TimeoutError) when still held by another process at the deadline, or ST_EOS.
+ */
+ST_API st_os_lockfile *st_os_lockfile_acquire(const char *path, double timeout);
+
+/**
+ * @brief Releases a lock file: removes it and frees the handle.
+ *
+ * Only the very file st_os_lockfile_acquire() created is removed (same device and inode): if it
+ * was deleted or replaced meanwhile, the replacement belongs to someone else and is left alone.
+ * @param lock The lock, or NULL.
+ * @return 0, or -1 (the handle is freed anyway): ST_EOS when the file is gone or cannot be
+ *         removed, ST_ESTATE (RuntimeError) when another file has taken its place.
+ */
+ST_API int st_os_lockfile_release(st_os_lockfile *lock);
+
+/** @brief Shared (read) lock, Python's fcntl.LOCK_SH. */
+#define ST_OS_LOCK_SH 1
+/** @brief Exclusive (write) lock, Python's fcntl.LOCK_EX. */
+#define ST_OS_LOCK_EX 2
+/** @brief Do not wait: OR with SH or EX, Python's fcntl.LOCK_NB. */
+#define ST_OS_LOCK_NB 4
+/** @brief Release, Python's fcntl.LOCK_UN. */
+#define ST_OS_LOCK_UN 8
+
+/**
+ * @brief Advisory byte-range lock (POSIX record lock). Mirrors fcntl.lockf(fd, cmd, len, start, whence).
+ *
+ * Held by the process, released when it closes any descriptor of the file.
+ * @param fd Descriptor (open for reading for SH, for writing for EX).
+ * @param cmd ST_OS_LOCK_SH or ST_OS_LOCK_EX, optionally | ST_OS_LOCK_NB, or ST_OS_LOCK_UN.
+ * @param len Bytes to lock; 0 means to the end of the file and beyond.
+ * @param start Start offset, relative to @p whence.
+ * @param whence SEEK_SET, SEEK_CUR or SEEK_END.
+ * @return 0, or -1 with ST_EOS (EAGAIN or EACCES when NB and held elsewhere), ST_EVALUE for a bad cmd.
+ */
+ST_API int st_os_lockf(int fd, int cmd, off_t len, off_t start, int whence);
+
+/**
+ * @brief Advisory whole-file lock held by the open file description. Mirrors fcntl.flock(fd, op).
+ * @param fd Descriptor.
+ * @param op ST_OS_LOCK_SH or ST_OS_LOCK_EX, optionally | ST_OS_LOCK_NB, or ST_OS_LOCK_UN.
+ * @return 0, or -1 with ST_EOS (EWOULDBLOCK when NB and held elsewhere), ST_EVALUE for a bad op.
+ */
+ST_API int st_os_flock(int fd, int op);
+
+/* ---- processes ------------------------------------------------------------------------------- */
+
+/** @brief spawn mode: wait for the child and return its exit code (Python's os.P_WAIT). */
+#define ST_OS_P_WAIT 0
+/** @brief spawn mode: return the child's pid at once (Python's os.P_NOWAIT). */
+#define ST_OS_P_NOWAIT 1
+
+/**
+ * @brief Forks the process. Mirrors os.fork().
+ * @return 0 in the child, the child's pid in the parent, -1 with ST_EOS.
+ */
+ST_API pid_t st_os_fork(void);
+
+/**
+ * @brief Replaces the process image. Mirrors os.execv(path, args).
+ * @param path The program.
+ * @param argv NULL-terminated arguments; must hold at least argv[0], which must not be empty.
+ * @return Only on failure: -1 with ST_EVALUE ("execv() arg 2 must not be empty",
+ *         "execv() arg 2 first element cannot be empty") or ST_EOS naming @p path.
+ */
+ST_API int st_os_execv(const char *path, char *const argv[]);
+
+/**
+ * @brief Replaces the process image with a new environment. Mirrors os.execve(path, args, env).
+ * @param path The program.
+ * @param argv NULL-terminated arguments, as st_os_execv().
+ * @param envp NULL-terminated "KEY=VALUE" strings.
+ * @return Only on failure: -1 with ST_EVALUE or ST_EOS naming @p path.
+ */
+ST_API int st_os_execve(const char *path, char *const argv[], char *const envp[]);
+
+/**
+ * @brief Executes a program found along PATH. Mirrors os.execvp(file, args).
+ *
+ * As Python: a @p file containing '/' is run as is; otherwise each directory of PATH (Python's
+ * defpath "/bin:/usr/bin" when unset) is tried in order; the error reported is the first that
+ * was not ENOENT/ENOTDIR, else the last.
+ * @param file The program name.
+ * @param argv NULL-terminated arguments, as st_os_execv().
+ * @return Only on failure: -1 with ST_EVALUE or ST_EOS naming @p file.
+ */
+ST_API int st_os_execvp(const char *file, char *const argv[]);
+
+/**
+ * @brief st_os_execvp() with a new environment, whose PATH is searched. Mirrors os.execvpe().
+ * @param file The program name.
+ * @param argv NULL-terminated arguments, as st_os_execv().
+ * @param envp NULL-terminated "KEY=VALUE" strings (also the PATH searched).
+ * @return Only on failure: -1 with ST_EVALUE or ST_EOS naming @p file.
+ */
+ST_API int st_os_execvpe(const char *file, char *const argv[], char *const envp[]);
+
+/**
+ * @brief Runs a program in a new process. Mirrors os.spawnv(mode, path, args).
+ *
+ * The child inherits the current environment. As in Python, a program that cannot be executed
+ * makes the child exit with 127.
+ * @param mode ST_OS_P_NOWAIT; any other value waits, as Python's P_WAIT.
+ * @param path The program.
+ * @param argv NULL-terminated arguments with a non-empty argv[0].
+ * @return P_WAIT: the exit code, or -signal when killed; P_NOWAIT: the pid. -1 with
+ *         ST_EVALUE ("argv first element cannot be empty") or ST_EOS on failure (check
+ *         st_error_code(), as -1 is also -SIGHUP).
+ */
+ST_API int st_os_spawnv(int mode, const char *path, char *const argv[]);
+
+/**
+ * @brief st_os_spawnv() with a PATH search as st_os_execvp(). Mirrors os.spawnvp(mode, file, args).
+ * @param mode ST_OS_P_NOWAIT; any other value waits.
+ * @param file The program name.
+ * @param argv NULL-terminated arguments, as st_os_execv().
+ * @return As st_os_spawnv().
+ */
+ST_API int st_os_spawnvp(int mode, const char *file, char *const argv[]);
+
+/**
+ * @brief Waits for a child. Mirrors os.waitpid(pid, options) (EINTR retried).
+ * @param pid As waitpid(2): a pid, -1 for any child, 0 or -pgid for a group.
+ * @param status Receives the raw wait status (may be NULL).
+ * @param options 0 or WNOHANG, WUNTRACED, ... .
+ * @return The pid reaped (0 with WNOHANG when none is ready), or -1 with ST_EOS (ECHILD).
+ */
+ST_API pid_t st_os_waitpid(pid_t pid, int *status, int options);
+
+/**
+ * @brief Converts a wait status to an exit code. Mirrors os.waitstatus_to_exitcode(status).
+ * @param status A wait status from st_os_waitpid() or st_os_system().
+ * @param exitcode Receives the exit code, or -signal for a child killed by a signal.
+ * @return 0, or -1 with ST_EVALUE: "process stopped by delivery of signal N" for a stopped
+ *         child, "invalid wait status: N" otherwise.
+ */
+ST_API int st_os_waitstatus_to_exitcode(int status, int *exitcode);
+
+/**
+ * @brief Sends a signal. Mirrors os.kill(pid, sig).
+ * @param pid Target.
+ * @param sig Signal number (0 tests for existence).
+ * @return 0, or -1 with ST_EOS (ProcessLookupError for ESRCH).
+ */
+ST_API int st_os_kill(pid_t pid, int sig);
+
+/**
+ * @brief Sends a signal to a process group. Mirrors os.killpg(pgid, sig).
+ * @param pgid Target group.
+ * @param sig Signal number.
+ * @return 0, or -1 with ST_EOS.
+ */
+ST_API int st_os_killpg(pid_t pgid, int sig);
+
+/**
+ * @brief Runs a shell command and waits. Mirrors os.system(command).
+ * @param command Passed to /bin/sh -c.
+ * @return The wait status, as Python's os.system returns it on POSIX (exit code 3 gives 768;
+ *         decode with st_os_waitstatus_to_exitcode()); -1 with ST_EOS when no process could be
+ *         started (Python returns -1 without raising).
+ */
+ST_API int st_os_system(const char *command);
+
+/** @brief A pipe to or from a shell command (Python's os.popen() object). */
+typedef struct st_os_popen st_os_popen;
+
+/**
+ * @brief Runs a command with its stdout (mode "r") or stdin (mode "w") connected to a stream.
+ *        Mirrors os.popen(cmd, mode).
+ * @param command Passed to /bin/sh -c.
+ * Like Python (which runs subprocess.Popen(cmd, shell=True)), the command runs under
+ * "/bin/sh -c"; unlike Python, descriptors the caller left inheritable are not closed in the
+ * child (the library's own are close-on-exec).
+ * @param mode "r" or "w", the only modes Python accepts.
+ * @return The handle (st_os_popen_close()), or NULL with ST_EVALUE (Python's "invalid mode 'rb'")
+ *         or ST_EOS.
+ */
+ST_API st_os_popen *st_os_popen_open(const char *command, const char *mode);
+
+/**
+ * @brief The stream of a popen handle: read the command's output or write its input.
+ * @param p The handle.
+ * @return The stream, owned by the handle (do not fclose it).
+ */
+ST_API FILE *st_os_popen_file(st_os_popen *p);
+
+/**
+ * @brief Closes the stream, waits for the command and frees the handle. Mirrors os.popen().close().
+ * @param p The handle.
+ * @param status Receives Python's result: 0 where Python returns None (exit code 0), otherwise
+ *        returncode << 8 (exit code 2 gives 512; killed by SIGTERM gives -15 << 8 = -3840).
+ *        May be NULL.
+ * @return 0, or -1 with ST_EOS (the handle is freed anyway).
+ */
+ST_API int st_os_popen_close(st_os_popen *p, int *status);
+
+/**
+ * @brief Ends the process at once, without flushing stdio or running atexit handlers.
+ *        Mirrors os._exit(status).
+ * @param status Exit status.
+ */
+ST_API void st_os__exit(int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+/** @} */
+
+#endif

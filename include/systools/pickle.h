@@ -1,0 +1,183 @@
+/**
+ * @file systools/pickle.h
+ * @brief CPython's pickle format for plain data: write what pickle.loads() reads, read what
+ *        pickle.dumps() writes, safely.
+ */
+#ifndef SYSTOOLS_PICKLE_H
+#define SYSTOOLS_PICKLE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common.h"
+#include "value.h"
+
+/**
+ * @defgroup pickle pickle: CPython's pickle format for plain values
+ * @brief Exchanges ::st_value trees (None, bool, int, float, str, bytes, bytearray, tuple,
+ *        list, dict, set, frozenset, with shared and recursive references) with Python
+ *        programs through pickle protocols 0 to 5.
+ *
+ * Dumping follows CPython 3.13's C pickler opcode for opcode (same memo, batching and
+ * 64 KiB framing), so protocols 2 to 5 give the bytes pickle.dumps() gives for the same data.
+ * Loading understands every opcode CPython emits for plain data, and never runs or resolves
+ * code: the only globals accepted are the ones CPython itself writes for plain data in old
+ * protocols (`builtins`/`__builtin__` set, frozenset, bytearray and bytes, `_codecs encode`,
+ * and `copyreg`/`copy_reg _reconstructor` with one of those types as both class and base);
+ * any other is refused unless the caller's st_pickle_load_options::allow_global accepts it. Bad input fails with ST_EFORMAT
+ * (pickle.UnpicklingError) and a message ending in "(at offset N)", N the byte offset of the
+ * opcode at fault.
+ *
+ * @code
+ * st_value *v = st_value_parse("{'name': 'Zoë', 'sizes': [1, 2.5, b'\\x00'], 'tags': {'a'}}");
+ * unsigned char *data;
+ * size_t len;
+ * if (st_pickle_dumps(v, ST_PICKLE_DEFAULT_PROTOCOL, &data, &len) == 0) {
+ *     st_value *back = st_pickle_loads(data, len);   // equal to v
+ *     st_value_unref(back);
+ *     st_free(data);
+ * }
+ * st_value_unref(v);
+ * @endcode
+ * @{
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief The highest protocol (pickle.HIGHEST_PROTOCOL). */
+#define ST_PICKLE_HIGHEST_PROTOCOL 5
+/** @brief CPython 3.13's default protocol (pickle.DEFAULT_PROTOCOL). */
+#define ST_PICKLE_DEFAULT_PROTOCOL 4
+
+/**
+ * @brief Pickles a value. Mirrors pickle.dumps(v, protocol): byte for byte CPython 3.13's C
+ *        pickler for the same data, sharing and cycles included.
+ *
+ * CPython keeps one object for each str of at most one character below U+0100 and each bytes
+ * of at most one byte, so such values are memoized by content here (two equal ones pickle as
+ * one object plus a memo reference, as CPython writes them); every other value by identity.
+ * @param v The value (borrowed).
+ * @param protocol 0 to 5, or a negative number for ST_PICKLE_HIGHEST_PROTOCOL.
+ * @param out Receives the pickle; the caller frees it with st_free().
+ * @param len Receives its length.
+ * @return 0, or -1 with ValueError ("pickle protocol must be <= 5"), RecursionError (nesting
+ *         deeper than ST_VALUE_MAX_DEPTH: "maximum recursion depth exceeded while pickling
+ *         an object"), ValueError (an int of more than 4300 digits in protocol 0 or 1) or
+ *         MemoryError.
+ */
+ST_API int st_pickle_dumps(const st_value *v, int protocol, unsigned char **out, size_t *len);
+
+/**
+ * @brief Pickles a value onto a file descriptor. Mirrors pickle.dump(v, file, protocol).
+ * @param v The value (borrowed).
+ * @param protocol As for st_pickle_dumps().
+ * @param fd An open file descriptor; written with write(2), EINTR retried.
+ * @return 0, or -1 with the errors of st_pickle_dumps() or OSError from write(2).
+ */
+ST_API int st_pickle_dump(const st_value *v, int protocol, int fd);
+
+/**
+ * @brief Pickles a value onto a stdio stream. Mirrors pickle.dump(v, file, protocol).
+ * @param v The value (borrowed).
+ * @param protocol As for st_pickle_dumps().
+ * @param f The stream (not flushed: call fflush() when the reader waits for it).
+ * @return 0, or -1 with the errors of st_pickle_dumps() or OSError.
+ */
+ST_API int st_pickle_dump_file(const st_value *v, int protocol, FILE *f);
+
+/** @brief The version of ::st_pickle_load_options this header describes. */
+#define ST_PICKLE_LOAD_OPTIONS_VERSION 1
+
+/**
+ * @brief Limits and extension points of the loaders. Initialise with
+ *        ST_PICKLE_LOAD_OPTIONS_INIT, then set what you need.
+ */
+typedef struct st_pickle_load_options {
+    /** Must be ST_PICKLE_LOAD_OPTIONS_VERSION. */
+    unsigned int version;
+    /** Maximum nesting: open MARKs and container depth as built (0: ST_VALUE_MAX_DEPTH). */
+    size_t max_depth;
+    /** Maximum number of bytes read for one pickle (0: no limit besides the input). */
+    size_t max_size;
+    /**
+     * Asked about each GLOBAL/STACK_GLOBAL that is not one of the built-in plain-data ones;
+     * return non-zero to accept it (NULL: refuse all). @p module and @p name are
+     * NUL-terminated UTF-8, valid during the call.
+     */
+    int (*allow_global)(void *ctx, const char *module, const char *name);
+    /**
+     * Builds the value of REDUCE on a global that allow_global() accepted: returns a new
+     * reference, or NULL with an error set (via the value module's failures, or any error
+     * the caller raised) to stop loading. NULL pointer: such a REDUCE fails.
+     * @p args is the argument tuple (borrowed).
+     */
+    st_value *(*reduce)(void *ctx, const char *module, const char *name, st_value *args);
+    /** Passed to the callbacks. */
+    void *ctx;
+} st_pickle_load_options;
+
+/** @brief Default options: depth ST_VALUE_MAX_DEPTH, no size limit, no extra globals. */
+#define ST_PICKLE_LOAD_OPTIONS_INIT {ST_PICKLE_LOAD_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL}
+
+/**
+ * @brief Unpickles a value. Mirrors pickle.loads(data) with the restrictions of this module
+ *        (no code, no arbitrary globals); bytes after the STOP opcode are ignored, as Python
+ *        does.
+ *
+ * Strings of the protocol 0-2 STRING opcodes are decoded as ASCII (Python's default
+ * encoding="ASCII"). Differences from Python: a memo index (PUT) larger than the offset in
+ * the data plus 1024 is refused, so memory stays bounded by the input; nesting is limited
+ * to ST_VALUE_MAX_DEPTH. Containers the pickle made that refer to themselves but are not
+ * part of the result (or all of them when loading fails) are emptied, so nothing leaks; a
+ * result that contains itself is the caller's to break (see the value module).
+ * @param data The pickle.
+ * @param len Its length.
+ * @return A new reference, or NULL with EOFError (code ST_EEOF, "Ran out of input") for
+ *         empty data; pickle.UnpicklingError (ST_EFORMAT) naming the offset for truncated,
+ *         corrupt or refused data, also where Python would raise another error for what the
+ *         data asks (its message then starts with that error's type: "TypeError: unhashable
+ *         type: 'list' (at offset 3)"); RecursionError or MemoryError.
+ */
+ST_API st_value *st_pickle_loads(const void *data, size_t len);
+
+/**
+ * @brief st_pickle_loads() with options.
+ * @param data The pickle.
+ * @param len Its length.
+ * @param opts Options, or NULL for the defaults (a wrong version fails with ValueError).
+ * @param used Receives the number of bytes up to and including STOP, or NULL.
+ * @return As st_pickle_loads().
+ */
+ST_API st_value *st_pickle_loads_ex(const void *data, size_t len,
+                                    const st_pickle_load_options *opts, size_t *used);
+
+/**
+ * @brief Reads one pickle from a file descriptor. Mirrors pickle.load(file): the descriptor
+ *        is left just past the pickle's STOP opcode, so consecutive pickles on a pipe or
+ *        file load one by one. Never reads beyond STOP: it reads what the opcodes need (a
+ *        whole FRAME at once, single bytes for the text lines of protocol 0).
+ * @param fd An open file descriptor; EINTR is retried.
+ * @param opts Options, or NULL for the defaults.
+ * @return A new reference, or NULL: EOFError ("Ran out of input") when the stream ends
+ *         before the first byte, the errors of st_pickle_loads(), OSError from read(2).
+ */
+ST_API st_value *st_pickle_load(int fd, const st_pickle_load_options *opts);
+
+/**
+ * @brief Reads one pickle from a stdio stream. Mirrors pickle.load(file); the stream is left
+ *        just past STOP (what stdio buffered beyond it stays in its buffer for the next read).
+ * @param f The stream.
+ * @param opts Options, or NULL for the defaults.
+ * @return As st_pickle_load().
+ */
+ST_API st_value *st_pickle_load_file(FILE *f, const st_pickle_load_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+/** @} */
+
+#endif

@@ -1,0 +1,577 @@
+/**
+ * @file systools/value.h
+ * @brief Python's plain data values: None, bool, int, float, str, bytes, bytearray, tuple, list,
+ *        dict, set and frozenset, with Python's repr() and ast.literal_eval().
+ *
+ * Lifetime: values are reference counted. Every function that returns `st_value *` and whose
+ * name does not say otherwise returns a NEW reference the caller owns and releases with
+ * st_value_unref(). Accessors that return an element of a container (st_value_item(),
+ * st_value_dict_get(), st_value_next(), ...) return a BORROWED reference, valid while the
+ * container holds it; call st_value_ref() to keep it longer. Functions that put a value into a
+ * container BORROW it (they take their own reference); their `_steal` variants take over the
+ * caller's reference instead, even when they fail, and accept NULL (then they fail with the
+ * error already set), so `st_value_list_append_steal(l, st_value_str("x"))` needs no temporary.
+ *
+ * Containers may share children and may contain themselves (a list that holds itself, as
+ * pickle can produce). st_value_repr() prints such a back-reference as `[...]`, `{...}`,
+ * `set(...)` like Python; st_value_copy() reproduces sharing and cycles. Reference counting
+ * cannot free a cycle on its own: empty one container of the cycle with st_value_clear()
+ * before dropping the last outside reference.
+ *
+ * Threads: a value may be read by several threads at once, but changing a value, or taking
+ * and dropping references to values of one tree, must not race (as under Python's GIL). The
+ * first st_value_hash() of a str, bytes, tuple or frozenset (also done by dict and set
+ * operations) caches the hash inside the value: hash shared keys before sharing them.
+ */
+#ifndef SYSTOOLS_VALUE_H
+#define SYSTOOLS_VALUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+/**
+ * @defgroup value value: Python data values, repr() and ast.literal_eval()
+ * @brief Python's plain data types for C, with CPython 3.13's repr() byte for byte and a
+ *        parser for Python literals.
+ *
+ * @code
+ * st_value *d = st_value_dict();
+ * st_value_dict_set_steal(d, st_value_str("name"), st_value_str("Zoë"));
+ * st_value_dict_set_steal(d, st_value_str("sizes"), st_value_parse("[1, 2.5, 0x10]"));
+ * char *text = st_value_repr(d);   // "{'name': 'Zoë', 'sizes': [1, 2.5, 16]}"
+ * st_value *back = st_value_parse(text);
+ * assert(st_value_equal(d, back) == 1);
+ * st_free(text);
+ * st_value_unref(back);
+ * st_value_unref(d);
+ * @endcode
+ *
+ * Ordering guarantees: dicts keep insertion order. Sets and frozensets iterate (and print) in
+ * exactly CPython's order when the elements' hashes equal CPython's and the set was built the
+ * same way (adding elements one by one, as `set(iterable)` and literal_eval do): that is the
+ * case for None, bool, int, float (not NaN), tuples and frozensets of these, and for str and
+ * bytes when CPython runs with `PYTHONHASHSEED=0` (CPython randomizes str hashes otherwise).
+ * @{
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief A Python value (opaque, reference counted). */
+typedef struct st_value st_value;
+
+/** @brief The kinds of value, one per Python type (what st_value_kind() returns). */
+typedef enum st_value_type {
+    ST_VALUE_NONE = 0,   /**< None. */
+    ST_VALUE_BOOL,       /**< bool. */
+    ST_VALUE_INT,        /**< int, any size. */
+    ST_VALUE_FLOAT,      /**< float (a C double). */
+    ST_VALUE_STR,        /**< str. */
+    ST_VALUE_BYTES,      /**< bytes. */
+    ST_VALUE_BYTEARRAY,  /**< bytearray. */
+    ST_VALUE_TUPLE,      /**< tuple. */
+    ST_VALUE_LIST,       /**< list. */
+    ST_VALUE_DICT,       /**< dict (insertion-ordered). */
+    ST_VALUE_SET,        /**< set. */
+    ST_VALUE_FROZENSET   /**< frozenset. */
+} st_value_type;
+
+/** @brief How deep st_value_repr(), st_value_equal(), st_value_hash() and st_value_copy()
+ *         recurse into nested containers before failing with RecursionError (ST_ERECURSION). */
+#define ST_VALUE_MAX_DEPTH 1000
+
+/* ---- lifetime and kind ---------------------------------------------------------------- */
+
+/**
+ * @brief Takes a new reference to a value.
+ * @param v The value, or NULL.
+ * @return @p v, so `keep = st_value_ref(v)` reads naturally.
+ */
+ST_API st_value *st_value_ref(st_value *v);
+
+/**
+ * @brief Drops a reference; the value is freed with the last one (children too, without deep
+ *        recursion, so arbitrarily nested values are safe to release).
+ * @param v The value, or NULL (then nothing happens).
+ */
+ST_API void st_value_unref(st_value *v);
+
+/**
+ * @brief The kind of a value.
+ * @param v The value.
+ * @return Its ::st_value_type.
+ */
+ST_API st_value_type st_value_kind(const st_value *v);
+
+/**
+ * @brief Python's name for the type of a value, as `type(v).__name__` gives it.
+ * @param v The value.
+ * @return "NoneType", "bool", "int", "float", "str", "bytes", "bytearray", "tuple", "list",
+ *         "dict", "set" or "frozenset"; static storage.
+ */
+ST_API const char *st_value_type_name(const st_value *v);
+
+/* ---- scalars -------------------------------------------------------------------------- */
+
+/**
+ * @brief None.
+ * @return A new reference to None (never fails).
+ */
+ST_API st_value *st_value_none(void);
+
+/**
+ * @brief True or False.
+ * @param b Non-zero for True.
+ * @return A new reference (never fails).
+ */
+ST_API st_value *st_value_bool(int b);
+
+/**
+ * @brief An int from a C integer.
+ * @param i The value.
+ * @return A new int, or NULL when out of memory.
+ */
+ST_API st_value *st_value_int(int64_t i);
+
+/**
+ * @brief An int from an unsigned C integer (any uint64_t, beyond INT64_MAX too).
+ * @param u The value.
+ * @return A new int, or NULL when out of memory.
+ */
+ST_API st_value *st_value_int_from_u64(uint64_t u);
+
+/**
+ * @brief An int from its text. Mirrors int(text, base): optional sign, surrounding
+ *        whitespace, underscores between digits, base 0 (prefix decides: 0x, 0o, 0b, else
+ *        decimal without leading zeros) or 2 to 36, and CPython's limit of 4300 digits for
+ *        bases that are not powers of two.
+ * @param text NUL-terminated ASCII text.
+ * @param base 0 or 2..36.
+ * @return A new int, or NULL with ValueError ("invalid literal for int() with base 10: 'x'").
+ */
+ST_API st_value *st_value_int_from_string(const char *text, int base);
+
+/**
+ * @brief An int from bytes. Mirrors int.from_bytes(data, 'little', signed=is_signed); with
+ *        is_signed this is the two's complement form of pickle's LONG1/LONG4 opcodes.
+ * @param data The bytes, least significant first.
+ * @param len Their number (0 gives 0).
+ * @param is_signed Non-zero to read two's complement.
+ * @return A new int, or NULL when out of memory.
+ */
+ST_API st_value *st_value_int_from_bytes(const void *data, size_t len, int is_signed);
+
+/**
+ * @brief Writes an int as bytes. Mirrors int.to_bytes(len, 'little', signed=is_signed).
+ * @param v An int or bool.
+ * @param out Receives exactly @p len bytes, least significant first.
+ * @param len The number of bytes to write.
+ * @param is_signed Non-zero for two's complement.
+ * @return 0, or -1 with OverflowError ("int too big to convert", "can't convert negative int
+ *         to unsigned") or TypeError when @p v is not an int.
+ */
+ST_API int st_value_int_to_bytes(const st_value *v, void *out, size_t len, int is_signed);
+
+/**
+ * @brief The number of bits of an int's magnitude. Mirrors int.bit_length() (0 for 0).
+ *        Pickle's encode_long writes `bit_length / 8 + 1` signed bytes.
+ * @param v An int or bool.
+ * @return The bit length, or (size_t)-1 with TypeError when @p v is not an int.
+ */
+ST_API size_t st_value_int_bit_length(const st_value *v);
+
+/**
+ * @brief A float.
+ * @param d The value (inf and nan included).
+ * @return A new float, or NULL when out of memory.
+ */
+ST_API st_value *st_value_float(double d);
+
+/**
+ * @brief Reads an int or bool as a C integer.
+ * @param v The value.
+ * @param out Receives the value.
+ * @return 0, or -1 with TypeError (not an int) or OverflowError ("Python int too large to
+ *         convert to C long").
+ */
+ST_API int st_value_as_int64(const st_value *v, int64_t *out);
+
+/**
+ * @brief Reads a float, int or bool as a double. Mirrors float(v) for these types.
+ * @param v The value.
+ * @param out Receives the value, correctly rounded for big ints.
+ * @return 0, or -1 with TypeError or OverflowError ("int too large to convert to float").
+ */
+ST_API int st_value_as_double(const st_value *v, double *out);
+
+/**
+ * @brief Python's truth value. Mirrors bool(v): False for None, False, 0, 0.0, and empty
+ *        str, bytes and containers.
+ * @param v The value.
+ * @return 1 or 0.
+ */
+ST_API int st_value_truth(const st_value *v);
+
+/* ---- str, bytes, bytearray ------------------------------------------------------------ */
+
+/**
+ * @brief A str from NUL-terminated UTF-8.
+ * @param utf8 The text; validated (strict UTF-8: no surrogates, no overlongs).
+ * @return A new str, or NULL with UnicodeDecodeError (code ST_EVALUE) naming the bad byte.
+ */
+ST_API st_value *st_value_str(const char *utf8);
+
+/**
+ * @brief A str from UTF-8 with a length (may contain NUL characters).
+ * @param utf8 The bytes.
+ * @param len Their number.
+ * @return A new str, or NULL with UnicodeDecodeError (code ST_EVALUE).
+ */
+ST_API st_value *st_value_str_n(const char *utf8, size_t len);
+
+/**
+ * @brief A str from UTF-8 that may encode lone surrogates (U+D800..U+DFFF). Mirrors
+ *        data.decode('utf-8', 'surrogatepass'), which pickle uses for its str opcodes.
+ * @param data The bytes.
+ * @param len Their number.
+ * @return A new str, or NULL with UnicodeDecodeError (code ST_EVALUE).
+ */
+ST_API st_value *st_value_str_surrogatepass(const char *data, size_t len);
+
+/**
+ * @brief The text of a str.
+ * @param v A str.
+ * @param len Receives the length in bytes, or NULL.
+ * @return Borrowed, NUL-terminated UTF-8 (lone surrogates encoded as 'surrogatepass' does),
+ *         valid while @p v lives; NULL with TypeError when @p v is not a str. The number of
+ *         characters is st_value_len().
+ */
+ST_API const char *st_value_str_data(const st_value *v, size_t *len);
+
+/**
+ * @brief bytes.
+ * @param data The bytes (may be NULL when @p len is 0).
+ * @param len Their number.
+ * @return A new bytes, or NULL when out of memory.
+ */
+ST_API st_value *st_value_bytes(const void *data, size_t len);
+
+/**
+ * @brief bytearray.
+ * @param data The initial bytes (may be NULL when @p len is 0).
+ * @param len Their number.
+ * @return A new bytearray, or NULL when out of memory.
+ */
+ST_API st_value *st_value_bytearray(const void *data, size_t len);
+
+/**
+ * @brief The contents of a bytes or bytearray.
+ * @param v A bytes or bytearray.
+ * @param len Receives the number of bytes, or NULL.
+ * @return Borrowed bytes, valid until @p v changes or dies; NULL with TypeError otherwise.
+ */
+ST_API const unsigned char *st_value_bytes_data(const st_value *v, size_t *len);
+
+/**
+ * @brief Appends bytes to a bytearray. Mirrors bytearray.extend().
+ * @param v A bytearray.
+ * @param data The bytes.
+ * @param len Their number.
+ * @return 0, or -1 with TypeError or MemoryError.
+ */
+ST_API int st_value_bytearray_extend(st_value *v, const void *data, size_t len);
+
+/* ---- tuple and list ------------------------------------------------------------------- */
+
+/**
+ * @brief A tuple of the given items (borrowed: the tuple takes its own references).
+ * @param n The number of items.
+ * @param items The items (may be NULL when @p n is 0); none may be NULL.
+ * @return A new tuple, or NULL when out of memory.
+ */
+ST_API st_value *st_value_tuple(size_t n, st_value *const *items);
+
+/**
+ * @brief A tuple that takes over the caller's references to its items, even on failure.
+ * @param n The number of items.
+ * @param items The items; if one is NULL, all are released and NULL is returned.
+ * @return A new tuple, or NULL.
+ */
+ST_API st_value *st_value_tuple_steal(size_t n, st_value **items);
+
+/**
+ * @brief An empty list.
+ * @return A new list, or NULL when out of memory.
+ */
+ST_API st_value *st_value_list(void);
+
+/**
+ * @brief Appends to a list. Mirrors list.append().
+ * @param list A list.
+ * @param item The item (borrowed).
+ * @return 0, or -1 with TypeError or MemoryError.
+ */
+ST_API int st_value_list_append(st_value *list, st_value *item);
+
+/**
+ * @brief Appends to a list, taking over the caller's reference to @p item (even on failure).
+ * @param list A list.
+ * @param item The item, or NULL (then -1 is returned with the error already set).
+ * @return 0 or -1.
+ */
+ST_API int st_value_list_append_steal(st_value *list, st_value *item);
+
+/**
+ * @brief Inserts into a list. Mirrors list.insert(index, item): a negative index counts from
+ *        the end, out-of-range indexes clamp to the ends.
+ * @param list A list.
+ * @param index Where.
+ * @param item The item (borrowed).
+ * @return 0, or -1 with TypeError or MemoryError.
+ */
+ST_API int st_value_list_insert(st_value *list, ptrdiff_t index, st_value *item);
+
+/**
+ * @brief Replaces a list item. Mirrors `list[index] = item`.
+ * @param list A list.
+ * @param index Negative counts from the end.
+ * @param item The item (borrowed).
+ * @return 0, or -1 with IndexError ("list assignment index out of range") or TypeError.
+ */
+ST_API int st_value_list_set(st_value *list, ptrdiff_t index, st_value *item);
+
+/**
+ * @brief Removes a list item. Mirrors `del list[index]`.
+ * @param list A list.
+ * @param index Negative counts from the end.
+ * @return 0, or -1 with IndexError ("list assignment index out of range") or TypeError.
+ */
+ST_API int st_value_list_delete(st_value *list, ptrdiff_t index);
+
+/**
+ * @brief An item of a tuple or list. Mirrors `seq[index]`.
+ * @param seq A tuple or list.
+ * @param index Negative counts from the end.
+ * @return Borrowed item; NULL with IndexError ("list index out of range", "tuple index out
+ *         of range") or TypeError.
+ */
+ST_API st_value *st_value_item(const st_value *seq, ptrdiff_t index);
+
+/* ---- dict ----------------------------------------------------------------------------- */
+
+/**
+ * @brief An empty dict.
+ * @return A new dict, or NULL when out of memory.
+ */
+ST_API st_value *st_value_dict(void);
+
+/**
+ * @brief Sets a dict entry. Mirrors `d[key] = value` (an existing key keeps its place and
+ *        its original key object, as in Python).
+ * @param d A dict.
+ * @param key The key (borrowed); must be hashable.
+ * @param value The value (borrowed).
+ * @return 0, or -1 with TypeError ("unhashable type: 'list'") or MemoryError.
+ */
+ST_API int st_value_dict_set(st_value *d, st_value *key, st_value *value);
+
+/**
+ * @brief st_value_dict_set() taking over the caller's references to @p key and @p value, even
+ *        on failure; either may be NULL (then -1 is returned with the error already set).
+ * @param d A dict.
+ * @param key The key.
+ * @param value The value.
+ * @return 0 or -1.
+ */
+ST_API int st_value_dict_set_steal(st_value *d, st_value *key, st_value *value);
+
+/**
+ * @brief Looks a key up. Mirrors `d[key]`.
+ * @param d A dict.
+ * @param key The key.
+ * @return Borrowed value; NULL with KeyError (message: repr(key)) when missing, or TypeError.
+ */
+ST_API st_value *st_value_dict_get(const st_value *d, const st_value *key);
+
+/**
+ * @brief Looks a str key up. Mirrors `d["key"]`.
+ * @param d A dict.
+ * @param key NUL-terminated UTF-8.
+ * @return Borrowed value; NULL with KeyError when missing, or with the error of st_value_str().
+ */
+ST_API st_value *st_value_dict_get_str(const st_value *d, const char *key);
+
+/**
+ * @brief Removes a dict entry. Mirrors `del d[key]`.
+ * @param d A dict.
+ * @param key The key.
+ * @return 0, or -1 with KeyError, TypeError.
+ */
+ST_API int st_value_dict_delete(st_value *d, const st_value *key);
+
+/**
+ * @brief Iterates over a dict's items in insertion order. Mirrors `for k, v in d.items()`.
+ *
+ * @code
+ * size_t pos = 0;
+ * st_value *k, *v;
+ * while (st_value_dict_next(d, &pos, &k, &v)) { ... }
+ * @endcode
+ * @param d A dict (must not change during the iteration).
+ * @param pos Iteration state; start at 0.
+ * @param key Receives the borrowed key, or NULL.
+ * @param value Receives the borrowed value, or NULL.
+ * @return 1 with an item, 0 at the end (or when @p d is not a dict).
+ */
+ST_API int st_value_dict_next(const st_value *d, size_t *pos, st_value **key, st_value **value);
+
+/* ---- set and frozenset ---------------------------------------------------------------- */
+
+/**
+ * @brief An empty set.
+ * @return A new set, or NULL when out of memory.
+ */
+ST_API st_value *st_value_set(void);
+
+/**
+ * @brief An empty frozenset, to be filled with st_value_set_add() before it is used as a key
+ *        or element (a frozenset must not change once hashed).
+ * @return A new frozenset, or NULL when out of memory.
+ */
+ST_API st_value *st_value_frozenset(void);
+
+/**
+ * @brief Adds an element. Mirrors set.add().
+ * @param s A set or a frozenset being built.
+ * @param item The element (borrowed); must be hashable.
+ * @return 0, or -1 with TypeError ("unhashable type: 'list'") or MemoryError.
+ */
+ST_API int st_value_set_add(st_value *s, st_value *item);
+
+/**
+ * @brief st_value_set_add() taking over the caller's reference, even on failure.
+ * @param s A set or a frozenset being built.
+ * @param item The element, or NULL (then -1 is returned with the error already set).
+ * @return 0 or -1.
+ */
+ST_API int st_value_set_add_steal(st_value *s, st_value *item);
+
+/**
+ * @brief Removes an element. Mirrors set.remove().
+ * @param s A set.
+ * @param item The element.
+ * @return 0, or -1 with KeyError (message: repr(item)) or TypeError.
+ */
+ST_API int st_value_set_remove(st_value *s, const st_value *item);
+
+/* ---- any container -------------------------------------------------------------------- */
+
+/**
+ * @brief The length. Mirrors len(v): characters of a str, bytes of bytes/bytearray, items of
+ *        a container.
+ * @param v The value.
+ * @return The length, or -1 with TypeError ("object of type 'int' has no len()").
+ */
+ST_API ptrdiff_t st_value_len(const st_value *v);
+
+/**
+ * @brief Membership. Mirrors `item in c` for tuple, list, set, frozenset and dict (keys).
+ * @param c The container.
+ * @param item The value looked for.
+ * @return 1 or 0, or -1 with TypeError (unhashable item for set/dict, unsupported container).
+ */
+ST_API int st_value_contains(const st_value *c, const st_value *item);
+
+/**
+ * @brief Iterates in Python's order. Mirrors `for item in c` for tuple, list, set, frozenset
+ *        and dict (its keys).
+ *
+ * @code
+ * size_t pos = 0;
+ * st_value *item;
+ * while (st_value_next(list, &pos, &item)) { ... }
+ * @endcode
+ * @param c The container (must not change during the iteration).
+ * @param pos Iteration state; start at 0.
+ * @param item Receives the borrowed item.
+ * @return 1 with an item, 0 at the end (or when @p c is not one of these containers).
+ */
+ST_API int st_value_next(const st_value *c, size_t *pos, st_value **item);
+
+/**
+ * @brief Empties a list, dict, set, frozenset or bytearray, releasing its children; the way
+ *        to break a reference cycle. Mirrors list.clear(), dict.clear(), set.clear().
+ * @param c The container.
+ * @return 0, or -1 with TypeError for other kinds.
+ */
+ST_API int st_value_clear(st_value *c);
+
+/* ---- comparison, hashing, copying, text ----------------------------------------------- */
+
+/**
+ * @brief Deep equality. Mirrors `a == b`: 1 == 1.0 == True, bytes == bytearray,
+ *        set == frozenset, but list != tuple; NaN is unequal to everything but itself
+ *        (Python compares container items by identity first).
+ * @param a A value.
+ * @param b A value.
+ * @return 1 or 0, or -1 with RecursionError beyond ST_VALUE_MAX_DEPTH.
+ */
+ST_API int st_value_equal(const st_value *a, const st_value *b);
+
+/**
+ * @brief Python's hash. Mirrors hash(v). Equal to CPython's for None, bool, int, float
+ *        (numeric hash modulo 2**61-1, so equal numbers hash alike), tuples and frozensets of
+ *        these, and for str and bytes as CPython computes them with PYTHONHASHSEED=0.
+ *        NaN hashes by identity, as in CPython.
+ * @param v The value.
+ * @param out Receives the hash (never -1).
+ * @return 0, or -1 with TypeError ("unhashable type: 'list'") or RecursionError.
+ */
+ST_API int st_value_hash(const st_value *v, int64_t *out);
+
+/**
+ * @brief A deep copy. Mirrors copy.deepcopy(v): mutable containers are copied, immutable
+ *        values are shared, and sharing and cycles inside @p v are reproduced.
+ * @param v The value.
+ * @return A new reference, or NULL with MemoryError or RecursionError.
+ */
+ST_API st_value *st_value_copy(const st_value *v);
+
+/**
+ * @brief Python's repr(), byte for byte as CPython 3.13 prints it.
+ * @param v The value.
+ * @return UTF-8 text the caller frees with st_free(); NULL with RecursionError, MemoryError or
+ *         ValueError (an int of more than 4300 decimal digits, as CPython's default
+ *         sys.int_max_str_digits).
+ */
+ST_API char *st_value_repr(const st_value *v);
+
+/**
+ * @brief Parses a Python literal. Mirrors ast.literal_eval(text) for these types: numbers in
+ *        every literal form (`0x1F`, `0o17`, `0b1`, `1_000`, `1e-3`, `.5`), unary `+`/`-` on
+ *        numbers, str and bytes literals with every prefix (r, u, b, rb) and escape,
+ *        triple quotes, adjacent-literal concatenation, True/False/None, tuples, lists, dicts,
+ *        sets and `set()`; comments, line continuations and newlines inside brackets.
+ *
+ * Differences: complex numbers (`1j`) and `\N{name}` escapes are not supported (ValueError
+ * naming the place); any well-formed but non-literal expression (a name, a call, an
+ * operator) gives ValueError "malformed node or string on line L, column C: ...", also where
+ * CPython's parser would reject the rest of the text with SyntaxError. SyntaxError messages
+ * are CPython's, followed by "(line L, column C)" where CPython prints "(<unknown>, line L)".
+ * @param text NUL-terminated UTF-8.
+ * @return A new value, or NULL with SyntaxError (ST_ESYNTAX: bad tokens, unbalanced brackets,
+ *         "too many nested parentheses" beyond 200 levels, as CPython), ValueError
+ *         (ST_EVALUE) or MemoryError; messages name the line and column.
+ */
+ST_API st_value *st_value_parse(const char *text);
+
+#ifdef __cplusplus
+}
+#endif
+
+/** @} */
+
+#endif

@@ -1,0 +1,42 @@
+/* Internal: helpers shared by the posixpath (lib/path/posix.c), ntpath (lib/path/nt.c) and
+ * filesystem (lib/path/fs.c) parts of the path module. Never installed. */
+#ifndef ST_INTERNAL_PATH_H
+#define ST_INTERNAL_PATH_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "mem.h"
+
+/* A slice of a caller's string. */
+typedef struct st__path_piece {
+    const char *p;
+    size_t n;
+} st__path_piece;
+
+/* Raises Python's TypeError for a NULL path (as passing None does) and returns -1; 0 otherwise. */
+int st__path_check(const char *path);
+
+/* Copies each piece into a new string stored through the matching non-NULL outs[i]: all or
+ * nothing, so on failure (-1, ST_ENOMEM) no output is set. */
+int st__path_hand_out(size_t count, const st__path_piece *pieces, char **const *outs);
+
+/* The length in bytes of the character at s, as Python's UTF-8 + surrogateescape decoding
+ * sees it: 2-4 for a well-formed multi-byte sequence, else 1 (ASCII, NUL, or a stray byte). */
+size_t st__path_charlen(const char *s);
+
+/* Collects the NULL-terminated variadic list that follows `first` into a new array (st_free)
+ * of *n entries, first included. */
+const char **st__path_collect(const char *first, va_list ap, size_t *n);
+
+/* Where genericpath._splitext() cuts p: the index of the extension's dot, or strlen(p) when
+ * there is no extension. nt: "\\" is a separator too. */
+size_t st__path_ext_index(const char *p, int nt);
+
+/* Appends the components of `tail` (split at "/", and "\\" too when nt) to out, normalized as
+ * normpath() does: "" and "." dropped, ".." removing the previous component; a leading ".." is
+ * dropped when `rooted` and kept otherwise. Components are joined with `sep`; out->len on entry is
+ * the length of the drive/root prefix that is left alone. Adds "." when the result is empty. */
+int st__path_norm_tail(st__buf *out, const char *tail, int rooted, char sep, int nt);
+
+#endif

@@ -1,0 +1,637 @@
+/* ipc: multiprocessing.connection's framing over pipes and sockets, and a thread-safe queue. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal/error.h"
+#include "internal/ipc.h"
+#include "internal/mem.h"
+#include "systools/ipc.h"
+#include "systools/pickle.h"
+
+/* ---- time ------------------------------------------------------------------------------ */
+
+static double now_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- connections ----------------------------------------------------------------------- */
+
+/* Read-ahead: small frames are parsed out of one read() instead of two per message. Kept
+ * small so that a large payload mostly goes from the kernel straight into the message buffer
+ * instead of through this one (a 64 KiB read-ahead made 64 KiB messages 1.5x slower). */
+#define READ_AHEAD 4096
+/* How much of a message's announced length is allocated before its bytes arrive. */
+#define TRUST_FIRST ((size_t)1 << 20)
+/* multiprocessing writes lengths above this as -1 plus an 8-byte length. */
+#define SHORT_MAX 0x7fffffffu
+
+struct st_conn {
+    int fd; /* -1 once closed */
+    unsigned char readable, writable, is_socket;
+    size_t max_message;
+    st__buf in;    /* bytes read ahead of the current frame: in.data[in_off, in.len) */
+    size_t in_off;
+};
+
+static int check_open(const st_conn *c)
+{
+    if (c->fd < 0)
+        return ST_RAISE_AS(ST_ESTATE, "OSError", "handle is closed");
+    return 0;
+}
+
+static void set_cloexec(int fd)
+{
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0)
+        fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+/* Keeps a write to a vanished reader from raising SIGPIPE where the system allows it per
+ * descriptor; elsewhere send_frame() blocks the signal around the write. */
+static void no_sigpipe(int fd, int is_socket)
+{
+#if defined(SO_NOSIGPIPE)
+    if (is_socket) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+    }
+#endif
+#if defined(F_SETNOSIGPIPE)
+    if (!is_socket)
+        fcntl(fd, F_SETNOSIGPIPE, 1);
+#endif
+    (void)fd;
+    (void)is_socket;
+}
+
+st_conn *st_conn_from_fd(int fd, int readable, int writable)
+{
+    if (fd < 0)
+        return (ST_RAISE(ST_EVALUE, "invalid handle"), NULL);
+    if (!readable && !writable) {
+        close(fd);
+        return (ST_RAISE(ST_EVALUE, "at least one of `readable` and `writable` must be True"), NULL);
+    }
+    st_conn *c = st__calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return (ST_TRACE(), NULL);
+    }
+    struct stat st;
+    c->fd = fd;
+    c->readable = readable != 0;
+    c->writable = writable != 0;
+    c->is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    c->max_message = ST_CONN_NO_LIMIT;
+    no_sigpipe(fd, c->is_socket);
+    return c;
+}
+
+int st_pipe_connection(st_conn **a, st_conn **b, int duplex)
+{
+    int fds[2];
+    int r;
+    if (duplex) {
+#if defined(SOCK_CLOEXEC)
+        r = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+#else
+        r = socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
+#endif
+    } else {
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+        r = pipe2(fds, O_CLOEXEC);
+#else
+        r = pipe(fds);
+#endif
+    }
+    if (r < 0)
+        return ST_RAISE_OS(errno, "cannot create a %s", duplex ? "socket pair" : "pipe");
+    set_cloexec(fds[0]); /* where the atomic flag does not exist */
+    set_cloexec(fds[1]);
+    int fd1 = fds[1];
+    *a = st_conn_from_fd(fds[0], 1, duplex);
+    if (!*a) {
+        close(fd1);
+        return ST_TRACE();
+    }
+    *b = st_conn_from_fd(fd1, duplex, 1);
+    if (!*b) {
+        st_conn_free(*a);
+        *a = NULL;
+        return ST_TRACE();
+    }
+    return 0;
+}
+
+int st_conn_close(st_conn *c)
+{
+    st__buf_free(&c->in);
+    c->in_off = 0;
+    if (c->fd < 0)
+        return 0;
+    int fd = c->fd;
+    c->fd = -1;
+    /* close() may report EINTR after the descriptor is gone already: never retry it. */
+    if (close(fd) < 0 && errno != EINTR)
+        return ST_RAISE_OS(errno, "cannot close the connection");
+    return 0;
+}
+
+void st_conn_free(st_conn *c)
+{
+    if (!c)
+        return;
+    st_conn_close(c);
+    free(c);
+}
+
+int st_conn_closed(const st_conn *c) { return c->fd < 0; }
+
+int st_conn_fileno(const st_conn *c)
+{
+    if (check_open(c) < 0)
+        return ST_TRACE();
+    return c->fd;
+}
+
+void st_conn_set_max_message_size(st_conn *c, size_t max) { c->max_message = max; }
+
+/* ---- sending ---- */
+
+/* Writes all of iov (modified as it goes). */
+static int write_iov(st_conn *c, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        ssize_t w;
+        if (c->is_socket) {
+            struct msghdr m;
+            memset(&m, 0, sizeof m);
+            m.msg_iov = iov;
+            m.msg_iovlen = (size_t)n;
+#if defined(MSG_NOSIGNAL)
+            w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+#else
+            w = sendmsg(c->fd, &m, 0);
+#endif
+        } else {
+            w = writev(c->fd, iov, n);
+        }
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return ST_RAISE_OS(errno, "cannot send on the connection");
+        }
+        size_t done = (size_t)w;
+        while (n > 0 && done >= iov->iov_len) {
+            done -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + done;
+            iov->iov_len -= done;
+        }
+    }
+    return 0;
+}
+
+#if !defined(F_SETNOSIGPIPE)
+/* A pipe whose reader is gone raises SIGPIPE, which would kill the process: block it around
+ * the write and swallow the one this thread caused (Python ignores SIGPIPE for the same). */
+static int write_iov_nosigpipe(st_conn *c, struct iovec *iov, int n)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGPIPE) == 1;
+    int r = write_iov(c, iov, n);
+    if (r < 0 && st_error_errno() == EPIPE && !was_pending) {
+        static const struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return r;
+}
+#endif
+
+size_t st__conn_frame_header(size_t len, unsigned char hdr[ST__FRAME_HEADER_MAX])
+{
+    if (len > SHORT_MAX) {
+        memset(hdr, 0xff, 4); /* -1 */
+        for (int i = 0; i < 8; i++)
+            hdr[4 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+        return 12;
+    }
+    for (int i = 0; i < 4; i++)
+        hdr[i] = (unsigned char)(len >> (24 - 8 * i));
+    return 4;
+}
+
+int st_conn_send_bytes(st_conn *c, const void *data, size_t len)
+{
+    if (check_open(c) < 0)
+        return ST_TRACE();
+    if (!c->writable)
+        return ST_RAISE_AS(ST_ESTATE, "OSError", "connection is read-only");
+    unsigned char hdr[ST__FRAME_HEADER_MAX];
+    size_t hlen = st__conn_frame_header(len, hdr);
+    struct iovec iov[2] = {{hdr, hlen}, {(void *)(uintptr_t)data, len}};
+    int n = len ? 2 : 1;
+#if !defined(F_SETNOSIGPIPE)
+    if (!c->is_socket)
+        return write_iov_nosigpipe(c, iov, n) < 0 ? ST_TRACE() : 0;
+#endif
+    return write_iov(c, iov, n) < 0 ? ST_TRACE() : 0;
+}
+
+/* ---- receiving ---- */
+
+static size_t buffered(const st_conn *c) { return c->in.len - c->in_off; }
+
+/* One read() into p; 0 at end of stream. */
+static ssize_t read_some(st_conn *c, void *p, size_t n)
+{
+    for (;;) {
+        ssize_t r = read(c->fd, p, n);
+        if (r >= 0 || errno != EINTR)
+            return r < 0 ? ST_RAISE_OS(errno, "cannot receive on the connection") : r;
+    }
+}
+
+/* The error for an end of stream: clean between messages, an OSError inside one. */
+static int eof_error(int inside)
+{
+    if (inside)
+        return ST_RAISE_AS(ST_EFORMAT, "OSError", "got end of file during message");
+    return ST_RAISE(ST_EEOF, "%s", "");
+}
+
+/* Makes at least `need` bytes of the frame available in the read-ahead buffer. */
+static int fill(st_conn *c, size_t need, int inside)
+{
+    if (buffered(c) >= need)
+        return 0;
+    if (c->in_off) {
+        memmove(c->in.data, c->in.data + c->in_off, buffered(c));
+        c->in.len -= c->in_off;
+        c->in_off = 0;
+    }
+    if (st__buf_reserve(&c->in, READ_AHEAD) < 0)
+        return ST_TRACE();
+    while (c->in.len < need) {
+        ssize_t r = read_some(c, c->in.data + c->in.len, c->in.cap - 1 - c->in.len);
+        if (r < 0)
+            return ST_TRACE();
+        if (r == 0)
+            return eof_error(inside || c->in.len > 0);
+        c->in.len += (size_t)r;
+    }
+    return 0;
+}
+
+/* Python stops receiving on a connection that got an oversized frame (and closes it when it
+ * cannot send either), since the stream is no longer in step. */
+static int bad_length(st_conn *c)
+{
+    if (c->writable)
+        c->readable = 0;
+    else
+        st_conn_close(c);
+    return ST_RAISE_AS(ST_EFORMAT, "OSError", "bad message length");
+}
+
+/* Reads the frame header; stores the announced length. */
+static int read_header(st_conn *c, size_t maxlength, size_t *size)
+{
+    if (fill(c, 4, 0) < 0)
+        return ST_TRACE();
+    const unsigned char *h = (const unsigned char *)c->in.data + c->in_off;
+    uint32_t u = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+    uint64_t n = u;
+    size_t hlen = 4;
+    if (u == 0xffffffffu) { /* -1: an 8-byte length follows */
+        if (fill(c, 12, 1) < 0)
+            return ST_TRACE();
+        h = (const unsigned char *)c->in.data + c->in_off;
+        n = 0;
+        for (int i = 4; i < 12; i++)
+            n = n << 8 | h[i];
+        hlen = 12;
+    } else if (u > SHORT_MAX) {
+        return bad_length(c); /* another negative length */
+    }
+    c->in_off += hlen;
+    size_t limit = maxlength != ST_CONN_NO_LIMIT ? maxlength : c->max_message;
+    if (n > limit || n >= SIZE_MAX)
+        return bad_length(c);
+    *size = (size_t)n;
+    return 0;
+}
+
+unsigned char *st_conn_recv_bytes(st_conn *c, size_t maxlength, size_t *len)
+{
+    if (check_open(c) < 0)
+        return (ST_TRACE(), NULL);
+    if (!c->readable)
+        return (ST_RAISE_AS(ST_ESTATE, "OSError", "connection is write-only"), NULL);
+    size_t size = 0;
+    if (read_header(c, maxlength, &size) < 0)
+        return (ST_TRACE(), NULL);
+    /* The buffer grows as bytes arrive (doubling from 1 MiB), never to a size only the
+     * header claims. */
+    size_t have = buffered(c) < size ? buffered(c) : size;
+    size_t cap = size < TRUST_FIRST ? size : TRUST_FIRST;
+    unsigned char *out = st__malloc(cap + 1);
+    if (!out)
+        return (ST_TRACE(), NULL);
+    memcpy(out, c->in.data + c->in_off, have);
+    c->in_off += have;
+    while (have < size) {
+        if (have == cap) {
+            cap = size - cap > cap ? cap * 2 : size;
+            unsigned char *bigger = st__realloc(out, cap + 1);
+            if (!bigger)
+                goto fail;
+            out = bigger;
+        }
+        ssize_t r = read_some(c, out + have, cap - have);
+        if (r < 0)
+            goto fail;
+        if (r == 0) {
+            eof_error(1);
+            goto fail;
+        }
+        have += (size_t)r;
+    }
+    out[size] = '\0';
+    if (len)
+        *len = size;
+    return out;
+fail:
+    free(out);
+    return (ST_TRACE(), NULL);
+}
+
+int st_conn_poll(st_conn *c, double timeout)
+{
+    if (check_open(c) < 0)
+        return ST_TRACE();
+    if (!c->readable)
+        return ST_RAISE_AS(ST_ESTATE, "OSError", "connection is write-only");
+    if (buffered(c))
+        return 1;
+    double deadline = timeout >= 0 ? now_monotonic() + timeout : 0;
+    for (;;) {
+        int ms = -1;
+        if (timeout >= 0) {
+            double left = deadline - now_monotonic();
+            ms = left <= 0 ? 0 : left * 1000 >= INT_MAX ? INT_MAX : (int)ceil(left * 1000);
+        }
+        struct pollfd p = {c->fd, POLLIN, 0};
+        int r = poll(&p, 1, ms);
+        if (r > 0)
+            return 1; /* data, end of stream or an error the next read reports */
+        if (r == 0)
+            return 0;
+        if (errno != EINTR)
+            return ST_RAISE_OS(errno, "cannot poll the connection");
+    }
+}
+
+/* ---- whole values (pickles) ---- */
+
+int st_conn_send(st_conn *c, const st_value *value)
+{
+    unsigned char *data;
+    size_t len;
+    if (check_open(c) < 0)
+        return ST_TRACE();
+    if (st_pickle_dumps(value, ST_PICKLE_DEFAULT_PROTOCOL, &data, &len) < 0)
+        return ST_TRACE();
+    int r = st_conn_send_bytes(c, data, len);
+    st_free(data);
+    return r < 0 ? ST_TRACE() : 0;
+}
+
+st_value *st_conn_recv(st_conn *c, double timeout)
+{
+    if (timeout >= 0) {
+        int ready = st_conn_poll(c, timeout);
+        if (ready < 0)
+            return (ST_TRACE(), NULL);
+        if (!ready)
+            return (ST_RAISE_AS(ST_ETIMEOUT, "TimeoutError", "no message within %g seconds", timeout), NULL);
+    }
+    size_t len;
+    unsigned char *data = st_conn_recv_bytes(c, ST_CONN_NO_LIMIT, &len);
+    if (!data)
+        return (ST_TRACE(), NULL);
+    st_value *v = st_pickle_loads(data, len);
+    st_free(data);
+    return v ? v : (ST_TRACE(), NULL);
+}
+
+/* ---- queue ----------------------------------------------------------------------------- */
+
+struct st_queue {
+    pthread_mutex_t lock;
+    pthread_cond_t ready; /* signalled on put and on close */
+    st_queue_item *ring;
+    size_t cap, head, count;
+    int closed;
+    clockid_t clock; /* the clock `ready` measures timeouts with */
+};
+
+static void item_release(st_queue_item *it) { st_value_unref(it->value); }
+
+st_queue *st_queue_new(void)
+{
+    st_queue *q = st__calloc(1, sizeof *q);
+    if (!q)
+        return (ST_TRACE(), NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    q->clock = CLOCK_REALTIME;
+#if !defined(__APPLE__)
+    /* Timeouts must not jump with the wall clock. */
+    if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0)
+        q->clock = CLOCK_MONOTONIC;
+#endif
+    int r = pthread_mutex_init(&q->lock, NULL);
+    if (r == 0 && (r = pthread_cond_init(&q->ready, &attr)) != 0)
+        pthread_mutex_destroy(&q->lock);
+    pthread_condattr_destroy(&attr);
+    if (r != 0) {
+        free(q);
+        return (ST_RAISE_OS(r, "cannot create a queue"), NULL);
+    }
+    return q;
+}
+
+void st_queue_free(st_queue *q)
+{
+    if (!q)
+        return;
+    for (size_t i = 0; i < q->count; i++)
+        item_release(&q->ring[(q->head + i) % q->cap]);
+    free(q->ring);
+    pthread_cond_destroy(&q->ready);
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+}
+
+/* Appends under the lock; the item's value is released on failure. */
+static int put_item(st_queue *q, st_queue_item it)
+{
+    pthread_mutex_lock(&q->lock);
+    if (q->closed) {
+        pthread_mutex_unlock(&q->lock);
+        item_release(&it);
+        return ST_RAISE_AS(ST_ESTATE, "queue.ShutDown", "the queue is shut down");
+    }
+    if (q->count == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        st_queue_item *ring = st__reallocarray(NULL, cap, sizeof *ring);
+        if (!ring) {
+            pthread_mutex_unlock(&q->lock);
+            item_release(&it);
+            return ST_TRACE();
+        }
+        for (size_t i = 0; i < q->count; i++) /* unwrap into the new ring */
+            ring[i] = q->ring[(q->head + i) % q->cap];
+        free(q->ring);
+        q->ring = ring;
+        q->cap = cap;
+        q->head = 0;
+    }
+    q->ring[(q->head + q->count) % q->cap] = it;
+    q->count++;
+    pthread_mutex_unlock(&q->lock);
+    pthread_cond_signal(&q->ready);
+    return 0;
+}
+
+int st_queue_put_steal(st_queue *q, st_value *value)
+{
+    if (!value)
+        return ST_TRACE();
+    st_queue_item it = {value, NULL, NULL};
+    return put_item(q, it) < 0 ? ST_TRACE() : 0;
+}
+
+int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
+{
+    if (!fn)
+        return ST_RAISE(ST_EVALUE, "the callback must not be NULL");
+    st_queue_item it = {NULL, fn, arg};
+    return put_item(q, it) < 0 ? ST_TRACE() : 0;
+}
+
+/* Takes the head item, if any, with the lock held. */
+static int pop_locked(st_queue *q, st_queue_item *out)
+{
+    if (q->count == 0)
+        return 0;
+    *out = q->ring[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->count--;
+    return 1;
+}
+
+/* Takes the head item; timeout < 0 waits for ever, 0 does not wait. */
+static int get_item(st_queue *q, double timeout, st_queue_item *out)
+{
+    struct timespec deadline = {0, 0};
+    if (timeout > 0) {
+        clock_gettime(q->clock, &deadline);
+        double whole = floor(timeout);
+        deadline.tv_sec += (time_t)whole;
+        deadline.tv_nsec += (long)((timeout - whole) * 1e9);
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&q->lock);
+    while (q->count == 0 && !q->closed && timeout != 0) {
+        if (timeout < 0) {
+            pthread_cond_wait(&q->ready, &q->lock);
+        } else if (pthread_cond_timedwait(&q->ready, &q->lock, &deadline) == ETIMEDOUT) {
+            break;
+        }
+    }
+    int got = pop_locked(q, out), closed = q->closed;
+    pthread_mutex_unlock(&q->lock);
+    if (got)
+        return 0;
+    if (closed)
+        return ST_RAISE_AS(ST_ESTATE, "queue.ShutDown", "the queue is shut down");
+    return ST_RAISE_AS(ST_ETIMEOUT, "queue.Empty", "%s", "");
+}
+
+int st_queue_get(st_queue *q, double timeout, st_queue_item *out)
+{
+    return get_item(q, timeout, out) < 0 ? ST_TRACE() : 0;
+}
+
+int st_queue_get_nowait(st_queue *q, st_queue_item *out)
+{
+    return get_item(q, 0, out) < 0 ? ST_TRACE() : 0;
+}
+
+size_t st_queue_qsize(st_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    size_t n = q->count;
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+void st_queue_close(st_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->closed = 1;
+    pthread_mutex_unlock(&q->lock);
+    pthread_cond_broadcast(&q->ready);
+}
+
+size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_value, void *ctx)
+{
+    double end = now_monotonic() + budget_ms / 1000.0;
+    size_t handled = 0;
+    st_queue_item it;
+    do {
+        pthread_mutex_lock(&q->lock);
+        int got = pop_locked(q, &it);
+        pthread_mutex_unlock(&q->lock);
+        if (!got)
+            break;
+        if (it.fn)
+            it.fn(it.arg);
+        else if (on_value)
+            on_value(ctx, it.value);
+        item_release(&it);
+        handled++;
+    } while (now_monotonic() < end);
+    return handled;
+}

@@ -1,0 +1,205 @@
+/* os: listdir and scandir, with entry types taken from the directory when the kernel gives them. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal/error.h"
+#include "internal/mem.h"
+#include "internal/os.h"
+#include "systools/os.h"
+
+static int is_dot_or_dotdot(const char *n) { return n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])); }
+
+mode_t st__dirent_type(int dirfd, const char *name, unsigned char d_type, int follow, struct stat *st)
+{
+    if (st)
+        st->st_mode = 0;
+    if (d_type != DT_UNKNOWN && !(follow && d_type == DT_LNK)) {
+        switch (d_type) {
+        case DT_DIR: return S_IFDIR;
+        case DT_REG: return S_IFREG;
+        case DT_LNK: return S_IFLNK;
+        case DT_FIFO: return S_IFIFO;
+        case DT_SOCK: return S_IFSOCK;
+        case DT_CHR: return S_IFCHR;
+        case DT_BLK: return S_IFBLK;
+        default: break;
+        }
+    }
+    struct stat local;
+    if (!st)
+        st = &local;
+    if (fstatat(dirfd, name, st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    return st->st_mode & S_IFMT;
+}
+
+char **st_os_listdir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return (ST_RAISE_OS(errno, "cannot list directory '%s'", path), NULL);
+    st__strv sv = ST__STRV_INIT;
+    struct dirent *e;
+    for (;;) {
+        errno = 0;
+        if (!(e = readdir(d)))
+            break;
+        if (!is_dot_or_dotdot(e->d_name) && st__strv_push(&sv, e->d_name) < 0)
+            goto fail;
+    }
+    if (errno) {
+        ST_RAISE_OS(errno, "cannot list directory '%s'", path);
+        goto fail;
+    }
+    closedir(d);
+    char **v = st__strv_detach(&sv);
+    return v ? v : (ST_TRACE(), NULL);
+fail:
+    closedir(d);
+    st__strv_free(&sv);
+    return (ST_TRACE(), NULL);
+}
+
+/* ---- scandir -------------------------------------------------------------------------------- */
+
+struct st_os_direntry {
+    st_os_scandir *it;
+    const char *name;   /* in the dirent, valid until the next readdir */
+    char *path;
+    uint64_t ino;
+    unsigned char d_type;
+    int have_stat, have_lstat;
+    struct stat st, lst;
+};
+
+struct st_os_scandir {
+    DIR *dir;
+    char *top;
+    st_os_direntry entry;
+};
+
+st_os_scandir *st_os_scandir_open(const char *path)
+{
+    st_os_scandir *it = st__calloc(1, sizeof *it);
+    if (!it)
+        return (ST_TRACE(), NULL);
+    it->top = st__strdup(path);
+    if (!it->top) {
+        st_free(it);
+        return (ST_TRACE(), NULL);
+    }
+    it->dir = opendir(path);
+    if (!it->dir) {
+        ST_RAISE_OS(errno, "cannot scan directory '%s'", path);
+        st_os_scandir_free(it);
+        return NULL;
+    }
+    it->entry.it = it;
+    return it;
+}
+
+int st_os_scandir_next(st_os_scandir *it, st_os_direntry **entry)
+{
+    st_os_direntry *e = &it->entry;
+    st_free(e->path);
+    e->path = NULL;
+    for (;;) {
+        errno = 0;
+        struct dirent *d = readdir(it->dir);
+        if (!d) {
+            if (errno)
+                return ST_RAISE_OS(errno, "cannot scan directory '%s'", it->top);
+            return 0;
+        }
+        if (is_dot_or_dotdot(d->d_name))
+            continue;
+        e->path = st__path_join(it->top, d->d_name);
+        if (!e->path)
+            return ST_TRACE();
+        e->name = d->d_name;
+        e->ino = (uint64_t)d->d_ino;
+        e->d_type = (unsigned char)ST__DIRENT_TYPE(d);
+        e->have_stat = e->have_lstat = 0;
+        *entry = e;
+        return 1;
+    }
+}
+
+void st_os_scandir_free(st_os_scandir *it)
+{
+    if (!it)
+        return;
+    if (it->dir)
+        closedir(it->dir);
+    st_free(it->entry.path);
+    st_free(it->top);
+    st_free(it);
+}
+
+const char *st_os_direntry_name(const st_os_direntry *e) { return e->name; }
+
+const char *st_os_direntry_path(const st_os_direntry *e) { return e->path; }
+
+uint64_t st_os_direntry_inode(const st_os_direntry *e) { return e->ino; }
+
+/* The entry's type, using and filling the cached stat; -1 with ST_EOS, 0 when it vanished. */
+static int entry_type(st_os_direntry *e, int follow, mode_t *type)
+{
+    int *have = follow ? &e->have_stat : &e->have_lstat;
+    struct stat *st = follow ? &e->st : &e->lst;
+    if (*have) {
+        *type = st->st_mode & S_IFMT;
+        return 1;
+    }
+    errno = 0;
+    *type = st__dirent_type(dirfd(e->it->dir), e->name, e->d_type, follow, st);
+    *have = st->st_mode != 0;
+    if (*type)
+        return 1;
+    if (errno == ENOENT)
+        return 0;
+    return ST_RAISE_OS(errno, "cannot stat '%s'", e->path);
+}
+
+static int entry_is(st_os_direntry *e, int follow, mode_t want)
+{
+    mode_t type;
+    int rc = entry_type(e, follow, &type);
+    return rc <= 0 ? (rc < 0 ? ST_TRACE() : 0) : type == want;
+}
+
+int st_os_direntry_is_dir(st_os_direntry *e, int follow_symlinks)
+{
+    return entry_is(e, follow_symlinks, S_IFDIR);
+}
+
+int st_os_direntry_is_file(st_os_direntry *e, int follow_symlinks)
+{
+    return entry_is(e, follow_symlinks, S_IFREG);
+}
+
+int st_os_direntry_is_symlink(st_os_direntry *e) { return entry_is(e, 0, S_IFLNK); }
+
+int st_os_direntry_stat(st_os_direntry *e, int follow_symlinks, st_os_stat_result *out)
+{
+    /* A non-symlink's stat is its lstat: one system call serves both, as in Python. */
+    int follow = 0;
+    if (follow_symlinks) {
+        int link = st_os_direntry_is_symlink(e);
+        if (link < 0)
+            return ST_TRACE();
+        follow = link;
+    }
+    int *have = follow ? &e->have_stat : &e->have_lstat;
+    struct stat *st = follow ? &e->st : &e->lst;
+    if (!*have) {
+        if (fstatat(dirfd(e->it->dir), e->name, st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
+            return ST_RAISE_OS(errno, "cannot stat '%s'", e->path);
+        *have = 1;
+    }
+    st__stat_convert(st, out);
+    return 0;
+}

@@ -1,0 +1,1128 @@
+/* struct: Python's struct format language. A format compiles to an array of codes (one per run
+ * of equal items); pack and unpack walk that array once, reading C arguments straight from the
+ * va_list (or from an item array for the value path), with no allocation. */
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/mem.h"
+#include "internal/struct.h"
+#include "systools/value.h"
+
+_Static_assert(FLT_RADIX == 2 && FLT_MANT_DIG == 24 && DBL_MANT_DIG == 53, "IEEE 754 floats required");
+_Static_assert(sizeof(_Bool) == 1 && sizeof(long long) == 8, "unsupported native sizes");
+_Static_assert(sizeof(short) == 2 && sizeof(int) == 4 && (sizeof(long) == 4 || sizeof(long) == 8) &&
+                   (sizeof(size_t) == 4 || sizeof(size_t) == 8) && sizeof(void *) == sizeof(size_t),
+               "unsupported native sizes");
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#define COLD __attribute__((cold, noinline))
+#define BSWAP16 __builtin_bswap16
+#define BSWAP32 __builtin_bswap32
+#define BSWAP64 __builtin_bswap64
+#define UNREACHABLE() __builtin_unreachable() /* ops come from the compiler: no range check */
+#else
+#define ALWAYS_INLINE inline
+#define COLD
+#define UNREACHABLE() ((void)0)
+static uint16_t BSWAP16(uint16_t x) { return (uint16_t)(x << 8 | x >> 8); }
+static uint32_t BSWAP32(uint32_t x) { return (uint32_t)BSWAP16((uint16_t)x) << 16 | BSWAP16((uint16_t)(x >> 16)); }
+static uint64_t BSWAP64(uint64_t x) { return (uint64_t)BSWAP32((uint32_t)x) << 32 | BSWAP32((uint32_t)(x >> 32)); }
+#endif
+
+#define STRUCT_ERROR(...) ST_RAISE_AS(ST_EFORMAT, "struct.error", __VA_ARGS__)
+
+static bool host_is_little(void)
+{
+    const uint16_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* ---- Format tables ---------------------------------------------------------------------- */
+
+/* Native alignments as CPython measures them: the offset of T after a char in a struct. */
+typedef struct { char c; short x; } align_short;
+typedef struct { char c; int x; } align_int;
+typedef struct { char c; long x; } align_long;
+typedef struct { char c; long long x; } align_llong;
+typedef struct { char c; size_t x; } align_size;
+typedef struct { char c; void *x; } align_ptr;
+typedef struct { char c; float x; } align_float;
+typedef struct { char c; double x; } align_double;
+typedef struct { char c; _Bool x; } align_bool;
+#define ALIGN(T) ((uint8_t)offsetof(align_##T, x))
+
+#define OP_PAD 0xff /* 'x': occupies bytes, has no code */
+
+#define LONG_OP (sizeof(long) == 8 ? ST__OP_LONG64 : ST__OP_LONG32)
+#define ULONG_OP (sizeof(long) == 8 ? ST__OP_ULONG64 : ST__OP_ULONG32)
+
+typedef struct fmtdef {
+    char letter;
+    uint8_t op;
+    uint8_t size;
+    uint8_t align;
+} fmtdef;
+
+static const fmtdef native_table[] = {
+    {'x', OP_PAD, 1, 0},
+    {'c', ST__OP_CHAR, 1, 0},
+    {'b', ST__OP_INT8, 1, 0},
+    {'B', ST__OP_UINT8, 1, 0},
+    {'?', ST__OP_BOOL, sizeof(_Bool), ALIGN(bool)},
+    {'h', ST__OP_INT16, sizeof(short), ALIGN(short)},
+    {'H', ST__OP_UINT16, sizeof(short), ALIGN(short)},
+    {'i', ST__OP_INT32, sizeof(int), ALIGN(int)},
+    {'I', ST__OP_UINT32, sizeof(int), ALIGN(int)},
+    {'l', LONG_OP, sizeof(long), ALIGN(long)},
+    {'L', ULONG_OP, sizeof(long), ALIGN(long)},
+    {'q', ST__OP_LLONG, sizeof(long long), ALIGN(llong)},
+    {'Q', ST__OP_ULLONG, sizeof(long long), ALIGN(llong)},
+    {'n', ST__OP_SSIZE, sizeof(size_t), ALIGN(size)},
+    {'N', ST__OP_SIZE, sizeof(size_t), ALIGN(size)},
+    {'P', ST__OP_PTR, sizeof(void *), ALIGN(ptr)},
+    {'e', ST__OP_HALF, 2, ALIGN(short)},
+    {'f', ST__OP_NFLOAT, sizeof(float), ALIGN(float)},
+    {'d', ST__OP_DOUBLE, sizeof(double), ALIGN(double)},
+    {'s', ST__OP_STR, 1, 0},
+    {'p', ST__OP_PSTR, 1, 0},
+    {0, 0, 0, 0},
+};
+
+/* Standard sizes ('=', '<', '>', '!'): no alignment, and no n, N or P. */
+static const fmtdef std_table[] = {
+    {'x', OP_PAD, 1, 0},
+    {'c', ST__OP_CHAR, 1, 0},
+    {'b', ST__OP_INT8, 1, 0},
+    {'B', ST__OP_UINT8, 1, 0},
+    {'?', ST__OP_BOOL, 1, 0},
+    {'h', ST__OP_INT16, 2, 0},
+    {'H', ST__OP_UINT16, 2, 0},
+    {'i', ST__OP_INT32, 4, 0},
+    {'I', ST__OP_UINT32, 4, 0},
+    {'l', ST__OP_LONG32, 4, 0},
+    {'L', ST__OP_ULONG32, 4, 0},
+    {'q', ST__OP_LLONG, 8, 0},
+    {'Q', ST__OP_ULLONG, 8, 0},
+    {'e', ST__OP_HALF, 2, 0},
+    {'f', ST__OP_FLOAT, 4, 0},
+    {'d', ST__OP_DOUBLE, 8, 0},
+    {'s', ST__OP_STR, 1, 0},
+    {'p', ST__OP_PSTR, 1, 0},
+    {0, 0, 0, 0},
+};
+
+static bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+ssize_t st__struct_compile(const char *format, st__struct_code *codes, size_t cap, st__struct_layout *out)
+{
+    if (!format)
+        return ST_RAISE(ST_ETYPE, "Struct() argument 1 must be a str or bytes object, not NoneType");
+    const char *s = format;
+    const fmtdef *table = std_table;
+    bool little = host_is_little();
+    switch (*s) {
+    case '<':
+        little = true;
+        s++;
+        break;
+    case '>':
+    case '!':
+        little = false;
+        s++;
+        break;
+    case '=':
+        s++;
+        break;
+    case '@':
+        s++;
+        /* fall through */
+    default:
+        table = native_table;
+    }
+
+    size_t size = 0, nitems = 0, ncodes = 0;
+    bool zero_fill = false;
+    char c;
+    while ((c = *s++) != '\0') {
+        if (is_space(c))
+            continue;
+        size_t num = 1;
+        if (c >= '0' && c <= '9') {
+            num = (size_t)(c - '0');
+            while ((c = *s++) >= '0' && c <= '9') {
+                if (num > ((size_t)SSIZE_MAX - (size_t)(c - '0')) / 10)
+                    return STRUCT_ERROR("total struct size too long");
+                num = num * 10 + (size_t)(c - '0');
+            }
+            if (c == '\0')
+                return STRUCT_ERROR("repeat count given without format specifier");
+        }
+        const fmtdef *e = table;
+        while (e->letter && e->letter != c)
+            e++;
+        if (!e->letter)
+            return STRUCT_ERROR("bad char in struct format");
+
+        /* Native alignment applies even to a zero count: "0l" aligns the end of a record. */
+        if (e->align && size > 0) {
+            size_t extra = (e->align - 1) - (size - 1) % e->align;
+            if (extra > (size_t)SSIZE_MAX - size)
+                return STRUCT_ERROR("total struct size too long");
+            zero_fill |= extra > 0;
+            size += extra;
+        }
+        if (num > ((size_t)SSIZE_MAX - size) / e->size)
+            return STRUCT_ERROR("total struct size too long");
+
+        if (e->op == OP_PAD) {
+            zero_fill |= num > 0;
+        } else if (num > 0 || e->op == ST__OP_STR || e->op == ST__OP_PSTR) {
+            bool text = e->op == ST__OP_STR || e->op == ST__OP_PSTR;
+            if (ncodes < cap) {
+                st__struct_code *k = &codes[ncodes];
+                k->op = e->op;
+                k->letter = (uint8_t)c;
+                k->offset = size;
+                k->count = text ? 1 : num;
+                k->size = text ? num : e->size;
+            }
+            ncodes++;
+            nitems += text ? 1 : num;
+        }
+        size += num * e->size;
+    }
+    out->size = size;
+    out->nitems = nitems;
+    out->ncodes = ncodes;
+    out->swap = little != host_is_little();
+    out->zero_fill = zero_fill;
+    out->codes = codes;
+    return (ssize_t)ncodes;
+}
+
+/* ---- Compiled formats --------------------------------------------------------------------- */
+
+ssize_t st_struct_calcsize(const char *format)
+{
+    st__struct_layout layout;
+    if (st__struct_compile(format, NULL, 0, &layout) < 0)
+        return ST_TRACE();
+    return (ssize_t)layout.size;
+}
+
+st_struct *st_struct_new(const char *format)
+{
+    st__struct_layout layout;
+    ssize_t n = st__struct_compile(format, NULL, 0, &layout);
+    if (n < 0)
+        return (ST_TRACE(), NULL);
+    size_t flen = strlen(format) + 1;
+    st_struct *s = st__malloc(sizeof *s + (size_t)n * sizeof s->codes[0] + flen);
+    if (!s)
+        return (ST_TRACE(), NULL);
+    st__struct_compile(format, s->codes, (size_t)n, &s->layout);
+    s->format = (char *)(s->codes + n);
+    memcpy(s->format, format, flen);
+    return s;
+}
+
+size_t st_struct_size(const st_struct *s) { return s->layout.size; }
+
+const char *st_struct_format(const st_struct *s) { return s->format; }
+
+void st_struct_free(st_struct *s) { free(s); }
+
+/* ---- Scalars ------------------------------------------------------------------------------ */
+
+static ALWAYS_INLINE void store(unsigned char *p, uint64_t v, unsigned width, bool swap)
+{
+    switch (width) {
+    case 1:
+        *p = (unsigned char)v;
+        break;
+    case 2: {
+        uint16_t x = (uint16_t)v;
+        x = swap ? BSWAP16(x) : x;
+        memcpy(p, &x, 2);
+        break;
+    }
+    case 4: {
+        uint32_t x = (uint32_t)v;
+        x = swap ? BSWAP32(x) : x;
+        memcpy(p, &x, 4);
+        break;
+    }
+    default: {
+        uint64_t x = swap ? BSWAP64(v) : v;
+        memcpy(p, &x, 8);
+        break;
+    }
+    }
+}
+
+static ALWAYS_INLINE uint64_t load(const unsigned char *p, unsigned width, bool swap)
+{
+    switch (width) {
+    case 1:
+        return *p;
+    case 2: {
+        uint16_t x;
+        memcpy(&x, p, 2);
+        return swap ? BSWAP16(x) : x;
+    }
+    case 4: {
+        uint32_t x;
+        memcpy(&x, p, 4);
+        return swap ? BSWAP32(x) : x;
+    }
+    default: {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        return swap ? BSWAP64(x) : x;
+    }
+    }
+}
+
+static ALWAYS_INLINE int64_t load_signed(const unsigned char *p, unsigned width, bool swap)
+{
+    uint64_t u = load(p, width, swap);
+    if (width == 8) {
+        int64_t v;
+        memcpy(&v, &u, 8);
+        return v;
+    }
+    uint64_t m = (uint64_t)1 << (8 * width - 1); /* sign extension without implementation-defined casts */
+    return (int64_t)(u ^ m) - (int64_t)m;
+}
+
+static COLD int range_error(const st__struct_code *c, bool is_signed)
+{
+    unsigned bits = 8u * (unsigned)c->size;
+    if (c->op == ST__OP_CHAR)
+        return STRUCT_ERROR("char format requires a bytes object of length 1");
+    if (is_signed) {
+        long long max = (long long)(((uint64_t)1 << (bits - 1)) - 1);
+        return STRUCT_ERROR("'%c' format requires %lld <= number <= %lld", c->letter, -max - 1, max);
+    }
+    return STRUCT_ERROR("'%c' format requires 0 <= number <= %llu", c->letter,
+                        (unsigned long long)(bits == 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1));
+}
+
+static COLD int float_overflow(char letter)
+{
+    return ST_RAISE(ST_EOVERFLOW, "float too large to pack with %c format", letter);
+}
+
+/* Whether a value fits a field of width < 8 bytes. */
+static ALWAYS_INLINE bool fits_signed(long long v, unsigned width)
+{
+    uint64_t half = (uint64_t)1 << (8 * width - 1); /* one compare: v + half in [0, 2 * half) */
+    return (uint64_t)v + half < 2 * half;
+}
+
+static ALWAYS_INLINE bool fits_unsigned(unsigned long long v, unsigned width) { return (v >> (8 * width)) == 0; }
+
+/* CPython's PyFloat_Pack2: round half to even, overflow is OverflowError, NaN keeps its sign. */
+int st__float_pack2(double x, unsigned char out[2], int little_endian)
+{
+    unsigned sign, bits;
+    int e;
+    if (x == 0.0) {
+        sign = signbit(x) != 0;
+        e = 0;
+        bits = 0;
+    } else if (isinf(x)) {
+        sign = x < 0.0;
+        e = 0x1f;
+        bits = 0;
+    } else if (isnan(x)) {
+        sign = signbit(x) != 0;
+        e = 0x1f;
+        bits = 512;
+    } else {
+        sign = x < 0.0;
+        double f = frexp(sign ? -x : x, &e) * 2.0; /* f in [1, 2) */
+        e--;
+        if (e >= 16)
+            return float_overflow('e');
+        if (e < -25) { /* below half the smallest subnormal: zero */
+            f = 0.0;
+            e = 0;
+        } else if (e < -14) { /* subnormal */
+            f = ldexp(f, 14 + e);
+            e = 0;
+        } else {
+            e += 15;
+            f -= 1.0;
+        }
+        f *= 1024.0;
+        bits = (unsigned)f;
+        if (f - bits > 0.5 || (f - bits == 0.5 && bits % 2 == 1)) {
+            if (++bits == 1024) { /* the carry ran out of the mantissa */
+                bits = 0;
+                if (++e == 31)
+                    return float_overflow('e');
+            }
+        }
+    }
+    bits |= (unsigned)e << 10 | sign << 15;
+    out[little_endian ? 0 : 1] = (unsigned char)(bits & 0xff);
+    out[little_endian ? 1 : 0] = (unsigned char)(bits >> 8);
+    return 0;
+}
+
+double st__float_unpack2(const unsigned char in[2], int little_endian)
+{
+    unsigned bits = (unsigned)in[little_endian ? 1 : 0] << 8 | in[little_endian ? 0 : 1];
+    int sign = bits >> 15, e = (int)(bits >> 10) & 0x1f;
+    unsigned f = bits & 0x3ff;
+    if (e == 0x1f)
+        return f == 0 ? (sign ? -HUGE_VAL : HUGE_VAL) : copysign(NAN, sign ? -1.0 : 1.0);
+    double x = (double)f / 1024.0;
+    if (e == 0) {
+        e = -14;
+    } else {
+        x += 1.0;
+        e -= 15;
+    }
+    x = ldexp(x, e);
+    return sign ? -x : x;
+}
+
+/* ---- The pack and unpack loops ------------------------------------------------------------ */
+
+/* Where the values come from (pack) or go (unpack): the caller's va_list, or an item array. */
+typedef struct argsrc {
+    va_list ap;
+    const st__struct_item *in;
+    const st__struct_item *stop; /* items: pack stops here (the value path's first bad value) */
+    st__struct_item *out;
+} argsrc;
+
+static ALWAYS_INLINE void put_text(const st__struct_code *c, unsigned char *p, const void *data, size_t len,
+                                   bool zeroed)
+{
+    size_t field = c->size, n;
+    if (c->op == ST__OP_STR) {
+        n = len < field ? len : field;
+        if (n)
+            memcpy(p, data, n);
+    } else {
+        if (field == 0)
+            return;
+        n = len < field - 1 ? len : field - 1;
+        if (n)
+            memcpy(p + 1, data, n);
+        p[0] = (unsigned char)(n > 255 ? 255 : n);
+        p++;
+        field--;
+    }
+    if (!zeroed && n < field)
+        memset(p + n, 0, field - n);
+}
+
+/* The loop is instantiated for each (byte order, argument source) pair, so the tests on swap
+ * and from_items fold away. */
+static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *out, argsrc *src, const bool swap,
+                                   const bool from_items)
+{
+/* Items carry Python-sized integers (long long), so they are range-checked for every field
+ * narrower than 8 bytes; C arguments only where the argument type is wider than the field. */
+#define ARG(T, field) (from_items ? (in++)->field : va_arg(src->ap, T))
+#define SIGNED(OP, T, W)                                                                                     \
+    case OP: {                                                                                               \
+        long long v = ARG(T, i);                                                                             \
+        if ((from_items || sizeof(T) > (W)) && !fits_signed(v, (W)))                                        \
+            return range_error(c, true);                                                                     \
+        store(p, (uint64_t)v, (W), swap);                                                                    \
+        break;                                                                                               \
+    }
+#define UNSIGNED(OP, T, W)                                                                                   \
+    case OP: {                                                                                               \
+        unsigned long long v = ARG(T, u);                                                                    \
+        if ((from_items || sizeof(T) > (W)) && !fits_unsigned(v, (W)))                                      \
+            return range_error(c, false);                                                                    \
+        store(p, v, (W), swap);                                                                              \
+        break;                                                                                               \
+    }
+#define WIDE(OP, T, field, W)                                                                                \
+    case OP:                                                                                                 \
+        store(p, (uint64_t)ARG(T, field), (W), swap);                                                        \
+        break;
+    static unsigned char no_bytes[1];
+    const st__struct_item *in = src->in;
+    const bool little = host_is_little() != swap;
+    if (!out)
+        out = no_bytes; /* a NULL buffer is fine for a 0-byte record; NULL + 0 is not */
+    if (L->zero_fill)
+        memset(out, 0, L->size);
+    for (const st__struct_code *c = L->codes, *end = c + L->ncodes; c < end; c++) {
+        unsigned char *p = out + c->offset;
+        size_t n = c->count; /* codes hold at least one value */
+        do {
+            if (from_items && in == src->stop)
+                return 0;
+            switch ((st__struct_op)c->op) {
+            case ST__OP_CHAR: {
+                long long v = ARG(int, i);
+                if (v < -128 || v > 255)
+                    return range_error(c, true);
+                *p = (unsigned char)v;
+                break;
+            }
+            case ST__OP_BOOL:
+                *p = ARG(int, i) != 0;
+                break;
+            SIGNED(ST__OP_INT8, int, 1)
+            SIGNED(ST__OP_INT16, int, 2)
+            SIGNED(ST__OP_INT32, int, 4)
+            UNSIGNED(ST__OP_UINT8, unsigned int, 1)
+            UNSIGNED(ST__OP_UINT16, unsigned int, 2)
+            UNSIGNED(ST__OP_UINT32, unsigned int, 4)
+            SIGNED(ST__OP_LONG32, long, 4)
+            WIDE(ST__OP_LONG64, long, i, 8)
+            UNSIGNED(ST__OP_ULONG32, unsigned long, 4)
+            WIDE(ST__OP_ULONG64, unsigned long, u, 8)
+            WIDE(ST__OP_LLONG, long long, i, 8)
+            WIDE(ST__OP_ULLONG, unsigned long long, u, 8)
+            WIDE(ST__OP_SSIZE, ssize_t, i, sizeof(ssize_t))
+            WIDE(ST__OP_SIZE, size_t, u, sizeof(size_t))
+            case ST__OP_PTR:
+                store(p, from_items ? (in++)->u : (uintptr_t)va_arg(src->ap, void *), sizeof(void *), swap);
+                break;
+            case ST__OP_HALF:
+                if (st__float_pack2(ARG(double, d), p, little) < 0)
+                    return -1;
+                break;
+            case ST__OP_FLOAT:
+            case ST__OP_NFLOAT: {
+                double x = ARG(double, d);
+                float f = (float)x;
+                if (c->op == ST__OP_FLOAT && isinf(f) && !isinf(x))
+                    return float_overflow('f');
+                uint32_t bits;
+                memcpy(&bits, &f, 4);
+                store(p, bits, 4, swap);
+                break;
+            }
+            case ST__OP_DOUBLE: {
+                double x = ARG(double, d);
+                uint64_t bits;
+                memcpy(&bits, &x, 8);
+                store(p, bits, 8, swap);
+                break;
+            }
+            case ST__OP_STR:
+            case ST__OP_PSTR: {
+                const void *data;
+                size_t len;
+                if (from_items) {
+                    data = in->str.data;
+                    len = in->str.len;
+                    in++;
+                } else {
+                    data = va_arg(src->ap, const void *);
+                    len = va_arg(src->ap, size_t);
+                }
+                put_text(c, p, data, len, L->zero_fill);
+                break;
+            }
+            default:
+                UNREACHABLE();
+            }
+            p += c->size;
+        } while (--n);
+    }
+    return 0;
+#undef ARG
+#undef SIGNED
+#undef UNSIGNED
+#undef WIDE
+}
+
+static ALWAYS_INLINE void unpack_loop(const st__struct_layout *L, const unsigned char *data, argsrc *src,
+                                      const bool swap, const bool to_items)
+{
+/* Stores v in the next destination: the item field, or *(T *)va_arg. */
+#define PUT(T, field, v)                                                                                     \
+    do {                                                                                                     \
+        if (to_items)                                                                                        \
+            (out++)->field = (v);                                                                            \
+        else                                                                                                 \
+            *va_arg(src->ap, T *) = (T)(v);                                                                  \
+    } while (0)
+#define SIGNED(OP, T, W)                                                                                     \
+    case OP:                                                                                                 \
+        PUT(T, i, load_signed(p, (W), swap));                                                                \
+        break;
+#define UNSIGNED(OP, T, W)                                                                                   \
+    case OP:                                                                                                 \
+        PUT(T, u, load(p, (W), swap));                                                                       \
+        break;
+    static const unsigned char no_bytes[1];
+    st__struct_item *out = src->out;
+    const bool little = host_is_little() != swap;
+    if (!data)
+        data = no_bytes; /* as in pack_loop */
+    for (const st__struct_code *c = L->codes, *end = c + L->ncodes; c < end; c++) {
+        const unsigned char *p = data + c->offset;
+        size_t n = c->count;
+        do {
+            switch ((st__struct_op)c->op) {
+            case ST__OP_CHAR:
+                PUT(char, i, *p);
+                break;
+            case ST__OP_BOOL:
+                PUT(_Bool, i, *p != 0);
+                break;
+            SIGNED(ST__OP_INT8, int, 1)
+            SIGNED(ST__OP_INT16, int, 2)
+            SIGNED(ST__OP_INT32, int, 4)
+            UNSIGNED(ST__OP_UINT8, unsigned int, 1)
+            UNSIGNED(ST__OP_UINT16, unsigned int, 2)
+            UNSIGNED(ST__OP_UINT32, unsigned int, 4)
+            SIGNED(ST__OP_LONG32, long, 4)
+            SIGNED(ST__OP_LONG64, long, 8)
+            UNSIGNED(ST__OP_ULONG32, unsigned long, 4)
+            UNSIGNED(ST__OP_ULONG64, unsigned long, 8)
+            SIGNED(ST__OP_LLONG, long long, 8)
+            UNSIGNED(ST__OP_ULLONG, unsigned long long, 8)
+            SIGNED(ST__OP_SSIZE, ssize_t, sizeof(ssize_t))
+            UNSIGNED(ST__OP_SIZE, size_t, sizeof(size_t))
+            case ST__OP_PTR:
+                if (to_items)
+                    (out++)->u = load(p, sizeof(void *), swap);
+                else
+                    *va_arg(src->ap, void **) = (void *)(uintptr_t)load(p, sizeof(void *), swap);
+                break;
+            case ST__OP_HALF:
+                PUT(double, d, st__float_unpack2(p, little));
+                break;
+            case ST__OP_FLOAT:
+            case ST__OP_NFLOAT: {
+                uint32_t bits = (uint32_t)load(p, 4, swap);
+                float f;
+                memcpy(&f, &bits, 4);
+                PUT(double, d, (double)f);
+                break;
+            }
+            case ST__OP_DOUBLE: {
+                uint64_t bits = load(p, 8, swap);
+                double x;
+                memcpy(&x, &bits, 8);
+                PUT(double, d, x);
+                break;
+            }
+            case ST__OP_STR:
+            case ST__OP_PSTR: {
+                const unsigned char *text = p;
+                size_t len = c->size;
+                if (c->op == ST__OP_PSTR) { /* the count byte, cut to the field */
+                    len = len == 0 ? 0 : (p[0] < len ? p[0] : len - 1);
+                    text = p + 1;
+                }
+                if (to_items) {
+                    out->str.data = text;
+                    out->str.len = len;
+                    out++;
+                } else {
+                    void *dst = va_arg(src->ap, void *);
+                    if (len)
+                        memcpy(dst, text, len);
+                    if (c->op == ST__OP_PSTR)
+                        *va_arg(src->ap, size_t *) = len;
+                }
+                break;
+            }
+            default:
+                UNREACHABLE();
+            }
+            p += c->size;
+        } while (--n);
+    }
+#undef PUT
+#undef SIGNED
+#undef UNSIGNED
+}
+
+static int pack_va(const st__struct_layout *L, unsigned char *out, argsrc *src)
+{
+    return L->swap ? pack_loop(L, out, src, true, false) : pack_loop(L, out, src, false, false);
+}
+
+static void unpack_va(const st__struct_layout *L, const unsigned char *data, argsrc *src)
+{
+    if (L->swap)
+        unpack_loop(L, data, src, true, false);
+    else
+        unpack_loop(L, data, src, false, false);
+}
+
+/* ---- Buffer checks -------------------------------------------------------------------------- */
+
+/* Resolves pack_into/unpack_from's offset (negative counts from the end) with Python's checks. */
+static int locate(const st__struct_layout *L, size_t buflen, ssize_t offset, bool packing, size_t *start)
+{
+    ssize_t size = (ssize_t)L->size, len = (ssize_t)buflen;
+    if (offset < 0) {
+        if (offset + size > 0)
+            return STRUCT_ERROR("%s %zd bytes at offset %zd", packing ? "no space to pack" : "not enough data to unpack",
+                                size, offset);
+        if (offset + len < 0)
+            return STRUCT_ERROR("offset %zd out of range for %zd-byte buffer", offset, len);
+        offset += len;
+    }
+    if (len - offset < size)
+        return STRUCT_ERROR("%s requires a buffer of at least %zu bytes for %s %zd bytes at offset %zd "
+                            "(actual buffer size is %zd)",
+                            packing ? "pack_into" : "unpack_from", (size_t)size + (size_t)offset,
+                            packing ? "packing" : "unpacking", size, offset, len);
+    *start = (size_t)offset;
+    return 0;
+}
+
+static int check_exact(const st__struct_layout *L, size_t buflen)
+{
+    if (buflen != L->size)
+        return STRUCT_ERROR("unpack requires a buffer of %zu bytes", L->size);
+    return 0;
+}
+
+static int pack_at(const st__struct_layout *L, void *buf, size_t buflen, ssize_t offset, argsrc *src)
+{
+    size_t start;
+    if (locate(L, buflen, offset, true, &start) < 0 || pack_va(L, start ? (unsigned char *)buf + start : buf, src) < 0)
+        return ST_TRACE();
+    return 0;
+}
+
+static int unpack_at(const st__struct_layout *L, const void *buf, size_t buflen, ssize_t offset, argsrc *src)
+{
+    size_t start;
+    if (locate(L, buflen, offset, false, &start) < 0)
+        return ST_TRACE();
+    unpack_va(L, start ? (const unsigned char *)buf + start : buf, src);
+    return 0;
+}
+
+/* ---- Typed API ---------------------------------------------------------------------------- */
+
+/* st_struct_pack() and st_struct_unpack() are the hot calls: the loop is inlined into them so the
+ * va_list never leaves the function. */
+int st_struct_pack(const st_struct *s, void *buf, size_t buflen, ...)
+{
+    const st__struct_layout *L = &s->layout;
+    size_t start;
+    if (buflen < L->size && locate(L, buflen, 0, true, &start) < 0)
+        return ST_TRACE();
+    argsrc src;
+    va_start(src.ap, buflen);
+    int r = L->swap ? pack_loop(L, buf, &src, true, false) : pack_loop(L, buf, &src, false, false);
+    va_end(src.ap);
+    return r < 0 ? ST_TRACE() : 0;
+}
+
+int st_struct_vpack(const st_struct *s, void *buf, size_t buflen, va_list ap)
+{
+    argsrc src;
+    va_copy(src.ap, ap);
+    int r = pack_at(&s->layout, buf, buflen, 0, &src);
+    va_end(src.ap);
+    return r;
+}
+
+int st_struct_pack_into(const st_struct *s, void *buf, size_t buflen, ssize_t offset, ...)
+{
+    argsrc src;
+    va_start(src.ap, offset);
+    int r = pack_at(&s->layout, buf, buflen, offset, &src);
+    va_end(src.ap);
+    return r;
+}
+
+int st_struct_unpack(const st_struct *s, const void *buf, size_t buflen, ...)
+{
+    const st__struct_layout *L = &s->layout;
+    if (check_exact(L, buflen) < 0)
+        return ST_TRACE();
+    argsrc src;
+    va_start(src.ap, buflen);
+    if (L->swap)
+        unpack_loop(L, buf, &src, true, false);
+    else
+        unpack_loop(L, buf, &src, false, false);
+    va_end(src.ap);
+    return 0;
+}
+
+int st_struct_vunpack(const st_struct *s, const void *buf, size_t buflen, va_list ap)
+{
+    if (check_exact(&s->layout, buflen) < 0)
+        return ST_TRACE();
+    argsrc src;
+    va_copy(src.ap, ap);
+    unpack_va(&s->layout, buf, &src);
+    va_end(src.ap);
+    return 0;
+}
+
+int st_struct_unpack_from(const st_struct *s, const void *buf, size_t buflen, ssize_t offset, ...)
+{
+    argsrc src;
+    va_start(src.ap, offset);
+    int r = unpack_at(&s->layout, buf, buflen, offset, &src);
+    va_end(src.ap);
+    return r;
+}
+
+/* ---- Item API (value path, tests) ------------------------------------------------------------ */
+
+/* Packs the items before stop (all of them when stop is NULL). */
+static int pack_items_until(const st_struct *s, void *buf, size_t buflen, const st__struct_item *items,
+                            const st__struct_item *stop)
+{
+    size_t start;
+    argsrc src;
+    src.in = items;
+    src.stop = stop;
+    if (locate(&s->layout, buflen, 0, true, &start) < 0)
+        return ST_TRACE();
+    int r = s->layout.swap ? pack_loop(&s->layout, buf, &src, true, true)
+                           : pack_loop(&s->layout, buf, &src, false, true);
+    return r < 0 ? ST_TRACE() : 0;
+}
+
+int st__struct_pack_items(const st_struct *s, void *buf, size_t buflen, const st__struct_item *items)
+{
+    return pack_items_until(s, buf, buflen, items, NULL);
+}
+
+int st__struct_unpack_items(const st_struct *s, const void *buf, size_t buflen, st__struct_item *items)
+{
+    if (check_exact(&s->layout, buflen) < 0)
+        return ST_TRACE();
+    argsrc src;
+    src.out = items;
+    if (s->layout.swap)
+        unpack_loop(&s->layout, buf, &src, true, true);
+    else
+        unpack_loop(&s->layout, buf, &src, false, true);
+    return 0;
+}
+
+/* ---- Value path ------------------------------------------------------------------------------ */
+
+/* Integer ops whose values are unsigned (Python ints from 0 up). */
+static bool op_is_unsigned(uint8_t op)
+{
+    switch ((st__struct_op)op) {
+    case ST__OP_UINT8:
+    case ST__OP_UINT16:
+    case ST__OP_UINT32:
+    case ST__OP_ULONG32:
+    case ST__OP_ULONG64:
+    case ST__OP_ULLONG:
+    case ST__OP_SIZE:
+    case ST__OP_PTR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The Python value of one unpacked item. */
+static st_value *item_value(uint8_t op, const st__struct_item *it)
+{
+    switch ((st__struct_op)op) {
+    case ST__OP_CHAR: {
+        unsigned char b = (unsigned char)it->i;
+        return st_value_bytes(&b, 1);
+    }
+    case ST__OP_BOOL:
+        return st_value_bool((int)it->i);
+    case ST__OP_HALF:
+    case ST__OP_FLOAT:
+    case ST__OP_NFLOAT:
+    case ST__OP_DOUBLE:
+        return st_value_float(it->d);
+    case ST__OP_STR:
+    case ST__OP_PSTR:
+        return st_value_bytes(it->str.data, it->str.len);
+    default:
+        return op_is_unsigned(op) ? st_value_int_from_u64(it->u) : st_value_int(it->i);
+    }
+}
+
+st_value *st_struct_unpack_values(const st_struct *s, const void *buf, size_t buflen)
+{
+    const st__struct_layout *L = &s->layout;
+    if (check_exact(L, buflen) < 0)
+        return (ST_TRACE(), NULL);
+    st__struct_item *items = st__calloc(L->nitems, sizeof *items);
+    st_value **values = items ? st__calloc(L->nitems, sizeof *values) : NULL;
+    if (!values) {
+        free(items);
+        return (ST_TRACE(), NULL);
+    }
+    argsrc src;
+    src.out = items;
+    if (L->swap)
+        unpack_loop(L, buf, &src, true, true);
+    else
+        unpack_loop(L, buf, &src, false, true);
+    size_t k = 0;
+    for (const st__struct_code *c = L->codes; c < L->codes + L->ncodes; c++)
+        for (size_t n = 0; n < c->count; n++, k++)
+            values[k] = item_value(c->op, &items[k]);
+    st_value *tuple = st_value_tuple_steal(L->nitems, values); /* fails if any item is NULL */
+    free(values);
+    free(items);
+    return tuple ? tuple : (ST_TRACE(), NULL);
+}
+
+static bool is_int(const st_value *v) { return st_value_kind(v) == ST_VALUE_INT || st_value_kind(v) == ST_VALUE_BOOL; }
+
+/* Converts a Python int for an integer code as CPython's get_long family does: signed codes
+ * read it as a long long, unsigned ones as an unsigned long long; anything beyond is out of
+ * range for the code (the field's own range is checked by the pack loop). */
+static int int_item(const st__struct_code *c, const st_value *v, st__struct_item *it)
+{
+    if (!is_int(v))
+        return STRUCT_ERROR("required argument is not an integer");
+    int64_t i;
+    unsigned char le[8];
+    if (!op_is_unsigned(c->op)) {
+        if (st_value_as_int64(v, &i) < 0) {
+            st_error_clear();
+            return range_error(c, true);
+        }
+        it->i = i;
+        return 0;
+    }
+    if (st_value_int_to_bytes(v, le, 8, 0) == 0) {
+        uint64_t u = 0;
+        for (int b = 7; b >= 0; b--)
+            u = u << 8 | le[b];
+        it->u = u;
+        return 0;
+    }
+    /* P takes a negative pointer-sized int too, as PyLong_AsVoidPtr does. */
+    if (c->op == ST__OP_PTR && st_value_as_int64(v, &i) == 0) {
+        st_error_clear();
+        it->u = (uint64_t)i;
+        return 0;
+    }
+    st_error_clear();
+    if (c->op == ST__OP_PTR)
+        return STRUCT_ERROR("int too large to convert");
+    return range_error(c, false);
+}
+
+/* Converts one Python value to the item its code packs, with CPython's struct.error messages. */
+static int value_item(const st__struct_code *c, const st_value *v, st__struct_item *it)
+{
+    switch ((st__struct_op)c->op) {
+    case ST__OP_CHAR: {
+        size_t n;
+        const unsigned char *b = st_value_kind(v) == ST_VALUE_BYTES ? st_value_bytes_data(v, &n) : NULL;
+        if (!b || n != 1)
+            return STRUCT_ERROR("char format requires a bytes object of length 1");
+        it->i = b[0];
+        return 0;
+    }
+    case ST__OP_BOOL:
+        it->i = st_value_truth(v);
+        return 0;
+    case ST__OP_HALF:
+    case ST__OP_FLOAT:
+    case ST__OP_NFLOAT:
+    case ST__OP_DOUBLE: {
+        st_value_type k = st_value_kind(v);
+        if ((k != ST_VALUE_FLOAT && !is_int(v)) || st_value_as_double(v, &it->d) < 0) {
+            st_error_clear();
+            return STRUCT_ERROR("required argument is not a float");
+        }
+        /* An int too large for the field is reported as such (CPython turns the OverflowError of
+         * an int argument into this struct.error). */
+        unsigned char half[2];
+        if (is_int(v) && ((c->op == ST__OP_HALF && st__float_pack2(it->d, half, 1) < 0) ||
+                          (c->op == ST__OP_FLOAT && isinf((float)it->d) && !isinf(it->d))))
+            return STRUCT_ERROR("int too large to convert");
+        return 0;
+    }
+    case ST__OP_STR:
+    case ST__OP_PSTR: {
+        st_value_type k = st_value_kind(v);
+        if (k != ST_VALUE_BYTES && k != ST_VALUE_BYTEARRAY)
+            return STRUCT_ERROR("argument for '%c' must be a bytes object", c->letter);
+        it->str.data = st_value_bytes_data(v, &it->str.len);
+        return 0;
+    }
+    default:
+        return int_item(c, v, it);
+    }
+}
+
+int st_struct_pack_values(const st_struct *s, const st_value *values, void *buf, size_t buflen)
+{
+    const st__struct_layout *L = &s->layout;
+    st_value_type kind = values ? st_value_kind(values) : ST_VALUE_NONE;
+    if (kind != ST_VALUE_TUPLE && kind != ST_VALUE_LIST)
+        return ST_RAISE(ST_ETYPE, "pack_values() argument must be a tuple or list, not %s",
+                        values ? st_value_type_name(values) : "NULL");
+    size_t n = (size_t)st_value_len(values);
+    if (n != L->nitems)
+        return STRUCT_ERROR("pack expected %zu items for packing (got %zu)", L->nitems, n);
+    st__struct_item *items = st__calloc(n, sizeof *items);
+    if (!items)
+        return ST_TRACE();
+    /* Convert in order; at the first bad value, pack what came before it: an earlier value out
+     * of range is the error Python reports, else the conversion error stands. */
+    size_t k = 0;
+    int bad = 0;
+    for (const st__struct_code *c = L->codes; c < L->codes + L->ncodes && !bad; c++)
+        for (size_t j = 0; j < c->count && !bad; j++, k++)
+            bad = value_item(c, st_value_item(values, (ptrdiff_t)k), &items[k]) < 0;
+    int r;
+    if (bad) {
+        k--;
+        r = pack_items_until(s, buf, buflen, items, items + k) < 0 ? -1 : ST_TRACE();
+    } else {
+        r = pack_items_until(s, buf, buflen, items, NULL);
+    }
+    free(items);
+    return r;
+}
+
+/* ---- iter_unpack -------------------------------------------------------------------------- */
+
+struct st_struct_iter {
+    const st_struct *s;
+    const unsigned char *buf;
+    size_t len;
+    size_t index;
+};
+
+st_struct_iter *st_struct_iter_unpack(const st_struct *s, const void *buf, size_t buflen)
+{
+    size_t size = s->layout.size;
+    if (size == 0)
+        return (STRUCT_ERROR("cannot iteratively unpack with a struct of length 0"), NULL);
+    if (buflen % size != 0)
+        return (STRUCT_ERROR("iterative unpacking requires a buffer of a multiple of %zu bytes", size), NULL);
+    st_struct_iter *it = st__malloc(sizeof *it);
+    if (!it)
+        return (ST_TRACE(), NULL);
+    it->s = s;
+    it->buf = buf;
+    it->len = buflen;
+    it->index = 0;
+    return it;
+}
+
+int st_struct_iter_next(st_struct_iter *it, ...)
+{
+    if (it->index >= it->len)
+        return 0;
+    argsrc src;
+    va_start(src.ap, it);
+    unpack_va(&it->s->layout, it->buf + it->index, &src);
+    va_end(src.ap);
+    it->index += it->s->layout.size;
+    return 1;
+}
+
+size_t st_struct_iter_length_hint(const st_struct_iter *it) { return (it->len - it->index) / it->s->layout.size; }
+
+void st_struct_iter_free(st_struct_iter *it) { free(it); }
+
+/* ---- One-shot functions taking the format string ------------------------------------------- */
+
+/* Formats up to this many codes compile on the stack. */
+#define STACK_CODES 32
+
+typedef struct tmp_layout {
+    st__struct_layout layout;
+    st__struct_code *heap;
+    st__struct_code stack[STACK_CODES];
+} tmp_layout;
+
+static int compile_tmp(const char *format, tmp_layout *t)
+{
+    t->heap = NULL;
+    ssize_t n = st__struct_compile(format, t->stack, STACK_CODES, &t->layout);
+    if (n < 0)
+        return ST_TRACE();
+    if (n > STACK_CODES) {
+        t->heap = st__calloc((size_t)n, sizeof *t->heap);
+        if (!t->heap)
+            return ST_TRACE();
+        st__struct_compile(format, t->heap, (size_t)n, &t->layout);
+    }
+    return 0;
+}
+
+int st_pack(const char *format, void *buf, size_t buflen, ...)
+{
+    tmp_layout t;
+    if (compile_tmp(format, &t) < 0)
+        return -1;
+    argsrc src;
+    va_start(src.ap, buflen);
+    int r = pack_at(&t.layout, buf, buflen, 0, &src);
+    va_end(src.ap);
+    free(t.heap);
+    return r;
+}
+
+int st_pack_into(const char *format, void *buf, size_t buflen, ssize_t offset, ...)
+{
+    tmp_layout t;
+    if (compile_tmp(format, &t) < 0)
+        return -1;
+    argsrc src;
+    va_start(src.ap, offset);
+    int r = pack_at(&t.layout, buf, buflen, offset, &src);
+    va_end(src.ap);
+    free(t.heap);
+    return r;
+}
+
+int st_unpack(const char *format, const void *buf, size_t buflen, ...)
+{
+    tmp_layout t;
+    if (compile_tmp(format, &t) < 0)
+        return -1;
+    int r = check_exact(&t.layout, buflen);
+    if (r == 0) {
+        argsrc src;
+        va_start(src.ap, buflen);
+        unpack_va(&t.layout, buf, &src);
+        va_end(src.ap);
+    }
+    free(t.heap);
+    return r < 0 ? ST_TRACE() : 0;
+}
+
+int st_unpack_from(const char *format, const void *buf, size_t buflen, ssize_t offset, ...)
+{
+    tmp_layout t;
+    if (compile_tmp(format, &t) < 0)
+        return -1;
+    argsrc src;
+    va_start(src.ap, offset);
+    int r = unpack_at(&t.layout, buf, buflen, offset, &src);
+    va_end(src.ap);
+    free(t.heap);
+    return r;
+}

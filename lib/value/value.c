@@ -1,0 +1,1391 @@
+/* value: lifetime, scalars, containers (CPython's set table, an insertion-ordered dict),
+ * equality, hashing and deep copy. repr.c prints values, parse.c reads them, bigint.c does
+ * arbitrary-size ints. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/value.h"
+
+/* ---- lifetime ---------------------------------------------------------------------------- */
+
+#define IMMORTAL SIZE_MAX
+
+static st_value g_none = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, {0}};
+static st_value g_false = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, {0}};
+static st_value g_true = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, {1}};
+static st_value g_dummy = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, {0}};
+st_value *const st__set_dummy = &g_dummy;
+
+st_value *st__value_alloc(st_value_type kind, size_t extra)
+{
+    if (extra > SIZE_MAX - sizeof(st_value))
+        return (ST_RAISE_NOMEM(), NULL);
+    st_value *v = st__calloc(1, sizeof *v + extra);
+    if (v) {
+        v->h.rc = 1;
+        v->kind = (unsigned char)kind;
+    }
+    return v;
+}
+
+/* A set's first table lives in its own allocation, as CPython's smalltable. */
+#define SET_MINSIZE 8
+static st__sentry *small_table(st__set *s) { return (st__sentry *)(s + 1); }
+
+st_value *st_value_ref(st_value *v)
+{
+    if (v && v->h.rc != IMMORTAL)
+        v->h.rc++;
+    return v;
+}
+
+/* Drops one reference to a child; a child that dies joins the worklist instead of being freed
+ * recursively, so releasing a deeply nested value uses constant stack. */
+static void drop(st_value *c, st_value **dead)
+{
+    if (!c || c->h.rc == IMMORTAL || --c->h.rc)
+        return;
+    c->h.next_dead = *dead;
+    *dead = c;
+}
+
+static void release_contents(st_value *x, st_value **dead)
+{
+    switch ((st_value_type)x->kind) {
+    case ST_VALUE_BYTEARRAY:
+        free(x->u.s.data);
+        break;
+    case ST_VALUE_TUPLE:
+    case ST_VALUE_LIST:
+        for (size_t i = 0; i < x->u.seq.len; i++)
+            drop(x->u.seq.items[i], dead);
+        if (x->u.seq.items != (st_value **)(x + 1)) /* a tuple's items are inline */
+            free(x->u.seq.items);
+        break;
+    case ST_VALUE_DICT:
+        for (size_t i = 0; i < x->u.dict->nentries; i++) {
+            drop(x->u.dict->entries[i].key, dead);
+            drop(x->u.dict->entries[i].value, dead);
+        }
+        free(x->u.dict->entries);
+        free(x->u.dict->index);
+        break;
+    case ST_VALUE_SET:
+    case ST_VALUE_FROZENSET:
+        for (size_t i = 0; i <= x->u.set->mask; i++)
+            if (x->u.set->table[i].key != st__set_dummy)
+                drop(x->u.set->table[i].key, dead);
+        if (x->u.set->table != small_table(x->u.set))
+            free(x->u.set->table);
+        break;
+    default:
+        break;
+    }
+}
+
+void st_value_unref(st_value *v)
+{
+    if (!v || v->h.rc == IMMORTAL || --v->h.rc)
+        return;
+    v->h.next_dead = NULL;
+    st_value *dead = v;
+    while (dead) {
+        st_value *x = dead;
+        dead = x->h.next_dead;
+        release_contents(x, &dead);
+        free(x);
+    }
+}
+
+st_value_type st_value_kind(const st_value *v) { return (st_value_type)v->kind; }
+
+const char *st_value_type_name(const st_value *v)
+{
+    static const char *const names[] = {"NoneType", "bool",      "int",   "float",
+                                        "str",      "bytes",     "bytearray", "tuple",
+                                        "list",     "dict",      "set",   "frozenset"};
+    return names[v->kind];
+}
+
+static int wrong_kind(const st_value *v, const char *expected)
+{
+    return ST_RAISE(ST_ETYPE, "expected %s, got '%s'", expected, st_value_type_name(v));
+}
+
+/* ---- scalars ----------------------------------------------------------------------------- */
+
+st_value *st_value_none(void) { return &g_none; }
+
+st_value *st_value_bool(int b) { return b ? &g_true : &g_false; }
+
+st_value *st_value_int(int64_t i)
+{
+    st_value *v = st__value_alloc(ST_VALUE_INT, 0);
+    if (v)
+        v->u.i = i;
+    return v;
+}
+
+st_value *st_value_int_from_u64(uint64_t u)
+{
+    if (u <= INT64_MAX)
+        return st_value_int((int64_t)u);
+    uint32_t *d = st__malloc(2 * sizeof *d);
+    if (!d)
+        return NULL;
+    d[0] = (uint32_t)u;
+    d[1] = (uint32_t)(u >> 32);
+    return st__int_from_mag(d, 2, 0);
+}
+
+st_value *st_value_float(double d)
+{
+    st_value *v = st__value_alloc(ST_VALUE_FLOAT, 0);
+    if (v)
+        v->u.f = d;
+    return v;
+}
+
+int st_value_as_int64(const st_value *v, int64_t *out)
+{
+    if (v->kind != ST_VALUE_INT && v->kind != ST_VALUE_BOOL)
+        return wrong_kind(v, "int");
+    if (v->flags & ST__V_BIG)
+        return ST_RAISE(ST_EOVERFLOW, "Python int too large to convert to C long");
+    *out = v->u.i;
+    return 0;
+}
+
+int st_value_as_double(const st_value *v, double *out)
+{
+    if (v->kind == ST_VALUE_FLOAT) {
+        *out = v->u.f;
+        return 0;
+    }
+    if (v->kind != ST_VALUE_INT && v->kind != ST_VALUE_BOOL)
+        return wrong_kind(v, "float");
+    if (!(v->flags & ST__V_BIG)) {
+        *out = (double)v->u.i;
+        return 0;
+    }
+    /* Hex text converts exactly, and strtod rounds it correctly (half to even). */
+    st__buf b = ST__BUF_INIT;
+    int rc = st__buf_puts(&b, v->u.big.neg ? "-0x" : "0x");
+    for (size_t i = v->u.big.n; rc == 0 && i-- > 0;)
+        rc = st__buf_printf(&b, "%08x", (unsigned)v->u.big.d[i]);
+    if (rc == 0) {
+        *out = strtod(b.data, NULL);
+        if (isinf(*out))
+            rc = ST_RAISE(ST_EOVERFLOW, "int too large to convert to float");
+    }
+    st__buf_free(&b);
+    return rc;
+}
+
+int st_value_truth(const st_value *v)
+{
+    switch ((st_value_type)v->kind) {
+    case ST_VALUE_NONE:
+        return 0;
+    case ST_VALUE_BOOL:
+    case ST_VALUE_INT:
+        return (v->flags & ST__V_BIG) || v->u.i != 0;
+    case ST_VALUE_FLOAT:
+        return v->u.f != 0.0;
+    default:
+        return st_value_len(v) != 0;
+    }
+}
+
+/* ---- str, bytes, bytearray --------------------------------------------------------------- */
+
+/* A str or bytes with its bytes stored right after the value: one allocation, one cache line
+ * for short ones. */
+static st_value *alloc_inline(st_value_type kind, const void *data, size_t len)
+{
+    st_value *v = len < SIZE_MAX ? st__value_alloc(kind, len + 1) : (ST_RAISE_NOMEM(), NULL);
+    if (!v)
+        return NULL;
+    v->u.s.data = (char *)(v + 1);
+    if (len)
+        memcpy(v->u.s.data, data, len);
+    v->u.s.len = v->u.s.nchars = len;
+    return v;
+}
+
+st_value *st__str_from_utf8(const char *data, size_t len, size_t nchars)
+{
+    st_value *v = alloc_inline(ST_VALUE_STR, data, len);
+    if (v)
+        v->u.s.nchars = nchars;
+    return v;
+}
+
+static st_value *make_str(const char *data, size_t len, int surrogates)
+{
+    size_t nchars = 0;
+    const unsigned char *s = (const unsigned char *)data;
+    for (size_t i = 0; i < len; nchars++) {
+        uint32_t cp;
+        size_t n = s[i] < 0x80 ? 1 : st__utf8_decode(s + i, len - i, surrogates, &cp);
+        if (!n)
+            return (st__utf8_error(s, len, i, surrogates), NULL);
+        i += n;
+    }
+    return st__str_from_utf8(data, len, nchars);
+}
+
+st_value *st_value_str(const char *utf8) { return make_str(utf8, strlen(utf8), 0); }
+
+st_value *st_value_str_n(const char *utf8, size_t len) { return make_str(utf8, len, 0); }
+
+st_value *st_value_str_surrogatepass(const char *data, size_t len) { return make_str(data, len, 1); }
+
+const char *st_value_str_data(const st_value *v, size_t *len)
+{
+    if (v->kind != ST_VALUE_STR)
+        return (wrong_kind(v, "str"), NULL);
+    if (len)
+        *len = v->u.s.len;
+    return v->u.s.data;
+}
+
+st_value *st_value_bytes(const void *data, size_t len) { return alloc_inline(ST_VALUE_BYTES, data, len); }
+
+/* A bytearray keeps its bytes apart: they grow. */
+st_value *st_value_bytearray(const void *data, size_t len)
+{
+    st_value *v = st__value_alloc(ST_VALUE_BYTEARRAY, 0);
+    if (!v)
+        return NULL;
+    v->u.s.data = st__malloc(len + 1);
+    if (!v->u.s.data)
+        return (free(v), NULL);
+    if (len)
+        memcpy(v->u.s.data, data, len);
+    v->u.s.data[len] = '\0';
+    v->u.s.len = v->u.s.nchars = len;
+    v->u.s.cap = len + 1;
+    return v;
+}
+
+
+const unsigned char *st_value_bytes_data(const st_value *v, size_t *len)
+{
+    if (v->kind != ST_VALUE_BYTES && v->kind != ST_VALUE_BYTEARRAY)
+        return (wrong_kind(v, "bytes or bytearray"), NULL);
+    if (len)
+        *len = v->u.s.len;
+    return (const unsigned char *)v->u.s.data;
+}
+
+int st_value_bytearray_extend(st_value *v, const void *data, size_t len)
+{
+    if (v->kind != ST_VALUE_BYTEARRAY)
+        return wrong_kind(v, "bytearray");
+    if (len >= SIZE_MAX - v->u.s.len)
+        return ST_RAISE_NOMEM();
+    size_t need = v->u.s.len + len + 1;
+    if (need > v->u.s.cap) {
+        size_t cap = v->u.s.cap * 2 > need ? v->u.s.cap * 2 : need;
+        char *p = st__realloc(v->u.s.data, cap);
+        if (!p)
+            return ST_TRACE();
+        v->u.s.data = p;
+        v->u.s.cap = cap;
+    }
+    if (len)
+        memcpy(v->u.s.data + v->u.s.len, data, len);
+    v->u.s.len += len;
+    v->u.s.nchars = v->u.s.len;
+    v->u.s.data[v->u.s.len] = '\0';
+    return 0;
+}
+
+/* ---- tuple and list ---------------------------------------------------------------------- */
+
+static int seq_reserve(st_value *v, size_t extra)
+{
+    if (v->u.seq.len + extra <= v->u.seq.cap)
+        return 0;
+    size_t cap = v->u.seq.cap ? v->u.seq.cap * 2 : 4;
+    if (cap < v->u.seq.len + extra)
+        cap = v->u.seq.len + extra;
+    st_value **p = st__reallocarray(v->u.seq.items, cap, sizeof *p);
+    if (!p)
+        return -1;
+    v->u.seq.items = p;
+    v->u.seq.cap = cap;
+    return 0;
+}
+
+st_value *st_value_tuple(size_t n, st_value *const *items)
+{
+    if (n > (SIZE_MAX - sizeof(st_value)) / sizeof(st_value *))
+        return (ST_RAISE_NOMEM(), NULL);
+    st_value *t = st__value_alloc(ST_VALUE_TUPLE, n * sizeof(st_value *));
+    if (!t)
+        return NULL;
+    t->u.seq.items = (st_value **)(t + 1);
+    t->u.seq.cap = n;
+    for (size_t i = 0; i < n; i++)
+        t->u.seq.items[i] = st_value_ref(items[i]);
+    t->u.seq.len = n;
+    return t;
+}
+
+st_value *st_value_tuple_steal(size_t n, st_value **items)
+{
+    st_value *t = NULL;
+    size_t i = 0;
+    while (i < n && items[i])
+        i++;
+    if (i == n)
+        t = st_value_tuple(n, items);
+    for (i = 0; i < n; i++)
+        st_value_unref(items[i]);
+    return t;
+}
+
+st_value *st_value_list(void) { return st__value_alloc(ST_VALUE_LIST, 0); }
+
+int st_value_list_append(st_value *list, st_value *item)
+{
+    return st_value_list_insert(list, PTRDIFF_MAX, item);
+}
+
+int st_value_list_append_steal(st_value *list, st_value *item)
+{
+    int rc = item ? st_value_list_append(list, item) : -1;
+    st_value_unref(item);
+    return rc;
+}
+
+int st_value_list_insert(st_value *list, ptrdiff_t index, st_value *item)
+{
+    if (list->kind != ST_VALUE_LIST)
+        return wrong_kind(list, "list");
+    if (seq_reserve(list, 1) < 0)
+        return ST_TRACE();
+    size_t len = list->u.seq.len, at;
+    if (index < 0)
+        at = (size_t)-index >= len ? 0 : len - (size_t)-index;
+    else
+        at = (size_t)index > len ? len : (size_t)index;
+    memmove(list->u.seq.items + at + 1, list->u.seq.items + at, (len - at) * sizeof(st_value *));
+    list->u.seq.items[at] = st_value_ref(item);
+    list->u.seq.len++;
+    return 0;
+}
+
+/* Resolves a Python index against len; returns 0 and sets *at, or -1 when out of range. */
+static int resolve_index(ptrdiff_t index, size_t len, size_t *at)
+{
+    if (index < 0) {
+        if ((size_t)-index > len)
+            return -1;
+        *at = len - (size_t)-index;
+        return 0;
+    }
+    if ((size_t)index >= len)
+        return -1;
+    *at = (size_t)index;
+    return 0;
+}
+
+int st_value_list_set(st_value *list, ptrdiff_t index, st_value *item)
+{
+    size_t at;
+    if (list->kind != ST_VALUE_LIST)
+        return wrong_kind(list, "list");
+    if (resolve_index(index, list->u.seq.len, &at) < 0)
+        return ST_RAISE(ST_EINDEX, "list assignment index out of range");
+    st_value *old = list->u.seq.items[at];
+    list->u.seq.items[at] = st_value_ref(item);
+    st_value_unref(old);
+    return 0;
+}
+
+int st_value_list_delete(st_value *list, ptrdiff_t index)
+{
+    size_t at;
+    if (list->kind != ST_VALUE_LIST)
+        return wrong_kind(list, "list");
+    if (resolve_index(index, list->u.seq.len, &at) < 0)
+        return ST_RAISE(ST_EINDEX, "list assignment index out of range");
+    st_value *old = list->u.seq.items[at];
+    list->u.seq.len--;
+    memmove(list->u.seq.items + at, list->u.seq.items + at + 1,
+            (list->u.seq.len - at) * sizeof(st_value *));
+    st_value_unref(old);
+    return 0;
+}
+
+st_value *st_value_item(const st_value *seq, ptrdiff_t index)
+{
+    size_t at;
+    if (seq->kind != ST_VALUE_LIST && seq->kind != ST_VALUE_TUPLE)
+        return (wrong_kind(seq, "tuple or list"), NULL);
+    if (resolve_index(index, seq->u.seq.len, &at) < 0)
+        return (ST_RAISE(ST_EINDEX, "%s index out of range", st_value_type_name(seq)), NULL);
+    return seq->u.seq.items[at];
+}
+
+/* ---- hashing ----------------------------------------------------------------------------- */
+
+#define ROTATE(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define HALF_ROUND(a, b, c, d, s, t) \
+    a += b;                          \
+    c += d;                          \
+    b = ROTATE(b, s) ^ a;            \
+    d = ROTATE(d, t) ^ c;            \
+    a = ROTATE(a, 32);
+#define SINGLE_ROUND(v0, v1, v2, v3)    \
+    HALF_ROUND(v0, v1, v2, v3, 13, 16); \
+    HALF_ROUND(v2, v1, v0, v3, 17, 21);
+
+/* CPython's SipHash-1-3 with the all-zero key that PYTHONHASHSEED=0 selects. */
+static uint64_t siphash13(const unsigned char *in, size_t len)
+{
+    uint64_t b = (uint64_t)len << 56;
+    uint64_t v0 = 0x736f6d6570736575ULL, v1 = 0x646f72616e646f6dULL;
+    uint64_t v2 = 0x6c7967656e657261ULL, v3 = 0x7465646279746573ULL;
+    for (; len >= 8; in += 8, len -= 8) {
+        uint64_t mi = 0;
+        for (int k = 7; k >= 0; k--)
+            mi = (mi << 8) | in[k];
+        v3 ^= mi;
+        SINGLE_ROUND(v0, v1, v2, v3);
+        v0 ^= mi;
+    }
+    uint64_t t = 0;
+    for (size_t k = len; k-- > 0;)
+        t = (t << 8) | in[k];
+    b |= t;
+    v3 ^= b;
+    SINGLE_ROUND(v0, v1, v2, v3);
+    v0 ^= b;
+    v2 ^= 0xff;
+    SINGLE_ROUND(v0, v1, v2, v3);
+    SINGLE_ROUND(v0, v1, v2, v3);
+    SINGLE_ROUND(v0, v1, v2, v3);
+    return (v0 ^ v1) ^ (v2 ^ v3);
+}
+
+static int64_t fix_hash(uint64_t h) { return (int64_t)h == -1 ? -2 : (int64_t)h; }
+
+static int64_t bytes_hash(const unsigned char *p, size_t len)
+{
+    return len ? fix_hash(siphash13(p, len)) : 0;
+}
+
+/* CPython hashes a str over its PEP 393 storage: 1, 2 or 4 bytes per code point. */
+static int str_hash(const st_value *v, int64_t *out)
+{
+    const unsigned char *s = (const unsigned char *)v->u.s.data;
+    size_t len = v->u.s.len, n = v->u.s.nchars;
+    if (len == n) {
+        *out = bytes_hash(s, len);
+        return 0;
+    }
+    uint32_t maxcp = 0, cp;
+    for (size_t i = 0; i < len;) {
+        i += st__utf8_decode(s + i, len - i, 1, &cp);
+        if (cp > maxcp)
+            maxcp = cp;
+    }
+    size_t width = maxcp < 0x100 ? 1 : maxcp < 0x10000 ? 2 : 4;
+    unsigned char *wide = st__malloc(n * width);
+    if (!wide)
+        return ST_TRACE();
+    unsigned char *w = wide;
+    for (size_t i = 0; i < len;) {
+        i += st__utf8_decode(s + i, len - i, 1, &cp);
+        for (size_t k = 0; k < width; k++)
+            *w++ = (unsigned char)(cp >> (8 * k)); /* little-endian, as on CPython's hosts */
+    }
+    *out = bytes_hash(wide, n * width);
+    free(wide);
+    return 0;
+}
+
+static int64_t double_hash(const st_value *v, double d)
+{
+    if (!isfinite(d)) {
+        if (isinf(d))
+            return d > 0 ? 314159 : -314159;
+        uintptr_t y = (uintptr_t)v; /* NaN: by identity, as _Py_HashPointer */
+        y = (y >> 4) | (y << (8 * sizeof(y) - 4));
+        return fix_hash((uint64_t)y);
+    }
+    int e;
+    double m = frexp(d, &e);
+    int sign = 1;
+    if (m < 0) {
+        sign = -1;
+        m = -m;
+    }
+    uint64_t x = 0;
+    while (m) {
+        x = ((x << 28) & ST__HASH_MODULUS) | x >> (ST__HASH_BITS - 28);
+        m *= 268435456.0;
+        e -= 28;
+        uint64_t y = (uint64_t)m;
+        m -= (double)y;
+        x += y;
+        if (x >= ST__HASH_MODULUS)
+            x -= ST__HASH_MODULUS;
+    }
+    e = e >= 0 ? e % ST__HASH_BITS : ST__HASH_BITS - 1 - ((-1 - e) % ST__HASH_BITS);
+    x = ((x << e) & ST__HASH_MODULUS) | x >> (ST__HASH_BITS - e);
+    return fix_hash(sign < 0 ? (uint64_t)0 - x : x);
+}
+
+static int hash_depth(const st_value *v, int64_t *out, int depth);
+
+static int tuple_hash(const st_value *v, int64_t *out, int depth)
+{
+    const uint64_t p1 = 11400714785074694791ULL, p2 = 14029467366897019727ULL,
+                   p5 = 2870177450012600261ULL;
+    uint64_t acc = p5;
+    for (size_t i = 0; i < v->u.seq.len; i++) {
+        int64_t lane;
+        if (hash_depth(v->u.seq.items[i], &lane, depth + 1) < 0)
+            return -1;
+        acc += (uint64_t)lane * p2;
+        acc = (acc << 31) | (acc >> 33);
+        acc *= p1;
+    }
+    acc += v->u.seq.len ^ (p5 ^ 3527539UL);
+    *out = (int64_t)acc == -1 ? 1546275796 : (int64_t)acc;
+    return 0;
+}
+
+static uint64_t shuffle_bits(uint64_t h) { return ((h ^ 89869747UL) ^ (h << 16)) * 3644798167UL; }
+
+static int64_t frozenset_hash(const st__set *s)
+{
+    uint64_t hash = 0;
+    for (size_t i = 0; i <= s->mask; i++)
+        if (s->table[i].key && s->table[i].key != st__set_dummy)
+            hash ^= shuffle_bits((uint64_t)s->table[i].hash);
+    hash ^= ((uint64_t)s->used + 1) * 1927868237UL;
+    hash ^= (hash >> 11) ^ (hash >> 25);
+    hash = hash * 69069U + 907133923UL;
+    return (int64_t)hash == -1 ? 590923713 : (int64_t)hash;
+}
+
+static int hash_depth(const st_value *v, int64_t *out, int depth)
+{
+    if (v->flags & ST__V_HASHED) {
+        *out = v->hash;
+        return 0;
+    }
+    if (depth > ST_VALUE_MAX_DEPTH)
+        return ST_RAISE(ST_ERECURSION, "maximum recursion depth exceeded while hashing");
+    int64_t h = 0;
+    switch ((st_value_type)v->kind) {
+    case ST_VALUE_NONE:
+        *out = 0xFCA86420; /* CPython 3.12+: a constant */
+        return 0;
+    case ST_VALUE_BOOL:
+    case ST_VALUE_INT:
+        *out = st__int_hash(v);
+        return 0;
+    case ST_VALUE_FLOAT:
+        *out = double_hash(v, v->u.f);
+        return 0;
+    case ST_VALUE_STR:
+        if (str_hash(v, &h) < 0)
+            return -1;
+        break;
+    case ST_VALUE_BYTES:
+        h = bytes_hash((const unsigned char *)v->u.s.data, v->u.s.len);
+        break;
+    case ST_VALUE_TUPLE:
+        if (tuple_hash(v, &h, depth) < 0)
+            return -1;
+        break;
+    case ST_VALUE_FROZENSET:
+        h = frozenset_hash(v->u.set);
+        break;
+    default:
+        return ST_RAISE(ST_ETYPE, "unhashable type: '%s'", st_value_type_name(v));
+    }
+    /* Caching writes into an immutable value: harmless for readers, the hash never changes. */
+    st_value *w = (st_value *)v;
+    w->hash = h;
+    w->flags |= ST__V_HASHED;
+    *out = h;
+    return 0;
+}
+
+int st_value_hash(const st_value *v, int64_t *out)
+{
+    return hash_depth(v, out, 0) < 0 ? ST_TRACE() : 0;
+}
+
+/* ---- equality ---------------------------------------------------------------------------- */
+
+static int is_number(const st_value *v)
+{
+    return v->kind == ST_VALUE_BOOL || v->kind == ST_VALUE_INT || v->kind == ST_VALUE_FLOAT;
+}
+
+static int int_equal_double(const st_value *i, double d)
+{
+    if (!isfinite(d) || d != floor(d))
+        return 0;
+    if (i->flags & ST__V_BIG)
+        return st__int_equal_double(i, d);
+    if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+        return 0;
+    return (int64_t)d == i->u.i;
+}
+
+static int number_equal(const st_value *a, const st_value *b)
+{
+    if (a->kind == ST_VALUE_FLOAT && b->kind == ST_VALUE_FLOAT)
+        return a->u.f == b->u.f;
+    if (a->kind == ST_VALUE_FLOAT)
+        return int_equal_double(b, a->u.f);
+    if (b->kind == ST_VALUE_FLOAT)
+        return int_equal_double(a, b->u.f);
+    return st__int_equal(a, b);
+}
+
+static int equal_depth(const st_value *a, const st_value *b, int depth);
+
+/* Container items compare by identity first, as PyObject_RichCompareBool does. */
+static int item_equal(const st_value *a, const st_value *b, int depth)
+{
+    return a == b ? 1 : equal_depth(a, b, depth + 1);
+}
+
+static int set_lookup(const st__set *s, const st_value *key, int64_t hash, st__sentry **found);
+static int dict_lookup(const st__dict *d, const st_value *key, int64_t hash, size_t *entry,
+                       size_t *slot);
+
+static int equal_depth(const st_value *a, const st_value *b, int depth)
+{
+    if (depth > ST_VALUE_MAX_DEPTH)
+        return ST_RAISE(ST_ERECURSION, "maximum recursion depth exceeded in comparison");
+    if (is_number(a) && is_number(b))
+        return number_equal(a, b);
+    st_value_type ka = (st_value_type)a->kind, kb = (st_value_type)b->kind;
+    if (ka == ST_VALUE_BYTEARRAY)
+        ka = ST_VALUE_BYTES;
+    if (kb == ST_VALUE_BYTEARRAY)
+        kb = ST_VALUE_BYTES;
+    if (ka == ST_VALUE_FROZENSET)
+        ka = ST_VALUE_SET;
+    if (kb == ST_VALUE_FROZENSET)
+        kb = ST_VALUE_SET;
+    if (ka != kb)
+        return 0;
+    switch (ka) {
+    case ST_VALUE_NONE:
+        return 1;
+    case ST_VALUE_STR:
+    case ST_VALUE_BYTES:
+        return a->u.s.len == b->u.s.len && memcmp(a->u.s.data, b->u.s.data, a->u.s.len) == 0;
+    case ST_VALUE_TUPLE:
+    case ST_VALUE_LIST:
+        if (a->u.seq.len != b->u.seq.len)
+            return 0;
+        for (size_t i = 0; i < a->u.seq.len; i++) {
+            int r = item_equal(a->u.seq.items[i], b->u.seq.items[i], depth);
+            if (r <= 0)
+                return r;
+        }
+        return 1;
+    case ST_VALUE_DICT:
+        if (a->u.dict->used != b->u.dict->used)
+            return 0;
+        for (size_t i = 0; i < a->u.dict->nentries; i++) {
+            const st__dentry *e = &a->u.dict->entries[i];
+            size_t at, slot;
+            if (!e->key)
+                continue;
+            int r = dict_lookup(b->u.dict, e->key, e->hash, &at, &slot);
+            if (r <= 0)
+                return r;
+            r = item_equal(e->value, b->u.dict->entries[at].value, depth);
+            if (r <= 0)
+                return r;
+        }
+        return 1;
+    case ST_VALUE_SET:
+        if (a->u.set->used != b->u.set->used)
+            return 0;
+        for (size_t i = 0; i <= a->u.set->mask; i++) {
+            const st__sentry *e = &a->u.set->table[i];
+            st__sentry *f;
+            if (!e->key || e->key == st__set_dummy)
+                continue;
+            int r = set_lookup(b->u.set, e->key, e->hash, &f);
+            if (r <= 0)
+                return r;
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int st_value_equal(const st_value *a, const st_value *b)
+{
+    if (a == b && a->kind != ST_VALUE_FLOAT)
+        return 1;
+    int r = equal_depth(a, b, 0);
+    return r < 0 ? ST_TRACE() : r;
+}
+
+/* Keys compare as in CPython's lookups: identity, then hash, then ==. */
+static int key_equal(const st_value *a, int64_t ha, const st_value *b, int64_t hb)
+{
+    if (a == b)
+        return 1;
+    if (ha != hb)
+        return 0;
+    return equal_depth(a, b, 1);
+}
+
+/* ---- dict -------------------------------------------------------------------------------- */
+
+#define DICT_DUMMY SIZE_MAX /* an index slot whose entry was deleted */
+
+st_value *st_value_dict(void)
+{
+    st_value *v = st__value_alloc(ST_VALUE_DICT, sizeof(st__dict));
+    if (v)
+        v->u.dict = (st__dict *)(v + 1);
+    return v;
+}
+
+/* Finds key: returns 1 with *entry set, 0 with *slot the free index slot, -1 on error.
+ * Index slots hold entry number + 1; 0 is empty. */
+static int dict_lookup(const st__dict *d, const st_value *key, int64_t hash, size_t *entry,
+                       size_t *slot)
+{
+    if (!d->index) {
+        *slot = 0;
+        return 0;
+    }
+    size_t perturb = (size_t)hash, i = (size_t)hash & d->mask;
+    for (;;) {
+        size_t ix = d->index[i];
+        if (ix == 0) {
+            *slot = i;
+            return 0;
+        }
+        if (ix != DICT_DUMMY) {
+            const st__dentry *e = &d->entries[ix - 1];
+            int r = key_equal(e->key, e->hash, key, hash);
+            if (r) {
+                *entry = ix - 1;
+                return r < 0 ? -1 : 1;
+            }
+        }
+        perturb >>= 5;
+        i = (i * 5 + perturb + 1) & d->mask;
+    }
+}
+
+/* Rebuilds entries (dropping deleted ones) and the index for at least `need` entries. */
+static int dict_resize(st__dict *d, size_t need)
+{
+    size_t cap = 8;
+    while (cap < need * 2)
+        cap *= 2;
+    size_t size = 8;
+    while (size * 2 < cap * 3)
+        size *= 2;
+    size_t *index = st__calloc(size, sizeof *index);
+    if (!index)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < d->nentries; i++)
+        if (d->entries[i].key)
+            d->entries[n++] = d->entries[i];
+    st__dentry *entries = st__reallocarray(d->entries, cap, sizeof *entries);
+    if (!entries) {
+        free(index);
+        d->nentries = n;
+        return -1;
+    }
+    d->entries = entries;
+    d->nentries = n;
+    d->cap = cap;
+    free(d->index);
+    d->index = index;
+    d->mask = size - 1;
+    for (size_t k = 0; k < n; k++) {
+        size_t perturb = (size_t)entries[k].hash, i = (size_t)entries[k].hash & d->mask;
+        while (index[i]) {
+            perturb >>= 5;
+            i = (i * 5 + perturb + 1) & d->mask;
+        }
+        index[i] = k + 1;
+    }
+    return 0;
+}
+
+int st_value_dict_set(st_value *dv, st_value *key, st_value *value)
+{
+    if (dv->kind != ST_VALUE_DICT)
+        return wrong_kind(dv, "dict");
+    int64_t hash;
+    if (st_value_hash(key, &hash) < 0)
+        return ST_TRACE();
+    st__dict *d = dv->u.dict;
+    size_t at, slot;
+    int r = dict_lookup(d, key, hash, &at, &slot);
+    if (r < 0)
+        return ST_TRACE();
+    if (r) {
+        st_value *old = d->entries[at].value;
+        d->entries[at].value = st_value_ref(value);
+        st_value_unref(old);
+        return 0;
+    }
+    if (d->nentries == d->cap) {
+        if (dict_resize(d, d->used + 1) < 0)
+            return ST_TRACE();
+        dict_lookup(d, key, hash, &at, &slot); /* cannot fail: key is absent */
+    }
+    d->entries[d->nentries] = (st__dentry){st_value_ref(key), st_value_ref(value), hash};
+    d->index[slot] = ++d->nentries;
+    d->used++;
+    return 0;
+}
+
+int st_value_dict_set_steal(st_value *d, st_value *key, st_value *value)
+{
+    int rc = key && value ? st_value_dict_set(d, key, value) : -1;
+    st_value_unref(key);
+    st_value_unref(value);
+    return rc;
+}
+
+static int raise_key_error(const st_value *key)
+{
+    char *r = st_value_repr(key);
+    ST_RAISE(ST_EKEY, "%s", r ? r : "?");
+    st_free(r);
+    return -1;
+}
+
+/* Finds the entry of key: 1 found (*at), 0 missing, -1 error (TypeError for a wrong kind). */
+static int dict_find(const st_value *dv, const st_value *key, size_t *at)
+{
+    if (dv->kind != ST_VALUE_DICT)
+        return wrong_kind(dv, "dict");
+    int64_t hash;
+    size_t slot;
+    if (st_value_hash(key, &hash) < 0)
+        return -1;
+    return dict_lookup(dv->u.dict, key, hash, at, &slot);
+}
+
+st_value *st_value_dict_get(const st_value *d, const st_value *key)
+{
+    size_t at;
+    int r = dict_find(d, key, &at);
+    if (r <= 0)
+        return (r == 0 ? raise_key_error(key) : ST_TRACE(), NULL);
+    return d->u.dict->entries[at].value;
+}
+
+st_value *st_value_dict_get_str(const st_value *d, const char *key)
+{
+    st_value *k = st_value_str(key);
+    if (!k)
+        return (ST_TRACE(), NULL);
+    st_value *v = st_value_dict_get(d, k);
+    st_value_unref(k);
+    return v;
+}
+
+int st_value_dict_delete(st_value *dv, const st_value *key)
+{
+    size_t at;
+    int r = dict_find(dv, key, &at);
+    if (r <= 0)
+        return r == 0 ? raise_key_error(key) : ST_TRACE();
+    st__dict *d = dv->u.dict;
+    st__dentry e = d->entries[at];
+    size_t perturb = (size_t)e.hash, i = (size_t)e.hash & d->mask;
+    while (d->index[i] != at + 1) {
+        perturb >>= 5;
+        i = (i * 5 + perturb + 1) & d->mask;
+    }
+    d->index[i] = DICT_DUMMY;
+    d->entries[at].key = d->entries[at].value = NULL;
+    d->used--;
+    st_value_unref(e.key);
+    st_value_unref(e.value);
+    return 0;
+}
+
+int st_value_dict_next(const st_value *dv, size_t *pos, st_value **key, st_value **value)
+{
+    if (dv->kind != ST_VALUE_DICT)
+        return 0;
+    const st__dict *d = dv->u.dict;
+    while (*pos < d->nentries && !d->entries[*pos].key)
+        (*pos)++;
+    if (*pos >= d->nentries)
+        return 0;
+    if (key)
+        *key = d->entries[*pos].key;
+    if (value)
+        *value = d->entries[*pos].value;
+    (*pos)++;
+    return 1;
+}
+
+/* ---- set: CPython's table, probes and resizes, so iteration order matches -------------- */
+
+#define LINEAR_PROBES 9
+
+static void set_init(st__set *s)
+{
+    memset(s, 0, sizeof *s + SET_MINSIZE * sizeof(st__sentry));
+    s->table = small_table(s);
+    s->mask = SET_MINSIZE - 1;
+}
+
+static st_value *make_set(st_value_type kind)
+{
+    st_value *v = st__value_alloc(kind, sizeof(st__set) + SET_MINSIZE * sizeof(st__sentry));
+    if (v) {
+        v->u.set = (st__set *)(v + 1);
+        set_init(v->u.set);
+    }
+    return v;
+}
+
+st_value *st_value_set(void) { return make_set(ST_VALUE_SET); }
+
+st_value *st_value_frozenset(void) { return make_set(ST_VALUE_FROZENSET); }
+
+/* set_lookkey: 1 found (*found), 0 absent, -1 error. */
+static int set_lookup(const st__set *s, const st_value *key, int64_t hash, st__sentry **found)
+{
+    size_t perturb = (size_t)hash, mask = s->mask, i = (size_t)hash & mask;
+    for (;;) {
+        st__sentry *e = &s->table[i];
+        size_t probes = i + LINEAR_PROBES <= mask ? LINEAR_PROBES : 0;
+        do {
+            if (e->hash == 0 && !e->key)
+                return 0;
+            if (e->hash == hash && e->key != st__set_dummy) {
+                int r = key_equal(e->key, e->hash, key, hash);
+                if (r) {
+                    *found = e;
+                    return r;
+                }
+            }
+            e++;
+        } while (probes--);
+        perturb >>= 5;
+        i = (i * 5 + 1 + perturb) & mask;
+    }
+}
+
+static void set_insert_clean(st__sentry *table, size_t mask, st_value *key, int64_t hash)
+{
+    size_t perturb = (size_t)hash, i = (size_t)hash & mask;
+    st__sentry *e;
+    for (;;) {
+        e = &table[i];
+        if (!e->key)
+            goto found;
+        if (i + LINEAR_PROBES <= mask)
+            for (size_t j = 0; j < LINEAR_PROBES; j++)
+                if (!(++e)->key)
+                    goto found;
+        perturb >>= 5;
+        i = (i * 5 + 1 + perturb) & mask;
+    }
+found:
+    e->key = key;
+    e->hash = hash;
+}
+
+static int set_resize(st__set *s, size_t minused)
+{
+    size_t newsize = SET_MINSIZE;
+    while (newsize <= minused)
+        newsize <<= 1;
+    if (newsize == SET_MINSIZE && s->mask + 1 == SET_MINSIZE && s->fill == s->used)
+        return 0;
+    st__sentry copy[SET_MINSIZE], *old = s->table, *table;
+    if (newsize == SET_MINSIZE) {
+        /* back to (or rebuilt in) the small table: keep the old entries aside first */
+        if (old == small_table(s)) {
+            memcpy(copy, old, sizeof copy);
+            old = copy;
+        }
+        table = small_table(s);
+        memset(table, 0, SET_MINSIZE * sizeof *table);
+    } else if (!(table = st__calloc(newsize, sizeof *table))) {
+        return -1;
+    }
+    for (size_t i = 0; i <= s->mask; i++)
+        if (old[i].key && old[i].key != st__set_dummy)
+            set_insert_clean(table, newsize - 1, old[i].key, old[i].hash);
+    if (old != copy && old != small_table(s))
+        free(old);
+    s->table = table;
+    s->mask = newsize - 1;
+    s->fill = s->used;
+    return 0;
+}
+
+/* set_add_entry: takes a reference to key only when it is inserted. */
+static int set_add_entry(st__set *s, st_value *key, int64_t hash)
+{
+    size_t mask = s->mask, perturb = (size_t)hash, i = (size_t)hash & mask;
+    st__sentry *freeslot = NULL, *e;
+    for (;;) {
+        e = &s->table[i];
+        size_t probes = i + LINEAR_PROBES <= mask ? LINEAR_PROBES : 0;
+        do {
+            if (e->hash == 0 && !e->key)
+                goto found_unused_or_dummy;
+            if (e->hash == hash && e->key != st__set_dummy) {
+                int r = key_equal(e->key, e->hash, key, hash);
+                if (r)
+                    return r < 0 ? -1 : 0;
+            } else if (e->hash == -1 && e->key == st__set_dummy) {
+                freeslot = e;
+            }
+            e++;
+        } while (probes--);
+        perturb >>= 5;
+        i = (i * 5 + 1 + perturb) & mask;
+    }
+found_unused_or_dummy:
+    if (freeslot) {
+        s->used++;
+        freeslot->key = st_value_ref(key);
+        freeslot->hash = hash;
+        return 0;
+    }
+    s->fill++;
+    s->used++;
+    e->key = st_value_ref(key);
+    e->hash = hash;
+    if (s->fill * 5 < mask * 3)
+        return 0;
+    return set_resize(s, s->used > 50000 ? s->used * 2 : s->used * 4);
+}
+
+static int is_set(const st_value *v) { return v->kind == ST_VALUE_SET || v->kind == ST_VALUE_FROZENSET; }
+
+int st_value_set_add(st_value *sv, st_value *item)
+{
+    if (!is_set(sv))
+        return wrong_kind(sv, "set");
+    int64_t hash;
+    if (st_value_hash(item, &hash) < 0 || set_add_entry(sv->u.set, item, hash) < 0)
+        return ST_TRACE();
+    sv->flags &= (unsigned char)~ST__V_HASHED;
+    return 0;
+}
+
+int st_value_set_add_steal(st_value *s, st_value *item)
+{
+    int rc = item ? st_value_set_add(s, item) : -1;
+    st_value_unref(item);
+    return rc;
+}
+
+int st_value_set_remove(st_value *sv, const st_value *item)
+{
+    if (sv->kind != ST_VALUE_SET)
+        return wrong_kind(sv, "set");
+    int64_t hash;
+    st__sentry *e;
+    if (st_value_hash(item, &hash) < 0)
+        return ST_TRACE();
+    int r = set_lookup(sv->u.set, item, hash, &e);
+    if (r <= 0)
+        return r == 0 ? raise_key_error(item) : ST_TRACE();
+    st_value *old = e->key;
+    e->key = st__set_dummy;
+    e->hash = -1;
+    sv->u.set->used--;
+    st_value_unref(old);
+    return 0;
+}
+
+/* ---- any container ----------------------------------------------------------------------- */
+
+ptrdiff_t st_value_len(const st_value *v)
+{
+    switch ((st_value_type)v->kind) {
+    case ST_VALUE_STR:
+        return (ptrdiff_t)v->u.s.nchars;
+    case ST_VALUE_BYTES:
+    case ST_VALUE_BYTEARRAY:
+        return (ptrdiff_t)v->u.s.len;
+    case ST_VALUE_TUPLE:
+    case ST_VALUE_LIST:
+        return (ptrdiff_t)v->u.seq.len;
+    case ST_VALUE_DICT:
+        return (ptrdiff_t)v->u.dict->used;
+    case ST_VALUE_SET:
+    case ST_VALUE_FROZENSET:
+        return (ptrdiff_t)v->u.set->used;
+    default:
+        return ST_RAISE(ST_ETYPE, "object of type '%s' has no len()", st_value_type_name(v));
+    }
+}
+
+int st_value_contains(const st_value *c, const st_value *item)
+{
+    int64_t hash;
+    size_t at;
+    st__sentry *e;
+    switch ((st_value_type)c->kind) {
+    case ST_VALUE_TUPLE:
+    case ST_VALUE_LIST:
+        for (size_t i = 0; i < c->u.seq.len; i++) {
+            int r = item_equal(c->u.seq.items[i], item, 0);
+            if (r)
+                return r < 0 ? ST_TRACE() : 1;
+        }
+        return 0;
+    case ST_VALUE_DICT: {
+        int r = dict_find(c, item, &at);
+        return r < 0 ? ST_TRACE() : r;
+    }
+    case ST_VALUE_SET:
+    case ST_VALUE_FROZENSET: {
+        if (st_value_hash(item, &hash) < 0)
+            return ST_TRACE();
+        int r = set_lookup(c->u.set, item, hash, &e);
+        return r < 0 ? ST_TRACE() : r;
+    }
+    default:
+        return ST_RAISE(ST_ETYPE, "argument of type '%s' is not iterable", st_value_type_name(c));
+    }
+}
+
+int st_value_next(const st_value *c, size_t *pos, st_value **item)
+{
+    switch ((st_value_type)c->kind) {
+    case ST_VALUE_TUPLE:
+    case ST_VALUE_LIST:
+        if (*pos >= c->u.seq.len)
+            return 0;
+        *item = c->u.seq.items[(*pos)++];
+        return 1;
+    case ST_VALUE_DICT:
+        return st_value_dict_next(c, pos, item, NULL);
+    case ST_VALUE_SET:
+    case ST_VALUE_FROZENSET: {
+        const st__set *s = c->u.set;
+        while (*pos <= s->mask && (!s->table[*pos].key || s->table[*pos].key == st__set_dummy))
+            (*pos)++;
+        if (*pos > s->mask)
+            return 0;
+        *item = s->table[(*pos)++].key;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+int st_value_clear(st_value *c)
+{
+    st_value tmp = *c;
+    st__dict old_dict;
+    struct {
+        st__set s;
+        st__sentry small[SET_MINSIZE];
+    } old_set;
+    switch ((st_value_type)c->kind) {
+    case ST_VALUE_LIST:
+        c->u.seq.items = NULL;
+        c->u.seq.len = c->u.seq.cap = 0;
+        break;
+    case ST_VALUE_BYTEARRAY:
+        c->u.s.len = c->u.s.nchars = 0;
+        c->u.s.data[0] = '\0';
+        return 0;
+    case ST_VALUE_DICT:
+        old_dict = *c->u.dict;
+        tmp.u.dict = &old_dict;
+        memset(c->u.dict, 0, sizeof old_dict);
+        break;
+    case ST_VALUE_SET:
+    case ST_VALUE_FROZENSET:
+        /* the old entries move aside (with the small table's contents) before c empties */
+        memcpy(&old_set, c->u.set, sizeof old_set);
+        if (old_set.s.table == small_table(c->u.set))
+            old_set.s.table = old_set.small;
+        tmp.u.set = &old_set.s;
+        set_init(c->u.set);
+        c->flags = 0;
+        break;
+    default:
+        return wrong_kind(c, "list, dict, set or bytearray");
+    }
+    /* Release the old contents only now: a child's release may reach c again. */
+    st_value *dead = NULL;
+    release_contents(&tmp, &dead);
+    while (dead) {
+        st_value *x = dead;
+        dead = x->h.next_dead;
+        release_contents(x, &dead);
+        free(x);
+    }
+    return 0;
+}
+
+/* ---- deep copy --------------------------------------------------------------------------- */
+
+/* Maps originals to their copies (open addressing on the pointer). */
+typedef struct memo {
+    const st_value **from;
+    st_value **to;
+    size_t mask, used;
+} memo;
+
+static size_t ptr_slot(const memo *m, const st_value *p)
+{
+    size_t i = ((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ULL & m->mask;
+    while (m->from[i] && m->from[i] != p)
+        i = (i + 1) & m->mask;
+    return i;
+}
+
+static st_value *memo_get(const memo *m, const st_value *p)
+{
+    return m->mask ? m->to[ptr_slot(m, p)] : NULL;
+}
+
+static int memo_put(memo *m, const st_value *p, st_value *copy)
+{
+    if ((m->used + 1) * 2 > m->mask) {
+        memo big = {NULL, NULL, m->mask ? m->mask * 2 + 1 : 15, 0};
+        big.from = st__calloc(big.mask + 1, sizeof *big.from);
+        big.to = st__calloc(big.mask + 1, sizeof *big.to);
+        if (!big.from || !big.to) {
+            free(big.from);
+            free(big.to);
+            return -1;
+        }
+        for (size_t i = 0; m->mask && i <= m->mask; i++)
+            if (m->from[i]) {
+                size_t j = ptr_slot(&big, m->from[i]);
+                big.from[j] = m->from[i];
+                big.to[j] = m->to[i];
+            }
+        big.used = m->used;
+        free(m->from);
+        free(m->to);
+        *m = big;
+    }
+    size_t i = ptr_slot(m, p);
+    m->from[i] = p;
+    m->to[i] = copy; /* borrowed: the copy tree owns it */
+    m->used++;
+    return 0;
+}
+
+static st_value *copy_depth(const st_value *v, memo *m, int depth);
+
+static st_value *copy_container(const st_value *v, memo *m, int depth)
+{
+    st_value *c = v->kind == ST_VALUE_LIST ? st_value_list() : st_value_dict();
+    if (!c || memo_put(m, v, c) < 0)
+        return (st_value_unref(c), NULL);
+    size_t pos = 0;
+    st_value *k, *val;
+    if (v->kind == ST_VALUE_LIST) {
+        for (size_t i = 0; i < v->u.seq.len; i++)
+            if (st_value_list_append_steal(c, copy_depth(v->u.seq.items[i], m, depth + 1)) < 0)
+                return (st_value_unref(c), NULL);
+        return c;
+    }
+    while (st_value_dict_next(v, &pos, &k, &val))
+        if (st_value_dict_set_steal(c, copy_depth(k, m, depth + 1), copy_depth(val, m, depth + 1)) < 0)
+            return (st_value_unref(c), NULL);
+    return c;
+}
+
+/* copy.deepcopy's tuple rule: a tuple whose items all copy to themselves is shared; a tuple
+ * reached again while its items were being copied (a cycle through a list) is the memo's. */
+static st_value *copy_tuple(const st_value *v, memo *m, int depth)
+{
+    size_t n = v->u.seq.len;
+    st_value **items = st__calloc(n ? n : 1, sizeof *items);
+    if (!items)
+        return NULL;
+    int same = 1;
+    for (size_t i = 0; i < n; i++) {
+        items[i] = copy_depth(v->u.seq.items[i], m, depth + 1);
+        if (!items[i]) {
+            for (size_t j = 0; j < i; j++)
+                st_value_unref(items[j]);
+            free(items);
+            return NULL;
+        }
+        same &= items[i] == v->u.seq.items[i];
+    }
+    st_value *t = same ? st_value_ref((st_value *)v) : st_value_ref(memo_get(m, v));
+    if (!t)
+        t = st_value_tuple(n, items);
+    for (size_t i = 0; i < n; i++)
+        st_value_unref(items[i]);
+    free(items);
+    if (t && !memo_get(m, v) && memo_put(m, v, t) < 0)
+        return (st_value_unref(t), NULL);
+    return t;
+}
+
+static st_value *copy_depth(const st_value *v, memo *m, int depth)
+{
+    if (depth > ST_VALUE_MAX_DEPTH)
+        return (ST_RAISE(ST_ERECURSION, "maximum recursion depth exceeded while copying"), NULL);
+    st_value *seen = memo_get(m, v);
+    if (seen)
+        return st_value_ref(seen);
+    switch ((st_value_type)v->kind) {
+    case ST_VALUE_BYTEARRAY:
+        return st_value_bytearray(v->u.s.data, v->u.s.len);
+    case ST_VALUE_LIST:
+    case ST_VALUE_DICT:
+        return copy_container(v, m, depth);
+    case ST_VALUE_TUPLE:
+        return copy_tuple(v, m, depth);
+    case ST_VALUE_SET: {
+        st_value *s = st_value_set();
+        size_t pos = 0;
+        st_value *item;
+        while (s && st_value_next(v, &pos, &item))
+            if (st_value_set_add_steal(s, copy_depth(item, m, depth + 1)) < 0)
+                return (st_value_unref(s), NULL);
+        return s;
+    }
+    default: /* immutable all the way down (a frozenset holds only hashable values) */
+        return st_value_ref((st_value *)v);
+    }
+}
+
+st_value *st_value_copy(const st_value *v)
+{
+    memo m = {NULL, NULL, 0, 0};
+    st_value *c = copy_depth(v, &m, 0);
+    free(m.from);
+    free(m.to);
+    return c ? c : (ST_TRACE(), NULL);
+}

@@ -1,0 +1,321 @@
+/* glob: CPython 3.13's glob.glob() results on generated trees (tests/gen/gen_glob.py), compared
+ * as sorted lists for each flag combination, through every entry point (cwd, root_dir, dir_fd,
+ * absolute patterns, iglob, NOSORT); then escape, has_magic, streaming and errors. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "internal/mem.h"
+#include "systools/systools.h"
+
+/* Replaces each '@' of s with the tree's absolute path (st_free). */
+static char *expand_at(const char *s, const char *tree)
+{
+    st__buf b = ST__BUF_INIT;
+    for (; *s; s++)
+        assert_int_equal(*s == '@' ? st__buf_puts(&b, tree) : st__buf_putc(&b, *s), 0);
+    return st__buf_detach(&b);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void sort_strv(char **v) { qsort(v, st_strv_len(v), sizeof *v, cmp_str); }
+
+/* Asserts that got (sorted here) equals want (sorted), printing both on a difference. */
+static void assert_same(char **got, char **want, const char *what, const char *pattern, int flags)
+{
+    sort_strv(got);
+    size_t n = st_strv_len(got), m = st_strv_len(want);
+    int same = n == m;
+    for (size_t k = 0; same && k < n; k++)
+        same = strcmp(got[k], want[k]) == 0;
+    if (!same) {
+        printf("%s: pattern '%s' flags %d\n  got:", what, pattern, flags);
+        for (size_t k = 0; k < n; k++)
+            printf(" '%s'", got[k]);
+        printf("\n  want:");
+        for (size_t k = 0; k < m; k++)
+            printf(" '%s'", want[k]);
+        printf("\n");
+    }
+    assert_true(same);
+}
+
+typedef struct tree {
+    char *base;     /* mkdtemp directory */
+    char *path;     /* base/<name> */
+    st__strv chmods;/* paths to make writable again before removal */
+    int locked_readable;
+} tree;
+
+static void tree_remove(tree *t)
+{
+    if (!t->path)
+        return;
+    for (size_t k = 0; k < t->chmods.len; k++)
+        chmod(t->chmods.v[k], 0755);
+    char *cmd = st__asprintf("rm -rf '%s'", t->base);
+    assert_non_null(cmd);
+    assert_int_equal(system(cmd), 0);
+    st_free(cmd);
+    st_free(t->base);
+    st_free(t->path);
+    st__strv_free(&t->chmods);
+    memset(t, 0, sizeof *t);
+}
+
+static void tree_item(tree *t, char *line)
+{
+    char *kind = strtok(line, " "), *rel = strtok(NULL, " "), *arg = strtok(NULL, " ");
+    char *p = st__asprintf("%s/%s", t->path, rel);
+    assert_non_null(p);
+    if (strcmp(kind, "dir") == 0) {
+        assert_int_equal(mkdir(p, 0755), 0);
+    } else if (strcmp(kind, "file") == 0) {
+        int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        assert_true(fd >= 0);
+        close(fd);
+    } else if (strcmp(kind, "link") == 0) {
+        assert_int_equal(symlink(arg, p), 0);
+    } else {
+        assert_string_equal(kind, "chmod");
+        assert_int_equal(chmod(p, (mode_t)strtol(arg, NULL, 8)), 0);
+        assert_int_equal(st__strv_push(&t->chmods, p), 0);
+        /* Whether this user can list it anyway (root can): picks the expectation. */
+        int fd = open(p, O_RDONLY | O_DIRECTORY);
+        if (fd >= 0)
+            close(fd);
+        t->locked_readable = t->locked_readable && fd >= 0;
+    }
+    st_free(p);
+}
+
+/* Runs one case every way and checks each against want. */
+static void check_case(const tree *t, int treefd, int flags, const char *root, const char *pattern, char **want)
+{
+    char *pat = expand_at(pattern, t->path);
+    char *absroot = st__asprintf("%s/%s", t->path, root);
+    assert_non_null(absroot);
+
+    char **got = st_glob_at(ST_GLOB_CWD, absroot, pat, flags);
+    assert_non_null(got);
+    if (!strchr(pattern, '/') && !(flags & ST_GLOB_RECURSIVE)) {
+        /* One directory: sorted bytewise. */
+        for (size_t k = 0; got[0] && got[k + 1]; k++)
+            assert_true(strcmp(got[k], got[k + 1]) < 0);
+    }
+    /* iglob streams the same results in the same order. */
+    st_iglob *it = st_iglob_open(ST_GLOB_CWD, absroot, pat, flags);
+    assert_non_null(it);
+    size_t k = 0;
+    for (const char *p; (p = st_iglob_next(it)); k++) {
+        assert_non_null(got[k]);
+        assert_string_equal(p, got[k]);
+    }
+    assert_null(got[k]);
+    assert_int_equal(st_iglob_close(it), 0);
+    assert_same(got, want, "root_dir", pattern, flags);
+    st_strv_free(got);
+
+    got = st_glob_at(treefd, root, pat, flags);
+    assert_non_null(got);
+    assert_same(got, want, "dir_fd", pattern, flags);
+    st_strv_free(got);
+
+    got = st_glob_at(ST_GLOB_CWD, absroot, pat, flags | ST_GLOB_NOSORT);
+    assert_non_null(got);
+    assert_same(got, want, "nosort", pattern, flags);
+    st_strv_free(got);
+
+    if (strcmp(root, ".") == 0) {
+        char *cwd = getcwd(NULL, 0);
+        assert_non_null(cwd);
+        assert_int_equal(chdir(t->path), 0);
+        got = st_glob(pat, flags);
+        assert_int_equal(chdir(cwd), 0);
+        free(cwd);
+        assert_non_null(got);
+        assert_same(got, want, "cwd", pattern, flags);
+        st_strv_free(got);
+    }
+    st_free(pat);
+    st_free(absroot);
+}
+
+static void test_vectors(void **state)
+{
+    (void)state;
+    FILE *f = fopen(ST_TEST_SOURCE_DIR "/vectors/glob/cases.txt", "r");
+    assert_non_null(f);
+    tree t;
+    memset(&t, 0, sizeof t);
+    int treefd = -1, flags = 0, in_alt = 0, have_alt = 0, ncases = 0;
+    char root[256] = "", *pattern = NULL, line[4096];
+    st__strv want = ST__STRV_INIT, alt = ST__STRV_INIT;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "tree ", 5) == 0) {
+            if (treefd >= 0)
+                close(treefd);
+            tree_remove(&t);
+            t.base = st__strdup("/tmp/st_test_glob_XXXXXX");
+            assert_non_null(mkdtemp(t.base));
+            t.path = st__asprintf("%s/%s", t.base, line + 5);
+            assert_int_equal(mkdir(t.path, 0755), 0);
+            t.locked_readable = 1;
+            treefd = -1;
+        } else if (strncmp(line, "case ", 5) == 0) {
+            if (treefd < 0)
+                treefd = open(t.path, O_RDONLY | O_DIRECTORY);
+            assert_true(treefd >= 0);
+            char *sp = strchr(line + 5, ' ');
+            flags = atoi(sp + 1);
+            sp = strchr(sp + 1, ' ');
+            char *sp2 = strchr(sp + 1, ' ');
+            snprintf(root, sizeof root, "%.*s", (int)(sp2 - sp - 1), sp + 1);
+            pattern = st__strdup(sp2 + 1);
+            in_alt = have_alt = 0;
+        } else if (strncmp(line, "r ", 2) == 0) {
+            char *r = expand_at(line + 2, t.path);
+            assert_int_equal(st__strv_push_owned(&want, r), 0);
+        } else if (strcmp(line, "alt") == 0) {
+            in_alt = have_alt = 1;
+        } else if (strncmp(line, "a ", 2) == 0 && in_alt) {
+            assert_int_equal(st__strv_push_owned(&alt, expand_at(line + 2, t.path)), 0);
+        } else if (strcmp(line, "end") == 0) {
+            st__strv *w = have_alt && !t.locked_readable ? &alt : &want;
+            char **wv = st__strv_detach(w);
+            sort_strv(wv);
+            check_case(&t, treefd, flags, root, pattern, wv);
+            st_strv_free(wv);
+            st__strv_free(&want);
+            st__strv_free(&alt);
+            st_free(pattern);
+            pattern = NULL;
+            ncases++;
+        } else {
+            tree_item(&t, line);
+        }
+    }
+    fclose(f);
+    if (treefd >= 0)
+        close(treefd);
+    tree_remove(&t);
+    printf("[          ] %d CPython glob cases, each checked 4 or 5 ways\n", ncases);
+    assert_true(ncases >= 400);
+}
+
+static void test_escape_and_magic(void **state)
+{
+    (void)state;
+    /* Values of glob.escape() and glob.has_magic() in CPython 3.13. */
+    static const char *const cases[][2] = {
+        {"", ""}, {"abc", "abc"}, {"a*b?c[d]e", "a[*]b[?]c[[]d]e"}, {"[[]", "[[][[]]"},
+        {"/x/**/y", "/x/[*][*]/y"}, {"]!-", "]!-"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char *e = st_glob_escape(cases[k][0]);
+        assert_string_equal(e, cases[k][1]);
+        /* An escaped name matches itself only. */
+        assert_true(st_fnmatchcase(cases[k][0], e));
+        st_free(e);
+    }
+    assert_true(st_glob_has_magic("a*"));
+    assert_true(st_glob_has_magic("[x"));
+    assert_true(st_glob_has_magic("?"));
+    assert_false(st_glob_has_magic("a]b!c-d/e"));
+    assert_false(st_glob_has_magic(""));
+    assert_false(st_glob_has_magic(NULL));
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    assert_null(st_glob(NULL, 0));
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_null(st_glob("*", 0x100));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_null(st_iglob_open(ST_GLOB_CWD, NULL, "*", -1));
+    assert_null(st_glob_escape(NULL));
+    assert_int_equal(st_iglob_close(NULL), 0);
+    /* A bad dir_fd is an unreadable directory: nothing matches, as in Python. */
+    char **v = st_glob_at(987654, NULL, "*", 0);
+    assert_non_null(v);
+    assert_null(v[0]);
+    st_strv_free(v);
+    v = st_glob("/nonexistent-dir-for-st-glob/*", 0);
+    assert_non_null(v);
+    assert_int_equal(st_strv_len(v), 0);
+    st_strv_free(v);
+}
+
+/* A wide, deep tree: iglob streams it all, can stop early, and `**` counts every entry. */
+static void test_streaming(void **state)
+{
+    (void)state;
+    char base[] = "/tmp/st_test_iglob_XXXXXX";
+    assert_non_null(mkdtemp(base));
+    st__buf p = ST__BUF_INIT;
+    assert_int_equal(st__buf_puts(&p, base), 0);
+    const int depth = 60, width = 50;
+    for (int d = 0; d < depth; d++) {
+        assert_int_equal(st__buf_puts(&p, "/d"), 0);
+        assert_int_equal(mkdir(p.data, 0755), 0);
+        for (int w = 0; w < width; w++) {
+            char *fpath = st__asprintf("%s/f%03d.c", p.data, w);
+            int fd = open(fpath, O_WRONLY | O_CREAT, 0644);
+            assert_true(fd >= 0);
+            close(fd);
+            st_free(fpath);
+        }
+    }
+    st__buf_free(&p);
+    int dfd = open(base, O_RDONLY | O_DIRECTORY);
+    assert_true(dfd >= 0);
+    st_iglob *it = st_iglob_open(dfd, NULL, "**/*.c", ST_GLOB_RECURSIVE);
+    assert_non_null(it);
+    size_t n = 0;
+    char *last = NULL;
+    for (const char *s; (s = st_iglob_next(it)); n++) {
+        st_free(last);
+        last = st__strdup(s);
+    }
+    assert_int_equal(n, (size_t)(depth * width));
+    assert_non_null(strstr(last, "/f049.c"));
+    st_free(last);
+    assert_int_equal(st_iglob_close(it), 0);
+    /* Stopping early frees everything (checked under ASan). */
+    it = st_iglob_open(dfd, NULL, "**", ST_GLOB_RECURSIVE);
+    assert_non_null(it);
+    assert_non_null(st_iglob_next(it));
+    assert_string_equal(st_iglob_next(it), "d/d");
+    assert_int_equal(st_iglob_close(it), 0);
+    char **all = st_glob_at(dfd, NULL, "**", ST_GLOB_RECURSIVE);
+    assert_int_equal(st_strv_len(all), (size_t)(depth * width + depth));
+    st_strv_free(all);
+    close(dfd);
+    char *cmd = st__asprintf("rm -rf '%s'", base);
+    assert_int_equal(system(cmd), 0);
+    st_free(cmd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_escape_and_magic),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_streaming),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,460 @@
+/* io: st_bytesio replayed against io.BytesIO operation sequences recorded from CPython 3.13
+ * (tests/gen/gen_io.py), the StringIO-style text helpers, and the FILE view. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "systools/common.h"
+#include "systools/error.h"
+#include "systools/io.h"
+
+/* ---- CPython vectors ----------------------------------------------------------------------- */
+
+/* Decodes "x<hex>" into a malloc'd buffer. */
+static unsigned char *unhex(const char *s, size_t *len)
+{
+    assert_true(s[0] == 'x');
+    s++;
+    size_t n = strcspn(s, " \n") / 2;
+    unsigned char *out = malloc(n + 1);
+    assert_non_null(out);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(s + 2 * i, "%2x", &v), 1);
+        out[i] = (unsigned char)v;
+    }
+    *len = n;
+    return out;
+}
+
+static void expect_bytes(const char *want_hex, const unsigned char *got, size_t got_len, int lineno)
+{
+    size_t want_len;
+    unsigned char *want = unhex(want_hex, &want_len);
+    if (!got || got_len != want_len || memcmp(got, want, want_len) != 0) {
+        print_error("vectors line %d: bytes differ (got %zu bytes, want %zu)\n", lineno, got_len, want_len);
+        fail();
+    }
+    free(want);
+}
+
+static void expect_int(const char *want, ptrdiff_t got, int lineno)
+{
+    if (got != (ptrdiff_t)strtoll(want, NULL, 10)) {
+        print_error("vectors line %d: got %td, want %s\n", lineno, got, want);
+        fail();
+    }
+}
+
+/* One recorded operation: runs it and compares the result or the raised error. */
+static void replay(st_bytesio *f, char *line, int lineno)
+{
+    char *sep = strstr(line, " = ");
+    char *err = strstr(line, " ! ");
+    assert_true(sep || err);
+    char *result = sep ? sep + 3 : err + 3;
+    *(sep ? sep : err) = '\0';
+    char op[16];
+    long long a = 0, b = 0;
+    char arg[8] = "";
+    int nargs = sscanf(line, "%15s %lld %lld", op, &a, &b);
+    st_error_clear();
+
+    int failed = 0;
+    if (strcmp(op, "write") == 0) {
+        size_t len;
+        unsigned char *data = unhex(line + 6, &len);
+        ptrdiff_t r = st_bytesio_write(f, data, len);
+        free(data);
+        failed = r < 0;
+        if (!failed)
+            expect_int(result, r, lineno);
+    } else if (strcmp(op, "read") == 0 || strcmp(op, "readline") == 0) {
+        assert_int_equal(nargs, 2);
+        size_t len = 0;
+        unsigned char *got = op[4] ? st_bytesio_readline(f, (ptrdiff_t)a, &len)
+                                   : st_bytesio_read(f, (ptrdiff_t)a, &len);
+        failed = !got;
+        if (got)
+            expect_bytes(result, got, len, lineno);
+        st_free(got);
+    } else if (strcmp(op, "readinto") == 0) {
+        unsigned char buf[64];
+        ptrdiff_t r = st_bytesio_readinto(f, buf, (size_t)a);
+        failed = r < 0;
+        if (!failed) {
+            expect_int(result, r, lineno);
+            expect_bytes(strchr(result, ' ') + 1, buf, (size_t)r, lineno);
+        }
+    } else if (strcmp(op, "seek") == 0) {
+        assert_int_equal(nargs, 3);
+        ptrdiff_t r = st_bytesio_seek(f, (ptrdiff_t)a, (int)b);
+        failed = r < 0;
+        if (!failed)
+            expect_int(result, r, lineno);
+    } else if (strcmp(op, "tell") == 0) {
+        ptrdiff_t r = st_bytesio_tell(f);
+        failed = r < 0;
+        if (!failed)
+            expect_int(result, r, lineno);
+    } else if (strcmp(op, "truncate") == 0) {
+        assert_int_equal(sscanf(line, "%*s %7s", arg), 1);
+        ptrdiff_t r = st_bytesio_truncate(f, arg[0] == 'N' ? ST_IO_NONE : (ptrdiff_t)strtoll(arg, NULL, 10));
+        failed = r < 0;
+        if (!failed)
+            expect_int(result, r, lineno);
+    } else if (strcmp(op, "getvalue") == 0) {
+        size_t len = 0, blen = 0;
+        unsigned char *got = st_bytesio_getvalue(f, &len);
+        const unsigned char *borrowed = st_bytesio_getbuffer(f, &blen);
+        failed = !got;
+        assert_true(!got == !borrowed);
+        if (got) {
+            expect_bytes(result, got, len, lineno);
+            expect_bytes(result, borrowed, blen, lineno);
+            assert_int_equal(borrowed[blen], 0);
+        }
+        st_free(got);
+    } else if (strcmp(op, "close") == 0) {
+        assert_int_equal(st_bytesio_close(f), 0);
+        assert_true(st_bytesio_closed(f));
+        assert_string_equal(result, "N");
+    } else {
+        print_error("vectors line %d: unknown op %s\n", lineno, op);
+        fail();
+    }
+
+    if (failed != (err != NULL)) {
+        print_error("vectors line %d: %s: %s\n", lineno, failed ? "unexpected error" : "no error raised",
+                    failed ? st_error_message() : result);
+        fail();
+    }
+    if (err) {
+        const st_error *e = st_error_last();
+        size_t tlen = strcspn(result, " ");
+        if (strlen(e->type) != tlen || strncmp(e->type, result, tlen) != 0 ||
+            strcmp(e->message, result + tlen + 1) != 0) {
+            print_error("vectors line %d: got %s: %s, want %s\n", lineno, e->type, e->message, result);
+            fail();
+        }
+    }
+}
+
+static void test_bytesio_vectors(void **state)
+{
+    (void)state;
+    FILE *v = fopen(ST_TEST_SOURCE_DIR "/vectors/io/bytesio.txt", "r");
+    assert_non_null(v);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int lineno = 0, cases = 0, ops = 0;
+    st_bytesio *f = NULL;
+    while ((n = getline(&line, &cap, v)) > 0) {
+        lineno++;
+        if (line[n - 1] == '\n')
+            line[n - 1] = '\0';
+        if (line[0] == '#')
+            continue;
+        if (strncmp(line, "new ", 4) == 0) {
+            st_bytesio_free(f);
+            size_t len;
+            unsigned char *init = unhex(line + 4, &len);
+            f = st_bytesio_new(init, len);
+            assert_non_null(f);
+            free(init);
+            cases++;
+            continue;
+        }
+        assert_non_null(f);
+        replay(f, line, lineno);
+        ops++;
+    }
+    st_bytesio_free(f);
+    free(line);
+    fclose(v);
+    printf("replayed %d BytesIO cases, %d operations\n", cases, ops);
+    assert_true(cases >= 1000);
+}
+
+/* One recorded io.StringIO operation, replayed with the text helpers. */
+static void replay_text(st_bytesio *f, char *line, int lineno)
+{
+    char *sep = strstr(line, " = ");
+    assert_non_null(sep);
+    char *result = sep + 3;
+    *sep = '\0';
+    char op[16];
+    long long a = 0, b = 0;
+    sscanf(line, "%15s %lld %lld", op, &a, &b);
+    size_t len = 0;
+    char *got = NULL;
+    if (strcmp(op, "write") == 0) {
+        size_t n;
+        char *data = (char *)unhex(line + 6, &n);
+        data[n] = '\0';
+        /* write_text takes NUL-terminated text: a NUL character (one code point, as in
+         * Python) goes in with st_bytesio_write() between the pieces. */
+        ptrdiff_t chars = 0;
+        for (size_t i = 0;; i++) {
+            ptrdiff_t r = st_bytesio_write_text(f, data + i);
+            assert_true(r >= 0);
+            chars += r;
+            i += strlen(data + i);
+            if (i >= n)
+                break;
+            assert_int_equal(st_bytesio_write(f, "", 1), 1);
+            chars++;
+        }
+        free(data);
+        expect_int(result, chars, lineno);
+        return;
+    }
+    if (strcmp(op, "seek") == 0) {
+        assert_true(st_bytesio_seek(f, 0, (int)b) >= 0);
+        return;
+    }
+    if (strcmp(op, "read") == 0)
+        got = st_bytesio_read_text(f, (ptrdiff_t)a, &len);
+    else if (strcmp(op, "readline") == 0)
+        got = st_bytesio_readline_text(f, (ptrdiff_t)a, &len);
+    else if (strcmp(op, "getvalue") == 0)
+        got = st_bytesio_getvalue_text(f, &len);
+    if (!got) {
+        print_error("text vectors line %d: %s failed: %s\n", lineno, op, st_error_message());
+        fail();
+    }
+    expect_bytes(result, (unsigned char *)got, len, lineno);
+    st_free(got);
+}
+
+static void test_stringio_vectors(void **state)
+{
+    (void)state;
+    FILE *v = fopen(ST_TEST_SOURCE_DIR "/vectors/io/stringio.txt", "r");
+    assert_non_null(v);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int lineno = 0, cases = 0;
+    st_bytesio *f = NULL;
+    while ((n = getline(&line, &cap, v)) > 0) {
+        lineno++;
+        if (line[n - 1] == '\n')
+            line[n - 1] = '\0';
+        if (line[0] == '#')
+            continue;
+        if (strncmp(line, "new ", 4) == 0) {
+            st_bytesio_free(f);
+            size_t len;
+            unsigned char *init = unhex(line + 4, &len);
+            f = st_bytesio_new(init, len);
+            assert_non_null(f);
+            free(init);
+            cases++;
+            continue;
+        }
+        replay_text(f, line, lineno);
+    }
+    st_bytesio_free(f);
+    free(line);
+    fclose(v);
+    assert_true(cases >= 500);
+}
+
+/* ---- bytes edge cases ------------------------------------------------------------------------ */
+
+static void test_bytesio_far_positions(void **state)
+{
+    (void)state;
+    st_bytesio *f = st_bytesio_new("abc", 3);
+    assert_non_null(f);
+    /* A write whose end would not fit in ptrdiff_t: CPython's OverflowError, no allocation. */
+    assert_int_equal(st_bytesio_seek(f, PTRDIFF_MAX - 1, 0), PTRDIFF_MAX - 1);
+    assert_int_equal(st_bytesio_write(f, "xyz", 3), -1);
+    assert_int_equal(st_error_code(), ST_EOVERFLOW);
+    assert_string_equal(st_error_message(), "new buffer size too large");
+    assert_int_equal(st_bytesio_seek(f, 2, 1), -1);
+    assert_string_equal(st_error_message(), "new position too large");
+    assert_string_equal(st_error_last()->type, "OverflowError");
+    /* Nothing changed: the size is still 3, and an empty write does not zero-fill. */
+    assert_int_equal(st_bytesio_write(f, "", 0), 0);
+    size_t len;
+    assert_non_null(st_bytesio_getbuffer(f, &len));
+    assert_int_equal(len, 3);
+    /* Writing past the end zero-fills the gap. */
+    assert_int_equal(st_bytesio_seek(f, 6, 0), 6);
+    assert_int_equal(st_bytesio_write(f, "z", 1), 1);
+    const unsigned char *p = st_bytesio_getbuffer(f, &len);
+    assert_int_equal(len, 7);
+    assert_memory_equal(p, "abc\0\0\0z", 7);
+    st_bytesio_free(f);
+    /* Large contents grow and are read back intact. */
+    f = st_bytesio_new(NULL, 0);
+    assert_non_null(f);
+    for (int i = 0; i < 100000; i++)
+        assert_int_equal(st_bytesio_printf(f, "%06d\n", i), 7);
+    assert_int_equal(st_bytesio_seek(f, 7 * 54321, 0), 7 * 54321);
+    unsigned char *line = st_bytesio_readline(f, -1, &len);
+    assert_string_equal((char *)line, "054321\n");
+    st_free(line);
+    assert_int_equal(st_bytesio_tell(f), 7 * 54322);
+    st_bytesio_free(f);
+    st_bytesio_free(NULL);
+}
+
+/* ---- text ------------------------------------------------------------------------------------ */
+
+static void test_text_helpers(void **state)
+{
+    (void)state;
+    st_bytesio *f = st_bytesio_new(NULL, 0);
+    assert_non_null(f);
+    /* StringIO.write returns len(s), in code points: "Zoë → ☃\n" is 8. */
+    assert_int_equal(st_bytesio_write_text(f, "Zo\xc3\xab \xe2\x86\x92 \xe2\x98\x83\n"), 8);
+    assert_int_equal(st_bytesio_write_text(f, "line two\nend"), 12);
+    assert_int_equal(st_bytesio_tell(f), 13 + 12); /* tell counts bytes (documented difference) */
+    /* Invalid UTF-8 is refused before anything is written. */
+    assert_int_equal(st_bytesio_write_text(f, "bad \xff"), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_last()->type, "UnicodeDecodeError");
+    assert_string_equal(st_error_message(), "'utf-8' codec can't decode byte 0xff in position 4: invalid start byte");
+    assert_int_equal(st_bytesio_tell(f), 25);
+
+    assert_int_equal(st_bytesio_seek(f, 0, 0), 0);
+    size_t len;
+    char *s = st_bytesio_read_text(f, 3, &len); /* read(3) counts characters */
+    assert_string_equal(s, "Zo\xc3\xab");
+    assert_int_equal(len, 4);
+    st_free(s);
+    s = st_bytesio_readline_text(f, 2, NULL); /* readline(2): limit in characters */
+    assert_string_equal(s, " \xe2\x86\x92");
+    st_free(s);
+    s = st_bytesio_readline_text(f, -1, NULL);
+    assert_string_equal(s, " \xe2\x98\x83\n");
+    st_free(s);
+    s = st_bytesio_readline_text(f, -1, NULL);
+    assert_string_equal(s, "line two\n");
+    st_free(s);
+    s = st_bytesio_read_text(f, -1, NULL);
+    assert_string_equal(s, "end");
+    st_free(s);
+    s = st_bytesio_read_text(f, -1, &len); /* at the end: "" */
+    assert_string_equal(s, "");
+    assert_int_equal(len, 0);
+    st_free(s);
+
+    /* A byte seek into the middle of a character is reported, and the position stays. */
+    assert_int_equal(st_bytesio_seek(f, 3, 0), 3);
+    assert_null(st_bytesio_read_text(f, 1, NULL));
+    assert_string_equal(st_error_last()->type, "UnicodeDecodeError");
+    assert_int_equal(st_bytesio_tell(f), 3);
+    s = st_bytesio_getvalue_text(f, &len);
+    assert_int_equal(len, 25);
+    assert_memory_equal(s, "Zo\xc3\xab \xe2\x86\x92 \xe2\x98\x83\nline two\nend", 26);
+    st_free(s);
+
+    /* NUL characters travel (StringIO holds '\0' too). */
+    assert_int_equal(st_bytesio_truncate(f, 0), 0);
+    assert_int_equal(st_bytesio_seek(f, 0, 0), 0);
+    assert_int_equal(st_bytesio_write(f, "a\0b\n", 4), 4);
+    assert_int_equal(st_bytesio_seek(f, 0, 0), 0);
+    s = st_bytesio_readline_text(f, -1, &len);
+    assert_int_equal(len, 4);
+    assert_memory_equal(s, "a\0b\n", 5);
+    st_free(s);
+    assert_int_equal(st_bytesio_write(f, "\xe2\x98", 2), 2); /* a cut-off character */
+    assert_null(st_bytesio_getvalue_text(f, NULL));
+    assert_string_equal(st_error_last()->type, "UnicodeDecodeError");
+
+    assert_int_equal(st_bytesio_close(f), 0);
+    assert_int_equal(st_bytesio_write_text(f, "x"), -1);
+    assert_string_equal(st_error_message(), "I/O operation on closed file.");
+    assert_int_equal(st_bytesio_printf(f, "%d", 1), -1);
+    assert_null(st_bytesio_read_text(f, -1, NULL));
+    assert_null(st_bytesio_getvalue_text(f, NULL));
+    assert_null(st_bytesio_file(f));
+    assert_string_equal(st_error_last()->type, "ValueError");
+    assert_int_equal(st_bytesio_close(f), 0); /* closing twice is fine */
+    st_bytesio_free(f);
+}
+
+/* ---- FILE view --------------------------------------------------------------------------------- */
+
+static void test_file_view(void **state)
+{
+    (void)state;
+    st_bytesio *f = st_bytesio_new("head\n", 5);
+    assert_non_null(f);
+    assert_int_equal(st_bytesio_seek(f, 0, 2), 5);
+    FILE *out = st_bytesio_file(f);
+    assert_non_null(out);
+    /* print(3, 'apples', file=f): lands in the stream at once (the view is unbuffered). */
+    assert_int_equal(fprintf(out, "%d %s\n", 3, "apples"), 9);
+    size_t len;
+    const unsigned char *p = st_bytesio_getbuffer(f, &len);
+    assert_int_equal(len, 14);
+    assert_memory_equal(p, "head\n3 apples\n", 14);
+    assert_int_equal(st_bytesio_tell(f), 14);
+    /* Positions are shared both ways. */
+    assert_int_equal(ftell(out), 14);
+    assert_int_equal(st_bytesio_seek(f, 0, 0), 0);
+    assert_int_equal(ftell(out), 0);
+    char line[32];
+    assert_non_null(fgets(line, sizeof line, out));
+    assert_string_equal(line, "head\n");
+    assert_int_equal(st_bytesio_tell(f), 5);
+    assert_int_equal(fseek(out, 0, SEEK_END), 0);
+    assert_int_equal(st_bytesio_tell(f), 14);
+    /* fseek past the end then a write: zero-filled, as BytesIO does. */
+    assert_int_equal(fseek(out, 2, SEEK_CUR), 0);
+    assert_int_equal(fputs("z", out), 1);
+    p = st_bytesio_getbuffer(f, &len);
+    assert_int_equal(len, 17);
+    assert_memory_equal(p + 14, "\0\0z", 3);
+    /* A negative absolute seek fails as fseek does, with EINVAL. */
+    errno = 0;
+    assert_int_equal(fseek(out, -1, SEEK_SET), -1);
+    assert_int_equal(errno, EINVAL);
+    /* A big formatted write. */
+    assert_int_equal(fseek(out, 0, SEEK_SET), 0);
+    for (int i = 0; i < 1000; i++)
+        fprintf(out, "row %04d\n", i);
+    assert_int_equal(st_bytesio_tell(f), 9000);
+    assert_int_equal(fclose(out), 0);
+    /* The stream outlives its view. */
+    assert_false(st_bytesio_closed(f));
+    assert_int_equal(st_bytesio_seek(f, 9 * 999, 0), 8991);
+    char *s = st_bytesio_read_text(f, -1, NULL);
+    assert_string_equal(s, "row 0999\n");
+    st_free(s);
+
+    /* Closing the stream under an open view makes the view's calls fail cleanly. */
+    out = st_bytesio_file(f);
+    assert_non_null(out);
+    st_bytesio_close(f);
+    errno = 0;
+    assert_true(fputs("late", out) == EOF);
+    assert_int_equal(errno, EBADF);
+    fclose(out);
+    st_bytesio_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bytesio_vectors),
+        cmocka_unit_test(test_stringio_vectors),
+        cmocka_unit_test(test_bytesio_far_positions),
+        cmocka_unit_test(test_text_helpers),
+        cmocka_unit_test(test_file_view),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,756 @@
+/* ipc: the thread queue (4 producers x 100k items), and Pipe connections: framing, errors,
+ * limits, fork, and a live CPython 3.13 peer using multiprocessing.connection.Connection(fd). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "internal/ipc.h"
+#include "pyref.h"
+#include "systools/common.h"
+#include "systools/error.h"
+#include "systools/ipc.h"
+#include "systools/value.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- queue ------------------------------------------------------------------------------- */
+
+static void bump(void *arg) { (*(int *)arg)++; }
+
+static void test_queue_basics(void **state)
+{
+    (void)state;
+    st_queue *q = st_queue_new();
+    assert_non_null(q);
+    st_queue_item it;
+    /* Empty: get_nowait and a timed get raise queue.Empty; the timed one waits its time. */
+    assert_int_equal(st_queue_get_nowait(q, &it), -1);
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    assert_string_equal(st_error_last()->type, "queue.Empty");
+    double t0 = now();
+    assert_int_equal(st_queue_get(q, 0.05, &it), -1);
+    double waited = now() - t0;
+    assert_true(waited >= 0.045 && waited < 2.0);
+    assert_string_equal(st_error_last()->type, "queue.Empty");
+
+    int calls = 0;
+    assert_int_equal(st_queue_put_steal(q, st_value_int(1)), 0);
+    assert_int_equal(st_queue_put_callback(q, bump, &calls), 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_str("two")), 0);
+    assert_int_equal(st_queue_qsize(q), 3);
+    assert_int_equal(st_queue_put_callback(q, NULL, NULL), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_int_equal(st_queue_put_steal(q, NULL), -1); /* a failed constructor passes through */
+
+    /* FIFO, values handed over, callbacks given back to run. */
+    assert_int_equal(st_queue_get(q, -1, &it), 0);
+    int64_t i64;
+    assert_non_null(it.value);
+    assert_null(it.fn);
+    assert_int_equal(st_value_as_int64(it.value, &i64), 0);
+    assert_int_equal(i64, 1);
+    st_value_unref(it.value);
+    assert_int_equal(st_queue_get_nowait(q, &it), 0);
+    assert_null(it.value);
+    assert_ptr_equal(it.fn, bump);
+    it.fn(it.arg);
+    assert_int_equal(calls, 1);
+
+    /* close() is Queue.shutdown(): no more puts, what is queued still comes out, then
+     * ShutDown instead of waiting. */
+    st_queue_close(q);
+    assert_int_equal(st_queue_put_steal(q, st_value_int(3)), -1);
+    assert_int_equal(st_error_code(), ST_ESTATE);
+    assert_string_equal(st_error_last()->type, "queue.ShutDown");
+    assert_int_equal(st_queue_put_callback(q, bump, &calls), -1);
+    assert_int_equal(st_queue_get(q, -1, &it), 0);
+    assert_string_equal(st_value_str_data(it.value, NULL), "two");
+    st_value_unref(it.value);
+    assert_int_equal(st_queue_get(q, -1, &it), -1);
+    assert_string_equal(st_error_last()->type, "queue.ShutDown");
+    assert_int_equal(st_queue_get_nowait(q, &it), -1);
+    assert_int_equal(st_error_code(), ST_ESTATE);
+    st_queue_free(q);
+
+    /* Freeing a queue releases the values left in it (ASan checks the leak). */
+    q = st_queue_new();
+    assert_non_null(q);
+    for (int i = 0; i < 200; i++) /* more than one ring growth, wrapped */
+        assert_int_equal(st_queue_put_steal(q, st_value_int(i)), 0);
+    for (int i = 0; i < 150; i++) {
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        assert_int_equal(st_value_as_int64(it.value, &i64), 0);
+        assert_int_equal(i64, i);
+        st_value_unref(it.value);
+    }
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(st_queue_put_steal(q, st_value_int(200 + i)), 0);
+    assert_int_equal(st_queue_qsize(q), 150);
+    for (int i = 150; i < 220; i++) {
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        assert_int_equal(st_value_as_int64(it.value, &i64), 0);
+        assert_int_equal(i64, i);
+        st_value_unref(it.value);
+    }
+    st_queue_free(q);
+    st_queue_free(NULL);
+}
+
+static void *close_later(void *arg)
+{
+    struct timespec d = {0, 50 * 1000 * 1000};
+    nanosleep(&d, NULL);
+    st_queue_close(arg);
+    return NULL;
+}
+
+static void test_queue_close_wakes_waiter(void **state)
+{
+    (void)state;
+    st_queue *q = st_queue_new();
+    assert_non_null(q);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, close_later, q), 0);
+    st_queue_item it;
+    assert_int_equal(st_queue_get(q, -1, &it), -1); /* woken by close, not hung */
+    assert_string_equal(st_error_last()->type, "queue.ShutDown");
+    pthread_join(t, NULL);
+    st_queue_free(q);
+}
+
+#define PRODUCERS 4
+#define PER_PRODUCER 100000
+
+typedef struct producer {
+    st_queue *q;
+    int id;
+    int failures;
+} producer;
+
+static void *produce(void *arg)
+{
+    producer *p = arg;
+    for (int64_t i = 0; i < PER_PRODUCER; i++)
+        if (st_queue_put_steal(p->q, st_value_int((int64_t)p->id * PER_PRODUCER + i)) < 0)
+            p->failures++;
+    return NULL;
+}
+
+static void test_queue_producers(void **state)
+{
+    (void)state;
+    st_queue *q = st_queue_new();
+    assert_non_null(q);
+    pthread_t threads[PRODUCERS];
+    producer prods[PRODUCERS];
+    for (int i = 0; i < PRODUCERS; i++) {
+        prods[i] = (producer){q, i, 0};
+        assert_int_equal(pthread_create(&threads[i], NULL, produce, &prods[i]), 0);
+    }
+    /* Every item exactly once, each producer's items in the order it put them. */
+    int64_t next[PRODUCERS] = {0};
+    for (long n = 0; n < (long)PRODUCERS * PER_PRODUCER; n++) {
+        st_queue_item it;
+        assert_int_equal(st_queue_get(q, 30.0, &it), 0);
+        int64_t v;
+        assert_int_equal(st_value_as_int64(it.value, &v), 0);
+        st_value_unref(it.value);
+        int who = (int)(v / PER_PRODUCER);
+        assert_true(who >= 0 && who < PRODUCERS);
+        assert_int_equal(v % PER_PRODUCER, next[who]);
+        next[who]++;
+    }
+    for (int i = 0; i < PRODUCERS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(prods[i].failures, 0);
+        assert_int_equal(next[i], PER_PRODUCER);
+    }
+    assert_int_equal(st_queue_qsize(q), 0);
+    st_queue_free(q);
+}
+
+typedef struct drained {
+    int64_t sum;
+    int count;
+} drained;
+
+static void on_value(void *ctx, st_value *v)
+{
+    drained *d = ctx;
+    int64_t i;
+    if (st_value_as_int64(v, &i) == 0)
+        d->sum += i;
+    d->count++;
+}
+
+static void slow_callback(void *arg)
+{
+    struct timespec d = {0, 20 * 1000 * 1000};
+    nanosleep(&d, NULL);
+    (*(int *)arg)++;
+}
+
+static void test_queue_drain(void **state)
+{
+    (void)state;
+    st_queue *q = st_queue_new();
+    assert_non_null(q);
+    drained d = {0, 0};
+    assert_int_equal(st_queue_drain(q, 10, on_value, &d), 0); /* empty: returns at once */
+    int calls = 0;
+    for (int i = 1; i <= 10; i++)
+        assert_int_equal(st_queue_put_steal(q, st_value_int(i)), 0);
+    assert_int_equal(st_queue_put_callback(q, bump, &calls), 0);
+    assert_int_equal(st_queue_drain(q, 1000, on_value, &d), 11);
+    assert_int_equal(d.count, 10);
+    assert_int_equal(d.sum, 55);
+    assert_int_equal(calls, 1);
+    /* The budget is honoured: 20 ms callbacks, a 50 ms budget: about three run. */
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(st_queue_put_callback(q, slow_callback, &calls), 0);
+    size_t n = st_queue_drain(q, 50, NULL, NULL);
+    assert_true(n >= 1 && n <= 4);
+    assert_int_equal(st_queue_qsize(q), 10 - n);
+    /* NULL handler: values are just released. */
+    assert_int_equal(st_queue_put_steal(q, st_value_int(7)), 0);
+    assert_int_equal(st_queue_drain(q, 5000, NULL, NULL), 10 - n + 1);
+    assert_int_equal(calls, 11);
+    st_queue_free(q);
+}
+
+/* ---- connections ------------------------------------------------------------------------- */
+
+static void recv_expect(st_conn *c, const void *want, size_t want_len)
+{
+    size_t len = 12345;
+    unsigned char *got = st_conn_recv_bytes(c, ST_CONN_NO_LIMIT, &len);
+    assert_non_null(got);
+    assert_int_equal(len, want_len);
+    if (want_len)
+        assert_memory_equal(got, want, want_len);
+    assert_int_equal(got[len], 0);
+    st_free(got);
+}
+
+static void test_conn_duplex(void **state)
+{
+    (void)state;
+    st_conn *a, *b;
+    assert_int_equal(st_pipe_connection(&a, &b, 1), 0);
+    assert_true(st_conn_fileno(a) >= 0);
+    assert_true(fcntl(st_conn_fileno(a), F_GETFD) & FD_CLOEXEC);
+    assert_int_equal(st_conn_poll(a, 0), 0);
+    double t0 = now();
+    assert_int_equal(st_conn_poll(a, 0.05), 0);
+    assert_true(now() - t0 >= 0.045);
+    /* Both directions; empty messages; several messages in flight at once. */
+    assert_int_equal(st_conn_send_bytes(a, "hello", 5), 0);
+    assert_int_equal(st_conn_send_bytes(a, NULL, 0), 0);
+    assert_int_equal(st_conn_send_bytes(a, "x", 1), 0);
+    assert_int_equal(st_conn_poll(b, -1), 1);
+    recv_expect(b, "hello", 5);
+    recv_expect(b, "", 0);
+    assert_int_equal(st_conn_poll(b, 0), 1); /* already read ahead: still reported */
+    recv_expect(b, "x", 1);
+    assert_int_equal(st_conn_poll(b, 0), 0);
+    assert_int_equal(st_conn_send_bytes(b, "back", 4), 0);
+    recv_expect(a, "back", 4);
+
+    /* The exact bytes on the wire: 4-byte big-endian length. */
+    assert_int_equal(st_conn_send_bytes(a, "abc", 3), 0);
+    unsigned char raw[16];
+    assert_int_equal(read(st_conn_fileno(b), raw, sizeof raw), 7);
+    assert_memory_equal(raw, "\0\0\0\3abc", 7);
+    /* The long form (-1, then an 8-byte length), as Python writes beyond 0x7fffffff bytes,
+     * is read whatever the length. */
+    assert_int_equal(write(st_conn_fileno(a), "\xff\xff\xff\xff\0\0\0\0\0\0\0\2hi", 14), 14);
+    recv_expect(b, "hi", 2);
+
+    /* maxlength: a longer message is "bad message length", and a duplex end then stops
+     * receiving (as Python), while it can still send. */
+    assert_int_equal(st_conn_send_bytes(a, "0123456789", 10), 0);
+    assert_null(st_conn_recv_bytes(b, 9, NULL));
+    assert_string_equal(st_error_message(), "bad message length");
+    assert_string_equal(st_error_last()->type, "OSError");
+    assert_null(st_conn_recv_bytes(b, ST_CONN_NO_LIMIT, NULL));
+    assert_string_equal(st_error_message(), "connection is write-only");
+    assert_int_equal(st_conn_send_bytes(b, "ok", 2), 0);
+    recv_expect(a, "ok", 2);
+
+    /* Peer closes: a clean EOFError, never a hang; poll reports it as readable. */
+    st_conn_free(b);
+    assert_int_equal(st_conn_poll(a, 5.0), 1);
+    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_int_equal(st_error_code(), ST_EEOF);
+    assert_string_equal(st_error_last()->type, "EOFError");
+    /* Sending to it: BrokenPipeError, not SIGPIPE. */
+    assert_int_equal(st_conn_send_bytes(a, "late", 4), -1);
+    assert_int_equal(st_error_errno(), EPIPE);
+    assert_string_equal(st_error_last()->type, "BrokenPipeError");
+
+    assert_int_equal(st_conn_close(a), 0);
+    assert_true(st_conn_closed(a));
+    assert_int_equal(st_conn_close(a), 0);
+    assert_int_equal(st_conn_fileno(a), -1);
+    assert_string_equal(st_error_message(), "handle is closed");
+    assert_int_equal(st_conn_send_bytes(a, "x", 1), -1);
+    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_int_equal(st_conn_poll(a, 0), -1);
+    assert_string_equal(st_error_message(), "handle is closed");
+    st_conn_free(a);
+    st_conn_free(NULL);
+}
+
+/* The header bytes for lengths on both sides of 0x7fffffff, checked against CPython's own
+ * struct packing in Connection._send_bytes (sending 2 GiB for real is too big for a test). */
+static void test_frame_header(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {0, 5, 16384, 0x7fffffffu, (size_t)0x80000000u, (size_t)0x123456789abull};
+    unsigned char hdr[ST__FRAME_HEADER_MAX];
+    assert_int_equal(st__conn_frame_header(0x7fffffffu, hdr), 4);
+    assert_memory_equal(hdr, "\x7f\xff\xff\xff", 4);
+    assert_int_equal(st__conn_frame_header((size_t)0x80000000u, hdr), 12);
+    assert_memory_equal(hdr, "\xff\xff\xff\xff\0\0\0\0\x80\0\0\0", 12);
+    char code[512];
+    size_t n = sizeof lens / sizeof lens[0];
+    int w = snprintf(code, sizeof code, "import struct\nfor n in [");
+    for (size_t i = 0; i < n; i++)
+        w += snprintf(code + w, sizeof code - (size_t)w, "%zu,", lens[i]);
+    snprintf(code + w, sizeof code - (size_t)w,
+             "]:\n print((struct.pack('!i', -1) + struct.pack('!Q', n) if n > 0x7fffffff"
+             " else struct.pack('!i', n)).hex(), end=' ')");
+    char *want = pyref_eval(code);
+    if (!want)
+        return;
+    char got[512] = "";
+    size_t g = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t hl = st__conn_frame_header(lens[i], hdr);
+        for (size_t k = 0; k < hl; k++)
+            g += (size_t)snprintf(got + g, sizeof got - g, "%02x", hdr[k]);
+        g += (size_t)snprintf(got + g, sizeof got - g, " ");
+    }
+    got[g - 1] = '\0'; /* pyref_eval strips nothing but a newline: drop our trailing space too */
+    size_t wl = strlen(want);
+    if (wl && want[wl - 1] == ' ')
+        want[wl - 1] = '\0';
+    assert_string_equal(got, want);
+    free(want);
+}
+
+static void test_conn_simplex(void **state)
+{
+    (void)state;
+    st_conn *r, *w;
+    assert_int_equal(st_pipe_connection(&r, &w, 0), 0);
+    assert_int_equal(st_conn_send_bytes(r, "x", 1), -1);
+    assert_string_equal(st_error_message(), "connection is read-only");
+    assert_null(st_conn_recv_bytes(w, ST_CONN_NO_LIMIT, NULL));
+    assert_string_equal(st_error_message(), "connection is write-only");
+    assert_int_equal(st_conn_poll(w, 0), -1);
+    assert_int_equal(st_conn_send_bytes(w, "one way", 7), 0);
+    recv_expect(r, "one way", 7);
+
+    /* A read-only end that gets an oversized frame is closed (it can do nothing else). */
+    assert_int_equal(st_conn_send_bytes(w, "0123456789", 10), 0);
+    st_conn_set_max_message_size(r, 4);
+    assert_null(st_conn_recv_bytes(r, ST_CONN_NO_LIMIT, NULL));
+    assert_string_equal(st_error_message(), "bad message length");
+    assert_true(st_conn_closed(r));
+    st_conn_free(r);
+
+    /* Reader gone on a pipe: BrokenPipeError, SIGPIPE swallowed. */
+    assert_int_equal(st_conn_send_bytes(w, "late", 4), -1);
+    assert_int_equal(st_error_errno(), EPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    assert_false(sigismember(&pending, SIGPIPE));
+    st_conn_free(w);
+
+    /* Connection(handle) argument checks. */
+    assert_null(st_conn_from_fd(-1, 1, 1));
+    assert_string_equal(st_error_message(), "invalid handle");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    close(fds[1]);
+    assert_null(st_conn_from_fd(fds[0], 0, 0));
+    assert_string_equal(st_error_message(), "at least one of `readable` and `writable` must be True");
+    assert_int_equal(fcntl(fds[0], F_GETFD), -1); /* owned, so closed */
+}
+
+static void test_conn_malformed(void **state)
+{
+    (void)state;
+    st_conn *a, *b;
+    /* A header claiming 2 GiB, 10 bytes, then the writer goes: the reader fails with
+     * "got end of file during message" having allocated next to nothing (ASan would object
+     * to a 2 GiB allocation attempt by default). */
+    assert_int_equal(st_pipe_connection(&a, &b, 0), 0);
+    assert_int_equal(write(st_conn_fileno(b), "\x7f\xff\xff\xf0" "0123456789", 14), 14);
+    st_conn_free(b);
+    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_string_equal(st_error_message(), "got end of file during message");
+    assert_string_equal(st_error_last()->type, "OSError");
+    st_conn_free(a);
+    /* The same with the 8-byte form claiming 2**62. */
+    assert_int_equal(st_pipe_connection(&a, &b, 0), 0);
+    assert_int_equal(write(st_conn_fileno(b), "\xff\xff\xff\xff\x40\0\0\0\0\0\0\0xyz", 15), 15);
+    st_conn_free(b);
+    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_string_equal(st_error_message(), "got end of file during message");
+    st_conn_free(a);
+    /* A cut header. */
+    assert_int_equal(st_pipe_connection(&a, &b, 0), 0);
+    assert_int_equal(write(st_conn_fileno(b), "\0\0", 2), 2);
+    st_conn_free(b);
+    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_string_equal(st_error_message(), "got end of file during message");
+    st_conn_free(a);
+    /* A negative length other than -1. */
+    assert_int_equal(st_pipe_connection(&a, &b, 1), 0);
+    assert_int_equal(write(st_conn_fileno(b), "\xff\xff\xff\xfe", 4), 4);
+    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_string_equal(st_error_message(), "bad message length");
+    /* With a limit set, an oversized claim fails at once, before any payload arrives. */
+    st_conn_set_max_message_size(b, 1 << 20);
+    assert_int_equal(write(st_conn_fileno(a), "\x10\0\0\0", 4), 4);
+    assert_null(st_conn_recv_bytes(b, ST_CONN_NO_LIMIT, NULL));
+    assert_string_equal(st_error_message(), "bad message length");
+    st_conn_free(a);
+    st_conn_free(b);
+}
+
+/* Sizes for the mixed-size runs: mostly small, some medium, a few of 16 MiB. */
+static size_t mixed_size(unsigned i)
+{
+    if (i % 2500 == 1249)
+        return 16u << 20;
+    if (i % 97 == 0)
+        return 65536 + i * 13 % 300000;
+    return i * 7919 % 2000;
+}
+
+static void fill_pattern(unsigned char *p, size_t n, unsigned seed)
+{
+    uint32_t x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        p[i] = (unsigned char)(x >> 16);
+    }
+}
+
+static void test_conn_fork(void **state)
+{
+    (void)state;
+    st_conn *parent, *child;
+    assert_int_equal(st_pipe_connection(&parent, &child, 1), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* echo every message back until EOF */
+        st_conn_free(parent);
+        for (;;) {
+            size_t len;
+            unsigned char *m = st_conn_recv_bytes(child, ST_CONN_NO_LIMIT, &len);
+            if (!m)
+                _exit(st_error_code() == ST_EEOF ? 0 : 1);
+            if (st_conn_send_bytes(child, m, len) < 0)
+                _exit(2);
+            st_free(m);
+        }
+    }
+    st_conn_free(child);
+    size_t cap = 16u << 20;
+    unsigned char *buf = malloc(cap);
+    assert_non_null(buf);
+    for (unsigned i = 0; i < 3000; i++) {
+        size_t n = mixed_size(i);
+        fill_pattern(buf, n, i);
+        assert_int_equal(st_conn_send_bytes(parent, buf, n), 0);
+        recv_expect(parent, buf, n);
+    }
+    free(buf);
+    st_conn_free(parent);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* A CPython 3.13 child holding the other end as multiprocessing.connection.Connection(fd):
+ * it echoes each message reversed, then sends its own count and a message it makes. */
+static const char *const PY_PEER =
+    "import sys\n"
+    "from multiprocessing.connection import Connection\n"
+    "c = Connection(int(sys.argv[1]))\n"
+    "n = 0\n"
+    "while True:\n"
+    "    m = c.recv_bytes()\n"
+    "    if m == b'end':\n"
+    "        break\n"
+    "    c.send_bytes(m[::-1])\n"
+    "    n += 1\n"
+    "c.send_bytes(str(n).encode())\n"
+    "c.send_bytes(bytes(range(256)) * 4096)\n"
+    "c.close()\n";
+
+static void reverse(unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned char t = p[i];
+        p[i] = p[n - 1 - i];
+        p[n - 1 - i] = t;
+    }
+}
+
+static void test_conn_cpython(void **state)
+{
+    (void)state;
+    const char *py = pyref_python();
+    if (!py)
+        return;
+    st_conn *mine, *theirs;
+    assert_int_equal(st_pipe_connection(&mine, &theirs, 1), 0);
+    int fd = st_conn_fileno(theirs);
+    char fdtext[16];
+    snprintf(fdtext, sizeof fdtext, "%d", fd);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* the fd crosses exec: clear close-on-exec, as pass_fds does */
+        fcntl(fd, F_SETFD, 0);
+        execl(py, py, "-c", PY_PEER, fdtext, (char *)NULL);
+        _exit(127);
+    }
+    st_conn_free(theirs);
+    size_t cap = 16u << 20;
+    unsigned char *buf = malloc(cap);
+    assert_non_null(buf);
+    unsigned count = 10000;
+    for (unsigned i = 0; i < count; i++) {
+        size_t n = mixed_size(i);
+        if (n == 3)
+            n = 4; /* never "end" by accident */
+        fill_pattern(buf, n, i);
+        assert_int_equal(st_conn_send_bytes(mine, buf, n), 0);
+        reverse(buf, n);
+        recv_expect(mine, buf, n);
+    }
+    assert_int_equal(st_conn_send_bytes(mine, "end", 3), 0);
+    recv_expect(mine, "10000", 5);
+    size_t len;
+    unsigned char *big = st_conn_recv_bytes(mine, ST_CONN_NO_LIMIT, &len);
+    assert_non_null(big);
+    assert_int_equal(len, 256 * 4096);
+    for (size_t i = 0; i < len; i++)
+        if (big[i] != (unsigned char)i)
+            fail_msg("byte %zu differs", i);
+    st_free(big);
+    assert_null(st_conn_recv_bytes(mine, ST_CONN_NO_LIMIT, NULL)); /* Python closed: EOF */
+    assert_int_equal(st_error_code(), ST_EEOF);
+    free(buf);
+    st_conn_free(mine);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* ---- whole values (pickles) ------------------------------------------------------------ */
+
+static const char *const SAMPLE_VALUES[] = {
+    "None", "True", "0", "-1", "2**0", "12345678901234567890123", "-2.5", "float('inf')", "''",
+    "'Zo\u00eb \u2192 \u2603'", "b'\\x00\\xff'", "bytearray(b'ab')", "()", "(1,)", "[1, [2, [3]]]",
+    "{'a': 1, 'b': [None, True], 3: (4.5, 'x')}", "{1, 2, 3}", "frozenset({'q'})", "set()",
+};
+
+/* A few values as literals (st_value_parse does not read calls: built by hand instead). */
+static st_value *sample_value(size_t i)
+{
+    const char *lit = SAMPLE_VALUES[i];
+    if (strcmp(lit, "2**0") == 0)
+        return st_value_int(1);
+    if (strcmp(lit, "float('inf')") == 0)
+        return st_value_float(1.0 / 0.0);
+    if (strcmp(lit, "bytearray(b'ab')") == 0)
+        return st_value_bytearray("ab", 2);
+    if (strcmp(lit, "frozenset({'q'})") == 0) {
+        st_value *f = st_value_frozenset();
+        st_value_set_add_steal(f, st_value_str("q"));
+        return f;
+    }
+    if (strcmp(lit, "set()") == 0)
+        return st_value_set();
+    return st_value_parse(lit);
+}
+
+static void test_conn_values(void **state)
+{
+    (void)state;
+    st_conn *a, *b;
+    assert_int_equal(st_pipe_connection(&a, &b, 1), 0);
+    size_t n = sizeof SAMPLE_VALUES / sizeof SAMPLE_VALUES[0];
+    for (size_t i = 0; i < n; i++) {
+        st_value *v = sample_value(i);
+        assert_non_null(v);
+        assert_int_equal(st_conn_send(a, v), 0);
+        st_value *back = st_conn_recv(b, 5.0);
+        assert_non_null(back);
+        assert_int_equal(st_value_equal(v, back), 1);
+        assert_string_equal(st_value_type_name(v), st_value_type_name(back));
+        st_value_unref(v);
+        st_value_unref(back);
+    }
+    /* A list holding itself survives the trip, cycle and all. */
+    st_value *l = st_value_list();
+    assert_int_equal(st_value_list_append(l, l), 0);
+    assert_int_equal(st_conn_send(a, l), 0);
+    st_value *back = st_conn_recv(b, -1);
+    assert_non_null(back);
+    assert_ptr_equal(st_value_item(back, 0), back);
+    st_value_clear(back);
+    st_value_unref(back);
+    st_value_clear(l);
+    st_value_unref(l);
+    /* Nothing there: TimeoutError after the wait. */
+    double t0 = now();
+    assert_null(st_conn_recv(b, 0.05));
+    assert_true(now() - t0 >= 0.045);
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    assert_string_equal(st_error_last()->type, "TimeoutError");
+    /* A message that is not a pickle. */
+    assert_int_equal(st_conn_send_bytes(a, "garbage", 7), 0);
+    assert_null(st_conn_recv(b, 5.0));
+    assert_int_equal(st_error_code(), ST_EFORMAT);
+    /* The peer goes: EOFError. */
+    st_conn_free(a);
+    assert_null(st_conn_recv(b, 5.0));
+    assert_int_equal(st_error_code(), ST_EEOF);
+    st_conn_free(b);
+}
+
+/* Python's Connection.recv()/send() against ours: it echoes every object it gets, then sends
+ * one of its own. */
+static const char *const PY_VALUE_PEER =
+    "import sys\n"
+    "from multiprocessing.connection import Connection\n"
+    "c = Connection(int(sys.argv[1]))\n"
+    "n = 0\n"
+    "while True:\n"
+    "    obj = c.recv()\n"
+    "    if obj == 'end':\n"
+    "        break\n"
+    "    c.send(obj)\n"
+    "    n += 1\n"
+    "c.send({'from': 'python', 'n': n, 'big': 2**100, 'items': [1, 2.5, None, True, b'\\x01', ('t',)],"
+    " 'blob': bytes(range(256)) * 8192})\n"
+    "c.close()\n";
+
+static void test_conn_values_cpython(void **state)
+{
+    (void)state;
+    const char *py = pyref_python();
+    if (!py)
+        return;
+    st_conn *mine, *theirs;
+    assert_int_equal(st_pipe_connection(&mine, &theirs, 1), 0);
+    int fd = st_conn_fileno(theirs);
+    char fdtext[16];
+    snprintf(fdtext, sizeof fdtext, "%d", fd);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        fcntl(fd, F_SETFD, 0);
+        execl(py, py, "-c", PY_VALUE_PEER, fdtext, (char *)NULL);
+        _exit(127);
+    }
+    st_conn_free(theirs);
+    size_t n = sizeof SAMPLE_VALUES / sizeof SAMPLE_VALUES[0];
+    unsigned sent = 0;
+    for (unsigned round = 0; round < 100; round++) {
+        for (size_t i = 0; i < n; i++, sent++) {
+            st_value *v = sample_value(i);
+            assert_int_equal(st_conn_send(mine, v), 0);
+            st_value *back = st_conn_recv(mine, 30.0);
+            if (!back)
+                fail_msg("%s: %s", st_error_last()->type, st_error_message());
+            assert_int_equal(st_value_equal(v, back), 1);
+            assert_string_equal(st_value_type_name(v), st_value_type_name(back));
+            st_value_unref(v);
+            st_value_unref(back);
+        }
+    }
+    /* A 16 MiB bytes value both ways. */
+    unsigned char *blob = malloc(16u << 20);
+    assert_non_null(blob);
+    fill_pattern(blob, 16u << 20, 7);
+    st_value *big = st_value_bytes(blob, 16u << 20);
+    free(blob);
+    assert_int_equal(st_conn_send(mine, big), 0);
+    st_value *back = st_conn_recv(mine, 60.0);
+    assert_non_null(back);
+    assert_int_equal(st_value_equal(big, back), 1);
+    st_value_unref(back);
+    st_value_unref(big);
+    sent++;
+
+    st_value *end = st_value_str("end");
+    assert_int_equal(st_conn_send(mine, end), 0);
+    st_value_unref(end);
+    st_value *theirs_v = st_conn_recv(mine, 30.0);
+    assert_non_null(theirs_v);
+    int64_t count;
+    assert_int_equal(st_value_as_int64(st_value_dict_get_str(theirs_v, "n"), &count), 0);
+    assert_int_equal(count, sent);
+    char *r = st_value_repr(st_value_dict_get_str(theirs_v, "items"));
+    assert_string_equal(r, "[1, 2.5, None, True, b'\\x01', ('t',)]");
+    st_free(r);
+    r = st_value_repr(st_value_dict_get_str(theirs_v, "big"));
+    assert_string_equal(r, "1267650600228229401496703205376");
+    st_free(r);
+    assert_int_equal(st_value_len(st_value_dict_get_str(theirs_v, "blob")), 256 * 8192);
+    st_value_unref(theirs_v);
+    assert_null(st_conn_recv(mine, 30.0));
+    assert_int_equal(st_error_code(), ST_EEOF);
+    st_conn_free(mine);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_queue_basics),
+        cmocka_unit_test(test_queue_close_wakes_waiter),
+        cmocka_unit_test(test_queue_producers),
+        cmocka_unit_test(test_queue_drain),
+        cmocka_unit_test(test_conn_duplex),
+        cmocka_unit_test(test_frame_header),
+        cmocka_unit_test(test_conn_simplex),
+        cmocka_unit_test(test_conn_malformed),
+        cmocka_unit_test(test_conn_fork),
+        cmocka_unit_test(test_conn_cpython),
+        cmocka_unit_test(test_conn_values),
+        cmocka_unit_test(test_conn_values_cpython),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,626 @@
+/* pickle: CPython 3.13's pickles loaded (repr compared) and re-dumped (bytes compared), from
+ * committed vectors and live against the interpreter in both directions; streams, options,
+ * and corrupt or hostile input. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "internal/mem.h"
+#include "pyref.h"
+#include "systools/systools.h"
+
+#define GEN ST_TEST_SOURCE_DIR "/gen/gen_pickle.py"
+#define LIVE_SEED 4242
+#define LIVE_COUNT 2000
+
+static int hexval(int c)
+{
+    return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+/* Decodes hex text of length n into a malloc'd buffer. */
+static unsigned char *unhex(const char *s, size_t n, size_t *len)
+{
+    unsigned char *b = malloc(n / 2 + 1);
+    assert_non_null(b);
+    for (size_t i = 0; i + 1 < n; i += 2)
+        b[i / 2] = (unsigned char)(hexval(s[i]) * 16 + hexval(s[i + 1]));
+    *len = n / 2;
+    return b;
+}
+
+static void put_hex(FILE *f, const unsigned char *b, size_t n, int newline)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        putc(digits[b[i] >> 4], f);
+        putc(digits[b[i] & 15], f);
+    }
+    if (newline)
+        putc('\n', f);
+}
+
+/* Empties every list, dict and set reachable from v, so that cycles are freed too. */
+static void release(st_value *v)
+{
+    st_value *todo = st_value_list(), *seen = st_value_set();
+    st_value_list_append(todo, v);
+    while (st_value_len(todo) > 0) {
+        st_value *c = st_value_ref(st_value_item(todo, -1)), *item, *key;
+        st_value_list_delete(todo, -1);
+        int k = st_value_kind(c);
+        size_t pos = 0;
+        st_value *id = st_value_int((int64_t)(intptr_t)c);
+        if ((k == ST_VALUE_DICT || k == ST_VALUE_LIST || k == ST_VALUE_TUPLE) &&
+            st_value_contains(seen, id) == 0) {
+            st_value_set_add(seen, id);
+            if (k == ST_VALUE_DICT) {
+                while (st_value_dict_next(c, &pos, &key, &item))
+                    st_value_list_append(todo, item);
+            } else {
+                while (st_value_next(c, &pos, &item))
+                    st_value_list_append(todo, item);
+            }
+            if (k != ST_VALUE_TUPLE)
+                st_value_clear(c);
+        } else if (k == ST_VALUE_SET) {
+            st_value_clear(c);
+        }
+        st_value_unref(id);
+        st_value_unref(c);
+    }
+    st_value_unref(todo);
+    st_value_unref(seen);
+    st_value_unref(v);
+}
+
+typedef struct check_stats {
+    int loaded, repr_ok, value_ok, dumped, identical;
+} check_stats;
+
+/* When the reprs differ: whether CPython's repr parses to a value equal to v (the value
+ * module's repr is compared by its own tests; a difference there must not hide a correct
+ * load). Recursive values do not parse and must match by repr. */
+/* Unescapes every escaped single quote (one preceded by an odd run of backslashes). */
+static void drop_quote_escapes(char *s)
+{
+    char *w = s;
+    size_t run = 0;
+    for (; *s; s++) {
+        if (*s == '\'' && run % 2)
+            w--;
+        run = *s == '\\' ? run + 1 : 0;
+        *w++ = *s;
+    }
+    *w = '\0';
+}
+
+static int same_value(const st_value *v, const char *repr)
+{
+    st_value *w = st_value_parse(repr);
+    int eq = w && st_value_equal(v, w) == 1;
+    st_value_unref(w);
+    if (!eq) {
+        /* CPython writes bytearray(b"'") as bytearray(b"\'"); compare without such escapes. */
+        char *a = st_value_repr(v), *b = strdup(repr);
+        drop_quote_escapes(a);
+        drop_quote_escapes(b);
+        eq = strcmp(a, b) == 0;
+        st_free(a);
+        free(b);
+    }
+    return eq;
+}
+
+/* Loads CPython's pickle, compares the repr, dumps it again and compares the bytes. Returns
+ * our pickle in *ours (malloc'd by the library, st_free). */
+static char *check_one(const unsigned char *pk, size_t n, const char *repr, int proto,
+                       check_stats *st, unsigned char **ours, size_t *ourlen)
+{
+    st_value *v = st_pickle_loads(pk, n);
+    if (!v) {
+        fprintf(stderr, "load failed (proto %d): %s\n  for %.300s\n", proto, st_error_message(),
+                repr);
+        fail();
+    }
+    st->loaded++;
+    char *r = st_value_repr(v);
+    assert_non_null(r);
+    if (strcmp(r, repr) == 0)
+        st->repr_ok++;
+    else if (same_value(v, repr))
+        st->value_ok++;
+    else
+        fprintf(stderr, "repr mismatch (proto %d):\n  ours %s\n  cpy  %s\n", proto, r,
+                repr);
+    assert_int_equal(st_pickle_dumps(v, proto, ours, ourlen), 0);
+    st->dumped++;
+    if (*ourlen == n && memcmp(*ours, pk, n) == 0) {
+        st->identical++;
+    } else if (getenv("PICKLE_DEBUG")) {
+        fprintf(stderr, "differs (proto %d) for %.200s\n  cpy  ", proto, repr);
+        put_hex(stderr, pk, n < 400 ? n : 400, 1);
+        fprintf(stderr, "  ours ");
+        put_hex(stderr, *ours, *ourlen < 400 ? *ourlen : 400, 1);
+    }
+    release(v);
+    return r;
+}
+
+/* tests/vectors/pickle/vectors.txt: "R repr" then "P<proto> hex" for protocols 0-5. */
+static void test_vectors(void **state)
+{
+    (void)state;
+    FILE *f = fopen(ST_TEST_SOURCE_DIR "/vectors/pickle/vectors.txt", "r");
+    assert_non_null(f);
+    char *line = NULL, *repr = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    check_stats st[6] = {{0}};
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] == '\n')
+            line[--n] = '\0';
+        if (line[0] == 'R') {
+            free(repr);
+            repr = strdup(line + 2);
+            continue;
+        }
+        int proto = line[1] - '0';
+        size_t len, olen;
+        unsigned char *pk = unhex(line + 3, (size_t)n - 3, &len), *ours;
+        char *mine = check_one(pk, len, repr, proto, &st[proto], &ours, &olen);
+        /* Our own pickle loads back to the same repr (protocol 0/1 have no CPython check
+         * here). */
+        st_value *back = st_pickle_loads(ours, olen);
+        assert_non_null(back);
+        char *r = st_value_repr(back);
+        assert_string_equal(r, mine);
+        st_free(r);
+        st_free(mine);
+        release(back);
+        st_free(ours);
+        free(pk);
+    }
+    free(line);
+    free(repr);
+    fclose(f);
+    for (int p = 0; p < 6; p++) {
+        printf("vectors protocol %d: %d loaded, %d repr equal (+%d equal by value), %d of %d "
+               "dumps byte-identical\n",
+               p, st[p].loaded, st[p].repr_ok, st[p].value_ok, st[p].identical, st[p].dumped);
+    }
+    for (int p = 0; p < 6; p++) {
+        assert_true(st[p].loaded >= 304);
+        assert_int_equal(st[p].repr_ok + st[p].value_ok, st[p].loaded);
+        assert_int_equal(st[p].identical, st[p].dumped);
+    }
+}
+
+/* Live: CPython pickles LIVE_COUNT random values per protocol (one process), we load and
+ * re-dump them; a second process loads our pickles and compares them with its values. */
+static void test_live(void **state)
+{
+    (void)state;
+    const char *py = pyref_python();
+    if (!py)
+        return;
+    for (int proto = 0; proto <= 5; proto++) {
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd, "'%s' '%s' live %d %d %d", py, GEN, LIVE_SEED, LIVE_COUNT,
+                 proto);
+        FILE *in = popen(cmd, "r");
+        assert_non_null(in);
+        char tmpl[] = "/tmp/st_pickle_XXXXXX";
+        int fd = mkstemp(tmpl);
+        assert_true(fd >= 0);
+        FILE *out = fdopen(fd, "w");
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        check_stats st = {0};
+        while ((n = getline(&line, &cap, in)) > 0) {
+            if (line[n - 1] == '\n')
+                line[--n] = '\0';
+            char *sp = strchr(line, ' ');
+            assert_non_null(sp);
+            size_t len, olen;
+            unsigned char *pk = unhex(line, (size_t)(sp - line), &len), *ours;
+            st_free(check_one(pk, len, sp + 1, proto, &st, &ours, &olen));
+            put_hex(out, ours, olen, 0);
+            fprintf(out, " %s\n", sp + 1);
+            st_free(ours);
+            free(pk);
+        }
+        free(line);
+        assert_int_equal(pclose(in), 0);
+        fclose(out);
+        snprintf(cmd, sizeof cmd, "'%s' '%s' check '%s'", py, GEN, tmpl);
+        FILE *chk = popen(cmd, "r");
+        assert_non_null(chk);
+        char buf[1024];
+        int checked = -1, ok = -1;
+        while (fgets(buf, sizeof buf, chk)) {
+            if (sscanf(buf, "checked %d ok %d", &checked, &ok) != 2)
+                fprintf(stderr, "CPython: %s", buf);
+        }
+        assert_int_equal(pclose(chk), 0);
+        unlink(tmpl);
+        printf("live protocol %d: CPython->us %d loaded, %d repr equal (+%d equal by value); "
+               "us->CPython %d of %d equal; %d of %d dumps byte-identical\n",
+               proto, st.loaded, st.repr_ok, st.value_ok, ok, checked, st.identical, st.dumped);
+        assert_int_equal(st.loaded, LIVE_COUNT);
+        assert_int_equal(st.repr_ok + st.value_ok, LIVE_COUNT);
+        assert_int_equal(checked, LIVE_COUNT);
+        assert_int_equal(ok, LIVE_COUNT);
+        assert_int_equal(st.identical, st.dumped);
+    }
+}
+
+/* ---- hand-made cases ---- */
+
+static st_value *parse(const char *text)
+{
+    st_value *v = st_value_parse(text);
+    assert_non_null(v);
+    return v;
+}
+
+static void dump_is(const char *literal, int proto, const char *expect, size_t elen)
+{
+    st_value *v = parse(literal);
+    unsigned char *out;
+    size_t len;
+    assert_int_equal(st_pickle_dumps(v, proto, &out, &len), 0);
+    assert_int_equal(len, elen);
+    assert_memory_equal(out, expect, elen);
+    st_free(out);
+    st_value_unref(v);
+}
+
+static void test_dump_known(void **state)
+{
+    (void)state;
+    /* pickle.dumps(x, p) from CPython 3.13. */
+    dump_is("None", 2, "\x80\x02N.", 4);
+    dump_is("True", 0, "I01\n.", 5);
+    dump_is("[1, 'a']", 4, "\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01\x8c\x01" "a\x94" "e.",
+            22);
+    dump_is("-1", 3, "\x80\x03J\xff\xff\xff\xff.", 8);
+    dump_is("2147483648", 2, "\x80\x02\x8a\x05\x00\x00\x00\x80\x00.", 10);
+    dump_is("-2147483649", 2, "\x80\x02\x8a\x05\xff\xff\xff\x7f\xff.", 10);
+    dump_is("b'ab'", 3, "\x80\x03" "C\x02" "abq\x00.", 9);
+    dump_is("12345678901234567890", 0, "L12345678901234567890L\n.", 24);
+    /* Protocol -1 is the highest; above 5 is refused. */
+    st_value *v = st_value_none();
+    unsigned char *out;
+    size_t len;
+    assert_int_equal(st_pickle_dumps(v, -1, &out, &len), 0);
+    assert_int_equal(out[1], 5);
+    st_free(out);
+    assert_int_equal(st_pickle_dumps(v, 6, &out, &len), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_message(), "pickle protocol must be <= 5");
+}
+
+static void test_recursive(void **state)
+{
+    (void)state;
+    for (int proto = 0; proto <= 5; proto++) {
+        st_value *l = st_value_list();
+        st_value_list_append(l, l);
+        st_value *t = st_value_tuple(1, &l); /* ([[...]],) */
+        st_value_list_append(l, t);
+        unsigned char *out;
+        size_t len;
+        assert_int_equal(st_pickle_dumps(t, proto, &out, &len), 0);
+        st_value *back = st_pickle_loads(out, len);
+        assert_non_null(back);
+        char *a = st_value_repr(t), *b = st_value_repr(back);
+        assert_string_equal(a, b);
+        assert_string_equal(b, "([[...], (...)],)");
+        /* The loaded list really contains itself. */
+        st_value *bl = st_value_item(back, 0);
+        assert_ptr_equal(st_value_item(bl, 0), bl);
+        st_free(a);
+        st_free(b);
+        st_free(out);
+        st_value_clear(bl);
+        st_value_unref(back);
+        st_value_unref(t);
+        st_value_clear(l);
+        st_value_unref(l);
+    }
+}
+
+static void test_text_opcodes(void **state)
+{
+    (void)state;
+    /* Protocol 0/1 forms CPython (and Python 2) write. */
+    static const struct {
+        const char *pk;
+        const char *repr;
+    } cases[] = {
+        {"I01\n.", "True"},
+        {"I00\n.", "False"},
+        {"I010\n.", "8"},
+        {"I99999999999999999999\n.", "99999999999999999999"},
+        {"L-5L\n.", "-5"},
+        {"F1.5\n.", "1.5"},
+        {"Finf\n.", "inf"},
+        {"S'a\\'b\\n\\x41\\101'\np0\n.", "\"a'b\\nAA\""},
+        {"Vh\\u00e9\\U0001f600\\\\u\np0\n.", "'hé😀\\\\\\\\u'"},
+        {"(lp0\nI1\naI2\nag0\na.", "[1, 2, [...]]"},
+        {"(dp0\nS'k'\np1\n(tp2\ns.", "{'k': ()}"},
+        {"c__builtin__\nset\np0\n((lp1\nI1\natp2\nRp3\n.", "{1}"},
+        {"c_codecs\nencode\n(V\\u00ff\nS'latin1'\ntR.", "b'\\xff'"},
+        {"c__builtin__\nbytearray\n(Vab\nS'latin-1'\ntR.", "bytearray(b'ab')"},
+        {"U\x03" "abcU\x01" "d\x86.", "('abc', 'd')"},
+        {"(K\x01K\x02\x91.", "frozenset({1, 2})"},
+        /* copyreg._reconstructor(cls, cls, state) for a plain type is cls(state). */
+        {"ccopy_reg\n_reconstructor\n(c__builtin__\nbytearray\nc__builtin__\nbytearray\n"
+         "C\x02" "abtR.",
+         "bytearray(b'ab')"},
+        {"\x80\x02" "ccopyreg\n_reconstructor\ncbuiltins\nset\n2]K\x01" "a\x87R.", "{1}"},
+        {"K\x01" "2.", "1"},
+        {"(K\x01K\x02" "1K\x03.", "3"},
+        {"(K\x01" "0K\x03.", "3"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        st_value *v = st_pickle_loads(cases[i].pk, strlen(cases[i].pk));
+        if (!v)
+            fprintf(stderr, "case %zu: %s\n", i, st_error_message());
+        assert_non_null(v);
+        char *r = st_value_repr(v);
+        assert_string_equal(r, cases[i].repr);
+        st_free(r);
+        release(v);
+    }
+}
+
+static void load_fails(const char *pk, size_t len, int code, const char *msg)
+{
+    st_value *v = st_pickle_loads(pk, len);
+    if (v)
+        st_value_unref(v);
+    assert_null(v);
+    assert_int_equal(st_error_code(), code);
+    if (strcmp(st_error_message(), msg) != 0)
+        fprintf(stderr, "got: %s\n", st_error_message());
+    assert_string_equal(st_error_message(), msg);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    load_fails("", 0, ST_EEOF, "Ran out of input");
+    load_fails("\x80\x04K", 3, ST_EFORMAT, "pickle data was truncated (at offset 2)");
+    load_fails("\x80\x02\xff", 3, ST_EFORMAT, "invalid load key, '\\xff'. (at offset 2)");
+    load_fails("\x80\x09N.", 4, ST_EFORMAT, "unsupported pickle protocol: 9 (at offset 0)");
+    load_fails("a.", 2, ST_EFORMAT, "unpickling stack underflow (at offset 0)");
+    load_fails(".", 1, ST_EFORMAT, "unpickling stack underflow (at offset 0)");
+    load_fails("N(.", 3, ST_EFORMAT, "unpickling stack underflow (at offset 2)");
+    load_fails("Nt.", 3, ST_EFORMAT, "could not find MARK (at offset 1)");
+    load_fails("h\x05.", 3, ST_EFORMAT, "Memo value not found at index 5 (at offset 0)");
+    load_fails("Nr\xff\xff\xff\x7f.", 7, ST_EFORMAT, "memo index 2147483647 too large (at offset 1)");
+    load_fails("cos\nsystem\n.", 12, ST_EFORMAT, "global 'os.system' is forbidden (at offset 0)");
+    load_fails("\x8c\x02" "os\x8c\x06" "system\x93.", 14, ST_EFORMAT,
+               "global 'os.system' is forbidden (at offset 12)");
+    load_fails("X\xff\xff\xff\xff", 5, ST_EFORMAT, "pickle data was truncated (at offset 0)");
+    load_fails("\x8e\xff\xff\xff\xff\xff\xff\xff\xff", 9, ST_EFORMAT,
+               "length 18446744073709551615 too large (at offset 0)");
+    load_fails("\x95\x00\x00\x00\x00\x01\x00\x00\x00N.", 11, ST_EFORMAT,
+               "pickle data was truncated (at offset 0)");
+    load_fails("NP1\n.", 5, ST_EFORMAT,
+               "A load persistent id instruction was encountered, but no persistent_load "
+               "function was specified. (at offset 1)");
+    load_fails("N)b.", 4, ST_EFORMAT,
+               "BUILD is not supported: only plain data can be loaded (at offset 2)");
+    load_fails("NK\x01R.", 5, ST_EFORMAT,
+               "REDUCE on a NoneType (only globals can be called) (at offset 3)");
+    load_fails("ccopyreg\n_reconstructor\ncbuiltins\nset\ncbuiltins\nfrozenset\n]\x87R.", 62,
+               ST_EFORMAT, "global 'builtins.set' cannot be used as a value (at offset 59)");
+    load_fails("ccopyreg\n_reconstructor\nN\x85R.", 28, ST_EFORMAT,
+               "unsupported arguments for copyreg._reconstructor (at offset 26)");
+    load_fails("c__builtin__\nset\n.", 18, ST_EFORMAT,
+               "a global cannot be the result (at offset 17)");
+    load_fails("](c__builtin__\nset\ne.", 22, ST_EFORMAT,
+               "global 'builtins.set' cannot be used as a value (at offset 19)");
+    load_fails("}]]s.", 5, ST_EFORMAT, "TypeError: unhashable type: 'list' (at offset 3)");
+    load_fails("S'abc\n.", 7, ST_EFORMAT,
+               "the STRING opcode argument must be quoted (at offset 0)");
+    load_fails("U\x01\xe9" ".", 4, ST_EFORMAT,
+               "UnicodeDecodeError: 'ascii' codec can't decode byte 0xe9 in position 0: ordinal "
+               "not in range(128) (at offset 0)");
+    load_fails("Ixyz\n.", 6, ST_EFORMAT, "ValueError: could not convert string to int (at offset 0)");
+
+    /* Cycles the pickle made but dropped, or made before failing, are freed (the ASan
+     * build checks for leaks): a memoized list appended to itself and popped, one made with
+     * DUP, and one left behind by an error. */
+    st_value *none = st_pickle_loads("]q\x00h\x00" "a0N.", 9);
+    assert_non_null(none);
+    assert_int_equal(st_value_kind(none), ST_VALUE_NONE);
+    none = st_pickle_loads("]2a0N.", 6);
+    assert_non_null(none);
+    load_fails("]2a}2K\x01\x03", 8, ST_EFORMAT, "invalid load key, '\\x03'. (at offset 7)");
+    st_value *self = st_pickle_loads("]2a.", 4);
+    assert_non_null(self);
+    assert_ptr_equal(st_value_item(self, 0), self);
+    st_value_clear(self);
+    st_value_unref(self);
+
+    /* Deep nesting: a million EMPTY_LIST+APPEND... or MARKs, bounded by max_depth. */
+    size_t n = 100000;
+    char *deep = malloc(2 * n + 2);
+    memset(deep, '(', n);
+    memset(deep + n, 'l', n);
+    deep[2 * n] = '.';
+    st_value *v = st_pickle_loads(deep, 2 * n + 1);
+    assert_null(v);
+    assert_int_equal(st_error_code(), ST_EFORMAT);
+    assert_string_equal(st_error_message(), "nesting deeper than 1000 (at offset 1000)");
+    memset(deep, ']', n);
+    memset(deep + n, 'a', n - 1);
+    deep[2 * n - 1] = '.';
+    v = st_pickle_loads(deep, 2 * n);
+    assert_null(v); /* ]]]...aaa nests one list per APPEND: refused beyond 1000 */
+    assert_int_equal(st_error_code(), ST_EFORMAT);
+    assert_string_equal(st_error_message(), "nesting deeper than 1000 (at offset 101000)");
+    free(deep);
+}
+
+static int allow_od(void *ctx, const char *module, const char *name)
+{
+    (*(int *)ctx)++;
+    return strcmp(module, "collections") == 0 && strcmp(name, "OrderedDict") == 0;
+}
+
+static st_value *reduce_od(void *ctx, const char *module, const char *name, st_value *args)
+{
+    (void)ctx;
+    (void)module;
+    (void)name;
+    /* OrderedDict() or OrderedDict(list of pairs) as a plain dict. */
+    st_value *d = st_value_dict();
+    if (st_value_len(args) == 1) {
+        size_t pos = 0;
+        st_value *pair;
+        while (st_value_next(st_value_item(args, 0), &pos, &pair))
+            st_value_dict_set(d, st_value_item(pair, 0), st_value_item(pair, 1));
+    }
+    return d;
+}
+
+static void test_options(void **state)
+{
+    (void)state;
+    int asked = 0;
+    st_pickle_load_options o = ST_PICKLE_LOAD_OPTIONS_INIT;
+    o.allow_global = allow_od;
+    o.ctx = &asked;
+    /* pickle.dumps(collections.OrderedDict(a=1), 2) uses NEWOBJ/BUILD; this is the REDUCE
+     * form protocol 0 gives for a list argument. */
+    const char pk[] = "ccollections\nOrderedDict\n((lp0\n(S'a'\nI1\ntp1\natR.";
+    size_t used = 0;
+    st_value *v = st_pickle_loads_ex(pk, sizeof pk - 1, &o, &used);
+    assert_null(v); /* accepted, but no reduce callback */
+    assert_string_equal(st_error_message(),
+                        "cannot call collections.OrderedDict: no reduce callback (at offset 46)");
+    o.reduce = reduce_od;
+    v = st_pickle_loads_ex(pk, sizeof pk - 1, &o, &used);
+    assert_non_null(v);
+    assert_int_equal(used, sizeof pk - 1);
+    char *r = st_value_repr(v);
+    assert_string_equal(r, "{'a': 1}");
+    st_free(r);
+    st_value_unref(v);
+    assert_int_equal(asked, 2);
+    assert_null(st_pickle_loads_ex("cos\nsystem\n.", 12, &o, NULL));
+    assert_int_equal(asked, 3);
+
+    st_pickle_load_options lim = ST_PICKLE_LOAD_OPTIONS_INIT;
+    lim.max_depth = 2;
+    assert_null(st_pickle_loads_ex("]]]]aaa.", 8, &lim, NULL));
+    assert_string_equal(st_error_message(), "nesting deeper than 2 (at offset 6)");
+    assert_non_null(v = st_pickle_loads_ex("]]a.", 4, &lim, NULL));
+    st_value_unref(v);
+    lim.max_depth = 0;
+    lim.max_size = 4;
+    assert_null(st_pickle_loads_ex("\x80\x02K\x01.", 5, &lim, NULL));
+    assert_string_equal(st_error_message(), "pickle data was truncated (at offset 4)");
+    lim.version = 99;
+    assert_null(st_pickle_loads_ex("N.", 2, &lim, NULL));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+}
+
+/* Several pickles on one pipe load one by one; nothing beyond a STOP is read. */
+static void test_streams(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    /* {'x': [1, 2.5, 'é' * 100, b'\x00' * 70000]}: big enough for several frames. */
+    st_value *a = st_value_dict(), *l = st_value_list();
+    st__buf big = ST__BUF_INIT;
+    for (int i = 0; i < 100; i++)
+        st__buf_puts(&big, "é");
+    st_value_list_append_steal(l, st_value_int(1));
+    st_value_list_append_steal(l, st_value_float(2.5));
+    st_value_list_append_steal(l, st_value_str(big.data));
+    st__buf_free(&big);
+    unsigned char *zeros = calloc(70000, 1);
+    st_value_list_append_steal(l, st_value_bytes(zeros, 70000));
+    free(zeros);
+    st_value_dict_set_steal(a, st_value_str("x"), l);
+    st_value *b = parse("(1, 'two', None)");
+    for (int proto = 0; proto <= 5; proto++) {
+        /* A pipe holds 64 KiB: write from a child. */
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            int rc = st_pickle_dump(a, proto, fds[1]) || st_pickle_dump(b, proto, fds[1]) ||
+                     write(fds[1], "tail", 4) != 4;
+            _exit(rc);
+        }
+        st_value *x = st_pickle_load(fds[0], NULL);
+        assert_non_null(x);
+        assert_int_equal(st_value_equal(x, a), 1);
+        st_value *y = st_pickle_load(fds[0], NULL);
+        assert_non_null(y);
+        assert_int_equal(st_value_equal(y, b), 1);
+        char tail[4];
+        assert_int_equal(read(fds[0], tail, 4), 4);
+        assert_memory_equal(tail, "tail", 4);
+        st_value_unref(x);
+        st_value_unref(y);
+        int status;
+        waitpid(pid, &status, 0);
+        assert_int_equal(status, 0);
+    }
+    close(fds[1]);
+    assert_null(st_pickle_load(fds[0], NULL));
+    assert_int_equal(st_error_code(), ST_EEOF);
+    close(fds[0]);
+
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(st_pickle_dump_file(a, 4, f), 0);
+    assert_int_equal(st_pickle_dump_file(b, 0, f), 0);
+    fputs("tail", f);
+    rewind(f);
+    st_value *x = st_pickle_load_file(f, NULL), *y = st_pickle_load_file(f, NULL);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_int_equal(st_value_equal(x, a), 1);
+    assert_int_equal(st_value_equal(y, b), 1);
+    char tail[8] = {0};
+    assert_non_null(fgets(tail, sizeof tail, f));
+    assert_string_equal(tail, "tail");
+    assert_null(st_pickle_load_file(f, NULL));
+    assert_int_equal(st_error_code(), ST_EEOF);
+    fclose(f);
+    st_value_unref(x);
+    st_value_unref(y);
+    st_value_unref(a);
+    st_value_unref(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dump_known), cmocka_unit_test(test_recursive),
+        cmocka_unit_test(test_text_opcodes), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_options),      cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_vectors),      cmocka_unit_test(test_live),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,944 @@
+/* struct: calcsize, pack, unpack, pack_into/unpack_from, iter_unpack against CPython 3.13 vectors
+ * (tests/gen/gen_struct.py), plus the varargs API code by code and the one-shot functions. */
+#include <limits.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "internal/struct.h"
+#include "systools/error.h"
+#include "systools/struct.h"
+#include "systools/value.h"
+
+/* ---- Vector file helpers -------------------------------------------------------------------- */
+
+typedef struct vfile {
+    FILE *f;
+    char *line;
+    size_t cap;
+    char *field[8];
+    int nfields;
+} vfile;
+
+static void vopen(vfile *v, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/vectors/struct/%s", ST_TEST_SOURCE_DIR, name);
+    memset(v, 0, sizeof *v);
+    v->f = fopen(path, "r");
+    assert_non_null(v->f);
+}
+
+/* Reads the next line and splits it at tabs; false at the end. */
+static bool vnext(vfile *v)
+{
+    ssize_t n = getline(&v->line, &v->cap, v->f);
+    if (n <= 0)
+        return false;
+    if (v->line[n - 1] == '\n')
+        v->line[n - 1] = '\0';
+    v->nfields = 0;
+    char *p = v->line;
+    for (;;) {
+        v->field[v->nfields++] = p;
+        char *tab = strchr(p, '\t');
+        if (!tab || v->nfields == 8)
+            break;
+        *tab = '\0';
+        p = tab + 1;
+    }
+    return true;
+}
+
+static void vclose(vfile *v)
+{
+    fclose(v->f);
+    free(v->line);
+}
+
+static int hexval(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
+
+/* Decodes hex into a malloc'd buffer (NUL-terminated, so a format reads as a string). */
+static unsigned char *unhex(const char *hex, size_t *len)
+{
+    size_t n = strcspn(hex, " \t") / 2;
+    unsigned char *out = malloc(n + 1);
+    assert_non_null(out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+    out[n] = '\0';
+    if (len)
+        *len = n;
+    return out;
+}
+
+/* The error field of a vector, "!Type" with the message in the next field. */
+static void assert_error(const char *type_field, const char *message)
+{
+    const st_error *e = st_error_last();
+    assert_non_null(e);
+    if (strcmp(e->type, type_field + 1) || strcmp(e->message, message))
+        print_message("expected %s: %s\n     got %s: %s\n", type_field + 1, message, e->type, e->message);
+    assert_string_equal(e->type, type_field + 1);
+    assert_string_equal(e->message, message);
+    if (!strcmp(type_field, "!struct.error"))
+        assert_int_equal(e->code, ST_EFORMAT);
+    else if (!strcmp(type_field, "!OverflowError"))
+        assert_int_equal(e->code, ST_EOVERFLOW);
+    else
+        fail_msg("unexpected exception type %s", type_field);
+    st_error_clear();
+}
+
+/* ---- Items: the values of one record, as the vectors write them ------------------------------ */
+
+typedef struct record {
+    size_t n;
+    char letter[4096];
+    size_t field[4096]; /* s/p length */
+    st__struct_item item[4096];
+    unsigned char *owned[4096];
+} record;
+
+static record g_rec, g_got;
+
+/* The value letters of a compiled format, one per value. */
+static void record_letters(const st_struct *s, record *r)
+{
+    r->n = 0;
+    for (size_t k = 0; k < s->layout.ncodes; k++) {
+        const st__struct_code *c = &s->layout.codes[k];
+        for (size_t j = 0; j < c->count; j++) {
+            assert_true(r->n < 4096);
+            r->letter[r->n] = (char)c->letter;
+            r->field[r->n] = c->size;
+            r->n++;
+        }
+    }
+}
+
+static bool is_unsigned_letter(char c) { return strchr("BHILQNP", c) != NULL; }
+
+static double bits_to_double(uint64_t bits)
+{
+    double d;
+    memcpy(&d, &bits, 8);
+    return d;
+}
+
+/* Parses the typed tokens of a vector into r->item (after record_letters). */
+static void record_parse(record *r, const char *tokens)
+{
+    const char *p = tokens;
+    for (size_t i = 0; i < r->n; i++) {
+        while (*p == ' ')
+            p++;
+        assert_true(p[0] && p[1] == ':');
+        char kind = p[0];
+        p += 2;
+        r->owned[i] = NULL;
+        if (kind == 'i') {
+            char *end;
+            if (is_unsigned_letter(r->letter[i]))
+                r->item[i].u = strtoull(p, &end, 10);
+            else
+                r->item[i].i = strtoll(p, &end, 10);
+            p = end;
+        } else if (kind == 'f') {
+            r->item[i].d = bits_to_double(strtoull(p, (char **)&p, 16));
+        } else {
+            assert_int_equal(kind, 's');
+            size_t len;
+            r->owned[i] = unhex(p, &len);
+            r->item[i].str.data = r->owned[i];
+            r->item[i].str.len = len;
+            p += 2 * len;
+        }
+    }
+    while (*p == ' ')
+        p++;
+    assert_int_equal(*p, '\0');
+}
+
+static void record_free(record *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->owned[i]);
+        r->owned[i] = NULL;
+    }
+}
+
+static void assert_item_equal(char letter, const st__struct_item *want, const st__struct_item *got)
+{
+    switch (letter) {
+    case 'e':
+    case 'f':
+    case 'd':
+        if (isnan(want->d))
+            assert_true(isnan(got->d));
+        else
+            assert_memory_equal(&want->d, &got->d, sizeof(double));
+        break;
+    case 's':
+    case 'p':
+        assert_int_equal(want->str.len, got->str.len);
+        if (want->str.len)
+            assert_memory_equal(want->str.data, got->str.data, want->str.len);
+        break;
+    default:
+        if (is_unsigned_letter(letter))
+            assert_true(want->u == got->u);
+        else
+            assert_true(want->i == got->i);
+    }
+}
+
+/* ---- The varargs API for a one-value record, by letter ---------------------------------------- */
+
+static int pack_one(const st_struct *s, void *buf, size_t len, char letter, const st__struct_item *it)
+{
+    switch (letter) {
+    case 'c':
+    case 'b':
+    case 'h':
+    case 'i':
+    case '?':
+        return st_struct_pack(s, buf, len, (int)it->i);
+    case 'B':
+    case 'H':
+    case 'I':
+        return st_struct_pack(s, buf, len, (unsigned int)it->u);
+    case 'l':
+        return st_struct_pack(s, buf, len, (long)it->i);
+    case 'L':
+        return st_struct_pack(s, buf, len, (unsigned long)it->u);
+    case 'q':
+        return st_struct_pack(s, buf, len, (long long)it->i);
+    case 'Q':
+        return st_struct_pack(s, buf, len, (unsigned long long)it->u);
+    case 'n':
+        return st_struct_pack(s, buf, len, (ssize_t)it->i);
+    case 'N':
+        return st_struct_pack(s, buf, len, (size_t)it->u);
+    case 'P':
+        return st_struct_pack(s, buf, len, (void *)(uintptr_t)it->u);
+    case 'e':
+    case 'f':
+    case 'd':
+        return st_struct_pack(s, buf, len, it->d);
+    default:
+        return st_struct_pack(s, buf, len, it->str.data, it->str.len);
+    }
+}
+
+static unsigned char g_text[512];
+
+static int unpack_one(const st_struct *s, const void *buf, size_t len, char letter, size_t field,
+                      st__struct_item *it)
+{
+    int r;
+    switch (letter) {
+    case 'c': {
+        char c;
+        r = st_struct_unpack(s, buf, len, &c);
+        it->i = (unsigned char)c;
+        return r;
+    }
+    case 'b':
+    case 'h':
+    case 'i': {
+        int x;
+        r = st_struct_unpack(s, buf, len, &x);
+        it->i = x;
+        return r;
+    }
+    case '?': {
+        bool b;
+        r = st_struct_unpack(s, buf, len, &b);
+        it->i = b;
+        return r;
+    }
+    case 'B':
+    case 'H':
+    case 'I': {
+        unsigned int x;
+        r = st_struct_unpack(s, buf, len, &x);
+        it->u = x;
+        return r;
+    }
+    case 'l': {
+        long x;
+        r = st_struct_unpack(s, buf, len, &x);
+        it->i = x;
+        return r;
+    }
+    case 'L': {
+        unsigned long x;
+        r = st_struct_unpack(s, buf, len, &x);
+        it->u = x;
+        return r;
+    }
+    case 'q': {
+        long long x;
+        r = st_struct_unpack(s, buf, len, &x);
+        it->i = x;
+        return r;
+    }
+    case 'Q': {
+        unsigned long long x;
+        r = st_struct_unpack(s, buf, len, &x);
+        it->u = x;
+        return r;
+    }
+    case 'n': {
+        ssize_t x;
+        r = st_struct_unpack(s, buf, len, &x);
+        it->i = x;
+        return r;
+    }
+    case 'N': {
+        size_t x;
+        r = st_struct_unpack(s, buf, len, &x);
+        it->u = x;
+        return r;
+    }
+    case 'P': {
+        void *x;
+        r = st_struct_unpack(s, buf, len, &x);
+        it->u = (uintptr_t)x;
+        return r;
+    }
+    case 'e':
+    case 'f':
+    case 'd':
+        return st_struct_unpack(s, buf, len, &it->d);
+    case 's':
+        assert_true(field <= sizeof g_text);
+        r = st_struct_unpack(s, buf, len, g_text);
+        it->str.data = g_text;
+        it->str.len = field;
+        return r;
+    default: {
+        size_t n = 999;
+        memset(g_text, 0xAA, sizeof g_text);
+        r = st_struct_unpack(s, buf, len, g_text, &n);
+        it->str.data = g_text;
+        it->str.len = n;
+        assert_true(n == 0 || n < field);
+        if (n < sizeof g_text)
+            assert_int_equal(g_text[n], 0xAA); /* exactly n bytes were copied */
+        return r;
+    }
+    }
+}
+
+/* ---- Vector tests ------------------------------------------------------------------------------ */
+
+static void test_calcsize_vectors(void **state)
+{
+    (void)state;
+    vfile v;
+    vopen(&v, "calcsize.txt");
+    int cases = 0;
+    while (vnext(&v)) {
+        char *fmt = (char *)unhex(v.field[0], NULL);
+        ssize_t size = st_struct_calcsize(fmt);
+        st_struct *s = st_struct_new(fmt);
+        if (v.field[1][0] == '!') {
+            assert_int_equal(size, -1);
+            assert_null(s);
+            assert_error(v.field[1], v.field[2]);
+        } else {
+            assert_int_equal(size, strtoll(v.field[1], NULL, 10));
+            assert_non_null(s);
+            assert_int_equal(st_struct_size(s), (size_t)size);
+            assert_string_equal(st_struct_format(s), fmt);
+        }
+        st_struct_free(s);
+        free(fmt);
+        cases++;
+    }
+    vclose(&v);
+    assert_true(cases > 3000);
+}
+
+static void test_pack_vectors(void **state)
+{
+    (void)state;
+    vfile v;
+    vopen(&v, "pack.txt");
+    int cases = 0, varargs = 0;
+    while (vnext(&v)) {
+        if (!strcmp(v.field[1], "-"))
+            continue; /* not expressible with C argument types: value path only */
+        char *fmt = (char *)unhex(v.field[0], NULL);
+        st_struct *s = st_struct_new(fmt);
+        assert_non_null(s);
+        record_letters(s, &g_rec);
+        assert_int_equal(g_rec.n, s->layout.nitems);
+        record_parse(&g_rec, v.field[1]);
+        size_t size = st_struct_size(s);
+        unsigned char *buf = malloc(size ? size : 1);
+        assert_non_null(buf);
+        memset(buf, 0xAA, size); /* pack must write every byte, padding included */
+        int r = st__struct_pack_items(s, buf, size, g_rec.item);
+        size_t wantlen = 0;
+        unsigned char *want = v.field[3][0] == '!' ? NULL : unhex(v.field[3], &wantlen);
+        if (want) {
+            assert_int_equal(r, 0);
+            assert_int_equal(wantlen, size);
+            assert_memory_equal(buf, want, size);
+        } else {
+            assert_int_equal(r, -1);
+            assert_error(v.field[3], v.field[4]);
+        }
+        if (g_rec.n == 1) { /* the varargs path */
+            memset(buf, 0xAA, size);
+            r = pack_one(s, buf, size, g_rec.letter[0], &g_rec.item[0]);
+            if (want) {
+                assert_int_equal(r, 0);
+                assert_memory_equal(buf, want, size);
+            } else {
+                assert_int_equal(r, -1);
+                assert_error(v.field[3], v.field[4]);
+            }
+            varargs++;
+        }
+        free(want);
+        free(buf);
+        record_free(&g_rec);
+        st_struct_free(s);
+        free(fmt);
+        cases++;
+    }
+    vclose(&v);
+    print_message("typed path: %d pack cases, %d of them also through the varargs API\n", cases, varargs);
+    assert_true(cases > 5000);
+    assert_true(varargs > 500);
+}
+
+static void test_unpack_vectors(void **state)
+{
+    (void)state;
+    vfile v;
+    vopen(&v, "unpack.txt");
+    int cases = 0;
+    while (vnext(&v)) {
+        char *fmt = (char *)unhex(v.field[0], NULL);
+        st_struct *s = st_struct_new(fmt);
+        assert_non_null(s);
+        size_t len;
+        unsigned char *data = unhex(v.field[1], &len);
+        record_letters(s, &g_rec);
+        record_parse(&g_rec, v.field[2]);
+        assert_int_equal(st__struct_unpack_items(s, data, len, g_got.item), 0);
+        for (size_t i = 0; i < g_rec.n; i++)
+            assert_item_equal(g_rec.letter[i], &g_rec.item[i], &g_got.item[i]);
+        if (g_rec.n == 1) {
+            st__struct_item one;
+            assert_int_equal(unpack_one(s, data, len, g_rec.letter[0], g_rec.field[0], &one), 0);
+            assert_item_equal(g_rec.letter[0], &g_rec.item[0], &one);
+        }
+        /* Wrong sizes are refused with Python's message. */
+        assert_int_equal(st__struct_unpack_items(s, data, len + 1, g_got.item), -1);
+        char msg[96];
+        snprintf(msg, sizeof msg, "unpack requires a buffer of %zu bytes", len);
+        assert_error("!struct.error", msg);
+        record_free(&g_rec);
+        free(data);
+        st_struct_free(s);
+        free(fmt);
+        cases++;
+    }
+    vclose(&v);
+    assert_true(cases > 5000);
+}
+
+/* The offsets vectors use a few fixed formats, each called with its C argument types. */
+static int offsets_call(const char *fmt, bool pack, void *buf, size_t len, ssize_t off)
+{
+    st_struct *s = st_struct_new(fmt);
+    assert_non_null(s);
+    int r, i1, i2;
+    long long q;
+    double d;
+    char c5[5];
+    if (!strcmp(fmt, "i"))
+        r = pack ? st_struct_pack_into(s, buf, len, off, 1) : st_struct_unpack_from(s, buf, len, off, &i1);
+    else if (!strcmp(fmt, "<q"))
+        r = pack ? st_struct_pack_into(s, buf, len, off, 1LL) : st_struct_unpack_from(s, buf, len, off, &q);
+    else if (!strcmp(fmt, "3h"))
+        r = pack ? st_struct_pack_into(s, buf, len, off, 1, 1, 1)
+                 : st_struct_unpack_from(s, buf, len, off, &i1, &i2, &i1);
+    else if (!strcmp(fmt, "") || !strcmp(fmt, "x"))
+        r = pack ? st_struct_pack_into(s, buf, len, off) : st_struct_unpack_from(s, buf, len, off);
+    else if (!strcmp(fmt, "<5s"))
+        r = pack ? st_struct_pack_into(s, buf, len, off, "abcde", (size_t)5)
+                 : st_struct_unpack_from(s, buf, len, off, c5);
+    else if (!strcmp(fmt, "@bi"))
+        r = pack ? st_struct_pack_into(s, buf, len, off, 1, 1) : st_struct_unpack_from(s, buf, len, off, &i1, &i2);
+    else
+        r = pack ? st_struct_pack_into(s, buf, len, off, 1.0) : st_struct_unpack_from(s, buf, len, off, &d);
+    st_struct_free(s);
+    return r;
+}
+
+/* The value path: args parsed from Python's repr, packed with Python's conversions. */
+static void test_pack_values_vectors(void **state)
+{
+    (void)state;
+    vfile v;
+    vopen(&v, "pack.txt");
+    int cases = 0, py_only = 0, unparsable = 0;
+    while (vnext(&v)) {
+        st_value *args = st_value_parse(v.field[2]);
+        if (!args) { /* nan and inf have no literal form */
+            st_error_clear();
+            unparsable++;
+            continue;
+        }
+        char *fmt = (char *)unhex(v.field[0], NULL);
+        st_struct *s = st_struct_new(fmt);
+        assert_non_null(s);
+        size_t size = st_struct_size(s);
+        unsigned char *buf = malloc(size ? size : 1);
+        assert_non_null(buf);
+        memset(buf, 0xAA, size);
+        int r = st_struct_pack_values(s, args, buf, size);
+        if ((r == 0) != (v.field[3][0] != '!'))
+            print_message("case %s %s: %d\n", fmt, v.field[2], r);
+        if (v.field[3][0] == '!') {
+            assert_int_equal(r, -1);
+            assert_error(v.field[3], v.field[4]);
+        } else {
+            size_t wantlen;
+            unsigned char *want = unhex(v.field[3], &wantlen);
+            assert_int_equal(r, 0);
+            assert_int_equal(wantlen, size);
+            assert_memory_equal(buf, want, size);
+            free(want);
+        }
+        py_only += !strcmp(v.field[1], "-");
+        free(buf);
+        st_struct_free(s);
+        st_value_unref(args);
+        free(fmt);
+        cases++;
+    }
+    vclose(&v);
+    print_message("value path: %d pack cases (%d only expressible as Python values), %d skipped "
+                  "(nan/inf arguments have no literal)\n", cases, py_only, unparsable);
+    assert_true(cases > 5000);
+    assert_true(py_only > 500);
+    assert_true(unparsable < cases / 10);
+}
+
+static void test_unpack_values_vectors(void **state)
+{
+    (void)state;
+    vfile v;
+    vopen(&v, "unpack.txt");
+    int cases = 0;
+    while (vnext(&v)) {
+        char *fmt = (char *)unhex(v.field[0], NULL);
+        st_struct *s = st_struct_new(fmt);
+        assert_non_null(s);
+        size_t len;
+        unsigned char *data = unhex(v.field[1], &len);
+        st_value *t = st_struct_unpack_values(s, data, len);
+        assert_non_null(t);
+        char *repr = st_value_repr(t);
+        assert_non_null(repr);
+        assert_string_equal(repr, v.field[3]);
+        st_free(repr);
+        st_value_unref(t);
+        assert_null(st_struct_unpack_values(s, data, len + 1));
+        assert_int_equal(st_error_code(), ST_EFORMAT);
+        st_error_clear();
+        free(data);
+        st_struct_free(s);
+        free(fmt);
+        cases++;
+    }
+    vclose(&v);
+    assert_true(cases > 5000);
+}
+
+static void test_pack_values_types(void **state)
+{
+    (void)state;
+    st_struct *s = st_struct_new("<hc");
+    assert_non_null(s);
+    unsigned char buf[3];
+    st_value *notseq = st_value_int(1);
+    assert_int_equal(st_struct_pack_values(s, notseq, buf, sizeof buf), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    st_value *list = st_value_parse("[-2, b'z']");
+    assert_int_equal(st_struct_pack_values(s, list, buf, sizeof buf), 0);
+    assert_memory_equal(buf, "\xfe\xffz", 3);
+    st_value *t = st_value_parse("(1, 2, 3)");
+    assert_int_equal(st_struct_pack_values(s, t, buf, sizeof buf), -1);
+    assert_string_equal(st_error_message(), "pack expected 2 items for packing (got 3)");
+    /* The first bad value wins, whether out of range or of the wrong type. */
+    st_value *two_bad = st_value_parse("(40000, 'x')");
+    assert_int_equal(st_struct_pack_values(s, two_bad, buf, sizeof buf), -1);
+    assert_string_equal(st_error_message(), "'h' format requires -32768 <= number <= 32767");
+    st_value_unref(two_bad);
+    two_bad = st_value_parse("(1.5, 40000)");
+    assert_int_equal(st_struct_pack_values(s, two_bad, buf, sizeof buf), -1);
+    assert_string_equal(st_error_message(), "required argument is not an integer");
+    st_value_unref(two_bad);
+    st_value_unref(t);
+    st_value_unref(list);
+    st_value_unref(notseq);
+    st_struct_free(s);
+}
+
+static void test_offsets_vectors(void **state)
+{
+    (void)state;
+    vfile v;
+    vopen(&v, "offsets.txt");
+    int cases = 0;
+    while (vnext(&v)) {
+        char *fmt = (char *)unhex(v.field[1], NULL);
+        size_t len = strtoull(v.field[2], NULL, 10);
+        ssize_t off = strtoll(v.field[3], NULL, 10);
+        bool pack = !strcmp(v.field[0], "pack_into");
+        unsigned char *buf = calloc(1, len ? len : 1);
+        int r = offsets_call(fmt, pack, buf, len, off);
+        if (!strcmp(v.field[4], "ok")) {
+            assert_int_equal(r, 0);
+        } else {
+            assert_int_equal(r, -1);
+            assert_error(v.field[4], v.field[5]);
+        }
+        /* The one-shot functions check the same way. */
+        if (!strcmp(fmt, "i")) {
+            int x;
+            r = pack ? st_pack_into(fmt, buf, len, off, 1) : st_unpack_from(fmt, buf, len, off, &x);
+            if (!strcmp(v.field[4], "ok")) {
+                assert_int_equal(r, 0);
+            } else {
+                assert_int_equal(r, -1);
+                assert_error(v.field[4], v.field[5]);
+            }
+        }
+        free(buf);
+        free(fmt);
+        cases++;
+    }
+    vclose(&v);
+    assert_true(cases >= 600);
+}
+
+static void test_iter_vectors(void **state)
+{
+    (void)state;
+    vfile v;
+    vopen(&v, "iter.txt");
+    int cases = 0;
+    while (vnext(&v)) {
+        char *fmt = (char *)unhex(v.field[0], NULL);
+        size_t len;
+        unsigned char *data = unhex(v.field[1], &len);
+        st_struct *s = st_struct_new(fmt);
+        assert_non_null(s);
+        st_struct_iter *it = st_struct_iter_unpack(s, data, len);
+        if (v.field[2][0] == '!') {
+            assert_null(it);
+            assert_error(v.field[2], v.field[3]);
+        } else {
+            assert_non_null(it);
+            size_t want = strtoull(v.field[2], NULL, 10), count = 0;
+            assert_int_equal(st_struct_iter_length_hint(it), want);
+            int a, b;
+            char c3[3];
+            char ch;
+            double d;
+            for (;;) {
+                int r;
+                if (!strcmp(fmt, "i"))
+                    r = st_struct_iter_next(it, &a);
+                else if (!strcmp(fmt, "<hb"))
+                    r = st_struct_iter_next(it, &a, &b);
+                else if (!strcmp(fmt, "<3s"))
+                    r = st_struct_iter_next(it, c3);
+                else if (!strcmp(fmt, "@ci"))
+                    r = st_struct_iter_next(it, &ch, &a);
+                else if (!strcmp(fmt, ">e"))
+                    r = st_struct_iter_next(it, &d);
+                else
+                    r = st_struct_iter_next(it); /* "x" */
+                if (r == 0)
+                    break;
+                assert_int_equal(r, 1);
+                count++;
+                assert_int_equal(st_struct_iter_length_hint(it), want - count);
+            }
+            assert_int_equal(count, want);
+            assert_int_equal(st_struct_iter_next(it), 0); /* stays exhausted */
+        }
+        st_struct_iter_free(it);
+        st_struct_free(s);
+        free(data);
+        free(fmt);
+        cases++;
+    }
+    vclose(&v);
+    assert_true(cases >= 200);
+}
+
+/* ---- Hand-written cases ----------------------------------------------------------------------- */
+
+static void test_every_code_round_trip(void **state)
+{
+    (void)state;
+    st_struct *s = st_struct_new("@cbB?hHiIlLqQnNefdP3s4p");
+    assert_non_null(s);
+    unsigned char buf[256];
+    size_t size = st_struct_size(s);
+    assert_true(size <= sizeof buf);
+    int marker;
+    assert_int_equal(st_struct_pack(s, buf, sizeof buf, 'z', -5, 200u, 7, -300, 60000u, -70000, 4000000000u,
+                                    -5L, 5UL, -9000000000LL, 18000000000000000000ULL, (ssize_t)-3, (size_t)3,
+                                    0.5, 1.25, -2.5e300, (void *)&marker, "abcdef", (size_t)6, "xy", (size_t)2),
+                     0);
+    char c;
+    int b, hh, ii, truthy;
+    unsigned int B, H, I;
+    bool q;
+    long l;
+    unsigned long L;
+    long long qq;
+    unsigned long long Q;
+    ssize_t n;
+    size_t N, plen;
+    double e, f, d;
+    void *P;
+    char s3[3], p4[3];
+    assert_int_equal(st_struct_unpack(s, buf, size, &c, &b, &B, &q, &hh, &H, &ii, &I, &l, &L, &qq, &Q, &n, &N, &e,
+                                      &f, &d, &P, s3, p4, &plen),
+                     0);
+    truthy = q;
+    assert_int_equal(c, 'z');
+    assert_int_equal(b, -5);
+    assert_int_equal(B, 200);
+    assert_int_equal(truthy, 1);
+    assert_int_equal(hh, -300);
+    assert_int_equal(H, 60000);
+    assert_int_equal(ii, -70000);
+    assert_true(I == 4000000000u);
+    assert_true(l == -5 && L == 5);
+    assert_true(qq == -9000000000LL && Q == 18000000000000000000ULL);
+    assert_true(n == -3 && N == 3);
+    assert_true(e == 0.5 && f == 1.25 && d == -2.5e300);
+    assert_ptr_equal(P, &marker);
+    assert_memory_equal(s3, "abc", 3);
+    assert_int_equal(plen, 2);
+    assert_memory_equal(p4, "xy", 2);
+    st_struct_free(s);
+}
+
+static void test_native_alignment(void **state)
+{
+    (void)state;
+    /* Padding between members only, and the "0l" trick aligns the end. */
+    assert_int_equal(st_struct_calcsize("@bi"), 8);
+    assert_int_equal(st_struct_calcsize("@bi0l"), 8);
+    assert_int_equal(st_struct_calcsize("@ib"), 5);
+    assert_int_equal(st_struct_calcsize("@ib0l"), 8);
+    assert_int_equal(st_struct_calcsize("@b0q"), 8);
+    assert_int_equal(st_struct_calcsize("0q"), 0); /* no padding before the first member */
+    assert_int_equal(st_struct_calcsize("<bi"), 5);
+    unsigned char buf[8];
+    memset(buf, 0xAA, sizeof buf);
+    assert_int_equal(st_pack("@bh", buf, sizeof buf, 1, 2), 0);
+    short two = 2;
+    assert_int_equal(buf[0], 1);
+    assert_int_equal(buf[1], 0); /* padding is zeroed */
+    assert_memory_equal(buf + 2, &two, 2);
+}
+
+static void test_half_float(void **state)
+{
+    (void)state;
+    unsigned char b[2];
+    /* Round half to even at the last mantissa bit, and carries into the exponent. */
+    assert_int_equal(st_pack("<e", b, 2, 1.00048828125), 0); /* exactly between 1.0 and 1+2**-10 */
+    assert_int_equal(b[0] | b[1] << 8, 0x3c00);
+    assert_int_equal(st_pack("<e", b, 2, 1.00146484375), 0); /* 1 + 1.5 * 2**-10: the tie goes to even */
+    assert_int_equal(b[0] | b[1] << 8, 0x3c02);
+    assert_int_equal(st_pack(">e", b, 2, 65504.0), 0);
+    assert_int_equal(b[0] << 8 | b[1], 0x7bff);
+    assert_int_equal(st_pack("<e", b, 2, 65520.0), -1);
+    assert_int_equal(st_error_code(), ST_EOVERFLOW);
+    assert_string_equal(st_error_message(), "float too large to pack with e format");
+    assert_string_equal(st_error_last()->type, "OverflowError");
+    assert_int_equal(st_pack("<e", b, 2, 5.960464477539063e-08), 0); /* smallest subnormal */
+    assert_int_equal(b[0] | b[1] << 8, 0x0001);
+    assert_int_equal(st_pack("<e", b, 2, 2.9802322387695312e-08), 0); /* half of it: ties to zero */
+    assert_int_equal(b[0] | b[1] << 8, 0x0000);
+    double x;
+    unsigned char inf[2] = {0x00, 0x7c}, nan[2] = {0x01, 0xfe};
+    assert_int_equal(st_unpack("<e", inf, 2, &x), 0);
+    assert_true(isinf(x) && x > 0);
+    assert_int_equal(st_unpack("<e", nan, 2, &x), 0);
+    assert_true(isnan(x));
+}
+
+static void test_range_errors(void **state)
+{
+    (void)state;
+    unsigned char buf[8];
+    assert_int_equal(st_pack("b", buf, 8, 128), -1);
+    assert_string_equal(st_error_message(), "'b' format requires -128 <= number <= 127");
+    assert_string_equal(st_error_last()->type, "struct.error");
+    assert_int_equal(st_pack("<H", buf, 8, 65536u), -1);
+    assert_string_equal(st_error_message(), "'H' format requires 0 <= number <= 65535");
+#if LONG_MAX > 2147483647L
+    assert_int_equal(st_pack("<l", buf, 8, -2147483649L), -1); /* a long wider than the standard 'l' */
+    assert_string_equal(st_error_message(), "'l' format requires -2147483648 <= number <= 2147483647");
+#endif
+    assert_int_equal(st_pack("c", buf, 8, 256), -1);
+    assert_string_equal(st_error_message(), "char format requires a bytes object of length 1");
+    assert_int_equal(st_pack("<f", buf, 8, 1e39), -1);
+    assert_string_equal(st_error_message(), "float too large to pack with f format");
+    assert_int_equal(st_pack("f", buf, 8, 1e39), 0); /* native f converts like C, as CPython does */
+    float f;
+    memcpy(&f, buf, 4);
+    assert_true(isinf(f));
+    /* Too small a buffer for pack is pack_into's error at offset 0. */
+    assert_int_equal(st_pack("<q", buf, 4, 1LL), -1);
+    assert_string_equal(st_error_message(),
+                        "pack_into requires a buffer of at least 8 bytes for packing 8 bytes at offset 0 "
+                        "(actual buffer size is 4)");
+    assert_int_equal(st_unpack("<q", buf, 4, (long long *)NULL), -1);
+    assert_string_equal(st_error_message(), "unpack requires a buffer of 8 bytes");
+    assert_int_equal(st_pack("3", buf, 8), -1);
+    assert_string_equal(st_error_message(), "repeat count given without format specifier");
+    assert_int_equal(st_struct_calcsize(NULL), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+}
+
+static void test_strings(void **state)
+{
+    (void)state;
+    unsigned char buf[300];
+    memset(buf, 0xAA, sizeof buf);
+    assert_int_equal(st_pack("5s", buf, 5, "ab", (size_t)2), 0);
+    assert_memory_equal(buf, "ab\0\0\0", 5);
+    assert_int_equal(st_pack("2s", buf, 2, "abcdef", (size_t)6), 0);
+    assert_memory_equal(buf, "ab", 2);
+    assert_int_equal(st_pack("0s", buf, 0, NULL, (size_t)0), 0);
+    size_t zero = 99;
+    assert_int_equal(st_pack("0p", NULL, 0, "abc", (size_t)3), 0); /* a 0-byte record needs no buffer */
+    assert_int_equal(st_unpack("0p", NULL, 0, buf, &zero), 0);
+    assert_int_equal(zero, 0);
+    assert_int_equal(st_pack_into("", NULL, 0, 0), 0);
+    assert_int_equal(st_unpack_from("x", NULL, 0, 0), -1);
+    assert_string_equal(st_error_message(), "unpack_from requires a buffer of at least 1 bytes for unpacking 1 bytes "
+                                            "at offset 0 (actual buffer size is 0)");
+    memset(buf, 0xAA, sizeof buf);
+    assert_int_equal(st_pack("4p", buf, 4, "abcdef", (size_t)6), 0);
+    assert_memory_equal(buf, "\3abc", 4);
+    assert_int_equal(st_pack("300p", buf, 300, buf + 1, (size_t)299), 0);
+    assert_int_equal(buf[0], 255); /* the count byte saturates */
+    char out[4];
+    size_t n = 0;
+    unsigned char rec[4] = {9, 'x', 'y', 'z'};
+    assert_int_equal(st_unpack("4p", rec, 4, out, &n), 0);
+    assert_int_equal(n, 3); /* a count past the field is cut to N-1 */
+    assert_memory_equal(out, "xyz", 3);
+    assert_int_equal(st_unpack("0p", rec, 0, out, &n), 0);
+    assert_int_equal(n, 0);
+}
+
+static void test_many_codes_one_shot(void **state)
+{
+    (void)state;
+    /* 40 codes: more than the one-shot functions compile on the stack. */
+    const char *fmt = "<bBbBbBbBbBbBbBbBbBbBbBbBbBbBbBbBbBbBbBbB";
+    unsigned char buf[40];
+#define TEN(a) a, a, a, a, a, a, a, a, a, a
+    assert_int_equal(st_pack(fmt, buf, sizeof buf, TEN(-1), TEN(-1), TEN(-1), TEN(-1)), -1);
+    assert_string_equal(st_error_message(), "'B' format requires 0 <= number <= 255");
+    assert_int_equal(st_pack(fmt, buf, sizeof buf, TEN(7), TEN(7), TEN(7), TEN(7)), 0);
+    int v[40];
+#define P10(i) &v[i], &v[i + 1], &v[i + 2], &v[i + 3], &v[i + 4], &v[i + 5], &v[i + 6], &v[i + 7], &v[i + 8], &v[i + 9]
+    assert_int_equal(st_unpack(fmt, buf, sizeof buf, P10(0), P10(10), P10(20), P10(30)), 0);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(v[i], 7);
+#undef TEN
+#undef P10
+}
+
+static int vpack_wrapper(const st_struct *s, void *buf, size_t len, ...)
+{
+    va_list ap;
+    va_start(ap, len);
+    int r = st_struct_vpack(s, buf, len, ap);
+    va_end(ap);
+    return r;
+}
+
+static int vunpack_wrapper(const st_struct *s, const void *buf, size_t len, ...)
+{
+    va_list ap;
+    va_start(ap, len);
+    int r = st_struct_vunpack(s, buf, len, ap);
+    va_end(ap);
+    return r;
+}
+
+static void test_va_list_variants(void **state)
+{
+    (void)state;
+    st_struct *s = st_struct_new("!hI");
+    assert_non_null(s);
+    unsigned char buf[6];
+    assert_int_equal(vpack_wrapper(s, buf, sizeof buf, -2, 0x01020304u), 0);
+    assert_memory_equal(buf, "\xff\xfe\x01\x02\x03\x04", 6);
+    int h;
+    unsigned int i;
+    assert_int_equal(vunpack_wrapper(s, buf, sizeof buf, &h, &i), 0);
+    assert_int_equal(h, -2);
+    assert_int_equal(i, 0x01020304u);
+    assert_int_equal(vunpack_wrapper(s, buf, 5, &h, &i), -1);
+    assert_string_equal(st_error_message(), "unpack requires a buffer of 6 bytes");
+    assert_int_equal(vpack_wrapper(s, buf, 5, 1, 1u), -1);
+    assert_string_equal(st_struct_format(s), "!hI");
+    st_struct_free(s);
+    st_struct_free(NULL);
+    st_struct_iter_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_calcsize_vectors),
+        cmocka_unit_test(test_pack_vectors),
+        cmocka_unit_test(test_unpack_vectors),
+        cmocka_unit_test(test_pack_values_vectors),
+        cmocka_unit_test(test_unpack_values_vectors),
+        cmocka_unit_test(test_pack_values_types),
+        cmocka_unit_test(test_offsets_vectors),
+        cmocka_unit_test(test_iter_vectors),
+        cmocka_unit_test(test_every_code_round_trip),
+        cmocka_unit_test(test_native_alignment),
+        cmocka_unit_test(test_half_float),
+        cmocka_unit_test(test_range_errors),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_many_codes_one_shot),
+        cmocka_unit_test(test_va_list_variants),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

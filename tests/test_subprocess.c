@@ -1,0 +1,878 @@
+/* subprocess: Popen options, exec failures, communicate (sizes, timeouts, EINTR, broken pipes),
+ * run/call/check_*, getoutput, pipelines, threads, no fd or child leaks; messages checked against
+ * CPython 3.13 live. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pyref.h"
+#include "systools/systools.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* No child of ours is left, running or zombie. */
+static void assert_no_children(void)
+{
+    errno = 0;
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+    assert_int_equal(errno, ECHILD);
+}
+
+/* The state letter of /proc/<pid>/stat ('Z' for a zombie), or 0 when the process is gone. */
+static char proc_state(long pid)
+{
+    char path[64], st[512] = "";
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(st, 1, sizeof st - 1, f);
+    fclose(f);
+    char *rp = strrchr(st, ')');
+    return n > 0 && rp ? rp[2] : 0;
+}
+
+/* Waits up to 5 s for a process to end (gone or zombie). */
+static int ended(long pid)
+{
+    for (int i = 0; i < 500; i++) {
+        char s = proc_state(pid);
+        if (s == 0 || s == 'Z')
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+/* Runs argv with stdout captured; returns the output (free()). */
+static char *out_of(const char *const *argv, st_popen_options *o)
+{
+    st_popen_options d = ST_POPEN_OPTIONS_INIT;
+    char *out = st_check_output(argv, o ? o : &d, NULL);
+    if (!out)
+        fprintf(stderr, "check_output failed: %s\n", st_error_message());
+    assert_non_null(out);
+    return out;
+}
+
+static void test_call_returncodes(void **state)
+{
+    (void)state;
+    int rc = 99;
+    const char *t[] = {"true", NULL}, *f[] = {"false", NULL};
+    const char *ex[] = {"/bin/sh", "-c", "exit 7", NULL}, *sig[] = {"/bin/sh", "-c", "kill -9 $$", NULL};
+    assert_int_equal(st_call(t, NULL, &rc), 0);
+    assert_int_equal(rc, 0);
+    assert_int_equal(st_call(f, NULL, &rc), 0);
+    assert_int_equal(rc, 1);
+    assert_int_equal(st_call(ex, NULL, &rc), 0);
+    assert_int_equal(rc, 7);
+    assert_int_equal(st_call(sig, NULL, &rc), 0);
+    assert_int_equal(rc, -9);
+    assert_int_equal(st_check_call(t, NULL), 0);
+    assert_no_children();
+}
+
+static void check_exec_failure(const char *prog, const st_popen_options *o, int err, const char *msg)
+{
+    const char *argv[] = {prog, NULL};
+    assert_null(st_popen(argv, o));
+    assert_int_equal(st_error_code(), ST_EOS);
+    assert_int_equal(st_error_errno(), err);
+    assert_string_equal(st_error_message(), msg);
+    assert_no_children();
+}
+
+static void test_exec_failure(void **state)
+{
+    (void)state;
+    st_popen_options slow = ST_POPEN_OPTIONS_INIT; /* cwd: the vfork path */
+    slow.cwd = "/";
+    const st_popen_options *paths[] = {NULL, &slow};
+    for (int i = 0; i < 2; i++) {
+        check_exec_failure("nosuch-prog-st", paths[i], ENOENT,
+                           "cannot execute 'nosuch-prog-st': No such file or directory");
+        check_exec_failure("/no/such/prog", paths[i], ENOENT,
+                           "cannot execute '/no/such/prog': No such file or directory");
+        check_exec_failure("/etc/passwd", paths[i], EACCES,
+                           "cannot execute '/etc/passwd': Permission denied");
+        assert_string_equal(st_error_last()->type, "PermissionError");
+    }
+    st_popen_options o = ST_POPEN_OPTIONS_INIT;
+    o.cwd = "/nonexistent-dir-st";
+    check_exec_failure("true", &o, ENOENT,
+                       "cannot change directory to '/nonexistent-dir-st': No such file or directory");
+    /* PATH comes from the child's env, as Python searches it. */
+    const char *env_nopath[] = {"PATH=/nonexistent-dir-st", NULL};
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.env = env_nopath;
+    check_exec_failure("true", &o, ENOENT, "cannot execute 'true': No such file or directory");
+    /* The first error that is not "not found" wins: an unreadable candidate before a good one. */
+    const char *env_path[] = {"PATH=/nonexistent-dir-st:/bin:/usr/bin", NULL};
+    o.env = env_path;
+    const char *t[] = {"true", NULL};
+    int rc = -5;
+    assert_int_equal(st_call(t, &o, &rc), 0);
+    assert_int_equal(rc, 0);
+    /* Bad options are refused before anything starts. */
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.version = 99;
+    assert_null(st_popen(t, &o));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.stdin_fd = ST_STDOUT;
+    assert_null(st_popen(t, &o));
+    assert_string_equal(st_error_message(), "invalid stdin_fd -2");
+    const char *empty[] = {NULL};
+    assert_null(st_popen(empty, NULL));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    int bad = -3;
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.pass_fds = &bad;
+    o.pass_fds_len = 1;
+    assert_null(st_popen(t, &o));
+    assert_string_equal(st_error_message(), "bad value(s) in fds_to_keep");
+}
+
+/* Python's message for `code`, evaluated by CPython 3.13 (NULL when it is absent). */
+static void assert_python_message(const char *code, const char *ours)
+{
+    char *py = pyref_eval(code);
+    if (py) {
+        assert_string_equal(ours, py);
+        free(py);
+    }
+}
+
+static void test_check_errors_match_python(void **state)
+{
+    (void)state;
+    const char *f[] = {"false", NULL};
+    assert_int_equal(st_check_call(f, NULL), -1);
+    assert_int_equal(st_error_code(), ST_ECALLEDPROCESS);
+    assert_string_equal(st_error_last()->type, "subprocess.CalledProcessError");
+    assert_string_equal(st_error_message(), "Command '['false']' returned non-zero exit status 1.");
+    assert_python_message("import subprocess\ntry: subprocess.check_call(['false'])\n"
+                          "except Exception as e: print(e)",
+                          st_error_message());
+
+    const char *k[] = {"/bin/sh", "-c", "kill -9 $$", "it's \"q\"\t\\", NULL};
+    assert_int_equal(st_check_call(k, NULL), -1);
+    assert_python_message("import subprocess\ntry: subprocess.check_call(['/bin/sh', '-c', 'kill -9 $$', "
+                          "'it\\'s \"q\"\\t\\\\'])\nexcept Exception as e: print(e)",
+                          st_error_message());
+    assert_string_equal(st_error_message(), "Command '['/bin/sh', '-c', 'kill -9 $$', 'it\\'s \"q\"\\t\\\\']' "
+                                            "died with <Signals.SIGKILL: 9>.");
+
+    st_popen_options sh = ST_POPEN_OPTIONS_INIT;
+    sh.shell = 1;
+    const char *u[] = {"kill -40 $$", NULL};
+    assert_int_equal(st_check_call(u, &sh), -1);
+    assert_string_equal(st_error_message(), "Command 'kill -40 $$' died with unknown signal 40.");
+    assert_python_message("import subprocess\ntry: subprocess.check_call('kill -40 $$', shell=True)\n"
+                          "except Exception as e: print(e)",
+                          st_error_message());
+    const char *rt[] = {"kill -34 $$", NULL};
+    assert_int_equal(st_check_call(rt, &sh), -1);
+    assert_string_equal(st_error_message(), "Command 'kill -34 $$' died with <Signals.SIGRTMIN: 34>.");
+
+    st_completed c;
+    st_run_options ro = ST_RUN_OPTIONS_INIT;
+    ro.timeout = 0.25;
+    ro.capture_output = 1;
+    const char *sl[] = {"sleep", "5", NULL};
+    double t0 = now();
+    assert_int_equal(st_run(sl, &ro, NULL, &c), -1);
+    assert_true(now() - t0 < 3.0);
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    assert_string_equal(st_error_last()->type, "subprocess.TimeoutExpired");
+    assert_string_equal(st_error_message(), "Command '['sleep', '5']' timed out after 0.25 seconds");
+    assert_python_message("import subprocess\ntry: subprocess.run(['sleep', '5'], timeout=0.25, capture_output=True)\n"
+                          "except Exception as e: print(e)",
+                          st_error_message());
+    assert_int_equal(c.returncode, -9);
+    st_completed_free(&c);
+    ro.timeout = 0;
+    assert_int_equal(st_run(sl, &ro, NULL, &c), -1);
+    assert_string_equal(st_error_message(), "Command '['sleep', '5']' timed out after 0.0 seconds");
+    st_completed_free(&c);
+    assert_no_children();
+}
+
+static void test_run_capture_and_check(void **state)
+{
+    (void)state;
+    const char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL};
+    st_run_options ro = ST_RUN_OPTIONS_INIT;
+    ro.capture_output = 1;
+    st_completed c;
+    assert_int_equal(st_run(argv, &ro, NULL, &c), 0);
+    assert_int_equal(c.returncode, 3);
+    assert_string_equal(c.stdout_data, "out\n");
+    assert_int_equal(c.stdout_len, 4);
+    assert_string_equal(c.stderr_data, "err\n");
+    assert_string_equal(c.args[2], "echo out; echo err >&2; exit 3");
+    st_completed_free(&c);
+    ro.check = 1;
+    assert_int_equal(st_run(argv, &ro, NULL, &c), -1);
+    assert_int_equal(st_error_code(), ST_ECALLEDPROCESS);
+    assert_int_equal(c.returncode, 3); /* the output travels with the error, as in Python */
+    assert_string_equal(c.stdout_data, "out\n");
+    st_completed_free(&c);
+
+    /* Not captured: NULL, not "". Nothing printed: "" with length 0. */
+    const char *t[] = {"true", NULL};
+    assert_int_equal(st_run(t, NULL, NULL, &c), 0);
+    assert_null(c.stdout_data);
+    assert_null(c.stderr_data);
+    st_completed_free(&c);
+    ro = (st_run_options)ST_RUN_OPTIONS_INIT;
+    ro.capture_output = 1;
+    assert_int_equal(st_run(t, &ro, NULL, &c), 0);
+    assert_string_equal(c.stdout_data, "");
+    assert_int_equal(c.stdout_len, 0);
+    st_completed_free(&c);
+
+    /* Input; and Python's argument conflicts. */
+    const char *cat[] = {"cat", NULL};
+    ro.input = "abc\0def";
+    ro.input_len = 7;
+    assert_int_equal(st_run(cat, &ro, NULL, &c), 0);
+    assert_int_equal(c.stdout_len, 7);
+    assert_memory_equal(c.stdout_data, "abc\0def", 7);
+    st_completed_free(&c);
+    st_popen_options o = ST_POPEN_OPTIONS_INIT;
+    o.stdin_fd = ST_DEVNULL;
+    assert_int_equal(st_run(cat, &ro, &o, &c), -1);
+    assert_string_equal(st_error_message(), "stdin and input arguments may not both be used.");
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.stdout_fd = ST_DEVNULL;
+    ro.input = NULL;
+    assert_int_equal(st_run(cat, &ro, &o, &c), -1);
+    assert_string_equal(st_error_message(),
+                        "stdout and stderr arguments may not be used with capture_output.");
+    assert_null(st_check_output(cat, &o, NULL));
+    assert_string_equal(st_error_message(), "stdout argument not allowed, it will be overridden.");
+
+    const char *echo[] = {"echo", "hello", NULL};
+    size_t len = 0;
+    char *s = st_check_output(echo, NULL, &len);
+    assert_string_equal(s, "hello\n");
+    assert_int_equal(len, 6);
+    st_free(s);
+    const char *f[] = {"/bin/sh", "-c", "echo partial; exit 2", NULL};
+    assert_null(st_check_output(f, NULL, &len));
+    assert_int_equal(st_error_code(), ST_ECALLEDPROCESS);
+    assert_no_children();
+}
+
+static void test_getoutput(void **state)
+{
+    (void)state;
+    int code = 99;
+    char *s = st_getstatusoutput("printf 'a\\r\\nb\\rc\\n\\n'; exit 3", &code);
+    assert_int_equal(code, 3);
+    assert_string_equal(s, "a\nb\nc\n");
+    st_free(s);
+    s = st_getstatusoutput("echo to-err >&2; kill -9 $$", &code);
+    assert_int_equal(code, -9);
+    assert_string_equal(s, "to-err");
+    st_free(s);
+    s = st_getoutput("echo one; echo two");
+    assert_string_equal(s, "one\ntwo");
+    st_free(s);
+    char *py = pyref_eval("import subprocess; print(repr(subprocess.getstatusoutput("
+                          "\"printf 'a\\\\r\\\\nb\\\\rc\\\\n\\\\n'; exit 3\")))");
+    if (py) {
+        assert_string_equal(py, "(3, 'a\\nb\\nc\\n')");
+        free(py);
+    }
+    py = pyref_eval("import subprocess; print(repr(subprocess.getstatusoutput('kill -9 $$')))");
+    if (py) {
+        assert_string_equal(py, "(-9, '')");
+        free(py);
+    }
+}
+
+static unsigned char *pattern(size_t n)
+{
+    unsigned char *p = malloc(n);
+    assert_non_null(p);
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (unsigned char)x;
+    }
+    return p;
+}
+
+static void test_communicate_100mb(void **state)
+{
+    (void)state;
+    size_t n = (size_t)100 << 20;
+    unsigned char *data = pattern(n);
+    st_popen_options o = ST_POPEN_OPTIONS_INIT;
+    o.stdin_fd = o.stdout_fd = o.stderr_fd = ST_PIPE;
+    const char *cat[] = {"cat", NULL};
+    st_proc *p = st_popen(cat, &o);
+    assert_non_null(p);
+    char *out = NULL, *err = NULL;
+    size_t out_len = 0, err_len = 9;
+    assert_int_equal(st_proc_communicate(p, data, n, &out, &out_len, &err, &err_len, 120), 0);
+    assert_int_equal(out_len, n);
+    assert_memory_equal(out, data, n);
+    assert_int_equal(err_len, 0);
+    assert_string_equal(err, "");
+    assert_int_equal(st_proc_stdin(p), -1);
+    assert_int_equal(st_proc_stdout(p), -1);
+    int rc = -1;
+    assert_int_equal(st_proc_wait(p, ST_NO_TIMEOUT, &rc), 0);
+    assert_int_equal(rc, 0);
+    st_free(out);
+    st_free(err);
+    st_proc_free(p);
+
+    /* 100 MB out of a child that reads nothing, with stderr interleaved: no deadlock. */
+    const char *gen[] = {"/bin/sh", "-c", "head -c 104857600 /dev/zero; echo done >&2", NULL};
+    p = st_popen(gen, &o);
+    assert_non_null(p);
+    assert_int_equal(st_proc_communicate(p, NULL, 0, &out, &out_len, &err, &err_len, 120), 0);
+    assert_int_equal(out_len, n);
+    assert_string_equal(err, "done\n");
+    st_free(out);
+    st_free(err);
+    st_proc_free(p);
+
+    /* A reader that stops early: the broken pipe is not an error and no SIGPIPE kills us. */
+    const char *head[] = {"head", "-c", "10", NULL};
+    o.stderr_fd = ST_INHERIT;
+    p = st_popen(head, &o);
+    assert_non_null(p);
+    assert_int_equal(st_proc_communicate(p, data, n, &out, &out_len, NULL, NULL, 60), 0);
+    assert_int_equal(out_len, 10);
+    assert_memory_equal(out, data, 10);
+    sigset_t pend;
+    sigpending(&pend);
+    assert_false(sigismember(&pend, SIGPIPE));
+    st_free(out);
+    st_proc_free(p);
+    free(data);
+    assert_no_children();
+}
+
+static volatile sig_atomic_t alarms;
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarms++;
+}
+
+static void test_communicate_eintr(void **state)
+{
+    (void)state;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm; /* no SA_RESTART: every blocked call sees EINTR */
+    sigaction(SIGALRM, &sa, &old);
+    struct itimerval it = {{0, 500}, {0, 500}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    size_t n = (size_t)8 << 20;
+    unsigned char *data = pattern(n);
+    st_run_options ro = ST_RUN_OPTIONS_INIT;
+    ro.input = data;
+    ro.input_len = n;
+    ro.capture_output = 1;
+    ro.timeout = 60;
+    const char *argv[] = {"/bin/sh", "-c", "sleep 0.05; cat", NULL};
+    st_completed c;
+    int rc = st_run(argv, &ro, NULL, &c);
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    assert_int_equal(rc, 0);
+    assert_true(alarms > 10);
+    assert_int_equal(c.stdout_len, n);
+    assert_memory_equal(c.stdout_data, data, n);
+    st_completed_free(&c);
+    free(data);
+}
+
+static void test_communicate_timeout_resumes(void **state)
+{
+    (void)state;
+    st_popen_options o = ST_POPEN_OPTIONS_INIT;
+    o.stdin_fd = o.stdout_fd = ST_PIPE;
+    const char *argv[] = {"/bin/sh", "-c", "echo first; read x; echo \"got $x\"; sleep 0.3; echo last", NULL};
+    st_proc *p = st_popen(argv, &o);
+    assert_non_null(p);
+    char in[] = "hello\n";
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(st_proc_communicate(p, in, 6, &out, &len, NULL, NULL, 0.1), -1);
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    assert_string_equal(st_error_message(),
+                        "Command '['/bin/sh', '-c', 'echo first; read x; echo \"got $x\"; sleep 0.3; "
+                        "echo last']' timed out after 0.1 seconds");
+    memset(in, 'X', sizeof in - 1); /* the input was kept: the caller's buffer may change */
+    assert_int_equal(st_proc_communicate(p, "more", 4, &out, &len, NULL, NULL, 5), -1);
+    assert_string_equal(st_error_message(), "Cannot send input after starting communication");
+    assert_int_equal(st_proc_communicate(p, NULL, 0, &out, &len, NULL, NULL, 5), 0);
+    assert_string_equal(out, "first\ngot hello\nlast\n");
+    assert_int_equal(len, 21);
+    st_free(out);
+    st_proc_free(p);
+
+    /* Not piped: NULL. */
+    const char *t[] = {"true", NULL};
+    p = st_popen(t, NULL);
+    out = (char *)"x";
+    assert_int_equal(st_proc_communicate(p, NULL, 0, &out, &len, NULL, NULL, ST_NO_TIMEOUT), 0);
+    assert_null(out);
+    assert_int_equal(len, 0);
+    assert_int_equal(st_proc_communicate(p, "x", 1, NULL, NULL, NULL, NULL, 1), -1);
+    st_proc_free(p);
+    assert_no_children();
+}
+
+static void test_env_cwd_shell_executable(void **state)
+{
+    (void)state;
+    const char *env[] = {"FOO=bar baz", "ONLY=this", NULL};
+    st_popen_options o = ST_POPEN_OPTIONS_INIT;
+    o.env = env;
+    const char *penv[] = {"/usr/bin/env", NULL};
+    char *s = out_of(penv, &o);
+    assert_string_equal(s, "FOO=bar baz\nONLY=this\n");
+    st_free(s);
+
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    char tmpl[] = "/tmp/st-sp-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    o.cwd = tmpl;
+    const char *pwd[] = {"pwd", "-P", NULL};
+    s = out_of(pwd, &o);
+    char *real = realpath(tmpl, NULL);
+    assert_non_null(real);
+    assert_int_equal(strlen(s), strlen(real) + 1);
+    assert_memory_equal(s, real, strlen(real));
+    free(real);
+    st_free(s);
+    rmdir(tmpl);
+
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.shell = 1;
+    const char *sh[] = {"echo \"$0|$1\" | tr a-z A-Z", "zero", "one", NULL};
+    s = out_of(sh, &o);
+    assert_string_equal(s, "ZERO|ONE\n");
+    st_free(s);
+
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.executable = "/bin/sh";
+    const char *ex[] = {"my-name", "-c", "echo $0", NULL};
+    s = out_of(ex, &o);
+    assert_string_equal(s, "my-name\n");
+    st_free(s);
+
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.umask = 027;
+    const char *um[] = {"/bin/sh", "-c", "umask", NULL};
+    s = out_of(um, &o);
+    assert_string_equal(s, "0027\n");
+    st_free(s);
+}
+
+static void test_stdio_wiring(void **state)
+{
+    (void)state;
+    st_popen_options o = ST_POPEN_OPTIONS_INIT;
+    o.stderr_fd = ST_STDOUT;
+    const char *both[] = {"/bin/sh", "-c", "echo a; echo b >&2; echo c", NULL};
+    char *s = out_of(both, &o);
+    assert_string_equal(s, "a\nb\nc\n");
+    st_free(s);
+
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.stdin_fd = ST_DEVNULL;
+    const char *cat[] = {"cat", NULL};
+    s = out_of(cat, &o);
+    assert_string_equal(s, "");
+    st_free(s);
+
+    /* A given descriptor, and one that sits on a low number (fd 0 as the child's stdout). */
+    int pp[2];
+    assert_int_equal(pipe(pp), 0);
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.stdout_fd = pp[1];
+    const char *echo[] = {"echo", "via-fd", NULL};
+    int rc = -1;
+    assert_int_equal(st_call(echo, &o, &rc), 0);
+    close(pp[1]);
+    char buf[64] = "";
+    assert_int_equal(read(pp[0], buf, sizeof buf - 1), 7);
+    assert_string_equal(buf, "via-fd\n");
+    close(pp[0]);
+
+    int saved0 = dup(0);
+    assert_int_equal(pipe(pp), 0);
+    assert_int_equal(dup2(pp[1], 0), 0);
+    close(pp[1]);
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.stdin_fd = ST_DEVNULL;
+    o.stdout_fd = 0;
+    o.stderr_fd = ST_STDOUT;
+    const char *both2[] = {"/bin/sh", "-c", "echo x; echo y >&2", NULL};
+    assert_int_equal(st_call(both2, &o, &rc), 0);
+    dup2(saved0, 0);
+    close(saved0);
+    memset(buf, 0, sizeof buf);
+    assert_int_equal(read(pp[0], buf, sizeof buf - 1), 4);
+    assert_string_equal(buf, "x\ny\n");
+    close(pp[0]);
+}
+
+static void test_close_fds_and_pass_fds(void **state)
+{
+    (void)state;
+    int pp[2];
+    assert_int_equal(pipe(pp), 0); /* inheritable: only close_fds keeps it from the child */
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "echo hi >&%d", pp[1]);
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    st_popen_options o = ST_POPEN_OPTIONS_INIT;
+    o.stderr_fd = ST_DEVNULL;
+    int rc = -1;
+    assert_int_equal(st_call(argv, &o, &rc), 0);
+    assert_int_not_equal(rc, 0); /* closed in the child */
+    o.cwd = "/"; /* the vfork path closes too */
+    assert_int_equal(st_call(argv, &o, &rc), 0);
+    assert_int_not_equal(rc, 0);
+    o.close_fds = 0;
+    o.cwd = NULL;
+    assert_int_equal(st_call(argv, &o, &rc), 0);
+    assert_int_equal(rc, 0);
+
+    /* pass_fds keeps a close-on-exec descriptor open and inheritable, and implies close_fds. */
+    int cp[2];
+    assert_int_equal(pipe2(cp, O_CLOEXEC), 0);
+    snprintf(cmd, sizeof cmd, "echo kept >&%d; echo no >&%d", cp[1], pp[1]);
+    int pass[] = {cp[1], cp[1]};
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.close_fds = 0;
+    o.pass_fds = pass;
+    o.pass_fds_len = 2;
+    o.stderr_fd = ST_DEVNULL;
+    assert_int_equal(st_call(argv, &o, &rc), 0);
+    assert_int_not_equal(rc, 0);
+    close(cp[1]);
+    char buf[64] = "";
+    assert_int_equal(read(cp[0], buf, sizeof buf - 1), 5);
+    assert_string_equal(buf, "kept\n");
+    close(cp[0]);
+    close(pp[0]);
+    close(pp[1]);
+
+    /* With a huge RLIMIT_NOFILE closing stays fast (no loop over every possible descriptor). */
+    struct rlimit old, big;
+    getrlimit(RLIMIT_NOFILE, &old);
+    big = old;
+    big.rlim_cur = old.rlim_max > 1048576 ? 1048576 : old.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &big);
+    int hi = fcntl(2, F_DUPFD, big.rlim_cur > 70000 ? 65000 : 200);
+    assert_true(hi > 2);
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.cwd = "/";
+    snprintf(cmd, sizeof cmd, "test -e /proc/self/fd/%d", hi);
+    double t0 = now();
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(st_call(argv, &o, &rc), 0);
+        assert_int_not_equal(rc, 0);
+    }
+    assert_true(now() - t0 < 5.0);
+    close(hi);
+    setrlimit(RLIMIT_NOFILE, &old);
+}
+
+static void test_session_group_and_signals(void **state)
+{
+    (void)state;
+    const char *sl[] = {"sleep", "10", NULL};
+    st_popen_options o = ST_POPEN_OPTIONS_INIT;
+    o.start_new_session = 1;
+    st_proc *p = st_popen(sl, &o);
+    assert_non_null(p);
+    pid_t pid = st_proc_pid(p);
+    assert_int_equal(getsid(pid), pid);
+    int rc = 5;
+    assert_int_equal(st_proc_poll(p, &rc), 0);
+    assert_int_equal(rc, 5);
+    assert_int_equal(st_proc_wait(p, 0.05, &rc), -1);
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    assert_int_equal(st_proc_terminate(p), 0);
+    assert_int_equal(st_proc_wait(p, 5, &rc), 0);
+    assert_int_equal(rc, -15);
+    assert_int_equal(st_proc_poll(p, &rc), 1);
+    assert_int_equal(st_proc_kill(p), 0); /* already reaped: nothing sent */
+    st_proc_free(p);
+
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.process_group = 0;
+    p = st_popen(sl, &o);
+    assert_non_null(p);
+    assert_int_equal(getpgid(st_proc_pid(p)), st_proc_pid(p));
+    assert_int_equal(st_proc_send_signal(p, SIGUSR1), 0);
+    assert_int_equal(st_proc_wait(p, ST_NO_TIMEOUT, &rc), 0);
+    assert_int_equal(rc, -SIGUSR1);
+    st_proc_free(p);
+
+    /* A timeout with a new session kills the grandchildren too. */
+    const char *tree[] = {"/bin/sh", "-c", "sleep 30 & echo $!; wait", NULL};
+    st_run_options ro = ST_RUN_OPTIONS_INIT;
+    ro.capture_output = 1;
+    ro.timeout = 0.5;
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.start_new_session = 1;
+    st_completed c;
+    assert_int_equal(st_run(tree, &ro, &o, &c), -1);
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    assert_non_null(c.stdout_data);
+    long grandchild = strtol(c.stdout_data, NULL, 10);
+    assert_true(grandchild > 1);
+    st_completed_free(&c);
+    assert_true(ended(grandchild)); /* killed (maybe a zombie until init reaps it) */
+
+    /* restore_signals: an ignored SIGPIPE goes back to default in the child (both spawn paths). */
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, &old);
+    const char *status[] = {"/bin/sh", "-c", "grep SigIgn /proc/self/status", NULL};
+    for (int path = 0; path < 2; path++) {
+        for (int restore = 0; restore < 2; restore++) {
+            o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+            o.restore_signals = restore;
+            o.cwd = path ? "/" : NULL;
+            char *s = out_of(status, &o);
+            unsigned long long mask = strtoull(s + strlen("SigIgn:"), NULL, 16);
+            assert_int_equal((mask >> (SIGPIPE - 1)) & 1, !restore);
+            st_free(s);
+        }
+    }
+    sigaction(SIGPIPE, &old, NULL);
+    assert_no_children();
+}
+
+static void test_free_running_child_is_reaped_later(void **state)
+{
+    (void)state;
+    const char *sl[] = {"sleep", "0.1", NULL};
+    st_proc *p = st_popen(sl, NULL);
+    assert_non_null(p);
+    pid_t pid = st_proc_pid(p);
+    st_proc_free(p);
+    assert_true(ended(pid));
+    assert_int_equal(proc_state(pid), 'Z'); /* nobody reaped it yet */
+    const char *t[] = {"true", NULL};
+    int rc;
+    assert_int_equal(st_call(t, NULL, &rc), 0); /* reaps the abandoned child on the way */
+    errno = 0;
+    assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);
+    assert_int_equal(errno, ECHILD);
+}
+
+static void test_many_spawns_leak_nothing(void **state)
+{
+    (void)state;
+#ifdef UNDER_ASAN
+    const int n = 3000; /* instrumented parent: keeps the program well under a minute */
+#else
+    const int n = 10000;
+#endif
+    const char *t[] = {"/bin/true", NULL};
+    int fds = count_fds();
+    st_popen_options piped = ST_POPEN_OPTIONS_INIT;
+    piped.stdin_fd = piped.stdout_fd = piped.stderr_fd = ST_PIPE;
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        int rc = -1;
+        if (i % 10 == 0) {
+            st_proc *p = st_popen(t, &piped);
+            assert_non_null(p);
+            assert_int_equal(st_proc_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, 10), 0);
+            st_proc_free(p);
+        } else {
+            assert_int_equal(st_call(t, NULL, &rc), 0);
+            assert_int_equal(rc, 0);
+        }
+    }
+    printf("[  INFO    ] %d spawns of /bin/true in %.2f s\n", n, now() - t0);
+    assert_int_equal(count_fds(), fds);
+    assert_no_children();
+}
+
+static void *spawner(void *arg)
+{
+    long id = (long)arg;
+    for (int i = 0; i < 100; i++) {
+        char word[32];
+        snprintf(word, sizeof word, "t%ld-%d", id, i);
+        const char *argv[] = {"echo", word, NULL};
+        st_popen_options o = ST_POPEN_OPTIONS_INIT;
+        o.cwd = i % 2 ? "/" : NULL; /* both spawn paths */
+        size_t len;
+        char *s = st_check_output(argv, &o, &len);
+        if (!s || len != strlen(word) + 1 || memcmp(s, word, len - 1) != 0) {
+            st_free(s);
+            return (void *)1;
+        }
+        st_free(s);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    int fds = count_fds();
+    pthread_t th[4];
+    for (long i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, spawner, (void *)i), 0);
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        assert_null(r);
+    }
+    assert_int_equal(count_fds(), fds);
+    assert_no_children();
+}
+
+static void test_pipeline(void **state)
+{
+    (void)state;
+    const char *a[] = {"printf", "b\\na\\nc\\n", NULL};
+    const char *b[] = {"sort", NULL};
+    const char *c[] = {"tr", "a-z", "A-Z", NULL};
+    const char *const *cmds[] = {a, b, c};
+    int rcs[3] = {9, 9, 9};
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(st_pipeline(cmds, 3, NULL, rcs, &out, &len), 0);
+    assert_string_equal(out, "A\nB\nC\n");
+    assert_int_equal(len, 6);
+    assert_int_equal(rcs[0] | rcs[1] | rcs[2], 0);
+    st_free(out);
+
+    /* Input to the first, a failing middle command, check. */
+    const char *cat[] = {"cat", NULL};
+    const char *fail[] = {"/bin/sh", "-c", "cat; exit 4", NULL};
+    const char *const *cmds2[] = {cat, fail, cat};
+    st_pipeline_options po = ST_PIPELINE_OPTIONS_INIT;
+    po.input = "x\ny\n";
+    po.input_len = 4;
+    assert_int_equal(st_pipeline(cmds2, 3, &po, rcs, &out, &len), 0);
+    assert_string_equal(out, "x\ny\n");
+    assert_int_equal(rcs[1], 4);
+    st_free(out);
+    po.check = 1;
+    assert_int_equal(st_pipeline(cmds2, 3, &po, rcs, &out, &len), -1);
+    assert_int_equal(st_error_code(), ST_ECALLEDPROCESS);
+    assert_string_equal(st_error_message(),
+                        "Command '['/bin/sh', '-c', 'cat; exit 4']' returned non-zero exit status 4.");
+    assert_string_equal(out, "x\ny\n");
+    st_free(out);
+
+    /* An early exit downstream gives upstream SIGPIPE, as in a shell. */
+    const char *yes[] = {"yes", NULL};
+    const char *head[] = {"head", "-n", "2", NULL};
+    const char *const *cmds3[] = {yes, head};
+    assert_int_equal(st_pipeline(cmds3, 2, NULL, rcs, &out, NULL), 0);
+    assert_string_equal(out, "y\ny\n");
+    assert_int_equal(rcs[0], -SIGPIPE);
+    assert_int_equal(rcs[1], 0);
+    st_free(out);
+
+    /* Timeout: everything killed and reaped. */
+    const char *sl[] = {"sleep", "5", NULL};
+    const char *const *cmds4[] = {sl, cat};
+    po = (st_pipeline_options)ST_PIPELINE_OPTIONS_INIT;
+    po.timeout = 0.2;
+    double t0 = now();
+    assert_int_equal(st_pipeline(cmds4, 2, &po, rcs, &out, NULL), -1);
+    assert_true(now() - t0 < 3);
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    assert_int_equal(rcs[0], -9);
+    st_free(out);
+
+    /* A command that cannot start: the others are killed and reaped. */
+    const char *bad[] = {"nosuch-prog-st", NULL};
+    const char *const *cmds5[] = {sl, bad};
+    assert_int_equal(st_pipeline(cmds5, 2, NULL, rcs, NULL, NULL), -1);
+    assert_int_equal(st_error_errno(), ENOENT);
+    assert_no_children();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_call_returncodes),
+        cmocka_unit_test(test_exec_failure),
+        cmocka_unit_test(test_check_errors_match_python),
+        cmocka_unit_test(test_run_capture_and_check),
+        cmocka_unit_test(test_getoutput),
+        cmocka_unit_test(test_communicate_100mb),
+        cmocka_unit_test(test_communicate_eintr),
+        cmocka_unit_test(test_communicate_timeout_resumes),
+        cmocka_unit_test(test_env_cwd_shell_executable),
+        cmocka_unit_test(test_stdio_wiring),
+        cmocka_unit_test(test_close_fds_and_pass_fds),
+        cmocka_unit_test(test_session_group_and_signals),
+        cmocka_unit_test(test_free_running_child_is_reaped_later),
+        cmocka_unit_test(test_many_spawns_leak_nothing),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_pipeline),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

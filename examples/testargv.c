@@ -4,46 +4,27 @@
  *   ['testargv', '-i', 'data.txt', '-o', 'results.txt']
  */
 #include <stdio.h>
-#include <string.h>
 
 #include <systools/systools.h>
-
-/* Python's repr() of a str holding printable ASCII: quotes chosen as Python chooses them. */
-static void print_repr(const char *s)
-{
-    char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-    putchar(q);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == (unsigned char)q || c == '\\')
-            printf("\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", stdout);
-        else if (c == '\t')
-            fputs("\\t", stdout);
-        else if (c == '\r')
-            fputs("\\r", stdout);
-        else if (c < 0x20 || c == 0x7f)
-            printf("\\x%02x", c);
-        else
-            putchar(c);
-    }
-    putchar(q);
-}
 
 int main(int argc, char **argv)
 {
     if (st_sys_init(argc, argv) < 0) {
-        fprintf(stderr, "%s\n", st_sys_exc_info().traceback);
+        fputs(st_sys_exc_info().traceback, stderr);
         return 1;
     }
-    char *const *args = st_sys_argv();
-    putchar('[');
-    for (size_t i = 0; args[i]; i++) {
-        if (i)
-            fputs(", ", stdout);
-        print_repr(args[i]);
+    /* sys.argv as a Python list of str, printed with Python's repr(). */
+    st_value *list = st_value_list();
+    int ok = list != NULL;
+    for (char *const *a = st_sys_argv(); ok && *a; a++)
+        ok = st_value_list_append_steal(list, st_value_str(*a)) == 0;
+    char *text = ok ? st_value_repr(list) : NULL;
+    st_value_unref(list);
+    if (!text) {
+        fputs(st_sys_exc_info().traceback, stderr);
+        return 1;
     }
-    puts("]");
+    puts(text);
+    st_free(text);
     st_sys_exit(0);
 }

@@ -354,7 +354,7 @@ static void test_bytes(void **state)
     assert_repr(b, "b\"a'\\x00\\xff\"");
     assert_int_equal(st_value_len(b), 4);
     st_value *ba = st_value_bytearray("a'\0\xff", 4);
-    assert_repr(ba, "bytearray(b\"a'\\x00\\xff\")");
+    assert_repr(ba, "bytearray(b\"a\\'\\x00\\xff\")"); /* CPython escapes every quote here */
     assert_int_equal(st_value_equal(b, ba), 1);
     int64_t h;
     assert_int_equal(st_value_hash(ba, &h), -1);

@@ -334,7 +334,8 @@ static int str_repr(st__buf *b, const st_value *v)
     return st__buf_putc(b, quote);
 }
 
-static int bytes_repr(st__buf *b, const st_value *v)
+/* CPython's bytearray repr escapes every single quote, even inside double quotes. */
+static int bytes_repr(st__buf *b, const st_value *v, int escape_all_squotes)
 {
     const unsigned char *s = (const unsigned char *)v->u.s.data;
     size_t len = v->u.s.len;
@@ -342,7 +343,7 @@ static int bytes_repr(st__buf *b, const st_value *v)
     if (st__buf_reserve(b, len + 3) < 0 || st__buf_putc(b, 'b') < 0 || st__buf_putc(b, quote) < 0)
         return -1;
     for (size_t i = 0; i < len; i++) {
-        const char *esc = ascii_escape(s[i], quote);
+        const char *esc = escape_all_squotes && s[i] == '\'' ? "\\'" : ascii_escape(s[i], quote);
         int rc = esc                              ? st__buf_puts(b, esc)
                  : s[i] < 0x20 || s[i] >= 0x7f ? put_hex_escape(b, 'x', s[i], 2)
                                                   : st__buf_putc(b, (char)s[i]);
@@ -433,9 +434,9 @@ static int repr_value(st__buf *b, const st_value *v, active *act)
     case ST_VALUE_STR:
         return str_repr(b, v);
     case ST_VALUE_BYTES:
-        return bytes_repr(b, v);
+        return bytes_repr(b, v, 0);
     case ST_VALUE_BYTEARRAY:
-        if (st__buf_puts(b, "bytearray(") < 0 || bytes_repr(b, v) < 0)
+        if (st__buf_puts(b, "bytearray(") < 0 || bytes_repr(b, v, 1) < 0)
             return -1;
         return st__buf_putc(b, ')');
     default:

@@ -5,42 +5,9 @@
 #include <string.h>
 
 #include "systools/systools.h"
+#include "value_release.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Empties every list, dict and set reachable from v, so that cycles are freed too. */
-static void release(st_value *v)
-{
-    st_value *todo = st_value_list(), *seen = st_value_set();
-    st_value_list_append(todo, v);
-    while (st_value_len(todo) > 0) {
-        st_value *c = st_value_ref(st_value_item(todo, -1)), *item, *key;
-        st_value_list_delete(todo, -1);
-        int k = st_value_kind(c);
-        size_t pos = 0;
-        st_value *id = st_value_int((int64_t)(intptr_t)c);
-        if ((k == ST_VALUE_DICT || k == ST_VALUE_LIST || k == ST_VALUE_TUPLE) &&
-            st_value_contains(seen, id) == 0) {
-            st_value_set_add(seen, id);
-            if (k == ST_VALUE_DICT) {
-                while (st_value_dict_next(c, &pos, &key, &item))
-                    st_value_list_append(todo, item);
-            } else {
-                while (st_value_next(c, &pos, &item))
-                    st_value_list_append(todo, item);
-            }
-            if (k != ST_VALUE_TUPLE)
-                st_value_clear(c);
-        } else if (k == ST_VALUE_SET) {
-            st_value_clear(c);
-        }
-        st_value_unref(id);
-        st_value_unref(c);
-    }
-    st_value_unref(todo);
-    st_value_unref(seen);
-    st_value_unref(v);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

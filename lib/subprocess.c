@@ -23,6 +23,7 @@
 #include "internal/mem.h"
 #include "internal/os.h"
 #include "systools/subprocess.h"
+#include "systools/value.h"
 
 extern char **environ;
 
@@ -69,60 +70,37 @@ static int poll_ms(double deadline)
 
 /* ---- messages in Python's words -------------------------------------------------------------- */
 
-/* Python's repr() of a str: quote choice and escapes as CPython; bytes >= 0x80 pass through. */
-static int put_repr(st__buf *b, const char *s)
-{
-    char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-    int rc = st__buf_putc(b, q);
-    for (; *s && rc == 0; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == (unsigned char)q || c == '\\')
-            rc = st__buf_printf(b, "\\%c", c);
-        else if (c == '\n')
-            rc = st__buf_puts(b, "\\n");
-        else if (c == '\t')
-            rc = st__buf_puts(b, "\\t");
-        else if (c == '\r')
-            rc = st__buf_puts(b, "\\r");
-        else if (c < 0x20 || c == 0x7f)
-            rc = st__buf_printf(b, "\\x%02x", c);
-        else
-            rc = st__buf_putc(b, (char)c);
-    }
-    return rc < 0 ? rc : st__buf_putc(b, q);
-}
-
 /* How Python shows Popen.args in messages: the string itself for a shell command given as one
- * string, else the list's repr. Caller frees. */
+ * string, else the list's repr (an argument that is not UTF-8 shows as bytes, as Python shows a
+ * bytes argument). Caller frees. */
 static char *args_display(char *const *args, int shell)
 {
     if (shell && args[0] && !args[1])
         return st__strdup(args[0]);
-    st__buf b = ST__BUF_INIT;
-    int rc = st__buf_putc(&b, '[');
-    for (size_t i = 0; args[i] && rc == 0; i++) {
-        if (i)
-            rc = st__buf_puts(&b, ", ");
-        if (rc == 0)
-            rc = put_repr(&b, args[i]);
+    st_value *list = st_value_list();
+    for (size_t i = 0; list && args[i]; i++) {
+        st_value *arg = st_value_str(args[i]);
+        if (!arg) {
+            st_error_clear();
+            arg = st_value_bytes(args[i], strlen(args[i]));
+        }
+        if (!arg || st_value_list_append_steal(list, arg) < 0) {
+            st_value_unref(list);
+            list = NULL;
+        }
     }
-    if (rc < 0 || st__buf_putc(&b, ']') < 0) {
-        st__buf_free(&b);
-        return NULL;
-    }
-    return st__buf_detach(&b);
+    char *text = list ? st_value_repr(list) : NULL;
+    st_value_unref(list);
+    return text;
 }
 
-/* Python's repr() of a float timeout: shortest round-tripping digits, with ".0" when integral. */
-static void float_repr(double v, char *out, size_t size)
+/* Python's repr() of a float timeout. Caller frees. */
+static char *float_display(double v)
 {
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(out, size, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            break;
-    }
-    if (!strpbrk(out, ".eni"))
-        strncat(out, ".0", size - strlen(out) - 1);
+    st_value *f = st_value_float(v);
+    char *text = f ? st_value_repr(f) : NULL;
+    st_value_unref(f);
+    return text;
 }
 
 /* signal.Signals' member names on this system (aliases resolve to these, as in Python). */
@@ -187,7 +165,7 @@ static int raise_called(char *const *args, int shell, int returncode)
     else
         ST_RAISE_AS(ST_ECALLEDPROCESS, "subprocess.CalledProcessError",
                     "Command '%s' died with unknown signal %d.", cmd, -returncode);
-    free(cmd);
+    st_free(cmd);
     return -1;
 }
 
@@ -197,11 +175,15 @@ static int raise_timeout(char *const *args, int shell, double timeout_s)
     char *cmd = args_display(args, shell);
     if (!cmd)
         return ST_TRACE();
-    char t[40];
-    float_repr(timeout_s, t, sizeof t);
+    char *t = float_display(timeout_s);
+    if (!t) {
+        st_free(cmd);
+        return ST_TRACE();
+    }
     ST_RAISE_AS(ST_ETIMEOUT, "subprocess.TimeoutExpired", "Command '%s' timed out after %s seconds",
                 cmd, t);
-    free(cmd);
+    st_free(t);
+    st_free(cmd);
     return -1;
 }
 

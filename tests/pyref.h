@@ -20,7 +20,7 @@ static inline const char *pyref_python(void)
 }
 
 /* Runs `python -c code` and returns its stdout with the final newline stripped (free()), or
- * NULL when no CPython is available or it failed. */
+ * NULL (after saying so) when no CPython is available; aborts the test program when it fails. */
 static inline char *pyref_eval(const char *code)
 {
     const char *py = pyref_python();
@@ -43,8 +43,10 @@ static inline char *pyref_eval(const char *code)
     strcpy(w, "'");
     FILE *f = popen(cmd, "r");
     free(cmd);
-    if (!f)
-        return NULL;
+    if (!f) {
+        perror("pyref: popen");
+        abort();
+    }
     size_t cap = 256, len = 0;
     char *out = malloc(cap);
     int ch;
@@ -65,8 +67,9 @@ static inline char *pyref_eval(const char *code)
         return NULL;
     out[len] = '\0';
     if (status != 0) {
-        free(out);
-        return NULL;
+        /* A reference that exists but fails is a broken test, not a skip: stop loudly. */
+        fprintf(stderr, "pyref: CPython (%s) failed with status %d running:\n%s\n", py, status, code);
+        abort();
     }
     if (len && out[len - 1] == '\n')
         out[len - 1] = '\0';

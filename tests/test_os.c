@@ -1193,6 +1193,19 @@ static void test_system_popen(void **state)
     st_free(s);
     assert_null(st_os_popen_open("true", "rb"));
     assert_string_equal(st_error_message(), "invalid mode 'rb'");
+
+    /* close_fds, as Python's os.popen: a descriptor the caller left inheritable is closed in
+     * the child. */
+    int keep = dup(0);
+    assert_true(keep > 2);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "test -e /proc/self/fd/%d || test -e /dev/fd/%d && echo open", keep, keep);
+    p = st_os_popen_open(cmd, "r");
+    assert_non_null(p);
+    char line[16] = "";
+    assert_null(fgets(line, sizeof line, st_os_popen_file(p)));
+    assert_int_equal(st_os_popen_close(p, &status), 0);
+    close(keep);
 }
 
 int main(void)

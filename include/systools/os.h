@@ -910,9 +910,8 @@ typedef struct st_os_popen st_os_popen;
  * @brief Runs a command with its stdout (mode "r") or stdin (mode "w") connected to a stream.
  *        Mirrors os.popen(cmd, mode).
  * @param command Passed to /bin/sh -c.
- * Like Python (which runs subprocess.Popen(cmd, shell=True)), the command runs under
- * "/bin/sh -c"; unlike Python, descriptors the caller left inheritable are not closed in the
- * child (the library's own are close-on-exec).
+ * As in Python, which runs subprocess.Popen(cmd, shell=True), the command runs under
+ * "/bin/sh -c" with every descriptor but 0, 1 and 2 closed (close_fds).
  * @param mode "r" or "w", the only modes Python accepts.
  * @return The handle (st_os_popen_close()), or NULL with ST_EVALUE (Python's "invalid mode 'rb'")
  *         or ST_EOS.

@@ -10,6 +10,7 @@
 #include "internal/mem.h"
 #include "internal/os.h"
 #include "systools/os.h"
+#include "systools/subprocess.h"
 
 extern char **environ;
 
@@ -238,9 +239,11 @@ void st_os__exit(int status) { _exit(status); }
 
 struct st_os_popen {
     FILE *f;
-    pid_t pid;
+    st_proc *proc;
 };
 
+/* Python's os.popen is subprocess.Popen(cmd, shell=True) with one end piped: the same spawn
+ * path here, so close_fds and everything else behave as in Python. */
 st_os_popen *st_os_popen_open(const char *command, const char *mode)
 {
     if (strcmp(mode, "r") && strcmp(mode, "w"))
@@ -256,30 +259,26 @@ st_os_popen *st_os_popen_open(const char *command, const char *mode)
     }
     /* The child's end becomes its stdout ("r") or stdin ("w"); ours is wrapped in the stream. */
     int child_end = reading ? fds[1] : fds[0], our_end = reading ? fds[0] : fds[1];
-    int target = reading ? 1 : 0;
-    char *const argv[] = {(char *)"/bin/sh", (char *)"-c", (char *)command, NULL};
-    char **env = environ;
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* dup2 onto itself would keep close-on-exec; clear it instead. */
-        if (child_end == target ? st__set_cloexec(target, 0) < 0 : dup2(child_end, target) < 0)
-            _exit(127);
-        execve("/bin/sh", argv, env);
-        _exit(127);
-    }
-    int e = errno;
+    st_popen_options o = ST_POPEN_OPTIONS_INIT;
+    o.shell = 1;
+    if (reading)
+        o.stdout_fd = child_end;
+    else
+        o.stdin_fd = child_end;
+    const char *const argv[] = {command, NULL};
+    p->proc = st_popen(argv, &o);
     close(child_end);
-    if (pid < 0) {
+    if (!p->proc) {
         close(our_end);
         st_free(p);
-        return (ST_RAISE_OS(e, "cannot fork to run '%s'", command), NULL);
+        return (ST_TRACE(), NULL);
     }
-    p->pid = pid;
     p->f = fdopen(our_end, mode);
     if (!p->f) {
-        e = errno;
+        int e = errno;
         close(our_end);
-        st__waitpid_retry(pid, NULL, 0);
+        st_proc_wait(p->proc, ST_NO_TIMEOUT, NULL);
+        st_proc_free(p->proc);
         st_free(p);
         return (ST_RAISE_OS(e, "cannot open a stream for '%s'", command), NULL);
     }
@@ -291,17 +290,15 @@ FILE *st_os_popen_file(st_os_popen *p) { return p->f; }
 int st_os_popen_close(st_os_popen *p, int *status)
 {
     int rc = 0;
+    pid_t pid = st_proc_pid(p->proc);
     if (fclose(p->f) != 0)
-        rc = ST_RAISE_OS(errno, "cannot close the pipe of process %ld", (long)p->pid);
-    int st;
-    if (st__waitpid_retry(p->pid, &st, 0) < 0) {
-        rc = ST_RAISE_OS(errno, "cannot wait for process %ld", (long)p->pid);
-    } else if (status) {
-        int code = 0;
-        if (st_os_waitstatus_to_exitcode(st, &code) < 0)
-            rc = ST_TRACE();
+        rc = ST_RAISE_OS(errno, "cannot close the pipe of process %ld", (long)pid);
+    int code = 0;
+    if (st_proc_wait(p->proc, ST_NO_TIMEOUT, &code) < 0)
+        rc = ST_TRACE();
+    else if (status)
         *status = code * 256; /* Python: None for 0, else returncode << 8 */
-    }
+    st_proc_free(p->proc);
     st_free(p);
     return rc;
 }

@@ -851,12 +851,17 @@ int st_pickle_dump_file(const st_value *v, int protocol, FILE *f)
 /* Unpickler                                                                               */
 /* ======================================================================================= */
 
-/* A stack or memo entry: a value, or a global (G_*) that only REDUCE may use. */
+/* What the loader knows about a stack or memo entry besides its value. */
+typedef struct meta {
+    uint32_t depth;  /* nesting of the value as built */
+    uint16_t global; /* G_*: a global (value NULL) or arguments that only REDUCE may use */
+    uint16_t base;   /* G_RECON_ARGS: the type (G_*) to call on the value */
+} meta;
+
+/* A memo entry. */
 typedef struct slot {
     st_value *v;
-    uint32_t depth;  /* nesting of v as built */
-    uint16_t global;
-    uint16_t base; /* G_RECON_ARGS: the type (G_*) to call on v */
+    meta m;
 } slot;
 
 typedef struct unpickler {
@@ -866,16 +871,21 @@ typedef struct unpickler {
     int fd;      /* -1: not a descriptor */
     FILE *f;     /* NULL: not a stdio stream */
     st__buf win; /* the window for streams */
+    /* Where the current opcode starts; NULL once fill() moved the window, op_offset then. */
+    const unsigned char *op_at;
     size_t op_offset;
     const st_pickle_load_options *o;
     size_t max_depth;
 
-    slot *stack;
+    st__arena arena; /* where the values come from */
+    /* The stack: values apart from their meta, so a container takes its items in one copy. */
+    st_value **sv;
+    meta *sm;
     size_t sp, scap;
     size_t *marks;
     size_t nmarks, mcap;
     slot *memo;
-    size_t memo_cap, memo_len;
+    size_t memo_cap, memo_top, memo_len; /* allocated, initialised, filled */
     char **gnames; /* caller-accepted globals: module, name pairs */
     size_t ngnames;
     /* Containers pushed again by GET or DUP (references held): every reference cycle the
@@ -890,6 +900,11 @@ static size_t offset_of(const unpickler *u, const unsigned char *at)
     return u->base + (size_t)(at - u->start);
 }
 
+static size_t op_offset(const unpickler *u)
+{
+    return u->op_at ? offset_of(u, u->op_at) : u->op_offset;
+}
+
 static int uerror(unpickler *u, const char *fmt, ...) ST__PRINTF(2, 3);
 
 static int uerror(unpickler *u, const char *fmt, ...)
@@ -901,7 +916,7 @@ static int uerror(unpickler *u, const char *fmt, ...)
     va_end(ap);
     if (rc)
         return -1;
-    ST_RAISE_AS(ST_EFORMAT, UNPICKLING_ERROR, "%s (at offset %zu)", b.data, u->op_offset);
+    ST_RAISE_AS(ST_EFORMAT, UNPICKLING_ERROR, "%s (at offset %zu)", b.data, op_offset(u));
     st__buf_free(&b);
     return -1;
 }
@@ -910,6 +925,10 @@ static int uerror(unpickler *u, const char *fmt, ...)
  * chunks, so a lying length never allocates more than 1 MiB beyond the data that came. */
 static int fill(unpickler *u, size_t n)
 {
+    if (u->op_at) {
+        u->op_offset = offset_of(u, u->op_at);
+        u->op_at = NULL;
+    }
     size_t avail = (size_t)(u->end - u->p);
     if (u->fd < 0 && !u->f)
         return uerror(u, "pickle data was truncated");
@@ -955,7 +974,7 @@ static int fill(unpickler *u, size_t n)
 }
 
 /* The next n bytes (consumed). */
-static const unsigned char *take(unpickler *u, size_t n)
+static inline const unsigned char *take(unpickler *u, size_t n)
 {
     if ((size_t)(u->end - u->p) < n && fill(u, n))
         return NULL;
@@ -985,32 +1004,46 @@ static const unsigned char *take_line(unpickler *u, size_t *len)
 
 /* ---- stack ---- */
 
-static int push_slot(unpickler *u, slot s)
+static int grow_stack(unpickler *u)
 {
-    if (!s.v && !s.global)
+    size_t cap = u->scap ? u->scap * 2 : 64;
+    st_value **v = st__reallocarray(u->sv, cap, sizeof *v);
+    if (v)
+        u->sv = v;
+    meta *m = v ? st__reallocarray(u->sm, cap, sizeof *m) : NULL;
+    if (!m)
         return ST_TRACE();
-    if (u->sp == u->scap) {
-        size_t cap = u->scap ? u->scap * 2 : 64;
-        slot *n = st__reallocarray(u->stack, cap, sizeof *n);
-        if (!n) {
-            st_value_unref(s.v);
-            return ST_TRACE();
-        }
-        u->stack = n;
-        u->scap = cap;
-    }
-    u->stack[u->sp++] = s;
+    u->sm = m;
+    u->scap = cap;
     return 0;
 }
 
-static int push(unpickler *u, st_value *v, uint32_t depth, unsigned global)
+static int push_slow(unpickler *u, st_value *v, meta m)
 {
-    return push_slot(u, (slot){v, depth, (uint16_t)global, 0});
+    if (!v && !m.global)
+        return ST_TRACE();
+    if (grow_stack(u)) {
+        st_value_unref(v);
+        return -1;
+    }
+    u->sv[u->sp] = v;
+    u->sm[u->sp++] = m;
+    return 0;
 }
 
-static int push_value(unpickler *u, st_value *v)
+/* Pushes v (taking the reference) unless it is NULL for a failure. */
+static inline int push(unpickler *u, st_value *v, meta m)
 {
-    return push(u, v, 0, G_NONE);
+    if ((!v && !m.global) || u->sp == u->scap)
+        return push_slow(u, v, m);
+    u->sv[u->sp] = v;
+    u->sm[u->sp++] = m;
+    return 0;
+}
+
+static inline int push_value(unpickler *u, st_value *v)
+{
+    return push(u, v, (meta){0, G_NONE, 0});
 }
 
 /* The index of the first item after the last MARK (the mark is removed). */
@@ -1025,7 +1058,7 @@ static int pop_mark(unpickler *u, size_t *at)
 static void drop(unpickler *u, size_t to)
 {
     while (u->sp > to)
-        st_value_unref(u->stack[--u->sp].v);
+        st_value_unref(u->sv[--u->sp]);
 }
 
 static int need_stack(unpickler *u, size_t n)
@@ -1041,16 +1074,16 @@ static const char *gname(const unpickler *u, uint32_t g, int which)
     return u->gnames[2 * (g - G_CUSTOM) + (size_t)which];
 }
 
-/* Items [from, sp) must be values to go into a container. */
-static int check_values(unpickler *u, size_t from, uint32_t *depth)
+/* Items [from, sp) must be values to go into a container; *depth: the container's. */
+static inline int check_values(unpickler *u, size_t from, uint32_t *depth)
 {
     uint32_t d = 0;
     for (size_t i = from; i < u->sp; i++) {
-        if (u->stack[i].global)
+        if (u->sm[i].global)
             return uerror(u, "global '%s.%s' cannot be used as a value",
-                          gname(u, u->stack[i].global, 0), gname(u, u->stack[i].global, 1));
-        if (u->stack[i].depth > d)
-            d = u->stack[i].depth;
+                          gname(u, u->sm[i].global, 0), gname(u, u->sm[i].global, 1));
+        if (u->sm[i].depth > d)
+            d = u->sm[i].depth;
     }
     if (from < u->sp && (size_t)d + 1 > u->max_depth)
         return uerror(u, "nesting deeper than %zu", u->max_depth);
@@ -1058,82 +1091,68 @@ static int check_values(unpickler *u, size_t from, uint32_t *depth)
     return 0;
 }
 
-/* The container at stack index i that items [i+1, sp) go into. */
-static st_value *target(unpickler *u, size_t i, int kind, const char *op)
+/* Moves items [from, sp) into the container at stack index at, pairwise for dicts. */
+static int fill_container(unpickler *u, size_t at, size_t from, int kind, const char *op)
 {
-    slot *s = &u->stack[i];
-    if (s->global || (int)st_value_kind(s->v) != kind)
-        return (uerror(u, "%s on a %s", op, s->global ? "global" : st_value_type_name(s->v)),
-                NULL);
-    return s->v;
-}
-
-/* Moves items [from, sp) into container c (stack slot at), pairwise for dicts. */
-static int fill_container(unpickler *u, size_t at, size_t from, int kind,
-                          const char *op)
-{
-    uint32_t d;
-    st_value *c = target(u, at, kind, op);
-    if (!c || check_values(u, from, &d))
+    uint32_t d = 0;
+    st_value *c = u->sv[at];
+    if (u->sm[at].global || (int)st_value_kind(c) != kind)
+        return uerror(u, "%s on a %s", op, u->sm[at].global ? "global" : st_value_type_name(c));
+    if (check_values(u, from, &d))
         return -1;
-    if (kind == ST_VALUE_DICT && (u->sp - from) % 2)
+    size_t n = u->sp - from;
+    if (kind == ST_VALUE_DICT && n % 2)
         return uerror(u, "odd number of items for %s", op);
     int rc = 0;
-    for (size_t i = from; i < u->sp && rc == 0; i += kind == ST_VALUE_DICT ? 2 : 1) {
-        if (kind == ST_VALUE_LIST)
-            rc = st_value_list_append(c, u->stack[i].v);
-        else if (kind == ST_VALUE_DICT)
-            rc = st_value_dict_set(c, u->stack[i].v, u->stack[i + 1].v);
-        else
-            rc = st_value_set_add(c, u->stack[i].v);
+    if (kind == ST_VALUE_LIST) {
+        rc = st__list_extend_steal(&u->arena, c, u->sv + from, n);
+    } else if (kind == ST_VALUE_DICT) {
+        rc = st__dict_update_steal(&u->arena, c, u->sv + from, n / 2);
+    } else {
+        for (size_t i = from; i < u->sp && rc == 0; i++)
+            rc = st_value_set_add(c, u->sv[i]);
+        drop(u, from);
     }
-    drop(u, from);
+    u->sp = from; /* the container took the items over */
     if (rc)
         return ST_TRACE();
-    if (d > u->stack[at].depth)
-        u->stack[at].depth = d;
+    if (d > u->sm[at].depth)
+        u->sm[at].depth = d;
     return 0;
 }
 
 /* Builds a tuple, list, dict or frozenset of items [from, sp) and pushes it instead. */
 static int build(unpickler *u, size_t from, int kind)
 {
-    uint32_t d;
+    uint32_t d = 0;
     size_t n = u->sp - from;
-    slot *s = n ? &u->stack[from] : NULL;
+    const meta *m = n == 3 ? u->sm + from : NULL;
     /* (cls, base, state) for copyreg._reconstructor, cls and base the same plain type. */
-    if (kind == ST_VALUE_TUPLE && n == 3 && s[0].global == s[1].global && s[0].global >= G_SET &&
-        s[0].global <= G_BYTES && !s[2].global) {
-        uint16_t base = s[0].global;
-        d = s[2].depth;
+    if (kind == ST_VALUE_TUPLE && m && m[0].global == m[1].global && m[0].global >= G_SET &&
+        m[0].global <= G_BYTES && !m[2].global) {
+        uint16_t base = m[0].global;
+        d = m[2].depth;
         u->sp = from;
-        st_value *args = st_value_tuple_steal(1, &s[2].v);
-        return push_slot(u, (slot){args, d, G_RECON_ARGS, base});
+        return push(u, st__tuple_steal(&u->arena, 1, &u->sv[from + 2]),
+                    (meta){d, G_RECON_ARGS, base});
     }
     if (check_values(u, from, &d))
         return -1;
-    st_value *c;
     if (kind == ST_VALUE_TUPLE) {
-        /* The tuple takes over the stack's references. */
-        st_value **items = st__malloc((n ? n : 1) * sizeof *items);
-        if (!items)
-            return ST_TRACE();
-        for (size_t i = 0; i < n; i++)
-            items[i] = u->stack[from + i].v;
         u->sp = from;
-        c = st_value_tuple_steal(n, items);
-        st_free(items);
-        return c ? push(u, c, d, G_NONE) : ST_TRACE();
+        st_value *t = st__tuple_steal(&u->arena, n, n ? u->sv + from : NULL);
+        return push(u, t, (meta){d, G_NONE, 0});
     }
-    c = kind == ST_VALUE_LIST ? st_value_list()
-        : kind == ST_VALUE_DICT ? st_value_dict()
-                                : st_value_frozenset();
-    if (!c || push(u, c, 0, G_NONE))
-        return ST_TRACE();
+    st_value *c = st__container_new(&u->arena, (st_value_type)kind);
+    if (push_value(u, c))
+        return -1;
     /* Move the container below its items, then fill it. */
-    slot top = u->stack[u->sp - 1];
-    memmove(&u->stack[from + 1], &u->stack[from], n * sizeof(slot));
-    u->stack[from] = top;
+    if (n) {
+        memmove(&u->sv[from + 1], &u->sv[from], n * sizeof *u->sv);
+        memmove(&u->sm[from + 1], &u->sm[from], n * sizeof *u->sm);
+    }
+    u->sv[from] = c;
+    u->sm[from] = (meta){0, G_NONE, 0};
     return fill_container(u, from, from + 1, kind,
                           kind == ST_VALUE_LIST   ? "LIST"
                           : kind == ST_VALUE_DICT ? "DICT"
@@ -1142,12 +1161,8 @@ static int build(unpickler *u, size_t from, int kind)
 
 /* ---- memo and cycles ---- */
 
-/* Remembers a container pushed a second time (the only way a cycle can close). */
-static int note_refetch(unpickler *u, st_value *v)
+static int remember_refetch(unpickler *u, st_value *v)
 {
-    int k = v ? (int)st_value_kind(v) : -1;
-    if (k != ST_VALUE_LIST && k != ST_VALUE_DICT && k != ST_VALUE_TUPLE)
-        return 0;
     if (u->nrefetched == u->rcap) {
         size_t cap = u->rcap ? u->rcap * 2 : 16;
         st_value **r = st__reallocarray(u->refetched, cap, sizeof *r);
@@ -1158,6 +1173,15 @@ static int note_refetch(unpickler *u, st_value *v)
     }
     u->refetched[u->nrefetched++] = st_value_ref(v);
     return 0;
+}
+
+/* Remembers a container pushed a second time (the only way a cycle can close). */
+static inline int note_refetch(unpickler *u, st_value *v)
+{
+    int k = v ? v->kind : -1;
+    if (k != ST_VALUE_LIST && k != ST_VALUE_DICT && k != ST_VALUE_TUPLE)
+        return 0;
+    return remember_refetch(u, v);
 }
 
 /* Visits the lists, tuples and dicts reachable from root that are not in `skip` yet, adding
@@ -1218,41 +1242,53 @@ static void collect_cycles(unpickler *u, st_value *result)
     st_free(u->refetched);
 }
 
-static int memo_store(unpickler *u, size_t idx)
+/* Makes room for memo index idx. */
+static int grow_memo(unpickler *u, size_t idx)
 {
-    if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp))
-        return uerror(u, "unpickling stack underflow");
-    if (idx >= u->memo_cap) {
-        /* Indexes are bounded by the input read so far, so the memo is too. */
-        if (idx > u->op_offset + 1024)
-            return uerror(u, "memo index %zu too large", idx);
-        size_t cap = u->memo_cap ? u->memo_cap : 64;
-        while (cap <= idx)
-            cap *= 2;
-        slot *m = st__reallocarray(u->memo, cap, sizeof *m);
-        if (!m)
-            return ST_TRACE();
-        memset(m + u->memo_cap, 0, (cap - u->memo_cap) * sizeof *m);
-        u->memo = m;
-        u->memo_cap = cap;
-    }
-    slot *m = &u->memo[idx];
-    if (m->v || m->global)
-        st_value_unref(m->v);
-    else
-        u->memo_len++;
-    *m = u->stack[u->sp - 1];
-    st_value_ref(m->v);
+    /* Indexes are bounded by the input read so far, so the memo is too. */
+    if (idx > op_offset(u) + 1024)
+        return uerror(u, "memo index %zu too large", idx);
+    size_t cap = u->memo_cap ? u->memo_cap : 64;
+    while (cap <= idx)
+        cap *= 2;
+    slot *m = st__reallocarray(u->memo, cap, sizeof *m);
+    if (!m)
+        return ST_TRACE();
+    u->memo = m;
+    u->memo_cap = cap;
     return 0;
 }
 
-static int memo_fetch(unpickler *u, size_t idx)
+static inline int memo_store(unpickler *u, size_t idx)
 {
-    if (idx >= u->memo_cap || (!u->memo[idx].v && !u->memo[idx].global))
+    if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp))
+        return uerror(u, "unpickling stack underflow");
+    if (idx >= u->memo_top) {
+        if (idx >= u->memo_cap && grow_memo(u, idx))
+            return -1;
+        while (u->memo_top <= idx)
+            u->memo[u->memo_top++] = (slot){NULL, {0, G_NONE, 0}};
+    }
+    slot *m = &u->memo[idx];
+    if (m->v || m->m.global)
+        st_value_unref(m->v);
+    else
+        u->memo_len++;
+    m->v = u->sv[u->sp - 1];
+    if (m->v)
+        st__ref(m->v);
+    m->m = u->sm[u->sp - 1];
+    return 0;
+}
+
+static inline int memo_fetch(unpickler *u, size_t idx)
+{
+    if (idx >= u->memo_top || (!u->memo[idx].v && !u->memo[idx].m.global))
         return uerror(u, "Memo value not found at index %zu", idx);
     slot m = u->memo[idx];
-    st_value_ref(m.v);
-    return push_slot(u, m) || note_refetch(u, m.v) ? -1 : 0;
+    if (m.v)
+        st__ref(m.v);
+    return push(u, m.v, m.m) || note_refetch(u, m.v) ? -1 : 0;
 }
 
 /* ---- text arguments (protocol 0) ---- */
@@ -1445,6 +1481,13 @@ static int load_string_text(unpickler *u)
  * or can come, never allocated up front). */
 static const unsigned char *take_counted(unpickler *u, int n, size_t *len)
 {
+    /* a one-byte count and its data at hand */
+    if (n == 1 && u->p < u->end && (size_t)(u->end - u->p) > u->p[0]) {
+        const unsigned char *r = u->p + 1;
+        *len = u->p[0];
+        u->p = r + *len;
+        return r;
+    }
     const unsigned char *s = take(u, (size_t)n);
     if (!s)
         return NULL;
@@ -1475,7 +1518,7 @@ static int load_global_names(unpickler *u, const char *mod, const char *name)
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(mod, known[i].mod) == 0 && strcmp(name, known[i].name) == 0)
-            return push(u, NULL, 0, known[i].g);
+            return push(u, NULL, (meta){0, (uint16_t)known[i].g, 0});
     if (!u->o->allow_global || !u->o->allow_global(u->o->ctx, mod, name))
         return uerror(u, "global '%s.%s' is forbidden", mod, name);
     if (u->ngnames >= UINT16_MAX - G_CUSTOM)
@@ -1489,7 +1532,7 @@ static int load_global_names(unpickler *u, const char *mod, const char *name)
     u->ngnames++;
     if (!g[2 * u->ngnames - 2] || !g[2 * u->ngnames - 1])
         return ST_TRACE();
-    return push(u, NULL, 0, (uint32_t)(G_CUSTOM + u->ngnames - 1));
+    return push(u, NULL, (meta){0, (uint16_t)(G_CUSTOM + u->ngnames - 1), 0});
 }
 
 static int load_global(unpickler *u)
@@ -1506,12 +1549,12 @@ static int load_stack_global(unpickler *u)
 {
     if (need_stack(u, 2))
         return -1;
-    slot *m = &u->stack[u->sp - 2], *n = &u->stack[u->sp - 1];
-    if (m->global || n->global || st_value_kind(m->v) != ST_VALUE_STR ||
-        st_value_kind(n->v) != ST_VALUE_STR)
+    st_value *m = u->sv[u->sp - 2], *n = u->sv[u->sp - 1];
+    if (u->sm[u->sp - 2].global || u->sm[u->sp - 1].global || st_value_kind(m) != ST_VALUE_STR ||
+        st_value_kind(n) != ST_VALUE_STR)
         return uerror(u, "STACK_GLOBAL requires str");
-    char *mod = st__strdup(st_value_str_data(m->v, NULL));
-    char *name = mod ? st__strdup(st_value_str_data(n->v, NULL)) : NULL;
+    char *mod = st__strdup(st_value_str_data(m, NULL));
+    char *name = mod ? st__strdup(st_value_str_data(n, NULL)) : NULL;
     drop(u, u->sp - 2);
     int rc = name ? load_global_names(u, mod, name) : -1;
     st_free(mod);
@@ -1612,31 +1655,31 @@ static int load_reduce(unpickler *u)
 {
     if (need_stack(u, 2))
         return -1;
-    slot f = u->stack[u->sp - 2], a = u->stack[u->sp - 1];
-    if (!f.global)
+    slot f = {u->sv[u->sp - 2], u->sm[u->sp - 2]}, a = {u->sv[u->sp - 1], u->sm[u->sp - 1]};
+    if (!f.m.global)
         return uerror(u, "REDUCE on a %s (only globals can be called)",
                       st_value_type_name(f.v));
     st_value *r;
-    if (f.global == G_RECONSTRUCTOR) {
+    if (f.m.global == G_RECONSTRUCTOR) {
         /* _reconstructor(cls, base, state) with cls is base: base(state). */
-        if (a.global != G_RECON_ARGS)
+        if (a.m.global != G_RECON_ARGS)
             return uerror(u, "unsupported arguments for copyreg._reconstructor");
-        r = call_builtin(u, a.base, a.v);
-    } else if (a.global || st_value_kind(a.v) != ST_VALUE_TUPLE) {
+        r = call_builtin(u, a.m.base, a.v);
+    } else if (a.m.global || st_value_kind(a.v) != ST_VALUE_TUPLE) {
         return uerror(u, "REDUCE arguments must be a tuple");
-    } else if (f.global < G_CUSTOM) {
-        r = call_builtin(u, f.global, a.v);
+    } else if (f.m.global < G_CUSTOM) {
+        r = call_builtin(u, f.m.global, a.v);
     } else if (u->o->reduce) {
-        r = u->o->reduce(u->o->ctx, gname(u, f.global, 0), gname(u, f.global, 1), a.v);
+        r = u->o->reduce(u->o->ctx, gname(u, f.m.global, 0), gname(u, f.m.global, 1), a.v);
         u->keep_error = !r;
     } else {
-        return uerror(u, "cannot call %s.%s: no reduce callback", gname(u, f.global, 0),
-                      gname(u, f.global, 1));
+        return uerror(u, "cannot call %s.%s: no reduce callback", gname(u, f.m.global, 0),
+                      gname(u, f.m.global, 1));
     }
     if (!r)
         return ST_TRACE();
     drop(u, u->sp - 2);
-    return push(u, r, a.depth, G_NONE);
+    return push(u, r, (meta){a.m.depth, G_NONE, 0});
 }
 
 static int unsupported(unpickler *u, const char *what)
@@ -1667,7 +1710,7 @@ static st_value *run(unpickler *u)
         const unsigned char *s;
         size_t len, at = 0;
         int rc = 0;
-        u->op_offset = offset_of(u, u->p);
+        u->op_at = u->p;
         if (u->p == u->end && fill(u, 1))
             return NULL;
         unsigned char op = *u->p++;
@@ -1691,11 +1734,11 @@ static st_value *run(unpickler *u)
                 uerror(u, "unpickling stack underflow");
                 return NULL;
             }
-            if (u->stack[u->sp - 1].global) {
+            if (u->sm[u->sp - 1].global) {
                 uerror(u, "a global cannot be the result");
                 return NULL;
             }
-            return u->stack[--u->sp].v;
+            return u->sv[--u->sp];
         case 'N':
             rc = push_value(u, st_value_none());
             break;
@@ -1708,7 +1751,7 @@ static st_value *run(unpickler *u)
         case 'J':
             if (!(s = take(u, op == 'K' ? 1 : op == 'M' ? 2 : 4)))
                 return NULL;
-            rc = push_value(u, st_value_int(op == 'K' ? s[0]
+            rc = push_value(u, st__int_new(&u->arena, op == 'K' ? s[0]
                                             : op == 'M' ? (int64_t)get_le(s, 2)
                                                         : (int64_t)(int32_t)get_le(s, 4)));
             break;
@@ -1734,7 +1777,7 @@ static st_value *run(unpickler *u)
                 for (int i = 0; i < 8; i++)
                     bits = bits << 8 | s[i];
                 memcpy(&x, &bits, 8);
-                rc = push_value(u, st_value_float(x));
+                rc = push_value(u, st__float_new(&u->arena, x));
             }
             break;
         case 'F':
@@ -1745,7 +1788,7 @@ static st_value *run(unpickler *u)
         case 0x8d: /* BINUNICODE8 */
             if (!(s = take_counted(u, op == 0x8c ? 1 : op == 'X' ? 4 : 8, &len)))
                 return NULL;
-            rc = push_value(u, st_value_str_surrogatepass((const char *)s, len));
+            rc = push_value(u, st__str_new(&u->arena, (const char *)s, len, 1));
             break;
         case 'V':
             rc = load_unicode_text(u);
@@ -1764,7 +1807,7 @@ static st_value *run(unpickler *u)
         case 0x8e: /* BINBYTES8 */
             if (!(s = take_counted(u, op == 'C' ? 1 : op == 'B' ? 4 : 8, &len)))
                 return NULL;
-            rc = push_value(u, st_value_bytes(s, len));
+            rc = push_value(u, st__bytes_new(&u->arena, s, len));
             break;
         case 0x96: /* BYTEARRAY8 */
             if (!(s = take_counted(u, 8, &len)))
@@ -1772,16 +1815,16 @@ static st_value *run(unpickler *u)
             rc = push_value(u, st_value_bytearray(s, len));
             break;
         case ')':
-            rc = push_value(u, st_value_tuple(0, NULL));
+            rc = push_value(u, st__tuple_steal(&u->arena, 0, NULL));
             break;
         case ']':
-            rc = push_value(u, st_value_list());
+            rc = push_value(u, st__container_new(&u->arena, ST_VALUE_LIST));
             break;
         case '}':
-            rc = push_value(u, st_value_dict());
+            rc = push_value(u, st__container_new(&u->arena, ST_VALUE_DICT));
             break;
         case 0x8f:
-            rc = push_value(u, st_value_set());
+            rc = push_value(u, st__container_new(&u->arena, ST_VALUE_SET));
             break;
         case 0x85:
         case 0x86:
@@ -1848,8 +1891,8 @@ static st_value *run(unpickler *u)
         case '2':
             if (need_stack(u, 1))
                 return NULL;
-            st_value_ref(u->stack[u->sp - 1].v);
-            rc = push_slot(u, u->stack[u->sp - 1]) || note_refetch(u, u->stack[u->sp - 1].v);
+            rc = push(u, st_value_ref(u->sv[u->sp - 1]), u->sm[u->sp - 1]) ||
+                 note_refetch(u, u->sv[u->sp - 1]);
             break;
         case 'p':
         case 'g': {
@@ -1870,14 +1913,18 @@ static st_value *run(unpickler *u)
                 rc = op == 'p' ? memo_store(u, (size_t)idx) : memo_fetch(u, (size_t)idx);
             break;
         }
+        case 'h': /* BINGET, the most common opcode of shared data */
+            if (!(s = take(u, 1)))
+                return NULL;
+            rc = memo_fetch(u, s[0]);
+            break;
         case 'q':
-        case 'h':
         case 'r':
         case 'j':
-            if (!(s = take(u, op == 'q' || op == 'h' ? 1 : 4)))
+            if (!(s = take(u, op == 'q' ? 1 : 4)))
                 return NULL;
-            len = (size_t)get_le(s, op == 'q' || op == 'h' ? 1 : 4);
-            rc = op == 'q' || op == 'r' ? memo_store(u, len) : memo_fetch(u, len);
+            len = (size_t)get_le(s, op == 'q' ? 1 : 4);
+            rc = op == 'j' ? memo_fetch(u, len) : memo_store(u, len);
             break;
         case 0x94: /* MEMOIZE */
             rc = memo_store(u, u->memo_len);
@@ -1945,15 +1992,18 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     if (!v && st_error_code() != ST_EEOF)
         ST_TRACE();
     drop(u, 0);
-    for (size_t i = 0; i < u->memo_cap; i++)
-        st_value_unref(u->memo[i].v);
+    for (size_t i = 0; i < u->memo_top; i++)
+        if (u->memo[i].v)
+            st__unref(u->memo[i].v);
     if (u->nrefetched)
         collect_cycles(u, v);
+    st__arena_done(&u->arena);
     for (size_t i = 0; i < 2 * u->ngnames; i++)
         st_free(u->gnames[i]);
     st_free(u->gnames);
     st_free(u->memo);
-    st_free(u->stack);
+    st_free(u->sv);
+    st_free(u->sm);
     st_free(u->marks);
     st__buf_free(&u->win);
     return v;

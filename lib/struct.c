@@ -28,10 +28,12 @@ _Static_assert(sizeof(short) == 2 && sizeof(int) == 4 && (sizeof(long) == 4 || s
 #define BSWAP32 __builtin_bswap32
 #define BSWAP64 __builtin_bswap64
 #define UNREACHABLE() __builtin_unreachable() /* ops come from the compiler: no range check */
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define ALWAYS_INLINE inline
 #define COLD
 #define UNREACHABLE() ((void)0)
+#define UNLIKELY(x) (x)
 static uint16_t BSWAP16(uint16_t x) { return (uint16_t)(x << 8 | x >> 8); }
 static uint32_t BSWAP32(uint32_t x) { return (uint32_t)BSWAP16((uint16_t)x) << 16 | BSWAP16((uint16_t)(x >> 16)); }
 static uint64_t BSWAP64(uint64_t x) { return (uint64_t)BSWAP32((uint32_t)x) << 32 | BSWAP32((uint32_t)(x >> 32)); }
@@ -295,14 +297,34 @@ static ALWAYS_INLINE uint64_t load(const unsigned char *p, unsigned width, bool 
 
 static ALWAYS_INLINE int64_t load_signed(const unsigned char *p, unsigned width, bool swap)
 {
+    /* Through the exact-width type: sign extension in one instruction, and no
+     * implementation-defined conversion (intN_t is two's complement). */
     uint64_t u = load(p, width, swap);
-    if (width == 8) {
+    switch (width) {
+    case 1: {
+        uint8_t x = (uint8_t)u;
+        int8_t v;
+        memcpy(&v, &x, 1);
+        return v;
+    }
+    case 2: {
+        uint16_t x = (uint16_t)u;
+        int16_t v;
+        memcpy(&v, &x, 2);
+        return v;
+    }
+    case 4: {
+        uint32_t x = (uint32_t)u;
+        int32_t v;
+        memcpy(&v, &x, 4);
+        return v;
+    }
+    default: {
         int64_t v;
         memcpy(&v, &u, 8);
         return v;
     }
-    uint64_t m = (uint64_t)1 << (8 * width - 1); /* sign extension without implementation-defined casts */
-    return (int64_t)(u ^ m) - (int64_t)m;
+    }
 }
 
 static COLD int range_error(const st__struct_code *c, bool is_signed)
@@ -409,20 +431,39 @@ typedef struct argsrc {
     st__struct_item *out;
 } argsrc;
 
+/* memcpy for short fields without a call (s and p fields are usually a few bytes): two
+ * overlapping moves cover any length from w to 2w. */
+static ALWAYS_INLINE void copy_bytes(unsigned char *dst, const unsigned char *src, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else if (n) {
+        memcpy(dst, src, n);
+    }
+}
+
 static ALWAYS_INLINE void put_text(const st__struct_code *c, unsigned char *p, const void *data, size_t len,
                                    bool zeroed)
 {
     size_t field = c->size, n;
     if (c->op == ST__OP_STR) {
         n = len < field ? len : field;
-        if (n)
-            memcpy(p, data, n);
+        copy_bytes(p, data, n);
     } else {
         if (field == 0)
             return;
         n = len < field - 1 ? len : field - 1;
-        if (n)
-            memcpy(p + 1, data, n);
+        copy_bytes(p + 1, data, n);
         p[0] = (unsigned char)(n > 255 ? 255 : n);
         p++;
         field--;
@@ -432,37 +473,44 @@ static ALWAYS_INLINE void put_text(const st__struct_code *c, unsigned char *p, c
 }
 
 /* The loop is instantiated for each (byte order, argument source) pair, so the tests on swap
- * and from_items fold away. */
+ * and from_items fold away. Each case advances by its own constant width, so a value costs
+ * one argument fetch, at most one compare and one store. */
 static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *out, argsrc *src, const bool swap,
                                    const bool from_items)
 {
 /* Items carry Python-sized integers (long long), so they are range-checked for every field
  * narrower than 8 bytes; C arguments only where the argument type is wider than the field. */
 #define ARG(T, field) (from_items ? (in++)->field : va_arg(src->ap, T))
+/* One value of W bytes at p; items stop at src->stop (the value path's first bad value). */
+#define VALUE(W, ...)                                                                                        \
+    if (from_items && in == src->stop)                                                                       \
+        return 0;                                                                                            \
+    __VA_ARGS__;                                                                                             \
+    p += (W);                                                                                                \
+    break
 #define SIGNED(OP, T, W)                                                                                     \
-    case OP: {                                                                                               \
-        long long v = ARG(T, i);                                                                             \
-        if ((from_items || sizeof(T) > (W)) && !fits_signed(v, (W)))                                        \
-            return range_error(c, true);                                                                     \
-        store(p, (uint64_t)v, (W), swap);                                                                    \
-        break;                                                                                               \
-    }
+    case OP:                                                                                                 \
+        VALUE(W, {                                                                                           \
+            long long v = ARG(T, i);                                                                         \
+            if ((from_items || sizeof(T) > (W)) && UNLIKELY(!fits_signed(v, (W))))                           \
+                return range_error(c, true);                                                                 \
+            store(p, (uint64_t)v, (W), swap);                                                                \
+        });
 #define UNSIGNED(OP, T, W)                                                                                   \
-    case OP: {                                                                                               \
-        unsigned long long v = ARG(T, u);                                                                    \
-        if ((from_items || sizeof(T) > (W)) && !fits_unsigned(v, (W)))                                      \
-            return range_error(c, false);                                                                    \
-        store(p, v, (W), swap);                                                                              \
-        break;                                                                                               \
-    }
+    case OP:                                                                                                 \
+        VALUE(W, {                                                                                           \
+            unsigned long long v = ARG(T, u);                                                                \
+            if ((from_items || sizeof(T) > (W)) && UNLIKELY(!fits_unsigned(v, (W))))                         \
+                return range_error(c, false);                                                                \
+            store(p, v, (W), swap);                                                                          \
+        });
 #define WIDE(OP, T, field, W)                                                                                \
     case OP:                                                                                                 \
-        store(p, (uint64_t)ARG(T, field), (W), swap);                                                        \
-        break;
+        VALUE(W, store(p, (uint64_t)ARG(T, field), (W), swap));
     static unsigned char no_bytes[1];
     const st__struct_item *in = src->in;
     const bool little = host_is_little() != swap;
-    if (!out)
+    if (UNLIKELY(!out))
         out = no_bytes; /* a NULL buffer is fine for a 0-byte record; NULL + 0 is not */
     if (L->zero_fill)
         memset(out, 0, L->size);
@@ -470,19 +518,16 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
         unsigned char *p = out + c->offset;
         size_t n = c->count; /* codes hold at least one value */
         do {
-            if (from_items && in == src->stop)
-                return 0;
             switch ((st__struct_op)c->op) {
-            case ST__OP_CHAR: {
-                long long v = ARG(int, i);
-                if (v < -128 || v > 255)
-                    return range_error(c, true);
-                *p = (unsigned char)v;
-                break;
-            }
+            case ST__OP_CHAR:
+                VALUE(1, {
+                    long long v = ARG(int, i);
+                    if (UNLIKELY(v < -128 || v > 255))
+                        return range_error(c, true);
+                    *p = (unsigned char)v;
+                });
             case ST__OP_BOOL:
-                *p = ARG(int, i) != 0;
-                break;
+                VALUE(1, *p = ARG(int, i) != 0);
             SIGNED(ST__OP_INT8, int, 1)
             SIGNED(ST__OP_INT16, int, 2)
             SIGNED(ST__OP_INT32, int, 4)
@@ -498,35 +543,38 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
             WIDE(ST__OP_SSIZE, ssize_t, i, sizeof(ssize_t))
             WIDE(ST__OP_SIZE, size_t, u, sizeof(size_t))
             case ST__OP_PTR:
-                store(p, from_items ? (in++)->u : (uintptr_t)va_arg(src->ap, void *), sizeof(void *), swap);
-                break;
+                VALUE(sizeof(void *),
+                     store(p, from_items ? (in++)->u : (uintptr_t)va_arg(src->ap, void *), sizeof(void *), swap));
             case ST__OP_HALF:
-                if (st__float_pack2(ARG(double, d), p, little) < 0)
-                    return -1;
-                break;
+                VALUE(2, {
+                    if (st__float_pack2(ARG(double, d), p, little) < 0)
+                        return -1;
+                });
             case ST__OP_FLOAT:
-            case ST__OP_NFLOAT: {
-                double x = ARG(double, d);
-                float f = (float)x;
-                if (c->op == ST__OP_FLOAT && isinf(f) && !isinf(x))
-                    return float_overflow('f');
-                uint32_t bits;
-                memcpy(&bits, &f, 4);
-                store(p, bits, 4, swap);
-                break;
-            }
-            case ST__OP_DOUBLE: {
-                double x = ARG(double, d);
-                uint64_t bits;
-                memcpy(&bits, &x, 8);
-                store(p, bits, 8, swap);
-                break;
-            }
+            case ST__OP_NFLOAT:
+                VALUE(4, {
+                    double x = ARG(double, d);
+                    float f = (float)x;
+                    if (c->op == ST__OP_FLOAT && UNLIKELY(isinf(f) && !isinf(x)))
+                        return float_overflow('f');
+                    uint32_t bits;
+                    memcpy(&bits, &f, 4);
+                    store(p, bits, 4, swap);
+                });
+            case ST__OP_DOUBLE:
+                VALUE(8, {
+                    double x = ARG(double, d);
+                    uint64_t bits;
+                    memcpy(&bits, &x, 8);
+                    store(p, bits, 8, swap);
+                });
             case ST__OP_STR:
-            case ST__OP_PSTR: {
+            case ST__OP_PSTR: { /* count is 1 */
                 const void *data;
                 size_t len;
                 if (from_items) {
+                    if (in == src->stop)
+                        return 0;
                     data = in->str.data;
                     len = in->str.len;
                     in++;
@@ -540,11 +588,11 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
             default:
                 UNREACHABLE();
             }
-            p += c->size;
-        } while (--n);
+        } while (UNLIKELY(--n));
     }
     return 0;
 #undef ARG
+#undef VALUE
 #undef SIGNED
 #undef UNSIGNED
 #undef WIDE
@@ -561,18 +609,20 @@ static ALWAYS_INLINE void unpack_loop(const st__struct_layout *L, const unsigned
         else                                                                                                 \
             *va_arg(src->ap, T *) = (T)(v);                                                                  \
     } while (0)
+#define VALUE(W, ...)                                                                                        \
+    __VA_ARGS__;                                                                                             \
+    p += (W);                                                                                                \
+    break
 #define SIGNED(OP, T, W)                                                                                     \
     case OP:                                                                                                 \
-        PUT(T, i, load_signed(p, (W), swap));                                                                \
-        break;
+        VALUE(W, PUT(T, i, load_signed(p, (W), swap)));
 #define UNSIGNED(OP, T, W)                                                                                   \
     case OP:                                                                                                 \
-        PUT(T, u, load(p, (W), swap));                                                                       \
-        break;
+        VALUE(W, PUT(T, u, load(p, (W), swap)));
     static const unsigned char no_bytes[1];
     st__struct_item *out = src->out;
     const bool little = host_is_little() != swap;
-    if (!data)
+    if (UNLIKELY(!data))
         data = no_bytes; /* as in pack_loop */
     for (const st__struct_code *c = L->codes, *end = c + L->ncodes; c < end; c++) {
         const unsigned char *p = data + c->offset;
@@ -580,11 +630,9 @@ static ALWAYS_INLINE void unpack_loop(const st__struct_layout *L, const unsigned
         do {
             switch ((st__struct_op)c->op) {
             case ST__OP_CHAR:
-                PUT(char, i, *p);
-                break;
+                VALUE(1, PUT(char, i, *p));
             case ST__OP_BOOL:
-                PUT(_Bool, i, *p != 0);
-                break;
+                VALUE(1, PUT(_Bool, i, *p != 0));
             SIGNED(ST__OP_INT8, int, 1)
             SIGNED(ST__OP_INT16, int, 2)
             SIGNED(ST__OP_INT32, int, 4)
@@ -600,31 +648,31 @@ static ALWAYS_INLINE void unpack_loop(const st__struct_layout *L, const unsigned
             SIGNED(ST__OP_SSIZE, ssize_t, sizeof(ssize_t))
             UNSIGNED(ST__OP_SIZE, size_t, sizeof(size_t))
             case ST__OP_PTR:
-                if (to_items)
-                    (out++)->u = load(p, sizeof(void *), swap);
-                else
-                    *va_arg(src->ap, void **) = (void *)(uintptr_t)load(p, sizeof(void *), swap);
-                break;
+                VALUE(sizeof(void *), {
+                    if (to_items)
+                        (out++)->u = load(p, sizeof(void *), swap);
+                    else
+                        *va_arg(src->ap, void **) = (void *)(uintptr_t)load(p, sizeof(void *), swap);
+                });
             case ST__OP_HALF:
-                PUT(double, d, st__float_unpack2(p, little));
-                break;
+                VALUE(2, PUT(double, d, st__float_unpack2(p, little)));
             case ST__OP_FLOAT:
-            case ST__OP_NFLOAT: {
-                uint32_t bits = (uint32_t)load(p, 4, swap);
-                float f;
-                memcpy(&f, &bits, 4);
-                PUT(double, d, (double)f);
-                break;
-            }
-            case ST__OP_DOUBLE: {
-                uint64_t bits = load(p, 8, swap);
-                double x;
-                memcpy(&x, &bits, 8);
-                PUT(double, d, x);
-                break;
-            }
+            case ST__OP_NFLOAT:
+                VALUE(4, {
+                    uint32_t bits = (uint32_t)load(p, 4, swap);
+                    float f;
+                    memcpy(&f, &bits, 4);
+                    PUT(double, d, (double)f);
+                });
+            case ST__OP_DOUBLE:
+                VALUE(8, {
+                    uint64_t bits = load(p, 8, swap);
+                    double x;
+                    memcpy(&x, &bits, 8);
+                    PUT(double, d, x);
+                });
             case ST__OP_STR:
-            case ST__OP_PSTR: {
+            case ST__OP_PSTR: { /* count is 1 */
                 const unsigned char *text = p;
                 size_t len = c->size;
                 if (c->op == ST__OP_PSTR) { /* the count byte, cut to the field */
@@ -636,9 +684,7 @@ static ALWAYS_INLINE void unpack_loop(const st__struct_layout *L, const unsigned
                     out->str.len = len;
                     out++;
                 } else {
-                    void *dst = va_arg(src->ap, void *);
-                    if (len)
-                        memcpy(dst, text, len);
+                    copy_bytes(va_arg(src->ap, void *), text, len);
                     if (c->op == ST__OP_PSTR)
                         *va_arg(src->ap, size_t *) = len;
                 }
@@ -647,10 +693,10 @@ static ALWAYS_INLINE void unpack_loop(const st__struct_layout *L, const unsigned
             default:
                 UNREACHABLE();
             }
-            p += c->size;
-        } while (--n);
+        } while (UNLIKELY(--n));
     }
 #undef PUT
+#undef VALUE
 #undef SIGNED
 #undef UNSIGNED
 }
@@ -1034,11 +1080,15 @@ int st_struct_iter_next(st_struct_iter *it, ...)
 {
     if (it->index >= it->len)
         return 0;
+    const st__struct_layout *L = &it->s->layout;
     argsrc src;
     va_start(src.ap, it);
-    unpack_va(&it->s->layout, it->buf + it->index, &src);
+    if (L->swap) /* inlined, as in st_struct_unpack() */
+        unpack_loop(L, it->buf + it->index, &src, true, false);
+    else
+        unpack_loop(L, it->buf + it->index, &src, false, false);
     va_end(src.ap);
-    it->index += it->s->layout.size;
+    it->index += L->size;
     return 1;
 }
 
@@ -1057,29 +1107,64 @@ typedef struct tmp_layout {
     st__struct_code stack[STACK_CODES];
 } tmp_layout;
 
-static int compile_tmp(const char *format, tmp_layout *t)
+/* Programs call st_pack() and st_unpack() in loops with a few literal formats, so each thread
+ * keeps its last few short formats compiled. The slots are thread-local storage (no heap, so
+ * nothing to free when a thread ends); a slot is found by the format's address and confirmed
+ * by its text, since that address may hold another string by now. */
+#define CACHE_SLOTS 4
+#define CACHE_TEXT 32
+#define CACHE_CODES 16
+
+typedef struct cached_format {
+    const char *key;
+    char text[CACHE_TEXT];
+    st__struct_layout layout;
+    st__struct_code codes[CACHE_CODES];
+} cached_format;
+
+static _Thread_local struct {
+    cached_format slot[CACHE_SLOTS];
+    unsigned next; /* the slot to replace next */
+} cache;
+
+/* The compiled format: from the cache, else compiled into *t (and cached when it fits). The
+ * caller frees t->heap. */
+static const st__struct_layout *compile_tmp(const char *format, tmp_layout *t)
 {
     t->heap = NULL;
+    for (cached_format *f = cache.slot; f < cache.slot + CACHE_SLOTS; f++)
+        if (format && f->key == format && strcmp(f->text, format) == 0)
+            return &f->layout;
     ssize_t n = st__struct_compile(format, t->stack, STACK_CODES, &t->layout);
     if (n < 0)
-        return ST_TRACE();
+        return (ST_TRACE(), NULL);
     if (n > STACK_CODES) {
         t->heap = st__calloc((size_t)n, sizeof *t->heap);
         if (!t->heap)
-            return ST_TRACE();
+            return (ST_TRACE(), NULL);
         st__struct_compile(format, t->heap, (size_t)n, &t->layout);
     }
-    return 0;
+    size_t len = strlen(format);
+    if (len >= CACHE_TEXT || n > CACHE_CODES)
+        return &t->layout;
+    cached_format *f = &cache.slot[cache.next++ % CACHE_SLOTS];
+    f->key = format;
+    memcpy(f->text, format, len + 1);
+    f->layout = t->layout;
+    memcpy(f->codes, t->stack, (size_t)n * sizeof f->codes[0]);
+    f->layout.codes = f->codes;
+    return &f->layout;
 }
 
 int st_pack(const char *format, void *buf, size_t buflen, ...)
 {
     tmp_layout t;
-    if (compile_tmp(format, &t) < 0)
+    const st__struct_layout *L = compile_tmp(format, &t);
+    if (!L)
         return -1;
     argsrc src;
     va_start(src.ap, buflen);
-    int r = pack_at(&t.layout, buf, buflen, 0, &src);
+    int r = pack_at(L, buf, buflen, 0, &src);
     va_end(src.ap);
     free(t.heap);
     return r;
@@ -1088,11 +1173,12 @@ int st_pack(const char *format, void *buf, size_t buflen, ...)
 int st_pack_into(const char *format, void *buf, size_t buflen, ssize_t offset, ...)
 {
     tmp_layout t;
-    if (compile_tmp(format, &t) < 0)
+    const st__struct_layout *L = compile_tmp(format, &t);
+    if (!L)
         return -1;
     argsrc src;
     va_start(src.ap, offset);
-    int r = pack_at(&t.layout, buf, buflen, offset, &src);
+    int r = pack_at(L, buf, buflen, offset, &src);
     va_end(src.ap);
     free(t.heap);
     return r;
@@ -1101,13 +1187,14 @@ int st_pack_into(const char *format, void *buf, size_t buflen, ssize_t offset, .
 int st_unpack(const char *format, const void *buf, size_t buflen, ...)
 {
     tmp_layout t;
-    if (compile_tmp(format, &t) < 0)
+    const st__struct_layout *L = compile_tmp(format, &t);
+    if (!L)
         return -1;
-    int r = check_exact(&t.layout, buflen);
+    int r = check_exact(L, buflen);
     if (r == 0) {
         argsrc src;
         va_start(src.ap, buflen);
-        unpack_va(&t.layout, buf, &src);
+        unpack_va(L, buf, &src);
         va_end(src.ap);
     }
     free(t.heap);
@@ -1117,11 +1204,12 @@ int st_unpack(const char *format, const void *buf, size_t buflen, ...)
 int st_unpack_from(const char *format, const void *buf, size_t buflen, ssize_t offset, ...)
 {
     tmp_layout t;
-    if (compile_tmp(format, &t) < 0)
+    const st__struct_layout *L = compile_tmp(format, &t);
+    if (!L)
         return -1;
     argsrc src;
     va_start(src.ap, offset);
-    int r = unpack_at(&t.layout, buf, buflen, offset, &src);
+    int r = unpack_at(L, buf, buflen, offset, &src);
     va_end(src.ap);
     free(t.heap);
     return r;

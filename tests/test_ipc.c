@@ -424,6 +424,9 @@ static void test_conn_malformed(void **state)
     st_conn_free(b);
     assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
     assert_string_equal(st_error_message(), "got end of file during message");
+    /* The cut bytes are gone then: the next receive sees the clean end, as in Python. */
+    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_int_equal(st_error_code(), ST_EEOF);
     st_conn_free(a);
     /* A negative length other than -1. */
     assert_int_equal(st_pipe_connection(&a, &b, 1), 0);
@@ -456,6 +459,203 @@ static void fill_pattern(unsigned char *p, size_t n, unsigned seed)
         x = x * 1103515245u + 12345u;
         p[i] = (unsigned char)(x >> 16);
     }
+}
+
+/* Frames of sizes around the read-ahead's thresholds (16 KiB: handed over instead of
+ * copied; 65 KiB: the buffer's capacity), several in flight at once, written by hand in one
+ * go or byte-dribbled, on a socket pair and on a pipe; and recv() timeouts both ways. */
+static void test_conn_read_ahead(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {16383, 16384, 5, 20000, 66559, 66560, 66561, 0, 3, 70000, 16385, 1};
+    size_t nsizes = sizeof sizes / sizeof sizes[0], total = 0;
+    for (size_t i = 0; i < nsizes; i++)
+        total += 4 + sizes[i];
+    unsigned char *wire = malloc(total), *p = wire;
+    assert_non_null(wire);
+    for (size_t i = 0; i < nsizes; i++) {
+        unsigned char hdr[ST__FRAME_HEADER_MAX];
+        assert_int_equal(st__conn_frame_header(sizes[i], hdr), 4);
+        memcpy(p, hdr, 4);
+        fill_pattern(p + 4, sizes[i], (unsigned)i);
+        p += 4 + sizes[i];
+    }
+    for (int duplex = 0; duplex < 2; duplex++) {
+        for (int dribble = 0; dribble < 2; dribble++) {
+            st_conn *a, *b;
+            assert_int_equal(st_pipe_connection(&a, &b, duplex), 0);
+            pid_t pid = fork();
+            assert_true(pid >= 0);
+            if (pid == 0) { /* all at once, or in pieces of 3 bytes then 4 KiB + 1 */
+                st_conn_free(a);
+                int fd = st_conn_fileno(b);
+                for (size_t off = 0, k = 0; off < total; k++) {
+                    size_t n = !dribble ? total - off : k % 2 ? 4097 : 3;
+                    if (n > total - off)
+                        n = total - off;
+                    ssize_t w = write(fd, wire + off, n);
+                    if (w <= 0)
+                        _exit(1);
+                    off += (size_t)w;
+                    if (dribble)
+                        usleep(100);
+                }
+                _exit(0);
+            }
+            st_conn_free(b);
+            p = wire;
+            for (size_t i = 0; i < nsizes; i++) {
+                recv_expect(a, p + 4, sizes[i]);
+                p += 4 + sizes[i];
+            }
+            assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+            assert_int_equal(st_error_code(), ST_EEOF);
+            int status;
+            assert_int_equal(waitpid(pid, &status, 0), pid);
+            assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+            st_conn_free(a);
+        }
+    }
+    free(wire);
+
+    /* recv() with a timeout: a waiting value is taken at once (a socket without a poll()),
+     * also one bigger than the hand-over threshold; a missing one times out; one that comes
+     * later is waited for. On a socket pair and on a pipe. */
+    static unsigned char blob[40000];
+    fill_pattern(blob, sizeof blob, 7);
+    for (int duplex = 0; duplex < 2; duplex++) {
+        st_conn *r, *w;
+        assert_int_equal(st_pipe_connection(&r, &w, duplex), 0);
+        for (int i = 0; i < 2; i++) {
+            st_value *v = i ? st_value_parse("[1, 'two', 3.0]") : st_value_bytes(blob, sizeof blob);
+            assert_int_equal(st_conn_send(w, v), 0);
+            st_value *back = st_conn_recv(r, 0);
+            assert_non_null(back);
+            assert_int_equal(st_value_equal(v, back), 1);
+            st_value_unref(back);
+            st_value_unref(v);
+        }
+        double t0 = now();
+        assert_null(st_conn_recv(r, 0.02));
+        assert_true(now() - t0 >= 0.015);
+        assert_int_equal(st_error_code(), ST_ETIMEOUT);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            usleep(20000);
+            st_value *v = st_value_int(42);
+            _exit(st_conn_send(w, v) == 0 ? 0 : 1);
+        }
+        st_value *late = st_conn_recv(r, 10.0);
+        int64_t got = 0;
+        assert_non_null(late);
+        assert_int_equal(st_value_as_int64(late, &got), 0);
+        assert_int_equal(got, 42);
+        st_value_unref(late);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        st_conn_free(r);
+        st_conn_free(w);
+    }
+}
+
+/* recv_bytes_into: fits (small, from the read-ahead; large, handed over), exact fit, too
+ * short (BufferTooShort; the message waits whole for the next receive of any kind). */
+static void test_conn_recv_into(void **state)
+{
+    (void)state;
+    st_conn *a, *b;
+    assert_int_equal(st_pipe_connection(&a, &b, 1), 0);
+    static unsigned char big[40000], got[40000];
+    fill_pattern(big, sizeof big, 3);
+    size_t len = 0;
+    assert_int_equal(st_conn_send_bytes(a, "hello", 5), 0);
+    assert_int_equal(st_conn_send_bytes(a, big, sizeof big), 0);
+    assert_int_equal(st_conn_send_bytes(a, NULL, 0), 0);
+    assert_int_equal(st_conn_recv_bytes_into(b, got, sizeof got, &len), 0);
+    assert_int_equal(len, 5);
+    assert_memory_equal(got, "hello", 5);
+    assert_int_equal(st_conn_recv_bytes_into(b, got, sizeof got, &len), 0);
+    assert_int_equal(len, sizeof big);
+    assert_memory_equal(got, big, sizeof big);
+    assert_int_equal(st_conn_recv_bytes_into(b, NULL, 0, &len), 0);
+    assert_int_equal(len, 0);
+
+    assert_int_equal(st_conn_send_bytes(a, "0123456789", 10), 0);
+    assert_int_equal(st_conn_send_bytes(a, "after", 5), 0);
+    assert_int_equal(st_conn_recv_bytes_into(b, got, 9, &len), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_last()->type, "multiprocessing.BufferTooShort");
+    assert_int_equal(len, 10);
+    assert_int_equal(st_conn_poll(b, 0), 1);
+    assert_int_equal(st_conn_recv_bytes_into(b, got, 10, &len), 0);
+    assert_int_equal(len, 10);
+    assert_memory_equal(got, "0123456789", 10);
+    recv_expect(b, "after", 5);
+    /* A large one that does not fit waits for st_conn_recv_bytes(); and a pending message
+     * is freed with the connection. */
+    assert_int_equal(st_conn_send_bytes(a, big, sizeof big), 0);
+    assert_int_equal(st_conn_send_bytes(a, big, 20000), 0);
+    assert_int_equal(st_conn_recv_bytes_into(b, got, 100, &len), -1);
+    assert_int_equal(len, sizeof big);
+    recv_expect(b, big, sizeof big);
+    assert_int_equal(st_conn_recv_bytes_into(b, got, 100, &len), -1);
+    assert_int_equal(len, 20000);
+    st_conn_free(a);
+    st_conn_free(b);
+
+    /* Straight into a large buffer: a frame arriving in pieces (a cut header first), one whose
+     * payload comes in two reads, one with the next frame behind it, one too long for the
+     * buffer (the pauses let the reader catch up, so each starts a read). */
+    assert_int_equal(st_pipe_connection(&a, &b, 1), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        st_conn_free(b);
+        static unsigned char wire[4 + sizeof big];
+        int fd = st_conn_fileno(a);
+        memcpy(wire, "\0\0\x9c\x40", 4); /* 40000 */
+        memcpy(wire + 4, big, sizeof big);
+        for (size_t off = 0, k = 0; off < sizeof wire; k++) {
+            size_t n = k == 0 ? 3 : sizeof wire - off < 7000 ? sizeof wire - off : 7000;
+            if (write(fd, wire + off, n) != (ssize_t)n)
+                _exit(1);
+            off += n;
+            usleep(200);
+        }
+        usleep(20000);
+        memcpy(wire, "\0\0\x75\x30", 4); /* 30000 */
+        if (write(fd, wire, 5004) != 5004)
+            _exit(1);
+        usleep(20000);
+        if (write(fd, wire + 5004, 25000) != 25000)
+            _exit(1);
+        usleep(20000);
+        int bad = st_conn_send_bytes(a, big, 30000) < 0 || st_conn_send_bytes(a, "tail", 4) < 0;
+        usleep(20000);
+        _exit(bad || st_conn_send_bytes(a, big, sizeof big) < 0);
+    }
+    st_conn_free(a);
+    memset(got, 0, sizeof got);
+    assert_int_equal(st_conn_recv_bytes_into(b, got, sizeof got, &len), 0);
+    assert_int_equal(len, sizeof big);
+    assert_memory_equal(got, big, sizeof big);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(st_conn_recv_bytes_into(b, got, sizeof got, &len), 0);
+        assert_int_equal(len, 30000);
+        assert_memory_equal(got, big, 30000);
+    }
+    assert_int_equal(st_conn_recv_bytes_into(b, got, sizeof got, &len), 0);
+    assert_int_equal(len, 4);
+    assert_memory_equal(got, "tail", 4);
+    assert_int_equal(st_conn_recv_bytes_into(b, got, 30000, &len), -1);
+    assert_int_equal(len, sizeof big);
+    recv_expect(b, big, sizeof big);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    st_conn_free(b);
 }
 
 static void test_conn_fork(void **state)
@@ -747,6 +947,8 @@ int main(void)
         cmocka_unit_test(test_frame_header),
         cmocka_unit_test(test_conn_simplex),
         cmocka_unit_test(test_conn_malformed),
+        cmocka_unit_test(test_conn_read_ahead),
+        cmocka_unit_test(test_conn_recv_into),
         cmocka_unit_test(test_conn_fork),
         cmocka_unit_test(test_conn_cpython),
         cmocka_unit_test(test_conn_values),

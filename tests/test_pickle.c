@@ -2,6 +2,7 @@
  * committed vectors and live against the interpreter in both directions; streams, options,
  * and corrupt or hostile input. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -581,6 +582,93 @@ static void test_streams(void **state)
     st_value_unref(b);
 }
 
+/* {i: [i, 'x<i>', i / 2, b'<i>'] for i in range(n)} */
+static st_value *numbered(int n)
+{
+    st_value *d = st_value_dict();
+    for (int i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "x%d", i);
+        st_value *l = st_value_list();
+        st_value_list_append_steal(l, st_value_int(i * 1000));
+        st_value_list_append_steal(l, st_value_str(name));
+        st_value_list_append_steal(l, st_value_float(i / 2.0));
+        st_value_list_append_steal(l, st_value_bytes(name, strlen(name)));
+        assert_int_equal(st_value_dict_set_steal(d, st_value_int(i), l), 0);
+    }
+    return d;
+}
+
+/* The same changes to a built and a loaded dict: deletions, new keys, growing lists. */
+static void change(st_value *d, int n)
+{
+    for (int i = 0; i < n; i += 2) {
+        st_value *k = st_value_int(i);
+        assert_int_equal(st_value_dict_delete(d, k), 0);
+        st_value_unref(k);
+    }
+    for (int i = 1; i < n; i += 2) {
+        st_value *k = st_value_int(i);
+        st_value *l = st_value_dict_get(d, k);
+        st_value_unref(k);
+        assert_non_null(l);
+        for (int j = 0; j < 5; j++)
+            assert_int_equal(st_value_list_append_steal(l, st_value_int(j)), 0);
+        if (i % 3 == 0)
+            assert_int_equal(st_value_clear(l), 0);
+    }
+    for (int i = n; i < 3 * n; i++)
+        assert_int_equal(st_value_dict_set_steal(d, st_value_int(i), st_value_none()), 0);
+}
+
+static void *drop_all(void *arg)
+{
+    for (st_value **v = arg; *v; v++)
+        st_value_unref(*v);
+    return NULL;
+}
+
+/* Loaded values are ordinary values: they grow, shrink and clear like built ones, and the
+ * parts of one load may be dropped in any order, by several threads. */
+static void test_loaded_values(void **state)
+{
+    (void)state;
+    for (int n = 3; n <= 3000; n *= 10) {
+        st_value *d = numbered(n);
+        unsigned char *pk;
+        size_t len;
+        assert_int_equal(st_pickle_dumps(d, 4, &pk, &len), 0);
+        st_value *back = st_pickle_loads(pk, len);
+        st_free(pk);
+        assert_non_null(back);
+        assert_int_equal(st_value_equal(back, d), 1);
+        change(d, n);
+        change(back, n);
+        assert_int_equal(st_value_equal(back, d), 1);
+        st_value_unref(d);
+
+        /* Two threads drop the items; the main thread drops the dict first. */
+        st_value **half[2];
+        size_t total = (size_t)st_value_len(back);
+        half[0] = calloc(total + 1, sizeof(st_value *));
+        half[1] = calloc(total + 1, sizeof(st_value *));
+        size_t pos = 0, k[2] = {0, 0};
+        st_value *key, *item;
+        while (st_value_dict_next(back, &pos, &key, &item)) {
+            int h = (int)(pos % 2);
+            half[h][k[h]++] = st_value_ref(item);
+        }
+        st_value_unref(back);
+        pthread_t t[2];
+        for (int h = 0; h < 2; h++)
+            assert_int_equal(pthread_create(&t[h], NULL, drop_all, half[h]), 0);
+        for (int h = 0; h < 2; h++) {
+            pthread_join(t[h], NULL);
+            free(half[h]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -588,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_text_opcodes), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_options),      cmocka_unit_test(test_streams),
         cmocka_unit_test(test_vectors),      cmocka_unit_test(test_live),
+        cmocka_unit_test(test_loaded_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

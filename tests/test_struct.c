@@ -881,6 +881,52 @@ static void test_many_codes_one_shot(void **state)
 #undef P10
 }
 
+static void test_one_shot_cache(void **state)
+{
+    (void)state;
+    /* The same address with another text must not reuse the compiled format. */
+    char fmt[8] = "<hI";
+    unsigned char buf[6];
+    assert_int_equal(st_pack(fmt, buf, sizeof buf, 0x102, 0x3040506u), 0);
+    assert_memory_equal(buf, "\x02\x01\x06\x05\x04\x03", 6);
+    memcpy(fmt, ">hI", 4);
+    assert_int_equal(st_pack(fmt, buf, sizeof buf, 0x102, 0x3040506u), 0);
+    assert_memory_equal(buf, "\x01\x02\x03\x04\x05\x06", 6);
+    memcpy(fmt, ">hh", 4);
+    assert_int_equal(st_unpack(fmt, buf, sizeof buf, NULL), -1);
+    assert_string_equal(st_error_message(), "unpack requires a buffer of 4 bytes");
+    memcpy(fmt, ">hz", 4);
+    assert_int_equal(st_pack(fmt, buf, sizeof buf, 1, 2), -1);
+    assert_string_equal(st_error_message(), "bad char in struct format");
+    /* More formats than the cache holds, in turns, and one too long for it. */
+    const char *fmts[] = {"<h", ">h", "!xh", "!h", "<xh", ">xh", "<hx", ">hx"};
+    const char *want[] = {"\xfb\xff", "\xff\xfb", "\0\xff\xfb", "\xff\xfb", "\0\xfb\xff", "\0\xff\xfb", "\xfb\xff\0",
+                          "\xff\xfb\0"};
+    const char *big = "<hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"; /* 40 codes, too long to keep */
+    for (int round = 0; round < 3; round++) {
+        for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
+            unsigned char out[3];
+            int v = 0;
+            size_t n = fmts[k][1] == 'x' || fmts[k][2] == 'x' ? 3 : 2;
+            assert_int_equal(st_struct_calcsize(fmts[k]), n);
+            assert_int_equal(st_pack(fmts[k], out, n, -5), 0);
+            assert_memory_equal(out, want[k], n);
+            assert_int_equal(st_unpack(fmts[k], out, n, &v), 0);
+            assert_int_equal(v, -5);
+        }
+        unsigned char out[80];
+        int v[40];
+#define TEN(a) a, a, a, a, a, a, a, a, a, a
+#define P10(i) &v[i], &v[i + 1], &v[i + 2], &v[i + 3], &v[i + 4], &v[i + 5], &v[i + 6], &v[i + 7], &v[i + 8], &v[i + 9]
+        assert_int_equal(st_pack(big, out, sizeof out, TEN(round), TEN(round), TEN(round), TEN(-round)), 0);
+        assert_int_equal(st_unpack(big, out, sizeof out, P10(0), P10(10), P10(20), P10(30)), 0);
+        assert_int_equal(v[0], round);
+        assert_int_equal(v[39], -round);
+#undef TEN
+#undef P10
+    }
+}
+
 static int vpack_wrapper(const st_struct *s, void *buf, size_t len, ...)
 {
     va_list ap;
@@ -938,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_range_errors),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_many_codes_one_shot),
+        cmocka_unit_test(test_one_shot_cache),
         cmocka_unit_test(test_va_list_variants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

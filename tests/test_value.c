@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "internal/value.h"
 #include "pyref.h"
 #include "systools/systools.h"
 
@@ -707,7 +708,9 @@ static void test_parse_errors(void **state)
                        "(unicode error) 'unicodeescape' codec can't decode bytes in position 0-2: "
                        "truncated \\xXX escape (line 1, column 1)");
     assert_parse_error("b'a' 'b'", ST_ESYNTAX, "cannot mix bytes and nonbytes literals (line 1, column 1)");
-    assert_parse_error("'\\N{DASH}'", ST_EVALUE, NULL);
+    assert_parse_error("'\\N{DASH}'", ST_ESYNTAX,
+                       "(unicode error) 'unicodeescape' codec can't decode bytes in position 0-7: "
+                       "unknown Unicode character name (line 1, column 1)");
     assert_parse_error("1j", ST_EVALUE, "complex numbers are not supported (line 1, column 1)");
     assert_parse_error("0b12", ST_ESYNTAX, "invalid digit '2' in binary literal (line 1, column 4)");
     assert_parse_error("\n 1", ST_ESYNTAX, "unexpected indent (line 2, column 2)");
@@ -806,6 +809,425 @@ static void test_hash_vectors(void **state)
     free_lines(&L);
 }
 
+/* ---- \N{name}: the Unicode name table (tests/gen/gen_uninames.py) ------------------------- */
+
+/* FNV-1a 64, as the generator checksums the names. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    return h;
+}
+
+#define FNV_INIT 0xcbf29ce484222325u
+
+/* The fields after the vector line that starts with key ("table ", "lead ", ...). */
+static const char *uninames_field(const lines *L, const char *key)
+{
+    for (size_t i = 0; i < L->n; i++)
+        if (strncmp(L->v[i], key, strlen(key)) == 0)
+            return L->v[i] + strlen(key);
+    fail_msg("uninames.txt has no '%s' line", key);
+    return NULL;
+}
+
+static void assert_lookup(const char *name, uint32_t want)
+{
+    uint32_t cp = 0;
+    if (!st__unicode_lookup(name, strlen(name), &cp) || cp != want)
+        fail_msg("lookup(%s) = U+%04X, want U+%04X", name, (unsigned)cp, (unsigned)want);
+}
+
+/* Every name and alias of the table is CPython's (checksum), sorted, and found again, in
+ * upper and lower case. */
+static void test_uninames_table(void **state)
+{
+    (void)state;
+    lines L = read_lines("uninames.txt");
+    size_t count, aliases;
+    unsigned long long want;
+    assert_int_equal(sscanf(uninames_field(&L, "table "), "%zu %zu %llx", &count, &aliases, &want), 3);
+    char name[ST__UNICODE_NAME_MAX], prev[ST__UNICODE_NAME_MAX] = "", line[ST__UNICODE_NAME_MAX + 16];
+    uint64_t h = FNV_INIT;
+    size_t i, len;
+    uint32_t cp;
+    for (i = 0; (len = st__unicode_name_at(i, name, &cp)) > 0; i++) {
+        assert_int_equal(strlen(name), len);
+        assert_true(strcmp(prev, name) < 0);
+        snprintf(line, sizeof line, "%s\t%X\n", name, (unsigned)cp);
+        h = fnv(h, line);
+        assert_lookup(name, cp);
+        for (char *c = name; *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+        assert_lookup(name, cp);
+        st__unicode_name_at(i, prev, &cp);
+    }
+    assert_int_equal(i, count);
+    assert_int_equal(h, want);
+    free_lines(&L);
+}
+
+/* Splits a '|'-separated jamo list (empty names allowed) into tab. */
+static size_t split_jamo(const char *s, char tab[][8], size_t max)
+{
+    size_t n = 0;
+    for (;;) {
+        size_t k = strcspn(s, "|");
+        assert_true(n < max && k < 8);
+        memcpy(tab[n], s, k);
+        tab[n++][k] = '\0';
+        if (!s[k])
+            return n;
+        s += k + 1;
+    }
+}
+
+/* Every HANGUL SYLLABLE and CJK UNIFIED IDEOGRAPH name CPython gives (checksum) is found. */
+static void test_uninames_algorithmic(void **state)
+{
+    (void)state;
+    lines L = read_lines("uninames.txt");
+    size_t count;
+    unsigned long long want;
+    assert_int_equal(sscanf(uninames_field(&L, "algo "), "%zu %llx", &count, &want), 2);
+    char lead[19][8], vowel[21][8], trail[28][8];
+    assert_int_equal(split_jamo(uninames_field(&L, "lead "), lead, 19), 19);
+    assert_int_equal(split_jamo(uninames_field(&L, "vowel "), vowel, 21), 21);
+    assert_int_equal(split_jamo(uninames_field(&L, "trail "), trail, 28), 28);
+    /* ranges in code point order: the CJK ones with the Hangul syllables in between */
+    unsigned ranges[32][2];
+    size_t nr = 0;
+    for (size_t i = 0; i < L.n; i++) {
+        if (strncmp(L.v[i], "cjk ", 4) == 0) {
+            assert_true(nr < 31);
+            assert_int_equal(sscanf(L.v[i] + 4, "%x %x", &ranges[nr][0], &ranges[nr][1]), 2);
+            nr++;
+        }
+    }
+    size_t at = 0;
+    while (at < nr && ranges[at][0] < 0xAC00)
+        at++;
+    memmove(ranges[at + 1], ranges[at], (nr - at) * sizeof ranges[0]);
+    ranges[at][0] = 0xAC00;
+    ranges[at][1] = 0xD7A3;
+    nr++;
+    uint64_t h = FNV_INIT;
+    size_t n = 0;
+    char name[64], line[80];
+    for (size_t r = 0; r < nr; r++) {
+        for (uint32_t c = ranges[r][0]; c <= ranges[r][1]; c++, n++) {
+            if (c >= 0xAC00 && c <= 0xD7A3) {
+                uint32_t s = c - 0xAC00;
+                snprintf(name, sizeof name, "HANGUL SYLLABLE %s%s%s", lead[s / 588],
+                         vowel[s / 28 % 21], trail[s % 28]);
+            } else {
+                snprintf(name, sizeof name, "CJK UNIFIED IDEOGRAPH-%04X", (unsigned)c);
+            }
+            snprintf(line, sizeof line, "%s\t%X\n", name, (unsigned)c);
+            h = fnv(h, line);
+            assert_lookup(name, c);
+        }
+    }
+    assert_int_equal(n, count);
+    assert_int_equal(h, want);
+    free_lines(&L);
+}
+
+/* Sample names (every alias, random case, near misses) as CPython's \N{} takes them, looked
+ * up directly and through st_value_parse. */
+static void test_uninames_samples(void **state)
+{
+    (void)state;
+    lines L = read_lines("uninames.txt");
+    size_t found = 0, unknown = 0;
+    st__buf text = ST__BUF_INIT;
+    for (size_t i = 0; i + 1 < L.n; i++) {
+        if (strncmp(L.v[i], "N ", 2) != 0)
+            continue;
+        const char *name = L.v[i] + 2, *want = L.v[++i];
+        uint32_t cp = 0;
+        int ok = st__unicode_lookup(name, strlen(name), &cp);
+        text.len = 0;
+        assert_int_equal(st__buf_printf(&text, "'\\N{%s}'", name), 0);
+        st_value *v = st_value_parse(text.data);
+        if (strcmp(want, "-") == 0) {
+            if (ok || v)
+                fail_msg("%s: found U+%04X, want unknown", name, (unsigned)cp);
+            char msg[128];
+            snprintf(msg, sizeof msg,
+                     "(unicode error) 'unicodeescape' codec can't decode bytes in position 0-%zu: "
+                     "unknown Unicode character name (line 1, column 1)",
+                     strlen(name) + 3);
+            assert_int_equal(st_error_code(), ST_ESYNTAX);
+            assert_string_equal(st_error_message(), msg);
+            unknown++;
+        } else {
+            uint32_t w = (uint32_t)strtoul(want, NULL, 16);
+            if (!ok || cp != w)
+                fail_msg("%s: %s U+%04X, want U+%04X", name, ok ? "found" : "not found",
+                         (unsigned)cp, (unsigned)w);
+            if (!v)
+                fail_msg("parse(%s): %s", text.data, st_error_message());
+            st__buf utf8 = ST__BUF_INIT;
+            assert_int_equal(st__utf8_put(&utf8, w), 0);
+            assert_int_equal(st_value_kind(v), ST_VALUE_STR);
+            size_t len;
+            const char *got = st_value_str_data(v, &len);
+            assert_int_equal(len, utf8.len);
+            assert_memory_equal(got, utf8.data, len);
+            st__buf_free(&utf8);
+            found++;
+        }
+        st_value_unref(v);
+    }
+    st__buf_free(&text);
+    assert_true(found > 1000 && unknown > 1000);
+    printf("[          ] %zu names found and %zu rejected as CPython does\n", found, unknown);
+    free_lines(&L);
+}
+
+/* Literals with \N escapes (and others whose error positions count non-ASCII text as the
+ * decoder does), with ast.literal_eval's value or error. */
+static void test_uninames_literals(void **state)
+{
+    (void)state;
+    lines L = read_lines("uninames.txt");
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < L.n; i++) {
+        if (strncmp(L.v[i], "L ", 2) != 0)
+            continue;
+        const char *text = L.v[i] + 2, *want = L.v[++i];
+        if (want[0] == '=')
+            assert_parses(text, want + 2);
+        else
+            assert_parse_error(text, ST_ESYNTAX, want + 2);
+        n++;
+    }
+    assert_true(n > 40);
+    free_lines(&L);
+}
+
+/* Lengths are honoured (no NUL needed), odd or overlong input is unknown, the table's ends
+ * are reachable, and bytes keep \N as it is. */
+static void test_uninames_edges(void **state)
+{
+    (void)state;
+    uint32_t cp = 0;
+    assert_int_equal(st__unicode_lookup("", 0, &cp), 0);
+    assert_int_equal(st__unicode_lookup("LATIN SMALL LETTER A\0", 21, &cp), 0);
+    assert_int_equal(st__unicode_lookup("LATIN SMALL LETTER AB", 20, &cp), 1);
+    assert_int_equal(cp, 0x61);
+    assert_int_equal(st__unicode_lookup("CJK UNIFIED IDEOGRAPH-4E00", 26, &cp), 1);
+    assert_int_equal(cp, 0x4E00);
+    assert_int_equal(st__unicode_lookup("CJK UNIFIED IDEOGRAPH-4E00", 25, &cp), 0);
+    assert_int_equal(st__unicode_lookup("HANGUL SYLLABLE GAGG", 18, &cp), 1);
+    assert_int_equal(cp, 0xAC00);
+    char big[300];
+    memset(big, 'A', sizeof big);
+    assert_int_equal(st__unicode_lookup(big, sizeof big, &cp), 0);
+    /* the first and the last entry of the table */
+    char name[ST__UNICODE_NAME_MAX];
+    uint32_t want;
+    size_t i = 0;
+    assert_true(st__unicode_name_at(0, name, &want) > 0);
+    assert_lookup(name, want);
+    while (st__unicode_name_at(i + 1, name, &want) > 0)
+        i++;
+    assert_lookup(name, want);
+    assert_int_equal(st__unicode_name_at(i + 1, name, &want), 0);
+    assert_parses("'\\N{LATIN SMALL LETTER A}\\N{EM DASH}'", "'a—'");
+    assert_parses("b'\\N{EM DASH}'", "b'\\\\N{EM DASH}'");
+}
+
+/* ---- float repr: shortest round trip (lib/value/dtoa.c) ---------------------------------- */
+
+/* The significant digits of a decimal text ("-1.25e-07", "0.001", "120.0", "1.2e+05"), without
+ * leading or trailing zeros, and the exponent of the first one. */
+static int decimal_of(const char *t, char *digits, int *exp10)
+{
+    int n = 0, pos = 0, point = -1, first = -1;
+    for (; *t && *t != 'e'; t++) {
+        if (*t == '.') {
+            point = pos;
+        } else if (*t >= '0' && *t <= '9') {
+            if (first < 0 && *t != '0')
+                first = pos;
+            if (first >= 0)
+                digits[n++] = *t;
+            pos++;
+        }
+    }
+    if (point < 0)
+        point = pos;
+    *exp10 = point - first - 1 + (*t == 'e' ? atoi(t + 1) : 0);
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    return n;
+}
+
+/* strtod of digits (d1 d2 ...) * 10**(exp10 - n + 1), after adding one unit in the last digit. */
+static double read_bumped(const char *digits, int exp10)
+{
+    char dg[40], text[64];
+    int n = (int)strlen(digits), i = n - 1;
+    strcpy(dg, digits);
+    while (i >= 0 && dg[i] == '9')
+        dg[i--] = '0';
+    if (i < 0) {
+        memmove(dg + 1, dg, (size_t)n + 1);
+        dg[0] = '1';
+        exp10++;
+        n++;
+    } else {
+        dg[i]++;
+    }
+    snprintf(text, sizeof text, "%se%d", dg, exp10 - n + 1);
+    return strtod(text, NULL);
+}
+
+static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* repr(d) reads back as d, no decimal with fewer digits does, and of the decimals with as many
+ * digits that read back it is the nearest (glibc's printf rounds correctly, ties to even, as
+ * CPython's dtoa). Returns the number of significant digits. */
+static int check_float(double d)
+{
+    if (d == 0)
+        return 1; /* "0.0" and "-0.0": test_float_repr */
+    st_value *v = st_value_float(d);
+    char *r = st_value_repr(v);
+    st_value_unref(v);
+    assert_non_null(r);
+    char *end;
+    double back = strtod(r, &end);
+    if (*end || !same_double(back, d))
+        fail_msg("repr(%a) = %s reads back as %a", d, r, back);
+    char dg[40], near[40], text[64];
+    int e, ne;
+    int n = decimal_of(r, dg, &e);
+    int m, pow2 = frexp(fabs(d), &m) == 0.5;
+    /* the nearest decimal of n digits */
+    snprintf(text, sizeof text, "%.*e", n - 1, d);
+    decimal_of(text, near, &ne);
+    if (same_double(strtod(text, NULL), d)) {
+        if (strcmp(near, dg) != 0 || ne != e)
+            fail_msg("repr(%a) = %s, but %s is nearer", d, r, text);
+    } else if (!pow2) {
+        fail_msg("repr(%a) = %s, but the nearest %d digits %s do not read back", d, r, n, text);
+    }
+    /* no n-1 digits read back: not the nearest, nor (the wider side of a power of two) the
+     * next one up */
+    if (n > 1) {
+        snprintf(text, sizeof text, "%.*e", n - 2, d);
+        decimal_of(text, near, &ne);
+        if (same_double(strtod(text, NULL), d) || (pow2 && same_double(read_bumped(near, ne), d)))
+            fail_msg("repr(%a) = %s is not the shortest: %s", d, r, text);
+    }
+    st_free(r);
+    return n;
+}
+
+static double from_bits(uint64_t b)
+{
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
+static void test_float_repr_shortest(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    size_t checked = 0;
+    /* every binade's ends and a few inside, both signs; subnormals */
+    for (uint64_t e = 0; e < 2047; e++) {
+        static const uint64_t ms[] = {0, 1, 2, 3, (1u << 20) + 7, ((uint64_t)1 << 52) - 2,
+                                      ((uint64_t)1 << 52) - 1};
+        for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
+            if (e == 0 && ms[k] == 0)
+                continue;
+            check_float(from_bits(e << 52 | ms[k]));
+            check_float(-from_bits(e << 52 | ms[k]));
+            checked += 2;
+        }
+    }
+    for (uint64_t m = 1; m < 2000; m++, checked++)
+        check_float(from_bits(m));
+    /* random bit patterns, and random short decimals with their neighbours */
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double d = from_bits(x);
+        if (isnan(d) || isinf(d))
+            continue;
+        check_float(d);
+        char text[40];
+        unsigned long long mant = (x >> 7) % 100000000000000000ull; /* 1 to 17 digits */
+        for (int k = (int)(x & 15); k > 0; k--)
+            mant /= 10;
+        snprintf(text, sizeof text, "%llue%d", mant, (int)(x >> 50 & 0x3ff) % 640 - 330);
+        d = strtod(text, NULL);
+        if (d == 0 || isinf(d))
+            continue;
+        check_float(d);
+        check_float(nextafter(d, 0));
+        check_float(nextafter(d, INFINITY));
+        checked += 4;
+    }
+    printf("[          ] %zu doubles print shortest, nearest and read back\n", checked);
+}
+
+static void test_float_vectors(void **state)
+{
+    (void)state;
+    lines L = read_lines("floats.txt");
+    for (size_t i = 0; i < L.n; i++) {
+        st_value *v = st_value_float(strtod(L.v[i], NULL));
+        char *r = st_value_repr(v);
+        if (!r || strcmp(r, L.v[i]) != 0)
+            fail_msg("line %zu: got %s, want %s", i + 1, r ? r : st_error_message(), L.v[i]);
+        st_free(r);
+        st_value_unref(v);
+    }
+    printf("[          ] %zu floats print as CPython's repr\n", L.n);
+    free_lines(&L);
+}
+
+/* Quote choice and escapes of str, bytes and bytearray (incl. bytearray's escaped '). */
+static void test_quote_vectors(void **state)
+{
+    (void)state;
+    lines L = read_lines("quotes.txt");
+    for (size_t i = 0; i < L.n; i++) {
+        st_value *v = st_value_parse(L.v[i]);
+        if (!v)
+            fail_msg("line %zu: %s: %s", i + 1, L.v[i], st_error_message());
+        char *r = st_value_repr(v);
+        if (!r || strcmp(r, L.v[i]) != 0)
+            fail_msg("line %zu:\n got %s\nwant %s", i + 1, r ? r : st_error_message(), L.v[i]);
+        st_free(r);
+        st_value_unref(v);
+    }
+    free_lines(&L);
+    L = read_lines("bytearrays.txt");
+    for (size_t i = 0; i + 1 < L.n; i += 2) {
+        st_value *b = st_value_parse(L.v[i]);
+        assert_non_null(b);
+        size_t len;
+        const unsigned char *p = st_value_bytes_data(b, &len);
+        st_value *ba = st_value_bytearray(p, len);
+        char *r = st_value_repr(ba);
+        if (!r || strcmp(r, L.v[i + 1]) != 0)
+            fail_msg("line %zu:\n got %s\nwant %s", i + 2, r ? r : st_error_message(), L.v[i + 1]);
+        st_free(r);
+        st_value_unref(ba);
+        st_value_unref(b);
+    }
+    free_lines(&L);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -819,6 +1241,11 @@ int main(void)
         cmocka_unit_test(test_parse_forms),     cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_repr_vectors),    cmocka_unit_test(test_literal_vectors),
         cmocka_unit_test(test_hash_vectors),
+        cmocka_unit_test(test_uninames_table),  cmocka_unit_test(test_uninames_algorithmic),
+        cmocka_unit_test(test_uninames_samples), cmocka_unit_test(test_uninames_literals),
+        cmocka_unit_test(test_uninames_edges),
+        cmocka_unit_test(test_float_repr_shortest), cmocka_unit_test(test_float_vectors),
+        cmocka_unit_test(test_quote_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

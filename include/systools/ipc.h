@@ -59,9 +59,9 @@ typedef struct st_conn st_conn;
  *        @p duplex is non-zero (both ends send and receive), else a pipe where @p a only
  *        receives and @p b only sends. The descriptors are close-on-exec; to hand an end to
  *        a program started with exec, pass st_conn_fileno() in its pass_fds (which clears
- *        the flag in the child). A receiving end reads ahead (several small messages per
- *        read()), so only the connection may read its descriptor, and only one process may
- *        receive on a given end.
+ *        the flag in the child). A receiving end reads ahead into a buffer of about 65 KiB
+ *        (several small messages, or a whole message of up to 64 KiB, per read()), so only the
+ *        connection may read its descriptor, and only one process may receive on a given end.
  * @param a Receives the first end (caller frees with st_conn_free()).
  * @param b Receives the second end (caller frees with st_conn_free()).
  * @param duplex Non-zero for a two-way connection.
@@ -145,12 +145,30 @@ ST_API int st_conn_send_bytes(st_conn *c, const void *data, size_t len);
  * @param len Receives the message length.
  * @return The bytes (NUL-terminated for convenience, the NUL not counted) the caller frees
  *         with st_free(); NULL with EOFError (ST_EEOF: the peer closed before a message began),
- *         OSError ("got end of file during message", "bad message length", "handle is closed",
+ *         OSError ("got end of file during message", after which the next receive gives
+ *         EOFError as in Python; "bad message length", "handle is closed",
  *         "connection is write-only", a failed read) or MemoryError.
  *         Difference: Python reads a negative length other than -1 as an empty message; here
  *         it is "bad message length".
  */
 ST_API unsigned char *st_conn_recv_bytes(st_conn *c, size_t maxlength, size_t *len);
+
+/**
+ * @brief Receives one message into the caller's buffer, waiting for it. Mirrors
+ *        Connection.recv_bytes_into(buf, offset): no allocation per message when it fits, so a
+ *        loop can reuse one buffer (pass `buf + offset` for Python's offset).
+ * @param c The connection.
+ * @param buf Where the message goes. Difference: all @p cap bytes may be written (a large
+ *        buffer is read into directly, and may briefly hold the start of the next message),
+ *        so the bytes past the message, and all of them after BufferTooShort, are unspecified.
+ * @param cap The room at @p buf.
+ * @param len Receives the message length (also when it did not fit).
+ * @return 0, or -1 with the errors of st_conn_recv_bytes(), or multiprocessing.BufferTooShort
+ *         (ST_EVALUE) when the message is longer than @p cap. Difference: Python hands the
+ *         message over in the exception; here it stays whole for the next receive (of any
+ *         kind), so call again with @p len bytes of room, or use st_conn_recv_bytes().
+ */
+ST_API int st_conn_recv_bytes_into(st_conn *c, void *buf, size_t cap, size_t *len);
 
 /**
  * @brief Whether a message (or the end of the stream) is waiting. Mirrors
@@ -177,7 +195,8 @@ ST_API int st_conn_send(st_conn *c, const st_value *value);
  *        recv() does not have. The message is unpickled with st_pickle_loads(): plain data
  *        only, never code (Python would unpickle anything).
  * @param c The connection.
- * @param timeout Seconds to wait for the message to begin; negative waits for ever.
+ * @param timeout Seconds to wait for the message to begin; negative waits for ever. On a
+ *        socket pair end a waiting message costs no poll(): the read is tried first.
  * @return A new reference, or NULL with TimeoutError (ST_ETIMEOUT) when nothing came in
  *         time, the errors of st_conn_recv_bytes() (EOFError when the peer closed), or
  *         pickle.UnpicklingError (ST_EFORMAT) for a message that is not a plain-data pickle.

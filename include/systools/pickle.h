@@ -132,6 +132,11 @@ typedef struct st_pickle_load_options {
  * to ST_VALUE_MAX_DEPTH. Containers the pickle made that refer to themselves but are not
  * part of the result (or all of them when loading fails) are emptied, so nothing leaks; a
  * result that contains itself is the caller's to break (see the value module).
+ *
+ * Memory: the values of one load are carved from shared blocks of up to 256 KiB, released
+ * when the last value in them is (from any thread), so keeping a few values of a large
+ * result keeps their blocks. Released full-size blocks are kept for later loads, up to
+ * 16 MiB per process, so that loading again does not fault fresh memory in from the system.
  * @param data The pickle.
  * @param len Its length.
  * @return A new reference, or NULL with EOFError (code ST_EEOF, "Ran out of input") for

@@ -248,8 +248,12 @@ ST_API void st_struct_iter_free(st_struct_iter *it);
 /**
  * @brief Packs values with a format string. Mirrors `struct.pack(format, v1, v2, ...)`.
  *
- * Compiles the format on the stack (no allocation unless it has more than a few dozen items),
- * then behaves as st_struct_pack().
+ * Behaves as st_struct_pack() with a format compiled for the call. Like Python's own cache of
+ * compiled formats, each thread keeps its last few short formats (under 32 characters, up to 16
+ * runs of codes) compiled, found again by the format's address and text, so calling this in a
+ * loop with a literal format costs little more than st_struct_pack(). Other formats compile on
+ * the stack (no allocation unless they have more than a few dozen runs). The same holds for
+ * st_pack_into(), st_unpack() and st_unpack_from().
  * @param format The format string.
  * @param buf Where to write.
  * @param buflen Bytes available at @p buf.

@@ -14,6 +14,7 @@
 #include "os.h"
 #include "path.h"
 #include "pickle.h"
+#include "shelve.h"
 #include "struct.h"
 #include "subprocess.h"
 #include "sys.h"

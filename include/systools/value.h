@@ -555,11 +555,14 @@ ST_API char *st_value_repr(const st_value *v);
  *        numbers, str and bytes literals with every prefix (r, u, b, rb) and escape,
  *        triple quotes, adjacent-literal concatenation, True/False/None, tuples, lists, dicts,
  *        sets and `set()`; comments, line continuations and newlines inside brackets.
+ *        `\N{name}` in a str takes what CPython 3.13's unicodedata (Unicode 15.1) finds for it:
+ *        character names and name aliases in any case, uppercase `HANGUL SYLLABLE ...` and
+ *        `CJK UNIFIED IDEOGRAPH-XXXX` names, no named sequences (in bytes `\N` is no escape).
  *
- * Differences: complex numbers (`1j`) and `\N{name}` escapes are not supported (ValueError
- * naming the place); any well-formed but non-literal expression (a name, a call, an
- * operator) gives ValueError "malformed node or string on line L, column C: ...", also where
- * CPython's parser would reject the rest of the text with SyntaxError. SyntaxError messages
+ * Differences: complex numbers (`1j`) are not supported (ValueError naming the place); any
+ * well-formed but non-literal expression (a name, a call, an operator) gives ValueError
+ * "malformed node or string on line L, column C: ...", also where CPython's parser would
+ * reject the rest of the text with SyntaxError. SyntaxError messages
  * are CPython's, followed by "(line L, column C)" where CPython prints "(<unknown>, line L)".
  * @param text NUL-terminated UTF-8.
  * @return A new value, or NULL with SyntaxError (ST_ESYNTAX: bad tokens, unbalanced brackets,

@@ -249,20 +249,73 @@ static int put_cp(strbuf *s, uint32_t cp)
     return st__utf8_put(&s->b, cp);
 }
 
-static int unicode_error(mark m, size_t from, size_t to, const char *what)
+/* Where p is in the text CPython's escape decoder sees: the parser first rewrites each
+ * non-ASCII character of the literal as \UXXXXXXXX, after a backslash as \u005c\UXXXXXXXX. */
+static size_t decoder_pos(const char *body, const char *p)
+{
+    size_t pos = 0;
+    for (const unsigned char *c = (const unsigned char *)body; c < (const unsigned char *)p;) {
+        if (*c == '\\') {
+            pos += *++c >= 0x80 ? 6 : 1;
+            if (c == (const unsigned char *)p)
+                break;
+        }
+        pos += *c >= 0x80 ? 10 : 1;
+        c += *c < 0x80 ? 1 : *c < 0xe0 ? 2 : *c < 0xf0 ? 3 : 4;
+    }
+    return pos;
+}
+
+/* The escape decoder's error for the escape at from, whose decoding stopped before end. */
+static int unicode_error(mark m, const char *body, const char *from, const char *end,
+                         const char *what)
 {
     char msg[160];
     snprintf(msg, sizeof msg,
              "(unicode error) 'unicodeescape' codec can't decode bytes in position %zu-%zu: %s",
-             from, to, what);
+             decoder_pos(body, from), decoder_pos(body, end) - 1, what);
     return syntax_error(m, msg);
 }
 
+/* \N{name} at bs: the name runs to the first '}' before the end of the literal (which
+ * starts at body, triple-quoted or not). An unterminated literal is left to the caller. */
+static int named_escape(parser *P, strbuf *s, const char **pp, const char *body, int triple,
+                        mark m)
+{
+    const char *bs = *pp, *c = bs + 2, *name = c + 1;
+    char q = body[-1];
+    uint32_t cp;
+    if (*c == '{') {
+        for (c = name; *c != '}'; c++) {
+            if (*c == '\\' && c[1] != '}' && c[1] != '\0')
+                c++; /* an escaped character cannot end the literal */
+            else if (*c == '\0' || (*c == '\n' && !triple) ||
+                     (*c == q && (!triple || (c[1] == q && c[2] == q))))
+                break;
+            if (*c == '\n') {
+                P->line++;
+                P->line_start = c + 1;
+            }
+        }
+    }
+    if (*c == '\0' || (*c == '\n' && !triple)) {
+        *pp = c;
+        return 0;
+    }
+    if (*c == '}' && c > name) {
+        if (!st__unicode_lookup(name, (size_t)(c - name), &cp))
+            return unicode_error(m, body, bs, c + 1, "unknown Unicode character name");
+        *pp = c + 1;
+        return put_cp(s, cp);
+    }
+    return unicode_error(m, body, bs, c, "malformed \\N character escape");
+}
+
 /* Decodes one escape after the backslash at *pp (body: start of the literal's text). */
-static int escape(parser *P, strbuf *s, const char **pp, const char *body, int is_bytes, mark m)
+static int escape(parser *P, strbuf *s, const char **pp, const char *body, int triple,
+                  int is_bytes, mark m)
 {
     const char *bs = *pp, *c = bs + 1;
-    size_t pos = (size_t)(bs - body);
     uint32_t v;
     int n;
     switch (*c) {
@@ -304,10 +357,11 @@ static int escape(parser *P, strbuf *s, const char **pp, const char *body, int i
             if (h < 0) {
                 if (is_bytes) {
                     char msg[64];
-                    snprintf(msg, sizeof msg, "(value error) invalid \\x escape at position %zu", pos);
+                    snprintf(msg, sizeof msg, "(value error) invalid \\x escape at position %zu",
+                             (size_t)(bs - body));
                     return syntax_error(m, msg);
                 }
-                return unicode_error(m, pos, pos + 1 + (size_t)i,
+                return unicode_error(m, body, bs, c + 1 + i,
                                      n == 2 ? "truncated \\xXX escape"
                                      : n == 4 ? "truncated \\uXXXX escape"
                                               : "truncated \\UXXXXXXXX escape");
@@ -315,7 +369,7 @@ static int escape(parser *P, strbuf *s, const char **pp, const char *body, int i
             v = v * 16 + (uint32_t)h;
         }
         if (v > 0x10ffff)
-            return unicode_error(m, pos, pos + 9, "illegal Unicode character");
+            return unicode_error(m, body, bs, c + 9, "illegal Unicode character");
         *pp = c + 1 + n;
         if (is_bytes) {
             char byte = (char)v;
@@ -325,9 +379,7 @@ static int escape(parser *P, strbuf *s, const char **pp, const char *body, int i
         return put_cp(s, v);
     case 'N':
         if (!is_bytes)
-            return ST_RAISE(ST_EVALUE,
-                            "\\N{...} escapes are not supported (line %d, column %d)", m.line,
-                            column(m));
+            return named_escape(P, s, pp, body, triple, m);
         goto unknown;
     default:
     unknown: /* an unknown escape keeps its backslash (CPython warns) */
@@ -385,7 +437,7 @@ static int string_body(parser *P, strbuf *s, int is_bytes, int raw, mark m)
                 ch = (unsigned char)*c;
             } else {
                 FLUSH();
-                if (escape(P, s, &c, body, is_bytes, m) < 0)
+                if (escape(P, s, &c, body, triple, is_bytes, m) < 0)
                     return -1;
                 run = c;
                 continue;

@@ -1,8 +1,5 @@
 /* value: repr() as CPython 3.13 prints it, and the UTF-8 helpers shared with parse.c. */
-#include <float.h>
-#include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +100,8 @@ int st__unicode_isprintable(uint32_t cp)
 {
     if (cp < 0x80)
         return cp >= 0x20 && cp < 0x7f;
+    if (cp > 0xa0 && cp < 0x378) /* Latin, IPA, Greek: all printable but the soft hyphen */
+        return cp != 0xad;
     size_t lo = 0, hi = sizeof nonprintable / sizeof nonprintable[0];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -116,148 +115,102 @@ int st__unicode_isprintable(uint32_t cp)
     return 1;
 }
 
-/* ---- numbers ----------------------------------------------------------------------------- */
+#if defined(__GNUC__) || defined(__clang__)
+#define NOINLINE __attribute__((noinline)) /* keeps rare or recursive paths out of hot callers */
+#else
+#define NOINLINE
+#endif
 
-/* Splits printf's "D.DDDe[+-]XX" into digits and exponent. */
-static int split_e(const char *buf, char *digits, int *exp10)
+/* ---- output ------------------------------------------------------------------------------ */
+
+/* The writers below store straight into the buffer once room() made space (growing it by
+ * doubling); st__buf_detach adds the final NUL. */
+static inline int room(st__buf *b, size_t n)
 {
-    int n = 0;
-    for (; *buf != 'e'; buf++)
-        if (*buf != '.')
-            digits[n++] = *buf;
-    *exp10 = atoi(buf + 1);
-    return n;
+    return b->cap - b->len > n ? 0 : st__buf_reserve(b, n);
 }
 
-/* Adds one unit in the last of p digits, carrying into the exponent. */
-static void bump(char *dg, int p, int *exp10)
+static inline int put(st__buf *b, const void *p, size_t n)
 {
-    int i = p - 1;
-    while (i >= 0 && dg[i] == '9')
-        dg[i--] = '0';
-    if (i >= 0) {
-        dg[i]++;
-    } else {
-        dg[0] = '1';
-        (*exp10)++;
-    }
+    if (room(b, n) < 0)
+        return -1;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
 }
 
-/* The p-digit decimal nearest to a (> 0), from its 17-digit expansion d17/e17: rounding that
- * expansion again is exact unless it lies exactly on a p-digit midpoint; then printf decides. */
-static void round_to(double a, const char *d17, int e17, int p, char *dg, int *exp10)
+static inline int putc1(st__buf *b, char c)
 {
-    memcpy(dg, d17, (size_t)p);
-    *exp10 = e17;
-    int cmp = d17[p] - '5';
-    for (int k = p + 1; cmp == 0 && k < 17; k++)
-        cmp = d17[k] != '0';
-    if (cmp == 0) {
-        char buf[40], tmp[20];
-        snprintf(buf, sizeof buf, "%.*e", p - 1, a);
-        split_e(buf, tmp, exp10);
-        memcpy(dg, tmp, (size_t)p);
-    } else if (cmp > 0) {
-        bump(dg, p, exp10);
-    }
+    if (room(b, 1) < 0)
+        return -1;
+    b->data[b->len++] = c;
+    return 0;
 }
 
-static int reads_back(const char *dg, int p, int exp10, double a)
-{
-    char buf[40];
-    snprintf(buf, sizeof buf, "%c.%.*se%d", dg[0], p - 1, dg + 1, exp10);
-    return strtod(buf, NULL) == a;
-}
+/* ---- ints -------------------------------------------------------------------------------- */
 
-/* The shortest decimal that reads back as a (> 0), as digits and the exponent of the first
- * digit. The nearest p-digit decimal for the fewest p that round-trips is the shortest form
- * (any decimal of <= 15 digits round-trips for normal doubles, so the search starts there;
- * subnormals have fewer digits and start at 1), except at powers of two, whose rounding
- * interval is wider above: there the next p-digit decimal up is tried too. One printf gives
- * the 17-digit expansion the candidates are rounded from. */
-static int shortest(double a, char *digits, int *exp10)
+NOINLINE static int big_repr(st__buf *b, const st_value *v)
 {
-    char buf[40], d17[20], dg[20];
-    int e17, e;
-    snprintf(buf, sizeof buf, "%.16e", a);
-    split_e(buf, d17, &e17);
-    int pow2 = frexp(a, &e) == 0.5;
-    int n = 17;
-    memcpy(digits, d17, 17);
-    *exp10 = e17;
-    for (int p = a < DBL_MIN ? 1 : 15; p < 17; p++) {
-        round_to(a, d17, e17, p, dg, &e);
-        int ok = reads_back(dg, p, e, a);
-        if (!ok && pow2) {
-            bump(dg, p, &e);
-            ok = reads_back(dg, p, e, a);
+#ifdef __SIZEOF_INT128__
+    /* Up to 128 bits (the big ints met most) in at most three 19-digit pieces. */
+    if (v->u.big.n <= 4) {
+        __extension__ typedef unsigned __int128 u128;
+        const uint64_t e19 = UINT64_C(10000000000000000000);
+        char tmp[48], *end = tmp + sizeof tmp, *p = end;
+        u128 m = 0;
+        for (size_t i = v->u.big.n; i-- > 0;)
+            m = m << 32 | v->u.big.d[i];
+        while (m >= e19) {
+            char *piece = st__u64_digits(p, (uint64_t)(m % e19));
+            m /= e19;
+            while (p - piece < 19)
+                *--piece = '0';
+            p = piece;
         }
-        if (ok) {
-            memcpy(digits, dg, (size_t)p);
-            *exp10 = e;
-            n = p;
-            break;
-        }
+        p = st__u64_digits(p, (uint64_t)m);
+        if (v->u.big.neg)
+            *--p = '-';
+        return put(b, p, (size_t)(end - p));
     }
-    while (n > 1 && digits[n - 1] == '0')
-        n--;
-    return n;
+#endif
+    return st__int_repr(b, v);
 }
 
-int st__float_repr(st__buf *out, double d)
+static int int_repr(st__buf *b, const st_value *v)
 {
-    if (isnan(d))
-        return st__buf_puts(out, "nan");
-    if (isinf(d))
-        return st__buf_puts(out, d > 0 ? "inf" : "-inf");
-    if (d == 0)
-        return st__buf_puts(out, signbit(d) ? "-0.0" : "0.0");
-    char digits[20], text[48];
-    int e, k = 0;
-    int n = shortest(fabs(d), digits, &e);
-    if (d < 0)
-        text[k++] = '-';
-    int decpt = e + 1;
-    if (decpt <= -4 || decpt > 16) {
-        text[k++] = digits[0];
-        if (n > 1) {
-            text[k++] = '.';
-            memcpy(text + k, digits + 1, (size_t)n - 1);
-            k += n - 1;
-        }
-        k += snprintf(text + k, sizeof text - (size_t)k, "e%c%02d", e < 0 ? '-' : '+', abs(e));
-    } else if (decpt <= 0) {
-        text[k++] = '0';
-        text[k++] = '.';
-        for (int i = 0; i < -decpt; i++)
-            text[k++] = '0';
-        memcpy(text + k, digits, (size_t)n);
-        k += n;
-    } else if (decpt >= n) {
-        memcpy(text + k, digits, (size_t)n);
-        k += n;
-        for (int i = n; i < decpt; i++)
-            text[k++] = '0';
-        text[k++] = '.';
-        text[k++] = '0';
-    } else {
-        memcpy(text + k, digits, (size_t)decpt);
-        k += decpt;
-        text[k++] = '.';
-        memcpy(text + k, digits + decpt, (size_t)(n - decpt));
-        k += n - decpt;
-    }
-    return st__buf_append(out, text, (size_t)k);
+    if (v->flags & ST__V_BIG)
+        return big_repr(b, v);
+    if (v->kind == ST_VALUE_BOOL)
+        return v->u.i ? put(b, "True", 4) : put(b, "False", 5);
+    char tmp[24], *end = tmp + sizeof tmp;
+    char *p = st__u64_digits(end, v->u.i < 0 ? (uint64_t)0 - (uint64_t)v->u.i : (uint64_t)v->u.i);
+    if (v->u.i < 0)
+        *--p = '-';
+    return put(b, p, (size_t)(end - p));
 }
 
 /* ---- str and bytes ----------------------------------------------------------------------- */
 
 static const char hexdigits[] = "0123456789abcdef";
 
-static char pick_quote(const char *s, size_t len)
-{
-    return memchr(s, '\'', len) && !memchr(s, '"', len) ? '"' : '\'';
-}
+/* What a byte may need in a str or bytes repr: SQ and DQ are the quotes (escaped only when
+ * they are the chosen quote), ESC bytes are always escaped, HIGH ones start UTF-8 sequences
+ * (bytes: always escaped; str: escaped when not printable). */
+enum { SQ = 1, DQ = 2, ESC = 4, HIGH = 8 };
+#define E4 ESC, ESC, ESC, ESC
+#define Z4 0, 0, 0, 0
+#define H16 HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH
+static const unsigned char byte_class[256] = {
+    E4, E4, E4, E4, E4, E4, E4, E4,           /* 0x00-0x1f */
+    0, 0, DQ, 0, 0, 0, 0, SQ, Z4, Z4,         /* 0x20-0x2f */
+    Z4, Z4, Z4, Z4, Z4, Z4, Z4, Z4,           /* 0x30-0x4f */
+    Z4, Z4, Z4, ESC, 0, 0, 0,                 /* 0x50-0x5f */
+    Z4, Z4, Z4, Z4, Z4, Z4, Z4, 0, 0, 0, ESC, /* 0x60-0x7f */
+    H16, H16, H16, H16, H16, H16, H16, H16,   /* 0x80-0xff */
+};
+#undef E4
+#undef Z4
+#undef H16
 
 static int put_hex_escape(st__buf *b, char kind, uint32_t v, int width)
 {
@@ -266,91 +219,94 @@ static int put_hex_escape(st__buf *b, char kind, uint32_t v, int width)
     o[1] = kind;
     for (int i = 0; i < width; i++)
         o[2 + i] = hexdigits[(v >> (4 * (width - 1 - i))) & 0xf];
-    return st__buf_append(b, o, (size_t)width + 2);
+    return put(b, o, (size_t)width + 2);
 }
 
-/* The escape of an ASCII character, or NULL when it prints as itself. */
-static const char *ascii_escape(unsigned c, char quote)
+/* The escape of an ASCII byte that needs one: \\ \t \n \r \' \" or \xNN. */
+static int put_ascii_escape(st__buf *b, unsigned c)
 {
+    char o[2] = {'\\', 0};
     switch (c) {
-    case '\\':
-        return "\\\\";
     case '\t':
-        return "\\t";
+        o[1] = 't';
+        break;
     case '\n':
-        return "\\n";
+        o[1] = 'n';
+        break;
     case '\r':
-        return "\\r";
+        o[1] = 'r';
+        break;
+    case '\\':
     case '\'':
-        return quote == '\'' ? "\\'" : NULL;
     case '"':
-        return quote == '"' ? "\\\"" : NULL;
+        o[1] = (char)c;
+        break;
     default:
-        return NULL;
+        return put_hex_escape(b, 'x', c, 2);
     }
+    return put(b, o, 2);
 }
 
-static int str_repr(st__buf *b, const st_value *v)
+/* Writes s between quotes, escaping the bytes whose class is in mask. In a str (text) a HIGH
+ * byte starts a UTF-8 sequence, kept when printable; in bytes it becomes \xNN. Runs of bytes
+ * that print as themselves are copied whole. */
+NOINLINE static int put_quoted(st__buf *b, const unsigned char *s, size_t len, char quote,
+                               unsigned mask, int text)
 {
-    const unsigned char *s = (const unsigned char *)v->u.s.data;
-    size_t len = v->u.s.len;
-    char quote = pick_quote(v->u.s.data, len);
-    if (st__buf_reserve(b, len + 2) < 0 || st__buf_putc(b, quote) < 0)
+    if (putc1(b, quote) < 0)
         return -1;
-    size_t run = 0; /* start of the pending run of bytes that print as themselves */
+    size_t run = 0;
     for (size_t i = 0; i < len;) {
         unsigned c = s[i];
-        const char *esc = NULL;
-        uint32_t cp = c;
-        size_t n = 1;
-        if (c < 0x80) {
-            esc = ascii_escape(c, quote);
-            if (!esc && (c < 0x20 || c == 0x7f)) {
-                if (st__buf_append(b, s + run, i - run) < 0 || put_hex_escape(b, 'x', c, 2) < 0)
-                    return -1;
-                run = ++i;
-                continue;
-            }
-        } else {
-            n = st__utf8_decode(s + i, len - i, 1, &cp);
-            if (!st__unicode_isprintable(cp)) {
-                int w = cp <= 0xff ? 2 : cp <= 0xffff ? 4 : 8;
-                if (st__buf_append(b, s + run, i - run) < 0 ||
-                    put_hex_escape(b, w == 2 ? 'x' : w == 4 ? 'u' : 'U', cp, w) < 0)
-                    return -1;
-                run = i += n;
-                continue;
-            }
+        if (!(byte_class[c] & mask)) {
+            i++;
+            continue;
         }
-        if (esc) {
-            if (st__buf_append(b, s + run, i - run) < 0 || st__buf_puts(b, esc) < 0)
+        if (c < 0x80 || !text) {
+            if (put(b, s + run, i - run) < 0 ||
+                (c < 0x80 ? put_ascii_escape(b, c) : put_hex_escape(b, 'x', c, 2)) < 0)
                 return -1;
-            run = i + 1;
+            run = ++i;
+            continue;
+        }
+        uint32_t cp;
+        size_t n = st__utf8_decode(s + i, len - i, 1, &cp);
+        if (!st__unicode_isprintable(cp)) {
+            int w = cp <= 0xff ? 2 : cp <= 0xffff ? 4 : 8;
+            if (put(b, s + run, i - run) < 0 ||
+                put_hex_escape(b, w == 2 ? 'x' : w == 4 ? 'u' : 'U', cp, w) < 0)
+                return -1;
+            run = i + n;
         }
         i += n;
     }
-    if (st__buf_append(b, s + run, len - run) < 0)
+    if (put(b, s + run, len - run) < 0)
         return -1;
-    return st__buf_putc(b, quote);
+    return putc1(b, quote);
 }
 
-/* CPython's bytearray repr escapes every single quote, even inside double quotes. */
-static int bytes_repr(st__buf *b, const st_value *v, int escape_all_squotes)
+/* Writes s quoted as repr() does. It is copied while its bytes are classified, which is all
+ * the work when none needs an escape; otherwise put_quoted rewrites it. */
+static int put_text(st__buf *b, const unsigned char *s, size_t len, int text, int bytearray)
 {
-    const unsigned char *s = (const unsigned char *)v->u.s.data;
-    size_t len = v->u.s.len;
-    char quote = pick_quote(v->u.s.data, len);
-    if (st__buf_reserve(b, len + 3) < 0 || st__buf_putc(b, 'b') < 0 || st__buf_putc(b, quote) < 0)
+    if (room(b, len + 2) < 0)
         return -1;
+    char *w = b->data + b->len + 1;
+    unsigned acc = 0;
     for (size_t i = 0; i < len; i++) {
-        const char *esc = escape_all_squotes && s[i] == '\'' ? "\\'" : ascii_escape(s[i], quote);
-        int rc = esc                              ? st__buf_puts(b, esc)
-                 : s[i] < 0x20 || s[i] >= 0x7f ? put_hex_escape(b, 'x', s[i], 2)
-                                                  : st__buf_putc(b, (char)s[i]);
-        if (rc < 0)
-            return -1;
+        w[i] = (char)s[i];
+        acc |= byte_class[s[i]];
     }
-    return st__buf_putc(b, quote);
+    /* CPython's choice: single quotes unless the text has ' and no "; bytearray's repr
+     * escapes every single quote, even inside double quotes */
+    char quote = (acc & (SQ | DQ)) == SQ ? '"' : '\'';
+    unsigned mask = ESC | HIGH | (quote == '\'' || bytearray ? SQ : DQ);
+    if (acc & mask)
+        return put_quoted(b, s, len, quote, mask, text);
+    w[-1] = quote;
+    w[len] = quote;
+    b->len += len + 2;
+    return 0;
 }
 
 /* ---- containers -------------------------------------------------------------------------- */
@@ -363,82 +319,107 @@ typedef struct active {
 
 static int repr_value(st__buf *b, const st_value *v, active *act);
 
+/* ", " between items, none before the first. */
+static inline int put_sep(st__buf *b, int first)
+{
+    return first ? 0 : put(b, ", ", 2);
+}
+
 static int repr_items(st__buf *b, const st_value *v, active *act)
 {
-    size_t pos = 0;
-    st_value *k, *val;
-    int first = 1;
-    if (v->kind == ST_VALUE_DICT) {
-        while (st_value_dict_next(v, &pos, &k, &val)) {
-            if ((!first && st__buf_append(b, ", ", 2) < 0) || repr_value(b, k, act) < 0 ||
-                st__buf_append(b, ": ", 2) < 0 || repr_value(b, val, act) < 0)
+    switch ((st_value_type)v->kind) {
+    case ST_VALUE_TUPLE:
+    case ST_VALUE_LIST:
+        for (size_t i = 0; i < v->u.seq.len; i++)
+            if (put_sep(b, i == 0) < 0 || repr_value(b, v->u.seq.items[i], act) < 0)
+                return -1;
+        return 0;
+    case ST_VALUE_DICT: {
+        const st__dict *d = v->u.dict;
+        int first = 1;
+        for (size_t i = 0; i < d->nentries; i++) {
+            const st__dentry *e = &d->entries[i];
+            if (!e->key)
+                continue; /* deleted */
+            if (put_sep(b, first) < 0 || repr_value(b, e->key, act) < 0 || put(b, ": ", 2) < 0 ||
+                repr_value(b, e->value, act) < 0)
                 return -1;
             first = 0;
         }
         return 0;
     }
-    while (st_value_next(v, &pos, &k)) {
-        if ((!first && st__buf_append(b, ", ", 2) < 0) || repr_value(b, k, act) < 0)
-            return -1;
-        first = 0;
+    default: { /* set, frozenset: table order, as CPython iterates */
+        const st__set *s = v->u.set;
+        int first = 1;
+        for (size_t i = 0; i <= s->mask; i++) {
+            const st_value *k = s->table[i].key;
+            if (!k || k == st__set_dummy)
+                continue;
+            if (put_sep(b, first) < 0 || repr_value(b, k, act) < 0)
+                return -1;
+            first = 0;
+        }
+        return 0;
     }
-    return 0;
+    }
 }
 
-static int repr_container(st__buf *b, const st_value *v, active *act)
+NOINLINE static int repr_container(st__buf *b, const st_value *v, active *act)
 {
-    static const char *const open[] = {[ST_VALUE_TUPLE] = "(", [ST_VALUE_LIST] = "[",
-                                       [ST_VALUE_DICT] = "{", [ST_VALUE_SET] = "{",
-                                       [ST_VALUE_FROZENSET] = "frozenset({"};
-    static const char *const close[] = {[ST_VALUE_TUPLE] = ")", [ST_VALUE_LIST] = "]",
-                                        [ST_VALUE_DICT] = "}", [ST_VALUE_SET] = "}",
-                                        [ST_VALUE_FROZENSET] = "})"};
+    static const char open[] = {[ST_VALUE_TUPLE] = '(', [ST_VALUE_LIST] = '[',
+                                [ST_VALUE_DICT] = '{', [ST_VALUE_SET] = '{',
+                                [ST_VALUE_FROZENSET] = '{'};
+    static const char close[] = {[ST_VALUE_TUPLE] = ')', [ST_VALUE_LIST] = ']',
+                                 [ST_VALUE_DICT] = '}', [ST_VALUE_SET] = '}',
+                                 [ST_VALUE_FROZENSET] = '}'};
+    static const char *const empty[] = {[ST_VALUE_TUPLE] = "()", [ST_VALUE_LIST] = "[]",
+                                        [ST_VALUE_DICT] = "{}", [ST_VALUE_SET] = "set()",
+                                        [ST_VALUE_FROZENSET] = "frozenset()"};
     static const char *const again[] = {[ST_VALUE_TUPLE] = "(...)", [ST_VALUE_LIST] = "[...]",
                                         [ST_VALUE_DICT] = "{...}", [ST_VALUE_SET] = "set(...)",
                                         [ST_VALUE_FROZENSET] = "frozenset(...)"};
     ptrdiff_t len = st_value_len(v);
+    int kind = v->kind, frozen = kind == ST_VALUE_FROZENSET;
     if (len == 0)
-        return st__buf_puts(b, v->kind == ST_VALUE_TUPLE ? "()"
-                               : v->kind == ST_VALUE_LIST ? "[]"
-                               : v->kind == ST_VALUE_DICT ? "{}"
-                               : v->kind == ST_VALUE_SET  ? "set()"
-                                                          : "frozenset()");
+        return st__buf_puts(b, empty[kind]);
     for (int i = 0; i < act->n; i++)
         if (act->v[i] == v)
-            return st__buf_puts(b, again[v->kind]);
+            return st__buf_puts(b, again[kind]);
     if (act->n > ST_VALUE_MAX_DEPTH)
         return ST_RAISE(ST_ERECURSION,
                         "maximum recursion depth exceeded while getting the repr of an object");
+    if ((frozen && put(b, "frozenset(", 10) < 0) || putc1(b, open[kind]) < 0)
+        return -1;
     act->v[act->n++] = v;
-    int rc = st__buf_puts(b, open[v->kind]);
-    if (rc == 0)
-        rc = repr_items(b, v, act);
-    if (rc == 0 && v->kind == ST_VALUE_TUPLE && len == 1)
-        rc = st__buf_putc(b, ',');
-    if (rc == 0)
-        rc = st__buf_puts(b, close[v->kind]);
+    int rc = repr_items(b, v, act);
     act->n--;
-    return rc;
+    if (rc < 0 || (kind == ST_VALUE_TUPLE && len == 1 && putc1(b, ',') < 0) ||
+        putc1(b, close[kind]) < 0)
+        return -1;
+    return frozen ? putc1(b, ')') : 0;
 }
 
 static int repr_value(st__buf *b, const st_value *v, active *act)
 {
     switch ((st_value_type)v->kind) {
     case ST_VALUE_NONE:
-        return st__buf_append(b, "None", 4);
+        return put(b, "None", 4);
     case ST_VALUE_BOOL:
     case ST_VALUE_INT:
-        return st__int_repr(b, v);
+        return int_repr(b, v);
     case ST_VALUE_FLOAT:
         return st__float_repr(b, v->u.f);
     case ST_VALUE_STR:
-        return str_repr(b, v);
+        return put_text(b, (const unsigned char *)v->u.s.data, v->u.s.len, 1, 0);
     case ST_VALUE_BYTES:
-        return bytes_repr(b, v, 0);
-    case ST_VALUE_BYTEARRAY:
-        if (st__buf_puts(b, "bytearray(") < 0 || bytes_repr(b, v, 1) < 0)
+        if (putc1(b, 'b') < 0)
             return -1;
-        return st__buf_putc(b, ')');
+        return put_text(b, (const unsigned char *)v->u.s.data, v->u.s.len, 0, 0);
+    case ST_VALUE_BYTEARRAY:
+        if (put(b, "bytearray(b", 11) < 0 ||
+            put_text(b, (const unsigned char *)v->u.s.data, v->u.s.len, 0, 1) < 0)
+            return -1;
+        return putc1(b, ')');
     default:
         return repr_container(b, v, act);
     }

@@ -2,6 +2,9 @@
  * equality, hashing and deep copy. repr.c prints values, parse.c reads them, bigint.c does
  * arbitrary-size ints. */
 #include <math.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +21,78 @@ static st_value g_true = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, {1}};
 static st_value g_dummy = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, {0}};
 st_value *const st__set_dummy = &g_dummy;
 
-st_value *st__value_alloc(st_value_type kind, size_t extra)
+/* CPython's shared small ints, -5..256: st_value_int() allocates none of them. */
+#define SMALL_INT_MIN (-5)
+#define SMALL_INT_MAX 256
+#define SI(n) {{IMMORTAL}, ST_VALUE_INT, 0, 0, {(n)}}
+#define SI4(n) SI(n), SI((n) + 1), SI((n) + 2), SI((n) + 3)
+#define SI16(n) SI4(n), SI4((n) + 4), SI4((n) + 8), SI4((n) + 12)
+#define SI64(n) SI16(n), SI16((n) + 16), SI16((n) + 32), SI16((n) + 48)
+static st_value g_small_ints[SMALL_INT_MAX - SMALL_INT_MIN + 1] = {
+    SI64(-5), SI64(59), SI64(123), SI64(187), SI4(251), SI(255), SI(256)};
+
+/* The arena is compiled out under AddressSanitizer: one malloc per value keeps its leak and
+ * use-after-free reports exact. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA 0
+#endif
+#endif
+#ifndef ARENA
+#define ARENA 1
+#endif
+
+/* A chunk's header. `live` counts its blocks, plus CHUNK_BIAS while an arena still carves
+ * it (the arena adds up what it carved once, when it lets the chunk go). */
+typedef struct chunk {
+    atomic_size_t live;
+    size_t size;
+    struct chunk *next; /* in the cache */
+} chunk;
+
+#define CHUNK_FIRST 1024
+#define CHUNK_MAX (256 * 1024)
+#define BLOCK_MAX (CHUNK_MAX / 16) /* larger blocks get their own malloc */
+#define CHUNK_BIAS ((size_t)1 << 62)
+
+/* Full-size chunks whose blocks are all gone wait here for the next loads, up to 16 MiB, so
+ * that loading again does not fault the same memory in from the kernel page by page (which
+ * costs more than the loading). Touched once per 256 KiB of values, and only when the lock
+ * is free: never a wait, nor a deadlock in a child forked while another thread held it. */
+#define CACHE_CHUNKS 64
+static struct {
+    pthread_mutex_t lock;
+    chunk *head;
+    size_t n;
+} g_cache = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
+
+static void chunk_release(chunk *c, size_t n)
+{
+    if (atomic_fetch_sub_explicit(&c->live, n, memory_order_acq_rel) != n)
+        return;
+    if (c->size == CHUNK_MAX && pthread_mutex_trylock(&g_cache.lock) == 0) {
+        if (g_cache.n < CACHE_CHUNKS) {
+            c->next = g_cache.head;
+            g_cache.head = c;
+            g_cache.n++;
+            c = NULL;
+        }
+        pthread_mutex_unlock(&g_cache.lock);
+    }
+    free(c);
+}
+
+void st__arena_done(st__arena *a)
+{
+    if (a->chunk)
+        chunk_release(a->chunk, CHUNK_BIAS - a->taken);
+    a->chunk = NULL;
+    a->cur = a->end = NULL;
+}
+
+static st_value *value_malloc(st_value_type kind, size_t extra)
 {
     if (extra > SIZE_MAX - sizeof(st_value))
         return (ST_RAISE_NOMEM(), NULL);
@@ -28,6 +102,131 @@ st_value *st__value_alloc(st_value_type kind, size_t extra)
         v->kind = (unsigned char)kind;
     }
     return v;
+}
+
+#if ARENA
+/* Starts a chunk for at least n bytes; 0, or -1 when malloc fails. */
+static int arena_grow(st__arena *a, size_t n)
+{
+    size_t size = a->next ? a->next : CHUNK_FIRST;
+    while (size < sizeof(chunk) + n)
+        size *= 2;
+    chunk *c = NULL;
+    if (size == CHUNK_MAX && pthread_mutex_trylock(&g_cache.lock) == 0) {
+        if ((c = g_cache.head)) {
+            g_cache.head = c->next;
+            g_cache.n--;
+        }
+        pthread_mutex_unlock(&g_cache.lock);
+    }
+    if (!c && !(c = malloc(size)))
+        return -1;
+    st__arena_done(a);
+    atomic_init(&c->live, CHUNK_BIAS);
+    c->size = size;
+    a->chunk = c;
+    a->taken = 0;
+    a->cur = (char *)(c + 1);
+    a->end = (char *)c + size;
+    a->next = size < CHUNK_MAX ? size * 2 : CHUNK_MAX;
+    return 0;
+}
+
+/* n bytes (a multiple of 8, at most BLOCK_MAX) of arena memory, or NULL. */
+static inline void *arena_take(st__arena *a, size_t n)
+{
+    if ((size_t)(a->end - a->cur) < n && arena_grow(a, n))
+        return NULL;
+    void *p = a->cur;
+    a->cur += n;
+    a->taken++;
+    return p;
+}
+#endif
+
+/* An int or float; made in an arena, it is only as long as its header and number. */
+static st_value *scalar_new(st__arena *a, st_value_type kind)
+{
+#if ARENA
+    st_value *v;
+    if (a && (v = arena_take(a, offsetof(st_value, u) + sizeof(int64_t)))) {
+        v->h.rc = 1;
+        v->kind = (unsigned char)kind;
+        v->flags = 0;
+        v->chunk = (uint32_t)(((char *)v - (char *)a->chunk) / 8);
+        return v;
+    }
+#else
+    (void)a;
+#endif
+    return value_malloc(kind, 0);
+}
+
+st_value *st__value_new(st__arena *a, st_value_type kind, size_t extra)
+{
+#if ARENA
+    size_t n = (sizeof(st_value) + extra + 7) & ~(size_t)7;
+    st_value *v;
+    if (a && extra <= BLOCK_MAX && (v = arena_take(a, n))) {
+        /* zeroed like calloc'd values; what comes after is the constructor's to set */
+        memset(v, 0, sizeof *v);
+        v->h.rc = 1;
+        v->kind = (unsigned char)kind;
+        v->chunk = (uint32_t)(((char *)v - (char *)a->chunk) / 8);
+        return v;
+    }
+#else
+    (void)a;
+#endif
+    return value_malloc(kind, extra);
+}
+
+st_value *st__value_alloc(st_value_type kind, size_t extra) { return value_malloc(kind, extra); }
+
+static void value_free(st_value *x)
+{
+    if (x->chunk)
+        chunk_release((chunk *)(void *)((char *)x - (size_t)x->chunk * 8), 1);
+    else
+        free(x);
+}
+
+/* A list's items or a dict's table: from the arena when there is one (*in_arena set), else
+ * malloc'd. An arena block starts with its distance back to its chunk. */
+static void *items_alloc(st__arena *a, size_t n, int *in_arena)
+{
+    *in_arena = 0;
+#if ARENA
+    if (a && n <= BLOCK_MAX) {
+        uint64_t *p = arena_take(a, sizeof *p + ((n + 7) & ~(size_t)7));
+        if (p) {
+            *p = (uint64_t)((char *)p - (char *)a->chunk);
+            *in_arena = 1;
+            return p + 1;
+        }
+    }
+#else
+    (void)a;
+#endif
+    return st__malloc(n);
+}
+
+static void items_free(void *p, int in_arena)
+{
+    if (in_arena) {
+        uint64_t *h = (uint64_t *)p - 1;
+        chunk_release((chunk *)(void *)((char *)h - *h), 1);
+    } else {
+        free(p);
+    }
+}
+
+static int arena_items(const st_value *v) { return (v->flags & ST__V_ARENA_ITEMS) != 0; }
+
+static void set_arena_items(st_value *v, int in_arena)
+{
+    v->flags = (unsigned char)(in_arena ? v->flags | ST__V_ARENA_ITEMS
+                                        : v->flags & ~ST__V_ARENA_ITEMS);
 }
 
 /* A set's first table lives in its own allocation, as CPython's smalltable. */
@@ -61,16 +260,16 @@ static void release_contents(st_value *x, st_value **dead)
     case ST_VALUE_LIST:
         for (size_t i = 0; i < x->u.seq.len; i++)
             drop(x->u.seq.items[i], dead);
-        if (x->u.seq.items != (st_value **)(x + 1)) /* a tuple's items are inline */
-            free(x->u.seq.items);
+        if (x->u.seq.items && x->u.seq.items != (st_value **)(x + 1)) /* a tuple's are inline */
+            items_free(x->u.seq.items, arena_items(x));
         break;
     case ST_VALUE_DICT:
         for (size_t i = 0; i < x->u.dict->nentries; i++) {
             drop(x->u.dict->entries[i].key, dead);
             drop(x->u.dict->entries[i].value, dead);
         }
-        free(x->u.dict->entries);
-        free(x->u.dict->index);
+        if (x->u.dict->entries)
+            items_free(x->u.dict->entries, arena_items(x));
         break;
     case ST_VALUE_SET:
     case ST_VALUE_FROZENSET:
@@ -95,7 +294,7 @@ void st_value_unref(st_value *v)
         st_value *x = dead;
         dead = x->h.next_dead;
         release_contents(x, &dead);
-        free(x);
+        value_free(x);
     }
 }
 
@@ -120,13 +319,17 @@ st_value *st_value_none(void) { return &g_none; }
 
 st_value *st_value_bool(int b) { return b ? &g_true : &g_false; }
 
-st_value *st_value_int(int64_t i)
+st_value *st__int_new(st__arena *a, int64_t i)
 {
-    st_value *v = st__value_alloc(ST_VALUE_INT, 0);
+    if (i >= SMALL_INT_MIN && i <= SMALL_INT_MAX)
+        return &g_small_ints[i - SMALL_INT_MIN];
+    st_value *v = scalar_new(a, ST_VALUE_INT);
     if (v)
         v->u.i = i;
     return v;
 }
+
+st_value *st_value_int(int64_t i) { return st__int_new(NULL, i); }
 
 st_value *st_value_int_from_u64(uint64_t u)
 {
@@ -140,13 +343,15 @@ st_value *st_value_int_from_u64(uint64_t u)
     return st__int_from_mag(d, 2, 0);
 }
 
-st_value *st_value_float(double d)
+st_value *st__float_new(st__arena *a, double d)
 {
-    st_value *v = st__value_alloc(ST_VALUE_FLOAT, 0);
+    st_value *v = scalar_new(a, ST_VALUE_FLOAT);
     if (v)
         v->u.f = d;
     return v;
 }
+
+st_value *st_value_float(double d) { return st__float_new(NULL, d); }
 
 int st_value_as_int64(const st_value *v, int64_t *out)
 {
@@ -203,45 +408,58 @@ int st_value_truth(const st_value *v)
 
 /* A str or bytes with its bytes stored right after the value: one allocation, one cache line
  * for short ones. */
-static st_value *alloc_inline(st_value_type kind, const void *data, size_t len)
+static st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data, size_t len)
 {
-    st_value *v = len < SIZE_MAX ? st__value_alloc(kind, len + 1) : (ST_RAISE_NOMEM(), NULL);
+    st_value *v = len < SIZE_MAX ? st__value_new(a, kind, len + 1) : (ST_RAISE_NOMEM(), NULL);
     if (!v)
         return NULL;
     v->u.s.data = (char *)(v + 1);
     if (len)
         memcpy(v->u.s.data, data, len);
+    v->u.s.data[len] = '\0';
     v->u.s.len = v->u.s.nchars = len;
     return v;
 }
 
 st_value *st__str_from_utf8(const char *data, size_t len, size_t nchars)
 {
-    st_value *v = alloc_inline(ST_VALUE_STR, data, len);
+    st_value *v = alloc_inline(NULL, ST_VALUE_STR, data, len);
     if (v)
         v->u.s.nchars = nchars;
     return v;
 }
 
-static st_value *make_str(const char *data, size_t len, int surrogates)
+st_value *st__str_new(st__arena *a, const char *data, size_t len, int surrogates)
 {
-    size_t nchars = 0;
     const unsigned char *s = (const unsigned char *)data;
-    for (size_t i = 0; i < len; nchars++) {
+    size_t i = 0, nchars;
+    /* ASCII runs eight bytes at a time */
+    for (uint64_t w; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+    }
+    for (nchars = i; i < len; nchars++) {
         uint32_t cp;
         size_t n = s[i] < 0x80 ? 1 : st__utf8_decode(s + i, len - i, surrogates, &cp);
         if (!n)
             return (st__utf8_error(s, len, i, surrogates), NULL);
         i += n;
     }
-    return st__str_from_utf8(data, len, nchars);
+    st_value *v = alloc_inline(a, ST_VALUE_STR, data, len);
+    if (v)
+        v->u.s.nchars = nchars;
+    return v;
 }
 
-st_value *st_value_str(const char *utf8) { return make_str(utf8, strlen(utf8), 0); }
+st_value *st_value_str(const char *utf8) { return st__str_new(NULL, utf8, strlen(utf8), 0); }
 
-st_value *st_value_str_n(const char *utf8, size_t len) { return make_str(utf8, len, 0); }
+st_value *st_value_str_n(const char *utf8, size_t len) { return st__str_new(NULL, utf8, len, 0); }
 
-st_value *st_value_str_surrogatepass(const char *data, size_t len) { return make_str(data, len, 1); }
+st_value *st_value_str_surrogatepass(const char *data, size_t len)
+{
+    return st__str_new(NULL, data, len, 1);
+}
 
 const char *st_value_str_data(const st_value *v, size_t *len)
 {
@@ -252,7 +470,12 @@ const char *st_value_str_data(const st_value *v, size_t *len)
     return v->u.s.data;
 }
 
-st_value *st_value_bytes(const void *data, size_t len) { return alloc_inline(ST_VALUE_BYTES, data, len); }
+st_value *st__bytes_new(st__arena *a, const void *data, size_t len)
+{
+    return alloc_inline(a, ST_VALUE_BYTES, data, len);
+}
+
+st_value *st_value_bytes(const void *data, size_t len) { return st__bytes_new(NULL, data, len); }
 
 /* A bytearray keeps its bytes apart: they grow. */
 st_value *st_value_bytearray(const void *data, size_t len)
@@ -306,34 +529,78 @@ int st_value_bytearray_extend(st_value *v, const void *data, size_t len)
 
 /* ---- tuple and list ---------------------------------------------------------------------- */
 
-static int seq_reserve(st_value *v, size_t extra)
+/* Room for `extra` more items: exactly that many when a loader fills an empty list (it knows
+ * the count), else at least doubling. Items in an arena move to malloc'd memory to grow. */
+static int list_reserve(st__arena *a, st_value *v, size_t extra)
 {
-    if (v->u.seq.len + extra <= v->u.seq.cap)
+    size_t len = v->u.seq.len;
+    if (extra <= v->u.seq.cap - len)
         return 0;
-    size_t cap = v->u.seq.cap ? v->u.seq.cap * 2 : 4;
-    if (cap < v->u.seq.len + extra)
-        cap = v->u.seq.len + extra;
-    st_value **p = st__reallocarray(v->u.seq.items, cap, sizeof *p);
-    if (!p)
-        return -1;
+    if (extra > SIZE_MAX / 2 / sizeof(st_value *) - len)
+        return ST_RAISE_NOMEM();
+    size_t cap = v->u.seq.cap ? v->u.seq.cap * 2 : a ? 0 : 4;
+    if (cap < len + extra)
+        cap = len + extra;
+    st_value **p;
+    if (v->u.seq.items && !arena_items(v)) {
+        if (!(p = st__reallocarray(v->u.seq.items, cap, sizeof *p)))
+            return -1;
+    } else {
+        int in_arena;
+        if (!(p = items_alloc(v->u.seq.items ? NULL : a, cap * sizeof *p, &in_arena)))
+            return -1;
+        if (v->u.seq.items) {
+            memcpy(p, v->u.seq.items, len * sizeof *p);
+            items_free(v->u.seq.items, 1);
+        }
+        set_arena_items(v, in_arena);
+    }
     v->u.seq.items = p;
     v->u.seq.cap = cap;
     return 0;
 }
 
-st_value *st_value_tuple(size_t n, st_value *const *items)
+static st_value *tuple_new(st__arena *a, size_t n)
 {
     if (n > (SIZE_MAX - sizeof(st_value)) / sizeof(st_value *))
         return (ST_RAISE_NOMEM(), NULL);
-    st_value *t = st__value_alloc(ST_VALUE_TUPLE, n * sizeof(st_value *));
-    if (!t)
-        return NULL;
-    t->u.seq.items = (st_value **)(t + 1);
-    t->u.seq.cap = n;
-    for (size_t i = 0; i < n; i++)
-        t->u.seq.items[i] = st_value_ref(items[i]);
-    t->u.seq.len = n;
+    st_value *t = st__value_new(a, ST_VALUE_TUPLE, n * sizeof(st_value *));
+    if (t) {
+        t->u.seq.items = (st_value **)(t + 1);
+        t->u.seq.len = n;
+    }
     return t;
+}
+
+st_value *st_value_tuple(size_t n, st_value *const *items)
+{
+    st_value *t = tuple_new(NULL, n);
+    for (size_t i = 0; t && i < n; i++)
+        t->u.seq.items[i] = st_value_ref(items[i]);
+    return t;
+}
+
+st_value *st__tuple_steal(st__arena *a, size_t n, st_value *const *items)
+{
+    st_value *t = tuple_new(a, n);
+    if (t && n)
+        memcpy(t->u.seq.items, items, n * sizeof *items);
+    for (size_t i = 0; !t && i < n; i++)
+        st_value_unref(items[i]);
+    return t;
+}
+
+int st__list_extend_steal(st__arena *a, st_value *list, st_value *const *items, size_t n)
+{
+    if (list_reserve(a, list, n) < 0) {
+        for (size_t i = 0; i < n; i++)
+            st_value_unref(items[i]);
+        return ST_TRACE();
+    }
+    if (n)
+        memcpy(list->u.seq.items + list->u.seq.len, items, n * sizeof *items);
+    list->u.seq.len += n;
+    return 0;
 }
 
 st_value *st_value_tuple_steal(size_t n, st_value **items)
@@ -349,7 +616,7 @@ st_value *st_value_tuple_steal(size_t n, st_value **items)
     return t;
 }
 
-st_value *st_value_list(void) { return st__value_alloc(ST_VALUE_LIST, 0); }
+st_value *st_value_list(void) { return st__value_new(NULL, ST_VALUE_LIST, 0); }
 
 int st_value_list_append(st_value *list, st_value *item)
 {
@@ -367,7 +634,7 @@ int st_value_list_insert(st_value *list, ptrdiff_t index, st_value *item)
 {
     if (list->kind != ST_VALUE_LIST)
         return wrong_kind(list, "list");
-    if (seq_reserve(list, 1) < 0)
+    if (list_reserve(NULL, list, 1) < 0)
         return ST_TRACE();
     size_t len = list->u.seq.len, at;
     if (index < 0)
@@ -577,10 +844,24 @@ static int64_t frozenset_hash(const st__set *s)
     return (int64_t)hash == -1 ? 590923713 : (int64_t)hash;
 }
 
+/* Where a str, bytes, tuple or frozenset caches its hash. */
+static int64_t *hash_cache(st_value *v)
+{
+    switch ((st_value_type)v->kind) {
+    case ST_VALUE_STR:
+    case ST_VALUE_BYTES:
+        return &v->u.s.hash;
+    case ST_VALUE_TUPLE:
+        return &v->u.seq.hash;
+    default:
+        return &v->u.set->hash;
+    }
+}
+
 static int hash_depth(const st_value *v, int64_t *out, int depth)
 {
     if (v->flags & ST__V_HASHED) {
-        *out = v->hash;
+        *out = *hash_cache((st_value *)v);
         return 0;
     }
     if (depth > ST_VALUE_MAX_DEPTH)
@@ -616,7 +897,7 @@ static int hash_depth(const st_value *v, int64_t *out, int depth)
     }
     /* Caching writes into an immutable value: harmless for readers, the hash never changes. */
     st_value *w = (st_value *)v;
-    w->hash = h;
+    *hash_cache(w) = h;
     w->flags |= ST__V_HASHED;
     *out = h;
     return 0;
@@ -706,7 +987,7 @@ static int equal_depth(const st_value *a, const st_value *b, int depth)
             return 0;
         for (size_t i = 0; i < a->u.dict->nentries; i++) {
             const st__dentry *e = &a->u.dict->entries[i];
-            size_t at, slot;
+            size_t at = 0, slot;
             if (!e->key)
                 continue;
             int r = dict_lookup(b->u.dict, e->key, e->hash, &at, &slot);
@@ -744,7 +1025,7 @@ int st_value_equal(const st_value *a, const st_value *b)
 }
 
 /* Keys compare as in CPython's lookups: identity, then hash, then ==. */
-static int key_equal(const st_value *a, int64_t ha, const st_value *b, int64_t hb)
+static inline int key_equal(const st_value *a, int64_t ha, const st_value *b, int64_t hb)
 {
     if (a == b)
         return 1;
@@ -755,33 +1036,67 @@ static int key_equal(const st_value *a, int64_t ha, const st_value *b, int64_t h
 
 /* ---- dict -------------------------------------------------------------------------------- */
 
-#define DICT_DUMMY SIZE_MAX /* an index slot whose entry was deleted */
-
-st_value *st_value_dict(void)
+/* Index slots hold entry number + 1, 0 when empty, the largest number of their width for a
+ * deleted entry; they are as narrow as the table allows (1 byte up to 253 entries), as
+ * CPython's. */
+static inline size_t ix_load(const void *index, unsigned ixw, size_t i)
 {
-    st_value *v = st__value_alloc(ST_VALUE_DICT, sizeof(st__dict));
-    if (v)
-        v->u.dict = (st__dict *)(v + 1);
-    return v;
+    switch (ixw) {
+    case 0:
+        return ((const uint8_t *)index)[i];
+    case 1:
+        return ((const uint16_t *)index)[i];
+    case 2:
+        return ((const uint32_t *)index)[i];
+    default:
+        return ((const size_t *)index)[i];
+    }
 }
 
-/* Finds key: returns 1 with *entry set, 0 with *slot the free index slot, -1 on error.
- * Index slots hold entry number + 1; 0 is empty. */
-static int dict_lookup(const st__dict *d, const st_value *key, int64_t hash, size_t *entry,
-                       size_t *slot)
+/* The index follows the entries in their block. */
+static inline void *index_of(const st__dict *d) { return d->entries + d->cap; }
+
+static inline size_t ix_get(const st__dict *d, size_t i) { return ix_load(index_of(d), d->ixw, i); }
+
+static inline void ix_set(st__dict *d, size_t i, size_t ix)
 {
-    if (!d->index) {
-        *slot = 0;
-        return 0;
+    void *index = index_of(d);
+    switch (d->ixw) {
+    case 0:
+        ((uint8_t *)index)[i] = (uint8_t)ix;
+        break;
+    case 1:
+        ((uint16_t *)index)[i] = (uint16_t)ix;
+        break;
+    case 2:
+        ((uint32_t *)index)[i] = (uint32_t)ix;
+        break;
+    default:
+        ((size_t *)index)[i] = ix;
     }
+}
+
+static inline size_t dummy_of(unsigned ixw)
+{
+    return ixw == 3 ? SIZE_MAX : ((size_t)1 << (8 << ixw)) - 1;
+}
+
+static size_t ix_dummy(const st__dict *d) { return dummy_of(d->ixw); }
+
+st_value *st_value_dict(void) { return st__container_new(NULL, ST_VALUE_DICT); }
+
+/* dict_lookup for index slots of 1 << ixw bytes (a constant where it is inlined). */
+static inline int dict_probe(const st__dict *d, unsigned ixw, const st_value *key, int64_t hash,
+                             size_t *entry, size_t *slot)
+{
     size_t perturb = (size_t)hash, i = (size_t)hash & d->mask;
     for (;;) {
-        size_t ix = d->index[i];
+        size_t ix = ix_load(index_of(d), ixw, i);
         if (ix == 0) {
             *slot = i;
             return 0;
         }
-        if (ix != DICT_DUMMY) {
+        if (ix != dummy_of(ixw)) {
             const st__dentry *e = &d->entries[ix - 1];
             int r = key_equal(e->key, e->hash, key, hash);
             if (r) {
@@ -794,42 +1109,110 @@ static int dict_lookup(const st__dict *d, const st_value *key, int64_t hash, siz
     }
 }
 
-/* Rebuilds entries (dropping deleted ones) and the index for at least `need` entries. */
-static int dict_resize(st__dict *d, size_t need)
+/* Finds key: returns 1 with *entry set, 0 with *slot the free index slot, -1 on error. */
+static inline int dict_lookup(const st__dict *d, const st_value *key, int64_t hash,
+                              size_t *entry, size_t *slot)
 {
-    size_t cap = 8;
-    while (cap < need * 2)
-        cap *= 2;
+    switch (d->entries ? d->ixw : 4) {
+    case 0:
+        return dict_probe(d, 0, key, hash, entry, slot);
+    case 1:
+        return dict_probe(d, 1, key, hash, entry, slot);
+    case 2:
+        return dict_probe(d, 2, key, hash, entry, slot);
+    case 3:
+        return dict_probe(d, 3, key, hash, entry, slot);
+    default:
+        *slot = 0;
+        return 0;
+    }
+}
+
+/* Rebuilds the table (dropping deleted entries) with room for cap entries, >= the used ones:
+ * entries and index in one block, the index at most 2/3 full. */
+static int dict_rebuild(st__arena *a, st_value *dv, size_t cap)
+{
+    st__dict *d = dv->u.dict;
+    if (cap > SIZE_MAX / 4 / (sizeof(st__dentry) + sizeof(size_t)))
+        return ST_RAISE_NOMEM();
     size_t size = 8;
     while (size * 2 < cap * 3)
         size *= 2;
-    size_t *index = st__calloc(size, sizeof *index);
-    if (!index)
+    unsigned char ixw = cap < 0xfe ? 0 : cap < 0xfffe ? 1 : cap < 0xfffffffe ? 2 : 3;
+    int in_arena;
+    st__dentry *entries = items_alloc(a, cap * sizeof *entries + (size << ixw), &in_arena);
+    if (!entries)
         return -1;
+    void *index = entries + cap;
+    memset(index, 0, size << ixw);
     size_t n = 0;
     for (size_t i = 0; i < d->nentries; i++)
         if (d->entries[i].key)
-            d->entries[n++] = d->entries[i];
-    st__dentry *entries = st__reallocarray(d->entries, cap, sizeof *entries);
-    if (!entries) {
-        free(index);
-        d->nentries = n;
-        return -1;
-    }
+            entries[n++] = d->entries[i];
+    if (d->entries)
+        items_free(d->entries, arena_items(dv));
+    set_arena_items(dv, in_arena);
     d->entries = entries;
     d->nentries = n;
     d->cap = cap;
-    free(d->index);
-    d->index = index;
+    d->ixw = ixw;
     d->mask = size - 1;
     for (size_t k = 0; k < n; k++) {
         size_t perturb = (size_t)entries[k].hash, i = (size_t)entries[k].hash & d->mask;
-        while (index[i]) {
+        while (ix_get(d, i)) {
             perturb >>= 5;
             i = (i * 5 + perturb + 1) & d->mask;
         }
-        index[i] = k + 1;
+        ix_set(d, i, k + 1);
     }
+    return 0;
+}
+
+/* Room for `extra` more entries: exactly that many when a loader fills an empty dict (it
+ * knows the count), else at least twice the live ones. */
+static int dict_reserve(st__arena *a, st_value *dv, size_t extra)
+{
+    st__dict *d = dv->u.dict;
+    if (extra <= d->cap - d->nentries)
+        return 0;
+    if (extra > SIZE_MAX / 4 - d->used)
+        return ST_RAISE_NOMEM();
+    size_t cap = d->used + extra;
+    if (d->entries || !a) {
+        a = NULL;
+        cap = cap < d->used * 2 ? d->used * 2 : cap < 8 ? 8 : cap;
+    }
+    return dict_rebuild(a, dv, cap);
+}
+
+/* Inserts key (hash given) with value, taking both references: d[key] = value. */
+static inline int dict_insert_steal(st_value *dv, st_value *key, int64_t hash, st_value *value)
+{
+    st__dict *d = dv->u.dict;
+    size_t at = 0, slot;
+    int r = dict_lookup(d, key, hash, &at, &slot);
+    if (r) {
+        if (r > 0) {
+            st_value *old = d->entries[at].value;
+            d->entries[at].value = value;
+            st_value_unref(old);
+        } else {
+            st_value_unref(value);
+        }
+        st_value_unref(key); /* the dict keeps its first key, as CPython */
+        return r < 0 ? -1 : 0;
+    }
+    if (d->nentries == d->cap) {
+        if (dict_reserve(NULL, dv, 1) < 0) {
+            st_value_unref(key);
+            st_value_unref(value);
+            return -1;
+        }
+        dict_lookup(d, key, hash, &at, &slot); /* cannot fail: key is absent */
+    }
+    d->entries[d->nentries] = (st__dentry){key, value, hash};
+    ix_set(d, slot, ++d->nentries);
+    d->used++;
     return 0;
 }
 
@@ -840,26 +1223,28 @@ int st_value_dict_set(st_value *dv, st_value *key, st_value *value)
     int64_t hash;
     if (st_value_hash(key, &hash) < 0)
         return ST_TRACE();
-    st__dict *d = dv->u.dict;
-    size_t at, slot;
-    int r = dict_lookup(d, key, hash, &at, &slot);
-    if (r < 0)
-        return ST_TRACE();
-    if (r) {
-        st_value *old = d->entries[at].value;
-        d->entries[at].value = st_value_ref(value);
-        st_value_unref(old);
+    return dict_insert_steal(dv, st_value_ref(key), hash, st_value_ref(value)) ? ST_TRACE() : 0;
+}
+
+int st__dict_update_steal(st__arena *a, st_value *dv, st_value *const *kv, size_t n)
+{
+    size_t i = 0;
+    int rc = n > dv->u.dict->cap - dv->u.dict->nentries ? dict_reserve(a, dv, n) : 0;
+    for (; rc == 0 && i < n; i++) {
+        int64_t hash;
+        if (kv[2 * i]->flags & ST__V_HASHED) /* memoized keys: hashed at their first use */
+            hash = kv[2 * i]->kind == ST_VALUE_STR ? kv[2 * i]->u.s.hash : *hash_cache(kv[2 * i]);
+        else if (hash_depth(kv[2 * i], &hash, 0) < 0)
+            break;
+        rc = dict_insert_steal(dv, kv[2 * i], hash, kv[2 * i + 1]);
+    }
+    if (i == n && rc == 0)
         return 0;
+    for (; i < n; i++) {
+        st_value_unref(kv[2 * i]);
+        st_value_unref(kv[2 * i + 1]);
     }
-    if (d->nentries == d->cap) {
-        if (dict_resize(d, d->used + 1) < 0)
-            return ST_TRACE();
-        dict_lookup(d, key, hash, &at, &slot); /* cannot fail: key is absent */
-    }
-    d->entries[d->nentries] = (st__dentry){st_value_ref(key), st_value_ref(value), hash};
-    d->index[slot] = ++d->nentries;
-    d->used++;
-    return 0;
+    return ST_TRACE();
 }
 
 int st_value_dict_set_steal(st_value *d, st_value *key, st_value *value)
@@ -892,7 +1277,7 @@ static int dict_find(const st_value *dv, const st_value *key, size_t *at)
 
 st_value *st_value_dict_get(const st_value *d, const st_value *key)
 {
-    size_t at;
+    size_t at = 0;
     int r = dict_find(d, key, &at);
     if (r <= 0)
         return (r == 0 ? raise_key_error(key) : ST_TRACE(), NULL);
@@ -911,18 +1296,18 @@ st_value *st_value_dict_get_str(const st_value *d, const char *key)
 
 int st_value_dict_delete(st_value *dv, const st_value *key)
 {
-    size_t at;
+    size_t at = 0;
     int r = dict_find(dv, key, &at);
     if (r <= 0)
         return r == 0 ? raise_key_error(key) : ST_TRACE();
     st__dict *d = dv->u.dict;
     st__dentry e = d->entries[at];
     size_t perturb = (size_t)e.hash, i = (size_t)e.hash & d->mask;
-    while (d->index[i] != at + 1) {
+    while (ix_get(d, i) != at + 1) {
         perturb >>= 5;
         i = (i * 5 + perturb + 1) & d->mask;
     }
-    d->index[i] = DICT_DUMMY;
+    ix_set(d, i, ix_dummy(d));
     d->entries[at].key = d->entries[at].value = NULL;
     d->used--;
     st_value_unref(e.key);
@@ -958,9 +1343,19 @@ static void set_init(st__set *s)
     s->mask = SET_MINSIZE - 1;
 }
 
-static st_value *make_set(st_value_type kind)
+st_value *st__container_new(st__arena *a, st_value_type kind)
 {
-    st_value *v = st__value_alloc(kind, sizeof(st__set) + SET_MINSIZE * sizeof(st__sentry));
+    if (kind == ST_VALUE_LIST)
+        return st__value_new(a, kind, 0);
+    if (kind == ST_VALUE_DICT) {
+        st_value *v = st__value_new(a, kind, sizeof(st__dict));
+        if (v) {
+            v->u.dict = (st__dict *)(v + 1);
+            memset(v->u.dict, 0, sizeof *v->u.dict);
+        }
+        return v;
+    }
+    st_value *v = st__value_new(a, kind, sizeof(st__set) + SET_MINSIZE * sizeof(st__sentry));
     if (v) {
         v->u.set = (st__set *)(v + 1);
         set_init(v->u.set);
@@ -968,9 +1363,9 @@ static st_value *make_set(st_value_type kind)
     return v;
 }
 
-st_value *st_value_set(void) { return make_set(ST_VALUE_SET); }
+st_value *st_value_set(void) { return st__container_new(NULL, ST_VALUE_SET); }
 
-st_value *st_value_frozenset(void) { return make_set(ST_VALUE_FROZENSET); }
+st_value *st_value_frozenset(void) { return st__container_new(NULL, ST_VALUE_FROZENSET); }
 
 /* set_lookkey: 1 found (*found), 0 absent, -1 error. */
 static int set_lookup(const st__set *s, const st_value *key, int64_t hash, st__sentry **found)
@@ -1150,7 +1545,7 @@ ptrdiff_t st_value_len(const st_value *v)
 int st_value_contains(const st_value *c, const st_value *item)
 {
     int64_t hash;
-    size_t at;
+    size_t at = 0;
     st__sentry *e;
     switch ((st_value_type)c->kind) {
     case ST_VALUE_TUPLE:
@@ -1205,6 +1600,8 @@ int st_value_next(const st_value *c, size_t *pos, st_value **item)
 
 int st_value_clear(st_value *c)
 {
+    if (c->kind < ST_VALUE_BYTEARRAY) /* before the copy: an arena int or float is shorter */
+        return wrong_kind(c, "list, dict, set or bytearray");
     st_value tmp = *c;
     st__dict old_dict;
     struct {
@@ -1215,6 +1612,7 @@ int st_value_clear(st_value *c)
     case ST_VALUE_LIST:
         c->u.seq.items = NULL;
         c->u.seq.len = c->u.seq.cap = 0;
+        set_arena_items(c, 0);
         break;
     case ST_VALUE_BYTEARRAY:
         c->u.s.len = c->u.s.nchars = 0;
@@ -1224,6 +1622,7 @@ int st_value_clear(st_value *c)
         old_dict = *c->u.dict;
         tmp.u.dict = &old_dict;
         memset(c->u.dict, 0, sizeof old_dict);
+        set_arena_items(c, 0);
         break;
     case ST_VALUE_SET:
     case ST_VALUE_FROZENSET:
@@ -1245,7 +1644,7 @@ int st_value_clear(st_value *c)
         st_value *x = dead;
         dead = x->h.next_dead;
         release_contents(x, &dead);
-        free(x);
+        value_free(x);
     }
     return 0;
 }

@@ -1,0 +1,62 @@
+/* Internal: the dbm backend interface behind st_dbm, and the hooks shelve's transactions use.
+ * Never installed. */
+#ifndef ST_INTERNAL_DBM_H
+#define ST_INTERNAL_DBM_H
+
+#include "error.h"
+#include "mem.h"
+#include "systools/shelve.h"
+
+/* An OSError of a dbm module's own type ("dbm.error", "dbm.sqlite3.error") with its errno. */
+#define ST__DBM_RAISE_OS(err, type, ...) \
+    st__raise(ST_EOS, (err), (type), __func__, __FILE__, __LINE__, __VA_ARGS__)
+
+/* What a transaction asks of the backend (dbm.sqlite3 only). */
+typedef enum st__dbm_txn_op {
+    ST__TXN_BEGIN_READ,  /* start a read transaction and fix its snapshot now */
+    ST__TXN_BEGIN_WRITE, /* take the write lock (waits up to the busy timeout) */
+    ST__TXN_COMMIT,      /* commit (or end a read transaction) */
+    ST__TXN_ROLLBACK     /* roll back; never fails for want of an open transaction */
+} st__dbm_txn_op;
+
+/* One backend. Each function sets the error on failure; get raises KeyError for a missing
+ * key, del too. The handle's memory is st_dbm's first member of the backend's own struct. */
+typedef struct st__dbm_ops {
+    const char *name;
+    unsigned char *(*get)(st_dbm *db, const void *key, size_t klen, size_t *vlen);
+    int (*set)(st_dbm *db, const void *key, size_t klen, const void *value, size_t vlen);
+    int (*del)(st_dbm *db, const void *key, size_t klen);
+    int (*contains)(st_dbm *db, const void *key, size_t klen);
+    ssize_t (*len)(st_dbm *db);
+    st_value *(*keys)(st_dbm *db);
+    int (*sync)(st_dbm *db);
+    int (*close)(st_dbm *db); /* flushes and frees, even on failure */
+    int (*txn)(st_dbm *db, st__dbm_txn_op op); /* NULL: no transactions */
+} st__dbm_ops;
+
+struct st_dbm {
+    const st__dbm_ops *ops;
+};
+
+/* Backend openers; flag is one of "r", "w", "c", "n" (checked by the caller). */
+st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode);
+st_dbm *st__dbm_dumb_open(const char *filename, const char *flag, int mode);
+
+/* The dumb .dir index parser, exposed for the fuzz target: parses one line (without its end
+ * of line, already stripped as dumb.py strips it) into the key bytes (st_free) and the
+ * position and size. Raises dbm.dumb.error naming line `lineno` of `path`. */
+int st__dbm_dumb_parse_line(const char *line, size_t len, const char *path, size_t lineno,
+                            char **key, size_t *klen, long long *pos, long long *siz);
+
+/* KeyError(key) for the key bytes, with Python's message (the repr of the bytes); -1. */
+int st__dbm_raise_key(const void *key, size_t klen);
+
+/* Appends the index line dumb.py writes for an entry: `'key', (pos, siz)` and a newline. */
+int st__dbm_dumb_format_entry(st__buf *out, const void *key, size_t klen, long long pos,
+                              long long siz);
+
+/* Transaction control for shelve; ValueError ("transactions are not supported by dbm.dumb")
+ * on a backend without it. */
+int st__dbm_txn(st_dbm *db, st__dbm_txn_op op);
+
+#endif

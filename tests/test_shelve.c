@@ -1,0 +1,1025 @@
+/* shelve and dbm: every function on both backends, the file formats byte for byte against
+ * CPython 3.13's (committed vectors and live), whichdb, the strict .dir parser, writeback,
+ * and transactions between two handles. The heavy proofs run after these, from
+ * test_shelve_proof.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "internal/dbm.h"
+#include "pyref.h"
+#include "shelve_proof.h"
+#include "systools/systools.h"
+
+#define VECTORS ST_TEST_SOURCE_DIR "/vectors/shelve"
+
+static char tmpdir[] = "/tmp/st_shelve_XXXXXX";
+
+/* A path in the test's temporary directory, in a ring of static buffers large enough that
+ * a test's paths stay valid while it runs. */
+static const char *tp(const char *name)
+{
+    static char buf[256][512];
+    static unsigned slot;
+    char *b = buf[slot++ % 256];
+    snprintf(b, 512, "%s/%s", tmpdir, name);
+    return b;
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+static char *read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *b = malloc(1 << 20);
+    assert_non_null(b);
+    *n = fread(b, 1, 1 << 20, f);
+    b[*n] = 0;
+    fclose(f);
+    return b;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    size_t n;
+    char *b = read_file(from, &n);
+    write_file(to, b, n);
+    free(b);
+}
+
+static void rm(const char *base)
+{
+    static const char *const ext[] = {"", ".dat", ".dir", ".bak", ".pag", "-wal", "-shm"};
+    char p[600];
+    for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
+        snprintf(p, sizeof p, "%s%s", base, ext[i]);
+        unlink(p);
+    }
+}
+
+static void expect_error(int code, const char *type, const char *msg_part)
+{
+    assert_int_equal(st_error_code(), code);
+    if (type)
+        assert_string_equal(st_error_last()->type, type);
+    if (msg_part && !strstr(st_error_message(), msg_part))
+        fail_msg("message '%s' lacks '%s'", st_error_message(), msg_part);
+    st_error_clear();
+}
+
+static st_dbm *open_db(const char *path, const char *flag, const char *backend)
+{
+    st_dbm_options o = ST_DBM_OPTIONS_INIT;
+    o.backend = backend;
+    st_dbm *db = st_dbm_open(path, flag, &o);
+    if (!db)
+        fail_msg("st_dbm_open(%s, %s): %s", path, flag, st_error_message());
+    return db;
+}
+
+static st_shelf *open_shelf(const char *path, const char *flag, const char *backend,
+                            int writeback)
+{
+    st_shelf_options o = ST_SHELF_OPTIONS_INIT;
+    o.backend = backend;
+    o.writeback = writeback;
+    st_shelf *sh = st_shelf_open(path, flag, &o);
+    if (!sh)
+        fail_msg("st_shelf_open(%s, %s): %s", path, flag, st_error_message());
+    return sh;
+}
+
+static void set_str(st_dbm *db, const char *k, const char *v)
+{
+    assert_int_equal(st_dbm_set(db, k, strlen(k), v, strlen(v)), 0);
+}
+
+static void expect_get(st_dbm *db, const char *k, const char *v)
+{
+    size_t n = 0;
+    unsigned char *got = st_dbm_get(db, k, strlen(k), &n);
+    if (!got)
+        fail_msg("get %s: %s", k, st_error_message());
+    assert_int_equal(n, strlen(v));
+    assert_memory_equal(got, v, n);
+    assert_int_equal(got[n], 0);
+    st_free(got);
+}
+
+/* The repr of a list of bytes keys, for order checks. */
+static void expect_keys(st_dbm *db, const char *repr)
+{
+    st_value *keys = st_dbm_keys(db);
+    assert_non_null(keys);
+    char *r = st_value_repr(keys);
+    assert_string_equal(r, repr);
+    st_free(r);
+    st_value_unref(keys);
+}
+
+static void set_val(st_shelf *sh, const char *k, const char *literal)
+{
+    st_value *v = st_value_parse(literal);
+    assert_non_null(v);
+    assert_int_equal(st_shelf_set(sh, k, v), 0);
+    st_value_unref(v);
+}
+
+static void expect_val(st_shelf *sh, const char *k, const char *repr)
+{
+    st_value *v = st_shelf_get(sh, k);
+    if (!v)
+        fail_msg("get %s: %s", k, st_error_message());
+    char *r = st_value_repr(v);
+    assert_string_equal(r, repr);
+    st_free(r);
+    st_value_unref(v);
+}
+
+static void expect_shelf_keys(st_shelf *sh, const char *joined)
+{
+    char **keys = st_shelf_keys(sh);
+    assert_non_null(keys);
+    char buf[1024] = "";
+    for (char **k = keys; *k; k++) {
+        if (k != keys)
+            strcat(buf, ",");
+        strcat(buf, *k);
+    }
+    assert_string_equal(buf, joined);
+    st_strv_free(keys);
+}
+
+/* ---- whichdb ------------------------------------------------------------------------------ */
+
+static const char *const KINDS[] = {"sq", "dumb", "dumbempty", "gnu", "ndbm", "empty", "short",
+                                    "junk", "adir"};
+
+static void make_kinds(void)
+{
+    st_dbm_close(open_db(tp("sq"), "c", NULL));
+    st_dbm *d = open_db(tp("dumb"), "c", "dbm.dumb");
+    set_str(d, "k", "v");
+    st_dbm_close(d);
+    st_dbm_close(open_db(tp("dumbempty"), "c", "dbm.dumb"));
+    const unsigned char gnu[16] = {0xce, 0x9a, 0x57, 0x13, 1, 2, 3};
+    write_file(tp("gnu"), gnu, sizeof gnu);
+    write_file(tp("ndbm.pag"), "", 0);
+    write_file(tp("ndbm.dir"), "", 0);
+    write_file(tp("empty"), "", 0);
+    write_file(tp("short"), "abc", 3);
+    write_file(tp("junk"), "SQLite format 3!", 16);
+    mkdir(tp("adir"), 0755);
+}
+
+static void test_whichdb(void **state)
+{
+    make_kinds();
+    static const char *const want[] = {"dbm.sqlite3", "dbm.dumb", "dbm.dumb", "dbm.gnu",
+                                       "dbm.ndbm",    "",         "",         "",
+                                       NULL};
+    for (size_t i = 0; i < sizeof KINDS / sizeof *KINDS; i++) {
+        const char *got = st_dbm_whichdb(tp(KINDS[i]));
+        if (!want[i]) {
+            assert_null(got);
+            expect_error(ST_EOS, "IsADirectoryError", NULL);
+        } else {
+            assert_non_null(got);
+            assert_string_equal(got, want[i]);
+        }
+    }
+    assert_null(st_dbm_whichdb(tp("missing")));
+    expect_error(ST_EOS, "FileNotFoundError", "missing");
+
+    /* The same answers from CPython's dbm.whichdb on the same files. */
+    char code[2048];
+    int n = snprintf(code, sizeof code, "import dbm\nfor k in [");
+    for (size_t i = 0; i < sizeof KINDS / sizeof *KINDS; i++)
+        n += snprintf(code + n, sizeof code - (size_t)n, "'%s',", KINDS[i]);
+    snprintf(code + n, sizeof code - (size_t)n,
+             "'missing']: print(repr(dbm.whichdb('%s/' + k)), end=' ')", tmpdir);
+    char *py = pyref_eval(code);
+    if (py) {
+        assert_string_equal(py, "'dbm.sqlite3' 'dbm.dumb' 'dbm.dumb' 'dbm.gnu' 'dbm.ndbm' '' '' '' "
+                                "None None ");
+        free(py);
+    }
+}
+
+static void test_open_dispatch(void **state)
+{
+    make_kinds();
+    st_dbm *db = open_db(tp("sq"), "r", NULL);
+    assert_string_equal(st_dbm_backend(db), "dbm.sqlite3");
+    st_dbm_close(db);
+    db = open_db(tp("dumb"), "w", NULL);
+    assert_string_equal(st_dbm_backend(db), "dbm.dumb");
+    expect_get(db, "k", "v");
+    st_dbm_close(db);
+
+    assert_null(st_dbm_open(tp("nothing"), "r", NULL));
+    expect_error(ST_EOS, "dbm.error", "db file doesn't exist; use 'c' or 'n' flag");
+    assert_int_equal(access(tp("nothing"), F_OK), -1);
+    assert_null(st_dbm_open(tp("junk"), "r", NULL));
+    expect_error(ST_EFORMAT, "dbm.error", "db type could not be determined");
+    assert_null(st_dbm_open(tp("gnu"), "r", NULL));
+    expect_error(ST_ENOTSUP, "dbm.error", "db type is dbm.gnu, but the module is not available");
+    assert_null(st_dbm_open(tp("x"), "rw", NULL));
+    expect_error(ST_EVALUE, "ValueError", "Flag must be one of 'r', 'w', 'c', or 'n', not 'rw'");
+    st_dbm_options o = ST_DBM_OPTIONS_INIT;
+    o.backend = "dbm.bogus";
+    assert_null(st_dbm_open(tp("x"), "c", &o));
+    expect_error(ST_EVALUE, NULL, "dbm.bogus");
+    o.backend = "dbm.gnu";
+    assert_null(st_dbm_open(tp("x"), "c", &o));
+    expect_error(ST_ENOTSUP, "dbm.error", "not available");
+    o.backend = NULL;
+    o.version = 99;
+    assert_null(st_dbm_open(tp("x"), "c", &o));
+    expect_error(ST_EVALUE, NULL, "version");
+
+    /* "n" ignores what is there; a new file is dbm.sqlite3, Python's first choice. */
+    db = open_db(tp("junk"), "n", NULL);
+    assert_string_equal(st_dbm_backend(db), "dbm.sqlite3");
+    assert_int_equal(st_dbm_len(db), 0);
+    st_dbm_close(db);
+    assert_string_equal(st_dbm_whichdb(tp("junk")), "dbm.sqlite3");
+    db = open_db(tp("fresh"), "c", NULL);
+    assert_string_equal(st_dbm_backend(db), "dbm.sqlite3");
+    st_dbm_close(db);
+    assert_int_equal(st_dbm_close(NULL), 0);
+}
+
+/* ---- the raw API on both backends --------------------------------------------------------- */
+
+static void raw_api(const char *backend)
+{
+    const char *path = tp("raw");
+    rm(path);
+    const char *ro_type = strcmp(backend, "dbm.dumb") ? "dbm.sqlite3.error" : "dbm.dumb.error";
+    assert_null(st_dbm_open(path, "w", &(st_dbm_options){ST_DBM_OPTIONS_VERSION, backend, 0666}));
+    expect_error(ST_EOS, strcmp(backend, "dbm.dumb") ? "dbm.sqlite3.error" : "FileNotFoundError",
+                 NULL);
+
+    st_dbm *db = open_db(path, "c", backend);
+    assert_int_equal(st_dbm_len(db), 0);
+    set_str(db, "b", "1");
+    set_str(db, "a", "2");
+    set_str(db, "c", "3");
+    set_str(db, "b", "longer value");
+    assert_int_equal(st_dbm_set(db, "", 0, "", 0), 0);
+    assert_int_equal(st_dbm_set(db, "n\0ul", 4, "x\0y", 3), 0);
+    expect_get(db, "b", "longer value");
+    expect_get(db, "", "");
+    size_t n;
+    unsigned char *v = st_dbm_get(db, "n\0ul", 4, &n);
+    assert_non_null(v);
+    assert_int_equal(n, 3);
+    assert_memory_equal(v, "x\0y", 3);
+    st_free(v);
+    assert_int_equal(st_dbm_len(db), 5);
+    assert_int_equal(st_dbm_contains(db, "a", 1), 1);
+    assert_int_equal(st_dbm_contains(db, "zz", 2), 0);
+    assert_null(st_dbm_get(db, "zz", 2, &n));
+    expect_error(ST_EKEY, "KeyError", "b'zz'");
+    assert_int_equal(st_dbm_del(db, "a", 1), 0);
+    assert_int_equal(st_dbm_del(db, "a", 1), -1);
+    expect_error(ST_EKEY, "KeyError", "b'a'");
+    /* "SELECT key FROM Dict" scans the key's unique index: sorted; dumb: insertion order. */
+    if (strcmp(backend, "dbm.dumb"))
+        expect_keys(db, "[b'', b'b', b'c', b'n\\x00ul']");
+    else
+        expect_keys(db, "[b'b', b'c', b'', b'n\\x00ul']");
+    assert_int_equal(st_dbm_sync(db), 0);
+    assert_int_equal(st_dbm_close(db), 0);
+
+    db = open_db(path, "r", backend);
+    expect_get(db, "c", "3");
+    assert_int_equal(st_dbm_len(db), 4);
+    assert_int_equal(st_dbm_set(db, "q", 1, "1", 1), -1);
+    assert_int_equal(st_error_code(), ST_ESTATE);
+    assert_string_equal(st_error_last()->type, ro_type);
+    st_error_clear();
+    assert_int_equal(st_dbm_del(db, "c", 1), -1);
+    expect_error(ST_ESTATE, ro_type, NULL);
+    st_dbm_close(db);
+
+    db = open_db(path, "w", backend);
+    set_str(db, "w", "ok");
+    st_dbm_close(db);
+    db = open_db(path, "c", backend);
+    expect_get(db, "w", "ok");
+    st_dbm_close(db);
+    db = open_db(path, "n", backend);
+    assert_int_equal(st_dbm_len(db), 0);
+    st_dbm_close(db);
+}
+
+static void test_raw_sqlite3(void **state) { raw_api("dbm.sqlite3"); }
+static void test_raw_dumb(void **state) { raw_api("dbm.dumb"); }
+
+static void test_sqlite3_schema(void **state)
+{
+    const char *path = tp("schema.db");
+    rm(path);
+    umask(022);
+    st_dbm *db = open_db(path, "c", "dbm.sqlite3");
+    set_str(db, "k", "v");
+    st_dbm_close(db);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    sqlite3 *cx;
+    assert_int_equal(sqlite3_open_v2(path, &cx, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(cx, "SELECT sql FROM sqlite_master", -1, &s, NULL), 0);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0),
+                        "CREATE TABLE Dict (\n    key BLOB UNIQUE NOT NULL,\n"
+                        "    value BLOB NOT NULL\n  )");
+    sqlite3_finalize(s);
+    assert_int_equal(sqlite3_prepare_v2(cx, "PRAGMA journal_mode", -1, &s, NULL), 0);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+    sqlite3_finalize(s);
+    assert_int_equal(sqlite3_prepare_v2(cx, "SELECT typeof(key), typeof(value) FROM Dict", -1, &s,
+                                        NULL), 0);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "blob");
+    assert_string_equal((const char *)sqlite3_column_text(s, 1), "blob");
+    sqlite3_finalize(s);
+    sqlite3_close(cx);
+
+    /* A file whose name needs percent-encoding in the URI, relative to the cwd. */
+    char cwd[512];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(tmpdir), 0);
+    db = open_db("we?ird #name%.db", "c", "dbm.sqlite3");
+    set_str(db, "k", "v");
+    st_dbm_close(db);
+    assert_int_equal(access("we?ird #name%.db", F_OK), 0);
+    unlink("we?ird #name%.db");
+    assert_int_equal(chdir(cwd), 0);
+
+    /* "r" on a file without the Dict table fails at first use, as Python's does. */
+    write_file(tp("notdict.db"), "", 0);
+    db = open_db(tp("notdict.db"), "r", "dbm.sqlite3");
+    assert_int_equal(st_dbm_len(db), -1);
+    expect_error(ST_EFORMAT, "dbm.sqlite3.error", "no such table: Dict");
+    st_dbm_close(db);
+}
+
+/* ---- dbm.dumb's files ---------------------------------------------------------------------- */
+
+/* The same operations as tests/gen/gen_shelve.py's raw file give the same bytes. */
+static void test_dumb_bytes_like_cpython(void **state)
+{
+    const char *base = tp("cpython_raw");
+    rm(base);
+    st_dbm *db = open_db(base, "c", "dbm.dumb");
+    static const struct {
+        const char *k;
+        size_t n;
+        const char *v;
+    } raw[] = {
+        {"it's", 4, "1"},
+        {"say \"hi\"", 8, "2"},
+        {"both '\"", 7, "3"},
+        {"\xe9t\xe9", 3, "4"},
+        {"\x00\x01\n\t\r\\", 6, "5"},
+        {"\xa0\xad\x85\x7f", 4, "6"},
+        {"", 0, "7"},
+    };
+    for (size_t i = 0; i < sizeof raw / sizeof *raw; i++)
+        assert_int_equal(st_dbm_set(db, raw[i].k, raw[i].n, raw[i].v, 1), 0);
+    char big[29 * 30 + 1] = "";
+    for (int i = 0; i < 30; i++)
+        strcat(big, "rewritten, longer than before");
+    set_str(db, "it's", big);
+    assert_int_equal(st_dbm_del(db, "both '\"", 7), 0);
+    assert_int_equal(st_dbm_set(db, "both '\"", 7, "3", 1), 0);
+    assert_int_equal(st_dbm_close(db), 0);
+    static const char *const ext[] = {".dat", ".dir"};
+    for (int i = 0; i < 2; i++) {
+        char want[600], got[600];
+        snprintf(want, sizeof want, "%s/cpython_raw%s", VECTORS, ext[i]);
+        snprintf(got, sizeof got, "%s%s", base, ext[i]);
+        size_t wn, gn;
+        char *w = read_file(want, &wn), *g = read_file(got, &gn);
+        assert_int_equal(gn, wn);
+        assert_memory_equal(g, w, wn);
+        free(w);
+        free(g);
+    }
+    /* And CPython's own file reads back. */
+    char vec[600];
+    snprintf(vec, sizeof vec, "%s/cpython_raw.dat", VECTORS);
+    copy_file(vec, tp("vraw.dat"));
+    snprintf(vec, sizeof vec, "%s/cpython_raw.dir", VECTORS);
+    copy_file(vec, tp("vraw.dir"));
+    db = open_db(tp("vraw"), "r", NULL);
+    assert_string_equal(st_dbm_backend(db), "dbm.dumb");
+    expect_keys(db, "[b\"it's\", b'say \"hi\"', b'\\xe9t\\xe9', b'\\x00\\x01\\n\\t\\r\\\\', "
+                    "b'\\xa0\\xad\\x85\\x7f', b'', b'both \\'\"']");
+    expect_get(db, "it's", big);
+    size_t n;
+    unsigned char *v = st_dbm_get(db, "\x00\x01\n\t\r\\", 6, &n);
+    assert_non_null(v);
+    assert_memory_equal(v, "5", 1);
+    st_free(v);
+    st_dbm_close(db);
+}
+
+static void test_dumb_files(void **state)
+{
+    const char *base = tp("files");
+    rm(base);
+    mode_t old = umask(027);
+    st_dbm_options o = {ST_DBM_OPTIONS_VERSION, "dbm.dumb", 0666};
+    st_dbm *db = st_dbm_open(base, "c", &o);
+    assert_non_null(db);
+    set_str(db, "a", "1");
+    set_str(db, "a", "2"); /* in place: only the index in memory changes */
+    struct stat st;
+    assert_int_equal(stat(tp("files.dat"), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    assert_int_equal(st.st_size, 1);
+    size_t n;
+    char *dir = read_file(tp("files.dir"), &n);
+    assert_string_equal(dir, "'a', (0, 1)\n");
+    free(dir);
+    assert_int_equal(access(tp("files.bak"), F_OK), -1);
+    set_str(db, "b", "22");
+    assert_int_equal(stat(tp("files.dat"), &st), 0);
+    assert_int_equal(st.st_size, 514); /* b in the second block */
+    assert_int_equal(st_dbm_sync(db), 0);
+    dir = read_file(tp("files.bak"), &n);
+    assert_string_equal(dir, "'a', (0, 1)\n'b', (512, 2)\n");
+    free(dir);
+    assert_int_equal(st_dbm_del(db, "a", 1), 0); /* commits at once */
+    dir = read_file(tp("files.dir"), &n);
+    assert_string_equal(dir, "'b', (512, 2)\n");
+    free(dir);
+    assert_int_equal(stat(tp("files.dir"), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    st_dbm_close(db);
+    umask(old);
+
+    /* "r" and "w" need both files. */
+    unlink(tp("files.dir"));
+    assert_null(st_dbm_open(base, "r", &o));
+    expect_error(ST_EOS, "FileNotFoundError", "files.dir");
+    assert_null(st_dbm_open(tp("nofiles"), "w", &o));
+    expect_error(ST_EOS, "FileNotFoundError", "nofiles.dat");
+    db = st_dbm_open(base, "n", &o);
+    assert_non_null(db);
+    assert_int_equal(st_dbm_len(db), 0);
+    st_dbm_close(db);
+    assert_int_equal(stat(tp("files.dat"), &st), 0);
+    assert_int_equal(st.st_size, 0);
+    assert_int_equal(access(tp("files.bak"), F_OK), -1);
+}
+
+/* One .dir text -> the open fails (line number in the message) or the keys' repr. */
+static void dir_case(const char *text, const char *keys_or_null, const char *err_part)
+{
+    const char *base = tp("parse");
+    rm(base);
+    write_file(tp("parse.dat"), "0123456789", 10);
+    write_file(tp("parse.dir"), text, strlen(text));
+    st_dbm_options o = {ST_DBM_OPTIONS_VERSION, "dbm.dumb", 0666};
+    st_dbm *db = st_dbm_open(base, "r", &o);
+    if (!keys_or_null) {
+        if (db)
+            fail_msg("parsed: %s", text);
+        expect_error(ST_EFORMAT, "dbm.dumb.error", err_part);
+        return;
+    }
+    if (!db)
+        fail_msg("%s: %s", text, st_error_message());
+    expect_keys(db, keys_or_null);
+    st_dbm_close(db);
+}
+
+static void test_dumb_dir_parser(void **state)
+{
+    dir_case("'a', (0, 1)\r\n  \"b\",(2,3)   \r'c\\'', ( 4 , 5 )\n", "[b'a', b'b', b\"c'\"]", NULL);
+    dir_case("'\\x41\\101\\u0041\\U00000041\\t\\a\\0', (0, 0)\n", "[b'AAAA\\t\\x07\\x00']", NULL);
+    dir_case("'a', (0, 1)\n'a', (3, 1)\n'b', (0, 1)\n", "[b'a', b'b']", NULL);
+    dir_case("'\xe9\xff', (0, 1) \x85\xa0\n", "[b'\\xe9\\xff']", NULL);
+    dir_case("", "[]", NULL);
+    static const char *const bad[][2] = {
+        {"'a', (0, 1)\n\n'b', (0, 1)\n", "line 2"},
+        {"'a', (0, 1)\n'b', (0, 1) # hi\n", "line 2: text after the entry"},
+        {"'a', (0, 1)\nb'a', (0, 1)\n", "line 2: expected a quoted key"},
+        {"'a, (0, 1)\n", "line 1: unterminated string"},
+        {"'a', (0, 1, 2)\n", "line 1: expected ')'"},
+        {"'a', (0 1)\n", "line 1"},
+        {"'a', (-1, 1)\n", "line 1: bad position"},
+        {"'a', (01, 1)\n", "line 1: bad position"},
+        {"'a', (0, 1_0)\n", "line 1"},
+        {"'a', (0, 99999999999999999999999)\n", "line 1: bad size"},
+        {"'\\u0100', (0, 1)\n", "line 1: key is not Latin-1"},
+        {"'\\q', (0, 1)\n", "line 1: invalid escape"},
+        {"'\\x4', (0, 1)\n", "line 1: truncated escape"},
+        {"'a' (0, 1)\n", "line 1: expected ','"},
+        {"'a', [0, 1]\n", "line 1: expected '(pos, siz)'"},
+        {"__import__('os'), (0, 1)\n", "line 1"},
+        {"'a\0', (0, 1)\n", "line 1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        /* Embedded NUL: the last case is written with its real length. */
+        if (i == sizeof bad / sizeof *bad - 1) {
+            rm(tp("parse"));
+            write_file(tp("parse.dat"), "", 0);
+            write_file(tp("parse.dir"), "'a\0', (0, 1)\n", 13);
+            st_dbm_options o = {ST_DBM_OPTIONS_VERSION, "dbm.dumb", 0666};
+            assert_null(st_dbm_open(tp("parse"), "r", &o));
+            expect_error(ST_EFORMAT, "dbm.dumb.error", "NUL in key");
+            continue;
+        }
+        dir_case(bad[i][0], NULL, bad[i][1]);
+    }
+    /* Short reads at the end of .dat return what is there, as f.read(siz) does. */
+    dir_case("'a', (8, 5)\n", "[b'a']", NULL);
+    st_dbm_options o = {ST_DBM_OPTIONS_VERSION, "dbm.dumb", 0666};
+    st_dbm *db = st_dbm_open(tp("parse"), "r", &o);
+    assert_non_null(db);
+    expect_get(db, "a", "89");
+    st_dbm_close(db);
+}
+
+/* The fuzz target's entry point must accept what the writer writes. */
+static void test_dumb_parse_line_direct(void **state)
+{
+    char *key;
+    size_t klen;
+    long long pos, siz;
+    const char line[] = "'x\\'y', (1024, 7)";
+    assert_int_equal(st__dbm_dumb_parse_line(line, sizeof line - 1, "f.dir", 3, &key, &klen, &pos,
+                                             &siz), 0);
+    assert_int_equal(klen, 3);
+    assert_memory_equal(key, "x'y", 3);
+    assert_int_equal(pos, 1024);
+    assert_int_equal(siz, 7);
+    st_free(key);
+    assert_int_equal(st__dbm_dumb_parse_line("'", 1, "f.dir", 3, &key, &klen, &pos, &siz), -1);
+    expect_error(ST_EFORMAT, "dbm.dumb.error", "'f.dir', line 3");
+}
+
+/* ---- shelves ---------------------------------------------------------------------------- */
+
+static void read_vector_shelf(const char *path)
+{
+    st_shelf *sh = open_shelf(path, "r", NULL, 0);
+    expect_shelf_keys(sh, strstr(path, "dumb") ? "ada,grace,café,empty,big"
+                                               : "ada,big,café,empty,grace");
+    expect_val(sh, "ada", "{'name': 'Ada', 'age': 36, 'langs': ['en', 'fr']}");
+    expect_val(sh, "grace", "(1906, 1992, None, True)");
+    expect_val(sh, "café", "'ünïcödé'");
+    expect_val(sh, "empty", "b''");
+    expect_val(sh, "big", "1267650600228229401496703205376");
+    assert_int_equal(st_shelf_len(sh), 5);
+    st_shelf_close(sh);
+}
+
+static void test_shelf_cpython_vectors(void **state)
+{
+    copy_file(VECTORS "/cpython.sqlite3", tp("vshelf.sqlite3"));
+    assert_string_equal(st_dbm_whichdb(tp("vshelf.sqlite3")), "dbm.sqlite3");
+    read_vector_shelf(tp("vshelf.sqlite3"));
+    copy_file(VECTORS "/cpython_dumb.dat", tp("vshelf_dumb.dat"));
+    copy_file(VECTORS "/cpython_dumb.dir", tp("vshelf_dumb.dir"));
+    read_vector_shelf(tp("vshelf_dumb"));
+
+    /* Live: CPython writes both kinds now, we read them; we write, CPython reads. */
+    const char *py = pyref_python();
+    if (!py)
+        return;
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' '%s/gen/gen_shelve.py' '%s'", py, ST_TEST_SOURCE_DIR, tmpdir);
+    assert_int_equal(system(cmd), 0);
+    read_vector_shelf(tp("cpython.sqlite3"));
+    read_vector_shelf(tp("cpython_dumb"));
+    for (int i = 0; i < 2; i++) {
+        const char *path = tp(i ? "ours_dumb" : "ours.db");
+        rm(path);
+        st_shelf *sh = open_shelf(path, "c", i ? "dbm.dumb" : NULL, 0);
+        set_val(sh, "k", "[1, 'two', (3.5, None)]");
+        set_val(sh, "ü", "{b'x': (1, 2)}");
+        st_shelf_close(sh);
+        char code[1024];
+        snprintf(code, sizeof code,
+                 "import shelve, dbm\nwith shelve.open('%s', 'r') as s: "
+                 "print(dbm.whichdb('%s'), sorted(s.items()))",
+                 path, path);
+        char *out = pyref_eval(code);
+        assert_non_null(out);
+        char want[256];
+        snprintf(want, sizeof want,
+                 "%s [('k', [1, 'two', (3.5, None)]), ('ü', {b'x': (1, 2)})]",
+                 i ? "dbm.dumb" : "dbm.sqlite3");
+        assert_string_equal(out, want);
+        free(out);
+    }
+}
+
+static void shelf_api(const char *backend)
+{
+    const char *path = tp("shelf");
+    rm(path);
+    st_shelf *sh = open_shelf(path, "c", backend, 0);
+    set_val(sh, "one", "1");
+    set_val(sh, "two", "[2, 2]");
+    set_val(sh, "three", "{'x': (3,)}");
+    set_val(sh, "one", "'uno'");
+    expect_val(sh, "one", "'uno'");
+    assert_int_equal(st_shelf_len(sh), 3);
+    assert_int_equal(st_shelf_contains(sh, "two"), 1);
+    assert_int_equal(st_shelf_contains(sh, "four"), 0);
+    assert_null(st_shelf_get(sh, "four"));
+    expect_error(ST_EKEY, "KeyError", "b'four'");
+    assert_int_equal(st_shelf_del(sh, "two"), 0);
+    assert_int_equal(st_shelf_del(sh, "two"), -1);
+    expect_error(ST_EKEY, "KeyError", NULL);
+    expect_shelf_keys(sh, "one,three");
+    st_shelf_iter *it = st_shelf_iter_new(sh);
+    assert_non_null(it);
+    const char *k;
+    int count = 0;
+    while (st_shelf_iter_next(it, &k) == 1)
+        count++;
+    assert_int_equal(count, 2);
+    assert_int_equal(st_shelf_iter_next(it, &k), 0);
+    st_shelf_iter_free(it);
+    st_shelf_iter_free(NULL);
+    assert_int_equal(st_shelf_set(sh, "bad\xff", st_value_none()), -1);
+    expect_error(ST_EVALUE, "UnicodeDecodeError", NULL);
+    assert_int_equal(st_shelf_sync(sh), 0);
+    assert_int_equal(st_shelf_close(sh), 0);
+    assert_int_equal(st_shelf_close(NULL), 0);
+
+    /* Protocols: the default is 4 (Python's shelve), -1 the highest. */
+    st_dbm *db = open_db(path, "r", backend);
+    size_t n;
+    unsigned char *raw = st_dbm_get(db, "one", 3, &n);
+    assert_non_null(raw);
+    assert_int_equal(raw[0], 0x80);
+    assert_int_equal(raw[1], 4);
+    st_free(raw);
+    st_dbm_close(db);
+    st_shelf_options o = ST_SHELF_OPTIONS_INIT;
+    o.backend = backend;
+    for (int proto = -1; proto <= 5; proto++) {
+        o.protocol = proto;
+        sh = st_shelf_open(path, "w", &o);
+        assert_non_null(sh);
+        set_val(sh, "p", "[1]");
+        st_shelf_close(sh);
+        db = open_db(path, "r", backend);
+        raw = st_dbm_get(db, "p", 1, &n);
+        assert_non_null(raw);
+        if (proto >= 2 || proto < 0) {
+            assert_int_equal(raw[0], 0x80);
+            assert_int_equal(raw[1], proto < 0 ? 5 : proto);
+        } else {
+            assert_int_not_equal(raw[0], 0x80);
+        }
+        st_free(raw);
+        st_dbm_close(db);
+    }
+    o.protocol = 6;
+    assert_null(st_shelf_open(path, "w", &o));
+    expect_error(ST_EVALUE, NULL, "protocol");
+    o.protocol = 4;
+    o.version = 0;
+    assert_null(st_shelf_open(path, "w", &o));
+    expect_error(ST_EVALUE, NULL, "version");
+
+    /* Read-only shelves refuse writes with the backend's error. */
+    sh = open_shelf(path, "r", backend, 0);
+    assert_int_equal(st_shelf_set(sh, "x", st_value_none()), -1);
+    assert_int_equal(st_error_code(), ST_ESTATE);
+    st_error_clear();
+    st_shelf_close(sh);
+
+    /* Load limits reach the unpickler; a key that is not UTF-8 cannot be listed. */
+    st_pickle_load_options lo = ST_PICKLE_LOAD_OPTIONS_INIT;
+    lo.max_size = 3;
+    o = (st_shelf_options)ST_SHELF_OPTIONS_INIT;
+    o.backend = backend;
+    o.load = &lo;
+    sh = st_shelf_open(path, "w", &o);
+    assert_non_null(sh);
+    set_val(sh, "long", "'a long enough string'");
+    assert_null(st_shelf_get(sh, "long"));
+    assert_int_equal(st_error_code(), ST_EFORMAT);
+    st_error_clear();
+    st_shelf_close(sh);
+    db = open_db(path, "w", backend);
+    assert_int_equal(st_dbm_set(db, "\xff", 1, "x", 1), 0);
+    assert_int_equal(st_dbm_set(db, "bad", 3, "not a pickle", 12), 0);
+    st_dbm_close(db);
+    sh = open_shelf(path, "r", backend, 0);
+    assert_null(st_shelf_keys(sh));
+    expect_error(ST_EVALUE, "UnicodeDecodeError", NULL);
+    assert_null(st_shelf_iter_new(sh));
+    st_error_clear();
+    assert_null(st_shelf_get(sh, "bad"));
+    assert_int_equal(st_error_code(), ST_EFORMAT);
+    st_error_clear();
+    st_shelf_close(sh);
+}
+
+static void test_shelf_sqlite3(void **state) { shelf_api("dbm.sqlite3"); }
+static void test_shelf_dumb(void **state) { shelf_api("dbm.dumb"); }
+
+static void writeback(const char *backend)
+{
+    const char *path = tp("wb");
+    rm(path);
+    st_shelf *sh = open_shelf(path, "c", backend, 0);
+    set_val(sh, "l", "[1]");
+    /* Without writeback a change in place is lost. */
+    st_value *l = st_shelf_get(sh, "l");
+    assert_int_equal(st_value_list_append_steal(l, st_value_int(2)), 0);
+    st_value_unref(l);
+    expect_val(sh, "l", "[1]");
+    st_shelf_close(sh);
+
+    sh = open_shelf(path, "w", backend, 1);
+    l = st_shelf_get(sh, "l");
+    st_value *again = st_shelf_get(sh, "l");
+    assert_ptr_equal(l, again); /* the cached object itself */
+    st_value_unref(again);
+    assert_int_equal(st_value_list_append_steal(l, st_value_int(2)), 0);
+    st_value *fresh = st_value_parse("['new']");
+    assert_int_equal(st_shelf_set(sh, "n", fresh), 0);
+    assert_int_equal(st_value_list_append_steal(fresh, st_value_int(3)), 0);
+    st_value *got = st_shelf_get(sh, "n");
+    assert_ptr_equal(got, fresh);
+    st_value_unref(got);
+    st_value_unref(fresh);
+    /* The file still has the old value until sync. */
+    st_dbm *db = open_db(path, "r", backend);
+    size_t vn;
+    unsigned char *raw = st_dbm_get(db, "l", 1, &vn);
+    st_value *on_disk = st_pickle_loads(raw, vn);
+    char *r = st_value_repr(on_disk);
+    assert_string_equal(r, "[1]");
+    st_free(r);
+    st_value_unref(on_disk);
+    st_free(raw);
+    st_dbm_close(db);
+    assert_int_equal(st_shelf_sync(sh), 0);
+    /* After sync the cache is empty: a new get loads a new object. */
+    st_value *l2 = st_shelf_get(sh, "l");
+    assert_ptr_not_equal(l2, l);
+    st_value_unref(l2);
+    st_value_unref(l);
+    l = st_shelf_get(sh, "l");
+    assert_int_equal(st_value_list_append_steal(l, st_value_int(9)), 0);
+    st_value_unref(l);
+    assert_int_equal(st_shelf_del(sh, "n"), 0);
+    assert_int_equal(st_shelf_close(sh), 0); /* close writes the cache */
+    sh = open_shelf(path, "r", backend, 0);
+    expect_val(sh, "l", "[1, 2, 9]");
+    assert_int_equal(st_shelf_contains(sh, "n"), 0);
+    st_shelf_close(sh);
+}
+
+static void test_writeback_sqlite3(void **state) { writeback("dbm.sqlite3"); }
+static void test_writeback_dumb(void **state) { writeback("dbm.dumb"); }
+
+/* ---- transactions ---------------------------------------------------------------------- */
+
+static void test_txn_states(void **state)
+{
+    const char *path = tp("txd");
+    rm(path);
+    st_shelf *sh = open_shelf(path, "c", "dbm.dumb", 0);
+    assert_int_equal(st_shelf_begin(sh), -1);
+    expect_error(ST_EVALUE, "ValueError", "transactions are not supported by dbm.dumb");
+    st_shelf_close(sh);
+    sh = open_shelf(tp("txs.db"), "n", NULL, 0);
+    assert_int_equal(st_shelf_commit(sh), -1);
+    expect_error(ST_ESTATE, "RuntimeError", "no transaction");
+    assert_int_equal(st_shelf_abort(sh), -1);
+    expect_error(ST_ESTATE, "RuntimeError", "no transaction");
+    assert_int_equal(st_shelf_begin(sh), 0);
+    assert_int_equal(st_shelf_begin(sh), -1);
+    expect_error(ST_ESTATE, "RuntimeError", "already");
+    set_val(sh, "pending", "1");
+    assert_int_equal(st_shelf_close(sh), 0); /* aborts */
+    sh = open_shelf(tp("txs.db"), "r", NULL, 0);
+    assert_int_equal(st_shelf_len(sh), 0);
+    st_shelf_close(sh);
+}
+
+static void test_txn_own_view(void **state)
+{
+    const char *path = tp("tx.db");
+    rm(path);
+    st_shelf *a = open_shelf(path, "c", NULL, 0);
+    st_shelf *b = open_shelf(path, "w", NULL, 0);
+    set_val(a, "x", "1");
+    set_val(a, "y", "2");
+    set_val(a, "z", "3");
+    assert_int_equal(st_shelf_begin(a), 0);
+    set_val(a, "x", "10");
+    set_val(a, "new", "4");
+    assert_int_equal(st_shelf_del(a, "y"), 0);
+    assert_int_equal(st_shelf_del(a, "y"), -1);
+    expect_error(ST_EKEY, "KeyError", NULL);
+    expect_val(a, "x", "10");
+    assert_null(st_shelf_get(a, "y"));
+    expect_error(ST_EKEY, NULL, NULL);
+    assert_int_equal(st_shelf_contains(a, "y"), 0);
+    assert_int_equal(st_shelf_contains(a, "new"), 1);
+    assert_int_equal(st_shelf_len(a), 3);
+    expect_shelf_keys(a, "new,x,z");
+    /* Iteration merges the same way and survives changes made while it runs. */
+    st_shelf_iter *it = st_shelf_iter_new(a);
+    assert_non_null(it);
+    const char *key;
+    char seen[64] = "";
+    while (st_shelf_iter_next(it, &key) == 1) {
+        strcat(seen, key);
+        set_val(a, "zz", "5");
+    }
+    st_shelf_iter_free(it);
+    assert_string_equal(seen, "newxz");
+    assert_int_equal(st_shelf_len(a), 4);
+    assert_int_equal(st_shelf_del(a, "zz"), 0);
+    /* Nobody else sees it yet. */
+    expect_val(b, "x", "1");
+    assert_int_equal(st_shelf_contains(b, "new"), 0);
+    assert_int_equal(st_shelf_abort(a), 0);
+    expect_val(a, "x", "1");
+    expect_shelf_keys(a, "x,y,z");
+
+    assert_int_equal(st_shelf_begin(a), 0);
+    set_val(a, "x", "10");
+    set_val(a, "tmp", "0");
+    assert_int_equal(st_shelf_del(a, "tmp"), 0); /* set then deleted: never reaches the file */
+    assert_int_equal(st_shelf_commit(a), 0);
+    expect_val(b, "x", "10");
+    assert_int_equal(st_shelf_contains(b, "tmp"), 0);
+    expect_shelf_keys(b, "x,y,z");
+
+    /* Reads see one snapshot: a commit elsewhere after begin is invisible, even for keys
+     * first read after it. A read-only transaction then commits without a conflict. */
+    assert_int_equal(st_shelf_begin(a), 0);
+    expect_val(a, "x", "10");
+    set_val(b, "x", "11");
+    set_val(b, "z", "33");
+    expect_val(a, "x", "10");
+    expect_val(a, "z", "3");
+    assert_int_equal(st_shelf_len(a), 3);
+    assert_int_equal(st_shelf_commit(a), 0);
+    expect_val(a, "z", "33");
+    st_shelf_close(a);
+    st_shelf_close(b);
+}
+
+static void test_txn_conflicts(void **state)
+{
+    const char *path = tp("txc.db");
+    rm(path);
+    st_shelf *a = open_shelf(path, "c", NULL, 0);
+    st_shelf *b = open_shelf(path, "w", NULL, 0);
+    set_val(a, "n", "0");
+
+    /* Read-modify-write lost to another writer. */
+    assert_int_equal(st_shelf_begin(a), 0);
+    expect_val(a, "n", "0");
+    set_val(b, "n", "5");
+    set_val(a, "n", "1");
+    assert_int_equal(st_shelf_commit(a), -1);
+    expect_error(ST_ECONFLICT, "ConflictError", "'n'");
+    assert_int_equal(st_shelf_commit(a), -1); /* the transaction is gone */
+    expect_error(ST_ESTATE, NULL, NULL);
+    expect_val(a, "n", "5");
+    /* The retry wins. */
+    assert_int_equal(st_shelf_begin(a), 0);
+    expect_val(a, "n", "5");
+    set_val(a, "n", "6");
+    assert_int_equal(st_shelf_commit(a), 0);
+    expect_val(b, "n", "6");
+
+    /* A blind write conflicts too (write-write), also for a key another writer created. */
+    assert_int_equal(st_shelf_begin(a), 0);
+    set_val(a, "fresh", "'a'");
+    set_val(b, "fresh", "'b'");
+    assert_int_equal(st_shelf_commit(a), -1);
+    expect_error(ST_ECONFLICT, "ConflictError", "'fresh'");
+    expect_val(a, "fresh", "'b'");
+
+    /* A key that was only read, changed elsewhere, conflicts with a write elsewhere. */
+    assert_int_equal(st_shelf_begin(a), 0);
+    expect_val(a, "n", "6");
+    set_val(a, "other", "1");
+    assert_int_equal(st_shelf_del(b, "n"), 0);
+    assert_int_equal(st_shelf_commit(a), -1);
+    expect_error(ST_ECONFLICT, "ConflictError", "'n'");
+    assert_int_equal(st_shelf_contains(a, "other"), 0);
+
+    /* Disjoint keys do not conflict. */
+    assert_int_equal(st_shelf_begin(a), 0);
+    set_val(a, "p", "1");
+    set_val(b, "q", "2");
+    assert_int_equal(st_shelf_commit(a), 0);
+    expect_val(b, "p", "1");
+
+    /* len() and keys() are reads of the whole key set. */
+    assert_int_equal(st_shelf_begin(a), 0);
+    assert_int_equal(st_shelf_len(a), 3);
+    set_val(a, "r", "1");
+    set_val(b, "s", "1");
+    assert_int_equal(st_shelf_commit(a), -1);
+    expect_error(ST_ECONFLICT, "ConflictError", "number of keys");
+    assert_int_equal(st_shelf_begin(a), 0);
+    char **keys = st_shelf_keys(a);
+    assert_non_null(keys);
+    st_strv_free(keys);
+    set_val(a, "r", "1");
+    assert_int_equal(st_shelf_del(b, "s"), 0);
+    assert_int_equal(st_shelf_commit(a), -1);
+    expect_error(ST_ECONFLICT, "ConflictError", "keys");
+
+    /* Writeback values read in a transaction are written by its commit, dropped by abort. */
+    st_shelf_close(a);
+    a = open_shelf(path, "w", NULL, 1);
+    set_val(a, "list", "[]");
+    assert_int_equal(st_shelf_begin(a), 0);
+    st_value *l = st_shelf_get(a, "list");
+    assert_int_equal(st_value_list_append_steal(l, st_value_int(1)), 0);
+    st_value_unref(l);
+    assert_int_equal(st_shelf_abort(a), 0);
+    expect_val(a, "list", "[]");
+    assert_int_equal(st_shelf_begin(a), 0);
+    l = st_shelf_get(a, "list");
+    assert_int_equal(st_value_list_append_steal(l, st_value_int(2)), 0);
+    st_value_unref(l);
+    assert_int_equal(st_shelf_commit(a), 0);
+    expect_val(b, "list", "[2]");
+    st_shelf_close(a);
+    st_shelf_close(b);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_whichdb),
+        cmocka_unit_test(test_open_dispatch),
+        cmocka_unit_test(test_raw_sqlite3),
+        cmocka_unit_test(test_raw_dumb),
+        cmocka_unit_test(test_sqlite3_schema),
+        cmocka_unit_test(test_dumb_bytes_like_cpython),
+        cmocka_unit_test(test_dumb_files),
+        cmocka_unit_test(test_dumb_dir_parser),
+        cmocka_unit_test(test_dumb_parse_line_direct),
+        cmocka_unit_test(test_shelf_cpython_vectors),
+        cmocka_unit_test(test_shelf_sqlite3),
+        cmocka_unit_test(test_shelf_dumb),
+        cmocka_unit_test(test_writeback_sqlite3),
+        cmocka_unit_test(test_writeback_dumb),
+        cmocka_unit_test(test_txn_states),
+        cmocka_unit_test(test_txn_own_view),
+        cmocka_unit_test(test_txn_conflicts),
+    };
+    int failed = cmocka_run_group_tests_name("shelve", tests, setup, teardown);
+    return failed + run_shelve_proof_tests();
+}

@@ -1,5 +1,5 @@
 /* dbm: whichdb, the open dispatch of Python's dbm package, and the raw bytes API over the
- * backends (lib/dbm_sqlite3.c, lib/dbm_dumb.c). */
+ * backends (lib/dbm_sqlite3.c, lib/dbm_dumb.c, lib/dbm_gnu.c when built with libgdbm). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -139,6 +139,10 @@ static st_dbm *open_backend(const char *name, const char *filename, const char *
         return st__dbm_sqlite3_open(filename, flag, mode);
     if (strcmp(name, "dbm.dumb") == 0)
         return st__dbm_dumb_open(filename, flag, mode);
+#ifdef ST_HAVE_GDBM
+    if (strcmp(name, "dbm.gnu") == 0)
+        return st__dbm_gnu_open(filename, flag, mode);
+#endif
     if (strcmp(name, "dbm.gnu") == 0 || strcmp(name, "dbm.ndbm") == 0)
         return (ST_RAISE_AS(ST_ENOTSUP, "dbm.error",
                             "db type is %s, but the module is not available "

@@ -1,6 +1,6 @@
-/* shelve and dbm: every function on both backends, the file formats byte for byte against
+/* shelve and dbm: every function on every backend, the file formats byte for byte against
  * CPython 3.13's (committed vectors and live), whichdb, the strict .dir parser, writeback,
- * and transactions between two handles. The heavy proofs run after these, from
+ * and transactions between two handles; dbm.gnu (when built) against Debian's python3-gdbm. The heavy proofs run after these, from
  * test_shelve_proof.c. */
 #include <errno.h>
 #include <fcntl.h>
@@ -168,6 +168,21 @@ static void expect_shelf_keys(st_shelf *sh, const char *joined)
     st_strv_free(keys);
 }
 
+/* 1 when the library was built with dbm.gnu (libgdbm found), else 0 after saying so. */
+static int have_gnu(void)
+{
+    const char *path = tp("gnu_probe");
+    st_dbm *db = st_dbm_open(path, "n", &(st_dbm_options){ST_DBM_OPTIONS_VERSION, "dbm.gnu", 0666});
+    if (!db) {
+        expect_error(ST_ENOTSUP, "dbm.error", "not available");
+        printf("[  SKIP    ] dbm.gnu: libsystools is built without libgdbm\n");
+        return 0;
+    }
+    assert_int_equal(st_dbm_close(db), 0);
+    unlink(path);
+    return 1;
+}
+
 /* ---- whichdb ------------------------------------------------------------------------------ */
 
 static const char *const KINDS[] = {"sq", "dumb", "dumbempty", "gnu", "ndbm", "empty", "short",
@@ -227,6 +242,7 @@ static void test_whichdb(void **state)
 static void test_open_dispatch(void **state)
 {
     make_kinds();
+    int gnu = have_gnu();
     st_dbm *db = open_db(tp("sq"), "r", NULL);
     assert_string_equal(st_dbm_backend(db), "dbm.sqlite3");
     st_dbm_close(db);
@@ -241,7 +257,11 @@ static void test_open_dispatch(void **state)
     assert_null(st_dbm_open(tp("junk"), "r", NULL));
     expect_error(ST_EFORMAT, "dbm.error", "db type could not be determined");
     assert_null(st_dbm_open(tp("gnu"), "r", NULL));
-    expect_error(ST_ENOTSUP, "dbm.error", "db type is dbm.gnu, but the module is not available");
+    if (gnu) /* a magic number and nothing else: gdbm's own complaint */
+        expect_error(ST_EFORMAT, "dbm.gnu.error", NULL);
+    else
+        expect_error(ST_ENOTSUP, "dbm.error",
+                     "db type is dbm.gnu, but the module is not available");
     assert_null(st_dbm_open(tp("x"), "rw", NULL));
     expect_error(ST_EVALUE, "ValueError", "Flag must be one of 'r', 'w', 'c', or 'n', not 'rw'");
     st_dbm_options o = ST_DBM_OPTIONS_INIT;
@@ -249,8 +269,16 @@ static void test_open_dispatch(void **state)
     assert_null(st_dbm_open(tp("x"), "c", &o));
     expect_error(ST_EVALUE, NULL, "dbm.bogus");
     o.backend = "dbm.gnu";
-    assert_null(st_dbm_open(tp("x"), "c", &o));
-    expect_error(ST_ENOTSUP, "dbm.error", "not available");
+    if (gnu) {
+        db = st_dbm_open(tp("x"), "c", &o);
+        assert_non_null(db);
+        assert_string_equal(st_dbm_backend(db), "dbm.gnu");
+        assert_int_equal(st_dbm_close(db), 0);
+        unlink(tp("x"));
+    } else {
+        assert_null(st_dbm_open(tp("x"), "c", &o));
+        expect_error(ST_ENOTSUP, "dbm.error", "not available");
+    }
     o.backend = NULL;
     o.version = 99;
     assert_null(st_dbm_open(tp("x"), "c", &o));
@@ -268,16 +296,16 @@ static void test_open_dispatch(void **state)
     assert_int_equal(st_dbm_close(NULL), 0);
 }
 
-/* ---- the raw API on both backends --------------------------------------------------------- */
+/* ---- the raw API on every backend --------------------------------------------------------- */
 
 static void raw_api(const char *backend)
 {
     const char *path = tp("raw");
     rm(path);
-    const char *ro_type = strcmp(backend, "dbm.dumb") ? "dbm.sqlite3.error" : "dbm.dumb.error";
+    int dumb = strcmp(backend, "dbm.dumb") == 0, gnu = strcmp(backend, "dbm.gnu") == 0;
+    const char *ro_type = dumb ? "dbm.dumb.error" : gnu ? "dbm.gnu.error" : "dbm.sqlite3.error";
     assert_null(st_dbm_open(path, "w", &(st_dbm_options){ST_DBM_OPTIONS_VERSION, backend, 0666}));
-    expect_error(ST_EOS, strcmp(backend, "dbm.dumb") ? "dbm.sqlite3.error" : "FileNotFoundError",
-                 NULL);
+    expect_error(ST_EOS, dumb ? "FileNotFoundError" : ro_type, NULL);
 
     st_dbm *db = open_db(path, "c", backend);
     assert_int_equal(st_dbm_len(db), 0);
@@ -303,11 +331,24 @@ static void raw_api(const char *backend)
     assert_int_equal(st_dbm_del(db, "a", 1), 0);
     assert_int_equal(st_dbm_del(db, "a", 1), -1);
     expect_error(ST_EKEY, "KeyError", "b'a'");
-    /* "SELECT key FROM Dict" scans the key's unique index: sorted; dumb: insertion order. */
-    if (strcmp(backend, "dbm.dumb"))
-        expect_keys(db, "[b'', b'b', b'c', b'n\\x00ul']");
-    else
+    /* "SELECT key FROM Dict" scans the key's unique index: sorted; dumb: insertion order;
+     * gnu: its hash order, so only the members are checked. */
+    if (gnu) {
+        st_value *keys = st_dbm_keys(db);
+        assert_non_null(keys);
+        assert_int_equal(st_value_len(keys), 4);
+        char *r = st_value_repr(keys);
+        assert_non_null(strstr(r, "b''"));
+        assert_non_null(strstr(r, "b'b'"));
+        assert_non_null(strstr(r, "b'c'"));
+        assert_non_null(strstr(r, "b'n\\x00ul'"));
+        st_free(r);
+        st_value_unref(keys);
+    } else if (dumb) {
         expect_keys(db, "[b'b', b'c', b'', b'n\\x00ul']");
+    } else {
+        expect_keys(db, "[b'', b'b', b'c', b'n\\x00ul']");
+    }
     assert_int_equal(st_dbm_sync(db), 0);
     assert_int_equal(st_dbm_close(db), 0);
 
@@ -985,6 +1026,190 @@ static void test_txn_conflicts(void **state)
     st_shelf_close(b);
 }
 
+/* ---- dbm.gnu (built only with libgdbm) --------------------------------------------------- */
+
+static void test_raw_gnu(void **state)
+{
+    if (have_gnu())
+        raw_api("dbm.gnu");
+}
+
+static void test_shelf_gnu(void **state)
+{
+    /* writeback() keeps a reader open beside a writer, which gdbm's lock forbids. */
+    if (have_gnu())
+        shelf_api("dbm.gnu");
+}
+
+static void test_gnu_files(void **state)
+{
+    if (!have_gnu())
+        return;
+    const char *path = tp("g.gdbm");
+    unlink(path);
+    mode_t old = umask(022);
+    st_dbm *db = st_dbm_open(path, "c", &(st_dbm_options){ST_DBM_OPTIONS_VERSION, "dbm.gnu", 0640});
+    umask(old);
+    assert_non_null(db);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    set_str(db, "k", "v");
+    /* A big value, past gdbm's block size, and len() after each kind of change. */
+    size_t big = 100000;
+    char *buf = malloc(big);
+    assert_non_null(buf);
+    for (size_t i = 0; i < big; i++)
+        buf[i] = (char)(i * 7);
+    assert_int_equal(st_dbm_set(db, "big", 3, buf, big), 0);
+    assert_int_equal(st_dbm_len(db), 2);
+    size_t n;
+    unsigned char *got = st_dbm_get(db, "big", 3, &n);
+    assert_non_null(got);
+    assert_int_equal(n, big);
+    assert_memory_equal(got, buf, big);
+    st_free(got);
+    free(buf);
+    /* gdbm locks the file: a second writer is refused with EAGAIN, as in Python. */
+    assert_null(st_dbm_open(path, "w", &(st_dbm_options){ST_DBM_OPTIONS_VERSION, "dbm.gnu", 0666}));
+    assert_int_equal(st_error_errno(), EAGAIN);
+    expect_error(ST_EOS, "dbm.gnu.error", NULL);
+    assert_int_equal(st_dbm_del(db, "big", 3), 0);
+    assert_int_equal(st_dbm_len(db), 1);
+    assert_int_equal(st_dbm_close(db), 0);
+
+    /* Our file is recognised by whichdb and opened by the automatic choice. */
+    assert_string_equal(st_dbm_whichdb(path), "dbm.gnu");
+    db = open_db(path, "r", NULL);
+    assert_string_equal(st_dbm_backend(db), "dbm.gnu");
+    expect_get(db, "k", "v");
+    st_dbm_close(db);
+    st_shelf *sh = open_shelf(path, "w", NULL, 0);
+    set_val(sh, "s", "('shelf', 1)");
+    expect_val(sh, "s", "('shelf', 1)");
+    /* No transactions on dbm.gnu, as on dbm.dumb. */
+    assert_int_equal(st_shelf_begin(sh), -1);
+    expect_error(ST_EVALUE, "ValueError", "transactions are not supported by dbm.gnu");
+    assert_int_equal(st_shelf_close(sh), 0);
+
+    /* Files gdbm cannot read: its own messages as dbm.gnu.error. */
+    write_file(tp("g.junk"), "not a gdbm file at all", 22);
+    assert_null(st_dbm_open(tp("g.junk"), "r",
+                            &(st_dbm_options){ST_DBM_OPTIONS_VERSION, "dbm.gnu", 0666}));
+    expect_error(ST_EFORMAT, "dbm.gnu.error", NULL);
+    write_file(tp("g.empty"), "", 0);
+    assert_null(st_dbm_open(tp("g.empty"), "r",
+                            &(st_dbm_options){ST_DBM_OPTIONS_VERSION, "dbm.gnu", 0666}));
+    expect_error(ST_EFORMAT, "dbm.gnu.error", NULL);
+}
+
+/* Values both sides can write as literals, with the same repr on both. */
+static const char *const GNU_VALUES[] = {
+    "0", "1", "-1", "255", "256", "65536", "-2147483649", "1267650600228229401496703205376",
+    "-99999999999999999999999999", "0.0", "-0.0", "1.5", "1e+100", "3.141592653589793",
+    "2.5e-310", "''", "'abc'", "'ünïcödé €'", "'\\x00\\n\\t\\''", "b''", "b'\\x00\\xff'",
+    "None", "True", "False", "()", "(1,)", "(1, 2, 3)", "[]", "[1, [2, [3, []]]]", "{}",
+    "{'a': 1, 'b': [2.5, None]}", "{1: 'x', (2, 3): b'y'}", "[True, False, None, 'mixed', 7]",
+    "(('nested',),)", NULL /* a long string, filled in below */
+};
+#define GNU_NVALUES (sizeof GNU_VALUES / sizeof *GNU_VALUES)
+
+static const char *gnu_value(size_t i)
+{
+    static char longstr[400];
+    if (GNU_VALUES[i])
+        return GNU_VALUES[i];
+    memset(longstr, 'x', sizeof longstr - 1);
+    longstr[0] = longstr[sizeof longstr - 2] = '\'';
+    longstr[sizeof longstr - 1] = 0;
+    return longstr;
+}
+
+/* Runs a shell command and returns its stdout (free()); fails the test on a non-zero exit. */
+static char *capture(const char *cmd)
+{
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    size_t r;
+    while ((r = fread(out + len, 1, cap - 1 - len, f)) > 0)
+        len += r;
+    out[len] = 0;
+    assert_int_equal(pclose(f), 0);
+    return out;
+}
+
+#define SYSTEM_PYTHON "/usr/bin/python3"
+
+static void test_gnu_cpython_interop(void **state)
+{
+    if (!have_gnu())
+        return;
+    if (system(SYSTEM_PYTHON " -c 'import dbm.gnu' 2>/dev/null") != 0) {
+        printf("[  SKIP    ] dbm.gnu interop: " SYSTEM_PYTHON " has no dbm.gnu\n");
+        return;
+    }
+    /* We write, Python reads: every value's repr, key by key. */
+    const char *ours = tp("ours.gdbm");
+    st_shelf *sh = open_shelf(ours, "n", "dbm.gnu", 0);
+    char want[1 << 14] = "dbm.gnu\n";
+    for (size_t i = 0; i < GNU_NVALUES; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "k%02zu", i);
+        set_val(sh, key, gnu_value(i));
+        st_value *v = st_value_parse(gnu_value(i));
+        char *r = st_value_repr(v);
+        size_t w = strlen(want);
+        snprintf(want + w, sizeof want - w, "%s %s\n", key, r);
+        st_free(r);
+        st_value_unref(v);
+    }
+    assert_int_equal(st_shelf_close(sh), 0);
+    const char *reader = tp("gnu_read.py");
+    const char *rsrc = "import dbm, shelve, sys\n"
+                       "print(dbm.whichdb(sys.argv[1]))\n"
+                       "with shelve.open(sys.argv[1], 'r') as s:\n"
+                       "    for k in sorted(s): print(k, repr(s[k]))\n";
+    write_file(reader, rsrc, strlen(rsrc));
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, SYSTEM_PYTHON " '%s' '%s'", reader, ours);
+    char *out = capture(cmd);
+    assert_string_equal(out, want);
+    free(out);
+
+    /* Python writes (protocol 4, through dbm.gnu itself), we read. */
+    const char *lits = tp("gnu_values.txt");
+    FILE *f = fopen(lits, "w");
+    assert_non_null(f);
+    for (size_t i = 0; i < GNU_NVALUES; i++)
+        fprintf(f, "%s\n", gnu_value(i));
+    fclose(f);
+    const char *writer = tp("gnu_write.py");
+    const char *wsrc = "import ast, dbm.gnu, shelve, sys\n"
+                       "lines = open(sys.argv[2], encoding='utf-8').read().splitlines()\n"
+                       "with shelve.Shelf(dbm.gnu.open(sys.argv[1], 'n'), protocol=4) as s:\n"
+                       "    for i, line in enumerate(lines): s['k%02d' % i] = ast.literal_eval(line)\n";
+    write_file(writer, wsrc, strlen(wsrc));
+    const char *theirs = tp("theirs.gdbm");
+    snprintf(cmd, sizeof cmd, SYSTEM_PYTHON " '%s' '%s' '%s'", writer, theirs, lits);
+    free(capture(cmd));
+    assert_string_equal(st_dbm_whichdb(theirs), "dbm.gnu");
+    sh = open_shelf(theirs, "r", NULL, 0);
+    assert_int_equal(st_shelf_len(sh), (ssize_t)GNU_NVALUES);
+    for (size_t i = 0; i < GNU_NVALUES; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "k%02zu", i);
+        st_value *v = st_value_parse(gnu_value(i));
+        char *r = st_value_repr(v);
+        expect_val(sh, key, r);
+        st_free(r);
+        st_value_unref(v);
+    }
+    st_shelf_close(sh);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1019,6 +1244,10 @@ int main(void)
         cmocka_unit_test(test_txn_states),
         cmocka_unit_test(test_txn_own_view),
         cmocka_unit_test(test_txn_conflicts),
+        cmocka_unit_test(test_raw_gnu),
+        cmocka_unit_test(test_shelf_gnu),
+        cmocka_unit_test(test_gnu_files),
+        cmocka_unit_test(test_gnu_cpython_interop),
     };
     int failed = cmocka_run_group_tests_name("shelve", tests, setup, teardown);
     return failed + run_shelve_proof_tests();

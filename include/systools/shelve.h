@@ -1,7 +1,8 @@
 /**
  * @file systools/shelve.h
- * @brief Persistent dictionaries: Python's dbm files (dbm.sqlite3, dbm.dumb) and shelve on top
- *        of them, plus transactions with conflict detection (the ZODB essence).
+ * @brief Persistent dictionaries: Python's dbm files (dbm.sqlite3, dbm.dumb, optionally
+ *        dbm.gnu) and shelve on top of them, plus transactions with conflict detection (the
+ *        ZODB essence).
  */
 #ifndef SYSTOOLS_SHELVE_H
 #define SYSTOOLS_SHELVE_H
@@ -26,13 +27,19 @@
  * modes and WAL journal, through libsqlite3; the default for new files) and **dbm.dumb**
  * (CPython's .dat/.dir/.bak files, byte for byte; the .dir index is read by a strict parser
  * of its own, never evaluated: a line dumb.py would not write fails with dbm.dumb.error
- * naming the line). dbm.gnu and dbm.ndbm are not compiled in: st_dbm_whichdb() recognises
- * their files, and opening one fails with NotImplementedError (ST_ENOTSUP, type "dbm.error").
+ * naming the line). **dbm.gnu** is built when libgdbm was found at build time: Python's
+ * `_gdbm` module over the same library, so the files are the ones Python's dbm.gnu writes
+ * (flags "r", "w", "c", "n" as gdbm_open()'s reader, writer, create, new; Python's extra
+ * "f", "s", "u" modifiers are not offered; gdbm's file lock refuses a second handle while
+ * a writer has the file, with EAGAIN; the file is opened close-on-exec). Without libgdbm, and
+ * for dbm.ndbm, which is never compiled in, st_dbm_whichdb() still recognises the files and
+ * opening one fails with NotImplementedError (ST_ENOTSUP, type "dbm.error").
  *
  * Errors carry CPython's type names: "dbm.error" from st_dbm_open()'s own checks,
  * "dbm.sqlite3.error" with SQLite's message (str(exc) in Python), "dbm.dumb.error" for
- * dbm.dumb's own failures (Python's dbm.dumb.error is OSError), the OSError subclasses for
- * failed system calls, and KeyError for a missing key. The code tells a C caller more:
+ * dbm.dumb's own failures (Python's dbm.dumb.error is OSError), "dbm.gnu.error" with gdbm's
+ * message (Python's _gdbm.error; with the errno when a system call failed), the OSError
+ * subclasses for failed system calls, and KeyError for a missing key. The code tells a C caller more:
  * ST_EOS (with the errno) for I/O, ST_ESTATE for a write to a read-only database,
  * ST_ETIMEOUT when another process held the lock longer than the busy timeout (5 s, Python's
  * sqlite3.connect() default), ST_EFORMAT for a corrupt file.
@@ -105,7 +112,8 @@ ST_API const char *st_dbm_whichdb(const char *filename);
  * @return A handle the caller closes with st_dbm_close(); NULL with ValueError (bad flag or
  *         backend), dbm.error (ST_EOS, ENOENT) when the file does not exist and the flag is
  *         "r" or "w", dbm.error (ST_EFORMAT) for a file of unknown type, NotImplementedError
- *         for dbm.gnu or dbm.ndbm, the backend's error for a file it cannot open, or
+ *         for dbm.ndbm (and dbm.gnu when built without libgdbm), the backend's error for a
+ *         file it cannot open, or
  *         MemoryError.
  */
 ST_API st_dbm *st_dbm_open(const char *filename, const char *flag, const st_dbm_options *opts);
@@ -124,7 +132,8 @@ ST_API const char *st_dbm_backend(const st_dbm *db);
  * @param klen Their length.
  * @param vlen Receives the value's length.
  * @return The value (caller frees with st_free(); one extra NUL byte follows it), or NULL with
- *         KeyError (ST_EKEY) when the key is absent, or dbm.error / MemoryError.
+ *         KeyError (ST_EKEY) when the key is absent, or dbm.error / MemoryError. (Python's
+ *         dbm.gnu says KeyError for a failed read too; here a read error is dbm.gnu.error.)
  */
 ST_API unsigned char *st_dbm_get(st_dbm *db, const void *key, size_t klen, size_t *vlen);
 
@@ -169,13 +178,15 @@ ST_API ssize_t st_dbm_len(st_dbm *db);
  * @param db The handle.
  * @return A new list of bytes values (caller releases with st_value_unref()), in the
  *         backend's order, which is Python's: dbm.sqlite3 sorted bytewise (its query scans the
- *         key's unique index), dbm.dumb in insertion order; NULL with dbm.error or MemoryError.
+ *         key's unique index), dbm.dumb in insertion order, dbm.gnu in gdbm's hash order
+ *         (gdbm_firstkey()/gdbm_nextkey()); NULL with dbm.error or MemoryError.
  */
 ST_API st_value *st_dbm_keys(st_dbm *db);
 
 /**
  * @brief Flushes what was written to the file. Mirrors db.sync() where the backend has it
- *        (dbm.dumb writes its index; dbm.sqlite3 commits each write already).
+ *        (dbm.dumb writes its index; dbm.gnu calls gdbm_sync(); dbm.sqlite3 commits each
+ *        write already).
  * @param db The handle.
  * @return 0, or -1 with dbm.error.
  */
@@ -343,7 +354,9 @@ ST_API int st_shelf_close(st_shelf *sh);
  * lock (BEGIN IMMEDIATE, waiting up to the busy timeout), checks that every recorded key
  * still holds the recorded bytes (and the count and key list, when recorded, are unchanged),
  * applies the writes and commits, synced to disk (synchronous=FULL). If a check fails nothing
- * is written and ST_ECONFLICT names the key. As the checks and the writes happen under one
+ * is written and ST_ECONFLICT names the key. Bytes are compared, not versions: a key another
+ * writer rewrote with the same bytes (or changed and changed back) does not conflict, which
+ * keeps the guarantee below and spares a retry. As the checks and the writes happen under one
  * lock, committed transactions have the effect of running one at a time in commit order: no
  * dirty or non-repeatable reads, no phantoms, no lost updates, no write skew. A blind write
  * (a key written but never read) conflicts with any commit that changed that key after
@@ -356,7 +369,8 @@ ST_API int st_shelf_close(st_shelf *sh);
  * transaction); values cached inside it are written by st_shelf_commit() and dropped by
  * st_shelf_abort().
  * @param sh The shelf (dbm.sqlite3 backend).
- * @return 0, or -1 with ValueError ("transactions are not supported by dbm.dumb"), or
+ * @return 0, or -1 with ValueError ("transactions are not supported by dbm.dumb", or by
+ *         dbm.gnu), or
  *         RuntimeError (ST_ESTATE) when a transaction is already open.
  */
 ST_API int st_shelf_begin(st_shelf *sh);
@@ -365,7 +379,7 @@ ST_API int st_shelf_begin(st_shelf *sh);
  * @brief Commits the open transaction atomically and durably (ZODB's transaction.commit()).
  * @param sh The shelf.
  * @return 0, or -1 with ST_ECONFLICT (ConflictError, naming the key) when another writer
- *         committed a change to a key this transaction read or wrote since it read it (or
+ *         committed other bytes for a key this transaction read or wrote since it read it (or
  *         to the number or list of keys it asked for); the transaction is then aborted and
  *         may be retried. Other errors: dbm.sqlite3.error (ST_ETIMEOUT when the write lock
  *         stayed busy), also ending the transaction, or RuntimeError when none is open.

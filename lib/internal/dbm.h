@@ -41,6 +41,9 @@ struct st_dbm {
 /* Backend openers; flag is one of "r", "w", "c", "n" (checked by the caller). */
 st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode);
 st_dbm *st__dbm_dumb_open(const char *filename, const char *flag, int mode);
+#ifdef ST_HAVE_GDBM
+st_dbm *st__dbm_gnu_open(const char *filename, const char *flag, int mode);
+#endif
 
 /* The dumb .dir index parser, exposed for the fuzz target: parses one line (without its end
  * of line, already stripped as dumb.py strips it) into the key bytes (st_free) and the

@@ -41,18 +41,69 @@ static const char *const global_name[] = {NULL,    "set",           "frozenset",
                                           "bytearray", "bytes",     "encode",
                                           "_reconstructor", "_reconstructor arguments"};
 
-static void put_le(unsigned char *p, uint64_t v, int n)
+/* n-byte little-endian numbers (n is 1, 2, 4 or 8): fixed-size copies on little-endian hosts,
+ * which compilers turn into single moves. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_LE 1
+#else
+#define HOST_LE 0
+#endif
+
+static inline void put_le(unsigned char *p, uint64_t v, int n)
 {
-    for (int i = 0; i < n; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
+    if (HOST_LE && n == 8) {
+        memcpy(p, &v, 8);
+    } else if (HOST_LE && n == 4) {
+        uint32_t x = (uint32_t)v;
+        memcpy(p, &x, 4);
+    } else {
+        for (int i = 0; i < n; i++)
+            p[i] = (unsigned char)(v >> (8 * i));
+    }
 }
 
-static uint64_t get_le(const unsigned char *p, int n)
+static inline uint64_t get_le(const unsigned char *p, int n)
 {
+    if (HOST_LE && n == 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        return x;
+    }
+    if (HOST_LE && n == 4) {
+        uint32_t x;
+        memcpy(&x, p, 4);
+        return x;
+    }
     uint64_t v = 0;
     for (int i = n - 1; i >= 0; i--)
         v = v << 8 | p[i];
     return v;
+}
+
+/* The big-endian 8 bytes of a float (BINFLOAT). */
+static inline uint64_t get_be64(const unsigned char *p)
+{
+#if HOST_LE && (defined(__GNUC__) || defined(__clang__))
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return __builtin_bswap64(x);
+#else
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+#endif
+}
+
+static inline void put_be64(unsigned char *p, uint64_t v)
+{
+#if HOST_LE && (defined(__GNUC__) || defined(__clang__))
+    v = __builtin_bswap64(v);
+    memcpy(p, &v, 8);
+#else
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (56 - 8 * i));
+#endif
 }
 
 /* ======================================================================================= */
@@ -92,6 +143,7 @@ typedef struct pickler {
     int proto;
     int framing;
     size_t frame_start; /* SIZE_MAX: no frame open */
+    size_t frame_end;   /* where the open frame reaches its target size; SIZE_MAX: none */
     ptrmap memo;
     size_t memo_len; /* memo entries written (the next index) */
     int tuple_item;  /* the value being saved is an item of a tuple */
@@ -117,13 +169,14 @@ static int grow(pickler *p, size_t n)
 }
 
 /* _Pickler_Write: opens a frame (header filled in at commit) when framing and none is open. */
-static int emit(pickler *p, const void *s, size_t n)
+static int emit_slow(pickler *p, const void *s, size_t n)
 {
     int new_frame = p->framing && p->frame_start == SIZE_MAX;
     if (grow(p, n + (new_frame ? FRAME_HEADER_SIZE : 0)))
         return -1;
     if (new_frame) {
         p->frame_start = p->len;
+        p->frame_end = p->len + FRAME_HEADER_SIZE + FRAME_SIZE_TARGET;
         p->len += FRAME_HEADER_SIZE;
     }
     memcpy(p->out + p->len, s, n);
@@ -131,13 +184,22 @@ static int emit(pickler *p, const void *s, size_t n)
     return 0;
 }
 
-static int emit1(pickler *p, unsigned char c)
+static inline int emit(pickler *p, const void *s, size_t n)
+{
+    if (n > p->cap - p->len || (p->framing && p->frame_start == SIZE_MAX))
+        return emit_slow(p, s, n);
+    memcpy(p->out + p->len, s, n);
+    p->len += n;
+    return 0;
+}
+
+static inline int emit1(pickler *p, unsigned char c)
 {
     if (p->len < p->cap && !(p->framing && p->frame_start == SIZE_MAX)) {
         p->out[p->len++] = c;
         return 0;
     }
-    return emit(p, &c, 1);
+    return emit_slow(p, &c, 1);
 }
 
 /* Writes an opcode and an n-byte little-endian argument. */
@@ -162,21 +224,28 @@ static void commit_frame(pickler *p)
         memmove(q, q + FRAME_HEADER_SIZE, flen);
         p->len -= FRAME_HEADER_SIZE;
     }
-    p->frame_start = SIZE_MAX;
+    p->frame_start = p->frame_end = SIZE_MAX;
 }
 
 /* _Pickler_OpcodeBoundary: a frame closes once it reaches the target size. */
 static void opcode_boundary(pickler *p)
 {
-    if (p->framing && p->frame_start != SIZE_MAX &&
-        p->len - p->frame_start - FRAME_HEADER_SIZE >= FRAME_SIZE_TARGET)
+    if (p->len >= p->frame_end)
         commit_frame(p);
 }
 
 /* _Pickler_write_bytes: payloads of a frame's size or more go between frames. */
-static int emit_payload(pickler *p, const unsigned char *hdr, size_t hlen, const void *data,
+static int emit_payload(pickler *p, const unsigned char hdr[9], size_t hlen, const void *data,
                         size_t n)
 {
+    if (n < FRAME_SIZE_TARGET && p->cap - p->len >= 9 + n &&
+        !(p->framing && p->frame_start == SIZE_MAX)) {
+        /* all 9 header bytes (a fixed-size copy), the data over those past hlen */
+        memcpy(p->out + p->len, hdr, 9);
+        memcpy(p->out + p->len + hlen, data, n);
+        p->len += hlen + n;
+        return 0;
+    }
     int framing = p->framing;
     if (n >= FRAME_SIZE_TARGET) {
         commit_frame(p);
@@ -237,7 +306,7 @@ static int64_t memo_find(const pickler *p, uintptr_t key)
 
 /* memo_put: records the next index under key (0: an object never seen again) and writes the
  * opcode that stores it. */
-static int memo_put(pickler *p, uintptr_t key)
+static int memo_put_slow(pickler *p, uintptr_t key)
 {
     size_t idx = p->memo_len++;
     if (idx > 0xffffffffu)
@@ -254,6 +323,16 @@ static int memo_put(pickler *p, uintptr_t key)
     if (idx < 256)
         return emit_op_le(p, 'q', idx, 1);
     return emit_op_le(p, 'r', idx, 4);
+}
+
+static inline int memo_put(pickler *p, uintptr_t key)
+{
+    if (p->proto < 4 || p->memo_len > 0xffffffffu)
+        return memo_put_slow(p, key);
+    size_t idx = p->memo_len++;
+    if (key && ptrmap_insert(&p->memo, key, (uint32_t)idx))
+        return -1;
+    return emit1(p, 0x94); /* MEMOIZE */
 }
 
 static int memo_get(pickler *p, uint32_t idx)
@@ -294,21 +373,14 @@ static uintptr_t bytes_key(const unsigned char *data, size_t len)
     return len == 0 ? K_BYTES_EMPTY : len == 1 ? (uintptr_t)K_BYTES_CHAR + data[0] : 0;
 }
 
-static uintptr_t value_key(const st_value *v)
+static inline uintptr_t value_key(const st_value *v)
 {
-    size_t len;
-    if (v->kind == ST_VALUE_STR) {
-        const char *s = st_value_str_data(v, &len);
-        uintptr_t k = str_key(s, len);
-        if (k)
-            return k;
-    } else if (v->kind == ST_VALUE_BYTES) {
-        const unsigned char *b = st_value_bytes_data(v, &len);
-        uintptr_t k = bytes_key(b, len);
-        if (k)
-            return k;
-    }
-    return (uintptr_t)v;
+    uintptr_t k = 0;
+    if (v->kind == ST_VALUE_STR)
+        k = str_key(v->u.s.data, v->u.s.len);
+    else if (v->kind == ST_VALUE_BYTES)
+        k = bytes_key((const unsigned char *)v->u.s.data, v->u.s.len);
+    return k ? k : (uintptr_t)v;
 }
 
 /* ---- atoms ---- */
@@ -340,7 +412,7 @@ static int save_int(pickler *p, const st_value *v)
             if (nbytes > 1 && d[nbytes - 1] == 0xff && (d[nbytes - 2] & 0x80))
                 nbytes--;
             unsigned char hdr[5];
-            size_t hlen;
+            size_t hlen = 0;
             if (nbytes < 256) {
                 hdr[0] = 0x8a; /* LONG1 */
                 hdr[1] = (unsigned char)nbytes;
@@ -373,8 +445,7 @@ static int save_float(pickler *p, double d)
         uint64_t bits;
         memcpy(&bits, &d, 8);
         b[0] = 'G';
-        for (int i = 0; i < 8; i++)
-            b[1 + i] = (unsigned char)(bits >> (56 - 8 * i));
+        put_be64(b + 1, bits);
         return emit(p, b, 9);
     }
     st__buf b = ST__BUF_INIT;
@@ -412,6 +483,19 @@ static int save_str_text(pickler *p, const char *utf8, size_t len)
 /* save_unicode for a str given as its (surrogatepass) UTF-8, memoized under key. */
 static int save_str_data(pickler *p, const char *utf8, size_t len, uintptr_t key)
 {
+    /* The usual case, a short str into an open frame with room: SHORT_BINUNICODE and MEMOIZE
+     * written at once. */
+    if (len <= 0xff && p->proto >= 4 && p->frame_start != SIZE_MAX && p->cap - p->len >= len + 3 &&
+        p->memo_len <= 0xffffffffu) {
+        unsigned char *o = p->out + p->len;
+        o[0] = 0x8c;
+        o[1] = (unsigned char)len;
+        memcpy(o + 2, utf8, len);
+        o[len + 2] = 0x94;
+        p->len += len + 3;
+        size_t idx = p->memo_len++;
+        return key && ptrmap_insert(&p->memo, key, (uint32_t)idx) ? -1 : 0;
+    }
     int rc;
     if (p->proto == 0) {
         rc = save_str_text(p, utf8, len);
@@ -545,6 +629,29 @@ static int save_bytes_data(pickler *p, const unsigned char *data, size_t len, ui
 
 static int save(pickler *p, const st_value *v);
 
+/* st_value_next and st_value_dict_next, with lists, tuples and dicts read in place. */
+static inline int next_item(const st_value *c, size_t *pos, st_value **item)
+{
+    if (c->kind != ST_VALUE_LIST && c->kind != ST_VALUE_TUPLE)
+        return st_value_next(c, pos, item);
+    if (*pos >= c->u.seq.len)
+        return 0;
+    *item = c->u.seq.items[(*pos)++];
+    return 1;
+}
+
+static inline int next_entry(const st_value *d, size_t *pos, st_value **k, st_value **x)
+{
+    const st__dict *t = d->u.dict;
+    while (*pos < t->nentries && !t->entries[*pos].key)
+        (*pos)++;
+    if (*pos >= t->nentries)
+        return 0;
+    *k = t->entries[*pos].key;
+    *x = t->entries[(*pos)++].value;
+    return 1;
+}
+
 /* batch_list_exact (and batch_list for protocol 0) over any iterable container. */
 static int save_appends(pickler *p, const st_value *c)
 {
@@ -553,19 +660,19 @@ static int save_appends(pickler *p, const st_value *c)
     if (n == 0)
         return 0;
     if (p->proto == 0) {
-        while (st_value_next(c, &pos, &item))
+        while (next_item(c, &pos, &item))
             if (save(p, item) || emit1(p, 'a'))
                 return -1;
         return 0;
     }
     if (n == 1) {
-        st_value_next(c, &pos, &item);
+        next_item(c, &pos, &item);
         return save(p, item) || emit1(p, 'a') ? -1 : 0;
     }
     while (total < n) {
         if (emit1(p, '('))
             return -1;
-        for (size_t k = 0; k < BATCHSIZE && st_value_next(c, &pos, &item); k++, total++)
+        for (size_t k = 0; k < BATCHSIZE && next_item(c, &pos, &item); k++, total++)
             if (save(p, item))
                 return -1;
         if (emit1(p, 'e'))
@@ -599,7 +706,7 @@ static int save_dict(pickler *p, const st_value *v, uintptr_t key)
     size_t n = (size_t)st_value_len(v), pos = 0;
     st_value *k, *x;
     if (p->proto == 0 || n == 1) {
-        while (st_value_dict_next(v, &pos, &k, &x))
+        while (next_entry(v, &pos, &k, &x))
             if (save(p, k) || save(p, x) || emit1(p, 's'))
                 return -1;
         return 0;
@@ -611,7 +718,7 @@ static int save_dict(pickler *p, const st_value *v, uintptr_t key)
     do {
         if (emit1(p, '('))
             return -1;
-        for (i = 0; i < BATCHSIZE && st_value_dict_next(v, &pos, &k, &x); i++)
+        for (i = 0; i < BATCHSIZE && next_entry(v, &pos, &k, &x); i++)
             if (save(p, k) || save(p, x))
                 return -1;
         if (emit1(p, 'u'))
@@ -673,7 +780,7 @@ static int save_tuple(pickler *p, const st_value *v, uintptr_t key)
         return p->proto ? emit1(p, ')') : emit(p, "(t", 2);
     if (tuple_open(p, n))
         return -1;
-    while (st_value_next(v, &pos, &item)) {
+    while (next_item(v, &pos, &item)) {
         p->tuple_item = 1;
         if (save(p, item))
             return -1;
@@ -791,7 +898,7 @@ int st_pickle_dumps(const st_value *v, int protocol, unsigned char **out, size_t
         return ST_RAISE(ST_EVALUE, "pickle protocol must be <= %d", ST_PICKLE_HIGHEST_PROTOCOL);
     pickler p = {0};
     p.proto = protocol;
-    p.frame_start = SIZE_MAX;
+    p.frame_start = p.frame_end = SIZE_MAX;
     int rc = 0;
     if (protocol >= 2) {
         unsigned char hdr[2] = {0x80, (unsigned char)protocol};
@@ -864,6 +971,17 @@ typedef struct slot {
     meta m;
 } slot;
 
+/* The first stack, marks and memo of a load live in its frame: a small load mallocs none. */
+#define SMALL_STACK 32
+#define SMALL_MARKS 16
+#define SMALL_MEMO 32
+typedef struct small_store {
+    st_value *sv[SMALL_STACK];
+    meta sm[SMALL_STACK];
+    size_t marks[SMALL_MARKS];
+    slot memo[SMALL_MEMO];
+} small_store;
+
 typedef struct unpickler {
     /* Input: [p, end) is what is available; start is where the window began, at offset base. */
     const unsigned char *p, *end, *start;
@@ -893,6 +1011,7 @@ typedef struct unpickler {
     st_value **refetched;
     size_t nrefetched, rcap;
     int keep_error; /* the caller's reduce() failed: its error stands */
+    small_store *small;
 } unpickler;
 
 static size_t offset_of(const unpickler *u, const unsigned char *at)
@@ -1004,13 +1123,25 @@ static const unsigned char *take_line(unpickler *u, size_t *len)
 
 /* ---- stack ---- */
 
+/* Reallocates an array of n items of `size` bytes to cap items, moving it out of the small
+ * store (`small`) the first time. */
+static void *grow_array(void *p, const void *small, size_t n, size_t cap, size_t size)
+{
+    if (p != small)
+        return st__reallocarray(p, cap, size);
+    void *q = st__reallocarray(NULL, cap, size);
+    if (q)
+        memcpy(q, p, n * size);
+    return q;
+}
+
 static int grow_stack(unpickler *u)
 {
-    size_t cap = u->scap ? u->scap * 2 : 64;
-    st_value **v = st__reallocarray(u->sv, cap, sizeof *v);
+    size_t cap = u->scap * 2;
+    st_value **v = grow_array(u->sv, u->small->sv, u->sp, cap, sizeof *v);
     if (v)
         u->sv = v;
-    meta *m = v ? st__reallocarray(u->sm, cap, sizeof *m) : NULL;
+    meta *m = v ? grow_array(u->sm, u->small->sm, u->sp, cap, sizeof *m) : NULL;
     if (!m)
         return ST_TRACE();
     u->sm = m;
@@ -1248,10 +1379,10 @@ static int grow_memo(unpickler *u, size_t idx)
     /* Indexes are bounded by the input read so far, so the memo is too. */
     if (idx > op_offset(u) + 1024)
         return uerror(u, "memo index %zu too large", idx);
-    size_t cap = u->memo_cap ? u->memo_cap : 64;
+    size_t cap = u->memo_cap;
     while (cap <= idx)
         cap *= 2;
-    slot *m = st__reallocarray(u->memo, cap, sizeof *m);
+    slot *m = grow_array(u->memo, u->small->memo, u->memo_top, cap, sizeof *m);
     if (!m)
         return ST_TRACE();
     u->memo = m;
@@ -1259,13 +1390,12 @@ static int grow_memo(unpickler *u, size_t idx)
     return 0;
 }
 
-static inline int memo_store(unpickler *u, size_t idx)
+/* The slot of PUT idx beyond the next free one, or of one in use (its value dropped). */
+static slot *memo_slot_slow(unpickler *u, size_t idx)
 {
-    if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp))
-        return uerror(u, "unpickling stack underflow");
     if (idx >= u->memo_top) {
         if (idx >= u->memo_cap && grow_memo(u, idx))
-            return -1;
+            return NULL;
         while (u->memo_top <= idx)
             u->memo[u->memo_top++] = (slot){NULL, {0, G_NONE, 0}};
     }
@@ -1274,6 +1404,20 @@ static inline int memo_store(unpickler *u, size_t idx)
         st_value_unref(m->v);
     else
         u->memo_len++;
+    return m;
+}
+
+static inline int memo_store(unpickler *u, size_t idx)
+{
+    if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp))
+        return uerror(u, "unpickling stack underflow");
+    slot *m;
+    if (idx == u->memo_top && idx < u->memo_cap) { /* the next free index, as MEMOIZE uses */
+        m = &u->memo[u->memo_top++];
+        u->memo_len++;
+    } else if (!(m = memo_slot_slow(u, idx))) {
+        return -1;
+    }
     m->v = u->sv[u->sp - 1];
     if (m->v)
         st__ref(m->v);
@@ -1479,15 +1623,8 @@ static int load_string_text(unpickler *u)
 
 /* Reads an n-byte little-endian length, then that many bytes (checked against what is there
  * or can come, never allocated up front). */
-static const unsigned char *take_counted(unpickler *u, int n, size_t *len)
+static const unsigned char *take_counted_slow(unpickler *u, int n, size_t *len)
 {
-    /* a one-byte count and its data at hand */
-    if (n == 1 && u->p < u->end && (size_t)(u->end - u->p) > u->p[0]) {
-        const unsigned char *r = u->p + 1;
-        *len = u->p[0];
-        u->p = r + *len;
-        return r;
-    }
     const unsigned char *s = take(u, (size_t)n);
     if (!s)
         return NULL;
@@ -1496,6 +1633,18 @@ static const unsigned char *take_counted(unpickler *u, int n, size_t *len)
         return (uerror(u, "length %" PRIu64 " too large", l), NULL);
     *len = (size_t)l;
     return take(u, *len);
+}
+
+static inline const unsigned char *take_counted(unpickler *u, int n, size_t *len)
+{
+    /* a one-byte count and its data at hand */
+    if (n == 1 && u->p < u->end && (size_t)(u->end - u->p) > u->p[0]) {
+        const unsigned char *r = u->p + 1;
+        *len = u->p[0];
+        u->p = r + *len;
+        return r;
+    }
+    return take_counted_slow(u, n, len);
 }
 
 static int load_global_names(unpickler *u, const char *mod, const char *name)
@@ -1724,10 +1873,11 @@ static st_value *run(unpickler *u)
         case 0x95: /* FRAME: a hint; read the whole frame from a stream at once */
             if (!(s = take(u, 8)))
                 return NULL;
+            len = (size_t)get_le(s, 8);
             if (get_le(s, 8) > SIZE_MAX / 2)
                 rc = uerror(u, "frame size too large");
-            else if ((size_t)(u->end - u->p) < get_le(s, 8))
-                rc = fill(u, (size_t)get_le(s, 8));
+            else if ((size_t)(u->end - u->p) < len)
+                rc = fill(u, len);
             break;
         case '.': /* STOP */
             if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp)) {
@@ -1772,10 +1922,8 @@ static st_value *run(unpickler *u)
             if (!(s = take(u, 8)))
                 return NULL;
             {
-                uint64_t bits = 0;
+                uint64_t bits = get_be64(s);
                 double x;
-                for (int i = 0; i < 8; i++)
-                    bits = bits << 8 | s[i];
                 memcpy(&x, &bits, 8);
                 rc = push_value(u, st__float_new(&u->arena, x));
             }
@@ -1838,8 +1986,8 @@ static st_value *run(unpickler *u)
                 break;
             }
             if (u->nmarks == u->mcap) {
-                size_t cap = u->mcap ? u->mcap * 2 : 32;
-                size_t *m = st__reallocarray(u->marks, cap, sizeof *m);
+                size_t cap = u->mcap * 2;
+                size_t *m = grow_array(u->marks, u->small->marks, u->nmarks, cap, sizeof *m);
                 if (!m)
                     return NULL;
                 u->marks = m;
@@ -1988,6 +2136,15 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
                 NULL);
     u->o = opts;
     u->max_depth = opts->max_depth ? opts->max_depth : ST_VALUE_MAX_DEPTH;
+    small_store small;
+    u->small = &small;
+    u->sv = small.sv;
+    u->sm = small.sm;
+    u->scap = SMALL_STACK;
+    u->marks = small.marks;
+    u->mcap = SMALL_MARKS;
+    u->memo = small.memo;
+    u->memo_cap = SMALL_MEMO;
     st_value *v = run(u);
     if (!v && st_error_code() != ST_EEOF)
         ST_TRACE();
@@ -2001,10 +2158,14 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     for (size_t i = 0; i < 2 * u->ngnames; i++)
         st_free(u->gnames[i]);
     st_free(u->gnames);
-    st_free(u->memo);
-    st_free(u->sv);
-    st_free(u->sm);
-    st_free(u->marks);
+    if (u->memo != small.memo)
+        st_free(u->memo);
+    if (u->sv != small.sv)
+        st_free(u->sv);
+    if (u->sm != small.sm)
+        st_free(u->sm);
+    if (u->marks != small.marks)
+        st_free(u->marks);
     st__buf_free(&u->win);
     return v;
 }

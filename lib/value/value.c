@@ -713,6 +713,21 @@ st_value *st_value_item(const st_value *seq, ptrdiff_t index)
     HALF_ROUND(v0, v1, v2, v3, 13, 16); \
     HALF_ROUND(v2, v1, v0, v3, 17, 21);
 
+/* Eight little-endian bytes: one load on little-endian hosts. */
+static inline uint64_t load_le64(const unsigned char *in)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t mi;
+    memcpy(&mi, in, 8);
+    return mi;
+#else
+    uint64_t mi = 0;
+    for (int k = 7; k >= 0; k--)
+        mi = (mi << 8) | in[k];
+    return mi;
+#endif
+}
+
 /* CPython's SipHash-1-3 with the all-zero key that PYTHONHASHSEED=0 selects. */
 static uint64_t siphash13(const unsigned char *in, size_t len)
 {
@@ -720,9 +735,7 @@ static uint64_t siphash13(const unsigned char *in, size_t len)
     uint64_t v0 = 0x736f6d6570736575ULL, v1 = 0x646f72616e646f6dULL;
     uint64_t v2 = 0x6c7967656e657261ULL, v3 = 0x7465646279746573ULL;
     for (; len >= 8; in += 8, len -= 8) {
-        uint64_t mi = 0;
-        for (int k = 7; k >= 0; k--)
-            mi = (mi << 8) | in[k];
+        uint64_t mi = load_le64(in);
         v3 ^= mi;
         SINGLE_ROUND(v0, v1, v2, v3);
         v0 ^= mi;
@@ -1232,10 +1245,16 @@ int st__dict_update_steal(st__arena *a, st_value *dv, st_value *const *kv, size_
     int rc = n > dv->u.dict->cap - dv->u.dict->nentries ? dict_reserve(a, dv, n) : 0;
     for (; rc == 0 && i < n; i++) {
         int64_t hash;
-        if (kv[2 * i]->flags & ST__V_HASHED) /* memoized keys: hashed at their first use */
-            hash = kv[2 * i]->kind == ST_VALUE_STR ? kv[2 * i]->u.s.hash : *hash_cache(kv[2 * i]);
-        else if (hash_depth(kv[2 * i], &hash, 0) < 0)
+        st_value *k = kv[2 * i];
+        if (k->flags & ST__V_HASHED) { /* memoized keys: hashed at their first use */
+            hash = k->kind == ST_VALUE_STR ? k->u.s.hash : *hash_cache(k);
+        } else if (k->kind == ST_VALUE_STR && k->u.s.len == k->u.s.nchars) {
+            /* the common key, an ASCII str: str_hash without the dispatch */
+            hash = k->u.s.hash = bytes_hash((const unsigned char *)k->u.s.data, k->u.s.len);
+            k->flags |= ST__V_HASHED;
+        } else if (hash_depth(k, &hash, 0) < 0) {
             break;
+        }
         rc = dict_insert_steal(dv, kv[2 * i], hash, kv[2 * i + 1]);
     }
     if (i == n && rc == 0)

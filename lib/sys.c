@@ -24,6 +24,7 @@
 
 #include "internal/error.h"
 #include "internal/mem.h"
+#include "internal/os.h"
 #include "internal/sys.h"
 #include "systools/sys.h"
 
@@ -84,28 +85,6 @@ char *const *st_sys_argv(void)
 
 /* ---- executable ------------------------------------------------------------------------ */
 
-/* readlink() into a buffer that grows until the link fits: no PATH_MAX limit. */
-static char *read_link(const char *path)
-{
-    size_t cap = 256;
-    for (;;) {
-        char *buf = malloc(cap);
-        if (!buf)
-            return NULL;
-        ssize_t n = readlink(path, buf, cap);
-        if (n < 0) {
-            free(buf);
-            return NULL;
-        }
-        if ((size_t)n < cap) {
-            buf[n] = '\0';
-            return buf;
-        }
-        free(buf);
-        cap *= 2;
-    }
-}
-
 static int is_executable_file(const char *path)
 {
     struct stat st;
@@ -141,7 +120,8 @@ static char *executable_from_argv0(const char *arg0)
 static char *find_executable(void)
 {
 #if defined(__linux__)
-    char *p = read_link("/proc/self/exe");
+    int err;
+    char *p = st__readlink("/proc/self/exe", &err);
     if (p && p[0] == '/')
         return p;
     free(p);
@@ -439,12 +419,10 @@ typedef struct module_list {
 static int add_module(module_list *ml, const char *path, uintptr_t base)
 {
     if (ml->paths.len == ml->cap) {
-        size_t cap = ml->cap ? ml->cap * 2 : 32;
-        uintptr_t *b = st__reallocarray(ml->bases, cap, sizeof *b);
+        uintptr_t *b = st__grow(ml->bases, &ml->cap, sizeof *b, 32);
         if (!b)
             return -1;
         ml->bases = b;
-        ml->cap = cap;
     }
     if (st__strv_push(&ml->paths, path) < 0)
         return -1;

@@ -40,6 +40,11 @@ pid_t st__waitpid_retry(pid_t pid, int *status, int options);
 
 /* ---- raising helpers ---------------------------------------------------------------------- */
 
+/* readlink(2) of any length, NUL-terminated (caller frees). A failing readlink() sets *err to
+ * its errno and raises nothing (callers word the error, or ignore it); running out of memory
+ * raises ST_ENOMEM and sets *err to 0. */
+char *st__readlink(const char *path, int *err);
+
 /* Appends everything readable from fd until EOF to out; raises ST_EOS / ST_ENOMEM. */
 int st__read_to_buf(int fd, st__buf *out);
 

@@ -29,9 +29,9 @@ size_t st__path_charlen(const char *s);
  * of *n entries, first included. */
 const char **st__path_collect(const char *first, va_list ap, size_t *n);
 
-/* Where genericpath._splitext() cuts p: the index of the extension's dot, or strlen(p) when
- * there is no extension. nt: "\\" is a separator too. */
-size_t st__path_ext_index(const char *p, int nt);
+/* genericpath._splitext(): cuts path before the extension's dot (root gets all of it when
+ * there is none), as st__path_hand_out() hands pieces out. nt: "\\" is a separator too. */
+int st__path_splitext(const char *path, int nt, char **root, char **ext);
 
 /* Appends the components of `tail` (split at "/", and "\\" too when nt) to out, normalized as
  * normpath() does: "" and "." dropped, ".." removing the previous component; a leading ".." is

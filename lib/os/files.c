@@ -1,5 +1,6 @@
 /* os: stat and file processing (remove, rename, link, chmod, mkdir, makedirs, ...). */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -130,24 +131,36 @@ int st_os_symlink(const char *src, const char *dst)
     return 0;
 }
 
-char *st_os_readlink(const char *path)
+char *st__readlink(const char *path, int *err)
 {
+    *err = 0;
     for (size_t cap = 128;; cap *= 2) {
         char *buf = st__malloc(cap);
         if (!buf)
-            return (ST_TRACE(), NULL);
+            return NULL;
         ssize_t n = readlink(path, buf, cap);
         if (n < 0) {
-            int e = errno;
+            *err = errno;
             st_free(buf);
-            return (ST_RAISE_OS(e, "cannot read link '%s'", path), NULL);
+            return NULL;
         }
         if ((size_t)n < cap) {
             buf[n] = '\0';
             return buf;
         }
         st_free(buf);
+        if (cap > SIZE_MAX / 2)
+            return (ST_RAISE_NOMEM(), NULL);
     }
+}
+
+char *st_os_readlink(const char *path)
+{
+    int err;
+    char *target = st__readlink(path, &err);
+    if (!target && err)
+        return (ST_RAISE_OS(err, "cannot read link '%s'", path), NULL);
+    return target ? target : (ST_TRACE(), NULL);
 }
 
 int st_os_chmod(const char *path, mode_t mode)
@@ -238,7 +251,7 @@ int st_os_makedirs(const char *path, mode_t mode, int exist_ok)
     size_t cur = strlen(p);
     for (;;) {
         if (n == cap) {
-            size_t *bigger = st__reallocarray(ends, cap = cap ? cap * 2 : 8, sizeof *ends);
+            size_t *bigger = st__grow(ends, &cap, sizeof *ends, 8);
             if (!bigger) {
                 rc = ST_TRACE();
                 goto out;

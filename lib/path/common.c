@@ -73,7 +73,8 @@ const char **st__path_collect(const char *first, va_list ap, size_t *n)
 
 static int is_sep(char c, int nt) { return c == '/' || (nt && c == '\\'); }
 
-size_t st__path_ext_index(const char *p, int nt)
+/* Where genericpath._splitext() cuts p: the extension's dot, or strlen(p) when none. */
+static size_t ext_index(const char *p, int nt)
 {
     size_t len = strlen(p), sep = 0, dot = 0; /* 1-based positions, 0 = none */
     for (size_t i = 0; i < len; i++) {
@@ -87,6 +88,16 @@ size_t st__path_ext_index(const char *p, int nt)
             if (p[i] != '.')
                 return dot - 1;
     return len;
+}
+
+int st__path_splitext(const char *path, int nt, char **root, char **ext)
+{
+    if (st__path_check(path) < 0)
+        return ST_TRACE();
+    size_t dot = ext_index(path, nt);
+    st__path_piece pieces[2] = {{path, dot}, {path + dot, strlen(path + dot)}};
+    char **const outs[2] = {root, ext};
+    return st__path_hand_out(2, pieces, outs) < 0 ? ST_TRACE() : 0;
 }
 
 /* Whether the last of the components written to d[start..len) is "..". */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "internal/os.h"
 #include "internal/path.h"
 #include "systools/path.h"
 
@@ -49,33 +50,6 @@ char *st_path_abspath(const char *path)
 }
 
 /* ---------------------------------------------------------------- realpath */
-
-/* os.readlink(), any length. A failing readlink() sets *err to its errno and raises nothing
- * (non-strict realpath() ignores it); running out of memory raises and sets *err to 0. */
-static char *read_link(const char *path, int *err)
-{
-    *err = 0;
-    size_t cap = 128;
-    for (;;) {
-        char *buf = st__malloc(cap);
-        if (!buf)
-            return (ST_TRACE(), NULL);
-        ssize_t n = readlink(path, buf, cap);
-        if (n < 0) {
-            *err = errno;
-            st_free(buf);
-            return NULL;
-        }
-        if ((size_t)n < cap) {
-            buf[n] = '\0';
-            return buf;
-        }
-        st_free(buf);
-        if (cap > SIZE_MAX / 2)
-            return (ST_RAISE_NOMEM(), NULL);
-        cap *= 2;
-    }
-}
 
 /* realpath()'s `seen` mapping: symlink path -> fully resolved target, or NULL while that
  * link is being resolved (meeting it again then means a loop). Open addressing. */
@@ -163,12 +137,10 @@ typedef struct part_stack {
 static int push_part(part_stack *s, const char *name, size_t n, int done)
 {
     if (s->len == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        part *v = st__reallocarray(s->v, cap, sizeof *v);
+        part *v = st__grow(s->v, &s->cap, sizeof *v, 16);
         if (!v)
             return ST_TRACE();
         s->v = v;
-        s->cap = cap;
     }
     char *copy = st__strndup(name, n);
     if (!copy)
@@ -234,7 +206,7 @@ static int resolve_part(st__buf *path, const char *name, part_stack *rest, link_
         return 0;
     }
     int err;
-    char *target = read_link(path->data, &err);
+    char *target = st__readlink(path->data, &err);
     if (!target && !err)
         return ST_TRACE();
     if (!target) /* non-strict keeps an unreadable link as it is, as Python does */

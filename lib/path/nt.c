@@ -190,12 +190,7 @@ char *st_ntpath_basename(const char *path)
 
 int st_ntpath_splitext(const char *path, char **root, char **ext)
 {
-    if (st__path_check(path) < 0)
-        return ST_TRACE();
-    size_t dot = st__path_ext_index(path, 1);
-    st__path_piece pieces[2] = {{path, dot}, {path + dot, strlen(path + dot)}};
-    char **const outs[2] = {root, ext};
-    return st__path_hand_out(2, pieces, outs) < 0 ? ST_TRACE() : 0;
+    return st__path_splitext(path, 1, root, ext) < 0 ? ST_TRACE() : 0;
 }
 
 char *st_ntpath_normpath(const char *path)

@@ -86,12 +86,7 @@ char *st_path_basename(const char *path)
 
 int st_path_splitext(const char *path, char **root, char **ext)
 {
-    if (st__path_check(path) < 0)
-        return ST_TRACE();
-    size_t dot = st__path_ext_index(path, 0);
-    st__path_piece pieces[2] = {{path, dot}, {path + dot, strlen(path + dot)}};
-    char **const outs[2] = {root, ext};
-    return st__path_hand_out(2, pieces, outs) < 0 ? ST_TRACE() : 0;
+    return st__path_splitext(path, 0, root, ext) < 0 ? ST_TRACE() : 0;
 }
 
 int st_path_splitdrive(const char *path, char **drive, char **rest)

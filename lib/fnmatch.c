@@ -41,12 +41,10 @@ static inline int set_has(const uint64_t *set, unsigned c) { return (int)(set[c 
 static int tokv_push(tokv *tv, const tok *t)
 {
     if (tv->len == tv->cap) {
-        size_t cap = tv->cap ? tv->cap * 2 : 16;
-        tok *v = st__reallocarray(tv->v, cap, sizeof *v);
+        tok *v = st__grow(tv->v, &tv->cap, sizeof *v, 16);
         if (!v)
             return -1;
         tv->v = v;
-        tv->cap = cap;
     }
     tv->v[tv->len++] = *t;
     return 0;
@@ -78,12 +76,10 @@ static int class_stuff(const char *pat, size_t i, size_t j, st__buf *stuff)
     for (;;) {
         const char *dash = k < j ? memchr(pat + k, '-', j - k) : NULL;
         if (n + 1 >= cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            st__buf *v = st__reallocarray(chunks, ncap, sizeof *v);
+            st__buf *v = st__grow(chunks, &cap, sizeof *v, 8);
             if (!v)
                 goto out;
             chunks = v;
-            cap = ncap;
         }
         size_t end = dash ? (size_t)(dash - pat) : j;
         chunks[n] = (st__buf)ST__BUF_INIT;

@@ -165,12 +165,10 @@ static int listing_add(listing *ls, const char *nm, unsigned char type)
     if (nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2])))
         return 0;
     if (ls->n == ls->cap) {
-        size_t cap = ls->cap ? ls->cap * 2 : 32;
-        entry *e = st__reallocarray(ls->e, cap, sizeof *e);
+        entry *e = st__grow(ls->e, &ls->cap, sizeof *e, 32);
         if (!e)
             return -1;
         ls->e = e;
-        ls->cap = cap;
     }
     entry *e = &ls->e[ls->n++];
     e->off = ls->names.len;

@@ -66,6 +66,19 @@ void *st__reallocarray(void *p, size_t n, size_t size)
     return st__realloc(p, n * size);
 }
 
+void *st__grow(void *items, size_t *cap, size_t elem, size_t first)
+{
+    if (*cap > SIZE_MAX / 2) {
+        ST_RAISE_NOMEM();
+        return NULL;
+    }
+    size_t n = *cap ? *cap * 2 : first;
+    void *bigger = st__reallocarray(items, n, elem);
+    if (bigger)
+        *cap = n;
+    return bigger;
+}
+
 char *st__strndup(const char *s, size_t n)
 {
     char *d = st__malloc(n + 1);
@@ -172,12 +185,10 @@ static int strv_grow(st__strv *sv)
 {
     if (sv->len + 1 < sv->cap)
         return 0;
-    size_t cap = sv->cap ? sv->cap * 2 : 8;
-    char **v = st__reallocarray(sv->v, cap, sizeof *v);
+    char **v = st__grow(sv->v, &sv->cap, sizeof *v, 8);
     if (!v)
         return -1;
     sv->v = v;
-    sv->cap = cap;
     return 0;
 }
 

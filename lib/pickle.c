@@ -1295,12 +1295,10 @@ static int build(unpickler *u, size_t from, int kind)
 static int remember_refetch(unpickler *u, st_value *v)
 {
     if (u->nrefetched == u->rcap) {
-        size_t cap = u->rcap ? u->rcap * 2 : 16;
-        st_value **r = st__reallocarray(u->refetched, cap, sizeof *r);
+        st_value **r = st__grow(u->refetched, &u->rcap, sizeof *r, 16);
         if (!r)
             return ST_TRACE();
         u->refetched = r;
-        u->rcap = cap;
     }
     u->refetched[u->nrefetched++] = st_value_ref(v);
     return 0;

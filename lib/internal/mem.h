@@ -12,6 +12,9 @@ void *st__malloc(size_t n);
 void *st__calloc(size_t n, size_t size);
 void *st__realloc(void *p, size_t n);
 void *st__reallocarray(void *p, size_t n, size_t size);
+/* Doubles the capacity of an array of elem-sized items (to first when it has none): returns the
+ * moved array with *cap updated, or NULL with ST_ENOMEM leaving both as they were. */
+void *st__grow(void *items, size_t *cap, size_t elem, size_t first);
 char *st__strdup(const char *s);
 char *st__strndup(const char *s, size_t n);
 char *st__asprintf(const char *fmt, ...) ST__PRINTF(1, 2);

@@ -88,12 +88,10 @@ static void release(st_os_walk *w, wnode *n)
 static int push(st_os_walk *w, wnode *parent, const char *name, wnode *yield)
 {
     if (w->nstack == w->capstack) {
-        size_t cap = w->capstack ? w->capstack * 2 : 64;
-        witem *s = st__reallocarray(w->stack, cap, sizeof *s);
+        witem *s = st__grow(w->stack, &w->capstack, sizeof *s, 64);
         if (!s)
             return ST_TRACE();
         w->stack = s;
-        w->capstack = cap;
     }
     w->stack[w->nstack++] = (witem){parent, name, yield};
     if (parent)
@@ -128,12 +126,10 @@ static int add_name(wnode *n, const char *name, int flags, int is_dir, st__strv 
         return ST_TRACE();
     st__strv *sv = is_dir ? dirs : files;
     if (sv->len + 1 >= sv->cap) {
-        size_t cap = sv->cap ? sv->cap * 2 : 16;
-        char **v = st__reallocarray(sv->v, cap, sizeof *v);
+        char **v = st__grow(sv->v, &sv->cap, sizeof *v, 16);
         if (!v)
             return ST_TRACE();
         sv->v = v;
-        sv->cap = cap;
     }
     sv->v[sv->len++] = (char *)off;
     sv->v[sv->len] = NULL;

@@ -72,13 +72,13 @@ int main(void)
     double ours = 0, oneshot = 0, glibc = 0;
     long hits_ours = 0, hits_glibc = 0, hits_oneshot = 0;
     for (size_t p = 0; p < NPAT; p++) {
-        st_pattern *cp = st_pattern_compile(PATTERNS[p], 0);
+        st_fnmatch_pattern *cp = st_fnmatch_pattern_compile(PATTERNS[p], 0);
         double t0 = bench_now();
         for (int r = 0; r < REPS; r++)
             for (int i = 0; i < NNAMES; i++)
-                hits_ours += st_pattern_match(cp, names[i]);
+                hits_ours += st_fnmatch_pattern_match(cp, names[i]);
         ours += bench_now() - t0;
-        st_pattern_free(cp);
+        st_fnmatch_pattern_free(cp);
         t0 = bench_now();
         for (int r = 0; r < REPS; r++)
             for (int i = 0; i < NNAMES; i++)
@@ -119,13 +119,13 @@ int main(void)
         strcat(pats[1], "*b*");
         double t_ours[2], t_glibc[2] = {-1, -1};
         for (int v = 0; v < 2; v++) {
-            st_pattern *cp = st_pattern_compile(pats[v], 0);
+            st_fnmatch_pattern *cp = st_fnmatch_pattern_compile(pats[v], 0);
             double t0 = bench_now();
             for (int r = 0; r < 20000; r++)
-                if (st_pattern_match(cp, name))
+                if (st_fnmatch_pattern_match(cp, name))
                     return 1;
             t_ours[v] = (bench_now() - t0) / 20000;
-            st_pattern_free(cp);
+            st_fnmatch_pattern_free(cp);
             if (glibc_alive[v]) { /* glibc backtracks */
                 t0 = bench_now();
                 int r = 0;

@@ -1,4 +1,4 @@
-/* Messages per second through a Connection: st_conn against CPython 3.13's
+/* Messages per second through a Connection: st_connection against CPython 3.13's
  * multiprocessing.Pipe() doing the same work, and against a floor: hand-written C doing only
  * the unavoidable syscalls on the same kind of socketpair with the same framing (one write()
  * of a prebuilt header+payload per message; reads into one reused buffer, with read-ahead
@@ -49,41 +49,41 @@ static double reap_cpu(pid_t pid)
 
 static double loopback(size_t size, int count)
 {
-    st_conn *a, *b;
-    if (st_pipe_connection(&a, &b, 1) < 0)
+    st_connection *a, *b;
+    if (st_ipc_pipe(&a, &b, 1) < 0)
         return -1;
     char *msg = calloc(1, size);
     double t0 = cpu_now();
     for (int i = 0; i < count; i++) {
         size_t len;
-        st_conn_send_bytes(a, msg, size);
-        st_free(st_conn_recv_bytes(b, ST_CONN_NO_LIMIT, &len));
+        st_connection_send_bytes(a, msg, size);
+        st_free(st_connection_recv_bytes(b, ST_CONNECTION_NO_LIMIT, &len));
     }
     double t = cpu_now() - t0;
     free(msg);
-    st_conn_free(a);
-    st_conn_free(b);
+    st_connection_free(a);
+    st_connection_free(b);
     return t;
 }
 
 /* Loopback again, received with recv_bytes_into() into one reused buffer. */
 static double loopback_into(size_t size, int count)
 {
-    st_conn *a, *b;
-    if (st_pipe_connection(&a, &b, 1) < 0)
+    st_connection *a, *b;
+    if (st_ipc_pipe(&a, &b, 1) < 0)
         return -1;
     char *msg = calloc(1, size), *buf = malloc(size);
     double t0 = cpu_now();
     for (int i = 0; i < count; i++) {
         size_t len;
-        st_conn_send_bytes(a, msg, size);
-        st_conn_recv_bytes_into(b, buf, size, &len);
+        st_connection_send_bytes(a, msg, size);
+        st_connection_recv_bytes_into(b, buf, size, &len);
     }
     double t = cpu_now() - t0;
     free(msg);
     free(buf);
-    st_conn_free(a);
-    st_conn_free(b);
+    st_connection_free(a);
+    st_connection_free(b);
     return t;
 }
 
@@ -91,74 +91,74 @@ static double loopback_into(size_t size, int count)
 
 static double loopback_values(int count)
 {
-    st_conn *a, *b;
-    if (st_pipe_connection(&a, &b, 1) < 0)
+    st_connection *a, *b;
+    if (st_ipc_pipe(&a, &b, 1) < 0)
         return -1;
     st_value *v = st_value_parse(VALUE_LITERAL);
     double t0 = cpu_now();
     for (int i = 0; i < count; i++) {
-        st_conn_send(a, v);
-        st_value_unref(st_conn_recv(b, -1));
+        st_connection_send(a, v);
+        st_value_unref(st_connection_recv(b, -1));
     }
     double t = cpu_now() - t0;
     st_value_unref(v);
-    st_conn_free(a);
-    st_conn_free(b);
+    st_connection_free(a);
+    st_connection_free(b);
     return t;
 }
 
 static double pingpong(size_t size, int count)
 {
-    st_conn *a, *b;
-    if (st_pipe_connection(&a, &b, 1) < 0)
+    st_connection *a, *b;
+    if (st_ipc_pipe(&a, &b, 1) < 0)
         return -1;
     pid_t pid = fork();
     if (pid == 0) {
-        st_conn_free(a);
+        st_connection_free(a);
         size_t len;
         unsigned char *m;
-        while ((m = st_conn_recv_bytes(b, ST_CONN_NO_LIMIT, &len)) != NULL) {
-            st_conn_send_bytes(b, m, len);
+        while ((m = st_connection_recv_bytes(b, ST_CONNECTION_NO_LIMIT, &len)) != NULL) {
+            st_connection_send_bytes(b, m, len);
             st_free(m);
         }
         _exit(0);
     }
-    st_conn_free(b);
+    st_connection_free(b);
     char *msg = calloc(1, size);
     double t0 = cpu_now();
     for (int i = 0; i < count; i++) {
         size_t len;
-        st_conn_send_bytes(a, msg, size);
-        st_free(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, &len));
+        st_connection_send_bytes(a, msg, size);
+        st_free(st_connection_recv_bytes(a, ST_CONNECTION_NO_LIMIT, &len));
     }
     double t = cpu_now() - t0;
     free(msg);
-    st_conn_free(a);
+    st_connection_free(a);
     t += reap_cpu(pid);
     return t;
 }
 
 static double stream(size_t size, int count)
 {
-    st_conn *a, *b;
-    if (st_pipe_connection(&a, &b, 1) < 0)
+    st_connection *a, *b;
+    if (st_ipc_pipe(&a, &b, 1) < 0)
         return -1;
     double t0 = cpu_now();
     pid_t pid = fork();
     if (pid == 0) {
-        st_conn_free(a);
+        st_connection_free(a);
         char *msg = calloc(1, size);
         for (int i = 0; i < count; i++)
-            st_conn_send_bytes(b, msg, size);
+            st_connection_send_bytes(b, msg, size);
         _exit(0);
     }
-    st_conn_free(b);
+    st_connection_free(b);
     for (int i = 0; i < count; i++) {
         size_t len;
-        st_free(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, &len));
+        st_free(st_connection_recv_bytes(a, ST_CONNECTION_NO_LIMIT, &len));
     }
     double t = cpu_now() - t0;
-    st_conn_free(a);
+    st_connection_free(a);
     t += reap_cpu(pid);
     return t;
 }
@@ -373,7 +373,7 @@ int main(void)
     if (v && st_pickle_dumps(v, ST_PICKLE_DEFAULT_PROTOCOL, &pickled, &pickled_len) == 0)
         st_free(pickled);
     st_value_unref(v);
-    printf("Connection messages per second: st_conn, CPython 3.13 multiprocessing.Pipe(), and the\n"
+    printf("Connection messages per second: st_connection, CPython 3.13 multiprocessing.Pipe(), and the\n"
            "floor (bare write/read syscalls, same framing); \"x floor\" = time over the floor's\n");
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
         const char *shape = runs[i].shape;

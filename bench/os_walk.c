@@ -1,4 +1,4 @@
-/* os.walk: st_os_walk over a generated tree in /tmp vs nftw(3) and vs CPython 3.13's os.walk
+/* os.walk: st_os_walk_iterator over a generated tree in /tmp vs nftw(3) and vs CPython 3.13's os.walk
  * (timed inside the interpreter, read back through popen). Prints the best of several runs, the
  * ratios, and the peak-RSS growth of a walk for two tree sizes (it should stay flat: the walker
  * holds the pending work, not the tree). The tree is removed afterwards.
@@ -70,29 +70,29 @@ static void remove_tree(const char *root)
 {
     st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
     o.topdown = 0;
-    st_os_walk *w = st_os_fwalk_open(root, &o);
+    st_os_walk_iterator *w = st_os_fwalk(root, &o);
     st_os_walk_step *s;
     int rc;
-    while ((rc = st_os_walk_next(w, &s)) > 0) {
+    while ((rc = st_os_walk_iterator_next(w, &s)) > 0) {
         for (size_t i = 0; i < s->nfilenames; i++)
             unlinkat(s->dirfd, s->filenames[i], 0);
         for (size_t i = 0; i < s->ndirnames; i++)
             unlinkat(s->dirfd, s->dirnames[i], AT_REMOVEDIR);
     }
-    st_os_walk_free(w);
+    st_os_walk_iterator_free(w);
     if (rc < 0 || rmdir(root) < 0)
         die("remove tree");
 }
 
 static long walk_ours(const char *root)
 {
-    st_os_walk *w = st_os_walk_open(root, NULL);
+    st_os_walk_iterator *w = st_os_walk(root, NULL);
     st_os_walk_step *s;
     long n = 0;
     int rc;
-    while ((rc = st_os_walk_next(w, &s)) > 0)
+    while ((rc = st_os_walk_iterator_next(w, &s)) > 0)
         n += (long)(s->ndirnames + s->nfilenames);
-    st_os_walk_free(w);
+    st_os_walk_iterator_free(w);
     if (rc < 0)
         die("walk");
     return n;
@@ -145,15 +145,15 @@ static double best_python(const char *py, const char *root, long want)
              "    best = min(best, time.perf_counter() - t)\n"
              "print(best, n)' '%s'",
              py, RUNS, root);
-    st_os_popen *p = st_os_popen_open(cmd, "r");
+    st_os_popen_file *p = st_os_popen(cmd, "r");
     if (!p)
         return -1;
     double best = -1;
     long n = -1;
-    if (fscanf(st_os_popen_file(p), "%lf %ld", &best, &n) != 2 || n != want)
+    if (fscanf(st_os_popen_file_stream(p), "%lf %ld", &best, &n) != 2 || n != want)
         best = -1;
     int status;
-    st_os_popen_close(p, &status);
+    st_os_popen_file_close(p, &status);
     return status == 0 ? best : -1;
 }
 
@@ -203,15 +203,15 @@ int main(int argc, char **argv)
     double ref = best_of(walk_nftw, big, nbig);
     double pyt = best_python(py, big, nbig);
     printf("walk of %ld entries, best of %d runs:\n", nbig, RUNS);
-    printf("  st_os_walk        %8.2f ms\n", ours * 1e3);
-    printf("  nftw(FTW_PHYS)    %8.2f ms   st_os_walk / nftw    = %.2fx (goal <= 0.5x)\n", ref * 1e3, ours / ref);
+    printf("  st_os_walk_iterator        %8.2f ms\n", ours * 1e3);
+    printf("  nftw(FTW_PHYS)    %8.2f ms   st_os_walk_iterator / nftw    = %.2fx (goal <= 0.5x)\n", ref * 1e3, ours / ref);
     if (pyt >= 0)
-        printf("  CPython os.walk   %8.2f ms   st_os_walk / CPython = %.2fx\n", pyt * 1e3, ours / pyt);
+        printf("  CPython os.walk   %8.2f ms   st_os_walk_iterator / CPython = %.2fx\n", pyt * 1e3, ours / pyt);
     else
         printf("  CPython os.walk   (not available at %s)\n", py);
 
     printf("peak RSS growth of one walk (KiB), %ld vs %ld entries:\n", nsmall, nbig);
-    printf("  st_os_walk        %6ld   %6ld\n", walk_rss_growth(walk_ours, small), walk_rss_growth(walk_ours, big));
+    printf("  st_os_walk_iterator        %6ld   %6ld\n", walk_rss_growth(walk_ours, small), walk_rss_growth(walk_ours, big));
     printf("  nftw              %6ld   %6ld\n", walk_rss_growth(walk_nftw, small), walk_rss_growth(walk_nftw, big));
 
     remove_tree(big);

@@ -108,14 +108,14 @@ static int python_times(const char *script, const char *backend, double *set, do
 static void shelf_times(const char *backend, st_value **recs, double *set, double *get)
 {
     *set = *get = 1e9;
-    st_shelf_options o = ST_SHELF_OPTIONS_INIT;
+    st_shelve_options o = ST_SHELVE_OPTIONS_INIT;
     o.backend = backend;
     for (int r = 0; r < ROUNDS; r++) {
         char name[32];
         snprintf(name, sizeof name, "ours%d", r);
-        st_shelf *sh = st_shelf_open(path_in_dir(name), "n", &o);
+        st_shelf *sh = st_shelve_open(path_in_dir(name), "n", &o);
         if (!sh)
-            die("st_shelf_open");
+            die("st_shelve_open");
         double t0 = bench_now();
         for (int i = 0; i < RECORDS; i++) {
             char key[16];
@@ -143,9 +143,9 @@ static void shelf_times(const char *backend, st_value **recs, double *set, doubl
 /* The same sets as one transaction (no CPython counterpart: dbm.sqlite3 commits each write). */
 static double shelf_txn_set_time(st_value **recs)
 {
-    st_shelf_options o = ST_SHELF_OPTIONS_INIT;
+    st_shelve_options o = ST_SHELVE_OPTIONS_INIT;
     o.backend = "dbm.sqlite3";
-    st_shelf *sh = st_shelf_open(path_in_dir("txn"), "n", &o);
+    st_shelf *sh = st_shelve_open(path_in_dir("txn"), "n", &o);
     if (!sh || st_shelf_begin(sh))
         die("st_shelf_begin");
     double t0 = bench_now();

@@ -250,15 +250,15 @@ int main(void)
     long records = 0;
     for (int r = 0; r < ROUNDS; r++) {
         double t = now();
-        st_struct_iter *it = st_struct_iter_unpack(s, big, ITER_BYTES);
+        st_struct_unpack_iterator *it = st_struct_iter_unpack(s, big, ITER_BYTES);
         if (!it)
             return 1;
         records = 0;
-        while (st_struct_iter_next(it, &a, &b, &c, &d, str) == 1) {
+        while (st_struct_unpack_iterator_next(it, &a, &b, &c, &d, str) == 1) {
             sum += a;
             records++;
         }
-        st_struct_iter_free(it);
+        st_struct_unpack_iterator_free(it);
         t = now() - t;
         iter_s = t < iter_s ? t : iter_s;
     }

@@ -1,4 +1,4 @@
-/* subprocess: spawn+wait of /bin/true through st_call() against raw posix_spawn()+waitpid(),
+/* subprocess: spawn+wait of /bin/true through st_subprocess_call() against raw posix_spawn()+waitpid(),
  * the same from a parent holding 1 GiB of touched memory (with fork+exec for contrast), against
  * CPython's subprocess.run() loop, and communicate() throughput against `cat | cat`. */
 #include <signal.h>
@@ -38,8 +38,8 @@ static double our_spawn(void)
 {
     double t0 = bench_now();
     int rc;
-    if (st_call((const char *const *)true_argv, NULL, &rc) < 0 || rc != 0)
-        die("st_call");
+    if (st_subprocess_call((const char *const *)true_argv, NULL, &rc) < 0 || rc != 0)
+        die("st_subprocess_call");
     return bench_now() - t0;
 }
 
@@ -107,7 +107,7 @@ int main(void)
     spawn_pair(50, &ours, &raw); /* warm up the page cache and the dynamic loader */
     spawn_pair(2000, &ours, &raw);
     printf("spawn+wait /bin/true (median of 2000, alternating):\n");
-    printf("  st_call                  %7.1f us\n", ours * 1e6);
+    printf("  st_subprocess_call                  %7.1f us\n", ours * 1e6);
     printf("  raw posix_spawn+waitpid  %7.1f us   ratio ours/raw = %.3fx (goal <= 1.05x)\n",
            raw * 1e6, ours / raw);
 
@@ -126,7 +126,7 @@ int main(void)
     spawn_pair(1000, &ours_big, &raw_big);
     double fork_big = fork_spawns(20);
     printf("with 1 GiB of touched memory in the parent:\n");
-    printf("  st_call                  %7.1f us   ratio to small parent = %.3fx (goal <= 1.1x)\n",
+    printf("  st_subprocess_call                  %7.1f us   ratio to small parent = %.3fx (goal <= 1.1x)\n",
            ours_big * 1e6, ours_big / ours);
     printf("  raw posix_spawn+waitpid  %7.1f us   ratio to small parent = %.3fx\n", raw_big * 1e6,
            raw_big / raw);
@@ -141,27 +141,27 @@ int main(void)
         return 1;
     memset(data, 'x', n);
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
-    o.stdin_fd = o.stdout_fd = ST_PIPE;
+    o.stdin_fd = o.stdout_fd = ST_SUBPROCESS_PIPE;
     const char *cat[] = {"cat", NULL};
     double t0 = bench_now();
-    st_proc *p = st_popen(cat, &o);
+    st_popen *p = st_popen_new(cat, &o);
     char *out;
     size_t out_len;
-    if (!p || st_proc_communicate(p, data, n, &out, &out_len, NULL, NULL, ST_NO_TIMEOUT) < 0 ||
+    if (!p || st_popen_communicate(p, data, n, &out, &out_len, NULL, NULL, ST_NO_TIMEOUT) < 0 ||
         out_len != n)
         die("communicate");
     double comm = bench_now() - t0;
     st_free(out);
-    st_proc_free(p);
+    st_popen_free(p);
     free(data);
     const char *shell[] = {"/bin/sh", "-c", "head -c 268435456 /dev/zero | cat | cat > /dev/null", NULL};
     int rc;
     t0 = bench_now();
-    if (st_call(shell, NULL, &rc) < 0 || rc != 0)
+    if (st_subprocess_call(shell, NULL, &rc) < 0 || rc != 0)
         die("cat | cat");
     double anchor = bench_now() - t0;
     printf("256 MiB through cat:\n");
-    printf("  st_proc_communicate      %7.0f MB/s\n", n / comm / 1e6);
+    printf("  st_popen_communicate      %7.0f MB/s\n", n / comm / 1e6);
     printf("  head | cat | cat         %7.0f MB/s   ratio ours/anchor throughput = %.2fx\n",
            n / anchor / 1e6, anchor / comm);
     return 0;

@@ -28,10 +28,10 @@ static int fail(void)
     return 1;
 }
 
-static int show_reply(st_conn *c)
+static int show_reply(st_connection *c)
 {
     size_t len;
-    unsigned char *reply = st_conn_recv_bytes(c, 1 << 20, &len); /* a sane upper bound */
+    unsigned char *reply = st_connection_recv_bytes(c, 1 << 20, &len); /* a sane upper bound */
     if (!reply)
         return fail();
     printf("python says: %s\n", (char *)reply);
@@ -41,10 +41,10 @@ static int show_reply(st_conn *c)
 
 int main(void)
 {
-    st_conn *mine, *theirs;
-    if (st_pipe_connection(&mine, &theirs, 1) < 0)
+    st_connection *mine, *theirs;
+    if (st_ipc_pipe(&mine, &theirs, 1) < 0)
         return fail();
-    int fd = st_conn_fileno(theirs);
+    int fd = st_connection_fileno(theirs);
     char fdtext[16];
     snprintf(fdtext, sizeof fdtext, "%d", fd);
     const char *py = getenv("ST_PYTHON3");
@@ -52,26 +52,26 @@ int main(void)
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
     o.pass_fds = &fd;
     o.pass_fds_len = 1;
-    st_proc *child = st_popen(argv, &o);
+    st_popen *child = st_popen_new(argv, &o);
     if (!child)
         return fail();
-    st_conn_free(theirs); /* the child has its copy */
+    st_connection_free(theirs); /* the child has its copy */
 
     if (show_reply(mine) != 0)
         return 1;
     const char *words[] = {"spam", "eggs and ham", ""};
     for (size_t i = 0; i < 3; i++) {
-        if (st_conn_send_bytes(mine, words[i], strlen(words[i])) < 0)
+        if (st_connection_send_bytes(mine, words[i], strlen(words[i])) < 0)
             return fail();
         if (show_reply(mine) != 0)
             return 1;
     }
-    st_conn_send_bytes(mine, "now values", 10);
+    st_connection_send_bytes(mine, "now values", 10);
     st_value *mine_v = st_value_parse("{'numbers': [1, 2, 3.5], 'name': 'C'}");
-    if (!mine_v || st_conn_send(mine, mine_v) < 0)
+    if (!mine_v || st_connection_send(mine, mine_v) < 0)
         return fail();
     st_value_unref(mine_v);
-    st_value *reply = st_conn_recv(mine, 30.0);
+    st_value *reply = st_connection_recv(mine, 30.0);
     if (!reply)
         return fail();
     char *text = st_value_repr(reply);
@@ -79,12 +79,12 @@ int main(void)
     st_free(text);
     st_value_unref(reply);
     /* The peer closes its end: we see a clean EOFError, not a hang. */
-    if (!st_conn_recv(mine, 30.0))
+    if (!st_connection_recv(mine, 30.0))
         printf("then: %s\n", st_error_last()->type);
-    st_conn_free(mine);
+    st_connection_free(mine);
     int rc = -1;
-    st_proc_wait(child, ST_NO_TIMEOUT, &rc);
-    st_proc_free(child);
+    st_popen_wait(child, ST_NO_TIMEOUT, &rc);
+    st_popen_free(child);
     printf("python exited with %d\n", rc);
     return 0;
 }

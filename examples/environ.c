@@ -24,14 +24,14 @@ static int fail(void)
 /* What a shell started by the library sees in $GREETING. */
 static int show_child(const char *label)
 {
-    st_os_popen *p = st_os_popen_open("printf '%s' \"$GREETING\"", "r");
+    st_os_popen_file *p = st_os_popen("printf '%s' \"$GREETING\"", "r");
     if (!p)
         return fail();
     char seen[128] = "";
-    if (!fgets(seen, sizeof seen, st_os_popen_file(p)))
+    if (!fgets(seen, sizeof seen, st_os_popen_file_stream(p)))
         seen[0] = '\0';
     int status;
-    if (st_os_popen_close(p, &status) < 0)
+    if (st_os_popen_file_close(p, &status) < 0)
         return fail();
     printf("%-24s child sees GREETING='%s'\n", label, seen);
     return 0;

@@ -1,4 +1,4 @@
-/* A tiny find(1): `find [-C WORKDIR] DIR -name PATTERN`, built on st_os_walk and st_fnmatch.
+/* A tiny find(1): `find [-C WORKDIR] DIR -name PATTERN`, built on st_os_walk_iterator and st_fnmatch.
  *
  * Prints every file or directory under DIR whose name matches the shell PATTERN, one path per
  * line, sorted (so the output does not depend on the filesystem's directory order). -C changes
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *top = argv[a], *pattern = argv[a + 2];
-    st_os_walk *w = st_os_walk_open(top, NULL);
+    st_os_walk_iterator *w = st_os_walk(top, NULL);
     if (!w) {
         fprintf(stderr, "find: %s\n", st_error_message());
         return 1;
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     size_t n = 0;
     st_os_walk_step *step;
     int rc;
-    while ((rc = st_os_walk_next(w, &step)) > 0) {
+    while ((rc = st_os_walk_iterator_next(w, &step)) > 0) {
         for (size_t i = 0; i < step->ndirnames; i++)
             if (st_fnmatch(step->dirnames[i], pattern))
                 keep(&found, &n, step->dirpath, step->dirnames[i]);
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
             if (st_fnmatch(step->filenames[i], pattern))
                 keep(&found, &n, step->dirpath, step->filenames[i]);
     }
-    st_os_walk_free(w);
+    st_os_walk_iterator_free(w);
     if (rc < 0) {
         fprintf(stderr, "find: %s\n", st_error_message());
         return 1;

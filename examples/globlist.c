@@ -6,7 +6,7 @@
  *     -a  all: wildcards also match names starting with '.'
  *     -C  search in DIR (results relative to it), like glob.glob(..., root_dir=DIR)
  *
- * Results are streamed (st_iglob_next), sorted directory by directory.
+ * Results are streamed (st_glob_iterator_next), sorted directory by directory.
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,16 +32,16 @@ int main(int argc, char **argv)
         return 2;
     }
     for (; i < argc; i++) {
-        st_iglob *it = st_iglob_open(ST_GLOB_CWD, root, argv[i], flags);
+        st_glob_iterator *it = st_glob_iglob_at(ST_GLOB_CWD, root, argv[i], flags);
         if (!it) {
             fprintf(stderr, "globlist: %s\n", st_error_message());
             return 1;
         }
         printf("%s:\n", argv[i]);
         size_t n = 0;
-        for (const char *path; (path = st_iglob_next(it)); n++)
+        for (const char *path; (path = st_glob_iterator_next(it)); n++)
             printf("  %s\n", path);
-        if (st_iglob_close(it) < 0) {
+        if (st_glob_iterator_close(it) < 0) {
             fprintf(stderr, "globlist: %s\n", st_error_message());
             return 1;
         }

@@ -88,7 +88,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *path = argv[argc - 1];
-    st_shelf *db = st_shelf_open(path, fresh ? "n" : "c", NULL);
+    st_shelf *db = st_shelve_open(path, fresh ? "n" : "c", NULL);
     if (!db)
         return fail(path);
     ssize_t n = st_shelf_len(db);

@@ -30,13 +30,13 @@ int main(void)
     int rc;
     puts("$ hello-out");
     fflush(stdout);
-    if (st_call(hello_out, NULL, &rc) < 0)
+    if (st_subprocess_call(hello_out, NULL, &rc) < 0)
         return fail("call");
     printf("returncode: %d\n", rc);
 
     /* subprocess.check_output(). */
     size_t len;
-    char *out = st_check_output(hello_out, NULL, &len);
+    char *out = st_subprocess_check_output(hello_out, NULL, &len);
     if (!out)
         return fail("check_output");
     printf("captured %zu bytes: %s", len, out);
@@ -44,29 +44,29 @@ int main(void)
 
     /* subprocess.run(input=..., capture_output=True). */
     const char *hello_in[] = {"hello-in", NULL};
-    st_run_options ro = ST_RUN_OPTIONS_INIT;
+    st_subprocess_run_options ro = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     ro.input = "Ada\nGrace\n";
     ro.input_len = strlen(ro.input);
     ro.capture_output = 1;
-    st_completed done;
-    if (st_run(hello_in, &ro, NULL, &done) < 0)
+    st_completed_process done;
+    if (st_subprocess_run(hello_in, &ro, NULL, &done) < 0)
         return fail("run");
     printf("hello-in answered (returncode %d):\n%s", done.returncode, done.stdout_data);
-    st_completed_free(&done);
+    st_completed_process_free(&done);
 
     /* Popen + communicate(), the long way. */
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
-    o.stdin_fd = ST_PIPE;
-    o.stdout_fd = ST_PIPE;
-    st_proc *p = st_popen(hello_in, &o);
+    o.stdin_fd = ST_SUBPROCESS_PIPE;
+    o.stdout_fd = ST_SUBPROCESS_PIPE;
+    st_popen *p = st_popen_new(hello_in, &o);
     if (!p)
         return fail("popen");
-    if (st_proc_communicate(p, "Linus\n", 6, &out, &len, NULL, NULL, 10.0) < 0)
+    if (st_popen_communicate(p, "Linus\n", 6, &out, &len, NULL, NULL, 10.0) < 0)
         return fail("communicate");
     printf("communicate: %s", out);
     st_free(out);
-    st_proc_wait(p, ST_NO_TIMEOUT, &rc);
-    st_proc_free(p);
+    st_popen_wait(p, ST_NO_TIMEOUT, &rc);
+    st_popen_free(p);
 
     /* writer 3 | reader */
     const char *writer[] = {"writer", "3", NULL};
@@ -74,7 +74,7 @@ int main(void)
     const char *const *pipeline[] = {writer, reader};
     int rcs[2];
     puts("$ writer 3 | reader");
-    if (st_pipeline(pipeline, 2, NULL, rcs, &out, &len) < 0)
+    if (st_subprocess_pipeline(pipeline, 2, NULL, rcs, &out, &len) < 0)
         return fail("pipeline");
     printf("%sreturncodes: %d %d\n", out, rcs[0], rcs[1]);
     st_free(out);
@@ -82,20 +82,20 @@ int main(void)
     /* Failures, as Python names them. */
     puts("$ no-such-program");
     const char *missing[] = {"no-such-program", NULL};
-    if (st_call(missing, NULL, &rc) < 0)
+    if (st_subprocess_call(missing, NULL, &rc) < 0)
         show_error();
     puts("$ check_call: sh -c 'exit 3'");
     const char *three[] = {"/bin/sh", "-c", "exit 3", NULL};
-    if (st_check_call(three, NULL) < 0)
+    if (st_subprocess_check_call(three, NULL) < 0)
         show_error();
     puts("$ run sleep 10, timeout 0.1");
     const char *sleeper[] = {"sleep", "10", NULL};
-    st_run_options quick = ST_RUN_OPTIONS_INIT;
+    st_subprocess_run_options quick = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     quick.timeout = 0.1;
     quick.capture_output = 1;
-    if (st_run(sleeper, &quick, NULL, &done) < 0)
+    if (st_subprocess_run(sleeper, &quick, NULL, &done) < 0)
         show_error();
     printf("returncode after the kill: %d\n", done.returncode);
-    st_completed_free(&done);
+    st_completed_process_free(&done);
     return 0;
 }

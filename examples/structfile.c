@@ -98,24 +98,24 @@ int main(void)
     remove(path);
     printf("read %zu bytes\n", len);
 
-    st_struct_iter *it = st_struct_iter_unpack(rec, data, len);
+    st_struct_unpack_iterator *it = st_struct_iter_unpack(rec, data, len);
     if (!it)
         return fail("iter_unpack");
     unsigned int id;
     unsigned char name[10];
     double score;
     bool active;
-    while (st_struct_iter_next(it, &id, name, &score, &active) == 1) {
+    while (st_struct_unpack_iterator_next(it, &id, name, &score, &active) == 1) {
         printf("(%u, ", id);
         print_bytes(name, sizeof name);
         printf(", ");
         print_float(score);
         printf(", %s)\n", active ? "True" : "False");
     }
-    st_struct_iter_free(it);
+    st_struct_unpack_iterator_free(it);
 
     /* Errors carry Python's exception type and message. */
-    if (st_pack("<h", buf, sizeof buf, 40000) < 0)
+    if (st_struct_pack_fmt("<h", buf, sizeof buf, 40000) < 0)
         printf("%s: %s\n", st_error_last()->type, st_error_message());
     if (!st_struct_iter_unpack(rec, data, len - 1))
         printf("%s: %s\n", st_error_last()->type, st_error_message());

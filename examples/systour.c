@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 
     /* An error, as sys.exc_info() would show it after a failed open(). */
     if (!st_sys_path_find("no-such-file.conf")) {
-        st_exc_info e = st_sys_exc_info();
+        st_sys_exc_info_result e = st_sys_exc_info();
         printf("exc_info type  = %s\nexc_info value = %s\n", e.type, e.value);
     }
     st_sys_exit(0);

@@ -17,15 +17,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 60000) /* the whole input must fit in the pipe at once */
         return 0;
-    st_conn *r, *w;
-    if (st_pipe_connection(&r, &w, data[0] >> 2 & 1) < 0)
+    st_connection *r, *w;
+    if (st_ipc_pipe(&r, &w, data[0] >> 2 & 1) < 0)
         return 0;
-    size_t limits[4] = {ST_CONN_NO_LIMIT, 0, 16, 4096};
-    st_conn_set_max_message_size(r, limits[data[0] & 3]);
-    ssize_t put = write(st_conn_fileno(w), data + 1, size - 1);
-    st_conn_free(w);
+    size_t limits[4] = {ST_CONNECTION_NO_LIMIT, 0, 16, 4096};
+    st_connection_set_max_message_size(r, limits[data[0] & 3]);
+    ssize_t put = write(st_connection_fileno(w), data + 1, size - 1);
+    st_connection_free(w);
     if (put != (ssize_t)(size - 1)) {
-        st_conn_free(r);
+        st_connection_free(r);
         return 0;
     }
     size_t total = 0;
@@ -34,14 +34,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (;;) {
         size_t len;
         if (cap) {
-            if (st_conn_recv_bytes_into(r, into, cap, &len) < 0) {
+            if (st_connection_recv_bytes_into(r, into, cap, &len) < 0) {
                 if (st_error_code() != ST_EVALUE)
                     break;
-                cap = 0; /* BufferTooShort: the message waits for st_conn_recv_bytes() */
+                cap = 0; /* BufferTooShort: the message waits for st_connection_recv_bytes() */
                 continue;
             }
         } else {
-            unsigned char *m = st_conn_recv_bytes(r, ST_CONN_NO_LIMIT, &len);
+            unsigned char *m = st_connection_recv_bytes(r, ST_CONNECTION_NO_LIMIT, &len);
             if (!m)
                 break;
             st_free(m);
@@ -53,6 +53,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int code = st_error_code();
     if (code != ST_EEOF && code != ST_EFORMAT && code != ST_ESTATE)
         __builtin_trap();
-    st_conn_free(r);
+    st_connection_free(r);
     return 0;
 }

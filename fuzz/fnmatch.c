@@ -24,13 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *pat = text;
     const char *name = text + strlen(text) + (strlen(text) < size - 1); /* after the NUL, or "" */
 
-    st_pattern *p = st_pattern_compile(pat, 0);
+    st_fnmatch_pattern *p = st_fnmatch_pattern_compile(pat, 0);
     if (!p)
         abort();
-    bool m = st_pattern_match(p, name);
+    bool m = st_fnmatch_pattern_match(p, name);
     if (m != st_fnmatchcase(name, pat))
         abort();
-    st_pattern_free(p);
+    st_fnmatch_pattern_free(p);
     if (strlen(pat) <= 64 && strlen(name) <= 256) {
         char *re = st_fnmatch_translate(pat);
         regex_t r;
@@ -42,18 +42,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         st_free(re);
     }
     if (flags && !strchr(pat, '[')) {
-        static const int map[][2] = {{ST_FNM_CASEFOLD, FNM_CASEFOLD}, {ST_FNM_PATHNAME, FNM_PATHNAME},
-                                     {ST_FNM_PERIOD, FNM_PERIOD}};
+        static const int map[][2] = {{ST_FNMATCH_CASEFOLD, FNM_CASEFOLD}, {ST_FNMATCH_PATHNAME, FNM_PATHNAME},
+                                     {ST_FNMATCH_PERIOD, FNM_PERIOD}};
         int gflags = FNM_NOESCAPE;
         for (int k = 0; k < 3; k++)
             if (flags & map[k][0])
                 gflags |= map[k][1];
-        p = st_pattern_compile(pat, flags);
+        p = st_fnmatch_pattern_compile(pat, flags);
         if (!p)
             abort();
-        if (st_pattern_match(p, name) != (fnmatch(pat, name, gflags) == 0))
+        if (st_fnmatch_pattern_match(p, name) != (fnmatch(pat, name, gflags) == 0))
             abort();
-        st_pattern_free(p);
+        st_fnmatch_pattern_free(p);
     }
     free(text);
     return 0;

@@ -79,14 +79,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = st_strv_len(sorted);
     if (st_strv_len(raw) != n)
         abort();
-    st_iglob *it = st_iglob_open(g_tree, NULL, pat, flags);
+    st_glob_iterator *it = st_glob_iglob_at(g_tree, NULL, pat, flags);
     if (!it)
         abort();
     size_t k = 0;
-    for (const char *s; (s = st_iglob_next(it)); k++)
+    for (const char *s; (s = st_glob_iterator_next(it)); k++)
         if (k >= n || strcmp(s, sorted[k]) != 0)
             abort();
-    if (k != n || st_iglob_close(it) != 0)
+    if (k != n || st_glob_iterator_close(it) != 0)
         abort();
     qsort(sorted, n, sizeof *sorted, cmp);
     qsort(raw, n, sizeof *raw, cmp);

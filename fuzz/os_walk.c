@@ -47,13 +47,13 @@ static char *listing(const char *root, int fwalk, int topdown, int follow)
     st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
     o.topdown = topdown;
     o.followlinks = follow;
-    st_os_walk *w = fwalk ? st_os_fwalk_open(root, &o) : st_os_walk_open(root, &o);
+    st_os_walk_iterator *w = fwalk ? st_os_fwalk(root, &o) : st_os_walk(root, &o);
     if (!w)
         abort();
     st__buf b = ST__BUF_INIT;
     st_os_walk_step *s;
     int rc, steps = 0;
-    while ((rc = st_os_walk_next(w, &s)) > 0 && ++steps < MAX_STEPS) {
+    while ((rc = st_os_walk_iterator_next(w, &s)) > 0 && ++steps < MAX_STEPS) {
         struct stat a, p;
         if (stat(s->dirpath, &p) < 0 || !S_ISDIR(p.st_mode))
             abort();
@@ -69,7 +69,7 @@ static char *listing(const char *root, int fwalk, int topdown, int follow)
             st__buf_printf(&b, "%s,", s->filenames[i]);
         st__buf_putc(&b, '\n');
     }
-    st_os_walk_free(w);
+    st_os_walk_iterator_free(w);
     if (rc < 0)
         abort(); /* no onerror: nothing may stop the walk */
     if (steps >= MAX_STEPS) {
@@ -83,16 +83,16 @@ static void remove_tree(const char *root)
 {
     st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
     o.topdown = 0;
-    st_os_walk *w = st_os_fwalk_open(root, &o);
+    st_os_walk_iterator *w = st_os_fwalk(root, &o);
     st_os_walk_step *s;
-    while (st_os_walk_next(w, &s) > 0) {
+    while (st_os_walk_iterator_next(w, &s) > 0) {
         for (size_t i = 0; i < s->nfilenames; i++)
             unlinkat(s->dirfd, s->filenames[i], 0);
         for (size_t i = 0; i < s->ndirnames; i++)
             if (unlinkat(s->dirfd, s->dirnames[i], 0) < 0) /* a symlink, else a directory */
                 unlinkat(s->dirfd, s->dirnames[i], AT_REMOVEDIR);
     }
-    st_os_walk_free(w);
+    st_os_walk_iterator_free(w);
     if (rmdir(root) < 0)
         abort();
 }

@@ -114,17 +114,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* The one-shot functions keep compiled formats by address, and fmt's address comes back
      * with other text in later inputs: that must never find this format. */
-    if (s->layout.nitems == 0 && (st_unpack(fmt, buf, len) == 0) != (len == rec))
+    if (s->layout.nitems == 0 && (st_struct_unpack_fmt(fmt, buf, len) == 0) != (len == rec))
         abort();
     if (rec > 0 && s->layout.nitems == 0) {
-        st_struct_iter *it = st_struct_iter_unpack(s, buf, len);
+        st_struct_unpack_iterator *it = st_struct_iter_unpack(s, buf, len);
         if (it) {
             size_t n = 0;
-            while (st_struct_iter_next(it) == 1)
+            while (st_struct_unpack_iterator_next(it) == 1)
                 n++;
             if (n != len / rec)
                 abort();
-            st_struct_iter_free(it);
+            st_struct_unpack_iterator_free(it);
         } else if (len % rec == 0) {
             abort();
         }

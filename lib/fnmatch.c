@@ -19,7 +19,7 @@ typedef struct tokv {
     size_t len, cap;
 } tokv;
 
-struct st_pattern {
+struct st_fnmatch_pattern {
     int flags;
     tok *toks;
     size_t ntok;
@@ -29,10 +29,10 @@ struct st_pattern {
     size_t words;         /* 64-bit words per automaton state (mid + 1 bits) */
     uint64_t *table;      /* [256][words]: tokens of the middle consuming each byte */
     uint64_t *starmask;   /* [words]: star tokens of the middle */
-    uint64_t *dotmask;    /* [words]: literal '.' tokens (for ST_FNM_PERIOD) */
+    uint64_t *dotmask;    /* [words]: literal '.' tokens (for ST_FNMATCH_PERIOD) */
 };
 
-#define ALL_FLAGS (ST_FNM_CASEFOLD | ST_FNM_PATHNAME | ST_FNM_PERIOD)
+#define ALL_FLAGS (ST_FNMATCH_CASEFOLD | ST_FNMATCH_PATHNAME | ST_FNMATCH_PERIOD)
 
 static inline void set_add(uint64_t *set, unsigned c) { set[c >> 6] |= UINT64_C(1) << (c & 63); }
 static inline void set_del(uint64_t *set, unsigned c) { set[c >> 6] &= ~(UINT64_C(1) << (c & 63)); }
@@ -252,7 +252,7 @@ static void apply_flags(tok *t, int flags)
 {
     if (t->star)
         return;
-    if (flags & ST_FNM_CASEFOLD) { /* the pattern was lowercased: a name byte matches as its lowercase */
+    if (flags & ST_FNMATCH_CASEFOLD) { /* the pattern was lowercased: a name byte matches as its lowercase */
         for (unsigned c = 'A'; c <= 'Z'; c++) {
             if (set_has(t->set, c + 32))
                 set_add(t->set, c);
@@ -260,7 +260,7 @@ static void apply_flags(tok *t, int flags)
                 set_del(t->set, c);
         }
     }
-    if ((flags & ST_FNM_PATHNAME) && !t->literal)
+    if ((flags & ST_FNMATCH_PATHNAME) && !t->literal)
         set_del(t->set, '/');
 }
 
@@ -277,7 +277,7 @@ static unsigned lowest_bit(uint64_t x)
 #endif
 }
 
-static int build_automaton(st_pattern *p)
+static int build_automaton(st_fnmatch_pattern *p)
 {
     const tok *m = p->toks + p->pre;
     p->words = p->mid / 64 + 1;
@@ -302,18 +302,18 @@ static int build_automaton(st_pattern *p)
     return 0;
 }
 
-st_pattern *st_pattern_compile(const char *pat, int flags)
+st_fnmatch_pattern *st_fnmatch_pattern_compile(const char *pat, int flags)
 {
     if (!pat)
         return (ST_RAISE(ST_ETYPE, "expected str, bytes or os.PathLike object, not NoneType"), NULL);
     if (flags & ~ALL_FLAGS)
         return (ST_RAISE(ST_EVALUE, "unknown fnmatch flags 0x%x", (unsigned)flags), NULL);
-    st_pattern *p = st__calloc(1, sizeof *p);
+    st_fnmatch_pattern *p = st__calloc(1, sizeof *p);
     if (!p)
         return NULL;
     tokv tv = {NULL, 0, 0};
     char *folded = NULL;
-    if (flags & ST_FNM_CASEFOLD) { /* like os.path.normcase() on Windows: lowercase both sides */
+    if (flags & ST_FNMATCH_CASEFOLD) { /* like os.path.normcase() on Windows: lowercase both sides */
         if (!(folded = st__strdup(pat))) {
             free(p);
             return NULL;
@@ -347,7 +347,7 @@ st_pattern *st_pattern_compile(const char *pat, int flags)
         p->suf = p->ntok - last - 1;
         p->mid = last - first + 1;
         if (p->mid > 1 && build_automaton(p) < 0) {
-            st_pattern_free(p);
+            st_fnmatch_pattern_free(p);
             return NULL;
         }
     } else {
@@ -356,7 +356,7 @@ st_pattern *st_pattern_compile(const char *pat, int flags)
     return p;
 }
 
-void st_pattern_free(st_pattern *p)
+void st_fnmatch_pattern_free(st_fnmatch_pattern *p)
 {
     if (!p)
         return;
@@ -365,15 +365,15 @@ void st_pattern_free(st_pattern *p)
     free(p);
 }
 
-/* Whether name[pos] is a '.' that ST_FNM_PERIOD reserves for a literal '.'. */
-static inline int leading_dot(const st_pattern *p, const unsigned char *s, size_t pos)
+/* Whether name[pos] is a '.' that ST_FNMATCH_PERIOD reserves for a literal '.'. */
+static inline int leading_dot(const st_fnmatch_pattern *p, const unsigned char *s, size_t pos)
 {
-    return (p->flags & ST_FNM_PERIOD) && s[pos] == '.' &&
-           (pos == 0 || ((p->flags & ST_FNM_PATHNAME) && s[pos - 1] == '/'));
+    return (p->flags & ST_FNMATCH_PERIOD) && s[pos] == '.' &&
+           (pos == 0 || ((p->flags & ST_FNMATCH_PATHNAME) && s[pos - 1] == '/'));
 }
 
 /* Matches tokens t[0..n) (no stars) against name bytes s[pos..pos+n). */
-static int match_fixed(const st_pattern *p, const tok *t, size_t n, const unsigned char *s, size_t pos)
+static int match_fixed(const st_fnmatch_pattern *p, const tok *t, size_t n, const unsigned char *s, size_t pos)
 {
     for (size_t k = 0; k < n; k++, pos++) {
         if (!set_has(t[k].set, s[pos]))
@@ -384,14 +384,14 @@ static int match_fixed(const st_pattern *p, const tok *t, size_t n, const unsign
     return 1;
 }
 
-/* ST_FNM_PERIOD, as glibc and the shells read it: a star may not begin at a leading '.', even to
+/* ST_FNMATCH_PERIOD, as glibc and the shells read it: a star may not begin at a leading '.', even to
  * match nothing ("*.c" does not match ".c"). A star that touches such a position necessarily
- * begins there: with ST_FNM_PATHNAME the byte before it is a '/', which no star takes. */
+ * begins there: with ST_FNMATCH_PATHNAME the byte before it is a '/', which no star takes. */
 
 /* The part between the first and last star, when it is that one star. */
-static int match_star(const st_pattern *p, const unsigned char *s, size_t from, size_t to)
+static int match_star(const st_fnmatch_pattern *p, const unsigned char *s, size_t from, size_t to)
 {
-    if ((p->flags & ST_FNM_PATHNAME) && memchr(s + from, '/', to - from))
+    if ((p->flags & ST_FNMATCH_PATHNAME) && memchr(s + from, '/', to - from))
         return 0;
     return !leading_dot(p, s, from);
 }
@@ -399,10 +399,10 @@ static int match_star(const st_pattern *p, const unsigned char *s, size_t from, 
 /* Runs the middle tokens' automaton over s[from..to): bit b of the state means "the first b
  * middle tokens have matched"; stars loop on themselves and may be skipped. raw is the state
  * before stars are skipped: at a leading '.', only its non-star states survive. */
-static int match_middle(const st_pattern *p, const unsigned char *s, size_t from, size_t to)
+static int match_middle(const st_fnmatch_pattern *p, const unsigned char *s, size_t from, size_t to)
 {
     const size_t W = p->words, accept = p->mid;
-    const int flagged = p->flags & (ST_FNM_PATHNAME | ST_FNM_PERIOD);
+    const int flagged = p->flags & (ST_FNMATCH_PATHNAME | ST_FNMATCH_PERIOD);
     if (flagged && leading_dot(p, s, to))
         return 0; /* the last star would begin there */
     if (W == 1) {
@@ -416,7 +416,7 @@ static int match_middle(const st_pattern *p, const unsigned char *s, size_t from
                 loop = 0;
             } else {
                 cons = p->table[s[pos]];
-                loop = (p->flags & ST_FNM_PATHNAME) && s[pos] == '/' ? 0 : stars;
+                loop = (p->flags & ST_FNMATCH_PATHNAME) && s[pos] == '/' ? 0 : stars;
             }
             raw = ((d & cons) << 1) | (d & loop);
             d = raw | (raw & stars) << 1;
@@ -446,7 +446,7 @@ static int match_middle(const st_pattern *p, const unsigned char *s, size_t from
             loop = 0;
         } else {
             cons = p->table + s[pos] * W;
-            loop = !((p->flags & ST_FNM_PATHNAME) && s[pos] == '/');
+            loop = !((p->flags & ST_FNMATCH_PATHNAME) && s[pos] == '/');
         }
         uint64_t carry = 0, any = 0;
         for (size_t w = 0; w < W; w++) {
@@ -470,7 +470,7 @@ static int match_middle(const st_pattern *p, const unsigned char *s, size_t from
     return ok;
 }
 
-bool st_pattern_match(const st_pattern *p, const char *name)
+bool st_fnmatch_pattern_match(const st_fnmatch_pattern *p, const char *name)
 {
     if (!p || !name)
         return false;
@@ -494,11 +494,11 @@ bool st_fnmatchcase(const char *name, const char *pat)
 {
     if (!name)
         return (ST_RAISE(ST_ETYPE, "expected str, bytes or os.PathLike object, not NoneType"), false);
-    st_pattern *p = st_pattern_compile(pat, 0);
+    st_fnmatch_pattern *p = st_fnmatch_pattern_compile(pat, 0);
     if (!p)
         return (ST_TRACE(), false);
-    bool ok = st_pattern_match(p, name);
-    st_pattern_free(p);
+    bool ok = st_fnmatch_pattern_match(p, name);
+    st_fnmatch_pattern_free(p);
     return ok;
 }
 
@@ -511,18 +511,18 @@ char **st_fnmatch_filter(const char *const *names, const char *pat)
 {
     if (!names)
         return (ST_RAISE(ST_ETYPE, "'NoneType' object is not iterable"), NULL);
-    st_pattern *p = st_pattern_compile(pat, 0);
+    st_fnmatch_pattern *p = st_fnmatch_pattern_compile(pat, 0);
     if (!p)
         return (ST_TRACE(), NULL);
     st__strv out = ST__STRV_INIT;
     for (size_t k = 0; names[k]; k++) {
-        if (st_pattern_match(p, names[k]) && st__strv_push(&out, names[k]) < 0) {
+        if (st_fnmatch_pattern_match(p, names[k]) && st__strv_push(&out, names[k]) < 0) {
             st__strv_free(&out);
-            st_pattern_free(p);
+            st_fnmatch_pattern_free(p);
             return NULL;
         }
     }
-    st_pattern_free(p);
+    st_fnmatch_pattern_free(p);
     return st__strv_detach(&out);
 }
 

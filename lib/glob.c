@@ -30,7 +30,7 @@ enum { LITERAL, MAGIC, RECURSIVE };
 typedef struct level {
     int kind;
     char *name;       /* the segment ("" for a trailing slash) */
-    st_pattern *pat;  /* MAGIC only */
+    st_fnmatch_pattern *pat;  /* MAGIC only */
     int hidden_ok;    /* the segment starts with '.' */
 } level;
 
@@ -63,7 +63,7 @@ typedef struct frame {
     size_t nsel, cur;
 } frame;
 
-struct st_iglob {
+struct st_glob_iterator {
     int flags;
     int basefd;
     level *levels;
@@ -300,7 +300,7 @@ static int listing_id(listing *ls)
 
 /* --- the iterator --------------------------------------------------------------------------- */
 
-static int push_frame(st_iglob *it, int kind, size_t lvl, listing *ls, int owns)
+static int push_frame(st_glob_iterator *it, int kind, size_t lvl, listing *ls, int owns)
 {
     if (it->nframes == it->capframes) {
         size_t cap = it->capframes ? it->capframes * 2 : 16;
@@ -318,7 +318,7 @@ static int push_frame(st_iglob *it, int kind, size_t lvl, listing *ls, int owns)
 }
 
 /* Whether the directory of child is one a `**` of the same level is already inside. */
-static int is_loop(st_iglob *it, size_t lvl, listing *child)
+static int is_loop(st_glob_iterator *it, size_t lvl, listing *child)
 {
     if (listing_id(child) < 0)
         return 1;
@@ -335,7 +335,7 @@ static int is_loop(st_iglob *it, size_t lvl, listing *child)
  * in it->path and which is rel relative to fd. hint, when given, is that directory's listing,
  * owned by a frame below. Pushes frames for listings and sets it->ready when it->path is a
  * result. Returns -1 only when out of memory. */
-static int descend(st_iglob *it, size_t lvl, int fd, const char *rel, listing *hint)
+static int descend(st_glob_iterator *it, size_t lvl, int fd, const char *rel, listing *hint)
 {
     for (;;) {
         const level *L = &it->levels[lvl];
@@ -395,7 +395,7 @@ static int descend(st_iglob *it, size_t lvl, int fd, const char *rel, listing *h
 
 /* Selects the entries the frame's level accepts and sorts them (only those: a leaf directory's
  * files are never sorted for the `**` frame that skips them). */
-static int frame_select(st_iglob *it, frame *f)
+static int frame_select(st_glob_iterator *it, frame *f)
 {
     const level *L = &it->levels[f->level];
     int dironly = f->level + 1 < it->nlevels;
@@ -407,7 +407,7 @@ static int frame_select(st_iglob *it, frame *f)
         entry *e = &f->ls->e[k];
         if (e->name[0] == '.' && !hidden_ok)
             continue;
-        if (f->kind == F_LIST && !st_pattern_match(L->pat, e->name))
+        if (f->kind == F_LIST && !st_fnmatch_pattern_match(L->pat, e->name))
             continue;
         if (dironly && !entry_isdir(f->ls, e))
             continue;
@@ -418,7 +418,7 @@ static int frame_select(st_iglob *it, frame *f)
     return 0;
 }
 
-static void frame_pop(st_iglob *it)
+static void frame_pop(st_glob_iterator *it)
 {
     frame *f = &it->frames[--it->nframes];
     if (f->owns)
@@ -427,7 +427,7 @@ static void frame_pop(st_iglob *it)
 }
 
 /* Takes one step: the top frame's next accepted entry becomes a result or is expanded further. */
-static int step(st_iglob *it)
+static int step(st_glob_iterator *it)
 {
     frame *f = &it->frames[it->nframes - 1];
     if (!f->sel && frame_select(it, f) < 0)
@@ -465,7 +465,7 @@ static int step(st_iglob *it)
 }
 
 /* Splits the pattern into its literal prefix and levels, as Python's _iglob recursion does. */
-static int parse_levels(st_iglob *it, const char *pat)
+static int parse_levels(st_glob_iterator *it, const char *pat)
 {
     size_t len = strlen(pat), n = 0;
     for (size_t cur = len;;) {
@@ -492,7 +492,7 @@ static int parse_levels(st_iglob *it, const char *pat)
             L->kind = RECURSIVE;
         } else if (has_magic_n(L->name, cur - tail)) {
             L->kind = MAGIC;
-            L->pat = st_pattern_compile(L->name, 0);
+            L->pat = st_fnmatch_pattern_compile(L->name, 0);
             if (!L->pat)
                 return ST_TRACE();
         } else {
@@ -516,13 +516,13 @@ static char *join_root(const char *root, const char *p, size_t plen)
     return st__buf_detach(&b);
 }
 
-st_iglob *st_iglob_open(int dir_fd, const char *root_dir, const char *pattern, int flags)
+st_glob_iterator *st_glob_iglob_at(int dir_fd, const char *root_dir, const char *pattern, int flags)
 {
     if (!pattern)
         return (ST_RAISE(ST_ETYPE, "expected str, bytes or os.PathLike object, not NoneType"), NULL);
     if (flags & ~ALL_FLAGS)
         return (ST_RAISE(ST_EVALUE, "unknown glob flags 0x%x", (unsigned)flags), NULL);
-    st_iglob *it = st__calloc(1, sizeof *it);
+    st_glob_iterator *it = st__calloc(1, sizeof *it);
     if (!it)
         return NULL;
     it->flags = flags;
@@ -547,12 +547,12 @@ st_iglob *st_iglob_open(int dir_fd, const char *root_dir, const char *pattern, i
         goto fail;
     return it;
 fail:
-    st_iglob_close(it);
+    st_glob_iterator_close(it);
     return (ST_TRACE(), NULL);
 }
 
 /* Starts the walk: the literal prefix, then the first level. */
-static int start(st_iglob *it)
+static int start(st_glob_iterator *it)
 {
     if (it->nomagic) {
         size_t tail;
@@ -568,7 +568,7 @@ static int start(st_iglob *it)
     return descend(it, 0, it->basefd, it->start_rel, NULL);
 }
 
-const char *st_iglob_next(st_iglob *it)
+const char *st_glob_iterator_next(st_glob_iterator *it)
 {
     if (!it || it->failed)
         return NULL;
@@ -597,7 +597,7 @@ const char *st_iglob_next(st_iglob *it)
     }
 }
 
-int st_iglob_close(st_iglob *it)
+int st_glob_iterator_close(st_glob_iterator *it)
 {
     if (!it)
         return 0;
@@ -607,7 +607,7 @@ int st_iglob_close(st_iglob *it)
     free(it->frames);
     for (size_t k = 0; k < it->nlevels; k++) {
         free(it->levels[k].name);
-        st_pattern_free(it->levels[k].pat);
+        st_fnmatch_pattern_free(it->levels[k].pat);
     }
     free(it->levels);
     free(it->pattern);
@@ -621,17 +621,17 @@ int st_iglob_close(st_iglob *it)
 
 char **st_glob_at(int dir_fd, const char *root_dir, const char *pattern, int flags)
 {
-    st_iglob *it = st_iglob_open(dir_fd, root_dir, pattern, flags);
+    st_glob_iterator *it = st_glob_iglob_at(dir_fd, root_dir, pattern, flags);
     if (!it)
         return (ST_TRACE(), NULL);
     st__strv out = ST__STRV_INIT;
     const char *p;
-    while ((p = st_iglob_next(it)))
+    while ((p = st_glob_iterator_next(it)))
         if (st__strv_push(&out, p) < 0)
             break;
-    if (p || st_iglob_close(it) < 0) {
+    if (p || st_glob_iterator_close(it) < 0) {
         if (p)
-            st_iglob_close(it);
+            st_glob_iterator_close(it);
         st__strv_free(&out);
         return (ST_TRACE(), NULL);
     }

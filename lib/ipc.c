@@ -39,7 +39,7 @@ static double now_monotonic(void)
  * threshold, so a handed-over buffer is replaced cheaply. */
 #define IN_CAP ((size_t)65536 + 1024)
 /* Payloads from this size on are handed over in the read-ahead buffer (shrunk to fit), smaller
- * ones are copied out of it (or, for st_conn_recv(), unpickled in place). */
+ * ones are copied out of it (or, for st_connection_recv(), unpickled in place). */
 #define HAND_OVER_MIN ((size_t)16384)
 /* Payloads up to this size are copied behind their header and sent with one send()/write(),
  * which costs the kernel less than a two-part sendmsg()/writev() (no iovec array to import). */
@@ -49,7 +49,7 @@ static double now_monotonic(void)
 /* multiprocessing writes lengths above this as -1 plus an 8-byte length. */
 #define SHORT_MAX 0x7fffffffu
 
-struct st_conn {
+struct st_connection {
     int fd; /* -1 once closed */
     unsigned char readable, writable, is_socket;
     size_t max_message;
@@ -57,11 +57,11 @@ struct st_conn {
      * until the first receive and after the buffer was handed over with a message. */
     unsigned char *in;
     size_t in_len, in_off;
-    unsigned char *pending; /* a whole message st_conn_recv_bytes_into() had no room for */
+    unsigned char *pending; /* a whole message st_connection_recv_bytes_into() had no room for */
     size_t pending_len;
 };
 
-static int check_open(const st_conn *c)
+static int check_open(const st_connection *c)
 {
     if (c->fd < 0)
         return ST_RAISE_AS(ST_ESTATE, "OSError", "handle is closed");
@@ -93,7 +93,7 @@ static void no_sigpipe(int fd, int is_socket)
     (void)is_socket;
 }
 
-st_conn *st_conn_from_fd(int fd, int readable, int writable)
+st_connection *st_connection_new(int fd, int readable, int writable)
 {
     if (fd < 0)
         return (ST_RAISE(ST_EVALUE, "invalid handle"), NULL);
@@ -101,7 +101,7 @@ st_conn *st_conn_from_fd(int fd, int readable, int writable)
         close(fd);
         return (ST_RAISE(ST_EVALUE, "at least one of `readable` and `writable` must be True"), NULL);
     }
-    st_conn *c = st__calloc(1, sizeof *c);
+    st_connection *c = st__calloc(1, sizeof *c);
     if (!c) {
         close(fd);
         return (ST_TRACE(), NULL);
@@ -111,12 +111,12 @@ st_conn *st_conn_from_fd(int fd, int readable, int writable)
     c->readable = readable != 0;
     c->writable = writable != 0;
     c->is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-    c->max_message = ST_CONN_NO_LIMIT;
+    c->max_message = ST_CONNECTION_NO_LIMIT;
     no_sigpipe(fd, c->is_socket);
     return c;
 }
 
-int st_pipe_connection(st_conn **a, st_conn **b, int duplex)
+int st_ipc_pipe(st_connection **a, st_connection **b, int duplex)
 {
     int fds[2];
     int r;
@@ -138,21 +138,21 @@ int st_pipe_connection(st_conn **a, st_conn **b, int duplex)
     set_cloexec(fds[0]); /* where the atomic flag does not exist */
     set_cloexec(fds[1]);
     int fd1 = fds[1];
-    *a = st_conn_from_fd(fds[0], 1, duplex);
+    *a = st_connection_new(fds[0], 1, duplex);
     if (!*a) {
         close(fd1);
         return ST_TRACE();
     }
-    *b = st_conn_from_fd(fd1, duplex, 1);
+    *b = st_connection_new(fd1, duplex, 1);
     if (!*b) {
-        st_conn_free(*a);
+        st_connection_free(*a);
         *a = NULL;
         return ST_TRACE();
     }
     return 0;
 }
 
-int st_conn_close(st_conn *c)
+int st_connection_close(st_connection *c)
 {
     free(c->in);
     c->in = NULL;
@@ -169,29 +169,29 @@ int st_conn_close(st_conn *c)
     return 0;
 }
 
-void st_conn_free(st_conn *c)
+void st_connection_free(st_connection *c)
 {
     if (!c)
         return;
-    st_conn_close(c);
+    st_connection_close(c);
     free(c);
 }
 
-int st_conn_closed(const st_conn *c) { return c->fd < 0; }
+int st_connection_closed(const st_connection *c) { return c->fd < 0; }
 
-int st_conn_fileno(const st_conn *c)
+int st_connection_fileno(const st_connection *c)
 {
     if (check_open(c) < 0)
         return ST_TRACE();
     return c->fd;
 }
 
-void st_conn_set_max_message_size(st_conn *c, size_t max) { c->max_message = max; }
+void st_connection_set_max_message_size(st_connection *c, size_t max) { c->max_message = max; }
 
 /* ---- sending ---- */
 
 /* Writes all of iov (modified as it goes). */
-static int write_iov(st_conn *c, struct iovec *iov, int n)
+static int write_iov(st_connection *c, struct iovec *iov, int n)
 {
     while (n > 0) {
         ssize_t w;
@@ -237,7 +237,7 @@ static int write_iov(st_conn *c, struct iovec *iov, int n)
 #if !defined(F_SETNOSIGPIPE)
 /* A pipe whose reader is gone raises SIGPIPE, which would kill the process: block it around
  * the write and swallow the one this thread caused (Python ignores SIGPIPE for the same). */
-static int write_iov_nosigpipe(st_conn *c, struct iovec *iov, int n)
+static int write_iov_nosigpipe(st_connection *c, struct iovec *iov, int n)
 {
     sigset_t pipe_set, old, pending;
     sigemptyset(&pipe_set);
@@ -269,7 +269,7 @@ size_t st__conn_frame_header(size_t len, unsigned char hdr[ST__FRAME_HEADER_MAX]
     return 4;
 }
 
-int st_conn_send_bytes(st_conn *c, const void *data, size_t len)
+int st_connection_send_bytes(st_connection *c, const void *data, size_t len)
 {
     if (check_open(c) < 0)
         return ST_TRACE();
@@ -294,9 +294,9 @@ int st_conn_send_bytes(st_conn *c, const void *data, size_t len)
 
 /* ---- receiving ---- */
 
-static size_t buffered(const st_conn *c) { return c->in_len - c->in_off; }
+static size_t buffered(const st_connection *c) { return c->in_len - c->in_off; }
 
-static int in_alloc(st_conn *c)
+static int in_alloc(st_connection *c)
 {
     if (!c->in && !(c->in = st__malloc(IN_CAP + ST__FRAME_HEADER_MAX + 1)))
         return ST_TRACE();
@@ -306,7 +306,7 @@ static int in_alloc(st_conn *c)
 /* One read into p; with head, a readv() that fills head[0, hlen) first. Returns the count,
  * 0 at end of stream, -1 with the error set, or -2 (no error set) when `dontwait` is set and
  * nothing is there (sockets only: MSG_DONTWAIT). */
-static ssize_t read_some(st_conn *c, void *head, size_t hlen, void *p, size_t n, int dontwait)
+static ssize_t read_some(st_connection *c, void *head, size_t hlen, void *p, size_t n, int dontwait)
 {
     struct iovec iov[2] = {{head, hlen}, {p, n}};
     struct msghdr m;
@@ -329,7 +329,7 @@ static ssize_t read_some(st_conn *c, void *head, size_t hlen, void *p, size_t n,
 /* The error for an end of stream: clean between messages, an OSError inside one, whose bytes
  * are dropped so that the next receive reports the clean end (as Python's, which consumed
  * them). */
-static int eof_error(st_conn *c, int inside)
+static int eof_error(st_connection *c, int inside)
 {
     if (inside) {
         c->in_len = c->in_off = 0;
@@ -339,7 +339,7 @@ static int eof_error(st_conn *c, int inside)
 }
 
 /* Makes at least `need` (<= IN_CAP) bytes available in the read-ahead buffer. */
-static int fill(st_conn *c, size_t need, int inside)
+static int fill(st_connection *c, size_t need, int inside)
 {
     if (buffered(c) >= need)
         return 0;
@@ -363,17 +363,17 @@ static int fill(st_conn *c, size_t need, int inside)
 
 /* Python stops receiving on a connection that got an oversized frame (and closes it when it
  * cannot send either), since the stream is no longer in step. */
-static int bad_length(st_conn *c)
+static int bad_length(st_connection *c)
 {
     if (c->writable)
         c->readable = 0;
     else
-        st_conn_close(c);
+        st_connection_close(c);
     return ST_RAISE_AS(ST_EFORMAT, "OSError", "bad message length");
 }
 
 /* Reads the frame header from the read-ahead buffer; stores the announced length. */
-static int read_header(st_conn *c, size_t maxlength, size_t *size)
+static int read_header(st_connection *c, size_t maxlength, size_t *size)
 {
     if (fill(c, 4, 0) < 0)
         return ST_TRACE();
@@ -393,7 +393,7 @@ static int read_header(st_conn *c, size_t maxlength, size_t *size)
         return bad_length(c); /* another negative length */
     }
     c->in_off += hlen;
-    size_t limit = maxlength != ST_CONN_NO_LIMIT ? maxlength : c->max_message;
+    size_t limit = maxlength != ST_CONNECTION_NO_LIMIT ? maxlength : c->max_message;
     if (n > limit || n >= SIZE_MAX)
         return bad_length(c);
     *size = (size_t)n;
@@ -403,7 +403,7 @@ static int read_header(st_conn *c, size_t maxlength, size_t *size)
 /* Reads the rest of a size-byte message into *out, of which `have` bytes are there in a
  * cap + 1 byte allocation. The buffer grows as bytes arrive (doubling from 1 MiB), never to a
  * size only the header claims. Frees *out on failure. */
-static int read_rest(st_conn *c, unsigned char **out, size_t have, size_t cap, size_t size)
+static int read_rest(st_connection *c, unsigned char **out, size_t have, size_t cap, size_t size)
 {
     while (have < size) {
         if (have == cap) {
@@ -431,7 +431,7 @@ fail:
 }
 
 /* Waits until the descriptor is readable (or at its end): 1, 0 when the time ran out, -1. */
-static int wait_readable(st_conn *c, double timeout)
+static int wait_readable(st_connection *c, double timeout)
 {
     double deadline = timeout >= 0 ? now_monotonic() + timeout : 0;
     for (;;) {
@@ -456,7 +456,7 @@ static int wait_readable(st_conn *c, double timeout)
  * ever) for it to begin. A socket is read at once without blocking, and polled only when
  * nothing is there: one syscall instead of two when the message is waiting already. Returns
  * the byte count read (>= 1), or -1. */
-static ssize_t read_frame_start(st_conn *c, unsigned char hdr[4], double timeout)
+static ssize_t read_frame_start(st_connection *c, unsigned char hdr[4], double timeout)
 {
     if (in_alloc(c) < 0)
         return ST_TRACE();
@@ -483,7 +483,7 @@ static ssize_t read_frame_start(st_conn *c, unsigned char hdr[4], double timeout
 /* Receives the next frame's payload, either borrowed from the read-ahead buffer (*owned = 0:
  * valid until the next receive, not NUL-terminated) or in an allocation of its own
  * (*owned = 1, NUL-terminated). `timeout` bounds the wait for the frame to begin. */
-static unsigned char *recv_frame(st_conn *c, size_t maxlength, double timeout, size_t *size, int *owned)
+static unsigned char *recv_frame(st_connection *c, size_t maxlength, double timeout, size_t *size, int *owned)
 {
     if (check_open(c) < 0)
         return (ST_TRACE(), NULL);
@@ -495,7 +495,7 @@ static unsigned char *recv_frame(st_conn *c, size_t maxlength, double timeout, s
         out = c->pending;
         n = c->pending_len;
         c->pending = NULL;
-        if (n > (maxlength != ST_CONN_NO_LIMIT ? maxlength : c->max_message)) {
+        if (n > (maxlength != ST_CONNECTION_NO_LIMIT ? maxlength : c->max_message)) {
             free(out);
             return (bad_length(c), NULL);
         }
@@ -509,7 +509,7 @@ static unsigned char *recv_frame(st_conn *c, size_t maxlength, double timeout, s
         if (r < 0)
             return (ST_TRACE(), NULL);
         uint32_t u = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
-        size_t limit = maxlength != ST_CONN_NO_LIMIT ? maxlength : c->max_message;
+        size_t limit = maxlength != ST_CONNECTION_NO_LIMIT ? maxlength : c->max_message;
         if (r < 4 || u > SHORT_MAX || u > limit) {
             /* A short, long or bad header: put it back in front and take the general way. */
             size_t h = r < 4 ? (size_t)r : 4;
@@ -586,7 +586,7 @@ static unsigned char *recv_frame(st_conn *c, size_t maxlength, double timeout, s
     return out;
 }
 
-unsigned char *st_conn_recv_bytes(st_conn *c, size_t maxlength, size_t *len)
+unsigned char *st_connection_recv_bytes(st_connection *c, size_t maxlength, size_t *len)
 {
     size_t size;
     int owned;
@@ -607,7 +607,7 @@ unsigned char *st_conn_recv_bytes(st_conn *c, size_t maxlength, size_t *len)
 }
 
 /* A message too long for the caller's buffer: kept whole for the next receive. */
-static int too_short(st_conn *c, unsigned char *msg, size_t size, size_t cap)
+static int too_short(st_connection *c, unsigned char *msg, size_t size, size_t cap)
 {
     c->pending = msg;
     c->pending_len = size;
@@ -615,11 +615,11 @@ static int too_short(st_conn *c, unsigned char *msg, size_t size, size_t cap)
                        "a message of %zu bytes does not fit in %zu", size, cap);
 }
 
-/* st_conn_recv_bytes_into() for a frame that starts a read, into a large buffer: the payload
+/* st_connection_recv_bytes_into() for a frame that starts a read, into a large buffer: the payload
  * is read straight into buf (no copy), and what the first read brings beyond the frame moves
  * to the read-ahead buffer. Returns 0, -1, or 1 to take the general way (an unusual header,
  * put back in the read-ahead buffer). */
-static int recv_into_direct(st_conn *c, unsigned char *buf, size_t cap, size_t *len)
+static int recv_into_direct(st_connection *c, unsigned char *buf, size_t cap, size_t *len)
 {
     unsigned char hdr[4];
     if (in_alloc(c) < 0)
@@ -666,7 +666,7 @@ static int recv_into_direct(st_conn *c, unsigned char *buf, size_t cap, size_t *
     return 0;
 }
 
-int st_conn_recv_bytes_into(st_conn *c, void *buf, size_t cap, size_t *len)
+int st_connection_recv_bytes_into(st_connection *c, void *buf, size_t cap, size_t *len)
 {
     size_t size;
     if (!len)
@@ -681,7 +681,7 @@ int st_conn_recv_bytes_into(st_conn *c, void *buf, size_t cap, size_t *len)
             return r < 0 ? ST_TRACE() : 0;
     }
     int owned;
-    unsigned char *p = recv_frame(c, ST_CONN_NO_LIMIT, -1, &size, &owned);
+    unsigned char *p = recv_frame(c, ST_CONNECTION_NO_LIMIT, -1, &size, &owned);
     if (!p)
         return ST_TRACE();
     *len = size;
@@ -703,7 +703,7 @@ int st_conn_recv_bytes_into(st_conn *c, void *buf, size_t cap, size_t *len)
     return 0;
 }
 
-int st_conn_poll(st_conn *c, double timeout)
+int st_connection_poll(st_connection *c, double timeout)
 {
     if (check_open(c) < 0)
         return ST_TRACE();
@@ -717,7 +717,7 @@ int st_conn_poll(st_conn *c, double timeout)
 
 /* ---- whole values (pickles) ---- */
 
-int st_conn_send(st_conn *c, const st_value *value)
+int st_connection_send(st_connection *c, const st_value *value)
 {
     unsigned char *data;
     size_t len;
@@ -725,16 +725,16 @@ int st_conn_send(st_conn *c, const st_value *value)
         return ST_TRACE();
     if (st_pickle_dumps(value, ST_PICKLE_DEFAULT_PROTOCOL, &data, &len) < 0)
         return ST_TRACE();
-    int r = st_conn_send_bytes(c, data, len);
+    int r = st_connection_send_bytes(c, data, len);
     st_free(data);
     return r < 0 ? ST_TRACE() : 0;
 }
 
-st_value *st_conn_recv(st_conn *c, double timeout)
+st_value *st_connection_recv(st_connection *c, double timeout)
 {
     size_t len;
     int owned;
-    unsigned char *data = recv_frame(c, ST_CONN_NO_LIMIT, timeout, &len, &owned);
+    unsigned char *data = recv_frame(c, ST_CONNECTION_NO_LIMIT, timeout, &len, &owned);
     if (!data)
         return (ST_TRACE(), NULL);
     st_value *v = st_pickle_loads(data, len); /* a small pickle straight from the read-ahead */

@@ -21,22 +21,22 @@ struct st_shelf {
     ssize_t seen_len;    /* the snapshot's len() once asked, else -1 */
 };
 
-struct st_shelf_iter {
+struct st_shelf_iterator {
     char **keys;
     size_t next;
 };
 
 /* ---- open --------------------------------------------------------------------------------- */
 
-ST_API st_shelf *st_shelf_open(const char *filename, const char *flag,
-                               const st_shelf_options *opts)
+ST_API st_shelf *st_shelve_open(const char *filename, const char *flag,
+                               const st_shelve_options *opts)
 {
-    st_shelf_options defaults = ST_SHELF_OPTIONS_INIT;
+    st_shelve_options defaults = ST_SHELVE_OPTIONS_INIT;
     st_pickle_load_options load = ST_PICKLE_LOAD_OPTIONS_INIT;
     if (!opts)
         opts = &defaults;
-    if (opts->version != ST_SHELF_OPTIONS_VERSION)
-        return (ST_RAISE(ST_EVALUE, "unsupported st_shelf_options version %u", opts->version),
+    if (opts->version != ST_SHELVE_OPTIONS_VERSION)
+        return (ST_RAISE(ST_EVALUE, "unsupported st_shelve_options version %u", opts->version),
                 NULL);
     int protocol = opts->protocol < 0 ? ST_PICKLE_HIGHEST_PROTOCOL : opts->protocol;
     if (protocol > ST_PICKLE_HIGHEST_PROTOCOL)
@@ -348,9 +348,9 @@ ST_API char **st_shelf_keys(st_shelf *sh)
     return st__strv_detach(&out);
 }
 
-ST_API st_shelf_iter *st_shelf_iter_new(st_shelf *sh)
+ST_API st_shelf_iterator *st_shelf_iter(st_shelf *sh)
 {
-    st_shelf_iter *it = st__calloc(1, sizeof *it);
+    st_shelf_iterator *it = st__calloc(1, sizeof *it);
     if (it && !(it->keys = st_shelf_keys(sh))) {
         st_free(it);
         return NULL;
@@ -358,7 +358,7 @@ ST_API st_shelf_iter *st_shelf_iter_new(st_shelf *sh)
     return it;
 }
 
-ST_API int st_shelf_iter_next(st_shelf_iter *it, const char **key)
+ST_API int st_shelf_iterator_next(st_shelf_iterator *it, const char **key)
 {
     if (!it->keys[it->next])
         return 0;
@@ -366,7 +366,7 @@ ST_API int st_shelf_iter_next(st_shelf_iter *it, const char **key)
     return 1;
 }
 
-ST_API void st_shelf_iter_free(st_shelf_iter *it)
+ST_API void st_shelf_iterator_free(st_shelf_iterator *it)
 {
     if (!it)
         return;

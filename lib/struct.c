@@ -1052,21 +1052,21 @@ int st_struct_pack_values(const st_struct *s, const st_value *values, void *buf,
 
 /* ---- iter_unpack -------------------------------------------------------------------------- */
 
-struct st_struct_iter {
+struct st_struct_unpack_iterator {
     const st_struct *s;
     const unsigned char *buf;
     size_t len;
     size_t index;
 };
 
-st_struct_iter *st_struct_iter_unpack(const st_struct *s, const void *buf, size_t buflen)
+st_struct_unpack_iterator *st_struct_iter_unpack(const st_struct *s, const void *buf, size_t buflen)
 {
     size_t size = s->layout.size;
     if (size == 0)
         return (STRUCT_ERROR("cannot iteratively unpack with a struct of length 0"), NULL);
     if (buflen % size != 0)
         return (STRUCT_ERROR("iterative unpacking requires a buffer of a multiple of %zu bytes", size), NULL);
-    st_struct_iter *it = st__malloc(sizeof *it);
+    st_struct_unpack_iterator *it = st__malloc(sizeof *it);
     if (!it)
         return (ST_TRACE(), NULL);
     it->s = s;
@@ -1076,7 +1076,7 @@ st_struct_iter *st_struct_iter_unpack(const st_struct *s, const void *buf, size_
     return it;
 }
 
-int st_struct_iter_next(st_struct_iter *it, ...)
+int st_struct_unpack_iterator_next(st_struct_unpack_iterator *it, ...)
 {
     if (it->index >= it->len)
         return 0;
@@ -1092,9 +1092,9 @@ int st_struct_iter_next(st_struct_iter *it, ...)
     return 1;
 }
 
-size_t st_struct_iter_length_hint(const st_struct_iter *it) { return (it->len - it->index) / it->s->layout.size; }
+size_t st_struct_unpack_iterator_length_hint(const st_struct_unpack_iterator *it) { return (it->len - it->index) / it->s->layout.size; }
 
-void st_struct_iter_free(st_struct_iter *it) { free(it); }
+void st_struct_unpack_iterator_free(st_struct_unpack_iterator *it) { free(it); }
 
 /* ---- One-shot functions taking the format string ------------------------------------------- */
 
@@ -1107,7 +1107,7 @@ typedef struct tmp_layout {
     st__struct_code stack[STACK_CODES];
 } tmp_layout;
 
-/* Programs call st_pack() and st_unpack() in loops with a few literal formats, so each thread
+/* Programs call st_struct_pack_fmt() and st_struct_unpack_fmt() in loops with a few literal formats, so each thread
  * keeps its last few short formats compiled. The slots are thread-local storage (no heap, so
  * nothing to free when a thread ends); a slot is found by the format's address and confirmed
  * by its text, since that address may hold another string by now. */
@@ -1156,7 +1156,7 @@ static const st__struct_layout *compile_tmp(const char *format, tmp_layout *t)
     return &f->layout;
 }
 
-int st_pack(const char *format, void *buf, size_t buflen, ...)
+int st_struct_pack_fmt(const char *format, void *buf, size_t buflen, ...)
 {
     tmp_layout t;
     const st__struct_layout *L = compile_tmp(format, &t);
@@ -1170,7 +1170,7 @@ int st_pack(const char *format, void *buf, size_t buflen, ...)
     return r;
 }
 
-int st_pack_into(const char *format, void *buf, size_t buflen, ssize_t offset, ...)
+int st_struct_pack_into_fmt(const char *format, void *buf, size_t buflen, ssize_t offset, ...)
 {
     tmp_layout t;
     const st__struct_layout *L = compile_tmp(format, &t);
@@ -1184,7 +1184,7 @@ int st_pack_into(const char *format, void *buf, size_t buflen, ssize_t offset, .
     return r;
 }
 
-int st_unpack(const char *format, const void *buf, size_t buflen, ...)
+int st_struct_unpack_fmt(const char *format, const void *buf, size_t buflen, ...)
 {
     tmp_layout t;
     const st__struct_layout *L = compile_tmp(format, &t);
@@ -1201,7 +1201,7 @@ int st_unpack(const char *format, const void *buf, size_t buflen, ...)
     return r < 0 ? ST_TRACE() : 0;
 }
 
-int st_unpack_from(const char *format, const void *buf, size_t buflen, ssize_t offset, ...)
+int st_struct_unpack_from_fmt(const char *format, const void *buf, size_t buflen, ssize_t offset, ...)
 {
     tmp_layout t;
     const st__struct_layout *L = compile_tmp(format, &t);

@@ -187,7 +187,7 @@ static int raise_timeout(char *const *args, int shell, double timeout_s)
     return -1;
 }
 
-/* ---- children abandoned by st_proc_free() while running (Python's _active list) -------------- */
+/* ---- children abandoned by st_popen_free() while running (Python's _active list) -------------- */
 
 static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t *abandoned;
@@ -226,7 +226,7 @@ static void abandon(pid_t pid)
 
 /* ---- the process handle ---------------------------------------------------------------------- */
 
-struct st_proc {
+struct st_popen {
     pid_t pid;
     int in, out, err;     /* parent's pipe ends, -1 when none or closed */
     int out_piped, err_piped;
@@ -251,7 +251,7 @@ static int returncode_of(int status)
 }
 
 /* One waitpid on our own pid: 1 when it has ended (returncode set), 0 when still running. */
-static int proc_reap(st_proc *p, int options)
+static int proc_reap(st_popen *p, int options)
 {
     if (p->reaped)
         return 1;
@@ -270,7 +270,7 @@ static int proc_reap(st_proc *p, int options)
 }
 
 /* Waits until the deadline: 1 when reaped, 0 on timeout, -1 on error. */
-static int proc_wait_until(st_proc *p, double deadline)
+static int proc_wait_until(st_popen *p, double deadline)
 {
     if (deadline < 0)
         return proc_reap(p, 0);
@@ -306,7 +306,7 @@ static int proc_wait_until(st_proc *p, double deadline)
 }
 
 /* Kills the child (its group when it leads one) and reaps it; used on timeouts and failures. */
-static void proc_kill_and_reap(st_proc *p)
+static void proc_kill_and_reap(st_popen *p)
 {
     if (!p->reaped) {
         if (!(p->kill_group && killpg(p->pid, SIGKILL) == 0))
@@ -623,8 +623,8 @@ static int raise_spawn_error(int err, int stage, const char *exe, const char *cw
 
 static int check_std(int fd, const char *name, int allow_stdout)
 {
-    if (fd >= 0 || fd == ST_INHERIT || fd == ST_PIPE || fd == ST_DEVNULL ||
-        (allow_stdout && fd == ST_STDOUT))
+    if (fd >= 0 || fd == ST_SUBPROCESS_INHERIT || fd == ST_SUBPROCESS_PIPE || fd == ST_SUBPROCESS_DEVNULL ||
+        (allow_stdout && fd == ST_SUBPROCESS_STDOUT))
         return 0;
     return ST_RAISE(ST_EVALUE, "invalid %s %d", name, fd);
 }
@@ -677,14 +677,14 @@ static int std_fds_open(std_fds *s, const st_popen_options *o)
     int devnull = -1;
     for (int t = 0; t < 3; t++) {
         s->child[t] = s->parent[t] = -1;
-        if (want[t] == ST_PIPE) {
+        if (want[t] == ST_SUBPROCESS_PIPE) {
             int pp[2];
             if (st__pipe_cloexec(pp) < 0)
                 return ST_RAISE_OS(errno, "cannot create a pipe");
             s->child[t] = t == 0 ? pp[0] : pp[1];
             s->parent[t] = t == 0 ? pp[1] : pp[0];
             s->owned[s->nowned++] = s->child[t];
-        } else if (want[t] == ST_DEVNULL) {
+        } else if (want[t] == ST_SUBPROCESS_DEVNULL) {
             if (devnull < 0) {
                 devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (devnull < 0)
@@ -692,7 +692,7 @@ static int std_fds_open(std_fds *s, const st_popen_options *o)
                 s->owned[s->nowned++] = devnull;
             }
             s->child[t] = devnull;
-        } else if (want[t] == ST_STDOUT) {
+        } else if (want[t] == ST_SUBPROCESS_STDOUT) {
             s->child[t] = s->child[1] >= 0 ? s->child[1] : 1;
         } else if (want[t] >= 0) {
             s->child[t] = want[t];
@@ -735,7 +735,7 @@ static int build_argv(const char *const argv[], const st_popen_options *o, st__s
     return 0;
 }
 
-st_proc *st_popen(const char *const argv[], const st_popen_options *opts)
+st_popen *st_popen_new(const char *const argv[], const st_popen_options *opts)
 {
     static const st_popen_options defaults = ST_POPEN_OPTIONS_INIT;
     const st_popen_options *o = opts ? opts : &defaults;
@@ -745,7 +745,7 @@ st_proc *st_popen(const char *const argv[], const st_popen_options *opts)
         return (ST_RAISE(ST_EVALUE, "argv must hold at least the program"), NULL);
     reap_abandoned();
 
-    st_proc *p = st__calloc(1, sizeof *p);
+    st_popen *p = st__calloc(1, sizeof *p);
     st__strv args = ST__STRV_INIT, cands = ST__STRV_INIT;
     std_fds fds = {{-1, -1, -1}, {-1, -1, -1}, {-1, -1, -1, -1, -1}, 0};
     int *keep = NULL;
@@ -809,12 +809,12 @@ fail:
     return NULL;
 }
 
-pid_t st_proc_pid(const st_proc *p) { return p->pid; }
-int st_proc_stdin(const st_proc *p) { return p->in; }
-int st_proc_stdout(const st_proc *p) { return p->out; }
-int st_proc_stderr(const st_proc *p) { return p->err; }
+pid_t st_popen_pid(const st_popen *p) { return p->pid; }
+int st_popen_stdin(const st_popen *p) { return p->in; }
+int st_popen_stdout(const st_popen *p) { return p->out; }
+int st_popen_stderr(const st_popen *p) { return p->err; }
 
-int st_proc_poll(st_proc *p, int *returncode)
+int st_popen_poll(st_popen *p, int *returncode)
 {
     int r = proc_reap(p, WNOHANG);
     if (r < 0)
@@ -824,7 +824,7 @@ int st_proc_poll(st_proc *p, int *returncode)
     return r;
 }
 
-int st_proc_wait(st_proc *p, double timeout_s, int *returncode)
+int st_popen_wait(st_popen *p, double timeout_s, int *returncode)
 {
     int r = proc_wait_until(p, deadline_for(timeout_s));
     if (r < 0)
@@ -836,7 +836,7 @@ int st_proc_wait(st_proc *p, double timeout_s, int *returncode)
     return 0;
 }
 
-int st_proc_send_signal(st_proc *p, int sig)
+int st_popen_send_signal(st_popen *p, int sig)
 {
     /* Python polls first so a reaped pid, maybe reused, is never signalled. */
     int r = proc_reap(p, WNOHANG);
@@ -847,10 +847,10 @@ int st_proc_send_signal(st_proc *p, int sig)
     return 0;
 }
 
-int st_proc_terminate(st_proc *p) { return st_proc_send_signal(p, SIGTERM); }
-int st_proc_kill(st_proc *p) { return st_proc_send_signal(p, SIGKILL); }
+int st_popen_terminate(st_popen *p) { return st_popen_send_signal(p, SIGTERM); }
+int st_popen_kill(st_popen *p) { return st_popen_send_signal(p, SIGKILL); }
 
-void st_proc_free(st_proc *p)
+void st_popen_free(st_popen *p)
 {
     if (!p)
         return;
@@ -1034,7 +1034,7 @@ static int pump(int *in, const char *data, size_t len, size_t *off, int *out, st
 }
 
 /* Python's _communicate: state survives a timeout (1), so a later call goes on. */
-static int proc_communicate(st_proc *p, const void *input, size_t input_len, double deadline,
+static int proc_communicate(st_popen *p, const void *input, size_t input_len, double deadline,
                             int keep_out, int keep_err)
 {
     if (!p->comm_started) {
@@ -1080,11 +1080,11 @@ static void take(st__buf *b, int piped, char **data, size_t *len)
     st__buf_free(b);
 }
 
-int st_proc_communicate(st_proc *p, const void *input, size_t input_len, char **out,
+int st_popen_communicate(st_popen *p, const void *input, size_t input_len, char **out,
                         size_t *out_len, char **err, size_t *err_len, double timeout_s)
 {
     if (input && input_len && p->in < 0 && !p->comm_started)
-        return ST_RAISE(ST_EVALUE, "input given but the child's stdin is not ST_PIPE");
+        return ST_RAISE(ST_EVALUE, "input given but the child's stdin is not ST_SUBPROCESS_PIPE");
     int r = proc_communicate(p, input, input_len, deadline_for(timeout_s), out != NULL,
                              err != NULL);
     if (r < 0)
@@ -1098,7 +1098,7 @@ int st_proc_communicate(st_proc *p, const void *input, size_t input_len, char **
 
 /* ---- run and the conveniences ---------------------------------------------------------------- */
 
-void st_completed_free(st_completed *c)
+void st_completed_process_free(st_completed_process *c)
 {
     if (!c)
         return;
@@ -1108,30 +1108,30 @@ void st_completed_free(st_completed *c)
     memset(c, 0, sizeof *c);
 }
 
-int st_run(const char *const argv[], const st_run_options *run, const st_popen_options *opts,
-           st_completed *result)
+int st_subprocess_run(const char *const argv[], const st_subprocess_run_options *run, const st_popen_options *opts,
+           st_completed_process *result)
 {
-    static const st_run_options run_defaults = ST_RUN_OPTIONS_INIT;
+    static const st_subprocess_run_options run_defaults = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     static const st_popen_options popen_defaults = ST_POPEN_OPTIONS_INIT;
     memset(result, 0, sizeof *result);
-    const st_run_options *r = run ? run : &run_defaults;
-    if (r->version != ST_RUN_OPTIONS_VERSION)
-        return ST_RAISE(ST_EVALUE, "unsupported st_run_options version %u", r->version);
+    const st_subprocess_run_options *r = run ? run : &run_defaults;
+    if (r->version != ST_SUBPROCESS_RUN_OPTIONS_VERSION)
+        return ST_RAISE(ST_EVALUE, "unsupported st_subprocess_run_options version %u", r->version);
     st_popen_options o = opts ? *opts : popen_defaults;
     if (opts && opts->version != ST_POPEN_OPTIONS_VERSION)
         return ST_RAISE(ST_EVALUE, "unsupported st_popen_options version %u", opts->version);
     if (r->input) {
-        if (o.stdin_fd != ST_INHERIT)
+        if (o.stdin_fd != ST_SUBPROCESS_INHERIT)
             return ST_RAISE(ST_EVALUE, "stdin and input arguments may not both be used.");
-        o.stdin_fd = ST_PIPE;
+        o.stdin_fd = ST_SUBPROCESS_PIPE;
     }
     if (r->capture_output) {
-        if (o.stdout_fd != ST_INHERIT || o.stderr_fd != ST_INHERIT)
+        if (o.stdout_fd != ST_SUBPROCESS_INHERIT || o.stderr_fd != ST_SUBPROCESS_INHERIT)
             return ST_RAISE(ST_EVALUE,
                             "stdout and stderr arguments may not be used with capture_output.");
-        o.stdout_fd = o.stderr_fd = ST_PIPE;
+        o.stdout_fd = o.stderr_fd = ST_SUBPROCESS_PIPE;
     }
-    st_proc *p = st_popen(argv, &o);
+    st_popen *p = st_popen_new(argv, &o);
     if (!p)
         return ST_TRACE();
     int rc = -1;
@@ -1148,13 +1148,13 @@ int st_run(const char *const argv[], const st_run_options *run, const st_popen_o
         else if (rc == 0 && r->check && result->returncode != 0)
             rc = raise_called(p->args, p->shell, result->returncode);
     }
-    st_proc_free(p);
+    st_popen_free(p);
     return rc == 0 ? 0 : ST_TRACE();
 }
 
-int st_call(const char *const argv[], const st_popen_options *opts, int *returncode)
+int st_subprocess_call(const char *const argv[], const st_popen_options *opts, int *returncode)
 {
-    st_proc *p = st_popen(argv, opts);
+    st_popen *p = st_popen_new(argv, opts);
     if (!p)
         return ST_TRACE();
     int r = proc_reap(p, 0);
@@ -1162,14 +1162,14 @@ int st_call(const char *const argv[], const st_popen_options *opts, int *returnc
         proc_kill_and_reap(p);
     else
         *returncode = p->returncode;
-    st_proc_free(p);
+    st_popen_free(p);
     return r < 0 ? ST_TRACE() : 0;
 }
 
-int st_check_call(const char *const argv[], const st_popen_options *opts)
+int st_subprocess_check_call(const char *const argv[], const st_popen_options *opts)
 {
     int rc;
-    if (st_call(argv, opts, &rc) < 0)
+    if (st_subprocess_call(argv, opts, &rc) < 0)
         return ST_TRACE();
     if (rc != 0)
         return raise_called((char *const *)argv, opts && opts->shell, rc);
@@ -1186,13 +1186,13 @@ static char *output_of(const char *const argv[], const st_popen_options *opts, s
         return (ST_RAISE(ST_EVALUE, "unsupported st_popen_options version %u", opts->version),
                 NULL);
     st_popen_options o = opts ? *opts : popen_defaults;
-    if (o.stdout_fd != ST_INHERIT)
+    if (o.stdout_fd != ST_SUBPROCESS_INHERIT)
         return (ST_RAISE(ST_EVALUE, "stdout argument not allowed, it will be overridden."), NULL);
-    o.stdout_fd = ST_PIPE;
-    st_run_options ro = ST_RUN_OPTIONS_INIT;
+    o.stdout_fd = ST_SUBPROCESS_PIPE;
+    st_subprocess_run_options ro = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     ro.check = returncode == NULL;
-    st_completed c;
-    int rc = st_run(argv, &ro, &o, &c);
+    st_completed_process c;
+    int rc = st_subprocess_run(argv, &ro, &o, &c);
     char *out = NULL;
     if (rc == 0) {
         out = c.stdout_data;
@@ -1202,20 +1202,20 @@ static char *output_of(const char *const argv[], const st_popen_options *opts, s
         if (returncode)
             *returncode = c.returncode;
     }
-    st_completed_free(&c);
+    st_completed_process_free(&c);
     return out ? out : (ST_TRACE(), NULL);
 }
 
-char *st_check_output(const char *const argv[], const st_popen_options *opts, size_t *len)
+char *st_subprocess_check_output(const char *const argv[], const st_popen_options *opts, size_t *len)
 {
     return output_of(argv, opts, len, NULL);
 }
 
-char *st_getstatusoutput(const char *cmd, int *exitcode)
+char *st_subprocess_getstatusoutput(const char *cmd, int *exitcode)
 {
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
     o.shell = 1;
-    o.stderr_fd = ST_STDOUT;
+    o.stderr_fd = ST_SUBPROCESS_STDOUT;
     const char *argv[] = {cmd, NULL};
     size_t len = 0;
     int rc = 0;
@@ -1240,16 +1240,16 @@ char *st_getstatusoutput(const char *cmd, int *exitcode)
     return out;
 }
 
-char *st_getoutput(const char *cmd)
+char *st_subprocess_getoutput(const char *cmd)
 {
     int rc;
-    char *out = st_getstatusoutput(cmd, &rc);
+    char *out = st_subprocess_getstatusoutput(cmd, &rc);
     return out ? out : (ST_TRACE(), NULL);
 }
 
 /* ---- pipelines ------------------------------------------------------------------------------- */
 
-static void pipeline_kill_all(st_proc **procs, size_t n)
+static void pipeline_kill_all(st_popen **procs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (procs[i])
@@ -1257,7 +1257,7 @@ static void pipeline_kill_all(st_proc **procs, size_t n)
 }
 
 static int pipeline_start(const char *const *const argvs[], size_t n,
-                          const st_pipeline_options *po, st_proc **procs, int capture)
+                          const st_subprocess_pipeline_options *po, st_popen **procs, int capture)
 {
     static const st_popen_options popen_defaults = ST_POPEN_OPTIONS_INIT;
     const st_popen_options *base = po->popen ? po->popen : &popen_defaults;
@@ -1268,7 +1268,7 @@ static int pipeline_start(const char *const *const argvs[], size_t n,
         if (i > 0)
             o.stdin_fd = prev;
         else if (po->input)
-            o.stdin_fd = ST_PIPE;
+            o.stdin_fd = ST_SUBPROCESS_PIPE;
         if (i + 1 < n) {
             if (st__pipe_cloexec(pp) < 0) {
                 close_fd(&prev);
@@ -1276,9 +1276,9 @@ static int pipeline_start(const char *const *const argvs[], size_t n,
             }
             o.stdout_fd = pp[1];
         } else if (capture) {
-            o.stdout_fd = ST_PIPE;
+            o.stdout_fd = ST_SUBPROCESS_PIPE;
         }
-        procs[i] = st_popen(argvs[i], &o);
+        procs[i] = st_popen_new(argvs[i], &o);
         /* The parent keeps no inner pipe end: each command alone sees EOF and SIGPIPE. */
         close_fd(&prev);
         close_fd(&pp[1]);
@@ -1291,35 +1291,35 @@ static int pipeline_start(const char *const *const argvs[], size_t n,
     return 0;
 }
 
-int st_pipeline(const char *const *const argvs[], size_t n, const st_pipeline_options *opts,
+int st_subprocess_pipeline(const char *const *const argvs[], size_t n, const st_subprocess_pipeline_options *opts,
                 int *returncodes, char **out, size_t *out_len)
 {
-    static const st_pipeline_options defaults = ST_PIPELINE_OPTIONS_INIT;
-    const st_pipeline_options *po = opts ? opts : &defaults;
+    static const st_subprocess_pipeline_options defaults = ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
+    const st_subprocess_pipeline_options *po = opts ? opts : &defaults;
     if (out)
         *out = NULL;
     if (out_len)
         *out_len = 0;
-    if (po->version != ST_PIPELINE_OPTIONS_VERSION)
-        return ST_RAISE(ST_EVALUE, "unsupported st_pipeline_options version %u", po->version);
+    if (po->version != ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION)
+        return ST_RAISE(ST_EVALUE, "unsupported st_subprocess_pipeline_options version %u", po->version);
     if (n == 0 || !argvs)
         return ST_RAISE(ST_EVALUE, "a pipeline needs at least one command");
     if (po->popen && (check_options(po->popen) < 0))
         return ST_TRACE();
-    if (po->popen && (po->popen->stdin_fd == ST_PIPE || po->popen->stdout_fd == ST_PIPE ||
-                      po->popen->stderr_fd == ST_PIPE))
-        return ST_RAISE(ST_EVALUE, "pipeline options cannot use ST_PIPE (use input and out)");
-    if (po->input && po->popen && po->popen->stdin_fd != ST_INHERIT)
+    if (po->popen && (po->popen->stdin_fd == ST_SUBPROCESS_PIPE || po->popen->stdout_fd == ST_SUBPROCESS_PIPE ||
+                      po->popen->stderr_fd == ST_SUBPROCESS_PIPE))
+        return ST_RAISE(ST_EVALUE, "pipeline options cannot use ST_SUBPROCESS_PIPE (use input and out)");
+    if (po->input && po->popen && po->popen->stdin_fd != ST_SUBPROCESS_INHERIT)
         return ST_RAISE(ST_EVALUE, "stdin and input arguments may not both be used.");
 
-    st_proc **procs = st__calloc(n, sizeof *procs);
+    st_popen **procs = st__calloc(n, sizeof *procs);
     if (!procs)
         return ST_TRACE();
     int rc = pipeline_start(argvs, n, po, procs, out != NULL);
     st__buf ob = ST__BUF_INIT;
     size_t off = 0;
     double deadline = deadline_for(po->timeout);
-    st_proc *timed_out = NULL, *failed = NULL;
+    st_popen *timed_out = NULL, *failed = NULL;
     if (rc == 0) {
         int none = -1;
         if (out && st__buf_reserve(&ob, 0) < 0)
@@ -1355,7 +1355,7 @@ int st_pipeline(const char *const *const argvs[], size_t n, const st_pipeline_op
     }
     st__buf_free(&ob);
     for (size_t i = 0; i < n; i++)
-        st_proc_free(procs[i]);
+        st_popen_free(procs[i]);
     free(procs);
     return rc == 0 ? 0 : ST_TRACE();
 }

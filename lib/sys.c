@@ -530,10 +530,10 @@ st_sys_module *st_sys_modules_get(const char *name)
 
 /* ---- exit and exc_info ----------------------------------------------------------------- */
 
-st_exc_info st_sys_exc_info(void)
+st_sys_exc_info_result st_sys_exc_info(void)
 {
     const st_error *e = st_error_last();
-    st_exc_info info = {NULL, NULL, NULL};
+    st_sys_exc_info_result info = {NULL, NULL, NULL};
     if (e) {
         info.type = e->type;
         info.value = e->message;

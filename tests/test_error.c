@@ -22,7 +22,7 @@ static void test_no_error(void **state)
     assert_int_equal(st_error_code(), ST_OK);
     assert_int_equal(st_error_errno(), 0);
     assert_string_equal(st_error_message(), "");
-    st_exc_info e = st_sys_exc_info();
+    st_sys_exc_info_result e = st_sys_exc_info();
     assert_null(e.type);
     assert_null(e.value);
     assert_null(e.traceback);
@@ -98,7 +98,7 @@ static void test_traceback_frames(void **state)
     assert_string_equal(e->frames[1].function, "middle");
     assert_string_equal(e->frames[2].function, "outer");
     assert_true(e->frames[0].line > 0);
-    st_exc_info x = st_sys_exc_info();
+    st_sys_exc_info_result x = st_sys_exc_info();
     assert_string_equal(x.type, "ValueError");
     assert_string_equal(x.value, "bad value 42");
     /* Python's order: most recent call last. */

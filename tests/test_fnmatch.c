@@ -69,10 +69,10 @@ static void test_cpython_vectors(void **state)
             printf("fnmatchcase('%s', '%s') = %d, CPython says %d\n", name.data, pat.data, got, want);
         assert_int_equal(got, want);
         assert_int_equal(st_fnmatch(name.data, pat.data), want);
-        st_pattern *cp = st_pattern_compile(pat.data, 0);
+        st_fnmatch_pattern *cp = st_fnmatch_pattern_compile(pat.data, 0);
         assert_non_null(cp);
-        assert_int_equal(st_pattern_match(cp, name.data), want);
-        st_pattern_free(cp);
+        assert_int_equal(st_fnmatch_pattern_match(cp, name.data), want);
+        st_fnmatch_pattern_free(cp);
         assert_int_equal(regex_match(pat.data, name.data), want);
         n++;
         matches += want;
@@ -125,9 +125,9 @@ static void test_flags_vs_glibc(void **state)
     static const char *const atoms[] = {"a", "b", "A", "/", ".", "*", "?", "[ab]", "[!a]", "[.b]"};
     static const char name_chars[] = "abAB/..";
     static const int flagsets[][2] = {
-        {0, 0}, {ST_FNM_CASEFOLD, FNM_CASEFOLD}, {ST_FNM_PATHNAME, FNM_PATHNAME},
-        {ST_FNM_PERIOD, FNM_PERIOD}, {ST_FNM_PATHNAME | ST_FNM_PERIOD, FNM_PATHNAME | FNM_PERIOD},
-        {ST_FNM_CASEFOLD | ST_FNM_PATHNAME | ST_FNM_PERIOD, FNM_CASEFOLD | FNM_PATHNAME | FNM_PERIOD},
+        {0, 0}, {ST_FNMATCH_CASEFOLD, FNM_CASEFOLD}, {ST_FNMATCH_PATHNAME, FNM_PATHNAME},
+        {ST_FNMATCH_PERIOD, FNM_PERIOD}, {ST_FNMATCH_PATHNAME | ST_FNMATCH_PERIOD, FNM_PATHNAME | FNM_PERIOD},
+        {ST_FNMATCH_CASEFOLD | ST_FNMATCH_PATHNAME | ST_FNMATCH_PERIOD, FNM_CASEFOLD | FNM_PATHNAME | FNM_PERIOD},
     };
     unsigned seed = 7;
     int checked = 0;
@@ -140,29 +140,29 @@ static void test_flags_vs_glibc(void **state)
             name[k] = name_chars[rnd(&seed) % (sizeof name_chars - 1)];
         name[nlen] = '\0';
         for (size_t fs = 0; fs < sizeof flagsets / sizeof *flagsets; fs++) {
-            st_pattern *p = st_pattern_compile(pat, flagsets[fs][0]);
+            st_fnmatch_pattern *p = st_fnmatch_pattern_compile(pat, flagsets[fs][0]);
             assert_non_null(p);
             int want = fnmatch(pat, name, FNM_NOESCAPE | flagsets[fs][1]) == 0;
-            int got = st_pattern_match(p, name);
+            int got = st_fnmatch_pattern_match(p, name);
             if (got != want)
                 printf("flags %d: '%s' vs '%s': %d, glibc %d\n", flagsets[fs][0], name, pat, got, want);
             assert_int_equal(got, want);
-            st_pattern_free(p);
+            st_fnmatch_pattern_free(p);
             checked++;
         }
     }
     /* A star may not begin at a leading '.', even to match nothing (as glibc and the shells). */
     static const struct { const char *pat, *name; int flags, want; } fixed[] = {
-        {"*.a", ".a", ST_FNM_PERIOD, 0}, {"*.a", ".a", 0, 1}, {".*", ".a", ST_FNM_PERIOD, 1},
-        {"x/*.a", "x/.a", ST_FNM_PERIOD, 1}, {"x/*.a", "x/.a", ST_FNM_PERIOD | ST_FNM_PATHNAME, 0},
-        {"x*/.a", "x/.a", ST_FNM_PERIOD | ST_FNM_PATHNAME, 1}, {"*", "a/b", ST_FNM_PATHNAME, 0},
-        {"*/?", "a/b", ST_FNM_PATHNAME, 1}, {"[!a]", "/", ST_FNM_PATHNAME, 0}, {"A*", "abc", ST_FNM_CASEFOLD, 1},
-        {"[!a]", "A", ST_FNM_CASEFOLD, 0}, {"[A-C]", "b", ST_FNM_CASEFOLD, 1},
+        {"*.a", ".a", ST_FNMATCH_PERIOD, 0}, {"*.a", ".a", 0, 1}, {".*", ".a", ST_FNMATCH_PERIOD, 1},
+        {"x/*.a", "x/.a", ST_FNMATCH_PERIOD, 1}, {"x/*.a", "x/.a", ST_FNMATCH_PERIOD | ST_FNMATCH_PATHNAME, 0},
+        {"x*/.a", "x/.a", ST_FNMATCH_PERIOD | ST_FNMATCH_PATHNAME, 1}, {"*", "a/b", ST_FNMATCH_PATHNAME, 0},
+        {"*/?", "a/b", ST_FNMATCH_PATHNAME, 1}, {"[!a]", "/", ST_FNMATCH_PATHNAME, 0}, {"A*", "abc", ST_FNMATCH_CASEFOLD, 1},
+        {"[!a]", "A", ST_FNMATCH_CASEFOLD, 0}, {"[A-C]", "b", ST_FNMATCH_CASEFOLD, 1},
     };
     for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++) {
-        st_pattern *p = st_pattern_compile(fixed[k].pat, fixed[k].flags);
-        assert_int_equal(st_pattern_match(p, fixed[k].name), fixed[k].want);
-        st_pattern_free(p);
+        st_fnmatch_pattern *p = st_fnmatch_pattern_compile(fixed[k].pat, fixed[k].flags);
+        assert_int_equal(st_fnmatch_pattern_match(p, fixed[k].name), fixed[k].want);
+        st_fnmatch_pattern_free(p);
     }
     printf("[          ] %d flagged cases agree with glibc fnmatch(3)\n", checked);
 }
@@ -189,12 +189,12 @@ static void test_long_patterns(void **state)
                     name[w++] = pat[k] == '?' ? 'b' : pat[k];
             name[w] = '\0';
         }
-        st_pattern *p = st_pattern_compile(pat, 0);
+        st_fnmatch_pattern *p = st_fnmatch_pattern_compile(pat, 0);
         assert_non_null(p);
-        assert_int_equal(st_pattern_match(p, name), regex_match(pat, name));
+        assert_int_equal(st_fnmatch_pattern_match(p, name), regex_match(pat, name));
         if (round % 3 == 0)
-            assert_true(st_pattern_match(p, name));
-        st_pattern_free(p);
+            assert_true(st_fnmatch_pattern_match(p, name));
+        st_fnmatch_pattern_free(p);
     }
 }
 
@@ -219,13 +219,13 @@ static void test_linear_time(void **state)
         for (int k = 0; k < n; k++)
             strcat(pat, "a*");
         strcat(pat, "b");
-        st_pattern *p = st_pattern_compile(pat, 0);
+        st_fnmatch_pattern *p = st_fnmatch_pattern_compile(pat, 0);
         assert_non_null(p);
         double t0 = now();
         for (int r = 0; r < 200; r++)
-            assert_false(st_pattern_match(p, name));
+            assert_false(st_fnmatch_pattern_match(p, name));
         t[i] = now() - t0;
-        st_pattern_free(p);
+        st_fnmatch_pattern_free(p);
     }
     /* Backtracking would take ~4000^19 steps; allow wide noise (sanitizers, shared cores). */
     assert_true(t[1] < t[0] * 20 + 0.05);
@@ -234,19 +234,19 @@ static void test_linear_time(void **state)
     for (int k = 0; k < 2000; k++)
         assert_int_equal(st__buf_puts(&big, "a*"), 0);
     assert_int_equal(st__buf_putc(&big, 'b'), 0);
-    st_pattern *p = st_pattern_compile(big.data, 0);
+    st_fnmatch_pattern *p = st_fnmatch_pattern_compile(big.data, 0);
     assert_non_null(p);
-    assert_false(st_pattern_match(p, name));
+    assert_false(st_fnmatch_pattern_match(p, name));
     name[3999] = 'b';
-    assert_true(st_pattern_match(p, name)); /* 2000 a's are needed before the b: 3999 */
+    assert_true(st_fnmatch_pattern_match(p, name)); /* 2000 a's are needed before the b: 3999 */
     name[1999] = 'b';
     name[2000] = '\0';
-    assert_false(st_pattern_match(p, name)); /* only 1999 */
-    st_pattern_free(p);
+    assert_false(st_fnmatch_pattern_match(p, name)); /* only 1999 */
+    st_fnmatch_pattern_free(p);
     st__buf_free(&big);
-    p = st_pattern_compile("*a*a*a*a*a*b", 0);
-    assert_true(st_pattern_match(p, name));
-    st_pattern_free(p);
+    p = st_fnmatch_pattern_compile("*a*a*a*a*a*b", 0);
+    assert_true(st_fnmatch_pattern_match(p, name));
+    st_fnmatch_pattern_free(p);
 }
 
 static void test_filter_and_errors(void **state)
@@ -266,15 +266,15 @@ static void test_filter_and_errors(void **state)
     assert_null(st_fnmatch_filter(NULL, "*"));
     assert_int_equal(st_error_code(), ST_ETYPE);
     assert_null(st_fnmatch_filter(names, NULL));
-    assert_null(st_pattern_compile("*", 0x40));
+    assert_null(st_fnmatch_pattern_compile("*", 0x40));
     assert_int_equal(st_error_code(), ST_EVALUE);
     assert_null(st_fnmatch_translate(NULL));
     st_error_clear();
     assert_false(st_fnmatchcase(NULL, "*"));
     assert_int_equal(st_error_code(), ST_ETYPE);
     assert_false(st_fnmatch("a", NULL));
-    assert_false(st_pattern_match(NULL, "a"));
-    st_pattern_free(NULL);
+    assert_false(st_fnmatch_pattern_match(NULL, "a"));
+    st_fnmatch_pattern_free(NULL);
     /* translate() of a pattern that can match nothing, and of simple ones. */
     char *re = st_fnmatch_translate("x[z-a]*");
     assert_string_equal(re, "^a^");

@@ -115,15 +115,15 @@ static void check_case(const tree *t, int treefd, int flags, const char *root, c
             assert_true(strcmp(got[k], got[k + 1]) < 0);
     }
     /* iglob streams the same results in the same order. */
-    st_iglob *it = st_iglob_open(ST_GLOB_CWD, absroot, pat, flags);
+    st_glob_iterator *it = st_glob_iglob_at(ST_GLOB_CWD, absroot, pat, flags);
     assert_non_null(it);
     size_t k = 0;
-    for (const char *p; (p = st_iglob_next(it)); k++) {
+    for (const char *p; (p = st_glob_iterator_next(it)); k++) {
         assert_non_null(got[k]);
         assert_string_equal(p, got[k]);
     }
     assert_null(got[k]);
-    assert_int_equal(st_iglob_close(it), 0);
+    assert_int_equal(st_glob_iterator_close(it), 0);
     assert_same(got, want, "root_dir", pattern, flags);
     st_strv_free(got);
 
@@ -245,9 +245,9 @@ static void test_errors(void **state)
     assert_int_equal(st_error_code(), ST_ETYPE);
     assert_null(st_glob("*", 0x100));
     assert_int_equal(st_error_code(), ST_EVALUE);
-    assert_null(st_iglob_open(ST_GLOB_CWD, NULL, "*", -1));
+    assert_null(st_glob_iglob_at(ST_GLOB_CWD, NULL, "*", -1));
     assert_null(st_glob_escape(NULL));
-    assert_int_equal(st_iglob_close(NULL), 0);
+    assert_int_equal(st_glob_iterator_close(NULL), 0);
     /* A bad dir_fd is an unreadable directory: nothing matches, as in Python. */
     char **v = st_glob_at(987654, NULL, "*", 0);
     assert_non_null(v);
@@ -282,24 +282,24 @@ static void test_streaming(void **state)
     st__buf_free(&p);
     int dfd = open(base, O_RDONLY | O_DIRECTORY);
     assert_true(dfd >= 0);
-    st_iglob *it = st_iglob_open(dfd, NULL, "**/*.c", ST_GLOB_RECURSIVE);
+    st_glob_iterator *it = st_glob_iglob_at(dfd, NULL, "**/*.c", ST_GLOB_RECURSIVE);
     assert_non_null(it);
     size_t n = 0;
     char *last = NULL;
-    for (const char *s; (s = st_iglob_next(it)); n++) {
+    for (const char *s; (s = st_glob_iterator_next(it)); n++) {
         st_free(last);
         last = st__strdup(s);
     }
     assert_int_equal(n, (size_t)(depth * width));
     assert_non_null(strstr(last, "/f049.c"));
     st_free(last);
-    assert_int_equal(st_iglob_close(it), 0);
+    assert_int_equal(st_glob_iterator_close(it), 0);
     /* Stopping early frees everything (checked under ASan). */
-    it = st_iglob_open(dfd, NULL, "**", ST_GLOB_RECURSIVE);
+    it = st_glob_iglob_at(dfd, NULL, "**", ST_GLOB_RECURSIVE);
     assert_non_null(it);
-    assert_non_null(st_iglob_next(it));
-    assert_string_equal(st_iglob_next(it), "d/d");
-    assert_int_equal(st_iglob_close(it), 0);
+    assert_non_null(st_glob_iterator_next(it));
+    assert_string_equal(st_glob_iterator_next(it), "d/d");
+    assert_int_equal(st_glob_iterator_close(it), 0);
     char **all = st_glob_at(dfd, NULL, "**", ST_GLOB_RECURSIVE);
     assert_int_equal(st_strv_len(all), (size_t)(depth * width + depth));
     st_strv_free(all);

@@ -238,10 +238,10 @@ static void test_queue_drain(void **state)
 
 /* ---- connections ------------------------------------------------------------------------- */
 
-static void recv_expect(st_conn *c, const void *want, size_t want_len)
+static void recv_expect(st_connection *c, const void *want, size_t want_len)
 {
     size_t len = 12345;
-    unsigned char *got = st_conn_recv_bytes(c, ST_CONN_NO_LIMIT, &len);
+    unsigned char *got = st_connection_recv_bytes(c, ST_CONNECTION_NO_LIMIT, &len);
     assert_non_null(got);
     assert_int_equal(len, want_len);
     if (want_len)
@@ -253,70 +253,70 @@ static void recv_expect(st_conn *c, const void *want, size_t want_len)
 static void test_conn_duplex(void **state)
 {
     (void)state;
-    st_conn *a, *b;
-    assert_int_equal(st_pipe_connection(&a, &b, 1), 0);
-    assert_true(st_conn_fileno(a) >= 0);
-    assert_true(fcntl(st_conn_fileno(a), F_GETFD) & FD_CLOEXEC);
-    assert_int_equal(st_conn_poll(a, 0), 0);
+    st_connection *a, *b;
+    assert_int_equal(st_ipc_pipe(&a, &b, 1), 0);
+    assert_true(st_connection_fileno(a) >= 0);
+    assert_true(fcntl(st_connection_fileno(a), F_GETFD) & FD_CLOEXEC);
+    assert_int_equal(st_connection_poll(a, 0), 0);
     double t0 = now();
-    assert_int_equal(st_conn_poll(a, 0.05), 0);
+    assert_int_equal(st_connection_poll(a, 0.05), 0);
     assert_true(now() - t0 >= 0.045);
     /* Both directions; empty messages; several messages in flight at once. */
-    assert_int_equal(st_conn_send_bytes(a, "hello", 5), 0);
-    assert_int_equal(st_conn_send_bytes(a, NULL, 0), 0);
-    assert_int_equal(st_conn_send_bytes(a, "x", 1), 0);
-    assert_int_equal(st_conn_poll(b, -1), 1);
+    assert_int_equal(st_connection_send_bytes(a, "hello", 5), 0);
+    assert_int_equal(st_connection_send_bytes(a, NULL, 0), 0);
+    assert_int_equal(st_connection_send_bytes(a, "x", 1), 0);
+    assert_int_equal(st_connection_poll(b, -1), 1);
     recv_expect(b, "hello", 5);
     recv_expect(b, "", 0);
-    assert_int_equal(st_conn_poll(b, 0), 1); /* already read ahead: still reported */
+    assert_int_equal(st_connection_poll(b, 0), 1); /* already read ahead: still reported */
     recv_expect(b, "x", 1);
-    assert_int_equal(st_conn_poll(b, 0), 0);
-    assert_int_equal(st_conn_send_bytes(b, "back", 4), 0);
+    assert_int_equal(st_connection_poll(b, 0), 0);
+    assert_int_equal(st_connection_send_bytes(b, "back", 4), 0);
     recv_expect(a, "back", 4);
 
     /* The exact bytes on the wire: 4-byte big-endian length. */
-    assert_int_equal(st_conn_send_bytes(a, "abc", 3), 0);
+    assert_int_equal(st_connection_send_bytes(a, "abc", 3), 0);
     unsigned char raw[16];
-    assert_int_equal(read(st_conn_fileno(b), raw, sizeof raw), 7);
+    assert_int_equal(read(st_connection_fileno(b), raw, sizeof raw), 7);
     assert_memory_equal(raw, "\0\0\0\3abc", 7);
     /* The long form (-1, then an 8-byte length), as Python writes beyond 0x7fffffff bytes,
      * is read whatever the length. */
-    assert_int_equal(write(st_conn_fileno(a), "\xff\xff\xff\xff\0\0\0\0\0\0\0\2hi", 14), 14);
+    assert_int_equal(write(st_connection_fileno(a), "\xff\xff\xff\xff\0\0\0\0\0\0\0\2hi", 14), 14);
     recv_expect(b, "hi", 2);
 
     /* maxlength: a longer message is "bad message length", and a duplex end then stops
      * receiving (as Python), while it can still send. */
-    assert_int_equal(st_conn_send_bytes(a, "0123456789", 10), 0);
-    assert_null(st_conn_recv_bytes(b, 9, NULL));
+    assert_int_equal(st_connection_send_bytes(a, "0123456789", 10), 0);
+    assert_null(st_connection_recv_bytes(b, 9, NULL));
     assert_string_equal(st_error_message(), "bad message length");
     assert_string_equal(st_error_last()->type, "OSError");
-    assert_null(st_conn_recv_bytes(b, ST_CONN_NO_LIMIT, NULL));
+    assert_null(st_connection_recv_bytes(b, ST_CONNECTION_NO_LIMIT, NULL));
     assert_string_equal(st_error_message(), "connection is write-only");
-    assert_int_equal(st_conn_send_bytes(b, "ok", 2), 0);
+    assert_int_equal(st_connection_send_bytes(b, "ok", 2), 0);
     recv_expect(a, "ok", 2);
 
     /* Peer closes: a clean EOFError, never a hang; poll reports it as readable. */
-    st_conn_free(b);
-    assert_int_equal(st_conn_poll(a, 5.0), 1);
-    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    st_connection_free(b);
+    assert_int_equal(st_connection_poll(a, 5.0), 1);
+    assert_null(st_connection_recv_bytes(a, ST_CONNECTION_NO_LIMIT, NULL));
     assert_int_equal(st_error_code(), ST_EEOF);
     assert_string_equal(st_error_last()->type, "EOFError");
     /* Sending to it: BrokenPipeError, not SIGPIPE. */
-    assert_int_equal(st_conn_send_bytes(a, "late", 4), -1);
+    assert_int_equal(st_connection_send_bytes(a, "late", 4), -1);
     assert_int_equal(st_error_errno(), EPIPE);
     assert_string_equal(st_error_last()->type, "BrokenPipeError");
 
-    assert_int_equal(st_conn_close(a), 0);
-    assert_true(st_conn_closed(a));
-    assert_int_equal(st_conn_close(a), 0);
-    assert_int_equal(st_conn_fileno(a), -1);
+    assert_int_equal(st_connection_close(a), 0);
+    assert_true(st_connection_closed(a));
+    assert_int_equal(st_connection_close(a), 0);
+    assert_int_equal(st_connection_fileno(a), -1);
     assert_string_equal(st_error_message(), "handle is closed");
-    assert_int_equal(st_conn_send_bytes(a, "x", 1), -1);
-    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
-    assert_int_equal(st_conn_poll(a, 0), -1);
+    assert_int_equal(st_connection_send_bytes(a, "x", 1), -1);
+    assert_null(st_connection_recv_bytes(a, ST_CONNECTION_NO_LIMIT, NULL));
+    assert_int_equal(st_connection_poll(a, 0), -1);
     assert_string_equal(st_error_message(), "handle is closed");
-    st_conn_free(a);
-    st_conn_free(NULL);
+    st_connection_free(a);
+    st_connection_free(NULL);
 }
 
 /* The header bytes for lengths on both sides of 0x7fffffff, checked against CPython's own
@@ -360,39 +360,39 @@ static void test_frame_header(void **state)
 static void test_conn_simplex(void **state)
 {
     (void)state;
-    st_conn *r, *w;
-    assert_int_equal(st_pipe_connection(&r, &w, 0), 0);
-    assert_int_equal(st_conn_send_bytes(r, "x", 1), -1);
+    st_connection *r, *w;
+    assert_int_equal(st_ipc_pipe(&r, &w, 0), 0);
+    assert_int_equal(st_connection_send_bytes(r, "x", 1), -1);
     assert_string_equal(st_error_message(), "connection is read-only");
-    assert_null(st_conn_recv_bytes(w, ST_CONN_NO_LIMIT, NULL));
+    assert_null(st_connection_recv_bytes(w, ST_CONNECTION_NO_LIMIT, NULL));
     assert_string_equal(st_error_message(), "connection is write-only");
-    assert_int_equal(st_conn_poll(w, 0), -1);
-    assert_int_equal(st_conn_send_bytes(w, "one way", 7), 0);
+    assert_int_equal(st_connection_poll(w, 0), -1);
+    assert_int_equal(st_connection_send_bytes(w, "one way", 7), 0);
     recv_expect(r, "one way", 7);
 
     /* A read-only end that gets an oversized frame is closed (it can do nothing else). */
-    assert_int_equal(st_conn_send_bytes(w, "0123456789", 10), 0);
-    st_conn_set_max_message_size(r, 4);
-    assert_null(st_conn_recv_bytes(r, ST_CONN_NO_LIMIT, NULL));
+    assert_int_equal(st_connection_send_bytes(w, "0123456789", 10), 0);
+    st_connection_set_max_message_size(r, 4);
+    assert_null(st_connection_recv_bytes(r, ST_CONNECTION_NO_LIMIT, NULL));
     assert_string_equal(st_error_message(), "bad message length");
-    assert_true(st_conn_closed(r));
-    st_conn_free(r);
+    assert_true(st_connection_closed(r));
+    st_connection_free(r);
 
     /* Reader gone on a pipe: BrokenPipeError, SIGPIPE swallowed. */
-    assert_int_equal(st_conn_send_bytes(w, "late", 4), -1);
+    assert_int_equal(st_connection_send_bytes(w, "late", 4), -1);
     assert_int_equal(st_error_errno(), EPIPE);
     sigset_t pending;
     sigpending(&pending);
     assert_false(sigismember(&pending, SIGPIPE));
-    st_conn_free(w);
+    st_connection_free(w);
 
     /* Connection(handle) argument checks. */
-    assert_null(st_conn_from_fd(-1, 1, 1));
+    assert_null(st_connection_new(-1, 1, 1));
     assert_string_equal(st_error_message(), "invalid handle");
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     close(fds[1]);
-    assert_null(st_conn_from_fd(fds[0], 0, 0));
+    assert_null(st_connection_new(fds[0], 0, 0));
     assert_string_equal(st_error_message(), "at least one of `readable` and `writable` must be True");
     assert_int_equal(fcntl(fds[0], F_GETFD), -1); /* owned, so closed */
 }
@@ -400,46 +400,46 @@ static void test_conn_simplex(void **state)
 static void test_conn_malformed(void **state)
 {
     (void)state;
-    st_conn *a, *b;
+    st_connection *a, *b;
     /* A header claiming 2 GiB, 10 bytes, then the writer goes: the reader fails with
      * "got end of file during message" having allocated next to nothing (ASan would object
      * to a 2 GiB allocation attempt by default). */
-    assert_int_equal(st_pipe_connection(&a, &b, 0), 0);
-    assert_int_equal(write(st_conn_fileno(b), "\x7f\xff\xff\xf0" "0123456789", 14), 14);
-    st_conn_free(b);
-    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_int_equal(st_ipc_pipe(&a, &b, 0), 0);
+    assert_int_equal(write(st_connection_fileno(b), "\x7f\xff\xff\xf0" "0123456789", 14), 14);
+    st_connection_free(b);
+    assert_null(st_connection_recv_bytes(a, ST_CONNECTION_NO_LIMIT, NULL));
     assert_string_equal(st_error_message(), "got end of file during message");
     assert_string_equal(st_error_last()->type, "OSError");
-    st_conn_free(a);
+    st_connection_free(a);
     /* The same with the 8-byte form claiming 2**62. */
-    assert_int_equal(st_pipe_connection(&a, &b, 0), 0);
-    assert_int_equal(write(st_conn_fileno(b), "\xff\xff\xff\xff\x40\0\0\0\0\0\0\0xyz", 15), 15);
-    st_conn_free(b);
-    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_int_equal(st_ipc_pipe(&a, &b, 0), 0);
+    assert_int_equal(write(st_connection_fileno(b), "\xff\xff\xff\xff\x40\0\0\0\0\0\0\0xyz", 15), 15);
+    st_connection_free(b);
+    assert_null(st_connection_recv_bytes(a, ST_CONNECTION_NO_LIMIT, NULL));
     assert_string_equal(st_error_message(), "got end of file during message");
-    st_conn_free(a);
+    st_connection_free(a);
     /* A cut header. */
-    assert_int_equal(st_pipe_connection(&a, &b, 0), 0);
-    assert_int_equal(write(st_conn_fileno(b), "\0\0", 2), 2);
-    st_conn_free(b);
-    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_int_equal(st_ipc_pipe(&a, &b, 0), 0);
+    assert_int_equal(write(st_connection_fileno(b), "\0\0", 2), 2);
+    st_connection_free(b);
+    assert_null(st_connection_recv_bytes(a, ST_CONNECTION_NO_LIMIT, NULL));
     assert_string_equal(st_error_message(), "got end of file during message");
     /* The cut bytes are gone then: the next receive sees the clean end, as in Python. */
-    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_null(st_connection_recv_bytes(a, ST_CONNECTION_NO_LIMIT, NULL));
     assert_int_equal(st_error_code(), ST_EEOF);
-    st_conn_free(a);
+    st_connection_free(a);
     /* A negative length other than -1. */
-    assert_int_equal(st_pipe_connection(&a, &b, 1), 0);
-    assert_int_equal(write(st_conn_fileno(b), "\xff\xff\xff\xfe", 4), 4);
-    assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+    assert_int_equal(st_ipc_pipe(&a, &b, 1), 0);
+    assert_int_equal(write(st_connection_fileno(b), "\xff\xff\xff\xfe", 4), 4);
+    assert_null(st_connection_recv_bytes(a, ST_CONNECTION_NO_LIMIT, NULL));
     assert_string_equal(st_error_message(), "bad message length");
     /* With a limit set, an oversized claim fails at once, before any payload arrives. */
-    st_conn_set_max_message_size(b, 1 << 20);
-    assert_int_equal(write(st_conn_fileno(a), "\x10\0\0\0", 4), 4);
-    assert_null(st_conn_recv_bytes(b, ST_CONN_NO_LIMIT, NULL));
+    st_connection_set_max_message_size(b, 1 << 20);
+    assert_int_equal(write(st_connection_fileno(a), "\x10\0\0\0", 4), 4);
+    assert_null(st_connection_recv_bytes(b, ST_CONNECTION_NO_LIMIT, NULL));
     assert_string_equal(st_error_message(), "bad message length");
-    st_conn_free(a);
-    st_conn_free(b);
+    st_connection_free(a);
+    st_connection_free(b);
 }
 
 /* Sizes for the mixed-size runs: mostly small, some medium, a few of 16 MiB. */
@@ -482,13 +482,13 @@ static void test_conn_read_ahead(void **state)
     }
     for (int duplex = 0; duplex < 2; duplex++) {
         for (int dribble = 0; dribble < 2; dribble++) {
-            st_conn *a, *b;
-            assert_int_equal(st_pipe_connection(&a, &b, duplex), 0);
+            st_connection *a, *b;
+            assert_int_equal(st_ipc_pipe(&a, &b, duplex), 0);
             pid_t pid = fork();
             assert_true(pid >= 0);
             if (pid == 0) { /* all at once, or in pieces of 3 bytes then 4 KiB + 1 */
-                st_conn_free(a);
-                int fd = st_conn_fileno(b);
+                st_connection_free(a);
+                int fd = st_connection_fileno(b);
                 for (size_t off = 0, k = 0; off < total; k++) {
                     size_t n = !dribble ? total - off : k % 2 ? 4097 : 3;
                     if (n > total - off)
@@ -502,18 +502,18 @@ static void test_conn_read_ahead(void **state)
                 }
                 _exit(0);
             }
-            st_conn_free(b);
+            st_connection_free(b);
             p = wire;
             for (size_t i = 0; i < nsizes; i++) {
                 recv_expect(a, p + 4, sizes[i]);
                 p += 4 + sizes[i];
             }
-            assert_null(st_conn_recv_bytes(a, ST_CONN_NO_LIMIT, NULL));
+            assert_null(st_connection_recv_bytes(a, ST_CONNECTION_NO_LIMIT, NULL));
             assert_int_equal(st_error_code(), ST_EEOF);
             int status;
             assert_int_equal(waitpid(pid, &status, 0), pid);
             assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-            st_conn_free(a);
+            st_connection_free(a);
         }
     }
     free(wire);
@@ -524,19 +524,19 @@ static void test_conn_read_ahead(void **state)
     static unsigned char blob[40000];
     fill_pattern(blob, sizeof blob, 7);
     for (int duplex = 0; duplex < 2; duplex++) {
-        st_conn *r, *w;
-        assert_int_equal(st_pipe_connection(&r, &w, duplex), 0);
+        st_connection *r, *w;
+        assert_int_equal(st_ipc_pipe(&r, &w, duplex), 0);
         for (int i = 0; i < 2; i++) {
             st_value *v = i ? st_value_parse("[1, 'two', 3.0]") : st_value_bytes(blob, sizeof blob);
-            assert_int_equal(st_conn_send(w, v), 0);
-            st_value *back = st_conn_recv(r, 0);
+            assert_int_equal(st_connection_send(w, v), 0);
+            st_value *back = st_connection_recv(r, 0);
             assert_non_null(back);
             assert_int_equal(st_value_equal(v, back), 1);
             st_value_unref(back);
             st_value_unref(v);
         }
         double t0 = now();
-        assert_null(st_conn_recv(r, 0.02));
+        assert_null(st_connection_recv(r, 0.02));
         assert_true(now() - t0 >= 0.015);
         assert_int_equal(st_error_code(), ST_ETIMEOUT);
         pid_t pid = fork();
@@ -544,9 +544,9 @@ static void test_conn_read_ahead(void **state)
         if (pid == 0) {
             usleep(20000);
             st_value *v = st_value_int(42);
-            _exit(st_conn_send(w, v) == 0 ? 0 : 1);
+            _exit(st_connection_send(w, v) == 0 ? 0 : 1);
         }
-        st_value *late = st_conn_recv(r, 10.0);
+        st_value *late = st_connection_recv(r, 10.0);
         int64_t got = 0;
         assert_non_null(late);
         assert_int_equal(st_value_as_int64(late, &got), 0);
@@ -555,8 +555,8 @@ static void test_conn_read_ahead(void **state)
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-        st_conn_free(r);
-        st_conn_free(w);
+        st_connection_free(r);
+        st_connection_free(w);
     }
 }
 
@@ -565,56 +565,56 @@ static void test_conn_read_ahead(void **state)
 static void test_conn_recv_into(void **state)
 {
     (void)state;
-    st_conn *a, *b;
-    assert_int_equal(st_pipe_connection(&a, &b, 1), 0);
+    st_connection *a, *b;
+    assert_int_equal(st_ipc_pipe(&a, &b, 1), 0);
     static unsigned char big[40000], got[40000];
     fill_pattern(big, sizeof big, 3);
     size_t len = 0;
-    assert_int_equal(st_conn_send_bytes(a, "hello", 5), 0);
-    assert_int_equal(st_conn_send_bytes(a, big, sizeof big), 0);
-    assert_int_equal(st_conn_send_bytes(a, NULL, 0), 0);
-    assert_int_equal(st_conn_recv_bytes_into(b, got, sizeof got, &len), 0);
+    assert_int_equal(st_connection_send_bytes(a, "hello", 5), 0);
+    assert_int_equal(st_connection_send_bytes(a, big, sizeof big), 0);
+    assert_int_equal(st_connection_send_bytes(a, NULL, 0), 0);
+    assert_int_equal(st_connection_recv_bytes_into(b, got, sizeof got, &len), 0);
     assert_int_equal(len, 5);
     assert_memory_equal(got, "hello", 5);
-    assert_int_equal(st_conn_recv_bytes_into(b, got, sizeof got, &len), 0);
+    assert_int_equal(st_connection_recv_bytes_into(b, got, sizeof got, &len), 0);
     assert_int_equal(len, sizeof big);
     assert_memory_equal(got, big, sizeof big);
-    assert_int_equal(st_conn_recv_bytes_into(b, NULL, 0, &len), 0);
+    assert_int_equal(st_connection_recv_bytes_into(b, NULL, 0, &len), 0);
     assert_int_equal(len, 0);
 
-    assert_int_equal(st_conn_send_bytes(a, "0123456789", 10), 0);
-    assert_int_equal(st_conn_send_bytes(a, "after", 5), 0);
-    assert_int_equal(st_conn_recv_bytes_into(b, got, 9, &len), -1);
+    assert_int_equal(st_connection_send_bytes(a, "0123456789", 10), 0);
+    assert_int_equal(st_connection_send_bytes(a, "after", 5), 0);
+    assert_int_equal(st_connection_recv_bytes_into(b, got, 9, &len), -1);
     assert_int_equal(st_error_code(), ST_EVALUE);
     assert_string_equal(st_error_last()->type, "multiprocessing.BufferTooShort");
     assert_int_equal(len, 10);
-    assert_int_equal(st_conn_poll(b, 0), 1);
-    assert_int_equal(st_conn_recv_bytes_into(b, got, 10, &len), 0);
+    assert_int_equal(st_connection_poll(b, 0), 1);
+    assert_int_equal(st_connection_recv_bytes_into(b, got, 10, &len), 0);
     assert_int_equal(len, 10);
     assert_memory_equal(got, "0123456789", 10);
     recv_expect(b, "after", 5);
-    /* A large one that does not fit waits for st_conn_recv_bytes(); and a pending message
+    /* A large one that does not fit waits for st_connection_recv_bytes(); and a pending message
      * is freed with the connection. */
-    assert_int_equal(st_conn_send_bytes(a, big, sizeof big), 0);
-    assert_int_equal(st_conn_send_bytes(a, big, 20000), 0);
-    assert_int_equal(st_conn_recv_bytes_into(b, got, 100, &len), -1);
+    assert_int_equal(st_connection_send_bytes(a, big, sizeof big), 0);
+    assert_int_equal(st_connection_send_bytes(a, big, 20000), 0);
+    assert_int_equal(st_connection_recv_bytes_into(b, got, 100, &len), -1);
     assert_int_equal(len, sizeof big);
     recv_expect(b, big, sizeof big);
-    assert_int_equal(st_conn_recv_bytes_into(b, got, 100, &len), -1);
+    assert_int_equal(st_connection_recv_bytes_into(b, got, 100, &len), -1);
     assert_int_equal(len, 20000);
-    st_conn_free(a);
-    st_conn_free(b);
+    st_connection_free(a);
+    st_connection_free(b);
 
     /* Straight into a large buffer: a frame arriving in pieces (a cut header first), one whose
      * payload comes in two reads, one with the next frame behind it, one too long for the
      * buffer (the pauses let the reader catch up, so each starts a read). */
-    assert_int_equal(st_pipe_connection(&a, &b, 1), 0);
+    assert_int_equal(st_ipc_pipe(&a, &b, 1), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        st_conn_free(b);
+        st_connection_free(b);
         static unsigned char wire[4 + sizeof big];
-        int fd = st_conn_fileno(a);
+        int fd = st_connection_fileno(a);
         memcpy(wire, "\0\0\x9c\x40", 4); /* 40000 */
         memcpy(wire + 4, big, sizeof big);
         for (size_t off = 0, k = 0; off < sizeof wire; k++) {
@@ -632,63 +632,63 @@ static void test_conn_recv_into(void **state)
         if (write(fd, wire + 5004, 25000) != 25000)
             _exit(1);
         usleep(20000);
-        int bad = st_conn_send_bytes(a, big, 30000) < 0 || st_conn_send_bytes(a, "tail", 4) < 0;
+        int bad = st_connection_send_bytes(a, big, 30000) < 0 || st_connection_send_bytes(a, "tail", 4) < 0;
         usleep(20000);
-        _exit(bad || st_conn_send_bytes(a, big, sizeof big) < 0);
+        _exit(bad || st_connection_send_bytes(a, big, sizeof big) < 0);
     }
-    st_conn_free(a);
+    st_connection_free(a);
     memset(got, 0, sizeof got);
-    assert_int_equal(st_conn_recv_bytes_into(b, got, sizeof got, &len), 0);
+    assert_int_equal(st_connection_recv_bytes_into(b, got, sizeof got, &len), 0);
     assert_int_equal(len, sizeof big);
     assert_memory_equal(got, big, sizeof big);
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(st_conn_recv_bytes_into(b, got, sizeof got, &len), 0);
+        assert_int_equal(st_connection_recv_bytes_into(b, got, sizeof got, &len), 0);
         assert_int_equal(len, 30000);
         assert_memory_equal(got, big, 30000);
     }
-    assert_int_equal(st_conn_recv_bytes_into(b, got, sizeof got, &len), 0);
+    assert_int_equal(st_connection_recv_bytes_into(b, got, sizeof got, &len), 0);
     assert_int_equal(len, 4);
     assert_memory_equal(got, "tail", 4);
-    assert_int_equal(st_conn_recv_bytes_into(b, got, 30000, &len), -1);
+    assert_int_equal(st_connection_recv_bytes_into(b, got, 30000, &len), -1);
     assert_int_equal(len, sizeof big);
     recv_expect(b, big, sizeof big);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    st_conn_free(b);
+    st_connection_free(b);
 }
 
 static void test_conn_fork(void **state)
 {
     (void)state;
-    st_conn *parent, *child;
-    assert_int_equal(st_pipe_connection(&parent, &child, 1), 0);
+    st_connection *parent, *child;
+    assert_int_equal(st_ipc_pipe(&parent, &child, 1), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) { /* echo every message back until EOF */
-        st_conn_free(parent);
+        st_connection_free(parent);
         for (;;) {
             size_t len;
-            unsigned char *m = st_conn_recv_bytes(child, ST_CONN_NO_LIMIT, &len);
+            unsigned char *m = st_connection_recv_bytes(child, ST_CONNECTION_NO_LIMIT, &len);
             if (!m)
                 _exit(st_error_code() == ST_EEOF ? 0 : 1);
-            if (st_conn_send_bytes(child, m, len) < 0)
+            if (st_connection_send_bytes(child, m, len) < 0)
                 _exit(2);
             st_free(m);
         }
     }
-    st_conn_free(child);
+    st_connection_free(child);
     size_t cap = 16u << 20;
     unsigned char *buf = malloc(cap);
     assert_non_null(buf);
     for (unsigned i = 0; i < 3000; i++) {
         size_t n = mixed_size(i);
         fill_pattern(buf, n, i);
-        assert_int_equal(st_conn_send_bytes(parent, buf, n), 0);
+        assert_int_equal(st_connection_send_bytes(parent, buf, n), 0);
         recv_expect(parent, buf, n);
     }
     free(buf);
-    st_conn_free(parent);
+    st_connection_free(parent);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
@@ -727,9 +727,9 @@ static void test_conn_cpython(void **state)
     const char *py = pyref_python();
     if (!py)
         return;
-    st_conn *mine, *theirs;
-    assert_int_equal(st_pipe_connection(&mine, &theirs, 1), 0);
-    int fd = st_conn_fileno(theirs);
+    st_connection *mine, *theirs;
+    assert_int_equal(st_ipc_pipe(&mine, &theirs, 1), 0);
+    int fd = st_connection_fileno(theirs);
     char fdtext[16];
     snprintf(fdtext, sizeof fdtext, "%d", fd);
     pid_t pid = fork();
@@ -739,7 +739,7 @@ static void test_conn_cpython(void **state)
         execl(py, py, "-c", PY_PEER, fdtext, (char *)NULL);
         _exit(127);
     }
-    st_conn_free(theirs);
+    st_connection_free(theirs);
     size_t cap = 16u << 20;
     unsigned char *buf = malloc(cap);
     assert_non_null(buf);
@@ -749,24 +749,24 @@ static void test_conn_cpython(void **state)
         if (n == 3)
             n = 4; /* never "end" by accident */
         fill_pattern(buf, n, i);
-        assert_int_equal(st_conn_send_bytes(mine, buf, n), 0);
+        assert_int_equal(st_connection_send_bytes(mine, buf, n), 0);
         reverse(buf, n);
         recv_expect(mine, buf, n);
     }
-    assert_int_equal(st_conn_send_bytes(mine, "end", 3), 0);
+    assert_int_equal(st_connection_send_bytes(mine, "end", 3), 0);
     recv_expect(mine, "10000", 5);
     size_t len;
-    unsigned char *big = st_conn_recv_bytes(mine, ST_CONN_NO_LIMIT, &len);
+    unsigned char *big = st_connection_recv_bytes(mine, ST_CONNECTION_NO_LIMIT, &len);
     assert_non_null(big);
     assert_int_equal(len, 256 * 4096);
     for (size_t i = 0; i < len; i++)
         if (big[i] != (unsigned char)i)
             fail_msg("byte %zu differs", i);
     st_free(big);
-    assert_null(st_conn_recv_bytes(mine, ST_CONN_NO_LIMIT, NULL)); /* Python closed: EOF */
+    assert_null(st_connection_recv_bytes(mine, ST_CONNECTION_NO_LIMIT, NULL)); /* Python closed: EOF */
     assert_int_equal(st_error_code(), ST_EEOF);
     free(buf);
-    st_conn_free(mine);
+    st_connection_free(mine);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
@@ -804,14 +804,14 @@ static st_value *sample_value(size_t i)
 static void test_conn_values(void **state)
 {
     (void)state;
-    st_conn *a, *b;
-    assert_int_equal(st_pipe_connection(&a, &b, 1), 0);
+    st_connection *a, *b;
+    assert_int_equal(st_ipc_pipe(&a, &b, 1), 0);
     size_t n = sizeof SAMPLE_VALUES / sizeof SAMPLE_VALUES[0];
     for (size_t i = 0; i < n; i++) {
         st_value *v = sample_value(i);
         assert_non_null(v);
-        assert_int_equal(st_conn_send(a, v), 0);
-        st_value *back = st_conn_recv(b, 5.0);
+        assert_int_equal(st_connection_send(a, v), 0);
+        st_value *back = st_connection_recv(b, 5.0);
         assert_non_null(back);
         assert_int_equal(st_value_equal(v, back), 1);
         assert_string_equal(st_value_type_name(v), st_value_type_name(back));
@@ -821,8 +821,8 @@ static void test_conn_values(void **state)
     /* A list holding itself survives the trip, cycle and all. */
     st_value *l = st_value_list();
     assert_int_equal(st_value_list_append(l, l), 0);
-    assert_int_equal(st_conn_send(a, l), 0);
-    st_value *back = st_conn_recv(b, -1);
+    assert_int_equal(st_connection_send(a, l), 0);
+    st_value *back = st_connection_recv(b, -1);
     assert_non_null(back);
     assert_ptr_equal(st_value_item(back, 0), back);
     st_value_clear(back);
@@ -831,19 +831,19 @@ static void test_conn_values(void **state)
     st_value_unref(l);
     /* Nothing there: TimeoutError after the wait. */
     double t0 = now();
-    assert_null(st_conn_recv(b, 0.05));
+    assert_null(st_connection_recv(b, 0.05));
     assert_true(now() - t0 >= 0.045);
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_string_equal(st_error_last()->type, "TimeoutError");
     /* A message that is not a pickle. */
-    assert_int_equal(st_conn_send_bytes(a, "garbage", 7), 0);
-    assert_null(st_conn_recv(b, 5.0));
+    assert_int_equal(st_connection_send_bytes(a, "garbage", 7), 0);
+    assert_null(st_connection_recv(b, 5.0));
     assert_int_equal(st_error_code(), ST_EFORMAT);
     /* The peer goes: EOFError. */
-    st_conn_free(a);
-    assert_null(st_conn_recv(b, 5.0));
+    st_connection_free(a);
+    assert_null(st_connection_recv(b, 5.0));
     assert_int_equal(st_error_code(), ST_EEOF);
-    st_conn_free(b);
+    st_connection_free(b);
 }
 
 /* Python's Connection.recv()/send() against ours: it echoes every object it gets, then sends
@@ -869,9 +869,9 @@ static void test_conn_values_cpython(void **state)
     const char *py = pyref_python();
     if (!py)
         return;
-    st_conn *mine, *theirs;
-    assert_int_equal(st_pipe_connection(&mine, &theirs, 1), 0);
-    int fd = st_conn_fileno(theirs);
+    st_connection *mine, *theirs;
+    assert_int_equal(st_ipc_pipe(&mine, &theirs, 1), 0);
+    int fd = st_connection_fileno(theirs);
     char fdtext[16];
     snprintf(fdtext, sizeof fdtext, "%d", fd);
     pid_t pid = fork();
@@ -881,14 +881,14 @@ static void test_conn_values_cpython(void **state)
         execl(py, py, "-c", PY_VALUE_PEER, fdtext, (char *)NULL);
         _exit(127);
     }
-    st_conn_free(theirs);
+    st_connection_free(theirs);
     size_t n = sizeof SAMPLE_VALUES / sizeof SAMPLE_VALUES[0];
     unsigned sent = 0;
     for (unsigned round = 0; round < 100; round++) {
         for (size_t i = 0; i < n; i++, sent++) {
             st_value *v = sample_value(i);
-            assert_int_equal(st_conn_send(mine, v), 0);
-            st_value *back = st_conn_recv(mine, 30.0);
+            assert_int_equal(st_connection_send(mine, v), 0);
+            st_value *back = st_connection_recv(mine, 30.0);
             if (!back)
                 fail_msg("%s: %s", st_error_last()->type, st_error_message());
             assert_int_equal(st_value_equal(v, back), 1);
@@ -903,8 +903,8 @@ static void test_conn_values_cpython(void **state)
     fill_pattern(blob, 16u << 20, 7);
     st_value *big = st_value_bytes(blob, 16u << 20);
     free(blob);
-    assert_int_equal(st_conn_send(mine, big), 0);
-    st_value *back = st_conn_recv(mine, 60.0);
+    assert_int_equal(st_connection_send(mine, big), 0);
+    st_value *back = st_connection_recv(mine, 60.0);
     assert_non_null(back);
     assert_int_equal(st_value_equal(big, back), 1);
     st_value_unref(back);
@@ -912,9 +912,9 @@ static void test_conn_values_cpython(void **state)
     sent++;
 
     st_value *end = st_value_str("end");
-    assert_int_equal(st_conn_send(mine, end), 0);
+    assert_int_equal(st_connection_send(mine, end), 0);
     st_value_unref(end);
-    st_value *theirs_v = st_conn_recv(mine, 30.0);
+    st_value *theirs_v = st_connection_recv(mine, 30.0);
     assert_non_null(theirs_v);
     int64_t count;
     assert_int_equal(st_value_as_int64(st_value_dict_get_str(theirs_v, "n"), &count), 0);
@@ -927,9 +927,9 @@ static void test_conn_values_cpython(void **state)
     st_free(r);
     assert_int_equal(st_value_len(st_value_dict_get_str(theirs_v, "blob")), 256 * 8192);
     st_value_unref(theirs_v);
-    assert_null(st_conn_recv(mine, 30.0));
+    assert_null(st_connection_recv(mine, 30.0));
     assert_int_equal(st_error_code(), ST_EEOF);
-    st_conn_free(mine);
+    st_connection_free(mine);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));

@@ -62,11 +62,11 @@ static void rmtree(const char *top)
 {
     st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
     o.topdown = 0;
-    st_os_walk *w = st_os_fwalk_open(top, &o);
+    st_os_walk_iterator *w = st_os_fwalk(top, &o);
     assert_non_null(w);
     st_os_walk_step *s;
     int rc;
-    while ((rc = st_os_walk_next(w, &s)) > 0) {
+    while ((rc = st_os_walk_iterator_next(w, &s)) > 0) {
         for (size_t i = 0; i < s->nfilenames; i++)
             assert_int_equal(unlinkat(s->dirfd, s->filenames[i], 0), 0);
         for (size_t i = 0; i < s->ndirnames; i++) {
@@ -76,7 +76,7 @@ static void rmtree(const char *top)
         }
     }
     assert_int_equal(rc, 0);
-    st_os_walk_free(w);
+    st_os_walk_iterator_free(w);
     assert_int_equal(rmdir(top), 0);
 }
 
@@ -129,13 +129,13 @@ static void test_environ(void **state)
     st_strv_free(env);
 
     /* Visible to a child the library starts. */
-    st_os_popen *p = st_os_popen_open("printf %s \"$ST_OS_TEST\"", "r");
+    st_os_popen_file *p = st_os_popen("printf %s \"$ST_OS_TEST\"", "r");
     assert_non_null(p);
     char buf[64] = "";
-    assert_non_null(fgets(buf, sizeof buf, st_os_popen_file(p)));
+    assert_non_null(fgets(buf, sizeof buf, st_os_popen_file_stream(p)));
     assert_string_equal(buf, "one two");
     int status = -1;
-    assert_int_equal(st_os_popen_close(p, &status), 0);
+    assert_int_equal(st_os_popen_file_close(p, &status), 0);
     assert_int_equal(status, 0);
 
     assert_int_equal(st_os_unsetenv("ST_OS_TEST"), 0);
@@ -569,11 +569,11 @@ static void test_listdir_scandir(void **state)
     assert_null(st_os_listdir("d/file"));
     assert_os_error(ENOTDIR, "NotADirectoryError", "'d/file'");
 
-    st_os_scandir *it = st_os_scandir_open("d");
+    st_os_scandir_iterator *it = st_os_scandir("d");
     assert_non_null(it);
     st_os_direntry *e;
     int rc, seen = 0;
-    while ((rc = st_os_scandir_next(it, &e)) > 0) {
+    while ((rc = st_os_scandir_iterator_next(it, &e)) > 0) {
         const char *name = st_os_direntry_name(e);
         char path[64];
         snprintf(path, sizeof path, "d/%s", name);
@@ -603,8 +603,8 @@ static void test_listdir_scandir(void **state)
     }
     assert_int_equal(rc, 0);
     assert_int_equal(seen, 5);
-    st_os_scandir_free(it);
-    assert_null(st_os_scandir_open("nope"));
+    st_os_scandir_iterator_free(it);
+    assert_null(st_os_scandir("nope"));
     assert_os_error(ENOENT, "FileNotFoundError", "'nope'");
 }
 
@@ -653,12 +653,12 @@ static char *walk_listing(const char *top, int fwalk, int topdown, int follow, i
     st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
     o.topdown = topdown;
     o.followlinks = follow;
-    st_os_walk *w = fwalk ? st_os_fwalk_open(top, &o) : st_os_walk_open(top, &o);
+    st_os_walk_iterator *w = fwalk ? st_os_fwalk(top, &o) : st_os_walk(top, &o);
     assert_non_null(w);
     st__strv lines = ST__STRV_INIT;
     st_os_walk_step *s;
     int rc;
-    while ((rc = st_os_walk_next(w, &s)) > 0) {
+    while ((rc = st_os_walk_iterator_next(w, &s)) > 0) {
         if (fwalk) {
             struct stat a, b;
             assert_int_equal(fstat(s->dirfd, &a), 0);
@@ -681,7 +681,7 @@ static char *walk_listing(const char *top, int fwalk, int topdown, int follow, i
             }
     }
     assert_int_equal(rc, 0);
-    st_os_walk_free(w);
+    st_os_walk_iterator_free(w);
     if (canonical)
         qsort(lines.v, lines.len, sizeof *lines.v, cmp_str);
     st__buf out = ST__BUF_INIT;
@@ -764,35 +764,35 @@ static void test_walk_errors(void **state)
     o.onerror_ctx = calls;
     st_os_walk_step *s;
     /* walk: an unreadable root goes to onerror and the walk is empty. */
-    st_os_walk *w = st_os_walk_open("missing", &o);
-    assert_int_equal(st_os_walk_next(w, &s), 0);
+    st_os_walk_iterator *w = st_os_walk("missing", &o);
+    assert_int_equal(st_os_walk_iterator_next(w, &s), 0);
     assert_int_equal(calls[0], 1);
     assert_int_equal(calls[1], ENOENT);
-    st_os_walk_free(w);
+    st_os_walk_iterator_free(w);
     /* onerror asking to stop: the error comes back from next(). */
     calls[2] = 1;
-    w = st_os_walk_open("missing", &o);
-    assert_int_equal(st_os_walk_next(w, &s), -1);
+    w = st_os_walk("missing", &o);
+    assert_int_equal(st_os_walk_iterator_next(w, &s), -1);
     assert_os_error(ENOENT, "FileNotFoundError", "'missing'");
-    assert_int_equal(st_os_walk_next(w, &s), 0);
-    st_os_walk_free(w);
+    assert_int_equal(st_os_walk_iterator_next(w, &s), 0);
+    st_os_walk_iterator_free(w);
     /* fwalk raises for its root, as Python's. */
-    w = st_os_fwalk_open("missing", NULL);
-    assert_int_equal(st_os_walk_next(w, &s), -1);
+    w = st_os_fwalk("missing", NULL);
+    assert_int_equal(st_os_walk_iterator_next(w, &s), -1);
     assert_os_error(ENOENT, "FileNotFoundError", "'missing'");
-    st_os_walk_free(w);
+    st_os_walk_iterator_free(w);
     /* A non-directory root: walk reports ENOTDIR, fwalk (no follow) is just empty. */
     write_file("plain", "");
     calls[0] = calls[2] = 0;
-    w = st_os_walk_open("plain", &o);
-    assert_int_equal(st_os_walk_next(w, &s), 0);
+    w = st_os_walk("plain", &o);
+    assert_int_equal(st_os_walk_iterator_next(w, &s), 0);
     assert_int_equal(calls[1], ENOTDIR);
-    st_os_walk_free(w);
-    w = st_os_fwalk_open("plain", &o);
-    assert_int_equal(st_os_walk_next(w, &s), 0);
-    st_os_walk_free(w);
+    st_os_walk_iterator_free(w);
+    w = st_os_fwalk("plain", &o);
+    assert_int_equal(st_os_walk_iterator_next(w, &s), 0);
+    st_os_walk_iterator_free(w);
     o.version = 99;
-    assert_null(st_os_walk_open(".", &o));
+    assert_null(st_os_walk(".", &o));
     assert_int_equal(st_error_code(), ST_EVALUE);
 
     if (!is_root("walk onerror on an unreadable subdirectory")) {
@@ -800,14 +800,14 @@ static void test_walk_errors(void **state)
         assert_int_equal(chmod("tree/beta", 0), 0);
         o.version = ST_OS_WALK_OPTIONS_VERSION;
         calls[0] = 0;
-        w = st_os_walk_open("tree", &o);
+        w = st_os_walk("tree", &o);
         int rc, steps = 0;
-        while ((rc = st_os_walk_next(w, &s)) > 0)
+        while ((rc = st_os_walk_iterator_next(w, &s)) > 0)
             steps++;
         assert_int_equal(rc, 0);
         assert_int_equal(calls[0], 1);
         assert_int_equal(calls[1], EACCES);
-        st_os_walk_free(w);
+        st_os_walk_iterator_free(w);
         assert_int_equal(chmod("tree/beta", 0755), 0);
     }
 }
@@ -855,11 +855,11 @@ static void test_walk_deep(void **state)
     for (int topdown = 0; topdown < 2; topdown++) {
         st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
         o.topdown = topdown;
-        st_os_walk *w = st_os_walk_open(top, &o);
+        st_os_walk_iterator *w = st_os_walk(top, &o);
         st_os_walk_step *s;
         int rc, steps = 0, files = 0;
         size_t longest = 0;
-        while ((rc = st_os_walk_next(w, &s)) > 0) {
+        while ((rc = st_os_walk_iterator_next(w, &s)) > 0) {
             steps++;
             files += (int)s->nfilenames;
             size_t n = strlen(s->dirpath);
@@ -869,7 +869,7 @@ static void test_walk_deep(void **state)
         assert_int_equal(steps, depth + 1);
         assert_int_equal(files, 1);
         assert_int_equal(longest, strlen(top) + 2 * (size_t)depth);
-        st_os_walk_free(w);
+        st_os_walk_iterator_free(w);
     }
     /* fwalk bottom-up removes it (descriptor-relative, so path length never matters). */
     rmtree(top);
@@ -1160,14 +1160,14 @@ static void test_system_popen(void **state)
     int closes[3];
     const char *cmds[3] = {"echo hi", "exit 3", "kill -TERM $$"};
     for (int i = 0; i < 3; i++) {
-        st_os_popen *p = st_os_popen_open(cmds[i], "r");
+        st_os_popen_file *p = st_os_popen(cmds[i], "r");
         assert_non_null(p);
         char buf[16] = "";
         if (i == 0) {
-            assert_non_null(fgets(buf, sizeof buf, st_os_popen_file(p)));
+            assert_non_null(fgets(buf, sizeof buf, st_os_popen_file_stream(p)));
             assert_string_equal(buf, "hi\n");
         }
-        assert_int_equal(st_os_popen_close(p, &closes[i]), 0);
+        assert_int_equal(st_os_popen_file_close(p, &closes[i]), 0);
     }
     char ours[128];
     snprintf(ours, sizeof ours, "%d %d %d|%s %d %d", sys_values[0], sys_values[1], sys_values[2],
@@ -1182,16 +1182,16 @@ static void test_system_popen(void **state)
         free(py);
     }
 
-    st_os_popen *p = st_os_popen_open("cat > piped.txt", "w");
+    st_os_popen_file *p = st_os_popen("cat > piped.txt", "w");
     assert_non_null(p);
-    fputs("through the pipe\n", st_os_popen_file(p));
+    fputs("through the pipe\n", st_os_popen_file_stream(p));
     int status;
-    assert_int_equal(st_os_popen_close(p, &status), 0);
+    assert_int_equal(st_os_popen_file_close(p, &status), 0);
     assert_int_equal(status, 0);
     char *s = read_file("piped.txt");
     assert_string_equal(s, "through the pipe\n");
     st_free(s);
-    assert_null(st_os_popen_open("true", "rb"));
+    assert_null(st_os_popen("true", "rb"));
     assert_string_equal(st_error_message(), "invalid mode 'rb'");
 
     /* close_fds, as Python's os.popen: a descriptor the caller left inheritable is closed in
@@ -1200,11 +1200,11 @@ static void test_system_popen(void **state)
     assert_true(keep > 2);
     char cmd[64];
     snprintf(cmd, sizeof cmd, "test -e /proc/self/fd/%d || test -e /dev/fd/%d && echo open", keep, keep);
-    p = st_os_popen_open(cmd, "r");
+    p = st_os_popen(cmd, "r");
     assert_non_null(p);
     char line[16] = "";
-    assert_null(fgets(line, sizeof line, st_os_popen_file(p)));
-    assert_int_equal(st_os_popen_close(p, &status), 0);
+    assert_null(fgets(line, sizeof line, st_os_popen_file_stream(p)));
+    assert_int_equal(st_os_popen_file_close(p, &status), 0);
     close(keep);
 }
 

@@ -238,11 +238,11 @@ static void test_edge_cases(void **state)
     want(t, "x");
     want(st_ntpath_normcase("A/B\\C"), "a\\b\\c");
     /* Constants. */
-    assert_string_equal(ST_SEP ST_PATHSEP ST_CURDIR ST_PARDIR ST_EXTSEP, "/:....");
-    assert_null(ST_ALTSEP);
+    assert_string_equal(ST_PATH_SEP ST_PATH_PATHSEP ST_PATH_CURDIR ST_PATH_PARDIR ST_PATH_EXTSEP, "/:....");
+    assert_null(ST_PATH_ALTSEP);
     assert_string_equal(ST_PATH_DEVNULL, "/dev/null");
-    assert_string_equal(ST_NT_SEP ST_NT_ALTSEP ST_NT_PATHSEP ST_NT_LINESEP, "\\/;\r\n");
-    assert_string_equal(ST_NT_DEVNULL, "nul");
+    assert_string_equal(ST_NTPATH_SEP ST_NTPATH_ALTSEP ST_NTPATH_PATHSEP, "\\/;");
+    assert_string_equal(ST_NTPATH_DEVNULL, "nul");
 }
 
 static void expect_type_error(int rc)

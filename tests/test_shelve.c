@@ -98,12 +98,12 @@ static st_dbm *open_db(const char *path, const char *flag, const char *backend)
 static st_shelf *open_shelf(const char *path, const char *flag, const char *backend,
                             int writeback)
 {
-    st_shelf_options o = ST_SHELF_OPTIONS_INIT;
+    st_shelve_options o = ST_SHELVE_OPTIONS_INIT;
     o.backend = backend;
     o.writeback = writeback;
-    st_shelf *sh = st_shelf_open(path, flag, &o);
+    st_shelf *sh = st_shelve_open(path, flag, &o);
     if (!sh)
-        fail_msg("st_shelf_open(%s, %s): %s", path, flag, st_error_message());
+        fail_msg("st_shelve_open(%s, %s): %s", path, flag, st_error_message());
     return sh;
 }
 
@@ -702,16 +702,16 @@ static void shelf_api(const char *backend)
     assert_int_equal(st_shelf_del(sh, "two"), -1);
     expect_error(ST_EKEY, "KeyError", NULL);
     expect_shelf_keys(sh, "one,three");
-    st_shelf_iter *it = st_shelf_iter_new(sh);
+    st_shelf_iterator *it = st_shelf_iter(sh);
     assert_non_null(it);
     const char *k;
     int count = 0;
-    while (st_shelf_iter_next(it, &k) == 1)
+    while (st_shelf_iterator_next(it, &k) == 1)
         count++;
     assert_int_equal(count, 2);
-    assert_int_equal(st_shelf_iter_next(it, &k), 0);
-    st_shelf_iter_free(it);
-    st_shelf_iter_free(NULL);
+    assert_int_equal(st_shelf_iterator_next(it, &k), 0);
+    st_shelf_iterator_free(it);
+    st_shelf_iterator_free(NULL);
     assert_int_equal(st_shelf_set(sh, "bad\xff", st_value_none()), -1);
     expect_error(ST_EVALUE, "UnicodeDecodeError", NULL);
     assert_int_equal(st_shelf_sync(sh), 0);
@@ -727,11 +727,11 @@ static void shelf_api(const char *backend)
     assert_int_equal(raw[1], 4);
     st_free(raw);
     st_dbm_close(db);
-    st_shelf_options o = ST_SHELF_OPTIONS_INIT;
+    st_shelve_options o = ST_SHELVE_OPTIONS_INIT;
     o.backend = backend;
     for (int proto = -1; proto <= 5; proto++) {
         o.protocol = proto;
-        sh = st_shelf_open(path, "w", &o);
+        sh = st_shelve_open(path, "w", &o);
         assert_non_null(sh);
         set_val(sh, "p", "[1]");
         st_shelf_close(sh);
@@ -748,11 +748,11 @@ static void shelf_api(const char *backend)
         st_dbm_close(db);
     }
     o.protocol = 6;
-    assert_null(st_shelf_open(path, "w", &o));
+    assert_null(st_shelve_open(path, "w", &o));
     expect_error(ST_EVALUE, NULL, "protocol");
     o.protocol = 4;
     o.version = 0;
-    assert_null(st_shelf_open(path, "w", &o));
+    assert_null(st_shelve_open(path, "w", &o));
     expect_error(ST_EVALUE, NULL, "version");
 
     /* Read-only shelves refuse writes with the backend's error. */
@@ -765,10 +765,10 @@ static void shelf_api(const char *backend)
     /* Load limits reach the unpickler; a key that is not UTF-8 cannot be listed. */
     st_pickle_load_options lo = ST_PICKLE_LOAD_OPTIONS_INIT;
     lo.max_size = 3;
-    o = (st_shelf_options)ST_SHELF_OPTIONS_INIT;
+    o = (st_shelve_options)ST_SHELVE_OPTIONS_INIT;
     o.backend = backend;
     o.load = &lo;
-    sh = st_shelf_open(path, "w", &o);
+    sh = st_shelve_open(path, "w", &o);
     assert_non_null(sh);
     set_val(sh, "long", "'a long enough string'");
     assert_null(st_shelf_get(sh, "long"));
@@ -782,7 +782,7 @@ static void shelf_api(const char *backend)
     sh = open_shelf(path, "r", backend, 0);
     assert_null(st_shelf_keys(sh));
     expect_error(ST_EVALUE, "UnicodeDecodeError", NULL);
-    assert_null(st_shelf_iter_new(sh));
+    assert_null(st_shelf_iter(sh));
     st_error_clear();
     assert_null(st_shelf_get(sh, "bad"));
     assert_int_equal(st_error_code(), ST_EFORMAT);
@@ -898,15 +898,15 @@ static void test_txn_own_view(void **state)
     assert_int_equal(st_shelf_len(a), 3);
     expect_shelf_keys(a, "new,x,z");
     /* Iteration merges the same way and survives changes made while it runs. */
-    st_shelf_iter *it = st_shelf_iter_new(a);
+    st_shelf_iterator *it = st_shelf_iter(a);
     assert_non_null(it);
     const char *key;
     char seen[64] = "";
-    while (st_shelf_iter_next(it, &key) == 1) {
+    while (st_shelf_iterator_next(it, &key) == 1) {
         strcat(seen, key);
         set_val(a, "zz", "5");
     }
-    st_shelf_iter_free(it);
+    st_shelf_iterator_free(it);
     assert_string_equal(seen, "newxz");
     assert_int_equal(st_shelf_len(a), 4);
     assert_int_equal(st_shelf_del(a, "zz"), 0);

@@ -77,10 +77,10 @@ static void fail_with_error(const char *what)
 
 static st_shelf *open_shelf(const char *path, const char *flag, const char *backend, int protocol)
 {
-    st_shelf_options o = ST_SHELF_OPTIONS_INIT;
+    st_shelve_options o = ST_SHELVE_OPTIONS_INIT;
     o.backend = backend;
     o.protocol = protocol;
-    st_shelf *sh = st_shelf_open(path, flag, &o);
+    st_shelf *sh = st_shelve_open(path, flag, &o);
     if (!sh)
         fail_with_error(path);
     return sh;
@@ -633,9 +633,9 @@ static void test_whichdb_agrees(void **state)
  * commit returns, n goes to the parent. Runs until killed. */
 _Noreturn static void crash_child(const char *db, int fd)
 {
-    st_shelf_options o = ST_SHELF_OPTIONS_INIT;
+    st_shelve_options o = ST_SHELVE_OPTIONS_INIT;
     o.backend = "dbm.sqlite3";
-    st_shelf *sh = st_shelf_open(db, "c", &o);
+    st_shelf *sh = st_shelve_open(db, "c", &o);
     if (!sh)
         _exit(2);
     static unsigned char pad[3000];
@@ -809,9 +809,9 @@ static void test_sigkill_loses_nothing(void **state)
  * (without it, whoever holds SQLite's write lock tends to keep winning it back). */
 _Noreturn static void increment_child(const char *db, int fd, unsigned seed)
 {
-    st_shelf_options o = ST_SHELF_OPTIONS_INIT;
+    st_shelve_options o = ST_SHELVE_OPTIONS_INIT;
     o.backend = "dbm.sqlite3";
-    st_shelf *sh = st_shelf_open(db, "w", &o);
+    st_shelf *sh = st_shelve_open(db, "w", &o);
     if (!sh)
         _exit(2);
     int64_t conflicts = 0;
@@ -907,9 +907,9 @@ static void test_two_writers_conflict_and_retry(void **state)
 /* Writes 'a' and 'b' together, SNAP_WRITES times: both (i, <i * 7 % 2000 bytes>). */
 _Noreturn static void pair_writer(const char *db)
 {
-    st_shelf_options o = ST_SHELF_OPTIONS_INIT;
+    st_shelve_options o = ST_SHELVE_OPTIONS_INIT;
     o.backend = "dbm.sqlite3";
-    st_shelf *sh = st_shelf_open(db, "w", &o);
+    st_shelf *sh = st_shelve_open(db, "w", &o);
     if (!sh)
         _exit(2);
     static unsigned char pad[2000];

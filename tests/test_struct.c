@@ -624,7 +624,7 @@ static void test_offsets_vectors(void **state)
         /* The one-shot functions check the same way. */
         if (!strcmp(fmt, "i")) {
             int x;
-            r = pack ? st_pack_into(fmt, buf, len, off, 1) : st_unpack_from(fmt, buf, len, off, &x);
+            r = pack ? st_struct_pack_into_fmt(fmt, buf, len, off, 1) : st_struct_unpack_from_fmt(fmt, buf, len, off, &x);
             if (!strcmp(v.field[4], "ok")) {
                 assert_int_equal(r, 0);
             } else {
@@ -652,14 +652,14 @@ static void test_iter_vectors(void **state)
         unsigned char *data = unhex(v.field[1], &len);
         st_struct *s = st_struct_new(fmt);
         assert_non_null(s);
-        st_struct_iter *it = st_struct_iter_unpack(s, data, len);
+        st_struct_unpack_iterator *it = st_struct_iter_unpack(s, data, len);
         if (v.field[2][0] == '!') {
             assert_null(it);
             assert_error(v.field[2], v.field[3]);
         } else {
             assert_non_null(it);
             size_t want = strtoull(v.field[2], NULL, 10), count = 0;
-            assert_int_equal(st_struct_iter_length_hint(it), want);
+            assert_int_equal(st_struct_unpack_iterator_length_hint(it), want);
             int a, b;
             char c3[3];
             char ch;
@@ -667,27 +667,27 @@ static void test_iter_vectors(void **state)
             for (;;) {
                 int r;
                 if (!strcmp(fmt, "i"))
-                    r = st_struct_iter_next(it, &a);
+                    r = st_struct_unpack_iterator_next(it, &a);
                 else if (!strcmp(fmt, "<hb"))
-                    r = st_struct_iter_next(it, &a, &b);
+                    r = st_struct_unpack_iterator_next(it, &a, &b);
                 else if (!strcmp(fmt, "<3s"))
-                    r = st_struct_iter_next(it, c3);
+                    r = st_struct_unpack_iterator_next(it, c3);
                 else if (!strcmp(fmt, "@ci"))
-                    r = st_struct_iter_next(it, &ch, &a);
+                    r = st_struct_unpack_iterator_next(it, &ch, &a);
                 else if (!strcmp(fmt, ">e"))
-                    r = st_struct_iter_next(it, &d);
+                    r = st_struct_unpack_iterator_next(it, &d);
                 else
-                    r = st_struct_iter_next(it); /* "x" */
+                    r = st_struct_unpack_iterator_next(it); /* "x" */
                 if (r == 0)
                     break;
                 assert_int_equal(r, 1);
                 count++;
-                assert_int_equal(st_struct_iter_length_hint(it), want - count);
+                assert_int_equal(st_struct_unpack_iterator_length_hint(it), want - count);
             }
             assert_int_equal(count, want);
-            assert_int_equal(st_struct_iter_next(it), 0); /* stays exhausted */
+            assert_int_equal(st_struct_unpack_iterator_next(it), 0); /* stays exhausted */
         }
-        st_struct_iter_free(it);
+        st_struct_unpack_iterator_free(it);
         st_struct_free(s);
         free(data);
         free(fmt);
@@ -761,7 +761,7 @@ static void test_native_alignment(void **state)
     assert_int_equal(st_struct_calcsize("<bi"), 5);
     unsigned char buf[8];
     memset(buf, 0xAA, sizeof buf);
-    assert_int_equal(st_pack("@bh", buf, sizeof buf, 1, 2), 0);
+    assert_int_equal(st_struct_pack_fmt("@bh", buf, sizeof buf, 1, 2), 0);
     short two = 2;
     assert_int_equal(buf[0], 1);
     assert_int_equal(buf[1], 0); /* padding is zeroed */
@@ -773,25 +773,25 @@ static void test_half_float(void **state)
     (void)state;
     unsigned char b[2];
     /* Round half to even at the last mantissa bit, and carries into the exponent. */
-    assert_int_equal(st_pack("<e", b, 2, 1.00048828125), 0); /* exactly between 1.0 and 1+2**-10 */
+    assert_int_equal(st_struct_pack_fmt("<e", b, 2, 1.00048828125), 0); /* exactly between 1.0 and 1+2**-10 */
     assert_int_equal(b[0] | b[1] << 8, 0x3c00);
-    assert_int_equal(st_pack("<e", b, 2, 1.00146484375), 0); /* 1 + 1.5 * 2**-10: the tie goes to even */
+    assert_int_equal(st_struct_pack_fmt("<e", b, 2, 1.00146484375), 0); /* 1 + 1.5 * 2**-10: the tie goes to even */
     assert_int_equal(b[0] | b[1] << 8, 0x3c02);
-    assert_int_equal(st_pack(">e", b, 2, 65504.0), 0);
+    assert_int_equal(st_struct_pack_fmt(">e", b, 2, 65504.0), 0);
     assert_int_equal(b[0] << 8 | b[1], 0x7bff);
-    assert_int_equal(st_pack("<e", b, 2, 65520.0), -1);
+    assert_int_equal(st_struct_pack_fmt("<e", b, 2, 65520.0), -1);
     assert_int_equal(st_error_code(), ST_EOVERFLOW);
     assert_string_equal(st_error_message(), "float too large to pack with e format");
     assert_string_equal(st_error_last()->type, "OverflowError");
-    assert_int_equal(st_pack("<e", b, 2, 5.960464477539063e-08), 0); /* smallest subnormal */
+    assert_int_equal(st_struct_pack_fmt("<e", b, 2, 5.960464477539063e-08), 0); /* smallest subnormal */
     assert_int_equal(b[0] | b[1] << 8, 0x0001);
-    assert_int_equal(st_pack("<e", b, 2, 2.9802322387695312e-08), 0); /* half of it: ties to zero */
+    assert_int_equal(st_struct_pack_fmt("<e", b, 2, 2.9802322387695312e-08), 0); /* half of it: ties to zero */
     assert_int_equal(b[0] | b[1] << 8, 0x0000);
     double x;
     unsigned char inf[2] = {0x00, 0x7c}, nan[2] = {0x01, 0xfe};
-    assert_int_equal(st_unpack("<e", inf, 2, &x), 0);
+    assert_int_equal(st_struct_unpack_fmt("<e", inf, 2, &x), 0);
     assert_true(isinf(x) && x > 0);
-    assert_int_equal(st_unpack("<e", nan, 2, &x), 0);
+    assert_int_equal(st_struct_unpack_fmt("<e", nan, 2, &x), 0);
     assert_true(isnan(x));
 }
 
@@ -799,31 +799,31 @@ static void test_range_errors(void **state)
 {
     (void)state;
     unsigned char buf[8];
-    assert_int_equal(st_pack("b", buf, 8, 128), -1);
+    assert_int_equal(st_struct_pack_fmt("b", buf, 8, 128), -1);
     assert_string_equal(st_error_message(), "'b' format requires -128 <= number <= 127");
     assert_string_equal(st_error_last()->type, "struct.error");
-    assert_int_equal(st_pack("<H", buf, 8, 65536u), -1);
+    assert_int_equal(st_struct_pack_fmt("<H", buf, 8, 65536u), -1);
     assert_string_equal(st_error_message(), "'H' format requires 0 <= number <= 65535");
 #if LONG_MAX > 2147483647L
-    assert_int_equal(st_pack("<l", buf, 8, -2147483649L), -1); /* a long wider than the standard 'l' */
+    assert_int_equal(st_struct_pack_fmt("<l", buf, 8, -2147483649L), -1); /* a long wider than the standard 'l' */
     assert_string_equal(st_error_message(), "'l' format requires -2147483648 <= number <= 2147483647");
 #endif
-    assert_int_equal(st_pack("c", buf, 8, 256), -1);
+    assert_int_equal(st_struct_pack_fmt("c", buf, 8, 256), -1);
     assert_string_equal(st_error_message(), "char format requires a bytes object of length 1");
-    assert_int_equal(st_pack("<f", buf, 8, 1e39), -1);
+    assert_int_equal(st_struct_pack_fmt("<f", buf, 8, 1e39), -1);
     assert_string_equal(st_error_message(), "float too large to pack with f format");
-    assert_int_equal(st_pack("f", buf, 8, 1e39), 0); /* native f converts like C, as CPython does */
+    assert_int_equal(st_struct_pack_fmt("f", buf, 8, 1e39), 0); /* native f converts like C, as CPython does */
     float f;
     memcpy(&f, buf, 4);
     assert_true(isinf(f));
     /* Too small a buffer for pack is pack_into's error at offset 0. */
-    assert_int_equal(st_pack("<q", buf, 4, 1LL), -1);
+    assert_int_equal(st_struct_pack_fmt("<q", buf, 4, 1LL), -1);
     assert_string_equal(st_error_message(),
                         "pack_into requires a buffer of at least 8 bytes for packing 8 bytes at offset 0 "
                         "(actual buffer size is 4)");
-    assert_int_equal(st_unpack("<q", buf, 4, (long long *)NULL), -1);
+    assert_int_equal(st_struct_unpack_fmt("<q", buf, 4, (long long *)NULL), -1);
     assert_string_equal(st_error_message(), "unpack requires a buffer of 8 bytes");
-    assert_int_equal(st_pack("3", buf, 8), -1);
+    assert_int_equal(st_struct_pack_fmt("3", buf, 8), -1);
     assert_string_equal(st_error_message(), "repeat count given without format specifier");
     assert_int_equal(st_struct_calcsize(NULL), -1);
     assert_int_equal(st_error_code(), ST_ETYPE);
@@ -834,31 +834,31 @@ static void test_strings(void **state)
     (void)state;
     unsigned char buf[300];
     memset(buf, 0xAA, sizeof buf);
-    assert_int_equal(st_pack("5s", buf, 5, "ab", (size_t)2), 0);
+    assert_int_equal(st_struct_pack_fmt("5s", buf, 5, "ab", (size_t)2), 0);
     assert_memory_equal(buf, "ab\0\0\0", 5);
-    assert_int_equal(st_pack("2s", buf, 2, "abcdef", (size_t)6), 0);
+    assert_int_equal(st_struct_pack_fmt("2s", buf, 2, "abcdef", (size_t)6), 0);
     assert_memory_equal(buf, "ab", 2);
-    assert_int_equal(st_pack("0s", buf, 0, NULL, (size_t)0), 0);
+    assert_int_equal(st_struct_pack_fmt("0s", buf, 0, NULL, (size_t)0), 0);
     size_t zero = 99;
-    assert_int_equal(st_pack("0p", NULL, 0, "abc", (size_t)3), 0); /* a 0-byte record needs no buffer */
-    assert_int_equal(st_unpack("0p", NULL, 0, buf, &zero), 0);
+    assert_int_equal(st_struct_pack_fmt("0p", NULL, 0, "abc", (size_t)3), 0); /* a 0-byte record needs no buffer */
+    assert_int_equal(st_struct_unpack_fmt("0p", NULL, 0, buf, &zero), 0);
     assert_int_equal(zero, 0);
-    assert_int_equal(st_pack_into("", NULL, 0, 0), 0);
-    assert_int_equal(st_unpack_from("x", NULL, 0, 0), -1);
+    assert_int_equal(st_struct_pack_into_fmt("", NULL, 0, 0), 0);
+    assert_int_equal(st_struct_unpack_from_fmt("x", NULL, 0, 0), -1);
     assert_string_equal(st_error_message(), "unpack_from requires a buffer of at least 1 bytes for unpacking 1 bytes "
                                             "at offset 0 (actual buffer size is 0)");
     memset(buf, 0xAA, sizeof buf);
-    assert_int_equal(st_pack("4p", buf, 4, "abcdef", (size_t)6), 0);
+    assert_int_equal(st_struct_pack_fmt("4p", buf, 4, "abcdef", (size_t)6), 0);
     assert_memory_equal(buf, "\3abc", 4);
-    assert_int_equal(st_pack("300p", buf, 300, buf + 1, (size_t)299), 0);
+    assert_int_equal(st_struct_pack_fmt("300p", buf, 300, buf + 1, (size_t)299), 0);
     assert_int_equal(buf[0], 255); /* the count byte saturates */
     char out[4];
     size_t n = 0;
     unsigned char rec[4] = {9, 'x', 'y', 'z'};
-    assert_int_equal(st_unpack("4p", rec, 4, out, &n), 0);
+    assert_int_equal(st_struct_unpack_fmt("4p", rec, 4, out, &n), 0);
     assert_int_equal(n, 3); /* a count past the field is cut to N-1 */
     assert_memory_equal(out, "xyz", 3);
-    assert_int_equal(st_unpack("0p", rec, 0, out, &n), 0);
+    assert_int_equal(st_struct_unpack_fmt("0p", rec, 0, out, &n), 0);
     assert_int_equal(n, 0);
 }
 
@@ -869,12 +869,12 @@ static void test_many_codes_one_shot(void **state)
     const char *fmt = "<bBbBbBbBbBbBbBbBbBbBbBbBbBbBbBbBbBbBbBbB";
     unsigned char buf[40];
 #define TEN(a) a, a, a, a, a, a, a, a, a, a
-    assert_int_equal(st_pack(fmt, buf, sizeof buf, TEN(-1), TEN(-1), TEN(-1), TEN(-1)), -1);
+    assert_int_equal(st_struct_pack_fmt(fmt, buf, sizeof buf, TEN(-1), TEN(-1), TEN(-1), TEN(-1)), -1);
     assert_string_equal(st_error_message(), "'B' format requires 0 <= number <= 255");
-    assert_int_equal(st_pack(fmt, buf, sizeof buf, TEN(7), TEN(7), TEN(7), TEN(7)), 0);
+    assert_int_equal(st_struct_pack_fmt(fmt, buf, sizeof buf, TEN(7), TEN(7), TEN(7), TEN(7)), 0);
     int v[40];
 #define P10(i) &v[i], &v[i + 1], &v[i + 2], &v[i + 3], &v[i + 4], &v[i + 5], &v[i + 6], &v[i + 7], &v[i + 8], &v[i + 9]
-    assert_int_equal(st_unpack(fmt, buf, sizeof buf, P10(0), P10(10), P10(20), P10(30)), 0);
+    assert_int_equal(st_struct_unpack_fmt(fmt, buf, sizeof buf, P10(0), P10(10), P10(20), P10(30)), 0);
     for (int i = 0; i < 40; i++)
         assert_int_equal(v[i], 7);
 #undef TEN
@@ -887,16 +887,16 @@ static void test_one_shot_cache(void **state)
     /* The same address with another text must not reuse the compiled format. */
     char fmt[8] = "<hI";
     unsigned char buf[6];
-    assert_int_equal(st_pack(fmt, buf, sizeof buf, 0x102, 0x3040506u), 0);
+    assert_int_equal(st_struct_pack_fmt(fmt, buf, sizeof buf, 0x102, 0x3040506u), 0);
     assert_memory_equal(buf, "\x02\x01\x06\x05\x04\x03", 6);
     memcpy(fmt, ">hI", 4);
-    assert_int_equal(st_pack(fmt, buf, sizeof buf, 0x102, 0x3040506u), 0);
+    assert_int_equal(st_struct_pack_fmt(fmt, buf, sizeof buf, 0x102, 0x3040506u), 0);
     assert_memory_equal(buf, "\x01\x02\x03\x04\x05\x06", 6);
     memcpy(fmt, ">hh", 4);
-    assert_int_equal(st_unpack(fmt, buf, sizeof buf, NULL), -1);
+    assert_int_equal(st_struct_unpack_fmt(fmt, buf, sizeof buf, NULL), -1);
     assert_string_equal(st_error_message(), "unpack requires a buffer of 4 bytes");
     memcpy(fmt, ">hz", 4);
-    assert_int_equal(st_pack(fmt, buf, sizeof buf, 1, 2), -1);
+    assert_int_equal(st_struct_pack_fmt(fmt, buf, sizeof buf, 1, 2), -1);
     assert_string_equal(st_error_message(), "bad char in struct format");
     /* More formats than the cache holds, in turns, and one too long for it. */
     const char *fmts[] = {"<h", ">h", "!xh", "!h", "<xh", ">xh", "<hx", ">hx"};
@@ -909,17 +909,17 @@ static void test_one_shot_cache(void **state)
             int v = 0;
             size_t n = fmts[k][1] == 'x' || fmts[k][2] == 'x' ? 3 : 2;
             assert_int_equal(st_struct_calcsize(fmts[k]), n);
-            assert_int_equal(st_pack(fmts[k], out, n, -5), 0);
+            assert_int_equal(st_struct_pack_fmt(fmts[k], out, n, -5), 0);
             assert_memory_equal(out, want[k], n);
-            assert_int_equal(st_unpack(fmts[k], out, n, &v), 0);
+            assert_int_equal(st_struct_unpack_fmt(fmts[k], out, n, &v), 0);
             assert_int_equal(v, -5);
         }
         unsigned char out[80];
         int v[40];
 #define TEN(a) a, a, a, a, a, a, a, a, a, a
 #define P10(i) &v[i], &v[i + 1], &v[i + 2], &v[i + 3], &v[i + 4], &v[i + 5], &v[i + 6], &v[i + 7], &v[i + 8], &v[i + 9]
-        assert_int_equal(st_pack(big, out, sizeof out, TEN(round), TEN(round), TEN(round), TEN(-round)), 0);
-        assert_int_equal(st_unpack(big, out, sizeof out, P10(0), P10(10), P10(20), P10(30)), 0);
+        assert_int_equal(st_struct_pack_fmt(big, out, sizeof out, TEN(round), TEN(round), TEN(round), TEN(-round)), 0);
+        assert_int_equal(st_struct_unpack_fmt(big, out, sizeof out, P10(0), P10(10), P10(20), P10(30)), 0);
         assert_int_equal(v[0], round);
         assert_int_equal(v[39], -round);
 #undef TEN
@@ -964,7 +964,7 @@ static void test_va_list_variants(void **state)
     assert_string_equal(st_struct_format(s), "!hI");
     st_struct_free(s);
     st_struct_free(NULL);
-    st_struct_iter_free(NULL);
+    st_struct_unpack_iterator_free(NULL);
 }
 
 int main(void)

@@ -91,7 +91,7 @@ static int ended(long pid)
 static char *out_of(const char *const *argv, st_popen_options *o)
 {
     st_popen_options d = ST_POPEN_OPTIONS_INIT;
-    char *out = st_check_output(argv, o ? o : &d, NULL);
+    char *out = st_subprocess_check_output(argv, o ? o : &d, NULL);
     if (!out)
         fprintf(stderr, "check_output failed: %s\n", st_error_message());
     assert_non_null(out);
@@ -104,22 +104,22 @@ static void test_call_returncodes(void **state)
     int rc = 99;
     const char *t[] = {"true", NULL}, *f[] = {"false", NULL};
     const char *ex[] = {"/bin/sh", "-c", "exit 7", NULL}, *sig[] = {"/bin/sh", "-c", "kill -9 $$", NULL};
-    assert_int_equal(st_call(t, NULL, &rc), 0);
+    assert_int_equal(st_subprocess_call(t, NULL, &rc), 0);
     assert_int_equal(rc, 0);
-    assert_int_equal(st_call(f, NULL, &rc), 0);
+    assert_int_equal(st_subprocess_call(f, NULL, &rc), 0);
     assert_int_equal(rc, 1);
-    assert_int_equal(st_call(ex, NULL, &rc), 0);
+    assert_int_equal(st_subprocess_call(ex, NULL, &rc), 0);
     assert_int_equal(rc, 7);
-    assert_int_equal(st_call(sig, NULL, &rc), 0);
+    assert_int_equal(st_subprocess_call(sig, NULL, &rc), 0);
     assert_int_equal(rc, -9);
-    assert_int_equal(st_check_call(t, NULL), 0);
+    assert_int_equal(st_subprocess_check_call(t, NULL), 0);
     assert_no_children();
 }
 
 static void check_exec_failure(const char *prog, const st_popen_options *o, int err, const char *msg)
 {
     const char *argv[] = {prog, NULL};
-    assert_null(st_popen(argv, o));
+    assert_null(st_popen_new(argv, o));
     assert_int_equal(st_error_code(), ST_EOS);
     assert_int_equal(st_error_errno(), err);
     assert_string_equal(st_error_message(), msg);
@@ -155,25 +155,25 @@ static void test_exec_failure(void **state)
     o.env = env_path;
     const char *t[] = {"true", NULL};
     int rc = -5;
-    assert_int_equal(st_call(t, &o, &rc), 0);
+    assert_int_equal(st_subprocess_call(t, &o, &rc), 0);
     assert_int_equal(rc, 0);
     /* Bad options are refused before anything starts. */
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
     o.version = 99;
-    assert_null(st_popen(t, &o));
+    assert_null(st_popen_new(t, &o));
     assert_int_equal(st_error_code(), ST_EVALUE);
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
-    o.stdin_fd = ST_STDOUT;
-    assert_null(st_popen(t, &o));
+    o.stdin_fd = ST_SUBPROCESS_STDOUT;
+    assert_null(st_popen_new(t, &o));
     assert_string_equal(st_error_message(), "invalid stdin_fd -2");
     const char *empty[] = {NULL};
-    assert_null(st_popen(empty, NULL));
+    assert_null(st_popen_new(empty, NULL));
     assert_int_equal(st_error_code(), ST_EVALUE);
     int bad = -3;
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
     o.pass_fds = &bad;
     o.pass_fds_len = 1;
-    assert_null(st_popen(t, &o));
+    assert_null(st_popen_new(t, &o));
     assert_string_equal(st_error_message(), "bad value(s) in fds_to_keep");
 }
 
@@ -191,7 +191,7 @@ static void test_check_errors_match_python(void **state)
 {
     (void)state;
     const char *f[] = {"false", NULL};
-    assert_int_equal(st_check_call(f, NULL), -1);
+    assert_int_equal(st_subprocess_check_call(f, NULL), -1);
     assert_int_equal(st_error_code(), ST_ECALLEDPROCESS);
     assert_string_equal(st_error_last()->type, "subprocess.CalledProcessError");
     assert_string_equal(st_error_message(), "Command '['false']' returned non-zero exit status 1.");
@@ -200,7 +200,7 @@ static void test_check_errors_match_python(void **state)
                           st_error_message());
 
     const char *k[] = {"/bin/sh", "-c", "kill -9 $$", "it's \"q\"\t\\", NULL};
-    assert_int_equal(st_check_call(k, NULL), -1);
+    assert_int_equal(st_subprocess_check_call(k, NULL), -1);
     assert_python_message("import subprocess\ntry: subprocess.check_call(['/bin/sh', '-c', 'kill -9 $$', "
                           "'it\\'s \"q\"\\t\\\\'])\nexcept Exception as e: print(e)",
                           st_error_message());
@@ -210,22 +210,22 @@ static void test_check_errors_match_python(void **state)
     st_popen_options sh = ST_POPEN_OPTIONS_INIT;
     sh.shell = 1;
     const char *u[] = {"kill -40 $$", NULL};
-    assert_int_equal(st_check_call(u, &sh), -1);
+    assert_int_equal(st_subprocess_check_call(u, &sh), -1);
     assert_string_equal(st_error_message(), "Command 'kill -40 $$' died with unknown signal 40.");
     assert_python_message("import subprocess\ntry: subprocess.check_call('kill -40 $$', shell=True)\n"
                           "except Exception as e: print(e)",
                           st_error_message());
     const char *rt[] = {"kill -34 $$", NULL};
-    assert_int_equal(st_check_call(rt, &sh), -1);
+    assert_int_equal(st_subprocess_check_call(rt, &sh), -1);
     assert_string_equal(st_error_message(), "Command 'kill -34 $$' died with <Signals.SIGRTMIN: 34>.");
 
-    st_completed c;
-    st_run_options ro = ST_RUN_OPTIONS_INIT;
+    st_completed_process c;
+    st_subprocess_run_options ro = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     ro.timeout = 0.25;
     ro.capture_output = 1;
     const char *sl[] = {"sleep", "5", NULL};
     double t0 = now();
-    assert_int_equal(st_run(sl, &ro, NULL, &c), -1);
+    assert_int_equal(st_subprocess_run(sl, &ro, NULL, &c), -1);
     assert_true(now() - t0 < 3.0);
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_string_equal(st_error_last()->type, "subprocess.TimeoutExpired");
@@ -234,11 +234,11 @@ static void test_check_errors_match_python(void **state)
                           "except Exception as e: print(e)",
                           st_error_message());
     assert_int_equal(c.returncode, -9);
-    st_completed_free(&c);
+    st_completed_process_free(&c);
     ro.timeout = 0;
-    assert_int_equal(st_run(sl, &ro, NULL, &c), -1);
+    assert_int_equal(st_subprocess_run(sl, &ro, NULL, &c), -1);
     assert_string_equal(st_error_message(), "Command '['sleep', '5']' timed out after 0.0 seconds");
-    st_completed_free(&c);
+    st_completed_process_free(&c);
     assert_no_children();
 }
 
@@ -246,65 +246,65 @@ static void test_run_capture_and_check(void **state)
 {
     (void)state;
     const char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL};
-    st_run_options ro = ST_RUN_OPTIONS_INIT;
+    st_subprocess_run_options ro = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     ro.capture_output = 1;
-    st_completed c;
-    assert_int_equal(st_run(argv, &ro, NULL, &c), 0);
+    st_completed_process c;
+    assert_int_equal(st_subprocess_run(argv, &ro, NULL, &c), 0);
     assert_int_equal(c.returncode, 3);
     assert_string_equal(c.stdout_data, "out\n");
     assert_int_equal(c.stdout_len, 4);
     assert_string_equal(c.stderr_data, "err\n");
     assert_string_equal(c.args[2], "echo out; echo err >&2; exit 3");
-    st_completed_free(&c);
+    st_completed_process_free(&c);
     ro.check = 1;
-    assert_int_equal(st_run(argv, &ro, NULL, &c), -1);
+    assert_int_equal(st_subprocess_run(argv, &ro, NULL, &c), -1);
     assert_int_equal(st_error_code(), ST_ECALLEDPROCESS);
     assert_int_equal(c.returncode, 3); /* the output travels with the error, as in Python */
     assert_string_equal(c.stdout_data, "out\n");
-    st_completed_free(&c);
+    st_completed_process_free(&c);
 
     /* Not captured: NULL, not "". Nothing printed: "" with length 0. */
     const char *t[] = {"true", NULL};
-    assert_int_equal(st_run(t, NULL, NULL, &c), 0);
+    assert_int_equal(st_subprocess_run(t, NULL, NULL, &c), 0);
     assert_null(c.stdout_data);
     assert_null(c.stderr_data);
-    st_completed_free(&c);
-    ro = (st_run_options)ST_RUN_OPTIONS_INIT;
+    st_completed_process_free(&c);
+    ro = (st_subprocess_run_options)ST_SUBPROCESS_RUN_OPTIONS_INIT;
     ro.capture_output = 1;
-    assert_int_equal(st_run(t, &ro, NULL, &c), 0);
+    assert_int_equal(st_subprocess_run(t, &ro, NULL, &c), 0);
     assert_string_equal(c.stdout_data, "");
     assert_int_equal(c.stdout_len, 0);
-    st_completed_free(&c);
+    st_completed_process_free(&c);
 
     /* Input; and Python's argument conflicts. */
     const char *cat[] = {"cat", NULL};
     ro.input = "abc\0def";
     ro.input_len = 7;
-    assert_int_equal(st_run(cat, &ro, NULL, &c), 0);
+    assert_int_equal(st_subprocess_run(cat, &ro, NULL, &c), 0);
     assert_int_equal(c.stdout_len, 7);
     assert_memory_equal(c.stdout_data, "abc\0def", 7);
-    st_completed_free(&c);
+    st_completed_process_free(&c);
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
-    o.stdin_fd = ST_DEVNULL;
-    assert_int_equal(st_run(cat, &ro, &o, &c), -1);
+    o.stdin_fd = ST_SUBPROCESS_DEVNULL;
+    assert_int_equal(st_subprocess_run(cat, &ro, &o, &c), -1);
     assert_string_equal(st_error_message(), "stdin and input arguments may not both be used.");
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
-    o.stdout_fd = ST_DEVNULL;
+    o.stdout_fd = ST_SUBPROCESS_DEVNULL;
     ro.input = NULL;
-    assert_int_equal(st_run(cat, &ro, &o, &c), -1);
+    assert_int_equal(st_subprocess_run(cat, &ro, &o, &c), -1);
     assert_string_equal(st_error_message(),
                         "stdout and stderr arguments may not be used with capture_output.");
-    assert_null(st_check_output(cat, &o, NULL));
+    assert_null(st_subprocess_check_output(cat, &o, NULL));
     assert_string_equal(st_error_message(), "stdout argument not allowed, it will be overridden.");
 
     const char *echo[] = {"echo", "hello", NULL};
     size_t len = 0;
-    char *s = st_check_output(echo, NULL, &len);
+    char *s = st_subprocess_check_output(echo, NULL, &len);
     assert_string_equal(s, "hello\n");
     assert_int_equal(len, 6);
     st_free(s);
     const char *f[] = {"/bin/sh", "-c", "echo partial; exit 2", NULL};
-    assert_null(st_check_output(f, NULL, &len));
+    assert_null(st_subprocess_check_output(f, NULL, &len));
     assert_int_equal(st_error_code(), ST_ECALLEDPROCESS);
     assert_no_children();
 }
@@ -313,15 +313,15 @@ static void test_getoutput(void **state)
 {
     (void)state;
     int code = 99;
-    char *s = st_getstatusoutput("printf 'a\\r\\nb\\rc\\n\\n'; exit 3", &code);
+    char *s = st_subprocess_getstatusoutput("printf 'a\\r\\nb\\rc\\n\\n'; exit 3", &code);
     assert_int_equal(code, 3);
     assert_string_equal(s, "a\nb\nc\n");
     st_free(s);
-    s = st_getstatusoutput("echo to-err >&2; kill -9 $$", &code);
+    s = st_subprocess_getstatusoutput("echo to-err >&2; kill -9 $$", &code);
     assert_int_equal(code, -9);
     assert_string_equal(s, "to-err");
     st_free(s);
-    s = st_getoutput("echo one; echo two");
+    s = st_subprocess_getoutput("echo one; echo two");
     assert_string_equal(s, "one\ntwo");
     st_free(s);
     char *py = pyref_eval("import subprocess; print(repr(subprocess.getstatusoutput("
@@ -357,50 +357,50 @@ static void test_communicate_100mb(void **state)
     size_t n = (size_t)100 << 20;
     unsigned char *data = pattern(n);
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
-    o.stdin_fd = o.stdout_fd = o.stderr_fd = ST_PIPE;
+    o.stdin_fd = o.stdout_fd = o.stderr_fd = ST_SUBPROCESS_PIPE;
     const char *cat[] = {"cat", NULL};
-    st_proc *p = st_popen(cat, &o);
+    st_popen *p = st_popen_new(cat, &o);
     assert_non_null(p);
     char *out = NULL, *err = NULL;
     size_t out_len = 0, err_len = 9;
-    assert_int_equal(st_proc_communicate(p, data, n, &out, &out_len, &err, &err_len, 120), 0);
+    assert_int_equal(st_popen_communicate(p, data, n, &out, &out_len, &err, &err_len, 120), 0);
     assert_int_equal(out_len, n);
     assert_memory_equal(out, data, n);
     assert_int_equal(err_len, 0);
     assert_string_equal(err, "");
-    assert_int_equal(st_proc_stdin(p), -1);
-    assert_int_equal(st_proc_stdout(p), -1);
+    assert_int_equal(st_popen_stdin(p), -1);
+    assert_int_equal(st_popen_stdout(p), -1);
     int rc = -1;
-    assert_int_equal(st_proc_wait(p, ST_NO_TIMEOUT, &rc), 0);
+    assert_int_equal(st_popen_wait(p, ST_NO_TIMEOUT, &rc), 0);
     assert_int_equal(rc, 0);
     st_free(out);
     st_free(err);
-    st_proc_free(p);
+    st_popen_free(p);
 
     /* 100 MB out of a child that reads nothing, with stderr interleaved: no deadlock. */
     const char *gen[] = {"/bin/sh", "-c", "head -c 104857600 /dev/zero; echo done >&2", NULL};
-    p = st_popen(gen, &o);
+    p = st_popen_new(gen, &o);
     assert_non_null(p);
-    assert_int_equal(st_proc_communicate(p, NULL, 0, &out, &out_len, &err, &err_len, 120), 0);
+    assert_int_equal(st_popen_communicate(p, NULL, 0, &out, &out_len, &err, &err_len, 120), 0);
     assert_int_equal(out_len, n);
     assert_string_equal(err, "done\n");
     st_free(out);
     st_free(err);
-    st_proc_free(p);
+    st_popen_free(p);
 
     /* A reader that stops early: the broken pipe is not an error and no SIGPIPE kills us. */
     const char *head[] = {"head", "-c", "10", NULL};
-    o.stderr_fd = ST_INHERIT;
-    p = st_popen(head, &o);
+    o.stderr_fd = ST_SUBPROCESS_INHERIT;
+    p = st_popen_new(head, &o);
     assert_non_null(p);
-    assert_int_equal(st_proc_communicate(p, data, n, &out, &out_len, NULL, NULL, 60), 0);
+    assert_int_equal(st_popen_communicate(p, data, n, &out, &out_len, NULL, NULL, 60), 0);
     assert_int_equal(out_len, 10);
     assert_memory_equal(out, data, 10);
     sigset_t pend;
     sigpending(&pend);
     assert_false(sigismember(&pend, SIGPIPE));
     st_free(out);
-    st_proc_free(p);
+    st_popen_free(p);
     free(data);
     assert_no_children();
 }
@@ -423,21 +423,21 @@ static void test_communicate_eintr(void **state)
     setitimer(ITIMER_REAL, &it, NULL);
     size_t n = (size_t)8 << 20;
     unsigned char *data = pattern(n);
-    st_run_options ro = ST_RUN_OPTIONS_INIT;
+    st_subprocess_run_options ro = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     ro.input = data;
     ro.input_len = n;
     ro.capture_output = 1;
     ro.timeout = 60;
     const char *argv[] = {"/bin/sh", "-c", "sleep 0.05; cat", NULL};
-    st_completed c;
-    int rc = st_run(argv, &ro, NULL, &c);
+    st_completed_process c;
+    int rc = st_subprocess_run(argv, &ro, NULL, &c);
     setitimer(ITIMER_REAL, &off, NULL);
     sigaction(SIGALRM, &old, NULL);
     assert_int_equal(rc, 0);
     assert_true(alarms > 10);
     assert_int_equal(c.stdout_len, n);
     assert_memory_equal(c.stdout_data, data, n);
-    st_completed_free(&c);
+    st_completed_process_free(&c);
     free(data);
 }
 
@@ -445,36 +445,36 @@ static void test_communicate_timeout_resumes(void **state)
 {
     (void)state;
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
-    o.stdin_fd = o.stdout_fd = ST_PIPE;
+    o.stdin_fd = o.stdout_fd = ST_SUBPROCESS_PIPE;
     const char *argv[] = {"/bin/sh", "-c", "echo first; read x; echo \"got $x\"; sleep 0.3; echo last", NULL};
-    st_proc *p = st_popen(argv, &o);
+    st_popen *p = st_popen_new(argv, &o);
     assert_non_null(p);
     char in[] = "hello\n";
     char *out = NULL;
     size_t len = 0;
-    assert_int_equal(st_proc_communicate(p, in, 6, &out, &len, NULL, NULL, 0.1), -1);
+    assert_int_equal(st_popen_communicate(p, in, 6, &out, &len, NULL, NULL, 0.1), -1);
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_string_equal(st_error_message(),
                         "Command '['/bin/sh', '-c', 'echo first; read x; echo \"got $x\"; sleep 0.3; "
                         "echo last']' timed out after 0.1 seconds");
     memset(in, 'X', sizeof in - 1); /* the input was kept: the caller's buffer may change */
-    assert_int_equal(st_proc_communicate(p, "more", 4, &out, &len, NULL, NULL, 5), -1);
+    assert_int_equal(st_popen_communicate(p, "more", 4, &out, &len, NULL, NULL, 5), -1);
     assert_string_equal(st_error_message(), "Cannot send input after starting communication");
-    assert_int_equal(st_proc_communicate(p, NULL, 0, &out, &len, NULL, NULL, 5), 0);
+    assert_int_equal(st_popen_communicate(p, NULL, 0, &out, &len, NULL, NULL, 5), 0);
     assert_string_equal(out, "first\ngot hello\nlast\n");
     assert_int_equal(len, 21);
     st_free(out);
-    st_proc_free(p);
+    st_popen_free(p);
 
     /* Not piped: NULL. */
     const char *t[] = {"true", NULL};
-    p = st_popen(t, NULL);
+    p = st_popen_new(t, NULL);
     out = (char *)"x";
-    assert_int_equal(st_proc_communicate(p, NULL, 0, &out, &len, NULL, NULL, ST_NO_TIMEOUT), 0);
+    assert_int_equal(st_popen_communicate(p, NULL, 0, &out, &len, NULL, NULL, ST_NO_TIMEOUT), 0);
     assert_null(out);
     assert_int_equal(len, 0);
-    assert_int_equal(st_proc_communicate(p, "x", 1, NULL, NULL, NULL, NULL, 1), -1);
-    st_proc_free(p);
+    assert_int_equal(st_popen_communicate(p, "x", 1, NULL, NULL, NULL, NULL, 1), -1);
+    st_popen_free(p);
     assert_no_children();
 }
 
@@ -529,14 +529,14 @@ static void test_stdio_wiring(void **state)
 {
     (void)state;
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
-    o.stderr_fd = ST_STDOUT;
+    o.stderr_fd = ST_SUBPROCESS_STDOUT;
     const char *both[] = {"/bin/sh", "-c", "echo a; echo b >&2; echo c", NULL};
     char *s = out_of(both, &o);
     assert_string_equal(s, "a\nb\nc\n");
     st_free(s);
 
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
-    o.stdin_fd = ST_DEVNULL;
+    o.stdin_fd = ST_SUBPROCESS_DEVNULL;
     const char *cat[] = {"cat", NULL};
     s = out_of(cat, &o);
     assert_string_equal(s, "");
@@ -549,7 +549,7 @@ static void test_stdio_wiring(void **state)
     o.stdout_fd = pp[1];
     const char *echo[] = {"echo", "via-fd", NULL};
     int rc = -1;
-    assert_int_equal(st_call(echo, &o, &rc), 0);
+    assert_int_equal(st_subprocess_call(echo, &o, &rc), 0);
     close(pp[1]);
     char buf[64] = "";
     assert_int_equal(read(pp[0], buf, sizeof buf - 1), 7);
@@ -561,11 +561,11 @@ static void test_stdio_wiring(void **state)
     assert_int_equal(dup2(pp[1], 0), 0);
     close(pp[1]);
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
-    o.stdin_fd = ST_DEVNULL;
+    o.stdin_fd = ST_SUBPROCESS_DEVNULL;
     o.stdout_fd = 0;
-    o.stderr_fd = ST_STDOUT;
+    o.stderr_fd = ST_SUBPROCESS_STDOUT;
     const char *both2[] = {"/bin/sh", "-c", "echo x; echo y >&2", NULL};
-    assert_int_equal(st_call(both2, &o, &rc), 0);
+    assert_int_equal(st_subprocess_call(both2, &o, &rc), 0);
     dup2(saved0, 0);
     close(saved0);
     memset(buf, 0, sizeof buf);
@@ -583,16 +583,16 @@ static void test_close_fds_and_pass_fds(void **state)
     snprintf(cmd, sizeof cmd, "echo hi >&%d", pp[1]);
     const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
-    o.stderr_fd = ST_DEVNULL;
+    o.stderr_fd = ST_SUBPROCESS_DEVNULL;
     int rc = -1;
-    assert_int_equal(st_call(argv, &o, &rc), 0);
+    assert_int_equal(st_subprocess_call(argv, &o, &rc), 0);
     assert_int_not_equal(rc, 0); /* closed in the child */
     o.cwd = "/"; /* the vfork path closes too */
-    assert_int_equal(st_call(argv, &o, &rc), 0);
+    assert_int_equal(st_subprocess_call(argv, &o, &rc), 0);
     assert_int_not_equal(rc, 0);
     o.close_fds = 0;
     o.cwd = NULL;
-    assert_int_equal(st_call(argv, &o, &rc), 0);
+    assert_int_equal(st_subprocess_call(argv, &o, &rc), 0);
     assert_int_equal(rc, 0);
 
     /* pass_fds keeps a close-on-exec descriptor open and inheritable, and implies close_fds. */
@@ -604,8 +604,8 @@ static void test_close_fds_and_pass_fds(void **state)
     o.close_fds = 0;
     o.pass_fds = pass;
     o.pass_fds_len = 2;
-    o.stderr_fd = ST_DEVNULL;
-    assert_int_equal(st_call(argv, &o, &rc), 0);
+    o.stderr_fd = ST_SUBPROCESS_DEVNULL;
+    assert_int_equal(st_subprocess_call(argv, &o, &rc), 0);
     assert_int_not_equal(rc, 0);
     close(cp[1]);
     char buf[64] = "";
@@ -628,7 +628,7 @@ static void test_close_fds_and_pass_fds(void **state)
     snprintf(cmd, sizeof cmd, "test -e /proc/self/fd/%d", hi);
     double t0 = now();
     for (int i = 0; i < 20; i++) {
-        assert_int_equal(st_call(argv, &o, &rc), 0);
+        assert_int_equal(st_subprocess_call(argv, &o, &rc), 0);
         assert_int_not_equal(rc, 0);
     }
     assert_true(now() - t0 < 5.0);
@@ -642,46 +642,46 @@ static void test_session_group_and_signals(void **state)
     const char *sl[] = {"sleep", "10", NULL};
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
     o.start_new_session = 1;
-    st_proc *p = st_popen(sl, &o);
+    st_popen *p = st_popen_new(sl, &o);
     assert_non_null(p);
-    pid_t pid = st_proc_pid(p);
+    pid_t pid = st_popen_pid(p);
     assert_int_equal(getsid(pid), pid);
     int rc = 5;
-    assert_int_equal(st_proc_poll(p, &rc), 0);
+    assert_int_equal(st_popen_poll(p, &rc), 0);
     assert_int_equal(rc, 5);
-    assert_int_equal(st_proc_wait(p, 0.05, &rc), -1);
+    assert_int_equal(st_popen_wait(p, 0.05, &rc), -1);
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
-    assert_int_equal(st_proc_terminate(p), 0);
-    assert_int_equal(st_proc_wait(p, 5, &rc), 0);
+    assert_int_equal(st_popen_terminate(p), 0);
+    assert_int_equal(st_popen_wait(p, 5, &rc), 0);
     assert_int_equal(rc, -15);
-    assert_int_equal(st_proc_poll(p, &rc), 1);
-    assert_int_equal(st_proc_kill(p), 0); /* already reaped: nothing sent */
-    st_proc_free(p);
+    assert_int_equal(st_popen_poll(p, &rc), 1);
+    assert_int_equal(st_popen_kill(p), 0); /* already reaped: nothing sent */
+    st_popen_free(p);
 
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
     o.process_group = 0;
-    p = st_popen(sl, &o);
+    p = st_popen_new(sl, &o);
     assert_non_null(p);
-    assert_int_equal(getpgid(st_proc_pid(p)), st_proc_pid(p));
-    assert_int_equal(st_proc_send_signal(p, SIGUSR1), 0);
-    assert_int_equal(st_proc_wait(p, ST_NO_TIMEOUT, &rc), 0);
+    assert_int_equal(getpgid(st_popen_pid(p)), st_popen_pid(p));
+    assert_int_equal(st_popen_send_signal(p, SIGUSR1), 0);
+    assert_int_equal(st_popen_wait(p, ST_NO_TIMEOUT, &rc), 0);
     assert_int_equal(rc, -SIGUSR1);
-    st_proc_free(p);
+    st_popen_free(p);
 
     /* A timeout with a new session kills the grandchildren too. */
     const char *tree[] = {"/bin/sh", "-c", "sleep 30 & echo $!; wait", NULL};
-    st_run_options ro = ST_RUN_OPTIONS_INIT;
+    st_subprocess_run_options ro = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     ro.capture_output = 1;
     ro.timeout = 0.5;
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
     o.start_new_session = 1;
-    st_completed c;
-    assert_int_equal(st_run(tree, &ro, &o, &c), -1);
+    st_completed_process c;
+    assert_int_equal(st_subprocess_run(tree, &ro, &o, &c), -1);
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_non_null(c.stdout_data);
     long grandchild = strtol(c.stdout_data, NULL, 10);
     assert_true(grandchild > 1);
-    st_completed_free(&c);
+    st_completed_process_free(&c);
     assert_true(ended(grandchild)); /* killed (maybe a zombie until init reaps it) */
 
     /* restore_signals: an ignored SIGPIPE goes back to default in the child (both spawn paths). */
@@ -709,15 +709,15 @@ static void test_free_running_child_is_reaped_later(void **state)
 {
     (void)state;
     const char *sl[] = {"sleep", "0.1", NULL};
-    st_proc *p = st_popen(sl, NULL);
+    st_popen *p = st_popen_new(sl, NULL);
     assert_non_null(p);
-    pid_t pid = st_proc_pid(p);
-    st_proc_free(p);
+    pid_t pid = st_popen_pid(p);
+    st_popen_free(p);
     assert_true(ended(pid));
     assert_int_equal(proc_state(pid), 'Z'); /* nobody reaped it yet */
     const char *t[] = {"true", NULL};
     int rc;
-    assert_int_equal(st_call(t, NULL, &rc), 0); /* reaps the abandoned child on the way */
+    assert_int_equal(st_subprocess_call(t, NULL, &rc), 0); /* reaps the abandoned child on the way */
     errno = 0;
     assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);
     assert_int_equal(errno, ECHILD);
@@ -734,17 +734,17 @@ static void test_many_spawns_leak_nothing(void **state)
     const char *t[] = {"/bin/true", NULL};
     int fds = count_fds();
     st_popen_options piped = ST_POPEN_OPTIONS_INIT;
-    piped.stdin_fd = piped.stdout_fd = piped.stderr_fd = ST_PIPE;
+    piped.stdin_fd = piped.stdout_fd = piped.stderr_fd = ST_SUBPROCESS_PIPE;
     double t0 = now();
     for (int i = 0; i < n; i++) {
         int rc = -1;
         if (i % 10 == 0) {
-            st_proc *p = st_popen(t, &piped);
+            st_popen *p = st_popen_new(t, &piped);
             assert_non_null(p);
-            assert_int_equal(st_proc_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, 10), 0);
-            st_proc_free(p);
+            assert_int_equal(st_popen_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, 10), 0);
+            st_popen_free(p);
         } else {
-            assert_int_equal(st_call(t, NULL, &rc), 0);
+            assert_int_equal(st_subprocess_call(t, NULL, &rc), 0);
             assert_int_equal(rc, 0);
         }
     }
@@ -763,7 +763,7 @@ static void *spawner(void *arg)
         st_popen_options o = ST_POPEN_OPTIONS_INIT;
         o.cwd = i % 2 ? "/" : NULL; /* both spawn paths */
         size_t len;
-        char *s = st_check_output(argv, &o, &len);
+        char *s = st_subprocess_check_output(argv, &o, &len);
         if (!s || len != strlen(word) + 1 || memcmp(s, word, len - 1) != 0) {
             st_free(s);
             return (void *)1;
@@ -799,7 +799,7 @@ static void test_pipeline(void **state)
     int rcs[3] = {9, 9, 9};
     char *out = NULL;
     size_t len = 0;
-    assert_int_equal(st_pipeline(cmds, 3, NULL, rcs, &out, &len), 0);
+    assert_int_equal(st_subprocess_pipeline(cmds, 3, NULL, rcs, &out, &len), 0);
     assert_string_equal(out, "A\nB\nC\n");
     assert_int_equal(len, 6);
     assert_int_equal(rcs[0] | rcs[1] | rcs[2], 0);
@@ -809,15 +809,15 @@ static void test_pipeline(void **state)
     const char *cat[] = {"cat", NULL};
     const char *fail[] = {"/bin/sh", "-c", "cat; exit 4", NULL};
     const char *const *cmds2[] = {cat, fail, cat};
-    st_pipeline_options po = ST_PIPELINE_OPTIONS_INIT;
+    st_subprocess_pipeline_options po = ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
     po.input = "x\ny\n";
     po.input_len = 4;
-    assert_int_equal(st_pipeline(cmds2, 3, &po, rcs, &out, &len), 0);
+    assert_int_equal(st_subprocess_pipeline(cmds2, 3, &po, rcs, &out, &len), 0);
     assert_string_equal(out, "x\ny\n");
     assert_int_equal(rcs[1], 4);
     st_free(out);
     po.check = 1;
-    assert_int_equal(st_pipeline(cmds2, 3, &po, rcs, &out, &len), -1);
+    assert_int_equal(st_subprocess_pipeline(cmds2, 3, &po, rcs, &out, &len), -1);
     assert_int_equal(st_error_code(), ST_ECALLEDPROCESS);
     assert_string_equal(st_error_message(),
                         "Command '['/bin/sh', '-c', 'cat; exit 4']' returned non-zero exit status 4.");
@@ -828,7 +828,7 @@ static void test_pipeline(void **state)
     const char *yes[] = {"yes", NULL};
     const char *head[] = {"head", "-n", "2", NULL};
     const char *const *cmds3[] = {yes, head};
-    assert_int_equal(st_pipeline(cmds3, 2, NULL, rcs, &out, NULL), 0);
+    assert_int_equal(st_subprocess_pipeline(cmds3, 2, NULL, rcs, &out, NULL), 0);
     assert_string_equal(out, "y\ny\n");
     assert_int_equal(rcs[0], -SIGPIPE);
     assert_int_equal(rcs[1], 0);
@@ -837,10 +837,10 @@ static void test_pipeline(void **state)
     /* Timeout: everything killed and reaped. */
     const char *sl[] = {"sleep", "5", NULL};
     const char *const *cmds4[] = {sl, cat};
-    po = (st_pipeline_options)ST_PIPELINE_OPTIONS_INIT;
+    po = (st_subprocess_pipeline_options)ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
     po.timeout = 0.2;
     double t0 = now();
-    assert_int_equal(st_pipeline(cmds4, 2, &po, rcs, &out, NULL), -1);
+    assert_int_equal(st_subprocess_pipeline(cmds4, 2, &po, rcs, &out, NULL), -1);
     assert_true(now() - t0 < 3);
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_int_equal(rcs[0], -9);
@@ -849,7 +849,7 @@ static void test_pipeline(void **state)
     /* A command that cannot start: the others are killed and reaped. */
     const char *bad[] = {"nosuch-prog-st", NULL};
     const char *const *cmds5[] = {sl, bad};
-    assert_int_equal(st_pipeline(cmds5, 2, NULL, rcs, NULL, NULL), -1);
+    assert_int_equal(st_subprocess_pipeline(cmds5, 2, NULL, rcs, NULL, NULL), -1);
     assert_int_equal(st_error_errno(), ENOENT);
     assert_no_children();
 }

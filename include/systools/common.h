@@ -37,6 +37,19 @@
 #define ST_API
 #endif
 
+/** @brief A timeout meaning "wait as long as it takes" (Python's None); any negative timeout means the same. */
+#define ST_NO_TIMEOUT (-1.0)
+
+#if defined(__GNUC__) || defined(__clang__)
+/** @brief Lets the compiler check printf-style arguments (empty where it cannot). */
+#define ST_ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+/** @brief Lets the compiler check that a variadic list ends with NULL (empty where it cannot). */
+#define ST_ATTR_SENTINEL __attribute__((sentinel))
+#else
+#define ST_ATTR_PRINTF(f, a)
+#define ST_ATTR_SENTINEL
+#endif
+
 /** @brief Major version: changes when the API or ABI breaks (the SONAME follows it). */
 #define ST_VERSION_MAJOR 0
 /** @brief Minor version: new features, compatible. */

@@ -27,12 +27,12 @@
  * the time is linear in the name's length for every pattern (`a*a*a*...b` is as fast as `a*b`).
  *
  * @code
- * st_pattern *p = st_pattern_compile("*.[ch]", 0);
+ * st_fnmatch_pattern *p = st_fnmatch_pattern_compile("*.[ch]", 0);
  * if (!p) return -1;
  * for (size_t i = 0; names[i]; i++)
- *     if (st_pattern_match(p, names[i]))
+ *     if (st_fnmatch_pattern_match(p, names[i]))
  *         puts(names[i]);
- * st_pattern_free(p);
+ * st_fnmatch_pattern_free(p);
  * @endcode
  * @{
  */
@@ -42,20 +42,20 @@ extern "C" {
 #endif
 
 /**
- * @brief Flag for st_pattern_compile(): ASCII letters match either case, as if name and pattern
+ * @brief Flag for st_fnmatch_pattern_compile(): ASCII letters match either case, as if name and pattern
  * were lowercased (Python's fnmatch on Windows; glibc FNM_CASEFOLD in the C locale).
  */
-#define ST_FNM_CASEFOLD 0x1
-/** @brief Flag for st_pattern_compile(): `*`, `?` and `[...]` never match '/' (FNM_PATHNAME). */
-#define ST_FNM_PATHNAME 0x2
+#define ST_FNMATCH_CASEFOLD 0x1
+/** @brief Flag for st_fnmatch_pattern_compile(): `*`, `?` and `[...]` never match '/' (FNM_PATHNAME). */
+#define ST_FNMATCH_PATHNAME 0x2
 /**
- * @brief Flag for st_pattern_compile(): a leading '.' must be matched by a literal '.' in the
- * pattern, not by a wildcard (FNM_PERIOD); with ST_FNM_PATHNAME also a '.' right after '/'.
+ * @brief Flag for st_fnmatch_pattern_compile(): a leading '.' must be matched by a literal '.' in the
+ * pattern, not by a wildcard (FNM_PERIOD); with ST_FNMATCH_PATHNAME also a '.' right after '/'.
  */
-#define ST_FNM_PERIOD 0x4
+#define ST_FNMATCH_PERIOD 0x4
 
-/** @brief A compiled pattern (opaque); create with st_pattern_compile(). */
-typedef struct st_pattern st_pattern;
+/** @brief A compiled pattern (opaque); create with st_fnmatch_pattern_compile(). */
+typedef struct st_fnmatch_pattern st_fnmatch_pattern;
 
 /**
  * @brief Tests whether a name matches a pattern, after case normalisation.
@@ -73,7 +73,7 @@ ST_API bool st_fnmatch(const char *name, const char *pat);
  * @brief Tests whether a name matches a pattern, case-sensitively.
  *
  * Mirrors fnmatch.fnmatchcase(name, pat). Compiles the pattern for the one call; use
- * st_pattern_compile() when matching many names against one pattern.
+ * st_fnmatch_pattern_compile() when matching many names against one pattern.
  * @param name The name to test.
  * @param pat The shell-style pattern.
  * @return true when @p name matches; false when it does not or on error (ST_ENOMEM, ST_ETYPE).
@@ -109,11 +109,11 @@ ST_API char *st_fnmatch_translate(const char *pat);
  * With @p flags 0 the compiled pattern matches exactly as st_fnmatchcase() does; the flags
  * (glibc fnmatch(3) extensions Python does not have) restrict it.
  * @param pat The shell-style pattern; copied, the caller keeps it.
- * @param flags 0 or an OR of ST_FNM_CASEFOLD, ST_FNM_PATHNAME and ST_FNM_PERIOD.
- * @return The compiled pattern (free with st_pattern_free()), or NULL on error (ST_ENOMEM,
+ * @param flags 0 or an OR of ST_FNMATCH_CASEFOLD, ST_FNMATCH_PATHNAME and ST_FNMATCH_PERIOD.
+ * @return The compiled pattern (free with st_fnmatch_pattern_free()), or NULL on error (ST_ENOMEM,
  *         ST_ETYPE for a NULL pattern, ST_EVALUE for unknown flags).
  */
-ST_API st_pattern *st_pattern_compile(const char *pat, int flags);
+ST_API st_fnmatch_pattern *st_fnmatch_pattern_compile(const char *pat, int flags);
 
 /**
  * @brief Tests a name against a compiled pattern, in time linear in the name's length.
@@ -123,13 +123,13 @@ ST_API st_pattern *st_pattern_compile(const char *pat, int flags);
  * @param name The name to test.
  * @return true when @p name matches (false for a NULL @p p or @p name).
  */
-ST_API bool st_pattern_match(const st_pattern *p, const char *name);
+ST_API bool st_fnmatch_pattern_match(const st_fnmatch_pattern *p, const char *name);
 
 /**
  * @brief Frees a compiled pattern.
  * @param p The pattern, or NULL (then nothing happens).
  */
-ST_API void st_pattern_free(st_pattern *p);
+ST_API void st_fnmatch_pattern_free(st_fnmatch_pattern *p);
 
 #ifdef __cplusplus
 }

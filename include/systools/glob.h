@@ -21,7 +21,7 @@
  * directories are skipped silently, as Python does. Names are bytes (see @ref fnmatch).
  *
  * Deliberate differences from Python:
- * - Results come sorted in byte order, directory by directory (so st_iglob_next() still
+ * - Results come sorted in byte order, directory by directory (so st_glob_iterator_next() still
  *   streams), unless ST_GLOB_NOSORT is given (then in directory order, as Python).
  * - `**` follows symbolic links to directories as Python does, but never descends into a
  *   directory it is already inside: a symlink loop is listed once instead of until ELOOP.
@@ -50,8 +50,8 @@ extern "C" {
 /** @brief Pass as @p dir_fd when paths are relative to the working directory (Python's None). */
 #define ST_GLOB_CWD (-100)
 
-/** @brief A streaming glob (opaque); see st_iglob_open(). */
-typedef struct st_iglob st_iglob;
+/** @brief A streaming glob (opaque); see st_glob_iglob_at(). */
+typedef struct st_glob_iterator st_glob_iterator;
 
 /**
  * @brief The paths matching a pattern.
@@ -84,28 +84,28 @@ ST_API char **st_glob_at(int dir_fd, const char *root_dir, const char *pattern, 
  * Mirrors glob.iglob(): memory and open descriptors stay proportional to the depth of the
  * directories being searched and the size of one directory, however large the tree.
  * @param dir_fd A directory file descriptor or ST_GLOB_CWD, as for st_glob_at(); it must stay
- *        open until st_iglob_close().
+ *        open until st_glob_iterator_close().
  * @param root_dir The directory to search in, or NULL.
  * @param pattern The pathname pattern; copied.
  * @param flags As for st_glob().
- * @return The iterator (finish with st_iglob_close()), or NULL on error (as for st_glob()).
+ * @return The iterator (finish with st_glob_iterator_close()), or NULL on error (as for st_glob()).
  */
-ST_API st_iglob *st_iglob_open(int dir_fd, const char *root_dir, const char *pattern, int flags);
+ST_API st_glob_iterator *st_glob_iglob_at(int dir_fd, const char *root_dir, const char *pattern, int flags);
 
 /**
  * @brief The next matching path.
  * @param it The iterator.
  * @return The path, owned by the iterator and valid until the next call; NULL at the end or
- *         when an error (ST_ENOMEM) stopped the iteration: st_iglob_close() tells which.
+ *         when an error (ST_ENOMEM) stopped the iteration: st_glob_iterator_close() tells which.
  */
-ST_API const char *st_iglob_next(st_iglob *it);
+ST_API const char *st_glob_iterator_next(st_glob_iterator *it);
 
 /**
  * @brief Ends a streaming glob and frees it.
  * @param it The iterator, or NULL.
  * @return 0, or -1 when the iteration was stopped by an error (the error is still set).
  */
-ST_API int st_iglob_close(st_iglob *it);
+ST_API int st_glob_iterator_close(st_glob_iterator *it);
 
 /**
  * @brief Escapes the wildcards of a path so that it matches only itself.

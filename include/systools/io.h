@@ -47,14 +47,6 @@ typedef struct st_bytesio st_bytesio;
 /** @brief Python's `None` where a size argument may be None (st_bytesio_truncate()). */
 #define ST_IO_NONE PTRDIFF_MIN
 
-#if defined(__GNUC__) || defined(__clang__)
-/** @brief printf-style argument checking for the text helpers. */
-#define ST_IO_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-/** @brief printf-style argument checking for the text helpers (none with this compiler). */
-#define ST_IO_PRINTF(f, a)
-#endif
-
 /* ---- life cycle ------------------------------------------------------------------------ */
 
 /**
@@ -206,7 +198,7 @@ ST_API ptrdiff_t st_bytesio_write_text(st_bytesio *f, const char *utf8);
  * @param fmt A printf format.
  * @return The number of bytes written, or -1 with ValueError (closed) or MemoryError.
  */
-ST_API ptrdiff_t st_bytesio_printf(st_bytesio *f, const char *fmt, ...) ST_IO_PRINTF(2, 3);
+ST_API ptrdiff_t st_bytesio_printf(st_bytesio *f, const char *fmt, ...) ST_ATTR_PRINTF(2, 3);
 
 /**
  * @brief st_bytesio_printf() with a va_list.
@@ -215,7 +207,7 @@ ST_API ptrdiff_t st_bytesio_printf(st_bytesio *f, const char *fmt, ...) ST_IO_PR
  * @param ap The arguments.
  * @return The number of bytes written, or -1 with ValueError (closed) or MemoryError.
  */
-ST_API ptrdiff_t st_bytesio_vprintf(st_bytesio *f, const char *fmt, va_list ap) ST_IO_PRINTF(2, 0);
+ST_API ptrdiff_t st_bytesio_vprintf(st_bytesio *f, const char *fmt, va_list ap) ST_ATTR_PRINTF(2, 0);
 
 /**
  * @brief Reads up to @p nchars code points. Mirrors io.StringIO.read(size), which counts

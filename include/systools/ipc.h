@@ -19,22 +19,22 @@
  *        loop (the GUI pattern: producers never block the consumer; a timer drains the queue).
  *
  * @code
- * st_conn *parent, *child;
- * st_pipe_connection(&parent, &child, 1);
+ * st_connection *parent, *child;
+ * st_ipc_pipe(&parent, &child, 1);
  * if (fork() == 0) {                         // the child talks through its end
- *     st_conn_free(parent);
- *     st_conn_send_bytes(child, "ping", 4);
+ *     st_connection_free(parent);
+ *     st_connection_send_bytes(child, "ping", 4);
  *     st_value *answer = st_value_parse("{'answer': 42}");
- *     st_conn_send(child, answer);            // pickled, as Connection.send() does
+ *     st_connection_send(child, answer);            // pickled, as Connection.send() does
  *     _exit(0);
  * }
- * st_conn_free(child);
+ * st_connection_free(child);
  * size_t len;
- * unsigned char *msg = st_conn_recv_bytes(parent, ST_CONN_NO_LIMIT, &len);  // "ping"
+ * unsigned char *msg = st_connection_recv_bytes(parent, ST_CONNECTION_NO_LIMIT, &len);  // "ping"
  * st_free(msg);
- * st_value *v = st_conn_recv(parent, 5.0);   // a value the child sent with st_conn_send()
+ * st_value *v = st_connection_recv(parent, 5.0);   // a value the child sent with st_connection_send()
  * st_value_unref(v);
- * st_conn_free(parent);
+ * st_connection_free(parent);
  *
  * st_queue *q = st_queue_new();                // worker threads: st_queue_put_steal(q, v)
  * st_queue_drain(q, 20, on_value, ui);         // main loop timer: handle up to 20 ms' worth
@@ -49,78 +49,78 @@ extern "C" {
 /* ---- connections ------------------------------------------------------------------------ */
 
 /** @brief One end of a connection (opaque). Mirrors multiprocessing.connection.Connection. */
-typedef struct st_conn st_conn;
+typedef struct st_connection st_connection;
 
 /** @brief "No limit" for a message length (Python's `maxlength=None`). */
-#define ST_CONN_NO_LIMIT ((size_t)-1)
+#define ST_CONNECTION_NO_LIMIT ((size_t)-1)
 
 /**
  * @brief A pair of connected ends. Mirrors multiprocessing.Pipe(duplex): a socketpair when
  *        @p duplex is non-zero (both ends send and receive), else a pipe where @p a only
  *        receives and @p b only sends. The descriptors are close-on-exec; to hand an end to
- *        a program started with exec, pass st_conn_fileno() in its pass_fds (which clears
+ *        a program started with exec, pass st_connection_fileno() in its pass_fds (which clears
  *        the flag in the child). A receiving end reads ahead into a buffer of about 65 KiB
  *        (several small messages, or a whole message of up to 64 KiB, per read()), so only the
  *        connection may read its descriptor, and only one process may receive on a given end.
- * @param a Receives the first end (caller frees with st_conn_free()).
- * @param b Receives the second end (caller frees with st_conn_free()).
+ * @param a Receives the first end (caller frees with st_connection_free()).
+ * @param b Receives the second end (caller frees with st_connection_free()).
  * @param duplex Non-zero for a two-way connection.
  * @return 0, or -1 with OSError (EMFILE, ...) or MemoryError; then nothing is allocated.
  */
-ST_API int st_pipe_connection(st_conn **a, st_conn **b, int duplex);
+ST_API int st_ipc_pipe(st_connection **a, st_connection **b, int duplex);
 
 /**
  * @brief Wraps a descriptor that carries multiprocessing frames: a pipe or socket end
  *        inherited across exec, or one made elsewhere. Mirrors
  *        multiprocessing.connection.Connection(handle, readable, writable).
- * @param fd The descriptor; the connection owns it from now on (closed by st_conn_close()),
+ * @param fd The descriptor; the connection owns it from now on (closed by st_connection_close()),
  *        even when this fails.
  * @param readable Non-zero if the connection may receive.
  * @param writable Non-zero if the connection may send.
- * @return A connection the caller frees with st_conn_free(); NULL with ValueError ("invalid
+ * @return A connection the caller frees with st_connection_free(); NULL with ValueError ("invalid
  *         handle", "at least one of `readable` and `writable` must be True") or MemoryError.
  */
-ST_API st_conn *st_conn_from_fd(int fd, int readable, int writable);
+ST_API st_connection *st_connection_new(int fd, int readable, int writable);
 
 /**
- * @brief Closes the descriptor; the handle stays valid for st_conn_closed() and st_conn_free().
+ * @brief Closes the descriptor; the handle stays valid for st_connection_closed() and st_connection_free().
  *        Mirrors Connection.close(): closing twice is fine, and every other call then fails
  *        with OSError "handle is closed".
  * @param c The connection.
  * @return 0, or -1 with OSError when close() itself failed.
  */
-ST_API int st_conn_close(st_conn *c);
+ST_API int st_connection_close(st_connection *c);
 
 /**
  * @brief Closes (if needed) and releases a connection.
  * @param c The connection, or NULL (then nothing happens).
  */
-ST_API void st_conn_free(st_conn *c);
+ST_API void st_connection_free(st_connection *c);
 
 /**
  * @brief Whether the connection is closed. Mirrors the Connection.closed property.
  * @param c The connection.
  * @return 1 or 0.
  */
-ST_API int st_conn_closed(const st_conn *c);
+ST_API int st_connection_closed(const st_connection *c);
 
 /**
  * @brief The descriptor. Mirrors Connection.fileno().
  * @param c The connection.
  * @return The descriptor, or -1 with OSError "handle is closed".
  */
-ST_API int st_conn_fileno(const st_conn *c);
+ST_API int st_connection_fileno(const st_connection *c);
 
 /**
- * @brief Sets the largest message this end accepts when a receive passes ::ST_CONN_NO_LIMIT
+ * @brief Sets the largest message this end accepts when a receive passes ::ST_CONNECTION_NO_LIMIT
  *        (default: no limit, as in Python). A frame announcing more fails with "bad message
  *        length" before anything is allocated. Even without a limit the buffer grows beyond its
  *        first MiB only as bytes actually arrive, so a lying header cannot make the receiver
  *        allocate its claim.
  * @param c The connection.
- * @param max The limit in bytes, or ::ST_CONN_NO_LIMIT.
+ * @param max The limit in bytes, or ::ST_CONNECTION_NO_LIMIT.
  */
-ST_API void st_conn_set_max_message_size(st_conn *c, size_t max);
+ST_API void st_connection_set_max_message_size(st_connection *c, size_t max);
 
 /**
  * @brief Sends one message: a 4-byte big-endian signed length, or for more than 0x7fffffff
@@ -133,13 +133,13 @@ ST_API void st_conn_set_max_message_size(st_conn *c, size_t max);
  * @return 0, or -1 with OSError ("handle is closed", "connection is read-only",
  *         BrokenPipeError, ...).
  */
-ST_API int st_conn_send_bytes(st_conn *c, const void *data, size_t len);
+ST_API int st_connection_send_bytes(st_connection *c, const void *data, size_t len);
 
 /**
  * @brief Receives one message, waiting for it. Mirrors Connection.recv_bytes(maxlength).
  * @param c The connection.
- * @param maxlength The longest message accepted, or ::ST_CONN_NO_LIMIT to use the
- *        connection's limit (st_conn_set_max_message_size()). A longer one fails with OSError
+ * @param maxlength The longest message accepted, or ::ST_CONNECTION_NO_LIMIT to use the
+ *        connection's limit (st_connection_set_max_message_size()). A longer one fails with OSError
  *        "bad message length", and, as in Python, the connection can no longer receive (it is
  *        closed if it cannot send either).
  * @param len Receives the message length.
@@ -151,7 +151,7 @@ ST_API int st_conn_send_bytes(st_conn *c, const void *data, size_t len);
  *         Difference: Python reads a negative length other than -1 as an empty message; here
  *         it is "bad message length".
  */
-ST_API unsigned char *st_conn_recv_bytes(st_conn *c, size_t maxlength, size_t *len);
+ST_API unsigned char *st_connection_recv_bytes(st_connection *c, size_t maxlength, size_t *len);
 
 /**
  * @brief Receives one message into the caller's buffer, waiting for it. Mirrors
@@ -163,22 +163,22 @@ ST_API unsigned char *st_conn_recv_bytes(st_conn *c, size_t maxlength, size_t *l
  *        so the bytes past the message, and all of them after BufferTooShort, are unspecified.
  * @param cap The room at @p buf.
  * @param len Receives the message length (also when it did not fit).
- * @return 0, or -1 with the errors of st_conn_recv_bytes(), or multiprocessing.BufferTooShort
+ * @return 0, or -1 with the errors of st_connection_recv_bytes(), or multiprocessing.BufferTooShort
  *         (ST_EVALUE) when the message is longer than @p cap. Difference: Python hands the
  *         message over in the exception; here it stays whole for the next receive (of any
- *         kind), so call again with @p len bytes of room, or use st_conn_recv_bytes().
+ *         kind), so call again with @p len bytes of room, or use st_connection_recv_bytes().
  */
-ST_API int st_conn_recv_bytes_into(st_conn *c, void *buf, size_t cap, size_t *len);
+ST_API int st_connection_recv_bytes_into(st_connection *c, void *buf, size_t cap, size_t *len);
 
 /**
  * @brief Whether a message (or the end of the stream) is waiting. Mirrors
  *        Connection.poll(timeout).
  * @param c The connection.
  * @param timeout Seconds to wait; 0 just checks; negative waits for ever (Python's None).
- * @return 1 when st_conn_recv_bytes() would not block for the start of a message (data or
+ * @return 1 when st_connection_recv_bytes() would not block for the start of a message (data or
  *         EOF is there), 0 when the time ran out, -1 with OSError.
  */
-ST_API int st_conn_poll(st_conn *c, double timeout);
+ST_API int st_connection_poll(st_connection *c, double timeout);
 
 /**
  * @brief Sends a whole value, pickled. Mirrors Connection.send(obj): the message is
@@ -186,9 +186,9 @@ ST_API int st_conn_poll(st_conn *c, double timeout);
  *        Connection.recv() returns an equal object.
  * @param c The connection.
  * @param value The value (borrowed).
- * @return 0, or -1 with the errors of st_pickle_dumps() and st_conn_send_bytes().
+ * @return 0, or -1 with the errors of st_pickle_dumps() and st_connection_send_bytes().
  */
-ST_API int st_conn_send(st_conn *c, const st_value *value);
+ST_API int st_connection_send(st_connection *c, const st_value *value);
 
 /**
  * @brief Receives a whole value. Mirrors Connection.recv(), with a time limit Python's
@@ -198,10 +198,10 @@ ST_API int st_conn_send(st_conn *c, const st_value *value);
  * @param timeout Seconds to wait for the message to begin; negative waits for ever. On a
  *        socket pair end a waiting message costs no poll(): the read is tried first.
  * @return A new reference, or NULL with TimeoutError (ST_ETIMEOUT) when nothing came in
- *         time, the errors of st_conn_recv_bytes() (EOFError when the peer closed), or
+ *         time, the errors of st_connection_recv_bytes() (EOFError when the peer closed), or
  *         pickle.UnpicklingError (ST_EFORMAT) for a message that is not a plain-data pickle.
  */
-ST_API st_value *st_conn_recv(st_conn *c, double timeout);
+ST_API st_value *st_connection_recv(st_connection *c, double timeout);
 
 /* ---- queue ------------------------------------------------------------------------------ */
 

@@ -23,18 +23,21 @@
  * close-on-exec, like Python's non-inheritable descriptors. No path length limit applies.
  *
  * @code
- * st_os_walk *w = st_os_walk_open("src", NULL);
+ * st_os_walk_iterator *w = st_os_walk("src", NULL);
  * st_os_walk_step *step;
  * int rc;
- * while ((rc = st_os_walk_next(w, &step)) > 0) {
+ * while ((rc = st_os_walk_iterator_next(w, &step)) > 0) {
  *     for (size_t i = 0; i < step->nfilenames; i++)
  *         printf("%s/%s\n", step->dirpath, step->filenames[i]);
  *     step->ndirnames = 0;   // prune: do not descend (topdown only)
  * }
- * st_os_walk_free(w);
+ * st_os_walk_iterator_free(w);
  * @endcode
  * @{
  */
+
+/** @brief The line terminator (`os.linesep`). */
+#define ST_OS_LINESEP "\n"
 
 #ifdef __cplusplus
 extern "C" {
@@ -544,30 +547,30 @@ ST_API int st_os_removedirs(const char *path);
 ST_API char **st_os_listdir(const char *path);
 
 /** @brief A directory iterator (Python's os.scandir() object). */
-typedef struct st_os_scandir st_os_scandir;
+typedef struct st_os_scandir_iterator st_os_scandir_iterator;
 /** @brief One entry of a directory (Python's os.DirEntry), owned by its iterator. */
 typedef struct st_os_direntry st_os_direntry;
 
 /**
  * @brief Opens a directory for iteration. Mirrors os.scandir(path).
  * @param path The directory.
- * @return The iterator (free with st_os_scandir_free()), or NULL with ST_EOS naming @p path.
+ * @return The iterator (free with st_os_scandir_iterator_free()), or NULL with ST_EOS naming @p path.
  */
-ST_API st_os_scandir *st_os_scandir_open(const char *path);
+ST_API st_os_scandir_iterator *st_os_scandir(const char *path);
 
 /**
  * @brief The next entry ("." and ".." are skipped).
  * @param it The iterator.
- * @param entry Receives the entry, valid until the next call or st_os_scandir_free().
+ * @param entry Receives the entry, valid until the next call or st_os_scandir_iterator_free().
  * @return 1 with an entry, 0 at the end, -1 with ST_EOS.
  */
-ST_API int st_os_scandir_next(st_os_scandir *it, st_os_direntry **entry);
+ST_API int st_os_scandir_iterator_next(st_os_scandir_iterator *it, st_os_direntry **entry);
 
 /**
  * @brief Closes the directory and frees the iterator. Mirrors scandir's close().
  * @param it The iterator, or NULL.
  */
-ST_API void st_os_scandir_free(st_os_scandir *it);
+ST_API void st_os_scandir_iterator_free(st_os_scandir_iterator *it);
 
 /**
  * @brief The entry's file name. Mirrors DirEntry.name.
@@ -635,12 +638,12 @@ ST_API int st_os_direntry_stat(st_os_direntry *e, int follow_symlinks, st_os_sta
  * @param path The directory.
  * @param err Its errno.
  * @param ctx The options' onerror_ctx.
- * @return 0 to go on (the directory is skipped), non-zero to stop: st_os_walk_next() then returns
+ * @return 0 to go on (the directory is skipped), non-zero to stop: st_os_walk_iterator_next() then returns
  *         -1 with this error (Python's onerror raising).
  */
 typedef int (*st_os_walk_onerror)(const char *path, int err, void *ctx);
 
-/** @brief Options of st_os_walk_open() and st_os_fwalk_open(). */
+/** @brief Options of st_os_walk() and st_os_fwalk(). */
 typedef struct st_os_walk_options {
     unsigned int version;        /**< ST_OS_WALK_OPTIONS_VERSION. */
     int topdown;                 /**< Non-zero (default): a directory before its subdirectories. */
@@ -657,7 +660,7 @@ typedef struct st_os_walk_options {
 /**
  * @brief One step of a walk: Python's (dirpath, dirnames, filenames[, dirfd]) tuple.
  *
- * Owned by the walker and valid until the next st_os_walk_next(). In a topdown walk the caller
+ * Owned by the walker and valid until the next st_os_walk_iterator_next(). In a topdown walk the caller
  * may prune or reorder the subdirectories visited next by permuting the pointers in
  * dirnames[0 .. ndirnames) and lowering @p ndirnames (Python's in-place edit of dirnames); it must
  * not free, add or write the strings themselves.
@@ -672,7 +675,7 @@ typedef struct st_os_walk_step {
 } st_os_walk_step;
 
 /** @brief A directory-tree walker. */
-typedef struct st_os_walk st_os_walk;
+typedef struct st_os_walk_iterator st_os_walk_iterator;
 
 /**
  * @brief Starts walking a tree. Mirrors os.walk(top, topdown, onerror, followlinks).
@@ -688,9 +691,9 @@ typedef struct st_os_walk st_os_walk;
  * path is too long.
  * @param top The root; an unreadable root goes to onerror and the walk is empty, as in Python.
  * @param opts Options, or NULL for the defaults.
- * @return The walker (st_os_walk_free()), or NULL (ST_EVALUE for a bad options version, ST_ENOMEM).
+ * @return The walker (st_os_walk_iterator_free()), or NULL (ST_EVALUE for a bad options version, ST_ENOMEM).
  */
-ST_API st_os_walk *st_os_walk_open(const char *top, const st_os_walk_options *opts);
+ST_API st_os_walk_iterator *st_os_walk(const char *top, const st_os_walk_options *opts);
 
 /**
  * @brief Starts a descriptor-relative walk. Mirrors os.fwalk(top, topdown, onerror, follow_symlinks).
@@ -698,15 +701,15 @@ ST_API st_os_walk *st_os_walk_open(const char *top, const st_os_walk_options *op
  * Each directory is opened relative to its parent's descriptor (openat, O_NOFOLLOW unless
  * followlinks) and checked against the entry that named it, so renaming or swapping in symlinks
  * during the walk cannot lead it outside the tree. Each step gives a descriptor on its directory
- * in `dirfd`. A root that cannot be opened makes the first st_os_walk_next() fail, as Python's
+ * in `dirfd`. A root that cannot be opened makes the first st_os_walk_iterator_next() fail, as Python's
  * fwalk raises for it; later errors go to onerror. A directory's descriptor is kept while its
  * step is out and while subdirectories are still to be opened from it, so a topdown fwalk holds
  * few descriptors while a bottom-up one holds one per level of the current path (as Python's).
  * @param top The root.
  * @param opts Options (followlinks stands for Python's follow_symlinks), or NULL for defaults.
- * @return The walker (st_os_walk_free()), or NULL (ST_EVALUE, ST_ENOMEM).
+ * @return The walker (st_os_walk_iterator_free()), or NULL (ST_EVALUE, ST_ENOMEM).
  */
-ST_API st_os_walk *st_os_fwalk_open(const char *top, const st_os_walk_options *opts);
+ST_API st_os_walk_iterator *st_os_fwalk(const char *top, const st_os_walk_options *opts);
 
 /**
  * @brief The next step of the walk.
@@ -715,13 +718,13 @@ ST_API st_os_walk *st_os_fwalk_open(const char *top, const st_os_walk_options *o
  * @return 1 with a step, 0 when the walk is over, -1 on error (ST_ENOMEM, or the error an
  *         onerror callback chose to stop on).
  */
-ST_API int st_os_walk_next(st_os_walk *w, st_os_walk_step **step);
+ST_API int st_os_walk_iterator_next(st_os_walk_iterator *w, st_os_walk_step **step);
 
 /**
  * @brief Ends a walk early or after the end, closing what it holds.
  * @param w The walker, or NULL.
  */
-ST_API void st_os_walk_free(st_os_walk *w);
+ST_API void st_os_walk_iterator_free(st_os_walk_iterator *w);
 
 /* ---- locks ----------------------------------------------------------------------------------- */
 
@@ -904,7 +907,7 @@ ST_API int st_os_killpg(pid_t pgid, int sig);
 ST_API int st_os_system(const char *command);
 
 /** @brief A pipe to or from a shell command (Python's os.popen() object). */
-typedef struct st_os_popen st_os_popen;
+typedef struct st_os_popen_file st_os_popen_file;
 
 /**
  * @brief Runs a command with its stdout (mode "r") or stdin (mode "w") connected to a stream.
@@ -913,17 +916,17 @@ typedef struct st_os_popen st_os_popen;
  * As in Python, which runs subprocess.Popen(cmd, shell=True), the command runs under
  * "/bin/sh -c" with every descriptor but 0, 1 and 2 closed (close_fds).
  * @param mode "r" or "w", the only modes Python accepts.
- * @return The handle (st_os_popen_close()), or NULL with ST_EVALUE (Python's "invalid mode 'rb'")
+ * @return The handle (st_os_popen_file_close()), or NULL with ST_EVALUE (Python's "invalid mode 'rb'")
  *         or ST_EOS.
  */
-ST_API st_os_popen *st_os_popen_open(const char *command, const char *mode);
+ST_API st_os_popen_file *st_os_popen(const char *command, const char *mode);
 
 /**
  * @brief The stream of a popen handle: read the command's output or write its input.
  * @param p The handle.
  * @return The stream, owned by the handle (do not fclose it).
  */
-ST_API FILE *st_os_popen_file(st_os_popen *p);
+ST_API FILE *st_os_popen_file_stream(st_os_popen_file *p);
 
 /**
  * @brief Closes the stream, waits for the command and frees the handle. Mirrors os.popen().close().
@@ -933,7 +936,7 @@ ST_API FILE *st_os_popen_file(st_os_popen *p);
  *        May be NULL.
  * @return 0, or -1 with ST_EOS (the handle is freed anyway).
  */
-ST_API int st_os_popen_close(st_os_popen *p, int *status);
+ST_API int st_os_popen_file_close(st_os_popen_file *p, int *status);
 
 /**
  * @brief Ends the process at once, without flushing stdio or running atexit handlers.

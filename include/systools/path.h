@@ -39,50 +39,38 @@
  */
 
 /** @brief Path component separator (`os.sep`). */
-#define ST_SEP "/"
+#define ST_PATH_SEP "/"
 /** @brief Alternative separator (`os.altsep`): none on POSIX. */
-#define ST_ALTSEP NULL
+#define ST_PATH_ALTSEP NULL
 /** @brief Extension separator (`os.extsep`). */
-#define ST_EXTSEP "."
+#define ST_PATH_EXTSEP "."
 /** @brief Separator of search-path lists such as PATH (`os.pathsep`). */
-#define ST_PATHSEP ":"
+#define ST_PATH_PATHSEP ":"
 /** @brief The current directory (`os.curdir`). */
-#define ST_CURDIR "."
+#define ST_PATH_CURDIR "."
 /** @brief The parent directory (`os.pardir`). */
-#define ST_PARDIR ".."
-/** @brief Line terminator (`os.linesep`). */
-#define ST_LINESEP "\n"
-/** @brief The null device (`os.devnull`); named apart from subprocess.h's ST_DEVNULL (subprocess.DEVNULL). */
+#define ST_PATH_PARDIR ".."
+/** @brief The null device (`os.path.devnull`, `os.devnull`). */
 #define ST_PATH_DEVNULL "/dev/null"
 /** @brief The default search path (`os.defpath`). */
-#define ST_DEFPATH "/bin:/usr/bin"
+#define ST_PATH_DEFPATH "/bin:/usr/bin"
 
 /** @brief Windows path separator (`ntpath.sep`). */
-#define ST_NT_SEP "\\"
+#define ST_NTPATH_SEP "\\"
 /** @brief Windows alternative separator (`ntpath.altsep`). */
-#define ST_NT_ALTSEP "/"
+#define ST_NTPATH_ALTSEP "/"
 /** @brief Windows extension separator (`ntpath.extsep`). */
-#define ST_NT_EXTSEP "."
+#define ST_NTPATH_EXTSEP "."
 /** @brief Windows search-path separator (`ntpath.pathsep`). */
-#define ST_NT_PATHSEP ";"
+#define ST_NTPATH_PATHSEP ";"
 /** @brief Windows current directory (`ntpath.curdir`). */
-#define ST_NT_CURDIR "."
+#define ST_NTPATH_CURDIR "."
 /** @brief Windows parent directory (`ntpath.pardir`). */
-#define ST_NT_PARDIR ".."
-/** @brief Windows line terminator (`os.linesep` on Windows). */
-#define ST_NT_LINESEP "\r\n"
+#define ST_NTPATH_PARDIR ".."
 /** @brief Windows null device (`ntpath.devnull`). */
-#define ST_NT_DEVNULL "nul"
+#define ST_NTPATH_DEVNULL "nul"
 /** @brief Windows default search path (`ntpath.defpath`). */
-#define ST_NT_DEFPATH ".;C:\\bin"
-
-/** @cond ST_INTERNAL */
-#if defined(__GNUC__) || defined(__clang__)
-#define ST__PATH_SENTINEL __attribute__((sentinel))
-#else
-#define ST__PATH_SENTINEL
-#endif
-/** @endcond */
+#define ST_NTPATH_DEFPATH ".;C:\\bin"
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,7 +90,7 @@ extern "C" {
  * @return The joined path (caller frees with st_free()), or NULL (ST_ETYPE when @p first is
  *         NULL, ST_ENOMEM).
  */
-ST_API char *st_path_join(const char *first, ...) ST__PATH_SENTINEL;
+ST_API char *st_path_join(const char *first, ...) ST_ATTR_SENTINEL;
 
 /**
  * @brief Joins @p n path components. Mirrors os.path.join(*parts).
@@ -406,7 +394,7 @@ ST_API int st_path_samestat(const struct stat *s1, const struct stat *s2);
  * @param ... More components (`const char *`), then a NULL pointer that ends the list.
  * @return The joined path (caller frees), or NULL (ST_ETYPE, ST_ENOMEM).
  */
-ST_API char *st_ntpath_join(const char *first, ...) ST__PATH_SENTINEL;
+ST_API char *st_ntpath_join(const char *first, ...) ST_ATTR_SENTINEL;
 
 /**
  * @brief Joins @p n Windows path components. Mirrors ntpath.join(*parts).

@@ -48,7 +48,7 @@
  * many, may be used concurrently.
  *
  * @code
- * st_shelf *sh = st_shelf_open("people.db", "c", NULL);
+ * st_shelf *sh = st_shelve_open("people.db", "c", NULL);
  * st_value *v = st_value_parse("{'name': 'Ada', 'age': 36}");
  * st_shelf_set(sh, "ada", v);                // pickled; readable by shelve.open() in Python
  * st_value_unref(v);
@@ -204,12 +204,12 @@ ST_API int st_dbm_close(st_dbm *db);
 /** @brief An open shelf (opaque). Mirrors shelve.Shelf / shelve.DbfilenameShelf. */
 typedef struct st_shelf st_shelf;
 
-/** @brief The version of ::st_shelf_options this header describes. */
-#define ST_SHELF_OPTIONS_VERSION 1
+/** @brief The version of ::st_shelve_options this header describes. */
+#define ST_SHELVE_OPTIONS_VERSION 1
 
-/** @brief How to open a shelf. Initialise with ST_SHELF_OPTIONS_INIT. */
-typedef struct st_shelf_options {
-    /** Must be ST_SHELF_OPTIONS_VERSION. */
+/** @brief How to open a shelf. Initialise with ST_SHELVE_OPTIONS_INIT. */
+typedef struct st_shelve_options {
+    /** Must be ST_SHELVE_OPTIONS_VERSION. */
     unsigned int version;
     /** Pickle protocol for values written: 0-5, or -1 for the highest (Python's protocol=None
      *  is ST_PICKLE_DEFAULT_PROTOCOL, the default here). */
@@ -226,25 +226,25 @@ typedef struct st_shelf_options {
     int mode;
     /** Limits for loading stored values (NULL: ST_PICKLE_LOAD_OPTIONS_INIT). */
     const st_pickle_load_options *load;
-} st_shelf_options;
+} st_shelve_options;
 
 /** @brief Default options: protocol ST_PICKLE_DEFAULT_PROTOCOL, no writeback, backend chosen as
  *         Python does, mode 0666, default load limits. */
-#define ST_SHELF_OPTIONS_INIT \
-    {ST_SHELF_OPTIONS_VERSION, ST_PICKLE_DEFAULT_PROTOCOL, 0, NULL, 0666, NULL}
+#define ST_SHELVE_OPTIONS_INIT \
+    {ST_SHELVE_OPTIONS_VERSION, ST_PICKLE_DEFAULT_PROTOCOL, 0, NULL, 0666, NULL}
 
 /**
  * @brief Opens a shelf. Mirrors shelve.open(filename, flag, protocol, writeback). Keys are
  *        encoded as UTF-8 (Python's keyencoding="utf-8").
  * @param filename The file.
  * @param flag "r", "w", "c" or "n", as st_dbm_open().
- * @param opts NULL for ST_SHELF_OPTIONS_INIT.
+ * @param opts NULL for ST_SHELVE_OPTIONS_INIT.
  * @return A handle the caller closes with st_shelf_close(); NULL with the errors of
  *         st_dbm_open(), or ValueError for a protocol above ST_PICKLE_HIGHEST_PROTOCOL
  *         (checked here; Python fails at the first write).
  */
-ST_API st_shelf *st_shelf_open(const char *filename, const char *flag,
-                               const st_shelf_options *opts);
+ST_API st_shelf *st_shelve_open(const char *filename, const char *flag,
+                               const st_shelve_options *opts);
 
 /**
  * @brief Reads a value. Mirrors shelf[key].
@@ -299,31 +299,31 @@ ST_API ssize_t st_shelf_len(st_shelf *sh);
 ST_API char **st_shelf_keys(st_shelf *sh);
 
 /** @brief A key iterator over a shelf (opaque). Mirrors iter(shelf). */
-typedef struct st_shelf_iter st_shelf_iter;
+typedef struct st_shelf_iterator st_shelf_iterator;
 
 /**
  * @brief Starts iterating over the keys. Differs from Python: the iterator walks the keys
  *        as st_shelf_keys() lists them now, so changing the shelf while iterating is safe
  *        (Python's iterator fails or follows the change).
  * @param sh The shelf; it must outlive the iterator.
- * @return An iterator the caller frees with st_shelf_iter_free(), or NULL with dbm.error or
+ * @return An iterator the caller frees with st_shelf_iterator_free(), or NULL with dbm.error or
  *         MemoryError.
  */
-ST_API st_shelf_iter *st_shelf_iter_new(st_shelf *sh);
+ST_API st_shelf_iterator *st_shelf_iter(st_shelf *sh);
 
 /**
  * @brief Steps to the next key. Mirrors next(it).
  * @param it The iterator.
- * @param key Receives the key, valid until the next call or st_shelf_iter_free().
+ * @param key Receives the key, valid until the next call or st_shelf_iterator_free().
  * @return 1 with a key, 0 at the end, -1 with an error.
  */
-ST_API int st_shelf_iter_next(st_shelf_iter *it, const char **key);
+ST_API int st_shelf_iterator_next(st_shelf_iterator *it, const char **key);
 
 /**
  * @brief Frees an iterator.
  * @param it The iterator, or NULL.
  */
-ST_API void st_shelf_iter_free(st_shelf_iter *it);
+ST_API void st_shelf_iterator_free(st_shelf_iterator *it);
 
 /**
  * @brief Writes the writeback cache and flushes the file. Mirrors shelf.sync().

@@ -69,7 +69,7 @@ extern "C" {
 typedef struct st_struct st_struct;
 
 /** @brief An iterator over consecutive records of a buffer. Mirrors `Struct.iter_unpack()`'s iterator. */
-typedef struct st_struct_iter st_struct_iter;
+typedef struct st_struct_unpack_iterator st_struct_unpack_iterator;
 
 /**
  * @brief The size of the record a format describes. Mirrors `struct.calcsize(format)`.
@@ -218,11 +218,11 @@ ST_API int st_struct_pack_values(const st_struct *s, const st_value *values, voi
  * @param s A compiled format.
  * @param buf The records, back to back.
  * @param buflen Their total size: a multiple of the record size.
- * @return An iterator the caller frees with st_struct_iter_free(), or NULL: ST_EFORMAT
+ * @return An iterator the caller frees with st_struct_unpack_iterator_free(), or NULL: ST_EFORMAT
  *         ("cannot iteratively unpack with a struct of length 0", "iterative unpacking requires
  *         a buffer of a multiple of N bytes"), ST_ENOMEM.
  */
-ST_API st_struct_iter *st_struct_iter_unpack(const st_struct *s, const void *buf, size_t buflen);
+ST_API st_struct_unpack_iterator *st_struct_iter_unpack(const st_struct *s, const void *buf, size_t buflen);
 
 /**
  * @brief Unpacks the next record. Mirrors `next()` on the iterator of `iter_unpack`.
@@ -230,20 +230,20 @@ ST_API st_struct_iter *st_struct_iter_unpack(const st_struct *s, const void *buf
  * @param ... The destinations, as st_struct_unpack() takes them.
  * @return 1 when a record was unpacked, 0 when there are no more (StopIteration); never fails.
  */
-ST_API int st_struct_iter_next(st_struct_iter *it, ...);
+ST_API int st_struct_unpack_iterator_next(st_struct_unpack_iterator *it, ...);
 
 /**
  * @brief How many records are left. Mirrors the iterator's `__length_hint__()`.
  * @param it The iterator.
- * @return The number of records st_struct_iter_next() will still return.
+ * @return The number of records st_struct_unpack_iterator_next() will still return.
  */
-ST_API size_t st_struct_iter_length_hint(const st_struct_iter *it);
+ST_API size_t st_struct_unpack_iterator_length_hint(const st_struct_unpack_iterator *it);
 
 /**
  * @brief Frees an iterator.
  * @param it The iterator, or NULL (then nothing happens).
  */
-ST_API void st_struct_iter_free(st_struct_iter *it);
+ST_API void st_struct_unpack_iterator_free(st_struct_unpack_iterator *it);
 
 /**
  * @brief Packs values with a format string. Mirrors `struct.pack(format, v1, v2, ...)`.
@@ -253,14 +253,14 @@ ST_API void st_struct_iter_free(st_struct_iter *it);
  * runs of codes) compiled, found again by the format's address and text, so calling this in a
  * loop with a literal format costs little more than st_struct_pack(). Other formats compile on
  * the stack (no allocation unless they have more than a few dozen runs). The same holds for
- * st_pack_into(), st_unpack() and st_unpack_from().
+ * st_struct_pack_into_fmt(), st_struct_unpack_fmt() and st_struct_unpack_from_fmt().
  * @param format The format string.
  * @param buf Where to write.
  * @param buflen Bytes available at @p buf.
  * @param ... The values.
  * @return 0, or -1 with the errors of st_struct_calcsize() and st_struct_pack().
  */
-ST_API int st_pack(const char *format, void *buf, size_t buflen, ...);
+ST_API int st_struct_pack_fmt(const char *format, void *buf, size_t buflen, ...);
 
 /**
  * @brief Packs values at an offset with a format string.
@@ -272,7 +272,7 @@ ST_API int st_pack(const char *format, void *buf, size_t buflen, ...);
  * @param ... The values.
  * @return 0, or -1 with the errors of st_struct_calcsize() and st_struct_pack_into().
  */
-ST_API int st_pack_into(const char *format, void *buf, size_t buflen, ssize_t offset, ...);
+ST_API int st_struct_pack_into_fmt(const char *format, void *buf, size_t buflen, ssize_t offset, ...);
 
 /**
  * @brief Unpacks a record with a format string. Mirrors `struct.unpack(format, buffer)`.
@@ -282,7 +282,7 @@ ST_API int st_pack_into(const char *format, void *buf, size_t buflen, ssize_t of
  * @param ... The destinations.
  * @return 0, or -1 with the errors of st_struct_calcsize() and st_struct_unpack().
  */
-ST_API int st_unpack(const char *format, const void *buf, size_t buflen, ...);
+ST_API int st_struct_unpack_fmt(const char *format, const void *buf, size_t buflen, ...);
 
 /**
  * @brief Unpacks a record at an offset with a format string.
@@ -294,7 +294,7 @@ ST_API int st_unpack(const char *format, const void *buf, size_t buflen, ...);
  * @param ... The destinations.
  * @return 0, or -1 with the errors of st_struct_calcsize() and st_struct_unpack_from().
  */
-ST_API int st_unpack_from(const char *format, const void *buf, size_t buflen, ssize_t offset, ...);
+ST_API int st_struct_unpack_from_fmt(const char *format, const void *buf, size_t buflen, ssize_t offset, ...);
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,7 @@
  *
  * Children are started with posix_spawn() when the options allow it and with vfork() otherwise,
  * so spawning costs the same whatever the size of the parent. An exec failure (missing program,
- * no permission, bad cwd) is reported by st_popen() itself, with the child's errno, and leaves no
+ * no permission, bad cwd) is reported by st_popen_new() itself, with the child's errno, and leaves no
  * zombie. Every descriptor the library creates is close-on-exec from birth, so concurrent spawns
  * from several threads never leak each other's pipes. The library never installs a SIGCHLD
  * handler and only ever waits for the pids it started.
@@ -28,20 +28,20 @@
  * @code
  * const char *argv[] = {"ls", "-l", NULL};
  * size_t len;
- * char *out = st_check_output(argv, NULL, &len);        // like subprocess.check_output()
+ * char *out = st_subprocess_check_output(argv, NULL, &len);        // like subprocess.check_output()
  * if (!out) { fprintf(stderr, "%s\n", st_error_message()); return 1; }
  * fwrite(out, 1, len, stdout);
  * st_free(out);
  *
  * st_popen_options o = ST_POPEN_OPTIONS_INIT;
- * o.stdin_fd = ST_PIPE;
- * o.stdout_fd = ST_PIPE;
+ * o.stdin_fd = ST_SUBPROCESS_PIPE;
+ * o.stdout_fd = ST_SUBPROCESS_PIPE;
  * const char *cat[] = {"cat", NULL};
- * st_proc *p = st_popen(cat, &o);
+ * st_popen *p = st_popen_new(cat, &o);
  * char *got; size_t got_len;
- * st_proc_communicate(p, "hi\n", 3, &got, &got_len, NULL, NULL, 5.0);
+ * st_popen_communicate(p, "hi\n", 3, &got, &got_len, NULL, NULL, 5.0);
  * st_free(got);
- * st_proc_free(p);
+ * st_popen_free(p);
  * @endcode
  * @{
  */
@@ -51,16 +51,13 @@ extern "C" {
 #endif
 
 /** @brief stdio option: the child shares the parent's descriptor (Python's None). */
-#define ST_INHERIT (-4)
+#define ST_SUBPROCESS_INHERIT (-4)
 /** @brief stdio option: a new pipe to the parent (Python's subprocess.PIPE). */
-#define ST_PIPE (-1)
+#define ST_SUBPROCESS_PIPE (-1)
 /** @brief stderr option: the child's stderr goes where its stdout goes (subprocess.STDOUT). */
-#define ST_STDOUT (-2)
+#define ST_SUBPROCESS_STDOUT (-2)
 /** @brief stdio option: the child's descriptor is opened on /dev/null (subprocess.DEVNULL). */
-#define ST_DEVNULL (-3)
-/** @brief A timeout meaning "wait as long as it takes" (Python's None). */
-#define ST_NO_TIMEOUT (-1.0)
-
+#define ST_SUBPROCESS_DEVNULL (-3)
 /** @brief Version of ::st_popen_options this header describes. */
 #define ST_POPEN_OPTIONS_VERSION 1
 
@@ -72,9 +69,9 @@ extern "C" {
  */
 typedef struct st_popen_options {
     unsigned int version;   /**< ST_POPEN_OPTIONS_VERSION. */
-    int stdin_fd;           /**< ST_INHERIT (default), ST_PIPE, ST_DEVNULL or a descriptor. */
-    int stdout_fd;          /**< ST_INHERIT (default), ST_PIPE, ST_DEVNULL or a descriptor. */
-    int stderr_fd;          /**< ST_INHERIT (default), ST_PIPE, ST_DEVNULL, ST_STDOUT or a
+    int stdin_fd;           /**< ST_SUBPROCESS_INHERIT (default), ST_SUBPROCESS_PIPE, ST_SUBPROCESS_DEVNULL or a descriptor. */
+    int stdout_fd;          /**< ST_SUBPROCESS_INHERIT (default), ST_SUBPROCESS_PIPE, ST_SUBPROCESS_DEVNULL or a descriptor. */
+    int stderr_fd;          /**< ST_SUBPROCESS_INHERIT (default), ST_SUBPROCESS_PIPE, ST_SUBPROCESS_DEVNULL, ST_SUBPROCESS_STDOUT or a
                                  descriptor. */
     const char *cwd;        /**< Directory to run in, or NULL for the parent's. */
     const char *const *env; /**< The child's whole environment (NULL-terminated "KEY=VALUE"
@@ -95,11 +92,11 @@ typedef struct st_popen_options {
 
 /** @brief Python's Popen defaults. */
 #define ST_POPEN_OPTIONS_INIT                                                                      \
-    {ST_POPEN_OPTIONS_VERSION, ST_INHERIT, ST_INHERIT, ST_INHERIT, NULL, NULL, 0, NULL, 1, NULL,  \
+    {ST_POPEN_OPTIONS_VERSION, ST_SUBPROCESS_INHERIT, ST_SUBPROCESS_INHERIT, ST_SUBPROCESS_INHERIT, NULL, NULL, 0, NULL, 1, NULL,  \
      0, 0, -1, -1, 1}
 
-/** @brief A started child process (Python's Popen object). Opaque; free with st_proc_free(). */
-typedef struct st_proc st_proc;
+/** @brief A started child process (Python's Popen object). Opaque; free with st_popen_free(). */
+typedef struct st_popen st_popen;
 
 /**
  * @brief Starts a child process. Mirrors `subprocess.Popen(argv, **opts)`.
@@ -112,39 +109,39 @@ typedef struct st_proc st_proc;
  * Like Python, pass_fds forces close_fds on.
  * @param argv NULL-terminated argument vector, at least one element (copied).
  * @param opts Options, or NULL for Python's defaults.
- * @return A handle to free with st_proc_free(), or NULL (ST_EOS, ST_EVALUE for bad options or an
+ * @return A handle to free with st_popen_free(), or NULL (ST_EOS, ST_EVALUE for bad options or an
  *         empty argv, ST_ENOMEM).
  */
-ST_API st_proc *st_popen(const char *const argv[], const st_popen_options *opts);
+ST_API st_popen *st_popen_new(const char *const argv[], const st_popen_options *opts);
 
 /**
  * @brief The child's process id. Mirrors `Popen.pid`.
  * @param p The process.
  * @return The pid.
  */
-ST_API pid_t st_proc_pid(const st_proc *p);
+ST_API pid_t st_popen_pid(const st_popen *p);
 
 /**
  * @brief The parent's end of the child's stdin pipe. Mirrors `Popen.stdin`.
  * @param p The process.
- * @return The descriptor (owned by @p p: closed by st_proc_communicate() or st_proc_free()), or
- *         -1 when stdin is not ST_PIPE or the pipe was already closed.
+ * @return The descriptor (owned by @p p: closed by st_popen_communicate() or st_popen_free()), or
+ *         -1 when stdin is not ST_SUBPROCESS_PIPE or the pipe was already closed.
  */
-ST_API int st_proc_stdin(const st_proc *p);
+ST_API int st_popen_stdin(const st_popen *p);
 
 /**
  * @brief The parent's end of the child's stdout pipe. Mirrors `Popen.stdout`.
  * @param p The process.
- * @return The descriptor (owned by @p p), or -1 when stdout is not ST_PIPE or it was closed.
+ * @return The descriptor (owned by @p p), or -1 when stdout is not ST_SUBPROCESS_PIPE or it was closed.
  */
-ST_API int st_proc_stdout(const st_proc *p);
+ST_API int st_popen_stdout(const st_popen *p);
 
 /**
  * @brief The parent's end of the child's stderr pipe. Mirrors `Popen.stderr`.
  * @param p The process.
- * @return The descriptor (owned by @p p), or -1 when stderr is not ST_PIPE or it was closed.
+ * @return The descriptor (owned by @p p), or -1 when stderr is not ST_SUBPROCESS_PIPE or it was closed.
  */
-ST_API int st_proc_stderr(const st_proc *p);
+ST_API int st_popen_stderr(const st_popen *p);
 
 /**
  * @brief Checks whether the child has ended, without blocking. Mirrors `Popen.poll()`.
@@ -152,20 +149,20 @@ ST_API int st_proc_stderr(const st_proc *p);
  * @param returncode Receives the returncode when the child has ended (may be NULL).
  * @return 1 when it has ended, 0 while it runs, -1 on error.
  */
-ST_API int st_proc_poll(st_proc *p, int *returncode);
+ST_API int st_popen_poll(st_popen *p, int *returncode);
 
 /**
  * @brief Waits for the child to end. Mirrors `Popen.wait(timeout)`.
  *
  * Does not read the pipes: a child filling a pipe nobody reads blocks, so use
- * st_proc_communicate() when stdout or stderr is ST_PIPE. On timeout the child keeps running.
+ * st_popen_communicate() when stdout or stderr is ST_SUBPROCESS_PIPE. On timeout the child keeps running.
  * @param p The process.
  * @param timeout_s Seconds to wait, or ST_NO_TIMEOUT.
  * @param returncode Receives the returncode (may be NULL).
  * @return 0, or -1 (ST_ETIMEOUT as subprocess.TimeoutExpired "Command '[...]' timed out after
  *         0.5 seconds", ST_EOS).
  */
-ST_API int st_proc_wait(st_proc *p, double timeout_s, int *returncode);
+ST_API int st_popen_wait(st_popen *p, double timeout_s, int *returncode);
 
 /**
  * @brief Sends input, reads all output until end of file, then waits. Mirrors
@@ -176,10 +173,10 @@ ST_API int st_proc_wait(st_proc *p, double timeout_s, int *returncode);
  * (ST_ETIMEOUT) nothing is lost: call it again, with @p input NULL, to go on where it stopped.
  * Afterwards the pipes are closed. Unlike Python, the calling thread never sees SIGPIPE.
  * @param p The process.
- * @param input Bytes for the child's stdin (needs stdin ST_PIPE), or NULL; stdin is closed after.
+ * @param input Bytes for the child's stdin (needs stdin ST_SUBPROCESS_PIPE), or NULL; stdin is closed after.
  * @param input_len Number of bytes of @p input.
  * @param out Receives the child's stdout (NUL-terminated, caller frees with st_free()), or NULL
- *        when stdout is not ST_PIPE; may be NULL to discard it.
+ *        when stdout is not ST_SUBPROCESS_PIPE; may be NULL to discard it.
  * @param out_len Receives its length (may be NULL).
  * @param err Like @p out, for stderr.
  * @param err_len Receives its length (may be NULL).
@@ -187,7 +184,7 @@ ST_API int st_proc_wait(st_proc *p, double timeout_s, int *returncode);
  * @return 0, or -1 (ST_ETIMEOUT, ST_EVALUE "Cannot send input after starting communication"
  *         or, where Python silently drops the input, when stdin is not a pipe; ST_EOS, ST_ENOMEM).
  */
-ST_API int st_proc_communicate(st_proc *p, const void *input, size_t input_len, char **out,
+ST_API int st_popen_communicate(st_popen *p, const void *input, size_t input_len, char **out,
                                size_t *out_len, char **err, size_t *err_len, double timeout_s);
 
 /**
@@ -196,31 +193,31 @@ ST_API int st_proc_communicate(st_proc *p, const void *input, size_t input_len, 
  * @param sig The signal number.
  * @return 0 (also when the child has already ended), or -1 (ST_EOS).
  */
-ST_API int st_proc_send_signal(st_proc *p, int sig);
+ST_API int st_popen_send_signal(st_popen *p, int sig);
 
 /**
  * @brief Sends SIGTERM. Mirrors `Popen.terminate()`.
  * @param p The process.
- * @return As st_proc_send_signal().
+ * @return As st_popen_send_signal().
  */
-ST_API int st_proc_terminate(st_proc *p);
+ST_API int st_popen_terminate(st_popen *p);
 
 /**
  * @brief Sends SIGKILL. Mirrors `Popen.kill()`.
  * @param p The process.
- * @return As st_proc_send_signal().
+ * @return As st_popen_send_signal().
  */
-ST_API int st_proc_kill(st_proc *p);
+ST_API int st_popen_kill(st_popen *p);
 
 /**
  * @brief Closes the pipes and releases the handle.
  *
  * A child that has ended is reaped. One still running is left running, as when a Python Popen
  * object is garbage-collected: the library remembers its pid and reaps it, without blocking,
- * at later calls of st_popen(), so it never stays a zombie for long.
+ * at later calls of st_popen_new(), so it never stays a zombie for long.
  * @param p The process, or NULL.
  */
-ST_API void st_proc_free(st_proc *p);
+ST_API void st_popen_free(st_popen *p);
 
 /**
  * @brief Starts a program and waits for it. Mirrors `subprocess.call(argv, **opts)`.
@@ -229,56 +226,56 @@ ST_API void st_proc_free(st_proc *p);
  * @param returncode Receives the child's returncode.
  * @return 0 when the child ran (whatever its returncode), or -1 when it could not be started.
  */
-ST_API int st_call(const char *const argv[], const st_popen_options *opts, int *returncode);
+ST_API int st_subprocess_call(const char *const argv[], const st_popen_options *opts, int *returncode);
 
 /**
  * @brief Runs a program and requires success. Mirrors `subprocess.check_call(argv, **opts)`.
  * @param argv NULL-terminated argument vector.
  * @param opts Options, or NULL.
  * @return 0, or -1 (ST_ECALLEDPROCESS "Command '['false']' returned non-zero exit status 1." or
- *         "Command '[...]' died with <Signals.SIGKILL: 9>.", or any error of st_popen()).
+ *         "Command '[...]' died with <Signals.SIGKILL: 9>.", or any error of st_popen_new()).
  */
-ST_API int st_check_call(const char *const argv[], const st_popen_options *opts);
+ST_API int st_subprocess_check_call(const char *const argv[], const st_popen_options *opts);
 
 /**
  * @brief Runs a program and returns its stdout, requiring success. Mirrors
  *        `subprocess.check_output(argv, **opts)` (bytes).
  *
- * For check_output's input= and timeout=, use st_run() with capture and check.
+ * For check_output's input= and timeout=, use st_subprocess_run() with capture and check.
  * @param argv NULL-terminated argument vector.
- * @param opts Options, or NULL; stdout_fd must be left ST_INHERIT (it is replaced by a pipe).
+ * @param opts Options, or NULL; stdout_fd must be left ST_SUBPROCESS_INHERIT (it is replaced by a pipe).
  * @param len Receives the output's length (may be NULL).
  * @return The output, NUL-terminated, which the caller frees with st_free(); NULL on error
  *         (ST_ECALLEDPROCESS, ST_EVALUE "stdout argument not allowed, it will be overridden.",
- *         errors of st_popen()).
+ *         errors of st_popen_new()).
  */
-ST_API char *st_check_output(const char *const argv[], const st_popen_options *opts, size_t *len);
+ST_API char *st_subprocess_check_output(const char *const argv[], const st_popen_options *opts, size_t *len);
 
-/** @brief Version of ::st_run_options this header describes. */
-#define ST_RUN_OPTIONS_VERSION 1
+/** @brief Version of ::st_subprocess_run_options this header describes. */
+#define ST_SUBPROCESS_RUN_OPTIONS_VERSION 1
 
 /** @brief The keyword arguments of subprocess.run() that are not Popen's. */
-typedef struct st_run_options {
-    unsigned int version;  /**< ST_RUN_OPTIONS_VERSION. */
+typedef struct st_subprocess_run_options {
+    unsigned int version;  /**< ST_SUBPROCESS_RUN_OPTIONS_VERSION. */
     const void *input;     /**< Bytes for the child's stdin (stdin becomes a pipe), or NULL. */
     size_t input_len;      /**< Length of @ref input. */
     int capture_output;    /**< Non-zero: stdout and stderr become pipes and are captured. */
     double timeout;        /**< Seconds, or ST_NO_TIMEOUT (default). */
     int check;             /**< Non-zero: a non-zero returncode is an error (ST_ECALLEDPROCESS). */
-} st_run_options;
+} st_subprocess_run_options;
 
 /** @brief Python's run() defaults. */
-#define ST_RUN_OPTIONS_INIT {ST_RUN_OPTIONS_VERSION, NULL, 0, 0, ST_NO_TIMEOUT, 0}
+#define ST_SUBPROCESS_RUN_OPTIONS_INIT {ST_SUBPROCESS_RUN_OPTIONS_VERSION, NULL, 0, 0, ST_NO_TIMEOUT, 0}
 
-/** @brief What st_run() returns (Python's CompletedProcess). Release with st_completed_free(). */
-typedef struct st_completed {
+/** @brief What st_subprocess_run() returns (Python's CompletedProcess). Release with st_completed_process_free(). */
+typedef struct st_completed_process {
     char **args;        /**< The argument vector as given (owned). */
     int returncode;     /**< Exit status, or -signal. */
     char *stdout_data;  /**< Captured stdout (NUL-terminated, owned), or NULL when not a pipe. */
     size_t stdout_len;  /**< Its length. */
     char *stderr_data;  /**< Captured stderr (NUL-terminated, owned), or NULL when not a pipe. */
     size_t stderr_len;  /**< Its length. */
-} st_completed;
+} st_completed_process;
 
 /**
  * @brief Runs a program to completion. Mirrors `subprocess.run(argv, input=..., capture_output=...,
@@ -290,19 +287,19 @@ typedef struct st_completed {
  * exceptions carry them, @p result still holds the returncode and what was captured.
  * @param argv NULL-terminated argument vector.
  * @param run Options of run(), or NULL for the defaults.
- * @param opts Options of Popen, or NULL. With input, stdin_fd must be ST_INHERIT; with
- *        capture_output, stdout_fd and stderr_fd must be ST_INHERIT (ST_EVALUE, Python's messages).
- * @param result Receives the outcome; release it with st_completed_free() whatever the return.
- * @return 0, or -1 (ST_ETIMEOUT, ST_ECALLEDPROCESS, errors of st_popen()).
+ * @param opts Options of Popen, or NULL. With input, stdin_fd must be ST_SUBPROCESS_INHERIT; with
+ *        capture_output, stdout_fd and stderr_fd must be ST_SUBPROCESS_INHERIT (ST_EVALUE, Python's messages).
+ * @param result Receives the outcome; release it with st_completed_process_free() whatever the return.
+ * @return 0, or -1 (ST_ETIMEOUT, ST_ECALLEDPROCESS, errors of st_popen_new()).
  */
-ST_API int st_run(const char *const argv[], const st_run_options *run,
-                  const st_popen_options *opts, st_completed *result);
+ST_API int st_subprocess_run(const char *const argv[], const st_subprocess_run_options *run,
+                  const st_popen_options *opts, st_completed_process *result);
 
 /**
- * @brief Frees what an st_completed holds and zeroes it.
+ * @brief Frees what an st_completed_process holds and zeroes it.
  * @param c The result, or NULL.
  */
-ST_API void st_completed_free(st_completed *c);
+ST_API void st_completed_process_free(st_completed_process *c);
 
 /**
  * @brief Runs a shell command and returns its exit code and output. Mirrors
@@ -314,21 +311,21 @@ ST_API void st_completed_free(st_completed *c);
  * @param exitcode Receives the exit code.
  * @return The output (caller frees with st_free()), or NULL when the shell could not be started.
  */
-ST_API char *st_getstatusoutput(const char *cmd, int *exitcode);
+ST_API char *st_subprocess_getstatusoutput(const char *cmd, int *exitcode);
 
 /**
  * @brief Runs a shell command and returns its output. Mirrors `subprocess.getoutput(cmd)`.
  * @param cmd The command for `/bin/sh -c`.
- * @return As st_getstatusoutput().
+ * @return As st_subprocess_getstatusoutput().
  */
-ST_API char *st_getoutput(const char *cmd);
+ST_API char *st_subprocess_getoutput(const char *cmd);
 
-/** @brief Version of ::st_pipeline_options this header describes. */
-#define ST_PIPELINE_OPTIONS_VERSION 1
+/** @brief Version of ::st_subprocess_pipeline_options this header describes. */
+#define ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION 1
 
 /** @brief How to run a pipeline. */
-typedef struct st_pipeline_options {
-    unsigned int version;        /**< ST_PIPELINE_OPTIONS_VERSION. */
+typedef struct st_subprocess_pipeline_options {
+    unsigned int version;        /**< ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION. */
     const st_popen_options *popen; /**< Options for every command, or NULL. Its stdin_fd applies
                                        to the first command, stdout_fd to the last (unless
                                        captured), stderr_fd to all. */
@@ -338,10 +335,10 @@ typedef struct st_pipeline_options {
     int check;                   /**< Non-zero: fail (ST_ECALLEDPROCESS) when a command's returncode
                                       is non-zero; the last such command is reported, like
                                       bash's pipefail. */
-} st_pipeline_options;
+} st_subprocess_pipeline_options;
 
-/** @brief Defaults for st_pipeline(). */
-#define ST_PIPELINE_OPTIONS_INIT {ST_PIPELINE_OPTIONS_VERSION, NULL, NULL, 0, ST_NO_TIMEOUT, 0}
+/** @brief Defaults for st_subprocess_pipeline(). */
+#define ST_SUBPROCESS_PIPELINE_OPTIONS_INIT {ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION, NULL, NULL, 0, ST_NO_TIMEOUT, 0}
 
 /**
  * @brief Runs `cmd0 | cmd1 | ... ` : each command's stdout feeds the next one's stdin.
@@ -358,10 +355,10 @@ typedef struct st_pipeline_options {
  * @param out Receives the last command's stdout (caller frees with st_free()), or NULL to let it
  *        go to opts->popen->stdout_fd.
  * @param out_len Receives its length (may be NULL).
- * @return 0, or -1 (ST_ETIMEOUT, ST_ECALLEDPROCESS, errors of st_popen()).
+ * @return 0, or -1 (ST_ETIMEOUT, ST_ECALLEDPROCESS, errors of st_popen_new()).
  */
-ST_API int st_pipeline(const char *const *const argvs[], size_t n,
-                       const st_pipeline_options *opts, int *returncodes, char **out,
+ST_API int st_subprocess_pipeline(const char *const *const argvs[], size_t n,
+                       const st_subprocess_pipeline_options *opts, int *returncodes, char **out,
                        size_t *out_len);
 
 #ifdef __cplusplus

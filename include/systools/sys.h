@@ -22,7 +22,7 @@
  * int main(int argc, char **argv) {
  *     st_sys_init(argc, argv);
  *     char *conf = st_sys_path_find("app.conf");   // first dir of sys.path holding it
- *     if (!conf) { st_exc_info e = st_sys_exc_info(); fputs(e.traceback, stderr); return 1; }
+ *     if (!conf) { st_sys_exc_info_result e = st_sys_exc_info(); fputs(e.traceback, stderr); return 1; }
  *     st_free(conf);
  *     st_sys_exit(0);
  * }
@@ -173,18 +173,18 @@ ST_API st_sys_module *st_sys_modules(size_t *count);
 ST_API st_sys_module *st_sys_modules_get(const char *name);
 
 /** @brief Python's `sys.exc_info()` triple for the calling thread's last error. */
-typedef struct st_exc_info {
+typedef struct st_sys_exc_info_result {
     const char *type;      /**< Exception type name, e.g. "FileNotFoundError"; NULL when no error. */
     const char *value;     /**< The message; NULL when no error. */
     const char *traceback; /**< The full text Python would print, traceback first; NULL when no error. */
-} st_exc_info;
+} st_sys_exc_info_result;
 
 /**
  * @brief The calling thread's last error as Python's (type, value, traceback). Mirrors `sys.exc_info()`.
  * @return The triple; all NULL when no error is set (Python's (None, None, None)). The strings are
  *         owned by the library and valid until this thread's next error or st_error_clear().
  */
-ST_API st_exc_info st_sys_exc_info(void);
+ST_API st_sys_exc_info_result st_sys_exc_info(void);
 
 /**
  * @brief Flushes every stdio stream and ends the process. Mirrors `sys.exit(status)`.

@@ -66,7 +66,7 @@ fail:
 /* ---- scandir -------------------------------------------------------------------------------- */
 
 struct st_os_direntry {
-    st_os_scandir *it;
+    st_os_scandir_iterator *it;
     const char *name;   /* in the dirent, valid until the next readdir */
     char *path;
     uint64_t ino;
@@ -75,15 +75,15 @@ struct st_os_direntry {
     struct stat st, lst;
 };
 
-struct st_os_scandir {
+struct st_os_scandir_iterator {
     DIR *dir;
     char *top;
     st_os_direntry entry;
 };
 
-st_os_scandir *st_os_scandir_open(const char *path)
+st_os_scandir_iterator *st_os_scandir(const char *path)
 {
-    st_os_scandir *it = st__calloc(1, sizeof *it);
+    st_os_scandir_iterator *it = st__calloc(1, sizeof *it);
     if (!it)
         return (ST_TRACE(), NULL);
     it->top = st__strdup(path);
@@ -94,14 +94,14 @@ st_os_scandir *st_os_scandir_open(const char *path)
     it->dir = opendir(path);
     if (!it->dir) {
         ST_RAISE_OS(errno, "cannot scan directory '%s'", path);
-        st_os_scandir_free(it);
+        st_os_scandir_iterator_free(it);
         return NULL;
     }
     it->entry.it = it;
     return it;
 }
 
-int st_os_scandir_next(st_os_scandir *it, st_os_direntry **entry)
+int st_os_scandir_iterator_next(st_os_scandir_iterator *it, st_os_direntry **entry)
 {
     st_os_direntry *e = &it->entry;
     st_free(e->path);
@@ -128,7 +128,7 @@ int st_os_scandir_next(st_os_scandir *it, st_os_direntry **entry)
     }
 }
 
-void st_os_scandir_free(st_os_scandir *it)
+void st_os_scandir_iterator_free(st_os_scandir_iterator *it)
 {
     if (!it)
         return;

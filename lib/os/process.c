@@ -237,19 +237,19 @@ void st_os__exit(int status) { _exit(status); }
 
 /* ---- popen ------------------------------------------------------------------------------------ */
 
-struct st_os_popen {
+struct st_os_popen_file {
     FILE *f;
-    st_proc *proc;
+    st_popen *proc;
 };
 
 /* Python's os.popen is subprocess.Popen(cmd, shell=True) with one end piped: the same spawn
  * path here, so close_fds and everything else behave as in Python. */
-st_os_popen *st_os_popen_open(const char *command, const char *mode)
+st_os_popen_file *st_os_popen(const char *command, const char *mode)
 {
     if (strcmp(mode, "r") && strcmp(mode, "w"))
         return (ST_RAISE(ST_EVALUE, "invalid mode '%s'", mode), NULL);
     int reading = mode[0] == 'r';
-    st_os_popen *p = st__calloc(1, sizeof *p);
+    st_os_popen_file *p = st__calloc(1, sizeof *p);
     if (!p)
         return (ST_TRACE(), NULL);
     int fds[2];
@@ -266,7 +266,7 @@ st_os_popen *st_os_popen_open(const char *command, const char *mode)
     else
         o.stdin_fd = child_end;
     const char *const argv[] = {command, NULL};
-    p->proc = st_popen(argv, &o);
+    p->proc = st_popen_new(argv, &o);
     close(child_end);
     if (!p->proc) {
         close(our_end);
@@ -277,28 +277,28 @@ st_os_popen *st_os_popen_open(const char *command, const char *mode)
     if (!p->f) {
         int e = errno;
         close(our_end);
-        st_proc_wait(p->proc, ST_NO_TIMEOUT, NULL);
-        st_proc_free(p->proc);
+        st_popen_wait(p->proc, ST_NO_TIMEOUT, NULL);
+        st_popen_free(p->proc);
         st_free(p);
         return (ST_RAISE_OS(e, "cannot open a stream for '%s'", command), NULL);
     }
     return p;
 }
 
-FILE *st_os_popen_file(st_os_popen *p) { return p->f; }
+FILE *st_os_popen_file_stream(st_os_popen_file *p) { return p->f; }
 
-int st_os_popen_close(st_os_popen *p, int *status)
+int st_os_popen_file_close(st_os_popen_file *p, int *status)
 {
     int rc = 0;
-    pid_t pid = st_proc_pid(p->proc);
+    pid_t pid = st_popen_pid(p->proc);
     if (fclose(p->f) != 0)
         rc = ST_RAISE_OS(errno, "cannot close the pipe of process %ld", (long)pid);
     int code = 0;
-    if (st_proc_wait(p->proc, ST_NO_TIMEOUT, &code) < 0)
+    if (st_popen_wait(p->proc, ST_NO_TIMEOUT, &code) < 0)
         rc = ST_TRACE();
     else if (status)
         *status = code * 256; /* Python: None for 0, else returncode << 8 */
-    st_proc_free(p->proc);
+    st_popen_free(p->proc);
     st_free(p);
     return rc;
 }

@@ -45,7 +45,7 @@ typedef struct witem {
     wnode *yield;     /* YIELD: the bottom-up step to report */
 } witem;
 
-struct st_os_walk {
+struct st_os_walk_iterator {
     st_os_walk_options opts;
     int fwalk;
     int done;
@@ -59,7 +59,7 @@ struct st_os_walk {
 
 /* ---- node lifetime ----------------------------------------------------------------------------- */
 
-static void release(st_os_walk *w, wnode *n)
+static void release(st_os_walk_iterator *w, wnode *n)
 {
     while (n) {
         if (n->dir && !n->pending && !(n->own && (w->fwalk || w->opts.topdown))) {
@@ -85,7 +85,7 @@ static void release(st_os_walk *w, wnode *n)
     }
 }
 
-static int push(st_os_walk *w, wnode *parent, const char *name, wnode *yield)
+static int push(st_os_walk_iterator *w, wnode *parent, const char *name, wnode *yield)
 {
     if (w->nstack == w->capstack) {
         witem *s = st__grow(w->stack, &w->capstack, sizeof *s, 64);
@@ -103,7 +103,7 @@ static int push(st_os_walk *w, wnode *parent, const char *name, wnode *yield)
 
 /* Reports a directory that cannot be walked to onerror (without one, errors are ignored as in
  * Python and the thread's last error is left alone); -1 when onerror asks to stop. */
-static int walk_error(st_os_walk *w, int err, const char *what)
+static int walk_error(st_os_walk_iterator *w, int err, const char *what)
 {
     if (!w->opts.onerror)
         return 0;
@@ -147,7 +147,7 @@ static void fix_pointers(wnode *n, st__strv *sv, char ***out, size_t *count)
 
 /* Reads the directory into n's listing with Python's classification. 1 listed, 0 skipped after
  * onerror, -1 to stop. */
-static int list_dir(st_os_walk *w, wnode *n)
+static int list_dir(st_os_walk_iterator *w, wnode *n)
 {
     st__strv dirs = ST__STRV_INIT, files = ST__STRV_INIT;
     int fd = dirfd(n->dir);
@@ -207,7 +207,7 @@ static int is_ancestor(const wnode *parent, dev_t dev, ino_t ino)
 
 /* Opens the directory of a VISIT item and lists it, pushing what comes next. Returns 1 when a
  * topdown step is ready in w->current, 0 to go on, -1 to stop. */
-static int visit(st_os_walk *w, witem it)
+static int visit(st_os_walk_iterator *w, witem it)
 {
     wnode *parent = it.parent;
     w->path.len = parent ? parent->path_len : 0;
@@ -299,7 +299,7 @@ open_failed:
 }
 
 /* Finishes the step handed out last: a topdown step pushes the (possibly pruned) dirnames. */
-static int finish_step(st_os_walk *w)
+static int finish_step(st_os_walk_iterator *w)
 {
     wnode *n = w->current;
     if (!n)
@@ -323,7 +323,7 @@ static int finish_step(st_os_walk *w)
 /* Python's empty lists: never NULL in a step. */
 static char *g_empty[1] = {NULL};
 
-static void make_step(st_os_walk *w, wnode *n, st_os_walk_step **out)
+static void make_step(st_os_walk_iterator *w, wnode *n, st_os_walk_step **out)
 {
     w->path.len = n->path_len;
     w->path.data[n->path_len] = '\0';
@@ -337,7 +337,7 @@ static void make_step(st_os_walk *w, wnode *n, st_os_walk_step **out)
     *out = &w->step;
 }
 
-int st_os_walk_next(st_os_walk *w, st_os_walk_step **out)
+int st_os_walk_iterator_next(st_os_walk_iterator *w, st_os_walk_step **out)
 {
     if (finish_step(w) < 0)
         return ST_TRACE();
@@ -363,34 +363,34 @@ int st_os_walk_next(st_os_walk *w, st_os_walk_step **out)
     return 0;
 }
 
-static st_os_walk *walk_open(const char *top, const st_os_walk_options *opts, int fwalk)
+static st_os_walk_iterator *walk_open(const char *top, const st_os_walk_options *opts, int fwalk)
 {
     if (opts && opts->version != ST_OS_WALK_OPTIONS_VERSION)
         return (ST_RAISE(ST_EVALUE, "unsupported st_os_walk_options version %u", opts->version), NULL);
-    st_os_walk *w = st__calloc(1, sizeof *w);
+    st_os_walk_iterator *w = st__calloc(1, sizeof *w);
     if (!w)
         return (ST_TRACE(), NULL);
     w->opts = opts ? *opts : (st_os_walk_options)ST_OS_WALK_OPTIONS_INIT;
     w->fwalk = fwalk;
     w->top = st__strdup(top);
     if (!w->top || push(w, NULL, w->top, NULL) < 0) {
-        st_os_walk_free(w);
+        st_os_walk_iterator_free(w);
         return (ST_TRACE(), NULL);
     }
     return w;
 }
 
-st_os_walk *st_os_walk_open(const char *top, const st_os_walk_options *opts)
+st_os_walk_iterator *st_os_walk(const char *top, const st_os_walk_options *opts)
 {
     return walk_open(top, opts, 0);
 }
 
-st_os_walk *st_os_fwalk_open(const char *top, const st_os_walk_options *opts)
+st_os_walk_iterator *st_os_fwalk(const char *top, const st_os_walk_options *opts)
 {
     return walk_open(top, opts, 1);
 }
 
-void st_os_walk_free(st_os_walk *w)
+void st_os_walk_iterator_free(st_os_walk_iterator *w)
 {
     if (!w)
         return;

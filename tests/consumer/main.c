@@ -24,7 +24,7 @@ int main(int argc, char **argv)
     if (fd < 0)
         return 1;
     close(fd);
-    st_shelf *sh = st_shelf_open(db, "n", NULL);
+    st_shelf *sh = st_shelve_open(db, "n", NULL);
     st_value *v = st_value_int(42), *back = NULL;
     int ok = sh && v && st_shelf_set(sh, "answer", v) == 0 && (back = st_shelf_get(sh, "answer")) &&
              st_value_equal(v, back) == 1;

@@ -81,7 +81,7 @@ static double min_d(double a, double b) { return a < b ? a : b; }
 static double time_ours(const char *pattern, int flags, size_t *count)
 {
     double t0 = bench_now();
-    char **v = st_glob_at(ST_GLOB_CWD, g_tree, pattern, flags);
+    const char **v = st_glob_at(ST_GLOB_CWD, g_tree, pattern, flags);
     double t = bench_now() - t0;
     if (!v) {
         fprintf(stderr, "st_glob: %s\n", st_error_message());

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
         mkdir(g_dirs[i], 0700);
         st_sys_path_append(g_dirs[i]);
     }
-    char **initial = st_sys_path();
+    const char **initial = st_sys_path();
     st_sys_path_remove(initial[0]); /* only the bench dirs, as the anchor sees them */
     st_strv_free(initial);
     char target[128];

@@ -10,6 +10,7 @@ function(add_cmocka_test name)
     ST_TEST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}"
     ST_TEST_BINARY_DIR="${CMAKE_CURRENT_BINARY_DIR}")
   set_target_properties(${name} PROPERTIES C_STANDARD 11 C_EXTENSIONS OFF)
+  target_compile_options(${name} PRIVATE ${SYSTOOLS_CONSUMER_WARNINGS})
   add_test(NAME ${name} COMMAND ${name})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)

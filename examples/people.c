@@ -25,7 +25,7 @@ static int cmp_keys(const void *a, const void *b)
 /* Lists every record, by key (the file's own order changes as records are rewritten). */
 static int list(st_shelf *db)
 {
-    char **keys = st_shelf_keys(db);
+    const char **keys = st_shelf_keys(db);
     if (!keys)
         return fail("keys");
     size_t n = 0;

@@ -17,7 +17,7 @@ int main(int argc, char **argv)
     printf("sys.executable = %s\n", st_sys_executable());
     printf("sys.getfilesystemencoding() = %s\n", st_sys_getfilesystemencoding());
 
-    char **path = st_sys_path();
+    const char **path = st_sys_path();
     if (!path)
         return 1;
     for (size_t i = 0; path[i]; i++)

@@ -16,7 +16,7 @@ int main(int argc, char **argv)
     /* sys.argv as a Python list of str, printed with Python's repr(). */
     st_value *list = st_value_list();
     int ok = list != NULL;
-    for (char *const *a = st_sys_argv(); ok && *a; a++)
+    for (const char *const *a = st_sys_argv(); ok && *a; a++)
         ok = st_value_list_append_steal(list, st_value_str(*a)) == 0;
     char *text = ok ? st_value_repr(list) : NULL;
     st_value_unref(list);

@@ -507,7 +507,7 @@ bool st_fnmatch(const char *name, const char *pat)
     return st_fnmatchcase(name, pat); /* os.path.normcase() is the identity on POSIX */
 }
 
-char **st_fnmatch_filter(const char *const *names, const char *pat)
+const char **st_fnmatch_filter(const char *const *names, const char *pat)
 {
     if (!names)
         return (ST_RAISE(ST_ETYPE, "'NoneType' object is not iterable"), NULL);

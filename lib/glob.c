@@ -619,7 +619,7 @@ int st_glob_iterator_close(st_glob_iterator *it)
     return rc;
 }
 
-char **st_glob_at(int dir_fd, const char *root_dir, const char *pattern, int flags)
+const char **st_glob_at(int dir_fd, const char *root_dir, const char *pattern, int flags)
 {
     st_glob_iterator *it = st_glob_iglob_at(dir_fd, root_dir, pattern, flags);
     if (!it)
@@ -638,4 +638,4 @@ char **st_glob_at(int dir_fd, const char *root_dir, const char *pattern, int fla
     return st__strv_detach(&out);
 }
 
-char **st_glob(const char *pattern, int flags) { return st_glob_at(ST_GLOB_CWD, NULL, pattern, flags); }
+const char **st_glob(const char *pattern, int flags) { return st_glob_at(ST_GLOB_CWD, NULL, pattern, flags); }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal/mem.h"
+#include "internal/options.h"
 #include "systools/common.h"
 
 int st_version(void) { return ST_VERSION_NUMBER; }
@@ -15,16 +16,17 @@ const char *st_version_string(void) { return ST_VERSION_STRING; }
 
 void st_free(void *p) { free(p); }
 
-void st_strv_free(char **v)
+void st_strv_free(const char **v)
 {
     if (!v)
         return;
-    for (char **p = v; *p; p++)
-        free(*p);
+    /* The vector and its strings are the caller's to free; const only keeps them passable. */
+    for (const char **p = v; *p; p++)
+        free((char *)*p);
     free(v);
 }
 
-size_t st_strv_len(char *const *v)
+size_t st_strv_len(const char *const *v)
 {
     size_t n = 0;
     if (v)
@@ -227,12 +229,12 @@ void st__strv_remove(st__strv *sv, size_t at)
     sv->len--;
 }
 
-char **st__strv_detach(st__strv *sv)
+const char **st__strv_detach(st__strv *sv)
 {
     if (!sv->v && strv_grow(sv) < 0)
         return NULL;
     sv->v[sv->len] = NULL;
-    char **v = sv->v;
+    const char **v = (const char **)sv->v;
     *sv = (st__strv)ST__STRV_INIT;
     return v;
 }
@@ -241,12 +243,12 @@ void st__strv_free(st__strv *sv)
 {
     if (sv->v) {
         sv->v[sv->len] = NULL;
-        st_strv_free(sv->v);
+        st_strv_free((const char **)sv->v);
     }
     *sv = (st__strv)ST__STRV_INIT;
 }
 
-char **st__strv_dup(char *const *v)
+const char **st__strv_dup(const char *const *v)
 {
     st__strv sv = ST__STRV_INIT;
     for (size_t i = 0; v && v[i]; i++) {
@@ -256,4 +258,29 @@ char **st__strv_dup(char *const *v)
         }
     }
     return st__strv_detach(&sv);
+}
+
+/* ---- versioned options ------------------------------------------------------------------ */
+
+int st__options_check(unsigned int version, unsigned int current, const char *type)
+{
+    if (version >= 1 && version <= current)
+        return 0;
+    if (version == 0)
+        return ST_RAISE(ST_EVALUE, "%s.version is 0: initialise it with its _INIT macro or "
+                        "%s_init()", type, type);
+    return ST_RAISE(ST_EVALUE, "%s version %u is newer than this library's %u", type, version,
+                    current);
+}
+
+int st__options_init(void *opts, size_t size, unsigned int version, unsigned int current,
+                     const char *type)
+{
+    if (!opts)
+        return ST_RAISE(ST_EVALUE, "%s_init: opts is NULL", type);
+    if (st__options_check(version, current, type) < 0)
+        return ST_TRACE();
+    memset(opts, 0, size);
+    memcpy(opts, &version, sizeof version); /* every options struct starts with its version */
+    return 0;
 }

@@ -22,7 +22,7 @@ struct st_shelf {
 };
 
 struct st_shelf_iterator {
-    char **keys;
+    const char **keys;
     size_t next;
 };
 
@@ -320,7 +320,7 @@ static st_value *key_list(st_shelf *sh)
     return out;
 }
 
-ST_API char **st_shelf_keys(st_shelf *sh)
+const char **st_shelf_keys(st_shelf *sh)
 {
     st_value *list = key_list(sh);
     if (!list)

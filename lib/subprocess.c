@@ -73,7 +73,7 @@ static int poll_ms(double deadline)
 /* How Python shows Popen.args in messages: the string itself for a shell command given as one
  * string, else the list's repr (an argument that is not UTF-8 shows as bytes, as Python shows a
  * bytes argument). Caller frees. */
-static char *args_display(char *const *args, int shell)
+static char *args_display(const char *const *args, int shell)
 {
     if (shell && args[0] && !args[1])
         return st__strdup(args[0]);
@@ -150,7 +150,7 @@ static const char *signal_name(int sig)
 }
 
 /* subprocess.CalledProcessError's str(). */
-static int raise_called(char *const *args, int shell, int returncode)
+static int raise_called(const char *const *args, int shell, int returncode)
 {
     char *cmd = args_display(args, shell);
     if (!cmd)
@@ -170,7 +170,7 @@ static int raise_called(char *const *args, int shell, int returncode)
 }
 
 /* subprocess.TimeoutExpired's str(). */
-static int raise_timeout(char *const *args, int shell, double timeout_s)
+static int raise_timeout(const char *const *args, int shell, double timeout_s)
 {
     char *cmd = args_display(args, shell);
     if (!cmd)
@@ -234,7 +234,7 @@ struct st_popen {
     int reaped;
     int shell;            /* for showing args as Python does */
     int kill_group;       /* started as its own process group: kill the group on timeout */
-    char **args;          /* the caller's argv, for messages */
+    const char **args;    /* the caller's argv, for messages */
     /* communicate() state kept across a timeout, as Python keeps it */
     int comm_started;
     char *pending;        /* unsent input copied at a timeout */
@@ -750,15 +750,15 @@ st_popen *st_popen_new(const char *const argv[], const st_popen_options *opts)
     std_fds fds = {{-1, -1, -1}, {-1, -1, -1}, {-1, -1, -1, -1, -1}, 0};
     int *keep = NULL;
     const char *exe = NULL;
-    if (!p || !(p->args = st__strv_dup((char *const *)argv)) ||
+    if (!p || !(p->args = st__strv_dup(argv)) ||
         build_argv(argv, o, &args, &exe) < 0)
         goto fail;
     int close_fds = o->close_fds || o->pass_fds_len;
-    char *const *envp = o->env ? (char *const *)o->env : environ;
+    char *const *envp = o->env ? st__exec_argv(o->env) : environ;
     int fast = posix_spawn_can(o, exe, close_fds);
     int search = fast && !strchr(exe, '/');
     if (search ? st__strv_push(&cands, exe) < 0
-               : st__exec_candidates(exe, (char *const *)o->env, &cands) < 0)
+               : st__exec_candidates(exe, o->env, &cands) < 0)
         goto fail;
     if (!fast) {
         keep = st__malloc((o->pass_fds_len + 1) * sizeof *keep);
@@ -1135,7 +1135,7 @@ int st_subprocess_run(const char *const argv[], const st_subprocess_run_options 
     if (!p)
         return ST_TRACE();
     int rc = -1;
-    result->args = st__strv_dup((char *const *)argv);
+    result->args = st__strv_dup(argv);
     if (result->args) {
         rc = proc_communicate(p, r->input, r->input_len, deadline_for(r->timeout), 1, 1);
         if (rc != 0)
@@ -1172,7 +1172,7 @@ int st_subprocess_check_call(const char *const argv[], const st_popen_options *o
     if (st_subprocess_call(argv, opts, &rc) < 0)
         return ST_TRACE();
     if (rc != 0)
-        return raise_called((char *const *)argv, opts && opts->shell, rc);
+        return raise_called(argv, opts && opts->shell, rc);
     return 0;
 }
 

@@ -30,7 +30,7 @@
 
 /* argv, executable and sys.path are process-wide; one lock guards them all. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static char **g_argv;       /* NULL until st_sys_init() or the first st_sys_argv() */
+static const char **g_argv; /* NULL until st_sys_init() or the first st_sys_argv() */
 static char *g_executable;  /* computed once, never changes afterwards */
 static st__strv g_path;     /* sys.path */
 static int g_path_ready;
@@ -38,7 +38,7 @@ static int g_path_ready;
 /* ---- argv ------------------------------------------------------------------------------ */
 
 /* Without st_sys_init(): the kernel's copy of the command line, NUL-separated. */
-static char **argv_from_system(void)
+static const char **argv_from_system(void)
 {
     st__strv sv = ST__STRV_INIT;
 #if defined(__linux__)
@@ -72,13 +72,13 @@ static char **argv_from_system(void)
     return st__strv_detach(&sv);
 }
 
-char *const *st_sys_argv(void)
+const char *const *st_sys_argv(void)
 {
-    static char *empty[1] = {NULL};
+    static const char *empty[1] = {NULL};
     pthread_mutex_lock(&g_lock);
     if (!g_argv)
         g_argv = argv_from_system();
-    char *const *v = g_argv ? g_argv : empty;
+    const char *const *v = g_argv ? g_argv : empty;
     pthread_mutex_unlock(&g_lock);
     return v;
 }
@@ -203,11 +203,11 @@ static int path_lock(void)
     return 0;
 }
 
-char **st_sys_path(void)
+const char **st_sys_path(void)
 {
     if (path_lock() < 0)
         return NULL;
-    char **copy = st__strv_dup(g_path.v);
+    const char **copy = st__strv_dup((const char *const *)g_path.v);
     pthread_mutex_unlock(&g_lock);
     return copy ? copy : (ST_TRACE(), NULL);
 }
@@ -255,11 +255,11 @@ char *st_sys_path_find(const char *name)
             return st__strdup(name);
         return (ST_RAISE_OS(ENOENT, "cannot find '%s'", name), NULL);
     }
-    char **dirs = st_sys_path(); /* a snapshot: no lock held while touching the filesystem */
+    const char **dirs = st_sys_path(); /* a snapshot: no lock held while touching the filesystem */
     if (!dirs)
         return (ST_TRACE(), NULL);
     st__buf cand = ST__BUF_INIT; /* one buffer reused for every candidate */
-    for (char **d = dirs; *d; d++) {
+    for (const char **d = dirs; *d; d++) {
         size_t len = strlen(*d);
         cand.len = 0;
         if (st__buf_append(&cand, *d, len) < 0 || (len && (*d)[len - 1] != '/' && st__buf_putc(&cand, '/') < 0) ||
@@ -289,7 +289,7 @@ int st_sys_init(int argc, char **argv)
             return ST_TRACE();
         }
     }
-    char **copy = st__strv_detach(&sv);
+    const char **copy = st__strv_detach(&sv);
     if (!copy)
         return ST_TRACE();
     pthread_mutex_lock(&g_lock);

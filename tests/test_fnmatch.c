@@ -253,7 +253,7 @@ static void test_filter_and_errors(void **state)
 {
     (void)state;
     const char *names[] = {"a.c", "b.h", ".c", "dir/x.c", NULL};
-    char **v = st_fnmatch_filter(names, "*.c");
+    const char **v = st_fnmatch_filter(names, "*.c");
     assert_int_equal(st_strv_len(v), 3);
     assert_string_equal(v[0], "a.c");
     assert_string_equal(v[1], ".c");

@@ -107,7 +107,7 @@ static void check_case(const tree *t, int treefd, int flags, const char *root, c
     char *absroot = st__asprintf("%s/%s", t->path, root);
     assert_non_null(absroot);
 
-    char **got = st_glob_at(ST_GLOB_CWD, absroot, pat, flags);
+    const char **got = st_glob_at(ST_GLOB_CWD, absroot, pat, flags);
     assert_non_null(got);
     if (!strchr(pattern, '/') && !(flags & ST_GLOB_RECURSIVE)) {
         /* One directory: sorted bytewise. */
@@ -249,7 +249,7 @@ static void test_errors(void **state)
     assert_null(st_glob_escape(NULL));
     assert_int_equal(st_glob_iterator_close(NULL), 0);
     /* A bad dir_fd is an unreadable directory: nothing matches, as in Python. */
-    char **v = st_glob_at(987654, NULL, "*", 0);
+    const char **v = st_glob_at(987654, NULL, "*", 0);
     assert_non_null(v);
     assert_null(v[0]);
     st_strv_free(v);
@@ -300,7 +300,7 @@ static void test_streaming(void **state)
     assert_non_null(st_glob_iterator_next(it));
     assert_string_equal(st_glob_iterator_next(it), "d/d");
     assert_int_equal(st_glob_iterator_close(it), 0);
-    char **all = st_glob_at(dfd, NULL, "**", ST_GLOB_RECURSIVE);
+    const char **all = st_glob_at(dfd, NULL, "**", ST_GLOB_RECURSIVE);
     assert_int_equal(st_strv_len(all), (size_t)(depth * width + depth));
     st_strv_free(all);
     close(dfd);

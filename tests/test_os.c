@@ -121,7 +121,7 @@ static void test_environ(void **state)
     assert_string_equal(v, "one two");
     st_free(v);
     assert_true(st_os_environ_contains("ST_OS_TEST"));
-    char **env = st_os_environ();
+    const char **env = st_os_environ();
     int found = 0;
     for (size_t i = 0; env[i]; i++)
         found += !strcmp(env[i], "ST_OS_TEST=one two");
@@ -530,7 +530,7 @@ static void test_makedirs(void **state)
                           "os.removedirs(\"p/a/b/c\")\n"
                           "print(sorted(os.listdir(\"p\")))");
     if (py) {
-        char **names = st_os_listdir("m");
+        const char **names = st_os_listdir("m");
         size_t n = st_strv_len(names);
         qsort(names, n, sizeof *names, cmp_str);
         st__buf got = ST__BUF_INIT;
@@ -557,7 +557,7 @@ static void test_listdir_scandir(void **state)
     assert_int_equal(st_os_symlink("file", "d/lnk"), 0);
     assert_int_equal(st_os_symlink("sub", "d/dirlnk"), 0);
     assert_int_equal(st_os_symlink("nowhere", "d/dangling"), 0);
-    char **names = st_os_listdir("d");
+    const char **names = st_os_listdir("d");
     assert_non_null(names);
     size_t n = st_strv_len(names);
     assert_int_equal(n, 5);

@@ -156,7 +156,7 @@ static void expect_val(st_shelf *sh, const char *k, const char *repr)
 
 static void expect_shelf_keys(st_shelf *sh, const char *joined)
 {
-    char **keys = st_shelf_keys(sh);
+    const char **keys = st_shelf_keys(sh);
     assert_non_null(keys);
     char buf[1024] = "";
     for (char **k = keys; *k; k++) {
@@ -998,7 +998,7 @@ static void test_txn_conflicts(void **state)
     assert_int_equal(st_shelf_commit(a), -1);
     expect_error(ST_ECONFLICT, "ConflictError", "number of keys");
     assert_int_equal(st_shelf_begin(a), 0);
-    char **keys = st_shelf_keys(a);
+    const char **keys = st_shelf_keys(a);
     assert_non_null(keys);
     st_strv_free(keys);
     set_val(a, "r", "1");

@@ -368,7 +368,7 @@ static void read_theirs(const char *backend_arg, const char *expect_backend, con
     assert_int_equal(bad, 0);
     assert_int_equal(count, VALUES);
     assert_int_equal(st_shelf_len(sh), VALUES);
-    char **keys = st_shelf_keys(sh);
+    const char **keys = st_shelf_keys(sh);
     assert_non_null(keys);
     int nkeys = 0;
     while (keys[nkeys])
@@ -396,7 +396,7 @@ static void check_our_view(const char *backend, const char *db, const char *repr
     st_shelf *sh = open_shelf(db, "r", NULL, ST_PICKLE_DEFAULT_PROTOCOL);
     FILE *f = fopen(reprs, "w");
     assert_non_null(f);
-    char **keys = st_shelf_keys(sh);
+    const char **keys = st_shelf_keys(sh);
     assert_non_null(keys);
     for (char **k = keys; *k; k++) {
         st_value *v = st_shelf_get(sh, *k);

@@ -30,7 +30,7 @@ static void test_argv_is_a_copy(void **state)
     assert_int_equal(st_sys_init(3, argv), 0);
     a1[1] = 'X'; /* the caller's strings may change afterwards */
     argv[2] = NULL;
-    char *const *v = st_sys_argv();
+    const char *const *v = st_sys_argv();
     assert_int_equal(st_strv_len(v), 3);
     assert_string_equal(v[0], "prog");
     assert_string_equal(v[1], "-i");
@@ -125,7 +125,7 @@ static void test_fsencoding_follows_locale(void **state)
 
 static void assert_path(const char *const *want, size_t n)
 {
-    char **v = st_sys_path();
+    const char **v = st_sys_path();
     assert_non_null(v);
     assert_int_equal(st_strv_len(v), n);
     for (size_t i = 0; i < n; i++)
@@ -154,7 +154,7 @@ static void test_path_edit_like_list(void **state)
     (void)state;
     char *argv[] = {g_prog, NULL};
     assert_int_equal(st_sys_init(1, argv), 0);
-    char **v = st_sys_path();
+    const char **v = st_sys_path();
     char *d = strdup(v[0]);
     st_strv_free(v);
     /* Python: p = [d]; p.insert(-1, 'x'); p.insert(-10, 'front'); p.insert(10, 'end');
@@ -327,7 +327,7 @@ int main(int argc, char **argv)
     g_prog = argv[0];
     /* Child modes used by the tests above. */
     if (argc > 1 && !strcmp(argv[1], "--print-argv")) {
-        for (char *const *v = st_sys_argv(); *v; v++)
+        for (const char *const *v = st_sys_argv(); *v; v++)
             printf("%s|", *v);
         printf("\n");
         return 0;

@@ -87,14 +87,14 @@ ST_API void st_free(void *p);
  * @brief Frees a NULL-terminated string vector the library returned, and every string in it.
  * @param v The vector, or NULL (then nothing happens).
  */
-ST_API void st_strv_free(char **v);
+ST_API void st_strv_free(const char **v);
 
 /**
  * @brief Counts the strings of a NULL-terminated vector.
  * @param v The vector, or NULL (counted as empty).
  * @return The number of strings before the terminating NULL.
  */
-ST_API size_t st_strv_len(char *const *v);
+ST_API size_t st_strv_len(const char *const *v);
 
 #ifdef __cplusplus
 }

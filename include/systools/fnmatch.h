@@ -89,7 +89,7 @@ ST_API bool st_fnmatchcase(const char *name, const char *pat);
  * @return A new NULL-terminated vector of copies of the matching names (free with
  *         st_strv_free(); empty when none match), or NULL on error (ST_ENOMEM, ST_ETYPE).
  */
-ST_API char **st_fnmatch_filter(const char *const *names, const char *pat);
+ST_API const char **st_fnmatch_filter(const char *const *names, const char *pat);
 
 /**
  * @brief Translates a pattern into a POSIX extended regular expression.

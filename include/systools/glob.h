@@ -27,7 +27,7 @@
  *   directory it is already inside: a symlink loop is listed once instead of until ELOOP.
  *
  * @code
- * char **paths = st_glob_at(ST_GLOB_CWD, "src", "**", ST_GLOB_RECURSIVE); // all below src
+ * const char **paths = st_glob_at(ST_GLOB_CWD, "src", "**", ST_GLOB_RECURSIVE); // all below src
  * if (!paths) return -1;
  * for (size_t i = 0; paths[i]; i++)
  *     puts(paths[i]);
@@ -63,7 +63,7 @@ typedef struct st_glob_iterator st_glob_iterator;
  * @return A NULL-terminated vector (free with st_strv_free(); empty when nothing matches), or
  *         NULL on error (ST_ENOMEM, ST_ETYPE for a NULL pattern, ST_EVALUE for unknown flags).
  */
-ST_API char **st_glob(const char *pattern, int flags);
+ST_API const char **st_glob(const char *pattern, int flags);
 
 /**
  * @brief The paths matching a pattern, relative to a directory.
@@ -76,7 +76,7 @@ ST_API char **st_glob(const char *pattern, int flags);
  * @param flags As for st_glob().
  * @return As for st_glob().
  */
-ST_API char **st_glob_at(int dir_fd, const char *root_dir, const char *pattern, int flags);
+ST_API const char **st_glob_at(int dir_fd, const char *root_dir, const char *pattern, int flags);
 
 /**
  * @brief Starts a streaming glob.

@@ -89,7 +89,7 @@ ST_API int st_os_environ_contains(const char *key);
  * @return A NULL-terminated vector of "KEY=VALUE" strings in the environment's order, freed with
  *         st_strv_free() (iterate it to walk the environment); NULL with ST_ENOMEM.
  */
-ST_API char **st_os_environ(void);
+ST_API const char **st_os_environ(void);
 
 /* ---- process facts and administration ------------------------------------------------------ */
 
@@ -544,7 +544,7 @@ ST_API int st_os_removedirs(const char *path);
  * @param path The directory (Python's default is ".").
  * @return A NULL-terminated vector freed with st_strv_free(), or NULL with ST_EOS naming @p path.
  */
-ST_API char **st_os_listdir(const char *path);
+ST_API const char **st_os_listdir(const char *path);
 
 /** @brief A directory iterator (Python's os.scandir() object). */
 typedef struct st_os_scandir_iterator st_os_scandir_iterator;
@@ -667,9 +667,9 @@ typedef struct st_os_walk_options {
  */
 typedef struct st_os_walk_step {
     const char *dirpath;  /**< The directory: the top joined with the names leading here. */
-    char **dirnames;      /**< Subdirectories (including symlinks to directories). */
+    const char **dirnames;      /**< Subdirectories (including symlinks to directories). */
     size_t ndirnames;     /**< Number of @p dirnames. */
-    char **filenames;     /**< Every other entry. */
+    const char **filenames;     /**< Every other entry. */
     size_t nfilenames;    /**< Number of @p filenames. */
     int dirfd;            /**< fwalk: a descriptor on @p dirpath, valid during the step; walk: -1. */
 } st_os_walk_step;
@@ -808,7 +808,7 @@ ST_API pid_t st_os_fork(void);
  * @return Only on failure: -1 with ST_EVALUE ("execv() arg 2 must not be empty",
  *         "execv() arg 2 first element cannot be empty") or ST_EOS naming @p path.
  */
-ST_API int st_os_execv(const char *path, char *const argv[]);
+ST_API int st_os_execv(const char *path, const char *const argv[]);
 
 /**
  * @brief Replaces the process image with a new environment. Mirrors os.execve(path, args, env).
@@ -817,7 +817,7 @@ ST_API int st_os_execv(const char *path, char *const argv[]);
  * @param envp NULL-terminated "KEY=VALUE" strings.
  * @return Only on failure: -1 with ST_EVALUE or ST_EOS naming @p path.
  */
-ST_API int st_os_execve(const char *path, char *const argv[], char *const envp[]);
+ST_API int st_os_execve(const char *path, const char *const argv[], const char *const envp[]);
 
 /**
  * @brief Executes a program found along PATH. Mirrors os.execvp(file, args).
@@ -829,7 +829,7 @@ ST_API int st_os_execve(const char *path, char *const argv[], char *const envp[]
  * @param argv NULL-terminated arguments, as st_os_execv().
  * @return Only on failure: -1 with ST_EVALUE or ST_EOS naming @p file.
  */
-ST_API int st_os_execvp(const char *file, char *const argv[]);
+ST_API int st_os_execvp(const char *file, const char *const argv[]);
 
 /**
  * @brief st_os_execvp() with a new environment, whose PATH is searched. Mirrors os.execvpe().
@@ -838,7 +838,7 @@ ST_API int st_os_execvp(const char *file, char *const argv[]);
  * @param envp NULL-terminated "KEY=VALUE" strings (also the PATH searched).
  * @return Only on failure: -1 with ST_EVALUE or ST_EOS naming @p file.
  */
-ST_API int st_os_execvpe(const char *file, char *const argv[], char *const envp[]);
+ST_API int st_os_execvpe(const char *file, const char *const argv[], const char *const envp[]);
 
 /**
  * @brief Runs a program in a new process. Mirrors os.spawnv(mode, path, args).
@@ -852,7 +852,7 @@ ST_API int st_os_execvpe(const char *file, char *const argv[], char *const envp[
  *         ST_EVALUE ("argv first element cannot be empty") or ST_EOS on failure (check
  *         st_error_code(), as -1 is also -SIGHUP).
  */
-ST_API int st_os_spawnv(int mode, const char *path, char *const argv[]);
+ST_API int st_os_spawnv(int mode, const char *path, const char *const argv[]);
 
 /**
  * @brief st_os_spawnv() with a PATH search as st_os_execvp(). Mirrors os.spawnvp(mode, file, args).
@@ -861,7 +861,7 @@ ST_API int st_os_spawnv(int mode, const char *path, char *const argv[]);
  * @param argv NULL-terminated arguments, as st_os_execv().
  * @return As st_os_spawnv().
  */
-ST_API int st_os_spawnvp(int mode, const char *file, char *const argv[]);
+ST_API int st_os_spawnvp(int mode, const char *file, const char *const argv[]);
 
 /**
  * @brief Waits for a child. Mirrors os.waitpid(pid, options) (EINTR retried).

@@ -296,7 +296,7 @@ ST_API ssize_t st_shelf_len(st_shelf *sh);
  *         st_dbm_keys()'s order, or NULL with dbm.error, UnicodeDecodeError (ST_EVALUE) for a
  *         key that is not UTF-8, ValueError for a key holding a NUL byte, or MemoryError.
  */
-ST_API char **st_shelf_keys(st_shelf *sh);
+ST_API const char **st_shelf_keys(st_shelf *sh);
 
 /** @brief A key iterator over a shelf (opaque). Mirrors iter(shelf). */
 typedef struct st_shelf_iterator st_shelf_iterator;

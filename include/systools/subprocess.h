@@ -269,7 +269,7 @@ typedef struct st_subprocess_run_options {
 
 /** @brief What st_subprocess_run() returns (Python's CompletedProcess). Release with st_completed_process_free(). */
 typedef struct st_completed_process {
-    char **args;        /**< The argument vector as given (owned). */
+    const char **args;        /**< The argument vector as given (owned). */
     int returncode;     /**< Exit status, or -signal. */
     char *stdout_data;  /**< Captured stdout (NUL-terminated, owned), or NULL when not a pipe. */
     size_t stdout_len;  /**< Its length. */

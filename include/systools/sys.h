@@ -52,7 +52,7 @@ ST_API int st_sys_init(int argc, char **argv);
  * @return A NULL-terminated vector; argv[0] is the program path as given. Owned by the library,
  *         valid until the next st_sys_init(); never NULL (an empty vector if unknown).
  */
-ST_API char *const *st_sys_argv(void);
+ST_API const char *const *st_sys_argv(void);
 
 /**
  * @brief The absolute path of the running binary. Mirrors `sys.executable`.
@@ -105,7 +105,7 @@ ST_API const char *st_sys_getfilesystemencoding(void);
  * @brief A snapshot of sys.path. Mirrors reading `sys.path`.
  * @return A NULL-terminated copy the caller frees with st_strv_free(), or NULL (ST_ENOMEM).
  */
-ST_API char **st_sys_path(void);
+ST_API const char **st_sys_path(void);
 
 /**
  * @brief Inserts a directory into sys.path. Mirrors `sys.path.insert(index, dir)`.

@@ -50,9 +50,9 @@ int st__strv_push_owned(st__strv *sv, char *s);      /* takes s; frees it on fai
 int st__strv_insert(st__strv *sv, size_t at, const char *s);
 void st__strv_remove(st__strv *sv, size_t at);       /* frees the string */
 /* Hands the vector to the caller (st_strv_free); an empty vector when nothing was pushed. */
-char **st__strv_detach(st__strv *sv);
+const char **st__strv_detach(st__strv *sv);
 void st__strv_free(st__strv *sv);
 /* A deep copy of a NULL-terminated vector (st_strv_free). */
-char **st__strv_dup(char *const *v);
+const char **st__strv_dup(const char *const *v);
 
 #endif

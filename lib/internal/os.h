@@ -57,11 +57,18 @@ char *st__path_join(const char *dir, const char *name);
 /* The programs execvp would try for `file`, in order, with PATH taken from envp (NULL: the
  * process environment) or Python's defpath "/bin:/usr/bin"; a file containing '/' gives just
  * itself. Computed before fork so the child only calls execve(). Raises ST_ENOMEM. */
-int st__exec_candidates(const char *file, char *const envp[], st__strv *out);
+int st__exec_candidates(const char *file, const char *const envp[], st__strv *out);
 
 /* Python's argument checks for exec*()/spawn*() ("execv() arg 2 must not be empty", ...);
  * func names the Python function in the message. */
-int st__exec_check_argv(const char *func, char *const argv[]);
+/* exec*() take char *const[] for historical reasons only (POSIX says they never write to it). */
+static inline char *const *st__exec_argv(const char *const *v)
+{
+    union { const char *const *in; char *const *out; } u; /* no qualifier-dropping cast */
+    u.in = v;
+    return u.out;
+}
+int st__exec_check_argv(const char *func, const char *const argv[]);
 
 /* The S_IFMT type of directory entry `name` in the open directory dirfd: from the kernel's d_type
  * (a DT_* value) when it is known and is not a symlink to follow, else from fstatat(). st may be
@@ -70,6 +77,6 @@ int st__exec_check_argv(const char *func, char *const argv[]);
 mode_t st__dirent_type(int dirfd, const char *name, unsigned char d_type, int follow, struct stat *st);
 
 /* The process environment, read under the library's environment lock (see st_os_getenv()). */
-char **st__environ_snapshot(void);
+const char **st__environ_snapshot(void);
 
 #endif

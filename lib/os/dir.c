@@ -36,7 +36,7 @@ mode_t st__dirent_type(int dirfd, const char *name, unsigned char d_type, int fo
     return st->st_mode & S_IFMT;
 }
 
-char **st_os_listdir(const char *path)
+const char **st_os_listdir(const char *path)
 {
     DIR *d = opendir(path);
     if (!d)
@@ -55,7 +55,7 @@ char **st_os_listdir(const char *path)
         goto fail;
     }
     closedir(d);
-    char **v = st__strv_detach(&sv);
+    const char **v = st__strv_detach(&sv);
     return v ? v : (ST_TRACE(), NULL);
 fail:
     closedir(d);

@@ -85,17 +85,17 @@ int st_os_environ_contains(const char *key)
     return found;
 }
 
-char **st__environ_snapshot(void)
+const char **st__environ_snapshot(void)
 {
     pthread_mutex_lock(&g_env_lock);
-    char **v = st__strv_dup(environ);
+    const char **v = st__strv_dup((const char *const *)environ);
     pthread_mutex_unlock(&g_env_lock);
     return v;
 }
 
-char **st_os_environ(void)
+const char **st_os_environ(void)
 {
-    char **v = st__environ_snapshot();
+    const char **v = st__environ_snapshot();
     return v ? v : (ST_TRACE(), NULL);
 }
 

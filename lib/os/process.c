@@ -33,7 +33,7 @@ pid_t st_os_fork(void)
 
 /* ---- exec ------------------------------------------------------------------------------------- */
 
-int st__exec_check_argv(const char *func, char *const argv[])
+int st__exec_check_argv(const char *func, const char *const argv[])
 {
     int ve = !strcmp(func, "execve");
     if (!argv || !argv[0])
@@ -44,7 +44,7 @@ int st__exec_check_argv(const char *func, char *const argv[])
     return 0;
 }
 
-static const char *env_lookup(char *const envp[], const char *key)
+static const char *env_lookup(const char *const envp[], const char *key)
 {
     size_t n = strlen(key);
     for (size_t i = 0; envp && envp[i]; i++)
@@ -53,7 +53,7 @@ static const char *env_lookup(char *const envp[], const char *key)
     return NULL;
 }
 
-int st__exec_candidates(const char *file, char *const envp[], st__strv *out)
+int st__exec_candidates(const char *file, const char *const envp[], st__strv *out)
 {
     if (strchr(file, '/'))
         return st__strv_push(out, file) < 0 ? ST_TRACE() : 0;
@@ -88,25 +88,25 @@ int st__exec_candidates(const char *file, char *const envp[], st__strv *out)
     return rc;
 }
 
-int st_os_execv(const char *path, char *const argv[])
+int st_os_execv(const char *path, const char *const argv[])
 {
     if (st__exec_check_argv("execv", argv) < 0)
         return ST_TRACE();
-    execv(path, argv);
+    execv(path, st__exec_argv(argv));
     return ST_RAISE_OS(errno, "cannot execute '%s'", path);
 }
 
-int st_os_execve(const char *path, char *const argv[], char *const envp[])
+int st_os_execve(const char *path, const char *const argv[], const char *const envp[])
 {
     if (st__exec_check_argv("execve", argv) < 0)
         return ST_TRACE();
-    execve(path, argv, envp);
+    execve(path, st__exec_argv(argv), st__exec_argv(envp));
     return ST_RAISE_OS(errno, "cannot execute '%s'", path);
 }
 
 /* Python's _execvpe: try each candidate; report the first error that is not "no such file",
  * else the last one. */
-static int exec_search(const char *func, const char *file, char *const argv[], char *const envp[])
+static int exec_search(const char *func, const char *file, const char *const argv[], const char *const envp[])
 {
     if (st__exec_check_argv(func, argv) < 0)
         return ST_TRACE();
@@ -116,7 +116,7 @@ static int exec_search(const char *func, const char *file, char *const argv[], c
     int saved = 0, last = ENOENT;
     const char *saved_path = file, *last_path = file;
     for (size_t i = 0; i < cands.len; i++) {
-        execve(cands.v[i], argv, envp ? envp : environ);
+        execve(cands.v[i], st__exec_argv(argv), envp ? st__exec_argv(envp) : environ);
         last = errno;
         last_path = cands.v[i];
         if (last != ENOENT && last != ENOTDIR && !saved) {
@@ -130,12 +130,12 @@ static int exec_search(const char *func, const char *file, char *const argv[], c
     return rc;
 }
 
-int st_os_execvp(const char *file, char *const argv[])
+int st_os_execvp(const char *file, const char *const argv[])
 {
     return exec_search("execv", file, argv, NULL) < 0 ? ST_TRACE() : 0;
 }
 
-int st_os_execvpe(const char *file, char *const argv[], char *const envp[])
+int st_os_execvpe(const char *file, const char *const argv[], const char *const envp[])
 {
     return exec_search("execve", file, argv, envp) < 0 ? ST_TRACE() : 0;
 }
@@ -170,7 +170,7 @@ pid_t st_os_waitpid(pid_t pid, int *status, int options)
 
 /* Python's _spawnvef: the candidates are computed before fork, so the child only calls execve()
  * and _exit(), which are async-signal-safe even when the parent has threads. */
-static int spawn(int mode, const char *file, char *const argv[], int search)
+static int spawn(int mode, const char *file, const char *const argv[], int search)
 {
     if (!argv || !argv[0] || !argv[0][0])
         return ST_RAISE(ST_EVALUE, "argv first element cannot be empty");
@@ -181,7 +181,7 @@ static int spawn(int mode, const char *file, char *const argv[], int search)
     pid_t pid = fork();
     if (pid == 0) {
         for (size_t i = 0; i < cands.len; i++)
-            execve(cands.v[i], argv, env);
+            execve(cands.v[i], st__exec_argv(argv), env);
         _exit(127);
     }
     int e = errno;
@@ -201,12 +201,12 @@ static int spawn(int mode, const char *file, char *const argv[], int search)
     }
 }
 
-int st_os_spawnv(int mode, const char *path, char *const argv[])
+int st_os_spawnv(int mode, const char *path, const char *const argv[])
 {
     return spawn(mode, path, argv, 0);
 }
 
-int st_os_spawnvp(int mode, const char *file, char *const argv[])
+int st_os_spawnvp(int mode, const char *file, const char *const argv[])
 {
     return spawn(mode, file, argv, 1);
 }

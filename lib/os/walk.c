@@ -35,7 +35,7 @@ typedef struct wnode {
     ino_t ino;
     size_t path_len;  /* length of its path in the walker's path buffer */
     st__buf arena;    /* [flag][name]\0 records */
-    char **dirs, **files;
+    const char **dirs, **files;
     size_t ndirs, nfiles;
 } wnode;
 
@@ -136,11 +136,11 @@ static int add_name(wnode *n, const char *name, int flags, int is_dir, st__strv 
     return 0;
 }
 
-static void fix_pointers(wnode *n, st__strv *sv, char ***out, size_t *count)
+static void fix_pointers(wnode *n, st__strv *sv, const char ***out, size_t *count)
 {
     for (size_t i = 0; i < sv->len; i++)
         sv->v[i] = n->arena.data + (uintptr_t)sv->v[i];
-    *out = sv->v;
+    *out = (const char **)sv->v;
     *count = sv->len;
     *sv = (st__strv)ST__STRV_INIT;
 }
@@ -321,7 +321,7 @@ static int finish_step(st_os_walk_iterator *w)
 }
 
 /* Python's empty lists: never NULL in a step. */
-static char *g_empty[1] = {NULL};
+static const char *g_empty[1] = {NULL};
 
 static void make_step(st_os_walk_iterator *w, wnode *n, st_os_walk_step **out)
 {

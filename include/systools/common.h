@@ -46,7 +46,9 @@
 /** @brief Lets the compiler check that a variadic list ends with NULL (empty where it cannot). */
 #define ST_ATTR_SENTINEL __attribute__((sentinel))
 #else
+/** @brief Lets the compiler check printf-style arguments (empty where it cannot). */
 #define ST_ATTR_PRINTF(f, a)
+/** @brief Lets the compiler check that a variadic list ends with NULL (empty where it cannot). */
 #define ST_ATTR_SENTINEL
 #endif
 

@@ -120,6 +120,7 @@ int st_ipc_pipe(st_connection **a, st_connection **b, int duplex)
 {
     int fds[2];
     int r;
+    *a = *b = NULL;
     if (duplex) {
 #if defined(SOCK_CLOEXEC)
         r = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
@@ -154,6 +155,8 @@ int st_ipc_pipe(st_connection **a, st_connection **b, int duplex)
 
 int st_connection_close(st_connection *c)
 {
+    if (!c)
+        return 0;
     free(c->in);
     c->in = NULL;
     c->in_len = c->in_off = 0;
@@ -186,7 +189,13 @@ int st_connection_fileno(const st_connection *c)
     return c->fd;
 }
 
-void st_connection_set_max_message_size(st_connection *c, size_t max) { c->max_message = max; }
+int st_connection_set_max_message_size(st_connection *c, size_t max)
+{
+    if (check_open(c) < 0)
+        return ST_TRACE();
+    c->max_message = max;
+    return 0;
+}
 
 /* ---- sending ---- */
 
@@ -747,10 +756,10 @@ st_value *st_connection_recv(st_connection *c, double timeout)
 
 struct st_queue {
     pthread_mutex_t lock;
-    pthread_cond_t ready; /* signalled on put and on close */
+    pthread_cond_t ready; /* signalled on put and on shutdown */
     st_queue_item *ring;
     size_t cap, head, count;
-    int closed;
+    int shut_down;
     clockid_t clock; /* the clock `ready` measures timeouts with */
 };
 
@@ -796,7 +805,7 @@ void st_queue_free(st_queue *q)
 static int put_item(st_queue *q, st_queue_item it)
 {
     pthread_mutex_lock(&q->lock);
-    if (q->closed) {
+    if (q->shut_down) {
         pthread_mutex_unlock(&q->lock);
         item_release(&it);
         return ST_RAISE_AS(ST_ESTATE, "queue.ShutDown", "the queue is shut down");
@@ -856,27 +865,28 @@ static int get_item(st_queue *q, double timeout, st_queue_item *out)
     struct timespec deadline = {0, 0};
     if (timeout > 0) {
         clock_gettime(q->clock, &deadline);
-        double whole = floor(timeout);
+        /* Capped at about 31 years, so the seconds fit a time_t whatever the timeout. */
+        double t = timeout < 1e9 ? timeout : 1e9, whole = floor(t);
         deadline.tv_sec += (time_t)whole;
-        deadline.tv_nsec += (long)((timeout - whole) * 1e9);
+        deadline.tv_nsec += (long)((t - whole) * 1e9);
         if (deadline.tv_nsec >= 1000000000L) {
             deadline.tv_sec++;
             deadline.tv_nsec -= 1000000000L;
         }
     }
     pthread_mutex_lock(&q->lock);
-    while (q->count == 0 && !q->closed && timeout != 0) {
+    while (q->count == 0 && !q->shut_down && timeout != 0) {
         if (timeout < 0) {
             pthread_cond_wait(&q->ready, &q->lock);
         } else if (pthread_cond_timedwait(&q->ready, &q->lock, &deadline) == ETIMEDOUT) {
             break;
         }
     }
-    int got = pop_locked(q, out), closed = q->closed;
+    int got = pop_locked(q, out), shut_down = q->shut_down;
     pthread_mutex_unlock(&q->lock);
     if (got)
         return 0;
-    if (closed)
+    if (shut_down)
         return ST_RAISE_AS(ST_ESTATE, "queue.ShutDown", "the queue is shut down");
     return ST_RAISE_AS(ST_ETIMEOUT, "queue.Empty", "%s", "");
 }
@@ -899,12 +909,25 @@ size_t st_queue_qsize(st_queue *q)
     return n;
 }
 
-void st_queue_close(st_queue *q)
+void st_queue_shutdown(st_queue *q, int immediate)
 {
+    st_queue_item *ring = NULL;
+    size_t cap = 0, head = 0, count = 0;
     pthread_mutex_lock(&q->lock);
-    q->closed = 1;
+    q->shut_down = 1;
+    if (immediate) { /* detach the items; they are released outside the lock */
+        ring = q->ring;
+        cap = q->cap;
+        head = q->head;
+        count = q->count;
+        q->ring = NULL;
+        q->cap = q->head = q->count = 0;
+    }
     pthread_mutex_unlock(&q->lock);
     pthread_cond_broadcast(&q->ready);
+    for (size_t i = 0; i < count; i++)
+        item_release(&ring[(head + i) % cap]);
+    free(ring);
 }
 
 size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_value, void *ctx)

@@ -74,9 +74,9 @@ static void test_queue_basics(void **state)
     it.fn(it.arg);
     assert_int_equal(calls, 1);
 
-    /* close() is Queue.shutdown(): no more puts, what is queued still comes out, then
+    /* shutdown(q, 0) is Queue.shutdown(): no more puts, what is queued still comes out, then
      * ShutDown instead of waiting. */
-    st_queue_close(q);
+    st_queue_shutdown(q, 0);
     assert_int_equal(st_queue_put_steal(q, st_value_int(3)), -1);
     assert_int_equal(st_error_code(), ST_ESTATE);
     assert_string_equal(st_error_last()->type, "queue.ShutDown");
@@ -114,26 +114,158 @@ static void test_queue_basics(void **state)
     st_queue_free(NULL);
 }
 
-static void *close_later(void *arg)
+/* Appends what a queue call gave to a transcript: the value's repr, or the error's type. */
+static void note(char *log, size_t cap, int rc, const st_queue_item *it)
 {
+    size_t n = strlen(log);
+    if (rc < 0) {
+        snprintf(log + n, cap - n, "%s ", st_error_last()->type);
+        return;
+    }
+    if (!it) { /* a put: Python's None */
+        snprintf(log + n, cap - n, "None ");
+        return;
+    }
+    char *r = st_value_repr(it->value);
+    snprintf(log + n, cap - n, "%s ", r);
+    st_free(r);
+    st_value_unref(it->value);
+}
+
+/* Queue.shutdown(immediate) both ways, call for call against CPython 3.13's queue.Queue:
+ * puts fail, gets drain what is left (immediate=False) or fail at once (immediate=True), an
+ * immediate shutdown after a plain one still drops the items. */
+static void test_queue_shutdown(void **state)
+{
+    (void)state;
+    char got[512] = "";
+    st_queue_item it;
+    for (int immediate = 0; immediate < 2; immediate++) {
+        st_queue *q = st_queue_new();
+        assert_non_null(q);
+        assert_int_equal(st_queue_put_steal(q, st_value_int(1)), 0);
+        assert_int_equal(st_queue_put_steal(q, st_value_int(2)), 0);
+        st_queue_shutdown(q, immediate);
+        size_t n = strlen(got);
+        snprintf(got + n, sizeof got - n, "%zu ", st_queue_qsize(q));
+        note(got, sizeof got, st_queue_put_steal(q, st_value_int(3)), NULL);
+        note(got, sizeof got, st_queue_get(q, ST_NO_TIMEOUT, &it), &it);
+        note(got, sizeof got, st_queue_get(q, 0, &it), &it);
+        note(got, sizeof got, st_queue_get_nowait(q, &it), &it);
+        note(got, sizeof got, st_queue_get(q, ST_NO_TIMEOUT, &it), &it);
+        note(got, sizeof got, st_queue_get(q, 0.01, &it), &it);
+        st_queue_free(q);
+    }
+    st_queue *q = st_queue_new();
+    assert_non_null(q);
+    assert_int_equal(st_queue_put_steal(q, st_value_int(1)), 0);
+    st_queue_shutdown(q, 0);
+    st_queue_shutdown(q, 1);
+    size_t n = strlen(got);
+    snprintf(got + n, sizeof got - n, "%zu", st_queue_qsize(q));
+    st_queue_free(q);
+
+    /* The error codes alone tell ShutDown from Empty. */
+    q = st_queue_new();
+    assert_non_null(q);
+    assert_int_equal(st_queue_get_nowait(q, &it), -1);
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    st_queue_shutdown(q, 1);
+    assert_int_equal(st_queue_get_nowait(q, &it), -1);
+    assert_int_equal(st_error_code(), ST_ESTATE);
+    assert_int_equal(st_queue_get(q, 0.01, &it), -1);
+    assert_int_equal(st_error_code(), ST_ESTATE);
+    assert_int_equal(st_queue_drain(q, 10, NULL, NULL), 0);
+    st_queue_free(q);
+
+    /* An immediate shutdown releases the values (ASan checks the leak) and drops the
+     * callbacks without running them. */
+    q = st_queue_new();
+    assert_non_null(q);
+    int calls = 0;
+    for (int i = 0; i < 100; i++) /* wrapped in a grown ring */
+        assert_int_equal(st_queue_put_steal(q, st_value_str("x")), 0);
+    for (int i = 0; i < 70; i++) {
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        st_value_unref(it.value);
+    }
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(st_queue_put_steal(q, st_value_int(i)), 0);
+    assert_int_equal(st_queue_put_callback(q, bump, &calls), 0);
+    st_queue_shutdown(q, 1);
+    assert_int_equal(st_queue_qsize(q), 0);
+    assert_int_equal(st_queue_get(q, ST_NO_TIMEOUT, &it), -1);
+    assert_string_equal(st_error_last()->type, "queue.ShutDown");
+    assert_int_equal(st_queue_put_callback(q, bump, &calls), -1);
+    assert_int_equal(st_error_code(), ST_ESTATE);
+    assert_int_equal(calls, 0);
+    st_queue_free(q);
+
+    char *want = pyref_eval(
+        "import queue\n"
+        "out = []\n"
+        "def note(f):\n"
+        "    try:\n"
+        "        out.append(repr(f()))\n"
+        "    except Exception as e:\n"
+        "        out.append(type(e).__module__ + '.' + type(e).__qualname__)\n"
+        "for imm in (False, True):\n"
+        "    q = queue.Queue()\n"
+        "    q.put(1); q.put(2)\n"
+        "    q.shutdown(immediate=imm)\n"
+        "    out.append(str(q.qsize()))\n"
+        "    note(lambda: q.put(3))\n"
+        "    note(lambda: q.get())\n"
+        "    note(lambda: q.get(timeout=0))\n"
+        "    note(lambda: q.get_nowait())\n"
+        "    note(lambda: q.get())\n"
+        "    note(lambda: q.get(timeout=0.01))\n"
+        "q = queue.Queue()\n"
+        "q.put(1)\n"
+        "q.shutdown()\n"
+        "q.shutdown(immediate=True)\n"
+        "out.append(str(q.qsize()))\n"
+        "print(' '.join(out))");
+    if (!want)
+        return;
+    assert_string_equal(got, want);
+    free(want);
+}
+
+typedef struct shutdown_job {
+    st_queue *q;
+    int immediate;
+} shutdown_job;
+
+static void *shutdown_later(void *arg)
+{
+    const shutdown_job *job = arg;
     struct timespec d = {0, 50 * 1000 * 1000};
     nanosleep(&d, NULL);
-    st_queue_close(arg);
+    st_queue_shutdown(job->q, job->immediate);
     return NULL;
 }
 
-static void test_queue_close_wakes_waiter(void **state)
+/* A taker waiting for ever, or with a timeout too long for a time_t deadline, is woken by
+ * either kind of shutdown with ShutDown, not Empty, and not left hanging. */
+static void test_queue_shutdown_wakes_waiter(void **state)
 {
     (void)state;
-    st_queue *q = st_queue_new();
-    assert_non_null(q);
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, close_later, q), 0);
-    st_queue_item it;
-    assert_int_equal(st_queue_get(q, -1, &it), -1); /* woken by close, not hung */
-    assert_string_equal(st_error_last()->type, "queue.ShutDown");
-    pthread_join(t, NULL);
-    st_queue_free(q);
+    for (int immediate = 0; immediate < 2; immediate++) {
+        for (int forever = 0; forever < 2; forever++) {
+            st_queue *q = st_queue_new();
+            assert_non_null(q);
+            shutdown_job job = {q, immediate};
+            pthread_t t;
+            assert_int_equal(pthread_create(&t, NULL, shutdown_later, &job), 0);
+            st_queue_item it;
+            assert_int_equal(st_queue_get(q, forever ? ST_NO_TIMEOUT : 1e300, &it), -1);
+            assert_int_equal(st_error_code(), ST_ESTATE);
+            assert_string_equal(st_error_last()->type, "queue.ShutDown");
+            pthread_join(t, NULL);
+            st_queue_free(q);
+        }
+    }
 }
 
 #define PRODUCERS 4
@@ -317,6 +449,142 @@ static void test_conn_duplex(void **state)
     assert_string_equal(st_error_message(), "handle is closed");
     st_connection_free(a);
     st_connection_free(NULL);
+}
+
+static void expect_closed_error(void)
+{
+    assert_int_equal(st_error_code(), ST_ESTATE);
+    assert_string_equal(st_error_last()->type, "OSError");
+    assert_string_equal(st_error_message(), "handle is closed");
+}
+
+/* After close() the object stays: closed() says 1 and every other call fails with Python's
+ * OSError "handle is closed", each one raising it afresh (never a stale error). */
+static void test_conn_closed(void **state)
+{
+    (void)state;
+    st_connection *a, *b;
+    assert_int_equal(st_ipc_pipe(&a, &b, 1), 0);
+    assert_int_equal(st_connection_closed(a), 0);
+    /* Leave a message waiting in the read-ahead and one too long for recv_bytes_into():
+     * close() releases both (ASan checks). */
+    assert_int_equal(st_connection_send_bytes(b, "0123456789", 10), 0);
+    assert_int_equal(st_connection_send_bytes(b, "x", 1), 0);
+    unsigned char buf[16];
+    size_t len;
+    assert_int_equal(st_connection_poll(a, ST_NO_TIMEOUT), 1);
+    assert_int_equal(st_connection_recv_bytes_into(a, buf, 4, &len), -1);
+    assert_int_equal(st_connection_close(a), 0);
+    assert_int_equal(st_connection_closed(a), 1);
+    assert_int_equal(st_connection_close(a), 0);
+    assert_int_equal(st_connection_closed(a), 1);
+
+    st_value *v = st_value_int(1);
+    st_error_clear();
+    assert_int_equal(st_connection_fileno(a), -1);
+    expect_closed_error();
+    st_error_clear();
+    assert_int_equal(st_connection_set_max_message_size(a, 10), -1);
+    expect_closed_error();
+    st_error_clear();
+    assert_int_equal(st_connection_send_bytes(a, "x", 1), -1);
+    expect_closed_error();
+    st_error_clear();
+    assert_int_equal(st_connection_send(a, v), -1);
+    expect_closed_error();
+    st_error_clear();
+    assert_null(st_connection_recv_bytes(a, ST_CONNECTION_NO_LIMIT, &len));
+    expect_closed_error();
+    st_error_clear();
+    assert_int_equal(st_connection_recv_bytes_into(a, buf, sizeof buf, &len), -1);
+    expect_closed_error();
+    st_error_clear();
+    assert_null(st_connection_recv(a, 0));
+    expect_closed_error();
+    st_error_clear();
+    assert_null(st_connection_recv(a, ST_NO_TIMEOUT));
+    expect_closed_error();
+    st_error_clear();
+    assert_int_equal(st_connection_poll(a, 0), -1);
+    expect_closed_error();
+    st_error_clear();
+    assert_int_equal(st_connection_poll(a, ST_NO_TIMEOUT), -1);
+    expect_closed_error();
+    st_value_unref(v);
+    st_connection_free(a);
+    st_connection_free(b);
+    assert_int_equal(st_connection_close(NULL), 0);
+    st_connection_free(NULL);
+}
+
+/* Leaves an EOFError behind, as an earlier unrelated failure would. */
+static void leave_stale_error(void)
+{
+    st_connection *r, *w;
+    assert_int_equal(st_ipc_pipe(&r, &w, 0), 0);
+    st_connection_free(w);
+    assert_null(st_connection_recv_bytes(r, ST_CONNECTION_NO_LIMIT, NULL));
+    assert_int_equal(st_error_code(), ST_EEOF);
+    st_connection_free(r);
+}
+
+/* st_connection_recv() with a timeout: its code alone tells a timeout (ST_ETIMEOUT) from the
+ * peer's end (ST_EEOF) from a failure (here ST_ESTATE), on a socket pair and on a pipe, with
+ * an unrelated error left over from before each call. poll() answers 1/0/-1 the same way. */
+static void test_conn_recv_outcomes(void **state)
+{
+    (void)state;
+    for (int duplex = 0; duplex < 2; duplex++) {
+        st_connection *r, *w;
+        assert_int_equal(st_ipc_pipe(&r, &w, duplex), 0);
+        st_value *v = st_value_str("hi");
+        assert_int_equal(st_connection_send(w, v), 0);
+        assert_int_equal(st_connection_poll(r, 0), 1);
+        st_value *back = st_connection_recv(r, 0);
+        assert_non_null(back);
+        assert_int_equal(st_value_equal(v, back), 1);
+        st_value_unref(back);
+        st_value_unref(v);
+
+        leave_stale_error();
+        assert_int_equal(st_connection_poll(r, 0), 0); /* sets no error: the return says it */
+        assert_int_equal(st_error_code(), ST_EEOF);
+        double t0 = now();
+        assert_null(st_connection_recv(r, 0)); /* 0 just checks */
+        assert_true(now() - t0 < 1.0);
+        assert_int_equal(st_error_code(), ST_ETIMEOUT);
+        assert_string_equal(st_error_last()->type, "TimeoutError");
+
+        st_connection_free(w);
+        leave_stale_error();
+        assert_int_equal(st_connection_poll(r, ST_NO_TIMEOUT), 1); /* the end is "readable" */
+        st_error_clear();
+        assert_null(st_connection_recv(r, 0));
+        assert_int_equal(st_error_code(), ST_EEOF);
+        assert_string_equal(st_error_last()->type, "EOFError");
+        assert_null(st_connection_recv(r, ST_NO_TIMEOUT));
+        assert_int_equal(st_error_code(), ST_EEOF);
+
+        /* The -1 path of poll(): a write-only end, then a closed one. */
+        if (!duplex) {
+            st_connection *r2, *w2;
+            assert_int_equal(st_ipc_pipe(&r2, &w2, 0), 0);
+            st_error_clear();
+            assert_int_equal(st_connection_poll(w2, 0), -1);
+            assert_int_equal(st_error_code(), ST_ESTATE);
+            assert_string_equal(st_error_last()->type, "OSError");
+            assert_string_equal(st_error_message(), "connection is write-only");
+            assert_null(st_connection_recv(w2, 0));
+            assert_int_equal(st_error_code(), ST_ESTATE);
+            st_connection_free(r2);
+            st_connection_free(w2);
+        }
+        assert_int_equal(st_connection_close(r), 0);
+        leave_stale_error();
+        assert_int_equal(st_connection_poll(r, 0), -1);
+        expect_closed_error();
+        st_connection_free(r);
+    }
 }
 
 /* The header bytes for lengths on both sides of 0x7fffffff, checked against CPython's own
@@ -940,10 +1208,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_basics),
-        cmocka_unit_test(test_queue_close_wakes_waiter),
+        cmocka_unit_test(test_queue_shutdown),
+        cmocka_unit_test(test_queue_shutdown_wakes_waiter),
         cmocka_unit_test(test_queue_producers),
         cmocka_unit_test(test_queue_drain),
         cmocka_unit_test(test_conn_duplex),
+        cmocka_unit_test(test_conn_closed),
+        cmocka_unit_test(test_conn_recv_outcomes),
         cmocka_unit_test(test_frame_header),
         cmocka_unit_test(test_conn_simplex),
         cmocka_unit_test(test_conn_malformed),

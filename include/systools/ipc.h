@@ -51,7 +51,12 @@ extern "C" {
 /** @brief One end of a connection (opaque). Mirrors multiprocessing.connection.Connection. */
 typedef struct st_connection st_connection;
 
-/** @brief "No limit" for a message length (Python's `maxlength=None`). */
+/**
+ * @brief "No limit" for a message length. As the @p maxlength of st_connection_recv_bytes() it
+ *        is Python's `maxlength=None` (then the limit set with
+ *        st_connection_set_max_message_size() applies, none by default); given to
+ *        st_connection_set_max_message_size() it removes that limit. Equal to SIZE_MAX.
+ */
 #define ST_CONNECTION_NO_LIMIT ((size_t)-1)
 
 /**
@@ -64,8 +69,9 @@ typedef struct st_connection st_connection;
  *        connection may read its descriptor, and only one process may receive on a given end.
  * @param a Receives the first end (caller frees with st_connection_free()).
  * @param b Receives the second end (caller frees with st_connection_free()).
- * @param duplex Non-zero for a two-way connection.
- * @return 0, or -1 with OSError (EMFILE, ...) or MemoryError; then nothing is allocated.
+ * @param duplex Non-zero for a two-way connection (Python's default is True).
+ * @return 0, or -1 with OSError (EMFILE, ...) or MemoryError; then nothing is allocated and
+ *         both are set to NULL.
  */
 ST_API int st_ipc_pipe(st_connection **a, st_connection **b, int duplex);
 
@@ -83,44 +89,52 @@ ST_API int st_ipc_pipe(st_connection **a, st_connection **b, int duplex);
 ST_API st_connection *st_connection_new(int fd, int readable, int writable);
 
 /**
- * @brief Closes the descriptor; the handle stays valid for st_connection_closed() and st_connection_free().
- *        Mirrors Connection.close(): closing twice is fine, and every other call then fails
- *        with OSError "handle is closed".
- * @param c The connection.
- * @return 0, or -1 with OSError when close() itself failed.
+ * @brief Closes the descriptor; the object stays valid for st_connection_closed() and
+ *        st_connection_free(). Mirrors Connection.close(): closing twice is fine, and every
+ *        other call then fails with OSError "handle is closed" (code ST_ESTATE, type
+ *        "OSError").
+ * @param c The connection, or NULL (then nothing happens).
+ * @return 0, or -1 with OSError when close() itself failed (the descriptor is released all
+ *         the same, as in Python).
  */
 ST_API int st_connection_close(st_connection *c);
 
 /**
- * @brief Closes (if needed) and releases a connection.
+ * @brief Closes (if needed) and releases a connection, with a message
+ *        st_connection_recv_bytes_into() left waiting. Python's garbage collection of a
+ *        Connection.
  * @param c The connection, or NULL (then nothing happens).
  */
 ST_API void st_connection_free(st_connection *c);
 
 /**
- * @brief Whether the connection is closed. Mirrors the Connection.closed property.
+ * @brief Whether the connection is closed. Mirrors the Connection.closed property: true after
+ *        st_connection_close(), and after a receive on a read-only end met a bad message
+ *        length (Python closes it then too).
  * @param c The connection.
- * @return 1 or 0.
+ * @return 1 or 0 (it cannot fail).
  */
 ST_API int st_connection_closed(const st_connection *c);
 
 /**
  * @brief The descriptor. Mirrors Connection.fileno().
  * @param c The connection.
- * @return The descriptor, or -1 with OSError "handle is closed".
+ * @return The descriptor, or -1 with OSError "handle is closed" (ST_ESTATE).
  */
 ST_API int st_connection_fileno(const st_connection *c);
 
 /**
  * @brief Sets the largest message this end accepts when a receive passes ::ST_CONNECTION_NO_LIMIT
- *        (default: no limit, as in Python). A frame announcing more fails with "bad message
- *        length" before anything is allocated. Even without a limit the buffer grows beyond its
- *        first MiB only as bytes actually arrive, so a lying header cannot make the receiver
- *        allocate its claim.
+ *        (default: no limit, as in Python). Not in Python: a guard for a C program that
+ *        receives from a peer it does not trust. A frame announcing more fails with "bad
+ *        message length" before anything is allocated. Even without a limit the buffer grows
+ *        beyond its first MiB only as bytes actually arrive, so a lying header cannot make the
+ *        receiver allocate its claim.
  * @param c The connection.
  * @param max The limit in bytes, or ::ST_CONNECTION_NO_LIMIT.
+ * @return 0, or -1 with OSError "handle is closed" (ST_ESTATE).
  */
-ST_API void st_connection_set_max_message_size(st_connection *c, size_t max);
+ST_API int st_connection_set_max_message_size(st_connection *c, size_t max);
 
 /**
  * @brief Sends one message: a 4-byte big-endian signed length, or for more than 0x7fffffff
@@ -130,8 +144,8 @@ ST_API void st_connection_set_max_message_size(st_connection *c, size_t max);
  * @param c The connection.
  * @param data The bytes (may be NULL when @p len is 0).
  * @param len Their number.
- * @return 0, or -1 with OSError ("handle is closed", "connection is read-only",
- *         BrokenPipeError, ...).
+ * @return 0, or -1 with OSError: "handle is closed" and "connection is read-only" (code
+ *         ST_ESTATE, type "OSError"), or a failed write (ST_EOS: BrokenPipeError, ...).
  */
 ST_API int st_connection_send_bytes(st_connection *c, const void *data, size_t len);
 
@@ -145,9 +159,10 @@ ST_API int st_connection_send_bytes(st_connection *c, const void *data, size_t l
  * @param len Receives the message length.
  * @return The bytes (NUL-terminated for convenience, the NUL not counted) the caller frees
  *         with st_free(); NULL with EOFError (ST_EEOF: the peer closed before a message began),
- *         OSError ("got end of file during message", after which the next receive gives
- *         EOFError as in Python; "bad message length", "handle is closed",
- *         "connection is write-only", a failed read) or MemoryError.
+ *         OSError ("got end of file during message" and "bad message length": ST_EFORMAT,
+ *         after the first of which the next receive gives EOFError as in Python; "handle is
+ *         closed" and "connection is write-only": ST_ESTATE; a failed read: ST_EOS) or
+ *         MemoryError. Each OSError has type "OSError" (or the errno's subclass).
  *         Difference: Python reads a negative length other than -1 as an empty message; here
  *         it is "bad message length".
  */
@@ -174,9 +189,12 @@ ST_API int st_connection_recv_bytes_into(st_connection *c, void *buf, size_t cap
  * @brief Whether a message (or the end of the stream) is waiting. Mirrors
  *        Connection.poll(timeout).
  * @param c The connection.
- * @param timeout Seconds to wait; 0 just checks; negative waits for ever (Python's None).
+ * @param timeout Seconds to wait; 0 just checks (Python's default); negative
+ *        (::ST_NO_TIMEOUT) waits for ever (Python's None).
  * @return 1 when st_connection_recv_bytes() would not block for the start of a message (data or
- *         EOF is there), 0 when the time ran out, -1 with OSError.
+ *         the peer's end is there: the receive then gives the message or EOFError), 0 when the
+ *         time ran out (no error is set), -1 with OSError ("handle is closed" or "connection
+ *         is write-only": ST_ESTATE; a failed poll(): ST_EOS).
  */
 ST_API int st_connection_poll(st_connection *c, double timeout);
 
@@ -195,20 +213,27 @@ ST_API int st_connection_send(st_connection *c, const st_value *value);
  *        recv() does not have. The message is unpickled with st_pickle_loads(): plain data
  *        only, never code (Python would unpickle anything).
  * @param c The connection.
- * @param timeout Seconds to wait for the message to begin; negative waits for ever. On a
- *        socket pair end a waiting message costs no poll(): the read is tried first.
- * @return A new reference, or NULL with TimeoutError (ST_ETIMEOUT) when nothing came in
- *         time, the errors of st_connection_recv_bytes() (EOFError when the peer closed), or
- *         pickle.UnpicklingError (ST_EFORMAT) for a message that is not a plain-data pickle.
+ * @param timeout Seconds to wait for the message to begin: 0 just checks, negative
+ *        (::ST_NO_TIMEOUT) waits for ever (Python's recv()). Once its first bytes are there
+ *        the rest is waited for. On a socket pair end a waiting message costs no poll(): the
+ *        read is tried first.
+ * @return A new reference, or NULL with an error whose code tells the cases apart:
+ *         ST_ETIMEOUT (TimeoutError) when no message began in time, ST_EEOF (EOFError) when
+ *         the peer closed its end, ST_EFORMAT for pickle.UnpicklingError (a message that is not
+ *         a plain-data pickle) and the OSErrors "got end of file during message" and "bad
+ *         message length", ST_ESTATE for "handle is closed" and "connection is write-only",
+ *         ST_EOS for a failed read, ST_ENOMEM.
  */
 ST_API st_value *st_connection_recv(st_connection *c, double timeout);
 
 /* ---- queue ------------------------------------------------------------------------------ */
 
-/** @brief A thread-safe FIFO (opaque). Mirrors queue.Queue() without a size limit. */
+/** @brief A thread-safe FIFO (opaque). Mirrors queue.Queue() without a size limit; it is
+ *         locked, so any thread may use it. */
 typedef struct st_queue st_queue;
 
-/** @brief A callback carried by the queue, run by whoever takes it. */
+/** @brief A callback carried by the queue, run by whoever takes it (Python would put the
+ *         callable itself on the queue). */
 typedef void (*st_queue_fn)(void *arg);
 
 /** @brief One item taken from a queue: a value or a callback. */
@@ -234,8 +259,9 @@ ST_API st_queue *st_queue_new(void);
 
 /**
  * @brief Frees a queue, releasing the values still in it (callbacks still in it are dropped
- *        without running). No thread may be using it any more.
- * @param q The queue, or NULL.
+ *        without running). No thread may be using it any more. Python's garbage collection of
+ *        a Queue.
+ * @param q The queue, or NULL (then nothing happens).
  */
 ST_API void st_queue_free(st_queue *q);
 
@@ -249,35 +275,44 @@ ST_API void st_queue_free(st_queue *q);
  * `st_queue_put_steal(q, st_value_int(i))` needs no temporary.
  * @param q The queue.
  * @param value The value to hand over.
- * @return 0, or -1 with queue.ShutDown (ST_ESTATE) after st_queue_close(), or MemoryError.
+ * @return 0, or -1 with queue.ShutDown (code ST_ESTATE, type "queue.ShutDown") after
+ *         st_queue_shutdown(), or MemoryError.
  */
 ST_API int st_queue_put_steal(st_queue *q, st_value *value);
 
 /**
  * @brief Appends a callback for the taker to run (the GUI pattern's "call this on the main
- *        thread").
+ *        thread"). Mirrors Queue.put(callable) where the taker calls what it gets; the queue
+ *        hands the callback back as an ::st_queue_item (st_queue_get()) or runs it
+ *        (st_queue_drain()).
  * @param q The queue.
  * @param fn The function (not NULL).
  * @param arg Its argument, passed through untouched.
- * @return 0, or -1 with queue.ShutDown (ST_ESTATE), ValueError (@p fn NULL) or MemoryError.
+ * @return 0, or -1 with queue.ShutDown (ST_ESTATE) after st_queue_shutdown(), ValueError
+ *         (@p fn NULL) or MemoryError.
  */
 ST_API int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg);
 
 /**
  * @brief Takes the oldest item, waiting for one. Mirrors Queue.get(timeout=...).
  * @param q The queue.
- * @param timeout Seconds to wait at most; negative waits for ever (Python's None).
+ * @param timeout Seconds to wait at most; 0 just checks; negative (::ST_NO_TIMEOUT) waits for
+ *        ever (Python's None; Python raises ValueError for a negative timeout).
  * @param out Receives the item; a value in it is the caller's reference.
- * @return 0, or -1 with queue.Empty (ST_ETIMEOUT) when the time ran out, or queue.ShutDown
- *         (ST_ESTATE) when the queue is closed and empty.
+ * @return 0, or -1 with queue.Empty (code ST_ETIMEOUT, type "queue.Empty", empty message) when
+ *         the time ran out, or queue.ShutDown (code ST_ESTATE, type "queue.ShutDown") when the
+ *         queue is shut down and empty (at once after st_queue_shutdown(q, 1)), also when that
+ *         happens while waiting. The code alone tells the two apart.
  */
 ST_API int st_queue_get(st_queue *q, double timeout, st_queue_item *out);
 
 /**
- * @brief Takes the oldest item if there is one. Mirrors Queue.get_nowait().
+ * @brief Takes the oldest item if there is one. Mirrors Queue.get_nowait(), which is
+ *        st_queue_get() with a timeout of 0.
  * @param q The queue.
- * @param out Receives the item.
- * @return 0, or -1 with queue.Empty (ST_ETIMEOUT) or queue.ShutDown (ST_ESTATE).
+ * @param out Receives the item; a value in it is the caller's reference.
+ * @return 0, or -1 with queue.Empty (ST_ETIMEOUT) when there is none, or queue.ShutDown
+ *         (ST_ESTATE) when the queue is shut down and empty.
  */
 ST_API int st_queue_get_nowait(st_queue *q, st_queue_item *out);
 
@@ -290,23 +325,30 @@ ST_API int st_queue_get_nowait(st_queue *q, st_queue_item *out);
 ST_API size_t st_queue_qsize(st_queue *q);
 
 /**
- * @brief Closes the queue for putting. Mirrors Queue.shutdown(immediate=False): puts fail
- *        from now on, takers still get what is queued, then fail with queue.ShutDown instead
- *        of waiting; waiting takers are woken.
+ * @brief Shuts the queue down. Mirrors Queue.shutdown(immediate) of Python 3.13: puts fail
+ *        with queue.ShutDown from now on and waiting takers are woken. With @p immediate 0,
+ *        takers still get what is queued, then fail with queue.ShutDown instead of waiting;
+ *        with @p immediate non-zero, what is queued is dropped at once (values released,
+ *        callbacks not run) and every take fails with queue.ShutDown. Shutting down again is
+ *        fine (an immediate shutdown then still drops what is queued). The queue has no
+ *        task_done()/join(), so there are no unfinished tasks to settle.
  * @param q The queue.
+ * @param immediate Non-zero to drop the queued items (Python's default is False).
  */
-ST_API void st_queue_close(st_queue *q);
+ST_API void st_queue_shutdown(st_queue *q, int immediate);
 
 /**
  * @brief Handles what is already queued, for at most @p budget_ms milliseconds, without
- *        waiting for more: the main-loop timer of the GUI pattern. Callbacks are run; values
+ *        waiting for more: the main-loop timer of the GUI pattern. Not in Python (there, a
+ *        loop of get_nowait() until queue.Empty or the time is up). Callbacks are run; values
  *        are passed to @p on_value and then released. Items left when the budget runs out stay
  *        queued for the next drain.
  * @param q The queue.
  * @param budget_ms Time budget in milliseconds (at least one item is handled if any waits).
  * @param on_value Called for each value, or NULL to just release values.
  * @param ctx Passed to @p on_value.
- * @return The number of items handled (0 when the queue was empty or closed and empty).
+ * @return The number of items handled (0 when the queue was empty, also when shut down; it
+ *         cannot fail).
  */
 ST_API size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_value, void *ctx);
 

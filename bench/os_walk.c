@@ -69,7 +69,7 @@ static long make_tree(const char *root, int dirs, int files_per_dir)
 static void remove_tree(const char *root)
 {
     st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
-    o.topdown = 0;
+    o.bottomup = 1;
     st_os_walk_iterator *w = st_os_fwalk(root, &o);
     st_os_walk_step *s;
     int rc;
@@ -203,15 +203,15 @@ int main(int argc, char **argv)
     double ref = best_of(walk_nftw, big, nbig);
     double pyt = best_python(py, big, nbig);
     printf("walk of %ld entries, best of %d runs:\n", nbig, RUNS);
-    printf("  st_os_walk_iterator        %8.2f ms\n", ours * 1e3);
-    printf("  nftw(FTW_PHYS)    %8.2f ms   st_os_walk_iterator / nftw    = %.2fx (goal <= 0.5x)\n", ref * 1e3, ours / ref);
+    printf("  st_os_walk        %8.2f ms\n", ours * 1e3);
+    printf("  nftw(FTW_PHYS)    %8.2f ms   st_os_walk / nftw    = %.2fx (goal <= 0.5x)\n", ref * 1e3, ours / ref);
     if (pyt >= 0)
-        printf("  CPython os.walk   %8.2f ms   st_os_walk_iterator / CPython = %.2fx\n", pyt * 1e3, ours / pyt);
+        printf("  CPython os.walk   %8.2f ms   st_os_walk / CPython = %.2fx\n", pyt * 1e3, ours / pyt);
     else
         printf("  CPython os.walk   (not available at %s)\n", py);
 
     printf("peak RSS growth of one walk (KiB), %ld vs %ld entries:\n", nsmall, nbig);
-    printf("  st_os_walk_iterator        %6ld   %6ld\n", walk_rss_growth(walk_ours, small), walk_rss_growth(walk_ours, big));
+    printf("  st_os_walk        %6ld   %6ld\n", walk_rss_growth(walk_ours, small), walk_rss_growth(walk_ours, big));
     printf("  nftw              %6ld   %6ld\n", walk_rss_growth(walk_nftw, small), walk_rss_growth(walk_nftw, big));
 
     remove_tree(big);

@@ -20,7 +20,8 @@ static char *hand_find(const char *name)
     struct stat st;
     char buf[256];
     for (int i = 0; i < NDIRS; i++) {
-        snprintf(buf, sizeof buf, "%s/%s", g_dirs[i], name);
+        if (snprintf(buf, sizeof buf, "%s/%s", g_dirs[i], name) >= (int)sizeof buf)
+            continue; /* cannot name an existing file */
         if (stat(buf, &st) == 0)
             return strdup(buf);
     }

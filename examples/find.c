@@ -56,10 +56,10 @@ int main(int argc, char **argv)
     int rc;
     while ((rc = st_os_walk_iterator_next(w, &step)) > 0) {
         for (size_t i = 0; i < step->ndirnames; i++)
-            if (st_fnmatch(step->dirnames[i], pattern))
+            if (st_fnmatch(step->dirnames[i], pattern) > 0)
                 keep(&found, &n, step->dirpath, step->dirnames[i]);
         for (size_t i = 0; i < step->nfilenames; i++)
-            if (st_fnmatch(step->filenames[i], pattern))
+            if (st_fnmatch(step->filenames[i], pattern) > 0)
                 keep(&found, &n, step->dirpath, step->filenames[i]);
     }
     st_os_walk_iterator_free(w);

@@ -45,7 +45,7 @@ static void remove_base(void)
 static char *listing(const char *root, int fwalk, int topdown, int follow)
 {
     st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
-    o.topdown = topdown;
+    o.bottomup = !topdown;
     o.followlinks = follow;
     st_os_walk_iterator *w = fwalk ? st_os_fwalk(root, &o) : st_os_walk(root, &o);
     if (!w)
@@ -82,7 +82,7 @@ static char *listing(const char *root, int fwalk, int topdown, int follow)
 static void remove_tree(const char *root)
 {
     st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
-    o.topdown = 0;
+    o.bottomup = 1;
     st_os_walk_iterator *w = st_os_fwalk(root, &o);
     st_os_walk_step *s;
     while (st_os_walk_iterator_next(w, &s) > 0) {

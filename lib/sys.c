@@ -537,7 +537,8 @@ st_sys_exc_info_result st_sys_exc_info(void)
     if (e) {
         info.type = e->type;
         info.value = e->message;
-        info.traceback = st__error_traceback();
+        const char *tb = st__error_traceback();
+        info.traceback = tb ? tb : e->message; /* out of memory: never NULL beside a type */
     }
     return info;
 }

@@ -202,12 +202,12 @@ static void test_memory_helpers(void **state)
     assert_int_equal(st__strv_push(&sv, "b"), 0);
     assert_int_equal(st__strv_insert(&sv, 0, "a"), 0);
     assert_int_equal(st__strv_insert(&sv, 2, "c"), 0);
-    char **v = st__strv_detach(&sv);
+    const char **v = st__strv_detach(&sv);
     assert_int_equal(st_strv_len(v), 3);
     assert_string_equal(v[0], "a");
     assert_string_equal(v[1], "b");
     assert_string_equal(v[2], "c");
-    char **copy = st__strv_dup(v);
+    const char **copy = st__strv_dup(v);
     st_strv_free(v);
     assert_string_equal(copy[2], "c");
     assert_null(copy[3]);

@@ -61,7 +61,7 @@ static void assert_os_error(int err, const char *type, const char *needle)
 static void rmtree(const char *top)
 {
     st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
-    o.topdown = 0;
+    o.bottomup = 1;
     st_os_walk_iterator *w = st_os_fwalk(top, &o);
     assert_non_null(w);
     st_os_walk_step *s;
@@ -201,10 +201,11 @@ static void test_process_facts(void **state)
     assert_int_equal(st_os_urandom(r2, sizeof r2), 0);
     assert_memory_not_equal(r1, r2, sizeof r1);
 
-    int fds[2], cols, lines;
+    int fds[2], cols = -7, lines = -7;
     assert_int_equal(st_os_pipe(fds), 0);
     assert_int_equal(st_os_get_terminal_size(fds[0], &cols, &lines), -1);
     assert_os_error(ENOTTY, "OSError", NULL);
+    assert_true(cols == -7 && lines == -7); /* not written on failure */
     st_os_close(fds[0]);
     st_os_close(fds[1]);
 
@@ -277,12 +278,19 @@ static void test_descriptors(void **state)
     char buf[16];
     assert_int_equal(st_os_read(fd, buf, 3), 3);
     assert_memory_equal(buf, "hel", 3);
-    assert_int_equal(st_os_lseek(fd, 0, SEEK_CUR), 3);
-    assert_int_equal(st_os_lseek(fd, 1, SEEK_SET), 1);
+    off_t pos = -5;
+    assert_int_equal(st_os_lseek(fd, 0, SEEK_CUR, &pos), 0);
+    assert_int_equal(pos, 3);
+    assert_int_equal(st_os_lseek(fd, 1, SEEK_SET, &pos), 0);
+    assert_int_equal(pos, 1);
     assert_int_equal(st_os_read(fd, buf, sizeof buf), 4);
     assert_int_equal(st_os_read(fd, buf, sizeof buf), 0);
-    assert_int_equal(st_os_lseek(fd, -1, SEEK_SET), -1);
+    assert_int_equal(st_os_lseek(fd, -2, SEEK_END, NULL), 0); /* the position is optional */
+    assert_int_equal(st_os_read(fd, buf, sizeof buf), 2);
+    pos = 77;
+    assert_int_equal(st_os_lseek(fd, -1, SEEK_SET, &pos), -1);
     assert_os_error(EINVAL, "OSError", NULL);
+    assert_int_equal(pos, 77); /* not written on failure */
 
     int d = st_os_dup(fd);
     assert_true(d >= 0 && d != fd);
@@ -311,7 +319,7 @@ static void test_descriptors(void **state)
         assert_int_equal(st_error_code(), ST_EVALUE);
         assert_string_equal(st_error_message(), bad[i][1]);
     }
-    assert_int_equal(st_os_lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(st_os_lseek(fd, 0, SEEK_SET, NULL), 0);
     FILE *f = st_os_fdopen(fd, "rb");
     assert_non_null(f);
     assert_non_null(fgets(buf, sizeof buf, f));
@@ -606,6 +614,40 @@ static void test_listdir_scandir(void **state)
     st_os_scandir_iterator_free(it);
     assert_null(st_os_scandir("nope"));
     assert_os_error(ENOENT, "FileNotFoundError", "'nope'");
+
+    /* close() releases the directory at once; the entry lent last stays usable (through its
+     * path, as Python's DirEntry) until the next call; next() then ends, as StopIteration. */
+    int before = open("/dev/null", O_RDONLY);
+    close(before);
+    it = st_os_scandir("d");
+    assert_non_null(it);
+    assert_int_equal(st_os_scandir_iterator_next(it, &e), 1);
+    char name[64], path[sizeof name + 2];
+    snprintf(name, sizeof name, "%s", st_os_direntry_name(e));
+    snprintf(path, sizeof path, "d/%s", name);
+    st_os_scandir_iterator_close(it);
+    int probe = open("/dev/null", O_RDONLY);
+    assert_int_equal(probe, before); /* the directory's descriptor was released */
+    close(probe);
+    assert_string_equal(st_os_direntry_name(e), name);
+    assert_string_equal(st_os_direntry_path(e), path);
+    struct stat ls;
+    assert_int_equal(lstat(path, &ls), 0);
+    st_os_stat_result got;
+    assert_int_equal(st_os_direntry_stat(e, 0, &got), 0);
+    assert_int_equal(got.st_ino, ls.st_ino);
+    assert_int_equal(st_os_direntry_is_symlink(e), S_ISLNK(ls.st_mode));
+    assert_int_equal(st_os_direntry_is_dir(e, 0), S_ISDIR(ls.st_mode));
+    assert_int_equal(st_os_scandir_iterator_next(it, &e), 0);
+    assert_int_equal(st_os_scandir_iterator_next(it, &e), 0);
+    st_os_scandir_iterator_close(it); /* twice is allowed */
+    st_os_scandir_iterator_free(it);
+    st_os_scandir_iterator_close(NULL);
+    st_os_scandir_iterator_free(NULL);
+    /* Freed without a close, and before the end: nothing leaks (ASan run). */
+    it = st_os_scandir("d");
+    assert_int_equal(st_os_scandir_iterator_next(it, &e), 1);
+    st_os_scandir_iterator_free(it);
 }
 
 /* ---- walk ------------------------------------------------------------------------------------ */
@@ -634,9 +676,9 @@ static void build_tree(const char *root)
     fclose(f);
 }
 
-static void put_names(st__buf *b, char **names, size_t n, int sorted)
+static void put_names(st__buf *b, const char *const *names, size_t n, int sorted)
 {
-    char **v = malloc((n + 1) * sizeof *v);
+    const char **v = malloc((n + 1) * sizeof *v);
     memcpy(v, names, n * sizeof *v);
     if (sorted)
         qsort(v, n, sizeof *v, cmp_str);
@@ -651,7 +693,7 @@ static void put_names(st__buf *b, char **names, size_t n, int sorted)
 static char *walk_listing(const char *top, int fwalk, int topdown, int follow, int canonical, const char *prune)
 {
     st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
-    o.topdown = topdown;
+    o.bottomup = !topdown;
     o.followlinks = follow;
     st_os_walk_iterator *w = fwalk ? st_os_fwalk(top, &o) : st_os_walk(top, &o);
     assert_non_null(w);
@@ -812,6 +854,117 @@ static void test_walk_errors(void **state)
     }
 }
 
+/* The lowest free descriptor: equal before and after, nothing was left open in between. */
+static int lowest_free_fd(void)
+{
+    int fd = open("/dev/null", O_RDONLY);
+    assert_true(fd >= 0);
+    close(fd);
+    return fd;
+}
+
+static void test_walk_options_and_close(void **state)
+{
+    (void)state;
+    /* Zero is Python's defaults: the macro and _init() give the version and zeros. */
+    st_os_walk_options zeroed;
+    memset(&zeroed, 0, sizeof zeroed);
+    zeroed.version = ST_OS_WALK_OPTIONS_VERSION;
+    st_os_walk_options init = ST_OS_WALK_OPTIONS_INIT;
+    assert_int_equal(init.version, zeroed.version);
+    assert_int_equal(init.bottomup, 0);
+    assert_int_equal(init.followlinks, 0);
+    assert_null(init.onerror);
+    assert_null(init.onerror_ctx);
+    st_os_walk_options byfn, junk;
+    memset(&byfn, 0xAB, sizeof byfn);
+    assert_int_equal(st_os_walk_options_init(&byfn, ST_OS_WALK_OPTIONS_VERSION), 0);
+    assert_memory_equal(&byfn, &zeroed, sizeof byfn);
+    /* _init refuses version 0, a newer version and NULL, and leaves the struct alone. */
+    memset(&byfn, 0xAB, sizeof byfn);
+    memset(&junk, 0xAB, sizeof junk);
+    assert_int_equal(st_os_walk_options_init(&byfn, 0), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_int_equal(st_os_walk_options_init(&byfn, ST_OS_WALK_OPTIONS_VERSION + 1), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_memory_equal(&byfn, &junk, sizeof byfn);
+    assert_int_equal(st_os_walk_options_init(NULL, ST_OS_WALK_OPTIONS_VERSION), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    /* {0} was never initialised: version 0 is refused by both walkers. */
+    st_os_walk_options never = {0};
+    assert_null(st_os_walk(".", &never));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_non_null(strstr(st_error_message(), "version is 0"));
+    assert_null(st_os_fwalk(".", &never));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+
+    /* NULL, the macro, _init() and a zeroed struct all walk topdown (Python's default);
+     * bottomup reverses it. */
+    build_tree("tree");
+    const st_os_walk_options *variants[] = {NULL, &init, &zeroed, &byfn};
+    assert_int_equal(st_os_walk_options_init(&byfn, ST_OS_WALK_OPTIONS_VERSION), 0);
+    st_os_walk_step *s;
+    for (size_t i = 0; i < sizeof variants / sizeof *variants; i++) {
+        st_os_walk_iterator *w = st_os_walk("tree", variants[i]);
+        assert_non_null(w);
+        assert_int_equal(st_os_walk_iterator_next(w, &s), 1);
+        assert_string_equal(s->dirpath, "tree");
+        st_os_walk_iterator_free(w);
+    }
+    st_os_walk_options up = ST_OS_WALK_OPTIONS_INIT;
+    up.bottomup = 1;
+    st_os_walk_iterator *w = st_os_walk("tree", &up);
+    const char *last = NULL;
+    char *lastcopy = NULL;
+    int rc;
+    while ((rc = st_os_walk_iterator_next(w, &s)) > 0) {
+        assert_null(s->dirnames[s->ndirnames]); /* NULL-terminated as handed out */
+        assert_null(s->filenames[s->nfilenames]);
+        last = s->dirpath;
+        free(lastcopy);
+        lastcopy = strdup(last);
+    }
+    assert_int_equal(rc, 0);
+    assert_string_equal(lastcopy, "tree");
+    free(lastcopy);
+    st_os_walk_iterator_free(w);
+
+    /* close(): mid-walk, every descriptor is released at once; next() then ends; twice is fine;
+     * free after close. Both walkers, both orders (bottom-up fwalk holds one per level). */
+    for (int fwalk = 0; fwalk < 2; fwalk++)
+        for (int bottomup = 0; bottomup < 2; bottomup++) {
+            int low = lowest_free_fd();
+            up.bottomup = bottomup;
+            w = fwalk ? st_os_fwalk("tree", &up) : st_os_walk("tree", &up);
+            assert_non_null(w);
+            assert_int_equal(st_os_walk_iterator_next(w, &s), 1);
+            assert_int_equal(st_os_walk_iterator_next(w, &s), 1);
+            if (fwalk)
+                assert_true(s->dirfd >= 0);
+            assert_true(lowest_free_fd() != low); /* the walk holds descriptors */
+            st_os_walk_iterator_close(w);
+            assert_int_equal(lowest_free_fd(), low);
+            assert_int_equal(st_os_walk_iterator_next(w, &s), 0);
+            st_os_walk_iterator_close(w);
+            assert_int_equal(st_os_walk_iterator_next(w, &s), 0);
+            st_os_walk_iterator_free(w);
+        }
+    /* Closed before the first step, and closed after the end. */
+    w = st_os_walk("tree", NULL);
+    st_os_walk_iterator_close(w);
+    assert_int_equal(st_os_walk_iterator_next(w, &s), 0);
+    st_os_walk_iterator_free(w);
+    w = st_os_walk("tree", NULL);
+    while ((rc = st_os_walk_iterator_next(w, &s)) > 0)
+        ;
+    assert_int_equal(rc, 0);
+    st_os_walk_iterator_close(w);
+    assert_int_equal(st_os_walk_iterator_next(w, &s), 0);
+    st_os_walk_iterator_free(w);
+    st_os_walk_iterator_close(NULL);
+    st_os_walk_iterator_free(NULL);
+}
+
 static void test_walk_symlink_loop(void **state)
 {
     (void)state;
@@ -854,7 +1007,7 @@ static void test_walk_deep(void **state)
     close(fd);
     for (int topdown = 0; topdown < 2; topdown++) {
         st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
-        o.topdown = topdown;
+        o.bottomup = !topdown;
         st_os_walk_iterator *w = st_os_walk(top, &o);
         st_os_walk_step *s;
         int rc, steps = 0, files = 0;
@@ -889,7 +1042,31 @@ static void test_lockfile(void **state)
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_string_equal(st_error_last()->type, "TimeoutError");
     assert_null(st_os_lockfile_acquire("x.lock", 0.05));
+    assert_int_equal(st_os_lockfile_held(l), 1);
     assert_int_equal(st_os_lockfile_release(l), 0);
+    /* Released, the handle stays: held() says so, releasing again does nothing. */
+    assert_int_equal(st_os_lockfile_held(l), 0);
+    assert_false(st_os_access("x.lock", F_OK));
+    assert_int_equal(st_os_lockfile_release(l), 0);
+    st_os_lockfile *other = st_os_lockfile_acquire("x.lock", 0);
+    assert_non_null(other);
+    assert_int_equal(st_os_lockfile_release(l), 0); /* never touches the new owner's file */
+    assert_true(st_os_access("x.lock", F_OK));
+    st_os_lockfile_free(l);
+    /* free() releases a held lock. */
+    assert_int_equal(st_os_lockfile_held(other), 1);
+    st_os_lockfile_free(other);
+    assert_false(st_os_access("x.lock", F_OK));
+    st_os_lockfile_free(NULL);
+    assert_int_equal(st_os_lockfile_release(NULL), 0);
+    assert_int_equal(st_os_lockfile_held(NULL), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    /* free() of a lock whose file vanished reports nothing: the thread's error is left alone. */
+    l = st_os_lockfile_acquire("x.lock", 0);
+    assert_int_equal(st_os_remove("x.lock"), 0);
+    assert_int_equal(st_os_chdir("no-such-dir"), -1);
+    st_os_lockfile_free(l);
+    assert_os_error(ENOENT, "FileNotFoundError", "'no-such-dir'");
 
     /* Contended by two processes: the child holds it for a while, we wait for it. */
     int fds[2];
@@ -901,7 +1078,9 @@ static void test_lockfile(void **state)
             st_os__exit(1);
         struct timespec ts = {0, 200000000};
         nanosleep(&ts, NULL);
-        st_os__exit(st_os_lockfile_release(mine) < 0 ? 2 : 0);
+        int rc = st_os_lockfile_release(mine);
+        st_os_lockfile_free(mine);
+        st_os__exit(rc < 0 ? 2 : 0);
     }
     char c;
     assert_int_equal(st_os_read(fds[0], &c, 1), 1);
@@ -913,13 +1092,14 @@ static void test_lockfile(void **state)
     assert_int_equal(st_os_waitstatus_to_exitcode(status, &code), 0);
     assert_int_equal(code, 0);
     assert_int_equal(st_os_lockfile_release(l), 0);
+    st_os_lockfile_free(l);
     st_os_close(fds[0]);
     st_os_close(fds[1]);
 
     /* Stale: the owner recorded in the file is dead (on this host). */
     pid = st_os_fork();
     if (pid == 0) {
-        st_os_lockfile_acquire("x.lock", 0); /* never released */
+        st_os_lockfile_acquire("x.lock", 0); /* never released: _exit keeps the file */
         st_os__exit(0);
     }
     assert_int_equal(st_os_waitpid(pid, &status, 0), pid);
@@ -927,6 +1107,7 @@ static void test_lockfile(void **state)
     l = st_os_lockfile_acquire("x.lock", 0);
     assert_non_null(l);
     assert_int_equal(st_os_lockfile_release(l), 0);
+    st_os_lockfile_free(l);
     /* A lock of another host, or content that is not ours to judge, is respected. */
     char line[64];
     snprintf(line, sizeof line, "%ld some-other-host.invalid\n", (long)pid);
@@ -941,6 +1122,8 @@ static void test_lockfile(void **state)
     write_file("x.lock", "someone else's\n");
     assert_int_equal(st_os_lockfile_release(l), -1);
     assert_int_equal(st_error_code(), ST_ESTATE);
+    assert_int_equal(st_os_lockfile_held(l), 0); /* a failed release still gives the lock up */
+    st_os_lockfile_free(l);
     assert_true(st_os_access("x.lock", F_OK));
     assert_int_equal(st_os_remove("x.lock"), 0);
     assert_null(st_os_lockfile_acquire("nodir/x.lock", 0));
@@ -1223,6 +1406,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listdir_scandir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walk_matches_cpython, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walk_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_walk_options_and_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walk_symlink_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walk_deep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lockfile, setup, teardown),

@@ -82,7 +82,7 @@ static size_t check_vectors(const char *file, int nt)
     while ((len = getline(&line, &cap, f)) > 0) {
         if (line[len - 1] == '\n')
             line[--len] = '\0';
-        char *fields[32];
+        const char *fields[32];
         size_t nf = 0;
         for (char *s = line;; s++) {
             fields[nf++] = s;
@@ -93,8 +93,8 @@ static size_t check_vectors(const char *file, int nt)
             assert_true(nf < 32);
         }
         size_t n = strtoul(fields[1], NULL, 10);
-        const char **args = (const char **)fields + 2;
-        char **want = fields + 2 + n;
+        const char **args = fields + 2;
+        const char **want = fields + 2 + n;
         size_t nwant = nf - 2 - n;
         char *got[3] = {NULL, NULL, NULL};
         size_t ngot;
@@ -133,9 +133,9 @@ static void test_posix_vectors(void **state)
 {
     (void)state;
     /* The whole environment gen_path.py gave expandvars(); ours is put back afterwards. */
-    char **saved = st__strv_dup(environ);
+    const char **saved = st__strv_dup((const char *const *)environ);
     assert_non_null(saved);
-    for (char **e = saved; *e; e++) {
+    for (const char **e = saved; *e; e++) {
         char *name = st__strndup(*e, strcspn(*e, "="));
         unsetenv(name);
         st_free(name);
@@ -151,7 +151,7 @@ static void test_posix_vectors(void **state)
     unsetenv("EMPTY");
     unsetenv("1a");
     unsetenv("A B");
-    for (char **e = saved; *e; e++) {
+    for (const char **e = saved; *e; e++) {
         size_t n = strcspn(*e, "=");
         char *name = st__strndup(*e, n);
         setenv(name, (*e)[n] ? *e + n + 1 : "", 1);
@@ -277,9 +277,10 @@ static void test_null_arguments(void **state)
     int64_t size;
     expect_type_error(st_path_getsize(NULL, &size));
     /* Output pointers are left alone on failure. */
-    char *head = (char *)"untouched";
+    char untouched[] = "untouched";
+    char *head = untouched;
     assert_int_equal(st_path_split(NULL, &head, NULL), -1);
-    assert_string_equal(head, "untouched");
+    assert_ptr_equal(head, untouched);
 }
 
 static void test_long_paths(void **state)

@@ -31,6 +31,8 @@
  *         printf("%s/%s\n", step->dirpath, step->filenames[i]);
  *     step->ndirnames = 0;   // prune: do not descend (topdown only)
  * }
+ * if (rc < 0)
+ *     fprintf(stderr, "%s\n", st_error_message());
  * st_os_walk_iterator_free(w);
  * @endcode
  * @{
@@ -46,7 +48,8 @@ extern "C" {
 /* ---- environment ------------------------------------------------------------------------- */
 
 /**
- * @brief Reads an environment variable. Mirrors `os.environ.get(key, default)`.
+ * @brief Reads an environment variable. Mirrors `os.environ.get(key, default)`, and
+ *        `os.environ[key]` when @p default_ is NULL.
  *
  * The environment is the process's own (`environ`): a change is seen by every child the library
  * spawns afterwards and never reaches the parent process. Thread safety: the C library's
@@ -57,7 +60,8 @@ extern "C" {
  * @param key Variable name.
  * @param default_ Value returned (copied) when @p key is not set; may be NULL.
  * @return A copy of the value or of @p default_, freed with st_free(); NULL with ST_EKEY
- *         (KeyError naming the key) when absent and @p default_ is NULL, or ST_ENOMEM.
+ *         (KeyError naming the key) when absent and @p default_ is NULL, or ST_ENOMEM. To tell
+ *         "absent" without an error, pass a default or ask st_os_environ_contains().
  */
 ST_API char *st_os_getenv(const char *key, const char *default_);
 
@@ -80,14 +84,16 @@ ST_API int st_os_unsetenv(const char *key);
 /**
  * @brief Tests whether a variable is set. Mirrors `key in os.environ`.
  * @param key Variable name.
- * @return 1 when set, 0 when not.
+ * @return 1 when set, 0 when not; cannot fail.
  */
 ST_API int st_os_environ_contains(const char *key);
 
 /**
  * @brief A snapshot of the whole environment. Mirrors iterating `os.environ.items()`.
- * @return A NULL-terminated vector of "KEY=VALUE" strings in the environment's order, freed with
- *         st_strv_free() (iterate it to walk the environment); NULL with ST_ENOMEM.
+ * @return A new NULL-terminated vector of "KEY=VALUE" strings in the environment's order (its
+ *         length is st_strv_len(); an empty environment gives a vector holding only NULL). The
+ *         caller owns the vector and its strings and frees both with st_strv_free(). NULL with
+ *         ST_ENOMEM.
  */
 ST_API const char **st_os_environ(void);
 
@@ -135,7 +141,7 @@ ST_API int st_os_fchdir(int fd);
 /**
  * @brief Sets the file mode creation mask. Mirrors os.umask(mask).
  * @param mask The new mask.
- * @return The previous mask.
+ * @return The previous mask (never negative: umask(2) cannot fail).
  */
 ST_API mode_t st_os_umask(mode_t mask);
 
@@ -156,7 +162,10 @@ ST_API st_os_uname_result *st_os_uname(void);
 
 /**
  * @brief The number of logical CPUs in the system. Mirrors os.cpu_count().
- * @return The count, or 0 when it cannot be determined (Python's None).
+ *
+ * Cannot fail: where Python returns None (the count cannot be determined) this returns 0, a
+ * count no system has, so no error is set and none needs to be looked at.
+ * @return The count (>= 1), or 0 for Python's None.
  */
 ST_API int st_os_cpu_count(void);
 
@@ -164,8 +173,9 @@ ST_API int st_os_cpu_count(void);
  * @brief The number of CPUs the calling thread may run on. Mirrors os.process_cpu_count().
  *
  * Counts the scheduler affinity mask where the system has one (Linux), else st_os_cpu_count().
- * Unlike CPython, the PYTHON_CPU_COUNT override is not consulted.
- * @return The count, or 0 when it cannot be determined (Python's None).
+ * Unlike CPython, the PYTHON_CPU_COUNT override is not consulted. Cannot fail, as
+ * st_os_cpu_count().
+ * @return The count (>= 1), or 0 for Python's None.
  */
 ST_API int st_os_process_cpu_count(void);
 
@@ -188,16 +198,17 @@ ST_API char *st_os_strerror(int code);
 /**
  * @brief The size of the terminal on a descriptor. Mirrors os.get_terminal_size(fd).
  * @param fd A descriptor on a terminal (Python's default is 1, stdout).
- * @param columns Receives the width in characters.
- * @param lines Receives the height in lines.
- * @return 0, or -1 with ST_EOS (ENOTTY when @p fd is not a terminal).
+ * @param columns Receives the width in characters (Python's terminal_size.columns).
+ * @param lines Receives the height in lines (Python's terminal_size.lines).
+ * @return 0, or -1 with ST_EOS (ENOTTY when @p fd is not a terminal); on failure neither output
+ *         is written.
  */
 ST_API int st_os_get_terminal_size(int fd, int *columns, int *lines);
 
 /**
  * @brief Changes the process's niceness. Mirrors os.nice(increment).
  * @param increment Added to the niceness.
- * @param result Receives the new niceness (may be NULL).
+ * @param result Receives the new niceness, which may be negative (may be NULL).
  * @return 0, or -1 with ST_EOS (EPERM when lowering it without privilege).
  */
 ST_API int st_os_nice(int increment, int *result);
@@ -220,7 +231,8 @@ ST_API int st_os_open(const char *path, int flags, mode_t mode);
  * @param fd Descriptor.
  * @param buf Destination.
  * @param n Capacity of @p buf.
- * @return The number of bytes read (0 at end of file), or -1 with ST_EOS.
+ * @return The number of bytes read, never negative (0 at end of file), or -1 with ST_EOS: a
+ *         count cannot be confused with the failure, so it needs no out-parameter.
  */
 ST_API ssize_t st_os_read(int fd, void *buf, size_t n);
 
@@ -247,12 +259,17 @@ ST_API int st_os_write(int fd, const void *buf, size_t n);
 
 /**
  * @brief Moves a descriptor's file position. Mirrors os.lseek(fd, pos, how).
+ *
+ * The position comes back through @p result because some files (Linux's /proc/PID/mem, some
+ * devices) have offsets that read as negative, which a return value could not tell from a
+ * failure.
  * @param fd Descriptor.
  * @param pos Offset.
  * @param how SEEK_SET, SEEK_CUR or SEEK_END.
- * @return The new position, or -1 with ST_EOS.
+ * @param result Receives the new position, measured from the start of the file (may be NULL).
+ * @return 0, or -1 with ST_EOS (then @p result is not written).
  */
-ST_API off_t st_os_lseek(int fd, off_t pos, int how);
+ST_API int st_os_lseek(int fd, off_t pos, int how, off_t *result);
 
 /**
  * @brief Closes a descriptor. Mirrors os.close(fd).
@@ -542,11 +559,13 @@ ST_API int st_os_removedirs(const char *path);
  * @brief The names in a directory, without "." and "..", in the directory's order.
  *        Mirrors os.listdir(path).
  * @param path The directory (Python's default is ".").
- * @return A NULL-terminated vector freed with st_strv_free(), or NULL with ST_EOS naming @p path.
+ * @return A new NULL-terminated vector of names (its length is st_strv_len(); an empty directory
+ *         gives a vector holding only NULL). The caller owns the vector and its strings and frees
+ *         both with st_strv_free(). NULL with ST_EOS naming @p path, or ST_ENOMEM.
  */
 ST_API const char **st_os_listdir(const char *path);
 
-/** @brief A directory iterator (Python's os.scandir() object). */
+/** @brief A directory iterator (Python's os.scandir() object, a ScandirIterator). */
 typedef struct st_os_scandir_iterator st_os_scandir_iterator;
 /** @brief One entry of a directory (Python's os.DirEntry), owned by its iterator. */
 typedef struct st_os_direntry st_os_direntry;
@@ -554,20 +573,35 @@ typedef struct st_os_direntry st_os_direntry;
 /**
  * @brief Opens a directory for iteration. Mirrors os.scandir(path).
  * @param path The directory.
- * @return The iterator (free with st_os_scandir_iterator_free()), or NULL with ST_EOS naming @p path.
+ * @return The iterator, which holds the directory open until st_os_scandir_iterator_close() or
+ *         st_os_scandir_iterator_free() (free it with the latter), or NULL with ST_EOS naming
+ *         @p path, or ST_ENOMEM.
  */
 ST_API st_os_scandir_iterator *st_os_scandir(const char *path);
 
 /**
- * @brief The next entry ("." and ".." are skipped).
+ * @brief The next entry ("." and ".." are skipped). Mirrors next() on a ScandirIterator.
  * @param it The iterator.
- * @param entry Receives the entry, valid until the next call or st_os_scandir_iterator_free().
- * @return 1 with an entry, 0 at the end, -1 with ST_EOS.
+ * @param entry Receives the entry, owned by the iterator and valid until the next call of this
+ *        function or st_os_scandir_iterator_free(); st_os_scandir_iterator_close() does not
+ *        invalidate it (its methods then stat through its path, as Python's DirEntry does).
+ *        Not written when 0 or -1 is returned.
+ * @return 1 with an entry, 0 at the end or once the iterator is closed (Python's
+ *         StopIteration), -1 with ST_EOS or ST_ENOMEM.
  */
 ST_API int st_os_scandir_iterator_next(st_os_scandir_iterator *it, st_os_direntry **entry);
 
 /**
- * @brief Closes the directory and frees the iterator. Mirrors scandir's close().
+ * @brief Closes the directory and keeps the iterator. Mirrors ScandirIterator.close().
+ *
+ * Releases the directory stream (its descriptor) at once; st_os_scandir_iterator_next() then
+ * returns 0, as Python's closed iterator raises StopIteration. Closing twice is allowed.
+ * @param it The iterator, or NULL.
+ */
+ST_API void st_os_scandir_iterator_close(st_os_scandir_iterator *it);
+
+/**
+ * @brief Closes the directory if still open and frees the iterator and its entry.
  * @param it The iterator, or NULL.
  */
 ST_API void st_os_scandir_iterator_free(st_os_scandir_iterator *it);
@@ -643,10 +677,16 @@ ST_API int st_os_direntry_stat(st_os_direntry *e, int follow_symlinks, st_os_sta
  */
 typedef int (*st_os_walk_onerror)(const char *path, int err, void *ctx);
 
-/** @brief Options of st_os_walk() and st_os_fwalk(). */
+/**
+ * @brief Options of st_os_walk() and st_os_fwalk().
+ *
+ * All fields zero (but the version) are Python's defaults: topdown=True, followlinks=False,
+ * onerror=None.
+ */
 typedef struct st_os_walk_options {
-    unsigned int version;        /**< ST_OS_WALK_OPTIONS_VERSION. */
-    int topdown;                 /**< Non-zero (default): a directory before its subdirectories. */
+    unsigned int version;        /**< ST_OS_WALK_OPTIONS_VERSION (or older; 0 is refused). */
+    int bottomup;                /**< Non-zero: a directory after its subdirectories (Python's
+                                      topdown=False); 0 (default): before them. */
     int followlinks;             /**< Non-zero: descend into symlinks to directories (default 0). */
     st_os_walk_onerror onerror;  /**< Error callback; NULL ignores errors (Python's default). */
     void *onerror_ctx;           /**< Passed to @p onerror. */
@@ -654,24 +694,46 @@ typedef struct st_os_walk_options {
 
 /** @brief The current version of ::st_os_walk_options. */
 #define ST_OS_WALK_OPTIONS_VERSION 1
-/** @brief Initialiser of ::st_os_walk_options with Python's defaults. */
-#define ST_OS_WALK_OPTIONS_INIT {ST_OS_WALK_OPTIONS_VERSION, 1, 0, NULL, NULL}
+/**
+ * @brief Initialiser of ::st_os_walk_options with Python's defaults: the version, every other
+ *        field zero.
+ *
+ * Designated, so that `-Wextra` (-Wmissing-field-initializers) stays quiet; C++ before C++20
+ * calls st_os_walk_options_init() instead.
+ */
+#define ST_OS_WALK_OPTIONS_INIT {.version = ST_OS_WALK_OPTIONS_VERSION}
+
+/**
+ * @brief Sets walk options to Python's defaults, as ST_OS_WALK_OPTIONS_INIT does, for callers
+ *        that cannot use the macro (bindings, structs allocated at run time).
+ * @param opts The options to initialise.
+ * @param version ST_OS_WALK_OPTIONS_VERSION, or an older version the caller was built against.
+ * @return 0, or -1 with ST_EVALUE when @p opts is NULL or @p version is 0 or newer than this
+ *         library's (then @p opts is left alone).
+ */
+ST_API int st_os_walk_options_init(st_os_walk_options *opts, unsigned int version);
 
 /**
  * @brief One step of a walk: Python's (dirpath, dirnames, filenames[, dirfd]) tuple.
  *
- * Owned by the walker and valid until the next st_os_walk_iterator_next(). In a topdown walk the caller
- * may prune or reorder the subdirectories visited next by permuting the pointers in
+ * Owned by the walker and valid until the next st_os_walk_iterator_next(),
+ * st_os_walk_iterator_close() or st_os_walk_iterator_free(). In a topdown walk the caller may
+ * prune or reorder the subdirectories visited next by permuting the pointers in
  * dirnames[0 .. ndirnames) and lowering @p ndirnames (Python's in-place edit of dirnames); it must
  * not free, add or write the strings themselves.
  */
 typedef struct st_os_walk_step {
-    const char *dirpath;  /**< The directory: the top joined with the names leading here. */
-    const char **dirnames;      /**< Subdirectories (including symlinks to directories). */
-    size_t ndirnames;     /**< Number of @p dirnames. */
-    const char **filenames;     /**< Every other entry. */
-    size_t nfilenames;    /**< Number of @p filenames. */
-    int dirfd;            /**< fwalk: a descriptor on @p dirpath, valid during the step; walk: -1. */
+    const char *dirpath;     /**< The directory: the top joined with the names leading here. */
+    const char **dirnames;   /**< Subdirectories (including symlinks to directories): @p ndirnames
+                                  names, then NULL until the caller edits the vector; never NULL
+                                  itself (an empty list is a vector holding only NULL). Owned by
+                                  the walker: do not free. */
+    size_t ndirnames;        /**< Number of @p dirnames (the length that counts once edited). */
+    const char **filenames;  /**< Every other entry: @p nfilenames names, then NULL; never NULL
+                                  itself. Owned by the walker: do not free or edit. */
+    size_t nfilenames;       /**< Number of @p filenames. */
+    int dirfd;               /**< fwalk: a descriptor on @p dirpath, owned by the walker and open
+                                  as long as the step is valid; walk: -1. */
 } st_os_walk_step;
 
 /** @brief A directory-tree walker. */
@@ -691,7 +753,8 @@ typedef struct st_os_walk_iterator st_os_walk_iterator;
  * path is too long.
  * @param top The root; an unreadable root goes to onerror and the walk is empty, as in Python.
  * @param opts Options, or NULL for the defaults.
- * @return The walker (st_os_walk_iterator_free()), or NULL (ST_EVALUE for a bad options version, ST_ENOMEM).
+ * @return The walker (st_os_walk_iterator_free()), or NULL (ST_EVALUE for an options version of 0
+ *         or one newer than the library's, ST_ENOMEM).
  */
 ST_API st_os_walk_iterator *st_os_walk(const char *top, const st_os_walk_options *opts);
 
@@ -712,23 +775,35 @@ ST_API st_os_walk_iterator *st_os_walk(const char *top, const st_os_walk_options
 ST_API st_os_walk_iterator *st_os_fwalk(const char *top, const st_os_walk_options *opts);
 
 /**
- * @brief The next step of the walk.
+ * @brief The next step of the walk. Mirrors next() on the generator os.walk()/os.fwalk() return.
  * @param w The walker.
- * @param step Receives the step, owned by the walker.
- * @return 1 with a step, 0 when the walk is over, -1 on error (ST_ENOMEM, or the error an
- *         onerror callback chose to stop on).
+ * @param step Receives the step, owned by the walker and valid until the next call,
+ *        st_os_walk_iterator_close() or st_os_walk_iterator_free() (see ::st_os_walk_step). Not
+ *        written when 0 or -1 is returned.
+ * @return 1 with a step, 0 when the walk is over or the walker is closed, -1 on error
+ *         (ST_ENOMEM, fwalk's unopenable root, or the error an onerror callback chose to stop
+ *         on; later calls then return 0).
  */
 ST_API int st_os_walk_iterator_next(st_os_walk_iterator *w, st_os_walk_step **step);
 
 /**
- * @brief Ends a walk early or after the end, closing what it holds.
+ * @brief Ends a walk early and keeps the walker. Mirrors close() on the walk generator.
+ *
+ * Releases every directory descriptor and listing the walk holds (the step handed out last
+ * included); st_os_walk_iterator_next() then returns 0. Closing twice is allowed.
+ * @param w The walker, or NULL.
+ */
+ST_API void st_os_walk_iterator_close(st_os_walk_iterator *w);
+
+/**
+ * @brief Closes the walker if needed and frees it.
  * @param w The walker, or NULL.
  */
 ST_API void st_os_walk_iterator_free(st_os_walk_iterator *w);
 
 /* ---- locks ----------------------------------------------------------------------------------- */
 
-/** @brief A held lock file. */
+/** @brief A lock file: held from st_os_lockfile_acquire() until st_os_lockfile_release(). */
 typedef struct st_os_lockfile st_os_lockfile;
 
 /**
@@ -742,21 +817,42 @@ typedef struct st_os_lockfile st_os_lockfile;
  * working O_EXCL (old NFS) cannot be made safe this way.
  * @param path The lock file.
  * @param timeout Seconds to keep trying: 0 tries once, negative waits forever.
- * @return The lock (release with st_os_lockfile_release()), or NULL with ST_ETIMEOUT
- *         (TimeoutError) when still held by another process at the deadline, or ST_EOS.
+ * @return The held lock (st_os_lockfile_release() to release it, st_os_lockfile_free() to free
+ *         it), or NULL with ST_ETIMEOUT (TimeoutError) when still held by another process at the
+ *         deadline, ST_EOS, or ST_ENOMEM.
  */
 ST_API st_os_lockfile *st_os_lockfile_acquire(const char *path, double timeout);
 
 /**
- * @brief Releases a lock file: removes it and frees the handle.
+ * @brief Releases a lock file: removes the file and keeps the handle (the lock's close).
  *
- * Only the very file st_os_lockfile_acquire() created is removed (same device and inode): if it
- * was deleted or replaced meanwhile, the replacement belongs to someone else and is left alone.
+ * Only the very file st_os_lockfile_acquire() created is removed (same device and inode and
+ * content): if it was deleted or replaced meanwhile, the replacement belongs to someone else and
+ * is left alone. Either way the handle no longer holds the lock afterwards
+ * (st_os_lockfile_held() gives 0). Releasing a released lock does nothing and succeeds.
  * @param lock The lock, or NULL.
- * @return 0, or -1 (the handle is freed anyway): ST_EOS when the file is gone or cannot be
- *         removed, ST_ESTATE (RuntimeError) when another file has taken its place.
+ * @return 0, or -1: ST_EOS when the file is gone or cannot be removed, ST_ESTATE (RuntimeError)
+ *         when another file has taken its place.
  */
 ST_API int st_os_lockfile_release(st_os_lockfile *lock);
+
+/**
+ * @brief Whether the handle still holds its lock (it was not released).
+ *
+ * Answers for this handle only: it does not look at the file, which someone may have removed.
+ * @param lock The lock.
+ * @return 1 while held, 0 after st_os_lockfile_release(); -1 with ST_EVALUE when @p lock is NULL.
+ */
+ST_API int st_os_lockfile_held(const st_os_lockfile *lock);
+
+/**
+ * @brief Releases the lock if still held, then frees the handle.
+ *
+ * A failure to remove the file here is not reported (the handle is freed all the same); call
+ * st_os_lockfile_release() first to learn it.
+ * @param lock The lock, or NULL.
+ */
+ST_API void st_os_lockfile_free(st_os_lockfile *lock);
 
 /** @brief Shared (read) lock, Python's fcntl.LOCK_SH. */
 #define ST_OS_LOCK_SH 1

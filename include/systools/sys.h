@@ -49,8 +49,10 @@ ST_API int st_sys_init(int argc, char **argv);
 
 /**
  * @brief The program's arguments. Mirrors `sys.argv`.
- * @return A NULL-terminated vector; argv[0] is the program path as given. Owned by the library,
- *         valid until the next st_sys_init(); never NULL (an empty vector if unknown).
+ * @return A NULL-terminated vector whose length (st_strv_len()) is Python's len(sys.argv);
+ *         argv[0] is the program path as given. The vector and its strings are owned by the
+ *         library (do not free or write them) and valid until the next st_sys_init(). Never NULL:
+ *         a vector holding only NULL when the arguments cannot be known.
  */
 ST_API const char *const *st_sys_argv(void);
 
@@ -79,7 +81,8 @@ ST_API const char *st_sys_byteorder(void);
 
 /**
  * @brief The largest value a ssize_t holds. Mirrors `sys.maxsize`.
- * @return 2**63 - 1 on 64-bit systems, 2**31 - 1 on 32-bit ones.
+ * @return 2**63 - 1 on 64-bit systems, 2**31 - 1 on 32-bit ones; a constant, so the call cannot
+ *         fail.
  */
 ST_API ssize_t st_sys_maxsize(void);
 
@@ -103,7 +106,10 @@ ST_API const char *st_sys_getfilesystemencoding(void);
 
 /**
  * @brief A snapshot of sys.path. Mirrors reading `sys.path`.
- * @return A NULL-terminated copy the caller frees with st_strv_free(), or NULL (ST_ENOMEM).
+ * @return A new NULL-terminated vector of the entries in order (its length is st_strv_len(),
+ *         Python's len(sys.path); an empty sys.path gives a vector holding only NULL). The caller
+ *         owns the vector and its strings and frees both with st_strv_free(); later changes to
+ *         sys.path do not show in it. NULL with ST_ENOMEM.
  */
 ST_API const char **st_sys_path(void);
 
@@ -172,17 +178,27 @@ ST_API st_sys_module *st_sys_modules(size_t *count);
  */
 ST_API st_sys_module *st_sys_modules_get(const char *name);
 
-/** @brief Python's `sys.exc_info()` triple for the calling thread's last error. */
+/**
+ * @brief What st_sys_exc_info() returns: Python's `sys.exc_info()` triple (type, value,
+ *        traceback) for the calling thread's last error, as three strings.
+ *
+ * The strings are owned by the library (do not free them) and valid until this thread's next
+ * error or st_error_clear().
+ */
 typedef struct st_sys_exc_info_result {
     const char *type;      /**< Exception type name, e.g. "FileNotFoundError"; NULL when no error. */
-    const char *value;     /**< The message; NULL when no error. */
-    const char *traceback; /**< The full text Python would print, traceback first; NULL when no error. */
+    const char *value;     /**< The message, str(value) in Python; NULL when no error. */
+    const char *traceback; /**< The full text Python would print, "Traceback (most recent call
+                                last):" and the frames, then "type: message" (just the message
+                                when memory ran out formatting it); NULL when no error. */
 } st_sys_exc_info_result;
 
 /**
  * @brief The calling thread's last error as Python's (type, value, traceback). Mirrors `sys.exc_info()`.
- * @return The triple; all NULL when no error is set (Python's (None, None, None)). The strings are
- *         owned by the library and valid until this thread's next error or st_error_clear().
+ *
+ * Like st_error_last(), meaningful right after a call that reported failure: a successful call
+ * leaves an earlier error in place (Python clears it when the handler ends).
+ * @return The triple by value; all NULL when no error is set (Python's (None, None, None)).
  */
 ST_API st_sys_exc_info_result st_sys_exc_info(void);
 

@@ -67,7 +67,7 @@ fail:
 
 struct st_os_direntry {
     st_os_scandir_iterator *it;
-    const char *name;   /* in the dirent, valid until the next readdir */
+    const char *name;   /* the tail of path: outlives the dirent and a close of the iterator */
     char *path;
     uint64_t ino;
     unsigned char d_type;
@@ -76,7 +76,7 @@ struct st_os_direntry {
 };
 
 struct st_os_scandir_iterator {
-    DIR *dir;
+    DIR *dir;           /* NULL once closed */
     char *top;
     st_os_direntry entry;
 };
@@ -106,6 +106,8 @@ int st_os_scandir_iterator_next(st_os_scandir_iterator *it, st_os_direntry **ent
     st_os_direntry *e = &it->entry;
     st_free(e->path);
     e->path = NULL;
+    if (!it->dir)
+        return 0; /* closed: Python's StopIteration */
     for (;;) {
         errno = 0;
         struct dirent *d = readdir(it->dir);
@@ -119,7 +121,7 @@ int st_os_scandir_iterator_next(st_os_scandir_iterator *it, st_os_direntry **ent
         e->path = st__path_join(it->top, d->d_name);
         if (!e->path)
             return ST_TRACE();
-        e->name = d->d_name;
+        e->name = e->path + strlen(e->path) - strlen(d->d_name);
         e->ino = (uint64_t)d->d_ino;
         e->d_type = (unsigned char)ST__DIRENT_TYPE(d);
         e->have_stat = e->have_lstat = 0;
@@ -128,12 +130,19 @@ int st_os_scandir_iterator_next(st_os_scandir_iterator *it, st_os_direntry **ent
     }
 }
 
+void st_os_scandir_iterator_close(st_os_scandir_iterator *it)
+{
+    if (!it || !it->dir)
+        return;
+    closedir(it->dir);
+    it->dir = NULL;
+}
+
 void st_os_scandir_iterator_free(st_os_scandir_iterator *it)
 {
     if (!it)
         return;
-    if (it->dir)
-        closedir(it->dir);
+    st_os_scandir_iterator_close(it);
     st_free(it->entry.path);
     st_free(it->top);
     st_free(it);
@@ -145,6 +154,14 @@ const char *st_os_direntry_path(const st_os_direntry *e) { return e->path; }
 
 uint64_t st_os_direntry_inode(const st_os_direntry *e) { return e->ino; }
 
+/* Where to stat the entry from: its directory while open, else its path (as Python's DirEntry
+ * always does). */
+static int entry_at(const st_os_direntry *e, const char **name)
+{
+    *name = e->it->dir ? e->name : e->path;
+    return e->it->dir ? dirfd(e->it->dir) : AT_FDCWD;
+}
+
 /* The entry's type, using and filling the cached stat; -1 with ST_EOS, 0 when it vanished. */
 static int entry_type(st_os_direntry *e, int follow, mode_t *type)
 {
@@ -155,7 +172,9 @@ static int entry_type(st_os_direntry *e, int follow, mode_t *type)
         return 1;
     }
     errno = 0;
-    *type = st__dirent_type(dirfd(e->it->dir), e->name, e->d_type, follow, st);
+    const char *name;
+    int at = entry_at(e, &name);
+    *type = st__dirent_type(at, name, e->d_type, follow, st);
     *have = st->st_mode != 0;
     if (*type)
         return 1;
@@ -196,7 +215,9 @@ int st_os_direntry_stat(st_os_direntry *e, int follow_symlinks, st_os_stat_resul
     int *have = follow ? &e->have_stat : &e->have_lstat;
     struct stat *st = follow ? &e->st : &e->lst;
     if (!*have) {
-        if (fstatat(dirfd(e->it->dir), e->name, st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
+        const char *name;
+        int at = entry_at(e, &name);
+        if (fstatat(at, name, st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
             return ST_RAISE_OS(errno, "cannot stat '%s'", e->path);
         *have = 1;
     }

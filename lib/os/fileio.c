@@ -122,12 +122,16 @@ int st_os_write(int fd, const void *buf, size_t n)
     return 0;
 }
 
-off_t st_os_lseek(int fd, off_t pos, int how)
+int st_os_lseek(int fd, off_t pos, int how, off_t *result)
 {
+    /* Some files have offsets that read as negative: only errno tells a failure. */
+    errno = 0;
     off_t r = lseek(fd, pos, how);
-    if (r < 0)
+    if (r == (off_t)-1 && errno)
         return ST_RAISE_OS(errno, "cannot seek descriptor %d", fd);
-    return r;
+    if (result)
+        *result = r;
+    return 0;
 }
 
 int st_os_close(int fd)

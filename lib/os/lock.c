@@ -19,7 +19,7 @@
 
 struct st_os_lockfile {
     char *path;
-    char *owner; /* what we wrote */
+    char *owner; /* what we wrote; NULL once released */
     dev_t dev;   /* the file we created: release must not remove someone else's; the content */
     ino_t ino;   /* check covers a freed inode number that the filesystem handed out again */
 };
@@ -123,37 +123,68 @@ st_os_lockfile *st_os_lockfile_acquire(const char *path, double timeout)
     }
 }
 
-/* 1 when path is still the lock file we wrote (same inode and content), 0 when not, -1 with
- * ST_EOS when it cannot be read. */
-static int still_ours(const st_os_lockfile *lock)
+/* Removes the lock file if it is still the one we wrote (same inode and content) and marks the
+ * handle released either way. Raises nothing, so st_os_lockfile_free() leaves the thread's error
+ * alone: 0 removed, 1 no longer ours, -1 with errno when it cannot be read or removed. */
+static int drop(st_os_lockfile *lock)
 {
+    int rc = -1, e = 0;
     int fd = open(lock->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return ST_RAISE_OS(errno, "cannot remove lock file '%s'", lock->path);
-    struct stat st;
-    st__buf b = ST__BUF_INIT;
-    int rc = fstat(fd, &st) < 0 ? ST_RAISE_OS(errno, "cannot remove lock file '%s'", lock->path)
-                                : st__read_to_buf(fd, &b);
-    close(fd);
-    if (rc == 0)
-        rc = st.st_dev == lock->dev && st.st_ino == lock->ino && b.data && !strcmp(b.data, lock->owner);
-    st__buf_free(&b);
+    if (fd < 0) {
+        e = errno;
+    } else {
+        /* Ours holds exactly the owner line; compared chunk by chunk, without allocating. */
+        size_t want = strlen(lock->owner), got = 0;
+        int same = 1;
+        char buf[256];
+        ssize_t n = 0;
+        while (same && (n = st__read_retry(fd, buf, sizeof buf)) > 0) {
+            same = got + (size_t)n <= want && !memcmp(buf, lock->owner + got, (size_t)n);
+            got += (size_t)n;
+        }
+        struct stat st;
+        if (n < 0 || fstat(fd, &st) < 0) {
+            e = errno;
+        } else {
+            int ours = same && got == want && st.st_dev == lock->dev && st.st_ino == lock->ino;
+            rc = !ours ? 1 : unlink(lock->path) < 0 ? -1 : 0;
+            e = errno;
+        }
+        close(fd);
+    }
+    st_free(lock->owner);
+    lock->owner = NULL;
+    errno = e;
     return rc;
 }
 
 int st_os_lockfile_release(st_os_lockfile *lock)
 {
-    if (!lock)
+    if (!lock || !lock->owner)
         return 0;
-    int rc = still_ours(lock);
-    if (rc == 0)
-        rc = ST_RAISE(ST_ESTATE, "lock file '%s' is no longer ours (it was removed or replaced)", lock->path);
-    else if (rc > 0)
-        rc = unlink(lock->path) < 0 ? ST_RAISE_OS(errno, "cannot remove lock file '%s'", lock->path) : 0;
-    st_free(lock->owner);
+    int rc = drop(lock);
+    if (rc > 0)
+        return ST_RAISE(ST_ESTATE, "lock file '%s' is no longer ours (it was removed or replaced)", lock->path);
+    if (rc < 0)
+        return ST_RAISE_OS(errno, "cannot remove lock file '%s'", lock->path);
+    return 0;
+}
+
+int st_os_lockfile_held(const st_os_lockfile *lock)
+{
+    if (!lock)
+        return ST_RAISE(ST_EVALUE, "lock is NULL");
+    return lock->owner != NULL;
+}
+
+void st_os_lockfile_free(st_os_lockfile *lock)
+{
+    if (!lock)
+        return;
+    if (lock->owner)
+        (void)drop(lock); /* documented: release first to learn of a failure */
     st_free(lock->path);
     st_free(lock);
-    return rc;
 }
 
 int st_os_lockf(int fd, int cmd, off_t len, off_t start, int whence)

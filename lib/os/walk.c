@@ -19,6 +19,7 @@
 
 #include "internal/error.h"
 #include "internal/mem.h"
+#include "internal/options.h"
 #include "internal/os.h"
 #include "systools/os.h"
 
@@ -62,7 +63,7 @@ struct st_os_walk_iterator {
 static void release(st_os_walk_iterator *w, wnode *n)
 {
     while (n) {
-        if (n->dir && !n->pending && !(n->own && (w->fwalk || w->opts.topdown))) {
+        if (n->dir && !n->pending && !(n->own && (w->fwalk || !w->opts.bottomup))) {
             closedir(n->dir);
             n->dir = NULL;
         }
@@ -182,7 +183,7 @@ static int list_dir(st_os_walk_iterator *w, wnode *n)
         int flags = link ? F_LINK : 0;
         if (w->fwalk && stat_errno && stat_errno != ENOENT && !link)
             continue; /* Python's fwalk drops entries it cannot classify and that are no symlink */
-        if (!w->opts.topdown && is_dir && (follow || !link))
+        if (w->opts.bottomup && is_dir && (follow || !link))
             flags |= F_INTO;
         if (add_name(n, name, flags, is_dir, &dirs, &files) < 0) {
             st_free(dirs.v);
@@ -279,7 +280,7 @@ static int visit(st_os_walk_iterator *w, witem it)
         release(w, n);
         return rc;
     }
-    if (w->opts.topdown) {
+    if (!w->opts.bottomup) {
         w->current = n;
         return 1;
     }
@@ -306,7 +307,7 @@ static int finish_step(st_os_walk_iterator *w)
         return 0;
     w->current = NULL;
     int rc = 0;
-    if (w->opts.topdown && !w->done) {
+    if (!w->opts.bottomup && !w->done) {
         size_t count = w->step.ndirnames <= n->ndirs ? w->step.ndirnames : n->ndirs;
         for (size_t i = count; i-- > 0 && rc == 0;) {
             const char *name = w->step.dirnames[i];
@@ -363,10 +364,15 @@ int st_os_walk_iterator_next(st_os_walk_iterator *w, st_os_walk_step **out)
     return 0;
 }
 
+int st_os_walk_options_init(st_os_walk_options *opts, unsigned int version)
+{
+    return st__options_init(opts, sizeof *opts, version, ST_OS_WALK_OPTIONS_VERSION, "st_os_walk_options");
+}
+
 static st_os_walk_iterator *walk_open(const char *top, const st_os_walk_options *opts, int fwalk)
 {
-    if (opts && opts->version != ST_OS_WALK_OPTIONS_VERSION)
-        return (ST_RAISE(ST_EVALUE, "unsupported st_os_walk_options version %u", opts->version), NULL);
+    if (ST_OPTIONS_CHECK(opts, ST_OS_WALK_OPTIONS_VERSION, "st_os_walk_options") < 0)
+        return (ST_TRACE(), NULL);
     st_os_walk_iterator *w = st__calloc(1, sizeof *w);
     if (!w)
         return (ST_TRACE(), NULL);
@@ -390,7 +396,7 @@ st_os_walk_iterator *st_os_fwalk(const char *top, const st_os_walk_options *opts
     return walk_open(top, opts, 1);
 }
 
-void st_os_walk_iterator_free(st_os_walk_iterator *w)
+void st_os_walk_iterator_close(st_os_walk_iterator *w)
 {
     if (!w)
         return;
@@ -407,6 +413,14 @@ void st_os_walk_iterator_free(st_os_walk_iterator *w)
             n->pending--;
         release(w, n);
     }
+    w->step = (st_os_walk_step){NULL, g_empty, 0, g_empty, 0, -1};
+}
+
+void st_os_walk_iterator_free(st_os_walk_iterator *w)
+{
+    if (!w)
+        return;
+    st_os_walk_iterator_close(w);
     st_free(w->stack);
     st__buf_free(&w->path);
     st_free(w->top);

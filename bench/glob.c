@@ -1,6 +1,6 @@
-/* glob: a generated 50k-entry tree in /tmp. `**` + `/*.c` (recursive) against `find -name '*.c'`
- * (spawned, output read through a pipe) and CPython 3.13's glob.glob() (timed by the
- * interpreter itself); `*` + `/*` + `/*.c` against glibc's glob(3). Best of several runs, warm
+/* glob: a generated 50k-entry tree in /tmp. The recursive pattern `**` then `*.c` against
+ * `find -name '*.c'` (spawned, output read through a pipe) and CPython 3.13's glob.glob() (timed
+ * by the interpreter itself); the three levels `*`, `*`, `*.c` against glibc's glob(3). Best of several runs, warm
  * caches; the tree is removed at the end. */
 #include <fcntl.h>
 #include <glob.h>
@@ -52,7 +52,7 @@ static void files(const char *dir, int n)
 static long make_tree(void)
 {
     long entries = 0;
-    char a[256], b[256], c[256];
+    char a[128], b[192], c[256]; /* each holds the one before and a segment */
     files(g_tree, 10);
     entries += 10;
     for (int i = 0; i < 12; i++) {

@@ -254,7 +254,7 @@ int main(void)
         if (!it)
             return 1;
         records = 0;
-        while (st_struct_unpack_iterator_next(it, &a, &b, &c, &d, str) == 1) {
+        while (st_struct_unpack_iterator_next(it, &a, &b, &c, &d, str) > 0) {
             sum += a;
             records++;
         }

@@ -39,9 +39,12 @@ int main(int argc, char **argv)
         }
         printf("%s:\n", argv[i]);
         size_t n = 0;
-        for (const char *path; (path = st_glob_iterator_next(it)); n++)
+        const char *path;
+        int rc;
+        for (; (rc = st_glob_iterator_next(it, &path)) > 0; n++)
             printf("  %s\n", path);
-        if (st_glob_iterator_close(it) < 0) {
+        st_glob_iterator_free(it);
+        if (rc < 0) { /* the end is 0: -1 is an error, never a short listing */
             fprintf(stderr, "globlist: %s\n", st_error_message());
             return 1;
         }

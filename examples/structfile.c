@@ -105,7 +105,8 @@ int main(void)
     unsigned char name[10];
     double score;
     bool active;
-    while (st_struct_unpack_iterator_next(it, &id, name, &score, &active) == 1) {
+    int rc; /* 1 a record, 0 the end, -1 an error */
+    while ((rc = st_struct_unpack_iterator_next(it, &id, name, &score, &active)) > 0) {
         printf("(%u, ", id);
         print_bytes(name, sizeof name);
         printf(", ");
@@ -113,6 +114,8 @@ int main(void)
         printf(", %s)\n", active ? "True" : "False");
     }
     st_struct_unpack_iterator_free(it);
+    if (rc < 0)
+        return fail("next");
 
     /* Errors carry Python's exception type and message. */
     if (st_struct_pack_fmt("<h", buf, sizeof buf, 40000) < 0)

@@ -51,7 +51,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -72,8 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(pat);
         return 0;
     }
-    char **sorted = st_glob_at(g_tree, NULL, pat, flags);
-    char **raw = st_glob_at(g_tree, NULL, pat, flags | ST_GLOB_NOSORT);
+    const char **sorted = st_glob_at(g_tree, NULL, pat, flags);
+    const char **raw = st_glob_at(g_tree, NULL, pat, flags | ST_GLOB_NOSORT);
     if (!sorted || !raw)
         abort();
     size_t n = st_strv_len(sorted);
@@ -83,11 +83,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!it)
         abort();
     size_t k = 0;
-    for (const char *s; (s = st_glob_iterator_next(it)); k++)
+    const char *s;
+    int rc;
+    for (; (rc = st_glob_iterator_next(it, &s)) > 0; k++)
         if (k >= n || strcmp(s, sorted[k]) != 0)
             abort();
-    if (k != n || st_glob_iterator_close(it) != 0)
+    if (k != n || rc != 0)
         abort();
+    st_glob_iterator_close(it); /* closed: stays at the end */
+    if (st_glob_iterator_next(it, &s) != 0)
+        abort();
+    st_glob_iterator_free(it);
     qsort(sorted, n, sizeof *sorted, cmp);
     qsort(raw, n, sizeof *raw, cmp);
     for (k = 0; k < n; k++) {
@@ -96,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!sorted[k][0] || strlen(sorted[k]) > 200)
             continue;
         char *esc = st_glob_escape(sorted[k]);
-        char **back = esc ? st_glob_at(g_tree, NULL, esc, 0) : NULL;
+        const char **back = esc ? st_glob_at(g_tree, NULL, esc, 0) : NULL;
         if (!back || st_strv_len(back) != 1 || strcmp(back[0], sorted[k]) != 0)
             abort();
         st_strv_free(back);

@@ -120,9 +120,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         st_struct_unpack_iterator *it = st_struct_iter_unpack(s, buf, len);
         if (it) {
             size_t n = 0;
-            while (st_struct_unpack_iterator_next(it) == 1)
+            int r;
+            while ((r = st_struct_unpack_iterator_next(it)) > 0)
                 n++;
-            if (n != len / rec)
+            if (r != 0 || n != len / rec)
                 abort();
             st_struct_unpack_iterator_free(it);
         } else if (len % rec == 0) {

@@ -398,7 +398,8 @@ static int match_star(const st_fnmatch_pattern *p, const unsigned char *s, size_
 
 /* Runs the middle tokens' automaton over s[from..to): bit b of the state means "the first b
  * middle tokens have matched"; stars loop on themselves and may be skipped. raw is the state
- * before stars are skipped: at a leading '.', only its non-star states survive. */
+ * before stars are skipped: at a leading '.', only its non-star states survive. 1 or 0, or -1
+ * when a long pattern's state cannot be allocated. */
 static int match_middle(const st_fnmatch_pattern *p, const unsigned char *s, size_t from, size_t to)
 {
     const size_t W = p->words, accept = p->mid;
@@ -430,7 +431,7 @@ static int match_middle(const st_fnmatch_pattern *p, const unsigned char *s, siz
     uint64_t small[24];
     uint64_t *d = W <= 8 ? small : st__malloc(3 * W * sizeof *d);
     if (!d)
-        return 0;
+        return ST_TRACE();
     uint64_t *raw = d + W, *tmp = raw + W;
     memset(d, 0, 2 * W * sizeof *d);
     raw[0] = 1;
@@ -470,19 +471,19 @@ static int match_middle(const st_fnmatch_pattern *p, const unsigned char *s, siz
     return ok;
 }
 
-bool st_fnmatch_pattern_match(const st_fnmatch_pattern *p, const char *name)
+int st_fnmatch_pattern_match(const st_fnmatch_pattern *p, const char *name)
 {
     if (!p || !name)
-        return false;
+        return ST_RAISE(ST_ETYPE, "expected string or bytes-like object, got 'NoneType'");
     const unsigned char *s = (const unsigned char *)name;
     size_t n = strlen(name);
     if (!p->has_star)
         return n == p->ntok && match_fixed(p, p->toks, n, s, 0);
     if (n < p->pre + p->suf)
-        return false;
+        return 0;
     if (!match_fixed(p, p->toks + p->ntok - p->suf, p->suf, s, n - p->suf) ||
         !match_fixed(p, p->toks, p->pre, s, 0))
-        return false;
+        return 0;
     if (p->mid == 1)
         return match_star(p, s, p->pre, n - p->suf);
     return match_middle(p, s, p->pre, n - p->suf);
@@ -490,21 +491,22 @@ bool st_fnmatch_pattern_match(const st_fnmatch_pattern *p, const char *name)
 
 /* --- one-shot functions ------------------------------------------------------------------------- */
 
-bool st_fnmatchcase(const char *name, const char *pat)
+int st_fnmatchcase(const char *name, const char *pat)
 {
     if (!name)
-        return (ST_RAISE(ST_ETYPE, "expected str, bytes or os.PathLike object, not NoneType"), false);
+        return ST_RAISE(ST_ETYPE, "expected str, bytes or os.PathLike object, not NoneType");
     st_fnmatch_pattern *p = st_fnmatch_pattern_compile(pat, 0);
     if (!p)
-        return (ST_TRACE(), false);
-    bool ok = st_fnmatch_pattern_match(p, name);
+        return ST_TRACE();
+    int m = st_fnmatch_pattern_match(p, name);
     st_fnmatch_pattern_free(p);
-    return ok;
+    return m < 0 ? ST_TRACE() : m;
 }
 
-bool st_fnmatch(const char *name, const char *pat)
+int st_fnmatch(const char *name, const char *pat)
 {
-    return st_fnmatchcase(name, pat); /* os.path.normcase() is the identity on POSIX */
+    int m = st_fnmatchcase(name, pat); /* os.path.normcase() is the identity on POSIX */
+    return m < 0 ? ST_TRACE() : m;
 }
 
 const char **st_fnmatch_filter(const char *const *names, const char *pat)
@@ -516,10 +518,11 @@ const char **st_fnmatch_filter(const char *const *names, const char *pat)
         return (ST_TRACE(), NULL);
     st__strv out = ST__STRV_INIT;
     for (size_t k = 0; names[k]; k++) {
-        if (st_fnmatch_pattern_match(p, names[k]) && st__strv_push(&out, names[k]) < 0) {
+        int m = st_fnmatch_pattern_match(p, names[k]);
+        if (m < 0 || (m && st__strv_push(&out, names[k]) < 0)) {
             st__strv_free(&out);
             st_fnmatch_pattern_free(p);
-            return NULL;
+            return (ST_TRACE(), NULL);
         }
     }
     st_fnmatch_pattern_free(p);

@@ -72,7 +72,7 @@ struct st_glob_iterator {
     char *start_rel;  /* _join(root_dir, literal prefix), relative to basefd */
     size_t prefix_len;/* the literal prefix, as results spell it */
     int nomagic;
-    int started, ready, failed, skip_empty;
+    int started, ready, done, skip_empty; /* done: closed, or stopped by an error */
     st__buf path, rel;
     st__buf dents;    /* getdents64 buffer, shared by all listings */
     frame *frames;
@@ -111,7 +111,12 @@ static int has_magic_n(const char *s, size_t n)
     return 0;
 }
 
-bool st_glob_has_magic(const char *s) { return s && has_magic_n(s, strlen(s)); }
+int st_glob_has_magic(const char *s)
+{
+    if (!s)
+        return ST_RAISE(ST_ETYPE, "expected string or bytes-like object, got 'NoneType'");
+    return has_magic_n(s, strlen(s));
+}
 
 char *st_glob_escape(const char *pathname)
 {
@@ -407,8 +412,13 @@ static int frame_select(st_glob_iterator *it, frame *f)
         entry *e = &f->ls->e[k];
         if (e->name[0] == '.' && !hidden_ok)
             continue;
-        if (f->kind == F_LIST && !st_fnmatch_pattern_match(L->pat, e->name))
-            continue;
+        if (f->kind == F_LIST) {
+            int m = st_fnmatch_pattern_match(L->pat, e->name);
+            if (m < 0)
+                return ST_TRACE();
+            if (!m)
+                continue;
+        }
         if (dironly && !entry_isdir(f->ls, e))
             continue;
         f->sel[f->nsel++] = e;
@@ -529,7 +539,7 @@ st_glob_iterator *st_glob_iglob_at(int dir_fd, const char *root_dir, const char 
     it->basefd = dir_fd == ST_GLOB_CWD ? AT_FDCWD : dir_fd;
     const char *root = root_dir ? root_dir : "";
     it->pattern = st__strdup(pattern);
-    it->nomagic = !st_glob_has_magic(pattern);
+    it->nomagic = !has_magic_n(pattern, strlen(pattern));
     /* iglob drops a first result '' for '' and for recursive patterns starting with '**'. */
     it->skip_empty = !*pattern || ((flags & ST_GLOB_RECURSIVE) && strncmp(pattern, "**", 2) == 0);
     if (!it->pattern)
@@ -547,8 +557,14 @@ st_glob_iterator *st_glob_iglob_at(int dir_fd, const char *root_dir, const char 
         goto fail;
     return it;
 fail:
-    st_glob_iterator_close(it);
+    st_glob_iterator_free(it);
     return (ST_TRACE(), NULL);
+}
+
+st_glob_iterator *st_glob_iglob(const char *pattern, int flags)
+{
+    st_glob_iterator *it = st_glob_iglob_at(ST_GLOB_CWD, NULL, pattern, flags);
+    return it ? it : (ST_TRACE(), NULL);
 }
 
 /* Starts the walk: the literal prefix, then the first level. */
@@ -568,17 +584,21 @@ static int start(st_glob_iterator *it)
     return descend(it, 0, it->basefd, it->start_rel, NULL);
 }
 
-const char *st_glob_iterator_next(st_glob_iterator *it)
+int st_glob_iterator_next(st_glob_iterator *it, const char **path)
 {
-    if (!it || it->failed)
-        return NULL;
-    for (;;) {
+    if (path)
+        *path = NULL;
+    if (!it || !path)
+        return ST_RAISE(ST_ETYPE, "'NoneType' object is not an iterator");
+    while (!it->done) {
         if (it->ready) {
             it->ready = 0;
             int skip = it->skip_empty && it->path.len == 0;
             it->skip_empty = 0;
-            if (!skip)
-                return it->path.data;
+            if (!skip) {
+                *path = it->path.data;
+                return 1;
+            }
         }
         int rc;
         if (!it->started) {
@@ -587,24 +607,35 @@ const char *st_glob_iterator_next(st_glob_iterator *it)
         } else if (it->nframes) {
             rc = step(it);
         } else {
-            return NULL;
+            break;
         }
         if (rc < 0) {
-            it->failed = 1;
-            ST_TRACE();
-            return NULL;
+            st_glob_iterator_close(it); /* a generator that raised is finished */
+            return ST_TRACE();
         }
     }
+    return 0;
 }
 
-int st_glob_iterator_close(st_glob_iterator *it)
+void st_glob_iterator_close(st_glob_iterator *it)
 {
     if (!it)
-        return 0;
-    int rc = it->failed ? -1 : 0;
+        return;
+    it->done = 1;
+    it->ready = 0;
     while (it->nframes)
         frame_pop(it);
     free(it->frames);
+    it->frames = NULL;
+    it->capframes = 0;
+    st__buf_free(&it->dents);
+}
+
+void st_glob_iterator_free(st_glob_iterator *it)
+{
+    if (!it)
+        return;
+    st_glob_iterator_close(it);
     for (size_t k = 0; k < it->nlevels; k++) {
         free(it->levels[k].name);
         st_fnmatch_pattern_free(it->levels[k].pat);
@@ -614,9 +645,7 @@ int st_glob_iterator_close(st_glob_iterator *it)
     free(it->start_rel);
     st__buf_free(&it->path);
     st__buf_free(&it->rel);
-    st__buf_free(&it->dents);
     free(it);
-    return rc;
 }
 
 const char **st_glob_at(int dir_fd, const char *root_dir, const char *pattern, int flags)
@@ -626,12 +655,14 @@ const char **st_glob_at(int dir_fd, const char *root_dir, const char *pattern, i
         return (ST_TRACE(), NULL);
     st__strv out = ST__STRV_INIT;
     const char *p;
-    while ((p = st_glob_iterator_next(it)))
-        if (st__strv_push(&out, p) < 0)
+    int rc;
+    while ((rc = st_glob_iterator_next(it, &p)) > 0)
+        if (st__strv_push(&out, p) < 0) {
+            rc = -1;
             break;
-    if (p || st_glob_iterator_close(it) < 0) {
-        if (p)
-            st_glob_iterator_close(it);
+        }
+    st_glob_iterator_free(it);
+    if (rc < 0) {
         st__strv_free(&out);
         return (ST_TRACE(), NULL);
     }

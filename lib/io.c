@@ -65,21 +65,26 @@ st_bytesio *st_bytesio_new(const void *initial, size_t len)
 
 void st_bytesio_free(st_bytesio *f)
 {
-    if (!f)
-        return;
-    st__buf_free(&f->buf);
+    st_bytesio_close(f);
     free(f);
 }
 
 int st_bytesio_close(st_bytesio *f)
 {
+    if (!f)
+        return 0;
     st__buf_free(&f->buf);
     f->pos = 0;
     f->closed = 1;
     return 0;
 }
 
-int st_bytesio_closed(const st_bytesio *f) { return f->closed; }
+int st_bytesio_closed(const st_bytesio *f)
+{
+    if (!f)
+        return ST_RAISE(ST_ETYPE, "expected a stream, not NULL");
+    return f->closed;
+}
 
 /* ---- bytes ----------------------------------------------------------------------------- */
 

@@ -1078,6 +1078,8 @@ st_struct_unpack_iterator *st_struct_iter_unpack(const st_struct *s, const void 
 
 int st_struct_unpack_iterator_next(st_struct_unpack_iterator *it, ...)
 {
+    if (!it)
+        return ST_RAISE(ST_ETYPE, "'NoneType' object is not an iterator");
     if (it->index >= it->len)
         return 0;
     const st__struct_layout *L = &it->s->layout;

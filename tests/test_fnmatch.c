@@ -193,7 +193,7 @@ static void test_long_patterns(void **state)
         assert_non_null(p);
         assert_int_equal(st_fnmatch_pattern_match(p, name), regex_match(pat, name));
         if (round % 3 == 0)
-            assert_true(st_fnmatch_pattern_match(p, name));
+            assert_int_equal(st_fnmatch_pattern_match(p, name), 1);
         st_fnmatch_pattern_free(p);
     }
 }
@@ -223,7 +223,7 @@ static void test_linear_time(void **state)
         assert_non_null(p);
         double t0 = now();
         for (int r = 0; r < 200; r++)
-            assert_false(st_fnmatch_pattern_match(p, name));
+            assert_int_equal(st_fnmatch_pattern_match(p, name), 0);
         t[i] = now() - t0;
         st_fnmatch_pattern_free(p);
     }
@@ -236,16 +236,16 @@ static void test_linear_time(void **state)
     assert_int_equal(st__buf_putc(&big, 'b'), 0);
     st_fnmatch_pattern *p = st_fnmatch_pattern_compile(big.data, 0);
     assert_non_null(p);
-    assert_false(st_fnmatch_pattern_match(p, name));
+    assert_int_equal(st_fnmatch_pattern_match(p, name), 0);
     name[3999] = 'b';
-    assert_true(st_fnmatch_pattern_match(p, name)); /* 2000 a's are needed before the b: 3999 */
+    assert_int_equal(st_fnmatch_pattern_match(p, name), 1); /* 2000 a's are needed before the b: 3999 */
     name[1999] = 'b';
     name[2000] = '\0';
-    assert_false(st_fnmatch_pattern_match(p, name)); /* only 1999 */
+    assert_int_equal(st_fnmatch_pattern_match(p, name), 0); /* only 1999 */
     st_fnmatch_pattern_free(p);
     st__buf_free(&big);
     p = st_fnmatch_pattern_compile("*a*a*a*a*a*b", 0);
-    assert_true(st_fnmatch_pattern_match(p, name));
+    assert_int_equal(st_fnmatch_pattern_match(p, name), 1);
     st_fnmatch_pattern_free(p);
 }
 
@@ -269,11 +269,33 @@ static void test_filter_and_errors(void **state)
     assert_null(st_fnmatch_pattern_compile("*", 0x40));
     assert_int_equal(st_error_code(), ST_EVALUE);
     assert_null(st_fnmatch_translate(NULL));
+    /* None for a name or a pattern is a TypeError: -1, never a plain "no match". */
     st_error_clear();
-    assert_false(st_fnmatchcase(NULL, "*"));
+    assert_int_equal(st_fnmatchcase(NULL, "*"), -1);
     assert_int_equal(st_error_code(), ST_ETYPE);
-    assert_false(st_fnmatch("a", NULL));
-    assert_false(st_fnmatch_pattern_match(NULL, "a"));
+    st_error_clear();
+    assert_int_equal(st_fnmatchcase("a", NULL), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    st_error_clear();
+    assert_int_equal(st_fnmatch(NULL, "*"), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    st_error_clear();
+    assert_int_equal(st_fnmatch("a", NULL), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    st_fnmatch_pattern *p = st_fnmatch_pattern_compile("a*", 0);
+    assert_non_null(p);
+    st_error_clear();
+    assert_int_equal(st_fnmatch_pattern_match(NULL, "a"), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    st_error_clear();
+    assert_int_equal(st_fnmatch_pattern_match(p, NULL), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    /* A success leaves an earlier error alone and is judged by its value only. */
+    assert_int_equal(st_fnmatch_pattern_match(p, "ab"), 1);
+    assert_int_equal(st_fnmatch_pattern_match(p, "ba"), 0);
+    assert_int_equal(st_fnmatch("ab", "a*"), 1);
+    assert_int_equal(st_fnmatchcase("ba", "a*"), 0);
+    st_fnmatch_pattern_free(p);
     st_fnmatch_pattern_free(NULL);
     /* translate() of a pattern that can match nothing, and of simple ones. */
     char *re = st_fnmatch_translate("x[z-a]*");

@@ -1,6 +1,7 @@
 /* glob: CPython 3.13's glob.glob() results on generated trees (tests/gen/gen_glob.py), compared
  * as sorted lists for each flag combination, through every entry point (cwd, root_dir, dir_fd,
  * absolute patterns, iglob, NOSORT); then escape, has_magic, streaming and errors. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -10,13 +11,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "internal/mem.h"
 #include "systools/systools.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
 
 /* Replaces each '@' of s with the tree's absolute path (st_free). */
 static char *expand_at(const char *s, const char *tree)
@@ -27,12 +38,12 @@ static char *expand_at(const char *s, const char *tree)
     return st__buf_detach(&b);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
-static void sort_strv(char **v) { qsort(v, st_strv_len(v), sizeof *v, cmp_str); }
+static void sort_strv(const char **v) { qsort(v, st_strv_len(v), sizeof *v, cmp_str); }
 
 /* Asserts that got (sorted here) equals want (sorted), printing both on a difference. */
-static void assert_same(char **got, char **want, const char *what, const char *pattern, int flags)
+static void assert_same(const char **got, const char *const *want, const char *what, const char *pattern, int flags)
 {
     sort_strv(got);
     size_t n = st_strv_len(got), m = st_strv_len(want);
@@ -101,7 +112,8 @@ static void tree_item(tree *t, char *line)
 }
 
 /* Runs one case every way and checks each against want. */
-static void check_case(const tree *t, int treefd, int flags, const char *root, const char *pattern, char **want)
+static void check_case(const tree *t, int treefd, int flags, const char *root, const char *pattern,
+                       const char *const *want)
 {
     char *pat = expand_at(pattern, t->path);
     char *absroot = st__asprintf("%s/%s", t->path, root);
@@ -118,12 +130,16 @@ static void check_case(const tree *t, int treefd, int flags, const char *root, c
     st_glob_iterator *it = st_glob_iglob_at(ST_GLOB_CWD, absroot, pat, flags);
     assert_non_null(it);
     size_t k = 0;
-    for (const char *p; (p = st_glob_iterator_next(it)); k++) {
+    const char *p;
+    int rc;
+    for (; (rc = st_glob_iterator_next(it, &p)) > 0; k++) {
         assert_non_null(got[k]);
         assert_string_equal(p, got[k]);
     }
+    assert_int_equal(rc, 0);
+    assert_null(p);
     assert_null(got[k]);
-    assert_int_equal(st_glob_iterator_close(it), 0);
+    st_glob_iterator_free(it);
     assert_same(got, want, "root_dir", pattern, flags);
     st_strv_free(got);
 
@@ -194,7 +210,7 @@ static void test_vectors(void **state)
             assert_int_equal(st__strv_push_owned(&alt, expand_at(line + 2, t.path)), 0);
         } else if (strcmp(line, "end") == 0) {
             st__strv *w = have_alt && !t.locked_readable ? &alt : &want;
-            char **wv = st__strv_detach(w);
+            const char **wv = st__strv_detach(w);
             sort_strv(wv);
             check_case(&t, treefd, flags, root, pattern, wv);
             st_strv_free(wv);
@@ -227,15 +243,17 @@ static void test_escape_and_magic(void **state)
         char *e = st_glob_escape(cases[k][0]);
         assert_string_equal(e, cases[k][1]);
         /* An escaped name matches itself only. */
-        assert_true(st_fnmatchcase(cases[k][0], e));
+        assert_int_equal(st_fnmatchcase(cases[k][0], e), 1);
         st_free(e);
     }
-    assert_true(st_glob_has_magic("a*"));
-    assert_true(st_glob_has_magic("[x"));
-    assert_true(st_glob_has_magic("?"));
-    assert_false(st_glob_has_magic("a]b!c-d/e"));
-    assert_false(st_glob_has_magic(""));
-    assert_false(st_glob_has_magic(NULL));
+    assert_int_equal(st_glob_has_magic("a*"), 1);
+    assert_int_equal(st_glob_has_magic("[x"), 1);
+    assert_int_equal(st_glob_has_magic("?"), 1);
+    assert_int_equal(st_glob_has_magic("a]b!c-d/e"), 0);
+    assert_int_equal(st_glob_has_magic(""), 0);
+    /* glob.has_magic(None) raises TypeError. */
+    assert_int_equal(st_glob_has_magic(NULL), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
 }
 
 static void test_errors(void **state)
@@ -246,8 +264,25 @@ static void test_errors(void **state)
     assert_null(st_glob("*", 0x100));
     assert_int_equal(st_error_code(), ST_EVALUE);
     assert_null(st_glob_iglob_at(ST_GLOB_CWD, NULL, "*", -1));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_null(st_glob_iglob(NULL, 0));
+    assert_int_equal(st_error_code(), ST_ETYPE);
     assert_null(st_glob_escape(NULL));
-    assert_int_equal(st_glob_iterator_close(NULL), 0);
+    st_glob_iterator_close(NULL);
+    st_glob_iterator_free(NULL);
+    /* next(None) is a TypeError, told apart from the end by -1. */
+    const char *p = "stale";
+    assert_int_equal(st_glob_iterator_next(NULL, &p), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_null(p);
+    st_glob_iterator *it = st_glob_iglob("/nonexistent-dir-for-st-glob/*", 0);
+    assert_non_null(it);
+    assert_int_equal(st_glob_iterator_next(it, NULL), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_int_equal(st_glob_iterator_next(it, &p), 0);
+    assert_null(p);
+    assert_int_equal(st_glob_iterator_next(it, &p), 0); /* an exhausted generator stays so */
+    st_glob_iterator_free(it);
     /* A bad dir_fd is an unreadable directory: nothing matches, as in Python. */
     const char **v = st_glob_at(987654, NULL, "*", 0);
     assert_non_null(v);
@@ -257,6 +292,19 @@ static void test_errors(void **state)
     assert_non_null(v);
     assert_int_equal(st_strv_len(v), 0);
     st_strv_free(v);
+}
+
+/* The number of open descriptors, or -1 where /proc/self/fd does not list them. */
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
 }
 
 /* A wide, deep tree: iglob streams it all, can stop early, and `**` counts every entry. */
@@ -286,20 +334,47 @@ static void test_streaming(void **state)
     assert_non_null(it);
     size_t n = 0;
     char *last = NULL;
-    for (const char *s; (s = st_glob_iterator_next(it)); n++) {
+    const char *s;
+    int rc;
+    for (; (rc = st_glob_iterator_next(it, &s)) > 0; n++) {
         st_free(last);
         last = st__strdup(s);
     }
+    assert_int_equal(rc, 0);
     assert_int_equal(n, (size_t)(depth * width));
     assert_non_null(strstr(last, "/f049.c"));
     st_free(last);
-    assert_int_equal(st_glob_iterator_close(it), 0);
+    st_glob_iterator_free(it);
     /* Stopping early frees everything (checked under ASan). */
     it = st_glob_iglob_at(dfd, NULL, "**", ST_GLOB_RECURSIVE);
     assert_non_null(it);
-    assert_non_null(st_glob_iterator_next(it));
-    assert_string_equal(st_glob_iterator_next(it), "d/d");
-    assert_int_equal(st_glob_iterator_close(it), 0);
+    assert_int_equal(st_glob_iterator_next(it, &s), 1);
+    assert_int_equal(st_glob_iterator_next(it, &s), 1);
+    assert_string_equal(s, "d/d");
+    st_glob_iterator_free(it);
+    /* close() releases the directory descriptors at once and keeps the object: next() then
+     * ends, as for a closed generator, and closing again is fine. */
+    int fds0 = count_fds();
+    it = st_glob_iglob_at(dfd, NULL, "**/f000.c", ST_GLOB_RECURSIVE);
+    assert_non_null(it);
+    for (int k = 0; k < 30; k++)
+        assert_int_equal(st_glob_iterator_next(it, &s), 1);
+    if (fds0 >= 0)
+        assert_true(count_fds() >= fds0 + 30); /* one per directory on the way down */
+    st_glob_iterator_close(it);
+    if (fds0 >= 0)
+        assert_int_equal(count_fds(), fds0);
+    assert_int_equal(st_glob_iterator_next(it, &s), 0);
+    assert_null(s);
+    st_glob_iterator_close(it);
+    assert_int_equal(st_glob_iterator_next(it, &s), 0);
+    st_glob_iterator_free(it);
+    /* Closed before the first next(): nothing is ever read. */
+    it = st_glob_iglob_at(dfd, NULL, "**", ST_GLOB_RECURSIVE);
+    assert_non_null(it);
+    st_glob_iterator_close(it);
+    assert_int_equal(st_glob_iterator_next(it, &s), 0);
+    st_glob_iterator_free(it);
     const char **all = st_glob_at(dfd, NULL, "**", ST_GLOB_RECURSIVE);
     assert_int_equal(st_strv_len(all), (size_t)(depth * width + depth));
     st_strv_free(all);
@@ -309,6 +384,67 @@ static void test_streaming(void **state)
     st_free(cmd);
 }
 
+/* Running out of memory in the middle of a listing: next() returns -1 with MemoryError, not 0
+ * as at the end, and the iterator is finished afterwards. A child process lowers its address
+ * space limit just above what it uses, then lists a directory whose names need a megabyte.
+ * (Not under ASan, whose shadow memory needs the address space.) */
+static void test_error_is_not_the_end(void **state)
+{
+    (void)state;
+#if defined(UNDER_ASAN) || !defined(__linux__)
+    skip();
+#else
+    char base[] = "/tmp/st_test_iglob_nomem_XXXXXX";
+    assert_non_null(mkdtemp(base));
+    char name[241];
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    for (int k = 0; k < 4000; k++) {
+        char *fpath = st__asprintf("%s/%04d%s", base, k, name + 4);
+        int fd = open(fpath, O_WRONLY | O_CREAT, 0644);
+        assert_true(fd >= 0);
+        close(fd);
+        st_free(fpath);
+    }
+    int dfd = open(base, O_RDONLY | O_DIRECTORY);
+    assert_true(dfd >= 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        st_glob_iterator *it = st_glob_iglob_at(dfd, NULL, "*", 0);
+        if (!it)
+            _exit(2);
+        FILE *statm = fopen("/proc/self/statm", "r");
+        unsigned long pages = 0;
+        if (!statm || fscanf(statm, "%lu", &pages) != 1)
+            _exit(3);
+        fclose(statm);
+        struct rlimit lim;
+        lim.rlim_cur = lim.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + 64 * 1024;
+        if (setrlimit(RLIMIT_AS, &lim) < 0)
+            _exit(4);
+        const char *p = "stale";
+        int rc = st_glob_iterator_next(it, &p);
+        if (rc != -1 || p != NULL)
+            _exit(5);
+        if (st_error_code() != ST_ENOMEM)
+            _exit(6);
+        if (st_glob_iterator_next(it, &p) != 0) /* a generator that raised is finished */
+            _exit(7);
+        st_glob_iterator_free(it);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close(dfd);
+    char *cmd = st__asprintf("rm -rf '%s'", base);
+    assert_int_equal(system(cmd), 0);
+    st_free(cmd);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_escape_and_magic),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_streaming),
+        cmocka_unit_test(test_error_is_not_the_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -386,6 +386,75 @@ static void test_text_helpers(void **state)
     st_bytesio_free(f);
 }
 
+/* ---- close / closed / free ---------------------------------------------------------------------- */
+
+/* Asserts that the last call failed with BytesIO's closed-file ValueError. */
+static void assert_closed_error(void)
+{
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_last()->type, "ValueError");
+    assert_string_equal(st_error_message(), "I/O operation on closed file.");
+    st_error_clear();
+}
+
+/* close() keeps the object: closed() answers 1 and every other method fails as in Python. */
+static void test_closed(void **state)
+{
+    (void)state;
+    st_bytesio *f = st_bytesio_new("abc\n", 4);
+    assert_non_null(f);
+    assert_int_equal(st_bytesio_closed(f), 0);
+    assert_int_equal(st_bytesio_close(f), 0);
+    assert_int_equal(st_bytesio_closed(f), 1);
+    char buf[4];
+    size_t len = 99;
+    assert_int_equal(st_bytesio_write(f, "x", 1), -1);
+    assert_closed_error();
+    assert_int_equal(st_bytesio_write(f, "", 0), -1); /* even an empty write, as Python */
+    assert_closed_error();
+    assert_null(st_bytesio_read(f, -1, &len));
+    assert_closed_error();
+    assert_int_equal(len, 99); /* untouched on failure */
+    assert_int_equal(st_bytesio_readinto(f, buf, sizeof buf), -1);
+    assert_closed_error();
+    assert_null(st_bytesio_readline(f, -1, NULL));
+    assert_closed_error();
+    assert_int_equal(st_bytesio_seek(f, 0, 0), -1);
+    assert_closed_error();
+    assert_int_equal(st_bytesio_tell(f), -1);
+    assert_closed_error();
+    assert_int_equal(st_bytesio_truncate(f, ST_IO_NONE), -1);
+    assert_closed_error();
+    assert_null(st_bytesio_getvalue(f, NULL));
+    assert_closed_error();
+    assert_null(st_bytesio_getbuffer(f, NULL));
+    assert_closed_error();
+    assert_int_equal(st_bytesio_write_text(f, "x"), -1);
+    assert_closed_error();
+    assert_int_equal(st_bytesio_printf(f, "%d", 1), -1);
+    assert_closed_error();
+    assert_null(st_bytesio_read_text(f, -1, NULL));
+    assert_closed_error();
+    assert_null(st_bytesio_readline_text(f, -1, NULL));
+    assert_closed_error();
+    assert_null(st_bytesio_getvalue_text(f, NULL));
+    assert_closed_error();
+    assert_null(st_bytesio_file(f));
+    assert_closed_error();
+    assert_int_equal(st_bytesio_close(f), 0); /* twice is fine */
+    assert_int_equal(st_bytesio_closed(f), 1);
+    st_bytesio_free(f);
+    /* free() closes an open stream itself (ASan checks nothing leaks); NULL is accepted by
+     * close() and free(); closed(NULL) is an error, not an answer. */
+    f = st_bytesio_new("abc", 3);
+    assert_non_null(f);
+    st_bytesio_free(f);
+    assert_int_equal(st_bytesio_close(NULL), 0);
+    st_bytesio_free(NULL);
+    assert_int_equal(st_bytesio_closed(NULL), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+}
+
 /* ---- FILE view --------------------------------------------------------------------------------- */
 
 static void test_file_view(void **state)
@@ -454,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_stringio_vectors),
         cmocka_unit_test(test_bytesio_far_positions),
         cmocka_unit_test(test_text_helpers),
+        cmocka_unit_test(test_closed),
         cmocka_unit_test(test_file_view),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,7 +153,9 @@ static void record_parse(record *r, const char *tokens)
                 r->item[i].i = strtoll(p, &end, 10);
             p = end;
         } else if (kind == 'f') {
-            r->item[i].d = bits_to_double(strtoull(p, (char **)&p, 16));
+            char *end;
+            r->item[i].d = bits_to_double(strtoull(p, &end, 16));
+            p = end;
         } else {
             assert_int_equal(kind, 's');
             size_t len;
@@ -695,6 +697,10 @@ static void test_iter_vectors(void **state)
     }
     vclose(&v);
     assert_true(cases >= 200);
+    /* next(None) is a TypeError: -1, which no loop `while (next(...) > 0)` takes for the end. */
+    assert_int_equal(st_struct_unpack_iterator_next(NULL), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    st_struct_unpack_iterator_free(NULL);
 }
 
 /* ---- Hand-written cases ----------------------------------------------------------------------- */

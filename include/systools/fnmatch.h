@@ -5,8 +5,6 @@
 #ifndef SYSTOOLS_FNMATCH_H
 #define SYSTOOLS_FNMATCH_H
 
-#include <stdbool.h>
-
 #include "common.h"
 
 /**
@@ -30,7 +28,7 @@
  * st_fnmatch_pattern *p = st_fnmatch_pattern_compile("*.[ch]", 0);
  * if (!p) return -1;
  * for (size_t i = 0; names[i]; i++)
- *     if (st_fnmatch_pattern_match(p, names[i]))
+ *     if (st_fnmatch_pattern_match(p, names[i]) > 0)   // 1 match, 0 not, -1 error
  *         puts(names[i]);
  * st_fnmatch_pattern_free(p);
  * @endcode
@@ -64,10 +62,10 @@ typedef struct st_fnmatch_pattern st_fnmatch_pattern;
  * st_fnmatchcase().
  * @param name The name to test.
  * @param pat The shell-style pattern.
- * @return true when @p name matches; false when it does not or on error (ST_ENOMEM, ST_ETYPE
- *         for a NULL argument; st_error_code() tells them apart).
+ * @return 1 when @p name matches, 0 when it does not, -1 on error (ST_ENOMEM, ST_ETYPE for a
+ *         NULL argument: Python's TypeError for None).
  */
-ST_API bool st_fnmatch(const char *name, const char *pat);
+ST_API int st_fnmatch(const char *name, const char *pat);
 
 /**
  * @brief Tests whether a name matches a pattern, case-sensitively.
@@ -76,18 +74,22 @@ ST_API bool st_fnmatch(const char *name, const char *pat);
  * st_fnmatch_pattern_compile() when matching many names against one pattern.
  * @param name The name to test.
  * @param pat The shell-style pattern.
- * @return true when @p name matches; false when it does not or on error (ST_ENOMEM, ST_ETYPE).
+ * @return 1 when @p name matches, 0 when it does not, -1 on error (ST_ENOMEM, ST_ETYPE for a
+ *         NULL argument).
  */
-ST_API bool st_fnmatchcase(const char *name, const char *pat);
+ST_API int st_fnmatchcase(const char *name, const char *pat);
 
 /**
  * @brief The names of a list that match a pattern.
  *
  * Mirrors fnmatch.filter(names, pat), order kept.
- * @param names A NULL-terminated vector of names.
+ * @param names A NULL-terminated vector of names; only read (a result of another call, such
+ *        as st_glob(), passes as it is).
  * @param pat The shell-style pattern.
- * @return A new NULL-terminated vector of copies of the matching names (free with
- *         st_strv_free(); empty when none match), or NULL on error (ST_ENOMEM, ST_ETYPE).
+ * @return A new NULL-terminated vector of copies of the matching names: the caller owns the
+ *         vector and its strings and frees both with st_strv_free() (an empty vector, whose
+ *         first element is NULL, when none match); NULL on error (ST_ENOMEM, ST_ETYPE for a NULL
+ *         argument).
  */
 ST_API const char **st_fnmatch_filter(const char *const *names, const char *pat);
 
@@ -118,12 +120,15 @@ ST_API st_fnmatch_pattern *st_fnmatch_pattern_compile(const char *pat, int flags
 /**
  * @brief Tests a name against a compiled pattern, in time linear in the name's length.
  *
- * Thread-safe: a compiled pattern is only read.
+ * Mirrors the match of the pattern fnmatch.fnmatchcase() compiles and caches
+ * (fnmatch._compile_pattern(pat)). Thread-safe: a compiled pattern is only read.
  * @param p The compiled pattern.
  * @param name The name to test.
- * @return true when @p name matches (false for a NULL @p p or @p name).
+ * @return 1 when @p name matches, 0 when it does not, -1 on error (ST_ETYPE for a NULL @p p or
+ *         @p name; ST_ENOMEM when a pattern with over 511 items between its first and last
+ *         star cannot allocate its matching state).
  */
-ST_API bool st_fnmatch_pattern_match(const st_fnmatch_pattern *p, const char *name);
+ST_API int st_fnmatch_pattern_match(const st_fnmatch_pattern *p, const char *name);
 
 /**
  * @brief Frees a compiled pattern.

@@ -5,8 +5,6 @@
 #ifndef SYSTOOLS_GLOB_H
 #define SYSTOOLS_GLOB_H
 
-#include <stdbool.h>
-
 #include "common.h"
 
 /**
@@ -23,6 +21,8 @@
  * Deliberate differences from Python:
  * - Results come sorted in byte order, directory by directory (so st_glob_iterator_next() still
  *   streams), unless ST_GLOB_NOSORT is given (then in directory order, as Python).
+ * - The only error while globbing is running out of memory: the C calls report it (-1 or NULL
+ *   with ST_ENOMEM) where Python would raise MemoryError.
  * - `**` follows symbolic links to directories as Python does, but never descends into a
  *   directory it is already inside: a symlink loop is listed once instead of until ELOOP.
  *
@@ -50,7 +50,21 @@ extern "C" {
 /** @brief Pass as @p dir_fd when paths are relative to the working directory (Python's None). */
 #define ST_GLOB_CWD (-100)
 
-/** @brief A streaming glob (opaque); see st_glob_iglob_at(). */
+/**
+ * @brief A streaming glob (opaque); see st_glob_iglob().
+ *
+ * Mirrors the generator glob.iglob() returns. Loop with st_glob_iterator_next():
+ * @code
+ * st_glob_iterator *it = st_glob_iglob("*.c", 0);
+ * if (!it) return -1;
+ * const char *path;
+ * int rc;
+ * while ((rc = st_glob_iterator_next(it, &path)) > 0)
+ *     puts(path);                  // lent: valid until the next call on it
+ * st_glob_iterator_free(it);
+ * if (rc < 0) return -1;           // the error is set (ST_ENOMEM)
+ * @endcode
+ */
 typedef struct st_glob_iterator st_glob_iterator;
 
 /**
@@ -81,31 +95,58 @@ ST_API const char **st_glob_at(int dir_fd, const char *root_dir, const char *pat
 /**
  * @brief Starts a streaming glob.
  *
- * Mirrors glob.iglob(): memory and open descriptors stay proportional to the depth of the
- * directories being searched and the size of one directory, however large the tree.
- * @param dir_fd A directory file descriptor or ST_GLOB_CWD, as for st_glob_at(); it must stay
- *        open until st_glob_iterator_close().
- * @param root_dir The directory to search in, or NULL.
+ * Mirrors glob.iglob(pathname, recursive=..., include_hidden=...): memory and open descriptors
+ * stay proportional to the depth of the directories being searched and the size of one
+ * directory, however large the tree. Nothing is read before the first st_glob_iterator_next().
  * @param pattern The pathname pattern; copied.
  * @param flags As for st_glob().
- * @return The iterator (finish with st_glob_iterator_close()), or NULL on error (as for st_glob()).
+ * @return The iterator (free with st_glob_iterator_free()), or NULL on error (as for st_glob()).
+ */
+ST_API st_glob_iterator *st_glob_iglob(const char *pattern, int flags);
+
+/**
+ * @brief Starts a streaming glob relative to a directory.
+ *
+ * Mirrors glob.iglob(pathname, root_dir=root_dir, dir_fd=dir_fd, ...), as st_glob_at() mirrors
+ * glob.glob().
+ * @param dir_fd A directory file descriptor or ST_GLOB_CWD, as for st_glob_at(); not closed, and
+ *        it must stay open until the iterator is closed or freed.
+ * @param root_dir The directory to search in, or NULL; copied.
+ * @param pattern The pathname pattern; copied.
+ * @param flags As for st_glob().
+ * @return The iterator (free with st_glob_iterator_free()), or NULL on error (as for st_glob()).
  */
 ST_API st_glob_iterator *st_glob_iglob_at(int dir_fd, const char *root_dir, const char *pattern, int flags);
 
 /**
  * @brief The next matching path.
+ *
+ * Mirrors next() on the generator of glob.iglob(). After an error the iteration is over, as
+ * for a Python generator that raised: later calls return 0, as they do once the iterator is
+ * closed.
  * @param it The iterator.
- * @return The path, owned by the iterator and valid until the next call; NULL at the end or
- *         when an error (ST_ENOMEM) stopped the iteration: st_glob_iterator_close() tells which.
+ * @param path Receives the path, lent by the iterator: valid until the next call of
+ *        st_glob_iterator_next(), st_glob_iterator_close() or st_glob_iterator_free() on @p it
+ *        (copy it with strdup() to keep it). Set to NULL when the call does not return 1.
+ * @return 1 with a path, 0 at the end, -1 on error (ST_ENOMEM; ST_ETYPE for a NULL @p it or
+ *         @p path).
  */
-ST_API const char *st_glob_iterator_next(st_glob_iterator *it);
+ST_API int st_glob_iterator_next(st_glob_iterator *it, const char **path);
 
 /**
- * @brief Ends a streaming glob and frees it.
- * @param it The iterator, or NULL.
- * @return 0, or -1 when the iteration was stopped by an error (the error is still set).
+ * @brief Ends a streaming glob early and keeps the object.
+ *
+ * Mirrors generator.close(): releases the open directory descriptors and listings now;
+ * st_glob_iterator_next() then returns 0. Closing twice is fine.
+ * @param it The iterator, or NULL (then nothing happens).
  */
-ST_API int st_glob_iterator_close(st_glob_iterator *it);
+ST_API void st_glob_iterator_close(st_glob_iterator *it);
+
+/**
+ * @brief Frees a streaming glob, closing it first.
+ * @param it The iterator, or NULL (then nothing happens).
+ */
+ST_API void st_glob_iterator_free(st_glob_iterator *it);
 
 /**
  * @brief Escapes the wildcards of a path so that it matches only itself.
@@ -119,11 +160,12 @@ ST_API char *st_glob_escape(const char *pathname);
 /**
  * @brief Whether a string holds a wildcard (`*`, `?` or `[`).
  *
- * Mirrors glob.has_magic().
- * @param s The string (NULL counts as no wildcard).
- * @return true when @p s contains `*`, `?` or `[`.
+ * Mirrors glob.has_magic(s).
+ * @param s The string.
+ * @return 1 when @p s contains `*`, `?` or `[`, 0 when not, -1 with ST_ETYPE when @p s is NULL
+ *         (Python's TypeError for None).
  */
-ST_API bool st_glob_has_magic(const char *s);
+ST_API int st_glob_has_magic(const char *s);
 
 #ifdef __cplusplus
 }

@@ -59,24 +59,26 @@ typedef struct st_bytesio st_bytesio;
 ST_API st_bytesio *st_bytesio_new(const void *initial, size_t len);
 
 /**
- * @brief Releases a stream (closed or not). Any `FILE *` view must be closed before.
+ * @brief Closes the stream if it is open, then frees it. Any `FILE *` view of it must be
+ *        fclose()d before.
  * @param f The stream, or NULL (then nothing happens).
  */
 ST_API void st_bytesio_free(st_bytesio *f);
 
 /**
  * @brief Closes the stream and drops its contents. Mirrors BytesIO.close(): closing twice is
- *        fine; every other operation then fails with ValueError. The handle itself stays valid
- *        until st_bytesio_free().
- * @param f The stream.
- * @return 0.
+ *        fine; every other operation then fails with ValueError "I/O operation on closed
+ *        file." (a `FILE *` view's calls fail with EBADF). The handle itself stays valid, for
+ *        st_bytesio_closed(), until st_bytesio_free().
+ * @param f The stream, or NULL (then nothing happens).
+ * @return 0 (closing cannot fail).
  */
 ST_API int st_bytesio_close(st_bytesio *f);
 
 /**
  * @brief Whether the stream is closed. Mirrors the BytesIO.closed attribute.
  * @param f The stream.
- * @return 1 when closed, else 0.
+ * @return 1 when closed, 0 when open, -1 with ST_ETYPE when @p f is NULL.
  */
 ST_API int st_bytesio_closed(const st_bytesio *f);
 
@@ -249,8 +251,11 @@ ST_API char *st_bytesio_getvalue_text(const st_bytesio *f, size_t *len);
  *
  * The view is unbuffered: every stdio call reaches the stream at once, so the stream and the
  * view always agree on contents and position (call setvbuf() for speed, then fflush() before
- * touching the stream directly). fclose() ends the view only; the stream stays open and must
- * outlive the view. Uses fopencookie() (glibc, musl) or funopen() (BSD, macOS).
+ * touching the stream directly). The view borrows the stream and does not own it: fclose()
+ * ends the view only, the stream stays open and must outlive the view (fclose() it before
+ * st_bytesio_free()). Once the stream is closed with st_bytesio_close(), the view's reads,
+ * writes and seeks fail with errno EBADF. Uses fopencookie() (glibc, musl) or funopen() (BSD,
+ * macOS).
  * Difference: where neither exists, this fails with NotImplementedError; there, fill an
  * open_memstream() FILE and st_bytesio_write() its buffer into the stream afterwards.
  * @param f The stream.

@@ -226,9 +226,20 @@ ST_API st_struct_unpack_iterator *st_struct_iter_unpack(const st_struct *s, cons
 
 /**
  * @brief Unpacks the next record. Mirrors `next()` on the iterator of `iter_unpack`.
+ *
+ * The item is the record itself, stored through the destination pointers, which the caller
+ * owns (bytes of `s` and `p` are copied into the caller's buffers).
+ * @code
+ * int rc;
+ * while ((rc = st_struct_unpack_iterator_next(it, &id, &x)) > 0)
+ *     use(id, x);
+ * if (rc < 0) ...;                  // the error is set
+ * @endcode
  * @param it The iterator.
  * @param ... The destinations, as st_struct_unpack() takes them.
- * @return 1 when a record was unpacked, 0 when there are no more (StopIteration); never fails.
+ * @return 1 when a record was unpacked, 0 when there are no more (StopIteration; the
+ *         destinations are left alone), -1 with ST_ETYPE when @p it is NULL (a record already
+ *         checked at st_struct_iter_unpack() cannot fail to unpack).
  */
 ST_API int st_struct_unpack_iterator_next(st_struct_unpack_iterator *it, ...);
 

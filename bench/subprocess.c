@@ -10,12 +10,13 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "internal/os.h"
 #include "systools/error.h"
 #include "systools/subprocess.h"
 
 extern char **environ;
 
-static char *const true_argv[] = {(char *)"/bin/true", NULL};
+static const char *const true_argv[] = {"/bin/true", NULL};
 
 static void die(const char *what)
 {
@@ -28,7 +29,7 @@ static double raw_spawn(void)
     double t0 = bench_now();
     pid_t pid;
     int status;
-    if (posix_spawn(&pid, "/bin/true", NULL, NULL, true_argv, environ) != 0)
+    if (posix_spawn(&pid, "/bin/true", NULL, NULL, st__exec_argv(true_argv), environ) != 0)
         exit(1);
     waitpid(pid, &status, 0);
     return bench_now() - t0;
@@ -38,7 +39,7 @@ static double our_spawn(void)
 {
     double t0 = bench_now();
     int rc;
-    if (st_subprocess_call((const char *const *)true_argv, NULL, &rc) < 0 || rc != 0)
+    if (st_subprocess_call(true_argv, NULL, &rc) < 0 || rc != 0)
         die("st_subprocess_call");
     return bench_now() - t0;
 }
@@ -49,7 +50,7 @@ static double fork_spawns(int n)
     for (int i = 0; i < n; i++) {
         pid_t pid = fork();
         if (pid == 0) {
-            execve("/bin/true", true_argv, environ);
+            execve("/bin/true", st__exec_argv(true_argv), environ);
             _exit(127);
         }
         waitpid(pid, NULL, 0);
@@ -145,13 +146,11 @@ int main(void)
     const char *cat[] = {"cat", NULL};
     double t0 = bench_now();
     st_popen *p = st_popen_new(cat, &o);
-    char *out;
-    size_t out_len;
-    if (!p || st_popen_communicate(p, data, n, &out, &out_len, NULL, NULL, ST_NO_TIMEOUT) < 0 ||
-        out_len != n)
+    st_completed_process r;
+    if (!p || st_popen_communicate(p, data, n, ST_NO_TIMEOUT, &r) < 0 || r.stdout_len != n)
         die("communicate");
     double comm = bench_now() - t0;
-    st_free(out);
+    st_completed_process_free(&r);
     st_popen_free(p);
     free(data);
     const char *shell[] = {"/bin/sh", "-c", "head -c 268435456 /dev/zero | cat | cat > /dev/null", NULL};

@@ -36,7 +36,7 @@ int main(void)
 
     /* subprocess.check_output(). */
     size_t len;
-    char *out = st_subprocess_check_output(hello_out, NULL, &len);
+    char *out = st_subprocess_check_output(hello_out, NULL, &len, NULL);
     if (!out)
         return fail("check_output");
     printf("captured %zu bytes: %s", len, out);
@@ -61,11 +61,10 @@ int main(void)
     st_popen *p = st_popen_new(hello_in, &o);
     if (!p)
         return fail("popen");
-    if (st_popen_communicate(p, "Linus\n", 6, &out, &len, NULL, NULL, 10.0) < 0)
+    if (st_popen_communicate(p, "Linus\n", 6, 10.0, &done) < 0)
         return fail("communicate");
-    printf("communicate: %s", out);
-    st_free(out);
-    st_popen_wait(p, ST_NO_TIMEOUT, &rc);
+    printf("communicate: %s", done.stdout_data);
+    st_completed_process_free(&done);
     st_popen_free(p);
 
     /* writer 3 | reader */
@@ -84,10 +83,13 @@ int main(void)
     const char *missing[] = {"no-such-program", NULL};
     if (st_subprocess_call(missing, NULL, &rc) < 0)
         show_error();
-    puts("$ check_call: sh -c 'exit 3'");
-    const char *three[] = {"/bin/sh", "-c", "exit 3", NULL};
-    if (st_subprocess_check_call(three, NULL) < 0)
-        show_error();
+    puts("$ check_output: sh -c 'echo partial; exit 3'");
+    const char *three[] = {"/bin/sh", "-c", "echo partial; exit 3", NULL};
+    if (!st_subprocess_check_output(three, NULL, NULL, &done)) {
+        show_error(); /* CalledProcessError keeps what the child wrote, and its returncode */
+        printf("output kept: %sreturncode: %d\n", done.stdout_data, done.returncode);
+    }
+    st_completed_process_free(&done);
     puts("$ run sleep 10, timeout 0.1");
     const char *sleeper[] = {"sleep", "10", NULL};
     st_subprocess_run_options quick = ST_SUBPROCESS_RUN_OPTIONS_INIT;

@@ -21,6 +21,7 @@
 #endif
 
 #include "internal/mem.h"
+#include "internal/options.h"
 #include "internal/os.h"
 #include "systools/subprocess.h"
 #include "systools/value.h"
@@ -55,6 +56,13 @@ static double now_mono(void)
 static double deadline_for(double timeout_s)
 {
     return timeout_s < 0 ? -1.0 : now_mono() + timeout_s;
+}
+
+/* An options struct spells None as 0 (all-zero options are Python's defaults); a negative
+ * value, ST_NO_TIMEOUT, means None too. */
+static double options_timeout(double timeout_s)
+{
+    return timeout_s > 0 ? timeout_s : ST_NO_TIMEOUT;
 }
 
 /* poll()'s timeout argument until the deadline: -1 for none, rounded up so we never spin. */
@@ -598,7 +606,7 @@ static int posix_spawn_can(const st_popen_options *o, const char *exe, int close
         return 0;
 #endif
     /* posix_spawnp searches the parent's PATH; Python searches the child's env. */
-    return !o->cwd && o->umask < 0 && o->pass_fds_len == 0 && (!o->env || strchr(exe, '/'));
+    return !o->cwd && !o->set_umask && o->pass_fds_len == 0 && (!o->env || strchr(exe, '/'));
 }
 
 static int raise_spawn_error(int err, int stage, const char *exe, const char *cwd)
@@ -621,18 +629,24 @@ static int raise_spawn_error(int err, int stage, const char *exe, const char *cw
     }
 }
 
-static int check_std(int fd, const char *name, int allow_stdout)
+/* The descriptor an ST_SUBPROCESS_FD(fd) value stands for. */
+#define FD_BASE ST_SUBPROCESS_FD(0)
+static int fd_of(int v) { return FD_BASE - v; }
+
+static int check_std(int v, const char *name, int allow_stdout)
 {
-    if (fd >= 0 || fd == ST_SUBPROCESS_INHERIT || fd == ST_SUBPROCESS_PIPE || fd == ST_SUBPROCESS_DEVNULL ||
-        (allow_stdout && fd == ST_SUBPROCESS_STDOUT))
+    if (v <= FD_BASE || v == ST_SUBPROCESS_INHERIT || v == ST_SUBPROCESS_PIPE ||
+        v == ST_SUBPROCESS_DEVNULL || (allow_stdout && v == ST_SUBPROCESS_STDOUT))
         return 0;
-    return ST_RAISE(ST_EVALUE, "invalid %s %d", name, fd);
+    if (v > 0) /* a bare descriptor: 0 would have meant "inherit", so none is guessed at */
+        return ST_RAISE(ST_EVALUE, "%s %d: give a descriptor as ST_SUBPROCESS_FD(%d)", name, v, v);
+    return ST_RAISE(ST_EVALUE, "invalid %s %d", name, v);
 }
 
 static int check_options(const st_popen_options *o)
 {
-    if (o->version != ST_POPEN_OPTIONS_VERSION)
-        return ST_RAISE(ST_EVALUE, "unsupported st_popen_options version %u", o->version);
+    if (ST_OPTIONS_CHECK(o, ST_POPEN_OPTIONS_VERSION, "st_popen_options") < 0)
+        return ST_TRACE();
     if (check_std(o->stdin_fd, "stdin_fd", 0) < 0 || check_std(o->stdout_fd, "stdout_fd", 0) < 0 ||
         check_std(o->stderr_fd, "stderr_fd", 1) < 0)
         return ST_TRACE();
@@ -641,9 +655,17 @@ static int check_options(const st_popen_options *o)
     for (size_t i = 0; i < o->pass_fds_len; i++)
         if (o->pass_fds[i] < 0)
             return ST_RAISE(ST_EVALUE, "bad value(s) in fds_to_keep");
-    if (o->umask > 0777)
+    if (o->set_umask && (o->umask < 0 || o->umask > 0777))
         return ST_RAISE(ST_EVALUE, "invalid umask %#o", (unsigned)o->umask);
+    if (o->set_process_group && o->process_group < 0)
+        return ST_RAISE(ST_EVALUE, "invalid process_group %ld", (long)o->process_group);
     return 0;
+}
+
+int st_popen_options_init(st_popen_options *opts, unsigned int version)
+{
+    return st__options_init(opts, sizeof *opts, version, ST_POPEN_OPTIONS_VERSION,
+                            "st_popen_options");
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -694,8 +716,8 @@ static int std_fds_open(std_fds *s, const st_popen_options *o)
             s->child[t] = devnull;
         } else if (want[t] == ST_SUBPROCESS_STDOUT) {
             s->child[t] = s->child[1] >= 0 ? s->child[1] : 1;
-        } else if (want[t] >= 0) {
-            s->child[t] = want[t];
+        } else if (want[t] <= FD_BASE) {
+            s->child[t] = fd_of(want[t]);
         }
     }
     /* A source sitting on a lower target would be overwritten by the earlier dup2 (#12607):
@@ -753,7 +775,7 @@ st_popen *st_popen_new(const char *const argv[], const st_popen_options *opts)
     if (!p || !(p->args = st__strv_dup(argv)) ||
         build_argv(argv, o, &args, &exe) < 0)
         goto fail;
-    int close_fds = o->close_fds || o->pass_fds_len;
+    int close_fds = !o->keep_fds || o->pass_fds_len;
     char *const *envp = o->env ? st__exec_argv(o->env) : environ;
     int fast = posix_spawn_can(o, exe, close_fds);
     int search = fast && !strchr(exe, '/');
@@ -776,8 +798,9 @@ st_popen *st_popen_new(const char *const argv[], const st_popen_options *opts)
         goto fail;
 
     spawn_plan pl = {args.v, cands.v, envp, {fds.child[0], fds.child[1], fds.child[2]}, o->cwd,
-                     o->umask, o->start_new_session, o->process_group, close_fds,
-                     o->restore_signals, keep, nkeep, -1};
+                     o->set_umask ? o->umask : -1, o->start_new_session,
+                     o->set_process_group ? o->process_group : -1, close_fds, !o->keep_signals,
+                     keep, nkeep, -1};
     int err = 0, stage = STAGE_EXEC;
     p->pid = fast ? spawn_posix(&pl, search, &err) : spawn_vfork(&pl, &err, &stage);
     if (p->pid < 0) {
@@ -791,7 +814,7 @@ st_popen *st_popen_new(const char *const argv[], const st_popen_options *opts)
     p->out_piped = p->out >= 0;
     p->err_piped = p->err >= 0;
     p->shell = o->shell;
-    p->kill_group = o->start_new_session || o->process_group == 0;
+    p->kill_group = o->start_new_session || (o->set_process_group && o->process_group == 0);
     st__strv_free(&args);
     st__strv_free(&cands);
     free(keep);
@@ -813,6 +836,15 @@ pid_t st_popen_pid(const st_popen *p) { return p->pid; }
 int st_popen_stdin(const st_popen *p) { return p->in; }
 int st_popen_stdout(const st_popen *p) { return p->out; }
 int st_popen_stderr(const st_popen *p) { return p->err; }
+
+int st_popen_returncode(const st_popen *p, int *returncode)
+{
+    if (!p)
+        return ST_RAISE(ST_EVALUE, "st_popen_returncode: p is NULL");
+    if (p->reaped && returncode)
+        *returncode = p->returncode;
+    return p->reaped;
+}
 
 int st_popen_poll(st_popen *p, int *returncode)
 {
@@ -1037,10 +1069,11 @@ static int pump(int *in, const char *data, size_t len, size_t *off, int *out, st
 static int proc_communicate(st_popen *p, const void *input, size_t input_len, double deadline,
                             int keep_out, int keep_err)
 {
+    /* Reserved now, so handing the buffers over afterwards cannot fail. */
+    if ((p->out_piped && keep_out && st__buf_reserve(&p->obuf, 0) < 0) ||
+        (p->err_piped && keep_err && st__buf_reserve(&p->ebuf, 0) < 0))
+        return ST_TRACE();
     if (!p->comm_started) {
-        if ((p->out_piped && keep_out && st__buf_reserve(&p->obuf, 0) < 0) ||
-            (p->err_piped && keep_err && st__buf_reserve(&p->ebuf, 0) < 0))
-            return ST_TRACE();
         p->comm_started = 1;
         p->in_data = input;
         p->in_len = input ? input_len : 0;
@@ -1070,29 +1103,56 @@ static int proc_communicate(st_popen *p, const void *input, size_t input_len, do
 }
 
 /* Hands a captured stream to the caller: NULL when it was not a pipe. Detaching cannot fail
- * here: the buffer was reserved when communication started. */
+ * here: proc_communicate() reserved the buffer. */
 static void take(st__buf *b, int piped, char **data, size_t *len)
 {
-    if (len)
-        *len = piped ? b->len : 0;
-    if (data)
-        *data = piped ? st__buf_detach(b) : NULL;
+    *len = piped ? b->len : 0;
+    *data = piped ? st__buf_detach(b) : NULL;
     st__buf_free(b);
 }
 
-int st_popen_communicate(st_popen *p, const void *input, size_t input_len, char **out,
-                        size_t *out_len, char **err, size_t *err_len, double timeout_s)
+/* Copies what a stream captured so far (TimeoutExpired.stdout): the buffer stays for the next
+ * communicate. */
+static int copy_so_far(const st__buf *b, int piped, char **data, size_t *len)
 {
+    if (!piped || b->len == 0) /* Python: None when nothing was read yet */
+        return 0;
+    *data = st__malloc(b->len + 1);
+    if (!*data)
+        return ST_TRACE();
+    if (b->len)
+        memcpy(*data, b->data, b->len);
+    (*data)[b->len] = '\0';
+    *len = b->len;
+    return 0;
+}
+
+int st_popen_communicate(st_popen *p, const void *input, size_t input_len, double timeout_s,
+                         st_completed_process *result)
+{
+    if (result)
+        memset(result, 0, sizeof *result);
     if (input && input_len && p->in < 0 && !p->comm_started)
         return ST_RAISE(ST_EVALUE, "input given but the child's stdin is not ST_SUBPROCESS_PIPE");
-    int r = proc_communicate(p, input, input_len, deadline_for(timeout_s), out != NULL,
-                             err != NULL);
+    if (result && !(result->args = st__strv_dup(p->args)))
+        return ST_TRACE();
+    int r = proc_communicate(p, input, input_len, deadline_for(timeout_s), result != NULL,
+                             result != NULL);
     if (r < 0)
         return ST_TRACE();
-    if (r == 1)
+    if (r == 1) {
+        if (result && (copy_so_far(&p->obuf, p->out_piped, &result->stdout_data,
+                                   &result->stdout_len) < 0 ||
+                       copy_so_far(&p->ebuf, p->err_piped, &result->stderr_data,
+                                   &result->stderr_len) < 0))
+            return ST_TRACE();
         return raise_timeout(p->args, p->shell, timeout_s);
-    take(&p->obuf, p->out_piped, out, out_len);
-    take(&p->ebuf, p->err_piped, err, err_len);
+    }
+    if (result) {
+        result->returncode = p->returncode;
+        take(&p->obuf, p->out_piped, &result->stdout_data, &result->stdout_len);
+        take(&p->ebuf, p->err_piped, &result->stderr_data, &result->stderr_len);
+    }
     return 0;
 }
 
@@ -1108,18 +1168,24 @@ void st_completed_process_free(st_completed_process *c)
     memset(c, 0, sizeof *c);
 }
 
-int st_subprocess_run(const char *const argv[], const st_subprocess_run_options *run, const st_popen_options *opts,
-           st_completed_process *result)
+int st_subprocess_run_options_init(st_subprocess_run_options *opts, unsigned int version)
+{
+    return st__options_init(opts, sizeof *opts, version, ST_SUBPROCESS_RUN_OPTIONS_VERSION,
+                            "st_subprocess_run_options");
+}
+
+int st_subprocess_run(const char *const argv[], const st_subprocess_run_options *run,
+                      const st_popen_options *opts, st_completed_process *result)
 {
     static const st_subprocess_run_options run_defaults = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     static const st_popen_options popen_defaults = ST_POPEN_OPTIONS_INIT;
     memset(result, 0, sizeof *result);
+    if (ST_OPTIONS_CHECK(run, ST_SUBPROCESS_RUN_OPTIONS_VERSION, "st_subprocess_run_options") < 0 ||
+        ST_OPTIONS_CHECK(opts, ST_POPEN_OPTIONS_VERSION, "st_popen_options") < 0)
+        return ST_TRACE();
     const st_subprocess_run_options *r = run ? run : &run_defaults;
-    if (r->version != ST_SUBPROCESS_RUN_OPTIONS_VERSION)
-        return ST_RAISE(ST_EVALUE, "unsupported st_subprocess_run_options version %u", r->version);
     st_popen_options o = opts ? *opts : popen_defaults;
-    if (opts && opts->version != ST_POPEN_OPTIONS_VERSION)
-        return ST_RAISE(ST_EVALUE, "unsupported st_popen_options version %u", opts->version);
+    double timeout = options_timeout(r->timeout);
     if (r->input) {
         if (o.stdin_fd != ST_SUBPROCESS_INHERIT)
             return ST_RAISE(ST_EVALUE, "stdin and input arguments may not both be used.");
@@ -1137,14 +1203,17 @@ int st_subprocess_run(const char *const argv[], const st_subprocess_run_options 
     int rc = -1;
     result->args = st__strv_dup(argv);
     if (result->args) {
-        rc = proc_communicate(p, r->input, r->input_len, deadline_for(r->timeout), 1, 1);
+        rc = proc_communicate(p, r->input, r->input_len, deadline_for(timeout), 1, 1);
         if (rc != 0)
             proc_kill_and_reap(p); /* Python: process.kill(); process.wait(); raise */
         result->returncode = p->returncode;
-        take(&p->obuf, p->out_piped, &result->stdout_data, &result->stdout_len);
-        take(&p->ebuf, p->err_piped, &result->stderr_data, &result->stderr_len);
+        /* After a timeout a stream with nothing read is None, as TimeoutExpired.stdout. */
+        take(&p->obuf, p->out_piped && (rc != 1 || p->obuf.len), &result->stdout_data,
+             &result->stdout_len);
+        take(&p->ebuf, p->err_piped && (rc != 1 || p->ebuf.len), &result->stderr_data,
+             &result->stderr_len);
         if (rc == 1)
-            raise_timeout(p->args, p->shell, r->timeout);
+            raise_timeout(p->args, p->shell, timeout);
         else if (rc == 0 && r->check && result->returncode != 0)
             rc = raise_called(p->args, p->shell, result->returncode);
     }
@@ -1166,25 +1235,34 @@ int st_subprocess_call(const char *const argv[], const st_popen_options *opts, i
     return r < 0 ? ST_TRACE() : 0;
 }
 
-int st_subprocess_check_call(const char *const argv[], const st_popen_options *opts)
+int st_subprocess_check_call(const char *const argv[], const st_popen_options *opts,
+                             st_completed_process *result)
 {
+    if (result)
+        memset(result, 0, sizeof *result);
     int rc;
     if (st_subprocess_call(argv, opts, &rc) < 0)
         return ST_TRACE();
-    if (rc != 0)
-        return raise_called(argv, opts && opts->shell, rc);
-    return 0;
+    if (rc == 0)
+        return 0;
+    if (result) { /* CalledProcessError's cmd and returncode; check_call captures nothing */
+        if (!(result->args = st__strv_dup(argv)))
+            return ST_TRACE();
+        result->returncode = rc;
+    }
+    return raise_called(argv, opts && opts->shell, rc);
 }
 
 /* check_output() on top of run(); with returncode non-NULL, no check: the caller gets the
- * returncode (getstatusoutput). */
+ * returncode (getstatusoutput). On failure, what run() filled goes to result. */
 static char *output_of(const char *const argv[], const st_popen_options *opts, size_t *len,
-                       int *returncode)
+                       int *returncode, st_completed_process *result)
 {
     static const st_popen_options popen_defaults = ST_POPEN_OPTIONS_INIT;
-    if (opts && opts->version != ST_POPEN_OPTIONS_VERSION)
-        return (ST_RAISE(ST_EVALUE, "unsupported st_popen_options version %u", opts->version),
-                NULL);
+    if (result)
+        memset(result, 0, sizeof *result);
+    if (ST_OPTIONS_CHECK(opts, ST_POPEN_OPTIONS_VERSION, "st_popen_options") < 0)
+        return (ST_TRACE(), NULL);
     st_popen_options o = opts ? *opts : popen_defaults;
     if (o.stdout_fd != ST_SUBPROCESS_INHERIT)
         return (ST_RAISE(ST_EVALUE, "stdout argument not allowed, it will be overridden."), NULL);
@@ -1192,23 +1270,28 @@ static char *output_of(const char *const argv[], const st_popen_options *opts, s
     st_subprocess_run_options ro = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     ro.check = returncode == NULL;
     st_completed_process c;
-    int rc = st_subprocess_run(argv, &ro, &o, &c);
-    char *out = NULL;
-    if (rc == 0) {
-        out = c.stdout_data;
-        c.stdout_data = NULL;
-        if (len)
-            *len = c.stdout_len;
-        if (returncode)
-            *returncode = c.returncode;
+    if (st_subprocess_run(argv, &ro, &o, &c) < 0) {
+        if (result) {
+            *result = c; /* CalledProcessError's output, stderr and returncode */
+            memset(&c, 0, sizeof c);
+        }
+        st_completed_process_free(&c);
+        return (ST_TRACE(), NULL);
     }
+    char *out = c.stdout_data;
+    c.stdout_data = NULL;
+    if (len)
+        *len = c.stdout_len;
+    if (returncode)
+        *returncode = c.returncode;
     st_completed_process_free(&c);
-    return out ? out : (ST_TRACE(), NULL);
+    return out;
 }
 
-char *st_subprocess_check_output(const char *const argv[], const st_popen_options *opts, size_t *len)
+char *st_subprocess_check_output(const char *const argv[], const st_popen_options *opts,
+                                 size_t *len, st_completed_process *result)
 {
-    return output_of(argv, opts, len, NULL);
+    return output_of(argv, opts, len, NULL, result);
 }
 
 char *st_subprocess_getstatusoutput(const char *cmd, int *exitcode)
@@ -1219,7 +1302,7 @@ char *st_subprocess_getstatusoutput(const char *cmd, int *exitcode)
     const char *argv[] = {cmd, NULL};
     size_t len = 0;
     int rc = 0;
-    char *out = output_of(argv, &o, &len, &rc);
+    char *out = output_of(argv, &o, &len, &rc, NULL);
     if (!out)
         return (ST_TRACE(), NULL);
     /* Python's text mode: universal newlines, then one trailing "\n" stripped. */
@@ -1266,7 +1349,7 @@ static int pipeline_start(const char *const *const argvs[], size_t n,
         st_popen_options o = *base;
         int pp[2] = {-1, -1};
         if (i > 0)
-            o.stdin_fd = prev;
+            o.stdin_fd = ST_SUBPROCESS_FD(prev);
         else if (po->input)
             o.stdin_fd = ST_SUBPROCESS_PIPE;
         if (i + 1 < n) {
@@ -1274,7 +1357,7 @@ static int pipeline_start(const char *const *const argvs[], size_t n,
                 close_fd(&prev);
                 return ST_RAISE_OS(errno, "cannot create a pipe");
             }
-            o.stdout_fd = pp[1];
+            o.stdout_fd = ST_SUBPROCESS_FD(pp[1]);
         } else if (capture) {
             o.stdout_fd = ST_SUBPROCESS_PIPE;
         }
@@ -1291,8 +1374,16 @@ static int pipeline_start(const char *const *const argvs[], size_t n,
     return 0;
 }
 
-int st_subprocess_pipeline(const char *const *const argvs[], size_t n, const st_subprocess_pipeline_options *opts,
-                int *returncodes, char **out, size_t *out_len)
+int st_subprocess_pipeline_options_init(st_subprocess_pipeline_options *opts,
+                                        unsigned int version)
+{
+    return st__options_init(opts, sizeof *opts, version, ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION,
+                            "st_subprocess_pipeline_options");
+}
+
+int st_subprocess_pipeline(const char *const *const argvs[], size_t n,
+                           const st_subprocess_pipeline_options *opts, int *returncodes,
+                           char **out, size_t *out_len)
 {
     static const st_subprocess_pipeline_options defaults = ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
     const st_subprocess_pipeline_options *po = opts ? opts : &defaults;
@@ -1300,8 +1391,9 @@ int st_subprocess_pipeline(const char *const *const argvs[], size_t n, const st_
         *out = NULL;
     if (out_len)
         *out_len = 0;
-    if (po->version != ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION)
-        return ST_RAISE(ST_EVALUE, "unsupported st_subprocess_pipeline_options version %u", po->version);
+    if (ST_OPTIONS_CHECK(opts, ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION,
+                         "st_subprocess_pipeline_options") < 0)
+        return ST_TRACE();
     if (n == 0 || !argvs)
         return ST_RAISE(ST_EVALUE, "a pipeline needs at least one command");
     if (po->popen && (check_options(po->popen) < 0))
@@ -1318,7 +1410,8 @@ int st_subprocess_pipeline(const char *const *const argvs[], size_t n, const st_
     int rc = pipeline_start(argvs, n, po, procs, out != NULL);
     st__buf ob = ST__BUF_INIT;
     size_t off = 0;
-    double deadline = deadline_for(po->timeout);
+    double timeout = options_timeout(po->timeout);
+    double deadline = deadline_for(timeout);
     st_popen *timed_out = NULL, *failed = NULL;
     if (rc == 0) {
         int none = -1;
@@ -1339,7 +1432,7 @@ int st_subprocess_pipeline(const char *const *const argvs[], size_t n, const st_
     if (rc != 0)
         pipeline_kill_all(procs, n);
     if (timed_out)
-        raise_timeout(timed_out->args, timed_out->shell, po->timeout);
+        raise_timeout(timed_out->args, timed_out->shell, timeout);
     for (size_t i = 0; i < n && procs[i]; i++) {
         if (returncodes)
             returncodes[i] = procs[i]->returncode;

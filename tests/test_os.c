@@ -1252,7 +1252,7 @@ static void test_fork_wait_kill(void **state)
 static void test_exec(void **state)
 {
     (void)state;
-    char *empty[] = {NULL}, *blank[] = {(char *)"", NULL};
+    const char *empty[] = {NULL}, *blank[] = {"", NULL};
     assert_int_equal(st_os_execv("/bin/true", empty), -1);
     assert_string_equal(st_error_message(), "execv() arg 2 must not be empty");
     assert_int_equal(st_os_execv("/bin/true", blank), -1);
@@ -1261,26 +1261,26 @@ static void test_exec(void **state)
     assert_string_equal(st_error_message(), "execve: argv must not be empty");
     assert_int_equal(st_os_execvpe("true", blank, empty), -1);
     assert_string_equal(st_error_message(), "execve: argv first element cannot be empty");
-    char *args[] = {(char *)"x", NULL};
+    const char *args[] = {"x", NULL};
     assert_int_equal(st_os_execv("/no/such/program", args), -1);
     assert_os_error(ENOENT, "FileNotFoundError", "'/no/such/program'");
-    char *env1[] = {(char *)"PATH=/no/such:/also/missing", NULL};
+    const char *env1[] = {"PATH=/no/such:/also/missing", NULL};
     assert_int_equal(st_os_execvpe("st-os-none", args, env1), -1);
     assert_os_error(ENOENT, "FileNotFoundError", "'/also/missing/st-os-none'");
     /* A candidate that exists but cannot run is the error reported (Python's saved_exc). */
     write_file("notexec", "#!/bin/sh\n");
-    char *env2[] = {(char *)"PATH=/no/such:.:/also/missing", NULL};
+    const char *env2[] = {"PATH=/no/such:.:/also/missing", NULL};
     assert_int_equal(st_os_execvpe("notexec", args, env2), -1);
     assert_os_error(EACCES, "PermissionError", "'./notexec'");
 
     st__strv c = ST__STRV_INIT;
-    char *noenv[] = {(char *)"HOME=/", NULL};
+    const char *noenv[] = {"HOME=/", NULL};
     assert_int_equal(st__exec_candidates("ls", noenv, &c), 0); /* no PATH: defpath */
     assert_int_equal(c.len, 2);
     assert_string_equal(c.v[0], "/bin/ls");
     assert_string_equal(c.v[1], "/usr/bin/ls");
     st__strv_free(&c);
-    char *odd[] = {(char *)"PATH=:/x/", NULL};
+    const char *odd[] = {"PATH=:/x/", NULL};
     assert_int_equal(st__exec_candidates("ls", odd, &c), 0);
     assert_string_equal(c.v[0], "ls");
     assert_string_equal(c.v[1], "/x/ls");
@@ -1292,8 +1292,8 @@ static void test_exec(void **state)
     pid_t pid = st_os_fork();
     if (pid == 0) {
         dup2(fds[1], 1);
-        char *argv[] = {(char *)"sh", (char *)"-c", (char *)"printf '%s' \"$ST_X\"", NULL};
-        char *envp[] = {(char *)"ST_X=from-execvpe", (char *)"PATH=/usr/bin:/bin", NULL};
+        const char *argv[] = {"sh", "-c", "printf '%s' \"$ST_X\"", NULL};
+        const char *envp[] = {"ST_X=from-execvpe", "PATH=/usr/bin:/bin", NULL};
         st_os_execvpe("sh", argv, envp);
         st_os__exit(99);
     }
@@ -1310,28 +1310,49 @@ static void test_exec(void **state)
 static void test_spawn(void **state)
 {
     (void)state;
-    char *sh5[] = {(char *)"sh", (char *)"-c", (char *)"exit 5", NULL};
-    assert_int_equal(st_os_spawnv(ST_OS_P_WAIT, "/bin/sh", sh5), 5);
-    assert_int_equal(st_os_spawnvp(ST_OS_P_WAIT, "sh", sh5), 5);
-    char *x[] = {(char *)"x", NULL};
-    assert_int_equal(st_os_spawnv(ST_OS_P_WAIT, "/no/such/program", x), 127);
-    assert_int_equal(st_os_spawnvp(ST_OS_P_WAIT, "st-os-no-such-program", x), 127);
-    char *kill_self[] = {(char *)"sh", (char *)"-c", (char *)"kill -TERM $$", NULL};
-    assert_int_equal(st_os_spawnvp(ST_OS_P_WAIT, "sh", kill_self), -SIGTERM);
-    char *empty[] = {NULL};
-    assert_int_equal(st_os_spawnv(ST_OS_P_WAIT, "/bin/sh", empty), -1);
+    const char *sh5[] = {"sh", "-c", "exit 5", NULL};
+    int five = 99, res = 99;
+    assert_int_equal(st_os_spawnv(ST_OS_P_WAIT, "/bin/sh", sh5, &five), 0);
+    assert_int_equal(five, 5);
+    assert_int_equal(st_os_spawnvp(ST_OS_P_WAIT, "sh", sh5, &res), 0);
+    assert_int_equal(res, 5);
+    const char *x[] = {"x", NULL};
+    int nf_v, nf_vp;
+    assert_int_equal(st_os_spawnv(ST_OS_P_WAIT, "/no/such/program", x, &nf_v), 0);
+    assert_int_equal(nf_v, 127);
+    assert_int_equal(st_os_spawnvp(ST_OS_P_WAIT, "st-os-no-such-program", x, &nf_vp), 0);
+    assert_int_equal(nf_vp, 127);
+    const char *kill_self[] = {"sh", "-c", "kill -TERM $$", NULL};
+    int term;
+    assert_int_equal(st_os_spawnvp(ST_OS_P_WAIT, "sh", kill_self, &term), 0);
+    assert_int_equal(term, -SIGTERM);
+    /* Killed by SIGHUP: Python's -1 is a result, not a failure. */
+    const char *hup_self[] = {"sh", "-c", "kill -HUP $$", NULL};
+    int hup = 0;
+    assert_int_equal(st_os_spawnv(ST_OS_P_WAIT, "/bin/sh", hup_self, &hup), 0);
+    assert_int_equal(hup, -1);
+    const char *empty[] = {NULL};
+    res = 99;
+    assert_int_equal(st_os_spawnv(ST_OS_P_WAIT, "/bin/sh", empty, &res), -1);
     assert_string_equal(st_error_message(), "argv first element cannot be empty");
-    int pid = st_os_spawnvp(ST_OS_P_NOWAIT, "sh", sh5);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_int_equal(res, 99);
+    int pid = 0;
+    assert_int_equal(st_os_spawnvp(ST_OS_P_NOWAIT, "sh", sh5, &pid), 0);
     assert_true(pid > 0);
     int status, code;
     assert_int_equal(st_os_waitpid(pid, &status, 0), pid);
     assert_int_equal(st_os_waitstatus_to_exitcode(status, &code), 0);
     assert_int_equal(code, 5);
+    char ours[64];
+    snprintf(ours, sizeof ours, "%d %d %d %d %d", five, nf_v, term, hup, nf_vp);
     char *py = pyref_eval("import os; print(os.spawnv(os.P_WAIT, \"/bin/sh\", [\"sh\", \"-c\", \"exit 5\"]), "
                           "os.spawnv(os.P_WAIT, \"/no/such/program\", [\"x\"]), "
-                          "os.spawnvp(os.P_WAIT, \"sh\", [\"sh\", \"-c\", \"kill -TERM $$\"]))");
+                          "os.spawnvp(os.P_WAIT, \"sh\", [\"sh\", \"-c\", \"kill -TERM $$\"]), "
+                          "os.spawnv(os.P_WAIT, \"/bin/sh\", [\"sh\", \"-c\", \"kill -HUP $$\"]), "
+                          "os.spawnvp(os.P_WAIT, \"st-os-no-such-program\", [\"x\"]))");
     if (py) {
-        assert_string_equal(py, "5 127 -15");
+        assert_string_equal(py, ours);
         free(py);
     }
 }
@@ -1351,6 +1372,7 @@ static void test_system_popen(void **state)
             assert_string_equal(buf, "hi\n");
         }
         assert_int_equal(st_os_popen_file_close(p, &closes[i]), 0);
+        st_os_popen_file_free(p);
     }
     char ours[128];
     snprintf(ours, sizeof ours, "%d %d %d|%s %d %d", sys_values[0], sys_values[1], sys_values[2],
@@ -1367,13 +1389,44 @@ static void test_system_popen(void **state)
 
     st_os_popen_file *p = st_os_popen("cat > piped.txt", "w");
     assert_non_null(p);
+    assert_int_equal(st_os_popen_file_closed(p), 0);
     fputs("through the pipe\n", st_os_popen_file_stream(p));
-    int status;
+    int status = -1;
     assert_int_equal(st_os_popen_file_close(p, &status), 0);
     assert_int_equal(status, 0);
     char *s = read_file("piped.txt");
     assert_string_equal(s, "through the pipe\n");
     st_free(s);
+    /* Closed, the object stays: closed() says so, the stream is refused, close again is fine
+     * and gives the same status (Python's close() returns the same value twice). */
+    assert_int_equal(st_os_popen_file_closed(p), 1);
+    assert_null(st_os_popen_file_stream(p));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_message(), "I/O operation on closed file.");
+    st_os_popen_file_free(p);
+    p = st_os_popen("exit 3", "r");
+    assert_non_null(p);
+    assert_int_equal(st_os_popen_file_close(p, &status), 0);
+    status = 0;
+    assert_int_equal(st_os_popen_file_close(p, &status), 0);
+    assert_int_equal(status, 768);
+    py = pyref_eval("import os\np = os.popen('exit 3')\nprint(p.close(), p.close(), p.closed)");
+    if (py) {
+        assert_string_equal(py, "768 768 True");
+        free(py);
+    }
+    st_os_popen_file_free(p);
+    /* free closes (and waits) when the caller did not; NULL is accepted by all three. */
+    p = st_os_popen("cat > piped2.txt", "w");
+    assert_non_null(p);
+    fputs("flushed by free\n", st_os_popen_file_stream(p));
+    st_os_popen_file_free(p);
+    s = read_file("piped2.txt");
+    assert_string_equal(s, "flushed by free\n");
+    st_free(s);
+    st_os_popen_file_free(NULL);
+    assert_int_equal(st_os_popen_file_close(NULL, &status), 0);
+    assert_int_equal(st_os_popen_file_closed(NULL), -1);
     assert_null(st_os_popen("true", "rb"));
     assert_string_equal(st_error_message(), "invalid mode 'rb'");
 
@@ -1388,6 +1441,7 @@ static void test_system_popen(void **state)
     char line[16] = "";
     assert_null(fgets(line, sizeof line, st_os_popen_file_stream(p)));
     assert_int_equal(st_os_popen_file_close(p, &status), 0);
+    st_os_popen_file_free(p);
     close(keep);
 }
 

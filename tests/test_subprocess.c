@@ -91,11 +91,126 @@ static int ended(long pid)
 static char *out_of(const char *const *argv, st_popen_options *o)
 {
     st_popen_options d = ST_POPEN_OPTIONS_INIT;
-    char *out = st_subprocess_check_output(argv, o ? o : &d, NULL);
+    char *out = st_subprocess_check_output(argv, o ? o : &d, NULL, NULL);
     if (!out)
         fprintf(stderr, "check_output failed: %s\n", st_error_message());
     assert_non_null(out);
     return out;
+}
+
+/* readlink of one of our descriptors, as the child would show it. */
+static void fd_target(int fd, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, buf, size - 1);
+    assert_true(n > 0);
+    buf[n] = '\0';
+}
+
+static void test_options_zero_is_python_default(void **state)
+{
+    (void)state;
+    /* INIT is every field zero but the version, and so is _init(). */
+    static const st_popen_options pi = ST_POPEN_OPTIONS_INIT;
+    st_popen_options pz, pf;
+    memset(&pz, 0, sizeof pz);
+    pz.version = ST_POPEN_OPTIONS_VERSION;
+    memset(&pf, 0xff, sizeof pf);
+    assert_int_equal(st_popen_options_init(&pf, ST_POPEN_OPTIONS_VERSION), 0);
+    assert_memory_equal(&pi, &pz, sizeof pz);
+    assert_memory_equal(&pf, &pz, sizeof pz);
+    static const st_subprocess_run_options ri = ST_SUBPROCESS_RUN_OPTIONS_INIT;
+    st_subprocess_run_options rz, rf;
+    memset(&rz, 0, sizeof rz);
+    rz.version = ST_SUBPROCESS_RUN_OPTIONS_VERSION;
+    memset(&rf, 0xff, sizeof rf);
+    assert_int_equal(st_subprocess_run_options_init(&rf, ST_SUBPROCESS_RUN_OPTIONS_VERSION), 0);
+    assert_memory_equal(&ri, &rz, sizeof rz);
+    assert_memory_equal(&rf, &rz, sizeof rz);
+    static const st_subprocess_pipeline_options li = ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
+    st_subprocess_pipeline_options lz, lf;
+    memset(&lz, 0, sizeof lz);
+    lz.version = ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION;
+    memset(&lf, 0xff, sizeof lf);
+    assert_int_equal(st_subprocess_pipeline_options_init(&lf, ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION), 0);
+    assert_memory_equal(&li, &lz, sizeof lz);
+    assert_memory_equal(&lf, &lz, sizeof lz);
+    assert_int_equal(st_popen_options_init(&pf, 0), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_int_equal(st_popen_options_init(&pf, ST_POPEN_OPTIONS_VERSION + 1), -1);
+    assert_int_equal(st_subprocess_run_options_init(NULL, ST_SUBPROCESS_RUN_OPTIONS_VERSION), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_int_equal(st_subprocess_pipeline_options_init(&lf, 0), -1);
+
+    /* {0} was never initialised: every entry point refuses it with ValueError. */
+    const st_popen_options zero = {0};
+    const char *t[] = {"true", NULL};
+    int rc;
+    st_completed_process c;
+    assert_null(st_popen_new(t, &zero));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_message(), "st_popen_options.version is 0: initialise it with its "
+                                            "_INIT macro or st_popen_options_init()");
+    assert_int_equal(st_subprocess_call(t, &zero, &rc), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_int_equal(st_subprocess_check_call(t, &zero, NULL), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_null(st_subprocess_check_output(t, &zero, NULL, NULL));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_int_equal(st_subprocess_run(t, NULL, &zero, &c), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_completed_process_free(&c);
+    const st_subprocess_run_options rzero = {0};
+    assert_int_equal(st_subprocess_run(t, &rzero, NULL, &c), -1);
+    assert_string_equal(st_error_message(), "st_subprocess_run_options.version is 0: initialise it "
+                                            "with its _INIT macro or st_subprocess_run_options_init()");
+    st_completed_process_free(&c);
+    const char *const *one[] = {t};
+    st_subprocess_pipeline_options lzero = {0};
+    assert_int_equal(st_subprocess_pipeline(one, 1, &lzero, NULL, NULL, NULL), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    lz.popen = &zero;
+    assert_int_equal(st_subprocess_pipeline(one, 1, &lz, NULL, NULL, NULL), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    /* NULL options are the defaults. */
+    assert_int_equal(st_subprocess_run(t, NULL, NULL, &c), 0);
+    st_completed_process_free(&c);
+    assert_int_equal(st_subprocess_pipeline(one, 1, NULL, NULL, NULL, NULL), 0);
+
+    /* Zero options behave as Python's Popen defaults: stdin and stderr inherited, close_fds,
+     * restore_signals, and the parent's umask, process group and session. */
+    int pp[2];
+    assert_int_equal(pipe(pp), 0); /* inheritable: only close_fds keeps it from the child */
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, &old);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd,
+             "umask; cut -d' ' -f5,6 /proc/self/stat; readlink /proc/self/fd/0 /proc/self/fd/2; "
+             "test -e /proc/self/fd/%d && echo open || echo closed; grep SigIgn /proc/self/status", pp[1]);
+    const char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    const st_popen_options *variants[] = {&pz, NULL};
+    for (int i = 0; i < 2; i++) {
+        char *s = st_subprocess_check_output(sh, variants[i], NULL, NULL);
+        assert_non_null(s);
+        mode_t mask = umask(0);
+        umask(mask);
+        char in0[256], err2[256], want[1024];
+        fd_target(0, in0, sizeof in0);
+        fd_target(2, err2, sizeof err2);
+        snprintf(want, sizeof want, "%04o\n%ld %ld\n%s\n%s\nclosed\nSigIgn:", (unsigned)mask,
+                 (long)getpgrp(), (long)getsid(0), in0, err2);
+        assert_memory_equal(s, want, strlen(want));
+        unsigned long long ignored = strtoull(s + strlen(want), NULL, 16);
+        assert_int_equal((ignored >> (SIGPIPE - 1)) & 1, 0);
+        st_free(s);
+    }
+    sigaction(SIGPIPE, &old, NULL);
+    close(pp[0]);
+    close(pp[1]);
+    assert_no_children();
 }
 
 static void test_call_returncodes(void **state)
@@ -112,7 +227,7 @@ static void test_call_returncodes(void **state)
     assert_int_equal(rc, 7);
     assert_int_equal(st_subprocess_call(sig, NULL, &rc), 0);
     assert_int_equal(rc, -9);
-    assert_int_equal(st_subprocess_check_call(t, NULL), 0);
+    assert_int_equal(st_subprocess_check_call(t, NULL, NULL), 0);
     assert_no_children();
 }
 
@@ -191,16 +306,23 @@ static void test_check_errors_match_python(void **state)
 {
     (void)state;
     const char *f[] = {"false", NULL};
-    assert_int_equal(st_subprocess_check_call(f, NULL), -1);
+    st_completed_process c;
+    assert_int_equal(st_subprocess_check_call(f, NULL, &c), -1);
     assert_int_equal(st_error_code(), ST_ECALLEDPROCESS);
     assert_string_equal(st_error_last()->type, "subprocess.CalledProcessError");
     assert_string_equal(st_error_message(), "Command '['false']' returned non-zero exit status 1.");
+    assert_int_equal(c.returncode, 1); /* CalledProcessError.returncode and .cmd */
+    assert_string_equal(c.args[0], "false");
+    assert_null(c.args[1]);
+    assert_null(c.stdout_data);
+    assert_null(c.stderr_data);
+    st_completed_process_free(&c);
     assert_python_message("import subprocess\ntry: subprocess.check_call(['false'])\n"
                           "except Exception as e: print(e)",
                           st_error_message());
 
     const char *k[] = {"/bin/sh", "-c", "kill -9 $$", "it's \"q\"\t\\", NULL};
-    assert_int_equal(st_subprocess_check_call(k, NULL), -1);
+    assert_int_equal(st_subprocess_check_call(k, NULL, NULL), -1);
     assert_python_message("import subprocess\ntry: subprocess.check_call(['/bin/sh', '-c', 'kill -9 $$', "
                           "'it\\'s \"q\"\\t\\\\'])\nexcept Exception as e: print(e)",
                           st_error_message());
@@ -210,16 +332,17 @@ static void test_check_errors_match_python(void **state)
     st_popen_options sh = ST_POPEN_OPTIONS_INIT;
     sh.shell = 1;
     const char *u[] = {"kill -40 $$", NULL};
-    assert_int_equal(st_subprocess_check_call(u, &sh), -1);
+    assert_int_equal(st_subprocess_check_call(u, &sh, &c), -1);
+    assert_int_equal(c.returncode, -40);
+    st_completed_process_free(&c);
     assert_string_equal(st_error_message(), "Command 'kill -40 $$' died with unknown signal 40.");
     assert_python_message("import subprocess\ntry: subprocess.check_call('kill -40 $$', shell=True)\n"
                           "except Exception as e: print(e)",
                           st_error_message());
     const char *rt[] = {"kill -34 $$", NULL};
-    assert_int_equal(st_subprocess_check_call(rt, &sh), -1);
+    assert_int_equal(st_subprocess_check_call(rt, &sh, NULL), -1);
     assert_string_equal(st_error_message(), "Command 'kill -34 $$' died with <Signals.SIGRTMIN: 34>.");
 
-    st_completed_process c;
     st_subprocess_run_options ro = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     ro.timeout = 0.25;
     ro.capture_output = 1;
@@ -235,9 +358,16 @@ static void test_check_errors_match_python(void **state)
                           st_error_message());
     assert_int_equal(c.returncode, -9);
     st_completed_process_free(&c);
-    ro.timeout = 0;
+    /* In the options a 0 timeout is None; a tiny one times out at once. */
+    ro.timeout = 1e-9;
     assert_int_equal(st_subprocess_run(sl, &ro, NULL, &c), -1);
-    assert_string_equal(st_error_message(), "Command '['sleep', '5']' timed out after 0.0 seconds");
+    /* (Python names the time left here, which has gone negative: see the header.) */
+    assert_string_equal(st_error_message(), "Command '['sleep', '5']' timed out after 1e-09 seconds");
+    st_completed_process_free(&c);
+    ro.timeout = 0;
+    const char *quick[] = {"/bin/sh", "-c", "sleep 0.05; echo done", NULL};
+    assert_int_equal(st_subprocess_run(quick, &ro, NULL, &c), 0);
+    assert_string_equal(c.stdout_data, "done\n");
     st_completed_process_free(&c);
     assert_no_children();
 }
@@ -294,17 +424,42 @@ static void test_run_capture_and_check(void **state)
     assert_int_equal(st_subprocess_run(cat, &ro, &o, &c), -1);
     assert_string_equal(st_error_message(),
                         "stdout and stderr arguments may not be used with capture_output.");
-    assert_null(st_subprocess_check_output(cat, &o, NULL));
+    assert_null(st_subprocess_check_output(cat, &o, NULL, NULL));
     assert_string_equal(st_error_message(), "stdout argument not allowed, it will be overridden.");
 
     const char *echo[] = {"echo", "hello", NULL};
     size_t len = 0;
-    char *s = st_subprocess_check_output(echo, NULL, &len);
+    c.returncode = 99;
+    char *s = st_subprocess_check_output(echo, NULL, &len, &c);
     assert_string_equal(s, "hello\n");
     assert_int_equal(len, 6);
+    assert_null(c.args); /* success: nothing for the caller beyond the output */
+    assert_int_equal(c.returncode, 0);
+    st_completed_process_free(&c);
     st_free(s);
-    const char *f[] = {"/bin/sh", "-c", "echo partial; exit 2", NULL};
-    assert_null(st_subprocess_check_output(f, NULL, &len));
+    /* A failure keeps what CalledProcessError carries: output, stderr, returncode, cmd. */
+    const char *f[] = {"/bin/sh", "-c", "echo partial; echo oops >&2; exit 2", NULL};
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.stderr_fd = ST_SUBPROCESS_PIPE;
+    assert_null(st_subprocess_check_output(f, &o, &len, &c));
+    assert_int_equal(st_error_code(), ST_ECALLEDPROCESS);
+    assert_string_equal(st_error_message(), "Command '['/bin/sh', '-c', 'echo partial; echo oops >&2; "
+                                            "exit 2']' returned non-zero exit status 2.");
+    assert_int_equal(c.returncode, 2);
+    assert_string_equal(c.stdout_data, "partial\n");
+    assert_int_equal(c.stdout_len, 8);
+    assert_string_equal(c.stderr_data, "oops\n");
+    assert_string_equal(c.args[2], "echo partial; echo oops >&2; exit 2");
+    st_completed_process_free(&c);
+    char *py = pyref_eval("import subprocess\n"
+                          "try: subprocess.check_output(['/bin/sh', '-c', 'echo partial; echo oops >&2; exit 2'], "
+                          "stderr=subprocess.PIPE)\n"
+                          "except subprocess.CalledProcessError as e: print(e.returncode, repr(e.output), repr(e.stderr))");
+    if (py) {
+        assert_string_equal(py, "2 b'partial\\n' b'oops\\n'");
+        free(py);
+    }
+    assert_null(st_subprocess_check_output(f, &o, NULL, NULL)); /* NULL result: just the error */
     assert_int_equal(st_error_code(), ST_ECALLEDPROCESS);
     assert_no_children();
 }
@@ -361,31 +516,30 @@ static void test_communicate_100mb(void **state)
     const char *cat[] = {"cat", NULL};
     st_popen *p = st_popen_new(cat, &o);
     assert_non_null(p);
-    char *out = NULL, *err = NULL;
-    size_t out_len = 0, err_len = 9;
-    assert_int_equal(st_popen_communicate(p, data, n, &out, &out_len, &err, &err_len, 120), 0);
-    assert_int_equal(out_len, n);
-    assert_memory_equal(out, data, n);
-    assert_int_equal(err_len, 0);
-    assert_string_equal(err, "");
+    st_completed_process r;
+    assert_int_equal(st_popen_communicate(p, data, n, 120, &r), 0);
+    assert_int_equal(r.stdout_len, n);
+    assert_memory_equal(r.stdout_data, data, n);
+    assert_int_equal(r.stderr_len, 0);
+    assert_string_equal(r.stderr_data, "");
+    assert_int_equal(r.returncode, 0);
+    assert_string_equal(r.args[0], "cat");
     assert_int_equal(st_popen_stdin(p), -1);
     assert_int_equal(st_popen_stdout(p), -1);
     int rc = -1;
     assert_int_equal(st_popen_wait(p, ST_NO_TIMEOUT, &rc), 0);
     assert_int_equal(rc, 0);
-    st_free(out);
-    st_free(err);
+    st_completed_process_free(&r);
     st_popen_free(p);
 
     /* 100 MB out of a child that reads nothing, with stderr interleaved: no deadlock. */
     const char *gen[] = {"/bin/sh", "-c", "head -c 104857600 /dev/zero; echo done >&2", NULL};
     p = st_popen_new(gen, &o);
     assert_non_null(p);
-    assert_int_equal(st_popen_communicate(p, NULL, 0, &out, &out_len, &err, &err_len, 120), 0);
-    assert_int_equal(out_len, n);
-    assert_string_equal(err, "done\n");
-    st_free(out);
-    st_free(err);
+    assert_int_equal(st_popen_communicate(p, NULL, 0, 120, &r), 0);
+    assert_int_equal(r.stdout_len, n);
+    assert_string_equal(r.stderr_data, "done\n");
+    st_completed_process_free(&r);
     st_popen_free(p);
 
     /* A reader that stops early: the broken pipe is not an error and no SIGPIPE kills us. */
@@ -393,13 +547,14 @@ static void test_communicate_100mb(void **state)
     o.stderr_fd = ST_SUBPROCESS_INHERIT;
     p = st_popen_new(head, &o);
     assert_non_null(p);
-    assert_int_equal(st_popen_communicate(p, data, n, &out, &out_len, NULL, NULL, 60), 0);
-    assert_int_equal(out_len, 10);
-    assert_memory_equal(out, data, 10);
+    assert_int_equal(st_popen_communicate(p, data, n, 60, &r), 0);
+    assert_int_equal(r.stdout_len, 10);
+    assert_memory_equal(r.stdout_data, data, 10);
+    assert_null(r.stderr_data);
     sigset_t pend;
     sigpending(&pend);
     assert_false(sigismember(&pend, SIGPIPE));
-    st_free(out);
+    st_completed_process_free(&r);
     st_popen_free(p);
     free(data);
     assert_no_children();
@@ -445,36 +600,86 @@ static void test_communicate_timeout_resumes(void **state)
 {
     (void)state;
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
-    o.stdin_fd = o.stdout_fd = ST_SUBPROCESS_PIPE;
-    const char *argv[] = {"/bin/sh", "-c", "echo first; read x; echo \"got $x\"; sleep 0.3; echo last", NULL};
+    o.stdin_fd = o.stdout_fd = o.stderr_fd = ST_SUBPROCESS_PIPE;
+    const char *argv[] = {"/bin/sh", "-c",
+                          "echo first; read x; echo \"got $x\"; echo e1 >&2; sleep 1; echo last; echo e2 >&2",
+                          NULL};
     st_popen *p = st_popen_new(argv, &o);
     assert_non_null(p);
+    int rc = 7;
+    assert_int_equal(st_popen_returncode(p, &rc), 0); /* None: not reaped yet */
+    assert_int_equal(rc, 7);
     char in[] = "hello\n";
-    char *out = NULL;
-    size_t len = 0;
-    assert_int_equal(st_popen_communicate(p, in, 6, &out, &len, NULL, NULL, 0.1), -1);
+    st_completed_process r;
+    assert_int_equal(st_popen_communicate(p, in, 6, 0.5, &r), -1);
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_string_equal(st_error_message(),
-                        "Command '['/bin/sh', '-c', 'echo first; read x; echo \"got $x\"; sleep 0.3; "
-                        "echo last']' timed out after 0.1 seconds");
+                        "Command '['/bin/sh', '-c', 'echo first; read x; echo \"got $x\"; echo e1 >&2; "
+                        "sleep 1; echo last; echo e2 >&2']' timed out after 0.5 seconds");
+    /* TimeoutExpired.stdout and .stderr: what was read so far. */
+    char ours[256];
+    snprintf(ours, sizeof ours, "%s|%s|%d", r.stdout_data, r.stderr_data, st_popen_returncode(p, NULL));
+    assert_string_equal(ours, "first\ngot hello\n|e1\n|0");
+    assert_int_equal(r.stdout_len, 16);
+    assert_string_equal(r.args[2], "echo first; read x; echo \"got $x\"; echo e1 >&2; sleep 1; echo last; echo e2 >&2");
+    st_completed_process_free(&r);
     memset(in, 'X', sizeof in - 1); /* the input was kept: the caller's buffer may change */
-    assert_int_equal(st_popen_communicate(p, "more", 4, &out, &len, NULL, NULL, 5), -1);
+    assert_int_equal(st_popen_communicate(p, "more", 4, 5, &r), -1);
     assert_string_equal(st_error_message(), "Cannot send input after starting communication");
-    assert_int_equal(st_popen_communicate(p, NULL, 0, &out, &len, NULL, NULL, 5), 0);
-    assert_string_equal(out, "first\ngot hello\nlast\n");
-    assert_int_equal(len, 21);
-    st_free(out);
+    st_completed_process_free(&r);
+    /* Going on: the whole output from the start, as Python's second communicate() gives. */
+    assert_int_equal(st_popen_communicate(p, NULL, 0, 5, &r), 0);
+    assert_string_equal(r.stdout_data, "first\ngot hello\nlast\n");
+    assert_int_equal(r.stdout_len, 21);
+    assert_string_equal(r.stderr_data, "e1\ne2\n");
+    assert_int_equal(r.returncode, 0);
+    rc = 7;
+    assert_int_equal(st_popen_returncode(p, &rc), 1);
+    assert_int_equal(rc, 0);
+    st_completed_process_free(&r);
+    st_popen_free(p);
+    char *py = pyref_eval("import subprocess as s\n"
+                          "p = s.Popen(['/bin/sh', '-c', 'echo first; read x; echo \"got $x\"; echo e1 >&2; "
+                          "sleep 1; echo last; echo e2 >&2'], stdin=s.PIPE, stdout=s.PIPE, stderr=s.PIPE)\n"
+                          "try: p.communicate(b'hello\\n', timeout=0.5)\n"
+                          "except s.TimeoutExpired as e: print(e.stdout.decode() + '|' + e.stderr.decode() + '|' "
+                          "+ str(int(p.returncode is not None)), end='')\n"
+                          "o, e = p.communicate(timeout=5)\n"
+                          "assert (o, e, p.returncode) == (b'first\\ngot hello\\nlast\\n', b'e1\\ne2\\n', 0)\n");
+    if (py) {
+        assert_string_equal(py, ours);
+        free(py);
+    }
+
+    /* Nothing read before the timeout: None, as Python's TimeoutExpired.stdout. */
+    const char *sl[] = {"sleep", "5", NULL};
+    p = st_popen_new(sl, &o);
+    assert_non_null(p);
+    assert_int_equal(st_popen_communicate(p, NULL, 0, 0.05, &r), -1);
+    assert_null(r.stdout_data);
+    assert_null(r.stderr_data);
+    st_completed_process_free(&r);
+    assert_int_equal(st_popen_kill(p), 0);
+    assert_int_equal(st_popen_communicate(p, NULL, 0, 5, NULL), 0); /* NULL result: discarded */
+    assert_int_equal(st_popen_returncode(p, &rc), 1);
+    assert_int_equal(rc, -SIGKILL);
     st_popen_free(p);
 
     /* Not piped: NULL. */
     const char *t[] = {"true", NULL};
     p = st_popen_new(t, NULL);
-    out = (char *)"x";
-    assert_int_equal(st_popen_communicate(p, NULL, 0, &out, &len, NULL, NULL, ST_NO_TIMEOUT), 0);
-    assert_null(out);
-    assert_int_equal(len, 0);
-    assert_int_equal(st_popen_communicate(p, "x", 1, NULL, NULL, NULL, NULL, 1), -1);
+    assert_int_equal(st_popen_communicate(p, NULL, 0, ST_NO_TIMEOUT, &r), 0);
+    assert_null(r.stdout_data);
+    assert_int_equal(r.stdout_len, 0);
+    assert_null(r.stderr_data);
+    assert_int_equal(r.returncode, 0);
+    st_completed_process_free(&r);
+    assert_int_equal(st_popen_communicate(p, "x", 1, 1, &r), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_completed_process_free(&r);
     st_popen_free(p);
+    assert_int_equal(st_popen_returncode(NULL, &rc), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
     assert_no_children();
 }
 
@@ -518,11 +723,19 @@ static void test_env_cwd_shell_executable(void **state)
     st_free(s);
 
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.set_umask = 1;
     o.umask = 027;
     const char *um[] = {"/bin/sh", "-c", "umask", NULL};
     s = out_of(um, &o);
     assert_string_equal(s, "0027\n");
     st_free(s);
+    o.umask = 0; /* a zero mask is a mask: set_umask says whether there is one */
+    s = out_of(um, &o);
+    assert_string_equal(s, "0000\n");
+    st_free(s);
+    o.umask = 01000;
+    assert_null(st_subprocess_check_output(um, &o, NULL, NULL));
+    assert_string_equal(st_error_message(), "invalid umask 01000");
 }
 
 static void test_stdio_wiring(void **state)
@@ -546,9 +759,18 @@ static void test_stdio_wiring(void **state)
     int pp[2];
     assert_int_equal(pipe(pp), 0);
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
-    o.stdout_fd = pp[1];
+    o.stdout_fd = pp[1]; /* a bare descriptor is refused, not guessed at */
     const char *echo[] = {"echo", "via-fd", NULL};
     int rc = -1;
+    assert_int_equal(st_subprocess_call(echo, &o, &rc), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    char msg[128];
+    snprintf(msg, sizeof msg, "stdout_fd %d: give a descriptor as ST_SUBPROCESS_FD(%d)", pp[1], pp[1]);
+    assert_string_equal(st_error_message(), msg);
+    o.stdout_fd = -4; /* between the constants and the descriptors */
+    assert_int_equal(st_subprocess_call(echo, &o, &rc), -1);
+    assert_string_equal(st_error_message(), "invalid stdout_fd -4");
+    o.stdout_fd = ST_SUBPROCESS_FD(pp[1]);
     assert_int_equal(st_subprocess_call(echo, &o, &rc), 0);
     close(pp[1]);
     char buf[64] = "";
@@ -562,7 +784,7 @@ static void test_stdio_wiring(void **state)
     close(pp[1]);
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
     o.stdin_fd = ST_SUBPROCESS_DEVNULL;
-    o.stdout_fd = 0;
+    o.stdout_fd = ST_SUBPROCESS_FD(0);
     o.stderr_fd = ST_SUBPROCESS_STDOUT;
     const char *both2[] = {"/bin/sh", "-c", "echo x; echo y >&2", NULL};
     assert_int_equal(st_subprocess_call(both2, &o, &rc), 0);
@@ -572,6 +794,35 @@ static void test_stdio_wiring(void **state)
     assert_int_equal(read(pp[0], buf, sizeof buf - 1), 4);
     assert_string_equal(buf, "x\ny\n");
     close(pp[0]);
+
+    /* fd 0 given as the child's stdin (Python's stdin=0), against the default, which inherits:
+     * both read the same descriptor here, so the data tells ST_SUBPROCESS_FD(0) works. */
+    saved0 = dup(0);
+    for (int v = 0; v < 3; v++) { /* inherited; fd 0 by posix_spawn; fd 0 by vfork */
+        assert_int_equal(pipe(pp), 0);
+        assert_int_equal(dup2(pp[0], 0), 0);
+        close(pp[0]);
+        assert_int_equal(write(pp[1], "from fd 0\n", 10), 10);
+        close(pp[1]);
+        o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+        o.stdin_fd = v ? ST_SUBPROCESS_FD(0) : ST_SUBPROCESS_INHERIT;
+        o.cwd = v == 2 ? "/" : NULL;
+        s = out_of(cat, &o);
+        assert_string_equal(s, "from fd 0\n");
+        st_free(s);
+    }
+    /* And a different descriptor on the child's stdin, over the parent's fd 0. */
+    assert_int_equal(pipe(pp), 0);
+    assert_int_equal(write(pp[1], "from a pipe\n", 12), 12);
+    close(pp[1]);
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.stdin_fd = ST_SUBPROCESS_FD(pp[0]);
+    s = out_of(cat, &o);
+    assert_string_equal(s, "from a pipe\n");
+    st_free(s);
+    close(pp[0]);
+    dup2(saved0, 0);
+    close(saved0);
 }
 
 static void test_close_fds_and_pass_fds(void **state)
@@ -590,7 +841,7 @@ static void test_close_fds_and_pass_fds(void **state)
     o.cwd = "/"; /* the vfork path closes too */
     assert_int_equal(st_subprocess_call(argv, &o, &rc), 0);
     assert_int_not_equal(rc, 0);
-    o.close_fds = 0;
+    o.keep_fds = 1; /* close_fds=False */
     o.cwd = NULL;
     assert_int_equal(st_subprocess_call(argv, &o, &rc), 0);
     assert_int_equal(rc, 0);
@@ -601,7 +852,7 @@ static void test_close_fds_and_pass_fds(void **state)
     snprintf(cmd, sizeof cmd, "echo kept >&%d; echo no >&%d", cp[1], pp[1]);
     int pass[] = {cp[1], cp[1]};
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
-    o.close_fds = 0;
+    o.keep_fds = 1;
     o.pass_fds = pass;
     o.pass_fds_len = 2;
     o.stderr_fd = ST_SUBPROCESS_DEVNULL;
@@ -659,6 +910,7 @@ static void test_session_group_and_signals(void **state)
     st_popen_free(p);
 
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.set_process_group = 1;
     o.process_group = 0;
     p = st_popen_new(sl, &o);
     assert_non_null(p);
@@ -693,7 +945,7 @@ static void test_session_group_and_signals(void **state)
     for (int path = 0; path < 2; path++) {
         for (int restore = 0; restore < 2; restore++) {
             o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
-            o.restore_signals = restore;
+            o.keep_signals = !restore;
             o.cwd = path ? "/" : NULL;
             char *s = out_of(status, &o);
             unsigned long long mask = strtoull(s + strlen("SigIgn:"), NULL, 16);
@@ -741,7 +993,7 @@ static void test_many_spawns_leak_nothing(void **state)
         if (i % 10 == 0) {
             st_popen *p = st_popen_new(t, &piped);
             assert_non_null(p);
-            assert_int_equal(st_popen_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, 10), 0);
+            assert_int_equal(st_popen_communicate(p, NULL, 0, 10, NULL), 0);
             st_popen_free(p);
         } else {
             assert_int_equal(st_subprocess_call(t, NULL, &rc), 0);
@@ -763,7 +1015,7 @@ static void *spawner(void *arg)
         st_popen_options o = ST_POPEN_OPTIONS_INIT;
         o.cwd = i % 2 ? "/" : NULL; /* both spawn paths */
         size_t len;
-        char *s = st_subprocess_check_output(argv, &o, &len);
+        char *s = st_subprocess_check_output(argv, &o, &len, NULL);
         if (!s || len != strlen(word) + 1 || memcmp(s, word, len - 1) != 0) {
             st_free(s);
             return (void *)1;
@@ -839,6 +1091,7 @@ static void test_pipeline(void **state)
     const char *const *cmds4[] = {sl, cat};
     po = (st_subprocess_pipeline_options)ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
     po.timeout = 0.2;
+    rcs[0] = 9;
     double t0 = now();
     assert_int_equal(st_subprocess_pipeline(cmds4, 2, &po, rcs, &out, NULL), -1);
     assert_true(now() - t0 < 3);
@@ -851,12 +1104,20 @@ static void test_pipeline(void **state)
     const char *const *cmds5[] = {sl, bad};
     assert_int_equal(st_subprocess_pipeline(cmds5, 2, NULL, rcs, NULL, NULL), -1);
     assert_int_equal(st_error_errno(), ENOENT);
+
+    /* A 0 timeout is none; the commands' own descriptors still come from popen. */
+    po = (st_subprocess_pipeline_options)ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
+    const char *const *cmds6[] = {a, b};
+    assert_int_equal(st_subprocess_pipeline(cmds6, 2, &po, rcs, &out, NULL), 0);
+    assert_string_equal(out, "a\nb\nc\n");
+    st_free(out);
     assert_no_children();
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options_zero_is_python_default),
         cmocka_unit_test(test_call_returncodes),
         cmocka_unit_test(test_exec_failure),
         cmocka_unit_test(test_check_errors_match_python),

@@ -886,9 +886,9 @@ ST_API int st_os_flock(int fd, int op);
 
 /* ---- processes ------------------------------------------------------------------------------- */
 
-/** @brief spawn mode: wait for the child and return its exit code (Python's os.P_WAIT). */
+/** @brief spawn mode: wait for the child and give its exit code (Python's os.P_WAIT). */
 #define ST_OS_P_WAIT 0
-/** @brief spawn mode: return the child's pid at once (Python's os.P_NOWAIT). */
+/** @brief spawn mode: give the child's pid at once (Python's os.P_NOWAIT). */
 #define ST_OS_P_NOWAIT 1
 
 /**
@@ -940,24 +940,26 @@ ST_API int st_os_execvpe(const char *file, const char *const argv[], const char 
  * @brief Runs a program in a new process. Mirrors os.spawnv(mode, path, args).
  *
  * The child inherits the current environment. As in Python, a program that cannot be executed
- * makes the child exit with 127.
+ * makes the child exit with 127. What Python returns comes back through @p result, so a child
+ * killed by SIGHUP (-1) cannot be mistaken for a failure.
  * @param mode ST_OS_P_NOWAIT; any other value waits, as Python's P_WAIT.
  * @param path The program.
  * @param argv NULL-terminated arguments with a non-empty argv[0].
- * @return P_WAIT: the exit code, or -signal when killed; P_NOWAIT: the pid. -1 with
- *         ST_EVALUE ("argv first element cannot be empty") or ST_EOS on failure (check
- *         st_error_code(), as -1 is also -SIGHUP).
+ * @param result Receives, with P_WAIT, the exit code, or -signal when the child was killed; with
+ *        P_NOWAIT, the pid (reap it with st_os_waitpid()).
+ * @return 0, or -1 with ST_EVALUE ("argv first element cannot be empty") or ST_EOS.
  */
-ST_API int st_os_spawnv(int mode, const char *path, const char *const argv[]);
+ST_API int st_os_spawnv(int mode, const char *path, const char *const argv[], int *result);
 
 /**
  * @brief st_os_spawnv() with a PATH search as st_os_execvp(). Mirrors os.spawnvp(mode, file, args).
  * @param mode ST_OS_P_NOWAIT; any other value waits.
  * @param file The program name.
  * @param argv NULL-terminated arguments, as st_os_execv().
+ * @param result As st_os_spawnv().
  * @return As st_os_spawnv().
  */
-ST_API int st_os_spawnvp(int mode, const char *file, const char *const argv[]);
+ST_API int st_os_spawnvp(int mode, const char *file, const char *const argv[], int *result);
 
 /**
  * @brief Waits for a child. Mirrors os.waitpid(pid, options) (EINTR retried).
@@ -997,42 +999,66 @@ ST_API int st_os_killpg(pid_t pgid, int sig);
  * @brief Runs a shell command and waits. Mirrors os.system(command).
  * @param command Passed to /bin/sh -c.
  * @return The wait status, as Python's os.system returns it on POSIX (exit code 3 gives 768;
- *         decode with st_os_waitstatus_to_exitcode()); -1 with ST_EOS when no process could be
- *         started (Python returns -1 without raising).
+ *         decode with st_os_waitstatus_to_exitcode()), never negative; -1 with ST_EOS when no
+ *         process could be started (Python returns -1 without raising).
  */
 ST_API int st_os_system(const char *command);
 
-/** @brief A pipe to or from a shell command (Python's os.popen() object). */
+/**
+ * @brief A pipe to or from a shell command (the object os.popen() returns, Python's _wrap_close).
+ *
+ * st_os_popen_file_close() closes the stream and waits for the command, keeping the object;
+ * st_os_popen_file_free() releases it, closing first.
+ */
 typedef struct st_os_popen_file st_os_popen_file;
 
 /**
  * @brief Runs a command with its stdout (mode "r") or stdin (mode "w") connected to a stream.
  *        Mirrors os.popen(cmd, mode).
- * @param command Passed to /bin/sh -c.
+ *
  * As in Python, which runs subprocess.Popen(cmd, shell=True), the command runs under
  * "/bin/sh -c" with every descriptor but 0, 1 and 2 closed (close_fds).
+ * @param command Passed to /bin/sh -c.
  * @param mode "r" or "w", the only modes Python accepts.
- * @return The handle (st_os_popen_file_close()), or NULL with ST_EVALUE (Python's "invalid mode 'rb'")
- *         or ST_EOS.
+ * @return The handle (free with st_os_popen_file_free()), or NULL with ST_EVALUE (Python's
+ *         "invalid mode 'rb'") or ST_EOS.
  */
 ST_API st_os_popen_file *st_os_popen(const char *command, const char *mode);
 
 /**
  * @brief The stream of a popen handle: read the command's output or write its input.
  * @param p The handle.
- * @return The stream, owned by the handle (do not fclose it).
+ * @return The stream, owned by the handle (do not fclose it), or NULL with ST_EVALUE
+ *         ("I/O operation on closed file.") once the handle is closed or when @p p is NULL.
  */
 ST_API FILE *st_os_popen_file_stream(st_os_popen_file *p);
 
 /**
- * @brief Closes the stream, waits for the command and frees the handle. Mirrors os.popen().close().
- * @param p The handle.
+ * @brief Closes the stream and waits for the command; the handle stays until
+ *        st_os_popen_file_free(). Mirrors os.popen(...).close().
+ *
+ * Closing again is allowed and gives the same status, as Python's close() does.
+ * @param p The handle, or NULL (nothing to do: 0 with status 0).
  * @param status Receives Python's result: 0 where Python returns None (exit code 0), otherwise
  *        returncode << 8 (exit code 2 gives 512; killed by SIGTERM gives -15 << 8 = -3840).
  *        May be NULL.
- * @return 0, or -1 with ST_EOS (the handle is freed anyway).
+ * @return 0, or -1 with ST_EOS (the stream is closed all the same; when the wait failed, a later
+ *         close tries it again).
  */
 ST_API int st_os_popen_file_close(st_os_popen_file *p, int *status);
+
+/**
+ * @brief Whether the handle's stream was closed. Mirrors the stream's `closed` attribute.
+ * @param p The handle.
+ * @return 1 after st_os_popen_file_close(), 0 before, -1 with ST_EVALUE when @p p is NULL.
+ */
+ST_API int st_os_popen_file_closed(const st_os_popen_file *p);
+
+/**
+ * @brief Closes the handle when needed (so waits for the command, as close does) and frees it.
+ * @param p The handle, or NULL.
+ */
+ST_API void st_os_popen_file_free(st_os_popen_file *p);
 
 /**
  * @brief Ends the process at once, without flushing stdio or running atexit handlers.

@@ -21,26 +21,33 @@
  * handler and only ever waits for the pids it started.
  *
  * A returncode is Python's: the exit status, or -N when the child was killed by signal N.
- * Timeouts are in seconds; ST_NO_TIMEOUT (any negative value) means none, as Python's None.
+ * Timeout arguments are in seconds; ST_NO_TIMEOUT (any negative value) means none, as Python's
+ * None. In an options struct a timeout of 0 means None (all-zero options are Python's defaults).
  * A TimeoutExpired message always names the timeout the caller gave; Python sometimes names
  * the time that was left when its final wait() began.
+ *
+ * What Python returns as a tuple or carries in an exception (`CompletedProcess`,
+ * `CalledProcessError.output`, `TimeoutExpired.stdout`) comes back in one struct,
+ * ::st_completed_process, that the caller passes and frees with st_completed_process_free()
+ * whatever the call returned.
  *
  * @code
  * const char *argv[] = {"ls", "-l", NULL};
  * size_t len;
- * char *out = st_subprocess_check_output(argv, NULL, &len);        // like subprocess.check_output()
+ * char *out = st_subprocess_check_output(argv, NULL, &len, NULL); // like subprocess.check_output()
  * if (!out) { fprintf(stderr, "%s\n", st_error_message()); return 1; }
  * fwrite(out, 1, len, stdout);
  * st_free(out);
  *
- * st_popen_options o = ST_POPEN_OPTIONS_INIT;
+ * st_popen_options o = ST_POPEN_OPTIONS_INIT;       // all Python's defaults
  * o.stdin_fd = ST_SUBPROCESS_PIPE;
  * o.stdout_fd = ST_SUBPROCESS_PIPE;
  * const char *cat[] = {"cat", NULL};
  * st_popen *p = st_popen_new(cat, &o);
- * char *got; size_t got_len;
- * st_popen_communicate(p, "hi\n", 3, &got, &got_len, NULL, NULL, 5.0);
- * st_free(got);
+ * st_completed_process r;
+ * if (st_popen_communicate(p, "hi\n", 3, 5.0, &r) == 0)
+ *     fwrite(r.stdout_data, 1, r.stdout_len, stdout);
+ * st_completed_process_free(&r);
  * st_popen_free(p);
  * @endcode
  * @{
@@ -50,53 +57,108 @@
 extern "C" {
 #endif
 
-/** @brief stdio option: the child shares the parent's descriptor (Python's None). */
-#define ST_SUBPROCESS_INHERIT (-4)
+/** @brief stdio option: the child shares the parent's descriptor (Python's None, the default). */
+#define ST_SUBPROCESS_INHERIT 0
 /** @brief stdio option: a new pipe to the parent (Python's subprocess.PIPE). */
 #define ST_SUBPROCESS_PIPE (-1)
 /** @brief stderr option: the child's stderr goes where its stdout goes (subprocess.STDOUT). */
 #define ST_SUBPROCESS_STDOUT (-2)
 /** @brief stdio option: the child's descriptor is opened on /dev/null (subprocess.DEVNULL). */
 #define ST_SUBPROCESS_DEVNULL (-3)
+/**
+ * @brief stdio option: the parent's descriptor @p fd (>= 0), as Python's `stdin=fd`.
+ *
+ * A descriptor must be given through this macro: 0 in a stdio field means
+ * ST_SUBPROCESS_INHERIT, so a bare descriptor number would make fd 0 mean something else, and
+ * a bare positive number is refused with ST_EVALUE instead of being guessed at. The value is an
+ * encoding (a negative number below the other constants); only this macro makes it.
+ */
+#define ST_SUBPROCESS_FD(fd) (-8 - (fd))
 /** @brief Version of ::st_popen_options this header describes. */
 #define ST_POPEN_OPTIONS_VERSION 1
 
 /**
  * @brief How to start a child: the keyword arguments of Python's Popen.
  *
- * Initialise with ST_POPEN_OPTIONS_INIT, then set the fields that differ from Python's defaults.
- * Pointers are borrowed for the duration of the call only.
+ * All fields zero but the version are Python's defaults: initialise with ST_POPEN_OPTIONS_INIT
+ * or st_popen_options_init(), then set the fields that differ. Pointers are borrowed for the
+ * duration of the call only.
  */
 typedef struct st_popen_options {
     unsigned int version;   /**< ST_POPEN_OPTIONS_VERSION. */
-    int stdin_fd;           /**< ST_SUBPROCESS_INHERIT (default), ST_SUBPROCESS_PIPE, ST_SUBPROCESS_DEVNULL or a descriptor. */
-    int stdout_fd;          /**< ST_SUBPROCESS_INHERIT (default), ST_SUBPROCESS_PIPE, ST_SUBPROCESS_DEVNULL or a descriptor. */
-    int stderr_fd;          /**< ST_SUBPROCESS_INHERIT (default), ST_SUBPROCESS_PIPE, ST_SUBPROCESS_DEVNULL, ST_SUBPROCESS_STDOUT or a
-                                 descriptor. */
+    int stdin_fd;           /**< ST_SUBPROCESS_INHERIT (0, default), ST_SUBPROCESS_PIPE,
+                                 ST_SUBPROCESS_DEVNULL or ST_SUBPROCESS_FD(fd). */
+    int stdout_fd;          /**< ST_SUBPROCESS_INHERIT (0, default), ST_SUBPROCESS_PIPE,
+                                 ST_SUBPROCESS_DEVNULL or ST_SUBPROCESS_FD(fd). */
+    int stderr_fd;          /**< ST_SUBPROCESS_INHERIT (0, default), ST_SUBPROCESS_PIPE,
+                                 ST_SUBPROCESS_DEVNULL, ST_SUBPROCESS_STDOUT or
+                                 ST_SUBPROCESS_FD(fd). */
     const char *cwd;        /**< Directory to run in, or NULL for the parent's. */
     const char *const *env; /**< The child's whole environment (NULL-terminated "KEY=VALUE"
                                  vector), or NULL to inherit. Its PATH is the one searched. */
     int shell;              /**< Non-zero: run `/bin/sh -c argv[0] argv[1]...`. Default 0. */
     const char *executable; /**< Program to execute instead of argv[0] (argv[0] still becomes the
                                  child's argv[0]); with shell, the shell to use. Default NULL. */
-    int close_fds;          /**< Non-zero (default): close descriptors >= 3 in the child. */
+    int keep_fds;           /**< Non-zero: Python's close_fds=False, descriptors >= 3 that are
+                                 inheritable stay open in the child. 0 (default): close_fds=True. */
     const int *pass_fds;    /**< Descriptors to keep open (inheritable) in the child; implies
-                                 close_fds. */
+                                 close_fds, whatever @ref keep_fds says. */
     size_t pass_fds_len;    /**< Number of entries of @ref pass_fds. */
     int start_new_session;  /**< Non-zero: setsid() in the child. Default 0. */
-    pid_t process_group;    /**< >= 0: setpgid(0, process_group) in the child. Default -1 (none). */
-    int umask;              /**< >= 0: umask(umask) in the child. Default -1 (none). */
-    int restore_signals;    /**< Non-zero (default): SIGPIPE and SIGXFSZ go back to SIG_DFL in
-                                 the child. */
+    int set_process_group;  /**< Non-zero: setpgid(0, @ref process_group) in the child (Python's
+                                 process_group=N). 0 (default): Python's None. */
+    pid_t process_group;    /**< The group, read only with @ref set_process_group; 0 makes the
+                                 child lead a new group of its own. */
+    int set_umask;          /**< Non-zero: umask(@ref umask) in the child (Python's umask=N).
+                                 0 (default): Python's -1, the umask is inherited. */
+    int umask;              /**< The mask (0 to 0777), read only with @ref set_umask. */
+    int keep_signals;       /**< Non-zero: Python's restore_signals=False, SIGPIPE and SIGXFSZ
+                                 keep the parent's dispositions. 0 (default): they go back to
+                                 SIG_DFL in the child. */
 } st_popen_options;
 
-/** @brief Python's Popen defaults. */
-#define ST_POPEN_OPTIONS_INIT                                                                      \
-    {ST_POPEN_OPTIONS_VERSION, ST_SUBPROCESS_INHERIT, ST_SUBPROCESS_INHERIT, ST_SUBPROCESS_INHERIT, NULL, NULL, 0, NULL, 1, NULL,  \
-     0, 0, -1, -1, 1}
+/** @brief Python's Popen defaults: every field zero but the version (designated, so that
+ *         -Wmissing-field-initializers stays quiet). */
+#define ST_POPEN_OPTIONS_INIT {.version = ST_POPEN_OPTIONS_VERSION}
+
+/**
+ * @brief Sets @p opts to Python's Popen defaults, for callers that cannot use
+ *        ST_POPEN_OPTIONS_INIT (libgit2's git_clone_options_init pattern).
+ * @param opts The struct to initialise.
+ * @param version ST_POPEN_OPTIONS_VERSION (any version from 1 to it).
+ * @return 0, or -1 with ST_EVALUE for a NULL @p opts or an unknown version (@p opts untouched).
+ */
+ST_API int st_popen_options_init(st_popen_options *opts, unsigned int version);
 
 /** @brief A started child process (Python's Popen object). Opaque; free with st_popen_free(). */
 typedef struct st_popen st_popen;
+
+/**
+ * @brief The outcome of a child: Python's CompletedProcess, and the data that
+ *        CalledProcessError and TimeoutExpired carry.
+ *
+ * Filled by st_popen_communicate(), st_subprocess_run(), and on failure by
+ * st_subprocess_check_output() and st_subprocess_check_call(). Every function that takes one
+ * zeroes it first, so st_completed_process_free() is always safe after the call, whatever it
+ * returned.
+ */
+typedef struct st_completed_process {
+    const char **args;  /**< The argument vector as given (owned; Python's args / cmd). */
+    int returncode;     /**< Exit status, or -signal; 0 while the child has not been reaped (a
+                             communicate that timed out): see st_popen_returncode(). */
+    char *stdout_data;  /**< Captured stdout (NUL-terminated, owned), or NULL (Python's None)
+                             when stdout was not a pipe, or after a timeout when nothing was
+                             read yet. */
+    size_t stdout_len;  /**< Its length. */
+    char *stderr_data;  /**< Captured stderr (NUL-terminated, owned), or NULL as @ref stdout_data. */
+    size_t stderr_len;  /**< Its length. */
+} st_completed_process;
+
+/**
+ * @brief Frees what an st_completed_process holds and zeroes it.
+ * @param c The result, or NULL.
+ */
+ST_API void st_completed_process_free(st_completed_process *c);
 
 /**
  * @brief Starts a child process. Mirrors `subprocess.Popen(argv, **opts)`.
@@ -109,8 +171,8 @@ typedef struct st_popen st_popen;
  * Like Python, pass_fds forces close_fds on.
  * @param argv NULL-terminated argument vector, at least one element (copied).
  * @param opts Options, or NULL for Python's defaults.
- * @return A handle to free with st_popen_free(), or NULL (ST_EOS, ST_EVALUE for bad options or an
- *         empty argv, ST_ENOMEM).
+ * @return A handle to free with st_popen_free(), or NULL (ST_EOS, ST_EVALUE for bad options, a
+ *         version 0 struct or an empty argv, ST_ENOMEM).
  */
 ST_API st_popen *st_popen_new(const char *const argv[], const st_popen_options *opts);
 
@@ -147,9 +209,24 @@ ST_API int st_popen_stderr(const st_popen *p);
  * @brief Checks whether the child has ended, without blocking. Mirrors `Popen.poll()`.
  * @param p The process.
  * @param returncode Receives the returncode when the child has ended (may be NULL).
- * @return 1 when it has ended, 0 while it runs, -1 on error.
+ * @return 1 when it has ended, 0 while it runs (Python's None), -1 on error (ST_EOS).
  */
 ST_API int st_popen_poll(st_popen *p, int *returncode);
+
+/**
+ * @brief The returncode once the child has been reaped. Mirrors the `Popen.returncode`
+ *        attribute.
+ *
+ * Like the attribute, it only reports: it neither waits nor polls. The child is reaped by
+ * st_popen_poll(), st_popen_wait(), st_popen_communicate() (when it finishes), and by
+ * st_popen_send_signal() and friends, which poll first.
+ * @param p The process.
+ * @param returncode Receives the exit status, or -N for signal N, when the child has been reaped
+ *        (may be NULL); untouched otherwise.
+ * @return 1 when it has been reaped, 0 when not yet (Python's None), -1 with ST_EVALUE when @p p
+ *         is NULL.
+ */
+ST_API int st_popen_returncode(const st_popen *p, int *returncode);
 
 /**
  * @brief Waits for the child to end. Mirrors `Popen.wait(timeout)`.
@@ -157,7 +234,7 @@ ST_API int st_popen_poll(st_popen *p, int *returncode);
  * Does not read the pipes: a child filling a pipe nobody reads blocks, so use
  * st_popen_communicate() when stdout or stderr is ST_SUBPROCESS_PIPE. On timeout the child keeps running.
  * @param p The process.
- * @param timeout_s Seconds to wait, or ST_NO_TIMEOUT.
+ * @param timeout_s Seconds to wait (0 only checks), or ST_NO_TIMEOUT.
  * @param returncode Receives the returncode (may be NULL).
  * @return 0, or -1 (ST_ETIMEOUT as subprocess.TimeoutExpired "Command '[...]' timed out after
  *         0.5 seconds", ST_EOS).
@@ -169,23 +246,28 @@ ST_API int st_popen_wait(st_popen *p, double timeout_s, int *returncode);
  *        `Popen.communicate(input, timeout)`.
  *
  * Writes, reads stdout and reads stderr at once (one poll() loop), so it never deadlocks whatever
- * the sizes; a child that stops reading its input (broken pipe) is not an error. On timeout
- * (ST_ETIMEOUT) nothing is lost: call it again, with @p input NULL, to go on where it stopped.
- * Afterwards the pipes are closed. Unlike Python, the calling thread never sees SIGPIPE.
+ * the sizes; a child that stops reading its input (broken pipe) is not an error. Afterwards the
+ * pipes are closed and the child is reaped (st_popen_returncode() answers 1). Unlike Python, the
+ * calling thread never sees SIGPIPE.
+ *
+ * On timeout (ST_ETIMEOUT) the child keeps running and @p result holds what was read so far
+ * (Python's TimeoutExpired.stdout and .stderr, NULL for a stream that gave nothing yet, as
+ * Python's None); nothing is lost: call it again, with @p input
+ * NULL, to go on where it stopped, and that call's result holds the whole output from the start,
+ * as in Python.
  * @param p The process.
- * @param input Bytes for the child's stdin (needs stdin ST_SUBPROCESS_PIPE), or NULL; stdin is closed after.
+ * @param input Bytes for the child's stdin (needs stdin ST_SUBPROCESS_PIPE), or NULL; stdin is
+ *        closed after.
  * @param input_len Number of bytes of @p input.
- * @param out Receives the child's stdout (NUL-terminated, caller frees with st_free()), or NULL
- *        when stdout is not ST_SUBPROCESS_PIPE; may be NULL to discard it.
- * @param out_len Receives its length (may be NULL).
- * @param err Like @p out, for stderr.
- * @param err_len Receives its length (may be NULL).
  * @param timeout_s Seconds for the whole exchange, or ST_NO_TIMEOUT.
+ * @param result Zeroed, then receives args, the child's stdout and stderr (NULL for a stream that
+ *        is not ST_SUBPROCESS_PIPE) and, on success, its returncode; free it with
+ *        st_completed_process_free() whatever the return. May be NULL to discard the output.
  * @return 0, or -1 (ST_ETIMEOUT, ST_EVALUE "Cannot send input after starting communication"
  *         or, where Python silently drops the input, when stdin is not a pipe; ST_EOS, ST_ENOMEM).
  */
-ST_API int st_popen_communicate(st_popen *p, const void *input, size_t input_len, char **out,
-                               size_t *out_len, char **err, size_t *err_len, double timeout_s);
+ST_API int st_popen_communicate(st_popen *p, const void *input, size_t input_len, double timeout_s,
+                                st_completed_process *result);
 
 /**
  * @brief Sends a signal to the child if it is still running. Mirrors `Popen.send_signal(sig)`.
@@ -232,10 +314,14 @@ ST_API int st_subprocess_call(const char *const argv[], const st_popen_options *
  * @brief Runs a program and requires success. Mirrors `subprocess.check_call(argv, **opts)`.
  * @param argv NULL-terminated argument vector.
  * @param opts Options, or NULL.
+ * @param result May be NULL. Zeroed; after ST_ECALLEDPROCESS it holds what CalledProcessError
+ *        carries: args and returncode (stdout and stderr NULL: check_call reads nothing, as
+ *        Python's). Free it with st_completed_process_free() whatever the return.
  * @return 0, or -1 (ST_ECALLEDPROCESS "Command '['false']' returned non-zero exit status 1." or
  *         "Command '[...]' died with <Signals.SIGKILL: 9>.", or any error of st_popen_new()).
  */
-ST_API int st_subprocess_check_call(const char *const argv[], const st_popen_options *opts);
+ST_API int st_subprocess_check_call(const char *const argv[], const st_popen_options *opts,
+                                    st_completed_process *result);
 
 /**
  * @brief Runs a program and returns its stdout, requiring success. Mirrors
@@ -243,48 +329,61 @@ ST_API int st_subprocess_check_call(const char *const argv[], const st_popen_opt
  *
  * For check_output's input= and timeout=, use st_subprocess_run() with capture and check.
  * @param argv NULL-terminated argument vector.
- * @param opts Options, or NULL; stdout_fd must be left ST_SUBPROCESS_INHERIT (it is replaced by a pipe).
+ * @param opts Options, or NULL; stdout_fd must be left ST_SUBPROCESS_INHERIT (it is replaced by a
+ *        pipe). With stderr_fd ST_SUBPROCESS_PIPE, stderr is captured for @p result.
  * @param len Receives the output's length (may be NULL).
+ * @param result May be NULL. Zeroed; after ST_ECALLEDPROCESS it holds what CalledProcessError
+ *        carries: args, returncode, the output (Python's .output / .stdout) and stderr when it
+ *        was piped. Free it with st_completed_process_free() whatever the return.
  * @return The output, NUL-terminated, which the caller frees with st_free(); NULL on error
  *         (ST_ECALLEDPROCESS, ST_EVALUE "stdout argument not allowed, it will be overridden.",
  *         errors of st_popen_new()).
  */
-ST_API char *st_subprocess_check_output(const char *const argv[], const st_popen_options *opts, size_t *len);
+ST_API char *st_subprocess_check_output(const char *const argv[], const st_popen_options *opts,
+                                        size_t *len, st_completed_process *result);
 
 /** @brief Version of ::st_subprocess_run_options this header describes. */
 #define ST_SUBPROCESS_RUN_OPTIONS_VERSION 1
 
-/** @brief The keyword arguments of subprocess.run() that are not Popen's. */
+/**
+ * @brief The keyword arguments of subprocess.run() that are not Popen's.
+ *
+ * All fields zero but the version are Python's defaults: initialise with
+ * ST_SUBPROCESS_RUN_OPTIONS_INIT or st_subprocess_run_options_init().
+ */
 typedef struct st_subprocess_run_options {
     unsigned int version;  /**< ST_SUBPROCESS_RUN_OPTIONS_VERSION. */
-    const void *input;     /**< Bytes for the child's stdin (stdin becomes a pipe), or NULL. */
+    const void *input;     /**< Bytes for the child's stdin (stdin becomes a pipe; non-NULL with
+                                length 0 is Python's b""), or NULL (None, the default). */
     size_t input_len;      /**< Length of @ref input. */
     int capture_output;    /**< Non-zero: stdout and stderr become pipes and are captured. */
-    double timeout;        /**< Seconds, or ST_NO_TIMEOUT (default). */
+    double timeout;        /**< Seconds; 0 (default) or negative: Python's None, no limit. To
+                                time out at once, give a tiny positive value. */
     int check;             /**< Non-zero: a non-zero returncode is an error (ST_ECALLEDPROCESS). */
 } st_subprocess_run_options;
 
-/** @brief Python's run() defaults. */
-#define ST_SUBPROCESS_RUN_OPTIONS_INIT {ST_SUBPROCESS_RUN_OPTIONS_VERSION, NULL, 0, 0, ST_NO_TIMEOUT, 0}
+/** @brief Python's run() defaults: every field zero but the version (designated, as
+ *         ST_POPEN_OPTIONS_INIT). */
+#define ST_SUBPROCESS_RUN_OPTIONS_INIT {.version = ST_SUBPROCESS_RUN_OPTIONS_VERSION}
 
-/** @brief What st_subprocess_run() returns (Python's CompletedProcess). Release with st_completed_process_free(). */
-typedef struct st_completed_process {
-    const char **args;        /**< The argument vector as given (owned). */
-    int returncode;     /**< Exit status, or -signal. */
-    char *stdout_data;  /**< Captured stdout (NUL-terminated, owned), or NULL when not a pipe. */
-    size_t stdout_len;  /**< Its length. */
-    char *stderr_data;  /**< Captured stderr (NUL-terminated, owned), or NULL when not a pipe. */
-    size_t stderr_len;  /**< Its length. */
-} st_completed_process;
+/**
+ * @brief Sets @p opts to Python's run() defaults, for callers that cannot use
+ *        ST_SUBPROCESS_RUN_OPTIONS_INIT.
+ * @param opts The struct to initialise.
+ * @param version ST_SUBPROCESS_RUN_OPTIONS_VERSION (any version from 1 to it).
+ * @return 0, or -1 with ST_EVALUE for a NULL @p opts or an unknown version (@p opts untouched).
+ */
+ST_API int st_subprocess_run_options_init(st_subprocess_run_options *opts, unsigned int version);
 
 /**
  * @brief Runs a program to completion. Mirrors `subprocess.run(argv, input=..., capture_output=...,
  *        timeout=..., check=..., **opts)`.
  *
- * On timeout the child is killed (with start_new_session, or process_group 0, its whole process
- * group, so grandchildren go too: a deliberate improvement on Python), reaped, and ST_ETIMEOUT is
- * raised. With check, a non-zero returncode raises ST_ECALLEDPROCESS. In both cases, as Python's
- * exceptions carry them, @p result still holds the returncode and what was captured.
+ * On timeout the child is killed (with start_new_session, or a process_group of 0, its whole
+ * process group, so grandchildren go too: a deliberate improvement on Python), reaped, and
+ * ST_ETIMEOUT is raised. With check, a non-zero returncode raises ST_ECALLEDPROCESS. In both
+ * cases, as Python's exceptions carry them, @p result still holds the returncode and what was
+ * captured.
  * @param argv NULL-terminated argument vector.
  * @param run Options of run(), or NULL for the defaults.
  * @param opts Options of Popen, or NULL. With input, stdin_fd must be ST_SUBPROCESS_INHERIT; with
@@ -294,12 +393,6 @@ typedef struct st_completed_process {
  */
 ST_API int st_subprocess_run(const char *const argv[], const st_subprocess_run_options *run,
                   const st_popen_options *opts, st_completed_process *result);
-
-/**
- * @brief Frees what an st_completed_process holds and zeroes it.
- * @param c The result, or NULL.
- */
-ST_API void st_completed_process_free(st_completed_process *c);
 
 /**
  * @brief Runs a shell command and returns its exit code and output. Mirrors
@@ -323,7 +416,12 @@ ST_API char *st_subprocess_getoutput(const char *cmd);
 /** @brief Version of ::st_subprocess_pipeline_options this header describes. */
 #define ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION 1
 
-/** @brief How to run a pipeline. */
+/**
+ * @brief How to run a pipeline.
+ *
+ * All fields zero but the version are the defaults (Python's, where Python has the option):
+ * initialise with ST_SUBPROCESS_PIPELINE_OPTIONS_INIT or st_subprocess_pipeline_options_init().
+ */
 typedef struct st_subprocess_pipeline_options {
     unsigned int version;        /**< ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION. */
     const st_popen_options *popen; /**< Options for every command, or NULL. Its stdin_fd applies
@@ -331,14 +429,26 @@ typedef struct st_subprocess_pipeline_options {
                                        captured), stderr_fd to all. */
     const void *input;           /**< Bytes for the first command's stdin, or NULL. */
     size_t input_len;            /**< Length of @ref input. */
-    double timeout;              /**< Seconds for the whole pipeline, or ST_NO_TIMEOUT. */
+    double timeout;              /**< Seconds for the whole pipeline; 0 (default) or negative:
+                                      no limit. */
     int check;                   /**< Non-zero: fail (ST_ECALLEDPROCESS) when a command's returncode
                                       is non-zero; the last such command is reported, like
                                       bash's pipefail. */
 } st_subprocess_pipeline_options;
 
-/** @brief Defaults for st_subprocess_pipeline(). */
-#define ST_SUBPROCESS_PIPELINE_OPTIONS_INIT {ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION, NULL, NULL, 0, ST_NO_TIMEOUT, 0}
+/** @brief Defaults for st_subprocess_pipeline(): every field zero but the version (designated,
+ *         as ST_POPEN_OPTIONS_INIT). */
+#define ST_SUBPROCESS_PIPELINE_OPTIONS_INIT {.version = ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION}
+
+/**
+ * @brief Sets @p opts to the defaults of st_subprocess_pipeline(), for callers that cannot use
+ *        ST_SUBPROCESS_PIPELINE_OPTIONS_INIT.
+ * @param opts The struct to initialise.
+ * @param version ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION (any version from 1 to it).
+ * @return 0, or -1 with ST_EVALUE for a NULL @p opts or an unknown version (@p opts untouched).
+ */
+ST_API int st_subprocess_pipeline_options_init(st_subprocess_pipeline_options *opts,
+                                               unsigned int version);
 
 /**
  * @brief Runs `cmd0 | cmd1 | ... ` : each command's stdout feeds the next one's stdin.

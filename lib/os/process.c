@@ -170,7 +170,7 @@ pid_t st_os_waitpid(pid_t pid, int *status, int options)
 
 /* Python's _spawnvef: the candidates are computed before fork, so the child only calls execve()
  * and _exit(), which are async-signal-safe even when the parent has threads. */
-static int spawn(int mode, const char *file, const char *const argv[], int search)
+static int spawn(int mode, const char *file, const char *const argv[], int search, int *result)
 {
     if (!argv || !argv[0] || !argv[0][0])
         return ST_RAISE(ST_EVALUE, "argv first element cannot be empty");
@@ -188,27 +188,28 @@ static int spawn(int mode, const char *file, const char *const argv[], int searc
     st__strv_free(&cands);
     if (pid < 0)
         return ST_RAISE_OS(e, "cannot fork to run '%s'", file);
-    if (mode == ST_OS_P_NOWAIT)
-        return (int)pid;
+    if (mode == ST_OS_P_NOWAIT) {
+        *result = (int)pid;
+        return 0;
+    }
     for (;;) {
         int status;
         if (st__waitpid_retry(pid, &status, 0) < 0)
             return ST_RAISE_OS(errno, "cannot wait for process %ld", (long)pid);
         if (WIFSTOPPED(status))
             continue;
-        int code;
-        return st_os_waitstatus_to_exitcode(status, &code) < 0 ? ST_TRACE() : code;
+        return st_os_waitstatus_to_exitcode(status, result) < 0 ? ST_TRACE() : 0;
     }
 }
 
-int st_os_spawnv(int mode, const char *path, const char *const argv[])
+int st_os_spawnv(int mode, const char *path, const char *const argv[], int *result)
 {
-    return spawn(mode, path, argv, 0);
+    return spawn(mode, path, argv, 0, result) < 0 ? ST_TRACE() : 0;
 }
 
-int st_os_spawnvp(int mode, const char *file, const char *const argv[])
+int st_os_spawnvp(int mode, const char *file, const char *const argv[], int *result)
 {
-    return spawn(mode, file, argv, 1);
+    return spawn(mode, file, argv, 1, result) < 0 ? ST_TRACE() : 0;
 }
 
 int st_os_kill(pid_t pid, int sig)
@@ -238,8 +239,10 @@ void st_os__exit(int status) { _exit(status); }
 /* ---- popen ------------------------------------------------------------------------------------ */
 
 struct st_os_popen_file {
-    FILE *f;
+    FILE *f;        /* NULL once closed */
     st_popen *proc;
+    int status;     /* close()'s result, kept for a second close as Python recomputes it */
+    int waited;
 };
 
 /* Python's os.popen is subprocess.Popen(cmd, shell=True) with one end piped: the same spawn
@@ -262,9 +265,9 @@ st_os_popen_file *st_os_popen(const char *command, const char *mode)
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
     o.shell = 1;
     if (reading)
-        o.stdout_fd = child_end;
+        o.stdout_fd = ST_SUBPROCESS_FD(child_end);
     else
-        o.stdin_fd = child_end;
+        o.stdin_fd = ST_SUBPROCESS_FD(child_end);
     const char *const argv[] = {command, NULL};
     p->proc = st_popen_new(argv, &o);
     close(child_end);
@@ -285,20 +288,52 @@ st_os_popen_file *st_os_popen(const char *command, const char *mode)
     return p;
 }
 
-FILE *st_os_popen_file_stream(st_os_popen_file *p) { return p->f; }
+FILE *st_os_popen_file_stream(st_os_popen_file *p)
+{
+    if (!p || !p->f)
+        return (ST_RAISE(ST_EVALUE, "I/O operation on closed file."), NULL);
+    return p->f;
+}
 
 int st_os_popen_file_close(st_os_popen_file *p, int *status)
 {
+    if (!p) {
+        if (status)
+            *status = 0;
+        return 0;
+    }
     int rc = 0;
-    pid_t pid = st_popen_pid(p->proc);
-    if (fclose(p->f) != 0)
-        rc = ST_RAISE_OS(errno, "cannot close the pipe of process %ld", (long)pid);
-    int code = 0;
-    if (st_popen_wait(p->proc, ST_NO_TIMEOUT, &code) < 0)
-        rc = ST_TRACE();
-    else if (status)
-        *status = code * 256; /* Python: None for 0, else returncode << 8 */
+    if (p->f) {
+        FILE *f = p->f;
+        p->f = NULL; /* fclose() releases the stream even when it fails */
+        if (fclose(f) != 0)
+            rc = ST_RAISE_OS(errno, "cannot close the pipe of process %ld",
+                             (long)st_popen_pid(p->proc));
+    }
+    if (!p->waited) {
+        int code = 0;
+        if (st_popen_wait(p->proc, ST_NO_TIMEOUT, &code) < 0)
+            return ST_TRACE();
+        p->status = code * 256; /* Python: None for 0, else returncode << 8 */
+        p->waited = 1;
+    }
+    if (status)
+        *status = p->status;
+    return rc;
+}
+
+int st_os_popen_file_closed(const st_os_popen_file *p)
+{
+    if (!p)
+        return ST_RAISE(ST_EVALUE, "st_os_popen_file_closed: p is NULL");
+    return p->f == NULL;
+}
+
+void st_os_popen_file_free(st_os_popen_file *p)
+{
+    if (!p)
+        return;
+    (void)st_os_popen_file_close(p, NULL);
     st_popen_free(p->proc);
     st_free(p);
-    return rc;
 }

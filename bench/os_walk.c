@@ -152,8 +152,9 @@ static double best_python(const char *py, const char *root, long want)
     long n = -1;
     if (fscanf(st_os_popen_file_stream(p), "%lf %ld", &best, &n) != 2 || n != want)
         best = -1;
-    int status;
+    int status = -1;
     st_os_popen_file_close(p, &status);
+    st_os_popen_file_free(p);
     return status == 0 ? best : -1;
 }
 

@@ -31,7 +31,9 @@ static int show_child(const char *label)
     if (!fgets(seen, sizeof seen, st_os_popen_file_stream(p)))
         seen[0] = '\0';
     int status;
-    if (st_os_popen_file_close(p, &status) < 0)
+    int rc = st_os_popen_file_close(p, &status);
+    st_os_popen_file_free(p);
+    if (rc < 0)
         return fail();
     printf("%-24s child sees GREETING='%s'\n", label, seen);
     return 0;

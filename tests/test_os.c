@@ -137,6 +137,7 @@ static void test_environ(void **state)
     int status = -1;
     assert_int_equal(st_os_popen_file_close(p, &status), 0);
     assert_int_equal(status, 0);
+    st_os_popen_file_free(p);
 
     assert_int_equal(st_os_unsetenv("ST_OS_TEST"), 0);
     assert_int_equal(st_os_unsetenv("ST_OS_TEST"), 0); /* absent is fine, as os.unsetenv */

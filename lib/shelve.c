@@ -77,9 +77,9 @@ st_shelf *st_shelve_open(const char *filename, const char *flag, const st_shelve
 /* ---- helpers -------------------------------------------------------------------------------- */
 
 /* Python's _ClosedDict: every use of a closed shelf is a ValueError. */
-#define CHECK_OPEN(sh, fail)                                                              \
-    do {                                                                                  \
-        if (!(sh)->db)                                                                    \
+#define CHECK_OPEN(sh, fail)                                                           \
+    do {                                                                               \
+        if (!(sh)->db)                                                                 \
             return (ST_RAISE(ST_EVALUE, "invalid operation on closed shelf"), (fail)); \
     } while (0)
 

@@ -75,7 +75,7 @@ int main(void)
     }
     for (int r = 0; r < ROUNDS; r++) {
         double t0 = bench_now();
-        st_value *v = st_pickle_loads(data, len);
+        st_value *v = st_pickle_loads(data, len, NULL);
         double t = bench_now() - t0;
         if (!v)
             return 1;

@@ -135,6 +135,7 @@ static void shelf_times(const char *backend, st_value **recs, double *set, doubl
         double t2 = bench_now();
         if (st_shelf_close(sh))
             die("st_shelf_close");
+        st_shelf_free(sh);
         *set = t1 - t0 < *set ? t1 - t0 : *set;
         *get = t2 - t1 < *get ? t2 - t1 : *get;
     }
@@ -158,7 +159,7 @@ static double shelf_txn_set_time(st_value **recs)
     if (st_shelf_commit(sh))
         die("st_shelf_commit");
     double t = bench_now() - t0;
-    st_shelf_close(sh);
+    st_shelf_free(sh);
     return t;
 }
 
@@ -193,7 +194,7 @@ static void dbm_times(const blob *keys, const blob *vals, double *set, double *g
             st_free(v);
         }
         double t2 = bench_now();
-        st_dbm_close(db);
+        st_dbm_free(db);
         *set = t1 - t0 < *set ? t1 - t0 : *set;
         *get = t2 - t1 < *get ? t2 - t1 : *get;
     }

@@ -106,7 +106,9 @@ int main(int argc, char **argv)
         rc = update(db);
     }
     rc = rc || list(db);
-    if (st_shelf_close(db))
+    int closed = st_shelf_close(db); /* syncs, closes the file; the handle stays */
+    st_shelf_free(db);
+    if (closed)
         return fail("close");
     if (!rc && !fresh)
         printf("read it from Python 3.13: python3 -c \"import shelve; "

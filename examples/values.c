@@ -36,7 +36,7 @@ int main(void)
     /* Walk the dict in insertion order */
     size_t pos = 0;
     st_value *key, *value;
-    while (st_value_dict_next(d, &pos, &key, &value))
+    while (st_value_dict_next(d, &pos, &key, &value) > 0)
         printf("%-10s %s -> %s (len %td)\n", "item", st_value_str_data(key, NULL),
                st_value_type_name(value), st_value_len(value));
 

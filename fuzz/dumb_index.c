@@ -102,7 +102,7 @@ static void whole_file(const uint8_t *data, size_t size)
         abort();
     size_t pos = 0;
     st_value *k;
-    while (st_value_next(keys, &pos, &k)) {
+    while (st_value_next(keys, &pos, &k) > 0) {
         size_t klen, vlen;
         const unsigned char *kd = st_value_bytes_data(k, &klen);
         /* Sizes are bounded by the parser, not by memory: only read the modest ones. */
@@ -114,7 +114,7 @@ static void whole_file(const uint8_t *data, size_t size)
         st_error_clear();
     }
     st_value_unref(keys);
-    st_dbm_close(db);
+    st_dbm_free(db);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -9,6 +9,7 @@
 
 #include "internal/dbm.h"
 #include "internal/mem.h"
+#include "internal/options.h"
 #include "internal/os.h"
 
 /* ---- whichdb --------------------------------------------------------------------------------- */
@@ -70,7 +71,7 @@ static int looks_dumb(const char *dat, const char *dir)
     return n == 1 && (c == '\'' || c == '"');
 }
 
-ST_API const char *st_dbm_whichdb(const char *filename)
+const char *st_dbm_whichdb(const char *filename)
 {
     if (!filename)
         return (ST_RAISE(ST_ETYPE, "filename must not be NULL"), NULL);
@@ -152,19 +153,27 @@ static st_dbm *open_backend(const char *name, const char *filename, const char *
     return (ST_RAISE(ST_EVALUE, "unknown dbm backend '%s'", name), NULL);
 }
 
-ST_API st_dbm *st_dbm_open(const char *filename, const char *flag, const st_dbm_options *opts)
+int st_dbm_options_init(st_dbm_options *opts, unsigned int version)
 {
-    st_dbm_options defaults = ST_DBM_OPTIONS_INIT;
+    return st__options_init(opts, sizeof *opts, version, ST_DBM_OPTIONS_VERSION,
+                            "st_dbm_options");
+}
+
+st_dbm *st_dbm_open(const char *filename, const char *flag, const st_dbm_options *opts)
+{
+    static const st_dbm_options defaults = ST_DBM_OPTIONS_INIT;
+    if (ST_OPTIONS_CHECK(opts, ST_DBM_OPTIONS_VERSION, "st_dbm_options") < 0)
+        return NULL;
     if (!opts)
         opts = &defaults;
-    if (opts->version != ST_DBM_OPTIONS_VERSION)
-        return (ST_RAISE(ST_EVALUE, "unsupported st_dbm_options version %u", opts->version), NULL);
+    /* Python's mode=0o666, which a zeroed struct spells 0. */
+    int mode = opts->mode ? opts->mode : 0666;
     if (!filename)
         return (ST_RAISE(ST_ETYPE, "filename must not be NULL"), NULL);
     if (check_flag(flag) < 0)
         return NULL;
     if (opts->backend && *opts->backend)
-        return open_backend(opts->backend, filename, flag, opts->mode);
+        return open_backend(opts->backend, filename, flag, mode);
 
     const char *kind = NULL;
     if (*flag != 'n') {
@@ -181,40 +190,89 @@ ST_API st_dbm *st_dbm_open(const char *filename, const char *flag, const st_dbm_
     } else if (!*kind) {
         return (ST_RAISE_AS(ST_EFORMAT, "dbm.error", "db type could not be determined"), NULL);
     }
-    return open_backend(kind, filename, flag, opts->mode);
+    return open_backend(kind, filename, flag, mode);
 }
 
 /* ---- the raw API ------------------------------------------------------------------------- */
 
-ST_API const char *st_dbm_backend(const st_dbm *db) { return db->ops->name; }
+const char *st_dbm_backend(const st_dbm *db) { return db->ops->name; }
 
-ST_API unsigned char *st_dbm_get(st_dbm *db, const void *key, size_t klen, size_t *vlen)
+/* The backend's error for any use of a closed handle, as Python words it; -1. */
+static int raise_closed(const st_dbm *db)
 {
+    return ST_RAISE_AS(ST_EVALUE, db->ops->error_type, "%s", db->ops->closed_msg);
+}
+
+#define CHECK_OPEN(db, fail)                   \
+    do {                                       \
+        if ((db)->closed)                      \
+            return (raise_closed(db), (fail)); \
+    } while (0)
+
+unsigned char *st_dbm_get(st_dbm *db, const void *key, size_t klen, size_t *vlen)
+{
+    CHECK_OPEN(db, NULL);
     return db->ops->get(db, key, klen, vlen);
 }
 
-ST_API int st_dbm_set(st_dbm *db, const void *key, size_t klen, const void *value, size_t vlen)
+int st_dbm_set(st_dbm *db, const void *key, size_t klen, const void *value, size_t vlen)
 {
+    CHECK_OPEN(db, -1);
     return db->ops->set(db, key, klen, value, vlen);
 }
 
-ST_API int st_dbm_del(st_dbm *db, const void *key, size_t klen)
+int st_dbm_del(st_dbm *db, const void *key, size_t klen)
 {
+    CHECK_OPEN(db, -1);
     return db->ops->del(db, key, klen);
 }
 
-ST_API int st_dbm_contains(st_dbm *db, const void *key, size_t klen)
+int st_dbm_contains(st_dbm *db, const void *key, size_t klen)
 {
+    CHECK_OPEN(db, -1);
     return db->ops->contains(db, key, klen);
 }
 
-ST_API ssize_t st_dbm_len(st_dbm *db) { return db->ops->len(db); }
+ssize_t st_dbm_len(st_dbm *db)
+{
+    CHECK_OPEN(db, -1);
+    return db->ops->len(db);
+}
 
-ST_API st_value *st_dbm_keys(st_dbm *db) { return db->ops->keys(db); }
+st_value *st_dbm_keys(st_dbm *db)
+{
+    CHECK_OPEN(db, NULL);
+    return db->ops->keys(db);
+}
 
-ST_API int st_dbm_sync(st_dbm *db) { return db->ops->sync(db); }
+int st_dbm_sync(st_dbm *db)
+{
+    CHECK_OPEN(db, -1);
+    return db->ops->sync(db);
+}
 
-ST_API int st_dbm_close(st_dbm *db) { return db ? db->ops->close(db) : 0; }
+int st_dbm_close(st_dbm *db)
+{
+    if (!db || db->closed)
+        return 0;
+    db->closed = 1;
+    return db->ops->close(db);
+}
+
+int st_dbm_closed(const st_dbm *db)
+{
+    if (!db)
+        return ST_RAISE(ST_EVALUE, "db must not be NULL");
+    return db->closed;
+}
+
+void st_dbm_free(st_dbm *db)
+{
+    if (!db)
+        return;
+    (void)st_dbm_close(db);
+    st_free(db);
+}
 
 int st__dbm_raise_key(const void *key, size_t klen)
 {

@@ -387,7 +387,7 @@ static int commit(dumb_db *d)
     st__buf text = ST__BUF_INIT;
     size_t i = 0;
     st_value *k, *pair;
-    while (st_value_dict_next(d->index, &i, &k, &pair))
+    while (st_value_dict_next(d->index, &i, &k, &pair) > 0)
         if (put_entry(&text, k, pair) < 0) {
             st__buf_free(&text);
             return -1;
@@ -540,7 +540,7 @@ static st_value *dumb_keys(st_dbm *db)
     st_value *list = st_value_list();
     size_t i = 0;
     st_value *k;
-    while (list && st_value_dict_next(d->index, &i, &k, NULL))
+    while (list && st_value_dict_next(d->index, &i, &k, NULL) > 0)
         if (st_value_list_append(list, k) < 0) {
             st_value_unref(list);
             return NULL;
@@ -550,7 +550,8 @@ static st_value *dumb_keys(st_dbm *db)
 
 static int dumb_sync(st_dbm *db) { return commit((dumb_db *)db); }
 
-static void dumb_free(dumb_db *d)
+/* Closes the files and frees all but the handle. */
+static void dumb_release(dumb_db *d)
 {
     if (d->datfd >= 0)
         close(d->datfd);
@@ -560,20 +561,22 @@ static void dumb_free(dumb_db *d)
     st_free(d->datfile);
     st_free(d->dirfile);
     st_free(d->bakfile);
-    st_free(d);
+    d->datfd = d->dirfd = -1;
+    d->index = NULL;
+    d->datfile = d->dirfile = d->bakfile = NULL;
 }
 
 static int dumb_close(st_dbm *db)
 {
     dumb_db *d = (dumb_db *)db;
     int rc = commit(d);
-    dumb_free(d);
+    dumb_release(d);
     return rc;
 }
 
 static const st__dbm_ops DUMB_OPS = {
-    "dbm.dumb", dumb_get, dumb_set, dumb_del, dumb_contains, dumb_len, dumb_keys, dumb_sync,
-    dumb_close, NULL,
+    "dbm.dumb", ERROR_TYPE, "DBM object has already been closed",
+    dumb_get, dumb_set, dumb_del, dumb_contains, dumb_len, dumb_keys, dumb_sync, dumb_close, NULL,
 };
 
 /* _create(): base.dat opened, or created for "c" and "n". */
@@ -640,6 +643,7 @@ st_dbm *st__dbm_dumb_open(const char *filename, const char *flag, int mode)
         goto fail;
     return &d->base;
 fail:
-    dumb_free(d);
+    dumb_release(d);
+    st_free(d);
     return NULL;
 }

@@ -183,12 +183,13 @@ static int gnu_close(st_dbm *db)
 {
     gnu_db *g = (gnu_db *)db;
     int ret = gdbm_close(g->dbf) == 0 ? 0 : raise_gdbm("gdbm_close() error");
-    st_free(g);
+    g->dbf = NULL;
     return ret;
 }
 
 static const st__dbm_ops GNU_OPS = {
-    "dbm.gnu", gnu_get, gnu_set, gnu_del, gnu_contains, gnu_len, gnu_keys, gnu_sync, gnu_close,
+    "dbm.gnu", ERROR_TYPE, "GDBM object has already been closed",
+    gnu_get, gnu_set, gnu_del, gnu_contains, gnu_len, gnu_keys, gnu_sync, gnu_close,
     NULL, /* gdbm has no transactions */
 };
 

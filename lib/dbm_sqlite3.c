@@ -232,7 +232,8 @@ static int sq_close(st_dbm *db)
     int ret = rc == SQLITE_OK ? 0 : raise_sq(NULL, rc);
     if (rc != SQLITE_OK)
         sqlite3_close_v2(q->cx); /* frees the connection once nothing uses it */
-    st_free(q);
+    q->cx = NULL;
+    memset(q->stmt, 0, sizeof q->stmt);
     return ret;
 }
 
@@ -259,7 +260,8 @@ static int sq_txn(st_dbm *db, st__dbm_txn_op op)
 }
 
 static const st__dbm_ops SQLITE3_OPS = {
-    "dbm.sqlite3", sq_get, sq_set, sq_del, sq_contains, sq_len, sq_keys, sq_sync, sq_close, sq_txn,
+    "dbm.sqlite3", ERROR_TYPE, "DBM object has already been closed",
+    sq_get, sq_set, sq_del, sq_contains, sq_len, sq_keys, sq_sync, sq_close, sq_txn,
 };
 
 /* Path(path).touch(mode, exist_ok=True): the mtime refreshed, the file created if missing. */
@@ -349,6 +351,7 @@ st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode)
     if (rc != SQLITE_OK) {
         raise_sq(q->cx, rc);
         sq_close(&q->base);
+        st_free(q);
         return NULL;
     }
     sqlite3_extended_result_codes(q->cx, 1);
@@ -362,6 +365,7 @@ st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode)
         if (rc != SQLITE_OK) {
             raise_sq(q->cx, rc);
             sq_close(&q->base);
+            st_free(q);
             return NULL;
         }
     }

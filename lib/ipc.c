@@ -746,7 +746,7 @@ st_value *st_connection_recv(st_connection *c, double timeout)
     unsigned char *data = recv_frame(c, ST_CONNECTION_NO_LIMIT, timeout, &len, &owned);
     if (!data)
         return (ST_TRACE(), NULL);
-    st_value *v = st_pickle_loads(data, len); /* a small pickle straight from the read-ahead */
+    st_value *v = st_pickle_loads(data, len, NULL); /* a small pickle straight from the read-ahead */
     if (owned)
         st_free(data);
     return v ? v : (ST_TRACE(), NULL);

@@ -13,6 +13,7 @@
 
 #include "internal/error.h"
 #include "internal/mem.h"
+#include "internal/options.h"
 #include "internal/value.h"
 
 #define UNPICKLING_ERROR "pickle.UnpicklingError"
@@ -766,7 +767,7 @@ static int save_frozenset(pickler *p, const st_value *v, uintptr_t key)
     st_value *item;
     if (emit1(p, '('))
         return -1;
-    while (st_value_next(v, &pos, &item))
+    while (st_value_next(v, &pos, &item) > 0)
         if (save(p, item))
             return -1;
     return emit1(p, 0x91) || memo_put(p, key) ? -1 : 0;
@@ -1342,10 +1343,10 @@ static int walk(ptrmap *skip, st_value *root, int clear)
         }
         st_value *item;
         if (k == ST_VALUE_DICT) {
-            while (st_value_dict_next(c, &pos, NULL, &item))
+            while (st_value_dict_next(c, &pos, NULL, &item) > 0)
                 todo[n++] = st_value_ref(item);
         } else {
-            while (st_value_next(c, &pos, &item))
+            while (st_value_next(c, &pos, &item) > 0)
                 todo[n++] = st_value_ref(item);
         }
         if (clear && k != ST_VALUE_TUPLE)
@@ -1751,7 +1752,7 @@ static st_value *call_builtin(unpickler *u, uint32_t g, st_value *args)
         st_value *s = g == G_SET ? st_value_set() : st_value_frozenset();
         size_t pos = 0;
         st_value *item;
-        while (s && a0 && st_value_next(a0, &pos, &item))
+        while (s && a0 && st_value_next(a0, &pos, &item) > 0)
             if (st_value_set_add(s, item)) {
                 st_value_unref(s);
                 return (ST_TRACE(), NULL);
@@ -2123,15 +2124,18 @@ static st_value *run(unpickler *u)
     }
 }
 
+int st_pickle_load_options_init(st_pickle_load_options *opts, unsigned int version)
+{
+    return st__options_init(opts, sizeof *opts, version, ST_PICKLE_LOAD_OPTIONS_VERSION,
+                            "st_pickle_load_options");
+}
+
+/* Loads with opts already checked (NULL: the defaults). */
 static st_value *load(unpickler *u, const st_pickle_load_options *opts)
 {
     static const st_pickle_load_options defaults = ST_PICKLE_LOAD_OPTIONS_INIT;
     if (!opts)
         opts = &defaults;
-    if (opts->version != ST_PICKLE_LOAD_OPTIONS_VERSION)
-        return (ST_RAISE(ST_EVALUE, "st_pickle_load_options version %u is not %u",
-                         opts->version, ST_PICKLE_LOAD_OPTIONS_VERSION),
-                NULL);
     u->o = opts;
     u->max_depth = opts->max_depth ? opts->max_depth : ST_VALUE_MAX_DEPTH;
     small_store small;
@@ -2168,31 +2172,25 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     return v;
 }
 
-st_value *st_pickle_loads_ex(const void *data, size_t len, const st_pickle_load_options *opts,
-                             size_t *used)
+st_value *st_pickle_loads(const void *data, size_t len, const st_pickle_load_options *opts)
 {
+    if (ST_OPTIONS_CHECK(opts, ST_PICKLE_LOAD_OPTIONS_VERSION, "st_pickle_load_options") < 0)
+        return NULL;
     unpickler u = {0};
     u.fd = -1;
     u.start = u.p = data;
     u.end = u.p + len;
     if (len == 0)
         return (ST_RAISE(ST_EEOF, "Ran out of input"), NULL);
-    if (opts && opts->version == ST_PICKLE_LOAD_OPTIONS_VERSION && opts->max_size &&
-        len > opts->max_size)
+    if (opts && opts->max_size && len > opts->max_size)
         u.end = u.p + opts->max_size; /* beyond: "truncated", like a stream cut there */
-    st_value *v = load(&u, opts);
-    if (v && used)
-        *used = offset_of(&u, u.p);
-    return v;
-}
-
-st_value *st_pickle_loads(const void *data, size_t len)
-{
-    return st_pickle_loads_ex(data, len, NULL, NULL);
+    return load(&u, opts);
 }
 
 st_value *st_pickle_load(int fd, const st_pickle_load_options *opts)
 {
+    if (ST_OPTIONS_CHECK(opts, ST_PICKLE_LOAD_OPTIONS_VERSION, "st_pickle_load_options") < 0)
+        return NULL;
     unpickler u = {0};
     u.fd = fd;
     return load(&u, opts);
@@ -2200,6 +2198,8 @@ st_value *st_pickle_load(int fd, const st_pickle_load_options *opts)
 
 st_value *st_pickle_load_file(FILE *f, const st_pickle_load_options *opts)
 {
+    if (ST_OPTIONS_CHECK(opts, ST_PICKLE_LOAD_OPTIONS_VERSION, "st_pickle_load_options") < 0)
+        return NULL;
     unpickler u = {0};
     u.fd = -1;
     u.f = f;

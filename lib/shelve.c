@@ -5,10 +5,12 @@
 
 #include "internal/dbm.h"
 #include "internal/mem.h"
+#include "internal/options.h"
 #include "internal/value.h"
+#include "systools/shelve.h"
 
 struct st_shelf {
-    st_dbm *db;
+    st_dbm *db;      /* NULL once closed */
     int protocol;
     int writeback;
     st_pickle_load_options load;
@@ -28,23 +30,29 @@ struct st_shelf_iterator {
 
 /* ---- open --------------------------------------------------------------------------------- */
 
-ST_API st_shelf *st_shelve_open(const char *filename, const char *flag,
-                               const st_shelve_options *opts)
+int st_shelve_options_init(st_shelve_options *opts, unsigned int version)
 {
-    st_shelve_options defaults = ST_SHELVE_OPTIONS_INIT;
-    st_pickle_load_options load = ST_PICKLE_LOAD_OPTIONS_INIT;
+    return st__options_init(opts, sizeof *opts, version, ST_SHELVE_OPTIONS_VERSION,
+                            "st_shelve_options");
+}
+
+st_shelf *st_shelve_open(const char *filename, const char *flag, const st_shelve_options *opts)
+{
+    static const st_shelve_options defaults = ST_SHELVE_OPTIONS_INIT;
+    static const st_pickle_load_options load = ST_PICKLE_LOAD_OPTIONS_INIT;
+    if (ST_OPTIONS_CHECK(opts, ST_SHELVE_OPTIONS_VERSION, "st_shelve_options") < 0)
+        return NULL;
     if (!opts)
         opts = &defaults;
-    if (opts->version != ST_SHELVE_OPTIONS_VERSION)
-        return (ST_RAISE(ST_EVALUE, "unsupported st_shelve_options version %u", opts->version),
-                NULL);
-    int protocol = opts->protocol < 0 ? ST_PICKLE_HIGHEST_PROTOCOL : opts->protocol;
+    if (ST_OPTIONS_CHECK(opts->load, ST_PICKLE_LOAD_OPTIONS_VERSION, "st_pickle_load_options") < 0)
+        return NULL;
+    /* Zero is Python's protocol=None, so protocol 0 has a name of its own. */
+    int protocol = opts->protocol == 0                      ? ST_PICKLE_DEFAULT_PROTOCOL
+                   : opts->protocol == ST_SHELVE_PROTOCOL_0 ? 0
+                   : opts->protocol < 0                     ? ST_PICKLE_HIGHEST_PROTOCOL
+                                                            : opts->protocol;
     if (protocol > ST_PICKLE_HIGHEST_PROTOCOL)
         return (ST_RAISE(ST_EVALUE, "pickle protocol must be <= %d", ST_PICKLE_HIGHEST_PROTOCOL),
-                NULL);
-    if (opts->load && opts->load->version != ST_PICKLE_LOAD_OPTIONS_VERSION)
-        return (ST_RAISE(ST_EVALUE, "unsupported st_pickle_load_options version %u",
-                         opts->load->version),
                 NULL);
     st_shelf *sh = st__calloc(1, sizeof *sh);
     if (!sh)
@@ -55,7 +63,7 @@ ST_API st_shelf *st_shelve_open(const char *filename, const char *flag,
     sh->db = st_dbm_open(filename, flag, &dopts);
     sh->cache = sh->db ? st_value_dict() : NULL;
     if (!sh->cache) {
-        st_dbm_close(sh->db);
+        st_dbm_free(sh->db);
         st_free(sh);
         return (ST_TRACE(), NULL);
     }
@@ -67,6 +75,13 @@ ST_API st_shelf *st_shelve_open(const char *filename, const char *flag,
 }
 
 /* ---- helpers -------------------------------------------------------------------------------- */
+
+/* Python's _ClosedDict: every use of a closed shelf is a ValueError. */
+#define CHECK_OPEN(sh, fail)                                                           \
+    do {                                                                               \
+        if (!(sh)->db)                                                                 \
+            return (ST_RAISE(ST_EVALUE, "invalid operation on closed shelf"), (fail)); \
+    } while (0)
 
 static int check_utf8(const char *key, size_t len)
 {
@@ -82,7 +97,7 @@ static int check_utf8(const char *key, size_t len)
 
 static st_value *load_value(st_shelf *sh, const void *data, size_t len)
 {
-    return st_pickle_loads_ex(data, len, &sh->load, NULL);
+    return st_pickle_loads(data, len, &sh->load);
 }
 
 /* The value under k in the transaction's snapshot (borrowed: bytes, or None when absent),
@@ -154,7 +169,7 @@ static int flush_cache(st_shelf *sh)
 {
     size_t pos = 0;
     st_value *k, *v;
-    while (st_value_dict_next(sh->cache, &pos, &k, &v)) {
+    while (st_value_dict_next(sh->cache, &pos, &k, &v) > 0) {
         size_t klen;
         const char *key = st_value_str_data(k, &klen);
         if (store_value(sh, key, klen, v) < 0)
@@ -165,8 +180,9 @@ static int flush_cache(st_shelf *sh)
 
 /* ---- the mapping ---------------------------------------------------------------------------- */
 
-ST_API st_value *st_shelf_get(st_shelf *sh, const char *key)
+st_value *st_shelf_get(st_shelf *sh, const char *key)
 {
+    CHECK_OPEN(sh, NULL);
     size_t klen = strlen(key);
     st_value *skey = NULL;
     if (sh->writeback) {
@@ -207,8 +223,9 @@ ST_API st_value *st_shelf_get(st_shelf *sh, const char *key)
     return v ? v : (ST_TRACE(), NULL);
 }
 
-ST_API int st_shelf_set(st_shelf *sh, const char *key, const st_value *value)
+int st_shelf_set(st_shelf *sh, const char *key, const st_value *value)
 {
+    CHECK_OPEN(sh, -1);
     size_t klen = strlen(key);
     if (check_utf8(key, klen) < 0)
         return -1;
@@ -221,8 +238,9 @@ ST_API int st_shelf_set(st_shelf *sh, const char *key, const st_value *value)
     return store_value(sh, key, klen, value);
 }
 
-ST_API int st_shelf_del(st_shelf *sh, const char *key)
+int st_shelf_del(st_shelf *sh, const char *key)
 {
+    CHECK_OPEN(sh, -1);
     size_t klen = strlen(key);
     int rc;
     if (sh->txn) {
@@ -249,8 +267,9 @@ ST_API int st_shelf_del(st_shelf *sh, const char *key)
     return rc;
 }
 
-ST_API int st_shelf_contains(st_shelf *sh, const char *key)
+int st_shelf_contains(st_shelf *sh, const char *key)
 {
+    CHECK_OPEN(sh, -1);
     size_t klen = strlen(key);
     if (!sh->txn)
         return st_dbm_contains(sh->db, key, klen);
@@ -260,8 +279,9 @@ ST_API int st_shelf_contains(st_shelf *sh, const char *key)
     return b ? st_value_kind(b) != ST_VALUE_NONE : -1;
 }
 
-ST_API ssize_t st_shelf_len(st_shelf *sh)
+ssize_t st_shelf_len(st_shelf *sh)
 {
+    CHECK_OPEN(sh, -1);
     if (!sh->txn)
         return st_dbm_len(sh->db);
     if (sh->seen_len < 0 && (sh->seen_len = st_dbm_len(sh->db)) < 0)
@@ -269,7 +289,7 @@ ST_API ssize_t st_shelf_len(st_shelf *sh)
     ssize_t n = sh->seen_len;
     size_t pos = 0;
     st_value *k, *v;
-    while (st_value_dict_next(sh->writes, &pos, &k, &v)) {
+    while (st_value_dict_next(sh->writes, &pos, &k, &v) > 0) {
         /* Every written key was touched, so the snapshot's answer is in seen. */
         int was = st_value_kind(st_value_dict_get(sh->seen, k)) != ST_VALUE_NONE;
         int is = st_value_kind(v) != ST_VALUE_NONE;
@@ -302,11 +322,11 @@ static st_value *key_list(st_shelf *sh)
         return NULL;
     size_t pos = 0;
     st_value *k, *v;
-    while (st_value_next(sh->seen_keys, &pos, &k))
+    while (st_value_next(sh->seen_keys, &pos, &k) > 0)
         if (st_value_contains(sh->writes, k) != 1)
             keys[n++] = k;
     pos = 0;
-    while (st_value_dict_next(sh->writes, &pos, &k, &v))
+    while (st_value_dict_next(sh->writes, &pos, &k, &v) > 0)
         if (st_value_kind(v) != ST_VALUE_NONE)
             keys[n++] = k;
     qsort(keys, n, sizeof *keys, blob_cmp);
@@ -322,6 +342,7 @@ static st_value *key_list(st_shelf *sh)
 
 const char **st_shelf_keys(st_shelf *sh)
 {
+    CHECK_OPEN(sh, NULL);
     st_value *list = key_list(sh);
     if (!list)
         return (ST_TRACE(), NULL);
@@ -329,7 +350,7 @@ const char **st_shelf_keys(st_shelf *sh)
     size_t pos = 0;
     st_value *k;
     int rc = 0;
-    while (rc == 0 && st_value_next(list, &pos, &k)) {
+    while (rc == 0 && st_value_next(list, &pos, &k) > 0) {
         size_t len;
         const char *d = (const char *)st_value_bytes_data(k, &len);
         /* Python decodes with k.decode("utf-8"): strict, and a key holding NUL would be cut
@@ -348,8 +369,9 @@ const char **st_shelf_keys(st_shelf *sh)
     return st__strv_detach(&out);
 }
 
-ST_API st_shelf_iterator *st_shelf_iter(st_shelf *sh)
+st_shelf_iterator *st_shelf_iter(st_shelf *sh)
 {
+    CHECK_OPEN(sh, NULL);
     st_shelf_iterator *it = st__calloc(1, sizeof *it);
     if (it && !(it->keys = st_shelf_keys(sh))) {
         st_free(it);
@@ -358,7 +380,7 @@ ST_API st_shelf_iterator *st_shelf_iter(st_shelf *sh)
     return it;
 }
 
-ST_API int st_shelf_iterator_next(st_shelf_iterator *it, const char **key)
+int st_shelf_iterator_next(st_shelf_iterator *it, const char **key)
 {
     if (!it->keys[it->next])
         return 0;
@@ -366,7 +388,7 @@ ST_API int st_shelf_iterator_next(st_shelf_iterator *it, const char **key)
     return 1;
 }
 
-ST_API void st_shelf_iterator_free(st_shelf_iterator *it)
+void st_shelf_iterator_free(st_shelf_iterator *it)
 {
     if (!it)
         return;
@@ -374,8 +396,9 @@ ST_API void st_shelf_iterator_free(st_shelf_iterator *it)
     st_free(it);
 }
 
-ST_API int st_shelf_sync(st_shelf *sh)
+int st_shelf_sync(st_shelf *sh)
 {
+    CHECK_OPEN(sh, -1);
     if (sh->writeback && flush_cache(sh) < 0)
         return -1;
     return st_dbm_sync(sh->db);
@@ -402,8 +425,9 @@ static int txn_fail(st_shelf *sh)
     return -1;
 }
 
-ST_API int st_shelf_begin(st_shelf *sh)
+int st_shelf_begin(st_shelf *sh)
 {
+    CHECK_OPEN(sh, -1);
     if (sh->txn)
         return ST_RAISE(ST_ESTATE, "a transaction is already open");
     if (!strcmp(st_dbm_backend(sh->db), "dbm.dumb"))
@@ -438,7 +462,7 @@ static int validate(st_shelf *sh)
 {
     size_t pos = 0;
     st_value *k, *was;
-    while (st_value_dict_next(sh->seen, &pos, &k, &was)) {
+    while (st_value_dict_next(sh->seen, &pos, &k, &was) > 0) {
         size_t klen, vlen, wlen;
         const unsigned char *kd = st_value_bytes_data(k, &klen);
         unsigned char *now = st_dbm_get(sh->db, kd, klen, &vlen);
@@ -492,7 +516,7 @@ static int apply_writes(st_shelf *sh)
 {
     size_t pos = 0;
     st_value *k, *v;
-    while (st_value_dict_next(sh->writes, &pos, &k, &v)) {
+    while (st_value_dict_next(sh->writes, &pos, &k, &v) > 0) {
         size_t klen, vlen;
         const unsigned char *kd = st_value_bytes_data(k, &klen);
         if (st_value_kind(v) == ST_VALUE_NONE) {
@@ -511,8 +535,9 @@ static int apply_writes(st_shelf *sh)
     return 0;
 }
 
-ST_API int st_shelf_commit(st_shelf *sh)
+int st_shelf_commit(st_shelf *sh)
 {
+    CHECK_OPEN(sh, -1);
     if (!sh->txn)
         return ST_RAISE(ST_ESTATE, "no transaction is open");
     if (sh->writeback && flush_cache(sh) < 0)
@@ -532,8 +557,9 @@ ST_API int st_shelf_commit(st_shelf *sh)
     return 0;
 }
 
-ST_API int st_shelf_abort(st_shelf *sh)
+int st_shelf_abort(st_shelf *sh)
 {
+    CHECK_OPEN(sh, -1);
     if (!sh->txn)
         return ST_RAISE(ST_ESTATE, "no transaction is open");
     int rc = st__dbm_txn(sh->db, ST__TXN_ROLLBACK);
@@ -544,16 +570,35 @@ ST_API int st_shelf_abort(st_shelf *sh)
     return rc;
 }
 
-ST_API int st_shelf_close(st_shelf *sh)
+int st_shelf_close(st_shelf *sh)
 {
-    if (!sh)
+    if (!sh || !sh->db)
         return 0;
     if (sh->txn)
         (void)st_shelf_abort(sh);
+    /* As Python's close(): sync (the writeback cache included), then close the file, which
+     * happens even when the sync failed. */
     int rc = st_shelf_sync(sh);
     if (st_dbm_close(sh->db) < 0)
         rc = -1;
+    st_dbm_free(sh->db);
+    sh->db = NULL;
     st_value_unref(sh->cache);
-    st_free(sh);
+    sh->cache = NULL;
     return rc;
+}
+
+int st_shelf_closed(const st_shelf *sh)
+{
+    if (!sh)
+        return ST_RAISE(ST_EVALUE, "shelf must not be NULL");
+    return !sh->db;
+}
+
+void st_shelf_free(st_shelf *sh)
+{
+    if (!sh)
+        return;
+    (void)st_shelf_close(sh);
+    st_free(sh);
 }

@@ -94,7 +94,7 @@ static int same_value(const st_value *v, const char *repr)
 static char *check_one(const unsigned char *pk, size_t n, const char *repr, int proto,
                        check_stats *st, unsigned char **ours, size_t *ourlen)
 {
-    st_value *v = st_pickle_loads(pk, n);
+    st_value *v = st_pickle_loads(pk, n, NULL);
     if (!v) {
         fprintf(stderr, "load failed (proto %d): %s\n  for %.300s\n", proto, st_error_message(),
                 repr);
@@ -148,7 +148,7 @@ static void test_vectors(void **state)
         char *mine = check_one(pk, len, repr, proto, &st[proto], &ours, &olen);
         /* Our own pickle loads back to the same repr (protocol 0/1 have no CPython check
          * here). */
-        st_value *back = st_pickle_loads(ours, olen);
+        st_value *back = st_pickle_loads(ours, olen, NULL);
         assert_non_null(back);
         char *r = st_value_repr(back);
         assert_string_equal(r, mine);
@@ -290,7 +290,7 @@ static void test_recursive(void **state)
         unsigned char *out;
         size_t len;
         assert_int_equal(st_pickle_dumps(t, proto, &out, &len), 0);
-        st_value *back = st_pickle_loads(out, len);
+        st_value *back = st_pickle_loads(out, len, NULL);
         assert_non_null(back);
         char *a = st_value_repr(t), *b = st_value_repr(back);
         assert_string_equal(a, b);
@@ -343,7 +343,7 @@ static void test_text_opcodes(void **state)
         {"(K\x01" "0K\x03.", "3"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        st_value *v = st_pickle_loads(cases[i].pk, strlen(cases[i].pk));
+        st_value *v = st_pickle_loads(cases[i].pk, strlen(cases[i].pk), NULL);
         if (!v)
             fprintf(stderr, "case %zu: %s\n", i, st_error_message());
         assert_non_null(v);
@@ -356,7 +356,7 @@ static void test_text_opcodes(void **state)
 
 static void load_fails(const char *pk, size_t len, int code, const char *msg)
 {
-    st_value *v = st_pickle_loads(pk, len);
+    st_value *v = st_pickle_loads(pk, len, NULL);
     if (v)
         st_value_unref(v);
     assert_null(v);
@@ -413,13 +413,13 @@ static void test_errors(void **state)
     /* Cycles the pickle made but dropped, or made before failing, are freed (the ASan
      * build checks for leaks): a memoized list appended to itself and popped, one made with
      * DUP, and one left behind by an error. */
-    st_value *none = st_pickle_loads("]q\x00h\x00" "a0N.", 9);
+    st_value *none = st_pickle_loads("]q\x00h\x00" "a0N.", 9, NULL);
     assert_non_null(none);
     assert_int_equal(st_value_kind(none), ST_VALUE_NONE);
-    none = st_pickle_loads("]2a0N.", 6);
+    none = st_pickle_loads("]2a0N.", 6, NULL);
     assert_non_null(none);
     load_fails("]2a}2K\x01\x03", 8, ST_EFORMAT, "invalid load key, '\\x03'. (at offset 7)");
-    st_value *self = st_pickle_loads("]2a.", 4);
+    st_value *self = st_pickle_loads("]2a.", 4, NULL);
     assert_non_null(self);
     assert_ptr_equal(st_value_item(self, 0), self);
     st_value_clear(self);
@@ -431,14 +431,14 @@ static void test_errors(void **state)
     memset(deep, '(', n);
     memset(deep + n, 'l', n);
     deep[2 * n] = '.';
-    st_value *v = st_pickle_loads(deep, 2 * n + 1);
+    st_value *v = st_pickle_loads(deep, 2 * n + 1, NULL);
     assert_null(v);
     assert_int_equal(st_error_code(), ST_EFORMAT);
     assert_string_equal(st_error_message(), "nesting deeper than 1000 (at offset 1000)");
     memset(deep, ']', n);
     memset(deep + n, 'a', n - 1);
     deep[2 * n - 1] = '.';
-    v = st_pickle_loads(deep, 2 * n);
+    v = st_pickle_loads(deep, 2 * n, NULL);
     assert_null(v); /* ]]]...aaa nests one list per APPEND: refused beyond 1000 */
     assert_int_equal(st_error_code(), ST_EFORMAT);
     assert_string_equal(st_error_message(), "nesting deeper than 1000 (at offset 101000)");
@@ -477,36 +477,121 @@ static void test_options(void **state)
     /* pickle.dumps(collections.OrderedDict(a=1), 2) uses NEWOBJ/BUILD; this is the REDUCE
      * form protocol 0 gives for a list argument. */
     const char pk[] = "ccollections\nOrderedDict\n((lp0\n(S'a'\nI1\ntp1\natR.";
-    size_t used = 0;
-    st_value *v = st_pickle_loads_ex(pk, sizeof pk - 1, &o, &used);
+    st_value *v = st_pickle_loads(pk, sizeof pk - 1, &o);
     assert_null(v); /* accepted, but no reduce callback */
     assert_string_equal(st_error_message(),
                         "cannot call collections.OrderedDict: no reduce callback (at offset 46)");
     o.reduce = reduce_od;
-    v = st_pickle_loads_ex(pk, sizeof pk - 1, &o, &used);
+    v = st_pickle_loads(pk, sizeof pk - 1, &o);
     assert_non_null(v);
-    assert_int_equal(used, sizeof pk - 1);
     char *r = st_value_repr(v);
     assert_string_equal(r, "{'a': 1}");
     st_free(r);
     st_value_unref(v);
     assert_int_equal(asked, 2);
-    assert_null(st_pickle_loads_ex("cos\nsystem\n.", 12, &o, NULL));
+    assert_null(st_pickle_loads("cos\nsystem\n.", 12, &o));
     assert_int_equal(asked, 3);
 
     st_pickle_load_options lim = ST_PICKLE_LOAD_OPTIONS_INIT;
     lim.max_depth = 2;
-    assert_null(st_pickle_loads_ex("]]]]aaa.", 8, &lim, NULL));
+    assert_null(st_pickle_loads("]]]]aaa.", 8, &lim));
     assert_string_equal(st_error_message(), "nesting deeper than 2 (at offset 6)");
-    assert_non_null(v = st_pickle_loads_ex("]]a.", 4, &lim, NULL));
+    assert_non_null(v = st_pickle_loads("]]a.", 4, &lim));
     st_value_unref(v);
     lim.max_depth = 0;
     lim.max_size = 4;
-    assert_null(st_pickle_loads_ex("\x80\x02K\x01.", 5, &lim, NULL));
+    assert_null(st_pickle_loads("\x80\x02K\x01.", 5, &lim));
     assert_string_equal(st_error_message(), "pickle data was truncated (at offset 4)");
     lim.version = 99;
-    assert_null(st_pickle_loads_ex("N.", 2, &lim, NULL));
+    assert_null(st_pickle_loads("N.", 2, &lim));
     assert_int_equal(st_error_code(), ST_EVALUE);
+}
+
+/* Rule 5: zero means the defaults, INIT is the zeroed struct with its version, version 0 (a
+ * struct never initialised) is refused by every loader, NULL means the defaults. */
+static void test_options_defaults(void **state)
+{
+    (void)state;
+    st_pickle_load_options init = ST_PICKLE_LOAD_OPTIONS_INIT, zeroed, fn;
+    memset(&zeroed, 0, sizeof zeroed);
+    zeroed.version = ST_PICKLE_LOAD_OPTIONS_VERSION;
+    assert_memory_equal(&init, &zeroed, sizeof init);
+    memset(&fn, 0xab, sizeof fn);
+    assert_int_equal(st_pickle_load_options_init(&fn, ST_PICKLE_LOAD_OPTIONS_VERSION), 0);
+    assert_memory_equal(&fn, &zeroed, sizeof fn);
+    assert_int_equal(st_pickle_load_options_init(&fn, 0), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_int_equal(st_pickle_load_options_init(&fn, ST_PICKLE_LOAD_OPTIONS_VERSION + 1), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+
+    /* The defaults: depth 1000 (1000 open MARKs load, 1001 do not), no size limit. */
+    char deep[2 * 1001 + 1];
+    for (int n = 1000; n <= 1001; n++) {
+        memset(deep, '(', (size_t)n);
+        memset(deep + n, 'l', (size_t)n);
+        deep[2 * n] = '.';
+        const st_pickle_load_options *each[] = {NULL, &init, &fn};
+        for (size_t i = 0; i < 3; i++) {
+            st_value *v = st_pickle_loads(deep, (size_t)(2 * n + 1), each[i]);
+            if (n == 1000) {
+                assert_non_null(v);
+                release(v);
+            } else {
+                assert_null(v);
+                assert_int_equal(st_error_code(), ST_EFORMAT);
+                assert_non_null(strstr(st_error_message(), "nesting deeper than 1000"));
+            }
+        }
+    }
+
+    st_pickle_load_options never = {0};
+    assert_null(st_pickle_loads("N.", 2, &never));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_non_null(strstr(st_error_message(), "st_pickle_load_options"));
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "N.", 2), 2);
+    assert_null(st_pickle_load(fds[0], &never));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_non_null(st_pickle_load(fds[0], &init)); /* nothing was read by the refusal */
+    close(fds[0]);
+    close(fds[1]);
+    static char none[] = "N.";
+    FILE *f = fmemopen(none, 2, "r");
+    assert_non_null(f);
+    assert_null(st_pickle_load_file(f, &never));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_non_null(st_pickle_load_file(f, NULL));
+    fclose(f);
+}
+
+/* Where one pickle ends in a buffer: st_pickle_load_file() on fmemopen() and ftell(), as
+ * Python's Unpickler on a BytesIO and tell(). */
+static void test_loads_end(void **state)
+{
+    (void)state;
+    static char two[] = "K\x01.K\x02.";
+    FILE *f = fmemopen(two, sizeof two - 1, "r");
+    assert_non_null(f);
+    st_value *a = st_pickle_load_file(f, NULL);
+    assert_non_null(a);
+    assert_int_equal(ftell(f), 3);
+    st_value *b = st_pickle_load_file(f, NULL);
+    assert_non_null(b);
+    assert_int_equal(ftell(f), 6);
+    int64_t x, y;
+    assert_int_equal(st_value_as_int64(a, &x), 0);
+    assert_int_equal(st_value_as_int64(b, &y), 0);
+    assert_int_equal(x, 1);
+    assert_int_equal(y, 2);
+    fclose(f);
+    /* st_pickle_loads() ignores what follows STOP, as pickle.loads(). */
+    st_value *c = st_pickle_loads(two, sizeof two - 1, NULL);
+    assert_non_null(c);
+    assert_int_equal(st_value_equal(c, a), 1);
+    st_value_unref(a);
+    st_value_unref(b);
+    st_value_unref(c);
 }
 
 /* Several pickles on one pipe load one by one; nothing beyond a STOP is read. */
@@ -638,7 +723,7 @@ static void test_loaded_values(void **state)
         unsigned char *pk;
         size_t len;
         assert_int_equal(st_pickle_dumps(d, 4, &pk, &len), 0);
-        st_value *back = st_pickle_loads(pk, len);
+        st_value *back = st_pickle_loads(pk, len, NULL);
         st_free(pk);
         assert_non_null(back);
         assert_int_equal(st_value_equal(back, d), 1);
@@ -674,7 +759,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dump_known), cmocka_unit_test(test_recursive),
         cmocka_unit_test(test_text_opcodes), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_options),      cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_options),      cmocka_unit_test(test_options_defaults),
+        cmocka_unit_test(test_loads_end),    cmocka_unit_test(test_streams),
         cmocka_unit_test(test_vectors),      cmocka_unit_test(test_live),
         cmocka_unit_test(test_loaded_values),
     };

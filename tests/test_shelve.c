@@ -159,7 +159,7 @@ static void expect_shelf_keys(st_shelf *sh, const char *joined)
     const char **keys = st_shelf_keys(sh);
     assert_non_null(keys);
     char buf[1024] = "";
-    for (char **k = keys; *k; k++) {
+    for (const char **k = keys; *k; k++) {
         if (k != keys)
             strcat(buf, ",");
         strcat(buf, *k);
@@ -179,6 +179,7 @@ static int have_gnu(void)
         return 0;
     }
     assert_int_equal(st_dbm_close(db), 0);
+    st_dbm_free(db);
     unlink(path);
     return 1;
 }
@@ -190,11 +191,11 @@ static const char *const KINDS[] = {"sq", "dumb", "dumbempty", "gnu", "ndbm", "e
 
 static void make_kinds(void)
 {
-    st_dbm_close(open_db(tp("sq"), "c", NULL));
+    st_dbm_free(open_db(tp("sq"), "c", NULL));
     st_dbm *d = open_db(tp("dumb"), "c", "dbm.dumb");
     set_str(d, "k", "v");
-    st_dbm_close(d);
-    st_dbm_close(open_db(tp("dumbempty"), "c", "dbm.dumb"));
+    st_dbm_free(d);
+    st_dbm_free(open_db(tp("dumbempty"), "c", "dbm.dumb"));
     const unsigned char gnu[16] = {0xce, 0x9a, 0x57, 0x13, 1, 2, 3};
     write_file(tp("gnu"), gnu, sizeof gnu);
     write_file(tp("ndbm.pag"), "", 0);
@@ -207,6 +208,7 @@ static void make_kinds(void)
 
 static void test_whichdb(void **state)
 {
+    (void)state;
     make_kinds();
     static const char *const want[] = {"dbm.sqlite3", "dbm.dumb", "dbm.dumb", "dbm.gnu",
                                        "dbm.ndbm",    "",         "",         "",
@@ -241,15 +243,16 @@ static void test_whichdb(void **state)
 
 static void test_open_dispatch(void **state)
 {
+    (void)state;
     make_kinds();
     int gnu = have_gnu();
     st_dbm *db = open_db(tp("sq"), "r", NULL);
     assert_string_equal(st_dbm_backend(db), "dbm.sqlite3");
-    st_dbm_close(db);
+    st_dbm_free(db);
     db = open_db(tp("dumb"), "w", NULL);
     assert_string_equal(st_dbm_backend(db), "dbm.dumb");
     expect_get(db, "k", "v");
-    st_dbm_close(db);
+    st_dbm_free(db);
 
     assert_null(st_dbm_open(tp("nothing"), "r", NULL));
     expect_error(ST_EOS, "dbm.error", "db file doesn't exist; use 'c' or 'n' flag");
@@ -274,6 +277,7 @@ static void test_open_dispatch(void **state)
         assert_non_null(db);
         assert_string_equal(st_dbm_backend(db), "dbm.gnu");
         assert_int_equal(st_dbm_close(db), 0);
+        st_dbm_free(db);
         unlink(tp("x"));
     } else {
         assert_null(st_dbm_open(tp("x"), "c", &o));
@@ -288,12 +292,13 @@ static void test_open_dispatch(void **state)
     db = open_db(tp("junk"), "n", NULL);
     assert_string_equal(st_dbm_backend(db), "dbm.sqlite3");
     assert_int_equal(st_dbm_len(db), 0);
-    st_dbm_close(db);
+    st_dbm_free(db);
     assert_string_equal(st_dbm_whichdb(tp("junk")), "dbm.sqlite3");
     db = open_db(tp("fresh"), "c", NULL);
     assert_string_equal(st_dbm_backend(db), "dbm.sqlite3");
-    st_dbm_close(db);
+    st_dbm_free(db);
     assert_int_equal(st_dbm_close(NULL), 0);
+    st_dbm_free(NULL);
 }
 
 /* ---- the raw API on every backend --------------------------------------------------------- */
@@ -351,6 +356,7 @@ static void raw_api(const char *backend)
     }
     assert_int_equal(st_dbm_sync(db), 0);
     assert_int_equal(st_dbm_close(db), 0);
+    st_dbm_free(db);
 
     db = open_db(path, "r", backend);
     expect_get(db, "c", "3");
@@ -361,30 +367,39 @@ static void raw_api(const char *backend)
     st_error_clear();
     assert_int_equal(st_dbm_del(db, "c", 1), -1);
     expect_error(ST_ESTATE, ro_type, NULL);
-    st_dbm_close(db);
+    st_dbm_free(db);
 
     db = open_db(path, "w", backend);
     set_str(db, "w", "ok");
-    st_dbm_close(db);
+    st_dbm_free(db);
     db = open_db(path, "c", backend);
     expect_get(db, "w", "ok");
-    st_dbm_close(db);
+    st_dbm_free(db);
     db = open_db(path, "n", backend);
     assert_int_equal(st_dbm_len(db), 0);
-    st_dbm_close(db);
+    st_dbm_free(db);
 }
 
-static void test_raw_sqlite3(void **state) { raw_api("dbm.sqlite3"); }
-static void test_raw_dumb(void **state) { raw_api("dbm.dumb"); }
+static void test_raw_sqlite3(void **state)
+{
+    (void)state;
+    raw_api("dbm.sqlite3");
+}
+static void test_raw_dumb(void **state)
+{
+    (void)state;
+    raw_api("dbm.dumb");
+}
 
 static void test_sqlite3_schema(void **state)
 {
+    (void)state;
     const char *path = tp("schema.db");
     rm(path);
     umask(022);
     st_dbm *db = open_db(path, "c", "dbm.sqlite3");
     set_str(db, "k", "v");
-    st_dbm_close(db);
+    st_dbm_free(db);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0644);
@@ -415,7 +430,7 @@ static void test_sqlite3_schema(void **state)
     assert_int_equal(chdir(tmpdir), 0);
     db = open_db("we?ird #name%.db", "c", "dbm.sqlite3");
     set_str(db, "k", "v");
-    st_dbm_close(db);
+    st_dbm_free(db);
     assert_int_equal(access("we?ird #name%.db", F_OK), 0);
     unlink("we?ird #name%.db");
     assert_int_equal(chdir(cwd), 0);
@@ -425,7 +440,7 @@ static void test_sqlite3_schema(void **state)
     db = open_db(tp("notdict.db"), "r", "dbm.sqlite3");
     assert_int_equal(st_dbm_len(db), -1);
     expect_error(ST_EFORMAT, "dbm.sqlite3.error", "no such table: Dict");
-    st_dbm_close(db);
+    st_dbm_free(db);
 }
 
 /* ---- dbm.dumb's files ---------------------------------------------------------------------- */
@@ -433,6 +448,7 @@ static void test_sqlite3_schema(void **state)
 /* The same operations as tests/gen/gen_shelve.py's raw file give the same bytes. */
 static void test_dumb_bytes_like_cpython(void **state)
 {
+    (void)state;
     const char *base = tp("cpython_raw");
     rm(base);
     st_dbm *db = open_db(base, "c", "dbm.dumb");
@@ -458,6 +474,7 @@ static void test_dumb_bytes_like_cpython(void **state)
     assert_int_equal(st_dbm_del(db, "both '\"", 7), 0);
     assert_int_equal(st_dbm_set(db, "both '\"", 7, "3", 1), 0);
     assert_int_equal(st_dbm_close(db), 0);
+    st_dbm_free(db);
     static const char *const ext[] = {".dat", ".dir"};
     for (int i = 0; i < 2; i++) {
         char want[600], got[600];
@@ -486,11 +503,12 @@ static void test_dumb_bytes_like_cpython(void **state)
     assert_non_null(v);
     assert_memory_equal(v, "5", 1);
     st_free(v);
-    st_dbm_close(db);
+    st_dbm_free(db);
 }
 
 static void test_dumb_files(void **state)
 {
+    (void)state;
     const char *base = tp("files");
     rm(base);
     mode_t old = umask(027);
@@ -521,7 +539,7 @@ static void test_dumb_files(void **state)
     free(dir);
     assert_int_equal(stat(tp("files.dir"), &st), 0);
     assert_int_equal(st.st_mode & 0777, 0640);
-    st_dbm_close(db);
+    st_dbm_free(db);
     umask(old);
 
     /* "r" and "w" need both files. */
@@ -533,7 +551,7 @@ static void test_dumb_files(void **state)
     db = st_dbm_open(base, "n", &o);
     assert_non_null(db);
     assert_int_equal(st_dbm_len(db), 0);
-    st_dbm_close(db);
+    st_dbm_free(db);
     assert_int_equal(stat(tp("files.dat"), &st), 0);
     assert_int_equal(st.st_size, 0);
     assert_int_equal(access(tp("files.bak"), F_OK), -1);
@@ -557,11 +575,12 @@ static void dir_case(const char *text, const char *keys_or_null, const char *err
     if (!db)
         fail_msg("%s: %s", text, st_error_message());
     expect_keys(db, keys_or_null);
-    st_dbm_close(db);
+    st_dbm_free(db);
 }
 
 static void test_dumb_dir_parser(void **state)
 {
+    (void)state;
     dir_case("'a', (0, 1)\r\n  \"b\",(2,3)   \r'c\\'', ( 4 , 5 )\n", "[b'a', b'b', b\"c'\"]", NULL);
     dir_case("'\\x41\\101\\u0041\\U00000041\\t\\a\\0', (0, 0)\n", "[b'AAAA\\t\\x07\\x00']", NULL);
     dir_case("'a', (0, 1)\n'a', (3, 1)\n'b', (0, 1)\n", "[b'a', b'b']", NULL);
@@ -605,12 +624,13 @@ static void test_dumb_dir_parser(void **state)
     st_dbm *db = st_dbm_open(tp("parse"), "r", &o);
     assert_non_null(db);
     expect_get(db, "a", "89");
-    st_dbm_close(db);
+    st_dbm_free(db);
 }
 
 /* The fuzz target's entry point must accept what the writer writes. */
 static void test_dumb_parse_line_direct(void **state)
 {
+    (void)state;
     char *key;
     size_t klen;
     long long pos, siz;
@@ -639,11 +659,12 @@ static void read_vector_shelf(const char *path)
     expect_val(sh, "empty", "b''");
     expect_val(sh, "big", "1267650600228229401496703205376");
     assert_int_equal(st_shelf_len(sh), 5);
-    st_shelf_close(sh);
+    st_shelf_free(sh);
 }
 
 static void test_shelf_cpython_vectors(void **state)
 {
+    (void)state;
     copy_file(VECTORS "/cpython.sqlite3", tp("vshelf.sqlite3"));
     assert_string_equal(st_dbm_whichdb(tp("vshelf.sqlite3")), "dbm.sqlite3");
     read_vector_shelf(tp("vshelf.sqlite3"));
@@ -666,7 +687,7 @@ static void test_shelf_cpython_vectors(void **state)
         st_shelf *sh = open_shelf(path, "c", i ? "dbm.dumb" : NULL, 0);
         set_val(sh, "k", "[1, 'two', (3.5, None)]");
         set_val(sh, "ü", "{b'x': (1, 2)}");
-        st_shelf_close(sh);
+        st_shelf_free(sh);
         char code[1024];
         snprintf(code, sizeof code,
                  "import shelve, dbm\nwith shelve.open('%s', 'r') as s: "
@@ -716,7 +737,9 @@ static void shelf_api(const char *backend)
     expect_error(ST_EVALUE, "UnicodeDecodeError", NULL);
     assert_int_equal(st_shelf_sync(sh), 0);
     assert_int_equal(st_shelf_close(sh), 0);
+    st_shelf_free(sh);
     assert_int_equal(st_shelf_close(NULL), 0);
+    st_shelf_free(NULL);
 
     /* Protocols: the default is 4 (Python's shelve), -1 the highest. */
     st_dbm *db = open_db(path, "r", backend);
@@ -726,15 +749,15 @@ static void shelf_api(const char *backend)
     assert_int_equal(raw[0], 0x80);
     assert_int_equal(raw[1], 4);
     st_free(raw);
-    st_dbm_close(db);
+    st_dbm_free(db);
     st_shelve_options o = ST_SHELVE_OPTIONS_INIT;
     o.backend = backend;
     for (int proto = -1; proto <= 5; proto++) {
-        o.protocol = proto;
+        o.protocol = proto == 0 ? ST_SHELVE_PROTOCOL_0 : proto; /* a zero field is None */
         sh = st_shelve_open(path, "w", &o);
         assert_non_null(sh);
         set_val(sh, "p", "[1]");
-        st_shelf_close(sh);
+        st_shelf_free(sh);
         db = open_db(path, "r", backend);
         raw = st_dbm_get(db, "p", 1, &n);
         assert_non_null(raw);
@@ -745,7 +768,7 @@ static void shelf_api(const char *backend)
             assert_int_not_equal(raw[0], 0x80);
         }
         st_free(raw);
-        st_dbm_close(db);
+        st_dbm_free(db);
     }
     o.protocol = 6;
     assert_null(st_shelve_open(path, "w", &o));
@@ -760,7 +783,7 @@ static void shelf_api(const char *backend)
     assert_int_equal(st_shelf_set(sh, "x", st_value_none()), -1);
     assert_int_equal(st_error_code(), ST_ESTATE);
     st_error_clear();
-    st_shelf_close(sh);
+    st_shelf_free(sh);
 
     /* Load limits reach the unpickler; a key that is not UTF-8 cannot be listed. */
     st_pickle_load_options lo = ST_PICKLE_LOAD_OPTIONS_INIT;
@@ -774,11 +797,11 @@ static void shelf_api(const char *backend)
     assert_null(st_shelf_get(sh, "long"));
     assert_int_equal(st_error_code(), ST_EFORMAT);
     st_error_clear();
-    st_shelf_close(sh);
+    st_shelf_free(sh);
     db = open_db(path, "w", backend);
     assert_int_equal(st_dbm_set(db, "\xff", 1, "x", 1), 0);
     assert_int_equal(st_dbm_set(db, "bad", 3, "not a pickle", 12), 0);
-    st_dbm_close(db);
+    st_dbm_free(db);
     sh = open_shelf(path, "r", backend, 0);
     assert_null(st_shelf_keys(sh));
     expect_error(ST_EVALUE, "UnicodeDecodeError", NULL);
@@ -787,11 +810,19 @@ static void shelf_api(const char *backend)
     assert_null(st_shelf_get(sh, "bad"));
     assert_int_equal(st_error_code(), ST_EFORMAT);
     st_error_clear();
-    st_shelf_close(sh);
+    st_shelf_free(sh);
 }
 
-static void test_shelf_sqlite3(void **state) { shelf_api("dbm.sqlite3"); }
-static void test_shelf_dumb(void **state) { shelf_api("dbm.dumb"); }
+static void test_shelf_sqlite3(void **state)
+{
+    (void)state;
+    shelf_api("dbm.sqlite3");
+}
+static void test_shelf_dumb(void **state)
+{
+    (void)state;
+    shelf_api("dbm.dumb");
+}
 
 static void writeback(const char *backend)
 {
@@ -804,7 +835,7 @@ static void writeback(const char *backend)
     assert_int_equal(st_value_list_append_steal(l, st_value_int(2)), 0);
     st_value_unref(l);
     expect_val(sh, "l", "[1]");
-    st_shelf_close(sh);
+    st_shelf_free(sh);
 
     sh = open_shelf(path, "w", backend, 1);
     l = st_shelf_get(sh, "l");
@@ -823,13 +854,13 @@ static void writeback(const char *backend)
     st_dbm *db = open_db(path, "r", backend);
     size_t vn;
     unsigned char *raw = st_dbm_get(db, "l", 1, &vn);
-    st_value *on_disk = st_pickle_loads(raw, vn);
+    st_value *on_disk = st_pickle_loads(raw, vn, NULL);
     char *r = st_value_repr(on_disk);
     assert_string_equal(r, "[1]");
     st_free(r);
     st_value_unref(on_disk);
     st_free(raw);
-    st_dbm_close(db);
+    st_dbm_free(db);
     assert_int_equal(st_shelf_sync(sh), 0);
     /* After sync the cache is empty: a new get loads a new object. */
     st_value *l2 = st_shelf_get(sh, "l");
@@ -841,25 +872,35 @@ static void writeback(const char *backend)
     st_value_unref(l);
     assert_int_equal(st_shelf_del(sh, "n"), 0);
     assert_int_equal(st_shelf_close(sh), 0); /* close writes the cache */
+    st_shelf_free(sh);
     sh = open_shelf(path, "r", backend, 0);
     expect_val(sh, "l", "[1, 2, 9]");
     assert_int_equal(st_shelf_contains(sh, "n"), 0);
-    st_shelf_close(sh);
+    st_shelf_free(sh);
 }
 
-static void test_writeback_sqlite3(void **state) { writeback("dbm.sqlite3"); }
-static void test_writeback_dumb(void **state) { writeback("dbm.dumb"); }
+static void test_writeback_sqlite3(void **state)
+{
+    (void)state;
+    writeback("dbm.sqlite3");
+}
+static void test_writeback_dumb(void **state)
+{
+    (void)state;
+    writeback("dbm.dumb");
+}
 
 /* ---- transactions ---------------------------------------------------------------------- */
 
 static void test_txn_states(void **state)
 {
+    (void)state;
     const char *path = tp("txd");
     rm(path);
     st_shelf *sh = open_shelf(path, "c", "dbm.dumb", 0);
     assert_int_equal(st_shelf_begin(sh), -1);
     expect_error(ST_EVALUE, "ValueError", "transactions are not supported by dbm.dumb");
-    st_shelf_close(sh);
+    st_shelf_free(sh);
     sh = open_shelf(tp("txs.db"), "n", NULL, 0);
     assert_int_equal(st_shelf_commit(sh), -1);
     expect_error(ST_ESTATE, "RuntimeError", "no transaction");
@@ -870,13 +911,15 @@ static void test_txn_states(void **state)
     expect_error(ST_ESTATE, "RuntimeError", "already");
     set_val(sh, "pending", "1");
     assert_int_equal(st_shelf_close(sh), 0); /* aborts */
+    st_shelf_free(sh);
     sh = open_shelf(tp("txs.db"), "r", NULL, 0);
     assert_int_equal(st_shelf_len(sh), 0);
-    st_shelf_close(sh);
+    st_shelf_free(sh);
 }
 
 static void test_txn_own_view(void **state)
 {
+    (void)state;
     const char *path = tp("tx.db");
     rm(path);
     st_shelf *a = open_shelf(path, "c", NULL, 0);
@@ -937,12 +980,13 @@ static void test_txn_own_view(void **state)
     assert_int_equal(st_shelf_len(a), 3);
     assert_int_equal(st_shelf_commit(a), 0);
     expect_val(a, "z", "33");
-    st_shelf_close(a);
-    st_shelf_close(b);
+    st_shelf_free(a);
+    st_shelf_free(b);
 }
 
 static void test_txn_conflicts(void **state)
 {
+    (void)state;
     const char *path = tp("txc.db");
     rm(path);
     st_shelf *a = open_shelf(path, "c", NULL, 0);
@@ -1007,7 +1051,7 @@ static void test_txn_conflicts(void **state)
     expect_error(ST_ECONFLICT, "ConflictError", "keys");
 
     /* Writeback values read in a transaction are written by its commit, dropped by abort. */
-    st_shelf_close(a);
+    st_shelf_free(a);
     a = open_shelf(path, "w", NULL, 1);
     set_val(a, "list", "[]");
     assert_int_equal(st_shelf_begin(a), 0);
@@ -1022,20 +1066,22 @@ static void test_txn_conflicts(void **state)
     st_value_unref(l);
     assert_int_equal(st_shelf_commit(a), 0);
     expect_val(b, "list", "[2]");
-    st_shelf_close(a);
-    st_shelf_close(b);
+    st_shelf_free(a);
+    st_shelf_free(b);
 }
 
 /* ---- dbm.gnu (built only with libgdbm) --------------------------------------------------- */
 
 static void test_raw_gnu(void **state)
 {
+    (void)state;
     if (have_gnu())
         raw_api("dbm.gnu");
 }
 
 static void test_shelf_gnu(void **state)
 {
+    (void)state;
     /* writeback() keeps a reader open beside a writer, which gdbm's lock forbids. */
     if (have_gnu())
         shelf_api("dbm.gnu");
@@ -1043,6 +1089,7 @@ static void test_shelf_gnu(void **state)
 
 static void test_gnu_files(void **state)
 {
+    (void)state;
     if (!have_gnu())
         return;
     const char *path = tp("g.gdbm");
@@ -1077,13 +1124,14 @@ static void test_gnu_files(void **state)
     assert_int_equal(st_dbm_del(db, "big", 3), 0);
     assert_int_equal(st_dbm_len(db), 1);
     assert_int_equal(st_dbm_close(db), 0);
+    st_dbm_free(db);
 
     /* Our file is recognised by whichdb and opened by the automatic choice. */
     assert_string_equal(st_dbm_whichdb(path), "dbm.gnu");
     db = open_db(path, "r", NULL);
     assert_string_equal(st_dbm_backend(db), "dbm.gnu");
     expect_get(db, "k", "v");
-    st_dbm_close(db);
+    st_dbm_free(db);
     st_shelf *sh = open_shelf(path, "w", NULL, 0);
     set_val(sh, "s", "('shelf', 1)");
     expect_val(sh, "s", "('shelf', 1)");
@@ -1091,6 +1139,7 @@ static void test_gnu_files(void **state)
     assert_int_equal(st_shelf_begin(sh), -1);
     expect_error(ST_EVALUE, "ValueError", "transactions are not supported by dbm.gnu");
     assert_int_equal(st_shelf_close(sh), 0);
+    st_shelf_free(sh);
 
     /* Files gdbm cannot read: its own messages as dbm.gnu.error. */
     write_file(tp("g.junk"), "not a gdbm file at all", 22);
@@ -1145,6 +1194,7 @@ static char *capture(const char *cmd)
 
 static void test_gnu_cpython_interop(void **state)
 {
+    (void)state;
     if (!have_gnu())
         return;
     if (system(SYSTEM_PYTHON " -c 'import dbm.gnu' 2>/dev/null") != 0) {
@@ -1167,6 +1217,7 @@ static void test_gnu_cpython_interop(void **state)
         st_value_unref(v);
     }
     assert_int_equal(st_shelf_close(sh), 0);
+    st_shelf_free(sh);
     const char *reader = tp("gnu_read.py");
     const char *rsrc = "import dbm, shelve, sys\n"
                        "print(dbm.whichdb(sys.argv[1]))\n"
@@ -1207,7 +1258,275 @@ static void test_gnu_cpython_interop(void **state)
         st_free(r);
         st_value_unref(v);
     }
-    st_shelf_close(sh);
+    st_shelf_free(sh);
+}
+
+/* ---- close, closed, free; options ------------------------------------------------------- */
+
+/* Python's own words for a closed object, asked of the reference interpreter when there is
+ * one (else the 3.13 text); caller frees. */
+static char *python_closed_message(const char *code, const char *fallback)
+{
+    char *msg = pyref_eval(code);
+    if (!msg) {
+        msg = strdup(fallback);
+        assert_non_null(msg);
+    }
+    return msg;
+}
+
+/* Every method of a closed handle fails with the backend's error; the handle itself stays. */
+static void dbm_closed(const char *backend, const char *type, const char *msg)
+{
+    const char *path = tp("closed");
+    rm(path);
+    st_dbm *db = open_db(path, "c", backend);
+    set_str(db, "k", "v");
+    assert_int_equal(st_dbm_closed(db), 0);
+    assert_int_equal(st_dbm_close(db), 0);
+    assert_int_equal(st_dbm_closed(db), 1);
+    assert_string_equal(st_dbm_backend(db), backend);
+    size_t n;
+    assert_null(st_dbm_get(db, "k", 1, &n));
+    expect_error(ST_EVALUE, type, msg);
+    assert_int_equal(st_dbm_set(db, "k", 1, "w", 1), -1);
+    expect_error(ST_EVALUE, type, msg);
+    assert_int_equal(st_dbm_del(db, "k", 1), -1);
+    expect_error(ST_EVALUE, type, msg);
+    assert_int_equal(st_dbm_contains(db, "k", 1), -1);
+    expect_error(ST_EVALUE, type, msg);
+    assert_int_equal(st_dbm_len(db), -1);
+    expect_error(ST_EVALUE, type, msg);
+    assert_null(st_dbm_keys(db));
+    expect_error(ST_EVALUE, type, msg);
+    assert_int_equal(st_dbm_sync(db), -1);
+    expect_error(ST_EVALUE, type, msg);
+    assert_int_equal(st_dbm_close(db), 0); /* twice is allowed */
+    assert_int_equal(st_dbm_closed(db), 1);
+    st_dbm_free(db);
+
+    /* The close flushed; free closes an open handle (flushing too). */
+    db = open_db(path, "w", backend);
+    expect_get(db, "k", "v");
+    set_str(db, "k2", "v2");
+    st_dbm_free(db);
+    db = open_db(path, "r", NULL);
+    expect_get(db, "k2", "v2");
+    st_dbm_free(db);
+    rm(path);
+}
+
+static void test_dbm_close_keeps_handle(void **state)
+{
+    (void)state;
+    char *sq = python_closed_message(
+        "import dbm.sqlite3, tempfile, os\n"
+        "d = dbm.sqlite3.open(os.path.join(tempfile.mkdtemp(), 'x'), 'c'); d.close()\n"
+        "try: d[b'k']\n"
+        "except dbm.sqlite3.error as e: print(e)",
+        "DBM object has already been closed");
+    char *dumb = python_closed_message(
+        "import dbm.dumb, tempfile, os\n"
+        "d = dbm.dumb.open(os.path.join(tempfile.mkdtemp(), 'x'), 'c'); d.close()\n"
+        "try: d[b'k']\n"
+        "except dbm.dumb.error as e: print(e)",
+        "DBM object has already been closed");
+    dbm_closed("dbm.sqlite3", "dbm.sqlite3.error", sq);
+    dbm_closed("dbm.dumb", "dbm.dumb.error", dumb);
+    /* _gdbmmodule.c's check_gdbmobject_open(); this CPython may lack _gdbm. */
+    if (have_gnu())
+        dbm_closed("dbm.gnu", "dbm.gnu.error", "GDBM object has already been closed");
+    free(sq);
+    free(dumb);
+    assert_int_equal(st_dbm_close(NULL), 0);
+    st_dbm_free(NULL);
+    assert_int_equal(st_dbm_closed(NULL), -1);
+    expect_error(ST_EVALUE, NULL, NULL);
+}
+
+static void shelf_closed(const char *backend, const char *msg)
+{
+    const char *path = tp("sclosed");
+    rm(path);
+    st_shelf *sh = open_shelf(path, "c", backend, 1);
+    set_val(sh, "l", "[1]");
+    /* Changed in place: only the writeback cache knows; close writes it, as Python's. */
+    st_value *l = st_shelf_get(sh, "l");
+    assert_non_null(l);
+    assert_int_equal(st_value_list_append_steal(l, st_value_int(2)), 0);
+    st_value_unref(l);
+    assert_int_equal(st_shelf_closed(sh), 0);
+    assert_int_equal(st_shelf_close(sh), 0);
+    assert_int_equal(st_shelf_closed(sh), 1);
+    assert_null(st_shelf_get(sh, "l"));
+    expect_error(ST_EVALUE, "ValueError", msg);
+    assert_int_equal(st_shelf_set(sh, "l", st_value_none()), -1);
+    expect_error(ST_EVALUE, "ValueError", msg);
+    assert_int_equal(st_shelf_del(sh, "l"), -1);
+    expect_error(ST_EVALUE, "ValueError", msg);
+    assert_int_equal(st_shelf_contains(sh, "l"), -1);
+    expect_error(ST_EVALUE, "ValueError", msg);
+    assert_int_equal(st_shelf_len(sh), -1);
+    expect_error(ST_EVALUE, "ValueError", msg);
+    assert_null(st_shelf_keys(sh));
+    expect_error(ST_EVALUE, "ValueError", msg);
+    assert_null(st_shelf_iter(sh));
+    expect_error(ST_EVALUE, "ValueError", msg);
+    assert_int_equal(st_shelf_sync(sh), -1);
+    expect_error(ST_EVALUE, "ValueError", msg);
+    assert_int_equal(st_shelf_begin(sh), -1);
+    expect_error(ST_EVALUE, "ValueError", msg);
+    assert_int_equal(st_shelf_commit(sh), -1);
+    expect_error(ST_EVALUE, "ValueError", msg);
+    assert_int_equal(st_shelf_abort(sh), -1);
+    expect_error(ST_EVALUE, "ValueError", msg);
+    assert_int_equal(st_shelf_close(sh), 0); /* twice is allowed */
+    st_shelf_free(sh);
+
+    /* Free without close syncs the writeback cache too. */
+    sh = open_shelf(path, "w", backend, 1);
+    expect_val(sh, "l", "[1, 2]");
+    l = st_shelf_get(sh, "l");
+    assert_int_equal(st_value_list_append_steal(l, st_value_int(3)), 0);
+    st_value_unref(l);
+    st_shelf_free(sh);
+    sh = open_shelf(path, "r", backend, 0);
+    expect_val(sh, "l", "[1, 2, 3]");
+    st_shelf_free(sh);
+
+    /* An iterator made before the close holds its keys. */
+    sh = open_shelf(path, "r", backend, 0);
+    st_shelf_iterator *it = st_shelf_iter(sh);
+    assert_non_null(it);
+    assert_int_equal(st_shelf_close(sh), 0);
+    const char *k;
+    assert_int_equal(st_shelf_iterator_next(it, &k), 1);
+    assert_string_equal(k, "l");
+    assert_int_equal(st_shelf_iterator_next(it, &k), 0);
+    st_shelf_iterator_free(it);
+    st_shelf_free(sh);
+    rm(path);
+}
+
+static void test_shelf_close_keeps_handle(void **state)
+{
+    (void)state;
+    char *msg = python_closed_message(
+        "import shelve, tempfile, os\n"
+        "s = shelve.open(os.path.join(tempfile.mkdtemp(), 'x'), 'c'); s.close()\n"
+        "try: s['k']\n"
+        "except ValueError as e: print(e)",
+        "invalid operation on closed shelf");
+    assert_string_equal(msg, "invalid operation on closed shelf");
+    shelf_closed("dbm.sqlite3", msg);
+    shelf_closed("dbm.dumb", msg);
+    free(msg);
+
+    /* An open transaction is aborted by the close. */
+    const char *path = tp("txnclose");
+    rm(path);
+    st_shelf *sh = open_shelf(path, "c", "dbm.sqlite3", 0);
+    set_val(sh, "a", "1");
+    assert_int_equal(st_shelf_begin(sh), 0);
+    set_val(sh, "a", "2");
+    assert_int_equal(st_shelf_close(sh), 0);
+    st_shelf_free(sh);
+    sh = open_shelf(path, "r", NULL, 0);
+    expect_val(sh, "a", "1");
+    st_shelf_free(sh);
+    assert_int_equal(st_shelf_close(NULL), 0);
+    st_shelf_free(NULL);
+    assert_int_equal(st_shelf_closed(NULL), -1);
+    expect_error(ST_EVALUE, NULL, NULL);
+}
+
+/* Rule 5: INIT is the zeroed struct with its version, _init() gives the same, version 0 is
+ * refused, NULL and zero fields mean Python's defaults. */
+static void test_options_defaults(void **state)
+{
+    (void)state;
+    st_dbm_options d = ST_DBM_OPTIONS_INIT, dz, df;
+    memset(&dz, 0, sizeof dz);
+    dz.version = ST_DBM_OPTIONS_VERSION;
+    assert_memory_equal(&d, &dz, sizeof d);
+    memset(&df, 0x5a, sizeof df);
+    assert_int_equal(st_dbm_options_init(&df, ST_DBM_OPTIONS_VERSION), 0);
+    assert_memory_equal(&df, &dz, sizeof df);
+    assert_int_equal(st_dbm_options_init(&df, 0), -1);
+    expect_error(ST_EVALUE, NULL, "st_dbm_options");
+    assert_int_equal(st_dbm_options_init(&df, ST_DBM_OPTIONS_VERSION + 1), -1);
+    expect_error(ST_EVALUE, NULL, "st_dbm_options");
+
+    st_shelve_options s = ST_SHELVE_OPTIONS_INIT, sz, sf;
+    memset(&sz, 0, sizeof sz);
+    sz.version = ST_SHELVE_OPTIONS_VERSION;
+    assert_memory_equal(&s, &sz, sizeof s);
+    memset(&sf, 0x5a, sizeof sf);
+    assert_int_equal(st_shelve_options_init(&sf, ST_SHELVE_OPTIONS_VERSION), 0);
+    assert_memory_equal(&sf, &sz, sizeof sf);
+    assert_int_equal(st_shelve_options_init(&sf, 0), -1);
+    expect_error(ST_EVALUE, NULL, "st_shelve_options");
+
+    /* Version 0 (never initialised) fails with ValueError saying so. */
+    const char *path = tp("opts");
+    rm(path);
+    st_dbm_options d0 = {0};
+    assert_null(st_dbm_open(path, "c", &d0));
+    expect_error(ST_EVALUE, "ValueError", "st_dbm_options");
+    st_shelve_options s0 = {0};
+    assert_null(st_shelve_open(path, "c", &s0));
+    expect_error(ST_EVALUE, "ValueError", "st_shelve_options");
+    st_pickle_load_options l0 = {0};
+    s.load = &l0;
+    assert_null(st_shelve_open(path, "c", &s));
+    expect_error(ST_EVALUE, "ValueError", "st_pickle_load_options");
+    s.load = NULL;
+
+    /* Zero mode is Python's 0o666 (less the umask); NULL options are the defaults too. */
+    mode_t old = umask(022);
+    const char *backends[] = {"dbm.sqlite3", "dbm.dumb"};
+    const char *files[] = {"", ".dat"};
+    for (size_t i = 0; i < 2; i++) {
+        for (int m = 0; m < 3; m++) {
+            rm(path);
+            d.backend = backends[i];
+            d.mode = m == 2 ? 0600 : 0;
+            st_dbm *db = m == 1 && i == 0 ? st_dbm_open(path, "c", NULL)
+                                          : st_dbm_open(path, "c", &d);
+            assert_non_null(db);
+            assert_string_equal(st_dbm_backend(db), backends[i]);
+            st_dbm_free(db);
+            char file[600];
+            snprintf(file, sizeof file, "%s%s", path, files[i]);
+            struct stat st;
+            assert_int_equal(stat(file, &st), 0);
+            assert_int_equal(st.st_mode & 0777, m == 2 ? 0600 : 0644);
+        }
+    }
+    umask(old);
+
+    /* A zeroed shelve struct: pickle protocol 4 (Python's None), no writeback. */
+    rm(path);
+    st_shelf *sh = st_shelve_open(path, "c", &s);
+    assert_non_null(sh);
+    set_val(sh, "p", "[1]");
+    st_value *l = st_shelf_get(sh, "p");
+    assert_int_equal(st_value_list_append_steal(l, st_value_int(2)), 0);
+    st_value_unref(l);
+    st_shelf_free(sh);
+    st_dbm *db = open_db(path, "r", NULL);
+    size_t n;
+    unsigned char *raw = st_dbm_get(db, "p", 1, &n);
+    assert_non_null(raw);
+    assert_int_equal(raw[0], 0x80);
+    assert_int_equal(raw[1], ST_PICKLE_DEFAULT_PROTOCOL);
+    st_free(raw);
+    st_dbm_free(db);
+    sh = st_shelve_open(path, "r", NULL);
+    assert_non_null(sh);
+    expect_val(sh, "p", "[1]"); /* no writeback: the change in place was not saved */
+    st_shelf_free(sh);
+    rm(path);
 }
 
 static int setup(void **state)
@@ -1244,6 +1563,9 @@ int main(void)
         cmocka_unit_test(test_txn_states),
         cmocka_unit_test(test_txn_own_view),
         cmocka_unit_test(test_txn_conflicts),
+        cmocka_unit_test(test_dbm_close_keeps_handle),
+        cmocka_unit_test(test_shelf_close_keeps_handle),
+        cmocka_unit_test(test_options_defaults),
         cmocka_unit_test(test_raw_gnu),
         cmocka_unit_test(test_shelf_gnu),
         cmocka_unit_test(test_gnu_files),

@@ -79,7 +79,7 @@ static st_shelf *open_shelf(const char *path, const char *flag, const char *back
 {
     st_shelve_options o = ST_SHELVE_OPTIONS_INIT;
     o.backend = backend;
-    o.protocol = protocol;
+    o.protocol = protocol == 0 ? ST_SHELVE_PROTOCOL_0 : protocol; /* a zero field is None */
     st_shelf *sh = st_shelve_open(path, flag, &o);
     if (!sh)
         fail_with_error(path);
@@ -236,7 +236,7 @@ static char *repr_as_loaded(const st_value *v, int protocol)
     unsigned char *data;
     size_t len;
     CHECK(st_pickle_dumps(v, protocol, &data, &len));
-    st_value *back = st_pickle_loads(data, len);
+    st_value *back = st_pickle_loads(data, len, NULL);
     st_free(data);
     if (!back)
         fail_with_error("st_pickle_loads");
@@ -294,6 +294,7 @@ static void write_ours(const char *db, const char *reprs, const char *backend, i
     }
     free(want);
     CHECK(st_shelf_close(sh));
+    st_shelf_free(sh);
 }
 
 static void test_python_reads_our_dumb(void **state)
@@ -376,6 +377,7 @@ static void read_theirs(const char *backend_arg, const char *expect_backend, con
     assert_int_equal(nkeys, VALUES);
     st_strv_free(keys);
     CHECK(st_shelf_close(sh));
+    st_shelf_free(sh);
 }
 
 static void test_we_read_python_dumb(void **state)
@@ -398,7 +400,7 @@ static void check_our_view(const char *backend, const char *db, const char *repr
     assert_non_null(f);
     const char **keys = st_shelf_keys(sh);
     assert_non_null(keys);
-    for (char **k = keys; *k; k++) {
+    for (const char **k = keys; *k; k++) {
         st_value *v = st_shelf_get(sh, *k);
         if (!v)
             fail_with_error(*k);
@@ -411,6 +413,7 @@ static void check_our_view(const char *backend, const char *db, const char *repr
     st_strv_free(keys);
     assert_int_equal(fclose(f), 0);
     CHECK(st_shelf_close(sh));
+    st_shelf_free(sh);
     assert_int_equal(peer_run(py, "check %s '%s' '%s'", peer_backend(backend), db, reprs), 0);
 }
 
@@ -421,7 +424,7 @@ static void python_mutates_ours(const char *backend, const char *name, uint64_t 
     const char *py = pyref_python();
     if (!py)
         return;
-    char db[256], reprs[256];
+    char db[256], reprs[256 + 8];
     snprintf(db, sizeof db, "%s", tmp_path(name));
     snprintf(reprs, sizeof reprs, "%s.reprs", db);
     write_ours(db, reprs, backend, ST_PICKLE_DEFAULT_PROTOCOL, seed);
@@ -473,6 +476,7 @@ static void python_mutates_ours(const char *backend, const char *name, uint64_t 
     st_value_unref(added);
     assert_int_equal(st_shelf_len(sh), present + 1);
     CHECK(st_shelf_close(sh));
+    st_shelf_free(sh);
 
     /* Our turn again on the file CPython rewrote; then CPython checks our view of it. */
     sh = open_shelf(db, "w", NULL, ST_PICKLE_DEFAULT_PROTOCOL);
@@ -490,6 +494,7 @@ static void python_mutates_ours(const char *backend, const char *name, uint64_t 
     CHECK(st_shelf_set(sh, "added-by-c", big));
     st_value_unref(big);
     CHECK(st_shelf_close(sh));
+    st_shelf_free(sh);
     check_our_view(backend, db, reprs, py);
 }
 
@@ -561,6 +566,7 @@ static void test_whichdb_agrees(void **state)
             CHECK(st_shelf_set(sh, "key", v));
         st_value_unref(v);
         CHECK(st_shelf_close(sh));
+        st_shelf_free(sh);
     }
     write_file(tmp_path("w_empty"), "", 0);
     write_file(tmp_path("w_three"), "abc", 3);
@@ -782,6 +788,7 @@ static void test_sigkill_loses_nothing(void **state)
         assert_int_equal(record_number(sh, now), now);
         assert_int_equal(record_number(sh, now + 1), -1);
         CHECK(st_shelf_close(sh));
+        st_shelf_free(sh);
         free(got);
         progressed += now > last;
         last = now;
@@ -791,6 +798,7 @@ static void test_sigkill_loses_nothing(void **state)
     for (int64_t i = 1; i <= last; i++)
         assert_int_equal(record_number(sh, i), i);
     CHECK(st_shelf_close(sh));
+    st_shelf_free(sh);
     clock_gettime(CLOCK_MONOTONIC, &end);
     printf("[ INFO     ] %d SIGKILLs (%lld after a commit): %lld transactions committed (%lld "
            "reported, %lld committed but killed before reporting), %.1f s\n",
@@ -842,7 +850,9 @@ _Noreturn static void increment_child(const char *db, int fd, unsigned seed)
             conflicts++;
         }
     }
-    if (st_shelf_close(sh) || write(fd, &conflicts, sizeof conflicts) != (ssize_t)sizeof conflicts)
+    int closed = st_shelf_close(sh);
+    st_shelf_free(sh);
+    if (closed || write(fd, &conflicts, sizeof conflicts) != (ssize_t)sizeof conflicts)
         _exit(9);
     _exit(0);
 fail:
@@ -859,6 +869,7 @@ static void test_two_writers_conflict_and_retry(void **state)
     CHECK(st_shelf_set(sh, "counter", zero));
     st_value_unref(zero);
     CHECK(st_shelf_close(sh));
+    st_shelf_free(sh);
 
     int fds[2];
     pid_t pids[2];
@@ -891,6 +902,7 @@ static void test_two_writers_conflict_and_retry(void **state)
     assert_int_equal(st_value_as_int64(v, &total), 0);
     st_value_unref(v);
     CHECK(st_shelf_close(sh));
+    st_shelf_free(sh);
     printf("[ INFO     ] 2 writers x %d increments: counter = %lld, conflicts retried: %lld + "
            "%lld\n",
            INCREMENTS, (long long)total, (long long)conflicts[0], (long long)conflicts[1]);
@@ -923,7 +935,9 @@ _Noreturn static void pair_writer(const char *db)
         }
         st_value_unref(rec);
     }
-    _exit(st_shelf_close(sh) ? 4 : 0);
+    int closed = st_shelf_close(sh);
+    st_shelf_free(sh);
+    _exit(closed ? 4 : 0);
 }
 
 static void test_reader_sees_snapshots(void **state)
@@ -937,6 +951,7 @@ static void test_reader_sees_snapshots(void **state)
     CHECK(st_shelf_set(sh, "b", rec));
     st_value_unref(rec);
     CHECK(st_shelf_close(sh));
+    st_shelf_free(sh);
 
     fflush(stdout);
     pid_t pid = fork();
@@ -970,6 +985,7 @@ static void test_reader_sees_snapshots(void **state)
             break;
     }
     CHECK(st_shelf_close(sh));
+    st_shelf_free(sh);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     printf("[ INFO     ] reader: %lld snapshots of (a, b), %lld distinct, %lld torn\n",

@@ -410,7 +410,7 @@ static void test_list_tuple(void **state)
     size_t pos = 0;
     st_value *it;
     int n = 0;
-    while (st_value_next(t, &pos, &it))
+    while (st_value_next(t, &pos, &it) > 0)
         n++;
     assert_int_equal(n, 2);
     st_value *one = st_value_tuple(1, &it);
@@ -423,6 +423,58 @@ static void test_list_tuple(void **state)
     st_value *e = st_value_tuple(0, NULL);
     assert_repr(e, "()");
     st_value_unref(e);
+}
+
+/* Rule 3: the container iterators answer 1 item / 0 end / -1 error; a value that is not a
+ * container is an error, never an empty iteration. */
+static void test_iteration_errors(void **state)
+{
+    (void)state;
+    st_value *not_containers[] = {st_value_none(), st_value_int(3), st_value_str("ab"),
+                                  st_value_bytes("ab", 2), st_value_float(1.5)};
+    for (size_t i = 0; i < sizeof not_containers / sizeof *not_containers; i++) {
+        st_value *v = not_containers[i], *item = NULL, *key = NULL;
+        size_t pos = 0;
+        st_error_clear();
+        assert_int_equal(st_value_next(v, &pos, &item), -1);
+        assert_int_equal(st_error_code(), ST_ETYPE);
+        assert_null(item);
+        st_error_clear();
+        assert_int_equal(st_value_dict_next(v, &pos, &key, &item), -1);
+        assert_int_equal(st_error_code(), ST_ETYPE);
+        st_value_unref(v);
+    }
+    st_value *l = st_value_parse("[1, 2]");
+    size_t pos = 0;
+    st_value *key, *item;
+    assert_int_equal(st_value_dict_next(l, &pos, &key, &item), -1);
+    assert_string_equal(st_error_message(), "expected dict, got 'list'");
+    assert_int_equal(st_value_next(l, &pos, &item), 1);
+    assert_int_equal(st_value_next(l, &pos, &item), 1);
+    assert_int_equal(st_value_next(l, &pos, &item), 0);
+    assert_int_equal(st_value_next(l, &pos, &item), 0);
+    st_value_unref(l);
+    /* Every kind of container, empty: 0 at once, no error. */
+    const char *empty[] = {"()", "[]", "{}", "set()"};
+    for (size_t i = 0; i < 4; i++) {
+        st_value *c = st_value_parse(empty[i]);
+        assert_non_null(c);
+        pos = 0;
+        assert_int_equal(st_value_next(c, &pos, &item), 0);
+        st_value_unref(c);
+    }
+    /* The predicates answer 1/0 and -1 only with an error. */
+    st_value *n = st_value_int(0), *lst = st_value_parse("[[1]]"), *d = st_value_dict();
+    assert_int_equal(st_value_truth(n), 0);
+    assert_int_equal(st_value_truth(lst), 1);
+    assert_int_equal(st_value_contains(n, n), -1);
+    assert_int_equal(st_value_contains(d, st_value_item(lst, 0)), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_int_equal(st_value_len(n), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    st_value_unref(n);
+    st_value_unref(lst);
+    st_value_unref(d);
 }
 
 static void test_dict(void **state)
@@ -459,9 +511,11 @@ static void test_dict(void **state)
     assert_int_equal(st_value_as_int64(key, &i), 0);
     assert_true(i == expect_first);
     size_t count = 1;
-    while (st_value_dict_next(d, &pos, &key, &val))
+    while (st_value_dict_next(d, &pos, &key, &val) > 0)
         count++;
     assert_int_equal(count, 102);
+    /* At the end it stays at the end. */
+    assert_int_equal(st_value_dict_next(d, &pos, &key, &val), 0);
     assert_repr(key, "'k'");
     st_value *f = st_value_float(1.0);
     assert_repr(st_value_dict_get(d, f), "'bool'");
@@ -953,7 +1007,7 @@ static void test_uninames_samples(void **state)
         if (strcmp(want, "-") == 0) {
             if (ok || v)
                 fail_msg("%s: found U+%04X, want unknown", name, (unsigned)cp);
-            char msg[128];
+            char msg[256];
             snprintf(msg, sizeof msg,
                      "(unicode error) 'unicodeescape' codec can't decode bytes in position 0-%zu: "
                      "unknown Unicode character name (line 1, column 1)",
@@ -1235,6 +1289,7 @@ int main(void)
         cmocka_unit_test(test_bigint_bytes),    cmocka_unit_test(test_int_from_string),
         cmocka_unit_test(test_str),             cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_list_tuple),      cmocka_unit_test(test_dict),
+        cmocka_unit_test(test_iteration_errors),
         cmocka_unit_test(test_set),             cmocka_unit_test(test_set_order_live),
         cmocka_unit_test(test_equal_hash),
         cmocka_unit_test(test_cycles_and_copy), cmocka_unit_test(test_deep_nesting),

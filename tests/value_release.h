@@ -22,10 +22,10 @@ static inline void release(st_value *v)
             st_value_contains(seen, id) == 0) {
             st_value_set_add(seen, id);
             if (k == ST_VALUE_DICT) {
-                while (st_value_dict_next(c, &pos, &key, &item))
+                while (st_value_dict_next(c, &pos, &key, &item) > 0)
                     st_value_list_append(todo, item);
             } else {
-                while (st_value_next(c, &pos, &item))
+                while (st_value_next(c, &pos, &item) > 0)
                     st_value_list_append(todo, item);
             }
             if (k != ST_VALUE_TUPLE)

@@ -33,7 +33,7 @@
  * unsigned char *data;
  * size_t len;
  * if (st_pickle_dumps(v, ST_PICKLE_DEFAULT_PROTOCOL, &data, &len) == 0) {
- *     st_value *back = st_pickle_loads(data, len);   // equal to v
+ *     st_value *back = st_pickle_loads(data, len, NULL);   // equal to v
  *     st_value_unref(back);
  *     st_free(data);
  * }
@@ -91,11 +91,13 @@ ST_API int st_pickle_dump_file(const st_value *v, int protocol, FILE *f);
 #define ST_PICKLE_LOAD_OPTIONS_VERSION 1
 
 /**
- * @brief Limits and extension points of the loaders. Initialise with
- *        ST_PICKLE_LOAD_OPTIONS_INIT, then set what you need.
+ * @brief Limits and extension points of the loaders (the keyword arguments of pickle.loads()
+ *        and pickle.Unpickler that this module has, and its own limits). All fields zero (but
+ *        the version) mean the defaults; initialise with ST_PICKLE_LOAD_OPTIONS_INIT or
+ *        st_pickle_load_options_init(), then set what you need.
  */
 typedef struct st_pickle_load_options {
-    /** Must be ST_PICKLE_LOAD_OPTIONS_VERSION. */
+    /** ST_PICKLE_LOAD_OPTIONS_VERSION (any version from 1 to it is accepted). */
     unsigned int version;
     /** Maximum nesting: open MARKs and container depth as built (0: ST_VALUE_MAX_DEPTH). */
     size_t max_depth;
@@ -119,12 +121,23 @@ typedef struct st_pickle_load_options {
 } st_pickle_load_options;
 
 /** @brief Default options: depth ST_VALUE_MAX_DEPTH, no size limit, no extra globals. */
-#define ST_PICKLE_LOAD_OPTIONS_INIT {ST_PICKLE_LOAD_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL}
+#define ST_PICKLE_LOAD_OPTIONS_INIT {.version = ST_PICKLE_LOAD_OPTIONS_VERSION}
+
+/**
+ * @brief Sets options to the defaults, for callers that cannot use
+ *        ST_PICKLE_LOAD_OPTIONS_INIT.
+ * @param opts The options to initialise.
+ * @param version ST_PICKLE_LOAD_OPTIONS_VERSION.
+ * @return 0, or -1 with ValueError for a version this library does not know (then @p opts is
+ *         left alone).
+ */
+ST_API int st_pickle_load_options_init(st_pickle_load_options *opts, unsigned int version);
 
 /**
  * @brief Unpickles a value. Mirrors pickle.loads(data) with the restrictions of this module
  *        (no code, no arbitrary globals); bytes after the STOP opcode are ignored, as Python
- *        does.
+ *        does (to find where a pickle ends, load it with st_pickle_load_file() from
+ *        fmemopen() and ask ftell(), as Python's Unpickler on a BytesIO and tell()).
  *
  * Strings of the protocol 0-2 STRING opcodes are decoded as ASCII (Python's default
  * encoding="ASCII"). Differences from Python: a memo index (PUT) larger than the offset in
@@ -139,24 +152,15 @@ typedef struct st_pickle_load_options {
  * 16 MiB per process, so that loading again does not fault fresh memory in from the system.
  * @param data The pickle.
  * @param len Its length.
+ * @param opts Options, or NULL for the defaults.
  * @return A new reference, or NULL with EOFError (code ST_EEOF, "Ran out of input") for
  *         empty data; pickle.UnpicklingError (ST_EFORMAT) naming the offset for truncated,
  *         corrupt or refused data, also where Python would raise another error for what the
  *         data asks (its message then starts with that error's type: "TypeError: unhashable
- *         type: 'list' (at offset 3)"); RecursionError or MemoryError.
+ *         type: 'list' (at offset 3)"); RecursionError, MemoryError, or ValueError for an
+ *         options version this library does not know.
  */
-ST_API st_value *st_pickle_loads(const void *data, size_t len);
-
-/**
- * @brief st_pickle_loads() with options.
- * @param data The pickle.
- * @param len Its length.
- * @param opts Options, or NULL for the defaults (a wrong version fails with ValueError).
- * @param used Receives the number of bytes up to and including STOP, or NULL.
- * @return As st_pickle_loads().
- */
-ST_API st_value *st_pickle_loads_ex(const void *data, size_t len,
-                                    const st_pickle_load_options *opts, size_t *used);
+ST_API st_value *st_pickle_loads(const void *data, size_t len, const st_pickle_load_options *opts);
 
 /**
  * @brief Reads one pickle from a file descriptor. Mirrors pickle.load(file): the descriptor

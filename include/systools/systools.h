@@ -6,6 +6,7 @@
 #define SYSTOOLS_SYSTOOLS_H
 
 #include "common.h"
+#include "dbm.h"
 #include "error.h"
 #include "fnmatch.h"
 #include "glob.h"

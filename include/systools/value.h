@@ -211,7 +211,7 @@ ST_API int st_value_as_double(const st_value *v, double *out);
  * @brief Python's truth value. Mirrors bool(v): False for None, False, 0, 0.0, and empty
  *        str, bytes and containers.
  * @param v The value.
- * @return 1 or 0.
+ * @return 1 or 0; never fails (every value has a truth value).
  */
 ST_API int st_value_truth(const st_value *v);
 
@@ -418,13 +418,15 @@ ST_API int st_value_dict_delete(st_value *d, const st_value *key);
  * @code
  * size_t pos = 0;
  * st_value *k, *v;
- * while (st_value_dict_next(d, &pos, &k, &v)) { ... }
+ * int rc;
+ * while ((rc = st_value_dict_next(d, &pos, &k, &v)) > 0) { ... }
+ * if (rc < 0) { ... }   // d is not a dict
  * @endcode
  * @param d A dict (must not change during the iteration).
  * @param pos Iteration state; start at 0.
  * @param key Receives the borrowed key, or NULL.
  * @param value Receives the borrowed value, or NULL.
- * @return 1 with an item, 0 at the end (or when @p d is not a dict).
+ * @return 1 with an item, 0 at the end, -1 with TypeError when @p d is not a dict.
  */
 ST_API int st_value_dict_next(const st_value *d, size_t *pos, st_value **key, st_value **value);
 
@@ -492,12 +494,15 @@ ST_API int st_value_contains(const st_value *c, const st_value *item);
  * @code
  * size_t pos = 0;
  * st_value *item;
- * while (st_value_next(list, &pos, &item)) { ... }
+ * int rc;
+ * while ((rc = st_value_next(list, &pos, &item)) > 0) { ... }
+ * if (rc < 0) { ... }   // not one of these containers
  * @endcode
  * @param c The container (must not change during the iteration).
  * @param pos Iteration state; start at 0.
  * @param item Receives the borrowed item.
- * @return 1 with an item, 0 at the end (or when @p c is not one of these containers).
+ * @return 1 with an item, 0 at the end, -1 with TypeError when @p c is not one of these
+ *         containers (str, bytes and bytearray are read with their _data functions).
  */
 ST_API int st_value_next(const st_value *c, size_t *pos, st_value **item);
 

@@ -5,7 +5,7 @@
 
 #include "error.h"
 #include "mem.h"
-#include "systools/shelve.h"
+#include "systools/dbm.h"
 
 /* An OSError of a dbm module's own type ("dbm.error", "dbm.sqlite3.error") with its errno. */
 #define ST__DBM_RAISE_OS(err, type, ...) \
@@ -20,9 +20,12 @@ typedef enum st__dbm_txn_op {
 } st__dbm_txn_op;
 
 /* One backend. Each function sets the error on failure; get raises KeyError for a missing
- * key, del too. The handle's memory is st_dbm's first member of the backend's own struct. */
+ * key, del too. The handle's memory is st_dbm's first member of the backend's own struct.
+ * st_dbm calls no function but close on a closed handle. */
 typedef struct st__dbm_ops {
     const char *name;
+    const char *error_type; /* Python's exception type, e.g. "dbm.sqlite3.error" */
+    const char *closed_msg; /* what Python says for any use once closed */
     unsigned char *(*get)(st_dbm *db, const void *key, size_t klen, size_t *vlen);
     int (*set)(st_dbm *db, const void *key, size_t klen, const void *value, size_t vlen);
     int (*del)(st_dbm *db, const void *key, size_t klen);
@@ -30,12 +33,15 @@ typedef struct st__dbm_ops {
     ssize_t (*len)(st_dbm *db);
     st_value *(*keys)(st_dbm *db);
     int (*sync)(st_dbm *db);
-    int (*close)(st_dbm *db); /* flushes and frees, even on failure */
+    /* Flushes and releases the files and all the backend's memory but the handle itself
+     * (st_free()d by st_dbm_free()), even on failure. */
+    int (*close)(st_dbm *db);
     int (*txn)(st_dbm *db, st__dbm_txn_op op); /* NULL: no transactions */
 } st__dbm_ops;
 
 struct st_dbm {
     const st__dbm_ops *ops;
+    int closed;
 };
 
 /* Backend openers; flag is one of "r", "w", "c", "n" (checked by the caller). */

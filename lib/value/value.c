@@ -1337,7 +1337,7 @@ int st_value_dict_delete(st_value *dv, const st_value *key)
 int st_value_dict_next(const st_value *dv, size_t *pos, st_value **key, st_value **value)
 {
     if (dv->kind != ST_VALUE_DICT)
-        return 0;
+        return wrong_kind(dv, "dict");
     const st__dict *d = dv->u.dict;
     while (*pos < d->nentries && !d->entries[*pos].key)
         (*pos)++;
@@ -1613,7 +1613,7 @@ int st_value_next(const st_value *c, size_t *pos, st_value **item)
         return 1;
     }
     default:
-        return 0;
+        return wrong_kind(c, "tuple, list, dict, set or frozenset");
     }
 }
 

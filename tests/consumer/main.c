@@ -32,6 +32,7 @@ int main(int argc, char **argv)
     st_value_unref(v);
     if (st_shelf_close(sh) < 0)
         ok = 0;
+    st_shelf_free(sh);
     unlink(db);
     if (!ok) {
         fprintf(stderr, "shelf round trip failed: %s\n", st_error_message());

@@ -19,15 +19,8 @@
 #include <cmocka.h>
 
 #include "internal/mem.h"
+#include "support/support.h"
 #include "systools/systools.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
 
 /* Replaces each '@' of s with the tree's absolute path (st_free). */
 static char *expand_at(const char *s, const char *tree)
@@ -294,19 +287,6 @@ static void test_errors(void **state)
     st_strv_free(v);
 }
 
-/* The number of open descriptors, or -1 where /proc/self/fd does not list them. */
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
 /* A wide, deep tree: iglob streams it all, can stop early, and `**` counts every entry. */
 static void test_streaming(void **state)
 {
@@ -354,16 +334,16 @@ static void test_streaming(void **state)
     st_glob_iterator_free(it);
     /* close() releases the directory descriptors at once and keeps the object: next() then
      * ends, as for a closed generator, and closing again is fine. */
-    int fds0 = count_fds();
+    int fds0 = st_test_count_fds();
     it = st_glob_iglob_at(dfd, NULL, "**/f000.c", ST_GLOB_RECURSIVE);
     assert_non_null(it);
     for (int k = 0; k < 30; k++)
         assert_int_equal(st_glob_iterator_next(it, &s), 1);
     if (fds0 >= 0)
-        assert_true(count_fds() >= fds0 + 30); /* one per directory on the way down */
+        assert_true(st_test_count_fds() >= fds0 + 30); /* one per directory on the way down */
     st_glob_iterator_close(it);
     if (fds0 >= 0)
-        assert_int_equal(count_fds(), fds0);
+        assert_int_equal(st_test_count_fds(), fds0);
     assert_int_equal(st_glob_iterator_next(it, &s), 0);
     assert_null(s);
     st_glob_iterator_close(it);

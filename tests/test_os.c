@@ -23,6 +23,7 @@
 #include "internal/mem.h"
 #include "internal/os.h"
 #include "pyref.h"
+#include "support/support.h"
 #include "systools/systools.h"
 
 static char *g_tmp;  /* the current test's directory */
@@ -871,26 +872,9 @@ static void test_walk_options_and_close(void **state)
     st_os_walk_options zeroed;
     memset(&zeroed, 0, sizeof zeroed);
     zeroed.version = ST_OS_WALK_OPTIONS_VERSION;
-    st_os_walk_options init = ST_OS_WALK_OPTIONS_INIT;
-    assert_int_equal(init.version, zeroed.version);
-    assert_int_equal(init.bottomup, 0);
-    assert_int_equal(init.followlinks, 0);
-    assert_null(init.onerror);
-    assert_null(init.onerror_ctx);
-    st_os_walk_options byfn, junk;
-    memset(&byfn, 0xAB, sizeof byfn);
-    assert_int_equal(st_os_walk_options_init(&byfn, ST_OS_WALK_OPTIONS_VERSION), 0);
-    assert_memory_equal(&byfn, &zeroed, sizeof byfn);
-    /* _init refuses version 0, a newer version and NULL, and leaves the struct alone. */
-    memset(&byfn, 0xAB, sizeof byfn);
-    memset(&junk, 0xAB, sizeof junk);
-    assert_int_equal(st_os_walk_options_init(&byfn, 0), -1);
-    assert_int_equal(st_error_code(), ST_EVALUE);
-    assert_int_equal(st_os_walk_options_init(&byfn, ST_OS_WALK_OPTIONS_VERSION + 1), -1);
-    assert_int_equal(st_error_code(), ST_EVALUE);
-    assert_memory_equal(&byfn, &junk, sizeof byfn);
-    assert_int_equal(st_os_walk_options_init(NULL, ST_OS_WALK_OPTIONS_VERSION), -1);
-    assert_int_equal(st_error_code(), ST_EVALUE);
+    ST_ASSERT_OPTIONS_INIT(st_os_walk_options, ST_OS_WALK_OPTIONS_INIT, ST_OS_WALK_OPTIONS_VERSION,
+                           st_os_walk_options_init);
+    st_os_walk_options init = ST_OS_WALK_OPTIONS_INIT, byfn;
     /* {0} was never initialised: version 0 is refused by both walkers. */
     st_os_walk_options never = {0};
     assert_null(st_os_walk(".", &never));

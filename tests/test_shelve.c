@@ -19,6 +19,7 @@
 
 #include "internal/dbm.h"
 #include "pyref.h"
+#include "support/support.h"
 #include "shelve_proof.h"
 #include "systools/systools.h"
 
@@ -1445,27 +1446,12 @@ static void test_shelf_close_keeps_handle(void **state)
 static void test_options_defaults(void **state)
 {
     (void)state;
-    st_dbm_options d = ST_DBM_OPTIONS_INIT, dz, df;
-    memset(&dz, 0, sizeof dz);
-    dz.version = ST_DBM_OPTIONS_VERSION;
-    assert_memory_equal(&d, &dz, sizeof d);
-    memset(&df, 0x5a, sizeof df);
-    assert_int_equal(st_dbm_options_init(&df, ST_DBM_OPTIONS_VERSION), 0);
-    assert_memory_equal(&df, &dz, sizeof df);
-    assert_int_equal(st_dbm_options_init(&df, 0), -1);
-    expect_error(ST_EVALUE, NULL, "st_dbm_options");
-    assert_int_equal(st_dbm_options_init(&df, ST_DBM_OPTIONS_VERSION + 1), -1);
-    expect_error(ST_EVALUE, NULL, "st_dbm_options");
-
-    st_shelve_options s = ST_SHELVE_OPTIONS_INIT, sz, sf;
-    memset(&sz, 0, sizeof sz);
-    sz.version = ST_SHELVE_OPTIONS_VERSION;
-    assert_memory_equal(&s, &sz, sizeof s);
-    memset(&sf, 0x5a, sizeof sf);
-    assert_int_equal(st_shelve_options_init(&sf, ST_SHELVE_OPTIONS_VERSION), 0);
-    assert_memory_equal(&sf, &sz, sizeof sf);
-    assert_int_equal(st_shelve_options_init(&sf, 0), -1);
-    expect_error(ST_EVALUE, NULL, "st_shelve_options");
+    ST_ASSERT_OPTIONS_INIT(st_dbm_options, ST_DBM_OPTIONS_INIT, ST_DBM_OPTIONS_VERSION,
+                           st_dbm_options_init);
+    ST_ASSERT_OPTIONS_INIT(st_shelve_options, ST_SHELVE_OPTIONS_INIT, ST_SHELVE_OPTIONS_VERSION,
+                           st_shelve_options_init);
+    st_dbm_options d = ST_DBM_OPTIONS_INIT;
+    st_shelve_options s = ST_SHELVE_OPTIONS_INIT;
 
     /* Version 0 (never initialised) fails with ValueError saying so. */
     const char *path = tp("opts");

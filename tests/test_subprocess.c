@@ -24,33 +24,14 @@
 #include <cmocka.h>
 
 #include "pyref.h"
+#include "support/support.h"
 #include "systools/systools.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
 
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
 }
 
 /* No child of ours is left, running or zombie. */
@@ -112,36 +93,12 @@ static void test_options_zero_is_python_default(void **state)
 {
     (void)state;
     /* INIT is every field zero but the version, and so is _init(). */
-    static const st_popen_options pi = ST_POPEN_OPTIONS_INIT;
-    st_popen_options pz, pf;
-    memset(&pz, 0, sizeof pz);
-    pz.version = ST_POPEN_OPTIONS_VERSION;
-    memset(&pf, 0xff, sizeof pf);
-    assert_int_equal(st_popen_options_init(&pf, ST_POPEN_OPTIONS_VERSION), 0);
-    assert_memory_equal(&pi, &pz, sizeof pz);
-    assert_memory_equal(&pf, &pz, sizeof pz);
-    static const st_subprocess_run_options ri = ST_SUBPROCESS_RUN_OPTIONS_INIT;
-    st_subprocess_run_options rz, rf;
-    memset(&rz, 0, sizeof rz);
-    rz.version = ST_SUBPROCESS_RUN_OPTIONS_VERSION;
-    memset(&rf, 0xff, sizeof rf);
-    assert_int_equal(st_subprocess_run_options_init(&rf, ST_SUBPROCESS_RUN_OPTIONS_VERSION), 0);
-    assert_memory_equal(&ri, &rz, sizeof rz);
-    assert_memory_equal(&rf, &rz, sizeof rz);
-    static const st_subprocess_pipeline_options li = ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
-    st_subprocess_pipeline_options lz, lf;
-    memset(&lz, 0, sizeof lz);
-    lz.version = ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION;
-    memset(&lf, 0xff, sizeof lf);
-    assert_int_equal(st_subprocess_pipeline_options_init(&lf, ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION), 0);
-    assert_memory_equal(&li, &lz, sizeof lz);
-    assert_memory_equal(&lf, &lz, sizeof lz);
-    assert_int_equal(st_popen_options_init(&pf, 0), -1);
-    assert_int_equal(st_error_code(), ST_EVALUE);
-    assert_int_equal(st_popen_options_init(&pf, ST_POPEN_OPTIONS_VERSION + 1), -1);
-    assert_int_equal(st_subprocess_run_options_init(NULL, ST_SUBPROCESS_RUN_OPTIONS_VERSION), -1);
-    assert_int_equal(st_error_code(), ST_EVALUE);
-    assert_int_equal(st_subprocess_pipeline_options_init(&lf, 0), -1);
+    ST_ASSERT_OPTIONS_INIT(st_popen_options, ST_POPEN_OPTIONS_INIT, ST_POPEN_OPTIONS_VERSION,
+                           st_popen_options_init);
+    ST_ASSERT_OPTIONS_INIT(st_subprocess_run_options, ST_SUBPROCESS_RUN_OPTIONS_INIT,
+                           ST_SUBPROCESS_RUN_OPTIONS_VERSION, st_subprocess_run_options_init);
+    ST_ASSERT_OPTIONS_INIT(st_subprocess_pipeline_options, ST_SUBPROCESS_PIPELINE_OPTIONS_INIT,
+                           ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION, st_subprocess_pipeline_options_init);
 
     /* {0} was never initialised: every entry point refuses it with ValueError. */
     const st_popen_options zero = {0};
@@ -170,6 +127,7 @@ static void test_options_zero_is_python_default(void **state)
     st_subprocess_pipeline_options lzero = {0};
     assert_int_equal(st_subprocess_pipeline(one, 1, &lzero, NULL, NULL, NULL), -1);
     assert_int_equal(st_error_code(), ST_EVALUE);
+    st_subprocess_pipeline_options lz = ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
     lz.popen = &zero;
     assert_int_equal(st_subprocess_pipeline(one, 1, &lz, NULL, NULL, NULL), -1);
     assert_int_equal(st_error_code(), ST_EVALUE);
@@ -191,6 +149,7 @@ static void test_options_zero_is_python_default(void **state)
              "umask; cut -d' ' -f5,6 /proc/self/stat; readlink /proc/self/fd/0 /proc/self/fd/2; "
              "test -e /proc/self/fd/%d && echo open || echo closed; grep SigIgn /proc/self/status", pp[1]);
     const char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    const st_popen_options pz = ST_POPEN_OPTIONS_INIT;
     const st_popen_options *variants[] = {&pz, NULL};
     for (int i = 0; i < 2; i++) {
         char *s = st_subprocess_check_output(sh, variants[i], NULL, NULL);
@@ -984,7 +943,7 @@ static void test_many_spawns_leak_nothing(void **state)
     const int n = 10000;
 #endif
     const char *t[] = {"/bin/true", NULL};
-    int fds = count_fds();
+    int fds = st_test_count_fds();
     st_popen_options piped = ST_POPEN_OPTIONS_INIT;
     piped.stdin_fd = piped.stdout_fd = piped.stderr_fd = ST_SUBPROCESS_PIPE;
     double t0 = now();
@@ -1001,7 +960,7 @@ static void test_many_spawns_leak_nothing(void **state)
         }
     }
     printf("[  INFO    ] %d spawns of /bin/true in %.2f s\n", n, now() - t0);
-    assert_int_equal(count_fds(), fds);
+    assert_int_equal(st_test_count_fds(), fds);
     assert_no_children();
 }
 
@@ -1028,7 +987,7 @@ static void *spawner(void *arg)
 static void test_threads(void **state)
 {
     (void)state;
-    int fds = count_fds();
+    int fds = st_test_count_fds();
     pthread_t th[4];
     for (long i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&th[i], NULL, spawner, (void *)i), 0);
@@ -1037,7 +996,7 @@ static void test_threads(void **state)
         pthread_join(th[i], &r);
         assert_null(r);
     }
-    assert_int_equal(count_fds(), fds);
+    assert_int_equal(st_test_count_fds(), fds);
     assert_no_children();
 }
 

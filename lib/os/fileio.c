@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal/error.h"
+#include "internal/exec.h"
 #include "internal/mem.h"
 #include "internal/os.h"
 #include "systools/os.h"
@@ -37,34 +38,6 @@ int st__write_full(int fd, const void *buf, size_t n)
         n -= (size_t)w;
     }
     return 0;
-}
-
-int st__set_cloexec(int fd, int on)
-{
-    int flags = fcntl(fd, F_GETFD);
-    if (flags < 0)
-        return -1;
-    int want = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
-    return want == flags ? 0 : fcntl(fd, F_SETFD, want);
-}
-
-int st__pipe_cloexec(int fds[2])
-{
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-    return pipe2(fds, O_CLOEXEC);
-#else
-    /* Without pipe2 a concurrent fork+exec may inherit the ends in this short window. */
-    if (pipe(fds) < 0)
-        return -1;
-    if (st__set_cloexec(fds[0], 1) < 0 || st__set_cloexec(fds[1], 1) < 0) {
-        int e = errno;
-        close(fds[0]);
-        close(fds[1]);
-        errno = e;
-        return -1;
-    }
-    return 0;
-#endif
 }
 
 int st__read_to_buf(int fd, st__buf *out)

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "internal/os.h"
+#include "internal/exec.h"
 #include "systools/error.h"
 #include "systools/subprocess.h"
 

@@ -20,9 +20,9 @@
 #include <sys/syscall.h>
 #endif
 
+#include "internal/exec.h"
 #include "internal/mem.h"
 #include "internal/options.h"
-#include "internal/os.h"
 #include "systools/subprocess.h"
 #include "systools/value.h"
 

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "internal/exec.h"
 #include "internal/mem.h"
 #include "internal/os.h"
 #include "pyref.h"

@@ -1,8 +1,12 @@
-/* Internal: multiprocessing.connection's frame header, shared by lib/ipc.c and its tests. */
+/* Internal: what the ipc module's two files (ipc/connection.c, ipc/queue.c) share, and the frame
+ * header its tests check. */
 #ifndef ST_INTERNAL_IPC_H
 #define ST_INTERNAL_IPC_H
 
 #include <stddef.h>
+
+/* Seconds on CLOCK_MONOTONIC: deadlines that do not jump with the wall clock. */
+double st__ipc_monotonic(void);
 
 /* Longest header: -1 as a 4-byte signed int, then an 8-byte length. */
 #define ST__FRAME_HEADER_MAX 12

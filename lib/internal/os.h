@@ -1,4 +1,5 @@
-/* Internal: descriptor and process helpers shared by the os module and later ones (subprocess). */
+/* Internal: descriptor and file helpers shared by the os module and the modules that read files
+ * (path, sys, dbm). What crosses exec, which subprocess shares too, is in exec.h. */
 #ifndef ST_INTERNAL_OS_H
 #define ST_INTERNAL_OS_H
 
@@ -31,12 +32,6 @@
 ssize_t st__read_retry(int fd, void *buf, size_t n);
 /* Writes all n bytes (partial writes and EINTR handled); 0, or -1 with errno. */
 int st__write_full(int fd, const void *buf, size_t n);
-/* A pipe with both ends close-on-exec (pipe2 where available); 0 or -1 with errno. */
-int st__pipe_cloexec(int fds[2]);
-/* Sets (on != 0) or clears FD_CLOEXEC; 0 or -1 with errno. */
-int st__set_cloexec(int fd, int on);
-/* waitpid(2) retried on EINTR. */
-pid_t st__waitpid_retry(pid_t pid, int *status, int options);
 
 /* ---- raising helpers ---------------------------------------------------------------------- */
 
@@ -53,22 +48,6 @@ void st__stat_convert(const struct stat *in, st_os_stat_result *out);
 
 /* Python's os.path.join(dir, name) for one component (name is relative): caller frees. */
 char *st__path_join(const char *dir, const char *name);
-
-/* The programs execvp would try for `file`, in order, with PATH taken from envp (NULL: the
- * process environment) or Python's defpath "/bin:/usr/bin"; a file containing '/' gives just
- * itself. Computed before fork so the child only calls execve(). Raises ST_ENOMEM. */
-int st__exec_candidates(const char *file, const char *const envp[], st__strv *out);
-
-/* Python's argument checks for exec*()/spawn*() ("execv() arg 2 must not be empty", ...);
- * func names the Python function in the message. */
-/* exec*() take char *const[] for historical reasons only (POSIX says they never write to it). */
-static inline char *const *st__exec_argv(const char *const *v)
-{
-    union { const char *const *in; char *const *out; } u; /* no qualifier-dropping cast */
-    u.in = v;
-    return u.out;
-}
-int st__exec_check_argv(const char *func, const char *const argv[]);
 
 /* The S_IFMT type of directory entry `name` in the open directory dirfd: from the kernel's d_type
  * (a DT_* value) when it is known and is not a symlink to follow, else from fstatat(). st may be

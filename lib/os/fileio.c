@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal/error.h"
+#include "internal/exec.h"
 #include "internal/mem.h"
 #include "internal/os.h"
 #include "systools/os.h"
@@ -37,34 +38,6 @@ int st__write_full(int fd, const void *buf, size_t n)
         n -= (size_t)w;
     }
     return 0;
-}
-
-int st__set_cloexec(int fd, int on)
-{
-    int flags = fcntl(fd, F_GETFD);
-    if (flags < 0)
-        return -1;
-    int want = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
-    return want == flags ? 0 : fcntl(fd, F_SETFD, want);
-}
-
-int st__pipe_cloexec(int fds[2])
-{
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-    return pipe2(fds, O_CLOEXEC);
-#else
-    /* Without pipe2 a concurrent fork+exec may inherit the ends in this short window. */
-    if (pipe(fds) < 0)
-        return -1;
-    if (st__set_cloexec(fds[0], 1) < 0 || st__set_cloexec(fds[1], 1) < 0) {
-        int e = errno;
-        close(fds[0]);
-        close(fds[1]);
-        errno = e;
-        return -1;
-    }
-    return 0;
-#endif
 }
 
 int st__read_to_buf(int fd, st__buf *out)
@@ -236,38 +209,47 @@ int st_os_ftruncate(int fd, off_t length)
     return 0;
 }
 
-int st_os_get_blocking(int fd)
+/* One bit of a descriptor's flag word (F_GETFL's O_NONBLOCK, F_GETFD's FD_CLOEXEC): 1 or 0. */
+static int flag_bit(int fd, int get, int bit)
 {
-    int flags = fcntl(fd, F_GETFL);
+    int flags = fcntl(fd, get);
     if (flags < 0)
         return ST_RAISE_OS(errno, "cannot read the flags of descriptor %d", fd);
-    return !(flags & O_NONBLOCK);
+    return (flags & bit) != 0;
+}
+
+/* Sets (on) or clears that bit, writing the word back only when it changes. */
+static int set_flag_bit(int fd, int get, int set, int bit, int on)
+{
+    int flags = fcntl(fd, get);
+    if (flags < 0)
+        return ST_RAISE_OS(errno, "cannot read the flags of descriptor %d", fd);
+    int want = on ? flags | bit : flags & ~bit;
+    if (want != flags && fcntl(fd, set, want) < 0)
+        return ST_RAISE_OS(errno, "cannot set the flags of descriptor %d", fd);
+    return 0;
+}
+
+int st_os_get_blocking(int fd)
+{
+    int r = flag_bit(fd, F_GETFL, O_NONBLOCK);
+    return r < 0 ? ST_TRACE() : !r;
 }
 
 int st_os_set_blocking(int fd, int blocking)
 {
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0)
-        return ST_RAISE_OS(errno, "cannot read the flags of descriptor %d", fd);
-    int want = blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK;
-    if (want != flags && fcntl(fd, F_SETFL, want) < 0)
-        return ST_RAISE_OS(errno, "cannot set the flags of descriptor %d", fd);
-    return 0;
+    return set_flag_bit(fd, F_GETFL, F_SETFL, O_NONBLOCK, !blocking) < 0 ? ST_TRACE() : 0;
 }
 
 int st_os_get_inheritable(int fd)
 {
-    int flags = fcntl(fd, F_GETFD);
-    if (flags < 0)
-        return ST_RAISE_OS(errno, "cannot read the flags of descriptor %d", fd);
-    return !(flags & FD_CLOEXEC);
+    int r = flag_bit(fd, F_GETFD, FD_CLOEXEC);
+    return r < 0 ? ST_TRACE() : !r;
 }
 
 int st_os_set_inheritable(int fd, int inheritable)
 {
-    if (st__set_cloexec(fd, !inheritable) < 0)
-        return ST_RAISE_OS(errno, "cannot set the flags of descriptor %d", fd);
-    return 0;
+    return set_flag_bit(fd, F_GETFD, F_SETFD, FD_CLOEXEC, !inheritable) < 0 ? ST_TRACE() : 0;
 }
 
 int st_os_mkfifo(const char *path, mode_t mode)

@@ -1,10 +1,15 @@
-/* Shared by the benchmarks: a monotonic clock and a tiny way to time CPython doing the same. */
+/* Shared by the benchmarks: a monotonic clock and a way to time CPython doing the same. */
 #ifndef ST_BENCH_H
 #define ST_BENCH_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "support/pyref.h"
+#include "systools/common.h"
+#include "systools/subprocess.h"
 
 static inline double bench_now(void)
 {
@@ -13,37 +18,30 @@ static inline double bench_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The reference CPython 3.13: $ST_PYTHON3, else pyenv's 3.13.0, else python3.13 on PATH. */
-static inline const char *bench_python(void)
+/* Runs `python -c code args...` (up to 4, NULL-terminated) with the reference CPython 3.13
+ * (tests/support/pyref.h) and returns its stdout (st_free()), or NULL when there is no CPython
+ * or the code fails. */
+static inline char *bench_python(const char *code, ...)
 {
-    const char *py = getenv("ST_PYTHON3");
-    if (py && *py)
-        return py;
-    static char buf[512];
-    const char *home = getenv("HOME");
-    snprintf(buf, sizeof buf, "%s/.pyenv/versions/3.13.0/bin/python3", home ? home : "/root");
-    FILE *f = fopen(buf, "r");
-    if (f) {
-        fclose(f);
-        return buf;
-    }
-    return "python3.13";
+    const char *argv[8] = {pyref_python(), "-c", code};
+    if (!argv[0])
+        return NULL;
+    va_list ap;
+    va_start(ap, code);
+    for (size_t i = 3; i < 7 && (argv[i] = va_arg(ap, const char *)) != NULL; i++)
+        ;
+    va_end(ap);
+    return st_subprocess_check_output(argv, NULL, NULL, NULL);
 }
 
-/* Runs a Python script (given as a file path) that prints one number, its own timing in
- * seconds; returns it, or -1 when CPython is not available. */
-static inline double bench_python_seconds(const char *script_path, const char *arg)
+/* bench_python() for code that prints one number, its own timing in seconds; -1 without. */
+static inline double bench_python_seconds(const char *code, const char *arg)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "'%s' '%s' '%s' 2>/dev/null", bench_python(), script_path, arg ? arg : "");
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
+    char *out = bench_python(code, arg, (const char *)NULL);
     double secs = -1;
-    if (fscanf(p, "%lf", &secs) != 1)
+    if (out && sscanf(out, "%lf", &secs) != 1)
         secs = -1;
-    if (pclose(p) != 0)
-        return -1;
+    st_free(out);
     return secs;
 }
 

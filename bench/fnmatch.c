@@ -66,8 +66,6 @@ int main(void)
     for (int i = 0; i < NNAMES; i++)
         w += sprintf(w, "%s\n", names[i]);
     char *names_file = write_temp("/tmp/st_bench_fnmatch_names_XXXXXX", corpus, (size_t)(w - corpus));
-    char *py_corpus = write_temp("/tmp/st_bench_fnmatch_py_XXXXXX", PY_CORPUS, strlen(PY_CORPUS));
-    char *py_patho = write_temp("/tmp/st_bench_fnmatch_py2_XXXXXX", PY_PATHO, strlen(PY_PATHO));
 
     double ours = 0, oneshot = 0, glibc = 0;
     long hits_ours = 0, hits_glibc = 0, hits_oneshot = 0;
@@ -90,7 +88,7 @@ int main(void)
         oneshot += (bench_now() - t0) * REPS;
     }
     double calls = (double)REPS * NNAMES * NPAT;
-    double py = bench_python_seconds(py_corpus, names_file);
+    double py = bench_python_seconds(PY_CORPUS, names_file);
     printf("fnmatch corpus: %d names x %zu patterns x %d rounds (%ld matches; glibc %ld; one-shot %ld)\n",
            NNAMES, NPAT, REPS, hits_ours, hits_glibc, hits_oneshot * REPS);
     printf("  systools compiled   %7.1f ns/match\n", ours / calls * 1e9);
@@ -140,7 +138,7 @@ int main(void)
         }
         char arg[8];
         snprintf(arg, sizeof arg, "%d", n);
-        double t_py = n % 5 == 0 || n == 1 ? bench_python_seconds(py_patho, arg) / 2000 : -1;
+        double t_py = n % 5 == 0 || n == 1 ? bench_python_seconds(PY_PATHO, arg) / 2000 : -1;
         printf("  %2d %10.0f ", n, t_ours[0] * 1e9);
         if (t_glibc[0] >= 0)
             printf("%10.0f ", t_glibc[0] * 1e9);
@@ -157,7 +155,5 @@ int main(void)
             printf("%10s\n", "(stopped)");
     }
     unlink(names_file);
-    unlink(py_corpus);
-    unlink(py_patho);
     return 0;
 }

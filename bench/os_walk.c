@@ -3,7 +3,7 @@
  * ratios, and the peak-RSS growth of a walk for two tree sizes (it should stay flat: the walker
  * holds the pending work, not the tree). The tree is removed afterwards.
  *
- *   build/h-os/bench/bench_os_walk [python3.13]
+ *   build/default/bench/bench_os_walk
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,19 +14,12 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "systools/systools.h"
 
 #define RUNS 5
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what)
 {
@@ -118,9 +111,9 @@ static double best_of(long (*fn)(const char *), const char *root, long want)
 {
     double best = 1e9;
     for (int i = 0; i < RUNS; i++) {
-        double t = now();
+        double t = bench_now();
         long n = fn(root);
-        t = now() - t;
+        t = bench_now() - t;
         if (n != want) {
             fprintf(stderr, "bench_os_walk: counted %ld entries, expected %ld\n", n, want);
             exit(1);
@@ -131,31 +124,25 @@ static double best_of(long (*fn)(const char *), const char *root, long want)
 }
 
 /* CPython's best time, or a negative value when it is not available. */
-static double best_python(const char *py, const char *root, long want)
+static double best_python(const char *root, long want)
 {
-    if (!py || access(py, X_OK) < 0)
-        return -1;
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "'%s' -c 'import os, sys, time\n"
+    char code[512];
+    snprintf(code, sizeof code,
+             "import os, sys, time\n"
              "best = 1e9\n"
              "for _ in range(%d):\n"
              "    t = time.perf_counter(); n = 0\n"
              "    for d, dn, fn in os.walk(sys.argv[1]): n += len(dn) + len(fn)\n"
              "    best = min(best, time.perf_counter() - t)\n"
-             "print(best, n)' '%s'",
-             py, RUNS, root);
-    st_os_popen_file *p = st_os_popen(cmd, "r");
-    if (!p)
-        return -1;
+             "print(best, n)",
+             RUNS);
+    char *out = bench_python(code, root, (const char *)NULL);
     double best = -1;
     long n = -1;
-    if (fscanf(st_os_popen_file_stream(p), "%lf %ld", &best, &n) != 2 || n != want)
+    if (!out || sscanf(out, "%lf %ld", &best, &n) != 2 || n != want)
         best = -1;
-    int status = -1;
-    st_os_popen_file_close(p, &status);
-    st_os_popen_file_free(p);
-    return status == 0 ? best : -1;
+    st_free(out);
+    return best;
 }
 
 /* Peak-RSS growth (KiB) of one walk, measured in a fresh child. */
@@ -183,11 +170,8 @@ static long walk_rss_growth(long (*fn)(const char *), const char *root)
     return grow;
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-    const char *py = argc > 1 ? argv[1] : getenv("ST_PYTHON3");
-    if (!py || !*py)
-        py = "/root/.pyenv/versions/3.13.0/bin/python3";
     char root[] = "/tmp/st_bench_walk_XXXXXX";
     if (!mkdtemp(root))
         die("mkdtemp");
@@ -202,14 +186,14 @@ int main(int argc, char **argv)
 
     double ours = best_of(walk_ours, big, nbig);
     double ref = best_of(walk_nftw, big, nbig);
-    double pyt = best_python(py, big, nbig);
+    double pyt = best_python(big, nbig);
     printf("walk of %ld entries, best of %d runs:\n", nbig, RUNS);
     printf("  st_os_walk        %8.2f ms\n", ours * 1e3);
     printf("  nftw(FTW_PHYS)    %8.2f ms   st_os_walk / nftw    = %.2fx (goal <= 0.5x)\n", ref * 1e3, ours / ref);
     if (pyt >= 0)
         printf("  CPython os.walk   %8.2f ms   st_os_walk / CPython = %.2fx\n", pyt * 1e3, ours / pyt);
     else
-        printf("  CPython os.walk   (not available at %s)\n", py);
+        printf("  CPython os.walk   (CPython 3.13 not found)\n");
 
     printf("peak RSS growth of one walk (KiB), %ld vs %ld entries:\n", nsmall, nbig);
     printf("  st_os_walk        %6ld   %6ld\n", walk_rss_growth(walk_ours, small), walk_rss_growth(walk_ours, big));

@@ -3,8 +3,6 @@
  * the first load alone: later loads reuse the memory blocks of the dropped results. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "bench.h"
 #include "systools/systools.h"
@@ -84,16 +82,10 @@ int main(void)
         first = r == 0 ? t : first;
     }
 
-    char script[] = "/tmp/st_bench_pickle_py_XXXXXX";
-    int fd = mkstemp(script);
-    if (fd < 0 || write(fd, py_script, strlen(py_script)) < 0)
-        return 1;
-    close(fd);
-    double cdumps = bench_python_seconds(script, "dumps");
-    double cloads = bench_python_seconds(script, "loads");
-    double cfirst = bench_python_seconds(script, "first");
-    double csize = bench_python_seconds(script, "size"); /* same pickle size: same data */
-    unlink(script);
+    double cdumps = bench_python_seconds(py_script, "dumps");
+    double cloads = bench_python_seconds(py_script, "loads");
+    double cfirst = bench_python_seconds(py_script, "first");
+    double csize = bench_python_seconds(py_script, "size"); /* same pickle size: same data */
 
     printf("pickle protocol 4, %d records (%zu bytes; CPython's: %.0f), best of %d:\n", RECORDS,
            len, csize, ROUNDS);

@@ -92,16 +92,12 @@ static const char *const py_script =
     "print(best_set, best_get)\n";
 
 /* CPython's set and get times for a backend; 0 when CPython is not available. */
-static int python_times(const char *script, const char *backend, double *set, double *get)
+static int python_times(const char *backend, double *set, double *get)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' '%s' %s '%s' 2>/dev/null", bench_python(), script, backend,
-             dir);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return 0;
-    int ok = fscanf(p, "%lf %lf", set, get) == 2;
-    return pclose(p) == 0 && ok;
+    char *out = bench_python(py_script, backend, dir, (const char *)NULL);
+    int ok = out && sscanf(out, "%lf %lf", set, get) == 2;
+    st_free(out);
+    return ok;
 }
 
 /* Best-of-ROUNDS set and get times through our shelf. */
@@ -288,12 +284,6 @@ int main(void)
             die("st_pickle_dumps");
     }
 
-    char script[] = "/tmp/st_bench_shelve_py_XXXXXX";
-    int fd = mkstemp(script);
-    if (fd < 0 || write(fd, py_script, strlen(py_script)) < 0)
-        return 1;
-    close(fd);
-
     printf("shelve: %d records (small dicts, keys 'k<i>'), set then get, best of %d, files in "
            "%s%s\n", RECORDS, ROUNDS, dir,
            strncmp(dir, "/dev/shm", 8) == 0 ? " (tmpfs: fsync is free, code is measured)" : "");
@@ -305,7 +295,7 @@ int main(void)
         double set, get, pyset, pyget;
         shelf_times(backends[b][0], recs, &set, &get);
         clear_dir();
-        int have_py = python_times(script, backends[b][1], &pyset, &pyget);
+        int have_py = python_times(backends[b][1], &pyset, &pyget);
         clear_dir();
         printf("%s shelf vs CPython 3.13 shelve on %s (goal >= 5x):\n", backends[b][0],
                backends[b][0]);
@@ -326,7 +316,6 @@ int main(void)
             clear_dir();
         }
     }
-    unlink(script);
 
     double dset, dget, rset, rget;
     dbm_times(keys, vals, &dset, &dget);

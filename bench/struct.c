@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench.h"
 #include "systools/error.h"
 #include "systools/struct.h"
 
@@ -25,13 +25,6 @@
 #else
 #define NOINLINE
 #endif
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static bool little_endian(void)
 {
@@ -124,12 +117,8 @@ static NOINLINE int hand_vunpack(const void *buf, size_t buflen, ...)
 /* Runs CPython's timing (best of several rounds); fills ns per pack, unpack, iter_unpack record. */
 static int cpython(double *pack_ns, double *unpack_ns, double *iter_ns)
 {
-    const char *py = getenv("ST_PYTHON3");
-    if (!py || !*py)
-        py = "/root/.pyenv/versions/3.13.0/bin/python3";
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "'%s' -c '\n"
+    char code[2048];
+    snprintf(code, sizeof code,
              "import struct, time\n"
              "s = struct.Struct(\"" FORMAT "\"); n = 200000\n"
              "pack, unpack = s.pack, s.unpack  # bound methods: CPython at its fastest\n"
@@ -146,13 +135,12 @@ static int cpython(double *pack_ns, double *unpack_ns, double *iter_ns)
              "    t = time.perf_counter()\n"
              "    for r in s.iter_unpack(data): pass\n"
              "    it = min(it, (time.perf_counter() - t) / (len(data) // %d) * 1e9)\n"
-             "print(p, u, it)'",
-             py, ITER_BYTES, RECORD, ROUNDS, RECORD);
-    FILE *f = popen(cmd, "r");
-    if (!f)
-        return -1;
-    int n = fscanf(f, "%lf %lf %lf", pack_ns, unpack_ns, iter_ns);
-    return pclose(f) == 0 && n == 3 ? 0 : -1;
+             "print(p, u, it)",
+             ITER_BYTES, RECORD, ROUNDS, RECORD);
+    char *out = bench_python(code, (const char *)NULL);
+    int n = out ? sscanf(out, "%lf %lf %lf", pack_ns, unpack_ns, iter_ns) : 0;
+    st_free(out);
+    return n == 3 ? 0 : -1;
 }
 
 enum { OURS_PACK, HAND_PACK, VA_PACK, OURS_UNPACK, HAND_UNPACK, VA_UNPACK, NLOOPS };
@@ -173,7 +161,7 @@ static double run(int which, const st_struct *s, unsigned long long *sum)
     double c;
     unsigned long long d;
     char str[8];
-    double t = now();
+    double t = bench_now();
     for (long i = 0; i < N; i++) {
         switch (which) {
         case OURS_PACK:
@@ -211,7 +199,7 @@ static double run(int which, const st_struct *s, unsigned long long *sum)
             break;
         }
     }
-    return (now() - t) / N * 1e9;
+    return (bench_now() - t) / N * 1e9;
 }
 
 int main(void)
@@ -249,7 +237,7 @@ int main(void)
     double iter_s = 1e9;
     long records = 0;
     for (int r = 0; r < ROUNDS; r++) {
-        double t = now();
+        double t = bench_now();
         st_struct_unpack_iterator *it = st_struct_iter_unpack(s, big, ITER_BYTES);
         if (!it)
             return 1;
@@ -259,7 +247,7 @@ int main(void)
             records++;
         }
         st_struct_unpack_iterator_free(it);
-        t = now() - t;
+        t = bench_now() - t;
         iter_s = t < iter_s ? t : iter_s;
     }
     double ours_iter = iter_s / (double)records * 1e9;

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench.h"
 #include "systools/systools.h"
 
 #define RECORDS 10000 /* x 10 leaves = 100k elements */
@@ -26,13 +26,6 @@ static const char *const python_script =
     "tp, back = best(lambda: ast.literal_eval(text))\n"
     "assert back == v\n"
     "print(tb, tr, tp, len(text.encode()))\n";
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* The constant strs (keys and tags) are made once and shared by every record, as CPython
  * shares the constants of its code. */
@@ -74,13 +67,13 @@ int main(void)
     st_value *v = NULL, *back = NULL;
     char *text = NULL;
     for (int r = 0; r < ROUNDS; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         st_value *nv = build();
-        double t1 = now();
+        double t1 = bench_now();
         char *ntext = st_value_repr(nv);
-        double t2 = now();
+        double t2 = bench_now();
         st_value *nback = st_value_parse(ntext);
-        double t3 = now();
+        double t3 = bench_now();
         if (!nv || !ntext || !nback) {
             fprintf(stderr, "bench_value: %s\n", st_error_message());
             return 1;
@@ -102,25 +95,18 @@ int main(void)
     printf("value: %d records, %zu bytes of repr text\n", RECORDS, strlen(text));
     printf("  libsystools: build %.2f ms, repr %.2f ms, parse %.2f ms\n", tb * 1e3, tr * 1e3, tp * 1e3);
 
-    const char *py = getenv("ST_PYTHON3");
-    if (!py || !*py)
-        py = "python3.13";
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "'%s' -c \"$ST_BENCH_SCRIPT\"", py);
-    setenv("ST_BENCH_SCRIPT", python_script, 1);
-    FILE *f = popen(cmd, "r");
+    char *out = bench_python(python_script, (const char *)NULL);
     double pb, pr, pp;
     size_t plen;
-    if (!f || fscanf(f, "%lf %lf %lf %zu", &pb, &pr, &pp, &plen) != 4) {
-        printf("  CPython 3.13 not available (set ST_PYTHON3): no ratios\n");
+    if (!out || sscanf(out, "%lf %lf %lf %zu", &pb, &pr, &pp, &plen) != 4) {
+        printf("  CPython 3.13 not available: no ratios\n");
     } else {
         printf("  CPython 3.13: build %.2f ms, repr %.2f ms, literal_eval %.2f ms (%zu bytes%s)\n",
                pb * 1e3, pr * 1e3, pp * 1e3, plen, plen == strlen(text) ? ", same text" : "");
         printf("  ratio (CPython / ours): build %.1fx, repr %.1fx (goal 3x), parse %.1fx (goal 10x)\n",
                pb / tb, pr / tr, pp / tp);
     }
-    if (f)
-        pclose(f);
+    st_free(out);
     st_value_unref(v);
     st_value_unref(back);
     st_free(text);

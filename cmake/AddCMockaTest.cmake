@@ -1,10 +1,10 @@
 # add_cmocka_test(<name> SOURCES <files...> [LIBS <libs...>] [LABELS <labels...>] [TIMEOUT <s>])
-# One cmocka program, linked with the static library (so tests may reach internal helpers),
-# registered with ctest under <name>.
+# One cmocka program, linked with the static library (so tests may reach internal helpers) and
+# tests/support/, registered with ctest under <name>.
 function(add_cmocka_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE systools_testlib PkgConfig::CMOCKA ${ARG_LIBS})
+  target_link_libraries(${name} PRIVATE systools_test_support ${ARG_LIBS})
   target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/lib" "${CMAKE_CURRENT_SOURCE_DIR}")
   target_compile_definitions(${name} PRIVATE _GNU_SOURCE
     ST_TEST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}"

@@ -15,22 +15,8 @@
 #include <cmocka.h>
 
 #include "internal/mem.h"
+#include "support/support.h"
 #include "systools/systools.h"
-
-/* Decodes a hex field ending at ' ' or '\n' into out (NUL-terminated); returns past it. */
-static const char *unhex(const char *h, st__buf *out)
-{
-    out->len = 0;
-    assert_int_equal(st__buf_reserve(out, 0), 0);
-    out->data[0] = '\0';
-    while (*h && *h != ' ' && *h != '\n') {
-        unsigned v;
-        assert_int_equal(sscanf(h, "%2x", &v), 1);
-        assert_int_equal(st__buf_putc(out, (char)v), 0);
-        h += 2;
-    }
-    return *h ? h + 1 : h;
-}
 
 /* regexec() of translate(pat) on name. */
 static int regex_match(const char *pat, const char *name)
@@ -51,36 +37,33 @@ static int regex_match(const char *pat, const char *name)
 static void test_cpython_vectors(void **state)
 {
     (void)state;
-    FILE *f = fopen(ST_TEST_SOURCE_DIR "/vectors/fnmatch/cases.txt", "r");
-    assert_non_null(f);
-    st__buf pat = ST__BUF_INIT, name = ST__BUF_INIT, line = ST__BUF_INIT;
-    int n = 0, matches = 0, c;
-    for (;;) {
-        line.len = 0;
-        while ((c = fgetc(f)) != EOF && c != '\n')
-            assert_int_equal(st__buf_putc(&line, (char)c), 0);
-        if (c == EOF && line.len == 0)
-            break;
-        const char *p = unhex(line.data, &pat);
-        p = unhex(p, &name);
+    st_test_vectors v;
+    st_test_vectors_open(&v, "fnmatch/cases.txt");
+    int n = 0, matches = 0;
+    while (st_test_vectors_next(&v)) {
+        /* <pattern hex> <name hex> <0|1> */
+        size_t plen, nlen;
+        char *pat = (char *)st_test_unhex(v.line, &plen);
+        const char *p = v.line + 2 * plen + 1;
+        char *name = (char *)st_test_unhex(p, &nlen);
+        p += 2 * nlen + 1;
         int want = *p == '1';
-        int got = st_fnmatchcase(name.data, pat.data);
+        int got = st_fnmatchcase(name, pat);
         if (got != want)
-            printf("fnmatchcase('%s', '%s') = %d, CPython says %d\n", name.data, pat.data, got, want);
+            printf("fnmatchcase('%s', '%s') = %d, CPython says %d\n", name, pat, got, want);
         assert_int_equal(got, want);
-        assert_int_equal(st_fnmatch(name.data, pat.data), want);
-        st_fnmatch_pattern *cp = st_fnmatch_pattern_compile(pat.data, 0);
+        assert_int_equal(st_fnmatch(name, pat), want);
+        st_fnmatch_pattern *cp = st_fnmatch_pattern_compile(pat, 0);
         assert_non_null(cp);
-        assert_int_equal(st_fnmatch_pattern_match(cp, name.data), want);
+        assert_int_equal(st_fnmatch_pattern_match(cp, name), want);
         st_fnmatch_pattern_free(cp);
-        assert_int_equal(regex_match(pat.data, name.data), want);
+        assert_int_equal(regex_match(pat, name), want);
+        free(pat);
+        free(name);
         n++;
         matches += want;
     }
-    fclose(f);
-    st__buf_free(&pat);
-    st__buf_free(&name);
-    st__buf_free(&line);
+    st_test_vectors_close(&v);
     printf("[          ] %d CPython cases (%d matching), 4 ways each\n", n, matches);
     assert_true(n >= 10000);
 }
@@ -198,13 +181,6 @@ static void test_long_patterns(void **state)
     }
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* (a*)^n b against a run of 'a's costs about as much for n = 20 as for n = 1. */
 static void test_linear_time(void **state)
 {
@@ -221,10 +197,10 @@ static void test_linear_time(void **state)
         strcat(pat, "b");
         st_fnmatch_pattern *p = st_fnmatch_pattern_compile(pat, 0);
         assert_non_null(p);
-        double t0 = now();
+        double t0 = st_test_now();
         for (int r = 0; r < 200; r++)
             assert_int_equal(st_fnmatch_pattern_match(p, name), 0);
-        t[i] = now() - t0;
+        t[i] = st_test_now() - t0;
         st_fnmatch_pattern_free(p);
     }
     /* Backtracking would take ~4000^19 steps; allow wide noise (sanitizers, shared cores). */

@@ -11,27 +11,18 @@
 
 #include <cmocka.h>
 
+#include "support/support.h"
 #include "systools/common.h"
 #include "systools/error.h"
 #include "systools/io.h"
 
 /* ---- CPython vectors ----------------------------------------------------------------------- */
 
-/* Decodes "x<hex>" into a malloc'd buffer. */
+/* Decodes "x<hex>" (bytes as the vectors write them) into a malloc'd buffer. */
 static unsigned char *unhex(const char *s, size_t *len)
 {
     assert_true(s[0] == 'x');
-    s++;
-    size_t n = strcspn(s, " \n") / 2;
-    unsigned char *out = malloc(n + 1);
-    assert_non_null(out);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(s + 2 * i, "%2x", &v), 1);
-        out[i] = (unsigned char)v;
-    }
-    *len = n;
-    return out;
+    return st_test_unhex(s + 1, len);
 }
 
 static void expect_bytes(const char *want_hex, const unsigned char *got, size_t got_len, int lineno)
@@ -150,23 +141,17 @@ static void replay(st_bytesio *f, char *line, int lineno)
 static void test_bytesio_vectors(void **state)
 {
     (void)state;
-    FILE *v = fopen(ST_TEST_SOURCE_DIR "/vectors/io/bytesio.txt", "r");
-    assert_non_null(v);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int lineno = 0, cases = 0, ops = 0;
+    st_test_vectors v;
+    st_test_vectors_open(&v, "io/bytesio.txt");
+    int cases = 0, ops = 0;
     st_bytesio *f = NULL;
-    while ((n = getline(&line, &cap, v)) > 0) {
-        lineno++;
-        if (line[n - 1] == '\n')
-            line[n - 1] = '\0';
-        if (line[0] == '#')
+    while (st_test_vectors_next(&v)) {
+        if (v.line[0] == '#')
             continue;
-        if (strncmp(line, "new ", 4) == 0) {
+        if (strncmp(v.line, "new ", 4) == 0) {
             st_bytesio_free(f);
             size_t len;
-            unsigned char *init = unhex(line + 4, &len);
+            unsigned char *init = unhex(v.line + 4, &len);
             f = st_bytesio_new(init, len);
             assert_non_null(f);
             free(init);
@@ -174,12 +159,11 @@ static void test_bytesio_vectors(void **state)
             continue;
         }
         assert_non_null(f);
-        replay(f, line, lineno);
+        replay(f, v.line, v.lineno);
         ops++;
     }
     st_bytesio_free(f);
-    free(line);
-    fclose(v);
+    st_test_vectors_close(&v);
     printf("replayed %d BytesIO cases, %d operations\n", cases, ops);
     assert_true(cases >= 1000);
 }
@@ -238,34 +222,27 @@ static void replay_text(st_bytesio *f, char *line, int lineno)
 static void test_stringio_vectors(void **state)
 {
     (void)state;
-    FILE *v = fopen(ST_TEST_SOURCE_DIR "/vectors/io/stringio.txt", "r");
-    assert_non_null(v);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int lineno = 0, cases = 0;
+    st_test_vectors v;
+    st_test_vectors_open(&v, "io/stringio.txt");
+    int cases = 0;
     st_bytesio *f = NULL;
-    while ((n = getline(&line, &cap, v)) > 0) {
-        lineno++;
-        if (line[n - 1] == '\n')
-            line[n - 1] = '\0';
-        if (line[0] == '#')
+    while (st_test_vectors_next(&v)) {
+        if (v.line[0] == '#')
             continue;
-        if (strncmp(line, "new ", 4) == 0) {
+        if (strncmp(v.line, "new ", 4) == 0) {
             st_bytesio_free(f);
             size_t len;
-            unsigned char *init = unhex(line + 4, &len);
+            unsigned char *init = unhex(v.line + 4, &len);
             f = st_bytesio_new(init, len);
             assert_non_null(f);
             free(init);
             cases++;
             continue;
         }
-        replay_text(f, line, lineno);
+        replay_text(f, v.line, v.lineno);
     }
     st_bytesio_free(f);
-    free(line);
-    fclose(v);
+    st_test_vectors_close(&v);
     assert_true(cases >= 500);
 }
 

@@ -18,18 +18,11 @@
 #include <cmocka.h>
 
 #include "internal/ipc.h"
-#include "pyref.h"
+#include "support/support.h"
 #include "systools/common.h"
 #include "systools/error.h"
 #include "systools/ipc.h"
 #include "systools/value.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- queue ------------------------------------------------------------------------------- */
 
@@ -45,9 +38,9 @@ static void test_queue_basics(void **state)
     assert_int_equal(st_queue_get_nowait(q, &it), -1);
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_string_equal(st_error_last()->type, "queue.Empty");
-    double t0 = now();
+    double t0 = st_test_now();
     assert_int_equal(st_queue_get(q, 0.05, &it), -1);
-    double waited = now() - t0;
+    double waited = st_test_now() - t0;
     assert_true(waited >= 0.045 && waited < 2.0);
     assert_string_equal(st_error_last()->type, "queue.Empty");
 
@@ -390,9 +383,9 @@ static void test_conn_duplex(void **state)
     assert_true(st_connection_fileno(a) >= 0);
     assert_true(fcntl(st_connection_fileno(a), F_GETFD) & FD_CLOEXEC);
     assert_int_equal(st_connection_poll(a, 0), 0);
-    double t0 = now();
+    double t0 = st_test_now();
     assert_int_equal(st_connection_poll(a, 0.05), 0);
-    assert_true(now() - t0 >= 0.045);
+    assert_true(st_test_now() - t0 >= 0.045);
     /* Both directions; empty messages; several messages in flight at once. */
     assert_int_equal(st_connection_send_bytes(a, "hello", 5), 0);
     assert_int_equal(st_connection_send_bytes(a, NULL, 0), 0);
@@ -549,9 +542,9 @@ static void test_conn_recv_outcomes(void **state)
         leave_stale_error();
         assert_int_equal(st_connection_poll(r, 0), 0); /* sets no error: the return says it */
         assert_int_equal(st_error_code(), ST_EEOF);
-        double t0 = now();
+        double t0 = st_test_now();
         assert_null(st_connection_recv(r, 0)); /* 0 just checks */
-        assert_true(now() - t0 < 1.0);
+        assert_true(st_test_now() - t0 < 1.0);
         assert_int_equal(st_error_code(), ST_ETIMEOUT);
         assert_string_equal(st_error_last()->type, "TimeoutError");
 
@@ -803,9 +796,9 @@ static void test_conn_read_ahead(void **state)
             st_value_unref(back);
             st_value_unref(v);
         }
-        double t0 = now();
+        double t0 = st_test_now();
         assert_null(st_connection_recv(r, 0.02));
-        assert_true(now() - t0 >= 0.015);
+        assert_true(st_test_now() - t0 >= 0.015);
         assert_int_equal(st_error_code(), ST_ETIMEOUT);
         pid_t pid = fork();
         assert_true(pid >= 0);
@@ -1098,9 +1091,9 @@ static void test_conn_values(void **state)
     st_value_clear(l);
     st_value_unref(l);
     /* Nothing there: TimeoutError after the wait. */
-    double t0 = now();
+    double t0 = st_test_now();
     assert_null(st_connection_recv(b, 0.05));
-    assert_true(now() - t0 >= 0.045);
+    assert_true(st_test_now() - t0 >= 0.045);
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_string_equal(st_error_last()->type, "TimeoutError");
     /* A message that is not a pickle. */

@@ -23,7 +23,6 @@
 #include "internal/exec.h"
 #include "internal/mem.h"
 #include "internal/os.h"
-#include "pyref.h"
 #include "support/support.h"
 #include "systools/systools.h"
 
@@ -32,22 +31,10 @@ static char *g_home; /* the working directory before the tests */
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
+/* Writes text (a string) to path. */
 static void write_file(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-}
-
-static char *read_file(const char *path)
-{
-    int fd = st_os_open(path, O_RDONLY, 0);
-    assert_true(fd >= 0);
-    char *s = st_os_read_all(fd, NULL);
-    assert_non_null(s);
-    st_os_close(fd);
-    return s;
+    st_test_write_file(path, text, strlen(text));
 }
 
 static void assert_os_error(int err, const char *type, const char *needle)
@@ -441,9 +428,9 @@ static void test_file_processing(void **state)
     assert_int_equal(st_os_rename("a", "c"), 0);
     assert_false(st_os_access("a", F_OK));
     assert_int_equal(st_os_replace("b", "c"), 0); /* atomic overwrite */
-    char *s = read_file("c");
+    char *s = st_test_read_file("c", NULL);
     assert_string_equal(s, "B");
-    st_free(s);
+    free(s);
     assert_int_equal(st_os_rename("a", "d"), -1);
     assert_os_error(ENOENT, "FileNotFoundError", "'a'");
 
@@ -767,11 +754,12 @@ static void test_walk_matches_cpython(void **state)
             for (int follow = 0; follow < 2; follow++) {
                 /* Always: the committed listing, made by CPython 3.13 (tests/gen/gen_os.py). */
                 char *canon = walk_listing("tree", fwalk, topdown, follow, 1, NULL);
-                char *want = read_file(follow ? ST_TEST_SOURCE_DIR "/vectors/os/walk_follow.txt"
-                                              : ST_TEST_SOURCE_DIR "/vectors/os/walk.txt");
+                const char *vec = follow ? ST_TEST_SOURCE_DIR "/vectors/os/walk_follow.txt"
+                                         : ST_TEST_SOURCE_DIR "/vectors/os/walk.txt";
+                char *want = st_test_read_file(vec, NULL);
                 assert_string_equal(canon, want);
                 st_free(canon);
-                st_free(want);
+                free(want);
                 /* Live: the same steps in the same order as CPython's, pruning included. */
                 for (int prune = 0; prune < 2; prune++) {
                     const char *p = prune && topdown ? "skip" : NULL;
@@ -1380,9 +1368,9 @@ static void test_system_popen(void **state)
     int status = -1;
     assert_int_equal(st_os_popen_file_close(p, &status), 0);
     assert_int_equal(status, 0);
-    char *s = read_file("piped.txt");
+    char *s = st_test_read_file("piped.txt", NULL);
     assert_string_equal(s, "through the pipe\n");
-    st_free(s);
+    free(s);
     /* Closed, the object stays: closed() says so, the stream is refused, close again is fine
      * and gives the same status (Python's close() returns the same value twice). */
     assert_int_equal(st_os_popen_file_closed(p), 1);
@@ -1407,9 +1395,9 @@ static void test_system_popen(void **state)
     assert_non_null(p);
     fputs("flushed by free\n", st_os_popen_file_stream(p));
     st_os_popen_file_free(p);
-    s = read_file("piped2.txt");
+    s = st_test_read_file("piped2.txt", NULL);
     assert_string_equal(s, "flushed by free\n");
-    st_free(s);
+    free(s);
     st_os_popen_file_free(NULL);
     assert_int_equal(st_os_popen_file_close(NULL, &status), 0);
     assert_int_equal(st_os_popen_file_closed(NULL), -1);

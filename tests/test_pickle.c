@@ -16,7 +16,6 @@
 #include <cmocka.h>
 
 #include "internal/mem.h"
-#include "pyref.h"
 #include "support/support.h"
 #include "value_release.h"
 #include "systools/systools.h"
@@ -24,22 +23,6 @@
 #define GEN ST_TEST_SOURCE_DIR "/gen/gen_pickle.py"
 #define LIVE_SEED 4242
 #define LIVE_COUNT 2000
-
-static int hexval(int c)
-{
-    return c <= '9' ? c - '0' : c - 'a' + 10;
-}
-
-/* Decodes hex text of length n into a malloc'd buffer. */
-static unsigned char *unhex(const char *s, size_t n, size_t *len)
-{
-    unsigned char *b = malloc(n / 2 + 1);
-    assert_non_null(b);
-    for (size_t i = 0; i + 1 < n; i += 2)
-        b[i / 2] = (unsigned char)(hexval(s[i]) * 16 + hexval(s[i + 1]));
-    *len = n / 2;
-    return b;
-}
 
 static void put_hex(FILE *f, const unsigned char *b, size_t n, int newline)
 {
@@ -129,23 +112,19 @@ static char *check_one(const unsigned char *pk, size_t n, const char *repr, int 
 static void test_vectors(void **state)
 {
     (void)state;
-    FILE *f = fopen(ST_TEST_SOURCE_DIR "/vectors/pickle/vectors.txt", "r");
-    assert_non_null(f);
-    char *line = NULL, *repr = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    st_test_vectors v;
+    st_test_vectors_open(&v, "pickle/vectors.txt");
+    char *repr = NULL;
     check_stats st[6] = {{0}};
-    while ((n = getline(&line, &cap, f)) > 0) {
-        if (line[n - 1] == '\n')
-            line[--n] = '\0';
-        if (line[0] == 'R') {
+    while (st_test_vectors_next(&v)) {
+        if (v.line[0] == 'R') {
             free(repr);
-            repr = strdup(line + 2);
+            repr = strdup(v.line + 2);
             continue;
         }
-        int proto = line[1] - '0';
+        int proto = v.line[1] - '0';
         size_t len, olen;
-        unsigned char *pk = unhex(line + 3, (size_t)n - 3, &len), *ours;
+        unsigned char *pk = st_test_unhex(v.line + 3, &len), *ours;
         char *mine = check_one(pk, len, repr, proto, &st[proto], &ours, &olen);
         /* Our own pickle loads back to the same repr (protocol 0/1 have no CPython check
          * here). */
@@ -159,9 +138,8 @@ static void test_vectors(void **state)
         st_free(ours);
         free(pk);
     }
-    free(line);
     free(repr);
-    fclose(f);
+    st_test_vectors_close(&v);
     for (int p = 0; p < 6; p++) {
         printf("vectors protocol %d: %d loaded, %d repr equal (+%d equal by value), %d of %d "
                "dumps byte-identical\n",
@@ -202,7 +180,7 @@ static void test_live(void **state)
             char *sp = strchr(line, ' ');
             assert_non_null(sp);
             size_t len, olen;
-            unsigned char *pk = unhex(line, (size_t)(sp - line), &len), *ours;
+            unsigned char *pk = st_test_unhex(line, &len), *ours;
             st_free(check_one(pk, len, sp + 1, proto, &st, &ours, &olen));
             put_hex(out, ours, olen, 0);
             fprintf(out, " %s\n", sp + 1);

@@ -18,7 +18,6 @@
 #include <sqlite3.h>
 
 #include "internal/dbm.h"
-#include "pyref.h"
 #include "support/support.h"
 #include "shelve_proof.h"
 #include "systools/systools.h"
@@ -38,31 +37,11 @@ static const char *tp(const char *name)
     return b;
 }
 
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
-
-static char *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char *b = malloc(1 << 20);
-    assert_non_null(b);
-    *n = fread(b, 1, 1 << 20, f);
-    b[*n] = 0;
-    fclose(f);
-    return b;
-}
-
 static void copy_file(const char *from, const char *to)
 {
     size_t n;
-    char *b = read_file(from, &n);
-    write_file(to, b, n);
+    char *b = st_test_read_file(from, &n);
+    st_test_write_file(to, b, n);
     free(b);
 }
 
@@ -198,12 +177,12 @@ static void make_kinds(void)
     st_dbm_free(d);
     st_dbm_free(open_db(tp("dumbempty"), "c", "dbm.dumb"));
     const unsigned char gnu[16] = {0xce, 0x9a, 0x57, 0x13, 1, 2, 3};
-    write_file(tp("gnu"), gnu, sizeof gnu);
-    write_file(tp("ndbm.pag"), "", 0);
-    write_file(tp("ndbm.dir"), "", 0);
-    write_file(tp("empty"), "", 0);
-    write_file(tp("short"), "abc", 3);
-    write_file(tp("junk"), "SQLite format 3!", 16);
+    st_test_write_file(tp("gnu"), gnu, sizeof gnu);
+    st_test_write_file(tp("ndbm.pag"), "", 0);
+    st_test_write_file(tp("ndbm.dir"), "", 0);
+    st_test_write_file(tp("empty"), "", 0);
+    st_test_write_file(tp("short"), "abc", 3);
+    st_test_write_file(tp("junk"), "SQLite format 3!", 16);
     mkdir(tp("adir"), 0755);
 }
 
@@ -437,7 +416,7 @@ static void test_sqlite3_schema(void **state)
     assert_int_equal(chdir(cwd), 0);
 
     /* "r" on a file without the Dict table fails at first use, as Python's does. */
-    write_file(tp("notdict.db"), "", 0);
+    st_test_write_file(tp("notdict.db"), "", 0);
     db = open_db(tp("notdict.db"), "r", "dbm.sqlite3");
     assert_int_equal(st_dbm_len(db), -1);
     expect_error(ST_EFORMAT, "dbm.sqlite3.error", "no such table: Dict");
@@ -482,7 +461,7 @@ static void test_dumb_bytes_like_cpython(void **state)
         snprintf(want, sizeof want, "%s/cpython_raw%s", VECTORS, ext[i]);
         snprintf(got, sizeof got, "%s%s", base, ext[i]);
         size_t wn, gn;
-        char *w = read_file(want, &wn), *g = read_file(got, &gn);
+        char *w = st_test_read_file(want, &wn), *g = st_test_read_file(got, &gn);
         assert_int_equal(gn, wn);
         assert_memory_equal(g, w, wn);
         free(w);
@@ -523,7 +502,7 @@ static void test_dumb_files(void **state)
     assert_int_equal(st.st_mode & 0777, 0640);
     assert_int_equal(st.st_size, 1);
     size_t n;
-    char *dir = read_file(tp("files.dir"), &n);
+    char *dir = st_test_read_file(tp("files.dir"), &n);
     assert_string_equal(dir, "'a', (0, 1)\n");
     free(dir);
     assert_int_equal(access(tp("files.bak"), F_OK), -1);
@@ -531,11 +510,11 @@ static void test_dumb_files(void **state)
     assert_int_equal(stat(tp("files.dat"), &st), 0);
     assert_int_equal(st.st_size, 514); /* b in the second block */
     assert_int_equal(st_dbm_sync(db), 0);
-    dir = read_file(tp("files.bak"), &n);
+    dir = st_test_read_file(tp("files.bak"), &n);
     assert_string_equal(dir, "'a', (0, 1)\n'b', (512, 2)\n");
     free(dir);
     assert_int_equal(st_dbm_del(db, "a", 1), 0); /* commits at once */
-    dir = read_file(tp("files.dir"), &n);
+    dir = st_test_read_file(tp("files.dir"), &n);
     assert_string_equal(dir, "'b', (512, 2)\n");
     free(dir);
     assert_int_equal(stat(tp("files.dir"), &st), 0);
@@ -563,8 +542,8 @@ static void dir_case(const char *text, const char *keys_or_null, const char *err
 {
     const char *base = tp("parse");
     rm(base);
-    write_file(tp("parse.dat"), "0123456789", 10);
-    write_file(tp("parse.dir"), text, strlen(text));
+    st_test_write_file(tp("parse.dat"), "0123456789", 10);
+    st_test_write_file(tp("parse.dir"), text, strlen(text));
     st_dbm_options o = {ST_DBM_OPTIONS_VERSION, "dbm.dumb", 0666};
     st_dbm *db = st_dbm_open(base, "r", &o);
     if (!keys_or_null) {
@@ -610,8 +589,8 @@ static void test_dumb_dir_parser(void **state)
         /* Embedded NUL: the last case is written with its real length. */
         if (i == sizeof bad / sizeof *bad - 1) {
             rm(tp("parse"));
-            write_file(tp("parse.dat"), "", 0);
-            write_file(tp("parse.dir"), "'a\0', (0, 1)\n", 13);
+            st_test_write_file(tp("parse.dat"), "", 0);
+            st_test_write_file(tp("parse.dir"), "'a\0', (0, 1)\n", 13);
             st_dbm_options o = {ST_DBM_OPTIONS_VERSION, "dbm.dumb", 0666};
             assert_null(st_dbm_open(tp("parse"), "r", &o));
             expect_error(ST_EFORMAT, "dbm.dumb.error", "NUL in key");
@@ -1143,11 +1122,11 @@ static void test_gnu_files(void **state)
     st_shelf_free(sh);
 
     /* Files gdbm cannot read: its own messages as dbm.gnu.error. */
-    write_file(tp("g.junk"), "not a gdbm file at all", 22);
+    st_test_write_file(tp("g.junk"), "not a gdbm file at all", 22);
     assert_null(st_dbm_open(tp("g.junk"), "r",
                             &(st_dbm_options){ST_DBM_OPTIONS_VERSION, "dbm.gnu", 0666}));
     expect_error(ST_EFORMAT, "dbm.gnu.error", NULL);
-    write_file(tp("g.empty"), "", 0);
+    st_test_write_file(tp("g.empty"), "", 0);
     assert_null(st_dbm_open(tp("g.empty"), "r",
                             &(st_dbm_options){ST_DBM_OPTIONS_VERSION, "dbm.gnu", 0666}));
     expect_error(ST_EFORMAT, "dbm.gnu.error", NULL);
@@ -1224,7 +1203,7 @@ static void test_gnu_cpython_interop(void **state)
                        "print(dbm.whichdb(sys.argv[1]))\n"
                        "with shelve.open(sys.argv[1], 'r') as s:\n"
                        "    for k in sorted(s): print(k, repr(s[k]))\n";
-    write_file(reader, rsrc, strlen(rsrc));
+    st_test_write_file(reader, rsrc, strlen(rsrc));
     char cmd[2048];
     snprintf(cmd, sizeof cmd, SYSTEM_PYTHON " '%s' '%s'", reader, ours);
     char *out = capture(cmd);
@@ -1243,7 +1222,7 @@ static void test_gnu_cpython_interop(void **state)
                        "lines = open(sys.argv[2], encoding='utf-8').read().splitlines()\n"
                        "with shelve.Shelf(dbm.gnu.open(sys.argv[1], 'n'), protocol=4) as s:\n"
                        "    for i, line in enumerate(lines): s['k%02d' % i] = ast.literal_eval(line)\n";
-    write_file(writer, wsrc, strlen(wsrc));
+    st_test_write_file(writer, wsrc, strlen(wsrc));
     const char *theirs = tp("theirs.gdbm");
     snprintf(cmd, sizeof cmd, SYSTEM_PYTHON " '%s' '%s' '%s'", writer, theirs, lits);
     free(capture(cmd));

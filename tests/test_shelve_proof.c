@@ -21,8 +21,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "pyref.h"
 #include "shelve_proof.h"
+#include "support/support.h"
 #include "systools/shelve.h"
 #include "systools/systools.h"
 
@@ -512,14 +512,6 @@ static void test_python_mutates_our_sqlite3(void **state)
 
 /* ---- whichdb --------------------------------------------------------------------------------- */
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
-
 static void test_whichdb_agrees(void **state)
 {
     (void)state;
@@ -568,26 +560,26 @@ static void test_whichdb_agrees(void **state)
         CHECK(st_shelf_close(sh));
         st_shelf_free(sh);
     }
-    write_file(tmp_path("w_empty"), "", 0);
-    write_file(tmp_path("w_three"), "abc", 3);
-    write_file(tmp_path("w_garbage"), "this is not a database at all\n", 30);
-    write_file(tmp_path("w_sqlite_header"), "SQLite format 3", 16);
-    write_file(tmp_path("w_sqlite_short"), "SQLite format 3", 15);
-    write_file(tmp_path("w_gnu_ce"), gnu_ce, sizeof gnu_ce);
-    write_file(tmp_path("w_gnu_cd"), gnu_cd, sizeof gnu_cd);
-    write_file(tmp_path("w_gnu_cf"), gnu_cf, sizeof gnu_cf);
-    write_file(tmp_path("w_gnu_swapped"), gnu_swapped, sizeof gnu_swapped);
-    write_file(tmp_path("w_ndbm.pag"), "", 0);
-    write_file(tmp_path("w_ndbm.dir"), "", 0);
-    write_file(tmp_path("w_pag_only.pag"), "x", 1);
-    write_file(tmp_path("w_dumb_empty.dat"), "", 0);
-    write_file(tmp_path("w_dumb_empty.dir"), "", 0);
-    write_file(tmp_path("w_dumb_dq.dat"), "", 0);
-    write_file(tmp_path("w_dumb_dq.dir"), "\"k\", (0, 1)\n", 12);
-    write_file(tmp_path("w_dumb_bad.dat"), "", 0);
-    write_file(tmp_path("w_dumb_bad.dir"), "k, (0, 1)\n", 10);
-    write_file(tmp_path("w_dir_only.dir"), "'k', (0, 1)\n", 12);
-    write_file(tmp_path("w_ndbm_db.db"), "not a Berkeley DB file", 22);
+    st_test_write_file(tmp_path("w_empty"), "", 0);
+    st_test_write_file(tmp_path("w_three"), "abc", 3);
+    st_test_write_file(tmp_path("w_garbage"), "this is not a database at all\n", 30);
+    st_test_write_file(tmp_path("w_sqlite_header"), "SQLite format 3", 16);
+    st_test_write_file(tmp_path("w_sqlite_short"), "SQLite format 3", 15);
+    st_test_write_file(tmp_path("w_gnu_ce"), gnu_ce, sizeof gnu_ce);
+    st_test_write_file(tmp_path("w_gnu_cd"), gnu_cd, sizeof gnu_cd);
+    st_test_write_file(tmp_path("w_gnu_cf"), gnu_cf, sizeof gnu_cf);
+    st_test_write_file(tmp_path("w_gnu_swapped"), gnu_swapped, sizeof gnu_swapped);
+    st_test_write_file(tmp_path("w_ndbm.pag"), "", 0);
+    st_test_write_file(tmp_path("w_ndbm.dir"), "", 0);
+    st_test_write_file(tmp_path("w_pag_only.pag"), "x", 1);
+    st_test_write_file(tmp_path("w_dumb_empty.dat"), "", 0);
+    st_test_write_file(tmp_path("w_dumb_empty.dir"), "", 0);
+    st_test_write_file(tmp_path("w_dumb_dq.dat"), "", 0);
+    st_test_write_file(tmp_path("w_dumb_dq.dir"), "\"k\", (0, 1)\n", 12);
+    st_test_write_file(tmp_path("w_dumb_bad.dat"), "", 0);
+    st_test_write_file(tmp_path("w_dumb_bad.dir"), "k, (0, 1)\n", 10);
+    st_test_write_file(tmp_path("w_dir_only.dir"), "'k', (0, 1)\n", 12);
+    st_test_write_file(tmp_path("w_ndbm_db.db"), "not a Berkeley DB file", 22);
     assert_int_equal(mkdir(tmp_path("w_directory"), 0755), 0);
 
     const size_t ncases = sizeof cases / sizeof *cases;

@@ -14,71 +14,10 @@
 #include <cmocka.h>
 
 #include "internal/struct.h"
+#include "support/support.h"
 #include "systools/error.h"
 #include "systools/struct.h"
 #include "systools/value.h"
-
-/* ---- Vector file helpers -------------------------------------------------------------------- */
-
-typedef struct vfile {
-    FILE *f;
-    char *line;
-    size_t cap;
-    char *field[8];
-    int nfields;
-} vfile;
-
-static void vopen(vfile *v, const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/vectors/struct/%s", ST_TEST_SOURCE_DIR, name);
-    memset(v, 0, sizeof *v);
-    v->f = fopen(path, "r");
-    assert_non_null(v->f);
-}
-
-/* Reads the next line and splits it at tabs; false at the end. */
-static bool vnext(vfile *v)
-{
-    ssize_t n = getline(&v->line, &v->cap, v->f);
-    if (n <= 0)
-        return false;
-    if (v->line[n - 1] == '\n')
-        v->line[n - 1] = '\0';
-    v->nfields = 0;
-    char *p = v->line;
-    for (;;) {
-        v->field[v->nfields++] = p;
-        char *tab = strchr(p, '\t');
-        if (!tab || v->nfields == 8)
-            break;
-        *tab = '\0';
-        p = tab + 1;
-    }
-    return true;
-}
-
-static void vclose(vfile *v)
-{
-    fclose(v->f);
-    free(v->line);
-}
-
-static int hexval(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
-
-/* Decodes hex into a malloc'd buffer (NUL-terminated, so a format reads as a string). */
-static unsigned char *unhex(const char *hex, size_t *len)
-{
-    size_t n = strcspn(hex, " \t") / 2;
-    unsigned char *out = malloc(n + 1);
-    assert_non_null(out);
-    for (size_t i = 0; i < n; i++)
-        out[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
-    out[n] = '\0';
-    if (len)
-        *len = n;
-    return out;
-}
 
 /* The error field of a vector, "!Type" with the message in the next field. */
 static void assert_error(const char *type_field, const char *message)
@@ -159,7 +98,7 @@ static void record_parse(record *r, const char *tokens)
         } else {
             assert_int_equal(kind, 's');
             size_t len;
-            r->owned[i] = unhex(p, &len);
+            r->owned[i] = st_test_unhex(p, &len);
             r->item[i].str.data = r->owned[i];
             r->item[i].str.len = len;
             p += 2 * len;
@@ -347,11 +286,11 @@ static int unpack_one(const st_struct *s, const void *buf, size_t len, char lett
 static void test_calcsize_vectors(void **state)
 {
     (void)state;
-    vfile v;
-    vopen(&v, "calcsize.txt");
+    st_test_vectors v;
+    st_test_vectors_open(&v, "struct/calcsize.txt");
     int cases = 0;
-    while (vnext(&v)) {
-        char *fmt = (char *)unhex(v.field[0], NULL);
+    while (st_test_vectors_next(&v)) {
+        char *fmt = (char *)st_test_unhex(v.field[0], NULL);
         ssize_t size = st_struct_calcsize(fmt);
         st_struct *s = st_struct_new(fmt);
         if (v.field[1][0] == '!') {
@@ -368,20 +307,20 @@ static void test_calcsize_vectors(void **state)
         free(fmt);
         cases++;
     }
-    vclose(&v);
+    st_test_vectors_close(&v);
     assert_true(cases > 3000);
 }
 
 static void test_pack_vectors(void **state)
 {
     (void)state;
-    vfile v;
-    vopen(&v, "pack.txt");
+    st_test_vectors v;
+    st_test_vectors_open(&v, "struct/pack.txt");
     int cases = 0, varargs = 0;
-    while (vnext(&v)) {
+    while (st_test_vectors_next(&v)) {
         if (!strcmp(v.field[1], "-"))
             continue; /* not expressible with C argument types: value path only */
-        char *fmt = (char *)unhex(v.field[0], NULL);
+        char *fmt = (char *)st_test_unhex(v.field[0], NULL);
         st_struct *s = st_struct_new(fmt);
         assert_non_null(s);
         record_letters(s, &g_rec);
@@ -393,7 +332,7 @@ static void test_pack_vectors(void **state)
         memset(buf, 0xAA, size); /* pack must write every byte, padding included */
         int r = st__struct_pack_items(s, buf, size, g_rec.item);
         size_t wantlen = 0;
-        unsigned char *want = v.field[3][0] == '!' ? NULL : unhex(v.field[3], &wantlen);
+        unsigned char *want = v.field[3][0] == '!' ? NULL : st_test_unhex(v.field[3], &wantlen);
         if (want) {
             assert_int_equal(r, 0);
             assert_int_equal(wantlen, size);
@@ -421,7 +360,7 @@ static void test_pack_vectors(void **state)
         free(fmt);
         cases++;
     }
-    vclose(&v);
+    st_test_vectors_close(&v);
     print_message("typed path: %d pack cases, %d of them also through the varargs API\n", cases, varargs);
     assert_true(cases > 5000);
     assert_true(varargs > 500);
@@ -430,15 +369,15 @@ static void test_pack_vectors(void **state)
 static void test_unpack_vectors(void **state)
 {
     (void)state;
-    vfile v;
-    vopen(&v, "unpack.txt");
+    st_test_vectors v;
+    st_test_vectors_open(&v, "struct/unpack.txt");
     int cases = 0;
-    while (vnext(&v)) {
-        char *fmt = (char *)unhex(v.field[0], NULL);
+    while (st_test_vectors_next(&v)) {
+        char *fmt = (char *)st_test_unhex(v.field[0], NULL);
         st_struct *s = st_struct_new(fmt);
         assert_non_null(s);
         size_t len;
-        unsigned char *data = unhex(v.field[1], &len);
+        unsigned char *data = st_test_unhex(v.field[1], &len);
         record_letters(s, &g_rec);
         record_parse(&g_rec, v.field[2]);
         assert_int_equal(st__struct_unpack_items(s, data, len, g_got.item), 0);
@@ -460,7 +399,7 @@ static void test_unpack_vectors(void **state)
         free(fmt);
         cases++;
     }
-    vclose(&v);
+    st_test_vectors_close(&v);
     assert_true(cases > 5000);
 }
 
@@ -497,17 +436,17 @@ static int offsets_call(const char *fmt, bool pack, void *buf, size_t len, ssize
 static void test_pack_values_vectors(void **state)
 {
     (void)state;
-    vfile v;
-    vopen(&v, "pack.txt");
+    st_test_vectors v;
+    st_test_vectors_open(&v, "struct/pack.txt");
     int cases = 0, py_only = 0, unparsable = 0;
-    while (vnext(&v)) {
+    while (st_test_vectors_next(&v)) {
         st_value *args = st_value_parse(v.field[2]);
         if (!args) { /* nan and inf have no literal form */
             st_error_clear();
             unparsable++;
             continue;
         }
-        char *fmt = (char *)unhex(v.field[0], NULL);
+        char *fmt = (char *)st_test_unhex(v.field[0], NULL);
         st_struct *s = st_struct_new(fmt);
         assert_non_null(s);
         size_t size = st_struct_size(s);
@@ -522,7 +461,7 @@ static void test_pack_values_vectors(void **state)
             assert_error(v.field[3], v.field[4]);
         } else {
             size_t wantlen;
-            unsigned char *want = unhex(v.field[3], &wantlen);
+            unsigned char *want = st_test_unhex(v.field[3], &wantlen);
             assert_int_equal(r, 0);
             assert_int_equal(wantlen, size);
             assert_memory_equal(buf, want, size);
@@ -535,7 +474,7 @@ static void test_pack_values_vectors(void **state)
         free(fmt);
         cases++;
     }
-    vclose(&v);
+    st_test_vectors_close(&v);
     print_message("value path: %d pack cases (%d only expressible as Python values), %d skipped "
                   "(nan/inf arguments have no literal)\n", cases, py_only, unparsable);
     assert_true(cases > 5000);
@@ -546,15 +485,15 @@ static void test_pack_values_vectors(void **state)
 static void test_unpack_values_vectors(void **state)
 {
     (void)state;
-    vfile v;
-    vopen(&v, "unpack.txt");
+    st_test_vectors v;
+    st_test_vectors_open(&v, "struct/unpack.txt");
     int cases = 0;
-    while (vnext(&v)) {
-        char *fmt = (char *)unhex(v.field[0], NULL);
+    while (st_test_vectors_next(&v)) {
+        char *fmt = (char *)st_test_unhex(v.field[0], NULL);
         st_struct *s = st_struct_new(fmt);
         assert_non_null(s);
         size_t len;
-        unsigned char *data = unhex(v.field[1], &len);
+        unsigned char *data = st_test_unhex(v.field[1], &len);
         st_value *t = st_struct_unpack_values(s, data, len);
         assert_non_null(t);
         char *repr = st_value_repr(t);
@@ -570,7 +509,7 @@ static void test_unpack_values_vectors(void **state)
         free(fmt);
         cases++;
     }
-    vclose(&v);
+    st_test_vectors_close(&v);
     assert_true(cases > 5000);
 }
 
@@ -607,11 +546,11 @@ static void test_pack_values_types(void **state)
 static void test_offsets_vectors(void **state)
 {
     (void)state;
-    vfile v;
-    vopen(&v, "offsets.txt");
+    st_test_vectors v;
+    st_test_vectors_open(&v, "struct/offsets.txt");
     int cases = 0;
-    while (vnext(&v)) {
-        char *fmt = (char *)unhex(v.field[1], NULL);
+    while (st_test_vectors_next(&v)) {
+        char *fmt = (char *)st_test_unhex(v.field[1], NULL);
         size_t len = strtoull(v.field[2], NULL, 10);
         ssize_t off = strtoll(v.field[3], NULL, 10);
         bool pack = !strcmp(v.field[0], "pack_into");
@@ -638,20 +577,20 @@ static void test_offsets_vectors(void **state)
         free(fmt);
         cases++;
     }
-    vclose(&v);
+    st_test_vectors_close(&v);
     assert_true(cases >= 600);
 }
 
 static void test_iter_vectors(void **state)
 {
     (void)state;
-    vfile v;
-    vopen(&v, "iter.txt");
+    st_test_vectors v;
+    st_test_vectors_open(&v, "struct/iter.txt");
     int cases = 0;
-    while (vnext(&v)) {
-        char *fmt = (char *)unhex(v.field[0], NULL);
+    while (st_test_vectors_next(&v)) {
+        char *fmt = (char *)st_test_unhex(v.field[0], NULL);
         size_t len;
-        unsigned char *data = unhex(v.field[1], &len);
+        unsigned char *data = st_test_unhex(v.field[1], &len);
         st_struct *s = st_struct_new(fmt);
         assert_non_null(s);
         st_struct_unpack_iterator *it = st_struct_iter_unpack(s, data, len);
@@ -695,7 +634,7 @@ static void test_iter_vectors(void **state)
         free(fmt);
         cases++;
     }
-    vclose(&v);
+    st_test_vectors_close(&v);
     assert_true(cases >= 200);
     /* next(None) is a TypeError: -1, which no loop `while (next(...) > 0)` takes for the end. */
     assert_int_equal(st_struct_unpack_iterator_next(NULL), -1);

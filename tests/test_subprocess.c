@@ -23,16 +23,8 @@
 
 #include <cmocka.h>
 
-#include "pyref.h"
 #include "support/support.h"
 #include "systools/systools.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* No child of ours is left, running or zombie. */
 static void assert_no_children(void)
@@ -306,9 +298,9 @@ static void test_check_errors_match_python(void **state)
     ro.timeout = 0.25;
     ro.capture_output = 1;
     const char *sl[] = {"sleep", "5", NULL};
-    double t0 = now();
+    double t0 = st_test_now();
     assert_int_equal(st_subprocess_run(sl, &ro, NULL, &c), -1);
-    assert_true(now() - t0 < 3.0);
+    assert_true(st_test_now() - t0 < 3.0);
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_string_equal(st_error_last()->type, "subprocess.TimeoutExpired");
     assert_string_equal(st_error_message(), "Command '['sleep', '5']' timed out after 0.25 seconds");
@@ -836,12 +828,12 @@ static void test_close_fds_and_pass_fds(void **state)
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
     o.cwd = "/";
     snprintf(cmd, sizeof cmd, "test -e /proc/self/fd/%d", hi);
-    double t0 = now();
+    double t0 = st_test_now();
     for (int i = 0; i < 20; i++) {
         assert_int_equal(st_subprocess_call(argv, &o, &rc), 0);
         assert_int_not_equal(rc, 0);
     }
-    assert_true(now() - t0 < 5.0);
+    assert_true(st_test_now() - t0 < 5.0);
     close(hi);
     setrlimit(RLIMIT_NOFILE, &old);
 }
@@ -946,7 +938,7 @@ static void test_many_spawns_leak_nothing(void **state)
     int fds = st_test_count_fds();
     st_popen_options piped = ST_POPEN_OPTIONS_INIT;
     piped.stdin_fd = piped.stdout_fd = piped.stderr_fd = ST_SUBPROCESS_PIPE;
-    double t0 = now();
+    double t0 = st_test_now();
     for (int i = 0; i < n; i++) {
         int rc = -1;
         if (i % 10 == 0) {
@@ -959,7 +951,7 @@ static void test_many_spawns_leak_nothing(void **state)
             assert_int_equal(rc, 0);
         }
     }
-    printf("[  INFO    ] %d spawns of /bin/true in %.2f s\n", n, now() - t0);
+    printf("[  INFO    ] %d spawns of /bin/true in %.2f s\n", n, st_test_now() - t0);
     assert_int_equal(st_test_count_fds(), fds);
     assert_no_children();
 }
@@ -1051,9 +1043,9 @@ static void test_pipeline(void **state)
     po = (st_subprocess_pipeline_options)ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
     po.timeout = 0.2;
     rcs[0] = 9;
-    double t0 = now();
+    double t0 = st_test_now();
     assert_int_equal(st_subprocess_pipeline(cmds4, 2, &po, rcs, &out, NULL), -1);
-    assert_true(now() - t0 < 3);
+    assert_true(st_test_now() - t0 < 3);
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_int_equal(rcs[0], -9);
     st_free(out);

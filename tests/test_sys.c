@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "internal/sys.h"
-#include "pyref.h"
+#include "support/support.h"
 #include "systools/systools.h"
 
 static char *g_prog;
@@ -42,10 +42,10 @@ static void test_argv_is_a_copy(void **state)
     assert_int_equal(st_strv_len(st_sys_argv()), 0);
 }
 
-static void test_argv_without_init(void **state)
+/* Runs child() in a forked process with its stdout on a pipe; returns its wait status, and
+ * what it wrote in buf (NUL-terminated). */
+static int run_child(void (*child)(void), char *buf, size_t size)
 {
-    (void)state;
-    /* A child that never calls st_sys_init() still sees its argv (from /proc/self/cmdline). */
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     pid_t pid = fork();
@@ -53,18 +53,32 @@ static void test_argv_without_init(void **state)
     if (pid == 0) {
         close(fds[0]);
         dup2(fds[1], 1);
-        execl(g_prog, "argv-child", "--print-argv", "two words", (char *)NULL);
+        child();
         _exit(127);
     }
     close(fds[1]);
-    char buf[256] = "";
     size_t len = 0;
     ssize_t n;
-    while ((n = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+    while ((n = read(fds[0], buf + len, size - 1 - len)) > 0)
         len += (size_t)n;
+    buf[len] = '\0';
     close(fds[0]);
     int status;
     waitpid(pid, &status, 0);
+    return status;
+}
+
+static void print_argv_child(void)
+{
+    execl(g_prog, "argv-child", "--print-argv", "two words", (char *)NULL);
+}
+
+static void test_argv_without_init(void **state)
+{
+    (void)state;
+    /* A child that never calls st_sys_init() still sees its argv (from /proc/self/cmdline). */
+    char buf[256];
+    int status = run_child(print_argv_child, buf, sizeof buf);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 #if defined(__linux__)
     assert_string_equal(buf, "argv-child|--print-argv|two words|\n");
@@ -294,29 +308,18 @@ static void test_modules(void **state)
     st_free(m);
 }
 
+static void exit_buffered_child(void)
+{
+    setvbuf(stdout, NULL, _IOFBF, 4096);
+    fputs("buffered, no newline", stdout);
+    st_sys_exit(3);
+}
+
 static void test_exit_flushes(void **state)
 {
     (void)state;
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], 1);
-        setvbuf(stdout, NULL, _IOFBF, 4096);
-        fputs("buffered, no newline", stdout);
-        st_sys_exit(3);
-    }
-    close(fds[1]);
-    char buf[64] = "";
-    size_t len = 0;
-    ssize_t n;
-    while ((n = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)n;
-    close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
+    char buf[64];
+    int status = run_child(exit_buffered_child, buf, sizeof buf);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 3);
     assert_string_equal(buf, "buffered, no newline");

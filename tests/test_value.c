@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "internal/value.h"
-#include "pyref.h"
+#include "support/support.h"
 #include "systools/systools.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */
@@ -56,20 +56,15 @@ typedef struct lines {
 
 static lines read_lines(const char *name)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/vectors/value/%s", ST_TEST_SOURCE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
+    char rel[256];
+    snprintf(rel, sizeof rel, "value/%s", name);
+    st_test_vectors v;
+    st_test_vectors_open(&v, rel);
     lines L = {NULL, 0};
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, f)) > 0) {
-        if (line[len - 1] == '\n')
-            line[--len] = '\0';
-        char *out = malloc((size_t)len + 1), *w = out;
+    while (st_test_vectors_next(&v)) {
+        char *out = malloc(v.len + 1), *w = out;
         assert_non_null(out);
-        for (char *c = line; *c; c++) {
+        for (const char *c = v.line; *c; c++) {
             if (*c == '\\' && c[1]) {
                 c++;
                 *w++ = *c == 'n' ? '\n' : *c == 'r' ? '\r' : *c;
@@ -82,8 +77,7 @@ static lines read_lines(const char *name)
         assert_non_null(L.v);
         L.v[L.n++] = out;
     }
-    free(line);
-    fclose(f);
+    st_test_vectors_close(&v);
     assert_true(L.n > 0);
     return L;
 }

@@ -2,12 +2,17 @@
 """Writes tests/vectors/fnmatch/cases.txt: random (pattern, name) pairs and whether CPython's
 fnmatch.fnmatchcase() matches them, as bytes (Latin-1, like st_fnmatchcase). Deterministic.
 
-Each line: <pattern hex> <name hex> <0|1>. Run with CPython 3.13 from the source tree root:
+Each line: <pattern hex> <name hex> <0|1>. Run from the source tree root (it runs itself
+under CPython 3.13, found as cpython.py says):
     python3 tests/gen/gen_fnmatch.py
 """
 import fnmatch
 import os
 import random
+
+import cpython
+
+cpython.require()
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "vectors", "fnmatch", "cases.txt")
 PAT_ALPHABET = b"*?[]!-./abAB" * 3 + b"z^\\&~|\n\xe9"
@@ -63,7 +68,8 @@ def main():
             lines.append(f"{pat.hex()} {name.hex()} {int(ok)}\n")
     with open(OUT, "w") as f:
         f.writelines(lines)
-    print(f"{len(lines)} cases, {sum(l.endswith(' 1\n') for l in lines)} matching")
+    matching = sum(line.endswith(" 1\n") for line in lines)
+    print(f"{len(lines)} cases, {matching} matching")
 
 
 if __name__ == "__main__":

@@ -20,13 +20,18 @@ Recursive `**` results are filtered to what st_glob returns: paths that descend,
 `**`, into a directory the same `**` is already inside (a symlink loop) are dropped; CPython
 follows such loops until the system reports ELOOP.
 
-Run with CPython 3.13, as root, from the source tree root:  python3 tests/gen/gen_glob.py
+Run as root from the source tree root (it runs itself under CPython 3.13, found as cpython.py
+says):  python3 tests/gen/gen_glob.py
 """
 import glob
 import json
 import os
 import shutil
 import tempfile
+
+import cpython
+
+cpython.require()
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "vectors", "glob", "cases.txt")
 

@@ -20,6 +20,10 @@ import io
 import random
 import sys
 
+import cpython
+
+cpython.require()
+
 SEED = 20261125
 CASES = 1500
 MAXSIZE = 2**63 - 1

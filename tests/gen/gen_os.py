@@ -6,11 +6,14 @@ CPython's os.walk and writes one canonical listing per mode: each step as
 "dirpath<TAB>dirnames<TAB>filenames" with the names sorted and joined by '/', lines sorted
 (directory order depends on the filesystem, the sets do not). Deterministic; no randomness.
 
-    python3.13 tests/gen/gen_os.py
+    python3 tests/gen/gen_os.py    (runs itself under CPython 3.13, found as cpython.py says)
 """
 import os
-import sys
 import tempfile
+
+import cpython
+
+cpython.require()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VEC = os.path.join(HERE, "..", "vectors", "os")
@@ -38,7 +41,6 @@ def canonical(steps):
 
 
 def main():
-    assert sys.version_info[:2] == (3, 13), "generate with CPython 3.13"
     with tempfile.TemporaryDirectory() as tmp:
         root = os.path.join(tmp, "tree")
         os.mkdir(root)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generates tests/vectors/path/{posix,nt}.txt from CPython 3.13's posixpath and ntpath.
 
-Run with the reference interpreter from the source tree's root:
-    /root/.pyenv/versions/3.13.0/bin/python3 tests/gen/gen_path.py
+Run from the source tree's root (it runs itself under CPython 3.13, found as cpython.py says):
+    python3 tests/gen/gen_path.py
 
 Each line is tab-separated: function, argument count, the arguments, then the results (one
 field per returned string; "1"/"0" for booleans), or "!" + exception type and its message when
@@ -14,9 +14,10 @@ import ntpath
 import os
 import posixpath
 import random
-import sys
 
-assert sys.version_info[:2] == (3, 13), "generate with CPython 3.13"
+import cpython
+
+cpython.require()
 
 PER_FUNCTION = 5000
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Random plain values pickled by CPython 3.13, for the pickle module's tests.
 
-    python3.13 tests/gen/gen_pickle.py                 # writes tests/vectors/pickle/vectors.txt
-    python3.13 tests/gen/gen_pickle.py live SEED N P   # N records for protocol P on stdout
-    python3.13 tests/gen/gen_pickle.py check FILE
+    python3 tests/gen/gen_pickle.py                 # writes tests/vectors/pickle/vectors.txt
+    python3 tests/gen/gen_pickle.py live SEED N P   # N records for protocol P on stdout
+    python3 tests/gen/gen_pickle.py check FILE
 
 Record format (one per line): the pickle in hex, a space, repr() of the value.
 vectors.txt holds, per value, a line "R <repr>" followed by "P<proto> <hex>" for protocols 0-5.
@@ -20,12 +20,12 @@ import pickle
 import random
 import sys
 
+import cpython
+
+cpython.require(hashseed_zero=True)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VEC = os.path.join(ROOT, "tests", "vectors", "pickle")
-
-if os.environ.get("PYTHONHASHSEED") != "0":
-    os.environ["PYTHONHASHSEED"] = "0"
-    os.execv(sys.executable, [sys.executable] + sys.argv)
 
 sys.setrecursionlimit(10000)
 

@@ -1,6 +1,6 @@
 """Writes the shelve vectors: a shelf CPython 3.13 made on each backend we read.
 
-    python3.13 tests/gen/gen_shelve.py tests/vectors/shelve
+    python3 tests/gen/gen_shelve.py tests/vectors/shelve    (runs under CPython 3.13: cpython.py)
 
 cpython.sqlite3 (dbm.sqlite3) and cpython_dumb.dat/.dir (dbm.dumb) hold the same shelf: the
 values in VALUES under their keys, pickled with shelve's default protocol. cpython_raw.dat/.dir
@@ -12,6 +12,10 @@ import dbm.sqlite3
 import os
 import shelve
 import sys
+
+import cpython
+
+cpython.require()
 
 VALUES = {
     "ada": {"name": "Ada", "age": 36, "langs": ["en", "fr"]},

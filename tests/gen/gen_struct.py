@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes tests/vectors/struct/*.txt from CPython 3.13's struct module (deterministic: fixed seed).
 
-Run with the reference interpreter from the source tree:
-    /root/.pyenv/versions/3.13.0/bin/python3 tests/gen/gen_struct.py
+Run from the source tree (it runs itself under CPython 3.13, found as cpython.py says):
+    python3 tests/gen/gen_struct.py
 
 Files (one case per line, tab-separated; formats are hex-encoded because they hold whitespace):
   calcsize.txt  fmt  (size | !ExcType<TAB>message)
@@ -19,7 +19,10 @@ are for the value path only). Exception types are 'struct.error' or the builtin 
 import os
 import random
 import struct
-import sys
+
+import cpython
+
+cpython.require()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "vectors", "struct")
@@ -285,8 +288,6 @@ def single_formats():
 
 
 def main():
-    if sys.version_info[:2] != (3, 13):
-        sys.exit("run this with CPython 3.13")
     rng = random.Random(20261125)
     os.makedirs(OUT, exist_ok=True)
 

@@ -2,7 +2,11 @@
 """Generates the Unicode character name table behind \\N{name} escapes. Run with CPython 3.13
 from the source root:
 
-    python3.13 tests/gen/gen_uninames.py
+import cpython
+
+cpython.require()
+
+    python3 tests/gen/gen_uninames.py    (runs itself under CPython 3.13: cpython.py)
 
 Writes lib/value/uninames.h (the table lib/value/uninames.c searches) and
 tests/vectors/value/uninames.txt (checksums of every name, and sample lookups and literals
@@ -317,7 +321,6 @@ def write_vectors(names, algo, naliases, lead, vowel, trail, ranges, order, chec
 
 
 def main():
-    assert sys.version_info[:2] == (3, 13), "run with CPython 3.13"
     import warnings
     warnings.simplefilter("ignore", SyntaxWarning)  # b'\N' warns; the value is what counts
     names, algo, aliases = collect()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the value module's CPython-derived data. Run with CPython 3.13 from the source root:
 
-    PYTHONHASHSEED=0 python3.13 tests/gen/gen_value.py
+    python3 tests/gen/gen_value.py    (runs itself under CPython 3.13 with PYTHONHASHSEED=0)
 
 Writes lib/value/printable.inc (the code points >= U+0080 that str.isprintable() rejects, as
 ranges), lib/value/pow10.inc (the 128-bit powers of ten of lib/value/dtoa.c) and
@@ -16,6 +16,10 @@ import random
 import struct
 import sys
 import unicodedata
+
+import cpython
+
+cpython.require(hashseed_zero=True)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VEC = os.path.join(ROOT, "tests", "vectors", "value")

@@ -1,12 +1,18 @@
 /* Helpers that several test programs need alike: the checks of docs/conventions.md that every
- * module's tests make, and facts about the test process. Include after <cmocka.h>. */
+ * module's tests make, files and vectors, the clock, facts about the test process, and the
+ * reference CPython (pyref.h). Built once (support.c, pyref.c) into every test program.
+ * Include after <cmocka.h>. */
 #ifndef ST_TEST_SUPPORT_H
 #define ST_TEST_SUPPORT_H
 
-#include <dirent.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <systools/error.h>
+
+#include "pyref.h"
 
 /* UNDER_ASAN: defined when AddressSanitizer instruments this build (gcc says so with a macro,
  * clang with __has_feature); tests that need the whole address space skip there. */
@@ -45,16 +51,40 @@
 
 /* The number of open descriptors of this process, or -1 where /proc/self/fd does not list them
  * (then a test skips its descriptor checks). */
-static inline int st_test_count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
+int st_test_count_fds(void);
+
+/* The monotonic clock, in seconds. */
+double st_test_now(void);
+
+/* Decodes the pairs of hex digits at the start of hex (up to the first other character) into a
+ * malloc'd buffer, NUL-terminated so that text reads as a string; *len (when not NULL) gets the
+ * number of bytes. */
+unsigned char *st_test_unhex(const char *hex, size_t *len);
+
+/* Writes n bytes to path (created or truncated). */
+void st_test_write_file(const char *path, const void *data, size_t n);
+
+/* The whole of path, malloc'd and NUL-terminated; *n (when not NULL) gets its size. */
+char *st_test_read_file(const char *path, size_t *n);
+
+/* A file of tests/vectors/ read a line at a time: after st_test_vectors_next(), line is the
+ * line without its newline (len bytes, number lineno) and field[] the same line split at its
+ * tabs, nfields of them (the last keeps the tabs of a line with more). */
+typedef struct st_test_vectors {
+    FILE *f;
+    char *line;
+    size_t len;
+    int lineno;
+    const char *field[16];
+    size_t nfields;
+    size_t cap_, fields_cap_;
+    char *fields_; /* the copy of line that field[] points into */
+} st_test_vectors;
+
+/* Opens tests/vectors/<rel>, e.g. "struct/pack.txt". */
+void st_test_vectors_open(st_test_vectors *v, const char *rel);
+/* Reads the next line; false at the end. */
+bool st_test_vectors_next(st_test_vectors *v);
+void st_test_vectors_close(st_test_vectors *v);
 
 #endif

@@ -576,7 +576,8 @@ static void test_communicate_eintr(void **state)
 /* The child writes its first lines, then blocks on fd 9 until the gate closes: the state at a
  * timeout does not depend on the machine's speed. A machine too slow to write those lines
  * within the first 0.5 s only takes more timed-out calls, each returning all read so far. */
-#define GATED_SCRIPT "echo first; read x; echo \"got $x\"; echo e1 >&2; read y <&9; echo last; echo e2 >&2"
+#define GATED_SCRIPT \
+    "echo first; read x; echo \"got $x\"; echo e1 >&2; read y <&9; echo last; echo e2 >&2"
 
 static void test_communicate_timeout_resumes(void **state)
 {
@@ -637,14 +638,15 @@ static void test_communicate_timeout_resumes(void **state)
                           "os.dup2(r, 9)\n"
                           "os.close(r)\n"
                           "p = s.Popen(['/bin/sh', '-c', 'echo first; read x; echo \"got $x\"; echo e1 >&2; "
-                          "read y <&9; echo last; echo e2 >&2'], stdin=s.PIPE, stdout=s.PIPE, stderr=s.PIPE, "
-                          "pass_fds=(9,))\n"
+                          "read y <&9; echo last; echo e2 >&2'], stdin=s.PIPE, stdout=s.PIPE, "
+                          "stderr=s.PIPE, pass_fds=(9,))\n"
                           "os.close(9)\n"
                           "inp = b'hello\\n'\n"
                           "while True:\n"
                           "    try: p.communicate(inp, timeout=0.5)\n"
                           "    except s.TimeoutExpired as e:\n"
-                          "        got = (e.stdout or b'').decode() + '|' + (e.stderr or b'').decode()\n"
+                          "        got = (e.stdout or b'').decode() + '|' + "
+                          "(e.stderr or b'').decode()\n"
                           "        if got == 'first\\ngot hello\\n|e1\\n': break\n"
                           "    inp = None\n"
                           "print(got + '|' + str(int(p.returncode is not None)), end='')\n"

@@ -1,8 +1,11 @@
-# add_cmocka_test(<name> SOURCES <files...> [LIBS <libs...>] [LABELS <labels...>] [TIMEOUT <s>])
-# One cmocka program, linked with the static library (so tests may reach internal helpers) and
-# tests/support/, registered with ctest under <name>.
+# add_cmocka_test(<name> SOURCES <files...> [LIBS <libs...>] [LABELS <labels...>] [TIMEOUT <s>]
+#                 [PROOF])
+# One cmocka program, linked with the static library (so tests may reach internal helpers)
+# and tests/support/, registered with ctest under <name>. PROOF: the program has long proofs
+# (tests/support/proof.h); <name> runs them short, and <name>_proof, labelled "proof", runs the
+# program again with ST_TEST_PROOF=1 at full size.
 function(add_cmocka_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "PROOF" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE systools_test_support ${ARG_LIBS})
   target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/lib" "${CMAKE_CURRENT_SOURCE_DIR}")
@@ -15,8 +18,12 @@ function(add_cmocka_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  set(_env "CMOCKA_MESSAGE_OUTPUT=STDOUT;ST_PYTHON3=${SYSTOOLS_PYTHON3}")
   set_tests_properties(${name} PROPERTIES
-    LABELS "unit;${ARG_LABELS}"
-    TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "CMOCKA_MESSAGE_OUTPUT=STDOUT;ST_PYTHON3=${SYSTOOLS_PYTHON3}")
+    LABELS "unit;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${_env}")
+  if(ARG_PROOF)
+    add_test(NAME ${name}_proof COMMAND ${name})
+    set_tests_properties(${name}_proof PROPERTIES
+      LABELS "proof;${ARG_LABELS}" TIMEOUT 900 ENVIRONMENT "${_env};ST_TEST_PROOF=1")
+  endif()
 endfunction()

@@ -1,27 +1,6 @@
-# Runs one example by name through PATH, shows its output, and compares it with EXPECT.
-# The program's arguments, one per line.
-set(ARGS)
-if(ARGS_FILE)
-  file(STRINGS "${ARGS_FILE}" ARGS)
-endif()
-set(ENV{PATH} "${DIR}:$ENV{PATH}")
-set(_input "")
-if(STDIN)
-  set(_input INPUT_FILE "${STDIN}")
-endif()
-execute_process(COMMAND ${NAME} ${ARGS}
-  ${_input}
-  OUTPUT_VARIABLE _out
-  ERROR_VARIABLE _err
-  RESULT_VARIABLE _rc)
-list(JOIN ARGS " " _shown)
-message("$ ${NAME} ${_shown}\n${_out}${_err}")
-if(NOT _rc EQUAL 0)
-  message(FATAL_ERROR "${NAME} exited with ${_rc}")
-endif()
-if(EXPECT)
-  file(READ "${EXPECT}" _want)
-  if(NOT _out STREQUAL _want)
-    message(FATAL_ERROR "${NAME}: output differs from ${EXPECT}\n--- expected\n${_want}--- got\n${_out}")
-  endif()
-endif()
+# Runs one example (NAME, DIR, ARGS_FILE, EXPECT, STDIN: see ExampleRun.cmake), shows its whole
+# output and compares it with EXPECT.
+include("${CMAKE_CURRENT_LIST_DIR}/ExampleRun.cmake")
+systools_run_example(_shown NAME "${NAME}" DIR "${DIR}" ARGS_FILE "${ARGS_FILE}"
+  EXPECT "${EXPECT}" STDIN "${STDIN}")
+message("${_shown}")

@@ -1042,13 +1042,16 @@ static void test_lockfile(void **state)
     st_os_lockfile_free(l);
     assert_os_error(ENOENT, "FileNotFoundError", "'no-such-dir'");
 
-    /* Contended by two processes: the child holds it for a while, we wait for it. */
-    int fds[2];
+    /* Contended by two processes: the child holds it until we have seen it held, then a
+     * little longer, while we wait for it (a slow machine only shortens our wait). */
+    int fds[2], back[2];
     assert_int_equal(st_os_pipe(fds), 0);
+    assert_int_equal(st_os_pipe(back), 0);
     pid_t pid = st_os_fork();
     if (pid == 0) {
         st_os_lockfile *mine = st_os_lockfile_acquire("x.lock", 5);
-        if (!mine || st_os_write(fds[1], "L", 1) < 0)
+        char go;
+        if (!mine || st_os_write(fds[1], "L", 1) < 0 || st_os_read(back[0], &go, 1) != 1)
             st_os__exit(1);
         struct timespec ts = {0, 200000000};
         nanosleep(&ts, NULL);
@@ -1059,6 +1062,7 @@ static void test_lockfile(void **state)
     char c;
     assert_int_equal(st_os_read(fds[0], &c, 1), 1);
     assert_null(st_os_lockfile_acquire("x.lock", 0));
+    assert_int_equal(st_os_write(back[1], "G", 1), 0);
     l = st_os_lockfile_acquire("x.lock", 10);
     assert_non_null(l);
     int status, code;
@@ -1069,6 +1073,8 @@ static void test_lockfile(void **state)
     st_os_lockfile_free(l);
     st_os_close(fds[0]);
     st_os_close(fds[1]);
+    st_os_close(back[0]);
+    st_os_close(back[1]);
 
     /* Stale: the owner recorded in the file is dead (on this host). */
     pid = st_os_fork();

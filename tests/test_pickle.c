@@ -16,13 +16,13 @@
 #include <cmocka.h>
 
 #include "internal/mem.h"
+#include "support/proof.h"
 #include "support/support.h"
 #include "value_release.h"
 #include "systools/systools.h"
 
 #define GEN ST_TEST_SOURCE_DIR "/gen/gen_pickle.py"
 #define LIVE_SEED 4242
-#define LIVE_COUNT 2000
 
 static void put_hex(FILE *f, const unsigned char *b, size_t n, int newline)
 {
@@ -152,17 +152,19 @@ static void test_vectors(void **state)
     }
 }
 
-/* Live: CPython pickles LIVE_COUNT random values per protocol (one process), we load and
- * re-dump them; a second process loads our pickles and compares them with its values. */
+/* Live: CPython pickles `count` random values per protocol (2000 under the label "proof"; one
+ * process), we load and re-dump them; a second process loads our pickles and compares them
+ * with its values. */
 static void test_live(void **state)
 {
     (void)state;
     const char *py = pyref_python();
     if (!py)
         return;
+    const int count = ST_PROOF_SIZE(300, 2000);
     for (int proto = 0; proto <= 5; proto++) {
         char cmd[4096];
-        snprintf(cmd, sizeof cmd, "'%s' '%s' live %d %d %d", py, GEN, LIVE_SEED, LIVE_COUNT,
+        snprintf(cmd, sizeof cmd, "'%s' '%s' live %d %d %d", py, GEN, LIVE_SEED, count,
                  proto);
         FILE *in = popen(cmd, "r");
         assert_non_null(in);
@@ -204,10 +206,10 @@ static void test_live(void **state)
         printf("live protocol %d: CPython->us %d loaded, %d repr equal (+%d equal by value); "
                "us->CPython %d of %d equal; %d of %d dumps byte-identical\n",
                proto, st.loaded, st.repr_ok, st.value_ok, ok, checked, st.identical, st.dumped);
-        assert_int_equal(st.loaded, LIVE_COUNT);
-        assert_int_equal(st.repr_ok + st.value_ok, LIVE_COUNT);
-        assert_int_equal(checked, LIVE_COUNT);
-        assert_int_equal(ok, LIVE_COUNT);
+        assert_int_equal(st.loaded, count);
+        assert_int_equal(st.repr_ok + st.value_ok, count);
+        assert_int_equal(checked, count);
+        assert_int_equal(ok, count);
         assert_int_equal(st.identical, st.dumped);
     }
 }

@@ -1,7 +1,8 @@
 /* The shelve proofs: files we write open in CPython 3.13 and back (shelve, dbm.sqlite3, a bare
  * sqlite3 reader, dbm.dumb, dbm.whichdb), a writer SIGKILLed 200 times loses no committed
  * transaction and leaves no corruption, two writers' conflicting increments all land, and a
- * reader inside a transaction sees one snapshot. The CPython side is tests/gen/shelve_peer.py. */
+ * reader inside a transaction sees one snapshot. The CPython side is tests/gen/shelve_peer.py.
+ * The default suite runs each proof smaller (tests/support/proof.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,13 +24,14 @@
 #include <sqlite3.h>
 
 #include "shelve_proof.h"
+#include "support/proof.h"
 #include "support/support.h"
 #include "systools/shelve.h"
 #include "systools/systools.h"
 
 #define PEER ST_TEST_SOURCE_DIR "/gen/shelve_peer.py"
-#define VALUES 1000
-#define KILLS 200
+/* The proofs' sizes: random values each way, SIGKILLs of a writer, increments per writer. */
+static int values, kills, increments;
 
 /* ---- scaffolding ------------------------------------------------------------------------- */
 
@@ -43,6 +46,9 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 static int group_setup(void **state)
 {
     (void)state;
+    values = ST_PROOF_SIZE(250, 1000);
+    kills = ST_PROOF_SIZE(20, 200);
+    increments = ST_PROOF_SIZE(200, 1000);
     strcpy(tmpdir, "/tmp/st_shelve_proof_XXXXXX");
     return mkdtemp(tmpdir) ? 0 : -1;
 }
@@ -255,7 +261,7 @@ static char *repr_str(const char *s)
 
 /* ---- CPython reads what we write ----------------------------------------------------------- */
 
-/* Writes VALUES random values into a new shelf, and the repr file the peer checks against;
+/* Writes `values` random values into a new shelf, and the repr file the peer checks against;
  * reads every value back through our own shelf first. */
 static void write_ours(const char *db, const char *reprs, const char *backend, int protocol,
                        uint64_t seed)
@@ -264,9 +270,9 @@ static void write_ours(const char *db, const char *reprs, const char *backend, i
     st_shelf *sh = open_shelf(db, "n", backend, protocol);
     FILE *f = fopen(reprs, "w");
     assert_non_null(f);
-    char **want = calloc(VALUES, sizeof *want);
+    char **want = calloc(values, sizeof *want);
     assert_non_null(want);
-    for (int i = 0; i < VALUES; i++) {
+    for (int i = 0; i < values; i++) {
         char key[64];
         snprintf(key, sizeof key, i % 4 ? "k%d" : "ключ-%d-é", i);
         st_value *v = rand_value(0);
@@ -279,8 +285,8 @@ static void write_ours(const char *db, const char *reprs, const char *backend, i
         st_value_unref(v);
     }
     assert_int_equal(fclose(f), 0);
-    assert_int_equal(st_shelf_len(sh), VALUES);
-    for (int i = 0; i < VALUES; i++) {
+    assert_int_equal(st_shelf_len(sh), values);
+    for (int i = 0; i < values; i++) {
         char key[64];
         snprintf(key, sizeof key, i % 4 ? "k%d" : "ключ-%d-é", i);
         st_value *v = st_shelf_get(sh, key);
@@ -334,7 +340,7 @@ static void read_theirs(const char *backend_arg, const char *expect_backend, con
     const char *db = tmp_path(name);
     char reprs[256];
     snprintf(reprs, sizeof reprs, "%s.reprs", db);
-    assert_int_equal(peer_run(py, "write %s '%s' '%s' 7 %d", backend_arg, db, reprs, VALUES), 0);
+    assert_int_equal(peer_run(py, "write %s '%s' '%s' 7 %d", backend_arg, db, reprs, values), 0);
     assert_string_equal(st_dbm_whichdb(db), expect_backend);
 
     st_shelf *sh = open_shelf(db, "r", NULL, ST_PICKLE_DEFAULT_PROTOCOL); /* backend by whichdb */
@@ -367,14 +373,14 @@ static void read_theirs(const char *backend_arg, const char *expect_backend, con
     free(line);
     fclose(f);
     assert_int_equal(bad, 0);
-    assert_int_equal(count, VALUES);
-    assert_int_equal(st_shelf_len(sh), VALUES);
+    assert_int_equal(count, values);
+    assert_int_equal(st_shelf_len(sh), values);
     const char **keys = st_shelf_keys(sh);
     assert_non_null(keys);
     int nkeys = 0;
     while (keys[nkeys])
         nkeys++;
-    assert_int_equal(nkeys, VALUES);
+    assert_int_equal(nkeys, values);
     st_strv_free(keys);
     CHECK(st_shelf_close(sh));
     st_shelf_free(sh);
@@ -466,7 +472,7 @@ static void python_mutates_ours(const char *backend, const char *name, uint64_t 
     }
     free(line);
     fclose(f);
-    assert_int_equal(i, VALUES);
+    assert_int_equal(i, values);
     st_value *added = st_shelf_get(sh, "added-by-python");
     if (!added)
         fail_with_error("added-by-python");
@@ -482,7 +488,7 @@ static void python_mutates_ours(const char *backend, const char *name, uint64_t 
     sh = open_shelf(db, "w", NULL, ST_PICKLE_DEFAULT_PROTOCOL);
     CHECK(st_shelf_del(sh, "added-by-python"));
     rng_state = seed * 1000;
-    for (int j = 2; j < VALUES; j += 50) {
+    for (int j = 2; j < values; j += 50) {
         char key[64];
         snprintf(key, sizeof key, j % 4 ? "k%d" : "ключ-%d-é", j);
         st_value *v = rand_value(0);
@@ -715,15 +721,26 @@ static int64_t record_number(st_shelf *sh, int64_t n)
     return got;
 }
 
+/* The seed of the kill points: ST_TEST_SEED when set (to replay a run), else the time. */
+static unsigned kill_seed(void)
+{
+    const char *v = getenv("ST_TEST_SEED");
+    return v ? (unsigned)strtoul(v, NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
+}
+
+/* The parent kills after a chosen number of the child's commit reports, so every kill lands
+ * mid-stream whatever the machine's speed. One kill in ten comes before any report, while the
+ * child starts, opens or makes its first commit (where it lands does not matter there). */
 static void test_sigkill_loses_nothing(void **state)
 {
     (void)state;
     const char *db = tmp_path("crash.sqlite3");
-    srand(4711);
-    int64_t last = 0, reported_total = 0, in_flight = 0, progressed = 0;
+    unsigned seed = kill_seed();
+    printf("[ INFO     ] kill points from ST_TEST_SEED=%u\n", seed);
+    int64_t last = 0, reported_total = 0, in_flight = 0, progressed = 0, midstream = 0;
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    for (int kill_no = 0; kill_no < KILLS; kill_no++) {
+    for (int kill_no = 0; kill_no < kills; kill_no++) {
         int fds[2];
         assert_int_equal(pipe(fds), 0);
         fflush(stdout);
@@ -734,31 +751,41 @@ static void test_sigkill_loses_nothing(void **state)
             crash_child(db, fds[1]);
         }
         close(fds[1]);
-        /* Mostly mid-stream, sometimes while opening or during the first commit. */
-        long us = kill_no % 10 == 0 ? rand() % 2000 : 2000 + rand() % 38000;
-        usleep((useconds_t)us);
-        assert_int_equal(kill(pid, SIGKILL), 0);
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        if (!WIFSIGNALED(status))
-            fail_msg("the crash child exited by itself with %d", WEXITSTATUS(status));
-
-        int64_t n, maxn = 0, reported = 0;
+        int64_t after = kill_no % 10 == 0 ? 0 : 1 + rand_r(&seed) % 16, n, maxn = 0, reported = 0;
         int64_t *got = NULL;
         size_t ngot = 0;
-        while (read(fds[0], &n, sizeof n) == (ssize_t)sizeof n) {
+        if (after == 0)
+            usleep((useconds_t)(rand_r(&seed) % 2000));
+        /* The reports before the kill, then those written before it landed. */
+        for (int killed = 0;;) {
+            if (!killed && reported == after) {
+                assert_int_equal(kill(pid, SIGKILL), 0);
+                killed = 1;
+            }
+            if (read(fds[0], &n, sizeof n) != (ssize_t)sizeof n) {
+                if (!killed)
+                    fail_msg("the crash child ended after %lld of %lld commits",
+                             (long long)reported, (long long)after);
+                break;
+            }
             got = realloc(got, (ngot + 1) * sizeof *got);
             got[ngot++] = n;
             maxn = n > maxn ? n : maxn;
             reported++;
         }
         close(fds[0]);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (!WIFSIGNALED(status))
+            fail_msg("the crash child exited by itself with %d", WEXITSTATUS(status));
         reported_total += reported;
+        midstream += after > 0;
 
         int64_t rows;
         sqlite_integrity(db, &rows);
         if (rows == 0) { /* killed before the first commit ever */
             assert_int_equal(last, 0);
+            assert_int_equal(after, 0);
             free(got);
             continue;
         }
@@ -771,7 +798,7 @@ static void test_sigkill_loses_nothing(void **state)
         st_value_unref(lv);
         /* Every committed number is there, nothing after the last, nothing half-written. */
         assert_true(now >= maxn);
-        assert_true(now >= last);
+        assert_true(now >= last + after); /* the reported commits, at least */
         in_flight += now - (maxn ? maxn : last); /* committed, killed before reporting */
         assert_int_equal(rows, now + 1);
         assert_int_equal(st_shelf_len(sh), now + 1);
@@ -792,19 +819,18 @@ static void test_sigkill_loses_nothing(void **state)
     CHECK(st_shelf_close(sh));
     st_shelf_free(sh);
     clock_gettime(CLOCK_MONOTONIC, &end);
-    printf("[ INFO     ] %d SIGKILLs (%lld after a commit): %lld transactions committed (%lld "
-           "reported, %lld committed but killed before reporting), %.1f s\n",
-           KILLS, (long long)progressed, (long long)last, (long long)reported_total,
-           (long long)in_flight,
+    printf("[ INFO     ] %d SIGKILLs (%lld mid-stream, %lld after a commit): %lld transactions "
+           "committed (%lld reported, %lld committed but killed before reporting), %.1f s\n",
+           kills, (long long)midstream, (long long)progressed, (long long)last,
+           (long long)reported_total, (long long)in_flight,
            (double)(end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) * 1e-9);
-    assert_true(progressed >= KILLS / 10); /* kills landed between commits, not only before */
+    assert_true(progressed >= midstream); /* every mid-stream kill landed between commits */
+    assert_true(progressed >= kills / 10);
 }
 
 /* ---- concurrency ---------------------------------------------------------------------------- */
 
-#define INCREMENTS 1000
-
-/* INCREMENTS increments of 'counter', each retried on ST_ECONFLICT; reports the conflicts.
+/* `increments` increments of 'counter', each retried on ST_ECONFLICT; reports the conflicts.
  * A little think time inside each transaction lets the two writers' transactions overlap
  * (without it, whoever holds SQLite's write lock tends to keep winning it back). */
 _Noreturn static void increment_child(const char *db, int fd, unsigned seed)
@@ -815,7 +841,7 @@ _Noreturn static void increment_child(const char *db, int fd, unsigned seed)
     if (!sh)
         _exit(2);
     int64_t conflicts = 0;
-    for (int i = 0; i < INCREMENTS; i++) {
+    for (int i = 0; i < increments; i++) {
         for (;;) {
             int64_t n;
             if (st_shelf_begin(sh))
@@ -897,8 +923,8 @@ static void test_two_writers_conflict_and_retry(void **state)
     st_shelf_free(sh);
     printf("[ INFO     ] 2 writers x %d increments: counter = %lld, conflicts retried: %lld + "
            "%lld\n",
-           INCREMENTS, (long long)total, (long long)conflicts[0], (long long)conflicts[1]);
-    assert_int_equal(total, 2 * INCREMENTS);
+           increments, (long long)total, (long long)conflicts[0], (long long)conflicts[1]);
+    assert_int_equal(total, 2 * increments);
     int64_t integrity_rows;
     sqlite_integrity(db, &integrity_rows);
     assert_int_equal(integrity_rows, 1);
@@ -908,8 +934,10 @@ static void test_two_writers_conflict_and_retry(void **state)
 
 #define SNAP_WRITES 600
 
-/* Writes 'a' and 'b' together, SNAP_WRITES times: both (i, <i * 7 % 2000 bytes>). */
-_Noreturn static void pair_writer(const char *db)
+/* Writes 'a' and 'b' together, SNAP_WRITES times: both (i, <i * 7 % 2000 bytes>). After the
+ * commits of SNAP_WRITES / 3 and 2 * SNAP_WRITES / 3 it tells the reader and waits for its go,
+ * then tells it again after the next commit (see test_reader_sees_snapshots()). */
+_Noreturn static void pair_writer(const char *db, int tell, int go)
 {
     st_shelve_options o = ST_SHELVE_OPTIONS_INIT;
     o.backend = "dbm.sqlite3";
@@ -926,12 +954,22 @@ _Noreturn static void pair_writer(const char *db)
             _exit(3);
         }
         st_value_unref(rec);
+        char c = 'c';
+        int checkpoint = i == SNAP_WRITES / 3 || i == 2 * SNAP_WRITES / 3;
+        if ((checkpoint || i - 1 == SNAP_WRITES / 3 || i - 1 == 2 * SNAP_WRITES / 3) &&
+            write(tell, &c, 1) != 1)
+            _exit(5);
+        if (checkpoint && read(go, &c, 1) != 1)
+            _exit(6);
     }
     int closed = st_shelf_close(sh);
     st_shelf_free(sh);
     _exit(closed ? 4 : 0);
 }
 
+/* A reader's transactions against a writer's. At the writer's two checkpoints the reader reads
+ * 'a', lets the writer commit once more, then reads 'b': a commit lands between the two reads
+ * whatever the machine's speed, and the reads see three states at least. */
 static void test_reader_sees_snapshots(void **state)
 {
     (void)state;
@@ -945,20 +983,35 @@ static void test_reader_sees_snapshots(void **state)
     CHECK(st_shelf_close(sh));
     st_shelf_free(sh);
 
+    int tell[2], go[2];
+    assert_int_equal(pipe(tell), 0);
+    assert_int_equal(pipe(go), 0);
     fflush(stdout);
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0)
-        pair_writer(db);
+    if (pid == 0) {
+        close(tell[0]);
+        close(go[1]);
+        pair_writer(db, tell[1], go[0]);
+    }
+    close(tell[1]);
+    close(go[0]);
 
     sh = open_shelf(db, "r", NULL, ST_PICKLE_DEFAULT_PROTOCOL);
-    int64_t reads = 0, distinct = 0, prev = -1, torn = 0;
+    int64_t reads = 0, distinct = 0, prev = -1, torn = 0, gated = 0;
     int status = 0;
     for (;;) {
         int done = waitpid(pid, &status, WNOHANG) == pid;
+        struct pollfd pf = {tell[0], POLLIN, 0};
+        char c;
+        int checkpoint = !done && poll(&pf, 1, 0) == 1 && read(tell[0], &c, 1) == 1;
         CHECK(st_shelf_begin(sh));
         st_value *a = st_shelf_get(sh, "a");
-        usleep(50); /* give the writer a chance to commit between the two reads */
+        if (checkpoint) { /* the writer's next commit, between our two reads */
+            assert_int_equal(write(go[1], "g", 1), 1);
+            assert_int_equal(read(tell[0], &c, 1), 1);
+            gated++;
+        }
         st_value *b = st_shelf_get(sh, "b");
         if (!a || !b)
             fail_with_error("a, b");
@@ -967,6 +1020,8 @@ static void test_reader_sees_snapshots(void **state)
         int64_t ai;
         st_value *first = st_value_item(a, 0);
         assert_int_equal(st_value_as_int64(first, &ai), 0); /* borrowed from a */
+        if (checkpoint)
+            assert_true(ai == SNAP_WRITES / 3 || ai == 2 * SNAP_WRITES / 3);
         distinct += ai != prev;
         prev = ai;
         st_value_unref(a);
@@ -978,11 +1033,14 @@ static void test_reader_sees_snapshots(void **state)
     }
     CHECK(st_shelf_close(sh));
     st_shelf_free(sh);
+    close(tell[0]);
+    close(go[1]);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     printf("[ INFO     ] reader: %lld snapshots of (a, b), %lld distinct, %lld torn\n",
            (long long)reads, (long long)distinct, (long long)torn);
     assert_int_equal(torn, 0);
+    assert_int_equal(gated, 2);
     assert_int_equal(prev, SNAP_WRITES); /* the last read came after the writer's end */
     assert_true(distinct >= 3);          /* the reads did interleave with the writes */
 }

@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "support/proof.h"
 #include "support/support.h"
 #include "systools/systools.h"
 
@@ -457,10 +458,12 @@ static unsigned char *pattern(size_t n)
     return p;
 }
 
+/* 100 MB each way under the label "proof", 16 MB in the default suite: both well beyond
+ * any pipe buffer. */
 static void test_communicate_100mb(void **state)
 {
     (void)state;
-    size_t n = (size_t)100 << 20;
+    size_t n = (size_t)ST_PROOF_SIZE(16, 100) << 20;
     unsigned char *data = pattern(n);
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
     o.stdin_fd = o.stdout_fd = o.stderr_fd = ST_SUBPROCESS_PIPE;
@@ -483,8 +486,10 @@ static void test_communicate_100mb(void **state)
     st_completed_process_free(&r);
     st_popen_free(p);
 
-    /* 100 MB out of a child that reads nothing, with stderr interleaved: no deadlock. */
-    const char *gen[] = {"/bin/sh", "-c", "head -c 104857600 /dev/zero; echo done >&2", NULL};
+    /* As much out of a child that reads nothing, with stderr interleaved: no deadlock. */
+    char script[64];
+    snprintf(script, sizeof script, "head -c %zu /dev/zero; echo done >&2", n);
+    const char *gen[] = {"/bin/sh", "-c", script, NULL};
     p = st_popen_new(gen, &o);
     assert_non_null(p);
     assert_int_equal(st_popen_communicate(p, NULL, 0, 120, &r), 0);
@@ -511,11 +516,13 @@ static void test_communicate_100mb(void **state)
     assert_no_children();
 }
 
-static volatile sig_atomic_t alarms;
+/* The alarms so far; the eleventh opens the gate the child waits behind (closes fd gate). */
+static volatile sig_atomic_t alarms, gate = -1;
 static void on_alarm(int sig)
 {
     (void)sig;
-    alarms++;
+    if (++alarms == 11)
+        close(gate);
 }
 
 static void test_communicate_eintr(void **state)
@@ -525,6 +532,16 @@ static void test_communicate_eintr(void **state)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm; /* no SA_RESTART: every blocked call sees EINTR */
     sigaction(SIGALRM, &sa, &old);
+    /* The child starts reading its input only after ten alarms, however slow the machine. */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(dup2(fds[0], 9), 9);
+    close(fds[0]);
+    gate = fds[1];
+    const int nine[] = {9};
+    st_popen_options o = ST_POPEN_OPTIONS_INIT;
+    o.pass_fds = nine;
+    o.pass_fds_len = 1;
     struct itimerval it = {{0, 500}, {0, 500}}, off = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &it, NULL);
     size_t n = (size_t)8 << 20;
@@ -534,11 +551,12 @@ static void test_communicate_eintr(void **state)
     ro.input_len = n;
     ro.capture_output = 1;
     ro.timeout = 60;
-    const char *argv[] = {"/bin/sh", "-c", "sleep 0.05; cat", NULL};
+    const char *argv[] = {"/bin/sh", "-c", "read x <&9; cat", NULL};
     st_completed_process c;
-    int rc = st_subprocess_run(argv, &ro, NULL, &c);
+    int rc = st_subprocess_run(argv, &ro, &o, &c);
     setitimer(ITIMER_REAL, &off, NULL);
     sigaction(SIGALRM, &old, NULL);
+    close(9);
     assert_int_equal(rc, 0);
     assert_true(alarms > 10);
     assert_int_equal(c.stdout_len, n);
@@ -547,16 +565,28 @@ static void test_communicate_eintr(void **state)
     free(data);
 }
 
+/* The child writes its first lines, then blocks on fd 9 until the gate closes: the state at a
+ * timeout does not depend on the machine's speed. A machine too slow to write those lines
+ * within the first 0.5 s only takes more timed-out calls, each returning all read so far. */
+#define GATED_SCRIPT \
+    "echo first; read x; echo \"got $x\"; echo e1 >&2; read y <&9; echo last; echo e2 >&2"
+
 static void test_communicate_timeout_resumes(void **state)
 {
     (void)state;
+    int gate[2];
+    assert_int_equal(pipe(gate), 0);
+    assert_int_equal(dup2(gate[0], 9), 9);
+    close(gate[0]);
+    const int nine[] = {9};
     st_popen_options o = ST_POPEN_OPTIONS_INIT;
     o.stdin_fd = o.stdout_fd = o.stderr_fd = ST_SUBPROCESS_PIPE;
-    const char *argv[] = {"/bin/sh", "-c",
-                          "echo first; read x; echo \"got $x\"; echo e1 >&2; sleep 1; echo last; echo e2 >&2",
-                          NULL};
+    o.pass_fds = nine;
+    o.pass_fds_len = 1;
+    const char *argv[] = {"/bin/sh", "-c", GATED_SCRIPT, NULL};
     st_popen *p = st_popen_new(argv, &o);
     assert_non_null(p);
+    close(9);
     int rc = 7;
     assert_int_equal(st_popen_returncode(p, &rc), 0); /* None: not reaped yet */
     assert_int_equal(rc, 7);
@@ -566,19 +596,25 @@ static void test_communicate_timeout_resumes(void **state)
     assert_int_equal(st_error_code(), ST_ETIMEOUT);
     assert_string_equal(st_error_message(),
                         "Command '['/bin/sh', '-c', 'echo first; read x; echo \"got $x\"; echo e1 >&2; "
-                        "sleep 1; echo last; echo e2 >&2']' timed out after 0.5 seconds");
+                        "read y <&9; echo last; echo e2 >&2']' timed out after 0.5 seconds");
+    for (int i = 0; i < 100 && (r.stdout_len < 16 || !r.stderr_data || !*r.stderr_data); i++) {
+        st_completed_process_free(&r);
+        assert_int_equal(st_popen_communicate(p, NULL, 0, 0.5, &r), -1);
+        assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    }
     /* TimeoutExpired.stdout and .stderr: what was read so far. */
     char ours[256];
     snprintf(ours, sizeof ours, "%s|%s|%d", r.stdout_data, r.stderr_data, st_popen_returncode(p, NULL));
     assert_string_equal(ours, "first\ngot hello\n|e1\n|0");
     assert_int_equal(r.stdout_len, 16);
-    assert_string_equal(r.args[2], "echo first; read x; echo \"got $x\"; echo e1 >&2; sleep 1; echo last; echo e2 >&2");
+    assert_string_equal(r.args[2], GATED_SCRIPT);
     st_completed_process_free(&r);
     memset(in, 'X', sizeof in - 1); /* the input was kept: the caller's buffer may change */
     assert_int_equal(st_popen_communicate(p, "more", 4, 5, &r), -1);
     assert_string_equal(st_error_message(), "Cannot send input after starting communication");
     st_completed_process_free(&r);
     /* Going on: the whole output from the start, as Python's second communicate() gives. */
+    close(gate[1]);
     assert_int_equal(st_popen_communicate(p, NULL, 0, 5, &r), 0);
     assert_string_equal(r.stdout_data, "first\ngot hello\nlast\n");
     assert_int_equal(r.stdout_len, 21);
@@ -589,12 +625,24 @@ static void test_communicate_timeout_resumes(void **state)
     assert_int_equal(rc, 0);
     st_completed_process_free(&r);
     st_popen_free(p);
-    char *py = pyref_eval("import subprocess as s\n"
+    char *py = pyref_eval("import os, subprocess as s\n"
+                          "r, w = os.pipe()\n"
+                          "os.dup2(r, 9)\n"
+                          "os.close(r)\n"
                           "p = s.Popen(['/bin/sh', '-c', 'echo first; read x; echo \"got $x\"; echo e1 >&2; "
-                          "sleep 1; echo last; echo e2 >&2'], stdin=s.PIPE, stdout=s.PIPE, stderr=s.PIPE)\n"
-                          "try: p.communicate(b'hello\\n', timeout=0.5)\n"
-                          "except s.TimeoutExpired as e: print(e.stdout.decode() + '|' + e.stderr.decode() + '|' "
-                          "+ str(int(p.returncode is not None)), end='')\n"
+                          "read y <&9; echo last; echo e2 >&2'], stdin=s.PIPE, stdout=s.PIPE, "
+                          "stderr=s.PIPE, pass_fds=(9,))\n"
+                          "os.close(9)\n"
+                          "inp = b'hello\\n'\n"
+                          "while True:\n"
+                          "    try: p.communicate(inp, timeout=0.5)\n"
+                          "    except s.TimeoutExpired as e:\n"
+                          "        got = (e.stdout or b'').decode() + '|' + "
+                          "(e.stderr or b'').decode()\n"
+                          "        if got == 'first\\ngot hello\\n|e1\\n': break\n"
+                          "    inp = None\n"
+                          "print(got + '|' + str(int(p.returncode is not None)), end='')\n"
+                          "os.close(w)\n"
                           "o, e = p.communicate(timeout=5)\n"
                           "assert (o, e, p.returncode) == (b'first\\ngot hello\\nlast\\n', b'e1\\ne2\\n', 0)\n");
     if (py) {
@@ -871,20 +919,23 @@ static void test_session_group_and_signals(void **state)
     assert_int_equal(rc, -SIGUSR1);
     st_popen_free(p);
 
-    /* A timeout with a new session kills the grandchildren too. */
+    /* A timeout with a new session kills the grandchildren too. A machine too slow to start
+     * the grandchild within the timeout runs the tree again with twice the timeout. */
     const char *tree[] = {"/bin/sh", "-c", "sleep 30 & echo $!; wait", NULL};
     st_subprocess_run_options ro = ST_SUBPROCESS_RUN_OPTIONS_INIT;
     ro.capture_output = 1;
-    ro.timeout = 0.5;
     o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
     o.start_new_session = 1;
     st_completed_process c;
-    assert_int_equal(st_subprocess_run(tree, &ro, &o, &c), -1);
-    assert_int_equal(st_error_code(), ST_ETIMEOUT);
-    assert_non_null(c.stdout_data);
-    long grandchild = strtol(c.stdout_data, NULL, 10);
+    long grandchild = 0;
+    for (ro.timeout = 0.5; !grandchild && ro.timeout < 100; ro.timeout *= 2) {
+        assert_int_equal(st_subprocess_run(tree, &ro, &o, &c), -1);
+        assert_int_equal(st_error_code(), ST_ETIMEOUT);
+        if (c.stdout_data)
+            grandchild = strtol(c.stdout_data, NULL, 10);
+        st_completed_process_free(&c);
+    }
     assert_true(grandchild > 1);
-    st_completed_process_free(&c);
     assert_true(ended(grandchild)); /* killed (maybe a zombie until init reaps it) */
 
     /* restore_signals: an ignored SIGPIPE goes back to default in the child (both spawn paths). */
@@ -930,9 +981,9 @@ static void test_many_spawns_leak_nothing(void **state)
 {
     (void)state;
 #ifdef UNDER_ASAN
-    const int n = 3000; /* instrumented parent: keeps the program well under a minute */
+    const int n = ST_PROOF_SIZE(300, 3000); /* instrumented parent: well under a minute */
 #else
-    const int n = 10000;
+    const int n = ST_PROOF_SIZE(1000, 10000);
 #endif
     const char *t[] = {"/bin/true", NULL};
     int fds = st_test_count_fds();

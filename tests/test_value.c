@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "internal/utf8.h"
 #include "internal/value.h"
 #include "pyref.h"
 #include "systools/systools.h"

@@ -236,8 +236,9 @@ static int memo_get(pickler *p, uint32_t idx)
     return emit_op_le(p, LONG_BINGET, idx, 4);
 }
 
-/* Writes a memo reference when key is known; returns 1 then, 0 if not, -1 on error. */
-static int memo_hit(pickler *p, uintptr_t key)
+/* Writes a memo reference when key is known; returns 1 then, 0 if not, -1 on error. Inline,
+ * as the lookup it wraps: it runs once for every value save() meets. */
+static inline int memo_hit(pickler *p, uintptr_t key)
 {
     int64_t idx = memo_find(p, key);
     if (idx < 0)

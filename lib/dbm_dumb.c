@@ -13,7 +13,7 @@
 #include "internal/dbm.h"
 #include "internal/mem.h"
 #include "internal/os.h"
-#include "internal/value.h"
+#include "internal/utf8.h"
 
 #define ERROR_TYPE "dbm.dumb.error" /* Python's dbm.dumb.error is OSError itself */
 #define BLOCKSIZE 512

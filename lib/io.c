@@ -9,6 +9,7 @@
 
 #include "internal/error.h"
 #include "internal/mem.h"
+#include "internal/utf8.h"
 #include "internal/value.h"
 #include "systools/io.h"
 

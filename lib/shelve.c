@@ -6,7 +6,7 @@
 #include "internal/dbm.h"
 #include "internal/mem.h"
 #include "internal/options.h"
-#include "internal/value.h"
+#include "internal/utf8.h"
 #include "systools/shelve.h"
 
 struct st_shelf {

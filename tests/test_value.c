@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "internal/utf8.h"
 #include "internal/value.h"
 #include "support/support.h"
 #include "systools/systools.h"

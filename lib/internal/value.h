@@ -1,4 +1,7 @@
-/* Internal: the layout of st_value and the helpers shared by the lib/value sources. Never installed. */
+/* Internal: the value module's interface for the rest of the library and for the lib/value
+ * sources besides value.c: constructors, number and text helpers, and the accessors of
+ * value/layout.h, the only way to a value's contents (no field is named outside that header
+ * and value.c). Never installed. */
 #ifndef ST_INTERNAL_VALUE_H
 #define ST_INTERNAL_VALUE_H
 
@@ -6,105 +9,9 @@
 
 #include "mem.h"
 #include "systools/value.h"
+#include "value/layout.h"
 
-/* flags */
-#define ST__V_BIG 0x01    /* an int kept as sign + magnitude limbs (does not fit int64) */
-#define ST__V_HASHED 0x02 /* the hash field holds the cached hash (str, bytes, tuple, frozenset) */
-#define ST__V_ARENA_ITEMS 0x04 /* a list's items or a dict's table sit in an arena chunk */
-
-/* A set entry: CPython's layout, so iteration order can follow CPython's. */
-typedef struct st__sentry {
-    st_value *key; /* NULL: never used; st__set_dummy: deleted */
-    int64_t hash;
-} st__sentry;
-
-/* A dict entry; key NULL marks a deleted entry (kept until the next resize). */
-typedef struct st__dentry {
-    st_value *key;
-    st_value *value;
-    int64_t hash;
-} st__dentry;
-
-typedef struct st__dict {
-    st__dentry *entries; /* insertion order, then the open-addressing index of entry numbers */
-    size_t nentries;     /* entries used, deleted ones included */
-    size_t cap;          /* entries allocated */
-    size_t used;         /* live entries */
-    size_t mask;         /* index size - 1 */
-    unsigned char ixw;   /* index slots are 1 << ixw bytes */
-} st__dict;
-
-typedef struct st__set {
-    st__sentry *table;
-    size_t mask;
-    size_t fill;  /* active + dummy */
-    size_t used;  /* active */
-    int64_t hash; /* a frozenset's cached hash (ST__V_HASHED) */
-} st__set;
-
-/* An int or float made in an arena ends after u.i / u.f: never copy a whole st_value. */
-struct st_value {
-    union {
-        size_t rc;          /* references; SIZE_MAX for the immortal singletons */
-        st_value *next_dead; /* link of the release worklist once rc reached 0 */
-    } h;
-    unsigned char kind;
-    unsigned char flags;
-    uint32_t chunk; /* made in an arena: distance in 8-byte units back to its chunk; 0: malloc'd */
-    union {
-        int64_t i; /* int (when not ST__V_BIG), bool */
-        double f;
-        struct {
-            uint32_t *d; /* magnitude (inline), least significant limb first, top limb non-zero */
-            size_t n;
-            int neg;
-        } big;
-        struct {
-            char *data; /* NUL-terminated */
-            size_t len;
-            size_t nchars; /* str: code points */
-            union {
-                size_t cap;   /* bytearray */
-                int64_t hash; /* str, bytes */
-            };
-        } s;
-        struct {
-            st_value **items;
-            size_t len;
-            union {
-                size_t cap;   /* list */
-                int64_t hash; /* tuple */
-            };
-        } seq;
-        st__dict *dict;
-        st__set *set;
-    } u;
-};
-
-extern st_value *const st__set_dummy;
-
-/* st_value_ref() and st_value_unref() of a value known not to be NULL, for hot loops. */
-static inline st_value *st__ref(st_value *v)
-{
-    if (v->h.rc != SIZE_MAX)
-        v->h.rc++;
-    return v;
-}
-
-static inline void st__unref(st_value *v)
-{
-    if (v->h.rc != SIZE_MAX && v->h.rc > 1)
-        v->h.rc--;
-    else
-        st_value_unref(v);
-}
-
-/* Allocates a value of the given kind with rc 1, a zeroed payload and `extra` zeroed bytes
- * right after it, where strs, bytes, tuples, big ints, dicts and sets keep their contents
- * (one allocation, and the contents share the value's cache lines). */
-st_value *st__value_alloc(st_value_type kind, size_t extra);
-
-/* Memory for the many small values one load makes (lib/pickle.c): values, list items and dict
+/* Memory for the many small values one load makes (lib/pickle/load.c): values, list items and dict
  * tables are carved from chunks of growing size instead of one malloc each. A chunk counts
  * its blocks and goes with the last of them, from whichever thread drops it (the count is
  * atomic), to a small cache for later loads or back to free(). Large blocks still get their
@@ -120,9 +27,8 @@ typedef struct st__arena {
 #define ST__ARENA_INIT {NULL, NULL, NULL, 0, 0}
 void st__arena_done(st__arena *a);
 
-/* The constructors the loader uses; a is the arena, or NULL for plain malloc. */
-st_value *st__value_new(st__arena *a, st_value_type kind, size_t extra);
-/* int, float (small ints are the shared immortal ones, as CPython's -5..256) */
+/* The constructors the loader uses; a is the arena, or NULL for plain malloc. Small ints are
+ * the shared immortal ones, as CPython's -5..256. */
 st_value *st__int_new(st__arena *a, int64_t i);
 st_value *st__float_new(st__arena *a, double d);
 /* A str from UTF-8, validated (encoded surrogates allowed when surrogates != 0). */
@@ -144,6 +50,9 @@ int st__dict_update_steal(st__arena *a, st_value *dict, st_value *const *kv, siz
 #define ST__HASH_BITS 61
 
 /* ---- bigint (lib/value/bigint.c) ---- */
+/* An int beyond int64 made of a copy of its n limbs (least significant first, the top one
+ * non-zero) and its sign (lib/value/value.c). */
+st_value *st__int_big_new(const uint32_t *d, size_t n, int neg);
 /* An int from a magnitude (limbs least significant first, any leading zeros) and sign; takes
  * ownership of d (st__malloc'd) even on failure. Normalizes to the int64 form when it fits. */
 st_value *st__int_from_mag(uint32_t *d, size_t n, int neg);
@@ -161,20 +70,11 @@ int st__int_equal_double(const st_value *v, double d);
 /* 1 if both ints are equal. */
 int st__int_equal(const st_value *a, const st_value *b);
 
-/* ---- text helpers (lib/value/repr.c) ---- */
-/* Decodes one UTF-8 sequence at s (len > 0 bytes left). Allows encoded surrogates when
- * surrogates != 0. Returns its length and stores the code point, or 0 if invalid. */
-size_t st__utf8_decode(const unsigned char *s, size_t len, int surrogates, uint32_t *cp);
-/* Raises CPython's UnicodeDecodeError for the undecodable sequence at s[i]; returns -1. */
-int st__utf8_error(const unsigned char *s, size_t len, size_t i, int surrogates);
-/* Appends the UTF-8 encoding of cp (surrogates encoded like 'surrogatepass'). */
-int st__utf8_put(st__buf *b, uint32_t cp);
-/* Python's str.isprintable() for one code point. */
-int st__unicode_isprintable(uint32_t cp);
-/* Appends Python's repr() of a float (lib/value/dtoa.c). */
+/* ---- numbers as text (lib/value/dtoa.c) ---- */
+/* Appends Python's repr() of a float. */
 int st__float_repr(st__buf *out, double d);
 /* Writes the decimal digits of x ending just before end (room for 20); returns where they
- * start (lib/value/dtoa.c). */
+ * start. */
 char *st__u64_digits(char *end, uint64_t x);
 
 /* A str from UTF-8 (surrogates allowed) the caller validated, of nchars code points. */

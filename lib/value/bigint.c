@@ -22,18 +22,17 @@ typedef struct mag {
 
 static void get_mag(const st_value *v, mag *m)
 {
-    if (v->flags & ST__V_BIG) {
-        m->d = v->u.big.d;
-        m->n = v->u.big.n;
-        m->neg = v->u.big.neg;
+    int64_t i;
+    if (!st__int_small(v, &i)) {
+        m->d = st__int_mag(v, &m->n, &m->neg);
         return;
     }
-    uint64_t a = v->u.i < 0 ? (uint64_t)0 - (uint64_t)v->u.i : (uint64_t)v->u.i;
+    uint64_t a = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
     m->small[0] = (uint32_t)a;
     m->small[1] = (uint32_t)(a >> 32);
     m->d = m->small;
     m->n = a >> 32 ? 2 : a ? 1 : 0;
-    m->neg = v->u.i < 0;
+    m->neg = i < 0;
 }
 
 st_value *st__int_from_mag(uint32_t *d, size_t n, int neg)
@@ -49,15 +48,8 @@ st_value *st__int_from_mag(uint32_t *d, size_t n, int neg)
             return st_value_int(neg ? (int64_t)((uint64_t)0 - a) : (int64_t)a);
         }
     }
-    st_value *v = st__value_alloc(ST_VALUE_INT, n * sizeof *d);
-    if (!v)
-        return (free(d), NULL);
-    v->flags = ST__V_BIG;
-    v->u.big.d = (uint32_t *)(v + 1);
-    memcpy(v->u.big.d, d, n * sizeof *d);
+    st_value *v = st__int_big_new(d, n, neg);
     free(d);
-    v->u.big.n = n;
-    v->u.big.neg = neg;
     return v;
 }
 
@@ -210,16 +202,6 @@ static uint32_t divmod_small(uint32_t *d, size_t *n, uint32_t by)
     return (uint32_t)rem;
 }
 
-/* Writes the decimal digits of u ending at end; returns where they start. */
-static char *put_u64(char *end, uint64_t u)
-{
-    do {
-        *--end = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    return end;
-}
-
 static int too_many_digits(void)
 {
     return ST_RAISE(ST_EVALUE, "Exceeds the limit (%d digits) for integer string conversion; "
@@ -230,15 +212,18 @@ static int too_many_digits(void)
 int st__int_repr(st__buf *out, const st_value *v)
 {
     char tmp[24], *end = tmp + sizeof tmp, *p;
-    if (!(v->flags & ST__V_BIG)) {
-        if (v->kind == ST_VALUE_BOOL)
-            return st__buf_puts(out, v->u.i ? "True" : "False");
-        p = put_u64(end, v->u.i < 0 ? (uint64_t)0 - (uint64_t)v->u.i : (uint64_t)v->u.i);
-        if (v->u.i < 0)
+    int64_t small;
+    if (st__int_small(v, &small)) {
+        if (st__kind(v) == ST_VALUE_BOOL)
+            return st__buf_puts(out, small ? "True" : "False");
+        p = st__u64_digits(end, small < 0 ? (uint64_t)0 - (uint64_t)small : (uint64_t)small);
+        if (small < 0)
             *--p = '-';
         return st__buf_append(out, p, (size_t)(end - p));
     }
-    size_t n = v->u.big.n;
+    size_t n;
+    int neg;
+    const uint32_t *limbs = st__int_mag(v, &n, &neg);
     /* (n-1) full limbs already give more than the limit's digits: refuse before working. */
     if ((double)(n - 1) * 32 * 0.30102999566398120 >= MAX_STR_DIGITS)
         return too_many_digits();
@@ -252,22 +237,22 @@ int st__int_repr(st__buf *out, const st_value *v)
         rc = ST_TRACE();
         goto done;
     }
-    memcpy(d, v->u.big.d, n * sizeof *d);
+    memcpy(d, limbs, n * sizeof *d);
     size_t nc = 0;
     while (n)
         chunks[nc++] = divmod_small(d, &n, 1000000000u);
-    p = put_u64(end, chunks[nc - 1]);
+    p = st__u64_digits(end, chunks[nc - 1]);
     if ((size_t)(end - p) + 9 * (nc - 1) > MAX_STR_DIGITS) {
         rc = too_many_digits();
         goto done;
     }
-    if (v->u.big.neg)
+    if (neg)
         *--p = '-';
     rc = st__buf_reserve(out, (size_t)(end - p) + 9 * nc);
     if (rc == 0) {
         st__buf_append(out, p, (size_t)(end - p));
         for (size_t i = nc - 1; i-- > 0;) {
-            char *q = put_u64(end, chunks[i]);
+            char *q = st__u64_digits(end, chunks[i]);
             while (end - q < 9)
                 *--q = '0';
             st__buf_append(out, q, 9);
@@ -299,27 +284,29 @@ int64_t st__int_hash(const st_value *v)
 
 int st__int_equal(const st_value *a, const st_value *b)
 {
-    int ba = (a->flags & ST__V_BIG) != 0, bb = (b->flags & ST__V_BIG) != 0;
-    if (!ba && !bb)
-        return a->u.i == b->u.i;
-    if (ba != bb)
-        return 0;
-    return a->u.big.neg == b->u.big.neg && a->u.big.n == b->u.big.n &&
-           memcmp(a->u.big.d, b->u.big.d, a->u.big.n * sizeof(uint32_t)) == 0;
+    int64_t x, y;
+    if (st__int_small(a, &x) && st__int_small(b, &y))
+        return x == y;
+    mag ma, mb; /* both big, or of different forms (then not equal: the sizes differ) */
+    get_mag(a, &ma);
+    get_mag(b, &mb);
+    return ma.neg == mb.neg && ma.n == mb.n && memcmp(ma.d, mb.d, ma.n * sizeof *ma.d) == 0;
 }
 
 int st__int_equal_double(const st_value *v, double d)
 {
-    if ((d < 0) != (v->u.big.neg != 0))
+    mag m;
+    get_mag(v, &m);
+    if ((d < 0) != (m.neg != 0))
         return 0;
     int e;
-    double m = frexp(fabs(d), &e); /* |d| = m * 2^e, m in [0.5, 1) */
-    uint64_t mant = (uint64_t)ldexp(m, 53);
+    double f = frexp(fabs(d), &e); /* |d| = f * 2^e, f in [0.5, 1) */
+    uint64_t mant = (uint64_t)ldexp(f, 53);
     int shift = e - 53;
     if (shift < 0)
         return 0; /* |d| < 2^53 <= any big int */
     size_t n = ((size_t)shift + 53 + 31) / 32;
-    if (n != v->u.big.n)
+    if (n != m.n)
         return 0;
     for (size_t i = 0; i < n; i++) {
         /* limb i of mant << shift */
@@ -331,7 +318,7 @@ int st__int_equal_double(const st_value *v, double d)
             limb = (uint32_t)(mant << -lo);
         else
             limb = (uint32_t)(mant >> lo);
-        if (limb != v->u.big.d[i])
+        if (limb != m.d[i])
             return 0;
     }
     return 1;
@@ -339,7 +326,7 @@ int st__int_equal_double(const st_value *v, double d)
 
 static int need_int(const st_value *v)
 {
-    if (v->kind == ST_VALUE_INT || v->kind == ST_VALUE_BOOL)
+    if (st__kind(v) == ST_VALUE_INT || st__kind(v) == ST_VALUE_BOOL)
         return 0;
     return ST_RAISE(ST_ETYPE, "'%s' object cannot be interpreted as an integer", st_value_type_name(v));
 }

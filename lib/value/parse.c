@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/utf8.h"
 #include "internal/value.h"
 
 #define MAX_NESTING 200 /* CPython's MAXLEVEL: "too many nested parentheses" */
@@ -619,14 +620,15 @@ static st_value *parse_sequence(parser *P, node *kind)
         if (r < 0)
             return (st_value_unref(list), NULL);
         if (closer == ')' && !commas) { /* (x) is x itself, node kind included */
-            st_value *inner = st_value_ref(list->u.seq.items[0]);
+            size_t n;
+            st_value *inner = st_value_ref(st__items(list, &n)[0]);
             st_value_unref(list);
             *kind = first_kind;
             return inner;
         }
     }
     if (closer == ')')
-        list->kind = ST_VALUE_TUPLE; /* same layout: the collected items become the tuple's */
+        st__list_to_tuple(list);
     return list;
 }
 
@@ -788,12 +790,14 @@ static st_value *parse_expr(parser *P, node *kind)
         v = parse_atom(P, &inner);
         if (!v)
             return NULL;
-        if (inner != N_CONSTANT || (v->kind != ST_VALUE_INT && v->kind != ST_VALUE_FLOAT)) {
+        st_value_type vk = st__kind(v);
+        if (inner != N_CONSTANT || (vk != ST_VALUE_INT && vk != ST_VALUE_FLOAT)) {
             st_value_unref(v);
             return (malformed(om, "operand of unary +/- that is not a number"), NULL);
         }
         if (minus) {
-            st_value *n = v->kind == ST_VALUE_FLOAT ? st_value_float(-v->u.f) : st__int_negate(v);
+            st_value *n = vk == ST_VALUE_FLOAT ? st_value_float(-st__float_value(v))
+                                               : st__int_negate(v);
             st_value_unref(v);
             v = n;
         }
@@ -837,7 +841,7 @@ static st_value *parse_top(parser *P)
         if (st_value_list_append_steal(t, parse_expr(P, &k)) < 0 || skip(P) < 0)
             return (st_value_unref(t), NULL);
     }
-    t->kind = ST_VALUE_TUPLE;
+    st__list_to_tuple(t);
     return t;
 }
 

@@ -1,119 +1,10 @@
-/* value: repr() as CPython 3.13 prints it, and the UTF-8 helpers shared with parse.c. */
+/* value: repr() as CPython 3.13 prints it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/utf8.h"
 #include "internal/value.h"
-
-/* ---- UTF-8 ------------------------------------------------------------------------------- */
-
-size_t st__utf8_decode(const unsigned char *s, size_t len, int surrogates, uint32_t *cp)
-{
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t n;
-    uint32_t v, min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        v = c & 0x1f;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        v = c & 0x0f;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        v = c & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (!surrogates && v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return n;
-}
-
-int st__utf8_error(const unsigned char *s, size_t len, size_t i, int surrogates)
-{
-    unsigned c = s[i];
-    if (c < 0xc2 || c > 0xf4)
-        return ST_RAISE_AS(ST_EVALUE, "UnicodeDecodeError",
-                           "'utf-8' codec can't decode byte 0x%02x in position %zu: invalid start byte",
-                           c, i);
-    size_t n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4, k = 1;
-    /* the second byte's range depends on the first (no overlongs, surrogates, > U+10FFFF) */
-    unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-    unsigned hi = c == 0xed && !surrogates ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-    while (k < n && i + k < len && s[i + k] >= (k == 1 ? lo : 0x80) && s[i + k] <= (k == 1 ? hi : 0xbf))
-        k++;
-    if (i + k == len && k > 1)
-        return ST_RAISE_AS(ST_EVALUE, "UnicodeDecodeError",
-                           "'utf-8' codec can't decode bytes in position %zu-%zu: unexpected end of data",
-                           i, len - 1);
-    return ST_RAISE_AS(ST_EVALUE, "UnicodeDecodeError",
-                       "'utf-8' codec can't decode byte 0x%02x in position %zu: %s", c, i,
-                       i + k == len ? "unexpected end of data" : "invalid continuation byte");
-}
-
-int st__utf8_put(st__buf *b, uint32_t cp)
-{
-    char o[4];
-    size_t n;
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        o[0] = (char)(0xc0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        o[0] = (char)(0xf0 | (cp >> 18));
-        o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[3] = (char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    return st__buf_append(b, o, n);
-}
-
-static const uint32_t nonprintable[][2] = {
-#include "printable.inc"
-};
-
-int st__unicode_isprintable(uint32_t cp)
-{
-    if (cp < 0x80)
-        return cp >= 0x20 && cp < 0x7f;
-    if (cp > 0xa0 && cp < 0x378) /* Latin, IPA, Greek: all printable but the soft hyphen */
-        return cp != 0xad;
-    size_t lo = 0, hi = sizeof nonprintable / sizeof nonprintable[0];
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (cp < nonprintable[mid][0])
-            hi = mid;
-        else if (cp > nonprintable[mid][1])
-            lo = mid + 1;
-        else
-            return 0;
-    }
-    return 1;
-}
 
 #if defined(__GNUC__) || defined(__clang__)
 #define NOINLINE __attribute__((noinline)) /* keeps rare or recursive paths out of hot callers */
@@ -152,14 +43,17 @@ static inline int putc1(st__buf *b, char c)
 NOINLINE static int big_repr(st__buf *b, const st_value *v)
 {
 #ifdef __SIZEOF_INT128__
+    size_t n;
+    int neg;
+    const uint32_t *d = st__int_mag(v, &n, &neg);
     /* Up to 128 bits (the big ints met most) in at most three 19-digit pieces. */
-    if (v->u.big.n <= 4) {
+    if (n <= 4) {
         __extension__ typedef unsigned __int128 u128;
         const uint64_t e19 = UINT64_C(10000000000000000000);
         char tmp[48], *end = tmp + sizeof tmp, *p = end;
         u128 m = 0;
-        for (size_t i = v->u.big.n; i-- > 0;)
-            m = m << 32 | v->u.big.d[i];
+        for (size_t i = n; i-- > 0;)
+            m = m << 32 | d[i];
         while (m >= e19) {
             char *piece = st__u64_digits(p, (uint64_t)(m % e19));
             m /= e19;
@@ -168,7 +62,7 @@ NOINLINE static int big_repr(st__buf *b, const st_value *v)
             p = piece;
         }
         p = st__u64_digits(p, (uint64_t)m);
-        if (v->u.big.neg)
+        if (neg)
             *--p = '-';
         return put(b, p, (size_t)(end - p));
     }
@@ -178,13 +72,14 @@ NOINLINE static int big_repr(st__buf *b, const st_value *v)
 
 static int int_repr(st__buf *b, const st_value *v)
 {
-    if (v->flags & ST__V_BIG)
+    int64_t i;
+    if (!st__int_small(v, &i))
         return big_repr(b, v);
-    if (v->kind == ST_VALUE_BOOL)
-        return v->u.i ? put(b, "True", 4) : put(b, "False", 5);
+    if (st__kind(v) == ST_VALUE_BOOL)
+        return i ? put(b, "True", 4) : put(b, "False", 5);
     char tmp[24], *end = tmp + sizeof tmp;
-    char *p = st__u64_digits(end, v->u.i < 0 ? (uint64_t)0 - (uint64_t)v->u.i : (uint64_t)v->u.i);
-    if (v->u.i < 0)
+    char *p = st__u64_digits(end, i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i);
+    if (i < 0)
         *--p = '-';
     return put(b, p, (size_t)(end - p));
 }
@@ -327,40 +222,29 @@ static inline int put_sep(st__buf *b, int first)
 
 static int repr_items(st__buf *b, const st_value *v, active *act)
 {
-    switch ((st_value_type)v->kind) {
+    size_t pos = 0;
+    st_value *k, *x;
+    switch (st__kind(v)) {
     case ST_VALUE_TUPLE:
-    case ST_VALUE_LIST:
-        for (size_t i = 0; i < v->u.seq.len; i++)
-            if (put_sep(b, i == 0) < 0 || repr_value(b, v->u.seq.items[i], act) < 0)
+    case ST_VALUE_LIST: {
+        size_t n;
+        st_value *const *items = st__items(v, &n);
+        for (size_t i = 0; i < n; i++)
+            if (put_sep(b, i == 0) < 0 || repr_value(b, items[i], act) < 0)
                 return -1;
-        return 0;
-    case ST_VALUE_DICT: {
-        const st__dict *d = v->u.dict;
-        int first = 1;
-        for (size_t i = 0; i < d->nentries; i++) {
-            const st__dentry *e = &d->entries[i];
-            if (!e->key)
-                continue; /* deleted */
-            if (put_sep(b, first) < 0 || repr_value(b, e->key, act) < 0 || put(b, ": ", 2) < 0 ||
-                repr_value(b, e->value, act) < 0)
-                return -1;
-            first = 0;
-        }
         return 0;
     }
-    default: { /* set, frozenset: table order, as CPython iterates */
-        const st__set *s = v->u.set;
-        int first = 1;
-        for (size_t i = 0; i <= s->mask; i++) {
-            const st_value *k = s->table[i].key;
-            if (!k || k == st__set_dummy)
-                continue;
+    case ST_VALUE_DICT:
+        for (int first = 1; st__dict_next(v, &pos, &k, &x); first = 0)
+            if (put_sep(b, first) < 0 || repr_value(b, k, act) < 0 || put(b, ": ", 2) < 0 ||
+                repr_value(b, x, act) < 0)
+                return -1;
+        return 0;
+    default: /* set, frozenset: table order, as CPython iterates */
+        for (int first = 1; st__set_next(v, &pos, &k); first = 0)
             if (put_sep(b, first) < 0 || repr_value(b, k, act) < 0)
                 return -1;
-            first = 0;
-        }
         return 0;
-    }
     }
 }
 
@@ -379,7 +263,7 @@ NOINLINE static int repr_container(st__buf *b, const st_value *v, active *act)
                                         [ST_VALUE_DICT] = "{...}", [ST_VALUE_SET] = "set(...)",
                                         [ST_VALUE_FROZENSET] = "frozenset(...)"};
     ptrdiff_t len = st_value_len(v);
-    int kind = v->kind, frozen = kind == ST_VALUE_FROZENSET;
+    int kind = st__kind(v), frozen = kind == ST_VALUE_FROZENSET;
     if (len == 0)
         return st__buf_puts(b, empty[kind]);
     for (int i = 0; i < act->n; i++)
@@ -401,23 +285,27 @@ NOINLINE static int repr_container(st__buf *b, const st_value *v, active *act)
 
 static int repr_value(st__buf *b, const st_value *v, active *act)
 {
-    switch ((st_value_type)v->kind) {
+    size_t len;
+    const unsigned char *s;
+    switch (st__kind(v)) {
     case ST_VALUE_NONE:
         return put(b, "None", 4);
     case ST_VALUE_BOOL:
     case ST_VALUE_INT:
         return int_repr(b, v);
     case ST_VALUE_FLOAT:
-        return st__float_repr(b, v->u.f);
+        return st__float_repr(b, st__float_value(v));
     case ST_VALUE_STR:
-        return put_text(b, (const unsigned char *)v->u.s.data, v->u.s.len, 1, 0);
+        s = (const unsigned char *)st__data(v, &len);
+        return put_text(b, s, len, 1, 0);
     case ST_VALUE_BYTES:
+        s = (const unsigned char *)st__data(v, &len);
         if (putc1(b, 'b') < 0)
             return -1;
-        return put_text(b, (const unsigned char *)v->u.s.data, v->u.s.len, 0, 0);
+        return put_text(b, s, len, 0, 0);
     case ST_VALUE_BYTEARRAY:
-        if (put(b, "bytearray(b", 11) < 0 ||
-            put_text(b, (const unsigned char *)v->u.s.data, v->u.s.len, 0, 1) < 0)
+        s = (const unsigned char *)st__data(v, &len);
+        if (put(b, "bytearray(b", 11) < 0 || put_text(b, s, len, 0, 1) < 0)
             return -1;
         return putc1(b, ')');
     default:
@@ -430,7 +318,7 @@ char *st_value_repr(const st_value *v)
     st__buf b = ST__BUF_INIT;
     active *act = NULL;
     int rc;
-    if (v->kind >= ST_VALUE_TUPLE) {
+    if (st__kind(v) >= ST_VALUE_TUPLE) {
         act = st__malloc(sizeof *act);
         if (!act)
             return (ST_TRACE(), NULL);

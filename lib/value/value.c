@@ -1,6 +1,7 @@
 /* value: lifetime, scalars, containers (CPython's set table, an insertion-ordered dict),
- * equality, hashing and deep copy. repr.c prints values, parse.c reads them, bigint.c does
- * arbitrary-size ints. */
+ * equality, hashing and deep copy; with layout.h, the only file that knows st_value's fields.
+ * repr.c prints values, parse.c reads them, bigint.c does arbitrary-size ints, utf8.c the
+ * UTF-8 codec. */
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/utf8.h"
 #include "internal/value.h"
 
 /* ---- lifetime ---------------------------------------------------------------------------- */
@@ -162,7 +164,10 @@ static st_value *scalar_new(st__arena *a, st_value_type kind)
     return value_malloc(kind, 0);
 }
 
-st_value *st__value_new(st__arena *a, st_value_type kind, size_t extra)
+/* A value of the given kind with rc 1 and `extra` bytes right after it, where strs, bytes,
+ * tuples, big ints, dicts and sets keep their contents (one allocation, and the contents
+ * share the value's cache lines). All zeroed, but for the extra bytes of an arena value. */
+static st_value *value_new(st__arena *a, st_value_type kind, size_t extra)
 {
 #if ARENA
     size_t n = (sizeof(st_value) + extra + 7) & ~(size_t)7;
@@ -180,8 +185,6 @@ st_value *st__value_new(st__arena *a, st_value_type kind, size_t extra)
 #endif
     return value_malloc(kind, extra);
 }
-
-st_value *st__value_alloc(st_value_type kind, size_t extra) { return value_malloc(kind, extra); }
 
 static void value_free(st_value *x)
 {
@@ -335,12 +338,21 @@ st_value *st_value_int_from_u64(uint64_t u)
 {
     if (u <= INT64_MAX)
         return st_value_int((int64_t)u);
-    uint32_t *d = st__malloc(2 * sizeof *d);
-    if (!d)
+    const uint32_t d[2] = {(uint32_t)u, (uint32_t)(u >> 32)};
+    return st__int_big_new(d, 2, 0);
+}
+
+st_value *st__int_big_new(const uint32_t *d, size_t n, int neg)
+{
+    st_value *v = value_malloc(ST_VALUE_INT, n * sizeof *d);
+    if (!v)
         return NULL;
-    d[0] = (uint32_t)u;
-    d[1] = (uint32_t)(u >> 32);
-    return st__int_from_mag(d, 2, 0);
+    v->flags = ST__V_BIG;
+    v->u.big.d = (uint32_t *)(v + 1);
+    memcpy(v->u.big.d, d, n * sizeof *d);
+    v->u.big.n = n;
+    v->u.big.neg = neg;
+    return v;
 }
 
 st_value *st__float_new(st__arena *a, double d)
@@ -410,7 +422,7 @@ int st_value_truth(const st_value *v)
  * for short ones. */
 static st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data, size_t len)
 {
-    st_value *v = len < SIZE_MAX ? st__value_new(a, kind, len + 1) : (ST_RAISE_NOMEM(), NULL);
+    st_value *v = len < SIZE_MAX ? value_new(a, kind, len + 1) : (ST_RAISE_NOMEM(), NULL);
     if (!v)
         return NULL;
     v->u.s.data = (char *)(v + 1);
@@ -480,7 +492,7 @@ st_value *st_value_bytes(const void *data, size_t len) { return st__bytes_new(NU
 /* A bytearray keeps its bytes apart: they grow. */
 st_value *st_value_bytearray(const void *data, size_t len)
 {
-    st_value *v = st__value_alloc(ST_VALUE_BYTEARRAY, 0);
+    st_value *v = value_malloc(ST_VALUE_BYTEARRAY, 0);
     if (!v)
         return NULL;
     v->u.s.data = st__malloc(len + 1);
@@ -564,7 +576,7 @@ static st_value *tuple_new(st__arena *a, size_t n)
 {
     if (n > (SIZE_MAX - sizeof(st_value)) / sizeof(st_value *))
         return (ST_RAISE_NOMEM(), NULL);
-    st_value *t = st__value_new(a, ST_VALUE_TUPLE, n * sizeof(st_value *));
+    st_value *t = value_new(a, ST_VALUE_TUPLE, n * sizeof(st_value *));
     if (t) {
         t->u.seq.items = (st_value **)(t + 1);
         t->u.seq.len = n;
@@ -616,7 +628,7 @@ st_value *st_value_tuple_steal(size_t n, st_value **items)
     return t;
 }
 
-st_value *st_value_list(void) { return st__value_new(NULL, ST_VALUE_LIST, 0); }
+st_value *st_value_list(void) { return value_new(NULL, ST_VALUE_LIST, 0); }
 
 int st_value_list_append(st_value *list, st_value *item)
 {
@@ -1338,17 +1350,7 @@ int st_value_dict_next(const st_value *dv, size_t *pos, st_value **key, st_value
 {
     if (dv->kind != ST_VALUE_DICT)
         return wrong_kind(dv, "dict");
-    const st__dict *d = dv->u.dict;
-    while (*pos < d->nentries && !d->entries[*pos].key)
-        (*pos)++;
-    if (*pos >= d->nentries)
-        return 0;
-    if (key)
-        *key = d->entries[*pos].key;
-    if (value)
-        *value = d->entries[*pos].value;
-    (*pos)++;
-    return 1;
+    return st__dict_next(dv, pos, key, value);
 }
 
 /* ---- set: CPython's table, probes and resizes, so iteration order matches -------------- */
@@ -1365,16 +1367,16 @@ static void set_init(st__set *s)
 st_value *st__container_new(st__arena *a, st_value_type kind)
 {
     if (kind == ST_VALUE_LIST)
-        return st__value_new(a, kind, 0);
+        return value_new(a, kind, 0);
     if (kind == ST_VALUE_DICT) {
-        st_value *v = st__value_new(a, kind, sizeof(st__dict));
+        st_value *v = value_new(a, kind, sizeof(st__dict));
         if (v) {
             v->u.dict = (st__dict *)(v + 1);
             memset(v->u.dict, 0, sizeof *v->u.dict);
         }
         return v;
     }
-    st_value *v = st__value_new(a, kind, sizeof(st__set) + SET_MINSIZE * sizeof(st__sentry));
+    st_value *v = value_new(a, kind, sizeof(st__set) + SET_MINSIZE * sizeof(st__sentry));
     if (v) {
         v->u.set = (st__set *)(v + 1);
         set_init(v->u.set);
@@ -1603,15 +1605,8 @@ int st_value_next(const st_value *c, size_t *pos, st_value **item)
     case ST_VALUE_DICT:
         return st_value_dict_next(c, pos, item, NULL);
     case ST_VALUE_SET:
-    case ST_VALUE_FROZENSET: {
-        const st__set *s = c->u.set;
-        while (*pos <= s->mask && (!s->table[*pos].key || s->table[*pos].key == st__set_dummy))
-            (*pos)++;
-        if (*pos > s->mask)
-            return 0;
-        *item = s->table[(*pos)++].key;
-        return 1;
-    }
+    case ST_VALUE_FROZENSET:
+        return st__set_next(c, pos, item);
     default:
         return wrong_kind(c, "tuple, list, dict, set or frozenset");
     }

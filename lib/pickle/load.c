@@ -1,12 +1,12 @@
-/* pickle: CPython's pickle format for plain values. The dumper follows Modules/_pickle.c's
- * Pickler (opcode choices, memo, batching, framing) so its output is byte-identical; the
- * loader understands every opcode CPython emits for plain data and nothing that runs code. */
+/* pickle: the loader. It understands every opcode CPython emits for plain data and nothing
+ * that runs code. */
 #include "systools/pickle.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,950 +14,11 @@
 #include "internal/error.h"
 #include "internal/mem.h"
 #include "internal/options.h"
+#include "internal/utf8.h"
 #include "internal/value.h"
+#include "pickle.h"
 
 #define UNPICKLING_ERROR "pickle.UnpicklingError"
-#define FRAME_SIZE_TARGET (64 * 1024)
-#define FRAME_HEADER_SIZE 9
-#define FRAME_SIZE_MIN 4
-#define BATCHSIZE 1000
-
-/* The globals CPython writes for plain data, and the objects it memoizes by identity although
- * we have no value for them (types, functions, interned strings). */
-enum {
-    G_NONE = 0,
-    G_SET,
-    G_FROZENSET,
-    G_BYTEARRAY,
-    G_BYTES,
-    G_ENCODE,
-    G_RECONSTRUCTOR, /* copyreg._reconstructor (loading only) */
-    G_RECON_ARGS,    /* its arguments (cls, base, state) for cls == base: (state,) */
-    G_CUSTOM         /* first index of the caller-accepted globals */
-};
-
-static const char *const global_module[] = {NULL,      "builtins", "builtins", "builtins",
-                                            "builtins", "_codecs", "copyreg", "copyreg"};
-static const char *const global_name[] = {NULL,    "set",           "frozenset",
-                                          "bytearray", "bytes",     "encode",
-                                          "_reconstructor", "_reconstructor arguments"};
-
-/* n-byte little-endian numbers (n is 1, 2, 4 or 8): fixed-size copies on little-endian hosts,
- * which compilers turn into single moves. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HOST_LE 1
-#else
-#define HOST_LE 0
-#endif
-
-static inline void put_le(unsigned char *p, uint64_t v, int n)
-{
-    if (HOST_LE && n == 8) {
-        memcpy(p, &v, 8);
-    } else if (HOST_LE && n == 4) {
-        uint32_t x = (uint32_t)v;
-        memcpy(p, &x, 4);
-    } else {
-        for (int i = 0; i < n; i++)
-            p[i] = (unsigned char)(v >> (8 * i));
-    }
-}
-
-static inline uint64_t get_le(const unsigned char *p, int n)
-{
-    if (HOST_LE && n == 8) {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        return x;
-    }
-    if (HOST_LE && n == 4) {
-        uint32_t x;
-        memcpy(&x, p, 4);
-        return x;
-    }
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-/* The big-endian 8 bytes of a float (BINFLOAT). */
-static inline uint64_t get_be64(const unsigned char *p)
-{
-#if HOST_LE && (defined(__GNUC__) || defined(__clang__))
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return __builtin_bswap64(x);
-#else
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-#endif
-}
-
-static inline void put_be64(unsigned char *p, uint64_t v)
-{
-#if HOST_LE && (defined(__GNUC__) || defined(__clang__))
-    v = __builtin_bswap64(v);
-    memcpy(p, &v, 8);
-#else
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (56 - 8 * i));
-#endif
-}
-
-/* ======================================================================================= */
-/* Pickler                                                                                 */
-/* ======================================================================================= */
-
-/* Memo keys: a value's address, or one of these small numbers for objects CPython shares
- * (its type objects, interned names, and the cached empty and one-character str/bytes). */
-enum {
-    K_GLOBAL = 0x10,        /* + G_*: the global's object */
-    K_NAME = 0x20,          /* + G_*: its name as an interned str (protocol 4+) */
-    K_BUILTINS = 0x30,      /* "builtins" (protocol 4+) */
-    K_LATIN1 = 0x31,        /* "latin1", the encoding in protocol 0-2 bytes */
-    K_STR_EMPTY = 0x40,     /* '' */
-    K_BYTES_EMPTY = 0x41,   /* b'' */
-    K_STR_CHAR = 0x100,     /* + code point < 256 */
-    K_BYTES_CHAR = 0x200,   /* + byte */
-    K_FIRST_ADDRESS = 0x300 /* real addresses are above */
-};
-
-/* A hash map from non-zero keys (addresses, or the small K_* numbers) to memo indexes; the
- * unpickler uses it as a set of addresses. */
-struct memo_entry {
-    uintptr_t key; /* 0: empty */
-    uint32_t idx;
-};
-
-typedef struct ptrmap {
-    struct memo_entry *t;
-    unsigned shift; /* 64 - log2(table size) */
-    size_t mask, used;
-} ptrmap;
-
-typedef struct pickler {
-    unsigned char *out;
-    size_t len, cap;
-    int proto;
-    int framing;
-    size_t frame_start; /* SIZE_MAX: no frame open */
-    size_t frame_end;   /* where the open frame reaches its target size; SIZE_MAX: none */
-    ptrmap memo;
-    size_t memo_len; /* memo entries written (the next index) */
-    int tuple_item;  /* the value being saved is an item of a tuple */
-    int depth;
-} pickler;
-
-static int grow(pickler *p, size_t n)
-{
-    if (p->len + n <= p->cap)
-        return 0;
-    size_t cap = p->cap ? p->cap : 256;
-    while (cap < p->len + n) {
-        if (cap > SIZE_MAX / 2)
-            return ST_RAISE_NOMEM();
-        cap *= 2;
-    }
-    unsigned char *o = st__realloc(p->out, cap);
-    if (!o)
-        return ST_TRACE();
-    p->out = o;
-    p->cap = cap;
-    return 0;
-}
-
-/* _Pickler_Write: opens a frame (header filled in at commit) when framing and none is open. */
-static int emit_slow(pickler *p, const void *s, size_t n)
-{
-    int new_frame = p->framing && p->frame_start == SIZE_MAX;
-    if (grow(p, n + (new_frame ? FRAME_HEADER_SIZE : 0)))
-        return -1;
-    if (new_frame) {
-        p->frame_start = p->len;
-        p->frame_end = p->len + FRAME_HEADER_SIZE + FRAME_SIZE_TARGET;
-        p->len += FRAME_HEADER_SIZE;
-    }
-    memcpy(p->out + p->len, s, n);
-    p->len += n;
-    return 0;
-}
-
-static inline int emit(pickler *p, const void *s, size_t n)
-{
-    if (n > p->cap - p->len || (p->framing && p->frame_start == SIZE_MAX))
-        return emit_slow(p, s, n);
-    memcpy(p->out + p->len, s, n);
-    p->len += n;
-    return 0;
-}
-
-static inline int emit1(pickler *p, unsigned char c)
-{
-    if (p->len < p->cap && !(p->framing && p->frame_start == SIZE_MAX)) {
-        p->out[p->len++] = c;
-        return 0;
-    }
-    return emit_slow(p, &c, 1);
-}
-
-/* Writes an opcode and an n-byte little-endian argument. */
-static int emit_op_le(pickler *p, unsigned char op, uint64_t arg, int n)
-{
-    unsigned char b[9];
-    b[0] = op;
-    put_le(b + 1, arg, n);
-    return emit(p, b, (size_t)n + 1);
-}
-
-static void commit_frame(pickler *p)
-{
-    if (!p->framing || p->frame_start == SIZE_MAX)
-        return;
-    size_t flen = p->len - p->frame_start - FRAME_HEADER_SIZE;
-    unsigned char *q = p->out + p->frame_start;
-    if (flen >= FRAME_SIZE_MIN) {
-        q[0] = 0x95; /* FRAME */
-        put_le(q + 1, flen, 8);
-    } else {
-        memmove(q, q + FRAME_HEADER_SIZE, flen);
-        p->len -= FRAME_HEADER_SIZE;
-    }
-    p->frame_start = p->frame_end = SIZE_MAX;
-}
-
-/* _Pickler_OpcodeBoundary: a frame closes once it reaches the target size. */
-static void opcode_boundary(pickler *p)
-{
-    if (p->len >= p->frame_end)
-        commit_frame(p);
-}
-
-/* _Pickler_write_bytes: payloads of a frame's size or more go between frames. */
-static int emit_payload(pickler *p, const unsigned char hdr[9], size_t hlen, const void *data,
-                        size_t n)
-{
-    if (n < FRAME_SIZE_TARGET && p->cap - p->len >= 9 + n &&
-        !(p->framing && p->frame_start == SIZE_MAX)) {
-        /* all 9 header bytes (a fixed-size copy), the data over those past hlen */
-        memcpy(p->out + p->len, hdr, 9);
-        memcpy(p->out + p->len + hlen, data, n);
-        p->len += hlen + n;
-        return 0;
-    }
-    int framing = p->framing;
-    if (n >= FRAME_SIZE_TARGET) {
-        commit_frame(p);
-        p->framing = 0;
-    }
-    int rc = emit(p, hdr, hlen) || emit(p, data, n);
-    p->framing = framing;
-    return rc ? -1 : 0;
-}
-
-/* ---- memo ---- */
-
-/* Fibonacci hashing: the top bits of key * 2^64/phi pick the slot. */
-static size_t key_slot(const struct memo_entry *t, unsigned shift, size_t mask, uintptr_t key)
-{
-    size_t i = (size_t)(((uint64_t)key * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
-    while (t[i].key && t[i].key != key)
-        i = (i + 1) & mask;
-    return i;
-}
-
-/* The index stored under key, or -1. */
-static int64_t ptrmap_find(const ptrmap *m, uintptr_t key)
-{
-    if (!key || !m->t)
-        return -1;
-    const struct memo_entry *e = &m->t[key_slot(m->t, m->shift, m->mask, key)];
-    return e->key ? (int64_t)e->idx : -1;
-}
-
-static int ptrmap_insert(ptrmap *m, uintptr_t key, uint32_t idx)
-{
-    if (!m->t || (m->used + 1) * 2 > m->mask + 1) {
-        unsigned shift = m->t ? m->shift - 1 : 64 - 6;
-        size_t n = (size_t)1 << (64 - shift);
-        struct memo_entry *t = st__calloc(n, sizeof *t);
-        if (!t)
-            return ST_TRACE();
-        for (size_t i = 0; m->t && i <= m->mask; i++)
-            if (m->t[i].key)
-                t[key_slot(t, shift, n - 1, m->t[i].key)] = m->t[i];
-        st_free(m->t);
-        m->t = t;
-        m->shift = shift;
-        m->mask = n - 1;
-    }
-    struct memo_entry *e = &m->t[key_slot(m->t, m->shift, m->mask, key)];
-    e->key = key;
-    e->idx = idx;
-    m->used++;
-    return 0;
-}
-
-static int64_t memo_find(const pickler *p, uintptr_t key)
-{
-    return ptrmap_find(&p->memo, key);
-}
-
-/* memo_put: records the next index under key (0: an object never seen again) and writes the
- * opcode that stores it. */
-static int memo_put_slow(pickler *p, uintptr_t key)
-{
-    size_t idx = p->memo_len++;
-    if (idx > 0xffffffffu)
-        return ST_RAISE(ST_EVALUE, "memo id too large for LONG_BINPUT");
-    if (key && ptrmap_insert(&p->memo, key, (uint32_t)idx))
-        return -1;
-    if (p->proto >= 4)
-        return emit1(p, 0x94); /* MEMOIZE */
-    if (p->proto == 0) {
-        char b[32];
-        int n = snprintf(b, sizeof b, "p%zu\n", idx);
-        return emit(p, b, (size_t)n);
-    }
-    if (idx < 256)
-        return emit_op_le(p, 'q', idx, 1);
-    return emit_op_le(p, 'r', idx, 4);
-}
-
-static inline int memo_put(pickler *p, uintptr_t key)
-{
-    if (p->proto < 4 || p->memo_len > 0xffffffffu)
-        return memo_put_slow(p, key);
-    size_t idx = p->memo_len++;
-    if (key && ptrmap_insert(&p->memo, key, (uint32_t)idx))
-        return -1;
-    return emit1(p, 0x94); /* MEMOIZE */
-}
-
-static int memo_get(pickler *p, uint32_t idx)
-{
-    if (p->proto == 0) {
-        char b[32];
-        int n = snprintf(b, sizeof b, "g%" PRIu32 "\n", idx);
-        return emit(p, b, (size_t)n);
-    }
-    if (idx < 256)
-        return emit_op_le(p, 'h', idx, 1);
-    return emit_op_le(p, 'j', idx, 4);
-}
-
-/* Writes a memo reference when key is known; returns 1 then, 0 if not, -1 on error. */
-static int memo_hit(pickler *p, uintptr_t key)
-{
-    int64_t idx = memo_find(p, key);
-    if (idx < 0)
-        return 0;
-    return memo_get(p, (uint32_t)idx) ? -1 : 1;
-}
-
-/* The memo key of a str or bytes given as bytes: CPython's cached objects by content. */
-static uintptr_t str_key(const char *utf8, size_t len)
-{
-    if (len == 0)
-        return K_STR_EMPTY;
-    if (len == 1)
-        return K_STR_CHAR + (unsigned char)utf8[0];
-    if (len == 2 && ((unsigned char)utf8[0] & 0xFE) == 0xC2) /* U+0080..U+00FF */
-        return K_STR_CHAR + ((((unsigned)utf8[0] & 0x1F) << 6) | ((unsigned)utf8[1] & 0x3F));
-    return 0;
-}
-
-static uintptr_t bytes_key(const unsigned char *data, size_t len)
-{
-    return len == 0 ? K_BYTES_EMPTY : len == 1 ? (uintptr_t)K_BYTES_CHAR + data[0] : 0;
-}
-
-static inline uintptr_t value_key(const st_value *v)
-{
-    uintptr_t k = 0;
-    if (v->kind == ST_VALUE_STR)
-        k = str_key(v->u.s.data, v->u.s.len);
-    else if (v->kind == ST_VALUE_BYTES)
-        k = bytes_key((const unsigned char *)v->u.s.data, v->u.s.len);
-    return k ? k : (uintptr_t)v;
-}
-
-/* ---- atoms ---- */
-
-static int save_int(pickler *p, const st_value *v)
-{
-    if (!(v->flags & ST__V_BIG) && v->u.i >= INT32_MIN && v->u.i <= INT32_MAX) {
-        int64_t i = v->u.i;
-        if (p->proto == 0) {
-            char b[32];
-            int n = snprintf(b, sizeof b, "I%" PRId64 "\n", i);
-            return emit(p, b, (size_t)n);
-        }
-        if (i >= 0 && i <= 0xff)
-            return emit_op_le(p, 'K', (uint64_t)i, 1);
-        if (i >= 0 && i <= 0xffff)
-            return emit_op_le(p, 'M', (uint64_t)i, 2);
-        return emit_op_le(p, 'J', (uint64_t)(uint32_t)(int32_t)i, 4);
-    }
-    if (p->proto >= 2) {
-        size_t nbytes = st_value_int_bit_length(v) / 8 + 1;
-        unsigned char stackbuf[64];
-        unsigned char *d = nbytes <= sizeof stackbuf ? stackbuf : st__malloc(nbytes);
-        if (!d)
-            return ST_TRACE();
-        int rc = st_value_int_to_bytes(v, d, nbytes, 1);
-        if (rc == 0) {
-            /* A negative number may carry one redundant sign byte. */
-            if (nbytes > 1 && d[nbytes - 1] == 0xff && (d[nbytes - 2] & 0x80))
-                nbytes--;
-            unsigned char hdr[5];
-            size_t hlen = 0;
-            if (nbytes < 256) {
-                hdr[0] = 0x8a; /* LONG1 */
-                hdr[1] = (unsigned char)nbytes;
-                hlen = 2;
-            } else if (nbytes <= 0x7fffffff) {
-                hdr[0] = 0x8b; /* LONG4 */
-                put_le(hdr + 1, nbytes, 4);
-                hlen = 5;
-            } else {
-                rc = ST_RAISE(ST_EOVERFLOW, "int too large to pickle");
-            }
-            if (rc == 0)
-                rc = emit(p, hdr, hlen) || emit(p, d, nbytes) ? -1 : 0;
-        }
-        if (d != stackbuf)
-            st_free(d);
-        return rc;
-    }
-    st__buf b = ST__BUF_INIT;
-    int rc = st__buf_putc(&b, 'L') || st__int_repr(&b, v) || st__buf_append(&b, "L\n", 2) ||
-             emit(p, b.data, b.len);
-    st__buf_free(&b);
-    return rc ? -1 : 0;
-}
-
-static int save_float(pickler *p, double d)
-{
-    if (p->proto >= 1) {
-        unsigned char b[9];
-        uint64_t bits;
-        memcpy(&bits, &d, 8);
-        b[0] = 'G';
-        put_be64(b + 1, bits);
-        return emit(p, b, 9);
-    }
-    st__buf b = ST__BUF_INIT;
-    int rc = st__buf_putc(&b, 'F') || st__float_repr(&b, d) || st__buf_putc(&b, '\n') ||
-             emit(p, b.data, b.len);
-    st__buf_free(&b);
-    return rc ? -1 : 0;
-}
-
-/* Protocol 0's UNICODE argument: raw-unicode-escape with backslash, NUL, CR, LF and ^Z escaped
- * too, so the line stays one line. */
-static int save_str_text(pickler *p, const char *utf8, size_t len)
-{
-    st__buf b = ST__BUF_INIT;
-    int rc = st__buf_putc(&b, 'V');
-    for (size_t i = 0; i < len && rc == 0;) {
-        uint32_t cp;
-        size_t k = st__utf8_decode((const unsigned char *)utf8 + i, len - i, 1, &cp);
-        if (k == 0)
-            k = 1, cp = (unsigned char)utf8[i];
-        i += k;
-        if (cp >= 0x10000)
-            rc = st__buf_printf(&b, "\\U%08" PRIx32, cp);
-        else if (cp >= 256 || cp == '\\' || cp == 0 || cp == '\n' || cp == '\r' || cp == 0x1a)
-            rc = st__buf_printf(&b, "\\u%04" PRIx32, cp);
-        else
-            rc = st__buf_putc(&b, (char)cp);
-    }
-    if (rc == 0)
-        rc = st__buf_putc(&b, '\n') || emit(p, b.data, b.len) ? -1 : 0;
-    st__buf_free(&b);
-    return rc;
-}
-
-/* save_unicode for a str given as its (surrogatepass) UTF-8, memoized under key. */
-static int save_str_data(pickler *p, const char *utf8, size_t len, uintptr_t key)
-{
-    /* The usual case, a short str into an open frame with room: SHORT_BINUNICODE and MEMOIZE
-     * written at once. */
-    if (len <= 0xff && p->proto >= 4 && p->frame_start != SIZE_MAX && p->cap - p->len >= len + 3 &&
-        p->memo_len <= 0xffffffffu) {
-        unsigned char *o = p->out + p->len;
-        o[0] = 0x8c;
-        o[1] = (unsigned char)len;
-        memcpy(o + 2, utf8, len);
-        o[len + 2] = 0x94;
-        p->len += len + 3;
-        size_t idx = p->memo_len++;
-        return key && ptrmap_insert(&p->memo, key, (uint32_t)idx) ? -1 : 0;
-    }
-    int rc;
-    if (p->proto == 0) {
-        rc = save_str_text(p, utf8, len);
-    } else {
-        unsigned char hdr[9];
-        size_t hlen;
-        if (len <= 0xff && p->proto >= 4) {
-            hdr[0] = 0x8c; /* SHORT_BINUNICODE */
-            hdr[1] = (unsigned char)len;
-            hlen = 2;
-        } else if (len <= 0xffffffffu) {
-            hdr[0] = 'X';
-            put_le(hdr + 1, len, 4);
-            hlen = 5;
-        } else if (p->proto >= 4) {
-            hdr[0] = 0x8d; /* BINUNICODE8 */
-            put_le(hdr + 1, len, 8);
-            hlen = 9;
-        } else {
-            return ST_RAISE(ST_EOVERFLOW, "serializing a string larger than 4 GiB requires "
-                                          "pickle protocol 4 or higher");
-        }
-        rc = emit_payload(p, hdr, hlen, utf8, len);
-    }
-    return rc ? -1 : memo_put(p, key);
-}
-
-/* An interned name (protocol 4 STACK_GLOBAL), memoized under key. */
-static int save_name(pickler *p, const char *name, uintptr_t key)
-{
-    opcode_boundary(p);
-    int hit = memo_hit(p, key);
-    return hit ? (hit < 0 ? -1 : 0) : save_str_data(p, name, strlen(name), key);
-}
-
-/* save_global for one of the plain-data globals. */
-static int save_global(pickler *p, int g)
-{
-    opcode_boundary(p);
-    int hit = memo_hit(p, K_GLOBAL + g);
-    if (hit)
-        return hit < 0 ? -1 : 0;
-    int rc;
-    if (p->proto >= 4) {
-        rc = save_name(p, global_module[g], K_BUILTINS) ||
-             save_name(p, global_name[g], K_NAME + g) || emit1(p, 0x93);
-    } else {
-        /* fix_imports renames builtins to Python 2's __builtin__ below protocol 3. */
-        const char *mod = global_module[g];
-        if (p->proto < 3 && strcmp(mod, "builtins") == 0)
-            mod = "__builtin__";
-        st__buf b = ST__BUF_INIT;
-        rc = st__buf_printf(&b, "c%s\n%s\n", mod, global_name[g]) || emit(p, b.data, b.len);
-        st__buf_free(&b);
-    }
-    return rc ? -1 : memo_put(p, K_GLOBAL + g);
-}
-
-/* A tuple CPython builds on the fly (reduce arguments): MARK before the items below
- * protocol 2, TUPLE1..3 after them from protocol 2; memoized as an object never seen again. */
-static int tuple_open(pickler *p, size_t n)
-{
-    return n > 0 && (p->proto < 2 || n > 3) ? emit1(p, '(') : 0;
-}
-
-static int tuple_close(pickler *p, size_t n)
-{
-    if (n == 0)
-        return p->proto ? emit1(p, ')') : emit(p, "(t", 2);
-    if (p->proto >= 2 && n <= 3)
-        return emit1(p, (unsigned char)(0x84 + n)) || memo_put(p, 0);
-    return emit1(p, 't') || memo_put(p, 0);
-}
-
-/* bytes data below protocol 3: codecs.encode(data.decode('latin1'), 'latin1'), or bytes()
- * when empty; memoized under key. */
-static int save_bytes_reduce(pickler *p, const unsigned char *data, size_t len, uintptr_t key)
-{
-    if (len == 0)
-        return save_global(p, G_BYTES) || tuple_close(p, 0) || emit1(p, 'R') ||
-                       memo_put(p, key)
-                   ? -1
-                   : 0;
-    if (save_global(p, G_ENCODE) || tuple_open(p, 2))
-        return -1;
-    opcode_boundary(p);
-    st__buf s = ST__BUF_INIT;
-    for (size_t i = 0; i < len; i++) {
-        if (st__utf8_put(&s, data[i])) {
-            st__buf_free(&s);
-            return ST_TRACE();
-        }
-    }
-    uintptr_t skey = str_key(s.data, s.len);
-    int hit = memo_hit(p, skey);
-    int rc = hit < 0 || (!hit && save_str_data(p, s.data, s.len, skey));
-    st__buf_free(&s);
-    return rc || save_name(p, "latin1", K_LATIN1) || tuple_close(p, 2) || emit1(p, 'R') ||
-                   memo_put(p, key)
-               ? -1
-               : 0;
-}
-
-/* save_bytes / _save_bytes_data, memoized under key. */
-static int save_bytes_data(pickler *p, const unsigned char *data, size_t len, uintptr_t key)
-{
-    if (p->proto < 3)
-        return save_bytes_reduce(p, data, len, key);
-    unsigned char hdr[9];
-    size_t hlen;
-    if (len <= 0xff) {
-        hdr[0] = 'C';
-        hdr[1] = (unsigned char)len;
-        hlen = 2;
-    } else if (len <= 0xffffffffu) {
-        hdr[0] = 'B';
-        put_le(hdr + 1, len, 4);
-        hlen = 5;
-    } else if (p->proto >= 4) {
-        hdr[0] = 0x8e;
-        put_le(hdr + 1, len, 8);
-        hlen = 9;
-    } else {
-        return ST_RAISE(ST_EOVERFLOW, "serializing a bytes object larger than 4 GiB requires "
-                                      "pickle protocol 4 or higher");
-    }
-    return emit_payload(p, hdr, hlen, data, len) || memo_put(p, key) ? -1 : 0;
-}
-
-/* ---- containers ---- */
-
-static int save(pickler *p, const st_value *v);
-
-/* st_value_next and st_value_dict_next, with lists, tuples and dicts read in place. */
-static inline int next_item(const st_value *c, size_t *pos, st_value **item)
-{
-    if (c->kind != ST_VALUE_LIST && c->kind != ST_VALUE_TUPLE)
-        return st_value_next(c, pos, item);
-    if (*pos >= c->u.seq.len)
-        return 0;
-    *item = c->u.seq.items[(*pos)++];
-    return 1;
-}
-
-static inline int next_entry(const st_value *d, size_t *pos, st_value **k, st_value **x)
-{
-    const st__dict *t = d->u.dict;
-    while (*pos < t->nentries && !t->entries[*pos].key)
-        (*pos)++;
-    if (*pos >= t->nentries)
-        return 0;
-    *k = t->entries[*pos].key;
-    *x = t->entries[(*pos)++].value;
-    return 1;
-}
-
-/* batch_list_exact (and batch_list for protocol 0) over any iterable container. */
-static int save_appends(pickler *p, const st_value *c)
-{
-    size_t n = (size_t)st_value_len(c), pos = 0, total = 0;
-    st_value *item;
-    if (n == 0)
-        return 0;
-    if (p->proto == 0) {
-        while (next_item(c, &pos, &item))
-            if (save(p, item) || emit1(p, 'a'))
-                return -1;
-        return 0;
-    }
-    if (n == 1) {
-        next_item(c, &pos, &item);
-        return save(p, item) || emit1(p, 'a') ? -1 : 0;
-    }
-    while (total < n) {
-        if (emit1(p, '('))
-            return -1;
-        for (size_t k = 0; k < BATCHSIZE && next_item(c, &pos, &item); k++, total++)
-            if (save(p, item))
-                return -1;
-        if (emit1(p, 'e'))
-            return -1;
-    }
-    return 0;
-}
-
-/* A list the pickler makes from a set's items (protocol < 4 set and frozenset). */
-static int save_item_list(pickler *p, const st_value *c)
-{
-    opcode_boundary(p);
-    return (p->proto ? emit1(p, ']') : emit(p, "(l", 2)) || memo_put(p, 0) ||
-                   save_appends(p, c)
-               ? -1
-               : 0;
-}
-
-static int save_list(pickler *p, const st_value *v, uintptr_t key)
-{
-    return (p->proto ? emit1(p, ']') : emit(p, "(l", 2)) || memo_put(p, key) ||
-                   save_appends(p, v)
-               ? -1
-               : 0;
-}
-
-static int save_dict(pickler *p, const st_value *v, uintptr_t key)
-{
-    if ((p->proto ? emit1(p, '}') : emit(p, "(d", 2)) || memo_put(p, key))
-        return -1;
-    size_t n = (size_t)st_value_len(v), pos = 0;
-    st_value *k, *x;
-    if (p->proto == 0 || n == 1) {
-        while (next_entry(v, &pos, &k, &x))
-            if (save(p, k) || save(p, x) || emit1(p, 's'))
-                return -1;
-        return 0;
-    }
-    if (n == 0)
-        return 0;
-    /* Like CPython, a batch that ends exactly at the end is followed by an empty one. */
-    size_t i;
-    do {
-        if (emit1(p, '('))
-            return -1;
-        for (i = 0; i < BATCHSIZE && next_entry(v, &pos, &k, &x); i++)
-            if (save(p, k) || save(p, x))
-                return -1;
-        if (emit1(p, 'u'))
-            return -1;
-    } while (i == BATCHSIZE);
-    return 0;
-}
-
-/* set and frozenset below protocol 4: set(list) / frozenset(list) through REDUCE. */
-static int save_set_reduce(pickler *p, const st_value *v, uintptr_t key, int g)
-{
-    return save_global(p, g) || tuple_open(p, 1) || save_item_list(p, v) ||
-                   tuple_close(p, 1) || emit1(p, 'R') || memo_put(p, key)
-               ? -1
-               : 0;
-}
-
-static int save_set(pickler *p, const st_value *v, uintptr_t key)
-{
-    if (p->proto < 4)
-        return save_set_reduce(p, v, key, G_SET);
-    if (emit1(p, 0x8f) || memo_put(p, key))
-        return -1;
-    size_t pos = 0, i;
-    st_value *item;
-    if (st_value_len(v) == 0)
-        return 0;
-    do {
-        if (emit1(p, '('))
-            return -1;
-        for (i = 0; i < BATCHSIZE && st_value_next(v, &pos, &item); i++)
-            if (save(p, item))
-                return -1;
-        if (emit1(p, 0x90))
-            return -1;
-    } while (i == BATCHSIZE);
-    return 0;
-}
-
-static int save_frozenset(pickler *p, const st_value *v, uintptr_t key)
-{
-    if (p->proto < 4)
-        return save_set_reduce(p, v, key, G_FROZENSET);
-    size_t pos = 0;
-    st_value *item;
-    if (emit1(p, '('))
-        return -1;
-    while (st_value_next(v, &pos, &item) > 0)
-        if (save(p, item))
-            return -1;
-    return emit1(p, 0x91) || memo_put(p, key) ? -1 : 0;
-}
-
-static int save_tuple(pickler *p, const st_value *v, uintptr_t key)
-{
-    size_t n = (size_t)st_value_len(v), pos = 0;
-    st_value *item;
-    if (n == 0)
-        return p->proto ? emit1(p, ')') : emit(p, "(t", 2);
-    if (tuple_open(p, n))
-        return -1;
-    while (next_item(v, &pos, &item)) {
-        p->tuple_item = 1;
-        if (save(p, item))
-            return -1;
-    }
-    /* Recursive: an item refers back to the tuple, which is in the memo now. */
-    int64_t idx = memo_find(p, key);
-    if (idx >= 0) {
-        if (p->proto >= 2 && n <= 3) {
-            for (size_t i = 0; i < n; i++)
-                if (emit1(p, '0'))
-                    return -1;
-        } else if (p->proto) {
-            if (emit1(p, '1'))
-                return -1;
-        } else {
-            for (size_t i = 0; i <= n; i++)
-                if (emit1(p, '0'))
-                    return -1;
-        }
-        return memo_get(p, (uint32_t)idx);
-    }
-    if (p->proto >= 2 && n <= 3)
-        return emit1(p, (unsigned char)(0x84 + n)) || memo_put(p, key) ? -1 : 0;
-    return emit1(p, 't') || memo_put(p, key) ? -1 : 0;
-}
-
-static int save_bytearray(pickler *p, const st_value *v, uintptr_t key)
-{
-    size_t len;
-    const unsigned char *data = st_value_bytes_data(v, &len);
-    if (p->proto >= 5) {
-        unsigned char hdr[9];
-        hdr[0] = 0x96; /* BYTEARRAY8 */
-        put_le(hdr + 1, len, 8);
-        return emit_payload(p, hdr, 9, data, len) || memo_put(p, key) ? -1 : 0;
-    }
-    /* bytearray(bytes(v)), or bytearray() when empty. */
-    if (save_global(p, G_BYTEARRAY))
-        return -1;
-    if (len) {
-        if (tuple_open(p, 1))
-            return -1;
-        /* bytes(bytearray) is a new object even for one byte (not CPython's cached one). */
-        opcode_boundary(p);
-        if (save_bytes_data(p, data, len, 0))
-            return -1;
-    }
-    return tuple_close(p, len ? 1 : 0) || emit1(p, 'R') || memo_put(p, key) ? -1 : 0;
-}
-
-static int save(pickler *p, const st_value *v)
-{
-    opcode_boundary(p);
-    switch (v->kind) {
-    case ST_VALUE_NONE:
-        return emit1(p, 'N');
-    case ST_VALUE_BOOL:
-        if (p->proto >= 2)
-            return emit1(p, v->u.i ? 0x88 : 0x89);
-        return emit(p, v->u.i ? "I01\n" : "I00\n", 4);
-    case ST_VALUE_INT:
-        return save_int(p, v);
-    case ST_VALUE_FLOAT:
-        return save_float(p, v->u.f);
-    default:
-        break;
-    }
-    /* A value referenced once (by its container) cannot be met again, unless that container
-     * is a tuple (memoized only after its items, so a cycle through it revisits them): no
-     * memo lookup and no entry then, only the memo opcode CPython writes. */
-    uintptr_t key = value_key(v);
-    if (key == (uintptr_t)v && v->h.rc == 1 && !p->tuple_item)
-        key = 0;
-    p->tuple_item = 0;
-    int hit = memo_hit(p, key);
-    if (hit)
-        return hit < 0 ? -1 : 0;
-    if (v->kind == ST_VALUE_STR)
-        return save_str_data(p, v->u.s.data, v->u.s.len, key);
-    if (v->kind == ST_VALUE_BYTES)
-        return save_bytes_data(p, (const unsigned char *)v->u.s.data, v->u.s.len, key);
-    if (p->depth >= ST_VALUE_MAX_DEPTH)
-        return ST_RAISE(ST_ERECURSION, "maximum recursion depth exceeded while pickling an object");
-    p->depth++;
-    int rc;
-    switch (v->kind) {
-    case ST_VALUE_DICT:
-        rc = save_dict(p, v, key);
-        break;
-    case ST_VALUE_SET:
-        rc = save_set(p, v, key);
-        break;
-    case ST_VALUE_FROZENSET:
-        rc = save_frozenset(p, v, key);
-        break;
-    case ST_VALUE_LIST:
-        rc = save_list(p, v, key);
-        break;
-    case ST_VALUE_TUPLE:
-        rc = save_tuple(p, v, key);
-        break;
-    default:
-        rc = save_bytearray(p, v, key);
-        break;
-    }
-    p->depth--;
-    return rc;
-}
-
-int st_pickle_dumps(const st_value *v, int protocol, unsigned char **out, size_t *len)
-{
-    if (protocol < 0)
-        protocol = ST_PICKLE_HIGHEST_PROTOCOL;
-    if (protocol > ST_PICKLE_HIGHEST_PROTOCOL)
-        return ST_RAISE(ST_EVALUE, "pickle protocol must be <= %d", ST_PICKLE_HIGHEST_PROTOCOL);
-    pickler p = {0};
-    p.proto = protocol;
-    p.frame_start = p.frame_end = SIZE_MAX;
-    int rc = 0;
-    if (protocol >= 2) {
-        unsigned char hdr[2] = {0x80, (unsigned char)protocol};
-        rc = emit(&p, hdr, 2);
-        p.framing = protocol >= 4;
-    }
-    if (rc == 0)
-        rc = save(&p, v) || emit1(&p, '.') ? -1 : 0;
-    commit_frame(&p);
-    st_free(p.memo.t);
-    if (rc) {
-        st_free(p.out);
-        return ST_TRACE();
-    }
-    *out = p.out;
-    *len = p.len;
-    return 0;
-}
-
-int st_pickle_dump(const st_value *v, int protocol, int fd)
-{
-    unsigned char *data;
-    size_t len;
-    if (st_pickle_dumps(v, protocol, &data, &len))
-        return ST_TRACE();
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            st_free(data);
-            return ST_RAISE_OS(e, "cannot write pickle to file descriptor %d", fd);
-        }
-        off += (size_t)n;
-    }
-    st_free(data);
-    return 0;
-}
-
-int st_pickle_dump_file(const st_value *v, int protocol, FILE *f)
-{
-    unsigned char *data;
-    size_t len;
-    if (st_pickle_dumps(v, protocol, &data, &len))
-        return ST_TRACE();
-    size_t n = fwrite(data, 1, len, f);
-    int e = errno;
-    st_free(data);
-    if (n != len)
-        return ST_RAISE_OS(e ? e : EIO, "cannot write pickle to stream");
-    return 0;
-}
-
-/* ======================================================================================= */
-/* Unpickler                                                                               */
-/* ======================================================================================= */
 
 /* What the loader knows about a stack or memo entry besides its value. */
 typedef struct meta {
@@ -1202,7 +263,7 @@ static int need_stack(unpickler *u, size_t n)
 static const char *gname(const unpickler *u, uint32_t g, int which)
 {
     if (g < G_CUSTOM)
-        return which ? global_name[g] : global_module[g];
+        return which ? st__pickle_global_name[g] : st__pickle_global_module[g];
     return u->gnames[2 * (g - G_CUSTOM) + (size_t)which];
 }
 
@@ -1308,7 +369,7 @@ static int remember_refetch(unpickler *u, st_value *v)
 /* Remembers a container pushed a second time (the only way a cycle can close). */
 static inline int note_refetch(unpickler *u, st_value *v)
 {
-    int k = v ? v->kind : -1;
+    int k = v ? (int)st__kind(v) : -1;
     if (k != ST_VALUE_LIST && k != ST_VALUE_DICT && k != ST_VALUE_TUPLE)
         return 0;
     return remember_refetch(u, v);
@@ -1863,13 +924,13 @@ static st_value *run(unpickler *u)
             return NULL;
         unsigned char op = *u->p++;
         switch (op) {
-        case 0x80: /* PROTO */
+        case PROTO:
             if (!(s = take(u, 1)))
                 return NULL;
             if (s[0] > ST_PICKLE_HIGHEST_PROTOCOL)
                 rc = uerror(u, "unsupported pickle protocol: %d", s[0]);
             break;
-        case 0x95: /* FRAME: a hint; read the whole frame from a stream at once */
+        case FRAME: /* a hint; read the whole frame from a stream at once */
             if (!(s = take(u, 8)))
                 return NULL;
             len = (size_t)get_le(s, 8);
@@ -1878,7 +939,7 @@ static st_value *run(unpickler *u)
             else if ((size_t)(u->end - u->p) < len)
                 rc = fill(u, len);
             break;
-        case '.': /* STOP */
+        case STOP:
             if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp)) {
                 uerror(u, "unpickling stack underflow");
                 return NULL;
@@ -1888,36 +949,37 @@ static st_value *run(unpickler *u)
                 return NULL;
             }
             return u->sv[--u->sp];
-        case 'N':
+        case NONE:
             rc = push_value(u, st_value_none());
             break;
-        case 0x88:
-        case 0x89:
-            rc = push_value(u, st_value_bool(op == 0x88));
+        case NEWTRUE:
+        case NEWFALSE:
+            rc = push_value(u, st_value_bool(op == NEWTRUE));
             break;
-        case 'K':
-        case 'M':
-        case 'J':
-            if (!(s = take(u, op == 'K' ? 1 : op == 'M' ? 2 : 4)))
+        case BININT1:
+        case BININT2:
+        case BININT:
+            if (!(s = take(u, op == BININT1 ? 1 : op == BININT2 ? 2 : 4)))
                 return NULL;
-            rc = push_value(u, st__int_new(&u->arena, op == 'K' ? s[0]
-                                            : op == 'M' ? (int64_t)get_le(s, 2)
-                                                        : (int64_t)(int32_t)get_le(s, 4)));
+            rc = push_value(u, st__int_new(&u->arena,
+                                           op == BININT1   ? s[0]
+                                           : op == BININT2 ? (int64_t)get_le(s, 2)
+                                                           : (int64_t)(int32_t)get_le(s, 4)));
             break;
-        case 0x8a: /* LONG1 */
-        case 0x8b: /* LONG4 */
-            if (!(s = take_counted(u, op == 0x8a ? 1 : 4, &len)))
+        case LONG1:
+        case LONG4:
+            if (!(s = take_counted(u, op == LONG1 ? 1 : 4, &len)))
                 return NULL;
-            if (op == 0x8b && len > INT32_MAX)
+            if (op == LONG4 && len > INT32_MAX)
                 rc = uerror(u, "LONG pickle has negative byte count");
             else
                 rc = push_value(u, st_value_int_from_bytes(s, len, 1));
             break;
-        case 'I':
-        case 'L':
-            rc = load_int_text(u, op == 'L');
+        case INT:
+        case LONG:
+            rc = load_int_text(u, op == LONG);
             break;
-        case 'G':
+        case BINFLOAT:
             if (!(s = take(u, 8)))
                 return NULL;
             {
@@ -1927,59 +989,59 @@ static st_value *run(unpickler *u)
                 rc = push_value(u, st__float_new(&u->arena, x));
             }
             break;
-        case 'F':
+        case FLOAT:
             rc = load_float_text(u);
             break;
-        case 0x8c: /* SHORT_BINUNICODE */
-        case 'X':  /* BINUNICODE */
-        case 0x8d: /* BINUNICODE8 */
-            if (!(s = take_counted(u, op == 0x8c ? 1 : op == 'X' ? 4 : 8, &len)))
+        case SHORT_BINUNICODE:
+        case BINUNICODE:
+        case BINUNICODE8:
+            if (!(s = take_counted(u, op == SHORT_BINUNICODE ? 1 : op == BINUNICODE ? 4 : 8, &len)))
                 return NULL;
             rc = push_value(u, st__str_new(&u->arena, (const char *)s, len, 1));
             break;
-        case 'V':
+        case UNICODE:
             rc = load_unicode_text(u);
             break;
-        case 'S':
+        case STRING:
             rc = load_string_text(u);
             break;
-        case 'U': /* SHORT_BINSTRING */
-        case 'T': /* BINSTRING */
-            if (!(s = take_counted(u, op == 'U' ? 1 : 4, &len)))
+        case SHORT_BINSTRING:
+        case BINSTRING:
+            if (!(s = take_counted(u, op == SHORT_BINSTRING ? 1 : 4, &len)))
                 return NULL;
             rc = push_value(u, ascii_str(s, len));
             break;
-        case 'C': /* SHORT_BINBYTES */
-        case 'B': /* BINBYTES */
-        case 0x8e: /* BINBYTES8 */
-            if (!(s = take_counted(u, op == 'C' ? 1 : op == 'B' ? 4 : 8, &len)))
+        case SHORT_BINBYTES:
+        case BINBYTES:
+        case BINBYTES8:
+            if (!(s = take_counted(u, op == SHORT_BINBYTES ? 1 : op == BINBYTES ? 4 : 8, &len)))
                 return NULL;
             rc = push_value(u, st__bytes_new(&u->arena, s, len));
             break;
-        case 0x96: /* BYTEARRAY8 */
+        case BYTEARRAY8:
             if (!(s = take_counted(u, 8, &len)))
                 return NULL;
             rc = push_value(u, st_value_bytearray(s, len));
             break;
-        case ')':
+        case EMPTY_TUPLE:
             rc = push_value(u, st__tuple_steal(&u->arena, 0, NULL));
             break;
-        case ']':
+        case EMPTY_LIST:
             rc = push_value(u, st__container_new(&u->arena, ST_VALUE_LIST));
             break;
-        case '}':
+        case EMPTY_DICT:
             rc = push_value(u, st__container_new(&u->arena, ST_VALUE_DICT));
             break;
-        case 0x8f:
+        case EMPTY_SET:
             rc = push_value(u, st__container_new(&u->arena, ST_VALUE_SET));
             break;
-        case 0x85:
-        case 0x86:
-        case 0x87:
-            rc = need_stack(u, (size_t)(op - 0x84)) || build(u, u->sp - (size_t)(op - 0x84),
-                                                             ST_VALUE_TUPLE);
+        case TUPLE1:
+        case TUPLE2:
+        case TUPLE3:
+            len = (size_t)(op - TUPLE1 + 1);
+            rc = need_stack(u, len) || build(u, u->sp - len, ST_VALUE_TUPLE);
             break;
-        case '(':
+        case MARK:
             if (u->nmarks >= u->max_depth) {
                 rc = uerror(u, "nesting deeper than %zu", u->max_depth);
                 break;
@@ -1994,26 +1056,26 @@ static st_value *run(unpickler *u)
             }
             u->marks[u->nmarks++] = u->sp;
             break;
-        case 't':
-        case 'l':
-        case 'd':
-        case 0x91:
-            rc = pop_mark(u, &at) || build(u, at, op == 't'   ? ST_VALUE_TUPLE
-                                                  : op == 'l' ? ST_VALUE_LIST
-                                                  : op == 'd' ? ST_VALUE_DICT
-                                                              : ST_VALUE_FROZENSET);
+        case TUPLE:
+        case LIST:
+        case DICT:
+        case FROZENSET:
+            rc = pop_mark(u, &at) || build(u, at, op == TUPLE  ? ST_VALUE_TUPLE
+                                                  : op == LIST ? ST_VALUE_LIST
+                                                  : op == DICT ? ST_VALUE_DICT
+                                                               : ST_VALUE_FROZENSET);
             break;
-        case 'a':
+        case APPEND:
             rc = need_stack(u, 2) ||
                  fill_container(u, u->sp - 2, u->sp - 1, ST_VALUE_LIST, "APPEND");
             break;
-        case 's':
+        case SETITEM:
             rc = need_stack(u, 3) ||
                  fill_container(u, u->sp - 3, u->sp - 2, ST_VALUE_DICT, "SETITEM");
             break;
-        case 'e':
-        case 'u':
-        case 0x90:
+        case APPENDS:
+        case SETITEMS:
+        case ADDITEMS:
             if (pop_mark(u, &at))
                 return NULL;
             if (at == 0 || (u->nmarks && u->marks[u->nmarks - 1] >= at)) {
@@ -2021,28 +1083,30 @@ static st_value *run(unpickler *u)
                 break;
             }
             rc = fill_container(u, at - 1, at,
-                                op == 'e'   ? ST_VALUE_LIST
-                                : op == 'u' ? ST_VALUE_DICT
-                                            : ST_VALUE_SET,
-                                op == 'e' ? "APPENDS" : op == 'u' ? "SETITEMS" : "ADDITEMS");
+                                op == APPENDS    ? ST_VALUE_LIST
+                                : op == SETITEMS ? ST_VALUE_DICT
+                                                 : ST_VALUE_SET,
+                                op == APPENDS    ? "APPENDS"
+                                : op == SETITEMS ? "SETITEMS"
+                                                 : "ADDITEMS");
             break;
-        case '0':
+        case POP:
             if (u->nmarks && u->marks[u->nmarks - 1] == u->sp)
                 u->nmarks--; /* POP of an empty mark pops the mark, as CPython */
             else
                 rc = need_stack(u, 1) ? -1 : (drop(u, u->sp - 1), 0);
             break;
-        case '1':
+        case POP_MARK:
             rc = pop_mark(u, &at) ? -1 : (drop(u, at), 0);
             break;
-        case '2':
+        case DUP:
             if (need_stack(u, 1))
                 return NULL;
             rc = push(u, st_value_ref(u->sv[u->sp - 1]), u->sm[u->sp - 1]) ||
                  note_refetch(u, u->sv[u->sp - 1]);
             break;
-        case 'p':
-        case 'g': {
+        case PUT:
+        case GET: {
             char *line = line_copy(u);
             if (!line)
                 return NULL;
@@ -2052,63 +1116,63 @@ static st_value *run(unpickler *u)
             int bad = end == line || *end || errno;
             st_free(line);
             if (bad)
-                rc = op == 'p' ? uerror(u, "invalid PUT argument")
+                rc = op == PUT ? uerror(u, "invalid PUT argument")
                                : uerror(u, "invalid GET argument");
             else if (idx < 0)
-                rc = uerror(u, "negative %s argument", op == 'p' ? "PUT" : "GET");
+                rc = uerror(u, "negative %s argument", op == PUT ? "PUT" : "GET");
             else
-                rc = op == 'p' ? memo_store(u, (size_t)idx) : memo_fetch(u, (size_t)idx);
+                rc = op == PUT ? memo_store(u, (size_t)idx) : memo_fetch(u, (size_t)idx);
             break;
         }
-        case 'h': /* BINGET, the most common opcode of shared data */
+        case BINGET: /* the most common opcode of shared data */
             if (!(s = take(u, 1)))
                 return NULL;
             rc = memo_fetch(u, s[0]);
             break;
-        case 'q':
-        case 'r':
-        case 'j':
-            if (!(s = take(u, op == 'q' ? 1 : 4)))
+        case BINPUT:
+        case LONG_BINPUT:
+        case LONG_BINGET:
+            if (!(s = take(u, op == BINPUT ? 1 : 4)))
                 return NULL;
-            len = (size_t)get_le(s, op == 'q' ? 1 : 4);
-            rc = op == 'j' ? memo_fetch(u, len) : memo_store(u, len);
+            len = (size_t)get_le(s, op == BINPUT ? 1 : 4);
+            rc = op == LONG_BINGET ? memo_fetch(u, len) : memo_store(u, len);
             break;
-        case 0x94: /* MEMOIZE */
+        case MEMOIZE:
             rc = memo_store(u, u->memo_len);
             break;
-        case 'c':
+        case GLOBAL:
             rc = load_global(u);
             break;
-        case 0x93:
+        case STACK_GLOBAL:
             rc = load_stack_global(u);
             break;
-        case 'R':
+        case REDUCE:
             rc = load_reduce(u);
             break;
-        case 'P':
-        case 'Q':
+        case PERSID:
+        case BINPERSID:
             rc = uerror(u, "A load persistent id instruction was encountered, but no "
                            "persistent_load function was specified.");
             break;
-        case 'b':
+        case BUILD:
             rc = unsupported(u, "BUILD");
             break;
-        case 'i':
-        case 'o':
-            rc = unsupported(u, op == 'i' ? "INST" : "OBJ");
+        case INST:
+        case OBJ:
+            rc = unsupported(u, op == INST ? "INST" : "OBJ");
             break;
-        case 0x81:
-        case 0x92:
-            rc = unsupported(u, op == 0x81 ? "NEWOBJ" : "NEWOBJ_EX");
+        case NEWOBJ:
+        case NEWOBJ_EX:
+            rc = unsupported(u, op == NEWOBJ ? "NEWOBJ" : "NEWOBJ_EX");
             break;
-        case 0x82:
-        case 0x83:
-        case 0x84:
+        case EXT1:
+        case EXT2:
+        case EXT4:
             rc = unsupported(u, "EXT (the extension registry)");
             break;
-        case 0x97:
-        case 0x98:
-            rc = unsupported(u, op == 0x97 ? "NEXT_BUFFER" : "READONLY_BUFFER");
+        case NEXT_BUFFER:
+        case READONLY_BUFFER:
+            rc = unsupported(u, op == NEXT_BUFFER ? "NEXT_BUFFER" : "READONLY_BUFFER");
             break;
         default:
             if (op >= 0x20 && op < 0x7f)

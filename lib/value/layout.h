@@ -1,0 +1,179 @@
+/* Internal: the layout of st_value and the inline accessors every other file reads a value
+ * through. Only this header and value.c name the fields, so a change of layout stays in these
+ * two files; the rest of the library includes internal/value.h. Never installed. */
+#ifndef ST_VALUE_LAYOUT_H
+#define ST_VALUE_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "systools/value.h"
+
+/* flags */
+#define ST__V_BIG 0x01    /* an int kept as sign + magnitude limbs (does not fit int64) */
+#define ST__V_HASHED 0x02 /* the hash field holds the cached hash (str, bytes, tuple, frozenset) */
+#define ST__V_ARENA_ITEMS 0x04 /* a list's items or a dict's table sit in an arena chunk */
+
+/* A set entry: CPython's layout, so iteration order can follow CPython's. */
+typedef struct st__sentry {
+    st_value *key; /* NULL: never used; st__set_dummy: deleted */
+    int64_t hash;
+} st__sentry;
+
+/* A dict entry; key NULL marks a deleted entry (kept until the next resize). */
+typedef struct st__dentry {
+    st_value *key;
+    st_value *value;
+    int64_t hash;
+} st__dentry;
+
+typedef struct st__dict {
+    st__dentry *entries; /* insertion order, then the open-addressing index of entry numbers */
+    size_t nentries;     /* entries used, deleted ones included */
+    size_t cap;          /* entries allocated */
+    size_t used;         /* live entries */
+    size_t mask;         /* index size - 1 */
+    unsigned char ixw;   /* index slots are 1 << ixw bytes */
+} st__dict;
+
+typedef struct st__set {
+    st__sentry *table;
+    size_t mask;
+    size_t fill;  /* active + dummy */
+    size_t used;  /* active */
+    int64_t hash; /* a frozenset's cached hash (ST__V_HASHED) */
+} st__set;
+
+/* An int or float made in an arena ends after u.i / u.f: never copy a whole st_value. */
+struct st_value {
+    union {
+        size_t rc;          /* references; SIZE_MAX for the immortal singletons */
+        st_value *next_dead; /* link of the release worklist once rc reached 0 */
+    } h;
+    unsigned char kind;
+    unsigned char flags;
+    uint32_t chunk; /* made in an arena: distance in 8-byte units back to its chunk; 0: malloc'd */
+    union {
+        int64_t i; /* int (when not ST__V_BIG), bool */
+        double f;
+        struct {
+            uint32_t *d; /* magnitude (inline), least significant limb first, top limb non-zero */
+            size_t n;
+            int neg;
+        } big;
+        struct {
+            char *data; /* NUL-terminated */
+            size_t len;
+            size_t nchars; /* str: code points */
+            union {
+                size_t cap;   /* bytearray */
+                int64_t hash; /* str, bytes */
+            };
+        } s;
+        struct {
+            st_value **items;
+            size_t len;
+            union {
+                size_t cap;   /* list */
+                int64_t hash; /* tuple */
+            };
+        } seq;
+        st__dict *dict;
+        st__set *set;
+    } u;
+};
+
+extern st_value *const st__set_dummy;
+
+/* ---- accessors: no checks, the caller knows the kind ---- */
+
+/* st_value_ref() and st_value_unref() of a value known not to be NULL, for hot loops. */
+static inline st_value *st__ref(st_value *v)
+{
+    if (v->h.rc != SIZE_MAX)
+        v->h.rc++;
+    return v;
+}
+
+static inline void st__unref(st_value *v)
+{
+    if (v->h.rc != SIZE_MAX && v->h.rc > 1)
+        v->h.rc--;
+    else
+        st_value_unref(v);
+}
+
+static inline st_value_type st__kind(const st_value *v) { return (st_value_type)v->kind; }
+
+/* 1 if v is held by a single reference, so nothing else can lead to it. */
+static inline int st__unshared(const st_value *v) { return v->h.rc == 1; }
+
+/* An int or bool in the int64 form: 1 and its value; 0 for an int beyond int64. */
+static inline int st__int_small(const st_value *v, int64_t *i)
+{
+    if (v->flags & ST__V_BIG)
+        return 0;
+    *i = v->u.i;
+    return 1;
+}
+
+/* The magnitude of an int beyond int64: its limbs, least significant first, the top one
+ * non-zero; their number and the sign. */
+static inline const uint32_t *st__int_mag(const st_value *v, size_t *n, int *neg)
+{
+    *n = v->u.big.n;
+    *neg = v->u.big.neg;
+    return v->u.big.d;
+}
+
+static inline double st__float_value(const st_value *v) { return v->u.f; }
+
+/* The contents of a str (its UTF-8, surrogates encoded), bytes or bytearray, NUL-terminated. */
+static inline const char *st__data(const st_value *v, size_t *len)
+{
+    *len = v->u.s.len;
+    return v->u.s.data;
+}
+
+/* The items of a tuple or list. */
+static inline st_value *const *st__items(const st_value *v, size_t *n)
+{
+    *n = v->u.seq.len;
+    return v->u.seq.items;
+}
+
+/* The entry of a dict at or after *pos (0 to start), in insertion order: 1 (key and value
+ * borrowed, either pointer may be NULL), or 0 past the last. */
+static inline int st__dict_next(const st_value *d, size_t *pos, st_value **key, st_value **value)
+{
+    const st__dict *t = d->u.dict;
+    while (*pos < t->nentries && !t->entries[*pos].key)
+        (*pos)++;
+    if (*pos >= t->nentries)
+        return 0;
+    if (key)
+        *key = t->entries[*pos].key;
+    if (value)
+        *value = t->entries[*pos].value;
+    (*pos)++;
+    return 1;
+}
+
+/* The item of a set or frozenset at or after *pos, in table order (CPython's iteration
+ * order): 1 (borrowed), or 0 past the last. */
+static inline int st__set_next(const st_value *s, size_t *pos, st_value **item)
+{
+    const st__set *t = s->u.set;
+    while (*pos <= t->mask && (!t->table[*pos].key || t->table[*pos].key == st__set_dummy))
+        (*pos)++;
+    if (*pos > t->mask)
+        return 0;
+    *item = t->table[(*pos)++].key;
+    return 1;
+}
+
+/* Makes a list nothing else refers to the tuple of its items, in place: same fields, and the
+ * release frees a tuple's items that are not inline; the capacity is no hash (flag unset). */
+static inline void st__list_to_tuple(st_value *list) { list->kind = ST_VALUE_TUPLE; }
+
+#endif

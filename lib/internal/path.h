@@ -25,9 +25,9 @@ int st__path_hand_out(size_t count, const st__path_piece *pieces, char **const *
  * sees it: 2-4 for a well-formed multi-byte sequence, else 1 (ASCII, NUL, or a stray byte). */
 size_t st__path_charlen(const char *s);
 
-/* Collects the NULL-terminated variadic list that follows `first` into a new array (st_free)
- * of *n entries, first included. */
-const char **st__path_collect(const char *first, va_list ap, size_t *n);
+/* os.path.join(first, ...) for both flavours: checks first, collects the NULL-terminated list
+ * that follows it and hands the parts to joinv (st_path_joinv or st_ntpath_joinv). */
+char *st__path_join_va(const char *first, va_list ap, char *(*joinv)(const char *const *, size_t));
 
 /* genericpath._splitext(): cuts path before the extension's dot (root gets all of it when
  * there is none), as st__path_hand_out() hands pieces out. nt: "\\" is a separator too. */

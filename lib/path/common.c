@@ -50,25 +50,26 @@ size_t st__path_charlen(const char *s)
     return 1;
 }
 
-const char **st__path_collect(const char *first, va_list ap, size_t *n)
+char *st__path_join_va(const char *first, va_list ap, char *(*joinv)(const char *const *, size_t))
 {
-    size_t len = 0, cap = 8;
-    const char **v = st__reallocarray(NULL, cap, sizeof *v);
-    if (!v)
+    if (st__path_check(first) < 0)
         return (ST_TRACE(), NULL);
+    size_t len = 0, cap = 0;
+    const char **parts = NULL;
     for (const char *s = first; s; s = va_arg(ap, const char *)) {
         if (len == cap) {
-            const char **bigger = st__reallocarray(v, cap *= 2, sizeof *v);
+            const char **bigger = st__grow(parts, &cap, sizeof *parts, 8);
             if (!bigger) {
-                st_free(v);
+                st_free(parts);
                 return (ST_TRACE(), NULL);
             }
-            v = bigger;
+            parts = bigger;
         }
-        v[len++] = s;
+        parts[len++] = s;
     }
-    *n = len;
-    return v;
+    char *r = joinv(parts, len);
+    st_free(parts);
+    return r ? r : (ST_TRACE(), NULL);
 }
 
 static int is_sep(char c, int nt) { return c == '/' || (nt && c == '\\'); }

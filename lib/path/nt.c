@@ -144,18 +144,11 @@ fail:
 
 char *st_ntpath_join(const char *first, ...)
 {
-    if (st__path_check(first) < 0)
-        return (ST_TRACE(), NULL);
     va_list ap;
     va_start(ap, first);
-    size_t n;
-    const char **parts = st__path_collect(first, ap, &n);
+    char *r = st__path_join_va(first, ap, st_ntpath_joinv);
     va_end(ap);
-    if (!parts)
-        return (ST_TRACE(), NULL);
-    char *r = st_ntpath_joinv(parts, n);
-    st_free((void *)parts);
-    return r ? r : (ST_TRACE(), NULL);
+    return r;
 }
 
 int st_ntpath_split(const char *path, char **head, char **tail)

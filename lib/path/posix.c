@@ -36,18 +36,11 @@ fail:
 
 char *st_path_join(const char *first, ...)
 {
-    if (st__path_check(first) < 0)
-        return (ST_TRACE(), NULL);
     va_list ap;
     va_start(ap, first);
-    size_t n;
-    const char **parts = st__path_collect(first, ap, &n);
+    char *r = st__path_join_va(first, ap, st_path_joinv);
     va_end(ap);
-    if (!parts)
-        return (ST_TRACE(), NULL);
-    char *r = st_path_joinv(parts, n);
-    st_free((void *)parts);
-    return r ? r : (ST_TRACE(), NULL);
+    return r;
 }
 
 /* The index just past the last "/" of p, and the length of the head split() keeps there:

@@ -1,8 +1,15 @@
-# add_cmocka_test(<name> SOURCES <files...> [LIBS <libs...>] [LABELS <labels...>] [TIMEOUT <s>])
+# add_cmocka_test(<name> SOURCES <files...> [LIBS <libs...>] [LABELS <labels...>] [TIMEOUT <s>]
+#                 [NO_EMULATION <reason>])
 # One cmocka program, linked with the static library (so tests may reach internal helpers),
 # registered with ctest under <name>.
+#
+# NO_EMULATION marks a program that cannot hold under qemu-user (the i386 and s390x presets),
+# with the reason: it gets the ctest label "no-emulation", which those test presets exclude, and
+# configuring with an emulator prints the reason. Under an emulator every test also sees
+# ST_TEST_EMULATOR (the emulator's name), so a test can skip one case, saying why, instead.
+# ST_PYTHON3 is the CPython for live comparisons, empty when SYSTOOLS_TEST_CPYTHON is OFF.
 function(add_cmocka_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;NO_EMULATION" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE systools_testlib PkgConfig::CMOCKA ${ARG_LIBS})
   target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/lib" "${CMAKE_CURRENT_SOURCE_DIR}")
@@ -15,8 +22,21 @@ function(add_cmocka_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  set(_labels unit ${ARG_LABELS})
+  if(ARG_NO_EMULATION)
+    list(APPEND _labels no-emulation)
+    if(CMAKE_CROSSCOMPILING_EMULATOR)
+      message(STATUS "systools: ${name} is not run under emulation: ${ARG_NO_EMULATION}")
+    endif()
+  endif()
+  set(_env "CMOCKA_MESSAGE_OUTPUT=STDOUT" "ST_PYTHON3=${SYSTOOLS_TEST_PYTHON3}")
+  if(CMAKE_CROSSCOMPILING_EMULATOR)
+    list(GET CMAKE_CROSSCOMPILING_EMULATOR 0 _emu)
+    get_filename_component(_emu "${_emu}" NAME)
+    list(APPEND _env "ST_TEST_EMULATOR=${_emu}")
+  endif()
   set_tests_properties(${name} PROPERTIES
-    LABELS "unit;${ARG_LABELS}"
+    LABELS "${_labels}"
     TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "CMOCKA_MESSAGE_OUTPUT=STDOUT;ST_PYTHON3=${SYSTOOLS_PYTHON3}")
+    ENVIRONMENT "${_env}")
 endfunction()

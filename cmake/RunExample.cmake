@@ -1,4 +1,5 @@
 # Runs one example by name through PATH, shows its output, and compares it with EXPECT.
+# EMULATOR (words joined by "|"): run DIR/NAME through it instead, argv[0] still NAME (qemu -0).
 # The program's arguments, one per line.
 set(ARGS)
 if(ARGS_FILE)
@@ -9,7 +10,12 @@ set(_input "")
 if(STDIN)
   set(_input INPUT_FILE "${STDIN}")
 endif()
-execute_process(COMMAND ${NAME} ${ARGS}
+set(_command ${NAME})
+if(EMULATOR)
+  string(REPLACE "|" ";" _emulator "${EMULATOR}")
+  set(_command ${_emulator} -0 ${NAME} "${DIR}/${NAME}")
+endif()
+execute_process(COMMAND ${_command} ${ARGS}
   ${_input}
   OUTPUT_VARIABLE _out
   ERROR_VARIABLE _err

@@ -11,7 +11,7 @@ message("The examples tour: ${_count} programs, each checked against its expecte
 foreach(_ex IN LISTS TOUR)
   systools_run_example(_shown NAME "${TOUR_${_ex}_NAME}" DIR "${TOUR_${_ex}_DIR}"
     ARGS_FILE "${TOUR_${_ex}_ARGS_FILE}" EXPECT "${TOUR_${_ex}_EXPECT}"
-    STDIN "${TOUR_${_ex}_STDIN}")
+    STDIN "${TOUR_${_ex}_STDIN}" EMULATOR "${TOUR_${_ex}_EMULATOR}")
   # The first lines, indented (string operations: a line may hold a ';').
   if(NOT _shown MATCHES "\n$")
     string(APPEND _shown "\n")

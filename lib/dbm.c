@@ -136,21 +136,36 @@ static int check_flag(const char *flag)
 
 static st_dbm *open_backend(const char *name, const char *filename, const char *flag, int mode)
 {
+#ifdef ST_HAVE_SQLITE3
     if (strcmp(name, "dbm.sqlite3") == 0)
         return st__dbm_sqlite3_open(filename, flag, mode);
+#endif
     if (strcmp(name, "dbm.dumb") == 0)
         return st__dbm_dumb_open(filename, flag, mode);
 #ifdef ST_HAVE_GDBM
     if (strcmp(name, "dbm.gnu") == 0)
         return st__dbm_gnu_open(filename, flag, mode);
 #endif
-    if (strcmp(name, "dbm.gnu") == 0 || strcmp(name, "dbm.ndbm") == 0)
+    if (strcmp(name, "dbm.sqlite3") == 0 || strcmp(name, "dbm.gnu") == 0 ||
+        strcmp(name, "dbm.ndbm") == 0)
         return (ST_RAISE_AS(ST_ENOTSUP, "dbm.error",
                             "db type is %s, but the module is not available "
                             "(libsystools is built without it)",
                             name),
                 NULL);
     return (ST_RAISE(ST_EVALUE, "unknown dbm backend '%s'", name), NULL);
+}
+
+/* dbm._defaultmod: the first of dbm._names (sqlite3, gnu, ndbm, dumb) that this build has. */
+static const char *default_backend(void)
+{
+#if defined(ST_HAVE_SQLITE3)
+    return "dbm.sqlite3";
+#elif defined(ST_HAVE_GDBM)
+    return "dbm.gnu";
+#else
+    return "dbm.dumb";
+#endif
 }
 
 int st_dbm_options_init(st_dbm_options *opts, unsigned int version)
@@ -186,7 +201,7 @@ st_dbm *st_dbm_open(const char *filename, const char *flag, const st_dbm_options
             return (ST__DBM_RAISE_OS(ENOENT, "dbm.error", "db file doesn't exist; "
                                      "use 'c' or 'n' flag to create a new db"),
                     NULL);
-        kind = "dbm.sqlite3";
+        kind = default_backend();
     } else if (!*kind) {
         return (ST_RAISE_AS(ST_EFORMAT, "dbm.error", "db type could not be determined"), NULL);
     }

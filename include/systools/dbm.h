@@ -20,7 +20,8 @@
  * shelve.h builds Python's `shelve` on top of it.
  *
  * Backends: **dbm.sqlite3** (CPython 3.13's table `Dict`, the same SQL statements, URI open
- * modes and WAL journal, through libsqlite3; the default for new files) and **dbm.dumb**
+ * modes and WAL journal, through libsqlite3; built when libsqlite3 was found at build time, as
+ * it is by default, and then the default for new files) and **dbm.dumb**
  * (CPython's .dat/.dir/.bak files, byte for byte; the .dir index is read by a strict parser
  * of its own, never evaluated: a line dumb.py would not write fails with dbm.dumb.error
  * naming the line). **dbm.gnu** is built when libgdbm was found at build time: Python's
@@ -70,8 +71,10 @@ typedef struct st_dbm_options {
     /** ST_DBM_OPTIONS_VERSION (any version from 1 to it is accepted). */
     unsigned int version;
     /**
-     * NULL or "" to choose as Python's dbm.open does (st_dbm_whichdb() for an existing file,
-     * dbm.sqlite3 for a new one), else "dbm.sqlite3", "dbm.dumb" or "dbm.gnu".
+     * NULL or "" to choose as Python's dbm.open does (st_dbm_whichdb() for an existing file;
+     * for a new one the first this build has of dbm.sqlite3, dbm.gnu and dbm.dumb, as
+     * dbm._defaultmod), else "dbm.sqlite3", "dbm.dumb" or "dbm.gnu". A backend the build lacks
+     * fails with NotImplementedError (ST_ENOTSUP, "dbm.error"), as a CPython without the module.
      */
     const char *backend;
     /** Permission bits for files created, before the umask: Python's mode; 0 means Python's

@@ -45,7 +45,9 @@ struct st_dbm {
 };
 
 /* Backend openers; flag is one of "r", "w", "c", "n" (checked by the caller). */
+#ifdef ST_HAVE_SQLITE3
 st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode);
+#endif
 st_dbm *st__dbm_dumb_open(const char *filename, const char *flag, int mode);
 #ifdef ST_HAVE_GDBM
 st_dbm *st__dbm_gnu_open(const char *filename, const char *flag, int mode);

@@ -268,7 +268,7 @@ static void test_descriptors(void **state)
     char buf[16];
     assert_int_equal(st_os_read(fd, buf, 3), 3);
     assert_memory_equal(buf, "hel", 3);
-    off_t pos = -5;
+    int64_t pos = -5;
     assert_int_equal(st_os_lseek(fd, 0, SEEK_CUR, &pos), 0);
     assert_int_equal(pos, 3);
     assert_int_equal(st_os_lseek(fd, 1, SEEK_SET, &pos), 0);

@@ -8,6 +8,7 @@
 #include "internal/error.h"
 #include "internal/exec.h"
 #include "internal/mem.h"
+#include "internal/posix.h"
 #include "systools/os.h"
 
 extern char **environ;

@@ -17,6 +17,11 @@
 #if defined(ST_HAVE_SYS_GETDENTS64)
 #include <sys/syscall.h>
 #endif
+#if defined(ST_HAVE_NSGETENVIRON)
+#include <crt_externs.h>
+#else
+extern char **environ;
+#endif
 
 /* lib/CMakeLists.txt builds with _FILE_OFFSET_BITS=64: offsets and sizes from the int64_t API
  * then fit without a range check, and readdir() copes with 64-bit inode numbers. */
@@ -165,6 +170,15 @@ pid_t st__waitpid_retry(pid_t pid, int *status, int options)
         r = waitpid(pid, status, options);
     while (r < 0 && errno == EINTR);
     return r;
+}
+
+char **st__environ(void)
+{
+#if defined(ST_HAVE_NSGETENVIRON)
+    return *_NSGetEnviron();
+#else
+    return environ;
+#endif
 }
 
 /* ---- time ------------------------------------------------------------------------------------ */

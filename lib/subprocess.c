@@ -28,8 +28,6 @@
 #include "systools/subprocess.h"
 #include "systools/value.h"
 
-extern char **environ;
-
 #define SHELL "/bin/sh"
 
 /* ---- small helpers --------------------------------------------------------------------------- */
@@ -747,7 +745,7 @@ st_popen *st_popen_new(const char *const argv[], const st_popen_options *opts)
         build_argv(argv, o, &args, &exe) < 0)
         goto fail;
     int close_fds = !o->keep_fds || o->pass_fds_len;
-    char *const *envp = o->env ? st__exec_argv(o->env) : environ;
+    char *const *envp = o->env ? st__exec_argv(o->env) : st__environ();
     int fast = posix_spawn_can(o, exe, close_fds);
     int search = fast && !strchr(exe, '/');
     if (search ? st__strv_push(&cands, exe) < 0

@@ -35,6 +35,10 @@ int st__dup2_cloexec(int fd, int fd2, int inheritable);
 /* waitpid(2) retried on EINTR. */
 pid_t st__waitpid_retry(pid_t pid, int *status, int options);
 
+/* The process's environment array: environ, or _NSGetEnviron() where a shared library cannot
+ * link environ (macOS). Async-signal-safe. */
+char **st__environ(void);
+
 /* ---- time ---------------------------------------------------------------------------------- */
 
 /* Seconds on CLOCK_MONOTONIC: deadlines that do not jump with the wall clock. */

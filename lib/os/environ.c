@@ -20,8 +20,6 @@
 #include <sys/random.h>
 #endif
 
-extern char **environ;
-
 /* ---- environment -------------------------------------------------------------------------- */
 
 /* glibc's getenv/setenv are not safe against each other across threads; the library's own calls
@@ -89,7 +87,7 @@ int st_os_environ_contains(const char *key)
 const char **st__environ_snapshot(void)
 {
     pthread_mutex_lock(&g_env_lock);
-    const char **v = st__strv_dup((const char *const *)environ);
+    const char **v = st__strv_dup((const char *const *)st__environ());
     pthread_mutex_unlock(&g_env_lock);
     return v;
 }

@@ -13,7 +13,7 @@
 #include "internal/os.h"
 #include "st_config.h"
 #include "systools/os.h"
-#if defined(ST_HAVE_SYS_FILE_H)
+#if defined(ST_HAVE_FLOCK)
 #include <sys/file.h>
 #endif
 
@@ -208,7 +208,7 @@ int st_os_lockf(int fd, int cmd, int64_t len, int64_t start, int whence)
 
 int st_os_flock(int fd, int op)
 {
-#ifdef LOCK_SH
+#if defined(ST_HAVE_FLOCK)
     int kind = op & ~ST_OS_LOCK_NB, how;
     if (kind == ST_OS_LOCK_UN)
         how = LOCK_UN;

@@ -257,7 +257,8 @@ char *st__getcwd(void)
         free(buf);
         /* ENAMETOOLONG may also mean the path is too long for the kernel at any size: a bound
          * stops the growth there, with that error. */
-        if (!(e == ERANGE || (e == ENAMETOOLONG && cap < ((size_t)1 << 20))) || cap > SIZE_MAX / 2) {
+        int short_buffer = e == ERANGE || (e == ENAMETOOLONG && cap < ((size_t)1 << 20));
+        if (!short_buffer || cap > SIZE_MAX / 2) {
             errno = e;
             return NULL;
         }

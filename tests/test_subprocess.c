@@ -294,7 +294,8 @@ static void test_check_errors_match_python(void **state)
     /* SIGRTMIN is the C library's to choose (glibc 34, musl 35): asked at run time. */
     char rtcmd[32], rtmsg[96];
     snprintf(rtcmd, sizeof rtcmd, "kill -%d $$", SIGRTMIN);
-    snprintf(rtmsg, sizeof rtmsg, "Command '%s' died with <Signals.SIGRTMIN: %d>.", rtcmd, SIGRTMIN);
+    snprintf(rtmsg, sizeof rtmsg, "Command '%s' died with <Signals.SIGRTMIN: %d>.", rtcmd,
+             SIGRTMIN);
     const char *rt[] = {rtcmd, NULL};
     assert_int_equal(st_subprocess_check_call(rt, &sh, NULL), -1);
     assert_string_equal(st_error_message(), rtmsg);

@@ -14,19 +14,25 @@
 
 /* ---- stat ------------------------------------------------------------------------------------ */
 
+/* A time in nanoseconds, saturated past the int64_t range (before 1678 or after 2262, which a
+ * file system may store): Python's integer is exact there, ours stays ordered and defined. */
+static int64_t ts_ns(struct timespec t)
+{
+    const int64_t lim = INT64_MAX / 1000000000 - 1;
+    if ((int64_t)t.tv_sec > lim || (int64_t)t.tv_sec < -lim)
+        return t.tv_sec > 0 ? INT64_MAX : INT64_MIN;
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 /* A stat time x (a, m or c) in nanoseconds: from POSIX 2008's st_xtim, macOS's st_xtimespec, or
  * else the whole seconds of st_xtime. */
-#if defined(ST_HAVE_STRUCT_STAT_ST_MTIM) || defined(ST_HAVE_STRUCT_STAT_ST_MTIMESPEC)
-static int64_t ts_ns(struct timespec t) { return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec; }
-#endif
 #if defined(ST_HAVE_STRUCT_STAT_ST_MTIM)
 #define ST__STAT_NS(s, x) ts_ns((s)->st_##x##tim)
 #elif defined(ST_HAVE_STRUCT_STAT_ST_MTIMESPEC)
 #define ST__STAT_NS(s, x) ts_ns((s)->st_##x##timespec)
 #else
-#define ST__STAT_NS(s, x) ((int64_t)(s)->st_##x##time * 1000000000)
+#define ST__STAT_NS(s, x) ts_ns((struct timespec){(s)->st_##x##time, 0})
 #endif
-
 
 void st__stat_convert(const struct stat *in, st_os_stat_result *out)
 {
@@ -215,6 +221,8 @@ int st_os_utime(const char *path, const int64_t ns[2])
         }
         ts[i].tv_sec = (time_t)sec;
         ts[i].tv_nsec = (long)rem;
+        if ((int64_t)ts[i].tv_sec != sec) /* a 32-bit time_t (no _TIME_BITS=64 in this libc) */
+            return ST_RAISE(ST_EOVERFLOW, "timestamp out of range for platform time_t");
     }
     if (utimensat(AT_FDCWD, path, ns ? ts : NULL, 0) < 0)
         return ST_RAISE_OS(errno, "cannot set the times of '%s'", path);

@@ -59,8 +59,9 @@ static int break_stale(const char *path, const char *mine)
         long pid = strtol(b.data, &end, 10);
         const char *host = strchr(mine, ' ') + 1;
         /* Same host (the text after the pid matches ours) and a pid that no longer exists. */
-        stale = pid > 0 && *end == ' ' && !strcmp(end + 1, host) && kill((pid_t)pid, 0) < 0 &&
-                errno == ESRCH;
+        /* A pid that pid_t cannot hold is no process of ours: never truncated into one. */
+        stale = pid > 0 && (long)(pid_t)pid == pid && *end == ' ' && !strcmp(end + 1, host) &&
+                kill((pid_t)pid, 0) < 0 && errno == ESRCH;
         /* Only unlink the very file judged: another waiter may have replaced it meanwhile. */
         if (stale && lstat(path, &now) == 0 && now.st_dev == held.st_dev && now.st_ino == held.st_ino)
             unlink(path);

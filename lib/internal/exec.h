@@ -1,8 +1,8 @@
-/* Internal: what crosses exec, shared by os (exec*, spawn*) and subprocess; the descriptor and
- * waitpid primitives they use are in posix.h.
- * It sits beside the core (memory.c, error.c) rather than in os or subprocess so that neither
- * reaches into the other's internals: os/process.c and subprocess.c both build on it, and
- * os/popen.c builds on subprocess's public API. */
+/* Internal: what crosses exec, shared by os (exec*, spawn*) and subprocess (the descriptor and
+ * waitpid primitives they use are in posix.h). It sits beside the core (memory.c, error.c)
+ * rather than in os or subprocess so that neither reaches into the other's internals:
+ * os/process.c and subprocess.c both build on it, and os/popen.c builds on subprocess's public
+ * API. */
 #ifndef ST_INTERNAL_EXEC_H
 #define ST_INTERNAL_EXEC_H
 

@@ -1,55 +1,12 @@
-/* What crosses exec: close-on-exec descriptors, waiting for a child, the PATH search and argv
- * checks of exec*. Shared by os, subprocess and ipc (internal/exec.h says why it lives here). */
-#include <errno.h>
-#include <fcntl.h>
+/* What crosses exec: the PATH search and argv checks of exec*. Shared by os and subprocess
+ * (internal/exec.h says why it lives here). */
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "internal/error.h"
 #include "internal/exec.h"
 #include "internal/mem.h"
 #include "systools/os.h"
 #include "systools/path.h"
-
-/* ---- errno-style helpers ------------------------------------------------------------------- */
-
-int st__set_cloexec(int fd, int on)
-{
-    int flags = fcntl(fd, F_GETFD);
-    if (flags < 0)
-        return -1;
-    int want = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
-    return want == flags ? 0 : fcntl(fd, F_SETFD, want);
-}
-
-int st__pipe_cloexec(int fds[2])
-{
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-    return pipe2(fds, O_CLOEXEC);
-#else
-    /* Without pipe2 a concurrent fork+exec may inherit the ends in this short window. */
-    if (pipe(fds) < 0)
-        return -1;
-    if (st__set_cloexec(fds[0], 1) < 0 || st__set_cloexec(fds[1], 1) < 0) {
-        int e = errno;
-        close(fds[0]);
-        close(fds[1]);
-        errno = e;
-        return -1;
-    }
-    return 0;
-#endif
-}
-
-pid_t st__waitpid_retry(pid_t pid, int *status, int options)
-{
-    pid_t r;
-    do
-        r = waitpid(pid, status, options);
-    while (r < 0 && errno == EINTR);
-    return r;
-}
 
 /* ---- exec's argument checks and PATH search ------------------------------------------------- */
 

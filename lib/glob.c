@@ -3,7 +3,7 @@
  * The pattern is split the way Python's recursion splits it (os.path.split from the right):
  * a literal directory prefix, then one level per segment. A level is LITERAL (only checked with
  * lstat, Python's _glob0), MAGIC (a directory listing filtered by a compiled pattern, _glob1) or
- * RECURSIVE (`**`, _glob2). Listings are read once (getdents64 on Linux, readdir elsewhere; the
+ * RECURSIVE (`**`, _glob2). Listings are read once (getdents64 where it exists, else readdir; the
  * entry type, no stat unless it is unknown or a symlink), sorted, and their directory fd is kept
  * while their frame is on the stack, for openat; a `**` frame lends its listing to the next
  * level, so each directory is read once. */
@@ -15,11 +15,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/syscall.h>
-#endif
 
+#include "internal/error.h"
 #include "internal/mem.h"
+#include "internal/posix.h"
+#include "st_config.h"
 #include "systools/fnmatch.h"
 #include "systools/glob.h"
 
@@ -182,14 +182,22 @@ static int listing_add(listing *ls, const char *nm, unsigned char type)
     return st__buf_append(&ls->names, nm, strlen(nm) + 1);
 }
 
-#if defined(__linux__) && defined(SYS_getdents64)
-/* Linux: getdents64 straight into the iterator's buffer; no DIR, no per-directory allocation. */
-static int listing_read(listing *ls, st__buf *scratch)
+/* A listing that fails part way is an error, not a shorter directory (Python would keep what it
+ * read, but a silent partial answer is worse: on a 32-bit system without large-file support,
+ * readdir fails at once with EOVERFLOW on 64-bit inode numbers). */
+static int read_failed(const char *rel)
+{
+    return ST_RAISE_OS(errno, "cannot read directory '%s'", *rel ? rel : ".");
+}
+
+#if defined(ST_HAVE_SYS_GETDENTS64)
+/* getdents64 straight into the iterator's buffer; no DIR, no per-directory allocation. */
+static int listing_read(listing *ls, const char *rel, st__buf *scratch)
 {
     if (!scratch->data && st__buf_reserve(scratch, 32768) < 0)
         return -1;
     long n;
-    while ((n = syscall(SYS_getdents64, ls->fd, scratch->data, scratch->cap - 1)) > 0) {
+    while ((n = st__getdents64(ls->fd, scratch->data, scratch->cap - 1)) > 0) {
         for (long off = 0; off < n;) {
             const char *d = scratch->data + off;
             unsigned short reclen;
@@ -199,14 +207,14 @@ static int listing_read(listing *ls, st__buf *scratch)
             off += reclen;
         }
     }
-    return 0; /* a read error ends the listing, as it ends Python's scandir */
+    return n < 0 ? read_failed(rel) : 0;
 }
 #else
-/* Elsewhere: readdir on a duplicate, so the directory's own fd stays for openat. */
-static int listing_read(listing *ls, st__buf *scratch)
+/* readdir on a duplicate, so the directory's own fd stays for openat. */
+static int listing_read(listing *ls, const char *rel, st__buf *scratch)
 {
     (void)scratch;
-    int dup_fd = dup(ls->fd);
+    int dup_fd = st__dup_cloexec(ls->fd);
     DIR *dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
     if (!dir) {
         if (dup_fd >= 0)
@@ -215,24 +223,27 @@ static int listing_read(listing *ls, st__buf *scratch)
     }
     int rc = 0;
     struct dirent *d;
-    while (rc == 0 && (d = readdir(dir))) {
+    while (rc == 0 && (d = st__readdir(dir))) {
 #ifdef DT_UNKNOWN
         rc = listing_add(ls, d->d_name, d->d_type);
 #else
         rc = listing_add(ls, d->d_name, 0);
 #endif
     }
+    if (rc == 0 && errno)
+        rc = read_failed(rel);
     closedir(dir);
     return rc;
 }
 #endif
 
 /* Opens and reads the directory rel (relative to fd; "" is fd itself, or "." for the working
- * directory). NULL with no error raised when the system refuses (Python skips such
- * directories); NULL with ST_ENOMEM raised when memory runs out (*failed set). */
+ * directory). NULL with no error raised when the system refuses to open it (Python skips such
+ * directories); NULL with *failed set and the error raised when memory runs out (ST_ENOMEM) or
+ * reading it fails (ST_EOS). */
 static listing *listing_open(int fd, const char *rel, st__buf *scratch, int *failed)
 {
-    int dfd = openat(fd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = st__open_cloexec(fd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY, 0);
     if (dfd < 0)
         return NULL;
     listing *ls = st__calloc(1, sizeof *ls);
@@ -242,7 +253,7 @@ static listing *listing_open(int fd, const char *rel, st__buf *scratch, int *fai
         return NULL;
     }
     ls->fd = dfd;
-    if (listing_read(ls, scratch) < 0) {
+    if (listing_read(ls, rel, scratch) < 0) {
         listing_free(ls);
         *failed = 1;
         return NULL;

@@ -2,7 +2,6 @@
  * pipelines. Python's Lib/subprocess.py and Modules/_posixsubprocess.c are the specification. */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,22 +15,18 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/syscall.h>
-#endif
 
 #include "internal/exec.h"
 #include "internal/mem.h"
 #include "internal/options.h"
+#include "internal/posix.h"
+#include "st_config.h"
+#if defined(ST_HAVE_SYS_PIDFD_OPEN) || defined(ST_HAVE_SYS_CLOSE_RANGE) || \
+    defined(ST_HAVE_SYS_GETDENTS64)
+#include <sys/syscall.h>
+#endif
 #include "systools/subprocess.h"
 #include "systools/value.h"
-
-extern char **environ;
-
-/* glibc 2.34+ closes descriptors inside posix_spawn (close_range): close_fds stays fast. */
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-#define HAVE_SPAWN_CLOSEFROM 1
-#endif
 
 #define SHELL "/bin/sh"
 
@@ -45,35 +40,11 @@ static void close_fd(int *fd)
     }
 }
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Absolute monotonic deadline for a timeout in seconds; negative means none. */
-static double deadline_for(double timeout_s)
-{
-    return timeout_s < 0 ? -1.0 : now_mono() + timeout_s;
-}
-
 /* An options struct spells None as 0 (all-zero options are Python's defaults); a negative
  * value, ST_NO_TIMEOUT, means None too. */
 static double options_timeout(double timeout_s)
 {
     return timeout_s > 0 ? timeout_s : ST_NO_TIMEOUT;
-}
-
-/* poll()'s timeout argument until the deadline: -1 for none, rounded up so we never spin. */
-static int poll_ms(double deadline)
-{
-    if (deadline < 0)
-        return -1;
-    double left = (deadline - now_mono()) * 1000.0;
-    if (left <= 0)
-        return 0;
-    return left > 86400000.0 ? 86400000 : (int)ceil(left);
 }
 
 /* ---- messages in Python's words -------------------------------------------------------------- */
@@ -285,13 +256,13 @@ static int proc_wait_until(st_popen *p, double deadline)
     int r = proc_reap(p, WNOHANG);
     if (r != 0)
         return r;
-#if defined(__linux__) && defined(SYS_pidfd_open)
+#if defined(ST_HAVE_SYS_PIDFD_OPEN)
     /* A pidfd becomes readable when the child ends: no polling loop, no SIGCHLD handler. */
     int pfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
     if (pfd >= 0) {
         struct pollfd pf = {pfd, POLLIN, 0};
         int n;
-        while ((n = poll(&pf, 1, poll_ms(deadline))) < 0 && errno == EINTR)
+        while ((n = poll(&pf, 1, st__deadline_ms(deadline))) < 0 && errno == EINTR)
             ;
         close(pfd);
         if (n < 0)
@@ -302,7 +273,7 @@ static int proc_wait_until(st_popen *p, double deadline)
     /* Portable fallback: Python's own loop, sleeping 0.5 ms doubling up to 50 ms. */
     double delay = 0.0005;
     while ((r = proc_reap(p, WNOHANG)) == 0) {
-        double left = deadline - now_mono();
+        double left = deadline - st__monotonic();
         if (left <= 0)
             return 0;
         double d = delay < left ? delay : left;
@@ -344,12 +315,12 @@ typedef struct spawn_plan {
 
 enum stage { STAGE_DUP = 1, STAGE_CHDIR, STAGE_SETSID, STAGE_SETPGID, STAGE_CLOSE, STAGE_EXEC };
 
-#if defined(__linux__)
+#if defined(ST_HAVE_SYS_GETDENTS64)
 /* Closes every descriptor >= lo except the sorted keep list, reading /proc/self/fd with raw
- * getdents64 (no malloc: we may be a vfork child). */
+ * getdents64 (no malloc, no test hook: we may be a vfork child). */
 static int close_by_listing(int lo, const int *keep, size_t nkeep)
 {
-    int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = st__open_cloexec(AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY, 0);
     if (dfd < 0)
         return -1;
     union {
@@ -386,7 +357,10 @@ static int close_range_fds(int lo, int hi, const int *keep, size_t nkeep)
 {
     if (hi >= 0 && hi < lo)
         return 0;
-#if defined(__linux__) && defined(SYS_close_range)
+#if defined(ST_HAVE_CLOSE_RANGE)
+    if (close_range((unsigned)lo, hi < 0 ? ~0U : (unsigned)hi, 0) == 0)
+        return 0;
+#elif defined(ST_HAVE_SYS_CLOSE_RANGE)
     if (syscall(SYS_close_range, (unsigned)lo, hi < 0 ? ~0U : (unsigned)hi, 0) == 0)
         return 0;
 #endif
@@ -395,9 +369,9 @@ static int close_range_fds(int lo, int hi, const int *keep, size_t nkeep)
             close(fd);
         return 0;
     }
-#if defined(__linux__)
+#if defined(ST_HAVE_SYS_GETDENTS64)
     return close_by_listing(lo, keep, nkeep);
-#elif defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__sun)
+#elif defined(ST_HAVE_CLOSEFROM)
     closefrom(lo);
     return 0;
 #else
@@ -480,10 +454,7 @@ static void child_exec(const spawn_plan *pl, const sigset_t *parent_mask)
         errno = saved;
 fail:;
     int report[2] = {errno, stage};
-    ssize_t w;
-    do
-        w = write(pl->errpipe, report, sizeof report);
-    while (w < 0 && errno == EINTR);
+    (void)st__write_full(pl->errpipe, report, sizeof report);
     _exit(255);
 }
 
@@ -524,9 +495,7 @@ static pid_t spawn_vfork(spawn_plan *pl, int *err, int *stage)
     int report[2];
     size_t got = 0;
     while (got < sizeof report) {
-        ssize_t n = read(ep[0], (char *)report + got, sizeof report - got);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = st__read_retry(ep[0], (char *)report + got, sizeof report - got);
         if (n <= 0)
             break;
         got += (size_t)n;
@@ -559,7 +528,7 @@ static pid_t spawn_posix(const spawn_plan *pl, int search_path, int *err)
     for (int t = 0; t < 3 && rc == 0; t++)
         if (pl->src[t] >= 0) /* onto itself: glibc clears CLOEXEC (Austin Group issue 411) */
             rc = posix_spawn_file_actions_adddup2(&fa, pl->src[t], t);
-#ifdef HAVE_SPAWN_CLOSEFROM
+#ifdef ST_HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
     if (rc == 0 && pl->close_fds)
         rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 #endif
@@ -597,7 +566,7 @@ static pid_t spawn_posix(const spawn_plan *pl, int search_path, int *err)
 /* Can posix_spawn do everything asked? (Then it is used: it is what glibc optimises.) */
 static int posix_spawn_can(const st_popen_options *o, const char *exe, int close_fds)
 {
-#ifndef HAVE_SPAWN_CLOSEFROM
+#ifndef ST_HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
     if (close_fds)
         return 0;
 #endif
@@ -708,7 +677,7 @@ static int std_fds_open(std_fds *s, const st_popen_options *o)
             s->owned[s->nowned++] = s->child[t];
         } else if (want[t] == ST_SUBPROCESS_DEVNULL) {
             if (devnull < 0) {
-                devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+                devnull = st__open_cloexec(AT_FDCWD, "/dev/null", O_RDWR, 0);
                 if (devnull < 0)
                     return ST_RAISE_OS(errno, "cannot open '/dev/null'");
                 s->owned[s->nowned++] = devnull;
@@ -776,7 +745,7 @@ st_popen *st_popen_new(const char *const argv[], const st_popen_options *opts)
         build_argv(argv, o, &args, &exe) < 0)
         goto fail;
     int close_fds = !o->keep_fds || o->pass_fds_len;
-    char *const *envp = o->env ? st__exec_argv(o->env) : environ;
+    char *const *envp = o->env ? st__exec_argv(o->env) : st__environ();
     int fast = posix_spawn_can(o, exe, close_fds);
     int search = fast && !strchr(exe, '/');
     if (search ? st__strv_push(&cands, exe) < 0
@@ -858,7 +827,7 @@ int st_popen_poll(st_popen *p, int *returncode)
 
 int st_popen_wait(st_popen *p, double timeout_s, int *returncode)
 {
-    int r = proc_wait_until(p, deadline_for(timeout_s));
+    int r = proc_wait_until(p, st__deadline(timeout_s));
     if (r < 0)
         return ST_TRACE();
     if (r == 0)
@@ -991,25 +960,19 @@ static int feed_some(int *fd, const char *data, size_t len, size_t *off, int *br
 static int pump(int *in, const char *data, size_t len, size_t *off, int *out, st__buf *ob,
                 int *err, st__buf *eb, double deadline)
 {
-    sigset_t pipe_set, old;
+    st__sigpipe_guard guard;
     int broken = 0, rc = 0, wide[3] = {0, 0, 0};
-    if (*in >= 0) {
+    int had_in = *in >= 0;
+    if (had_in) {
         if (len - *off > PIPE_DEFAULT)
             widen_pipe(*in, &wide[0]);
-        /* Writing to a closed pipe raises SIGPIPE: hold it in this thread, and discard the one
-         * we cause, instead of touching the process's handlers. */
-        sigemptyset(&pipe_set);
-        sigaddset(&pipe_set, SIGPIPE);
-        pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+        /* Writing to a closed pipe raises SIGPIPE: the guard holds it instead of touching the
+         * process's handlers. */
+        st__sigpipe_block(&guard);
         int fl = fcntl(*in, F_GETFL);
         if (fl >= 0)
             (void)fcntl(*in, F_SETFL, fl | O_NONBLOCK);
     }
-    int had_in = *in >= 0;
-    sigset_t pending_before;
-    sigemptyset(&pending_before);
-    if (had_in)
-        sigpending(&pending_before);
     while (*in >= 0 || *out >= 0 || *err >= 0) {
         struct pollfd pf[3];
         int *which[3];
@@ -1026,7 +989,7 @@ static int pump(int *in, const char *data, size_t len, size_t *off, int *out, st
             pf[n] = (struct pollfd){*err, POLLIN, 0};
             which[n++] = err;
         }
-        int ms = poll_ms(deadline);
+        int ms = st__deadline_ms(deadline);
         int ready = ms == 0 ? 0 : poll(pf, (nfds_t)n, ms);
         if (ready < 0) {
             if (errno == EINTR)
@@ -1035,7 +998,7 @@ static int pump(int *in, const char *data, size_t len, size_t *off, int *out, st
             break;
         }
         if (ready == 0) {
-            if (poll_ms(deadline) == 0) {
+            if (st__deadline_ms(deadline) == 0) {
                 rc = 1;
                 break;
             }
@@ -1054,14 +1017,8 @@ static int pump(int *in, const char *data, size_t len, size_t *off, int *out, st
         if (rc < 0)
             break;
     }
-    if (had_in) {
-        if (broken && !sigismember(&old, SIGPIPE) && !sigismember(&pending_before, SIGPIPE)) {
-            struct timespec zero = {0, 0};
-            while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-                ;
-        }
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-    }
+    if (had_in)
+        st__sigpipe_release(&guard, broken);
     return rc;
 }
 
@@ -1136,7 +1093,7 @@ int st_popen_communicate(st_popen *p, const void *input, size_t input_len, doubl
         return ST_RAISE(ST_EVALUE, "input given but the child's stdin is not ST_SUBPROCESS_PIPE");
     if (result && !(result->args = st__strv_dup(p->args)))
         return ST_TRACE();
-    int r = proc_communicate(p, input, input_len, deadline_for(timeout_s), result != NULL,
+    int r = proc_communicate(p, input, input_len, st__deadline(timeout_s), result != NULL,
                              result != NULL);
     if (r < 0)
         return ST_TRACE();
@@ -1203,7 +1160,7 @@ int st_subprocess_run(const char *const argv[], const st_subprocess_run_options 
     int rc = -1;
     result->args = st__strv_dup(argv);
     if (result->args) {
-        rc = proc_communicate(p, r->input, r->input_len, deadline_for(timeout), 1, 1);
+        rc = proc_communicate(p, r->input, r->input_len, st__deadline(timeout), 1, 1);
         if (rc != 0)
             proc_kill_and_reap(p); /* Python: process.kill(); process.wait(); raise */
         result->returncode = p->returncode;
@@ -1411,7 +1368,7 @@ int st_subprocess_pipeline(const char *const *const argvs[], size_t n,
     st__buf ob = ST__BUF_INIT;
     size_t off = 0;
     double timeout = options_timeout(po->timeout);
-    double deadline = deadline_for(timeout);
+    double deadline = st__deadline(timeout);
     st_popen *timed_out = NULL, *failed = NULL;
     if (rc == 0) {
         int none = -1;

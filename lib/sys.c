@@ -11,22 +11,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
-    defined(__DragonFly__) || defined(__sun)
-#include <link.h>
-#define ST_HAVE_DL_ITERATE_PHDR 1
-#elif defined(__APPLE__)
-#include <mach-o/dyld.h>
-#endif
-#if defined(__FreeBSD__)
-#include <sys/utsname.h>
-#endif
-
 #include "internal/error.h"
 #include "internal/mem.h"
 #include "internal/os.h"
 #include "internal/sys.h"
+#include "st_config.h"
 #include "systools/sys.h"
+#if defined(ST_HAVE_DL_ITERATE_PHDR)
+#include <link.h>
+#endif
+#if defined(ST_HAVE_DYLD_IMAGE_COUNT) || defined(ST_HAVE_NSGETEXECUTABLEPATH)
+#include <mach-o/dyld.h>
+#endif
+/* The few tests of the system's name below give facts that are the name itself (sys.platform)
+ * or that Python fixes per platform (macOS's file system encoding), not features. */
+#if defined(__FreeBSD__)
+#include <sys/utsname.h>
+#endif
 
 /* argv, executable and sys.path are process-wide; one lock guards them all. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -37,23 +38,20 @@ static int g_path_ready;
 
 /* ---- argv ------------------------------------------------------------------------------ */
 
-/* Without st_sys_init(): the kernel's copy of the command line, NUL-separated. */
+/* Without st_sys_init(): the kernel's copy of the command line, NUL-separated, where a Linux
+ * style /proc has one (elsewhere the open fails and argv is empty). */
 static const char **argv_from_system(void)
 {
     st__strv sv = ST__STRV_INIT;
-#if defined(__linux__)
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    int fd = st__open_cloexec(AT_FDCWD, "/proc/self/cmdline", O_RDONLY, 0);
     if (fd >= 0) {
         st__buf b = ST__BUF_INIT;
         char chunk[4096];
         ssize_t n;
         int ok = 1;
-        while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
+        while ((n = st__read_retry(fd, chunk, sizeof chunk)) != 0) {
+            if (n < 0)
                 break;
-            }
             if (st__buf_append(&b, chunk, (size_t)n) < 0) {
                 ok = 0;
                 break;
@@ -68,7 +66,6 @@ static const char **argv_from_system(void)
             return NULL;
         }
     }
-#endif
     return st__strv_detach(&sv);
 }
 
@@ -119,13 +116,13 @@ static char *executable_from_argv0(const char *arg0)
 
 static char *find_executable(void)
 {
-#if defined(__linux__)
+    /* A Linux style /proc names the program itself; elsewhere the readlink fails. */
     int err;
     char *p = st__readlink("/proc/self/exe", &err);
     if (p && p[0] == '/')
         return p;
     free(p);
-#elif defined(__APPLE__)
+#if defined(ST_HAVE_NSGETEXECUTABLEPATH)
     uint32_t size = 0;
     _NSGetExecutablePath(NULL, &size);
     char *raw = malloc(size ? size : 1);
@@ -389,7 +386,7 @@ static pthread_once_t g_fsencoding_once = PTHREAD_ONCE_INIT;
 
 static void compute_fsencoding(void)
 {
-#if defined(__APPLE__)
+#if defined(__APPLE__) /* Python's macOS encoding is UTF-8 whatever the locale */
     snprintf(g_fsencoding, sizeof g_fsencoding, "utf-8");
 #else
     /* newlocale() reads LC_ALL/LC_CTYPE/LANG without touching the process's own locale. */
@@ -435,8 +432,11 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     module_list *ml = arg;
     (void)size;
-    /* The loader names the main program "". */
-    const char *path = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : st_sys_executable();
+    /* The first object is the main program, which loaders name differently (glibc "", musl the
+     * path it was started by): sys.executable names it everywhere. */
+    const char *path = ml->paths.len == 0 || !info->dlpi_name || !*info->dlpi_name
+                           ? st_sys_executable()
+                           : info->dlpi_name;
     if (add_module(ml, path, (uintptr_t)info->dlpi_addr) < 0) {
         ml->failed = 1;
         return 1;
@@ -450,7 +450,7 @@ static int collect_modules(module_list *ml)
 #if defined(ST_HAVE_DL_ITERATE_PHDR)
     dl_iterate_phdr(phdr_cb, ml);
     return ml->failed ? ST_TRACE() : 0;
-#elif defined(__APPLE__)
+#elif defined(ST_HAVE_DYLD_IMAGE_COUNT)
     for (uint32_t i = 0, n = _dyld_image_count(); i < n; i++)
         if (add_module(ml, _dyld_get_image_name(i), (uintptr_t)_dyld_get_image_vmaddr_slide(i)) < 0)
             return ST_TRACE();

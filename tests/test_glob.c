@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "internal/mem.h"
+#include "internal/posix.h"
 #include "support/support.h"
 #include "systools/systools.h"
 
@@ -425,6 +426,39 @@ static void test_error_is_not_the_end(void **state)
 #endif
 }
 
+/* A directory whose reading fails once it is open (EIO, or EOVERFLOW from a 32-bit readdir
+ * without large-file support) stops globbing with the error: never a shorter listing. */
+static void test_read_error_is_reported(void **state)
+{
+    (void)state;
+    char base[] = "/tmp/st_test_glob_readerr_XXXXXX";
+    assert_non_null(mkdtemp(base));
+    char *file = st__asprintf("%s/a", base);
+    st_test_write_file(file, "", 0);
+    char *pat = st__asprintf("%s/*", base);
+    const char **v = st_glob(pat, 0);
+    assert_non_null(v);
+    assert_int_equal(st_strv_len(v), 1);
+    st_strv_free(v);
+    st__dir_inject_error(0, EOVERFLOW);
+    assert_null(st_glob(pat, 0));
+    assert_int_equal(st_error_code(), ST_EOS);
+    assert_int_equal(st_error_errno(), EOVERFLOW);
+    st__dir_inject_error(1, EIO); /* part way: the first read worked */
+    st_glob_iterator *it = st_glob_iglob(pat, ST_GLOB_RECURSIVE);
+    assert_non_null(it);
+    const char *p;
+    assert_int_equal(st_glob_iterator_next(it, &p), -1);
+    assert_int_equal(st_error_errno(), EIO);
+    assert_int_equal(st_glob_iterator_next(it, &p), 0); /* a generator that raised is over */
+    st_glob_iterator_free(it);
+    st__dir_inject_error(0, 0);
+    unlink(file);
+    rmdir(base);
+    st_free(file);
+    st_free(pat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_streaming),
         cmocka_unit_test(test_error_is_not_the_end),
+        cmocka_unit_test(test_read_error_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

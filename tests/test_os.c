@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include "internal/exec.h"
 #include "internal/mem.h"
 #include "internal/os.h"
+#include "internal/posix.h"
 #include "support/support.h"
 #include "systools/systools.h"
 
@@ -268,7 +270,7 @@ static void test_descriptors(void **state)
     char buf[16];
     assert_int_equal(st_os_read(fd, buf, 3), 3);
     assert_memory_equal(buf, "hel", 3);
-    off_t pos = -5;
+    int64_t pos = -5;
     assert_int_equal(st_os_lseek(fd, 0, SEEK_CUR, &pos), 0);
     assert_int_equal(pos, 3);
     assert_int_equal(st_os_lseek(fd, 1, SEEK_SET, &pos), 0);
@@ -1425,6 +1427,121 @@ static void test_system_popen(void **state)
     close(keep);
 }
 
+/* ---- the portability fixes: large files, read errors, the SIGPIPE guard ---------------------- */
+
+static void test_large_file_offsets(void **state)
+{
+    (void)state;
+    /* Offsets past 4 GiB cross the int64_t API whole: a library built without large-file
+     * support on a 32-bit system fails here (EINVAL/EFBIG) or truncates the offset. */
+    const int64_t big = ((int64_t)5 << 30) + 7;
+    int fd = st_os_open("sparse", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(st_os_ftruncate(fd, big), 0);
+    int64_t pos = 0;
+    assert_int_equal(st_os_lseek(fd, 0, SEEK_END, &pos), 0);
+    assert_true(pos == big);
+    assert_int_equal(st_os_lseek(fd, big - 3, SEEK_SET, &pos), 0);
+    assert_int_equal(st_os_write(fd, "end", 3), 0);
+    st_os_stat_result st;
+    assert_int_equal(st_os_fstat(fd, &st), 0);
+    assert_true(st.st_size == big);
+    assert_int_equal(st_os_lockf(fd, ST_OS_LOCK_EX | ST_OS_LOCK_NB, 1, big + 10, SEEK_SET), 0);
+    assert_int_equal(st_os_lockf(fd, ST_OS_LOCK_UN, 1, big + 10, SEEK_SET), 0);
+    st_os_close(fd);
+    assert_int_equal(st_os_truncate("sparse", big + 1), 0);
+    assert_int_equal(st_os_stat("sparse", &st), 0);
+    assert_true(st.st_size == big + 1);
+}
+
+static void test_read_errors_are_reported(void **state)
+{
+    (void)state;
+    /* A readdir() that fails part way (EOVERFLOW: what a 32-bit readdir without large-file
+     * support says for a 64-bit inode number) is an error, never a shorter directory. */
+    assert_int_equal(st_os_mkdir("d", 0755), 0);
+    write_file("d/a", "");
+    write_file("d/b", "");
+    st__dir_inject_error(1, EOVERFLOW);
+    assert_null(st_os_listdir("d"));
+    assert_os_error(EOVERFLOW, "OSError", "'d'");
+    st__dir_inject_error(0, EOVERFLOW);
+    assert_null(st_os_listdir("d"));
+    assert_os_error(EOVERFLOW, "OSError", "'d'");
+
+    st_os_scandir_iterator *it = st_os_scandir("d");
+    assert_non_null(it);
+    st_os_direntry *e;
+    st__dir_inject_error(1, EOVERFLOW);
+    assert_int_equal(st_os_scandir_iterator_next(it, &e), 1);
+    assert_int_equal(st_os_scandir_iterator_next(it, &e), -1);
+    assert_os_error(EOVERFLOW, "OSError", "'d'");
+    st_os_scandir_iterator_free(it);
+
+    /* walk: onerror hears of it, and the directory is not yielded (Python's os.walk). */
+    int calls[3] = {0, 0, 0};
+    st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
+    o.onerror = on_error;
+    o.onerror_ctx = calls;
+    st_os_walk_iterator *w = st_os_walk("d", &o);
+    st_os_walk_step *s;
+    st__dir_inject_error(0, EOVERFLOW);
+    assert_int_equal(st_os_walk_iterator_next(w, &s), 0);
+    assert_int_equal(calls[0], 1);
+    assert_int_equal(calls[1], EOVERFLOW);
+    st_os_walk_iterator_free(w);
+    st__dir_inject_error(0, 0);
+}
+
+/* Whether sig is pending for this thread or the process. */
+static int is_pending(int sig)
+{
+    sigset_t p;
+    assert_int_equal(sigpending(&p), 0);
+    return sigismember(&p, sig) == 1;
+}
+
+static void test_sigpipe_guard(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(st__pipe_cloexec(fds), 0);
+    close(fds[0]);
+    sigset_t usr1, before, after;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, &usr1, &before), 0);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, NULL, &before), 0);
+
+    /* The signal our write raised is taken, and the caller's mask is as it was. */
+    st__sigpipe_guard g;
+    st__sigpipe_block(&g);
+    assert_int_equal(st__write_full(fds[1], "x", 1), -1);
+    assert_int_equal(errno, EPIPE);
+    st__sigpipe_release(&g, 1);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, NULL, &after), 0);
+    assert_int_equal(sigismember(&after, SIGUSR1), 1);
+    assert_int_equal(sigismember(&after, SIGPIPE), 0);
+    assert_false(is_pending(SIGPIPE));
+
+    /* A caller that blocks SIGPIPE itself keeps it blocked, and pending: it is theirs. */
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, &pipe_set, NULL), 0);
+    st__sigpipe_block(&g);
+    assert_int_equal(st__write_full(fds[1], "x", 1), -1);
+    st__sigpipe_release(&g, 1);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, NULL, &after), 0);
+    assert_int_equal(sigismember(&after, SIGPIPE), 1);
+    assert_true(is_pending(SIGPIPE));
+    int sig;
+    assert_int_equal(sigwait(&pipe_set, &sig), 0);
+
+    assert_int_equal(pthread_sigmask(SIG_SETMASK, &before, NULL), 0);
+    close(fds[1]);
+}
+
 int main(void)
 {
     g_home = getcwd(NULL, 0);
@@ -1449,6 +1566,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exec, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spawn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_system_popen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_file_offsets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_errors_are_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigpipe_guard, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     free(g_home);

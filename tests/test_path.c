@@ -561,11 +561,13 @@ static void test_stat_functions(void **state)
     close(fd3);
     assert_int_equal(st_path_sameopenfile(fd1, fd3), -1);
     assert_int_equal(st_error_errno(), EBADF);
-    struct stat s1, s2;
-    assert_int_equal(fstat(fd1, &s1), 0);
-    assert_int_equal(lstat("link_file", &s2), 0);
+    st_os_stat_result s1, s2, s3;
+    assert_int_equal(st_os_fstat(fd1, &s1), 0);
+    assert_int_equal(st_os_lstat("link_file", &s2), 0);
+    assert_int_equal(st_os_stat("link_file", &s3), 0);
     assert_int_equal(st_path_samestat(&s1, &s1), 1);
     assert_int_equal(st_path_samestat(&s1, &s2), 0);
+    assert_int_equal(st_path_samestat(&s1, &s3), 1);
     close(fd1);
     close(fd2);
 }

@@ -15,14 +15,17 @@
  * '/'. Names starting with '.' are matched only by segments starting with '.' unless
  * ST_GLOB_INCLUDE_HIDDEN is given. Segments without wildcards are not listed, only checked for
  * existence; a pattern ending in '/' matches only directories; with ST_GLOB_RECURSIVE a whole
- * segment `**` matches every file and zero or more directories. Unreadable or vanished
- * directories are skipped silently, as Python does. Names are bytes (see @ref fnmatch).
+ * segment `**` matches every file and zero or more directories. Directories that cannot be
+ * opened (unreadable, vanished) are skipped silently, as Python does. Names are bytes (see
+ * @ref fnmatch).
  *
  * Deliberate differences from Python:
  * - Results come sorted in byte order, directory by directory (so st_glob_iterator_next() still
  *   streams), unless ST_GLOB_NOSORT is given (then in directory order, as Python).
- * - The only error while globbing is running out of memory: the C calls report it (-1 or NULL
- *   with ST_ENOMEM) where Python would raise MemoryError.
+ * - Two errors stop globbing: running out of memory (ST_ENOMEM, where Python would raise
+ *   MemoryError), and a directory whose reading fails once it is open (ST_EOS with errno, e.g.
+ *   EIO), where Python would keep the names read so far: a silently shortened result would
+ *   look like a smaller directory.
  * - `**` follows symbolic links to directories as Python does, but never descends into a
  *   directory it is already inside: a symlink loop is listed once instead of until ELOOP.
  *
@@ -62,7 +65,7 @@ extern "C" {
  * while ((rc = st_glob_iterator_next(it, &path)) > 0)
  *     puts(path);                  // lent: valid until the next call on it
  * st_glob_iterator_free(it);
- * if (rc < 0) return -1;           // the error is set (ST_ENOMEM)
+ * if (rc < 0) return -1;           // the error is set (ST_ENOMEM, ST_EOS)
  * @endcode
  */
 typedef struct st_glob_iterator st_glob_iterator;
@@ -75,7 +78,8 @@ typedef struct st_glob_iterator st_glob_iterator;
  * @param pattern The pathname pattern.
  * @param flags 0 or an OR of ST_GLOB_RECURSIVE, ST_GLOB_INCLUDE_HIDDEN, ST_GLOB_NOSORT.
  * @return A NULL-terminated vector (free with st_strv_free(); empty when nothing matches), or
- *         NULL on error (ST_ENOMEM, ST_ETYPE for a NULL pattern, ST_EVALUE for unknown flags).
+ *         NULL on error (ST_ENOMEM, ST_EOS for a directory that fails part way, ST_ETYPE for a
+ *         NULL pattern, ST_EVALUE for unknown flags).
  */
 ST_API const char **st_glob(const char *pattern, int flags);
 
@@ -128,8 +132,8 @@ ST_API st_glob_iterator *st_glob_iglob_at(int dir_fd, const char *root_dir, cons
  * @param path Receives the path, lent by the iterator: valid until the next call of
  *        st_glob_iterator_next(), st_glob_iterator_close() or st_glob_iterator_free() on @p it
  *        (copy it with strdup() to keep it). Set to NULL when the call does not return 1.
- * @return 1 with a path, 0 at the end, -1 on error (ST_ENOMEM; ST_ETYPE for a NULL @p it or
- *         @p path).
+ * @return 1 with a path, 0 at the end, -1 on error (ST_ENOMEM, ST_EOS as for st_glob();
+ *         ST_ETYPE for a NULL @p it or @p path).
  */
 ST_API int st_glob_iterator_next(st_glob_iterator *it, const char **path);
 

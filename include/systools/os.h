@@ -269,7 +269,7 @@ ST_API int st_os_write(int fd, const void *buf, size_t n);
  * @param result Receives the new position, measured from the start of the file (may be NULL).
  * @return 0, or -1 with ST_EOS (then @p result is not written).
  */
-ST_API int st_os_lseek(int fd, off_t pos, int how, off_t *result);
+ST_API int st_os_lseek(int fd, int64_t pos, int how, int64_t *result);
 
 /**
  * @brief Closes a descriptor. Mirrors os.close(fd).
@@ -330,7 +330,7 @@ ST_API int st_os_fsync(int fd);
  * @param length New size.
  * @return 0, or -1 with ST_EOS.
  */
-ST_API int st_os_ftruncate(int fd, off_t length);
+ST_API int st_os_ftruncate(int fd, int64_t length);
 
 /**
  * @brief Whether a descriptor is in blocking mode. Mirrors os.get_blocking(fd).
@@ -504,7 +504,7 @@ ST_API int st_os_access(const char *path, int mode);
  * @param length New size.
  * @return 0, or -1 with ST_EOS naming @p path.
  */
-ST_API int st_os_truncate(const char *path, off_t length);
+ST_API int st_os_truncate(const char *path, int64_t length);
 
 /**
  * @brief Sets access and modification times. Mirrors os.utime(path, ns=(atime_ns, mtime_ns)).
@@ -874,7 +874,7 @@ ST_API void st_os_lockfile_free(st_os_lockfile *lock);
  * @param whence SEEK_SET, SEEK_CUR or SEEK_END.
  * @return 0, or -1 with ST_EOS (EAGAIN or EACCES when NB and held elsewhere), ST_EVALUE for a bad cmd.
  */
-ST_API int st_os_lockf(int fd, int cmd, off_t len, off_t start, int whence);
+ST_API int st_os_lockf(int fd, int cmd, int64_t len, int64_t start, int whence);
 
 /**
  * @brief Advisory whole-file lock held by the open file description. Mirrors fcntl.flock(fd, op).

@@ -6,9 +6,9 @@
 #define SYSTOOLS_PATH_H
 
 #include <stdint.h>
-#include <sys/stat.h>
 
 #include "common.h"
+#include "os.h"
 
 /**
  * @defgroup path path: pathname manipulation (os.path, posixpath, ntpath)
@@ -376,11 +376,11 @@ ST_API int st_path_sameopenfile(int fd1, int fd2);
 /**
  * @brief Whether two stat results describe the same file (same device and inode). Mirrors
  *        os.path.samestat().
- * @param s1 The first result.
+ * @param s1 The first result, from st_os_stat() and friends.
  * @param s2 The second result.
  * @return 1 or 0; -1 (ST_ETYPE) when either is NULL.
  */
-ST_API int st_path_samestat(const struct stat *s1, const struct stat *s2);
+ST_API int st_path_samestat(const st_os_stat_result *s1, const st_os_stat_result *s2);
 
 /* ---------------------------------------------------------------- ntpath: strings only */
 

@@ -1,22 +1,12 @@
-/* Internal: what crosses exec, shared by os (exec*, spawn*, pipe), subprocess and ipc's pipes.
- * It sits beside the core (memory.c, error.c) rather than in os or subprocess so that neither
- * reaches into the other's internals: os/process.c and subprocess.c both build on it, and
- * os/popen.c builds on subprocess's public API. */
+/* Internal: what crosses exec, shared by os (exec*, spawn*) and subprocess (the descriptor and
+ * waitpid primitives they use are in posix.h). It sits beside the core (memory.c, error.c)
+ * rather than in os or subprocess so that neither reaches into the other's internals:
+ * os/process.c and subprocess.c both build on it, and os/popen.c builds on subprocess's public
+ * API. */
 #ifndef ST_INTERNAL_EXEC_H
 #define ST_INTERNAL_EXEC_H
 
-#include <sys/types.h>
-
 #include "mem.h"
-
-/* ---- errno-style helpers: no error raised, errno set; async-signal-safe (usable after fork) -- */
-
-/* Sets (on != 0) or clears FD_CLOEXEC; 0 or -1 with errno. */
-int st__set_cloexec(int fd, int on);
-/* A pipe with both ends close-on-exec (pipe2 where available); 0 or -1 with errno. */
-int st__pipe_cloexec(int fds[2]);
-/* waitpid(2) retried on EINTR. */
-pid_t st__waitpid_retry(pid_t pid, int *status, int options);
 
 /* ---- raising helpers ---------------------------------------------------------------------- */
 

@@ -1,12 +1,8 @@
-/* Internal: what the ipc module's two files (ipc/connection.c, ipc/queue.c) share, and the frame
- * header its tests check. */
+/* Internal: the frame header of ipc/connection.c, which its tests check. */
 #ifndef ST_INTERNAL_IPC_H
 #define ST_INTERNAL_IPC_H
 
 #include <stddef.h>
-
-/* Seconds on CLOCK_MONOTONIC: deadlines that do not jump with the wall clock. */
-double st__ipc_monotonic(void);
 
 /* Longest header: -1 as a 4-byte signed int, then an 8-byte length. */
 #define ST__FRAME_HEADER_MAX 12

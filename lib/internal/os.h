@@ -1,5 +1,5 @@
 /* Internal: descriptor and file helpers shared by the os module and the modules that read files
- * (path, sys, dbm). What crosses exec, which subprocess shares too, is in exec.h. */
+ * (path, sys, dbm), over the primitives of posix.h. What crosses exec is in exec.h. */
 #ifndef ST_INTERNAL_OS_H
 #define ST_INTERNAL_OS_H
 
@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "mem.h"
+#include "posix.h"
 #include "systools/os.h"
 
 /* readdir()'s d_type, where the system has it (not POSIX); elsewhere every entry reads as
@@ -26,13 +27,6 @@
 #define ST__DIRENT_TYPE(d) DT_UNKNOWN
 #endif
 
-/* ---- errno-style helpers: no error raised, errno set; async-signal-safe (usable after fork) -- */
-
-/* One read(2), retried on EINTR. */
-ssize_t st__read_retry(int fd, void *buf, size_t n);
-/* Writes all n bytes (partial writes and EINTR handled); 0, or -1 with errno. */
-int st__write_full(int fd, const void *buf, size_t n);
-
 /* ---- raising helpers ---------------------------------------------------------------------- */
 
 /* readlink(2) of any length, NUL-terminated (caller frees). A failing readlink() sets *err to
@@ -45,6 +39,8 @@ int st__read_to_buf(int fd, st__buf *out);
 
 /* struct stat -> Python's stat_result. */
 void st__stat_convert(const struct stat *in, st_os_stat_result *out);
+/* A stat_result time as Python's float st_mtime (and friends) computes it: sec + nsec * 1e-9. */
+double st__stat_float_time(int64_t ns);
 
 /* Python's os.path.join(dir, name) for one component (name is relative): caller frees. */
 char *st__path_join(const char *dir, const char *name);

@@ -1,35 +1,22 @@
 /* ipc: multiprocessing.connection's framing over pipes and sockets (the queue is in queue.c). */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <math.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal/error.h"
-#include "internal/exec.h"
 #include "internal/ipc.h"
 #include "internal/mem.h"
+#include "internal/posix.h"
+#include "st_config.h"
 #include "systools/ipc.h"
 #include "systools/pickle.h"
-
-/* ---- time ------------------------------------------------------------------------------ */
-
-double st__ipc_monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- connections ----------------------------------------------------------------------- */
 
@@ -69,17 +56,29 @@ static int check_open(const st_connection *c)
     return 0;
 }
 
-/* Keeps a write to a vanished reader from raising SIGPIPE where the system allows it per
- * descriptor; elsewhere send_frame() blocks the signal around the write. */
+/* Whether the descriptor itself keeps a write to a vanished reader from raising SIGPIPE (a
+ * socket by MSG_NOSIGNAL on each send or by SO_NOSIGPIPE, a pipe by F_SETNOSIGPIPE); elsewhere
+ * send_frame() holds the signal with the SIGPIPE guard around the write. */
+#if defined(ST_HAVE_MSG_NOSIGNAL) || defined(ST_HAVE_SO_NOSIGPIPE)
+#define SOCKET_NOSIGPIPE 1
+#else
+#define SOCKET_NOSIGPIPE 0
+#endif
+#if defined(ST_HAVE_F_SETNOSIGPIPE)
+#define PIPE_NOSIGPIPE 1
+#else
+#define PIPE_NOSIGPIPE 0
+#endif
+
 static void no_sigpipe(int fd, int is_socket)
 {
-#if defined(SO_NOSIGPIPE)
+#if defined(ST_HAVE_SO_NOSIGPIPE)
     if (is_socket) {
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
     }
 #endif
-#if defined(F_SETNOSIGPIPE)
+#if defined(ST_HAVE_F_SETNOSIGPIPE)
     if (!is_socket)
         fcntl(fd, F_SETNOSIGPIPE, 1);
 #endif
@@ -115,20 +114,10 @@ int st_ipc_pipe(st_connection **a, st_connection **b, int duplex)
     int fds[2];
     int r;
     *a = *b = NULL;
-    if (duplex) {
-#if defined(SOCK_CLOEXEC)
-        r = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
-#else
-        /* Without the atomic flag a concurrent fork+exec may inherit the ends in this window. */
-        r = socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
-        if (r == 0) {
-            st__set_cloexec(fds[0], 1);
-            st__set_cloexec(fds[1], 1);
-        }
-#endif
-    } else {
+    if (duplex)
+        r = st__socketpair_cloexec(AF_UNIX, SOCK_STREAM, fds);
+    else
         r = st__pipe_cloexec(fds);
-    }
     if (r < 0)
         return ST_RAISE_OS(errno, "cannot create a %s", duplex ? "socket pair" : "pipe");
     int fd1 = fds[1];
@@ -198,7 +187,7 @@ static int write_iov(st_connection *c, struct iovec *iov, int n)
     while (n > 0) {
         ssize_t w;
         if (n == 1) {
-#if defined(MSG_NOSIGNAL)
+#if defined(ST_HAVE_MSG_NOSIGNAL)
             w = c->is_socket ? send(c->fd, iov->iov_base, iov->iov_len, MSG_NOSIGNAL)
                              : write(c->fd, iov->iov_base, iov->iov_len);
 #else
@@ -209,7 +198,7 @@ static int write_iov(st_connection *c, struct iovec *iov, int n)
             memset(&m, 0, sizeof m);
             m.msg_iov = iov;
             m.msg_iovlen = (size_t)n;
-#if defined(MSG_NOSIGNAL)
+#if defined(ST_HAVE_MSG_NOSIGNAL)
             w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
 #else
             w = sendmsg(c->fd, &m, 0);
@@ -236,27 +225,16 @@ static int write_iov(st_connection *c, struct iovec *iov, int n)
     return 0;
 }
 
-#if !defined(F_SETNOSIGPIPE)
-/* A pipe whose reader is gone raises SIGPIPE, which would kill the process: block it around
- * the write and swallow the one this thread caused (Python ignores SIGPIPE for the same). */
+/* write_iov() under the SIGPIPE guard, for a descriptor that cannot refuse the signal itself
+ * (Python ignores SIGPIPE for the same reason: a vanished reader is an error, not a death). */
 static int write_iov_nosigpipe(st_connection *c, struct iovec *iov, int n)
 {
-    sigset_t pipe_set, old, pending;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-    sigpending(&pending);
-    int was_pending = sigismember(&pending, SIGPIPE) == 1;
+    st__sigpipe_guard g;
+    st__sigpipe_block(&g);
     int r = write_iov(c, iov, n);
-    if (r < 0 && st_error_errno() == EPIPE && !was_pending) {
-        static const struct timespec zero = {0, 0};
-        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-            ;
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    st__sigpipe_release(&g, r < 0 && st_error_errno() == EPIPE);
     return r;
 }
-#endif
 
 size_t st__conn_frame_header(size_t len, unsigned char hdr[ST__FRAME_HEADER_MAX])
 {
@@ -287,11 +265,9 @@ int st_connection_send_bytes(st_connection *c, const void *data, size_t len)
         iov[0].iov_len += len;
         n = 1;
     }
-#if !defined(F_SETNOSIGPIPE)
-    if (!c->is_socket)
-        return write_iov_nosigpipe(c, iov, n) < 0 ? ST_TRACE() : 0;
-#endif
-    return write_iov(c, iov, n) < 0 ? ST_TRACE() : 0;
+    int r = (c->is_socket ? SOCKET_NOSIGPIPE : PIPE_NOSIGPIPE) ? write_iov(c, iov, n)
+                                                              : write_iov_nosigpipe(c, iov, n);
+    return r < 0 ? ST_TRACE() : 0;
 }
 
 /* ---- receiving ---- */
@@ -435,19 +411,15 @@ fail:
 /* Waits until the descriptor is readable (or at its end): 1, 0 when the time ran out, -1. */
 static int wait_readable(st_connection *c, double timeout)
 {
-    double deadline = timeout >= 0 ? st__ipc_monotonic() + timeout : 0;
+    double deadline = st__deadline(timeout);
     for (;;) {
-        int ms = -1;
-        if (timeout >= 0) {
-            double left = deadline - st__ipc_monotonic();
-            ms = left <= 0 ? 0 : left * 1000 >= INT_MAX ? INT_MAX : (int)ceil(left * 1000);
-        }
+        int ms = st__deadline_ms(deadline);
         struct pollfd p = {c->fd, POLLIN, 0};
         int r = poll(&p, 1, ms);
         if (r > 0)
             return 1; /* data, end of stream or an error the next read reports */
-        if (r == 0)
-            return 0;
+        if (r == 0 && (ms == 0 || st__deadline_ms(deadline) == 0))
+            return 0; /* else a wait capped at a day: poll again */
         if (errno != EINTR)
             return ST_RAISE_OS(errno, "cannot poll the connection");
     }

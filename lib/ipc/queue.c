@@ -6,8 +6,9 @@
 #include <time.h>
 
 #include "internal/error.h"
-#include "internal/ipc.h"
 #include "internal/mem.h"
+#include "internal/posix.h"
+#include "st_config.h"
 #include "systools/ipc.h"
 
 struct st_queue {
@@ -29,7 +30,7 @@ st_queue *st_queue_new(void)
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     q->clock = CLOCK_REALTIME;
-#if !defined(__APPLE__)
+#if defined(ST_HAVE_PTHREAD_CONDATTR_SETCLOCK)
     /* Timeouts must not jump with the wall clock. */
     if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0)
         q->clock = CLOCK_MONOTONIC;
@@ -188,7 +189,7 @@ void st_queue_shutdown(st_queue *q, int immediate)
 
 size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_value, void *ctx)
 {
-    double end = st__ipc_monotonic() + budget_ms / 1000.0;
+    double end = st__monotonic() + budget_ms / 1000.0;
     size_t handled = 0;
     st_queue_item it;
     do {
@@ -203,6 +204,6 @@ size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_valu
             on_value(ctx, it.value);
         item_release(&it);
         handled++;
-    } while (st__ipc_monotonic() < end);
+    } while (st__monotonic() < end);
     return handled;
 }

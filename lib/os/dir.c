@@ -43,14 +43,10 @@ const char **st_os_listdir(const char *path)
         return (ST_RAISE_OS(errno, "cannot list directory '%s'", path), NULL);
     st__strv sv = ST__STRV_INIT;
     struct dirent *e;
-    for (;;) {
-        errno = 0;
-        if (!(e = readdir(d)))
-            break;
+    while ((e = st__readdir(d)))
         if (!is_dot_or_dotdot(e->d_name) && st__strv_push(&sv, e->d_name) < 0)
             goto fail;
-    }
-    if (errno) {
+    if (errno) { /* a failed read is never the end of the directory */
         ST_RAISE_OS(errno, "cannot list directory '%s'", path);
         goto fail;
     }
@@ -109,8 +105,7 @@ int st_os_scandir_iterator_next(st_os_scandir_iterator *it, st_os_direntry **ent
     if (!it->dir)
         return 0; /* closed: Python's StopIteration */
     for (;;) {
-        errno = 0;
-        struct dirent *d = readdir(it->dir);
+        struct dirent *d = st__readdir(it->dir);
         if (!d) {
             if (errno)
                 return ST_RAISE_OS(errno, "cannot scan directory '%s'", it->top);

@@ -10,16 +10,15 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/random.h>
-#endif
 
 #include "internal/error.h"
 #include "internal/mem.h"
 #include "internal/os.h"
+#include "st_config.h"
 #include "systools/os.h"
-
-extern char **environ;
+#if defined(ST_HAVE_GETRANDOM)
+#include <sys/random.h>
+#endif
 
 /* ---- environment -------------------------------------------------------------------------- */
 
@@ -88,7 +87,7 @@ int st_os_environ_contains(const char *key)
 const char **st__environ_snapshot(void)
 {
     pthread_mutex_lock(&g_env_lock);
-    const char **v = st__strv_dup((const char *const *)environ);
+    const char **v = st__strv_dup((const char *const *)st__environ());
     pthread_mutex_unlock(&g_env_lock);
     return v;
 }
@@ -125,17 +124,11 @@ char *st_os_getlogin(void)
 
 char *st_os_getcwd(void)
 {
-    for (size_t cap = 256;; cap *= 2) {
-        char *buf = st__malloc(cap);
-        if (!buf)
-            return (ST_TRACE(), NULL);
-        if (getcwd(buf, cap))
-            return buf;
-        int e = errno;
-        st_free(buf);
-        if (e != ERANGE)
-            return (ST_RAISE_OS(e, "cannot get the working directory"), NULL);
-    }
+    char *cwd = st__getcwd();
+    if (!cwd)
+        return errno == ENOMEM ? (ST_RAISE_NOMEM(), NULL)
+                               : (ST_RAISE_OS(errno, "cannot get the working directory"), NULL);
+    return cwd;
 }
 
 int st_os_chdir(const char *path)
@@ -185,7 +178,7 @@ int st_os_cpu_count(void)
 
 int st_os_process_cpu_count(void)
 {
-#if defined(__linux__) && defined(CPU_COUNT_S)
+#if defined(ST_HAVE_SCHED_GETAFFINITY)
     /* The mask may be larger than cpu_set_t on big machines: grow until the kernel accepts it. */
     for (int ncpus = 1024; ncpus <= (1 << 20); ncpus *= 2) {
         size_t size = CPU_ALLOC_SIZE(ncpus);
@@ -208,7 +201,7 @@ int st_os_process_cpu_count(void)
 int st_os_urandom(void *buf, size_t n)
 {
     unsigned char *p = buf;
-#if defined(__linux__)
+#if defined(ST_HAVE_GETRANDOM)
     while (n) {
         ssize_t r = getrandom(p, n, 0);
         if (r < 0) {
@@ -244,7 +237,7 @@ int st_os_urandom(void *buf, size_t n)
 char *st_os_strerror(int code)
 {
     char buf[256];
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+#if defined(ST_HAVE_STRERROR_R_CHAR_P)
     const char *msg = strerror_r(code, buf, sizeof buf);
 #else
     const char *msg = strerror_r(code, buf, sizeof buf) == 0 ? buf : "Unknown error";

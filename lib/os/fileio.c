@@ -1,5 +1,4 @@
-/* os: descriptor files (open, read, write, pipe, fdopen, ...) and the EINTR-safe helpers other
- * modules reuse. */
+/* os: descriptor files (open, read, write, pipe, fdopen, ...). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,37 +7,11 @@
 #include <unistd.h>
 
 #include "internal/error.h"
-#include "internal/exec.h"
 #include "internal/mem.h"
 #include "internal/os.h"
 #include "systools/os.h"
 
-/* ---- errno-style helpers ------------------------------------------------------------------- */
-
-ssize_t st__read_retry(int fd, void *buf, size_t n)
-{
-    ssize_t r;
-    do
-        r = read(fd, buf, n);
-    while (r < 0 && errno == EINTR);
-    return r;
-}
-
-int st__write_full(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
+/* ---- raising helpers ----------------------------------------------------------------------- */
 
 int st__read_to_buf(int fd, st__buf *out)
 {
@@ -59,10 +32,7 @@ int st__read_to_buf(int fd, st__buf *out)
 
 int st_os_open(const char *path, int flags, mode_t mode)
 {
-    int fd;
-    do
-        fd = open(path, flags | O_CLOEXEC, mode);
-    while (fd < 0 && errno == EINTR);
+    int fd = st__open_cloexec(AT_FDCWD, path, flags, mode);
     if (fd < 0)
         return ST_RAISE_OS(errno, "cannot open '%s'", path);
     return fd;
@@ -95,15 +65,15 @@ int st_os_write(int fd, const void *buf, size_t n)
     return 0;
 }
 
-int st_os_lseek(int fd, off_t pos, int how, off_t *result)
+int st_os_lseek(int fd, int64_t pos, int how, int64_t *result)
 {
     /* Some files have offsets that read as negative: only errno tells a failure. */
     errno = 0;
-    off_t r = lseek(fd, pos, how);
+    off_t r = lseek(fd, (off_t)pos, how); /* off_t is 64 bits (posix.c) */
     if (r == (off_t)-1 && errno)
         return ST_RAISE_OS(errno, "cannot seek descriptor %d", fd);
     if (result)
-        *result = r;
+        *result = (int64_t)r;
     return 0;
 }
 
@@ -116,7 +86,7 @@ int st_os_close(int fd)
 
 int st_os_dup(int fd)
 {
-    int r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    int r = st__dup_cloexec(fd);
     if (r < 0)
         return ST_RAISE_OS(errno, "cannot duplicate descriptor %d", fd);
     return r;
@@ -124,22 +94,8 @@ int st_os_dup(int fd)
 
 int st_os_dup2(int fd, int fd2, int inheritable)
 {
-    int r;
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-    /* dup3 refuses fd == fd2, which dup2 (and Python) accept. */
-    if (!inheritable && fd != fd2) {
-        do
-            r = dup3(fd, fd2, O_CLOEXEC);
-        while (r < 0 && errno == EINTR);
-        if (r < 0)
-            return ST_RAISE_OS(errno, "cannot duplicate descriptor %d onto %d", fd, fd2);
-        return r;
-    }
-#endif
-    do
-        r = dup2(fd, fd2);
-    while (r < 0 && errno == EINTR);
-    if (r < 0 || (!inheritable && st__set_cloexec(r, 1) < 0))
+    int r = st__dup2_cloexec(fd, fd2, inheritable);
+    if (r < 0)
         return ST_RAISE_OS(errno, "cannot duplicate descriptor %d onto %d", fd, fd2);
     return r;
 }
@@ -198,11 +154,11 @@ int st_os_fsync(int fd)
     return 0;
 }
 
-int st_os_ftruncate(int fd, off_t length)
+int st_os_ftruncate(int fd, int64_t length)
 {
     int r;
     do
-        r = ftruncate(fd, length);
+        r = ftruncate(fd, (off_t)length);
     while (r < 0 && errno == EINTR);
     if (r < 0)
         return ST_RAISE_OS(errno, "cannot truncate descriptor %d", fd);

@@ -9,21 +9,30 @@
 #include "internal/error.h"
 #include "internal/mem.h"
 #include "internal/os.h"
+#include "st_config.h"
 #include "systools/os.h"
 
 /* ---- stat ------------------------------------------------------------------------------------ */
 
-#if defined(__APPLE__)
-#define ST__ATIM st_atimespec
-#define ST__MTIM st_mtimespec
-#define ST__CTIM st_ctimespec
-#else
-#define ST__ATIM st_atim
-#define ST__MTIM st_mtim
-#define ST__CTIM st_ctim
-#endif
+/* A time in nanoseconds, saturated past the int64_t range (before 1678 or after 2262, which a
+ * file system may store): Python's integer is exact there, ours stays ordered and defined. */
+static int64_t ts_ns(struct timespec t)
+{
+    const int64_t lim = INT64_MAX / 1000000000 - 1;
+    if ((int64_t)t.tv_sec > lim || (int64_t)t.tv_sec < -lim)
+        return t.tv_sec > 0 ? INT64_MAX : INT64_MIN;
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
-static int64_t ts_ns(struct timespec t) { return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec; }
+/* A stat time x (a, m or c) in nanoseconds: from POSIX 2008's st_xtim, macOS's st_xtimespec, or
+ * else the whole seconds of st_xtime. */
+#if defined(ST_HAVE_STRUCT_STAT_ST_MTIM)
+#define ST__STAT_NS(s, x) ts_ns((s)->st_##x##tim)
+#elif defined(ST_HAVE_STRUCT_STAT_ST_MTIMESPEC)
+#define ST__STAT_NS(s, x) ts_ns((s)->st_##x##timespec)
+#else
+#define ST__STAT_NS(s, x) ts_ns((struct timespec){(s)->st_##x##time, 0})
+#endif
 
 void st__stat_convert(const struct stat *in, st_os_stat_result *out)
 {
@@ -34,12 +43,22 @@ void st__stat_convert(const struct stat *in, st_os_stat_result *out)
     out->st_uid = (uint32_t)in->st_uid;
     out->st_gid = (uint32_t)in->st_gid;
     out->st_size = (int64_t)in->st_size;
-    out->st_atime_ns = ts_ns(in->ST__ATIM);
-    out->st_mtime_ns = ts_ns(in->ST__MTIM);
-    out->st_ctime_ns = ts_ns(in->ST__CTIM);
+    out->st_atime_ns = ST__STAT_NS(in, a);
+    out->st_mtime_ns = ST__STAT_NS(in, m);
+    out->st_ctime_ns = ST__STAT_NS(in, c);
     out->st_blocks = (int64_t)in->st_blocks;
     out->st_blksize = (int64_t)in->st_blksize;
     out->st_rdev = (uint64_t)in->st_rdev;
+}
+
+double st__stat_float_time(int64_t ns)
+{
+    int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+    if (rem < 0) { /* floor division, as the kernel's (sec, nsec) pair has it */
+        rem += 1000000000;
+        sec--;
+    }
+    return (double)sec + (double)rem * 1e-9;
 }
 
 int st_os_stat(const char *path, st_os_stat_result *out)
@@ -179,11 +198,11 @@ int st_os_chown(const char *path, uid_t uid, gid_t gid)
 
 int st_os_access(const char *path, int mode) { return access(path, mode) == 0; }
 
-int st_os_truncate(const char *path, off_t length)
+int st_os_truncate(const char *path, int64_t length)
 {
     int r;
     do
-        r = truncate(path, length);
+        r = truncate(path, (off_t)length); /* off_t is 64 bits (posix.c) */
     while (r < 0 && errno == EINTR);
     if (r < 0)
         return ST_RAISE_OS(errno, "cannot truncate '%s'", path);
@@ -202,6 +221,8 @@ int st_os_utime(const char *path, const int64_t ns[2])
         }
         ts[i].tv_sec = (time_t)sec;
         ts[i].tv_nsec = (long)rem;
+        if ((int64_t)ts[i].tv_sec != sec) /* a 32-bit time_t (no _TIME_BITS=64 in this libc) */
+            return ST_RAISE(ST_EOVERFLOW, "timestamp out of range for platform time_t");
     }
     if (utimensat(AT_FDCWD, path, ns ? ts : NULL, 0) < 0)
         return ST_RAISE_OS(errno, "cannot set the times of '%s'", path);

@@ -7,15 +7,15 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
-    defined(__OpenBSD__) || defined(__DragonFly__)
-#include <sys/file.h>
-#endif
 
 #include "internal/error.h"
 #include "internal/mem.h"
 #include "internal/os.h"
+#include "st_config.h"
 #include "systools/os.h"
+#if defined(ST_HAVE_FLOCK)
+#include <sys/file.h>
+#endif
 
 struct st_os_lockfile {
     char *path;
@@ -48,7 +48,7 @@ static char *owner_line(void)
  * already gone), 0 when it must be respected. Never raises. */
 static int break_stale(const char *path, const char *mine)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = st__open_cloexec(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW, 0);
     if (fd < 0)
         return errno == ENOENT;
     st__buf b = ST__BUF_INIT;
@@ -59,8 +59,9 @@ static int break_stale(const char *path, const char *mine)
         long pid = strtol(b.data, &end, 10);
         const char *host = strchr(mine, ' ') + 1;
         /* Same host (the text after the pid matches ours) and a pid that no longer exists. */
-        stale = pid > 0 && *end == ' ' && !strcmp(end + 1, host) && kill((pid_t)pid, 0) < 0 &&
-                errno == ESRCH;
+        /* A pid that pid_t cannot hold is no process of ours: never truncated into one. */
+        stale = pid > 0 && (long)(pid_t)pid == pid && *end == ' ' && !strcmp(end + 1, host) &&
+                kill((pid_t)pid, 0) < 0 && errno == ESRCH;
         /* Only unlink the very file judged: another waiter may have replaced it meanwhile. */
         if (stale && lstat(path, &now) == 0 && now.st_dev == held.st_dev && now.st_ino == held.st_ino)
             unlink(path);
@@ -70,22 +71,15 @@ static int break_stale(const char *path, const char *mine)
     return stale;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 st_os_lockfile *st_os_lockfile_acquire(const char *path, double timeout)
 {
     char *mine = owner_line();
     if (!mine)
         return (ST_TRACE(), NULL);
-    double deadline = now_seconds() + timeout;
+    double deadline = st__monotonic() + timeout;
     long delay_ns = 1000000; /* 1 ms, doubling up to 100 ms */
     for (;;) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        int fd = st__open_cloexec(AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL, 0644);
         if (fd >= 0) {
             struct stat st;
             int ok = st__write_full(fd, mine, strlen(mine)) == 0 && fstat(fd, &st) == 0;
@@ -112,7 +106,7 @@ st_os_lockfile *st_os_lockfile_acquire(const char *path, double timeout)
         }
         if (break_stale(path, mine))
             continue;
-        if (timeout >= 0 && now_seconds() >= deadline) {
+        if (timeout >= 0 && st__monotonic() >= deadline) {
             st_free(mine);
             return (ST_RAISE(ST_ETIMEOUT, "timed out waiting for lock file '%s'", path), NULL);
         }
@@ -129,7 +123,7 @@ st_os_lockfile *st_os_lockfile_acquire(const char *path, double timeout)
 static int drop(st_os_lockfile *lock)
 {
     int rc = -1, e = 0;
-    int fd = open(lock->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = st__open_cloexec(AT_FDCWD, lock->path, O_RDONLY | O_NOFOLLOW, 0);
     if (fd < 0) {
         e = errno;
     } else {
@@ -187,7 +181,7 @@ void st_os_lockfile_free(st_os_lockfile *lock)
     st_free(lock);
 }
 
-int st_os_lockf(int fd, int cmd, off_t len, off_t start, int whence)
+int st_os_lockf(int fd, int cmd, int64_t len, int64_t start, int whence)
 {
     struct flock fl;
     memset(&fl, 0, sizeof fl);
@@ -200,8 +194,8 @@ int st_os_lockf(int fd, int cmd, off_t len, off_t start, int whence)
         fl.l_type = F_WRLCK;
     else
         return ST_RAISE(ST_EVALUE, "unrecognized lockf argument");
-    fl.l_start = start;
-    fl.l_len = len;
+    fl.l_start = (off_t)start; /* off_t is 64 bits (posix.c) */
+    fl.l_len = (off_t)len;
     fl.l_whence = (short)whence;
     int op = (cmd & ST_OS_LOCK_NB) ? F_SETLK : F_SETLKW;
     int r;
@@ -215,7 +209,7 @@ int st_os_lockf(int fd, int cmd, off_t len, off_t start, int whence)
 
 int st_os_flock(int fd, int op)
 {
-#ifdef LOCK_SH
+#if defined(ST_HAVE_FLOCK)
     int kind = op & ~ST_OS_LOCK_NB, how;
     if (kind == ST_OS_LOCK_UN)
         how = LOCK_UN;

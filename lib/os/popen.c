@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "internal/error.h"
-#include "internal/exec.h"
 #include "internal/mem.h"
+#include "internal/posix.h"
 #include "systools/os.h"
 #include "systools/subprocess.h"
 

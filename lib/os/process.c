@@ -8,9 +8,8 @@
 #include "internal/error.h"
 #include "internal/exec.h"
 #include "internal/mem.h"
+#include "internal/posix.h"
 #include "systools/os.h"
-
-extern char **environ;
 
 pid_t st_os_fork(void)
 {
@@ -50,7 +49,7 @@ static int exec_search(const char *func, const char *file, const char *const arg
     int saved = 0, last = ENOENT;
     const char *saved_path = file, *last_path = file;
     for (size_t i = 0; i < cands.len; i++) {
-        execve(cands.v[i], st__exec_argv(argv), envp ? st__exec_argv(envp) : environ);
+        execve(cands.v[i], st__exec_argv(argv), envp ? st__exec_argv(envp) : st__environ());
         last = errno;
         last_path = cands.v[i];
         if (last != ENOENT && last != ENOTDIR && !saved) {
@@ -111,7 +110,7 @@ static int spawn(int mode, const char *file, const char *const argv[], int searc
     st__strv cands = ST__STRV_INIT;
     if (search ? st__exec_candidates(file, NULL, &cands) < 0 : st__strv_push(&cands, file) < 0)
         return ST_TRACE();
-    char **env = environ;
+    char **env = st__environ();
     pid_t pid = fork();
     if (pid == 0) {
         for (size_t i = 0; i < cands.len; i++)

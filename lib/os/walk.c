@@ -154,8 +154,7 @@ static int list_dir(st_os_walk_iterator *w, wnode *n)
     int fd = dirfd(n->dir);
     int follow = w->opts.followlinks;
     for (;;) {
-        errno = 0;
-        struct dirent *e = readdir(n->dir);
+        struct dirent *e = st__readdir(n->dir);
         if (!e) {
             if (errno) {
                 int rc = walk_error(w, errno, "read");
@@ -232,10 +231,7 @@ static int visit(st_os_walk_iterator *w, witem it)
         if (!S_ISDIR(orig.st_mode) && (root || S_ISLNK(orig.st_mode)))
             return 0;
     }
-    int fd;
-    do
-        fd = openat(pfd, it.name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
-    while (fd < 0 && errno == EINTR);
+    int fd = st__open_cloexec(pfd, it.name, O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0);
     if (fd < 0)
         goto open_failed;
     if ((check_same || follow) && fstat(fd, &now) < 0) {

@@ -13,33 +13,13 @@
 #include "internal/path.h"
 #include "systools/path.h"
 
-/* os.getcwd(), any length. */
-static char *get_cwd(void)
-{
-    size_t cap = 256;
-    for (;;) {
-        char *buf = st__malloc(cap);
-        if (!buf)
-            return (ST_TRACE(), NULL);
-        if (getcwd(buf, cap))
-            return buf;
-        int err = errno;
-        st_free(buf);
-        if (err != ERANGE)
-            return (ST_RAISE_OS(err, "cannot get the current directory"), NULL);
-        if (cap > SIZE_MAX / 2)
-            return (ST_RAISE_NOMEM(), NULL);
-        cap *= 2;
-    }
-}
-
 char *st_path_abspath(const char *path)
 {
     if (st__path_check(path) < 0)
         return (ST_TRACE(), NULL);
     if (path[0] == '/')
         return st_path_normpath(path);
-    char *cwd = get_cwd();
+    char *cwd = st_os_getcwd();
     if (!cwd)
         return (ST_TRACE(), NULL);
     char *joined = st_path_join(cwd, path, (char *)NULL);
@@ -238,7 +218,7 @@ char *st_path_realpath(const char *filename, int strict)
     if (filename[0] == '/') {
         rc = st__buf_putc(&path, '/');
     } else {
-        char *cwd = get_cwd();
+        char *cwd = st_os_getcwd();
         rc = cwd ? st__buf_puts(&path, cwd) : -1;
         st_free(cwd);
     }
@@ -479,37 +459,44 @@ int st_path_getsize(const char *path, int64_t *size)
     return 0;
 }
 
-/* A time as CPython's os.stat_result float fields compute it: sec + nsec * 1e-9. */
-static double py_time(struct timespec ts) { return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9; }
-
-int st_path_getmtime(const char *path, double *t)
+/* stat() converted to Python's stat_result, raising Python's OSError. */
+static int stat_result_or_raise(const char *path, st_os_stat_result *res)
 {
     struct stat st;
     if (stat_or_raise(path, &st) < 0)
         return ST_TRACE();
-    *t = py_time(st.st_mtim);
+    st__stat_convert(&st, res);
+    return 0;
+}
+
+int st_path_getmtime(const char *path, double *t)
+{
+    st_os_stat_result res;
+    if (stat_result_or_raise(path, &res) < 0)
+        return ST_TRACE();
+    *t = st__stat_float_time(res.st_mtime_ns);
     return 0;
 }
 
 int st_path_getatime(const char *path, double *t)
 {
-    struct stat st;
-    if (stat_or_raise(path, &st) < 0)
+    st_os_stat_result res;
+    if (stat_result_or_raise(path, &res) < 0)
         return ST_TRACE();
-    *t = py_time(st.st_atim);
+    *t = st__stat_float_time(res.st_atime_ns);
     return 0;
 }
 
 int st_path_getctime(const char *path, double *t)
 {
-    struct stat st;
-    if (stat_or_raise(path, &st) < 0)
+    st_os_stat_result res;
+    if (stat_result_or_raise(path, &res) < 0)
         return ST_TRACE();
-    *t = py_time(st.st_ctim);
+    *t = st__stat_float_time(res.st_ctime_ns);
     return 0;
 }
 
-int st_path_samestat(const struct stat *s1, const struct stat *s2)
+int st_path_samestat(const st_os_stat_result *s1, const st_os_stat_result *s2)
 {
     if (!s1 || !s2)
         return ST_RAISE(ST_ETYPE, "samestat() needs two stat results, not NULL");
@@ -518,8 +505,8 @@ int st_path_samestat(const struct stat *s1, const struct stat *s2)
 
 int st_path_samefile(const char *path1, const char *path2)
 {
-    struct stat s1, s2;
-    if (stat_or_raise(path1, &s1) < 0 || stat_or_raise(path2, &s2) < 0)
+    st_os_stat_result s1, s2;
+    if (stat_result_or_raise(path1, &s1) < 0 || stat_result_or_raise(path2, &s2) < 0)
         return ST_TRACE();
     return st_path_samestat(&s1, &s2);
 }
@@ -539,5 +526,5 @@ int st_path_sameopenfile(int fd1, int fd2)
     struct stat s1, s2;
     if (fstat_or_raise(fd1, &s1) < 0 || fstat_or_raise(fd2, &s2) < 0)
         return ST_TRACE();
-    return st_path_samestat(&s1, &s2);
+    return s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev;
 }

@@ -1,0 +1,303 @@
+/* The POSIX primitives every module uses (internal/posix.h says what each promises). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal/posix.h"
+#include "st_config.h"
+#if defined(ST_HAVE_SYS_GETDENTS64)
+#include <sys/syscall.h>
+#endif
+#if defined(ST_HAVE_NSGETENVIRON)
+#include <crt_externs.h>
+#else
+extern char **environ;
+#endif
+
+/* lib/CMakeLists.txt builds with _FILE_OFFSET_BITS=64: offsets and sizes from the int64_t API
+ * then fit without a range check, and readdir() copes with 64-bit inode numbers. */
+_Static_assert(sizeof(off_t) == 8, "the library is built with large-file support");
+
+/* ---- descriptors ----------------------------------------------------------------------------- */
+
+ssize_t st__read_retry(int fd, void *buf, size_t n)
+{
+    ssize_t r;
+    do
+        r = read(fd, buf, n);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+int st__write_full(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int st__set_cloexec(int fd, int on)
+{
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0)
+        return -1;
+    int want = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+    return want == flags ? 0 : fcntl(fd, F_SETFD, want);
+}
+
+#if !defined(ST_HAVE_PIPE2) || !defined(ST_HAVE_SOCK_CLOEXEC)
+#define NEED_PAIR_CLOEXEC 1
+#endif
+#if defined(NEED_PAIR_CLOEXEC) || !defined(ST_HAVE_O_CLOEXEC) || !defined(ST_HAVE_F_DUPFD_CLOEXEC)
+/* The fallbacks' second step: fd (or -1 from the first) made close-on-exec, closed on failure. */
+static int cloexec_or_close(int fd)
+{
+    if (fd >= 0 && st__set_cloexec(fd, 1) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+#endif
+
+int st__open_cloexec(int dirfd, const char *path, int flags, mode_t mode)
+{
+    int fd;
+#if defined(ST_HAVE_O_CLOEXEC)
+    do
+        fd = openat(dirfd, path, flags | O_CLOEXEC, mode);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+#else
+    do
+        fd = openat(dirfd, path, flags, mode);
+    while (fd < 0 && errno == EINTR);
+    return cloexec_or_close(fd);
+#endif
+}
+
+#if defined(NEED_PAIR_CLOEXEC)
+/* Both ends of a fresh pair made close-on-exec; the pair is closed on failure. */
+static int pair_cloexec(int r, int fds[2])
+{
+    if (r < 0)
+        return -1;
+    if (cloexec_or_close(fds[0]) < 0) {
+        int e = errno;
+        close(fds[1]);
+        errno = e;
+        return -1;
+    }
+    if (cloexec_or_close(fds[1]) < 0) {
+        int e = errno;
+        close(fds[0]);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+#endif
+
+int st__pipe_cloexec(int fds[2])
+{
+#if defined(ST_HAVE_PIPE2)
+    return pipe2(fds, O_CLOEXEC);
+#else
+    return pair_cloexec(pipe(fds), fds);
+#endif
+}
+
+int st__socketpair_cloexec(int domain, int type, int fds[2])
+{
+#if defined(ST_HAVE_SOCK_CLOEXEC)
+    return socketpair(domain, type | SOCK_CLOEXEC, 0, fds);
+#else
+    return pair_cloexec(socketpair(domain, type, 0, fds), fds);
+#endif
+}
+
+int st__dup_cloexec(int fd)
+{
+#if defined(ST_HAVE_F_DUPFD_CLOEXEC)
+    return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+#else
+    return cloexec_or_close(fcntl(fd, F_DUPFD, 0));
+#endif
+}
+
+int st__dup2_cloexec(int fd, int fd2, int inheritable)
+{
+    int r;
+#if defined(ST_HAVE_DUP3)
+    if (!inheritable && fd != fd2) {
+        do
+            r = dup3(fd, fd2, O_CLOEXEC);
+        while (r < 0 && errno == EINTR);
+        return r;
+    }
+#endif
+    do
+        r = dup2(fd, fd2);
+    while (r < 0 && errno == EINTR);
+    /* Not closed on failure: fd2 is the caller's number, which dup2 just (re)used. */
+    return r < 0 || inheritable || st__set_cloexec(r, 1) == 0 ? r : -1;
+}
+
+pid_t st__waitpid_retry(pid_t pid, int *status, int options)
+{
+    pid_t r;
+    do
+        r = waitpid(pid, status, options);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+char **st__environ(void)
+{
+#if defined(ST_HAVE_NSGETENVIRON)
+    return *_NSGetEnviron();
+#else
+    return environ;
+#endif
+}
+
+/* ---- time ------------------------------------------------------------------------------------ */
+
+double st__monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double st__deadline(double timeout) { return timeout < 0 ? -1.0 : st__monotonic() + timeout; }
+
+int st__deadline_ms(double deadline)
+{
+    if (deadline < 0)
+        return -1;
+    double left = (deadline - st__monotonic()) * 1000.0;
+    if (left <= 0)
+        return 0;
+    return left > 86400000.0 ? 86400000 : (int)ceil(left);
+}
+
+/* ---- SIGPIPE --------------------------------------------------------------------------------- */
+
+static void sigpipe_set(sigset_t *s)
+{
+    sigemptyset(s);
+    sigaddset(s, SIGPIPE);
+}
+
+void st__sigpipe_block(st__sigpipe_guard *g)
+{
+    sigset_t pipe_set, old, pending;
+    sigpipe_set(&pipe_set);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    g->was_blocked = sigismember(&old, SIGPIPE) == 1;
+    g->was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+}
+
+void st__sigpipe_release(const st__sigpipe_guard *g, int epipe)
+{
+    if (g->was_blocked)
+        return; /* the caller's to handle, pending or not */
+    sigset_t pipe_set;
+    sigpipe_set(&pipe_set);
+    if (epipe && !g->was_pending) {
+        /* Take the one we raised, which is pending on this thread since it is blocked here. */
+#if defined(ST_HAVE_SIGTIMEDWAIT)
+        static const struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+#else
+        /* sigwait() takes a pending signal without waiting; sigpending() first, so it never
+         * waits for one that is not there. */
+        sigset_t pending;
+        int sig;
+        if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1)
+            sigwait(&pipe_set, &sig);
+#endif
+    }
+    pthread_sigmask(SIG_UNBLOCK, &pipe_set, NULL);
+}
+
+/* ---- directories ----------------------------------------------------------------------------- */
+
+char *st__getcwd(void)
+{
+    for (size_t cap = 256;; cap *= 2) {
+        char *buf = malloc(cap);
+        if (!buf)
+            return NULL; /* errno is ENOMEM */
+        if (getcwd(buf, cap))
+            return buf;
+        int e = errno;
+        free(buf);
+        /* ENAMETOOLONG may also mean the path is too long for the kernel at any size: a bound
+         * stops the growth there, with that error. */
+        int short_buffer = e == ERANGE || (e == ENAMETOOLONG && cap < ((size_t)1 << 20));
+        if (!short_buffer || cap > SIZE_MAX / 2) {
+            errno = e;
+            return NULL;
+        }
+    }
+}
+
+static int g_dir_fault_calls, g_dir_fault_err;
+
+/* The test hook: 1 with errno set when this call is the one to fail. */
+static int dir_fault(void)
+{
+    if (!g_dir_fault_err)
+        return 0;
+    if (g_dir_fault_calls-- > 0)
+        return 0;
+    errno = g_dir_fault_err;
+    g_dir_fault_err = 0;
+    return 1;
+}
+
+void st__dir_inject_error(int calls, int err)
+{
+    g_dir_fault_calls = calls;
+    g_dir_fault_err = err;
+}
+
+struct dirent *st__readdir(DIR *d)
+{
+    if (dir_fault())
+        return NULL;
+    errno = 0;
+    return readdir(d);
+}
+
+#if defined(ST_HAVE_SYS_GETDENTS64)
+long st__getdents64(int fd, void *buf, size_t n)
+{
+    if (dir_fault())
+        return -1;
+    return syscall(SYS_getdents64, fd, buf, n);
+}
+#endif

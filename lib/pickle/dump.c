@@ -11,6 +11,7 @@
 
 #include "internal/error.h"
 #include "internal/mem.h"
+#include "internal/posix.h"
 #include "internal/utf8.h"
 #include "internal/value.h"
 #include "pickle.h"
@@ -786,20 +787,10 @@ int st_pickle_dump(const st_value *v, int protocol, int fd)
     size_t len;
     if (st_pickle_dumps(v, protocol, &data, &len))
         return ST_TRACE();
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            st_free(data);
-            return ST_RAISE_OS(e, "cannot write pickle to file descriptor %d", fd);
-        }
-        off += (size_t)n;
-    }
+    int rc = st__write_full(fd, data, len);
+    int e = errno;
     st_free(data);
-    return 0;
+    return rc < 0 ? ST_RAISE_OS(e, "cannot write pickle to file descriptor %d", fd) : 0;
 }
 
 int st_pickle_dump_file(const st_value *v, int protocol, FILE *f)

@@ -14,6 +14,7 @@
 #include "internal/error.h"
 #include "internal/mem.h"
 #include "internal/options.h"
+#include "internal/posix.h"
 #include "internal/utf8.h"
 #include "internal/value.h"
 #include "pickle.h"
@@ -133,9 +134,7 @@ static int fill(unpickler *u, size_t n)
             if (got == 0 && ferror(u->f))
                 return ST_RAISE_OS(errno ? errno : EIO, "cannot read pickle from stream");
         } else {
-            ssize_t r = read(u->fd, u->win.data + u->win.len, want);
-            if (r < 0 && errno == EINTR)
-                continue;
+            ssize_t r = st__read_retry(u->fd, u->win.data + u->win.len, want);
             if (r < 0)
                 return ST_RAISE_OS(errno, "cannot read pickle from file descriptor %d", u->fd);
             got = (size_t)r;

@@ -11,7 +11,8 @@ layout, with that layout's result), and struct/abis.txt names each layout by the
 measure on its machine, so that it reads the files of its own layout. This machine's CPython
 gives the results of its layout; the other layouts' are derived from it code by code (sizes,
 alignments, byte order and the 4-byte n N P l L of CPython's own C code), and that derivation is
-checked against this CPython on every case of this machine's layout first.
+checked against this CPython on every case of this machine's layout first (so run it on a
+64-bit machine: a narrower layout is derived from a wider one, not the other way).
 
 Files (one case per line, tab-separated; formats are hex-encoded because they hold whitespace):
   calcsize.txt  fmt  (size | !ExcType<TAB>message)

@@ -3,6 +3,7 @@
  * base.bak) — with the index parsed by a strict parser of its own, never evaluated. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -438,6 +439,10 @@ static unsigned char *dumb_get(st_dbm *db, const void *key, size_t klen, size_t 
         return st_error_code() == ST_OK ? (st__dbm_raise_key(key, klen), NULL) : NULL;
     long long pos, siz;
     get_pair(pair, &pos, &siz);
+    /* f.read(siz) takes a Py_ssize_t: a 32-bit machine refuses a size from 2**31 on, however
+     * short the file. */
+    if ((unsigned long long)siz > (unsigned long long)SSIZE_MAX)
+        return (ST_RAISE(ST_EOVERFLOW, "Python int too large to convert to C ssize_t"), NULL);
     /* As f.seek(pos); f.read(siz): short at the end of the file (so a corrupt size in the
      * index never asks for more memory than the file holds). */
     if (pos + siz > d->datsize && refresh_size(d) < 0)

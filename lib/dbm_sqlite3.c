@@ -2,6 +2,7 @@
  * the same URI open modes — with every statement prepared once per handle. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +190,11 @@ static ssize_t sq_len(st_dbm *db)
     if (!s)
         return -1;
     int rc = sqlite3_step(s);
-    ssize_t n = rc == SQLITE_ROW ? (ssize_t)sqlite3_column_int64(s, 0) : raise_sq(q->cx, rc);
+    sqlite3_int64 count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    ssize_t n = rc != SQLITE_ROW ? raise_sq(q->cx, rc)
+                : count > SSIZE_MAX /* len() of a 32-bit CPython */
+                    ? ST_RAISE(ST_EOVERFLOW, "cannot fit 'int' into an index-sized integer")
+                    : (ssize_t)count;
     sqlite3_reset(s);
     return n;
 }

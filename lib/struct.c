@@ -345,14 +345,22 @@ static COLD int float_overflow(char letter)
     return ST_RAISE(ST_EOVERFLOW, "float too large to pack with %c format", letter);
 }
 
-/* Whether a value fits a field of width < 8 bytes. */
+/* Whether a value fits a field of the width (every value fits 8 bytes: the test folds away). */
 static ALWAYS_INLINE bool fits_signed(long long v, unsigned width)
 {
+    if (width >= 8)
+        return true;
     uint64_t half = (uint64_t)1 << (8 * width - 1); /* one compare: v + half in [0, 2 * half) */
     return (uint64_t)v + half < 2 * half;
 }
 
-static ALWAYS_INLINE bool fits_unsigned(unsigned long long v, unsigned width) { return (v >> (8 * width)) == 0; }
+static ALWAYS_INLINE bool fits_unsigned(unsigned long long v, unsigned width)
+{
+    return width >= 8 || (v >> (8 * width)) == 0;
+}
+
+/* PyLong_AsVoidPtr's OverflowError, which CPython's pack turns into this struct.error. */
+static COLD int pointer_overflow(void) { return STRUCT_ERROR("int too large to convert"); }
 
 /* CPython's PyFloat_Pack2: round half to even, overflow is OverflowError, NaN keeps its sign. */
 int st__float_pack2(double x, unsigned char out[2], int little_endian)
@@ -479,7 +487,8 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
                                    const bool from_items)
 {
 /* Items carry Python-sized integers (long long), so they are range-checked for every field
- * narrower than 8 bytes; C arguments only where the argument type is wider than the field. */
+ * narrower than 8 bytes (n, N and P too where size_t has 32 bits); C arguments only where the
+ * argument type is wider than the field. */
 #define ARG(T, field) (from_items ? (in++)->field : va_arg(src->ap, T))
 /* One value of W bytes at p; items stop at src->stop (the value path's first bad value). */
 #define VALUE(W, ...)                                                                                        \
@@ -504,9 +513,6 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
                 return range_error(c, false);                                                                \
             store(p, v, (W), swap);                                                                          \
         });
-#define WIDE(OP, T, field, W)                                                                                \
-    case OP:                                                                                                 \
-        VALUE(W, store(p, (uint64_t)ARG(T, field), (W), swap));
     static unsigned char no_bytes[1];
     const st__struct_item *in = src->in;
     const bool little = host_is_little() != swap;
@@ -535,16 +541,20 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
             UNSIGNED(ST__OP_UINT16, unsigned int, 2)
             UNSIGNED(ST__OP_UINT32, unsigned int, 4)
             SIGNED(ST__OP_LONG32, long, 4)
-            WIDE(ST__OP_LONG64, long, i, 8)
+            SIGNED(ST__OP_LONG64, long, 8)
             UNSIGNED(ST__OP_ULONG32, unsigned long, 4)
-            WIDE(ST__OP_ULONG64, unsigned long, u, 8)
-            WIDE(ST__OP_LLONG, long long, i, 8)
-            WIDE(ST__OP_ULLONG, unsigned long long, u, 8)
-            WIDE(ST__OP_SSIZE, ssize_t, i, sizeof(ssize_t))
-            WIDE(ST__OP_SIZE, size_t, u, sizeof(size_t))
+            UNSIGNED(ST__OP_ULONG64, unsigned long, 8)
+            SIGNED(ST__OP_LLONG, long long, 8)
+            UNSIGNED(ST__OP_ULLONG, unsigned long long, 8)
+            SIGNED(ST__OP_SSIZE, ssize_t, sizeof(ssize_t))
+            UNSIGNED(ST__OP_SIZE, size_t, sizeof(size_t))
             case ST__OP_PTR:
-                VALUE(sizeof(void *),
-                     store(p, from_items ? (in++)->u : (uintptr_t)va_arg(src->ap, void *), sizeof(void *), swap));
+                VALUE(sizeof(void *), {
+                    unsigned long long v = from_items ? (in++)->u : (uintptr_t)va_arg(src->ap, void *);
+                    if (from_items && UNLIKELY(!fits_unsigned(v, sizeof(void *))))
+                        return pointer_overflow();
+                    store(p, v, sizeof(void *), swap);
+                });
             case ST__OP_HALF:
                 VALUE(2, {
                     if (st__float_pack2(ARG(double, d), p, little) < 0)
@@ -595,7 +605,6 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
 #undef VALUE
 #undef SIGNED
 #undef UNSIGNED
-#undef WIDE
 }
 
 static ALWAYS_INLINE void unpack_loop(const st__struct_layout *L, const unsigned char *data, argsrc *src,
@@ -962,16 +971,15 @@ static int int_item(const st__struct_code *c, const st_value *v, st__struct_item
         it->u = u;
         return 0;
     }
-    /* P takes a negative pointer-sized int too, as PyLong_AsVoidPtr does. */
-    if (c->op == ST__OP_PTR && st_value_as_int64(v, &i) == 0) {
+    /* P takes a negative pointer-sized int too, as PyLong_AsVoidPtr does: the item holds the
+     * pointer's value, which the pack loop checks like any other. */
+    if (c->op == ST__OP_PTR && st_value_as_int64(v, &i) == 0 && i >= INTPTR_MIN) {
         st_error_clear();
-        it->u = (uint64_t)i;
+        it->u = (uintptr_t)(intptr_t)i;
         return 0;
     }
     st_error_clear();
-    if (c->op == ST__OP_PTR)
-        return STRUCT_ERROR("int too large to convert");
-    return range_error(c, false);
+    return c->op == ST__OP_PTR ? pointer_overflow() : range_error(c, false);
 }
 
 /* Converts one Python value to the item its code packs, with CPython's struct.error messages. */

@@ -44,8 +44,13 @@ static void expect_int(const char *want, ptrdiff_t got, int lineno)
     }
 }
 
-/* One recorded operation: runs it and compares the result or the raised error. */
-static void replay(st_bytesio *f, char *line, int lineno)
+/* Whether a Python int is a ptrdiff_t here: on a 32-bit machine a wider one is no C argument
+ * (CPython built for it raises OverflowError before BytesIO sees it). */
+static bool fits_ptrdiff(long long x) { return x >= -PTRDIFF_MAX - 1 && x <= PTRDIFF_MAX; }
+
+/* One recorded operation: runs it and compares the result or the raised error. Returns false,
+ * without running it, when an argument is wider than this machine's ptrdiff_t. */
+static bool replay(st_bytesio *f, char *line, int lineno)
 {
     char *sep = strstr(line, " = ");
     char *err = strstr(line, " ! ");
@@ -56,6 +61,8 @@ static void replay(st_bytesio *f, char *line, int lineno)
     long long a = 0, b = 0;
     char arg[8] = "";
     int nargs = sscanf(line, "%15s %lld %lld", op, &a, &b);
+    if (strcmp(op, "write") != 0 && nargs >= 2 && !fits_ptrdiff(a))
+        return false;
     st_error_clear();
 
     int failed = 0;
@@ -136,6 +143,7 @@ static void replay(st_bytesio *f, char *line, int lineno)
             fail();
         }
     }
+    return true;
 }
 
 static void test_bytesio_vectors(void **state)
@@ -143,7 +151,7 @@ static void test_bytesio_vectors(void **state)
     (void)state;
     st_test_vectors v;
     st_test_vectors_open(&v, "io/bytesio.txt");
-    int cases = 0, ops = 0;
+    int cases = 0, ops = 0, cut = 0;
     st_bytesio *f = NULL;
     while (st_test_vectors_next(&v)) {
         if (v.line[0] == '#')
@@ -158,14 +166,22 @@ static void test_bytesio_vectors(void **state)
             cases++;
             continue;
         }
-        assert_non_null(f);
-        replay(f, v.line, v.lineno);
-        ops++;
+        if (!f)
+            continue; /* the rest of a case cut short */
+        if (replay(f, v.line, v.lineno)) {
+            ops++;
+        } else { /* what follows depends on a position this machine cannot hold */
+            st_bytesio_free(f);
+            f = NULL;
+            cut++;
+        }
     }
     st_bytesio_free(f);
     st_test_vectors_close(&v);
-    printf("replayed %d BytesIO cases, %d operations\n", cases, ops);
+    printf("replayed %d BytesIO cases, %d operations; %d cases cut short at an argument wider "
+           "than ptrdiff_t\n", cases, ops, cut);
     assert_true(cases >= 1000);
+    assert_true(sizeof(ptrdiff_t) < 8 || cut == 0);
 }
 
 /* One recorded io.StringIO operation, replayed with the text helpers. */

@@ -62,8 +62,9 @@ struct st_struct {
 };
 
 /* One value for the item API. Integers of signed codes (and c, ?) use i, unsigned codes
- * (B H I L Q N P) use u, e f d use d, s and p use str. Unpacking stores s/p as a pointer
- * into the input buffer and a length. */
+ * (B H I L Q N P) use u (P: the pointer's value, so -1 is UINTPTR_MAX), e f d use d, s and p
+ * use str. Pack checks every integer against its field (n N P too, where they are 4 bytes).
+ * Unpacking stores s/p as a pointer into the input buffer and a length. */
 typedef union st__struct_item {
     long long i;
     unsigned long long u;

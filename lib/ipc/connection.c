@@ -372,8 +372,12 @@ static int read_header(st_connection *c, size_t maxlength, size_t *size)
     }
     c->in_off += hlen;
     size_t limit = maxlength != ST_CONNECTION_NO_LIMIT ? maxlength : c->max_message;
-    if (n > limit || n >= SIZE_MAX)
+    if (limit != ST_CONNECTION_NO_LIMIT && n > limit) /* no limit, not SIZE_MAX (a 64-bit n) */
         return bad_length(c);
+    /* Python reads the payload with os.read(), whose length is a Py_ssize_t: a longer claim (from
+     * 2**31 on on a 32-bit machine) is its OverflowError, before any payload is read. */
+    if (n > (uint64_t)SSIZE_MAX)
+        return ST_RAISE(ST_EOVERFLOW, "Python int too large to convert to C ssize_t");
     *size = (size_t)n;
     return 0;
 }

@@ -1,6 +1,7 @@
 /* ipc: multiprocessing.connection's framing over pipes and sockets (the queue is in queue.c). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -248,6 +248,9 @@ static void test_dump_known(void **state)
     dump_is("-2147483649", 2, "\x80\x02\x8a\x05\xff\xff\xff\x7f\xff.", 10);
     dump_is("b'ab'", 3, "\x80\x03" "C\x02" "abq\x00.", 9);
     dump_is("12345678901234567890", 0, "L12345678901234567890L\n.", 24);
+    /* A set's bytes follow its table order: 64-bit CPython's on every host. */
+    dump_is("{4, -4}", 4,
+            "\x80\x04\x95\x0c\x00\x00\x00\x00\x00\x00\x00\x8f\x94(K\x04J\xfc\xff\xff\xff\x90.", 23);
     /* Protocol -1 is the highest; above 5 is refused. */
     st_value *v = st_value_none();
     unsigned char *out;
@@ -304,6 +307,8 @@ static void test_text_opcodes(void **state)
         {"I99999999999999999999\n.", "99999999999999999999"},
         {"L-5L\n.", "-5"},
         {"F1.5\n.", "1.5"},
+        {"F1.000000000000000111035854989671722847788259969092905521392822265625\n.",
+         "1.0000000000000002"}, /* read once, not rounded twice (x87) */
         {"Finf\n.", "inf"},
         {"S'a\\'b\\n\\x41\\101'\np0\n.", "\"a'b\\nAA\""},
         {"Vh\\u00e9\\U0001f600\\\\u\np0\n.", "'hé😀\\\\\\\\u'"},
@@ -364,10 +369,33 @@ static void test_errors(void **state)
     load_fails("\x8c\x02" "os\x8c\x06" "system\x93.", 14, ST_EFORMAT,
                "global 'os.system' is forbidden (at offset 12)");
     load_fails("X\xff\xff\xff\xff", 5, ST_EFORMAT, "pickle data was truncated (at offset 0)");
+    /* Lengths and indexes answer as on 64-bit CPython on every host: OverflowError above
+     * 2**63 - 1, "truncated" (or not found) below, never a count cut to a 32-bit size_t. */
     load_fails("\x8e\xff\xff\xff\xff\xff\xff\xff\xff", 9, ST_EFORMAT,
-               "length 18446744073709551615 too large (at offset 0)");
+               "OverflowError: BINBYTES exceeds system's maximum size of 9223372036854775807 "
+               "bytes (at offset 0)");
+    load_fails("\x8d\x00\x00\x00\x00\x00\x00\x00\x80", 9, ST_EFORMAT,
+               "OverflowError: BINUNICODE exceeds system's maximum size of 9223372036854775807 "
+               "bytes (at offset 0)");
+    load_fails("\x96\xff\xff\xff\xff\xff\xff\xff\xff", 9, ST_EFORMAT,
+               "OverflowError: BYTEARRAY8 exceeds system's maximum size of 9223372036854775807 "
+               "bytes (at offset 0)");
+    load_fails("\x95\xff\xff\xff\xff\xff\xff\xff\xffN.", 11, ST_EFORMAT,
+               "OverflowError: FRAME length exceeds system's maximum of 9223372036854775807 "
+               "bytes (at offset 0)");
+    load_fails("\x8e\x01\x00\x00\x00\x01\x00\x00\x00xy.", 12, ST_EFORMAT,
+               "pickle data was truncated (at offset 0)");
+    load_fails("\x95\x01\x00\x00\x00\x01\x00\x00\x00N.", 11, ST_EFORMAT,
+               "pickle data was truncated (at offset 0)");
     load_fails("\x95\x00\x00\x00\x00\x01\x00\x00\x00N.", 11, ST_EFORMAT,
                "pickle data was truncated (at offset 0)");
+    load_fails("B\xff\xff\xff\xffx.", 7, ST_EFORMAT, "pickle data was truncated (at offset 0)");
+    load_fails("\x8b\xff\xff\xff\xff\x01.", 7, ST_EFORMAT,
+               "LONG pickle has negative byte count (at offset 0)");
+    load_fails("Np0\ng4294967296\n.", 18, ST_EFORMAT,
+               "Memo value not found at index 4294967296 (at offset 4)");
+    load_fails("Np4294967296\n.", 14, ST_EFORMAT,
+               "memo index 4294967296 too large (at offset 1)");
     load_fails("NP1\n.", 5, ST_EFORMAT,
                "A load persistent id instruction was encountered, but no persistent_load "
                "function was specified. (at offset 1)");

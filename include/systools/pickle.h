@@ -19,7 +19,8 @@
  *        programs through pickle protocols 0 to 5.
  *
  * Dumping follows CPython 3.13's C pickler opcode for opcode (same memo, batching and
- * 64 KiB framing), so protocols 2 to 5 give the bytes pickle.dumps() gives for the same data.
+ * 64 KiB framing), so protocols 2 to 5 give the bytes pickle.dumps() gives for the same data
+ * (on every platform: sets in 64-bit CPython's order, see the value module).
  * Loading understands every opcode CPython emits for plain data, and never runs or resolves
  * code: the only globals accepted are the ones CPython itself writes for plain data in old
  * protocols (`builtins`/`__builtin__` set, frozenset, bytearray and bytes, `_codecs encode`,
@@ -142,9 +143,13 @@ ST_API int st_pickle_load_options_init(st_pickle_load_options *opts, unsigned in
  * Strings of the protocol 0-2 STRING opcodes are decoded as ASCII (Python's default
  * encoding="ASCII"). Differences from Python: a memo index (PUT) larger than the offset in
  * the data plus 1024 is refused, so memory stays bounded by the input; nesting is limited
- * to ST_VALUE_MAX_DEPTH. Containers the pickle made that refer to themselves but are not
- * part of the result (or all of them when loading fails) are emptied, so nothing leaks; a
- * result that contains itself is the caller's to break (see the value module).
+ * to ST_VALUE_MAX_DEPTH. Lengths in the data are read as 64-bit CPython reads them, on every
+ * platform: above 2**63 - 1 the error is CPython's OverflowError ("OverflowError: BINBYTES
+ * exceeds system's maximum size of 9223372036854775807 bytes (at offset N)"), below it data
+ * that is not there is "pickle data was truncated", also on 32-bit hosts (where CPython
+ * raises OverflowError above 2**31 - 1). Containers the pickle made that refer to themselves
+ * but are not part of the result (or all of them when loading fails) are emptied, so nothing
+ * leaks; a result that contains itself is the caller's to break (see the value module).
  *
  * Memory: the values of one load are carved from shared blocks of up to 256 KiB, released
  * when the last value in them is (from any thread), so keeping a few values of a large

@@ -53,6 +53,11 @@
  * same way (adding elements one by one, as `set(iterable)` and literal_eval do): that is the
  * case for None, bool, int, float (not NaN), tuples and frozensets of these, and for str and
  * bytes when CPython runs with `PYTHONHASHSEED=0` (CPython randomizes str hashes otherwise).
+ * The order is 64-bit CPython's on every platform: hashes are 64-bit and the tables probe with
+ * 64-bit arithmetic on 32-bit hosts too, so a set prints and pickles alike everywhere (beyond
+ * CPython, whose 32-bit builds hash, and so order, differently). Floats print and parse the
+ * same everywhere as well, x87 math included: repr's digits come from integer arithmetic, and
+ * text is read by the C library's correctly rounded strtod().
  * @{
  */
 
@@ -529,8 +534,8 @@ ST_API int st_value_equal(const st_value *a, const st_value *b);
 /**
  * @brief Python's hash. Mirrors hash(v). Equal to CPython's for None, bool, int, float
  *        (numeric hash modulo 2**61-1, so equal numbers hash alike), tuples and frozensets of
- *        these, and for str and bytes as CPython computes them with PYTHONHASHSEED=0.
- *        NaN hashes by identity, as in CPython.
+ *        these, and for str and bytes as CPython computes them with PYTHONHASHSEED=0;
+ *        64-bit CPython's hashes on 32-bit hosts too. NaN hashes by identity, as in CPython.
  * @param v The value.
  * @param out Receives the hash (never -1).
  * @return 0, or -1 with TypeError ("unhashable type: 'list'") or RecursionError.

@@ -48,13 +48,13 @@ typedef struct small_store {
 typedef struct unpickler {
     /* Input: [p, end) is what is available; start is where the window began, at offset base. */
     const unsigned char *p, *end, *start;
-    size_t base;
+    uint64_t base; /* 64 bits: a stream may outgrow a 32-bit size_t */
     int fd;      /* -1: not a descriptor */
     FILE *f;     /* NULL: not a stdio stream */
     st__buf win; /* the window for streams */
     /* Where the current opcode starts; NULL once fill() moved the window, op_offset then. */
     const unsigned char *op_at;
-    size_t op_offset;
+    uint64_t op_offset;
     const st_pickle_load_options *o;
     size_t max_depth;
 
@@ -77,12 +77,12 @@ typedef struct unpickler {
     small_store *small;
 } unpickler;
 
-static size_t offset_of(const unpickler *u, const unsigned char *at)
+static uint64_t offset_of(const unpickler *u, const unsigned char *at)
 {
     return u->base + (size_t)(at - u->start);
 }
 
-static size_t op_offset(const unpickler *u)
+static uint64_t op_offset(const unpickler *u)
 {
     return u->op_at ? offset_of(u, u->op_at) : u->op_offset;
 }
@@ -98,7 +98,8 @@ static int uerror(unpickler *u, const char *fmt, ...)
     va_end(ap);
     if (rc)
         return -1;
-    ST_RAISE_AS(ST_EFORMAT, UNPICKLING_ERROR, "%s (at offset %zu)", b.data, op_offset(u));
+    ST_RAISE_AS(ST_EFORMAT, UNPICKLING_ERROR, "%s (at offset %" PRIu64 ")", b.data,
+                op_offset(u));
     st__buf_free(&b);
     return -1;
 }
@@ -114,7 +115,7 @@ static int fill(unpickler *u, size_t n)
     size_t avail = (size_t)(u->end - u->p);
     if (u->fd < 0 && !u->f)
         return uerror(u, "pickle data was truncated");
-    size_t off = offset_of(u, u->p);
+    uint64_t off = offset_of(u, u->p);
     if (u->o->max_size && (n > u->o->max_size || off > u->o->max_size - n))
         return uerror(u, "pickle larger than the limit of %zu bytes", u->o->max_size);
     /* Keep the unread bytes at the start of the window. */
@@ -432,12 +433,14 @@ static void collect_cycles(unpickler *u, st_value *result)
     st_free(u->refetched);
 }
 
-/* Makes room for memo index idx. */
-static int grow_memo(unpickler *u, size_t idx)
+/* Makes room for memo index idx (64 bits: a text PUT's index is checked, never truncated). */
+static int grow_memo(unpickler *u, uint64_t idx)
 {
     /* Indexes are bounded by the input read so far, so the memo is too. */
     if (idx > op_offset(u) + 1024)
-        return uerror(u, "memo index %zu too large", idx);
+        return uerror(u, "memo index %" PRIu64 " too large", idx);
+    if (idx > SIZE_MAX / 2 / sizeof(slot))
+        return ST_RAISE_NOMEM();
     size_t cap = u->memo_cap;
     while (cap <= idx)
         cap *= 2;
@@ -450,7 +453,7 @@ static int grow_memo(unpickler *u, size_t idx)
 }
 
 /* The slot of PUT idx beyond the next free one, or of one in use (its value dropped). */
-static slot *memo_slot_slow(unpickler *u, size_t idx)
+static slot *memo_slot_slow(unpickler *u, uint64_t idx)
 {
     if (idx >= u->memo_top) {
         if (idx >= u->memo_cap && grow_memo(u, idx))
@@ -466,7 +469,7 @@ static slot *memo_slot_slow(unpickler *u, size_t idx)
     return m;
 }
 
-static inline int memo_store(unpickler *u, size_t idx)
+static inline int memo_store(unpickler *u, uint64_t idx)
 {
     if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp))
         return uerror(u, "unpickling stack underflow");
@@ -484,10 +487,10 @@ static inline int memo_store(unpickler *u, size_t idx)
     return 0;
 }
 
-static inline int memo_fetch(unpickler *u, size_t idx)
+static inline int memo_fetch(unpickler *u, uint64_t idx)
 {
     if (idx >= u->memo_top || (!u->memo[idx].v && !u->memo[idx].m.global))
-        return uerror(u, "Memo value not found at index %zu", idx);
+        return uerror(u, "Memo value not found at index %" PRIu64, idx);
     slot m = u->memo[idx];
     if (m.v)
         st__ref(m.v);
@@ -680,21 +683,33 @@ static int load_string_text(unpickler *u)
 
 /* ---- binary arguments ---- */
 
+/* A 64-bit length from the input as the size_t to read: every host answers as 64-bit CPython
+ * does, which raises OverflowError above 2**63 - 1 (the message names the opcode, `what`) and
+ * finds the data truncated below. A 32-bit host cannot hold more than SIZE_MAX bytes: asking
+ * for SIZE_MAX then gives the same "truncated" (or the max_size error, or ENOMEM on a stream
+ * that really is that long), never a length cut to its low bits. */
+static int input_size(unpickler *u, uint64_t l, const char *what, size_t *len)
+{
+    *len = l > SIZE_MAX ? SIZE_MAX : (size_t)l;
+    int frame = strcmp(what, "FRAME") == 0;
+    if (l > INT64_MAX)
+        return uerror(u, "OverflowError: %s%s exceeds system's maximum%s of %" PRId64 " bytes",
+                      what, frame ? " length" : "", frame ? "" : " size", INT64_MAX);
+    return 0;
+}
+
 /* Reads an n-byte little-endian length, then that many bytes (checked against what is there
  * or can come, never allocated up front). */
-static const unsigned char *take_counted_slow(unpickler *u, int n, size_t *len)
+static const unsigned char *take_counted_slow(unpickler *u, int n, const char *what, size_t *len)
 {
     const unsigned char *s = take(u, (size_t)n);
-    if (!s)
+    if (!s || input_size(u, get_le(s, n), what, len))
         return NULL;
-    uint64_t l = get_le(s, n);
-    if (l > SIZE_MAX / 2)
-        return (uerror(u, "length %" PRIu64 " too large", l), NULL);
-    *len = (size_t)l;
     return take(u, *len);
 }
 
-static inline const unsigned char *take_counted(unpickler *u, int n, size_t *len)
+static inline const unsigned char *take_counted(unpickler *u, int n, const char *what,
+                                                size_t *len)
 {
     /* a one-byte count and its data at hand */
     if (n == 1 && u->p < u->end && (size_t)(u->end - u->p) > u->p[0]) {
@@ -703,7 +718,7 @@ static inline const unsigned char *take_counted(unpickler *u, int n, size_t *len
         u->p = r + *len;
         return r;
     }
-    return take_counted_slow(u, n, len);
+    return take_counted_slow(u, n, what, len);
 }
 
 static int load_global_names(unpickler *u, const char *mod, const char *name)
@@ -932,10 +947,9 @@ static st_value *run(unpickler *u)
         case FRAME: /* a hint; read the whole frame from a stream at once */
             if (!(s = take(u, 8)))
                 return NULL;
-            len = (size_t)get_le(s, 8);
-            if (get_le(s, 8) > SIZE_MAX / 2)
-                rc = uerror(u, "frame size too large");
-            else if ((size_t)(u->end - u->p) < len)
+            if (input_size(u, get_le(s, 8), "FRAME", &len))
+                return NULL;
+            if ((size_t)(u->end - u->p) < len)
                 rc = fill(u, len);
             break;
         case STOP:
@@ -967,10 +981,14 @@ static st_value *run(unpickler *u)
             break;
         case LONG1:
         case LONG4:
-            if (!(s = take_counted(u, op == LONG1 ? 1 : 4, &len)))
+            if (!(s = take(u, op == LONG1 ? 1 : 4)))
                 return NULL;
-            if (op == LONG4 && len > INT32_MAX)
+            len = (size_t)get_le(s, op == LONG1 ? 1 : 4);
+            /* a negative count fails before its data is looked for, as in CPython */
+            if (len > INT32_MAX)
                 rc = uerror(u, "LONG pickle has negative byte count");
+            else if (!(s = take(u, len)))
+                return NULL;
             else
                 rc = push_value(u, st_value_int_from_bytes(s, len, 1));
             break;
@@ -994,7 +1012,8 @@ static st_value *run(unpickler *u)
         case SHORT_BINUNICODE:
         case BINUNICODE:
         case BINUNICODE8:
-            if (!(s = take_counted(u, op == SHORT_BINUNICODE ? 1 : op == BINUNICODE ? 4 : 8, &len)))
+            if (!(s = take_counted(u, op == SHORT_BINUNICODE ? 1 : op == BINUNICODE ? 4 : 8,
+                                   "BINUNICODE", &len)))
                 return NULL;
             rc = push_value(u, st__str_new(&u->arena, (const char *)s, len, 1));
             break;
@@ -1006,19 +1025,20 @@ static st_value *run(unpickler *u)
             break;
         case SHORT_BINSTRING:
         case BINSTRING:
-            if (!(s = take_counted(u, op == SHORT_BINSTRING ? 1 : 4, &len)))
+            if (!(s = take_counted(u, op == SHORT_BINSTRING ? 1 : 4, "BINSTRING", &len)))
                 return NULL;
             rc = push_value(u, ascii_str(s, len));
             break;
         case SHORT_BINBYTES:
         case BINBYTES:
         case BINBYTES8:
-            if (!(s = take_counted(u, op == SHORT_BINBYTES ? 1 : op == BINBYTES ? 4 : 8, &len)))
+            if (!(s = take_counted(u, op == SHORT_BINBYTES ? 1 : op == BINBYTES ? 4 : 8, "BINBYTES",
+                                   &len)))
                 return NULL;
             rc = push_value(u, st__bytes_new(&u->arena, s, len));
             break;
         case BYTEARRAY8:
-            if (!(s = take_counted(u, 8, &len)))
+            if (!(s = take_counted(u, 8, "BYTEARRAY8", &len)))
                 return NULL;
             rc = push_value(u, st_value_bytearray(s, len));
             break;
@@ -1120,7 +1140,7 @@ static st_value *run(unpickler *u)
             else if (idx < 0)
                 rc = uerror(u, "negative %s argument", op == PUT ? "PUT" : "GET");
             else
-                rc = op == PUT ? memo_store(u, (size_t)idx) : memo_fetch(u, (size_t)idx);
+                rc = op == PUT ? memo_store(u, (uint64_t)idx) : memo_fetch(u, (uint64_t)idx);
             break;
         }
         case BINGET: /* the most common opcode of shared data */

@@ -3,7 +3,9 @@
  * The digits are the shortest decimal that reads back as the same double, and among those the
  * closest (what David Gay's dtoa gives CPython in mode 0). They come from Raffaello Giulietti's
  * Schubfach algorithm ("The Schubfach way to render doubles", 2021): one 64x128-bit multiply
- * per bound with a round-to-odd product, exact for every double, no bignum fallback. */
+ * per bound with a round-to-odd product, exact for every double, no bignum fallback. Integer
+ * arithmetic only: x87's excess precision (i386) cannot touch it, so unlike CPython's dtoa it
+ * needs no 53-bit FPU control word. */
 #include <stdint.h>
 #include <string.h>
 

@@ -202,6 +202,7 @@ done:
             if (*c != '_')
                 *w++ = *c;
         *w = '\0';
+        /* correctly rounded by the C library (glibc and musl), x87 or not */
         double d = strtod(copy, NULL);
         free(copy);
         return st_value_float(d);

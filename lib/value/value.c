@@ -57,7 +57,7 @@ typedef struct chunk {
 #define CHUNK_FIRST 1024
 #define CHUNK_MAX (256 * 1024)
 #define BLOCK_MAX (CHUNK_MAX / 16) /* larger blocks get their own malloc */
-#define CHUNK_BIAS ((size_t)1 << 62)
+#define CHUNK_BIAS (SIZE_MAX / 4 + 1) /* far above any block count, on 32 bits too */
 
 /* Full-size chunks whose blocks are all gone wait here for the next loads, up to 16 MiB, so
  * that loading again does not fault the same memory in from the kernel page by page (which
@@ -1101,6 +1101,15 @@ static inline void ix_set(st__dict *d, size_t i, size_t ix)
     }
 }
 
+/* The next slot of CPython's open addressing, which shifts the hash's upper bits in. perturb
+ * is 64 bits on every host, as on 64-bit CPython, so that a table's layout, and so a set's
+ * order, its repr and its pickle, is the same on 32-bit hosts (32-bit CPython's differs). */
+static inline size_t probe_next(size_t i, uint64_t *perturb, size_t mask)
+{
+    *perturb >>= 5;
+    return (size_t)(((uint64_t)i * 5 + 1 + *perturb) & mask);
+}
+
 static inline size_t dummy_of(unsigned ixw)
 {
     return ixw == 3 ? SIZE_MAX : ((size_t)1 << (8 << ixw)) - 1;
@@ -1114,7 +1123,8 @@ st_value *st_value_dict(void) { return st__container_new(NULL, ST_VALUE_DICT); }
 static inline int dict_probe(const st__dict *d, unsigned ixw, const st_value *key, int64_t hash,
                              size_t *entry, size_t *slot)
 {
-    size_t perturb = (size_t)hash, i = (size_t)hash & d->mask;
+    uint64_t perturb = (uint64_t)hash;
+    size_t i = (size_t)hash & d->mask;
     for (;;) {
         size_t ix = ix_load(index_of(d), ixw, i);
         if (ix == 0) {
@@ -1129,8 +1139,7 @@ static inline int dict_probe(const st__dict *d, unsigned ixw, const st_value *ke
                 return r < 0 ? -1 : 1;
             }
         }
-        perturb >>= 5;
-        i = (i * 5 + perturb + 1) & d->mask;
+        i = probe_next(i, &perturb, d->mask);
     }
 }
 
@@ -1183,10 +1192,10 @@ static int dict_rebuild(st__arena *a, st_value *dv, size_t cap)
     d->ixw = ixw;
     d->mask = size - 1;
     for (size_t k = 0; k < n; k++) {
-        size_t perturb = (size_t)entries[k].hash, i = (size_t)entries[k].hash & d->mask;
+        uint64_t perturb = (uint64_t)entries[k].hash;
+        size_t i = (size_t)entries[k].hash & d->mask;
         while (ix_get(d, i)) {
-            perturb >>= 5;
-            i = (i * 5 + perturb + 1) & d->mask;
+            i = probe_next(i, &perturb, d->mask);
         }
         ix_set(d, i, k + 1);
     }
@@ -1333,10 +1342,10 @@ int st_value_dict_delete(st_value *dv, const st_value *key)
         return r == 0 ? raise_key_error(key) : ST_TRACE();
     st__dict *d = dv->u.dict;
     st__dentry e = d->entries[at];
-    size_t perturb = (size_t)e.hash, i = (size_t)e.hash & d->mask;
+    uint64_t perturb = (uint64_t)e.hash;
+    size_t i = (size_t)e.hash & d->mask;
     while (ix_get(d, i) != at + 1) {
-        perturb >>= 5;
-        i = (i * 5 + perturb + 1) & d->mask;
+        i = probe_next(i, &perturb, d->mask);
     }
     ix_set(d, i, ix_dummy(d));
     d->entries[at].key = d->entries[at].value = NULL;
@@ -1391,7 +1400,8 @@ st_value *st_value_frozenset(void) { return st__container_new(NULL, ST_VALUE_FRO
 /* set_lookkey: 1 found (*found), 0 absent, -1 error. */
 static int set_lookup(const st__set *s, const st_value *key, int64_t hash, st__sentry **found)
 {
-    size_t perturb = (size_t)hash, mask = s->mask, i = (size_t)hash & mask;
+    uint64_t perturb = (uint64_t)hash;
+    size_t mask = s->mask, i = (size_t)hash & mask;
     for (;;) {
         st__sentry *e = &s->table[i];
         size_t probes = i + LINEAR_PROBES <= mask ? LINEAR_PROBES : 0;
@@ -1407,14 +1417,14 @@ static int set_lookup(const st__set *s, const st_value *key, int64_t hash, st__s
             }
             e++;
         } while (probes--);
-        perturb >>= 5;
-        i = (i * 5 + 1 + perturb) & mask;
+        i = probe_next(i, &perturb, mask);
     }
 }
 
 static void set_insert_clean(st__sentry *table, size_t mask, st_value *key, int64_t hash)
 {
-    size_t perturb = (size_t)hash, i = (size_t)hash & mask;
+    uint64_t perturb = (uint64_t)hash;
+    size_t i = (size_t)hash & mask;
     st__sentry *e;
     for (;;) {
         e = &table[i];
@@ -1424,8 +1434,7 @@ static void set_insert_clean(st__sentry *table, size_t mask, st_value *key, int6
             for (size_t j = 0; j < LINEAR_PROBES; j++)
                 if (!(++e)->key)
                     goto found;
-        perturb >>= 5;
-        i = (i * 5 + 1 + perturb) & mask;
+        i = probe_next(i, &perturb, mask);
     }
 found:
     e->key = key;
@@ -1465,7 +1474,8 @@ static int set_resize(st__set *s, size_t minused)
 /* set_add_entry: takes a reference to key only when it is inserted. */
 static int set_add_entry(st__set *s, st_value *key, int64_t hash)
 {
-    size_t mask = s->mask, perturb = (size_t)hash, i = (size_t)hash & mask;
+    uint64_t perturb = (uint64_t)hash;
+    size_t mask = s->mask, i = (size_t)hash & mask;
     st__sentry *freeslot = NULL, *e;
     for (;;) {
         e = &s->table[i];
@@ -1482,8 +1492,7 @@ static int set_add_entry(st__set *s, st_value *key, int64_t hash)
             }
             e++;
         } while (probes--);
-        perturb >>= 5;
-        i = (i * 5 + 1 + perturb) & mask;
+        i = probe_next(i, &perturb, mask);
     }
 found_unused_or_dummy:
     if (freeslot) {

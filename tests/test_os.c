@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -173,14 +174,21 @@ static void test_process_facts(void **state)
     assert_non_null(u);
     assert_true(st_os_cpu_count() >= 1);
     assert_true(st_os_process_cpu_count() >= 1 && st_os_process_cpu_count() <= st_os_cpu_count());
+    struct utsname un;
+    assert_int_equal(uname(&un), 0); /* this machine's, as an emulator reports it */
+    assert_string_equal(u->sysname, un.sysname);
+    assert_string_equal(u->machine, un.machine);
+    /* The text is the C library's (glibc "Unknown error 12345", musl "No error information"),
+     * which the host's CPython need not share: compared with this program's own strerror. */
     char *e2 = st_os_strerror(ENOENT), *eu = st_os_strerror(12345);
-    assert_string_equal(e2, "No such file or directory");
+    assert_string_equal(e2, strerror(ENOENT));
+    assert_string_equal(eu, strerror(12345));
     char *py = pyref_eval("import os; u = os.uname(); print(u.sysname, u.nodename, u.release, u.machine, "
-                          "os.cpu_count(), os.process_cpu_count(), os.strerror(12345), sep='|')");
+                          "os.cpu_count(), os.process_cpu_count(), sep='|')");
     if (py) {
         char want[1024];
-        snprintf(want, sizeof want, "%s|%s|%s|%s|%d|%d|%s", u->sysname, u->nodename, u->release, u->machine,
-                 st_os_cpu_count(), st_os_process_cpu_count(), eu);
+        snprintf(want, sizeof want, "%s|%s|%s|%s|%d|%d", u->sysname, u->nodename, u->release, u->machine,
+                 st_os_cpu_count(), st_os_process_cpu_count());
         assert_string_equal(want, py);
         free(py);
     }
@@ -227,6 +235,9 @@ static void test_process_facts(void **state)
 static void test_cwd_any_length(void **state)
 {
     (void)state;
+    /* Beyond PATH_MAX the C library's getcwd walks up to "/", which qemu-user's -L maps to the
+     * target's sysroot: the walk never meets it and fails with ENOENT. */
+    ST_TEST_SKIP_UNDER_EMULATION("getcwd beyond PATH_MAX (-L maps '/' to the sysroot)");
     /* Build a working directory deeper than PATH_MAX one component at a time. */
     const char *comp = "a-fairly-long-directory-name-for-the-getcwd-test-0123456789";
     size_t depth = PATH_MAX / strlen(comp) + 8;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -284,7 +285,10 @@ static void test_modules(void **state)
     size_t n = 0;
     st_sys_module *m = st_sys_modules(&n);
     assert_non_null(m);
-    assert_true(n >= 2);
+    /* A static program (the musl preset) is its only module; a dynamic one has a loader
+     * (AT_BASE) and its libraries too. */
+    const int dynamic = getauxval(AT_BASE) != 0;
+    assert_true(n >= (dynamic ? 2u : 1u));
     assert_null(m[n].name);
     assert_string_equal(m[0].path, st_sys_executable()); /* the program comes first */
     assert_string_equal(m[0].name, "test_sys");
@@ -293,23 +297,25 @@ static void test_modules(void **state)
         saw_libc |= strncmp(m[i].name, "libc.so", 7) == 0;
         saw_cmocka |= strncmp(m[i].name, "libcmocka.so", 12) == 0;
     }
-    assert_true(saw_cmocka);
+    assert_true(saw_cmocka == dynamic);
 #if defined(__GLIBC__)
-    assert_true(saw_libc);
-    st_sys_module *c = st_sys_modules_get("libc");
-    assert_non_null(c);
-    assert_string_equal(c->name, "libc.so.6");
-    assert_true(c->base != 0);
-    assert_null(c[1].name);
-    st_sys_module *c2 = st_sys_modules_get("libc.so");
-    assert_non_null(c2);
-    assert_string_equal(c2->path, c->path);
-    st_sys_module *c3 = st_sys_modules_get(c->path);
-    assert_non_null(c3);
-    assert_int_equal(c3->base, c->base);
-    st_free(c);
-    st_free(c2);
-    st_free(c3);
+    assert_true(saw_libc == dynamic);
+    if (dynamic) {
+        st_sys_module *c = st_sys_modules_get("libc");
+        assert_non_null(c);
+        assert_string_equal(c->name, "libc.so.6");
+        assert_true(c->base != 0);
+        assert_null(c[1].name);
+        st_sys_module *c2 = st_sys_modules_get("libc.so");
+        assert_non_null(c2);
+        assert_string_equal(c2->path, c->path);
+        st_sys_module *c3 = st_sys_modules_get(c->path);
+        assert_non_null(c3);
+        assert_int_equal(c3->base, c->base);
+        st_free(c);
+        st_free(c2);
+        st_free(c3);
+    }
 #endif
     assert_null(st_sys_modules_get("libc.s")); /* a partial name is not a match */
     assert_null(st_sys_modules_get("no-such-object"));

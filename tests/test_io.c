@@ -477,7 +477,7 @@ static void test_file_view(void **state)
     assert_int_equal(st_bytesio_tell(f), 14);
     /* fseek past the end then a write: zero-filled, as BytesIO does. */
     assert_int_equal(fseek(out, 2, SEEK_CUR), 0);
-    assert_int_equal(fputs("z", out), 1);
+    assert_true(fputs("z", out) >= 0); /* a non-negative number: glibc's 1, musl's other */
     p = st_bytesio_getbuffer(f, &len);
     assert_int_equal(len, 17);
     assert_memory_equal(p + 14, "\0\0z", 3);

@@ -506,7 +506,15 @@ static void test_predicates(void **state)
         char got[7] = {(char)('0' + st_path_exists(n)), (char)('0' + st_path_lexists(n)),
                        (char)('0' + st_path_isdir(n)),  (char)('0' + st_path_isfile(n)),
                        (char)('0' + st_path_islink(n)), (char)('0' + st_path_ismount(n)), 0};
-        if (strcmp(got, expected[i]))
+        /* qemu-user's -L maps "/" to the target's sysroot (a folder of /usr) for lookups, so
+         * ismount('/') is false there: that emulator's artefact is not checked. */
+        size_t len = 6;
+        if (st_test_emulator() && !strcmp(n, "/")) {
+            print_message("[  SKIP    ] under %s: ismount('/') (-L maps '/' to the sysroot)\n",
+                          st_test_emulator());
+            len = 5;
+        }
+        if (strncmp(got, expected[i], len))
             fail_msg("'%s': exists..ismount %s, want %s", n, got, expected[i]);
         st__buf_printf(&body, "'%s',", n);
         st__buf_printf(&mine, "%s%s", mine.len ? "\n" : "", got);

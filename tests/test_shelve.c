@@ -176,7 +176,10 @@ static void make_kinds(void)
     set_str(d, "k", "v");
     st_dbm_free(d);
     st_dbm_free(open_db(tp("dumbempty"), "c", "dbm.dumb"));
-    const unsigned char gnu[16] = {0xce, 0x9a, 0x57, 0x13, 1, 2, 3};
+    /* gdbm writes its magic in this machine's byte order, and whichdb reads it so. */
+    unsigned char gnu[16] = {0};
+    const uint32_t magic = 0x13579ace;
+    memcpy(gnu, &magic, sizeof magic);
     st_test_write_file(tp("gnu"), gnu, sizeof gnu);
     st_test_write_file(tp("ndbm.pag"), "", 0);
     st_test_write_file(tp("ndbm.dir"), "", 0);
@@ -1194,6 +1197,9 @@ static void test_gnu_cpython_interop(void **state)
     (void)state;
     if (!have_gnu())
         return;
+    /* gdbm files are in the writer's byte order and word size: the host's Python is another
+     * machine. */
+    ST_TEST_SKIP_UNDER_EMULATION("the host's python3 cannot stand for this machine's");
     if (system(SYSTEM_PYTHON " -c 'import dbm.gnu' 2>/dev/null") != 0) {
         printf("[  SKIP    ] dbm.gnu interop: " SYSTEM_PYTHON " has no dbm.gnu\n");
         return;

@@ -547,12 +547,17 @@ static void test_whichdb_agrees(void **state)
         {"w_ndbm_db", "None"},                 /* a .db file that ndbm cannot open */
         {"w_directory", "None"},               /* a directory: open() fails */
     };
-    static const unsigned char gnu_ce[] = {0xce, 0x9a, 0x57, 0x13, 0, 0, 0, 0};
-    static const unsigned char gnu_cd[] = {0xcd, 0x9a, 0x57, 0x13, 1, 2, 3, 4};
-    static const unsigned char gnu_cf[] = {0xcf, 0x9a, 0x57, 0x13};
-    static const unsigned char gnu_swapped[] = {0x13, 0x57, 0x9a, 0xce, 0, 0, 0, 0};
-    unsigned probe = 1;
-    assert_int_equal(*(unsigned char *)&probe, 1); /* the magics above are little-endian */
+    /* gdbm's magics in this machine's byte order, as gdbm writes them and whichdb reads them
+     * (struct.unpack("=l")), then one in the other order. */
+    unsigned char gnu_ce[8] = {0}, gnu_cd[8] = {0, 0, 0, 0, 1, 2, 3, 4}, gnu_cf[4],
+                  gnu_swapped[8] = {0};
+    const uint32_t ce = 0x13579ace, cd = 0x13579acd, cf = 0x13579acf;
+    const uint32_t swapped = ((ce & 0xff) << 24) | ((ce & 0xff00) << 8) | ((ce >> 8) & 0xff00) |
+                             (ce >> 24);
+    memcpy(gnu_ce, &ce, 4);
+    memcpy(gnu_cd, &cd, 4);
+    memcpy(gnu_cf, &cf, 4);
+    memcpy(gnu_swapped, &swapped, 4);
 
     static const char *const ours[][2] = {{"w_ours.sqlite3", "dbm.sqlite3"},
                                           {"w_ours_dumb", "dbm.dumb"},

@@ -1,7 +1,8 @@
 /* The reference CPython 3.13 that tests and benches compare with. It is found one way, the same
  * in cmake/TestSupport.cmake, here and in tests/gen/cpython.py: the first that runs and says it
  * is 3.13 of $ST_PYTHON3, the newest versions/3.13.N/bin/python3.13 under `pyenv root`, and
- * python3.13 on PATH. Needs no cmocka: the benches use it too. */
+ * python3.13 on PATH. An empty (but set) $ST_PYTHON3 means none: ctest sets it so when the
+ * live comparisons are off. Needs no cmocka: the benches use it too. */
 #ifndef ST_TEST_PYREF_H
 #define ST_TEST_PYREF_H
 

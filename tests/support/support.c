@@ -23,6 +23,12 @@ int st_test_count_fds(void)
     return n;
 }
 
+const char *st_test_emulator(void)
+{
+    const char *e = getenv("ST_TEST_EMULATOR");
+    return e && *e ? e : NULL;
+}
+
 double st_test_now(void)
 {
     struct timespec ts;

@@ -49,6 +49,20 @@
         assert_int_equal(st_error_code(), ST_EVALUE);                              \
     } while (0)
 
+/* The emulator this test program runs under (ST_TEST_EMULATOR, e.g. "qemu-s390x"), or NULL when
+ * it runs natively. */
+const char *st_test_emulator(void);
+
+/* Skips the running test under an emulator, saying why: for a case that would test qemu-user,
+ * not the library. A macro: cmocka's skip() names the line it is called from. */
+#define ST_TEST_SKIP_UNDER_EMULATION(why)                                          \
+    do {                                                                           \
+        if (st_test_emulator()) {                                                  \
+            print_message("[  SKIP    ] under %s: %s\n", st_test_emulator(), why); \
+            skip();                                                                \
+        }                                                                          \
+    } while (0)
+
 /* The number of open descriptors of this process, or -1 where /proc/self/fd does not list them
  * (then a test skips its descriptor checks). */
 int st_test_count_fds(void);

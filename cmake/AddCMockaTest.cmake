@@ -11,6 +11,19 @@
 # configuring with an emulator prints the reason. Under an emulator every test also sees
 # ST_TEST_EMULATOR (the emulator's name), so a test can skip one case, saying why, instead.
 # ST_PYTHON3 is the CPython for live comparisons, empty when SYSTOOLS_TEST_CPYTHON is OFF.
+# systools_emulation_labels(<out_var> <test> <reason> <labels>...): <labels>, plus
+# "no-emulation" when <reason> is given, which configuring with an emulator prints.
+function(systools_emulation_labels out_var test reason)
+  set(_labels ${ARGN})
+  if(reason)
+    list(APPEND _labels no-emulation)
+    if(CMAKE_CROSSCOMPILING_EMULATOR)
+      message(STATUS "systools: ${test} is not run under emulation: ${reason}")
+    endif()
+  endif()
+  set(${out_var} "${_labels}" PARENT_SCOPE)
+endfunction()
+
 function(add_cmocka_test name)
   cmake_parse_arguments(ARG "PROOF" "TIMEOUT;NO_EMULATION" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
@@ -25,13 +38,7 @@ function(add_cmocka_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  set(_labels unit ${ARG_LABELS})
-  if(ARG_NO_EMULATION)
-    list(APPEND _labels no-emulation)
-    if(CMAKE_CROSSCOMPILING_EMULATOR)
-      message(STATUS "systools: ${name} is not run under emulation: ${ARG_NO_EMULATION}")
-    endif()
-  endif()
+  systools_emulation_labels(_labels ${name} "${ARG_NO_EMULATION}" unit ${ARG_LABELS})
   set(_env "CMOCKA_MESSAGE_OUTPUT=STDOUT" "ST_PYTHON3=${SYSTOOLS_TEST_PYTHON3}")
   if(CMAKE_CROSSCOMPILING_EMULATOR)
     list(GET CMAKE_CROSSCOMPILING_EMULATOR 0 _emu)

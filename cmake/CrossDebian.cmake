@@ -19,31 +19,12 @@ else()
 endif()
 set(CMAKE_LIBRARY_ARCHITECTURE ${_st_multiarch})
 
-get_filename_component(_st_source_dir "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
-if(DEFINED ENV{SYSTOOLS_CROSS_SYSROOT} AND NOT "$ENV{SYSTOOLS_CROSS_SYSROOT}" STREQUAL "")
-  set(_st_sysroot "$ENV{SYSTOOLS_CROSS_SYSROOT}")
-else()
-  set(_st_sysroot "${_st_source_dir}/build/sysroot/${_st_deb_arch}")
-  if(NOT EXISTS "${_st_sysroot}/.complete")
-    execute_process(COMMAND sh "${_st_source_dir}/.ci/cross-sysroot" ${_st_deb_arch} "${_st_sysroot}"
-      RESULT_VARIABLE _st_rc)
-    if(NOT _st_rc EQUAL 0)
-      message(FATAL_ERROR "systools: .ci/cross-sysroot ${_st_deb_arch} failed (${_st_rc})")
-    endif()
-  endif()
-endif()
-
-# Headers and libraries from the target only (the unpacked .debs, then the cross libc);
-# programs (pkg-config, python3, doxygen) from the host.
-set(CMAKE_FIND_ROOT_PATH "${_st_sysroot}" "/usr/${_st_triplet}")
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# Headers and libraries from the target only: the unpacked .debs, then the cross libc.
+include("${CMAKE_CURRENT_LIST_DIR}/CrossSysroot.cmake")
+systools_cross_sysroot(${_st_deb_arch} "/usr/${_st_triplet}")
 # pkg-config (cmocka) reads the target's .pc files and prefixes their paths with the sysroot.
 set(ENV{PKG_CONFIG_LIBDIR} "${_st_sysroot}/usr/lib/${_st_multiarch}/pkgconfig:${_st_sysroot}/usr/share/pkgconfig")
 set(ENV{PKG_CONFIG_SYSROOT_DIR} "${_st_sysroot}")
-unset(ENV{PKG_CONFIG_PATH})
 
 # ctest runs target programs as `qemu-<arch> -L /usr/<triplet> prog`: -L finds the dynamic
 # loader and libc; the build tree's RPATH (CMake's default) finds cmocka, sqlite3 and gdbm.

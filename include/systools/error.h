@@ -60,7 +60,8 @@ typedef enum st_errcode {
     ST_ECONFLICT,       /**< A transaction lost a write conflict (ZODB's ConflictError). */
     ST_EEOF,            /**< The peer or stream ended early (EOFError). */
     ST_ERECURSION,      /**< Nesting deeper than allowed (RecursionError). */
-    ST_ESTATE,          /**< The object is in the wrong state for the call (RuntimeError). */
+    ST_ESTATE,          /**< The object is in the wrong state for the call (RuntimeError, or the
+                             module's own type: queue.ShutDown, OSError "handle is closed"). */
     ST_ENOTSUP          /**< Not supported here (NotImplementedError). */
 } st_errcode;
 

@@ -1,5 +1,5 @@
 /* dbm: whichdb, the open dispatch of Python's dbm package, and the raw bytes API over the
- * backends (lib/dbm_sqlite3.c, lib/dbm_dumb.c, lib/dbm_gnu.c when built with libgdbm). */
+ * backends (sqlite3.c, dumb.c, gnu.c beside this file when built with libgdbm). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>

@@ -159,7 +159,11 @@ ST_API int st_pickle_load_options_init(st_pickle_load_options *opts, unsigned in
  * @param len Its length.
  * @param opts Options, or NULL for the defaults.
  * @return A new reference, or NULL with EOFError (code ST_EEOF, "Ran out of input") for
- *         empty data; pickle.UnpicklingError (ST_EFORMAT) naming the offset for truncated,
+ *         empty data or data that ends where an opcode would start (no STOP), as Python's
+ *         C unpickler; ValueError (ST_EVALUE) with Python's message and no offset for a
+ *         protocol above 5 ("unsupported pickle protocol: 6") and a negative text PUT index
+ *         ("negative PUT argument"); pickle.UnpicklingError (ST_EFORMAT) naming the offset
+ *         for data truncated inside an opcode ("pickle data was truncated"),
  *         corrupt or refused data, also where Python would raise another error for what the
  *         data asks (its message then starts with that error's type: "TypeError: unhashable
  *         type: 'list' (at offset 3)"); RecursionError, MemoryError, or ValueError for an

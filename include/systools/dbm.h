@@ -24,7 +24,13 @@
  * it is by default, and then the default for new files) and **dbm.dumb**
  * (CPython's .dat/.dir/.bak files, byte for byte; the .dir index is read by a strict parser
  * of its own, never evaluated: a line dumb.py would not write fails with dbm.dumb.error
- * naming the line). **dbm.gnu** is built when libgdbm was found at build time: Python's
+ * naming the file, the line and what is wrong). That is a deliberate difference: Python runs
+ * ast.literal_eval() on each line, so a malformed line raises whatever that or the unpacking
+ * of its result raises (SyntaxError, ValueError, AttributeError, UnicodeEncodeError), and a
+ * line that evaluates to some other literal (a comment, a 3-tuple, a list, a negative
+ * position) opens and fails at a later read or reads the wrong bytes; one error type, raised
+ * at open, is what a C caller can handle. Unknown escapes in a key stay as written, as in
+ * Python. **dbm.gnu** is built when libgdbm was found at build time: Python's
  * `_gdbm` module over the same library, so the files are the ones Python's dbm.gnu writes
  * (flags "r", "w", "c", "n" as gdbm_open()'s reader, writer, create, new; Python's extra
  * "f", "s", "u" modifiers are not offered; gdbm's file lock refuses a second handle while
@@ -33,7 +39,10 @@
  * opening one fails with NotImplementedError (ST_ENOTSUP, type "dbm.error").
  *
  * Errors carry CPython's type names: "dbm.error" from st_dbm_open()'s own checks,
- * "dbm.sqlite3.error" with SQLite's message (str(exc) in Python), "dbm.dumb.error" for
+ * "dbm.sqlite3.error" with SQLite's message (str(exc) in Python; when SQLite reports a failed
+ * system call, code ST_EOS, the message goes on with ": " and the errno's text, as every
+ * OSError of this library: st_dbm_open("", "c") is "unable to open database file: Is a
+ * directory", as Python's dbm.open("", "c") fails on Path("") being "."), "dbm.dumb.error" for
  * dbm.dumb's own failures (Python's dbm.dumb.error is OSError), "dbm.gnu.error" with gdbm's
  * message (Python's _gdbm.error; with the errno when a system call failed), the OSError
  * subclasses for failed system calls, and KeyError for a missing key. The code tells a C caller more:

@@ -269,10 +269,12 @@ static const st__dbm_ops SQLITE3_OPS = {
     sq_get, sq_set, sq_del, sq_contains, sq_len, sq_keys, sq_sync, sq_close, sq_txn,
 };
 
-/* Path(path).touch(mode, exist_ok=True): the mtime refreshed, the file created if missing. */
+/* Path(path).touch(mode, exist_ok=True): the mtime refreshed if the path exists (a directory
+ * too: then SQLite fails to open it, as in Python), else the file created. */
 static int touch(const char *path, int mode)
 {
-    (void)utimensat(AT_FDCWD, path, NULL, 0);
+    if (utimensat(AT_FDCWD, path, NULL, 0) == 0)
+        return 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, (mode_t)mode);
     if (fd < 0)
         return ST_RAISE_OS(errno, "cannot create '%s'", path);
@@ -323,7 +325,7 @@ fail:
 
 st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode)
 {
-    const char *umode = "rwc";
+    const char *umode = "rwc", *path = *filename ? filename : "."; /* Path("") is "." */
     switch (*flag) {
     case 'r':
         umode = "ro";
@@ -332,11 +334,11 @@ st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode)
         umode = "rw";
         break;
     case 'n':
-        if (unlink(filename) < 0 && errno != ENOENT)
-            return (ST_RAISE_OS(errno, "cannot remove '%s'", filename), NULL);
+        if (unlink(path) < 0 && errno != ENOENT)
+            return (ST_RAISE_OS(errno, "cannot remove '%s'", path), NULL);
         /* fall through */
     case 'c':
-        if (touch(filename, mode) < 0)
+        if (touch(path, mode) < 0)
             return NULL;
         break;
     }

@@ -765,7 +765,10 @@ ST_API st_os_walk_iterator *st_os_walk(const char *top, const st_os_walk_options
  * followlinks) and checked against the entry that named it, so renaming or swapping in symlinks
  * during the walk cannot lead it outside the tree. Each step gives a descriptor on its directory
  * in `dirfd`. A root that cannot be opened makes the first st_os_walk_iterator_next() fail, as Python's
- * fwalk raises for it; later errors go to onerror. A directory's descriptor is kept while its
+ * fwalk raises for it; later errors go to onerror. Without followlinks a symlink is never entered
+ * but, as in Python, it is opened: a root that is a dangling or looping symlink fails (a symlink
+ * to a directory or a file walks nothing), and a symlink in dirnames whose target cannot be
+ * opened (an unreadable directory) goes to onerror, top-down and bottom-up. A directory's descriptor is kept while its
  * step is out and while subdirectories are still to be opened from it, so a topdown fwalk holds
  * few descriptors while a bottom-up one holds one per level of the current path (as Python's).
  * @param top The root.

@@ -1247,12 +1247,63 @@ static void test_lockfile(void **state)
     assert_non_null(l);
     assert_int_equal(st_os_lockfile_release(l), 0);
     st_os_lockfile_free(l);
-    /* A lock of another host, or content that is not ours to judge, is respected. */
+    /* A bare pid (what pidfiles, most tools and Python's own idiom write), with or without
+     * blanks around it, is broken when the pid is gone, and respected while it lives. */
+    static const char *const bare[] = {"%ld\n", "%ld", "%10ld\n", " %ld \r\n"};
+    for (size_t i = 0; i < sizeof bare / sizeof *bare; i++) {
+        char text[64];
+        snprintf(text, sizeof text, bare[i], (long)pid);
+        write_file("x.lock", text);
+        l = st_os_lockfile_acquire("x.lock", 0);
+        if (!l)
+            fail_msg("stale bare pid lock '%s' not broken", text);
+        st_os_lockfile_free(l);
+        snprintf(text, sizeof text, bare[i], (long)getpid());
+        write_file("x.lock", text);
+        assert_null(st_os_lockfile_acquire("x.lock", 0));
+        assert_int_equal(st_error_code(), ST_ETIMEOUT);
+        assert_int_equal(st_os_remove("x.lock"), 0);
+    }
+    /* The lock file a CPython program writes, open(p, 'x').write(f'{os.getpid()}\n'), left
+     * behind when it exits: ours breaks it. */
+    char *py = pyref_eval("import os\n"
+                          "with open('x.lock', 'x') as f:\n"
+                          "    f.write(f'{os.getpid()}\\n')\n"
+                          "print(os.getpid())");
+    if (py) {
+        assert_true(st_os_access("x.lock", F_OK));
+        l = st_os_lockfile_acquire("x.lock", 0);
+        if (!l)
+            fail_msg("CPython's stale lock (pid %s) not broken: %s", py, st_error_message());
+        st_os_lockfile_free(l);
+    }
+    free(py);
+    /* The format we write, as documented. */
+    l = st_os_lockfile_acquire("x.lock", 0);
+    assert_non_null(l);
+    char host[256] = "", expect[300], *got = NULL;
+    assert_int_equal(gethostname(host, sizeof host - 1), 0);
+    snprintf(expect, sizeof expect, "%ld %s\n", (long)getpid(), host);
+    FILE *lf = fopen("x.lock", "r");
+    assert_non_null(lf);
+    size_t cap = 0;
+    assert_true(getline(&got, &cap, lf) > 0);
+    fclose(lf);
+    assert_string_equal(got, expect);
+    free(got);
+    st_os_lockfile_free(l);
+    /* A lock of another host, a pid followed by other words, or content that is not a pid
+     * is respected. */
     char line[64];
     snprintf(line, sizeof line, "%ld some-other-host.invalid\n", (long)pid);
     write_file("x.lock", line);
     assert_null(st_os_lockfile_acquire("x.lock", 0));
     write_file("x.lock", "");
+    assert_null(st_os_lockfile_acquire("x.lock", 0));
+    snprintf(line, sizeof line, "%ld and more\n", (long)pid);
+    write_file("x.lock", line);
+    assert_null(st_os_lockfile_acquire("x.lock", 0));
+    write_file("x.lock", "\n");
     assert_null(st_os_lockfile_acquire("x.lock", 0));
     assert_int_equal(st_os_remove("x.lock"), 0);
     /* Release removes only its own file. */

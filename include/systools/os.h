@@ -812,10 +812,14 @@ typedef struct st_os_lockfile st_os_lockfile;
 /**
  * @brief Takes a lock file: creates @p path with O_CREAT|O_EXCL, the portable atomic test-and-set.
  *
- * The file holds the owner's pid. Stale locks: when the file names a pid that no longer exists
- * on this host (kill(pid, 0) gives ESRCH), the lock is broken (unlinked, after checking it is
- * still the same file) and taken again. A lock written by another host, or one whose content
- * is not a pid, is never broken. Breaking has a small window in which two waiters could each
+ * The file we write holds one line, the owner's pid and the host name, `"<pid> <hostname>\n"`
+ * (decimal pid, one space, gethostname(), a newline), mode 0644. Stale locks: a lock file that
+ * names a pid that no longer exists on this host (kill(pid, 0) gives ESRCH) is broken (unlinked,
+ * after checking it is still the same file) and taken again; the pid is read from our format
+ * when the host name is ours, and from a bare pid, the format most tools and Python programs
+ * write (`"1234\n"`, HDB-style `"      1234\n"`, blanks and a newline optional), which is taken
+ * to be of this host as those tools assume. A lock of ours written by another host, or one whose
+ * content is neither form (empty, text, a pid followed by other words), is never broken. Breaking has a small window in which two waiters could each
  * judge the same stale file; the inode check narrows it but a shared filesystem without
  * working O_EXCL (old NFS) cannot be made safe this way.
  * @param path The lock file.

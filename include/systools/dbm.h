@@ -69,8 +69,39 @@ extern "C" {
 /** @brief An open dbm file (opaque). Mirrors the object Python's dbm.open() returns. */
 typedef struct st_dbm st_dbm;
 
-/** @brief The version of ::st_dbm_options this header describes. */
-#define ST_DBM_OPTIONS_VERSION 1
+/** @brief The version of ::st_dbm_options this header describes (2 added durability). */
+#define ST_DBM_OPTIONS_VERSION 2
+
+/**
+ * @brief How hard dbm.sqlite3 works to keep each committed write (::st_dbm_options.durability,
+ *        ::st_shelve_options.durability). Python has no such option: its dbm.sqlite3 always
+ *        behaves as ST_DBM_DURABILITY_FULL. All three keep SQLite's WAL journal, so readers and
+ *        one writer work concurrently, in one process or many, and shelve's transactions stay
+ *        atomic and isolated in every mode.
+ */
+typedef enum st_dbm_durability {
+    /**
+     * Python's behaviour, the default: WAL with synchronous=FULL (what CPython's dbm.sqlite3
+     * gets from SQLite's default; it sets no pragma). Each write (each st_dbm_set() or
+     * st_dbm_del(), each shelve commit) is committed and the WAL is fsync()ed before the call
+     * returns: a committed write survives a crash of the program, of the OS and a power loss.
+     */
+    ST_DBM_DURABILITY_FULL = 0,
+    /**
+     * WAL with synchronous=NORMAL: each write is committed at once, but the WAL is fsync()ed
+     * only at checkpoints. A committed write survives a crash of the program (it is in the
+     * OS's cache). A crash of the OS or a power loss may lose the last commits (those since
+     * the last checkpoint): the file comes back as it was at an earlier commit, never
+     * corrupt, never with half a transaction.
+     */
+    ST_DBM_DURABILITY_NORMAL = 1,
+    /**
+     * WAL with synchronous=OFF, for scratch data that can be rebuilt: nothing is ever
+     * fsync()ed. A committed write survives a crash of the program; a crash of the OS or a
+     * power loss may lose any number of commits and may leave the file corrupt.
+     */
+    ST_DBM_DURABILITY_OFF = 2
+} st_dbm_durability;
 
 /**
  * @brief How to open a dbm file. All fields zero (but the version) mean Python's defaults;
@@ -89,9 +120,16 @@ typedef struct st_dbm_options {
     /** Permission bits for files created, before the umask: Python's mode; 0 means Python's
      *  default 0o666. */
     int mode;
+    /**
+     * (Version 2.) How durable dbm.sqlite3's commits are: ST_DBM_DURABILITY_FULL (0,
+     * Python's), ST_DBM_DURABILITY_NORMAL or ST_DBM_DURABILITY_OFF. Another value, or a value
+     * other than FULL for a file of another backend, fails with ValueError: dbm.dumb and
+     * dbm.gnu have no such setting here.
+     */
+    st_dbm_durability durability;
 } st_dbm_options;
 
-/** @brief Default options: backend chosen as Python does, mode 0o666. */
+/** @brief Default options: backend chosen as Python does, mode 0o666, durability as Python's. */
 #define ST_DBM_OPTIONS_INIT {.version = ST_DBM_OPTIONS_VERSION}
 
 /**

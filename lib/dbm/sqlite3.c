@@ -323,8 +323,11 @@ fail:
     return NULL;
 }
 
-st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode)
+st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode,
+                             st_dbm_durability durability)
 {
+    static const char *const SYNC[] = {"PRAGMA synchronous = FULL", "PRAGMA synchronous = NORMAL",
+                                       "PRAGMA synchronous = OFF"};
     const char *umode = "rwc", *path = *filename ? filename : "."; /* Path("") is "." */
     switch (*flag) {
     case 'r':
@@ -363,10 +366,10 @@ st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode)
     }
     sqlite3_extended_result_codes(q->cx, 1);
     sqlite3_busy_timeout(q->cx, BUSY_TIMEOUT_MS);
-    /* As Python: WAL is an optimisation only, so a failure to switch is ignored. Commits are
-     * synced (FULL), which makes each committed write and transaction durable. */
+    /* As Python: WAL is an optimisation only, so a failure to switch is ignored. FULL (what
+     * Python gets from SQLite's default) syncs every commit; see st_dbm_durability. */
+    (void)sqlite3_exec(q->cx, SYNC[durability], NULL, NULL, NULL); /* first: it governs all */
     (void)sqlite3_exec(q->cx, "PRAGMA journal_mode = wal", NULL, NULL, NULL);
-    (void)sqlite3_exec(q->cx, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
     if (strcmp(umode, "rwc") == 0) {
         rc = sqlite3_exec(q->cx, BUILD_TABLE, NULL, NULL, NULL);
         if (rc != SQLITE_OK) {

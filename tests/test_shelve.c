@@ -814,7 +814,8 @@ static void test_durability(void **state)
     bad = DBM_OPTS("dbm.dumb", 0);
     bad.durability = ST_DBM_DURABILITY_NORMAL;
     assert_null(st_dbm_open(tp("durable_dumb"), "c", &bad));
-    expect_error(ST_EVALUE, "ValueError", "durability is an option of dbm.sqlite3, not of dbm.dumb");
+    expect_error(ST_EVALUE, "ValueError",
+                 "durability is an option of dbm.sqlite3, not of dbm.dumb");
     bad.durability = ST_DBM_DURABILITY_FULL;
     st_dbm *dumb = st_dbm_open(tp("durable_dumb"), "c", &bad);
     assert_non_null(dumb);

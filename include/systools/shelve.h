@@ -146,7 +146,8 @@ ST_API st_value *st_shelf_get(st_shelf *sh, const char *key);
  * @param value The value (borrowed; with writeback the shelf keeps a reference).
  * @return 0, or -1 with UnicodeDecodeError (ST_EVALUE) for a key that is not UTF-8, the
  *         errors of st_pickle_dumps() (or the serializer's, or TypeError when it returns
- *         something that is not bytes or bytearray), dbm.error, or ValueError ("invalid operation on closed shelf") when closed.
+ *         something that is not bytes or bytearray), dbm.error, or ValueError ("invalid
+ *         operation on closed shelf") when closed.
  */
 ST_API int st_shelf_set(st_shelf *sh, const char *key, const st_value *value);
 

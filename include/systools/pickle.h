@@ -179,7 +179,8 @@ ST_API st_value *st_pickle_loads(const void *data, size_t len, const st_pickle_l
  * @param fd An open file descriptor; EINTR is retried.
  * @param opts Options, or NULL for the defaults.
  * @return A new reference, or NULL: EOFError ("Ran out of input") when the stream ends
- *         before the first byte, the errors of st_pickle_loads(), OSError from read(2).
+ *         before the first byte or where any later opcode would start, the errors of
+ *         st_pickle_loads(), OSError from read(2).
  */
 ST_API st_value *st_pickle_load(int fd, const st_pickle_load_options *opts);
 

@@ -89,7 +89,8 @@ static void whole_file(const uint8_t *data, size_t size)
     if (!f || fwrite(data, 1, size, f) != size)
         abort();
     fclose(f);
-    st_dbm_options o = {ST_DBM_OPTIONS_VERSION, "dbm.dumb", 0666};
+    st_dbm_options o = ST_DBM_OPTIONS_INIT;
+    o.backend = "dbm.dumb";
     st_dbm *db = st_dbm_open(base, "r", &o);
     if (!db) {
         if (st_error_code() != ST_EFORMAT && st_error_code() != ST_ENOMEM)

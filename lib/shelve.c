@@ -1,5 +1,6 @@
 /* shelve: CPython 3.13's shelve.Shelf over st_dbm (UTF-8 keys, pickled values, writeback), and
  * optimistic transactions on the dbm.sqlite3 backend. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@ struct st_shelf {
     int protocol;
     int writeback;
     st_pickle_load_options load;
+    st_value *(*serializer)(void *ctx, const st_value *value, int protocol); /* NULL: pickle */
+    st_value *(*deserializer)(void *ctx, const void *data, size_t len);
+    void *serializer_ctx;
     st_value *cache; /* writeback: dict str -> value, in Python's order */
     /* The open transaction (txn != 0). Keys are bytes; None stands for "absent". */
     int txn;
@@ -32,8 +36,9 @@ struct st_shelf_iterator {
 
 int st_shelve_options_init(st_shelve_options *opts, unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_SHELVE_OPTIONS_VERSION,
-                            "st_shelve_options");
+    /* A caller of version 1 has the smaller struct. */
+    size_t size = version == 1 ? offsetof(st_shelve_options, durability) : sizeof *opts;
+    return st__options_init(opts, size, version, ST_SHELVE_OPTIONS_VERSION, "st_shelve_options");
 }
 
 st_shelf *st_shelve_open(const char *filename, const char *flag, const st_shelve_options *opts)
@@ -54,12 +59,18 @@ st_shelf *st_shelve_open(const char *filename, const char *flag, const st_shelve
     if (protocol > ST_PICKLE_HIGHEST_PROTOCOL)
         return (ST_RAISE(ST_EVALUE, "pickle protocol must be <= %d", ST_PICKLE_HIGHEST_PROTOCOL),
                 NULL);
+    int v2 = opts->version >= 2;
+    if (v2 && !opts->serializer != !opts->deserializer)
+        return (ST_RAISE_AS(ST_EVALUE, "shelve.ShelveError",
+                            "serializer and deserializer must be given together"),
+                NULL);
     st_shelf *sh = st__calloc(1, sizeof *sh);
     if (!sh)
         return NULL;
     st_dbm_options dopts = ST_DBM_OPTIONS_INIT;
     dopts.backend = opts->backend;
     dopts.mode = opts->mode;
+    dopts.durability = v2 ? opts->durability : ST_DBM_DURABILITY_FULL;
     sh->db = st_dbm_open(filename, flag, &dopts);
     sh->cache = sh->db ? st_value_dict() : NULL;
     if (!sh->cache) {
@@ -70,6 +81,11 @@ st_shelf *st_shelve_open(const char *filename, const char *flag, const st_shelve
     sh->protocol = protocol;
     sh->writeback = opts->writeback != 0;
     sh->load = opts->load ? *opts->load : load;
+    if (v2) {
+        sh->serializer = opts->serializer;
+        sh->deserializer = opts->deserializer;
+        sh->serializer_ctx = opts->serializer_ctx;
+    }
     sh->seen_len = -1;
     return sh;
 }
@@ -97,7 +113,10 @@ static int check_utf8(const char *key, size_t len)
 
 static st_value *load_value(st_shelf *sh, const void *data, size_t len)
 {
-    return st_pickle_loads(data, len, &sh->load);
+    if (!sh->deserializer)
+        return st_pickle_loads(data, len, &sh->load);
+    st_value *v = sh->deserializer(sh->serializer_ctx, data, len);
+    return v ? v : (ST_TRACE(), NULL);
 }
 
 /* The value under k in the transaction's snapshot (borrowed: bytes, or None when absent),
@@ -155,6 +174,24 @@ static int store(st_shelf *sh, const char *key, size_t klen, const unsigned char
 
 static int store_value(st_shelf *sh, const char *key, size_t klen, const st_value *value)
 {
+    if (sh->serializer) {
+        st_value *b = sh->serializer(sh->serializer_ctx, value, sh->protocol);
+        if (!b)
+            return ST_TRACE();
+        st_value_type kind = st_value_kind(b);
+        int rc;
+        if (kind != ST_VALUE_BYTES && kind != ST_VALUE_BYTEARRAY) {
+            /* Python's dbm refuses it when storing; the message says which side is wrong. */
+            rc = ST_RAISE(ST_ETYPE, "serializer must return bytes or bytearray, not '%s'",
+                          st_value_type_name(b));
+        } else {
+            size_t len;
+            const unsigned char *data = st_value_bytes_data(b, &len);
+            rc = store(sh, key, klen, data, len);
+        }
+        st_value_unref(b);
+        return rc;
+    }
     unsigned char *data;
     size_t len;
     if (st_pickle_dumps(value, sh->protocol, &data, &len) < 0)

@@ -875,6 +875,135 @@ static void test_walk_errors(void **state)
     }
 }
 
+/* What fwalk (follow_symlinks off) does with a root: "empty", "steps" or "raise <type>", as
+ * the CPython script below prints it. */
+static void fwalk_outcome(const char *top, int bottomup, char *out, size_t size)
+{
+    st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
+    o.bottomup = bottomup;
+    st_os_walk_iterator *w = st_os_fwalk(top, &o);
+    assert_non_null(w);
+    st_os_walk_step *s;
+    int rc = st_os_walk_iterator_next(w, &s);
+    if (rc < 0)
+        snprintf(out, size, "raise %s", st_error_last()->type);
+    else
+        snprintf(out, size, "%s", rc ? "steps" : "empty");
+    st_os_walk_iterator_free(w);
+}
+
+/* Counts onerror calls of fwalk("t") (follow_symlinks off, topdown or not); the last errno in
+ * calls[1]. */
+static void fwalk_errors(int bottomup, int calls[3])
+{
+    st_os_walk_options o = ST_OS_WALK_OPTIONS_INIT;
+    o.bottomup = bottomup;
+    o.onerror = on_error;
+    o.onerror_ctx = calls;
+    calls[0] = calls[1] = calls[2] = 0;
+    st_os_walk_iterator *w = st_os_fwalk("t", &o);
+    st_os_walk_step *s;
+    int rc;
+    while ((rc = st_os_walk_iterator_next(w, &s)) > 0)
+        ;
+    assert_int_equal(rc, 0);
+    st_os_walk_iterator_free(w);
+}
+
+/* fwalk with follow_symlinks off opens every symlink it meets, as CPython 3.13's _fwalk does
+ * (lstat, then open following, then samestat): a root that is a dangling or looping symlink
+ * raises, a root that is a symlink to a directory (or a file) walks nothing, and a symlink in
+ * dirnames whose directory cannot be opened goes to onerror, top-down and bottom-up. */
+static void test_fwalk_symlinks_as_cpython(void **state)
+{
+    (void)state;
+    assert_int_equal(st_os_mkdir("d", 0755), 0);
+    write_file("file", "");
+    assert_int_equal(st_os_symlink("nowhere", "dangling"), 0);
+    assert_int_equal(st_os_symlink("self", "self"), 0);
+    assert_int_equal(st_os_symlink("d", "dirlink"), 0);
+    assert_int_equal(st_os_symlink("file", "filelink"), 0);
+    static const char *const tops[] = {"dangling", "self", "dirlink", "filelink", "file", "d",
+                                       "missing"};
+    static const char *const expect[] = {"raise FileNotFoundError", "raise OSError", "empty",
+                                         "empty", "empty", "steps", "raise FileNotFoundError"};
+    char *theirs = pyref_eval("import os\n"
+                              "for top in ('dangling', 'self', 'dirlink', 'filelink', 'file', "
+                              "'d', 'missing'):\n"
+                              "    for topdown in (True, False):\n"
+                              "        try:\n"
+                              "            print('steps' if list(os.fwalk(top, topdown)) "
+                              "else 'empty')\n"
+                              "        except OSError as e:\n"
+                              "            print('raise', type(e).__name__)\n");
+    const char *line = theirs;
+    for (size_t i = 0; i < sizeof tops / sizeof *tops; i++) {
+        for (int bottomup = 0; bottomup < 2; bottomup++) {
+            char ours[64];
+            fwalk_outcome(tops[i], bottomup, ours, sizeof ours);
+            if (strcmp(ours, expect[i]) != 0)
+                fail_msg("fwalk('%s', topdown=%d): %s", tops[i], !bottomup, ours);
+            if (line) {
+                size_t n = strcspn(line, "\n");
+                if (strlen(ours) != n || memcmp(ours, line, n) != 0)
+                    fail_msg("fwalk('%s'): ours %s, CPython %.*s", tops[i], ours, (int)n, line);
+                line += n + (line[n] == '\n');
+            }
+        }
+    }
+    free(theirs);
+
+    /* t/ln -> ../locked, a directory that cannot be opened: one onerror call (EACCES). Root
+     * bypasses permissions, so as root our walk runs in a child as nobody (the CPython
+     * comparison needs an unprivileged user of its own and is skipped then). */
+    assert_int_equal(st_os_mkdir("t", 0755), 0);
+    assert_int_equal(st_os_mkdir("t/ok", 0755), 0);
+    assert_int_equal(st_os_mkdir("locked", 0755), 0);
+    assert_int_equal(st_os_symlink("../locked", "t/ln"), 0);
+    assert_int_equal(chmod("locked", 0), 0);
+    if (geteuid() != 0) {
+        for (int bottomup = 0; bottomup < 2; bottomup++) {
+            int calls[3];
+            fwalk_errors(bottomup, calls);
+            assert_int_equal(calls[0], 1);
+            assert_int_equal(calls[1], EACCES);
+        }
+        char *py = pyref_eval("import os\n"
+                              "for topdown in (True, False):\n"
+                              "    errs = []\n"
+                              "    list(os.fwalk('t', topdown, errs.append))\n"
+                              "    print(len(errs), type(errs[0]).__name__)\n");
+        if (py)
+            assert_string_equal(py, "1 PermissionError\n1 PermissionError");
+        free(py);
+    } else {
+        printf("[  SKIP    ] fwalk onerror for a symlink to an unreadable directory: CPython's "
+               "side needs an unprivileged user; ours runs as nobody\n");
+        assert_int_equal(chmod(".", 0755), 0); /* mkdtemp's 0700 would stop nobody here */
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            if (setgid(65534) < 0 || setuid(65534) < 0)
+                _exit(77);
+            for (int bottomup = 0; bottomup < 2; bottomup++) {
+                int calls[3];
+                fwalk_errors(bottomup, calls);
+                if (calls[0] != 1 || calls[1] != EACCES)
+                    _exit(10 + calls[0]);
+            }
+            _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77)
+            printf("[  SKIP    ] cannot become nobody here\n");
+        else
+            assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    assert_int_equal(chmod("locked", 0755), 0);
+}
+
 /* The lowest free descriptor: equal before and after, nothing was left open in between. */
 static int lowest_free_fd(void)
 {
@@ -1118,12 +1247,63 @@ static void test_lockfile(void **state)
     assert_non_null(l);
     assert_int_equal(st_os_lockfile_release(l), 0);
     st_os_lockfile_free(l);
-    /* A lock of another host, or content that is not ours to judge, is respected. */
+    /* A bare pid (what pidfiles, most tools and Python's own idiom write), with or without
+     * blanks around it, is broken when the pid is gone, and respected while it lives. */
+    static const char *const bare[] = {"%ld\n", "%ld", "%10ld\n", " %ld \r\n"};
+    for (size_t i = 0; i < sizeof bare / sizeof *bare; i++) {
+        char text[64];
+        snprintf(text, sizeof text, bare[i], (long)pid);
+        write_file("x.lock", text);
+        l = st_os_lockfile_acquire("x.lock", 0);
+        if (!l)
+            fail_msg("stale bare pid lock '%s' not broken", text);
+        st_os_lockfile_free(l);
+        snprintf(text, sizeof text, bare[i], (long)getpid());
+        write_file("x.lock", text);
+        assert_null(st_os_lockfile_acquire("x.lock", 0));
+        assert_int_equal(st_error_code(), ST_ETIMEOUT);
+        assert_int_equal(st_os_remove("x.lock"), 0);
+    }
+    /* The lock file a CPython program writes, open(p, 'x').write(f'{os.getpid()}\n'), left
+     * behind when it exits: ours breaks it. */
+    char *py = pyref_eval("import os\n"
+                          "with open('x.lock', 'x') as f:\n"
+                          "    f.write(f'{os.getpid()}\\n')\n"
+                          "print(os.getpid())");
+    if (py) {
+        assert_true(st_os_access("x.lock", F_OK));
+        l = st_os_lockfile_acquire("x.lock", 0);
+        if (!l)
+            fail_msg("CPython's stale lock (pid %s) not broken: %s", py, st_error_message());
+        st_os_lockfile_free(l);
+    }
+    free(py);
+    /* The format we write, as documented. */
+    l = st_os_lockfile_acquire("x.lock", 0);
+    assert_non_null(l);
+    char host[256] = "", expect[300], *got = NULL;
+    assert_int_equal(gethostname(host, sizeof host - 1), 0);
+    snprintf(expect, sizeof expect, "%ld %s\n", (long)getpid(), host);
+    FILE *lf = fopen("x.lock", "r");
+    assert_non_null(lf);
+    size_t cap = 0;
+    assert_true(getline(&got, &cap, lf) > 0);
+    fclose(lf);
+    assert_string_equal(got, expect);
+    free(got);
+    st_os_lockfile_free(l);
+    /* A lock of another host, a pid followed by other words, or content that is not a pid
+     * is respected. */
     char line[64];
     snprintf(line, sizeof line, "%ld some-other-host.invalid\n", (long)pid);
     write_file("x.lock", line);
     assert_null(st_os_lockfile_acquire("x.lock", 0));
     write_file("x.lock", "");
+    assert_null(st_os_lockfile_acquire("x.lock", 0));
+    snprintf(line, sizeof line, "%ld and more\n", (long)pid);
+    write_file("x.lock", line);
+    assert_null(st_os_lockfile_acquire("x.lock", 0));
+    write_file("x.lock", "\n");
     assert_null(st_os_lockfile_acquire("x.lock", 0));
     assert_int_equal(st_os_remove("x.lock"), 0);
     /* Release removes only its own file. */
@@ -1587,6 +1767,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_walk_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walk_options_and_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walk_symlink_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fwalk_symlinks_as_cpython, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walk_deep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lockfile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_advisory_locks, setup, teardown),

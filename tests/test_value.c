@@ -428,6 +428,49 @@ static void test_list_tuple(void **state)
     st_value_unref(e);
 }
 
+/* st_value_next() on a scalar fails as Python's iter() does, with its message, checked
+ * against CPython live; str and bytes fail too, saying which function reads them. */
+static void test_next_not_iterable(void **state)
+{
+    (void)state;
+    st_value *scalars[] = {st_value_none(), st_value_bool(1), st_value_int(3),
+                           st_value_float(1.5)};
+    const char *expected[] = {"'NoneType' object is not iterable", "'bool' object is not iterable",
+                              "'int' object is not iterable", "'float' object is not iterable"};
+    char *theirs = pyref_eval("for x in (None, True, 3, 1.5):\n"
+                              "    try:\n"
+                              "        iter(x)\n"
+                              "    except TypeError as e:\n"
+                              "        print(type(e).__name__, e, sep=': ')");
+    const char *line = theirs;
+    for (size_t i = 0; i < 4; i++) {
+        st_value *item = NULL;
+        size_t pos = 0;
+        assert_int_equal(st_value_next(scalars[i], &pos, &item), -1);
+        assert_null(item);
+        assert_int_equal(st_error_code(), ST_ETYPE);
+        assert_string_equal(st_error_last()->type, "TypeError");
+        assert_string_equal(st_error_message(), expected[i]);
+        if (line) {
+            char ours[128];
+            snprintf(ours, sizeof ours, "TypeError: %s", st_error_message());
+            size_t n = strcspn(line, "\n");
+            assert_int_equal(strlen(ours), n);
+            assert_memory_equal(ours, line, n);
+            line += n + (line[n] == '\n');
+        }
+        st_value_unref(scalars[i]);
+    }
+    free(theirs);
+    st_value *b = st_value_bytes("ab", 2), *item;
+    size_t pos = 0;
+    assert_int_equal(st_value_next(b, &pos, &item), -1);
+    assert_string_equal(st_error_message(),
+                        "'bytes' object is not iterable by st_value_next(): read it with "
+                        "st_value_bytes_data()");
+    st_value_unref(b);
+}
+
 /* Rule 3: the container iterators answer 1 item / 0 end / -1 error; a value that is not a
  * container is an error, never an empty iteration. */
 static void test_iteration_errors(void **state)
@@ -1298,6 +1341,7 @@ int main(void)
         cmocka_unit_test(test_str),             cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_list_tuple),      cmocka_unit_test(test_dict),
         cmocka_unit_test(test_iteration_errors),
+        cmocka_unit_test(test_next_not_iterable),
         cmocka_unit_test(test_set),             cmocka_unit_test(test_set_order_live),
         cmocka_unit_test(test_equal_hash),
         cmocka_unit_test(test_cycles_and_copy), cmocka_unit_test(test_deep_nesting),

@@ -24,7 +24,13 @@
  * it is by default, and then the default for new files) and **dbm.dumb**
  * (CPython's .dat/.dir/.bak files, byte for byte; the .dir index is read by a strict parser
  * of its own, never evaluated: a line dumb.py would not write fails with dbm.dumb.error
- * naming the line). **dbm.gnu** is built when libgdbm was found at build time: Python's
+ * naming the file, the line and what is wrong). That is a deliberate difference: Python runs
+ * ast.literal_eval() on each line, so a malformed line raises whatever that or the unpacking
+ * of its result raises (SyntaxError, ValueError, AttributeError, UnicodeEncodeError), and a
+ * line that evaluates to some other literal (a comment, a 3-tuple, a list, a negative
+ * position) opens and fails at a later read or reads the wrong bytes; one error type, raised
+ * at open, is what a C caller can handle. Unknown escapes in a key stay as written, as in
+ * Python. **dbm.gnu** is built when libgdbm was found at build time: Python's
  * `_gdbm` module over the same library, so the files are the ones Python's dbm.gnu writes
  * (flags "r", "w", "c", "n" as gdbm_open()'s reader, writer, create, new; Python's extra
  * "f", "s", "u" modifiers are not offered; gdbm's file lock refuses a second handle while
@@ -33,7 +39,10 @@
  * opening one fails with NotImplementedError (ST_ENOTSUP, type "dbm.error").
  *
  * Errors carry CPython's type names: "dbm.error" from st_dbm_open()'s own checks,
- * "dbm.sqlite3.error" with SQLite's message (str(exc) in Python), "dbm.dumb.error" for
+ * "dbm.sqlite3.error" with SQLite's message (str(exc) in Python; when SQLite reports a failed
+ * system call, code ST_EOS, the message goes on with ": " and the errno's text, as every
+ * OSError of this library: st_dbm_open("", "c") is "unable to open database file: Is a
+ * directory", as Python's dbm.open("", "c") fails on Path("") being "."), "dbm.dumb.error" for
  * dbm.dumb's own failures (Python's dbm.dumb.error is OSError), "dbm.gnu.error" with gdbm's
  * message (Python's _gdbm.error; with the errno when a system call failed), the OSError
  * subclasses for failed system calls, and KeyError for a missing key. The code tells a C caller more:
@@ -60,8 +69,39 @@ extern "C" {
 /** @brief An open dbm file (opaque). Mirrors the object Python's dbm.open() returns. */
 typedef struct st_dbm st_dbm;
 
-/** @brief The version of ::st_dbm_options this header describes. */
-#define ST_DBM_OPTIONS_VERSION 1
+/** @brief The version of ::st_dbm_options this header describes (2 added durability). */
+#define ST_DBM_OPTIONS_VERSION 2
+
+/**
+ * @brief How hard dbm.sqlite3 works to keep each committed write (::st_dbm_options.durability,
+ *        ::st_shelve_options.durability). Python has no such option: its dbm.sqlite3 always
+ *        behaves as ST_DBM_DURABILITY_FULL. All three keep SQLite's WAL journal, so readers and
+ *        one writer work concurrently, in one process or many, and shelve's transactions stay
+ *        atomic and isolated in every mode.
+ */
+typedef enum st_dbm_durability {
+    /**
+     * Python's behaviour, the default: WAL with synchronous=FULL (what CPython's dbm.sqlite3
+     * gets from SQLite's default; it sets no pragma). Each write (each st_dbm_set() or
+     * st_dbm_del(), each shelve commit) is committed and the WAL is fsync()ed before the call
+     * returns: a committed write survives a crash of the program, of the OS and a power loss.
+     */
+    ST_DBM_DURABILITY_FULL = 0,
+    /**
+     * WAL with synchronous=NORMAL: each write is committed at once, but the WAL is fsync()ed
+     * only at checkpoints. A committed write survives a crash of the program (it is in the
+     * OS's cache). A crash of the OS or a power loss may lose the last commits (those since
+     * the last checkpoint): the file comes back as it was at an earlier commit, never
+     * corrupt, never with half a transaction.
+     */
+    ST_DBM_DURABILITY_NORMAL = 1,
+    /**
+     * WAL with synchronous=OFF, for scratch data that can be rebuilt: nothing is ever
+     * fsync()ed. A committed write survives a crash of the program; a crash of the OS or a
+     * power loss may lose any number of commits and may leave the file corrupt.
+     */
+    ST_DBM_DURABILITY_OFF = 2
+} st_dbm_durability;
 
 /**
  * @brief How to open a dbm file. All fields zero (but the version) mean Python's defaults;
@@ -80,9 +120,16 @@ typedef struct st_dbm_options {
     /** Permission bits for files created, before the umask: Python's mode; 0 means Python's
      *  default 0o666. */
     int mode;
+    /**
+     * (Version 2.) How durable dbm.sqlite3's commits are: ST_DBM_DURABILITY_FULL (0,
+     * Python's), ST_DBM_DURABILITY_NORMAL or ST_DBM_DURABILITY_OFF. Another value, or a value
+     * other than FULL for a file of another backend, fails with ValueError: dbm.dumb and
+     * dbm.gnu have no such setting here.
+     */
+    st_dbm_durability durability;
 } st_dbm_options;
 
-/** @brief Default options: backend chosen as Python does, mode 0o666. */
+/** @brief Default options: backend chosen as Python does, mode 0o666, durability as Python's. */
 #define ST_DBM_OPTIONS_INIT {.version = ST_DBM_OPTIONS_VERSION}
 
 /**

@@ -765,9 +765,13 @@ ST_API st_os_walk_iterator *st_os_walk(const char *top, const st_os_walk_options
  * followlinks) and checked against the entry that named it, so renaming or swapping in symlinks
  * during the walk cannot lead it outside the tree. Each step gives a descriptor on its directory
  * in `dirfd`. A root that cannot be opened makes the first st_os_walk_iterator_next() fail, as Python's
- * fwalk raises for it; later errors go to onerror. A directory's descriptor is kept while its
- * step is out and while subdirectories are still to be opened from it, so a topdown fwalk holds
- * few descriptors while a bottom-up one holds one per level of the current path (as Python's).
+ * fwalk raises for it; later errors go to onerror. Without followlinks a symlink is never entered
+ * but, as in Python, it is opened: a root that is a dangling or looping symlink fails (a symlink
+ * to a directory or a file walks nothing), and a symlink in dirnames whose target cannot be
+ * opened (an unreadable directory) goes to onerror, top-down and bottom-up. A directory's
+ * descriptor is kept while its step is out and while subdirectories are still to be opened
+ * from it, so a topdown fwalk holds few descriptors while a bottom-up one holds one per level
+ * of the current path (as Python's).
  * @param top The root.
  * @param opts Options (followlinks stands for Python's follow_symlinks), or NULL for defaults.
  * @return The walker (st_os_walk_iterator_free()), or NULL (ST_EVALUE, ST_ENOMEM).
@@ -809,12 +813,17 @@ typedef struct st_os_lockfile st_os_lockfile;
 /**
  * @brief Takes a lock file: creates @p path with O_CREAT|O_EXCL, the portable atomic test-and-set.
  *
- * The file holds the owner's pid. Stale locks: when the file names a pid that no longer exists
- * on this host (kill(pid, 0) gives ESRCH), the lock is broken (unlinked, after checking it is
- * still the same file) and taken again. A lock written by another host, or one whose content
- * is not a pid, is never broken. Breaking has a small window in which two waiters could each
- * judge the same stale file; the inode check narrows it but a shared filesystem without
- * working O_EXCL (old NFS) cannot be made safe this way.
+ * The file we write holds one line, the owner's pid and the host name, `"<pid> <hostname>\n"`
+ * (decimal pid, one space, gethostname(), a newline), mode 0644. Stale locks: a lock file that
+ * names a pid that no longer exists on this host (kill(pid, 0) gives ESRCH) is broken (unlinked,
+ * after checking it is still the same file) and taken again; the pid is read from our format
+ * when the host name is ours, and from a bare pid, the format most tools and Python programs
+ * write (`"1234\n"`, HDB-style `"      1234\n"`, blanks and a newline optional), which is taken
+ * to be of this host as those tools assume. A lock of ours written by another host, or one whose
+ * content is neither form (empty, text, a pid followed by other words), is never broken.
+ * Breaking has a small window in which two waiters could each judge the same stale file; the
+ * inode check narrows it but a shared filesystem without working O_EXCL (old NFS) cannot be
+ * made safe this way.
  * @param path The lock file.
  * @param timeout Seconds to keep trying: 0 tries once, negative waits forever.
  * @return The held lock (st_os_lockfile_release() to release it, st_os_lockfile_free() to free

@@ -159,7 +159,11 @@ ST_API int st_pickle_load_options_init(st_pickle_load_options *opts, unsigned in
  * @param len Its length.
  * @param opts Options, or NULL for the defaults.
  * @return A new reference, or NULL with EOFError (code ST_EEOF, "Ran out of input") for
- *         empty data; pickle.UnpicklingError (ST_EFORMAT) naming the offset for truncated,
+ *         empty data or data that ends where an opcode would start (no STOP), as Python's
+ *         C unpickler; ValueError (ST_EVALUE) with Python's message and no offset for a
+ *         protocol above 5 ("unsupported pickle protocol: 6") and a negative text PUT index
+ *         ("negative PUT argument"); pickle.UnpicklingError (ST_EFORMAT) naming the offset
+ *         for data truncated inside an opcode ("pickle data was truncated"),
  *         corrupt or refused data, also where Python would raise another error for what the
  *         data asks (its message then starts with that error's type: "TypeError: unhashable
  *         type: 'list' (at offset 3)"); RecursionError, MemoryError, or ValueError for an
@@ -175,7 +179,8 @@ ST_API st_value *st_pickle_loads(const void *data, size_t len, const st_pickle_l
  * @param fd An open file descriptor; EINTR is retried.
  * @param opts Options, or NULL for the defaults.
  * @return A new reference, or NULL: EOFError ("Ran out of input") when the stream ends
- *         before the first byte, the errors of st_pickle_loads(), OSError from read(2).
+ *         before the first byte or where any later opcode would start, the errors of
+ *         st_pickle_loads(), OSError from read(2).
  */
 ST_API st_value *st_pickle_load(int fd, const st_pickle_load_options *opts);
 

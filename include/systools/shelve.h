@@ -43,8 +43,9 @@ extern "C" {
 /** @brief An open shelf (opaque). Mirrors shelve.Shelf / shelve.DbfilenameShelf. */
 typedef struct st_shelf st_shelf;
 
-/** @brief The version of ::st_shelve_options this header describes. */
-#define ST_SHELVE_OPTIONS_VERSION 1
+/** @brief The version of ::st_shelve_options this header describes (2 added durability and
+ *         the serializer pair). */
+#define ST_SHELVE_OPTIONS_VERSION 2
 
 /** @brief ::st_shelve_options.protocol for pickle protocol 0 (a zero field means Python's
  *         protocol=None). */
@@ -73,10 +74,32 @@ typedef struct st_shelve_options {
     int mode;
     /** Limits for loading stored values (NULL: the defaults). */
     const st_pickle_load_options *load;
+    /** (Version 2.) As ::st_dbm_options.durability: 0 is Python's, every commit synced. */
+    st_dbm_durability durability;
+    /**
+     * (Version 2.) Mirrors the serializer argument of Python 3.15's shelve.open() (CPython
+     * 3.13 has none): turns a value into the bytes stored, given the shelf's protocol (which
+     * it may ignore). Returns a new bytes or bytearray value (the shelf releases it), or NULL
+     * with an error set (via the value module's failures, or any error the caller raised)
+     * to fail the write. NULL with deserializer NULL: pickle at the protocol, as Python's
+     * default pickle.dumps. With writeback, the values cached are serialized at
+     * st_shelf_sync() and st_shelf_close().
+     */
+    st_value *(*serializer)(void *ctx, const st_value *value, int protocol);
+    /**
+     * (Version 2.) Mirrors Python 3.15's deserializer: turns stored bytes back into a value.
+     * Returns a new reference, or NULL with an error set. NULL with serializer NULL: the
+     * pickle loader with the load options. Giving one of the pair without the other fails at
+     * st_shelve_open() with ValueError (type "shelve.ShelveError"), as in Python.
+     */
+    st_value *(*deserializer)(void *ctx, const void *data, size_t len);
+    /** (Version 2.) Passed to serializer and deserializer as their first argument. */
+    void *serializer_ctx;
 } st_shelve_options;
 
 /** @brief Default options: protocol ST_PICKLE_DEFAULT_PROTOCOL, no writeback, backend chosen as
- *         Python does, mode 0o666, default load limits. */
+ *         Python does, mode 0o666, default load limits, durability as Python's, pickle as the
+ *         serializer. */
 #define ST_SHELVE_OPTIONS_INIT {.version = ST_SHELVE_OPTIONS_VERSION}
 
 /**
@@ -97,7 +120,9 @@ ST_API int st_shelve_options_init(st_shelve_options *opts, unsigned int version)
  * @return A handle the caller frees with st_shelf_free(); NULL with the errors of
  *         st_dbm_open(), or ValueError for a protocol above ST_PICKLE_HIGHEST_PROTOCOL
  *         (checked here; Python fails at the first write) or an options version (of
- *         ::st_shelve_options or of its load options) this library does not know.
+ *         ::st_shelve_options or of its load options) this library does not know, or
+ *         shelve.ShelveError (ST_EVALUE) for a serializer without a deserializer or the
+ *         other way round.
  */
 ST_API st_shelf *st_shelve_open(const char *filename, const char *flag,
                                const st_shelve_options *opts);
@@ -107,18 +132,22 @@ ST_API st_shelf *st_shelve_open(const char *filename, const char *flag,
  * @param sh The shelf.
  * @param key NUL-terminated UTF-8 key.
  * @return A new reference (caller releases with st_value_unref()), or NULL with KeyError
- *         (ST_EKEY) when absent, pickle.UnpicklingError for a value that does not load,
+ *         (ST_EKEY) when absent, pickle.UnpicklingError for a value that does not load (or
+ *         the deserializer's error),
  *         dbm.error, or ValueError ("invalid operation on closed shelf") when closed.
  */
 ST_API st_value *st_shelf_get(st_shelf *sh, const char *key);
 
 /**
- * @brief Stores a value (pickled with the shelf's protocol). Mirrors shelf[key] = value.
+ * @brief Stores a value (pickled with the shelf's protocol, or given to its serializer).
+ *        Mirrors shelf[key] = value.
  * @param sh The shelf.
  * @param key NUL-terminated UTF-8 key.
  * @param value The value (borrowed; with writeback the shelf keeps a reference).
  * @return 0, or -1 with UnicodeDecodeError (ST_EVALUE) for a key that is not UTF-8, the
- *         errors of st_pickle_dumps(), dbm.error, or ValueError ("invalid operation on closed shelf") when closed.
+ *         errors of st_pickle_dumps() (or the serializer's, or TypeError when it returns
+ *         something that is not bytes or bytearray), dbm.error, or ValueError ("invalid
+ *         operation on closed shelf") when closed.
  */
 ST_API int st_shelf_set(st_shelf *sh, const char *key, const st_value *value);
 
@@ -233,7 +262,8 @@ ST_API void st_shelf_free(st_shelf *sh);
  * records the count and st_shelf_keys() the key list. st_shelf_commit() takes SQLite's write
  * lock (BEGIN IMMEDIATE, waiting up to the busy timeout), checks that every recorded key
  * still holds the recorded bytes (and the count and key list, when recorded, are unchanged),
- * applies the writes and commits, synced to disk (synchronous=FULL). If a check fails nothing
+ * applies the writes and commits, synced to disk as the durability option says
+ * (by default every commit, synchronous=FULL). If a check fails nothing
  * is written and ST_ECONFLICT names the key. Bytes are compared, not versions: a key another
  * writer rewrote with the same bytes (or changed and changed back) does not conflict, which
  * keeps the guarantee below and spares a retry. As the checks and the writes happen under one
@@ -243,7 +273,7 @@ ST_API void st_shelf_free(st_shelf *sh);
  * st_shelf_begin(), as ZODB's write-write conflicts do. A transaction that wrote nothing
  * commits without checks and never conflicts: its reads were one committed state. Outside a
  * transaction each st_shelf_set() or st_shelf_del() is a transaction of its own (SQLite's
- * autocommit), atomic and durable.
+ * autocommit), atomic and as durable as ::st_dbm_durability says.
  *
  * With writeback, the values cached before st_shelf_begin() are written first (outside the
  * transaction); values cached inside it are written by st_shelf_commit() and dropped by

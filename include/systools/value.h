@@ -507,7 +507,10 @@ ST_API int st_value_contains(const st_value *c, const st_value *item);
  * @param pos Iteration state; start at 0.
  * @param item Receives the borrowed item.
  * @return 1 with an item, 0 at the end, -1 with TypeError when @p c is not one of these
- *         containers (str, bytes and bytearray are read with their _data functions).
+ *         containers: Python's "'int' object is not iterable" (with the value's type name)
+ *         for None, bool, int and float; for str, bytes and bytearray, which Python iterates
+ *         but whose items would be new values rather than borrowed ones, a message naming
+ *         st_value_str_data() or st_value_bytes_data(), which read them.
  */
 ST_API int st_value_next(const st_value *c, size_t *pos, st_value **item);
 

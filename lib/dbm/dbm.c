@@ -2,6 +2,7 @@
  * backends (sqlite3.c, dumb.c, gnu.c beside this file when built with libgdbm). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,12 +135,16 @@ static int check_flag(const char *flag)
                     flag ? flag : "None");
 }
 
-static st_dbm *open_backend(const char *name, const char *filename, const char *flag, int mode)
+static st_dbm *open_backend(const char *name, const char *filename, const char *flag, int mode,
+                            st_dbm_durability durability)
 {
 #ifdef ST_HAVE_SQLITE3
     if (strcmp(name, "dbm.sqlite3") == 0)
-        return st__dbm_sqlite3_open(filename, flag, mode);
+        return st__dbm_sqlite3_open(filename, flag, mode, durability);
 #endif
+    if (durability != ST_DBM_DURABILITY_FULL && strcmp(name, "dbm.sqlite3") != 0)
+        return (ST_RAISE(ST_EVALUE, "durability is an option of dbm.sqlite3, not of %s", name),
+                NULL);
     if (strcmp(name, "dbm.dumb") == 0)
         return st__dbm_dumb_open(filename, flag, mode);
 #ifdef ST_HAVE_GDBM
@@ -170,8 +175,9 @@ static const char *default_backend(void)
 
 int st_dbm_options_init(st_dbm_options *opts, unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_DBM_OPTIONS_VERSION,
-                            "st_dbm_options");
+    /* A caller of version 1 has the smaller struct. */
+    size_t size = version == 1 ? offsetof(st_dbm_options, durability) : sizeof *opts;
+    return st__options_init(opts, size, version, ST_DBM_OPTIONS_VERSION, "st_dbm_options");
 }
 
 st_dbm *st_dbm_open(const char *filename, const char *flag, const st_dbm_options *opts)
@@ -183,12 +189,15 @@ st_dbm *st_dbm_open(const char *filename, const char *flag, const st_dbm_options
         opts = &defaults;
     /* Python's mode=0o666, which a zeroed struct spells 0. */
     int mode = opts->mode ? opts->mode : 0666;
+    st_dbm_durability durability = opts->version >= 2 ? opts->durability : ST_DBM_DURABILITY_FULL;
+    if ((unsigned)durability > ST_DBM_DURABILITY_OFF)
+        return (ST_RAISE(ST_EVALUE, "unknown durability %d", (int)durability), NULL);
     if (!filename)
         return (ST_RAISE(ST_ETYPE, "filename must not be NULL"), NULL);
     if (check_flag(flag) < 0)
         return NULL;
     if (opts->backend && *opts->backend)
-        return open_backend(opts->backend, filename, flag, mode);
+        return open_backend(opts->backend, filename, flag, mode, durability);
 
     const char *kind = NULL;
     if (*flag != 'n') {
@@ -205,7 +214,7 @@ st_dbm *st_dbm_open(const char *filename, const char *flag, const st_dbm_options
     } else if (!*kind) {
         return (ST_RAISE_AS(ST_EFORMAT, "dbm.error", "db type could not be determined"), NULL);
     }
-    return open_backend(kind, filename, flag, mode);
+    return open_backend(kind, filename, flag, mode, durability);
 }
 
 /* ---- the raw API ------------------------------------------------------------------------- */

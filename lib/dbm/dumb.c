@@ -181,8 +181,15 @@ int st__dbm_dumb_parse_line(const char *line, size_t len, const char *path, size
                 if (parse_hex(s, end, digits, &cp) < 0)
                     err = "truncated escape";
                 s += digits;
+            } else if (e == 'N' || !e) {
+                err = e ? "\\N{...} escape not supported" : "unterminated string";
             } else {
-                err = "invalid escape";
+                /* Python keeps an unknown escape as it is (with a SyntaxWarning). */
+                if (st__buf_putc(&k, '\\') < 0) {
+                    st__buf_free(&k);
+                    return -1;
+                }
+                cp = (unsigned char)e;
             }
             if (!err && cp > 0xff)
                 err = "key is not Latin-1";

@@ -269,10 +269,12 @@ static const st__dbm_ops SQLITE3_OPS = {
     sq_get, sq_set, sq_del, sq_contains, sq_len, sq_keys, sq_sync, sq_close, sq_txn,
 };
 
-/* Path(path).touch(mode, exist_ok=True): the mtime refreshed, the file created if missing. */
+/* Path(path).touch(mode, exist_ok=True): the mtime refreshed if the path exists (a directory
+ * too: then SQLite fails to open it, as in Python), else the file created. */
 static int touch(const char *path, int mode)
 {
-    (void)utimensat(AT_FDCWD, path, NULL, 0);
+    if (utimensat(AT_FDCWD, path, NULL, 0) == 0)
+        return 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, (mode_t)mode);
     if (fd < 0)
         return ST_RAISE_OS(errno, "cannot create '%s'", path);
@@ -321,9 +323,12 @@ fail:
     return NULL;
 }
 
-st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode)
+st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode,
+                             st_dbm_durability durability)
 {
-    const char *umode = "rwc";
+    static const char *const SYNC[] = {"PRAGMA synchronous = FULL", "PRAGMA synchronous = NORMAL",
+                                       "PRAGMA synchronous = OFF"};
+    const char *umode = "rwc", *path = *filename ? filename : "."; /* Path("") is "." */
     switch (*flag) {
     case 'r':
         umode = "ro";
@@ -332,11 +337,11 @@ st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode)
         umode = "rw";
         break;
     case 'n':
-        if (unlink(filename) < 0 && errno != ENOENT)
-            return (ST_RAISE_OS(errno, "cannot remove '%s'", filename), NULL);
+        if (unlink(path) < 0 && errno != ENOENT)
+            return (ST_RAISE_OS(errno, "cannot remove '%s'", path), NULL);
         /* fall through */
     case 'c':
-        if (touch(filename, mode) < 0)
+        if (touch(path, mode) < 0)
             return NULL;
         break;
     }
@@ -361,10 +366,10 @@ st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode)
     }
     sqlite3_extended_result_codes(q->cx, 1);
     sqlite3_busy_timeout(q->cx, BUSY_TIMEOUT_MS);
-    /* As Python: WAL is an optimisation only, so a failure to switch is ignored. Commits are
-     * synced (FULL), which makes each committed write and transaction durable. */
+    /* As Python: WAL is an optimisation only, so a failure to switch is ignored. FULL (what
+     * Python gets from SQLite's default) syncs every commit; see st_dbm_durability. */
+    (void)sqlite3_exec(q->cx, SYNC[durability], NULL, NULL, NULL); /* first: it governs all */
     (void)sqlite3_exec(q->cx, "PRAGMA journal_mode = wal", NULL, NULL, NULL);
-    (void)sqlite3_exec(q->cx, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
     if (strcmp(umode, "rwc") == 0) {
         rc = sqlite3_exec(q->cx, BUILD_TABLE, NULL, NULL, NULL);
         if (rc != SQLITE_OK) {

@@ -46,7 +46,8 @@ struct st_dbm {
 
 /* Backend openers; flag is one of "r", "w", "c", "n" (checked by the caller). */
 #ifdef ST_HAVE_SQLITE3
-st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode);
+st_dbm *st__dbm_sqlite3_open(const char *filename, const char *flag, int mode,
+                             st_dbm_durability durability);
 #endif
 st_dbm *st__dbm_dumb_open(const char *filename, const char *flag, int mode);
 #ifdef ST_HAVE_GDBM

@@ -54,13 +54,18 @@ static int break_stale(const char *path, const char *mine)
     st__buf b = ST__BUF_INIT;
     struct stat held, now;
     int stale = 0;
-    if (st__read_to_buf(fd, &b) == 0 && fstat(fd, &held) == 0 && b.len) {
+    if (st__read_to_buf(fd, &b) == 0 && fstat(fd, &held) == 0 && b.len &&
+        strlen(b.data) == b.len) {
         char *end;
         long pid = strtol(b.data, &end, 10);
         const char *host = strchr(mine, ' ') + 1;
-        /* Same host (the text after the pid matches ours) and a pid that no longer exists. */
+        /* Ours names this host after the pid; a bare pid (blanks around it allowed, as pidfiles
+         * and HDB-style "%10d\n" lock files have them) is taken to be of this host too, as
+         * the tools that write it assume. */
+        int this_host = end != b.data && (*end == ' ' && !strcmp(end + 1, host));
+        int bare = end != b.data && end[strspn(end, " \t\r\n")] == '\0';
         /* A pid that pid_t cannot hold is no process of ours: never truncated into one. */
-        stale = pid > 0 && (long)(pid_t)pid == pid && *end == ' ' && !strcmp(end + 1, host) &&
+        stale = pid > 0 && (long)(pid_t)pid == pid && (this_host || bare) &&
                 kill((pid_t)pid, 0) < 0 && errno == ESRCH;
         /* Only unlink the very file judged: another waiter may have replaced it meanwhile. */
         if (stale && lstat(path, &now) == 0 && now.st_dev == held.st_dev && now.st_ino == held.st_ino)

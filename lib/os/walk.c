@@ -182,7 +182,8 @@ static int list_dir(st_os_walk_iterator *w, wnode *n)
         int flags = link ? F_LINK : 0;
         if (w->fwalk && stat_errno && stat_errno != ENOENT && !link)
             continue; /* Python's fwalk drops entries it cannot classify and that are no symlink */
-        if (w->opts.bottomup && is_dir && (follow || !link))
+        /* Bottom-up, walk enters a symlink only when following; fwalk opens it (see visit). */
+        if (w->opts.bottomup && is_dir && (follow || !link || w->fwalk))
             flags |= F_INTO;
         if (add_name(n, name, flags, is_dir, &dirs, &files) < 0) {
             st_free(dirs.v);
@@ -225,11 +226,18 @@ static int visit(st_os_walk_iterator *w, witem it)
     int check_same = w->fwalk && !follow;
     int root = parent == NULL;
     if (check_same) {
-        /* fwalk's lstat/open/fstat: a name that became a symlink is skipped, never followed. */
+        /* fwalk's lstat/open/fstat: a symlink is never entered, but opened all the same as
+         * Python does, so one that cannot be opened (dangling, a loop, an unreadable target)
+         * raises for the root and goes to onerror below it. */
         if (fstatat(pfd, it.name, &orig, AT_SYMLINK_NOFOLLOW) < 0)
             goto open_failed;
-        if (!S_ISDIR(orig.st_mode) && (root || S_ISLNK(orig.st_mode)))
+        if (!S_ISDIR(orig.st_mode) && (root || S_ISLNK(orig.st_mode))) {
+            int fd = st__open_cloexec(pfd, it.name, O_RDONLY | O_NONBLOCK, 0);
+            if (fd < 0)
+                goto open_failed;
+            close(fd);
             return 0;
+        }
     }
     int fd = st__open_cloexec(pfd, it.name, O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0);
     if (fd < 0)

@@ -73,7 +73,7 @@ typedef struct unpickler {
      * load makes goes through one of them. */
     st_value **refetched;
     size_t nrefetched, rcap;
-    int keep_error; /* the caller's reduce() failed: its error stands */
+    int keep_error; /* the error stands as raised (a caller's reduce(), a ValueError) */
     small_store *small;
 } unpickler;
 
@@ -104,6 +104,24 @@ static int uerror(unpickler *u, const char *fmt, ...)
     return -1;
 }
 
+/* ValueError raised as _pickle raises it, with its exact message (no offset). */
+static int value_error(unpickler *u, const char *fmt, ...) ST__PRINTF(2, 3);
+
+static int value_error(unpickler *u, const char *fmt, ...)
+{
+    st__buf b = ST__BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = st__buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (rc)
+        return -1;
+    ST_RAISE(ST_EVALUE, "%s", b.data);
+    st__buf_free(&b);
+    u->keep_error = 1;
+    return -1;
+}
+
 /* Reads more of a stream so that n bytes are available at u->p: exactly what is missing, in
  * chunks, so a lying length never allocates more than 1 MiB beyond the data that came. */
 static int fill(unpickler *u, size_t n)
@@ -113,9 +131,13 @@ static int fill(unpickler *u, size_t n)
         u->op_at = NULL;
     }
     size_t avail = (size_t)(u->end - u->p);
-    if (u->fd < 0 && !u->f)
-        return uerror(u, "pickle data was truncated");
     uint64_t off = offset_of(u, u->p);
+    /* As _pickle: the data ending where an opcode would start is EOFError, inside one
+     * "truncated" (as is data cut at max_size). */
+    int at_op = avail == 0 && off == u->op_offset && !(u->o->max_size && off == u->o->max_size);
+    if (u->fd < 0 && !u->f)
+        return at_op ? ST_RAISE(ST_EEOF, "Ran out of input")
+                     : uerror(u, "pickle data was truncated");
     if (u->o->max_size && (n > u->o->max_size || off > u->o->max_size - n))
         return uerror(u, "pickle larger than the limit of %zu bytes", u->o->max_size);
     /* Keep the unread bytes at the start of the window. */
@@ -143,7 +165,7 @@ static int fill(unpickler *u, size_t n)
         if (got == 0) {
             u->start = u->p = (const unsigned char *)u->win.data;
             u->end = u->p + u->win.len;
-            if (off == 0 && u->win.len == 0)
+            if (at_op)
                 return ST_RAISE(ST_EEOF, "Ran out of input");
             return uerror(u, "pickle data was truncated");
         }
@@ -942,7 +964,7 @@ static st_value *run(unpickler *u)
             if (!(s = take(u, 1)))
                 return NULL;
             if (s[0] > ST_PICKLE_HIGHEST_PROTOCOL)
-                rc = uerror(u, "unsupported pickle protocol: %d", s[0]);
+                rc = value_error(u, "unsupported pickle protocol: %d", s[0]);
             break;
         case FRAME: /* a hint; read the whole frame from a stream at once */
             if (!(s = take(u, 8)))
@@ -1132,13 +1154,17 @@ static st_value *run(unpickler *u)
             char *end;
             errno = 0;
             long long idx = strtoll(line, &end, 10);
-            int bad = end == line || *end || errno;
+            int bad = end == line || *end || errno, empty = !*line;
             st_free(line);
-            if (bad)
+            if (empty) /* _pickle's bad_readline() */
+                rc = uerror(u, "pickle data was truncated");
+            else if (bad)
                 rc = op == PUT ? uerror(u, "invalid PUT argument")
                                : uerror(u, "invalid GET argument");
+            else if (idx < 0 && op == PUT)
+                rc = value_error(u, "negative PUT argument");
             else if (idx < 0)
-                rc = uerror(u, "negative %s argument", op == PUT ? "PUT" : "GET");
+                rc = uerror(u, "Memo value not found at index %lld", idx);
             else
                 rc = op == PUT ? memo_store(u, (uint64_t)idx) : memo_fetch(u, (uint64_t)idx);
             break;

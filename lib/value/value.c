@@ -1616,8 +1616,15 @@ int st_value_next(const st_value *c, size_t *pos, st_value **item)
     case ST_VALUE_SET:
     case ST_VALUE_FROZENSET:
         return st__set_next(c, pos, item);
+    case ST_VALUE_STR:
+    case ST_VALUE_BYTES:
+    case ST_VALUE_BYTEARRAY:
+        /* Iterable in Python, but their items would be new values, not borrowed ones. */
+        return ST_RAISE(ST_ETYPE, "'%s' object is not iterable by st_value_next(): read it "
+                                  "with st_value_%s_data()",
+                        st_value_type_name(c), c->kind == ST_VALUE_STR ? "str" : "bytes");
     default:
-        return wrong_kind(c, "tuple, list, dict, set or frozenset");
+        return ST_RAISE(ST_ETYPE, "'%s' object is not iterable", st_value_type_name(c));
     }
 }
 

@@ -293,7 +293,8 @@ ST_API int st_listener_options_init(st_listener_options *opts, unsigned int vers
  *        pymp- directory at exit); AF_INET with a NULL host is Python's ('localhost', 0).
  * @param opts Options, or NULL for the defaults.
  * @return A listener the caller frees with st_listener_free(); NULL with OSError (the failed
- *         socket(), bind() or listen(), e.g. AddressInUse; "AF_UNIX path too long"; an
+ *         socket(), bind() or listen(), e.g. AddressInUse; "AF_UNIX path too long", whose code is
+ *         ST_EVALUE as it has no errno; an
  *         abstract name on a system without them: "abstract socket names are not supported
  *         here"), socket.gaierror (code ST_EVALUE) for a host that does not resolve,
  *         ValueError for the options, or NotImplementedError (ST_ENOTSUP) for an authkey when

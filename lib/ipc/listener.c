@@ -63,7 +63,7 @@ static int unix_sockaddr(const st_ipc_address *a, struct sockaddr_un *sun, sockl
     sun->sun_family = AF_UNIX;
     /* A path needs its NUL inside sun_path; an abstract name is counted by the length alone. */
     if (n + !is_abstract(a) > sizeof sun->sun_path)
-        return ST_RAISE_AS(ST_EOS, "OSError", "AF_UNIX path too long");
+        return ST_RAISE_AS(ST_EVALUE, "OSError", "AF_UNIX path too long"); /* no errno */
     memcpy(sun->sun_path, a->path, n);
     *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + !is_abstract(a));
     return 0;

@@ -1458,7 +1458,6 @@ static void test_listener_arbitrary_and_abstract(void **state)
     st_ipc_address abs = {ST_IPC_AF_UNIX, name, (size_t)n, NULL, 0};
     l = st_listener_new(&abs, NULL);
     if (!l) {
-        assert_string_equal(st_error_message() + 0, st_error_message());
         assert_non_null(strstr(st_error_message(), "abstract socket names are not supported"));
         print_message("[  SKIP    ] no abstract socket names here: %s\n", st_error_message());
         return;
@@ -1558,8 +1557,7 @@ static void test_listener_auth(void **state)
         assert_int_equal(bad.code, ST_EAUTH);
         assert_string_equal(bad.message,
                             "multiprocessing.AuthenticationError: digest sent was rejected");
-        /* No key against a keyed listener: the client waits for a message that is a challenge
-         * (so it sees its echo never come) — Python's behaviour; here, 8 clients with the key. */
+        /* Eight clients at once with the key, served one after another. */
         client_job jobs[8];
         char texts[8][16];
         for (int i = 0; i < 8; i++) {

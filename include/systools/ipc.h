@@ -288,7 +288,7 @@ ST_API int st_listener_options_init(st_listener_options *opts, unsigned int vers
  *        multiprocessing.connection.Listener(address, family, backlog, authkey): SO_REUSEADDR
  *        is set, the socket is close-on-exec, a path is unlinked again by st_listener_close().
  * @param address Where to listen (copied). NULL, or no path for AF_UNIX, picks a fresh path
- *        in a new private directory under the temporary directory (Python's
+ *        in a new private directory under $TMPDIR, else /tmp (Python's
  *        arbitrary_address(), with the directory removed by close as Python removes its
  *        pymp- directory at exit); AF_INET with a NULL host is Python's ('localhost', 0).
  * @param opts Options, or NULL for the defaults.

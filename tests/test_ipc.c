@@ -1889,14 +1889,17 @@ static void expect_exit_0(pid_t pid)
 }
 
 /* A CPython Listener serving C clients: prints its path or port, then serves argv[3]
- * connections (echoing bytes until EOF), counting the ones refused. */
+ * connections (echoing bytes until EOF), counting the ones refused. argv[1] is 'tcp', a path,
+ * or '@name' for the abstract name NUL + name. */
 static const char *const PY_LISTENER =
     "import sys\n"
     "from multiprocessing.connection import Listener, AuthenticationError\n"
-    "addr = ('127.0.0.1', 0) if sys.argv[1] == 'tcp' else sys.argv[1]\n"
+    "a = sys.argv[1]\n"
+    "addr = ('127.0.0.1', 0) if a == 'tcp' else '\\0' + a[1:] if a[0] == '@' else a\n"
     "n = int(sys.argv[3])\n"
     "with Listener(addr, authkey=sys.argv[2].encode(), backlog=16) as l:\n"
-    "    print(l.address if isinstance(l.address, str) else l.address[1], flush=True)\n"
+    "    a = l.address\n"
+    "    print(a[1] if isinstance(a, tuple) else a if isinstance(a, str) else a[1:].decode(), flush=True)\n"
     "    served = refused = 0\n"
     "    while served + refused < n:\n"
     "        try:\n"
@@ -1915,18 +1918,38 @@ static const char *const PY_LISTENER =
     "        served += 1\n"
     "    print('served', served, 'refused', refused)\n";
 
-static void python_listener_c_clients(const char *py, int tcp, const char *dir)
+/* Where the CPython peers listen or connect: a path, TCP, or an abstract name. */
+enum { ON_PATH, ON_TCP, ON_ABSTRACT };
+
+/* The C address for `where` and the argument that tells the Python scripts the same place
+ * (a path, "tcp" / "tcp:PORT", "@name" for the abstract name NUL + name). */
+static st_ipc_address peer_address(int where, const char *dir, const char *file, char *path,
+                                   char *arg, size_t cap)
 {
-    char path[256], line[512];
-    snprintf(path, sizeof path, "%s/py-listener.sock", dir);
-    const char *args[] = {tcp ? "tcp" : path, KEY, "9", NULL};
+    st_ipc_address a = unix_address(path);
+    if (where == ON_ABSTRACT) {
+        a.path_len = (size_t)snprintf(path, cap, "%c%s-%ld", 0, file, (long)getpid());
+        snprintf(arg, cap, "@%s", path + 1);
+    } else {
+        snprintf(path, cap, "%s/%s", dir, file);
+        snprintf(arg, cap, "%s", where == ON_TCP ? "tcp" : path);
+    }
+    return a;
+}
+
+static void python_listener_c_clients(const char *py, int where, const char *dir)
+{
+    char path[256], arg[256], line[512];
+    st_ipc_address a = peer_address(where, dir, "py-listener", path, arg, sizeof path);
+    const char *args[] = {arg, KEY, "9", NULL};
     FILE *out;
     pid_t pid = spawn_python(py, PY_LISTENER, args, &out);
     assert_non_null(fgets(line, sizeof line, out)); /* it listens once it has printed */
     line[strcspn(line, "\n")] = '\0';
-    st_ipc_address a = tcp ? inet_address(ST_IPC_AF_INET, "127.0.0.1", atoi(line)) : unix_address(path);
-    if (!tcp)
-        assert_string_equal(line, path);
+    if (where == ON_TCP)
+        a = inet_address(ST_IPC_AF_INET, "127.0.0.1", atoi(line));
+    else
+        assert_string_equal(line, where == ON_ABSTRACT ? path + 1 : path);
     /* A wrong key first: refused on both sides. */
     st_ipc_client_options wrong = client_opts("not the key");
     assert_null(st_ipc_client(&a, &wrong));
@@ -1957,7 +1980,8 @@ static void python_listener_c_clients(const char *py, int tcp, const char *dir)
 static const char *const PY_CLIENTS =
     "import sys, threading\n"
     "from multiprocessing.connection import Client, AuthenticationError\n"
-    "addr = ('127.0.0.1', int(sys.argv[1][4:])) if sys.argv[1].startswith('tcp:') else sys.argv[1]\n"
+    "a = sys.argv[1]\n"
+    "addr = ('127.0.0.1', int(a[4:])) if a[:4] == 'tcp:' else '\\0' + a[1:] if a[0] == '@' else a\n"
     "try:\n"
     "    Client(addr, authkey=b'not the key')\n"
     "except AuthenticationError as e:\n"
@@ -1988,20 +2012,17 @@ static void *echo_values(void *arg)
     return NULL;
 }
 
-static void c_listener_python_clients(const char *py, int tcp, const char *dir)
+static void c_listener_python_clients(const char *py, int where, const char *dir)
 {
-    char path[256], where[300], line[512];
-    snprintf(path, sizeof path, "%s/c-listener.sock", dir);
+    char path[256], arg[256], line[512];
     st_listener_options o = listener_opts(KEY);
     o.backlog = 16;
-    st_ipc_address ua = unix_address(path);
-    st_listener *l = tcp ? loopback_listener(ST_IPC_AF_INET, &o) : st_listener_new(&ua, &o);
+    st_ipc_address ua = peer_address(where, dir, "c-listener", path, arg, sizeof path);
+    st_listener *l = where == ON_TCP ? loopback_listener(ST_IPC_AF_INET, &o) : st_listener_new(&ua, &o);
     assert_non_null(l);
-    if (tcp)
-        snprintf(where, sizeof where, "tcp:%d", st_listener_address(l)->port);
-    else
-        snprintf(where, sizeof where, "%s", path);
-    const char *args[] = {where, KEY, "8", NULL};
+    if (where == ON_TCP)
+        snprintf(arg, sizeof arg, "tcp:%d", st_listener_address(l)->port);
+    const char *args[] = {arg, KEY, "8", NULL};
     FILE *out;
     pid_t pid = spawn_python(py, PY_CLIENTS, args, &out);
     assert_null(st_listener_accept(l));
@@ -2031,12 +2052,21 @@ static void test_listener_cpython(void **state)
     SKIP_WITHOUT_HMAC();
     const char *pys[] = {pyref_python(), legacy_python()};
     char *dir = sock_dir();
+    /* Abstract names where this system has them (Linux). */
+    char name[64];
+    int n = snprintf(name, sizeof name, "%cst-conn-probe-%ld", 0, (long)getpid());
+    st_ipc_address probe = {ST_IPC_AF_UNIX, name, (size_t)n, NULL, 0};
+    st_listener *pl = st_listener_new(&probe, NULL);
+    int places = pl ? 3 : 2;
+    if (!pl)
+        print_message("[  SKIP    ] abstract names with CPython: %s\n", st_error_message());
+    st_listener_free(pl);
     for (int v = 0; v < 2; v++) {
         if (!pys[v])
             continue;
-        for (int tcp = 0; tcp < 2; tcp++) {
-            python_listener_c_clients(pys[v], tcp, dir);
-            c_listener_python_clients(pys[v], tcp, dir);
+        for (int where = ON_PATH; where < places; where++) {
+            python_listener_c_clients(pys[v], where, dir);
+            c_listener_python_clients(pys[v], where, dir);
         }
     }
     assert_int_equal(rmdir(dir), 0);

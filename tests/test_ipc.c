@@ -1,5 +1,6 @@
 /* ipc: the thread queue (4 producers x 100k items), and Pipe connections: framing, errors,
- * limits, fork, and a live CPython 3.13 peer using multiprocessing.connection.Connection(fd). */
+ * limits, fork, and a live CPython 3.13 peer using multiprocessing.connection.Connection(fd);
+ * listeners and clients with the authkey handshake, against live CPython 3.13 and 3.11 peers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

@@ -17,6 +17,9 @@
  *        so a CPython process holding the other end with `Connection(fd)` can talk to a C
  *        program, and a FIFO through which worker threads hand values or callbacks to a main
  *        loop (the GUI pattern: producers never block the consumer; a timer drains the queue).
+ *        Listeners and clients (st_listener_new(), st_ipc_client()) find peers by address and
+ *        authenticate them with CPython's authkey handshake, so C and Python processes that
+ *        did not fork from each other talk the same way (README: "Talking to Python").
  *
  * @code
  * st_connection *parent, *child;

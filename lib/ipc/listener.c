@@ -345,11 +345,16 @@ st_connection *st_listener_accept(st_listener *l)
 
 int st_listener_close(st_listener *l)
 {
-    if (!l || l->fd < 0)
+    if (!l)
         return 0;
-    int fd = l->fd;
-    l->fd = -1;
-    int r = close(fd) < 0 && errno != EINTR ? ST_RAISE_OS(errno, "cannot close the listener") : 0;
+    int r = 0;
+    if (l->fd >= 0) {
+        int fd = l->fd;
+        l->fd = -1;
+        if (close(fd) < 0 && errno != EINTR) /* EINTR: the descriptor is gone all the same */
+            r = ST_RAISE_OS(errno, "cannot close the listener");
+    }
+    /* Also what a listener that failed half-way through st_listener_new() had made. */
     if (l->unlink_path) {
         unlink(l->unlink_path);
         free(l->unlink_path);
@@ -367,14 +372,7 @@ void st_listener_free(st_listener *l)
 {
     if (!l)
         return;
-    /* A listener that failed half-way through st_listener_new() has its pieces to release. */
     st_listener_close(l);
-    if (l->unlink_path)
-        free(l->unlink_path);
-    if (l->temp_dir) {
-        rmdir(l->temp_dir);
-        free(l->temp_dir);
-    }
     free(l->address.text);
     free(l->last.text);
     free(l->authkey);

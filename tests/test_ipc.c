@@ -1682,86 +1682,12 @@ static void test_listener_bad_peers(void **state)
     st_listener_free(l);
 }
 
-/* The handshake against CPython 3.13's answer_challenge/deliver_challenge: each case is what
- * the peer sends (then it shuts its sending side); both sides print the outcome and what they
- * sent (for deliver_challenge, after its random challenge). Right digests of every kind,
- * CPython 3.11's 20-byte challenge, and each way of failing. */
-static const struct {
-    char mode; /* 'a': answer_challenge, 'd': deliver_challenge */
-    const char *hex;
-} HANDSHAKE_CASES[] = {
-    /* #CHALLENGE# + 20 bytes (CPython 3.11), then #WELCOME#: a bare HMAC-MD5 goes out */
-    {'a', "0000001f234348414c4c454e4745230102030405060708090a0b0c0d0e0f10111213140000000923"
-          "57454c434f4d4523"},
-    /* #CHALLENGE#{sha256} + 40 bytes, then #WELCOME# */
-    {'a', "0000003b234348414c4c454e4745237b7368613235367d0102030405060708090a0b0c0d0e0f1011"
-          "12131415161718191a1b1c1d1e1f202122232425262728000000092357454c434f4d4523"},
-    /* {sha384}, {sha3_256}, {sha3_384}, {md5} */
-    {'a', "0000003b234348414c4c454e4745237b7368613338347d0102030405060708090a0b0c0d0e0f1011"
-          "12131415161718191a1b1c1d1e1f202122232425262728000000092357454c434f4d4523"},
-    {'a', "0000003d234348414c4c454e4745237b736861335f3235367d0102030405060708090a0b0c0d0e0f"
-          "101112131415161718191a1b1c1d1e1f202122232425262728000000092357454c434f4d4523"},
-    {'a', "0000003d234348414c4c454e4745237b736861335f3338347d0102030405060708090a0b0c0d0e0f"
-          "101112131415161718191a1b1c1d1e1f202122232425262728000000092357454c434f4d4523"},
-    {'a', "00000038234348414c4c454e4745237b6d64357d0102030405060708090a0b0c0d0e0f1011121314"
-          "15161718191a1b1c1d1e1f202122232425262728000000092357454c434f4d4523"},
-    /* {sha1}: not allowed; a prefix without its brace */
-    {'a', "00000039234348414c4c454e4745237b736861317d0102030405060708090a0b0c0d0e0f10111213"
-          "1415161718191a1b1c1d1e1f202122232425262728"},
-    {'a', "0000003a234348414c4c454e4745237b7368613235360102030405060708090a0b0c0d0e0f101112"
-          "131415161718191a1b1c1d1e1f202122232425262728"},
-    /* too short a challenge; not a challenge; the verdict #FAILURE# */
-    {'a', "0000001b234348414c4c454e4745230102030405060708090a0b0c0d0e0f10"},
-    {'a', "0000000568656c6c6f"},
-    {'a', "0000001f234348414c4c454e4745230102030405060708090a0b0c0d0e0f10111213140000000923"
-          "4641494c55524523"},
-    /* gone after the challenge; nothing at all; half a header; half a message */
-    {'a', "0000001f234348414c4c454e4745230102030405060708090a0b0c0d0e0f1011121314"},
-    {'a', ""},
-    {'a', "000000"},
-    {'a', "00000032234348414c4c"},
-    /* 2**40 bytes announced; 257 bytes announced */
-    {'a', "ffffffff0000010000000000"},
-    {'a', "00000101"},
-    /* deliver_challenge: 16 bytes (a 3.11 MD5 reply, wrong); {md5} wrong; {sha256} too short;
-     * {sha512} not allowed; {sha3_384} wrong; too long; gone; 2**40 announced */
-    {'d', "00000010000102030405060708090a0b0c0d0e0f"},
-    {'d', "000000157b6d64357d000102030405060708090a0b0c0d0e0f"},
-    {'d', "0000000b7b7368613235367d616263"},
-    {'d', "000000487b7368613531327d000102030405060708090a0b0c0d0e0f101112131415161718191a1b"
-          "1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"},
-    {'d', "0000003a7b736861335f3338347d000102030405060708090a0b0c0d0e0f10111213141516171819"
-          "1a1b1c1d1e1f202122232425262728292a2b2c2d2e2f"},
-    {'d', "0000012c"},
-    {'d', ""},
-    {'d', "ffffffff0000010000000000"},
-
-};
-
-static const char *const PY_HANDSHAKE =
-    "import socket, sys\n"
-    "from multiprocessing.connection import Connection, answer_challenge, deliver_challenge\n"
-    "for case in sys.argv[1:]:\n"
-    "    mode, data = case[0], bytes.fromhex(case[1:])\n"
-    "    a, b = socket.socketpair()\n"
-    "    a.sendall(data)\n"
-    "    a.shutdown(socket.SHUT_WR)\n"
-    "    c = Connection(b.detach())\n"
-    "    try:\n"
-    "        (answer_challenge if mode == 'a' else deliver_challenge)(c, b'secret key')\n"
-    "        out = 'OK'\n"
-    "    except Exception as e:\n"
-    "        out = f'{type(e).__name__}: {e}'\n"
-    "    c.close()\n"
-    "    sent = b''\n"
-    "    while chunk := a.recv(65536):\n"
-    "        sent += chunk\n"
-    "    a.close()\n"
-    "    if mode == 'd':\n"
-    "        sent = sent[4 + int.from_bytes(sent[:4], 'big'):]\n"
-    "    print(out, sent.hex())\n";
-
-/* Our side of one HANDSHAKE_CASES case, in the form PY_HANDSHAKE prints. */
+/* The handshake as CPython 3.13's answer_challenge/deliver_challenge do it, replayed from
+ * tests/vectors/ipc/handshake.txt (tests/gen/gen_ipc.py): each case is what the peer sends
+ * before it shuts its sending side; our outcome (the exception's name without its module, and
+ * its message) and the bytes we sent (for deliver_challenge, after the random challenge) must be
+ * CPython's. Right digests of every kind, CPython 3.11's 20-byte challenge and 16-byte reply,
+ * and each way of failing. */
 static void handshake_case(char mode, const char *hex, char *out, size_t cap)
 {
     int sv[2];
@@ -1777,11 +1703,11 @@ static void handshake_case(char mode, const char *hex, char *out, size_t cap)
                         : st_ipc_deliver_challenge(c, KEY, strlen(KEY));
     size_t n;
     if (r == 0) {
-        n = (size_t)snprintf(out, cap, "OK ");
+        n = (size_t)snprintf(out, cap, "OK\tx");
     } else {
         const char *type = strrchr(st_error_last()->type, '.');
         type = type ? type + 1 : st_error_last()->type;
-        n = (size_t)snprintf(out, cap, "%s: %s ", type, st_error_message());
+        n = (size_t)snprintf(out, cap, "%s: %s\tx", type, st_error_message());
     }
     st_connection_free(c);
     unsigned char sent[4096];
@@ -1797,38 +1723,43 @@ static void handshake_case(char mode, const char *hex, char *out, size_t cap)
         n += (size_t)snprintf(out + n, cap - n, "%02x", sent[i]);
 }
 
-static void test_handshake_cpython(void **state)
+static void test_handshake_vectors(void **state)
 {
     (void)state;
     SKIP_WITHOUT_HMAC();
-    size_t ncases = sizeof HANDSHAKE_CASES / sizeof HANDSHAKE_CASES[0];
-    /* The code with its arguments: pyref_eval runs `python -c code`, so the cases go in as a
-     * list literal. */
-    size_t cap = strlen(PY_HANDSHAKE) + 64;
-    for (size_t i = 0; i < ncases; i++)
-        cap += strlen(HANDSHAKE_CASES[i].hex) + 8;
-    char *code = malloc(cap);
-    assert_non_null(code);
-    size_t n = (size_t)snprintf(code, cap, "import sys\nsys.argv[1:] = [");
-    for (size_t i = 0; i < ncases; i++)
-        n += (size_t)snprintf(code + n, cap - n, "'%c%s', ", HANDSHAKE_CASES[i].mode, HANDSHAKE_CASES[i].hex);
-    n += (size_t)snprintf(code + n, cap - n, "]\n%s", PY_HANDSHAKE);
-    char *want = pyref_eval(code);
-    free(code);
-    const char *w = want;
-    for (size_t i = 0; i < ncases; i++) {
-        char got[8192];
-        handshake_case(HANDSHAKE_CASES[i].mode, HANDSHAKE_CASES[i].hex, got, sizeof got);
-        if (!want) /* no CPython: our side must at least not fail oddly */
+    st_test_vectors v;
+    st_test_vectors_open(&v, "ipc/handshake.txt");
+    int cases = 0;
+    while (st_test_vectors_next(&v)) {
+        if (v.line[0] == '#')
             continue;
-        const char *eol = strchr(w, '\n');
-        size_t wl = eol ? (size_t)(eol - w) : strlen(w);
-        if (strlen(got) != wl || memcmp(got, w, wl) != 0)
-            fail_msg("case %zu (%c):\n  CPython: %.*s\n  ours:    %s", i, HANDSHAKE_CASES[i].mode,
-                     (int)wl, w, got);
-        w = eol ? eol + 1 : w + wl;
+        assert_int_equal(v.nfields, 4);
+        char got[8192], want[8192];
+        handshake_case(v.field[0][0], v.field[1] + 1, got, sizeof got);
+        snprintf(want, sizeof want, "%s\t%s", v.field[2], v.field[3]);
+        if (strcmp(got, want) != 0)
+            fail_msg("line %d (%s):\n  CPython: %s\n  ours:    %s", v.lineno, v.field[0], want, got);
+        cases++;
     }
-    free(want);
+    st_test_vectors_close(&v);
+    assert_true(cases >= 30);
+    /* The vectors are still what a live CPython 3.13 says: the generator, run again. */
+    char code[2048];
+    snprintf(code, sizeof code,
+             "import sys, tempfile\n"
+             "sys.path.insert(0, '%s/gen')\n"
+             "import gen_ipc\n"
+             "with tempfile.TemporaryDirectory() as d:\n"
+             "    sys.argv = ['gen_ipc.py', d]\n"
+             "    gen_ipc.main()\n"
+             "    now = [l for l in open(d + '/handshake.txt') if l[0] != '#']\n"
+             "then = [l for l in open('%s/vectors/ipc/handshake.txt') if l[0] != '#']\n"
+             "print('same' if now == then else 'differ')\n",
+             ST_TEST_SOURCE_DIR, ST_TEST_SOURCE_DIR);
+    char *live = pyref_eval(code);
+    if (live)
+        assert_string_equal(live, "same");
+    free(live);
 }
 
 /* A CPython <= 3.11 (the legacy HMAC-MD5 handshake): python3 on PATH when it is one (the
@@ -2164,7 +2095,7 @@ int main(void)
         cmocka_unit_test(test_listener_tcp),
         cmocka_unit_test(test_listener_auth),
         cmocka_unit_test(test_listener_bad_peers),
-        cmocka_unit_test(test_handshake_cpython),
+        cmocka_unit_test(test_handshake_vectors),
         cmocka_unit_test(test_listener_cpython),
         cmocka_unit_test(test_ipc_wait),
     };

@@ -11,7 +11,9 @@
  *             except EOFError: break
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <systools/systools.h>
 
@@ -40,11 +42,14 @@ int main(int argc, char **argv)
     st_connection *c = st_ipc_client(&where, &opts);
     if (!c)
         return fail();
-    char line[4096];
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
     int rc = 0;
-    while (fgets(line, sizeof line, stdin)) {
-        line[strcspn(line, "\n")] = '\0';
-        st_value *v = st_value_str(line);
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        if (n > 0 && line[n - 1] == '\n')
+            n--;
+        st_value *v = st_value_str_n(line, (size_t)n); /* NUL bytes included, as in Python */
         int r = v ? st_connection_send(c, v) : -1;
         st_value_unref(v);
         st_value *reply = r == 0 ? st_connection_recv(c, ST_NO_TIMEOUT) : NULL;
@@ -58,6 +63,7 @@ int main(int argc, char **argv)
         fflush(stdout);
         st_free(text);
     }
+    free(line);
     st_connection_free(c);
     return rc;
 }

@@ -13,7 +13,10 @@
  * involved, on all sides, so a busy machine (2 cores shared with other jobs) skews it less:
  * the work per message, not its latency (an idle wait costs nothing).
  * "x floor" is time per message over the floor's: CPython's column bounds the ratio any
- * implementation over these syscalls can reach. */
+ * implementation over these syscalls can reach.
+ * Last, the round trip of a small message over an authenticated AF_UNIX connection
+ * (Listener/Client with an authkey), C<->C against CPython<->CPython and against the raw
+ * socketpair floor, and the cost of a handshake. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #include <time.h>
 
 #include "bench.h"
+#include "systools/error.h"
 #include "systools/ipc.h"
 #include "systools/pickle.h"
 #include "systools/value.h"
@@ -301,6 +305,156 @@ static double floor_stream(size_t size, int count)
     return t;
 }
 
+/* ---- authenticated connections: Listener/Client with an authkey --------------------------- */
+
+#define AUTHKEY "bench key"
+#define AUTH_MSG 16
+
+/* A listener on a fresh path (Python's arbitrary address) and a forked client process that
+ * runs `child` on the connections it makes. */
+static st_listener *auth_listener(void)
+{
+    st_listener_options o = ST_LISTENER_OPTIONS_INIT;
+    o.authkey = AUTHKEY;
+    o.authkey_len = sizeof AUTHKEY - 1;
+    o.backlog = 64;
+    return st_listener_new(NULL, &o);
+}
+
+static st_connection *auth_client(const st_listener *l)
+{
+    st_ipc_client_options o = ST_IPC_CLIENT_OPTIONS_INIT;
+    o.authkey = AUTHKEY;
+    o.authkey_len = sizeof AUTHKEY - 1;
+    return st_ipc_client(st_listener_address(l), &o);
+}
+
+/* Round trips of a small message over an authenticated AF_UNIX connection, C to C: a forked
+ * client echoes; CPU time of both processes, as ping-pong above. */
+static double auth_pingpong(int count)
+{
+    st_listener *l = auth_listener();
+    if (!l)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        st_connection *c = auth_client(l);
+        size_t len;
+        unsigned char *m;
+        while (c && (m = st_connection_recv_bytes(c, ST_CONNECTION_NO_LIMIT, &len)) != NULL) {
+            st_connection_send_bytes(c, m, len);
+            st_free(m);
+        }
+        _exit(0);
+    }
+    st_connection *c = st_listener_accept(l);
+    if (!c)
+        return -1;
+    char msg[AUTH_MSG] = {0};
+    double t0 = cpu_now();
+    for (int i = 0; i < count; i++) {
+        size_t len;
+        st_connection_send_bytes(c, msg, sizeof msg);
+        st_free(st_connection_recv_bytes(c, ST_CONNECTION_NO_LIMIT, &len));
+    }
+    double t = cpu_now() - t0;
+    st_connection_free(c);
+    t += reap_cpu(pid);
+    st_listener_free(l);
+    return t;
+}
+
+/* Handshakes: a forked client connects `count` times with the key; wall time per connection
+ * as a user meets it (both sides' HMACs, the random challenges, four messages each way). */
+static double auth_handshakes(int count)
+{
+    st_listener *l = auth_listener();
+    if (!l)
+        return -1;
+    double t0 = bench_now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < count; i++)
+            st_connection_free(auth_client(l));
+        _exit(0);
+    }
+    for (int i = 0; i < count; i++)
+        st_connection_free(st_listener_accept(l));
+    reap_cpu(pid);
+    double t = bench_now() - t0;
+    st_listener_free(l);
+    return t;
+}
+
+static const char PY_AUTH[] =
+    "import os, sys, time, tempfile\n"
+    "from multiprocessing.connection import Listener, Client\n"
+    "shape, count = sys.argv[1].split(',')\n"
+    "count = int(count)\n"
+    "key = b'" AUTHKEY "'\n"
+    "with tempfile.TemporaryDirectory() as d:\n"
+    "    l = Listener(os.path.join(d, 's'), authkey=key, backlog=64)\n"
+    "    if shape == 'pong':\n"
+    "        pid = os.fork()\n"
+    "        if pid == 0:\n"
+    "            c = Client(l.address, authkey=key)\n"
+    "            try:\n"
+    "                while True: c.send_bytes(c.recv_bytes())\n"
+    "            except EOFError: os._exit(0)\n"
+    "        c = l.accept()\n"
+    "        msg = bytes(16)\n"
+    "        t = time.process_time()\n"
+    "        for _ in range(count):\n"
+    "            c.send_bytes(msg); c.recv_bytes()\n"
+    "        t = time.process_time() - t\n"
+    "        c.close()\n"
+    "        ru = os.wait4(pid, 0)[2]; t += ru.ru_utime + ru.ru_stime\n"
+    "    else:\n"
+    "        t = time.monotonic()\n"
+    "        pid = os.fork()\n"
+    "        if pid == 0:\n"
+    "            for _ in range(count): Client(l.address, authkey=key).close()\n"
+    "            os._exit(0)\n"
+    "        for _ in range(count): l.accept().close()\n"
+    "        os.waitpid(pid, 0)\n"
+    "        t = time.monotonic() - t\n"
+    "    l.close()\n"
+    "print(t)\n";
+
+static void bench_authenticated(void)
+{
+    printf("\nAuthenticated AF_UNIX connections (Listener/Client with an authkey, %d-byte messages):\n",
+           AUTH_MSG);
+    int count = 50000;
+    double ours = auth_pingpong(count);
+    if (ours < 0) {
+        printf("  (no authenticated connections: %s)\n", st_error_message());
+        return;
+    }
+    double floor_t = floor_pingpong(AUTH_MSG, count);
+    char arg[64];
+    snprintf(arg, sizeof arg, "pong,%d", count);
+    double cpy = bench_python_seconds(PY_AUTH, arg);
+    printf("  round trip x %d: C<->C %.2f us  raw socketpair, same framing %.2f us  "
+           "-> %.2fx the raw socketpair (goal: within 1.2x)\n",
+           count, ours / count * 1e6, floor_t / count * 1e6, ours / floor_t);
+    if (cpy > 0)
+        printf("  round trip x %d: CPython<->CPython %.2f us -> C<->C is %.2fx faster (goal: >= 2x;\n"
+               "    CPython is %.2fx the raw socketpair, the most any implementation can gain here)\n",
+               count, cpy / count * 1e6, cpy / ours, cpy / floor_t);
+    else
+        printf("  (CPython 3.13 not found: no CPython<->CPython round trip)\n");
+    int hs = 2000;
+    double hours = auth_handshakes(hs);
+    snprintf(arg, sizeof arg, "handshake,%d", hs);
+    double hcpy = bench_python_seconds(PY_AUTH, arg);
+    printf("  handshake (connect + both challenges) x %d: C<->C %.1f us", hs, hours / hs * 1e6);
+    if (hcpy > 0)
+        printf("  CPython<->CPython %.1f us  -> %.2fx faster\n", hcpy / hs * 1e6, hcpy / hours);
+    else
+        printf("\n");
+}
+
 static const char PY[] =
     "import os, sys, time\n"
     "from multiprocessing import Pipe\n"
@@ -411,5 +565,6 @@ int main(void)
     }
     printf("(The floor is the least work these syscalls allow: beyond noise, \"ratio\" cannot exceed\n"
            " CPython's \"x floor\" for a shape.)\n");
+    bench_authenticated();
     return 0;
 }

@@ -119,6 +119,8 @@ const char *st_error_type_name(int code, int os_errno)
         return "RuntimeError";
     case ST_ENOTSUP:
         return "NotImplementedError";
+    case ST_EAUTH:
+        return "multiprocessing.AuthenticationError";
     default:
         return "Exception";
     }

@@ -69,7 +69,8 @@ static void test_type_names(void **state)
         {ST_ECALLEDPROCESS, 0, "subprocess.CalledProcessError"},
         {ST_EEOF, 0, "EOFError"},                  {ST_ERECURSION, 0, "RecursionError"},
         {ST_ESTATE, 0, "RuntimeError"},            {ST_ENOTSUP, 0, "NotImplementedError"},
-        {ST_ECONFLICT, 0, "ConflictError"},        {999, 0, "Exception"},
+        {ST_ECONFLICT, 0, "ConflictError"},        {ST_EAUTH, 0, "multiprocessing.AuthenticationError"},
+        {999, 0, "Exception"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_string_equal(st_error_type_name(cases[i].code, cases[i].err), cases[i].name);

@@ -1,5 +1,6 @@
 /* ipc: the thread queue (4 producers x 100k items), and Pipe connections: framing, errors,
- * limits, fork, and a live CPython 3.13 peer using multiprocessing.connection.Connection(fd). */
+ * limits, fork, and a live CPython 3.13 peer using multiprocessing.connection.Connection(fd);
+ * listeners and clients with the authkey handshake, against live CPython 3.13 and 3.11 peers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1210,6 +1213,862 @@ static void test_conn_values_cpython(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* ---- listeners, clients, authentication (multiprocessing.connection) ------------------ */
+
+/* Whether this build authenticates (libcrypto); where it does not, the authkey cases check the
+ * clear error instead and say that they skip the rest. */
+#if defined(ST_TEST_HAVE_HMAC)
+#define HAVE_HMAC 1
+#else
+#define HAVE_HMAC 0
+#endif
+#define SKIP_WITHOUT_HMAC()                                                                  \
+    do {                                                                                     \
+        if (!HAVE_HMAC) {                                                                    \
+            print_message("[  SKIP    ] built without libcrypto (SYSTOOLS_WITH_OPENSSL): "   \
+                          "no authenticated connections to test\n");                         \
+            skip();                                                                          \
+        }                                                                                    \
+    } while (0)
+
+static const char KEY[] = "secret key";
+
+static st_listener_options listener_opts(const char *key)
+{
+    st_listener_options o = ST_LISTENER_OPTIONS_INIT;
+    o.authkey = key;
+    o.authkey_len = key ? strlen(key) : 0;
+    return o;
+}
+
+static st_ipc_client_options client_opts(const char *key)
+{
+    st_ipc_client_options o = ST_IPC_CLIENT_OPTIONS_INIT;
+    o.authkey = key;
+    o.authkey_len = key ? strlen(key) : 0;
+    return o;
+}
+
+/* A fresh directory for socket files; the caller removes it (rmdir) when its sockets are gone. */
+static char *sock_dir(void)
+{
+    char *d = strdup("/tmp/st-conn-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static st_ipc_address unix_address(const char *path)
+{
+    st_ipc_address a = {ST_IPC_AF_UNIX, path, 0, NULL, 0};
+    return a;
+}
+
+static st_ipc_address inet_address(int family, const char *host, int port)
+{
+    st_ipc_address a = {(st_ipc_family)family, NULL, 0, host, port};
+    return a;
+}
+
+/* A client run in a thread: connects with its key, sends `send` as bytes, expects it back. */
+typedef struct client_job {
+    st_ipc_address address;
+    const char *key;
+    const char *send;
+    int rc;          /* 0: talked; -1: failed with `code`, `message` */
+    int code;
+    char message[256];
+    pthread_t thread;
+} client_job;
+
+static void *client_main(void *arg)
+{
+    client_job *j = arg;
+    st_ipc_client_options o = client_opts(j->key);
+    st_connection *c = st_ipc_client(&j->address, j->key ? &o : NULL);
+    j->rc = -1;
+    if (c && st_connection_send_bytes(c, j->send, strlen(j->send)) == 0) {
+        size_t len;
+        unsigned char *back = st_connection_recv_bytes(c, 1024, &len);
+        if (back && len == strlen(j->send) && !memcmp(back, j->send, len))
+            j->rc = 0;
+        else if (back)
+            snprintf(j->message, sizeof j->message, "echo differs: %s", (char *)back);
+        st_free(back);
+    }
+    if (j->rc < 0 && !j->message[0]) {
+        j->code = st_error_code();
+        snprintf(j->message, sizeof j->message, "%s: %s", st_error_last()->type, st_error_message());
+    }
+    st_connection_free(c);
+    return NULL;
+}
+
+static void client_start(client_job *j, st_ipc_address a, const char *key, const char *send)
+{
+    memset(j, 0, sizeof *j);
+    j->address = a;
+    j->key = key;
+    j->send = send;
+    assert_int_equal(pthread_create(&j->thread, NULL, client_main, j), 0);
+}
+
+/* Accepts one connection and echoes one message. */
+static void serve_one(st_listener *l)
+{
+    st_connection *c = st_listener_accept(l);
+    if (!c)
+        fail_msg("accept: %s: %s", st_error_last()->type, st_error_message());
+    size_t len;
+    unsigned char *m = st_connection_recv_bytes(c, 1024, &len);
+    assert_non_null(m);
+    assert_int_equal(st_connection_send_bytes(c, m, len), 0);
+    st_free(m);
+    st_connection_free(c);
+}
+
+static void test_listener_options(void **state)
+{
+    (void)state;
+    ST_ASSERT_OPTIONS_INIT(st_listener_options, ST_LISTENER_OPTIONS_INIT,
+                           ST_LISTENER_OPTIONS_VERSION, st_listener_options_init);
+    ST_ASSERT_OPTIONS_INIT(st_ipc_client_options, ST_IPC_CLIENT_OPTIONS_INIT,
+                           ST_IPC_CLIENT_OPTIONS_VERSION, st_ipc_client_options_init);
+    char *dir = sock_dir();
+    char path[256];
+    snprintf(path, sizeof path, "%s/s", dir);
+    st_ipc_address a = unix_address(path);
+    st_listener_options zero;
+    memset(&zero, 0, sizeof zero);
+    assert_null(st_listener_new(&a, &zero)); /* {0}: never initialised */
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_ipc_client_options czero;
+    memset(&czero, 0, sizeof czero);
+    assert_null(st_ipc_client(&a, &czero));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_listener_options neg = listener_opts(NULL);
+    neg.handshake_timeout = -1;
+    assert_null(st_listener_new(&a, &neg));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_listener_options keyed = listener_opts(KEY);
+    st_ipc_client_options ckeyed = client_opts(KEY);
+    if (!HAVE_HMAC) { /* the clear error, before anything touches the network */
+        assert_null(st_listener_new(&a, &keyed));
+        assert_int_equal(st_error_code(), ST_ENOTSUP);
+        assert_non_null(strstr(st_error_message(), "libcrypto"));
+        assert_null(st_ipc_client(&a, &ckeyed));
+        assert_int_equal(st_error_code(), ST_ENOTSUP);
+        print_message("[  SKIP    ] built without libcrypto: authkey cases check the error only\n");
+    }
+    st_listener *l = st_listener_new(&a, NULL); /* NULL options: Python's defaults */
+    assert_non_null(l);
+    client_job j;
+    client_start(&j, a, NULL, "x");
+    serve_one(l);
+    pthread_join(j.thread, NULL);
+    assert_int_equal(j.rc, 0);
+    st_listener_free(l);
+    assert_int_equal(rmdir(dir), 0); /* the socket file went with the listener */
+    free(dir);
+}
+
+static void test_listener_unix(void **state)
+{
+    (void)state;
+    char *dir = sock_dir();
+    char path[256];
+    snprintf(path, sizeof path, "%s/listener.sock", dir);
+    st_ipc_address a = unix_address(path);
+    st_listener *l = st_listener_new(&a, NULL);
+    assert_non_null(l);
+    const st_ipc_address *got = st_listener_address(l);
+    assert_int_equal(got->family, ST_IPC_AF_UNIX);
+    assert_string_equal(got->path, path);
+    assert_int_equal(got->path_len, strlen(path));
+    assert_null(st_listener_last_accepted(l));
+    /* The path is taken: Python's OSError [Errno 98] Address already in use. */
+    assert_null(st_listener_new(&a, NULL));
+    assert_int_equal(st_error_code(), ST_EOS);
+    assert_int_equal(st_error_errno(), EADDRINUSE);
+    /* No authkey: the client is served at once, its connection is a plain one. */
+    st_connection *c = st_ipc_client(&a, NULL);
+    assert_non_null(c);
+    st_connection *s = st_listener_accept(l);
+    assert_non_null(s);
+    const st_ipc_address *peer = st_listener_last_accepted(l);
+    assert_non_null(peer);
+    assert_int_equal(peer->family, ST_IPC_AF_UNIX);
+    assert_int_equal(peer->path_len, 0); /* an unnamed client: Python's '' */
+    assert_string_equal(peer->path, "");
+    assert_int_equal(st_connection_send_bytes(c, "ping", 4), 0);
+    recv_expect(s, "ping", 4);
+    st_connection_free(s);
+    st_connection_free(c);
+    /* Too long a path. */
+    char longpath[300];
+    memset(longpath, 'x', sizeof longpath - 1);
+    longpath[sizeof longpath - 1] = '\0';
+    st_ipc_address too_long = unix_address(longpath);
+    assert_null(st_listener_new(&too_long, NULL));
+    assert_string_equal(st_error_message(), "AF_UNIX path too long");
+    assert_null(st_ipc_client(&too_long, NULL));
+    assert_string_equal(st_error_message(), "AF_UNIX path too long");
+    /* close: the file is gone, every call but the address says so, closing again is fine. */
+    assert_int_equal(st_listener_closed(l), 0);
+    assert_int_equal(st_listener_close(l), 0);
+    assert_int_equal(st_listener_closed(l), 1);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_null(st_listener_accept(l));
+    assert_int_equal(st_error_code(), ST_ESTATE);
+    assert_string_equal(st_error_message(), "listener is closed");
+    assert_int_equal(st_listener_fileno(l), -1);
+    assert_string_equal(st_listener_address(l)->path, path);
+    assert_int_equal(st_listener_close(l), 0);
+    st_listener_free(l);
+    st_listener_free(NULL);
+    assert_int_equal(st_listener_close(NULL), 0);
+    /* Nobody there: FileNotFoundError. */
+    assert_null(st_ipc_client(&a, NULL));
+    assert_int_equal(st_error_errno(), ENOENT);
+    assert_string_equal(st_error_last()->type, "FileNotFoundError");
+    assert_int_equal(rmdir(dir), 0);
+    free(dir);
+}
+
+static void test_listener_arbitrary_and_abstract(void **state)
+{
+    (void)state;
+    /* No path: Python's arbitrary_address(), a fresh file in a private directory. */
+    st_listener *l = st_listener_new(NULL, NULL);
+    assert_non_null(l);
+    char *path = strdup(st_listener_address(l)->path);
+    assert_non_null(strstr(path, "/pymp-"));
+    st_ipc_address a = unix_address(path);
+    client_job j;
+    client_start(&j, a, NULL, "arbitrary");
+    serve_one(l);
+    pthread_join(j.thread, NULL);
+    assert_int_equal(j.rc, 0);
+    st_listener_free(l);
+    *strrchr(path, '/') = '\0';
+    assert_int_equal(access(path, F_OK), -1); /* the directory went too */
+    free(path);
+
+    /* A Linux abstract name: no file, found by name, reported with its NUL. */
+    char name[64];
+    int n = snprintf(name, sizeof name, "%cst-conn-%ld", 0, (long)getpid());
+    st_ipc_address abs = {ST_IPC_AF_UNIX, name, (size_t)n, NULL, 0};
+    l = st_listener_new(&abs, NULL);
+    if (!l) {
+        assert_non_null(strstr(st_error_message(), "abstract socket names are not supported"));
+        print_message("[  SKIP    ] no abstract socket names here: %s\n", st_error_message());
+        return;
+    }
+    const st_ipc_address *got = st_listener_address(l);
+    assert_int_equal(got->path_len, (size_t)n);
+    assert_memory_equal(got->path, name, (size_t)n);
+    client_start(&j, abs, NULL, "abstract");
+    serve_one(l);
+    pthread_join(j.thread, NULL);
+    if (j.rc != 0)
+        fail_msg("%s", j.message);
+    st_listener_free(l);
+}
+
+/* Opens a TCP listener on the loopback of the family, or NULL when this machine has none. */
+static st_listener *loopback_listener(int family, const st_listener_options *o)
+{
+    st_ipc_address a = inet_address(family, family == ST_IPC_AF_INET6 ? "::1" : "127.0.0.1", 0);
+    st_listener *l = st_listener_new(&a, o);
+    if (!l && family == ST_IPC_AF_INET6 &&
+        (st_error_errno() == EADDRNOTAVAIL || st_error_errno() == EAFNOSUPPORT)) {
+        print_message("[  SKIP    ] no IPv6 loopback here: %s\n", st_error_message());
+        return NULL;
+    }
+    if (!l)
+        fail_msg("%s: %s", st_error_last()->type, st_error_message());
+    return l;
+}
+
+static void test_listener_tcp(void **state)
+{
+    (void)state;
+    int families[] = {ST_IPC_AF_INET, ST_IPC_AF_INET6};
+    for (int f = 0; f < 2; f++) {
+        st_listener *l = loopback_listener(families[f], NULL);
+        if (!l)
+            continue;
+        const st_ipc_address *got = st_listener_address(l);
+        assert_int_equal(got->family, families[f]);
+        assert_string_equal(got->host, f ? "::1" : "127.0.0.1");
+        assert_true(got->port > 0); /* port 0: the real one is reported */
+        client_job j;
+        client_start(&j, *got, NULL, "tcp");
+        serve_one(l);
+        pthread_join(j.thread, NULL);
+        assert_int_equal(j.rc, 0);
+        const st_ipc_address *peer = st_listener_last_accepted(l);
+        assert_string_equal(peer->host, f ? "::1" : "127.0.0.1");
+        assert_true(peer->port > 0 && peer->port != got->port);
+        /* The same port again while it listens: AddressInUse. */
+        st_ipc_address again = inet_address(families[f], got->host, got->port);
+        assert_null(st_listener_new(&again, NULL));
+        assert_int_equal(st_error_errno(), EADDRINUSE);
+        int port = got->port;
+        st_listener_free(l);
+        /* Nobody listens there now: ConnectionRefusedError. */
+        st_ipc_address gone = inet_address(families[f], f ? "::1" : "127.0.0.1", port);
+        assert_null(st_ipc_client(&gone, NULL));
+        assert_string_equal(st_error_last()->type, "ConnectionRefusedError");
+    }
+    /* A host that does not resolve: socket.gaierror. */
+    st_ipc_address bad = inet_address(ST_IPC_AF_INET, "no such host.invalid", 1);
+    assert_null(st_ipc_client(&bad, NULL));
+    assert_string_equal(st_error_last()->type, "socket.gaierror");
+    st_ipc_address port_bad = inet_address(ST_IPC_AF_INET, "127.0.0.1", 70000);
+    assert_null(st_listener_new(&port_bad, NULL));
+    assert_int_equal(st_error_code(), ST_EOVERFLOW);
+}
+
+/* Right, wrong and empty keys between C ends, on a path and on TCP; several clients at once;
+ * a wrong key costs its connection only. */
+static void test_listener_auth(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_HMAC();
+    char *dir = sock_dir();
+    char path[256];
+    snprintf(path, sizeof path, "%s/auth.sock", dir);
+    for (int tcp = 0; tcp < 2; tcp++) {
+        st_listener_options o = listener_opts(KEY);
+        o.backlog = 8;
+        st_ipc_address ua = unix_address(path);
+        st_listener *l = tcp ? loopback_listener(ST_IPC_AF_INET, &o) : st_listener_new(&ua, &o);
+        assert_non_null(l);
+        st_ipc_address a = *st_listener_address(l);
+        /* A wrong key: the client hears "digest sent was rejected", the listener "digest
+         * received was wrong", and the listener goes on. */
+        client_job bad;
+        client_start(&bad, a, "wrong key", "never");
+        assert_null(st_listener_accept(l));
+        assert_int_equal(st_error_code(), ST_EAUTH);
+        assert_string_equal(st_error_last()->type, "multiprocessing.AuthenticationError");
+        assert_string_equal(st_error_message(), "digest received was wrong");
+        pthread_join(bad.thread, NULL);
+        assert_int_equal(bad.rc, -1);
+        assert_int_equal(bad.code, ST_EAUTH);
+        assert_string_equal(bad.message,
+                            "multiprocessing.AuthenticationError: digest sent was rejected");
+        /* Eight clients at once with the key, served one after another. */
+        client_job jobs[8];
+        char texts[8][16];
+        for (int i = 0; i < 8; i++) {
+            snprintf(texts[i], sizeof texts[i], "client %d", i);
+            client_start(&jobs[i], a, KEY, texts[i]);
+        }
+        for (int i = 0; i < 8; i++)
+            serve_one(l);
+        for (int i = 0; i < 8; i++) {
+            pthread_join(jobs[i].thread, NULL);
+            if (jobs[i].rc != 0)
+                fail_msg("client %d: %s", i, jobs[i].message);
+        }
+        st_listener_free(l);
+    }
+    /* An empty key is a key (Python's b''): it must match too. */
+    st_listener_options o = listener_opts("");
+    st_ipc_address ua = unix_address(path);
+    st_listener *l = st_listener_new(&ua, &o);
+    assert_non_null(l);
+    client_job j;
+    client_start(&j, ua, "", "empty");
+    serve_one(l);
+    pthread_join(j.thread, NULL);
+    assert_int_equal(j.rc, 0);
+    client_start(&j, ua, "x", "x");
+    assert_null(st_listener_accept(l));
+    assert_int_equal(st_error_code(), ST_EAUTH);
+    pthread_join(j.thread, NULL);
+    assert_int_equal(j.code, ST_EAUTH);
+    st_listener_free(l);
+    assert_int_equal(rmdir(dir), 0);
+    free(dir);
+}
+
+/* A peer that sends half a message and then nothing: with a handshake_timeout the accept fails
+ * with TimeoutError in time and the next client is served; a peer that sends garbage, or a
+ * frame header announcing 2**40 bytes, gets its error at once. */
+typedef struct raw_peer {
+    st_ipc_address address;
+    const unsigned char *bytes;
+    size_t len;
+    int hold_fd; /* a pipe end: the peer keeps its socket open until this reads EOF */
+    pthread_t thread;
+} raw_peer;
+
+static void *raw_peer_main(void *arg)
+{
+    raw_peer *p = arg;
+    st_connection *c = st_ipc_client(&p->address, NULL); /* no key: just the socket */
+    if (!c)
+        return NULL;
+    int fd = st_connection_fileno(c);
+    if (write(fd, p->bytes, p->len) != (ssize_t)p->len)
+        abort();
+    char ch;
+    while (read(p->hold_fd, &ch, 1) > 0)
+        ;
+    st_connection_free(c);
+    return NULL;
+}
+
+static void test_listener_bad_peers(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_HMAC();
+    st_listener_options o = listener_opts(KEY);
+    o.handshake_timeout = 0.3;
+    o.backlog = 4;
+    st_listener *l = st_listener_new(NULL, &o);
+    assert_non_null(l);
+    st_ipc_address a = *st_listener_address(l);
+    static const unsigned char half[] = {0, 0, 0, 40, '{', 's', 'h', 'a'};
+    static const unsigned char huge[] = {0xff, 0xff, 0xff, 0xff, 0, 0, 1, 0, 0, 0, 0, 0};
+    static const unsigned char garbage[] = {0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o'};
+    struct {
+        const unsigned char *bytes;
+        size_t len;
+        int code;
+        const char *message;
+    } cases[] = {
+        {half, sizeof half, ST_ETIMEOUT, "timed out"},
+        {huge, sizeof huge, ST_EFORMAT, "bad message length"},
+        {garbage, sizeof garbage, ST_EAUTH,
+         "unsupported message length, missing digest prefix, or unsupported digest: "
+         "message=b'hello'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int hold[2];
+        assert_int_equal(pipe(hold), 0);
+        raw_peer p = {a, cases[i].bytes, cases[i].len, hold[0], 0};
+        assert_int_equal(pthread_create(&p.thread, NULL, raw_peer_main, &p), 0);
+        double t0 = st_test_now();
+        assert_null(st_listener_accept(l));
+        double took = st_test_now() - t0;
+        assert_int_equal(st_error_code(), cases[i].code);
+        assert_string_equal(st_error_message(), cases[i].message);
+        if (cases[i].code == ST_ETIMEOUT)
+            assert_true(took >= 0.28 && took < 10);
+        close(hold[1]);
+        pthread_join(p.thread, NULL);
+        close(hold[0]);
+        /* The listener goes on: a good client next. */
+        client_job j;
+        client_start(&j, a, KEY, "after a bad peer");
+        serve_one(l);
+        pthread_join(j.thread, NULL);
+        if (j.rc != 0)
+            fail_msg("%s", j.message);
+    }
+    /* A client whose listener stalls in the handshake times out itself. */
+    st_ipc_client_options co = client_opts(KEY);
+    co.handshake_timeout = 0.2;
+    st_listener *mute = st_listener_new(NULL, NULL); /* accepts nothing, says nothing */
+    assert_non_null(mute);
+    double t0 = st_test_now();
+    assert_null(st_ipc_client(st_listener_address(mute), &co));
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    assert_true(st_test_now() - t0 >= 0.18);
+    st_listener_free(mute);
+    st_listener_free(l);
+}
+
+/* The handshake as CPython 3.13's answer_challenge/deliver_challenge do it, replayed from
+ * tests/vectors/ipc/handshake.txt (tests/gen/gen_ipc.py): each case is what the peer sends
+ * before it shuts its sending side; our outcome (the exception's name without its module, and
+ * its message) and the bytes we sent (for deliver_challenge, after the random challenge) must be
+ * CPython's. Right digests of every kind, CPython 3.11's 20-byte challenge and 16-byte reply,
+ * and each way of failing. */
+static void handshake_case(char mode, const char *hex, char *out, size_t cap)
+{
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    size_t len;
+    unsigned char *data = st_test_unhex(hex, &len);
+    assert_int_equal(write(sv[0], data, len), (ssize_t)len);
+    free(data);
+    assert_int_equal(shutdown(sv[0], SHUT_WR), 0);
+    st_connection *c = st_connection_new(sv[1], 1, 1);
+    assert_non_null(c);
+    int r = mode == 'a' ? st_ipc_answer_challenge(c, KEY, strlen(KEY))
+                        : st_ipc_deliver_challenge(c, KEY, strlen(KEY));
+    size_t n;
+    if (r == 0) {
+        n = (size_t)snprintf(out, cap, "OK\tx");
+    } else {
+        const char *type = strrchr(st_error_last()->type, '.');
+        type = type ? type + 1 : st_error_last()->type;
+        n = (size_t)snprintf(out, cap, "%s: %s\tx", type, st_error_message());
+    }
+    st_connection_free(c);
+    unsigned char sent[4096];
+    size_t got = 0;
+    ssize_t k;
+    while ((k = read(sv[0], sent + got, sizeof sent - got)) > 0)
+        got += (size_t)k;
+    close(sv[0]);
+    size_t skip_first = 0;
+    if (mode == 'd' && got >= 4)
+        skip_first = 4 + ((size_t)sent[0] << 24 | (size_t)sent[1] << 16 | (size_t)sent[2] << 8 | sent[3]);
+    for (size_t i = skip_first; i < got && n + 3 < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%02x", sent[i]);
+}
+
+static void test_handshake_vectors(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_HMAC();
+    st_test_vectors v;
+    st_test_vectors_open(&v, "ipc/handshake.txt");
+    int cases = 0;
+    while (st_test_vectors_next(&v)) {
+        if (v.line[0] == '#')
+            continue;
+        assert_int_equal(v.nfields, 4);
+        char got[8192], want[8192];
+        handshake_case(v.field[0][0], v.field[1] + 1, got, sizeof got);
+        snprintf(want, sizeof want, "%s\t%s", v.field[2], v.field[3]);
+        if (strcmp(got, want) != 0)
+            fail_msg("line %d (%s):\n  CPython: %s\n  ours:    %s", v.lineno, v.field[0], want, got);
+        cases++;
+    }
+    st_test_vectors_close(&v);
+    assert_true(cases >= 30);
+    /* The vectors are still what a live CPython 3.13 says: the generator, run again. */
+    char code[2048];
+    snprintf(code, sizeof code,
+             "import sys, tempfile\n"
+             "sys.path.insert(0, '%s/gen')\n"
+             "import gen_ipc\n"
+             "with tempfile.TemporaryDirectory() as d:\n"
+             "    sys.argv = ['gen_ipc.py', d]\n"
+             "    gen_ipc.main()\n"
+             "    now = [l for l in open(d + '/handshake.txt') if l[0] != '#']\n"
+             "then = [l for l in open('%s/vectors/ipc/handshake.txt') if l[0] != '#']\n"
+             "print('same' if now == then else 'differ')\n",
+             ST_TEST_SOURCE_DIR, ST_TEST_SOURCE_DIR);
+    char *live = pyref_eval(code);
+    if (live)
+        assert_string_equal(live, "same");
+    free(live);
+}
+
+/* A CPython <= 3.11 (the legacy HMAC-MD5 handshake): python3 on PATH when it is one (the
+ * machine image's default), else none. None under emulation either (ST_PYTHON3 set empty). */
+static const char *legacy_python(void)
+{
+    static char found[1024];
+    static int searched;
+    if (!searched) {
+        searched = 1;
+        const char *given = getenv("ST_PYTHON3");
+        FILE *f = given && !given[0] ? NULL
+                  : popen("python3 -c 'import sys; print(sys.executable if sys.version_info < "
+                          "(3, 12) else \"\")' 2>/dev/null", "r");
+        if (f) {
+            if (!fgets(found, sizeof found, f))
+                found[0] = '\0';
+            found[strcspn(found, "\n")] = '\0';
+            pclose(f);
+        }
+    }
+    if (!found[0])
+        print_message("[  SKIP    ] no CPython 3.11 or older (python3 on PATH) for the legacy "
+                      "HMAC-MD5 handshake\n");
+    return found[0] ? found : NULL;
+}
+
+/* Starts `py -c code args...` with its stdout on a pipe. */
+static pid_t spawn_python(const char *py, const char *code, const char *const *args, FILE **out)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    const char *argv[16] = {py, "-c", code};
+    size_t n = 3;
+    for (; args[n - 3]; n++)
+        argv[n] = args[n - 3];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        execv(py, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    *out = fdopen(p[0], "r");
+    assert_non_null(*out);
+    return pid;
+}
+
+static void expect_exit_0(pid_t pid)
+{
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* A CPython Listener serving C clients: prints its path or port, then serves argv[3]
+ * connections (echoing bytes until EOF), counting the ones refused. argv[1] is 'tcp', a path,
+ * or '@name' for the abstract name NUL + name. */
+static const char *const PY_LISTENER =
+    "import sys\n"
+    "from multiprocessing.connection import Listener, AuthenticationError\n"
+    "a = sys.argv[1]\n"
+    "addr = ('127.0.0.1', 0) if a == 'tcp' else '\\0' + a[1:] if a[0] == '@' else a\n"
+    "n = int(sys.argv[3])\n"
+    "with Listener(addr, authkey=sys.argv[2].encode(), backlog=16) as l:\n"
+    "    a = l.address\n"
+    "    print(a[1] if isinstance(a, tuple) else a if isinstance(a, str) else a[1:].decode(), flush=True)\n"
+    "    served = refused = 0\n"
+    "    while served + refused < n:\n"
+    "        try:\n"
+    "            c = l.accept()\n"
+    "        except AuthenticationError as e:\n"
+    "            refused += 1\n"
+    "            print('refused:', e, flush=True)\n"
+    "            continue\n"
+    "        with c:\n"
+    "            while True:\n"
+    "                try:\n"
+    "                    m = c.recv_bytes()\n"
+    "                except EOFError:\n"
+    "                    break\n"
+    "                c.send_bytes(m)\n"
+    "        served += 1\n"
+    "    print('served', served, 'refused', refused)\n";
+
+/* Where the CPython peers listen or connect: a path, TCP, or an abstract name. */
+enum { ON_PATH, ON_TCP, ON_ABSTRACT };
+
+/* The C address for `where` and the argument that tells the Python scripts the same place
+ * (a path, "tcp" / "tcp:PORT", "@name" for the abstract name NUL + name). */
+static st_ipc_address peer_address(int where, const char *dir, const char *file, char *path,
+                                   char *arg, size_t cap)
+{
+    st_ipc_address a = unix_address(path);
+    if (where == ON_ABSTRACT) {
+        a.path_len = (size_t)snprintf(path, cap, "%c%s-%ld", 0, file, (long)getpid());
+        snprintf(arg, cap, "@%s", path + 1);
+    } else {
+        snprintf(path, cap, "%s/%s", dir, file);
+        snprintf(arg, cap, "%s", where == ON_TCP ? "tcp" : path);
+    }
+    return a;
+}
+
+static void python_listener_c_clients(const char *py, int where, const char *dir)
+{
+    char path[256], arg[256], line[512];
+    st_ipc_address a = peer_address(where, dir, "py-listener", path, arg, sizeof path);
+    const char *args[] = {arg, KEY, "9", NULL};
+    FILE *out;
+    pid_t pid = spawn_python(py, PY_LISTENER, args, &out);
+    assert_non_null(fgets(line, sizeof line, out)); /* it listens once it has printed */
+    line[strcspn(line, "\n")] = '\0';
+    if (where == ON_TCP)
+        a = inet_address(ST_IPC_AF_INET, "127.0.0.1", atoi(line));
+    else
+        assert_string_equal(line, where == ON_ABSTRACT ? path + 1 : path);
+    /* A wrong key first: refused on both sides. */
+    st_ipc_client_options wrong = client_opts("not the key");
+    assert_null(st_ipc_client(&a, &wrong));
+    assert_int_equal(st_error_code(), ST_EAUTH);
+    assert_string_equal(st_error_message(), "digest sent was rejected");
+    assert_non_null(fgets(line, sizeof line, out));
+    assert_string_equal(line, "refused: digest received was wrong\n");
+    /* Eight clients at once with the key. */
+    client_job jobs[8];
+    char texts[8][32];
+    for (int i = 0; i < 8; i++) {
+        snprintf(texts[i], sizeof texts[i], "from C client %d", i);
+        client_start(&jobs[i], a, KEY, texts[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(jobs[i].thread, NULL);
+        if (jobs[i].rc != 0)
+            fail_msg("client %d: %s", i, jobs[i].message);
+    }
+    assert_non_null(fgets(line, sizeof line, out));
+    assert_string_equal(line, "served 8 refused 1\n");
+    fclose(out);
+    expect_exit_0(pid);
+}
+
+/* CPython clients of a C listener: a wrong key, then argv[3] clients at once in threads, each
+ * sending a value and checking that it comes back. */
+static const char *const PY_CLIENTS =
+    "import sys, threading\n"
+    "from multiprocessing.connection import Client, AuthenticationError\n"
+    "a = sys.argv[1]\n"
+    "addr = ('127.0.0.1', int(a[4:])) if a[:4] == 'tcp:' else '\\0' + a[1:] if a[0] == '@' else a\n"
+    "try:\n"
+    "    Client(addr, authkey=b'not the key')\n"
+    "except AuthenticationError as e:\n"
+    "    print('wrong key:', e, flush=True)\n"
+    "ok = []\n"
+    "def talk(i):\n"
+    "    with Client(addr, authkey=sys.argv[2].encode()) as c:\n"
+    "        v = {'i': i, 'data': list(range(i)), 'text': 'h\\u00e9llo', 'raw': bytes([i]) * i}\n"
+    "        c.send(v)\n"
+    "        if c.recv() == v:\n"
+    "            ok.append(i)\n"
+    "ts = [threading.Thread(target=talk, args=(i,)) for i in range(int(sys.argv[3]))]\n"
+    "for t in ts: t.start()\n"
+    "for t in ts: t.join()\n"
+    "print('ok', len(ok))\n";
+
+static void *echo_values(void *arg)
+{
+    st_connection *c = arg;
+    st_value *v;
+    while ((v = st_connection_recv(c, ST_NO_TIMEOUT))) {
+        int r = st_connection_send(c, v);
+        st_value_unref(v);
+        if (r < 0)
+            break;
+    }
+    st_connection_free(c);
+    return NULL;
+}
+
+static void c_listener_python_clients(const char *py, int where, const char *dir)
+{
+    char path[256], arg[256], line[512];
+    st_listener_options o = listener_opts(KEY);
+    o.backlog = 16;
+    st_ipc_address ua = peer_address(where, dir, "c-listener", path, arg, sizeof path);
+    st_listener *l = where == ON_TCP ? loopback_listener(ST_IPC_AF_INET, &o) : st_listener_new(&ua, &o);
+    assert_non_null(l);
+    if (where == ON_TCP)
+        snprintf(arg, sizeof arg, "tcp:%d", st_listener_address(l)->port);
+    const char *args[] = {arg, KEY, "8", NULL};
+    FILE *out;
+    pid_t pid = spawn_python(py, PY_CLIENTS, args, &out);
+    assert_null(st_listener_accept(l));
+    assert_int_equal(st_error_code(), ST_EAUTH);
+    assert_string_equal(st_error_message(), "digest received was wrong");
+    pthread_t threads[8];
+    for (int i = 0; i < 8; i++) {
+        st_connection *c = st_listener_accept(l);
+        if (!c)
+            fail_msg("accept %d: %s: %s", i, st_error_last()->type, st_error_message());
+        assert_int_equal(pthread_create(&threads[i], NULL, echo_values, c), 0);
+    }
+    for (int i = 0; i < 8; i++)
+        pthread_join(threads[i], NULL);
+    assert_non_null(fgets(line, sizeof line, out));
+    assert_string_equal(line, "wrong key: digest sent was rejected\n");
+    assert_non_null(fgets(line, sizeof line, out));
+    assert_string_equal(line, "ok 8\n");
+    fclose(out);
+    expect_exit_0(pid);
+    st_listener_free(l);
+}
+
+static void test_listener_cpython(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_HMAC();
+    const char *pys[] = {pyref_python(), legacy_python()};
+    char *dir = sock_dir();
+    /* Abstract names where this system has them (Linux). */
+    char name[64];
+    int n = snprintf(name, sizeof name, "%cst-conn-probe-%ld", 0, (long)getpid());
+    st_ipc_address probe = {ST_IPC_AF_UNIX, name, (size_t)n, NULL, 0};
+    st_listener *pl = st_listener_new(&probe, NULL);
+    int places = pl ? 3 : 2;
+    if (!pl)
+        print_message("[  SKIP    ] abstract names with CPython: %s\n", st_error_message());
+    st_listener_free(pl);
+    for (int v = 0; v < 2; v++) {
+        if (!pys[v])
+            continue;
+        for (int where = ON_PATH; where < places; where++) {
+            python_listener_c_clients(pys[v], where, dir);
+            c_listener_python_clients(pys[v], where, dir);
+        }
+    }
+    assert_int_equal(rmdir(dir), 0);
+    free(dir);
+}
+
+/* wait(): connections, a listener and a plain descriptor; read-ahead counts as ready. */
+static void test_ipc_wait(void **state)
+{
+    (void)state;
+    st_connection *a, *b;
+    assert_int_equal(st_ipc_pipe(&a, &b, 1), 0);
+    st_listener *l = st_listener_new(NULL, NULL);
+    assert_non_null(l);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    st_ipc_waitable w[3] = {{b, NULL, -1, 7}, {NULL, l, -1, 7}, {NULL, NULL, p[0], 7}};
+    size_t n = 99;
+    assert_int_equal(st_ipc_wait(w, 3, 0, &n), 0); /* nothing yet: 0 at once */
+    assert_int_equal(n, 0);
+    assert_int_equal(w[0].ready + w[1].ready + w[2].ready, 0);
+    double t0 = st_test_now();
+    assert_int_equal(st_ipc_wait(w, 3, 0.05, &n), 0); /* the time runs out */
+    assert_true(st_test_now() - t0 >= 0.045);
+    assert_int_equal(n, 0);
+    /* Two messages: one receive reads both ahead; the connection stays ready though its
+     * descriptor is drained. */
+    assert_int_equal(st_connection_send_bytes(a, "one", 3), 0);
+    assert_int_equal(st_connection_send_bytes(a, "two", 3), 0);
+    assert_int_equal(st_ipc_wait(w, 3, ST_NO_TIMEOUT, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(w[0].ready, 1);
+    recv_expect(b, "one", 3);
+    assert_int_equal(st_ipc_wait(w, 3, ST_NO_TIMEOUT, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(w[0].ready, 1);
+    recv_expect(b, "two", 3);
+    /* A client at the listener, bytes in the pipe. */
+    st_connection *c = st_ipc_client(st_listener_address(l), NULL);
+    assert_non_null(c);
+    assert_int_equal(write(p[1], "x", 1), 1);
+    assert_int_equal(st_ipc_wait(w, 3, 5.0, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(w[0].ready, 0);
+    assert_int_equal(w[1].ready, 1);
+    assert_int_equal(w[2].ready, 1);
+    /* Many objects at once (past the stack array). */
+    st_ipc_waitable many[40];
+    for (int i = 0; i < 40; i++)
+        many[i] = (st_ipc_waitable){NULL, NULL, i == 39 ? p[0] : p[1], 0};
+    assert_int_equal(st_ipc_wait(many, 40, 0, &n), 0);
+    assert_int_equal(many[39].ready, 1);
+    /* Errors: a closed connection or listener, a negative descriptor. */
+    st_connection_close(b);
+    assert_int_equal(st_ipc_wait(w, 1, 0, &n), -1);
+    assert_string_equal(st_error_message(), "handle is closed");
+    st_listener_close(l);
+    assert_int_equal(st_ipc_wait(w + 1, 1, 0, &n), -1);
+    assert_string_equal(st_error_message(), "listener is closed");
+    st_ipc_waitable neg = {NULL, NULL, -1, 0};
+    assert_int_equal(st_ipc_wait(&neg, 1, 0, &n), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_connection_free(c);
+    st_connection_free(a);
+    st_connection_free(b);
+    st_listener_free(l);
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1230,6 +2089,15 @@ int main(void)
         cmocka_unit_test(test_conn_cpython),
         cmocka_unit_test(test_conn_values),
         cmocka_unit_test(test_conn_values_cpython),
+        cmocka_unit_test(test_listener_options),
+        cmocka_unit_test(test_listener_unix),
+        cmocka_unit_test(test_listener_arbitrary_and_abstract),
+        cmocka_unit_test(test_listener_tcp),
+        cmocka_unit_test(test_listener_auth),
+        cmocka_unit_test(test_listener_bad_peers),
+        cmocka_unit_test(test_handshake_vectors),
+        cmocka_unit_test(test_listener_cpython),
+        cmocka_unit_test(test_ipc_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,7 +62,8 @@ typedef enum st_errcode {
     ST_ERECURSION,      /**< Nesting deeper than allowed (RecursionError). */
     ST_ESTATE,          /**< The object is in the wrong state for the call (RuntimeError, or the
                              module's own type: queue.ShutDown, OSError "handle is closed"). */
-    ST_ENOTSUP          /**< Not supported here (NotImplementedError). */
+    ST_ENOTSUP,         /**< Not supported here (NotImplementedError). */
+    ST_EAUTH            /**< A peer failed authentication (multiprocessing.AuthenticationError). */
 } st_errcode;
 
 /** @brief One frame of an error's traceback. */

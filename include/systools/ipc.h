@@ -17,6 +17,9 @@
  *        so a CPython process holding the other end with `Connection(fd)` can talk to a C
  *        program, and a FIFO through which worker threads hand values or callbacks to a main
  *        loop (the GUI pattern: producers never block the consumer; a timer drains the queue).
+ *        Listeners and clients (st_listener_new(), st_ipc_client()) find peers by address and
+ *        authenticate them with CPython's authkey handshake, so C and Python processes that
+ *        did not fork from each other talk the same way (README: "Talking to Python").
  *
  * @code
  * st_connection *parent, *child;
@@ -225,6 +228,238 @@ ST_API int st_connection_send(st_connection *c, const st_value *value);
  *         ST_EOS for a failed read, ST_ENOMEM.
  */
 ST_API st_value *st_connection_recv(st_connection *c, double timeout);
+
+/* ---- listeners, clients and authentication (multiprocessing.connection) ------------------ */
+
+/** @brief An address family. Mirrors the `family` strings of multiprocessing.connection
+ *         ('AF_UNIX', 'AF_INET'; 'AF_INET6' is a socket family Python's Listener also takes). */
+typedef enum st_ipc_family {
+    ST_IPC_AF_DEFAULT = 0, /**< From the address: AF_UNIX when it has a path, else AF_INET. */
+    ST_IPC_AF_UNIX,        /**< A socket file path, or a Linux abstract name (first byte NUL). */
+    ST_IPC_AF_INET,        /**< IPv4 host and port. */
+    ST_IPC_AF_INET6        /**< IPv6 host and port. */
+} st_ipc_family;
+
+/**
+ * @brief Where a listener listens. Mirrors multiprocessing.connection's addresses: a str path
+ *        for AF_UNIX, a `(host, port)` tuple for AF_INET/AF_INET6.
+ *
+ * As an argument: give @p path for AF_UNIX (with @p path_len for an abstract name, whose first
+ * byte is NUL), or @p host and @p port for AF_INET/AF_INET6. As a result
+ * (st_listener_address(), st_listener_last_accepted()) the library fills it: @p path is then
+ * always NUL-terminated as well, and @p host is the numeric address ("127.0.0.1", "::1").
+ */
+typedef struct st_ipc_address {
+    st_ipc_family family; /**< The family, or ::ST_IPC_AF_DEFAULT to infer it. */
+    const char *path;     /**< AF_UNIX: the path or abstract name; NULL otherwise. */
+    size_t path_len;      /**< Its length; 0 means strlen(path) (an abstract name needs it). */
+    const char *host;     /**< AF_INET/AF_INET6: a name or numeric address; "" is every
+                               interface (Python's ''); NULL is "localhost". */
+    int port;             /**< AF_INET/AF_INET6: the port; 0 picks a free one. */
+} st_ipc_address;
+
+/** @brief A listening socket (opaque). Mirrors multiprocessing.connection.Listener. */
+typedef struct st_listener st_listener;
+
+/** @brief The version of ::st_listener_options this header knows. */
+#define ST_LISTENER_OPTIONS_VERSION 1
+/** @brief ::st_listener_options with Python's defaults. */
+#define ST_LISTENER_OPTIONS_INIT {.version = ST_LISTENER_OPTIONS_VERSION}
+
+/** @brief Options of st_listener_new(); all zero are Python's defaults. */
+typedef struct st_listener_options {
+    unsigned int version;     /**< ::ST_LISTENER_OPTIONS_VERSION. */
+    int backlog;              /**< listen()'s backlog; 0 is Python's default, 1. */
+    const void *authkey;      /**< The shared key (Python's bytes authkey), or NULL for none:
+                                   then accept() does no handshake. A key of length 0 is a key. */
+    size_t authkey_len;       /**< Its length in bytes. */
+    double handshake_timeout; /**< Seconds each accepted connection's handshake may take in
+                                   all; 0 is none (as in Python, which has no such limit). */
+} st_listener_options;
+
+/**
+ * @brief Fills @p opts with the defaults of @p version (for callers that cannot use
+ *        ::ST_LISTENER_OPTIONS_INIT).
+ * @param opts The struct to fill.
+ * @param version ::ST_LISTENER_OPTIONS_VERSION.
+ * @return 0, or -1 with ValueError (NULL @p opts, or a version this library does not know).
+ */
+ST_API int st_listener_options_init(st_listener_options *opts, unsigned int version);
+
+/**
+ * @brief Binds a socket to an address and listens. Mirrors
+ *        multiprocessing.connection.Listener(address, family, backlog, authkey): SO_REUSEADDR
+ *        is set, the socket is close-on-exec, a path is unlinked again by st_listener_close().
+ * @param address Where to listen (copied). NULL, or no path for AF_UNIX, picks a fresh path
+ *        in a new private directory under $TMPDIR, else /tmp (Python's
+ *        arbitrary_address(), with the directory removed by close as Python removes its
+ *        pymp- directory at exit); AF_INET with a NULL host is Python's ('localhost', 0).
+ * @param opts Options, or NULL for the defaults.
+ * @return A listener the caller frees with st_listener_free(); NULL with OSError (the failed
+ *         socket(), bind() or listen(), e.g. AddressInUse; "AF_UNIX path too long", whose code is
+ *         ST_EVALUE as it has no errno; an
+ *         abstract name on a system without them: "abstract socket names are not supported
+ *         here"), socket.gaierror (code ST_EVALUE) for a host that does not resolve,
+ *         ValueError for the options, or NotImplementedError (ST_ENOTSUP) for an authkey when
+ *         the library was built without OpenSSL's libcrypto.
+ */
+ST_API st_listener *st_listener_new(const st_ipc_address *address, const st_listener_options *opts);
+
+/**
+ * @brief Waits for a client and returns its connection. Mirrors Listener.accept(): with an
+ *        authkey, deliver_challenge() then answer_challenge() run on the connection first.
+ *        A client that fails them (wrong key, garbage, too long a message, gone halfway, or too
+ *        slow with a handshake_timeout) costs that connection only: it is closed, the error is
+ *        returned, and the next call accepts the next client.
+ * @param l The listener.
+ * @return A connection the caller frees with st_connection_free(); NULL with OSError
+ *         "listener is closed" (ST_ESTATE), a failed accept() (ST_EOS), or the handshake's
+ *         errors (see st_ipc_deliver_challenge()).
+ */
+ST_API st_connection *st_listener_accept(st_listener *l);
+
+/**
+ * @brief Closes the socket and unlinks its path (not an abstract name). Mirrors
+ *        Listener.close(); closing twice is fine. A connection it accepted stays open.
+ * @param l The listener, or NULL (then nothing happens).
+ * @return 0, or -1 with OSError when close() failed (the socket is released all the same).
+ */
+ST_API int st_listener_close(st_listener *l);
+
+/**
+ * @brief Closes (if needed) and releases a listener. Python's garbage collection of a Listener.
+ * @param l The listener, or NULL (then nothing happens).
+ */
+ST_API void st_listener_free(st_listener *l);
+
+/**
+ * @brief Whether st_listener_close() was called. Not in Python (there, `_listener is None`).
+ * @param l The listener.
+ * @return 1 or 0 (it cannot fail).
+ */
+ST_API int st_listener_closed(const st_listener *l);
+
+/**
+ * @brief The listening socket's descriptor, for st_ipc_wait() or an event loop. Mirrors
+ *        Listener._listener._socket.fileno() (Python's Listener has no public fileno()).
+ * @param l The listener.
+ * @return The descriptor, or -1 with OSError "listener is closed" (ST_ESTATE).
+ */
+ST_API int st_listener_fileno(const st_listener *l);
+
+/**
+ * @brief The address the socket is bound to. Mirrors the Listener.address property: for port 0
+ *        the port the system picked, for AF_INET6 the host without flowinfo and scope.
+ * @param l The listener (also after close, as in Python).
+ * @return The address, lent until st_listener_free().
+ */
+ST_API const st_ipc_address *st_listener_address(const st_listener *l);
+
+/**
+ * @brief The peer address of the last connection accepted. Mirrors the Listener.last_accepted
+ *        property: for AF_UNIX an unnamed client's address is an empty path, as Python's ''.
+ * @param l The listener.
+ * @return The address, lent until the next st_listener_accept() or st_listener_free(); NULL
+ *         (no error set) before the first accept, as Python's None.
+ */
+ST_API const st_ipc_address *st_listener_last_accepted(const st_listener *l);
+
+/** @brief The version of ::st_ipc_client_options this header knows. */
+#define ST_IPC_CLIENT_OPTIONS_VERSION 1
+/** @brief ::st_ipc_client_options with Python's defaults. */
+#define ST_IPC_CLIENT_OPTIONS_INIT {.version = ST_IPC_CLIENT_OPTIONS_VERSION}
+
+/** @brief Options of st_ipc_client(); all zero are Python's defaults. */
+typedef struct st_ipc_client_options {
+    unsigned int version;     /**< ::ST_IPC_CLIENT_OPTIONS_VERSION. */
+    const void *authkey;      /**< The shared key, or NULL for none (no handshake). */
+    size_t authkey_len;       /**< Its length in bytes. */
+    double handshake_timeout; /**< Seconds the handshake may take in all; 0 is none (Python's
+                                   behaviour: it has no limit). */
+} st_ipc_client_options;
+
+/**
+ * @brief Fills @p opts with the defaults of @p version (for callers that cannot use
+ *        ::ST_IPC_CLIENT_OPTIONS_INIT).
+ * @param opts The struct to fill.
+ * @param version ::ST_IPC_CLIENT_OPTIONS_VERSION.
+ * @return 0, or -1 with ValueError.
+ */
+ST_API int st_ipc_client_options_init(st_ipc_client_options *opts, unsigned int version);
+
+/**
+ * @brief Connects to a listener. Mirrors multiprocessing.connection.Client(address, family,
+ *        authkey): with an authkey, answer_challenge() then deliver_challenge() run first. It
+ *        talks to a CPython Listener as to st_listener_new()'s, CPython 3.11 and older
+ *        included (their HMAC-MD5 form is recognised and answered).
+ * @param address Where to connect (AF_UNIX path or abstract name, or host and port).
+ * @param opts Options, or NULL for the defaults.
+ * @return A connection the caller frees with st_connection_free(); NULL with OSError (a failed
+ *         connect(): ConnectionRefusedError, FileNotFoundError, ...), socket.gaierror
+ *         (ST_EVALUE), NotImplementedError (ST_ENOTSUP) for an authkey without libcrypto, or
+ *         the handshake's errors (st_ipc_answer_challenge()); the socket is then closed.
+ */
+ST_API st_connection *st_ipc_client(const st_ipc_address *address, const st_ipc_client_options *opts);
+
+/**
+ * @brief The serving side of the handshake. Mirrors
+ *        multiprocessing.connection.deliver_challenge(connection, authkey) of CPython 3.13:
+ *        sends `#CHALLENGE#{sha256}` and 40 bytes from os.urandom's source, receives the
+ *        peer's reply (at most 256 bytes) and checks it in constant time: an HMAC named by a
+ *        `{md5}`, `{sha256}`, `{sha384}`, `{sha3_256}` or `{sha3_384}` prefix, or a bare
+ *        16-byte HMAC-MD5 (what CPython 3.11 and older send). Then sends `#WELCOME#`, or
+ *        `#FAILURE#` and fails.
+ * @param c The connection (st_listener_accept() calls this itself when it has a key).
+ * @param authkey The key.
+ * @param authkey_len Its length.
+ * @return 0, or -1 with multiprocessing.AuthenticationError (code ::ST_EAUTH) and CPython's
+ *         message ("digest received was wrong", "expected 'sha256' of length 32 got 5",
+ *         "unsupported message length, missing digest prefix, or unsupported digest:
+ *         message=b'...'"), or the connection's errors: OSError "bad message length" for a
+ *         reply over 256 bytes (whatever its header claims, nothing more is allocated or
+ *         read), EOFError or "got end of file during message" for a peer gone, and so on.
+ *         NotImplementedError (ST_ENOTSUP) without libcrypto.
+ */
+ST_API int st_ipc_deliver_challenge(st_connection *c, const void *authkey, size_t authkey_len);
+
+/**
+ * @brief The answering side of the handshake. Mirrors
+ *        multiprocessing.connection.answer_challenge(connection, authkey) of CPython 3.13:
+ *        receives the challenge (at most 256 bytes), replies with `{digest}` and the HMAC the
+ *        challenge asks for (a bare HMAC-MD5 to the 20-byte challenge of CPython 3.11 and
+ *        older), and expects `#WELCOME#`.
+ * @param c The connection.
+ * @param authkey The key.
+ * @param authkey_len Its length.
+ * @return 0, or -1 with multiprocessing.AuthenticationError (::ST_EAUTH: "digest sent was
+ *         rejected", "Protocol error, expected challenge: message=b'...'", "challenge too
+ *         short: {len(message)} bytes" — CPython's text, braces included), the connection's
+ *         errors, or NotImplementedError (ST_ENOTSUP) without libcrypto.
+ */
+ST_API int st_ipc_answer_challenge(st_connection *c, const void *authkey, size_t authkey_len);
+
+/** @brief One object for st_ipc_wait(): a connection, a listener or a plain descriptor. */
+typedef struct st_ipc_waitable {
+    st_connection *connection; /**< A connection (ready: a receive would not block), or NULL. */
+    st_listener *listener;     /**< Or a listener (ready: accept() would not block), or NULL. */
+    int fd;                    /**< Or, when both are NULL, a descriptor (ready: readable). */
+    int ready;                 /**< Set by st_ipc_wait(): 1 when ready, else 0. */
+} st_ipc_waitable;
+
+/**
+ * @brief Waits until at least one object is ready. Mirrors
+ *        multiprocessing.connection.wait(object_list, timeout): poll()-based; a connection
+ *        holding a message it read ahead is ready at once. Python returns the ready objects;
+ *        here each one's @p ready flag is set and their number returned.
+ * @param objects The objects.
+ * @param n Their number.
+ * @param timeout Seconds: 0 just checks, negative (::ST_NO_TIMEOUT) waits for ever (Python's
+ *        None).
+ * @param nready Receives how many are ready (0 when the time ran out; no error then).
+ * @return 0, or -1 with OSError ("handle is closed", "listener is closed", a failed poll()) or
+ *         ValueError (a negative descriptor).
+ */
+ST_API int st_ipc_wait(st_ipc_waitable *objects, size_t n, double timeout, size_t *nready);
 
 /* ---- queue ------------------------------------------------------------------------------ */
 

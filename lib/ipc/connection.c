@@ -48,6 +48,7 @@ struct st_connection {
     size_t in_len, in_off;
     unsigned char *pending; /* a whole message st_connection_recv_bytes_into() had no room for */
     size_t pending_len;
+    double deadline; /* monotonic time a blocking read must be done by (a handshake), or -1 */
 };
 
 static int check_open(const st_connection *c)
@@ -106,6 +107,7 @@ st_connection *st_connection_new(int fd, int readable, int writable)
     c->writable = writable != 0;
     c->is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
     c->max_message = ST_CONNECTION_NO_LIMIT;
+    c->deadline = -1;
     no_sigpipe(fd, c->is_socket);
     return c;
 }
@@ -164,6 +166,10 @@ void st_connection_free(st_connection *c)
 }
 
 int st_connection_closed(const st_connection *c) { return c->fd < 0; }
+
+void st__conn_set_deadline(st_connection *c, double deadline) { c->deadline = deadline; }
+
+int st__conn_has_input(const st_connection *c) { return c->in_len > c->in_off || c->pending; }
 
 int st_connection_fileno(const st_connection *c)
 {
@@ -293,6 +299,18 @@ static ssize_t read_some(st_connection *c, void *head, size_t hlen, void *p, siz
     m.msg_iov = head ? iov : iov + 1;
     m.msg_iovlen = head ? 2 : 1;
     for (;;) {
+        if (!dontwait && c->deadline >= 0) {
+            struct pollfd pf = {c->fd, POLLIN, 0};
+            int ready = poll(&pf, 1, st__deadline_ms(c->deadline));
+            if (ready < 0 && errno == EINTR)
+                continue;
+            if (ready < 0)
+                return ST_RAISE_OS(errno, "cannot poll the connection");
+            if (ready == 0 && st__deadline_ms(c->deadline) == 0)
+                return ST_RAISE_AS(ST_ETIMEOUT, "TimeoutError", "timed out");
+            if (ready == 0)
+                continue; /* a wait capped at a day */
+        }
         ssize_t r = dontwait ? recvmsg(c->fd, &m, MSG_DONTWAIT)
                     : head   ? readv(c->fd, iov, 2)
                              : read(c->fd, p, n);

@@ -1,5 +1,7 @@
 /* io: st_bytesio replayed against io.BytesIO operation sequences recorded from CPython 3.13
- * (tests/gen/gen_io.py), the StringIO-style text helpers, and the FILE view. */
+ * (tests/gen/gen_io.py), the StringIO-style text helpers, the FILE view; and the file objects
+ * (st_file) against io.TextIOWrapper and the codecs (tests/gen/gen_text.py), over memory and
+ * over real files. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,10 @@
 #include "systools/common.h"
 #include "systools/error.h"
 #include "systools/io.h"
+#include "systools/sys.h"
+#include "systools/value.h"
+#include <fcntl.h>
+#include <unistd.h>
 
 /* ---- CPython vectors ----------------------------------------------------------------------- */
 
@@ -509,6 +515,222 @@ static void test_file_view(void **state)
     st_bytesio_free(f);
 }
 
+/* ---- file objects: CPython vectors ------------------------------------------------------- */
+
+/* The vectors' error form "!Type: message" against the last error. */
+static void expect_error(const char *want, int lineno)
+{
+    const st_error *e = st_error_last();
+    char got[1024];
+    snprintf(got, sizeof got, "!%s: %s", e ? e->type : "?", e ? e->message : "?");
+    if (strcmp(got, want) != 0) {
+        print_error("vectors line %d: error\n  got  %s\n  want %s\n", lineno, got, want);
+        fail();
+    }
+}
+
+static void expect_hex(const char *want_hex, const char *got, size_t got_len, int lineno)
+{
+    size_t want_len;
+    unsigned char *want = st_test_unhex(want_hex, &want_len);
+    if (!got || got_len != want_len || memcmp(got, want, want_len) != 0) {
+        print_error("vectors line %d: got %zu bytes, want %s\n", lineno, got ? got_len : 0, want_hex);
+        fail();
+    }
+    free(want);
+}
+
+/* A text file over a new BytesIO holding hex, opened as the vector line says. */
+static st_file *open_text(st_bytesio **b, const char *hex, const char *enc, const char *errors,
+                          const char *newline, const char *mode, char **nlbuf)
+{
+    size_t n;
+    unsigned char *data = st_test_unhex(hex, &n);
+    *b = st_bytesio_new(data, n);
+    free(data);
+    assert_non_null(*b);
+    st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+    o.encoding = enc;
+    o.errors = errors;
+    *nlbuf = strcmp(newline, "N") ? (char *)st_test_unhex(newline + 1, NULL) : NULL;
+    o.newline = *nlbuf;
+    o.keep_fd = 1;
+    st_file *f = st_io_open_bytesio(*b, mode, &o);
+    assert_non_null(f);
+    return f;
+}
+
+static void replay_codec(st_test_vectors *v)
+{
+    const char *op = v->field[0], *enc = v->field[1], *errors = v->field[2];
+    const char *in = v->field[3], *want = v->field[4];
+    st_bytesio *b;
+    char *nl;
+    if (!strcmp(op, "decode")) {
+        st_file *f = open_text(&b, in, enc, errors, "x", "r", &nl); /* newline="" */
+        size_t len;
+        char *got = st_file_read(f, -1, &len);
+        if (want[0] == '!') {
+            assert_null(got);
+            expect_error(want, v->lineno);
+        } else {
+            expect_hex(want, got, len, v->lineno);
+        }
+        st_free(got);
+        st_file_free(f);
+    } else {
+        st_file *f = open_text(&b, "", enc, errors, "x", "w", &nl);
+        size_t n;
+        unsigned char *text = st_test_unhex(in, &n);
+        ptrdiff_t w = st_file_write(f, text, n);
+        if (want[0] == '!') {
+            assert_int_equal(w, -1);
+            expect_error(want, v->lineno);
+        } else {
+            assert_true(w >= 0);
+            assert_int_equal(st_file_flush(f), 0);
+            size_t len;
+            const unsigned char *got = st_bytesio_getbuffer(b, &len);
+            expect_hex(want, (const char *)got, len, v->lineno);
+        }
+        free(text);
+        st_file_free(f);
+    }
+    free(nl);
+    st_bytesio_free(b);
+}
+
+static void test_codec_vectors(void **state)
+{
+    (void)state;
+    st_test_vectors v;
+    st_test_vectors_open(&v, "io/codec.txt");
+    int n = 0;
+    while (st_test_vectors_next(&v)) {
+        assert_int_equal(v.nfields, 5);
+        replay_codec(&v);
+        n++;
+    }
+    st_test_vectors_close(&v);
+    assert_true(n > 1000);
+}
+
+/* "lines" and "read": readline(size) / read(n) until the end, with tell() after each line and
+ * seek() back to every cookie giving the same rest. */
+static void replay_reads(st_test_vectors *v)
+{
+    int lines = !strcmp(v->field[0], "lines");
+    st_bytesio *b;
+    char *nl;
+    st_file *f = open_text(&b, v->field[5], v->field[1], v->field[2], v->field[3], "r", &nl);
+    ptrdiff_t size = strtol(v->field[4], NULL, 10);
+    char *want = strdup(v->field[6]);
+    int64_t cookies[128];
+    char *texts[128];
+    size_t ncookies = 0;
+    for (char *tok = want, *next; tok; tok = next) {
+        /* the last result is "" (the end) or "!error", which may hold commas */
+        next = tok[0] == '!' ? NULL : strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        size_t len;
+        char *got = lines ? st_file_readline(f, size, &len) : st_file_read(f, size, &len);
+        if (tok[0] == '!') {
+            if (got)
+                print_error("vectors line %d: no error, want %s\n", v->lineno, tok);
+            assert_null(got);
+            expect_error(tok, v->lineno);
+            break;
+        }
+        if (!got)
+            print_error("vectors line %d: %s\n", v->lineno, st_error_message());
+        assert_non_null(got);
+        char *at = strchr(tok, '@');
+        if (at)
+            *at = '\0';
+        expect_hex(tok, got, len, v->lineno);
+        if (!next) {
+            st_free(got);
+            break;
+        }
+        if (at) {
+            int64_t pos = st_file_tell(f);
+            long long cp = strtoll(at + 1, NULL, 10);
+            /* CPython's cookie is the byte offset where the decoder is clean; then ours must
+             * be the same number (but for bytes 'ignore' drops: CPython may count them in) */
+            if (cp < (1LL << 32) && pos != cp && strcmp(v->field[2], "ignore")) {
+                print_error("vectors line %d: tell %lld, want %lld\n", v->lineno, (long long)pos, cp);
+                fail();
+            }
+            if (ncookies < 128) {
+                cookies[ncookies] = pos;
+                texts[ncookies++] = got;
+                got = NULL;
+            }
+        }
+        st_free(got);
+        if (size == 0)
+            break;
+    }
+    /* seek(cookie) then readline gives what followed it the first time */
+    for (size_t i = 0; i + 1 < ncookies; i++) {
+        assert_int_equal(st_file_seek(f, cookies[i], 0), cookies[i]);
+        size_t len;
+        char *again = st_file_readline(f, size, &len);
+        if (!again || strcmp(again, texts[i + 1]))
+            print_error("vectors line %d: after seek(%lld)\n", v->lineno, (long long)cookies[i]);
+        assert_non_null(again);
+        assert_string_equal(again, texts[i + 1]);
+        st_free(again);
+    }
+    for (size_t i = 0; i < ncookies; i++)
+        st_free(texts[i]);
+    free(want);
+    free(nl);
+    st_file_free(f);
+    st_bytesio_free(b);
+}
+
+static void replay_write(st_test_vectors *v)
+{
+    st_bytesio *b;
+    char *nl;
+    st_file *f = open_text(&b, "", v->field[1], v->field[2], v->field[3], "w", &nl);
+    size_t n;
+    unsigned char *text = st_test_unhex(v->field[4], &n);
+    ptrdiff_t w = st_file_write(f, text, n);
+    if (v->field[5][0] == '!') {
+        assert_int_equal(w, -1);
+        expect_error(v->field[5], v->lineno);
+    } else {
+        assert_true(w >= 0);
+        assert_int_equal(st_file_flush(f), 0);
+        size_t len;
+        const unsigned char *got = st_bytesio_getbuffer(b, &len);
+        expect_hex(v->field[5], (const char *)got, len, v->lineno);
+    }
+    free(text);
+    free(nl);
+    st_file_free(f);
+    st_bytesio_free(b);
+}
+
+static void test_text_vectors(void **state)
+{
+    (void)state;
+    st_test_vectors v;
+    st_test_vectors_open(&v, "io/text.txt");
+    int n = 0;
+    while (st_test_vectors_next(&v)) {
+        if (!strcmp(v.field[0], "write"))
+            replay_write(&v);
+        else
+            replay_reads(&v);
+        n++;
+    }
+    st_test_vectors_close(&v);
+    assert_true(n > 2000);
+}
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +740,8 @@ int main(void)
         cmocka_unit_test(test_text_helpers),
         cmocka_unit_test(test_closed),
         cmocka_unit_test(test_file_view),
+        cmocka_unit_test(test_codec_vectors),
+        cmocka_unit_test(test_text_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

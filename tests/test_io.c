@@ -615,6 +615,62 @@ static void test_codec_vectors(void **state)
     assert_true(n > 1000);
 }
 
+/* `for line in f` over the "lines" vectors of readline(-1): st_file_next() over memory, and over
+ * a real file for one case in ten. */
+static void replay_next(st_test_vectors *v, int real)
+{
+    st_bytesio *b;
+    char *nl;
+    st_file *f = open_text(&b, v->field[5], v->field[1], v->field[2], v->field[3], "r", &nl);
+    char path[] = "/tmp/st_test_io_XXXXXX";
+    if (real) {
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        size_t n;
+        unsigned char *data = st_test_unhex(v->field[5], &n);
+        assert_int_equal(write(fd, data, n), (ssize_t)n);
+        free(data);
+        close(fd);
+        st_file_free(f);
+        st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+        o.encoding = v->field[1];
+        o.errors = v->field[2];
+        o.newline = nl;
+        f = st_io_open(path, "r", &o);
+        assert_non_null(f);
+    }
+    char *want = strdup(v->field[6]);
+    for (char *tok = want, *next; tok; tok = next) {
+        next = tok[0] == '!' ? NULL : strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        const char *line;
+        size_t len;
+        int rc = st_file_next(f, &line, &len);
+        if (tok[0] == '!') {
+            assert_int_equal(rc, -1);
+            expect_error(tok, v->lineno);
+            break;
+        }
+        char *at = strchr(tok, '@');
+        if (at)
+            *at = '\0';
+        if (!next) {
+            assert_int_equal(rc, 0);
+            break;
+        }
+        assert_int_equal(rc, 1);
+        expect_hex(tok, line, len, v->lineno);
+        assert_int_equal(line[len], '\0');
+    }
+    free(want);
+    free(nl);
+    st_file_free(f);
+    st_bytesio_free(b);
+    if (real)
+        unlink(path);
+}
+
 /* "lines" and "read": readline(size) / read(n) until the end, with tell() after each line and
  * seek() back to every cookie giving the same rest. */
 static void replay_reads(st_test_vectors *v)
@@ -726,6 +782,8 @@ static void test_text_vectors(void **state)
             replay_write(&v);
         else
             replay_reads(&v);
+        if (!strcmp(v.field[0], "lines") && !strcmp(v.field[4], "-1"))
+            replay_next(&v, n % 10 == 0);
         n++;
     }
     st_test_vectors_close(&v);

@@ -39,6 +39,9 @@ const char *st__codec_name(st__encoding enc);
 int st__codec_decode(st__encoding enc, st__errors errors, const unsigned char *in, size_t len,
                      size_t ahead, int final, size_t base, size_t max_chars, st__buf *out, size_t *used,
                      size_t *nchars);
+/* Whether in[0..len) decodes to itself, whatever the handler: valid UTF-8 for utf-8, ASCII
+ * for the others. */
+int st__codec_identity(st__encoding enc, const unsigned char *in, size_t len);
 /* Encodes text (len bytes of surrogatepass UTF-8; anything else is a UnicodeDecodeError) and
  * appends the bytes to out. UnicodeEncodeError as CPython's, positions in code points. */
 int st__codec_encode(st__encoding enc, st__errors errors, const char *text, size_t len,

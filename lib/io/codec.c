@@ -78,6 +78,18 @@ static size_t ascii_prefix(const unsigned char *p, size_t n)
     return i;
 }
 
+int st__codec_identity(st__encoding enc, const unsigned char *in, size_t len)
+{
+    for (size_t i = ascii_prefix(in, len); i < len; i += ascii_prefix(in + i, len - i)) {
+        uint32_t cp;
+        size_t n = enc == ST__ENC_UTF8 ? st__utf8_decode(in + i, len - i, 0, &cp) : 0;
+        if (!n)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
 /* Appends unless only validating (out NULL). */
 static int append(st__buf *out, const void *p, size_t n)
 {

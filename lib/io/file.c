@@ -56,7 +56,21 @@ struct st_file {
      * next; bytes before chk_end are known good */
     int64_t chk_end;
     size_t chk_carry;
+    /* st_file_next() lends a line inside rbuf when its bytes are the result: the byte after it
+     * is replaced by a NUL until the next call puts it back */
+    size_t lent_at;
+    unsigned char lent_byte;
+    int lent;
 };
+
+/* Puts back the byte a lent line's NUL replaced: first thing of every call that reads rbuf. */
+static void unlend(st_file *f)
+{
+    if (f->lent) {
+        f->rbuf[f->lent_at] = f->lent_byte;
+        f->lent = 0;
+    }
+}
 
 /* ---- raw I/O ----------------------------------------------------------------------------- */
 
@@ -181,10 +195,12 @@ static ptrdiff_t fill(st_file *f)
         f->rpos = 0;
     }
     if (f->rlen == f->rcap) { /* a line longer than the buffer: grow, once per doubling */
-        void *p = st__grow(f->rbuf, &f->rcap, 1, READ_CHUNK);
+        size_t cap = f->rcap ? f->rcap * 2 : READ_CHUNK;
+        void *p = cap > f->rcap ? st__realloc(f->rbuf, cap + 1) : NULL; /* + 1: a lent line's NUL */
         if (!p)
-            return ST_TRACE();
+            return cap > f->rcap ? ST_TRACE() : ST_RAISE_NOMEM();
         f->rbuf = p;
+        f->rcap = cap;
     }
     /* unbuffered (FileIO) reads a line a byte at a time, as RawIOBase.readline() does, so that
      * the descriptor is never ahead of what was handed out */
@@ -199,6 +215,7 @@ static int before_read(st_file *f)
 {
     if (check_open(f) < 0)
         return ST_TRACE();
+    unlend(f);
     if (!f->readable)
         return unsupported(f->text ? "not readable" : "read");
     return flush_write(f);
@@ -208,6 +225,7 @@ static int before_write(st_file *f)
 {
     if (check_open(f) < 0)
         return ST_TRACE();
+    unlend(f);
     if (!f->writable)
         return unsupported(f->text ? "not writable" : "write");
     return drop_read(f);
@@ -676,12 +694,51 @@ char *st_file_readline(st_file *f, ptrdiff_t size, size_t *len)
     return st__buf_detach(&out);
 }
 
+/* The next line when it lies whole in the read buffer and its bytes are already the result
+ * (binary; text that needs no decoding or newline translation): lent in place, or NULL. */
+static const char *lend_line(st_file *f, size_t *len)
+{
+    const unsigned char *p = f->rbuf + f->rpos;
+    size_t avail = f->rlen - f->rpos;
+    if (f->npend || !avail || f->newline == NL_CR || f->newline == NL_CRLF)
+        return NULL;
+    const unsigned char *lf = memchr(p, '\n', avail);
+    if (!lf)
+        return NULL;
+    size_t n = (size_t)(lf - p) + 1;
+    if (f->text) {
+        if ((f->newline == NL_UNIVERSAL || f->newline == NL_ANY) && memchr(p, '\r', n - 1))
+            return NULL;
+        if (f->errors == ST__ERR_STRICT && f->enc != ST__ENC_LATIN1) {
+            if (f->rbuf_off + (int64_t)(f->rpos + n) > f->chk_end)
+                return NULL; /* not checked yet: the slow path checks CPython's chunk */
+        } else if (!st__codec_identity(f->enc, p, n)) {
+            return NULL;
+        }
+    }
+    f->lent_at = f->rpos + n;
+    f->lent_byte = f->rbuf[f->lent_at];
+    f->rbuf[f->lent_at] = '\0';
+    f->lent = 1;
+    f->rpos += n;
+    *len = n;
+    return (const char *)p;
+}
+
 int st_file_next(st_file *f, const char **line, size_t *len)
 {
     if (!line)
         return ST_RAISE(ST_ETYPE, "expected a place for the line, not NULL");
     if (before_read(f) < 0)
         return ST_TRACE();
+    size_t n;
+    const char *lent = f->unbuffered ? NULL : lend_line(f, &n);
+    if (lent) {
+        *line = lent;
+        if (len)
+            *len = n;
+        return 1;
+    }
     f->line.len = 0;
     if (read_line(f, -1, &f->line) < 0)
         return ST_TRACE();
@@ -915,6 +972,7 @@ int64_t st_file_seek(st_file *f, int64_t offset, int whence)
 {
     if (check_open(f) < 0)
         return ST_TRACE();
+    unlend(f);
     if (whence < 0 || whence > 2)
         return ST_RAISE(ST_EVALUE, "invalid whence (%d, should be 0, 1 or 2)", whence);
     if (f->text) {
@@ -967,6 +1025,7 @@ int64_t st_file_truncate(st_file *f, int64_t size)
         return ST_TRACE();
     if (!f->writable)
         return unsupported(f->text ? "not writable" : "truncate");
+    unlend(f);
     if (size == (int64_t)ST_IO_NONE) {
         size = st_file_tell(f);
         if (size < 0)

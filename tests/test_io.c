@@ -789,6 +789,335 @@ static void test_text_vectors(void **state)
     st_test_vectors_close(&v);
     assert_true(n > 2000);
 }
+/* ---- file objects: behaviour ------------------------------------------------------------ */
+
+static void expect_err(const char *type, const char *message)
+{
+    const st_error *e = st_error_last();
+    assert_non_null(e);
+    assert_string_equal(e->type, type);
+    assert_string_equal(e->message, message);
+}
+
+static char g_dir[] = "/tmp/st_test_io_files_XXXXXX";
+
+static const char *tmp_path(const char *name)
+{
+    static char buf[256];
+    if (g_dir[sizeof g_dir - 2] == 'X')
+        assert_non_null(mkdtemp(g_dir));
+    snprintf(buf, sizeof buf, "%s/%s", g_dir, name);
+    return buf;
+}
+
+static void test_file_options(void **state)
+{
+    (void)state;
+    ST_ASSERT_OPTIONS_INIT(st_io_open_options, ST_IO_OPEN_OPTIONS_INIT, ST_IO_OPEN_OPTIONS_VERSION,
+                           st_io_open_options_init);
+    st_io_open_options zero = {0};
+    assert_null(st_io_open("/dev/null", "r", &zero));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_file *f = st_io_open("/dev/null", NULL, NULL); /* NULL options and mode: "r", defaults */
+    assert_non_null(f);
+    assert_string_equal(st_file_encoding(f), "utf-8"); /* the locale's, under C/C.UTF-8 here */
+    assert_string_equal(st_file_errors(f), "strict");
+    st_file_free(f);
+}
+
+/* io.open()'s argument checks, with CPython 3.13's messages. */
+static void test_file_modes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *mode, *message;
+    } bad[] = {
+        {"rw", "must have exactly one of create/read/write/append mode"},
+        {"rr", "invalid mode: 'rr'"},
+        {"rbt", "can't have text and binary mode at once"},
+        {"", "Must have exactly one of create/read/write/append mode and at most one plus"},
+        {"b", "Must have exactly one of create/read/write/append mode and at most one plus"},
+        {"+", "Must have exactly one of create/read/write/append mode and at most one plus"},
+        {"z", "invalid mode: 'z'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(st_io_open("/dev/null", bad[i].mode, NULL));
+        expect_err("ValueError", bad[i].message);
+    }
+    st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+    o.encoding = "utf-8";
+    assert_null(st_io_open("/dev/null", "rb", &o));
+    expect_err("ValueError", "binary mode doesn't take an encoding argument");
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.errors = "x";
+    assert_null(st_io_open("/dev/null", "rb", &o));
+    expect_err("ValueError", "binary mode doesn't take an errors argument");
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.newline = "";
+    assert_null(st_io_open("/dev/null", "rb", &o));
+    expect_err("ValueError", "binary mode doesn't take a newline argument");
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.buffering = ST_IO_UNBUFFERED;
+    assert_null(st_io_open("/dev/null", "r", &o));
+    expect_err("ValueError", "can't have unbuffered text I/O");
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.newline = "x";
+    assert_null(st_io_open("/dev/null", "r", &o));
+    expect_err("ValueError", "illegal newline value: x");
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.encoding = "foo";
+    assert_null(st_io_open("/dev/null", "r", &o));
+    expect_err("LookupError", "unknown encoding: foo");
+    o.encoding = "Latin_1"; /* CPython's names, any case and separator */
+    st_file *f = st_io_open("/dev/null", "r", &o);
+    assert_non_null(f);
+    assert_string_equal(st_file_encoding(f), "latin-1");
+    st_file_free(f);
+    o.encoding = "US-ASCII";
+    o.errors = "bogus";
+    assert_null(st_io_open("/dev/null", "r", &o));
+    expect_err("LookupError", "unknown error handler name 'bogus'");
+
+    /* the file system's answers */
+    assert_null(st_io_open(tmp_path("missing/file"), "r", NULL));
+    assert_string_equal(st_error_last()->type, "FileNotFoundError");
+    assert_null(st_io_open(g_dir, "r", NULL));
+    assert_string_equal(st_error_last()->type, "IsADirectoryError");
+    st_file_free(st_io_open(tmp_path("made"), "x", NULL));
+    assert_null(st_io_open(tmp_path("made"), "x", NULL));
+    assert_string_equal(st_error_last()->type, "FileExistsError");
+    assert_null(st_io_open_fd(-1, "r", NULL));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+}
+
+static void test_file_roundtrip(void **state)
+{
+    (void)state;
+    const char *p = tmp_path("round.txt");
+    st_file *f = st_io_open(p, "w", NULL);
+    assert_non_null(f);
+    assert_int_equal(st_file_readable(f), 0);
+    assert_int_equal(st_file_writable(f), 1);
+    assert_int_equal(st_file_seekable(f), 1);
+    assert_int_equal(st_file_isatty(f), 0);
+    assert_true(st_file_fileno(f) > 2);
+    assert_int_equal(st_file_write(f, "caf\xc3\xa9\n", 6), 5); /* len(s): code points */
+    assert_int_equal(st_file_printf(f, "%d apples%s", 3, "\n"), 9);
+    const char *argv[] = {"a", "b c", NULL};
+    assert_int_equal(st_file_print(f, argv, NULL, NULL), 0);
+    assert_int_equal(st_file_print(f, argv, "-", "!\n"), 0);
+    assert_int_equal(st_file_tell(f), 6 + 9 + 6 + 7);
+    assert_null(st_file_read(f, -1, NULL));
+    expect_err("io.UnsupportedOperation", "not readable");
+    assert_int_equal(st_file_close(f), 0);
+    assert_int_equal(st_file_closed(f), 1);
+    assert_int_equal(st_file_close(f), 0); /* twice is fine */
+    assert_int_equal(st_file_write(f, "x", 1), -1);
+    expect_err("ValueError", "I/O operation on closed file.");
+    assert_null(st_file_readline(f, -1, NULL));
+    expect_err("ValueError", "I/O operation on closed file.");
+    assert_int_equal(st_file_tell(f), -1);
+    assert_int_equal(st_file_fileno(f), -1);
+    expect_err("ValueError", "I/O operation on closed file");
+    st_file_free(f);
+    st_file_free(NULL);
+    assert_int_equal(st_file_close(NULL), 0);
+
+    size_t n;
+    char *all = st_test_read_file(p, &n);
+    assert_string_equal(all, "caf\xc3\xa9\n3 apples\na b c\na-b c!\n");
+    free(all);
+
+    f = st_io_open(p, "r", NULL);
+    assert_non_null(f);
+    assert_int_equal(st_file_write(f, "x", 1), -1);
+    expect_err("io.UnsupportedOperation", "not writable");
+    char *s = st_file_read(f, 4, &n); /* code points */
+    assert_string_equal(s, "caf\xc3\xa9");
+    st_free(s);
+    int64_t cookie = st_file_tell(f);
+    assert_int_equal(cookie, 5);
+    s = st_file_readline(f, -1, &n);
+    assert_string_equal(s, "\n");
+    st_free(s);
+    st_value *rest = st_file_readlines(f, 0);
+    assert_non_null(rest);
+    assert_int_equal(st_value_len(rest), 3);
+    char *r = st_value_repr(rest);
+    assert_string_equal(r, "['3 apples\\n', 'a b c\\n', 'a-b c!\\n']");
+    st_free(r);
+    st_value_unref(rest);
+    assert_int_equal(st_file_seek(f, cookie, 0), cookie);
+    s = st_file_read(f, -1, &n);
+    assert_int_equal(n, 1 + 9 + 6 + 7);
+    st_free(s);
+    assert_int_equal(st_file_seek(f, 0, 1), 28); /* seek(0, 1) is tell() */
+    assert_int_equal(st_file_seek(f, 1, 1), -1);
+    expect_err("io.UnsupportedOperation", "can't do nonzero cur-relative seeks");
+    assert_int_equal(st_file_seek(f, 1, 2), -1);
+    expect_err("io.UnsupportedOperation", "can't do nonzero end-relative seeks");
+    assert_int_equal(st_file_seek(f, -1, 0), -1);
+    expect_err("ValueError", "negative seek position -1");
+    assert_int_equal(st_file_seek(f, 0, 3), -1);
+    expect_err("ValueError", "invalid whence (3, should be 0, 1 or 2)");
+    st_file_free(f);
+
+    /* append, then binary r+ with truncate */
+    f = st_io_open(p, "a", NULL);
+    assert_int_equal(st_file_tell(f), 28);
+    assert_int_equal(st_file_write(f, "end", 3), 3);
+    st_file_free(f);
+    f = st_io_open(p, "r+b", NULL);
+    assert_non_null(f);
+    assert_null(st_file_encoding(f));
+    assert_string_equal(st_error_last()->type, "AttributeError");
+    s = st_file_readline(f, 3, &n);
+    assert_string_equal(s, "caf");
+    st_free(s);
+    assert_int_equal(st_file_write(f, "E", 1), 1); /* over the first byte of é */
+    assert_int_equal(st_file_tell(f), 4);
+    assert_int_equal(st_file_truncate(f, ST_IO_NONE), 4);
+    assert_int_equal(st_file_tell(f), 4);
+    assert_int_equal(st_file_seek(f, 0, 0), 0);
+    s = st_file_read(f, -1, &n);
+    assert_int_equal(n, 4);
+    assert_memory_equal(s, "cafE", 4);
+    st_free(s);
+    assert_int_equal(st_file_seek(f, 0, 7), -1);
+    expect_err("ValueError", "whence value 7 unsupported");
+    assert_int_equal(st_file_truncate(f, 100), 100);
+    assert_int_equal(st_file_seek(f, 0, 2), 100);
+    st_file_free(f);
+
+    /* unbuffered binary: every write reaches the file at once */
+    st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+    o.buffering = ST_IO_UNBUFFERED;
+    f = st_io_open(p, "wb", &o);
+    assert_int_equal(st_file_write(f, "raw\n", 4), 4);
+    all = st_test_read_file(p, &n);
+    assert_int_equal(n, 4);
+    free(all);
+    st_file_free(f);
+}
+
+/* Newlines at the read buffer's edge (64 KiB) and at CPython's 8 KiB chunk: \r at the end of
+ * one read and \n at the start of the next is one \r\n; a UTF-8 sequence split there is one
+ * character. Over a file, over a BytesIO. */
+static void test_file_boundaries(void **state)
+{
+    (void)state;
+    static const size_t edges[] = {8191, 65535, 65536 * 2 - 1};
+    for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
+        size_t at = edges[e], n = at + 2 + 3 + 2;
+        char *data = malloc(n);
+        memset(data, 'x', at);
+        memcpy(data + at, "\r\n\xe2\x82\xac\r\r", 7);
+        memcpy(data + at - 2, "\xc3\xa9", 2); /* é ending right before the \r */
+        const char *p = tmp_path("edge.txt");
+        st_test_write_file(p, data, n);
+        st_bytesio *b = st_bytesio_new(data, n);
+        st_io_open_options keep = ST_IO_OPEN_OPTIONS_INIT;
+        keep.keep_fd = 1;
+        for (int mem = 0; mem < 2; mem++) {
+            st_file *f = mem ? st_io_open_bytesio(b, "r", &keep) : st_io_open(p, "r", NULL);
+            assert_non_null(f);
+            const char *line;
+            size_t len;
+            assert_int_equal(st_file_next(f, &line, &len), 1);
+            assert_int_equal(len, at + 1 - 2 + 2);
+            assert_memory_equal(line + at - 2, "\xc3\xa9\n", 3);
+            assert_int_equal(st_file_next(f, &line, &len), 1);
+            assert_string_equal(line, "\xe2\x82\xac\n");
+            assert_int_equal(st_file_next(f, &line, &len), 1);
+            assert_string_equal(line, "\n");
+            assert_int_equal(st_file_next(f, &line, &len), 0);
+            st_file_free(f);
+            assert_int_equal(st_bytesio_seek(b, 0, 0), 0);
+        }
+        st_bytesio_free(b);
+        free(data);
+    }
+}
+
+/* Text over a BytesIO: written through the text layer, read back through it; closing closes
+ * the BytesIO unless keep_fd. */
+static void test_file_bytesio(void **state)
+{
+    (void)state;
+    st_bytesio *b = st_bytesio_new(NULL, 0);
+    st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+    o.newline = "\r\n";
+    o.errors = "surrogateescape";
+    st_file *f = st_io_open_bytesio(b, "w+", &o);
+    assert_non_null(f);
+    assert_int_equal(st_file_fileno(f), -1);
+    expect_err("io.UnsupportedOperation", "fileno");
+    assert_int_equal(st_file_write(f, "a\n\xed\xb3\xbf\n", 6), 4); /* 'a\n\udcff\n' */
+    assert_int_equal(st_file_flush(f), 0);
+    size_t n;
+    const unsigned char *raw = st_bytesio_getbuffer(b, &n);
+    assert_int_equal(n, 6);
+    assert_memory_equal(raw, "a\r\n\xff\r\n", 6);
+    assert_int_equal(st_file_seek(f, 0, 0), 0);
+    const char *line;
+    assert_int_equal(st_file_next(f, &line, &n), 1);
+    assert_string_equal(line, "a\r\n");
+    assert_int_equal(st_file_next(f, &line, &n), 1);
+    assert_string_equal(line, "\xed\xb3\xbf\r\n");
+    assert_int_equal(st_file_close(f), 0);
+    assert_int_equal(st_bytesio_closed(b), 1); /* TextIOWrapper.close() closes its buffer */
+    st_file_free(f);
+    st_bytesio_free(b);
+    assert_null(st_io_open_bytesio(NULL, "r", NULL));
+    b = st_bytesio_new("abc", 3);
+    assert_null(st_io_open_bytesio(b, "x", NULL));
+    expect_err("ValueError", "invalid mode: 'x'");
+    st_bytesio_free(b);
+}
+
+/* input() and sys.stdin/stdout over pipes put on descriptors 0 and 1 before their first use. */
+static void test_std_streams(void **state)
+{
+    (void)state;
+    int in[2], out[2];
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    int saved0 = dup(0), saved1 = dup(1);
+    assert_true(saved0 >= 0 && saved1 >= 0);
+    assert_int_equal(write(in[1], "Ada\r\nGrace", 10), 10);
+    close(in[1]);
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    close(in[0]);
+    close(out[1]);
+    size_t n;
+    char *name = st_io_input("name? ", &n);
+    assert_non_null(name);
+    assert_string_equal(name, "Ada"); /* universal newlines, the newline stripped */
+    st_free(name);
+    name = st_io_input(NULL, &n);
+    assert_string_equal(name, "Grace"); /* no newline at the end */
+    st_free(name);
+    assert_null(st_io_input(NULL, NULL));
+    expect_err("EOFError", "EOF when reading a line");
+    st_file *so = st_sys_stdout();
+    assert_non_null(so);
+    assert_int_equal(st_file_line_buffering(so), 0); /* a pipe: block-buffered */
+    assert_int_equal(st_file_line_buffering(st_sys_stderr()), 1);
+    assert_string_equal(st_file_errors(st_sys_stderr()), "backslashreplace");
+    assert_ptr_equal(st_sys_stdout(), so); /* one object */
+    assert_int_equal(st_file_write(so, "bye\n", 4), 4);
+    assert_int_equal(st_file_flush(so), 0);
+    dup2(saved0, 0);
+    dup2(saved1, 1);
+    close(saved0);
+    close(saved1);
+    char buf[32] = "";
+    assert_int_equal(read(out[0], buf, sizeof buf), 10);
+    assert_memory_equal(buf, "name? bye\n", 10);
+    close(out[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -800,6 +1129,12 @@ int main(void)
         cmocka_unit_test(test_file_view),
         cmocka_unit_test(test_codec_vectors),
         cmocka_unit_test(test_text_vectors),
+        cmocka_unit_test(test_file_options),
+        cmocka_unit_test(test_file_modes),
+        cmocka_unit_test(test_file_roundtrip),
+        cmocka_unit_test(test_file_boundaries),
+        cmocka_unit_test(test_file_bytesio),
+        cmocka_unit_test(test_std_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -366,7 +366,8 @@ ST_API int st_io_open_options_init(st_io_open_options *opts, unsigned int versio
  * letter once; ValueError with Python's messages otherwise ("invalid mode: 'rw'", "can't have
  * text and binary mode at once", "must have exactly one of create/read/write/append mode",
  * "binary mode doesn't take an encoding argument", "can't have unbuffered text I/O", "illegal
- * newline value: 'x'"), and LookupError for an unknown encoding or error handler. The file is
+ * newline value: x"), and LookupError for an unknown encoding or error handler (difference:
+ * CPython looks an error handler up only when a bad byte or character first needs it). The file is
  * created with mode 0666 (less the umask) and is not inherited by children (O_CLOEXEC), as in
  * Python. Difference: the arguments are checked before the file is opened, so a bad encoding
  * never creates or truncates the file (Python opens it first).
@@ -532,14 +533,16 @@ ST_API int st_file_flush(st_file *f);
 ST_API int64_t st_file_tell(st_file *f);
 
 /**
- * @brief Moves the position. Mirrors seek(offset, whence). Binary: as lseek(2). Text, as
+ * @brief Moves the position. Mirrors seek(offset, whence). Binary: as lseek(2) (whence may also
+ *        be SEEK_DATA or SEEK_HOLE where the system has them). Text, as
  *        TextIOWrapper: whence 0 takes a tell() cookie, whence 1 and 2 only offset 0
  *        (io.UnsupportedOperation "can't do nonzero cur-relative seeks" otherwise).
  * @param f The file.
  * @param offset The offset or cookie.
  * @param whence 0, 1 or 2.
  * @return The new position (a cookie for text), or -1 with ValueError ("invalid whence (3,
- *         should be 0, 1 or 2)", "negative seek position -1", closed),
+ *         should be 0, 1 or 2)" for text, "whence value 5 unsupported" for binary, "negative
+ *         seek position -1", closed),
  *         io.UnsupportedOperation or OSError.
  */
 ST_API int64_t st_file_seek(st_file *f, int64_t offset, int whence);
@@ -557,7 +560,8 @@ ST_API int64_t st_file_truncate(st_file *f, int64_t size);
 /**
  * @brief The descriptor. Mirrors fileno().
  * @param f The file.
- * @return The descriptor, or -1 with ValueError (closed) or io.UnsupportedOperation "fileno"
+ * @return The descriptor, or -1 with ValueError "I/O operation on closed file" (FileIO's
+ *         message, without a full stop) or io.UnsupportedOperation "fileno"
  *         (over a BytesIO).
  */
 ST_API int st_file_fileno(const st_file *f);

@@ -290,16 +290,8 @@ static int parse_newline(const char *nl, int *out)
         *out = NL_CR;
     else if (!strcmp(nl, "\r\n"))
         *out = NL_CRLF;
-    else {
-        st__buf b = ST__BUF_INIT; /* repr() of the value, as Python's message shows it */
-        st_value *s = st_value_str_surrogatepass(nl, strlen(nl));
-        char *r = s ? st_value_repr(s) : NULL;
-        st_value_unref(s);
-        st__buf_free(&b);
-        int rc = ST_RAISE(ST_EVALUE, "illegal newline value: %s", r ? r : nl);
-        st_free(r);
-        return rc;
-    }
+    else
+        return ST_RAISE(ST_EVALUE, "illegal newline value: %s", nl);
     return 0;
 }
 
@@ -973,8 +965,15 @@ int64_t st_file_seek(st_file *f, int64_t offset, int whence)
     if (check_open(f) < 0)
         return ST_TRACE();
     unlend(f);
-    if (whence < 0 || whence > 2)
+    if (f->text && (whence < 0 || whence > 2))
         return ST_RAISE(ST_EVALUE, "invalid whence (%d, should be 0, 1 or 2)", whence);
+#if defined(SEEK_DATA) && defined(SEEK_HOLE)
+    int extra = f->kind == RAW_FD && (whence == SEEK_DATA || whence == SEEK_HOLE);
+#else
+    int extra = 0;
+#endif
+    if (!f->text && (whence < 0 || whence > 2) && !extra) /* Buffered*.seek() also takes those */
+        return ST_RAISE(ST_EVALUE, "whence value %d unsupported", whence);
     if (f->text) {
         if (whence == SEEK_CUR && offset != 0)
             return unsupported("can't do nonzero cur-relative seeks");
@@ -1046,9 +1045,17 @@ int64_t st_file_truncate(st_file *f, int64_t size)
 
 /* ---- facts ------------------------------------------------------------------------------- */
 
+/* FileIO's own message, without the full stop of the buffered layer's */
+static int check_open_raw(const st_file *f)
+{
+    if (f && f->closed)
+        return ST_RAISE(ST_EVALUE, "I/O operation on closed file");
+    return check_open(f);
+}
+
 int st_file_fileno(const st_file *f)
 {
-    if (check_open(f) < 0)
+    if (check_open_raw(f) < 0)
         return ST_TRACE();
     if (f->kind == RAW_BYTESIO)
         return unsupported("fileno");
@@ -1057,7 +1064,7 @@ int st_file_fileno(const st_file *f)
 
 int st_file_isatty(const st_file *f)
 {
-    if (check_open(f) < 0)
+    if (check_open_raw(f) < 0)
         return ST_TRACE();
     return f->kind == RAW_FD && isatty(f->fd);
 }

@@ -58,12 +58,11 @@ int main(int argc, char **argv)
     if (!args)
         return fail();
     for (ptrdiff_t i = 2; i < st_value_len(args); i++) {
-        st_value *arg = st_value_item(args, i);
+        const st_value *arg = st_value_item(args, i); /* borrowed from the list */
         size_t n;
         const char *text = st_value_str_data(arg, &n);
         if ((i > 2 && st_file_write(out, " ", 1) < 0) || st_file_write(out, text, n) < 0)
             return fail();
-        st_value_unref(arg);
     }
     st_value_unref(args);
     if (st_file_write(out, "\n", 1) < 0 || st_file_flush(out) < 0)

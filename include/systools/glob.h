@@ -174,7 +174,8 @@ ST_API int st_glob_has_magic(const char *s);
 
 /**
  * @brief The matches as a list of str. Mirrors glob.glob(pathname) with a str pattern (names
- *        decoded by st_os_fsdecode(): b'\xff' is '\udcff').
+ *        decoded by st_os_fsdecode(): b'\\xff' is '\\udcff'), in st_glob()'s order (sorted by
+ *        their bytes unless @p flags has ST_GLOB_NOSORT).
  * @param pattern As st_glob().
  * @param flags As st_glob().
  * @return A new list the caller releases with st_value_unref(); NULL with the errors of

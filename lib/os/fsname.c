@@ -140,9 +140,8 @@ const char **st_value_list_to_strv(const st_value *seq)
         return (type_error(seq, "list or tuple"), NULL);
     st__strv sv = ST__STRV_INIT;
     for (ptrdiff_t i = 0; i < n; i++) {
-        st_value *item = st_value_item(seq, i);
+        const st_value *item = st_value_item(seq, i); /* borrowed */
         char *s = item ? c_string(item, NULL) : NULL;
-        st_value_unref(item);
         if (!s || st__strv_push_owned(&sv, s) < 0) {
             st__strv_free(&sv);
             return (ST_TRACE(), NULL);

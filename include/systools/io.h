@@ -290,9 +290,9 @@ ST_API FILE *st_bytesio_file(st_bytesio *f);
  * with LookupError (difference: CPython has the other codecs). Error handlers: strict, replace,
  * ignore, surrogateescape, backslashreplace, with CPython's results and messages.
  *
- * Newlines as io.TextIOWrapper: newline NULL (None) reads \n, \r\n and \r as \n and writes
- * \n (os.linesep); "" splits lines at all three and translates nothing; "\n", "\r", "\r\n"
- * split at that one and write \n as it.
+ * Newlines as io.TextIOWrapper: newline NULL (None) reads \\n, \\r\\n and \\r as \\n and writes
+ * \\n (os.linesep); "" splits lines at all three and translates nothing; "\\n", "\\r", "\\r\\n"
+ * split at that one and write \\n as it.
  *
  * Reading a file a line at a time costs no allocation per line: st_file_next() lends the line
  * from a buffer that the next call reuses, and the read buffer has a fixed size (it grows only
@@ -343,7 +343,7 @@ typedef struct st_io_open_options {
     ptrdiff_t buffering;
     const char *encoding;  /**< NULL: the locale's (Python's None). Text only. */
     const char *errors;    /**< NULL: "strict". Text only. */
-    const char *newline;   /**< NULL: None (universal newlines); "", "\n", "\r", "\r\n". Text only. */
+    const char *newline;   /**< NULL: None (universal newlines); "", "\\n", "\\r", "\\r\\n". Text only. */
     int keep_fd;           /**< Python's closefd=False: closing leaves the descriptor (or BytesIO) open. */
 } st_io_open_options;
 
@@ -445,7 +445,7 @@ ST_API char *st_file_read(st_file *f, ptrdiff_t size, size_t *len);
 /**
  * @brief Reads one line, its ending included. Mirrors readline(size): at most @p size
  *        characters (text) or bytes (binary) when not negative; lines end as the newline
- *        option says (binary: at b'\n').
+ *        option says (binary: at b'\\n').
  * @param f The file.
  * @param size The most to read; negative for no limit.
  * @param len Receives the length in bytes, or NULL.
@@ -477,7 +477,7 @@ ST_API st_value *st_file_readlines(st_file *f, ptrdiff_t hint);
 /**
  * @brief Writes text or bytes. Mirrors write(s): a text file encodes @p data (the library's
  *        str: UTF-8, lone surrogates as surrogatepass) with its encoding and error handler and
- *        writes \n as its newline option says, then flushes when line buffering sees \n or \r.
+ *        writes \\n as its newline option says, then flushes when line buffering sees \\n or \\r.
  * @param f The file.
  * @param data The text or bytes (may hold NUL; may be NULL when @p len is 0).
  * @param len Their length in bytes.
@@ -512,7 +512,7 @@ ST_API ptrdiff_t st_file_vprintf(st_file *f, const char *fmt, va_list ap) ST_ATT
  * @param args A NULL-terminated vector of text (a literal array or st_sys_argv() pass as they
  *        are); NULL prints nothing but @p end.
  * @param sep Between the strings; NULL is " ".
- * @param end After them; NULL is "\n".
+ * @param end After them; NULL is "\\n".
  * @return 0, or -1 with the errors of st_file_write().
  */
 ST_API int st_file_print(st_file *f, const char *const *args, const char *sep, const char *end);
@@ -610,7 +610,7 @@ ST_API const char *st_file_encoding(const st_file *f);
 ST_API const char *st_file_errors(const st_file *f);
 
 /**
- * @brief Whether writes of \n or \r flush. Mirrors TextIOWrapper.line_buffering.
+ * @brief Whether writes of \\n or \\r flush. Mirrors TextIOWrapper.line_buffering.
  * @param f The file.
  * @return 1 or 0, -1 with ValueError (closed).
  */

@@ -29,11 +29,11 @@
  * int rc;
  * while ((rc = st_os_walk_iterator_next(w, &step)) > 0) {
  *     for (size_t i = 0; i < step->nfilenames; i++)
- *         printf("%s/%s\n", step->dirpath, step->filenames[i]);
+ *         printf("%s/%s\\n", step->dirpath, step->filenames[i]);
  *     step->ndirnames = 0;   // prune: do not descend (topdown only)
  * }
  * if (rc < 0)
- *     fprintf(stderr, "%s\n", st_error_message());
+ *     fprintf(stderr, "%s\\n", st_error_message());
  * st_os_walk_iterator_free(w);
  * @endcode
  * @{
@@ -1127,7 +1127,7 @@ ST_API st_value *st_os_environ_value(void);
 
 /**
  * @brief The names in a directory as a list of str. Mirrors os.listdir(path) with a str path
- *        (names decoded by st_os_fsdecode(): b'\xff' is '\udcff').
+ *        (names decoded by st_os_fsdecode(): b'\\xff' is '\\udcff').
  * @param path The directory; NULL is ".".
  * @return A new list the caller releases with st_value_unref(); NULL with the errors of
  *         st_os_listdir() or st_os_fsdecode().

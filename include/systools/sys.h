@@ -247,7 +247,7 @@ ST_API st_file *st_sys_stderr(void);
 
 /**
  * @brief sys.argv as Python has it: a list of str, each argument decoded with
- *        st_os_fsdecode() (an argument b'\xff' is '\udcff'), so that pickling it gives
+ *        st_os_fsdecode() (an argument b'\\xff' is '\\udcff'), so that pickling it gives
  *        CPython's bytes. Mirrors `sys.argv`.
  * @return A new list the caller releases with st_value_unref(); NULL with MemoryError or
  *         LookupError (a locale encoding the library lacks).

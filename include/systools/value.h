@@ -585,7 +585,7 @@ ST_API st_value *st_value_parse(const char *text);
 
 /**
  * @brief A list of str from a C string vector (argv, a file list), each string decoded as
- *        os.fsdecode() does (st_os_fsdecode(): b'\xff' is '\udcff'). Mirrors what Python
+ *        os.fsdecode() does (st_os_fsdecode(): b'\\xff' is '\\udcff'). Mirrors what Python
  *        makes of such a vector ([os.fsdecode(a) for a in argv]).
  *
  * Declared here, with the values, because it turns a C vector into a value, whatever its

@@ -801,6 +801,20 @@ static void expect_err(const char *type, const char *message)
 
 static char g_dir[] = "/tmp/st_test_io_files_XXXXXX";
 
+/* Removes what the file tests made in g_dir. */
+static int remove_dir(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"round.txt", "made", "edge.txt", NULL};
+    char path[256];
+    for (size_t i = 0; names[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", g_dir, names[i]);
+        unlink(path);
+    }
+    rmdir(g_dir);
+    return 0;
+}
+
 static const char *tmp_path(const char *name)
 {
     static char buf[256];
@@ -888,6 +902,10 @@ static void test_file_modes(void **state)
     assert_string_equal(st_error_last()->type, "FileExistsError");
     assert_null(st_io_open_fd(-1, "r", NULL));
     assert_int_equal(st_error_code(), ST_EVALUE);
+    st_io_open_options keep = ST_IO_OPEN_OPTIONS_INIT;
+    keep.keep_fd = 1;
+    assert_null(st_io_open(tmp_path("made"), "r", &keep));
+    expect_err("ValueError", "Cannot use closefd=False with file name");
 }
 
 static void test_file_roundtrip(void **state)
@@ -1136,5 +1154,5 @@ int main(void)
         cmocka_unit_test(test_file_bytesio),
         cmocka_unit_test(test_std_streams),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, remove_dir);
 }

@@ -369,8 +369,9 @@ ST_API int st_io_open_options_init(st_io_open_options *opts, unsigned int versio
  * newline value: x"), and LookupError for an unknown encoding or error handler (difference:
  * CPython looks an error handler up only when a bad byte or character first needs it). The file is
  * created with mode 0666 (less the umask) and is not inherited by children (O_CLOEXEC), as in
- * Python. Difference: the arguments are checked before the file is opened, so a bad encoding
- * never creates or truncates the file (Python opens it first).
+ * Python; keep_fd is refused ("Cannot use closefd=False with file name"). Difference: the
+ * arguments are checked before the file is opened, so a bad encoding never creates or
+ * truncates the file (Python opens it first).
  * @param path The file's path.
  * @param mode The mode; NULL is "r".
  * @param opts Options, or NULL for the defaults.

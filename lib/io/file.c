@@ -241,7 +241,7 @@ int st_io_open_options_init(st_io_open_options *opts, unsigned int version)
 
 /* Python's io.open() checks, in its order; *flags gets open(2)'s. */
 static int parse_mode(const char *mode, const st_io_open_options *o, int *flags, int *text,
-                      int *readable, int *writable, int *append)
+                      int *readable, int *writable)
 {
     if (!mode)
         mode = "r";
@@ -271,7 +271,6 @@ static int parse_mode(const char *mode, const st_io_open_options *o, int *flags,
     *text = !seen['b'];
     *readable = seen['r'] || seen['+'];
     *writable = !seen['r'] || seen['+'];
-    *append = seen['a'];
     int acc = seen['+'] ? O_RDWR : seen['r'] ? O_RDONLY : O_WRONLY;
     *flags = acc | (seen['w'] ? O_CREAT | O_TRUNC : 0) | (seen['a'] ? O_CREAT | O_APPEND : 0) |
              (seen['x'] ? O_CREAT | O_EXCL : 0);
@@ -304,10 +303,10 @@ static st_file *file_new(int kind, int fd, st_bytesio *bio, const char *mode,
         return (ST_TRACE(), NULL);
     if (!o)
         o = &defaults;
-    int text, readable, writable, append, nl = NL_UNIVERSAL;
+    int text, readable, writable, nl = NL_UNIVERSAL;
     st__encoding enc = ST__ENC_UTF8;
     st__errors errors = ST__ERR_STRICT;
-    if (parse_mode(mode, o, flags, &text, &readable, &writable, &append) < 0)
+    if (parse_mode(mode, o, flags, &text, &readable, &writable) < 0)
         return (ST_TRACE(), NULL);
     if (text && (st__codec_lookup(o->encoding, &enc) < 0 || st__codec_errors(o->errors, &errors) < 0 ||
                  parse_newline(o->newline, &nl) < 0))
@@ -330,7 +329,6 @@ static st_file *file_new(int kind, int fd, st_bytesio *bio, const char *mode,
     f->unbuffered = o->buffering == ST_IO_UNBUFFERED;
     f->line_buffering = text && o->buffering == 1;
     f->bufsize = o->buffering > 1 ? (size_t)o->buffering : DEFAULT_BUFFER_SIZE;
-    (void)append;
     return f;
 }
 
@@ -358,27 +356,23 @@ static int setup_fd(st_file *f, const st_io_open_options *o, int append)
     return 0;
 }
 
-static int mode_appends(const char *mode)
-{
-    return mode && strchr(mode, 'a');
-}
-
 st_file *st_io_open(const char *path, const char *mode, const st_io_open_options *opts)
 {
     if (!path)
         return (ST_RAISE(ST_ETYPE, "expected str, bytes or os.PathLike object, not NULL"), NULL);
+    if (opts && opts->version && opts->keep_fd)
+        return (ST_RAISE(ST_EVALUE, "Cannot use closefd=False with file name"), NULL);
     int flags;
     st_file *f = file_new(RAW_FD, -1, NULL, mode, opts, &flags);
     if (!f)
         return (ST_TRACE(), NULL);
-    f->closefd = 1; /* Python: "Cannot use closefd=False with file name" is moot: we opened it */
     f->fd = st__open_cloexec(AT_FDCWD, path, flags, 0666);
     if (f->fd < 0) {
         ST_RAISE_OS(errno, "cannot open '%s'", path);
         free(f);
         return NULL;
     }
-    if (setup_fd(f, opts, mode_appends(mode)) < 0) {
+    if (setup_fd(f, opts, flags & O_APPEND) < 0) {
         st_file_free(f);
         return (ST_TRACE(), NULL);
     }
@@ -393,7 +387,7 @@ st_file *st_io_open_fd(int fd, const char *mode, const st_io_open_options *opts)
     st_file *f = file_new(RAW_FD, fd, NULL, mode, opts, &flags);
     if (!f)
         return (ST_TRACE(), NULL);
-    if (setup_fd(f, opts, mode_appends(mode)) < 0) {
+    if (setup_fd(f, opts, flags & O_APPEND) < 0) {
         f->closefd = 0; /* the caller's descriptor stays the caller's on failure */
         st_file_free(f);
         return (ST_TRACE(), NULL);

@@ -684,10 +684,10 @@ char *st_file_readline(st_file *f, ptrdiff_t size, size_t *len)
  * (binary; text that needs no decoding or newline translation): lent in place, or NULL. */
 static const char *lend_line(st_file *f, size_t *len)
 {
-    const unsigned char *p = f->rbuf + f->rpos;
     size_t avail = f->rlen - f->rpos;
     if (f->npend || !avail || f->newline == NL_CR || f->newline == NL_CRLF)
         return NULL;
+    const unsigned char *p = f->rbuf + f->rpos;
     const unsigned char *lf = memchr(p, '\n', avail);
     if (!lf)
         return NULL;

@@ -1,7 +1,7 @@
-/* lines: Python's `for line in open(p, errors="surrogateescape"): sys.stdout.write(line)` and
- * `print(*sys.argv[2:])` in C, byte for byte as CPython 3.13 runs them.
+/* lines: Python's line loop over a file and print(*sys.argv) in C, byte for byte as CPython.
  *
- * The file is read a line at a time with universal newlines (\r\n and \r become \n); a byte
+ * The port of `for line in open(p, errors="surrogateescape"): sys.stdout.write(line)` and
+ * `print(*sys.argv[2:])`. The file is read a line at a time with universal newlines (\r\n and \r become \n); a byte
  * that is not UTF-8 becomes a lone surrogate on the way in and the same byte on the way out,
  * because sys.stdout uses surrogateescape under the C and C.UTF-8 locales, as CPython's does.
  * The arguments after the file are decoded as sys.argv is (b'\xff' is '\udcff') and printed
@@ -9,7 +9,7 @@
  * `python3 lines.py FILE`, so both print from the third.)
  *
  *   $ printf 'one\r\ntwo\rthree' > f.txt && lines f.txt a b | od -c
- *   one\ntwo\nthree a b\n
+ *   one\ntwo\nthree a b\n      (the last line has no newline: print() follows it)
  *
  * ctest compares it with CPython 3.13 on files with CRLF, CR, mixed newlines, invalid UTF-8
  * and no final newline, and with an argument b'\xff' (examples/lines_compare.py).

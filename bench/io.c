@@ -148,14 +148,14 @@ int main(int argc, char **argv)
         t_py = t_py2;
 
     double mibs = (double)mb;
-    printf("  getline(3)              %7.3f s  %7.0f MiB/s\n", t_get, mibs / t_get);
-    printf("  ours, text (utf-8, universal newlines) %7.3f s  %7.0f MiB/s  %.2fx getline (goal >= 1.0x)\n",
-           t_text, mibs / t_text, t_get / t_text);
-    printf("  ours, binary readline   %7.3f s  %7.0f MiB/s  %.2fx getline (goal >= 1.0x)\n", t_bin,
+    printf("  %-34s %7.3f s %6.0f MiB/s\n", "getline(3)", t_get, mibs / t_get);
+    printf("  %-34s %7.3f s %6.0f MiB/s  %.2fx getline (goal >= 1.0x)\n",
+           "ours, text (utf-8, universal nl)", t_text, mibs / t_text, t_get / t_text);
+    printf("  %-34s %7.3f s %6.0f MiB/s  %.2fx getline (goal >= 1.0x)\n", "ours, binary", t_bin,
            mibs / t_bin, t_get / t_bin);
     if (t_py > 0)
-        printf("  CPython 3.13 for line in f %7.3f s  %7.0f MiB/s  ours (text) %.1fx CPython\n", t_py,
-               mibs / t_py, t_py / t_text);
+        printf("  %-34s %7.3f s %6.0f MiB/s  ours (text) %.1fx faster\n",
+               "CPython 3.13 `for line in f`", t_py, mibs / t_py, t_py / t_text);
     else
         printf("  CPython 3.13: skipped (none found)\n");
     printf("  peak RSS growth: text %ld KiB, binary %ld KiB (flat: independent of the file's size)\n",

@@ -66,11 +66,18 @@ const char *st__codec_name(st__encoding enc)
 /* The number of leading bytes below 0x80 among the first n, a word at a time. */
 static size_t ascii_prefix(const unsigned char *p, size_t n)
 {
+    const uint64_t high = UINT64_C(0x8080808080808080);
     size_t i = 0;
+    for (; i + 32 <= n; i += 32) { /* four words at once: the common case is all ASCII */
+        uint64_t w[4];
+        memcpy(w, p + i, 32);
+        if ((w[0] | w[1] | w[2] | w[3]) & high)
+            break;
+    }
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, p + i, 8);
-        if (w & UINT64_C(0x8080808080808080))
+        if (w & high)
             break;
     }
     while (i < n && p[i] < 0x80)

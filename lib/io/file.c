@@ -61,6 +61,10 @@ struct st_file {
     size_t lent_at;
     unsigned char lent_byte;
     int lent;
+    /* rbuf's first \r at or after rpos (rlen: none), found once for many lines; cr_valid is
+     * cleared whenever rbuf's contents move */
+    size_t cr_next;
+    int cr_valid;
 };
 
 /* Puts back the byte a lent line's NUL replaced: first thing of every call that reads rbuf. */
@@ -205,6 +209,7 @@ static ptrdiff_t fill(st_file *f)
     /* unbuffered (FileIO) reads a line a byte at a time, as RawIOBase.readline() does, so that
      * the descriptor is never ahead of what was handed out */
     ptrdiff_t n = raw_read(f, f->rbuf + f->rlen, f->unbuffered ? 1 : f->rcap - f->rlen);
+    f->cr_valid = 0;
     if (n < 0)
         return ST_TRACE();
     f->rlen += (size_t)n;
@@ -693,8 +698,15 @@ static const char *lend_line(st_file *f, size_t *len)
         return NULL;
     size_t n = (size_t)(lf - p) + 1;
     if (f->text) {
-        if ((f->newline == NL_UNIVERSAL || f->newline == NL_ANY) && memchr(p, '\r', n - 1))
-            return NULL;
+        if (f->newline == NL_UNIVERSAL || f->newline == NL_ANY) {
+            if (!f->cr_valid || f->cr_next < f->rpos) {
+                const unsigned char *cr = memchr(p, '\r', avail);
+                f->cr_next = cr ? (size_t)(cr - f->rbuf) : f->rlen;
+                f->cr_valid = 1;
+            }
+            if (f->cr_next < f->rpos + n)
+                return NULL;
+        }
         if (f->errors == ST__ERR_STRICT && f->enc != ST__ENC_LATIN1) {
             if (f->rbuf_off + (int64_t)(f->rpos + n) > f->chk_end)
                 return NULL; /* not checked yet: the slow path checks CPython's chunk */

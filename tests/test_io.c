@@ -1018,6 +1018,53 @@ static void test_file_roundtrip(void **state)
     st_file_free(f);
 }
 
+/* When writes reach the file: line buffering flushes at \n or \r (TextIOWrapper's rule), a
+ * buffer size flushes once that many bytes wait, close flushes the rest. */
+static void test_file_buffering(void **state)
+{
+    (void)state;
+    const char *p = tmp_path("round.txt");
+    size_t n;
+    st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+    o.buffering = 1;
+    st_file *f = st_io_open(p, "w", &o);
+    assert_int_equal(st_file_line_buffering(f), 1);
+    assert_int_equal(st_file_write(f, "abc", 3), 3);
+    free(st_test_read_file(p, &n));
+    assert_int_equal(n, 0);
+    assert_int_equal(st_file_write(f, "d\re", 3), 3);
+    free(st_test_read_file(p, &n));
+    assert_int_equal(n, 6);
+    st_file_free(f);
+    o.buffering = 4;
+    f = st_io_open(p, "wb", &o);
+    assert_int_equal(st_file_write(f, "abc", 3), 3);
+    free(st_test_read_file(p, &n));
+    assert_int_equal(n, 0);
+    assert_int_equal(st_file_write(f, "de", 2), 2);
+    free(st_test_read_file(p, &n));
+    assert_int_equal(n, 5);
+    assert_int_equal(st_file_write(f, "f", 1), 1);
+    assert_int_equal(st_file_close(f), 0); /* close flushes */
+    free(st_test_read_file(p, &n));
+    assert_int_equal(n, 6);
+    st_file_free(f);
+    /* a text write that cannot be encoded writes nothing, and the file stays usable */
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.encoding = "ascii";
+    f = st_io_open(p, "w", &o);
+    assert_int_equal(st_file_write(f, "ok \xc3\xa9", 5), -1);
+    expect_err("UnicodeEncodeError",
+               "'ascii' codec can't encode character '\\xe9' in position 3: ordinal not in range(128)");
+    assert_int_equal(st_file_write(f, "\xff", 1), -1); /* not UTF-8: not the library's str */
+    assert_string_equal(st_error_last()->type, "UnicodeDecodeError");
+    assert_int_equal(st_file_write(f, "ok\n", 3), 3);
+    st_file_free(f);
+    char *all = st_test_read_file(p, &n);
+    assert_string_equal(all, "ok\n");
+    free(all);
+}
+
 /* Newlines at the read buffer's edge (64 KiB) and at CPython's 8 KiB chunk: \r at the end of
  * one read and \n at the start of the next is one \r\n; a UTF-8 sequence split there is one
  * character. Over a file, over a BytesIO. */
@@ -1150,6 +1197,7 @@ int main(void)
         cmocka_unit_test(test_file_options),
         cmocka_unit_test(test_file_modes),
         cmocka_unit_test(test_file_roundtrip),
+        cmocka_unit_test(test_file_buffering),
         cmocka_unit_test(test_file_boundaries),
         cmocka_unit_test(test_file_bytesio),
         cmocka_unit_test(test_std_streams),

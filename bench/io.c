@@ -158,8 +158,9 @@ int main(int argc, char **argv)
                "CPython 3.13 `for line in f`", t_py, mibs / t_py, t_py / t_text);
     else
         printf("  CPython 3.13: skipped (none found)\n");
-    printf("  peak RSS growth: text %ld KiB, binary %ld KiB (flat: independent of the file's size)\n",
-           rss1 - rss0, rss2 - rss1);
+    printf(
+        "  peak RSS growth: text %ld KiB, binary %ld KiB (flat: independent of the file's size)\n",
+        rss1 - rss0, rss2 - rss1);
     unlink(path);
     rmdir(dir);
     return 0;

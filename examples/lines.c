@@ -1,9 +1,10 @@
 /* lines: Python's line loop over a file and print(*sys.argv) in C, byte for byte as CPython.
  *
  * The port of `for line in open(p, errors="surrogateescape"): sys.stdout.write(line)` and
- * `print(*sys.argv[2:])`. The file is read a line at a time with universal newlines (\r\n and \r become \n); a byte
- * that is not UTF-8 becomes a lone surrogate on the way in and the same byte on the way out,
- * because sys.stdout uses surrogateescape under the C and C.UTF-8 locales, as CPython's does.
+ * `print(*sys.argv[2:])`. The file is read a line at a time with universal newlines (\r\n
+ * and \r become \n); a byte that is not UTF-8 becomes a lone surrogate on the way in and the
+ * same byte on the way out, because sys.stdout uses surrogateescape under the C and C.UTF-8
+ * locales, as CPython's does.
  * The arguments after the file are decoded as sys.argv is (b'\xff' is '\udcff') and printed
  * separated by spaces. (argv[0] and argv[1], the program and the file, differ from Python's
  * `python3 lines.py FILE`, so both print from the third.)
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
     st_file_free(f);
 
     /* print(*sys.argv[2:]) */
-    st_value *args = st_sys_argv_value();           /* a list of str, as Python's sys.argv */
+    st_value *args = st_sys_argv_value(); /* a list of str, as Python's sys.argv */
     if (!args)
         return fail();
     for (ptrdiff_t i = 2; i < st_value_len(args); i++) {

@@ -1137,6 +1137,23 @@ static void test_file_bytesio(void **state)
     b = st_bytesio_new("abc", 3);
     assert_null(st_io_open_bytesio(b, "x", NULL));
     expect_err("ValueError", "invalid mode: 'x'");
+    assert_int_equal(st_bytesio_seek(b, 2, 0), 2);
+    st_io_open_options keep = ST_IO_OPEN_OPTIONS_INIT;
+    keep.keep_fd = 1;
+    f = st_io_open_bytesio(b, "wb", &keep); /* empties the stream and starts at 0 */
+    assert_int_equal(st_file_write(f, "xy", 2), 2);
+    assert_int_equal(st_file_flush(f), 0);
+    raw = st_bytesio_getbuffer(b, &n);
+    assert_int_equal(n, 2);
+    assert_memory_equal(raw, "xy", 2);
+    st_file_free(f);
+    f = st_io_open_bytesio(b, "a", &keep); /* writes at the end */
+    assert_int_equal(st_file_tell(f), 2);
+    assert_int_equal(st_file_write(f, "z", 1), 1);
+    st_file_free(f);
+    assert_int_equal(st_bytesio_closed(b), 0);
+    raw = st_bytesio_getbuffer(b, &n);
+    assert_int_equal(n, 3);
     st_bytesio_free(b);
 }
 

@@ -343,8 +343,8 @@ typedef struct st_io_open_options {
     ptrdiff_t buffering;
     const char *encoding;  /**< NULL: the locale's (Python's None). Text only. */
     const char *errors;    /**< NULL: "strict". Text only. */
-    const char *newline;   /**< NULL: None (universal newlines); "", "\\n", "\\r", "\\r\\n". Text only. */
-    int keep_fd;           /**< Python's closefd=False: closing leaves the descriptor (or BytesIO) open. */
+    const char *newline;   /**< NULL: None (universal); "", "\\n", "\\r", "\\r\\n". Text only. */
+    int keep_fd;           /**< closefd=False: closing leaves the descriptor (or BytesIO) open. */
 } st_io_open_options;
 
 /** @brief An ::st_io_open_options with every field zero but the version. */
@@ -386,7 +386,8 @@ ST_API st_file *st_io_open(const char *path, const char *mode, const st_io_open_
  *        On failure it stays open.
  * @param mode As st_io_open() ('w' does not truncate what the descriptor refers to, as in Python).
  * @param opts Options, or NULL for the defaults.
- * @return A file the caller frees with st_file_free(); NULL with ValueError, LookupError or OSError.
+ * @return A file the caller frees with st_file_free(); NULL with ValueError, LookupError or
+ *         OSError.
  */
 ST_API st_file *st_io_open_fd(int fd, const char *mode, const st_io_open_options *opts);
 

@@ -31,14 +31,14 @@ const char *st__codec_name(st__encoding enc);
 /* Decodes in[0..len) and appends the text to out. With final 0, an incomplete sequence at the
  * end is left undecoded (an incremental decoder's state): *used says how many bytes were
  * decoded. ahead: how many bytes after in[len] may be looked at (they decide whether an invalid
- * sequence is an "unexpected end of data" or an "invalid continuation byte"). max_chars (SIZE_MAX for no limit) stops after that many code points; an error
- * handler's replacement for one byte is never cut, so *nchars (the code points appended) may
- * pass max_chars by up to 3 under backslashreplace. Error positions are counted from
- * in - base (the stream offset of in, so that a message names the byte's place in what was
- * decoded). out NULL only checks. */
+ * sequence is an "unexpected end of data" or an "invalid continuation byte"). max_chars
+ * (SIZE_MAX for no limit) stops after that many code points; an error handler's replacement
+ * for one byte is never cut, so *nchars (the code points appended) may pass max_chars by up to
+ * 3 under backslashreplace. An error names the position base + i of the bad byte in[i] (base:
+ * the stream offset of in, or 0 to count from in). out NULL only checks. */
 int st__codec_decode(st__encoding enc, st__errors errors, const unsigned char *in, size_t len,
-                     size_t ahead, int final, size_t base, size_t max_chars, st__buf *out, size_t *used,
-                     size_t *nchars);
+                     size_t ahead, int final, size_t base, size_t max_chars, st__buf *out,
+                     size_t *used, size_t *nchars);
 /* Whether in[0..len) decodes to itself, whatever the handler: valid UTF-8 for utf-8, ASCII
  * for the others. */
 int st__codec_identity(st__encoding enc, const unsigned char *in, size_t len);

@@ -14,12 +14,23 @@ static const struct {
     const char *name;
     st__encoding enc;
 } g_aliases[] = {
-    {"utf8", ST__ENC_UTF8},      {"u8", ST__ENC_UTF8},         {"utf", ST__ENC_UTF8},
-    {"cp65001", ST__ENC_UTF8},   {"ascii", ST__ENC_ASCII},     {"usascii", ST__ENC_ASCII},
-    {"646", ST__ENC_ASCII},      {"ansix3.41968", ST__ENC_ASCII}, {"us", ST__ENC_ASCII},
-    {"iso646us", ST__ENC_ASCII}, {"latin1", ST__ENC_LATIN1},   {"latin", ST__ENC_LATIN1},
-    {"l1", ST__ENC_LATIN1},      {"iso88591", ST__ENC_LATIN1}, {"8859", ST__ENC_LATIN1},
-    {"cp819", ST__ENC_LATIN1},   {"iso885911987", ST__ENC_LATIN1},
+    {"utf8", ST__ENC_UTF8},
+    {"u8", ST__ENC_UTF8},
+    {"utf", ST__ENC_UTF8},
+    {"cp65001", ST__ENC_UTF8},
+    {"ascii", ST__ENC_ASCII},
+    {"usascii", ST__ENC_ASCII},
+    {"646", ST__ENC_ASCII},
+    {"ansix3.41968", ST__ENC_ASCII},
+    {"us", ST__ENC_ASCII},
+    {"iso646us", ST__ENC_ASCII},
+    {"latin1", ST__ENC_LATIN1},
+    {"latin", ST__ENC_LATIN1},
+    {"l1", ST__ENC_LATIN1},
+    {"iso88591", ST__ENC_LATIN1},
+    {"8859", ST__ENC_LATIN1},
+    {"cp819", ST__ENC_LATIN1},
+    {"iso885911987", ST__ENC_LATIN1},
 };
 
 int st__codec_lookup(const char *name, st__encoding *enc)
@@ -103,14 +114,11 @@ static int append(st__buf *out, const void *p, size_t n)
     return out ? st__buf_append(out, p, n) : 0;
 }
 
-static int put(st__buf *out, uint32_t cp)
-{
-    return out ? st__utf8_put(out, cp) : 0;
-}
+static int put(st__buf *out, uint32_t cp) { return out ? st__utf8_put(out, cp) : 0; }
 
 int st__codec_decode(st__encoding enc, st__errors errors, const unsigned char *in, size_t len,
-                     size_t ahead, int final, size_t base, size_t max_chars, st__buf *out, size_t *used,
-                     size_t *nchars)
+                     size_t ahead, int final, size_t base, size_t max_chars, st__buf *out,
+                     size_t *used, size_t *nchars)
 {
     size_t i = 0, chars = 0;
     int rc = 0;
@@ -202,7 +210,10 @@ static int encode_error(st__encoding enc, size_t start_cp, size_t end_cp, uint32
                            "'%s' codec can't encode characters in position %zu-%zu: %s",
                            st__codec_name(enc), start_cp, end_cp - 1, reason);
     char esc[12];
-    snprintf(esc, sizeof esc, first < 0x100 ? "\\x%02x" : first < 0x10000 ? "\\u%04x" : "\\U%08x",
+    snprintf(esc, sizeof esc,
+             first < 0x100     ? "\\x%02x"
+             : first < 0x10000 ? "\\u%04x"
+                               : "\\U%08x",
              (unsigned)first);
     return ST_RAISE_AS(ST_EVALUE, "UnicodeEncodeError",
                        "'%s' codec can't encode character '%s' in position %zu: %s",
@@ -211,8 +222,9 @@ static int encode_error(st__encoding enc, size_t start_cp, size_t end_cp, uint32
 
 static int encodable(st__encoding enc, uint32_t cp)
 {
-    return enc == ST__ENC_UTF8 ? !(cp >= 0xd800 && cp <= 0xdfff)
-           : enc == ST__ENC_ASCII ? cp < 0x80 : cp < 0x100;
+    return enc == ST__ENC_UTF8    ? !(cp >= 0xd800 && cp <= 0xdfff)
+           : enc == ST__ENC_ASCII ? cp < 0x80
+                                  : cp < 0x100;
 }
 
 int st__codec_encode(st__encoding enc, st__errors errors, const char *text, size_t len,
@@ -250,8 +262,7 @@ int st__codec_encode(st__encoding enc, st__errors errors, const char *text, size
                 return st__utf8_error(s, len, j, 1);
             if (encodable(enc, c))
                 break;
-            if (errors == ST__ERR_STRICT || errors == ST__ERR_IGNORE ||
-                errors == ST__ERR_REPLACE) {
+            if (errors == ST__ERR_STRICT || errors == ST__ERR_IGNORE || errors == ST__ERR_REPLACE) {
                 if (errors == ST__ERR_REPLACE && st__buf_putc(out, '?') < 0)
                     return ST_TRACE();
             } else if (errors == ST__ERR_SURROGATEESCAPE) {
@@ -264,7 +275,10 @@ int st__codec_encode(st__encoding enc, st__errors errors, const char *text, size
                     return ST_TRACE();
             } else {
                 char esc[12];
-                snprintf(esc, sizeof esc, c < 0x100 ? "\\x%02x" : c < 0x10000 ? "\\u%04x" : "\\U%08x",
+                snprintf(esc, sizeof esc,
+                         c < 0x100     ? "\\x%02x"
+                         : c < 0x10000 ? "\\u%04x"
+                                       : "\\U%08x",
                          (unsigned)c);
                 if (st__buf_puts(out, esc) < 0)
                     return ST_TRACE();

@@ -36,12 +36,12 @@ struct st_file {
     int fd;
     st_bytesio *bio;
     int readable, writable, closefd, closed, text, line_buffering, unbuffered;
-    size_t bufsize;          /* writes are flushed once this many bytes wait */
-    unsigned char *rbuf;     /* read buffer: rbuf[rpos..rlen) is read but not yet handed out */
+    size_t bufsize;      /* writes are flushed once this many bytes wait */
+    unsigned char *rbuf; /* read buffer: rbuf[rpos..rlen) is read but not yet handed out */
     size_t rcap, rpos, rlen;
-    int64_t rbuf_off;        /* the stream offset of rbuf[0] (error positions, tell) */
-    st__buf wbuf;            /* bytes written but not yet flushed */
-    st__buf line;            /* the line st_file_next() lends */
+    int64_t rbuf_off; /* the stream offset of rbuf[0] (error positions, tell) */
+    st__buf wbuf;     /* bytes written but not yet flushed */
+    st__buf line;     /* the line st_file_next() lends */
     st__encoding enc;
     st__errors errors;
     int newline;
@@ -313,8 +313,8 @@ static st_file *file_new(int kind, int fd, st_bytesio *bio, const char *mode,
     st__errors errors = ST__ERR_STRICT;
     if (parse_mode(mode, o, flags, &text, &readable, &writable) < 0)
         return (ST_TRACE(), NULL);
-    if (text && (st__codec_lookup(o->encoding, &enc) < 0 || st__codec_errors(o->errors, &errors) < 0 ||
-                 parse_newline(o->newline, &nl) < 0))
+    if (text && (st__codec_lookup(o->encoding, &enc) < 0 ||
+                 st__codec_errors(o->errors, &errors) < 0 || parse_newline(o->newline, &nl) < 0))
         return (ST_TRACE(), NULL);
     if (o->buffering < ST_IO_UNBUFFERED)
         return (ST_RAISE(ST_EVALUE, "invalid buffering size"), NULL);
@@ -411,8 +411,12 @@ st_file *st_io_open_bytesio(st_bytesio *b, const char *mode, const st_io_open_op
     if (!f)
         return (ST_TRACE(), NULL);
     ptrdiff_t pos = (flags & O_TRUNC) ? st_bytesio_truncate(b, 0) : 0;
+    /* 'w' starts at 0 (truncate() alone keeps the position), 'a' at the end */
     if (pos >= 0)
-        pos = st_bytesio_seek(b, 0, (flags & O_APPEND) ? SEEK_END : SEEK_CUR);
+        pos = st_bytesio_seek(b, 0,
+                              (flags & O_APPEND)  ? SEEK_END
+                              : (flags & O_TRUNC) ? SEEK_SET
+                                                  : SEEK_CUR);
     if (pos < 0) {
         free(f);
         return (ST_TRACE(), NULL);
@@ -477,8 +481,7 @@ static int decode_span(st_file *f, size_t len, int final, size_t limit, size_t *
     size_t used, got;
     int64_t base = f->rbuf_off + (int64_t)f->rpos;
     if (st__codec_decode(f->enc, f->errors, f->rbuf + f->rpos, len, f->rlen - f->rpos - len, final,
-                         (size_t)base,
-                         limit - *chars, out, &used, &got) < 0)
+                         (size_t)base, limit - *chars, out, &used, &got) < 0)
         return ST_TRACE();
     f->rpos += used;
     *chars += got;
@@ -587,8 +590,11 @@ static int text_line(st_file *f, size_t limit, st__buf *out, size_t *chars_out, 
         if (f->errors == ST__ERR_STRICT && f->enc != ST__ENC_LATIN1) {
             /* what CPython has decoded to see this far: the terminator, and after a \r the
              * byte that tells \r\n from \r */
-            size_t seen = seg + term + (more || (f->newline <= NL_ANY && term == 1 && f->rbuf[start + seg] == '\r' && !eof));
-            int64_t upto = f->rbuf_off + (int64_t)(start + (seen < f->rlen - start ? seen : f->rlen - start));
+            size_t seen = seg + term +
+                          (more || (f->newline <= NL_ANY && term == 1 &&
+                                    f->rbuf[start + seg] == '\r' && !eof));
+            int64_t upto =
+                f->rbuf_off + (int64_t)(start + (seen < f->rlen - start ? seen : f->rlen - start));
             if (upto > f->chk_end || (eof && f->chk_carry && upto == f->chk_end)) {
                 if (check_strict(f, upto > f->chk_end ? upto : upto + 1) < 0)
                     return ST_TRACE();
@@ -794,10 +800,10 @@ char *st_file_read(st_file *f, ptrdiff_t size, size_t *len)
             ;
         int64_t start = f->chk_end - (int64_t)f->chk_carry, end = f->rbuf_off + (int64_t)f->rlen;
         size_t used;
-        if (n < 0 || (start < end &&
-                      st__codec_decode(f->enc, ST__ERR_STRICT, f->rbuf + (start - f->rbuf_off),
-                                       (size_t)(end - start), 0, 1, 0, SIZE_MAX, NULL, &used,
-                                       NULL) < 0))
+        if (n < 0 ||
+            (start < end &&
+             st__codec_decode(f->enc, ST__ERR_STRICT, f->rbuf + (start - f->rbuf_off),
+                              (size_t)(end - start), 0, 1, 0, SIZE_MAX, NULL, &used, NULL) < 0))
             goto fail;
         if (end > f->chk_end) {
             f->chk_end = end;
@@ -1075,15 +1081,9 @@ int st_file_isatty(const st_file *f)
     return f->kind == RAW_FD && isatty(f->fd);
 }
 
-int st_file_readable(const st_file *f)
-{
-    return check_open(f) < 0 ? ST_TRACE() : f->readable;
-}
+int st_file_readable(const st_file *f) { return check_open(f) < 0 ? ST_TRACE() : f->readable; }
 
-int st_file_writable(const st_file *f)
-{
-    return check_open(f) < 0 ? ST_TRACE() : f->writable;
-}
+int st_file_writable(const st_file *f) { return check_open(f) < 0 ? ST_TRACE() : f->writable; }
 
 int st_file_seekable(const st_file *f)
 {
@@ -1127,8 +1127,9 @@ char *st_io_input(const char *prompt, size_t *len)
     if (!in)
         return (ST_RAISE_AS(ST_ESTATE, "RuntimeError", "input(): lost sys.stdin"), NULL);
     /* Python flushes stdout before it writes the prompt, and writes the prompt unbuffered */
-    if (out && (st_file_flush(out) < 0 ||
-                (prompt && (st_file_write(out, prompt, strlen(prompt)) < 0 || st_file_flush(out) < 0))))
+    if (out &&
+        (st_file_flush(out) < 0 ||
+         (prompt && (st_file_write(out, prompt, strlen(prompt)) < 0 || st_file_flush(out) < 0))))
         return (ST_TRACE(), NULL);
     size_t n;
     char *line = st_file_readline(in, -1, &n);

@@ -73,8 +73,8 @@ st_value *st_os_fsdecode_value(const st_value *name)
     size_t len;
     if (st_value_kind(name) == ST_VALUE_STR)
         return st_value_ref((st_value *)name);
-    const unsigned char *b = st_value_kind(name) == ST_VALUE_BYTES ? st_value_bytes_data(name, &len)
-                                                                   : NULL;
+    const unsigned char *b =
+        st_value_kind(name) == ST_VALUE_BYTES ? st_value_bytes_data(name, &len) : NULL;
     if (!b)
         return (type_error(name, "str, bytes or os.PathLike object"), NULL);
     return decoded((const char *)b, len);

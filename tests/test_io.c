@@ -1065,6 +1065,50 @@ static void test_file_buffering(void **state)
     free(all);
 }
 
+/* Strict decoding fails where CPython's `for line in f` fails: after the same number of lines,
+ * with the same message (positions inside CPython's 8 KiB chunks), on files past one chunk. */
+static void test_strict_chunks_as_python(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t pad;      /* 'a' bytes (with a newline every 100) before the tail */
+        const char *tail;
+    } cases[] = {
+        {9000, "\xff\n"},         /* in the second chunk */
+        {8191, "\xe2\x82x\n"},    /* a sequence cut by the chunk edge, then broken */
+        {8190, "\xe2\x82\xac\n"}, /* cut by the edge and whole: no error */
+        {8192, "ok\n\xc3"},       /* incomplete at the end of the file */
+        {100, "\xed\xa0\x80\n"},  /* a surrogate */
+    };
+    const char *p = tmp_path("round.txt");
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t tl = strlen(cases[c].tail), n = cases[c].pad + tl;
+        char *data = malloc(n);
+        for (size_t i = 0; i < cases[c].pad; i++)
+            data[i] = i % 100 == 99 ? '\n' : 'a';
+        memcpy(data + cases[c].pad, cases[c].tail, tl);
+        st_test_write_file(p, data, n);
+        free(data);
+        const char *const args[] = {p, NULL};
+        char *want = st_test_python_args(
+            "import sys\nn = 0\ntry:\n    for line in open(sys.argv[1], encoding='utf-8'):\n"
+            "        n += 1\n    print(n, 'ok')\nexcept UnicodeDecodeError as e:\n    print(n, e)",
+            args);
+        if (!want)
+            return;
+        st_file *f = st_io_open(p, "r", NULL);
+        const char *line;
+        int rc, lines = 0;
+        while ((rc = st_file_next(f, &line, NULL)) > 0)
+            lines++;
+        char got[512];
+        snprintf(got, sizeof got, "%d %s", lines, rc == 0 ? "ok" : st_error_message());
+        assert_string_equal(got, want);
+        free(want);
+        st_file_free(f);
+    }
+}
+
 /* Newlines at the read buffer's edge (64 KiB) and at CPython's 8 KiB chunk: \r at the end of
  * one read and \n at the start of the next is one \r\n; a UTF-8 sequence split there is one
  * character. Over a file, over a BytesIO. */
@@ -1215,6 +1259,7 @@ int main(void)
         cmocka_unit_test(test_file_modes),
         cmocka_unit_test(test_file_roundtrip),
         cmocka_unit_test(test_file_buffering),
+        cmocka_unit_test(test_strict_chunks_as_python),
         cmocka_unit_test(test_file_boundaries),
         cmocka_unit_test(test_file_bytesio),
         cmocka_unit_test(test_std_streams),

@@ -887,10 +887,23 @@ static void test_file_modes(void **state)
     assert_non_null(f);
     assert_string_equal(st_file_encoding(f), "latin-1");
     st_file_free(f);
+    /* an unknown error handler fails only where CPython looks it up: at the first bad byte */
     o.encoding = "US-ASCII";
     o.errors = "bogus";
-    assert_null(st_io_open("/dev/null", "r", &o));
+    o.keep_fd = 1;
+    st_bytesio *b = st_bytesio_new("ok\n\xff\n", 5);
+    f = st_io_open_bytesio(b, "r", &o);
+    assert_non_null(f);
+    assert_string_equal(st_file_errors(f), "bogus");
+    assert_null(st_file_readline(f, -1, NULL)); /* CPython decodes the chunk: fails at once */
     expect_err("LookupError", "unknown error handler name 'bogus'");
+    st_file_free(f);
+    f = st_io_open_bytesio(b, "w", &o);
+    assert_int_equal(st_file_write(f, "fine", 4), 4);
+    assert_int_equal(st_file_write(f, "\xc3\xa9", 2), -1);
+    expect_err("LookupError", "unknown error handler name 'bogus'");
+    st_file_free(f);
+    st_bytesio_free(b);
 
     /* the file system's answers */
     assert_null(st_io_open(tmp_path("missing/file"), "r", NULL));

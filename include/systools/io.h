@@ -366,8 +366,9 @@ ST_API int st_io_open_options_init(st_io_open_options *opts, unsigned int versio
  * letter once; ValueError with Python's messages otherwise ("invalid mode: 'rw'", "can't have
  * text and binary mode at once", "must have exactly one of create/read/write/append mode",
  * "binary mode doesn't take an encoding argument", "can't have unbuffered text I/O", "illegal
- * newline value: x"), and LookupError for an unknown encoding or error handler (difference:
- * CPython looks an error handler up only when a bad byte or character first needs it). The file is
+ * newline value: x"), and LookupError for an unknown encoding. An unknown error handler is
+ * looked up, as in CPython, only when a bad byte or character needs it: that read or write
+ * fails with LookupError "unknown error handler name 'x'". The file is
  * created with mode 0666 (less the umask) and is not inherited by children (O_CLOEXEC), as in
  * Python; keep_fd is refused ("Cannot use closefd=False with file name"). Difference: the
  * arguments are checked before the file is opened, so a bad encoding never creates or

@@ -22,7 +22,9 @@ typedef enum st__errors {
  * "UTF8", "utf_8", "latin1", "ISO-8859-1", "US-ASCII", ...); NULL or "locale" is the locale's
  * encoding (st_sys_getfilesystemencoding()). LookupError "unknown encoding: x" otherwise. */
 int st__codec_lookup(const char *name, st__encoding *enc);
-/* The error handler called name; NULL is "strict". LookupError "unknown error handler name 'x'". */
+/* The error handler called name; NULL is "strict". -1 for a name CPython does not know, without
+ * raising: CPython looks a handler up only when a bad byte or character needs it, and then
+ * fails with LookupError "unknown error handler name 'x'". */
 int st__codec_errors(const char *name, st__errors *errors);
 /* CPython's canonical name of an encoding ("utf-8", "ascii", "latin-1"; codecs.lookup(x).name
  * says "iso8859-1" for the last, TextIOWrapper.encoding the name given). */

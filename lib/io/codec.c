@@ -66,7 +66,7 @@ int st__codec_errors(const char *name, st__errors *errors)
             *errors = (st__errors)i;
             return 0;
         }
-    return ST_RAISE_AS(ST_EKEY, "LookupError", "unknown error handler name '%s'", name);
+    return -1; /* the caller raises when CPython would: where a handler is first needed */
 }
 
 const char *st__codec_name(st__encoding enc)

@@ -65,7 +65,18 @@ struct st_file {
      * cleared whenever rbuf's contents move */
     size_t cr_next;
     int cr_valid;
+    char *unknown_errors; /* an error handler CPython does not know (decoding as strict) */
 };
+
+/* A codec failed: under an unknown error handler, CPython fails now, looking it up. */
+static int codec_failed(const st_file *f, const char *python_type)
+{
+    const st_error *e = st_error_last();
+    if (f->unknown_errors && e && !strcmp(e->type, python_type))
+        return ST_RAISE_AS(ST_EKEY, "LookupError", "unknown error handler name '%s'",
+                           f->unknown_errors);
+    return ST_TRACE();
+}
 
 /* Puts back the byte a lent line's NUL replaced: first thing of every call that reads rbuf. */
 static void unlend(st_file *f)
@@ -179,7 +190,7 @@ static int check_strict(st_file *f, int64_t upto)
         size_t from = (size_t)(start - f->rbuf_off), len = (size_t)(end - start), used;
         if (st__codec_decode(f->enc, ST__ERR_STRICT, f->rbuf + from, len, 0, final, 0, SIZE_MAX,
                              NULL, &used, NULL) < 0)
-            return ST_TRACE();
+            return codec_failed(f, "UnicodeDecodeError");
         f->chk_carry = len - used;
         if (final)
             break;
@@ -313,9 +324,9 @@ static st_file *file_new(int kind, int fd, st_bytesio *bio, const char *mode,
     st__errors errors = ST__ERR_STRICT;
     if (parse_mode(mode, o, flags, &text, &readable, &writable) < 0)
         return (ST_TRACE(), NULL);
-    if (text && (st__codec_lookup(o->encoding, &enc) < 0 ||
-                 st__codec_errors(o->errors, &errors) < 0 || parse_newline(o->newline, &nl) < 0))
+    if (text && (st__codec_lookup(o->encoding, &enc) < 0 || parse_newline(o->newline, &nl) < 0))
         return (ST_TRACE(), NULL);
+    int unknown = text && st__codec_errors(o->errors, &errors) < 0; /* decodes as strict */
     if (o->buffering < ST_IO_UNBUFFERED)
         return (ST_RAISE(ST_EVALUE, "invalid buffering size"), NULL);
     st_file *f = st__calloc(1, sizeof *f);
@@ -331,10 +342,21 @@ static st_file *file_new(int kind, int fd, st_bytesio *bio, const char *mode,
     f->enc = enc;
     f->errors = errors;
     f->newline = nl;
+    if (unknown && !(f->unknown_errors = st__strdup(o->errors))) {
+        free(f);
+        return (ST_TRACE(), NULL);
+    }
     f->unbuffered = o->buffering == ST_IO_UNBUFFERED;
     f->line_buffering = text && o->buffering == 1;
     f->bufsize = o->buffering > 1 ? (size_t)o->buffering : DEFAULT_BUFFER_SIZE;
     return f;
+}
+
+/* Frees a file that never held a stream. */
+static void file_discard(st_file *f)
+{
+    free(f->unknown_errors);
+    free(f);
 }
 
 /* The descriptor's facts: a directory is refused (Python's FileIO does the same after opening),
@@ -374,7 +396,7 @@ st_file *st_io_open(const char *path, const char *mode, const st_io_open_options
     f->fd = st__open_cloexec(AT_FDCWD, path, flags, 0666);
     if (f->fd < 0) {
         ST_RAISE_OS(errno, "cannot open '%s'", path);
-        free(f);
+        file_discard(f);
         return NULL;
     }
     if (setup_fd(f, opts, flags & O_APPEND) < 0) {
@@ -418,7 +440,7 @@ st_file *st_io_open_bytesio(st_bytesio *b, const char *mode, const st_io_open_op
                               : (flags & O_TRUNC) ? SEEK_SET
                                                   : SEEK_CUR);
     if (pos < 0) {
-        free(f);
+        file_discard(f);
         return (ST_TRACE(), NULL);
     }
     f->rbuf_off = f->chk_end = pos;
@@ -450,6 +472,8 @@ int st_file_close(st_file *f)
 void st_file_free(st_file *f)
 {
     st_file_close(f);
+    if (f)
+        free(f->unknown_errors);
     free(f);
 }
 
@@ -482,7 +506,7 @@ static int decode_span(st_file *f, size_t len, int final, size_t limit, size_t *
     int64_t base = f->rbuf_off + (int64_t)f->rpos;
     if (st__codec_decode(f->enc, f->errors, f->rbuf + f->rpos, len, f->rlen - f->rpos - len, final,
                          (size_t)base, limit - *chars, out, &used, &got) < 0)
-        return ST_TRACE();
+        return codec_failed(f, "UnicodeDecodeError");
     f->rpos += used;
     *chars += got;
     if (*chars > limit) { /* only a backslashreplace escape passes the limit */
@@ -803,8 +827,11 @@ char *st_file_read(st_file *f, ptrdiff_t size, size_t *len)
         if (n < 0 ||
             (start < end &&
              st__codec_decode(f->enc, ST__ERR_STRICT, f->rbuf + (start - f->rbuf_off),
-                              (size_t)(end - start), 0, 1, 0, SIZE_MAX, NULL, &used, NULL) < 0))
+                              (size_t)(end - start), 0, 1, 0, SIZE_MAX, NULL, &used, NULL) < 0)) {
+            if (n >= 0)
+                codec_failed(f, "UnicodeDecodeError");
             goto fail;
+        }
         if (end > f->chk_end) {
             f->chk_end = end;
             f->chk_carry = 0;
@@ -894,7 +921,7 @@ static ptrdiff_t write_text(st_file *f, const char *text, size_t len)
     st__buf_free(&tr);
     if (rc < 0) {
         f->wbuf.len = before; /* nothing of a failed write is kept */
-        return ST_TRACE();
+        return codec_failed(f, "UnicodeEncodeError");
     }
     ptrdiff_t chars = 0;
     for (size_t i = 0; i < len; i++)
@@ -1111,7 +1138,7 @@ const char *st_file_errors(const st_file *f)
     if (!f->text)
         return (ST_RAISE_AS(ST_EVALUE, "AttributeError", "binary file has no attribute 'errors'"),
                 NULL);
-    return names[f->errors];
+    return f->unknown_errors ? f->unknown_errors : names[f->errors];
 }
 
 int st_file_line_buffering(const st_file *f)

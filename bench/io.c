@@ -4,8 +4,8 @@
  *
  * The file (ST_BENCH_IO_MB megabytes, default 256; the issue's 1 GB is ST_BENCH_IO_MB=1024)
  * is written to a temporary directory: lines of 20 to 120 bytes, one in sixteen with UTF-8
- * text. Each reader runs twice and the faster run counts (the first warms the page cache for
- * the others too). Peak RSS is read before and after our readers: flat memory means a growth of
+ * text. The readers take turns for three rounds and each one's best run counts (the first
+ * round warms the page cache). Peak RSS is read before and after our readers: flat memory means a growth of
  * a few hundred KiB whatever the size. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,17 +92,14 @@ typedef long long (*reader)(const char *path);
 static long long ours_text(const char *path) { return ours(path, "r"); }
 static long long ours_binary(const char *path) { return ours(path, "rb"); }
 
-static double best_of_two(reader r, const char *path, long long *bytes)
+/* Runs the reader once; updates *best with its time, *bytes with what it saw. */
+static void timed(reader r, const char *path, double *best, long long *bytes)
 {
-    double best = 1e9;
-    for (int i = 0; i < 2; i++) {
-        double t0 = bench_now();
-        *bytes = r(path);
-        double t = bench_now() - t0;
-        if (t < best)
-            best = t;
-    }
-    return best;
+    double t0 = bench_now();
+    *bytes = r(path);
+    double t = bench_now() - t0;
+    if (t < *best)
+        *best = t;
 }
 
 int main(int argc, char **argv)
@@ -123,13 +120,22 @@ int main(int argc, char **argv)
     }
     printf("io: reading %lld MiB line by line (%s)\n", mb, path);
 
+    /* three rounds, the readers taking turns (a busy machine slows them alike), the best of
+     * each counts; peak RSS around our readers' first round */
     long long b_get, b_text, b_bin;
-    double t_get = best_of_two(with_getline, path, &b_get);
-    long rss0 = peak_kib();
-    double t_text = best_of_two(ours_text, path, &b_text);
-    long rss1 = peak_kib();
-    double t_bin = best_of_two(ours_binary, path, &b_bin);
-    long rss2 = peak_kib();
+    double t_get = 1e9, t_text = 1e9, t_bin = 1e9;
+    long rss0 = 0, rss1 = 0, rss2 = 0;
+    for (int round = 0; round < 3; round++) {
+        timed(with_getline, path, &t_get, &b_get);
+        if (!round)
+            rss0 = peak_kib();
+        timed(ours_text, path, &t_text, &b_text);
+        if (!round)
+            rss1 = peak_kib();
+        timed(ours_binary, path, &t_bin, &b_bin);
+        if (!round)
+            rss2 = peak_kib();
+    }
     if (b_text != b_get || b_bin != b_get) {
         fprintf(stderr, "byte counts differ: getline %lld, text %lld, binary %lld\n", b_get, b_text,
                 b_bin);

@@ -15,6 +15,8 @@
 #include "internal/mem.h"
 #include "internal/os.h"
 #include "internal/sys.h"
+#include "systools/io.h"
+#include "systools/os.h"
 #include "st_config.h"
 #include "systools/sys.h"
 #if defined(ST_HAVE_DL_ITERATE_PHDR)
@@ -545,6 +547,81 @@ st_sys_exc_info_result st_sys_exc_info(void)
 
 void st_sys_exit(int status)
 {
-    fflush(NULL);
+    fflush(NULL); /* sys.stdout and sys.stderr flush in the atexit() handler */
     exit(status);
+}
+
+/* ---- sys.stdin, sys.stdout, sys.stderr and sys.argv as values ----------------------------- */
+
+static pthread_mutex_t g_std_lock = PTHREAD_MUTEX_INITIALIZER;
+static st_file *g_std[3];
+
+static void flush_std(void)
+{
+    for (int i = 1; i < 3; i++)
+        if (g_std[i] && !st_file_closed(g_std[i]))
+            st_file_flush(g_std[i]);
+}
+
+/* Python's stdio errors: surrogateescape under the C locale and its UTF-8 coercion targets
+ * (config_get_stdio_errors()), judged from the environment as setlocale(LC_CTYPE, "") would. */
+static int c_like_locale(void)
+{
+    static const char *const vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+    const char *name = NULL;
+    for (size_t i = 0; i < 3 && !name; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            name = v;
+    }
+    if (!name)
+        return 1;
+    locale_t loc = newlocale(LC_CTYPE_MASK, name, (locale_t)0);
+    if (!loc)
+        return 1; /* setlocale() would fail and leave "C" */
+    freelocale(loc);
+    return !strcmp(name, "C") || !strcmp(name, "POSIX") || !strcmp(name, "C.UTF-8") ||
+           !strcmp(name, "C.utf8") || !strcmp(name, "UTF-8");
+}
+
+static st_file *std_stream(int fd)
+{
+    pthread_mutex_lock(&g_std_lock);
+    st_file *f = g_std[fd];
+    if (!f) {
+        static int registered;
+        char enc[64] = "", errs[64] = "";
+        const char *io = getenv("PYTHONIOENCODING");
+        if (io && *io) {
+            const char *colon = strchr(io, ':');
+            size_t n = colon ? (size_t)(colon - io) : strlen(io);
+            snprintf(enc, sizeof enc, "%.*s", (int)n, io);
+            if (colon)
+                snprintf(errs, sizeof errs, "%s", colon + 1);
+        }
+        st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+        o.keep_fd = 1;
+        o.encoding = *enc ? enc : NULL;
+        o.errors = fd == 2 ? "backslashreplace"
+                   : *errs ? errs
+                   : c_like_locale() ? "surrogateescape"
+                                     : NULL;
+        if (fd == 2)
+            o.buffering = 1;
+        f = g_std[fd] = st_io_open_fd(fd, fd == 0 ? "r" : "w", &o);
+        if (f && fd && !registered)
+            registered = atexit(flush_std) == 0;
+    }
+    pthread_mutex_unlock(&g_std_lock);
+    return f ? f : (ST_TRACE(), NULL);
+}
+
+st_file *st_sys_stdin(void) { return std_stream(0); }
+st_file *st_sys_stdout(void) { return std_stream(1); }
+st_file *st_sys_stderr(void) { return std_stream(2); }
+
+st_value *st_sys_argv_value(void)
+{
+    st_value *v = st_value_list_from_strv(st_sys_argv());
+    return v ? v : (ST_TRACE(), NULL);
 }

@@ -461,6 +461,38 @@ static void test_read_error_is_reported(void **state)
     st_free(pat);
 }
 
+/* glob.glob with names that are not UTF-8: a list of str as CPython 3.13 gives it (pickled). */
+static void test_glob_value(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/st_test_globv_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static const char *const names[] = {"a.txt", "\xff.txt", "caf\xc3\xa9.txt", "skip.dat", NULL};
+    char path[256], pattern[256];
+    for (size_t i = 0; names[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        st_test_write_file(path, "", 0);
+    }
+    snprintf(pattern, sizeof pattern, "%s/*.txt", dir);
+    st_value *got = st_glob_value(pattern, 0);
+    assert_non_null(got);
+    assert_int_equal(st_value_len(got), 3);
+    const char *const args[] = {pattern, NULL};
+    char *want = st_test_python_args("import glob, pickle, sys; print(pickle.dumps(sorted(glob.glob(sys.argv[1])), 5).hex())", args);
+    if (want) {
+        char *hex = st_test_pickle_hex(got, 5);
+        assert_string_equal(hex, want);
+        free(hex);
+        free(want);
+    }
+    st_value_unref(got);
+    for (size_t i = 0; names[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_streaming),
         cmocka_unit_test(test_error_is_not_the_end),
         cmocka_unit_test(test_read_error_is_reported),
+        cmocka_unit_test(test_glob_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
 /* io: st_bytesio replayed against io.BytesIO operation sequences recorded from CPython 3.13
- * (tests/gen/gen_io.py), the StringIO-style text helpers, and the FILE view. */
+ * (tests/gen/gen_io.py), the StringIO-style text helpers, the FILE view; and the file objects
+ * (st_file) against io.TextIOWrapper and the codecs (tests/gen/gen_text.py), over memory and
+ * over real files. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,10 @@
 #include "systools/common.h"
 #include "systools/error.h"
 #include "systools/io.h"
+#include "systools/sys.h"
+#include "systools/value.h"
+#include <fcntl.h>
+#include <unistd.h>
 
 /* ---- CPython vectors ----------------------------------------------------------------------- */
 
@@ -509,6 +515,748 @@ static void test_file_view(void **state)
     st_bytesio_free(f);
 }
 
+/* ---- file objects: CPython vectors ------------------------------------------------------- */
+
+/* The vectors' error form "!Type: message" against the last error. */
+static void expect_error(const char *want, int lineno)
+{
+    const st_error *e = st_error_last();
+    char got[1024];
+    snprintf(got, sizeof got, "!%s: %s", e ? e->type : "?", e ? e->message : "?");
+    if (strcmp(got, want) != 0) {
+        print_error("vectors line %d: error\n  got  %s\n  want %s\n", lineno, got, want);
+        fail();
+    }
+}
+
+static void expect_hex(const char *want_hex, const char *got, size_t got_len, int lineno)
+{
+    size_t want_len;
+    unsigned char *want = st_test_unhex(want_hex, &want_len);
+    if (!got || got_len != want_len || memcmp(got, want, want_len) != 0) {
+        print_error("vectors line %d: got %zu bytes, want %s\n", lineno, got ? got_len : 0, want_hex);
+        fail();
+    }
+    free(want);
+}
+
+/* A text file over a new BytesIO holding hex, opened as the vector line says. */
+static st_file *open_text(st_bytesio **b, const char *hex, const char *enc, const char *errors,
+                          const char *newline, const char *mode, char **nlbuf)
+{
+    size_t n;
+    unsigned char *data = st_test_unhex(hex, &n);
+    *b = st_bytesio_new(data, n);
+    free(data);
+    assert_non_null(*b);
+    st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+    o.encoding = enc;
+    o.errors = errors;
+    *nlbuf = strcmp(newline, "N") ? (char *)st_test_unhex(newline + 1, NULL) : NULL;
+    o.newline = *nlbuf;
+    o.keep_fd = 1;
+    st_file *f = st_io_open_bytesio(*b, mode, &o);
+    assert_non_null(f);
+    return f;
+}
+
+static void replay_codec(st_test_vectors *v)
+{
+    const char *op = v->field[0], *enc = v->field[1], *errors = v->field[2];
+    const char *in = v->field[3], *want = v->field[4];
+    st_bytesio *b;
+    char *nl;
+    if (!strcmp(op, "decode")) {
+        st_file *f = open_text(&b, in, enc, errors, "x", "r", &nl); /* newline="" */
+        size_t len;
+        char *got = st_file_read(f, -1, &len);
+        if (want[0] == '!') {
+            assert_null(got);
+            expect_error(want, v->lineno);
+        } else {
+            expect_hex(want, got, len, v->lineno);
+        }
+        st_free(got);
+        st_file_free(f);
+    } else {
+        st_file *f = open_text(&b, "", enc, errors, "x", "w", &nl);
+        size_t n;
+        unsigned char *text = st_test_unhex(in, &n);
+        ptrdiff_t w = st_file_write(f, text, n);
+        if (want[0] == '!') {
+            assert_int_equal(w, -1);
+            expect_error(want, v->lineno);
+        } else {
+            assert_true(w >= 0);
+            assert_int_equal(st_file_flush(f), 0);
+            size_t len;
+            const unsigned char *got = st_bytesio_getbuffer(b, &len);
+            expect_hex(want, (const char *)got, len, v->lineno);
+        }
+        free(text);
+        st_file_free(f);
+    }
+    free(nl);
+    st_bytesio_free(b);
+}
+
+static void test_codec_vectors(void **state)
+{
+    (void)state;
+    st_test_vectors v;
+    st_test_vectors_open(&v, "io/codec.txt");
+    int n = 0;
+    while (st_test_vectors_next(&v)) {
+        assert_int_equal(v.nfields, 5);
+        replay_codec(&v);
+        n++;
+    }
+    st_test_vectors_close(&v);
+    assert_true(n > 1000);
+}
+
+/* `for line in f` over the "lines" vectors of readline(-1): st_file_next() over memory, and over
+ * a real file for one case in ten. */
+static void replay_next(st_test_vectors *v, int real)
+{
+    st_bytesio *b;
+    char *nl;
+    st_file *f = open_text(&b, v->field[5], v->field[1], v->field[2], v->field[3], "r", &nl);
+    char path[] = "/tmp/st_test_io_XXXXXX";
+    if (real) {
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        size_t n;
+        unsigned char *data = st_test_unhex(v->field[5], &n);
+        assert_int_equal(write(fd, data, n), (ssize_t)n);
+        free(data);
+        close(fd);
+        st_file_free(f);
+        st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+        o.encoding = v->field[1];
+        o.errors = v->field[2];
+        o.newline = nl;
+        f = st_io_open(path, "r", &o);
+        assert_non_null(f);
+    }
+    char *want = strdup(v->field[6]);
+    for (char *tok = want, *next; tok; tok = next) {
+        next = tok[0] == '!' ? NULL : strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        const char *line;
+        size_t len;
+        int rc = st_file_next(f, &line, &len);
+        if (tok[0] == '!') {
+            assert_int_equal(rc, -1);
+            expect_error(tok, v->lineno);
+            break;
+        }
+        char *at = strchr(tok, '@');
+        if (at)
+            *at = '\0';
+        if (!next) {
+            assert_int_equal(rc, 0);
+            break;
+        }
+        assert_int_equal(rc, 1);
+        expect_hex(tok, line, len, v->lineno);
+        assert_int_equal(line[len], '\0');
+    }
+    free(want);
+    free(nl);
+    st_file_free(f);
+    st_bytesio_free(b);
+    if (real)
+        unlink(path);
+}
+
+/* "lines" and "read": readline(size) / read(n) until the end, with tell() after each line and
+ * seek() back to every cookie giving the same rest. */
+static void replay_reads(st_test_vectors *v)
+{
+    int lines = !strcmp(v->field[0], "lines");
+    st_bytesio *b;
+    char *nl;
+    st_file *f = open_text(&b, v->field[5], v->field[1], v->field[2], v->field[3], "r", &nl);
+    ptrdiff_t size = strtol(v->field[4], NULL, 10);
+    char *want = strdup(v->field[6]);
+    int64_t cookies[128];
+    char *texts[128];
+    size_t ncookies = 0;
+    for (char *tok = want, *next; tok; tok = next) {
+        /* the last result is "" (the end) or "!error", which may hold commas */
+        next = tok[0] == '!' ? NULL : strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        size_t len;
+        char *got = lines ? st_file_readline(f, size, &len) : st_file_read(f, size, &len);
+        if (tok[0] == '!') {
+            if (got)
+                print_error("vectors line %d: no error, want %s\n", v->lineno, tok);
+            assert_null(got);
+            expect_error(tok, v->lineno);
+            break;
+        }
+        if (!got)
+            print_error("vectors line %d: %s\n", v->lineno, st_error_message());
+        assert_non_null(got);
+        char *at = strchr(tok, '@');
+        if (at)
+            *at = '\0';
+        expect_hex(tok, got, len, v->lineno);
+        if (!next) {
+            st_free(got);
+            break;
+        }
+        if (at) {
+            int64_t pos = st_file_tell(f);
+            long long cp = strtoll(at + 1, NULL, 10);
+            /* CPython's cookie is the byte offset where the decoder is clean; then ours must
+             * be the same number (but for bytes 'ignore' drops: CPython may count them in) */
+            if (cp < (1LL << 32) && pos != cp && strcmp(v->field[2], "ignore")) {
+                print_error("vectors line %d: tell %lld, want %lld\n", v->lineno, (long long)pos, cp);
+                fail();
+            }
+            if (ncookies < 128) {
+                cookies[ncookies] = pos;
+                texts[ncookies++] = got;
+                got = NULL;
+            }
+        }
+        st_free(got);
+        if (size == 0)
+            break;
+    }
+    /* seek(cookie) then readline gives what followed it the first time */
+    for (size_t i = 0; i + 1 < ncookies; i++) {
+        assert_int_equal(st_file_seek(f, cookies[i], 0), cookies[i]);
+        size_t len;
+        char *again = st_file_readline(f, size, &len);
+        if (!again || strcmp(again, texts[i + 1]))
+            print_error("vectors line %d: after seek(%lld)\n", v->lineno, (long long)cookies[i]);
+        assert_non_null(again);
+        assert_string_equal(again, texts[i + 1]);
+        st_free(again);
+    }
+    for (size_t i = 0; i < ncookies; i++)
+        st_free(texts[i]);
+    free(want);
+    free(nl);
+    st_file_free(f);
+    st_bytesio_free(b);
+}
+
+static void replay_write(st_test_vectors *v)
+{
+    st_bytesio *b;
+    char *nl;
+    st_file *f = open_text(&b, "", v->field[1], v->field[2], v->field[3], "w", &nl);
+    size_t n;
+    unsigned char *text = st_test_unhex(v->field[4], &n);
+    ptrdiff_t w = st_file_write(f, text, n);
+    if (v->field[5][0] == '!') {
+        assert_int_equal(w, -1);
+        expect_error(v->field[5], v->lineno);
+    } else {
+        assert_true(w >= 0);
+        assert_int_equal(st_file_flush(f), 0);
+        size_t len;
+        const unsigned char *got = st_bytesio_getbuffer(b, &len);
+        expect_hex(v->field[5], (const char *)got, len, v->lineno);
+    }
+    free(text);
+    free(nl);
+    st_file_free(f);
+    st_bytesio_free(b);
+}
+
+static void test_text_vectors(void **state)
+{
+    (void)state;
+    st_test_vectors v;
+    st_test_vectors_open(&v, "io/text.txt");
+    int n = 0;
+    while (st_test_vectors_next(&v)) {
+        if (!strcmp(v.field[0], "write"))
+            replay_write(&v);
+        else
+            replay_reads(&v);
+        if (!strcmp(v.field[0], "lines") && !strcmp(v.field[4], "-1"))
+            replay_next(&v, n % 10 == 0);
+        n++;
+    }
+    st_test_vectors_close(&v);
+    assert_true(n > 2000);
+}
+/* ---- file objects: behaviour ------------------------------------------------------------ */
+
+static void expect_err(const char *type, const char *message)
+{
+    const st_error *e = st_error_last();
+    assert_non_null(e);
+    assert_string_equal(e->type, type);
+    assert_string_equal(e->message, message);
+}
+
+static char g_dir[] = "/tmp/st_test_io_files_XXXXXX";
+
+/* Removes what the file tests made in g_dir. */
+static int remove_dir(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"round.txt", "made", "edge.txt", NULL};
+    char path[256];
+    for (size_t i = 0; names[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", g_dir, names[i]);
+        unlink(path);
+    }
+    rmdir(g_dir);
+    return 0;
+}
+
+static const char *tmp_path(const char *name)
+{
+    static char buf[256];
+    if (g_dir[sizeof g_dir - 2] == 'X')
+        assert_non_null(mkdtemp(g_dir));
+    snprintf(buf, sizeof buf, "%s/%s", g_dir, name);
+    return buf;
+}
+
+static void test_file_options(void **state)
+{
+    (void)state;
+    ST_ASSERT_OPTIONS_INIT(st_io_open_options, ST_IO_OPEN_OPTIONS_INIT, ST_IO_OPEN_OPTIONS_VERSION,
+                           st_io_open_options_init);
+    st_io_open_options zero = {0};
+    assert_null(st_io_open("/dev/null", "r", &zero));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_file *f = st_io_open("/dev/null", NULL, NULL); /* NULL options and mode: "r", defaults */
+    assert_non_null(f);
+    assert_string_equal(st_file_encoding(f), "utf-8"); /* the locale's, under C/C.UTF-8 here */
+    assert_string_equal(st_file_errors(f), "strict");
+    st_file_free(f);
+}
+
+/* io.open()'s argument checks, with CPython 3.13's messages. */
+static void test_file_modes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *mode, *message;
+    } bad[] = {
+        {"rw", "must have exactly one of create/read/write/append mode"},
+        {"rr", "invalid mode: 'rr'"},
+        {"rbt", "can't have text and binary mode at once"},
+        {"", "Must have exactly one of create/read/write/append mode and at most one plus"},
+        {"b", "Must have exactly one of create/read/write/append mode and at most one plus"},
+        {"+", "Must have exactly one of create/read/write/append mode and at most one plus"},
+        {"z", "invalid mode: 'z'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(st_io_open("/dev/null", bad[i].mode, NULL));
+        expect_err("ValueError", bad[i].message);
+    }
+    st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+    o.encoding = "utf-8";
+    assert_null(st_io_open("/dev/null", "rb", &o));
+    expect_err("ValueError", "binary mode doesn't take an encoding argument");
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.errors = "x";
+    assert_null(st_io_open("/dev/null", "rb", &o));
+    expect_err("ValueError", "binary mode doesn't take an errors argument");
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.newline = "";
+    assert_null(st_io_open("/dev/null", "rb", &o));
+    expect_err("ValueError", "binary mode doesn't take a newline argument");
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.buffering = ST_IO_UNBUFFERED;
+    assert_null(st_io_open("/dev/null", "r", &o));
+    expect_err("ValueError", "can't have unbuffered text I/O");
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.newline = "x";
+    assert_null(st_io_open("/dev/null", "r", &o));
+    expect_err("ValueError", "illegal newline value: x");
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.encoding = "foo";
+    assert_null(st_io_open("/dev/null", "r", &o));
+    expect_err("LookupError", "unknown encoding: foo");
+    o.encoding = "Latin_1"; /* CPython's names, any case and separator */
+    st_file *f = st_io_open("/dev/null", "r", &o);
+    assert_non_null(f);
+    assert_string_equal(st_file_encoding(f), "latin-1");
+    st_file_free(f);
+    /* an unknown error handler fails only where CPython looks it up: at the first bad byte */
+    o.encoding = "US-ASCII";
+    o.errors = "bogus";
+    o.keep_fd = 1;
+    st_bytesio *b = st_bytesio_new("ok\n\xff\n", 5);
+    f = st_io_open_bytesio(b, "r", &o);
+    assert_non_null(f);
+    assert_string_equal(st_file_errors(f), "bogus");
+    assert_null(st_file_readline(f, -1, NULL)); /* CPython decodes the chunk: fails at once */
+    expect_err("LookupError", "unknown error handler name 'bogus'");
+    st_file_free(f);
+    f = st_io_open_bytesio(b, "w", &o);
+    assert_int_equal(st_file_write(f, "fine", 4), 4);
+    assert_int_equal(st_file_write(f, "\xc3\xa9", 2), -1);
+    expect_err("LookupError", "unknown error handler name 'bogus'");
+    st_file_free(f);
+    st_bytesio_free(b);
+
+    /* the file system's answers */
+    assert_null(st_io_open(tmp_path("missing/file"), "r", NULL));
+    assert_string_equal(st_error_last()->type, "FileNotFoundError");
+    assert_null(st_io_open(g_dir, "r", NULL));
+    assert_string_equal(st_error_last()->type, "IsADirectoryError");
+    st_file_free(st_io_open(tmp_path("made"), "x", NULL));
+    assert_null(st_io_open(tmp_path("made"), "x", NULL));
+    assert_string_equal(st_error_last()->type, "FileExistsError");
+    assert_null(st_io_open_fd(-1, "r", NULL));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_io_open_options keep = ST_IO_OPEN_OPTIONS_INIT;
+    keep.keep_fd = 1;
+    assert_null(st_io_open(tmp_path("made"), "r", &keep));
+    expect_err("ValueError", "Cannot use closefd=False with file name");
+}
+
+static void test_file_roundtrip(void **state)
+{
+    (void)state;
+    const char *p = tmp_path("round.txt");
+    st_file *f = st_io_open(p, "w", NULL);
+    assert_non_null(f);
+    assert_int_equal(st_file_readable(f), 0);
+    assert_int_equal(st_file_writable(f), 1);
+    assert_int_equal(st_file_seekable(f), 1);
+    assert_int_equal(st_file_isatty(f), 0);
+    assert_true(st_file_fileno(f) > 2);
+    assert_int_equal(st_file_write(f, "caf\xc3\xa9\n", 6), 5); /* len(s): code points */
+    assert_int_equal(st_file_printf(f, "%d apples%s", 3, "\n"), 9);
+    const char *argv[] = {"a", "b c", NULL};
+    assert_int_equal(st_file_print(f, argv, NULL, NULL), 0);
+    assert_int_equal(st_file_print(f, argv, "-", "!\n"), 0);
+    assert_int_equal(st_file_tell(f), 6 + 9 + 6 + 7);
+    assert_null(st_file_read(f, -1, NULL));
+    expect_err("io.UnsupportedOperation", "not readable");
+    assert_int_equal(st_file_close(f), 0);
+    assert_int_equal(st_file_closed(f), 1);
+    assert_int_equal(st_file_close(f), 0); /* twice is fine */
+    assert_int_equal(st_file_write(f, "x", 1), -1);
+    expect_err("ValueError", "I/O operation on closed file.");
+    assert_null(st_file_readline(f, -1, NULL));
+    expect_err("ValueError", "I/O operation on closed file.");
+    assert_int_equal(st_file_tell(f), -1);
+    assert_int_equal(st_file_fileno(f), -1);
+    expect_err("ValueError", "I/O operation on closed file");
+    st_file_free(f);
+    st_file_free(NULL);
+    assert_int_equal(st_file_close(NULL), 0);
+
+    size_t n;
+    char *all = st_test_read_file(p, &n);
+    assert_string_equal(all, "caf\xc3\xa9\n3 apples\na b c\na-b c!\n");
+    free(all);
+
+    f = st_io_open(p, "r", NULL);
+    assert_non_null(f);
+    assert_int_equal(st_file_write(f, "x", 1), -1);
+    expect_err("io.UnsupportedOperation", "not writable");
+    char *s = st_file_read(f, 4, &n); /* code points */
+    assert_string_equal(s, "caf\xc3\xa9");
+    st_free(s);
+    int64_t cookie = st_file_tell(f);
+    assert_int_equal(cookie, 5);
+    s = st_file_readline(f, -1, &n);
+    assert_string_equal(s, "\n");
+    st_free(s);
+    st_value *rest = st_file_readlines(f, 0);
+    assert_non_null(rest);
+    assert_int_equal(st_value_len(rest), 3);
+    char *r = st_value_repr(rest);
+    assert_string_equal(r, "['3 apples\\n', 'a b c\\n', 'a-b c!\\n']");
+    st_free(r);
+    st_value_unref(rest);
+    assert_int_equal(st_file_seek(f, cookie, 0), cookie);
+    s = st_file_read(f, -1, &n);
+    assert_int_equal(n, 1 + 9 + 6 + 7);
+    st_free(s);
+    assert_int_equal(st_file_seek(f, 0, 1), 28); /* seek(0, 1) is tell() */
+    assert_int_equal(st_file_seek(f, 1, 1), -1);
+    expect_err("io.UnsupportedOperation", "can't do nonzero cur-relative seeks");
+    assert_int_equal(st_file_seek(f, 1, 2), -1);
+    expect_err("io.UnsupportedOperation", "can't do nonzero end-relative seeks");
+    assert_int_equal(st_file_seek(f, -1, 0), -1);
+    expect_err("ValueError", "negative seek position -1");
+    assert_int_equal(st_file_seek(f, 0, 3), -1);
+    expect_err("ValueError", "invalid whence (3, should be 0, 1 or 2)");
+    st_file_free(f);
+
+    /* append, then binary r+ with truncate */
+    f = st_io_open(p, "a", NULL);
+    assert_int_equal(st_file_tell(f), 28);
+    assert_int_equal(st_file_write(f, "end", 3), 3);
+    st_file_free(f);
+    f = st_io_open(p, "r+b", NULL);
+    assert_non_null(f);
+    assert_null(st_file_encoding(f));
+    assert_string_equal(st_error_last()->type, "AttributeError");
+    s = st_file_readline(f, 3, &n);
+    assert_string_equal(s, "caf");
+    st_free(s);
+    assert_int_equal(st_file_write(f, "E", 1), 1); /* over the first byte of é */
+    assert_int_equal(st_file_tell(f), 4);
+    assert_int_equal(st_file_truncate(f, ST_IO_NONE), 4);
+    assert_int_equal(st_file_tell(f), 4);
+    assert_int_equal(st_file_seek(f, 0, 0), 0);
+    s = st_file_read(f, -1, &n);
+    assert_int_equal(n, 4);
+    assert_memory_equal(s, "cafE", 4);
+    st_free(s);
+    assert_int_equal(st_file_seek(f, 0, 7), -1);
+    expect_err("ValueError", "whence value 7 unsupported");
+    assert_int_equal(st_file_truncate(f, 100), 100);
+    assert_int_equal(st_file_seek(f, 0, 2), 100);
+    st_file_free(f);
+
+    /* unbuffered binary: every write reaches the file at once */
+    st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+    o.buffering = ST_IO_UNBUFFERED;
+    f = st_io_open(p, "wb", &o);
+    assert_int_equal(st_file_write(f, "raw\n", 4), 4);
+    all = st_test_read_file(p, &n);
+    assert_int_equal(n, 4);
+    free(all);
+    st_file_free(f);
+}
+
+/* When writes reach the file: line buffering flushes at \n or \r (TextIOWrapper's rule), a
+ * buffer size flushes once that many bytes wait, close flushes the rest. */
+static void test_file_buffering(void **state)
+{
+    (void)state;
+    const char *p = tmp_path("round.txt");
+    size_t n;
+    st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+    o.buffering = 1;
+    st_file *f = st_io_open(p, "w", &o);
+    assert_int_equal(st_file_line_buffering(f), 1);
+    assert_int_equal(st_file_write(f, "abc", 3), 3);
+    free(st_test_read_file(p, &n));
+    assert_int_equal(n, 0);
+    assert_int_equal(st_file_write(f, "d\re", 3), 3);
+    free(st_test_read_file(p, &n));
+    assert_int_equal(n, 6);
+    st_file_free(f);
+    o.buffering = 4;
+    f = st_io_open(p, "wb", &o);
+    assert_int_equal(st_file_write(f, "abc", 3), 3);
+    free(st_test_read_file(p, &n));
+    assert_int_equal(n, 0);
+    assert_int_equal(st_file_write(f, "de", 2), 2);
+    free(st_test_read_file(p, &n));
+    assert_int_equal(n, 5);
+    assert_int_equal(st_file_write(f, "f", 1), 1);
+    assert_int_equal(st_file_close(f), 0); /* close flushes */
+    free(st_test_read_file(p, &n));
+    assert_int_equal(n, 6);
+    st_file_free(f);
+    /* a text write that cannot be encoded writes nothing, and the file stays usable */
+    o = (st_io_open_options)ST_IO_OPEN_OPTIONS_INIT;
+    o.encoding = "ascii";
+    f = st_io_open(p, "w", &o);
+    assert_int_equal(st_file_write(f, "ok \xc3\xa9", 5), -1);
+    expect_err("UnicodeEncodeError",
+               "'ascii' codec can't encode character '\\xe9' in position 3: ordinal not in range(128)");
+    assert_int_equal(st_file_write(f, "\xff", 1), -1); /* not UTF-8: not the library's str */
+    assert_string_equal(st_error_last()->type, "UnicodeDecodeError");
+    assert_int_equal(st_file_write(f, "ok\n", 3), 3);
+    st_file_free(f);
+    char *all = st_test_read_file(p, &n);
+    assert_string_equal(all, "ok\n");
+    free(all);
+}
+
+/* Strict decoding fails where CPython's `for line in f` fails: after the same number of lines,
+ * with the same message (positions inside CPython's 8 KiB chunks), on files past one chunk. */
+static void test_strict_chunks_as_python(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t pad;      /* 'a' bytes (with a newline every 100) before the tail */
+        const char *tail;
+    } cases[] = {
+        {9000, "\xff\n"},         /* in the second chunk */
+        {8191, "\xe2\x82x\n"},    /* a sequence cut by the chunk edge, then broken */
+        {8190, "\xe2\x82\xac\n"}, /* cut by the edge and whole: no error */
+        {8192, "ok\n\xc3"},       /* incomplete at the end of the file */
+        {100, "\xed\xa0\x80\n"},  /* a surrogate */
+    };
+    const char *p = tmp_path("round.txt");
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t tl = strlen(cases[c].tail), n = cases[c].pad + tl;
+        char *data = malloc(n);
+        for (size_t i = 0; i < cases[c].pad; i++)
+            data[i] = i % 100 == 99 ? '\n' : 'a';
+        memcpy(data + cases[c].pad, cases[c].tail, tl);
+        st_test_write_file(p, data, n);
+        free(data);
+        const char *const args[] = {p, NULL};
+        char *want = st_test_python_args(
+            "import sys\nn = 0\ntry:\n    for line in open(sys.argv[1], encoding='utf-8'):\n"
+            "        n += 1\n    print(n, 'ok')\nexcept UnicodeDecodeError as e:\n    print(n, e)",
+            args);
+        if (!want)
+            return;
+        st_file *f = st_io_open(p, "r", NULL);
+        const char *line;
+        int rc, lines = 0;
+        while ((rc = st_file_next(f, &line, NULL)) > 0)
+            lines++;
+        char got[512];
+        snprintf(got, sizeof got, "%d %s", lines, rc == 0 ? "ok" : st_error_message());
+        assert_string_equal(got, want);
+        free(want);
+        st_file_free(f);
+    }
+}
+
+/* Newlines at the read buffer's edge (64 KiB) and at CPython's 8 KiB chunk: \r at the end of
+ * one read and \n at the start of the next is one \r\n; a UTF-8 sequence split there is one
+ * character. Over a file, over a BytesIO. */
+static void test_file_boundaries(void **state)
+{
+    (void)state;
+    static const size_t edges[] = {8191, 65535, 65536 * 2 - 1};
+    for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
+        size_t at = edges[e], n = at + 2 + 3 + 2;
+        char *data = malloc(n);
+        memset(data, 'x', at);
+        memcpy(data + at, "\r\n\xe2\x82\xac\r\r", 7);
+        memcpy(data + at - 2, "\xc3\xa9", 2); /* é ending right before the \r */
+        const char *p = tmp_path("edge.txt");
+        st_test_write_file(p, data, n);
+        st_bytesio *b = st_bytesio_new(data, n);
+        st_io_open_options keep = ST_IO_OPEN_OPTIONS_INIT;
+        keep.keep_fd = 1;
+        for (int mem = 0; mem < 2; mem++) {
+            st_file *f = mem ? st_io_open_bytesio(b, "r", &keep) : st_io_open(p, "r", NULL);
+            assert_non_null(f);
+            const char *line;
+            size_t len;
+            assert_int_equal(st_file_next(f, &line, &len), 1);
+            assert_int_equal(len, at + 1 - 2 + 2);
+            assert_memory_equal(line + at - 2, "\xc3\xa9\n", 3);
+            assert_int_equal(st_file_next(f, &line, &len), 1);
+            assert_string_equal(line, "\xe2\x82\xac\n");
+            assert_int_equal(st_file_next(f, &line, &len), 1);
+            assert_string_equal(line, "\n");
+            assert_int_equal(st_file_next(f, &line, &len), 0);
+            st_file_free(f);
+            assert_int_equal(st_bytesio_seek(b, 0, 0), 0);
+        }
+        st_bytesio_free(b);
+        free(data);
+    }
+}
+
+/* Text over a BytesIO: written through the text layer, read back through it; closing closes
+ * the BytesIO unless keep_fd. */
+static void test_file_bytesio(void **state)
+{
+    (void)state;
+    st_bytesio *b = st_bytesio_new(NULL, 0);
+    st_io_open_options o = ST_IO_OPEN_OPTIONS_INIT;
+    o.newline = "\r\n";
+    o.errors = "surrogateescape";
+    st_file *f = st_io_open_bytesio(b, "w+", &o);
+    assert_non_null(f);
+    assert_int_equal(st_file_fileno(f), -1);
+    expect_err("io.UnsupportedOperation", "fileno");
+    assert_int_equal(st_file_write(f, "a\n\xed\xb3\xbf\n", 6), 4); /* 'a\n\udcff\n' */
+    assert_int_equal(st_file_flush(f), 0);
+    size_t n;
+    const unsigned char *raw = st_bytesio_getbuffer(b, &n);
+    assert_int_equal(n, 6);
+    assert_memory_equal(raw, "a\r\n\xff\r\n", 6);
+    assert_int_equal(st_file_seek(f, 0, 0), 0);
+    const char *line;
+    assert_int_equal(st_file_next(f, &line, &n), 1);
+    assert_string_equal(line, "a\r\n");
+    assert_int_equal(st_file_next(f, &line, &n), 1);
+    assert_string_equal(line, "\xed\xb3\xbf\r\n");
+    assert_int_equal(st_file_close(f), 0);
+    assert_int_equal(st_bytesio_closed(b), 1); /* TextIOWrapper.close() closes its buffer */
+    st_file_free(f);
+    st_bytesio_free(b);
+    assert_null(st_io_open_bytesio(NULL, "r", NULL));
+    b = st_bytesio_new("abc", 3);
+    assert_null(st_io_open_bytesio(b, "x", NULL));
+    expect_err("ValueError", "invalid mode: 'x'");
+    assert_int_equal(st_bytesio_seek(b, 2, 0), 2);
+    st_io_open_options keep = ST_IO_OPEN_OPTIONS_INIT;
+    keep.keep_fd = 1;
+    f = st_io_open_bytesio(b, "wb", &keep); /* empties the stream and starts at 0 */
+    assert_int_equal(st_file_write(f, "xy", 2), 2);
+    assert_int_equal(st_file_flush(f), 0);
+    raw = st_bytesio_getbuffer(b, &n);
+    assert_int_equal(n, 2);
+    assert_memory_equal(raw, "xy", 2);
+    st_file_free(f);
+    f = st_io_open_bytesio(b, "a", &keep); /* writes at the end */
+    assert_int_equal(st_file_tell(f), 2);
+    assert_int_equal(st_file_write(f, "z", 1), 1);
+    st_file_free(f);
+    assert_int_equal(st_bytesio_closed(b), 0);
+    raw = st_bytesio_getbuffer(b, &n);
+    assert_int_equal(n, 3);
+    st_bytesio_free(b);
+}
+
+/* input() and sys.stdin/stdout over pipes put on descriptors 0 and 1 before their first use. */
+static void test_std_streams(void **state)
+{
+    (void)state;
+    int in[2], out[2];
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    int saved0 = dup(0), saved1 = dup(1);
+    assert_true(saved0 >= 0 && saved1 >= 0);
+    assert_int_equal(write(in[1], "Ada\r\nGrace", 10), 10);
+    close(in[1]);
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    close(in[0]);
+    close(out[1]);
+    size_t n;
+    char *name = st_io_input("name? ", &n);
+    assert_non_null(name);
+    assert_string_equal(name, "Ada"); /* universal newlines, the newline stripped */
+    st_free(name);
+    name = st_io_input(NULL, &n);
+    assert_string_equal(name, "Grace"); /* no newline at the end */
+    st_free(name);
+    assert_null(st_io_input(NULL, NULL));
+    expect_err("EOFError", "EOF when reading a line");
+    st_file *so = st_sys_stdout();
+    assert_non_null(so);
+    assert_int_equal(st_file_line_buffering(so), 0); /* a pipe: block-buffered */
+    assert_int_equal(st_file_line_buffering(st_sys_stderr()), 1);
+    assert_string_equal(st_file_errors(st_sys_stderr()), "backslashreplace");
+    assert_ptr_equal(st_sys_stdout(), so); /* one object */
+    assert_int_equal(st_file_write(so, "bye\n", 4), 4);
+    assert_int_equal(st_file_flush(so), 0);
+    dup2(saved0, 0);
+    dup2(saved1, 1);
+    close(saved0);
+    close(saved1);
+    char buf[32] = "";
+    assert_int_equal(read(out[0], buf, sizeof buf), 10);
+    assert_memory_equal(buf, "name? bye\n", 10);
+    close(out[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +1266,16 @@ int main(void)
         cmocka_unit_test(test_text_helpers),
         cmocka_unit_test(test_closed),
         cmocka_unit_test(test_file_view),
+        cmocka_unit_test(test_codec_vectors),
+        cmocka_unit_test(test_text_vectors),
+        cmocka_unit_test(test_file_options),
+        cmocka_unit_test(test_file_modes),
+        cmocka_unit_test(test_file_roundtrip),
+        cmocka_unit_test(test_file_buffering),
+        cmocka_unit_test(test_strict_chunks_as_python),
+        cmocka_unit_test(test_file_boundaries),
+        cmocka_unit_test(test_file_bytesio),
+        cmocka_unit_test(test_std_streams),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, remove_dir);
 }

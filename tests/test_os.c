@@ -1750,6 +1750,179 @@ static void test_sigpipe_guard(void **state)
     close(fds[1]);
 }
 
+/* ---- names that are not UTF-8 ------------------------------------------------------------ */
+
+/* os.fsdecode / os.fsencode: surrogateescape both ways, every byte back exactly. */
+static void test_fsdecode_fsencode(void **state)
+{
+    (void)state;
+    size_t n;
+    char *t = st_os_fsdecode("a\xff\xc3\xa9\xe2\x82", 6, &n);
+    assert_non_null(t);
+    /* 'a\udcff\xe9\udce2\udc82' as the library's str text */
+    assert_int_equal(n, 1 + 3 + 2 + 3 + 3);
+    assert_memory_equal(t, "a\xed\xb3\xbf\xc3\xa9\xed\xb3\xa2\xed\xb2\x82", n);
+    char *b = st_os_fsencode(t, n, &n);
+    assert_int_equal(n, 6);
+    assert_memory_equal(b, "a\xff\xc3\xa9\xe2\x82", 6);
+    st_free(t);
+    st_free(b);
+    for (int c = 0; c < 256; c++) { /* every byte alone, and after a lead byte */
+        unsigned char in[3] = {(unsigned char)c, 0xc3, (unsigned char)c};
+        for (size_t len = 1; len <= 2; len++) {
+            const unsigned char *p = len == 1 ? in : in + 1;
+            size_t tl, bl;
+            t = st_os_fsdecode(p, len, &tl);
+            assert_non_null(t);
+            b = st_os_fsencode(t, tl, &bl);
+            assert_non_null(b);
+            assert_int_equal(bl, len);
+            assert_memory_equal(b, p, bl);
+            st_free(t);
+            st_free(b);
+        }
+    }
+    assert_null(st_os_fsencode("\xed\xa0\x80", 3, NULL)); /* '\ud800': not an escaped byte */
+    assert_string_equal(st_error_last()->type, "UnicodeEncodeError");
+    assert_string_equal(st_error_message(),
+                        "'utf-8' codec can't encode character '\\ud800' in position 0: surrogates not allowed");
+    st_value *bytes = st_value_bytes("\xff", 1);
+    st_value *str = st_os_fsdecode_value(bytes);
+    char *r = st_value_repr(str);
+    assert_string_equal(r, "'\\udcff'");
+    st_free(r);
+    st_value *back = st_os_fsencode_value(str);
+    assert_int_equal(st_value_equal(back, bytes), 1);
+    st_value *same = st_os_fsdecode_value(str); /* a str is returned as it is */
+    assert_ptr_equal(same, str);
+    st_value_unref(same);
+    st_value *i = st_value_int(1);
+    assert_null(st_os_fsencode_value(i));
+    assert_string_equal(st_error_message(), "expected str, bytes or os.PathLike object, not int");
+    st_value_unref(i);
+    st_value_unref(back);
+    st_value_unref(str);
+    st_value_unref(bytes);
+}
+
+/* Values <-> C vectors: lists of str/bytes to argv, dicts to environment blocks and back. */
+static void test_value_strv(void **state)
+{
+    (void)state;
+    st_value *list = st_value_parse("['a', '\\udcff', b'\\xfe', 'caf\\xe9']");
+    assert_non_null(list);
+    const char **v = st_value_list_to_strv(list);
+    assert_non_null(v);
+    assert_int_equal(st_strv_len(v), 4);
+    assert_string_equal(v[1], "\xff");
+    assert_string_equal(v[2], "\xfe");
+    assert_string_equal(v[3], "caf\xc3\xa9");
+    st_value *again = st_value_list_from_strv(v);
+    st_value *want = st_value_parse("['a', '\\udcff', '\\udcfe', 'caf\\xe9']");
+    assert_int_equal(st_value_equal(again, want), 1);
+    st_value_unref(again);
+    st_value_unref(want);
+    st_strv_free(v);
+    st_value_unref(list);
+    list = st_value_parse("['a\\x00b']");
+    assert_null(st_value_list_to_strv(list));
+    assert_string_equal(st_error_message(), "embedded null byte");
+    st_value_unref(list);
+    list = st_value_parse("[1]");
+    assert_null(st_value_list_to_strv(list));
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    st_value_unref(list);
+
+    const char *env[] = {"A=1", "B=x=y", "noequals", "A=2", "C=\xff", "=empty", NULL};
+    st_value *d = st_value_dict_from_environ(env);
+    char *r = st_value_repr(d);
+    assert_string_equal(r, "{'A': '1', 'B': 'x=y', 'C': '\\udcff', '': 'empty'}");
+    st_free(r);
+    v = st_value_dict_to_environ(d);
+    assert_null(v); /* the empty name */
+    assert_string_equal(st_error_message(), "illegal environment variable name");
+    st_value *empty = st_value_str("");
+    assert_int_equal(st_value_dict_delete(d, empty), 0);
+    st_value_unref(empty);
+    v = st_value_dict_to_environ(d);
+    assert_non_null(v);
+    assert_int_equal(st_strv_len(v), 3);
+    assert_string_equal(v[0], "A=1");
+    assert_string_equal(v[1], "B=x=y");
+    assert_string_equal(v[2], "C=\xff");
+    st_strv_free(v);
+    st_value_unref(d);
+    d = st_value_parse("{'A=B': 'x'}");
+    assert_null(st_value_dict_to_environ(d));
+    assert_string_equal(st_error_message(), "illegal environment variable name");
+    st_value_unref(d);
+}
+
+/* Pickles of our value and of CPython's expression over the same raw arguments are equal. */
+static void expect_python_pickle(const st_value *got, const char *expr, const char *const *args)
+{
+    char code[256];
+    snprintf(code, sizeof code, "import glob, os, pickle, sys; print(pickle.dumps(%s, 5).hex())", expr);
+    char *want = st_test_python_args(code, args);
+    if (!want)
+        return;
+    char *hex = st_test_pickle_hex(got, 5);
+    assert_string_equal(hex, want);
+    free(hex);
+    free(want);
+}
+
+/* environ, listdir and walk as CPython 3.13 gives them, compared through pickle. */
+static void test_names_as_python(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/st_test_names_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static const char *const names[] = {"plain", "\xff", "caf\xc3\xa9", "\xe2\x82", NULL};
+    char path[256];
+    for (size_t i = 0; names[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        assert_int_equal(mkdir(path, 0700), 0);
+        snprintf(path, sizeof path, "%s/%s/f\xfe", dir, names[i]);
+        st_test_write_file(path, "", 0);
+    }
+    const char *const args[] = {dir, NULL};
+
+    st_value *got = st_os_listdir_value(dir);
+    assert_non_null(got);
+    assert_int_equal(st_value_len(got), 4);
+    expect_python_pickle(got, "os.listdir(sys.argv[1])", args);
+    st_value_unref(got);
+
+    got = st_os_walk_value(dir, NULL);
+    assert_non_null(got);
+    assert_int_equal(st_value_len(got), 5);
+    expect_python_pickle(got, "list(os.walk(sys.argv[1]))", args);
+    st_value_unref(got);
+
+    assert_int_equal(setenv("ST_TEST_NAMES", "v\xff\xc3\xa9", 1), 0);
+    got = st_os_environ_value();
+    assert_non_null(got);
+    st_value *one = st_value_dict();
+    st_value *key = st_value_str("ST_TEST_NAMES");
+    st_value *val = st_value_dict_get(got, key);
+    assert_non_null(val);
+    assert_int_equal(st_value_dict_set(one, key, val), 0);
+    expect_python_pickle(one, "{'ST_TEST_NAMES': os.environ['ST_TEST_NAMES']}", NULL);
+    unsetenv("ST_TEST_NAMES");
+    st_value_unref(key);
+    st_value_unref(one);
+    st_value_unref(got);
+
+    for (size_t i = 0; names[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s/f\xfe", dir, names[i]);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        rmdir(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     g_home = getcwd(NULL, 0);
@@ -1778,6 +1951,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_large_file_offsets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_errors_are_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigpipe_guard, setup, teardown),
+        cmocka_unit_test(test_fsdecode_fsencode),
+        cmocka_unit_test(test_value_strv),
+        cmocka_unit_test(test_names_as_python),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     free(g_home);

@@ -342,6 +342,37 @@ static void test_exit_flushes(void **state)
     assert_string_equal(buf, "buffered, no newline");
 }
 
+/* sys.argv as Python has it: an argument b'\xff' is '\udcff', and pickling the list gives
+ * CPython's bytes (a CPython child run with the same raw arguments). */
+static void test_argv_value(void **state)
+{
+    (void)state;
+    char a0[] = "prog", a1[] = "\xff", a2[] = "caf\xc3\xa9", a3[] = "two words", a4[] = "\xe2\x82";
+    char *argv[] = {a0, a1, a2, a3, a4, NULL};
+    assert_int_equal(st_sys_init(5, argv), 0);
+    st_value *v = st_sys_argv_value();
+    assert_non_null(v);
+    char *r = st_value_repr(v);
+    assert_string_equal(r, "['prog', '\\udcff', 'caf\xc3\xa9', 'two words', '\\udce2\\udc82']");
+    st_free(r);
+    assert_int_equal(st_value_list_delete(v, 0), 0); /* argv[0] differs from Python's -c */
+    const char *const args[] = {a1, a2, a3, a4, NULL};
+    for (int protocol = 0; protocol <= 5; protocol += 5) {
+        char code[128];
+        snprintf(code, sizeof code, "import pickle, sys; print(pickle.dumps(sys.argv[1:], %d).hex())",
+                 protocol);
+        char *want = st_test_python_args(code, args);
+        if (want) {
+            char *got = st_test_pickle_hex(v, protocol);
+            assert_string_equal(got, want);
+            free(got);
+            free(want);
+        }
+    }
+    st_value_unref(v);
+    assert_int_equal(st_sys_init(0, NULL), 0);
+}
+
 int main(int argc, char **argv)
 {
     g_prog = argv[0];
@@ -368,6 +399,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_path_parse),
         cmocka_unit_test(test_modules),
         cmocka_unit_test(test_exit_flushes),
+        cmocka_unit_test(test_argv_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #define SYSTOOLS_GLOB_H
 
 #include "common.h"
+#include "value.h"
 
 /**
  * @defgroup glob glob: pathname pattern expansion
@@ -170,6 +171,17 @@ ST_API char *st_glob_escape(const char *pathname);
  *         (Python's TypeError for None).
  */
 ST_API int st_glob_has_magic(const char *s);
+
+/**
+ * @brief The matches as a list of str. Mirrors glob.glob(pathname) with a str pattern (names
+ *        decoded by st_os_fsdecode(): b'\\xff' is '\\udcff'), in st_glob()'s order (sorted by
+ *        their bytes unless @p flags has ST_GLOB_NOSORT).
+ * @param pattern As st_glob().
+ * @param flags As st_glob().
+ * @return A new list the caller releases with st_value_unref(); NULL with the errors of
+ *         st_glob() or st_os_fsdecode().
+ */
+ST_API st_value *st_glob_value(const char *pattern, int flags);
 
 #ifdef __cplusplus
 }

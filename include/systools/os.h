@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "common.h"
+#include "value.h"
 
 /**
  * @defgroup os os: files, directories, environment and processes
@@ -28,11 +29,11 @@
  * int rc;
  * while ((rc = st_os_walk_iterator_next(w, &step)) > 0) {
  *     for (size_t i = 0; i < step->nfilenames; i++)
- *         printf("%s/%s\n", step->dirpath, step->filenames[i]);
+ *         printf("%s/%s\\n", step->dirpath, step->filenames[i]);
  *     step->ndirnames = 0;   // prune: do not descend (topdown only)
  * }
  * if (rc < 0)
- *     fprintf(stderr, "%s\n", st_error_message());
+ *     fprintf(stderr, "%s\\n", st_error_message());
  * st_os_walk_iterator_free(w);
  * @endcode
  * @{
@@ -1075,6 +1076,82 @@ ST_API void st_os_popen_file_free(st_os_popen_file *p);
  * @param status Exit status.
  */
 ST_API void st_os__exit(int status);
+
+/* ---- names that are not UTF-8: os.fsencode, os.fsdecode and value forms ------------------- */
+
+/**
+ * @brief Decodes a file name, an argument or an environment string as Python does. Mirrors
+ *        os.fsdecode(bytes): the file system encoding (st_sys_getfilesystemencoding(): utf-8,
+ *        or the locale's ascii or latin-1) with errors="surrogateescape", so a byte that does
+ *        not decode (0x80-0xFF) becomes the lone surrogate U+DC80..U+DCFF.
+ * @param name The bytes (may be NULL when @p len is 0).
+ * @param len Their number.
+ * @param outlen Receives the length of the result in bytes, or NULL.
+ * @return The library's str text (UTF-8, lone surrogates encoded as 'surrogatepass' does: pass
+ *         it to st_value_str_surrogatepass() for the Python str), NUL-terminated, which the
+ *         caller frees with st_free(); NULL with MemoryError or LookupError (a locale encoding
+ *         the library lacks).
+ */
+ST_API char *st_os_fsdecode(const void *name, size_t len, size_t *outlen);
+
+/**
+ * @brief Encodes str text back into a name's bytes. Mirrors os.fsencode(str): the file system
+ *        encoding with errors="surrogateescape", so st_os_fsdecode()'s result gives the
+ *        original bytes back exactly.
+ * @param text The library's str text (UTF-8 with surrogatepass surrogates).
+ * @param len Its length in bytes.
+ * @param outlen Receives the number of bytes, or NULL.
+ * @return The bytes, NUL-terminated (they may hold NUL), which the caller frees with st_free();
+ *         NULL with UnicodeEncodeError (a character the encoding cannot hold, or a surrogate
+ *         outside U+DC80..U+DCFF), UnicodeDecodeError (@p text is not UTF-8) or LookupError.
+ */
+ST_API char *st_os_fsencode(const char *text, size_t len, size_t *outlen);
+
+/**
+ * @brief os.fsdecode() of a value. Mirrors os.fsdecode(filename): bytes are decoded, a str is
+ *        returned as it is.
+ * @param name A bytes or str value.
+ * @return A new reference to a str; NULL with TypeError ("expected str, bytes or os.PathLike
+ *         object, not int") or the errors of st_os_fsdecode().
+ */
+ST_API st_value *st_os_fsdecode_value(const st_value *name);
+
+/**
+ * @brief os.fsencode() of a value. Mirrors os.fsencode(filename): a str is encoded, bytes are
+ *        returned as they are.
+ * @param name A str or bytes value.
+ * @return A new reference to bytes; NULL with TypeError or the errors of st_os_fsencode().
+ */
+ST_API st_value *st_os_fsencode_value(const st_value *name);
+
+/**
+ * @brief The environment as Python's os.environ shows it: a dict of str to str, each name and
+ *        value decoded by st_os_fsdecode(), in the environment's order; an entry without '='
+ *        is left out and the first of two equal names wins, as CPython reads it at startup.
+ *        Mirrors dict(os.environ).
+ * @return A new dict the caller releases with st_value_unref(); NULL with MemoryError or
+ *         LookupError.
+ */
+ST_API st_value *st_os_environ_value(void);
+
+/**
+ * @brief The names in a directory as a list of str. Mirrors os.listdir(path) with a str path
+ *        (names decoded by st_os_fsdecode(): b'\\xff' is '\\udcff').
+ * @param path The directory; NULL is ".".
+ * @return A new list the caller releases with st_value_unref(); NULL with the errors of
+ *         st_os_listdir() or st_os_fsdecode().
+ */
+ST_API st_value *st_os_listdir_value(const char *path);
+
+/**
+ * @brief A whole walk as a list of (dirpath, dirnames, filenames) tuples of str. Mirrors
+ *        list(os.walk(top, ...)) with a str top.
+ * @param top The tree's root.
+ * @param opts Options as for st_os_walk(), or NULL.
+ * @return A new list the caller releases with st_value_unref(); NULL with the errors of
+ *         st_os_walk() (an onerror option that stops the walk) or st_os_fsdecode().
+ */
+ST_API st_value *st_os_walk_value(const char *top, const st_os_walk_options *opts);
 
 #ifdef __cplusplus
 }

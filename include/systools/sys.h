@@ -9,6 +9,8 @@
 #include <sys/types.h>
 
 #include "common.h"
+#include "io.h"
+#include "value.h"
 
 /**
  * @defgroup sys sys: the running program and its interpreter facts
@@ -207,6 +209,50 @@ ST_API st_sys_exc_info_result st_sys_exc_info(void);
  * @param status Exit status (Python's sys.exit(int)).
  */
 ST_API void st_sys_exit(int status);
+
+/* ---- sys.stdin, sys.stdout, sys.stderr and sys.argv as values ----------------------------- */
+
+/**
+ * @brief sys.stdin as a text file object (see st_io_open()). Mirrors `sys.stdin`.
+ *
+ * The three standard streams are made on first use over descriptors 0, 1 and 2 (which they
+ * never close) with CPython 3.13's choices, without touching the process's locale:
+ * - encoding: the locale's (st_sys_getfilesystemencoding(): utf-8 under the C/POSIX locale,
+ *   Python's UTF-8 mode), or the encoding part of `PYTHONIOENCODING` ("enc[:errors]");
+ * - errors: stdin and stdout "surrogateescape" when LC_CTYPE is C, POSIX, C.UTF-8, C.utf8 or
+ *   UTF-8 (or a locale the system does not have, which leaves C), else "strict", or the errors
+ *   part of `PYTHONIOENCODING`; stderr always "backslashreplace";
+ * - buffering: stdout line-buffered on a terminal, else block-buffered; stderr line-buffered.
+ * Python flushes them at exit: the library registers an atexit() handler that flushes stdout
+ * and stderr (st_sys_exit() does too). Differences: `PYTHONUTF8` and `-X` options are not
+ * read; the objects are process-wide and, like every file object, not thread-safe: share them
+ * between threads under a lock of your own.
+ * @return The library's object (do not free or close it); NULL with OSError when the
+ *         descriptor is not open (Python's sys.stdin is then None) or LookupError for an
+ *         encoding the library lacks.
+ */
+ST_API st_file *st_sys_stdin(void);
+
+/**
+ * @brief sys.stdout as a text file object. Mirrors `sys.stdout`; see st_sys_stdin().
+ * @return The library's object; NULL as st_sys_stdin().
+ */
+ST_API st_file *st_sys_stdout(void);
+
+/**
+ * @brief sys.stderr as a text file object. Mirrors `sys.stderr`; see st_sys_stdin().
+ * @return The library's object; NULL as st_sys_stdin().
+ */
+ST_API st_file *st_sys_stderr(void);
+
+/**
+ * @brief sys.argv as Python has it: a list of str, each argument decoded with
+ *        st_os_fsdecode() (an argument b'\\xff' is '\\udcff'), so that pickling it gives
+ *        CPython's bytes. Mirrors `sys.argv`.
+ * @return A new list the caller releases with st_value_unref(); NULL with MemoryError or
+ *         LookupError (a locale encoding the library lacks).
+ */
+ST_API st_value *st_sys_argv_value(void);
 
 #ifdef __cplusplus
 }

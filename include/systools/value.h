@@ -584,6 +584,52 @@ ST_API char *st_value_repr(const st_value *v);
  */
 ST_API st_value *st_value_parse(const char *text);
 
+/* ---- values and C string vectors ------------------------------------------------------- */
+
+/**
+ * @brief A list of str from a C string vector (argv, a file list), each string decoded as
+ *        os.fsdecode() does (st_os_fsdecode(): b'\\xff' is '\\udcff'). Mirrors what Python
+ *        makes of such a vector ([os.fsdecode(a) for a in argv]).
+ *
+ * Declared here, with the values, because it turns a C vector into a value, whatever its
+ * source; the os module's own value forms (st_os_environ_value(), ...) are in os.h.
+ * @param v A NULL-terminated vector, or NULL (an empty list).
+ * @return A new list the caller releases with st_value_unref(); NULL with MemoryError or
+ *         LookupError (a locale encoding the library lacks).
+ */
+ST_API st_value *st_value_list_from_strv(const char *const *v);
+
+/**
+ * @brief A C string vector from a list or tuple of str and bytes: str items are encoded with
+ *        os.fsencode(), bytes are taken as they are. Mirrors what subprocess and os.exec* do
+ *        with their args.
+ * @param seq A list or tuple.
+ * @return A NULL-terminated vector the caller frees with st_strv_free(); NULL with TypeError
+ *         (another kind of value, or an item that is neither str nor bytes), ValueError
+ *         "embedded null byte", or UnicodeEncodeError.
+ */
+ST_API const char **st_value_list_to_strv(const st_value *seq);
+
+/**
+ * @brief A dict of str to str from an environment block ("KEY=VALUE" strings), decoded as
+ *        os.environ is: names and values by os.fsdecode(), an entry without '=' left out, the
+ *        first of two equal names kept.
+ * @param env A NULL-terminated vector (environ, st_os_environ()), or NULL (an empty dict).
+ * @return A new dict the caller releases with st_value_unref(); NULL with MemoryError or
+ *         LookupError.
+ */
+ST_API st_value *st_value_dict_from_environ(const char *const *env);
+
+/**
+ * @brief An environment block from a dict whose names and values are str (fsencoded) or
+ *        bytes. Mirrors what subprocess and os.execve do with env.
+ * @param d The dict.
+ * @return A NULL-terminated vector of "KEY=VALUE" the caller frees with st_strv_free(); NULL
+ *         with TypeError, ValueError ("illegal environment variable name" for an empty name or
+ *         one holding '=', "embedded null byte") or UnicodeEncodeError.
+ */
+ST_API const char **st_value_dict_to_environ(const st_value *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -41,26 +41,41 @@ size_t st__utf8_decode(const unsigned char *s, size_t len, int surrogates, uint3
     return n;
 }
 
-int st__utf8_error(const unsigned char *s, size_t len, size_t i, int surrogates)
+size_t st__utf8_invalid(const unsigned char *s, size_t len, size_t i, int surrogates,
+                        const char **reason)
 {
     unsigned c = s[i];
-    if (c < 0xc2 || c > 0xf4)
-        return ST_RAISE_AS(ST_EVALUE, "UnicodeDecodeError",
-                           "'utf-8' codec can't decode byte 0x%02x in position %zu: invalid start byte",
-                           c, i);
+    if (c < 0xc2 || c > 0xf4) {
+        *reason = "invalid start byte";
+        return 1;
+    }
     size_t n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4, k = 1;
     /* the second byte's range depends on the first (no overlongs, surrogates, > U+10FFFF) */
     unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
     unsigned hi = c == 0xed && !surrogates ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
     while (k < n && i + k < len && s[i + k] >= (k == 1 ? lo : 0x80) && s[i + k] <= (k == 1 ? hi : 0xbf))
         k++;
-    if (i + k == len && k > 1)
+    *reason = i + k == len ? "unexpected end of data" : "invalid continuation byte";
+    return k;
+}
+
+int st__unicode_decode_error(const char *encoding, unsigned char first, size_t start, size_t end,
+                             const char *reason)
+{
+    if (end - start > 1)
         return ST_RAISE_AS(ST_EVALUE, "UnicodeDecodeError",
-                           "'utf-8' codec can't decode bytes in position %zu-%zu: unexpected end of data",
-                           i, len - 1);
+                           "'%s' codec can't decode bytes in position %zu-%zu: %s", encoding,
+                           start, end - 1, reason);
     return ST_RAISE_AS(ST_EVALUE, "UnicodeDecodeError",
-                       "'utf-8' codec can't decode byte 0x%02x in position %zu: %s", c, i,
-                       i + k == len ? "unexpected end of data" : "invalid continuation byte");
+                       "'%s' codec can't decode byte 0x%02x in position %zu: %s", encoding,
+                       first, start, reason);
+}
+
+int st__utf8_error(const unsigned char *s, size_t len, size_t i, int surrogates)
+{
+    const char *reason;
+    size_t k = st__utf8_invalid(s, len, i, surrogates, &reason);
+    return st__unicode_decode_error("utf-8", s[i], i, i + k, reason);
 }
 
 int st__utf8_put(st__buf *b, uint32_t cp)

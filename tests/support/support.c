@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "support.h"
+#include "systools/pickle.h"
+#include "systools/subprocess.h"
 
 int st_test_count_fds(void)
 {
@@ -131,4 +133,40 @@ void st_test_vectors_close(st_test_vectors *v)
     fclose(v->f);
     free(v->line);
     free(v->fields_);
+}
+
+char *st_test_pickle_hex(const st_value *v, int protocol)
+{
+    unsigned char *data;
+    size_t len;
+    assert_int_equal(st_pickle_dumps(v, protocol, &data, &len), 0);
+    char *hex = malloc(2 * len + 1);
+    assert_non_null(hex);
+    for (size_t i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", data[i]);
+    hex[2 * len] = '\0';
+    st_free(data);
+    return hex;
+}
+
+char *st_test_python_args(const char *code, const char *const *args)
+{
+    const char *py = pyref_python();
+    if (!py)
+        return NULL;
+    const char *argv[32] = {py, "-c", code};
+    size_t n = 3;
+    for (size_t i = 0; args && args[i] && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    size_t len;
+    char *out = st_subprocess_check_output(argv, NULL, &len, NULL);
+    if (!out)
+        print_error("CPython failed: %s\n", st_error_message());
+    assert_non_null(out);
+    while (len && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+        out[--len] = '\0';
+    char *copy = strdup(out);
+    st_free(out);
+    return copy;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <systools/error.h>
+#include <systools/value.h>
 
 #include "pyref.h"
 
@@ -21,7 +22,25 @@
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define UNDER_ASAN 1
+/* The hex of st_pickle_dumps(v, protocol) (free()); fails the test when dumping fails. */
+char *st_test_pickle_hex(const st_value *v, int protocol);
+
+/* Runs the reference CPython with `-c code` and the raw arguments args (NULL-terminated, any
+ * bytes) and returns its stdout without the final newline (free()); NULL, after saying so, when
+ * there is no CPython. Fails the test when CPython fails. For comparing what CPython makes of
+ * bytes that are not UTF-8 (pickle.dumps(sys.argv[1:]).hex()). */
+char *st_test_python_args(const char *code, const char *const *args);
+
 #endif
+/* The hex of st_pickle_dumps(v, protocol) (free()); fails the test when dumping fails. */
+char *st_test_pickle_hex(const st_value *v, int protocol);
+
+/* Runs the reference CPython with `-c code` and the raw arguments args (NULL-terminated, any
+ * bytes) and returns its stdout without the final newline (free()); NULL, after saying so, when
+ * there is no CPython. Fails the test when CPython fails. For comparing what CPython makes of
+ * bytes that are not UTF-8 (pickle.dumps(sys.argv[1:]).hex()). */
+char *st_test_python_args(const char *code, const char *const *args);
+
 #endif
 
 /* Rule 5 for one options struct: its INIT macro and its _init() function both give every field
@@ -100,5 +119,14 @@ void st_test_vectors_open(st_test_vectors *v, const char *rel);
 /* Reads the next line; false at the end. */
 bool st_test_vectors_next(st_test_vectors *v);
 void st_test_vectors_close(st_test_vectors *v);
+
+/* The hex of st_pickle_dumps(v, protocol) (free()); fails the test when dumping fails. */
+char *st_test_pickle_hex(const st_value *v, int protocol);
+
+/* Runs the reference CPython with `-c code` and the raw arguments args (NULL-terminated, any
+ * bytes) and returns its stdout without the final newline (free()); NULL, after saying so, when
+ * there is no CPython. Fails the test when CPython fails. For comparing what CPython makes of
+ * bytes that are not UTF-8 (pickle.dumps(sys.argv[1:]).hex()). */
+char *st_test_python_args(const char *code, const char *const *args);
 
 #endif

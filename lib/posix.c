@@ -221,10 +221,22 @@ size_t st__pipe_widen(int fd, size_t want)
 #endif
 }
 
+/* Set once the kernel (or valgrind) said ENOSYS, and by the test hook: no more attempts. */
+static _Atomic int pidfd_missing;
+
+void st__pidfd_disable(int off) { pidfd_missing = off; }
+
 int st__pidfd_open(pid_t pid)
 {
 #if defined(ST_HAVE_SYS_PIDFD_OPEN)
-    return (int)syscall(SYS_pidfd_open, pid, 0); /* pidfds are born close-on-exec */
+    if (!pidfd_missing) {
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0); /* pidfds are born close-on-exec */
+        if (fd >= 0 || errno != ENOSYS)
+            return fd;
+        pidfd_missing = 1;
+    }
+    errno = ENOSYS;
+    return -1;
 #else
     (void)pid;
     errno = ENOSYS;

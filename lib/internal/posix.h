@@ -46,6 +46,9 @@ size_t st__pipe_widen(int fd, size_t want);
 /* A pidfd for our child pid (close-on-exec), or -1 with errno (ENOSYS where there are none,
  * also when the kernel or a tool such as valgrind refuses the call). */
 int st__pidfd_open(pid_t pid);
+/* Test hook: off non-zero makes st__pidfd_open() fail with ENOSYS, as on a system without
+ * pidfds (0 tries again). */
+void st__pidfd_disable(int off);
 /* Sends sig through a pidfd: 0, or -1 with errno (ESRCH once the child has ended). */
 int st__pidfd_send_signal(int pidfd, int sig);
 

@@ -291,9 +291,31 @@ static pid_t spawn_posix(const spawn_plan *pl, int search_path, int *err)
     return pid;
 }
 
+/* Does posix_spawn() report a failed exec as its own error? glibc (2.24 and later) and musl
+ * do, through the CLONE_VFORK child's shared memory or a pipe; but where the clone becomes a
+ * plain fork (valgrind, qemu-user) or in older C libraries the child's failure comes back as
+ * exit status 127 instead, indistinguishable from a program that ran. Asked once per process
+ * with a path that cannot exist (a name under /dev/null, not a directory): when the answer is
+ * no, every spawn takes the vfork path, whose error pipe always tells. */
+static int spawn_reports_exec;
+
+static void probe_posix_spawn(void)
+{
+    static char *const argv[] = {(char *)"st-probe", NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/dev/null/st-probe", NULL, NULL, argv, st__environ());
+    if (rc == 0)
+        st__waitpid_retry(pid, NULL, 0); /* the child that failed to exec, our own */
+    spawn_reports_exec = rc != 0;
+}
+
 /* Can posix_spawn do everything asked? (Then it is used: it is what glibc optimises.) */
 static int posix_spawn_can(const st_popen_options *o, const char *exe, int close_fds)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, probe_posix_spawn);
+    if (!spawn_reports_exec)
+        return 0;
 #ifndef ST_HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
     if (close_fds)
         return 0;

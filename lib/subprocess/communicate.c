@@ -16,15 +16,14 @@
 #define PIPE_DEFAULT (64 * 1024)
 #define PIPE_WIDE (1024 * 1024)
 
-/* A bulk transfer through a wider pipe takes 16 times fewer system calls. Best effort: past the
- * user's pipe quota (pipe-user-pages-soft) the kernel refuses and the pipe stays as it was. */
-static void widen_pipe(int fd, int *wide)
+/* A bulk transfer through a wider pipe takes 16 times fewer system calls and context switches.
+ * Only once a transfer shows it is big: every widened pipe counts against the user's pipe quota
+ * (pipe-user-pages-soft), past which the kernel gives new pipes a page or two. *size becomes
+ * what the pipe holds, which then sizes each read and write. */
+static void widen_pipe(int fd, size_t *size)
 {
-#ifdef F_SETPIPE_SZ
-    if (!*wide)
-        (void)fcntl(fd, F_SETPIPE_SZ, PIPE_WIDE);
-#endif
-    *wide = 1;
+    if (!*size)
+        *size = st__pipe_widen(fd, PIPE_WIDE);
 }
 
 /* Asks for huge pages under a large capture buffer after it grew: the kernel then faults it in
@@ -47,7 +46,7 @@ static void hint_huge(st__buf *b, size_t old_cap)
 }
 
 /* Reads what is there into b (or discards it when b is NULL); closes *fd at end of file. */
-static int drain_some(int *fd, st__buf *b, int *wide)
+static int drain_some(int *fd, st__buf *b, size_t *size)
 {
     char scratch[16384];
     char *dst = scratch;
@@ -55,7 +54,7 @@ static int drain_some(int *fd, st__buf *b, int *wide)
     if (b) {
         /* Geometric growth of the buffer: no quadratic copying for huge outputs. */
         size_t old_cap = b->cap;
-        if (st__buf_reserve(b, *wide ? PIPE_WIDE : PIPE_DEFAULT) < 0)
+        if (st__buf_reserve(b, *size ? *size : PIPE_DEFAULT) < 0)
             return ST_TRACE();
         hint_huge(b, old_cap);
         dst = b->data + b->len;
@@ -76,14 +75,15 @@ static int drain_some(int *fd, st__buf *b, int *wide)
         b->data[b->len] = '\0';
     }
     if (n >= PIPE_DEFAULT) /* the pipe was full: a big output is coming */
-        widen_pipe(*fd, wide);
+        widen_pipe(*fd, size);
     return 0;
 }
 
 /* Writes what the pipe takes; closes *fd when all is sent or the reader has gone. */
-static int feed_some(int *fd, const char *data, size_t len, size_t *off, int *broken)
+static int feed_some(int *fd, const char *data, size_t len, size_t *off, size_t size, int *broken)
 {
-    size_t chunk = len - *off < PIPE_WIDE ? len - *off : PIPE_WIDE;
+    size_t room = size ? size : PIPE_DEFAULT; /* a pipe's worth: what poll said fits, at most */
+    size_t chunk = len - *off < room ? len - *off : room;
     ssize_t n = chunk ? write(*fd, data + *off, chunk) : 0;
     if (n < 0) {
         if (errno == EINTR || errno == EAGAIN)
@@ -105,11 +105,12 @@ int st__sp_pump(int *in, const char *data, size_t len, size_t *off, int *out, st
                 int *err, st__buf *eb, double deadline)
 {
     st__sigpipe_guard guard;
-    int broken = 0, rc = 0, wide[3] = {0, 0, 0};
+    int broken = 0, rc = 0;
+    size_t size[3] = {0, 0, 0}; /* each pipe's size once widened */
     int had_in = *in >= 0;
     if (had_in) {
         if (len - *off > PIPE_DEFAULT)
-            widen_pipe(*in, &wide[0]);
+            widen_pipe(*in, &size[0]);
         /* Writing to a closed pipe raises SIGPIPE: the guard holds it instead of touching the
          * process's handlers. */
         st__sigpipe_block(&guard);
@@ -152,11 +153,11 @@ int st__sp_pump(int *in, const char *data, size_t len, size_t *off, int *out, st
             if (!pf[i].revents)
                 continue;
             if (which[i] == in)
-                rc = feed_some(in, data, len, off, &broken);
+                rc = feed_some(in, data, len, off, size[0], &broken);
             else if (which[i] == out)
-                rc = drain_some(out, ob, &wide[1]);
+                rc = drain_some(out, ob, &size[1]);
             else
-                rc = drain_some(err, eb, &wide[2]);
+                rc = drain_some(err, eb, &size[2]);
         }
         if (rc < 0)
             break;

@@ -212,6 +212,9 @@ static int pipeline_start(const char *const *const argvs[], size_t n,
                 st__sp_close_fd(&prev);
                 return ST_RAISE_OS(errno, "cannot create a pipe");
             }
+            /* Between two commands the data never passes through us: a wide pipe is all we can
+             * give it (a pipeline is for bulk; the shell's are 64 KiB). */
+            (void)st__pipe_widen(pp[1], (size_t)1 << 20);
             o.stdout_fd = ST_SUBPROCESS_FD(pp[1]);
         } else if (capture) {
             o.stdout_fd = ST_SUBPROCESS_PIPE;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -1324,6 +1325,18 @@ static void test_spawn_stop_ladder(void **state)
     const st_popen_stop_options zero = {0};
     assert_int_equal(st_popen_stop(p, &zero, &rc, &step), -1);
     assert_int_equal(st_error_code(), ST_EVALUE);
+    so.signal = 0;
+    so.grace = NAN;
+    assert_int_equal(st_popen_stop(p, &so, &rc, &step), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_subprocess_run_options ro = ST_SUBPROCESS_RUN_OPTIONS_INIT;
+    ro.stop_signal = NSIG;
+    st_completed_process c;
+    assert_int_equal(st_subprocess_run(sl, &ro, NULL, &c), -1);
+    char want[64];
+    snprintf(want, sizeof want, "invalid stop_signal %d", NSIG);
+    assert_string_equal(st_error_message(), want);
+    st_completed_process_free(&c);
     assert_int_equal(st_popen_stop(NULL, NULL, &rc, &step), -1);
     assert_int_equal(st_popen_stop(p, NULL, NULL, NULL), 0);
     st_popen_free(p);
@@ -1388,6 +1401,34 @@ static void test_spawn_wait_any(void **state)
     for (int i = 0; i < 3; i++)
         st_popen_free(procs[i]);
     assert_no_children();
+}
+
+static void test_pipe_widen(void **state)
+{
+    (void)state;
+    int pp[2];
+    assert_int_equal(pipe2(pp, O_CLOEXEC), 0);
+    size_t got = st__pipe_widen(pp[1], (size_t)1 << 20);
+    assert_true(got >= 65536);
+#ifdef F_GETPIPE_SZ
+    assert_int_equal(fcntl(pp[0], F_GETPIPE_SZ), (int)got); /* what it says is what the pipe has */
+    FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+    long max = 0;
+    if (f) {
+        assert_int_equal(fscanf(f, "%ld", &max), 1);
+        fclose(f);
+    }
+    if (max > 0 && max < (1L << 24)) {
+        /* Past the maximum: EPERM without CAP_SYS_RESOURCE, then the maximum itself is asked
+         * for; with the capability the kernel grants the rounded size. Never less than
+         * before (past the user's pipe quota the pipe stays as it is). */
+        size_t before = got;
+        got = st__pipe_widen(pp[1], (size_t)max + 4096);
+        assert_true(got >= before && got <= 2 * (size_t)max);
+    }
+#endif
+    close(pp[0]);
+    close(pp[1]);
 }
 
 /* The helper child of test_spawn_no_fd_leaks: prints every open descriptor above 2. */
@@ -1495,6 +1536,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_spawn_wait_any),
         cmocka_unit_test(test_spawn_without_pidfds),
         cmocka_unit_test(test_spawn_no_fd_leaks),
+        cmocka_unit_test(test_pipe_widen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

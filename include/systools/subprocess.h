@@ -16,7 +16,12 @@
  * Children are started with posix_spawn() when the options allow it and with vfork() otherwise,
  * so spawning costs the same whatever the size of the parent. An exec failure (missing program,
  * no permission, bad cwd) is reported by st_popen_new() itself, with the child's errno, and leaves no
- * zombie. Every descriptor the library creates is close-on-exec from birth, so concurrent spawns
+ * zombie, on every path: where posix_spawn() would let a failed exec pass as exit status 127
+ * (valgrind and qemu-user run its vfork-like clone as a fork, as do old C libraries), which the
+ * library checks once per process, every spawn takes the vfork path and its error pipe. With
+ * close_fds (the default) the child closes its descriptors with close_range() or closefrom()
+ * where the system has them. Where it has pidfds (Linux 5.3 and later) each st_popen holds one
+ * (close-on-exec), for signals without a pid-reuse race and waits that sleep in poll(). Every descriptor the library creates is close-on-exec from birth, so concurrent spawns
  * from several threads never leak each other's pipes. The library never installs a SIGCHLD
  * handler and only ever waits for the pids it started.
  *

@@ -298,6 +298,8 @@ int st_popen_stop(st_popen *p, const st_popen_stop_options *opts, int *returncod
     const st_popen_stop_options *o = opts ? opts : &defaults;
     if (o->signal < 0 || o->signal >= NSIG)
         return ST_RAISE(ST_EVALUE, "invalid signal number %d", o->signal);
+    if (o->grace != o->grace)
+        return ST_RAISE(ST_EVALUE, "grace must not be NaN");
     int r = st__sp_stop(p, o->signal ? o->signal : SIGTERM,
                         o->grace == 0 ? ST_POPEN_STOP_GRACE : o->grace);
     if (r < 0)

@@ -1,5 +1,6 @@
 /* subprocess: run, call, check_call, check_output, getoutput and pipelines, on Popen. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,10 @@ int st_subprocess_run(const char *const argv[], const st_subprocess_run_options 
     const st_subprocess_run_options *r = run ? run : &run_defaults;
     st_popen_options o = opts ? *opts : popen_defaults;
     double timeout = st__sp_options_timeout(r->timeout);
+    if (r->version >= 2 && (r->stop_signal < 0 || r->stop_signal >= NSIG))
+        return ST_RAISE(ST_EVALUE, "invalid stop_signal %d", r->stop_signal);
+    if (r->version >= 2 && r->stop_grace != r->stop_grace)
+        return ST_RAISE(ST_EVALUE, "stop_grace must not be NaN");
     if (r->input) {
         if (o.stdin_fd != ST_SUBPROCESS_INHERIT)
             return ST_RAISE(ST_EVALUE, "stdin and input arguments may not both be used.");

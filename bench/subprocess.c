@@ -98,7 +98,7 @@ static double python_run_loop(int n)
     return bench_python_seconds(py, arg);
 }
 
-/* ---- throughput: 256 MiB in and out of cat, and a 3-stage pipeline ---------------------------- */
+/* ---- throughput: 256 MiB in and out of cat, and a 3-stage pipeline --------------------------- */
 
 #define BIG ((size_t)256 << 20)
 
@@ -181,7 +181,8 @@ static double python_communicate(void)
     const char *py = "import subprocess, sys, time\n"
                      "n = int(sys.argv[1]); data = b'x' * n\n"
                      "t = time.perf_counter()\n"
-                     "p = subprocess.Popen(['cat'], stdin=subprocess.PIPE, stdout=subprocess.PIPE)\n"
+                     "from subprocess import Popen, PIPE\n"
+                     "p = Popen(['cat'], stdin=PIPE, stdout=PIPE)\n"
                      "out, _ = p.communicate(data)\n"
                      "t = time.perf_counter() - t\n"
                      "assert len(out) == n\n"

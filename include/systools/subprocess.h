@@ -255,7 +255,8 @@ ST_API int st_popen_wait(st_popen *p, double timeout_s, int *returncode);
  * pipes are closed and the child is reaped (st_popen_returncode() answers 1). Unlike Python, the
  * calling thread never sees SIGPIPE.
  *
- * On timeout (ST_ETIMEOUT) the child keeps running and @p result holds what was read so far
+ * On timeout (ST_ETIMEOUT) the child keeps running, as in Python (st_popen_stop() ends it,
+ * with its process group when it leads one), and @p result holds what was read so far
  * (Python's TimeoutExpired.stdout and .stderr, NULL for a stream that gave nothing yet, as
  * Python's None); nothing is lost: call it again, with @p input
  * NULL, to go on where it stopped, and that call's result holds the whole output from the start,

@@ -11,7 +11,7 @@
 #include "internal/posix.h"
 #include "internal/subprocess.h"
 
-/* ---- the poll loop ----------------------------------------------------------------------------- */
+/* ---- the poll loop --------------------------------------------------------------------------- */
 
 #define PIPE_DEFAULT (64 * 1024)
 #define PIPE_WIDE (1024 * 1024)

@@ -21,9 +21,12 @@ void st__sp_close_fd(int *fd)
     }
 }
 
-double st__sp_options_timeout(double timeout_s) { return timeout_s > 0 ? timeout_s : ST_NO_TIMEOUT; }
+double st__sp_options_timeout(double timeout_s)
+{
+    return timeout_s > 0 ? timeout_s : ST_NO_TIMEOUT;
+}
 
-/* ---- children abandoned by st_popen_free() while running (Python's _active list) -------------- */
+/* ---- children abandoned by st_popen_free() while running (Python's _active list) ------------- */
 
 static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t *abandoned;

@@ -22,7 +22,7 @@
 
 #define SHELL "/bin/sh"
 
-/* ---- the child -------------------------------------------------------------------------------- */
+/* ---- the child ------------------------------------------------------------------------------- */
 
 /* Everything the child needs, computed before vfork so the child only makes system calls. */
 typedef struct spawn_plan {

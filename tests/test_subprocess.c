@@ -1388,6 +1388,19 @@ static void test_spawn_wait_any(void **state)
     assert_int_equal(st_popen_returncode(procs[2], &rc), 1);
     assert_int_equal(rc, -SIGKILL);
 
+    /* More than a handful (the poll set is allocated then). */
+    st_popen *many[10];
+    for (int i = 0; i < 10; i++)
+        assert_non_null(many[i] = st_popen_new(sl, NULL));
+    assert_int_equal(st_popen_kill(many[7]), 0);
+    assert_int_equal(st_popen_wait_any(many, 10, ST_NO_TIMEOUT, &index), 0);
+    assert_int_equal(index, 7);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(st_popen_kill(many[i]), 0);
+    assert_int_equal(st_popen_wait_all(many, 10, 30), 0);
+    for (int i = 0; i < 10; i++)
+        st_popen_free(many[i]);
+
     /* The foreign child is still there for its owner. */
     int status = 0;
     assert_int_equal(waitpid(foreign, &status, 0), foreign);

@@ -112,7 +112,7 @@ static int backoff(double *delay, double deadline)
  * between the steps of Python's back-off. Either way it only ever waits for our own pids. */
 static int wait_first(st_popen *const *procs, size_t n, double deadline, size_t *index)
 {
-    struct pollfd *pf = NULL;
+    struct pollfd few[8], *pf = n <= 8 ? few : NULL; /* no allocation for a handful */
     int rc = 0;
     double delay = 0.0005;
     for (;;) {
@@ -149,7 +149,8 @@ static int wait_first(st_popen *const *procs, size_t n, double deadline, size_t 
             goto done;
     }
 done:
-    free(pf);
+    if (pf != few)
+        free(pf);
     return rc;
 }
 

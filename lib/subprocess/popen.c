@@ -167,13 +167,15 @@ int st__sp_wait_until(st_popen *p, double deadline)
  * pidfd makes a plain signal race-free even so. */
 static int signal_child(st_popen *p, int sig, int group)
 {
-    int r;
-    if (group && p->kill_group)
-        r = killpg(p->pid, sig);
-    else if (p->pidfd >= 0 && (r = st__pidfd_send_signal(p->pidfd, sig)) == 0)
-        return 0;
-    else
+    int to_group = group && p->kill_group;
+    int r = to_group ? killpg(p->pid, sig) : 0;
+    /* The child alone; also when its group is not there yet, as where the spawn returns before
+     * the child has run (vfork is a fork under qemu-user). Never once reaped: pid reuse. */
+    if ((!to_group || (r < 0 && errno == ESRCH)) && !p->reaped) {
+        if (p->pidfd >= 0 && st__pidfd_send_signal(p->pidfd, sig) == 0)
+            return 0;
         r = kill(p->pid, sig);
+    }
     if (r < 0 && errno != ESRCH)
         return ST_RAISE_OS(errno, "cannot send signal %d to process %ld", sig, (long)p->pid);
     return 0;

@@ -179,14 +179,15 @@ static double hand_loop(const char *data, size_t pipe_size)
 static double python_communicate(void)
 {
     const char *py = "import subprocess, sys, time\n"
-                     "n = int(sys.argv[1]); data = b'x' * n\n"
-                     "t = time.perf_counter()\n"
                      "from subprocess import Popen, PIPE\n"
-                     "p = Popen(['cat'], stdin=PIPE, stdout=PIPE)\n"
-                     "out, _ = p.communicate(data)\n"
-                     "t = time.perf_counter() - t\n"
-                     "assert len(out) == n\n"
-                     "print(t)\n";
+                     "n = int(sys.argv[1]); data = b'x' * n; best = 1e9\n"
+                     "for _ in range(3):\n"
+                     "    t = time.perf_counter()\n"
+                     "    p = Popen(['cat'], stdin=PIPE, stdout=PIPE)\n"
+                     "    out, _ = p.communicate(data)\n"
+                     "    best = min(best, time.perf_counter() - t)\n"
+                     "    assert len(out) == n\n"
+                     "print(best)\n";
     char arg[32];
     snprintf(arg, sizeof arg, "%zu", BIG);
     return bench_python_seconds(py, arg);
@@ -253,7 +254,7 @@ static void throughput(void)
     printf("  hand-written poll loop    %7.0f MB/s   ours/hand = %.2fx (goal >= 0.9x)\n",
            mb / hand, hand / comm);
     if (py > 0)
-        printf("  CPython 3.13 communicate  %7.0f MB/s   ours/CPython = %.2fx (goal >= 3x)\n",
+        printf("  CPython 3.13 (best of 3)  %7.0f MB/s   ours/CPython = %.2fx (goal >= 3x)\n",
                mb / py, py / comm);
     else
         printf("  CPython 3.13: not available\n");

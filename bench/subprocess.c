@@ -1,7 +1,8 @@
 /* subprocess: spawn+wait of /bin/true through st_subprocess_call() against raw posix_spawn()+waitpid(),
  * the same from a parent holding 1 GiB of touched memory (with fork+exec for contrast), against
- * CPython's subprocess.run() loop; then 256 MiB in and out of cat with communicate() against a
- * hand-written poll loop and CPython's communicate(), and a 3-stage pipeline against the shell's. */
+ * CPython's subprocess.run() loop; then 256 MiB in and out of cat with communicate() against
+ * a hand-written poll loop and CPython's communicate(), and a 3-stage pipeline against the
+ * shell's (`bench_subprocess throughput` runs that part alone). */
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>

@@ -1144,6 +1144,22 @@ static void test_pipeline(void **state)
     assert_int_equal(st_subprocess_pipeline(cmds5, 2, NULL, rcs, NULL, NULL), -1);
     assert_int_equal(st_error_errno(), ENOENT);
 
+    /* A timeout through the ladder: SIGTERM to every command at once, one grace for all. */
+    po = (st_subprocess_pipeline_options)ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
+    const char *const *sleepers[] = {sl, sl};
+    po.timeout = 0.2;
+    po.stop_signal = SIGTERM;
+    po.stop_grace = 30;
+    t0 = st_test_now();
+    assert_int_equal(st_subprocess_pipeline(sleepers, 2, &po, rcs, NULL, NULL), -1);
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    assert_true(st_test_now() - t0 < 15.0); /* not the grace period: they end on SIGTERM */
+    assert_int_equal(rcs[0], -SIGTERM);
+    assert_int_equal(rcs[1], -SIGTERM);
+    po.stop_signal = -1;
+    assert_int_equal(st_subprocess_pipeline(sleepers, 2, &po, rcs, NULL, NULL), -1);
+    assert_string_equal(st_error_message(), "invalid stop_signal -1");
+
     /* A 0 timeout is none; the commands' own descriptors still come from popen. */
     po = (st_subprocess_pipeline_options)ST_SUBPROCESS_PIPELINE_OPTIONS_INIT;
     const char *const *cmds6[] = {a, b};

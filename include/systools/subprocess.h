@@ -523,7 +523,7 @@ ST_API char *st_subprocess_getstatusoutput(const char *cmd, int *exitcode);
 ST_API char *st_subprocess_getoutput(const char *cmd);
 
 /** @brief Version of ::st_subprocess_pipeline_options this header describes. */
-#define ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION 1
+#define ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION 2
 
 /**
  * @brief How to run a pipeline.
@@ -543,6 +543,13 @@ typedef struct st_subprocess_pipeline_options {
     int check;                   /**< Non-zero: fail (ST_ECALLEDPROCESS) when a command's returncode
                                       is non-zero; the last such command is reported, like
                                       bash's pipefail. */
+    /* Version 2: */
+    int stop_signal;             /**< How a timeout stops the commands, all at once through
+                                      st_popen_stop()'s ladder: the first signal. 0 (default):
+                                      SIGKILL at once. */
+    double stop_grace;           /**< Seconds they all get after @ref stop_signal before
+                                      SIGKILL; 0 (default): ST_POPEN_STOP_GRACE; negative: no
+                                      SIGKILL. */
 } st_subprocess_pipeline_options;
 
 /** @brief Defaults for st_subprocess_pipeline(): every field zero but the version (designated,
@@ -564,7 +571,9 @@ ST_API int st_subprocess_pipeline_options_init(st_subprocess_pipeline_options *o
  *
  * Python leaves this to the user (Popen with stdout=PIPE chained into the next stdin); this does
  * it with the parent keeping no pipe end between commands, so every command sees end of file
- * and SIGPIPE as in a shell. On timeout all commands are killed and reaped. After ST_ETIMEOUT
+ * and SIGPIPE as in a shell. On timeout all commands are stopped at once (opts->stop_signal,
+ * one stop_grace for all, then SIGKILL; by default SIGKILL at once) and reaped; a command that
+ * leads a process group is stopped with its group, as in st_popen_stop(). After ST_ETIMEOUT
  * or ST_ECALLEDPROCESS, @p returncodes and @p out are still filled (out with what was read);
  * when a command cannot start, those already started are killed and reaped.
  * @param argvs @p n argument vectors.

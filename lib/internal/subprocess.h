@@ -18,6 +18,7 @@ struct st_popen {
     int reaped;
     int shell;            /* for showing args as Python does */
     int kill_group;       /* started as its own process group: signal the group on stop */
+    int stopping;         /* st__sp_stop()'s mark: not reaped when the stop began */
     const char **args;    /* the caller's argv, for messages */
     /* communicate() state kept across a timeout, as Python keeps it */
     int comm_started;
@@ -56,10 +57,12 @@ void st__sp_reap_abandoned(void);
 int st__sp_reap(st_popen *p, int options);
 /* Waits until the monotonic deadline (-1: none): 1 when reaped, 0 on timeout, -1 on error. */
 int st__sp_wait_until(st_popen *p, double deadline);
-/* The stop ladder without messages: sig (0: SIGKILL at once) to the child, or its group when
- * it leads one, up to grace seconds for it to end, then SIGKILL; always reaps. Returns the
- * st_popen_stop_step, or -1 when waiting failed (the child is then killed and reaped anyway). */
-int st__sp_stop(st_popen *p, int sig, double grace);
+/* The stop ladder over n children at once, without messages: sig (0: SIGKILL at once) to
+ * each child, or its group when it leads one, one grace period (negative: none) for them all to
+ * end, then SIGKILL to those left and to every group; reaps them. Returns the step that ended
+ * the last of them (an st_popen_stop_step), or -1 when one could not be signalled or waited
+ * for (the others are stopped all the same). */
+int st__sp_stop(st_popen *const *procs, size_t n, int sig, double grace);
 
 /* ---- communicate (communicate.c) ------------------------------------------------------------ */
 

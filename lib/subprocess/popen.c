@@ -181,28 +181,44 @@ static int signal_child(st_popen *p, int sig, int group)
     return 0;
 }
 
-int st__sp_stop(st_popen *p, int sig, double grace)
+int st__sp_stop(st_popen *const *procs, size_t n, int sig, double grace)
 {
-    if (p->reaped)
-        return ST_POPEN_STOP_EXITED; /* reaped before: its group's id may be free by now */
-    int r = st__sp_reap(p, WNOHANG), step = ST_POPEN_STOP_EXITED;
-    if (r == 0 && sig != 0 && sig != SIGKILL) {
-        step = ST_POPEN_STOP_SIGNAL;
-        r = signal_child(p, sig, 1);
-        if (r == 0)
-            r = st__sp_wait_until(p, st__deadline(grace));
+    int rc = 0, step = ST_POPEN_STOP_EXITED, sent = 0;
+    /* Only children not reaped before are stopped: a group whose leader was reaped earlier may
+     * have a new owner for its id by now. */
+    for (size_t i = 0; i < n; i++)
+        if ((procs[i]->stopping = !procs[i]->reaped) && st__sp_reap(procs[i], WNOHANG) < 0)
+            rc = -1;
+    for (size_t i = 0; i < n && sig != 0 && sig != SIGKILL; i++) {
+        st_popen *p = procs[i];
+        if (p->stopping && !p->reaped && signal_child(p, sig, 1) < 0)
+            p->stopping = 0, rc = -1; /* not signalled: neither waited for nor killed */
+        else if (p->stopping && !p->reaped)
+            sent = 1;
     }
-    if (r == 0)
-        step = ST_POPEN_STOP_KILL;
+    if (sent) {
+        step = ST_POPEN_STOP_SIGNAL;
+        double deadline = st__deadline(grace); /* one grace period for all */
+        for (size_t i = 0; i < n; i++)
+            if (procs[i]->stopping && st__sp_wait_until(procs[i], deadline) < 0)
+                rc = -1;
+    }
     /* A group is killed whatever ended its leader: no member outlives the stop (one holding
      * our pipes would keep a reader waiting for end of file). Pids are handed out in turn, so
      * the group's id cannot have been reused since the leader was reaped a moment ago. */
-    if (r >= 0 && (!p->reaped || p->kill_group) && signal_child(p, SIGKILL, 1) < 0)
-        r = -1;
-    /* A child we could not signal is not waited for: free() leaves it to the later reaping. */
-    if (r >= 0 && !p->reaped && st__sp_reap(p, 0) < 0)
-        r = -1;
-    return r < 0 ? ST_TRACE() : step;
+    for (size_t i = 0; i < n; i++) {
+        st_popen *p = procs[i];
+        if (!p->stopping)
+            continue;
+        p->stopping = 0;
+        if (!p->reaped)
+            step = ST_POPEN_STOP_KILL;
+        if ((!p->reaped || p->kill_group) && signal_child(p, SIGKILL, 1) < 0)
+            rc = -1; /* a child we could not kill is not waited for */
+        else if (!p->reaped && st__sp_reap(p, 0) < 0)
+            rc = -1;
+    }
+    return rc < 0 ? ST_TRACE() : step;
 }
 
 /* ---- the public handle ----------------------------------------------------------------------- */
@@ -306,7 +322,7 @@ int st_popen_stop(st_popen *p, const st_popen_stop_options *opts, int *returncod
         return ST_RAISE(ST_EVALUE, "invalid signal number %d", o->signal);
     if (o->grace != o->grace)
         return ST_RAISE(ST_EVALUE, "grace must not be NaN");
-    int r = st__sp_stop(p, o->signal ? o->signal : SIGTERM,
+    int r = st__sp_stop(&p, 1, o->signal ? o->signal : SIGTERM,
                         o->grace == 0 ? ST_POPEN_STOP_GRACE : o->grace);
     if (r < 0)
         return ST_TRACE();

@@ -62,10 +62,10 @@ int st_subprocess_run(const char *const argv[], const st_subprocess_run_options 
         rc = st__sp_communicate(p, r->input, r->input_len, st__deadline(timeout), 1, 1);
         /* Python: process.kill(); process.wait(); raise. The ladder when asked for. */
         if (rc != 0 && r->version >= 2)
-            (void)st__sp_stop(p, r->stop_signal, r->stop_grace == 0 ? ST_POPEN_STOP_GRACE
-                                                                     : r->stop_grace);
+            (void)st__sp_stop(&p, 1, r->stop_signal,
+                              r->stop_grace == 0 ? ST_POPEN_STOP_GRACE : r->stop_grace);
         else if (rc != 0)
-            (void)st__sp_stop(p, 0, 0);
+            (void)st__sp_stop(&p, 1, 0, 0);
         result->returncode = p->returncode;
         /* After a timeout a stream with nothing read is None, as TimeoutExpired.stdout. */
         st__sp_take(&p->obuf, p->out_piped && (rc != 1 || p->obuf.len), &result->stdout_data,
@@ -88,7 +88,7 @@ int st_subprocess_call(const char *const argv[], const st_popen_options *opts, i
         return ST_TRACE();
     int r = st__sp_reap(p, 0);
     if (r < 0)
-        (void)st__sp_stop(p, 0, 0);
+        (void)st__sp_stop(&p, 1, 0, 0);
     else
         *returncode = p->returncode;
     st_popen_free(p);
@@ -192,11 +192,13 @@ char *st_subprocess_getoutput(const char *cmd)
 
 /* ---- pipelines ------------------------------------------------------------------------------- */
 
-static void pipeline_kill_all(st_popen **procs, size_t n)
+/* Stops the commands started (a prefix of procs) all at once, through one ladder. */
+static void pipeline_stop(st_popen **procs, size_t n, int sig, double grace)
 {
-    for (size_t i = 0; i < n; i++)
-        if (procs[i])
-            (void)st__sp_stop(procs[i], 0, 0);
+    size_t started = 0;
+    while (started < n && procs[started])
+        started++;
+    (void)st__sp_stop(procs, started, sig, grace == 0 ? ST_POPEN_STOP_GRACE : grace);
 }
 
 static int pipeline_start(const char *const *const argvs[], size_t n,
@@ -266,6 +268,10 @@ int st_subprocess_pipeline(const char *const *const argvs[], size_t n,
         return ST_RAISE(ST_EVALUE, "pipeline options cannot use ST_SUBPROCESS_PIPE (use input and out)");
     if (po->input && po->popen && po->popen->stdin_fd != ST_SUBPROCESS_INHERIT)
         return ST_RAISE(ST_EVALUE, "stdin and input arguments may not both be used.");
+    if (po->version >= 2 && (po->stop_signal < 0 || po->stop_signal >= NSIG))
+        return ST_RAISE(ST_EVALUE, "invalid stop_signal %d", po->stop_signal);
+    if (po->version >= 2 && po->stop_grace != po->stop_grace)
+        return ST_RAISE(ST_EVALUE, "stop_grace must not be NaN");
 
     st_popen **procs = st__calloc(n, sizeof *procs);
     if (!procs)
@@ -292,8 +298,10 @@ int st_subprocess_pipeline(const char *const *const argvs[], size_t n,
                 timed_out = procs[i];
         }
     }
+    /* A timeout stops them through the ladder asked for; a failure kills them at once. */
     if (rc != 0)
-        pipeline_kill_all(procs, n);
+        pipeline_stop(procs, n, timed_out && po->version >= 2 ? po->stop_signal : 0,
+                      po->version >= 2 ? po->stop_grace : 0);
     if (timed_out)
         st__sp_raise_timeout(timed_out->args, timed_out->shell, timeout);
     for (size_t i = 0; i < n && procs[i]; i++) {

@@ -1,13 +1,16 @@
 /* The seed's subprocess tour: run hello-out (inherited and captured), feed hello-in through
- * its stdin, run `writer 3 | reader` as a pipeline, and show how failures read.
+ * its stdin, run `writer 3 | reader` as a pipeline, show how failures read, and stop a process
+ * tree on a timeout, a child with the stop ladder, and wait for whichever child ends first.
  *
  *   $ spawn
  *   $ hello-out
  *   Hello from hello-out!
  *   ...
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systools/systools.h>
 
@@ -99,5 +102,53 @@ int main(void)
         show_error();
     printf("returncode after the kill: %d\n", done.returncode);
     st_completed_process_free(&done);
+
+    /* A whole tree on a timeout: in its own session, the backgrounded sleep that holds the pipes
+     * goes with sh, so run() returns on time; SIGTERM first, SIGKILL after 2 s. */
+    puts("$ run sh -c 'sleep 100 & sleep 100' in a new session, timeout 0.2, SIGTERM first");
+    const char *tree[] = {"/bin/sh", "-c", "sleep 100 & sleep 100", NULL};
+    quick.timeout = 0.2;
+    quick.stop_signal = SIGTERM;
+    quick.stop_grace = 2;
+    st_popen_options session = ST_POPEN_OPTIONS_INIT;
+    session.start_new_session = 1;
+    if (st_subprocess_run(tree, &quick, &session, &done) < 0)
+        show_error();
+    printf("returncode after the stop: %d\n", done.returncode);
+    st_completed_process_free(&done);
+
+    /* The stop ladder by hand: this child ignores SIGTERM (it says so once the trap is set). */
+    puts("$ sh -c 'trap \"\" TERM; echo ready; ...', stopped with a 0.2 s grace");
+    const char *stubborn[] = {"/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done",
+                              NULL};
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.stdout_fd = ST_SUBPROCESS_PIPE;
+    if (!(p = st_popen_new(stubborn, &o)))
+        return fail("popen");
+    char ready[6];
+    FILE *from = fdopen(dup(st_popen_stdout(p)), "r");
+    if (!from || !fgets(ready, sizeof ready, from))
+        return fail("ready");
+    fclose(from);
+    st_popen_stop_options so = ST_POPEN_STOP_OPTIONS_INIT;
+    so.grace = 0.2;
+    st_popen_stop_step step;
+    if (st_popen_stop(p, &so, &rc, &step) < 0)
+        return fail("stop");
+    printf("ended by %s, returncode %d\n", step == ST_POPEN_STOP_KILL ? "SIGKILL" : "SIGTERM", rc);
+    st_popen_free(p);
+
+    /* Whichever of several children ends first. */
+    puts("$ sleep 10 and hello-out: which ends first?");
+    o = (st_popen_options)ST_POPEN_OPTIONS_INIT;
+    o.stdout_fd = ST_SUBPROCESS_DEVNULL;
+    st_popen *both[2] = {st_popen_new(sleeper, NULL), st_popen_new(hello_out, &o)};
+    size_t first;
+    if (!both[0] || !both[1] || st_popen_wait_any(both, 2, 30, &first) < 0)
+        return fail("wait_any");
+    printf("%s\n", first == 1 ? "hello-out" : "sleep 10");
+    st_popen_stop(both[0], NULL, NULL, NULL);
+    st_popen_free(both[0]);
+    st_popen_free(both[1]);
     return 0;
 }

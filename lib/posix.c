@@ -14,7 +14,8 @@
 
 #include "internal/posix.h"
 #include "st_config.h"
-#if defined(ST_HAVE_SYS_GETDENTS64)
+#if defined(ST_HAVE_SYS_GETDENTS64) || defined(ST_HAVE_SYS_PIDFD_OPEN) || \
+    defined(ST_HAVE_SYS_PIDFD_SEND_SIGNAL)
 #include <sys/syscall.h>
 #endif
 #if defined(ST_HAVE_NSGETENVIRON)
@@ -170,6 +171,89 @@ pid_t st__waitpid_retry(pid_t pid, int *status, int options)
         r = waitpid(pid, status, options);
     while (r < 0 && errno == EINTR);
     return r;
+}
+
+#define PIPE_DEFAULT_SIZE ((size_t)64 * 1024)
+
+#if defined(ST_HAVE_F_SETPIPE_SZ)
+/* /proc/sys/fs/pipe-max-size, read once: 0 when unknown. */
+static size_t pipe_max_size(void)
+{
+    static _Atomic size_t cached; /* 0: not read yet; 1: unreadable */
+    size_t v = cached;
+    if (v == 0) {
+        v = 1;
+        int fd = st__open_cloexec(AT_FDCWD, "/proc/sys/fs/pipe-max-size", O_RDONLY, 0);
+        char buf[32];
+        ssize_t n = fd >= 0 ? st__read_retry(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (n > 0) {
+            buf[n] = '\0';
+            unsigned long long m = strtoull(buf, NULL, 10);
+            if (m > 1 && m <= INT_MAX)
+                v = (size_t)m;
+        }
+        cached = v;
+    }
+    return v == 1 ? 0 : v;
+}
+#endif
+
+size_t st__pipe_widen(int fd, size_t want)
+{
+#if defined(ST_HAVE_F_SETPIPE_SZ)
+    if (want > INT_MAX)
+        want = INT_MAX;
+    int r = fcntl(fd, F_SETPIPE_SZ, (int)want);
+    if (r < 0 && errno == EPERM) {
+        size_t max = pipe_max_size();
+        if (max && max < want)
+            r = fcntl(fd, F_SETPIPE_SZ, (int)max);
+    }
+    if (r < 0)
+        r = fcntl(fd, F_GETPIPE_SZ);
+    return r > 0 ? (size_t)r : PIPE_DEFAULT_SIZE;
+#else
+    (void)fd;
+    (void)want;
+    return PIPE_DEFAULT_SIZE;
+#endif
+}
+
+/* Set once the kernel (or valgrind) said ENOSYS, and by the test hook: no more attempts. */
+static _Atomic int pidfd_missing;
+
+void st__pidfd_disable(int off) { pidfd_missing = off; }
+
+int st__pidfd_open(pid_t pid)
+{
+#if defined(ST_HAVE_SYS_PIDFD_OPEN)
+    if (!pidfd_missing) {
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0); /* pidfds are born close-on-exec */
+        if (fd >= 0 || errno != ENOSYS)
+            return fd;
+        pidfd_missing = 1;
+    }
+    errno = ENOSYS;
+    return -1;
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int st__pidfd_send_signal(int pidfd, int sig)
+{
+#if defined(ST_HAVE_SYS_PIDFD_SEND_SIGNAL)
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+#else
+    (void)pidfd;
+    (void)sig;
+    errno = ENOSYS;
+    return -1;
+#endif
 }
 
 char **st__environ(void)

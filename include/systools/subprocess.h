@@ -16,7 +16,12 @@
  * Children are started with posix_spawn() when the options allow it and with vfork() otherwise,
  * so spawning costs the same whatever the size of the parent. An exec failure (missing program,
  * no permission, bad cwd) is reported by st_popen_new() itself, with the child's errno, and leaves no
- * zombie. Every descriptor the library creates is close-on-exec from birth, so concurrent spawns
+ * zombie, on every path: where posix_spawn() would let a failed exec pass as exit status 127
+ * (valgrind and qemu-user run its vfork-like clone as a fork, as do old C libraries), which the
+ * library checks once per process, every spawn takes the vfork path and its error pipe. With
+ * close_fds (the default) the child closes its descriptors with close_range() or closefrom()
+ * where the system has them. Where it has pidfds (Linux 5.3 and later) each st_popen holds one
+ * (close-on-exec), for signals without a pid-reuse race and waits that sleep in poll(). Every descriptor the library creates is close-on-exec from birth, so concurrent spawns
  * from several threads never leak each other's pipes. The library never installs a SIGCHLD
  * handler and only ever waits for the pids it started.
  *
@@ -250,7 +255,8 @@ ST_API int st_popen_wait(st_popen *p, double timeout_s, int *returncode);
  * pipes are closed and the child is reaped (st_popen_returncode() answers 1). Unlike Python, the
  * calling thread never sees SIGPIPE.
  *
- * On timeout (ST_ETIMEOUT) the child keeps running and @p result holds what was read so far
+ * On timeout (ST_ETIMEOUT) the child keeps running, as in Python (st_popen_stop() ends it,
+ * with its process group when it leads one), and @p result holds what was read so far
  * (Python's TimeoutExpired.stdout and .stderr, NULL for a stream that gave nothing yet, as
  * Python's None); nothing is lost: call it again, with @p input
  * NULL, to go on where it stopped, and that call's result holds the whole output from the start,
@@ -290,6 +296,99 @@ ST_API int st_popen_terminate(st_popen *p);
  * @return As st_popen_send_signal().
  */
 ST_API int st_popen_kill(st_popen *p);
+
+/** @brief Seconds st_popen_stop() waits after the first signal before SIGKILL, by default. */
+#define ST_POPEN_STOP_GRACE 3.0
+
+/** @brief Which step of st_popen_stop()'s ladder ended the child. */
+typedef enum st_popen_stop_step {
+    ST_POPEN_STOP_EXITED = 0, /**< It had already ended: no signal was needed. */
+    ST_POPEN_STOP_SIGNAL = 1, /**< It ended within the grace period after the first signal. */
+    ST_POPEN_STOP_KILL = 2    /**< It had to be killed with SIGKILL. */
+} st_popen_stop_step;
+
+/** @brief Version of ::st_popen_stop_options this header describes. */
+#define ST_POPEN_STOP_OPTIONS_VERSION 1
+
+/**
+ * @brief How st_popen_stop() stops a child. All fields zero but the version are the defaults:
+ *        initialise with ST_POPEN_STOP_OPTIONS_INIT or st_popen_stop_options_init().
+ */
+typedef struct st_popen_stop_options {
+    unsigned int version; /**< ST_POPEN_STOP_OPTIONS_VERSION. */
+    int signal;           /**< The polite signal sent first; 0 (default): SIGTERM. SIGKILL skips
+                               straight to the last step. */
+    double grace;         /**< Seconds to wait after it before SIGKILL; 0 (default):
+                               ST_POPEN_STOP_GRACE; negative: wait for ever (no SIGKILL). */
+} st_popen_stop_options;
+
+/** @brief The defaults of st_popen_stop(): SIGTERM, then SIGKILL after ST_POPEN_STOP_GRACE. */
+#define ST_POPEN_STOP_OPTIONS_INIT {.version = ST_POPEN_STOP_OPTIONS_VERSION}
+
+/**
+ * @brief Sets @p opts to the defaults of st_popen_stop(), for callers that cannot use
+ *        ST_POPEN_STOP_OPTIONS_INIT.
+ * @param opts The struct to initialise.
+ * @param version ST_POPEN_STOP_OPTIONS_VERSION (any version from 1 to it).
+ * @return 0, or -1 with ST_EVALUE for a NULL @p opts or an unknown version (@p opts untouched).
+ */
+ST_API int st_popen_stop_options_init(st_popen_stop_options *opts, unsigned int version);
+
+/**
+ * @brief Stops the child politely, then firmly, in one call: sends the signal (SIGTERM by
+ *        default), waits up to the grace period for it to end, then sends SIGKILL; always
+ *        reaps it. Python has no such call (it is `terminate(); wait(grace)`, then `kill();
+ *        wait()` on TimeoutExpired); reproc's stop actions are the model.
+ *
+ * When the child leads a process group (start_new_session, or a process_group of 0) each
+ * signal goes to the whole group, and once the leader has ended, whichever step ended it, the
+ * group gets SIGKILL: no grandchild outlives the stop. Signals to a lone child go through its
+ * pidfd where the system has them (no pid-reuse race), else through kill(). The wait sleeps in
+ * poll() on the pidfd, or without pidfds in Python's back-off loop (0.5 ms doubling to 50 ms).
+ * A child that was reaped before the call is left alone, its group too (its id may have been
+ * reused), and ST_POPEN_STOP_EXITED is reported.
+ * @param p The process.
+ * @param opts The signal and grace period, or NULL for the defaults.
+ * @param returncode Receives the returncode (-9 after SIGKILL) (may be NULL).
+ * @param step Receives the step that ended the child (may be NULL).
+ * @return 0, or -1 (ST_EVALUE for a bad signal or options, ST_EOS when the child cannot be
+ *         signalled, e.g. EPERM: it is then left running, not waited for).
+ */
+ST_API int st_popen_stop(st_popen *p, const st_popen_stop_options *opts, int *returncode,
+                         st_popen_stop_step *step);
+
+/**
+ * @brief Waits for the first of several children to end. Python has no such call (its nearest
+ *        is concurrent.futures.wait(return_when=FIRST_COMPLETED) over futures).
+ *
+ * The child found ended is reaped (st_popen_returncode() then answers); one reaped before
+ * counts at once. Only our own pids are ever waited for: children the library did not start
+ * are never reaped. With a pidfd for every child (Linux 5.3 and later) it sleeps in one poll()
+ * until one ends; otherwise it checks each child with waitpid(WNOHANG) between the sleeps of
+ * Python's back-off (0.5 ms doubling up to 50 ms), as Popen.wait(timeout) does, so a child's end
+ * is seen at most 50 ms late and nothing spins.
+ * @param procs @p n processes (none NULL).
+ * @param n Their number, at least 1.
+ * @param timeout_s Seconds to wait (0 only checks), or ST_NO_TIMEOUT.
+ * @param index Receives the index in @p procs of the child that ended (may be NULL).
+ * @return 0, or -1 (ST_ETIMEOUT "none of 3 processes ended within 0.5 seconds", ST_EVALUE for
+ *         no or NULL processes, ST_EOS).
+ */
+ST_API int st_popen_wait_any(st_popen *const procs[], size_t n, double timeout_s, size_t *index);
+
+/**
+ * @brief Waits for all of several children to end within one timeout, reaping each. Python's
+ *        nearest is concurrent.futures.wait(return_when=ALL_COMPLETED).
+ *
+ * Waits as st_popen_wait_any() does; on timeout those that ended are reaped and the others
+ * keep running.
+ * @param procs @p n processes (none NULL).
+ * @param n Their number, at least 1.
+ * @param timeout_s Seconds for them all, or ST_NO_TIMEOUT.
+ * @return 0, or -1 (ST_ETIMEOUT "not all of 3 processes ended within 0.5 seconds", ST_EVALUE,
+ *         ST_EOS).
+ */
+ST_API int st_popen_wait_all(st_popen *const procs[], size_t n, double timeout_s);
 
 /**
  * @brief Closes the pipes and releases the handle.
@@ -343,7 +442,7 @@ ST_API char *st_subprocess_check_output(const char *const argv[], const st_popen
                                         size_t *len, st_completed_process *result);
 
 /** @brief Version of ::st_subprocess_run_options this header describes. */
-#define ST_SUBPROCESS_RUN_OPTIONS_VERSION 1
+#define ST_SUBPROCESS_RUN_OPTIONS_VERSION 2
 
 /**
  * @brief The keyword arguments of subprocess.run() that are not Popen's.
@@ -360,6 +459,12 @@ typedef struct st_subprocess_run_options {
     double timeout;        /**< Seconds; 0 (default) or negative: Python's None, no limit. To
                                 time out at once, give a tiny positive value. */
     int check;             /**< Non-zero: a non-zero returncode is an error (ST_ECALLEDPROCESS). */
+    /* Version 2: */
+    int stop_signal;       /**< How a timeout stops the child, through st_popen_stop()'s ladder:
+                                the first signal (e.g. SIGTERM). 0 (default): SIGKILL at once,
+                                Python's process.kill(). */
+    double stop_grace;     /**< Seconds the child gets after @ref stop_signal before SIGKILL;
+                                0 (default): ST_POPEN_STOP_GRACE; negative: no SIGKILL. */
 } st_subprocess_run_options;
 
 /** @brief Python's run() defaults: every field zero but the version (designated, as
@@ -379,9 +484,13 @@ ST_API int st_subprocess_run_options_init(st_subprocess_run_options *opts, unsig
  * @brief Runs a program to completion. Mirrors `subprocess.run(argv, input=..., capture_output=...,
  *        timeout=..., check=..., **opts)`.
  *
- * On timeout the child is killed (with start_new_session, or a process_group of 0, its whole
- * process group, so grandchildren go too: a deliberate improvement on Python), reaped, and
- * ST_ETIMEOUT is raised. With check, a non-zero returncode raises ST_ECALLEDPROCESS. In both
+ * On timeout the child is stopped with st_popen_stop()'s ladder and reaped, and ST_ETIMEOUT is
+ * raised. By default (stop_signal 0) that is Python's process.kill(): SIGKILL at once; with
+ * stop_signal set, the child first gets that signal and stop_grace seconds to end (where
+ * Python always kills at once). When the child leads a process group (start_new_session, or a
+ * process_group of 0) the whole group is signalled and then killed, so no grandchild survives
+ * holding the pipes open (a deliberate improvement on Python, where `sh -c 'sleep 100 & ...'`
+ * keeps run() waiting for end of file). With check, a non-zero returncode raises ST_ECALLEDPROCESS. In both
  * cases, as Python's exceptions carry them, @p result still holds the returncode and what was
  * captured.
  * @param argv NULL-terminated argument vector.
@@ -414,7 +523,7 @@ ST_API char *st_subprocess_getstatusoutput(const char *cmd, int *exitcode);
 ST_API char *st_subprocess_getoutput(const char *cmd);
 
 /** @brief Version of ::st_subprocess_pipeline_options this header describes. */
-#define ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION 1
+#define ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION 2
 
 /**
  * @brief How to run a pipeline.
@@ -434,6 +543,13 @@ typedef struct st_subprocess_pipeline_options {
     int check;                   /**< Non-zero: fail (ST_ECALLEDPROCESS) when a command's returncode
                                       is non-zero; the last such command is reported, like
                                       bash's pipefail. */
+    /* Version 2: */
+    int stop_signal;             /**< How a timeout stops the commands, all at once through
+                                      st_popen_stop()'s ladder: the first signal. 0 (default):
+                                      SIGKILL at once. */
+    double stop_grace;           /**< Seconds they all get after @ref stop_signal before
+                                      SIGKILL; 0 (default): ST_POPEN_STOP_GRACE; negative: no
+                                      SIGKILL. */
 } st_subprocess_pipeline_options;
 
 /** @brief Defaults for st_subprocess_pipeline(): every field zero but the version (designated,
@@ -455,7 +571,9 @@ ST_API int st_subprocess_pipeline_options_init(st_subprocess_pipeline_options *o
  *
  * Python leaves this to the user (Popen with stdout=PIPE chained into the next stdin); this does
  * it with the parent keeping no pipe end between commands, so every command sees end of file
- * and SIGPIPE as in a shell. On timeout all commands are killed and reaped. After ST_ETIMEOUT
+ * and SIGPIPE as in a shell. On timeout all commands are stopped at once (opts->stop_signal,
+ * one stop_grace for all, then SIGKILL; by default SIGKILL at once) and reaped; a command that
+ * leads a process group is stopped with its group, as in st_popen_stop(). After ST_ETIMEOUT
  * or ST_ECALLEDPROCESS, @p returncodes and @p out are still filled (out with what was read);
  * when a command cannot start, those already started are killed and reaped.
  * @param argvs @p n argument vectors.

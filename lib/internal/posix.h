@@ -35,6 +35,23 @@ int st__dup2_cloexec(int fd, int fd2, int inheritable);
 /* waitpid(2) retried on EINTR. */
 pid_t st__waitpid_retry(pid_t pid, int *status, int options);
 
+/* A pipe widened towards `want` bytes (F_SETPIPE_SZ) for a bulk transfer, best effort: past
+ * /proc/sys/fs/pipe-max-size (EPERM for an unprivileged process) it asks for that maximum
+ * instead, and past the user's pipe quota the pipe quietly stays as it is. Returns the size the
+ * pipe has afterwards (the system's default, 64 KiB, where the size cannot be read). */
+size_t st__pipe_widen(int fd, size_t want);
+
+/* ---- children: pidfds where the system has them ------------------------------------------- */
+
+/* A pidfd for our child pid (close-on-exec), or -1 with errno (ENOSYS where there are none,
+ * also when the kernel or a tool such as valgrind refuses the call). */
+int st__pidfd_open(pid_t pid);
+/* Test hook: off non-zero makes st__pidfd_open() fail with ENOSYS, as on a system without
+ * pidfds (0 tries again). */
+void st__pidfd_disable(int off);
+/* Sends sig through a pidfd: 0, or -1 with errno (ESRCH once the child has ended). */
+int st__pidfd_send_signal(int pidfd, int sig);
+
 /* The process's environment array: environ, or _NSGetEnviron() where a shared library cannot
  * link environ (macOS). Async-signal-safe. */
 char **st__environ(void);

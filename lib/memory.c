@@ -273,14 +273,14 @@ int st__options_check(unsigned int version, unsigned int current, const char *ty
                     current);
 }
 
-int st__options_init(void *opts, size_t size, unsigned int version, unsigned int current,
+int st__options_init(void *opts, const size_t *sizes, unsigned int version, unsigned int current,
                      const char *type)
 {
     if (!opts)
         return ST_RAISE(ST_EVALUE, "%s_init: opts is NULL", type);
     if (st__options_check(version, current, type) < 0)
         return ST_TRACE();
-    memset(opts, 0, size);
+    memset(opts, 0, sizes[version - 1]);
     memcpy(opts, &version, sizeof version); /* every options struct starts with its version */
     return 0;
 }

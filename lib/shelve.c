@@ -36,9 +36,9 @@ struct st_shelf_iterator {
 
 int st_shelve_options_init(st_shelve_options *opts, unsigned int version)
 {
-    /* A caller of version 1 has the smaller struct. */
-    size_t size = version == 1 ? offsetof(st_shelve_options, durability) : sizeof *opts;
-    return st__options_init(opts, size, version, ST_SHELVE_OPTIONS_VERSION, "st_shelve_options");
+    return st__options_init(opts,
+                            ST_OPTIONS_SIZES(offsetof(st_shelve_options, durability), sizeof *opts),
+                            version, ST_SHELVE_OPTIONS_VERSION, "st_shelve_options");
 }
 
 st_shelf *st_shelve_open(const char *filename, const char *flag, const st_shelve_options *opts)

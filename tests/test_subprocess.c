@@ -85,6 +85,36 @@ static void fd_target(int fd, char *buf, size_t size)
     buf[n] = '\0';
 }
 
+/* A caller built against version 1 of a grown struct has the smaller struct: init at version 1
+ * writes nothing past it, and run() and pipeline() read nothing past it. */
+static void test_options_version_1(void **state)
+{
+    (void)state;
+    union {
+        st_subprocess_run_options o;
+        unsigned char bytes[sizeof(st_subprocess_run_options)];
+    } r;
+    memset(&r, 0xAA, sizeof r);
+    assert_int_equal(st_subprocess_run_options_init(&r.o, 1), 0);
+    assert_int_equal(r.o.version, 1);
+    for (size_t i = offsetof(st_subprocess_run_options, stop_signal); i < sizeof r; i++)
+        assert_int_equal(r.bytes[i], 0xAA);
+    const char *t[] = {"true", NULL};
+    st_completed_process c;
+    assert_int_equal(st_subprocess_run(t, &r.o, NULL, &c), 0); /* stop_signal 0xAAAAAAAA: unread */
+    st_completed_process_free(&c);
+    union {
+        st_subprocess_pipeline_options o;
+        unsigned char bytes[sizeof(st_subprocess_pipeline_options)];
+    } l;
+    memset(&l, 0xAA, sizeof l);
+    assert_int_equal(st_subprocess_pipeline_options_init(&l.o, 1), 0);
+    for (size_t i = offsetof(st_subprocess_pipeline_options, stop_signal); i < sizeof l; i++)
+        assert_int_equal(l.bytes[i], 0xAA);
+    const char *const *one[] = {t};
+    assert_int_equal(st_subprocess_pipeline(one, 1, &l.o, NULL, NULL, NULL), 0);
+}
+
 static void test_options_zero_is_python_default(void **state)
 {
     (void)state;
@@ -1529,6 +1559,7 @@ int main(int argc, char **argv)
     /* The spawn paths alone, for the valgrind run (ctest test_subprocess_valgrind). */
     const struct CMUnitTest spawn_tests[] = {
         cmocka_unit_test(test_exec_failure),
+        cmocka_unit_test(test_options_version_1),
         cmocka_unit_test(test_spawn_tree_timeout),
         cmocka_unit_test(test_spawn_stop_ladder),
         cmocka_unit_test(test_spawn_wait_any),

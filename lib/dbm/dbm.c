@@ -175,9 +175,9 @@ static const char *default_backend(void)
 
 int st_dbm_options_init(st_dbm_options *opts, unsigned int version)
 {
-    /* A caller of version 1 has the smaller struct. */
-    size_t size = version == 1 ? offsetof(st_dbm_options, durability) : sizeof *opts;
-    return st__options_init(opts, size, version, ST_DBM_OPTIONS_VERSION, "st_dbm_options");
+    return st__options_init(opts,
+                            ST_OPTIONS_SIZES(offsetof(st_dbm_options, durability), sizeof *opts),
+                            version, ST_DBM_OPTIONS_VERSION, "st_dbm_options");
 }
 
 st_dbm *st_dbm_open(const char *filename, const char *flag, const st_dbm_options *opts)

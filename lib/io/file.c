@@ -251,8 +251,8 @@ static int before_write(st_file *f)
 
 int st_io_open_options_init(st_io_open_options *opts, unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_IO_OPEN_OPTIONS_VERSION,
-                            "st_io_open_options");
+    return st__options_init(opts, ST_OPTIONS_SIZES(sizeof *opts), version,
+                            ST_IO_OPEN_OPTIONS_VERSION, "st_io_open_options");
 }
 
 /* Python's io.open() checks, in its order; *flags gets open(2)'s. */

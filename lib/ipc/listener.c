@@ -249,8 +249,8 @@ static int bind_listen(st_listener *l, const st_ipc_address *a, int backlog)
 
 int st_listener_options_init(st_listener_options *opts, unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_LISTENER_OPTIONS_VERSION,
-                            "st_listener_options");
+    return st__options_init(opts, ST_OPTIONS_SIZES(sizeof *opts), version,
+                            ST_LISTENER_OPTIONS_VERSION, "st_listener_options");
 }
 
 st_listener *st_listener_new(const st_ipc_address *address, const st_listener_options *opts)
@@ -399,8 +399,8 @@ const st_ipc_address *st_listener_last_accepted(const st_listener *l)
 
 int st_ipc_client_options_init(st_ipc_client_options *opts, unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_IPC_CLIENT_OPTIONS_VERSION,
-                            "st_ipc_client_options");
+    return st__options_init(opts, ST_OPTIONS_SIZES(sizeof *opts), version,
+                            ST_IPC_CLIENT_OPTIONS_VERSION, "st_ipc_client_options");
 }
 
 /* connect() retried on EINTR: a connect that was interrupted goes on in the background, so the

@@ -370,7 +370,8 @@ int st_os_walk_iterator_next(st_os_walk_iterator *w, st_os_walk_step **out)
 
 int st_os_walk_options_init(st_os_walk_options *opts, unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_OS_WALK_OPTIONS_VERSION, "st_os_walk_options");
+    return st__options_init(opts, ST_OPTIONS_SIZES(sizeof *opts), version,
+                            ST_OS_WALK_OPTIONS_VERSION, "st_os_walk_options");
 }
 
 static st_os_walk_iterator *walk_open(const char *top, const st_os_walk_options *opts, int fwalk)

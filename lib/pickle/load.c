@@ -1235,8 +1235,8 @@ static st_value *run(unpickler *u)
 
 int st_pickle_load_options_init(st_pickle_load_options *opts, unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_PICKLE_LOAD_OPTIONS_VERSION,
-                            "st_pickle_load_options");
+    return st__options_init(opts, ST_OPTIONS_SIZES(sizeof *opts), version,
+                            ST_PICKLE_LOAD_OPTIONS_VERSION, "st_pickle_load_options");
 }
 
 /* Loads with opts already checked (NULL: the defaults). */

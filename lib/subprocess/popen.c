@@ -305,8 +305,8 @@ int st_popen_kill(st_popen *p) { return st_popen_send_signal(p, SIGKILL); }
 
 int st_popen_stop_options_init(st_popen_stop_options *opts, unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_POPEN_STOP_OPTIONS_VERSION,
-                            "st_popen_stop_options");
+    return st__options_init(opts, ST_OPTIONS_SIZES(sizeof *opts), version,
+                            ST_POPEN_STOP_OPTIONS_VERSION, "st_popen_stop_options");
 }
 
 int st_popen_stop(st_popen *p, const st_popen_stop_options *opts, int *returncode,

@@ -22,8 +22,9 @@ void st_completed_process_free(st_completed_process *c)
 
 int st_subprocess_run_options_init(st_subprocess_run_options *opts, unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_SUBPROCESS_RUN_OPTIONS_VERSION,
-                            "st_subprocess_run_options");
+    return st__options_init(
+        opts, ST_OPTIONS_SIZES(offsetof(st_subprocess_run_options, stop_signal), sizeof *opts),
+        version, ST_SUBPROCESS_RUN_OPTIONS_VERSION, "st_subprocess_run_options");
 }
 
 int st_subprocess_run(const char *const argv[], const st_subprocess_run_options *run,
@@ -242,8 +243,9 @@ static int pipeline_start(const char *const *const argvs[], size_t n,
 int st_subprocess_pipeline_options_init(st_subprocess_pipeline_options *opts,
                                         unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION,
-                            "st_subprocess_pipeline_options");
+    return st__options_init(
+        opts, ST_OPTIONS_SIZES(offsetof(st_subprocess_pipeline_options, stop_signal), sizeof *opts),
+        version, ST_SUBPROCESS_PIPELINE_OPTIONS_VERSION, "st_subprocess_pipeline_options");
 }
 
 int st_subprocess_pipeline(const char *const *const argvs[], size_t n,

@@ -383,7 +383,7 @@ int st__sp_check_options(const st_popen_options *o)
 
 int st_popen_options_init(st_popen_options *opts, unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_POPEN_OPTIONS_VERSION,
+    return st__options_init(opts, ST_OPTIONS_SIZES(sizeof *opts), version, ST_POPEN_OPTIONS_VERSION,
                             "st_popen_options");
 }
 

@@ -142,6 +142,11 @@ static ST__INLINE void st__copy_bytes(unsigned char *dst, const unsigned char *s
     }
 }
 
+/* Python's checks of a buffer: pack_into/unpack_from's at an offset (negative counts from the
+ * end; *start receives the record's start), and unpack's exact size. 0 or -1 (struct.error). */
+int st__struct_locate(const st__struct_layout *L, size_t buflen, ssize_t offset, bool packing, size_t *start);
+int st__struct_check_exact(const st__struct_layout *L, size_t buflen);
+
 /* OverflowError "float too large to pack with <letter> format". */
 int st__struct_float_overflow(char letter);
 

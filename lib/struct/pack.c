@@ -404,7 +404,7 @@ static void unpack_va(const st__struct_layout *L, const unsigned char *data, arg
 /* ---- Buffer checks -------------------------------------------------------------------------- */
 
 /* Resolves pack_into/unpack_from's offset (negative counts from the end) with Python's checks. */
-static int locate(const st__struct_layout *L, size_t buflen, ssize_t offset, bool packing, size_t *start)
+int st__struct_locate(const st__struct_layout *L, size_t buflen, ssize_t offset, bool packing, size_t *start)
 {
     ssize_t size = (ssize_t)L->size, len = (ssize_t)buflen;
     if (offset < 0) {
@@ -424,7 +424,7 @@ static int locate(const st__struct_layout *L, size_t buflen, ssize_t offset, boo
     return 0;
 }
 
-static int check_exact(const st__struct_layout *L, size_t buflen)
+int st__struct_check_exact(const st__struct_layout *L, size_t buflen)
 {
     if (buflen != L->size)
         return ST__STRUCT_ERROR("unpack requires a buffer of %zu bytes", L->size);
@@ -434,7 +434,7 @@ static int check_exact(const st__struct_layout *L, size_t buflen)
 static int pack_at(const st__struct_layout *L, void *buf, size_t buflen, ssize_t offset, argsrc *src)
 {
     size_t start;
-    if (locate(L, buflen, offset, true, &start) < 0 || pack_va(L, start ? (unsigned char *)buf + start : buf, src) < 0)
+    if (st__struct_locate(L, buflen, offset, true, &start) < 0 || pack_va(L, start ? (unsigned char *)buf + start : buf, src) < 0)
         return ST_TRACE();
     return 0;
 }
@@ -442,7 +442,7 @@ static int pack_at(const st__struct_layout *L, void *buf, size_t buflen, ssize_t
 static int unpack_at(const st__struct_layout *L, const void *buf, size_t buflen, ssize_t offset, argsrc *src)
 {
     size_t start;
-    if (locate(L, buflen, offset, false, &start) < 0)
+    if (st__struct_locate(L, buflen, offset, false, &start) < 0)
         return ST_TRACE();
     unpack_va(L, start ? (const unsigned char *)buf + start : buf, src);
     return 0;
@@ -456,7 +456,7 @@ int st_struct_pack(const st_struct *s, void *buf, size_t buflen, ...)
 {
     const st__struct_layout *L = &s->layout;
     size_t start;
-    if (buflen < L->size && locate(L, buflen, 0, true, &start) < 0)
+    if (buflen < L->size && st__struct_locate(L, buflen, 0, true, &start) < 0)
         return ST_TRACE();
     argsrc src;
     va_start(src.ap, buflen);
@@ -486,7 +486,7 @@ int st_struct_pack_into(const st_struct *s, void *buf, size_t buflen, ssize_t of
 int st_struct_unpack(const st_struct *s, const void *buf, size_t buflen, ...)
 {
     const st__struct_layout *L = &s->layout;
-    if (check_exact(L, buflen) < 0)
+    if (st__struct_check_exact(L, buflen) < 0)
         return ST_TRACE();
     argsrc src;
     va_start(src.ap, buflen);
@@ -500,7 +500,7 @@ int st_struct_unpack(const st_struct *s, const void *buf, size_t buflen, ...)
 
 int st_struct_vunpack(const st_struct *s, const void *buf, size_t buflen, va_list ap)
 {
-    if (check_exact(&s->layout, buflen) < 0)
+    if (st__struct_check_exact(&s->layout, buflen) < 0)
         return ST_TRACE();
     argsrc src;
     va_copy(src.ap, ap);
@@ -528,7 +528,7 @@ static int pack_items_until(const st_struct *s, void *buf, size_t buflen, const 
     argsrc src;
     src.in = items;
     src.stop = stop;
-    if (locate(&s->layout, buflen, 0, true, &start) < 0)
+    if (st__struct_locate(&s->layout, buflen, 0, true, &start) < 0)
         return ST_TRACE();
     int r = s->layout.swap ? pack_loop(&s->layout, buf, &src, true, true)
                            : pack_loop(&s->layout, buf, &src, false, true);
@@ -542,7 +542,7 @@ int st__struct_pack_items(const st_struct *s, void *buf, size_t buflen, const st
 
 int st__struct_unpack_items(const st_struct *s, const void *buf, size_t buflen, st__struct_item *items)
 {
-    if (check_exact(&s->layout, buflen) < 0)
+    if (st__struct_check_exact(&s->layout, buflen) < 0)
         return ST_TRACE();
     argsrc src;
     src.out = items;
@@ -599,7 +599,7 @@ static st_value *item_value(uint8_t op, const st__struct_item *it)
 st_value *st_struct_unpack_values(const st_struct *s, const void *buf, size_t buflen)
 {
     const st__struct_layout *L = &s->layout;
-    if (check_exact(L, buflen) < 0)
+    if (st__struct_check_exact(L, buflen) < 0)
         return (ST_TRACE(), NULL);
     st__struct_item *items = st__calloc(L->nitems, sizeof *items);
     st_value **values = items ? st__calloc(L->nitems, sizeof *values) : NULL;
@@ -878,7 +878,7 @@ int st_struct_unpack_fmt(const char *format, const void *buf, size_t buflen, ...
     const st__struct_layout *L = compile_tmp(format, &t);
     if (!L)
         return -1;
-    int r = check_exact(L, buflen);
+    int r = st__struct_check_exact(L, buflen);
     if (r == 0) {
         argsrc src;
         va_start(src.ap, buflen);

@@ -1,0 +1,761 @@
+/* struct/record.c: a format bound to the members of a C struct. st_struct_record_new() checks
+ * every field against its item once and compiles a plan: a short list of byte operations (copy a
+ * run of bytes, swap a run of 2-, 4- or 8-byte values, zero the pad bytes, plus the few codes
+ * that convert: ?, e, p). Neighbouring fields that are contiguous in the struct and in the record
+ * merge into one operation, so a same-endian record is a copy or two and an array of records is
+ * the plan applied to blocks of records, operation by operation. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/mem.h"
+#include "internal/posix.h"
+#include "internal/struct.h"
+
+enum {
+    OP_COPY,        /* len bytes */
+    OP_SWAP2,       /* len values of 2 bytes, byte-swapped */
+    OP_SWAP4,
+    OP_SWAP8,
+    OP_ZERO,        /* len zero bytes at dst (pack's pad bytes) */
+    OP_BOOL,        /* unpack '?': any non-zero byte is true */
+    OP_HALF_PACK,   /* 'e' from a float (aux 4) or a double (aux 8) */
+    OP_HALF_UNPACK, /* 'e' into a float or a double */
+    OP_PSTR_PACK,   /* 'p' of len bytes from a NUL-terminated char[len] */
+    OP_PSTR_UNPACK  /* 'p' into a NUL-padded char[len] */
+};
+
+typedef struct rec_op {
+    uint8_t kind;
+    uint8_t aux;  /* HALF: the member's size */
+    size_t src;   /* offset in the source (the struct when packing, the record when unpacking) */
+    size_t dst;   /* offset in the destination */
+    size_t len;
+} rec_op;
+
+struct st_struct_record {
+    st_struct *s;
+    size_t struct_size;
+    bool flat;    /* the struct is the record, byte for byte: arrays are one memcpy */
+    bool little;  /* the record's byte order, for 'e' */
+    size_t npack, nunpack;
+    rec_op *pack, *unpack; /* into ops */
+    rec_op ops[];
+};
+
+struct st_struct_record_unpack_iterator {
+    const st_struct_record *r;
+    const unsigned char *buf;
+    size_t len;
+    size_t index;
+};
+
+#define VALUE_ERROR(...) ST_RAISE(ST_EVALUE, __VA_ARGS__)
+
+/* ---- Checking a field table ------------------------------------------------------------------ */
+
+static const char *kind_name(int kind, size_t size)
+{
+    switch (kind) {
+    case ST_STRUCT_KIND_SIGNED:
+        return "a signed integer";
+    case ST_STRUCT_KIND_UNSIGNED:
+        return "an unsigned integer";
+    case ST_STRUCT_KIND_FLOAT:
+        return size == sizeof(float) ? "a float" : size == sizeof(double) ? "a double" : "a long double";
+    case ST_STRUCT_KIND_BOOL:
+        return "a _Bool";
+    case ST_STRUCT_KIND_CHAR:
+        return "a char";
+    case ST_STRUCT_KIND_POINTER:
+        return "a void pointer";
+    default:
+        return "of another type";
+    }
+}
+
+/* The kind of member a code takes. */
+static int code_kind(uint8_t op)
+{
+    switch ((st__struct_op)op) {
+    case ST__OP_CHAR:
+        return ST_STRUCT_KIND_CHAR;
+    case ST__OP_BOOL:
+        return ST_STRUCT_KIND_BOOL;
+    case ST__OP_UINT8:
+    case ST__OP_UINT16:
+    case ST__OP_UINT32:
+    case ST__OP_ULONG32:
+    case ST__OP_ULONG64:
+    case ST__OP_ULLONG:
+    case ST__OP_SIZE:
+        return ST_STRUCT_KIND_UNSIGNED;
+    case ST__OP_PTR:
+        return ST_STRUCT_KIND_POINTER;
+    case ST__OP_HALF:
+    case ST__OP_FLOAT:
+    case ST__OP_NFLOAT:
+    case ST__OP_DOUBLE:
+        return ST_STRUCT_KIND_FLOAT;
+    default:
+        return ST_STRUCT_KIND_SIGNED;
+    }
+}
+
+static const char *code_name(int kind)
+{
+    switch (kind) {
+    case ST_STRUCT_KIND_CHAR:
+        return "a byte";
+    case ST_STRUCT_KIND_BOOL:
+        return "a bool";
+    case ST_STRUCT_KIND_UNSIGNED:
+        return "an unsigned integer";
+    case ST_STRUCT_KIND_POINTER:
+        return "a pointer";
+    case ST_STRUCT_KIND_FLOAT:
+        return "a float";
+    default:
+        return "a signed integer";
+    }
+}
+
+typedef struct span {
+    size_t offset, size, index;
+} span;
+
+static int by_offset(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* What a table says by itself: every field a type it can check, inside the struct, alone. */
+static int check_table(size_t struct_size, const st_struct_field *fields, size_t nfields)
+{
+    span *spans = st__calloc(nfields ? nfields : 1, sizeof *spans);
+    if (!spans)
+        return ST_TRACE();
+    int r = -1;
+    size_t n = 0;
+    for (size_t i = 0; i < nfields; i++) {
+        const st_struct_field *f = &fields[i];
+        const char *name = f->name ? f->name : "?";
+        if (f->kind == ST_STRUCT_KIND_NOT_ARRAY) {
+            VALUE_ERROR("field '%s' is a pointer, not an array: it has no bytes of its own to pack", name);
+            goto out;
+        }
+        if (f->kind <= ST_STRUCT_KIND_OTHER || f->kind > ST_STRUCT_KIND_NOT_ARRAY ||
+            (f->count > 0 && f->size % f->count != 0)) {
+            VALUE_ERROR("field '%s' has a type struct cannot check (an array needs ST_STRUCT_ARRAY)", name);
+            goto out;
+        }
+        if (f->size == 0)
+            continue;
+        if (f->offset > struct_size || f->size > struct_size - f->offset) {
+            VALUE_ERROR("field '%s' lies outside the struct (offset %zu + %zu bytes > %zu)", name, f->offset,
+                        f->size, struct_size);
+            goto out;
+        }
+        spans[n++] = (span){f->offset, f->size, i};
+    }
+    qsort(spans, n, sizeof *spans, by_offset);
+    for (size_t i = 1; i < n; i++) {
+        if (spans[i].offset < spans[i - 1].offset + spans[i - 1].size) {
+            size_t a = spans[i - 1].index < spans[i].index ? spans[i - 1].index : spans[i].index;
+            size_t b = spans[i - 1].index < spans[i].index ? spans[i].index : spans[i - 1].index;
+            VALUE_ERROR("fields '%s' and '%s' overlap", fields[a].name ? fields[a].name : "?",
+                        fields[b].name ? fields[b].name : "?");
+            goto out;
+        }
+    }
+    r = 0;
+out:
+    free(spans);
+    return r;
+}
+
+/* "field 'v'" or, for an element of an array, "field 'v[2]'". */
+static const char *field_label(const st_struct_field *f, size_t elem, char *buf, size_t cap)
+{
+    const char *name = f->name ? f->name : "?";
+    if (f->count > 1)
+        snprintf(buf, cap, "field '%s[%zu]'", name, elem);
+    else
+        snprintf(buf, cap, "field '%s'", name);
+    return buf;
+}
+
+/* Checks one non-text item against the member (element) it is bound to. */
+static int check_item(const st__struct_code *c, const st_struct_field *f, size_t elem, size_t esize, bool std)
+{
+    char label[160];
+    int want = code_kind(c->op), have = f->kind;
+    const char *sizes = std ? " (standard size)" : "";
+    field_label(f, elem, label, sizeof label);
+    if (c->op == ST__OP_CHAR) {
+        if (esize != 1 || (have != ST_STRUCT_KIND_CHAR && have != ST_STRUCT_KIND_SIGNED &&
+                           have != ST_STRUCT_KIND_UNSIGNED))
+            return ST__STRUCT_ERROR("%s is %s (%zu bytes) but 'c' packs one byte: make it a char", label,
+                                    kind_name(have, esize), esize);
+        return 0;
+    }
+    if (have == ST_STRUCT_KIND_CHAR && (want == ST_STRUCT_KIND_SIGNED || want == ST_STRUCT_KIND_UNSIGNED))
+        return ST__STRUCT_ERROR("%s is a plain char, whose signedness varies: make it a signed char for 'b' "
+                                "or an unsigned char for 'B' (it is '%c')",
+                                label, c->letter);
+    if (have != want) {
+        if (want == ST_STRUCT_KIND_BOOL)
+            return ST__STRUCT_ERROR("%s is %s (%zu bytes) but '?' packs a bool: make it a _Bool", label,
+                                    kind_name(have, esize), esize);
+        return ST__STRUCT_ERROR("%s is %s (%zu bytes) but '%c' packs %s of %zu bytes%s", label,
+                                kind_name(have, esize), esize, c->letter, code_name(want), c->size, sizes);
+    }
+    bool fits = c->op == ST__OP_HALF ? esize == sizeof(float) || esize == sizeof(double) : esize == c->size;
+    if (!fits)
+        return ST__STRUCT_ERROR("%s is %s of %zu bytes but '%c' packs %s of %zu bytes%s", label,
+                                kind_name(have, esize), esize, c->letter, code_name(want), c->size, sizes);
+    return 0;
+}
+
+/* ---- Compiling the plan ---------------------------------------------------------------------- */
+
+typedef struct builder {
+    rec_op *pack, *zero, *unpack; /* zero: pack's pad runs, run after the rest */
+    size_t npack, nzero, nunpack;
+} builder;
+
+/* Appends an op, merged into the previous one when both move the same kind of values and
+ * continue each other in the source and in the destination. */
+static void emit(rec_op *ops, size_t *n, rec_op op)
+{
+    if (*n > 0) {
+        rec_op *last = &ops[*n - 1];
+        size_t unit = op.kind == OP_SWAP2 ? 2 : op.kind == OP_SWAP4 ? 4 : op.kind == OP_SWAP8 ? 8 : 1;
+        bool mergeable = op.kind == OP_COPY || op.kind == OP_ZERO || unit > 1;
+        if (mergeable && last->kind == op.kind && last->dst + last->len * unit == op.dst &&
+            (op.kind == OP_ZERO || last->src + last->len * unit == op.src)) {
+            last->len += op.len;
+            return;
+        }
+    }
+    ops[(*n)++] = op;
+}
+
+/* The ops for one item: its bytes at boff in the record, its member at moff. */
+static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t boff, size_t esize, bool swap)
+{
+    rec_op op = {OP_COPY, 0, moff, boff, c->size};
+    switch ((st__struct_op)c->op) {
+    case ST__OP_BOOL:
+        emit(b->pack, &b->npack, op);
+        emit(b->unpack, &b->nunpack, (rec_op){OP_BOOL, 0, boff, moff, 1});
+        return;
+    case ST__OP_HALF:
+        emit(b->pack, &b->npack, (rec_op){OP_HALF_PACK, (uint8_t)esize, moff, boff, 1});
+        emit(b->unpack, &b->nunpack, (rec_op){OP_HALF_UNPACK, (uint8_t)esize, boff, moff, 1});
+        return;
+    case ST__OP_PSTR:
+        emit(b->pack, &b->npack, (rec_op){OP_PSTR_PACK, 0, moff, boff, c->size});
+        emit(b->unpack, &b->nunpack, (rec_op){OP_PSTR_UNPACK, 0, boff, moff, c->size});
+        return;
+    case ST__OP_STR:
+        break;
+    default:
+        if (swap && c->size > 1) {
+            op.kind = c->size == 2 ? OP_SWAP2 : c->size == 4 ? OP_SWAP4 : OP_SWAP8;
+            op.len = 1;
+        }
+        break;
+    }
+    if (op.len == 0)
+        return;
+    emit(b->pack, &b->npack, op);
+    emit(b->unpack, &b->nunpack, (rec_op){op.kind, 0, boff, moff, op.len});
+}
+
+/* Binds the items of s to the fields in order and compiles both plans into b (room for two
+ * ops per item, plus the pad runs). */
+static int bind(const st_struct *s, const st_struct_field *fields, size_t nfields, builder *b)
+{
+    const st__struct_layout *L = &s->layout;
+    const char *fmt = s->format;
+    bool std = strchr("<>!=", fmt[0]) != NULL && fmt[0] != '\0';
+    size_t fi = 0, ei = 0, item = 0, covered = 0; /* covered: the record's bytes up to here */
+    for (const st__struct_code *c = L->codes; c < L->codes + L->ncodes; c++) {
+        bool text = c->op == ST__OP_STR || c->op == ST__OP_PSTR;
+        for (size_t k = 0; k < c->count; k++, item++) {
+            size_t boff = c->offset + k * c->size;
+            bool gap = boff > covered;
+            if (gap) /* pad bytes: x or alignment */
+                emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, covered, boff - covered});
+            covered = boff + c->size;
+            if (fi == nfields) {
+                if (text)
+                    return ST__STRUCT_ERROR("format '%s' has more items than the table has fields: item %zu "
+                                            "('%zu%c') has no field",
+                                            fmt, item + 1, c->size, c->letter);
+                return ST__STRUCT_ERROR("format '%s' has more items than the table has fields: item %zu ('%c') "
+                                        "has no field",
+                                        fmt, item + 1, c->letter);
+            }
+            const st_struct_field *f = &fields[fi];
+            const char *name = f->name ? f->name : "?";
+            if (text) {
+                if (ei > 0)
+                    return ST__STRUCT_ERROR("field '%s' has %zu elements but the format gives it %zu", name,
+                                            f->count, ei);
+                bool bytes = f->count > 0 && f->size == f->count &&
+                             (f->kind == ST_STRUCT_KIND_CHAR || f->kind == ST_STRUCT_KIND_SIGNED ||
+                              f->kind == ST_STRUCT_KIND_UNSIGNED);
+                if (!bytes)
+                    return ST__STRUCT_ERROR("field '%s' is not a char array, as '%zu%c' needs", name, c->size,
+                                            c->letter);
+                if (f->count != c->size)
+                    return ST__STRUCT_ERROR("field '%s' has %zu bytes but '%zu%c' has %zu", name, f->size, c->size,
+                                            c->letter, c->size);
+                emit_item(b, c, f->offset, boff, f->size, L->swap);
+                fi++;
+                continue;
+            }
+            if (ei == 0 && f->count > 0 && k == 0 && c->count > 1 && c->count != f->count)
+                return ST__STRUCT_ERROR("'%zu%c' has %zu items but field '%s' has %zu elements", c->count, c->letter,
+                                        c->count, name, f->count);
+            size_t esize = f->count > 0 ? f->size / f->count : f->size;
+            if (check_item(c, f, ei, esize, std) < 0) {
+                if (gap && ei == 0 && f->count > 0 && f->size == f->count) /* a table written for the pads */
+                    return ST__STRUCT_ERROR("field '%s' has no item: pad bytes ('x') take no field", name);
+                return -1;
+            }
+            emit_item(b, c, f->offset + ei * esize, boff, esize, L->swap);
+            if (f->count == 0 || ++ei == f->count) {
+                fi++;
+                ei = 0;
+            }
+        }
+    }
+    if (L->size > covered)
+        emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, covered, L->size - covered});
+    if (ei > 0)
+        return ST__STRUCT_ERROR("field '%s' has %zu elements but format '%s' gives it %zu",
+                                fields[fi].name ? fields[fi].name : "?", fields[fi].count, fmt, ei);
+    if (fi < nfields)
+        return ST__STRUCT_ERROR("field '%s' has no item in format '%s' (%zu items for %zu fields)",
+                                fields[fi].name ? fields[fi].name : "?", fmt, item, nfields);
+    return 0;
+}
+
+/* Packing: a copy may run over a gap that is a gap in the struct too (pad bytes, or members
+ * the table leaves out), since the pad runs are zeroed after it: one copy of 24 bytes and a zero
+ * of 2 cost less than two copies. Between two neighbouring copies of the plan the record holds
+ * no item, only pad bytes. */
+static size_t merge_gaps(rec_op *ops, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        rec_op *last = m ? &ops[m - 1] : NULL;
+        if (last && last->kind == OP_COPY && ops[i].kind == OP_COPY && ops[i].dst > last->dst &&
+            ops[i].dst - last->dst <= last->len + 16 && ops[i].src >= last->src &&
+            ops[i].dst - last->dst == ops[i].src - last->src) {
+            last->len = ops[i].dst + ops[i].len - last->dst;
+            continue;
+        }
+        ops[m++] = ops[i];
+    }
+    return m;
+}
+
+st_struct_record *st_struct_record_new(const char *format, size_t struct_size, const st_struct_field *fields,
+                                       size_t nfields)
+{
+    if (!format || (!fields && nfields > 0))
+        return (ST_RAISE(ST_ETYPE, "st_struct_record_new() needs a format and a field table"), NULL);
+    if (check_table(struct_size, fields, nfields) < 0)
+        return (ST_TRACE(), NULL);
+    st_struct *s = st_struct_new(format);
+    if (!s)
+        return (ST_TRACE(), NULL);
+    /* Each item makes at most one op per plan, each pad run (before an item, or at the end) one. */
+    size_t cap = s->layout.nitems + 1;
+    st_struct_record *r = st__malloc(sizeof *r + 3 * cap * sizeof(rec_op));
+    if (!r) {
+        st_struct_free(s);
+        return (ST_TRACE(), NULL);
+    }
+    r->s = s;
+    r->struct_size = struct_size;
+    r->little = st__host_is_little() != s->layout.swap;
+    builder b = {r->ops, r->ops + cap, r->ops + 2 * cap, 0, 0, 0};
+    if (bind(s, fields, nfields, &b) < 0) {
+        st_struct_record_free(r);
+        return (ST_TRACE(), NULL);
+    }
+    r->pack = b.pack;
+    r->unpack = b.unpack;
+    r->npack = merge_gaps(b.pack, b.npack);
+    memmove(r->pack + r->npack, b.zero, b.nzero * sizeof *b.zero);
+    r->npack += b.nzero;
+    r->nunpack = b.nunpack;
+    size_t size = s->layout.size;
+    r->flat = size == struct_size && size > 0 && r->nunpack == 1 && r->unpack[0].kind == OP_COPY &&
+              r->unpack[0].len == size;
+    return r;
+}
+
+void st_struct_record_free(st_struct_record *r)
+{
+    if (!r)
+        return;
+    st_struct_free(r->s);
+    free(r);
+}
+
+const st_struct *st_struct_record_struct(const st_struct_record *r) { return r->s; }
+
+/* ---- Running a plan ---------------------------------------------------------------------------- */
+
+/* Records per block of an array: the ops run one after another over a block that stays in L1. */
+#define BLOCK 64
+
+/* A copy of n bytes, n known to be small, without a call: overlapping moves. */
+static ST__INLINE void copy_small(unsigned char *d, const unsigned char *s, size_t n)
+{
+    if (n > 16 && n <= 32) {
+        uint64_t a, b2, c, e;
+        memcpy(&a, s, 8);
+        memcpy(&b2, s + 8, 8);
+        memcpy(&c, s + n - 16, 8);
+        memcpy(&e, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + 8, &b2, 8);
+        memcpy(d + n - 16, &c, 8);
+        memcpy(d + n - 8, &e, 8);
+    } else {
+        st__copy_bytes(d, s, n);
+    }
+}
+
+#define ROWS(body)                                                                                           \
+    for (size_t i = 0; i < m; i++, s += ss, d += ds) {                                                       \
+        body;                                                                                                \
+    }
+
+static ST__INLINE void swap_values(unsigned char *d, const unsigned char *s, size_t n, unsigned width)
+{
+    for (size_t k = 0; k < n; k++, s += width, d += width) {
+        if (width == 2) {
+            uint16_t x;
+            memcpy(&x, s, 2);
+            x = ST__BSWAP16(x);
+            memcpy(d, &x, 2);
+        } else if (width == 4) {
+            uint32_t x;
+            memcpy(&x, s, 4);
+            x = ST__BSWAP32(x);
+            memcpy(d, &x, 4);
+        } else {
+            uint64_t x;
+            memcpy(&x, s, 8);
+            x = ST__BSWAP64(x);
+            memcpy(d, &x, 8);
+        }
+    }
+}
+
+/* One op over m records: the source and destination strides are ss and ds. */
+static int run_op(const st_struct_record *r, const rec_op *op, const unsigned char *s, size_t ss, unsigned char *d,
+                  size_t ds, size_t m)
+{
+    s += op->src;
+    d += op->dst;
+    size_t len = op->len;
+    switch (op->kind) {
+    case OP_COPY:
+        switch (len) { /* the widths of single fields, each a load and a store */
+        case 1:
+            ROWS(*d = *s);
+            break;
+        case 2:
+            ROWS(memcpy(d, s, 2));
+            break;
+        case 4:
+            ROWS(memcpy(d, s, 4));
+            break;
+        case 8:
+            ROWS(memcpy(d, s, 8));
+            break;
+        default:
+            if (len <= 32)
+                ROWS(copy_small(d, s, len))
+            else
+                ROWS(memcpy(d, s, len))
+        }
+        break;
+    case OP_SWAP2:
+        ROWS(swap_values(d, s, len, 2));
+        break;
+    case OP_SWAP4:
+        ROWS(swap_values(d, s, len, 4));
+        break;
+    case OP_SWAP8:
+        ROWS(swap_values(d, s, len, 8));
+        break;
+    case OP_ZERO:
+        ROWS(memset(d, 0, len));
+        break;
+    case OP_BOOL:
+        ROWS(*(_Bool *)(void *)d = *s != 0);
+        break;
+    case OP_HALF_PACK:
+        for (size_t i = 0; i < m; i++, s += ss, d += ds) {
+            double x;
+            if (op->aux == sizeof(float)) {
+                float f;
+                memcpy(&f, s, sizeof f);
+                x = f;
+            } else {
+                memcpy(&x, s, sizeof x);
+            }
+            if (st__float_pack2(x, d, r->little) < 0)
+                return -1;
+        }
+        break;
+    case OP_HALF_UNPACK:
+        for (size_t i = 0; i < m; i++, s += ss, d += ds) {
+            double x = st__float_unpack2(s, r->little);
+            if (op->aux == sizeof(float)) {
+                float f = (float)x;
+                memcpy(d, &f, sizeof f);
+            } else {
+                memcpy(d, &x, sizeof x);
+            }
+        }
+        break;
+    case OP_PSTR_PACK: /* as put_text() in pack.c: at most len - 1 bytes, the count byte cut at 255 */
+        for (size_t i = 0; i < m; i++, s += ss, d += ds) {
+            const unsigned char *nul = memchr(s, 0, len - 1);
+            size_t n = nul ? (size_t)(nul - s) : len - 1;
+            d[0] = (unsigned char)(n > 255 ? 255 : n);
+            memcpy(d + 1, s, n);
+            memset(d + 1 + n, 0, len - 1 - n);
+        }
+        break;
+    case OP_PSTR_UNPACK:
+        for (size_t i = 0; i < m; i++, s += ss, d += ds) {
+            size_t n = s[0] < len ? s[0] : len - 1;
+            memcpy(d, s + 1, n);
+            memset(d + n, 0, len - n);
+        }
+        break;
+    default:
+        ST__UNREACHABLE();
+    }
+    return 0;
+}
+
+/* Applies a plan to n records, a block at a time. */
+static int run(const st_struct_record *r, const rec_op *ops, size_t nops, const unsigned char *src, size_t ss,
+               unsigned char *dst, size_t ds, size_t n)
+{
+    for (size_t base = 0; base < n; base += BLOCK) {
+        size_t m = n - base < BLOCK ? n - base : BLOCK;
+        for (const rec_op *op = ops; op < ops + nops; op++)
+            if (run_op(r, op, src + base * ss, ss, dst + base * ds, ds, m) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* One record: the hot path of st_struct_record_pack() and _unpack(), the common ops inline. */
+static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t nops, const unsigned char *src,
+                           unsigned char *dst)
+{
+    for (const rec_op *op = ops; op < ops + nops; op++) {
+        if (op->kind == OP_COPY && op->len <= 32)
+            copy_small(dst + op->dst, src + op->src, op->len);
+        else if (run_op(r, op, src, 0, dst, 0, 1) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- Records and arrays ---------------------------------------------------------------------- */
+
+int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf, size_t buflen)
+{
+    size_t start, size = r->s->layout.size;
+    if (buflen < size && st__struct_locate(&r->s->layout, buflen, 0, true, &start) < 0)
+        return ST_TRACE();
+    if (size == 0)
+        return 0;
+    return run1(r, r->pack, r->npack, obj, buf) < 0 ? ST_TRACE() : 0;
+}
+
+int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t buflen, void *obj)
+{
+    if (st__struct_check_exact(&r->s->layout, buflen) < 0)
+        return ST_TRACE();
+    if (buflen == 0)
+        return 0;
+    run1(r, r->unpack, r->nunpack, buf, obj);
+    return 0;
+}
+
+/* n records of size bytes, or struct.error when that overflows. */
+static int array_bytes(size_t n, size_t size, size_t *total)
+{
+    if (size > 0 && n > SIZE_MAX / size)
+        return ST__STRUCT_ERROR("%zu records of %zu bytes do not fit in memory", n, size);
+    *total = n * size;
+    return 0;
+}
+
+int st_struct_record_pack_array(const st_struct_record *r, const void *objs, size_t n, void *buf, size_t buflen)
+{
+    size_t size = r->s->layout.size, total = 0;
+    if (array_bytes(n, size, &total) < 0)
+        return ST_TRACE();
+    if (buflen < total)
+        return ST__STRUCT_ERROR("pack_array requires a buffer of at least %zu bytes for packing %zu records "
+                                "(actual buffer size is %zu)",
+                                total, n, buflen);
+    if (total == 0)
+        return 0;
+    if (r->flat) {
+        memcpy(buf, objs, total);
+        return 0;
+    }
+    return run(r, r->pack, r->npack, objs, r->struct_size, buf, size, n) < 0 ? ST_TRACE() : 0;
+}
+
+int st_struct_record_unpack_array(const st_struct_record *r, const void *buf, size_t buflen, void *objs, size_t n)
+{
+    size_t size = r->s->layout.size, total = 0;
+    if (array_bytes(n, size, &total) < 0)
+        return ST_TRACE();
+    if (buflen != total)
+        return ST__STRUCT_ERROR("unpack requires a buffer of %zu bytes", total);
+    if (total == 0)
+        return 0;
+    if (r->flat)
+        memcpy(objs, buf, total);
+    else
+        run(r, r->unpack, r->nunpack, buf, size, objs, r->struct_size, n);
+    return 0;
+}
+
+/* Bytes per block of the descriptor functions: a few records at least, about 64 KiB. */
+static size_t io_records(size_t size) { return size >= 65536 ? 1 : 65536 / size; }
+
+int st_struct_record_write(const st_struct_record *r, int fd, const void *objs, size_t n)
+{
+    size_t size = r->s->layout.size;
+    if (size == 0 || n == 0)
+        return 0;
+    size_t per = io_records(size);
+    unsigned char *block = st__malloc((n < per ? n : per) * size);
+    if (!block)
+        return ST_TRACE();
+    int rc = 0;
+    const unsigned char *obj = objs;
+    for (size_t done = 0; done < n && rc == 0;) {
+        size_t m = n - done < per ? n - done : per;
+        if (r->flat) { /* no copy needed: write the structs themselves */
+            if (st__write_full(fd, obj + done * size, m * size) < 0)
+                rc = ST_RAISE_OS(errno, "cannot write records to descriptor %d", fd);
+        } else if (run(r, r->pack, r->npack, obj + done * r->struct_size, r->struct_size, block, size, m) < 0) {
+            rc = ST_TRACE();
+        } else if (st__write_full(fd, block, m * size) < 0) {
+            rc = ST_RAISE_OS(errno, "cannot write records to descriptor %d", fd);
+        }
+        done += m;
+    }
+    free(block);
+    return rc;
+}
+
+int st_struct_record_read(const st_struct_record *r, int fd, void *objs, size_t n, size_t *nread)
+{
+    size_t size = r->s->layout.size;
+    *nread = 0;
+    if (size == 0)
+        return ST__STRUCT_ERROR("cannot iteratively unpack with a struct of length 0");
+    if (n == 0)
+        return 0;
+    size_t per = io_records(size);
+    size_t cap = (n < per ? n : per) * size;
+    unsigned char *block = st__malloc(cap);
+    if (!block)
+        return ST_TRACE();
+    unsigned char *obj = objs;
+    size_t have = 0; /* bytes in block */
+    int rc = 0;
+    while (*nread < n) {
+        size_t want = (n - *nread) * size; /* never read past the n-th record */
+        if (want > cap)
+            want = cap;
+        ssize_t got = want > have ? st__read_retry(fd, block + have, want - have) : 0;
+        if (got < 0) {
+            rc = ST_RAISE_OS(errno, "cannot read records from descriptor %d", fd);
+            break;
+        }
+        have += (size_t)got;
+        size_t m = have / size;
+        if (got == 0 && m == 0) {
+            if (have > 0)
+                rc = ST__STRUCT_ERROR("iterative unpacking requires a buffer of a multiple of %zu bytes", size);
+            break;
+        }
+        if (have < want && got > 0)
+            continue; /* a short read: fill the block first */
+        if (r->flat)
+            memcpy(obj + *nread * size, block, m * size);
+        else
+            run(r, r->unpack, r->nunpack, block, size, obj + *nread * r->struct_size, r->struct_size, m);
+        *nread += m;
+        memmove(block, block + m * size, have - m * size);
+        have -= m * size;
+    }
+    free(block);
+    return rc;
+}
+
+/* ---- iter_unpack ------------------------------------------------------------------------------ */
+
+st_struct_record_unpack_iterator *st_struct_record_iter_unpack(const st_struct_record *r, const void *buf,
+                                                               size_t buflen)
+{
+    /* The checks and messages of st_struct_iter_unpack(), which borrows the same way. */
+    st_struct_unpack_iterator *check = st_struct_iter_unpack(r->s, buf, buflen);
+    if (!check)
+        return (ST_TRACE(), NULL);
+    st_struct_unpack_iterator_free(check);
+    st_struct_record_unpack_iterator *it = st__malloc(sizeof *it);
+    if (!it)
+        return (ST_TRACE(), NULL);
+    *it = (st_struct_record_unpack_iterator){r, buf, buflen, 0};
+    return it;
+}
+
+int st_struct_record_unpack_iterator_next(st_struct_record_unpack_iterator *it, void *obj)
+{
+    if (!it)
+        return ST_RAISE(ST_ETYPE, "'NoneType' object is not an iterator");
+    if (it->index >= it->len)
+        return 0;
+    const st_struct_record *r = it->r;
+    run1(r, r->unpack, r->nunpack, it->buf + it->index, obj);
+    it->index += r->s->layout.size;
+    return 1;
+}
+
+size_t st_struct_record_unpack_iterator_length_hint(const st_struct_record_unpack_iterator *it)
+{
+    return (it->len - it->index) / it->r->s->layout.size;
+}
+
+void st_struct_record_unpack_iterator_free(st_struct_record_unpack_iterator *it) { free(it); }

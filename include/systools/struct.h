@@ -51,6 +51,30 @@
  * for `e` (or `f` with a standard size). Errors of the struct module have the code ST_EFORMAT
  * and the type name "struct.error". On error the output buffer's contents are unspecified.
  *
+ * **Records, the recommended C path.** The variadic functions cannot check their arguments
+ * against the format, as printf() cannot: `st_struct_pack_fmt("<d", buf, 8, 1)` reads a double
+ * where an int was passed and packs garbage (0.0 on x86-64) without a word; a `long long` for
+ * `i` or a missing length after the data of `s` go wrong the same way. A record binds the format
+ * to a C struct once, through a field table that the compiler fills (offsetof, sizeof and the
+ * member's type class), and st_struct_record_new() refuses any field whose size, signedness or
+ * kind does not match its item. Packing then takes the struct, and arrays of structs move
+ * between memory, buffers and descriptors at memory speed:
+ * @code
+ * struct sample { uint32_t id; int16_t delta; double x; uint64_t n; char tag[8]; };
+ * static const st_struct_field sample_fields[] = {
+ *     ST_STRUCT_FIELD(struct sample, id), ST_STRUCT_FIELD(struct sample, delta),
+ *     ST_STRUCT_FIELD(struct sample, x), ST_STRUCT_FIELD(struct sample, n),
+ *     ST_STRUCT_ARRAY(struct sample, tag),
+ * };
+ * st_struct_record *rec = ST_STRUCT_RECORD_NEW("<IhdQ8s", struct sample, sample_fields);
+ * struct sample s = {7, -2, 1.5, 42, "name"};
+ * unsigned char buf[30];
+ * st_struct_record_pack(rec, &s, buf, sizeof buf);           // 30 bytes, little-endian
+ * st_struct_record_write(rec, fd, samples, nsamples);         // a whole array
+ * st_struct_record_free(rec);
+ * @endcode
+ *
+ * The same record through the variadic API, the interface of Python's `Struct.pack`:
  * @code
  * st_struct *rec = st_struct_new("<IhdQ8s");
  * unsigned char buf[30];
@@ -489,7 +513,8 @@ ST_API int st_struct_record_unpack(const st_struct_record *r, const void *buf, s
  * @param n How many.
  * @param buf Where to write n * st_struct_size() bytes.
  * @param buflen Bytes available at @p buf; fewer is struct.error.
- * @return 0, or -1: ST_EFORMAT, ST_EOVERFLOW (`e`; records before the bad one are packed).
+ * @return 0, or -1: ST_EFORMAT, ST_EOVERFLOW (a float too large for `e`); the buffer's contents are then
+ *         unspecified.
  */
 ST_API int st_struct_record_pack_array(const st_struct_record *r, const void *objs, size_t n, void *buf,
                                        size_t buflen);

@@ -29,9 +29,26 @@ enum {
     OP_PSTR_UNPACK  /* 'p' into a NUL-padded char[len] */
 };
 
+/* How run1() moves an op: the kind and the width in one jump. */
+enum {
+    FAST_COPY1,
+    FAST_COPY2,
+    FAST_COPY4,
+    FAST_COPY8,
+    FAST_COPY7,  /* 3 to 7 bytes: two overlapping 4-byte moves... */
+    FAST_COPY16, /* 9 to 16: two overlapping 8-byte moves */
+    FAST_COPY32, /* 17 to 32: four */
+    FAST_SWAP2,
+    FAST_SWAP4,
+    FAST_SWAP8,
+    FAST_BOOL,
+    FAST_OTHER
+};
+
 typedef struct rec_op {
     uint8_t kind;
     uint8_t aux;  /* HALF: the member's size */
+    uint8_t fast; /* FAST_*, set once the plan is final */
     size_t src;   /* offset in the source (the struct when packing, the record when unpacking) */
     size_t dst;   /* offset in the destination */
     size_t len;
@@ -42,6 +59,7 @@ struct st_struct_record {
     size_t struct_size;
     bool flat;    /* the struct is the record, byte for byte: arrays are one memcpy */
     bool little;  /* the record's byte order, for 'e' */
+    bool fast_pack, fast_unpack; /* run1() needs no call: every op is inline */
     size_t npack, nunpack;
     rec_op *pack, *unpack; /* into ops */
     rec_op ops[];
@@ -230,10 +248,10 @@ typedef struct builder {
 } builder;
 
 /* Appends an op, merged into the previous one when both move the same kind of values and
- * continue each other in the source and in the destination. */
-static void emit(rec_op *ops, size_t *n, rec_op op)
+ * continue each other in the source and in the destination (when merge is set). */
+static void emit(rec_op *ops, size_t *n, rec_op op, bool merge)
 {
-    if (*n > 0) {
+    if (merge && *n > 0) {
         rec_op *last = &ops[*n - 1];
         size_t unit = op.kind == OP_SWAP2 ? 2 : op.kind == OP_SWAP4 ? 4 : op.kind == OP_SWAP8 ? 8 : 1;
         bool mergeable = op.kind == OP_COPY || op.kind == OP_ZERO || unit > 1;
@@ -249,19 +267,19 @@ static void emit(rec_op *ops, size_t *n, rec_op op)
 /* The ops for one item: its bytes at boff in the record, its member at moff. */
 static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t boff, size_t esize, bool swap)
 {
-    rec_op op = {OP_COPY, 0, moff, boff, c->size};
+    rec_op op = {OP_COPY, 0, 0, moff, boff, c->size};
     switch ((st__struct_op)c->op) {
     case ST__OP_BOOL:
-        emit(b->pack, &b->npack, op);
-        emit(b->unpack, &b->nunpack, (rec_op){OP_BOOL, 0, boff, moff, 1});
+        emit(b->pack, &b->npack, op, true);
+        emit(b->unpack, &b->nunpack, (rec_op){OP_BOOL, 0, 0, boff, moff, 1}, true);
         return;
     case ST__OP_HALF:
-        emit(b->pack, &b->npack, (rec_op){OP_HALF_PACK, (uint8_t)esize, moff, boff, 1});
-        emit(b->unpack, &b->nunpack, (rec_op){OP_HALF_UNPACK, (uint8_t)esize, boff, moff, 1});
+        emit(b->pack, &b->npack, (rec_op){OP_HALF_PACK, (uint8_t)esize, 0, moff, boff, 1}, true);
+        emit(b->unpack, &b->nunpack, (rec_op){OP_HALF_UNPACK, (uint8_t)esize, 0, boff, moff, 1}, true);
         return;
     case ST__OP_PSTR:
-        emit(b->pack, &b->npack, (rec_op){OP_PSTR_PACK, 0, moff, boff, c->size});
-        emit(b->unpack, &b->nunpack, (rec_op){OP_PSTR_UNPACK, 0, boff, moff, c->size});
+        emit(b->pack, &b->npack, (rec_op){OP_PSTR_PACK, 0, 0, moff, boff, c->size}, true);
+        emit(b->unpack, &b->nunpack, (rec_op){OP_PSTR_UNPACK, 0, 0, boff, moff, c->size}, true);
         return;
     case ST__OP_STR:
         break;
@@ -274,8 +292,8 @@ static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t 
     }
     if (op.len == 0)
         return;
-    emit(b->pack, &b->npack, op);
-    emit(b->unpack, &b->nunpack, (rec_op){op.kind, 0, boff, moff, op.len});
+    emit(b->pack, &b->npack, op, true);
+    emit(b->unpack, &b->nunpack, (rec_op){op.kind, 0, 0, boff, moff, op.len}, true);
 }
 
 /* Binds the items of s to the fields in order and compiles both plans into b (room for two
@@ -292,7 +310,7 @@ static int bind(const st_struct *s, const st_struct_field *fields, size_t nfield
             size_t boff = c->offset + k * c->size;
             bool gap = boff > covered;
             if (gap) /* pad bytes: x or alignment */
-                emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, covered, boff - covered});
+                emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, 0, covered, boff - covered}, true);
             covered = boff + c->size;
             if (fi == nfields) {
                 if (text)
@@ -339,7 +357,7 @@ static int bind(const st_struct *s, const st_struct_field *fields, size_t nfield
         }
     }
     if (L->size > covered)
-        emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, covered, L->size - covered});
+        emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, 0, covered, L->size - covered}, true);
     if (ei > 0)
         return ST__STRUCT_ERROR("field '%s' has %zu elements but format '%s' gives it %zu",
                                 fields[fi].name ? fields[fi].name : "?", fields[fi].count, fmt, ei);
@@ -369,6 +387,36 @@ static size_t merge_gaps(rec_op *ops, size_t n)
     return m;
 }
 
+static void set_fast(rec_op *ops, size_t n)
+{
+    for (rec_op *op = ops; op < ops + n; op++) {
+        size_t len = op->len;
+        op->fast = FAST_OTHER;
+        if (op->kind == OP_COPY)
+            op->fast = len == 1   ? FAST_COPY1
+                       : len == 2 ? FAST_COPY2
+                       : len == 4 ? FAST_COPY4
+                       : len == 8 ? FAST_COPY8
+                       : len > 4 && len < 8 ? FAST_COPY7
+                       : len > 8 && len <= 16 ? FAST_COPY16
+                       : len > 16 && len <= 32 ? FAST_COPY32
+                                               : FAST_OTHER;
+        else if (len == 1 && op->kind >= OP_SWAP2 && op->kind <= OP_SWAP8)
+            op->fast = (uint8_t)(FAST_SWAP2 + (op->kind - OP_SWAP2));
+        else if (op->kind == OP_BOOL)
+            op->fast = FAST_BOOL;
+    }
+}
+
+/* Whether run1() does every op of a plan inline. */
+static bool all_fast(const rec_op *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].fast == FAST_OTHER)
+            return false;
+    return true;
+}
+
 st_struct_record *st_struct_record_new(const char *format, size_t struct_size, const st_struct_field *fields,
                                        size_t nfields)
 {
@@ -381,7 +429,7 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size, c
         return (ST_TRACE(), NULL);
     /* Each item makes at most one op per plan, each pad run (before an item, or at the end) one. */
     size_t cap = s->layout.nitems + 1;
-    st_struct_record *r = st__malloc(sizeof *r + 3 * cap * sizeof(rec_op));
+    st_struct_record *r = st__malloc(sizeof *r + 4 * cap * sizeof(rec_op));
     if (!r) {
         st_struct_free(s);
         return (ST_TRACE(), NULL);
@@ -389,7 +437,8 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size, c
     r->s = s;
     r->struct_size = struct_size;
     r->little = st__host_is_little() != s->layout.swap;
-    builder b = {r->ops, r->ops + cap, r->ops + 2 * cap, 0, 0, 0};
+    /* ops: pack and then its zeros (2 cap), unpack (cap), the zeros while binding (cap). */
+    builder b = {r->ops, r->ops + 3 * cap, r->ops + 2 * cap, 0, 0, 0};
     if (bind(s, fields, nfields, &b) < 0) {
         st_struct_record_free(r);
         return (ST_TRACE(), NULL);
@@ -397,9 +446,13 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size, c
     r->pack = b.pack;
     r->unpack = b.unpack;
     r->npack = merge_gaps(b.pack, b.npack);
-    memmove(r->pack + r->npack, b.zero, b.nzero * sizeof *b.zero);
+    memcpy(r->pack + r->npack, b.zero, b.nzero * sizeof *b.zero);
     r->npack += b.nzero;
     r->nunpack = b.nunpack;
+    set_fast(r->pack, r->npack);
+    set_fast(r->unpack, r->nunpack);
+    r->fast_pack = all_fast(r->pack, r->npack);
+    r->fast_unpack = all_fast(r->unpack, r->nunpack);
     size_t size = s->layout.size;
     r->flat = size == struct_size && size > 0 && r->nunpack == 1 && r->unpack[0].kind == OP_COPY &&
               r->unpack[0].len == size;
@@ -570,38 +623,107 @@ static int run(const st_struct_record *r, const rec_op *ops, size_t nops, const 
     return 0;
 }
 
-/* One record: the hot path of st_struct_record_pack() and _unpack(), the common ops inline. */
+/* One record: the hot path of st_struct_record_pack() and _unpack(), one jump per op. With
+ * other = false every op is one of the inline ones (the caller checked all_fast()), and the
+ * function makes no call: no registers to save, no frame. */
 static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t nops, const unsigned char *src,
-                           unsigned char *dst)
+                           unsigned char *dst, const bool other)
 {
-    for (const rec_op *op = ops; op < ops + nops; op++) {
-        if (op->kind == OP_COPY && op->len <= 32)
-            copy_small(dst + op->dst, src + op->src, op->len);
-        else if (run_op(r, op, src, 0, dst, 0, 1) < 0)
-            return -1;
+    for (const rec_op *op = ops, *end = ops + nops; op < end; op++) {
+        const unsigned char *s = src + op->src;
+        unsigned char *d = dst + op->dst;
+        size_t n = op->len;
+        uint32_t a4, b4;
+        uint64_t a8, b8;
+        switch (op->fast) {
+        case FAST_COPY1:
+            *d = *s;
+            break;
+        case FAST_COPY2:
+            memcpy(d, s, 2);
+            break;
+        case FAST_COPY4:
+            memcpy(d, s, 4);
+            break;
+        case FAST_COPY8:
+            memcpy(d, s, 8);
+            break;
+        case FAST_COPY7:
+            memcpy(&a4, s, 4);
+            memcpy(&b4, s + n - 4, 4);
+            memcpy(d, &a4, 4);
+            memcpy(d + n - 4, &b4, 4);
+            break;
+        case FAST_COPY16:
+            memcpy(&a8, s, 8);
+            memcpy(&b8, s + n - 8, 8);
+            memcpy(d, &a8, 8);
+            memcpy(d + n - 8, &b8, 8);
+            break;
+        case FAST_COPY32: {
+            uint64_t c8, e8;
+            memcpy(&a8, s, 8);
+            memcpy(&b8, s + 8, 8);
+            memcpy(&c8, s + n - 16, 8);
+            memcpy(&e8, s + n - 8, 8);
+            memcpy(d, &a8, 8);
+            memcpy(d + 8, &b8, 8);
+            memcpy(d + n - 16, &c8, 8);
+            memcpy(d + n - 8, &e8, 8);
+            break;
+        }
+        case FAST_SWAP2:
+            swap_values(d, s, 1, 2);
+            break;
+        case FAST_SWAP4:
+            swap_values(d, s, 1, 4);
+            break;
+        case FAST_SWAP8:
+            swap_values(d, s, 1, 8);
+            break;
+        case FAST_BOOL:
+            *d = *s != 0;
+            break;
+        default:
+            if (!other)
+                ST__UNREACHABLE();
+            else if (run_op(r, op, src, 0, dst, 0, 1) < 0)
+                return -1;
+        }
     }
     return 0;
 }
 
 /* ---- Records and arrays ---------------------------------------------------------------------- */
 
-int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf, size_t buflen)
+/* The rest of st_struct_record_pack(): a short buffer, or a plan with ops run1() calls for. */
+static ST__COLD int pack_other(const st_struct_record *r, const void *obj, void *buf, size_t buflen)
 {
     size_t start, size = r->s->layout.size;
     if (buflen < size && st__struct_locate(&r->s->layout, buflen, 0, true, &start) < 0)
         return ST_TRACE();
     if (size == 0)
         return 0;
-    return run1(r, r->pack, r->npack, obj, buf) < 0 ? ST_TRACE() : 0;
+    return run1(r, r->pack, r->npack, obj, buf, true) < 0 ? ST_TRACE() : 0;
+}
+
+int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf, size_t buflen)
+{
+    if (ST__UNLIKELY(!r->fast_pack || buflen < r->s->layout.size))
+        return pack_other(r, obj, buf, buflen);
+    return run1(r, r->pack, r->npack, obj, buf, false);
 }
 
 int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t buflen, void *obj)
 {
-    if (st__struct_check_exact(&r->s->layout, buflen) < 0)
-        return ST_TRACE();
+    if (ST__UNLIKELY(buflen != r->s->layout.size))
+        return st__struct_check_exact(&r->s->layout, buflen) < 0 ? ST_TRACE() : 0;
     if (buflen == 0)
         return 0;
-    run1(r, r->unpack, r->nunpack, buf, obj);
+    if (r->fast_unpack)
+        run1(r, r->unpack, r->nunpack, buf, obj, false);
+    else
+        run1(r, r->unpack, r->nunpack, buf, obj, true);
     return 0;
 }
 
@@ -748,7 +870,10 @@ int st_struct_record_unpack_iterator_next(st_struct_record_unpack_iterator *it, 
     if (it->index >= it->len)
         return 0;
     const st_struct_record *r = it->r;
-    run1(r, r->unpack, r->nunpack, it->buf + it->index, obj);
+    if (r->fast_unpack) /* as in st_struct_record_unpack() */
+        run1(r, r->unpack, r->nunpack, it->buf + it->index, obj, false);
+    else
+        run1(r, r->unpack, r->nunpack, it->buf + it->index, obj, true);
     it->index += r->s->layout.size;
     return 1;
 }

@@ -548,14 +548,25 @@ static int run_op(const st_struct_record *r, const rec_op *op, const unsigned ch
                 ROWS(memcpy(d, s, len))
         }
         break;
-    case OP_SWAP2:
-        ROWS(swap_values(d, s, len, 2));
+    case OP_SWAP2: /* one value per record is the common case: its own loop, unrolled */
+        if (len == 1)
+            ROWS(swap_values(d, s, 1, 2))
+        else
+            ROWS(swap_values(d, s, len, 2))
         break;
     case OP_SWAP4:
-        ROWS(swap_values(d, s, len, 4));
+        if (len == 1)
+            ROWS(swap_values(d, s, 1, 4))
+        else
+            ROWS(swap_values(d, s, len, 4))
         break;
     case OP_SWAP8:
-        ROWS(swap_values(d, s, len, 8));
+        if (len == 1)
+            ROWS(swap_values(d, s, 1, 8))
+        else if (len == 2)
+            ROWS(swap_values(d, s, 2, 8))
+        else
+            ROWS(swap_values(d, s, len, 8))
         break;
     case OP_ZERO:
         ROWS(memset(d, 0, len));

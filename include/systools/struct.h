@@ -394,7 +394,8 @@ typedef struct st_struct_field {
  * @brief A field for an array member: bytes for `Ns` or `Np` (`char name[N]`), or N values for
  *        a repeated code (`int v[3]` for `3i`).
  *
- * A char pointer given here is marked ::ST_STRUCT_KIND_NOT_ARRAY and refused at setup.
+ * A char pointer given here is marked ::ST_STRUCT_KIND_NOT_ARRAY and refused at setup (GCC and
+ * Clang already warn at compile time: -Wsizeof-pointer-div).
  * @param type The struct type.
  * @param member The member's name.
  */
@@ -542,8 +543,8 @@ ST_API int st_struct_record_unpack_array(const st_struct_record *r, const void *
  * @param fd A descriptor open for writing.
  * @param objs The first of @p n structs.
  * @param n How many.
- * @return 0, or -1: ST_EOS (OSError from write(2); some records may have been written),
- *         ST_EOVERFLOW (`e`), ST_ENOMEM.
+ * @return 0, or -1: ST_EOS (OSError from write(2)), ST_EOVERFLOW (a float too large for `e`),
+ *         ST_ENOMEM; the blocks before the failing one have been written.
  */
 ST_API int st_struct_record_write(const st_struct_record *r, int fd, const void *objs, size_t n);
 

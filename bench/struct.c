@@ -217,8 +217,9 @@ struct sample {
 };
 
 static const st_struct_field sample_fields[] = {
-    ST_STRUCT_FIELD(struct sample, id), ST_STRUCT_FIELD(struct sample, delta), ST_STRUCT_FIELD(struct sample, x),
-    ST_STRUCT_FIELD(struct sample, n),  ST_STRUCT_ARRAY(struct sample, tag),
+    ST_STRUCT_FIELD(struct sample, id),  ST_STRUCT_FIELD(struct sample, delta),
+    ST_STRUCT_FIELD(struct sample, x),   ST_STRUCT_FIELD(struct sample, n),
+    ST_STRUCT_ARRAY(struct sample, tag),
 };
 
 struct mixed12 {
@@ -240,10 +241,12 @@ struct mixed12 {
 #define MIXED_RECORD 49
 
 static const st_struct_field mixed_fields[] = {
-    ST_STRUCT_FIELD(struct mixed12, a), ST_STRUCT_FIELD(struct mixed12, b), ST_STRUCT_FIELD(struct mixed12, c),
-    ST_STRUCT_FIELD(struct mixed12, d), ST_STRUCT_FIELD(struct mixed12, e), ST_STRUCT_FIELD(struct mixed12, f),
-    ST_STRUCT_FIELD(struct mixed12, g), ST_STRUCT_FIELD(struct mixed12, h), ST_STRUCT_FIELD(struct mixed12, i),
-    ST_STRUCT_FIELD(struct mixed12, j), ST_STRUCT_FIELD(struct mixed12, k), ST_STRUCT_ARRAY(struct mixed12, l),
+    ST_STRUCT_FIELD(struct mixed12, a), ST_STRUCT_FIELD(struct mixed12, b),
+    ST_STRUCT_FIELD(struct mixed12, c), ST_STRUCT_FIELD(struct mixed12, d),
+    ST_STRUCT_FIELD(struct mixed12, e), ST_STRUCT_FIELD(struct mixed12, f),
+    ST_STRUCT_FIELD(struct mixed12, g), ST_STRUCT_FIELD(struct mixed12, h),
+    ST_STRUCT_FIELD(struct mixed12, i), ST_STRUCT_FIELD(struct mixed12, j),
+    ST_STRUCT_FIELD(struct mixed12, k), ST_STRUCT_ARRAY(struct mixed12, l),
 };
 
 /* The hand-written anchors: what a C programmer writes once per format, not inlined. */
@@ -309,7 +312,9 @@ static NOINLINE void hand_unpack_mixed(const unsigned char *in, struct mixed12 *
 /* The hand-written array loops in the byte order that is not this machine's. */
 static uint64_t swapped(uint64_t v, int n)
 {
-    return n == 2 ? __builtin_bswap16((uint16_t)v) : n == 4 ? __builtin_bswap32((uint32_t)v) : __builtin_bswap64(v);
+    return n == 2   ? __builtin_bswap16((uint16_t)v)
+           : n == 4 ? __builtin_bswap32((uint32_t)v)
+                    : __builtin_bswap64(v);
 }
 
 static NOINLINE void hand_swap_pack(unsigned char *out, const struct sample *in, size_t n)
@@ -347,11 +352,22 @@ static NOINLINE void hand_swap_unpack(const unsigned char *in, struct sample *ou
     }
 }
 
-enum { R_PACK, R_HAND_PACK, R_UNPACK, R_HAND_UNPACK, M_PACK, M_HAND_PACK, M_UNPACK, M_HAND_UNPACK, NRLOOPS };
+enum {
+    R_PACK,
+    R_HAND_PACK,
+    R_UNPACK,
+    R_HAND_UNPACK,
+    M_PACK,
+    M_HAND_PACK,
+    M_UNPACK,
+    M_HAND_UNPACK,
+    NRLOOPS
+};
 
 /* One timed loop of N single-record calls; ns per call. The struct changes every call (a store
  * of its first field), so neither side can hoist the work. */
-static double run_record(int which, const st_struct_record *rs, const st_struct_record *rm, unsigned long long *sum)
+static double run_record(int which, const st_struct_record *rs, const st_struct_record *rm,
+                         unsigned long long *sum)
 {
     static unsigned char buf[64];
     static struct sample s = {7, -5, 1.5, 9, "abcdefgh"};
@@ -411,7 +427,16 @@ static double run_record(int which, const st_struct_record *rs, const st_struct_
 
 #define ARRAY_N 1000000L
 
-enum { A_PACK, A_UNPACK, A_MEMCPY, A_SWAP_PACK, A_SWAP_UNPACK, A_HAND_PACK, A_HAND_UNPACK, NALOOPS };
+enum {
+    A_PACK,
+    A_UNPACK,
+    A_MEMCPY,
+    A_SWAP_PACK,
+    A_SWAP_UNPACK,
+    A_HAND_PACK,
+    A_HAND_UNPACK,
+    NALOOPS
+};
 
 /* One pass over 1M records; seconds. Cold: every buffer freshly allocated (page faults
  * included, for ours as for the anchor); warm: the same buffers again. */
@@ -456,10 +481,10 @@ static void bench_records(double py_pack, unsigned long long *sum)
     double setup = (bench_now() - t) * 1e9;
     st_struct_record *rm = ST_STRUCT_RECORD_NEW(MIXED_FORMAT, struct mixed12, mixed_fields);
     /* Arrays in this machine's byte order and in the other. */
-    st_struct_record *same = ST_STRUCT_RECORD_NEW(little_endian() ? "<IhdQ8s" : ">IhdQ8s", struct sample,
-                                                  sample_fields);
-    st_struct_record *other = ST_STRUCT_RECORD_NEW(little_endian() ? ">IhdQ8s" : "<IhdQ8s", struct sample,
-                                                   sample_fields);
+    st_struct_record *same =
+        ST_STRUCT_RECORD_NEW(little_endian() ? "<IhdQ8s" : ">IhdQ8s", struct sample, sample_fields);
+    st_struct_record *other =
+        ST_STRUCT_RECORD_NEW(little_endian() ? ">IhdQ8s" : "<IhdQ8s", struct sample, sample_fields);
     if (!rs || !rm || !same || !other) {
         fprintf(stderr, "bench_struct: %s\n", st_error_message());
         exit(1);
@@ -472,19 +497,24 @@ static void bench_records(double py_pack, unsigned long long *sum)
             double ns = run_record(w, rs, rm, sum);
             best[w] = ns < best[w] ? ns : best[w];
         }
-    printf("records (a format bound to a C struct; setup st_struct_record_new %.0f ns, cold, once per layout)\n",
+    printf("records (a format bound to a C struct; setup st_struct_record_new %.0f ns, cold, once "
+           "per layout)\n",
            setup);
-    printf("  \"%s\" pack:   record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx (goal <= 1.5x)\n", FORMAT,
-           best[R_PACK], best[R_HAND_PACK], best[R_PACK] / best[R_HAND_PACK]);
-    printf("  \"%s\" unpack: record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx (goal <= 1.5x)\n", FORMAT,
-           best[R_UNPACK], best[R_HAND_UNPACK], best[R_UNPACK] / best[R_HAND_UNPACK]);
-    printf("  12 fields \"%s\" pack:   record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx (goal <= 1.5x)\n",
+    printf("  \"%s\" pack:   record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx (goal <= "
+           "1.5x)\n",
+           FORMAT, best[R_PACK], best[R_HAND_PACK], best[R_PACK] / best[R_HAND_PACK]);
+    printf("  \"%s\" unpack: record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx (goal <= "
+           "1.5x)\n",
+           FORMAT, best[R_UNPACK], best[R_HAND_UNPACK], best[R_UNPACK] / best[R_HAND_UNPACK]);
+    printf("  12 fields \"%s\" pack:   record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx "
+           "(goal <= 1.5x)\n",
            MIXED_FORMAT, best[M_PACK], best[M_HAND_PACK], best[M_PACK] / best[M_HAND_PACK]);
-    printf("  12 fields \"%s\" unpack: record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx (goal <= 1.5x)\n",
+    printf("  12 fields \"%s\" unpack: record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx "
+           "(goal <= 1.5x)\n",
            MIXED_FORMAT, best[M_UNPACK], best[M_HAND_UNPACK], best[M_UNPACK] / best[M_HAND_UNPACK]);
     if (py_pack > 0)
-        printf("  vs CPython 3.13 Struct.pack (%.1f ns): record pack %.1fx (goal >= 40x)\n", py_pack,
-               py_pack / best[R_PACK]);
+        printf("  vs CPython 3.13 Struct.pack (%.1f ns): record pack %.1fx (goal >= 40x)\n",
+               py_pack, py_pack / best[R_PACK]);
     else
         printf("  CPython 3.13 not available: no CPython ratio\n");
 
@@ -498,7 +528,8 @@ static void bench_records(double py_pack, unsigned long long *sum)
         if (!in || !out || !buf)
             exit(1);
         for (long i = 0; i < ARRAY_N; i++) /* the source is written, as a program's data is */
-            in[i] = (struct sample){(uint32_t)i, (int16_t)i, (double)i, (uint64_t)i * 3, "abcdefgh"};
+            in[i] =
+                (struct sample){(uint32_t)i, (int16_t)i, (double)i, (uint64_t)i * 3, "abcdefgh"};
         if (w == A_UNPACK || w == A_SWAP_UNPACK || w == A_HAND_UNPACK)
             hand_swap_pack(buf, in, ARRAY_N); /* unpack reads a written buffer */
         cold[w] = run_array(w, same, other, in, out, buf);
@@ -521,21 +552,28 @@ static void bench_records(double py_pack, unsigned long long *sum)
             warm[w] = s < warm[w] ? s : warm[w];
         }
     double mb = ARRAY_N * RECORD / 1e6;
-    printf("arrays of 1M records (%.0f MB packed), MB/s of records, cold (fresh pages) / warm:\n", mb);
-    printf("  memcpy of the packed size:        %6.0f / %6.0f\n", mb / cold[A_MEMCPY], mb / warm[A_MEMCPY]);
-    printf("  same byte order pack_array:       %6.0f / %6.0f   vs memcpy %.2fx / %.2fx (goal >= 0.5x)\n",
-           mb / cold[A_PACK], mb / warm[A_PACK], cold[A_MEMCPY] / cold[A_PACK], warm[A_MEMCPY] / warm[A_PACK]);
-    printf("  same byte order unpack_array:     %6.0f / %6.0f   vs memcpy %.2fx / %.2fx (goal >= 0.5x)\n",
+    printf("arrays of 1M records (%.0f MB packed), MB/s of records, cold (fresh pages) / warm:\n",
+           mb);
+    printf("  memcpy of the packed size:        %6.0f / %6.0f\n", mb / cold[A_MEMCPY],
+           mb / warm[A_MEMCPY]);
+    printf("  same byte order pack_array:       %6.0f / %6.0f   vs memcpy %.2fx / %.2fx (goal >= "
+           "0.5x)\n",
+           mb / cold[A_PACK], mb / warm[A_PACK], cold[A_MEMCPY] / cold[A_PACK],
+           warm[A_MEMCPY] / warm[A_PACK]);
+    printf("  same byte order unpack_array:     %6.0f / %6.0f   vs memcpy %.2fx / %.2fx (goal >= "
+           "0.5x)\n",
            mb / cold[A_UNPACK], mb / warm[A_UNPACK], cold[A_MEMCPY] / cold[A_UNPACK],
            warm[A_MEMCPY] / warm[A_UNPACK]);
     printf("  other byte order pack_array:      %6.0f / %6.0f   hand swap loop %6.0f / %6.0f   "
            "ours/hand %.2fx / %.2fx (goal <= 1.5x)\n",
-           mb / cold[A_SWAP_PACK], mb / warm[A_SWAP_PACK], mb / cold[A_HAND_PACK], mb / warm[A_HAND_PACK],
-           cold[A_SWAP_PACK] / cold[A_HAND_PACK], warm[A_SWAP_PACK] / warm[A_HAND_PACK]);
+           mb / cold[A_SWAP_PACK], mb / warm[A_SWAP_PACK], mb / cold[A_HAND_PACK],
+           mb / warm[A_HAND_PACK], cold[A_SWAP_PACK] / cold[A_HAND_PACK],
+           warm[A_SWAP_PACK] / warm[A_HAND_PACK]);
     printf("  other byte order unpack_array:    %6.0f / %6.0f   hand swap loop %6.0f / %6.0f   "
            "ours/hand %.2fx / %.2fx (goal <= 1.5x)\n",
-           mb / cold[A_SWAP_UNPACK], mb / warm[A_SWAP_UNPACK], mb / cold[A_HAND_UNPACK], mb / warm[A_HAND_UNPACK],
-           cold[A_SWAP_UNPACK] / cold[A_HAND_UNPACK], warm[A_SWAP_UNPACK] / warm[A_HAND_UNPACK]);
+           mb / cold[A_SWAP_UNPACK], mb / warm[A_SWAP_UNPACK], mb / cold[A_HAND_UNPACK],
+           mb / warm[A_HAND_UNPACK], cold[A_SWAP_UNPACK] / cold[A_HAND_UNPACK],
+           warm[A_SWAP_UNPACK] / warm[A_HAND_UNPACK]);
     free(keep_in);
     free(keep_out);
     free(keep_buf);

@@ -86,7 +86,8 @@ int main(void)
         {2, "grace", 78.25, false},
         {3, "", -0.1, true},
     };
-    memcpy(people[2].name, "linus torvalds", 10); /* all 10 bytes, no NUL: "10s" takes them as they are */
+    memcpy(people[2].name, "linus torvalds",
+           10); /* all 10 bytes, no NUL: "10s" takes them as they are */
     const char *path = "records.bin";
 
     st_struct_record *rec = ST_STRUCT_RECORD_NEW("<I10sd?", struct person, person_fields);

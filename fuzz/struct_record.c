@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 enum { MAX_FIELDS = 24, MAX_RECORDS = 64 };
 
 /* Unpacks n records three ways into objs (and scratch); aborts when they disagree. */
-static void unpack_all(const st_struct_record *r, const unsigned char *buf, size_t n, size_t rec, size_t ssize,
-                       unsigned char *objs, unsigned char *scratch)
+static void unpack_all(const st_struct_record *r, const unsigned char *buf, size_t n, size_t rec,
+                       size_t ssize, unsigned char *objs, unsigned char *scratch)
 {
     memset(objs, 0, n * ssize);
     if (st_struct_record_unpack_array(r, buf, n * rec, objs, n) != 0)
@@ -48,8 +48,8 @@ static void unpack_all(const st_struct_record *r, const unsigned char *buf, size
 }
 
 /* Packs n structs two ways into out (and scratch); 0, or -1 when a value does not fit ('e'). */
-static int pack_all(const st_struct_record *r, const unsigned char *objs, size_t n, size_t rec, size_t ssize,
-                    unsigned char *out, unsigned char *scratch)
+static int pack_all(const st_struct_record *r, const unsigned char *objs, size_t n, size_t rec,
+                    size_t ssize, unsigned char *out, unsigned char *scratch)
 {
     if (st_struct_record_pack_array(r, objs, n, out, n * rec) != 0) {
         if (st_error_code() != ST_EOVERFLOW)
@@ -107,12 +107,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unpack_all(r, p, n, rec, ssize, objs, scratch);
         if (pack_all(r, objs, n, rec, ssize, out, scratch) == 0) {
             unpack_all(r, out, n, rec, ssize, objs, scratch);
-            if (pack_all(r, objs, n, rec, ssize, again, scratch) != 0 || memcmp(out, again, n * rec) != 0)
+            if (pack_all(r, objs, n, rec, ssize, again, scratch) != 0 ||
+                memcmp(out, again, n * rec) != 0)
                 abort();
         }
     }
     /* A buffer that is not whole records is refused, never read past. */
-    if (objs && rec > 0 && len % rec != 0 && st_struct_record_unpack_array(r, p, len, objs, len / rec + 1) == 0)
+    if (objs && rec > 0 && len % rec != 0 &&
+        st_struct_record_unpack_array(r, p, len, objs, len / rec + 1) == 0)
         abort();
     free(objs);
     free(scratch);

@@ -1067,15 +1067,17 @@ static void test_record_point(void **state)
     assert_int_equal(st_struct_record_pack(r, &p, buf, sizeof buf), 0);
     /* The bytes are big-endian whatever this machine is. */
     assert_memory_equal(buf, "\x3f\xf8\0\0\0\0\0\0\xc0\0\0\0\0\0\0\0\xff\xff\xff\xfd", 20);
-    assert_int_equal(st_struct_pack(st_struct_record_struct(r), want, sizeof want, p.x, p.y, (int)p.id), 0);
+    assert_int_equal(
+        st_struct_pack(st_struct_record_struct(r), want, sizeof want, p.x, p.y, (int)p.id), 0);
     assert_memory_equal(buf, want, 20);
     memset(&q, 0, sizeof q);
     assert_int_equal(st_struct_record_unpack(r, buf, 20, &q), 0);
     assert_true(q.x == 1.5 && q.y == -2.0 && q.id == -3);
     /* Python's buffer errors. */
     assert_int_equal(st_struct_record_pack(r, &p, buf, 19), -1);
-    assert_string_equal(st_error_message(), "pack_into requires a buffer of at least 20 bytes for packing 20 bytes "
-                                            "at offset 0 (actual buffer size is 19)");
+    assert_string_equal(st_error_message(),
+                        "pack_into requires a buffer of at least 20 bytes for packing 20 bytes "
+                        "at offset 0 (actual buffer size is 19)");
     assert_int_equal(st_struct_record_unpack(r, buf, 21, &q), -1);
     assert_string_equal(st_error_message(), "unpack requires a buffer of 20 bytes");
     st_struct_record_free(r);
@@ -1090,12 +1092,12 @@ static void test_record_point(void **state)
 }
 
 /* Every kind of mismatch is refused at setup, naming the field and what differs. */
-#define REFUSED(code, fragment, format, type, ...)                                                       \
-    do {                                                                                                  \
-        static const st_struct_field f_[] = {__VA_ARGS__};                                                \
-        assert_null(ST_STRUCT_RECORD_NEW(format, type, f_));                                              \
-        if (st_error_code() != (code) || !strstr(st_error_message(), fragment))                           \
-            fail_msg("%s: got \"%s\", want \"%s\"", format, st_error_message(), fragment);                \
+#define REFUSED(code, fragment, format, type, ...)                                         \
+    do {                                                                                   \
+        static const st_struct_field f_[] = {__VA_ARGS__};                                 \
+        assert_null(ST_STRUCT_RECORD_NEW(format, type, f_));                               \
+        if (st_error_code() != (code) || !strstr(st_error_message(), fragment))            \
+            fail_msg("%s: got \"%s\", want \"%s\"", format, st_error_message(), fragment); \
     } while (0)
 
 struct mixed {
@@ -1116,9 +1118,12 @@ static void test_record_mismatch(void **state)
 {
     (void)state;
     /* Sizes: the member against the code, standard or native. */
-    REFUSED(ST_EFORMAT, "field 'd' is a double of 8 bytes but 'f' packs a float of 4 bytes (standard size)", "<f", struct mixed,
-            ST_STRUCT_FIELD(struct mixed, d));
-    REFUSED(ST_EFORMAT, "field 'u16' is an unsigned integer of 2 bytes but 'I' packs an unsigned integer of 4 bytes",
+    REFUSED(ST_EFORMAT,
+            "field 'd' is a double of 8 bytes but 'f' packs a float of 4 bytes (standard size)",
+            "<f", struct mixed, ST_STRUCT_FIELD(struct mixed, d));
+    REFUSED(ST_EFORMAT,
+            "field 'u16' is an unsigned integer of 2 bytes but 'I' packs an unsigned integer of 4 "
+            "bytes",
             "<I", struct mixed, ST_STRUCT_FIELD(struct mixed, u16));
     {
         static const st_struct_field lg[] = {ST_STRUCT_FIELD(struct mixed, lg)};
@@ -1127,8 +1132,9 @@ static void test_record_mismatch(void **state)
             assert_non_null(r);
         } else {
             assert_null(r);
-            assert_string_equal(st_error_message(), "field 'lg' is a signed integer of 8 bytes but 'l' packs a "
-                                                    "signed integer of 4 bytes (standard size)");
+            assert_string_equal(st_error_message(),
+                                "field 'lg' is a signed integer of 8 bytes but 'l' packs a "
+                                "signed integer of 4 bytes (standard size)");
         }
         st_struct_record_free(r);
         r = ST_STRUCT_RECORD_NEW("@l", struct mixed, lg); /* native: always sizeof(long) */
@@ -1136,26 +1142,30 @@ static void test_record_mismatch(void **state)
         st_struct_record_free(r);
     }
     /* Signedness, both ways. */
-    REFUSED(ST_EFORMAT, "field 'i32' is a signed integer (4 bytes) but 'I' packs an unsigned integer", "<I",
+    REFUSED(ST_EFORMAT,
+            "field 'i32' is a signed integer (4 bytes) but 'I' packs an unsigned integer", "<I",
             struct mixed, ST_STRUCT_FIELD(struct mixed, i32));
-    REFUSED(ST_EFORMAT, "field 'u16' is an unsigned integer (2 bytes) but 'h' packs a signed integer", "<h",
+    REFUSED(ST_EFORMAT,
+            "field 'u16' is an unsigned integer (2 bytes) but 'h' packs a signed integer", "<h",
             struct mixed, ST_STRUCT_FIELD(struct mixed, u16));
     REFUSED(ST_EFORMAT, "field 'c' is a plain char, whose signedness varies", "b", struct mixed,
             ST_STRUCT_FIELD(struct mixed, c));
     /* Floats against integers, both ways. */
-    REFUSED(ST_EFORMAT, "field 'd' is a double (8 bytes) but 'q' packs a signed integer of 8 bytes", "<q",
-            struct mixed, ST_STRUCT_FIELD(struct mixed, d));
-    REFUSED(ST_EFORMAT, "field 'i32' is a signed integer (4 bytes) but 'f' packs a float", "<f", struct mixed,
-            ST_STRUCT_FIELD(struct mixed, i32));
-    /* '?' takes a _Bool, and a _Bool only '?'. */
-    REFUSED(ST_EFORMAT, "field 'i32' is a signed integer (4 bytes) but '?' packs a bool: make it a _Bool", "<?",
+    REFUSED(ST_EFORMAT, "field 'd' is a double (8 bytes) but 'q' packs a signed integer of 8 bytes",
+            "<q", struct mixed, ST_STRUCT_FIELD(struct mixed, d));
+    REFUSED(ST_EFORMAT, "field 'i32' is a signed integer (4 bytes) but 'f' packs a float", "<f",
             struct mixed, ST_STRUCT_FIELD(struct mixed, i32));
-    REFUSED(ST_EFORMAT, "field 'flag' is a _Bool (1 bytes) but 'B' packs an unsigned integer", "<B", struct mixed,
-            ST_STRUCT_FIELD(struct mixed, flag));
+    /* '?' takes a _Bool, and a _Bool only '?'. */
+    REFUSED(ST_EFORMAT,
+            "field 'i32' is a signed integer (4 bytes) but '?' packs a bool: make it a _Bool", "<?",
+            struct mixed, ST_STRUCT_FIELD(struct mixed, i32));
+    REFUSED(ST_EFORMAT, "field 'flag' is a _Bool (1 bytes) but 'B' packs an unsigned integer", "<B",
+            struct mixed, ST_STRUCT_FIELD(struct mixed, flag));
     /* Counts: items against fields. */
-    REFUSED(ST_EFORMAT, "item 2 ('d') has no field", "<id", struct mixed, ST_STRUCT_FIELD(struct mixed, i32));
-    REFUSED(ST_EFORMAT, "field 'd' has no item in format '<i'", "<i", struct mixed, ST_STRUCT_FIELD(struct mixed, i32),
-            ST_STRUCT_FIELD(struct mixed, d));
+    REFUSED(ST_EFORMAT, "item 2 ('d') has no field", "<id", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, i32));
+    REFUSED(ST_EFORMAT, "field 'd' has no item in format '<i'", "<i", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, i32), ST_STRUCT_FIELD(struct mixed, d));
     /* s and p lengths against the array. */
     REFUSED(ST_EFORMAT, "field 'name' has 8 bytes but '10s' has 10", "<10s", struct mixed,
             ST_STRUCT_ARRAY(struct mixed, name));
@@ -1164,13 +1174,13 @@ static void test_record_mismatch(void **state)
     /* Repeat counts against arrays. */
     REFUSED(ST_EFORMAT, "'4i' has 4 items but field 'v' has 3 elements", "<4i", struct mixed,
             ST_STRUCT_ARRAY(struct mixed, v));
-    REFUSED(ST_EFORMAT, "field 'v' has 3 elements but format '<i i' gives it 2", "<i i", struct mixed,
-            ST_STRUCT_ARRAY(struct mixed, v));
-    REFUSED(ST_EFORMAT, "field 'v[2]' is a signed integer of 4 bytes but 'h' packs", "<i i h", struct mixed,
-            ST_STRUCT_ARRAY(struct mixed, v));
+    REFUSED(ST_EFORMAT, "field 'v' has 3 elements but format '<i i' gives it 2", "<i i",
+            struct mixed, ST_STRUCT_ARRAY(struct mixed, v));
+    REFUSED(ST_EFORMAT, "field 'v[2]' is a signed integer of 4 bytes but 'h' packs", "<i i h",
+            struct mixed, ST_STRUCT_ARRAY(struct mixed, v));
     /* Pad bytes take no field. */
-    REFUSED(ST_EFORMAT, "field 'name' has no item: pad bytes ('x') take no field", "<8xi", struct mixed,
-            ST_STRUCT_ARRAY(struct mixed, name), ST_STRUCT_FIELD(struct mixed, i32));
+    REFUSED(ST_EFORMAT, "field 'name' has no item: pad bytes ('x') take no field", "<8xi",
+            struct mixed, ST_STRUCT_ARRAY(struct mixed, name), ST_STRUCT_FIELD(struct mixed, i32));
     /* A pointer is not an array, an array is not a scalar, P takes a void pointer. */
 #if defined(__GNUC__) || defined(__clang__) /* which warn first: -Wsizeof-pointer-div */
 #pragma GCC diagnostic push
@@ -1183,22 +1193,28 @@ static void test_record_mismatch(void **state)
 #endif
     REFUSED(ST_EVALUE, "field 'name' has a type struct cannot check", "<8s", struct mixed,
             ST_STRUCT_FIELD(struct mixed, name));
-    REFUSED(ST_EFORMAT, "field 'lg' is a signed integer", "P", struct mixed, ST_STRUCT_FIELD(struct mixed, lg));
+    REFUSED(ST_EFORMAT, "field 'lg' is a signed integer", "P", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, lg));
     /* The table by itself: fields outside the struct, or overlapping. */
-    REFUSED(ST_EVALUE, "field 'ptr' lies outside the struct", "P", struct point, ST_STRUCT_FIELD(struct mixed, ptr));
-    REFUSED(ST_EVALUE, "fields 'd' and 'again' overlap", "<dd", struct mixed, ST_STRUCT_FIELD(struct mixed, d),
+    REFUSED(ST_EVALUE, "field 'ptr' lies outside the struct", "P", struct point,
+            ST_STRUCT_FIELD(struct mixed, ptr));
+    REFUSED(ST_EVALUE, "fields 'd' and 'again' overlap", "<dd", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, d),
             {"again", offsetof(struct mixed, d) + 4, 8, 0, ST_STRUCT_KIND_FLOAT});
     /* A bad format is the format's own error; NULL arguments are TypeError. */
-    REFUSED(ST_EFORMAT, "bad char in struct format", "<iy", struct mixed, ST_STRUCT_FIELD(struct mixed, i32));
+    REFUSED(ST_EFORMAT, "bad char in struct format", "<iy", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, i32));
     assert_null(st_struct_record_new(NULL, 8, point_fields, 1));
     assert_int_equal(st_error_code(), ST_ETYPE);
     assert_null(st_struct_record_new("<d", 8, NULL, 1));
     assert_int_equal(st_error_code(), ST_ETYPE);
     /* What matches is accepted: every kind once. */
     static const st_struct_field all[] = {
-        ST_STRUCT_FIELD(struct mixed, i32), ST_STRUCT_FIELD(struct mixed, u16), ST_STRUCT_FIELD(struct mixed, d),
-        ST_STRUCT_FIELD(struct mixed, f),   ST_STRUCT_FIELD(struct mixed, flag), ST_STRUCT_ARRAY(struct mixed, name),
-        ST_STRUCT_ARRAY(struct mixed, v),   ST_STRUCT_FIELD(struct mixed, c),   ST_STRUCT_FIELD(struct mixed, ptr),
+        ST_STRUCT_FIELD(struct mixed, i32),  ST_STRUCT_FIELD(struct mixed, u16),
+        ST_STRUCT_FIELD(struct mixed, d),    ST_STRUCT_FIELD(struct mixed, f),
+        ST_STRUCT_FIELD(struct mixed, flag), ST_STRUCT_ARRAY(struct mixed, name),
+        ST_STRUCT_ARRAY(struct mixed, v),    ST_STRUCT_FIELD(struct mixed, c),
+        ST_STRUCT_FIELD(struct mixed, ptr),
     };
     st_struct_record *r = ST_STRUCT_RECORD_NEW("@iHdf?8p3icP", struct mixed, all);
     assert_non_null(r);
@@ -1206,16 +1222,18 @@ static void test_record_mismatch(void **state)
     unsigned char buf[128], want[128];
     size_t size = st_struct_size(st_struct_record_struct(r));
     assert_int_equal(st_struct_record_pack(r, &m, buf, sizeof buf), 0);
-    assert_int_equal(st_struct_pack(st_struct_record_struct(r), want, sizeof want, m.i32, (unsigned)m.u16, m.d,
-                                    (double)m.f, (int)m.flag, m.name, strlen(m.name), m.v[0], m.v[1], m.v[2],
-                                    (int)m.c, m.ptr),
+    assert_int_equal(st_struct_pack(st_struct_record_struct(r), want, sizeof want, m.i32,
+                                    (unsigned)m.u16, m.d, (double)m.f, (int)m.flag, m.name,
+                                    strlen(m.name), m.v[0], m.v[1], m.v[2], (int)m.c, m.ptr),
                      0);
     assert_memory_equal(buf, want, size);
     memset(&back, 0x5a, sizeof back);
     assert_int_equal(st_struct_record_unpack(r, buf, size, &back), 0);
-    assert_true(back.i32 == -7 && back.u16 == 65535 && back.d == 0.25 && back.f == 1.5f && back.flag);
+    assert_true(back.i32 == -7 && back.u16 == 65535 && back.d == 0.25 && back.f == 1.5f &&
+                back.flag);
     assert_string_equal(back.name, "ab");
-    assert_true(back.v[0] == 1 && back.v[1] == -2 && back.v[2] == 3 && back.c == 'z' && back.ptr == &m);
+    assert_true(back.v[0] == 1 && back.v[1] == -2 && back.v[2] == 3 && back.c == 'z' &&
+                back.ptr == &m);
     st_struct_record_free(r);
 }
 
@@ -1228,14 +1246,17 @@ static void test_record_half_and_text(void **state)
         double d;
         char p[4];
     };
-    static const st_struct_field fields[] = {ST_STRUCT_FIELD(struct h, f), ST_STRUCT_FIELD(struct h, d),
-                                             ST_STRUCT_ARRAY(struct h, p)};
+    static const st_struct_field fields[] = {
+        ST_STRUCT_FIELD(struct h, f), ST_STRUCT_FIELD(struct h, d), ST_STRUCT_ARRAY(struct h, p)};
     st_struct_record *r = ST_STRUCT_RECORD_NEW(">ee4p", struct h, fields);
     assert_non_null(r);
     struct h v = {1.5f, -65504.0, "abc"}, back;
     unsigned char buf[8];
     assert_int_equal(st_struct_record_pack(r, &v, buf, sizeof buf), 0);
-    assert_memory_equal(buf, "\x3e\x00\xfb\xff\x03" "abc", 8);
+    assert_memory_equal(buf,
+                        "\x3e\x00\xfb\xff\x03"
+                        "abc",
+                        8);
     assert_int_equal(st_struct_record_unpack(r, buf, 8, &back), 0);
     assert_true(back.f == 1.5f && back.d == -65504.0);
     assert_memory_equal(back.p, "abc", 4);
@@ -1262,8 +1283,9 @@ struct sample {
 };
 
 static const st_struct_field sample_fields[] = {
-    ST_STRUCT_FIELD(struct sample, id), ST_STRUCT_FIELD(struct sample, delta), ST_STRUCT_FIELD(struct sample, x),
-    ST_STRUCT_FIELD(struct sample, n),  ST_STRUCT_ARRAY(struct sample, tag),
+    ST_STRUCT_FIELD(struct sample, id),  ST_STRUCT_FIELD(struct sample, delta),
+    ST_STRUCT_FIELD(struct sample, x),   ST_STRUCT_FIELD(struct sample, n),
+    ST_STRUCT_ARRAY(struct sample, tag),
 };
 
 static void fill_samples(struct sample *s, size_t n)
@@ -1293,8 +1315,9 @@ static void test_record_arrays(void **state)
         assert_non_null(r);
         assert_int_equal(st_struct_record_pack_array(r, in, N, a, N * 30), 0);
         for (size_t i = 0; i < N; i++)
-            assert_int_equal(st_struct_pack(st_struct_record_struct(r), b + i * 30, 30, (unsigned)in[i].id,
-                                            (int)in[i].delta, in[i].x, (unsigned long long)in[i].n, in[i].tag,
+            assert_int_equal(st_struct_pack(st_struct_record_struct(r), b + i * 30, 30,
+                                            (unsigned)in[i].id, (int)in[i].delta, in[i].x,
+                                            (unsigned long long)in[i].n, in[i].tag,
                                             sizeof in[i].tag),
                              0);
         assert_memory_equal(a, b, N * 30);
@@ -1312,7 +1335,8 @@ static void test_record_arrays(void **state)
         uint32_t a;
         int32_t b;
     } pairs[3] = {{1, -1}, {2, -2}, {0xdeadbeef, 7}}, pback[3];
-    static const st_struct_field pf[] = {ST_STRUCT_FIELD(struct pair, a), ST_STRUCT_FIELD(struct pair, b)};
+    static const st_struct_field pf[] = {ST_STRUCT_FIELD(struct pair, a),
+                                         ST_STRUCT_FIELD(struct pair, b)};
     st_struct_record *r = ST_STRUCT_RECORD_NEW("Ii", struct pair, pf);
     assert_non_null(r);
     assert_int_equal(st_struct_record_pack_array(r, pairs, 3, a, 24), 0);
@@ -1351,12 +1375,13 @@ static void test_record_iter_unpack(void **state)
     st_struct_record_unpack_iterator_free(it);
     st_struct_record_unpack_iterator_free(NULL);
     assert_null(st_struct_record_iter_unpack(r, buf, 31));
-    assert_string_equal(st_error_message(), "iterative unpacking requires a buffer of a multiple of 30 bytes");
+    assert_string_equal(st_error_message(),
+                        "iterative unpacking requires a buffer of a multiple of 30 bytes");
     assert_int_equal(st_struct_record_unpack_iterator_next(NULL, &one), -1);
     st_struct_record_free(r);
 }
 
-/* Arrays through a descriptor: a file in blocks, and a pipe fed in odd little pieces (short reads). */
+/* Arrays through a descriptor: a file in blocks, and a pipe fed in odd pieces (short reads). */
 static void test_record_fd(void **state)
 {
     (void)state;
@@ -1390,7 +1415,8 @@ static void test_record_fd(void **state)
     lseek(fd, (off_t)(N - 2) * 30, SEEK_SET);
     assert_int_equal(st_struct_record_read(r, fd, out, N, &nread), -1);
     assert_int_equal(nread, 2);
-    assert_string_equal(st_error_message(), "iterative unpacking requires a buffer of a multiple of 30 bytes");
+    assert_string_equal(st_error_message(),
+                        "iterative unpacking requires a buffer of a multiple of 30 bytes");
     fclose(f);
     /* A pipe written by a child in pieces of 1 to 13 bytes. */
     int fds[2];
@@ -1465,24 +1491,47 @@ typedef struct rnd_record {
 static size_t code_size(char code, bool native)
 {
     switch (code) {
-    case 'c': case 'b': case 'B': case '?': return 1;
-    case 'h': case 'H': case 'e': return 2;
-    case 'i': case 'I': case 'f': return 4;
-    case 'l': case 'L': return native ? sizeof(long) : 4;
-    case 'n': case 'N': return sizeof(size_t);
-    case 'P': return sizeof(void *);
-    default: return 8; /* q Q d */
+    case 'c':
+    case 'b':
+    case 'B':
+    case '?':
+        return 1;
+    case 'h':
+    case 'H':
+    case 'e':
+        return 2;
+    case 'i':
+    case 'I':
+    case 'f':
+        return 4;
+    case 'l':
+    case 'L':
+        return native ? sizeof(long) : 4;
+    case 'n':
+    case 'N':
+        return sizeof(size_t);
+    case 'P':
+        return sizeof(void *);
+    default:
+        return 8; /* q Q d */
     }
 }
 
 static int code_member_kind(char code)
 {
     switch (code) {
-    case 'c': return ST_STRUCT_KIND_CHAR;
-    case '?': return ST_STRUCT_KIND_BOOL;
-    case 'e': case 'f': case 'd': return ST_STRUCT_KIND_FLOAT;
-    case 'P': return ST_STRUCT_KIND_POINTER;
-    default: return strchr("BHILQN", code) ? ST_STRUCT_KIND_UNSIGNED : ST_STRUCT_KIND_SIGNED;
+    case 'c':
+        return ST_STRUCT_KIND_CHAR;
+    case '?':
+        return ST_STRUCT_KIND_BOOL;
+    case 'e':
+    case 'f':
+    case 'd':
+        return ST_STRUCT_KIND_FLOAT;
+    case 'P':
+        return ST_STRUCT_KIND_POINTER;
+    default:
+        return strchr("BHILQN", code) ? ST_STRUCT_KIND_UNSIGNED : ST_STRUCT_KIND_SIGNED;
     }
 }
 
@@ -1509,22 +1558,26 @@ static void random_record(rnd_record *R)
             n += snprintf(R->format + n, sizeof R->format - (size_t)n, "%zu%c", count, code);
             off += rng() % 3;
             R->items[R->nitems++] = (rnd_item){code, count, 1, off};
-            R->fields[R->nfields++] = (st_struct_field){"text", off, count, count, ST_STRUCT_KIND_CHAR};
+            R->fields[R->nfields++] =
+                (st_struct_field){"text", off, count, count, ST_STRUCT_KIND_CHAR};
             off += count;
             continue;
         }
         if (count > 1)
             n += snprintf(R->format + n, sizeof R->format - (size_t)n, "%zu", count);
         n += snprintf(R->format + n, sizeof R->format - (size_t)n, "%c", code);
-        size_t msize = code == 'e' ? (rng() % 2 ? sizeof(float) : sizeof(double)) : code_size(code, native);
+        size_t msize =
+            code == 'e' ? (rng() % 2 ? sizeof(float) : sizeof(double)) : code_size(code, native);
         off = (off + rng() % 2 * msize + msize - 1) / msize * msize; /* aligned, sometimes a gap */
         for (size_t j = 0; j < count; j++)
             R->items[R->nitems++] = (rnd_item){code, 0, msize, off + j * msize};
         if (array) {
-            R->fields[R->nfields++] = (st_struct_field){"array", off, count * msize, count, code_member_kind(code)};
+            R->fields[R->nfields++] =
+                (st_struct_field){"array", off, count * msize, count, code_member_kind(code)};
         } else {
             for (size_t j = 0; j < count; j++)
-                R->fields[R->nfields++] = (st_struct_field){"scalar", off + j * msize, msize, 0, code_member_kind(code)};
+                R->fields[R->nfields++] =
+                    (st_struct_field){"scalar", off + j * msize, msize, 0, code_member_kind(code)};
         }
         off += count * msize;
     }
@@ -1561,18 +1614,24 @@ static int64_t member_int(const unsigned char *m, size_t size, bool is_signed)
 {
     switch (size) {
     case 1: {
-        int8_t s; uint8_t u;
-        memcpy(&s, m, 1); memcpy(&u, m, 1);
+        int8_t s;
+        uint8_t u;
+        memcpy(&s, m, 1);
+        memcpy(&u, m, 1);
         return is_signed ? s : u;
     }
     case 2: {
-        int16_t s; uint16_t u;
-        memcpy(&s, m, 2); memcpy(&u, m, 2);
+        int16_t s;
+        uint16_t u;
+        memcpy(&s, m, 2);
+        memcpy(&u, m, 2);
         return is_signed ? s : u;
     }
     case 4: {
-        int32_t s; uint32_t u;
-        memcpy(&s, m, 4); memcpy(&u, m, 4);
+        int32_t s;
+        uint32_t u;
+        memcpy(&s, m, 4);
+        memcpy(&u, m, 4);
         return is_signed ? s : (int64_t)u;
     }
     default: {
@@ -1596,7 +1655,8 @@ static double member_double(const unsigned char *m, size_t size)
 }
 
 /* Packs one item through the variadic API, with the C type its code takes. */
-static int pack_item_va(const char *prefix, const rnd_item *it, const unsigned char *obj, unsigned char *out)
+static int pack_item_va(const char *prefix, const rnd_item *it, const unsigned char *obj,
+                        unsigned char *out)
 {
     char fmt[16];
     const unsigned char *m = obj + it->moff;
@@ -1609,21 +1669,36 @@ static int pack_item_va(const char *prefix, const rnd_item *it, const unsigned c
     snprintf(fmt, sizeof fmt, "%s%c", prefix, it->code);
     int64_t v = it->code == 'c' || strchr("efd", it->code) ? 0 : member_int(m, it->msize, sgn);
     switch (it->code) {
-    case 'c': return st_struct_pack_fmt(fmt, out, 1, (int)m[0]);
-    case 'b': case 'h': case 'i': case '?': return st_struct_pack_fmt(fmt, out, 8, (int)v);
-    case 'B': case 'H': case 'I': return st_struct_pack_fmt(fmt, out, 8, (unsigned)v);
-    case 'l': return st_struct_pack_fmt(fmt, out, 8, (long)v);
-    case 'L': return st_struct_pack_fmt(fmt, out, 8, (unsigned long)(uint64_t)v);
-    case 'q': return st_struct_pack_fmt(fmt, out, 8, (long long)v);
-    case 'Q': return st_struct_pack_fmt(fmt, out, 8, (unsigned long long)(uint64_t)v);
-    case 'n': return st_struct_pack_fmt(fmt, out, 8, (ssize_t)v);
-    case 'N': return st_struct_pack_fmt(fmt, out, 8, (size_t)(uint64_t)v);
+    case 'c':
+        return st_struct_pack_fmt(fmt, out, 1, (int)m[0]);
+    case 'b':
+    case 'h':
+    case 'i':
+    case '?':
+        return st_struct_pack_fmt(fmt, out, 8, (int)v);
+    case 'B':
+    case 'H':
+    case 'I':
+        return st_struct_pack_fmt(fmt, out, 8, (unsigned)v);
+    case 'l':
+        return st_struct_pack_fmt(fmt, out, 8, (long)v);
+    case 'L':
+        return st_struct_pack_fmt(fmt, out, 8, (unsigned long)(uint64_t)v);
+    case 'q':
+        return st_struct_pack_fmt(fmt, out, 8, (long long)v);
+    case 'Q':
+        return st_struct_pack_fmt(fmt, out, 8, (unsigned long long)(uint64_t)v);
+    case 'n':
+        return st_struct_pack_fmt(fmt, out, 8, (ssize_t)v);
+    case 'N':
+        return st_struct_pack_fmt(fmt, out, 8, (size_t)(uint64_t)v);
     case 'P': {
         void *p;
         memcpy(&p, m, sizeof p);
         return st_struct_pack_fmt(fmt, out, 8, p);
     }
-    default: return st_struct_pack_fmt(fmt, out, 8, member_double(m, it->msize));
+    default:
+        return st_struct_pack_fmt(fmt, out, 8, member_double(m, it->msize));
     }
 }
 
@@ -1632,15 +1707,23 @@ static st_value *item_value(const rnd_item *it, const unsigned char *obj)
 {
     const unsigned char *m = obj + it->moff;
     switch (it->code) {
-    case 's': return st_value_bytes(m, it->len);
-    case 'p': return st_value_bytes(m, strnlen((const char *)m, it->len));
-    case 'c': return st_value_bytes(m, 1);
-    case '?': return st_value_bool(m[0]);
-    case 'e': case 'f': case 'd': return st_value_float(member_double(m, it->msize));
+    case 's':
+        return st_value_bytes(m, it->len);
+    case 'p':
+        return st_value_bytes(m, strnlen((const char *)m, it->len));
+    case 'c':
+        return st_value_bytes(m, 1);
+    case '?':
+        return st_value_bool(m[0]);
+    case 'e':
+    case 'f':
+    case 'd':
+        return st_value_float(member_double(m, it->msize));
     default: {
         bool sgn = code_member_kind(it->code) == ST_STRUCT_KIND_SIGNED;
         int64_t v = member_int(m, it->msize, sgn);
-        return sgn ? st_value_int(v) : st_value_int_from_u64(it->msize == 8 ? (uint64_t)v : (uint64_t)v);
+        return sgn ? st_value_int(v)
+                   : st_value_int_from_u64(it->msize == 8 ? (uint64_t)v : (uint64_t)v);
     }
     }
 }
@@ -1673,12 +1756,14 @@ static void test_record_random_formats(void **state)
         /* The variadic API, item by item at the offsets of the compiled format; pad bytes zero. */
         memset(va, 0, size);
         size_t i = 0;
-        for (const st__struct_code *c = s->layout.codes; c < s->layout.codes + s->layout.ncodes; c++)
+        for (const st__struct_code *c = s->layout.codes; c < s->layout.codes + s->layout.ncodes;
+             c++)
             for (size_t j = 0; j < c->count; j++, i++)
                 if (pack_item_va(R.prefix, &R.items[i], obj[0], va + c->offset + j * c->size) < 0)
                     fail_msg("%s item %zu: %s", R.format, i, st_error_message());
         if (memcmp(rec, va, size) != 0)
-            fail_msg("seed %u round %d: %s: the record API and the variadic API differ", seed, round, R.format);
+            fail_msg("seed %u round %d: %s: the record API and the variadic API differ", seed,
+                     round, R.format);
         /* The value API, with the tuple of the members' Python values. */
         st_value **items = calloc(R.nitems + 1, sizeof *items);
         for (i = 0; i < R.nitems; i++)
@@ -1689,7 +1774,8 @@ static void test_record_random_formats(void **state)
         assert_int_equal(st_struct_pack_values(s, tuple, vals, sizeof vals), 0);
         st_value_unref(tuple);
         if (memcmp(rec, vals, size) != 0)
-            fail_msg("seed %u round %d: %s: the record API and the value API differ", seed, round, R.format);
+            fail_msg("seed %u round %d: %s: the record API and the value API differ", seed, round,
+                     R.format);
         /* Unpacking: the members get what the variadic API unpacks, and pack back to the record. */
         memset(back[0], 0, R.struct_size);
         assert_int_equal(st_struct_record_unpack(r, rec, size, back[0]), 0);
@@ -1704,7 +1790,8 @@ static void test_record_random_formats(void **state)
         free(items);
         char *x = st_value_repr(again), *y = st_value_repr(tuple);
         if (strcmp(x, y) != 0)
-            fail_msg("seed %u round %d: %s: unpacked %s, the value API says %s", seed, round, R.format, y, x);
+            fail_msg("seed %u round %d: %s: unpacked %s, the value API says %s", seed, round,
+                     R.format, y, x);
         st_free(x);
         st_free(y);
         st_value_unref(again);

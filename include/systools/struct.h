@@ -332,7 +332,7 @@ ST_API int st_struct_unpack_fmt(const char *format, const void *buf, size_t bufl
  */
 ST_API int st_struct_unpack_from_fmt(const char *format, const void *buf, size_t buflen, ssize_t offset, ...);
 
-/* ---- Records: a format bound to a C struct --------------------------------------------------- */
+/* ---- Records: a format bound to a C struct ----------------------------------------------- */
 
 /**
  * @brief What kind of C type a member has, as ST_STRUCT_KIND() classifies it.
@@ -341,29 +341,30 @@ ST_API int st_struct_unpack_from_fmt(const char *format, const void *buf, size_t
  * type does not suit its code (a signed member for `I`, a double for `i`, an int for `?`).
  */
 typedef enum st_struct_kind {
-    ST_STRUCT_KIND_OTHER = 0,   /**< A type struct cannot check (a struct, a typed pointer, an array
-                                     given to ST_STRUCT_FIELD()): refused for every code. */
-    ST_STRUCT_KIND_SIGNED,      /**< signed char, short, int, long, long long (and their typedefs). */
-    ST_STRUCT_KIND_UNSIGNED,    /**< unsigned char ... unsigned long long, size_t, uint8_t... */
-    ST_STRUCT_KIND_FLOAT,       /**< float, double, long double. */
-    ST_STRUCT_KIND_BOOL,        /**< _Bool (bool). */
-    ST_STRUCT_KIND_CHAR,        /**< Plain char, whose signedness varies by platform. */
-    ST_STRUCT_KIND_POINTER,     /**< void * (or const void *), for `P`. */
-    ST_STRUCT_KIND_NOT_ARRAY    /**< ST_STRUCT_ARRAY() of a char pointer: it has no bytes to copy. */
+    ST_STRUCT_KIND_OTHER = 0, /**< A type struct cannot check (a struct, a typed pointer, an
+                                   array given to ST_STRUCT_FIELD()): refused for every code. */
+    ST_STRUCT_KIND_SIGNED,    /**< signed char, short, int, long, long long (and typedefs). */
+    ST_STRUCT_KIND_UNSIGNED,  /**< unsigned char ... unsigned long long, size_t, uint8_t... */
+    ST_STRUCT_KIND_FLOAT,     /**< float, double, long double. */
+    ST_STRUCT_KIND_BOOL,      /**< _Bool (bool). */
+    ST_STRUCT_KIND_CHAR,      /**< Plain char, whose signedness varies by platform. */
+    ST_STRUCT_KIND_POINTER,   /**< void * (or const void *), for `P`. */
+    ST_STRUCT_KIND_NOT_ARRAY  /**< ST_STRUCT_ARRAY() of a char pointer: no bytes to copy. */
 } st_struct_kind;
 
 /**
  * @brief The ::st_struct_kind of an expression's type, found at compile time with `_Generic`.
  * @param x An expression (not evaluated), e.g. `((struct point *)0)->x`.
  */
-#define ST_STRUCT_KIND(x)                                                                               \
-    _Generic((x), char: ST_STRUCT_KIND_CHAR, signed char: ST_STRUCT_KIND_SIGNED,                        \
-             short: ST_STRUCT_KIND_SIGNED, int: ST_STRUCT_KIND_SIGNED, long: ST_STRUCT_KIND_SIGNED,      \
-             long long: ST_STRUCT_KIND_SIGNED, unsigned char: ST_STRUCT_KIND_UNSIGNED,                  \
-             unsigned short: ST_STRUCT_KIND_UNSIGNED, unsigned int: ST_STRUCT_KIND_UNSIGNED,            \
-             unsigned long: ST_STRUCT_KIND_UNSIGNED, unsigned long long: ST_STRUCT_KIND_UNSIGNED,       \
-             _Bool: ST_STRUCT_KIND_BOOL, float: ST_STRUCT_KIND_FLOAT, double: ST_STRUCT_KIND_FLOAT,     \
-             long double: ST_STRUCT_KIND_FLOAT, void *: ST_STRUCT_KIND_POINTER,                         \
+#define ST_STRUCT_KIND(x)                                                                        \
+    _Generic((x), char: ST_STRUCT_KIND_CHAR, signed char: ST_STRUCT_KIND_SIGNED,                 \
+             short: ST_STRUCT_KIND_SIGNED, int: ST_STRUCT_KIND_SIGNED,                           \
+             long: ST_STRUCT_KIND_SIGNED, long long: ST_STRUCT_KIND_SIGNED,                      \
+             unsigned char: ST_STRUCT_KIND_UNSIGNED, unsigned short: ST_STRUCT_KIND_UNSIGNED,    \
+             unsigned int: ST_STRUCT_KIND_UNSIGNED, unsigned long: ST_STRUCT_KIND_UNSIGNED,      \
+             unsigned long long: ST_STRUCT_KIND_UNSIGNED, _Bool: ST_STRUCT_KIND_BOOL,            \
+             float: ST_STRUCT_KIND_FLOAT, double: ST_STRUCT_KIND_FLOAT,                          \
+             long double: ST_STRUCT_KIND_FLOAT, void *: ST_STRUCT_KIND_POINTER,                  \
              const void *: ST_STRUCT_KIND_POINTER, default: ST_STRUCT_KIND_OTHER)
 
 /**
@@ -387,8 +388,9 @@ typedef struct st_struct_field {
  * @param type The struct type.
  * @param member The member's name.
  */
-#define ST_STRUCT_FIELD(type, member)                                                                   \
-    {#member, offsetof(type, member), sizeof(((type *)0)->member), 0, ST_STRUCT_KIND(((type *)0)->member)}
+#define ST_STRUCT_FIELD(type, member)                                                            \
+    {#member, offsetof(type, member), sizeof(((type *)0)->member), 0,                            \
+     ST_STRUCT_KIND(((type *)0)->member)}
 
 /**
  * @brief A field for an array member: bytes for `Ns` or `Np` (`char name[N]`), or N values for
@@ -399,13 +401,14 @@ typedef struct st_struct_field {
  * @param type The struct type.
  * @param member The member's name.
  */
-#define ST_STRUCT_ARRAY(type, member)                                                                   \
-    {#member, offsetof(type, member), sizeof(((type *)0)->member),                                      \
-     sizeof(((type *)0)->member) / sizeof(((type *)0)->member[0]),                                      \
-     _Generic(&((type *)0)->member, char **: ST_STRUCT_KIND_NOT_ARRAY,                                  \
-              const char **: ST_STRUCT_KIND_NOT_ARRAY, signed char **: ST_STRUCT_KIND_NOT_ARRAY,        \
-              unsigned char **: ST_STRUCT_KIND_NOT_ARRAY,                                               \
-              const unsigned char **: ST_STRUCT_KIND_NOT_ARRAY,                                         \
+#define ST_STRUCT_ARRAY(type, member)                                                            \
+    {#member, offsetof(type, member), sizeof(((type *)0)->member),                               \
+     sizeof(((type *)0)->member) / sizeof(((type *)0)->member[0]),                               \
+     _Generic(&((type *)0)->member, char **: ST_STRUCT_KIND_NOT_ARRAY,                           \
+              const char **: ST_STRUCT_KIND_NOT_ARRAY,                                           \
+              signed char **: ST_STRUCT_KIND_NOT_ARRAY,                                          \
+              unsigned char **: ST_STRUCT_KIND_NOT_ARRAY,                                        \
+              const unsigned char **: ST_STRUCT_KIND_NOT_ARRAY,                                  \
               default: ST_STRUCT_KIND(((type *)0)->member[0]))}
 
 /**
@@ -442,7 +445,9 @@ typedef struct st_struct_record_unpack_iterator st_struct_record_unpack_iterator
  * @code
  * struct point { double x, y; int32_t id; };
  * static const st_struct_field point_fields[] = {
- *     ST_STRUCT_FIELD(struct point, x), ST_STRUCT_FIELD(struct point, y), ST_STRUCT_FIELD(struct point, id),
+ *     ST_STRUCT_FIELD(struct point, x),
+ *     ST_STRUCT_FIELD(struct point, y),
+ *     ST_STRUCT_FIELD(struct point, id),
  * };
  * st_struct_record *r = ST_STRUCT_RECORD_NEW("<ddi", struct point, point_fields);
  * @endcode
@@ -466,7 +471,7 @@ ST_API st_struct_record *st_struct_record_new(const char *format, size_t struct_
  * @param type The struct type.
  * @param fields An array of ::st_struct_field (not a pointer).
  */
-#define ST_STRUCT_RECORD_NEW(format, type, fields)                                                      \
+#define ST_STRUCT_RECORD_NEW(format, type, fields)                                               \
     st_struct_record_new((format), sizeof(type), (fields), sizeof(fields) / sizeof((fields)[0]))
 
 /**
@@ -492,7 +497,8 @@ ST_API const st_struct *st_struct_record_struct(const st_struct_record *r);
  * @param buflen Bytes available at @p buf; less than the record size is struct.error.
  * @return 0, or -1: ST_EFORMAT (buffer too small), ST_EOVERFLOW (a float too large for `e`).
  */
-ST_API int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf, size_t buflen);
+ST_API int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf,
+                                 size_t buflen);
 
 /**
  * @brief Unpacks one record into a struct. Mirrors `Struct.unpack(buffer)`, stored in @p obj.
@@ -504,7 +510,8 @@ ST_API int st_struct_record_pack(const st_struct_record *r, const void *obj, voi
  * @param obj The struct to fill.
  * @return 0, or -1 with ST_EFORMAT "unpack requires a buffer of N bytes".
  */
-ST_API int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t buflen, void *obj);
+ST_API int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t buflen,
+                                   void *obj);
 
 /**
  * @brief Packs an array of structs into consecutive records.
@@ -514,11 +521,11 @@ ST_API int st_struct_record_unpack(const st_struct_record *r, const void *buf, s
  * @param n How many.
  * @param buf Where to write n * st_struct_size() bytes.
  * @param buflen Bytes available at @p buf; fewer is struct.error.
- * @return 0, or -1: ST_EFORMAT, ST_EOVERFLOW (a float too large for `e`); the buffer's contents are then
- *         unspecified.
+ * @return 0, or -1: ST_EFORMAT, ST_EOVERFLOW (a float too large for `e`); the buffer's
+ *         contents are then unspecified.
  */
-ST_API int st_struct_record_pack_array(const st_struct_record *r, const void *objs, size_t n, void *buf,
-                                       size_t buflen);
+ST_API int st_struct_record_pack_array(const st_struct_record *r, const void *objs, size_t n,
+                                       void *buf, size_t buflen);
 
 /**
  * @brief Unpacks consecutive records into an array of structs.
@@ -530,8 +537,8 @@ ST_API int st_struct_record_pack_array(const st_struct_record *r, const void *ob
  * @param n How many records to unpack.
  * @return 0, or -1 with ST_EFORMAT "unpack requires a buffer of N bytes".
  */
-ST_API int st_struct_record_unpack_array(const st_struct_record *r, const void *buf, size_t buflen, void *objs,
-                                         size_t n);
+ST_API int st_struct_record_unpack_array(const st_struct_record *r, const void *buf, size_t buflen,
+                                         void *objs, size_t n);
 
 /**
  * @brief Packs an array of structs and writes them to a file descriptor.
@@ -563,7 +570,8 @@ ST_API int st_struct_record_write(const st_struct_record *r, int fd, const void 
  *         buffer of a multiple of N bytes" when the file ends inside a record: those bytes are
  *         consumed), ST_ENOMEM.
  */
-ST_API int st_struct_record_read(const st_struct_record *r, int fd, void *objs, size_t n, size_t *nread);
+ST_API int st_struct_record_read(const st_struct_record *r, int fd, void *objs, size_t n,
+                                 size_t *nread);
 
 /**
  * @brief Starts unpacking the records of a buffer into structs, one by one.
@@ -576,8 +584,8 @@ ST_API int st_struct_record_read(const st_struct_record *r, int fd, void *objs, 
  * @return An iterator the caller frees with st_struct_record_unpack_iterator_free(), or NULL
  *         with the errors of st_struct_iter_unpack().
  */
-ST_API st_struct_record_unpack_iterator *st_struct_record_iter_unpack(const st_struct_record *r,
-                                                                      const void *buf, size_t buflen);
+ST_API st_struct_record_unpack_iterator *
+st_struct_record_iter_unpack(const st_struct_record *r, const void *buf, size_t buflen);
 
 /**
  * @brief Unpacks the next record into a struct. Mirrors `next()` on iter_unpack's iterator.
@@ -593,7 +601,8 @@ ST_API int st_struct_record_unpack_iterator_next(st_struct_record_unpack_iterato
  * @param it The iterator.
  * @return The number of records st_struct_record_unpack_iterator_next() will still return.
  */
-ST_API size_t st_struct_record_unpack_iterator_length_hint(const st_struct_record_unpack_iterator *it);
+ST_API size_t
+st_struct_record_unpack_iterator_length_hint(const st_struct_record_unpack_iterator *it);
 
 /**
  * @brief Frees an iterator.

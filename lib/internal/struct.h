@@ -91,7 +91,7 @@ int st__struct_unpack_items(const st_struct *s, const void *buf, size_t buflen, 
 int st__float_pack2(double x, unsigned char out[2], int little_endian);
 double st__float_unpack2(const unsigned char in[2], int little_endian);
 
-/* ---- Shared by the files of lib/struct/ ----------------------------------------------------------- */
+/* ---- Shared by the files of lib/struct/ ------------------------------------------------------ */
 
 #if defined(__GNUC__) || defined(__clang__)
 #define ST__INLINE inline __attribute__((always_inline))
@@ -107,8 +107,14 @@ double st__float_unpack2(const unsigned char in[2], int little_endian);
 #define ST__UNREACHABLE() ((void)0)
 #define ST__UNLIKELY(x) (x)
 static inline uint16_t ST__BSWAP16(uint16_t x) { return (uint16_t)(x << 8 | x >> 8); }
-static inline uint32_t ST__BSWAP32(uint32_t x) { return (uint32_t)ST__BSWAP16((uint16_t)x) << 16 | ST__BSWAP16((uint16_t)(x >> 16)); }
-static inline uint64_t ST__BSWAP64(uint64_t x) { return (uint64_t)ST__BSWAP32((uint32_t)x) << 32 | ST__BSWAP32((uint32_t)(x >> 32)); }
+static inline uint32_t ST__BSWAP32(uint32_t x)
+{
+    return (uint32_t)ST__BSWAP16((uint16_t)x) << 16 | ST__BSWAP16((uint16_t)(x >> 16));
+}
+static inline uint64_t ST__BSWAP64(uint64_t x)
+{
+    return (uint64_t)ST__BSWAP32((uint32_t)x) << 32 | ST__BSWAP32((uint32_t)(x >> 32));
+}
 #endif
 
 #define ST__STRUCT_ERROR(...) ST_RAISE_AS(ST_EFORMAT, "struct.error", __VA_ARGS__)
@@ -144,7 +150,8 @@ static ST__INLINE void st__copy_bytes(unsigned char *dst, const unsigned char *s
 
 /* Python's checks of a buffer: pack_into/unpack_from's at an offset (negative counts from the
  * end; *start receives the record's start), and unpack's exact size. 0 or -1 (struct.error). */
-int st__struct_locate(const st__struct_layout *L, size_t buflen, ssize_t offset, bool packing, size_t *start);
+int st__struct_locate(const st__struct_layout *L, size_t buflen, ssize_t offset, bool packing,
+                      size_t *start);
 int st__struct_check_exact(const st__struct_layout *L, size_t buflen);
 
 /* OverflowError "float too large to pack with <letter> format". */

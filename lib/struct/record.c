@@ -17,8 +17,8 @@
 #include "internal/struct.h"
 
 enum {
-    OP_COPY,        /* len bytes */
-    OP_SWAP2,       /* len values of 2 bytes, byte-swapped */
+    OP_COPY,  /* len bytes */
+    OP_SWAP2, /* len values of 2 bytes, byte-swapped */
     OP_SWAP4,
     OP_SWAP8,
     OP_ZERO,        /* len zero bytes at dst (pack's pad bytes) */
@@ -57,8 +57,8 @@ typedef struct rec_op {
 struct st_struct_record {
     st_struct *s;
     size_t struct_size;
-    bool flat;    /* the struct is the record, byte for byte: arrays are one memcpy */
-    bool little;  /* the record's byte order, for 'e' */
+    bool flat;   /* the struct is the record, byte for byte: arrays are one memcpy */
+    bool little; /* the record's byte order, for 'e' */
     bool fast_pack, fast_unpack; /* run1() needs no call: every op is inline */
     size_t npack, nunpack;
     rec_op *pack, *unpack; /* into ops */
@@ -84,7 +84,9 @@ static const char *kind_name(int kind, size_t size)
     case ST_STRUCT_KIND_UNSIGNED:
         return "an unsigned integer";
     case ST_STRUCT_KIND_FLOAT:
-        return size == sizeof(float) ? "a float" : size == sizeof(double) ? "a double" : "a long double";
+        return size == sizeof(float)    ? "a float"
+               : size == sizeof(double) ? "a double"
+                                        : "a long double";
     case ST_STRUCT_KIND_BOOL:
         return "a _Bool";
     case ST_STRUCT_KIND_CHAR:
@@ -164,19 +166,21 @@ static int check_table(size_t struct_size, const st_struct_field *fields, size_t
         const st_struct_field *f = &fields[i];
         const char *name = f->name ? f->name : "?";
         if (f->kind == ST_STRUCT_KIND_NOT_ARRAY) {
-            VALUE_ERROR("field '%s' is a pointer, not an array: it has no bytes of its own to pack", name);
+            VALUE_ERROR("field '%s' is a pointer, not an array: it has no bytes of its own to pack",
+                        name);
             goto out;
         }
         if (f->kind <= ST_STRUCT_KIND_OTHER || f->kind > ST_STRUCT_KIND_NOT_ARRAY ||
             (f->count > 0 && f->size % f->count != 0)) {
-            VALUE_ERROR("field '%s' has a type struct cannot check (an array needs ST_STRUCT_ARRAY)", name);
+            VALUE_ERROR(
+                "field '%s' has a type struct cannot check (an array needs ST_STRUCT_ARRAY)", name);
             goto out;
         }
         if (f->size == 0)
             continue;
         if (f->offset > struct_size || f->size > struct_size - f->offset) {
-            VALUE_ERROR("field '%s' lies outside the struct (offset %zu + %zu bytes > %zu)", name, f->offset,
-                        f->size, struct_size);
+            VALUE_ERROR("field '%s' lies outside the struct (offset %zu + %zu bytes > %zu)", name,
+                        f->offset, f->size, struct_size);
             goto out;
         }
         spans[n++] = (span){f->offset, f->size, i};
@@ -209,7 +213,8 @@ static const char *field_label(const st_struct_field *f, size_t elem, char *buf,
 }
 
 /* Checks one non-text item against the member (element) it is bound to. */
-static int check_item(const st__struct_code *c, const st_struct_field *f, size_t elem, size_t esize, bool std)
+static int check_item(const st__struct_code *c, const st_struct_field *f, size_t elem, size_t esize,
+                      bool std)
 {
     char label[160];
     int want = code_kind(c->op), have = f->kind;
@@ -218,25 +223,30 @@ static int check_item(const st__struct_code *c, const st_struct_field *f, size_t
     if (c->op == ST__OP_CHAR) {
         if (esize != 1 || (have != ST_STRUCT_KIND_CHAR && have != ST_STRUCT_KIND_SIGNED &&
                            have != ST_STRUCT_KIND_UNSIGNED))
-            return ST__STRUCT_ERROR("%s is %s (%zu bytes) but 'c' packs one byte: make it a char", label,
-                                    kind_name(have, esize), esize);
+            return ST__STRUCT_ERROR("%s is %s (%zu bytes) but 'c' packs one byte: make it a char",
+                                    label, kind_name(have, esize), esize);
         return 0;
     }
-    if (have == ST_STRUCT_KIND_CHAR && (want == ST_STRUCT_KIND_SIGNED || want == ST_STRUCT_KIND_UNSIGNED))
-        return ST__STRUCT_ERROR("%s is a plain char, whose signedness varies: make it a signed char for 'b' "
-                                "or an unsigned char for 'B' (it is '%c')",
-                                label, c->letter);
+    if (have == ST_STRUCT_KIND_CHAR &&
+        (want == ST_STRUCT_KIND_SIGNED || want == ST_STRUCT_KIND_UNSIGNED))
+        return ST__STRUCT_ERROR(
+            "%s is a plain char, whose signedness varies: make it a signed char for 'b' "
+            "or an unsigned char for 'B' (it is '%c')",
+            label, c->letter);
     if (have != want) {
         if (want == ST_STRUCT_KIND_BOOL)
-            return ST__STRUCT_ERROR("%s is %s (%zu bytes) but '?' packs a bool: make it a _Bool", label,
-                                    kind_name(have, esize), esize);
+            return ST__STRUCT_ERROR("%s is %s (%zu bytes) but '?' packs a bool: make it a _Bool",
+                                    label, kind_name(have, esize), esize);
         return ST__STRUCT_ERROR("%s is %s (%zu bytes) but '%c' packs %s of %zu bytes%s", label,
-                                kind_name(have, esize), esize, c->letter, code_name(want), c->size, sizes);
+                                kind_name(have, esize), esize, c->letter, code_name(want), c->size,
+                                sizes);
     }
-    bool fits = c->op == ST__OP_HALF ? esize == sizeof(float) || esize == sizeof(double) : esize == c->size;
+    bool fits =
+        c->op == ST__OP_HALF ? esize == sizeof(float) || esize == sizeof(double) : esize == c->size;
     if (!fits)
         return ST__STRUCT_ERROR("%s is %s of %zu bytes but '%c' packs %s of %zu bytes%s", label,
-                                kind_name(have, esize), esize, c->letter, code_name(want), c->size, sizes);
+                                kind_name(have, esize), esize, c->letter, code_name(want), c->size,
+                                sizes);
     return 0;
 }
 
@@ -253,7 +263,10 @@ static void emit(rec_op *ops, size_t *n, rec_op op, bool merge)
 {
     if (merge && *n > 0) {
         rec_op *last = &ops[*n - 1];
-        size_t unit = op.kind == OP_SWAP2 ? 2 : op.kind == OP_SWAP4 ? 4 : op.kind == OP_SWAP8 ? 8 : 1;
+        size_t unit = op.kind == OP_SWAP2   ? 2
+                      : op.kind == OP_SWAP4 ? 4
+                      : op.kind == OP_SWAP8 ? 8
+                                            : 1;
         bool mergeable = op.kind == OP_COPY || op.kind == OP_ZERO || unit > 1;
         if (mergeable && last->kind == op.kind && last->dst + last->len * unit == op.dst &&
             (op.kind == OP_ZERO || last->src + last->len * unit == op.src)) {
@@ -265,7 +278,8 @@ static void emit(rec_op *ops, size_t *n, rec_op op, bool merge)
 }
 
 /* The ops for one item: its bytes at boff in the record, its member at moff. */
-static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t boff, size_t esize, bool swap)
+static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t boff, size_t esize,
+                      bool swap)
 {
     rec_op op = {OP_COPY, 0, 0, moff, boff, c->size};
     switch ((st__struct_op)c->op) {
@@ -275,7 +289,8 @@ static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t 
         return;
     case ST__OP_HALF:
         emit(b->pack, &b->npack, (rec_op){OP_HALF_PACK, (uint8_t)esize, 0, moff, boff, 1}, true);
-        emit(b->unpack, &b->nunpack, (rec_op){OP_HALF_UNPACK, (uint8_t)esize, 0, boff, moff, 1}, true);
+        emit(b->unpack, &b->nunpack, (rec_op){OP_HALF_UNPACK, (uint8_t)esize, 0, boff, moff, 1},
+             true);
         return;
     case ST__OP_PSTR:
         emit(b->pack, &b->npack, (rec_op){OP_PSTR_PACK, 0, 0, moff, boff, c->size}, true);
@@ -314,39 +329,44 @@ static int bind(const st_struct *s, const st_struct_field *fields, size_t nfield
             covered = boff + c->size;
             if (fi == nfields) {
                 if (text)
-                    return ST__STRUCT_ERROR("format '%s' has more items than the table has fields: item %zu "
-                                            "('%zu%c') has no field",
-                                            fmt, item + 1, c->size, c->letter);
-                return ST__STRUCT_ERROR("format '%s' has more items than the table has fields: item %zu ('%c') "
-                                        "has no field",
-                                        fmt, item + 1, c->letter);
+                    return ST__STRUCT_ERROR(
+                        "format '%s' has more items than the table has fields: item %zu "
+                        "('%zu%c') has no field",
+                        fmt, item + 1, c->size, c->letter);
+                return ST__STRUCT_ERROR(
+                    "format '%s' has more items than the table has fields: item %zu ('%c') "
+                    "has no field",
+                    fmt, item + 1, c->letter);
             }
             const st_struct_field *f = &fields[fi];
             const char *name = f->name ? f->name : "?";
             if (text) {
                 if (ei > 0)
-                    return ST__STRUCT_ERROR("field '%s' has %zu elements but the format gives it %zu", name,
-                                            f->count, ei);
+                    return ST__STRUCT_ERROR(
+                        "field '%s' has %zu elements but the format gives it %zu", name, f->count,
+                        ei);
                 bool bytes = f->count > 0 && f->size == f->count &&
                              (f->kind == ST_STRUCT_KIND_CHAR || f->kind == ST_STRUCT_KIND_SIGNED ||
                               f->kind == ST_STRUCT_KIND_UNSIGNED);
                 if (!bytes)
-                    return ST__STRUCT_ERROR("field '%s' is not a char array, as '%zu%c' needs", name, c->size,
-                                            c->letter);
+                    return ST__STRUCT_ERROR("field '%s' is not a char array, as '%zu%c' needs",
+                                            name, c->size, c->letter);
                 if (f->count != c->size)
-                    return ST__STRUCT_ERROR("field '%s' has %zu bytes but '%zu%c' has %zu", name, f->size, c->size,
-                                            c->letter, c->size);
+                    return ST__STRUCT_ERROR("field '%s' has %zu bytes but '%zu%c' has %zu", name,
+                                            f->size, c->size, c->letter, c->size);
                 emit_item(b, c, f->offset, boff, f->size, L->swap);
                 fi++;
                 continue;
             }
             if (ei == 0 && f->count > 0 && k == 0 && c->count > 1 && c->count != f->count)
-                return ST__STRUCT_ERROR("'%zu%c' has %zu items but field '%s' has %zu elements", c->count, c->letter,
-                                        c->count, name, f->count);
+                return ST__STRUCT_ERROR("'%zu%c' has %zu items but field '%s' has %zu elements",
+                                        c->count, c->letter, c->count, name, f->count);
             size_t esize = f->count > 0 ? f->size / f->count : f->size;
             if (check_item(c, f, ei, esize, std) < 0) {
-                if (gap && ei == 0 && f->count > 0 && f->size == f->count) /* a table written for the pads */
-                    return ST__STRUCT_ERROR("field '%s' has no item: pad bytes ('x') take no field", name);
+                if (gap && ei == 0 && f->count > 0 &&
+                    f->size == f->count) /* a table written for the pads */
+                    return ST__STRUCT_ERROR("field '%s' has no item: pad bytes ('x') take no field",
+                                            name);
                 return -1;
             }
             emit_item(b, c, f->offset + ei * esize, boff, esize, L->swap);
@@ -393,12 +413,12 @@ static void set_fast(rec_op *ops, size_t n)
         size_t len = op->len;
         op->fast = FAST_OTHER;
         if (op->kind == OP_COPY)
-            op->fast = len == 1   ? FAST_COPY1
-                       : len == 2 ? FAST_COPY2
-                       : len == 4 ? FAST_COPY4
-                       : len == 8 ? FAST_COPY8
-                       : len > 4 && len < 8 ? FAST_COPY7
-                       : len > 8 && len <= 16 ? FAST_COPY16
+            op->fast = len == 1                ? FAST_COPY1
+                       : len == 2              ? FAST_COPY2
+                       : len == 4              ? FAST_COPY4
+                       : len == 8              ? FAST_COPY8
+                       : len > 4 && len < 8    ? FAST_COPY7
+                       : len > 8 && len <= 16  ? FAST_COPY16
                        : len > 16 && len <= 32 ? FAST_COPY32
                                                : FAST_OTHER;
         else if (len == 1 && op->kind >= OP_SWAP2 && op->kind <= OP_SWAP8)
@@ -417,11 +437,12 @@ static bool all_fast(const rec_op *ops, size_t n)
     return true;
 }
 
-st_struct_record *st_struct_record_new(const char *format, size_t struct_size, const st_struct_field *fields,
-                                       size_t nfields)
+st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
+                                       const st_struct_field *fields, size_t nfields)
 {
     if (!format || (!fields && nfields > 0))
-        return (ST_RAISE(ST_ETYPE, "st_struct_record_new() needs a format and a field table"), NULL);
+        return (ST_RAISE(ST_ETYPE, "st_struct_record_new() needs a format and a field table"),
+                NULL);
     if (check_table(struct_size, fields, nfields) < 0)
         return (ST_TRACE(), NULL);
     st_struct *s = st_struct_new(format);
@@ -469,7 +490,7 @@ void st_struct_record_free(st_struct_record *r)
 
 const st_struct *st_struct_record_struct(const st_struct_record *r) { return r->s; }
 
-/* ---- Running a plan ---------------------------------------------------------------------------- */
+/* ---- Running a plan -------------------------------------------------------------------------- */
 
 /* Records per block of an array: the ops run one after another over a block that stays in L1. */
 #define BLOCK 64
@@ -492,12 +513,13 @@ static ST__INLINE void copy_small(unsigned char *d, const unsigned char *s, size
     }
 }
 
-#define ROWS(body)                                                                                           \
-    for (size_t i = 0; i < m; i++, s += ss, d += ds) {                                                       \
-        body;                                                                                                \
+#define ROWS(body)                                     \
+    for (size_t i = 0; i < m; i++, s += ss, d += ds) { \
+        body;                                          \
     }
 
-static ST__INLINE void swap_values(unsigned char *d, const unsigned char *s, size_t n, unsigned width)
+static ST__INLINE void swap_values(unsigned char *d, const unsigned char *s, size_t n,
+                                   unsigned width)
 {
     for (size_t k = 0; k < n; k++, s += width, d += width) {
         if (width == 2) {
@@ -520,8 +542,8 @@ static ST__INLINE void swap_values(unsigned char *d, const unsigned char *s, siz
 }
 
 /* One op over m records: the source and destination strides are ss and ds. */
-static int run_op(const st_struct_record *r, const rec_op *op, const unsigned char *s, size_t ss, unsigned char *d,
-                  size_t ds, size_t m)
+static int run_op(const st_struct_record *r, const rec_op *op, const unsigned char *s, size_t ss,
+                  unsigned char *d, size_t ds, size_t m)
 {
     s += op->src;
     d += op->dst;
@@ -599,7 +621,7 @@ static int run_op(const st_struct_record *r, const rec_op *op, const unsigned ch
             }
         }
         break;
-    case OP_PSTR_PACK: /* as put_text() in pack.c: at most len - 1 bytes, the count byte cut at 255 */
+    case OP_PSTR_PACK: /* as put_text() in pack.c: at most len - 1 bytes, count cut at 255 */
         for (size_t i = 0; i < m; i++, s += ss, d += ds) {
             const unsigned char *nul = memchr(s, 0, len - 1);
             size_t n = nul ? (size_t)(nul - s) : len - 1;
@@ -622,8 +644,8 @@ static int run_op(const st_struct_record *r, const rec_op *op, const unsigned ch
 }
 
 /* Applies a plan to n records, a block at a time. */
-static int run(const st_struct_record *r, const rec_op *ops, size_t nops, const unsigned char *src, size_t ss,
-               unsigned char *dst, size_t ds, size_t n)
+static int run(const st_struct_record *r, const rec_op *ops, size_t nops, const unsigned char *src,
+               size_t ss, unsigned char *dst, size_t ds, size_t n)
 {
     for (size_t base = 0; base < n; base += BLOCK) {
         size_t m = n - base < BLOCK ? n - base : BLOCK;
@@ -637,8 +659,8 @@ static int run(const st_struct_record *r, const rec_op *ops, size_t nops, const 
 /* One record: the hot path of st_struct_record_pack() and _unpack(), one jump per op. With
  * other = false every op is one of the inline ones (the caller checked all_fast()), and the
  * function makes no call: no registers to save, no frame. */
-static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t nops, const unsigned char *src,
-                           unsigned char *dst, const bool other)
+static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t nops,
+                           const unsigned char *src, unsigned char *dst, const bool other)
 {
     for (const rec_op *op = ops, *end = ops + nops; op < end; op++) {
         const unsigned char *s = src + op->src;
@@ -747,15 +769,17 @@ static int array_bytes(size_t n, size_t size, size_t *total)
     return 0;
 }
 
-int st_struct_record_pack_array(const st_struct_record *r, const void *objs, size_t n, void *buf, size_t buflen)
+int st_struct_record_pack_array(const st_struct_record *r, const void *objs, size_t n, void *buf,
+                                size_t buflen)
 {
     size_t size = r->s->layout.size, total = 0;
     if (array_bytes(n, size, &total) < 0)
         return ST_TRACE();
     if (buflen < total)
-        return ST__STRUCT_ERROR("pack_array requires a buffer of at least %zu bytes for packing %zu records "
-                                "(actual buffer size is %zu)",
-                                total, n, buflen);
+        return ST__STRUCT_ERROR(
+            "pack_array requires a buffer of at least %zu bytes for packing %zu records "
+            "(actual buffer size is %zu)",
+            total, n, buflen);
     if (total == 0)
         return 0;
     if (r->flat) {
@@ -765,7 +789,8 @@ int st_struct_record_pack_array(const st_struct_record *r, const void *objs, siz
     return run(r, r->pack, r->npack, objs, r->struct_size, buf, size, n) < 0 ? ST_TRACE() : 0;
 }
 
-int st_struct_record_unpack_array(const st_struct_record *r, const void *buf, size_t buflen, void *objs, size_t n)
+int st_struct_record_unpack_array(const st_struct_record *r, const void *buf, size_t buflen,
+                                  void *objs, size_t n)
 {
     size_t size = r->s->layout.size, total = 0;
     if (array_bytes(n, size, &total) < 0)
@@ -800,7 +825,8 @@ int st_struct_record_write(const st_struct_record *r, int fd, const void *objs, 
         if (r->flat) { /* no copy needed: write the structs themselves */
             if (st__write_full(fd, obj + done * size, m * size) < 0)
                 rc = ST_RAISE_OS(errno, "cannot write records to descriptor %d", fd);
-        } else if (run(r, r->pack, r->npack, obj + done * r->struct_size, r->struct_size, block, size, m) < 0) {
+        } else if (run(r, r->pack, r->npack, obj + done * r->struct_size, r->struct_size, block,
+                       size, m) < 0) {
             rc = ST_TRACE();
         } else if (st__write_full(fd, block, m * size) < 0) {
             rc = ST_RAISE_OS(errno, "cannot write records to descriptor %d", fd);
@@ -840,7 +866,8 @@ int st_struct_record_read(const st_struct_record *r, int fd, void *objs, size_t 
         size_t m = have / size;
         if (got == 0 && m == 0) {
             if (have > 0)
-                rc = ST__STRUCT_ERROR("iterative unpacking requires a buffer of a multiple of %zu bytes", size);
+                rc = ST__STRUCT_ERROR(
+                    "iterative unpacking requires a buffer of a multiple of %zu bytes", size);
             break;
         }
         if (have < want && got > 0)
@@ -848,7 +875,8 @@ int st_struct_record_read(const st_struct_record *r, int fd, void *objs, size_t 
         if (r->flat)
             memcpy(obj + *nread * size, block, m * size);
         else
-            run(r, r->unpack, r->nunpack, block, size, obj + *nread * r->struct_size, r->struct_size, m);
+            run(r, r->unpack, r->nunpack, block, size, obj + *nread * r->struct_size,
+                r->struct_size, m);
         *nread += m;
         memmove(block, block + m * size, have - m * size);
         have -= m * size;
@@ -857,10 +885,10 @@ int st_struct_record_read(const st_struct_record *r, int fd, void *objs, size_t 
     return rc;
 }
 
-/* ---- iter_unpack ------------------------------------------------------------------------------ */
+/* ---- iter_unpack ----------------------------------------------------------------------------- */
 
-st_struct_record_unpack_iterator *st_struct_record_iter_unpack(const st_struct_record *r, const void *buf,
-                                                               size_t buflen)
+st_struct_record_unpack_iterator *st_struct_record_iter_unpack(const st_struct_record *r,
+                                                               const void *buf, size_t buflen)
 {
     /* The checks and messages of st_struct_iter_unpack(), which borrows the same way. */
     st_struct_unpack_iterator *check = st_struct_iter_unpack(r->s, buf, buflen);

@@ -1439,6 +1439,47 @@ static void test_record_fd(void **state)
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* A record that is its struct byte for byte goes straight between the structs and the
+     * descriptor, through the same short reads. */
+    struct pair {
+        uint32_t a;
+        int32_t b;
+    } pairs[300], pback[301];
+    for (int i = 0; i < 300; i++)
+        pairs[i] = (struct pair){(uint32_t)i * 7919u, -i};
+    static const st_struct_field pf[] = {ST_STRUCT_FIELD(struct pair, a),
+                                         ST_STRUCT_FIELD(struct pair, b)};
+    st_struct_record *flat = ST_STRUCT_RECORD_NEW("Ii", struct pair, pf);
+    assert_non_null(flat);
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        const unsigned char *bytes = (const unsigned char *)pairs;
+        for (size_t off = 0, k = 1; off < sizeof pairs; off += k, k = k % 5 + 1)
+            if (write(fds[1], bytes + off, off + k > sizeof pairs ? sizeof pairs - off : k) < 0)
+                _exit(1);
+        if (write(fds[1], "xyz", 3) != 3) /* and a partial record at the end */
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    assert_int_equal(st_struct_record_read(flat, fds[0], pback, 301, &nread), -1);
+    assert_int_equal(nread, 300);
+    assert_string_equal(st_error_message(),
+                        "iterative unpacking requires a buffer of a multiple of 8 bytes");
+    assert_memory_equal(pback, pairs, sizeof pairs);
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(st_struct_record_write(flat, fileno(f), pairs, 300), 0);
+    assert_int_equal(pread(fileno(f), pback, sizeof pairs, 0), (ssize_t)sizeof pairs);
+    assert_memory_equal(pback, pairs, sizeof pairs);
+    fclose(f);
+    st_struct_record_free(flat);
     /* Errors of the descriptor, and a record of no bytes. */
     assert_int_equal(st_struct_record_write(r, -1, in, 1), -1);
     assert_int_equal(st_error_code(), ST_EOS);

@@ -354,6 +354,9 @@ typedef enum st_struct_kind {
 
 /**
  * @brief The ::st_struct_kind of an expression's type, found at compile time with `_Generic`.
+ *
+ * C11 (this macro, ST_STRUCT_FIELD() and ST_STRUCT_ARRAY() need `_Generic`); a C++ caller fills
+ * ::st_struct_field itself.
  * @param x An expression (not evaluated), e.g. `((struct point *)0)->x`.
  */
 #define ST_STRUCT_KIND(x)                                                                        \
@@ -565,10 +568,11 @@ ST_API int st_struct_record_write(const st_struct_record *r, int fd, const void 
  * @param fd A descriptor open for reading.
  * @param objs Room for @p n structs.
  * @param n The most records to read.
- * @param nread Receives the number of whole records stored in @p objs, on failure too.
+ * @param nread Receives the number of whole records stored in @p objs, on failure too (or
+ *        NULL).
  * @return 0, or -1: ST_EOS (OSError from read(2)), ST_EFORMAT ("iterative unpacking requires a
  *         buffer of a multiple of N bytes" when the file ends inside a record: those bytes are
- *         consumed), ST_ENOMEM.
+ *         consumed, and the struct after the last whole record is unspecified), ST_ENOMEM.
  */
 ST_API int st_struct_record_read(const st_struct_record *r, int fd, void *objs, size_t n,
                                  size_t *nread);

@@ -811,9 +811,16 @@ static size_t io_records(size_t size) { return size >= 65536 ? 1 : 65536 / size;
 
 int st_struct_record_write(const st_struct_record *r, int fd, const void *objs, size_t n)
 {
-    size_t size = r->s->layout.size;
-    if (size == 0 || n == 0)
+    size_t size = r->s->layout.size, total = 0;
+    if (array_bytes(n, size, &total) < 0)
+        return ST_TRACE();
+    if (total == 0)
         return 0;
+    if (r->flat) { /* the structs are the records: written as they are */
+        if (st__write_full(fd, objs, total) < 0)
+            return ST_RAISE_OS(errno, "cannot write records to descriptor %d", fd);
+        return 0;
+    }
     size_t per = io_records(size);
     unsigned char *block = st__malloc((n < per ? n : per) * size);
     if (!block)
@@ -822,15 +829,11 @@ int st_struct_record_write(const st_struct_record *r, int fd, const void *objs, 
     const unsigned char *obj = objs;
     for (size_t done = 0; done < n && rc == 0;) {
         size_t m = n - done < per ? n - done : per;
-        if (r->flat) { /* no copy needed: write the structs themselves */
-            if (st__write_full(fd, obj + done * size, m * size) < 0)
-                rc = ST_RAISE_OS(errno, "cannot write records to descriptor %d", fd);
-        } else if (run(r, r->pack, r->npack, obj + done * r->struct_size, r->struct_size, block,
-                       size, m) < 0) {
+        if (run(r, r->pack, r->npack, obj + done * r->struct_size, r->struct_size, block, size,
+                m) < 0)
             rc = ST_TRACE();
-        } else if (st__write_full(fd, block, m * size) < 0) {
+        else if (st__write_full(fd, block, m * size) < 0)
             rc = ST_RAISE_OS(errno, "cannot write records to descriptor %d", fd);
-        }
         done += m;
     }
     free(block);
@@ -839,25 +842,30 @@ int st_struct_record_write(const st_struct_record *r, int fd, const void *objs, 
 
 int st_struct_record_read(const st_struct_record *r, int fd, void *objs, size_t n, size_t *nread)
 {
-    size_t size = r->s->layout.size;
-    *nread = 0;
+    size_t size = r->s->layout.size, total = 0, count = 0;
+    if (nread)
+        *nread = 0;
     if (size == 0)
         return ST__STRUCT_ERROR("cannot iteratively unpack with a struct of length 0");
+    if (array_bytes(n, size, &total) < 0)
+        return ST_TRACE();
     if (n == 0)
         return 0;
+    /* A flat record reads straight into the structs (a partial record waits in place for the
+     * rest of its bytes); others read a block at a time and unpack it. */
     size_t per = io_records(size);
-    size_t cap = (n < per ? n : per) * size;
-    unsigned char *block = st__malloc(cap);
-    if (!block)
+    size_t cap = r->flat ? total : (n < per ? n : per) * size;
+    unsigned char *obj = objs, *block = r->flat ? NULL : st__malloc(cap);
+    if (!r->flat && !block)
         return ST_TRACE();
-    unsigned char *obj = objs;
-    size_t have = 0; /* bytes in block */
+    size_t have = 0; /* bytes read and not yet unpacked */
     int rc = 0;
-    while (*nread < n) {
-        size_t want = (n - *nread) * size; /* never read past the n-th record */
+    while (count < n) {
+        unsigned char *base = r->flat ? obj + count * size : block;
+        size_t want = (n - count) * size; /* never read past the n-th record */
         if (want > cap)
             want = cap;
-        ssize_t got = want > have ? st__read_retry(fd, block + have, want - have) : 0;
+        ssize_t got = st__read_retry(fd, base + have, want - have);
         if (got < 0) {
             rc = ST_RAISE_OS(errno, "cannot read records from descriptor %d", fd);
             break;
@@ -872,14 +880,15 @@ int st_struct_record_read(const st_struct_record *r, int fd, void *objs, size_t 
         }
         if (have < want && got > 0)
             continue; /* a short read: fill the block first */
-        if (r->flat)
-            memcpy(obj + *nread * size, block, m * size);
-        else
-            run(r, r->unpack, r->nunpack, block, size, obj + *nread * r->struct_size,
+        if (!r->flat) {
+            run(r, r->unpack, r->nunpack, block, size, obj + count * r->struct_size,
                 r->struct_size, m);
-        *nread += m;
-        memmove(block, block + m * size, have - m * size);
+            memmove(block, block + m * size, have - m * size);
+        }
+        count += m;
         have -= m * size;
+        if (nread)
+            *nread = count;
     }
     free(block);
     return rc;

@@ -35,13 +35,15 @@ enum {
     FAST_COPY2,
     FAST_COPY4,
     FAST_COPY8,
-    FAST_COPY7,  /* 3 to 7 bytes: two overlapping 4-byte moves... */
+    FAST_COPY3,  /* 3 bytes: two overlapping 2-byte moves */
+    FAST_COPY7,  /* 5 to 7 bytes: two overlapping 4-byte moves */
     FAST_COPY16, /* 9 to 16: two overlapping 8-byte moves */
     FAST_COPY32, /* 17 to 32: four */
     FAST_SWAP2,
     FAST_SWAP4,
     FAST_SWAP8,
     FAST_BOOL,
+    FAST_ZERO, /* 1 to 16 pad bytes: overlapping stores */
     FAST_OTHER
 };
 
@@ -417,6 +419,7 @@ static void set_fast(rec_op *ops, size_t n)
                        : len == 2              ? FAST_COPY2
                        : len == 4              ? FAST_COPY4
                        : len == 8              ? FAST_COPY8
+                       : len == 3              ? FAST_COPY3
                        : len > 4 && len < 8    ? FAST_COPY7
                        : len > 8 && len <= 16  ? FAST_COPY16
                        : len > 16 && len <= 32 ? FAST_COPY32
@@ -425,6 +428,8 @@ static void set_fast(rec_op *ops, size_t n)
             op->fast = (uint8_t)(FAST_SWAP2 + (op->kind - OP_SWAP2));
         else if (op->kind == OP_BOOL)
             op->fast = FAST_BOOL;
+        else if (op->kind == OP_ZERO && len <= 16)
+            op->fast = FAST_ZERO;
     }
 }
 
@@ -448,9 +453,20 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
     st_struct *s = st_struct_new(format);
     if (!s)
         return (ST_TRACE(), NULL);
-    /* Each item makes at most one op per plan, each pad run (before an item, or at the end) one. */
-    size_t cap = s->layout.nitems + 1;
-    st_struct_record *r = st__malloc(sizeof *r + 4 * cap * sizeof(rec_op));
+    /* Each item bound to a field makes at most one op per plan, each pad run (before an item, or
+     * at the end) one; binding stops at the first item past the table's elements, so a huge
+     * repeat count costs nothing before it is refused. */
+    size_t nitems = s->layout.nitems, elements = 0; /* counted up to nitems + 1 */
+    for (size_t i = 0; i < nfields && elements <= nitems; i++) {
+        size_t count = fields[i].count > 0 ? fields[i].count : 1;
+        elements += count < nitems + 1 - elements ? count : nitems + 1 - elements;
+    }
+    size_t cap = (nitems < elements ? nitems : elements) + 1;
+    st_struct_record *r = NULL;
+    if (cap > (SIZE_MAX - sizeof *r) / (4 * sizeof(rec_op)))
+        ST_RAISE_NOMEM();
+    else
+        r = st__malloc(sizeof *r + 4 * cap * sizeof(rec_op));
     if (!r) {
         st_struct_free(s);
         return (ST_TRACE(), NULL);
@@ -681,6 +697,14 @@ static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t 
         case FAST_COPY8:
             memcpy(d, s, 8);
             break;
+        case FAST_COPY3: {
+            uint16_t a2, b2;
+            memcpy(&a2, s, 2);
+            memcpy(&b2, s + 1, 2);
+            memcpy(d, &a2, 2);
+            memcpy(d + 1, &b2, 2);
+            break;
+        }
         case FAST_COPY7:
             memcpy(&a4, s, 4);
             memcpy(&b4, s + n - 4, 4);
@@ -717,6 +741,21 @@ static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t 
         case FAST_BOOL:
             *d = *s != 0;
             break;
+        case FAST_ZERO: {
+            const uint64_t z = 0;
+            if (n >= 8) {
+                memcpy(d, &z, 8);
+                memcpy(d + n - 8, &z, 8);
+            } else if (n >= 4) {
+                memcpy(d, &z, 4);
+                memcpy(d + n - 4, &z, 4);
+            } else { /* 1 to 3 */
+                d[0] = 0;
+                d[n / 2] = 0;
+                d[n - 1] = 0;
+            }
+            break;
+        }
         default:
             if (!other)
                 ST__UNREACHABLE();

@@ -35,10 +35,9 @@ enum {
     FAST_COPY2,
     FAST_COPY4,
     FAST_COPY8,
-    FAST_COPY3,  /* 3 bytes: two overlapping 2-byte moves */
-    FAST_COPY7,  /* 5 to 7 bytes: two overlapping 4-byte moves */
-    FAST_COPY16, /* 9 to 16: two overlapping 8-byte moves */
-    FAST_COPY32, /* 17 to 32: four */
+    FAST_COPY16, /* two 8-byte moves */
+    FAST_COPY24,
+    FAST_COPY32,
     FAST_SWAP2,
     FAST_SWAP4,
     FAST_SWAP8,
@@ -409,6 +408,33 @@ static size_t merge_gaps(rec_op *ops, size_t n)
     return m;
 }
 
+/* Cuts each copy of up to 32 bytes into pieces of fixed width (a multiple of 8, then 4, 2, 1)
+ * so that run1() moves each with straight-line code, and its loads start where fields start:
+ * store forwarding then serves a field the caller has just written. Returns the number of ops
+ * (out NULL: counts them only). */
+static size_t split_copies(const rec_op *in, size_t n, rec_op *out)
+{
+    size_t m = 0;
+    for (const rec_op *op = in; op < in + n; op++) {
+        if (op->kind != OP_COPY || op->len > 32) {
+            if (out)
+                out[m] = *op;
+            m++;
+            continue;
+        }
+        size_t done = 0;
+        for (size_t piece = 32; piece > 0; piece = piece > 8 ? piece - 8 : piece / 2) {
+            if (op->len - done < piece)
+                continue;
+            if (out)
+                out[m] = (rec_op){OP_COPY, 0, 0, op->src + done, op->dst + done, piece};
+            m++;
+            done += piece;
+        }
+    }
+    return m;
+}
+
 static void set_fast(rec_op *ops, size_t n)
 {
     for (rec_op *op = ops; op < ops + n; op++) {
@@ -419,10 +445,9 @@ static void set_fast(rec_op *ops, size_t n)
                        : len == 2              ? FAST_COPY2
                        : len == 4              ? FAST_COPY4
                        : len == 8              ? FAST_COPY8
-                       : len == 3              ? FAST_COPY3
-                       : len > 4 && len < 8    ? FAST_COPY7
-                       : len > 8 && len <= 16  ? FAST_COPY16
-                       : len > 16 && len <= 32 ? FAST_COPY32
+                       : len == 16             ? FAST_COPY16
+                       : len == 24             ? FAST_COPY24
+                       : len == 32             ? FAST_COPY32
                                                : FAST_OTHER;
         else if (len == 1 && op->kind >= OP_SWAP2 && op->kind <= OP_SWAP8)
             op->fast = (uint8_t)(FAST_SWAP2 + (op->kind - OP_SWAP2));
@@ -462,37 +487,46 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
         elements += count < nitems + 1 - elements ? count : nitems + 1 - elements;
     }
     size_t cap = (nitems < elements ? nitems : elements) + 1;
-    st_struct_record *r = NULL;
-    if (cap > (SIZE_MAX - sizeof *r) / (4 * sizeof(rec_op)))
+    rec_op *scratch = NULL;
+    if (cap > SIZE_MAX / (4 * sizeof(rec_op)))
         ST_RAISE_NOMEM();
     else
-        r = st__malloc(sizeof *r + 4 * cap * sizeof(rec_op));
+        scratch = st__malloc(4 * cap * sizeof(rec_op));
+    if (!scratch) {
+        st_struct_free(s);
+        return (ST_TRACE(), NULL);
+    }
+    /* scratch: pack and then its zeros (2 cap), unpack (cap), the zeros while binding (cap). */
+    builder b = {scratch, scratch + 3 * cap, scratch + 2 * cap, 0, 0, 0};
+    st_struct_record *r = NULL;
+    if (bind(s, fields, nfields, &b) == 0) {
+        size_t npack = merge_gaps(b.pack, b.npack);
+        memcpy(b.pack + npack, b.zero, b.nzero * sizeof *b.zero);
+        npack += b.nzero;
+        size_t np = split_copies(b.pack, npack, NULL), nu = split_copies(b.unpack, b.nunpack, NULL);
+        r = st__malloc(sizeof *r + (np + nu) * sizeof(rec_op));
+        if (r) {
+            size_t size = s->layout.size;
+            r->s = s;
+            r->struct_size = struct_size;
+            r->little = st__host_is_little() != s->layout.swap;
+            r->flat = size == struct_size && size > 0 && b.nunpack == 1 &&
+                      b.unpack[0].kind == OP_COPY && b.unpack[0].len == size;
+            r->pack = r->ops;
+            r->unpack = r->ops + np;
+            r->npack = split_copies(b.pack, npack, r->pack);
+            r->nunpack = split_copies(b.unpack, b.nunpack, r->unpack);
+            set_fast(r->pack, r->npack);
+            set_fast(r->unpack, r->nunpack);
+            r->fast_pack = all_fast(r->pack, r->npack);
+            r->fast_unpack = all_fast(r->unpack, r->nunpack);
+        }
+    }
+    free(scratch);
     if (!r) {
         st_struct_free(s);
         return (ST_TRACE(), NULL);
     }
-    r->s = s;
-    r->struct_size = struct_size;
-    r->little = st__host_is_little() != s->layout.swap;
-    /* ops: pack and then its zeros (2 cap), unpack (cap), the zeros while binding (cap). */
-    builder b = {r->ops, r->ops + 3 * cap, r->ops + 2 * cap, 0, 0, 0};
-    if (bind(s, fields, nfields, &b) < 0) {
-        st_struct_record_free(r);
-        return (ST_TRACE(), NULL);
-    }
-    r->pack = b.pack;
-    r->unpack = b.unpack;
-    r->npack = merge_gaps(b.pack, b.npack);
-    memcpy(r->pack + r->npack, b.zero, b.nzero * sizeof *b.zero);
-    r->npack += b.nzero;
-    r->nunpack = b.nunpack;
-    set_fast(r->pack, r->npack);
-    set_fast(r->unpack, r->nunpack);
-    r->fast_pack = all_fast(r->pack, r->npack);
-    r->fast_unpack = all_fast(r->unpack, r->nunpack);
-    size_t size = s->layout.size;
-    r->flat = size == struct_size && size > 0 && r->nunpack == 1 && r->unpack[0].kind == OP_COPY &&
-              r->unpack[0].len == size;
     return r;
 }
 
@@ -511,22 +545,55 @@ const st_struct *st_struct_record_struct(const st_struct_record *r) { return r->
 /* Records per block of an array: the ops run one after another over a block that stays in L1. */
 #define BLOCK 64
 
-/* A copy of n bytes, n known to be small, without a call: overlapping moves. */
-static ST__INLINE void copy_small(unsigned char *d, const unsigned char *s, size_t n)
+static ST__INLINE void copy8(unsigned char *d, const unsigned char *s)
 {
-    if (n > 16 && n <= 32) {
-        uint64_t a, b2, c, e;
+    uint64_t x;
+    memcpy(&x, s, 8);
+    memcpy(d, &x, 8);
+}
+
+/* A copy of at most 32 bytes, in pieces of 16, 8, 4, 2 and 1 bytes, without a call. */
+static ST__INLINE void copy_pieces(unsigned char *d, const unsigned char *s, size_t n)
+{
+    uint64_t a, b;
+    uint32_t c;
+    uint16_t e;
+    if (n & 32) { /* exactly 32 */
         memcpy(&a, s, 8);
-        memcpy(&b2, s + 8, 8);
-        memcpy(&c, s + n - 16, 8);
-        memcpy(&e, s + n - 8, 8);
+        memcpy(&b, s + 8, 8);
         memcpy(d, &a, 8);
-        memcpy(d + 8, &b2, 8);
-        memcpy(d + n - 16, &c, 8);
-        memcpy(d + n - 8, &e, 8);
-    } else {
-        st__copy_bytes(d, s, n);
+        memcpy(d + 8, &b, 8);
+        d += 16;
+        s += 16;
     }
+    if (n & 48) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + 8, &b, 8);
+        d += 16;
+        s += 16;
+    }
+    if (n & 8) {
+        memcpy(&a, s, 8);
+        memcpy(d, &a, 8);
+        d += 8;
+        s += 8;
+    }
+    if (n & 4) {
+        memcpy(&c, s, 4);
+        memcpy(d, &c, 4);
+        d += 4;
+        s += 4;
+    }
+    if (n & 2) {
+        memcpy(&e, s, 2);
+        memcpy(d, &e, 2);
+        d += 2;
+        s += 2;
+    }
+    if (n & 1)
+        *d = *s;
 }
 
 #define ROWS(body)                                     \
@@ -581,7 +648,7 @@ static int run_op(const st_struct_record *r, const rec_op *op, const unsigned ch
             break;
         default:
             if (len <= 32)
-                ROWS(copy_small(d, s, len))
+                ROWS(copy_pieces(d, s, len))
             else
                 ROWS(memcpy(d, s, len))
         }
@@ -682,8 +749,6 @@ static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t 
         const unsigned char *s = src + op->src;
         unsigned char *d = dst + op->dst;
         size_t n = op->len;
-        uint32_t a4, b4;
-        uint64_t a8, b8;
         switch (op->fast) {
         case FAST_COPY1:
             *d = *s;
@@ -697,38 +762,16 @@ static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t 
         case FAST_COPY8:
             memcpy(d, s, 8);
             break;
-        case FAST_COPY3: {
-            uint16_t a2, b2;
-            memcpy(&a2, s, 2);
-            memcpy(&b2, s + 1, 2);
-            memcpy(d, &a2, 2);
-            memcpy(d + 1, &b2, 2);
-            break;
-        }
-        case FAST_COPY7:
-            memcpy(&a4, s, 4);
-            memcpy(&b4, s + n - 4, 4);
-            memcpy(d, &a4, 4);
-            memcpy(d + n - 4, &b4, 4);
-            break;
+        case FAST_COPY32: /* four, three or two 8-byte moves */
+            copy8(d + 24, s + 24);
+            /* fall through */
+        case FAST_COPY24:
+            copy8(d + 16, s + 16);
+            /* fall through */
         case FAST_COPY16:
-            memcpy(&a8, s, 8);
-            memcpy(&b8, s + n - 8, 8);
-            memcpy(d, &a8, 8);
-            memcpy(d + n - 8, &b8, 8);
+            copy8(d + 8, s + 8);
+            copy8(d, s);
             break;
-        case FAST_COPY32: {
-            uint64_t c8, e8;
-            memcpy(&a8, s, 8);
-            memcpy(&b8, s + 8, 8);
-            memcpy(&c8, s + n - 16, 8);
-            memcpy(&e8, s + n - 8, 8);
-            memcpy(d, &a8, 8);
-            memcpy(d + 8, &b8, 8);
-            memcpy(d + n - 16, &c8, 8);
-            memcpy(d + n - 8, &e8, 8);
-            break;
-        }
         case FAST_SWAP2:
             swap_values(d, s, 1, 2);
             break;

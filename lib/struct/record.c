@@ -259,10 +259,10 @@ typedef struct builder {
 } builder;
 
 /* Appends an op, merged into the previous one when both move the same kind of values and
- * continue each other in the source and in the destination (when merge is set). */
-static void emit(rec_op *ops, size_t *n, rec_op op, bool merge)
+ * continue each other in the source and in the destination. */
+static void emit(rec_op *ops, size_t *n, rec_op op)
 {
-    if (merge && *n > 0) {
+    if (*n > 0) {
         rec_op *last = &ops[*n - 1];
         size_t unit = op.kind == OP_SWAP2   ? 2
                       : op.kind == OP_SWAP4 ? 4
@@ -285,17 +285,16 @@ static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t 
     rec_op op = {OP_COPY, 0, 0, moff, boff, c->size};
     switch ((st__struct_op)c->op) {
     case ST__OP_BOOL:
-        emit(b->pack, &b->npack, op, true);
-        emit(b->unpack, &b->nunpack, (rec_op){OP_BOOL, 0, 0, boff, moff, 1}, true);
+        emit(b->pack, &b->npack, op);
+        emit(b->unpack, &b->nunpack, (rec_op){OP_BOOL, 0, 0, boff, moff, 1});
         return;
     case ST__OP_HALF:
-        emit(b->pack, &b->npack, (rec_op){OP_HALF_PACK, (uint8_t)esize, 0, moff, boff, 1}, true);
-        emit(b->unpack, &b->nunpack, (rec_op){OP_HALF_UNPACK, (uint8_t)esize, 0, boff, moff, 1},
-             true);
+        emit(b->pack, &b->npack, (rec_op){OP_HALF_PACK, (uint8_t)esize, 0, moff, boff, 1});
+        emit(b->unpack, &b->nunpack, (rec_op){OP_HALF_UNPACK, (uint8_t)esize, 0, boff, moff, 1});
         return;
     case ST__OP_PSTR:
-        emit(b->pack, &b->npack, (rec_op){OP_PSTR_PACK, 0, 0, moff, boff, c->size}, true);
-        emit(b->unpack, &b->nunpack, (rec_op){OP_PSTR_UNPACK, 0, 0, boff, moff, c->size}, true);
+        emit(b->pack, &b->npack, (rec_op){OP_PSTR_PACK, 0, 0, moff, boff, c->size});
+        emit(b->unpack, &b->nunpack, (rec_op){OP_PSTR_UNPACK, 0, 0, boff, moff, c->size});
         return;
     case ST__OP_STR:
         break;
@@ -308,8 +307,8 @@ static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t 
     }
     if (op.len == 0)
         return;
-    emit(b->pack, &b->npack, op, true);
-    emit(b->unpack, &b->nunpack, (rec_op){op.kind, 0, 0, boff, moff, op.len}, true);
+    emit(b->pack, &b->npack, op);
+    emit(b->unpack, &b->nunpack, (rec_op){op.kind, 0, 0, boff, moff, op.len});
 }
 
 /* Binds the items of s to the fields in order and compiles both plans into b (room for two
@@ -326,7 +325,7 @@ static int bind(const st_struct *s, const st_struct_field *fields, size_t nfield
             size_t boff = c->offset + k * c->size;
             bool gap = boff > covered;
             if (gap) /* pad bytes: x or alignment */
-                emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, 0, covered, boff - covered}, true);
+                emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, 0, covered, boff - covered});
             covered = boff + c->size;
             if (fi == nfields) {
                 if (text)
@@ -378,7 +377,7 @@ static int bind(const st_struct *s, const st_struct_field *fields, size_t nfield
         }
     }
     if (L->size > covered)
-        emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, 0, covered, L->size - covered}, true);
+        emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, 0, covered, L->size - covered});
     if (ei > 0)
         return ST__STRUCT_ERROR("field '%s' has %zu elements but format '%s' gives it %zu",
                                 fields[fi].name ? fields[fi].name : "?", fields[fi].count, fmt, ei);

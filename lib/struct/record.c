@@ -35,9 +35,10 @@ enum {
     FAST_COPY2,
     FAST_COPY4,
     FAST_COPY8,
-    FAST_COPY16, /* two 8-byte moves */
-    FAST_COPY24,
-    FAST_COPY32,
+    FAST_COPY3,  /* 3 bytes: two overlapping 2-byte moves */
+    FAST_COPY7,  /* 5 to 7 bytes: 4, 2, 1 */
+    FAST_COPY16, /* 9 to 16 bytes: two overlapping 8-byte moves */
+    FAST_COPY32, /* 17 to 32 bytes: four */
     FAST_SWAP2,
     FAST_SWAP4,
     FAST_SWAP8,
@@ -407,47 +408,21 @@ static size_t merge_gaps(rec_op *ops, size_t n)
     return m;
 }
 
-/* Cuts each copy of up to 32 bytes into pieces of fixed width (a multiple of 8, then 4, 2, 1)
- * so that run1() moves each with straight-line code, and its loads start where fields start:
- * store forwarding then serves a field the caller has just written. Returns the number of ops
- * (out NULL: counts them only). */
-static size_t split_copies(const rec_op *in, size_t n, rec_op *out)
-{
-    size_t m = 0;
-    for (const rec_op *op = in; op < in + n; op++) {
-        if (op->kind != OP_COPY || op->len > 32) {
-            if (out)
-                out[m] = *op;
-            m++;
-            continue;
-        }
-        size_t done = 0;
-        for (size_t piece = 32; piece > 0; piece = piece > 8 ? piece - 8 : piece / 2) {
-            if (op->len - done < piece)
-                continue;
-            if (out)
-                out[m] = (rec_op){OP_COPY, 0, 0, op->src + done, op->dst + done, piece};
-            m++;
-            done += piece;
-        }
-    }
-    return m;
-}
-
 static void set_fast(rec_op *ops, size_t n)
 {
     for (rec_op *op = ops; op < ops + n; op++) {
         size_t len = op->len;
         op->fast = FAST_OTHER;
         if (op->kind == OP_COPY)
-            op->fast = len == 1                ? FAST_COPY1
-                       : len == 2              ? FAST_COPY2
-                       : len == 4              ? FAST_COPY4
-                       : len == 8              ? FAST_COPY8
-                       : len == 16             ? FAST_COPY16
-                       : len == 24             ? FAST_COPY24
-                       : len == 32             ? FAST_COPY32
-                                               : FAST_OTHER;
+            op->fast = len == 1    ? FAST_COPY1
+                       : len == 2  ? FAST_COPY2
+                       : len == 4  ? FAST_COPY4
+                       : len == 8  ? FAST_COPY8
+                       : len == 3  ? FAST_COPY3
+                       : len < 8   ? FAST_COPY7
+                       : len <= 16 ? FAST_COPY16
+                       : len <= 32 ? FAST_COPY32
+                                   : FAST_OTHER;
         else if (len == 1 && op->kind >= OP_SWAP2 && op->kind <= OP_SWAP8)
             op->fast = (uint8_t)(FAST_SWAP2 + (op->kind - OP_SWAP2));
         else if (op->kind == OP_BOOL)
@@ -502,8 +477,7 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
         size_t npack = merge_gaps(b.pack, b.npack);
         memcpy(b.pack + npack, b.zero, b.nzero * sizeof *b.zero);
         npack += b.nzero;
-        size_t np = split_copies(b.pack, npack, NULL), nu = split_copies(b.unpack, b.nunpack, NULL);
-        r = st__malloc(sizeof *r + (np + nu) * sizeof(rec_op));
+        r = st__malloc(sizeof *r + (npack + b.nunpack) * sizeof(rec_op));
         if (r) {
             size_t size = s->layout.size;
             r->s = s;
@@ -512,9 +486,11 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
             r->flat = size == struct_size && size > 0 && b.nunpack == 1 &&
                       b.unpack[0].kind == OP_COPY && b.unpack[0].len == size;
             r->pack = r->ops;
-            r->unpack = r->ops + np;
-            r->npack = split_copies(b.pack, npack, r->pack);
-            r->nunpack = split_copies(b.unpack, b.nunpack, r->unpack);
+            r->unpack = r->ops + npack;
+            r->npack = npack;
+            r->nunpack = b.nunpack;
+            memcpy(r->pack, b.pack, npack * sizeof *b.pack);
+            memcpy(r->unpack, b.unpack, b.nunpack * sizeof *b.unpack);
             set_fast(r->pack, r->npack);
             set_fast(r->unpack, r->nunpack);
             r->fast_pack = all_fast(r->pack, r->npack);
@@ -761,15 +737,29 @@ static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t 
         case FAST_COPY8:
             memcpy(d, s, 8);
             break;
-        case FAST_COPY32: /* four, three or two 8-byte moves */
-            copy8(d + 24, s + 24);
-            /* fall through */
-        case FAST_COPY24:
-            copy8(d + 16, s + 16);
+        case FAST_COPY3: {
+            uint16_t a, b;
+            memcpy(&a, s, 2);
+            memcpy(&b, s + 1, 2);
+            memcpy(d, &a, 2);
+            memcpy(d + 1, &b, 2);
+            break;
+        }
+        case FAST_COPY7: /* 4, then 2 and 1 as the length says: an int and a short just
+                            written by the caller are each loaded as they were stored */
+            memcpy(d, s, 4);
+            if (n & 2)
+                memcpy(d + 4, s + 4, 2);
+            if (n & 1)
+                d[n - 1] = s[n - 1];
+            break;
+        case FAST_COPY32:
+            copy8(d + 8, s + 8);
+            copy8(d + n - 16, s + n - 16);
             /* fall through */
         case FAST_COPY16:
-            copy8(d + 8, s + 8);
             copy8(d, s);
+            copy8(d + n - 8, s + n - 8);
             break;
         case FAST_SWAP2:
             swap_values(d, s, 1, 2);
@@ -828,17 +818,23 @@ int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf,
     return run1(r, r->pack, r->npack, obj, buf, false);
 }
 
-int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t buflen, void *obj)
+/* The rest of st_struct_record_unpack() and of the iterator: a buffer of the wrong size, or a
+ * plan with ops run1() calls for. */
+static ST__COLD int unpack_other(const st_struct_record *r, const void *buf, size_t buflen,
+                                 void *obj)
 {
-    if (ST__UNLIKELY(buflen != r->s->layout.size))
-        return st__struct_check_exact(&r->s->layout, buflen) < 0 ? ST_TRACE() : 0;
-    if (buflen == 0)
-        return 0;
-    if (r->fast_unpack)
-        run1(r, r->unpack, r->nunpack, buf, obj, false);
-    else
+    if (st__struct_check_exact(&r->s->layout, buflen) < 0)
+        return ST_TRACE();
+    if (buflen > 0)
         run1(r, r->unpack, r->nunpack, buf, obj, true);
     return 0;
+}
+
+int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t buflen, void *obj)
+{
+    if (ST__UNLIKELY(!r->fast_unpack || buflen != r->s->layout.size))
+        return unpack_other(r, buf, buflen, obj);
+    return run1(r, r->unpack, r->nunpack, buf, obj, false);
 }
 
 /* n records of size bytes, or struct.error when that overflows. */
@@ -999,11 +995,12 @@ int st_struct_record_unpack_iterator_next(st_struct_record_unpack_iterator *it, 
     if (it->index >= it->len)
         return 0;
     const st_struct_record *r = it->r;
+    size_t size = r->s->layout.size;
     if (r->fast_unpack) /* as in st_struct_record_unpack() */
         run1(r, r->unpack, r->nunpack, it->buf + it->index, obj, false);
     else
-        run1(r, r->unpack, r->nunpack, it->buf + it->index, obj, true);
-    it->index += r->s->layout.size;
+        unpack_other(r, it->buf + it->index, size, obj);
+    it->index += size;
     return 1;
 }
 

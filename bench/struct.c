@@ -2,7 +2,11 @@
  * struct.Struct (timed by the interpreter itself, via popen) and against hand-written
  * memcpy/bswap functions; then iter_unpack over 10 MB. Prints ns per record and the ratios.
  * A hand-written variadic function for this one format shows what any printf-style API costs
- * at least (va_arg and the register save area of a variadic call) on top of the anchor. */
+ * at least (va_arg and the register save area of a variadic call) on top of the anchor.
+ * Then records (a format bound to a C struct): per record against hand-written, non-inlined
+ * functions that pack the struct's fields with memcpy and byte swaps, on "<IhdQ8s" and a
+ * 12-field record, and against CPython; arrays of 1M records against memcpy (same byte order)
+ * and a hand-written swap loop (the other order), cold (fresh pages) and warm. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -202,6 +206,383 @@ static double run(int which, const st_struct *s, unsigned long long *sum)
     return (bench_now() - t) / N * 1e9;
 }
 
+/* ---- Records ----------------------------------------------------------------------------------- */
+
+struct sample {
+    uint32_t id;
+    int16_t delta;
+    double x;
+    uint64_t n;
+    char tag[8];
+};
+
+static const st_struct_field sample_fields[] = {
+    ST_STRUCT_FIELD(struct sample, id),  ST_STRUCT_FIELD(struct sample, delta),
+    ST_STRUCT_FIELD(struct sample, x),   ST_STRUCT_FIELD(struct sample, n),
+    ST_STRUCT_ARRAY(struct sample, tag),
+};
+
+struct mixed12 {
+    uint8_t a;
+    int8_t b;
+    uint16_t c;
+    int16_t d;
+    uint32_t e;
+    int32_t f;
+    uint64_t g;
+    int64_t h;
+    float i;
+    double j;
+    bool k;
+    char l[6];
+};
+
+#define MIXED_FORMAT "<BbHhIiQqfd?6s"
+#define MIXED_RECORD 49
+
+static const st_struct_field mixed_fields[] = {
+    ST_STRUCT_FIELD(struct mixed12, a), ST_STRUCT_FIELD(struct mixed12, b),
+    ST_STRUCT_FIELD(struct mixed12, c), ST_STRUCT_FIELD(struct mixed12, d),
+    ST_STRUCT_FIELD(struct mixed12, e), ST_STRUCT_FIELD(struct mixed12, f),
+    ST_STRUCT_FIELD(struct mixed12, g), ST_STRUCT_FIELD(struct mixed12, h),
+    ST_STRUCT_FIELD(struct mixed12, i), ST_STRUCT_FIELD(struct mixed12, j),
+    ST_STRUCT_FIELD(struct mixed12, k), ST_STRUCT_ARRAY(struct mixed12, l),
+};
+
+/* The hand-written anchors: what a C programmer writes once per format, not inlined. */
+static NOINLINE void hand_pack_sample(unsigned char *out, const struct sample *s)
+{
+    uint64_t bits;
+    memcpy(&bits, &s->x, 8);
+    put_le(out, s->id, 4);
+    put_le(out + 4, (uint16_t)s->delta, 2);
+    put_le(out + 6, bits, 8);
+    put_le(out + 14, s->n, 8);
+    memcpy(out + 22, s->tag, 8);
+}
+
+static NOINLINE void hand_unpack_sample(const unsigned char *in, struct sample *s)
+{
+    s->id = (uint32_t)get_le(in, 4);
+    s->delta = (int16_t)get_le(in + 4, 2);
+    uint64_t bits = get_le(in + 6, 8);
+    memcpy(&s->x, &bits, 8);
+    s->n = get_le(in + 14, 8);
+    memcpy(s->tag, in + 22, 8);
+}
+
+static NOINLINE void hand_pack_mixed(unsigned char *out, const struct mixed12 *m)
+{
+    uint32_t fb;
+    uint64_t db;
+    memcpy(&fb, &m->i, 4);
+    memcpy(&db, &m->j, 8);
+    out[0] = m->a;
+    out[1] = (uint8_t)m->b;
+    put_le(out + 2, m->c, 2);
+    put_le(out + 4, (uint16_t)m->d, 2);
+    put_le(out + 6, m->e, 4);
+    put_le(out + 10, (uint32_t)m->f, 4);
+    put_le(out + 14, m->g, 8);
+    put_le(out + 22, (uint64_t)m->h, 8);
+    put_le(out + 30, fb, 4);
+    put_le(out + 34, db, 8);
+    out[42] = m->k;
+    memcpy(out + 43, m->l, 6);
+}
+
+static NOINLINE void hand_unpack_mixed(const unsigned char *in, struct mixed12 *m)
+{
+    m->a = in[0];
+    m->b = (int8_t)in[1];
+    m->c = (uint16_t)get_le(in + 2, 2);
+    m->d = (int16_t)get_le(in + 4, 2);
+    m->e = (uint32_t)get_le(in + 6, 4);
+    m->f = (int32_t)get_le(in + 10, 4);
+    m->g = get_le(in + 14, 8);
+    m->h = (int64_t)get_le(in + 22, 8);
+    uint32_t fb = (uint32_t)get_le(in + 30, 4);
+    uint64_t db = get_le(in + 34, 8);
+    memcpy(&m->i, &fb, 4);
+    memcpy(&m->j, &db, 8);
+    m->k = in[42] != 0;
+    memcpy(m->l, in + 43, 6);
+}
+
+/* The hand-written array loops in the byte order that is not this machine's. */
+static uint64_t swapped(uint64_t v, int n)
+{
+    return n == 2   ? __builtin_bswap16((uint16_t)v)
+           : n == 4 ? __builtin_bswap32((uint32_t)v)
+                    : __builtin_bswap64(v);
+}
+
+static NOINLINE void hand_swap_pack(unsigned char *out, const struct sample *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++, out += RECORD) {
+        uint32_t id = (uint32_t)swapped(in[i].id, 4);
+        uint16_t delta = (uint16_t)swapped((uint16_t)in[i].delta, 2);
+        uint64_t bits, nn = swapped(in[i].n, 8);
+        memcpy(&bits, &in[i].x, 8);
+        bits = swapped(bits, 8);
+        memcpy(out, &id, 4);
+        memcpy(out + 4, &delta, 2);
+        memcpy(out + 6, &bits, 8);
+        memcpy(out + 14, &nn, 8);
+        memcpy(out + 22, in[i].tag, 8);
+    }
+}
+
+static NOINLINE void hand_swap_unpack(const unsigned char *in, struct sample *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++, in += RECORD) {
+        uint32_t id;
+        uint16_t delta;
+        uint64_t bits, nn;
+        memcpy(&id, in, 4);
+        memcpy(&delta, in + 4, 2);
+        memcpy(&bits, in + 6, 8);
+        memcpy(&nn, in + 14, 8);
+        out[i].id = (uint32_t)swapped(id, 4);
+        out[i].delta = (int16_t)(uint16_t)swapped(delta, 2);
+        bits = swapped(bits, 8);
+        memcpy(&out[i].x, &bits, 8);
+        out[i].n = swapped(nn, 8);
+        memcpy(out[i].tag, in + 22, 8);
+    }
+}
+
+enum {
+    R_PACK,
+    R_HAND_PACK,
+    R_UNPACK,
+    R_HAND_UNPACK,
+    M_PACK,
+    M_HAND_PACK,
+    M_UNPACK,
+    M_HAND_UNPACK,
+    NRLOOPS
+};
+
+/* One timed loop of N single-record calls; ns per call. The struct changes every call (a store
+ * of its first field), so neither side can hoist the work. */
+static double run_record(int which, const st_struct_record *rs, const st_struct_record *rm,
+                         unsigned long long *sum)
+{
+    static unsigned char buf[64];
+    static struct sample s = {7, -5, 1.5, 9, "abcdefgh"};
+    static struct mixed12 m = {1, -2, 3, -4, 5, -6, 7, -8, 9.5f, 10.25, true, "abcdef"};
+    hand_pack_sample(buf, &s);
+    double t = bench_now();
+    for (long i = 0; i < N; i++) {
+        switch (which) {
+        case R_PACK:
+            s.id = (uint32_t)i;
+            if (st_struct_record_pack(rs, &s, buf, sizeof buf) < 0)
+                abort();
+            *sum += buf[(size_t)i % RECORD];
+            break;
+        case R_HAND_PACK:
+            s.id = (uint32_t)i;
+            hand_pack_sample(buf, &s);
+            *sum += buf[(size_t)i % RECORD];
+            break;
+        case R_UNPACK:
+            put_le(buf, (uint32_t)i, 4);
+            if (st_struct_record_unpack(rs, buf, RECORD, &s) < 0)
+                abort();
+            *sum += s.id + s.n;
+            break;
+        case R_HAND_UNPACK:
+            put_le(buf, (uint32_t)i, 4);
+            hand_unpack_sample(buf, &s);
+            *sum += s.id + s.n;
+            break;
+        case M_PACK:
+            m.e = (uint32_t)i;
+            if (st_struct_record_pack(rm, &m, buf, sizeof buf) < 0)
+                abort();
+            *sum += buf[(size_t)i % MIXED_RECORD];
+            break;
+        case M_HAND_PACK:
+            m.e = (uint32_t)i;
+            hand_pack_mixed(buf, &m);
+            *sum += buf[(size_t)i % MIXED_RECORD];
+            break;
+        case M_UNPACK:
+            put_le(buf, (uint32_t)i, 4);
+            if (st_struct_record_unpack(rm, buf, MIXED_RECORD, &m) < 0)
+                abort();
+            *sum += m.c + m.g;
+            break;
+        default:
+            put_le(buf, (uint32_t)i, 4);
+            hand_unpack_mixed(buf, &m);
+            *sum += m.c + m.g;
+            break;
+        }
+    }
+    return (bench_now() - t) / N * 1e9;
+}
+
+#define ARRAY_N 1000000L
+
+enum {
+    A_PACK,
+    A_UNPACK,
+    A_MEMCPY,
+    A_SWAP_PACK,
+    A_SWAP_UNPACK,
+    A_HAND_PACK,
+    A_HAND_UNPACK,
+    NALOOPS
+};
+
+/* One pass over 1M records; seconds. Cold: every buffer freshly allocated (page faults
+ * included, for ours as for the anchor); warm: the same buffers again. */
+static double run_array(int which, const st_struct_record *same, const st_struct_record *other,
+                        const struct sample *in, struct sample *out, unsigned char *buf)
+{
+    double t = bench_now();
+    switch (which) {
+    case A_PACK:
+        if (st_struct_record_pack_array(same, in, ARRAY_N, buf, ARRAY_N * RECORD) < 0)
+            abort();
+        break;
+    case A_UNPACK:
+        if (st_struct_record_unpack_array(same, buf, ARRAY_N * RECORD, out, ARRAY_N) < 0)
+            abort();
+        break;
+    case A_MEMCPY:
+        memcpy(buf, in, ARRAY_N * RECORD);
+        break;
+    case A_SWAP_PACK:
+        if (st_struct_record_pack_array(other, in, ARRAY_N, buf, ARRAY_N * RECORD) < 0)
+            abort();
+        break;
+    case A_SWAP_UNPACK:
+        if (st_struct_record_unpack_array(other, buf, ARRAY_N * RECORD, out, ARRAY_N) < 0)
+            abort();
+        break;
+    case A_HAND_PACK:
+        hand_swap_pack(buf, in, ARRAY_N);
+        break;
+    default:
+        hand_swap_unpack(buf, out, ARRAY_N);
+        break;
+    }
+    return bench_now() - t;
+}
+
+static void bench_records(double py_pack, unsigned long long *sum)
+{
+    double t = bench_now();
+    st_struct_record *rs = ST_STRUCT_RECORD_NEW(FORMAT, struct sample, sample_fields);
+    double setup = (bench_now() - t) * 1e9;
+    st_struct_record *rm = ST_STRUCT_RECORD_NEW(MIXED_FORMAT, struct mixed12, mixed_fields);
+    /* Arrays in this machine's byte order and in the other. */
+    st_struct_record *same =
+        ST_STRUCT_RECORD_NEW(little_endian() ? "<IhdQ8s" : ">IhdQ8s", struct sample, sample_fields);
+    st_struct_record *other =
+        ST_STRUCT_RECORD_NEW(little_endian() ? ">IhdQ8s" : "<IhdQ8s", struct sample, sample_fields);
+    if (!rs || !rm || !same || !other) {
+        fprintf(stderr, "bench_struct: %s\n", st_error_message());
+        exit(1);
+    }
+    double best[NRLOOPS];
+    for (int w = 0; w < NRLOOPS; w++)
+        best[w] = 1e9;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int w = 0; w < NRLOOPS; w++) {
+            double ns = run_record(w, rs, rm, sum);
+            best[w] = ns < best[w] ? ns : best[w];
+        }
+    printf("records (a format bound to a C struct; setup st_struct_record_new %.0f ns, cold, once "
+           "per layout)\n",
+           setup);
+    printf("  \"%s\" pack:   record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx (goal <= "
+           "1.5x)\n",
+           FORMAT, best[R_PACK], best[R_HAND_PACK], best[R_PACK] / best[R_HAND_PACK]);
+    printf("  \"%s\" unpack: record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx (goal <= "
+           "1.5x)\n",
+           FORMAT, best[R_UNPACK], best[R_HAND_UNPACK], best[R_UNPACK] / best[R_HAND_UNPACK]);
+    printf("  12 fields \"%s\" pack:   record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx "
+           "(goal <= 1.5x)\n",
+           MIXED_FORMAT, best[M_PACK], best[M_HAND_PACK], best[M_PACK] / best[M_HAND_PACK]);
+    printf("  12 fields \"%s\" unpack: record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx "
+           "(goal <= 1.5x)\n",
+           MIXED_FORMAT, best[M_UNPACK], best[M_HAND_UNPACK], best[M_UNPACK] / best[M_HAND_UNPACK]);
+    if (py_pack > 0)
+        printf("  vs CPython 3.13 Struct.pack (%.1f ns): record pack %.1fx (goal >= 40x)\n",
+               py_pack, py_pack / best[R_PACK]);
+    else
+        printf("  CPython 3.13 not available: no CPython ratio\n");
+
+    /* Arrays: cold on fresh buffers first, then warm rounds on the same ones. */
+    double cold[NALOOPS], warm[NALOOPS];
+    struct sample *keep_in = NULL, *keep_out = NULL;
+    unsigned char *keep_buf = NULL;
+    for (int w = 0; w < NALOOPS; w++) {
+        struct sample *in = malloc(ARRAY_N * sizeof *in), *out = malloc(ARRAY_N * sizeof *out);
+        unsigned char *buf = malloc(ARRAY_N * RECORD);
+        if (!in || !out || !buf)
+            exit(1);
+        for (long i = 0; i < ARRAY_N; i++) /* the source is written, as a program's data is */
+            in[i] =
+                (struct sample){(uint32_t)i, (int16_t)i, (double)i, (uint64_t)i * 3, "abcdefgh"};
+        if (w == A_UNPACK || w == A_SWAP_UNPACK || w == A_HAND_UNPACK)
+            hand_swap_pack(buf, in, ARRAY_N); /* unpack reads a written buffer */
+        cold[w] = run_array(w, same, other, in, out, buf);
+        *sum += out[ARRAY_N / 2].id + buf[ARRAY_N];
+        if (w == NALOOPS - 1) {
+            keep_in = in;
+            keep_out = out;
+            keep_buf = buf;
+        } else {
+            free(in);
+            free(out);
+            free(buf);
+        }
+    }
+    for (int w = 0; w < NALOOPS; w++)
+        warm[w] = 1e9;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int w = 0; w < NALOOPS; w++) {
+            double s = run_array(w, same, other, keep_in, keep_out, keep_buf);
+            warm[w] = s < warm[w] ? s : warm[w];
+        }
+    double mb = ARRAY_N * RECORD / 1e6;
+    printf("arrays of 1M records (%.0f MB packed), MB/s of records, cold (fresh pages) / warm:\n",
+           mb);
+    printf("  memcpy of the packed size:        %6.0f / %6.0f\n", mb / cold[A_MEMCPY],
+           mb / warm[A_MEMCPY]);
+    printf("  same byte order pack_array:       %6.0f / %6.0f   vs memcpy %.2fx / %.2fx (goal >= "
+           "0.5x)\n",
+           mb / cold[A_PACK], mb / warm[A_PACK], cold[A_MEMCPY] / cold[A_PACK],
+           warm[A_MEMCPY] / warm[A_PACK]);
+    printf("  same byte order unpack_array:     %6.0f / %6.0f   vs memcpy %.2fx / %.2fx (goal >= "
+           "0.5x)\n",
+           mb / cold[A_UNPACK], mb / warm[A_UNPACK], cold[A_MEMCPY] / cold[A_UNPACK],
+           warm[A_MEMCPY] / warm[A_UNPACK]);
+    printf("  other byte order pack_array:      %6.0f / %6.0f   hand swap loop %6.0f / %6.0f   "
+           "ours/hand %.2fx / %.2fx (goal <= 1.5x)\n",
+           mb / cold[A_SWAP_PACK], mb / warm[A_SWAP_PACK], mb / cold[A_HAND_PACK],
+           mb / warm[A_HAND_PACK], cold[A_SWAP_PACK] / cold[A_HAND_PACK],
+           warm[A_SWAP_PACK] / warm[A_HAND_PACK]);
+    printf("  other byte order unpack_array:    %6.0f / %6.0f   hand swap loop %6.0f / %6.0f   "
+           "ours/hand %.2fx / %.2fx (goal <= 1.5x)\n",
+           mb / cold[A_SWAP_UNPACK], mb / warm[A_SWAP_UNPACK], mb / cold[A_HAND_UNPACK],
+           mb / warm[A_HAND_UNPACK], cold[A_SWAP_UNPACK] / cold[A_HAND_UNPACK],
+           warm[A_SWAP_UNPACK] / warm[A_HAND_UNPACK]);
+    free(keep_in);
+    free(keep_out);
+    free(keep_buf);
+    st_struct_record_free(rs);
+    st_struct_record_free(rm);
+    st_struct_record_free(same);
+    st_struct_record_free(other);
+}
+
 int main(void)
 {
     st_struct *s = st_struct_new(FORMAT);
@@ -270,7 +651,9 @@ int main(void)
                py_unpack / ours_unpack, py_iter / ours_iter);
     } else {
         printf("  CPython 3.13 not available: no CPython ratio\n");
+        py_pack = -1;
     }
+    bench_records(py_pack, &sum);
     st_struct_free(s);
     return 0;
 }

@@ -1,18 +1,40 @@
-/* structfile: writes fixed-size binary records to a file with struct's format language, then
- * reads them back with iter_unpack and prints each record the way Python prints the tuple
- * struct.unpack returns. The Python equivalent:
+/* structfile: writes an array of C structs to a file as fixed-size binary records, with a
+ * struct format bound to the struct once, then reads them back into structs and prints each
+ * record the way Python prints the tuple struct.unpack returns. The Python equivalent:
  *
  *     rec = struct.Struct("<I10sd?")
  *     with open("records.bin", "wb") as f:
- *         for r in records: f.write(rec.pack(*r))
+ *         for p in people: f.write(rec.pack(p.id, p.name, p.score, p.active))
  *     for r in rec.iter_unpack(open("records.bin", "rb").read()): print(r)
+ *
+ * The field table is filled by the compiler (offsetof, sizeof, the member's type), and
+ * st_struct_record_new() checks it against the format: a member of the wrong size, signedness
+ * or kind is an error at setup, not garbage in the file.
  */
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systools/systools.h>
+
+struct person {
+    uint32_t id;
+    char name[10]; /* "<10s": exactly 10 bytes, NUL-padded, as Python pads them */
+    double score;
+    bool active;
+};
+
+static const st_struct_field person_fields[] = {
+    ST_STRUCT_FIELD(struct person, id),
+    ST_STRUCT_ARRAY(struct person, name),
+    ST_STRUCT_FIELD(struct person, score),
+    ST_STRUCT_FIELD(struct person, active),
+};
 
 /* Prints bytes as Python's repr(bytes) does. */
 static void print_bytes(const unsigned char *b, size_t n)
@@ -59,69 +81,51 @@ static int fail(const char *what)
 
 int main(void)
 {
-    struct {
-        unsigned int id;
-        const char *name;
-        double score;
-        bool active;
-    } people[] = {
+    struct person people[3] = {
         {1, "ada", 92.5, true},
         {2, "grace", 78.25, false},
-        {3, "linus torvalds", -0.1, true}, /* longer than 10 bytes: truncated, as Python does */
+        {3, "", -0.1, true},
     };
+    memcpy(people[2].name, "linus torvalds",
+           10); /* all 10 bytes, no NUL: "10s" takes them as they are */
     const char *path = "records.bin";
 
-    st_struct *rec = st_struct_new("<I10sd?");
+    st_struct_record *rec = ST_STRUCT_RECORD_NEW("<I10sd?", struct person, person_fields);
     if (!rec)
-        return fail("format");
-    printf("format %s: %zu bytes per record\n", st_struct_format(rec), st_struct_size(rec));
+        return fail("record");
+    printf("format %s: %zu bytes per record\n", st_struct_format(st_struct_record_struct(rec)),
+           st_struct_size(st_struct_record_struct(rec)));
 
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return 1;
-    unsigned char buf[64];
-    for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
-        if (st_struct_pack(rec, buf, sizeof buf, people[i].id, people[i].name, strlen(people[i].name),
-                           people[i].score, (int)people[i].active) < 0)
-            return fail("pack");
-        fwrite(buf, 1, st_struct_size(rec), f);
-    }
-    fclose(f);
+    /* The whole array in one call: packed in blocks, written with short writes retried. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || st_struct_record_write(rec, fd, people, 3) < 0)
+        return fail("write");
+    close(fd);
 
-    /* Read the whole file back and walk its records. */
-    f = fopen(path, "rb");
-    if (!f)
-        return 1;
-    unsigned char data[1024];
-    size_t len = fread(data, 1, sizeof data, f);
-    fclose(f);
+    /* And back into an array of structs, up to its size or the end of the file. */
+    struct person back[8];
+    size_t n;
+    fd = open(path, O_RDONLY);
+    if (fd < 0 || st_struct_record_read(rec, fd, back, 8, &n) < 0)
+        return fail("read");
+    close(fd);
     remove(path);
-    printf("read %zu bytes\n", len);
-
-    st_struct_unpack_iterator *it = st_struct_iter_unpack(rec, data, len);
-    if (!it)
-        return fail("iter_unpack");
-    unsigned int id;
-    unsigned char name[10];
-    double score;
-    bool active;
-    int rc; /* 1 a record, 0 the end, -1 an error */
-    while ((rc = st_struct_unpack_iterator_next(it, &id, name, &score, &active)) > 0) {
-        printf("(%u, ", id);
-        print_bytes(name, sizeof name);
+    printf("read %zu records\n", n);
+    for (size_t i = 0; i < n; i++) {
+        printf("(%u, ", (unsigned)back[i].id);
+        print_bytes((const unsigned char *)back[i].name, sizeof back[i].name);
         printf(", ");
-        print_float(score);
-        printf(", %s)\n", active ? "True" : "False");
+        print_float(back[i].score);
+        printf(", %s)\n", back[i].active ? "True" : "False");
     }
-    st_struct_unpack_iterator_free(it);
-    if (rc < 0)
-        return fail("next");
 
-    /* Errors carry Python's exception type and message. */
-    if (st_struct_pack_fmt("<h", buf, sizeof buf, 40000) < 0)
+    /* A table that does not match its format is refused before any byte is written. */
+    st_struct_record *wrong = ST_STRUCT_RECORD_NEW("<i10sd?", struct person, person_fields);
+    if (!wrong)
         printf("%s: %s\n", st_error_last()->type, st_error_message());
-    if (!st_struct_iter_unpack(rec, data, len - 1))
+    wrong = ST_STRUCT_RECORD_NEW("<I8sd?", struct person, person_fields);
+    if (!wrong)
         printf("%s: %s\n", st_error_last()->type, st_error_message());
-    st_struct_free(rec);
+    st_struct_record_free(rec);
     return 0;
 }

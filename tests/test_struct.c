@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1031,6 +1034,834 @@ static void test_va_list_variants(void **state)
     st_struct_unpack_iterator_free(NULL);
 }
 
+/* ---- Records: a format bound to a C struct --------------------------------------------------- */
+
+static bool machine_is_little(void)
+{
+    const uint16_t one = 1;
+    unsigned char low;
+    memcpy(&low, &one, 1);
+    return low == 1;
+}
+
+struct point {
+    double x, y;
+    int32_t id;
+};
+
+static const st_struct_field point_fields[] = {
+    ST_STRUCT_FIELD(struct point, x),
+    ST_STRUCT_FIELD(struct point, y),
+    ST_STRUCT_FIELD(struct point, id),
+};
+
+static void test_record_point(void **state)
+{
+    (void)state;
+    st_struct_record *r = ST_STRUCT_RECORD_NEW(">ddi", struct point, point_fields);
+    assert_non_null(r);
+    assert_int_equal(st_struct_size(st_struct_record_struct(r)), 20);
+    assert_string_equal(st_struct_format(st_struct_record_struct(r)), ">ddi");
+    struct point p = {1.5, -2.0, -3}, q;
+    unsigned char buf[24], want[20];
+    assert_int_equal(st_struct_record_pack(r, &p, buf, sizeof buf), 0);
+    /* The bytes are big-endian whatever this machine is. */
+    assert_memory_equal(buf, "\x3f\xf8\0\0\0\0\0\0\xc0\0\0\0\0\0\0\0\xff\xff\xff\xfd", 20);
+    assert_int_equal(
+        st_struct_pack(st_struct_record_struct(r), want, sizeof want, p.x, p.y, (int)p.id), 0);
+    assert_memory_equal(buf, want, 20);
+    memset(&q, 0, sizeof q);
+    assert_int_equal(st_struct_record_unpack(r, buf, 20, &q), 0);
+    assert_true(q.x == 1.5 && q.y == -2.0 && q.id == -3);
+    /* Python's buffer errors. */
+    assert_int_equal(st_struct_record_pack(r, &p, buf, 19), -1);
+    assert_string_equal(st_error_message(),
+                        "pack_into requires a buffer of at least 20 bytes for packing 20 bytes "
+                        "at offset 0 (actual buffer size is 19)");
+    assert_int_equal(st_struct_record_unpack(r, buf, 21, &q), -1);
+    assert_string_equal(st_error_message(), "unpack requires a buffer of 20 bytes");
+    st_struct_record_free(r);
+    st_struct_record_free(NULL);
+    /* The same record little-endian: the machine's own order, or swapped. */
+    r = ST_STRUCT_RECORD_NEW("<ddi", struct point, point_fields);
+    assert_non_null(r);
+    assert_int_equal(st_struct_record_pack(r, &p, buf, sizeof buf), 0);
+    assert_memory_equal(buf, "\0\0\0\0\0\0\xf8\x3f\0\0\0\0\0\0\0\xc0\xfd\xff\xff\xff", 20);
+    printf("[ INFO     ] this machine is %s-endian\n", machine_is_little() ? "little" : "big");
+    st_struct_record_free(r);
+}
+
+/* Every kind of mismatch is refused at setup, naming the field and what differs. */
+#define REFUSED(code, fragment, format, type, ...)                                         \
+    do {                                                                                   \
+        static const st_struct_field f_[] = {__VA_ARGS__};                                 \
+        assert_null(ST_STRUCT_RECORD_NEW(format, type, f_));                               \
+        if (st_error_code() != (code) || !strstr(st_error_message(), fragment))            \
+            fail_msg("%s: got \"%s\", want \"%s\"", format, st_error_message(), fragment); \
+    } while (0)
+
+struct mixed {
+    int32_t i32;
+    uint16_t u16;
+    double d;
+    float f;
+    bool flag;
+    char name[8];
+    int32_t v[3];
+    const char *text;
+    long lg;
+    char c;
+    void *ptr;
+};
+
+static void test_record_mismatch(void **state)
+{
+    (void)state;
+    /* Sizes: the member against the code, standard or native. */
+    REFUSED(ST_EFORMAT,
+            "field 'd' is a double of 8 bytes but 'f' packs a float of 4 bytes (standard size)",
+            "<f", struct mixed, ST_STRUCT_FIELD(struct mixed, d));
+    REFUSED(ST_EFORMAT,
+            "field 'u16' is an unsigned integer of 2 bytes but 'I' packs an unsigned integer of 4 "
+            "bytes",
+            "<I", struct mixed, ST_STRUCT_FIELD(struct mixed, u16));
+    {
+        static const st_struct_field lg[] = {ST_STRUCT_FIELD(struct mixed, lg)};
+        st_struct_record *r = ST_STRUCT_RECORD_NEW("<l", struct mixed, lg);
+        if (sizeof(long) == 4) { /* this machine's long is the standard 4 bytes */
+            assert_non_null(r);
+        } else {
+            assert_null(r);
+            assert_string_equal(st_error_message(),
+                                "field 'lg' is a signed integer of 8 bytes but 'l' packs a "
+                                "signed integer of 4 bytes (standard size)");
+        }
+        st_struct_record_free(r);
+        r = ST_STRUCT_RECORD_NEW("@l", struct mixed, lg); /* native: always sizeof(long) */
+        assert_non_null(r);
+        st_struct_record_free(r);
+    }
+    /* Signedness, both ways. */
+    REFUSED(ST_EFORMAT,
+            "field 'i32' is a signed integer (4 bytes) but 'I' packs an unsigned integer", "<I",
+            struct mixed, ST_STRUCT_FIELD(struct mixed, i32));
+    REFUSED(ST_EFORMAT,
+            "field 'u16' is an unsigned integer (2 bytes) but 'h' packs a signed integer", "<h",
+            struct mixed, ST_STRUCT_FIELD(struct mixed, u16));
+    REFUSED(ST_EFORMAT, "field 'c' is a plain char, whose signedness varies", "b", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, c));
+    /* Floats against integers, both ways. */
+    REFUSED(ST_EFORMAT, "field 'd' is a double (8 bytes) but 'q' packs a signed integer of 8 bytes",
+            "<q", struct mixed, ST_STRUCT_FIELD(struct mixed, d));
+    REFUSED(ST_EFORMAT, "field 'i32' is a signed integer (4 bytes) but 'f' packs a float", "<f",
+            struct mixed, ST_STRUCT_FIELD(struct mixed, i32));
+    /* '?' takes a _Bool, and a _Bool only '?'. */
+    REFUSED(ST_EFORMAT,
+            "field 'i32' is a signed integer (4 bytes) but '?' packs a bool: make it a _Bool", "<?",
+            struct mixed, ST_STRUCT_FIELD(struct mixed, i32));
+    REFUSED(ST_EFORMAT, "field 'flag' is a _Bool (1 bytes) but 'B' packs an unsigned integer", "<B",
+            struct mixed, ST_STRUCT_FIELD(struct mixed, flag));
+    /* Counts: items against fields. */
+    REFUSED(ST_EFORMAT, "item 2 ('d') has no field", "<id", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, i32));
+    REFUSED(ST_EFORMAT, "field 'd' has no item in format '<i'", "<i", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, i32), ST_STRUCT_FIELD(struct mixed, d));
+    /* A huge repeat count is refused at the first item past the table, allocating nothing. */
+    REFUSED(ST_EFORMAT, "item 2 ('i') has no field", "<100000000i", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, i32));
+    /* s and p lengths against the array. */
+    REFUSED(ST_EFORMAT, "field 'name' has 8 bytes but '10s' has 10", "<10s", struct mixed,
+            ST_STRUCT_ARRAY(struct mixed, name));
+    REFUSED(ST_EFORMAT, "field 'i32' is not a char array, as '4s' needs", "<4s", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, i32));
+    /* Repeat counts against arrays. */
+    REFUSED(ST_EFORMAT, "'4i' has 4 items but field 'v' has 3 elements", "<4i", struct mixed,
+            ST_STRUCT_ARRAY(struct mixed, v));
+    REFUSED(ST_EFORMAT, "field 'v' has 3 elements but format '<i i' gives it 2", "<i i",
+            struct mixed, ST_STRUCT_ARRAY(struct mixed, v));
+    REFUSED(ST_EFORMAT, "field 'v[2]' is a signed integer of 4 bytes but 'h' packs", "<i i h",
+            struct mixed, ST_STRUCT_ARRAY(struct mixed, v));
+    /* Pad bytes take no field. */
+    REFUSED(ST_EFORMAT, "field 'name' has no item: pad bytes ('x') take no field", "<8xi",
+            struct mixed, ST_STRUCT_ARRAY(struct mixed, name), ST_STRUCT_FIELD(struct mixed, i32));
+    /* A pointer is not an array, an array is not a scalar, P takes a void pointer. */
+#if defined(__GNUC__) || defined(__clang__) /* which warn first: -Wsizeof-pointer-div */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsizeof-pointer-div"
+#endif
+    REFUSED(ST_EVALUE, "field 'text' is a pointer, not an array", "<8s", struct mixed,
+            ST_STRUCT_ARRAY(struct mixed, text));
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+    REFUSED(ST_EVALUE, "field 'name' has a type struct cannot check", "<8s", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, name));
+    REFUSED(ST_EFORMAT, "field 'lg' is a signed integer", "P", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, lg));
+    /* The table by itself: fields outside the struct, or overlapping. */
+    REFUSED(ST_EVALUE, "field 'ptr' lies outside the struct", "P", struct point,
+            ST_STRUCT_FIELD(struct mixed, ptr));
+    REFUSED(ST_EVALUE, "fields 'd' and 'again' overlap", "<dd", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, d),
+            {"again", offsetof(struct mixed, d) + 4, 8, 0, ST_STRUCT_KIND_FLOAT});
+    /* A bad format is the format's own error; NULL arguments are TypeError. */
+    REFUSED(ST_EFORMAT, "bad char in struct format", "<iy", struct mixed,
+            ST_STRUCT_FIELD(struct mixed, i32));
+    assert_null(st_struct_record_new(NULL, 8, point_fields, 1));
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_null(st_struct_record_new("<d", 8, NULL, 1));
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    /* What matches is accepted: every kind once. */
+    static const st_struct_field all[] = {
+        ST_STRUCT_FIELD(struct mixed, i32),  ST_STRUCT_FIELD(struct mixed, u16),
+        ST_STRUCT_FIELD(struct mixed, d),    ST_STRUCT_FIELD(struct mixed, f),
+        ST_STRUCT_FIELD(struct mixed, flag), ST_STRUCT_ARRAY(struct mixed, name),
+        ST_STRUCT_ARRAY(struct mixed, v),    ST_STRUCT_FIELD(struct mixed, c),
+        ST_STRUCT_FIELD(struct mixed, ptr),
+    };
+    st_struct_record *r = ST_STRUCT_RECORD_NEW("@iHdf?8p3icP", struct mixed, all);
+    assert_non_null(r);
+    struct mixed m = {-7, 65535, 0.25, 1.5f, true, "ab", {1, -2, 3}, NULL, 0, 'z', &m}, back;
+    unsigned char buf[128], want[128];
+    size_t size = st_struct_size(st_struct_record_struct(r));
+    assert_int_equal(st_struct_record_pack(r, &m, buf, sizeof buf), 0);
+    assert_int_equal(st_struct_pack(st_struct_record_struct(r), want, sizeof want, m.i32,
+                                    (unsigned)m.u16, m.d, (double)m.f, (int)m.flag, m.name,
+                                    strlen(m.name), m.v[0], m.v[1], m.v[2], (int)m.c, m.ptr),
+                     0);
+    assert_memory_equal(buf, want, size);
+    memset(&back, 0x5a, sizeof back);
+    assert_int_equal(st_struct_record_unpack(r, buf, size, &back), 0);
+    assert_true(back.i32 == -7 && back.u16 == 65535 && back.d == 0.25 && back.f == 1.5f &&
+                back.flag);
+    assert_string_equal(back.name, "ab");
+    assert_true(back.v[0] == 1 && back.v[1] == -2 && back.v[2] == 3 && back.c == 'z' &&
+                back.ptr == &m);
+    st_struct_record_free(r);
+}
+
+/* Floats for 'e', and the values that do not fit: OverflowError, as the variadic API says. */
+static void test_record_half_and_text(void **state)
+{
+    (void)state;
+    struct h {
+        float f;
+        double d;
+        char p[4];
+    };
+    static const st_struct_field fields[] = {
+        ST_STRUCT_FIELD(struct h, f), ST_STRUCT_FIELD(struct h, d), ST_STRUCT_ARRAY(struct h, p)};
+    st_struct_record *r = ST_STRUCT_RECORD_NEW(">ee4p", struct h, fields);
+    assert_non_null(r);
+    struct h v = {1.5f, -65504.0, "abc"}, back;
+    unsigned char buf[8];
+    assert_int_equal(st_struct_record_pack(r, &v, buf, sizeof buf), 0);
+    assert_memory_equal(buf,
+                        "\x3e\x00\xfb\xff\x03"
+                        "abc",
+                        8);
+    assert_int_equal(st_struct_record_unpack(r, buf, 8, &back), 0);
+    assert_true(back.f == 1.5f && back.d == -65504.0);
+    assert_memory_equal(back.p, "abc", 4);
+    /* A Pascal string keeps at most N-1 bytes and unpacks NUL-padded. */
+    memcpy(v.p, "wxyz", 4); /* no NUL: 3 bytes are packed */
+    assert_int_equal(st_struct_record_pack(r, &v, buf, sizeof buf), 0);
+    assert_memory_equal(buf + 4, "\x03wxy", 4);
+    buf[4] = 200; /* a count past the field is cut to it, as Python does */
+    assert_int_equal(st_struct_record_unpack(r, buf, 8, &back), 0);
+    assert_memory_equal(back.p, "wxy", 4);
+    v.d = 65520.0;
+    assert_int_equal(st_struct_record_pack(r, &v, buf, sizeof buf), -1);
+    assert_int_equal(st_error_code(), ST_EOVERFLOW);
+    assert_string_equal(st_error_message(), "float too large to pack with e format");
+    st_struct_record_free(r);
+}
+
+struct sample {
+    uint32_t id;
+    int16_t delta;
+    double x;
+    uint64_t n;
+    char tag[8];
+};
+
+static const st_struct_field sample_fields[] = {
+    ST_STRUCT_FIELD(struct sample, id),  ST_STRUCT_FIELD(struct sample, delta),
+    ST_STRUCT_FIELD(struct sample, x),   ST_STRUCT_FIELD(struct sample, n),
+    ST_STRUCT_ARRAY(struct sample, tag),
+};
+
+static void fill_samples(struct sample *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        memset(&s[i], 0, sizeof s[i]);
+        s[i].id = (uint32_t)(i * 2654435761u);
+        s[i].delta = (int16_t)(i % 65536 - 32768);
+        s[i].x = (double)i / 7.0 - 100.0;
+        s[i].n = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+        snprintf(s[i].tag, sizeof s[i].tag, "t%zu", i % 1000000);
+    }
+}
+
+/* Arrays agree with record-by-record packing, in both byte orders, and come back the same. */
+static void test_record_arrays(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    struct sample *in = calloc(N, sizeof *in), *out = calloc(N, sizeof *out);
+    unsigned char *a = malloc(N * 30), *b = malloc(N * 30);
+    assert_true(in && out && a && b);
+    fill_samples(in, N);
+    const char *formats[] = {"<IhdQ8s", ">IhdQ8s", "!IhdQ8s", "=IhdQ8s"};
+    for (size_t k = 0; k < 4; k++) {
+        st_struct_record *r = ST_STRUCT_RECORD_NEW(formats[k], struct sample, sample_fields);
+        assert_non_null(r);
+        assert_int_equal(st_struct_record_pack_array(r, in, N, a, N * 30), 0);
+        for (size_t i = 0; i < N; i++)
+            assert_int_equal(st_struct_pack(st_struct_record_struct(r), b + i * 30, 30,
+                                            (unsigned)in[i].id, (int)in[i].delta, in[i].x,
+                                            (unsigned long long)in[i].n, in[i].tag,
+                                            sizeof in[i].tag),
+                             0);
+        assert_memory_equal(a, b, N * 30);
+        memset(out, 0, N * sizeof *out);
+        assert_int_equal(st_struct_record_unpack_array(r, a, N * 30, out, N), 0);
+        assert_memory_equal(in, out, N * sizeof *in); /* zeroed padding on both sides */
+        assert_int_equal(st_struct_record_pack_array(r, in, N, a, N * 30 - 1), -1);
+        assert_int_equal(st_struct_record_unpack_array(r, a, N * 30 - 1, out, N), -1);
+        assert_string_equal(st_error_message(), "unpack requires a buffer of 30000 bytes");
+        assert_int_equal(st_struct_record_pack_array(r, in, 0, NULL, 0), 0);
+        st_struct_record_free(r);
+    }
+    /* A struct that is its record byte for byte (native order and alignment, no padding). */
+    struct pair {
+        uint32_t a;
+        int32_t b;
+    } pairs[3] = {{1, -1}, {2, -2}, {0xdeadbeef, 7}}, pback[3];
+    static const st_struct_field pf[] = {ST_STRUCT_FIELD(struct pair, a),
+                                         ST_STRUCT_FIELD(struct pair, b)};
+    st_struct_record *r = ST_STRUCT_RECORD_NEW("Ii", struct pair, pf);
+    assert_non_null(r);
+    assert_int_equal(st_struct_record_pack_array(r, pairs, 3, a, 24), 0);
+    assert_memory_equal(a, pairs, 24);
+    assert_int_equal(st_struct_record_unpack_array(r, a, 24, pback, 3), 0);
+    assert_memory_equal(pback, pairs, 24);
+    st_struct_record_free(r);
+    free(in);
+    free(out);
+    free(a);
+    free(b);
+}
+
+static void test_record_iter_unpack(void **state)
+{
+    (void)state;
+    struct sample in[5], one;
+    unsigned char buf[150];
+    fill_samples(in, 5);
+    st_struct_record *r = ST_STRUCT_RECORD_NEW(">IhdQ8s", struct sample, sample_fields);
+    assert_non_null(r);
+    assert_int_equal(st_struct_record_pack_array(r, in, 5, buf, sizeof buf), 0);
+    st_struct_record_unpack_iterator *it = st_struct_record_iter_unpack(r, buf, sizeof buf);
+    assert_non_null(it);
+    assert_int_equal(st_struct_record_unpack_iterator_length_hint(it), 5);
+    size_t n = 0;
+    int rc;
+    while ((rc = st_struct_record_unpack_iterator_next(it, &one)) > 0) {
+        assert_true(one.id == in[n].id && one.x == in[n].x && one.n == in[n].n);
+        assert_memory_equal(one.tag, in[n].tag, 8);
+        n++;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(st_struct_record_unpack_iterator_length_hint(it), 0);
+    st_struct_record_unpack_iterator_free(it);
+    st_struct_record_unpack_iterator_free(NULL);
+    assert_null(st_struct_record_iter_unpack(r, buf, 31));
+    assert_string_equal(st_error_message(),
+                        "iterative unpacking requires a buffer of a multiple of 30 bytes");
+    assert_int_equal(st_struct_record_unpack_iterator_next(NULL, &one), -1);
+    st_struct_record_free(r);
+}
+
+/* Arrays through a descriptor: a file in blocks, and a pipe fed in odd pieces (short reads). */
+static void test_record_fd(void **state)
+{
+    (void)state;
+    enum { N = 5000 }; /* 150 kB: several blocks */
+    struct sample *in = calloc(N, sizeof *in), *out = calloc(N, sizeof *out);
+    unsigned char *want = malloc(N * 30);
+    assert_true(in && out && want);
+    fill_samples(in, N);
+    st_struct_record *r = ST_STRUCT_RECORD_NEW("!IhdQ8s", struct sample, sample_fields);
+    assert_non_null(r);
+    assert_int_equal(st_struct_record_pack_array(r, in, N, want, N * 30), 0);
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    int fd = fileno(f);
+    assert_int_equal(st_struct_record_write(r, fd, in, N), 0);
+    assert_int_equal(lseek(fd, 0, SEEK_END), N * 30);
+    unsigned char *got = malloc(N * 30);
+    assert_non_null(got);
+    assert_int_equal(pread(fd, got, N * 30, 0), N * 30);
+    assert_memory_equal(got, want, N * 30);
+    lseek(fd, 0, SEEK_SET);
+    size_t nread = 0;
+    assert_int_equal(st_struct_record_read(r, fd, out, 7, &nread), 0); /* stops after 7 records */
+    assert_int_equal(nread, 7);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 7 * 30);
+    assert_int_equal(st_struct_record_read(r, fd, out + 7, N, &nread), 0); /* stops at the end */
+    assert_int_equal(nread, N - 7);
+    assert_memory_equal(out, in, N * sizeof *in);
+    /* A file that ends inside a record. */
+    assert_int_equal(write(fd, "abc", 3), 3);
+    lseek(fd, (off_t)(N - 2) * 30, SEEK_SET);
+    assert_int_equal(st_struct_record_read(r, fd, out, N, &nread), -1);
+    assert_int_equal(nread, 2);
+    assert_string_equal(st_error_message(),
+                        "iterative unpacking requires a buffer of a multiple of 30 bytes");
+    fclose(f);
+    /* A pipe written by a child in pieces of 1 to 13 bytes. */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        for (size_t off = 0, k = 1; off < 300 * 30; off += k, k = k % 13 + 1)
+            if (write(fds[1], want + off, off + k > 300 * 30 ? 300 * 30 - off : k) < 0)
+                _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    memset(out, 0, 300 * sizeof *out);
+    assert_int_equal(st_struct_record_read(r, fds[0], out, N, &nread), 0);
+    assert_int_equal(nread, 300);
+    assert_memory_equal(out, in, 300 * sizeof *in);
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* A record that is its struct byte for byte goes straight between the structs and the
+     * descriptor, through the same short reads. */
+    struct pair {
+        uint32_t a;
+        int32_t b;
+    } pairs[300], pback[301];
+    for (int i = 0; i < 300; i++)
+        pairs[i] = (struct pair){(uint32_t)i * 7919u, -i};
+    static const st_struct_field pf[] = {ST_STRUCT_FIELD(struct pair, a),
+                                         ST_STRUCT_FIELD(struct pair, b)};
+    st_struct_record *flat = ST_STRUCT_RECORD_NEW("Ii", struct pair, pf);
+    assert_non_null(flat);
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        const unsigned char *bytes = (const unsigned char *)pairs;
+        for (size_t off = 0, k = 1; off < sizeof pairs; off += k, k = k % 5 + 1)
+            if (write(fds[1], bytes + off, off + k > sizeof pairs ? sizeof pairs - off : k) < 0)
+                _exit(1);
+        if (write(fds[1], "xyz", 3) != 3) /* and a partial record at the end */
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    assert_int_equal(st_struct_record_read(flat, fds[0], pback, 301, &nread), -1);
+    assert_int_equal(nread, 300);
+    assert_string_equal(st_error_message(),
+                        "iterative unpacking requires a buffer of a multiple of 8 bytes");
+    assert_memory_equal(pback, pairs, sizeof pairs);
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(st_struct_record_write(flat, fileno(f), pairs, 300), 0);
+    assert_int_equal(pread(fileno(f), pback, sizeof pairs, 0), (ssize_t)sizeof pairs);
+    assert_memory_equal(pback, pairs, sizeof pairs);
+    fclose(f);
+    st_struct_record_free(flat);
+    /* Errors of the descriptor, and a record of no bytes. */
+    assert_int_equal(st_struct_record_write(r, -1, in, 1), -1);
+    assert_int_equal(st_error_code(), ST_EOS);
+    assert_int_equal(st_struct_record_read(r, -1, out, 1, &nread), -1);
+    assert_int_equal(st_error_code(), ST_EOS);
+    st_struct_record_free(r);
+    static const st_struct_field none[1] = {{"unused", 0, 0, 0, 0}};
+    r = st_struct_record_new("", 1, none, 0);
+    assert_non_null(r);
+    assert_int_equal(st_struct_record_read(r, 0, out, 1, &nread), -1);
+    assert_string_equal(st_error_message(), "cannot iteratively unpack with a struct of length 0");
+    st_struct_record_free(r);
+    free(in);
+    free(out);
+    free(want);
+    free(got);
+}
+
+/* ---- Random formats: the record API against the variadic and value APIs ---------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13; /* xorshift64 */
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* One item of a random format, and the member (element) it is bound to. */
+typedef struct rnd_item {
+    char code;
+    size_t len;   /* s, p: the field length */
+    size_t msize; /* the member's size */
+    size_t moff;  /* its offset in the struct */
+} rnd_item;
+
+enum { MAX_ITEMS = 40 };
+
+typedef struct rnd_record {
+    char format[256];
+    char prefix[2];
+    size_t nitems, nfields, struct_size;
+    rnd_item items[MAX_ITEMS];
+    st_struct_field fields[MAX_ITEMS];
+} rnd_record;
+
+/* The member size of a code in this format (standard or native). */
+static size_t code_size(char code, bool native)
+{
+    switch (code) {
+    case 'c':
+    case 'b':
+    case 'B':
+    case '?':
+        return 1;
+    case 'h':
+    case 'H':
+    case 'e':
+        return 2;
+    case 'i':
+    case 'I':
+    case 'f':
+        return 4;
+    case 'l':
+    case 'L':
+        return native ? sizeof(long) : 4;
+    case 'n':
+    case 'N':
+        return sizeof(size_t);
+    case 'P':
+        return sizeof(void *);
+    default:
+        return 8; /* q Q d */
+    }
+}
+
+static int code_member_kind(char code)
+{
+    switch (code) {
+    case 'c':
+        return ST_STRUCT_KIND_CHAR;
+    case '?':
+        return ST_STRUCT_KIND_BOOL;
+    case 'e':
+    case 'f':
+    case 'd':
+        return ST_STRUCT_KIND_FLOAT;
+    case 'P':
+        return ST_STRUCT_KIND_POINTER;
+    default:
+        return strchr("BHILQN", code) ? ST_STRUCT_KIND_UNSIGNED : ST_STRUCT_KIND_SIGNED;
+    }
+}
+
+/* A random format and the table of a struct laid out for it (members at natural alignment, in a
+ * random order, with gaps): what a C programmer would declare by hand. */
+static void random_record(rnd_record *R)
+{
+    static const char *prefixes[] = {"<", ">", "!", "=", "@", ""};
+    const char *prefix = prefixes[rng() % 6];
+    bool native = prefix[0] == '@' || prefix[0] == '\0';
+    const char *codes = native ? "cbB?hHiIlLqQnNPefdsp" : "cbB?hHiIlLqQefdsp";
+    size_t ncodes = strlen(codes);
+    int n = snprintf(R->format, sizeof R->format, "%s", prefix);
+    R->nitems = R->nfields = 0;
+    size_t off = 0, runs = 1 + rng() % 10;
+    for (size_t k = 0; k < runs && R->nitems < MAX_ITEMS - 4; k++) {
+        if (rng() % 5 == 0)
+            n += snprintf(R->format + n, sizeof R->format - (size_t)n, "%dx", (int)(1 + rng() % 3));
+        char code = codes[rng() % ncodes];
+        size_t count = rng() % 3 == 0 ? 2 + rng() % 3 : 1;
+        bool array = count > 1 && rng() % 2;
+        if (code == 's' || code == 'p') {
+            count = 1 + rng() % 12;
+            n += snprintf(R->format + n, sizeof R->format - (size_t)n, "%zu%c", count, code);
+            off += rng() % 3;
+            R->items[R->nitems++] = (rnd_item){code, count, 1, off};
+            R->fields[R->nfields++] =
+                (st_struct_field){"text", off, count, count, ST_STRUCT_KIND_CHAR};
+            off += count;
+            continue;
+        }
+        if (count > 1)
+            n += snprintf(R->format + n, sizeof R->format - (size_t)n, "%zu", count);
+        n += snprintf(R->format + n, sizeof R->format - (size_t)n, "%c", code);
+        size_t msize =
+            code == 'e' ? (rng() % 2 ? sizeof(float) : sizeof(double)) : code_size(code, native);
+        off = (off + rng() % 2 * msize + msize - 1) / msize * msize; /* aligned, sometimes a gap */
+        for (size_t j = 0; j < count; j++)
+            R->items[R->nitems++] = (rnd_item){code, 0, msize, off + j * msize};
+        if (array) {
+            R->fields[R->nfields++] =
+                (st_struct_field){"array", off, count * msize, count, code_member_kind(code)};
+        } else {
+            for (size_t j = 0; j < count; j++)
+                R->fields[R->nfields++] =
+                    (st_struct_field){"scalar", off + j * msize, msize, 0, code_member_kind(code)};
+        }
+        off += count * msize;
+    }
+    R->struct_size = (off + 8) / 8 * 8;
+    memcpy(R->prefix, prefix, strlen(prefix) + 1);
+}
+
+/* Random member values: any bits for integers, 0 or 1 for _Bool, finite floats (in range for 'e'),
+ * strings with or without a NUL. */
+static void random_values(const rnd_record *R, unsigned char *obj)
+{
+    for (size_t i = 0; i < R->struct_size; i++)
+        obj[i] = (unsigned char)rng();
+    for (size_t i = 0; i < R->nitems; i++) {
+        const rnd_item *it = &R->items[i];
+        unsigned char *m = obj + it->moff;
+        double d = (double)(int64_t)rng() / 9.2e18 * (it->code == 'e' ? 60000.0 : 1e300);
+        if (rng() % 4 == 0)
+            d = (double)(int)(rng() % 2000) - 1000; /* exact small numbers too */
+        if (it->code == '?') {
+            m[0] = (unsigned char)(rng() % 2);
+        } else if (it->msize == sizeof(float) && strchr("ef", it->code)) {
+            float f = (float)(it->code == 'f' ? d / 1e270 : d);
+            memcpy(m, &f, sizeof f);
+        } else if (strchr("ed", it->code)) {
+            memcpy(m, &d, sizeof d);
+        } else if (it->code == 'p' && rng() % 2) {
+            m[rng() % it->len] = 0;
+        }
+    }
+}
+
+static int64_t member_int(const unsigned char *m, size_t size, bool is_signed)
+{
+    switch (size) {
+    case 1: {
+        int8_t s;
+        uint8_t u;
+        memcpy(&s, m, 1);
+        memcpy(&u, m, 1);
+        return is_signed ? s : u;
+    }
+    case 2: {
+        int16_t s;
+        uint16_t u;
+        memcpy(&s, m, 2);
+        memcpy(&u, m, 2);
+        return is_signed ? s : u;
+    }
+    case 4: {
+        int32_t s;
+        uint32_t u;
+        memcpy(&s, m, 4);
+        memcpy(&u, m, 4);
+        return is_signed ? s : (int64_t)u;
+    }
+    default: {
+        int64_t s;
+        memcpy(&s, m, 8);
+        return s;
+    }
+    }
+}
+
+static double member_double(const unsigned char *m, size_t size)
+{
+    if (size == sizeof(float)) {
+        float f;
+        memcpy(&f, m, sizeof f);
+        return f;
+    }
+    double d;
+    memcpy(&d, m, sizeof d);
+    return d;
+}
+
+/* Packs one item through the variadic API, with the C type its code takes. */
+static int pack_item_va(const char *prefix, const rnd_item *it, const unsigned char *obj,
+                        unsigned char *out)
+{
+    char fmt[16];
+    const unsigned char *m = obj + it->moff;
+    bool sgn = code_member_kind(it->code) == ST_STRUCT_KIND_SIGNED;
+    if (it->code == 's' || it->code == 'p') {
+        snprintf(fmt, sizeof fmt, "%s%zu%c", prefix, it->len, it->code);
+        size_t len = it->code == 's' ? it->len : strnlen((const char *)m, it->len);
+        return st_struct_pack_fmt(fmt, out, it->len, m, len);
+    }
+    snprintf(fmt, sizeof fmt, "%s%c", prefix, it->code);
+    int64_t v = it->code == 'c' || strchr("efd", it->code) ? 0 : member_int(m, it->msize, sgn);
+    switch (it->code) {
+    case 'c':
+        return st_struct_pack_fmt(fmt, out, 1, (int)m[0]);
+    case 'b':
+    case 'h':
+    case 'i':
+    case '?':
+        return st_struct_pack_fmt(fmt, out, 8, (int)v);
+    case 'B':
+    case 'H':
+    case 'I':
+        return st_struct_pack_fmt(fmt, out, 8, (unsigned)v);
+    case 'l':
+        return st_struct_pack_fmt(fmt, out, 8, (long)v);
+    case 'L':
+        return st_struct_pack_fmt(fmt, out, 8, (unsigned long)(uint64_t)v);
+    case 'q':
+        return st_struct_pack_fmt(fmt, out, 8, (long long)v);
+    case 'Q':
+        return st_struct_pack_fmt(fmt, out, 8, (unsigned long long)(uint64_t)v);
+    case 'n':
+        return st_struct_pack_fmt(fmt, out, 8, (ssize_t)v);
+    case 'N':
+        return st_struct_pack_fmt(fmt, out, 8, (size_t)(uint64_t)v);
+    case 'P': {
+        void *p;
+        memcpy(&p, m, sizeof p);
+        return st_struct_pack_fmt(fmt, out, 8, p);
+    }
+    default:
+        return st_struct_pack_fmt(fmt, out, 8, member_double(m, it->msize));
+    }
+}
+
+/* The Python value of one item, for the value API. */
+static st_value *item_value(const rnd_item *it, const unsigned char *obj)
+{
+    const unsigned char *m = obj + it->moff;
+    switch (it->code) {
+    case 's':
+        return st_value_bytes(m, it->len);
+    case 'p':
+        return st_value_bytes(m, strnlen((const char *)m, it->len));
+    case 'c':
+        return st_value_bytes(m, 1);
+    case '?':
+        return st_value_bool(m[0]);
+    case 'e':
+    case 'f':
+    case 'd':
+        return st_value_float(member_double(m, it->msize));
+    default: {
+        bool sgn = code_member_kind(it->code) == ST_STRUCT_KIND_SIGNED;
+        int64_t v = member_int(m, it->msize, sgn);
+        return sgn ? st_value_int(v)
+                   : st_value_int_from_u64(it->msize == 8 ? (uint64_t)v : (uint64_t)v);
+    }
+    }
+}
+
+static unsigned test_seed(void)
+{
+    const char *v = getenv("ST_TEST_SEED");
+    unsigned seed = v && *v ? (unsigned)strtoul(v, NULL, 10) : 22u;
+    printf("[ INFO     ] random formats from ST_TEST_SEED=%u\n", seed);
+    return seed;
+}
+
+static void test_record_random_formats(void **state)
+{
+    (void)state;
+    unsigned seed = test_seed();
+    rng_state = 0x9e3779b97f4a7c15ull ^ seed;
+    rnd_record R;
+    unsigned char obj[3][512], back[3][512], rec[3 * 512], va[512], vals[512], one[512];
+    for (int round = 0; round < 400; round++) {
+        random_record(&R);
+        st_struct_record *r = st_struct_record_new(R.format, R.struct_size, R.fields, R.nfields);
+        if (!r)
+            fail_msg("seed %u round %d: %s refused: %s", seed, round, R.format, st_error_message());
+        const st_struct *s = st_struct_record_struct(r);
+        size_t size = st_struct_size(s);
+        for (int k = 0; k < 3; k++)
+            random_values(&R, obj[k]);
+        assert_int_equal(st_struct_record_pack(r, obj[0], rec, sizeof rec), 0);
+        /* The variadic API, item by item at the offsets of the compiled format; pad bytes zero. */
+        memset(va, 0, size);
+        size_t i = 0;
+        for (const st__struct_code *c = s->layout.codes; c < s->layout.codes + s->layout.ncodes;
+             c++)
+            for (size_t j = 0; j < c->count; j++, i++)
+                if (pack_item_va(R.prefix, &R.items[i], obj[0], va + c->offset + j * c->size) < 0)
+                    fail_msg("%s item %zu: %s", R.format, i, st_error_message());
+        if (memcmp(rec, va, size) != 0)
+            fail_msg("seed %u round %d: %s: the record API and the variadic API differ", seed,
+                     round, R.format);
+        /* The value API, with the tuple of the members' Python values. */
+        st_value **items = calloc(R.nitems + 1, sizeof *items);
+        for (i = 0; i < R.nitems; i++)
+            items[i] = item_value(&R.items[i], obj[0]);
+        st_value *tuple = st_value_tuple_steal(R.nitems, items);
+        free(items);
+        assert_non_null(tuple);
+        assert_int_equal(st_struct_pack_values(s, tuple, vals, sizeof vals), 0);
+        st_value_unref(tuple);
+        if (memcmp(rec, vals, size) != 0)
+            fail_msg("seed %u round %d: %s: the record API and the value API differ", seed, round,
+                     R.format);
+        /* Unpacking: the members get what the variadic API unpacks, and pack back to the record. */
+        memset(back[0], 0, R.struct_size);
+        assert_int_equal(st_struct_record_unpack(r, rec, size, back[0]), 0);
+        assert_int_equal(st_struct_record_pack(r, back[0], one, sizeof one), 0);
+        assert_memory_equal(one, rec, size);
+        st_value *again = st_struct_unpack_values(s, rec, size);
+        assert_non_null(again);
+        items = calloc(R.nitems + 1, sizeof *items);
+        for (i = 0; i < R.nitems; i++)
+            items[i] = item_value(&R.items[i], back[0]);
+        tuple = st_value_tuple_steal(R.nitems, items);
+        free(items);
+        char *x = st_value_repr(again), *y = st_value_repr(tuple);
+        if (strcmp(x, y) != 0)
+            fail_msg("seed %u round %d: %s: unpacked %s, the value API says %s", seed, round,
+                     R.format, y, x);
+        st_free(x);
+        st_free(y);
+        st_value_unref(again);
+        st_value_unref(tuple);
+        /* Arrays: three records in one call, equal to three single records. */
+        unsigned char objs[3 * 512];
+        for (int k = 0; k < 3; k++)
+            memcpy(objs + (size_t)k * R.struct_size, obj[k], R.struct_size);
+        assert_int_equal(st_struct_record_pack_array(r, objs, 3, rec, 3 * size), 0);
+        for (int k = 0; k < 3; k++) {
+            assert_int_equal(st_struct_record_pack(r, obj[k], one, size), 0);
+            assert_memory_equal(rec + (size_t)k * size, one, size);
+        }
+        memset(objs, 0, sizeof objs);
+        assert_int_equal(st_struct_record_unpack_array(r, rec, 3 * size, objs, 3), 0);
+        for (int k = 0; k < 3; k++) {
+            memset(back[k], 0, R.struct_size);
+            assert_int_equal(st_struct_record_unpack(r, rec + (size_t)k * size, size, back[k]), 0);
+            for (i = 0; i < R.nfields; i++)
+                assert_memory_equal(objs + (size_t)k * R.struct_size + R.fields[i].offset,
+                                    back[k] + R.fields[i].offset, R.fields[i].size);
+        }
+        st_struct_record_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1051,6 +1882,13 @@ int main(void)
         cmocka_unit_test(test_many_codes_one_shot),
         cmocka_unit_test(test_one_shot_cache),
         cmocka_unit_test(test_va_list_variants),
+        cmocka_unit_test(test_record_point),
+        cmocka_unit_test(test_record_mismatch),
+        cmocka_unit_test(test_record_half_and_text),
+        cmocka_unit_test(test_record_arrays),
+        cmocka_unit_test(test_record_iter_unpack),
+        cmocka_unit_test(test_record_fd),
+        cmocka_unit_test(test_record_random_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #define SYSTOOLS_STRUCT_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "common.h"
@@ -50,6 +51,30 @@
  * for `e` (or `f` with a standard size). Errors of the struct module have the code ST_EFORMAT
  * and the type name "struct.error". On error the output buffer's contents are unspecified.
  *
+ * **Records, the recommended C path.** The variadic functions cannot check their arguments
+ * against the format, as printf() cannot: `st_struct_pack_fmt("<d", buf, 8, 1)` reads a double
+ * where an int was passed and packs garbage (0.0 on x86-64) without a word; a `long long` for
+ * `i` or a missing length after the data of `s` go wrong the same way. A record binds the format
+ * to a C struct once, through a field table that the compiler fills (offsetof, sizeof and the
+ * member's type class), and st_struct_record_new() refuses any field whose size, signedness or
+ * kind does not match its item. Packing then takes the struct, and arrays of structs move
+ * between memory, buffers and descriptors at memory speed:
+ * @code
+ * struct sample { uint32_t id; int16_t delta; double x; uint64_t n; char tag[8]; };
+ * static const st_struct_field sample_fields[] = {
+ *     ST_STRUCT_FIELD(struct sample, id), ST_STRUCT_FIELD(struct sample, delta),
+ *     ST_STRUCT_FIELD(struct sample, x), ST_STRUCT_FIELD(struct sample, n),
+ *     ST_STRUCT_ARRAY(struct sample, tag),
+ * };
+ * st_struct_record *rec = ST_STRUCT_RECORD_NEW("<IhdQ8s", struct sample, sample_fields);
+ * struct sample s = {7, -2, 1.5, 42, "name"};
+ * unsigned char buf[30];
+ * st_struct_record_pack(rec, &s, buf, sizeof buf);           // 30 bytes, little-endian
+ * st_struct_record_write(rec, fd, samples, nsamples);         // a whole array
+ * st_struct_record_free(rec);
+ * @endcode
+ *
+ * The same record through the variadic API, the interface of Python's `Struct.pack`:
  * @code
  * st_struct *rec = st_struct_new("<IhdQ8s");
  * unsigned char buf[30];
@@ -306,6 +331,288 @@ ST_API int st_struct_unpack_fmt(const char *format, const void *buf, size_t bufl
  * @return 0, or -1 with the errors of st_struct_calcsize() and st_struct_unpack_from().
  */
 ST_API int st_struct_unpack_from_fmt(const char *format, const void *buf, size_t buflen, ssize_t offset, ...);
+
+/* ---- Records: a format bound to a C struct ----------------------------------------------- */
+
+/**
+ * @brief What kind of C type a member has, as ST_STRUCT_KIND() classifies it.
+ *
+ * Recorded in each ::st_struct_field so that st_struct_record_new() can refuse a member whose
+ * type does not suit its code (a signed member for `I`, a double for `i`, an int for `?`).
+ */
+typedef enum st_struct_kind {
+    ST_STRUCT_KIND_OTHER = 0, /**< A type struct cannot check (a struct, a typed pointer, an
+                                   array given to ST_STRUCT_FIELD()): refused for every code. */
+    ST_STRUCT_KIND_SIGNED,    /**< signed char, short, int, long, long long (and typedefs). */
+    ST_STRUCT_KIND_UNSIGNED,  /**< unsigned char ... unsigned long long, size_t, uint8_t... */
+    ST_STRUCT_KIND_FLOAT,     /**< float, double, long double. */
+    ST_STRUCT_KIND_BOOL,      /**< _Bool (bool). */
+    ST_STRUCT_KIND_CHAR,      /**< Plain char, whose signedness varies by platform. */
+    ST_STRUCT_KIND_POINTER,   /**< void * (or const void *), for `P`. */
+    ST_STRUCT_KIND_NOT_ARRAY  /**< ST_STRUCT_ARRAY() of a char pointer: no bytes to copy. */
+} st_struct_kind;
+
+/**
+ * @brief The ::st_struct_kind of an expression's type, found at compile time with `_Generic`.
+ *
+ * C11 (this macro, ST_STRUCT_FIELD() and ST_STRUCT_ARRAY() need `_Generic`); a C++ caller fills
+ * ::st_struct_field itself.
+ * @param x An expression (not evaluated), e.g. `((struct point *)0)->x`.
+ */
+#define ST_STRUCT_KIND(x)                                                                        \
+    _Generic((x), char: ST_STRUCT_KIND_CHAR, signed char: ST_STRUCT_KIND_SIGNED,                 \
+             short: ST_STRUCT_KIND_SIGNED, int: ST_STRUCT_KIND_SIGNED,                           \
+             long: ST_STRUCT_KIND_SIGNED, long long: ST_STRUCT_KIND_SIGNED,                      \
+             unsigned char: ST_STRUCT_KIND_UNSIGNED, unsigned short: ST_STRUCT_KIND_UNSIGNED,    \
+             unsigned int: ST_STRUCT_KIND_UNSIGNED, unsigned long: ST_STRUCT_KIND_UNSIGNED,      \
+             unsigned long long: ST_STRUCT_KIND_UNSIGNED, _Bool: ST_STRUCT_KIND_BOOL,            \
+             float: ST_STRUCT_KIND_FLOAT, double: ST_STRUCT_KIND_FLOAT,                          \
+             long double: ST_STRUCT_KIND_FLOAT, void *: ST_STRUCT_KIND_POINTER,                  \
+             const void *: ST_STRUCT_KIND_POINTER, default: ST_STRUCT_KIND_OTHER)
+
+/**
+ * @brief One member of a C struct, as a record's field table lists it.
+ *
+ * Build it with ST_STRUCT_FIELD() or ST_STRUCT_ARRAY(), which take every number from the
+ * compiler (`offsetof`, `sizeof`, `_Generic`), never by hand.
+ */
+typedef struct st_struct_field {
+    const char *name; /**< The member's name, for error messages. */
+    size_t offset;    /**< offsetof(type, member). */
+    size_t size;      /**< sizeof the member (the whole array for an array). */
+    size_t count;     /**< Elements of an array member; 0 for a scalar member. */
+    int kind;         /**< ::st_struct_kind of the member (of its elements for an array). */
+} st_struct_field;
+
+/**
+ * @brief A field for a scalar member: an integer, `bool`, `float`/`double`, `char` or `void *`.
+ *
+ * `static const st_struct_field point_fields[] = {ST_STRUCT_FIELD(struct point, x), ...};`
+ * @param type The struct type.
+ * @param member The member's name.
+ */
+#define ST_STRUCT_FIELD(type, member)                                                            \
+    {#member, offsetof(type, member), sizeof(((type *)0)->member), 0,                            \
+     ST_STRUCT_KIND(((type *)0)->member)}
+
+/**
+ * @brief A field for an array member: bytes for `Ns` or `Np` (`char name[N]`), or N values for
+ *        a repeated code (`int v[3]` for `3i`).
+ *
+ * A char pointer given here is marked ::ST_STRUCT_KIND_NOT_ARRAY and refused at setup (GCC and
+ * Clang already warn at compile time: -Wsizeof-pointer-div).
+ * @param type The struct type.
+ * @param member The member's name.
+ */
+#define ST_STRUCT_ARRAY(type, member)                                                            \
+    {#member, offsetof(type, member), sizeof(((type *)0)->member),                               \
+     sizeof(((type *)0)->member) / sizeof(((type *)0)->member[0]),                               \
+     _Generic(&((type *)0)->member, char **: ST_STRUCT_KIND_NOT_ARRAY,                           \
+              const char **: ST_STRUCT_KIND_NOT_ARRAY,                                           \
+              signed char **: ST_STRUCT_KIND_NOT_ARRAY,                                          \
+              unsigned char **: ST_STRUCT_KIND_NOT_ARRAY,                                        \
+              const unsigned char **: ST_STRUCT_KIND_NOT_ARRAY,                                  \
+              default: ST_STRUCT_KIND(((type *)0)->member[0]))}
+
+/**
+ * @brief A format bound to the members of a C struct: packs and unpacks whole structs, and
+ *        arrays of them, with every type checked once, at st_struct_record_new().
+ *
+ * Immutable once built, so it may be shared by threads.
+ */
+typedef struct st_struct_record st_struct_record;
+
+/** @brief An iterator that unpacks consecutive records of a buffer into structs. */
+typedef struct st_struct_record_unpack_iterator st_struct_record_unpack_iterator;
+
+/**
+ * @brief Binds a format to a C struct. Mirrors `struct.Struct(format)` plus what C needs: the
+ *        member that receives each item.
+ *
+ * The items of @p format go to the fields in order (`x` pad bytes take no field). Each field
+ * takes one item, an array field as many items as it has elements (`3i` or `iii` for
+ * `int v[3]`; a run that starts on an array must have its length), and a byte array one `Ns`
+ * or `Np` item of exactly its size. Everything is checked here, so that packing and unpacking
+ * cannot fail on types later:
+ * - the member's size equals the code's size in this format (`<l` is 4 bytes, `@l` sizeof(long));
+ * - integer codes take integer members of their signedness (`b h i l q n` signed,
+ *   `B H I L Q N` unsigned; `c` any one-byte char, `b`/`B` not a plain char), `e f d` take
+ *   floating-point members (`f` a float, `d` a double, `e` a float or a double), `?` a _Bool,
+ *   `P` a `void *`;
+ * - as many fields as items, every field inside the struct and no two overlapping.
+ *
+ * `Ns` copies the array's N bytes as they are. `Np` takes a NUL-terminated string in its
+ * `char[N]` (at most N-1 bytes are packed, as Python does) and unpacks into one, NUL-padded.
+ * Because each member has exactly its field's size, integers always fit; the one value that
+ * can fail to pack is a float too large for `e` (OverflowError, as in Python).
+ * @code
+ * struct point { double x, y; int32_t id; };
+ * static const st_struct_field point_fields[] = {
+ *     ST_STRUCT_FIELD(struct point, x),
+ *     ST_STRUCT_FIELD(struct point, y),
+ *     ST_STRUCT_FIELD(struct point, id),
+ * };
+ * st_struct_record *r = ST_STRUCT_RECORD_NEW("<ddi", struct point, point_fields);
+ * @endcode
+ * @param format The format string (copied).
+ * @param struct_size sizeof the struct: the stride of arrays, and the bound of every field.
+ * @param fields The field table (read during the call only).
+ * @param nfields Its length.
+ * @return A record the caller frees with st_struct_record_free(), or NULL: ST_EFORMAT
+ *         (struct.error) for a bad format or a field that does not match its item, naming the
+ *         field and what differs ("field 'x' is a double (8 bytes) but 'i' packs a signed
+ *         integer of 4 bytes"), ST_EVALUE for a table that is wrong by itself (a field outside
+ *         the struct, two fields overlapping, a member of a type it cannot check), ST_ETYPE
+ *         for a NULL argument, ST_ENOMEM.
+ */
+ST_API st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
+                                              const st_struct_field *fields, size_t nfields);
+
+/**
+ * @brief st_struct_record_new() for a static table: the size and the length from the compiler.
+ * @param format The format string.
+ * @param type The struct type.
+ * @param fields An array of ::st_struct_field (not a pointer).
+ */
+#define ST_STRUCT_RECORD_NEW(format, type, fields)                                               \
+    st_struct_record_new((format), sizeof(type), (fields), sizeof(fields) / sizeof((fields)[0]))
+
+/**
+ * @brief Frees a record.
+ * @param r The record, or NULL (then nothing happens).
+ */
+ST_API void st_struct_record_free(st_struct_record *r);
+
+/**
+ * @brief The compiled format of a record, for the variadic and value APIs and st_struct_size().
+ * @param r A record.
+ * @return The format, owned by @p r.
+ */
+ST_API const st_struct *st_struct_record_struct(const st_struct_record *r);
+
+/**
+ * @brief Packs one struct. Mirrors `Struct.pack(*fields)`, the fields taken from @p obj.
+ *
+ * Writes exactly st_struct_size() bytes, as st_struct_pack() does with the same values.
+ * @param r A record.
+ * @param obj The struct to pack.
+ * @param buf Where to write.
+ * @param buflen Bytes available at @p buf; less than the record size is struct.error.
+ * @return 0, or -1: ST_EFORMAT (buffer too small), ST_EOVERFLOW (a float too large for `e`).
+ */
+ST_API int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf,
+                                 size_t buflen);
+
+/**
+ * @brief Unpacks one record into a struct. Mirrors `Struct.unpack(buffer)`, stored in @p obj.
+ *
+ * Only the members in the table are written.
+ * @param r A record.
+ * @param buf The record.
+ * @param buflen Its size, which must equal the record size, as in Python.
+ * @param obj The struct to fill.
+ * @return 0, or -1 with ST_EFORMAT "unpack requires a buffer of N bytes".
+ */
+ST_API int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t buflen,
+                                   void *obj);
+
+/**
+ * @brief Packs an array of structs into consecutive records.
+ *        Mirrors `b"".join(s.pack(*o) for o in objs)`, with the byte swapping done in bulk.
+ * @param r A record.
+ * @param objs The first of @p n structs (a C array).
+ * @param n How many.
+ * @param buf Where to write n * st_struct_size() bytes.
+ * @param buflen Bytes available at @p buf; fewer is struct.error.
+ * @return 0, or -1: ST_EFORMAT, ST_EOVERFLOW (a float too large for `e`); the buffer's
+ *         contents are then unspecified.
+ */
+ST_API int st_struct_record_pack_array(const st_struct_record *r, const void *objs, size_t n,
+                                       void *buf, size_t buflen);
+
+/**
+ * @brief Unpacks consecutive records into an array of structs.
+ *        Mirrors `list(s.iter_unpack(buffer))`, stored in a C array.
+ * @param r A record.
+ * @param buf The records, back to back.
+ * @param buflen Their size: n * st_struct_size() exactly.
+ * @param objs Room for @p n structs.
+ * @param n How many records to unpack.
+ * @return 0, or -1 with ST_EFORMAT "unpack requires a buffer of N bytes".
+ */
+ST_API int st_struct_record_unpack_array(const st_struct_record *r, const void *buf, size_t buflen,
+                                         void *objs, size_t n);
+
+/**
+ * @brief Packs an array of structs and writes them to a file descriptor.
+ *        Mirrors `os.write` of st_struct_record_pack_array()'s bytes, until all are written.
+ *
+ * Packs in blocks of a few dozen kilobytes (no allocation in proportion to @p n); short writes
+ * and EINTR are retried.
+ * @param r A record.
+ * @param fd A descriptor open for writing.
+ * @param objs The first of @p n structs.
+ * @param n How many.
+ * @return 0, or -1: ST_EOS (OSError from write(2)), ST_EOVERFLOW (a float too large for `e`),
+ *         ST_ENOMEM; the blocks before the failing one have been written.
+ */
+ST_API int st_struct_record_write(const st_struct_record *r, int fd, const void *objs, size_t n);
+
+/**
+ * @brief Reads up to @p n records from a file descriptor into an array of structs.
+ *        Mirrors `s.iter_unpack(os.read(...))` until @p n records or the end of the file.
+ *
+ * Short reads and EINTR are retried; the call returns at the end of the file or after @p n
+ * records, whichever comes first.
+ * @param r A record (of a non-zero size).
+ * @param fd A descriptor open for reading.
+ * @param objs Room for @p n structs.
+ * @param n The most records to read.
+ * @param nread Receives the number of whole records stored in @p objs, on failure too (or
+ *        NULL).
+ * @return 0, or -1: ST_EOS (OSError from read(2)), ST_EFORMAT ("iterative unpacking requires a
+ *         buffer of a multiple of N bytes" when the file ends inside a record: those bytes are
+ *         consumed, and the struct after the last whole record is unspecified), ST_ENOMEM.
+ */
+ST_API int st_struct_record_read(const st_struct_record *r, int fd, void *objs, size_t n,
+                                 size_t *nread);
+
+/**
+ * @brief Starts unpacking the records of a buffer into structs, one by one.
+ *        Mirrors `Struct.iter_unpack(buffer)`.
+ *
+ * The iterator borrows @p r and @p buf: both must outlive it.
+ * @param r A record.
+ * @param buf The records, back to back.
+ * @param buflen Their total size: a multiple of the record size.
+ * @return An iterator the caller frees with st_struct_record_unpack_iterator_free(), or NULL
+ *         with the errors of st_struct_iter_unpack().
+ */
+ST_API st_struct_record_unpack_iterator *
+st_struct_record_iter_unpack(const st_struct_record *r, const void *buf, size_t buflen);
+
+/**
+ * @brief Unpacks the next record into a struct. Mirrors `next()` on iter_unpack's iterator.
+ * @param it The iterator.
+ * @param obj The struct to fill.
+ * @return 1 when a record was unpacked, 0 at the end (@p obj is left alone), -1 with ST_ETYPE
+ *         when @p it is NULL.
+ */
+ST_API int st_struct_record_unpack_iterator_next(st_struct_record_unpack_iterator *it, void *obj);
+
+/**
+ * @brief How many records are left. Mirrors the iterator's `__length_hint__()`.
+ * @param it The iterator.
+ * @return The number of records st_struct_record_unpack_iterator_next() will still return.
+ */
+ST_API size_t
+st_struct_record_unpack_iterator_length_hint(const st_struct_record_unpack_iterator *it);
+
+/**
+ * @brief Frees an iterator.
+ * @param it The iterator, or NULL (then nothing happens).
+ */
+ST_API void st_struct_record_unpack_iterator_free(st_struct_record_unpack_iterator *it);
 
 #ifdef __cplusplus
 }

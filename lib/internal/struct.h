@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "internal/error.h"
 
 #include "systools/struct.h"
 
@@ -87,5 +90,71 @@ int st__struct_unpack_items(const st_struct *s, const void *buf, size_t buflen, 
 /* Half-precision conversions with CPython's rounding (round half to even) and errors. */
 int st__float_pack2(double x, unsigned char out[2], int little_endian);
 double st__float_unpack2(const unsigned char in[2], int little_endian);
+
+/* ---- Shared by the files of lib/struct/ ------------------------------------------------------ */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ST__INLINE inline __attribute__((always_inline))
+#define ST__COLD __attribute__((cold, noinline))
+#define ST__BSWAP16 __builtin_bswap16
+#define ST__BSWAP32 __builtin_bswap32
+#define ST__BSWAP64 __builtin_bswap64
+#define ST__UNREACHABLE() __builtin_unreachable() /* ops come from the compiler: no range check */
+#define ST__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define ST__INLINE inline
+#define ST__COLD
+#define ST__UNREACHABLE() ((void)0)
+#define ST__UNLIKELY(x) (x)
+static inline uint16_t ST__BSWAP16(uint16_t x) { return (uint16_t)(x << 8 | x >> 8); }
+static inline uint32_t ST__BSWAP32(uint32_t x)
+{
+    return (uint32_t)ST__BSWAP16((uint16_t)x) << 16 | ST__BSWAP16((uint16_t)(x >> 16));
+}
+static inline uint64_t ST__BSWAP64(uint64_t x)
+{
+    return (uint64_t)ST__BSWAP32((uint32_t)x) << 32 | ST__BSWAP32((uint32_t)(x >> 32));
+}
+#endif
+
+#define ST__STRUCT_ERROR(...) ST_RAISE_AS(ST_EFORMAT, "struct.error", __VA_ARGS__)
+
+static inline bool st__host_is_little(void)
+{
+    const uint16_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* memcpy for short fields without a call (s and p fields are usually a few bytes): two
+ * overlapping moves cover any length from w to 2w. */
+static ST__INLINE void st__copy_bytes(unsigned char *dst, const unsigned char *src, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else if (n) {
+        memcpy(dst, src, n);
+    }
+}
+
+/* Python's checks of a buffer: pack_into/unpack_from's at an offset (negative counts from the
+ * end; *start receives the record's start), and unpack's exact size. 0 or -1 (struct.error). */
+int st__struct_locate(const st__struct_layout *L, size_t buflen, ssize_t offset, bool packing,
+                      size_t *start);
+int st__struct_check_exact(const st__struct_layout *L, size_t buflen);
+
+/* OverflowError "float too large to pack with <letter> format". */
+int st__struct_float_overflow(char letter);
 
 #endif

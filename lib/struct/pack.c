@@ -1,6 +1,6 @@
-/* struct: Python's struct format language. A format compiles to an array of codes (one per run
- * of equal items); pack and unpack walk that array once, reading C arguments straight from the
- * va_list (or from an item array for the value path), with no allocation. */
+/* struct/pack.c: packing and unpacking with a compiled format. Pack and unpack walk the array
+ * of codes once, reading C arguments straight from the va_list (or from an item array for the
+ * value path), with no allocation. */
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -15,238 +15,9 @@
 #include "internal/struct.h"
 #include "systools/value.h"
 
-_Static_assert(FLT_RADIX == 2 && FLT_MANT_DIG == 24 && DBL_MANT_DIG == 53, "IEEE 754 floats required");
-_Static_assert(sizeof(_Bool) == 1 && sizeof(long long) == 8, "unsupported native sizes");
-_Static_assert(sizeof(short) == 2 && sizeof(int) == 4 && (sizeof(long) == 4 || sizeof(long) == 8) &&
-                   (sizeof(size_t) == 4 || sizeof(size_t) == 8) && sizeof(void *) == sizeof(size_t),
-               "unsupported native sizes");
-
-#if defined(__GNUC__) || defined(__clang__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#define COLD __attribute__((cold, noinline))
-#define BSWAP16 __builtin_bswap16
-#define BSWAP32 __builtin_bswap32
-#define BSWAP64 __builtin_bswap64
-#define UNREACHABLE() __builtin_unreachable() /* ops come from the compiler: no range check */
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define ALWAYS_INLINE inline
-#define COLD
-#define UNREACHABLE() ((void)0)
-#define UNLIKELY(x) (x)
-static uint16_t BSWAP16(uint16_t x) { return (uint16_t)(x << 8 | x >> 8); }
-static uint32_t BSWAP32(uint32_t x) { return (uint32_t)BSWAP16((uint16_t)x) << 16 | BSWAP16((uint16_t)(x >> 16)); }
-static uint64_t BSWAP64(uint64_t x) { return (uint64_t)BSWAP32((uint32_t)x) << 32 | BSWAP32((uint32_t)(x >> 32)); }
-#endif
-
-#define STRUCT_ERROR(...) ST_RAISE_AS(ST_EFORMAT, "struct.error", __VA_ARGS__)
-
-static bool host_is_little(void)
-{
-    const uint16_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
-/* ---- Format tables ---------------------------------------------------------------------- */
-
-/* Native alignments as CPython measures them: the offset of T after a char in a struct. */
-typedef struct { char c; short x; } align_short;
-typedef struct { char c; int x; } align_int;
-typedef struct { char c; long x; } align_long;
-typedef struct { char c; long long x; } align_llong;
-typedef struct { char c; size_t x; } align_size;
-typedef struct { char c; void *x; } align_ptr;
-typedef struct { char c; float x; } align_float;
-typedef struct { char c; double x; } align_double;
-typedef struct { char c; _Bool x; } align_bool;
-#define ALIGN(T) ((uint8_t)offsetof(align_##T, x))
-
-#define OP_PAD 0xff /* 'x': occupies bytes, has no code */
-
-#define LONG_OP (sizeof(long) == 8 ? ST__OP_LONG64 : ST__OP_LONG32)
-#define ULONG_OP (sizeof(long) == 8 ? ST__OP_ULONG64 : ST__OP_ULONG32)
-
-typedef struct fmtdef {
-    char letter;
-    uint8_t op;
-    uint8_t size;
-    uint8_t align;
-} fmtdef;
-
-static const fmtdef native_table[] = {
-    {'x', OP_PAD, 1, 0},
-    {'c', ST__OP_CHAR, 1, 0},
-    {'b', ST__OP_INT8, 1, 0},
-    {'B', ST__OP_UINT8, 1, 0},
-    {'?', ST__OP_BOOL, sizeof(_Bool), ALIGN(bool)},
-    {'h', ST__OP_INT16, sizeof(short), ALIGN(short)},
-    {'H', ST__OP_UINT16, sizeof(short), ALIGN(short)},
-    {'i', ST__OP_INT32, sizeof(int), ALIGN(int)},
-    {'I', ST__OP_UINT32, sizeof(int), ALIGN(int)},
-    {'l', LONG_OP, sizeof(long), ALIGN(long)},
-    {'L', ULONG_OP, sizeof(long), ALIGN(long)},
-    {'q', ST__OP_LLONG, sizeof(long long), ALIGN(llong)},
-    {'Q', ST__OP_ULLONG, sizeof(long long), ALIGN(llong)},
-    {'n', ST__OP_SSIZE, sizeof(size_t), ALIGN(size)},
-    {'N', ST__OP_SIZE, sizeof(size_t), ALIGN(size)},
-    {'P', ST__OP_PTR, sizeof(void *), ALIGN(ptr)},
-    {'e', ST__OP_HALF, 2, ALIGN(short)},
-    {'f', ST__OP_NFLOAT, sizeof(float), ALIGN(float)},
-    {'d', ST__OP_DOUBLE, sizeof(double), ALIGN(double)},
-    {'s', ST__OP_STR, 1, 0},
-    {'p', ST__OP_PSTR, 1, 0},
-    {0, 0, 0, 0},
-};
-
-/* Standard sizes ('=', '<', '>', '!'): no alignment, and no n, N or P. */
-static const fmtdef std_table[] = {
-    {'x', OP_PAD, 1, 0},
-    {'c', ST__OP_CHAR, 1, 0},
-    {'b', ST__OP_INT8, 1, 0},
-    {'B', ST__OP_UINT8, 1, 0},
-    {'?', ST__OP_BOOL, 1, 0},
-    {'h', ST__OP_INT16, 2, 0},
-    {'H', ST__OP_UINT16, 2, 0},
-    {'i', ST__OP_INT32, 4, 0},
-    {'I', ST__OP_UINT32, 4, 0},
-    {'l', ST__OP_LONG32, 4, 0},
-    {'L', ST__OP_ULONG32, 4, 0},
-    {'q', ST__OP_LLONG, 8, 0},
-    {'Q', ST__OP_ULLONG, 8, 0},
-    {'e', ST__OP_HALF, 2, 0},
-    {'f', ST__OP_FLOAT, 4, 0},
-    {'d', ST__OP_DOUBLE, 8, 0},
-    {'s', ST__OP_STR, 1, 0},
-    {'p', ST__OP_PSTR, 1, 0},
-    {0, 0, 0, 0},
-};
-
-static bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-
-ssize_t st__struct_compile(const char *format, st__struct_code *codes, size_t cap, st__struct_layout *out)
-{
-    if (!format)
-        return ST_RAISE(ST_ETYPE, "Struct() argument 1 must be a str or bytes object, not NoneType");
-    const char *s = format;
-    const fmtdef *table = std_table;
-    bool little = host_is_little();
-    switch (*s) {
-    case '<':
-        little = true;
-        s++;
-        break;
-    case '>':
-    case '!':
-        little = false;
-        s++;
-        break;
-    case '=':
-        s++;
-        break;
-    case '@':
-        s++;
-        /* fall through */
-    default:
-        table = native_table;
-    }
-
-    size_t size = 0, nitems = 0, ncodes = 0;
-    bool zero_fill = false;
-    char c;
-    while ((c = *s++) != '\0') {
-        if (is_space(c))
-            continue;
-        size_t num = 1;
-        if (c >= '0' && c <= '9') {
-            num = (size_t)(c - '0');
-            while ((c = *s++) >= '0' && c <= '9') {
-                if (num > ((size_t)SSIZE_MAX - (size_t)(c - '0')) / 10)
-                    return STRUCT_ERROR("total struct size too long");
-                num = num * 10 + (size_t)(c - '0');
-            }
-            if (c == '\0')
-                return STRUCT_ERROR("repeat count given without format specifier");
-        }
-        const fmtdef *e = table;
-        while (e->letter && e->letter != c)
-            e++;
-        if (!e->letter)
-            return STRUCT_ERROR("bad char in struct format");
-
-        /* Native alignment applies even to a zero count: "0l" aligns the end of a record. */
-        if (e->align && size > 0) {
-            size_t extra = (e->align - 1) - (size - 1) % e->align;
-            if (extra > (size_t)SSIZE_MAX - size)
-                return STRUCT_ERROR("total struct size too long");
-            zero_fill |= extra > 0;
-            size += extra;
-        }
-        if (num > ((size_t)SSIZE_MAX - size) / e->size)
-            return STRUCT_ERROR("total struct size too long");
-
-        if (e->op == OP_PAD) {
-            zero_fill |= num > 0;
-        } else if (num > 0 || e->op == ST__OP_STR || e->op == ST__OP_PSTR) {
-            bool text = e->op == ST__OP_STR || e->op == ST__OP_PSTR;
-            if (ncodes < cap) {
-                st__struct_code *k = &codes[ncodes];
-                k->op = e->op;
-                k->letter = (uint8_t)c;
-                k->offset = size;
-                k->count = text ? 1 : num;
-                k->size = text ? num : e->size;
-            }
-            ncodes++;
-            nitems += text ? 1 : num;
-        }
-        size += num * e->size;
-    }
-    out->size = size;
-    out->nitems = nitems;
-    out->ncodes = ncodes;
-    out->swap = little != host_is_little();
-    out->zero_fill = zero_fill;
-    out->codes = codes;
-    return (ssize_t)ncodes;
-}
-
-/* ---- Compiled formats --------------------------------------------------------------------- */
-
-ssize_t st_struct_calcsize(const char *format)
-{
-    st__struct_layout layout;
-    if (st__struct_compile(format, NULL, 0, &layout) < 0)
-        return ST_TRACE();
-    return (ssize_t)layout.size;
-}
-
-st_struct *st_struct_new(const char *format)
-{
-    st__struct_layout layout;
-    ssize_t n = st__struct_compile(format, NULL, 0, &layout);
-    if (n < 0)
-        return (ST_TRACE(), NULL);
-    size_t flen = strlen(format) + 1;
-    st_struct *s = st__malloc(sizeof *s + (size_t)n * sizeof s->codes[0] + flen);
-    if (!s)
-        return (ST_TRACE(), NULL);
-    st__struct_compile(format, s->codes, (size_t)n, &s->layout);
-    s->format = (char *)(s->codes + n);
-    memcpy(s->format, format, flen);
-    return s;
-}
-
-size_t st_struct_size(const st_struct *s) { return s->layout.size; }
-
-const char *st_struct_format(const st_struct *s) { return s->format; }
-
-void st_struct_free(st_struct *s) { free(s); }
-
 /* ---- Scalars ------------------------------------------------------------------------------ */
 
-static ALWAYS_INLINE void store(unsigned char *p, uint64_t v, unsigned width, bool swap)
+static ST__INLINE void store(unsigned char *p, uint64_t v, unsigned width, bool swap)
 {
     switch (width) {
     case 1:
@@ -254,25 +25,25 @@ static ALWAYS_INLINE void store(unsigned char *p, uint64_t v, unsigned width, bo
         break;
     case 2: {
         uint16_t x = (uint16_t)v;
-        x = swap ? BSWAP16(x) : x;
+        x = swap ? ST__BSWAP16(x) : x;
         memcpy(p, &x, 2);
         break;
     }
     case 4: {
         uint32_t x = (uint32_t)v;
-        x = swap ? BSWAP32(x) : x;
+        x = swap ? ST__BSWAP32(x) : x;
         memcpy(p, &x, 4);
         break;
     }
     default: {
-        uint64_t x = swap ? BSWAP64(v) : v;
+        uint64_t x = swap ? ST__BSWAP64(v) : v;
         memcpy(p, &x, 8);
         break;
     }
     }
 }
 
-static ALWAYS_INLINE uint64_t load(const unsigned char *p, unsigned width, bool swap)
+static ST__INLINE uint64_t load(const unsigned char *p, unsigned width, bool swap)
 {
     switch (width) {
     case 1:
@@ -280,22 +51,22 @@ static ALWAYS_INLINE uint64_t load(const unsigned char *p, unsigned width, bool 
     case 2: {
         uint16_t x;
         memcpy(&x, p, 2);
-        return swap ? BSWAP16(x) : x;
+        return swap ? ST__BSWAP16(x) : x;
     }
     case 4: {
         uint32_t x;
         memcpy(&x, p, 4);
-        return swap ? BSWAP32(x) : x;
+        return swap ? ST__BSWAP32(x) : x;
     }
     default: {
         uint64_t x;
         memcpy(&x, p, 8);
-        return swap ? BSWAP64(x) : x;
+        return swap ? ST__BSWAP64(x) : x;
     }
     }
 }
 
-static ALWAYS_INLINE int64_t load_signed(const unsigned char *p, unsigned width, bool swap)
+static ST__INLINE int64_t load_signed(const unsigned char *p, unsigned width, bool swap)
 {
     /* Through the exact-width type: sign extension in one instruction, and no
      * implementation-defined conversion (intN_t is two's complement). */
@@ -327,26 +98,21 @@ static ALWAYS_INLINE int64_t load_signed(const unsigned char *p, unsigned width,
     }
 }
 
-static COLD int range_error(const st__struct_code *c, bool is_signed)
+static ST__COLD int range_error(const st__struct_code *c, bool is_signed)
 {
     unsigned bits = 8u * (unsigned)c->size;
     if (c->op == ST__OP_CHAR)
-        return STRUCT_ERROR("char format requires a bytes object of length 1");
+        return ST__STRUCT_ERROR("char format requires a bytes object of length 1");
     if (is_signed) {
         long long max = (long long)(((uint64_t)1 << (bits - 1)) - 1);
-        return STRUCT_ERROR("'%c' format requires %lld <= number <= %lld", c->letter, -max - 1, max);
+        return ST__STRUCT_ERROR("'%c' format requires %lld <= number <= %lld", c->letter, -max - 1, max);
     }
-    return STRUCT_ERROR("'%c' format requires 0 <= number <= %llu", c->letter,
+    return ST__STRUCT_ERROR("'%c' format requires 0 <= number <= %llu", c->letter,
                         (unsigned long long)(bits == 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1));
 }
 
-static COLD int float_overflow(char letter)
-{
-    return ST_RAISE(ST_EOVERFLOW, "float too large to pack with %c format", letter);
-}
-
 /* Whether a value fits a field of the width (every value fits 8 bytes: the test folds away). */
-static ALWAYS_INLINE bool fits_signed(long long v, unsigned width)
+static ST__INLINE bool fits_signed(long long v, unsigned width)
 {
     if (width >= 8)
         return true;
@@ -354,80 +120,13 @@ static ALWAYS_INLINE bool fits_signed(long long v, unsigned width)
     return (uint64_t)v + half < 2 * half;
 }
 
-static ALWAYS_INLINE bool fits_unsigned(unsigned long long v, unsigned width)
+static ST__INLINE bool fits_unsigned(unsigned long long v, unsigned width)
 {
     return width >= 8 || (v >> (8 * width)) == 0;
 }
 
 /* PyLong_AsVoidPtr's OverflowError, which CPython's pack turns into this struct.error. */
-static COLD int pointer_overflow(void) { return STRUCT_ERROR("int too large to convert"); }
-
-/* CPython's PyFloat_Pack2: round half to even, overflow is OverflowError, NaN keeps its sign. */
-int st__float_pack2(double x, unsigned char out[2], int little_endian)
-{
-    unsigned sign, bits;
-    int e;
-    if (x == 0.0) {
-        sign = signbit(x) != 0;
-        e = 0;
-        bits = 0;
-    } else if (isinf(x)) {
-        sign = x < 0.0;
-        e = 0x1f;
-        bits = 0;
-    } else if (isnan(x)) {
-        sign = signbit(x) != 0;
-        e = 0x1f;
-        bits = 512;
-    } else {
-        sign = x < 0.0;
-        double f = frexp(sign ? -x : x, &e) * 2.0; /* f in [1, 2) */
-        e--;
-        if (e >= 16)
-            return float_overflow('e');
-        if (e < -25) { /* below half the smallest subnormal: zero */
-            f = 0.0;
-            e = 0;
-        } else if (e < -14) { /* subnormal */
-            f = ldexp(f, 14 + e);
-            e = 0;
-        } else {
-            e += 15;
-            f -= 1.0;
-        }
-        f *= 1024.0;
-        bits = (unsigned)f;
-        if (f - bits > 0.5 || (f - bits == 0.5 && bits % 2 == 1)) {
-            if (++bits == 1024) { /* the carry ran out of the mantissa */
-                bits = 0;
-                if (++e == 31)
-                    return float_overflow('e');
-            }
-        }
-    }
-    bits |= (unsigned)e << 10 | sign << 15;
-    out[little_endian ? 0 : 1] = (unsigned char)(bits & 0xff);
-    out[little_endian ? 1 : 0] = (unsigned char)(bits >> 8);
-    return 0;
-}
-
-double st__float_unpack2(const unsigned char in[2], int little_endian)
-{
-    unsigned bits = (unsigned)in[little_endian ? 1 : 0] << 8 | in[little_endian ? 0 : 1];
-    int sign = bits >> 15, e = (int)(bits >> 10) & 0x1f;
-    unsigned f = bits & 0x3ff;
-    if (e == 0x1f)
-        return f == 0 ? (sign ? -HUGE_VAL : HUGE_VAL) : copysign(NAN, sign ? -1.0 : 1.0);
-    double x = (double)f / 1024.0;
-    if (e == 0) {
-        e = -14;
-    } else {
-        x += 1.0;
-        e -= 15;
-    }
-    x = ldexp(x, e);
-    return sign ? -x : x;
-}
+static ST__COLD int pointer_overflow(void) { return ST__STRUCT_ERROR("int too large to convert"); }
 
 /* ---- The pack and unpack loops ------------------------------------------------------------ */
 
@@ -439,39 +138,18 @@ typedef struct argsrc {
     st__struct_item *out;
 } argsrc;
 
-/* memcpy for short fields without a call (s and p fields are usually a few bytes): two
- * overlapping moves cover any length from w to 2w. */
-static ALWAYS_INLINE void copy_bytes(unsigned char *dst, const unsigned char *src, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a, b;
-        memcpy(&a, src, 8);
-        memcpy(&b, src + n - 8, 8);
-        memcpy(dst, &a, 8);
-        memcpy(dst + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b;
-        memcpy(&a, src, 4);
-        memcpy(&b, src + n - 4, 4);
-        memcpy(dst, &a, 4);
-        memcpy(dst + n - 4, &b, 4);
-    } else if (n) {
-        memcpy(dst, src, n);
-    }
-}
-
-static ALWAYS_INLINE void put_text(const st__struct_code *c, unsigned char *p, const void *data, size_t len,
+static ST__INLINE void put_text(const st__struct_code *c, unsigned char *p, const void *data, size_t len,
                                    bool zeroed)
 {
     size_t field = c->size, n;
     if (c->op == ST__OP_STR) {
         n = len < field ? len : field;
-        copy_bytes(p, data, n);
+        st__copy_bytes(p, data, n);
     } else {
         if (field == 0)
             return;
         n = len < field - 1 ? len : field - 1;
-        copy_bytes(p + 1, data, n);
+        st__copy_bytes(p + 1, data, n);
         p[0] = (unsigned char)(n > 255 ? 255 : n);
         p++;
         field--;
@@ -483,7 +161,7 @@ static ALWAYS_INLINE void put_text(const st__struct_code *c, unsigned char *p, c
 /* The loop is instantiated for each (byte order, argument source) pair, so the tests on swap
  * and from_items fold away. Each case advances by its own constant width, so a value costs
  * one argument fetch, at most one compare and one store. */
-static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *out, argsrc *src, const bool swap,
+static ST__INLINE int pack_loop(const st__struct_layout *L, unsigned char *out, argsrc *src, const bool swap,
                                    const bool from_items)
 {
 /* Items carry Python-sized integers (long long), so they are range-checked for every field
@@ -501,7 +179,7 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
     case OP:                                                                                                 \
         VALUE(W, {                                                                                           \
             long long v = ARG(T, i);                                                                         \
-            if ((from_items || sizeof(T) > (W)) && UNLIKELY(!fits_signed(v, (W))))                           \
+            if ((from_items || sizeof(T) > (W)) && ST__UNLIKELY(!fits_signed(v, (W))))                           \
                 return range_error(c, true);                                                                 \
             store(p, (uint64_t)v, (W), swap);                                                                \
         });
@@ -509,14 +187,14 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
     case OP:                                                                                                 \
         VALUE(W, {                                                                                           \
             unsigned long long v = ARG(T, u);                                                                \
-            if ((from_items || sizeof(T) > (W)) && UNLIKELY(!fits_unsigned(v, (W))))                         \
+            if ((from_items || sizeof(T) > (W)) && ST__UNLIKELY(!fits_unsigned(v, (W))))                         \
                 return range_error(c, false);                                                                \
             store(p, v, (W), swap);                                                                          \
         });
     static unsigned char no_bytes[1];
     const st__struct_item *in = src->in;
-    const bool little = host_is_little() != swap;
-    if (UNLIKELY(!out))
+    const bool little = st__host_is_little() != swap;
+    if (ST__UNLIKELY(!out))
         out = no_bytes; /* a NULL buffer is fine for a 0-byte record; NULL + 0 is not */
     if (L->zero_fill)
         memset(out, 0, L->size);
@@ -528,7 +206,7 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
             case ST__OP_CHAR:
                 VALUE(1, {
                     long long v = ARG(int, i);
-                    if (UNLIKELY(v < -128 || v > 255))
+                    if (ST__UNLIKELY(v < -128 || v > 255))
                         return range_error(c, true);
                     *p = (unsigned char)v;
                 });
@@ -551,7 +229,7 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
             case ST__OP_PTR:
                 VALUE(sizeof(void *), {
                     unsigned long long v = from_items ? (in++)->u : (uintptr_t)va_arg(src->ap, void *);
-                    if (from_items && UNLIKELY(!fits_unsigned(v, sizeof(void *))))
+                    if (from_items && ST__UNLIKELY(!fits_unsigned(v, sizeof(void *))))
                         return pointer_overflow();
                     store(p, v, sizeof(void *), swap);
                 });
@@ -565,8 +243,8 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
                 VALUE(4, {
                     double x = ARG(double, d);
                     float f = (float)x;
-                    if (c->op == ST__OP_FLOAT && UNLIKELY(isinf(f) && !isinf(x)))
-                        return float_overflow('f');
+                    if (c->op == ST__OP_FLOAT && ST__UNLIKELY(isinf(f) && !isinf(x)))
+                        return st__struct_float_overflow('f');
                     uint32_t bits;
                     memcpy(&bits, &f, 4);
                     store(p, bits, 4, swap);
@@ -596,9 +274,9 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
                 break;
             }
             default:
-                UNREACHABLE();
+                ST__UNREACHABLE();
             }
-        } while (UNLIKELY(--n));
+        } while (ST__UNLIKELY(--n));
     }
     return 0;
 #undef ARG
@@ -607,7 +285,7 @@ static ALWAYS_INLINE int pack_loop(const st__struct_layout *L, unsigned char *ou
 #undef UNSIGNED
 }
 
-static ALWAYS_INLINE void unpack_loop(const st__struct_layout *L, const unsigned char *data, argsrc *src,
+static ST__INLINE void unpack_loop(const st__struct_layout *L, const unsigned char *data, argsrc *src,
                                       const bool swap, const bool to_items)
 {
 /* Stores v in the next destination: the item field, or *(T *)va_arg. */
@@ -630,8 +308,8 @@ static ALWAYS_INLINE void unpack_loop(const st__struct_layout *L, const unsigned
         VALUE(W, PUT(T, u, load(p, (W), swap)));
     static const unsigned char no_bytes[1];
     st__struct_item *out = src->out;
-    const bool little = host_is_little() != swap;
-    if (UNLIKELY(!data))
+    const bool little = st__host_is_little() != swap;
+    if (ST__UNLIKELY(!data))
         data = no_bytes; /* as in pack_loop */
     for (const st__struct_code *c = L->codes, *end = c + L->ncodes; c < end; c++) {
         const unsigned char *p = data + c->offset;
@@ -693,16 +371,16 @@ static ALWAYS_INLINE void unpack_loop(const st__struct_layout *L, const unsigned
                     out->str.len = len;
                     out++;
                 } else {
-                    copy_bytes(va_arg(src->ap, void *), text, len);
+                    st__copy_bytes(va_arg(src->ap, void *), text, len);
                     if (c->op == ST__OP_PSTR)
                         *va_arg(src->ap, size_t *) = len;
                 }
                 break;
             }
             default:
-                UNREACHABLE();
+                ST__UNREACHABLE();
             }
-        } while (UNLIKELY(--n));
+        } while (ST__UNLIKELY(--n));
     }
 #undef PUT
 #undef VALUE
@@ -726,19 +404,19 @@ static void unpack_va(const st__struct_layout *L, const unsigned char *data, arg
 /* ---- Buffer checks -------------------------------------------------------------------------- */
 
 /* Resolves pack_into/unpack_from's offset (negative counts from the end) with Python's checks. */
-static int locate(const st__struct_layout *L, size_t buflen, ssize_t offset, bool packing, size_t *start)
+int st__struct_locate(const st__struct_layout *L, size_t buflen, ssize_t offset, bool packing, size_t *start)
 {
     ssize_t size = (ssize_t)L->size, len = (ssize_t)buflen;
     if (offset < 0) {
         if (offset + size > 0)
-            return STRUCT_ERROR("%s %zd bytes at offset %zd", packing ? "no space to pack" : "not enough data to unpack",
+            return ST__STRUCT_ERROR("%s %zd bytes at offset %zd", packing ? "no space to pack" : "not enough data to unpack",
                                 size, offset);
         if (offset + len < 0)
-            return STRUCT_ERROR("offset %zd out of range for %zd-byte buffer", offset, len);
+            return ST__STRUCT_ERROR("offset %zd out of range for %zd-byte buffer", offset, len);
         offset += len;
     }
     if (len - offset < size)
-        return STRUCT_ERROR("%s requires a buffer of at least %zu bytes for %s %zd bytes at offset %zd "
+        return ST__STRUCT_ERROR("%s requires a buffer of at least %zu bytes for %s %zd bytes at offset %zd "
                             "(actual buffer size is %zd)",
                             packing ? "pack_into" : "unpack_from", (size_t)size + (size_t)offset,
                             packing ? "packing" : "unpacking", size, offset, len);
@@ -746,17 +424,17 @@ static int locate(const st__struct_layout *L, size_t buflen, ssize_t offset, boo
     return 0;
 }
 
-static int check_exact(const st__struct_layout *L, size_t buflen)
+int st__struct_check_exact(const st__struct_layout *L, size_t buflen)
 {
     if (buflen != L->size)
-        return STRUCT_ERROR("unpack requires a buffer of %zu bytes", L->size);
+        return ST__STRUCT_ERROR("unpack requires a buffer of %zu bytes", L->size);
     return 0;
 }
 
 static int pack_at(const st__struct_layout *L, void *buf, size_t buflen, ssize_t offset, argsrc *src)
 {
     size_t start;
-    if (locate(L, buflen, offset, true, &start) < 0 || pack_va(L, start ? (unsigned char *)buf + start : buf, src) < 0)
+    if (st__struct_locate(L, buflen, offset, true, &start) < 0 || pack_va(L, start ? (unsigned char *)buf + start : buf, src) < 0)
         return ST_TRACE();
     return 0;
 }
@@ -764,7 +442,7 @@ static int pack_at(const st__struct_layout *L, void *buf, size_t buflen, ssize_t
 static int unpack_at(const st__struct_layout *L, const void *buf, size_t buflen, ssize_t offset, argsrc *src)
 {
     size_t start;
-    if (locate(L, buflen, offset, false, &start) < 0)
+    if (st__struct_locate(L, buflen, offset, false, &start) < 0)
         return ST_TRACE();
     unpack_va(L, start ? (const unsigned char *)buf + start : buf, src);
     return 0;
@@ -778,7 +456,7 @@ int st_struct_pack(const st_struct *s, void *buf, size_t buflen, ...)
 {
     const st__struct_layout *L = &s->layout;
     size_t start;
-    if (buflen < L->size && locate(L, buflen, 0, true, &start) < 0)
+    if (buflen < L->size && st__struct_locate(L, buflen, 0, true, &start) < 0)
         return ST_TRACE();
     argsrc src;
     va_start(src.ap, buflen);
@@ -808,7 +486,7 @@ int st_struct_pack_into(const st_struct *s, void *buf, size_t buflen, ssize_t of
 int st_struct_unpack(const st_struct *s, const void *buf, size_t buflen, ...)
 {
     const st__struct_layout *L = &s->layout;
-    if (check_exact(L, buflen) < 0)
+    if (st__struct_check_exact(L, buflen) < 0)
         return ST_TRACE();
     argsrc src;
     va_start(src.ap, buflen);
@@ -822,7 +500,7 @@ int st_struct_unpack(const st_struct *s, const void *buf, size_t buflen, ...)
 
 int st_struct_vunpack(const st_struct *s, const void *buf, size_t buflen, va_list ap)
 {
-    if (check_exact(&s->layout, buflen) < 0)
+    if (st__struct_check_exact(&s->layout, buflen) < 0)
         return ST_TRACE();
     argsrc src;
     va_copy(src.ap, ap);
@@ -850,7 +528,7 @@ static int pack_items_until(const st_struct *s, void *buf, size_t buflen, const 
     argsrc src;
     src.in = items;
     src.stop = stop;
-    if (locate(&s->layout, buflen, 0, true, &start) < 0)
+    if (st__struct_locate(&s->layout, buflen, 0, true, &start) < 0)
         return ST_TRACE();
     int r = s->layout.swap ? pack_loop(&s->layout, buf, &src, true, true)
                            : pack_loop(&s->layout, buf, &src, false, true);
@@ -864,7 +542,7 @@ int st__struct_pack_items(const st_struct *s, void *buf, size_t buflen, const st
 
 int st__struct_unpack_items(const st_struct *s, const void *buf, size_t buflen, st__struct_item *items)
 {
-    if (check_exact(&s->layout, buflen) < 0)
+    if (st__struct_check_exact(&s->layout, buflen) < 0)
         return ST_TRACE();
     argsrc src;
     src.out = items;
@@ -921,7 +599,7 @@ static st_value *item_value(uint8_t op, const st__struct_item *it)
 st_value *st_struct_unpack_values(const st_struct *s, const void *buf, size_t buflen)
 {
     const st__struct_layout *L = &s->layout;
-    if (check_exact(L, buflen) < 0)
+    if (st__struct_check_exact(L, buflen) < 0)
         return (ST_TRACE(), NULL);
     st__struct_item *items = st__calloc(L->nitems, sizeof *items);
     st_value **values = items ? st__calloc(L->nitems, sizeof *values) : NULL;
@@ -953,7 +631,7 @@ static bool is_int(const st_value *v) { return st_value_kind(v) == ST_VALUE_INT 
 static int int_item(const st__struct_code *c, const st_value *v, st__struct_item *it)
 {
     if (!is_int(v))
-        return STRUCT_ERROR("required argument is not an integer");
+        return ST__STRUCT_ERROR("required argument is not an integer");
     int64_t i;
     unsigned char le[8];
     if (!op_is_unsigned(c->op)) {
@@ -990,7 +668,7 @@ static int value_item(const st__struct_code *c, const st_value *v, st__struct_it
         size_t n;
         const unsigned char *b = st_value_kind(v) == ST_VALUE_BYTES ? st_value_bytes_data(v, &n) : NULL;
         if (!b || n != 1)
-            return STRUCT_ERROR("char format requires a bytes object of length 1");
+            return ST__STRUCT_ERROR("char format requires a bytes object of length 1");
         it->i = b[0];
         return 0;
     }
@@ -1004,21 +682,21 @@ static int value_item(const st__struct_code *c, const st_value *v, st__struct_it
         st_value_type k = st_value_kind(v);
         if ((k != ST_VALUE_FLOAT && !is_int(v)) || st_value_as_double(v, &it->d) < 0) {
             st_error_clear();
-            return STRUCT_ERROR("required argument is not a float");
+            return ST__STRUCT_ERROR("required argument is not a float");
         }
         /* An int too large for the field is reported as such (CPython turns the OverflowError of
          * an int argument into this struct.error). */
         unsigned char half[2];
         if (is_int(v) && ((c->op == ST__OP_HALF && st__float_pack2(it->d, half, 1) < 0) ||
                           (c->op == ST__OP_FLOAT && isinf((float)it->d) && !isinf(it->d))))
-            return STRUCT_ERROR("int too large to convert");
+            return ST__STRUCT_ERROR("int too large to convert");
         return 0;
     }
     case ST__OP_STR:
     case ST__OP_PSTR: {
         st_value_type k = st_value_kind(v);
         if (k != ST_VALUE_BYTES && k != ST_VALUE_BYTEARRAY)
-            return STRUCT_ERROR("argument for '%c' must be a bytes object", c->letter);
+            return ST__STRUCT_ERROR("argument for '%c' must be a bytes object", c->letter);
         it->str.data = st_value_bytes_data(v, &it->str.len);
         return 0;
     }
@@ -1036,7 +714,7 @@ int st_struct_pack_values(const st_struct *s, const st_value *values, void *buf,
                         values ? st_value_type_name(values) : "NULL");
     size_t n = (size_t)st_value_len(values);
     if (n != L->nitems)
-        return STRUCT_ERROR("pack expected %zu items for packing (got %zu)", L->nitems, n);
+        return ST__STRUCT_ERROR("pack expected %zu items for packing (got %zu)", L->nitems, n);
     st__struct_item *items = st__calloc(n, sizeof *items);
     if (!items)
         return ST_TRACE();
@@ -1071,9 +749,9 @@ st_struct_unpack_iterator *st_struct_iter_unpack(const st_struct *s, const void 
 {
     size_t size = s->layout.size;
     if (size == 0)
-        return (STRUCT_ERROR("cannot iteratively unpack with a struct of length 0"), NULL);
+        return (ST__STRUCT_ERROR("cannot iteratively unpack with a struct of length 0"), NULL);
     if (buflen % size != 0)
-        return (STRUCT_ERROR("iterative unpacking requires a buffer of a multiple of %zu bytes", size), NULL);
+        return (ST__STRUCT_ERROR("iterative unpacking requires a buffer of a multiple of %zu bytes", size), NULL);
     st_struct_unpack_iterator *it = st__malloc(sizeof *it);
     if (!it)
         return (ST_TRACE(), NULL);
@@ -1200,7 +878,7 @@ int st_struct_unpack_fmt(const char *format, const void *buf, size_t buflen, ...
     const st__struct_layout *L = compile_tmp(format, &t);
     if (!L)
         return -1;
-    int r = check_exact(L, buflen);
+    int r = st__struct_check_exact(L, buflen);
     if (r == 0) {
         argsrc src;
         va_start(src.ap, buflen);

@@ -1,0 +1,1012 @@
+/* struct/record.c: a format bound to the members of a C struct. st_struct_record_new() checks
+ * every field against its item once and compiles a plan: a short list of byte operations (copy a
+ * run of bytes, swap a run of 2-, 4- or 8-byte values, zero the pad bytes, plus the few codes
+ * that convert: ?, e, p). Neighbouring fields that are contiguous in the struct and in the record
+ * merge into one operation, so a same-endian record is a copy or two and an array of records is
+ * the plan applied to blocks of records, operation by operation. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/mem.h"
+#include "internal/posix.h"
+#include "internal/struct.h"
+
+enum {
+    OP_COPY,  /* len bytes */
+    OP_SWAP2, /* len values of 2 bytes, byte-swapped */
+    OP_SWAP4,
+    OP_SWAP8,
+    OP_ZERO,        /* len zero bytes at dst (pack's pad bytes) */
+    OP_BOOL,        /* unpack '?': any non-zero byte is true */
+    OP_HALF_PACK,   /* 'e' from a float (aux 4) or a double (aux 8) */
+    OP_HALF_UNPACK, /* 'e' into a float or a double */
+    OP_PSTR_PACK,   /* 'p' of len bytes from a NUL-terminated char[len] */
+    OP_PSTR_UNPACK  /* 'p' into a NUL-padded char[len] */
+};
+
+/* How run1() moves an op: the kind and the width in one jump. */
+enum {
+    FAST_COPY1,
+    FAST_COPY2,
+    FAST_COPY4,
+    FAST_COPY8,
+    FAST_COPY3,  /* 3 bytes: two overlapping 2-byte moves */
+    FAST_COPY7,  /* 5 to 7 bytes: 4, 2, 1 */
+    FAST_COPY16, /* 9 to 16 bytes: two overlapping 8-byte moves */
+    FAST_COPY32, /* 17 to 32 bytes: four */
+    FAST_SWAP2,
+    FAST_SWAP4,
+    FAST_SWAP8,
+    FAST_BOOL,
+    FAST_ZERO, /* 1 to 16 pad bytes: overlapping stores */
+    FAST_OTHER
+};
+
+typedef struct rec_op {
+    uint8_t kind;
+    uint8_t aux;  /* HALF: the member's size */
+    uint8_t fast; /* FAST_*, set once the plan is final */
+    size_t src;   /* offset in the source (the struct when packing, the record when unpacking) */
+    size_t dst;   /* offset in the destination */
+    size_t len;
+} rec_op;
+
+struct st_struct_record {
+    st_struct *s;
+    size_t struct_size;
+    bool flat;   /* the struct is the record, byte for byte: arrays are one memcpy */
+    bool little; /* the record's byte order, for 'e' */
+    bool fast_pack, fast_unpack; /* run1() needs no call: every op is inline */
+    size_t npack, nunpack;
+    rec_op *pack, *unpack; /* into ops */
+    rec_op ops[];
+};
+
+struct st_struct_record_unpack_iterator {
+    const st_struct_record *r;
+    const unsigned char *buf;
+    size_t len;
+    size_t index;
+};
+
+#define VALUE_ERROR(...) ST_RAISE(ST_EVALUE, __VA_ARGS__)
+
+/* ---- Checking a field table ------------------------------------------------------------------ */
+
+static const char *kind_name(int kind, size_t size)
+{
+    switch (kind) {
+    case ST_STRUCT_KIND_SIGNED:
+        return "a signed integer";
+    case ST_STRUCT_KIND_UNSIGNED:
+        return "an unsigned integer";
+    case ST_STRUCT_KIND_FLOAT:
+        return size == sizeof(float)    ? "a float"
+               : size == sizeof(double) ? "a double"
+                                        : "a long double";
+    case ST_STRUCT_KIND_BOOL:
+        return "a _Bool";
+    case ST_STRUCT_KIND_CHAR:
+        return "a char";
+    case ST_STRUCT_KIND_POINTER:
+        return "a void pointer";
+    default:
+        return "of another type";
+    }
+}
+
+/* The kind of member a code takes. */
+static int code_kind(uint8_t op)
+{
+    switch ((st__struct_op)op) {
+    case ST__OP_CHAR:
+        return ST_STRUCT_KIND_CHAR;
+    case ST__OP_BOOL:
+        return ST_STRUCT_KIND_BOOL;
+    case ST__OP_UINT8:
+    case ST__OP_UINT16:
+    case ST__OP_UINT32:
+    case ST__OP_ULONG32:
+    case ST__OP_ULONG64:
+    case ST__OP_ULLONG:
+    case ST__OP_SIZE:
+        return ST_STRUCT_KIND_UNSIGNED;
+    case ST__OP_PTR:
+        return ST_STRUCT_KIND_POINTER;
+    case ST__OP_HALF:
+    case ST__OP_FLOAT:
+    case ST__OP_NFLOAT:
+    case ST__OP_DOUBLE:
+        return ST_STRUCT_KIND_FLOAT;
+    default:
+        return ST_STRUCT_KIND_SIGNED;
+    }
+}
+
+static const char *code_name(int kind)
+{
+    switch (kind) {
+    case ST_STRUCT_KIND_CHAR:
+        return "a byte";
+    case ST_STRUCT_KIND_BOOL:
+        return "a bool";
+    case ST_STRUCT_KIND_UNSIGNED:
+        return "an unsigned integer";
+    case ST_STRUCT_KIND_POINTER:
+        return "a pointer";
+    case ST_STRUCT_KIND_FLOAT:
+        return "a float";
+    default:
+        return "a signed integer";
+    }
+}
+
+typedef struct span {
+    size_t offset, size, index;
+} span;
+
+static int by_offset(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* What a table says by itself: every field a type it can check, inside the struct, alone. */
+static int check_table(size_t struct_size, const st_struct_field *fields, size_t nfields)
+{
+    span *spans = st__calloc(nfields ? nfields : 1, sizeof *spans);
+    if (!spans)
+        return ST_TRACE();
+    int r = -1;
+    size_t n = 0;
+    for (size_t i = 0; i < nfields; i++) {
+        const st_struct_field *f = &fields[i];
+        const char *name = f->name ? f->name : "?";
+        if (f->kind == ST_STRUCT_KIND_NOT_ARRAY) {
+            VALUE_ERROR("field '%s' is a pointer, not an array: it has no bytes of its own to pack",
+                        name);
+            goto out;
+        }
+        if (f->kind <= ST_STRUCT_KIND_OTHER || f->kind > ST_STRUCT_KIND_NOT_ARRAY ||
+            (f->count > 0 && f->size % f->count != 0)) {
+            VALUE_ERROR(
+                "field '%s' has a type struct cannot check (an array needs ST_STRUCT_ARRAY)", name);
+            goto out;
+        }
+        if (f->size == 0)
+            continue;
+        if (f->offset > struct_size || f->size > struct_size - f->offset) {
+            VALUE_ERROR("field '%s' lies outside the struct (offset %zu + %zu bytes > %zu)", name,
+                        f->offset, f->size, struct_size);
+            goto out;
+        }
+        spans[n++] = (span){f->offset, f->size, i};
+    }
+    qsort(spans, n, sizeof *spans, by_offset);
+    for (size_t i = 1; i < n; i++) {
+        if (spans[i].offset < spans[i - 1].offset + spans[i - 1].size) {
+            size_t a = spans[i - 1].index < spans[i].index ? spans[i - 1].index : spans[i].index;
+            size_t b = spans[i - 1].index < spans[i].index ? spans[i].index : spans[i - 1].index;
+            VALUE_ERROR("fields '%s' and '%s' overlap", fields[a].name ? fields[a].name : "?",
+                        fields[b].name ? fields[b].name : "?");
+            goto out;
+        }
+    }
+    r = 0;
+out:
+    free(spans);
+    return r;
+}
+
+/* "field 'v'" or, for an element of an array, "field 'v[2]'". */
+static const char *field_label(const st_struct_field *f, size_t elem, char *buf, size_t cap)
+{
+    const char *name = f->name ? f->name : "?";
+    if (f->count > 1)
+        snprintf(buf, cap, "field '%s[%zu]'", name, elem);
+    else
+        snprintf(buf, cap, "field '%s'", name);
+    return buf;
+}
+
+/* Checks one non-text item against the member (element) it is bound to. */
+static int check_item(const st__struct_code *c, const st_struct_field *f, size_t elem, size_t esize,
+                      bool std)
+{
+    char label[160];
+    int want = code_kind(c->op), have = f->kind;
+    const char *sizes = std ? " (standard size)" : "";
+    field_label(f, elem, label, sizeof label);
+    if (c->op == ST__OP_CHAR) {
+        if (esize != 1 || (have != ST_STRUCT_KIND_CHAR && have != ST_STRUCT_KIND_SIGNED &&
+                           have != ST_STRUCT_KIND_UNSIGNED))
+            return ST__STRUCT_ERROR("%s is %s (%zu bytes) but 'c' packs one byte: make it a char",
+                                    label, kind_name(have, esize), esize);
+        return 0;
+    }
+    if (have == ST_STRUCT_KIND_CHAR &&
+        (want == ST_STRUCT_KIND_SIGNED || want == ST_STRUCT_KIND_UNSIGNED))
+        return ST__STRUCT_ERROR(
+            "%s is a plain char, whose signedness varies: make it a signed char for 'b' "
+            "or an unsigned char for 'B' (it is '%c')",
+            label, c->letter);
+    if (have != want) {
+        if (want == ST_STRUCT_KIND_BOOL)
+            return ST__STRUCT_ERROR("%s is %s (%zu bytes) but '?' packs a bool: make it a _Bool",
+                                    label, kind_name(have, esize), esize);
+        return ST__STRUCT_ERROR("%s is %s (%zu bytes) but '%c' packs %s of %zu bytes%s", label,
+                                kind_name(have, esize), esize, c->letter, code_name(want), c->size,
+                                sizes);
+    }
+    bool fits =
+        c->op == ST__OP_HALF ? esize == sizeof(float) || esize == sizeof(double) : esize == c->size;
+    if (!fits)
+        return ST__STRUCT_ERROR("%s is %s of %zu bytes but '%c' packs %s of %zu bytes%s", label,
+                                kind_name(have, esize), esize, c->letter, code_name(want), c->size,
+                                sizes);
+    return 0;
+}
+
+/* ---- Compiling the plan ---------------------------------------------------------------------- */
+
+typedef struct builder {
+    rec_op *pack, *zero, *unpack; /* zero: pack's pad runs, run after the rest */
+    size_t npack, nzero, nunpack;
+} builder;
+
+/* Appends an op, merged into the previous one when both move the same kind of values and
+ * continue each other in the source and in the destination. */
+static void emit(rec_op *ops, size_t *n, rec_op op)
+{
+    if (*n > 0) {
+        rec_op *last = &ops[*n - 1];
+        size_t unit = op.kind == OP_SWAP2   ? 2
+                      : op.kind == OP_SWAP4 ? 4
+                      : op.kind == OP_SWAP8 ? 8
+                                            : 1;
+        bool mergeable = op.kind == OP_COPY || op.kind == OP_ZERO || unit > 1;
+        if (mergeable && last->kind == op.kind && last->dst + last->len * unit == op.dst &&
+            (op.kind == OP_ZERO || last->src + last->len * unit == op.src)) {
+            last->len += op.len;
+            return;
+        }
+    }
+    ops[(*n)++] = op;
+}
+
+/* The ops for one item: its bytes at boff in the record, its member at moff. */
+static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t boff, size_t esize,
+                      bool swap)
+{
+    rec_op op = {OP_COPY, 0, 0, moff, boff, c->size};
+    switch ((st__struct_op)c->op) {
+    case ST__OP_BOOL:
+        emit(b->pack, &b->npack, op);
+        emit(b->unpack, &b->nunpack, (rec_op){OP_BOOL, 0, 0, boff, moff, 1});
+        return;
+    case ST__OP_HALF:
+        emit(b->pack, &b->npack, (rec_op){OP_HALF_PACK, (uint8_t)esize, 0, moff, boff, 1});
+        emit(b->unpack, &b->nunpack, (rec_op){OP_HALF_UNPACK, (uint8_t)esize, 0, boff, moff, 1});
+        return;
+    case ST__OP_PSTR:
+        emit(b->pack, &b->npack, (rec_op){OP_PSTR_PACK, 0, 0, moff, boff, c->size});
+        emit(b->unpack, &b->nunpack, (rec_op){OP_PSTR_UNPACK, 0, 0, boff, moff, c->size});
+        return;
+    case ST__OP_STR:
+        break;
+    default:
+        if (swap && c->size > 1) {
+            op.kind = c->size == 2 ? OP_SWAP2 : c->size == 4 ? OP_SWAP4 : OP_SWAP8;
+            op.len = 1;
+        }
+        break;
+    }
+    if (op.len == 0)
+        return;
+    emit(b->pack, &b->npack, op);
+    emit(b->unpack, &b->nunpack, (rec_op){op.kind, 0, 0, boff, moff, op.len});
+}
+
+/* Binds the items of s to the fields in order and compiles both plans into b (room for two
+ * ops per item, plus the pad runs). */
+static int bind(const st_struct *s, const st_struct_field *fields, size_t nfields, builder *b)
+{
+    const st__struct_layout *L = &s->layout;
+    const char *fmt = s->format;
+    bool std = strchr("<>!=", fmt[0]) != NULL && fmt[0] != '\0';
+    size_t fi = 0, ei = 0, item = 0, covered = 0; /* covered: the record's bytes up to here */
+    for (const st__struct_code *c = L->codes; c < L->codes + L->ncodes; c++) {
+        bool text = c->op == ST__OP_STR || c->op == ST__OP_PSTR;
+        for (size_t k = 0; k < c->count; k++, item++) {
+            size_t boff = c->offset + k * c->size;
+            bool gap = boff > covered;
+            if (gap) /* pad bytes: x or alignment */
+                emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, 0, covered, boff - covered});
+            covered = boff + c->size;
+            if (fi == nfields) {
+                if (text)
+                    return ST__STRUCT_ERROR(
+                        "format '%s' has more items than the table has fields: item %zu "
+                        "('%zu%c') has no field",
+                        fmt, item + 1, c->size, c->letter);
+                return ST__STRUCT_ERROR(
+                    "format '%s' has more items than the table has fields: item %zu ('%c') "
+                    "has no field",
+                    fmt, item + 1, c->letter);
+            }
+            const st_struct_field *f = &fields[fi];
+            const char *name = f->name ? f->name : "?";
+            if (text) {
+                if (ei > 0)
+                    return ST__STRUCT_ERROR(
+                        "field '%s' has %zu elements but the format gives it %zu", name, f->count,
+                        ei);
+                bool bytes = f->count > 0 && f->size == f->count &&
+                             (f->kind == ST_STRUCT_KIND_CHAR || f->kind == ST_STRUCT_KIND_SIGNED ||
+                              f->kind == ST_STRUCT_KIND_UNSIGNED);
+                if (!bytes)
+                    return ST__STRUCT_ERROR("field '%s' is not a char array, as '%zu%c' needs",
+                                            name, c->size, c->letter);
+                if (f->count != c->size)
+                    return ST__STRUCT_ERROR("field '%s' has %zu bytes but '%zu%c' has %zu", name,
+                                            f->size, c->size, c->letter, c->size);
+                emit_item(b, c, f->offset, boff, f->size, L->swap);
+                fi++;
+                continue;
+            }
+            if (ei == 0 && f->count > 0 && k == 0 && c->count > 1 && c->count != f->count)
+                return ST__STRUCT_ERROR("'%zu%c' has %zu items but field '%s' has %zu elements",
+                                        c->count, c->letter, c->count, name, f->count);
+            size_t esize = f->count > 0 ? f->size / f->count : f->size;
+            if (check_item(c, f, ei, esize, std) < 0) {
+                if (gap && ei == 0 && f->count > 0 &&
+                    f->size == f->count) /* a table written for the pads */
+                    return ST__STRUCT_ERROR("field '%s' has no item: pad bytes ('x') take no field",
+                                            name);
+                return -1;
+            }
+            emit_item(b, c, f->offset + ei * esize, boff, esize, L->swap);
+            if (f->count == 0 || ++ei == f->count) {
+                fi++;
+                ei = 0;
+            }
+        }
+    }
+    if (L->size > covered)
+        emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, 0, covered, L->size - covered});
+    if (ei > 0)
+        return ST__STRUCT_ERROR("field '%s' has %zu elements but format '%s' gives it %zu",
+                                fields[fi].name ? fields[fi].name : "?", fields[fi].count, fmt, ei);
+    if (fi < nfields)
+        return ST__STRUCT_ERROR("field '%s' has no item in format '%s' (%zu items for %zu fields)",
+                                fields[fi].name ? fields[fi].name : "?", fmt, item, nfields);
+    return 0;
+}
+
+/* Packing: a copy may run over a gap that is a gap in the struct too (pad bytes, or members
+ * the table leaves out), since the pad runs are zeroed after it: one copy of 24 bytes and a zero
+ * of 2 cost less than two copies. Between two neighbouring copies of the plan the record holds
+ * no item, only pad bytes. */
+static size_t merge_gaps(rec_op *ops, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        rec_op *last = m ? &ops[m - 1] : NULL;
+        if (last && last->kind == OP_COPY && ops[i].kind == OP_COPY && ops[i].dst > last->dst &&
+            ops[i].dst - last->dst <= last->len + 16 && ops[i].src >= last->src &&
+            ops[i].dst - last->dst == ops[i].src - last->src) {
+            last->len = ops[i].dst + ops[i].len - last->dst;
+            continue;
+        }
+        ops[m++] = ops[i];
+    }
+    return m;
+}
+
+static void set_fast(rec_op *ops, size_t n)
+{
+    for (rec_op *op = ops; op < ops + n; op++) {
+        size_t len = op->len;
+        op->fast = FAST_OTHER;
+        if (op->kind == OP_COPY)
+            op->fast = len == 1    ? FAST_COPY1
+                       : len == 2  ? FAST_COPY2
+                       : len == 4  ? FAST_COPY4
+                       : len == 8  ? FAST_COPY8
+                       : len == 3  ? FAST_COPY3
+                       : len < 8   ? FAST_COPY7
+                       : len <= 16 ? FAST_COPY16
+                       : len <= 32 ? FAST_COPY32
+                                   : FAST_OTHER;
+        else if (len == 1 && op->kind >= OP_SWAP2 && op->kind <= OP_SWAP8)
+            op->fast = (uint8_t)(FAST_SWAP2 + (op->kind - OP_SWAP2));
+        else if (op->kind == OP_BOOL)
+            op->fast = FAST_BOOL;
+        else if (op->kind == OP_ZERO && len <= 16)
+            op->fast = FAST_ZERO;
+    }
+}
+
+/* Whether run1() does every op of a plan inline. */
+static bool all_fast(const rec_op *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].fast == FAST_OTHER)
+            return false;
+    return true;
+}
+
+st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
+                                       const st_struct_field *fields, size_t nfields)
+{
+    if (!format || (!fields && nfields > 0))
+        return (ST_RAISE(ST_ETYPE, "st_struct_record_new() needs a format and a field table"),
+                NULL);
+    if (check_table(struct_size, fields, nfields) < 0)
+        return (ST_TRACE(), NULL);
+    st_struct *s = st_struct_new(format);
+    if (!s)
+        return (ST_TRACE(), NULL);
+    /* Each item bound to a field makes at most one op per plan, each pad run (before an item, or
+     * at the end) one; binding stops at the first item past the table's elements, so a huge
+     * repeat count costs nothing before it is refused. */
+    size_t nitems = s->layout.nitems, elements = 0; /* counted up to nitems + 1 */
+    for (size_t i = 0; i < nfields && elements <= nitems; i++) {
+        size_t count = fields[i].count > 0 ? fields[i].count : 1;
+        elements += count < nitems + 1 - elements ? count : nitems + 1 - elements;
+    }
+    size_t cap = (nitems < elements ? nitems : elements) + 1;
+    rec_op *scratch = NULL;
+    if (cap > SIZE_MAX / (4 * sizeof(rec_op)))
+        ST_RAISE_NOMEM();
+    else
+        scratch = st__malloc(4 * cap * sizeof(rec_op));
+    if (!scratch) {
+        st_struct_free(s);
+        return (ST_TRACE(), NULL);
+    }
+    /* scratch: pack and then its zeros (2 cap), unpack (cap), the zeros while binding (cap). */
+    builder b = {scratch, scratch + 3 * cap, scratch + 2 * cap, 0, 0, 0};
+    st_struct_record *r = NULL;
+    if (bind(s, fields, nfields, &b) == 0) {
+        size_t npack = merge_gaps(b.pack, b.npack);
+        memcpy(b.pack + npack, b.zero, b.nzero * sizeof *b.zero);
+        npack += b.nzero;
+        r = st__malloc(sizeof *r + (npack + b.nunpack) * sizeof(rec_op));
+        if (r) {
+            size_t size = s->layout.size;
+            r->s = s;
+            r->struct_size = struct_size;
+            r->little = st__host_is_little() != s->layout.swap;
+            r->flat = size == struct_size && size > 0 && b.nunpack == 1 &&
+                      b.unpack[0].kind == OP_COPY && b.unpack[0].len == size;
+            r->pack = r->ops;
+            r->unpack = r->ops + npack;
+            r->npack = npack;
+            r->nunpack = b.nunpack;
+            memcpy(r->pack, b.pack, npack * sizeof *b.pack);
+            memcpy(r->unpack, b.unpack, b.nunpack * sizeof *b.unpack);
+            set_fast(r->pack, r->npack);
+            set_fast(r->unpack, r->nunpack);
+            r->fast_pack = all_fast(r->pack, r->npack);
+            r->fast_unpack = all_fast(r->unpack, r->nunpack);
+        }
+    }
+    free(scratch);
+    if (!r) {
+        st_struct_free(s);
+        return (ST_TRACE(), NULL);
+    }
+    return r;
+}
+
+void st_struct_record_free(st_struct_record *r)
+{
+    if (!r)
+        return;
+    st_struct_free(r->s);
+    free(r);
+}
+
+const st_struct *st_struct_record_struct(const st_struct_record *r) { return r->s; }
+
+/* ---- Running a plan -------------------------------------------------------------------------- */
+
+/* Records per block of an array: the ops run one after another over a block that stays in L1. */
+#define BLOCK 64
+
+static ST__INLINE void copy8(unsigned char *d, const unsigned char *s)
+{
+    uint64_t x;
+    memcpy(&x, s, 8);
+    memcpy(d, &x, 8);
+}
+
+/* A copy of at most 32 bytes, in pieces of 16, 8, 4, 2 and 1 bytes, without a call. */
+static ST__INLINE void copy_pieces(unsigned char *d, const unsigned char *s, size_t n)
+{
+    uint64_t a, b;
+    uint32_t c;
+    uint16_t e;
+    if (n & 32) { /* exactly 32 */
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + 8, &b, 8);
+        d += 16;
+        s += 16;
+    }
+    if (n & 48) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + 8, &b, 8);
+        d += 16;
+        s += 16;
+    }
+    if (n & 8) {
+        memcpy(&a, s, 8);
+        memcpy(d, &a, 8);
+        d += 8;
+        s += 8;
+    }
+    if (n & 4) {
+        memcpy(&c, s, 4);
+        memcpy(d, &c, 4);
+        d += 4;
+        s += 4;
+    }
+    if (n & 2) {
+        memcpy(&e, s, 2);
+        memcpy(d, &e, 2);
+        d += 2;
+        s += 2;
+    }
+    if (n & 1)
+        *d = *s;
+}
+
+#define ROWS(body)                                     \
+    for (size_t i = 0; i < m; i++, s += ss, d += ds) { \
+        body;                                          \
+    }
+
+static ST__INLINE void swap_values(unsigned char *d, const unsigned char *s, size_t n,
+                                   unsigned width)
+{
+    for (size_t k = 0; k < n; k++, s += width, d += width) {
+        if (width == 2) {
+            uint16_t x;
+            memcpy(&x, s, 2);
+            x = ST__BSWAP16(x);
+            memcpy(d, &x, 2);
+        } else if (width == 4) {
+            uint32_t x;
+            memcpy(&x, s, 4);
+            x = ST__BSWAP32(x);
+            memcpy(d, &x, 4);
+        } else {
+            uint64_t x;
+            memcpy(&x, s, 8);
+            x = ST__BSWAP64(x);
+            memcpy(d, &x, 8);
+        }
+    }
+}
+
+/* One op over m records: the source and destination strides are ss and ds. */
+static int run_op(const st_struct_record *r, const rec_op *op, const unsigned char *s, size_t ss,
+                  unsigned char *d, size_t ds, size_t m)
+{
+    s += op->src;
+    d += op->dst;
+    size_t len = op->len;
+    switch (op->kind) {
+    case OP_COPY:
+        switch (len) { /* the widths of single fields, each a load and a store */
+        case 1:
+            ROWS(*d = *s);
+            break;
+        case 2:
+            ROWS(memcpy(d, s, 2));
+            break;
+        case 4:
+            ROWS(memcpy(d, s, 4));
+            break;
+        case 8:
+            ROWS(memcpy(d, s, 8));
+            break;
+        default:
+            if (len <= 32)
+                ROWS(copy_pieces(d, s, len))
+            else
+                ROWS(memcpy(d, s, len))
+        }
+        break;
+    case OP_SWAP2: /* one value per record is the common case: its own loop, unrolled */
+        if (len == 1)
+            ROWS(swap_values(d, s, 1, 2))
+        else
+            ROWS(swap_values(d, s, len, 2))
+        break;
+    case OP_SWAP4:
+        if (len == 1)
+            ROWS(swap_values(d, s, 1, 4))
+        else
+            ROWS(swap_values(d, s, len, 4))
+        break;
+    case OP_SWAP8:
+        if (len == 1)
+            ROWS(swap_values(d, s, 1, 8))
+        else if (len == 2)
+            ROWS(swap_values(d, s, 2, 8))
+        else
+            ROWS(swap_values(d, s, len, 8))
+        break;
+    case OP_ZERO:
+        ROWS(memset(d, 0, len));
+        break;
+    case OP_BOOL:
+        ROWS(*(_Bool *)(void *)d = *s != 0);
+        break;
+    case OP_HALF_PACK:
+        for (size_t i = 0; i < m; i++, s += ss, d += ds) {
+            double x;
+            if (op->aux == sizeof(float)) {
+                float f;
+                memcpy(&f, s, sizeof f);
+                x = f;
+            } else {
+                memcpy(&x, s, sizeof x);
+            }
+            if (st__float_pack2(x, d, r->little) < 0)
+                return -1;
+        }
+        break;
+    case OP_HALF_UNPACK:
+        for (size_t i = 0; i < m; i++, s += ss, d += ds) {
+            double x = st__float_unpack2(s, r->little);
+            if (op->aux == sizeof(float)) {
+                float f = (float)x;
+                memcpy(d, &f, sizeof f);
+            } else {
+                memcpy(d, &x, sizeof x);
+            }
+        }
+        break;
+    case OP_PSTR_PACK: /* as put_text() in pack.c: at most len - 1 bytes, count cut at 255 */
+        for (size_t i = 0; i < m; i++, s += ss, d += ds) {
+            const unsigned char *nul = memchr(s, 0, len - 1);
+            size_t n = nul ? (size_t)(nul - s) : len - 1;
+            d[0] = (unsigned char)(n > 255 ? 255 : n);
+            memcpy(d + 1, s, n);
+            memset(d + 1 + n, 0, len - 1 - n);
+        }
+        break;
+    case OP_PSTR_UNPACK:
+        for (size_t i = 0; i < m; i++, s += ss, d += ds) {
+            size_t n = s[0] < len ? s[0] : len - 1;
+            memcpy(d, s + 1, n);
+            memset(d + n, 0, len - n);
+        }
+        break;
+    default:
+        ST__UNREACHABLE();
+    }
+    return 0;
+}
+
+/* Applies a plan to n records, a block at a time. */
+static int run(const st_struct_record *r, const rec_op *ops, size_t nops, const unsigned char *src,
+               size_t ss, unsigned char *dst, size_t ds, size_t n)
+{
+    for (size_t base = 0; base < n; base += BLOCK) {
+        size_t m = n - base < BLOCK ? n - base : BLOCK;
+        for (const rec_op *op = ops; op < ops + nops; op++)
+            if (run_op(r, op, src + base * ss, ss, dst + base * ds, ds, m) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* One record: the hot path of st_struct_record_pack() and _unpack(), one jump per op. With
+ * other = false every op is one of the inline ones (the caller checked all_fast()), and the
+ * function makes no call: no registers to save, no frame. */
+static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t nops,
+                           const unsigned char *src, unsigned char *dst, const bool other)
+{
+    for (const rec_op *op = ops, *end = ops + nops; op < end; op++) {
+        const unsigned char *s = src + op->src;
+        unsigned char *d = dst + op->dst;
+        size_t n = op->len;
+        switch (op->fast) {
+        case FAST_COPY1:
+            *d = *s;
+            break;
+        case FAST_COPY2:
+            memcpy(d, s, 2);
+            break;
+        case FAST_COPY4:
+            memcpy(d, s, 4);
+            break;
+        case FAST_COPY8:
+            memcpy(d, s, 8);
+            break;
+        case FAST_COPY3: {
+            uint16_t a, b;
+            memcpy(&a, s, 2);
+            memcpy(&b, s + 1, 2);
+            memcpy(d, &a, 2);
+            memcpy(d + 1, &b, 2);
+            break;
+        }
+        case FAST_COPY7: /* 4, then 2 and 1 as the length says: an int and a short just
+                            written by the caller are each loaded as they were stored */
+            memcpy(d, s, 4);
+            if (n & 2)
+                memcpy(d + 4, s + 4, 2);
+            if (n & 1)
+                d[n - 1] = s[n - 1];
+            break;
+        case FAST_COPY32:
+            copy8(d + 8, s + 8);
+            copy8(d + n - 16, s + n - 16);
+            /* fall through */
+        case FAST_COPY16:
+            copy8(d, s);
+            copy8(d + n - 8, s + n - 8);
+            break;
+        case FAST_SWAP2:
+            swap_values(d, s, 1, 2);
+            break;
+        case FAST_SWAP4:
+            swap_values(d, s, 1, 4);
+            break;
+        case FAST_SWAP8:
+            swap_values(d, s, 1, 8);
+            break;
+        case FAST_BOOL:
+            *d = *s != 0;
+            break;
+        case FAST_ZERO: {
+            const uint64_t z = 0;
+            if (n >= 8) {
+                memcpy(d, &z, 8);
+                memcpy(d + n - 8, &z, 8);
+            } else if (n >= 4) {
+                memcpy(d, &z, 4);
+                memcpy(d + n - 4, &z, 4);
+            } else { /* 1 to 3 */
+                d[0] = 0;
+                d[n / 2] = 0;
+                d[n - 1] = 0;
+            }
+            break;
+        }
+        default:
+            if (!other)
+                ST__UNREACHABLE();
+            else if (run_op(r, op, src, 0, dst, 0, 1) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- Records and arrays ---------------------------------------------------------------------- */
+
+/* The rest of st_struct_record_pack(): a short buffer, or a plan with ops run1() calls for. */
+static ST__COLD int pack_other(const st_struct_record *r, const void *obj, void *buf, size_t buflen)
+{
+    size_t start, size = r->s->layout.size;
+    if (buflen < size && st__struct_locate(&r->s->layout, buflen, 0, true, &start) < 0)
+        return ST_TRACE();
+    if (size == 0)
+        return 0;
+    return run1(r, r->pack, r->npack, obj, buf, true) < 0 ? ST_TRACE() : 0;
+}
+
+int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf, size_t buflen)
+{
+    if (ST__UNLIKELY(!r->fast_pack || buflen < r->s->layout.size))
+        return pack_other(r, obj, buf, buflen);
+    return run1(r, r->pack, r->npack, obj, buf, false);
+}
+
+/* The rest of st_struct_record_unpack() and of the iterator: a buffer of the wrong size, or a
+ * plan with ops run1() calls for. */
+static ST__COLD int unpack_other(const st_struct_record *r, const void *buf, size_t buflen,
+                                 void *obj)
+{
+    if (st__struct_check_exact(&r->s->layout, buflen) < 0)
+        return ST_TRACE();
+    if (buflen > 0)
+        run1(r, r->unpack, r->nunpack, buf, obj, true);
+    return 0;
+}
+
+int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t buflen, void *obj)
+{
+    if (ST__UNLIKELY(!r->fast_unpack || buflen != r->s->layout.size))
+        return unpack_other(r, buf, buflen, obj);
+    return run1(r, r->unpack, r->nunpack, buf, obj, false);
+}
+
+/* n records of size bytes, or struct.error when that overflows. */
+static int array_bytes(size_t n, size_t size, size_t *total)
+{
+    if (size > 0 && n > SIZE_MAX / size)
+        return ST__STRUCT_ERROR("%zu records of %zu bytes do not fit in memory", n, size);
+    *total = n * size;
+    return 0;
+}
+
+int st_struct_record_pack_array(const st_struct_record *r, const void *objs, size_t n, void *buf,
+                                size_t buflen)
+{
+    size_t size = r->s->layout.size, total = 0;
+    if (array_bytes(n, size, &total) < 0)
+        return ST_TRACE();
+    if (buflen < total)
+        return ST__STRUCT_ERROR(
+            "pack_array requires a buffer of at least %zu bytes for packing %zu records "
+            "(actual buffer size is %zu)",
+            total, n, buflen);
+    if (total == 0)
+        return 0;
+    if (r->flat) {
+        memcpy(buf, objs, total);
+        return 0;
+    }
+    return run(r, r->pack, r->npack, objs, r->struct_size, buf, size, n) < 0 ? ST_TRACE() : 0;
+}
+
+int st_struct_record_unpack_array(const st_struct_record *r, const void *buf, size_t buflen,
+                                  void *objs, size_t n)
+{
+    size_t size = r->s->layout.size, total = 0;
+    if (array_bytes(n, size, &total) < 0)
+        return ST_TRACE();
+    if (buflen != total)
+        return ST__STRUCT_ERROR("unpack requires a buffer of %zu bytes", total);
+    if (total == 0)
+        return 0;
+    if (r->flat)
+        memcpy(objs, buf, total);
+    else
+        run(r, r->unpack, r->nunpack, buf, size, objs, r->struct_size, n);
+    return 0;
+}
+
+/* Bytes per block of the descriptor functions: a few records at least, about 64 KiB. */
+static size_t io_records(size_t size) { return size >= 65536 ? 1 : 65536 / size; }
+
+int st_struct_record_write(const st_struct_record *r, int fd, const void *objs, size_t n)
+{
+    size_t size = r->s->layout.size, total = 0;
+    if (array_bytes(n, size, &total) < 0)
+        return ST_TRACE();
+    if (total == 0)
+        return 0;
+    if (r->flat) { /* the structs are the records: written as they are */
+        if (st__write_full(fd, objs, total) < 0)
+            return ST_RAISE_OS(errno, "cannot write records to descriptor %d", fd);
+        return 0;
+    }
+    size_t per = io_records(size);
+    unsigned char *block = st__malloc((n < per ? n : per) * size);
+    if (!block)
+        return ST_TRACE();
+    int rc = 0;
+    const unsigned char *obj = objs;
+    for (size_t done = 0; done < n && rc == 0;) {
+        size_t m = n - done < per ? n - done : per;
+        if (run(r, r->pack, r->npack, obj + done * r->struct_size, r->struct_size, block, size,
+                m) < 0)
+            rc = ST_TRACE();
+        else if (st__write_full(fd, block, m * size) < 0)
+            rc = ST_RAISE_OS(errno, "cannot write records to descriptor %d", fd);
+        done += m;
+    }
+    free(block);
+    return rc;
+}
+
+int st_struct_record_read(const st_struct_record *r, int fd, void *objs, size_t n, size_t *nread)
+{
+    size_t size = r->s->layout.size, total = 0, count = 0;
+    if (nread)
+        *nread = 0;
+    if (size == 0)
+        return ST__STRUCT_ERROR("cannot iteratively unpack with a struct of length 0");
+    if (array_bytes(n, size, &total) < 0)
+        return ST_TRACE();
+    if (n == 0)
+        return 0;
+    /* A flat record reads straight into the structs (a partial record waits in place for the
+     * rest of its bytes); others read a block at a time and unpack it. */
+    size_t per = io_records(size);
+    size_t cap = r->flat ? total : (n < per ? n : per) * size;
+    unsigned char *obj = objs, *block = r->flat ? NULL : st__malloc(cap);
+    if (!r->flat && !block)
+        return ST_TRACE();
+    size_t have = 0; /* bytes read and not yet unpacked */
+    int rc = 0;
+    while (count < n) {
+        unsigned char *base = r->flat ? obj + count * size : block;
+        size_t want = (n - count) * size; /* never read past the n-th record */
+        if (want > cap)
+            want = cap;
+        ssize_t got = st__read_retry(fd, base + have, want - have);
+        if (got < 0) {
+            rc = ST_RAISE_OS(errno, "cannot read records from descriptor %d", fd);
+            break;
+        }
+        have += (size_t)got;
+        size_t m = have / size;
+        if (got == 0 && m == 0) {
+            if (have > 0)
+                rc = ST__STRUCT_ERROR(
+                    "iterative unpacking requires a buffer of a multiple of %zu bytes", size);
+            break;
+        }
+        if (have < want && got > 0)
+            continue; /* a short read: fill the block first */
+        if (!r->flat) {
+            run(r, r->unpack, r->nunpack, block, size, obj + count * r->struct_size,
+                r->struct_size, m);
+            memmove(block, block + m * size, have - m * size);
+        }
+        count += m;
+        have -= m * size;
+        if (nread)
+            *nread = count;
+    }
+    free(block);
+    return rc;
+}
+
+/* ---- iter_unpack ----------------------------------------------------------------------------- */
+
+st_struct_record_unpack_iterator *st_struct_record_iter_unpack(const st_struct_record *r,
+                                                               const void *buf, size_t buflen)
+{
+    /* The checks and messages of st_struct_iter_unpack(), which borrows the same way. */
+    st_struct_unpack_iterator *check = st_struct_iter_unpack(r->s, buf, buflen);
+    if (!check)
+        return (ST_TRACE(), NULL);
+    st_struct_unpack_iterator_free(check);
+    st_struct_record_unpack_iterator *it = st__malloc(sizeof *it);
+    if (!it)
+        return (ST_TRACE(), NULL);
+    *it = (st_struct_record_unpack_iterator){r, buf, buflen, 0};
+    return it;
+}
+
+int st_struct_record_unpack_iterator_next(st_struct_record_unpack_iterator *it, void *obj)
+{
+    if (!it)
+        return ST_RAISE(ST_ETYPE, "'NoneType' object is not an iterator");
+    if (it->index >= it->len)
+        return 0;
+    const st_struct_record *r = it->r;
+    size_t size = r->s->layout.size;
+    if (r->fast_unpack) /* as in st_struct_record_unpack() */
+        run1(r, r->unpack, r->nunpack, it->buf + it->index, obj, false);
+    else
+        unpack_other(r, it->buf + it->index, size, obj);
+    it->index += size;
+    return 1;
+}
+
+size_t st_struct_record_unpack_iterator_length_hint(const st_struct_record_unpack_iterator *it)
+{
+    return (it->len - it->index) / it->r->s->layout.size;
+}
+
+void st_struct_record_unpack_iterator_free(st_struct_record_unpack_iterator *it) { free(it); }

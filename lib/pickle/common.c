@@ -4,10 +4,17 @@
 #include "internal/mem.h"
 
 const char *const st__pickle_global_module[G_CUSTOM] = {
-    NULL, "builtins", "builtins", "builtins", "builtins", "_codecs", "copyreg", "copyreg"};
+    NULL,          "builtins",    "builtins",    "builtins",    "builtins",    "_codecs",
+    "copyreg",     "copyreg",     "datetime",    "datetime",    "datetime",    "datetime",
+    "datetime",    "decimal",     "uuid",        "builtins",    "collections", "collections",
+    "collections", "collections", "builtins",    "builtins",    "builtins",    "builtins",
+    "builtins",    "builtins",    "builtins",    "builtins",    "collections"};
 const char *const st__pickle_global_name[G_CUSTOM] = {
-    NULL, "set", "frozenset", "bytearray", "bytes", "encode", "_reconstructor",
-    "_reconstructor arguments"};
+    NULL,        "set",         "frozenset",   "bytearray", "bytes",     "encode",
+    "_reconstructor", "_reconstructor arguments", "date", "time", "datetime", "timedelta",
+    "timezone",  "Decimal",     "UUID",        "complex",   "OrderedDict", "defaultdict",
+    "deque",     "Counter",     "object",      "int",       "str",       "float",
+    "list",      "dict",        "tuple",       "bool",      "defaultdict arguments"};
 
 int st__ptrmap_grow(ptrmap *m)
 {

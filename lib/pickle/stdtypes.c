@@ -198,7 +198,7 @@ int st__pickle_std_uuid_setstate(st_value *uuid, const st_value *state, int *bad
     unsigned char le[16];
     if (st_value_int_to_bytes(i, le, 16, 0))
         return ST_RAISE(ST_EVALUE, "int is out of range (need a 128-bit value)");
-    unsigned char *b = st__std_of(uuid)->uuid;
+    unsigned char *b = st__std_mut(uuid)->uuid;
     for (int j = 0; j < 16; j++)
         b[j] = le[15 - j];
     st__uuid_set_flags(uuid, s == 0 ? ST__V_UUID_SAFE : s == -1 ? ST__V_UUID_UNSAFE : 0);

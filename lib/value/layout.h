@@ -154,8 +154,9 @@ static inline int st__is_std(const st_value *v)
     return v->kind >= ST_VALUE_DATE && v->kind <= ST_VALUE_COMPLEX;
 }
 
-/* The payload of a value of one of those kinds. */
-static inline st__std *st__std_of(const st_value *v) { return (st__std *)&v->u.std; }
+/* The payload of a value of one of those kinds, to read and (a value being made) to fill. */
+static inline const st__std *st__std_of(const st_value *v) { return &v->u.std; }
+static inline st__std *st__std_mut(st_value *v) { return &v->u.std; }
 
 /* A UUID's is_safe: ST__V_UUID_SAFE, ST__V_UUID_UNSAFE or 0 (unknown). */
 static inline unsigned st__uuid_flags(const st_value *v) { return v->flags; }

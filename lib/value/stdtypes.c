@@ -92,7 +92,7 @@ static st_value *new_dt(st_value_type kind, int year, int month, int day, int ho
         st_value_unref(tz);
         return NULL;
     }
-    st__std *s = st__std_of(v);
+    st__std *s = st__std_mut(v);
     s->ref = tz;
     s->dt.year = (uint16_t)year;
     s->dt.month = (uint8_t)month;
@@ -175,7 +175,7 @@ st_value *st_value_timedelta(int64_t days, int64_t seconds, int64_t microseconds
                 NULL);
     st_value *v = st__std_new(ST_VALUE_TIMEDELTA);
     if (v) {
-        st__std *t = st__std_of(v);
+        st__std *t = st__std_mut(v);
         t->td.days = (int32_t)days;
         t->td.seconds = (int32_t)s;
         t->td.us = (int32_t)us;
@@ -198,6 +198,7 @@ int st_value_timedelta_get(const st_value *v, int64_t *days, int64_t *seconds,
     return 0;
 }
 
+/* The microseconds of a timezone's offset (or a timedelta of less than 100000 days). */
 static int64_t td_us(const st__std *t)
 {
     return t->td.days * US_PER_DAY + t->td.seconds * US_PER_SECOND + t->td.us;
@@ -227,7 +228,7 @@ st_value *st_value_timezone(const st_value *offset, const char *name)
                          st_value_type_name(offset)),
                 NULL);
     const st__std *o = st__std_of(offset);
-    int64_t us = td_us(o);
+    int64_t us = o->td.days < -1 || o->td.days > 0 ? US_PER_DAY : td_us(o);
     if (us <= -US_PER_DAY || us >= US_PER_DAY) {
         st__buf b = ST__BUF_INIT;
         if (delta_repr(&b, o) == 0)
@@ -245,7 +246,7 @@ st_value *st_value_timezone(const st_value *offset, const char *name)
     st_value *v = st__std_new(ST_VALUE_TIMEZONE);
     if (!v)
         return (st_value_unref(n), NULL);
-    st__std *t = st__std_of(v);
+    st__std *t = st__std_mut(v);
     t->td = o->td;
     t->ref = n;
     return v;
@@ -476,7 +477,7 @@ st_value *st_value_decimal(const char *text)
     st_value *v = s ? st__std_new(ST_VALUE_DECIMAL) : NULL;
     if (!v)
         return (st_value_unref(s), NULL);
-    st__std_of(v)->ref = s;
+    st__std_mut(v)->ref = s;
     return v;
 }
 
@@ -678,7 +679,7 @@ st_value *st_value_uuid(const unsigned char bytes[16])
 {
     st_value *v = st__std_new(ST_VALUE_UUID);
     if (v)
-        memcpy(st__std_of(v)->uuid, bytes, 16);
+        memcpy(st__std_mut(v)->uuid, bytes, 16);
     return v;
 }
 
@@ -766,8 +767,8 @@ st_value *st_value_complex(double real, double imag)
 {
     st_value *v = st__std_new(ST_VALUE_COMPLEX);
     if (v) {
-        st__std_of(v)->c[0] = real;
-        st__std_of(v)->c[1] = imag;
+        st__std_mut(v)->c[0] = real;
+        st__std_mut(v)->c[1] = imag;
     }
     return v;
 }
@@ -1021,8 +1022,8 @@ int st__std_equal(const st_value *a, const st_value *b, int depth)
     case ST_VALUE_DATETIME:
         return dt_equal(a, b);
     case ST_VALUE_TIMEDELTA:
-    case ST_VALUE_TIMEZONE:
-        return td_us(x) == td_us(y);
+    case ST_VALUE_TIMEZONE: /* normalized: equal fields */
+        return x->td.days == y->td.days && x->td.seconds == y->td.seconds && x->td.us == y->td.us;
     case ST_VALUE_UUID:
         return memcmp(x->uuid, y->uuid, 16) == 0;
     default:
@@ -1030,10 +1031,12 @@ int st__std_equal(const st_value *a, const st_value *b, int depth)
     }
 }
 
-/* hash(timedelta(0, 0, us)): the hash of its (days, seconds, microseconds) tuple. */
-static int delta_hash(int64_t us, int64_t *out)
+/* hash(timedelta(days, 0, us)) (|us| well within int64): the hash of its normalized
+ * (days, seconds, microseconds) tuple. */
+static int delta_hash(int64_t days, int64_t us, int64_t *out)
 {
-    int64_t days = floordiv(us, US_PER_DAY), rem = us - days * US_PER_DAY;
+    days += floordiv(us, US_PER_DAY);
+    int64_t rem = us - floordiv(us, US_PER_DAY) * US_PER_DAY;
     st_value *items[3] = {st_value_int(days), st_value_int(rem / US_PER_SECOND),
                           st_value_int(rem % US_PER_SECOND)};
     st_value *t = st_value_tuple_steal(3, items);
@@ -1054,7 +1057,7 @@ int st__std_hash(const st_value *v, int64_t *out)
     case ST_VALUE_DATETIME:
     case ST_VALUE_TIME:
         if (kind != ST_VALUE_DATE && offset_us(v, &off))
-            return delta_hash(dt_us(s, kind == ST_VALUE_DATETIME) - off, out);
+            return delta_hash(0, dt_us(s, kind == ST_VALUE_DATETIME) - off, out);
         if (kind != ST_VALUE_TIME) {
             data[n++] = (unsigned char)(s->dt.year >> 8);
             data[n++] = (unsigned char)s->dt.year;
@@ -1072,7 +1075,7 @@ int st__std_hash(const st_value *v, int64_t *out)
         break;
     case ST_VALUE_TIMEDELTA:
     case ST_VALUE_TIMEZONE:
-        return delta_hash(td_us(s), out);
+        return delta_hash(s->td.days, s->td.seconds * US_PER_SECOND + s->td.us, out);
     case ST_VALUE_DECIMAL:
         return decimal_hash(v, out);
     case ST_VALUE_UUID: {

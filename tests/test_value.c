@@ -1398,7 +1398,7 @@ static void test_stdtypes_vectors(void **state)
     }
     free_lines(&L);
     assert_true(values >= 75);
-    assert_true(eqs >= 40);
+    assert_true(eqs >= 39);
 }
 
 static void assert_error(const void *p, int code, const char *message)

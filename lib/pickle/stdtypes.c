@@ -86,7 +86,8 @@ static int number_arg(const st_value *v, double *d)
 }
 
 /* Fills a new container (an OrderedDict, Counter or deque) with the items of a0 (pairs of a
- * dict-like, items of a list or tuple), as the type's constructor does. */
+ * dict-like or, for an OrderedDict, a list of pairs; items of a list or tuple for a deque),
+ * as the type's constructor does; *bad for other arguments. */
 static st_value *filled(st_value *c, const st_value *a0, int *bad)
 {
     size_t pos = 0;
@@ -98,6 +99,20 @@ static st_value *filled(st_value *c, const st_value *a0, int *bad)
             if (st_value_dict_set(c, k, x))
                 return (st_value_unref(c), NULL);
         return c;
+    }
+    /* pairs: Python 2's OrderedDict.__reduce__ gives ([[key, value], ...],) */
+    if ((is_kind(a0, ST_VALUE_LIST) || is_kind(a0, ST_VALUE_TUPLE)) &&
+        st__kind(c) == ST_VALUE_ORDEREDDICT) {
+        int ok = 1;
+        while (ok && st_value_next(a0, &pos, &x) > 0) {
+            if ((!is_kind(x, ST_VALUE_LIST) && !is_kind(x, ST_VALUE_TUPLE)) ||
+                st_value_len(x) != 2)
+                ok = 0;
+            else if (st_value_dict_set(c, st_value_item(x, 0), st_value_item(x, 1)))
+                return (st_value_unref(c), NULL);
+        }
+        if (ok)
+            return c;
     }
     if ((is_kind(a0, ST_VALUE_LIST) || is_kind(a0, ST_VALUE_TUPLE)) &&
         st__base_kind(c) == ST_VALUE_LIST) {

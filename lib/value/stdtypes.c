@@ -1097,8 +1097,11 @@ int st__std_hash(const st_value *v, int64_t *out)
     return 0;
 }
 
-static int append_tz_fold(st__buf *b, const st__std *s)
+/* The end of a time's or datetime's repr: datetime prints fold before tzinfo, time after. */
+static int append_tz_fold(st__buf *b, const st__std *s, int fold_first)
 {
+    if (fold_first && s->dt.fold && st__buf_puts(b, ", fold=1"))
+        return -1;
     if (s->ref) {
         char *tz = st_value_repr(s->ref);
         int rc = !tz || st__buf_printf(b, ", tzinfo=%s", tz);
@@ -1106,7 +1109,7 @@ static int append_tz_fold(st__buf *b, const st__std *s)
         if (rc)
             return -1;
     }
-    if (s->dt.fold && st__buf_puts(b, ", fold=1"))
+    if (!fold_first && s->dt.fold && st__buf_puts(b, ", fold=1"))
         return -1;
     return st__buf_putc(b, ')');
 }
@@ -1128,7 +1131,7 @@ int st__std_repr(st__buf *b, const st_value *v)
             rc = st__buf_printf(b, ", %d", s->dt.second);
         if (rc == 0 && s->dt.us)
             rc = st__buf_printf(b, ", %d", (int)s->dt.us);
-        return rc ? -1 : append_tz_fold(b, s);
+        return rc ? -1 : append_tz_fold(b, s, st__kind(v) == ST_VALUE_DATETIME);
     }
     case ST_VALUE_TIMEDELTA:
         return delta_repr(b, s);

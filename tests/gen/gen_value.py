@@ -368,6 +368,7 @@ def stdtype_specs():
         dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), dt.datetime(2024, 1, 2),
         dt.datetime(2024, 1, 2, 3, 4, 5, 6), dt.datetime(2024, 1, 2, 0, 0, 0, 1),
         dt.datetime(2021, 11, 7, 1, 30, fold=1), dt.datetime(2024, 1, 2, 3, 4, tzinfo=est),
+        dt.datetime(2021, 11, 7, 1, 30, 0, 5, tzinfo=est, fold=1),
         dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=plus), dt.datetime(1, 1, 1, tzinfo=zero_named),
         td(0), td(1), td(-1), td(0, 1), td(0, -1), td(0, 0, 1), td(0, 0, -1), td(-1, 5, 6),
         td(999999999, 86399, 999999), td(-999999999), td(days=3, hours=4, microseconds=5),

@@ -548,7 +548,7 @@ static void test_errors(void **state)
     load_fails("c__builtin__\nset\n.", 18, ST_EFORMAT,
                "a global cannot be the result (at offset 17)");
     load_fails("](c__builtin__\nset\ne.", 22, ST_EFORMAT,
-               "global 'builtins.set' cannot be used as a value (at offset 19)");
+               "global 'builtins.set' cannot be used as a value (at offset 20)");
     load_fails("}]]s.", 5, ST_EFORMAT, "TypeError: unhashable type: 'list' (at offset 3)");
     load_fails("S'abc\n.", 7, ST_EFORMAT,
                "the STRING opcode argument must be quoted (at offset 0)");
@@ -894,6 +894,99 @@ static void test_loaded_values(void **state)
     }
 }
 
+/* Loads a pickle given as a C string literal and compares the repr. */
+static void loads_is(const char *pk, size_t len, const st_pickle_load_options *o,
+                     const char *repr)
+{
+    st_value *v = st_pickle_loads(pk, len, o);
+    if (!v)
+        fail_msg("load failed: %s (for %s)", st_error_message(), repr);
+    char *r = st_value_repr(v);
+    assert_string_equal(r, repr);
+    st_free(r);
+    release(v);
+}
+
+static void loads_fails(const char *pk, size_t len, const char *message)
+{
+    assert_null(st_pickle_loads(pk, len, NULL));
+    assert_int_equal(st_error_code(), ST_EFORMAT);
+    assert_string_equal(st_error_message(), message);
+}
+
+#define LOADS_IS(lit, o, repr) loads_is(lit, sizeof lit - 1, o, repr)
+#define LOADS_FAILS(lit, message) loads_fails(lit, sizeof lit - 1, message)
+
+static int allow_make(void *ctx, const char *module, const char *name)
+{
+    (void)ctx;
+    return strcmp(module, "mymod") == 0 && strcmp(name, "make") == 0;
+}
+
+/* The standard library's types in forms other than CPython 3.13's own: Python 2's names and
+ * OrderedDict, the arguments nothing writes; and what stays refused. */
+static void test_std_load_forms(void **state)
+{
+    (void)state;
+    /* Python 2.7: OrderedDict((list of [key, value]),), __builtin__ complex */
+    LOADS_IS("ccollections\nOrderedDict\n((lp0\n(lp1\nS'a'\naI1\naa(lp2\nS'b'\naI2\naatR.", NULL,
+             "OrderedDict({'a': 1, 'b': 2})");
+    LOADS_IS("c__builtin__\ncomplex\n(F1.0\nF-2.5\ntR.", NULL, "(1-2.5j)");
+    LOADS_IS("\x80\x02" "ccollections\ndefaultdict\nc__builtin__\nlong\n\x85R.", NULL,
+             "defaultdict(<class 'int'>, {})");
+    LOADS_IS("\x80\x02" "ccollections\ndefaultdict\nN\x85R.", NULL, "defaultdict(None, {})");
+    /* a full deque keeps the last items APPENDS gives it */
+    LOADS_IS("\x80\x02" "ccollections\ndeque\n)K\x02\x86R(K\x01K\x02K\x03" "e.", NULL,
+             "deque([2, 3], maxlen=2)");
+    /* date's state as a Latin-1 str (Python 2, pure-Python datetime) */
+    LOADS_IS("\x80\x02" "cdatetime\ndate\nX\x05\x00\x00\x00\x07\xc3\xa8\x01\x02\x85R.", NULL,
+             "datetime.date(2024, 1, 2)");
+    /* a factory of the caller's, kept by name and written back by name */
+    st_pickle_load_options o = ST_PICKLE_LOAD_OPTIONS_INIT;
+    o.allow_global = allow_make;
+    const char dd[] = "\x80\x02" "ccollections\ndefaultdict\ncmymod\nmake\n\x85R.";
+    st_value *v = st_pickle_loads(dd, sizeof dd - 1, &o);
+    assert_non_null(v);
+    char *r = st_value_repr(v);
+    assert_string_equal(r, "defaultdict(<class 'mymod.make'>, {})");
+    st_free(r);
+    unsigned char *out;
+    size_t len;
+    assert_int_equal(st_pickle_dumps(v, 2, &out, &len), 0);
+    const char want[] = "\x80\x02" "ccollections\ndefaultdict\nq\x00" "cmymod\nmake\nq\x01"
+                        "\x85q\x02Rq\x03.";
+    assert_int_equal(len, sizeof want - 1);
+    assert_memory_equal(out, want, len);
+    st_free(out);
+    st_value_unref(v);
+    LOADS_FAILS("\x80\x02" "ccollections\ndefaultdict\ncmymod\nmake\n\x85R.",
+                "global 'mymod.make' is forbidden (at offset 27)");
+
+    /* what stays refused */
+    LOADS_FAILS("(lp0\n(dp1\nb.", "BUILD is not supported: only plain data can be loaded "
+                                  "(at offset 10)");
+    LOADS_FAILS("\x80\x02" "c__builtin__\nset\n)\x81.", "NEWOBJ is not supported: only plain "
+                                                     "data can be loaded (at offset 20)");
+    LOADS_FAILS("\x80\x02" "cuuid\nUUID\n)\x81}X\x01\x00\x00\x00xK\x01sb.",
+                "unsupported state for uuid.UUID (at offset 25)");
+    LOADS_FAILS("\x80\x02" "cuuid\nUUID\n)\x81}X\x03\x00\x00\x00intJ\xff\xff\xff\xffsb.",
+                "ValueError: int is out of range (need a 128-bit value) (at offset 30)");
+    LOADS_FAILS("\x80\x02" "cdecimal\nDecimal\nX\x01\x00\x00\x00x\x85R.",
+                "decimal.InvalidOperation: [<class 'decimal.ConversionSyntax'>] (at offset 26)");
+    LOADS_FAILS("\x80\x02" "cdecimal\nDecimal\nK\x01\x85R.",
+                "unsupported arguments for decimal.Decimal (at offset 22)");
+    LOADS_FAILS("\x80\x02" "cdatetime\ndate\nC\x04\x07\xe8\x0d\x01\x85R.",
+                "ValueError: month must be in 1..12 (at offset 24)");
+    LOADS_FAILS("\x80\x02" "ccollections\ndeque\n)J\xff\xff\xff\xff\x86R.",
+                "ValueError: maxlen must be non-negative (at offset 28)");
+    LOADS_FAILS("\x80\x02" "cdatetime\ntimezone\ncdatetime\ntimedelta\nK\x01K\x00K\x00\x87R\x85R.",
+                "ValueError: offset must be a timedelta strictly between -timedelta(hours=24) "
+                "and timedelta(hours=24), not datetime.timedelta(days=1). (at offset 50)");
+    LOADS_FAILS("\x80\x02" "ccollections\nCounter\n]K\x01" "a\x85R.",
+                "unsupported arguments for collections.Counter (at offset 28)");
+    LOADS_FAILS("\x80\x02" "c__builtin__\nobject\n.", "a global cannot be the result (at offset 22)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -903,7 +996,7 @@ int main(void)
         cmocka_unit_test(test_loads_end),    cmocka_unit_test(test_streams),
         cmocka_unit_test(test_vectors),      cmocka_unit_test(test_live),
         cmocka_unit_test(test_std_vectors),  cmocka_unit_test(test_std_live),
-        cmocka_unit_test(test_std_built),
+        cmocka_unit_test(test_std_built),    cmocka_unit_test(test_std_load_forms),
         cmocka_unit_test(test_loaded_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -538,7 +538,14 @@ ST_API int st_value_clear(st_value *c);
 /**
  * @brief Deep equality. Mirrors `a == b`: 1 == 1.0 == True, bytes == bytearray,
  *        set == frozenset, but list != tuple; NaN is unequal to everything but itself
- *        (Python compares container items by identity first).
+ *        (Python compares container items by identity first). The standard library's types
+ *        compare as in Python: date != datetime, aware datetimes and times by their UTC
+ *        instant (a naive one never equals an aware one), timezones by offset, Decimal
+ *        exactly with Decimal, int and float (Decimal('1.10') == Decimal('1.1') == 1.1 is
+ *        false against the float 1.1), complex with its imaginary part 0 as its real part,
+ *        an OrderedDict with another in the same order only but with a dict in any order,
+ *        Counters treating a missing key as 0, a deque only with a deque. Differs: a
+ *        signaling NaN Decimal is unequal where Python raises InvalidOperation.
  * @param a A value.
  * @param b A value.
  * @return 1 or 0, or -1 with RecursionError beyond ST_VALUE_MAX_DEPTH.
@@ -550,6 +557,11 @@ ST_API int st_value_equal(const st_value *a, const st_value *b);
  *        (numeric hash modulo 2**61-1, so equal numbers hash alike), tuples and frozensets of
  *        these, and for str and bytes as CPython computes them with PYTHONHASHSEED=0;
  *        64-bit CPython's hashes on 32-bit hosts too. NaN hashes by identity, as in CPython.
+ *        timedelta, timezone, Decimal (numeric), UUID and complex hash as CPython's; date,
+ *        time and datetime as CPython's with PYTHONHASHSEED=0 (naive ones hash their bytes,
+ *        aware ones their UTC instant); a signaling NaN Decimal is TypeError ("Cannot hash
+ *        a signaling NaN value."); OrderedDict, defaultdict, deque and Counter are
+ *        unhashable.
  * @param v The value.
  * @param out Receives the hash (never -1).
  * @return 0, or -1 with TypeError ("unhashable type: 'list'") or RecursionError.

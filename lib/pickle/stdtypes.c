@@ -175,8 +175,10 @@ st_value *st__pickle_std_call(int g, const st_value *args, int *bad)
         if (n > 2 || (a1 && !is_kind(a1, ST_VALUE_NONE) &&
                       (!is_kind(a1, ST_VALUE_INT) || st_value_as_int64(a1, &maxlen))))
             break;
-        if (maxlen < -1 || maxlen > PTRDIFF_MAX)
+        if (is_kind(a1, ST_VALUE_INT) && maxlen < 0)
             return (ST_RAISE(ST_EVALUE, "maxlen must be non-negative"), NULL);
+        if (maxlen > PTRDIFF_MAX) /* 32-bit hosts */
+            return (ST_RAISE(ST_EOVERFLOW, "Python int too large to convert to C ssize_t"), NULL);
         return filled(st_value_deque((ptrdiff_t)maxlen), a0, bad);
     }
     case G_UUID: /* copyreg._reconstructor(UUID, object, None): the state comes with BUILD */

@@ -548,7 +548,7 @@ static void test_errors(void **state)
     load_fails("c__builtin__\nset\n.", 18, ST_EFORMAT,
                "a global cannot be the result (at offset 17)");
     load_fails("](c__builtin__\nset\ne.", 22, ST_EFORMAT,
-               "global 'builtins.set' cannot be used as a value (at offset 20)");
+               "global 'builtins.set' cannot be used as a value (at offset 19)");
     load_fails("}]]s.", 5, ST_EFORMAT, "TypeError: unhashable type: 'list' (at offset 3)");
     load_fails("S'abc\n.", 7, ST_EFORMAT,
                "the STRING opcode argument must be quoted (at offset 0)");

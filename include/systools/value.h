@@ -1,7 +1,9 @@
 /**
  * @file systools/value.h
  * @brief Python's plain data values: None, bool, int, float, str, bytes, bytearray, tuple, list,
- *        dict, set and frozenset, with Python's repr() and ast.literal_eval().
+ *        dict, set and frozenset, with Python's repr() and ast.literal_eval(); and the
+ *        standard library's datetime, Decimal, UUID, complex, OrderedDict, defaultdict, deque
+ *        and Counter (since 1.1).
  *
  * Lifetime: values are reference counted. Every function that returns `st_value *` and whose
  * name does not say otherwise returns a NEW reference the caller owns and releases with

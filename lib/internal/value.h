@@ -85,6 +85,9 @@ st_value *st__str_from_utf8(const char *data, size_t len, size_t nchars);
  * (lib/value/value.c). */
 st_value *st__std_new(st_value_type kind);
 st_value *st__timezone_utc(void);
+/* Drops the leftmost items of a deque beyond its maxlen, in one move: the loader appends to a
+ * deque as to a list and trims it once, at the end (a full deque's append is O(len) here). */
+void st__deque_trim(st_value *d);
 /* bool(v), v == w (w of any kind; 2: compare them as their st__base_kind()s), hash(v) and
  * repr(v) for the st__is_std() kinds; equality also for the collections. */
 int st__std_truth(const st_value *v);

@@ -74,6 +74,9 @@ typedef struct unpickler {
      * load makes goes through one of them. */
     st_value **refetched;
     size_t nrefetched, rcap;
+    /* Bounded deques filled past their maxlen (references held), trimmed at the end. */
+    st_value **deques;
+    size_t ndeques, dcap;
     int keep_error; /* the caller's reduce() failed: its error stands */
     small_store *small;
 } unpickler;
@@ -298,11 +301,21 @@ static int fill_container(unpickler *u, size_t at, size_t from, int kind, const 
     if (kind == ST_VALUE_DICT && n % 2)
         return uerror(u, "odd number of items for %s", op);
     int rc = 0;
-    if (st__kind(c) == ST_VALUE_DEQUE) { /* one by one: a full deque drops its oldest */
-        for (size_t i = from; i < u->sp && rc == 0; i++)
-            rc = st_value_list_append(c, u->sv[i]);
-        drop(u, from);
-    } else if (kind == ST_VALUE_LIST) {
+    ptrdiff_t maxlen = -1;
+    if (st__kind(c) == ST_VALUE_DEQUE && (maxlen = st__deque_maxlen(c)) >= 0 &&
+        (size_t)st_value_len(c) <= (size_t)maxlen &&
+        (size_t)st_value_len(c) + n > (size_t)maxlen) {
+        /* appended as to a list now, trimmed to maxlen once at the end: linear, however
+         * many appends a full deque gets */
+        if (u->ndeques == u->dcap) {
+            st_value **r = st__grow(u->deques, &u->dcap, sizeof *r, 4);
+            if (!r)
+                return ST_TRACE();
+            u->deques = r;
+        }
+        u->deques[u->ndeques++] = st_value_ref(c);
+    }
+    if (kind == ST_VALUE_LIST) {
         rc = st__list_extend_steal(&u->arena, c, u->sv + from, n);
     } else if (kind == ST_VALUE_DICT) {
         rc = st__dict_update_steal(&u->arena, c, u->sv + from, n / 2);
@@ -1296,6 +1309,11 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     for (size_t i = 0; i < u->memo_top; i++)
         if (u->memo[i].v)
             st__unref(u->memo[i].v);
+    for (size_t i = 0; i < u->ndeques; i++) {
+        st__deque_trim(u->deques[i]);
+        st_value_unref(u->deques[i]);
+    }
+    st_free(u->deques);
     if (u->nrefetched)
         collect_cycles(u, v);
     st__arena_done(&u->arena);

@@ -116,6 +116,10 @@ static st_value *filled(st_value *c, const st_value *a0, int *bad)
     }
     if ((is_kind(a0, ST_VALUE_LIST) || is_kind(a0, ST_VALUE_TUPLE)) &&
         st__base_kind(c) == ST_VALUE_LIST) {
+        /* only the last maxlen items stay: skip the others (no append drops one then) */
+        size_t n = (size_t)st_value_len(a0);
+        ptrdiff_t maxlen = st__deque_maxlen(c);
+        pos = maxlen >= 0 && n > (size_t)maxlen ? n - (size_t)maxlen : 0;
         while (st_value_next(a0, &pos, &x) > 0)
             if (st_value_list_append(c, x))
                 return (st_value_unref(c), NULL);

@@ -1457,6 +1457,25 @@ st_value *st_value_defaultdict(const char *module, const char *qualname)
     return d;
 }
 
+void st__deque_trim(st_value *d)
+{
+    size_t len = d->u.seq.len, keep = (size_t)d->u.seq.maxlen;
+    if (d->u.seq.maxlen < 0 || len <= keep)
+        return;
+    size_t drop = len - keep;
+    st_value **gone = st__malloc(drop * sizeof *gone);
+    if (gone) /* released after the move: a release may reach d again */
+        memcpy(gone, d->u.seq.items, drop * sizeof *gone);
+    else
+        for (size_t i = 0; i < drop; i++)
+            st_value_unref(d->u.seq.items[i]);
+    memmove(d->u.seq.items, d->u.seq.items + drop, keep * sizeof *d->u.seq.items);
+    d->u.seq.len = keep;
+    for (size_t i = 0; gone && i < drop; i++)
+        st_value_unref(gone[i]);
+    free(gone);
+}
+
 st_value *st_value_deque(ptrdiff_t maxlen)
 {
     if (maxlen < -1)

@@ -938,6 +938,18 @@ static void test_std_load_forms(void **state)
     /* a full deque keeps the last items APPENDS gives it */
     LOADS_IS("\x80\x02" "ccollections\ndeque\n)K\x02\x86R(K\x01K\x02K\x03" "e.", NULL,
              "deque([2, 3], maxlen=2)");
+    /* many single APPENDs to a full deque (trimmed once, at the end of the load) */
+    st__buf many = ST__BUF_INIT;
+    st__buf_puts(&many, "\x80\x02" "ccollections\ndeque\n)K\x03\x86R");
+    for (int i = 0; i < 100000; i++)
+        st__buf_printf(&many, "J%c%c%c%ca", i & 255, i >> 8 & 255, i >> 16 & 255, 0);
+    st__buf_putc(&many, '.');
+    loads_is(many.data, many.len, NULL, "deque([99997, 99998, 99999], maxlen=3)");
+    st__buf_free(&many);
+    LOADS_IS("\x80\x02" "ccollections\ndeque\n](K\x01K\x02K\x03" "e\x85R(K\x04K\x05" "e.", NULL,
+             "deque([1, 2, 3, 4, 5])");
+    LOADS_IS("\x80\x02" "ccollections\ndeque\n](K\x01K\x02K\x03K\x04K\x05" "eK\x03\x86R.", NULL,
+             "deque([3, 4, 5], maxlen=3)");
     /* date's state as a Latin-1 str (Python 2, pure-Python datetime) */
     LOADS_IS("\x80\x02" "cdatetime\ndate\nX\x05\x00\x00\x00\x07\xc3\xa8\x01\x02\x85R.", NULL,
              "datetime.date(2024, 1, 2)");

@@ -859,7 +859,8 @@ ST_API int st_value_defaultdict_factory(const st_value *v, const char **module,
 /**
  * @brief An empty deque. Mirrors collections.deque(maxlen=maxlen): once full, an append
  *        drops the leftmost item and an insert fails with IndexError ("deque already at its
- *        maximum size").
+ *        maximum size"). Differs: kept as an array, a full deque's append moves the other
+ *        items (O(len), where Python's is O(1)); the pickle loader appends in linear time.
  * @param maxlen The maximum length, or -1 for None (unbounded).
  * @return A new deque, or NULL with ValueError ("maxlen must be non-negative").
  */

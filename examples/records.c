@@ -34,7 +34,8 @@ int main(void)
     if (st_pickle_dumps(record, 4, &data, &len) != 0)
         return 1;
     st_value *back = st_pickle_loads(data, len, NULL);
-    printf("pickle    %zu bytes, loads back equal: %d\n", len, back && st_value_equal(back, record));
+    printf("pickle    %zu bytes, loads back equal: %d\n", len,
+           back && st_value_equal(back, record));
     st_free(data);
 
     /* Fields for C */

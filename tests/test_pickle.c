@@ -176,8 +176,7 @@ static void run_live(const char *mode, int count)
         return;
     for (int proto = 0; proto <= 5; proto++) {
         char cmd[4096];
-        snprintf(cmd, sizeof cmd, "'%s' '%s' %s %d %d %d", py, GEN, mode, LIVE_SEED, count,
-                 proto);
+        snprintf(cmd, sizeof cmd, "'%s' '%s' %s %d %d %d", py, GEN, mode, LIVE_SEED, count, proto);
         FILE *in = popen(cmd, "r");
         assert_non_null(in);
         char tmpl[] = "/tmp/st_pickle_XXXXXX";
@@ -217,7 +216,8 @@ static void run_live(const char *mode, int count)
         unlink(tmpl);
         printf("%s protocol %d: CPython->us %d loaded, %d repr equal (+%d equal by value); "
                "us->CPython %d of %d equal; %d of %d dumps byte-identical\n",
-               mode, proto, st.loaded, st.repr_ok, st.value_ok, ok, checked, st.identical, st.dumped);
+               mode, proto, st.loaded, st.repr_ok, st.value_ok, ok, checked, st.identical,
+               st.dumped);
         assert_int_equal(st.loaded, count);
         assert_int_equal(st.repr_ok + st.value_ok, count);
         assert_int_equal(checked, count);
@@ -895,8 +895,7 @@ static void test_loaded_values(void **state)
 }
 
 /* Loads a pickle given as a C string literal and compares the repr. */
-static void loads_is(const char *pk, size_t len, const st_pickle_load_options *o,
-                     const char *repr)
+static void loads_is(const char *pk, size_t len, const st_pickle_load_options *o, const char *repr)
 {
     st_value *v = st_pickle_loads(pk, len, o);
     if (!v)
@@ -932,31 +931,44 @@ static void test_std_load_forms(void **state)
     LOADS_IS("ccollections\nOrderedDict\n((lp0\n(lp1\nS'a'\naI1\naa(lp2\nS'b'\naI2\naatR.", NULL,
              "OrderedDict({'a': 1, 'b': 2})");
     LOADS_IS("c__builtin__\ncomplex\n(F1.0\nF-2.5\ntR.", NULL, "(1-2.5j)");
-    LOADS_IS("\x80\x02" "ccollections\ndefaultdict\nc__builtin__\nlong\n\x85R.", NULL,
-             "defaultdict(<class 'int'>, {})");
-    LOADS_IS("\x80\x02" "ccollections\ndefaultdict\nN\x85R.", NULL, "defaultdict(None, {})");
+    LOADS_IS("\x80\x02"
+             "ccollections\ndefaultdict\nc__builtin__\nlong\n\x85R.",
+             NULL, "defaultdict(<class 'int'>, {})");
+    LOADS_IS("\x80\x02"
+             "ccollections\ndefaultdict\nN\x85R.",
+             NULL, "defaultdict(None, {})");
     /* a full deque keeps the last items APPENDS gives it */
-    LOADS_IS("\x80\x02" "ccollections\ndeque\n)K\x02\x86R(K\x01K\x02K\x03" "e.", NULL,
-             "deque([2, 3], maxlen=2)");
+    LOADS_IS("\x80\x02"
+             "ccollections\ndeque\n)K\x02\x86R(K\x01K\x02K\x03"
+             "e.",
+             NULL, "deque([2, 3], maxlen=2)");
     /* many single APPENDs to a full deque (trimmed once, at the end of the load) */
     st__buf many = ST__BUF_INIT;
-    st__buf_puts(&many, "\x80\x02" "ccollections\ndeque\n)K\x03\x86R");
+    st__buf_puts(&many, "\x80\x02"
+                        "ccollections\ndeque\n)K\x03\x86R");
     for (int i = 0; i < 100000; i++)
         st__buf_printf(&many, "J%c%c%c%ca", i & 255, i >> 8 & 255, i >> 16 & 255, 0);
     st__buf_putc(&many, '.');
     loads_is(many.data, many.len, NULL, "deque([99997, 99998, 99999], maxlen=3)");
     st__buf_free(&many);
-    LOADS_IS("\x80\x02" "ccollections\ndeque\n](K\x01K\x02K\x03" "e\x85R(K\x04K\x05" "e.", NULL,
-             "deque([1, 2, 3, 4, 5])");
-    LOADS_IS("\x80\x02" "ccollections\ndeque\n](K\x01K\x02K\x03K\x04K\x05" "eK\x03\x86R.", NULL,
-             "deque([3, 4, 5], maxlen=3)");
+    LOADS_IS("\x80\x02"
+             "ccollections\ndeque\n](K\x01K\x02K\x03"
+             "e\x85R(K\x04K\x05"
+             "e.",
+             NULL, "deque([1, 2, 3, 4, 5])");
+    LOADS_IS("\x80\x02"
+             "ccollections\ndeque\n](K\x01K\x02K\x03K\x04K\x05"
+             "eK\x03\x86R.",
+             NULL, "deque([3, 4, 5], maxlen=3)");
     /* date's state as a Latin-1 str (Python 2, pure-Python datetime) */
-    LOADS_IS("\x80\x02" "cdatetime\ndate\nX\x05\x00\x00\x00\x07\xc3\xa8\x01\x02\x85R.", NULL,
-             "datetime.date(2024, 1, 2)");
+    LOADS_IS("\x80\x02"
+             "cdatetime\ndate\nX\x05\x00\x00\x00\x07\xc3\xa8\x01\x02\x85R.",
+             NULL, "datetime.date(2024, 1, 2)");
     /* a factory of the caller's, kept by name and written back by name */
     st_pickle_load_options o = ST_PICKLE_LOAD_OPTIONS_INIT;
     o.allow_global = allow_make;
-    const char dd[] = "\x80\x02" "ccollections\ndefaultdict\ncmymod\nmake\n\x85R.";
+    const char dd[] = "\x80\x02"
+                      "ccollections\ndefaultdict\ncmymod\nmake\n\x85R.";
     st_value *v = st_pickle_loads(dd, sizeof dd - 1, &o);
     assert_non_null(v);
     char *r = st_value_repr(v);
@@ -965,50 +977,66 @@ static void test_std_load_forms(void **state)
     unsigned char *out;
     size_t len;
     assert_int_equal(st_pickle_dumps(v, 2, &out, &len), 0);
-    const char want[] = "\x80\x02" "ccollections\ndefaultdict\nq\x00" "cmymod\nmake\nq\x01"
+    const char want[] = "\x80\x02"
+                        "ccollections\ndefaultdict\nq\x00"
+                        "cmymod\nmake\nq\x01"
                         "\x85q\x02Rq\x03.";
     assert_int_equal(len, sizeof want - 1);
     assert_memory_equal(out, want, len);
     st_free(out);
     st_value_unref(v);
-    LOADS_FAILS("\x80\x02" "ccollections\ndefaultdict\ncmymod\nmake\n\x85R.",
+    LOADS_FAILS("\x80\x02"
+                "ccollections\ndefaultdict\ncmymod\nmake\n\x85R.",
                 "global 'mymod.make' is forbidden (at offset 27)");
 
     /* what stays refused */
     LOADS_FAILS("(lp0\n(dp1\nb.", "BUILD is not supported: only plain data can be loaded "
                                   "(at offset 10)");
-    LOADS_FAILS("\x80\x02" "c__builtin__\nset\n)\x81.", "NEWOBJ is not supported: only plain "
-                                                     "data can be loaded (at offset 20)");
-    LOADS_FAILS("\x80\x02" "cuuid\nUUID\n)\x81}X\x01\x00\x00\x00xK\x01sb.",
+    LOADS_FAILS("\x80\x02"
+                "c__builtin__\nset\n)\x81.",
+                "NEWOBJ is not supported: only plain "
+                "data can be loaded (at offset 20)");
+    LOADS_FAILS("\x80\x02"
+                "cuuid\nUUID\n)\x81}X\x01\x00\x00\x00xK\x01sb.",
                 "unsupported state for uuid.UUID (at offset 25)");
-    LOADS_FAILS("\x80\x02" "cuuid\nUUID\n)\x81}X\x03\x00\x00\x00intJ\xff\xff\xff\xffsb.",
+    LOADS_FAILS("\x80\x02"
+                "cuuid\nUUID\n)\x81}X\x03\x00\x00\x00intJ\xff\xff\xff\xffsb.",
                 "ValueError: int is out of range (need a 128-bit value) (at offset 30)");
-    LOADS_FAILS("\x80\x02" "cdecimal\nDecimal\nX\x01\x00\x00\x00x\x85R.",
+    LOADS_FAILS("\x80\x02"
+                "cdecimal\nDecimal\nX\x01\x00\x00\x00x\x85R.",
                 "decimal.InvalidOperation: [<class 'decimal.ConversionSyntax'>] (at offset 26)");
-    LOADS_FAILS("\x80\x02" "cdecimal\nDecimal\nK\x01\x85R.",
+    LOADS_FAILS("\x80\x02"
+                "cdecimal\nDecimal\nK\x01\x85R.",
                 "unsupported arguments for decimal.Decimal (at offset 22)");
-    LOADS_FAILS("\x80\x02" "cdatetime\ndate\nC\x04\x07\xe8\x0d\x01\x85R.",
+    LOADS_FAILS("\x80\x02"
+                "cdatetime\ndate\nC\x04\x07\xe8\x0d\x01\x85R.",
                 "ValueError: month must be in 1..12 (at offset 24)");
-    LOADS_FAILS("\x80\x02" "ccollections\ndeque\n)J\xff\xff\xff\xff\x86R.",
+    LOADS_FAILS("\x80\x02"
+                "ccollections\ndeque\n)J\xff\xff\xff\xff\x86R.",
                 "ValueError: maxlen must be non-negative (at offset 28)");
-    LOADS_FAILS("\x80\x02" "cdatetime\ntimezone\ncdatetime\ntimedelta\nK\x01K\x00K\x00\x87R\x85R.",
+    LOADS_FAILS("\x80\x02"
+                "cdatetime\ntimezone\ncdatetime\ntimedelta\nK\x01K\x00K\x00\x87R\x85R.",
                 "ValueError: offset must be a timedelta strictly between -timedelta(hours=24) "
                 "and timedelta(hours=24), not datetime.timedelta(days=1). (at offset 50)");
-    LOADS_FAILS("\x80\x02" "ccollections\nCounter\n]K\x01" "a\x85R.",
+    LOADS_FAILS("\x80\x02"
+                "ccollections\nCounter\n]K\x01"
+                "a\x85R.",
                 "unsupported arguments for collections.Counter (at offset 28)");
-    LOADS_FAILS("\x80\x02" "c__builtin__\nobject\n.", "a global cannot be the result (at offset 22)");
+    LOADS_FAILS("\x80\x02"
+                "c__builtin__\nobject\n.",
+                "a global cannot be the result (at offset 22)");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dump_known), cmocka_unit_test(test_recursive),
-        cmocka_unit_test(test_text_opcodes), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_options),      cmocka_unit_test(test_options_defaults),
-        cmocka_unit_test(test_loads_end),    cmocka_unit_test(test_streams),
-        cmocka_unit_test(test_vectors),      cmocka_unit_test(test_live),
-        cmocka_unit_test(test_std_vectors),  cmocka_unit_test(test_std_live),
-        cmocka_unit_test(test_std_built),    cmocka_unit_test(test_std_load_forms),
+        cmocka_unit_test(test_dump_known),    cmocka_unit_test(test_recursive),
+        cmocka_unit_test(test_text_opcodes),  cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_options),       cmocka_unit_test(test_options_defaults),
+        cmocka_unit_test(test_loads_end),     cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_vectors),       cmocka_unit_test(test_live),
+        cmocka_unit_test(test_std_vectors),   cmocka_unit_test(test_std_live),
+        cmocka_unit_test(test_std_built),     cmocka_unit_test(test_std_load_forms),
         cmocka_unit_test(test_loaded_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1498,8 +1498,8 @@ static void test_stdtypes_scalars(void **state)
     (void)state;
     assert_error(st_value_decimal("1.2.3"), ST_EVALUE, "[<class 'decimal.ConversionSyntax'>]");
     assert_string_equal(st_error_last()->type, "decimal.InvalidOperation");
-    const char *bad[] = {"", " ", "e5", "1e", "1e+", ".", "+", "infinit", "nan1x", "1 2", "0x10",
-                         "--1", "1e1.5"};
+    const char *bad[] = {"",        " ",     "e5",  "1e",   "1e+", ".",    "+",
+                         "infinit", "nan1x", "1 2", "0x10", "--1", "1e1.5"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_null(st_value_decimal(bad[i]));
     st_value *dec = st_value_decimal(" -1_000.50e-2\n");
@@ -1599,7 +1599,8 @@ static void test_stdtypes_collections(void **state)
     assert_repr(c2, "Counter({'d': 7, 'c': 1, 'b': 3, 'a': 1, 'zero': 0, 'x': 2.5, 's': 'text'})");
 
     /* defaultdict: the factory by name, printed as its class */
-    st_value *dd = st_value_defaultdict("builtins", "list"), *none = st_value_defaultdict(NULL, NULL);
+    st_value *dd = st_value_defaultdict("builtins", "list"),
+             *none = st_value_defaultdict(NULL, NULL);
     assert_repr(dd, "defaultdict(<class 'list'>, {})");
     assert_repr(none, "defaultdict(None, {})");
     const char *mod, *name;
@@ -1677,24 +1678,37 @@ static void test_stdtypes_collections(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scalars),         cmocka_unit_test(test_float_repr),
-        cmocka_unit_test(test_bigint_bytes),    cmocka_unit_test(test_int_from_string),
-        cmocka_unit_test(test_str),             cmocka_unit_test(test_bytes),
-        cmocka_unit_test(test_list_tuple),      cmocka_unit_test(test_dict),
+        cmocka_unit_test(test_scalars),
+        cmocka_unit_test(test_float_repr),
+        cmocka_unit_test(test_bigint_bytes),
+        cmocka_unit_test(test_int_from_string),
+        cmocka_unit_test(test_str),
+        cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_list_tuple),
+        cmocka_unit_test(test_dict),
         cmocka_unit_test(test_iteration_errors),
-        cmocka_unit_test(test_set),             cmocka_unit_test(test_set_order_live),
+        cmocka_unit_test(test_set),
+        cmocka_unit_test(test_set_order_live),
         cmocka_unit_test(test_equal_hash),
-        cmocka_unit_test(test_cycles_and_copy), cmocka_unit_test(test_deep_nesting),
-        cmocka_unit_test(test_parse_forms),     cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_repr_vectors),    cmocka_unit_test(test_literal_vectors),
+        cmocka_unit_test(test_cycles_and_copy),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_parse_forms),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_repr_vectors),
+        cmocka_unit_test(test_literal_vectors),
         cmocka_unit_test(test_hash_vectors),
-        cmocka_unit_test(test_uninames_table),  cmocka_unit_test(test_uninames_algorithmic),
-        cmocka_unit_test(test_uninames_samples), cmocka_unit_test(test_uninames_literals),
+        cmocka_unit_test(test_uninames_table),
+        cmocka_unit_test(test_uninames_algorithmic),
+        cmocka_unit_test(test_uninames_samples),
+        cmocka_unit_test(test_uninames_literals),
         cmocka_unit_test(test_uninames_edges),
-        cmocka_unit_test(test_float_repr_shortest), cmocka_unit_test(test_float_vectors),
+        cmocka_unit_test(test_float_repr_shortest),
+        cmocka_unit_test(test_float_vectors),
         cmocka_unit_test(test_quote_vectors),
-        cmocka_unit_test(test_stdtypes_vectors), cmocka_unit_test(test_stdtypes_datetime),
-        cmocka_unit_test(test_stdtypes_scalars), cmocka_unit_test(test_stdtypes_collections),
+        cmocka_unit_test(test_stdtypes_vectors),
+        cmocka_unit_test(test_stdtypes_datetime),
+        cmocka_unit_test(test_stdtypes_scalars),
+        cmocka_unit_test(test_stdtypes_collections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

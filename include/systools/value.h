@@ -72,30 +72,30 @@ typedef struct st_value st_value;
 
 /** @brief The kinds of value, one per Python type (what st_value_kind() returns). */
 typedef enum st_value_type {
-    ST_VALUE_NONE = 0,   /**< None. */
-    ST_VALUE_BOOL,       /**< bool. */
-    ST_VALUE_INT,        /**< int, any size. */
-    ST_VALUE_FLOAT,      /**< float (a C double). */
-    ST_VALUE_STR,        /**< str. */
-    ST_VALUE_BYTES,      /**< bytes. */
-    ST_VALUE_BYTEARRAY,  /**< bytearray. */
-    ST_VALUE_TUPLE,      /**< tuple. */
-    ST_VALUE_LIST,       /**< list. */
-    ST_VALUE_DICT,       /**< dict (insertion-ordered). */
-    ST_VALUE_SET,        /**< set. */
-    ST_VALUE_FROZENSET,  /**< frozenset. */
-    ST_VALUE_DATE,       /**< datetime.date (since 1.1). */
-    ST_VALUE_TIME,       /**< datetime.time (since 1.1). */
-    ST_VALUE_DATETIME,   /**< datetime.datetime (since 1.1). */
-    ST_VALUE_TIMEDELTA,  /**< datetime.timedelta (since 1.1). */
-    ST_VALUE_TIMEZONE,   /**< datetime.timezone (since 1.1). */
-    ST_VALUE_DECIMAL,    /**< decimal.Decimal, kept as its text (since 1.1). */
-    ST_VALUE_UUID,       /**< uuid.UUID (since 1.1). */
-    ST_VALUE_COMPLEX,    /**< complex (since 1.1). */
+    ST_VALUE_NONE = 0,    /**< None. */
+    ST_VALUE_BOOL,        /**< bool. */
+    ST_VALUE_INT,         /**< int, any size. */
+    ST_VALUE_FLOAT,       /**< float (a C double). */
+    ST_VALUE_STR,         /**< str. */
+    ST_VALUE_BYTES,       /**< bytes. */
+    ST_VALUE_BYTEARRAY,   /**< bytearray. */
+    ST_VALUE_TUPLE,       /**< tuple. */
+    ST_VALUE_LIST,        /**< list. */
+    ST_VALUE_DICT,        /**< dict (insertion-ordered). */
+    ST_VALUE_SET,         /**< set. */
+    ST_VALUE_FROZENSET,   /**< frozenset. */
+    ST_VALUE_DATE,        /**< datetime.date (since 1.1). */
+    ST_VALUE_TIME,        /**< datetime.time (since 1.1). */
+    ST_VALUE_DATETIME,    /**< datetime.datetime (since 1.1). */
+    ST_VALUE_TIMEDELTA,   /**< datetime.timedelta (since 1.1). */
+    ST_VALUE_TIMEZONE,    /**< datetime.timezone (since 1.1). */
+    ST_VALUE_DECIMAL,     /**< decimal.Decimal, kept as its text (since 1.1). */
+    ST_VALUE_UUID,        /**< uuid.UUID (since 1.1). */
+    ST_VALUE_COMPLEX,     /**< complex (since 1.1). */
     ST_VALUE_ORDEREDDICT, /**< collections.OrderedDict: a dict to the dict functions (since 1.1). */
     ST_VALUE_DEFAULTDICT, /**< collections.defaultdict: a dict to the dict functions (since 1.1). */
-    ST_VALUE_DEQUE,      /**< collections.deque: a list to the list functions (since 1.1). */
-    ST_VALUE_COUNTER     /**< collections.Counter: a dict to the dict functions (since 1.1). */
+    ST_VALUE_DEQUE,       /**< collections.deque: a list to the list functions (since 1.1). */
+    ST_VALUE_COUNTER      /**< collections.Counter: a dict to the dict functions (since 1.1). */
 } st_value_type;
 
 /** @brief How deep st_value_repr(), st_value_equal(), st_value_hash() and st_value_copy()
@@ -609,7 +609,6 @@ ST_API char *st_value_repr(const st_value *v);
  */
 ST_API st_value *st_value_parse(const char *text);
 
-
 /* ---- the standard library's value types (since 1.1) ---------------------------------- */
 
 /**
@@ -660,8 +659,8 @@ ST_API st_value *st_value_date(int year, int month, int day);
  *         ("tzinfo argument must be None or of a tzinfo subclass, not type 'int'"; only
  *         datetime.timezone is a tzinfo here).
  */
-ST_API st_value *st_value_time(int hour, int minute, int second, int microsecond,
-                               st_value *tzinfo, int fold);
+ST_API st_value *st_value_time(int hour, int minute, int second, int microsecond, st_value *tzinfo,
+                               int fold);
 
 /**
  * @brief A datetime. Mirrors datetime.datetime(year, month, day, hour, minute, second,
@@ -677,8 +676,8 @@ ST_API st_value *st_value_time(int hour, int minute, int second, int microsecond
  * @param fold 0 or 1.
  * @return A new datetime, or NULL with the errors of st_value_date() and st_value_time().
  */
-ST_API st_value *st_value_datetime(int year, int month, int day, int hour, int minute,
-                                   int second, int microsecond, st_value *tzinfo, int fold);
+ST_API st_value *st_value_datetime(int year, int month, int day, int hour, int minute, int second,
+                                   int microsecond, st_value *tzinfo, int fold);
 
 /**
  * @brief The fields of a date, time or datetime. Mirrors its year, month, day, hour, minute,

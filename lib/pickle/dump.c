@@ -21,11 +21,11 @@
 #define FRAME_SIZE_MIN 4
 
 /* Memo keys: a value's address, or one of these small numbers for objects CPython shares
- * (its type objects, interned names, and the cached empty and one-character str/bytes). */
+ * (its type objects, interned names, and the cached empty and one-character str/bytes);
+ * 0x38..0x3f are lib/pickle/stdtypes.c's (K_STD_NAMES, pickle.h). */
 enum {
     K_BUILTINS = 0x30,      /* "builtins" (protocol 4+) */
     K_LATIN1 = 0x31,        /* "latin1", the encoding in protocol 0-2 bytes */
-    /* 0x38..0x3f: K_STD_NAMES, lib/pickle/stdtypes.c's interned names */
     K_STR_EMPTY = 0x40,     /* '' */
     K_BYTES_EMPTY = 0x41,   /* b'' */
     K_STR_CHAR = 0x100,     /* + code point < 256 */

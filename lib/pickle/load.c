@@ -303,8 +303,7 @@ static int fill_container(unpickler *u, size_t at, size_t from, int kind, const 
     int rc = 0;
     ptrdiff_t maxlen = -1;
     if (st__kind(c) == ST_VALUE_DEQUE && (maxlen = st__deque_maxlen(c)) >= 0 &&
-        (size_t)st_value_len(c) <= (size_t)maxlen &&
-        (size_t)st_value_len(c) + n > (size_t)maxlen) {
+        (size_t)st_value_len(c) <= (size_t)maxlen && (size_t)st_value_len(c) + n > (size_t)maxlen) {
         /* appended as to a list now, trimmed to maxlen once at the end: linear, however
          * many appends a full deque gets */
         if (u->ndeques == u->dcap) {
@@ -978,7 +977,6 @@ static int load_build(unpickler *u)
     drop(u, u->sp - 1);
     return 0;
 }
-
 
 /* Data a value operation refused (an unhashable key, a bad number in text, a str that is
  * not ASCII for STRING) is bad data too: ST_EFORMAT with Python's error named and the

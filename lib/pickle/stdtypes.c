@@ -105,8 +105,7 @@ static st_value *filled(st_value *c, const st_value *a0, int *bad)
         st__kind(c) == ST_VALUE_ORDEREDDICT) {
         int ok = 1;
         while (ok && st_value_next(a0, &pos, &x) > 0) {
-            if ((!is_kind(x, ST_VALUE_LIST) && !is_kind(x, ST_VALUE_TUPLE)) ||
-                st_value_len(x) != 2)
+            if ((!is_kind(x, ST_VALUE_LIST) && !is_kind(x, ST_VALUE_TUPLE)) || st_value_len(x) != 2)
                 ok = 0;
             else if (st_value_dict_set(c, st_value_item(x, 0), st_value_item(x, 1)))
                 return (st_value_unref(c), NULL);
@@ -133,7 +132,8 @@ static st_value *filled(st_value *c, const st_value *a0, int *bad)
 st_value *st__pickle_std_call(int g, const st_value *args, int *bad)
 {
     size_t n = (size_t)st_value_len(args);
-    const st_value *a0 = n ? st_value_item(args, 0) : NULL, *a1 = n > 1 ? st_value_item(args, 1) : NULL;
+    const st_value *a0 = n ? st_value_item(args, 0) : NULL,
+                   *a1 = n > 1 ? st_value_item(args, 1) : NULL;
     *bad = 0;
     switch (g) {
     case G_DATE:
@@ -151,7 +151,8 @@ st_value *st__pickle_std_call(int g, const st_value *args, int *bad)
         return st_value_timedelta(f[0], f[1], f[2]);
     }
     case G_TIMEZONE:
-        if (n < 1 || n > 2 || !is_kind(a0, ST_VALUE_TIMEDELTA) || (a1 && !is_kind(a1, ST_VALUE_STR)))
+        if (n < 1 || n > 2 || !is_kind(a0, ST_VALUE_TIMEDELTA) ||
+            (a1 && !is_kind(a1, ST_VALUE_STR)))
             break;
         return st_value_timezone(a0, a1 ? st_value_str_data(a1, NULL) : NULL);
     case G_DECIMAL:
@@ -240,8 +241,8 @@ static int batch(pickler *p, const st_value *c)
     unsigned char one = dict ? SETITEM : APPEND, many = dict ? SETITEMS : APPENDS;
     while (done < n) {
         size_t m = st__pickler_proto(p) == 0 || n - done == 1 ? 1
-                   : n - done < BATCHSIZE                      ? n - done
-                                                               : BATCHSIZE;
+                   : n - done < BATCHSIZE                     ? n - done
+                                                              : BATCHSIZE;
         if (m > 1 && st__pickler_op(p, MARK))
             return -1;
         for (size_t i = 0; i < m; i++, done++) {
@@ -401,12 +402,13 @@ int st__pickle_save_std(pickler *p, const st_value *v, uintptr_t key)
         st_value_defaultdict_factory(v, &mod, &name);
         int g = mod ? st__pickle_std_global(mod, name) : G_NONE;
         for (int i = G_SET; mod && !g && i <= G_BYTES; i++)
-            if (!strcmp(mod, st__pickle_global_module[i]) && !strcmp(name, st__pickle_global_name[i]))
+            if (!strcmp(mod, st__pickle_global_module[i]) &&
+                !strcmp(name, st__pickle_global_name[i]))
                 g = i;
         n = mod ? 1 : 0;
         return st__pickler_global(p, G_DEFAULTDICT) || st__pickler_tuple_open(p, n) ||
-                       (mod && (g ? st__pickler_global(p, g)
-                                  : st__pickler_global_name(p, mod, name))) ||
+                       (mod &&
+                        (g ? st__pickler_global(p, g) : st__pickler_global_name(p, mod, name))) ||
                        st__pickler_tuple_close(p, n) || reduce_end(p, key) || batch(p, v)
                    ? -1
                    : 0;
@@ -423,8 +425,7 @@ int st__pickle_save_std(pickler *p, const st_value *v, uintptr_t key)
     }
     default: /* Counter: (Counter, (dict(self),)) */
         return st__pickler_global(p, G_COUNTER) || st__pickler_tuple_open(p, 1) ||
-                       st__pickler_dict(p, v) || st__pickler_tuple_close(p, 1) ||
-                       reduce_end(p, key)
+                       st__pickler_dict(p, v) || st__pickler_tuple_close(p, 1) || reduce_end(p, key)
                    ? -1
                    : 0;
     }

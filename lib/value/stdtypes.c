@@ -73,8 +73,9 @@ static int check_tzinfo(st_value *tzinfo, st_value **keep)
     if (!tzinfo || st__kind(tzinfo) == ST_VALUE_NONE)
         return 0;
     if (st__kind(tzinfo) != ST_VALUE_TIMEZONE)
-        return ST_RAISE(ST_ETYPE, "tzinfo argument must be None or of a tzinfo subclass, not "
-                                  "type '%s'",
+        return ST_RAISE(ST_ETYPE,
+                        "tzinfo argument must be None or of a tzinfo subclass, not "
+                        "type '%s'",
                         st_value_type_name(tzinfo));
     *keep = st_value_ref(tzinfo);
     return 0;
@@ -134,8 +135,8 @@ int st_value_datetime_parts_get(const st_value *v, st_value_datetime_parts *out)
     if (!is_dt(v))
         return wrong_kind(v, "date, time or datetime");
     const st__std *s = st__std_of(v);
-    *out = (st_value_datetime_parts){s->dt.year, s->dt.month, s->dt.day,    s->dt.hour,
-                                     s->dt.minute, s->dt.second, s->dt.us, s->dt.fold};
+    *out = (st_value_datetime_parts){s->dt.year,   s->dt.month,  s->dt.day, s->dt.hour,
+                                     s->dt.minute, s->dt.second, s->dt.us,  s->dt.fold};
     return 0;
 }
 
@@ -232,8 +233,9 @@ st_value *st_value_timezone(const st_value *offset, const char *name)
     if (us <= -US_PER_DAY || us >= US_PER_DAY) {
         st__buf b = ST__BUF_INIT;
         if (delta_repr(&b, o) == 0)
-            ST_RAISE(ST_EVALUE, "offset must be a timedelta strictly between "
-                                "-timedelta(hours=24) and timedelta(hours=24), not %s.",
+            ST_RAISE(ST_EVALUE,
+                     "offset must be a timedelta strictly between "
+                     "-timedelta(hours=24) and timedelta(hours=24), not %s.",
                      b.data);
         st__buf_free(&b);
         return NULL;
@@ -457,8 +459,7 @@ static int dec_format(const dec *d, st__buf *b)
         for (int64_t i = n; rc == 0 && i < dot; i++)
             rc = st__buf_putc(b, '0');
     } else {
-        rc = st__buf_append(b, c, (size_t)dot) || st__buf_putc(b, '.') ||
-             st__buf_puts(b, c + dot);
+        rc = st__buf_append(b, c, (size_t)dot) || st__buf_putc(b, '.') || st__buf_puts(b, c + dot);
     }
     if (rc == 0 && left != dot)
         rc = st__buf_printf(b, "E%+lld", (long long)(left - dot));
@@ -685,7 +686,7 @@ st_value *st_value_uuid(const unsigned char bytes[16])
 
 static int hexval(int c)
 {
-    return c >= '0' && c <= '9' ? c - '0'
+    return c >= '0' && c <= '9'   ? c - '0'
            : c >= 'a' && c <= 'f' ? c - 'a' + 10
            : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                   : -1;
@@ -933,8 +934,8 @@ int st__std_truth(const st_value *v)
 /* The instant of a date-time (datetime: days since 0001-01-01 too) in microseconds. */
 static int64_t dt_us(const st__std *s, int with_date)
 {
-    int64_t t = ((s->dt.hour * INT64_C(60) + s->dt.minute) * 60 + s->dt.second) * US_PER_SECOND +
-                s->dt.us;
+    int64_t t =
+        ((s->dt.hour * INT64_C(60) + s->dt.minute) * 60 + s->dt.second) * US_PER_SECOND + s->dt.us;
     return with_date ? t + ymd_to_ord(s->dt.year, s->dt.month, s->dt.day) * US_PER_DAY : t;
 }
 
@@ -1119,8 +1120,7 @@ int st__std_repr(st__buf *b, const st_value *v)
     const st__std *s = st__std_of(v);
     switch (st__kind(v)) {
     case ST_VALUE_DATE:
-        return st__buf_printf(b, "datetime.date(%d, %d, %d)", s->dt.year, s->dt.month,
-                              s->dt.day);
+        return st__buf_printf(b, "datetime.date(%d, %d, %d)", s->dt.year, s->dt.month, s->dt.day);
     case ST_VALUE_DATETIME:
     case ST_VALUE_TIME: {
         int rc = st__kind(v) == ST_VALUE_TIME
@@ -1159,8 +1159,8 @@ int st__std_repr(st__buf *b, const st_value *v)
     default: /* complex: "1j" for a zero real part of positive sign, else "(re+imj)" */
         if (s->c[0] == 0.0 && !signbit(s->c[0]))
             return complex_part(b, s->c[1], 0) || st__buf_putc(b, 'j') ? -1 : 0;
-        return st__buf_putc(b, '(') || complex_part(b, s->c[0], 0) ||
-                       complex_part(b, s->c[1], 1) || st__buf_puts(b, "j)")
+        return st__buf_putc(b, '(') || complex_part(b, s->c[0], 0) || complex_part(b, s->c[1], 1) ||
+                       st__buf_puts(b, "j)")
                    ? -1
                    : 0;
     }

@@ -313,10 +313,10 @@ st_value_type st_value_kind(const st_value *v) { return (st_value_type)v->kind; 
 const char *st_value_type_name(const st_value *v)
 {
     static const char *const names[] = {
-        "NoneType", "bool",      "int",      "float",       "str",         "bytes",
-        "bytearray", "tuple",    "list",     "dict",        "set",         "frozenset",
-        "date",     "time",      "datetime", "timedelta",   "timezone",    "Decimal",
-        "UUID",     "complex",   "OrderedDict", "defaultdict", "deque",    "Counter"};
+        "NoneType",  "bool",    "int",         "float",       "str",      "bytes",
+        "bytearray", "tuple",   "list",        "dict",        "set",      "frozenset",
+        "date",      "time",    "datetime",    "timedelta",   "timezone", "Decimal",
+        "UUID",      "complex", "OrderedDict", "defaultdict", "deque",    "Counter"};
     return names[v->kind];
 }
 
@@ -644,10 +644,9 @@ int st_value_list_append(st_value *list, st_value *item)
     /* a full deque drops its leftmost item first */
     if (list->kind == ST_VALUE_DEQUE && list->u.seq.maxlen >= 0 &&
         list->u.seq.len >= (size_t)list->u.seq.maxlen)
-        return list->u.seq.maxlen == 0 ? 0
-               : st_value_list_delete(list, 0) || st_value_list_insert(list, PTRDIFF_MAX, item)
-                   ? -1
-                   : 0;
+        return list->u.seq.maxlen == 0                                                          ? 0
+               : st_value_list_delete(list, 0) || st_value_list_insert(list, PTRDIFF_MAX, item) ? -1
+                                                                                                : 0;
     return st_value_list_insert(list, PTRDIFF_MAX, item);
 }
 

@@ -794,7 +794,17 @@ int st__pickler_global_name(pickler *p, const char *mod, const char *name)
     return save_global_as(p, mod, name, G_NONE, 0);
 }
 
-int st__pickler_tuple_open(pickler *p, size_t n) { return tuple_open(p, n); }
+int st__pickler_tuple_open(pickler *p, size_t n)
+{
+    opcode_boundary(p); /* where CPython's save() of the tuple starts */
+    return tuple_open(p, n);
+}
+
+int st__pickler_boundary(pickler *p)
+{
+    opcode_boundary(p);
+    return 0;
+}
 
 int st__pickler_tuple_close(pickler *p, size_t n) { return tuple_close(p, n); }
 

@@ -187,10 +187,13 @@ int st__pickler_op(pickler *p, unsigned char op);
 /* A global: one of the table (its object memoized as CPython's class), or any by name. */
 int st__pickler_global(pickler *p, int g);
 int st__pickler_global_name(pickler *p, const char *mod, const char *name);
-/* A tuple CPython builds on the fly: MARK (or nothing) before n items, then the closing
- * opcode and a memo entry never looked up again. */
+/* A tuple CPython builds on the fly: the frame boundary of its save() and MARK (or nothing)
+ * before n items (n may be 0), then the closing opcode and a memo entry never looked up
+ * again. */
 int st__pickler_tuple_open(pickler *p, size_t n);
 int st__pickler_tuple_close(pickler *p, size_t n);
+/* Where CPython's save() of an object starts: a frame of the target size ends there. */
+int st__pickler_boundary(pickler *p);
 int st__pickler_memo_put(pickler *p, uintptr_t key);
 /* A memo reference when key is known: 1 then, 0 if not, -1. */
 int st__pickler_memo_hit(pickler *p, uintptr_t key);

@@ -300,8 +300,9 @@ static int save_uuid(pickler *p, const st_value *v, uintptr_t key)
     for (int j = 0; j < 16; j++)
         le[j] = b[15 - j];
     if (proto >= 2) {
-        if (st__pickler_global(p, G_UUID) || st__pickler_tuple_close(p, 0) ||
-            st__pickler_op(p, NEWOBJ) || st__pickler_memo_put(p, key))
+        if (st__pickler_global(p, G_UUID) || st__pickler_tuple_open(p, 0) ||
+            st__pickler_tuple_close(p, 0) || st__pickler_op(p, NEWOBJ) ||
+            st__pickler_memo_put(p, key))
             return -1;
     } else if (st__pickler_global(p, G_RECONSTRUCTOR) || st__pickler_tuple_open(p, 3) ||
                st__pickler_global(p, G_UUID) || st__pickler_global(p, G_OBJECT) ||
@@ -319,7 +320,8 @@ static int save_uuid(pickler *p, const st_value *v, uintptr_t key)
         size_t pos = 0;
         st_value *k, *x;
         int many = proto > 0 && safe != 1;
-        rc = (proto ? st__pickler_op(p, EMPTY_DICT)
+        rc = st__pickler_boundary(p) ||
+             (proto ? st__pickler_op(p, EMPTY_DICT)
                     : st__pickler_op(p, MARK) || st__pickler_op(p, DICT)) ||
              st__pickler_memo_put(p, 0) || (many && st__pickler_op(p, MARK));
         while (rc == 0 && st__dict_next(state, &pos, &k, &x)) {
@@ -392,8 +394,8 @@ int st__pickle_save_std(pickler *p, const st_value *v, uintptr_t key)
                    : 0;
     case ST_VALUE_ORDEREDDICT:
         /* (OrderedDict, (), None, None, iter(items)) */
-        return st__pickler_global(p, G_ORDEREDDICT) || st__pickler_tuple_close(p, 0) ||
-                       reduce_end(p, key) || batch(p, v)
+        return st__pickler_global(p, G_ORDEREDDICT) || st__pickler_tuple_open(p, 0) ||
+                       st__pickler_tuple_close(p, 0) || reduce_end(p, key) || batch(p, v)
                    ? -1
                    : 0;
     case ST_VALUE_DEFAULTDICT: {
@@ -418,7 +420,8 @@ int st__pickle_save_std(pickler *p, const st_value *v, uintptr_t key)
         ptrdiff_t maxlen = st__deque_maxlen(v);
         n = maxlen >= 0 ? 2 : 0;
         return st__pickler_global(p, G_DEQUE) || st__pickler_tuple_open(p, n) ||
-                       (n && (st__pickler_tuple_close(p, 0) || st__pickler_int(p, maxlen))) ||
+                       (n && (st__pickler_tuple_open(p, 0) || st__pickler_tuple_close(p, 0) ||
+                              st__pickler_int(p, maxlen))) ||
                        st__pickler_tuple_close(p, n) || reduce_end(p, key) || batch(p, v)
                    ? -1
                    : 0;

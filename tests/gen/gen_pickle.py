@@ -4,6 +4,7 @@
     python3 tests/gen/gen_pickle.py                 # writes tests/vectors/pickle/*.txt
     python3 tests/gen/gen_pickle.py live SEED N P   # N records for protocol P on stdout
     python3 tests/gen/gen_pickle.py stdlive SEED N P  # the same with the standard library's types
+                                                      # (7 framing edges, then N - 7 random)
     python3 tests/gen/gen_pickle.py check FILE
     python3 tests/gen/gen_pickle.py checkexpr FILE
 
@@ -277,9 +278,29 @@ def std_values(seed, n):
         yield v
 
 
+def std_fixed_values():
+    """Framing edges: many small objects of each type, so frames close inside their reduce
+    (between a class and its arguments, before a state), and items past a frame's size."""
+    import collections
+    import datetime as dt
+    import decimal
+    import uuid
+    yield [uuid.UUID(int=i, is_safe=uuid.SafeUUID(i % 2 - 1)) for i in range(4000)]
+    yield [collections.OrderedDict() for _ in range(9000)] + [collections.deque([], 3)] * 2
+    yield [collections.deque([i], 3) for i in range(6000)]
+    yield [dt.datetime(2020, 1, 1, i % 24, tzinfo=dt.timezone(dt.timedelta(minutes=i % 900)))
+           for i in range(3000)]
+    yield [collections.Counter(a=i) for i in range(6000)]
+    yield [collections.defaultdict(int if i % 2 else None) for i in range(9000)]
+    yield collections.deque(["x" * 70000, decimal.Decimal("1.5"), complex(1, 2)], maxlen=5)
+
+
 def std_live(seed, n, proto):
     out = sys.stdout
-    for v in std_values(seed, n):
+    for v in std_fixed_values():
+        pk = pickle.dumps(v, proto)
+        out.write(pk.hex() + " " + repr(pickle.loads(pk)) + "\n")
+    for v in std_values(seed, n - 7):
         pk = pickle.dumps(v, proto)
         out.write(pk.hex() + " " + repr(pickle.loads(pk)) + "\n")
 

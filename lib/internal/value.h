@@ -80,6 +80,9 @@ char *st__u64_digits(char *end, uint64_t x);
 /* A str from UTF-8 (surrogates allowed) the caller validated, of nchars code points. */
 st_value *st__str_from_utf8(const char *data, size_t len, size_t nchars);
 
+/* TypeError "expected <expected>, got '<type>'" (lib/value/value.c); returns -1. */
+int st__wrong_kind(const st_value *v, const char *expected);
+
 /* ---- the standard library's types (lib/value/stdtypes.c) ---- */
 /* A value of one of the st__is_std() kinds, its payload zeroed; timezone.utc, immortal
  * (lib/value/value.c). */

@@ -4,6 +4,7 @@
  * constructors and accessors, bool(), ==, hash() and repr() as CPython 3.13's
  * Modules/_datetimemodule.c, Modules/_decimal, Lib/uuid.py, Objects/complexobject.c and
  * Lib/collections do them. */
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,11 +16,6 @@
 #define US_PER_SECOND INT64_C(1000000)
 #define US_PER_DAY (INT64_C(86400) * US_PER_SECOND)
 #define MAX_DELTA_DAYS 999999999
-
-static int wrong_kind(const st_value *v, const char *expected)
-{
-    return ST_RAISE(ST_ETYPE, "expected %s, got '%s'", expected, st_value_type_name(v));
-}
 
 /* ---- date and time ------------------------------------------------------------------------ */
 
@@ -133,7 +129,7 @@ static int is_dt(const st_value *v)
 int st_value_datetime_parts_get(const st_value *v, st_value_datetime_parts *out)
 {
     if (!is_dt(v))
-        return wrong_kind(v, "date, time or datetime");
+        return st__wrong_kind(v, "date, time or datetime");
     const st__std *s = st__std_of(v);
     *out = (st_value_datetime_parts){s->dt.year,   s->dt.month,  s->dt.day, s->dt.hour,
                                      s->dt.minute, s->dt.second, s->dt.us,  s->dt.fold};
@@ -143,7 +139,7 @@ int st_value_datetime_parts_get(const st_value *v, st_value_datetime_parts *out)
 st_value *st_value_datetime_tzinfo(const st_value *v)
 {
     if (st__kind(v) != ST_VALUE_TIME && st__kind(v) != ST_VALUE_DATETIME)
-        return (wrong_kind(v, "time or datetime"), NULL);
+        return (st__wrong_kind(v, "time or datetime"), NULL);
     st_value *tz = st__std_of(v)->ref;
     return tz ? tz : st_value_none();
 }
@@ -188,7 +184,7 @@ int st_value_timedelta_get(const st_value *v, int64_t *days, int64_t *seconds,
                            int64_t *microseconds)
 {
     if (st__kind(v) != ST_VALUE_TIMEDELTA)
-        return wrong_kind(v, "timedelta");
+        return st__wrong_kind(v, "timedelta");
     const st__std *t = st__std_of(v);
     if (days)
         *days = t->td.days;
@@ -273,7 +269,7 @@ static int zone_of(const st_value *v, const st_value **tz)
     else if (st__kind(v) == ST_VALUE_TIME || st__kind(v) == ST_VALUE_DATETIME)
         *tz = st__std_of(v)->ref;
     else
-        return wrong_kind(v, "time, datetime or timezone");
+        return st__wrong_kind(v, "time, datetime or timezone");
     return 0;
 }
 
@@ -485,7 +481,7 @@ st_value *st_value_decimal(const char *text)
 const char *st_value_decimal_str(const st_value *v)
 {
     if (st__kind(v) != ST_VALUE_DECIMAL)
-        return (wrong_kind(v, "Decimal"), NULL);
+        return (st__wrong_kind(v, "Decimal"), NULL);
     return st_value_str_data(st__std_of(v)->ref, NULL);
 }
 
@@ -684,14 +680,6 @@ st_value *st_value_uuid(const unsigned char bytes[16])
     return v;
 }
 
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 st_value *st_value_uuid_from_string(const char *hex)
 {
     /* hex.replace('urn:', '').replace('uuid:', '').strip('{}').replace('-', '') */
@@ -717,8 +705,9 @@ st_value *st_value_uuid_from_string(const char *hex)
     for (size_t i = a; i < n && ok; i++) {
         if (b.data[i] == '-')
             continue;
-        int x = hexval((unsigned char)b.data[i]);
-        if (x < 0 || k >= 32)
+        unsigned char c = (unsigned char)b.data[i];
+        int x = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+        if (!isxdigit(c) || k >= 32)
             ok = 0;
         else
             out[k / 2] = (unsigned char)(k % 2 ? (out[k / 2] << 4) | x : x), k++;
@@ -732,7 +721,7 @@ st_value *st_value_uuid_from_string(const char *hex)
 const unsigned char *st_value_uuid_bytes(const st_value *v)
 {
     if (st__kind(v) != ST_VALUE_UUID)
-        return (wrong_kind(v, "UUID"), NULL);
+        return (st__wrong_kind(v, "UUID"), NULL);
     return st__std_of(v)->uuid;
 }
 
@@ -756,7 +745,7 @@ int st_value_uuid_str(const st_value *v, char out[37])
 int st_value_uuid_is_safe(const st_value *v, int *out)
 {
     if (st__kind(v) != ST_VALUE_UUID)
-        return wrong_kind(v, "UUID");
+        return st__wrong_kind(v, "UUID");
     unsigned f = st__uuid_flags(v);
     *out = f & ST__V_UUID_SAFE ? 0 : f & ST__V_UUID_UNSAFE ? -1 : 1;
     return 0;
@@ -777,7 +766,7 @@ st_value *st_value_complex(double real, double imag)
 int st_value_complex_get(const st_value *v, double *real, double *imag)
 {
     if (st__kind(v) != ST_VALUE_COMPLEX)
-        return wrong_kind(v, "complex");
+        return st__wrong_kind(v, "complex");
     if (real)
         *real = st__std_of(v)->c[0];
     if (imag)
@@ -804,7 +793,7 @@ static int complex_part(st__buf *b, double d, int sign)
 int st_value_defaultdict_factory(const st_value *v, const char **module, const char **qualname)
 {
     if (st__kind(v) != ST_VALUE_DEFAULTDICT)
-        return wrong_kind(v, "defaultdict");
+        return st__wrong_kind(v, "defaultdict");
     st_value *const *f = st__factory(v);
     *module = f[0] ? st_value_str_data(f[0], NULL) : NULL;
     *qualname = f[1] ? st_value_str_data(f[1], NULL) : NULL;
@@ -825,7 +814,7 @@ int st__factory_repr(st__buf *out, const st_value *d)
 int st_value_deque_maxlen(const st_value *v, ptrdiff_t *maxlen)
 {
     if (st__kind(v) != ST_VALUE_DEQUE)
-        return wrong_kind(v, "deque");
+        return st__wrong_kind(v, "deque");
     *maxlen = st__deque_maxlen(v);
     return 0;
 }

@@ -320,7 +320,7 @@ const char *st_value_type_name(const st_value *v)
     return names[v->kind];
 }
 
-static int wrong_kind(const st_value *v, const char *expected)
+int st__wrong_kind(const st_value *v, const char *expected)
 {
     return ST_RAISE(ST_ETYPE, "expected %s, got '%s'", expected, st_value_type_name(v));
 }
@@ -377,7 +377,7 @@ st_value *st_value_float(double d) { return st__float_new(NULL, d); }
 int st_value_as_int64(const st_value *v, int64_t *out)
 {
     if (v->kind != ST_VALUE_INT && v->kind != ST_VALUE_BOOL)
-        return wrong_kind(v, "int");
+        return st__wrong_kind(v, "int");
     if (v->flags & ST__V_BIG)
         return ST_RAISE(ST_EOVERFLOW, "Python int too large to convert to C long");
     *out = v->u.i;
@@ -391,7 +391,7 @@ int st_value_as_double(const st_value *v, double *out)
         return 0;
     }
     if (v->kind != ST_VALUE_INT && v->kind != ST_VALUE_BOOL)
-        return wrong_kind(v, "float");
+        return st__wrong_kind(v, "float");
     if (!(v->flags & ST__V_BIG)) {
         *out = (double)v->u.i;
         return 0;
@@ -485,7 +485,7 @@ st_value *st_value_str_surrogatepass(const char *data, size_t len)
 const char *st_value_str_data(const st_value *v, size_t *len)
 {
     if (v->kind != ST_VALUE_STR)
-        return (wrong_kind(v, "str"), NULL);
+        return (st__wrong_kind(v, "str"), NULL);
     if (len)
         *len = v->u.s.len;
     return v->u.s.data;
@@ -519,7 +519,7 @@ st_value *st_value_bytearray(const void *data, size_t len)
 const unsigned char *st_value_bytes_data(const st_value *v, size_t *len)
 {
     if (v->kind != ST_VALUE_BYTES && v->kind != ST_VALUE_BYTEARRAY)
-        return (wrong_kind(v, "bytes or bytearray"), NULL);
+        return (st__wrong_kind(v, "bytes or bytearray"), NULL);
     if (len)
         *len = v->u.s.len;
     return (const unsigned char *)v->u.s.data;
@@ -528,7 +528,7 @@ const unsigned char *st_value_bytes_data(const st_value *v, size_t *len)
 int st_value_bytearray_extend(st_value *v, const void *data, size_t len)
 {
     if (v->kind != ST_VALUE_BYTEARRAY)
-        return wrong_kind(v, "bytearray");
+        return st__wrong_kind(v, "bytearray");
     if (len >= SIZE_MAX - v->u.s.len)
         return ST_RAISE_NOMEM();
     size_t need = v->u.s.len + len + 1;
@@ -660,7 +660,7 @@ int st_value_list_append_steal(st_value *list, st_value *item)
 int st_value_list_insert(st_value *list, ptrdiff_t index, st_value *item)
 {
     if (st__base_kind(list) != ST_VALUE_LIST)
-        return wrong_kind(list, "list");
+        return st__wrong_kind(list, "list");
     if (list->kind == ST_VALUE_DEQUE && list->u.seq.maxlen >= 0 &&
         list->u.seq.len >= (size_t)list->u.seq.maxlen)
         return ST_RAISE(ST_EINDEX, "deque already at its maximum size");
@@ -696,7 +696,7 @@ int st_value_list_set(st_value *list, ptrdiff_t index, st_value *item)
 {
     size_t at;
     if (st__base_kind(list) != ST_VALUE_LIST)
-        return wrong_kind(list, "list");
+        return st__wrong_kind(list, "list");
     if (resolve_index(index, list->u.seq.len, &at) < 0)
         return ST_RAISE(ST_EINDEX, "list assignment index out of range");
     st_value *old = list->u.seq.items[at];
@@ -709,7 +709,7 @@ int st_value_list_delete(st_value *list, ptrdiff_t index)
 {
     size_t at;
     if (st__base_kind(list) != ST_VALUE_LIST)
-        return wrong_kind(list, "list");
+        return st__wrong_kind(list, "list");
     if (resolve_index(index, list->u.seq.len, &at) < 0)
         return ST_RAISE(ST_EINDEX, "list assignment index out of range");
     st_value *old = list->u.seq.items[at];
@@ -724,7 +724,7 @@ st_value *st_value_item(const st_value *seq, ptrdiff_t index)
 {
     size_t at;
     if (st__base_kind(seq) != ST_VALUE_LIST && seq->kind != ST_VALUE_TUPLE)
-        return (wrong_kind(seq, "tuple or list"), NULL);
+        return (st__wrong_kind(seq, "tuple or list"), NULL);
     if (resolve_index(index, seq->u.seq.len, &at) < 0)
         return (ST_RAISE(ST_EINDEX, "%s index out of range", st_value_type_name(seq)), NULL);
     return seq->u.seq.items[at];
@@ -1290,7 +1290,7 @@ static inline int dict_insert_steal(st_value *dv, st_value *key, int64_t hash, s
 int st_value_dict_set(st_value *dv, st_value *key, st_value *value)
 {
     if (st__base_kind(dv) != ST_VALUE_DICT)
-        return wrong_kind(dv, "dict");
+        return st__wrong_kind(dv, "dict");
     int64_t hash;
     if (st_value_hash(key, &hash) < 0)
         return ST_TRACE();
@@ -1344,7 +1344,7 @@ static int raise_key_error(const st_value *key)
 static int dict_find(const st_value *dv, const st_value *key, size_t *at)
 {
     if (st__base_kind(dv) != ST_VALUE_DICT)
-        return wrong_kind(dv, "dict");
+        return st__wrong_kind(dv, "dict");
     int64_t hash;
     size_t slot;
     if (st_value_hash(key, &hash) < 0)
@@ -1395,7 +1395,7 @@ int st_value_dict_delete(st_value *dv, const st_value *key)
 int st_value_dict_next(const st_value *dv, size_t *pos, st_value **key, st_value **value)
 {
     if (st__base_kind(dv) != ST_VALUE_DICT)
-        return wrong_kind(dv, "dict");
+        return st__wrong_kind(dv, "dict");
     return st__dict_next(dv, pos, key, value);
 }
 
@@ -1605,7 +1605,7 @@ static int is_set(const st_value *v) { return v->kind == ST_VALUE_SET || v->kind
 int st_value_set_add(st_value *sv, st_value *item)
 {
     if (!is_set(sv))
-        return wrong_kind(sv, "set");
+        return st__wrong_kind(sv, "set");
     int64_t hash;
     if (st_value_hash(item, &hash) < 0 || set_add_entry(sv->u.set, item, hash) < 0)
         return ST_TRACE();
@@ -1623,7 +1623,7 @@ int st_value_set_add_steal(st_value *s, st_value *item)
 int st_value_set_remove(st_value *sv, const st_value *item)
 {
     if (sv->kind != ST_VALUE_SET)
-        return wrong_kind(sv, "set");
+        return st__wrong_kind(sv, "set");
     int64_t hash;
     st__sentry *e;
     if (st_value_hash(item, &hash) < 0)
@@ -1707,14 +1707,14 @@ int st_value_next(const st_value *c, size_t *pos, st_value **item)
     case ST_VALUE_FROZENSET:
         return st__set_next(c, pos, item);
     default:
-        return wrong_kind(c, "tuple, list, dict, set or frozenset");
+        return st__wrong_kind(c, "tuple, list, dict, set or frozenset");
     }
 }
 
 int st_value_clear(st_value *c)
 {
     if (c->kind < ST_VALUE_BYTEARRAY) /* before the copy: an arena int or float is shorter */
-        return wrong_kind(c, "list, dict, set or bytearray");
+        return st__wrong_kind(c, "list, dict, set or bytearray");
     st_value tmp = *c;
     st__dict old_dict;
     struct {
@@ -1748,7 +1748,7 @@ int st_value_clear(st_value *c)
         c->flags = 0;
         break;
     default:
-        return wrong_kind(c, "list, dict, set or bytearray");
+        return st__wrong_kind(c, "list, dict, set or bytearray");
     }
     tmp.kind = (unsigned char)st__base_kind(c); /* a defaultdict keeps its factory */
     /* Release the old contents only now: a child's release may reach c again. */

@@ -643,10 +643,12 @@ int st_value_list_append(st_value *list, st_value *item)
 {
     /* a full deque drops its leftmost item first */
     if (list->kind == ST_VALUE_DEQUE && list->u.seq.maxlen >= 0 &&
-        list->u.seq.len >= (size_t)list->u.seq.maxlen)
-        return list->u.seq.maxlen == 0                                                          ? 0
-               : st_value_list_delete(list, 0) || st_value_list_insert(list, PTRDIFF_MAX, item) ? -1
-                                                                                                : 0;
+        list->u.seq.len >= (size_t)list->u.seq.maxlen) {
+        if (list->u.seq.maxlen == 0)
+            return 0;
+        if (st_value_list_delete(list, 0))
+            return -1;
+    }
     return st_value_list_insert(list, PTRDIFF_MAX, item);
 }
 

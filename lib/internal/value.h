@@ -88,6 +88,9 @@ int st__wrong_kind(const st_value *v, const char *expected);
  * (lib/value/value.c). */
 st_value *st__std_new(st_value_type kind);
 st_value *st__timezone_utc(void);
+/* st_value_timezone() with the name as a str value (borrowed; NULL for none), kept as it is:
+ * the loader's timezone holds the pickle's own name object, as CPython's does. */
+st_value *st__timezone_new(const st_value *offset, st_value *name);
 /* Drops the leftmost items of a deque beyond its maxlen, in one move: the loader appends to a
  * deque as to a list and trims it once, at the end (a full deque's append is O(len) here). */
 void st__deque_trim(st_value *d);

@@ -132,8 +132,7 @@ static st_value *filled(st_value *c, const st_value *a0, int *bad)
 st_value *st__pickle_std_call(int g, const st_value *args, int *bad)
 {
     size_t n = (size_t)st_value_len(args);
-    const st_value *a0 = n ? st_value_item(args, 0) : NULL,
-                   *a1 = n > 1 ? st_value_item(args, 1) : NULL;
+    st_value *a0 = n ? st_value_item(args, 0) : NULL, *a1 = n > 1 ? st_value_item(args, 1) : NULL;
     *bad = 0;
     switch (g) {
     case G_DATE:
@@ -154,11 +153,18 @@ st_value *st__pickle_std_call(int g, const st_value *args, int *bad)
         if (n < 1 || n > 2 || !is_kind(a0, ST_VALUE_TIMEDELTA) ||
             (a1 && !is_kind(a1, ST_VALUE_STR)))
             break;
-        return st_value_timezone(a0, a1 ? st_value_str_data(a1, NULL) : NULL);
-    case G_DECIMAL:
-        if (n != 1 || !is_kind(a0, ST_VALUE_STR))
+        return st__timezone_new(a0, a1);
+    case G_DECIMAL: {
+        size_t len;
+        const char *text = is_kind(a0, ST_VALUE_STR) ? st_value_str_data(a0, &len) : NULL;
+        if (n != 1 || !text)
             break;
-        return st_value_decimal(st_value_str_data(a0, NULL));
+        if (strlen(text) != len) /* a NUL inside: no Decimal */
+            return (ST_RAISE_AS(ST_EVALUE, "decimal.InvalidOperation",
+                                "[<class 'decimal.ConversionSyntax'>]"),
+                    NULL);
+        return st_value_decimal(text);
+    }
     case G_COMPLEX: {
         double re = 0, im = 0;
         if (n > 2 || (a0 && number_arg(a0, &re)) || (a1 && number_arg(a1, &im)))

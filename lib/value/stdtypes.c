@@ -218,7 +218,7 @@ static int delta_repr(st__buf *b, const st__std *t)
     return rc || st__buf_putc(b, ')') ? -1 : 0;
 }
 
-st_value *st_value_timezone(const st_value *offset, const char *name)
+st_value *st__timezone_new(const st_value *offset, st_value *name)
 {
     if (st__kind(offset) != ST_VALUE_TIMEDELTA)
         return (ST_RAISE(ST_ETYPE, "timezone() argument 1 must be datetime.timedelta, not %s",
@@ -238,15 +238,20 @@ st_value *st_value_timezone(const st_value *offset, const char *name)
     }
     if (us == 0 && !name)
         return st__timezone_utc();
-    st_value *n = NULL;
-    if (name && !(n = st_value_str(name)))
-        return NULL;
     st_value *v = st__std_new(ST_VALUE_TIMEZONE);
-    if (!v)
-        return (st_value_unref(n), NULL);
-    st__std *t = st__std_mut(v);
-    t->td = o->td;
-    t->ref = n;
+    if (v) {
+        st__std *t = st__std_mut(v);
+        t->td = o->td;
+        t->ref = st_value_ref(name);
+    }
+    return v;
+}
+
+st_value *st_value_timezone(const st_value *offset, const char *name)
+{
+    st_value *n = name ? st_value_str(name) : NULL;
+    st_value *v = !name || n ? st__timezone_new(offset, n) : NULL;
+    st_value_unref(n);
     return v;
 }
 

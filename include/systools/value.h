@@ -830,8 +830,11 @@ ST_API st_value *st_value_ordereddict(void);
 
 /**
  * @brief An empty Counter. Mirrors collections.Counter(); fill it with st_value_dict_set().
- *        repr() lists it most common first; two Counters are equal when every key's count
- *        is (a missing key counting 0), as in Python 3.10+.
+ *        repr() lists it most common first, ties in insertion order, as most_common() sorts
+ *        (when the counts are all numbers or all str; counts of other kinds, or of both,
+ *        print in insertion order, as Python's fallback does when they do not compare —
+ *        differs: Python would sort other comparable kinds too); two Counters are equal when
+ *        every key's count is (a missing key counting 0), as in Python 3.10+.
  * @return A new Counter, or NULL when out of memory.
  */
 ST_API st_value *st_value_counter(void);

@@ -824,7 +824,8 @@ int st_value_deque_maxlen(const st_value *v, ptrdiff_t *maxlen)
     return 0;
 }
 
-/* Counts that sort: all numbers (bool, int, float) or all str. */
+/* A Counter's entry and its count; counts sort when all are numbers (bool, int, float,
+ * compared exactly as int64 or else as doubles) or all str. */
 typedef struct count {
     size_t pos;
     const st_value *v;

@@ -24,7 +24,9 @@ static int tree_fits(const st_value *v, long *budget, const st_value **path, int
     path[depth] = v;
     size_t pos = 0;
     st_value *key, *item;
-    if (st_value_kind(v) == ST_VALUE_DICT) {
+    st_value_type k = st_value_kind(v);
+    if (k == ST_VALUE_DICT || k == ST_VALUE_ORDEREDDICT || k == ST_VALUE_DEFAULTDICT ||
+        k == ST_VALUE_COUNTER) {
         while (st_value_dict_next(v, &pos, &key, &item) > 0)
             if (tree_fits(key, budget, path, depth + 1) < 0 ||
                 tree_fits(item, budget, path, depth + 1) < 0)

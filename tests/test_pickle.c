@@ -2,6 +2,7 @@
  * committed vectors and live against the interpreter in both directions; streams, options,
  * and corrupt or hostile input. */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,12 +109,12 @@ static char *check_one(const unsigned char *pk, size_t n, const char *repr, int 
     return r;
 }
 
-/* tests/vectors/pickle/vectors.txt: "R repr" then "P<proto> hex" for protocols 0-5. */
-static void test_vectors(void **state)
+/* A file of tests/vectors/pickle/: "R repr" then "P<proto> hex" lines; at least min
+ * pickles per protocol. */
+static void run_vectors(const char *file, int min)
 {
-    (void)state;
     st_test_vectors v;
-    st_test_vectors_open(&v, "pickle/vectors.txt");
+    st_test_vectors_open(&v, file);
     char *repr = NULL;
     check_stats st[6] = {{0}};
     while (st_test_vectors_next(&v)) {
@@ -141,31 +142,41 @@ static void test_vectors(void **state)
     free(repr);
     st_test_vectors_close(&v);
     for (int p = 0; p < 6; p++) {
-        printf("vectors protocol %d: %d loaded, %d repr equal (+%d equal by value), %d of %d "
+        printf("%s protocol %d: %d loaded, %d repr equal (+%d equal by value), %d of %d "
                "dumps byte-identical\n",
-               p, st[p].loaded, st[p].repr_ok, st[p].value_ok, st[p].identical, st[p].dumped);
+               file, p, st[p].loaded, st[p].repr_ok, st[p].value_ok, st[p].identical, st[p].dumped);
     }
     for (int p = 0; p < 6; p++) {
-        assert_true(st[p].loaded >= 304);
+        assert_true(st[p].loaded >= min);
         assert_int_equal(st[p].repr_ok + st[p].value_ok, st[p].loaded);
         assert_int_equal(st[p].identical, st[p].dumped);
     }
 }
 
-/* Live: CPython pickles `count` random values per protocol (2000 under the label "proof"; one
- * process), we load and re-dump them; a second process loads our pickles and compares them
- * with its values. */
-static void test_live(void **state)
+static void test_vectors(void **state)
 {
     (void)state;
+    run_vectors("pickle/vectors.txt", 304);
+}
+
+/* datetime, Decimal, UUID, complex and the collections, alone and inside plain data. */
+static void test_std_vectors(void **state)
+{
+    (void)state;
+    run_vectors("pickle/stdtypes.txt", 120);
+}
+
+/* Live: CPython pickles `count` random values per protocol (gen_pickle.py's `mode`, live or
+ * stdlive; one process), we load and re-dump them; a second process loads our pickles and
+ * compares them with its values. */
+static void run_live(const char *mode, int count)
+{
     const char *py = pyref_python();
     if (!py)
         return;
-    const int count = ST_PROOF_SIZE(300, 2000);
     for (int proto = 0; proto <= 5; proto++) {
         char cmd[4096];
-        snprintf(cmd, sizeof cmd, "'%s' '%s' live %d %d %d", py, GEN, LIVE_SEED, count,
-                 proto);
+        snprintf(cmd, sizeof cmd, "'%s' '%s' %s %d %d %d", py, GEN, mode, LIVE_SEED, count, proto);
         FILE *in = popen(cmd, "r");
         assert_non_null(in);
         char tmpl[] = "/tmp/st_pickle_XXXXXX";
@@ -203,15 +214,142 @@ static void test_live(void **state)
         }
         assert_int_equal(pclose(chk), 0);
         unlink(tmpl);
-        printf("live protocol %d: CPython->us %d loaded, %d repr equal (+%d equal by value); "
+        printf("%s protocol %d: CPython->us %d loaded, %d repr equal (+%d equal by value); "
                "us->CPython %d of %d equal; %d of %d dumps byte-identical\n",
-               proto, st.loaded, st.repr_ok, st.value_ok, ok, checked, st.identical, st.dumped);
+               mode, proto, st.loaded, st.repr_ok, st.value_ok, ok, checked, st.identical,
+               st.dumped);
         assert_int_equal(st.loaded, count);
         assert_int_equal(st.repr_ok + st.value_ok, count);
         assert_int_equal(checked, count);
         assert_int_equal(ok, count);
         assert_int_equal(st.identical, st.dumped);
     }
+}
+
+/* 300 random values per protocol (2000 under the label "proof"). */
+static void test_live(void **state)
+{
+    (void)state;
+    run_live("live", ST_PROOF_SIZE(300, 2000));
+}
+
+static void test_std_live(void **state)
+{
+    (void)state;
+    run_live("stdlive", ST_PROOF_SIZE(150, 1000));
+}
+
+/* Values built in C, dumped at every protocol: CPython loads each to an object of the same
+ * type equal to the one its Python expression builds (gen_pickle.py checkexpr). */
+static void test_std_built(void **state)
+{
+    (void)state;
+    const char *py = pyref_python();
+    if (!py)
+        return;
+    st_value *zero = st_value_timedelta(0, 0, 0), *off = st_value_timedelta(0, -18000, 0);
+    st_value *utc = st_value_timezone(zero, NULL), *est = st_value_timezone(off, "EST");
+    static const unsigned char ubytes[16] = {0x12, 0x34, 0x56, 0x78, 0x12, 0x34, 0x56, 0x78,
+                                             0x12, 0x34, 0x56, 0x78, 0x12, 0x34, 0x56, 0x78};
+    struct {
+        st_value *v;
+        const char *expr;
+    } cases[32];
+    int n = 0;
+#define CASE(value, text) (cases[n].v = (value), cases[n].expr = (text), n++)
+    CASE(st_value_date(2024, 2, 29), "datetime.date(2024, 2, 29)");
+    CASE(st_value_time(23, 59, 58, 999999, est, 1),
+         "datetime.time(23, 59, 58, 999999, datetime.timezone(datetime.timedelta(hours=-5), "
+         "'EST'), fold=1)");
+    CASE(st_value_datetime(1, 1, 1, 0, 0, 0, 0, NULL, 0), "datetime.datetime(1, 1, 1)");
+    CASE(st_value_datetime(2024, 1, 2, 3, 4, 5, 6, utc, 1),
+         "datetime.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=datetime.timezone.utc, fold=1)");
+    CASE(st_value_timedelta(-1, 5, 6), "datetime.timedelta(-1, 5, 6)");
+    CASE(st_value_ref(utc), "datetime.timezone.utc");
+    CASE(st_value_ref(est), "datetime.timezone(datetime.timedelta(hours=-5), 'EST')");
+    CASE(st_value_decimal("-1.10E-7"), "Decimal('-1.10E-7')");
+    CASE(st_value_decimal("sNaN12"), "Decimal('sNaN12')");
+    CASE(st_value_uuid(ubytes), "UUID('12345678-1234-5678-1234-567812345678')");
+    CASE(st_value_complex(-0.0, 1e300), "complex(-0.0, 1e300)");
+    CASE(st_value_complex(NAN, -INFINITY), "complex(nan, -inf)");
+    st_value *o = st_value_ordereddict(), *dd = st_value_defaultdict("builtins", "int");
+    st_value *q = st_value_deque(3), *c = st_value_counter(), *l = st_value_list();
+    st_value_dict_set_steal(o, st_value_str("b"), st_value_int(1));
+    st_value_dict_set_steal(o, st_value_str("a"), st_value_list());
+    st_value_dict_set_steal(dd, st_value_str("x"), st_value_int(2));
+    st_value_dict_set_steal(c, st_value_str("y"), st_value_int(5));
+    st_value_dict_set_steal(c, st_value_str("z"), st_value_int(7));
+    for (int i = 0; i < 5; i++)
+        st_value_list_append_steal(q, st_value_int(i));
+    st_value_list_append(l, o);
+    st_value_list_append(l, o);
+    st_value_list_append(l, dd);
+    st_value_list_append(l, q);
+    st_value_list_append(l, c);
+    st_value_list_append(l, est);
+    st_value_list_append(l, est);
+    CASE(st_value_ref(o), "OrderedDict([('b', 1), ('a', [])])");
+    CASE(st_value_ref(dd), "defaultdict(int, {'x': 2})");
+    CASE(st_value_defaultdict(NULL, NULL), "defaultdict(None)");
+    CASE(st_value_ref(q), "deque([2, 3, 4], maxlen=3)");
+    CASE(st_value_deque(-1), "deque()");
+    CASE(st_value_ref(c), "Counter({'y': 5, 'z': 7})");
+    CASE(st_value_ref(l), "[OrderedDict([('b', 1), ('a', [])])] * 2 + [defaultdict(int, {'x': "
+                          "2}), deque([2, 3, 4], maxlen=3), Counter({'y': 5, 'z': 7})] + "
+                          "[datetime.timezone(datetime.timedelta(hours=-5), 'EST')] * 2");
+#undef CASE
+    char tmpl[] = "/tmp/st_pickle_std_XXXXXX";
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    FILE *out = fdopen(fd, "w");
+    for (int i = 0; i < n; i++) {
+        assert_non_null(cases[i].v);
+        for (int proto = 0; proto <= 5; proto++) {
+            unsigned char *pk;
+            size_t len;
+            assert_int_equal(st_pickle_dumps(cases[i].v, proto, &pk, &len), 0);
+            /* and it loads back to an equal value (NaNs aside) of the same kind */
+            st_value *back = st_pickle_loads(pk, len, NULL);
+            assert_non_null(back);
+            assert_int_equal(st_value_kind(back), st_value_kind(cases[i].v));
+            char *r1 = st_value_repr(back), *r2 = st_value_repr(cases[i].v);
+            if (proto >= 4 || !strstr(r2, "fold"))
+                assert_string_equal(r1, r2);
+            st_free(r1);
+            st_free(r2);
+            release(back);
+            put_hex(out, pk, len, 0);
+            /* protocols 0-3 do not keep fold, in CPython neither */
+            fprintf(out, "\t%s%s\n", cases[i].expr,
+                    proto < 4 && strstr(cases[i].expr, "fold=1") ? ".replace(fold=0)" : "");
+            st_free(pk);
+        }
+        st_value_unref(cases[i].v); /* no cycles: the shared containers stay filled */
+    }
+    fclose(out);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' '%s' checkexpr '%s'", py, GEN, tmpl);
+    FILE *chk = popen(cmd, "r");
+    assert_non_null(chk);
+    char buf[1024];
+    int checked = -1, ok = -1;
+    while (fgets(buf, sizeof buf, chk))
+        if (sscanf(buf, "checked %d ok %d", &checked, &ok) != 2)
+            fprintf(stderr, "CPython: %s", buf);
+    assert_int_equal(pclose(chk), 0);
+    unlink(tmpl);
+    printf("built in C: %d of %d pickles load in CPython to equal objects\n", ok, checked);
+    assert_int_equal(checked, n * 6);
+    assert_int_equal(ok, n * 6);
+    st_value_unref(o);
+    st_value_unref(dd);
+    st_value_unref(q);
+    st_value_unref(c);
+    st_value_unref(l);
+    st_value_unref(utc);
+    st_value_unref(est);
+    st_value_unref(zero);
+    st_value_unref(off);
 }
 
 /* ---- hand-made cases ---- */
@@ -558,7 +696,7 @@ static void test_errors(void **state)
 static int allow_od(void *ctx, const char *module, const char *name)
 {
     (*(int *)ctx)++;
-    return strcmp(module, "collections") == 0 && strcmp(name, "OrderedDict") == 0;
+    return strcmp(module, "mymod") == 0 && strcmp(name, "Pairs") == 0;
 }
 
 static st_value *reduce_od(void *ctx, const char *module, const char *name, st_value *args)
@@ -566,7 +704,7 @@ static st_value *reduce_od(void *ctx, const char *module, const char *name, st_v
     (void)ctx;
     (void)module;
     (void)name;
-    /* OrderedDict() or OrderedDict(list of pairs) as a plain dict. */
+    /* Pairs() or Pairs(list of pairs) as a plain dict. */
     st_value *d = st_value_dict();
     if (st_value_len(args) == 1) {
         size_t pos = 0;
@@ -584,13 +722,13 @@ static void test_options(void **state)
     st_pickle_load_options o = ST_PICKLE_LOAD_OPTIONS_INIT;
     o.allow_global = allow_od;
     o.ctx = &asked;
-    /* pickle.dumps(collections.OrderedDict(a=1), 2) uses NEWOBJ/BUILD; this is the REDUCE
-     * form protocol 0 gives for a list argument. */
-    const char pk[] = "ccollections\nOrderedDict\n((lp0\n(S'a'\nI1\ntp1\natR.";
+    /* a class of the caller's, called on a list of pairs (the form of Python 2's
+     * OrderedDict, which is known now) */
+    const char pk[] = "cmymod\nPairs\n((lp0\n(S'a'\nI1\ntp1\natR.";
     st_value *v = st_pickle_loads(pk, sizeof pk - 1, &o);
     assert_null(v); /* accepted, but no reduce callback */
     assert_string_equal(st_error_message(),
-                        "cannot call collections.OrderedDict: no reduce callback (at offset 46)");
+                        "cannot call mymod.Pairs: no reduce callback (at offset 34)");
     o.reduce = reduce_od;
     v = st_pickle_loads(pk, sizeof pk - 1, &o);
     assert_non_null(v);
@@ -857,15 +995,150 @@ static void test_loaded_values(void **state)
     }
 }
 
+/* Loads a pickle given as a C string literal and compares the repr. */
+static void loads_is(const char *pk, size_t len, const st_pickle_load_options *o, const char *repr)
+{
+    st_value *v = st_pickle_loads(pk, len, o);
+    if (!v)
+        fail_msg("load failed: %s (for %s)", st_error_message(), repr);
+    char *r = st_value_repr(v);
+    assert_string_equal(r, repr);
+    st_free(r);
+    release(v);
+}
+
+static void loads_fails(const char *pk, size_t len, const char *message)
+{
+    assert_null(st_pickle_loads(pk, len, NULL));
+    assert_int_equal(st_error_code(), ST_EFORMAT);
+    assert_string_equal(st_error_message(), message);
+}
+
+#define LOADS_IS(lit, o, repr) loads_is(lit, sizeof lit - 1, o, repr)
+#define LOADS_FAILS(lit, message) loads_fails(lit, sizeof lit - 1, message)
+
+static int allow_make(void *ctx, const char *module, const char *name)
+{
+    (void)ctx;
+    return strcmp(module, "mymod") == 0 && strcmp(name, "make") == 0;
+}
+
+/* The standard library's types in forms other than CPython 3.13's own: Python 2's names and
+ * OrderedDict, the arguments nothing writes; and what stays refused. */
+static void test_std_load_forms(void **state)
+{
+    (void)state;
+    /* Python 2.7: OrderedDict((list of [key, value]),), __builtin__ complex */
+    LOADS_IS("ccollections\nOrderedDict\n((lp0\n(lp1\nS'a'\naI1\naa(lp2\nS'b'\naI2\naatR.", NULL,
+             "OrderedDict({'a': 1, 'b': 2})");
+    LOADS_IS("c__builtin__\ncomplex\n(F1.0\nF-2.5\ntR.", NULL, "(1-2.5j)");
+    LOADS_IS("\x80\x02"
+             "ccollections\ndefaultdict\nc__builtin__\nlong\n\x85R.",
+             NULL, "defaultdict(<class 'int'>, {})");
+    LOADS_IS("\x80\x02"
+             "ccollections\ndefaultdict\nN\x85R.",
+             NULL, "defaultdict(None, {})");
+    /* a full deque keeps the last items APPENDS gives it */
+    LOADS_IS("\x80\x02"
+             "ccollections\ndeque\n)K\x02\x86R(K\x01K\x02K\x03"
+             "e.",
+             NULL, "deque([2, 3], maxlen=2)");
+    /* many single APPENDs to a full deque (trimmed once, at the end of the load) */
+    st__buf many = ST__BUF_INIT;
+    st__buf_puts(&many, "\x80\x02"
+                        "ccollections\ndeque\n)K\x03\x86R");
+    for (int i = 0; i < 100000; i++)
+        st__buf_printf(&many, "J%c%c%c%ca", i & 255, i >> 8 & 255, i >> 16 & 255, 0);
+    st__buf_putc(&many, '.');
+    loads_is(many.data, many.len, NULL, "deque([99997, 99998, 99999], maxlen=3)");
+    st__buf_free(&many);
+    LOADS_IS("\x80\x02"
+             "ccollections\ndeque\n](K\x01K\x02K\x03"
+             "e\x85R(K\x04K\x05"
+             "e.",
+             NULL, "deque([1, 2, 3, 4, 5])");
+    LOADS_IS("\x80\x02"
+             "ccollections\ndeque\n](K\x01K\x02K\x03K\x04K\x05"
+             "eK\x03\x86R.",
+             NULL, "deque([3, 4, 5], maxlen=3)");
+    /* date's state as a Latin-1 str (Python 2, pure-Python datetime) */
+    LOADS_IS("\x80\x02"
+             "cdatetime\ndate\nX\x05\x00\x00\x00\x07\xc3\xa8\x01\x02\x85R.",
+             NULL, "datetime.date(2024, 1, 2)");
+    /* a factory of the caller's, kept by name and written back by name */
+    st_pickle_load_options o = ST_PICKLE_LOAD_OPTIONS_INIT;
+    o.allow_global = allow_make;
+    const char dd[] = "\x80\x02"
+                      "ccollections\ndefaultdict\ncmymod\nmake\n\x85R.";
+    st_value *v = st_pickle_loads(dd, sizeof dd - 1, &o);
+    assert_non_null(v);
+    char *r = st_value_repr(v);
+    assert_string_equal(r, "defaultdict(<class 'mymod.make'>, {})");
+    st_free(r);
+    unsigned char *out;
+    size_t len;
+    assert_int_equal(st_pickle_dumps(v, 2, &out, &len), 0);
+    const char want[] = "\x80\x02"
+                        "ccollections\ndefaultdict\nq\x00"
+                        "cmymod\nmake\nq\x01"
+                        "\x85q\x02Rq\x03.";
+    assert_int_equal(len, sizeof want - 1);
+    assert_memory_equal(out, want, len);
+    st_free(out);
+    st_value_unref(v);
+    LOADS_FAILS("\x80\x02"
+                "ccollections\ndefaultdict\ncmymod\nmake\n\x85R.",
+                "global 'mymod.make' is forbidden (at offset 27)");
+
+    /* what stays refused */
+    LOADS_FAILS("(lp0\n(dp1\nb.", "BUILD is not supported: only plain data can be loaded "
+                                  "(at offset 10)");
+    LOADS_FAILS("\x80\x02"
+                "c__builtin__\nset\n)\x81.",
+                "NEWOBJ is not supported: only plain "
+                "data can be loaded (at offset 20)");
+    LOADS_FAILS("\x80\x02"
+                "cuuid\nUUID\n)\x81}X\x01\x00\x00\x00xK\x01sb.",
+                "unsupported state for uuid.UUID (at offset 25)");
+    LOADS_FAILS("\x80\x02"
+                "cuuid\nUUID\n)\x81}X\x03\x00\x00\x00intJ\xff\xff\xff\xffsb.",
+                "ValueError: int is out of range (need a 128-bit value) (at offset 30)");
+    LOADS_FAILS("\x80\x02"
+                "cdecimal\nDecimal\nX\x01\x00\x00\x00x\x85R.",
+                "decimal.InvalidOperation: [<class 'decimal.ConversionSyntax'>] (at offset 26)");
+    LOADS_FAILS("\x80\x02"
+                "cdecimal\nDecimal\nK\x01\x85R.",
+                "unsupported arguments for decimal.Decimal (at offset 22)");
+    LOADS_FAILS("\x80\x02"
+                "cdatetime\ndate\nC\x04\x07\xe8\x0d\x01\x85R.",
+                "ValueError: month must be in 1..12 (at offset 24)");
+    LOADS_FAILS("\x80\x02"
+                "ccollections\ndeque\n)J\xff\xff\xff\xff\x86R.",
+                "ValueError: maxlen must be non-negative (at offset 28)");
+    LOADS_FAILS("\x80\x02"
+                "cdatetime\ntimezone\ncdatetime\ntimedelta\nK\x01K\x00K\x00\x87R\x85R.",
+                "ValueError: offset must be a timedelta strictly between -timedelta(hours=24) "
+                "and timedelta(hours=24), not datetime.timedelta(days=1). (at offset 50)");
+    LOADS_FAILS("\x80\x02"
+                "ccollections\nCounter\n]K\x01"
+                "a\x85R.",
+                "unsupported arguments for collections.Counter (at offset 28)");
+    LOADS_FAILS("\x80\x02"
+                "c__builtin__\nobject\n.",
+                "a global cannot be the result (at offset 22)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dump_known), cmocka_unit_test(test_recursive),
-        cmocka_unit_test(test_text_opcodes), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_dump_known),    cmocka_unit_test(test_recursive),
+        cmocka_unit_test(test_text_opcodes),  cmocka_unit_test(test_errors),
         cmocka_unit_test(test_errors_as_cpython),
-        cmocka_unit_test(test_options),      cmocka_unit_test(test_options_defaults),
-        cmocka_unit_test(test_loads_end),    cmocka_unit_test(test_streams),
-        cmocka_unit_test(test_vectors),      cmocka_unit_test(test_live),
+        cmocka_unit_test(test_options),       cmocka_unit_test(test_options_defaults),
+        cmocka_unit_test(test_loads_end),     cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_vectors),       cmocka_unit_test(test_live),
+        cmocka_unit_test(test_std_vectors),   cmocka_unit_test(test_std_live),
+        cmocka_unit_test(test_std_built),     cmocka_unit_test(test_std_load_forms),
         cmocka_unit_test(test_loaded_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1333,26 +1333,426 @@ static void test_quote_vectors(void **state)
     free_lines(&L);
 }
 
+/* ---- the standard library's types ---------------------------------------------------------- */
+
+/* A timezone from a spec token: "-" (none: NULL), "utc", or "OFFSET_US,NAME" ("-": no name). */
+static st_value *spec_tz(const char *tok)
+{
+    if (strcmp(tok, "-") == 0)
+        return NULL;
+    st_value *off = strcmp(tok, "utc") == 0 ? st_value_timedelta(0, 0, 0)
+                                            : st_value_timedelta(0, 0, strtoll(tok, NULL, 10));
+    assert_non_null(off);
+    const char *name = strcmp(tok, "utc") == 0 ? "-" : strchr(tok, ',') + 1;
+    st_value *tz = st_value_timezone(off, strcmp(name, "-") == 0 ? NULL : name);
+    assert_non_null(tz);
+    st_value_unref(off);
+    return tz;
+}
+
+/* A value from a spec of tests/vectors/value/stdtypes.txt (see tests/gen/gen_value.py). */
+static st_value *spec_value(const char *spec)
+{
+    char *copy = strdup(spec), *save = NULL, *t[12] = {0};
+    int n = 0;
+    for (char *tok = strtok_r(copy, " ", &save); tok && n < 12; tok = strtok_r(NULL, " ", &save))
+        t[n++] = tok;
+    st_value *v = NULL, *tz = NULL;
+#define I(k) ((int)strtol(t[k], NULL, 10))
+    if (strcmp(t[0], "date") == 0) {
+        v = st_value_date(I(1), I(2), I(3));
+    } else if (strcmp(t[0], "time") == 0) {
+        tz = spec_tz(t[5]);
+        v = st_value_time(I(1), I(2), I(3), I(4), tz, I(6));
+    } else if (strcmp(t[0], "datetime") == 0) {
+        tz = spec_tz(t[8]);
+        v = st_value_datetime(I(1), I(2), I(3), I(4), I(5), I(6), I(7), tz, I(9));
+    } else if (strcmp(t[0], "timedelta") == 0) {
+        v = st_value_timedelta(strtoll(t[1], NULL, 10), strtoll(t[2], NULL, 10),
+                               strtoll(t[3], NULL, 10));
+    } else if (strcmp(t[0], "timezone") == 0) {
+        v = spec_tz(t[1]);
+    } else if (strcmp(t[0], "decimal") == 0) {
+        v = st_value_decimal(t[1]);
+    } else if (strcmp(t[0], "uuid") == 0) {
+        v = st_value_uuid_from_string(t[1]);
+    } else if (strcmp(t[0], "complex") == 0) {
+        v = st_value_complex(strtod(t[1], NULL), strtod(t[2], NULL));
+    } else if (strcmp(t[0], "int") == 0) {
+        v = st_value_int_from_string(t[1], 10);
+    } else if (strcmp(t[0], "float") == 0) {
+        v = st_value_float(strtod(t[1], NULL));
+    }
+#undef I
+    if (!v)
+        fail_msg("cannot build %s: %s", spec, st_error_message());
+    st_value_unref(tz);
+    free(copy);
+    return v;
+}
+
+/* Reprs, hashes (PYTHONHASHSEED=0) and == of CPython 3.13 (tests/gen/gen_value.py). */
+static void test_stdtypes_vectors(void **state)
+{
+    (void)state;
+    lines L = read_lines("stdtypes.txt");
+    int values = 0, eqs = 0;
+    for (size_t i = 0; i < L.n; i++) {
+        char *f[4], *save = NULL, *line = L.v[i];
+        for (int k = 0; k < 4; k++, line = NULL)
+            f[k] = strtok_r(line, "\t", &save);
+        assert_non_null(f[3]);
+        if (f[0][0] == 'V') {
+            st_value *v = spec_value(f[1]);
+            char *r = st_value_repr(v);
+            if (strcmp(r, f[2]) != 0)
+                fail_msg("repr of %s: %s, want %s", f[1], r, f[2]);
+            st_free(r);
+            int64_t h;
+            if (strcmp(f[3], "-") == 0) {
+                assert_int_equal(st_value_hash(v, &h), -1);
+                assert_int_equal(st_error_code(), ST_ETYPE);
+            } else {
+                assert_int_equal(st_value_hash(v, &h), 0);
+                if (strcmp(f[3], "*") != 0 && h != strtoll(f[3], NULL, 10))
+                    fail_msg("hash of %s: %lld, want %s", f[1], (long long)h, f[3]);
+            }
+            /* a copy is the value itself (immutable) and equal to it unless a NaN */
+            st_value *c = st_value_copy(v);
+            assert_ptr_equal(c, v);
+            st_value_unref(c);
+            st_value_unref(v);
+            values++;
+        } else {
+            st_value *a = spec_value(f[1]), *b = spec_value(f[2]);
+            int want = atoi(f[3]);
+            if (st_value_equal(a, b) != want || st_value_equal(b, a) != want)
+                fail_msg("%s == %s: want %d", f[1], f[2], want);
+            if (want == 1 && st_value_hash(a, &(int64_t){0}) == 0) {
+                int64_t ha, hb;
+                if (st_value_hash(b, &hb) == 0 && st_value_hash(a, &ha) == 0 &&
+                    strstr(f[1], "NaN") == NULL && strstr(f[1], "nan") == NULL)
+                    assert_int_equal(ha, hb); /* equal values hash alike */
+            }
+            st_value_unref(a);
+            st_value_unref(b);
+            eqs++;
+        }
+    }
+    free_lines(&L);
+    assert_true(values >= 75);
+    assert_true(eqs >= 39);
+}
+
+static void assert_error(const void *p, int code, const char *message)
+{
+    assert_null(p);
+    assert_int_equal(st_error_code(), code);
+    assert_string_equal(st_error_message(), message);
+}
+
+static void test_stdtypes_datetime(void **state)
+{
+    (void)state;
+    assert_error(st_value_date(0, 1, 1), ST_EVALUE, "year 0 is out of range");
+    assert_error(st_value_date(2023, 2, 29), ST_EVALUE, "day is out of range for month");
+    assert_error(st_value_date(2023, 13, 1), ST_EVALUE, "month must be in 1..12");
+    assert_error(st_value_time(24, 0, 0, 0, NULL, 0), ST_EVALUE, "hour must be in 0..23");
+    assert_error(st_value_time(0, 0, 0, 1000000, NULL, 0), ST_EVALUE,
+                 "microsecond must be in 0..999999");
+    assert_error(st_value_time(0, 0, 0, 0, NULL, 2), ST_EVALUE, "fold must be either 0 or 1");
+    st_value *one = st_value_int(1);
+    assert_error(st_value_time(0, 0, 0, 0, one, 0), ST_ETYPE,
+                 "tzinfo argument must be None or of a tzinfo subclass, not type 'int'");
+    assert_error(st_value_timedelta(1000000000, 0, 0), ST_EOVERFLOW,
+                 "days=1000000000; must have magnitude <= 999999999");
+    assert_error(st_value_timedelta(999999999, 86400, 0), ST_EOVERFLOW,
+                 "days=1000000000; must have magnitude <= 999999999");
+    st_value *day = st_value_timedelta(1, 0, 0);
+    assert_error(st_value_timezone(day, NULL), ST_EVALUE,
+                 "offset must be a timedelta strictly between -timedelta(hours=24) and "
+                 "timedelta(hours=24), not datetime.timedelta(days=1).");
+    assert_error(st_value_timezone(one, NULL), ST_ETYPE,
+                 "timezone() argument 1 must be datetime.timedelta, not int");
+
+    /* normalization, accessors */
+    st_value *d = st_value_timedelta(0, -1, -1);
+    int64_t days, secs, us;
+    assert_int_equal(st_value_timedelta_get(d, &days, &secs, &us), 0);
+    assert_int_equal(days, -1);
+    assert_int_equal(secs, 86398);
+    assert_int_equal(us, 999999);
+    assert_int_equal(st_value_truth(d), 1);
+    st_value *zero = st_value_timedelta(0, 0, 0);
+    assert_int_equal(st_value_truth(zero), 0);
+    st_value *utc = st_value_timezone(zero, NULL), *utc2 = st_value_timezone(zero, NULL);
+    assert_ptr_equal(utc, utc2); /* timezone.utc is one value */
+    st_value *off = st_value_timedelta(0, -(5 * 3600 + 30 * 60), 0);
+    st_value *tz = st_value_timezone(off, NULL);
+    st_value *dt = st_value_datetime(2024, 3, 4, 5, 6, 7, 8, tz, 1);
+    st_value_datetime_parts p;
+    assert_int_equal(st_value_datetime_parts_get(dt, &p), 0);
+    assert_int_equal(p.year, 2024);
+    assert_int_equal(p.month, 3);
+    assert_int_equal(p.day, 4);
+    assert_int_equal(p.hour, 5);
+    assert_int_equal(p.minute, 6);
+    assert_int_equal(p.second, 7);
+    assert_int_equal(p.microsecond, 8);
+    assert_int_equal(p.fold, 1);
+    assert_ptr_equal(st_value_datetime_tzinfo(dt), tz);
+    st_value *o = st_value_utcoffset(dt), *n = st_value_tzname(dt);
+    assert_repr(o, "datetime.timedelta(days=-1, seconds=66600)");
+    assert_repr(n, "'UTC-05:30'");
+    st_value_unref(o);
+    st_value_unref(n);
+    n = st_value_tzname(utc);
+    assert_repr(n, "'UTC'");
+    st_value_unref(n);
+    st_value *naive = st_value_time(1, 2, 3, 0, NULL, 0);
+    assert_int_equal(st_value_kind(st_value_datetime_tzinfo(naive)), ST_VALUE_NONE);
+    assert_int_equal(st_value_kind(st_value_utcoffset(naive)), ST_VALUE_NONE);
+    assert_int_equal(st_value_kind(st_value_tzname(naive)), ST_VALUE_NONE);
+    assert_int_equal(st_value_datetime_parts_get(one, &p), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_null(st_value_utcoffset(one));
+    assert_string_equal(st_value_type_name(dt), "datetime");
+    assert_int_equal(st_value_kind(dt), ST_VALUE_DATETIME);
+    assert_int_equal(st_value_len(dt), -1); /* no len() */
+    /* a datetime as a dict key */
+    st_value *m = st_value_dict();
+    assert_int_equal(st_value_dict_set(m, dt, one), 0);
+    assert_ptr_equal(st_value_dict_get(m, dt), one);
+    st_value_unref(m);
+    st_value_unref(naive);
+    st_value_unref(dt);
+    st_value_unref(tz);
+    st_value_unref(off);
+    st_value_unref(utc);
+    st_value_unref(utc2);
+    st_value_unref(zero);
+    st_value_unref(d);
+    st_value_unref(day);
+    st_value_unref(one);
+}
+
+static void test_stdtypes_scalars(void **state)
+{
+    (void)state;
+    assert_error(st_value_decimal("1.2.3"), ST_EVALUE, "[<class 'decimal.ConversionSyntax'>]");
+    assert_string_equal(st_error_last()->type, "decimal.InvalidOperation");
+    const char *bad[] = {"",        " ",     "e5",  "1e",   "1e+", ".",    "+",
+                         "infinit", "nan1x", "1 2", "0x10", "--1", "1e1.5"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_null(st_value_decimal(bad[i]));
+    st_value *dec = st_value_decimal(" -1_000.50e-2\n");
+    assert_string_equal(st_value_decimal_str(dec), "-10.0050");
+    assert_int_equal(st_value_truth(dec), 1);
+    st_value *z = st_value_decimal("-0.000E+5");
+    assert_int_equal(st_value_truth(z), 0);
+    st_value_unref(z);
+    z = st_value_int(3);
+    assert_null(st_value_decimal_str(z));
+    st_value_unref(z);
+    st_value_unref(dec);
+
+    assert_error(st_value_uuid_from_string("12345678-1234-5678-1234-56781234567"), ST_EVALUE,
+                 "badly formed hexadecimal UUID string");
+    assert_null(st_value_uuid_from_string("12345678-1234-5678-1234-56781234567g"));
+    st_value *u = st_value_uuid_from_string("urn:uuid:{12345678-1234-5678-1234-567812345678}");
+    assert_non_null(u);
+    char text[37];
+    assert_int_equal(st_value_uuid_str(u, text), 0);
+    assert_string_equal(text, "12345678-1234-5678-1234-567812345678");
+    const unsigned char *b = st_value_uuid_bytes(u);
+    assert_int_equal(b[0], 0x12);
+    assert_int_equal(b[15], 0x78);
+    int safe;
+    assert_int_equal(st_value_uuid_is_safe(u, &safe), 0);
+    assert_int_equal(safe, 1);
+    st_value *u2 = st_value_uuid(b);
+    assert_int_equal(st_value_equal(u, u2), 1);
+    st_value_unref(u2);
+    st_value_unref(u);
+
+    st_value *c = st_value_complex(1.5, -2);
+    double re, im;
+    assert_int_equal(st_value_complex_get(c, &re, &im), 0);
+    assert_true(re == 1.5 && im == -2);
+    assert_string_equal(st_value_type_name(c), "complex");
+    st_value_unref(c);
+    c = st_value_complex(NAN, 0);
+    assert_int_equal(st_value_equal(c, c), 0); /* NaN != NaN, even the same value */
+    st_value_unref(c);
+}
+
+static st_value *str_(const char *s) { return st_value_str(s); }
+
+static void test_stdtypes_collections(void **state)
+{
+    (void)state;
+    /* OrderedDict: a dict to the dict functions; == a dict in any order, == another
+     * OrderedDict only in the same order */
+    st_value *o = st_value_ordereddict(), *o2 = st_value_ordereddict(), *d = st_value_dict();
+    assert_repr(o, "OrderedDict()");
+    st_value_dict_set_steal(o, str_("a"), st_value_int(1));
+    st_value_dict_set_steal(o, str_("b"), st_value_int(2));
+    st_value_dict_set_steal(o2, str_("b"), st_value_int(2));
+    st_value_dict_set_steal(o2, str_("a"), st_value_int(1));
+    st_value_dict_set_steal(d, str_("b"), st_value_int(2));
+    st_value_dict_set_steal(d, str_("a"), st_value_int(1));
+    assert_repr(o, "OrderedDict({'a': 1, 'b': 2})");
+    assert_int_equal(st_value_equal(o, d), 1);
+    assert_int_equal(st_value_equal(d, o2), 1);
+    assert_int_equal(st_value_equal(o, o2), 0);
+    assert_int_equal(st_value_len(o), 2);
+    st_value *ka = str_("a"), *kself = str_("self");
+    assert_int_equal(st_value_contains(o, ka), 1);
+    assert_int_equal(st_value_dict_delete(o2, ka), 0);
+    assert_int_equal(st_value_equal(o, o2), 0);
+    int64_t h;
+    assert_int_equal(st_value_hash(o, &h), -1);
+    assert_string_equal(st_error_message(), "unhashable type: 'OrderedDict'");
+    /* a copy keeps the kind; a cycle prints as recursive_repr does */
+    st_value *oc = st_value_copy(o);
+    assert_int_equal(st_value_kind(oc), ST_VALUE_ORDEREDDICT);
+    assert_int_equal(st_value_equal(oc, o), 1);
+    st_value_dict_set(oc, kself, oc);
+    assert_repr(oc, "OrderedDict({'a': 1, 'b': 2, 'self': ...})");
+    assert_int_equal(st_value_clear(oc), 0);
+    st_value_unref(oc);
+
+    /* Counter: repr most common first, ties in insertion order; == with missing keys as 0 */
+    st_value *c = st_value_counter(), *c2 = st_value_counter();
+    assert_repr(c, "Counter()");
+    const char *keys[] = {"a", "b", "c", "d"};
+    const int counts[] = {1, 3, 1, 7};
+    for (int i = 0; i < 4; i++)
+        st_value_dict_set_steal(c, str_(keys[i]), st_value_int(counts[i]));
+    assert_repr(c, "Counter({'d': 7, 'b': 3, 'a': 1, 'c': 1})");
+    for (int i = 3; i >= 0; i--)
+        st_value_dict_set_steal(c2, str_(keys[i]), st_value_int(counts[i]));
+    st_value_dict_set_steal(c2, str_("zero"), st_value_int(0));
+    assert_int_equal(st_value_equal(c, c2), 1);
+    st_value_dict_set_steal(c2, str_("x"), st_value_float(2.5));
+    assert_repr(c2, "Counter({'d': 7, 'b': 3, 'x': 2.5, 'c': 1, 'a': 1, 'zero': 0})");
+    assert_int_equal(st_value_equal(c, c2), 0);
+    st_value_dict_set_steal(c2, str_("s"), str_("text"));
+    /* counts that do not sort: insertion order, as Counter.__repr__'s fallback */
+    assert_repr(c2, "Counter({'d': 7, 'c': 1, 'b': 3, 'a': 1, 'zero': 0, 'x': 2.5, 's': 'text'})");
+
+    /* defaultdict: the factory by name, printed as its class */
+    st_value *dd = st_value_defaultdict("builtins", "list"),
+             *none = st_value_defaultdict(NULL, NULL);
+    assert_repr(dd, "defaultdict(<class 'list'>, {})");
+    assert_repr(none, "defaultdict(None, {})");
+    const char *mod, *name;
+    assert_int_equal(st_value_defaultdict_factory(dd, &mod, &name), 0);
+    assert_string_equal(mod, "builtins");
+    assert_string_equal(name, "list");
+    assert_int_equal(st_value_defaultdict_factory(none, &mod, &name), 0);
+    assert_null(mod);
+    assert_null(name);
+    assert_null(st_value_dict_get_str(dd, "missing")); /* no factory call: KeyError */
+    assert_int_equal(st_error_code(), ST_EKEY);
+    st_value_dict_set(dd, kself, dd);
+    assert_repr(dd, "defaultdict(<class 'list'>, {'self': defaultdict(<class 'list'>, {...})})");
+    st_value *ddc = st_value_copy(dd);
+    assert_int_equal(st_value_defaultdict_factory(ddc, &mod, &name), 0);
+    assert_string_equal(name, "list");
+    assert_int_equal(st_value_clear(ddc), 0);
+    assert_int_equal(st_value_defaultdict_factory(ddc, &mod, &name), 0); /* kept */
+    assert_string_equal(name, "list");
+    st_value_unref(ddc);
+    assert_int_equal(st_value_clear(dd), 0);
+
+    /* deque: a list with maxlen */
+    assert_error(st_value_deque(-2), ST_EVALUE, "maxlen must be non-negative");
+    st_value *q = st_value_deque(2), *q0 = st_value_deque(0), *l = st_value_list();
+    assert_repr(q, "deque([], maxlen=2)");
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(st_value_list_append_steal(q, st_value_int(i)), 0);
+        assert_int_equal(st_value_list_append_steal(q0, st_value_int(i)), 0);
+        assert_int_equal(st_value_list_append_steal(l, st_value_int(i)), 0);
+    }
+    assert_repr(q, "deque([2, 3], maxlen=2)");
+    assert_repr(q0, "deque([], maxlen=0)");
+    assert_int_equal(st_value_list_insert(q, 0, l), -1);
+    assert_string_equal(st_error_message(), "deque already at its maximum size");
+    ptrdiff_t maxlen;
+    assert_int_equal(st_value_deque_maxlen(q, &maxlen), 0);
+    assert_int_equal(maxlen, 2);
+    assert_int_equal(st_value_equal(q, l), 0); /* a deque is never equal to a list */
+    st_value_list_delete(l, 0);
+    st_value *q2 = st_value_copy(q);
+    assert_int_equal(st_value_equal(q, q2), 1);
+    assert_int_equal(st_value_deque_maxlen(q2, &maxlen), 0);
+    assert_int_equal(maxlen, 2);
+    assert_int_equal(st_value_list_set(q2, -1, q2), 0);
+    assert_repr(q2, "deque([2, [...]], maxlen=2)");
+    assert_int_equal(st_value_clear(q2), 0);
+    assert_repr(st_value_item(q, -1), "3");
+    assert_null(st_value_item(q, 5));
+    assert_string_equal(st_error_message(), "deque index out of range");
+    assert_int_equal(st_value_deque_maxlen(l, &maxlen), -1);
+    st_value *unbounded = st_value_deque(-1);
+    assert_repr(unbounded, "deque([])");
+    for (int i = 0; i < 3; i++)
+        st_value_list_append(unbounded, unbounded);
+    assert_repr(unbounded, "deque([[...], [...], [...]])");
+    assert_int_equal(st_value_clear(unbounded), 0);
+    st_value_unref(unbounded);
+
+    st_value_unref(q2);
+    st_value_unref(q);
+    st_value_unref(q0);
+    st_value_unref(l);
+    st_value_unref(dd);
+    st_value_unref(none);
+    st_value_unref(c);
+    st_value_unref(c2);
+    st_value_unref(o);
+    st_value_unref(o2);
+    st_value_unref(d);
+    st_value_unref(ka);
+    st_value_unref(kself);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scalars),         cmocka_unit_test(test_float_repr),
-        cmocka_unit_test(test_bigint_bytes),    cmocka_unit_test(test_int_from_string),
-        cmocka_unit_test(test_str),             cmocka_unit_test(test_bytes),
-        cmocka_unit_test(test_list_tuple),      cmocka_unit_test(test_dict),
+        cmocka_unit_test(test_scalars),
+        cmocka_unit_test(test_float_repr),
+        cmocka_unit_test(test_bigint_bytes),
+        cmocka_unit_test(test_int_from_string),
+        cmocka_unit_test(test_str),
+        cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_list_tuple),
+        cmocka_unit_test(test_dict),
         cmocka_unit_test(test_iteration_errors),
         cmocka_unit_test(test_next_not_iterable),
-        cmocka_unit_test(test_set),             cmocka_unit_test(test_set_order_live),
+        cmocka_unit_test(test_set),
+        cmocka_unit_test(test_set_order_live),
         cmocka_unit_test(test_equal_hash),
-        cmocka_unit_test(test_cycles_and_copy), cmocka_unit_test(test_deep_nesting),
-        cmocka_unit_test(test_parse_forms),     cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_repr_vectors),    cmocka_unit_test(test_literal_vectors),
+        cmocka_unit_test(test_cycles_and_copy),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_parse_forms),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_repr_vectors),
+        cmocka_unit_test(test_literal_vectors),
         cmocka_unit_test(test_hash_vectors),
-        cmocka_unit_test(test_uninames_table),  cmocka_unit_test(test_uninames_algorithmic),
-        cmocka_unit_test(test_uninames_samples), cmocka_unit_test(test_uninames_literals),
+        cmocka_unit_test(test_uninames_table),
+        cmocka_unit_test(test_uninames_algorithmic),
+        cmocka_unit_test(test_uninames_samples),
+        cmocka_unit_test(test_uninames_literals),
         cmocka_unit_test(test_uninames_edges),
-        cmocka_unit_test(test_float_repr_shortest), cmocka_unit_test(test_float_vectors),
+        cmocka_unit_test(test_float_repr_shortest),
+        cmocka_unit_test(test_float_vectors),
         cmocka_unit_test(test_quote_vectors),
+        cmocka_unit_test(test_stdtypes_vectors),
+        cmocka_unit_test(test_stdtypes_datetime),
+        cmocka_unit_test(test_stdtypes_scalars),
+        cmocka_unit_test(test_stdtypes_collections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

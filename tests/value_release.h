@@ -16,6 +16,11 @@ static inline void release(st_value *v)
         st_value *c = st_value_ref(st_value_item(todo, -1)), *item, *key;
         st_value_list_delete(todo, -1);
         int k = st_value_kind(c);
+        /* OrderedDict, defaultdict and Counter are dicts, a deque a list, to these calls */
+        if (k == ST_VALUE_ORDEREDDICT || k == ST_VALUE_DEFAULTDICT || k == ST_VALUE_COUNTER)
+            k = ST_VALUE_DICT;
+        if (k == ST_VALUE_DEQUE)
+            k = ST_VALUE_LIST;
         size_t pos = 0;
         st_value *id = st_value_int((int64_t)(intptr_t)c);
         if ((k == ST_VALUE_DICT || k == ST_VALUE_LIST || k == ST_VALUE_TUPLE) &&

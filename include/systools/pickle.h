@@ -15,17 +15,30 @@
 /**
  * @defgroup pickle pickle: CPython's pickle format for plain values
  * @brief Exchanges ::st_value trees (None, bool, int, float, str, bytes, bytearray, tuple,
- *        list, dict, set, frozenset, with shared and recursive references) with Python
- *        programs through pickle protocols 0 to 5.
+ *        list, dict, set, frozenset, the standard library's datetime, Decimal, UUID, complex,
+ *        OrderedDict, defaultdict, deque and Counter, with shared and recursive references)
+ *        with Python programs through pickle protocols 0 to 5.
  *
  * Dumping follows CPython 3.13's C pickler opcode for opcode (same memo, batching and
  * 64 KiB framing), so protocols 2 to 5 give the bytes pickle.dumps() gives for the same data
- * (on every platform: sets in 64-bit CPython's order, see the value module).
- * Loading understands every opcode CPython emits for plain data, and never runs or resolves
- * code: the only globals accepted are the ones CPython itself writes for plain data in old
- * protocols (`builtins`/`__builtin__` set, frozenset, bytearray and bytes, `_codecs encode`,
- * and `copyreg`/`copy_reg _reconstructor` with one of those types as both class and base);
- * any other is refused unless the caller's st_pickle_load_options::allow_global accepts it. Bad input fails with ST_EFORMAT
+ * (on every platform: sets in 64-bit CPython's order, see the value module); the standard
+ * library's types are written as their __reduce__/__reduce_ex__ make CPython write them
+ * (datetime's bytes state, UUID through copyreg, deque and OrderedDict items after REDUCE),
+ * at every protocol, Python 2's names below protocol 3 included. Differences: a datetime
+ * loses its fold below protocol 4, as in CPython; two values CPython shares only because
+ * they are one Python object (a timedelta given to two timezones, a defaultdict factory of
+ * the caller's) are written twice here.
+ * Loading understands every opcode CPython emits for plain data and for these types, and
+ * never runs or resolves code: the only globals accepted are the ones CPython itself writes
+ * for plain data in old protocols (`builtins`/`__builtin__` set, frozenset, bytearray and
+ * bytes, `_codecs encode`, and `copyreg`/`copy_reg _reconstructor` with one of those types as
+ * both class and base), the standard library types above (`datetime` date, time, datetime,
+ * timedelta, timezone, `decimal Decimal`, `uuid UUID` with NEWOBJ or `copyreg._reconstructor`
+ * and BUILD, `builtins complex`, `collections` OrderedDict, defaultdict, deque and Counter,
+ * and builtins types as a defaultdict's factory, kept by name), all called only with the
+ * arguments CPython's pickler gives them (and Python 2's list of pairs for OrderedDict); any
+ * other is refused unless the caller's st_pickle_load_options::allow_global accepts it. Bad
+ * input fails with ST_EFORMAT
  * (pickle.UnpicklingError) and a message ending in "(at offset N)", N the byte offset of the
  * opcode at fault.
  *

@@ -1,7 +1,9 @@
 /**
  * @file systools/value.h
  * @brief Python's plain data values: None, bool, int, float, str, bytes, bytearray, tuple, list,
- *        dict, set and frozenset, with Python's repr() and ast.literal_eval().
+ *        dict, set and frozenset, with Python's repr() and ast.literal_eval(); and the
+ *        standard library's datetime, Decimal, UUID, complex, OrderedDict, defaultdict, deque
+ *        and Counter (since 1.1).
  *
  * Lifetime: values are reference counted. Every function that returns `st_value *` and whose
  * name does not say otherwise returns a NEW reference the caller owns and releases with
@@ -70,18 +72,30 @@ typedef struct st_value st_value;
 
 /** @brief The kinds of value, one per Python type (what st_value_kind() returns). */
 typedef enum st_value_type {
-    ST_VALUE_NONE = 0,   /**< None. */
-    ST_VALUE_BOOL,       /**< bool. */
-    ST_VALUE_INT,        /**< int, any size. */
-    ST_VALUE_FLOAT,      /**< float (a C double). */
-    ST_VALUE_STR,        /**< str. */
-    ST_VALUE_BYTES,      /**< bytes. */
-    ST_VALUE_BYTEARRAY,  /**< bytearray. */
-    ST_VALUE_TUPLE,      /**< tuple. */
-    ST_VALUE_LIST,       /**< list. */
-    ST_VALUE_DICT,       /**< dict (insertion-ordered). */
-    ST_VALUE_SET,        /**< set. */
-    ST_VALUE_FROZENSET   /**< frozenset. */
+    ST_VALUE_NONE = 0,    /**< None. */
+    ST_VALUE_BOOL,        /**< bool. */
+    ST_VALUE_INT,         /**< int, any size. */
+    ST_VALUE_FLOAT,       /**< float (a C double). */
+    ST_VALUE_STR,         /**< str. */
+    ST_VALUE_BYTES,       /**< bytes. */
+    ST_VALUE_BYTEARRAY,   /**< bytearray. */
+    ST_VALUE_TUPLE,       /**< tuple. */
+    ST_VALUE_LIST,        /**< list. */
+    ST_VALUE_DICT,        /**< dict (insertion-ordered). */
+    ST_VALUE_SET,         /**< set. */
+    ST_VALUE_FROZENSET,   /**< frozenset. */
+    ST_VALUE_DATE,        /**< datetime.date (since 1.1). */
+    ST_VALUE_TIME,        /**< datetime.time (since 1.1). */
+    ST_VALUE_DATETIME,    /**< datetime.datetime (since 1.1). */
+    ST_VALUE_TIMEDELTA,   /**< datetime.timedelta (since 1.1). */
+    ST_VALUE_TIMEZONE,    /**< datetime.timezone (since 1.1). */
+    ST_VALUE_DECIMAL,     /**< decimal.Decimal, kept as its text (since 1.1). */
+    ST_VALUE_UUID,        /**< uuid.UUID (since 1.1). */
+    ST_VALUE_COMPLEX,     /**< complex (since 1.1). */
+    ST_VALUE_ORDEREDDICT, /**< collections.OrderedDict: a dict to the dict functions (since 1.1). */
+    ST_VALUE_DEFAULTDICT, /**< collections.defaultdict: a dict to the dict functions (since 1.1). */
+    ST_VALUE_DEQUE,       /**< collections.deque: a list to the list functions (since 1.1). */
+    ST_VALUE_COUNTER      /**< collections.Counter: a dict to the dict functions (since 1.1). */
 } st_value_type;
 
 /** @brief How deep st_value_repr(), st_value_equal(), st_value_hash() and st_value_copy()
@@ -115,7 +129,9 @@ ST_API st_value_type st_value_kind(const st_value *v);
  * @brief Python's name for the type of a value, as `type(v).__name__` gives it.
  * @param v The value.
  * @return "NoneType", "bool", "int", "float", "str", "bytes", "bytearray", "tuple", "list",
- *         "dict", "set" or "frozenset"; static storage.
+ *         "dict", "set", "frozenset", "date", "time", "datetime", "timedelta", "timezone",
+ *         "Decimal", "UUID", "complex", "OrderedDict", "defaultdict", "deque" or "Counter";
+ *         static storage.
  */
 ST_API const char *st_value_type_name(const st_value *v);
 
@@ -527,7 +543,14 @@ ST_API int st_value_clear(st_value *c);
 /**
  * @brief Deep equality. Mirrors `a == b`: 1 == 1.0 == True, bytes == bytearray,
  *        set == frozenset, but list != tuple; NaN is unequal to everything but itself
- *        (Python compares container items by identity first).
+ *        (Python compares container items by identity first). The standard library's types
+ *        compare as in Python: date != datetime, aware datetimes and times by their UTC
+ *        instant (a naive one never equals an aware one), timezones by offset, Decimal
+ *        exactly with Decimal, int and float (Decimal('1.10') == Decimal('1.1') == 1.1 is
+ *        false against the float 1.1), complex with its imaginary part 0 as its real part,
+ *        an OrderedDict with another in the same order only but with a dict in any order,
+ *        Counters treating a missing key as 0, a deque only with a deque. Differs: a
+ *        signaling NaN Decimal is unequal where Python raises InvalidOperation.
  * @param a A value.
  * @param b A value.
  * @return 1 or 0, or -1 with RecursionError beyond ST_VALUE_MAX_DEPTH.
@@ -539,6 +562,11 @@ ST_API int st_value_equal(const st_value *a, const st_value *b);
  *        (numeric hash modulo 2**61-1, so equal numbers hash alike), tuples and frozensets of
  *        these, and for str and bytes as CPython computes them with PYTHONHASHSEED=0;
  *        64-bit CPython's hashes on 32-bit hosts too. NaN hashes by identity, as in CPython.
+ *        timedelta, timezone, Decimal (numeric), UUID and complex hash as CPython's; date,
+ *        time and datetime as CPython's with PYTHONHASHSEED=0 (naive ones hash their bytes,
+ *        aware ones their UTC instant); a signaling NaN Decimal is TypeError ("Cannot hash
+ *        a signaling NaN value."); OrderedDict, defaultdict, deque and Counter are
+ *        unhashable.
  * @param v The value.
  * @param out Receives the hash (never -1).
  * @return 0, or -1 with TypeError ("unhashable type: 'list'") or RecursionError.
@@ -629,6 +657,274 @@ ST_API st_value *st_value_dict_from_environ(const char *const *env);
  *         one holding '=', "embedded null byte") or UnicodeEncodeError.
  */
 ST_API const char **st_value_dict_to_environ(const st_value *d);
+/* ---- the standard library's value types (since 1.1) ---------------------------------- */
+
+/**
+ * @name Standard library types
+ * datetime's date, time, datetime, timedelta and timezone, decimal.Decimal, uuid.UUID,
+ * complex, and collections' OrderedDict, defaultdict, deque and Counter, as values: repr()
+ * as CPython 3.13 prints them, equality and hashing as Python's (see st_value_equal() and
+ * st_value_hash()), and pickled as CPython pickles them (systools/pickle.h). OrderedDict,
+ * defaultdict and Counter are dicts to every st_value_dict_* function and to st_value_len(),
+ * st_value_next(), st_value_contains() and st_value_clear(); a deque is a list to
+ * st_value_list_append(), st_value_list_insert(), st_value_list_set(),
+ * st_value_list_delete() and st_value_item(), keeping its maxlen. No Python code runs: a
+ * defaultdict's default_factory is kept as a name (nothing calls it), a Decimal as its text.
+ * @{
+ */
+
+/** @brief The fields of a date, time or datetime (those a kind lacks read 0). */
+typedef struct st_value_datetime_parts {
+    int year;        /**< 1..9999 (0 for a time). */
+    int month;       /**< 1..12 (0 for a time). */
+    int day;         /**< 1..31 (0 for a time). */
+    int hour;        /**< 0..23. */
+    int minute;      /**< 0..59. */
+    int second;      /**< 0..59. */
+    int microsecond; /**< 0..999999. */
+    int fold;        /**< 0 or 1 (PEP 495). */
+} st_value_datetime_parts;
+
+/**
+ * @brief A date. Mirrors datetime.date(year, month, day).
+ * @param year 1..9999.
+ * @param month 1..12.
+ * @param day 1..the month's last day.
+ * @return A new date, or NULL with ValueError ("year 0 is out of range", "month must be in
+ *         1..12", "day is out of range for month").
+ */
+ST_API st_value *st_value_date(int year, int month, int day);
+
+/**
+ * @brief A time. Mirrors datetime.time(hour, minute, second, microsecond, tzinfo, fold=fold).
+ * @param hour 0..23.
+ * @param minute 0..59.
+ * @param second 0..59.
+ * @param microsecond 0..999999.
+ * @param tzinfo A timezone (borrowed), or NULL or None for a naive time.
+ * @param fold 0 or 1.
+ * @return A new time, or NULL with ValueError ("hour must be in 0..23", ...) or TypeError
+ *         ("tzinfo argument must be None or of a tzinfo subclass, not type 'int'"; only
+ *         datetime.timezone is a tzinfo here).
+ */
+ST_API st_value *st_value_time(int hour, int minute, int second, int microsecond, st_value *tzinfo,
+                               int fold);
+
+/**
+ * @brief A datetime. Mirrors datetime.datetime(year, month, day, hour, minute, second,
+ *        microsecond, tzinfo, fold=fold).
+ * @param year 1..9999.
+ * @param month 1..12.
+ * @param day 1..the month's last day.
+ * @param hour 0..23.
+ * @param minute 0..59.
+ * @param second 0..59.
+ * @param microsecond 0..999999.
+ * @param tzinfo A timezone (borrowed), or NULL or None for a naive datetime.
+ * @param fold 0 or 1.
+ * @return A new datetime, or NULL with the errors of st_value_date() and st_value_time().
+ */
+ST_API st_value *st_value_datetime(int year, int month, int day, int hour, int minute, int second,
+                                   int microsecond, st_value *tzinfo, int fold);
+
+/**
+ * @brief The fields of a date, time or datetime. Mirrors its year, month, day, hour, minute,
+ *        second, microsecond and fold attributes.
+ * @param v A date, time or datetime.
+ * @param out Receives the fields.
+ * @return 0, or -1 with TypeError.
+ */
+ST_API int st_value_datetime_parts_get(const st_value *v, st_value_datetime_parts *out);
+
+/**
+ * @brief The tzinfo of a time or datetime. Mirrors its tzinfo attribute.
+ * @param v A time or datetime.
+ * @return Borrowed timezone, or None for a naive one; NULL with TypeError.
+ */
+ST_API st_value *st_value_datetime_tzinfo(const st_value *v);
+
+/**
+ * @brief The UTC offset. Mirrors datetime.utcoffset(), time.utcoffset() and
+ *        timezone.utcoffset(None).
+ * @param v A time, datetime or timezone.
+ * @return A new timedelta, or None for a naive time or datetime; NULL with TypeError.
+ */
+ST_API st_value *st_value_utcoffset(const st_value *v);
+
+/**
+ * @brief The time zone's name. Mirrors datetime.tzname(), time.tzname() and
+ *        timezone.tzname(None): the name given, else "UTC" for a zero offset, else
+ *        "UTC+HH:MM" (with ":SS" and ".ffffff" when not zero).
+ * @param v A time, datetime or timezone.
+ * @return A new str, or None for a naive time or datetime; NULL with TypeError.
+ */
+ST_API st_value *st_value_tzname(const st_value *v);
+
+/**
+ * @brief A timedelta. Mirrors datetime.timedelta(days, seconds, microseconds), normalized as
+ *        Python does (0 <= seconds < 86400, 0 <= microseconds < 1000000).
+ * @param days Days.
+ * @param seconds Seconds, any value.
+ * @param microseconds Microseconds, any value.
+ * @return A new timedelta, or NULL with OverflowError ("days=1000000000; must have magnitude
+ *         <= 999999999").
+ */
+ST_API st_value *st_value_timedelta(int64_t days, int64_t seconds, int64_t microseconds);
+
+/**
+ * @brief The normalized fields of a timedelta. Mirrors its days, seconds and microseconds.
+ * @param v A timedelta.
+ * @param days Receives the days (may be negative), or NULL.
+ * @param seconds Receives 0..86399, or NULL.
+ * @param microseconds Receives 0..999999, or NULL.
+ * @return 0, or -1 with TypeError.
+ */
+ST_API int st_value_timedelta_get(const st_value *v, int64_t *days, int64_t *seconds,
+                                  int64_t *microseconds);
+
+/**
+ * @brief A fixed-offset time zone. Mirrors datetime.timezone(offset, name); a zero offset
+ *        without a name gives timezone.utc, one shared value as in Python.
+ * @param offset A timedelta strictly between -24 and 24 hours (borrowed).
+ * @param name The name (UTF-8), or NULL for none.
+ * @return A new timezone, or NULL with ValueError ("offset must be a timedelta strictly
+ *         between -timedelta(hours=24) and timedelta(hours=24), not ...") or TypeError.
+ */
+ST_API st_value *st_value_timezone(const st_value *offset, const char *name);
+
+/**
+ * @brief A Decimal from its text. Mirrors decimal.Decimal(text): the text is checked as
+ *        Decimal's parser does (sign, digits with an optional point and exponent,
+ *        Infinity/Inf/NaN/sNaN in any case with a NaN payload; surrounding whitespace and
+ *        underscores dropped) and kept exactly, as str(Decimal(text)) prints it, with no
+ *        arithmetic and no context. Differs: only ASCII digits and whitespace.
+ * @param text NUL-terminated text.
+ * @return A new Decimal, or NULL with decimal.InvalidOperation (code ST_EVALUE, message
+ *         "[<class 'decimal.ConversionSyntax'>]").
+ */
+ST_API st_value *st_value_decimal(const char *text);
+
+/**
+ * @brief The text of a Decimal. Mirrors str(d) (scientific notation as Python prints it).
+ * @param v A Decimal.
+ * @return Borrowed NUL-terminated text, valid while @p v lives; NULL with TypeError.
+ */
+ST_API const char *st_value_decimal_str(const st_value *v);
+
+/**
+ * @brief A UUID from its 16 bytes. Mirrors uuid.UUID(bytes=b) (is_safe SafeUUID.unknown).
+ * @param bytes The 16 bytes, most significant first.
+ * @return A new UUID, or NULL when out of memory.
+ */
+ST_API st_value *st_value_uuid(const unsigned char bytes[16]);
+
+/**
+ * @brief A UUID from its text. Mirrors uuid.UUID(hex): optional "urn:" and "uuid:" prefixes
+ *        and braces, hyphens anywhere, 32 hexadecimal digits.
+ * @param hex NUL-terminated text.
+ * @return A new UUID, or NULL with ValueError ("badly formed hexadecimal UUID string").
+ */
+ST_API st_value *st_value_uuid_from_string(const char *hex);
+
+/**
+ * @brief The 16 bytes of a UUID. Mirrors UUID.bytes.
+ * @param v A UUID.
+ * @return Borrowed 16 bytes, valid while @p v lives; NULL with TypeError.
+ */
+ST_API const unsigned char *st_value_uuid_bytes(const st_value *v);
+
+/**
+ * @brief The text of a UUID. Mirrors str(u): "12345678-1234-5678-1234-567812345678".
+ * @param v A UUID.
+ * @param out Receives 36 characters and a NUL.
+ * @return 0, or -1 with TypeError.
+ */
+ST_API int st_value_uuid_str(const st_value *v, char out[37]);
+
+/**
+ * @brief Whether the UUID was generated in a multiprocessing-safe way. Mirrors
+ *        UUID.is_safe: SafeUUID.safe (0), SafeUUID.unsafe (-1) or SafeUUID.unknown (1 here,
+ *        None in Python); kept through pickling.
+ * @param v A UUID.
+ * @param out Receives 0, -1 or 1.
+ * @return 0, or -1 with TypeError.
+ */
+ST_API int st_value_uuid_is_safe(const st_value *v, int *out);
+
+/**
+ * @brief A complex number. Mirrors complex(real, imag).
+ * @param real The real part.
+ * @param imag The imaginary part.
+ * @return A new complex, or NULL when out of memory.
+ */
+ST_API st_value *st_value_complex(double real, double imag);
+
+/**
+ * @brief The parts of a complex. Mirrors z.real and z.imag.
+ * @param v A complex.
+ * @param real Receives the real part, or NULL.
+ * @param imag Receives the imaginary part, or NULL.
+ * @return 0, or -1 with TypeError.
+ */
+ST_API int st_value_complex_get(const st_value *v, double *real, double *imag);
+
+/**
+ * @brief An empty OrderedDict. Mirrors collections.OrderedDict(); fill it with
+ *        st_value_dict_set(). Equal to another OrderedDict only in the same order, to a dict
+ *        whatever the order, as in Python.
+ * @return A new OrderedDict, or NULL when out of memory.
+ */
+ST_API st_value *st_value_ordereddict(void);
+
+/**
+ * @brief An empty Counter. Mirrors collections.Counter(); fill it with st_value_dict_set().
+ *        repr() lists it most common first, ties in insertion order, as most_common() sorts
+ *        (when the counts are all numbers or all str; counts of other kinds, or of both,
+ *        print in insertion order, as Python's fallback does when they do not compare —
+ *        differs: Python would sort other comparable kinds too); two Counters are equal when
+ *        every key's count is (a missing key counting 0), as in Python 3.10+.
+ * @return A new Counter, or NULL when out of memory.
+ */
+ST_API st_value *st_value_counter(void);
+
+/**
+ * @brief An empty defaultdict. Mirrors collections.defaultdict(factory) with the factory
+ *        named, never called (a missing key is a KeyError for st_value_dict_get()).
+ * @param module The factory's module (UTF-8), e.g. "builtins"; NULL for a None factory.
+ * @param qualname Its qualified name, e.g. "list"; NULL for a None factory.
+ * @return A new defaultdict, or NULL when out of memory or with the error of st_value_str().
+ */
+ST_API st_value *st_value_defaultdict(const char *module, const char *qualname);
+
+/**
+ * @brief The default_factory of a defaultdict, by name.
+ * @param v A defaultdict.
+ * @param module Receives the borrowed module name, or NULL for a None factory.
+ * @param qualname Receives the borrowed qualified name, or NULL for a None factory.
+ * @return 0, or -1 with TypeError.
+ */
+ST_API int st_value_defaultdict_factory(const st_value *v, const char **module,
+                                        const char **qualname);
+
+/**
+ * @brief An empty deque. Mirrors collections.deque(maxlen=maxlen): once full, an append
+ *        drops the leftmost item and an insert fails with IndexError ("deque already at its
+ *        maximum size"). Differs: kept as an array, a full deque's append moves the other
+ *        items (O(len), where Python's is O(1)); the pickle loader appends in linear time.
+ * @param maxlen The maximum length, or -1 for None (unbounded).
+ * @return A new deque, or NULL with ValueError ("maxlen must be non-negative").
+ */
+ST_API st_value *st_value_deque(ptrdiff_t maxlen);
+
+/**
+ * @brief The maxlen of a deque. Mirrors deque.maxlen.
+ * @param v A deque.
+ * @param maxlen Receives it, -1 for None.
+ * @return 0, or -1 with TypeError.
+ */
+ST_API int st_value_deque_maxlen(const st_value *v, ptrdiff_t *maxlen);
+
+/** @} */
 
 #ifdef __cplusplus
 }

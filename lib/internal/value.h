@@ -80,6 +80,37 @@ char *st__u64_digits(char *end, uint64_t x);
 /* A str from UTF-8 (surrogates allowed) the caller validated, of nchars code points. */
 st_value *st__str_from_utf8(const char *data, size_t len, size_t nchars);
 
+/* TypeError "expected <expected>, got '<type>'" (lib/value/value.c); returns -1. */
+int st__wrong_kind(const st_value *v, const char *expected);
+
+/* ---- the standard library's types (lib/value/stdtypes.c) ---- */
+/* A value of one of the st__is_std() kinds, its payload zeroed; timezone.utc, immortal
+ * (lib/value/value.c). */
+st_value *st__std_new(st_value_type kind);
+st_value *st__timezone_utc(void);
+/* st_value_timezone() with the name as a str value (borrowed; NULL for none), kept as it is:
+ * the loader's timezone holds the pickle's own name object, as CPython's does. */
+st_value *st__timezone_new(const st_value *offset, st_value *name);
+/* Drops the leftmost items of a deque beyond its maxlen, in one move: the loader appends to a
+ * deque as to a list and trims it once, at the end (a full deque's append is O(len) here). */
+void st__deque_trim(st_value *d);
+/* bool(v), v == w (w of any kind; 2: compare them as their st__base_kind()s), hash(v) and
+ * repr(v) for the st__is_std() kinds; equality also for the collections. */
+int st__std_truth(const st_value *v);
+int st__std_equal(const st_value *a, const st_value *b, int depth);
+int st__std_hash(const st_value *v, int64_t *out);
+int st__std_repr(st__buf *out, const st_value *v);
+/* The entry positions of a Counter in repr() order (most common first, stable), *n of them:
+ * malloc'd; NULL and *n 0 when the counts do not sort (insertion order then), NULL and *n
+ * non-zero on failure. */
+size_t *st__counter_order(const st_value *c, size_t *n);
+/* Appends repr() of a defaultdict's factory ("<class 'list'>", "None"). */
+int st__factory_repr(st__buf *out, const st_value *d);
+/* For stdtypes.c, from value.c: ==, hash of a float value (NaN by identity) and of bytes. */
+int st__equal_depth(const st_value *a, const st_value *b, int depth);
+int64_t st__float_hash(const st_value *v, double d);
+int64_t st__bytes_hash(const unsigned char *p, size_t len);
+
 /* ---- Unicode character names (lib/value/uninames.c) ---- */
 /* The code point of a name as CPython's \N{name} escape finds it (aliases, algorithmic names;
  * no named sequences): 1 and *cp, or 0 for an unknown name. */

@@ -19,20 +19,21 @@
 #define FRAME_SIZE_TARGET (64 * 1024)
 #define FRAME_HEADER_SIZE 9
 #define FRAME_SIZE_MIN 4
-#define BATCHSIZE 1000
 
 /* Memo keys: a value's address, or one of these small numbers for objects CPython shares
- * (its type objects, interned names, and the cached empty and one-character str/bytes). */
+ * (its type objects, interned names, and the cached empty and one-character str/bytes);
+ * 0x38..0x3f are lib/pickle/stdtypes.c's (K_STD_NAMES, pickle.h). */
 enum {
-    K_GLOBAL = 0x10,        /* + G_*: the global's object */
-    K_NAME = 0x20,          /* + G_*: its name as an interned str (protocol 4+) */
     K_BUILTINS = 0x30,      /* "builtins" (protocol 4+) */
     K_LATIN1 = 0x31,        /* "latin1", the encoding in protocol 0-2 bytes */
     K_STR_EMPTY = 0x40,     /* '' */
     K_BYTES_EMPTY = 0x41,   /* b'' */
     K_STR_CHAR = 0x100,     /* + code point < 256 */
     K_BYTES_CHAR = 0x200,   /* + byte */
-    K_FIRST_ADDRESS = 0x300 /* real addresses are above */
+    K_GLOBAL = 0x300,       /* + G_*: the global's object */
+    K_NAME = 0x400,         /* + G_*: its name as an interned str (protocol 4+) */
+    K_MODULE = 0x500,       /* + the first G_* of a module: its name (protocol 4+) */
+    K_FIRST_ADDRESS = 0x600 /* real addresses are above */
 };
 
 typedef struct pickler {
@@ -410,28 +411,52 @@ static int save_name(pickler *p, const char *name, uintptr_t key)
     return hit ? (hit < 0 ? -1 : 0) : save_str_data(p, name, strlen(name), key);
 }
 
-/* save_global for one of the plain-data globals. */
+/* The memo key of a module's name (the str object cls.__module__ is): one per module, but
+ * _collections' defaultdict and deque each have their own. */
+static uintptr_t module_key(const char *mod, int g)
+{
+    if (strcmp(mod, "builtins") == 0)
+        return K_BUILTINS;
+    if (g == G_DEFAULTDICT || g == G_DEQUE)
+        return (uintptr_t)K_MODULE + (uintptr_t)g;
+    for (int i = 1; i < G_CUSTOM; i++)
+        if (strcmp(st__pickle_global_module[i], mod) == 0)
+            return (uintptr_t)K_MODULE + (uintptr_t)i;
+    return 0;
+}
+
+/* save_global's opcodes for mod.name (protocol 4+: the names memoized under their keys; g
+ * the G_* or G_NONE), then the global's memo entry under key. */
+static int save_global_as(pickler *p, const char *mod, const char *name, int g, uintptr_t key)
+{
+    int rc;
+    if (p->proto >= 4) {
+        rc = save_name(p, mod, module_key(mod, g)) || save_name(p, name, g ? K_NAME + g : 0) ||
+             emit1(p, STACK_GLOBAL);
+    } else {
+        /* fix_imports: Python 2's names below protocol 3 (_compat_pickle's reverse maps). */
+        if (p->proto < 3 && strcmp(mod, "builtins") == 0) {
+            mod = "__builtin__";
+            name = strcmp(name, "int") == 0 ? "long" : strcmp(name, "str") == 0 ? "unicode" : name;
+        } else if (p->proto < 3 && strcmp(mod, "copyreg") == 0) {
+            mod = "copy_reg";
+        }
+        st__buf b = ST__BUF_INIT;
+        rc = st__buf_printf(&b, "%c%s\n%s\n", GLOBAL, mod, name) || emit(p, b.data, b.len);
+        st__buf_free(&b);
+    }
+    return rc ? -1 : memo_put(p, key);
+}
+
+/* save_global for one of the known globals. */
 static int save_global(pickler *p, int g)
 {
     opcode_boundary(p);
     int hit = memo_hit(p, K_GLOBAL + g);
     if (hit)
         return hit < 0 ? -1 : 0;
-    int rc;
-    if (p->proto >= 4) {
-        rc = save_name(p, st__pickle_global_module[g], K_BUILTINS) ||
-             save_name(p, st__pickle_global_name[g], K_NAME + g) || emit1(p, STACK_GLOBAL);
-    } else {
-        /* fix_imports renames builtins to Python 2's __builtin__ below protocol 3. */
-        const char *mod = st__pickle_global_module[g];
-        if (p->proto < 3 && strcmp(mod, "builtins") == 0)
-            mod = "__builtin__";
-        st__buf b = ST__BUF_INIT;
-        rc = st__buf_printf(&b, "%c%s\n%s\n", GLOBAL, mod, st__pickle_global_name[g]) ||
-             emit(p, b.data, b.len);
-        st__buf_free(&b);
-    }
-    return rc ? -1 : memo_put(p, K_GLOBAL + g);
+    return save_global_as(p, st__pickle_global_module[g], st__pickle_global_name[g], g,
+                          K_GLOBAL + g);
 }
 
 /* A tuple CPython builds on the fly (reduce arguments): MARK before the items below
@@ -746,11 +771,78 @@ static int save(pickler *p, const st_value *v)
         rc = save_tuple(p, v, key);
         break;
     default:
-        rc = save_bytearray(p, v, key);
+        rc = kind >= ST_VALUE_DATE ? st__pickle_save_std(p, v, key) : save_bytearray(p, v, key);
         break;
     }
     p->depth--;
     return rc;
+}
+
+/* ---- for lib/pickle/stdtypes.c ---- */
+
+int st__pickler_proto(const pickler *p) { return p->proto; }
+
+int st__pickler_save(pickler *p, const st_value *v) { return save(p, v); }
+
+int st__pickler_op(pickler *p, unsigned char op) { return emit1(p, op); }
+
+int st__pickler_global(pickler *p, int g) { return save_global(p, g); }
+
+int st__pickler_global_name(pickler *p, const char *mod, const char *name)
+{
+    opcode_boundary(p);
+    return save_global_as(p, mod, name, G_NONE, 0);
+}
+
+int st__pickler_tuple_open(pickler *p, size_t n)
+{
+    opcode_boundary(p); /* where CPython's save() of the tuple starts */
+    return tuple_open(p, n);
+}
+
+int st__pickler_boundary(pickler *p)
+{
+    opcode_boundary(p);
+    return 0;
+}
+
+int st__pickler_tuple_close(pickler *p, size_t n) { return tuple_close(p, n); }
+
+int st__pickler_memo_put(pickler *p, uintptr_t key) { return memo_put(p, key); }
+
+int st__pickler_memo_hit(pickler *p, uintptr_t key) { return memo_hit(p, key); }
+
+int st__pickler_str(pickler *p, const char *utf8, size_t len, uintptr_t key)
+{
+    opcode_boundary(p);
+    int hit = memo_hit(p, key);
+    return hit ? (hit < 0 ? -1 : 0) : save_str_data(p, utf8, len, key);
+}
+
+int st__pickler_bytes(pickler *p, const unsigned char *data, size_t len)
+{
+    opcode_boundary(p);
+    return save_bytes_data(p, data, len, 0);
+}
+
+int st__pickler_int(pickler *p, int64_t i)
+{
+    st_value *v = st_value_int(i);
+    int rc = v ? save(p, v) : -1;
+    st_value_unref(v);
+    return rc;
+}
+
+int st__pickler_float(pickler *p, double d)
+{
+    opcode_boundary(p);
+    return save_float(p, d);
+}
+
+int st__pickler_dict(pickler *p, const st_value *d)
+{
+    opcode_boundary(p);
+    return save_dict(p, d, 0);
 }
 
 int st_pickle_dumps(const st_value *v, int protocol, unsigned char **out, size_t *len)

@@ -25,7 +25,8 @@
 typedef struct meta {
     uint32_t depth;  /* nesting of the value as built */
     uint16_t global; /* G_*: a global (value NULL) or arguments that only REDUCE may use */
-    uint16_t base;   /* G_RECON_ARGS: the type (G_*) to call on the value */
+    uint16_t base;   /* G_RECON_ARGS: the type (G_*) to call on the value; G_FACTORY_ARGS:
+                        the factory's G_*; a value: G_UUID for a UUID awaiting BUILD */
 } meta;
 
 /* A memo entry. */
@@ -73,6 +74,9 @@ typedef struct unpickler {
      * load makes goes through one of them. */
     st_value **refetched;
     size_t nrefetched, rcap;
+    /* Bounded deques filled past their maxlen (references held), trimmed at the end. */
+    st_value **deques;
+    size_t ndeques, dcap;
     int keep_error; /* the error stands as raised (a caller's reduce(), a ValueError) */
     small_store *small;
 } unpickler;
@@ -311,7 +315,7 @@ static int fill_container(unpickler *u, size_t at, size_t from, int kind, const 
 {
     uint32_t d = 0;
     st_value *c = u->sv[at];
-    if (u->sm[at].global || (int)st_value_kind(c) != kind)
+    if (u->sm[at].global || (int)st__base_kind(c) != kind)
         return uerror(u, "%s on a %s", op, u->sm[at].global ? "global" : st_value_type_name(c));
     if (check_values(u, from, &d))
         return -1;
@@ -319,6 +323,19 @@ static int fill_container(unpickler *u, size_t at, size_t from, int kind, const 
     if (kind == ST_VALUE_DICT && n % 2)
         return uerror(u, "odd number of items for %s", op);
     int rc = 0;
+    ptrdiff_t maxlen = -1;
+    if (st__kind(c) == ST_VALUE_DEQUE && (maxlen = st__deque_maxlen(c)) >= 0 &&
+        (size_t)st_value_len(c) <= (size_t)maxlen && (size_t)st_value_len(c) + n > (size_t)maxlen) {
+        /* appended as to a list now, trimmed to maxlen once at the end: linear, however
+         * many appends a full deque gets */
+        if (u->ndeques == u->dcap) {
+            st_value **r = st__grow(u->deques, &u->dcap, sizeof *r, 4);
+            if (!r)
+                return ST_TRACE();
+            u->deques = r;
+        }
+        u->deques[u->ndeques++] = st_value_ref(c);
+    }
     if (kind == ST_VALUE_LIST) {
         rc = st__list_extend_steal(&u->arena, c, u->sv + from, n);
     } else if (kind == ST_VALUE_DICT) {
@@ -343,13 +360,22 @@ static int build(unpickler *u, size_t from, int kind)
     size_t n = u->sp - from;
     const meta *m = n == 3 ? u->sm + from : NULL;
     /* (cls, base, state) for copyreg._reconstructor, cls and base the same plain type. */
-    if (kind == ST_VALUE_TUPLE && m && m[0].global == m[1].global && m[0].global >= G_SET &&
-        m[0].global <= G_BYTES && !m[2].global) {
+    if (kind == ST_VALUE_TUPLE && m &&
+        ((m[0].global == m[1].global && m[0].global >= G_SET && m[0].global <= G_BYTES &&
+          !m[2].global) ||
+         (m[0].global == G_UUID && m[1].global == G_OBJECT && !m[2].global &&
+          st_value_kind(u->sv[from + 2]) == ST_VALUE_NONE))) {
         uint16_t base = m[0].global;
         d = m[2].depth;
         u->sp = from;
         return push(u, st__tuple_steal(&u->arena, 1, &u->sv[from + 2]),
                     (meta){d, G_RECON_ARGS, base});
+    }
+    /* (factory,) for defaultdict: a global kept by name, never called */
+    if (kind == ST_VALUE_TUPLE && n == 1 && u->sm[from].global &&
+        u->sm[from].global != G_RECON_ARGS && u->sm[from].global != G_FACTORY_ARGS) {
+        u->sm[from] = (meta){0, G_FACTORY_ARGS, u->sm[from].global};
+        return 0;
     }
     if (check_values(u, from, &d))
         return -1;
@@ -391,7 +417,7 @@ static int remember_refetch(unpickler *u, st_value *v)
 /* Remembers a container pushed a second time (the only way a cycle can close). */
 static inline int note_refetch(unpickler *u, st_value *v)
 {
-    int k = v ? (int)st__kind(v) : -1;
+    int k = v ? (int)st__base_kind(v) : -1;
     if (k != ST_VALUE_LIST && k != ST_VALUE_DICT && k != ST_VALUE_TUPLE)
         return 0;
     return remember_refetch(u, v);
@@ -407,7 +433,7 @@ static int walk(ptrmap *skip, st_value *root, int clear)
     int rc = 0;
     st_value_ref(root);
     for (st_value *c = root; c; c = n ? todo[--n] : NULL) {
-        int k = (int)st_value_kind(c);
+        int k = (int)st__base_kind(c);
         if ((k != ST_VALUE_LIST && k != ST_VALUE_DICT && k != ST_VALUE_TUPLE) ||
             ptrmap_find(skip, (uintptr_t)c) >= 0 || (rc = ptrmap_insert(skip, (uintptr_t)c, 0))) {
             st_value_unref(c);
@@ -764,6 +790,9 @@ static int load_global_names(unpickler *u, const char *mod, const char *name)
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(mod, known[i].mod) == 0 && strcmp(name, known[i].name) == 0)
             return push(u, NULL, (meta){0, (uint16_t)known[i].g, 0});
+    int std = st__pickle_std_global(mod, name);
+    if (std)
+        return push(u, NULL, (meta){0, (uint16_t)std, 0});
     if (!u->o->allow_global || !u->o->allow_global(u->o->ctx, mod, name))
         return uerror(u, "global '%s.%s' is forbidden", mod, name);
     if (u->ngnames >= UINT16_MAX - G_CUSTOM)
@@ -839,6 +868,13 @@ static int is_latin1_name(const st_value *v)
 /* Calls one of the plain-data globals on args, the way CPython would. */
 static st_value *call_builtin(unpickler *u, uint32_t g, st_value *args)
 {
+    if (g >= G_DATE && g <= G_COUNTER) {
+        int bad;
+        st_value *r = st__pickle_std_call((int)g, args, &bad);
+        return bad ? (uerror(u, "unsupported arguments for %s.%s", gname(u, g, 0), gname(u, g, 1)),
+                      NULL)
+                   : r;
+    }
     size_t n = (size_t)st_value_len(args);
     st_value *a0 = n ? st_value_item(args, 0) : NULL;
     int k0 = a0 ? st_value_kind(a0) : ST_VALUE_NONE;
@@ -896,6 +932,11 @@ bad:
             NULL);
 }
 
+static int unsupported(unpickler *u, const char *what)
+{
+    return uerror(u, "%s is not supported: only plain data can be loaded", what);
+}
+
 static int load_reduce(unpickler *u)
 {
     if (need_stack(u, 2))
@@ -905,7 +946,9 @@ static int load_reduce(unpickler *u)
         return uerror(u, "REDUCE on a %s (only globals can be called)",
                       st_value_type_name(f.v));
     st_value *r;
-    if (f.m.global == G_RECONSTRUCTOR) {
+    if (f.m.global == G_DEFAULTDICT && a.m.global == G_FACTORY_ARGS) {
+        r = st_value_defaultdict(gname(u, a.m.base, 0), gname(u, a.m.base, 1));
+    } else if (f.m.global == G_RECONSTRUCTOR) {
         /* _reconstructor(cls, base, state) with cls is base: base(state). */
         if (a.m.global != G_RECON_ARGS)
             return uerror(u, "unsupported arguments for copyreg._reconstructor");
@@ -924,12 +967,37 @@ static int load_reduce(unpickler *u)
     if (!r)
         return ST_TRACE();
     drop(u, u->sp - 2);
-    return push(u, r, (meta){a.m.depth, G_NONE, 0});
+    /* a UUID made this way awaits its state (BUILD) */
+    uint16_t pending = st__kind(r) == ST_VALUE_UUID ? G_UUID : 0;
+    return push(u, r, (meta){a.m.depth, G_NONE, pending});
 }
 
-static int unsupported(unpickler *u, const char *what)
+/* NEWOBJ: only uuid.UUID, which copyreg.__reduce_ex__ writes as cls.__new__(cls) then BUILD. */
+static int load_newobj(unpickler *u)
 {
-    return uerror(u, "%s is not supported: only plain data can be loaded", what);
+    if (need_stack(u, 2))
+        return -1;
+    slot c = {u->sv[u->sp - 2], u->sm[u->sp - 2]}, a = {u->sv[u->sp - 1], u->sm[u->sp - 1]};
+    if (c.m.global != G_UUID || a.m.global || st_value_kind(a.v) != ST_VALUE_TUPLE ||
+        st_value_len(a.v) != 0)
+        return unsupported(u, "NEWOBJ");
+    drop(u, u->sp - 2);
+    return push(u, st_value_uuid((const unsigned char[16]){0}), (meta){0, G_NONE, G_UUID});
+}
+
+/* BUILD: only the state of a UUID that NEWOBJ or copyreg._reconstructor made. */
+static int load_build(unpickler *u)
+{
+    if (need_stack(u, 2))
+        return -1;
+    slot t = {u->sv[u->sp - 2], u->sm[u->sp - 2]}, st = {u->sv[u->sp - 1], u->sm[u->sp - 1]};
+    if (t.m.global || t.m.base != G_UUID || st.m.global)
+        return unsupported(u, "BUILD");
+    int bad;
+    if (st__pickle_std_uuid_setstate(t.v, st.v, &bad))
+        return bad ? uerror(u, "unsupported state for uuid.UUID") : -1;
+    drop(u, u->sp - 1);
+    return 0;
 }
 
 /* Data a value operation refused (an unhashable key, a bad number in text, a str that is
@@ -1200,15 +1268,17 @@ static st_value *run(unpickler *u)
                            "persistent_load function was specified.");
             break;
         case BUILD:
-            rc = unsupported(u, "BUILD");
+            rc = load_build(u);
             break;
         case INST:
         case OBJ:
             rc = unsupported(u, op == INST ? "INST" : "OBJ");
             break;
         case NEWOBJ:
+            rc = load_newobj(u);
+            break;
         case NEWOBJ_EX:
-            rc = unsupported(u, op == NEWOBJ ? "NEWOBJ" : "NEWOBJ_EX");
+            rc = unsupported(u, "NEWOBJ_EX");
             break;
         case EXT1:
         case EXT2:
@@ -1263,6 +1333,11 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     for (size_t i = 0; i < u->memo_top; i++)
         if (u->memo[i].v)
             st__unref(u->memo[i].v);
+    for (size_t i = 0; i < u->ndeques; i++) {
+        st__deque_trim(u->deques[i]);
+        st_value_unref(u->deques[i]);
+    }
+    st_free(u->deques);
     if (u->nrefetched)
         collect_cycles(u, v);
     st__arena_done(&u->arena);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "opcodes.h"
+#include "systools/value.h"
 
 /* The globals CPython writes for plain data, and the objects it memoizes by identity although
  * we have no value for them (types, functions, interned strings). */
@@ -18,8 +19,35 @@ enum {
     G_ENCODE,
     G_RECONSTRUCTOR, /* copyreg._reconstructor (loading only) */
     G_RECON_ARGS,    /* its arguments (cls, base, state) for cls == base: (state,) */
-    G_CUSTOM         /* first index of the caller-accepted globals */
+    /* the standard library's types (lib/pickle/stdtypes.c) */
+    G_DATE,
+    G_TIME,
+    G_DATETIME,
+    G_TIMEDELTA,
+    G_TIMEZONE,
+    G_DECIMAL,
+    G_UUID,
+    G_COMPLEX,
+    G_ORDEREDDICT,
+    G_DEFAULTDICT,
+    G_DEQUE,
+    G_COUNTER,
+    G_OBJECT, /* builtins.object, copyreg._reconstructor's base for a UUID */
+    G_INT,    /* builtins types that are common defaultdict factories */
+    G_STR,
+    G_FLOAT,
+    G_LIST,
+    G_DICT,
+    G_TUPLE,
+    G_BOOL,
+    G_FACTORY_ARGS, /* the arguments (factory,) of defaultdict, base the factory's G_* */
+    G_CUSTOM        /* first index of the caller-accepted globals */
 };
+
+#define BATCHSIZE 1000 /* items per APPENDS / SETITEMS, as CPython's pickler */
+
+/* The dumper's memo keys 0x38..0x3f: interned names stdtypes.c writes (UUID's state keys). */
+#define K_STD_NAMES 0x38
 
 /* Module and name of each G_* below G_CUSTOM (lib/pickle/common.c). */
 extern const char *const st__pickle_global_module[G_CUSTOM];
@@ -136,5 +164,48 @@ static inline int ptrmap_insert(ptrmap *m, uintptr_t key, uint32_t idx)
     m->used++;
     return 0;
 }
+
+/* ---- what lib/pickle/stdtypes.c shares with the loader and the dumper ---- */
+
+/* The G_* of a standard library global, by module and name as CPython 3 or Python 2
+ * (fix_imports) writes it, or G_NONE. */
+int st__pickle_std_global(const char *mod, const char *name);
+/* Calls the standard library type g (G_DATE..G_COUNTER) on args (a tuple) as REDUCE does:
+ * a new value; NULL with *bad set for arguments CPython never writes (the caller raises), or
+ * with the error of the value's constructor. */
+st_value *st__pickle_std_call(int g, const st_value *args, int *bad);
+/* UUID.__setstate__(state) on a UUID that NEWOBJ or copyreg._reconstructor made: 0, or -1
+ * with *bad set for a state that is not {'int': n[, 'is_safe': s]}. */
+int st__pickle_std_uuid_setstate(st_value *uuid, const st_value *state, int *bad);
+
+/* The dumper's state (lib/pickle/dump.c) and the operations stdtypes.c writes with; each
+ * returns 0 or -1. */
+typedef struct pickler pickler;
+int st__pickler_proto(const pickler *p);
+int st__pickler_save(pickler *p, const st_value *v);
+int st__pickler_op(pickler *p, unsigned char op);
+/* A global: one of the table (its object memoized as CPython's class), or any by name. */
+int st__pickler_global(pickler *p, int g);
+int st__pickler_global_name(pickler *p, const char *mod, const char *name);
+/* A tuple CPython builds on the fly: the frame boundary of its save() and MARK (or nothing)
+ * before n items (n may be 0), then the closing opcode and a memo entry never looked up
+ * again. */
+int st__pickler_tuple_open(pickler *p, size_t n);
+int st__pickler_tuple_close(pickler *p, size_t n);
+/* Where CPython's save() of an object starts: a frame of the target size ends there. */
+int st__pickler_boundary(pickler *p);
+int st__pickler_memo_put(pickler *p, uintptr_t key);
+/* A memo reference when key is known: 1 then, 0 if not, -1. */
+int st__pickler_memo_hit(pickler *p, uintptr_t key);
+/* Fresh objects: a str (memoized under key, 0 for none), bytes, an int, a float, and a dict
+ * with the items of a dict-like value. */
+int st__pickler_str(pickler *p, const char *utf8, size_t len, uintptr_t key);
+int st__pickler_bytes(pickler *p, const unsigned char *data, size_t len);
+int st__pickler_int(pickler *p, int64_t i);
+int st__pickler_float(pickler *p, double d);
+int st__pickler_dict(pickler *p, const st_value *d);
+/* Writes a value of a standard library kind (>= ST_VALUE_DATE) as CPython's Pickler does,
+ * memoized under key. */
+int st__pickle_save_std(pickler *p, const st_value *v, uintptr_t key);
 
 #endif

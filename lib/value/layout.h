@@ -1,6 +1,7 @@
 /* Internal: the layout of st_value and the inline accessors every other file reads a value
  * through. Only this header and value.c name the fields, so a change of layout stays in these
- * two files; the rest of the library includes internal/value.h. Never installed. */
+ * two files (stdtypes.c reads its kinds' payload, st__std, through st__std_of()); the rest of
+ * the library includes internal/value.h. Never installed. */
 #ifndef ST_VALUE_LAYOUT_H
 #define ST_VALUE_LAYOUT_H
 
@@ -13,6 +14,8 @@
 #define ST__V_BIG 0x01    /* an int kept as sign + magnitude limbs (does not fit int64) */
 #define ST__V_HASHED 0x02 /* the hash field holds the cached hash (str, bytes, tuple, frozenset) */
 #define ST__V_ARENA_ITEMS 0x04 /* a list's items or a dict's table sit in an arena chunk */
+#define ST__V_UUID_SAFE 0x10   /* a UUID's is_safe is SafeUUID.safe */
+#define ST__V_UUID_UNSAFE 0x20 /* ... SafeUUID.unsafe (neither: SafeUUID.unknown) */
 
 /* A set entry: CPython's layout, so iteration order can follow CPython's. */
 typedef struct st__sentry {
@@ -35,6 +38,24 @@ typedef struct st__dict {
     size_t mask;         /* index size - 1 */
     unsigned char ixw;   /* index slots are 1 << ixw bytes */
 } st__dict;
+
+/* The payload of the standard library's scalar types (lib/value/stdtypes.c). */
+typedef struct st__std {
+    st_value *ref; /* datetime, time: tzinfo (a timezone) or NULL; timezone: its name (str) or
+                      NULL; Decimal: its text (str) */
+    union {
+        struct {
+            int32_t days, seconds, us; /* normalized as timedelta's */
+        } td;                          /* timedelta; a timezone's offset */
+        struct {
+            uint16_t year;
+            uint8_t month, day, hour, minute, second, fold;
+            int32_t us;
+        } dt; /* date, time, datetime */
+        unsigned char uuid[16];
+        double c[2]; /* complex: real, imag */
+    };
+} st__std;
 
 typedef struct st__set {
     st__sentry *table;
@@ -77,9 +98,15 @@ struct st_value {
                 size_t cap;   /* list */
                 int64_t hash; /* tuple */
             };
+            ptrdiff_t maxlen; /* deque: its maxlen, -1 for None */
         } seq;
-        st__dict *dict;
+        struct {
+            st__dict *dict;
+            st_value *factory[2]; /* defaultdict: default_factory's module and qualname (str),
+                                     NULL for None */
+        };
         st__set *set;
+        st__std std;
     } u;
 };
 
@@ -104,6 +131,40 @@ static inline void st__unref(st_value *v)
 }
 
 static inline st_value_type st__kind(const st_value *v) { return (st_value_type)v->kind; }
+
+/* The kind whose layout and container behaviour v has: dict for OrderedDict, defaultdict and
+ * Counter, list for deque, its own kind otherwise. */
+static inline st_value_type st__base_kind(const st_value *v)
+{
+    switch (v->kind) {
+    case ST_VALUE_ORDEREDDICT:
+    case ST_VALUE_DEFAULTDICT:
+    case ST_VALUE_COUNTER:
+        return ST_VALUE_DICT;
+    case ST_VALUE_DEQUE:
+        return ST_VALUE_LIST;
+    default:
+        return (st_value_type)v->kind;
+    }
+}
+
+/* 1 for the standard library's scalar kinds, whose payload is st__std. */
+static inline int st__is_std(const st_value *v)
+{
+    return v->kind >= ST_VALUE_DATE && v->kind <= ST_VALUE_COMPLEX;
+}
+
+/* The payload of a value of one of those kinds, to read and (a value being made) to fill. */
+static inline const st__std *st__std_of(const st_value *v) { return &v->u.std; }
+static inline st__std *st__std_mut(st_value *v) { return &v->u.std; }
+
+/* A UUID's is_safe: ST__V_UUID_SAFE, ST__V_UUID_UNSAFE or 0 (unknown). */
+static inline unsigned st__uuid_flags(const st_value *v) { return v->flags; }
+static inline void st__uuid_set_flags(st_value *v, unsigned f) { v->flags = (unsigned char)f; }
+
+/* A deque's maxlen (-1: None); a defaultdict's factory names (NULL: None). */
+static inline ptrdiff_t st__deque_maxlen(const st_value *v) { return v->u.seq.maxlen; }
+static inline st_value *const *st__factory(const st_value *v) { return v->u.factory; }
 
 /* 1 if v is held by a single reference, so nothing else can lead to it. */
 static inline int st__unshared(const st_value *v) { return v->h.rc == 1; }

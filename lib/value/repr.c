@@ -224,7 +224,7 @@ static int repr_items(st__buf *b, const st_value *v, active *act)
 {
     size_t pos = 0;
     st_value *k, *x;
-    switch (st__kind(v)) {
+    switch (st__base_kind(v)) {
     case ST_VALUE_TUPLE:
     case ST_VALUE_LIST: {
         size_t n;
@@ -248,6 +248,68 @@ static int repr_items(st__buf *b, const st_value *v, active *act)
     }
 }
 
+static int recursion_error(void)
+{
+    return ST_RAISE(ST_ERECURSION,
+                    "maximum recursion depth exceeded while getting the repr of an object");
+}
+
+/* The dict of a Counter, most common first (the order of Counter.__repr__). */
+static int repr_counter_items(st__buf *b, const st_value *v, active *act)
+{
+    size_t n, *order = st__counter_order(v, &n);
+    if (!order)
+        return n ? -1 : repr_items(b, v, act);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t pos = order[i];
+        st_value *k = NULL, *x = NULL;
+        st__dict_next(v, &pos, &k, &x);
+        rc = put_sep(b, i == 0) < 0 || repr_value(b, k, act) < 0 || put(b, ": ", 2) < 0 ||
+                     repr_value(b, x, act) < 0
+                 ? -1
+                 : 0;
+    }
+    free(order);
+    return rc;
+}
+
+/* OrderedDict({...}), defaultdict(<class 'list'>, {...}), deque([...], maxlen=n) and
+ * Counter({...}): a dict's or list's repr inside a call of the type, as collections prints
+ * them; a container met again prints as OrderedDict's recursive_repr ("..."), deque's "[...]"
+ * or dict's "{...}" inside the call (defaultdict; Python's Counter recurses without end). */
+NOINLINE static int repr_collection(st__buf *b, const st_value *v, active *act)
+{
+    int kind = st__kind(v), list = kind == ST_VALUE_DEQUE, again = 0;
+    for (int i = 0; i < act->n; i++)
+        again |= act->v[i] == v;
+    if (again && kind == ST_VALUE_ORDEREDDICT)
+        return put(b, "...", 3);
+    if (again && list)
+        return put(b, "[...]", 5);
+    if (st__buf_puts(b, st_value_type_name(v)) < 0 || putc1(b, '(') < 0)
+        return -1;
+    if (kind == ST_VALUE_DEFAULTDICT && (st__factory_repr(b, v) < 0 || put(b, ", ", 2) < 0))
+        return -1;
+    if (st_value_len(v) == 0 && (kind == ST_VALUE_ORDEREDDICT || kind == ST_VALUE_COUNTER))
+        return putc1(b, ')');
+    if (again)
+        return put(b, "{...})", 6);
+    if (act->n > ST_VALUE_MAX_DEPTH)
+        return recursion_error();
+    if (putc1(b, list ? '[' : '{') < 0)
+        return -1;
+    act->v[act->n++] = v;
+    int rc = kind == ST_VALUE_COUNTER ? repr_counter_items(b, v, act) : repr_items(b, v, act);
+    act->n--;
+    if (rc < 0 || putc1(b, list ? ']' : '}') < 0)
+        return -1;
+    if (list && st__deque_maxlen(v) >= 0 &&
+        st__buf_printf(b, ", maxlen=%td", st__deque_maxlen(v)) < 0)
+        return -1;
+    return putc1(b, ')');
+}
+
 NOINLINE static int repr_container(st__buf *b, const st_value *v, active *act)
 {
     static const char open[] = {[ST_VALUE_TUPLE] = '(', [ST_VALUE_LIST] = '[',
@@ -262,6 +324,8 @@ NOINLINE static int repr_container(st__buf *b, const st_value *v, active *act)
     static const char *const again[] = {[ST_VALUE_TUPLE] = "(...)", [ST_VALUE_LIST] = "[...]",
                                         [ST_VALUE_DICT] = "{...}", [ST_VALUE_SET] = "set(...)",
                                         [ST_VALUE_FROZENSET] = "frozenset(...)"};
+    if (st__kind(v) >= ST_VALUE_ORDEREDDICT)
+        return repr_collection(b, v, act);
     ptrdiff_t len = st_value_len(v);
     int kind = st__kind(v), frozen = kind == ST_VALUE_FROZENSET;
     if (len == 0)
@@ -270,8 +334,7 @@ NOINLINE static int repr_container(st__buf *b, const st_value *v, active *act)
         if (act->v[i] == v)
             return st__buf_puts(b, again[kind]);
     if (act->n > ST_VALUE_MAX_DEPTH)
-        return ST_RAISE(ST_ERECURSION,
-                        "maximum recursion depth exceeded while getting the repr of an object");
+        return recursion_error();
     if ((frozen && put(b, "frozenset(", 10) < 0) || putc1(b, open[kind]) < 0)
         return -1;
     act->v[act->n++] = v;
@@ -309,7 +372,7 @@ static int repr_value(st__buf *b, const st_value *v, active *act)
             return -1;
         return putc1(b, ')');
     default:
-        return repr_container(b, v, act);
+        return st__is_std(v) ? st__std_repr(b, v) : repr_container(b, v, act);
     }
 }
 

@@ -22,6 +22,7 @@ static st_value g_false = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, {0}};
 static st_value g_true = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, {1}};
 static st_value g_dummy = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, {0}};
 st_value *const st__set_dummy = &g_dummy;
+static st_value g_utc = {{IMMORTAL}, ST_VALUE_TIMEZONE, 0, 0, {0}}; /* a zero offset, no name */
 
 /* CPython's shared small ints, -5..256: st_value_int() allocates none of them. */
 #define SMALL_INT_MIN (-5)
@@ -255,7 +256,7 @@ static void drop(st_value *c, st_value **dead)
 
 static void release_contents(st_value *x, st_value **dead)
 {
-    switch ((st_value_type)x->kind) {
+    switch (st__base_kind(x)) {
     case ST_VALUE_BYTEARRAY:
         free(x->u.s.data);
         break;
@@ -273,6 +274,10 @@ static void release_contents(st_value *x, st_value **dead)
         }
         if (x->u.dict->entries)
             items_free(x->u.dict->entries, arena_items(x));
+        if (x->kind == ST_VALUE_DEFAULTDICT) {
+            drop(x->u.factory[0], dead);
+            drop(x->u.factory[1], dead);
+        }
         break;
     case ST_VALUE_SET:
     case ST_VALUE_FROZENSET:
@@ -283,6 +288,8 @@ static void release_contents(st_value *x, st_value **dead)
             free(x->u.set->table);
         break;
     default:
+        if (st__is_std(x))
+            drop(x->u.std.ref, dead);
         break;
     }
 }
@@ -305,13 +312,15 @@ st_value_type st_value_kind(const st_value *v) { return (st_value_type)v->kind; 
 
 const char *st_value_type_name(const st_value *v)
 {
-    static const char *const names[] = {"NoneType", "bool",      "int",   "float",
-                                        "str",      "bytes",     "bytearray", "tuple",
-                                        "list",     "dict",      "set",   "frozenset"};
+    static const char *const names[] = {
+        "NoneType",  "bool",    "int",         "float",       "str",      "bytes",
+        "bytearray", "tuple",   "list",        "dict",        "set",      "frozenset",
+        "date",      "time",    "datetime",    "timedelta",   "timezone", "Decimal",
+        "UUID",      "complex", "OrderedDict", "defaultdict", "deque",    "Counter"};
     return names[v->kind];
 }
 
-static int wrong_kind(const st_value *v, const char *expected)
+int st__wrong_kind(const st_value *v, const char *expected)
 {
     return ST_RAISE(ST_ETYPE, "expected %s, got '%s'", expected, st_value_type_name(v));
 }
@@ -368,7 +377,7 @@ st_value *st_value_float(double d) { return st__float_new(NULL, d); }
 int st_value_as_int64(const st_value *v, int64_t *out)
 {
     if (v->kind != ST_VALUE_INT && v->kind != ST_VALUE_BOOL)
-        return wrong_kind(v, "int");
+        return st__wrong_kind(v, "int");
     if (v->flags & ST__V_BIG)
         return ST_RAISE(ST_EOVERFLOW, "Python int too large to convert to C long");
     *out = v->u.i;
@@ -382,7 +391,7 @@ int st_value_as_double(const st_value *v, double *out)
         return 0;
     }
     if (v->kind != ST_VALUE_INT && v->kind != ST_VALUE_BOOL)
-        return wrong_kind(v, "float");
+        return st__wrong_kind(v, "float");
     if (!(v->flags & ST__V_BIG)) {
         *out = (double)v->u.i;
         return 0;
@@ -412,7 +421,7 @@ int st_value_truth(const st_value *v)
     case ST_VALUE_FLOAT:
         return v->u.f != 0.0;
     default:
-        return st_value_len(v) != 0;
+        return st__is_std(v) ? st__std_truth(v) : st_value_len(v) != 0;
     }
 }
 
@@ -476,7 +485,7 @@ st_value *st_value_str_surrogatepass(const char *data, size_t len)
 const char *st_value_str_data(const st_value *v, size_t *len)
 {
     if (v->kind != ST_VALUE_STR)
-        return (wrong_kind(v, "str"), NULL);
+        return (st__wrong_kind(v, "str"), NULL);
     if (len)
         *len = v->u.s.len;
     return v->u.s.data;
@@ -510,7 +519,7 @@ st_value *st_value_bytearray(const void *data, size_t len)
 const unsigned char *st_value_bytes_data(const st_value *v, size_t *len)
 {
     if (v->kind != ST_VALUE_BYTES && v->kind != ST_VALUE_BYTEARRAY)
-        return (wrong_kind(v, "bytes or bytearray"), NULL);
+        return (st__wrong_kind(v, "bytes or bytearray"), NULL);
     if (len)
         *len = v->u.s.len;
     return (const unsigned char *)v->u.s.data;
@@ -519,7 +528,7 @@ const unsigned char *st_value_bytes_data(const st_value *v, size_t *len)
 int st_value_bytearray_extend(st_value *v, const void *data, size_t len)
 {
     if (v->kind != ST_VALUE_BYTEARRAY)
-        return wrong_kind(v, "bytearray");
+        return st__wrong_kind(v, "bytearray");
     if (len >= SIZE_MAX - v->u.s.len)
         return ST_RAISE_NOMEM();
     size_t need = v->u.s.len + len + 1;
@@ -632,6 +641,14 @@ st_value *st_value_list(void) { return value_new(NULL, ST_VALUE_LIST, 0); }
 
 int st_value_list_append(st_value *list, st_value *item)
 {
+    /* a full deque drops its leftmost item first */
+    if (list->kind == ST_VALUE_DEQUE && list->u.seq.maxlen >= 0 &&
+        list->u.seq.len >= (size_t)list->u.seq.maxlen) {
+        if (list->u.seq.maxlen == 0)
+            return 0;
+        if (st_value_list_delete(list, 0))
+            return -1;
+    }
     return st_value_list_insert(list, PTRDIFF_MAX, item);
 }
 
@@ -644,8 +661,11 @@ int st_value_list_append_steal(st_value *list, st_value *item)
 
 int st_value_list_insert(st_value *list, ptrdiff_t index, st_value *item)
 {
-    if (list->kind != ST_VALUE_LIST)
-        return wrong_kind(list, "list");
+    if (st__base_kind(list) != ST_VALUE_LIST)
+        return st__wrong_kind(list, "list");
+    if (list->kind == ST_VALUE_DEQUE && list->u.seq.maxlen >= 0 &&
+        list->u.seq.len >= (size_t)list->u.seq.maxlen)
+        return ST_RAISE(ST_EINDEX, "deque already at its maximum size");
     if (list_reserve(NULL, list, 1) < 0)
         return ST_TRACE();
     size_t len = list->u.seq.len, at;
@@ -677,8 +697,8 @@ static int resolve_index(ptrdiff_t index, size_t len, size_t *at)
 int st_value_list_set(st_value *list, ptrdiff_t index, st_value *item)
 {
     size_t at;
-    if (list->kind != ST_VALUE_LIST)
-        return wrong_kind(list, "list");
+    if (st__base_kind(list) != ST_VALUE_LIST)
+        return st__wrong_kind(list, "list");
     if (resolve_index(index, list->u.seq.len, &at) < 0)
         return ST_RAISE(ST_EINDEX, "list assignment index out of range");
     st_value *old = list->u.seq.items[at];
@@ -690,8 +710,8 @@ int st_value_list_set(st_value *list, ptrdiff_t index, st_value *item)
 int st_value_list_delete(st_value *list, ptrdiff_t index)
 {
     size_t at;
-    if (list->kind != ST_VALUE_LIST)
-        return wrong_kind(list, "list");
+    if (st__base_kind(list) != ST_VALUE_LIST)
+        return st__wrong_kind(list, "list");
     if (resolve_index(index, list->u.seq.len, &at) < 0)
         return ST_RAISE(ST_EINDEX, "list assignment index out of range");
     st_value *old = list->u.seq.items[at];
@@ -705,8 +725,8 @@ int st_value_list_delete(st_value *list, ptrdiff_t index)
 st_value *st_value_item(const st_value *seq, ptrdiff_t index)
 {
     size_t at;
-    if (seq->kind != ST_VALUE_LIST && seq->kind != ST_VALUE_TUPLE)
-        return (wrong_kind(seq, "tuple or list"), NULL);
+    if (st__base_kind(seq) != ST_VALUE_LIST && seq->kind != ST_VALUE_TUPLE)
+        return (st__wrong_kind(seq, "tuple or list"), NULL);
     if (resolve_index(index, seq->u.seq.len, &at) < 0)
         return (ST_RAISE(ST_EINDEX, "%s index out of range", st_value_type_name(seq)), NULL);
     return seq->u.seq.items[at];
@@ -918,6 +938,8 @@ static int hash_depth(const st_value *v, int64_t *out, int depth)
         h = frozenset_hash(v->u.set);
         break;
     default:
+        if (st__is_std(v)) /* not cached: these kinds have no room for it */
+            return st__std_hash(v, out);
         return ST_RAISE(ST_ETYPE, "unhashable type: '%s'", st_value_type_name(v));
     }
     /* Caching writes into an immutable value: harmless for readers, the hash never changes. */
@@ -927,6 +949,10 @@ static int hash_depth(const st_value *v, int64_t *out, int depth)
     *out = h;
     return 0;
 }
+
+int64_t st__float_hash(const st_value *v, double d) { return double_hash(v, d); }
+
+int64_t st__bytes_hash(const unsigned char *p, size_t len) { return bytes_hash(p, len); }
 
 int st_value_hash(const st_value *v, int64_t *out)
 {
@@ -981,6 +1007,13 @@ static int equal_depth(const st_value *a, const st_value *b, int depth)
     if (is_number(a) && is_number(b))
         return number_equal(a, b);
     st_value_type ka = (st_value_type)a->kind, kb = (st_value_type)b->kind;
+    if (ka >= ST_VALUE_DATE || kb >= ST_VALUE_DATE) {
+        int r = st__std_equal(a, b, depth);
+        if (r != 2)
+            return r;
+        ka = st__base_kind(a);
+        kb = st__base_kind(b);
+    }
     if (ka == ST_VALUE_BYTEARRAY)
         ka = ST_VALUE_BYTES;
     if (kb == ST_VALUE_BYTEARRAY)
@@ -1041,9 +1074,15 @@ static int equal_depth(const st_value *a, const st_value *b, int depth)
     }
 }
 
+int st__equal_depth(const st_value *a, const st_value *b, int depth)
+{
+    return equal_depth(a, b, depth);
+}
+
 int st_value_equal(const st_value *a, const st_value *b)
 {
-    if (a == b && a->kind != ST_VALUE_FLOAT)
+    if (a == b && a->kind != ST_VALUE_FLOAT && a->kind != ST_VALUE_COMPLEX &&
+        a->kind != ST_VALUE_DECIMAL) /* NaN != NaN */
         return 1;
     int r = equal_depth(a, b, 0);
     return r < 0 ? ST_TRACE() : r;
@@ -1252,8 +1291,8 @@ static inline int dict_insert_steal(st_value *dv, st_value *key, int64_t hash, s
 
 int st_value_dict_set(st_value *dv, st_value *key, st_value *value)
 {
-    if (dv->kind != ST_VALUE_DICT)
-        return wrong_kind(dv, "dict");
+    if (st__base_kind(dv) != ST_VALUE_DICT)
+        return st__wrong_kind(dv, "dict");
     int64_t hash;
     if (st_value_hash(key, &hash) < 0)
         return ST_TRACE();
@@ -1306,8 +1345,8 @@ static int raise_key_error(const st_value *key)
 /* Finds the entry of key: 1 found (*at), 0 missing, -1 error (TypeError for a wrong kind). */
 static int dict_find(const st_value *dv, const st_value *key, size_t *at)
 {
-    if (dv->kind != ST_VALUE_DICT)
-        return wrong_kind(dv, "dict");
+    if (st__base_kind(dv) != ST_VALUE_DICT)
+        return st__wrong_kind(dv, "dict");
     int64_t hash;
     size_t slot;
     if (st_value_hash(key, &hash) < 0)
@@ -1357,8 +1396,8 @@ int st_value_dict_delete(st_value *dv, const st_value *key)
 
 int st_value_dict_next(const st_value *dv, size_t *pos, st_value **key, st_value **value)
 {
-    if (dv->kind != ST_VALUE_DICT)
-        return wrong_kind(dv, "dict");
+    if (st__base_kind(dv) != ST_VALUE_DICT)
+        return st__wrong_kind(dv, "dict");
     return st__dict_next(dv, pos, key, value);
 }
 
@@ -1377,7 +1416,14 @@ st_value *st__container_new(st__arena *a, st_value_type kind)
 {
     if (kind == ST_VALUE_LIST)
         return value_new(a, kind, 0);
-    if (kind == ST_VALUE_DICT) {
+    if (kind == ST_VALUE_DEQUE) {
+        st_value *v = value_new(a, kind, 0);
+        if (v)
+            v->u.seq.maxlen = -1;
+        return v;
+    }
+    if (kind == ST_VALUE_DICT || kind == ST_VALUE_ORDEREDDICT || kind == ST_VALUE_DEFAULTDICT ||
+        kind == ST_VALUE_COUNTER) {
         st_value *v = value_new(a, kind, sizeof(st__dict));
         if (v) {
             v->u.dict = (st__dict *)(v + 1);
@@ -1394,6 +1440,52 @@ st_value *st__container_new(st__arena *a, st_value_type kind)
 }
 
 st_value *st_value_set(void) { return st__container_new(NULL, ST_VALUE_SET); }
+
+st_value *st__std_new(st_value_type kind) { return value_new(NULL, kind, 0); }
+
+st_value *st__timezone_utc(void) { return &g_utc; }
+
+st_value *st_value_ordereddict(void) { return st__container_new(NULL, ST_VALUE_ORDEREDDICT); }
+
+st_value *st_value_counter(void) { return st__container_new(NULL, ST_VALUE_COUNTER); }
+
+st_value *st_value_defaultdict(const char *module, const char *qualname)
+{
+    st_value *d = st__container_new(NULL, ST_VALUE_DEFAULTDICT);
+    if (d && module && qualname &&
+        (!(d->u.factory[0] = st_value_str(module)) || !(d->u.factory[1] = st_value_str(qualname))))
+        return (st_value_unref(d), NULL);
+    return d;
+}
+
+void st__deque_trim(st_value *d)
+{
+    size_t len = d->u.seq.len, keep = (size_t)d->u.seq.maxlen;
+    if (d->u.seq.maxlen < 0 || len <= keep)
+        return;
+    size_t drop = len - keep;
+    st_value **gone = st__malloc(drop * sizeof *gone);
+    if (gone) /* released after the move: a release may reach d again */
+        memcpy(gone, d->u.seq.items, drop * sizeof *gone);
+    else
+        for (size_t i = 0; i < drop; i++)
+            st_value_unref(d->u.seq.items[i]);
+    memmove(d->u.seq.items, d->u.seq.items + drop, keep * sizeof *d->u.seq.items);
+    d->u.seq.len = keep;
+    for (size_t i = 0; gone && i < drop; i++)
+        st_value_unref(gone[i]);
+    free(gone);
+}
+
+st_value *st_value_deque(ptrdiff_t maxlen)
+{
+    if (maxlen < -1)
+        return (ST_RAISE(ST_EVALUE, "maxlen must be non-negative"), NULL);
+    st_value *d = st__container_new(NULL, ST_VALUE_DEQUE);
+    if (d)
+        d->u.seq.maxlen = maxlen;
+    return d;
+}
 
 st_value *st_value_frozenset(void) { return st__container_new(NULL, ST_VALUE_FROZENSET); }
 
@@ -1515,7 +1607,7 @@ static int is_set(const st_value *v) { return v->kind == ST_VALUE_SET || v->kind
 int st_value_set_add(st_value *sv, st_value *item)
 {
     if (!is_set(sv))
-        return wrong_kind(sv, "set");
+        return st__wrong_kind(sv, "set");
     int64_t hash;
     if (st_value_hash(item, &hash) < 0 || set_add_entry(sv->u.set, item, hash) < 0)
         return ST_TRACE();
@@ -1533,7 +1625,7 @@ int st_value_set_add_steal(st_value *s, st_value *item)
 int st_value_set_remove(st_value *sv, const st_value *item)
 {
     if (sv->kind != ST_VALUE_SET)
-        return wrong_kind(sv, "set");
+        return st__wrong_kind(sv, "set");
     int64_t hash;
     st__sentry *e;
     if (st_value_hash(item, &hash) < 0)
@@ -1553,7 +1645,7 @@ int st_value_set_remove(st_value *sv, const st_value *item)
 
 ptrdiff_t st_value_len(const st_value *v)
 {
-    switch ((st_value_type)v->kind) {
+    switch (st__base_kind(v)) {
     case ST_VALUE_STR:
         return (ptrdiff_t)v->u.s.nchars;
     case ST_VALUE_BYTES:
@@ -1577,7 +1669,7 @@ int st_value_contains(const st_value *c, const st_value *item)
     int64_t hash;
     size_t at = 0;
     st__sentry *e;
-    switch ((st_value_type)c->kind) {
+    switch (st__base_kind(c)) {
     case ST_VALUE_TUPLE:
     case ST_VALUE_LIST:
         for (size_t i = 0; i < c->u.seq.len; i++) {
@@ -1604,7 +1696,7 @@ int st_value_contains(const st_value *c, const st_value *item)
 
 int st_value_next(const st_value *c, size_t *pos, st_value **item)
 {
-    switch ((st_value_type)c->kind) {
+    switch (st__base_kind(c)) {
     case ST_VALUE_TUPLE:
     case ST_VALUE_LIST:
         if (*pos >= c->u.seq.len)
@@ -1631,14 +1723,14 @@ int st_value_next(const st_value *c, size_t *pos, st_value **item)
 int st_value_clear(st_value *c)
 {
     if (c->kind < ST_VALUE_BYTEARRAY) /* before the copy: an arena int or float is shorter */
-        return wrong_kind(c, "list, dict, set or bytearray");
+        return st__wrong_kind(c, "list, dict, set or bytearray");
     st_value tmp = *c;
     st__dict old_dict;
     struct {
         st__set s;
         st__sentry small[SET_MINSIZE];
     } old_set;
-    switch ((st_value_type)c->kind) {
+    switch (st__base_kind(c)) {
     case ST_VALUE_LIST:
         c->u.seq.items = NULL;
         c->u.seq.len = c->u.seq.cap = 0;
@@ -1665,8 +1757,9 @@ int st_value_clear(st_value *c)
         c->flags = 0;
         break;
     default:
-        return wrong_kind(c, "list, dict, set or bytearray");
+        return st__wrong_kind(c, "list, dict, set or bytearray");
     }
+    tmp.kind = (unsigned char)st__base_kind(c); /* a defaultdict keeps its factory */
     /* Release the old contents only now: a child's release may reach c again. */
     st_value *dead = NULL;
     release_contents(&tmp, &dead);
@@ -1734,12 +1827,18 @@ static st_value *copy_depth(const st_value *v, memo *m, int depth);
 
 static st_value *copy_container(const st_value *v, memo *m, int depth)
 {
-    st_value *c = v->kind == ST_VALUE_LIST ? st_value_list() : st_value_dict();
+    st_value *c = st__container_new(NULL, (st_value_type)v->kind);
+    if (c && v->kind == ST_VALUE_DEQUE)
+        c->u.seq.maxlen = v->u.seq.maxlen;
+    if (c && v->kind == ST_VALUE_DEFAULTDICT) {
+        c->u.factory[0] = st_value_ref(v->u.factory[0]);
+        c->u.factory[1] = st_value_ref(v->u.factory[1]);
+    }
     if (!c || memo_put(m, v, c) < 0)
         return (st_value_unref(c), NULL);
     size_t pos = 0;
     st_value *k, *val;
-    if (v->kind == ST_VALUE_LIST) {
+    if (st__base_kind(v) == ST_VALUE_LIST) {
         for (size_t i = 0; i < v->u.seq.len; i++)
             if (st_value_list_append_steal(c, copy_depth(v->u.seq.items[i], m, depth + 1)) < 0)
                 return (st_value_unref(c), NULL);
@@ -1793,6 +1892,10 @@ static st_value *copy_depth(const st_value *v, memo *m, int depth)
         return st_value_bytearray(v->u.s.data, v->u.s.len);
     case ST_VALUE_LIST:
     case ST_VALUE_DICT:
+    case ST_VALUE_ORDEREDDICT:
+    case ST_VALUE_DEFAULTDICT:
+    case ST_VALUE_DEQUE:
+    case ST_VALUE_COUNTER:
         return copy_container(v, m, depth);
     case ST_VALUE_TUPLE:
         return copy_tuple(v, m, depth);

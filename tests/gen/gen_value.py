@@ -310,6 +310,127 @@ def write_hash_vectors():
             f.write(esc(text) + "\n%d\n" % hash(v))
 
 
+def stdtype_specs():
+    """(spec, value) pairs of the standard library types for stdtypes.txt. A spec is what
+    tests/test_value.c builds the value from: space-separated tokens (see write_stdtype_vectors)."""
+    import datetime as dt
+    import decimal
+    import uuid
+
+    def tz_spec(tz):
+        if tz is None:
+            return "-"
+        if tz is dt.timezone.utc:
+            return "utc"
+        off = tz.utcoffset(None)
+        name = tz._name if hasattr(tz, "_name") else None
+        r = repr(tz)
+        name = r[r.rindex(", ") + 2:-1] if r.endswith("')") else None
+        us = off // dt.timedelta(microseconds=1)
+        return "%d,%s" % (us, "-" if name is None else eval(name))
+
+    def spec(v):
+        if isinstance(v, bool) or isinstance(v, int):
+            return "int %d" % v
+        if isinstance(v, float):
+            return "float " + v.hex()
+        if isinstance(v, complex):
+            return "complex %s %s" % (v.real.hex(), v.imag.hex())
+        if isinstance(v, dt.datetime):
+            return "datetime %d %d %d %d %d %d %d %s %d" % (
+                v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond,
+                tz_spec(v.tzinfo), v.fold)
+        if isinstance(v, dt.date):
+            return "date %d %d %d" % (v.year, v.month, v.day)
+        if isinstance(v, dt.time):
+            return "time %d %d %d %d %s %d" % (v.hour, v.minute, v.second, v.microsecond,
+                                               tz_spec(v.tzinfo), v.fold)
+        if isinstance(v, dt.timedelta):
+            return "timedelta %d %d %d" % (v.days, v.seconds, v.microseconds)
+        if isinstance(v, dt.timezone):
+            return "timezone " + tz_spec(v)
+        if isinstance(v, decimal.Decimal):
+            return "decimal " + str(v)
+        if isinstance(v, uuid.UUID):
+            return "uuid " + v.hex
+        raise TypeError(v)
+
+    D = decimal.Decimal
+    td = dt.timedelta
+    est = dt.timezone(td(hours=-5), "EST")
+    plus = dt.timezone(td(hours=5, minutes=30, seconds=15, microseconds=7))
+    zero_named = dt.timezone(td(0), "Z")
+    vals = [
+        dt.date(2024, 1, 2), dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(2000, 2, 29),
+        dt.time(0, 0), dt.time(1, 2), dt.time(1, 2, 3), dt.time(1, 2, 0, 4), dt.time(23, 59, 59, 999999),
+        dt.time(1, 2, 3, fold=1), dt.time(12, 0, tzinfo=est), dt.time(12, 0, tzinfo=dt.timezone.utc, fold=1),
+        dt.time(4, 5, 6, 7, tzinfo=plus),
+        dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), dt.datetime(2024, 1, 2),
+        dt.datetime(2024, 1, 2, 3, 4, 5, 6), dt.datetime(2024, 1, 2, 0, 0, 0, 1),
+        dt.datetime(2021, 11, 7, 1, 30, fold=1), dt.datetime(2024, 1, 2, 3, 4, tzinfo=est),
+        dt.datetime(2021, 11, 7, 1, 30, 0, 5, tzinfo=est, fold=1),
+        dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=plus), dt.datetime(1, 1, 1, tzinfo=zero_named),
+        td(0), td(1), td(-1), td(0, 1), td(0, -1), td(0, 0, 1), td(0, 0, -1), td(-1, 5, 6),
+        td(999999999, 86399, 999999), td(-999999999), td(days=3, hours=4, microseconds=5),
+        dt.timezone.utc, est, plus, zero_named, dt.timezone(td(hours=-23, minutes=-59)),
+        dt.timezone(td(seconds=1)), dt.timezone(td(hours=3), "x'y\"z"), dt.timezone(td(hours=1), "Zoë"),
+        D("1.10"), D("0"), D("-0"), D("0.00"), D("0E-7"), D("1E+5"), D("1E-7"), D("123.456E-10"),
+        D("-Infinity"), D("Infinity"), D("NaN"), D("-NaN12"), D("sNaN"), D("12345678901234567890.5"),
+        D("1E+999999"), D("0.000001"), D("0.0000001"), D("-1.5"), D("100"), D("1E2"),
+        uuid.UUID(int=0), uuid.UUID(int=5), uuid.UUID(int=2**128 - 1),
+        uuid.UUID("12345678-1234-5678-1234-567812345678"), uuid.UUID(int=2**61 - 1),
+        complex(1, 2), complex(0, 1), complex(0, -1), complex(-0.0, 1), complex(0, -0.0),
+        complex(-0.0, -0.0), complex(1.5, 0), complex(float("inf"), float("-inf")),
+        complex(1e16, 1e-7), complex(10, 100), complex(0.1, 0.2), complex(-1, float("inf")),
+    ]
+    return [(spec(v), v) for v in vals], spec
+
+
+def write_stdtype_vectors():
+    """stdtypes.txt: 'V<TAB>spec<TAB>repr<TAB>hash' (hash '-' when unhashable) and
+    'E<TAB>spec<TAB>spec<TAB>0|1' for a == b; hash '*' for a NaN's (by identity). A spec: "date Y M D", "time H M S US TZ FOLD",
+    "datetime Y M D H M S US TZ FOLD", "timedelta D S US", "timezone TZ", "decimal TEXT",
+    "uuid HEX", "complex RE IM" (float.hex), "int N", "float HEX"; TZ is "-" (none), "utc", or
+    "OFFSET_US,NAME" (NAME "-" for none)."""
+    assert os.environ.get("PYTHONHASHSEED") == "0", "run with PYTHONHASHSEED=0"
+    import datetime as dt
+    import decimal
+    import uuid
+    pairs, spec = stdtype_specs()
+    D = decimal.Decimal
+    td = dt.timedelta
+    est = dt.timezone(td(hours=-5), "EST")
+    with open(os.path.join(VEC, "stdtypes.txt"), "w", encoding="utf-8") as f:
+        for s, v in pairs:
+            try:
+                h = str(hash(v))
+                if isinstance(v, D) and v.is_nan():
+                    h = "*"  # by identity
+            except TypeError:
+                h = "-"
+            f.write("V\t%s\t%s\t%s\n" % (s, esc(repr(v)), h))
+        eqs = [
+            (dt.date(2024, 1, 2), dt.date(2024, 1, 2)), (dt.date(2024, 1, 2), dt.date(2024, 1, 3)),
+            (dt.date(2024, 1, 2), dt.datetime(2024, 1, 2)),
+            (dt.datetime(2024, 1, 2, 12), dt.datetime(2024, 1, 2, 12, fold=1)),
+            (dt.datetime(2024, 1, 2, 12, tzinfo=dt.timezone.utc), dt.datetime(2024, 1, 2, 7, tzinfo=est)),
+            (dt.datetime(2024, 1, 2, 12, tzinfo=dt.timezone.utc), dt.datetime(2024, 1, 2, 12)),
+            (dt.time(12, tzinfo=dt.timezone.utc), dt.time(7, tzinfo=est)), (dt.time(12), dt.time(12, tzinfo=dt.timezone.utc)),
+            (td(1), td(0, 86400)), (td(0), td(0, 0, 1)),
+            (dt.timezone.utc, dt.timezone(td(0), "Z")), (est, dt.timezone(td(hours=-5))),
+            (D("1.10"), D("1.1")), (D("1.10"), 1.1), (D("1.5"), 1.5), (D("100"), 100), (D("1E+2"), 100),
+            (D("-0"), 0), (D("0E-7"), 0.0), (D("NaN"), D("NaN")), (D("Infinity"), float("inf")),
+            (D("-Infinity"), float("-inf")), (D("0.1"), 0.1), (D(2**70), 2**70), (D("1"), True),
+            (D("1"), complex(1, 0)), (D("12345678901234567890.5"), 12345678901234567890.5),
+            (uuid.UUID(int=5), uuid.UUID(int=5)), (uuid.UUID(int=5), uuid.UUID(int=6)), (uuid.UUID(int=5), 5),
+            (complex(1, 0), 1), (complex(1, 0), 1.0), (complex(1, 1), 1), (complex(0, 0), False),
+            (complex(float("nan"), 0), complex(float("nan"), 0)), (complex(1, 2), complex(1, 2)),
+            (complex(2**53, 0), 2**53 + 1), (dt.date(2024, 1, 2), 5), (td(0), 0),
+        ]
+        for a, b in eqs:
+            f.write("E\t%s\t%s\t%d\n" % (spec(a), spec(b), a == b))
+
+
 if __name__ == "__main__":
     write_printable_table()
     write_pow10_table()
@@ -318,3 +439,4 @@ if __name__ == "__main__":
     write_hash_vectors()
     write_float_vectors()
     write_quote_vectors()
+    write_stdtype_vectors()

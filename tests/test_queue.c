@@ -1,0 +1,580 @@
+/* ipc, the queue module beyond the basics test_ipc.c covers: the four classes and maxsize,
+ * call for call against CPython 3.13's queue module; heapq's exact order; blocking puts,
+ * task_done/join and 3.13's shutdown from other threads; and st_queue_fileno(): readable
+ * exactly while items wait, with racing producers and consumers losing no wake-up. */
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "support/proof.h"
+#include "support/support.h"
+#include "systools/common.h"
+#include "systools/error.h"
+#include "systools/ipc.h"
+#include "systools/value.h"
+
+static st_queue *make(st_queue_kind kind, size_t maxsize)
+{
+    st_queue_options o = ST_QUEUE_OPTIONS_INIT;
+    o.kind = kind;
+    o.maxsize = maxsize;
+    st_queue *q = st_queue_new_with_options(&o);
+    assert_non_null(q);
+    return q;
+}
+
+/* Appends to a transcript: the repr of a value taken, "None" for a put, 0/1 for a predicate,
+ * or the error's Python type. */
+static void note(char *log, size_t cap, int rc, st_value *taken)
+{
+    size_t n = strlen(log);
+    if (rc < 0) {
+        snprintf(log + n, cap - n, "%s ", st_error_last()->type);
+    } else if (taken) {
+        char *r = st_value_repr(taken);
+        snprintf(log + n, cap - n, "%s ", r);
+        st_free(r);
+        st_value_unref(taken);
+    } else {
+        snprintf(log + n, cap - n, "None ");
+    }
+}
+
+static void note_get(char *log, size_t cap, st_queue *q, double timeout)
+{
+    st_queue_item it = {NULL, NULL, NULL};
+    int rc = timeout == 0 ? st_queue_get_nowait(q, &it) : st_queue_get(q, timeout, &it);
+    note(log, cap, rc, rc == 0 ? it.value : NULL);
+}
+
+static void note_int(char *log, size_t cap, size_t v)
+{
+    size_t n = strlen(log);
+    snprintf(log + n, cap - n, "%zu ", v);
+}
+
+static void test_queue_options(void **state)
+{
+    (void)state;
+    ST_ASSERT_OPTIONS_INIT(st_queue_options, ST_QUEUE_OPTIONS_INIT, ST_QUEUE_OPTIONS_VERSION,
+                           st_queue_options_init);
+    st_queue_options zero = {0};
+    assert_null(st_queue_new_with_options(&zero));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_queue *q = st_queue_new_with_options(NULL); /* queue.Queue() */
+    assert_non_null(q);
+    assert_int_equal(st_queue_maxsize(q), 0);
+    assert_int_equal(st_queue_full(q), 0);
+    st_queue_free(q);
+    st_queue_options o = ST_QUEUE_OPTIONS_INIT;
+    o.kind = (st_queue_kind)99;
+    assert_null(st_queue_new_with_options(&o));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    o.kind = ST_QUEUE_SIMPLE;
+    o.maxsize = 3;
+    assert_null(st_queue_new_with_options(&o));
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_string_equal(st_error_message(), "SimpleQueue() takes no arguments");
+}
+
+/* The same calls on Queue(2), LifoQueue(2), PriorityQueue(2) and SimpleQueue(), as CPython
+ * 3.13 answers them: order, Full, Empty, full()/empty()/qsize(), task_done() too many times,
+ * SimpleQueue's missing methods. */
+static void test_queue_classes_cpython(void **state)
+{
+    (void)state;
+    char got[2048] = "";
+    const st_queue_kind kinds[] = {ST_QUEUE_FIFO, ST_QUEUE_LIFO, ST_QUEUE_PRIORITY,
+                                   ST_QUEUE_SIMPLE};
+    for (int k = 0; k < 4; k++) {
+        st_queue *q = make(kinds[k], kinds[k] == ST_QUEUE_SIMPLE ? 0 : 2);
+        note_int(got, sizeof got, (size_t)st_queue_empty(q));
+        note(got, sizeof got, st_queue_put_nowait_steal(q, st_value_int(3)), NULL);
+        note(got, sizeof got, st_queue_put_steal(q, st_value_int(1)), NULL);
+        note(got, sizeof got, st_queue_put_nowait_steal(q, st_value_int(2)), NULL);
+        note(got, sizeof got, st_queue_put_timeout_steal(q, st_value_int(4), 0.01), NULL);
+        note_int(got, sizeof got, st_queue_qsize(q));
+        note_int(got, sizeof got, (size_t)st_queue_full(q));
+        note_get(got, sizeof got, q, 0);
+        note(got, sizeof got, st_queue_put_steal(q, st_value_int(0)), NULL);
+        note_get(got, sizeof got, q, ST_NO_TIMEOUT);
+        note_get(got, sizeof got, q, 0.01);
+        note_get(got, sizeof got, q, 0.01);
+        note_get(got, sizeof got, q, 0);
+        for (int i = 0; i < 5; i++)
+            note(got, sizeof got, st_queue_task_done(q), NULL);
+        note(got, sizeof got, st_queue_join(q), NULL);
+        note_int(got, sizeof got, (size_t)st_queue_empty(q));
+        st_queue_free(q);
+    }
+    /* A PriorityQueue orders by `<`: tuples item by item, ints with floats, strs by code point. */
+    st_queue *q = make(ST_QUEUE_PRIORITY, 0);
+    const char *items[] = {"(2, 'b')", "(1, 'z')", "(1, 'a')", "(1.5, '')", "(True, 'é')",
+                           "(-1e300, 'x')", "(2**80, 'big')", "(2**80, 'bi')", "(float('inf'), 0)"};
+    for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
+        st_value *v = NULL;
+        if (strstr(items[i], "**"))
+            v = st_value_parse(strstr(items[i], "'big'") ? "(1208925819614629174706176, 'big')"
+                                                         : "(1208925819614629174706176, 'bi')");
+        else if (strstr(items[i], "inf"))
+            v = st_value_parse("(1e999, 0)");
+        else
+            v = st_value_parse(items[i]);
+        note(got, sizeof got, st_queue_put_steal(q, v), NULL);
+    }
+    while (st_queue_qsize(q) > 0)
+        note_get(got, sizeof got, q, 0);
+    st_queue_free(q);
+
+    char *want = pyref_eval(
+        "import queue\n"
+        "out = []\n"
+        "def name(e):\n"
+        "    t = type(e)\n"
+        "    return 'queue.' + t.__name__ if t in (queue.Empty, queue.Full, queue.ShutDown) "
+        "else t.__name__\n"
+        "def note(f):\n"
+        "    try:\n"
+        "        out.append(repr(f()))\n"
+        "    except Exception as e:\n"
+        "        out.append(name(e))\n"
+        "for cls in (queue.Queue, queue.LifoQueue, queue.PriorityQueue, queue.SimpleQueue):\n"
+        "    q = cls() if cls is queue.SimpleQueue else cls(2)\n"
+        "    out.append(str(int(q.empty())))\n"
+        "    note(lambda: q.put_nowait(3))\n"
+        "    note(lambda: q.put(1))\n"
+        "    note(lambda: q.put_nowait(2))\n"
+        "    note(lambda: q.put(4, timeout=0.01))\n"
+        "    out.append(str(q.qsize()))\n"
+        "    note(lambda: str(int(q.full())) if hasattr(q, 'full') else 0)\n"
+        "    out[-1] = out[-1].strip(\"'\")\n"
+        "    note(lambda: q.get_nowait())\n"
+        "    note(lambda: q.put(0))\n"
+        "    note(lambda: q.get())\n"
+        "    note(lambda: q.get(timeout=0.01))\n"
+        "    note(lambda: q.get(timeout=0.01))\n"
+        "    note(lambda: q.get_nowait())\n"
+        "    for i in range(5):\n"
+        "        note(lambda: q.task_done())\n"
+        "    note(lambda: q.join())\n"
+        "    out.append(str(int(q.empty())))\n"
+        "q = queue.PriorityQueue()\n"
+        "for it in [(2, 'b'), (1, 'z'), (1, 'a'), (1.5, ''), (True, 'é'), (-1e300, 'x'),\n"
+        "           (2**80, 'big'), (2**80, 'bi'), (float('inf'), 0)]:\n"
+        "    note(lambda: q.put(it))\n"
+        "while q.qsize():\n"
+        "    note(lambda: q.get_nowait())\n"
+        "print(' '.join(out) + ' ')");
+    if (!want) {
+        /* Without CPython: the orders at least, by what the classes promise. */
+        assert_non_null(strstr(got, "3 1 queue.Full queue.Full 2 1 3 None 1 0 queue.Empty"));
+        return;
+    }
+    assert_string_equal(got, want);
+    free(want);
+}
+
+/* Items that `<` cannot order: TypeError with heapq's message; here the queue is left as it
+ * was (Python leaves the item in its heap). Callbacks order with nothing. */
+static int calls;
+static void bump(void *arg)
+{
+    (void)arg;
+    calls++;
+}
+
+static void test_queue_priority_errors(void **state)
+{
+    (void)state;
+    st_queue *q = make(ST_QUEUE_PRIORITY, 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("{'a': 1}")), 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("{'b': 1}")), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_string_equal(st_error_message(), "'<' not supported between instances of 'dict' and 'dict'");
+    assert_int_equal(st_queue_qsize(q), 1);
+    assert_int_equal(st_queue_put_steal(q, st_value_int(1)), -1);
+    assert_string_equal(st_error_message(), "'<' not supported between instances of 'int' and 'dict'");
+    assert_int_equal(st_queue_put_callback(q, bump, NULL), -1);
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'function' and 'dict'");
+    st_queue_item it;
+    assert_int_equal(st_queue_get_nowait(q, &it), 0);
+    st_value_unref(it.value);
+    assert_int_equal(st_queue_put_callback(q, bump, NULL), 0); /* alone: nothing to compare */
+    assert_int_equal(st_queue_drain(q, 10, NULL, NULL), 1);
+    assert_int_equal(calls, 1);
+
+    /* Items that compare at put time but not at get time: (2, {}) and (2, {'y': 0}) are
+     * each compared with (1, {'x': 0}) only (the ints decide), but heappop compares them
+     * with each other. The failing get leaves every item in place (Python loses the first),
+     * and a drain stops there with the error set. */
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("(1, {'x': 0})")), 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("(2, {})")), 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("(2, {'y': 0})")), 0);
+    assert_int_equal(st_queue_get_nowait(q, &it), -1);
+    assert_string_equal(st_error_message(), "'<' not supported between instances of 'dict' and 'dict'");
+    assert_int_equal(st_queue_qsize(q), 3);
+    assert_int_equal(st_queue_drain(q, 10, NULL, NULL), 0);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_int_equal(st_queue_qsize(q), 3);
+    /* Sets order by inclusion; None not at all. */
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("(1, {1})")), -1);
+    assert_string_equal(st_error_message(), "'<' not supported between instances of 'set' and 'dict'");
+    st_queue_free(q);
+
+    q = make(ST_QUEUE_PRIORITY, 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("{1, 2}")), 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("{1}")), 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_none()), -1);
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'NoneType' and 'set'");
+    assert_int_equal(st_queue_get_nowait(q, &it), 0);
+    char *r = st_value_repr(it.value);
+    assert_string_equal(r, "{1}");
+    st_free(r);
+    st_value_unref(it.value);
+    st_queue_free(q);
+}
+
+/* heapq's exact order, not just some valid one: values that are equal under `<` (1, 1.0,
+ * True) come out in the order heapq's sifting leaves them, over a random mix of puts and gets,
+ * compared with CPython's heapq on the same sequence. */
+static void test_queue_priority_heapq(void **state)
+{
+    (void)state;
+    enum { OPS = 600 };
+    static const char *const reprs[] = {"0", "1", "1.0", "True", "2", "2.0", "False", "0.0", "3"};
+    char script[OPS * 4 + 1] = "", got[OPS * 8] = "";
+    unsigned seed = 12345;
+    st_queue *q = make(ST_QUEUE_PRIORITY, 0);
+    for (int i = 0; i < OPS; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = (seed >> 16) % 13;
+        if (r < 9) { /* a put */
+            script[strlen(script)] = (char)('0' + r);
+            assert_int_equal(st_queue_put_steal(q, st_value_parse(reprs[r])), 0);
+        } else { /* a get */
+            script[strlen(script)] = 'g';
+            note_get(got, sizeof got, q, 0);
+        }
+    }
+    while (st_queue_qsize(q) > 0)
+        note_get(got, sizeof got, q, 0);
+    st_queue_free(q);
+    char code[OPS + 1024];
+    snprintf(code, sizeof code,
+             "import heapq\n"
+             "vals = [0, 1, 1.0, True, 2, 2.0, False, 0.0, 3]\n"
+             "h, out = [], []\n"
+             "for c in '%s':\n"
+             "    if c == 'g':\n"
+             "        out.append(repr(heapq.heappop(h)) if h else 'queue.Empty')\n"
+             "    else:\n"
+             "        heapq.heappush(h, vals[int(c)])\n"
+             "while h:\n"
+             "    out.append(repr(heapq.heappop(h)))\n"
+             "print(' '.join(out) + ' ')",
+             script);
+    char *want = pyref_eval(code);
+    if (!want)
+        return;
+    assert_string_equal(got, want);
+    free(want);
+}
+
+/* ---- blocking from other threads ---------------------------------------------------------- */
+
+typedef struct job {
+    st_queue *q;
+    int rc;
+    st_errcode code;
+} job;
+
+static void *put_blocking(void *arg)
+{
+    job *j = arg;
+    j->rc = st_queue_put_steal(j->q, st_value_int(99));
+    j->code = j->rc < 0 ? st_error_code() : ST_OK;
+    return NULL;
+}
+
+static void *join_blocking(void *arg)
+{
+    job *j = arg;
+    j->rc = st_queue_join(j->q);
+    return NULL;
+}
+
+static void test_queue_bounded_blocking(void **state)
+{
+    (void)state;
+    /* A put on a full queue waits until a get makes room. */
+    st_queue *q = make(ST_QUEUE_FIFO, 1);
+    assert_int_equal(st_queue_put_steal(q, st_value_int(1)), 0);
+    job j = {q, -2, ST_OK};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, put_blocking, &j), 0);
+    st_queue_item it;
+    assert_int_equal(st_queue_get(q, ST_NO_TIMEOUT, &it), 0); /* 1, then room for 99 */
+    st_value_unref(it.value);
+    assert_int_equal(st_queue_get(q, 10, &it), 0);
+    int64_t v;
+    assert_int_equal(st_value_as_int64(it.value, &v), 0);
+    assert_int_equal(v, 99);
+    st_value_unref(it.value);
+    pthread_join(t, NULL);
+    assert_int_equal(j.rc, 0);
+
+    /* A timed put gives queue.Full after its time; a waiting put fails with ShutDown on
+     * either kind of shutdown. */
+    assert_int_equal(st_queue_put_steal(q, st_value_int(1)), 0);
+    double t0 = st_test_now();
+    assert_int_equal(st_queue_put_timeout_steal(q, st_value_int(2), 0.05), -1);
+    assert_true(st_test_now() - t0 >= 0.04);
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    assert_string_equal(st_error_last()->type, "queue.Full");
+    assert_int_equal(st_queue_put_callback_timeout(q, bump, NULL, 0), -1);
+    assert_string_equal(st_error_last()->type, "queue.Full");
+    assert_int_equal(st_queue_full(q), 1);
+    j.rc = -2;
+    assert_int_equal(pthread_create(&t, NULL, put_blocking, &j), 0);
+    /* The put is waiting (or about to): shut down, it must fail, not hang. */
+    st_queue_shutdown(q, 0);
+    pthread_join(t, NULL);
+    assert_int_equal(j.rc, -1);
+    assert_int_equal(j.code, ST_ESTATE);
+    st_queue_free(q);
+
+    /* Memory stays at maxsize: the storage never grows past it. */
+    q = make(ST_QUEUE_FIFO, 3);
+    for (int round = 0; round < 100; round++) {
+        while (st_queue_put_nowait_steal(q, st_value_int(round)) == 0)
+            ;
+        assert_int_equal(st_queue_qsize(q), 3);
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        st_value_unref(it.value);
+    }
+    st_queue_free(q);
+}
+
+static void test_queue_task_done_join(void **state)
+{
+    (void)state;
+    st_queue *q = make(ST_QUEUE_FIFO, 0);
+    assert_int_equal(st_queue_join(q), 0); /* nothing unfinished: at once */
+    assert_int_equal(st_queue_task_done(q), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_message(), "task_done() called too many times");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(st_queue_put_steal(q, st_value_int(i)), 0);
+    job j = {q, -2, ST_OK};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, join_blocking, &j), 0);
+    st_queue_item it;
+    for (int i = 0; i < 3; i++) { /* join returns only after the third task_done */
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        st_value_unref(it.value);
+        assert_int_equal(st_queue_task_done(q), 0);
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(j.rc, 0);
+
+    /* 3.13: an immediate shutdown counts the dropped items as done and wakes join(); one
+     * taken but not marked done keeps it waiting until task_done(). */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(st_queue_put_steal(q, st_value_int(i)), 0);
+    assert_int_equal(st_queue_get_nowait(q, &it), 0);
+    st_value_unref(it.value);
+    j.rc = -2;
+    assert_int_equal(pthread_create(&t, NULL, join_blocking, &j), 0);
+    st_queue_shutdown(q, 1);
+    assert_int_equal(st_queue_task_done(q), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(j.rc, 0);
+    assert_int_equal(st_queue_task_done(q), -1);
+    st_queue_free(q);
+
+    q = make(ST_QUEUE_SIMPLE, 0);
+    assert_int_equal(st_queue_join(q), -1);
+    assert_string_equal(st_error_last()->type, "AttributeError");
+    assert_string_equal(st_error_message(), "'_queue.SimpleQueue' object has no attribute 'join'");
+    st_queue_free(q);
+}
+
+/* ---- the descriptor ----------------------------------------------------------------------- */
+
+static int readable(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, 0);
+    assert_true(r >= 0);
+    return r > 0 && (p.revents & POLLIN);
+}
+
+static void test_queue_fileno(void **state)
+{
+    (void)state;
+    int before = st_test_count_fds();
+    const st_queue_kind kinds[] = {ST_QUEUE_FIFO, ST_QUEUE_LIFO, ST_QUEUE_PRIORITY,
+                                   ST_QUEUE_SIMPLE};
+    for (int k = 0; k < 4; k++) {
+        st_queue *q = make(kinds[k], 0);
+        assert_int_equal(st_queue_put_steal(q, st_value_int(7)), 0); /* before the fd exists */
+        int fd = st_queue_fileno(q);
+        assert_true(fd >= 0);
+        assert_int_equal(st_queue_fileno(q), fd);
+        assert_true(readable(fd));
+        st_queue_item it;
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        st_value_unref(it.value);
+        assert_false(readable(fd));
+        assert_int_equal(st_queue_put_steal(q, st_value_int(1)), 0);
+        assert_int_equal(st_queue_put_steal(q, st_value_int(2)), 0);
+        assert_true(readable(fd));
+        assert_int_equal(st_queue_drain(q, 100, NULL, NULL), 2);
+        assert_false(readable(fd));
+        assert_int_equal(st_queue_put_callback(q, bump, NULL), 0);
+        assert_true(readable(fd));
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        assert_false(readable(fd));
+        /* Shut down: readable from then on, empty or not, so a loop sees the end. */
+        assert_int_equal(st_queue_put_steal(q, st_value_int(3)), 0);
+        st_queue_shutdown(q, 0);
+        assert_true(readable(fd));
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        st_value_unref(it.value);
+        assert_true(readable(fd));
+        assert_int_equal(st_queue_get_nowait(q, &it), -1);
+        assert_int_equal(st_error_code(), ST_ESTATE);
+        assert_true(readable(fd));
+        st_queue_free(q);
+    }
+    /* Immediate shutdown of a queue whose fd was made empty; freeing closes it. */
+    st_queue *q = make(ST_QUEUE_FIFO, 0);
+    int fd = st_queue_fileno(q);
+    assert_false(readable(fd));
+    st_queue_shutdown(q, 1);
+    assert_true(readable(fd));
+    st_queue_free(q);
+    if (before >= 0)
+        assert_int_equal(st_test_count_fds(), before);
+}
+
+/* Producers put while a poll() loop drains: every state change of the descriptor races with
+ * a put on another thread. With the loop the only consumer, a lost wake-up would leave poll()
+ * asleep while items wait (the 10 s deadline catches it). Then a second consumer takes with
+ * blocking gets at the same time, so gets race too. Every item arrives exactly once. */
+enum { RACE_PRODUCERS = 4 };
+
+typedef struct race {
+    st_queue *q;
+    int per_producer;
+    int id;
+    unsigned char *seen; /* per item: how often it was taken (under seen_lock) */
+    int nseen;
+    pthread_mutex_t *seen_lock;
+} race;
+
+static void *race_producer(void *arg)
+{
+    race *r = arg;
+    for (int i = 0; i < r->per_producer; i++)
+        if (st_queue_put_steal(r->q, st_value_int((int64_t)r->id * r->per_producer + i)) < 0)
+            return NULL;
+    return NULL;
+}
+
+static void mark(race *r, st_value *v)
+{
+    int64_t i;
+    if (st_value_as_int64(v, &i) == 0) {
+        pthread_mutex_lock(r->seen_lock);
+        r->seen[i]++;
+        r->nseen++;
+        pthread_mutex_unlock(r->seen_lock);
+    }
+}
+
+static void on_race_value(void *ctx, st_value *v) { mark(ctx, v); }
+
+static void *race_taker(void *arg)
+{
+    race *r = arg;
+    st_queue_item it;
+    while (st_queue_get(r->q, ST_NO_TIMEOUT, &it) == 0) { /* until ShutDown */
+        mark(r, it.value);
+        st_value_unref(it.value);
+    }
+    return NULL;
+}
+
+static void test_queue_fileno_race(void **state)
+{
+    (void)state;
+    const int per = ST_PROOF_SIZE(20000, 200000), total = RACE_PRODUCERS * per;
+    for (int mode = 0; mode < 3; mode++) { /* unbounded, bounded (16), with a second taker */
+        st_queue *q = make(ST_QUEUE_FIFO, mode == 1 ? 16 : 0);
+        pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+        race shared = {q, per, 0, calloc((size_t)total, 1), 0, &seen_lock};
+        assert_non_null(shared.seen);
+        int fd = st_queue_fileno(q);
+        assert_true(fd >= 0);
+        race rs[RACE_PRODUCERS];
+        pthread_t t[RACE_PRODUCERS], taker;
+        for (int i = 0; i < RACE_PRODUCERS; i++) {
+            rs[i] = shared;
+            rs[i].id = i;
+            assert_int_equal(pthread_create(&t[i], NULL, race_producer, &rs[i]), 0);
+        }
+        if (mode == 2)
+            assert_int_equal(pthread_create(&taker, NULL, race_taker, &shared), 0);
+        /* The main loop: sleep in poll() until readable, then drain without blocking. */
+        for (;;) {
+            pthread_mutex_lock(&seen_lock);
+            int n = shared.nseen;
+            pthread_mutex_unlock(&seen_lock);
+            if (n >= total)
+                break;
+            struct pollfd p = {fd, POLLIN, 0};
+            int r = poll(&p, 1, mode == 2 ? 50 : 10000);
+            if (mode != 2)
+                assert_true(r > 0); /* items wait or will: no wake-up in 10 s is a lost one */
+            st_queue_drain(q, 5, on_race_value, &shared);
+        }
+        for (int i = 0; i < RACE_PRODUCERS; i++)
+            pthread_join(t[i], NULL);
+        st_queue_shutdown(q, 0);
+        if (mode == 2)
+            pthread_join(taker, NULL);
+        assert_true(readable(fd));
+        assert_int_equal(shared.nseen, total);
+        for (int i = 0; i < total; i++)
+            assert_int_equal(shared.seen[i], 1);
+        free(shared.seen);
+        st_queue_free(q);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_queue_options),
+        cmocka_unit_test(test_queue_classes_cpython),
+        cmocka_unit_test(test_queue_priority_errors),
+        cmocka_unit_test(test_queue_priority_heapq),
+        cmocka_unit_test(test_queue_bounded_blocking),
+        cmocka_unit_test(test_queue_task_done_join),
+        cmocka_unit_test(test_queue_fileno),
+        cmocka_unit_test(test_queue_fileno_race),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -270,7 +270,7 @@ static void test_queue_priority_heapq(void **state)
     while (st_queue_qsize(q) > 0)
         note_get(got, sizeof got, q, 0);
     st_queue_free(q);
-    char code[OPS + 1024];
+    char code[sizeof script + 1024];
     snprintf(code, sizeof code,
              "import heapq\n"
              "vals = [0, 1, 1.0, True, 2, 2.0, False, 0.0, 3]\n"

@@ -32,6 +32,8 @@ struct st_queue {
     size_t cap, head, count;
     size_t maxsize; /* 0: unbounded */
     size_t unfinished; /* puts not yet matched by a task_done() */
+    /* Threads waiting in get and in put: a signal only when someone waits (as GAsyncQueue). */
+    unsigned getters, putters;
     st_queue_kind kind;
     int shut_down;
     clockid_t clock; /* the clock the conditions measure timeouts with */
@@ -95,8 +97,12 @@ st_queue *st_queue_new_with_options(const st_queue_options *opts)
 
 st_queue *st_queue_new(void) { return st_queue_new_with_options(NULL); }
 
-/* The i-th item in storage order. */
-static st_queue_item *slot(st_queue *q, size_t i) { return &q->ring[(q->head + i) % q->cap]; }
+/* The i-th item in storage order (i < cap; no division on the hot path). */
+static st_queue_item *slot(st_queue *q, size_t i)
+{
+    size_t j = q->head + i;
+    return &q->ring[j < q->cap ? j : j - q->cap];
+}
 
 void st_queue_free(st_queue *q)
 {
@@ -294,7 +300,8 @@ static int take(st_queue *q, st_queue_item *out)
         break;
     default:
         *out = q->ring[q->head];
-        q->head = (q->head + 1) % q->cap;
+        if (++q->head == q->cap)
+            q->head = 0;
     }
     q->count--;
     return 1;
@@ -346,7 +353,9 @@ static int put_item(st_queue *q, st_queue_item it, double timeout)
             rc = ST_RAISE_AS(ST_ETIMEOUT, "queue.Full", "%s", "");
             goto out;
         }
+        q->putters++;
         int timed_out = wait_on(q, &q->not_full, timeout, &end) == ETIMEDOUT;
+        q->putters--;
         if (q->shut_down) { /* Python looks after every wait */
             rc = raise_shutdown();
             goto out;
@@ -360,7 +369,8 @@ static int put_item(st_queue *q, st_queue_item it, double timeout)
         if (q->kind != ST_QUEUE_SIMPLE)
             q->unfinished++;
         fd_update(q);
-        pthread_cond_signal(&q->not_empty);
+        if (q->getters)
+            pthread_cond_signal(&q->not_empty);
     }
 out:
     pthread_mutex_unlock(&q->lock);
@@ -403,7 +413,8 @@ int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
 /* After an item left, with the lock held: room for a waiting put, the descriptor's state. */
 static void taken(st_queue *q)
 {
-    pthread_cond_signal(&q->not_full);
+    if (q->putters)
+        pthread_cond_signal(&q->not_full);
     fd_update(q);
 }
 
@@ -418,7 +429,13 @@ static int get_item(st_queue *q, double timeout, st_queue_item *out)
             rc = raise_shutdown();
             goto out;
         }
-        if (timeout == 0 || wait_on(q, &q->not_empty, timeout, &end) == ETIMEDOUT) {
+        int timed_out = timeout == 0;
+        if (!timed_out) {
+            q->getters++;
+            timed_out = wait_on(q, &q->not_empty, timeout, &end) == ETIMEDOUT;
+            q->getters--;
+        }
+        if (timed_out) {
             if (q->count == 0 && !q->shut_down) {
                 rc = ST_RAISE_AS(ST_ETIMEOUT, "queue.Empty", "%s", "");
                 goto out;

@@ -223,6 +223,8 @@ static void queue_start(queue_run *r)
     assert_non_null(r->q);
     r->key = st_value_str("value");
     assert_non_null(r->key);
+    int64_t hash; /* value.h: a key many threads will hash is hashed before it is shared */
+    assert_int_equal(st_value_hash(r->key, &hash), 0);
     size_t total = (size_t)r->per_producer * PRODUCERS;
     r->seen = calloc(total, sizeof *r->seen);
     assert_non_null(r->seen);

@@ -250,7 +250,7 @@ typedef enum st_queue_kind {
 /**
  * @brief How to make a queue: Python's class and its `maxsize` argument.
  *
- * One type for the four classes, chosen by @ref kind, because they share every method (Python's
+ * One type for the four classes, chosen by `kind`, because they share every method (Python's
  * subclasses only change `_put` and `_get`): `queue.LifoQueue(10)` is
  * `st_queue_options o = ST_QUEUE_OPTIONS_INIT; o.kind = ST_QUEUE_LIFO; o.maxsize = 10;
  * st_queue_new_with_options(&o)`, and st_queue_get() of it is LifoQueue.get(). Four types

@@ -37,7 +37,9 @@
  * st_connection_free(parent);
  *
  * st_queue *q = st_queue_new();                // worker threads: st_queue_put_steal(q, v)
- * st_queue_drain(q, 20, on_value, ui);         // main loop timer: handle up to 20 ms' worth
+ * struct pollfd p = {st_queue_fileno(q), POLLIN, 0};   // readable while items wait
+ * poll(&p, 1, -1);                             // the main loop sleeps until something arrived
+ * st_queue_drain(q, 20, on_value, ui);         // then handles up to 20 ms' worth
  * @endcode
  * @{
  */

@@ -24,7 +24,7 @@
 #if defined(ST_BENCH_HAVE_GLIB)
 #include <glib.h>
 #endif
-#if defined(__linux__)
+#if defined(ST_BENCH_HAVE_EVENTFD) /* the library's own configure check (lib/CMakeLists.txt) */
 #include <sys/eventfd.h>
 #define HAVE_EVENTFD 1
 #endif

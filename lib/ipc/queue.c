@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,9 +38,15 @@ struct st_queue {
     st_queue_kind kind;
     int shut_down;
     clockid_t clock; /* the clock the conditions measure timeouts with */
-    /* st_queue_fileno(): -1 until asked; an eventfd (both the same) or a pipe's ends. */
-    int fd_read, fd_write;
-    int fd_ready; /* the descriptor is readable now */
+    /* st_queue_fileno(): an eventfd (both ends the same) or a pipe, made on the first call.
+     * `readable` is what it should say (items wait, or shut down), set under `lock` at every
+     * change; the descriptor follows it under `fd_lock` once `lock` is released, so a woken
+     * poller never finds the queue locked by the thread that woke it. */
+    atomic_int readable;
+    atomic_int has_fd;
+    pthread_mutex_t fd_lock;
+    int fd_read, fd_write; /* under fd_lock; -1 until made */
+    int fd_ready;          /* under fd_lock: what the descriptor says now */
 };
 
 static void item_release(st_queue_item *it) { st_value_unref(it->value); }
@@ -78,12 +85,15 @@ st_queue *st_queue_new_with_options(const st_queue_options *opts)
 #endif
     pthread_cond_t *conds[] = {&q->not_empty, &q->not_full, &q->all_done};
     int r = pthread_mutex_init(&q->lock, NULL), made = 0;
+    if (r == 0 && (r = pthread_mutex_init(&q->fd_lock, NULL)) != 0)
+        pthread_mutex_destroy(&q->lock);
     if (r == 0) {
         while (made < 3 && (r = pthread_cond_init(conds[made], &attr)) == 0)
             made++;
         if (r != 0) { /* undo what was made */
             while (made > 0)
                 pthread_cond_destroy(conds[--made]);
+            pthread_mutex_destroy(&q->fd_lock);
             pthread_mutex_destroy(&q->lock);
         }
     }
@@ -118,19 +128,28 @@ void st_queue_free(st_queue *q)
     pthread_cond_destroy(&q->all_done);
     pthread_cond_destroy(&q->not_full);
     pthread_cond_destroy(&q->not_empty);
+    pthread_mutex_destroy(&q->fd_lock);
     pthread_mutex_destroy(&q->lock);
     free(q);
 }
 
 /* ---- the descriptor ---------------------------------------------------------------------- */
 
-/* Makes the descriptor's state follow the queue's, with the lock held: readable while items
- * wait or once shut down. Both change only under the lock, so a waiter cannot see "nothing"
- * after an item went in, nor "readable" after the last one went out and nothing else came. */
-static void fd_update(st_queue *q)
+/* Records, with the lock held, whether the descriptor should be readable: items wait, or
+ * the queue is shut down (so a main loop sees the end). */
+static void note_state(st_queue *q)
 {
-    int want = q->count > 0 || q->shut_down;
-    if (q->fd_read < 0 || want == q->fd_ready)
+    atomic_store_explicit(&q->readable, q->count > 0 || q->shut_down, memory_order_relaxed);
+}
+
+/* Makes the descriptor say what note_state() recorded last; called after every change, once
+ * the lock is released. Whichever call takes fd_lock last reads the latest state (each change
+ * comes before its own call), so when changes stop the descriptor is right: never asleep while
+ * items wait (no lost wake-up), never readable for long with nothing to take. */
+static void fd_sync_locked(st_queue *q)
+{
+    int want = atomic_load_explicit(&q->readable, memory_order_relaxed);
+    if (want == q->fd_ready)
         return;
     ssize_t r;
 #if defined(ST_HAVE_EVENTFD)
@@ -148,15 +167,24 @@ static void fd_update(st_queue *q)
     q->fd_ready = want;
 }
 
+static void fd_sync(st_queue *q)
+{
+    if (!atomic_load_explicit(&q->has_fd, memory_order_acquire))
+        return; /* no descriptor was asked for: nothing to pay */
+    pthread_mutex_lock(&q->fd_lock);
+    fd_sync_locked(q);
+    pthread_mutex_unlock(&q->fd_lock);
+}
+
 int st_queue_fileno(st_queue *q)
 {
-    pthread_mutex_lock(&q->lock);
+    pthread_mutex_lock(&q->fd_lock);
     if (q->fd_read < 0) {
 #if defined(ST_HAVE_EVENTFD)
         int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (fd < 0) {
             int err = errno;
-            pthread_mutex_unlock(&q->lock);
+            pthread_mutex_unlock(&q->fd_lock);
             return ST_RAISE_OS(err, "cannot make the queue's eventfd");
         }
         q->fd_read = q->fd_write = fd;
@@ -165,16 +193,17 @@ int st_queue_fileno(st_queue *q)
         if (st__pipe_cloexec(fds) < 0 || fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0 ||
             fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0) {
             int err = errno;
-            pthread_mutex_unlock(&q->lock);
+            pthread_mutex_unlock(&q->fd_lock);
             return ST_RAISE_OS(err, "cannot make the queue's pipe");
         }
         q->fd_read = fds[0];
         q->fd_write = fds[1];
 #endif
-        fd_update(q);
+        atomic_store_explicit(&q->has_fd, 1, memory_order_release);
+        fd_sync_locked(q);
     }
     int fd = q->fd_read;
-    pthread_mutex_unlock(&q->lock);
+    pthread_mutex_unlock(&q->fd_lock);
     return fd;
 }
 
@@ -342,7 +371,7 @@ static int raise_shutdown(void)
 static int put_item(st_queue *q, st_queue_item it, double timeout)
 {
     struct timespec end = timeout > 0 ? deadline_after(q, timeout) : (struct timespec){0, 0};
-    int rc = 0;
+    int rc = 0, wake = 0;
     pthread_mutex_lock(&q->lock);
     if (q->shut_down) {
         rc = raise_shutdown();
@@ -368,15 +397,20 @@ static int put_item(st_queue *q, st_queue_item it, double timeout)
     if ((rc = reserve(q)) == 0 && (rc = store(q, it)) == 0) {
         if (q->kind != ST_QUEUE_SIMPLE)
             q->unfinished++;
-        fd_update(q);
-        if (q->getters)
-            pthread_cond_signal(&q->not_empty);
+        note_state(q);
+        wake = q->getters > 0;
     }
 out:
     pthread_mutex_unlock(&q->lock);
-    if (rc < 0)
+    if (rc < 0) {
         item_release(&it);
-    return rc;
+        return rc;
+    }
+    /* Wake-ups after the unlock: the woken thread does not find the lock still held. */
+    if (wake)
+        pthread_cond_signal(&q->not_empty);
+    fd_sync(q);
+    return 0;
 }
 
 int st_queue_put_timeout_steal(st_queue *q, st_value *value, double timeout)
@@ -410,19 +444,26 @@ int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
     return st_queue_put_callback_timeout(q, fn, arg, ST_NO_TIMEOUT) < 0 ? ST_TRACE() : 0;
 }
 
-/* After an item left, with the lock held: room for a waiting put, the descriptor's state. */
-static void taken(st_queue *q)
+/* After an item left, with the lock held: whether a waiting put has room now (signalled once
+ * the lock is released, with after_take()). */
+static int taken(st_queue *q)
 {
-    if (q->putters)
+    note_state(q);
+    return q->putters > 0;
+}
+
+static void after_take(st_queue *q, int wake)
+{
+    if (wake)
         pthread_cond_signal(&q->not_full);
-    fd_update(q);
+    fd_sync(q);
 }
 
 /* Queue.get(): timeout < 0 waits for ever, 0 does not wait. */
 static int get_item(st_queue *q, double timeout, st_queue_item *out)
 {
     struct timespec end = timeout > 0 ? deadline_after(q, timeout) : (struct timespec){0, 0};
-    int rc = 0;
+    int rc = 0, wake = 0;
     pthread_mutex_lock(&q->lock);
     while (q->count == 0) {
         if (q->shut_down) {
@@ -445,8 +486,11 @@ static int get_item(st_queue *q, double timeout, st_queue_item *out)
     }
     if ((rc = take(q, out)) > 0) {
         rc = 0;
-        taken(q);
+        wake = taken(q);
     }
+    pthread_mutex_unlock(&q->lock);
+    after_take(q, wake);
+    return rc;
 out:
     pthread_mutex_unlock(&q->lock);
     return rc;
@@ -528,10 +572,11 @@ void st_queue_shutdown(st_queue *q, int immediate)
         q->unfinished -= count < q->unfinished ? count : q->unfinished;
         pthread_cond_broadcast(&q->all_done);
     }
-    fd_update(q);
+    note_state(q);
     pthread_cond_broadcast(&q->not_empty);
     pthread_cond_broadcast(&q->not_full);
     pthread_mutex_unlock(&q->lock);
+    fd_sync(q);
     for (size_t i = 0; i < count; i++)
         item_release(&ring[(head + i) % cap]);
     free(ring);
@@ -544,12 +589,11 @@ size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_valu
     st_queue_item it;
     do {
         pthread_mutex_lock(&q->lock);
-        int got = take(q, &it);
-        if (got > 0)
-            taken(q);
+        int got = take(q, &it), wake = got > 0 && taken(q);
         pthread_mutex_unlock(&q->lock);
         if (got <= 0)
             break;
+        after_take(q, wake);
         if (it.fn)
             it.fn(it.arg);
         else if (on_value)

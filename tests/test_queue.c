@@ -86,10 +86,68 @@ static void test_queue_options(void **state)
     assert_string_equal(st_error_message(), "SimpleQueue() takes no arguments");
 }
 
+/* The line of tests/vectors/queue/transcripts.txt whose first field is `name`: its fields
+ * after the name (copied into ops, when not NULL, and the transcript returned, malloc'd). */
+static char *vector_line(const char *name, char *ops, size_t ops_cap)
+{
+    st_test_vectors v;
+    st_test_vectors_open(&v, "queue/transcripts.txt");
+    char *found = NULL;
+    while (!found && st_test_vectors_next(&v)) {
+        if (strcmp(v.field[0], name) != 0)
+            continue;
+        if (ops) {
+            assert_int_equal(v.nfields, 3);
+            snprintf(ops, ops_cap, "%s", v.field[1]);
+        }
+        found = strdup(v.field[v.nfields - 1]);
+    }
+    st_test_vectors_close(&v);
+    assert_non_null(found);
+    return found;
+}
+
+/* Compares a transcript (its trailing space dropped) with the committed vector, then with a
+ * live CPython 3.13 running the generator (which also proves the vector current). */
+static void expect_transcript(const char *name, const char *ops, char *got)
+{
+    size_t n = strlen(got);
+    if (n && got[n - 1] == ' ')
+        got[n - 1] = '\0';
+    char vops[2048] = "";
+    char *want = vector_line(name, ops ? vops : NULL, sizeof vops);
+    if (ops)
+        assert_string_equal(ops, vops);
+    assert_string_equal(got, want);
+    free(want);
+    char *live = pyref_eval("import runpy, sys\n"
+                            "sys.argv = ['gen_queue.py', '--print']\n"
+                            "sys.path.insert(0, '" ST_TEST_SOURCE_DIR "/gen')\n"
+                            "runpy.run_path('" ST_TEST_SOURCE_DIR "/gen/gen_queue.py', "
+                            "run_name='__main__')");
+    if (!live)
+        return;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s\t", name);
+    char *line = strstr(live, prefix);
+    assert_non_null(line);
+    line += strlen(prefix);
+    if (ops) {
+        assert_memory_equal(line, ops, strlen(ops));
+        line += strlen(ops) + 1;
+    }
+    char *end = strchr(line, '\n');
+    if (end)
+        *end = '\0';
+    assert_string_equal(got, line);
+    free(live);
+}
+
 /* The same calls on Queue(2), LifoQueue(2), PriorityQueue(2) and SimpleQueue(), as CPython
- * 3.13 answers them: order, Full, Empty, full()/empty()/qsize(), task_done() too many times,
- * SimpleQueue's missing methods. */
-static void test_queue_classes_cpython(void **state)
+ * 3.13 answers them (tests/vectors/queue/, from tests/gen/gen_queue.py, and live): order,
+ * Full, Empty, full()/empty()/qsize(), task_done() too many times, SimpleQueue's missing
+ * methods; then a PriorityQueue of mixed tuples drained in `<` order. */
+static void test_queue_classes(void **state)
 {
     (void)state;
     char got[2048] = "";
@@ -135,52 +193,7 @@ static void test_queue_classes_cpython(void **state)
         note_get(got, sizeof got, q, 0);
     st_queue_free(q);
 
-    char *want = pyref_eval(
-        "import queue\n"
-        "out = []\n"
-        "def name(e):\n"
-        "    t = type(e)\n"
-        "    return 'queue.' + t.__name__ if t in (queue.Empty, queue.Full, queue.ShutDown) "
-        "else t.__name__\n"
-        "def note(f):\n"
-        "    try:\n"
-        "        out.append(repr(f()))\n"
-        "    except Exception as e:\n"
-        "        out.append(name(e))\n"
-        "for cls in (queue.Queue, queue.LifoQueue, queue.PriorityQueue, queue.SimpleQueue):\n"
-        "    q = cls() if cls is queue.SimpleQueue else cls(2)\n"
-        "    out.append(str(int(q.empty())))\n"
-        "    note(lambda: q.put_nowait(3))\n"
-        "    note(lambda: q.put(1))\n"
-        "    note(lambda: q.put_nowait(2))\n"
-        "    note(lambda: q.put(4, timeout=0.01))\n"
-        "    out.append(str(q.qsize()))\n"
-        "    note(lambda: str(int(q.full())) if hasattr(q, 'full') else 0)\n"
-        "    out[-1] = out[-1].strip(\"'\")\n"
-        "    note(lambda: q.get_nowait())\n"
-        "    note(lambda: q.put(0))\n"
-        "    note(lambda: q.get())\n"
-        "    note(lambda: q.get(timeout=0.01))\n"
-        "    note(lambda: q.get(timeout=0.01))\n"
-        "    note(lambda: q.get_nowait())\n"
-        "    for i in range(5):\n"
-        "        note(lambda: q.task_done())\n"
-        "    note(lambda: q.join())\n"
-        "    out.append(str(int(q.empty())))\n"
-        "q = queue.PriorityQueue()\n"
-        "for it in [(2, 'b'), (1, 'z'), (1, 'a'), (1.5, ''), (True, 'é'), (-1e300, 'x'),\n"
-        "           (2**80, 'big'), (2**80, 'bi'), (float('inf'), 0)]:\n"
-        "    note(lambda: q.put(it))\n"
-        "while q.qsize():\n"
-        "    note(lambda: q.get_nowait())\n"
-        "print(' '.join(out) + ' ')");
-    if (!want) {
-        /* Without CPython: the orders at least, by what the classes promise. */
-        assert_non_null(strstr(got, "3 1 queue.Full queue.Full 2 1 3 None 1 0 queue.Empty"));
-        return;
-    }
-    assert_string_equal(got, want);
-    free(want);
+    expect_transcript("classes", NULL, got);
 }
 
 /* Items that `<` cannot order: TypeError with heapq's message; here the queue is left as it
@@ -246,49 +259,25 @@ static void test_queue_priority_errors(void **state)
 }
 
 /* heapq's exact order, not just some valid one: values that are equal under `<` (1, 1.0,
- * True) come out in the order heapq's sifting leaves them, over a random mix of puts and gets,
- * compared with CPython's heapq on the same sequence. */
+ * True) come out in the order heapq's sifting leaves them, over a random mix of puts and gets
+ * (the mix is the vector's), as CPython's heapq does. */
 static void test_queue_priority_heapq(void **state)
 {
     (void)state;
-    enum { OPS = 600 };
     static const char *const reprs[] = {"0", "1", "1.0", "True", "2", "2.0", "False", "0.0", "3"};
-    char script[OPS * 4 + 1] = "", got[OPS * 8] = "";
-    unsigned seed = 12345;
+    char ops[2048], got[8192] = "";
+    free(vector_line("heapq", ops, sizeof ops));
     st_queue *q = make(ST_QUEUE_PRIORITY, 0);
-    for (int i = 0; i < OPS; i++) {
-        seed = seed * 1103515245u + 12345u;
-        unsigned r = (seed >> 16) % 13;
-        if (r < 9) { /* a put */
-            script[strlen(script)] = (char)('0' + r);
-            assert_int_equal(st_queue_put_steal(q, st_value_parse(reprs[r])), 0);
-        } else { /* a get */
-            script[strlen(script)] = 'g';
+    for (const char *c = ops; *c; c++) {
+        if (*c == 'g')
             note_get(got, sizeof got, q, 0);
-        }
+        else
+            assert_int_equal(st_queue_put_steal(q, st_value_parse(reprs[*c - '0'])), 0);
     }
     while (st_queue_qsize(q) > 0)
         note_get(got, sizeof got, q, 0);
     st_queue_free(q);
-    char code[sizeof script + 1024];
-    snprintf(code, sizeof code,
-             "import heapq\n"
-             "vals = [0, 1, 1.0, True, 2, 2.0, False, 0.0, 3]\n"
-             "h, out = [], []\n"
-             "for c in '%s':\n"
-             "    if c == 'g':\n"
-             "        out.append(repr(heapq.heappop(h)) if h else 'queue.Empty')\n"
-             "    else:\n"
-             "        heapq.heappush(h, vals[int(c)])\n"
-             "while h:\n"
-             "    out.append(repr(heapq.heappop(h)))\n"
-             "print(' '.join(out) + ' ')",
-             script);
-    char *want = pyref_eval(code);
-    if (!want)
-        return;
-    assert_string_equal(got, want);
-    free(want);
+    expect_transcript("heapq", ops, got);
 }
 
 /* ---- blocking from other threads ---------------------------------------------------------- */
@@ -568,7 +557,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_options),
-        cmocka_unit_test(test_queue_classes_cpython),
+        cmocka_unit_test(test_queue_classes),
         cmocka_unit_test(test_queue_priority_errors),
         cmocka_unit_test(test_queue_priority_heapq),
         cmocka_unit_test(test_queue_bounded_blocking),

@@ -461,7 +461,8 @@ static void test_queue_fileno(void **state)
 /* Producers put while a poll() loop drains: every state change of the descriptor races with
  * a put on another thread. With the loop the only consumer, a lost wake-up would leave poll()
  * asleep while items wait (the 10 s deadline catches it). Then a second consumer takes with
- * blocking gets at the same time, so gets race too. Every item arrives exactly once. */
+ * blocking gets at the same time, so gets race too; last, the descriptor is made while the
+ * producers already put. Every item arrives exactly once. */
 enum { RACE_PRODUCERS = 4 };
 
 typedef struct race {
@@ -510,13 +511,13 @@ static void test_queue_fileno_race(void **state)
 {
     (void)state;
     const int per = ST_PROOF_SIZE(20000, 200000), total = RACE_PRODUCERS * per;
-    for (int mode = 0; mode < 3; mode++) { /* unbounded, bounded (16), with a second taker */
+    /* unbounded, bounded (16), with a second taker, the descriptor made while producers run */
+    for (int mode = 0; mode < 4; mode++) {
         st_queue *q = make(ST_QUEUE_FIFO, mode == 1 ? 16 : 0);
         pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
         race shared = {q, per, 0, calloc((size_t)total, 1), 0, &seen_lock};
         assert_non_null(shared.seen);
-        int fd = st_queue_fileno(q);
-        assert_true(fd >= 0);
+        int fd = mode == 3 ? -1 : st_queue_fileno(q);
         race rs[RACE_PRODUCERS];
         pthread_t t[RACE_PRODUCERS], taker;
         for (int i = 0; i < RACE_PRODUCERS; i++) {
@@ -526,6 +527,9 @@ static void test_queue_fileno_race(void **state)
         }
         if (mode == 2)
             assert_int_equal(pthread_create(&taker, NULL, race_taker, &shared), 0);
+        if (mode == 3)
+            fd = st_queue_fileno(q);
+        assert_true(fd >= 0);
         /* The main loop: sleep in poll() until readable, then drain without blocking. */
         for (;;) {
             pthread_mutex_lock(&seen_lock);

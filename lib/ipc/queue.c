@@ -190,16 +190,27 @@ int st_queue_fileno(st_queue *q)
         q->fd_read = q->fd_write = fd;
 #else
         int fds[2];
-        if (st__pipe_cloexec(fds) < 0 || fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0 ||
+        if (st__pipe_cloexec(fds) < 0)
+            fds[0] = fds[1] = -1;
+        if (fds[0] < 0 || fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0 ||
             fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0) {
             int err = errno;
+            if (fds[0] >= 0) {
+                close(fds[0]);
+                close(fds[1]);
+            }
             pthread_mutex_unlock(&q->fd_lock);
             return ST_RAISE_OS(err, "cannot make the queue's pipe");
         }
         q->fd_read = fds[0];
         q->fd_write = fds[1];
 #endif
+        /* From here on every change syncs the descriptor. A change that did not see has_fd
+         * yet unlocked the queue before this lock: its state is read here. */
         atomic_store_explicit(&q->has_fd, 1, memory_order_release);
+        pthread_mutex_lock(&q->lock);
+        note_state(q);
+        pthread_mutex_unlock(&q->lock);
         fd_sync_locked(q);
     }
     int fd = q->fd_read;

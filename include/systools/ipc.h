@@ -479,11 +479,12 @@ ST_API int st_queue_join(st_queue *q);
  *        instead of waking on a timer. Not in Python (nor in GLib's GAsyncQueue).
  *
  * An eventfd where the system has one, else a pipe; made on the first call (queues that never
- * ask pay nothing), close-on-exec, closed by st_queue_free(). The queue keeps its state under
- * the lock that guards the items, so it never says "readable" with nothing to take (but for
- * the moment between a wake-up and another thread's take, as with any shared queue: take with
- * st_queue_get_nowait() or st_queue_drain(), never block) and never misses an item put while
- * the loop was deciding to sleep. Only wait on it: reading or closing it is the queue's.
+ * ask pay nothing), close-on-exec, closed by st_queue_free(). Every put, get and shutdown
+ * brings it up to date before returning (just after releasing the queue's lock, so the woken
+ * loop does not find the queue still locked), so it never misses an item put while the loop
+ * was deciding to sleep, and says "readable" with nothing to take only for the moment another
+ * thread's take needs to update it: take with st_queue_get_nowait() or st_queue_drain(),
+ * never block. Only wait on it: reading or closing it is the queue's.
  * @param q The queue.
  * @return The descriptor (the same one on every call), or -1 with OSError (EMFILE, ...).
  */

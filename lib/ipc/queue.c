@@ -382,7 +382,7 @@ static int raise_shutdown(void)
 static int put_item(st_queue *q, st_queue_item it, double timeout)
 {
     struct timespec end = timeout > 0 ? deadline_after(q, timeout) : (struct timespec){0, 0};
-    int rc = 0, wake = 0;
+    int rc = 0;
     pthread_mutex_lock(&q->lock);
     if (q->shut_down) {
         rc = raise_shutdown();
@@ -409,7 +409,8 @@ static int put_item(st_queue *q, st_queue_item it, double timeout)
         if (q->kind != ST_QUEUE_SIMPLE)
             q->unfinished++;
         note_state(q);
-        wake = q->getters > 0;
+        if (q->getters > 0)
+            pthread_cond_signal(&q->not_empty);
     }
 out:
     pthread_mutex_unlock(&q->lock);
@@ -417,10 +418,7 @@ out:
         item_release(&it);
         return rc;
     }
-    /* Wake-ups after the unlock: the woken thread does not find the lock still held. */
-    if (wake)
-        pthread_cond_signal(&q->not_empty);
-    fd_sync(q);
+    fd_sync(q); /* after the unlock: the woken loop does not find the lock still held */
     return 0;
 }
 
@@ -455,26 +453,20 @@ int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
     return st_queue_put_callback_timeout(q, fn, arg, ST_NO_TIMEOUT) < 0 ? ST_TRACE() : 0;
 }
 
-/* After an item left, with the lock held: whether a waiting put has room now (signalled once
- * the lock is released, with after_take()). */
-static int taken(st_queue *q)
+/* After an item left, with the lock held: room for a waiting put, the descriptor's state
+ * (its syscall comes with fd_sync() once the lock is released). */
+static void taken(st_queue *q)
 {
     note_state(q);
-    return q->putters > 0;
-}
-
-static void after_take(st_queue *q, int wake)
-{
-    if (wake)
+    if (q->putters > 0)
         pthread_cond_signal(&q->not_full);
-    fd_sync(q);
 }
 
 /* Queue.get(): timeout < 0 waits for ever, 0 does not wait. */
 static int get_item(st_queue *q, double timeout, st_queue_item *out)
 {
     struct timespec end = timeout > 0 ? deadline_after(q, timeout) : (struct timespec){0, 0};
-    int rc = 0, wake = 0;
+    int rc = 0;
     pthread_mutex_lock(&q->lock);
     while (q->count == 0) {
         if (q->shut_down) {
@@ -497,10 +489,10 @@ static int get_item(st_queue *q, double timeout, st_queue_item *out)
     }
     if ((rc = take(q, out)) > 0) {
         rc = 0;
-        wake = taken(q);
+        taken(q);
     }
     pthread_mutex_unlock(&q->lock);
-    after_take(q, wake);
+    fd_sync(q);
     return rc;
 out:
     pthread_mutex_unlock(&q->lock);
@@ -600,11 +592,13 @@ size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_valu
     st_queue_item it;
     do {
         pthread_mutex_lock(&q->lock);
-        int got = take(q, &it), wake = got > 0 && taken(q);
+        int got = take(q, &it);
+        if (got > 0)
+            taken(q);
         pthread_mutex_unlock(&q->lock);
         if (got <= 0)
             break;
-        after_take(q, wake);
+        fd_sync(q);
         if (it.fn)
             it.fn(it.arg);
         else if (on_value)

@@ -372,12 +372,13 @@ ST_API int st_queue_put_nowait_steal(st_queue *q, st_value *value);
  * @brief Appends a callback for the taker to run (the GUI pattern's "call this on the main
  *        thread"). Mirrors Queue.put(callable) where the taker calls what it gets; the queue
  *        hands the callback back as an ::st_queue_item (st_queue_get()) or runs it
- *        (st_queue_drain()).
+ *        (st_queue_drain()). On a full bounded queue it waits for room, as put() does.
  * @param q The queue.
  * @param fn The function (not NULL).
  * @param arg Its argument, passed through untouched.
- * @return 0, or -1 with queue.ShutDown (ST_ESTATE) after st_queue_shutdown(), ValueError
- *         (@p fn NULL) or MemoryError.
+ * @return 0, or -1 with queue.ShutDown (ST_ESTATE) after st_queue_shutdown(), TypeError in a
+ *         PriorityQueue (st_queue_put_callback_timeout()), ValueError (@p fn NULL) or
+ *         MemoryError.
  */
 ST_API int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg);
 

@@ -280,6 +280,25 @@ static void test_queue_priority_heapq(void **state)
     expect_transcript("heapq", ops, got);
 }
 
+/* Python's `<` across int and float where a double cannot hold the int (beyond 2**53, 2**63,
+ * 2**80), against the floats equal or next to them, signed and infinite: the drain order of
+ * a PriorityQueue, as CPython's. */
+static void test_queue_priority_numbers(void **state)
+{
+    (void)state;
+    char lits[2048], got[4096] = "";
+    free(vector_line("numbers", lits, sizeof lits));
+    st_queue *q = make(ST_QUEUE_PRIORITY, 0);
+    char copy[2048];
+    snprintf(copy, sizeof copy, "%s", lits);
+    for (char *save = NULL, *lit = strtok_r(copy, " ", &save); lit; lit = strtok_r(NULL, " ", &save))
+        assert_int_equal(st_queue_put_steal(q, st_value_parse(lit)), 0);
+    while (st_queue_qsize(q) > 0)
+        note_get(got, sizeof got, q, 0);
+    st_queue_free(q);
+    expect_transcript("numbers", lits, got);
+}
+
 /* ---- blocking from other threads ---------------------------------------------------------- */
 
 typedef struct job {
@@ -564,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_queue_classes),
         cmocka_unit_test(test_queue_priority_errors),
         cmocka_unit_test(test_queue_priority_heapq),
+        cmocka_unit_test(test_queue_priority_numbers),
         cmocka_unit_test(test_queue_bounded_blocking),
         cmocka_unit_test(test_queue_task_done_join),
         cmocka_unit_test(test_queue_fileno),

@@ -10,6 +10,7 @@ Lines (tab-separated):
   heapq <ops> <transcript>  a deterministic random mix of puts (a digit: vals[digit]) and
                             gets ('g') on heapq, values equal under `<` (1, 1.0, True), so the
                             order out is heapq's exact one
+  numbers <literals> <out>  a PriorityQueue of big ints and floats near them, drained
 Run from the source tree root: python3 tests/gen/gen_queue.py
 """
 import heapq
@@ -86,9 +87,31 @@ def heapq_order():
     return ops, " ".join(out)
 
 
+# Numbers that are hard to order: ints beyond int64 and beyond a double's 53 bits against
+# floats equal or next to them, signed, infinite.
+NUMBERS = ["2**80+1", "1.2089258196146292e+24", "2**80", "-2**80", "-1.2089258196146292e+24",
+           "2**63", "9.223372036854776e+18", "2**63-1", "-2**63", "-9.223372036854776e+18",
+           "2**53+1", "9007199254740992.0", "0.5", "-0.5", "0", "False", "-1e999", "3e30",
+           "10**30", "1e999", "-10**30-1", "-1e30"]
+
+
+def numbers():
+    """The literals (as st_value_parse reads them: ints written out) and the drain order."""
+    lits = [repr(eval(x)) if "**" in x else x for x in NUMBERS]  # noqa: S307 - our literals
+    q = queue.PriorityQueue()
+    for x in lits:
+        q.put(eval(x))  # noqa: S307
+    out = []
+    while q.qsize():
+        out.append(repr(q.get_nowait()))
+    return " ".join(lits), " ".join(out)
+
+
 def lines():
     ops, order = heapq_order()
-    return ["classes\t" + classes(), "heapq\t%s\t%s" % (ops, order)]
+    lits, nums = numbers()
+    return ["classes\t" + classes(), "heapq\t%s\t%s" % (ops, order),
+            "numbers\t%s\t%s" % (lits, nums)]
 
 
 if __name__ == "__main__":

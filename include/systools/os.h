@@ -1015,6 +1015,8 @@ ST_API int st_os_killpg(pid_t pgid, int sig);
 
 /**
  * @brief Runs a shell command and waits. Mirrors os.system(command).
+ * @note Threads (sig): as system(3), SIGINT and SIGQUIT are ignored by the whole process while the
+ *       command runs.
  * @param command Passed to /bin/sh -c.
  * @return The wait status, as Python's os.system returns it on POSIX (exit code 3 gives 768;
  *         decode with st_os_waitstatus_to_exitcode()), never negative; -1 with ST_EOS when no

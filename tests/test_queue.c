@@ -212,10 +212,12 @@ static void test_queue_priority_errors(void **state)
     assert_int_equal(st_queue_put_steal(q, st_value_parse("{'a': 1}")), 0);
     assert_int_equal(st_queue_put_steal(q, st_value_parse("{'b': 1}")), -1);
     assert_int_equal(st_error_code(), ST_ETYPE);
-    assert_string_equal(st_error_message(), "'<' not supported between instances of 'dict' and 'dict'");
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'dict' and 'dict'");
     assert_int_equal(st_queue_qsize(q), 1);
     assert_int_equal(st_queue_put_steal(q, st_value_int(1)), -1);
-    assert_string_equal(st_error_message(), "'<' not supported between instances of 'int' and 'dict'");
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'int' and 'dict'");
     assert_int_equal(st_queue_put_callback(q, bump, NULL), -1);
     assert_string_equal(st_error_message(),
                         "'<' not supported between instances of 'function' and 'dict'");
@@ -234,14 +236,16 @@ static void test_queue_priority_errors(void **state)
     assert_int_equal(st_queue_put_steal(q, st_value_parse("(2, {})")), 0);
     assert_int_equal(st_queue_put_steal(q, st_value_parse("(2, {'y': 0})")), 0);
     assert_int_equal(st_queue_get_nowait(q, &it), -1);
-    assert_string_equal(st_error_message(), "'<' not supported between instances of 'dict' and 'dict'");
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'dict' and 'dict'");
     assert_int_equal(st_queue_qsize(q), 3);
     assert_int_equal(st_queue_drain(q, 10, NULL, NULL), 0);
     assert_int_equal(st_error_code(), ST_ETYPE);
     assert_int_equal(st_queue_qsize(q), 3);
     /* Sets order by inclusion; None not at all. */
     assert_int_equal(st_queue_put_steal(q, st_value_parse("(1, {1})")), -1);
-    assert_string_equal(st_error_message(), "'<' not supported between instances of 'set' and 'dict'");
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'set' and 'dict'");
     st_queue_free(q);
 
     q = make(ST_QUEUE_PRIORITY, 0);
@@ -291,7 +295,8 @@ static void test_queue_priority_numbers(void **state)
     st_queue *q = make(ST_QUEUE_PRIORITY, 0);
     char copy[2048];
     snprintf(copy, sizeof copy, "%s", lits);
-    for (char *save = NULL, *lit = strtok_r(copy, " ", &save); lit; lit = strtok_r(NULL, " ", &save))
+    char *save = NULL;
+    for (char *lit = strtok_r(copy, " ", &save); lit; lit = strtok_r(NULL, " ", &save))
         assert_int_equal(st_queue_put_steal(q, st_value_parse(lit)), 0);
     while (st_queue_qsize(q) > 0)
         note_get(got, sizeof got, q, 0);

@@ -529,8 +529,8 @@ static int no_tasks(const st_queue *q, const char *name)
 {
     if (q->kind != ST_QUEUE_SIMPLE)
         return 0;
-    return ST_RAISE_AS(ST_ETYPE, "AttributeError", "'_queue.SimpleQueue' object has no attribute '%s'",
-                       name);
+    return ST_RAISE_AS(ST_ETYPE, "AttributeError",
+                       "'_queue.SimpleQueue' object has no attribute '%s'", name);
 }
 
 int st_queue_task_done(st_queue *q)

@@ -93,7 +93,10 @@ extern st_value *const st__set_dummy;
 /* ---- accessors: no checks, the caller knows the kind ---- */
 
 /* A new value's count: one reference, nothing shared yet, so a plain store. */
-static inline void st__rc_init(st_value *v) { atomic_store_explicit(&v->h.rc, 1, memory_order_relaxed); }
+static inline void st__rc_init(st_value *v)
+{
+    atomic_store_explicit(&v->h.rc, 1, memory_order_relaxed);
+}
 
 /* Drops one reference: 1 when it was the last (the caller frees), else 0. A count of 1 is the
  * caller's own reference, which no other thread can hold or copy, so it needs no atomic

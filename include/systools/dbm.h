@@ -163,6 +163,9 @@ ST_API const char *st_dbm_whichdb(const char *filename);
  * opens the file through an SQLite URI (mode=ro for "r", rw for "w", rwc otherwise), switches
  * to WAL, and for "c"/"n" creates the table; dbm.dumb follows dumb.py (flag "r" refuses
  * writes).
+ * @note Threads (object): a handle serves one thread at a time; open one per thread. (umask) Where
+ *       /proc does not tell the mask, dbm.dumb reads it by setting and restoring it, as Python
+ *       does, which races with other threads creating files.
  * @param filename The file (for dbm.dumb, the base name of the .dat/.dir/.bak files).
  * @param flag "r" read-only, "w" read-write, "c" read-write created if missing, "n" always a new
  *        empty database; as Python's.

@@ -54,6 +54,7 @@ typedef struct st_bytesio st_bytesio;
 /**
  * @brief A new stream holding a copy of @p initial, positioned at 0. Mirrors
  *        io.BytesIO(initial_bytes).
+ * @note Threads (object): a BytesIO (its position) serves one thread at a time.
  * @param initial The initial contents (may be NULL when @p len is 0).
  * @param len Their number of bytes.
  * @return A stream the caller releases with st_bytesio_free(); NULL with MemoryError.

@@ -40,7 +40,9 @@
  * st_connection_free(parent);
  *
  * st_queue *q = st_queue_new();                // worker threads: st_queue_put_steal(q, v)
- * st_queue_drain(q, 20, on_value, ui);         // main loop timer: handle up to 20 ms' worth
+ * struct pollfd p = {st_queue_fileno(q), POLLIN, 0};   // readable while items wait
+ * poll(&p, 1, -1);                             // the main loop sleeps until something arrived
+ * st_queue_drain(q, 20, on_value, ui);         // then handles up to 20 ms' worth
  * @endcode
  * @{
  */
@@ -463,9 +465,53 @@ ST_API int st_ipc_wait(st_ipc_waitable *objects, size_t n, double timeout, size_
 
 /* ---- queue ------------------------------------------------------------------------------ */
 
-/** @brief A thread-safe FIFO (opaque). Mirrors queue.Queue() without a size limit; it is
- *         locked, so any thread may use it. */
+/** @brief A thread-safe queue (opaque): queue.Queue, LifoQueue, PriorityQueue or SimpleQueue,
+ *         bounded or not (st_queue_new_with_options()). It is locked, so any number of
+ *         threads may use one queue at once (the exceptions: st_queue_free() and a queue's
+ *         descriptor, see st_queue_fileno()). */
 typedef struct st_queue st_queue;
+
+/** @brief Which of the queue module's classes a queue behaves as (st_queue_options::kind). */
+typedef enum st_queue_kind {
+    ST_QUEUE_FIFO = 0, /**< queue.Queue: first in, first out (the default). */
+    ST_QUEUE_LIFO,     /**< queue.LifoQueue: the most recently added item first. */
+    ST_QUEUE_PRIORITY, /**< queue.PriorityQueue: the smallest item first, by Python's `<`
+                            (heapq's order), so `(priority, count, item)` tuples work. */
+    ST_QUEUE_SIMPLE    /**< queue.SimpleQueue: an unbounded FIFO without task_done(), join()
+                            and full(); the lightest (no task count is kept). */
+} st_queue_kind;
+
+/** @brief The version of ::st_queue_options this header knows. */
+#define ST_QUEUE_OPTIONS_VERSION 1
+
+/**
+ * @brief How to make a queue: Python's class and its `maxsize` argument.
+ *
+ * One type for the four classes, chosen by `kind`, because they share every method (Python's
+ * subclasses only change `_put` and `_get`): `queue.LifoQueue(10)` is
+ * `st_queue_options o = ST_QUEUE_OPTIONS_INIT; o.kind = ST_QUEUE_LIFO; o.maxsize = 10;
+ * st_queue_new_with_options(&o)`, and st_queue_get() of it is LifoQueue.get(). Four types
+ * would repeat a dozen functions four times; and st_queue_new() (1.0) cannot take arguments.
+ */
+typedef struct st_queue_options {
+    unsigned int version; /**< ::ST_QUEUE_OPTIONS_VERSION. */
+    size_t maxsize;       /**< Python's maxsize: at most this many items wait; a put on a full
+                               queue waits or fails with queue.Full. 0: unbounded (Python's
+                               default, and what maxsize <= 0 means there). */
+    st_queue_kind kind;   /**< The class (::ST_QUEUE_FIFO, Python's queue.Queue, when zero). */
+} st_queue_options;
+
+/** @brief ::st_queue_options with Python's defaults: an unbounded queue.Queue. */
+#define ST_QUEUE_OPTIONS_INIT {.version = ST_QUEUE_OPTIONS_VERSION}
+
+/**
+ * @brief Sets @p opts to Python's defaults (for callers that cannot use
+ *        ::ST_QUEUE_OPTIONS_INIT).
+ * @param opts The struct.
+ * @param version ::ST_QUEUE_OPTIONS_VERSION.
+ * @return 0, or -1 with ValueError for an unknown version.
+ */
+ST_API int st_queue_options_init(st_queue_options *opts, unsigned int version);
 
 /** @brief A callback carried by the queue, run by whoever takes it (Python would put the
  *         callable itself on the queue). */
@@ -493,6 +539,18 @@ typedef void (*st_queue_value_fn)(void *ctx, st_value *value);
 ST_API st_queue *st_queue_new(void);
 
 /**
+ * @brief An empty queue of the given class and size. Mirrors queue.Queue(maxsize),
+ *        queue.LifoQueue(maxsize), queue.PriorityQueue(maxsize) and queue.SimpleQueue().
+ *        A bounded queue allocates at most room for @p maxsize items, however fast producers
+ *        run.
+ * @param opts The class and size, or NULL for an unbounded queue.Queue (st_queue_new()).
+ * @return A queue the caller frees with st_queue_free(); NULL with ValueError (options never
+ *         initialised, an unknown kind), TypeError "SimpleQueue() takes no arguments" (a
+ *         SimpleQueue with a maxsize), or MemoryError.
+ */
+ST_API st_queue *st_queue_new_with_options(const st_queue_options *opts);
+
+/**
  * @brief Frees a queue, releasing the values still in it (callbacks still in it are dropped
  *        without running). No thread may be using it any more. Python's garbage collection of
  *        a Queue.
@@ -501,35 +559,82 @@ ST_API st_queue *st_queue_new(void);
 ST_API void st_queue_free(st_queue *q);
 
 /**
- * @brief Appends a value, waking one waiting taker. Mirrors Queue.put(item); never blocks
- *        beyond a short lock.
+ * @brief Adds a value, waking one waiting taker. Mirrors Queue.put(item): on an unbounded
+ *        queue it never blocks beyond a short lock; on a full bounded one it waits for room
+ *        (st_queue_put_timeout_steal() with ::ST_NO_TIMEOUT).
  *
- * The queue takes over the caller's reference, also on failure (values are reference counted
- * without atomics, so the putting thread must not keep touching it: hand over, or put a
- * st_value_copy()). NULL is accepted and fails with the error already set, so
+ * The queue takes over the caller's reference, also on failure. The value may share parts
+ * with values the putting thread keeps using (one key string in every record): reference
+ * counts are atomic (see value.h), so the taker may release its item on another thread.
+ * What must not happen is changing a value (or a part of it) while another thread may read
+ * it, as with any shared value. NULL is accepted and fails with the error already set, so
  * `st_queue_put_steal(q, st_value_int(i))` needs no temporary.
  * @param q The queue.
  * @param value The value to hand over.
  * @return 0, or -1 with queue.ShutDown (code ST_ESTATE, type "queue.ShutDown") after
- *         st_queue_shutdown(), or MemoryError.
+ *         st_queue_shutdown() (also when it happens while waiting for room), TypeError (a
+ *         PriorityQueue's item that does not compare with the others, as heapq raises it:
+ *         "'<' not supported between instances of 'dict' and 'dict'"), or MemoryError.
+ *         Difference: after that TypeError Python's heappush has already appended the item;
+ *         here the queue is left as it was (and the value released).
  */
 ST_API int st_queue_put_steal(st_queue *q, st_value *value);
+
+/**
+ * @brief Adds a value, waiting at most @p timeout seconds for room in a bounded queue.
+ *        Mirrors Queue.put(item, timeout=timeout); with 0 it is Queue.put_nowait(item)
+ *        (Python's `block=False`).
+ * @param q The queue.
+ * @param value The value to hand over (the queue takes the reference, also on failure; NULL
+ *        fails with the error already set).
+ * @param timeout Seconds; 0 does not wait; negative (::ST_NO_TIMEOUT) waits for ever (Python's
+ *        None; Python raises ValueError for a negative timeout).
+ * @return 0, or -1 with queue.Full (code ST_ETIMEOUT, type "queue.Full", empty message, as
+ *         queue.Empty) when no room came in time, or the errors of st_queue_put_steal().
+ */
+ST_API int st_queue_put_timeout_steal(st_queue *q, st_value *value, double timeout);
+
+/**
+ * @brief Adds a value only if there is room now. Mirrors Queue.put_nowait(item), which is
+ *        st_queue_put_timeout_steal() with a timeout of 0.
+ * @param q The queue.
+ * @param value The value to hand over (taken also on failure).
+ * @return 0, or -1 with queue.Full (ST_ETIMEOUT) or the errors of st_queue_put_steal().
+ */
+ST_API int st_queue_put_nowait_steal(st_queue *q, st_value *value);
 
 /**
  * @brief Appends a callback for the taker to run (the GUI pattern's "call this on the main
  *        thread"). Mirrors Queue.put(callable) where the taker calls what it gets; the queue
  *        hands the callback back as an ::st_queue_item (st_queue_get()) or runs it
- *        (st_queue_drain()).
+ *        (st_queue_drain()). On a full bounded queue it waits for room, as put() does.
  * @param q The queue.
  * @param fn The function (not NULL).
  * @param arg Its argument, passed through untouched.
- * @return 0, or -1 with queue.ShutDown (ST_ESTATE) after st_queue_shutdown(), ValueError
- *         (@p fn NULL) or MemoryError.
+ * @return 0, or -1 with queue.ShutDown (ST_ESTATE) after st_queue_shutdown(), TypeError in a
+ *         PriorityQueue (st_queue_put_callback_timeout()), ValueError (@p fn NULL) or
+ *         MemoryError.
  */
 ST_API int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg);
 
 /**
- * @brief Takes the oldest item, waiting for one. Mirrors Queue.get(timeout=...).
+ * @brief Adds a callback, waiting at most @p timeout seconds for room in a bounded queue.
+ *        Mirrors Queue.put(callable, timeout=timeout) (st_queue_put_callback() waits for ever,
+ *        as put(callable) does). In a PriorityQueue a callback compares with nothing, as a
+ *        Python function does: TypeError "'<' not supported between instances of 'function'
+ *        and ...", unless the queue is empty.
+ * @param q The queue.
+ * @param fn The function (not NULL).
+ * @param arg Its argument.
+ * @param timeout Seconds; 0 does not wait; negative (::ST_NO_TIMEOUT) waits for ever.
+ * @return 0, or -1 with queue.Full (ST_ETIMEOUT), queue.ShutDown (ST_ESTATE), TypeError,
+ *         ValueError (@p fn NULL) or MemoryError.
+ */
+ST_API int st_queue_put_callback_timeout(st_queue *q, st_queue_fn fn, void *arg, double timeout);
+
+/**
+ * @brief Takes the next item (the oldest; in a LifoQueue the newest; in a PriorityQueue the
+ *        smallest), waiting for one. Mirrors Queue.get(timeout=...).
  * @param q The queue.
  * @param timeout Seconds to wait at most; 0 just checks; negative (::ST_NO_TIMEOUT) waits for
  *        ever (Python's None; Python raises ValueError for a negative timeout).
@@ -537,12 +642,14 @@ ST_API int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg);
  * @return 0, or -1 with queue.Empty (code ST_ETIMEOUT, type "queue.Empty", empty message) when
  *         the time ran out, or queue.ShutDown (code ST_ESTATE, type "queue.ShutDown") when the
  *         queue is shut down and empty (at once after st_queue_shutdown(q, 1)), also when that
- *         happens while waiting. The code alone tells the two apart.
+ *         happens while waiting. The code alone tells the two apart. A PriorityQueue can
+ *         also fail with TypeError when its items no longer compare (heappop's comparisons);
+ *         the item then stays queued (Python loses it).
  */
 ST_API int st_queue_get(st_queue *q, double timeout, st_queue_item *out);
 
 /**
- * @brief Takes the oldest item if there is one. Mirrors Queue.get_nowait(), which is
+ * @brief Takes the next item if there is one. Mirrors Queue.get_nowait(), which is
  *        st_queue_get() with a timeout of 0.
  * @param q The queue.
  * @param out Receives the item; a value in it is the caller's reference.
@@ -560,13 +667,77 @@ ST_API int st_queue_get_nowait(st_queue *q, st_queue_item *out);
 ST_API size_t st_queue_qsize(st_queue *q);
 
 /**
+ * @brief Whether no item waits. Mirrors Queue.empty() (a snapshot, as qsize).
+ * @param q The queue.
+ * @return 1 or 0 (it cannot fail).
+ */
+ST_API int st_queue_empty(st_queue *q);
+
+/**
+ * @brief Whether a bounded queue holds maxsize items. Mirrors Queue.full() (a snapshot).
+ * @param q The queue.
+ * @return 1 or 0; always 0 for an unbounded queue (it cannot fail).
+ */
+ST_API int st_queue_full(st_queue *q);
+
+/**
+ * @brief The size limit. Mirrors the Queue.maxsize attribute.
+ * @param q The queue.
+ * @return maxsize, 0 for an unbounded queue.
+ */
+ST_API size_t st_queue_maxsize(const st_queue *q);
+
+/**
+ * @brief Tells the queue that the work on an item taken earlier is done. Mirrors
+ *        Queue.task_done(): every put counts one unfinished task, every task_done() one less;
+ *        st_queue_join() returns when none is left.
+ * @param q The queue.
+ * @return 0, or -1 with ValueError "task_done() called too many times" (more calls than puts),
+ *         or AttributeError (code ST_ETYPE) "'_queue.SimpleQueue' object has no attribute
+ *         'task_done'" for an ::ST_QUEUE_SIMPLE queue.
+ */
+ST_API int st_queue_task_done(st_queue *q);
+
+/**
+ * @brief Waits until every item put has been taken and marked done with st_queue_task_done().
+ *        Mirrors Queue.join(). As in Python 3.13, an immediate st_queue_shutdown() counts the
+ *        items it drops as done, so join() returns once the items already taken are marked
+ *        done (it does not fail with queue.ShutDown).
+ * @param q The queue.
+ * @return 0, or -1 with AttributeError (ST_ETYPE) "'_queue.SimpleQueue' object has no attribute
+ *         'join'" for an ::ST_QUEUE_SIMPLE queue.
+ */
+ST_API int st_queue_join(st_queue *q);
+
+/**
+ * @brief A descriptor that is readable exactly while items wait, and from shutdown on: what a
+ *        main loop (poll, epoll, select, GLib's g_unix_fd_add(), libuv's uv_poll) waits on
+ *        instead of waking on a timer. Not in Python (nor in GLib's GAsyncQueue).
+ *
+ * An eventfd where the system has one, else a pipe; made on the first call (queues that never
+ * ask pay nothing), close-on-exec, closed by st_queue_free(). Every put, get and shutdown
+ * brings it up to date before returning (just after releasing the queue's lock, so the woken
+ * loop does not find the queue still locked), so it never misses an item put while the loop
+ * was deciding to sleep, and says "readable" with nothing to take only for the moment another
+ * thread's take needs to update it: take with st_queue_get_nowait() or st_queue_drain(),
+ * never block. Only wait on it: reading or closing it is the queue's.
+ * @param q The queue.
+ * @return The descriptor (the same one on every call), or -1 with OSError (EMFILE, ...).
+ */
+ST_API int st_queue_fileno(st_queue *q);
+
+/**
  * @brief Shuts the queue down. Mirrors Queue.shutdown(immediate) of Python 3.13: puts fail
  *        with queue.ShutDown from now on and waiting takers are woken. With @p immediate 0,
  *        takers still get what is queued, then fail with queue.ShutDown instead of waiting;
  *        with @p immediate non-zero, what is queued is dropped at once (values released,
  *        callbacks not run) and every take fails with queue.ShutDown. Shutting down again is
- *        fine (an immediate shutdown then still drops what is queued). The queue has no
- *        task_done()/join(), so there are no unfinished tasks to settle.
+ *        fine (an immediate shutdown then still drops what is queued). An immediate
+ *        shutdown counts each dropped item as done (st_queue_task_done()), which may release
+ *        st_queue_join(). Waiting puts (a full bounded queue) fail with queue.ShutDown. The
+ *        descriptor of st_queue_fileno() stays readable from now on, so a main loop sees the
+ *        end. Python's SimpleQueue has no shutdown(); an ::ST_QUEUE_SIMPLE queue shuts down
+ *        all the same (this function cannot fail).
  * @param q The queue.
  * @param immediate Non-zero to drop the queued items (Python's default is False).
  */
@@ -574,10 +745,13 @@ ST_API void st_queue_shutdown(st_queue *q, int immediate);
 
 /**
  * @brief Handles what is already queued, for at most @p budget_ms milliseconds, without
- *        waiting for more: the main-loop timer of the GUI pattern. Not in Python (there, a
- *        loop of get_nowait() until queue.Empty or the time is up). Callbacks are run; values
- *        are passed to @p on_value and then released. Items left when the budget runs out stay
- *        queued for the next drain.
+ *        waiting for more: what a main loop does when st_queue_fileno() turns readable (or on
+ *        a timer). Not in Python (there, a loop of get_nowait() until queue.Empty or the time
+ *        is up). Items come in the queue's order; callbacks are run; values are passed to
+ *        @p on_value and then released. Each item taken counts as a get (room for a waiting
+ *        put), not as task_done(). Items left when the budget runs out stay queued for the
+ *        next drain; so does a PriorityQueue's item that no longer compares (the drain stops
+ *        there and the error is set).
  * @param q The queue.
  * @param budget_ms Time budget in milliseconds (at least one item is handled if any waits).
  * @param on_value Called for each value, or NULL to just release values.

@@ -68,6 +68,8 @@ ST_API char *st_os_getenv(const char *key, const char *default_);
 
 /**
  * @brief Sets an environment variable. Mirrors `os.environ[key] = value`.
+ * @note Threads (env): safe with the library's other environment calls (one lock), but races with
+ *       a direct setenv()/putenv()/getenv() elsewhere in the process.
  * @param key Variable name.
  * @param value Value (copied).
  * @return 0, or -1: ST_EVALUE "illegal environment variable name" when @p key holds '=', ST_EOS
@@ -77,6 +79,7 @@ ST_API int st_os_setenv(const char *key, const char *value);
 
 /**
  * @brief Removes an environment variable. Mirrors `os.unsetenv(key)`: absent is not an error.
+ * @note Threads (env): as st_os_setenv(), safe among the library's calls only.
  * @param key Variable name.
  * @return 0, or -1 with ST_EOS EINVAL for an empty name or one holding '=' (as Python).
  */
@@ -127,6 +130,9 @@ ST_API char *st_os_getcwd(void);
 
 /**
  * @brief Changes the working directory. Mirrors os.chdir(path).
+ * @note Threads (MT-Unsafe, cwd): the working directory is the process's: every relative path of
+ *       every thread changes meaning at once; prefer absolute paths or dir_fd forms
+ *       (docs/conventions.md, Threads).
  * @param path The new directory.
  * @return 0, or -1 with ST_EOS naming @p path.
  */
@@ -134,6 +140,7 @@ ST_API int st_os_chdir(const char *path);
 
 /**
  * @brief Changes the working directory to an open directory. Mirrors os.fchdir(fd).
+ * @note Threads (MT-Unsafe, cwd): as st_os_chdir(), the working directory is process-wide.
  * @param fd A descriptor open on a directory.
  * @return 0, or -1 with ST_EOS.
  */
@@ -141,6 +148,8 @@ ST_API int st_os_fchdir(int fd);
 
 /**
  * @brief Sets the file mode creation mask. Mirrors os.umask(mask).
+ * @note Threads (MT-Unsafe, umask): the mask is process-wide; files other threads create meanwhile
+ *       get it.
  * @param mask The new mask.
  * @return The previous mask (never negative: umask(2) cannot fail).
  */
@@ -825,6 +834,8 @@ typedef struct st_os_lockfile st_os_lockfile;
  * Breaking has a small window in which two waiters could each judge the same stale file; the
  * inode check narrows it but a shared filesystem without working O_EXCL (old NFS) cannot be
  * made safe this way.
+ * @note Threads (object): a lock handle serves one thread at a time (it is a lock between
+ *       processes, not between threads).
  * @param path The lock file.
  * @param timeout Seconds to keep trying: 0 tries once, negative waits forever.
  * @return The held lock (st_os_lockfile_release() to release it, st_os_lockfile_free() to free
@@ -903,12 +914,17 @@ ST_API int st_os_flock(int fd, int op);
 
 /**
  * @brief Forks the process. Mirrors os.fork().
+ * @note Threads: in a program with threads the child may call only st_os__exit() and a successful
+ *       st_os_execv()/st_os_execve() before exec (locks other threads held stay held); to start
+ *       programs use st_popen_new() or st_os_spawnv(), which are safe.
  * @return 0 in the child, the child's pid in the parent, -1 with ST_EOS.
  */
 ST_API pid_t st_os_fork(void);
 
 /**
  * @brief Replaces the process image. Mirrors os.execv(path, args).
+ * @note Threads: safe between fork and exec in a threaded program when it succeeds; a failure sets
+ *       the thread-local error, which allocates.
  * @param path The program.
  * @param argv NULL-terminated arguments; must hold at least argv[0], which must not be empty.
  * @return Only on failure: -1 with ST_EVALUE ("execv() arg 2 must not be empty",
@@ -918,6 +934,8 @@ ST_API int st_os_execv(const char *path, const char *const argv[]);
 
 /**
  * @brief Replaces the process image with a new environment. Mirrors os.execve(path, args, env).
+ * @note Threads: safe between fork and exec in a threaded program when it succeeds; a failure sets
+ *       the thread-local error, which allocates.
  * @param path The program.
  * @param argv NULL-terminated arguments, as st_os_execv().
  * @param envp NULL-terminated "KEY=VALUE" strings.
@@ -1007,6 +1025,8 @@ ST_API int st_os_killpg(pid_t pgid, int sig);
 
 /**
  * @brief Runs a shell command and waits. Mirrors os.system(command).
+ * @note Threads (sig): as system(3), SIGINT and SIGQUIT are ignored by the whole process while the
+ *       command runs.
  * @param command Passed to /bin/sh -c.
  * @return The wait status, as Python's os.system returns it on POSIX (exit code 3 gives 768;
  *         decode with st_os_waitstatus_to_exitcode()), never negative; -1 with ST_EOS when no
@@ -1028,6 +1048,7 @@ typedef struct st_os_popen_file st_os_popen_file;
  *
  * As in Python, which runs subprocess.Popen(cmd, shell=True), the command runs under
  * "/bin/sh -c" with every descriptor but 0, 1 and 2 closed (close_fds).
+ * @note Threads (object): the handle and its stream serve one thread at a time.
  * @param command Passed to /bin/sh -c.
  * @param mode "r" or "w", the only modes Python accepts.
  * @return The handle (free with st_os_popen_file_free()), or NULL with ST_EVALUE (Python's
@@ -1073,6 +1094,8 @@ ST_API void st_os_popen_file_free(st_os_popen_file *p);
 /**
  * @brief Ends the process at once, without flushing stdio or running atexit handlers.
  *        Mirrors os._exit(status).
+ * @note Async-signal-safe (_exit(2)): the one function usable in a signal handler or a threaded
+ *       program's forked child.
  * @param status Exit status.
  */
 ST_API void st_os__exit(int status);

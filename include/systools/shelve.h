@@ -114,6 +114,8 @@ ST_API int st_shelve_options_init(st_shelve_options *opts, unsigned int version)
 /**
  * @brief Opens a shelf. Mirrors shelve.open(filename, flag, protocol, writeback). Keys are
  *        encoded as UTF-8 (Python's keyencoding="utf-8").
+ * @note Threads (object): a shelf (its cache, its transaction) serves one thread at a time; open
+ *       one per thread (tests/test_threads.c does).
  * @param filename The file.
  * @param flag "r", "w", "c" or "n", as st_dbm_open().
  * @param opts NULL for the defaults.

@@ -174,6 +174,8 @@ ST_API void st_completed_process_free(st_completed_process *c);
  * No such file or directory" (Python: "[Errno 2] No such file or directory: 'nosuch'"), "cannot
  * change directory to '/x': ..." for a bad cwd; the failed child is already reaped.
  * Like Python, pass_fds forces close_fds on.
+ * @note Threads: safe to call from many threads at once (the child makes only system calls before
+ *       exec); each st_popen serves one thread at a time.
  * @param argv NULL-terminated argument vector, at least one element (copied).
  * @param opts Options, or NULL for Python's defaults.
  * @return A handle to free with st_popen_free(), or NULL (ST_EOS, ST_EVALUE for bad options, a

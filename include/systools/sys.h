@@ -43,6 +43,8 @@ extern "C" {
  * value: the program's directory (the directory of st_sys_executable(), else ""), then each
  * non-empty entry of the `SYSTOOLS_PATH` environment variable (colon-separated, like PYTHONPATH).
  * Call it once, before starting threads.
+ * @note Threads (MT-Unsafe, init): replaces the vector st_sys_argv() lent out; call it once in
+ *       main() before starting threads.
  * @param argc Argument count, as main() received it.
  * @param argv Argument vector, as main() received it (argv[argc] may be anything).
  * @return 0, or -1 (ST_ENOMEM, ST_EVALUE when argc < 0 or argv is NULL with argc > 0).
@@ -206,6 +208,8 @@ ST_API st_sys_exc_info_result st_sys_exc_info(void);
 
 /**
  * @brief Flushes every stdio stream and ends the process. Mirrors `sys.exit(status)`.
+ * @note Threads (MT-Unsafe, exit): as exit(3), atexit handlers and stdio flushing run while other
+ *       threads go on.
  * @param status Exit status (Python's sys.exit(int)).
  */
 ST_API void st_sys_exit(int status);

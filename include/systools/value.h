@@ -20,10 +20,15 @@
  * cannot free a cycle on its own: empty one container of the cycle with st_value_clear()
  * before dropping the last outside reference.
  *
- * Threads: a value may be read by several threads at once, but changing a value, or taking
- * and dropping references to values of one tree, must not race (as under Python's GIL). The
- * first st_value_hash() of a str, bytes, tuple or frozenset (also done by dict and set
- * operations) caches the hash inside the value: hash shared keys before sharing them.
+ * Threads: reference counts are atomic, so any thread may take and drop references to any
+ * value at any time: a producer may put records that share one key string on an st_queue
+ * while consumers release the records they took (tests/test_threads.c proves it under
+ * ThreadSanitizer). A value may be read by several threads at once; changing a value (a
+ * list's append, a dict's set) must not race with another thread reading or changing it, as
+ * in Python without the GIL's help. One read writes: the first st_value_hash() of a str,
+ * bytes, tuple or frozenset (also done by dict and set operations) caches the hash inside the
+ * value, so a value that several threads will use as a key is hashed before it is shared
+ * (putting it in a dict does that).
  */
 #ifndef SYSTOOLS_VALUE_H
 #define SYSTOOLS_VALUE_H

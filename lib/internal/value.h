@@ -69,6 +69,10 @@ int64_t st__int_hash(const st_value *v);
 int st__int_equal_double(const st_value *v, double d);
 /* 1 if both ints are equal. */
 int st__int_equal(const st_value *a, const st_value *b);
+/* Compares two ints (bool read as int): -1, 0 or 1. */
+int st__int_compare(const st_value *a, const st_value *b);
+/* Compares an int with a double exactly, as Python does: -1, 0, 1, or 2 when d is a NaN. */
+int st__int_compare_double(const st_value *v, double d);
 
 /* ---- numbers as text (lib/value/dtoa.c) ---- */
 /* Appends Python's repr() of a float. */
@@ -119,5 +123,10 @@ int st__unicode_lookup(const char *name, size_t len, uint32_t *cp);
  * ST__UNICODE_NAME_MAX bytes; returns its length, 0 past the last entry. */
 #define ST__UNICODE_NAME_MAX 128
 size_t st__unicode_name_at(size_t i, char *buf, uint32_t *cp);
+
+/* ---- ordering (lib/value/compare.c) ---- */
+/* Python's `a < b` on values: 1 or 0, or -1 with TypeError "'<' not supported between
+ * instances of 'dict' and 'dict'" where Python raises it. */
+int st__value_lt(const st_value *a, const st_value *b);
 
 #endif

@@ -293,36 +293,65 @@ int st__int_equal(const st_value *a, const st_value *b)
     return ma.neg == mb.neg && ma.n == mb.n && memcmp(ma.d, mb.d, ma.n * sizeof *ma.d) == 0;
 }
 
-int st__int_equal_double(const st_value *v, double d)
+/* Compares two magnitudes: -1, 0 or 1. */
+static int mag_cmp(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
 {
-    mag m;
+    if (na != nb)
+        return na < nb ? -1 : 1;
+    for (size_t i = na; i-- > 0;)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return 0;
+}
+
+int st__int_compare(const st_value *a, const st_value *b)
+{
+    int64_t x, y;
+    if (st__int_small(a, &x) && st__int_small(b, &y))
+        return (x > y) - (x < y);
+    mag ma, mb;
+    get_mag(a, &ma);
+    get_mag(b, &mb);
+    if (ma.neg != mb.neg)
+        return ma.neg ? -1 : 1;
+    int c = mag_cmp(ma.d, ma.n, mb.d, mb.n);
+    return ma.neg ? -c : c;
+}
+
+int st__int_compare_double(const st_value *v, double d)
+{
+    if (isnan(d))
+        return 2;
+    if (isinf(d))
+        return d > 0 ? -1 : 1;
+    int64_t i;
+    if (st__int_small(v, &i)) {
+        if (fabs(d) >= 9223372036854775808.0) /* beyond int64: the sign decides */
+            return d > 0 ? -1 : 1;
+        /* exact: i < d exactly when i < ceil(d), i > d when i > floor(d) */
+        return i < (int64_t)ceil(d) ? -1 : i > (int64_t)floor(d) ? 1 : 0;
+    }
+    mag m; /* a big int: beyond int64, so beyond any double under 2^63 */
     get_mag(v, &m);
-    if ((d < 0) != (m.neg != 0))
-        return 0;
+    if ((d < 0) != (m.neg != 0) || fabs(d) < 9223372036854775808.0)
+        return m.neg ? -1 : 1;
     int e;
-    double f = frexp(fabs(d), &e); /* |d| = f * 2^e, f in [0.5, 1) */
+    double f = frexp(fabs(d), &e); /* |d| = f * 2^e, f in [0.5, 1), e >= 64: an integer */
     uint64_t mant = (uint64_t)ldexp(f, 53);
     int shift = e - 53;
-    if (shift < 0)
-        return 0; /* |d| < 2^53 <= any big int */
-    size_t n = ((size_t)shift + 53 + 31) / 32;
-    if (n != m.n)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        /* limb i of mant << shift */
-        long lo = (long)i * 32 - shift;
-        uint32_t limb;
-        if (lo <= -32 || lo >= 64)
-            limb = 0;
-        else if (lo < 0)
-            limb = (uint32_t)(mant << -lo);
-        else
-            limb = (uint32_t)(mant >> lo);
-        if (limb != m.d[i])
-            return 0;
+    uint32_t limbs[(1024 + 31) / 32];
+    size_t n = ((size_t)e + 31) / 32;
+    for (size_t k = 0; k < n; k++) { /* limb k of mant << shift */
+        long lo = (long)k * 32 - shift;
+        limbs[k] = lo <= -32 || lo >= 64 ? 0
+                   : lo < 0              ? (uint32_t)(mant << -lo)
+                                         : (uint32_t)(mant >> lo);
     }
-    return 1;
+    int c = mag_cmp(m.d, m.n, limbs, n);
+    return m.neg ? -c : c;
 }
+
+int st__int_equal_double(const st_value *v, double d) { return st__int_compare_double(v, d) == 0; }
 
 static int need_int(const st_value *v)
 {

@@ -5,6 +5,7 @@
 #ifndef ST_VALUE_LAYOUT_H
 #define ST_VALUE_LAYOUT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,7 +69,11 @@ typedef struct st__set {
 /* An int or float made in an arena ends after u.i / u.f: never copy a whole st_value. */
 struct st_value {
     union {
-        size_t rc;          /* references; SIZE_MAX for the immortal singletons */
+        /* References; SIZE_MAX for the immortal singletons. Atomic, so that references to
+         * one value may be taken and dropped on several threads at once (a key string shared
+         * by the records a producer puts on a queue): relaxed increments, acquire-release
+         * decrements (the last owner's release sees every other owner's writes). */
+        atomic_size_t rc;
         st_value *next_dead; /* link of the release worklist once rc reached 0 */
     } h;
     unsigned char kind;
@@ -114,20 +119,38 @@ extern st_value *const st__set_dummy;
 
 /* ---- accessors: no checks, the caller knows the kind ---- */
 
+/* A new value's count: one reference, nothing shared yet, so a plain store. */
+static inline void st__rc_init(st_value *v)
+{
+    atomic_store_explicit(&v->h.rc, 1, memory_order_relaxed);
+}
+
+/* Drops one reference: 1 when it was the last (the caller frees), else 0. A count of 1 is the
+ * caller's own reference, which no other thread can hold or copy, so it needs no atomic
+ * write; the acquire load still orders the free after other threads' earlier releases. */
+static inline int st__rc_release(st_value *v)
+{
+    size_t rc = atomic_load_explicit(&v->h.rc, memory_order_acquire);
+    if (rc == SIZE_MAX)
+        return 0;
+    return rc == 1 || atomic_fetch_sub_explicit(&v->h.rc, 1, memory_order_acq_rel) == 1;
+}
+
 /* st_value_ref() and st_value_unref() of a value known not to be NULL, for hot loops. */
 static inline st_value *st__ref(st_value *v)
 {
-    if (v->h.rc != SIZE_MAX)
-        v->h.rc++;
+    if (atomic_load_explicit(&v->h.rc, memory_order_relaxed) != SIZE_MAX)
+        atomic_fetch_add_explicit(&v->h.rc, 1, memory_order_relaxed);
     return v;
 }
 
+/* Frees a value whose count reached 0, and the children that die with it (value.c). */
+void st__value_release(st_value *v);
+
 static inline void st__unref(st_value *v)
 {
-    if (v->h.rc != SIZE_MAX && v->h.rc > 1)
-        v->h.rc--;
-    else
-        st_value_unref(v);
+    if (st__rc_release(v))
+        st__value_release(v);
 }
 
 static inline st_value_type st__kind(const st_value *v) { return (st_value_type)v->kind; }
@@ -167,7 +190,10 @@ static inline ptrdiff_t st__deque_maxlen(const st_value *v) { return v->u.seq.ma
 static inline st_value *const *st__factory(const st_value *v) { return v->u.factory; }
 
 /* 1 if v is held by a single reference, so nothing else can lead to it. */
-static inline int st__unshared(const st_value *v) { return v->h.rc == 1; }
+static inline int st__unshared(const st_value *v)
+{
+    return atomic_load_explicit(&v->h.rc, memory_order_relaxed) == 1;
+}
 
 /* An int or bool in the int64 form: 1 and its value; 0 for an int beyond int64. */
 static inline int st__int_small(const st_value *v, int64_t *i)

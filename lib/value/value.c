@@ -101,7 +101,7 @@ static st_value *value_malloc(st_value_type kind, size_t extra)
         return (ST_RAISE_NOMEM(), NULL);
     st_value *v = st__calloc(1, sizeof *v + extra);
     if (v) {
-        v->h.rc = 1;
+        st__rc_init(v);
         v->kind = (unsigned char)kind;
     }
     return v;
@@ -153,7 +153,7 @@ static st_value *scalar_new(st__arena *a, st_value_type kind)
 #if ARENA
     st_value *v;
     if (a && (v = arena_take(a, offsetof(st_value, u) + sizeof(int64_t)))) {
-        v->h.rc = 1;
+        st__rc_init(v);
         v->kind = (unsigned char)kind;
         v->flags = 0;
         v->chunk = (uint32_t)(((char *)v - (char *)a->chunk) / 8);
@@ -176,7 +176,7 @@ static st_value *value_new(st__arena *a, st_value_type kind, size_t extra)
     if (a && extra <= BLOCK_MAX && (v = arena_take(a, n))) {
         /* zeroed like calloc'd values; what comes after is the constructor's to set */
         memset(v, 0, sizeof *v);
-        v->h.rc = 1;
+        st__rc_init(v);
         v->kind = (unsigned char)kind;
         v->chunk = (uint32_t)(((char *)v - (char *)a->chunk) / 8);
         return v;
@@ -239,16 +239,14 @@ static st__sentry *small_table(st__set *s) { return (st__sentry *)(s + 1); }
 
 st_value *st_value_ref(st_value *v)
 {
-    if (v && v->h.rc != IMMORTAL)
-        v->h.rc++;
-    return v;
+    return v ? st__ref(v) : NULL;
 }
 
 /* Drops one reference to a child; a child that dies joins the worklist instead of being freed
  * recursively, so releasing a deeply nested value uses constant stack. */
 static void drop(st_value *c, st_value **dead)
 {
-    if (!c || c->h.rc == IMMORTAL || --c->h.rc)
+    if (!c || !st__rc_release(c))
         return;
     c->h.next_dead = *dead;
     *dead = c;
@@ -296,8 +294,12 @@ static void release_contents(st_value *x, st_value **dead)
 
 void st_value_unref(st_value *v)
 {
-    if (!v || v->h.rc == IMMORTAL || --v->h.rc)
-        return;
+    if (v && st__rc_release(v))
+        st__value_release(v);
+}
+
+void st__value_release(st_value *v)
+{
     v->h.next_dead = NULL;
     st_value *dead = v;
     while (dead) {

@@ -43,6 +43,16 @@ char *st_test_python_args(const char *code, const char *const *args);
 
 #endif
 
+/* UNDER_TSAN: the same for ThreadSanitizer, whose allocator also needs room that an address
+ * space limit takes away. */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+
 /* Rule 5 for one options struct: its INIT macro and its _init() function both give every field
  * zero but the version; _init() refuses version 0, a newer version and NULL with ValueError and
  * then leaves the struct alone. The INIT copy is static so that its padding is zero too. */

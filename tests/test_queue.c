@@ -1,0 +1,598 @@
+/* ipc, the queue module beyond the basics test_ipc.c covers: the four classes and maxsize,
+ * call for call against CPython 3.13's queue module; heapq's exact order; blocking puts,
+ * task_done/join and 3.13's shutdown from other threads; and st_queue_fileno(): readable
+ * exactly while items wait, with racing producers and consumers losing no wake-up. */
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "support/proof.h"
+#include "support/support.h"
+#include "systools/common.h"
+#include "systools/error.h"
+#include "systools/ipc.h"
+#include "systools/value.h"
+
+static st_queue *make(st_queue_kind kind, size_t maxsize)
+{
+    st_queue_options o = ST_QUEUE_OPTIONS_INIT;
+    o.kind = kind;
+    o.maxsize = maxsize;
+    st_queue *q = st_queue_new_with_options(&o);
+    assert_non_null(q);
+    return q;
+}
+
+/* Appends to a transcript: the repr of a value taken, "None" for a put, 0/1 for a predicate,
+ * or the error's Python type. */
+static void note(char *log, size_t cap, int rc, st_value *taken)
+{
+    size_t n = strlen(log);
+    if (rc < 0) {
+        snprintf(log + n, cap - n, "%s ", st_error_last()->type);
+    } else if (taken) {
+        char *r = st_value_repr(taken);
+        snprintf(log + n, cap - n, "%s ", r);
+        st_free(r);
+        st_value_unref(taken);
+    } else {
+        snprintf(log + n, cap - n, "None ");
+    }
+}
+
+static void note_get(char *log, size_t cap, st_queue *q, double timeout)
+{
+    st_queue_item it = {NULL, NULL, NULL};
+    int rc = timeout == 0 ? st_queue_get_nowait(q, &it) : st_queue_get(q, timeout, &it);
+    note(log, cap, rc, rc == 0 ? it.value : NULL);
+}
+
+static void note_int(char *log, size_t cap, size_t v)
+{
+    size_t n = strlen(log);
+    snprintf(log + n, cap - n, "%zu ", v);
+}
+
+static void test_queue_options(void **state)
+{
+    (void)state;
+    ST_ASSERT_OPTIONS_INIT(st_queue_options, ST_QUEUE_OPTIONS_INIT, ST_QUEUE_OPTIONS_VERSION,
+                           st_queue_options_init);
+    st_queue_options zero = {0};
+    assert_null(st_queue_new_with_options(&zero));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_queue *q = st_queue_new_with_options(NULL); /* queue.Queue() */
+    assert_non_null(q);
+    assert_int_equal(st_queue_maxsize(q), 0);
+    assert_int_equal(st_queue_full(q), 0);
+    st_queue_free(q);
+    st_queue_options o = ST_QUEUE_OPTIONS_INIT;
+    o.kind = (st_queue_kind)99;
+    assert_null(st_queue_new_with_options(&o));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    o.kind = ST_QUEUE_SIMPLE;
+    o.maxsize = 3;
+    assert_null(st_queue_new_with_options(&o));
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_string_equal(st_error_message(), "SimpleQueue() takes no arguments");
+}
+
+/* The line of tests/vectors/queue/transcripts.txt whose first field is `name`: its fields
+ * after the name (copied into ops, when not NULL, and the transcript returned, malloc'd). */
+static char *vector_line(const char *name, char *ops, size_t ops_cap)
+{
+    st_test_vectors v;
+    st_test_vectors_open(&v, "queue/transcripts.txt");
+    char *found = NULL;
+    while (!found && st_test_vectors_next(&v)) {
+        if (strcmp(v.field[0], name) != 0)
+            continue;
+        if (ops) {
+            assert_int_equal(v.nfields, 3);
+            snprintf(ops, ops_cap, "%s", v.field[1]);
+        }
+        found = strdup(v.field[v.nfields - 1]);
+    }
+    st_test_vectors_close(&v);
+    assert_non_null(found);
+    return found;
+}
+
+/* Compares a transcript (its trailing space dropped) with the committed vector, then with a
+ * live CPython 3.13 running the generator (which also proves the vector current). */
+static void expect_transcript(const char *name, const char *ops, char *got)
+{
+    size_t n = strlen(got);
+    if (n && got[n - 1] == ' ')
+        got[n - 1] = '\0';
+    char vops[2048] = "";
+    char *want = vector_line(name, ops ? vops : NULL, sizeof vops);
+    if (ops)
+        assert_string_equal(ops, vops);
+    assert_string_equal(got, want);
+    free(want);
+    char *live = pyref_eval("import runpy, sys\n"
+                            "sys.argv = ['gen_queue.py', '--print']\n"
+                            "sys.path.insert(0, '" ST_TEST_SOURCE_DIR "/gen')\n"
+                            "runpy.run_path('" ST_TEST_SOURCE_DIR "/gen/gen_queue.py', "
+                            "run_name='__main__')");
+    if (!live)
+        return;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s\t", name);
+    char *line = strstr(live, prefix);
+    assert_non_null(line);
+    line += strlen(prefix);
+    if (ops) {
+        assert_memory_equal(line, ops, strlen(ops));
+        line += strlen(ops) + 1;
+    }
+    char *end = strchr(line, '\n');
+    if (end)
+        *end = '\0';
+    assert_string_equal(got, line);
+    free(live);
+}
+
+/* The same calls on Queue(2), LifoQueue(2), PriorityQueue(2) and SimpleQueue(), as CPython
+ * 3.13 answers them (tests/vectors/queue/, from tests/gen/gen_queue.py, and live): order,
+ * Full, Empty, full()/empty()/qsize(), task_done() too many times, SimpleQueue's missing
+ * methods; then a PriorityQueue of mixed tuples drained in `<` order. */
+static void test_queue_classes(void **state)
+{
+    (void)state;
+    char got[2048] = "";
+    const st_queue_kind kinds[] = {ST_QUEUE_FIFO, ST_QUEUE_LIFO, ST_QUEUE_PRIORITY,
+                                   ST_QUEUE_SIMPLE};
+    for (int k = 0; k < 4; k++) {
+        st_queue *q = make(kinds[k], kinds[k] == ST_QUEUE_SIMPLE ? 0 : 2);
+        note_int(got, sizeof got, (size_t)st_queue_empty(q));
+        note(got, sizeof got, st_queue_put_nowait_steal(q, st_value_int(3)), NULL);
+        note(got, sizeof got, st_queue_put_steal(q, st_value_int(1)), NULL);
+        note(got, sizeof got, st_queue_put_nowait_steal(q, st_value_int(2)), NULL);
+        note(got, sizeof got, st_queue_put_timeout_steal(q, st_value_int(4), 0.01), NULL);
+        note_int(got, sizeof got, st_queue_qsize(q));
+        note_int(got, sizeof got, (size_t)st_queue_full(q));
+        note_get(got, sizeof got, q, 0);
+        note(got, sizeof got, st_queue_put_steal(q, st_value_int(0)), NULL);
+        note_get(got, sizeof got, q, ST_NO_TIMEOUT);
+        note_get(got, sizeof got, q, 0.01);
+        note_get(got, sizeof got, q, 0.01);
+        note_get(got, sizeof got, q, 0);
+        for (int i = 0; i < 5; i++)
+            note(got, sizeof got, st_queue_task_done(q), NULL);
+        note(got, sizeof got, st_queue_join(q), NULL);
+        note_int(got, sizeof got, (size_t)st_queue_empty(q));
+        st_queue_free(q);
+    }
+    /* A PriorityQueue orders by `<`: tuples item by item, ints with floats, strs by code point. */
+    st_queue *q = make(ST_QUEUE_PRIORITY, 0);
+    const char *items[] = {"(2, 'b')", "(1, 'z')", "(1, 'a')", "(1.5, '')", "(True, 'é')",
+                           "(-1e300, 'x')", "(2**80, 'big')", "(2**80, 'bi')", "(float('inf'), 0)"};
+    for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
+        st_value *v = NULL;
+        if (strstr(items[i], "**"))
+            v = st_value_parse(strstr(items[i], "'big'") ? "(1208925819614629174706176, 'big')"
+                                                         : "(1208925819614629174706176, 'bi')");
+        else if (strstr(items[i], "inf"))
+            v = st_value_parse("(1e999, 0)");
+        else
+            v = st_value_parse(items[i]);
+        note(got, sizeof got, st_queue_put_steal(q, v), NULL);
+    }
+    while (st_queue_qsize(q) > 0)
+        note_get(got, sizeof got, q, 0);
+    st_queue_free(q);
+
+    expect_transcript("classes", NULL, got);
+}
+
+/* Items that `<` cannot order: TypeError with heapq's message; here the queue is left as it
+ * was (Python leaves the item in its heap). Callbacks order with nothing. */
+static int calls;
+static void bump(void *arg)
+{
+    (void)arg;
+    calls++;
+}
+
+static void test_queue_priority_errors(void **state)
+{
+    (void)state;
+    st_queue *q = make(ST_QUEUE_PRIORITY, 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("{'a': 1}")), 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("{'b': 1}")), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'dict' and 'dict'");
+    assert_int_equal(st_queue_qsize(q), 1);
+    assert_int_equal(st_queue_put_steal(q, st_value_int(1)), -1);
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'int' and 'dict'");
+    assert_int_equal(st_queue_put_callback(q, bump, NULL), -1);
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'function' and 'dict'");
+    st_queue_item it;
+    assert_int_equal(st_queue_get_nowait(q, &it), 0);
+    st_value_unref(it.value);
+    assert_int_equal(st_queue_put_callback(q, bump, NULL), 0); /* alone: nothing to compare */
+    assert_int_equal(st_queue_drain(q, 10, NULL, NULL), 1);
+    assert_int_equal(calls, 1);
+
+    /* Items that compare at put time but not at get time: (2, {}) and (2, {'y': 0}) are
+     * each compared with (1, {'x': 0}) only (the ints decide), but heappop compares them
+     * with each other. The failing get leaves every item in place (Python loses the first),
+     * and a drain stops there with the error set. */
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("(1, {'x': 0})")), 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("(2, {})")), 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("(2, {'y': 0})")), 0);
+    assert_int_equal(st_queue_get_nowait(q, &it), -1);
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'dict' and 'dict'");
+    assert_int_equal(st_queue_qsize(q), 3);
+    assert_int_equal(st_queue_drain(q, 10, NULL, NULL), 0);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_int_equal(st_queue_qsize(q), 3);
+    /* Sets order by inclusion; None not at all. */
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("(1, {1})")), -1);
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'set' and 'dict'");
+    st_queue_free(q);
+
+    q = make(ST_QUEUE_PRIORITY, 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("{1, 2}")), 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_parse("{1}")), 0);
+    assert_int_equal(st_queue_put_steal(q, st_value_none()), -1);
+    assert_string_equal(st_error_message(),
+                        "'<' not supported between instances of 'NoneType' and 'set'");
+    assert_int_equal(st_queue_get_nowait(q, &it), 0);
+    char *r = st_value_repr(it.value);
+    assert_string_equal(r, "{1}");
+    st_free(r);
+    st_value_unref(it.value);
+    st_queue_free(q);
+}
+
+/* heapq's exact order, not just some valid one: values that are equal under `<` (1, 1.0,
+ * True) come out in the order heapq's sifting leaves them, over a random mix of puts and gets
+ * (the mix is the vector's), as CPython's heapq does. */
+static void test_queue_priority_heapq(void **state)
+{
+    (void)state;
+    static const char *const reprs[] = {"0", "1", "1.0", "True", "2", "2.0", "False", "0.0", "3"};
+    char ops[2048], got[8192] = "";
+    free(vector_line("heapq", ops, sizeof ops));
+    st_queue *q = make(ST_QUEUE_PRIORITY, 0);
+    for (const char *c = ops; *c; c++) {
+        if (*c == 'g')
+            note_get(got, sizeof got, q, 0);
+        else
+            assert_int_equal(st_queue_put_steal(q, st_value_parse(reprs[*c - '0'])), 0);
+    }
+    while (st_queue_qsize(q) > 0)
+        note_get(got, sizeof got, q, 0);
+    st_queue_free(q);
+    expect_transcript("heapq", ops, got);
+}
+
+/* Python's `<` across int and float where a double cannot hold the int (beyond 2**53, 2**63,
+ * 2**80), against the floats equal or next to them, signed and infinite: the drain order of
+ * a PriorityQueue, as CPython's. */
+static void test_queue_priority_numbers(void **state)
+{
+    (void)state;
+    char lits[2048], got[4096] = "";
+    free(vector_line("numbers", lits, sizeof lits));
+    st_queue *q = make(ST_QUEUE_PRIORITY, 0);
+    char copy[2048];
+    snprintf(copy, sizeof copy, "%s", lits);
+    char *save = NULL;
+    for (char *lit = strtok_r(copy, " ", &save); lit; lit = strtok_r(NULL, " ", &save))
+        assert_int_equal(st_queue_put_steal(q, st_value_parse(lit)), 0);
+    while (st_queue_qsize(q) > 0)
+        note_get(got, sizeof got, q, 0);
+    st_queue_free(q);
+    expect_transcript("numbers", lits, got);
+}
+
+/* ---- blocking from other threads ---------------------------------------------------------- */
+
+typedef struct job {
+    st_queue *q;
+    int rc;
+    st_errcode code;
+} job;
+
+static void *put_blocking(void *arg)
+{
+    job *j = arg;
+    j->rc = st_queue_put_steal(j->q, st_value_int(99));
+    j->code = j->rc < 0 ? st_error_code() : ST_OK;
+    return NULL;
+}
+
+static void *join_blocking(void *arg)
+{
+    job *j = arg;
+    j->rc = st_queue_join(j->q);
+    return NULL;
+}
+
+static void test_queue_bounded_blocking(void **state)
+{
+    (void)state;
+    /* A put on a full queue waits until a get makes room. */
+    st_queue *q = make(ST_QUEUE_FIFO, 1);
+    assert_int_equal(st_queue_put_steal(q, st_value_int(1)), 0);
+    job j = {q, -2, ST_OK};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, put_blocking, &j), 0);
+    st_queue_item it;
+    assert_int_equal(st_queue_get(q, ST_NO_TIMEOUT, &it), 0); /* 1, then room for 99 */
+    st_value_unref(it.value);
+    assert_int_equal(st_queue_get(q, 10, &it), 0);
+    int64_t v;
+    assert_int_equal(st_value_as_int64(it.value, &v), 0);
+    assert_int_equal(v, 99);
+    st_value_unref(it.value);
+    pthread_join(t, NULL);
+    assert_int_equal(j.rc, 0);
+
+    /* A timed put gives queue.Full after its time; a waiting put fails with ShutDown on
+     * either kind of shutdown. */
+    assert_int_equal(st_queue_put_steal(q, st_value_int(1)), 0);
+    double t0 = st_test_now();
+    assert_int_equal(st_queue_put_timeout_steal(q, st_value_int(2), 0.05), -1);
+    assert_true(st_test_now() - t0 >= 0.04);
+    assert_int_equal(st_error_code(), ST_ETIMEOUT);
+    assert_string_equal(st_error_last()->type, "queue.Full");
+    assert_int_equal(st_queue_put_callback_timeout(q, bump, NULL, 0), -1);
+    assert_string_equal(st_error_last()->type, "queue.Full");
+    assert_int_equal(st_queue_full(q), 1);
+    j.rc = -2;
+    assert_int_equal(pthread_create(&t, NULL, put_blocking, &j), 0);
+    /* The put is waiting (or about to): shut down, it must fail, not hang. */
+    st_queue_shutdown(q, 0);
+    pthread_join(t, NULL);
+    assert_int_equal(j.rc, -1);
+    assert_int_equal(j.code, ST_ESTATE);
+    st_queue_free(q);
+
+    /* Memory stays at maxsize: the storage never grows past it. */
+    q = make(ST_QUEUE_FIFO, 3);
+    for (int round = 0; round < 100; round++) {
+        while (st_queue_put_nowait_steal(q, st_value_int(round)) == 0)
+            ;
+        assert_int_equal(st_queue_qsize(q), 3);
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        st_value_unref(it.value);
+    }
+    st_queue_free(q);
+}
+
+static void test_queue_task_done_join(void **state)
+{
+    (void)state;
+    st_queue *q = make(ST_QUEUE_FIFO, 0);
+    assert_int_equal(st_queue_join(q), 0); /* nothing unfinished: at once */
+    assert_int_equal(st_queue_task_done(q), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_message(), "task_done() called too many times");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(st_queue_put_steal(q, st_value_int(i)), 0);
+    job j = {q, -2, ST_OK};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, join_blocking, &j), 0);
+    st_queue_item it;
+    for (int i = 0; i < 3; i++) { /* join returns only after the third task_done */
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        st_value_unref(it.value);
+        assert_int_equal(st_queue_task_done(q), 0);
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(j.rc, 0);
+
+    /* 3.13: an immediate shutdown counts the dropped items as done and wakes join(); one
+     * taken but not marked done keeps it waiting until task_done(). */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(st_queue_put_steal(q, st_value_int(i)), 0);
+    assert_int_equal(st_queue_get_nowait(q, &it), 0);
+    st_value_unref(it.value);
+    j.rc = -2;
+    assert_int_equal(pthread_create(&t, NULL, join_blocking, &j), 0);
+    st_queue_shutdown(q, 1);
+    assert_int_equal(st_queue_task_done(q), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(j.rc, 0);
+    assert_int_equal(st_queue_task_done(q), -1);
+    st_queue_free(q);
+
+    q = make(ST_QUEUE_SIMPLE, 0);
+    assert_int_equal(st_queue_join(q), -1);
+    assert_string_equal(st_error_last()->type, "AttributeError");
+    assert_string_equal(st_error_message(), "'_queue.SimpleQueue' object has no attribute 'join'");
+    st_queue_free(q);
+}
+
+/* ---- the descriptor ----------------------------------------------------------------------- */
+
+static int readable(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, 0);
+    assert_true(r >= 0);
+    return r > 0 && (p.revents & POLLIN);
+}
+
+static void test_queue_fileno(void **state)
+{
+    (void)state;
+    int before = st_test_count_fds();
+    const st_queue_kind kinds[] = {ST_QUEUE_FIFO, ST_QUEUE_LIFO, ST_QUEUE_PRIORITY,
+                                   ST_QUEUE_SIMPLE};
+    for (int k = 0; k < 4; k++) {
+        st_queue *q = make(kinds[k], 0);
+        assert_int_equal(st_queue_put_steal(q, st_value_int(7)), 0); /* before the fd exists */
+        int fd = st_queue_fileno(q);
+        assert_true(fd >= 0);
+        assert_int_equal(st_queue_fileno(q), fd);
+        assert_true(readable(fd));
+        st_queue_item it;
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        st_value_unref(it.value);
+        assert_false(readable(fd));
+        assert_int_equal(st_queue_put_steal(q, st_value_int(1)), 0);
+        assert_int_equal(st_queue_put_steal(q, st_value_int(2)), 0);
+        assert_true(readable(fd));
+        assert_int_equal(st_queue_drain(q, 100, NULL, NULL), 2);
+        assert_false(readable(fd));
+        assert_int_equal(st_queue_put_callback(q, bump, NULL), 0);
+        assert_true(readable(fd));
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        assert_false(readable(fd));
+        /* Shut down: readable from then on, empty or not, so a loop sees the end. */
+        assert_int_equal(st_queue_put_steal(q, st_value_int(3)), 0);
+        st_queue_shutdown(q, 0);
+        assert_true(readable(fd));
+        assert_int_equal(st_queue_get_nowait(q, &it), 0);
+        st_value_unref(it.value);
+        assert_true(readable(fd));
+        assert_int_equal(st_queue_get_nowait(q, &it), -1);
+        assert_int_equal(st_error_code(), ST_ESTATE);
+        assert_true(readable(fd));
+        st_queue_free(q);
+    }
+    /* Immediate shutdown of a queue whose fd was made empty; freeing closes it. */
+    st_queue *q = make(ST_QUEUE_FIFO, 0);
+    int fd = st_queue_fileno(q);
+    assert_false(readable(fd));
+    st_queue_shutdown(q, 1);
+    assert_true(readable(fd));
+    st_queue_free(q);
+    if (before >= 0)
+        assert_int_equal(st_test_count_fds(), before);
+}
+
+/* Producers put while a poll() loop drains: every state change of the descriptor races with
+ * a put on another thread. With the loop the only consumer, a lost wake-up would leave poll()
+ * asleep while items wait (the 10 s deadline catches it). Then a second consumer takes with
+ * blocking gets at the same time, so gets race too; last, the descriptor is made while the
+ * producers already put. Every item arrives exactly once. */
+enum { RACE_PRODUCERS = 4 };
+
+typedef struct race {
+    st_queue *q;
+    int per_producer;
+    int id;
+    unsigned char *seen; /* per item: how often it was taken (under seen_lock) */
+    int nseen;
+    pthread_mutex_t *seen_lock;
+} race;
+
+static void *race_producer(void *arg)
+{
+    race *r = arg;
+    for (int i = 0; i < r->per_producer; i++)
+        if (st_queue_put_steal(r->q, st_value_int((int64_t)r->id * r->per_producer + i)) < 0)
+            return NULL;
+    return NULL;
+}
+
+static void mark(race *r, st_value *v)
+{
+    int64_t i;
+    if (st_value_as_int64(v, &i) == 0) {
+        pthread_mutex_lock(r->seen_lock);
+        r->seen[i]++;
+        r->nseen++;
+        pthread_mutex_unlock(r->seen_lock);
+    }
+}
+
+static void on_race_value(void *ctx, st_value *v) { mark(ctx, v); }
+
+static void *race_taker(void *arg)
+{
+    race *r = arg;
+    st_queue_item it;
+    while (st_queue_get(r->q, ST_NO_TIMEOUT, &it) == 0) { /* until ShutDown */
+        mark(r, it.value);
+        st_value_unref(it.value);
+    }
+    return NULL;
+}
+
+static void test_queue_fileno_race(void **state)
+{
+    (void)state;
+    const int per = ST_PROOF_SIZE(20000, 200000), total = RACE_PRODUCERS * per;
+    /* unbounded, bounded (16), with a second taker, the descriptor made while producers run */
+    for (int mode = 0; mode < 4; mode++) {
+        st_queue *q = make(ST_QUEUE_FIFO, mode == 1 ? 16 : 0);
+        pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+        race shared = {q, per, 0, calloc((size_t)total, 1), 0, &seen_lock};
+        assert_non_null(shared.seen);
+        int fd = mode == 3 ? -1 : st_queue_fileno(q);
+        race rs[RACE_PRODUCERS];
+        pthread_t t[RACE_PRODUCERS], taker;
+        for (int i = 0; i < RACE_PRODUCERS; i++) {
+            rs[i] = shared;
+            rs[i].id = i;
+            assert_int_equal(pthread_create(&t[i], NULL, race_producer, &rs[i]), 0);
+        }
+        if (mode == 2)
+            assert_int_equal(pthread_create(&taker, NULL, race_taker, &shared), 0);
+        if (mode == 3)
+            fd = st_queue_fileno(q);
+        assert_true(fd >= 0);
+        /* The main loop: sleep in poll() until readable, then drain without blocking. */
+        for (;;) {
+            pthread_mutex_lock(&seen_lock);
+            int n = shared.nseen;
+            pthread_mutex_unlock(&seen_lock);
+            if (n >= total)
+                break;
+            struct pollfd p = {fd, POLLIN, 0};
+            int r = poll(&p, 1, mode == 2 ? 50 : 10000);
+            if (mode != 2)
+                assert_true(r > 0); /* items wait or will: no wake-up in 10 s is a lost one */
+            st_queue_drain(q, 5, on_race_value, &shared);
+        }
+        for (int i = 0; i < RACE_PRODUCERS; i++)
+            pthread_join(t[i], NULL);
+        st_queue_shutdown(q, 0);
+        if (mode == 2)
+            pthread_join(taker, NULL);
+        assert_true(readable(fd));
+        assert_int_equal(shared.nseen, total);
+        for (int i = 0; i < total; i++)
+            assert_int_equal(shared.seen[i], 1);
+        free(shared.seen);
+        st_queue_free(q);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_queue_options),
+        cmocka_unit_test(test_queue_classes),
+        cmocka_unit_test(test_queue_priority_errors),
+        cmocka_unit_test(test_queue_priority_heapq),
+        cmocka_unit_test(test_queue_priority_numbers),
+        cmocka_unit_test(test_queue_bounded_blocking),
+        cmocka_unit_test(test_queue_task_done_join),
+        cmocka_unit_test(test_queue_fileno),
+        cmocka_unit_test(test_queue_fileno_race),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

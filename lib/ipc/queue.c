@@ -53,7 +53,7 @@ static void item_release(st_queue_item *it) { st_value_unref(it->value); }
 
 int st_queue_options_init(st_queue_options *opts, unsigned int version)
 {
-    return st__options_init(opts, sizeof *opts, version, ST_QUEUE_OPTIONS_VERSION,
+    return st__options_init(opts, ST_OPTIONS_SIZES(sizeof *opts), version, ST_QUEUE_OPTIONS_VERSION,
                             "st_queue_options") < 0
                ? ST_TRACE()
                : 0;

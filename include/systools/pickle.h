@@ -88,8 +88,98 @@ ST_API int st_pickle_dump(const st_value *v, int protocol, int fd);
  */
 ST_API int st_pickle_dump_file(const st_value *v, int protocol, FILE *f);
 
+/** @brief ::st_pickle_dump_options.protocol for protocol 0 (a zero field means Python's
+ *         default, ST_PICKLE_DEFAULT_PROTOCOL). */
+#define ST_PICKLE_PROTOCOL_0 0x100
+
+/** @brief The version of ::st_pickle_dump_options this header describes. */
+#define ST_PICKLE_DUMP_OPTIONS_VERSION 1
+
+/**
+ * @brief The arguments of pickle.Pickler beyond the file: protocol, persistent_id and
+ *        buffer_callback. All fields zero (but the version) mean pickle.dumps(v)'s defaults.
+ *
+ * There is no fix_imports: the dumper always does what CPython's default fix_imports=True does
+ * (Python 2 names below protocol 3), which is what "the bytes pickle.dumps() writes" means;
+ * False would only make pickles that Python 2 cannot read.
+ */
+typedef struct st_pickle_dump_options {
+    /** ST_PICKLE_DUMP_OPTIONS_VERSION. */
+    unsigned int version;
+    /** 0 for ST_PICKLE_DEFAULT_PROTOCOL, 1 to 5, ST_PICKLE_PROTOCOL_0 for protocol 0, a
+     *  negative number for ST_PICKLE_HIGHEST_PROTOCOL. */
+    int protocol;
+    /**
+     * Mirrors Pickler.persistent_id(obj): called for every value before it is written (atoms
+     * too, as CPython); sets *pid to NULL (Python's None: pickle the value as usual) or to a
+     * new reference to the persistent id, written instead of the value (BINPERSID; PERSID
+     * with str(pid) in protocol 0, which must be ASCII). Returns 0, or -1 with an error set
+     * (it stands) to stop dumping. The pid itself is not passed to persistent_id, its items
+     * are.
+     */
+    int (*persistent_id)(void *ctx, const st_value *v, st_value **pid);
+    /**
+     * Mirrors buffer_callback(PickleBuffer): called for each PickleBuffer in protocol 5;
+     * returns 0 to send it out of band (NEXT_BUFFER, plus READONLY_BUFFER when read-only:
+     * keep the buffer, the reader needs it), 1 to write it in band (as Python's callback
+     * returning a true value), -1 with an error set to stop. NULL: every buffer in band.
+     */
+    int (*buffer_callback)(void *ctx, const st_value *buffer);
+    /** Passed to the callbacks. */
+    void *ctx;
+} st_pickle_dump_options;
+
+/** @brief Default options: pickle.dumps(v) with protocol ST_PICKLE_DEFAULT_PROTOCOL. */
+#define ST_PICKLE_DUMP_OPTIONS_INIT {.version = ST_PICKLE_DUMP_OPTIONS_VERSION}
+
+/**
+ * @brief Sets options to the defaults, for callers that cannot use
+ *        ST_PICKLE_DUMP_OPTIONS_INIT.
+ * @param opts The options to initialise.
+ * @param version ST_PICKLE_DUMP_OPTIONS_VERSION.
+ * @return 0, or -1 with ValueError for a version this library does not know.
+ */
+ST_API int st_pickle_dump_options_init(st_pickle_dump_options *opts, unsigned int version);
+
+/**
+ * @brief Pickles a value with options. Mirrors
+ *        `pickle.Pickler(f, protocol, buffer_callback=...).dump(v)` (with persistent_id)
+ *        followed by f.getvalue(): as st_pickle_dumps() otherwise.
+ * @param v The value (borrowed).
+ * @param opts Options, or NULL for the defaults.
+ * @param out Receives the pickle; the caller frees it with st_free().
+ * @param len Receives its length.
+ * @return 0, or -1 with the errors of st_pickle_dumps(), PicklingError (ST_EVALUE,
+ *         "pickle.PicklingError") for what CPython refuses (a PickleBuffer below protocol
+ *         5, a non-ASCII persistent id or global name in protocol 0-2...), the callbacks'
+ *         errors, or ValueError for bad options.
+ */
+ST_API int st_pickle_dumps_with(const st_value *v, const st_pickle_dump_options *opts,
+                                unsigned char **out, size_t *len);
+
+/**
+ * @brief Pickles a value with options onto a file descriptor. Mirrors
+ *        `pickle.Pickler(file, ...).dump(v)`.
+ * @param v The value (borrowed).
+ * @param opts Options, or NULL for the defaults.
+ * @param fd An open file descriptor; written with write(2), EINTR retried.
+ * @return 0, or -1 with the errors of st_pickle_dumps_with() or OSError.
+ */
+ST_API int st_pickle_dump_with(const st_value *v, const st_pickle_dump_options *opts, int fd);
+
+/**
+ * @brief Pickles a value with options onto a stdio stream. Mirrors
+ *        `pickle.Pickler(file, ...).dump(v)`.
+ * @param v The value (borrowed).
+ * @param opts Options, or NULL for the defaults.
+ * @param f The stream (not flushed).
+ * @return 0, or -1 with the errors of st_pickle_dumps_with() or OSError.
+ */
+ST_API int st_pickle_dump_file_with(const st_value *v, const st_pickle_dump_options *opts,
+                                    FILE *f);
+
 /** @brief The version of ::st_pickle_load_options this header describes. */
-#define ST_PICKLE_LOAD_OPTIONS_VERSION 1
+#define ST_PICKLE_LOAD_OPTIONS_VERSION 2
 
 /**
  * @brief Limits and extension points of the loaders (the keyword arguments of pickle.loads()
@@ -119,6 +209,33 @@ typedef struct st_pickle_load_options {
     st_value *(*reduce)(void *ctx, const char *module, const char *name, st_value *args);
     /** Passed to the callbacks. */
     void *ctx;
+    /* ---- version 2 ---- */
+    /**
+     * Non-zero: load every pickle CPython writes, keeping what is not plain data as data
+     * (nothing is imported or called): a GLOBAL or STACK_GLOBAL that is not one of the
+     * plain-data ones (nor accepted by allow_global() with a reduce() callback) becomes an
+     * ::ST_VALUE_GLOBAL, and REDUCE, NEWOBJ, NEWOBJ_EX, INST and OBJ on it an
+     * ::ST_VALUE_OBJECT, which BUILD, APPEND(S) and SETITEM(S) fill (see st_value_object()).
+     * Zero (the default): such globals are refused as before.
+     */
+    int objects;
+    /**
+     * Mirrors Unpickler.persistent_load(pid): called for PERSID (pid a str) and BINPERSID
+     * (pid any value), returns the value to use as a new reference, or NULL with an error set
+     * (the caller's error stands) to stop loading. NULL: those opcodes fail as in CPython
+     * ("A load persistent id instruction was encountered, but no persistent_load function was
+     * specified.").
+     */
+    st_value *(*persistent_load)(void *ctx, st_value *pid);
+    /**
+     * Mirrors pickle.loads(..., buffers=...): the out-of-band buffers NEXT_BUFFER takes in
+     * order (each pushed as it is, no copy: a bytes, bytearray or PickleBuffer; READONLY_BUFFER
+     * makes a writable one a read-only PickleBuffer over the same bytearray). NULL is Python's
+     * buffers=None: NEXT_BUFFER then fails.
+     */
+    st_value *const *buffers;
+    /** The number of buffers. */
+    size_t nbuffers;
 } st_pickle_load_options;
 
 /** @brief Default options: depth ST_VALUE_MAX_DEPTH, no size limit, no extra globals. */

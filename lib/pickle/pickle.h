@@ -25,6 +25,11 @@ enum {
 extern const char *const st__pickle_global_module[G_CUSTOM];
 extern const char *const st__pickle_global_name[G_CUSTOM];
 
+/* fix_imports (pickle's default): Python 2's module and name of a Python 3 global, for
+ * dumping below protocol 3, or (to3) Python 3's of a Python 2 one, for loading below protocol
+ * 3. The strings are replaced by static ones when a table names them. */
+void st__pickle_fix_imports(const char **module, const char **name, int to3);
+
 /* n-byte little-endian numbers (n is 1, 2, 4 or 8): fixed-size copies on little-endian hosts,
  * which compilers turn into single moves. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

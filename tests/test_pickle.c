@@ -852,6 +852,355 @@ static void test_objects_live(void **state)
     }
 }
 
+/* The hex pickle CPython's `live` listing (text) gives for case `name`, or NULL. */
+static unsigned char *live_case(const char *text, const char *name, size_t *len)
+{
+    size_t nlen = strlen(name);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *sp = strchr(l, ' ');
+        if (sp && strncmp(sp + 1, name, nlen) == 0 && (sp[1 + nlen] == '\n' || !sp[1 + nlen])) {
+            char *hex = st__strndup(l, (size_t)(sp - l));
+            unsigned char *r = st_test_unhex(hex, len);
+            st_free(hex);
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static st_value *cls(const char *qualname)
+{
+    st_value *g = st_value_global("pickle_classes", qualname);
+    assert_non_null(g);
+    return g;
+}
+
+/* An object of pickle_classes made in C, with a state given as a literal (or NULL). */
+static st_value *made(st_value_form form, const char *callable, const char *args,
+                      const char *kwargs, const char *state)
+{
+    st_value *c = cls(callable), *a = parse(args), *k = kwargs ? parse(kwargs) : NULL;
+    st_value *o = st_value_object(form, c, a, k);
+    assert_non_null(o);
+    if (state) {
+        st_value *s = parse(state);
+        assert_int_equal(st_value_object_set_state(o, s, NULL), 0);
+        st_value_unref(s);
+    }
+    st_value_unref(c);
+    st_value_unref(a);
+    st_value_unref(k);
+    return o;
+}
+
+/* The default object.__reduce_ex__ of a plain instance: NEWOBJ from protocol 2, copyreg's
+ * _reconstructor below. */
+static st_value *plain_instance(int proto, const char *qualname, const char *state)
+{
+    if (proto >= 2)
+        return made(ST_VALUE_FORM_NEWOBJ, qualname, "()", NULL, state);
+    st_value *items[3] = {cls(qualname), st_value_global("builtins", "object"), st_value_none()};
+    st_value *args = st_value_tuple_steal(3, items);
+    st_value *recon = st_value_global("copyreg", "_reconstructor");
+    st_value *o = st_value_object(ST_VALUE_FORM_REDUCE, recon, args, NULL);
+    st_value *s = parse(state);
+    assert_int_equal(st_value_object_set_state(o, s, NULL), 0);
+    st_value_unref(s);
+    st_value_unref(recon);
+    st_value_unref(args);
+    return o;
+}
+
+/* Objects made in C dump as CPython's pickle of the real objects, byte for byte. */
+static void test_objects_built(void **state)
+{
+    (void)state;
+    const char *py = pyref_python();
+    if (!py)
+        return;
+    int compared = 0;
+    for (int proto = 0; proto <= 5; proto++) {
+        char args[32];
+        snprintf(args, sizeof args, "live %d", proto);
+        char *text = run_gen_objects(py, args);
+        struct {
+            const char *name;
+            st_value *v;
+        } c[8] = {
+            {"point", plain_instance(proto, "Point", "{'x': 1, 'y': 2}")},
+            {"enum", made(ST_VALUE_FORM_REDUCE, "Color", "(1,)", NULL, NULL)},
+            {"class", cls("Point")},
+            {"nested_class_ref", cls("Outer.Inner")},
+            {"data", plain_instance(proto, "Data", "{'name': 'd', 'size': 3, 'tags': ['x']}")},
+            {"setter", made(ST_VALUE_FORM_REDUCE, "WithSetter", "(None,)", NULL, NULL)},
+            {"bag", proto >= 2 ? made(ST_VALUE_FORM_NEWOBJ, "Bag", "()", NULL, "{'label': 'bag'}")
+                               : NULL},
+            {"newargs_ex", proto >= 4 ? made(ST_VALUE_FORM_NEWOBJ_EX, "NewArgsEx", "(1,)",
+                                             "{'key': 'k'}", NULL)
+                                      : NULL},
+        };
+        if (c[7].v) {
+            /* CPython's state shares the interned name 'key' with the keyword arguments. */
+            st_value *k, *st = parse("{'a': 1}"), *kw = st_value_object_part(c[7].v,
+                                                                              ST_VALUE_PART_KWARGS);
+            size_t pos = 0;
+            assert_int_equal(st_value_dict_next(kw, &pos, &k, NULL), 1);
+            assert_int_equal(st_value_dict_set(st, k, st_value_dict_get(kw, k)), 0);
+            assert_int_equal(st_value_object_set_state(c[7].v, st, NULL), 0);
+            st_value_unref(st);
+        }
+        st_value *setter = cls("set_state"), *sv = parse("{'v': 42}");
+        assert_int_equal(st_value_object_set_state(c[5].v, sv, setter), 0);
+        st_value_unref(setter);
+        st_value_unref(sv);
+        if (c[6].v) {
+            st_value *items = parse("[1, 'two', (3,)]");
+            for (ptrdiff_t i = 0; i < 3; i++)
+                assert_int_equal(st_value_object_append(c[6].v, st_value_item(items, i)), 0);
+            st_value_unref(items);
+        }
+        for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+            if (!c[i].v)
+                continue;
+            size_t elen, len;
+            unsigned char *expect = live_case(text, c[i].name, &elen), *out;
+            assert_non_null(expect);
+            assert_int_equal(st_pickle_dumps(c[i].v, proto, &out, &len), 0);
+            if (len != elen || memcmp(out, expect, len) != 0) {
+                fprintf(stderr, "%s (protocol %d)\n  cpython ", c[i].name, proto);
+                put_hex(stderr, expect, elen, 1);
+                fprintf(stderr, "  ours    ");
+                put_hex(stderr, out, len, 1);
+            }
+            assert_int_equal(len, elen);
+            assert_memory_equal(out, expect, len);
+            compared++;
+            st_free(out);
+            free(expect);
+            st_value_unref(c[i].v);
+        }
+        free(text);
+    }
+    printf("objects made in C: %d dumps byte-identical to CPython's\n", compared);
+}
+
+/* Pers of tests/gen/gen_pickle_objects.py and its inverse: a pickle_classes.Point is persistent
+ * as ('point', x), the str 'secret' as 'S1'. */
+static int is_point(const st_value *v)
+{
+    return st_value_kind(v) == ST_VALUE_OBJECT && !strcmp(st_value_type_name(v), "Point");
+}
+
+static st_value *point_name; /* one str, as CPython's interned 'point' */
+
+static int pers_id(void *ctx, const st_value *v, st_value **pid)
+{
+    (*(int *)ctx)++;
+    *pid = NULL;
+    if (is_point(v)) {
+        st_value *items[2] = {st_value_ref(point_name),
+                              st_value_ref(st_value_dict_get_str(
+                                  st_value_object_part(v, ST_VALUE_PART_STATE), "x"))};
+        *pid = st_value_tuple_steal(2, items);
+    } else if (st_value_kind(v) == ST_VALUE_STR && !strcmp(st_value_str_data(v, NULL), "secret")) {
+        *pid = st_value_str("S1");
+    }
+    return 0;
+}
+
+static st_value *pers_load(void *ctx, st_value *pid)
+{
+    (void)ctx;
+    if (st_value_kind(pid) == ST_VALUE_TUPLE)
+        return made(ST_VALUE_FORM_NEWOBJ, "Point", "()", NULL, "{'x': 1, 'y': 'loaded'}");
+    st_value *items[2] = {st_value_str("loaded"), st_value_ref(pid)};
+    return st_value_tuple_steal(2, items);
+}
+
+/* Persistent ids both ways: our dump with persistent_id is CPython's Pickler subclass's, byte
+ * for byte, and CPython's pickle loads through our persistent_load. */
+static void test_persistent(void **state)
+{
+    (void)state;
+    const char *py = pyref_python();
+    if (!py)
+        return;
+    for (int proto = 0; proto <= 5; proto++) {
+        char args[64];
+        snprintf(args, sizeof args, "pers %d", proto);
+        char *text = run_gen_objects(py, args);
+        assert_true(strncmp(text, "W ", 2) == 0);
+        text[strcspn(text, "\n")] = '\0';
+        size_t elen, len;
+        unsigned char *expect = st_test_unhex(text + 2, &elen), *out;
+        free(text);
+        st_value *items[4] = {plain_instance(proto, "Point", "{'x': 1, 'y': 2}"),
+                              st_value_str("secret"), st_value_dict(), st_value_str("plain")};
+        assert_int_equal(st_value_dict_set_steal(items[2], st_value_str("k"),
+                                                 plain_instance(proto, "Point",
+                                                                "{'x': 3, 'y': 4}")),
+                         0);
+        st_value *v = st_value_list();
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(st_value_list_append_steal(v, items[i]), 0);
+        int calls = 0;
+        point_name = st_value_str("point");
+        st_pickle_dump_options o = ST_PICKLE_DUMP_OPTIONS_INIT;
+        o.protocol = proto ? proto : ST_PICKLE_PROTOCOL_0;
+        o.persistent_id = pers_id;
+        o.ctx = &calls;
+        assert_int_equal(st_pickle_dumps_with(v, &o, &out, &len), 0);
+        st_value_unref(point_name);
+        assert_int_equal(len, elen);
+        assert_memory_equal(out, expect, len);
+        assert_true(calls >= 6); /* every value, the pids' items too */
+        /* loading CPython's: the ids come back through persistent_load */
+        st_pickle_load_options lo = ST_PICKLE_LOAD_OPTIONS_INIT;
+        lo.objects = 1;
+        lo.persistent_load = pers_load;
+        st_value *back = st_pickle_loads(expect, elen, &lo);
+        assert_non_null(back);
+        char *r = st_value_repr(back);
+        /* protocol 0's PERSID carries str(pid) */
+        assert_string_equal(r, proto ? "[<pickled pickle_classes.Point NEWOBJ() state={'x': 1, "
+                                       "'y': 'loaded'}>, ('loaded', 'S1'), {'k': <pickled "
+                                       "pickle_classes.Point NEWOBJ() state={'x': 1, 'y': "
+                                       "'loaded'}>}, 'plain']"
+                                     : "[('loaded', \"('point', 1)\"), ('loaded', 'S1'), {'k': "
+                                       "('loaded', \"('point', 3)\")}, 'plain']");
+        st_free(r);
+        /* without persistent_load: CPython's error */
+        assert_null(st_pickle_loads(expect, elen, &objects_on));
+        assert_int_equal(st_error_code(), ST_EFORMAT);
+        assert_non_null(strstr(st_error_last()->message,
+                               "A load persistent id instruction was encountered, but no "
+                               "persistent_load function was specified."));
+        st_value_unref(back);
+        st_value_unref(v);
+        st_free(out);
+        free(expect);
+    }
+}
+
+static int buffers_seen;
+static st_value *buffers_out[8];
+
+static int out_of_band(void *ctx, st_value *buffer)
+{
+    (void)ctx;
+    buffers_out[buffers_seen++] = st_value_ref(buffer);
+    return 0;
+}
+
+/* Protocol 5 buffers both ways against pickle.PickleBuffer: the same stream and the same
+ * buffers out of band, the same bytes in band, and each side loads the other's. */
+static void test_buffers(void **state)
+{
+    (void)state;
+    st_value *raw[3] = {st_value_bytes("abc", 3), st_value_bytearray("defg", 4),
+                        st_value_bytes("", 0)};
+    st_value *v = st_value_list();
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(st_value_list_append_steal(v, st_value_picklebuffer(raw[i])), 0);
+    assert_int_equal(st_value_list_append_steal(v, st_value_bytes("in-band", 7)), 0);
+    /* below protocol 5: CPython's PicklingError */
+    unsigned char *out;
+    size_t len;
+    assert_int_equal(st_pickle_dumps(v, 4, &out, &len), -1);
+    assert_string_equal(st_error_last()->message,
+                        "PickleBuffer can only be pickled with protocol >= 5");
+    st_pickle_dump_options o = ST_PICKLE_DUMP_OPTIONS_INIT;
+    o.protocol = 5;
+    o.buffer_callback = out_of_band;
+    buffers_seen = 0;
+    assert_int_equal(st_pickle_dumps_with(v, &o, &out, &len), 0);
+    assert_int_equal(buffers_seen, 3);
+    for (int i = 0; i < 3; i++) {
+        int ro;
+        assert_ptr_equal(st_value_picklebuffer_raw(buffers_out[i], &ro), raw[i]);
+        assert_int_equal(ro, i != 1);
+    }
+    /* loading our stream with the buffers: no copy, the same objects */
+    st_pickle_load_options lo = ST_PICKLE_LOAD_OPTIONS_INIT;
+    lo.buffers = raw;
+    lo.nbuffers = 3;
+    st_value *back = st_pickle_loads(out, len, &lo);
+    assert_non_null(back);
+    assert_ptr_equal(st_value_item(back, 0), raw[0]);
+    assert_ptr_equal(st_value_item(back, 1), raw[1]);
+    st_value_unref(back);
+    lo.nbuffers = 2;
+    assert_null(st_pickle_loads(out, len, &lo));
+    assert_non_null(strstr(st_error_last()->message, "not enough out-of-band buffers"));
+    assert_null(st_pickle_loads(out, len, NULL));
+    assert_non_null(strstr(st_error_last()->message,
+                           "pickle stream refers to out-of-band data but no *buffers* argument "
+                           "was given"));
+    /* a writable buffer made read-only: a read-only PickleBuffer over the same bytearray */
+    st_value *one[1] = {raw[1]};
+    lo.buffers = one;
+    lo.nbuffers = 1;
+    back = st_pickle_loads("\x80\x05\x97\x98.", 5, &lo);
+    assert_non_null(back);
+    int ro = 0;
+    assert_ptr_equal(st_value_picklebuffer_raw(back, &ro), raw[1]);
+    assert_int_equal(ro, 1);
+    char *r = st_value_repr(back);
+    assert_string_equal(r, "<pickle.PickleBuffer readonly, 4 bytes>");
+    st_free(r);
+    st_value_unref(back);
+
+    const char *py = pyref_python();
+    if (py) {
+        char *text = run_gen_objects(py, "buffers -");
+        char *w = strstr(text, "W "), *in = strstr(text, "I ");
+        assert_non_null(w);
+        assert_non_null(in);
+        w[strcspn(w, "\n")] = '\0';
+        in[strcspn(in, "\n")] = '\0';
+        size_t elen;
+        unsigned char *expect = st_test_unhex(w + 2, &elen);
+        assert_int_equal(len, elen);
+        assert_memory_equal(out, expect, len);
+        free(expect);
+        /* in band: CPython's bytes too */
+        unsigned char *inb;
+        size_t inlen;
+        assert_int_equal(st_pickle_dumps(v, 5, &inb, &inlen), 0);
+        expect = st_test_unhex(in + 2, &elen);
+        assert_int_equal(inlen, elen);
+        assert_memory_equal(inb, expect, inlen);
+        free(expect);
+        st_free(inb);
+        free(text);
+        /* CPython loads our stream with our buffers */
+        char tmpl[] = "/tmp/st_pickle_buf_XXXXXX";
+        int fd = mkstemp(tmpl);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "w");
+        put_hex(f, out, len, 1);
+        for (int i = 0; i < 3; i++) {
+            size_t bl;
+            const unsigned char *bd = st_value_bytes_data(buffers_out[i], &bl);
+            fputc('x', f); /* so that an empty buffer is a word too */
+            put_hex(f, bd, bl, 1);
+        }
+        fclose(f);
+        char args[64];
+        snprintf(args, sizeof args, "buffers '%s'", tmpl);
+        text = run_gen_objects(py, args);
+        unlink(tmpl);
+        assert_non_null(strstr(text, "L [b'abc', b'defg', b'', b'in-band']"));
+        free(text);
+    }
+    for (int i = 0; i < buffers_seen; i++)
+        st_value_unref(buffers_out[i]);
+    st_free(out);
+    st_value_unref(v);
+    for (int i = 0; i < 3; i++)
+        st_value_unref(raw[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -861,6 +1210,8 @@ int main(void)
         cmocka_unit_test(test_loads_end),    cmocka_unit_test(test_streams),
         cmocka_unit_test(test_vectors),      cmocka_unit_test(test_live),
         cmocka_unit_test(test_loaded_values), cmocka_unit_test(test_objects_live),
+        cmocka_unit_test(test_objects_built),
+        cmocka_unit_test(test_persistent), cmocka_unit_test(test_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

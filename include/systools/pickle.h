@@ -121,10 +121,11 @@ typedef struct st_pickle_dump_options {
     /**
      * Mirrors buffer_callback(PickleBuffer): called for each PickleBuffer in protocol 5;
      * returns 0 to send it out of band (NEXT_BUFFER, plus READONLY_BUFFER when read-only:
-     * keep the buffer, the reader needs it), 1 to write it in band (as Python's callback
-     * returning a true value), -1 with an error set to stop. NULL: every buffer in band.
+     * keep the buffer, the reader needs it: it is lent for the call, st_value_ref() keeps
+     * it), 1 to write it in band (as Python's callback returning a true value), -1 with an
+     * error set to stop. NULL: every buffer in band.
      */
-    int (*buffer_callback)(void *ctx, const st_value *buffer);
+    int (*buffer_callback)(void *ctx, st_value *buffer);
     /** Passed to the callbacks. */
     void *ctx;
 } st_pickle_dump_options;

@@ -1011,7 +1011,7 @@ static int save_picklebuffer(pickler *p, const st_value *v, uintptr_t key)
     size_t len;
     const unsigned char *data = st_value_bytes_data(v, &len);
     int in_band = 1;
-    if (p->o && p->o->buffer_callback && (in_band = p->o->buffer_callback(p->o->ctx, v)) < 0)
+    if (p->o && p->o->buffer_callback && (in_band = p->o->buffer_callback(p->o->ctx, (st_value *)v)) < 0)
         return ST_TRACE();
     if (!in_band)
         return emit1(p, NEXT_BUFFER) || (readonly && emit1(p, READONLY_BUFFER)) ? -1 : 0;

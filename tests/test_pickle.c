@@ -1201,6 +1201,166 @@ static void test_buffers(void **state)
         st_value_unref(raw[i]);
 }
 
+static void objects_fail(const char *pk, size_t len, const char *msg)
+{
+    st_value *v = st_pickle_loads(pk, len, &objects_on);
+    if (v)
+        release(v);
+    assert_null(v);
+    assert_int_equal(st_error_code(), ST_EFORMAT);
+    if (strcmp(st_error_message(), msg) != 0)
+        fprintf(stderr, "got: %s\n", st_error_message());
+    assert_string_equal(st_error_message(), msg);
+}
+
+static char *objects_repr(const char *pk, size_t len)
+{
+    st_value *v = st_pickle_loads(pk, len, &objects_on);
+    assert_non_null(v);
+    char *r = st_value_repr(v);
+    assert_non_null(r);
+    release(v);
+    return r;
+}
+
+#define OBJECTS_FAIL(lit, msg) objects_fail(lit, sizeof(lit) - 1, msg)
+
+/* The default stays as safe as before; with objects on, what is not an object is refused,
+ * and hostile input stays bounded. */
+static void test_objects_hostile(void **state)
+{
+    (void)state;
+    static const char point[] = "\x80\x02" "cm\nP\n)\x81}(U\x01xK\x01ub.";
+    /* off by default, and for version 1 structs (which have no objects field) */
+    load_fails(point, sizeof point - 1, ST_EFORMAT, "global 'm.P' is forbidden (at offset 2)");
+    st_pickle_load_options v1 = {.version = 1};
+    assert_null(st_pickle_loads(point, sizeof point - 1, &v1));
+    char *r = objects_repr(point, sizeof point - 1);
+    assert_string_equal(r, "<pickled m.P NEWOBJ() state={'x': 1}>");
+    st_free(r);
+    /* INST and OBJ (protocols 0 and 1 of Python 2's classes), kept as REDUCE */
+    r = objects_repr("(K\x01" "K\x02im\nC\n.", 11);
+    assert_string_equal(r, "<pickled m.C REDUCE(1, 2)>");
+    st_free(r);
+    r = objects_repr("(cm\nC\nK\x01o.", 10);
+    assert_string_equal(r, "<pickled m.C REDUCE(1)>");
+    st_free(r);
+    /* Python 2 names are Python 3's below protocol 3 (fix_imports) */
+    r = objects_repr("c__builtin__\nxrange\n.", 21);
+    assert_string_equal(r, "<global builtins.range>");
+    st_free(r);
+    OBJECTS_FAIL("\x80\x02K\x01)\x81.", "NEWOBJ class argument must be a type, not int (at offset 5)");
+    OBJECTS_FAIL("\x80\x02" "cm\nC\nK\x01\x81.",
+                 "NEWOBJ args argument must be a tuple, not int (at offset 9)");
+    OBJECTS_FAIL("\x80\x04" "cm\nC\n)K\x01\x92.",
+                 "NEWOBJ_EX kwargs argument must be a dict, not int (at offset 10)");
+    OBJECTS_FAIL("\x80\x02K\x01)R.", "REDUCE on a int (only globals can be called) (at offset 5)");
+    OBJECTS_FAIL("\x80\x02]K\x01" "b.", "BUILD on a list (at offset 5)");
+    OBJECTS_FAIL("\x80\x02" "cm\nC\n)\x81}b}b.",
+                 "BUILD on an object that has a state already (at offset 12)");
+    OBJECTS_FAIL("\x80\x04" "cm\nC\n)\x81(K\x01\x90.", "ADDITEMS on a C (at offset 12)");
+    OBJECTS_FAIL("\x80\x02\x82\x01.", "EXT (the extension registry) is not supported: only plain "
+                                      "data can be loaded (at offset 2)");
+    /* CVE-2018-20406-style memo: a huge index is refused, not allocated */
+    OBJECTS_FAIL("\x80\x02" "cm\nC\nr\xff\xff\xff\x7f.", "memo index 2147483647 too large (at offset 7)");
+
+    /* deep BUILD chains: each object the state of the one before, beyond the nesting limit */
+    for (int n = 300; n <= 700; n += 400) {
+        st__buf b = ST__BUF_INIT;
+        assert_int_equal(st__buf_append(&b, "\x80\x02" "cm\nC\nq\x00", 9), 0);
+        for (int i = 0; i < n; i++)
+            assert_int_equal(st__buf_append(&b, "h\x00)\x81", 4), 0);
+        for (int i = 1; i < n; i++)
+            assert_int_equal(st__buf_putc(&b, 'b'), 0);
+        assert_int_equal(st__buf_append(&b, "0.", 2), 0);
+        st_value *v = st_pickle_loads(b.data, b.len, &objects_on);
+        if (n == 300) { /* 2 levels each (the state, then its args tuple): 600 deep */
+            assert_non_null(v);
+            release(v);
+        } else {
+            assert_null(v);
+            assert_non_null(strstr(st_error_message(), "nesting deeper than 1000"));
+        }
+        st__buf_free(&b);
+    }
+    /* a huge argument tuple costs what its input does */
+    st__buf b = ST__BUF_INIT;
+    assert_int_equal(st__buf_append(&b, "\x80\x02" "cm\nC\n(", 8), 0);
+    for (int i = 0; i < 100000; i++)
+        assert_int_equal(st__buf_putc(&b, 'N'), 0);
+    assert_int_equal(st__buf_append(&b, "tR.", 3), 0);
+    st_value *v = st_pickle_loads(b.data, b.len, &objects_on);
+    assert_non_null(v);
+    assert_int_equal(st_value_len(st_value_object_part(v, ST_VALUE_PART_ARGS)), 100000);
+    st_value_unref(v);
+    st__buf_free(&b);
+    /* an object in its own state, loaded and dropped, and failing halfway: nothing leaks */
+    static const char cyc[] = "\x80\x02" "cm\nC\n)\x81q\x01}U\x01sh\x01sb.";
+    r = objects_repr(cyc, sizeof cyc - 1);
+    assert_string_equal(r, "<pickled m.C NEWOBJ() state={'s': <pickled m.C ...>}>");
+    st_free(r);
+    OBJECTS_FAIL("\x80\x02" "cm\nC\n)\x81q\x01}U\x01sh\x01sbK", "pickle data was truncated (at offset 19)");
+    v = st_pickle_loads(cyc, sizeof cyc - 1, &objects_on);
+    assert_non_null(v);
+    assert_int_equal(st_value_clear(v), 0); /* a result that contains itself: the caller's */
+    r = st_value_repr(v);
+    assert_string_equal(r, "<pickled m.C REDUCE()>");
+    st_free(r);
+    st_value_unref(v);
+}
+
+/* Dump options: INIT, {0} refused, NULL and the protocol field. */
+static void test_dump_options(void **state)
+{
+    (void)state;
+    ST_ASSERT_OPTIONS_INIT(st_pickle_dump_options, ST_PICKLE_DUMP_OPTIONS_INIT,
+                           ST_PICKLE_DUMP_OPTIONS_VERSION, st_pickle_dump_options_init);
+    st_value *v = parse("[1]");
+    unsigned char *out;
+    size_t len;
+    st_pickle_dump_options never = {0}, o = ST_PICKLE_DUMP_OPTIONS_INIT;
+    assert_int_equal(st_pickle_dumps_with(v, &never, &out, &len), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    const int protos[][2] = {{0, 4}, {ST_PICKLE_PROTOCOL_0, 0}, {1, 1}, {-1, 5}, {5, 5}};
+    for (size_t i = 0; i < 5; i++) {
+        o.protocol = protos[i][0];
+        assert_int_equal(st_pickle_dumps_with(v, i ? &o : NULL, &out, &len), 0);
+        unsigned char *plain;
+        size_t plen;
+        assert_int_equal(st_pickle_dumps(v, protos[i][1], &plain, &plen), 0);
+        assert_int_equal(len, plen);
+        assert_memory_equal(out, plain, len);
+        st_free(out);
+        st_free(plain);
+    }
+    o.protocol = 6;
+    assert_int_equal(st_pickle_dumps_with(v, &o, &out, &len), -1);
+    /* fd and stdio */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    o.protocol = 2;
+    assert_int_equal(st_pickle_dump_with(v, &o, fds[1]), 0);
+    FILE *f = fdopen(fds[1], "w");
+    assert_int_equal(st_pickle_dump_file_with(v, &o, f), 0);
+    fclose(f);
+    for (int i = 0; i < 2; i++) {
+        st_value *back = st_pickle_load(fds[0], NULL);
+        assert_non_null(back);
+        assert_int_equal(st_value_equal(back, v), 1);
+        st_value_unref(back);
+    }
+    close(fds[0]);
+    /* what CPython refuses: non-ASCII names and ids below protocol 3 / in protocol 0 */
+    st_value *g = st_value_global("mé", "C");
+    assert_int_equal(st_pickle_dumps(g, 2, &out, &len), -1);
+    assert_string_equal(st_error_message(), "can't pickle module identifier 'mé' using pickle protocol 2");
+    assert_string_equal(st_error_last()->type, "pickle.PicklingError");
+    assert_int_equal(st_pickle_dumps(g, 3, &out, &len), 0);
+    st_free(out);
+    st_value_unref(g);
+    st_value_unref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1212,6 +1372,7 @@ int main(void)
         cmocka_unit_test(test_loaded_values), cmocka_unit_test(test_objects_live),
         cmocka_unit_test(test_objects_built),
         cmocka_unit_test(test_persistent), cmocka_unit_test(test_buffers),
+        cmocka_unit_test(test_objects_hostile), cmocka_unit_test(test_dump_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -826,8 +826,8 @@ static void test_objects_live(void **state)
             int eq = st_value_equal(c, v);
             assert_true(eq == 1 || (eq < 0 && st_error_code() == ST_ERECURSION));
             st_free(r);
-            st_value_unref(c);
-            st_value_unref(v);
+            release(c); /* ring and selfref contain themselves */
+            release(v);
             st_free(ours);
             free(pk);
         }

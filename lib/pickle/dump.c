@@ -552,10 +552,11 @@ static int emit_global_text(pickler *p, const char *mod, const char *name)
 {
     if (p->proto < 3)
         st__pickle_fix_imports(&mod, &name, 0);
-    if (p->proto != 3 && !is_ascii(mod))
+    /* a name GLOBAL's line cannot hold (CPython could not have found such a global) */
+    if ((p->proto != 3 && !is_ascii(mod)) || strchr(mod, '\n'))
         return pickling_error("can't pickle module identifier '%s' using pickle protocol %d", mod,
                               p->proto);
-    if (p->proto != 3 && !is_ascii(name))
+    if ((p->proto != 3 && !is_ascii(name)) || strchr(name, '\n'))
         return pickling_error("can't pickle global identifier '%s' using pickle protocol %d",
                               name, p->proto);
     st__buf b = ST__BUF_INIT;

@@ -1,7 +1,7 @@
 /**
  * @file systools/pickle.h
- * @brief CPython's pickle format for plain data: write what pickle.loads() reads, read what
- *        pickle.dumps() writes, safely.
+ * @brief CPython's pickle format: write what pickle.loads() reads, read what pickle.dumps()
+ *        writes, safely; plain data, and with objects on any pickle, kept as data.
  */
 #ifndef SYSTOOLS_PICKLE_H
 #define SYSTOOLS_PICKLE_H
@@ -13,21 +13,55 @@
 #include "value.h"
 
 /**
- * @defgroup pickle pickle: CPython's pickle format for plain values
+ * @defgroup pickle pickle: CPython's pickle format
  * @brief Exchanges ::st_value trees (None, bool, int, float, str, bytes, bytearray, tuple,
- *        list, dict, set, frozenset, with shared and recursive references) with Python
- *        programs through pickle protocols 0 to 5.
+ *        list, dict, set, frozenset, with shared and recursive references; globals, objects
+ *        and PickleBuffers) with Python programs through pickle protocols 0 to 5.
  *
  * Dumping follows CPython 3.13's C pickler opcode for opcode (same memo, batching and
  * 64 KiB framing), so protocols 2 to 5 give the bytes pickle.dumps() gives for the same data
  * (on every platform: sets in 64-bit CPython's order, see the value module).
- * Loading understands every opcode CPython emits for plain data, and never runs or resolves
- * code: the only globals accepted are the ones CPython itself writes for plain data in old
- * protocols (`builtins`/`__builtin__` set, frozenset, bytearray and bytes, `_codecs encode`,
- * and `copyreg`/`copy_reg _reconstructor` with one of those types as both class and base);
- * any other is refused unless the caller's st_pickle_load_options::allow_global accepts it. Bad input fails with ST_EFORMAT
- * (pickle.UnpicklingError) and a message ending in "(at offset N)", N the byte offset of the
- * opcode at fault.
+ *
+ * Loading never runs, imports or resolves code. With the default options it understands every
+ * opcode CPython emits for plain data: the only globals accepted are the ones CPython itself
+ * writes for plain data in old protocols (`builtins`/`__builtin__` set, frozenset, bytearray
+ * and bytes, `_codecs encode`, and `copyreg`/`copy_reg _reconstructor` with one of those types
+ * as both class and base); any other is refused unless the caller's
+ * st_pickle_load_options::allow_global accepts it.
+ *
+ * With st_pickle_load_options::objects on, every pickle CPython 3.13 writes loads, what is not
+ * plain data kept as data: a GLOBAL or STACK_GLOBAL becomes an ::ST_VALUE_GLOBAL (below
+ * protocol 3 with Python 2's names mapped to Python 3's, as Unpickler's fix_imports does; a
+ * nested name, which CPython writes below protocol 4 as `getattr(Outer, 'Inner')`, becomes the
+ * global `Outer.Inner`), REDUCE, NEWOBJ, NEWOBJ_EX, INST and OBJ an ::ST_VALUE_OBJECT, which
+ * BUILD, APPEND(S) and SETITEM(S) fill (see st_value_object()); the REDUCE and POP that a
+ * 6-item `__reduce__` writes for its state_setter become the object's state and state setter.
+ * Dumping such values writes what CPython's save_reduce and save_global write for the original
+ * objects (NEWOBJ or REDUCE by protocol and callable name, copyreg.__newobj__ below protocol
+ * 2, memo, batches, Python 2 names below protocol 3, framing), so a pickle loads and dumps
+ * back byte for byte at its protocol. An object's form is what its `__reduce_ex__` gave at
+ * the protocol it was pickled with: dumped at another protocol it stays that reduce value
+ * (a default `object.__reduce_ex__` would have chosen copyreg._reconstructor below protocol
+ * 2, which the data cannot know). Not supported, each refused with a clear error: EXT1/2/4
+ * (copyreg's extension registry, empty unless a program fills it), ADDITEMS on an object and
+ * a second BUILD on one (CPython writes neither), and dumping NEWOBJ_EX below protocol 4
+ * (CPython writes a functools.partial of `cls.__new__` there). CPython shares its interned
+ * strs (attribute and global names) by identity: a value made in C must use one str value
+ * where CPython's object would share an interned one for the bytes to match (loaded values
+ * already share them).
+ *
+ * Persistent references (PERSID, BINPERSID) and protocol 5's out-of-band buffers
+ * (NEXT_BUFFER, READONLY_BUFFER) go through st_pickle_dump_options::persistent_id and
+ * buffer_callback when dumping, st_pickle_load_options::persistent_load and buffers when
+ * loading, as CPython's Pickler and Unpickler have them; a PickleBuffer is an
+ * ::ST_VALUE_PICKLEBUFFER (st_value_picklebuffer()), the one value that goes out of band, as
+ * in Python.
+ *
+ * Bad input fails with ST_EFORMAT (pickle.UnpicklingError) and a message ending in
+ * "(at offset N)", N the byte offset of the opcode at fault. Hostile input stays bounded with
+ * objects on too: memo indexes by the input read (a huge LONG_BINPUT is refused, not
+ * allocated), nesting by st_pickle_load_options::max_depth (objects count two levels: their
+ * parts sit in a tuple or list), everything else by the input's size.
  *
  * @code
  * st_value *v = st_value_parse("{'name': 'Zoë', 'sizes': [1, 2.5, b'\\x00'], 'tags': {'a'}}");
@@ -253,8 +287,8 @@ typedef struct st_pickle_load_options {
 ST_API int st_pickle_load_options_init(st_pickle_load_options *opts, unsigned int version);
 
 /**
- * @brief Unpickles a value. Mirrors pickle.loads(data) with the restrictions of this module
- *        (no code, no arbitrary globals); bytes after the STOP opcode are ignored, as Python
+ * @brief Unpickles a value. Mirrors pickle.loads(data, buffers=...) with the restrictions of
+ *        this module (no code; no arbitrary globals unless objects are on); bytes after the STOP opcode are ignored, as Python
  *        does (to find where a pickle ends, load it with st_pickle_load_file() from
  *        fmemopen() and ask ftell(), as Python's Unpickler on a BytesIO and tell()).
  *

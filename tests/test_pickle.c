@@ -1249,7 +1249,8 @@ static void test_objects_hostile(void **state)
     r = objects_repr("c__builtin__\nxrange\n.", 21);
     assert_string_equal(r, "<global builtins.range>");
     st_free(r);
-    OBJECTS_FAIL("\x80\x02K\x01)\x81.", "NEWOBJ class argument must be a type, not int (at offset 5)");
+    OBJECTS_FAIL("\x80\x02K\x01)\x81.",
+                 "NEWOBJ class argument must be a type, not int (at offset 5)");
     OBJECTS_FAIL("\x80\x02" "cm\nC\nK\x01\x81.",
                  "NEWOBJ args argument must be a tuple, not int (at offset 9)");
     OBJECTS_FAIL("\x80\x04" "cm\nC\n)K\x01\x92.",
@@ -1262,7 +1263,8 @@ static void test_objects_hostile(void **state)
     OBJECTS_FAIL("\x80\x02\x82\x01.", "EXT (the extension registry) is not supported: only plain "
                                       "data can be loaded (at offset 2)");
     /* CVE-2018-20406-style memo: a huge index is refused, not allocated */
-    OBJECTS_FAIL("\x80\x02" "cm\nC\nr\xff\xff\xff\x7f.", "memo index 2147483647 too large (at offset 7)");
+    OBJECTS_FAIL("\x80\x02" "cm\nC\nr\xff\xff\xff\x7f.",
+                 "memo index 2147483647 too large (at offset 7)");
 
     /* deep BUILD chains: each object the state of the one before, beyond the nesting limit */
     for (int n = 300; n <= 700; n += 400) {
@@ -1299,7 +1301,8 @@ static void test_objects_hostile(void **state)
     r = objects_repr(cyc, sizeof cyc - 1);
     assert_string_equal(r, "<pickled m.C NEWOBJ() state={'s': <pickled m.C ...>}>");
     st_free(r);
-    OBJECTS_FAIL("\x80\x02" "cm\nC\n)\x81q\x01}U\x01sh\x01sbK", "pickle data was truncated (at offset 19)");
+    OBJECTS_FAIL("\x80\x02" "cm\nC\n)\x81q\x01}U\x01sh\x01sbK",
+                 "pickle data was truncated (at offset 19)");
     v = st_pickle_loads(cyc, sizeof cyc - 1, &objects_on);
     assert_non_null(v);
     assert_int_equal(st_value_clear(v), 0); /* a result that contains itself: the caller's */
@@ -1353,7 +1356,8 @@ static void test_dump_options(void **state)
     /* what CPython refuses: non-ASCII names and ids below protocol 3 / in protocol 0 */
     st_value *g = st_value_global("mé", "C");
     assert_int_equal(st_pickle_dumps(g, 2, &out, &len), -1);
-    assert_string_equal(st_error_message(), "can't pickle module identifier 'mé' using pickle protocol 2");
+    assert_string_equal(st_error_message(),
+                        "can't pickle module identifier 'mé' using pickle protocol 2");
     assert_string_equal(st_error_last()->type, "pickle.PicklingError");
     assert_int_equal(st_pickle_dumps(g, 3, &out, &len), 0);
     st_free(out);

@@ -1303,7 +1303,8 @@ static void repr_is(const st_value *v, const char *expect)
 static void test_globals(void **state)
 {
     (void)state;
-    st_value *g = st_value_global("mymod", "Outer.Inner"), *h = st_value_global("mymod", "Outer.Inner");
+    st_value *g = st_value_global("mymod", "Outer.Inner");
+    st_value *h = st_value_global("mymod", "Outer.Inner");
     st_value *other = st_value_global("mymod", "Outer");
     assert_int_equal(st_value_kind(g), ST_VALUE_GLOBAL);
     assert_string_equal(st_value_global_module(g), "mymod");
@@ -1439,7 +1440,8 @@ static void test_objects(void **state)
 static void test_picklebuffers(void **state)
 {
     (void)state;
-    st_value *b = st_value_bytes("ab", 2), *ba = st_value_bytearray("xyz", 3), *one = st_value_int(1);
+    st_value *b = st_value_bytes("ab", 2), *ba = st_value_bytearray("xyz", 3);
+    st_value *one = st_value_int(1);
     st_value *pb = st_value_picklebuffer(b), *pw = st_value_picklebuffer(ba);
     int ro = -1;
     assert_ptr_equal(st_value_picklebuffer_raw(pb, &ro), b);

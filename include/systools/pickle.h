@@ -288,9 +288,10 @@ ST_API int st_pickle_load_options_init(st_pickle_load_options *opts, unsigned in
 
 /**
  * @brief Unpickles a value. Mirrors pickle.loads(data, buffers=...) with the restrictions of
- *        this module (no code; no arbitrary globals unless objects are on); bytes after the STOP opcode are ignored, as Python
- *        does (to find where a pickle ends, load it with st_pickle_load_file() from
- *        fmemopen() and ask ftell(), as Python's Unpickler on a BytesIO and tell()).
+ *        this module (no code; no arbitrary globals unless objects are on); bytes after
+ *        the STOP opcode are ignored, as Python does (to find where a pickle ends, load it
+ *        with st_pickle_load_file() from fmemopen() and ask ftell(), as Python's Unpickler on
+ *        a BytesIO and tell()).
  *
  * Strings of the protocol 0-2 STRING opcodes are decoded as ASCII (Python's default
  * encoding="ASCII"). Differences from Python: a memo index (PUT) larger than the offset in

@@ -984,7 +984,8 @@ static int save_object(pickler *p, const st_value *v)
     int64_t idx = memo_find(p, (uintptr_t)v);
     if (idx >= 0)
         return emit1(p, POP) || memo_get(p, (uint32_t)idx) ? -1 : 0;
-    if (memo_put(p, (uintptr_t)v) || save_batched(p, st_value_object_part(v, ST_VALUE_PART_LISTITEMS), 0) ||
+    if (memo_put(p, (uintptr_t)v) ||
+        save_batched(p, st_value_object_part(v, ST_VALUE_PART_LISTITEMS), 0) ||
         save_batched(p, st_value_object_part(v, ST_VALUE_PART_DICTITEMS), 1))
         return -1;
     st_value *state = st_value_object_part(v, ST_VALUE_PART_STATE);
@@ -1012,7 +1013,8 @@ static int save_picklebuffer(pickler *p, const st_value *v, uintptr_t key)
     size_t len;
     const unsigned char *data = st_value_bytes_data(v, &len);
     int in_band = 1;
-    if (p->o && p->o->buffer_callback && (in_band = p->o->buffer_callback(p->o->ctx, (st_value *)v)) < 0)
+    if (p->o && p->o->buffer_callback &&
+        (in_band = p->o->buffer_callback(p->o->ctx, (st_value *)v)) < 0)
         return ST_TRACE();
     if (!in_band)
         return emit1(p, NEXT_BUFFER) || (readonly && emit1(p, READONLY_BUFFER)) ? -1 : 0;

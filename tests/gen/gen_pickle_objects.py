@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from pickle_classes import (  # noqa: E402
     Bag, Color, Data, Frozen, GetState, ItemsReduce, Level, MyInt, MyStr, NewArgs, NewArgsEx,
-    Node, Outer, Perm, Point, Reduced, ReducedFunc, ReducedState, Slotted, SlottedDict, Table,
+    NewobjReduce, Node, Outer, Perm, Point, Reduced, ReducedFunc, ReducedState, Slotted, SlottedDict, Table,
     WithSetter, module_function)
 
 
@@ -48,6 +48,7 @@ def cases():
         ("reduced_state", ReducedState("n", {"s": [1, 2]})),
         ("reduced_func", ReducedFunc("k", 1, 2)),
         ("setter", WithSetter(42)),
+        ("newobj_reduce", NewobjReduce([1])),
         ("bag", bag),
         ("table", table),
         ("items_reduce", ItemsReduce([1, 2, 3], [("a", 1), ("b", 2)])),

@@ -72,6 +72,14 @@ class WithSetter:
         return (WithSetter, (None,), {"v": self.v}, None, None, set_state)
 
 
+class NewobjReduce:
+    def __init__(self, v):
+        self.v = v
+
+    def __reduce__(self):
+        return (copyreg.__newobj__, (NewobjReduce,), {"v": self.v})
+
+
 class Bag(list):
     def __init__(self, items=(), label=""):
         super().__init__(items)

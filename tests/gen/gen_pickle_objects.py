@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Pickles of instances that are not plain data, written by CPython 3.13, for the pickle
-module's object tests (tests/test_pickle.c runs this live; nothing is committed).
+module's object tests (tests/test_pickle.c runs this live, and reads the committed
+vectors, "name protocol hex" per line, where there is no CPython).
 
+    python3 tests/gen/gen_pickle_objects.py               # writes tests/vectors/pickle/objects.txt
     python3 tests/gen/gen_pickle_objects.py live P        # "hex name" per case, protocol P
     python3 tests/gen/gen_pickle_objects.py check P FILE  # loads FILE's pickles, compares
     python3 tests/gen/gen_pickle_objects.py pers P        # a Pickler with persistent_id
@@ -155,9 +157,25 @@ def buffers(path):
         print("L", repr([bytes(x) if isinstance(x, memoryview) else x for x in got]))
 
 
+def vectors():
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "vectors",
+                        "pickle", "objects.txt")
+    with open(path, "w") as f:
+        for proto in range(6):
+            for name, obj in cases():
+                if name == "items_batch":  # large; the live test has it
+                    continue
+                try:
+                    f.write(f"{name} {proto} {dumps(obj, proto).hex()}\n")
+                except TypeError:  # a case CPython cannot write at this protocol
+                    pass
+
+
 if __name__ == "__main__":
     sys.setrecursionlimit(10000)
-    if sys.argv[1] == "live":
+    if len(sys.argv) == 1:
+        vectors()
+    elif sys.argv[1] == "live":
         live(int(sys.argv[2]))
     elif sys.argv[1] == "check":
         check(int(sys.argv[2]), sys.argv[3])

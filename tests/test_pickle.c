@@ -945,7 +945,8 @@ static st_value *plain_instance(int proto, const char *qualname, const char *sta
     return o;
 }
 
-/* Objects made in C dump as CPython's pickle of the real objects, byte for byte. */
+/* Objects made in C dump as CPython's pickle of the real objects, byte for byte, and CPython
+ * loads them (the classes imported in the child) as the objects they stand for. */
 static void test_objects_built(void **state)
 {
     (void)state;
@@ -954,7 +955,7 @@ static void test_objects_built(void **state)
         return;
     int compared = 0;
     for (int proto = 0; proto <= 5; proto++) {
-        char args[32];
+        char args[64];
         snprintf(args, sizeof args, "live %d", proto);
         char *text = run_gen_objects(py, args);
         struct {
@@ -983,6 +984,11 @@ static void test_objects_built(void **state)
             assert_int_equal(st_value_object_set_state(c[7].v, st, NULL), 0);
             st_value_unref(st);
         }
+        char tmpl[] = "/tmp/st_pickle_made_XXXXXX";
+        int fd = mkstemp(tmpl);
+        assert_true(fd >= 0);
+        FILE *made_out = fdopen(fd, "w");
+        int written = 0;
         st_value *setter = cls("set_state"), *sv = parse("{'v': 42}");
         assert_int_equal(st_value_object_set_state(c[5].v, sv, setter), 0);
         st_value_unref(setter);
@@ -1009,13 +1015,30 @@ static void test_objects_built(void **state)
             assert_int_equal(len, elen);
             assert_memory_equal(out, expect, len);
             compared++;
+            put_hex(made_out, out, len, 0);
+            fprintf(made_out, " %s\n", c[i].name);
+            written++;
             st_free(out);
             free(expect);
             st_value_unref(c[i].v);
         }
         free(text);
+        fclose(made_out);
+        snprintf(args, sizeof args, "check %d '%s'", proto, tmpl);
+        char *res = run_gen_objects(py, args);
+        unlink(tmpl);
+        char *last = strstr(res, "checked ");
+        int checked = -1, ok = -1;
+        assert_non_null(last);
+        assert_int_equal(sscanf(last, "checked %d ok %d", &checked, &ok), 2);
+        if (ok != written)
+            fprintf(stderr, "CPython: %s", res);
+        assert_int_equal(checked, written);
+        assert_int_equal(ok, written);
+        free(res);
     }
-    printf("objects made in C: %d dumps byte-identical to CPython's\n", compared);
+    printf("objects made in C: %d dumps byte-identical to CPython's, loaded back by CPython\n",
+           compared);
 }
 
 /* An object's form is what its __reduce_ex__ gave; where that does not depend on the protocol

@@ -59,6 +59,7 @@ typedef struct pickler {
     int tuple_item;  /* the value being saved is an item of a tuple */
     int depth;
     namemap names;
+    uint32_t gmemo[G_CUSTOM]; /* the names map's index + 1 of each plain-data global (0: none) */
     const st_pickle_dump_options *o; /* NULL: no callbacks */
     int skip_pers; /* the value being saved is a persistent id: no persistent_id() for it */
 } pickler;
@@ -617,11 +618,20 @@ static int save_global_names(pickler *p, const char *mod, const char *qual, cons
     return memo_put(p, 0);
 }
 
-/* save_global for one of the plain-data globals. */
+/* save_global for one of the plain-data globals (met once per bytes or set below protocol 3
+ * or 4: its memo index is kept at hand). */
 static int save_global(pickler *p, int g)
 {
-    return save_global_names(p, st__pickle_global_module[g], st__pickle_global_name[g], NULL,
-                             NULL);
+    if (p->gmemo[g]) {
+        opcode_boundary(p);
+        return memo_get(p, p->gmemo[g] - 1);
+    }
+    const char *mod = st__pickle_global_module[g], *name = st__pickle_global_name[g];
+    if (save_global_names(p, mod, name, NULL, NULL))
+        return -1;
+    int64_t idx = names_at(p, 'g', mod, strlen(mod), name, 0, 0);
+    p->gmemo[g] = idx >= 0 ? (uint32_t)idx + 1 : 0;
+    return 0;
 }
 
 /* bytes data below protocol 3: codecs.encode(data.decode('latin1'), 'latin1'), or bytes()

@@ -1407,6 +1407,14 @@ static void test_objects_hostile(void **state)
     assert_int_equal(st_value_len(st_value_object_part(v, ST_VALUE_PART_ARGS)), 100000);
     st_value_unref(v);
     st__buf_free(&b);
+    /* an object fetched again only as a dict key stays whole (it is part of the result) */
+    static const char keys[] = "\x80\x02}(cm\nC\n)\x81q\x01K\x01U\x01x}h\x01K\x02su.";
+    r = objects_repr(keys, sizeof keys - 1);
+    assert_string_equal(r, "{<pickled m.C NEWOBJ()>: 1, 'x': {<pickled m.C NEWOBJ()>: 2}}");
+    st_free(r);
+    /* a cycle through a frozenset and an object's state, when loading fails: nothing leaks */
+    OBJECTS_FAIL("\x80\x04" "cm\nC\n)\x81\x94(h\x00\x91\x94" "b(h\x01" "K",
+                 "pickle data was truncated (at offset 19)");
     /* an object in its own state, loaded and dropped, and failing halfway: nothing leaks */
     static const char cyc[] = "\x80\x02" "cm\nC\n)\x81q\x01}U\x01sh\x01sb.";
     r = objects_repr(cyc, sizeof cyc - 1);

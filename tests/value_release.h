@@ -19,23 +19,23 @@ static inline void release(st_value *v)
         size_t pos = 0;
         st_value *id = st_value_int((int64_t)(intptr_t)c);
         if ((k == ST_VALUE_DICT || k == ST_VALUE_LIST || k == ST_VALUE_TUPLE ||
-             k == ST_VALUE_OBJECT) &&
+             k == ST_VALUE_SET || k == ST_VALUE_FROZENSET || k == ST_VALUE_OBJECT) &&
             st_value_contains(seen, id) == 0) {
             st_value_set_add(seen, id);
             if (k == ST_VALUE_OBJECT) {
                 for (int i = ST_VALUE_PART_CALLABLE; i <= ST_VALUE_PART_STATE_SETTER; i++)
                     st_value_list_append(todo, st_value_object_part(c, (st_value_part)i));
             } else if (k == ST_VALUE_DICT) {
-                while (st_value_dict_next(c, &pos, &key, &item) > 0)
+                while (st_value_dict_next(c, &pos, &key, &item) > 0) {
+                    st_value_list_append(todo, key);
                     st_value_list_append(todo, item);
+                }
             } else {
                 while (st_value_next(c, &pos, &item) > 0)
                     st_value_list_append(todo, item);
             }
             if (k != ST_VALUE_TUPLE)
                 st_value_clear(c);
-        } else if (k == ST_VALUE_SET) {
-            st_value_clear(c);
         }
         st_value_unref(id);
         st_value_unref(c);

@@ -413,19 +413,23 @@ static int remember_refetch(unpickler *u, st_value *v)
     return 0;
 }
 
+/* Whether a value of kind k may be part of a reference cycle: containers and objects (a set
+ * holds only hashable values, but an object is one and may lead back). */
+static inline int may_cycle(int k)
+{
+    return k == ST_VALUE_LIST || k == ST_VALUE_DICT || k == ST_VALUE_TUPLE || k == ST_VALUE_SET ||
+           k == ST_VALUE_FROZENSET || k == ST_VALUE_OBJECT;
+}
+
 /* Remembers a container pushed a second time (the only way a cycle can close). */
 static inline int note_refetch(unpickler *u, st_value *v)
 {
-    int k = v ? (int)st__kind(v) : -1;
-    if (k != ST_VALUE_LIST && k != ST_VALUE_DICT && k != ST_VALUE_TUPLE && k != ST_VALUE_OBJECT)
-        return 0;
-    return remember_refetch(u, v);
+    return v && may_cycle((int)st__kind(v)) ? remember_refetch(u, v) : 0;
 }
 
-/* Visits the lists, tuples, dicts and objects reachable from root that are not in `skip` yet,
- * adding them to it; with clear, empties the lists, dicts and objects (their children stay
- * alive while they are visited). Sets and frozensets hold only hashable values, never part of
- * a cycle (an object in a set is reached again only through what refers to it otherwise). */
+/* Visits the containers and objects reachable from root that are not in `skip` yet, adding
+ * them to it; with clear, empties all but tuples (their children stay alive while they are
+ * visited). */
 static int walk(ptrmap *skip, st_value *root, int clear)
 {
     st_value **todo = NULL;
@@ -434,13 +438,12 @@ static int walk(ptrmap *skip, st_value *root, int clear)
     st_value_ref(root);
     for (st_value *c = root; c; c = n ? todo[--n] : NULL) {
         int k = (int)st_value_kind(c);
-        if ((k != ST_VALUE_LIST && k != ST_VALUE_DICT && k != ST_VALUE_TUPLE &&
-             k != ST_VALUE_OBJECT) ||
-            ptrmap_find(skip, (uintptr_t)c) >= 0 || (rc = ptrmap_insert(skip, (uintptr_t)c, 0))) {
+        if (!may_cycle(k) || ptrmap_find(skip, (uintptr_t)c) >= 0 ||
+            (rc = ptrmap_insert(skip, (uintptr_t)c, 0))) {
             st_value_unref(c);
             continue;
         }
-        size_t pos = 0, len = k == ST_VALUE_OBJECT ? 7 : (size_t)st_value_len(c);
+        size_t pos = 0, len = k == ST_VALUE_OBJECT ? 7 : (size_t)st_value_len(c) * 2;
         if (n + len > cap) {
             cap = (n + len) * 2;
             st_value **t = st__reallocarray(todo, cap, sizeof *t);
@@ -451,10 +454,12 @@ static int walk(ptrmap *skip, st_value *root, int clear)
             }
             todo = t;
         }
-        st_value *item;
-        if (k == ST_VALUE_DICT) {
-            while (st_value_dict_next(c, &pos, NULL, &item) > 0)
+        st_value *item, *key;
+        if (k == ST_VALUE_DICT) { /* keys too: an object key may be part of a cycle */
+            while (st_value_dict_next(c, &pos, &key, &item) > 0) {
+                todo[n++] = st_value_ref(key);
                 todo[n++] = st_value_ref(item);
+            }
         } else if (k == ST_VALUE_OBJECT) {
             for (int i = 0; i < 7; i++)
                 todo[n++] = st_value_ref(st_value_object_part(c, (st_value_part)i));

@@ -82,19 +82,25 @@ static void one(const uint8_t *data, size_t size, int objects)
     char *r1 = small ? st_value_repr(v) : NULL;
     if (st_pickle_dumps(v, (int)(size % 6), &out, &len) == 0) {
         st_value *w = st_pickle_loads(out, len, objects ? &o : NULL);
-        if (!w)
-            abort(); /* what we write, we read */
+        /* What we write, we read; but for the nesting limit with objects, whose forms nest a
+         * level deeper or shallower in another protocol, and whose dotted names take a MARK
+         * per dot below protocol 2, as CPython writes them. */
+        if (!w && !(objects && strstr(st_error_message(), "nesting deeper than")))
+            abort();
         /* Equal; sets may iterate in another order once rebuilt (as in CPython), and NaN
          * and cycles defeat ==, so compare those by repr. An object may change form with the
-         * protocol (NEWOBJ below 2 is copyreg.__newobj__), a PickleBuffer comes back as the
-         * bytes or bytearray it wrote in band. */
-        char *r2 = small ? st_value_repr(w) : NULL;
+         * protocol (NEWOBJ below 2 is copyreg.__newobj__), a global its names (fix_imports
+         * maps some Python 2 names one way only), a PickleBuffer comes back as the bytes or
+         * bytearray it wrote in band. */
+        char *r2 = small && w ? st_value_repr(w) : NULL;
         if (r1 && r2 && strcmp(r1, r2) != 0 && st_value_equal(v, w) == 0 &&
             !strstr(r1, "nan") && !strstr(r1, "...") &&
-            !(objects && (strstr(r1, "<pickled") || strstr(r1, "PickleBuffer"))))
+            !(objects && (strstr(r1, "<pickled") || strstr(r1, "<global") ||
+                          strstr(r1, "PickleBuffer"))))
             abort();
         st_free(r2);
-        release(w);
+        if (w)
+            release(w);
         st_free(out);
     }
     st_free(r1);

@@ -1013,6 +1013,8 @@ static int load_reduce(unpickler *u)
         if (object_depth(u, d > f.m.depth ? d : f.m.depth, &d))
             return -1;
         r = reduce_object(u, f.v, a.v);
+        if (r && st_value_kind(r) == ST_VALUE_GLOBAL)
+            d = 1; /* a nested name: two strs deep, however long */
     } else {
         return uerror(u, "cannot call %s.%s: no reduce callback", gname(u, f.m.global, 0),
                       gname(u, f.m.global, 1));

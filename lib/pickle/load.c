@@ -74,9 +74,12 @@ typedef struct unpickler {
     st_value **refetched;
     size_t nrefetched, rcap;
     int keep_error; /* the caller's reduce() failed: its error stands */
-    int objects;    /* opts->objects (version 2) */
-    int proto;      /* the PROTO opcode's, 0 before one: below 3, fix_imports maps names */
-    size_t next_buffer;
+    /* The version 2 options (zero for a version 1 struct, which has no such fields). */
+    int objects;
+    st_value *(*persistent_load)(void *ctx, st_value *pid);
+    st_value *const *buffers;
+    size_t nbuffers, next_buffer;
+    int proto; /* the PROTO opcode's, 0 before one: below 3, fix_imports maps names */
     small_store *small;
 } unpickler;
 
@@ -1137,7 +1140,7 @@ static int pop_state_setter(unpickler *u)
 static int load_persid(unpickler *u, int bin)
 {
     st_value *pid;
-    if (!u->o->persistent_load)
+    if (!u->persistent_load)
         return uerror(u, "A load persistent id instruction was encountered, but no "
                          "persistent_load function was specified.");
     if (bin) {
@@ -1157,7 +1160,7 @@ static int load_persid(unpickler *u, int bin)
         if (!(pid = st_value_str_n((const char *)s, len)))
             return ST_TRACE();
     }
-    st_value *r = u->o->persistent_load(u->o->ctx, pid);
+    st_value *r = u->persistent_load(u->o->ctx, pid);
     st_value_unref(pid);
     u->keep_error = !r;
     return r ? push_value(u, r) : -1;
@@ -1166,12 +1169,12 @@ static int load_persid(unpickler *u, int bin)
 /* NEXT_BUFFER: the caller's next out-of-band buffer, as it is. */
 static int load_next_buffer(unpickler *u)
 {
-    if (!u->o->buffers)
+    if (!u->buffers)
         return uerror(u, "pickle stream refers to out-of-band data but no *buffers* argument "
                          "was given");
-    if (u->next_buffer >= u->o->nbuffers)
+    if (u->next_buffer >= u->nbuffers)
         return uerror(u, "not enough out-of-band buffers");
-    return push_value(u, st_value_ref(u->o->buffers[u->next_buffer++]));
+    return push_value(u, st_value_ref(u->buffers[u->next_buffer++]));
 }
 
 /* READONLY_BUFFER: memoryview(top).toreadonly() when top is writable; a read-only one stays. */
@@ -1517,7 +1520,12 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     if (!opts)
         opts = &defaults;
     u->o = opts;
-    u->objects = opts->version >= 2 && opts->objects;
+    if (opts->version >= 2) {
+        u->objects = opts->objects;
+        u->persistent_load = opts->persistent_load;
+        u->buffers = opts->buffers;
+        u->nbuffers = opts->nbuffers;
+    }
     u->max_depth = opts->max_depth ? opts->max_depth : ST_VALUE_MAX_DEPTH;
     small_store small;
     u->small = &small;

@@ -144,8 +144,10 @@ typedef struct st_pickle_dump_options {
      *  negative number for ST_PICKLE_HIGHEST_PROTOCOL. */
     int protocol;
     /**
-     * Mirrors Pickler.persistent_id(obj): called for every value before it is written (atoms
-     * too, as CPython); sets *pid to NULL (Python's None: pickle the value as usual) or to a
+     * Mirrors Pickler.persistent_id(obj): called for every value of the tree before it is
+     * written (atoms too, as CPython; not for the objects CPython makes on the way, such as
+     * the names of a global or the argument tuples of bytes and sets below protocols 3 and
+     * 4, which C does not have); sets *pid to NULL (Python's None: pickle the value as usual) or to a
      * new reference to the persistent id, written instead of the value (BINPERSID; PERSID
      * with str(pid) in protocol 0, which must be ASCII). Returns 0, or -1 with an error set
      * (it stands) to stop dumping. The pid itself is not passed to persistent_id, its items

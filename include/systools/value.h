@@ -35,7 +35,9 @@
 /**
  * @defgroup value value: Python data values, repr() and ast.literal_eval()
  * @brief Python's plain data types for C, with CPython 3.13's repr() byte for byte and a
- *        parser for Python literals.
+ *        parser for Python literals; and the three kinds pickles need beyond plain data
+ *        (globals, objects kept as data, PickleBuffers: see st_value_global(),
+ *        st_value_object(), st_value_picklebuffer()).
  *
  * @code
  * st_value *d = st_value_dict();

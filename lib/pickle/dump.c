@@ -452,61 +452,68 @@ static size_t name_slot(const namemap *m, const char *key, size_t len)
     return i;
 }
 
-/* The memo index of a tagged text (tag, a, '\0', b when b), or -1; with put, records idx for
- * it instead. */
-static int64_t names_at(pickler *p, char tag, const char *a, size_t alen, const char *b,
-                        int put, uint32_t idx)
+/* The key of a tagged text: tag, a, and '\0' + b when b; in buf when it fits, else malloc'd. */
+static char *name_key(char *buf, size_t size, char tag, const char *a, size_t alen, const char *b,
+                      size_t *len)
 {
-    size_t blen = b ? strlen(b) + 1 : 0, len = 1 + alen + blen;
-    char stackbuf[256];
-    char *key = len <= sizeof stackbuf ? stackbuf : st__malloc(len);
+    size_t blen = b ? strlen(b) + 1 : 0;
+    *len = 1 + alen + blen;
+    char *key = *len <= size ? buf : st__malloc(*len);
     if (!key)
-        return ST_TRACE();
+        return NULL;
     key[0] = tag;
     memcpy(key + 1, a, alen);
     if (b) {
         key[1 + alen] = '\0';
         memcpy(key + 2 + alen, b, blen - 1);
     }
-    namemap *m = &p->names;
-    int64_t r = -1;
-    if (!put) {
-        if (m->t) {
-            name_entry *e = &m->t[name_slot(m, key, len)];
-            r = e->key ? (int64_t)e->idx : -1;
-        }
-    } else if ((m->used + 1) * 2 > (m->t ? m->mask + 1 : 0)) {
-        size_t n = m->t ? (m->mask + 1) * 2 : 16;
-        name_entry *t = st__calloc(n, sizeof *t);
-        if (!t) {
-            r = ST_TRACE();
-        } else {
-            namemap big = {t, n - 1, m->used};
-            for (size_t i = 0; m->t && i <= m->mask; i++)
-                if (m->t[i].key)
-                    t[name_slot(&big, m->t[i].key, m->t[i].len)] = m->t[i];
-            st_free(m->t);
-            *m = big;
-        }
-    }
-    if (put && r == -1) {
-        name_entry *e = &m->t[name_slot(m, key, len)];
-        e->key = key == stackbuf ? st__malloc(len) : key;
-        if (!e->key)
-            r = ST_TRACE();
-        else {
-            if (key == stackbuf)
-                memcpy(e->key, key, len);
-            key = NULL;
-            e->len = len;
-            e->idx = idx;
-            m->used++;
-            r = 0;
-        }
-    }
-    if (key != stackbuf)
+    return key;
+}
+
+/* The memo index recorded for a tagged text, or -1 (also when out of memory: it is then
+ * written again, which is only longer). */
+static int64_t names_find(const pickler *p, char tag, const char *a, size_t alen, const char *b)
+{
+    const namemap *m = &p->names;
+    char buf[256];
+    size_t len;
+    char *key = m->t ? name_key(buf, sizeof buf, tag, a, alen, b, &len) : NULL;
+    if (!key)
+        return -1;
+    const name_entry *e = &m->t[name_slot(m, key, len)];
+    int64_t r = e->key ? (int64_t)e->idx : -1;
+    if (key != buf)
         st_free(key);
     return r;
+}
+
+/* Records idx for a tagged text not in the map yet: 0, or -1 with MemoryError. */
+static int names_put(pickler *p, char tag, const char *a, size_t alen, const char *b,
+                     uint32_t idx)
+{
+    namemap *m = &p->names;
+    if ((m->used + 1) * 2 > (m->t ? m->mask + 1 : 0)) {
+        size_t n = m->t ? (m->mask + 1) * 2 : 16;
+        name_entry *t = st__calloc(n, sizeof *t);
+        if (!t)
+            return ST_TRACE();
+        namemap big = {t, n - 1, m->used};
+        for (size_t i = 0; m->t && i <= m->mask; i++)
+            if (m->t[i].key)
+                t[name_slot(&big, m->t[i].key, m->t[i].len)] = m->t[i];
+        st_free(m->t);
+        *m = big;
+    }
+    size_t len;
+    char *key = name_key(NULL, 0, tag, a, alen, b, &len);
+    if (!key)
+        return ST_TRACE();
+    name_entry *e = &m->t[name_slot(m, key, len)];
+    e->key = key;
+    e->len = len;
+    e->idx = idx;
+    m->used++;
+    return 0;
 }
 
 static void names_free(namemap *m)
@@ -526,13 +533,13 @@ static int save_name(pickler *p, const char *name, const st_value *strv)
     int hit = memo_hit(p, key);
     if (hit)
         return hit < 0 ? -1 : 0;
-    int64_t idx = names_at(p, 'n', name, len, NULL, 0, 0);
+    int64_t idx = names_find(p, 'n', name, len, NULL);
     if (idx >= 0)
         return memo_get(p, (uint32_t)idx) || (key && ptrmap_insert(&p->memo, key, (uint32_t)idx))
                    ? -1
                    : 0;
     uint32_t at = (uint32_t)p->memo_len;
-    return save_str_data(p, name, len, key) || names_at(p, 'n', name, len, NULL, 1, at) ? -1 : 0;
+    return save_str_data(p, name, len, key) || names_put(p, 'n', name, len, NULL, at) ? -1 : 0;
 }
 
 static int pickling_error(const char *fmt, const char *what, int proto)
@@ -603,7 +610,7 @@ static int save_global_names(pickler *p, const char *mod, const char *qual, cons
 {
     opcode_boundary(p);
     size_t mlen = strlen(mod);
-    int64_t idx = names_at(p, 'g', mod, mlen, qual, 0, 0);
+    int64_t idx = names_find(p, 'g', mod, mlen, qual);
     if (idx >= 0)
         return memo_get(p, (uint32_t)idx);
     int rc;
@@ -613,7 +620,7 @@ static int save_global_names(pickler *p, const char *mod, const char *qual, cons
         rc = save_nested(p, mod, qual, strlen(qual));
     else
         rc = emit_global_text(p, mod, qual);
-    if (rc || names_at(p, 'g', mod, mlen, qual, 1, (uint32_t)p->memo_len))
+    if (rc || names_put(p, 'g', mod, mlen, qual, (uint32_t)p->memo_len))
         return -1;
     return memo_put(p, 0);
 }
@@ -629,7 +636,7 @@ static int save_global(pickler *p, int g)
     const char *mod = st__pickle_global_module[g], *name = st__pickle_global_name[g];
     if (save_global_names(p, mod, name, NULL, NULL))
         return -1;
-    int64_t idx = names_at(p, 'g', mod, strlen(mod), name, 0, 0);
+    int64_t idx = names_find(p, 'g', mod, strlen(mod), name);
     p->gmemo[g] = idx >= 0 ? (uint32_t)idx + 1 : 0;
     return 0;
 }

@@ -1484,6 +1484,20 @@ static void test_dump_options(void **state)
     }
     close(fds[0]);
     /* what CPython refuses: non-ASCII names and ids below protocol 3 / in protocol 0 */
+    /* a __newobj__ whose first argument is no class; an object emptied by st_value_clear() */
+    st_value *nf = st_value_global("m", "__newobj__"), *nargs = parse("(1,)");
+    st_value *bad = st_value_object(ST_VALUE_FORM_REDUCE, nf, nargs, NULL);
+    assert_int_equal(st_pickle_dumps(bad, 2, &out, &len), -1);
+    assert_string_equal(st_error_message(), "args[0] from __newobj__ args is not a type");
+    assert_int_equal(st_pickle_dumps(bad, 1, &out, &len), 0); /* a plain REDUCE there */
+    st_free(out);
+    st_value_unref(nf);
+    assert_int_equal(st_value_clear(bad), 0);
+    assert_int_equal(st_value_clear(nargs), -1); /* (a tuple cannot be cleared) */
+    st_value_unref(nargs);
+    assert_int_equal(st_pickle_dumps(bad, 2, &out, &len), -1); /* the global stays, no args */
+    assert_string_equal(st_error_message(), "__newobj__ arglist is empty");
+    st_value_unref(bad);
     st_value *g = st_value_global("mé", "C");
     assert_int_equal(st_pickle_dumps(g, 2, &out, &len), -1);
     assert_string_equal(st_error_message(),

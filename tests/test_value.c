@@ -1346,6 +1346,8 @@ static void test_objects(void **state)
     assert_string_equal(st_error_message(), "NEWOBJ class argument must be a type, not int");
     assert_null(st_value_object(ST_VALUE_FORM_REDUCE, cls, one, NULL));
     assert_string_equal(st_error_message(), "REDUCE args argument must be a tuple, not int");
+    assert_null(st_value_object(ST_VALUE_FORM_REDUCE, one, args, NULL));
+    assert_string_equal(st_error_message(), "'int' object is not callable");
     assert_null(st_value_object(ST_VALUE_FORM_NEWOBJ_EX, cls, args, NULL));
     assert_int_equal(st_error_code(), ST_ETYPE);
     assert_null(st_value_object(ST_VALUE_FORM_REDUCE, cls, args, kw));

@@ -605,8 +605,8 @@ typedef enum st_value_part {
  * st_value_type_name() gives the class's `__name__` when the data names the class (NEWOBJ,
  * NEWOBJ_EX, and REDUCE of copyreg._reconstructor or copyreg.__newobj__), else "object".
  * @param form How the object is made.
- * @param callable For NEWOBJ and NEWOBJ_EX the class: a global or an object (a nested class
- *        below protocol 4 is `getattr(Outer, 'Inner')`); for REDUCE any value (borrowed).
+ * @param callable The callable (REDUCE) or the class (NEWOBJ, NEWOBJ_EX): a global, or an
+ *        object standing for one (a bound method is `getattr(obj, 'name')`) (borrowed).
  * @param args The argument tuple (borrowed).
  * @param kwargs For NEWOBJ_EX a dict, otherwise NULL or None (borrowed).
  * @return A new object, or NULL with TypeError naming what is wrong, or MemoryError.

@@ -958,6 +958,9 @@ static int save_object(pickler *p, const st_value *v)
     st_value *kwargs = st_value_object_part(v, ST_VALUE_PART_KWARGS);
     size_t nargs = (size_t)st_value_len(args);
     int rc;
+    if (st_value_kind(f) != ST_VALUE_GLOBAL && st_value_kind(f) != ST_VALUE_OBJECT)
+        return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                           "first item of the tuple returned by __reduce__ must be callable");
     /* A REDUCE whose callable is named __newobj__ or __newobj_ex__ is one from protocol 2 on. */
     const char *fname = st_value_kind(f) == ST_VALUE_GLOBAL ? last_name(f) : "";
     int by_name = 0;
@@ -971,6 +974,12 @@ static int save_object(pickler *p, const st_value *v)
         kwargs = st_value_item(args, 2);
         args = st_value_item(args, 1);
         by_name = 1;
+        if (st_value_kind(args) != ST_VALUE_TUPLE)
+            return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                               "args[1] from __newobj_ex__ args is not a tuple");
+        if (st_value_kind(kwargs) != ST_VALUE_DICT)
+            return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                               "args[2] from __newobj_ex__ args is not a dict");
     } else if (form == ST_VALUE_FORM_REDUCE && p->proto >= 2 &&
                strcmp(fname, "__newobj__") == 0) {
         if (nargs == 0)
@@ -979,6 +988,10 @@ static int save_object(pickler *p, const st_value *v)
         f = st_value_item(args, 0);
         by_name = 1;
     }
+    /* the class of NEWOBJ: a global, or an object standing for one (getattr(Outer, 'Inner')) */
+    if (by_name && st_value_kind(f) != ST_VALUE_GLOBAL && st_value_kind(f) != ST_VALUE_OBJECT)
+        return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                           "args[0] from %s args is not a type", fname);
     if (form == ST_VALUE_FORM_NEWOBJ_EX) {
         if (p->proto < 4)
             return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",

@@ -60,7 +60,10 @@ st_value *st_value_object(st_value_form form, st_value *callable, st_value *args
     if (!op)
         return (ST_RAISE(ST_EVALUE, "unknown object form %d", (int)form), NULL);
     int ck = st__kind(callable);
-    if (form != ST_VALUE_FORM_REDUCE && ck != ST_VALUE_GLOBAL && ck != ST_VALUE_OBJECT)
+    if (form == ST_VALUE_FORM_REDUCE && ck != ST_VALUE_GLOBAL && ck != ST_VALUE_OBJECT)
+        return (ST_RAISE(ST_ETYPE, "'%s' object is not callable", st_value_type_name(callable)),
+                NULL);
+    if (ck != ST_VALUE_GLOBAL && ck != ST_VALUE_OBJECT)
         return (ST_RAISE(ST_ETYPE, "%s class argument must be a type, not %s", op,
                          st_value_type_name(callable)),
                 NULL);

@@ -1432,6 +1432,7 @@ static void test_objects(void **state)
     assert_int_equal(st_value_object_append(one, one), -1);
     assert_int_equal(st_value_object_setitem(one, one, one), -1);
     assert_int_equal(st_value_object_set_state(one, one, NULL), -1);
+    assert_int_equal(st_value_object_set_state(o, one, one), -1);
     assert_int_equal(st_error_code(), ST_ETYPE);
 
     st_value *vals[] = {cls, args, kw, one, o, p, st, largs, q1, q2, ex, recon, inner, rargs, r};

@@ -637,9 +637,9 @@ ST_API st_value *st_value_object_part(const st_value *v, st_value_part part);
  * @param v An object.
  * @param state The state (borrowed); None removes it (as save_reduce, which writes no BUILD
  *        for a None state).
- * @param state_setter NULL or None for BUILD, else the callable of the 6-item form
- *        (borrowed).
- * @return 0, or -1 with TypeError.
+ * @param state_setter NULL or None for BUILD, else the callable of the 6-item form: a
+ *        global or an object (borrowed).
+ * @return 0, or -1 with TypeError (not an object, or a state setter that cannot be called).
  */
 ST_API int st_value_object_set_state(st_value *v, st_value *state, st_value *state_setter);
 

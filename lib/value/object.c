@@ -124,6 +124,9 @@ int st_value_object_set_state(st_value *v, st_value *state, st_value *state_sett
     int none = st__kind(state) == ST_VALUE_NONE;
     if (state_setter && st__kind(state_setter) == ST_VALUE_NONE)
         state_setter = NULL;
+    if (state_setter && st__kind(state_setter) != ST_VALUE_GLOBAL &&
+        st__kind(state_setter) != ST_VALUE_OBJECT)
+        return ST_RAISE(ST_ETYPE, "'%s' object is not callable", st_value_type_name(state_setter));
     set_part(v, ST_VALUE_PART_STATE, none ? NULL : st_value_ref(state));
     set_part(v, ST_VALUE_PART_STATE_SETTER, none ? NULL : st_value_ref(state_setter));
     return 0;

@@ -19,11 +19,12 @@
 #include "internal/mem.h"
 #include "support/proof.h"
 #include "support/support.h"
-#include "value_release.h"
 #include "systools/systools.h"
+#include "value_release.h"
 
 #define GEN ST_TEST_SOURCE_DIR "/gen/gen_pickle.py"
 #define LIVE_SEED 4242
+#define GEN_OBJECTS ST_TEST_SOURCE_DIR "/gen/gen_pickle_objects.py"
 
 static void put_hex(FILE *f, const unsigned char *b, size_t n, int newline)
 {
@@ -93,8 +94,7 @@ static char *check_one(const unsigned char *pk, size_t n, const char *repr, int 
     else if (same_value(v, repr))
         st->value_ok++;
     else
-        fprintf(stderr, "repr mismatch (proto %d):\n  ours %s\n  cpy  %s\n", proto, r,
-                repr);
+        fprintf(stderr, "repr mismatch (proto %d):\n  ours %s\n  cpy  %s\n", proto, r, repr);
     assert_int_equal(st_pickle_dumps(v, proto, ours, ourlen), 0);
     st->dumped++;
     if (*ourlen == n && memcmp(*ours, pk, n) == 0) {
@@ -379,12 +379,19 @@ static void test_dump_known(void **state)
     /* pickle.dumps(x, p) from CPython 3.13. */
     dump_is("None", 2, "\x80\x02N.", 4);
     dump_is("True", 0, "I01\n.", 5);
-    dump_is("[1, 'a']", 4, "\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01\x8c\x01" "a\x94" "e.",
+    dump_is("[1, 'a']", 4,
+            "\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01\x8c\x01"
+            "a\x94"
+            "e.",
             22);
     dump_is("-1", 3, "\x80\x03J\xff\xff\xff\xff.", 8);
     dump_is("2147483648", 2, "\x80\x02\x8a\x05\x00\x00\x00\x80\x00.", 10);
     dump_is("-2147483649", 2, "\x80\x02\x8a\x05\xff\xff\xff\x7f\xff.", 10);
-    dump_is("b'ab'", 3, "\x80\x03" "C\x02" "abq\x00.", 9);
+    dump_is("b'ab'", 3,
+            "\x80\x03"
+            "C\x02"
+            "abq\x00.",
+            9);
     dump_is("12345678901234567890", 0, "L12345678901234567890L\n.", 24);
     /* A set's bytes follow its table order: 64-bit CPython's on every host. */
     dump_is("{4, -4}", 4,
@@ -455,16 +462,29 @@ static void test_text_opcodes(void **state)
         {"c__builtin__\nset\np0\n((lp1\nI1\natp2\nRp3\n.", "{1}"},
         {"c_codecs\nencode\n(V\\u00ff\nS'latin1'\ntR.", "b'\\xff'"},
         {"c__builtin__\nbytearray\n(Vab\nS'latin-1'\ntR.", "bytearray(b'ab')"},
-        {"U\x03" "abcU\x01" "d\x86.", "('abc', 'd')"},
+        {"U\x03"
+         "abcU\x01"
+         "d\x86.",
+         "('abc', 'd')"},
         {"(K\x01K\x02\x91.", "frozenset({1, 2})"},
         /* copyreg._reconstructor(cls, cls, state) for a plain type is cls(state). */
         {"ccopy_reg\n_reconstructor\n(c__builtin__\nbytearray\nc__builtin__\nbytearray\n"
-         "C\x02" "abtR.",
+         "C\x02"
+         "abtR.",
          "bytearray(b'ab')"},
-        {"\x80\x02" "ccopyreg\n_reconstructor\ncbuiltins\nset\n2]K\x01" "a\x87R.", "{1}"},
-        {"K\x01" "2.", "1"},
-        {"(K\x01K\x02" "1K\x03.", "3"},
-        {"(K\x01" "0K\x03.", "3"},
+        {"\x80\x02"
+         "ccopyreg\n_reconstructor\ncbuiltins\nset\n2]K\x01"
+         "a\x87R.",
+         "{1}"},
+        {"K\x01"
+         "2.",
+         "1"},
+        {"(K\x01K\x02"
+         "1K\x03.",
+         "3"},
+        {"(K\x01"
+         "0K\x03.",
+         "3"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         st_value *v = st_pickle_loads(cases[i].pk, strlen(cases[i].pk), NULL);
@@ -521,9 +541,12 @@ static void test_errors_as_cpython(void **state)
         {"J\x01\x02", 3, "pickle.UnpicklingError: pickle data was truncated (at offset 0)"},
         {"I12", 3, "pickle.UnpicklingError: pickle data was truncated (at offset 0)"},
         {"Vab", 3, "pickle.UnpicklingError: pickle data was truncated (at offset 0)"},
-        {"X\x05\x00\x00\x00" "ab", 7,
-         "pickle.UnpicklingError: pickle data was truncated (at offset 0)"},
-        {"\x8c\x05" "ab", 4, "pickle.UnpicklingError: pickle data was truncated (at offset 0)"},
+        {"X\x05\x00\x00\x00"
+         "ab",
+         7, "pickle.UnpicklingError: pickle data was truncated (at offset 0)"},
+        {"\x8c\x05"
+         "ab",
+         4, "pickle.UnpicklingError: pickle data was truncated (at offset 0)"},
         {"cbuiltins\nint", 13, "pickle.UnpicklingError: pickle data was truncated (at offset 0)"},
         {"G\x00\x00", 3, "pickle.UnpicklingError: pickle data was truncated (at offset 0)"},
         {"N\x8a\x02\x01", 4, "pickle.UnpicklingError: pickle data was truncated (at offset 1)"},
@@ -603,10 +626,13 @@ static void test_errors(void **state)
     load_fails("N(.", 3, ST_EFORMAT, "unpickling stack underflow (at offset 2)");
     load_fails("Nt.", 3, ST_EFORMAT, "could not find MARK (at offset 1)");
     load_fails("h\x05.", 3, ST_EFORMAT, "Memo value not found at index 5 (at offset 0)");
-    load_fails("Nr\xff\xff\xff\x7f.", 7, ST_EFORMAT, "memo index 2147483647 too large (at offset 1)");
+    load_fails("Nr\xff\xff\xff\x7f.", 7, ST_EFORMAT,
+               "memo index 2147483647 too large (at offset 1)");
     load_fails("cos\nsystem\n.", 12, ST_EFORMAT, "global 'os.system' is forbidden (at offset 0)");
-    load_fails("\x8c\x02" "os\x8c\x06" "system\x93.", 14, ST_EFORMAT,
-               "global 'os.system' is forbidden (at offset 12)");
+    load_fails("\x8c\x02"
+               "os\x8c\x06"
+               "system\x93.",
+               14, ST_EFORMAT, "global 'os.system' is forbidden (at offset 12)");
     load_fails("X\xff\xff\xff\xff", 5, ST_EFORMAT, "pickle data was truncated (at offset 0)");
     /* Lengths and indexes answer as on 64-bit CPython on every host: OverflowError above
      * 2**63 - 1, "truncated" (or not found) below, never a count cut to a 32-bit size_t. */
@@ -633,8 +659,7 @@ static void test_errors(void **state)
                "LONG pickle has negative byte count (at offset 0)");
     load_fails("Np0\ng4294967296\n.", 18, ST_EFORMAT,
                "Memo value not found at index 4294967296 (at offset 4)");
-    load_fails("Np4294967296\n.", 14, ST_EFORMAT,
-               "memo index 4294967296 too large (at offset 1)");
+    load_fails("Np4294967296\n.", 14, ST_EFORMAT, "memo index 4294967296 too large (at offset 1)");
     load_fails("NP1\n.", 5, ST_EFORMAT,
                "A load persistent id instruction was encountered, but no persistent_load "
                "function was specified. (at offset 1)");
@@ -653,15 +678,20 @@ static void test_errors(void **state)
     load_fails("}]]s.", 5, ST_EFORMAT, "TypeError: unhashable type: 'list' (at offset 3)");
     load_fails("S'abc\n.", 7, ST_EFORMAT,
                "the STRING opcode argument must be quoted (at offset 0)");
-    load_fails("U\x01\xe9" ".", 4, ST_EFORMAT,
+    load_fails("U\x01\xe9"
+               ".",
+               4, ST_EFORMAT,
                "UnicodeDecodeError: 'ascii' codec can't decode byte 0xe9 in position 0: ordinal "
                "not in range(128) (at offset 0)");
-    load_fails("Ixyz\n.", 6, ST_EFORMAT, "ValueError: could not convert string to int (at offset 0)");
+    load_fails("Ixyz\n.", 6, ST_EFORMAT,
+               "ValueError: could not convert string to int (at offset 0)");
 
     /* Cycles the pickle made but dropped, or made before failing, are freed (the ASan
      * build checks for leaks): a memoized list appended to itself and popped, one made with
      * DUP, and one left behind by an error. */
-    st_value *none = st_pickle_loads("]q\x00h\x00" "a0N.", 9, NULL);
+    st_value *none = st_pickle_loads("]q\x00h\x00"
+                                     "a0N.",
+                                     9, NULL);
     assert_non_null(none);
     assert_int_equal(st_value_kind(none), ST_VALUE_NONE);
     none = st_pickle_loads("]2a0N.", 6, NULL);
@@ -1128,18 +1158,810 @@ static void test_std_load_forms(void **state)
                 "a global cannot be the result (at offset 22)");
 }
 
+/* ---- objects, persistent ids, out-of-band buffers ---- */
+
+static const st_pickle_load_options objects_on = {.version = ST_PICKLE_LOAD_OPTIONS_VERSION,
+                                                  .objects = 1};
+
+/* Runs `python gen_pickle_objects.py args`, returning its stdout (free()). */
+static char *run_gen_objects(const char *py, const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' '%s' %s", py, GEN_OBJECTS, args);
+    FILE *in = popen(cmd, "r");
+    assert_non_null(in);
+    st__buf b = ST__BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
+        assert_int_equal(st__buf_append(&b, chunk, n), 0);
+    assert_int_equal(pclose(in), 0);
+    assert_int_equal(st__buf_putc(&b, '\0'), 0);
+    return st__buf_detach(&b);
+}
+
+/* The committed pickles of tests/gen/gen_pickle_objects.py (no CPython needed): each loads
+ * with objects on and dumps back byte for byte. */
+static void test_objects_vectors(void **state)
+{
+    (void)state;
+    FILE *f = fopen(ST_TEST_SOURCE_DIR "/vectors/pickle/objects.txt", "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0;
+    int n = 0;
+    while (getline(&line, &cap, f) > 0) {
+        char name[64], hex[65536];
+        int proto;
+        assert_int_equal(sscanf(line, "%63s %d %65535s", name, &proto, hex), 3);
+        size_t len, olen;
+        unsigned char *pk = st_test_unhex(hex, &len), *out;
+        st_value *v = st_pickle_loads(pk, len, &objects_on);
+        assert_non_null(v);
+        assert_int_equal(st_pickle_dumps(v, proto, &out, &olen), 0);
+        if (olen != len || memcmp(out, pk, len) != 0)
+            fprintf(stderr, "%s (protocol %d): dump differs\n", name, proto);
+        assert_int_equal(olen, len);
+        assert_memory_equal(out, pk, len);
+        n++;
+        st_free(out);
+        free(pk);
+        release(v);
+    }
+    free(line);
+    fclose(f);
+    printf("object vectors: %d pickles loaded and dumped back byte-identical\n", n);
+    assert_true(n >= 200);
+}
+
+/* Live: CPython pickles instances of many kinds of classes (tests/gen/pickle_classes.py) in
+ * each protocol; we load each with objects on and dump it back: the same bytes. CPython then
+ * loads our bytes and finds the same objects. */
+static void test_objects_live(void **state)
+{
+    (void)state;
+    const char *py = pyref_python();
+    if (!py)
+        return;
+    for (int proto = 0; proto <= 5; proto++) {
+        char args[64];
+        snprintf(args, sizeof args, "live %d", proto);
+        char *text = run_gen_objects(py, args);
+        char tmpl[] = "/tmp/st_pickle_obj_XXXXXX";
+        int fd = mkstemp(tmpl);
+        assert_true(fd >= 0);
+        FILE *out = fdopen(fd, "w");
+        int cases = 0, identical = 0;
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            char *sp = strchr(line, ' ');
+            assert_non_null(sp);
+            *sp = '\0';
+            size_t len, olen = 0;
+            unsigned char *pk = st_test_unhex(line, &len), *ours = NULL;
+            st_value *v = st_pickle_loads(pk, len, &objects_on);
+            if (!v)
+                fprintf(stderr, "%s (protocol %d): %s\n", sp + 1, proto, st_error_last()->message);
+            assert_non_null(v);
+            assert_int_equal(st_pickle_dumps(v, proto, &ours, &olen), 0);
+            cases++;
+            if (olen == len && memcmp(ours, pk, len) == 0)
+                identical++;
+            else
+                fprintf(stderr, "%s (protocol %d): dump differs\n  cpython %s\n  ours    ", sp + 1,
+                        proto, line),
+                    put_hex(stderr, ours, olen, 1);
+            put_hex(out, ours, olen, 0);
+            fprintf(out, " %s\n", sp + 1);
+            /* what the other value functions make of it */
+            char *r = st_value_repr(v);
+            assert_non_null(r);
+            st_value *c = st_value_copy(v);
+            assert_non_null(c);
+            /* equal, or too deep to say (a cycle through distinct copies, as in Python) */
+            int eq = st_value_equal(c, v);
+            assert_true(eq == 1 || (eq < 0 && st_error_code() == ST_ERECURSION));
+            st_free(r);
+            release(c); /* ring and selfref contain themselves */
+            release(v);
+            st_free(ours);
+            free(pk);
+        }
+        fclose(out);
+        free(text);
+        snprintf(args, sizeof args, "check %d '%s'", proto, tmpl);
+        char *res = run_gen_objects(py, args);
+        int checked = -1, ok = -1;
+        char *last = strstr(res, "checked ");
+        assert_non_null(last);
+        assert_int_equal(sscanf(last, "checked %d ok %d", &checked, &ok), 2);
+        if (ok != checked)
+            fprintf(stderr, "CPython: %s", res);
+        free(res);
+        unlink(tmpl);
+        printf("objects protocol %d: %d of %d dumps byte-identical; CPython loaded %d of %d "
+               "back equal\n",
+               proto, identical, cases, ok, checked);
+        assert_true(cases >= 30);
+        assert_int_equal(identical, cases);
+        assert_int_equal(ok, cases);
+    }
+}
+
+/* The hex pickle CPython's `live` listing (text) gives for case `name`, or NULL. */
+static unsigned char *live_case(const char *text, const char *name, size_t *len)
+{
+    size_t nlen = strlen(name);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *sp = strchr(l, ' ');
+        if (sp && strncmp(sp + 1, name, nlen) == 0 && (sp[1 + nlen] == '\n' || !sp[1 + nlen])) {
+            char *hex = st__strndup(l, (size_t)(sp - l));
+            unsigned char *r = st_test_unhex(hex, len);
+            st_free(hex);
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static st_value *cls(const char *qualname)
+{
+    st_value *g = st_value_global("pickle_classes", qualname);
+    assert_non_null(g);
+    return g;
+}
+
+/* An object of pickle_classes made in C, with a state given as a literal (or NULL). */
+static st_value *made(st_value_form form, const char *callable, const char *args,
+                      const char *kwargs, const char *state)
+{
+    st_value *c = cls(callable), *a = parse(args), *k = kwargs ? parse(kwargs) : NULL;
+    st_value *o = st_value_object(form, c, a, k);
+    assert_non_null(o);
+    if (state) {
+        st_value *s = parse(state);
+        assert_int_equal(st_value_object_set_state(o, s, NULL), 0);
+        st_value_unref(s);
+    }
+    st_value_unref(c);
+    st_value_unref(a);
+    st_value_unref(k);
+    return o;
+}
+
+/* The default object.__reduce_ex__ of a plain instance: NEWOBJ from protocol 2, copyreg's
+ * _reconstructor below. */
+static st_value *plain_instance(int proto, const char *qualname, const char *state)
+{
+    if (proto >= 2)
+        return made(ST_VALUE_FORM_NEWOBJ, qualname, "()", NULL, state);
+    st_value *items[3] = {cls(qualname), st_value_global("builtins", "object"), st_value_none()};
+    st_value *args = st_value_tuple_steal(3, items);
+    st_value *recon = st_value_global("copyreg", "_reconstructor");
+    st_value *o = st_value_object(ST_VALUE_FORM_REDUCE, recon, args, NULL);
+    st_value *s = parse(state);
+    assert_int_equal(st_value_object_set_state(o, s, NULL), 0);
+    st_value_unref(s);
+    st_value_unref(recon);
+    st_value_unref(args);
+    return o;
+}
+
+/* Objects made in C dump as CPython's pickle of the real objects, byte for byte, and CPython
+ * loads them (the classes imported in the child) as the objects they stand for. */
+static void test_objects_built(void **state)
+{
+    (void)state;
+    const char *py = pyref_python();
+    if (!py)
+        return;
+    int compared = 0;
+    for (int proto = 0; proto <= 5; proto++) {
+        char args[64];
+        snprintf(args, sizeof args, "live %d", proto);
+        char *text = run_gen_objects(py, args);
+        struct {
+            const char *name;
+            st_value *v;
+        } c[8] = {
+            {"point", plain_instance(proto, "Point", "{'x': 1, 'y': 2}")},
+            {"enum", made(ST_VALUE_FORM_REDUCE, "Color", "(1,)", NULL, NULL)},
+            {"class", cls("Point")},
+            {"nested_class_ref", cls("Outer.Inner")},
+            {"data", plain_instance(proto, "Data", "{'name': 'd', 'size': 3, 'tags': ['x']}")},
+            {"setter", made(ST_VALUE_FORM_REDUCE, "WithSetter", "(None,)", NULL, NULL)},
+            {"bag",
+             proto >= 2 ? made(ST_VALUE_FORM_NEWOBJ, "Bag", "()", NULL, "{'label': 'bag'}") : NULL},
+            {"newargs_ex",
+             proto >= 4 ? made(ST_VALUE_FORM_NEWOBJ_EX, "NewArgsEx", "(1,)", "{'key': 'k'}", NULL)
+                        : NULL},
+        };
+        if (c[7].v) {
+            /* CPython's state shares the interned name 'key' with the keyword arguments. */
+            st_value *k, *st = parse("{'a': 1}"),
+                         *kw = st_value_object_part(c[7].v, ST_VALUE_PART_KWARGS);
+            size_t pos = 0;
+            assert_int_equal(st_value_dict_next(kw, &pos, &k, NULL), 1);
+            assert_int_equal(st_value_dict_set(st, k, st_value_dict_get(kw, k)), 0);
+            assert_int_equal(st_value_object_set_state(c[7].v, st, NULL), 0);
+            st_value_unref(st);
+        }
+        char tmpl[] = "/tmp/st_pickle_made_XXXXXX";
+        int fd = mkstemp(tmpl);
+        assert_true(fd >= 0);
+        FILE *made_out = fdopen(fd, "w");
+        int written = 0;
+        st_value *setter = cls("set_state"), *sv = parse("{'v': 42}");
+        assert_int_equal(st_value_object_set_state(c[5].v, sv, setter), 0);
+        st_value_unref(setter);
+        st_value_unref(sv);
+        if (c[6].v) {
+            st_value *items = parse("[1, 'two', (3,)]");
+            for (ptrdiff_t i = 0; i < 3; i++)
+                assert_int_equal(st_value_object_append(c[6].v, st_value_item(items, i)), 0);
+            st_value_unref(items);
+        }
+        for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+            if (!c[i].v)
+                continue;
+            size_t elen, len;
+            unsigned char *expect = live_case(text, c[i].name, &elen), *out;
+            assert_non_null(expect);
+            assert_int_equal(st_pickle_dumps(c[i].v, proto, &out, &len), 0);
+            if (len != elen || memcmp(out, expect, len) != 0) {
+                fprintf(stderr, "%s (protocol %d)\n  cpython ", c[i].name, proto);
+                put_hex(stderr, expect, elen, 1);
+                fprintf(stderr, "  ours    ");
+                put_hex(stderr, out, len, 1);
+            }
+            assert_int_equal(len, elen);
+            assert_memory_equal(out, expect, len);
+            compared++;
+            put_hex(made_out, out, len, 0);
+            fprintf(made_out, " %s\n", c[i].name);
+            written++;
+            st_free(out);
+            free(expect);
+            st_value_unref(c[i].v);
+        }
+        free(text);
+        fclose(made_out);
+        snprintf(args, sizeof args, "check %d '%s'", proto, tmpl);
+        char *res = run_gen_objects(py, args);
+        unlink(tmpl);
+        char *last = strstr(res, "checked ");
+        int checked = -1, ok = -1;
+        assert_non_null(last);
+        assert_int_equal(sscanf(last, "checked %d ok %d", &checked, &ok), 2);
+        if (ok != written)
+            fprintf(stderr, "CPython: %s", res);
+        assert_int_equal(checked, written);
+        assert_int_equal(ok, written);
+        free(res);
+    }
+    printf("objects made in C: %d dumps byte-identical to CPython's, loaded back by CPython\n",
+           compared);
+}
+
+/* An object's form is what its __reduce_ex__ gave; where that does not depend on the protocol
+ * (a class's own __reduce__, enums, globals), a pickle loaded from one protocol dumps at every
+ * other as CPython writes it there. */
+static void test_objects_cross(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+        "reduced",       "reduced_empty", "reduced_state", "reduced_func",     "setter",
+        "newobj_reduce", "items_reduce",  "enum",          "enum_str",         "intenum",
+        "flag",          "enum_keys",     "class",         "nested_class_ref", "function",
+        "builtin",       "classmethod",   "types"};
+    const char *py = pyref_python();
+    if (!py)
+        return;
+    char *text[6];
+    for (int p = 0; p <= 5; p++) {
+        char args[32];
+        snprintf(args, sizeof args, "live %d", p);
+        text[p] = run_gen_objects(py, args);
+    }
+    int compared = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        for (int from = 0; from <= 5; from++) {
+            size_t len;
+            unsigned char *pk = live_case(text[from], names[i], &len);
+            assert_non_null(pk);
+            st_value *v = st_pickle_loads(pk, len, &objects_on);
+            assert_non_null(v);
+            for (int to = 0; to <= 5; to++) {
+                size_t elen, olen;
+                unsigned char *expect = live_case(text[to], names[i], &elen), *out;
+                assert_non_null(expect);
+                assert_int_equal(st_pickle_dumps(v, to, &out, &olen), 0);
+                if (olen != elen || memcmp(out, expect, olen) != 0) {
+                    fprintf(stderr, "%s from protocol %d to %d\n  cpython ", names[i], from, to);
+                    put_hex(stderr, expect, elen, 1);
+                    fprintf(stderr, "  ours    ");
+                    put_hex(stderr, out, olen, 1);
+                }
+                assert_int_equal(olen, elen);
+                assert_memory_equal(out, expect, olen);
+                compared++;
+                st_free(out);
+                free(expect);
+            }
+            st_value_unref(v);
+            free(pk);
+        }
+    }
+    for (int p = 0; p <= 5; p++)
+        free(text[p]);
+    printf("objects across protocols: %d dumps byte-identical to CPython's\n", compared);
+}
+
+/* Pers of tests/gen/gen_pickle_objects.py and its inverse: a pickle_classes.Point is persistent
+ * as ('point', x), the str 'secret' as 'S1'. */
+static int is_point(const st_value *v)
+{
+    return st_value_kind(v) == ST_VALUE_OBJECT && !strcmp(st_value_type_name(v), "Point");
+}
+
+static st_value *point_name; /* one str, as CPython's interned 'point' */
+
+static int pers_id(void *ctx, const st_value *v, st_value **pid)
+{
+    (*(int *)ctx)++;
+    *pid = NULL;
+    if (is_point(v)) {
+        st_value *items[2] = {
+            st_value_ref(point_name),
+            st_value_ref(st_value_dict_get_str(st_value_object_part(v, ST_VALUE_PART_STATE), "x"))};
+        *pid = st_value_tuple_steal(2, items);
+    } else if (st_value_kind(v) == ST_VALUE_STR && !strcmp(st_value_str_data(v, NULL), "secret")) {
+        *pid = st_value_str("S1");
+    }
+    return 0;
+}
+
+static st_value *pers_load(void *ctx, st_value *pid)
+{
+    (void)ctx;
+    if (st_value_kind(pid) == ST_VALUE_TUPLE)
+        return made(ST_VALUE_FORM_NEWOBJ, "Point", "()", NULL, "{'x': 1, 'y': 'loaded'}");
+    st_value *items[2] = {st_value_str("loaded"), st_value_ref(pid)};
+    return st_value_tuple_steal(2, items);
+}
+
+/* Persistent ids both ways: our dump with persistent_id is CPython's Pickler subclass's, byte
+ * for byte, and CPython's pickle loads through our persistent_load. */
+static void test_persistent(void **state)
+{
+    (void)state;
+    const char *py = pyref_python();
+    if (!py)
+        return;
+    for (int proto = 0; proto <= 5; proto++) {
+        char args[64];
+        snprintf(args, sizeof args, "pers %d", proto);
+        char *text = run_gen_objects(py, args);
+        assert_true(strncmp(text, "W ", 2) == 0);
+        text[strcspn(text, "\n")] = '\0';
+        size_t elen, len;
+        unsigned char *expect = st_test_unhex(text + 2, &elen), *out;
+        free(text);
+        st_value *items[4] = {plain_instance(proto, "Point", "{'x': 1, 'y': 2}"),
+                              st_value_str("secret"), st_value_dict(), st_value_str("plain")};
+        assert_int_equal(
+            st_value_dict_set_steal(items[2], st_value_str("k"),
+                                    plain_instance(proto, "Point", "{'x': 3, 'y': 4}")),
+            0);
+        st_value *v = st_value_list();
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(st_value_list_append_steal(v, items[i]), 0);
+        int calls = 0;
+        point_name = st_value_str("point");
+        st_pickle_dump_options o = ST_PICKLE_DUMP_OPTIONS_INIT;
+        o.protocol = proto ? proto : ST_PICKLE_PROTOCOL_0;
+        o.persistent_id = pers_id;
+        o.ctx = &calls;
+        assert_int_equal(st_pickle_dumps_with(v, &o, &out, &len), 0);
+        st_value_unref(point_name);
+        assert_int_equal(len, elen);
+        assert_memory_equal(out, expect, len);
+        assert_true(calls >= 6); /* every value, the pids' items too */
+        /* loading CPython's: the ids come back through persistent_load */
+        st_pickle_load_options lo = ST_PICKLE_LOAD_OPTIONS_INIT;
+        lo.objects = 1;
+        lo.persistent_load = pers_load;
+        st_value *back = st_pickle_loads(expect, elen, &lo);
+        assert_non_null(back);
+        char *r = st_value_repr(back);
+        /* protocol 0's PERSID carries str(pid) */
+        assert_string_equal(r, proto ? "[<pickled pickle_classes.Point NEWOBJ() state={'x': 1, "
+                                       "'y': 'loaded'}>, ('loaded', 'S1'), {'k': <pickled "
+                                       "pickle_classes.Point NEWOBJ() state={'x': 1, 'y': "
+                                       "'loaded'}>}, 'plain']"
+                                     : "[('loaded', \"('point', 1)\"), ('loaded', 'S1'), {'k': "
+                                       "('loaded', \"('point', 3)\")}, 'plain']");
+        st_free(r);
+        /* without persistent_load: CPython's error */
+        assert_null(st_pickle_loads(expect, elen, &objects_on));
+        assert_int_equal(st_error_code(), ST_EFORMAT);
+        assert_non_null(strstr(st_error_last()->message,
+                               "A load persistent id instruction was encountered, but no "
+                               "persistent_load function was specified."));
+        st_value_unref(back);
+        st_value_unref(v);
+        st_free(out);
+        free(expect);
+    }
+}
+
+static int buffers_seen;
+static st_value *buffers_out[8];
+
+static int out_of_band(void *ctx, st_value *buffer)
+{
+    (void)ctx;
+    buffers_out[buffers_seen++] = st_value_ref(buffer);
+    return 0;
+}
+
+/* Protocol 5 buffers both ways against pickle.PickleBuffer: the same stream and the same
+ * buffers out of band, the same bytes in band, and each side loads the other's. */
+static void test_buffers(void **state)
+{
+    (void)state;
+    st_value *raw[3] = {st_value_bytes("abc", 3), st_value_bytearray("defg", 4),
+                        st_value_bytes("", 0)};
+    st_value *v = st_value_list();
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(st_value_list_append_steal(v, st_value_picklebuffer(raw[i])), 0);
+    assert_int_equal(st_value_list_append_steal(v, st_value_bytes("in-band", 7)), 0);
+    /* below protocol 5: CPython's PicklingError */
+    unsigned char *out;
+    size_t len;
+    assert_int_equal(st_pickle_dumps(v, 4, &out, &len), -1);
+    assert_string_equal(st_error_last()->message,
+                        "PickleBuffer can only be pickled with protocol >= 5");
+    st_pickle_dump_options o = ST_PICKLE_DUMP_OPTIONS_INIT;
+    o.protocol = 5;
+    o.buffer_callback = out_of_band;
+    buffers_seen = 0;
+    assert_int_equal(st_pickle_dumps_with(v, &o, &out, &len), 0);
+    assert_int_equal(buffers_seen, 3);
+    for (int i = 0; i < 3; i++) {
+        int ro;
+        assert_ptr_equal(st_value_picklebuffer_raw(buffers_out[i], &ro), raw[i]);
+        assert_int_equal(ro, i != 1);
+    }
+    /* loading our stream with the buffers: no copy, the same objects */
+    st_pickle_load_options lo = ST_PICKLE_LOAD_OPTIONS_INIT;
+    lo.buffers = raw;
+    lo.nbuffers = 3;
+    st_value *back = st_pickle_loads(out, len, &lo);
+    assert_non_null(back);
+    assert_ptr_equal(st_value_item(back, 0), raw[0]);
+    assert_ptr_equal(st_value_item(back, 1), raw[1]);
+    st_value_unref(back);
+    lo.nbuffers = 2;
+    assert_null(st_pickle_loads(out, len, &lo));
+    assert_non_null(strstr(st_error_last()->message, "not enough out-of-band buffers"));
+    assert_null(st_pickle_loads(out, len, NULL));
+    assert_non_null(strstr(st_error_last()->message,
+                           "pickle stream refers to out-of-band data but no *buffers* argument "
+                           "was given"));
+    /* a writable buffer made read-only: a read-only PickleBuffer over the same bytearray */
+    st_value *one[1] = {raw[1]};
+    lo.buffers = one;
+    lo.nbuffers = 1;
+    back = st_pickle_loads("\x80\x05\x97\x98.", 5, &lo);
+    assert_non_null(back);
+    int ro = 0;
+    assert_ptr_equal(st_value_picklebuffer_raw(back, &ro), raw[1]);
+    assert_int_equal(ro, 1);
+    char *r = st_value_repr(back);
+    assert_string_equal(r, "<pickle.PickleBuffer readonly, 4 bytes>");
+    st_free(r);
+    st_value_unref(back);
+
+    const char *py = pyref_python();
+    if (py) {
+        char *text = run_gen_objects(py, "buffers -");
+        char *w = strstr(text, "W "), *in = strstr(text, "I ");
+        assert_non_null(w);
+        assert_non_null(in);
+        w[strcspn(w, "\n")] = '\0';
+        in[strcspn(in, "\n")] = '\0';
+        size_t elen;
+        unsigned char *expect = st_test_unhex(w + 2, &elen);
+        assert_int_equal(len, elen);
+        assert_memory_equal(out, expect, len);
+        free(expect);
+        /* in band: CPython's bytes too */
+        unsigned char *inb;
+        size_t inlen;
+        assert_int_equal(st_pickle_dumps(v, 5, &inb, &inlen), 0);
+        expect = st_test_unhex(in + 2, &elen);
+        assert_int_equal(inlen, elen);
+        assert_memory_equal(inb, expect, inlen);
+        free(expect);
+        st_free(inb);
+        free(text);
+        /* CPython loads our stream with our buffers */
+        char tmpl[] = "/tmp/st_pickle_buf_XXXXXX";
+        int fd = mkstemp(tmpl);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "w");
+        put_hex(f, out, len, 1);
+        for (int i = 0; i < 3; i++) {
+            size_t bl;
+            const unsigned char *bd = st_value_bytes_data(buffers_out[i], &bl);
+            fputc('x', f); /* so that an empty buffer is a word too */
+            put_hex(f, bd, bl, 1);
+        }
+        fclose(f);
+        char args[64];
+        snprintf(args, sizeof args, "buffers '%s'", tmpl);
+        text = run_gen_objects(py, args);
+        unlink(tmpl);
+        assert_non_null(strstr(text, "L [b'abc', b'defg', b'', b'in-band']"));
+        free(text);
+    }
+    for (int i = 0; i < buffers_seen; i++)
+        st_value_unref(buffers_out[i]);
+    st_free(out);
+    st_value_unref(v);
+    for (int i = 0; i < 3; i++)
+        st_value_unref(raw[i]);
+}
+
+static void objects_fail(const char *pk, size_t len, const char *msg)
+{
+    st_value *v = st_pickle_loads(pk, len, &objects_on);
+    if (v)
+        release(v);
+    assert_null(v);
+    assert_int_equal(st_error_code(), ST_EFORMAT);
+    if (strcmp(st_error_message(), msg) != 0)
+        fprintf(stderr, "got: %s\n", st_error_message());
+    assert_string_equal(st_error_message(), msg);
+}
+
+static char *objects_repr(const char *pk, size_t len)
+{
+    st_value *v = st_pickle_loads(pk, len, &objects_on);
+    assert_non_null(v);
+    char *r = st_value_repr(v);
+    assert_non_null(r);
+    release(v);
+    return r;
+}
+
+#define OBJECTS_FAIL(lit, msg) objects_fail(lit, sizeof(lit) - 1, msg)
+
+/* The default stays as safe as before; with objects on, what is not an object is refused,
+ * and hostile input stays bounded. */
+static void test_objects_hostile(void **state)
+{
+    (void)state;
+    static const char point[] = "\x80\x02"
+                                "cm\nP\n)\x81}(U\x01xK\x01ub.";
+    /* off by default, and for version 1 structs (which have no objects field) */
+    load_fails(point, sizeof point - 1, ST_EFORMAT, "global 'm.P' is forbidden (at offset 2)");
+    /* a version 1 struct ends before the version 2 fields: they are never read (ASan) */
+    size_t v1_size = offsetof(st_pickle_load_options, objects);
+    unsigned char *v1_mem = calloc(1, v1_size);
+    const unsigned int one = 1;
+    assert_non_null(v1_mem);
+    memcpy(v1_mem + offsetof(st_pickle_load_options, version), &one, sizeof one);
+    const st_pickle_load_options *v1 = (const st_pickle_load_options *)(void *)v1_mem;
+    assert_null(st_pickle_loads(point, sizeof point - 1, v1));
+    assert_null(st_pickle_loads("\x80\x02K\x01Q.", 6, v1));
+    assert_non_null(strstr(st_error_message(), "no persistent_load function was specified"));
+    assert_null(st_pickle_loads("\x80\x05\x97.", 4, v1));
+    assert_non_null(strstr(st_error_message(), "no *buffers* argument was given"));
+    free(v1_mem);
+    char *r = objects_repr(point, sizeof point - 1);
+    assert_string_equal(r, "<pickled m.P NEWOBJ() state={'x': 1}>");
+    st_free(r);
+    /* INST and OBJ (protocols 0 and 1 of Python 2's classes), kept as REDUCE */
+    r = objects_repr("(K\x01"
+                     "K\x02im\nC\n.",
+                     11);
+    assert_string_equal(r, "<pickled m.C REDUCE(1, 2)>");
+    st_free(r);
+    r = objects_repr("(cm\nC\nK\x01o.", 10);
+    assert_string_equal(r, "<pickled m.C REDUCE(1)>");
+    st_free(r);
+    /* Python 2 names are Python 3's below protocol 3 (fix_imports) */
+    r = objects_repr("c__builtin__\nxrange\n.", 21);
+    assert_string_equal(r, "<global builtins.range>");
+    st_free(r);
+    OBJECTS_FAIL("\x80\x02K\x01)\x81.",
+                 "NEWOBJ class argument must be a type, not int (at offset 5)");
+    OBJECTS_FAIL("\x80\x02"
+                 "cm\nC\nK\x01\x81.",
+                 "NEWOBJ args argument must be a tuple, not int (at offset 9)");
+    OBJECTS_FAIL("\x80\x04"
+                 "cm\nC\n)K\x01\x92.",
+                 "NEWOBJ_EX kwargs argument must be a dict, not int (at offset 10)");
+    OBJECTS_FAIL("\x80\x02K\x01)R.", "REDUCE on a int (only globals can be called) (at offset 5)");
+    OBJECTS_FAIL("\x80\x02]K\x01"
+                 "b.",
+                 "BUILD on a list (at offset 5)");
+    OBJECTS_FAIL("\x80\x02"
+                 "cm\nC\n)\x81}b}b.",
+                 "BUILD on an object that has a state already (at offset 12)");
+    OBJECTS_FAIL("\x80\x04"
+                 "cm\nC\n)\x81(K\x01\x90.",
+                 "ADDITEMS on a C (at offset 12)");
+    OBJECTS_FAIL("\x80\x02\x82\x01.", "EXT (the extension registry) is not supported: only plain "
+                                      "data can be loaded (at offset 2)");
+    /* CVE-2018-20406-style memo: a huge index is refused, not allocated */
+    OBJECTS_FAIL("\x80\x02"
+                 "cm\nC\nr\xff\xff\xff\x7f.",
+                 "memo index 2147483647 too large (at offset 7)");
+
+    /* deep BUILD chains: each object the state of the one before, beyond the nesting limit */
+    for (int n = 300; n <= 700; n += 400) {
+        st__buf b = ST__BUF_INIT;
+        assert_int_equal(st__buf_append(&b,
+                                        "\x80\x02"
+                                        "cm\nC\nq\x00",
+                                        9),
+                         0);
+        for (int i = 0; i < n; i++)
+            assert_int_equal(st__buf_append(&b, "h\x00)\x81", 4), 0);
+        for (int i = 1; i < n; i++)
+            assert_int_equal(st__buf_putc(&b, 'b'), 0);
+        assert_int_equal(st__buf_append(&b, "0.", 2), 0);
+        st_value *v = st_pickle_loads(b.data, b.len, &objects_on);
+        if (n == 300) { /* 2 levels each (the state, then its args tuple): 600 deep */
+            assert_non_null(v);
+            release(v);
+        } else {
+            assert_null(v);
+            assert_non_null(strstr(st_error_message(), "nesting deeper than 1000"));
+        }
+        st__buf_free(&b);
+    }
+    /* a huge argument tuple costs what its input does */
+    st__buf b = ST__BUF_INIT;
+    assert_int_equal(st__buf_append(&b,
+                                    "\x80\x02"
+                                    "cm\nC\n(",
+                                    8),
+                     0);
+    for (int i = 0; i < 100000; i++)
+        assert_int_equal(st__buf_putc(&b, 'N'), 0);
+    assert_int_equal(st__buf_append(&b, "tR.", 3), 0);
+    st_value *v = st_pickle_loads(b.data, b.len, &objects_on);
+    assert_non_null(v);
+    assert_int_equal(st_value_len(st_value_object_part(v, ST_VALUE_PART_ARGS)), 100000);
+    st_value_unref(v);
+    st__buf_free(&b);
+    /* an object fetched again only as a dict key stays whole (it is part of the result) */
+    static const char keys[] = "\x80\x02}(cm\nC\n)\x81q\x01K\x01U\x01x}h\x01K\x02su.";
+    r = objects_repr(keys, sizeof keys - 1);
+    assert_string_equal(r, "{<pickled m.C NEWOBJ()>: 1, 'x': {<pickled m.C NEWOBJ()>: 2}}");
+    st_free(r);
+    /* a cycle through a frozenset and an object's state, when loading fails: nothing leaks */
+    OBJECTS_FAIL("\x80\x04"
+                 "cm\nC\n)\x81\x94(h\x00\x91\x94"
+                 "b(h\x01"
+                 "K",
+                 "pickle data was truncated (at offset 19)");
+    /* an object in its own state, loaded and dropped, and failing halfway: nothing leaks */
+    static const char cyc[] = "\x80\x02"
+                              "cm\nC\n)\x81q\x01}U\x01sh\x01sb.";
+    r = objects_repr(cyc, sizeof cyc - 1);
+    assert_string_equal(r, "<pickled m.C NEWOBJ() state={'s': <pickled m.C ...>}>");
+    st_free(r);
+    OBJECTS_FAIL("\x80\x02"
+                 "cm\nC\n)\x81q\x01}U\x01sh\x01sbK",
+                 "pickle data was truncated (at offset 19)");
+    v = st_pickle_loads(cyc, sizeof cyc - 1, &objects_on);
+    assert_non_null(v);
+    assert_int_equal(st_value_clear(v), 0); /* a result that contains itself: the caller's */
+    r = st_value_repr(v);
+    assert_string_equal(r, "<pickled m.C REDUCE()>");
+    st_free(r);
+    st_value_unref(v);
+}
+
+/* Dump options: INIT, {0} refused, NULL and the protocol field. */
+static void test_dump_options(void **state)
+{
+    (void)state;
+    ST_ASSERT_OPTIONS_INIT(st_pickle_dump_options, ST_PICKLE_DUMP_OPTIONS_INIT,
+                           ST_PICKLE_DUMP_OPTIONS_VERSION, st_pickle_dump_options_init);
+    st_value *v = parse("[1]");
+    unsigned char *out;
+    size_t len;
+    st_pickle_dump_options never = {0}, o = ST_PICKLE_DUMP_OPTIONS_INIT;
+    assert_int_equal(st_pickle_dumps_with(v, &never, &out, &len), -1);
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    const int protos[][2] = {{0, 4}, {ST_PICKLE_PROTOCOL_0, 0}, {1, 1}, {-1, 5}, {5, 5}};
+    for (size_t i = 0; i < 5; i++) {
+        o.protocol = protos[i][0];
+        assert_int_equal(st_pickle_dumps_with(v, i ? &o : NULL, &out, &len), 0);
+        unsigned char *plain;
+        size_t plen;
+        assert_int_equal(st_pickle_dumps(v, protos[i][1], &plain, &plen), 0);
+        assert_int_equal(len, plen);
+        assert_memory_equal(out, plain, len);
+        st_free(out);
+        st_free(plain);
+    }
+    o.protocol = 6;
+    assert_int_equal(st_pickle_dumps_with(v, &o, &out, &len), -1);
+    /* fd and stdio */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    o.protocol = 2;
+    assert_int_equal(st_pickle_dump_with(v, &o, fds[1]), 0);
+    FILE *f = fdopen(fds[1], "w");
+    assert_int_equal(st_pickle_dump_file_with(v, &o, f), 0);
+    fclose(f);
+    for (int i = 0; i < 2; i++) {
+        st_value *back = st_pickle_load(fds[0], NULL);
+        assert_non_null(back);
+        assert_int_equal(st_value_equal(back, v), 1);
+        st_value_unref(back);
+    }
+    close(fds[0]);
+    /* what CPython refuses: non-ASCII names and ids below protocol 3 / in protocol 0 */
+    /* a __newobj__ whose first argument is no class; an object emptied by st_value_clear() */
+    st_value *nf = st_value_global("m", "__newobj__"), *nargs = parse("(1,)");
+    st_value *bad = st_value_object(ST_VALUE_FORM_REDUCE, nf, nargs, NULL);
+    assert_int_equal(st_pickle_dumps(bad, 2, &out, &len), -1);
+    assert_string_equal(st_error_message(), "args[0] from __newobj__ args is not a type");
+    assert_int_equal(st_pickle_dumps(bad, 1, &out, &len), 0); /* a plain REDUCE there */
+    st_free(out);
+    st_value_unref(nf);
+    assert_int_equal(st_value_clear(bad), 0);
+    assert_int_equal(st_value_clear(nargs), -1); /* (a tuple cannot be cleared) */
+    st_value_unref(nargs);
+    assert_int_equal(st_pickle_dumps(bad, 2, &out, &len), -1); /* the global stays, no args */
+    assert_string_equal(st_error_message(), "__newobj__ arglist is empty");
+    st_value_unref(bad);
+    st_value *g = st_value_global("mé", "C");
+    assert_int_equal(st_pickle_dumps(g, 2, &out, &len), -1);
+    assert_string_equal(st_error_message(),
+                        "can't pickle module identifier 'mé' using pickle protocol 2");
+    assert_string_equal(st_error_last()->type, "pickle.PicklingError");
+    assert_int_equal(st_pickle_dumps(g, 3, &out, &len), 0);
+    st_free(out);
+    st_value_unref(g);
+    st_value_unref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dump_known),    cmocka_unit_test(test_recursive),
-        cmocka_unit_test(test_text_opcodes),  cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_dump_known),
+        cmocka_unit_test(test_recursive),
+        cmocka_unit_test(test_text_opcodes),
+        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_errors_as_cpython),
-        cmocka_unit_test(test_options),       cmocka_unit_test(test_options_defaults),
-        cmocka_unit_test(test_loads_end),     cmocka_unit_test(test_streams),
-        cmocka_unit_test(test_vectors),       cmocka_unit_test(test_live),
-        cmocka_unit_test(test_std_vectors),   cmocka_unit_test(test_std_live),
-        cmocka_unit_test(test_std_built),     cmocka_unit_test(test_std_load_forms),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_options_defaults),
+        cmocka_unit_test(test_loads_end),
+        cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_live),
+        cmocka_unit_test(test_std_vectors),
+        cmocka_unit_test(test_std_live),
+        cmocka_unit_test(test_std_built),
+        cmocka_unit_test(test_std_load_forms),
         cmocka_unit_test(test_loaded_values),
+        cmocka_unit_test(test_objects_vectors),
+        cmocka_unit_test(test_objects_live),
+        cmocka_unit_test(test_objects_built),
+        cmocka_unit_test(test_objects_cross),
+        cmocka_unit_test(test_persistent),
+        cmocka_unit_test(test_buffers),
+        cmocka_unit_test(test_objects_hostile),
+        cmocka_unit_test(test_dump_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1718,6 +1718,189 @@ static void test_stdtypes_collections(void **state)
     st_value_unref(kself);
 }
 
+/* ---- globals, objects, PickleBuffers ---- */
+
+static void repr_is(const st_value *v, const char *expect)
+{
+    char *r = st_value_repr(v);
+    assert_non_null(r);
+    assert_string_equal(r, expect);
+    st_free(r);
+}
+
+static void test_globals(void **state)
+{
+    (void)state;
+    st_value *g = st_value_global("mymod", "Outer.Inner");
+    st_value *h = st_value_global("mymod", "Outer.Inner");
+    st_value *other = st_value_global("mymod", "Outer");
+    assert_int_equal(st_value_kind(g), ST_VALUE_GLOBAL);
+    assert_string_equal(st_value_global_module(g), "mymod");
+    assert_string_equal(st_value_global_qualname(g), "Outer.Inner");
+    assert_string_equal(st_value_type_name(g), "type");
+    repr_is(g, "<global mymod.Outer.Inner>");
+    assert_int_equal(st_value_equal(g, h), 1);
+    assert_int_equal(st_value_equal(g, other), 0);
+    int64_t hg, hh;
+    assert_int_equal(st_value_hash(g, &hg), 0);
+    assert_int_equal(st_value_hash(h, &hh), 0);
+    assert_true(hg == hh);
+    assert_int_equal(st_value_truth(g), 1);
+    st_value *same = st_value_copy(g); /* immutable: shared */
+    assert_ptr_equal(same, g);
+    st_value_unref(same);
+    st_value_unref(g);
+    /* a dict keyed by globals finds an equal one */
+    st_value *d = st_value_dict();
+    assert_int_equal(st_value_dict_set_steal(d, h, st_value_int(1)), 0);
+    st_value *k = st_value_global("mymod", "Outer.Inner");
+    assert_non_null(st_value_dict_get(d, k));
+    st_value_unref(k);
+    st_value_unref(d);
+    assert_null(st_value_global_module(st_value_none()));
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_null(st_value_global("m", "\xff"));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    st_value_unref(other);
+}
+
+static void test_objects(void **state)
+{
+    (void)state;
+    st_value *cls = st_value_global("m", "Point"), *args = st_value_parse("(1, 'a')");
+    st_value *kw = st_value_parse("{'k': 2}"), *one = st_value_int(1);
+    /* what is not a class, a tuple or a dict is refused with CPython's words */
+    assert_null(st_value_object(ST_VALUE_FORM_NEWOBJ, one, args, NULL));
+    assert_string_equal(st_error_message(), "NEWOBJ class argument must be a type, not int");
+    assert_null(st_value_object(ST_VALUE_FORM_REDUCE, cls, one, NULL));
+    assert_string_equal(st_error_message(), "REDUCE args argument must be a tuple, not int");
+    assert_null(st_value_object(ST_VALUE_FORM_REDUCE, one, args, NULL));
+    assert_string_equal(st_error_message(), "'int' object is not callable");
+    assert_null(st_value_object(ST_VALUE_FORM_NEWOBJ_EX, cls, args, NULL));
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_null(st_value_object(ST_VALUE_FORM_REDUCE, cls, args, kw));
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    assert_null(st_value_object((st_value_form)7, cls, args, NULL));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+
+    st_value *o = st_value_object(ST_VALUE_FORM_NEWOBJ, cls, args, st_value_none());
+    assert_non_null(o);
+    st_value_form form;
+    assert_int_equal(st_value_object_form(o, &form), 0);
+    assert_int_equal(form, ST_VALUE_FORM_NEWOBJ);
+    assert_ptr_equal(st_value_object_part(o, ST_VALUE_PART_CALLABLE), cls);
+    assert_ptr_equal(st_value_object_part(o, ST_VALUE_PART_ARGS), args);
+    for (int i = ST_VALUE_PART_KWARGS; i <= ST_VALUE_PART_STATE_SETTER; i++)
+        assert_int_equal(st_value_kind(st_value_object_part(o, (st_value_part)i)), ST_VALUE_NONE);
+    assert_null(st_value_object_part(o, (st_value_part)9));
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_value_type_name(o), "Point");
+    assert_int_equal(st_value_truth(o), 1);
+    assert_int_equal(st_value_len(o), -1);
+    repr_is(o, "<pickled m.Point NEWOBJ(1, 'a')>");
+
+    /* equal by structure; the hash ignores what changes (state, items) */
+    st_value *p = st_value_object(ST_VALUE_FORM_NEWOBJ, cls, args, NULL);
+    int64_t ho, hp;
+    assert_int_equal(st_value_hash(o, &ho), 0);
+    assert_int_equal(st_value_equal(o, p), 1);
+    st_value *st = st_value_parse("{'x': [1]}");
+    assert_int_equal(st_value_object_set_state(o, st, NULL), 0);
+    assert_int_equal(st_value_object_append(o, one), 0);
+    assert_int_equal(st_value_object_setitem(o, args, one), 0); /* an unhashable-ish key: fine */
+    assert_int_equal(st_value_equal(o, p), 0);
+    assert_int_equal(st_value_hash(o, &hp), 0);
+    assert_true(ho == hp);
+    repr_is(o, "<pickled m.Point NEWOBJ(1, 'a') state={'x': [1]} listitems=[1] "
+               "dictitems=[((1, 'a'), 1)]>");
+    /* a None state removes it */
+    assert_int_equal(st_value_object_set_state(p, st_value_none(), cls), 0);
+    repr_is(p, "<pickled m.Point NEWOBJ(1, 'a')>");
+    assert_int_equal(st_value_object_set_state(p, st, cls), 0);
+    repr_is(p, "<pickled m.Point NEWOBJ(1, 'a') state={'x': [1]} state_setter=<global m.Point>>");
+
+    /* unhashable arguments: the callable's hash alone, still equal for equal objects */
+    st_value *largs = st_value_parse("([1],)");
+    st_value *q1 = st_value_object(ST_VALUE_FORM_REDUCE, cls, largs, NULL);
+    st_value *q2 = st_value_object(ST_VALUE_FORM_REDUCE, cls, largs, NULL);
+    int64_t h1, h2;
+    assert_int_equal(st_value_hash(q1, &h1), 0);
+    assert_int_equal(st_value_hash(q2, &h2), 0);
+    assert_true(h1 == h2);
+    assert_string_equal(st_value_type_name(q1), "object");
+
+    /* NEWOBJ_EX and the class's name through copyreg._reconstructor */
+    st_value *ex = st_value_object(ST_VALUE_FORM_NEWOBJ_EX, cls, args, kw);
+    repr_is(ex, "<pickled m.Point NEWOBJ_EX(1, 'a', **{'k': 2})>");
+    st_value *recon = st_value_global("copyreg", "_reconstructor");
+    st_value *inner = st_value_global("m", "Outer.Inner");
+    st_value *rargs = st_value_tuple(1, &inner);
+    st_value *r = st_value_object(ST_VALUE_FORM_REDUCE, recon, rargs, NULL);
+    assert_string_equal(st_value_type_name(r), "Inner");
+
+    /* a copy keeps the cycle; clear breaks it */
+    st_value *cyc = st_value_object(ST_VALUE_FORM_REDUCE, cls, args, NULL);
+    st_value *sd = st_value_dict();
+    assert_int_equal(st_value_dict_set_steal(sd, st_value_str("me"), st_value_ref(cyc)), 0);
+    assert_int_equal(st_value_object_set_state(cyc, sd, NULL), 0);
+    repr_is(cyc, "<pickled m.Point REDUCE(1, 'a') state={'me': <pickled m.Point ...>}>");
+    st_value *c2 = st_value_copy(cyc);
+    assert_non_null(c2);
+    st_value *me = st_value_dict_get_str(st_value_object_part(c2, ST_VALUE_PART_STATE), "me");
+    assert_ptr_equal(me, c2);
+    assert_int_equal(st_value_clear(c2), 0);
+    repr_is(c2, "<pickled m.Point REDUCE()>");
+    assert_int_equal(st_value_clear(cyc), 0);
+    st_value_unref(c2);
+    st_value_unref(cyc);
+    st_value_unref(sd);
+
+    /* the accessors refuse other kinds */
+    assert_int_equal(st_value_object_form(one, &form), -1);
+    assert_int_equal(st_value_object_append(one, one), -1);
+    assert_int_equal(st_value_object_setitem(one, one, one), -1);
+    assert_int_equal(st_value_object_set_state(one, one, NULL), -1);
+    assert_int_equal(st_value_object_set_state(o, one, one), -1);
+    assert_int_equal(st_error_code(), ST_ETYPE);
+
+    st_value *vals[] = {cls, args, kw, one, o, p, st, largs, q1, q2, ex, recon, inner, rargs, r};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+        st_value_unref(vals[i]);
+}
+
+static void test_picklebuffers(void **state)
+{
+    (void)state;
+    st_value *b = st_value_bytes("ab", 2), *ba = st_value_bytearray("xyz", 3);
+    st_value *one = st_value_int(1);
+    st_value *pb = st_value_picklebuffer(b), *pw = st_value_picklebuffer(ba);
+    int ro = -1;
+    assert_ptr_equal(st_value_picklebuffer_raw(pb, &ro), b);
+    assert_int_equal(ro, 1);
+    assert_ptr_equal(st_value_picklebuffer_raw(pw, &ro), ba);
+    assert_int_equal(ro, 0);
+    size_t len;
+    assert_memory_equal(st_value_bytes_data(pw, &len), "xyz", 3);
+    assert_int_equal(len, 3);
+    assert_int_equal(st_value_len(pb), 2);
+    assert_string_equal(st_value_type_name(pb), "PickleBuffer");
+    repr_is(pw, "<pickle.PickleBuffer writable, 3 bytes>");
+    /* equal only to itself, unhashable, as in Python */
+    st_value *pb2 = st_value_picklebuffer(b);
+    assert_int_equal(st_value_equal(pb, pb), 1);
+    assert_int_equal(st_value_equal(pb, pb2), 0);
+    int64_t h;
+    assert_int_equal(st_value_hash(pb, &h), -1);
+    assert_string_equal(st_error_message(), "unhashable type: 'PickleBuffer'");
+    assert_null(st_value_picklebuffer(one));
+    assert_string_equal(st_error_message(), "a bytes-like object is required, not 'int'");
+    assert_null(st_value_picklebuffer_raw(one, NULL));
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    st_value *vals[] = {b, ba, one, pb, pw, pb2};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+        st_value_unref(vals[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1753,6 +1936,8 @@ int main(void)
         cmocka_unit_test(test_stdtypes_datetime),
         cmocka_unit_test(test_stdtypes_scalars),
         cmocka_unit_test(test_stdtypes_collections),
+        cmocka_unit_test(test_globals), cmocka_unit_test(test_objects),
+        cmocka_unit_test(test_picklebuffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

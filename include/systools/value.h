@@ -1,9 +1,10 @@
 /**
  * @file systools/value.h
  * @brief Python's plain data values: None, bool, int, float, str, bytes, bytearray, tuple, list,
- *        dict, set and frozenset, with Python's repr() and ast.literal_eval(); and the
- *        standard library's datetime, Decimal, UUID, complex, OrderedDict, defaultdict, deque
- *        and Counter (since 1.1).
+ *        dict, set and frozenset, with Python's repr() and ast.literal_eval(); the standard
+ *        library's datetime, Decimal, UUID, complex, OrderedDict, defaultdict, deque and Counter
+ *        (since 1.1); and, for what pickles hold beyond plain data, globals, objects kept as
+ *        data and PickleBuffers (since 1.1).
  *
  * Lifetime: values are reference counted. Every function that returns `st_value *` and whose
  * name does not say otherwise returns a NEW reference the caller owns and releases with
@@ -41,7 +42,9 @@
 /**
  * @defgroup value value: Python data values, repr() and ast.literal_eval()
  * @brief Python's plain data types for C, with CPython 3.13's repr() byte for byte and a
- *        parser for Python literals.
+ *        parser for Python literals; and the three kinds pickles need beyond plain data
+ *        (globals, objects kept as data, PickleBuffers: see st_value_global(),
+ *        st_value_object(), st_value_picklebuffer()).
  *
  * @code
  * st_value *d = st_value_dict();
@@ -100,7 +103,13 @@ typedef enum st_value_type {
     ST_VALUE_ORDEREDDICT, /**< collections.OrderedDict: a dict to the dict functions (since 1.1). */
     ST_VALUE_DEFAULTDICT, /**< collections.defaultdict: a dict to the dict functions (since 1.1). */
     ST_VALUE_DEQUE,       /**< collections.deque: a list to the list functions (since 1.1). */
-    ST_VALUE_COUNTER      /**< collections.Counter: a dict to the dict functions (since 1.1). */
+    ST_VALUE_COUNTER,     /**< collections.Counter: a dict to the dict functions (since 1.1). */
+    ST_VALUE_GLOBAL,     /**< A reference to a module-level name (a class or function), as
+                              pickle's GLOBAL and STACK_GLOBAL name it: st_value_global() (since 1.1). */
+    ST_VALUE_OBJECT,     /**< An instance that is not plain data, kept as the data pickle
+                              builds it from: st_value_object() (since 1.1). */
+    ST_VALUE_PICKLEBUFFER /**< pickle.PickleBuffer: a bytes or bytearray that protocol 5 may
+                               send out of band: st_value_picklebuffer() (since 1.1). */
 } st_value_type;
 
 /** @brief How deep st_value_repr(), st_value_equal(), st_value_hash() and st_value_copy()
@@ -135,8 +144,9 @@ ST_API st_value_type st_value_kind(const st_value *v);
  * @param v The value.
  * @return "NoneType", "bool", "int", "float", "str", "bytes", "bytearray", "tuple", "list",
  *         "dict", "set", "frozenset", "date", "time", "datetime", "timedelta", "timezone",
- *         "Decimal", "UUID", "complex", "OrderedDict", "defaultdict", "deque" or "Counter";
- *         static storage.
+ *         "Decimal", "UUID", "complex", "OrderedDict", "defaultdict", "deque" or "Counter",
+ *         static storage; "type" for a global, "PickleBuffer", and for an object its class's
+ *         name (see st_value_object()), valid while @p v lives.
  */
 ST_API const char *st_value_type_name(const st_value *v);
 
@@ -542,6 +552,164 @@ ST_API int st_value_next(const st_value *c, size_t *pos, st_value **item);
  * @return 0, or -1 with TypeError for other kinds.
  */
 ST_API int st_value_clear(st_value *c);
+
+/* ---- globals, objects and pickle buffers ---------------------------------------------- */
+
+/**
+ * @brief A reference to a module-level name, as pickle names a class or a function: what
+ *        GLOBAL and STACK_GLOBAL load, and what dumps as them. Mirrors the object that
+ *        pickle.Unpickler.find_class(module, qualname) would return, without importing
+ *        anything: it is only the two names.
+ *
+ * Two globals are equal when both names are; the hash combines the two names' hashes (so
+ * globals may be dict keys and set elements). repr is `<global module.qualname>`;
+ * st_value_type_name() says "type" (a pickle does not say whether the name is a class).
+ * @param module The module, e.g. "collections" (UTF-8).
+ * @param qualname The qualified name, dotted for a nested class, e.g. "Outer.Inner".
+ * @return A new global, or NULL with UnicodeDecodeError (ST_EVALUE) or MemoryError.
+ */
+ST_API st_value *st_value_global(const char *module, const char *qualname);
+
+/**
+ * @brief The module of a global.
+ * @param v A global.
+ * @return Borrowed UTF-8, valid while @p v lives; NULL with TypeError for another kind.
+ */
+ST_API const char *st_value_global_module(const st_value *v);
+
+/**
+ * @brief The qualified name of a global (`__qualname__`).
+ * @param v A global.
+ * @return Borrowed UTF-8, valid while @p v lives; NULL with TypeError for another kind.
+ */
+ST_API const char *st_value_global_qualname(const st_value *v);
+
+/** @brief How an object is built: the pickle opcode that makes it (st_value_object()). */
+typedef enum st_value_form {
+    ST_VALUE_FORM_REDUCE = 0, /**< `callable(*args)` (REDUCE; also INST and OBJ). */
+    ST_VALUE_FORM_NEWOBJ,     /**< `cls.__new__(cls, *args)` (NEWOBJ). */
+    ST_VALUE_FORM_NEWOBJ_EX   /**< `cls.__new__(cls, *args, **kwargs)` (NEWOBJ_EX). */
+} st_value_form;
+
+/** @brief The parts of an object (st_value_object_part()), named as the items of the tuple
+ *         `__reduce__` returns. */
+typedef enum st_value_part {
+    ST_VALUE_PART_CALLABLE = 0, /**< The callable (REDUCE) or the class (NEWOBJ, NEWOBJ_EX). */
+    ST_VALUE_PART_ARGS,         /**< The argument tuple. */
+    ST_VALUE_PART_KWARGS,       /**< NEWOBJ_EX's keyword arguments (a dict); None otherwise. */
+    ST_VALUE_PART_STATE,        /**< What BUILD gives `__setstate__`; None when absent. */
+    ST_VALUE_PART_LISTITEMS,    /**< A list of what APPEND/APPENDS added; None when none. */
+    ST_VALUE_PART_DICTITEMS,    /**< A list of the (key, value) tuples SETITEM/SETITEMS set,
+                                       in order; None when none. */
+    ST_VALUE_PART_STATE_SETTER  /**< The `state_setter` of a 6-item `__reduce__` (called with
+                                       (obj, state) instead of BUILD); None when absent. */
+} st_value_part;
+
+/**
+ * @brief An instance that is not plain data, kept as the data that builds it: CPython's
+ *        save_reduce arguments, as the object's `__reduce_ex__` gives them (nothing is run:
+ *        the value only describes the object). What st_pickle_loads() makes of REDUCE,
+ *        NEWOBJ and NEWOBJ_EX when st_pickle_load_options::objects is on, and what
+ *        st_pickle_dumps() writes back as CPython's C pickler writes the original object.
+ *
+ * An object is mutable (BUILD state, appended and set items come after it exists, so it may
+ * contain itself). Differences from Python, where an instance compares and hashes by
+ * identity unless its class says otherwise: objects compare by structure (form, callable,
+ * arguments, state and items all equal), and hash by their callable and arguments (those
+ * never change; only the callable when the arguments are unhashable), so equal objects hash
+ * alike and an object may be a dict key (an enum member often is). Sets of objects iterate in
+ * this hash's order, not CPython's. st_value_copy() copies objects (sharing and cycles kept);
+ * st_value_clear() empties one (every part but a global callable), to break a cycle.
+ *
+ * repr shows what pickletools would let you see, never the object itself:
+ * `<pickled mymod.Point NEWOBJ(1, 2) state={'x': 1}>`: the callable (a global by its dotted
+ * name, anything else by its repr), the form and the arguments (NEWOBJ_EX adds
+ * `**{kwargs}`), then the parts present: `state=`, `listitems=[...]`, `dictitems=[...]`,
+ * `state_setter=`. An object met again inside itself prints `<pickled mymod.Point ...>`.
+ * st_value_type_name() gives the class's `__name__` when the data names the class (NEWOBJ,
+ * NEWOBJ_EX, and REDUCE of copyreg._reconstructor or copyreg.__newobj__), else "object".
+ * @param form How the object is made.
+ * @param callable The callable (REDUCE) or the class (NEWOBJ, NEWOBJ_EX): a global, or an
+ *        object standing for one (a bound method is `getattr(obj, 'name')`) (borrowed).
+ * @param args The argument tuple (borrowed).
+ * @param kwargs For NEWOBJ_EX a dict, otherwise NULL or None (borrowed).
+ * @return A new object, or NULL with TypeError naming what is wrong, or MemoryError.
+ */
+ST_API st_value *st_value_object(st_value_form form, st_value *callable, st_value *args,
+                                 st_value *kwargs);
+
+/**
+ * @brief How an object is made.
+ * @param v An object.
+ * @param form Receives the form.
+ * @return 0, or -1 with TypeError for another kind.
+ */
+ST_API int st_value_object_form(const st_value *v, st_value_form *form);
+
+/**
+ * @brief A part of an object.
+ * @param v An object.
+ * @param part Which part.
+ * @return The borrowed part (None when absent, see ::st_value_part); NULL with
+ *         TypeError for another kind or ValueError for an unknown part.
+ */
+ST_API st_value *st_value_object_part(const st_value *v, st_value_part part);
+
+/**
+ * @brief Sets what BUILD gives the object (`__setstate__(state)` or the `__dict__` update):
+ *        the third item of `__reduce__`'s tuple; with a state setter, the sixth.
+ * @param v An object.
+ * @param state The state (borrowed); None removes it (as save_reduce, which writes no BUILD
+ *        for a None state).
+ * @param state_setter NULL or None for BUILD, else the callable of the 6-item form: a
+ *        global or an object (borrowed).
+ * @return 0, or -1 with TypeError (not an object, or a state setter that cannot be called).
+ */
+ST_API int st_value_object_set_state(st_value *v, st_value *state, st_value *state_setter);
+
+/**
+ * @brief Appends to an object's list items (what `obj.append(item)` or `obj.extend(...)`
+ *        receives when APPEND/APPENDS load): the fourth item of `__reduce__`'s tuple.
+ * @param v An object.
+ * @param item The item (borrowed).
+ * @return 0, or -1 with TypeError or MemoryError.
+ */
+ST_API int st_value_object_append(st_value *v, st_value *item);
+
+/**
+ * @brief Appends to an object's dict items (`obj[key] = value` when SETITEM/SETITEMS load):
+ *        the fifth item of `__reduce__`'s tuple. Keys need not be hashable and may repeat.
+ * @param v An object.
+ * @param key The key (borrowed).
+ * @param value The value (borrowed).
+ * @return 0, or -1 with TypeError or MemoryError.
+ */
+ST_API int st_value_object_setitem(st_value *v, st_value *key, st_value *value);
+
+/**
+ * @brief A pickle.PickleBuffer: marks a bytes (read-only) or bytearray (writable) for
+ *        pickle protocol 5's out-of-band buffers. Mirrors pickle.PickleBuffer(buffer).
+ *
+ * Dumping writes it in band as bytes or bytearray (BINBYTES / BYTEARRAY8), or, when the
+ * st_pickle_dump_options::buffer_callback says so, out of band (NEXT_BUFFER, plus
+ * READONLY_BUFFER for bytes), exactly as CPython does; protocols below 5 refuse it
+ * ("PickleBuffer can only be pickled with protocol >= 5"). As in Python a PickleBuffer equals
+ * only itself and is unhashable; st_value_bytes_data() reads its bytes (no copy), st_value_len()
+ * counts them. repr is `<pickle.PickleBuffer readonly, N bytes>` (or `writable`).
+ * @param base A bytes or bytearray (borrowed: the buffer shares it, as a memoryview would).
+ * @return A new PickleBuffer, or NULL with TypeError or MemoryError.
+ */
+ST_API st_value *st_value_picklebuffer(st_value *base);
+
+/**
+ * @brief The object a PickleBuffer shares. Mirrors PickleBuffer.raw() (as the object, not a
+ *        memoryview).
+ * @param v A PickleBuffer.
+ * @param readonly Receives 1 when the buffer is read-only (a bytes, or a bytearray made
+ *        read-only by READONLY_BUFFER), else 0; may be NULL.
+ * @return The borrowed bytes or bytearray; NULL with TypeError for another kind.
+ */
+ST_API st_value *st_value_picklebuffer_raw(const st_value *v, int *readonly);
 
 /* ---- comparison, hashing, copying, text ----------------------------------------------- */
 

@@ -45,6 +45,26 @@ int st__list_extend_steal(st__arena *a, st_value *list, st_value *const *items, 
  * over the references even on failure (TypeError for an unhashable key). */
 int st__dict_update_steal(st__arena *a, st_value *dict, st_value *const *kv, size_t n);
 
+/* ---- globals, objects, PickleBuffers (lib/value/object.c) ---- */
+/* A value of the given kind with rc 1, zeroed, and `extra` zeroed bytes after it (value.c). */
+st_value *st__value_new(st_value_type kind, size_t extra);
+/* A global of two strs, taking over both references even on failure (either may be NULL). */
+st_value *st__global_new_steal(st_value *module, st_value *qualname);
+/* The module (0) or qualname (1) str of a global. */
+const st_value *st__global_str(const st_value *g, int qualname);
+/* A read-only PickleBuffer over a bytes or bytearray (READONLY_BUFFER). */
+st_value *st__picklebuffer_readonly(st_value *base);
+/* st_value_type_name() of a global, object or PickleBuffer. */
+const char *st__object_type_name(const st_value *v);
+/* Appends "module.qualname" of a global. */
+int st__global_repr(st__buf *b, const st_value *v);
+/* Appends the repr of a global, object or PickleBuffer; `item` prints a part, `again` says the
+ * object is being printed already (a cycle). */
+int st__object_repr(st__buf *b, const st_value *v, int again,
+                    int (*item)(st__buf *, const st_value *, void *), void *ctx);
+/* st_value_clear() of an object. */
+int st__object_clear(st_value *v);
+
 /* Python's numeric hash modulus, 2**61 - 1. */
 #define ST__HASH_MODULUS ((((uint64_t)1) << 61) - 1)
 #define ST__HASH_BITS 61

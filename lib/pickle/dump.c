@@ -11,6 +11,7 @@
 
 #include "internal/error.h"
 #include "internal/mem.h"
+#include "internal/options.h"
 #include "internal/posix.h"
 #include "internal/utf8.h"
 #include "internal/value.h"
@@ -20,21 +21,30 @@
 #define FRAME_HEADER_SIZE 9
 #define FRAME_SIZE_MIN 4
 
-/* Memo keys: a value's address, or one of these small numbers for objects CPython shares
- * (its type objects, interned names, and the cached empty and one-character str/bytes);
- * 0x38..0x3f are lib/pickle/stdtypes.c's (K_STD_NAMES, pickle.h). */
+/* Memo keys: a value's address, or one of these small numbers for the cached empty and
+ * one-character str/bytes CPython shares. (Its type objects and interned names, shared by
+ * content too, are in the pickler's names map.) */
 enum {
-    K_BUILTINS = 0x30,      /* "builtins" (protocol 4+) */
-    K_LATIN1 = 0x31,        /* "latin1", the encoding in protocol 0-2 bytes */
     K_STR_EMPTY = 0x40,     /* '' */
     K_BYTES_EMPTY = 0x41,   /* b'' */
     K_STR_CHAR = 0x100,     /* + code point < 256 */
     K_BYTES_CHAR = 0x200,   /* + byte */
-    K_GLOBAL = 0x300,       /* + G_*: the global's object */
-    K_NAME = 0x400,         /* + G_*: its name as an interned str (protocol 4+) */
-    K_MODULE = 0x500,       /* + the first G_* of a module: its name (protocol 4+) */
-    K_FIRST_ADDRESS = 0x600 /* real addresses are above */
+    K_FIRST_ADDRESS = 0x300 /* real addresses are above */
 };
+
+/* Memo indexes of what CPython shares although we only know it by content: its interned strs
+ * (module and qualified names, "latin1") and its classes and functions (globals). A key is the
+ * text with a tag byte first: 'n' + name, or 'g' + module + '\0' + qualname. */
+typedef struct name_entry {
+    char *key; /* NULL: empty */
+    size_t len;
+    uint32_t idx;
+} name_entry;
+
+typedef struct namemap {
+    name_entry *t;
+    size_t mask, used;
+} namemap;
 
 typedef struct pickler {
     unsigned char *out;
@@ -47,6 +57,10 @@ typedef struct pickler {
     size_t memo_len; /* memo entries written (the next index) */
     int tuple_item;  /* the value being saved is an item of a tuple */
     int depth;
+    namemap names;
+    uint32_t gmemo[G_CUSTOM]; /* the names map's index + 1 of each plain-data global (0: none) */
+    const st_pickle_dump_options *o; /* NULL: no callbacks */
+    int skip_pers; /* the value being saved is a persistent id: no persistent_id() for it */
 } pickler;
 
 static int grow(pickler *p, size_t n)
@@ -403,62 +417,6 @@ static int save_str_data(pickler *p, const char *utf8, size_t len, uintptr_t key
     return rc ? -1 : memo_put(p, key);
 }
 
-/* An interned name (protocol 4 STACK_GLOBAL), memoized under key. */
-static int save_name(pickler *p, const char *name, uintptr_t key)
-{
-    opcode_boundary(p);
-    int hit = memo_hit(p, key);
-    return hit ? (hit < 0 ? -1 : 0) : save_str_data(p, name, strlen(name), key);
-}
-
-/* The memo key of a module's name (the str object cls.__module__ is): one per module, but
- * _collections' defaultdict and deque each have their own. */
-static uintptr_t module_key(const char *mod, int g)
-{
-    if (strcmp(mod, "builtins") == 0)
-        return K_BUILTINS;
-    if (g == G_DEFAULTDICT || g == G_DEQUE)
-        return (uintptr_t)K_MODULE + (uintptr_t)g;
-    for (int i = 1; i < G_CUSTOM; i++)
-        if (strcmp(st__pickle_global_module[i], mod) == 0)
-            return (uintptr_t)K_MODULE + (uintptr_t)i;
-    return 0;
-}
-
-/* save_global's opcodes for mod.name (protocol 4+: the names memoized under their keys; g
- * the G_* or G_NONE), then the global's memo entry under key. */
-static int save_global_as(pickler *p, const char *mod, const char *name, int g, uintptr_t key)
-{
-    int rc;
-    if (p->proto >= 4) {
-        rc = save_name(p, mod, module_key(mod, g)) || save_name(p, name, g ? K_NAME + g : 0) ||
-             emit1(p, STACK_GLOBAL);
-    } else {
-        /* fix_imports: Python 2's names below protocol 3 (_compat_pickle's reverse maps). */
-        if (p->proto < 3 && strcmp(mod, "builtins") == 0) {
-            mod = "__builtin__";
-            name = strcmp(name, "int") == 0 ? "long" : strcmp(name, "str") == 0 ? "unicode" : name;
-        } else if (p->proto < 3 && strcmp(mod, "copyreg") == 0) {
-            mod = "copy_reg";
-        }
-        st__buf b = ST__BUF_INIT;
-        rc = st__buf_printf(&b, "%c%s\n%s\n", GLOBAL, mod, name) || emit(p, b.data, b.len);
-        st__buf_free(&b);
-    }
-    return rc ? -1 : memo_put(p, key);
-}
-
-/* save_global for one of the known globals. */
-static int save_global(pickler *p, int g)
-{
-    opcode_boundary(p);
-    int hit = memo_hit(p, K_GLOBAL + g);
-    if (hit)
-        return hit < 0 ? -1 : 0;
-    return save_global_as(p, st__pickle_global_module[g], st__pickle_global_name[g], g,
-                          K_GLOBAL + g);
-}
-
 /* A tuple CPython builds on the fly (reduce arguments): MARK before the items below
  * protocol 2, TUPLE1..3 after them from protocol 2; memoized as an object never seen again. */
 static int tuple_open(pickler *p, size_t n)
@@ -473,6 +431,231 @@ static int tuple_close(pickler *p, size_t n)
     if (p->proto >= 2 && n <= 3)
         return emit1(p, (unsigned char)(TUPLE1 - 1 + n)) || memo_put(p, 0);
     return emit1(p, TUPLE) || memo_put(p, 0);
+}
+
+/* ---- names and globals ---- */
+
+static uint64_t text_hash(const char *s, size_t n)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static size_t name_slot(const namemap *m, const char *key, size_t len)
+{
+    size_t i = (size_t)text_hash(key, len) & m->mask;
+    while (m->t[i].key && (m->t[i].len != len || memcmp(m->t[i].key, key, len) != 0))
+        i = (i + 1) & m->mask;
+    return i;
+}
+
+/* The key of a tagged text: tag, a, and '\0' + b when b; in buf when it fits, else malloc'd. */
+static char *name_key(char *buf, size_t size, char tag, const char *a, size_t alen, const char *b,
+                      size_t *len)
+{
+    size_t blen = b ? strlen(b) + 1 : 0;
+    *len = 1 + alen + blen;
+    char *key = *len <= size ? buf : st__malloc(*len);
+    if (!key)
+        return NULL;
+    key[0] = tag;
+    memcpy(key + 1, a, alen);
+    if (b) {
+        key[1 + alen] = '\0';
+        memcpy(key + 2 + alen, b, blen - 1);
+    }
+    return key;
+}
+
+/* The memo index recorded for a tagged text, or -1 (also when out of memory: it is then
+ * written again, which is only longer). */
+static int64_t names_find(const pickler *p, char tag, const char *a, size_t alen, const char *b)
+{
+    const namemap *m = &p->names;
+    char buf[256];
+    size_t len;
+    char *key = m->t ? name_key(buf, sizeof buf, tag, a, alen, b, &len) : NULL;
+    if (!key)
+        return -1;
+    const name_entry *e = &m->t[name_slot(m, key, len)];
+    int64_t r = e->key ? (int64_t)e->idx : -1;
+    if (key != buf)
+        st_free(key);
+    return r;
+}
+
+/* Records idx for a tagged text not in the map yet: 0, or -1 with MemoryError. */
+static int names_put(pickler *p, char tag, const char *a, size_t alen, const char *b,
+                     uint32_t idx)
+{
+    namemap *m = &p->names;
+    if ((m->used + 1) * 2 > (m->t ? m->mask + 1 : 0)) {
+        size_t n = m->t ? (m->mask + 1) * 2 : 16;
+        name_entry *t = st__calloc(n, sizeof *t);
+        if (!t)
+            return ST_TRACE();
+        namemap big = {t, n - 1, m->used};
+        for (size_t i = 0; m->t && i <= m->mask; i++)
+            if (m->t[i].key)
+                t[name_slot(&big, m->t[i].key, m->t[i].len)] = m->t[i];
+        st_free(m->t);
+        *m = big;
+    }
+    size_t len;
+    char *key = name_key(NULL, 0, tag, a, alen, b, &len);
+    if (!key)
+        return ST_TRACE();
+    name_entry *e = &m->t[name_slot(m, key, len)];
+    e->key = key;
+    e->len = len;
+    e->idx = idx;
+    m->used++;
+    return 0;
+}
+
+static void names_free(namemap *m)
+{
+    for (size_t i = 0; m->t && i <= m->mask; i++)
+        st_free(m->t[i].key);
+    st_free(m->t);
+}
+
+/* An interned name (module and qualified names, "latin1"): by identity (strv, the str it
+ * came from, or NULL), else by content under tag ('n'; another tag keeps a str of its own, as
+ * the module name of a static type is, see save_global()). */
+static int save_name_tagged(pickler *p, const char *name, const st_value *strv, char tag)
+{
+    opcode_boundary(p);
+    size_t len = strlen(name);
+    uintptr_t key = strv ? value_key(strv) : str_key(name, len);
+    int hit = memo_hit(p, key);
+    if (hit)
+        return hit < 0 ? -1 : 0;
+    int64_t idx = names_find(p, tag, name, len, NULL);
+    if (idx >= 0)
+        return memo_get(p, (uint32_t)idx) || (key && ptrmap_insert(&p->memo, key, (uint32_t)idx))
+                   ? -1
+                   : 0;
+    uint32_t at = (uint32_t)p->memo_len;
+    return save_str_data(p, name, len, key) || names_put(p, tag, name, len, NULL, at) ? -1 : 0;
+}
+
+static int save_name(pickler *p, const char *name, const st_value *strv)
+{
+    return save_name_tagged(p, name, strv, 'n');
+}
+
+static int pickling_error(const char *fmt, const char *what, int proto)
+{
+    return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError", fmt, what, proto);
+}
+
+static int is_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return 0;
+    return 1;
+}
+
+/* A GLOBAL opcode (protocols 0-3), with Python 2's names below protocol 3. */
+static int emit_global_text(pickler *p, const char *mod, const char *name)
+{
+    if (p->proto < 3)
+        st__pickle_fix_imports(&mod, &name, 0);
+    /* a name GLOBAL's line cannot hold (CPython could not have found such a global) */
+    if ((p->proto != 3 && !is_ascii(mod)) || strchr(mod, '\n'))
+        return pickling_error("can't pickle module identifier '%s' using pickle protocol %d", mod,
+                              p->proto);
+    if ((p->proto != 3 && !is_ascii(name)) || strchr(name, '\n'))
+        return pickling_error("can't pickle global identifier '%s' using pickle protocol %d",
+                              name, p->proto);
+    st__buf b = ST__BUF_INIT;
+    int rc = st__buf_printf(&b, "%c%s\n%s\n", GLOBAL, mod, name) || emit(p, b.data, b.len);
+    st__buf_free(&b);
+    return rc ? -1 : 0;
+}
+
+static int save_global_tagged(pickler *p, const char *mod, const char *qual, const st_value *modv,
+                              const st_value *qualv, char mtag, char qtag);
+
+static int save_global_names(pickler *p, const char *mod, const char *qual, const st_value *modv,
+                             const st_value *qualv)
+{
+    return save_global_tagged(p, mod, qual, modv, qualv, 'n', 'n');
+}
+
+/* A dotted name below protocol 4, as CPython 3.13 writes it: getattr(getattr(module.A, 'B'),
+ * 'C'), where only getattr and the names are memoized (they are real objects; the steps are
+ * not). qual[0, len) is the part to write. */
+static int save_nested(pickler *p, const char *mod, const char *qual, size_t len)
+{
+    const char *dot = NULL;
+    for (size_t i = len; i-- > 0 && !dot;)
+        dot = qual[i] == '.' ? qual + i : NULL;
+    if (!dot) {
+        char *first = st__strndup(qual, len);
+        int rc = !first || emit_global_text(p, mod, first);
+        st_free(first);
+        return rc ? -1 : 0;
+    }
+    const char *last = dot + 1;
+    size_t llen = len - (size_t)(last - qual);
+    uintptr_t k = str_key(last, llen); /* a new str, but for CPython's cached ones */
+    if (save_global_names(p, "builtins", "getattr", NULL, NULL) ||
+        (p->proto < 2 && emit1(p, MARK)) || save_nested(p, mod, qual, (size_t)(dot - qual)))
+        return -1;
+    opcode_boundary(p);
+    int hit = memo_hit(p, k);
+    if (hit < 0 || (!hit && save_str_data(p, last, llen, k)))
+        return -1;
+    return emit1(p, p->proto < 2 ? TUPLE : TUPLE2) || emit1(p, REDUCE) ? -1 : 0;
+}
+
+/* save_global: module.qualname (strv: the strs of a global value, or NULL), memoized by
+ * content as CPython memoizes the one class object; mtag and qtag: save_name_tagged()'s tags
+ * for the module's name and the qualified name. */
+static int save_global_tagged(pickler *p, const char *mod, const char *qual, const st_value *modv,
+                              const st_value *qualv, char mtag, char qtag)
+{
+    opcode_boundary(p);
+    size_t mlen = strlen(mod);
+    int64_t idx = names_find(p, 'g', mod, mlen, qual);
+    if (idx >= 0)
+        return memo_get(p, (uint32_t)idx);
+    int rc;
+    if (p->proto >= 4)
+        rc = save_name_tagged(p, mod, modv, mtag) || save_name_tagged(p, qual, qualv, qtag) ||
+             emit1(p, STACK_GLOBAL);
+    else if (strchr(qual, '.'))
+        rc = save_nested(p, mod, qual, strlen(qual));
+    else
+        rc = emit_global_text(p, mod, qual);
+    if (rc || names_put(p, 'g', mod, mlen, qual, (uint32_t)p->memo_len))
+        return -1;
+    return memo_put(p, 0);
+}
+
+/* save_global for one of the known globals (met once per bytes or set below protocol 3
+ * or 4: its memo index is kept at hand). */
+static int save_global(pickler *p, int g)
+{
+    if (p->gmemo[g]) {
+        opcode_boundary(p);
+        return memo_get(p, p->gmemo[g] - 1);
+    }
+    const char *mod = st__pickle_global_module[g], *name = st__pickle_global_name[g];
+    /* A C type's or function's __qualname__ is a str of its own (CPython 3.13 makes it from
+     * tp_name), never shared with an equal name ('datetime' the module and the class); so is
+     * the __module__ of _collections' defaultdict and deque, not shared with OrderedDict's. */
+    char mtag = g == G_DEFAULTDICT ? 'D' : g == G_DEQUE ? 'Q' : 'n';
+    if (save_global_tagged(p, mod, name, NULL, NULL, mtag, 'K'))
+        return -1;
+    int64_t idx = names_find(p, 'g', mod, strlen(mod), name);
+    p->gmemo[g] = idx >= 0 ? (uint32_t)idx + 1 : 0;
+    return 0;
 }
 
 /* bytes data below protocol 3: codecs.encode(data.decode('latin1'), 'latin1'), or bytes()
@@ -498,7 +681,7 @@ static int save_bytes_reduce(pickler *p, const unsigned char *data, size_t len, 
     int hit = memo_hit(p, skey);
     int rc = hit < 0 || (!hit && save_str_data(p, s.data, s.len, skey));
     st__buf_free(&s);
-    return rc || save_name(p, "latin1", K_LATIN1) || tuple_close(p, 2) || emit1(p, REDUCE) ||
+    return rc || save_name(p, "latin1", NULL) || tuple_close(p, 2) || emit1(p, REDUCE) ||
                    memo_put(p, key)
                ? -1
                : 0;
@@ -711,9 +894,233 @@ static int save_bytearray(pickler *p, const st_value *v, uintptr_t key)
     return tuple_close(p, len ? 1 : 0) || emit1(p, REDUCE) || memo_put(p, key) ? -1 : 0;
 }
 
+/* ---- objects (save_reduce) ---- */
+
+/* One list item, or one (key, value) dict item. */
+static int save_item(pickler *p, const st_value *x, int pairs)
+{
+    if (!pairs)
+        return save(p, x);
+    size_t two;
+    st_value *const *kv = st__items(x, &two);
+    if (st_value_kind(x) != ST_VALUE_TUPLE || two != 2)
+        return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                           "dict items iterator must return 2-tuples");
+    return save(p, kv[0]) || save(p, kv[1]) ? -1 : 0;
+}
+
+/* batch_list / batch_dict (an object's list items, or its dict items as (key, value) tuples):
+ * one APPEND/SETITEM each in protocol 0 and for a lone last item, else batches of BATCHSIZE. */
+static int save_batched(pickler *p, const st_value *items, int pairs)
+{
+    size_t n, pos = 0, k = 0;
+    if (st_value_kind(items) != ST_VALUE_LIST)
+        return 0; /* None: no items */
+    st_value *const *it = st__items(items, &n);
+    const unsigned char one = pairs ? SETITEM : APPEND, many = pairs ? SETITEMS : APPENDS;
+    if (p->proto == 0) {
+        for (; pos < n; pos++)
+            if (save_item(p, it[pos], pairs) || emit1(p, one))
+                return -1;
+        return 0;
+    }
+    do {
+        if (pos == n)
+            break;
+        if (n - pos == 1)
+            return save_item(p, it[pos], pairs) || emit1(p, one) ? -1 : 0;
+        if (emit1(p, MARK))
+            return -1;
+        for (k = 0; k < BATCHSIZE && pos < n; k++)
+            if (save_item(p, it[pos++], pairs))
+                return -1;
+        if (emit1(p, many))
+            return -1;
+    } while (k == BATCHSIZE);
+    return 0;
+}
+
+/* The items of a tuple from `from` on, as a tuple CPython makes on the fly (never met again):
+ * MARK/TUPLE or TUPLE1..3, memoized under no key. */
+static int save_fresh_tuple(pickler *p, const st_value *first, const st_value *t, size_t from)
+{
+    size_t n;
+    st_value *const *items = st__items(t, &n);
+    size_t total = n - from + (first ? 1 : 0);
+    if (total == 0)
+        return tuple_close(p, 0);
+    if (tuple_open(p, total) || (first && save(p, first)))
+        return -1;
+    for (size_t i = from; i < n; i++)
+        if (save(p, items[i]))
+            return -1;
+    return tuple_close(p, total);
+}
+
+static const char *last_name(const st_value *g)
+{
+    const char *q = st_value_global_qualname(g);
+    const char *dot = strrchr(q, '.');
+    return dot ? dot + 1 : q;
+}
+
+/* save_reduce for an object: the callable and arguments (NEWOBJ, NEWOBJ_EX or REDUCE as the
+ * protocol and the callable's name say), the memo, list items, dict items, state. */
+static int save_object(pickler *p, const st_value *v)
+{
+    st_value_form form;
+    st_value_object_form(v, &form);
+    st_value *f = st_value_object_part(v, ST_VALUE_PART_CALLABLE);
+    st_value *args = st_value_object_part(v, ST_VALUE_PART_ARGS);
+    st_value *kwargs = st_value_object_part(v, ST_VALUE_PART_KWARGS);
+    size_t nargs = (size_t)st_value_len(args);
+    int rc;
+    if (st_value_kind(f) != ST_VALUE_GLOBAL && st_value_kind(f) != ST_VALUE_OBJECT)
+        return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                           "first item of the tuple returned by __reduce__ must be callable");
+    /* A REDUCE whose callable is named __newobj__ or __newobj_ex__ is one from protocol 2 on. */
+    const char *fname = st_value_kind(f) == ST_VALUE_GLOBAL ? last_name(f) : "";
+    int by_name = 0;
+    if (form == ST_VALUE_FORM_REDUCE && p->proto >= 2 && strcmp(fname, "__newobj_ex__") == 0) {
+        if (nargs != 3)
+            return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                               "length of the NEWOBJ_EX argument tuple must be exactly 3, not %zu",
+                               nargs);
+        form = ST_VALUE_FORM_NEWOBJ_EX;
+        f = st_value_item(args, 0);
+        kwargs = st_value_item(args, 2);
+        args = st_value_item(args, 1);
+        by_name = 1;
+        if (st_value_kind(args) != ST_VALUE_TUPLE)
+            return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                               "args[1] from __newobj_ex__ args is not a tuple");
+        if (st_value_kind(kwargs) != ST_VALUE_DICT)
+            return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                               "args[2] from __newobj_ex__ args is not a dict");
+    } else if (form == ST_VALUE_FORM_REDUCE && p->proto >= 2 &&
+               strcmp(fname, "__newobj__") == 0) {
+        if (nargs == 0)
+            return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError", "__newobj__ arglist is empty");
+        form = ST_VALUE_FORM_NEWOBJ;
+        f = st_value_item(args, 0);
+        by_name = 1;
+    }
+    /* the class of NEWOBJ: a global, or an object standing for one (getattr(Outer, 'Inner')) */
+    if (by_name && st_value_kind(f) != ST_VALUE_GLOBAL && st_value_kind(f) != ST_VALUE_OBJECT)
+        return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                           "args[0] from %s args is not a type", fname);
+    if (form == ST_VALUE_FORM_NEWOBJ_EX) {
+        if (p->proto < 4)
+            return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                               "NEWOBJ_EX below protocol 4 is not supported (CPython writes "
+                               "functools.partial(cls.__new__, cls, *args, **kwargs) there)");
+        rc = save(p, f) || save(p, args) || save(p, kwargs) || emit1(p, NEWOBJ_EX);
+    } else if (form == ST_VALUE_FORM_NEWOBJ && p->proto >= 2) {
+        rc = save(p, f) || (by_name ? save_fresh_tuple(p, NULL, args, 1) : save(p, args)) ||
+             emit1(p, NEWOBJ);
+    } else if (form == ST_VALUE_FORM_NEWOBJ) {
+        /* copyreg.__newobj__(cls, *args), as a __reduce__ giving it is below protocol 2 */
+        rc = save_global_names(p, "copyreg", "__newobj__", NULL, NULL) ||
+             save_fresh_tuple(p, f, args, 0) || emit1(p, REDUCE);
+    } else {
+        rc = save(p, f) || save(p, args) || emit1(p, REDUCE);
+    }
+    if (rc)
+        return -1;
+    /* Met again while its arguments were saved: keep the memo's (save_reduce). */
+    int64_t idx = memo_find(p, (uintptr_t)v);
+    if (idx >= 0)
+        return emit1(p, POP) || memo_get(p, (uint32_t)idx) ? -1 : 0;
+    if (memo_put(p, (uintptr_t)v) ||
+        save_batched(p, st_value_object_part(v, ST_VALUE_PART_LISTITEMS), 0) ||
+        save_batched(p, st_value_object_part(v, ST_VALUE_PART_DICTITEMS), 1))
+        return -1;
+    st_value *state = st_value_object_part(v, ST_VALUE_PART_STATE);
+    st_value *setter = st_value_object_part(v, ST_VALUE_PART_STATE_SETTER);
+    if (st_value_kind(state) == ST_VALUE_NONE)
+        return 0;
+    if (st_value_kind(setter) == ST_VALUE_NONE)
+        return save(p, state) || emit1(p, BUILD) ? -1 : 0;
+    /* state_setter(obj, state), its result dropped */
+    return save(p, setter) || save(p, v) || save(p, state) || emit1(p, TUPLE2) ||
+                   emit1(p, REDUCE) || emit1(p, POP)
+               ? -1
+               : 0;
+}
+
+/* save_picklebuffer: in band as bytes or bytearray (memoized), or out of band when the
+ * buffer_callback says so (not memoized, as CPython). */
+static int save_picklebuffer(pickler *p, const st_value *v, uintptr_t key)
+{
+    if (p->proto < 5)
+        return ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                           "PickleBuffer can only be pickled with protocol >= 5");
+    int readonly;
+    st_value_picklebuffer_raw(v, &readonly);
+    size_t len;
+    const unsigned char *data = st_value_bytes_data(v, &len);
+    int in_band = 1;
+    if (p->o && p->o->buffer_callback &&
+        (in_band = p->o->buffer_callback(p->o->ctx, (st_value *)v)) < 0)
+        return ST_TRACE();
+    if (!in_band)
+        return emit1(p, NEXT_BUFFER) || (readonly && emit1(p, READONLY_BUFFER)) ? -1 : 0;
+    if (readonly)
+        return save_bytes_data(p, data, len, key);
+    unsigned char hdr[9];
+    hdr[0] = BYTEARRAY8;
+    put_le(hdr + 1, len, 8);
+    return emit_payload(p, hdr, 9, data, len) || memo_put(p, key) ? -1 : 0;
+}
+
+/* save_pers: the persistent id instead of the value (BINPERSID, or PERSID with str(pid)). */
+static int save_pers(pickler *p, st_value *pid)
+{
+    if (p->proto >= 1) {
+        p->skip_pers = 1;
+        return save(p, pid) || emit1(p, BINPERSID) ? -1 : 0;
+    }
+    char *text = st_value_kind(pid) == ST_VALUE_STR ? st__strdup(st_value_str_data(pid, NULL))
+                                                    : st_value_repr(pid);
+    if (!text)
+        return ST_TRACE();
+    int rc = is_ascii(text) ? 0
+                            : ST_RAISE_AS(ST_EVALUE, "pickle.PicklingError",
+                                          "persistent IDs in protocol 0 must be ASCII strings");
+    st__buf b = ST__BUF_INIT;
+    rc = rc || st__buf_printf(&b, "%c%s\n", PERSID, text) || emit(p, b.data, b.len) ? -1 : 0;
+    st__buf_free(&b);
+    st_free(text);
+    return rc;
+}
+
+/* The persistent_id() callback: 1 when it gave an id (written), 0 when not, -1 on error. */
+static int persistent(pickler *p, const st_value *v)
+{
+    if (p->skip_pers) {
+        p->skip_pers = 0;
+        return 0;
+    }
+    st_value *pid = NULL;
+    if (p->o->persistent_id(p->o->ctx, v, &pid))
+        return ST_TRACE();
+    if (!pid || st_value_kind(pid) == ST_VALUE_NONE) {
+        st_value_unref(pid);
+        return 0;
+    }
+    int rc = save_pers(p, pid);
+    st_value_unref(pid);
+    return rc ? -1 : 1;
+}
+
 static int save(pickler *p, const st_value *v)
 {
     opcode_boundary(p);
+    if (p->o && p->o->persistent_id) {
+        int pers = persistent(p, v);
+        if (pers)
+            return pers < 0 ? -1 : 0;
+    }
     st_value_type kind = st__kind(v);
     switch (kind) {
     case ST_VALUE_NONE:
@@ -730,6 +1137,9 @@ static int save(pickler *p, const st_value *v)
         return save_int(p, v);
     case ST_VALUE_FLOAT:
         return save_float(p, st__float_value(v));
+    case ST_VALUE_GLOBAL:
+        return save_global_names(p, st_value_global_module(v), st_value_global_qualname(v),
+                                 st__global_str(v, 0), st__global_str(v, 1));
     default:
         break;
     }
@@ -737,8 +1147,8 @@ static int save(pickler *p, const st_value *v)
      * is a tuple (memoized only after its items, so a cycle through it revisits them): no
      * memo lookup and no entry then, only the memo opcode CPython writes. */
     uintptr_t key = value_key(v);
-    if (key == (uintptr_t)v && st__unshared(v) && !p->tuple_item)
-        key = 0;
+    if (key == (uintptr_t)v && st__unshared(v) && !p->tuple_item && kind != ST_VALUE_OBJECT)
+        key = 0; /* (an object is met again by its state setter) */
     p->tuple_item = 0;
     int hit = memo_hit(p, key);
     if (hit)
@@ -770,6 +1180,12 @@ static int save(pickler *p, const st_value *v)
     case ST_VALUE_TUPLE:
         rc = save_tuple(p, v, key);
         break;
+    case ST_VALUE_OBJECT:
+        rc = save_object(p, v);
+        break;
+    case ST_VALUE_PICKLEBUFFER:
+        rc = save_picklebuffer(p, v, key);
+        break;
     default:
         rc = kind >= ST_VALUE_DATE ? st__pickle_save_std(p, v, key) : save_bytearray(p, v, key);
         break;
@@ -790,8 +1206,7 @@ int st__pickler_global(pickler *p, int g) { return save_global(p, g); }
 
 int st__pickler_global_name(pickler *p, const char *mod, const char *name)
 {
-    opcode_boundary(p);
-    return save_global_as(p, mod, name, G_NONE, 0);
+    return save_global_names(p, mod, name, NULL, NULL);
 }
 
 int st__pickler_tuple_open(pickler *p, size_t n)
@@ -812,12 +1227,13 @@ int st__pickler_memo_put(pickler *p, uintptr_t key) { return memo_put(p, key); }
 
 int st__pickler_memo_hit(pickler *p, uintptr_t key) { return memo_hit(p, key); }
 
-int st__pickler_str(pickler *p, const char *utf8, size_t len, uintptr_t key)
+int st__pickler_str(pickler *p, const char *utf8, size_t len)
 {
     opcode_boundary(p);
-    int hit = memo_hit(p, key);
-    return hit ? (hit < 0 ? -1 : 0) : save_str_data(p, utf8, len, key);
+    return save_str_data(p, utf8, len, 0);
 }
+
+int st__pickler_name(pickler *p, const char *name) { return save_name(p, name, NULL); }
 
 int st__pickler_bytes(pickler *p, const unsigned char *data, size_t len)
 {
@@ -845,7 +1261,9 @@ int st__pickler_dict(pickler *p, const st_value *d)
     return save_dict(p, d, 0);
 }
 
-int st_pickle_dumps(const st_value *v, int protocol, unsigned char **out, size_t *len)
+/* pickle.dumps with the protocol checked and opts (NULL: no callbacks). */
+static int dumps(const st_value *v, int protocol, const st_pickle_dump_options *opts,
+                 unsigned char **out, size_t *len)
 {
     if (protocol < 0)
         protocol = ST_PICKLE_HIGHEST_PROTOCOL;
@@ -853,6 +1271,7 @@ int st_pickle_dumps(const st_value *v, int protocol, unsigned char **out, size_t
         return ST_RAISE(ST_EVALUE, "pickle protocol must be <= %d", ST_PICKLE_HIGHEST_PROTOCOL);
     pickler p = {0};
     p.proto = protocol;
+    p.o = opts;
     p.frame_start = p.frame_end = SIZE_MAX;
     int rc = 0;
     if (protocol >= 2) {
@@ -864,6 +1283,7 @@ int st_pickle_dumps(const st_value *v, int protocol, unsigned char **out, size_t
         rc = save(&p, v) || emit1(&p, STOP) ? -1 : 0;
     commit_frame(&p);
     st_free(p.memo.t);
+    names_free(&p.names);
     if (rc) {
         st_free(p.out);
         return ST_TRACE();
@@ -873,28 +1293,69 @@ int st_pickle_dumps(const st_value *v, int protocol, unsigned char **out, size_t
     return 0;
 }
 
-int st_pickle_dump(const st_value *v, int protocol, int fd)
+int st_pickle_dumps(const st_value *v, int protocol, unsigned char **out, size_t *len)
+{
+    return dumps(v, protocol, NULL, out, len);
+}
+
+int st_pickle_dump_options_init(st_pickle_dump_options *opts, unsigned int version)
+{
+    return st__options_init(opts, ST_OPTIONS_SIZES(sizeof *opts), version, ST_PICKLE_DUMP_OPTIONS_VERSION,
+                            "st_pickle_dump_options");
+}
+
+int st_pickle_dumps_with(const st_value *v, const st_pickle_dump_options *opts,
+                         unsigned char **out, size_t *len)
+{
+    if (ST_OPTIONS_CHECK(opts, ST_PICKLE_DUMP_OPTIONS_VERSION, "st_pickle_dump_options") < 0)
+        return -1;
+    int protocol = !opts || !opts->protocol              ? ST_PICKLE_DEFAULT_PROTOCOL
+                   : opts->protocol == ST_PICKLE_PROTOCOL_0 ? 0
+                                                            : opts->protocol;
+    return dumps(v, protocol, opts, out, len);
+}
+
+/* Writes a pickle to fd (f NULL) or f. */
+static int write_out(const unsigned char *data, size_t len, int fd, FILE *f)
+{
+    if (f) {
+        size_t n = fwrite(data, 1, len, f);
+        return n == len ? 0 : ST_RAISE_OS(errno ? errno : EIO, "cannot write pickle to stream");
+    }
+    return st__write_full(fd, data, len) < 0
+               ? ST_RAISE_OS(errno, "cannot write pickle to file descriptor %d", fd)
+               : 0;
+}
+
+static int dump_to(const st_value *v, int protocol, const st_pickle_dump_options *opts,
+                   int with_opts, int fd, FILE *f)
 {
     unsigned char *data;
     size_t len;
-    if (st_pickle_dumps(v, protocol, &data, &len))
+    if (with_opts ? st_pickle_dumps_with(v, opts, &data, &len)
+                  : st_pickle_dumps(v, protocol, &data, &len))
         return ST_TRACE();
-    int rc = st__write_full(fd, data, len);
-    int e = errno;
+    int rc = write_out(data, len, fd, f);
     st_free(data);
-    return rc < 0 ? ST_RAISE_OS(e, "cannot write pickle to file descriptor %d", fd) : 0;
+    return rc;
+}
+
+int st_pickle_dump(const st_value *v, int protocol, int fd)
+{
+    return dump_to(v, protocol, NULL, 0, fd, NULL);
 }
 
 int st_pickle_dump_file(const st_value *v, int protocol, FILE *f)
 {
-    unsigned char *data;
-    size_t len;
-    if (st_pickle_dumps(v, protocol, &data, &len))
-        return ST_TRACE();
-    size_t n = fwrite(data, 1, len, f);
-    int e = errno;
-    st_free(data);
-    if (n != len)
-        return ST_RAISE_OS(e ? e : EIO, "cannot write pickle to stream");
-    return 0;
+    return dump_to(v, protocol, NULL, 0, -1, f);
+}
+
+int st_pickle_dump_with(const st_value *v, const st_pickle_dump_options *opts, int fd)
+{
+    return dump_to(v, 0, opts, 1, fd, NULL);
+}
+
+int st_pickle_dump_file_with(const st_value *v, const st_pickle_dump_options *opts, FILE *f)
+{
+    return dump_to(v, 0, opts, 1, -1, f);
 }

@@ -1,10 +1,11 @@
-/* pickle: the loader. It understands every opcode CPython emits for plain data and nothing
- * that runs code. */
+/* pickle: the loader. It understands every opcode CPython emits, and runs no code: what is not
+ * plain data is refused, or with objects on kept as data (globals and objects). */
 #include "systools/pickle.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,12 @@ typedef struct unpickler {
     st_value **deques;
     size_t ndeques, dcap;
     int keep_error; /* the error stands as raised (a caller's reduce(), a ValueError) */
+    /* The version 2 options (zero for a version 1 struct, which has no such fields). */
+    int objects;
+    st_value *(*persistent_load)(void *ctx, st_value *pid);
+    st_value *const *buffers;
+    size_t nbuffers, next_buffer;
+    int proto; /* the PROTO opcode's, 0 before one: below 3, fix_imports maps names */
     small_store *small;
 } unpickler;
 
@@ -293,12 +300,19 @@ static const char *gname(const unpickler *u, uint32_t g, int which)
     return u->gnames[2 * (g - G_CUSTOM) + (size_t)which];
 }
 
+/* Whether stack entry i is a value: with objects on, globals and _reconstructor arguments are
+ * values too (a global, a tuple). */
+static inline int usable(const unpickler *u, size_t i)
+{
+    return !u->sm[i].global || (u->objects && u->sv[i]);
+}
+
 /* Items [from, sp) must be values to go into a container; *depth: the container's. */
 static inline int check_values(unpickler *u, size_t from, uint32_t *depth)
 {
     uint32_t d = 0;
     for (size_t i = from; i < u->sp; i++) {
-        if (u->sm[i].global)
+        if (!usable(u, i))
             return uerror(u, "global '%s.%s' cannot be used as a value",
                           gname(u, u->sm[i].global, 0), gname(u, u->sm[i].global, 1));
         if (u->sm[i].depth > d)
@@ -310,18 +324,48 @@ static inline int check_values(unpickler *u, size_t from, uint32_t *depth)
     return 0;
 }
 
+/* An object's nesting from d, what check_values() gives for its parts: they sit in a tuple or
+ * list of the object's, one level further. */
+static int object_depth(unpickler *u, uint32_t d, uint32_t *depth)
+{
+    if ((size_t)d + 1 > u->max_depth)
+        return uerror(u, "nesting deeper than %zu", u->max_depth);
+    *depth = d + 1;
+    return 0;
+}
+
+/* APPEND(S) and SETITEM(S) on an object: its list items and dict items. */
+static int fill_object(unpickler *u, size_t at, size_t from, int kind, uint32_t d)
+{
+    st_value *o = u->sv[at];
+    int rc = 0;
+    for (size_t i = from; i < u->sp && rc == 0; i += kind == ST_VALUE_DICT ? 2 : 1)
+        rc = kind == ST_VALUE_LIST ? st_value_object_append(o, u->sv[i])
+                                   : st_value_object_setitem(o, u->sv[i], u->sv[i + 1]);
+    drop(u, from);
+    if (rc || (d && object_depth(u, d, &d)))
+        return -1;
+    if (d > u->sm[at].depth)
+        u->sm[at].depth = d;
+    return 0;
+}
+
 /* Moves items [from, sp) into the container at stack index at, pairwise for dicts. */
 static int fill_container(unpickler *u, size_t at, size_t from, int kind, const char *op)
 {
     uint32_t d = 0;
     st_value *c = u->sv[at];
-    if (u->sm[at].global || (int)st__base_kind(c) != kind)
-        return uerror(u, "%s on a %s", op, u->sm[at].global ? "global" : st_value_type_name(c));
+    int is_object = kind != ST_VALUE_SET && c && usable(u, at) &&
+                    st_value_kind(c) == ST_VALUE_OBJECT;
+    if (!is_object && (!usable(u, at) || (int)st__base_kind(c) != kind))
+        return uerror(u, "%s on a %s", op, !usable(u, at) ? "global" : st_value_type_name(c));
     if (check_values(u, from, &d))
         return -1;
     size_t n = u->sp - from;
     if (kind == ST_VALUE_DICT && n % 2)
         return uerror(u, "odd number of items for %s", op);
+    if (is_object)
+        return fill_object(u, at, from, kind, d);
     int rc = 0;
     ptrdiff_t maxlen = -1;
     if (st__kind(c) == ST_VALUE_DEQUE && (maxlen = st__deque_maxlen(c)) >= 0 &&
@@ -359,7 +403,8 @@ static int build(unpickler *u, size_t from, int kind)
     uint32_t d = 0;
     size_t n = u->sp - from;
     const meta *m = n == 3 ? u->sm + from : NULL;
-    /* (cls, base, state) for copyreg._reconstructor, cls and base the same plain type. */
+    /* (cls, base, state) for copyreg._reconstructor, cls and base the same plain type, or
+     * (UUID, object, None). */
     if (kind == ST_VALUE_TUPLE && m &&
         ((m[0].global == m[1].global && m[0].global >= G_SET && m[0].global <= G_BYTES &&
           !m[2].global) ||
@@ -367,11 +412,18 @@ static int build(unpickler *u, size_t from, int kind)
           st_value_kind(u->sv[from + 2]) == ST_VALUE_NONE))) {
         uint16_t base = m[0].global;
         d = m[2].depth;
+        if (u->objects) { /* the tuple is a value too */
+            if (check_values(u, from, &d))
+                return -1;
+            u->sp = from;
+            return push(u, st__tuple_steal(&u->arena, 3, &u->sv[from]),
+                        (meta){d, G_RECON_ARGS, base});
+        }
         u->sp = from;
         return push(u, st__tuple_steal(&u->arena, 1, &u->sv[from + 2]),
                     (meta){d, G_RECON_ARGS, base});
     }
-    /* (factory,) for defaultdict: a global kept by name, never called */
+    /* (factory,) for defaultdict: a known global kept by name, never called */
     if (kind == ST_VALUE_TUPLE && n == 1 && u->sm[from].global &&
         u->sm[from].global != G_RECON_ARGS && u->sm[from].global != G_FACTORY_ARGS) {
         u->sm[from] = (meta){0, G_FACTORY_ARGS, u->sm[from].global};
@@ -414,18 +466,23 @@ static int remember_refetch(unpickler *u, st_value *v)
     return 0;
 }
 
+/* Whether a value of kind k may be part of a reference cycle: containers and objects (a set
+ * holds only hashable values, but an object is one and may lead back). */
+static inline int may_cycle(int k)
+{
+    return k == ST_VALUE_LIST || k == ST_VALUE_DICT || k == ST_VALUE_TUPLE || k == ST_VALUE_SET ||
+           k == ST_VALUE_FROZENSET || k == ST_VALUE_OBJECT;
+}
+
 /* Remembers a container pushed a second time (the only way a cycle can close). */
 static inline int note_refetch(unpickler *u, st_value *v)
 {
-    int k = v ? (int)st__base_kind(v) : -1;
-    if (k != ST_VALUE_LIST && k != ST_VALUE_DICT && k != ST_VALUE_TUPLE)
-        return 0;
-    return remember_refetch(u, v);
+    return v && may_cycle((int)st__base_kind(v)) ? remember_refetch(u, v) : 0;
 }
 
-/* Visits the lists, tuples and dicts reachable from root that are not in `skip` yet, adding
- * them to it; with clear, empties the lists and dicts (their children stay alive while they
- * are visited). Sets and frozensets hold only hashable values, never part of a cycle. */
+/* Visits the containers and objects reachable from root that are not in `skip` yet, adding
+ * them to it; with clear, empties all but tuples (their children stay alive while they are
+ * visited). */
 static int walk(ptrmap *skip, st_value *root, int clear)
 {
     st_value **todo = NULL;
@@ -434,12 +491,12 @@ static int walk(ptrmap *skip, st_value *root, int clear)
     st_value_ref(root);
     for (st_value *c = root; c; c = n ? todo[--n] : NULL) {
         int k = (int)st__base_kind(c);
-        if ((k != ST_VALUE_LIST && k != ST_VALUE_DICT && k != ST_VALUE_TUPLE) ||
-            ptrmap_find(skip, (uintptr_t)c) >= 0 || (rc = ptrmap_insert(skip, (uintptr_t)c, 0))) {
+        if (!may_cycle(k) || ptrmap_find(skip, (uintptr_t)c) >= 0 ||
+            (rc = ptrmap_insert(skip, (uintptr_t)c, 0))) {
             st_value_unref(c);
             continue;
         }
-        size_t pos = 0, len = (size_t)st_value_len(c);
+        size_t pos = 0, len = k == ST_VALUE_OBJECT ? 7 : (size_t)st_value_len(c) * 2;
         if (n + len > cap) {
             cap = (n + len) * 2;
             st_value **t = st__reallocarray(todo, cap, sizeof *t);
@@ -450,10 +507,15 @@ static int walk(ptrmap *skip, st_value *root, int clear)
             }
             todo = t;
         }
-        st_value *item;
-        if (k == ST_VALUE_DICT) {
-            while (st_value_dict_next(c, &pos, NULL, &item) > 0)
+        st_value *item, *key;
+        if (k == ST_VALUE_DICT) { /* keys too: an object key may be part of a cycle */
+            while (st_value_dict_next(c, &pos, &key, &item) > 0) {
+                todo[n++] = st_value_ref(key);
                 todo[n++] = st_value_ref(item);
+            }
+        } else if (k == ST_VALUE_OBJECT) {
+            for (int i = 0; i < 7; i++)
+                todo[n++] = st_value_ref(st_value_object_part(c, (st_value_part)i));
         } else {
             while (st_value_next(c, &pos, &item) > 0)
                 todo[n++] = st_value_ref(item);
@@ -769,7 +831,12 @@ static inline const unsigned char *take_counted(unpickler *u, int n, const char 
     return take_counted_slow(u, n, what, len);
 }
 
-static int load_global_names(unpickler *u, const char *mod, const char *name)
+/* Pushes the global module.name: the plain-data ones as their G_* (no value unless objects are
+ * on), the caller-accepted ones as G_CUSTOM + n, and with objects on any other as a global
+ * value. modv and namev: the strs STACK_GLOBAL took them from (the global keeps them, so that
+ * what shares them in the pickle still does), or NULL. */
+static int load_global_names(unpickler *u, const char *mod, const char *name, st_value *modv,
+                             st_value *namev)
 {
     static const struct {
         const char *mod, *name;
@@ -787,33 +854,49 @@ static int load_global_names(unpickler *u, const char *mod, const char *name)
         {"copyreg", "_reconstructor", G_RECONSTRUCTOR},
         {"copy_reg", "_reconstructor", G_RECONSTRUCTOR},
     };
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+    if (u->objects && u->proto < 3) { /* Unpickler.find_class's fix_imports */
+        const char *m = mod, *n = name;
+        st__pickle_fix_imports(&m, &n, 1);
+        modv = m == mod ? modv : NULL;
+        namev = n == name ? namev : NULL;
+        mod = m;
+        name = n;
+    }
+    uint32_t g = G_NONE;
+    for (size_t i = 0; i < sizeof known / sizeof known[0] && !g; i++)
         if (strcmp(mod, known[i].mod) == 0 && strcmp(name, known[i].name) == 0)
-            return push(u, NULL, (meta){0, (uint16_t)known[i].g, 0});
-    int std = st__pickle_std_global(mod, name);
-    if (std)
-        return push(u, NULL, (meta){0, (uint16_t)std, 0});
-    if (!u->o->allow_global || !u->o->allow_global(u->o->ctx, mod, name))
-        return uerror(u, "global '%s.%s' is forbidden", mod, name);
-    if (u->ngnames >= UINT16_MAX - G_CUSTOM)
-        return uerror(u, "too many globals");
-    char **g = st__reallocarray(u->gnames, 2 * (u->ngnames + 1), sizeof *g);
+            g = known[i].g;
     if (!g)
-        return ST_TRACE();
-    u->gnames = g;
-    g[2 * u->ngnames] = st__strdup(mod);
-    g[2 * u->ngnames + 1] = st__strdup(name);
-    u->ngnames++;
-    if (!g[2 * u->ngnames - 2] || !g[2 * u->ngnames - 1])
-        return ST_TRACE();
-    return push(u, NULL, (meta){0, (uint16_t)(G_CUSTOM + u->ngnames - 1), 0});
+        g = (uint32_t)st__pickle_std_global(mod, name);
+    if (!g && u->o->allow_global && u->o->allow_global(u->o->ctx, mod, name)) {
+        if (u->ngnames >= UINT16_MAX - G_CUSTOM)
+            return uerror(u, "too many globals");
+        char **gn = st__reallocarray(u->gnames, 2 * (u->ngnames + 1), sizeof *gn);
+        if (!gn)
+            return ST_TRACE();
+        u->gnames = gn;
+        gn[2 * u->ngnames] = st__strdup(mod);
+        gn[2 * u->ngnames + 1] = st__strdup(name);
+        u->ngnames++;
+        if (!gn[2 * u->ngnames - 2] || !gn[2 * u->ngnames - 1])
+            return ST_TRACE();
+        g = (uint32_t)(G_CUSTOM + u->ngnames - 1);
+    }
+    if (!u->objects) {
+        if (!g)
+            return uerror(u, "global '%s.%s' is forbidden", mod, name);
+        return push(u, NULL, (meta){0, (uint16_t)g, 0});
+    }
+    st_value *m = modv ? st_value_ref(modv) : st_value_str(mod);
+    st_value *n = m ? (namev ? st_value_ref(namev) : st_value_str(name)) : NULL;
+    return push(u, st__global_new_steal(m, n), (meta){1, (uint16_t)g, 0});
 }
 
 static int load_global(unpickler *u)
 {
     char *mod = line_copy(u);
     char *name = mod ? line_copy(u) : NULL;
-    int rc = name ? load_global_names(u, mod, name) : -1;
+    int rc = name ? load_global_names(u, mod, name, NULL, NULL) : -1;
     st_free(mod);
     st_free(name);
     return rc;
@@ -824,15 +907,13 @@ static int load_stack_global(unpickler *u)
     if (need_stack(u, 2))
         return -1;
     st_value *m = u->sv[u->sp - 2], *n = u->sv[u->sp - 1];
-    if (u->sm[u->sp - 2].global || u->sm[u->sp - 1].global || st_value_kind(m) != ST_VALUE_STR ||
+    if (!usable(u, u->sp - 2) || !usable(u, u->sp - 1) || st_value_kind(m) != ST_VALUE_STR ||
         st_value_kind(n) != ST_VALUE_STR)
         return uerror(u, "STACK_GLOBAL requires str");
-    char *mod = st__strdup(st_value_str_data(m, NULL));
-    char *name = mod ? st__strdup(st_value_str_data(n, NULL)) : NULL;
-    drop(u, u->sp - 2);
-    int rc = name ? load_global_names(u, mod, name) : -1;
-    st_free(mod);
-    st_free(name);
+    u->sp -= 2; /* the references are ours now */
+    int rc = load_global_names(u, st_value_str_data(m, NULL), st_value_str_data(n, NULL), m, n);
+    st_value_unref(m);
+    st_value_unref(n);
     return rc;
 }
 
@@ -932,9 +1013,37 @@ bad:
             NULL);
 }
 
-static int unsupported(unpickler *u, const char *what)
+/* Whether a value can stand for a class or a callable of an object: a global, or an object
+ * (what a REDUCE made, like getattr(Outer, 'Inner')). */
+static int is_callable(const st_value *v)
 {
-    return uerror(u, "%s is not supported: only plain data can be loaded", what);
+    return st_value_kind(v) == ST_VALUE_GLOBAL || st_value_kind(v) == ST_VALUE_OBJECT;
+}
+
+static int global_is(const st_value *g, const char *module, const char *qualname)
+{
+    return st_value_kind(g) == ST_VALUE_GLOBAL &&
+           strcmp(st_value_global_module(g), module) == 0 &&
+           strcmp(st_value_global_qualname(g), qualname) == 0;
+}
+
+/* REDUCE with objects on: below protocol 4 CPython writes a nested name (save_global) as
+ * `getattr(module.Outer, 'name')` with neither Outer nor the tuple memoized (they are steps,
+ * not objects), so that becomes the global module.Outer.name. A getattr the pickle memoized
+ * (a method of a class, say), and anything else, is an object. */
+static st_value *reduce_object(unpickler *u, st_value *f, st_value *args)
+{
+    st_value *a0 = st_value_len(args) == 2 ? st_value_item(args, 0) : NULL;
+    st_value *a1 = a0 ? st_value_item(args, 1) : NULL;
+    if (u->proto < 4 && a0 && global_is(f, "builtins", "getattr") && st__unshared(args) &&
+        st__unshared(a0) && st_value_kind(a0) == ST_VALUE_GLOBAL &&
+        st_value_kind(a1) == ST_VALUE_STR) {
+        char *q = st__asprintf("%s.%s", st_value_global_qualname(a0), st_value_str_data(a1, NULL));
+        st_value *g = q ? st_value_global(st_value_global_module(a0), q) : NULL;
+        st_free(q);
+        return g;
+    }
+    return st_value_object(ST_VALUE_FORM_REDUCE, f, args, NULL);
 }
 
 static int load_reduce(unpickler *u)
@@ -942,24 +1051,34 @@ static int load_reduce(unpickler *u)
     if (need_stack(u, 2))
         return -1;
     slot f = {u->sv[u->sp - 2], u->sm[u->sp - 2]}, a = {u->sv[u->sp - 1], u->sm[u->sp - 1]};
-    if (!f.m.global)
+    if (!f.m.global && !(u->objects && is_callable(f.v)))
         return uerror(u, "REDUCE on a %s (only globals can be called)",
                       st_value_type_name(f.v));
     st_value *r;
+    uint32_t d = a.m.depth;
     if (f.m.global == G_DEFAULTDICT && a.m.global == G_FACTORY_ARGS) {
         r = st_value_defaultdict(gname(u, a.m.base, 0), gname(u, a.m.base, 1));
-    } else if (f.m.global == G_RECONSTRUCTOR) {
+    } else if (f.m.global == G_RECONSTRUCTOR && a.m.global == G_RECON_ARGS) {
         /* _reconstructor(cls, base, state) with cls is base: base(state). */
-        if (a.m.global != G_RECON_ARGS)
-            return uerror(u, "unsupported arguments for copyreg._reconstructor");
-        r = call_builtin(u, a.m.base, a.v);
-    } else if (a.m.global || st_value_kind(a.v) != ST_VALUE_TUPLE) {
+        st_value *st = u->objects ? st_value_item(a.v, 2) : NULL;
+        st_value *state = st ? st_value_tuple(1, &st) : NULL;
+        r = u->objects && !state ? NULL : call_builtin(u, a.m.base, u->objects ? state : a.v);
+        st_value_unref(state);
+    } else if (f.m.global == G_RECONSTRUCTOR && !u->objects) {
+        return uerror(u, "unsupported arguments for copyreg._reconstructor");
+    } else if (!usable(u, u->sp - 1) || st_value_kind(a.v) != ST_VALUE_TUPLE) {
         return uerror(u, "REDUCE arguments must be a tuple");
-    } else if (f.m.global < G_CUSTOM) {
+    } else if (f.m.global && f.m.global < G_CUSTOM && f.m.global != G_RECONSTRUCTOR) {
         r = call_builtin(u, f.m.global, a.v);
-    } else if (u->o->reduce) {
+    } else if (f.m.global >= G_CUSTOM && u->o->reduce) {
         r = u->o->reduce(u->o->ctx, gname(u, f.m.global, 0), gname(u, f.m.global, 1), a.v);
         u->keep_error = !r;
+    } else if (u->objects) {
+        if (object_depth(u, d > f.m.depth ? d : f.m.depth, &d))
+            return -1;
+        r = reduce_object(u, f.v, a.v);
+        if (r && st_value_kind(r) == ST_VALUE_GLOBAL)
+            d = 1; /* a nested name: two strs deep, however long */
     } else {
         return uerror(u, "cannot call %s.%s: no reduce callback", gname(u, f.m.global, 0),
                       gname(u, f.m.global, 1));
@@ -969,35 +1088,213 @@ static int load_reduce(unpickler *u)
     drop(u, u->sp - 2);
     /* a UUID made this way awaits its state (BUILD) */
     uint16_t pending = st__kind(r) == ST_VALUE_UUID ? G_UUID : 0;
-    return push(u, r, (meta){a.m.depth, G_NONE, pending});
+    return push(u, r, (meta){d, G_NONE, pending});
 }
 
-/* NEWOBJ: only uuid.UUID, which copyreg.__reduce_ex__ writes as cls.__new__(cls) then BUILD. */
-static int load_newobj(unpickler *u)
+/* NEWOBJ of uuid.UUID, which copyreg.__reduce_ex__ writes as cls.__new__(cls) then BUILD:
+ * 1 when it was one, 0 when not, -1. */
+static int load_newobj_uuid(unpickler *u)
 {
     if (need_stack(u, 2))
         return -1;
     slot c = {u->sv[u->sp - 2], u->sm[u->sp - 2]}, a = {u->sv[u->sp - 1], u->sm[u->sp - 1]};
-    if (c.m.global != G_UUID || a.m.global || st_value_kind(a.v) != ST_VALUE_TUPLE ||
+    if (c.m.global != G_UUID || !usable(u, u->sp - 1) || st_value_kind(a.v) != ST_VALUE_TUPLE ||
         st_value_len(a.v) != 0)
-        return unsupported(u, "NEWOBJ");
+        return 0;
     drop(u, u->sp - 2);
-    return push(u, st_value_uuid((const unsigned char[16]){0}), (meta){0, G_NONE, G_UUID});
+    return push(u, st_value_uuid((const unsigned char[16]){0}), (meta){0, G_NONE, G_UUID}) ? -1 : 1;
 }
 
-/* BUILD: only the state of a UUID that NEWOBJ or copyreg._reconstructor made. */
-static int load_build(unpickler *u)
+/* BUILD of the state of a UUID that NEWOBJ or copyreg._reconstructor made: 1 when it was one,
+ * 0 when not, -1. */
+static int load_build_uuid(unpickler *u)
 {
     if (need_stack(u, 2))
         return -1;
     slot t = {u->sv[u->sp - 2], u->sm[u->sp - 2]}, st = {u->sv[u->sp - 1], u->sm[u->sp - 1]};
-    if (t.m.global || t.m.base != G_UUID || st.m.global)
-        return unsupported(u, "BUILD");
+    if (t.m.global || t.m.base != G_UUID || !usable(u, u->sp - 1))
+        return 0;
     int bad;
     if (st__pickle_std_uuid_setstate(t.v, st.v, &bad))
         return bad ? uerror(u, "unsupported state for uuid.UUID") : -1;
     drop(u, u->sp - 1);
+    return 1;
+}
+
+/* NEWOBJ (cls, args) and NEWOBJ_EX (cls, args, kwargs), with objects on. */
+static int load_newobj(unpickler *u, int ex)
+{
+    const char *op = ex ? "NEWOBJ_EX" : "NEWOBJ";
+    size_t n = ex ? 3 : 2;
+    uint32_t d = 0;
+    if (need_stack(u, n) || check_values(u, u->sp - n, &d) || object_depth(u, d, &d))
+        return -1;
+    st_value **x = &u->sv[u->sp - n];
+    if (!is_callable(x[0]))
+        return uerror(u, "%s class argument must be a type, not %s", op,
+                      st_value_type_name(x[0]));
+    if (st_value_kind(x[1]) != ST_VALUE_TUPLE)
+        return uerror(u, "%s args argument must be a tuple, not %s", op,
+                      st_value_type_name(x[1]));
+    if (ex && st_value_kind(x[2]) != ST_VALUE_DICT)
+        return uerror(u, "NEWOBJ_EX kwargs argument must be a dict, not %s",
+                      st_value_type_name(x[2]));
+    st_value *o = st_value_object(ex ? ST_VALUE_FORM_NEWOBJ_EX : ST_VALUE_FORM_NEWOBJ, x[0], x[1],
+                                  ex ? x[2] : NULL);
+    if (!o)
+        return ST_TRACE();
+    drop(u, u->sp - n);
+    return push(u, o, (meta){d, G_NONE, 0});
+}
+
+/* INST (the class from two lines) and OBJ (the class first after the mark), with objects on:
+ * `cls(*args)`, kept as REDUCE. */
+static int load_inst(unpickler *u, int inst)
+{
+    size_t at = 0;
+    if (inst && load_global(u))
+        return -1;
+    size_t cls = inst ? u->sp - 1 : 0;
+    if (pop_mark(u, &at))
+        return -1;
+    if (!inst) {
+        if (at == u->sp)
+            return uerror(u, "unpickling stack underflow");
+        cls = at++;
+    }
+    size_t end = inst ? u->sp - 1 : u->sp;
+    uint32_t d = 0;
+    for (size_t i = at; i < end; i++)
+        d = u->sm[i].depth > d ? u->sm[i].depth : d;
+    if (!usable(u, cls) || !is_callable(u->sv[cls]))
+        return uerror(u, "%s on a %s", inst ? "INST" : "OBJ",
+                      usable(u, cls) ? st_value_type_name(u->sv[cls]) : "global");
+    for (size_t i = at; i < end; i++)
+        if (!usable(u, i))
+            return uerror(u, "a global cannot be an argument of %s", inst ? "INST" : "OBJ");
+    if (object_depth(u, d + 1, &d))
+        return -1;
+    st_value *args = st_value_tuple(end - at, &u->sv[at]);
+    st_value *o = args ? st_value_object(ST_VALUE_FORM_REDUCE, u->sv[cls], args, NULL) : NULL;
+    st_value_unref(args);
+    if (!o)
+        return ST_TRACE();
+    drop(u, inst ? at : at - 1);
+    return push(u, o, (meta){d, G_NONE, 0});
+}
+
+/* BUILD with objects on: the state of the object below. */
+static int load_build(unpickler *u)
+{
+    uint32_t d = 0;
+    if (need_stack(u, 2) || check_values(u, u->sp - 1, &d))
+        return -1;
+    size_t at = u->sp - 2;
+    st_value *o = u->sv[at];
+    if (!usable(u, at) || st_value_kind(o) != ST_VALUE_OBJECT)
+        return uerror(u, "BUILD on a %s", usable(u, at) ? st_value_type_name(o) : "global");
+    if (st_value_kind(st_value_object_part(o, ST_VALUE_PART_STATE)) != ST_VALUE_NONE)
+        return uerror(u, "BUILD on an object that has a state already");
+    if (object_depth(u, d, &d) || st_value_object_set_state(o, u->sv[u->sp - 1], NULL))
+        return -1;
+    drop(u, u->sp - 1);
+    if (d > u->sm[at].depth)
+        u->sm[at].depth = d;
     return 0;
+}
+
+/* POP of what `state_setter(obj, state)` made: save_reduce writes state_setter, obj, state,
+ * TUPLE2, REDUCE, POP for a 6-item __reduce__, so with objects on such a popped object (new,
+ * referred to by nothing else, its first argument the object below it, which has no state)
+ * becomes that object's state and state setter. 1 when it did, 0 when POP is an ordinary one. */
+static int pop_state_setter(unpickler *u)
+{
+    size_t floor = u->nmarks ? u->marks[u->nmarks - 1] : 0;
+    if (!u->objects || u->sp < floor + 2)
+        return 0;
+    st_value *r = u->sv[u->sp - 1], *o = u->sv[u->sp - 2];
+    st_value_form form;
+    if (!r || !o || st_value_kind(r) != ST_VALUE_OBJECT || !st__unshared(r) ||
+        st_value_kind(o) != ST_VALUE_OBJECT || st_value_object_form(r, &form) ||
+        form != ST_VALUE_FORM_REDUCE ||
+        st_value_kind(st_value_object_part(o, ST_VALUE_PART_STATE)) != ST_VALUE_NONE)
+        return 0;
+    st_value *args = st_value_object_part(r, ST_VALUE_PART_ARGS);
+    if (st_value_len(args) != 2 || st_value_item(args, 0) != o ||
+        st_value_kind(st_value_item(args, 1)) == ST_VALUE_NONE)
+        return 0;
+    st_value_object_set_state(o, st_value_item(args, 1),
+                              st_value_object_part(r, ST_VALUE_PART_CALLABLE));
+    drop(u, u->sp - 1);
+    return 1;
+}
+
+/* PERSID (a text line) and BINPERSID (the value on top): persistent_load(pid). */
+static int load_persid(unpickler *u, int bin)
+{
+    st_value *pid;
+    if (!u->persistent_load)
+        return uerror(u, "A load persistent id instruction was encountered, but no "
+                         "persistent_load function was specified.");
+    if (bin) {
+        if (need_stack(u, 1))
+            return -1;
+        if (!usable(u, u->sp - 1))
+            return uerror(u, "a global cannot be a persistent id");
+        pid = u->sv[--u->sp];
+    } else {
+        size_t len;
+        const unsigned char *s = take_line(u, &len);
+        if (!s)
+            return -1;
+        for (size_t i = 0; i < len; i++)
+            if (s[i] >= 0x80)
+                return uerror(u, "persistent IDs in protocol 0 must be ASCII strings");
+        if (!(pid = st_value_str_n((const char *)s, len)))
+            return ST_TRACE();
+    }
+    st_value *r = u->persistent_load(u->o->ctx, pid);
+    st_value_unref(pid);
+    u->keep_error = !r;
+    return r ? push_value(u, r) : -1;
+}
+
+/* NEXT_BUFFER: the caller's next out-of-band buffer, as it is. */
+static int load_next_buffer(unpickler *u)
+{
+    if (!u->buffers)
+        return uerror(u, "pickle stream refers to out-of-band data but no *buffers* argument "
+                         "was given");
+    if (u->next_buffer >= u->nbuffers)
+        return uerror(u, "not enough out-of-band buffers");
+    return push_value(u, st_value_ref(u->buffers[u->next_buffer++]));
+}
+
+/* READONLY_BUFFER: memoryview(top).toreadonly() when top is writable; a read-only one stays. */
+static int load_readonly_buffer(unpickler *u)
+{
+    if (need_stack(u, 1))
+        return -1;
+    st_value *b = u->sv[u->sp - 1], *base = b;
+    int k = usable(u, u->sp - 1) ? (int)st_value_kind(b) : -1, ro = k == ST_VALUE_BYTES;
+    if (k == ST_VALUE_PICKLEBUFFER)
+        base = st_value_picklebuffer_raw(b, &ro);
+    else if (k != ST_VALUE_BYTES && k != ST_VALUE_BYTEARRAY)
+        return uerror(u, "TypeError: memoryview: a bytes-like object is required, not '%s'",
+                      k < 0 ? "global" : st_value_type_name(b));
+    if (ro)
+        return 0;
+    st_value *v = st__picklebuffer_readonly(base);
+    if (!v)
+        return ST_TRACE();
+    u->sv[u->sp - 1] = v;
+    st_value_unref(b);
+    return 0;
+}
+
+static int unsupported(unpickler *u, const char *what)
+{
+    return uerror(u, "%s is not supported: only plain data can be loaded", what);
 }
 
 /* Data a value operation refused (an unhashable key, a bad number in text, a str that is
@@ -1033,6 +1330,7 @@ static st_value *run(unpickler *u)
                 return NULL;
             if (s[0] > ST_PICKLE_HIGHEST_PROTOCOL)
                 rc = value_error(u, "unsupported pickle protocol: %d", s[0]);
+            u->proto = s[0];
             break;
         case FRAME: /* a hint; read the whole frame from a stream at once */
             if (!(s = take(u, 8)))
@@ -1047,7 +1345,7 @@ static st_value *run(unpickler *u)
                 uerror(u, "unpickling stack underflow");
                 return NULL;
             }
-            if (u->sm[u->sp - 1].global) {
+            if (!usable(u, u->sp - 1)) {
                 uerror(u, "a global cannot be the result");
                 return NULL;
             }
@@ -1202,6 +1500,8 @@ static st_value *run(unpickler *u)
         case POP:
             if (u->nmarks && u->marks[u->nmarks - 1] == u->sp)
                 u->nmarks--; /* POP of an empty mark pops the mark, as CPython */
+            else if (pop_state_setter(u))
+                break;
             else
                 rc = need_stack(u, 1) ? -1 : (drop(u, u->sp - 1), 0);
             break;
@@ -1264,21 +1564,23 @@ static st_value *run(unpickler *u)
             break;
         case PERSID:
         case BINPERSID:
-            rc = uerror(u, "A load persistent id instruction was encountered, but no "
-                           "persistent_load function was specified.");
+            rc = load_persid(u, op == BINPERSID);
             break;
         case BUILD:
-            rc = load_build(u);
+            rc = load_build_uuid(u);
+            rc = rc ? (rc < 0 ? -1 : 0) : u->objects ? load_build(u) : unsupported(u, "BUILD");
             break;
         case INST:
         case OBJ:
-            rc = unsupported(u, op == INST ? "INST" : "OBJ");
+            rc = u->objects ? load_inst(u, op == INST)
+                            : unsupported(u, op == INST ? "INST" : "OBJ");
             break;
         case NEWOBJ:
-            rc = load_newobj(u);
-            break;
         case NEWOBJ_EX:
-            rc = unsupported(u, "NEWOBJ_EX");
+            rc = op == NEWOBJ ? load_newobj_uuid(u) : 0;
+            rc = rc ? (rc < 0 ? -1 : 0)
+                 : u->objects ? load_newobj(u, op == NEWOBJ_EX)
+                              : unsupported(u, op == NEWOBJ ? "NEWOBJ" : "NEWOBJ_EX");
             break;
         case EXT1:
         case EXT2:
@@ -1286,8 +1588,10 @@ static st_value *run(unpickler *u)
             rc = unsupported(u, "EXT (the extension registry)");
             break;
         case NEXT_BUFFER:
+            rc = load_next_buffer(u);
+            break;
         case READONLY_BUFFER:
-            rc = unsupported(u, op == NEXT_BUFFER ? "NEXT_BUFFER" : "READONLY_BUFFER");
+            rc = load_readonly_buffer(u);
             break;
         default:
             if (op >= 0x20 && op < 0x7f)
@@ -1305,8 +1609,10 @@ static st_value *run(unpickler *u)
 
 int st_pickle_load_options_init(st_pickle_load_options *opts, unsigned int version)
 {
-    return st__options_init(opts, ST_OPTIONS_SIZES(sizeof *opts), version,
-                            ST_PICKLE_LOAD_OPTIONS_VERSION, "st_pickle_load_options");
+    return st__options_init(opts,
+                            ST_OPTIONS_SIZES(offsetof(st_pickle_load_options, objects),
+                                             sizeof *opts),
+                            version, ST_PICKLE_LOAD_OPTIONS_VERSION, "st_pickle_load_options");
 }
 
 /* Loads with opts already checked (NULL: the defaults). */
@@ -1316,6 +1622,12 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     if (!opts)
         opts = &defaults;
     u->o = opts;
+    if (opts->version >= 2) {
+        u->objects = opts->objects;
+        u->persistent_load = opts->persistent_load;
+        u->buffers = opts->buffers;
+        u->nbuffers = opts->nbuffers;
+    }
     u->max_depth = opts->max_depth ? opts->max_depth : ST_VALUE_MAX_DEPTH;
     small_store small;
     u->small = &small;

@@ -46,12 +46,14 @@ enum {
 
 #define BATCHSIZE 1000 /* items per APPENDS / SETITEMS, as CPython's pickler */
 
-/* The dumper's memo keys 0x38..0x3f: interned names stdtypes.c writes (UUID's state keys). */
-#define K_STD_NAMES 0x38
-
 /* Module and name of each G_* below G_CUSTOM (lib/pickle/common.c). */
 extern const char *const st__pickle_global_module[G_CUSTOM];
 extern const char *const st__pickle_global_name[G_CUSTOM];
+
+/* fix_imports (pickle's default): Python 2's module and name of a Python 3 global, for
+ * dumping below protocol 3, or (to3) Python 3's of a Python 2 one, for loading below protocol
+ * 3. The strings are replaced by static ones when a table names them. */
+void st__pickle_fix_imports(const char **module, const char **name, int to3);
 
 /* n-byte little-endian numbers (n is 1, 2, 4 or 8): fixed-size copies on little-endian hosts,
  * which compilers turn into single moves. */
@@ -197,9 +199,11 @@ int st__pickler_boundary(pickler *p);
 int st__pickler_memo_put(pickler *p, uintptr_t key);
 /* A memo reference when key is known: 1 then, 0 if not, -1. */
 int st__pickler_memo_hit(pickler *p, uintptr_t key);
-/* Fresh objects: a str (memoized under key, 0 for none), bytes, an int, a float, and a dict
- * with the items of a dict-like value. */
-int st__pickler_str(pickler *p, const char *utf8, size_t len, uintptr_t key);
+/* An interned str (an attribute or global name), memoized by content as CPython shares it. */
+int st__pickler_name(pickler *p, const char *name);
+/* Fresh objects: a str, bytes, an int, a float, and a dict with the items of a dict-like
+ * value. */
+int st__pickler_str(pickler *p, const char *utf8, size_t len);
 int st__pickler_bytes(pickler *p, const unsigned char *data, size_t len);
 int st__pickler_int(pickler *p, int64_t i);
 int st__pickler_float(pickler *p, double d);

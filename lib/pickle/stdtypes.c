@@ -235,8 +235,6 @@ int st__pickle_std_uuid_setstate(st_value *uuid, const st_value *state, int *bad
 
 /* ---- dumping ------------------------------------------------------------------------------- */
 
-enum { K_ATTR_INT = K_STD_NAMES, K_ATTR_IS_SAFE }; /* UUID.__getstate__'s constant keys */
-
 /* batch_list / batch_dict over a reduce's listitems or dictitems iterator: APPEND/SETITEM one
  * by one at protocol 0, else batches of BATCHSIZE, a last lone item without MARK. */
 static int batch(pickler *p, const st_value *c)
@@ -333,7 +331,7 @@ static int save_uuid(pickler *p, const st_value *v, uintptr_t key)
         while (rc == 0 && st__dict_next(state, &pos, &k, &x)) {
             size_t len;
             const char *name = st__data(k, &len);
-            rc = st__pickler_str(p, name, len, k == ki ? K_ATTR_INT : K_ATTR_IS_SAFE) ||
+            rc = st__pickler_name(p, name) ||
                  st__pickler_save(p, x) || (!many && st__pickler_op(p, SETITEM));
         }
         rc = rc || (many && st__pickler_op(p, SETITEMS)) || st__pickler_op(p, BUILD);
@@ -385,7 +383,7 @@ int st__pickle_save_std(pickler *p, const st_value *v, uintptr_t key)
         size_t len;
         const char *text = st__data(s->ref, &len);
         return st__pickler_global(p, G_DECIMAL) || st__pickler_tuple_open(p, 1) ||
-                       st__pickler_str(p, text, len, 0) || st__pickler_tuple_close(p, 1) ||
+                       st__pickler_str(p, text, len) || st__pickler_tuple_close(p, 1) ||
                        reduce_end(p, key)
                    ? -1
                    : 0;

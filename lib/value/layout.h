@@ -1,7 +1,7 @@
 /* Internal: the layout of st_value and the inline accessors every other file reads a value
- * through. Only this header and value.c name the fields, so a change of layout stays in these
- * two files (stdtypes.c reads its kinds' payload, st__std, through st__std_of()); the rest of
- * the library includes internal/value.h. Never installed. */
+ * through. Only this header, value.c and object.c name the fields, so a change of layout stays
+ * in these files (stdtypes.c reads its kinds' payload, st__std, through st__std_of()); the rest
+ * of the library includes internal/value.h. Never installed. */
 #ifndef ST_VALUE_LAYOUT_H
 #define ST_VALUE_LAYOUT_H
 
@@ -66,6 +66,12 @@ typedef struct st__set {
     int64_t hash; /* a frozenset's cached hash (ST__V_HASHED) */
 } st__set;
 
+/* An object kept as data (lib/value/object.c); absent parts are NULL. */
+typedef struct st__object {
+    st_value *part[7]; /* indexed by st_value_part */
+    unsigned char form; /* st_value_object_form */
+} st__object;
+
 /* An int or float made in an arena ends after u.i / u.f: never copy a whole st_value. */
 struct st_value {
     union {
@@ -112,6 +118,14 @@ struct st_value {
         };
         st__set *set;
         st__std std;
+        st__object *obj;
+        struct {
+            st_value *module, *qualname; /* strs */
+        } global;
+        struct {
+            st_value *base; /* bytes or bytearray */
+            int readonly;
+        } pbuf;
     } u;
 };
 

@@ -346,6 +346,26 @@ NOINLINE static int repr_container(st__buf *b, const st_value *v, active *act)
     return frozen ? putc1(b, ')') : 0;
 }
 
+static int repr_part(st__buf *b, const st_value *v, void *act)
+{
+    return repr_value(b, v, act);
+}
+
+/* A global, object or PickleBuffer; an object met again inside itself prints short. */
+NOINLINE static int repr_pickled(st__buf *b, const st_value *v, active *act)
+{
+    int again = 0;
+    for (int i = 0; i < act->n; i++)
+        again |= act->v[i] == v;
+    if (act->n > ST_VALUE_MAX_DEPTH)
+        return ST_RAISE(ST_ERECURSION,
+                        "maximum recursion depth exceeded while getting the repr of an object");
+    act->v[act->n++] = v;
+    int rc = st__object_repr(b, v, again, repr_part, act);
+    act->n--;
+    return rc;
+}
+
 static int repr_value(st__buf *b, const st_value *v, active *act)
 {
     size_t len;
@@ -371,6 +391,10 @@ static int repr_value(st__buf *b, const st_value *v, active *act)
         if (put(b, "bytearray(b", 11) < 0 || put_text(b, s, len, 0, 1) < 0)
             return -1;
         return putc1(b, ')');
+    case ST_VALUE_GLOBAL:
+    case ST_VALUE_OBJECT:
+    case ST_VALUE_PICKLEBUFFER:
+        return repr_pickled(b, v, act);
     default:
         return st__is_std(v) ? st__std_repr(b, v) : repr_container(b, v, act);
     }

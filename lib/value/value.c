@@ -187,6 +187,8 @@ static st_value *value_new(st__arena *a, st_value_type kind, size_t extra)
     return value_malloc(kind, extra);
 }
 
+st_value *st__value_new(st_value_type kind, size_t extra) { return value_new(NULL, kind, extra); }
+
 static void value_free(st_value *x)
 {
     if (x->chunk)
@@ -285,6 +287,17 @@ static void release_contents(st_value *x, st_value **dead)
         if (x->u.set->table != small_table(x->u.set))
             free(x->u.set->table);
         break;
+    case ST_VALUE_GLOBAL:
+        drop(x->u.global.module, dead);
+        drop(x->u.global.qualname, dead);
+        break;
+    case ST_VALUE_OBJECT:
+        for (size_t i = 0; i < 7; i++)
+            drop(x->u.obj->part[i], dead);
+        break;
+    case ST_VALUE_PICKLEBUFFER:
+        drop(x->u.pbuf.base, dead);
+        break;
     default:
         if (st__is_std(x))
             drop(x->u.std.ref, dead);
@@ -319,7 +332,7 @@ const char *st_value_type_name(const st_value *v)
         "bytearray", "tuple",   "list",        "dict",        "set",      "frozenset",
         "date",      "time",    "datetime",    "timedelta",   "timezone", "Decimal",
         "UUID",      "complex", "OrderedDict", "defaultdict", "deque",    "Counter"};
-    return names[v->kind];
+    return v->kind < ST_VALUE_GLOBAL ? names[v->kind] : st__object_type_name(v);
 }
 
 int st__wrong_kind(const st_value *v, const char *expected)
@@ -422,6 +435,10 @@ int st_value_truth(const st_value *v)
         return (v->flags & ST__V_BIG) || v->u.i != 0;
     case ST_VALUE_FLOAT:
         return v->u.f != 0.0;
+    case ST_VALUE_GLOBAL:
+    case ST_VALUE_OBJECT:
+    case ST_VALUE_PICKLEBUFFER: /* no __len__ nor __bool__: true */
+        return 1;
     default:
         return st__is_std(v) ? st__std_truth(v) : st_value_len(v) != 0;
     }
@@ -520,6 +537,8 @@ st_value *st_value_bytearray(const void *data, size_t len)
 
 const unsigned char *st_value_bytes_data(const st_value *v, size_t *len)
 {
+    if (v->kind == ST_VALUE_PICKLEBUFFER)
+        v = v->u.pbuf.base;
     if (v->kind != ST_VALUE_BYTES && v->kind != ST_VALUE_BYTEARRAY)
         return (st__wrong_kind(v, "bytes or bytearray"), NULL);
     if (len)
@@ -858,23 +877,30 @@ static int64_t double_hash(const st_value *v, double d)
 }
 
 static int hash_depth(const st_value *v, int64_t *out, int depth);
+static int parts_hash(const st_value *v, int64_t *out, int depth);
 
-static int tuple_hash(const st_value *v, int64_t *out, int depth)
+/* CPython's tuple hash of n items. */
+static int items_hash(const st_value *const *items, size_t n, int64_t *out, int depth)
 {
     const uint64_t p1 = 11400714785074694791ULL, p2 = 14029467366897019727ULL,
                    p5 = 2870177450012600261ULL;
     uint64_t acc = p5;
-    for (size_t i = 0; i < v->u.seq.len; i++) {
+    for (size_t i = 0; i < n; i++) {
         int64_t lane;
-        if (hash_depth(v->u.seq.items[i], &lane, depth + 1) < 0)
+        if (hash_depth(items[i], &lane, depth + 1) < 0)
             return -1;
         acc += (uint64_t)lane * p2;
         acc = (acc << 31) | (acc >> 33);
         acc *= p1;
     }
-    acc += v->u.seq.len ^ (p5 ^ 3527539UL);
+    acc += n ^ (p5 ^ 3527539UL);
     *out = (int64_t)acc == -1 ? 1546275796 : (int64_t)acc;
     return 0;
+}
+
+static int tuple_hash(const st_value *v, int64_t *out, int depth)
+{
+    return items_hash((const st_value *const *)v->u.seq.items, v->u.seq.len, out, depth);
 }
 
 static uint64_t shuffle_bits(uint64_t h) { return ((h ^ 89869747UL) ^ (h << 16)) * 3644798167UL; }
@@ -903,6 +929,20 @@ static int64_t *hash_cache(st_value *v)
     default:
         return &v->u.set->hash;
     }
+}
+
+/* A global: the hash of (module, qualname). An object: the hash of (callable, args), or of
+ * (callable,) when the arguments are unhashable (equal objects have equal arguments, so both or
+ * neither are). */
+static int parts_hash(const st_value *v, int64_t *out, int depth)
+{
+    if (v->kind == ST_VALUE_GLOBAL) {
+        const st_value *p[2] = {v->u.global.module, v->u.global.qualname};
+        return items_hash(p, 2, out, depth);
+    }
+    const st_value *p[2] = {v->u.obj->part[ST_VALUE_PART_CALLABLE],
+                            v->u.obj->part[ST_VALUE_PART_ARGS]};
+    return items_hash(p, 2, out, depth) == 0 ? 0 : items_hash(p, 1, out, depth);
 }
 
 static int hash_depth(const st_value *v, int64_t *out, int depth)
@@ -939,6 +979,9 @@ static int hash_depth(const st_value *v, int64_t *out, int depth)
     case ST_VALUE_FROZENSET:
         h = frozenset_hash(v->u.set);
         break;
+    case ST_VALUE_GLOBAL:
+    case ST_VALUE_OBJECT:
+        return parts_hash(v, out, depth); /* not cached: an object may change */
     default:
         if (st__is_std(v)) /* not cached: these kinds have no room for it */
             return st__std_hash(v, out);
@@ -1009,7 +1052,8 @@ static int equal_depth(const st_value *a, const st_value *b, int depth)
     if (is_number(a) && is_number(b))
         return number_equal(a, b);
     st_value_type ka = (st_value_type)a->kind, kb = (st_value_type)b->kind;
-    if (ka >= ST_VALUE_DATE || kb >= ST_VALUE_DATE) {
+    if ((ka >= ST_VALUE_DATE && ka <= ST_VALUE_COUNTER) ||
+        (kb >= ST_VALUE_DATE && kb <= ST_VALUE_COUNTER)) {
         int r = st__std_equal(a, b, depth);
         if (r != 2)
             return r;
@@ -1071,7 +1115,20 @@ static int equal_depth(const st_value *a, const st_value *b, int depth)
                 return r;
         }
         return 1;
-    default:
+    case ST_VALUE_GLOBAL:
+        return item_equal(a->u.global.module, b->u.global.module, depth) == 1 &&
+               item_equal(a->u.global.qualname, b->u.global.qualname, depth) == 1;
+    case ST_VALUE_OBJECT:
+        if (a->u.obj->form != b->u.obj->form)
+            return 0;
+        for (int i = 0; i < 7; i++) {
+            const st_value *pa = a->u.obj->part[i], *pb = b->u.obj->part[i];
+            int r = !pa || !pb ? pa == pb : item_equal(pa, pb, depth);
+            if (r <= 0)
+                return r;
+        }
+        return 1;
+    default: /* PickleBuffer: equal only to itself, as in Python */
         return 0;
     }
 }
@@ -1653,6 +1710,8 @@ ptrdiff_t st_value_len(const st_value *v)
     case ST_VALUE_BYTES:
     case ST_VALUE_BYTEARRAY:
         return (ptrdiff_t)v->u.s.len;
+    case ST_VALUE_PICKLEBUFFER:
+        return (ptrdiff_t)v->u.pbuf.base->u.s.len;
     case ST_VALUE_TUPLE:
     case ST_VALUE_LIST:
         return (ptrdiff_t)v->u.seq.len;
@@ -1726,6 +1785,8 @@ int st_value_clear(st_value *c)
 {
     if (c->kind < ST_VALUE_BYTEARRAY) /* before the copy: an arena int or float is shorter */
         return st__wrong_kind(c, "list, dict, set or bytearray");
+    if (c->kind == ST_VALUE_OBJECT)
+        return st__object_clear(c);
     st_value tmp = *c;
     st__dict old_dict;
     struct {
@@ -1882,6 +1943,20 @@ static st_value *copy_tuple(const st_value *v, memo *m, int depth)
     return t;
 }
 
+/* An object's copy is in the memo before its parts are copied: they may lead back to it. */
+static st_value *copy_object(const st_value *v, memo *m, int depth)
+{
+    st_value *c = value_new(NULL, ST_VALUE_OBJECT, sizeof(st__object));
+    if (!c || memo_put(m, v, c) < 0)
+        return (st_value_unref(c), NULL);
+    c->u.obj = (st__object *)(void *)(c + 1);
+    c->u.obj->form = v->u.obj->form;
+    for (int i = 0; i < 7; i++)
+        if (v->u.obj->part[i] && !(c->u.obj->part[i] = copy_depth(v->u.obj->part[i], m, depth + 1)))
+            return (st_value_unref(c), NULL);
+    return c;
+}
+
 static st_value *copy_depth(const st_value *v, memo *m, int depth)
 {
     if (depth > ST_VALUE_MAX_DEPTH)
@@ -1910,6 +1985,8 @@ static st_value *copy_depth(const st_value *v, memo *m, int depth)
                 return (st_value_unref(s), NULL);
         return s;
     }
+    case ST_VALUE_OBJECT:
+        return copy_object(v, m, depth);
     default: /* immutable all the way down (a frozenset holds only hashable values) */
         return st_value_ref((st_value *)v);
     }

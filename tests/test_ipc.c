@@ -22,6 +22,7 @@
 
 #include "internal/ipc.h"
 #include "support/support.h"
+#include "ipc_queue.h"
 #include "systools/common.h"
 #include "systools/error.h"
 #include "systools/ipc.h"
@@ -2099,5 +2100,5 @@ int main(void)
         cmocka_unit_test(test_listener_cpython),
         cmocka_unit_test(test_ipc_wait),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, NULL) + run_queue_module_tests();
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes tests/vectors/queue/transcripts.txt: what CPython 3.13's queue module answers to the
-calls tests/test_queue.c makes, so the test compares where no CPython runs (under emulation),
+calls tests/test_ipc_queue.c makes, so the test compares where no CPython runs (under emulation),
 and with --print writes the same lines to stdout, which the test compares with live.
 
 Lines (tab-separated):

@@ -17,6 +17,7 @@
 
 #include "support/proof.h"
 #include "support/support.h"
+#include "ipc_queue.h"
 #include "systools/common.h"
 #include "systools/error.h"
 #include "systools/ipc.h"
@@ -581,7 +582,7 @@ static void test_queue_fileno_race(void **state)
     }
 }
 
-int main(void)
+int run_queue_module_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_options),
@@ -594,5 +595,5 @@ int main(void)
         cmocka_unit_test(test_queue_fileno),
         cmocka_unit_test(test_queue_fileno_race),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name("queue module", tests, NULL, NULL);
 }

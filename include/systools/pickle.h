@@ -28,7 +28,8 @@
  * at every protocol, Python 2's names below protocol 3 included. Differences: a datetime
  * loses its fold below protocol 4, as in CPython; two values CPython shares only because
  * they are one Python object (a timedelta given to two timezones, a defaultdict factory of
- * the caller's) are written twice here.
+ * the caller's, a str that is also the interned name of a standard library value's class or
+ * module) are written twice here.
  *
  * Loading never runs, imports or resolves code. With the default options it understands every
  * opcode CPython emits for plain data: the only globals accepted are the ones CPython itself

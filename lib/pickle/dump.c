@@ -581,10 +581,28 @@ static int emit_global_text(pickler *p, const char *mod, const char *name)
 static int save_global_tagged(pickler *p, const char *mod, const char *qual, const st_value *modv,
                               const st_value *qualv, char mtag, char qtag);
 
+/* Whether builtins.name is a builtin function (CPython 3.13's), not a type. */
+static int builtin_function(const char *name)
+{
+    static const char *const names[] = {
+        "__build_class__", "__import__", "abs", "aiter", "all", "anext", "any", "ascii", "bin",
+        "breakpoint", "callable", "chr", "compile", "delattr", "dir", "divmod", "eval", "exec",
+        "format", "getattr", "globals", "hasattr", "hash", "hex", "id", "input", "isinstance",
+        "issubclass", "iter", "len", "locals", "max", "min", "next", "oct", "ord", "pow",
+        "print", "repr", "round", "setattr", "sorted", "sum", "vars"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* save_global by name. The builtin types are C types: their __module__ is one 'builtins' str
+ * that a builtin function's is not, and their __qualname__ a str of their own. */
 static int save_global_names(pickler *p, const char *mod, const char *qual, const st_value *modv,
                              const st_value *qualv)
 {
-    return save_global_tagged(p, mod, qual, modv, qualv, 'n', 'n');
+    int type = strcmp(mod, "builtins") == 0 && !builtin_function(qual);
+    return save_global_tagged(p, mod, qual, modv, qualv, type ? 'B' : 'n', type ? 'K' : 'n');
 }
 
 /* A dotted name below protocol 4, as CPython 3.13 writes it: getattr(getattr(module.A, 'B'),
@@ -640,7 +658,7 @@ static int save_global_tagged(pickler *p, const char *mod, const char *qual, con
 
 /* save_global for one of the known globals (met once per bytes or set below protocol 3
  * or 4: its memo index is kept at hand). */
-static int save_global(pickler *p, int g)
+static int save_global_strs(pickler *p, int g, const st_value *modv, const st_value *qualv)
 {
     if (p->gmemo[g]) {
         opcode_boundary(p);
@@ -649,13 +667,31 @@ static int save_global(pickler *p, int g)
     const char *mod = st__pickle_global_module[g], *name = st__pickle_global_name[g];
     /* A C type's or function's __qualname__ is a str of its own (CPython 3.13 makes it from
      * tp_name), never shared with an equal name ('datetime' the module and the class); so is
-     * the __module__ of _collections' defaultdict and deque, not shared with OrderedDict's. */
-    char mtag = g == G_DEFAULTDICT ? 'D' : g == G_DEQUE ? 'Q' : 'n';
-    if (save_global_tagged(p, mod, name, NULL, NULL, mtag, 'K'))
+     * the __module__ of _collections' defaultdict and deque, not shared with OrderedDict's;
+     * and the builtin types share one 'builtins' that a builtin function's is not. */
+    char mtag = g == G_DEFAULTDICT                                     ? 'D'
+                : g == G_DEQUE                                         ? 'Q'
+                : strcmp(st__pickle_global_module[g], "builtins") == 0 ? 'B'
+                                                                       : 'n';
+    if (save_global_tagged(p, mod, name, modv, qualv, mtag, 'K'))
         return -1;
     int64_t idx = names_find(p, 'g', mod, strlen(mod), name);
     p->gmemo[g] = idx >= 0 ? (uint32_t)idx + 1 : 0;
     return 0;
+}
+
+static int save_global(pickler *p, int g) { return save_global_strs(p, g, NULL, NULL); }
+
+/* The G_* of module.qual when it is one of the known globals (the C types and functions
+ * save_global() writes as CPython does), else G_NONE. */
+static int known_global(const char *mod, const char *qual)
+{
+    for (int g = G_NONE + 1; g < G_CUSTOM; g++)
+        if (g != G_RECON_ARGS && g != G_FACTORY_ARGS && st__pickle_global_name[g] &&
+            strcmp(st__pickle_global_name[g], qual) == 0 &&
+            strcmp(st__pickle_global_module[g], mod) == 0)
+            return g;
+    return G_NONE;
 }
 
 /* bytes data below protocol 3: codecs.encode(data.decode('latin1'), 'latin1'), or bytes()
@@ -1137,9 +1173,13 @@ static int save(pickler *p, const st_value *v)
         return save_int(p, v);
     case ST_VALUE_FLOAT:
         return save_float(p, st__float_value(v));
-    case ST_VALUE_GLOBAL:
-        return save_global_names(p, st_value_global_module(v), st_value_global_qualname(v),
-                                 st__global_str(v, 0), st__global_str(v, 1));
+    case ST_VALUE_GLOBAL: {
+        const char *mod = st_value_global_module(v), *qual = st_value_global_qualname(v);
+        int g = known_global(mod, qual);
+        const st_value *modv = st__global_str(v, 0), *qualv = st__global_str(v, 1);
+        return g ? save_global_strs(p, g, modv, qualv)
+                 : save_global_names(p, mod, qual, modv, qualv);
+    }
     default:
         break;
     }

@@ -1068,6 +1068,18 @@ static int load_reduce(unpickler *u)
         return uerror(u, "unsupported arguments for copyreg._reconstructor");
     } else if (!usable(u, u->sp - 1) || st_value_kind(a.v) != ST_VALUE_TUPLE) {
         return uerror(u, "REDUCE arguments must be a tuple");
+    } else if (u->objects && f.m.global >= G_DATE && f.m.global <= G_COUNTER) {
+        /* a standard library type; with arguments it cannot hold (a datetime's tzinfo of
+         * another class, a defaultdict factory nothing allowed) an object, as any class */
+        int bad = 0;
+        for (size_t i = 0; i < (size_t)st_value_len(a.v) && !bad; i++)
+            bad = st_value_kind(st_value_item(a.v, i)) >= ST_VALUE_GLOBAL;
+        r = bad ? NULL : st__pickle_std_call((int)f.m.global, a.v, &bad);
+        if (bad) {
+            if (object_depth(u, d > f.m.depth ? d : f.m.depth, &d))
+                return -1;
+            r = reduce_object(u, f.v, a.v);
+        }
     } else if (f.m.global && f.m.global < G_CUSTOM && f.m.global != G_RECONSTRUCTOR) {
         r = call_builtin(u, f.m.global, a.v);
     } else if (f.m.global >= G_CUSTOM && u->o->reduce) {

@@ -14,10 +14,14 @@ loads each with pickle.loads and compares pickle.dumps() of what it got with pic
 of what CPython loads from its own pickle of the case, at protocol P, printing one line per mismatch and a final "checked N ok M".
 The classes live in tests/gen/pickle_classes.py (module pickle_classes).
 """
+import collections
+import datetime
+import decimal
 import io
 import os
 import pickle
 import sys
+import uuid
 
 import cpython
 
@@ -26,8 +30,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from pickle_classes import (  # noqa: E402
     Bag, Color, Data, Frozen, GetState, ItemsReduce, Level, MyInt, MyStr, NewArgs, NewArgsEx,
-    NewobjReduce, Node, Outer, Perm, Point, Reduced, ReducedFunc, ReducedState, Slotted, SlottedDict, Table,
-    WithSetter, module_function)
+    NewobjReduce, Node, Offset, Outer, Perm, Point, Reduced, ReducedFunc, ReducedState, Slotted,
+    SlottedDict, Table, WithSetter, module_function)
 
 
 def cases():
@@ -79,6 +83,16 @@ def cases():
         ("mystr", MyStr("abc")),
         ("mixed", {"points": [Point(i, -i) for i in range(3)], "set": {1, 2}, "b": b"x" * 3,
                    "ba": bytearray(b"yz"), "fs": frozenset({"a"})}),
+        # objects and the standard library's types in one pickle: the names CPython shares
+        # (module names, 'builtins' of the builtin types but not of getattr) and those it
+        # does not (a C type's qualified name, _collections' module name)
+        ("stdlib_mixed", [
+            Data(datetime.datetime(2024, 1, 2, tzinfo=datetime.timezone.utc),
+                 decimal.Decimal("2.5"), [collections.OrderedDict(a=1), uuid.UUID(int=7)]),
+            Color.RED, collections.defaultdict(list, {"x": [Color.RED]}),
+            collections.defaultdict(module_function, {1: 2}), collections.deque([Outer.Inner]),
+            datetime.datetime, datetime.datetime(2024, 5, 1, 12, tzinfo=Offset(2)),
+            datetime.time(1, tzinfo=Offset(-1)), "datetime", object, int, len]),
     ]
 
 

@@ -4,6 +4,7 @@ __getstate__, __getnewargs_ex__, dataclasses, enums, nested classes, list and di
 Imported by name (pickle_classes) by CPython processes that load what the C library wrote."""
 import copyreg
 import dataclasses
+import datetime
 import enum
 
 
@@ -194,6 +195,20 @@ class MyStr(str):
 
 def module_function():
     return 1
+
+
+class Offset(datetime.tzinfo):
+    """A tzinfo of the program's own, not a datetime.timezone: a datetime that holds one stays
+    an object on the C side, beside the standard library types it holds."""
+
+    def __init__(self, hours=0):
+        self.hours = hours
+
+    def utcoffset(self, dt):
+        return datetime.timedelta(hours=self.hours)
+
+    def __reduce__(self):
+        return (Offset, (self.hours,))
 
 
 copyreg.constructor(rebuild)

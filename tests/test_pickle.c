@@ -795,6 +795,12 @@ static void test_options_defaults(void **state)
     st_pickle_load_options init = ST_PICKLE_LOAD_OPTIONS_INIT, fn;
     assert_int_equal(st_pickle_load_options_init(&fn, ST_PICKLE_LOAD_OPTIONS_VERSION), 0);
 
+    /* A program built against version 1 has no `objects` and what follows it: the loader
+     * reads none of it (objects stay refused, the garbage is never called). */
+    ST_OPTIONS_V1(st_pickle_load_options, st_pickle_load_options_init, objects, v1);
+    assert_null(st_pickle_loads("cmymod\nC\n)\x81.", 14, &v1.o));
+    assert_int_equal(st_error_code(), ST_EFORMAT);
+
     /* The defaults: depth 1000 (1000 open MARKs load, 1001 do not), no size limit. */
     char deep[2 * 1001 + 1];
     for (int n = 1000; n <= 1001; n++) {

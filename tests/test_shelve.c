@@ -957,27 +957,12 @@ static void test_serializer(void **state)
 static void test_options_version_1(void **state)
 {
     (void)state;
-    union {
-        st_dbm_options o;
-        unsigned char bytes[sizeof(st_dbm_options)];
-    } d;
-    memset(&d, 0xAA, sizeof d);
-    assert_int_equal(st_dbm_options_init(&d.o, 1), 0);
-    assert_int_equal(d.o.version, 1);
-    for (size_t i = offsetof(st_dbm_options, durability); i < sizeof d; i++)
-        assert_int_equal(d.bytes[i], 0xAA);
+    ST_OPTIONS_V1(st_dbm_options, st_dbm_options_init, durability, d);
     d.o.backend = "dbm.sqlite3";
     st_dbm *db = st_dbm_open(tp("v1.db"), "c", &d.o); /* durability holds 0xAAAAAAAA: unread */
     assert_non_null(db);
     st_dbm_free(db);
-    union {
-        st_shelve_options o;
-        unsigned char bytes[sizeof(st_shelve_options)];
-    } s;
-    memset(&s, 0xAA, sizeof s);
-    assert_int_equal(st_shelve_options_init(&s.o, 1), 0);
-    for (size_t i = offsetof(st_shelve_options, durability); i < sizeof s; i++)
-        assert_int_equal(s.bytes[i], 0xAA);
+    ST_OPTIONS_V1(st_shelve_options, st_shelve_options_init, durability, s);
     st_shelf *sh = st_shelve_open(tp("v1.db"), "c", &s.o); /* serializer bytes: unread */
     assert_non_null(sh);
     st_value *v = st_value_int(1);

@@ -90,27 +90,13 @@ static void fd_target(int fd, char *buf, size_t size)
 static void test_options_version_1(void **state)
 {
     (void)state;
-    union {
-        st_subprocess_run_options o;
-        unsigned char bytes[sizeof(st_subprocess_run_options)];
-    } r;
-    memset(&r, 0xAA, sizeof r);
-    assert_int_equal(st_subprocess_run_options_init(&r.o, 1), 0);
-    assert_int_equal(r.o.version, 1);
-    for (size_t i = offsetof(st_subprocess_run_options, stop_signal); i < sizeof r; i++)
-        assert_int_equal(r.bytes[i], 0xAA);
+    ST_OPTIONS_V1(st_subprocess_run_options, st_subprocess_run_options_init, stop_signal, r);
     const char *t[] = {"true", NULL};
     st_completed_process c;
     assert_int_equal(st_subprocess_run(t, &r.o, NULL, &c), 0); /* stop_signal 0xAAAAAAAA: unread */
     st_completed_process_free(&c);
-    union {
-        st_subprocess_pipeline_options o;
-        unsigned char bytes[sizeof(st_subprocess_pipeline_options)];
-    } l;
-    memset(&l, 0xAA, sizeof l);
-    assert_int_equal(st_subprocess_pipeline_options_init(&l.o, 1), 0);
-    for (size_t i = offsetof(st_subprocess_pipeline_options, stop_signal); i < sizeof l; i++)
-        assert_int_equal(l.bytes[i], 0xAA);
+    ST_OPTIONS_V1(st_subprocess_pipeline_options, st_subprocess_pipeline_options_init,
+                  stop_signal, l);
     const char *const *one[] = {t};
     assert_int_equal(st_subprocess_pipeline(one, 1, &l.o, NULL, NULL, NULL), 0);
 }

@@ -98,39 +98,44 @@ static uint64_t op_offset(const unpickler *u)
     return u->op_at ? offset_of(u, u->op_at) : u->op_offset;
 }
 
-static int uerror(unpickler *u, const char *fmt, ...) ST__PRINTF(2, 3);
-
-static int uerror(unpickler *u, const char *fmt, ...)
+/* Raises the formatted message: pickle.UnpicklingError followed by " (at offset N)", or
+ * (value_error) ValueError with _pickle's exact message, which says no offset. Returns -1. */
+static int raise_fmt(unpickler *u, int value_error, const char *fmt, va_list ap)
 {
     st__buf b = ST__BUF_INIT;
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = st__buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    if (rc)
+    if (st__buf_vprintf(&b, fmt, ap))
         return -1;
-    ST_RAISE_AS(ST_EFORMAT, UNPICKLING_ERROR, "%s (at offset %" PRIu64 ")", b.data,
-                op_offset(u));
+    if (value_error) {
+        ST_RAISE(ST_EVALUE, "%s", b.data);
+        u->keep_error = 1;
+    } else {
+        ST_RAISE_AS(ST_EFORMAT, UNPICKLING_ERROR, "%s (at offset %" PRIu64 ")", b.data,
+                    op_offset(u));
+    }
     st__buf_free(&b);
     return -1;
 }
 
-/* ValueError raised as _pickle raises it, with its exact message (no offset). */
+static int uerror(unpickler *u, const char *fmt, ...) ST__PRINTF(2, 3);
+
+static int uerror(unpickler *u, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = raise_fmt(u, 0, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 static int value_error(unpickler *u, const char *fmt, ...) ST__PRINTF(2, 3);
 
 static int value_error(unpickler *u, const char *fmt, ...)
 {
-    st__buf b = ST__BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    int rc = st__buf_vprintf(&b, fmt, ap);
+    int rc = raise_fmt(u, 1, fmt, ap);
     va_end(ap);
-    if (rc)
-        return -1;
-    ST_RAISE(ST_EVALUE, "%s", b.data);
-    st__buf_free(&b);
-    u->keep_error = 1;
-    return -1;
+    return rc;
 }
 
 /* Reads more of a stream so that n bytes are available at u->p: exactly what is missing, in

@@ -78,6 +78,21 @@ char *st_test_python_args(const char *code, const char *const *args);
         assert_int_equal(st_error_code(), ST_EVALUE);                              \
     } while (0)
 
+/* Declares `var`, an options struct of version 1 as a program built against the older header
+ * has it (of which only the bytes before first_new, the first field version 2 added, are
+ * its own): init_fn at version 1 must write nothing from first_new on (the rest stays 0xAA,
+ * and a function given var.o must read none of it). */
+#define ST_OPTIONS_V1(type, init_fn, first_new, var)                                \
+    union {                                                                        \
+        type o;                                                                    \
+        unsigned char bytes[sizeof(type)];                                         \
+    } var;                                                                         \
+    memset(&var, 0xAA, sizeof var);                                                \
+    assert_int_equal(init_fn(&var.o, 1), 0);                                       \
+    assert_int_equal(var.o.version, 1);                                            \
+    for (size_t var##_i = offsetof(type, first_new); var##_i < sizeof var; var##_i++) \
+        assert_int_equal(var.bytes[var##_i], 0xAA)
+
 /* The emulator this test program runs under (ST_TEST_EMULATOR, e.g. "qemu-s390x"), or NULL when
  * it runs natively. */
 const char *st_test_emulator(void);

@@ -798,7 +798,8 @@ static void test_options_defaults(void **state)
     /* A program built against version 1 has no `objects` and what follows it: the loader
      * reads none of it (objects stay refused, the garbage is never called). */
     ST_OPTIONS_V1(st_pickle_load_options, st_pickle_load_options_init, objects, v1);
-    assert_null(st_pickle_loads("cmymod\nC\n)\x81.", 14, &v1.o));
+    static const char newobj[] = "cmymod\nC\n)\x81.";
+    assert_null(st_pickle_loads(newobj, sizeof newobj - 1, &v1.o));
     assert_int_equal(st_error_code(), ST_EFORMAT);
 
     /* The defaults: depth 1000 (1000 open MARKs load, 1001 do not), no size limit. */

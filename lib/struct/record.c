@@ -2,8 +2,9 @@
  * every field against its item once and compiles a plan: a short list of byte operations (copy a
  * run of bytes, swap a run of 2-, 4- or 8-byte values, zero the pad bytes, plus the few codes
  * that convert: ?, e, p). Neighbouring fields that are contiguous in the struct and in the record
- * merge into one operation, so a same-endian record is a copy or two and an array of records is
- * the plan applied to blocks of records, operation by operation. */
+ * merge into one operation (a '?' too: unpacking copies its byte with its neighbours and makes it
+ * 0 or 1 afterwards), so a same-endian record is a copy or two and an array of records is the
+ * plan applied to blocks of records, operation by operation. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -1240,6 +1240,52 @@ static void test_record_mismatch(void **state)
     st_struct_record_free(r);
 }
 
+/* A '?' between other fields: any non-zero byte unpacks as true, stored as 1, by the one-record
+ * path, the array path and the iterator alike; the neighbours' bytes are copied as they are. */
+static void test_record_bool_bytes(void **state)
+{
+    (void)state;
+    struct flags {
+        uint8_t a;
+        bool b;
+        uint16_t c;
+        bool d;
+    };
+    static const st_struct_field fields[] = {
+        ST_STRUCT_FIELD(struct flags, a), ST_STRUCT_FIELD(struct flags, b),
+        ST_STRUCT_FIELD(struct flags, c), ST_STRUCT_FIELD(struct flags, d)};
+    st_struct_record *r = ST_STRUCT_RECORD_NEW("=B?H?", struct flags, fields);
+    assert_non_null(r);
+    uint16_t c = 0x1234;
+    unsigned char buf[10] = {5, 0x80, 0, 0, 2, 9, 0, 0, 0, 0};
+    memcpy(buf + 2, &c, 2);
+    memcpy(buf + 5, buf, 5);
+    buf[6] = 0;
+    struct flags back[2];
+    memset(back, 0x5a, sizeof back);
+    assert_int_equal(st_struct_record_unpack(r, buf, 5, &back[0]), 0);
+    unsigned char one = 1, zero = 0;
+    assert_int_equal(back[0].a, 5);
+    assert_memory_equal(&back[0].b, &one, 1);
+    assert_int_equal(back[0].c, 0x1234);
+    assert_memory_equal(&back[0].d, &one, 1);
+    memset(back, 0x5a, sizeof back);
+    assert_int_equal(st_struct_record_unpack_array(r, buf, 10, back, 2), 0);
+    assert_memory_equal(&back[0].b, &one, 1);
+    assert_memory_equal(&back[0].d, &one, 1);
+    assert_memory_equal(&back[1].b, &zero, 1);
+    assert_memory_equal(&back[1].d, &one, 1);
+    assert_int_equal(back[1].c, 0x1234);
+    st_struct_record_unpack_iterator *it = st_struct_record_iter_unpack(r, buf, 10);
+    assert_non_null(it);
+    memset(back, 0x5a, sizeof back);
+    assert_int_equal(st_struct_record_unpack_iterator_next(it, &back[0]), 1);
+    assert_memory_equal(&back[0].b, &one, 1);
+    assert_memory_equal(&back[0].d, &one, 1);
+    st_struct_record_unpack_iterator_free(it);
+    st_struct_record_free(r);
+}
+
 /* Floats for 'e', and the values that do not fit: OverflowError, as the variadic API says. */
 static void test_record_half_and_text(void **state)
 {
@@ -1885,6 +1931,7 @@ int main(void)
         cmocka_unit_test(test_record_point),
         cmocka_unit_test(test_record_mismatch),
         cmocka_unit_test(test_record_half_and_text),
+        cmocka_unit_test(test_record_bool_bytes),
         cmocka_unit_test(test_record_arrays),
         cmocka_unit_test(test_record_iter_unpack),
         cmocka_unit_test(test_record_fd),

@@ -2,8 +2,9 @@
  * every field against its item once and compiles a plan: a short list of byte operations (copy a
  * run of bytes, swap a run of 2-, 4- or 8-byte values, zero the pad bytes, plus the few codes
  * that convert: ?, e, p). Neighbouring fields that are contiguous in the struct and in the record
- * merge into one operation, so a same-endian record is a copy or two and an array of records is
- * the plan applied to blocks of records, operation by operation. */
+ * merge into one operation (a '?' too: unpacking copies its byte with its neighbours and makes it
+ * 0 or 1 afterwards), so a same-endian record is a copy or two and an array of records is the
+ * plan applied to blocks of records, operation by operation. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,19 +30,29 @@ enum {
     OP_PSTR_UNPACK  /* 'p' into a NUL-padded char[len] */
 };
 
-/* How run1() moves an op: the kind and the width in one jump. */
+/* How run1() moves an op: the kind and the width in one jump. The common widths of a merged
+ * copy each have their own straight line of moves, with no test of the length. */
 enum {
     FAST_COPY1,
     FAST_COPY2,
     FAST_COPY4,
     FAST_COPY8,
     FAST_COPY3,  /* 3 bytes: two overlapping 2-byte moves */
-    FAST_COPY7,  /* 5 to 7 bytes: 4, 2, 1 */
-    FAST_COPY16, /* 9 to 16 bytes: two overlapping 8-byte moves */
-    FAST_COPY32, /* 17 to 32 bytes: four */
+    FAST_COPY5,  /* 4, 1 */
+    FAST_COPY6,  /* 4, 2 */
+    FAST_COPY7,  /* 4, 2, 1 */
+    FAST_COPY12, /* 8, 4 */
+    FAST_COPY16, /* 8, 8 */
+    FAST_COPY24, /* 8, 8, 8 */
+    FAST_COPY32, /* 8, 8, 8, 8 */
+    FAST_COPY9,  /* 9 to 16 bytes: two overlapping 8-byte moves */
+    FAST_COPY17, /* 17 to 32 bytes: four */
     FAST_SWAP2,
     FAST_SWAP4,
     FAST_SWAP8,
+    FAST_SWAP2N, /* len values of 2 bytes */
+    FAST_SWAP4N,
+    FAST_SWAP8N,
     FAST_BOOL,
     FAST_ZERO, /* 1 to 16 pad bytes: overlapping stores */
     FAST_OTHER
@@ -58,12 +69,14 @@ typedef struct rec_op {
 
 struct st_struct_record {
     st_struct *s;
+    size_t size; /* the record's, s->layout.size: one load less per call */
     size_t struct_size;
     bool flat;   /* the struct is the record, byte for byte: arrays are one memcpy */
     bool little; /* the record's byte order, for 'e' */
     bool fast_pack, fast_unpack; /* run1() needs no call: every op is inline */
     size_t npack, nunpack;
-    rec_op *pack, *unpack; /* into ops */
+    rec_op *pack, *unpack;         /* into ops */
+    rec_op *pack_end, *unpack_end; /* the ends of both plans, for run1() */
     rec_op ops[];
 };
 
@@ -255,8 +268,8 @@ static int check_item(const st__struct_code *c, const st_struct_field *f, size_t
 /* ---- Compiling the plan ---------------------------------------------------------------------- */
 
 typedef struct builder {
-    rec_op *pack, *zero, *unpack; /* zero: pack's pad runs, run after the rest */
-    size_t npack, nzero, nunpack;
+    rec_op *pack, *zero, *unpack, *fix; /* zero: pack's pad runs, fix: unpack's bools, each */
+    size_t npack, nzero, nunpack, nfix; /* run after the rest of its plan */
 } builder;
 
 /* Appends an op, merged into the previous one when both move the same kind of values and
@@ -285,9 +298,10 @@ static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t 
 {
     rec_op op = {OP_COPY, 0, 0, moff, boff, c->size};
     switch ((st__struct_op)c->op) {
-    case ST__OP_BOOL:
+    case ST__OP_BOOL: /* unpack copies the byte with its neighbours, then makes it 0 or 1 */
         emit(b->pack, &b->npack, op);
-        emit(b->unpack, &b->nunpack, (rec_op){OP_BOOL, 0, 0, boff, moff, 1});
+        emit(b->unpack, &b->nunpack, (rec_op){OP_COPY, 0, 0, boff, moff, 1});
+        emit(b->fix, &b->nfix, (rec_op){OP_BOOL, 0, 0, boff, moff, 1});
         return;
     case ST__OP_HALF:
         emit(b->pack, &b->npack, (rec_op){OP_HALF_PACK, (uint8_t)esize, 0, moff, boff, 1});
@@ -419,12 +433,18 @@ static void set_fast(rec_op *ops, size_t n)
                        : len == 4  ? FAST_COPY4
                        : len == 8  ? FAST_COPY8
                        : len == 3  ? FAST_COPY3
-                       : len < 8   ? FAST_COPY7
-                       : len <= 16 ? FAST_COPY16
-                       : len <= 32 ? FAST_COPY32
+                       : len == 5  ? FAST_COPY5
+                       : len == 6  ? FAST_COPY6
+                       : len == 7  ? FAST_COPY7
+                       : len == 12 ? FAST_COPY12
+                       : len == 16 ? FAST_COPY16
+                       : len == 24 ? FAST_COPY24
+                       : len == 32 ? FAST_COPY32
+                       : len <= 16 ? FAST_COPY9
+                       : len <= 32 ? FAST_COPY17
                                    : FAST_OTHER;
-        else if (len == 1 && op->kind >= OP_SWAP2 && op->kind <= OP_SWAP8)
-            op->fast = (uint8_t)(FAST_SWAP2 + (op->kind - OP_SWAP2));
+        else if (op->kind >= OP_SWAP2 && op->kind <= OP_SWAP8)
+            op->fast = (uint8_t)((len == 1 ? FAST_SWAP2 : FAST_SWAP2N) + (op->kind - OP_SWAP2));
         else if (op->kind == OP_BOOL)
             op->fast = FAST_BOOL;
         else if (op->kind == OP_ZERO && len <= 16)
@@ -462,25 +482,29 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
     }
     size_t cap = (nitems < elements ? nitems : elements) + 1;
     rec_op *scratch = NULL;
-    if (cap > SIZE_MAX / (4 * sizeof(rec_op)))
+    if (cap > SIZE_MAX / (6 * sizeof(rec_op)))
         ST_RAISE_NOMEM();
     else
-        scratch = st__malloc(4 * cap * sizeof(rec_op));
+        scratch = st__malloc(6 * cap * sizeof(rec_op));
     if (!scratch) {
         st_struct_free(s);
         return (ST_TRACE(), NULL);
     }
-    /* scratch: pack and then its zeros (2 cap), unpack (cap), the zeros while binding (cap). */
-    builder b = {scratch, scratch + 3 * cap, scratch + 2 * cap, 0, 0, 0};
+    /* scratch: pack and then its zeros (2 cap), unpack and then its bools (2 cap), the zeros
+     * and the bools while binding (cap each). */
+    builder b = {scratch, scratch + 4 * cap, scratch + 2 * cap, scratch + 5 * cap, 0, 0, 0, 0};
     st_struct_record *r = NULL;
     if (bind(s, fields, nfields, &b) == 0) {
         size_t npack = merge_gaps(b.pack, b.npack);
         memcpy(b.pack + npack, b.zero, b.nzero * sizeof *b.zero);
         npack += b.nzero;
+        memcpy(b.unpack + b.nunpack, b.fix, b.nfix * sizeof *b.fix);
+        b.nunpack += b.nfix;
         r = st__malloc(sizeof *r + (npack + b.nunpack) * sizeof(rec_op));
         if (r) {
             size_t size = s->layout.size;
             r->s = s;
+            r->size = size;
             r->struct_size = struct_size;
             r->little = st__host_is_little() != s->layout.swap;
             r->flat = size == struct_size && size > 0 && b.nunpack == 1 &&
@@ -493,6 +517,8 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
             memcpy(r->unpack, b.unpack, b.nunpack * sizeof *b.unpack);
             set_fast(r->pack, r->npack);
             set_fast(r->unpack, r->nunpack);
+            r->pack_end = r->pack + npack;
+            r->unpack_end = r->unpack + b.nunpack;
             r->fast_pack = all_fast(r->pack, r->npack);
             r->fast_unpack = all_fast(r->unpack, r->nunpack);
         }
@@ -717,10 +743,10 @@ static int run(const st_struct_record *r, const rec_op *ops, size_t nops, const 
 /* One record: the hot path of st_struct_record_pack() and _unpack(), one jump per op. With
  * other = false every op is one of the inline ones (the caller checked all_fast()), and the
  * function makes no call: no registers to save, no frame. */
-static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t nops,
+static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, const rec_op *end,
                            const unsigned char *src, unsigned char *dst, const bool other)
 {
-    for (const rec_op *op = ops, *end = ops + nops; op < end; op++) {
+    for (const rec_op *op = ops; op < end; op++) {
         const unsigned char *s = src + op->src;
         unsigned char *d = dst + op->dst;
         size_t n = op->len;
@@ -745,21 +771,51 @@ static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t 
             memcpy(d + 1, &b, 2);
             break;
         }
-        case FAST_COPY7: /* 4, then 2 and 1 as the length says: an int and a short just
-                            written by the caller are each loaded as they were stored */
+        /* 5 to 7 bytes: 4, then 2 and 1: an int and a short just written by the caller are
+         * each loaded as they were stored */
+        case FAST_COPY5:
             memcpy(d, s, 4);
-            if (n & 2)
-                memcpy(d + 4, s + 4, 2);
-            if (n & 1)
-                d[n - 1] = s[n - 1];
+            d[4] = s[4];
+            break;
+        case FAST_COPY6:
+            memcpy(d, s, 4);
+            memcpy(d + 4, s + 4, 2);
+            break;
+        case FAST_COPY7:
+            memcpy(d, s, 4);
+            memcpy(d + 4, s + 4, 2);
+            d[6] = s[6];
+            break;
+        case FAST_COPY12:
+            copy8(d, s);
+            memcpy(d + 8, s + 8, 4);
             break;
         case FAST_COPY32:
-            copy8(d + 8, s + 8);
-            copy8(d + n - 16, s + n - 16);
+            copy8(d + 24, s + 24);
+            /* fall through */
+        case FAST_COPY24:
+            copy8(d + 16, s + 16);
             /* fall through */
         case FAST_COPY16:
             copy8(d, s);
+            copy8(d + 8, s + 8);
+            break;
+        case FAST_COPY17:
+            copy8(d + 8, s + 8);
+            copy8(d + n - 16, s + n - 16);
+            /* fall through */
+        case FAST_COPY9:
+            copy8(d, s);
             copy8(d + n - 8, s + n - 8);
+            break;
+        case FAST_SWAP2N:
+            swap_values(d, s, n, 2);
+            break;
+        case FAST_SWAP4N:
+            swap_values(d, s, n, 4);
+            break;
+        case FAST_SWAP8N:
+            swap_values(d, s, n, 8);
             break;
         case FAST_SWAP2:
             swap_values(d, s, 1, 2);
@@ -803,19 +859,19 @@ static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, size_t 
 /* The rest of st_struct_record_pack(): a short buffer, or a plan with ops run1() calls for. */
 static ST__COLD int pack_other(const st_struct_record *r, const void *obj, void *buf, size_t buflen)
 {
-    size_t start, size = r->s->layout.size;
+    size_t start, size = r->size;
     if (buflen < size && st__struct_locate(&r->s->layout, buflen, 0, true, &start) < 0)
         return ST_TRACE();
     if (size == 0)
         return 0;
-    return run1(r, r->pack, r->npack, obj, buf, true) < 0 ? ST_TRACE() : 0;
+    return run1(r, r->pack, r->pack_end, obj, buf, true) < 0 ? ST_TRACE() : 0;
 }
 
 int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf, size_t buflen)
 {
-    if (ST__UNLIKELY(!r->fast_pack || buflen < r->s->layout.size))
+    if (ST__UNLIKELY(!r->fast_pack || buflen < r->size))
         return pack_other(r, obj, buf, buflen);
-    return run1(r, r->pack, r->npack, obj, buf, false);
+    return run1(r, r->pack, r->pack_end, obj, buf, false);
 }
 
 /* The rest of st_struct_record_unpack() and of the iterator: a buffer of the wrong size, or a
@@ -826,15 +882,15 @@ static ST__COLD int unpack_other(const st_struct_record *r, const void *buf, siz
     if (st__struct_check_exact(&r->s->layout, buflen) < 0)
         return ST_TRACE();
     if (buflen > 0)
-        run1(r, r->unpack, r->nunpack, buf, obj, true);
+        run1(r, r->unpack, r->unpack_end, buf, obj, true);
     return 0;
 }
 
 int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t buflen, void *obj)
 {
-    if (ST__UNLIKELY(!r->fast_unpack || buflen != r->s->layout.size))
+    if (ST__UNLIKELY(!r->fast_unpack || buflen != r->size))
         return unpack_other(r, buf, buflen, obj);
-    return run1(r, r->unpack, r->nunpack, buf, obj, false);
+    return run1(r, r->unpack, r->unpack_end, buf, obj, false);
 }
 
 /* n records of size bytes, or struct.error when that overflows. */
@@ -997,7 +1053,7 @@ int st_struct_record_unpack_iterator_next(st_struct_record_unpack_iterator *it, 
     const st_struct_record *r = it->r;
     size_t size = r->s->layout.size;
     if (r->fast_unpack) /* as in st_struct_record_unpack() */
-        run1(r, r->unpack, r->nunpack, it->buf + it->index, obj, false);
+        run1(r, r->unpack, r->unpack_end, it->buf + it->index, obj, false);
     else
         unpack_other(r, it->buf + it->index, size, obj);
     it->index += size;

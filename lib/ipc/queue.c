@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -248,7 +249,9 @@ static int item_lt(const st_queue_item *a, const st_queue_item *b)
 }
 
 /* Room for one more item: 0, or -1 with MemoryError. A bounded queue never holds more than
- * maxsize, so its storage stops growing there. */
+ * maxsize, so its storage stops growing there. The storage grows in place (realloc: large
+ * blocks are remapped, not copied, while the lock is held); then a full ring's wrapped part
+ * moves into the new room, the shorter way that fits. */
 static int reserve(st_queue *q)
 {
     if (q->count < q->cap)
@@ -256,15 +259,19 @@ static int reserve(st_queue *q)
     size_t cap = q->cap ? q->cap * 2 : 64;
     if (q->maxsize && cap > q->maxsize)
         cap = q->maxsize;
-    st_queue_item *ring = st__reallocarray(NULL, cap, sizeof *ring);
+    st_queue_item *ring = st__reallocarray(q->ring, cap, sizeof *ring);
     if (!ring)
         return ST_TRACE();
-    for (size_t i = 0; i < q->count; i++) /* unwrap into the new storage */
-        ring[i] = *slot(q, i);
-    free(q->ring);
+    /* Full: the items are [head, old cap) then [0, head); a stack or heap has head 0. */
+    size_t old = q->cap, tail = old - q->head;
+    if (q->head > 0 && q->head <= tail && q->head <= cap - old) {
+        memcpy(ring + old, ring, q->head * sizeof *ring); /* [0, head) after [head, old) */
+    } else if (q->head > 0) { /* [head, old) to the new end */
+        memmove(ring + cap - tail, ring + q->head, tail * sizeof *ring);
+        q->head = cap - tail;
+    }
     q->ring = ring;
     q->cap = cap;
-    q->head = 0;
     return 0;
 }
 

@@ -197,6 +197,49 @@ static void test_queue_classes(void **state)
     expect_transcript("classes", NULL, got);
 }
 
+/* The storage grows while its items wrap around the ring's end (and while a bounded queue
+ * nears its maxsize): every item still comes out once, in FIFO or LIFO order. */
+static void test_queue_growth_order(void **state)
+{
+    (void)state;
+    const struct {
+        st_queue_kind kind;
+        size_t maxsize;
+    } cases[] = {{ST_QUEUE_FIFO, 0}, {ST_QUEUE_FIFO, 100}, {ST_QUEUE_FIFO, 1000},
+                 {ST_QUEUE_SIMPLE, 0}, {ST_QUEUE_LIFO, 0}};
+    /* Puts then gets in rounds whose counts make the head sit early, late and mid-ring when
+     * the storage (64, 128, ...) fills. */
+    const int rounds[][2] = {{50, 30}, {60, 0}, {10, 75}, {150, 20}, {100, 140}, {400, 100}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        st_queue *q = make(cases[c].kind, cases[c].maxsize);
+        int64_t shadow[1024], next = 0;
+        size_t first = 0, n = 0; /* the shadow's items: [first, first + n) */
+        for (size_t r = 0; r < sizeof rounds / sizeof *rounds; r++) {
+            for (int i = 0; i < rounds[r][0]; i++) {
+                int rc = st_queue_put_nowait_steal(q, st_value_int(next));
+                if (cases[c].maxsize && n == cases[c].maxsize) {
+                    assert_int_equal(rc, -1); /* queue.Full */
+                    continue;
+                }
+                assert_int_equal(rc, 0);
+                shadow[first + n++] = next++;
+            }
+            for (int i = 0; i < rounds[r][1] && n > 0; i++) {
+                st_queue_item it;
+                int64_t got = -1;
+                assert_int_equal(st_queue_get_nowait(q, &it), 0);
+                assert_int_equal(st_value_as_int64(it.value, &got), 0);
+                st_value_unref(it.value);
+                int64_t want = cases[c].kind == ST_QUEUE_LIFO ? shadow[first + --n]
+                                                                : (n--, shadow[first++]);
+                assert_int_equal(got, want);
+            }
+            assert_int_equal(st_queue_qsize(q), n);
+        }
+        st_queue_free(q);
+    }
+}
+
 /* Items that `<` cannot order: TypeError with heapq's message; here the queue is left as it
  * was (Python leaves the item in its heap). Callbacks order with nothing. */
 static int calls;
@@ -587,6 +630,7 @@ int run_queue_module_tests(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_options),
         cmocka_unit_test(test_queue_classes),
+        cmocka_unit_test(test_queue_growth_order),
         cmocka_unit_test(test_queue_priority_errors),
         cmocka_unit_test(test_queue_priority_heapq),
         cmocka_unit_test(test_queue_priority_numbers),

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,27 +24,32 @@
 #endif
 
 struct st_queue {
+    /* What every put and get touches comes first, together (fewer cache lines move between
+     * the threads); the condition variables, touched only when someone waits, come after. */
     pthread_mutex_t lock;
-    pthread_cond_t not_empty; /* signalled on put and on shutdown */
-    pthread_cond_t not_full;  /* signalled on get and on shutdown (bounded queues wait on it) */
-    pthread_cond_t all_done;  /* broadcast when the unfinished tasks reach 0 */
     /* The items: a ring (FIFO, SimpleQueue) from head, or an array from 0 (LIFO: a stack,
      * PRIORITY: heapq's heap). */
     st_queue_item *ring;
-    size_t cap, head, count;
+    size_t head, count;
+    size_t cap;
     size_t maxsize; /* 0: unbounded */
     size_t unfinished; /* puts not yet matched by a task_done() */
-    /* Threads waiting in get and in put: a signal only when someone waits (as GAsyncQueue). */
-    unsigned getters, putters;
+    /* Threads waiting in get, in put and in join: a signal only when someone waits (as
+     * GAsyncQueue). */
+    unsigned getters, putters, joiners;
     st_queue_kind kind;
     int shut_down;
-    clockid_t clock; /* the clock the conditions measure timeouts with */
     /* st_queue_fileno(): an eventfd (both ends the same) or a pipe, made on the first call.
-     * `readable` is what it should say (items wait, or shut down), set under `lock` at every
-     * change; the descriptor follows it under `fd_lock` once `lock` is released, so a woken
-     * poller never finds the queue locked by the thread that woke it. */
+     * Until then (has_fd 0, read under `lock`) puts and gets pay nothing for it. After,
+     * `readable` is what it should say (items wait, or shut down), changed under `lock` at
+     * each empty<->non-empty transition; the descriptor follows it under `fd_lock` once `lock`
+     * is released, so a woken poller never finds the queue locked by the thread that woke it. */
+    int has_fd;
     atomic_int readable;
-    atomic_int has_fd;
+    clockid_t clock; /* the clock the conditions measure timeouts with */
+    pthread_cond_t not_empty; /* signalled on put and on shutdown */
+    pthread_cond_t not_full;  /* signalled on get and on shutdown (bounded queues wait on it) */
+    pthread_cond_t all_done;  /* broadcast when the unfinished tasks reach 0 */
     pthread_mutex_t fd_lock;
     int fd_read, fd_write; /* under fd_lock; -1 until made */
     int fd_ready;          /* under fd_lock: what the descriptor says now */
@@ -136,16 +142,26 @@ void st_queue_free(st_queue *q)
 /* ---- the descriptor ---------------------------------------------------------------------- */
 
 /* Records, with the lock held, whether the descriptor should be readable: items wait, or
- * the queue is shut down (so a main loop sees the end). */
-static void note_state(st_queue *q)
+ * the queue is shut down (so a main loop sees the end). Returns 1 when that changed and the
+ * descriptor must follow (fd_sync() once the lock is released), 0 when there is nothing to
+ * do: no descriptor was asked for (st_queue_fileno() records the state itself when it makes
+ * one, under this lock, so a change that saw no descriptor is not missed), or no transition. */
+static int note_state(st_queue *q)
 {
-    atomic_store_explicit(&q->readable, q->count > 0 || q->shut_down, memory_order_relaxed);
+    if (!q->has_fd)
+        return 0;
+    int want = q->count > 0 || q->shut_down;
+    if (atomic_load_explicit(&q->readable, memory_order_relaxed) == want)
+        return 0; /* only changed under the lock: this is the latest */
+    atomic_store_explicit(&q->readable, want, memory_order_relaxed);
+    return 1;
 }
 
-/* Makes the descriptor say what note_state() recorded last; called after every change, once
- * the lock is released. Whichever call takes fd_lock last reads the latest state (each change
- * comes before its own call), so when changes stop the descriptor is right: never asleep while
- * items wait (no lost wake-up), never readable for long with nothing to take. */
+/* Makes the descriptor say what note_state() recorded last; called after every change of
+ * it, once the lock is released. Whichever call takes fd_lock last reads the latest state
+ * (each change comes before its own call), so when changes stop the descriptor is right:
+ * never asleep while items wait (no lost wake-up), never readable for long with nothing to
+ * take. */
 static void fd_sync_locked(st_queue *q)
 {
     int want = atomic_load_explicit(&q->readable, memory_order_relaxed);
@@ -169,8 +185,6 @@ static void fd_sync_locked(st_queue *q)
 
 static void fd_sync(st_queue *q)
 {
-    if (!atomic_load_explicit(&q->has_fd, memory_order_acquire))
-        return; /* no descriptor was asked for: nothing to pay */
     pthread_mutex_lock(&q->fd_lock);
     fd_sync_locked(q);
     pthread_mutex_unlock(&q->fd_lock);
@@ -205,10 +219,10 @@ int st_queue_fileno(st_queue *q)
         q->fd_read = fds[0];
         q->fd_write = fds[1];
 #endif
-        /* From here on every change syncs the descriptor. A change that did not see has_fd
-         * yet unlocked the queue before this lock: its state is read here. */
-        atomic_store_explicit(&q->has_fd, 1, memory_order_release);
+        /* From here on every transition syncs the descriptor. A change that did not see
+         * has_fd yet unlocked the queue before this lock: its state is read here. */
         pthread_mutex_lock(&q->lock);
+        q->has_fd = 1;
         note_state(q);
         pthread_mutex_unlock(&q->lock);
         fd_sync_locked(q);
@@ -235,7 +249,9 @@ static int item_lt(const st_queue_item *a, const st_queue_item *b)
 }
 
 /* Room for one more item: 0, or -1 with MemoryError. A bounded queue never holds more than
- * maxsize, so its storage stops growing there. */
+ * maxsize, so its storage stops growing there. The storage grows in place (realloc: large
+ * blocks are remapped, not copied, while the lock is held); then a full ring's wrapped part
+ * moves into the new room, the shorter way that fits. */
 static int reserve(st_queue *q)
 {
     if (q->count < q->cap)
@@ -243,15 +259,19 @@ static int reserve(st_queue *q)
     size_t cap = q->cap ? q->cap * 2 : 64;
     if (q->maxsize && cap > q->maxsize)
         cap = q->maxsize;
-    st_queue_item *ring = st__reallocarray(NULL, cap, sizeof *ring);
+    st_queue_item *ring = st__reallocarray(q->ring, cap, sizeof *ring);
     if (!ring)
         return ST_TRACE();
-    for (size_t i = 0; i < q->count; i++) /* unwrap into the new storage */
-        ring[i] = *slot(q, i);
-    free(q->ring);
+    /* Full: the items are [head, old cap) then [0, head); a stack or heap has head 0. */
+    size_t old = q->cap, tail = old - q->head;
+    if (q->head > 0 && q->head <= tail && q->head <= cap - old) {
+        memcpy(ring + old, ring, q->head * sizeof *ring); /* [0, head) after [head, old) */
+    } else if (q->head > 0) { /* [head, old) to the new end */
+        memmove(ring + cap - tail, ring + q->head, tail * sizeof *ring);
+        q->head = cap - tail;
+    }
     q->ring = ring;
     q->cap = cap;
-    q->head = 0;
     return 0;
 }
 
@@ -378,11 +398,13 @@ static int raise_shutdown(void)
     return ST_RAISE_AS(ST_ESTATE, "queue.ShutDown", "%s", "");
 }
 
-/* Queue.put(): the item's value is released on failure. */
-static int put_item(st_queue *q, st_queue_item it, double timeout)
+/* Queue.put() of a value or a callback: the value is released on failure. The item's parts
+ * come as arguments, not as a struct copied through the stack (a stall on every put). */
+static int put_item(st_queue *q, st_value *value, st_queue_fn fn, void *arg, double timeout)
 {
+    st_queue_item it = {value, fn, arg};
     struct timespec end = timeout > 0 ? deadline_after(q, timeout) : (struct timespec){0, 0};
-    int rc = 0;
+    int rc = 0, sync = 0;
     pthread_mutex_lock(&q->lock);
     if (q->shut_down) {
         rc = raise_shutdown();
@@ -408,7 +430,7 @@ static int put_item(st_queue *q, st_queue_item it, double timeout)
     if ((rc = reserve(q)) == 0 && (rc = store(q, it)) == 0) {
         if (q->kind != ST_QUEUE_SIMPLE)
             q->unfinished++;
-        note_state(q);
+        sync = q->count == 1 && note_state(q); /* only the first item changes it */
         if (q->getters > 0)
             pthread_cond_signal(&q->not_empty);
     }
@@ -418,7 +440,8 @@ out:
         item_release(&it);
         return rc;
     }
-    fd_sync(q); /* after the unlock: the woken loop does not find the lock still held */
+    if (sync)
+        fd_sync(q); /* after the unlock: the woken loop does not find the lock still held */
     return 0;
 }
 
@@ -426,8 +449,7 @@ int st_queue_put_timeout_steal(st_queue *q, st_value *value, double timeout)
 {
     if (!value)
         return ST_TRACE();
-    st_queue_item it = {value, NULL, NULL};
-    return put_item(q, it, timeout) < 0 ? ST_TRACE() : 0;
+    return put_item(q, value, NULL, NULL, timeout) < 0 ? ST_TRACE() : 0;
 }
 
 int st_queue_put_steal(st_queue *q, st_value *value)
@@ -444,8 +466,7 @@ int st_queue_put_callback_timeout(st_queue *q, st_queue_fn fn, void *arg, double
 {
     if (!fn)
         return ST_RAISE(ST_EVALUE, "the callback must not be NULL");
-    st_queue_item it = {NULL, fn, arg};
-    return put_item(q, it, timeout) < 0 ? ST_TRACE() : 0;
+    return put_item(q, NULL, fn, arg, timeout) < 0 ? ST_TRACE() : 0;
 }
 
 int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
@@ -454,12 +475,13 @@ int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
 }
 
 /* After an item left, with the lock held: room for a waiting put, the descriptor's state
- * (its syscall comes with fd_sync() once the lock is released). */
-static void taken(st_queue *q)
+ * (1: its syscall is due with fd_sync() once the lock is released; only the last item
+ * changes it). */
+static int taken(st_queue *q)
 {
-    note_state(q);
     if (q->putters > 0)
         pthread_cond_signal(&q->not_full);
+    return q->count == 0 && note_state(q);
 }
 
 /* Queue.get(): timeout < 0 waits for ever, 0 does not wait. */
@@ -487,12 +509,14 @@ static int get_item(st_queue *q, double timeout, st_queue_item *out)
             timeout = 0; /* one more look, then no more waiting */
         }
     }
+    int sync = 0;
     if ((rc = take(q, out)) > 0) {
         rc = 0;
-        taken(q);
+        sync = taken(q);
     }
     pthread_mutex_unlock(&q->lock);
-    fd_sync(q);
+    if (sync)
+        fd_sync(q);
     return rc;
 out:
     pthread_mutex_unlock(&q->lock);
@@ -541,7 +565,7 @@ int st_queue_task_done(st_queue *q)
     pthread_mutex_lock(&q->lock);
     if (q->unfinished == 0)
         rc = ST_RAISE(ST_EVALUE, "task_done() called too many times");
-    else if (--q->unfinished == 0)
+    else if (--q->unfinished == 0 && q->joiners > 0)
         pthread_cond_broadcast(&q->all_done);
     pthread_mutex_unlock(&q->lock);
     return rc;
@@ -552,8 +576,10 @@ int st_queue_join(st_queue *q)
     if (no_tasks(q, "join") < 0)
         return ST_TRACE();
     pthread_mutex_lock(&q->lock);
+    q->joiners++;
     while (q->unfinished)
         pthread_cond_wait(&q->all_done, &q->lock);
+    q->joiners--;
     pthread_mutex_unlock(&q->lock);
     return 0;
 }
@@ -575,11 +601,12 @@ void st_queue_shutdown(st_queue *q, int immediate)
         q->unfinished -= count < q->unfinished ? count : q->unfinished;
         pthread_cond_broadcast(&q->all_done);
     }
-    note_state(q);
+    int sync = note_state(q);
     pthread_cond_broadcast(&q->not_empty);
     pthread_cond_broadcast(&q->not_full);
     pthread_mutex_unlock(&q->lock);
-    fd_sync(q);
+    if (sync)
+        fd_sync(q);
     for (size_t i = 0; i < count; i++)
         item_release(&ring[(head + i) % cap]);
     free(ring);
@@ -592,13 +619,12 @@ size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_valu
     st_queue_item it;
     do {
         pthread_mutex_lock(&q->lock);
-        int got = take(q, &it);
-        if (got > 0)
-            taken(q);
+        int got = take(q, &it), sync = got > 0 && taken(q);
         pthread_mutex_unlock(&q->lock);
         if (got <= 0)
             break;
-        fd_sync(q);
+        if (sync)
+            fd_sync(q);
         if (it.fn)
             it.fn(it.arg);
         else if (on_value)

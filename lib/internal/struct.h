@@ -93,6 +93,24 @@ double st__float_unpack2(const unsigned char in[2], int little_endian);
 
 /* ---- Shared by the files of lib/struct/ ------------------------------------------------------ */
 
+/* Integer ops whose values are unsigned (Python ints from 0 up; a pointer too). */
+static inline bool st__struct_op_unsigned(uint8_t op)
+{
+    switch ((st__struct_op)op) {
+    case ST__OP_UINT8:
+    case ST__OP_UINT16:
+    case ST__OP_UINT32:
+    case ST__OP_ULONG32:
+    case ST__OP_ULONG64:
+    case ST__OP_ULLONG:
+    case ST__OP_SIZE:
+    case ST__OP_PTR:
+        return true;
+    default:
+        return false;
+    }
+}
+
 #if defined(__GNUC__) || defined(__clang__)
 #define ST__INLINE inline __attribute__((always_inline))
 #define ST__COLD __attribute__((cold, noinline))

@@ -555,24 +555,6 @@ int st__struct_unpack_items(const st_struct *s, const void *buf, size_t buflen, 
 
 /* ---- Value path ------------------------------------------------------------------------------ */
 
-/* Integer ops whose values are unsigned (Python ints from 0 up). */
-static bool op_is_unsigned(uint8_t op)
-{
-    switch ((st__struct_op)op) {
-    case ST__OP_UINT8:
-    case ST__OP_UINT16:
-    case ST__OP_UINT32:
-    case ST__OP_ULONG32:
-    case ST__OP_ULONG64:
-    case ST__OP_ULLONG:
-    case ST__OP_SIZE:
-    case ST__OP_PTR:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* The Python value of one unpacked item. */
 static st_value *item_value(uint8_t op, const st__struct_item *it)
 {
@@ -592,7 +574,7 @@ static st_value *item_value(uint8_t op, const st__struct_item *it)
     case ST__OP_PSTR:
         return st_value_bytes(it->str.data, it->str.len);
     default:
-        return op_is_unsigned(op) ? st_value_int_from_u64(it->u) : st_value_int(it->i);
+        return st__struct_op_unsigned(op) ? st_value_int_from_u64(it->u) : st_value_int(it->i);
     }
 }
 
@@ -634,7 +616,7 @@ static int int_item(const st__struct_code *c, const st_value *v, st__struct_item
         return ST__STRUCT_ERROR("required argument is not an integer");
     int64_t i;
     unsigned char le[8];
-    if (!op_is_unsigned(c->op)) {
+    if (!st__struct_op_unsigned(c->op)) {
         if (st_value_as_int64(v, &i) < 0) {
             st_error_clear();
             return range_error(c, true);

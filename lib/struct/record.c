@@ -121,14 +121,6 @@ static int code_kind(uint8_t op)
         return ST_STRUCT_KIND_CHAR;
     case ST__OP_BOOL:
         return ST_STRUCT_KIND_BOOL;
-    case ST__OP_UINT8:
-    case ST__OP_UINT16:
-    case ST__OP_UINT32:
-    case ST__OP_ULONG32:
-    case ST__OP_ULONG64:
-    case ST__OP_ULLONG:
-    case ST__OP_SIZE:
-        return ST_STRUCT_KIND_UNSIGNED;
     case ST__OP_PTR:
         return ST_STRUCT_KIND_POINTER;
     case ST__OP_HALF:
@@ -137,7 +129,7 @@ static int code_kind(uint8_t op)
     case ST__OP_DOUBLE:
         return ST_STRUCT_KIND_FLOAT;
     default:
-        return ST_STRUCT_KIND_SIGNED;
+        return st__struct_op_unsigned(op) ? ST_STRUCT_KIND_UNSIGNED : ST_STRUCT_KIND_SIGNED;
     }
 }
 
@@ -553,25 +545,28 @@ static ST__INLINE void copy8(unsigned char *d, const unsigned char *s)
     memcpy(d, &x, 8);
 }
 
+static ST__INLINE void copy16(unsigned char *d, const unsigned char *s)
+{
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + 8, 8);
+    memcpy(d, &a, 8);
+    memcpy(d + 8, &b, 8);
+}
+
 /* A copy of at most 32 bytes, in pieces of 16, 8, 4, 2 and 1 bytes, without a call. */
 static ST__INLINE void copy_pieces(unsigned char *d, const unsigned char *s, size_t n)
 {
-    uint64_t a, b;
+    uint64_t a;
     uint32_t c;
     uint16_t e;
-    if (n & 32) { /* exactly 32 */
-        memcpy(&a, s, 8);
-        memcpy(&b, s + 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + 8, &b, 8);
+    if (n & 32) { /* exactly 32: the first of two 16-byte pieces */
+        copy16(d, s);
         d += 16;
         s += 16;
     }
     if (n & 48) {
-        memcpy(&a, s, 8);
-        memcpy(&b, s + 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + 8, &b, 8);
+        copy16(d, s);
         d += 16;
         s += 16;
     }

@@ -578,8 +578,8 @@ static int emit_global_text(pickler *p, const char *mod, const char *name)
     return rc ? -1 : 0;
 }
 
-static int save_global_tagged(pickler *p, const char *mod, const char *qual, const st_value *modv,
-                              const st_value *qualv, char mtag, char qtag);
+static int save_global_as(pickler *p, int g, const char *mod, const char *qual,
+                          const st_value *modv, const st_value *qualv);
 
 /* Whether builtins.name is a builtin function (CPython 3.13's), not a type. */
 static int builtin_function(const char *name)
@@ -596,13 +596,11 @@ static int builtin_function(const char *name)
     return 0;
 }
 
-/* save_global by name. The builtin types are C types: their __module__ is one 'builtins' str
- * that a builtin function's is not, and their __qualname__ a str of their own. */
+/* save_global by name, for a global that is not one of the known ones. */
 static int save_global_names(pickler *p, const char *mod, const char *qual, const st_value *modv,
                              const st_value *qualv)
 {
-    int type = strcmp(mod, "builtins") == 0 && !builtin_function(qual);
-    return save_global_tagged(p, mod, qual, modv, qualv, type ? 'B' : 'n', type ? 'K' : 'n');
+    return save_global_as(p, G_NONE, mod, qual, modv, qualv);
 }
 
 /* A dotted name below protocol 4, as CPython 3.13 writes it: getattr(getattr(module.A, 'B'),
@@ -632,12 +630,20 @@ static int save_nested(pickler *p, const char *mod, const char *qual, size_t len
     return emit1(p, p->proto < 2 ? TUPLE : TUPLE2) || emit1(p, REDUCE) ? -1 : 0;
 }
 
-/* save_global: module.qualname (strv: the strs of a global value, or NULL), memoized by
- * content as CPython memoizes the one class object; mtag and qtag: save_name_tagged()'s tags
- * for the module's name and the qualified name. */
-static int save_global_tagged(pickler *p, const char *mod, const char *qual, const st_value *modv,
-                              const st_value *qualv, char mtag, char qtag)
+/* save_global: module.qualname (g: its G_* when it is a known global, else G_NONE; modv, qualv:
+ * the strs of a global value, or NULL), memoized by content as CPython memoizes the one class
+ * object. Its names are memoized by content too, as CPython shares interned strs, but under
+ * save_name_tagged() tags that keep apart the strs CPython does not share: a C type's or
+ * function's __qualname__ (the known globals', the builtin types') is a str of its own, never
+ * an equal name ('datetime' the module and the class); the builtin types share one 'builtins'
+ * that a builtin function's is not; _collections' defaultdict and deque have a 'collections'
+ * of their own, not OrderedDict's. */
+static int save_global_as(pickler *p, int g, const char *mod, const char *qual,
+                          const st_value *modv, const st_value *qualv)
 {
+    int builtin_type = strcmp(mod, "builtins") == 0 && !builtin_function(qual);
+    char mtag = g == G_DEFAULTDICT ? 'D' : g == G_DEQUE ? 'Q' : builtin_type ? 'B' : 'n';
+    char qtag = g || builtin_type ? 'K' : 'n';
     opcode_boundary(p);
     size_t mlen = strlen(mod);
     int64_t idx = names_find(p, 'g', mod, mlen, qual);
@@ -665,15 +671,7 @@ static int save_global_strs(pickler *p, int g, const st_value *modv, const st_va
         return memo_get(p, p->gmemo[g] - 1);
     }
     const char *mod = st__pickle_global_module[g], *name = st__pickle_global_name[g];
-    /* A C type's or function's __qualname__ is a str of its own (CPython 3.13 makes it from
-     * tp_name), never shared with an equal name ('datetime' the module and the class); so is
-     * the __module__ of _collections' defaultdict and deque, not shared with OrderedDict's;
-     * and the builtin types share one 'builtins' that a builtin function's is not. */
-    char mtag = g == G_DEFAULTDICT                                     ? 'D'
-                : g == G_DEQUE                                         ? 'Q'
-                : strcmp(st__pickle_global_module[g], "builtins") == 0 ? 'B'
-                                                                       : 'n';
-    if (save_global_tagged(p, mod, name, modv, qualv, mtag, 'K'))
+    if (save_global_as(p, g, mod, name, modv, qualv))
         return -1;
     int64_t idx = names_find(p, 'g', mod, strlen(mod), name);
     p->gmemo[g] = idx >= 0 ? (uint32_t)idx + 1 : 0;

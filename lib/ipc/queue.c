@@ -23,28 +23,89 @@
 #include <sys/eventfd.h>
 #endif
 
+/* An item as the storage holds it: 16 bytes where ::st_queue_item has 24, so a cache line moving
+ * between a producer and a consumer carries a third more items. A value's `arg` is the address
+ * of value_mark, which no caller can pass as a callback's argument. */
+typedef struct held {
+    union {
+        st_value *value;
+        st_queue_fn fn;
+    } u;
+    void *arg;
+} held;
+
+static char value_mark;
+
+static int held_is_value(const held *h) { return h->arg == &value_mark; }
+
+static void held_release(held *h)
+{
+    if (held_is_value(h))
+        st_value_unref(h->u.value);
+}
+
+/* Field by field: a struct built on the stack and copied whole stalls the store buffer. */
+static void held_set(held *h, st_value *value, st_queue_fn fn, void *arg)
+{
+    if (fn) {
+        h->u.fn = fn;
+        h->arg = arg;
+    } else {
+        h->u.value = value;
+        h->arg = &value_mark;
+    }
+}
+
+static void held_out(const held *h, st_queue_item *out)
+{
+    if (held_is_value(h)) {
+        out->value = h->u.value;
+        out->fn = NULL;
+        out->arg = NULL;
+    } else {
+        out->value = NULL;
+        out->fn = h->u.fn;
+        out->arg = h->arg;
+    }
+}
+
+/* The threads waiting on a condition, and how many of them a signal already woke that have not
+ * taken the lock back yet. A put or get signals only while a waiter sleeps unsignalled
+ * (wake_one()): so a consumer emptying a full queue while the producer it woke has not run
+ * yet does not call into the condition for every item, nor a producer for a woken consumer. */
+typedef struct waiters {
+    unsigned waiting, woken;
+} waiters;
+
+/* The queue starts a cache line (64 bytes on most CPUs), so the lines below are lines. */
+#define QUEUE_ALIGN 64
+
 struct st_queue {
-    /* What every put and get touches comes first, together (fewer cache lines move between
-     * the threads); the condition variables, touched only when someone waits, come after. */
-    pthread_mutex_t lock;
+    /* What every put and get writes shares the lock's cache line (glibc x86-64: 40 + 24
+     * bytes), which the lock brings anyway; what they only read is in the next, which moves
+     * between the threads only when a thread waits; the rest, for the rare paths, after. */
+    _Alignas(QUEUE_ALIGN) pthread_mutex_t lock;
+    size_t head, count; /* the items in storage order from head */
+    size_t unfinished;  /* puts not yet matched by a task_done() (SimpleQueue: kept, unread) */
     /* The items: a ring (FIFO, SimpleQueue) from head, or an array from 0 (LIFO: a stack,
      * PRIORITY: heapq's heap). */
-    st_queue_item *ring;
-    size_t head, count;
+    held *ring;
+    /* A put may take the short way (store at the end, no wait, no growth, no shutdown check)
+     * while count < room: room is cap, or 0 for a heap (its comparisons can fail) and once
+     * shut down. A bounded queue's cap never passes maxsize, so count < room is never full. */
+    size_t room;
     size_t cap;
-    size_t maxsize; /* 0: unbounded */
-    size_t unfinished; /* puts not yet matched by a task_done() */
-    /* Threads waiting in get, in put and in join: a signal only when someone waits (as
-     * GAsyncQueue). */
-    unsigned getters, putters, joiners;
-    st_queue_kind kind;
-    int shut_down;
+    waiters getters, putters; /* in get (on not_empty), in put (on not_full) */
     /* st_queue_fileno(): an eventfd (both ends the same) or a pipe, made on the first call.
      * Until then (has_fd 0, read under `lock`) puts and gets pay nothing for it. After,
      * `readable` is what it should say (items wait, or shut down), changed under `lock` at
      * each empty<->non-empty transition; the descriptor follows it under `fd_lock` once `lock`
      * is released, so a woken poller never finds the queue locked by the thread that woke it. */
     int has_fd;
+    st_queue_kind kind;
+    size_t maxsize; /* 0: unbounded */
+    unsigned joiners;
+    int shut_down;
     atomic_int readable;
     clockid_t clock; /* the clock the conditions measure timeouts with */
     pthread_cond_t not_empty; /* signalled on put and on shutdown */
@@ -55,7 +116,11 @@ struct st_queue {
     int fd_ready;          /* under fd_lock: what the descriptor says now */
 };
 
-static void item_release(st_queue_item *it) { st_value_unref(it->value); }
+/* Keeps `room` right after a change of cap, kind or shut_down (with the lock held). */
+static void set_room(st_queue *q)
+{
+    q->room = q->shut_down || q->kind == ST_QUEUE_PRIORITY ? 0 : q->cap;
+}
 
 int st_queue_options_init(st_queue_options *opts, unsigned int version)
 {
@@ -75,9 +140,10 @@ st_queue *st_queue_new_with_options(const st_queue_options *opts)
         return (ST_RAISE(ST_EVALUE, "unknown queue kind %d", (int)kind), NULL);
     if (kind == ST_QUEUE_SIMPLE && maxsize)
         return (ST_RAISE(ST_ETYPE, "SimpleQueue() takes no arguments"), NULL);
-    st_queue *q = st__calloc(1, sizeof *q);
+    st_queue *q = aligned_alloc(QUEUE_ALIGN, sizeof *q); /* sizeof: a multiple of the line */
     if (!q)
-        return (ST_TRACE(), NULL);
+        return (ST_RAISE_NOMEM(), NULL);
+    memset(q, 0, sizeof *q);
     q->kind = kind;
     q->maxsize = maxsize;
     q->fd_read = q->fd_write = -1;
@@ -114,7 +180,7 @@ st_queue *st_queue_new_with_options(const st_queue_options *opts)
 st_queue *st_queue_new(void) { return st_queue_new_with_options(NULL); }
 
 /* The i-th item in storage order (i < cap; no division on the hot path). */
-static st_queue_item *slot(st_queue *q, size_t i)
+static held *slot(st_queue *q, size_t i)
 {
     size_t j = q->head + i;
     return &q->ring[j < q->cap ? j : j - q->cap];
@@ -125,7 +191,7 @@ void st_queue_free(st_queue *q)
     if (!q)
         return;
     for (size_t i = 0; i < q->count; i++)
-        item_release(slot(q, i));
+        held_release(slot(q, i));
     free(q->ring);
     if (q->fd_read >= 0)
         close(q->fd_read);
@@ -146,7 +212,7 @@ void st_queue_free(st_queue *q)
  * descriptor must follow (fd_sync() once the lock is released), 0 when there is nothing to
  * do: no descriptor was asked for (st_queue_fileno() records the state itself when it makes
  * one, under this lock, so a change that saw no descriptor is not missed), or no transition. */
-static int note_state(st_queue *q)
+static inline int note_state(st_queue *q)
 {
     if (!q->has_fd)
         return 0;
@@ -234,18 +300,18 @@ int st_queue_fileno(st_queue *q)
 
 /* ---- storage: ring, stack, heap ---------------------------------------------------------- */
 
-static const char *item_type(const st_queue_item *it)
+static const char *item_type(const held *h)
 {
-    return it->fn ? "function" : st_value_type_name(it->value);
+    return held_is_value(h) ? st_value_type_name(h->u.value) : "function";
 }
 
 /* heapq's `a < b` on items: 1, 0, or -1 with TypeError (a callback orders with nothing). */
-static int item_lt(const st_queue_item *a, const st_queue_item *b)
+static int item_lt(const held *a, const held *b)
 {
-    if (a->fn || b->fn)
+    if (!held_is_value(a) || !held_is_value(b))
         return ST_RAISE(ST_ETYPE, "'<' not supported between instances of '%s' and '%s'",
                         item_type(a), item_type(b));
-    return st__value_lt(a->value, b->value);
+    return st__value_lt(a->u.value, b->u.value);
 }
 
 /* Room for one more item: 0, or -1 with MemoryError. A bounded queue never holds more than
@@ -259,7 +325,7 @@ static int reserve(st_queue *q)
     size_t cap = q->cap ? q->cap * 2 : 64;
     if (q->maxsize && cap > q->maxsize)
         cap = q->maxsize;
-    st_queue_item *ring = st__reallocarray(q->ring, cap, sizeof *ring);
+    held *ring = st__reallocarray(q->ring, cap, sizeof *ring);
     if (!ring)
         return ST_TRACE();
     /* Full: the items are [head, old cap) then [0, head); a stack or heap has head 0. */
@@ -272,18 +338,19 @@ static int reserve(st_queue *q)
     }
     q->ring = ring;
     q->cap = cap;
+    set_room(q);
     return 0;
 }
 
 /* heappush, made all-or-nothing: the comparisons heapq makes (the new item against each
  * parent up the path until it is not less) are done first, then the items move. */
-static int heap_push(st_queue *q, st_queue_item it)
+static int heap_push(st_queue *q, const held *it)
 {
-    st_queue_item *a = q->ring;
+    held *a = q->ring;
     size_t pos = q->count;
     while (pos > 0) {
         size_t parent = (pos - 1) / 2;
-        int lt = item_lt(&it, &a[parent]);
+        int lt = item_lt(it, &a[parent]);
         if (lt < 0)
             return ST_TRACE();
         if (!lt)
@@ -292,16 +359,16 @@ static int heap_push(st_queue *q, st_queue_item it)
     }
     for (size_t j = q->count; j > pos; j = (j - 1) / 2)
         a[j] = a[(j - 1) / 2];
-    a[pos] = it;
+    a[pos] = *it;
     return 0;
 }
 
 /* heappop, all-or-nothing: the comparisons of heapq's siftup (the smaller child down to a
  * leaf) and siftdown (the last item back up that path) are made on the untouched heap, then
  * the items move. */
-static int heap_pop(st_queue *q, st_queue_item *out)
+static int heap_pop(st_queue *q, held *out)
 {
-    st_queue_item *a = q->ring;
+    held *a = q->ring;
     size_t m = q->count - 1; /* the heap once the last item is taken off */
     size_t path[sizeof(size_t) * 8 + 1], k = 0;
     path[0] = 0;
@@ -327,41 +394,26 @@ static int heap_pop(st_queue *q, st_queue_item *out)
         }
     }
     *out = a[0];
-    st_queue_item last = a[m];
+    held last = a[m];
     for (size_t i = 0; i < j; i++)
         a[path[i]] = a[path[i + 1]];
     a[path[j]] = last;
     return 0;
 }
 
-/* Stores an item with the lock held and room reserved: 0, or -1 (PriorityQueue's TypeError). */
-static int store(st_queue *q, st_queue_item it)
-{
-    if (q->kind == ST_QUEUE_PRIORITY && heap_push(q, it) < 0)
-        return ST_TRACE();
-    if (q->kind != ST_QUEUE_PRIORITY)
-        *slot(q, q->count) = it;
-    q->count++;
-    return 0;
-}
-
 /* Takes the next item, if any, with the lock held: 1, 0 when empty, -1 (PriorityQueue). */
-static int take(st_queue *q, st_queue_item *out)
+static int take(st_queue *q, held *out)
 {
     if (q->count == 0)
         return 0;
-    switch (q->kind) {
-    case ST_QUEUE_LIFO:
-        *out = q->ring[q->count - 1];
-        break;
-    case ST_QUEUE_PRIORITY:
-        if (heap_pop(q, out) < 0)
-            return ST_TRACE();
-        break;
-    default:
+    if (q->kind == ST_QUEUE_FIFO || q->kind == ST_QUEUE_SIMPLE) {
         *out = q->ring[q->head];
         if (++q->head == q->cap)
             q->head = 0;
+    } else if (q->kind == ST_QUEUE_LIFO) {
+        *out = q->ring[q->count - 1];
+    } else if (heap_pop(q, out) < 0) {
+        return ST_TRACE();
     }
     q->count--;
     return 1;
@@ -385,12 +437,37 @@ static struct timespec deadline_after(const st_queue *q, double timeout)
     return d;
 }
 
-/* One wait on c, with the lock held (timeout < 0: for ever): 0, or ETIMEDOUT. */
-static int wait_on(st_queue *q, pthread_cond_t *c, double timeout, const struct timespec *end)
+/* One wait on c, counted in w, with the lock held (timeout < 0: for ever; > 0: until *end,
+ * read off the clock on the first wait only, as Python's endtime, so a put or get that finds
+ * what it needs never reads the clock): 0, or ETIMEDOUT. Back, a waiter takes one off
+ * `woken` (its own wake-up, or after a timeout or a spurious return one whose thread is
+ * still on its way), so `woken` never counts more than the waiters on their way back and a
+ * waiter still asleep is always signalled by the next wake_one(). */
+static int wait_on(st_queue *q, pthread_cond_t *c, waiters *w, double timeout,
+                   struct timespec *end)
 {
-    if (timeout < 0)
-        return pthread_cond_wait(c, &q->lock);
-    return pthread_cond_timedwait(c, &q->lock, end) == ETIMEDOUT ? ETIMEDOUT : 0;
+    int r;
+    w->waiting++;
+    if (timeout < 0) {
+        r = pthread_cond_wait(c, &q->lock);
+    } else {
+        if (end->tv_sec == 0 && end->tv_nsec == 0)
+            *end = deadline_after(q, timeout);
+        r = pthread_cond_timedwait(c, &q->lock, end) == ETIMEDOUT ? ETIMEDOUT : 0;
+    }
+    w->waiting--;
+    if (w->woken > 0)
+        w->woken--;
+    return r;
+}
+
+/* Wakes one waiter on c, if one sleeps that no signal has woken yet (with the lock held). */
+static void wake_one(pthread_cond_t *c, waiters *w)
+{
+    if (w->waiting > w->woken) {
+        w->woken++;
+        pthread_cond_signal(c);
+    }
 }
 
 static int raise_shutdown(void)
@@ -398,14 +475,25 @@ static int raise_shutdown(void)
     return ST_RAISE_AS(ST_ESTATE, "queue.ShutDown", "%s", "");
 }
 
-/* Queue.put() of a value or a callback: the value is released on failure. The item's parts
- * come as arguments, not as a struct copied through the stack (a stall on every put). */
-static int put_item(st_queue *q, st_value *value, st_queue_fn fn, void *arg, double timeout)
+/* After an item arrived, with the lock held: the count, a waiting get, the descriptor's state
+ * (1: its syscall is due with fd_sync() once the lock is released; only the first item
+ * changes it). */
+static int added(st_queue *q)
 {
-    st_queue_item it = {value, fn, arg};
-    struct timespec end = timeout > 0 ? deadline_after(q, timeout) : (struct timespec){0, 0};
+    q->count++;
+    q->unfinished++;
+    wake_one(&q->not_empty, &q->getters);
+    return q->count == 1 && note_state(q);
+}
+
+/* Queue.put() the long way, with the lock held (released here): shut down, full (wait, or
+ * queue.Full), no room yet (grow), or a heap. The value is released on failure. */
+static int put_slow(st_queue *q, st_value *value, st_queue_fn fn, void *arg, double timeout)
+{
+    held it;
+    held_set(&it, value, fn, arg);
+    struct timespec end = {0, 0};
     int rc = 0, sync = 0;
-    pthread_mutex_lock(&q->lock);
     if (q->shut_down) {
         rc = raise_shutdown();
         goto out;
@@ -415,9 +503,7 @@ static int put_item(st_queue *q, st_value *value, st_queue_fn fn, void *arg, dou
             rc = ST_RAISE_AS(ST_ETIMEOUT, "queue.Full", "%s", "");
             goto out;
         }
-        q->putters++;
-        int timed_out = wait_on(q, &q->not_full, timeout, &end) == ETIMEDOUT;
-        q->putters--;
+        int timed_out = wait_on(q, &q->not_full, &q->putters, timeout, &end) == ETIMEDOUT;
         if (q->shut_down) { /* Python looks after every wait */
             rc = raise_shutdown();
             goto out;
@@ -427,19 +513,35 @@ static int put_item(st_queue *q, st_value *value, st_queue_fn fn, void *arg, dou
             goto out;
         }
     }
-    if ((rc = reserve(q)) == 0 && (rc = store(q, it)) == 0) {
-        if (q->kind != ST_QUEUE_SIMPLE)
-            q->unfinished++;
-        sync = q->count == 1 && note_state(q); /* only the first item changes it */
-        if (q->getters > 0)
-            pthread_cond_signal(&q->not_empty);
+    if ((rc = reserve(q)) == 0) {
+        if (q->kind != ST_QUEUE_PRIORITY)
+            *slot(q, q->count) = it;
+        else
+            rc = heap_push(q, &it);
+        if (rc == 0)
+            sync = added(q);
     }
 out:
     pthread_mutex_unlock(&q->lock);
     if (rc < 0) {
-        item_release(&it);
+        held_release(&it);
         return rc;
     }
+    if (sync)
+        fd_sync(q);
+    return 0;
+}
+
+/* Queue.put() of a value or a callback: the value is released on failure. The short way (room
+ * at the end) is the lock, a store and the counts, no more. */
+static int put_item(st_queue *q, st_value *value, st_queue_fn fn, void *arg, double timeout)
+{
+    pthread_mutex_lock(&q->lock);
+    if (q->count >= q->room)
+        return put_slow(q, value, fn, arg, timeout);
+    held_set(slot(q, q->count), value, fn, arg);
+    int sync = added(q);
+    pthread_mutex_unlock(&q->lock);
     if (sync)
         fd_sync(q); /* after the unlock: the woken loop does not find the lock still held */
     return 0;
@@ -454,12 +556,16 @@ int st_queue_put_timeout_steal(st_queue *q, st_value *value, double timeout)
 
 int st_queue_put_steal(st_queue *q, st_value *value)
 {
-    return st_queue_put_timeout_steal(q, value, ST_NO_TIMEOUT) < 0 ? ST_TRACE() : 0;
+    if (!value)
+        return ST_TRACE();
+    return put_item(q, value, NULL, NULL, ST_NO_TIMEOUT) < 0 ? ST_TRACE() : 0;
 }
 
 int st_queue_put_nowait_steal(st_queue *q, st_value *value)
 {
-    return st_queue_put_timeout_steal(q, value, 0) < 0 ? ST_TRACE() : 0;
+    if (!value)
+        return ST_TRACE();
+    return put_item(q, value, NULL, NULL, 0) < 0 ? ST_TRACE() : 0;
 }
 
 int st_queue_put_callback_timeout(st_queue *q, st_queue_fn fn, void *arg, double timeout)
@@ -479,17 +585,17 @@ int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
  * changes it). */
 static int taken(st_queue *q)
 {
-    if (q->putters > 0)
-        pthread_cond_signal(&q->not_full);
+    wake_one(&q->not_full, &q->putters);
     return q->count == 0 && note_state(q);
 }
 
-/* Queue.get(): timeout < 0 waits for ever, 0 does not wait. */
-static int get_item(st_queue *q, double timeout, st_queue_item *out)
+/* Queue.get() the long way, with the lock held (released here): empty (wait, or queue.Empty,
+ * or queue.ShutDown), or a stack or heap. */
+static int get_slow(st_queue *q, double timeout, st_queue_item *out)
 {
-    struct timespec end = timeout > 0 ? deadline_after(q, timeout) : (struct timespec){0, 0};
-    int rc = 0;
-    pthread_mutex_lock(&q->lock);
+    struct timespec end = {0, 0};
+    held h;
+    int rc = 0, sync = 0;
     while (q->count == 0) {
         if (q->shut_down) {
             rc = raise_shutdown();
@@ -497,9 +603,7 @@ static int get_item(st_queue *q, double timeout, st_queue_item *out)
         }
         int timed_out = timeout == 0;
         if (!timed_out) {
-            q->getters++;
-            timed_out = wait_on(q, &q->not_empty, timeout, &end) == ETIMEDOUT;
-            q->getters--;
+            timed_out = wait_on(q, &q->not_empty, &q->getters, timeout, &end) == ETIMEDOUT;
         }
         if (timed_out) {
             if (q->count == 0 && !q->shut_down) {
@@ -509,18 +613,36 @@ static int get_item(st_queue *q, double timeout, st_queue_item *out)
             timeout = 0; /* one more look, then no more waiting */
         }
     }
-    int sync = 0;
-    if ((rc = take(q, out)) > 0) {
+    if ((rc = take(q, &h)) > 0) {
         rc = 0;
         sync = taken(q);
     }
+out:
+    pthread_mutex_unlock(&q->lock);
+    if (rc < 0)
+        return rc;
+    if (sync)
+        fd_sync(q);
+    held_out(&h, out);
+    return 0;
+}
+
+/* Queue.get(): timeout < 0 waits for ever, 0 does not wait. The short way (a FIFO with items)
+ * is the lock, a load and the counts. */
+static int get_item(st_queue *q, double timeout, st_queue_item *out)
+{
+    pthread_mutex_lock(&q->lock);
+    if (q->count == 0 || q->kind == ST_QUEUE_LIFO || q->kind == ST_QUEUE_PRIORITY)
+        return get_slow(q, timeout, out);
+    held_out(&q->ring[q->head], out);
+    if (++q->head == q->cap)
+        q->head = 0;
+    q->count--;
+    int sync = taken(q);
     pthread_mutex_unlock(&q->lock);
     if (sync)
         fd_sync(q);
-    return rc;
-out:
-    pthread_mutex_unlock(&q->lock);
-    return rc;
+    return 0;
 }
 
 int st_queue_get(st_queue *q, double timeout, st_queue_item *out)
@@ -586,10 +708,11 @@ int st_queue_join(st_queue *q)
 
 void st_queue_shutdown(st_queue *q, int immediate)
 {
-    st_queue_item *ring = NULL;
+    held *ring = NULL;
     size_t cap = 0, head = 0, count = 0;
     pthread_mutex_lock(&q->lock);
     q->shut_down = 1;
+    set_room(q);
     if (immediate) { /* detach the items; they are released outside the lock */
         ring = q->ring;
         cap = q->cap;
@@ -608,7 +731,7 @@ void st_queue_shutdown(st_queue *q, int immediate)
     if (sync)
         fd_sync(q);
     for (size_t i = 0; i < count; i++)
-        item_release(&ring[(head + i) % cap]);
+        held_release(&ring[(head + i) % cap]);
     free(ring);
 }
 
@@ -616,7 +739,7 @@ size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_valu
 {
     double end = st__monotonic() + budget_ms / 1000.0;
     size_t handled = 0;
-    st_queue_item it;
+    held it;
     do {
         pthread_mutex_lock(&q->lock);
         int got = take(q, &it), sync = got > 0 && taken(q);
@@ -625,11 +748,11 @@ size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_valu
             break;
         if (sync)
             fd_sync(q);
-        if (it.fn)
-            it.fn(it.arg);
+        if (!held_is_value(&it))
+            it.u.fn(it.arg);
         else if (on_value)
-            on_value(ctx, it.value);
-        item_release(&it);
+            on_value(ctx, it.u.value);
+        held_release(&it);
         handled++;
     } while (st__monotonic() < end);
     return handled;

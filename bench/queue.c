@@ -176,15 +176,26 @@ static double throughput(enum kind kind, int threads, long items, st_value *shar
     return (double)items / secs;
 }
 
-static double best_throughput(enum kind kind, int threads, long items, st_value *shared)
+/* One measurement of the throughput table: a queue, its item and its thread count. */
+typedef struct run {
+    enum kind kind;
+    st_value *shared;
+    double best; /* items per second, the best of the rounds */
+} run;
+
+/* The best of 5 of each run, the runs taken in turn in every round (as best_latencies()), so
+ * that a change of load on a shared machine falls on all of them alike. */
+static void best_throughputs(run *runs, int n, int threads, long items)
 {
-    double best = 0;
+    for (int i = 0; i < n; i++)
+        runs[i].best = 0;
     for (int round = 0; round < 5; round++) {
-        double r = throughput(kind, threads, items, shared);
-        if (r > best)
-            best = r;
+        for (int i = 0; i < n; i++) {
+            double r = throughput(runs[i].kind, threads, items, runs[i].shared);
+            if (r > runs[i].best)
+                runs[i].best = r;
+        }
     }
-    return best;
 }
 
 /* ---- wake-up latency ---------------------------------------------------------------------- */
@@ -351,13 +362,20 @@ static long flood_growth(long items)
 int main(int argc, char **argv)
 {
     long items = argc > 1 ? atol(argv[1]) : 400000;
-    printf("queue: %ld items per run, best of 5; every item a shared value's reference\n", items);
+    printf("queue: %ld items per run, best of 5 taken in turn; every item a shared value's "
+           "reference\n",
+           items);
     st_value *key = st_value_str("name"), *none = st_value_none();
     for (int threads = 1; threads <= 4; threads *= 4) {
-        double ours = best_throughput(OURS, threads, items, key);
-        double bounded = best_throughput(OURS_BOUNDED, threads, items, key);
-        double bounded_none = best_throughput(OURS_BOUNDED, threads, items, none);
-        double ringr = best_throughput(RING, threads, items, key);
+        run runs[] = {{OURS, key, 0}, {OURS_BOUNDED, key, 0}, {OURS_BOUNDED, none, 0},
+                      {RING, key, 0},
+#if defined(ST_BENCH_HAVE_GLIB)
+                      {GASYNC, key, 0}
+#endif
+        };
+        best_throughputs(runs, (int)(sizeof runs / sizeof runs[0]), threads, items);
+        double ours = runs[0].best, bounded = runs[1].best, bounded_none = runs[2].best;
+        double ringr = runs[3].best;
         printf("  %d->%d: st_queue %.2f M/s; bounded(1024) %.2f M/s, with None items %.2f M/s; "
                "mutex+condvar ring(1024) %.2f M/s\n",
                threads, threads, ours / 1e6, bounded / 1e6, bounded_none / 1e6, ringr / 1e6);
@@ -365,7 +383,7 @@ int main(int argc, char **argv)
                "(goal >= 0.8x)\n",
                bounded / ringr, bounded_none / ringr);
 #if defined(ST_BENCH_HAVE_GLIB)
-        double gq = best_throughput(GASYNC, threads, items, key);
+        double gq = runs[4].best;
         printf("        GAsyncQueue %.2f M/s: st_queue/GAsyncQueue = %.2fx (goal >= 1.0x)\n",
                gq / 1e6, ours / gq);
 #else

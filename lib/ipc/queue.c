@@ -45,7 +45,7 @@ static void held_release(held *h)
 }
 
 /* Field by field: a struct built on the stack and copied whole stalls the store buffer. */
-static void held_set(held *h, st_value *value, st_queue_fn fn, void *arg)
+static inline void held_set(held *h, st_value *value, st_queue_fn fn, void *arg)
 {
     if (fn) {
         h->u.fn = fn;
@@ -56,7 +56,7 @@ static void held_set(held *h, st_value *value, st_queue_fn fn, void *arg)
     }
 }
 
-static void held_out(const held *h, st_queue_item *out)
+static inline void held_out(const held *h, st_queue_item *out)
 {
     if (held_is_value(h)) {
         out->value = h->u.value;
@@ -462,7 +462,7 @@ static int wait_on(st_queue *q, pthread_cond_t *c, waiters *w, double timeout,
 }
 
 /* Wakes one waiter on c, if one sleeps that no signal has woken yet (with the lock held). */
-static void wake_one(pthread_cond_t *c, waiters *w)
+static inline void wake_one(pthread_cond_t *c, waiters *w)
 {
     if (w->waiting > w->woken) {
         w->woken++;
@@ -478,7 +478,7 @@ static int raise_shutdown(void)
 /* After an item arrived, with the lock held: the count, a waiting get, the descriptor's state
  * (1: its syscall is due with fd_sync() once the lock is released; only the first item
  * changes it). */
-static int added(st_queue *q)
+static inline int added(st_queue *q)
 {
     q->count++;
     q->unfinished++;
@@ -583,7 +583,7 @@ int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
 /* After an item left, with the lock held: room for a waiting put, the descriptor's state
  * (1: its syscall is due with fd_sync() once the lock is released; only the last item
  * changes it). */
-static int taken(st_queue *q)
+static inline int taken(st_queue *q)
 {
     wake_one(&q->not_full, &q->putters);
     return q->count == 0 && note_state(q);

@@ -2,10 +2,8 @@
  * maxsize, task_done/join and 3.13's shutdown), callbacks as items, a time-boxed drain, and a
  * descriptor a main loop can wait on. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -98,22 +96,22 @@ struct st_queue {
     waiters getters, putters; /* in get (on not_empty), in put (on not_full) */
     /* st_queue_fileno(): an eventfd (both ends the same) or a pipe, made on the first call.
      * Until then (has_fd 0, read under `lock`) puts and gets pay nothing for it. After,
-     * `readable` is what it should say (items wait, or shut down), changed under `lock` at
-     * each empty<->non-empty transition; the descriptor follows it under `fd_lock` once `lock`
-     * is released, so a woken poller never finds the queue locked by the thread that woke it. */
+     * `readable` (under `lock`) is what it should say (items wait, or shut down), changed at
+     * each empty<->non-empty transition; the descriptor follows with a token (fd_follow())
+     * once `lock` is released, so a woken poller never finds the queue locked by the thread
+     * that woke it. */
     int has_fd;
     st_queue_kind kind;
     size_t maxsize; /* 0: unbounded */
     unsigned joiners;
     int shut_down;
-    atomic_int readable;
+    int readable;
     clockid_t clock; /* the clock the conditions measure timeouts with */
     pthread_cond_t not_empty; /* signalled on put and on shutdown */
     pthread_cond_t not_full;  /* signalled on get and on shutdown (bounded queues wait on it) */
     pthread_cond_t all_done;  /* broadcast when the unfinished tasks reach 0 */
-    pthread_mutex_t fd_lock;
-    int fd_read, fd_write; /* under fd_lock; -1 until made */
-    int fd_ready;          /* under fd_lock: what the descriptor says now */
+    pthread_mutex_t fd_lock; /* st_queue_fileno()'s, while it makes the descriptor */
+    int fd_read, fd_write;   /* -1 until made; set once, before has_fd */
 };
 
 /* Keeps `room` right after a change of cap, kind or shut_down (with the lock held). */
@@ -208,60 +206,54 @@ void st_queue_free(st_queue *q)
 /* ---- the descriptor ---------------------------------------------------------------------- */
 
 /* Records, with the lock held, whether the descriptor should be readable: items wait, or
- * the queue is shut down (so a main loop sees the end). Returns 1 when that changed and the
- * descriptor must follow (fd_sync() once the lock is released), 0 when there is nothing to
- * do: no descriptor was asked for (st_queue_fileno() records the state itself when it makes
- * one, under this lock, so a change that saw no descriptor is not missed), or no transition. */
+ * the queue is shut down (so a main loop sees the end). Returns the token the descriptor must
+ * follow with (fd_follow() once the lock is released): +1 one written, on a change to
+ * readable; -1 one read, on a change back; 0 none: no change, or no descriptor asked for
+ * (st_queue_fileno() notes the state itself when it makes one, under this lock, so a change
+ * that saw no descriptor is not missed). */
 static inline int note_state(st_queue *q)
 {
     if (!q->has_fd)
         return 0;
     int want = q->count > 0 || q->shut_down;
-    if (atomic_load_explicit(&q->readable, memory_order_relaxed) == want)
-        return 0; /* only changed under the lock: this is the latest */
-    atomic_store_explicit(&q->readable, want, memory_order_relaxed);
-    return 1;
+    if (q->readable == want)
+        return 0;
+    q->readable = want;
+    return want ? 1 : -1;
 }
 
-/* Makes the descriptor say what note_state() recorded last; called after every change of
- * it, once the lock is released. Whichever call takes fd_lock last reads the latest state
- * (each change comes before its own call), so when changes stop the descriptor is right:
- * never asleep while items wait (no lost wake-up), never readable for long with nothing to
- * take. */
-static void fd_sync_locked(st_queue *q)
+/* Writes (+1) or reads (-1) the token of a change note_state() returned. The syscalls run
+ * outside every lock, so a poller woken by a put's write never blocks on a lock its waker
+ * still holds (under load: a context switch each way); they pair up all the same: a read
+ * blocks (a semaphore eventfd, or a pipe, both in blocking mode) until the token of the
+ * change to readable before it is written, so once a thread's put, get or shutdown returns,
+ * the tokens count its change: the descriptor is readable while items wait (no lost
+ * wake-up), and readable with nothing to take only while another thread's take is on its way
+ * to read the token. */
+static void fd_follow(st_queue *q, int change)
 {
-    int want = atomic_load_explicit(&q->readable, memory_order_relaxed);
-    if (want == q->fd_ready)
-        return;
     ssize_t r;
 #if defined(ST_HAVE_EVENTFD)
-    uint64_t one = 1, got;
+    uint64_t one = 1;
     do
-        r = want ? write(q->fd_write, &one, sizeof one) : read(q->fd_read, &got, sizeof got);
+        r = change > 0 ? write(q->fd_write, &one, sizeof one) : read(q->fd_read, &one, sizeof one);
     while (r < 0 && errno == EINTR);
 #else
     char byte = 0;
     do
-        r = want ? write(q->fd_write, &byte, 1) : read(q->fd_read, &byte, 1);
+        r = change > 0 ? write(q->fd_write, &byte, 1) : read(q->fd_read, &byte, 1);
     while (r < 0 && errno == EINTR);
 #endif
-    (void)r; /* neither can fail: one token at most is ever pending */
-    q->fd_ready = want;
-}
-
-static void fd_sync(st_queue *q)
-{
-    pthread_mutex_lock(&q->fd_lock);
-    fd_sync_locked(q);
-    pthread_mutex_unlock(&q->fd_lock);
+    (void)r; /* neither can fail: a token is read only after it was written */
 }
 
 int st_queue_fileno(st_queue *q)
 {
+    int change = 0;
     pthread_mutex_lock(&q->fd_lock);
     if (q->fd_read < 0) {
 #if defined(ST_HAVE_EVENTFD)
-        int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        int fd = eventfd(0, EFD_CLOEXEC | EFD_SEMAPHORE);
         if (fd < 0) {
             int err = errno;
             pthread_mutex_unlock(&q->fd_lock);
@@ -270,31 +262,25 @@ int st_queue_fileno(st_queue *q)
         q->fd_read = q->fd_write = fd;
 #else
         int fds[2];
-        if (st__pipe_cloexec(fds) < 0)
-            fds[0] = fds[1] = -1;
-        if (fds[0] < 0 || fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0 ||
-            fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0) {
+        if (st__pipe_cloexec(fds) < 0) {
             int err = errno;
-            if (fds[0] >= 0) {
-                close(fds[0]);
-                close(fds[1]);
-            }
             pthread_mutex_unlock(&q->fd_lock);
             return ST_RAISE_OS(err, "cannot make the queue's pipe");
         }
         q->fd_read = fds[0];
         q->fd_write = fds[1];
 #endif
-        /* From here on every transition syncs the descriptor. A change that did not see
-         * has_fd yet unlocked the queue before this lock: its state is read here. */
+        /* From here on every transition moves a token. A change that did not see has_fd yet
+         * unlocked the queue before this lock: the state is noted here. */
         pthread_mutex_lock(&q->lock);
         q->has_fd = 1;
-        note_state(q);
+        change = note_state(q);
         pthread_mutex_unlock(&q->lock);
-        fd_sync_locked(q);
     }
     int fd = q->fd_read;
     pthread_mutex_unlock(&q->fd_lock);
+    if (change)
+        fd_follow(q, change);
     return fd;
 }
 
@@ -476,14 +462,13 @@ static int raise_shutdown(void)
 }
 
 /* After an item arrived, with the lock held: the count, a waiting get, the descriptor's state
- * (1: its syscall is due with fd_sync() once the lock is released; only the first item
- * changes it). */
+ * (its token, for fd_follow() once the lock is released; only the first item changes it). */
 static inline int added(st_queue *q)
 {
     q->count++;
     q->unfinished++;
     wake_one(&q->not_empty, &q->getters);
-    return q->count == 1 && note_state(q);
+    return q->count == 1 ? note_state(q) : 0;
 }
 
 /* Queue.put() the long way, with the lock held (released here): shut down, full (wait, or
@@ -528,7 +513,7 @@ out:
         return rc;
     }
     if (sync)
-        fd_sync(q);
+        fd_follow(q, sync);
     return 0;
 }
 
@@ -543,7 +528,7 @@ static int put_item(st_queue *q, st_value *value, st_queue_fn fn, void *arg, dou
     int sync = added(q);
     pthread_mutex_unlock(&q->lock);
     if (sync)
-        fd_sync(q); /* after the unlock: the woken loop does not find the lock still held */
+        fd_follow(q, sync); /* after the unlock: the woken loop does not find it still held */
     return 0;
 }
 
@@ -581,12 +566,11 @@ int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
 }
 
 /* After an item left, with the lock held: room for a waiting put, the descriptor's state
- * (1: its syscall is due with fd_sync() once the lock is released; only the last item
- * changes it). */
+ * (its token, for fd_follow() once the lock is released; only the last item changes it). */
 static inline int taken(st_queue *q)
 {
     wake_one(&q->not_full, &q->putters);
-    return q->count == 0 && note_state(q);
+    return q->count == 0 ? note_state(q) : 0;
 }
 
 /* Queue.get() the long way, with the lock held (released here): empty (wait, or queue.Empty,
@@ -622,7 +606,7 @@ out:
     if (rc < 0)
         return rc;
     if (sync)
-        fd_sync(q);
+        fd_follow(q, sync);
     held_out(&h, out);
     return 0;
 }
@@ -641,7 +625,7 @@ static int get_item(st_queue *q, double timeout, st_queue_item *out)
     int sync = taken(q);
     pthread_mutex_unlock(&q->lock);
     if (sync)
-        fd_sync(q);
+        fd_follow(q, sync);
     return 0;
 }
 
@@ -729,7 +713,7 @@ void st_queue_shutdown(st_queue *q, int immediate)
     pthread_cond_broadcast(&q->not_full);
     pthread_mutex_unlock(&q->lock);
     if (sync)
-        fd_sync(q);
+        fd_follow(q, sync);
     for (size_t i = 0; i < count; i++)
         held_release(&ring[(head + i) % cap]);
     free(ring);
@@ -742,12 +726,12 @@ size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_valu
     held it;
     do {
         pthread_mutex_lock(&q->lock);
-        int got = take(q, &it), sync = got > 0 && taken(q);
+        int got = take(q, &it), sync = got > 0 ? taken(q) : 0;
         pthread_mutex_unlock(&q->lock);
         if (got <= 0)
             break;
         if (sync)
-            fd_sync(q);
+            fd_follow(q, sync);
         if (!held_is_value(&it))
             it.u.fn(it.arg);
         else if (on_value)

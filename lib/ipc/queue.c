@@ -424,8 +424,8 @@ static struct timespec deadline_after(const st_queue *q, double timeout)
 }
 
 /* One wait on c, counted in w, with the lock held (timeout < 0: for ever; > 0: until *end,
- * read off the clock on the first wait only, as Python's endtime, so a put or get that finds
- * what it needs never reads the clock): 0, or ETIMEDOUT. Back, a waiter takes one off
+ * {0, 0} until the first wait reads the clock, as Python's endtime, so a put or get that
+ * finds what it needs never reads it): 0, or ETIMEDOUT. Back, a waiter takes one off
  * `woken` (its own wake-up, or after a timeout or a spurious return one whose thread is
  * still on its way), so `woken` never counts more than the waiters on their way back and a
  * waiter still asleep is always signalled by the next wake_one(). */

@@ -1,7 +1,8 @@
 /* ipc, the queue module beyond the basics test_ipc.c covers: the four classes and maxsize,
  * call for call against CPython 3.13's queue module; heapq's exact order; blocking puts,
- * task_done/join and 3.13's shutdown from other threads; and st_queue_fileno(): readable
- * exactly while items wait, with racing producers and consumers losing no wake-up. */
+ * task_done/join and 3.13's shutdown from other threads; waiters with and without timeouts
+ * losing no wake-up; and st_queue_fileno(): readable exactly while items wait, with racing
+ * producers and consumers losing no wake-up. */
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>

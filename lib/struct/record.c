@@ -5,7 +5,7 @@
  * merge into one operation (a '?' too: unpacking copies its byte with its neighbours and makes it
  * 0 or 1 afterwards), so a same-endian record is a copy or two and an array of records is the
  * plan applied to blocks of records, operation by operation. One record runs the plan compiled
- * once more into steps (run_steps()): a jump per operation, and a straight line of moves for
+ * once more into steps (record_steps.h): a jump per operation, and a straight line of moves for
  * each width of copy up to 32 bytes. */
 #include <errno.h>
 #include <stdbool.h>
@@ -40,10 +40,10 @@ typedef struct rec_op {
     size_t len;
 } rec_op;
 
-/* The one-record path runs a plan compiled once more, into steps: the kind and the width of an
- * op in one jump, with no test of the length. A copy of up to 32 bytes has a step for its exact
- * width, a straight line of moves (copy_fixed()). One list names the kinds for the enum and for
- * the jump table. */
+/* The one-record path runs a plan compiled once more, into steps (record_steps.h): the kind and
+ * the width of an op in one jump, with no test of the length. A copy of up to 32 bytes has a
+ * step for its exact width, a straight line of moves (copy_fixed()). One list names the kinds
+ * for the enum and for the jump table. */
 #define COPY_WIDTHS(X) \
     X(1)               \
     X(2)               \
@@ -77,25 +77,26 @@ typedef struct rec_op {
     X(30)              \
     X(31)              \
     X(32)
-#define STEP_KINDS(X, X_COPY)                            \
-    X(END)                                               \
-    COPY_WIDTHS(X_COPY)                                  \
-    X(SWAP2)                                             \
-    X(SWAP4)                                             \
-    X(SWAP8)                                             \
-    X(SWAP2N) /* len values of 2 bytes */                \
-    X(SWAP4N)                                            \
-    X(SWAP8N)                                            \
-    X(BOOL)                                              \
-    X(ZERO)  /* 1 to 16 pad bytes: overlapping stores */ \
-    X(OTHER) /* any op: run() does the rest of the plan */
+#define STEP_KINDS(X, X_COPY)             \
+    COPY_WIDTHS(X_COPY)                   \
+    X(SWAP2)                              \
+    X(SWAP4)                              \
+    X(SWAP8)                              \
+    X(SWAP2N) /* len values of 2 bytes */ \
+    X(SWAP4N)                             \
+    X(SWAP8N)                             \
+    X(BOOL)                               \
+    X(ZERO) /* 1 to 16 pad bytes: overlapping stores */
 
 enum {
+    STEP_END,   /* the plan of a record of 0 bytes */
+    STEP_OTHER, /* any op: run() does the rest of the plan */
 #define STEP_ENUM(k) STEP_##k,
 #define STEP_ENUM_COPY(n) STEP_COPY##n,
-    STEP_KINDS(STEP_ENUM, STEP_ENUM_COPY)
+    STEP_KINDS(STEP_ENUM, STEP_ENUM_COPY) /* STEP_COPY1 to STEP_ZERO */
 #undef STEP_ENUM
 #undef STEP_ENUM_COPY
+    STEP_LAST /* added to the kind of a plan's last step, which returns instead of jumping on */
 };
 
 typedef struct step {
@@ -106,7 +107,7 @@ typedef struct step {
 struct st_struct_record {
     /* What one record needs, first: a record fits in a cache line or two with its steps. */
     size_t size;                           /* the record's, s->layout.size */
-    const step *pack_steps, *unpack_steps; /* each ends with STEP_END */
+    const step *pack_steps, *unpack_steps;
     const rec_op *pack, *unpack;           /* into ops */
     st_struct *s;
     size_t struct_size;
@@ -473,7 +474,9 @@ static void compile_steps(const rec_op *ops, size_t n, step *steps)
 {
     for (size_t i = 0; i < n; i++)
         steps[i] = to_step(&ops[i]);
-    steps[n] = (step){0, 0, 0, STEP_END};
+    if (n > 0 && steps[n - 1].kind != STEP_OTHER)
+        steps[n - 1].kind += STEP_LAST;
+    steps[n] = (step){0, 0, 0, STEP_END}; /* read only by a plan of no op */
 }
 
 st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
@@ -652,7 +655,7 @@ static ST__INLINE void copy_pieces(unsigned char *d, const unsigned char *s, siz
 static ST__INLINE void swap_values(unsigned char *d, const unsigned char *s, size_t n,
                                    unsigned width)
 {
-    /* a loop on the pointers, with no count to keep: no register to save in run_steps() */
+    /* a loop on the pointers, with no count to keep: no register to save in record_steps.h */
     for (const unsigned char *end = s + n * width; s < end; s += width, d += width) {
         if (width == 2) {
             uint16_t x;
@@ -817,87 +820,6 @@ static ST__COLD int run_rest(const st_struct_record *r, const step *p, const uns
                                                                                      : 0;
 }
 
-/* One record: the hot path of st_struct_record_pack() and _unpack(), one jump per step and no
- * call (no registers to save, no frame) until a STEP_OTHER hands the rest to run_rest(). Where
- * the compiler can jump to a label's address (GCC, Clang), each step ends with its own jump to
- * the next one, each predicted on its own; elsewhere a switch in a loop does the same. */
-static int run_steps(const st_struct_record *r, const unsigned char *src, unsigned char *dst,
-                     const step *p)
-{
-#define S (src + p->src)
-#define D (dst + p->dst)
-#if defined(__GNUC__) || defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpedantic"
-#define STEP_LABEL(k) &&step_##k,
-#define STEP_LABEL_COPY(n) &&step_COPY##n,
-    static const void *const next[] = {STEP_KINDS(STEP_LABEL, STEP_LABEL_COPY)};
-#undef STEP_LABEL
-#undef STEP_LABEL_COPY
-#define DISPATCH() goto *next[p->kind]
-    DISPATCH();
-#else
-#define DISPATCH() goto dispatch
-dispatch: /* a switch in a loop, each case jumping to its step */
-    switch (p->kind) {
-#define STEP_CASE(k) \
-    case STEP_##k:   \
-        goto step_##k;
-#define STEP_CASE_COPY(n) \
-    case STEP_COPY##n:    \
-        goto step_COPY##n;
-        STEP_KINDS(STEP_CASE, STEP_CASE_COPY)
-#undef STEP_CASE
-#undef STEP_CASE_COPY
-    }
-#endif
-#define NEXT()      \
-    do {            \
-        p++;        \
-        DISPATCH(); \
-    } while (0)
-step_END:
-    return 0;
-#define COPY_STEP(n)                    \
-    step_COPY##n : copy_fixed(D, S, n); \
-    NEXT();
-    COPY_WIDTHS(COPY_STEP)
-#undef COPY_STEP
-step_SWAP2:
-    swap_values(D, S, 1, 2);
-    NEXT();
-step_SWAP4:
-    swap_values(D, S, 1, 4);
-    NEXT();
-step_SWAP8:
-    swap_values(D, S, 1, 8);
-    NEXT();
-step_SWAP2N:
-    swap_values(D, S, p->len, 2);
-    NEXT();
-step_SWAP4N:
-    swap_values(D, S, p->len, 4);
-    NEXT();
-step_SWAP8N:
-    swap_values(D, S, p->len, 8);
-    NEXT();
-step_BOOL:
-    *D = *S != 0;
-    NEXT();
-step_ZERO:
-    zero_short(D, p->len);
-    NEXT();
-step_OTHER:
-    return run_rest(r, p, src, dst);
-#if defined(__GNUC__) || defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-#undef DISPATCH
-#undef NEXT
-#undef S
-#undef D
-}
-
 /* ---- Records and arrays ---------------------------------------------------------------------- */
 
 /* st_struct_record_pack() for a buffer too short: pack_into's error. */
@@ -912,7 +834,10 @@ int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf,
 {
     if (ST__UNLIKELY(buflen < r->size))
         return pack_short(r, buflen);
-    return run_steps(r, obj, buf, r->pack_steps);
+    const unsigned char *src = obj;
+    unsigned char *dst = buf;
+    const step *p = r->pack_steps;
+#include "record_steps.h"
 }
 
 /* st_struct_record_unpack() for a buffer of another size: unpack's error. */
@@ -926,7 +851,10 @@ int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t b
 {
     if (ST__UNLIKELY(buflen != r->size))
         return unpack_wrong_size(r, buflen);
-    return run_steps(r, buf, obj, r->unpack_steps);
+    const unsigned char *src = buf;
+    unsigned char *dst = obj;
+    const step *p = r->unpack_steps;
+#include "record_steps.h"
 }
 
 /* n records of size bytes, or struct.error when that overflows. */
@@ -1087,7 +1015,7 @@ int st_struct_record_unpack_iterator_next(st_struct_record_unpack_iterator *it, 
     if (it->index >= it->len)
         return 0;
     const st_struct_record *r = it->r;
-    run_steps(r, it->buf + it->index, obj, r->unpack_steps);
+    st_struct_record_unpack(r, it->buf + it->index, r->size, obj); /* cannot fail */
     it->index += r->size;
     return 1;
 }

@@ -105,7 +105,7 @@ typedef struct step {
 } step;
 
 struct st_struct_record {
-    /* What one record needs, first: a record fits in a cache line or two with its steps. */
+    /* What one record reads comes first: its size and where its steps are. */
     size_t size;                           /* the record's, s->layout.size */
     const step *pack_steps, *unpack_steps;
     const rec_op *pack, *unpack;           /* into ops */

@@ -1349,6 +1349,97 @@ static void fill_samples(struct sample *s, size_t n)
     }
 }
 
+/* One record of a 64-byte struct against its expected bytes: pack writes them and nothing past
+ * the record, unpack gives the fields back and writes no other byte of the struct. */
+static void check_steps(const char *format, const st_struct_field *fields, size_t nfields,
+                        const unsigned char obj[64], const unsigned char *want, size_t size)
+{
+    st_struct_record *r = st_struct_record_new(format, 64, fields, nfields);
+    if (!r)
+        fail_msg("%s refused: %s", format, st_error_message());
+    assert_int_equal(st_struct_size(st_struct_record_struct(r)), size);
+    unsigned char buf[96], back[64];
+    memset(buf, 0xee, sizeof buf);
+    assert_int_equal(st_struct_record_pack(r, obj, buf, sizeof buf), 0);
+    if (memcmp(buf, want, size) != 0)
+        fail_msg("%s: the record differs", format);
+    for (size_t i = size; i < sizeof buf; i++)
+        assert_int_equal(buf[i], 0xee);
+    memset(back, 0x5a, sizeof back);
+    assert_int_equal(st_struct_record_unpack(r, want, size, back), 0);
+    bool field[64] = {false};
+    for (size_t f = 0; f < nfields; f++)
+        for (size_t k = 0; k < fields[f].size; k++)
+            field[fields[f].offset + k] = true;
+    for (size_t i = 0; i < 64; i++)
+        if (back[i] != (field[i] ? obj[i] : 0x5a))
+            fail_msg("%s: unpack wrote byte %zu of the struct wrong (%#x)", format, i, back[i]);
+    st_struct_record_free(r);
+}
+
+/* Each way the one-record path moves bytes: a copy of every width from 1 to 40 bytes (past 32
+ * the array path takes over), alone and after another copy; byte-swapped values, one and
+ * several at a time; pad runs of 1 to 20 bytes; a half float first, between and last. */
+static void test_record_steps(void **state)
+{
+    (void)state;
+    unsigned char obj[64], want[96];
+    for (size_t i = 0; i < sizeof obj; i++)
+        obj[i] = (unsigned char)(i * 37 + 11);
+    char format[32];
+    for (size_t n = 1; n <= 40; n++) {
+        st_struct_field text[] = {{"id", 0, 4, 0, ST_STRUCT_KIND_UNSIGNED},
+                                  {"text", 8, n, n, ST_STRUCT_KIND_CHAR}};
+        snprintf(format, sizeof format, "<%zus", n);
+        check_steps(format, text + 1, 1, obj, obj + 8, n);
+        uint32_t id;
+        memcpy(&id, obj, 4);
+        snprintf(format, sizeof format, "<I%zus", n);
+        assert_int_equal(st_struct_pack_fmt(format, want, sizeof want, id, obj + 8, n), 0);
+        check_steps(format, text, 2, obj, want, 4 + n);
+    }
+    const char *other = machine_is_little() ? ">" : "<";
+    static const char codes[] = "hiq";
+    for (const char *c = codes; *c; c++) {
+        size_t w = *c == 'h' ? 2 : *c == 'i' ? 4 : 8;
+        for (size_t k = 1; k <= 5; k++) {
+            st_struct_field values = {"v", 8, k * w, k, ST_STRUCT_KIND_SIGNED};
+            snprintf(format, sizeof format, "%s%zu%c", other, k, *c);
+            for (size_t v = 0; v < k; v++)
+                for (size_t b = 0; b < w; b++)
+                    want[v * w + b] = obj[8 + v * w + (w - 1 - b)];
+            check_steps(format, &values, 1, obj, want, k * w);
+        }
+    }
+    static const st_struct_field bytes[] = {{"a", 0, 1, 0, ST_STRUCT_KIND_UNSIGNED},
+                                            {"b", 1, 1, 0, ST_STRUCT_KIND_UNSIGNED}};
+    for (size_t k = 1; k <= 20; k++) {
+        snprintf(format, sizeof format, "<B%zuxB", k);
+        memset(want, 0, sizeof want);
+        want[0] = obj[0];
+        want[k + 1] = obj[1];
+        check_steps(format, bytes, 2, obj, want, k + 2);
+    }
+    /* 'e' converts: a float member, then the neighbours' copies around it. */
+    unsigned char fobj[64];
+    memcpy(fobj, obj, sizeof fobj);
+    const float half = 1.5f;
+    memcpy(fobj + 8, &half, sizeof half);
+    uint16_t h0, h1;
+    memcpy(&h0, fobj, 2);
+    memcpy(&h1, fobj + 2, 2);
+    st_struct_field h[] = {{"h0", 0, 2, 0, ST_STRUCT_KIND_UNSIGNED},
+                           {"h1", 2, 2, 0, ST_STRUCT_KIND_UNSIGNED},
+                           {"half", 8, 4, 0, ST_STRUCT_KIND_FLOAT}};
+    st_struct_field first[] = {h[2], h[0], h[1]}, middle[] = {h[0], h[2], h[1]};
+    assert_int_equal(st_struct_pack_fmt("<HHe", want, sizeof want, h0, h1, 1.5), 0);
+    check_steps("<HHe", h, 3, fobj, want, 6);
+    assert_int_equal(st_struct_pack_fmt("<eHH", want, sizeof want, 1.5, h0, h1), 0);
+    check_steps("<eHH", first, 3, fobj, want, 6);
+    assert_int_equal(st_struct_pack_fmt("<HeH", want, sizeof want, h0, 1.5, h1), 0);
+    check_steps("<HeH", middle, 3, fobj, want, 6);
+}
+
 /* Arrays agree with record-by-record packing, in both byte orders, and come back the same. */
 static void test_record_arrays(void **state)
 {
@@ -1818,6 +1909,18 @@ static st_value *item_value(const rnd_item *it, const unsigned char *obj)
     }
 }
 
+/* Fails unless every byte of obj outside the members still holds fill. */
+static void assert_members_only(const rnd_record *R, const unsigned char *obj, unsigned char fill)
+{
+    for (size_t i = 0; i < R->struct_size; i++) {
+        bool member = false;
+        for (size_t f = 0; f < R->nfields && !member; f++)
+            member = i >= R->fields[f].offset && i < R->fields[f].offset + R->fields[f].size;
+        if (!member && obj[i] != fill)
+            fail_msg("%s: byte %zu of the struct, outside the members, was written", R->format, i);
+    }
+}
+
 static unsigned test_seed(void)
 {
     const char *v = getenv("ST_TEST_SEED");
@@ -1866,9 +1969,11 @@ static void test_record_random_formats(void **state)
         if (memcmp(rec, vals, size) != 0)
             fail_msg("seed %u round %d: %s: the record API and the value API differ", seed, round,
                      R.format);
-        /* Unpacking: the members get what the variadic API unpacks, and pack back to the record. */
-        memset(back[0], 0, R.struct_size);
+        /* Unpacking: the members get what the variadic API unpacks, and pack back to the record;
+         * no byte outside the members is written. */
+        memset(back[0], 0xa5, R.struct_size);
         assert_int_equal(st_struct_record_unpack(r, rec, size, back[0]), 0);
+        assert_members_only(&R, back[0], 0xa5);
         assert_int_equal(st_struct_record_pack(r, back[0], one, sizeof one), 0);
         assert_memory_equal(one, rec, size);
         st_value *again = st_struct_unpack_values(s, rec, size);
@@ -1895,9 +2000,10 @@ static void test_record_random_formats(void **state)
             assert_int_equal(st_struct_record_pack(r, obj[k], one, size), 0);
             assert_memory_equal(rec + (size_t)k * size, one, size);
         }
-        memset(objs, 0, sizeof objs);
+        memset(objs, 0xa5, sizeof objs);
         assert_int_equal(st_struct_record_unpack_array(r, rec, 3 * size, objs, 3), 0);
         for (int k = 0; k < 3; k++) {
+            assert_members_only(&R, objs + (size_t)k * R.struct_size, 0xa5);
             memset(back[k], 0, R.struct_size);
             assert_int_equal(st_struct_record_unpack(r, rec + (size_t)k * size, size, back[k]), 0);
             for (i = 0; i < R.nfields; i++)
@@ -1932,6 +2038,7 @@ int main(void)
         cmocka_unit_test(test_record_mismatch),
         cmocka_unit_test(test_record_half_and_text),
         cmocka_unit_test(test_record_bool_bytes),
+        cmocka_unit_test(test_record_steps),
         cmocka_unit_test(test_record_arrays),
         cmocka_unit_test(test_record_iter_unpack),
         cmocka_unit_test(test_record_fd),

@@ -158,6 +158,24 @@ static ST__INLINE void put_text(const st__struct_code *c, unsigned char *p, cons
         memset(p + n, 0, field - n);
 }
 
+/* The integer ops, each with the C argument type it takes and its width: one list for the pack
+ * and the unpack loops, which define SIGNED and UNSIGNED. */
+#define INTEGER_OPS(SIGNED, UNSIGNED)                                                              \
+    SIGNED(ST__OP_INT8, int, 1)                                                                    \
+    SIGNED(ST__OP_INT16, int, 2)                                                                   \
+    SIGNED(ST__OP_INT32, int, 4)                                                                   \
+    UNSIGNED(ST__OP_UINT8, unsigned int, 1)                                                        \
+    UNSIGNED(ST__OP_UINT16, unsigned int, 2)                                                       \
+    UNSIGNED(ST__OP_UINT32, unsigned int, 4)                                                       \
+    SIGNED(ST__OP_LONG32, long, 4)                                                                 \
+    SIGNED(ST__OP_LONG64, long, 8)                                                                 \
+    UNSIGNED(ST__OP_ULONG32, unsigned long, 4)                                                     \
+    UNSIGNED(ST__OP_ULONG64, unsigned long, 8)                                                     \
+    SIGNED(ST__OP_LLONG, long long, 8)                                                             \
+    UNSIGNED(ST__OP_ULLONG, unsigned long long, 8)                                                 \
+    SIGNED(ST__OP_SSIZE, ssize_t, sizeof(ssize_t))                                                 \
+    UNSIGNED(ST__OP_SIZE, size_t, sizeof(size_t))
+
 /* The loop is instantiated for each (byte order, argument source) pair, so the tests on swap
  * and from_items fold away. Each case advances by its own constant width, so a value costs
  * one argument fetch, at most one compare and one store. */
@@ -212,20 +230,7 @@ static ST__INLINE int pack_loop(const st__struct_layout *L, unsigned char *out, 
                 });
             case ST__OP_BOOL:
                 VALUE(1, *p = ARG(int, i) != 0);
-            SIGNED(ST__OP_INT8, int, 1)
-            SIGNED(ST__OP_INT16, int, 2)
-            SIGNED(ST__OP_INT32, int, 4)
-            UNSIGNED(ST__OP_UINT8, unsigned int, 1)
-            UNSIGNED(ST__OP_UINT16, unsigned int, 2)
-            UNSIGNED(ST__OP_UINT32, unsigned int, 4)
-            SIGNED(ST__OP_LONG32, long, 4)
-            SIGNED(ST__OP_LONG64, long, 8)
-            UNSIGNED(ST__OP_ULONG32, unsigned long, 4)
-            UNSIGNED(ST__OP_ULONG64, unsigned long, 8)
-            SIGNED(ST__OP_LLONG, long long, 8)
-            UNSIGNED(ST__OP_ULLONG, unsigned long long, 8)
-            SIGNED(ST__OP_SSIZE, ssize_t, sizeof(ssize_t))
-            UNSIGNED(ST__OP_SIZE, size_t, sizeof(size_t))
+            INTEGER_OPS(SIGNED, UNSIGNED)
             case ST__OP_PTR:
                 VALUE(sizeof(void *), {
                     unsigned long long v = from_items ? (in++)->u : (uintptr_t)va_arg(src->ap, void *);
@@ -320,20 +325,7 @@ static ST__INLINE void unpack_loop(const st__struct_layout *L, const unsigned ch
                 VALUE(1, PUT(char, i, *p));
             case ST__OP_BOOL:
                 VALUE(1, PUT(_Bool, i, *p != 0));
-            SIGNED(ST__OP_INT8, int, 1)
-            SIGNED(ST__OP_INT16, int, 2)
-            SIGNED(ST__OP_INT32, int, 4)
-            UNSIGNED(ST__OP_UINT8, unsigned int, 1)
-            UNSIGNED(ST__OP_UINT16, unsigned int, 2)
-            UNSIGNED(ST__OP_UINT32, unsigned int, 4)
-            SIGNED(ST__OP_LONG32, long, 4)
-            SIGNED(ST__OP_LONG64, long, 8)
-            UNSIGNED(ST__OP_ULONG32, unsigned long, 4)
-            UNSIGNED(ST__OP_ULONG64, unsigned long, 8)
-            SIGNED(ST__OP_LLONG, long long, 8)
-            UNSIGNED(ST__OP_ULLONG, unsigned long long, 8)
-            SIGNED(ST__OP_SSIZE, ssize_t, sizeof(ssize_t))
-            UNSIGNED(ST__OP_SIZE, size_t, sizeof(size_t))
+            INTEGER_OPS(SIGNED, UNSIGNED)
             case ST__OP_PTR:
                 VALUE(sizeof(void *), {
                     if (to_items)

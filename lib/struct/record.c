@@ -4,7 +4,9 @@
  * that convert: ?, e, p). Neighbouring fields that are contiguous in the struct and in the record
  * merge into one operation (a '?' too: unpacking copies its byte with its neighbours and makes it
  * 0 or 1 afterwards), so a same-endian record is a copy or two and an array of records is the
- * plan applied to blocks of records, operation by operation. */
+ * plan applied to blocks of records, operation by operation. One record runs the plan compiled
+ * once more into steps (record_steps.h): a jump per operation, and a straight line of moves for
+ * each width of copy up to 32 bytes. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,54 +32,89 @@ enum {
     OP_PSTR_UNPACK  /* 'p' into a NUL-padded char[len] */
 };
 
-/* How run1() moves an op: the kind and the width in one jump. The common widths of a merged
- * copy each have their own straight line of moves, with no test of the length. */
-enum {
-    FAST_COPY1,
-    FAST_COPY2,
-    FAST_COPY4,
-    FAST_COPY8,
-    FAST_COPY3,  /* 3 bytes: two overlapping 2-byte moves */
-    FAST_COPY5,  /* 4, 1 */
-    FAST_COPY6,  /* 4, 2 */
-    FAST_COPY7,  /* 4, 2, 1 */
-    FAST_COPY12, /* 8, 4 */
-    FAST_COPY16, /* 8, 8 */
-    FAST_COPY24, /* 8, 8, 8 */
-    FAST_COPY32, /* 8, 8, 8, 8 */
-    FAST_COPY9,  /* 9 to 16 bytes: two overlapping 8-byte moves */
-    FAST_COPY17, /* 17 to 32 bytes: four */
-    FAST_SWAP2,
-    FAST_SWAP4,
-    FAST_SWAP8,
-    FAST_SWAP2N, /* len values of 2 bytes */
-    FAST_SWAP4N,
-    FAST_SWAP8N,
-    FAST_BOOL,
-    FAST_ZERO, /* 1 to 16 pad bytes: overlapping stores */
-    FAST_OTHER
-};
-
 typedef struct rec_op {
     uint8_t kind;
     uint8_t aux;  /* HALF: the member's size */
-    uint8_t fast; /* FAST_*, set once the plan is final */
     size_t src;   /* offset in the source (the struct when packing, the record when unpacking) */
     size_t dst;   /* offset in the destination */
     size_t len;
 } rec_op;
 
+/* The one-record path runs a plan compiled once more, into steps (record_steps.h): the kind and
+ * the width of an op in one jump, with no test of the length. A copy of up to 32 bytes has a
+ * step for its exact width, a straight line of moves (copy_fixed()). One list names the kinds
+ * for the enum and for the jump table. */
+#define COPY_WIDTHS(X) \
+    X(1)               \
+    X(2)               \
+    X(3)               \
+    X(4)               \
+    X(5)               \
+    X(6)               \
+    X(7)               \
+    X(8)               \
+    X(9)               \
+    X(10)              \
+    X(11)              \
+    X(12)              \
+    X(13)              \
+    X(14)              \
+    X(15)              \
+    X(16)              \
+    X(17)              \
+    X(18)              \
+    X(19)              \
+    X(20)              \
+    X(21)              \
+    X(22)              \
+    X(23)              \
+    X(24)              \
+    X(25)              \
+    X(26)              \
+    X(27)              \
+    X(28)              \
+    X(29)              \
+    X(30)              \
+    X(31)              \
+    X(32)
+#define STEP_KINDS(X, X_COPY)             \
+    COPY_WIDTHS(X_COPY)                   \
+    X(SWAP2)                              \
+    X(SWAP4)                              \
+    X(SWAP8)                              \
+    X(SWAP2N) /* len values of 2 bytes */ \
+    X(SWAP4N)                             \
+    X(SWAP8N)                             \
+    X(BOOL)                               \
+    X(ZERO) /* 1 to 16 pad bytes: overlapping stores */
+
+enum {
+    STEP_END,   /* the plan of a record of 0 bytes */
+    STEP_OTHER, /* any op: run() does the rest of the plan */
+#define STEP_ENUM(k) STEP_##k,
+#define STEP_ENUM_COPY(n) STEP_COPY##n,
+    STEP_KINDS(STEP_ENUM, STEP_ENUM_COPY) /* STEP_COPY1 to STEP_ZERO */
+#undef STEP_ENUM
+#undef STEP_ENUM_COPY
+    STEP_LAST /* added to the kind of a plan's last step, which returns instead of jumping on */
+};
+
+typedef struct step {
+    uint32_t src, dst, len; /* an op's, when they fit (else the op is a STEP_OTHER) */
+    uint32_t kind;
+} step;
+
 struct st_struct_record {
+    /* What one record reads comes first: its size and where its steps are. */
+    size_t size;                           /* the record's, s->layout.size */
+    const step *pack_steps, *unpack_steps;
+    const rec_op *pack, *unpack;           /* into ops */
     st_struct *s;
-    size_t size; /* the record's, s->layout.size: one load less per call */
     size_t struct_size;
+    size_t npack, nunpack;
     bool flat;   /* the struct is the record, byte for byte: arrays are one memcpy */
     bool little; /* the record's byte order, for 'e' */
-    bool fast_pack, fast_unpack; /* run1() needs no call: every op is inline */
-    size_t npack, nunpack;
-    rec_op *pack, *unpack;         /* into ops */
-    rec_op *pack_end, *unpack_end; /* the ends of both plans, for run1() */
-    rec_op ops[];
+    rec_op ops[]; /* then the steps */
 };
 
 struct st_struct_record_unpack_iterator {
@@ -288,20 +325,20 @@ static void emit(rec_op *ops, size_t *n, rec_op op)
 static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t boff, size_t esize,
                       bool swap)
 {
-    rec_op op = {OP_COPY, 0, 0, moff, boff, c->size};
+    rec_op op = {OP_COPY, 0, moff, boff, c->size};
     switch ((st__struct_op)c->op) {
     case ST__OP_BOOL: /* unpack copies the byte with its neighbours, then makes it 0 or 1 */
         emit(b->pack, &b->npack, op);
-        emit(b->unpack, &b->nunpack, (rec_op){OP_COPY, 0, 0, boff, moff, 1});
-        emit(b->fix, &b->nfix, (rec_op){OP_BOOL, 0, 0, boff, moff, 1});
+        emit(b->unpack, &b->nunpack, (rec_op){OP_COPY, 0, boff, moff, 1});
+        emit(b->fix, &b->nfix, (rec_op){OP_BOOL, 0, boff, moff, 1});
         return;
     case ST__OP_HALF:
-        emit(b->pack, &b->npack, (rec_op){OP_HALF_PACK, (uint8_t)esize, 0, moff, boff, 1});
-        emit(b->unpack, &b->nunpack, (rec_op){OP_HALF_UNPACK, (uint8_t)esize, 0, boff, moff, 1});
+        emit(b->pack, &b->npack, (rec_op){OP_HALF_PACK, (uint8_t)esize, moff, boff, 1});
+        emit(b->unpack, &b->nunpack, (rec_op){OP_HALF_UNPACK, (uint8_t)esize, boff, moff, 1});
         return;
     case ST__OP_PSTR:
-        emit(b->pack, &b->npack, (rec_op){OP_PSTR_PACK, 0, 0, moff, boff, c->size});
-        emit(b->unpack, &b->nunpack, (rec_op){OP_PSTR_UNPACK, 0, 0, boff, moff, c->size});
+        emit(b->pack, &b->npack, (rec_op){OP_PSTR_PACK, 0, moff, boff, c->size});
+        emit(b->unpack, &b->nunpack, (rec_op){OP_PSTR_UNPACK, 0, boff, moff, c->size});
         return;
     case ST__OP_STR:
         break;
@@ -315,7 +352,7 @@ static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t 
     if (op.len == 0)
         return;
     emit(b->pack, &b->npack, op);
-    emit(b->unpack, &b->nunpack, (rec_op){op.kind, 0, 0, boff, moff, op.len});
+    emit(b->unpack, &b->nunpack, (rec_op){op.kind, 0, boff, moff, op.len});
 }
 
 /* Binds the items of s to the fields in order and compiles both plans into b (room for two
@@ -332,7 +369,7 @@ static int bind(const st_struct *s, const st_struct_field *fields, size_t nfield
             size_t boff = c->offset + k * c->size;
             bool gap = boff > covered;
             if (gap) /* pad bytes: x or alignment */
-                emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, 0, covered, boff - covered});
+                emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, covered, boff - covered});
             covered = boff + c->size;
             if (fi == nfields) {
                 if (text)
@@ -384,7 +421,7 @@ static int bind(const st_struct *s, const st_struct_field *fields, size_t nfield
         }
     }
     if (L->size > covered)
-        emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, 0, covered, L->size - covered});
+        emit(b->zero, &b->nzero, (rec_op){OP_ZERO, 0, 0, covered, L->size - covered});
     if (ei > 0)
         return ST__STRUCT_ERROR("field '%s' has %zu elements but format '%s' gives it %zu",
                                 fields[fi].name ? fields[fi].name : "?", fields[fi].count, fmt, ei);
@@ -414,43 +451,32 @@ static size_t merge_gaps(rec_op *ops, size_t n)
     return m;
 }
 
-static void set_fast(rec_op *ops, size_t n)
+/* The step of one op: a kind of its own when the op is one of the inline ones and its offsets
+ * fit, else STEP_OTHER. */
+static step to_step(const rec_op *op)
 {
-    for (rec_op *op = ops; op < ops + n; op++) {
-        size_t len = op->len;
-        op->fast = FAST_OTHER;
-        if (op->kind == OP_COPY)
-            op->fast = len == 1    ? FAST_COPY1
-                       : len == 2  ? FAST_COPY2
-                       : len == 4  ? FAST_COPY4
-                       : len == 8  ? FAST_COPY8
-                       : len == 3  ? FAST_COPY3
-                       : len == 5  ? FAST_COPY5
-                       : len == 6  ? FAST_COPY6
-                       : len == 7  ? FAST_COPY7
-                       : len == 12 ? FAST_COPY12
-                       : len == 16 ? FAST_COPY16
-                       : len == 24 ? FAST_COPY24
-                       : len == 32 ? FAST_COPY32
-                       : len <= 16 ? FAST_COPY9
-                       : len <= 32 ? FAST_COPY17
-                                   : FAST_OTHER;
-        else if (op->kind >= OP_SWAP2 && op->kind <= OP_SWAP8)
-            op->fast = (uint8_t)((len == 1 ? FAST_SWAP2 : FAST_SWAP2N) + (op->kind - OP_SWAP2));
-        else if (op->kind == OP_BOOL)
-            op->fast = FAST_BOOL;
-        else if (op->kind == OP_ZERO && len <= 16)
-            op->fast = FAST_ZERO;
-    }
+    size_t len = op->len;
+    uint32_t kind = STEP_OTHER;
+    if (op->kind == OP_COPY && len - 1 < 32) /* 1 to 32 */
+        kind = (uint32_t)(STEP_COPY1 + len - 1);
+    else if (op->kind >= OP_SWAP2 && op->kind <= OP_SWAP8)
+        kind = (uint32_t)((len == 1 ? STEP_SWAP2 : STEP_SWAP2N) + (op->kind - OP_SWAP2));
+    else if (op->kind == OP_BOOL)
+        kind = STEP_BOOL;
+    else if (op->kind == OP_ZERO && len <= 16)
+        kind = STEP_ZERO;
+    if (kind == STEP_OTHER || op->src > UINT32_MAX || op->dst > UINT32_MAX || len > UINT32_MAX)
+        return (step){0, 0, 0, STEP_OTHER};
+    return (step){(uint32_t)op->src, (uint32_t)op->dst, (uint32_t)len, kind};
 }
 
-/* Whether run1() does every op of a plan inline. */
-static bool all_fast(const rec_op *ops, size_t n)
+static void compile_steps(const rec_op *ops, size_t n, step *steps)
 {
     for (size_t i = 0; i < n; i++)
-        if (ops[i].fast == FAST_OTHER)
-            return false;
-    return true;
+        steps[i] = to_step(&ops[i]);
+    if (n > 0 && steps[n - 1].kind != STEP_OTHER)
+        steps[n - 1].kind += STEP_LAST;
+    steps[n] = (step){0, 0, 0, STEP_END}; /* read only by a plan of no op */
 }
 
 st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
@@ -492,7 +518,8 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
         npack += b.nzero;
         memcpy(b.unpack + b.nunpack, b.fix, b.nfix * sizeof *b.fix);
         b.nunpack += b.nfix;
-        r = st__malloc(sizeof *r + (npack + b.nunpack) * sizeof(rec_op));
+        size_t nops = npack + b.nunpack;
+        r = st__malloc(sizeof *r + nops * sizeof(rec_op) + (nops + 2) * sizeof(step));
         if (r) {
             size_t size = s->layout.size;
             r->s = s;
@@ -501,18 +528,17 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
             r->little = st__host_is_little() != s->layout.swap;
             r->flat = size == struct_size && size > 0 && b.nunpack == 1 &&
                       b.unpack[0].kind == OP_COPY && b.unpack[0].len == size;
-            r->pack = r->ops;
-            r->unpack = r->ops + npack;
             r->npack = npack;
             r->nunpack = b.nunpack;
-            memcpy(r->pack, b.pack, npack * sizeof *b.pack);
-            memcpy(r->unpack, b.unpack, b.nunpack * sizeof *b.unpack);
-            set_fast(r->pack, r->npack);
-            set_fast(r->unpack, r->nunpack);
-            r->pack_end = r->pack + npack;
-            r->unpack_end = r->unpack + b.nunpack;
-            r->fast_pack = all_fast(r->pack, r->npack);
-            r->fast_unpack = all_fast(r->unpack, r->nunpack);
+            r->pack = r->ops;
+            r->unpack = r->ops + npack;
+            memcpy(r->ops, b.pack, npack * sizeof *b.pack);
+            memcpy(r->ops + npack, b.unpack, b.nunpack * sizeof *b.unpack);
+            step *steps = (step *)(void *)(r->ops + nops);
+            compile_steps(r->pack, npack, steps);
+            compile_steps(r->unpack, b.nunpack, steps + npack + 1);
+            r->pack_steps = steps;
+            r->unpack_steps = steps + npack + 1;
         }
     }
     free(scratch);
@@ -552,6 +578,35 @@ static ST__INLINE void copy16(unsigned char *d, const unsigned char *s)
     memcpy(&b, s + 8, 8);
     memcpy(d, &a, 8);
     memcpy(d + 8, &b, 8);
+}
+
+/* A copy of n bytes, n a constant from 1 to 32 (each use is a straight line): below 8 bytes,
+ * moves of 4, 2 and 1 (an int and a short just written by the caller are each loaded as they
+ * were stored); from 8 on, 8-byte moves, then a 4-byte one for a remainder of 4 (an int), or an
+ * 8-byte one that overlaps the one before. */
+static ST__INLINE void copy_fixed(unsigned char *d, const unsigned char *s, size_t n)
+{
+    if (n < 8) {
+        size_t i = n & 4;
+        if (n & 4)
+            memcpy(d, s, 4);
+        if (n & 2)
+            memcpy(d + i, s + i, 2);
+        if (n & 1)
+            d[n - 1] = s[n - 1];
+        return;
+    }
+    copy8(d, s);
+    if (n >= 16)
+        copy8(d + 8, s + 8);
+    if (n >= 24)
+        copy8(d + 16, s + 16);
+    if (n >= 32)
+        copy8(d + 24, s + 24);
+    if (n % 8 == 4)
+        memcpy(d + n - 4, s + n - 4, 4);
+    else if (n % 8 != 0)
+        copy8(d + n - 8, s + n - 8);
 }
 
 /* A copy of at most 32 bytes, in pieces of 16, 8, 4, 2 and 1 bytes, without a call. */
@@ -600,7 +655,8 @@ static ST__INLINE void copy_pieces(unsigned char *d, const unsigned char *s, siz
 static ST__INLINE void swap_values(unsigned char *d, const unsigned char *s, size_t n,
                                    unsigned width)
 {
-    for (size_t k = 0; k < n; k++, s += width, d += width) {
+    /* a loop on the pointers, with no count to keep: no register to save in record_steps.h */
+    for (const unsigned char *end = s + n * width; s < end; s += width, d += width) {
         if (width == 2) {
             uint16_t x;
             memcpy(&x, s, 2);
@@ -617,6 +673,23 @@ static ST__INLINE void swap_values(unsigned char *d, const unsigned char *s, siz
             x = ST__BSWAP64(x);
             memcpy(d, &x, 8);
         }
+    }
+}
+
+/* 1 to 16 pad bytes: overlapping stores. */
+static ST__INLINE void zero_short(unsigned char *d, size_t n)
+{
+    const uint64_t z = 0;
+    if (n >= 8) {
+        memcpy(d, &z, 8);
+        memcpy(d + n - 8, &z, 8);
+    } else if (n >= 4) {
+        memcpy(d, &z, 4);
+        memcpy(d + n - 4, &z, 4);
+    } else { /* 1 to 3 */
+        d[0] = 0;
+        d[n / 2] = 0;
+        d[n - 1] = 0;
     }
 }
 
@@ -735,157 +808,53 @@ static int run(const st_struct_record *r, const rec_op *ops, size_t nops, const 
     return 0;
 }
 
-/* One record: the hot path of st_struct_record_pack() and _unpack(), one jump per op. With
- * other = false every op is one of the inline ones (the caller checked all_fast()), and the
- * function makes no call: no registers to save, no frame. */
-static ST__INLINE int run1(const st_struct_record *r, const rec_op *ops, const rec_op *end,
-                           const unsigned char *src, unsigned char *dst, const bool other)
+/* The rest of a plan from a STEP_OTHER on, by run(): the steps are the plan's ops one for one,
+ * the pack steps first. */
+static ST__COLD int run_rest(const st_struct_record *r, const step *p, const unsigned char *src,
+                             unsigned char *dst)
 {
-    for (const rec_op *op = ops; op < end; op++) {
-        const unsigned char *s = src + op->src;
-        unsigned char *d = dst + op->dst;
-        size_t n = op->len;
-        switch (op->fast) {
-        case FAST_COPY1:
-            *d = *s;
-            break;
-        case FAST_COPY2:
-            memcpy(d, s, 2);
-            break;
-        case FAST_COPY4:
-            memcpy(d, s, 4);
-            break;
-        case FAST_COPY8:
-            memcpy(d, s, 8);
-            break;
-        case FAST_COPY3: {
-            uint16_t a, b;
-            memcpy(&a, s, 2);
-            memcpy(&b, s + 1, 2);
-            memcpy(d, &a, 2);
-            memcpy(d + 1, &b, 2);
-            break;
-        }
-        /* 5 to 7 bytes: 4, then 2 and 1: an int and a short just written by the caller are
-         * each loaded as they were stored */
-        case FAST_COPY5:
-            memcpy(d, s, 4);
-            d[4] = s[4];
-            break;
-        case FAST_COPY6:
-            memcpy(d, s, 4);
-            memcpy(d + 4, s + 4, 2);
-            break;
-        case FAST_COPY7:
-            memcpy(d, s, 4);
-            memcpy(d + 4, s + 4, 2);
-            d[6] = s[6];
-            break;
-        case FAST_COPY12:
-            copy8(d, s);
-            memcpy(d + 8, s + 8, 4);
-            break;
-        case FAST_COPY32:
-            copy8(d + 24, s + 24);
-            /* fall through */
-        case FAST_COPY24:
-            copy8(d + 16, s + 16);
-            /* fall through */
-        case FAST_COPY16:
-            copy8(d, s);
-            copy8(d + 8, s + 8);
-            break;
-        case FAST_COPY17:
-            copy8(d + 8, s + 8);
-            copy8(d + n - 16, s + n - 16);
-            /* fall through */
-        case FAST_COPY9:
-            copy8(d, s);
-            copy8(d + n - 8, s + n - 8);
-            break;
-        case FAST_SWAP2N:
-            swap_values(d, s, n, 2);
-            break;
-        case FAST_SWAP4N:
-            swap_values(d, s, n, 4);
-            break;
-        case FAST_SWAP8N:
-            swap_values(d, s, n, 8);
-            break;
-        case FAST_SWAP2:
-            swap_values(d, s, 1, 2);
-            break;
-        case FAST_SWAP4:
-            swap_values(d, s, 1, 4);
-            break;
-        case FAST_SWAP8:
-            swap_values(d, s, 1, 8);
-            break;
-        case FAST_BOOL:
-            *d = *s != 0;
-            break;
-        case FAST_ZERO: {
-            const uint64_t z = 0;
-            if (n >= 8) {
-                memcpy(d, &z, 8);
-                memcpy(d + n - 8, &z, 8);
-            } else if (n >= 4) {
-                memcpy(d, &z, 4);
-                memcpy(d + n - 4, &z, 4);
-            } else { /* 1 to 3 */
-                d[0] = 0;
-                d[n / 2] = 0;
-                d[n - 1] = 0;
-            }
-            break;
-        }
-        default:
-            if (!other)
-                ST__UNREACHABLE();
-            else if (run_op(r, op, src, 0, dst, 0, 1) < 0)
-                return -1;
-        }
-    }
-    return 0;
+    bool packing = p < r->unpack_steps;
+    const step *first = packing ? r->pack_steps : r->unpack_steps;
+    size_t i = (size_t)(p - first), n = packing ? r->npack : r->nunpack;
+    return run(r, (packing ? r->pack : r->unpack) + i, n - i, src, 0, dst, 0, 1) < 0 ? ST_TRACE()
+                                                                                     : 0;
 }
 
 /* ---- Records and arrays ---------------------------------------------------------------------- */
 
-/* The rest of st_struct_record_pack(): a short buffer, or a plan with ops run1() calls for. */
-static ST__COLD int pack_other(const st_struct_record *r, const void *obj, void *buf, size_t buflen)
+/* st_struct_record_pack() for a buffer too short: pack_into's error. */
+static ST__COLD int pack_short(const st_struct_record *r, size_t buflen)
 {
-    size_t start, size = r->size;
-    if (buflen < size && st__struct_locate(&r->s->layout, buflen, 0, true, &start) < 0)
-        return ST_TRACE();
-    if (size == 0)
-        return 0;
-    return run1(r, r->pack, r->pack_end, obj, buf, true) < 0 ? ST_TRACE() : 0;
+    size_t start;
+    (void)st__struct_locate(&r->s->layout, buflen, 0, true, &start); /* fails */
+    return ST_TRACE();
 }
 
 int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf, size_t buflen)
 {
-    if (ST__UNLIKELY(!r->fast_pack || buflen < r->size))
-        return pack_other(r, obj, buf, buflen);
-    return run1(r, r->pack, r->pack_end, obj, buf, false);
+    if (ST__UNLIKELY(buflen < r->size))
+        return pack_short(r, buflen);
+    const unsigned char *src = obj;
+    unsigned char *dst = buf;
+    const step *p = r->pack_steps;
+#include "record_steps.h"
 }
 
-/* The rest of st_struct_record_unpack() and of the iterator: a buffer of the wrong size, or a
- * plan with ops run1() calls for. */
-static ST__COLD int unpack_other(const st_struct_record *r, const void *buf, size_t buflen,
-                                 void *obj)
+/* st_struct_record_unpack() for a buffer of another size: unpack's error. */
+static ST__COLD int unpack_wrong_size(const st_struct_record *r, size_t buflen)
 {
-    if (st__struct_check_exact(&r->s->layout, buflen) < 0)
-        return ST_TRACE();
-    if (buflen > 0)
-        run1(r, r->unpack, r->unpack_end, buf, obj, true);
-    return 0;
+    (void)st__struct_check_exact(&r->s->layout, buflen); /* fails */
+    return ST_TRACE();
 }
 
 int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t buflen, void *obj)
 {
-    if (ST__UNLIKELY(!r->fast_unpack || buflen != r->size))
-        return unpack_other(r, buf, buflen, obj);
-    return run1(r, r->unpack, r->unpack_end, buf, obj, false);
+    if (ST__UNLIKELY(buflen != r->size))
+        return unpack_wrong_size(r, buflen);
+    const unsigned char *src = buf;
+    unsigned char *dst = obj;
+    const step *p = r->unpack_steps;
+#include "record_steps.h"
 }
 
 /* n records of size bytes, or struct.error when that overflows. */
@@ -1046,12 +1015,8 @@ int st_struct_record_unpack_iterator_next(st_struct_record_unpack_iterator *it, 
     if (it->index >= it->len)
         return 0;
     const st_struct_record *r = it->r;
-    size_t size = r->s->layout.size;
-    if (r->fast_unpack) /* as in st_struct_record_unpack() */
-        run1(r, r->unpack, r->unpack_end, it->buf + it->index, obj, false);
-    else
-        unpack_other(r, it->buf + it->index, size, obj);
-    it->index += size;
+    st_struct_record_unpack(r, it->buf + it->index, r->size, obj); /* cannot fail */
+    it->index += r->size;
     return 1;
 }
 

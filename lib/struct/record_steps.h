@@ -1,0 +1,75 @@
+/* struct/record_steps.h: the body of the one-record path, included by record.c in
+ * st_struct_record_pack() and in st_struct_record_unpack() (not a header: C shares no labels
+ * between functions, and a function holding a jump table of labels cannot be inlined). It runs
+ * the steps from p, moving bytes from src to dst, and returns from the function that includes it.
+ * Where the compiler can jump to a label's address (GCC, Clang), each step ends with its own
+ * jump to the next one, each predicted on its own, and the plan's last step returns; elsewhere a
+ * switch does the jumping. There is no call and no frame until a STEP_OTHER hands the rest of the
+ * plan to run_rest(). In scope: r, src, dst and p. */
+/* clang-format off: a function's body, which the formatter would take for file scope */
+#define S (src + p->src)
+#define D (dst + p->dst)
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#define STEP_LABELS(k) [STEP_##k] = &&step_##k, [STEP_##k + STEP_LAST] = &&last_##k,
+#define STEP_LABELS_COPY(n) STEP_LABELS(COPY##n)
+    static const void *const next[2 * STEP_LAST] = {
+        [STEP_END] = &&step_END,
+        [STEP_OTHER] = &&step_OTHER,
+        STEP_KINDS(STEP_LABELS, STEP_LABELS_COPY)};
+#undef STEP_LABELS
+#undef STEP_LABELS_COPY
+#define DISPATCH() goto *next[p->kind]
+    DISPATCH();
+#else
+#define DISPATCH() goto dispatch
+dispatch:
+    switch (p->kind) {
+    case STEP_END:
+        goto step_END;
+    case STEP_OTHER:
+        goto step_OTHER;
+#define STEP_CASES(k)                                                                              \
+    case STEP_##k:                                                                                 \
+        goto step_##k;                                                                             \
+    case STEP_##k + STEP_LAST:                                                                     \
+        goto last_##k;
+#define STEP_CASES_COPY(n) STEP_CASES(COPY##n)
+        STEP_KINDS(STEP_CASES, STEP_CASES_COPY)
+#undef STEP_CASES
+#undef STEP_CASES_COPY
+    }
+#endif
+/* Each kind's moves twice: in the middle of a plan, then on to the next step; last, returning. */
+#define STEP(k, ...)                                                                               \
+    step_##k:                                                                                      \
+    __VA_ARGS__;                                                                                   \
+    p++;                                                                                           \
+    DISPATCH();                                                                                    \
+    last_##k:                                                                                      \
+    __VA_ARGS__;                                                                                   \
+    return 0;
+#define COPY_STEP(n) STEP(COPY##n, copy_fixed(D, S, n))
+    COPY_WIDTHS(COPY_STEP)
+    STEP(SWAP2, swap_values(D, S, 1, 2))
+    STEP(SWAP4, swap_values(D, S, 1, 4))
+    STEP(SWAP8, swap_values(D, S, 1, 8))
+    STEP(SWAP2N, swap_values(D, S, p->len, 2))
+    STEP(SWAP4N, swap_values(D, S, p->len, 4))
+    STEP(SWAP8N, swap_values(D, S, p->len, 8))
+    STEP(BOOL, *D = *S != 0)
+    STEP(ZERO, zero_short(D, p->len))
+#undef COPY_STEP
+#undef STEP
+step_END:
+    return 0;
+step_OTHER:
+    return run_rest(r, p, src, dst);
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#undef DISPATCH
+#undef S
+#undef D
+/* clang-format on */

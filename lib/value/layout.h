@@ -40,6 +40,16 @@ typedef struct st__dict {
     unsigned char ixw;   /* index slots are 1 << ixw bytes */
 } st__dict;
 
+/* The keys of shared-key dicts (CPython's split tables): dicts filled with the same key
+ * objects in the same order (a load's records, whose keys the memo makes one str each) keep
+ * one shape and only their values. Immutable once made, so dicts on several threads may share
+ * it; freed with the last of them (its count is atomic, as a value's). A dict that gains or
+ * loses a key gets a table of its own first, as a resize would. */
+typedef struct st__shape {
+    atomic_size_t rc;
+    st__dict keys; /* strs and their hashes (the entries' values NULL), none deleted, indexed */
+} st__shape;
+
 /* The payload of the standard library's scalar types (lib/value/stdtypes.c). */
 typedef struct st__std {
     st_value *ref; /* datetime, time: tzinfo (a timezone) or NULL; timezone: its name (str) or
@@ -112,9 +122,13 @@ struct st_value {
             ptrdiff_t maxlen; /* deque: its maxlen, -1 for None */
         } seq;
         struct {
-            st__dict *dict;
+            union {
+                st__dict *dict;     /* its own table (shape NULL), right after the value */
+                st_value **values;  /* a shared-key dict's, one per key of its shape */
+            };
             st_value *factory[2]; /* defaultdict: default_factory's module and qualname (str),
                                      NULL for None */
+            st__shape *shape;     /* the keys of a shared-key dict, else NULL */
         };
         st__set *set;
         st__std std;
@@ -247,7 +261,8 @@ static inline st_value *const *st__items(const st_value *v, size_t *n)
  * borrowed, either pointer may be NULL), or 0 past the last. */
 static inline int st__dict_next(const st_value *d, size_t *pos, st_value **key, st_value **value)
 {
-    const st__dict *t = d->u.dict;
+    const st__shape *s = d->u.shape;
+    const st__dict *t = s ? &s->keys : d->u.dict;
     while (*pos < t->nentries && !t->entries[*pos].key)
         (*pos)++;
     if (*pos >= t->nentries)
@@ -255,7 +270,7 @@ static inline int st__dict_next(const st_value *d, size_t *pos, st_value **key, 
     if (key)
         *key = t->entries[*pos].key;
     if (value)
-        *value = t->entries[*pos].value;
+        *value = s ? d->u.values[*pos] : t->entries[*pos].value;
     (*pos)++;
     return 1;
 }

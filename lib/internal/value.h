@@ -44,12 +44,13 @@ int st__list_extend_steal(st__arena *a, st_value *list, st_value *const *items, 
 /* The shapes (layout.h) of the dicts one load filled lately, found by their keys' addresses:
  * dicts filled with the same key objects in the same order share one. Zero-initialise;
  * st__shapes_done() when the load is over. */
-#define ST__SHAPES 16
+#define ST__SHAPES 8
+typedef struct st__shapes_entry {
+    st__shape *shape; /* a reference; NULL: keys seen once, no shape yet */
+    uint64_t sig;     /* the mix of the keys' addresses */
+} st__shapes_entry;
 typedef struct st__shapes {
-    struct {
-        st__shape *shape; /* a reference, or NULL */
-        uint64_t seen;    /* the keys' mix of the last dict that found no shape here */
-    } slot[ST__SHAPES];
+    st__shapes_entry e[ST__SHAPES]; /* the most recently used first */
 } st__shapes;
 void st__shapes_done(st__shapes *c);
 /* Sets n key/value pairs (kv[2i], kv[2i+1]) in a dict in order, as d[k] = v does; takes

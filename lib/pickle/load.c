@@ -60,7 +60,7 @@ typedef struct unpickler {
     const st_pickle_load_options *o;
     size_t max_depth;
 
-    st__arena arena;    /* where the values come from */
+    st__arena arena;   /* where the values come from */
     st__shapes shapes; /* the keys of the records' dicts */
     /* The stack: values apart from their meta, so a container takes its items in one copy. */
     st_value **sv;

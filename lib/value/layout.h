@@ -123,8 +123,8 @@ struct st_value {
         } seq;
         struct {
             union {
-                st__dict *dict;     /* its own table (shape NULL), right after the value */
-                st_value **values;  /* a shared-key dict's, one per key of its shape */
+                st__dict *dict;    /* its own table (shape NULL), right after the value */
+                st_value **values; /* a shared-key dict's, one per key of its shape */
             };
             st_value *factory[2]; /* defaultdict: default_factory's module and qualname (str),
                                      NULL for None */

@@ -1468,14 +1468,31 @@ static st_value **values_alloc(st__arena *a, st_value *dv, size_t n, int *in_are
                             : items_alloc(a, n * sizeof(st_value *), in_arena);
 }
 
-/* The cache slot of the keys of kv[0, 2n) (pairs), from their addresses; *sig their mix. */
-static size_t shapes_slot(st_value *const *kv, size_t n, uint64_t *sig)
+/* Finds the key set of the pairs kv[0, 2n) among the cache's by the mix of their addresses
+ * and moves it first (a new one goes first, the least recently used leaves): 1 when it was
+ * there. */
+static int shapes_find(st__shapes *c, st_value *const *kv, size_t n)
 {
-    uint64_t h = n;
+    uint64_t sig = n;
     for (size_t i = 0; i < n; i++)
-        h = (h ^ (uintptr_t)kv[2 * i]) * 0x9E3779B97F4A7C15ULL;
-    *sig = h;
-    return (size_t)(h >> 32) % ST__SHAPES;
+        sig = (sig ^ (uintptr_t)kv[2 * i]) * 0x9E3779B97F4A7C15ULL;
+    size_t j = 0;
+    while (j < ST__SHAPES && c->e[j].sig != sig)
+        j++;
+    int found = j < ST__SHAPES;
+    if (!found) {
+        j = ST__SHAPES - 1;
+        if (c->e[j].shape)
+            shape_unref(c->e[j].shape);
+        c->e[j].shape = NULL;
+        c->e[j].sig = sig;
+    }
+    if (j) {
+        st__shapes_entry e = c->e[j];
+        memmove(&c->e[1], &c->e[0], j * sizeof e);
+        c->e[0] = e;
+    }
+    return found;
 }
 
 /* Fills an empty dict with the pairs kv[0, 2n) as a dict of shape s when they have its keys,
@@ -1534,31 +1551,20 @@ static st__shape *dict_share(st__arena *a, st_value *dv)
     return s;
 }
 
-/* After a dict was filled with the n pairs kv (it was empty): the second dict in a row to get
- * the same keys in this cache slot makes their shape, and the later ones share it. */
-static void shapes_note(st__shapes *c, size_t at, uint64_t sig, st__arena *a, st_value *dv)
+/* 1 if a table's keys are all strs (none deleted). */
+static int all_str_keys(const st__dict *d)
 {
-    const st__dict *d = dv->u.dict;
-    if (c->slot[at].seen != sig) {
-        c->slot[at].seen = sig;
-        return;
-    }
     for (size_t i = 0; i < d->nentries; i++)
         if (d->entries[i].key->kind != ST_VALUE_STR)
-            return;
-    st__shape *s = dict_share(a, dv);
-    if (!s)
-        return;
-    if (c->slot[at].shape)
-        shape_unref(c->slot[at].shape);
-    c->slot[at].shape = s;
+            return 0;
+    return 1;
 }
 
 void st__shapes_done(st__shapes *c)
 {
     for (size_t i = 0; i < ST__SHAPES; i++)
-        if (c->slot[i].shape)
-            shape_unref(c->slot[i].shape);
+        if (c->e[i].shape)
+            shape_unref(c->e[i].shape);
     memset(c, 0, sizeof *c);
 }
 
@@ -1567,17 +1573,22 @@ const void *st__dict_shape(const st_value *d) { return d->u.shape; }
 int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_value *const *kv,
                           size_t n)
 {
-    size_t i = 0, at = 0;
-    uint64_t sig = 0;
-    int share = shapes && n && n <= SHAPE_MAX && !dv->u.shape && !dv->u.dict->entries;
-    if (share) {
-        at = shapes_slot(kv, n, &sig);
-        if (shapes->slot[at].shape && shape_attach(a, dv, shapes->slot[at].shape, kv, n))
+    size_t i = 0;
+    /* An empty dict filled with the keys of a recent shape shares it; the second one filled
+     * with the same str keys lately makes their shape. */
+    int share = 0;
+    if (shapes && n && n <= SHAPE_MAX && !dv->u.shape && !dv->u.dict->entries &&
+        shapes_find(shapes, kv, n)) {
+        st__shape *s = shapes->e[0].shape;
+        if (s && shape_attach(a, dv, s, kv, n))
             return 0;
+        share = !s;
     }
-    int rc = dv->u.shape                                        ? dict_unshare(dv, n)
-             : n > dv->u.dict->cap - dv->u.dict->nentries ? dict_reserve(a, dv, n)
-                                                                : 0;
+    int rc = 0;
+    if (dv->u.shape)
+        rc = dict_unshare(dv, n);
+    else if (n > dv->u.dict->cap - dv->u.dict->nentries)
+        rc = dict_reserve(a, dv, n);
     for (; rc == 0 && i < n; i++) {
         int64_t hash;
         st_value *k = kv[2 * i];
@@ -1593,8 +1604,8 @@ int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_val
         rc = dict_insert_steal(dv, kv[2 * i], hash, kv[2 * i + 1]);
     }
     if (i == n && rc == 0) {
-        if (share && dv->u.dict->nentries == n)
-            shapes_note(shapes, at, sig, a, dv);
+        if (share && dv->u.dict->nentries == n && all_str_keys(dv->u.dict))
+            shapes->e[0].shape = dict_share(a, dv);
         return 0;
     }
     for (; i < n; i++) {

@@ -47,7 +47,8 @@ typedef struct st__dict {
  * loses a key gets a table of its own first, as a resize would. */
 typedef struct st__shape {
     atomic_size_t rc;
-    st__dict keys; /* strs and their hashes (the entries' values NULL), none deleted, indexed */
+    st__dict keys; /* strs and their hashes (the entries' values NULL), none deleted, indexed,
+                      no room for more (so that adding a key resizes) */
 } st__shape;
 
 /* The payload of the standard library's scalar types (lib/value/stdtypes.c). */
@@ -122,13 +123,10 @@ struct st_value {
             ptrdiff_t maxlen; /* deque: its maxlen, -1 for None */
         } seq;
         struct {
-            union {
-                st__dict *dict;    /* its own table (shape NULL), right after the value */
-                st_value **values; /* a shared-key dict's, one per key of its shape */
-            };
+            st__dict *dict; /* its own table, right after the value; a shared-key dict's shape's */
             st_value *factory[2]; /* defaultdict: default_factory's module and qualname (str),
                                      NULL for None */
-            st__shape *shape;     /* the keys of a shared-key dict, else NULL */
+            st_value **values; /* a shared-key dict's values, one per key of its shape, else NULL */
         };
         st__set *set;
         st__std std;
@@ -261,8 +259,7 @@ static inline st_value *const *st__items(const st_value *v, size_t *n)
  * borrowed, either pointer may be NULL), or 0 past the last. */
 static inline int st__dict_next(const st_value *d, size_t *pos, st_value **key, st_value **value)
 {
-    const st__shape *s = d->u.shape;
-    const st__dict *t = s ? &s->keys : d->u.dict;
+    const st__dict *t = d->u.dict;
     while (*pos < t->nentries && !t->entries[*pos].key)
         (*pos)++;
     if (*pos >= t->nentries)
@@ -270,7 +267,7 @@ static inline int st__dict_next(const st_value *d, size_t *pos, st_value **key, 
     if (key)
         *key = t->entries[*pos].key;
     if (value)
-        *value = s ? d->u.values[*pos] : t->entries[*pos].value;
+        *value = d->u.values ? d->u.values[*pos] : t->entries[*pos].value;
     (*pos)++;
     return 1;
 }

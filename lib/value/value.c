@@ -259,16 +259,16 @@ static void drop(st_value *c, st_value **dead)
 #define DICT_INLINE (sizeof(st__dict) / sizeof(st_value *))
 #define SHAPE_MAX 30 /* keys of the largest shape, as CPython's SHARED_KEYS_MAX_SIZE */
 
-/* The table a dict's keys are found in: its own or its shape's. */
-static inline const st__dict *dict_keys(const st_value *dv)
+/* The shape of a shared-key dict, whose table is the shape's. */
+static inline st__shape *shape_of(const st_value *dv)
 {
-    return dv->u.shape ? &dv->u.shape->keys : dv->u.dict;
+    return (st__shape *)(void *)((char *)dv->u.dict - offsetof(st__shape, keys));
 }
 
 /* Where a dict keeps the value of its entry i. */
 static inline st_value **dict_slot(const st_value *dv, size_t i)
 {
-    return dv->u.shape ? &dv->u.values[i] : &dv->u.dict->entries[i].value;
+    return dv->u.values ? &dv->u.values[i] : &dv->u.dict->entries[i].value;
 }
 
 /* Drops one reference to a shape; with the last one go its keys. */
@@ -296,13 +296,13 @@ static void release_contents(st_value *x, st_value **dead)
             items_free(x->u.seq.items, arena_items(x));
         break;
     case ST_VALUE_DICT:
-        if (x->u.shape) {
-            size_t n = x->u.shape->keys.nentries;
+        if (x->u.values) {
+            size_t n = x->u.dict->nentries;
             for (size_t i = 0; i < n; i++)
                 drop(x->u.values[i], dead);
             if (n > DICT_INLINE)
                 items_free(x->u.values, arena_items(x));
-            shape_drop(x->u.shape, dead);
+            shape_drop(shape_of(x), dead);
         } else {
             for (size_t i = 0; i < x->u.dict->nentries; i++) {
                 drop(x->u.dict->entries[i].key, dead);
@@ -1136,7 +1136,7 @@ static int equal_depth(const st_value *a, const st_value *b, int depth)
         }
         return 1;
     case ST_VALUE_DICT: {
-        const st__dict *ta = dict_keys(a), *tb = dict_keys(b);
+        const st__dict *ta = a->u.dict, *tb = b->u.dict;
         if (ta->used != tb->used)
             return 0;
         for (size_t i = 0; i < ta->nentries; i++) {
@@ -1387,7 +1387,7 @@ static int dict_reserve(st__arena *a, st_value *dv, size_t extra)
  * would: the same entries in the same order, so that positions stay valid. */
 static int dict_unshare(st_value *dv, size_t extra)
 {
-    st__shape *s = dv->u.shape;
+    st__shape *s = shape_of(dv);
     size_t n = s->keys.nentries;
     if (extra > SIZE_MAX / 4 - n)
         return ST_RAISE_NOMEM();
@@ -1403,37 +1403,48 @@ static int dict_unshare(st_value *dv, size_t extra)
     if (n > DICT_INLINE)
         items_free(dv->u.values, arena_items(dv));
     set_arena_items(dv, in_arena);
-    dv->u.shape = NULL;
+    dv->u.values = NULL;
     dv->u.dict = (st__dict *)(dv + 1);
     *dv->u.dict = t;
     shape_unref(s);
     return 0;
 }
 
+/* dict_insert_steal() once the lookup found key at entry `at` (r 1) or failed (r -1). */
+static int dict_found_steal(st_value *dv, int r, size_t at, st_value *key, st_value *value)
+{
+    if (r > 0) { /* a shared-key dict too: its values are its own */
+        st_value **p = dict_slot(dv, at);
+        st_value *old = *p;
+        *p = value;
+        st_value_unref(old);
+    } else {
+        st_value_unref(value);
+    }
+    st_value_unref(key); /* the dict keeps its first key, as CPython */
+    return r < 0 ? -1 : 0;
+}
+
+/* Room in a dict's own table for one more key (the free index slot for it in *slot). */
+static int dict_room(st_value *dv, const st_value *key, int64_t hash, size_t *slot)
+{
+    size_t at;
+    if ((dv->u.values ? dict_unshare(dv, 1) : dict_reserve(NULL, dv, 1)) < 0)
+        return -1;
+    return dict_lookup(dv->u.dict, key, hash, &at, slot); /* cannot fail: key is absent */
+}
+
 /* Inserts key (hash given) with value, taking both references: d[key] = value. */
 static inline int dict_insert_steal(st_value *dv, st_value *key, int64_t hash, st_value *value)
 {
     size_t at = 0, slot;
-    int r = dict_lookup(dict_keys(dv), key, hash, &at, &slot);
-    if (r) {
-        if (r > 0) { /* a shared-key dict too: its values are its own */
-            st_value **p = dict_slot(dv, at);
-            st_value *old = *p;
-            *p = value;
-            st_value_unref(old);
-        } else {
-            st_value_unref(value);
-        }
-        st_value_unref(key); /* the dict keeps its first key, as CPython */
-        return r < 0 ? -1 : 0;
-    }
-    if (dv->u.shape || dv->u.dict->nentries == dv->u.dict->cap) {
-        if ((dv->u.shape ? dict_unshare(dv, 1) : dict_reserve(NULL, dv, 1)) < 0) {
-            st_value_unref(key);
-            st_value_unref(value);
-            return -1;
-        }
-        dict_lookup(dv->u.dict, key, hash, &at, &slot); /* cannot fail: key is absent */
+    int r = dict_lookup(dv->u.dict, key, hash, &at, &slot);
+    if (r)
+        return dict_found_steal(dv, r, at, key, value);
+    if (dv->u.dict->nentries == dv->u.dict->cap && dict_room(dv, key, hash, &slot) < 0) {
+        st_value_unref(key);
+        st_value_unref(value);
+        return -1;
     }
     st__dict *d = dv->u.dict;
     d->entries[d->nentries] = (st__dentry){key, value, hash};
@@ -1513,19 +1524,20 @@ static int shape_attach(st__arena *a, st_value *dv, st__shape *s, st_value *cons
         st__unref(kv[2 * i]); /* the shape holds the key */
     }
     set_arena_items(dv, in_arena);
-    dv->u.shape = shape_ref(s);
+    dv->u.dict = &shape_ref(s)->keys;
     dv->u.values = values;
     return 1;
 }
 
 /* Makes a dict's table, n distinct str keys and no deleted entry, the table of a new shape
- * (holding the references to the keys) and keeps only the values: NULL when memory is short
- * (the dict stays as it was). The shape has two references, the dict's and the cache's. */
+ * (holding the references to the keys; no room for more) and keeps only the values: NULL
+ * when memory is short (the dict stays as it was). The shape has two references, the dict's
+ * and the cache's. */
 static st__shape *dict_share(st__arena *a, st_value *dv)
 {
     st__dict *d = dv->u.dict;
-    size_t n = d->nentries, size = d->cap * sizeof(st__dentry) + ((d->mask + 1) << d->ixw);
-    st__shape *s = malloc(sizeof *s + size);
+    size_t n = d->nentries, isize = (d->mask + 1) << d->ixw;
+    st__shape *s = malloc(sizeof *s + n * sizeof(st__dentry) + isize);
     if (!s)
         return NULL;
     int in_arena;
@@ -1534,9 +1546,11 @@ static st__shape *dict_share(st__arena *a, st_value *dv)
         free(s);
         return NULL;
     }
-    memcpy(s + 1, d->entries, size);
     s->keys = *d;
     s->keys.entries = (st__dentry *)(void *)(s + 1);
+    s->keys.cap = n;
+    memcpy(s->keys.entries, d->entries, n * sizeof(st__dentry));
+    memcpy(index_of(&s->keys), index_of(d), isize);
     atomic_init(&s->rc, 2);
     items_free(d->entries, arena_items(dv));
     if (!values)
@@ -1546,7 +1560,7 @@ static st__shape *dict_share(st__arena *a, st_value *dv)
         s->keys.entries[i].value = NULL;
     }
     set_arena_items(dv, in_arena);
-    dv->u.shape = s;
+    dv->u.dict = &s->keys;
     dv->u.values = values;
     return s;
 }
@@ -1568,7 +1582,7 @@ void st__shapes_done(st__shapes *c)
     memset(c, 0, sizeof *c);
 }
 
-const void *st__dict_shape(const st_value *d) { return d->u.shape; }
+const void *st__dict_shape(const st_value *d) { return d->u.values ? shape_of(d) : NULL; }
 
 int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_value *const *kv,
                           size_t n)
@@ -1577,7 +1591,7 @@ int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_val
     /* An empty dict filled with the keys of a recent shape shares it; the second one filled
      * with the same str keys lately makes their shape. */
     int share = 0;
-    if (shapes && n && n <= SHAPE_MAX && !dv->u.shape && !dv->u.dict->entries &&
+    if (shapes && n && n <= SHAPE_MAX && !dv->u.values && !dv->u.dict->entries &&
         shapes_find(shapes, kv, n)) {
         st__shape *s = shapes->e[0].shape;
         if (s && shape_attach(a, dv, s, kv, n))
@@ -1585,7 +1599,7 @@ int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_val
         share = !s;
     }
     int rc = 0;
-    if (dv->u.shape)
+    if (dv->u.values)
         rc = dict_unshare(dv, n);
     else if (n > dv->u.dict->cap - dv->u.dict->nentries)
         rc = dict_reserve(a, dv, n);
@@ -1640,7 +1654,7 @@ static int dict_find(const st_value *dv, const st_value *key, size_t *at)
     size_t slot;
     if (st_value_hash(key, &hash) < 0)
         return -1;
-    return dict_lookup(dict_keys(dv), key, hash, at, &slot);
+    return dict_lookup(dv->u.dict, key, hash, at, &slot);
 }
 
 st_value *st_value_dict_get(const st_value *d, const st_value *key)
@@ -1668,7 +1682,7 @@ int st_value_dict_delete(st_value *dv, const st_value *key)
     int r = dict_find(dv, key, &at);
     if (r <= 0)
         return r == 0 ? raise_key_error(key) : ST_TRACE();
-    if (dv->u.shape && dict_unshare(dv, 0) < 0) /* the entry keeps its position */
+    if (dv->u.values && dict_unshare(dv, 0) < 0) /* the entry keeps its position */
         return ST_TRACE();
     st__dict *d = dv->u.dict;
     st__dentry e = d->entries[at];
@@ -1948,7 +1962,7 @@ ptrdiff_t st_value_len(const st_value *v)
     case ST_VALUE_LIST:
         return (ptrdiff_t)v->u.seq.len;
     case ST_VALUE_DICT:
-        return (ptrdiff_t)dict_keys(v)->used;
+        return (ptrdiff_t)v->u.dict->used;
     case ST_VALUE_SET:
     case ST_VALUE_FROZENSET:
         return (ptrdiff_t)v->u.set->used;
@@ -2041,11 +2055,11 @@ int st_value_clear(st_value *c)
     case ST_VALUE_DICT:
         /* the table's header, or a shared-key dict's inline values, move aside */
         memcpy(&old_dict, c + 1, sizeof old_dict);
-        if (!c->u.shape)
+        if (!c->u.values)
             tmp.u.dict = &old_dict.d;
-        else if (c->u.shape->keys.nentries <= DICT_INLINE)
+        else if (c->u.dict->nentries <= DICT_INLINE)
             tmp.u.values = old_dict.values;
-        c->u.shape = NULL;
+        c->u.values = NULL;
         c->u.dict = (st__dict *)(c + 1);
         memset(c->u.dict, 0, sizeof *c->u.dict);
         set_arena_items(c, 0);
@@ -2143,14 +2157,14 @@ static st_value *copy_container(const st_value *v, memo *m, int depth)
                 return (st_value_unref(c), NULL);
         return c;
     }
-    if (v->u.shape) { /* its keys are strs, which copy to themselves: it shares the shape */
-        size_t n = v->u.shape->keys.nentries;
+    if (v->u.values) { /* its keys are strs, which copy to themselves: it shares the shape */
+        size_t n = v->u.dict->nentries;
         int in_arena;
         st_value **values = values_alloc(NULL, c, n, &in_arena);
         if (!values)
             return (st_value_unref(c), NULL);
         memset(values, 0, n * sizeof *values); /* a copy failing half-way releases them */
-        c->u.shape = shape_ref(v->u.shape);
+        c->u.dict = &shape_ref(shape_of(v))->keys;
         c->u.values = values;
         for (size_t i = 0; i < n; i++)
             if (!(values[i] = copy_depth(v->u.values[i], m, depth + 1)))

@@ -1196,6 +1196,20 @@ static void loads_fails(const char *pk, size_t len, const char *message)
 #define LOADS_IS(lit, o, repr) loads_is(lit, sizeof lit - 1, o, repr)
 #define LOADS_FAILS(lit, message) loads_fails(lit, sizeof lit - 1, message)
 
+/* SETITEM(S) on dicts that share a shape: a replaced value, added keys (what
+ * pickle.loads makes of these bytes). */
+static void test_shared_keys_setitems(void **state)
+{
+    (void)state;
+    static const char pk[] =
+        "\x80\x02]q\x00(}q\x01(X\x01\x00\x00\x00" "aq\x02K\x01X\x01\x00\x00\x00" "bq\x03K\x02u}q"
+        "\x04(h\x02K\x03h\x03K\x04u}q\x05(h\x02K\x05h\x03K\x06u}q\x06(h\x02K\x07h\x03K\x08ueh"
+        "\x05X\x01\x00\x00\x00" "cK\x09s0h\x04h\x02K\x0as0h\x06(h\x03K\x0bX\x01\x00\x00\x00" "dK"
+        "\x0cu0.";
+    LOADS_IS(pk, NULL, "[{'a': 1, 'b': 2}, {'a': 10, 'b': 4}, {'a': 5, 'b': 6, 'c': 9}, "
+                       "{'a': 7, 'b': 11, 'd': 12}]");
+}
+
 static int allow_make(void *ctx, const char *module, const char *name)
 {
     (void)ctx;
@@ -2104,6 +2118,7 @@ int main(void)
         cmocka_unit_test(test_std_load_forms),
         cmocka_unit_test(test_loaded_values),
         cmocka_unit_test(test_shared_keys),
+        cmocka_unit_test(test_shared_keys_setitems),
         cmocka_unit_test(test_objects_vectors),
         cmocka_unit_test(test_objects_live),
         cmocka_unit_test(test_objects_built),

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "internal/mem.h"
+#include "internal/value.h"
 #include "support/proof.h"
 #include "support/support.h"
 #include "systools/systools.h"
@@ -1032,6 +1033,147 @@ static void test_loaded_values(void **state)
     }
 }
 
+/* ---- shared-key dicts ---- */
+
+/* The records of shared_keys_py, built in C with one object per key, as CPython has. */
+static st_value *shared_key_records(void)
+{
+    static const char *const names[] = {"id", "name", "tags", "pos", "x", "y", "a"};
+    st_value *k[7], *recs = st_value_list();
+    for (int i = 0; i < 7; i++)
+        k[i] = st_value_str(names[i]);
+    for (int i = 0; i < 8; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "user%d", i);
+        st_value *d = st_value_dict(), *tags = st_value_list(), *pos = st_value_dict();
+        st_value_list_append(tags, k[6]);
+        st_value_list_append_steal(tags, st_value_int(i));
+        st_value_dict_set_steal(pos, st_value_ref(k[4]), st_value_int(i));
+        st_value_dict_set_steal(pos, st_value_ref(k[5]), st_value_int(-i));
+        st_value_dict_set_steal(d, st_value_ref(k[0]), st_value_int(i));
+        st_value_dict_set_steal(d, st_value_ref(k[1]), st_value_str(name));
+        st_value_dict_set_steal(d, st_value_ref(k[2]), tags);
+        st_value_dict_set_steal(d, st_value_ref(k[3]), pos);
+        assert_int_equal(st_value_list_append_steal(recs, d), 0);
+    }
+    for (int i = 0; i < 7; i++)
+        st_value_unref(k[i]);
+    return recs;
+}
+
+static const char shared_keys_py[] =
+    "import pickle\n"
+    "recs = [{'id': i, 'name': 'user%d' % i, 'tags': ['a', i], 'pos': {'x': i, 'y': -i}}\n"
+    "        for i in range(8)]\n"
+    "print(' '.join(pickle.dumps(recs, p).hex() for p in range(6)))\n"
+    "recs[1]['id'] = -1\n"
+    "recs[2]['new'] = None\n"
+    "del recs[3]['name']\n"
+    "del recs[4]['name']; recs[4]['name'] = 'again'\n"
+    "recs[5].clear()\n"
+    "recs[6]['pos']['x'] = 'x'\n"
+    "del recs[7]['pos']['y']\n"
+    "print(' '.join(pickle.dumps(recs, p).hex() for p in range(6)))\n";
+
+/* What shared_keys_py does to the records after its first line. */
+static void change_records(st_value *recs)
+{
+    st_value *r[8], *name = NULL, *k;
+    for (int i = 0; i < 8; i++)
+        r[i] = st_value_item(recs, i);
+    size_t pos = 0;
+    st_value_dict_next(r[0], &pos, NULL, NULL);
+    st_value_dict_next(r[0], &pos, &name, NULL); /* the key all records share, as 'name' is */
+    assert_int_equal(st_value_dict_set_steal(r[1], st_value_str("id"), st_value_int(-1)), 0);
+    assert_int_equal(st_value_dict_set_steal(r[2], st_value_str("new"), st_value_none()), 0);
+    assert_int_equal(st_value_dict_delete(r[3], name), 0);
+    assert_int_equal(st_value_dict_delete(r[4], name), 0);
+    assert_int_equal(st_value_dict_set_steal(r[4], st_value_ref(name), st_value_str("again")), 0);
+    assert_int_equal(st_value_clear(r[5]), 0);
+    st_value *p6 = st_value_dict_get_str(r[6], "pos"), *p7 = st_value_dict_get_str(r[7], "pos");
+    assert_int_equal(st_value_dict_set_steal(p6, st_value_str("x"), st_value_str("x")), 0);
+    assert_int_equal(st_value_dict_delete(p7, k = st_value_str("y")), 0);
+    st_value_unref(k);
+}
+
+/* Records sharing their keys load as dicts sharing one shape; changed as Python code changes
+ * them (a value replaced through an equal key, a key added, deleted, deleted and put back, a
+ * dict cleared, a nested dict changed), they dump byte for byte as CPython dumps the same
+ * records changed the same way, and as the same records built in C, at every protocol. */
+static void test_shared_keys(void **state)
+{
+    (void)state;
+    char *py = pyref_python() ? pyref_eval(shared_keys_py) : NULL;
+    char *theirs[12] = {NULL};
+    for (int i = 0, at = 0; py && i < 12; i++) {
+        size_t len = strcspn(py + at, " \n");
+        theirs[i] = strndup(py + at, len);
+        at += (int)len + 1;
+    }
+    st_value *built = shared_key_records();
+    for (int proto = 0; proto <= 5; proto++) {
+        unsigned char *pk, *ours, *want;
+        size_t len, olen, wlen;
+        assert_int_equal(st_pickle_dumps(built, proto, &pk, &len), 0);
+        if (theirs[proto]) {
+            unsigned char *cpk = st_test_unhex(theirs[proto], &wlen);
+            assert_int_equal(wlen, len);
+            assert_memory_equal(cpk, pk, len);
+            free(cpk);
+        }
+        st_value *v = st_pickle_loads(pk, len, NULL);
+        assert_non_null(v);
+        st_value *r2 = st_value_item(v, 2), *r7 = st_value_item(v, 7);
+        const void *outer = st__dict_shape(r7),
+                   *inner = st__dict_shape(st_value_dict_get_str(r7, "pos"));
+        if (proto > 0) { /* protocol 0 sets one item at a time: no shapes */
+            assert_null(st__dict_shape(st_value_item(v, 0)));
+            assert_non_null(outer);
+            assert_non_null(inner);
+            assert_ptr_not_equal(outer, inner);
+            assert_ptr_equal(st__dict_shape(r2), outer);
+            assert_ptr_equal(st__dict_shape(st_value_dict_get_str(r2, "pos")), inner);
+        }
+        assert_int_equal(st_value_equal(v, built), 1);
+        assert_int_equal(st_pickle_dumps(v, proto, &ours, &olen), 0);
+        assert_int_equal(olen, len);
+        assert_memory_equal(ours, pk, len);
+        st_free(ours);
+        st_free(pk);
+
+        change_records(v);
+        if (proto > 0) {
+            assert_ptr_equal(st__dict_shape(st_value_item(v, 1)), outer); /* replaced */
+            assert_null(st__dict_shape(r2));                              /* grown */
+            assert_null(st__dict_shape(st_value_item(v, 3)));
+            assert_ptr_equal(st__dict_shape(st_value_dict_get_str(st_value_item(v, 6), "pos")),
+                             inner);
+            assert_null(st__dict_shape(st_value_dict_get_str(r7, "pos")));
+        }
+        st_value *changed = shared_key_records();
+        change_records(changed);
+        assert_int_equal(st_value_equal(v, changed), 1);
+        assert_int_equal(st_pickle_dumps(v, proto, &ours, &olen), 0);
+        assert_int_equal(st_pickle_dumps(changed, proto, &want, &wlen), 0);
+        assert_int_equal(olen, wlen);
+        assert_memory_equal(ours, want, wlen);
+        if (theirs[6 + proto]) {
+            unsigned char *cpk = st_test_unhex(theirs[6 + proto], &wlen);
+            assert_int_equal(wlen, olen);
+            assert_memory_equal(cpk, ours, olen);
+            free(cpk);
+        }
+        st_free(ours);
+        st_free(want);
+        st_value_unref(changed);
+        st_value_unref(v);
+    }
+    st_value_unref(built);
+    for (int i = 0; i < 12; i++)
+        free(theirs[i]);
+    free(py);
+}
+
 /* Loads a pickle given as a C string literal and compares the repr. */
 static void loads_is(const char *pk, size_t len, const st_pickle_load_options *o, const char *repr)
 {
@@ -1053,6 +1195,20 @@ static void loads_fails(const char *pk, size_t len, const char *message)
 
 #define LOADS_IS(lit, o, repr) loads_is(lit, sizeof lit - 1, o, repr)
 #define LOADS_FAILS(lit, message) loads_fails(lit, sizeof lit - 1, message)
+
+/* SETITEM(S) on dicts that share a shape: a replaced value, added keys (what
+ * pickle.loads makes of these bytes). */
+static void test_shared_keys_setitems(void **state)
+{
+    (void)state;
+    static const char pk[] =
+        "\x80\x02]q\x00(}q\x01(X\x01\x00\x00\x00" "aq\x02K\x01X\x01\x00\x00\x00" "bq\x03K\x02u}q"
+        "\x04(h\x02K\x03h\x03K\x04u}q\x05(h\x02K\x05h\x03K\x06u}q\x06(h\x02K\x07h\x03K\x08ueh"
+        "\x05X\x01\x00\x00\x00" "cK\x09s0h\x04h\x02K\x0as0h\x06(h\x03K\x0bX\x01\x00\x00\x00" "dK"
+        "\x0cu0.";
+    LOADS_IS(pk, NULL, "[{'a': 1, 'b': 2}, {'a': 10, 'b': 4}, {'a': 5, 'b': 6, 'c': 9}, "
+                       "{'a': 7, 'b': 11, 'd': 12}]");
+}
 
 static int allow_make(void *ctx, const char *module, const char *name)
 {
@@ -1961,6 +2117,8 @@ int main(void)
         cmocka_unit_test(test_std_built),
         cmocka_unit_test(test_std_load_forms),
         cmocka_unit_test(test_loaded_values),
+        cmocka_unit_test(test_shared_keys),
+        cmocka_unit_test(test_shared_keys_setitems),
         cmocka_unit_test(test_objects_vectors),
         cmocka_unit_test(test_objects_live),
         cmocka_unit_test(test_objects_built),

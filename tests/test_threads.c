@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "internal/value.h"
 #include "support/proof.h"
 #include "support/support.h"
 #include "systools/systools.h"
@@ -260,6 +261,106 @@ static void queue_finish(queue_run *r)
     st_queue_free(r->q);
 }
 
+/* ---- shared-key dicts: one shape, its dicts on several threads ---------------------------- */
+
+typedef struct shape_job {
+    st_value **recs; /* references to this thread's records */
+    size_t n;
+    atomic_int *errors;
+} shape_job;
+
+/* Changes each of its records in one of the ways a shared-key dict allows (a value replaced in
+ * place, a key added, a key deleted), checks it against a copy (which shares the shape) and a
+ * pickle round trip, and drops both, while the other threads do the same with theirs. */
+static void *shape_worker(void *arg)
+{
+    shape_job *j = arg;
+    st_value *id = st_value_str("id"), *extra = st_value_str("extra");
+    int64_t hash;
+    if (!id || !extra || st_value_hash(id, &hash) < 0 || st_value_hash(extra, &hash) < 0)
+        atomic_fetch_add(j->errors, 1);
+    for (size_t i = 0; i < j->n; i++) {
+        st_value *r = j->recs[i], *cp = st_value_copy(r), *back = NULL;
+        int ok = cp && st__dict_shape(cp) == st__dict_shape(r) && st_value_equal(cp, r) == 1;
+        if (i % 3 == 0)
+            ok &= st_value_dict_set_steal(r, st_value_ref(id), st_value_int(-1)) == 0 &&
+                  st__dict_shape(r) == st__dict_shape(cp);
+        else if (i % 3 == 1)
+            ok &= st_value_dict_set(r, extra, st_value_none()) == 0 && !st__dict_shape(r);
+        else
+            ok &= st_value_dict_delete(r, id) == 0 && !st__dict_shape(r);
+        ok &= st_value_equal(cp, r) == 0;
+        unsigned char *pk = NULL;
+        size_t len = 0;
+        ok &= st_pickle_dumps(r, 4, &pk, &len) == 0 && (back = st_pickle_loads(pk, len, NULL)) &&
+              st_value_equal(back, r) == 1;
+        st_free(pk);
+        st_value_unref(back);
+        st_value_unref(cp);
+        st_value_unref(r);
+        if (!ok)
+            atomic_fetch_add(j->errors, 1);
+    }
+    st_value_unref(id);
+    st_value_unref(extra);
+    return NULL;
+}
+
+/* Records loaded from one pickle share one shape and their key strings. The threads take
+ * and drop references to both at once, and the main thread drops the list meanwhile: every
+ * change must stay in its own record, and under the tsan preset ThreadSanitizer must report
+ * nothing. */
+static void test_threads_shared_shapes(void **state)
+{
+    (void)state;
+    enum { THREADS = 4 };
+    const size_t n = (size_t)ST_PROOF_SIZE(4000, 100000);
+    st_value *recs = st_value_list(), *k[3] = {st_value_str("id"), st_value_str("name"),
+                                               st_value_str("tags")};
+    for (size_t i = 0; i < n; i++) {
+        st_value *d = st_value_dict(), *tags = st_value_list();
+        assert_int_equal(st_value_list_append(tags, k[2]), 0);
+        st_value *num = st_value_int((int64_t)i);
+        assert_int_equal(st_value_dict_set_steal(d, st_value_ref(k[0]), num), 0);
+        assert_int_equal(st_value_dict_set_steal(d, st_value_ref(k[1]), st_value_str("x")), 0);
+        assert_int_equal(st_value_dict_set_steal(d, st_value_ref(k[2]), tags), 0);
+        assert_int_equal(st_value_list_append_steal(recs, d), 0);
+    }
+    unsigned char *pk;
+    size_t len;
+    assert_int_equal(st_pickle_dumps(recs, 4, &pk, &len), 0);
+    st_value *loaded = st_pickle_loads(pk, len, NULL);
+    st_free(pk);
+    assert_non_null(loaded);
+    const void *shape = st__dict_shape(st_value_item(loaded, 1));
+    assert_non_null(shape);
+    shape_job jobs[THREADS];
+    pthread_t threads[THREADS];
+    atomic_int errors;
+    atomic_init(&errors, 0);
+    for (int t = 0; t < THREADS; t++) {
+        jobs[t] = (shape_job){calloc(n / THREADS + 1, sizeof(st_value *)), 0, &errors};
+        assert_non_null(jobs[t].recs);
+    }
+    for (size_t i = 0; i < n; i++) {
+        st_value *r = st_value_item(loaded, (ptrdiff_t)i);
+        assert_true(i == 0 || st__dict_shape(r) == shape);
+        shape_job *j = &jobs[i % THREADS];
+        j->recs[j->n++] = st_value_ref(r);
+    }
+    for (int t = 0; t < THREADS; t++)
+        assert_int_equal(pthread_create(&threads[t], NULL, shape_worker, &jobs[t]), 0);
+    st_value_unref(loaded); /* the list and its references go while the threads work */
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        free(jobs[t].recs);
+    }
+    assert_int_equal(atomic_load(&errors), 0);
+    st_value_unref(recs);
+    for (int i = 0; i < 3; i++)
+        st_value_unref(k[i]);
+}
+
 static void test_threads_everything_at_once(void **state)
 {
     (void)state;
@@ -294,6 +395,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_everything_at_once),
+        cmocka_unit_test(test_threads_shared_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -571,6 +571,267 @@ static void test_dict(void **state)
     st_value_unref(d);
 }
 
+/* A dict of the given kind filled as the loader fills one, with the pairs (k[i], base + i),
+ * the keys given by k or reversed. */
+static st_value *filled(st__shapes *c, st_value_type kind, st_value *const *k, size_t n,
+                        int64_t base, int reversed)
+{
+    st_value *d = st__container_new(NULL, kind), *kv[2 * 32];
+    assert_non_null(d);
+    assert_true(n <= 32);
+    for (size_t i = 0; i < n; i++) {
+        kv[2 * i] = st_value_ref(k[reversed ? n - 1 - i : i]);
+        kv[2 * i + 1] = st_value_int(base + (int64_t)i);
+    }
+    assert_int_equal(st__dict_update_steal(NULL, c, d, kv, n), 0);
+    return d;
+}
+
+/* Shared-key dicts: what a dict does when it shares its keys with others (replaced, added and
+ * deleted keys, clear, copy, equality, the dict-based kinds, more keys than fit inline), and
+ * what gets no shape. */
+static void test_dict_shapes(void **state)
+{
+    (void)state;
+    st__shapes c = {0};
+    st_value *k[33];
+    for (int i = 0; i < 33; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d", i);
+        assert_non_null(k[i] = st_value_str(name));
+    }
+    const char *five = "{'k0': 0, 'k1': 1, 'k2': 2, 'k3': 3, 'k4': 4}";
+    st_value *d1 = filled(&c, ST_VALUE_DICT, k, 5, 0, 0);
+    st_value *d2 = filled(&c, ST_VALUE_DICT, k, 5, 0, 0);
+    st_value *d3 = filled(&c, ST_VALUE_DICT, k, 5, 0, 0);
+    assert_null(st__dict_shape(d1));     /* the first dict with these keys: a table */
+    assert_non_null(st__dict_shape(d2)); /* the second makes their shape */
+    assert_ptr_equal(st__dict_shape(d3), st__dict_shape(d2));
+    assert_repr(d2, five);
+    assert_repr(d3, five);
+    assert_int_equal(st_value_len(d3), 5);
+    assert_int_equal(st_value_equal(d1, d3), 1);
+    assert_int_equal(st_value_equal(d3, d1), 1);
+    assert_int_equal(st_value_equal(d2, d3), 1);
+    int64_t hash;
+    assert_int_equal(st_value_hash(d3, &hash), -1);
+    assert_string_equal(st_error_message(), "unhashable type: 'dict'");
+
+    /* a replaced value stays in place, the dict keeps its key object */
+    st_value *k0 = st_value_str("k0"), *nope = st_value_str("nope"), *key, *val;
+    assert_int_equal(st_value_dict_set_steal(d3, st_value_ref(k0), st_value_str("x")), 0);
+    assert_ptr_equal(st__dict_shape(d3), st__dict_shape(d2));
+    size_t pos = 0;
+    assert_int_equal(st_value_dict_next(d3, &pos, &key, &val), 1);
+    assert_ptr_equal(key, k[0]);
+    assert_repr(val, "'x'");
+    assert_repr(d3, "{'k0': 'x', 'k1': 1, 'k2': 2, 'k3': 3, 'k4': 4}");
+    assert_repr(d2, five);
+    assert_int_equal(st_value_equal(d2, d3), 0);
+    assert_int_equal(st_value_contains(d3, k0), 1);
+    assert_repr(st_value_dict_get(d3, k0), "'x'");
+    /* a missing key changes nothing */
+    assert_int_equal(st_value_contains(d3, nope), 0);
+    assert_null(st_value_dict_get(d3, nope));
+    assert_int_equal(st_error_code(), ST_EKEY);
+    assert_int_equal(st_value_dict_delete(d3, nope), -1);
+    assert_int_equal(st_error_code(), ST_EKEY);
+    assert_int_equal(st_value_dict_set_steal(d3, st_value_list(), st_value_none()), -1);
+    assert_string_equal(st_error_message(), "unhashable type: 'list'");
+    assert_ptr_equal(st__dict_shape(d3), st__dict_shape(d2));
+
+    /* a new key: a table of its own, in the same order; the others keep the shape */
+    assert_int_equal(st_value_dict_set(d3, nope, st_value_none()), 0);
+    assert_null(st__dict_shape(d3));
+    assert_repr(d3, "{'k0': 'x', 'k1': 1, 'k2': 2, 'k3': 3, 'k4': 4, 'nope': None}");
+    assert_non_null(st__dict_shape(d2));
+    assert_repr(d2, five);
+
+    /* a deleted key: the same; a key put back goes last, as in CPython */
+    st_value *d4 = filled(&c, ST_VALUE_DICT, k, 5, 0, 0);
+    assert_ptr_equal(st__dict_shape(d4), st__dict_shape(d2));
+    assert_int_equal(st_value_dict_delete(d4, k[1]), 0);
+    assert_null(st__dict_shape(d4));
+    assert_repr(d4, "{'k0': 0, 'k2': 2, 'k3': 3, 'k4': 4}");
+    assert_int_equal(st_value_equal(d4, d2), 0);
+    assert_int_equal(st_value_dict_set_steal(d4, st_value_ref(k[1]), st_value_int(1)), 0);
+    assert_repr(d4, "{'k0': 0, 'k2': 2, 'k3': 3, 'k4': 4, 'k1': 1}");
+    assert_int_equal(st_value_equal(d4, d2), 1); /* in any order */
+    assert_int_equal(st_value_equal(d2, d4), 1);
+
+    /* the same keys in another order: another shape, still equal */
+    st_value *r1 = filled(&c, ST_VALUE_DICT, k, 5, 0, 1);
+    st_value *r2 = filled(&c, ST_VALUE_DICT, k, 5, 0, 1);
+    assert_non_null(st__dict_shape(r2));
+    assert_ptr_not_equal(st__dict_shape(r2), st__dict_shape(d2));
+    assert_repr(r2, "{'k4': 0, 'k3': 1, 'k2': 2, 'k1': 3, 'k0': 4}");
+    assert_int_equal(st_value_equal(r1, r2), 1);
+    st_value *r3 = filled(&c, ST_VALUE_DICT, k, 5, 4, 1); /* k4: 4, ..., k0: 8 */
+    assert_int_equal(st_value_equal(r3, d2), 0);
+    st_value_unref(r3);
+    r3 = filled(&c, ST_VALUE_DICT, k, 5, 0, 0);
+    assert_ptr_equal(st__dict_shape(r3), st__dict_shape(d2)); /* both shapes are cached */
+    st_value_unref(r3);
+
+    /* cleared: empty, filled again as any dict */
+    st_value *d5 = filled(&c, ST_VALUE_DICT, k, 5, 0, 0);
+    assert_int_equal(st_value_clear(d5), 0);
+    assert_null(st__dict_shape(d5));
+    assert_int_equal(st_value_len(d5), 0);
+    assert_repr(d5, "{}");
+    assert_int_equal(st_value_dict_set_steal(d5, st_value_ref(k[2]), st_value_int(2)), 0);
+    assert_repr(d5, "{'k2': 2}");
+    assert_repr(d2, five);
+
+    /* a deep copy shares the shape and copies the values */
+    st_value *d6 = filled(&c, ST_VALUE_DICT, k, 5, 0, 0);
+    assert_int_equal(st_value_dict_set_steal(d6, st_value_ref(k[2]), st_value_parse("[1]")), 0);
+    st_value *cp = st_value_copy(d6);
+    assert_non_null(cp);
+    assert_ptr_equal(st__dict_shape(cp), st__dict_shape(d6));
+    assert_int_equal(st_value_equal(cp, d6), 1);
+    assert_ptr_not_equal(st_value_dict_get(cp, k[2]), st_value_dict_get(d6, k[2]));
+    assert_int_equal(st_value_list_append(st_value_dict_get(cp, k[2]), st_value_none()), 0);
+    assert_repr(cp, "{'k0': 0, 'k1': 1, 'k2': [1, None], 'k3': 3, 'k4': 4}");
+    assert_repr(d6, "{'k0': 0, 'k1': 1, 'k2': [1], 'k3': 3, 'k4': 4}");
+    assert_int_equal(st_value_equal(cp, d6), 0);
+    /* a dict that holds itself: copied as a cycle, freed by clearing it */
+    assert_int_equal(st_value_dict_set(d6, k[3], d6), 0);
+    assert_repr(d6, "{'k0': 0, 'k1': 1, 'k2': [1], 'k3': {...}, 'k4': 4}");
+    st_value *cyc = st_value_copy(d6);
+    assert_non_null(cyc);
+    assert_ptr_equal(st_value_dict_get(cyc, k[3]), cyc);
+    assert_ptr_equal(st__dict_shape(cyc), st__dict_shape(d2));
+    assert_int_equal(st_value_clear(cyc), 0);
+    st_value_unref(cyc);
+    assert_int_equal(st_value_clear(d6), 0);
+
+    /* the dict-based kinds share shapes as dicts do, and keep their own behaviour */
+    st_value *o1 = filled(&c, ST_VALUE_ORDEREDDICT, k, 5, 0, 0);
+    st_value *o2 = filled(&c, ST_VALUE_ORDEREDDICT, k, 5, 0, 1);
+    assert_ptr_equal(st__dict_shape(o1), st__dict_shape(d2));
+    assert_ptr_equal(st__dict_shape(o2), st__dict_shape(r2));
+    assert_repr(o1, "OrderedDict({'k0': 0, 'k1': 1, 'k2': 2, 'k3': 3, 'k4': 4})");
+    assert_int_equal(st_value_equal(o1, d2), 1);
+    st_value *o3 = filled(&c, ST_VALUE_ORDEREDDICT, k, 5, 0, 0);
+    assert_int_equal(st_value_equal(o1, o3), 1);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(st_value_dict_set_steal(o3, st_value_ref(k[i]), st_value_int(4 - i)), 0);
+    assert_ptr_equal(st__dict_shape(o3), st__dict_shape(o1));
+    assert_int_equal(st_value_equal(o3, o2), 0); /* the same items in another order */
+    assert_int_equal(st_value_equal(o3, r2), 1);
+    st_value *ct = filled(&c, ST_VALUE_COUNTER, k, 5, 0, 0);
+    assert_ptr_equal(st__dict_shape(ct), st__dict_shape(d2));
+    assert_repr(ct, "Counter({'k4': 4, 'k3': 3, 'k2': 2, 'k1': 1, 'k0': 0})");
+    st_value *dd = st_value_defaultdict("builtins", "list"), *kv[10];
+    for (int i = 0; i < 5; i++) {
+        kv[2 * i] = st_value_ref(k[i]);
+        kv[2 * i + 1] = st_value_int(i);
+    }
+    assert_int_equal(st__dict_update_steal(NULL, &c, dd, kv, 5), 0);
+    assert_ptr_equal(st__dict_shape(dd), st__dict_shape(d2));
+    assert_repr(dd, "defaultdict(<class 'list'>, {'k0': 0, 'k1': 1, 'k2': 2, 'k3': 3, 'k4': 4})");
+    assert_int_equal(st_value_clear(dd), 0);
+    assert_repr(dd, "defaultdict(<class 'list'>, {})");
+    st_value *cc = st_value_copy(ct);
+    assert_int_equal(st_value_kind(cc), ST_VALUE_COUNTER);
+    assert_int_equal(st_value_equal(cc, ct), 1);
+    st_value_unref(cc);
+
+    /* more keys than fit after the value: a block of values; beyond 30 keys, tables */
+    const size_t sizes[] = {6, 7, 30, 31, 32};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        st_value *a = filled(&c, ST_VALUE_DICT, k, n, 100, 0);
+        st_value *b = filled(&c, ST_VALUE_DICT, k, n, 100, 0);
+        st_value *e = filled(&c, ST_VALUE_DICT, k, n, 100, 0);
+        if (n <= 30) {
+            assert_non_null(st__dict_shape(b));
+            assert_ptr_equal(st__dict_shape(e), st__dict_shape(b));
+        } else {
+            assert_null(st__dict_shape(b));
+        }
+        assert_int_equal(st_value_len(e), (ptrdiff_t)n);
+        assert_int_equal(st_value_equal(a, e), 1);
+        int64_t last = 0;
+        assert_int_equal(st_value_as_int64(st_value_dict_get(e, k[n - 1]), &last), 0);
+        assert_true(last == 100 + (int64_t)n - 1);
+        st_value *x = st_value_copy(e);
+        assert_int_equal(st_value_equal(x, a), 1);
+        assert_int_equal(st_value_dict_delete(x, k[0]), 0);
+        assert_int_equal(st_value_len(x), (ptrdiff_t)n - 1);
+        assert_int_equal(st_value_dict_set(e, k[32 - n / 30], st_value_none()), 0);
+        assert_int_equal(st_value_clear(b), 0);
+        st_value_unref(a);
+        st_value_unref(b);
+        st_value_unref(e);
+        st_value_unref(x);
+    }
+
+    /* the cache keeps the 8 key sets used last: 8 in turn share their shapes, 9 in turn
+     * (each leaving before it comes again) get tables */
+    for (size_t sets = 8; sets <= 9; sets++) {
+        st_value *x[3 * 9];
+        for (size_t i = 0; i < 3 * sets; i++) {
+            x[i] = filled(&c, ST_VALUE_DICT, k + i % sets, 3, (int64_t)i, 0);
+            if (i >= 2 * sets)
+                assert_true((st__dict_shape(x[i]) != NULL) == (sets == 8));
+            assert_int_equal(st_value_len(x[i]), 3);
+        }
+        for (size_t i = 0; i < 3 * sets; i++) {
+            assert_int_equal(st_value_equal(x[i], x[i]), 1);
+            if (i >= sets)
+                assert_int_equal(st_value_equal(x[i], x[i - sets]), 0);
+        }
+        for (size_t i = 0; i < 3 * sets; i++)
+            st_value_unref(x[i]);
+    }
+
+    /* no shape for a non-str key, nor for keys given twice (the last value wins) */
+    st_value *ik[2] = {st_value_int(1000), k[0]};
+    for (int i = 0; i < 3; i++) {
+        st_value *x = filled(&c, ST_VALUE_DICT, ik, 2, 0, 0);
+        assert_null(st__dict_shape(x));
+        st_value_unref(x);
+    }
+    st_value *dup[3] = {k[0], k[1], k[0]};
+    for (int i = 0; i < 3; i++) {
+        st_value *x = filled(&c, ST_VALUE_DICT, dup, 3, 0, 0);
+        assert_null(st__dict_shape(x));
+        assert_repr(x, "{'k0': 2, 'k1': 1}");
+        st_value_unref(x);
+    }
+    st_value_unref(ik[0]);
+    /* a dict that is not empty gets no shape either */
+    st_value *ne = st_value_dict();
+    assert_int_equal(st_value_dict_set(ne, k[9], k[9]), 0);
+    for (int i = 0; i < 5; i++)
+        kv[2 * i] = st_value_ref(k[i]), kv[2 * i + 1] = st_value_int(i);
+    assert_int_equal(st__dict_update_steal(NULL, &c, ne, kv, 5), 0);
+    assert_null(st__dict_shape(ne));
+    assert_repr(ne, "{'k9': 'k9', 'k0': 0, 'k1': 1, 'k2': 2, 'k3': 3, 'k4': 4}");
+    /* nor a shared-key dict filled again: it gets a table first */
+    st_value *again = filled(&c, ST_VALUE_DICT, k, 5, 0, 0);
+    kv[0] = st_value_ref(k[5]);
+    kv[1] = st_value_int(5);
+    kv[2] = st_value_ref(k[0]);
+    kv[3] = st_value_int(-1);
+    assert_int_equal(st__dict_update_steal(NULL, &c, again, kv, 2), 0);
+    assert_null(st__dict_shape(again));
+    assert_repr(again, "{'k0': -1, 'k1': 1, 'k2': 2, 'k3': 3, 'k4': 4, 'k5': 5}");
+
+    /* the cache goes first: the dicts keep their shapes, the last one frees it */
+    st__shapes_done(&c);
+    assert_repr(d2, five);
+    st_value *all[] = {d1, d2, d3, d4, d5, d6, cp, r1, r2, o1, o2, o3, ct, dd, ne, again};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        st_value_unref(all[i]);
+    st_value_unref(k0);
+    st_value_unref(nope);
+    for (int i = 0; i < 33; i++)
+        st_value_unref(k[i]);
+}
+
 static void test_set(void **state)
 {
     (void)state;
@@ -1912,6 +2173,7 @@ int main(void)
         cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_list_tuple),
         cmocka_unit_test(test_dict),
+        cmocka_unit_test(test_dict_shapes),
         cmocka_unit_test(test_iteration_errors),
         cmocka_unit_test(test_next_not_iterable),
         cmocka_unit_test(test_set),

@@ -41,9 +41,26 @@ st_value *st__tuple_steal(st__arena *a, size_t n, st_value *const *items);
 /* Appends n items to a list, sized exactly when it was empty; takes over the references
  * even on failure. */
 int st__list_extend_steal(st__arena *a, st_value *list, st_value *const *items, size_t n);
+/* The shapes (layout.h) of the dicts one load filled lately, found by their keys' addresses:
+ * dicts filled with the same key objects in the same order share one. Zero-initialise;
+ * st__shapes_done() when the load is over. */
+#define ST__SHAPES 8
+typedef struct st__shapes_entry {
+    st__shape *shape; /* a reference; NULL: keys seen once, no shape yet */
+    uint64_t sig;     /* the mix of the keys' addresses */
+} st__shapes_entry;
+typedef struct st__shapes {
+    st__shapes_entry e[ST__SHAPES]; /* the most recently used first */
+} st__shapes;
+void st__shapes_done(st__shapes *c);
 /* Sets n key/value pairs (kv[2i], kv[2i+1]) in a dict in order, as d[k] = v does; takes
- * over the references even on failure (TypeError for an unhashable key). */
-int st__dict_update_steal(st__arena *a, st_value *dict, st_value *const *kv, size_t n);
+ * over the references even on failure (TypeError for an unhashable key). With shapes, an empty
+ * dict filled with the keys of a recent shape shares it (keeping only its values), and the
+ * second dict filled with the same str keys makes their shape. */
+int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dict, st_value *const *kv,
+                          size_t n);
+/* A dict's shape (compared by tests), or NULL for a dict with its own table. */
+const void *st__dict_shape(const st_value *d);
 
 /* ---- globals, objects, PickleBuffers (lib/value/object.c) ---- */
 /* A value of the given kind with rc 1, zeroed, and `extra` zeroed bytes after it (value.c). */

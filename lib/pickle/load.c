@@ -60,7 +60,8 @@ typedef struct unpickler {
     const st_pickle_load_options *o;
     size_t max_depth;
 
-    st__arena arena; /* where the values come from */
+    st__arena arena;   /* where the values come from */
+    st__shapes shapes; /* the keys of the records' dicts */
     /* The stack: values apart from their meta, so a container takes its items in one copy. */
     st_value **sv;
     meta *sm;
@@ -388,7 +389,7 @@ static int fill_container(unpickler *u, size_t at, size_t from, int kind, const 
     if (kind == ST_VALUE_LIST) {
         rc = st__list_extend_steal(&u->arena, c, u->sv + from, n);
     } else if (kind == ST_VALUE_DICT) {
-        rc = st__dict_update_steal(&u->arena, c, u->sv + from, n / 2);
+        rc = st__dict_update_steal(&u->arena, &u->shapes, c, u->sv + from, n / 2);
     } else {
         for (size_t i = from; i < u->sp && rc == 0; i++)
             rc = st_value_set_add(c, u->sv[i]);
@@ -1670,6 +1671,7 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     if (u->nrefetched)
         collect_cycles(u, v);
     st__arena_done(&u->arena);
+    st__shapes_done(&u->shapes);
     for (size_t i = 0; i < 2 * u->ngnames; i++)
         st_free(u->gnames[i]);
     st_free(u->gnames);

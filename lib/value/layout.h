@@ -40,6 +40,17 @@ typedef struct st__dict {
     unsigned char ixw;   /* index slots are 1 << ixw bytes */
 } st__dict;
 
+/* The keys of shared-key dicts (CPython's split tables): dicts filled with the same key
+ * objects in the same order (a load's records, whose keys the memo makes one str each) keep
+ * one shape and only their values. Immutable once made, so dicts on several threads may share
+ * it; freed with the last of them (its count is atomic, as a value's). A dict that gains or
+ * loses a key gets a table of its own first, as a resize would. */
+typedef struct st__shape {
+    atomic_size_t rc;
+    st__dict keys; /* strs and their hashes (the entries' values NULL), none deleted, indexed,
+                      no room for more (so that adding a key resizes) */
+} st__shape;
+
 /* The payload of the standard library's scalar types (lib/value/stdtypes.c). */
 typedef struct st__std {
     st_value *ref; /* datetime, time: tzinfo (a timezone) or NULL; timezone: its name (str) or
@@ -112,9 +123,10 @@ struct st_value {
             ptrdiff_t maxlen; /* deque: its maxlen, -1 for None */
         } seq;
         struct {
-            st__dict *dict;
+            st__dict *dict; /* its own table, right after the value; a shared-key dict's shape's */
             st_value *factory[2]; /* defaultdict: default_factory's module and qualname (str),
                                      NULL for None */
+            st_value **values; /* a shared-key dict's values, one per key of its shape, else NULL */
         };
         st__set *set;
         st__std std;
@@ -255,7 +267,7 @@ static inline int st__dict_next(const st_value *d, size_t *pos, st_value **key, 
     if (key)
         *key = t->entries[*pos].key;
     if (value)
-        *value = t->entries[*pos].value;
+        *value = d->u.values ? d->u.values[*pos] : t->entries[*pos].value;
     (*pos)++;
     return 1;
 }

@@ -254,6 +254,34 @@ static void drop(st_value *c, st_value **dead)
     *dead = c;
 }
 
+/* A shared-key dict keeps up to DICT_INLINE values where a table's header would be (right
+ * after the value), more in a block of their own. */
+#define DICT_INLINE (sizeof(st__dict) / sizeof(st_value *))
+#define SHAPE_MAX 30 /* keys of the largest shape, as CPython's SHARED_KEYS_MAX_SIZE */
+
+/* The shape of a shared-key dict, whose table is the shape's. */
+static inline st__shape *shape_of(const st_value *dv)
+{
+    return (st__shape *)(void *)((char *)dv->u.dict - offsetof(st__shape, keys));
+}
+
+/* Where a dict keeps the value of its entry i. */
+static inline st_value **dict_slot(const st_value *dv, size_t i)
+{
+    return dv->u.values ? &dv->u.values[i] : &dv->u.dict->entries[i].value;
+}
+
+/* Drops one reference to a shape; with the last one go its keys. */
+static void shape_drop(st__shape *s, st_value **dead)
+{
+    if (atomic_load_explicit(&s->rc, memory_order_acquire) != 1 &&
+        atomic_fetch_sub_explicit(&s->rc, 1, memory_order_acq_rel) != 1)
+        return;
+    for (size_t i = 0; i < s->keys.nentries; i++)
+        drop(s->keys.entries[i].key, dead);
+    free(s);
+}
+
 static void release_contents(st_value *x, st_value **dead)
 {
     switch (st__base_kind(x)) {
@@ -268,12 +296,21 @@ static void release_contents(st_value *x, st_value **dead)
             items_free(x->u.seq.items, arena_items(x));
         break;
     case ST_VALUE_DICT:
-        for (size_t i = 0; i < x->u.dict->nentries; i++) {
-            drop(x->u.dict->entries[i].key, dead);
-            drop(x->u.dict->entries[i].value, dead);
+        if (x->u.values) {
+            size_t n = x->u.dict->nentries;
+            for (size_t i = 0; i < n; i++)
+                drop(x->u.values[i], dead);
+            if (n > DICT_INLINE)
+                items_free(x->u.values, arena_items(x));
+            shape_drop(shape_of(x), dead);
+        } else {
+            for (size_t i = 0; i < x->u.dict->nentries; i++) {
+                drop(x->u.dict->entries[i].key, dead);
+                drop(x->u.dict->entries[i].value, dead);
+            }
+            if (x->u.dict->entries)
+                items_free(x->u.dict->entries, arena_items(x));
         }
-        if (x->u.dict->entries)
-            items_free(x->u.dict->entries, arena_items(x));
         if (x->kind == ST_VALUE_DEFAULTDICT) {
             drop(x->u.factory[0], dead);
             drop(x->u.factory[1], dead);
@@ -311,16 +348,28 @@ void st_value_unref(st_value *v)
         st__value_release(v);
 }
 
-void st__value_release(st_value *v)
+/* Frees the values of a worklist and those that die with them. */
+static void release_dead(st_value *dead)
 {
-    v->h.next_dead = NULL;
-    st_value *dead = v;
     while (dead) {
         st_value *x = dead;
         dead = x->h.next_dead;
         release_contents(x, &dead);
         value_free(x);
     }
+}
+
+void st__value_release(st_value *v)
+{
+    v->h.next_dead = NULL;
+    release_dead(v);
+}
+
+static void shape_unref(st__shape *s)
+{
+    st_value *dead = NULL;
+    shape_drop(s, &dead);
+    release_dead(dead);
 }
 
 st_value_type st_value_kind(const st_value *v) { return (st_value_type)v->kind; }
@@ -1086,22 +1135,25 @@ static int equal_depth(const st_value *a, const st_value *b, int depth)
                 return r;
         }
         return 1;
-    case ST_VALUE_DICT:
-        if (a->u.dict->used != b->u.dict->used)
+    case ST_VALUE_DICT: {
+        const st__dict *ta = a->u.dict, *tb = b->u.dict;
+        if (ta->used != tb->used)
             return 0;
-        for (size_t i = 0; i < a->u.dict->nentries; i++) {
-            const st__dentry *e = &a->u.dict->entries[i];
-            size_t at = 0, slot;
+        for (size_t i = 0; i < ta->nentries; i++) {
+            const st__dentry *e = &ta->entries[i];
+            size_t at = i, slot;
             if (!e->key)
                 continue;
-            int r = dict_lookup(b->u.dict, e->key, e->hash, &at, &slot);
+            /* one shape: the same keys in the same places */
+            int r = ta == tb ? 1 : dict_lookup(tb, e->key, e->hash, &at, &slot);
             if (r <= 0)
                 return r;
-            r = item_equal(e->value, b->u.dict->entries[at].value, depth);
+            r = item_equal(*dict_slot(a, i), *dict_slot(b, at), depth);
             if (r <= 0)
                 return r;
         }
         return 1;
+    }
     case ST_VALUE_SET:
         if (a->u.set->used != b->u.set->used)
             return 0;
@@ -1260,44 +1312,58 @@ static inline int dict_lookup(const st__dict *d, const st_value *key, int64_t ha
     }
 }
 
-/* Rebuilds the table (dropping deleted entries) with room for cap entries, >= the used ones:
- * entries and index in one block, the index at most 2/3 full. */
-static int dict_rebuild(st__arena *a, st_value *dv, size_t cap)
+/* Builds a table with room for cap entries (>= n) holding the live entries of from[0, n) in
+ * their order: entries and index in one block, the index at most 2/3 full. */
+static int table_make(st__arena *a, st__dict *t, int *in_arena, size_t cap,
+                      const st__dentry *from, size_t n)
 {
-    st__dict *d = dv->u.dict;
     if (cap > SIZE_MAX / 4 / (sizeof(st__dentry) + sizeof(size_t)))
         return ST_RAISE_NOMEM();
     size_t size = 8;
     while (size * 2 < cap * 3)
         size *= 2;
     unsigned char ixw = cap < 0xfe ? 0 : cap < 0xfffe ? 1 : cap < 0xfffffffe ? 2 : 3;
-    int in_arena;
-    st__dentry *entries = items_alloc(a, cap * sizeof *entries + (size << ixw), &in_arena);
+    st__dentry *entries = items_alloc(a, cap * sizeof *entries + (size << ixw), in_arena);
     if (!entries)
         return -1;
-    void *index = entries + cap;
-    memset(index, 0, size << ixw);
-    size_t n = 0;
-    for (size_t i = 0; i < d->nentries; i++)
-        if (d->entries[i].key)
-            entries[n++] = d->entries[i];
+    memset(entries + cap, 0, size << ixw);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (from[i].key)
+            entries[k++] = from[i];
+    *t = (st__dict){entries, k, cap, k, size - 1, ixw};
+    for (size_t j = 0; j < k; j++) {
+        uint64_t perturb = (uint64_t)entries[j].hash;
+        size_t i = (size_t)entries[j].hash & t->mask;
+        while (ix_get(t, i)) {
+            i = probe_next(i, &perturb, t->mask);
+        }
+        ix_set(t, i, j + 1);
+    }
+    return 0;
+}
+
+/* Rebuilds a dict's own table (dropping deleted entries) with room for cap entries, >= the
+ * used ones. */
+static int dict_rebuild(st__arena *a, st_value *dv, size_t cap)
+{
+    st__dict *d = dv->u.dict, t;
+    int in_arena;
+    if (table_make(a, &t, &in_arena, cap, d->entries, d->nentries) < 0)
+        return -1;
     if (d->entries)
         items_free(d->entries, arena_items(dv));
     set_arena_items(dv, in_arena);
-    d->entries = entries;
-    d->nentries = n;
-    d->cap = cap;
-    d->ixw = ixw;
-    d->mask = size - 1;
-    for (size_t k = 0; k < n; k++) {
-        uint64_t perturb = (uint64_t)entries[k].hash;
-        size_t i = (size_t)entries[k].hash & d->mask;
-        while (ix_get(d, i)) {
-            i = probe_next(i, &perturb, d->mask);
-        }
-        ix_set(d, i, k + 1);
-    }
+    *d = t;
     return 0;
+}
+
+/* The room a table of `used` live entries grows to for `extra` more: at least twice the live
+ * ones, at least 8. */
+static size_t grown_cap(size_t used, size_t extra)
+{
+    size_t cap = used + extra;
+    return cap < used * 2 ? used * 2 : cap < 8 ? 8 : cap;
 }
 
 /* Room for `extra` more entries: exactly that many when a loader fills an empty dict (it
@@ -1312,36 +1378,75 @@ static int dict_reserve(st__arena *a, st_value *dv, size_t extra)
     size_t cap = d->used + extra;
     if (d->entries || !a) {
         a = NULL;
-        cap = cap < d->used * 2 ? d->used * 2 : cap < 8 ? 8 : cap;
+        cap = grown_cap(d->used, extra);
     }
     return dict_rebuild(a, dv, cap);
+}
+
+/* Gives a shared-key dict a table of its own with room for `extra` more keys, as a resize
+ * would: the same entries in the same order, so that positions stay valid. */
+static int dict_unshare(st_value *dv, size_t extra)
+{
+    st__shape *s = shape_of(dv);
+    size_t n = s->keys.nentries;
+    if (extra > SIZE_MAX / 4 - n)
+        return ST_RAISE_NOMEM();
+    st__dentry from[SHAPE_MAX];
+    for (size_t i = 0; i < n; i++)
+        from[i] = (st__dentry){s->keys.entries[i].key, dv->u.values[i], s->keys.entries[i].hash};
+    st__dict t;
+    int in_arena;
+    if (table_make(NULL, &t, &in_arena, grown_cap(n, extra), from, n) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        st__ref(from[i].key);
+    if (n > DICT_INLINE)
+        items_free(dv->u.values, arena_items(dv));
+    set_arena_items(dv, in_arena);
+    dv->u.values = NULL;
+    dv->u.dict = (st__dict *)(dv + 1);
+    *dv->u.dict = t;
+    shape_unref(s);
+    return 0;
+}
+
+/* dict_insert_steal() once the lookup found key at entry `at` (r 1) or failed (r -1). */
+static int dict_found_steal(st_value *dv, int r, size_t at, st_value *key, st_value *value)
+{
+    if (r > 0) { /* a shared-key dict too: its values are its own */
+        st_value **p = dict_slot(dv, at);
+        st_value *old = *p;
+        *p = value;
+        st_value_unref(old);
+    } else {
+        st_value_unref(value);
+    }
+    st_value_unref(key); /* the dict keeps its first key, as CPython */
+    return r < 0 ? -1 : 0;
+}
+
+/* Room in a dict's own table for one more key (the free index slot for it in *slot). */
+static int dict_room(st_value *dv, const st_value *key, int64_t hash, size_t *slot)
+{
+    size_t at;
+    if ((dv->u.values ? dict_unshare(dv, 1) : dict_reserve(NULL, dv, 1)) < 0)
+        return -1;
+    return dict_lookup(dv->u.dict, key, hash, &at, slot); /* cannot fail: key is absent */
 }
 
 /* Inserts key (hash given) with value, taking both references: d[key] = value. */
 static inline int dict_insert_steal(st_value *dv, st_value *key, int64_t hash, st_value *value)
 {
-    st__dict *d = dv->u.dict;
     size_t at = 0, slot;
-    int r = dict_lookup(d, key, hash, &at, &slot);
-    if (r) {
-        if (r > 0) {
-            st_value *old = d->entries[at].value;
-            d->entries[at].value = value;
-            st_value_unref(old);
-        } else {
-            st_value_unref(value);
-        }
-        st_value_unref(key); /* the dict keeps its first key, as CPython */
-        return r < 0 ? -1 : 0;
+    int r = dict_lookup(dv->u.dict, key, hash, &at, &slot);
+    if (r)
+        return dict_found_steal(dv, r, at, key, value);
+    if (dv->u.dict->nentries == dv->u.dict->cap && dict_room(dv, key, hash, &slot) < 0) {
+        st_value_unref(key);
+        st_value_unref(value);
+        return -1;
     }
-    if (d->nentries == d->cap) {
-        if (dict_reserve(NULL, dv, 1) < 0) {
-            st_value_unref(key);
-            st_value_unref(value);
-            return -1;
-        }
-        dict_lookup(d, key, hash, &at, &slot); /* cannot fail: key is absent */
-    }
+    st__dict *d = dv->u.dict;
     d->entries[d->nentries] = (st__dentry){key, value, hash};
     ix_set(d, slot, ++d->nentries);
     d->used++;
@@ -1358,10 +1463,146 @@ int st_value_dict_set(st_value *dv, st_value *key, st_value *value)
     return dict_insert_steal(dv, st_value_ref(key), hash, st_value_ref(value)) ? ST_TRACE() : 0;
 }
 
-int st__dict_update_steal(st__arena *a, st_value *dv, st_value *const *kv, size_t n)
+/* ---- shapes: the keys of shared-key dicts ------------------------------------------------- */
+
+static st__shape *shape_ref(st__shape *s)
+{
+    atomic_fetch_add_explicit(&s->rc, 1, memory_order_relaxed);
+    return s;
+}
+
+/* The values of a shared-key dict of n keys: after the value, or a block of their own. */
+static st_value **values_alloc(st__arena *a, st_value *dv, size_t n, int *in_arena)
+{
+    *in_arena = 0;
+    return n <= DICT_INLINE ? (st_value **)(void *)(dv + 1)
+                            : items_alloc(a, n * sizeof(st_value *), in_arena);
+}
+
+/* Finds the key set of the pairs kv[0, 2n) among the cache's by the mix of their addresses
+ * and moves it first (a new one goes first, the least recently used leaves): 1 when it was
+ * there. */
+static int shapes_find(st__shapes *c, st_value *const *kv, size_t n)
+{
+    uint64_t sig = n;
+    for (size_t i = 0; i < n; i++)
+        sig = (sig ^ (uintptr_t)kv[2 * i]) * 0x9E3779B97F4A7C15ULL;
+    size_t j = 0;
+    while (j < ST__SHAPES && c->e[j].sig != sig)
+        j++;
+    int found = j < ST__SHAPES;
+    if (!found) {
+        j = ST__SHAPES - 1;
+        if (c->e[j].shape)
+            shape_unref(c->e[j].shape);
+        c->e[j].shape = NULL;
+        c->e[j].sig = sig;
+    }
+    if (j) {
+        st__shapes_entry e = c->e[j];
+        memmove(&c->e[1], &c->e[0], j * sizeof e);
+        c->e[0] = e;
+    }
+    return found;
+}
+
+/* Fills an empty dict with the pairs kv[0, 2n) as a dict of shape s when they have its keys,
+ * the same objects in the same order: 1 done (the references taken), 0 not. */
+static int shape_attach(st__arena *a, st_value *dv, st__shape *s, st_value *const *kv, size_t n)
+{
+    if (s->keys.nentries != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (kv[2 * i] != s->keys.entries[i].key)
+            return 0;
+    int in_arena;
+    st_value **values = values_alloc(a, dv, n, &in_arena);
+    if (!values)
+        return 0; /* a table, then */
+    for (size_t i = 0; i < n; i++) {
+        values[i] = kv[2 * i + 1];
+        st__unref(kv[2 * i]); /* the shape holds the key */
+    }
+    set_arena_items(dv, in_arena);
+    dv->u.dict = &shape_ref(s)->keys;
+    dv->u.values = values;
+    return 1;
+}
+
+/* Makes a dict's table, n distinct str keys and no deleted entry, the table of a new shape
+ * (holding the references to the keys; no room for more) and keeps only the values: NULL
+ * when memory is short (the dict stays as it was). The shape has two references, the dict's
+ * and the cache's. */
+static st__shape *dict_share(st__arena *a, st_value *dv)
+{
+    st__dict *d = dv->u.dict;
+    size_t n = d->nentries, isize = (d->mask + 1) << d->ixw;
+    st__shape *s = malloc(sizeof *s + n * sizeof(st__dentry) + isize);
+    if (!s)
+        return NULL;
+    int in_arena;
+    st_value **values = NULL;
+    if (n > DICT_INLINE && !(values = values_alloc(a, dv, n, &in_arena))) {
+        free(s);
+        return NULL;
+    }
+    s->keys = *d;
+    s->keys.entries = (st__dentry *)(void *)(s + 1);
+    s->keys.cap = n;
+    memcpy(s->keys.entries, d->entries, n * sizeof(st__dentry));
+    memcpy(index_of(&s->keys), index_of(d), isize);
+    atomic_init(&s->rc, 2);
+    items_free(d->entries, arena_items(dv));
+    if (!values)
+        values = values_alloc(a, dv, n, &in_arena); /* where d was */
+    for (size_t i = 0; i < n; i++) {
+        values[i] = s->keys.entries[i].value;
+        s->keys.entries[i].value = NULL;
+    }
+    set_arena_items(dv, in_arena);
+    dv->u.dict = &s->keys;
+    dv->u.values = values;
+    return s;
+}
+
+/* 1 if a table's keys are all strs (none deleted). */
+static int all_str_keys(const st__dict *d)
+{
+    for (size_t i = 0; i < d->nentries; i++)
+        if (d->entries[i].key->kind != ST_VALUE_STR)
+            return 0;
+    return 1;
+}
+
+void st__shapes_done(st__shapes *c)
+{
+    for (size_t i = 0; i < ST__SHAPES; i++)
+        if (c->e[i].shape)
+            shape_unref(c->e[i].shape);
+    memset(c, 0, sizeof *c);
+}
+
+const void *st__dict_shape(const st_value *d) { return d->u.values ? shape_of(d) : NULL; }
+
+int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_value *const *kv,
+                          size_t n)
 {
     size_t i = 0;
-    int rc = n > dv->u.dict->cap - dv->u.dict->nentries ? dict_reserve(a, dv, n) : 0;
+    /* An empty dict filled with the keys of a recent shape shares it; the second one filled
+     * with the same str keys lately makes their shape. */
+    int share = 0;
+    if (shapes && n && n <= SHAPE_MAX && !dv->u.values && !dv->u.dict->entries &&
+        shapes_find(shapes, kv, n)) {
+        st__shape *s = shapes->e[0].shape;
+        if (s && shape_attach(a, dv, s, kv, n))
+            return 0;
+        share = !s;
+    }
+    int rc = 0;
+    if (dv->u.values)
+        rc = dict_unshare(dv, n);
+    else if (n > dv->u.dict->cap - dv->u.dict->nentries)
+        rc = dict_reserve(a, dv, n);
     for (; rc == 0 && i < n; i++) {
         int64_t hash;
         st_value *k = kv[2 * i];
@@ -1376,8 +1617,11 @@ int st__dict_update_steal(st__arena *a, st_value *dv, st_value *const *kv, size_
         }
         rc = dict_insert_steal(dv, kv[2 * i], hash, kv[2 * i + 1]);
     }
-    if (i == n && rc == 0)
+    if (i == n && rc == 0) {
+        if (share && dv->u.dict->nentries == n && all_str_keys(dv->u.dict))
+            shapes->e[0].shape = dict_share(a, dv);
         return 0;
+    }
     for (; i < n; i++) {
         st_value_unref(kv[2 * i]);
         st_value_unref(kv[2 * i + 1]);
@@ -1419,7 +1663,7 @@ st_value *st_value_dict_get(const st_value *d, const st_value *key)
     int r = dict_find(d, key, &at);
     if (r <= 0)
         return (r == 0 ? raise_key_error(key) : ST_TRACE(), NULL);
-    return d->u.dict->entries[at].value;
+    return *dict_slot(d, at);
 }
 
 st_value *st_value_dict_get_str(const st_value *d, const char *key)
@@ -1438,6 +1682,8 @@ int st_value_dict_delete(st_value *dv, const st_value *key)
     int r = dict_find(dv, key, &at);
     if (r <= 0)
         return r == 0 ? raise_key_error(key) : ST_TRACE();
+    if (dv->u.values && dict_unshare(dv, 0) < 0) /* the entry keeps its position */
+        return ST_TRACE();
     st__dict *d = dv->u.dict;
     st__dentry e = d->entries[at];
     uint64_t perturb = (uint64_t)e.hash;
@@ -1788,7 +2034,10 @@ int st_value_clear(st_value *c)
     if (c->kind == ST_VALUE_OBJECT)
         return st__object_clear(c);
     st_value tmp = *c;
-    st__dict old_dict;
+    union {
+        st__dict d;
+        st_value *values[DICT_INLINE];
+    } old_dict;
     struct {
         st__set s;
         st__sentry small[SET_MINSIZE];
@@ -1804,9 +2053,15 @@ int st_value_clear(st_value *c)
         c->u.s.data[0] = '\0';
         return 0;
     case ST_VALUE_DICT:
-        old_dict = *c->u.dict;
-        tmp.u.dict = &old_dict;
-        memset(c->u.dict, 0, sizeof old_dict);
+        /* the table's header, or a shared-key dict's inline values, move aside */
+        memcpy(&old_dict, c + 1, sizeof old_dict);
+        if (!c->u.values)
+            tmp.u.dict = &old_dict.d;
+        else if (c->u.dict->nentries <= DICT_INLINE)
+            tmp.u.values = old_dict.values;
+        c->u.values = NULL;
+        c->u.dict = (st__dict *)(c + 1);
+        memset(c->u.dict, 0, sizeof *c->u.dict);
         set_arena_items(c, 0);
         break;
     case ST_VALUE_SET:
@@ -1826,12 +2081,7 @@ int st_value_clear(st_value *c)
     /* Release the old contents only now: a child's release may reach c again. */
     st_value *dead = NULL;
     release_contents(&tmp, &dead);
-    while (dead) {
-        st_value *x = dead;
-        dead = x->h.next_dead;
-        release_contents(x, &dead);
-        value_free(x);
-    }
+    release_dead(dead);
     return 0;
 }
 
@@ -1904,6 +2154,20 @@ static st_value *copy_container(const st_value *v, memo *m, int depth)
     if (st__base_kind(v) == ST_VALUE_LIST) {
         for (size_t i = 0; i < v->u.seq.len; i++)
             if (st_value_list_append_steal(c, copy_depth(v->u.seq.items[i], m, depth + 1)) < 0)
+                return (st_value_unref(c), NULL);
+        return c;
+    }
+    if (v->u.values) { /* its keys are strs, which copy to themselves: it shares the shape */
+        size_t n = v->u.dict->nentries;
+        int in_arena;
+        st_value **values = values_alloc(NULL, c, n, &in_arena);
+        if (!values)
+            return (st_value_unref(c), NULL);
+        memset(values, 0, n * sizeof *values); /* a copy failing half-way releases them */
+        c->u.dict = &shape_ref(shape_of(v))->keys;
+        c->u.values = values;
+        for (size_t i = 0; i < n; i++)
+            if (!(values[i] = copy_depth(v->u.values[i], m, depth + 1)))
                 return (st_value_unref(c), NULL);
         return c;
     }

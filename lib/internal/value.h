@@ -27,6 +27,24 @@ typedef struct st__arena {
 #define ST__ARENA_INIT {NULL, NULL, NULL, 0, 0}
 void st__arena_done(st__arena *a);
 
+/* A load's graveyard: while it is open, the values whose last reference goes on its thread are
+ * not freed but kept whole, with a count of 0, until st__grave_close(). The loader's memo then
+ * points at the values it memoized without holding references (touching none of them again at
+ * the end), and a memoized value dropped during the load (popped, a dict value replaced, a
+ * container's item that died with it) stays valid: fetching it takes a reference, which brings
+ * it back. Opened and closed on one thread, nested as a stack; a value that dies on another
+ * thread is freed there, so the loader holds references instead while code of the caller's may
+ * run (callbacks) or an object may be made. Zero-initialise with ST__GRAVE_INIT. */
+typedef struct st__grave {
+    st_value **v; /* the values buried, a value once per time it died */
+    size_t n, cap;
+    struct st__grave *outer; /* the graveyard open before this one on the thread */
+} st__grave;
+#define ST__GRAVE_INIT {NULL, 0, 0, NULL}
+void st__grave_open(st__grave *g);
+/* Frees the values still dead (and what only they held); those taken back live on. */
+void st__grave_close(st__grave *g);
+
 /* The constructors the loader uses; a is the arena, or NULL for plain malloc. Small ints are
  * the shared immortal ones, as CPython's -5..256. */
 st_value *st__int_new(st__arena *a, int64_t i);

@@ -382,16 +382,69 @@ void st_value_unref(st_value *v)
         st__value_release(v);
 }
 
-void st__value_release(st_value *v)
+/* The graveyard open on this thread; g_graves counts those open on any thread, so that a
+ * release while none is pays no thread-local look-up. */
+static _Thread_local st__grave *t_grave;
+static atomic_size_t g_graves;
+
+void st__grave_open(st__grave *g)
 {
-    v->h.next_dead = NULL;
-    st_value *dead = v;
+    g->outer = t_grave;
+    t_grave = g;
+    atomic_fetch_add_explicit(&g_graves, 1, memory_order_relaxed);
+}
+
+/* Keeps x, whose count reached 0, whole (its children stay held). When the list cannot grow, x
+ * is kept anyway, unlisted: lost memory rather than a memo pointing at freed memory. */
+static void bury(st__grave *g, st_value *x)
+{
+    atomic_store_explicit(&x->h.rc, 0, memory_order_relaxed);
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 64;
+        st_value **v = cap < SIZE_MAX / sizeof *v ? realloc(g->v, cap * sizeof *v) : NULL;
+        if (!v)
+            return;
+        g->v = v;
+        g->cap = cap;
+    }
+    g->v[g->n++] = x;
+}
+
+void st__grave_close(st__grave *g)
+{
+    t_grave = g->outer;
+    atomic_fetch_sub_explicit(&g_graves, 1, memory_order_relaxed);
+    /* A reference to every value listed first: one may hold another, or be listed twice (taken
+     * back and dropped again), and none may go before its own turn. */
+    for (size_t i = 0; i < g->n; i++)
+        st__ref(g->v[i]);
+    for (size_t i = 0; i < g->n; i++)
+        st__unref(g->v[i]);
+    free(g->v);
+    *g = (st__grave)ST__GRAVE_INIT;
+}
+
+/* Frees the values of the worklist `dead` and the children that die with them, or buries them
+ * while a graveyard is open. */
+static void release_dead(st_value *dead)
+{
+    st__grave *g = atomic_load_explicit(&g_graves, memory_order_relaxed) ? t_grave : NULL;
     while (dead) {
         st_value *x = dead;
         dead = x->h.next_dead;
+        if (g) {
+            bury(g, x);
+            continue;
+        }
         release_contents(x, &dead);
         value_free(x);
     }
+}
+
+void st__value_release(st_value *v)
+{
+    v->h.next_dead = NULL;
+    release_dead(v);
 }
 
 st_value_type st_value_kind(const st_value *v) { return (st_value_type)v->kind; }
@@ -1897,12 +1950,7 @@ int st_value_clear(st_value *c)
     /* Release the old contents only now: a child's release may reach c again. */
     st_value *dead = NULL;
     release_contents(&tmp, &dead);
-    while (dead) {
-        st_value *x = dead;
-        dead = x->h.next_dead;
-        release_contents(x, &dead);
-        value_free(x);
-    }
+    release_dead(dead);
     return 0;
 }
 

@@ -596,8 +596,14 @@ static int memo_used(const unpickler *u, size_t idx)
     return u->memo[idx] || (u->mm && u->mm[idx].global);
 }
 
-/* Makes PUT idx beyond the next free one, or of one in use, the next to fill. */
-static int memo_slot_slow(unpickler *u, uint64_t idx)
+/* Whether m is a plain value's meta (the memo keeps no meta for those until one is not). */
+static inline int plain_meta(meta m)
+{
+    return !m.depth && !m.global && !m.base;
+}
+
+/* Stores top (v, m) at PUT idx beyond the next free one, or at one in use, or with its meta. */
+static int memo_store_slow(unpickler *u, uint64_t idx, st_value *v, meta m)
 {
     if (idx >= u->memo_top) {
         if (idx >= u->memo_cap && grow_memo(u, idx))
@@ -612,6 +618,14 @@ static int memo_slot_slow(unpickler *u, uint64_t idx)
         u->memo_len++;
     else if (u->memo_refs && u->memo[idx])
         st__unref(u->memo[idx]);
+    u->memo[idx] = v;
+    if (u->memo_refs && v)
+        st__ref(v);
+    if (!plain_meta(m) || u->mm) {
+        if (!u->mm && make_meta(u))
+            return -1;
+        u->mm[idx] = m;
+    }
     return 0;
 }
 
@@ -619,23 +633,15 @@ static inline int memo_store(unpickler *u, uint64_t idx)
 {
     if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp))
         return uerror(u, "unpickling stack underflow");
-    if (idx == u->memo_top && idx < u->memo_cap) { /* the next free index, as MEMOIZE uses */
-        u->memo_top++;
-        u->memo_len++;
-    } else if (memo_slot_slow(u, idx)) {
-        return -1;
-    }
     st_value *v = u->sv[u->sp - 1];
     meta m = u->sm[u->sp - 1];
-    u->memo[idx] = v;
-    if (u->memo_refs && v)
-        st__ref(v);
-    if (m.depth || m.global || m.base || u->mm) {
-        if (!u->mm && make_meta(u))
-            return -1;
-        u->mm[idx] = m;
+    /* the next free index, as MEMOIZE uses, of a plain value */
+    if (idx == u->memo_top && idx < u->memo_cap && !u->mm && plain_meta(m) && !u->memo_refs) {
+        u->memo[u->memo_top++] = v;
+        u->memo_len++;
+        return 0;
     }
-    return 0;
+    return memo_store_slow(u, idx, v, m);
 }
 
 static inline int memo_fetch(unpickler *u, uint64_t idx)

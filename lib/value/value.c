@@ -120,10 +120,9 @@ static void chunk_unmap(chunk *c)
 #endif
 }
 
-static void chunk_release(chunk *c, size_t n)
+/* A chunk whose blocks are all gone: to the cache, or back to the system. */
+static void chunk_gone(chunk *c)
 {
-    if (atomic_fetch_sub_explicit(&c->live, n, memory_order_acq_rel) != n)
-        return;
     if (c->size < CHUNK_MAPPED) {
         free(c);
         return;
@@ -139,6 +138,12 @@ static void chunk_release(chunk *c, size_t n)
     }
     if (c)
         chunk_unmap(c);
+}
+
+static inline void chunk_release(chunk *c, size_t n)
+{
+    if (atomic_fetch_sub_explicit(&c->live, n, memory_order_acq_rel) == n)
+        chunk_gone(c);
 }
 
 void st__arena_done(st__arena *a)
@@ -429,13 +434,14 @@ void st__grave_close(st__grave *g)
 static void release_dead(st_value *dead)
 {
     st__grave *g = atomic_load_explicit(&g_graves, memory_order_relaxed) ? t_grave : NULL;
+    while (g && dead) {
+        st_value *x = dead;
+        dead = x->h.next_dead;
+        bury(g, x);
+    }
     while (dead) {
         st_value *x = dead;
         dead = x->h.next_dead;
-        if (g) {
-            bury(g, x);
-            continue;
-        }
         release_contents(x, &dead);
         value_free(x);
     }

@@ -1178,6 +1178,48 @@ static void test_loaded_values(void **state)
     }
 }
 
+/* Two threads load pickles that drop memoized values, handing each result to the other to
+ * drop: a release on one thread while the other's load runs is the other's business only (its
+ * graveyard), and a value from the other's load is freed at once. */
+static struct {
+    pthread_mutex_t lock;
+    st_value *slot;
+} g_handover = {PTHREAD_MUTEX_INITIALIZER, NULL};
+
+static void *load_and_hand_over(void *arg)
+{
+    (void)arg;
+    intptr_t bad = 0;
+    for (int i = 0; i < 300; i++) {
+        st_value *v = st_pickle_loads("]\x94\x8c\x01x\x94"
+                                      "a0h\x01h\x00\x86.",
+                                      15, NULL);
+        if (!v || !same_value(v, "('x', ['x'])") ||
+            st_value_item(v, 0) != st_value_item(st_value_item(v, 1), 0))
+            bad++;
+        pthread_mutex_lock(&g_handover.lock);
+        st_value *old = g_handover.slot;
+        g_handover.slot = v;
+        pthread_mutex_unlock(&g_handover.lock);
+        st_value_unref(old);
+    }
+    return (void *)bad;
+}
+
+static void test_memo_threads(void **state)
+{
+    (void)state;
+    pthread_t t[2];
+    for (int h = 0; h < 2; h++)
+        assert_int_equal(pthread_create(&t[h], NULL, load_and_hand_over, NULL), 0);
+    for (int h = 0; h < 2; h++) {
+        void *bad;
+        pthread_join(t[h], &bad);
+        assert_int_equal((intptr_t)bad, 0);
+    }
+    st_value_unref(g_handover.slot);
+}
+
 /* Loads a pickle given as a C string literal and compares the repr. */
 static void loads_is(const char *pk, size_t len, const st_pickle_load_options *o, const char *repr)
 {
@@ -2097,6 +2139,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_errors_as_cpython),
         cmocka_unit_test(test_memo_dropped),
+        cmocka_unit_test(test_memo_threads),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_options_defaults),
         cmocka_unit_test(test_loads_end),

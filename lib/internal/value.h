@@ -14,7 +14,8 @@
 /* Memory for the many small values one load makes (lib/pickle/load.c): values, list items and dict
  * tables are carved from chunks of growing size instead of one malloc each. A chunk counts
  * its blocks and goes with the last of them, from whichever thread drops it (the count is
- * atomic), to a small cache for later loads or back to free(). Large blocks still get their
+ * atomic), to a cache for later loads (chunks of 2 MiB and more, mapped apart with huge pages
+ * asked for, up to 64 MiB in all) or back to the system. Large blocks still get their
  * own malloc. Under AddressSanitizer the arena hands every block to malloc, so leaks and use
  * after free stay visible per value. Zero-initialise with ST__ARENA_INIT; st__arena_done()
  * when the load is over. */

@@ -1220,6 +1220,47 @@ static void test_memo_threads(void **state)
     st_value_unref(g_handover.slot);
 }
 
+/* A load of some 20 MB of values spans chunks of every size, the mapped ones too; loaded
+ * again after the first result is dropped (its chunks then come from the cache), and the
+ * second result's items dropped by another thread while the main thread drops the list. */
+static void test_large_load(void **state)
+{
+    (void)state;
+    size_t n = 100000;
+    st_value *l = st_value_list();
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "user%zu", i);
+        st_value *item[3] = {st_value_str(name), st_value_int((int64_t)i * 1000),
+                             st_value_float((double)i * 0.5)};
+        st_value *t = st_value_list();
+        for (int k = 0; k < 3; k++) {
+            st_value_list_append(t, item[k]);
+            st_value_unref(item[k]);
+        }
+        st_value_list_append(l, t);
+        st_value_unref(t);
+    }
+    unsigned char *pk;
+    size_t len;
+    assert_int_equal(st_pickle_dumps(l, 4, &pk, &len), 0);
+    for (int round = 0; round < 2; round++) {
+        st_value *back = st_pickle_loads(pk, len, NULL);
+        assert_non_null(back);
+        assert_int_equal(st_value_equal(back, l), 1);
+        st_value **items = calloc(n + 1, sizeof *items);
+        for (size_t i = 0; round == 1 && i < n; i++)
+            items[i] = st_value_ref(st_value_item(back, (ptrdiff_t)i));
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, drop_all, items), 0);
+        st_value_unref(back);
+        pthread_join(t, NULL);
+        free(items);
+    }
+    st_free(pk);
+    st_value_unref(l);
+}
+
 /* Loads a pickle given as a C string literal and compares the repr. */
 static void loads_is(const char *pk, size_t len, const st_pickle_load_options *o, const char *repr)
 {
@@ -2151,6 +2192,7 @@ int main(void)
         cmocka_unit_test(test_std_built),
         cmocka_unit_test(test_std_load_forms),
         cmocka_unit_test(test_loaded_values),
+        cmocka_unit_test(test_large_load),
         cmocka_unit_test(test_objects_vectors),
         cmocka_unit_test(test_objects_live),
         cmocka_unit_test(test_objects_built),

@@ -35,7 +35,9 @@ void st__arena_done(st__arena *a);
  * container's item that died with it) stays valid: fetching it takes a reference, which brings
  * it back. Opened and closed on one thread, nested as a stack; a value that dies on another
  * thread is freed there, so the loader holds references instead while code of the caller's may
- * run (callbacks) or an object may be made. Zero-initialise with ST__GRAVE_INIT. */
+ * run (callbacks) or an object may be made. What dies is kept until the end: memory stays
+ * what the load built, as if nothing had been popped (linear in the input, as the stack is).
+ * Zero-initialise with ST__GRAVE_INIT. */
 typedef struct st__grave {
     st_value **v; /* the values buried, a value once per time it died */
     size_t n, cap;

@@ -724,6 +724,152 @@ static void test_errors(void **state)
     free(deep);
 }
 
+/* Loads pk (n bytes) and checks its repr; returns the value. */
+static st_value *loads_as(const char *pk, size_t n, const char *repr)
+{
+    st_value *v = st_pickle_loads(pk, n, NULL);
+    assert_non_null(v);
+    assert_true(same_value(v, repr));
+    return v;
+}
+
+static int nested_ok;
+
+/* allow_global() that runs a load of its own, which drops memoized values too. */
+static int allow_nested(void *ctx, const char *module, const char *name)
+{
+    (void)ctx;
+    st_value *v = st_pickle_loads("]\x94\x8c\x01y\x94"
+                                  "a0h\x01.",
+                                  11, NULL);
+    nested_ok = v && same_value(v, "'y'");
+    st_value_unref(v);
+    return strcmp(module, "mymod") == 0 && strcmp(name, "Pairs") == 0;
+}
+
+/* The memo holds no references to what it memoized: a memoized value dropped during the load
+ * stays valid for a later GET, and one never fetched again is freed with the load (the ASan
+ * build checks both). Each pickle's value is CPython 3.13's. */
+static void test_memo_dropped(void **state)
+{
+    (void)state;
+    /* an item that died with its popped list, fetched; then the list itself, brought back */
+    st_value *v = loads_as("]\x94\x8c\x01x\x94"
+                           "a0h\x01h\x00\x86.",
+                           15, "('x', ['x'])");
+    assert_ptr_equal(st_value_item(v, 0), st_value_item(st_value_item(v, 1), 0));
+    st_value_unref(v);
+    st_value_unref(loads_as("]\x94\x8c\x01x\x94"
+                            "a0h\x01.",
+                            11, "'x'"));
+    /* a popped list whose memo index PUT then reuses */
+    st_value_unref(loads_as("]\x94"
+                            "0Nq\x00"
+                            "0h\x00.",
+                            10, "None"));
+    /* a dict value replaced by SETITEMS (the same key twice), fetched */
+    v = loads_as("}\x94(\x8c\x01k\x94\x8c\x02v1\x94h\x01\x8c\x02v2\x94uh\x02\x86.", 24,
+                 "({'k': 'v2'}, 'v1')");
+    st_value_unref(v);
+    /* the second of two equal items a frozenset dropped, fetched: itself, not the first */
+    v = loads_as("(\x8c\x01"
+                 "a\x94\x8c\x01"
+                 "a\x94\x91h\x01\x86.",
+                 14, "(frozenset({'a'}), 'a')");
+    size_t pos = 0;
+    st_value *first;
+    assert_int_equal(st_value_next(st_value_item(v, 0), &pos, &first), 1);
+    assert_ptr_not_equal(first, st_value_item(v, 1));
+    st_value_unref(v);
+    /* the items of a popped tuple that was never memoized */
+    st_value_unref(loads_as("(\x8c\x01"
+                            "a\x94\x8c\x01"
+                            "b\x94t0h\x00h\x01\x86.",
+                            17, "('a', 'b')"));
+    /* dropped and never fetched: a str, a list with a memoized item */
+    st_value_unref(loads_as("\x8c\x03"
+                            "abc\x94"
+                            "0]\x94\x8c\x01y\x94"
+                            "a0N.",
+                            17, "None"));
+    /* a block too large for the arena (its own malloc), dropped, fetched and dropped again
+     * three times (buried each time), then kept, or not */
+    size_t big = 20000;
+    char *pk = malloc(big + 32);
+    memcpy(pk, "X\x20\x4e\x00\x00", 5);
+    memset(pk + 5, 'z', big);
+    memcpy(pk + 5 + big, "\x94"
+                         "0h\x00"
+                         "0h\x00"
+                         "0h\x00.",
+           11);
+    v = st_pickle_loads(pk, big + 16, NULL);
+    assert_non_null(v);
+    assert_int_equal(st_value_len(v), big);
+    st_value_unref(v);
+    memcpy(pk + 5 + big + 10, "0N.", 3);
+    v = st_pickle_loads(pk, big + 18, NULL);
+    assert_non_null(v);
+    assert_int_equal(st_value_kind(v), ST_VALUE_NONE);
+    free(pk);
+    /* a failure after a drop frees what was buried */
+    load_fails("\x8c\x01x\x94"
+               "0h\x00h\x05",
+               9, ST_EFORMAT, "Memo value not found at index 5 (at offset 7)");
+    /* a self-referencing list popped, fetched again */
+    v = st_pickle_loads("]\x94h\x00"
+                        "a0h\x00.",
+                        9, NULL);
+    assert_non_null(v);
+    assert_ptr_equal(st_value_item(v, 0), v);
+    st_value_clear(v);
+    st_value_unref(v);
+    /* a load inside a callback of another (graveyards nest): the outer load's dropped str
+     * stays valid across it */
+    st_pickle_load_options o = ST_PICKLE_LOAD_OPTIONS_INIT;
+    o.allow_global = allow_nested;
+    v = st_pickle_loads("\x8c\x01x\x94"
+                        "0cmymod\nPairs\n0h\x00.",
+                        22, &o);
+    assert_non_null(v);
+    assert_true(nested_ok);
+    assert_true(same_value(v, "'x'"));
+    st_value_unref(v);
+    /* the memo's meta array made late (after the memo left the frame) and early (then moved
+     * with it): tuples are memoized with their depth, strs without */
+    for (int tuple_first = 0; tuple_first < 2; tuple_first++) {
+        st_value *a = st_value_str("a");
+        st_value *t = st_value_tuple(1, &a);
+        st_value_unref(a);
+        st_value *l = st_value_list();
+        if (tuple_first)
+            st_value_list_append(l, t);
+        for (int i = 0; i < 40; i++) {
+            char b[8];
+            snprintf(b, sizeof b, "s%d", i);
+            st_value *sv = st_value_str(b);
+            st_value_list_append(l, sv);
+            st_value_list_append(l, sv);
+            st_value_unref(sv);
+        }
+        st_value_list_append(l, t);
+        st_value_list_append(l, t);
+        unsigned char *out;
+        size_t len;
+        assert_int_equal(st_pickle_dumps(l, 4, &out, &len), 0);
+        v = st_pickle_loads(out, len, NULL);
+        assert_non_null(v);
+        assert_int_equal(st_value_equal(v, l), 1);
+        size_t n = (size_t)st_value_len(v);
+        assert_ptr_equal(st_value_item(v, (ptrdiff_t)n - 1), st_value_item(v, (ptrdiff_t)n - 2));
+        assert_ptr_equal(st_value_item(v, (ptrdiff_t)n - 3), st_value_item(v, (ptrdiff_t)n - 4));
+        st_free(out);
+        st_value_unref(v);
+        st_value_unref(l);
+        st_value_unref(t);
+    }
+}
+
 static int allow_od(void *ctx, const char *module, const char *name)
 {
     (*(int *)ctx)++;
@@ -1172,6 +1318,89 @@ static void test_shared_keys(void **state)
     for (int i = 0; i < 12; i++)
         free(theirs[i]);
     free(py);
+}
+
+/* Two threads load pickles that drop memoized values, handing each result to the other to
+ * drop: a release on one thread while the other's load runs is the other's business only (its
+ * graveyard), and a value from the other's load is freed at once. */
+static struct {
+    pthread_mutex_t lock;
+    st_value *slot;
+} g_handover = {PTHREAD_MUTEX_INITIALIZER, NULL};
+
+static void *load_and_hand_over(void *arg)
+{
+    (void)arg;
+    intptr_t bad = 0;
+    for (int i = 0; i < 300; i++) {
+        st_value *v = st_pickle_loads("]\x94\x8c\x01x\x94"
+                                      "a0h\x01h\x00\x86.",
+                                      15, NULL);
+        if (!v || !same_value(v, "('x', ['x'])") ||
+            st_value_item(v, 0) != st_value_item(st_value_item(v, 1), 0))
+            bad++;
+        pthread_mutex_lock(&g_handover.lock);
+        st_value *old = g_handover.slot;
+        g_handover.slot = v;
+        pthread_mutex_unlock(&g_handover.lock);
+        st_value_unref(old);
+    }
+    return (void *)bad;
+}
+
+static void test_memo_threads(void **state)
+{
+    (void)state;
+    pthread_t t[2];
+    for (int h = 0; h < 2; h++)
+        assert_int_equal(pthread_create(&t[h], NULL, load_and_hand_over, NULL), 0);
+    for (int h = 0; h < 2; h++) {
+        void *bad;
+        pthread_join(t[h], &bad);
+        assert_int_equal((intptr_t)bad, 0);
+    }
+    st_value_unref(g_handover.slot);
+}
+
+/* A load of some 20 MB of values spans chunks of every size, the mapped ones too; loaded
+ * again after the first result is dropped (its chunks then come from the cache), and the
+ * second result's items dropped by another thread while the main thread drops the list. */
+static void test_large_load(void **state)
+{
+    (void)state;
+    size_t n = 100000;
+    st_value *l = st_value_list();
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "user%zu", i);
+        st_value *item[3] = {st_value_str(name), st_value_int((int64_t)i * 1000),
+                             st_value_float((double)i * 0.5)};
+        st_value *t = st_value_list();
+        for (int k = 0; k < 3; k++) {
+            st_value_list_append(t, item[k]);
+            st_value_unref(item[k]);
+        }
+        st_value_list_append(l, t);
+        st_value_unref(t);
+    }
+    unsigned char *pk;
+    size_t len;
+    assert_int_equal(st_pickle_dumps(l, 4, &pk, &len), 0);
+    for (int round = 0; round < 2; round++) {
+        st_value *back = st_pickle_loads(pk, len, NULL);
+        assert_non_null(back);
+        assert_int_equal(st_value_equal(back, l), 1);
+        st_value **items = calloc(n + 1, sizeof *items);
+        for (size_t i = 0; round == 1 && i < n; i++)
+            items[i] = st_value_ref(st_value_item(back, (ptrdiff_t)i));
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, drop_all, items), 0);
+        st_value_unref(back);
+        pthread_join(t, NULL);
+        free(items);
+    }
+    st_free(pk);
+    st_value_unref(l);
 }
 
 /* Loads a pickle given as a C string literal and compares the repr. */
@@ -2106,6 +2335,8 @@ int main(void)
         cmocka_unit_test(test_text_opcodes),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_errors_as_cpython),
+        cmocka_unit_test(test_memo_dropped),
+        cmocka_unit_test(test_memo_threads),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_options_defaults),
         cmocka_unit_test(test_loads_end),
@@ -2119,6 +2350,7 @@ int main(void)
         cmocka_unit_test(test_loaded_values),
         cmocka_unit_test(test_shared_keys),
         cmocka_unit_test(test_shared_keys_setitems),
+        cmocka_unit_test(test_large_load),
         cmocka_unit_test(test_objects_vectors),
         cmocka_unit_test(test_objects_live),
         cmocka_unit_test(test_objects_built),

@@ -320,10 +320,11 @@ ST_API int st_pickle_load_options_init(st_pickle_load_options *opts, unsigned in
  * but are not part of the result (or all of them when loading fails) are emptied, so nothing
  * leaks; a result that contains itself is the caller's to break (see the value module).
  *
- * Memory: the values of one load are carved from shared blocks of up to 256 KiB, released
- * when the last value in them is (from any thread), so keeping a few values of a large
- * result keeps their blocks. Released full-size blocks are kept for later loads, up to
- * 16 MiB per process, so that loading again does not fault fresh memory in from the system.
+ * Memory: the values of one load are carved from shared blocks of up to 8 MiB (from 2 MiB
+ * on, backed by huge pages where the system offers them), released when the last value in
+ * them is (from any thread), so keeping a few values of a large result keeps their blocks.
+ * Released blocks of 2 MiB and more are kept for later loads, up to 64 MiB per process, so
+ * that loading again does not fault fresh memory in from the system.
  * @param data The pickle.
  * @param len Its length.
  * @param opts Options, or NULL for the defaults.

@@ -14,7 +14,8 @@
 /* Memory for the many small values one load makes (lib/pickle/load.c): values, list items and dict
  * tables are carved from chunks of growing size instead of one malloc each. A chunk counts
  * its blocks and goes with the last of them, from whichever thread drops it (the count is
- * atomic), to a small cache for later loads or back to free(). Large blocks still get their
+ * atomic), to a cache for later loads (chunks of 2 MiB and more, mapped apart with huge pages
+ * asked for, up to 64 MiB in all) or back to the system. Large blocks still get their
  * own malloc. Under AddressSanitizer the arena hands every block to malloc, so leaks and use
  * after free stay visible per value. Zero-initialise with ST__ARENA_INIT; st__arena_done()
  * when the load is over. */
@@ -26,6 +27,26 @@ typedef struct st__arena {
 } st__arena;
 #define ST__ARENA_INIT {NULL, NULL, NULL, 0, 0}
 void st__arena_done(st__arena *a);
+
+/* A load's graveyard: while it is open, the values whose last reference goes on its thread are
+ * not freed but kept whole, with a count of 0, until st__grave_close(). The loader's memo then
+ * points at the values it memoized without holding references (touching none of them again at
+ * the end), and a memoized value dropped during the load (popped, a dict value replaced, a
+ * container's item that died with it) stays valid: fetching it takes a reference, which brings
+ * it back. Opened and closed on one thread, nested as a stack; a value that dies on another
+ * thread is freed there, so the loader holds references instead while code of the caller's may
+ * run (callbacks) or an object may be made. What dies is kept until the end: memory stays
+ * what the load built, as if nothing had been popped (linear in the input, as the stack is).
+ * Zero-initialise with ST__GRAVE_INIT. */
+typedef struct st__grave {
+    st_value **v; /* the values buried, a value once per time it died */
+    size_t n, cap;
+    struct st__grave *outer; /* the graveyard open before this one on the thread */
+} st__grave;
+#define ST__GRAVE_INIT {NULL, 0, 0, NULL}
+void st__grave_open(st__grave *g);
+/* Frees the values still dead (and what only they held); those taken back live on. */
+void st__grave_close(st__grave *g);
 
 /* The constructors the loader uses; a is the arena, or NULL for plain malloc. Small ints are
  * the shared immortal ones, as CPython's -5..256. */

@@ -30,7 +30,7 @@ typedef struct meta {
                         the factory's G_*; a value: G_UUID for a UUID awaiting BUILD */
 } meta;
 
-/* A memo entry. */
+/* A value with its meta (a stack entry taken apart). */
 typedef struct slot {
     st_value *v;
     meta m;
@@ -44,7 +44,8 @@ typedef struct small_store {
     st_value *sv[SMALL_STACK];
     meta sm[SMALL_STACK];
     size_t marks[SMALL_MARKS];
-    slot memo[SMALL_MEMO];
+    st_value *memo[SMALL_MEMO];
+    meta mm[SMALL_MEMO];
 } small_store;
 
 typedef struct unpickler {
@@ -68,8 +69,16 @@ typedef struct unpickler {
     size_t sp, scap;
     size_t *marks;
     size_t nmarks, mcap;
-    slot *memo;
+    /* The memo: values without their meta, which has its own array once an entry's is not
+     * the plain value's (a global, a nesting depth). Without memo_refs the memo holds no
+     * references, so the end of a load touches none of its values again: the graveyard keeps
+     * what dies until then, and a fetch takes it back. With objects or the caller's callbacks
+     * (which may hand values to other threads, or look at their counts) it holds references. */
+    st_value **memo;
+    meta *mm;
     size_t memo_cap, memo_top, memo_len; /* allocated, initialised, filled */
+    int memo_refs;
+    st__grave grave;
     char **gnames; /* caller-accepted globals: module, name pairs */
     size_t ngnames;
     /* Containers pushed again by GET or DUP (references held): every reference cycle the
@@ -555,62 +564,95 @@ static int grow_memo(unpickler *u, uint64_t idx)
     /* Indexes are bounded by the input read so far, so the memo is too. */
     if (idx > op_offset(u) + 1024)
         return uerror(u, "memo index %" PRIu64 " too large", idx);
-    if (idx > SIZE_MAX / 2 / sizeof(slot))
+    if (idx > SIZE_MAX / 2 / sizeof(meta))
         return ST_RAISE_NOMEM();
     size_t cap = u->memo_cap;
     while (cap <= idx)
         cap *= 2;
-    slot *m = grow_array(u->memo, u->small->memo, u->memo_top, cap, sizeof *m);
-    if (!m)
+    st_value **m = grow_array(u->memo, u->small->memo, u->memo_top, cap, sizeof *m);
+    if (m)
+        u->memo = m;
+    meta *mm = m && u->mm ? grow_array(u->mm, u->small->mm, u->memo_top, cap, sizeof *mm) : NULL;
+    if (!m || (u->mm && !mm))
         return ST_TRACE();
-    u->memo = m;
+    if (mm)
+        u->mm = mm;
     u->memo_cap = cap;
     return 0;
 }
 
-/* The slot of PUT idx beyond the next free one, or of one in use (its value dropped). */
-static slot *memo_slot_slow(unpickler *u, uint64_t idx)
+/* The meta array, made the first time an entry's meta is not the plain value's. */
+static int make_meta(unpickler *u)
+{
+    u->mm = u->memo == u->small->memo ? u->small->mm
+                                      : st__reallocarray(NULL, u->memo_cap, sizeof *u->mm);
+    if (!u->mm)
+        return ST_TRACE();
+    memset(u->mm, 0, u->memo_top * sizeof *u->mm);
+    return 0;
+}
+
+static int memo_used(const unpickler *u, size_t idx)
+{
+    return u->memo[idx] || (u->mm && u->mm[idx].global);
+}
+
+/* Whether m is a plain value's meta (the memo keeps no meta for those until one is not). */
+static inline int plain_meta(meta m)
+{
+    return !m.depth && !m.global && !m.base;
+}
+
+/* Stores top (v, m) at PUT idx beyond the next free one, or at one in use, or with its meta. */
+static int memo_store_slow(unpickler *u, uint64_t idx, st_value *v, meta m)
 {
     if (idx >= u->memo_top) {
         if (idx >= u->memo_cap && grow_memo(u, idx))
-            return NULL;
-        while (u->memo_top <= idx)
-            u->memo[u->memo_top++] = (slot){NULL, {0, G_NONE, 0}};
+            return -1;
+        for (; u->memo_top <= idx; u->memo_top++) {
+            u->memo[u->memo_top] = NULL;
+            if (u->mm)
+                u->mm[u->memo_top] = (meta){0, G_NONE, 0};
+        }
     }
-    slot *m = &u->memo[idx];
-    if (m->v || m->m.global)
-        st_value_unref(m->v);
-    else
+    if (!memo_used(u, (size_t)idx))
         u->memo_len++;
-    return m;
+    else if (u->memo_refs && u->memo[idx])
+        st__unref(u->memo[idx]);
+    u->memo[idx] = v;
+    if (u->memo_refs && v)
+        st__ref(v);
+    if (!plain_meta(m) || u->mm) {
+        if (!u->mm && make_meta(u))
+            return -1;
+        u->mm[idx] = m;
+    }
+    return 0;
 }
 
 static inline int memo_store(unpickler *u, uint64_t idx)
 {
     if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp))
         return uerror(u, "unpickling stack underflow");
-    slot *m;
-    if (idx == u->memo_top && idx < u->memo_cap) { /* the next free index, as MEMOIZE uses */
-        m = &u->memo[u->memo_top++];
+    st_value *v = u->sv[u->sp - 1];
+    meta m = u->sm[u->sp - 1];
+    /* the next free index, as MEMOIZE uses, of a plain value */
+    if (idx == u->memo_top && idx < u->memo_cap && !u->mm && plain_meta(m) && !u->memo_refs) {
+        u->memo[u->memo_top++] = v;
         u->memo_len++;
-    } else if (!(m = memo_slot_slow(u, idx))) {
-        return -1;
+        return 0;
     }
-    m->v = u->sv[u->sp - 1];
-    if (m->v)
-        st__ref(m->v);
-    m->m = u->sm[u->sp - 1];
-    return 0;
+    return memo_store_slow(u, idx, v, m);
 }
 
 static inline int memo_fetch(unpickler *u, uint64_t idx)
 {
-    if (idx >= u->memo_top || (!u->memo[idx].v && !u->memo[idx].m.global))
+    if (idx >= u->memo_top || !memo_used(u, (size_t)idx))
         return uerror(u, "Memo value not found at index %" PRIu64, idx);
-    slot m = u->memo[idx];
-    if (m.v)
-        st__ref(m.v);
-    return push(u, m.v, m.m) || note_refetch(u, m.v) ? -1 : 0;
+    st_value *v = u->memo[idx];
+    if (v)
+        st__ref(v); /* brings back a value the load dropped (kept in the graveyard) */
+    return push(u, v, u->mm ? u->mm[idx] : (meta){0, G_NONE, 0}) || note_refetch(u, v) ? -1 : 0;
 }
 
 /* ---- text arguments (protocol 0) ---- */
@@ -1656,13 +1698,16 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     u->mcap = SMALL_MARKS;
     u->memo = small.memo;
     u->memo_cap = SMALL_MEMO;
+    u->memo_refs = u->objects || u->persistent_load || opts->reduce;
+    if (!u->memo_refs)
+        st__grave_open(&u->grave);
     st_value *v = run(u);
     if (!v && st_error_code() != ST_EEOF)
         ST_TRACE();
     drop(u, 0);
-    for (size_t i = 0; i < u->memo_top; i++)
-        if (u->memo[i].v)
-            st__unref(u->memo[i].v);
+    for (size_t i = 0; u->memo_refs && i < u->memo_top; i++)
+        if (u->memo[i])
+            st__unref(u->memo[i]);
     for (size_t i = 0; i < u->ndeques; i++) {
         st__deque_trim(u->deques[i]);
         st_value_unref(u->deques[i]);
@@ -1670,6 +1715,8 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     st_free(u->deques);
     if (u->nrefetched)
         collect_cycles(u, v);
+    if (!u->memo_refs)
+        st__grave_close(&u->grave);
     st__arena_done(&u->arena);
     st__shapes_done(&u->shapes);
     for (size_t i = 0; i < 2 * u->ngnames; i++)
@@ -1677,6 +1724,8 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     st_free(u->gnames);
     if (u->memo != small.memo)
         st_free(u->memo);
+    if (u->mm != small.mm)
+        st_free(u->mm);
     if (u->sv != small.sv)
         st_free(u->sv);
     if (u->sm != small.sm)

@@ -12,6 +12,11 @@
 
 #include "internal/utf8.h"
 #include "internal/value.h"
+#include "st_config.h"
+
+#ifdef ST_HAVE_MAP_ANONYMOUS
+#include <sys/mman.h>
+#endif
 
 /* ---- lifetime ---------------------------------------------------------------------------- */
 
@@ -55,36 +60,90 @@ typedef struct chunk {
     struct chunk *next; /* in the cache */
 } chunk;
 
+/* A load's chunks double from 1 KiB, so a small load takes little, to 8 MiB, so a large one
+ * takes few. From 2 MiB on they are mapped on their own, 2 MiB-aligned, and the system is asked
+ * to back them with huge pages: a fresh load then faults once per 2 MiB instead of once per
+ * 4 KiB page, and the page faults were most of its time. Memory is still touched only as
+ * values fill it: the last chunk's unused part stays unbacked (at most one huge page of it is). */
 #define CHUNK_FIRST 1024
-#define CHUNK_MAX (256 * 1024)
-#define BLOCK_MAX (CHUNK_MAX / 16) /* larger blocks get their own malloc */
+#define CHUNK_MAPPED ((size_t)2 << 20)
+#define CHUNK_MAX ((size_t)8 << 20)
+#define BLOCK_MAX (16 * 1024) /* larger blocks get their own malloc */
 #define CHUNK_BIAS (SIZE_MAX / 4 + 1) /* far above any block count, on 32 bits too */
 
-/* Full-size chunks whose blocks are all gone wait here for the next loads, up to 16 MiB, so
- * that loading again does not fault the same memory in from the kernel page by page (which
- * costs more than the loading). Touched once per 256 KiB of values, and only when the lock
- * is free: never a wait, nor a deadlock in a child forked while another thread held it. */
-#define CACHE_CHUNKS 64
+/* Mapped chunks whose blocks are all gone wait here for the next loads, up to 64 MiB (a load
+ * of some 55 MB of values, 100,000 records of five fields), so that loading again does not
+ * fault the same memory in from the kernel (which costs more than the loading). That much, and
+ * no more, stays with a program that loaded once and freed everything. Touched once per chunk,
+ * and only when the lock is free: never a wait, nor a deadlock in a child forked while another
+ * thread held it. */
+#define CACHE_BYTES ((size_t)64 << 20)
 static struct {
     pthread_mutex_t lock;
     chunk *head;
-    size_t n;
+    size_t bytes;
 } g_cache = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
 
-static void chunk_release(chunk *c, size_t n)
+#if ARENA
+/* A chunk of `size` bytes, a multiple of CHUNK_MAPPED, aligned to CHUNK_MAPPED: a mapping of
+ * its own, trimmed to the alignment, with huge pages asked for where the system has them;
+ * aligned heap memory where anonymous mappings are missing. */
+static chunk *chunk_map(size_t size)
 {
-    if (atomic_fetch_sub_explicit(&c->live, n, memory_order_acq_rel) != n)
+#ifdef ST_HAVE_MAP_ANONYMOUS
+    char *p = mmap(NULL, size + CHUNK_MAPPED, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    size_t lead = (CHUNK_MAPPED - (uintptr_t)p % CHUNK_MAPPED) % CHUNK_MAPPED;
+    if (lead)
+        munmap(p, lead);
+    munmap(p + lead + size, CHUNK_MAPPED - lead);
+    p += lead;
+#ifdef ST_HAVE_MADV_HUGEPAGE
+    madvise(p, size, MADV_HUGEPAGE); /* advice: without huge pages the chunk still works */
+#endif
+    return (chunk *)(void *)p;
+#else
+    void *p;
+    return posix_memalign(&p, CHUNK_MAPPED, size) ? NULL : p;
+#endif
+}
+#endif
+
+static void chunk_unmap(chunk *c)
+{
+#ifdef ST_HAVE_MAP_ANONYMOUS
+    munmap(c, c->size);
+#else
+    free(c);
+#endif
+}
+
+/* A chunk whose blocks are all gone: to the cache, or back to the system. */
+static void chunk_gone(chunk *c)
+{
+    if (c->size < CHUNK_MAPPED) {
+        free(c);
         return;
-    if (c->size == CHUNK_MAX && pthread_mutex_trylock(&g_cache.lock) == 0) {
-        if (g_cache.n < CACHE_CHUNKS) {
+    }
+    if (pthread_mutex_trylock(&g_cache.lock) == 0) {
+        if (g_cache.bytes + c->size <= CACHE_BYTES) {
             c->next = g_cache.head;
             g_cache.head = c;
-            g_cache.n++;
+            g_cache.bytes += c->size;
             c = NULL;
         }
         pthread_mutex_unlock(&g_cache.lock);
     }
-    free(c);
+    if (c)
+        chunk_unmap(c);
+}
+
+static inline void chunk_release(chunk *c, size_t n)
+{
+    if (atomic_fetch_sub_explicit(&c->live, n, memory_order_acq_rel) == n)
+        chunk_gone(c);
 }
 
 void st__arena_done(st__arena *a)
@@ -108,22 +167,39 @@ static st_value *value_malloc(st_value_type kind, size_t extra)
 }
 
 #if ARENA
-/* Starts a chunk for at least n bytes; 0, or -1 when malloc fails. */
+/* A cached chunk of at least `size` bytes (the most recently released: its memory is the
+ * likeliest to be in the caches), or NULL. */
+static chunk *cache_take(size_t size)
+{
+    chunk *c = NULL;
+    if (pthread_mutex_trylock(&g_cache.lock) == 0) {
+        chunk **pc = &g_cache.head;
+        while (*pc && (*pc)->size < size)
+            pc = &(*pc)->next;
+        if ((c = *pc)) {
+            *pc = c->next;
+            g_cache.bytes -= c->size;
+        }
+        pthread_mutex_unlock(&g_cache.lock);
+    }
+    return c;
+}
+
+/* Starts a chunk for at least n bytes; 0, or -1 when memory is short. */
 static int arena_grow(st__arena *a, size_t n)
 {
     size_t size = a->next ? a->next : CHUNK_FIRST;
     while (size < sizeof(chunk) + n)
         size *= 2;
     chunk *c = NULL;
-    if (size == CHUNK_MAX && pthread_mutex_trylock(&g_cache.lock) == 0) {
-        if ((c = g_cache.head)) {
-            g_cache.head = c->next;
-            g_cache.n--;
-        }
-        pthread_mutex_unlock(&g_cache.lock);
-    }
-    if (!c && !(c = malloc(size)))
+    if (size >= CHUNK_MAPPED) {
+        if ((c = cache_take(size)))
+            size = c->size;
+        else if (!(c = chunk_map(size)))
+            return -1;
+    } else if (!(c = malloc(size))) {
         return -1;
+    }
     st__arena_done(a);
     atomic_init(&c->live, CHUNK_BIAS);
     c->size = size;
@@ -348,9 +424,58 @@ void st_value_unref(st_value *v)
         st__value_release(v);
 }
 
-/* Frees the values of a worklist and those that die with them. */
+/* The graveyard open on this thread; g_graves counts those open on any thread, so that a
+ * release while none is pays no thread-local look-up. */
+static _Thread_local st__grave *t_grave;
+static atomic_size_t g_graves;
+
+void st__grave_open(st__grave *g)
+{
+    g->outer = t_grave;
+    t_grave = g;
+    atomic_fetch_add_explicit(&g_graves, 1, memory_order_relaxed);
+}
+
+/* Keeps x, whose count reached 0, whole (its children stay held). When the list cannot grow, x
+ * is kept anyway, unlisted: lost memory rather than a memo pointing at freed memory. */
+static void bury(st__grave *g, st_value *x)
+{
+    atomic_store_explicit(&x->h.rc, 0, memory_order_relaxed);
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 64;
+        st_value **v = cap < SIZE_MAX / sizeof *v ? realloc(g->v, cap * sizeof *v) : NULL;
+        if (!v)
+            return;
+        g->v = v;
+        g->cap = cap;
+    }
+    g->v[g->n++] = x;
+}
+
+void st__grave_close(st__grave *g)
+{
+    t_grave = g->outer;
+    atomic_fetch_sub_explicit(&g_graves, 1, memory_order_relaxed);
+    /* A reference to every value listed first: one may hold another, or be listed twice (taken
+     * back and dropped again), and none may go before its own turn. */
+    for (size_t i = 0; i < g->n; i++)
+        st__ref(g->v[i]);
+    for (size_t i = 0; i < g->n; i++)
+        st__unref(g->v[i]);
+    free(g->v);
+    *g = (st__grave)ST__GRAVE_INIT;
+}
+
+/* Frees the values of the worklist `dead` and the children that die with them, or buries them
+ * while a graveyard is open. */
 static void release_dead(st_value *dead)
 {
+    st__grave *g = atomic_load_explicit(&g_graves, memory_order_relaxed) ? t_grave : NULL;
+    while (g && dead) {
+        st_value *x = dead;
+        dead = x->h.next_dead;
+        bury(g, x);
+    }
     while (dead) {
         st_value *x = dead;
         dead = x->h.next_dead;

@@ -375,8 +375,8 @@ enum {
 
 /* One timed loop of n single-record calls; ns per call. The struct changes every call (a store
  * of its first field), so neither side can hoist the work. */
-static double run_record(int which, const st_struct_record *rs, const st_struct_record *rm,
-                         long n, unsigned long long *sum)
+static double run_record(int which, const st_struct_record *rs, const st_struct_record *rm, long n,
+                         unsigned long long *sum)
 {
     static unsigned char buf[64];
     static struct sample s = {7, -5, 1.5, 9, "abcdefgh"};

@@ -5,7 +5,15 @@
  * runs itself as a child per load (`bench_pickle --fresh pickle|msgpack FILE`), the child reads
  * the file, then times one load and reports the growth of its peak resident memory; CPython is
  * timed the same way in a child of its own. The median of FRESH children is printed. Then
- * steady figures (best of ROUNDS in one process, where later loads reuse freed memory). */
+ * steady figures: best of ROUNDS in one process, where later loads reuse freed memory. Each side
+ * runs its steady rounds in a child of its own (`bench_pickle --steady pickle|msgpack`), so that
+ * neither starts with a heap the other grew or left cold: our loads give their chunks back to our
+ * own cache, not to glibc, and msgpack-c run after them met a cold malloc heap. Alone, msgpack-c
+ * pays another cost: freeing an unpacked tree (~30 MB of 8 KiB zone chunks) lets glibc trim
+ * its heap, so every round faults its pages in again (31-38 ms where 16-19 ms with the heap
+ * kept). Our cache keeps a load's chunks, so the steady ratio compares against msgpack-c with
+ * glibc keeping its heap too (GLIBC_TUNABLES trim_threshold, ignored by other libcs); its figure
+ * with glibc's defaults is printed beside it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +207,91 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The child of a steady measurement: best of ROUNDS dumps and loads (ours) or packs from the
+ * object tree and unpacks (msgpack-c) of the records, "dumps-seconds loads-seconds". */
+static int steady_child(const char *kind)
+{
+    double dumps = 1e9, loads = 1e9;
+    if (strcmp(kind, "pickle") == 0) {
+        st_value *recs = make_records();
+        unsigned char *data = NULL;
+        size_t len = 0;
+        for (int r = 0; r < ROUNDS; r++) {
+            st_free(data);
+            double t0 = bench_now();
+            if (st_pickle_dumps(recs, 4, &data, &len))
+                return 1;
+            double t = bench_now() - t0;
+            dumps = t < dumps ? t : dumps;
+        }
+        for (int r = 0; r < ROUNDS; r++) {
+            double t0 = bench_now();
+            st_value *v = st_pickle_loads(data, len, NULL);
+            double t = bench_now() - t0;
+            if (!v)
+                return 1;
+            st_value_unref(v);
+            loads = t < loads ? t : loads;
+        }
+        st_free(data);
+        st_value_unref(recs);
+    } else {
+#ifdef ST_BENCH_HAVE_MSGPACK
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_records(&sb);
+        for (int r = 0; r < ROUNDS; r++) {
+            msgpack_unpacked u;
+            double t0 = bench_now();
+            if (msgpack_load(sb.data, sb.size, &u))
+                return 1;
+            double t = bench_now() - t0;
+            loads = t < loads ? t : loads;
+            /* packing from its object tree, as our dumps packs from the value tree */
+            msgpack_sbuffer out;
+            msgpack_sbuffer_init(&out);
+            msgpack_packer pk;
+            msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+            t0 = bench_now();
+            msgpack_pack_object(&pk, u.data);
+            t = bench_now() - t0;
+            dumps = t < dumps ? t : dumps;
+            msgpack_sbuffer_destroy(&out);
+            msgpack_unpacked_destroy(&u);
+        }
+        msgpack_sbuffer_destroy(&sb);
+#else
+        return 1;
+#endif
+    }
+    printf("%.6f %.6f\n", dumps, loads);
+    return 0;
+}
+
+/* Runs `self --steady kind`: its dumps and loads seconds; 0 when it fails. With keep_heap,
+ * glibc's malloc keeps what the child frees (as our chunk cache keeps our loads' chunks). */
+static int steady(const char *self, const char *kind, int keep_heap, double *dumps,
+                  double *loads)
+{
+    const char *argv[] = {self, "--steady", kind, NULL};
+    const char *old = getenv("GLIBC_TUNABLES");
+    char *saved = old ? strdup(old) : NULL, tun[4096];
+    if (keep_heap) {
+        snprintf(tun, sizeof tun, "%s%sglibc.malloc.trim_threshold=4294967295", old ? old : "",
+                 old ? ":" : "");
+        setenv("GLIBC_TUNABLES", tun, 1);
+    }
+    char *out = st_subprocess_check_output(argv, NULL, NULL, NULL);
+    int ok = out && sscanf(out, "%lf %lf", dumps, loads) == 2;
+    st_free(out);
+    if (keep_heap && saved)
+        setenv("GLIBC_TUNABLES", saved, 1);
+    else if (keep_heap)
+        unsetenv("GLIBC_TUNABLES");
+    free(saved);
+    return ok;
+}
+
 /* Median seconds and peak growth (KiB) of FRESH children; 0 when the command fails. */
 static int fresh(const char *const *argv, double *secs, double *kib)
 {
@@ -227,27 +320,15 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "--fresh") == 0)
         return fresh_child(argv[2], argv[3]);
 
+    if (argc == 3 && strcmp(argv[1], "--steady") == 0)
+        return steady_child(argv[2]);
+
     st_value *recs = make_records();
     unsigned char *data = NULL;
     size_t len = 0;
-    double dumps = 1e9, loads = 1e9;
-    for (int r = 0; r < ROUNDS; r++) {
-        st_free(data);
-        double t0 = bench_now();
-        if (st_pickle_dumps(recs, 4, &data, &len))
-            return 1;
-        double t = bench_now() - t0;
-        dumps = t < dumps ? t : dumps;
-    }
-    for (int r = 0; r < ROUNDS; r++) {
-        double t0 = bench_now();
-        st_value *v = st_pickle_loads(data, len, NULL);
-        double t = bench_now() - t0;
-        if (!v)
-            return 1;
-        st_value_unref(v);
-        loads = t < loads ? t : loads;
-    }
+    if (st_pickle_dumps(recs, 4, &data, &len))
+        return 1;
+    st_value_unref(recs);
 
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char dir[4096], ppath[4200], mpath[4200];
@@ -280,7 +361,7 @@ int main(int argc, char **argv)
     else
         printf("  CPython 3.13                             not found, its column skipped\n");
 
-    double fmp = 0, mmp = 0, mp_loads = 1e9, mp_dumps = 1e9;
+    double fmp = 0, mmp = 0, mp_loads = 0, mp_dumps = 0;
     int have_mp = 0;
 #ifdef ST_BENCH_HAVE_MSGPACK
     msgpack_sbuffer sb;
@@ -288,24 +369,6 @@ int main(int argc, char **argv)
     msgpack_records(&sb);
     const char *mp_argv[] = {self, "--fresh", "msgpack", mpath, NULL};
     have_mp = write_file(mpath, sb.data, sb.size) == 0 && fresh(mp_argv, &fmp, &mmp);
-    for (int r = 0; have_mp && r < ROUNDS; r++) {
-        msgpack_unpacked u;
-        double t0 = bench_now();
-        have_mp = msgpack_load(sb.data, sb.size, &u) == 0;
-        double t = bench_now() - t0;
-        mp_loads = t < mp_loads ? t : mp_loads;
-        /* packing from its object tree, as our dumps packs from the value tree */
-        msgpack_sbuffer out;
-        msgpack_sbuffer_init(&out);
-        msgpack_packer pk;
-        msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-        t0 = bench_now();
-        msgpack_pack_object(&pk, u.data);
-        t = bench_now() - t0;
-        mp_dumps = t < mp_dumps ? t : mp_dumps;
-        msgpack_sbuffer_destroy(&out);
-        msgpack_unpacked_destroy(&u);
-    }
     if (have_mp)
         printf("  msgpack-c unpack (%zu bytes)          %7.1f ms  %6.1f MiB\n", sb.size,
                fmp * 1e3, mmp / 1024);
@@ -317,17 +380,23 @@ int main(int argc, char **argv)
     remove(mpath);
     rmdir(dir);
 
+    double dumps = 0, loads = 0;
+    if (!steady(self, "pickle", 0, &dumps, &loads))
+        return 1;
+    double mp_dumps_default = 0, mp_loads_default = 0;
+    have_mp = have_mp && steady(self, "msgpack", 1, &mp_dumps, &mp_loads) &&
+              steady(self, "msgpack", 0, &mp_dumps_default, &mp_loads_default);
     double cdumps = bench_python_seconds(py_script, "dumps");
     double cloads = bench_python_seconds(py_script, "loads");
-    printf("steady, best of %d in one process:\n", ROUNDS);
+    printf("steady, best of %d in one process per side:\n", ROUNDS);
     printf("  st_pickle_dumps %.1f ms   st_pickle_loads %.1f ms\n", dumps * 1e3, loads * 1e3);
     if (cdumps > 0 && cloads > 0)
         printf("  CPython dumps   %.1f ms   CPython loads   %.1f ms\n", cdumps * 1e3,
                cloads * 1e3);
     if (have_mp)
         printf("  msgpack-c pack  %.1f ms   msgpack-c unpack %.1f ms (pack from its object "
-               "tree)\n",
-               mp_dumps * 1e3, mp_loads * 1e3);
+               "tree; glibc keeping freed memory; with its defaults %.1f and %.1f ms)\n",
+               mp_dumps * 1e3, mp_loads * 1e3, mp_dumps_default * 1e3, mp_loads_default * 1e3);
 
     printf("ratios:\n");
     if (have_mp) {
@@ -350,6 +419,5 @@ int main(int argc, char **argv)
         printf("  %-44s %6.2fx\n", "steady load, CPython / ours (faster)", cloads / loads);
     }
     st_free(data);
-    st_value_unref(recs);
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "internal/mem.h"
 #include "internal/options.h"
 #include "internal/posix.h"
+#include "internal/struct.h" /* ST__INLINE */
 #include "internal/utf8.h"
 #include "internal/value.h"
 #include "pickle.h"
@@ -325,14 +326,18 @@ static inline int usable(const unpickler *u, size_t i)
 /* Items [from, sp) must be values to go into a container; *depth: the container's. */
 static inline int check_values(unpickler *u, size_t from, uint32_t *depth)
 {
-    uint32_t d = 0;
-    for (size_t i = from; i < u->sp; i++) {
-        if (!usable(u, i))
-            return uerror(u, "global '%s.%s' cannot be used as a value",
-                          gname(u, u->sm[i].global, 0), gname(u, u->sm[i].global, 1));
-        if (u->sm[i].depth > d)
-            d = u->sm[i].depth;
+    uint32_t d = 0, g = 0;
+    const meta *m = u->sm;
+    /* one pass without branches over the metas (a record's items are all plain values); which
+     * global is not a value is looked for only when there is one */
+    for (size_t i = from, sp = u->sp; i < sp; i++) {
+        g |= m[i].global;
+        d = m[i].depth > d ? m[i].depth : d;
     }
+    for (size_t i = from; g && i < u->sp; i++)
+        if (!usable(u, i))
+            return uerror(u, "global '%s.%s' cannot be used as a value", gname(u, m[i].global, 0),
+                          gname(u, m[i].global, 1));
     if (from < u->sp && (size_t)d + 1 > u->max_depth)
         return uerror(u, "nesting deeper than %zu", u->max_depth);
     *depth = from < u->sp ? d + 1 : 0;
@@ -370,8 +375,7 @@ static int fill_container(unpickler *u, size_t at, size_t from, int kind, const 
 {
     uint32_t d = 0;
     st_value *c = u->sv[at];
-    int is_object = kind != ST_VALUE_SET && c && usable(u, at) &&
-                    st_value_kind(c) == ST_VALUE_OBJECT;
+    int is_object = kind != ST_VALUE_SET && c && usable(u, at) && st__kind(c) == ST_VALUE_OBJECT;
     if (!is_object && (!usable(u, at) || (int)st__base_kind(c) != kind))
         return uerror(u, "%s on a %s", op, !usable(u, at) ? "global" : st_value_type_name(c));
     if (check_values(u, from, &d))
@@ -481,18 +485,25 @@ static int remember_refetch(unpickler *u, st_value *v)
     return 0;
 }
 
-/* Whether a value of kind k may be part of a reference cycle: containers and objects (a set
- * holds only hashable values, but an object is one and may lead back). */
-static inline int may_cycle(int k)
+/* The kinds whose values may be part of a reference cycle: containers, the dicts and lists
+ * of collections, and objects (a set holds only hashable values, but an object is one and may
+ * lead back). A mask: the test is on the path of every memo fetch. */
+#define CYCLE_KINDS                                                                                \
+    ((1u << ST_VALUE_LIST) | (1u << ST_VALUE_DICT) | (1u << ST_VALUE_TUPLE) |                      \
+     (1u << ST_VALUE_SET) | (1u << ST_VALUE_FROZENSET) | (1u << ST_VALUE_OBJECT) |                \
+     (1u << ST_VALUE_ORDEREDDICT) | (1u << ST_VALUE_DEFAULTDICT) | (1u << ST_VALUE_COUNTER) |      \
+     (1u << ST_VALUE_DEQUE))
+_Static_assert(ST_VALUE_PICKLEBUFFER < 32, "CYCLE_KINDS needs a bit per kind");
+
+static inline int may_cycle(const st_value *v)
 {
-    return k == ST_VALUE_LIST || k == ST_VALUE_DICT || k == ST_VALUE_TUPLE || k == ST_VALUE_SET ||
-           k == ST_VALUE_FROZENSET || k == ST_VALUE_OBJECT;
+    return (CYCLE_KINDS >> st__kind(v)) & 1;
 }
 
 /* Remembers a container pushed a second time (the only way a cycle can close). */
 static inline int note_refetch(unpickler *u, st_value *v)
 {
-    return v && may_cycle((int)st__base_kind(v)) ? remember_refetch(u, v) : 0;
+    return v && may_cycle(v) ? remember_refetch(u, v) : 0;
 }
 
 /* Visits the containers and objects reachable from root that are not in `skip` yet, adding
@@ -506,7 +517,7 @@ static int walk(ptrmap *skip, st_value *root, int clear)
     st_value_ref(root);
     for (st_value *c = root; c; c = n ? todo[--n] : NULL) {
         int k = (int)st__base_kind(c);
-        if (!may_cycle(k) || ptrmap_find(skip, (uintptr_t)c) >= 0 ||
+        if (!may_cycle(c) || ptrmap_find(skip, (uintptr_t)c) >= 0 ||
             (rc = ptrmap_insert(skip, (uintptr_t)c, 0))) {
             st_value_unref(c);
             continue;
@@ -645,7 +656,7 @@ static inline int memo_store(unpickler *u, uint64_t idx)
     return memo_store_slow(u, idx, v, m);
 }
 
-static inline int memo_fetch(unpickler *u, uint64_t idx)
+static int memo_fetch_slow(unpickler *u, uint64_t idx)
 {
     if (idx >= u->memo_top || !memo_used(u, (size_t)idx))
         return uerror(u, "Memo value not found at index %" PRIu64, idx);
@@ -653,6 +664,18 @@ static inline int memo_fetch(unpickler *u, uint64_t idx)
     if (v)
         st__ref(v); /* brings back a value the load dropped (kept in the graveyard) */
     return push(u, v, u->mm ? u->mm[idx] : (meta){0, G_NONE, 0}) || note_refetch(u, v) ? -1 : 0;
+}
+
+/* Pushes memo entry idx. Inline for what records fetch most, a plain value that cannot close
+ * a cycle (a shared key): no meta, no refetch to note, room on the stack. */
+static ST__INLINE int memo_fetch(unpickler *u, uint64_t idx)
+{
+    st_value *v = idx < u->memo_top ? u->memo[idx] : NULL;
+    if (!v || u->mm || u->sp == u->scap || may_cycle(v))
+        return memo_fetch_slow(u, idx);
+    u->sv[u->sp] = st__ref(v);
+    u->sm[u->sp++] = (meta){0, G_NONE, 0};
+    return 0;
 }
 
 /* ---- text arguments (protocol 0) ---- */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "internal/compiler.h"
 #include "internal/error.h"
 
 #include "systools/struct.h"
@@ -112,18 +113,10 @@ static inline bool st__struct_op_unsigned(uint8_t op)
 }
 
 #if defined(__GNUC__) || defined(__clang__)
-#define ST__INLINE inline __attribute__((always_inline))
-#define ST__COLD __attribute__((cold, noinline))
 #define ST__BSWAP16 __builtin_bswap16
 #define ST__BSWAP32 __builtin_bswap32
 #define ST__BSWAP64 __builtin_bswap64
-#define ST__UNREACHABLE() __builtin_unreachable() /* ops come from the compiler: no range check */
-#define ST__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
-#define ST__INLINE inline
-#define ST__COLD
-#define ST__UNREACHABLE() ((void)0)
-#define ST__UNLIKELY(x) (x)
 static inline uint16_t ST__BSWAP16(uint16_t x) { return (uint16_t)(x << 8 | x >> 8); }
 static inline uint32_t ST__BSWAP32(uint32_t x)
 {

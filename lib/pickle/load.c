@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "internal/compiler.h"
 #include "internal/error.h"
 #include "internal/mem.h"
 #include "internal/options.h"
 #include "internal/posix.h"
-#include "internal/struct.h" /* ST__INLINE */
 #include "internal/utf8.h"
 #include "internal/value.h"
 #include "pickle.h"

@@ -676,6 +676,9 @@ static void test_errors(void **state)
                "a global cannot be the result (at offset 17)");
     load_fails("](c__builtin__\nset\ne.", 22, ST_EFORMAT,
                "global 'builtins.set' cannot be used as a value (at offset 19)");
+    load_fails("](cbuiltins\nobject\n\x85"
+               "e.",
+               22, ST_EFORMAT, "global 'builtins.object' cannot be used as a value (at offset 20)");
     load_fails("}]]s.", 5, ST_EFORMAT, "TypeError: unhashable type: 'list' (at offset 3)");
     load_fails("S'abc\n.", 7, ST_EFORMAT,
                "the STRING opcode argument must be quoted (at offset 0)");
@@ -2251,6 +2254,17 @@ static void test_objects_hostile(void **state)
     OBJECTS_FAIL("\x80\x02"
                  "cm\nC\n)\x81q\x01}U\x01sh\x01sbK",
                  "pickle data was truncated (at offset 19)");
+    /* a tuple of one known global (kept by name for a defaultdict's factory) is a value too:
+     * REDUCE arguments, a list item */
+    static const char args1[] = "cm\nf\ncbuiltins\nobject\n\x85R.";
+    static const char inlist[] = "](cbuiltins\nobject\n\x85"
+                                 "e.";
+    r = objects_repr(args1, sizeof args1 - 1);
+    assert_string_equal(r, "<pickled m.f REDUCE(<global builtins.object>)>");
+    st_free(r);
+    r = objects_repr(inlist, sizeof inlist - 1);
+    assert_string_equal(r, "[(<global builtins.object>,)]");
+    st_free(r);
     v = st_pickle_loads(cyc, sizeof cyc - 1, &objects_on);
     assert_non_null(v);
     assert_int_equal(st_value_clear(v), 0); /* a result that contains itself: the caller's */

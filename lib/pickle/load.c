@@ -335,9 +335,12 @@ static inline int check_values(unpickler *u, size_t from, uint32_t *depth)
         d = m[i].depth > d ? m[i].depth : d;
     }
     for (size_t i = from; g && i < u->sp; i++)
-        if (!usable(u, i))
-            return uerror(u, "global '%s.%s' cannot be used as a value", gname(u, m[i].global, 0),
-                          gname(u, m[i].global, 1));
+        if (!usable(u, i)) {
+            /* a (global,) tuple kept for defaultdict is named by its global */
+            uint16_t gi = m[i].global == G_FACTORY_ARGS ? m[i].base : m[i].global;
+            return uerror(u, "global '%s.%s' cannot be used as a value", gname(u, gi, 0),
+                          gname(u, gi, 1));
+        }
     if (from < u->sp && (size_t)d + 1 > u->max_depth)
         return uerror(u, "nesting deeper than %zu", u->max_depth);
     *depth = from < u->sp ? d + 1 : 0;
@@ -442,11 +445,20 @@ static int build(unpickler *u, size_t from, int kind)
         return push(u, st__tuple_steal(&u->arena, 1, &u->sv[from + 2]),
                     (meta){d, G_RECON_ARGS, base});
     }
-    /* (factory,) for defaultdict: a known global kept by name, never called */
+    /* (factory,) for defaultdict: a known global kept by name, never called; with objects on
+     * the tuple is a value too (anything may take it as arguments or hold it) */
     if (kind == ST_VALUE_TUPLE && n == 1 && u->sm[from].global &&
         u->sm[from].global != G_RECON_ARGS && u->sm[from].global != G_FACTORY_ARGS) {
-        u->sm[from] = (meta){0, G_FACTORY_ARGS, u->sm[from].global};
-        return 0;
+        uint16_t factory = u->sm[from].global;
+        if (!usable(u, from)) {
+            u->sm[from] = (meta){0, G_FACTORY_ARGS, factory};
+            return 0;
+        }
+        if (check_values(u, from, &d))
+            return -1;
+        u->sp = from;
+        return push(u, st__tuple_steal(&u->arena, 1, &u->sv[from]),
+                    (meta){d, G_FACTORY_ARGS, factory});
     }
     if (check_values(u, from, &d))
         return -1;

@@ -1286,6 +1286,53 @@ static void test_record_bool_bytes(void **state)
     st_struct_record_free(r);
 }
 
+/* One '?': its fix rides on the last copy when that copy holds its byte (the copy's step makes
+ * it 0 or 1), and stays a step of its own when an earlier copy does; both unpack alike. */
+static void test_record_bool_last(void **state)
+{
+    (void)state;
+    struct tail {
+        uint8_t a;
+        bool b;
+        uint16_t c;
+    };
+    struct head {
+        bool b;
+        uint32_t i;
+    };
+    static const st_struct_field tail_fields[] = {ST_STRUCT_FIELD(struct tail, a),
+                                                  ST_STRUCT_FIELD(struct tail, b),
+                                                  ST_STRUCT_FIELD(struct tail, c)};
+    static const st_struct_field head_fields[] = {ST_STRUCT_FIELD(struct head, b),
+                                                  ST_STRUCT_FIELD(struct head, i)};
+    st_struct_record *tail = ST_STRUCT_RECORD_NEW("=B?H", struct tail, tail_fields);
+    st_struct_record *head = ST_STRUCT_RECORD_NEW("<?I", struct head, head_fields);
+    assert_non_null(tail);
+    assert_non_null(head);
+    unsigned char one = 1, zero = 0;
+    const unsigned char flags[] = {0, 1, 2, 0x80, 0xff};
+    for (size_t i = 0; i < sizeof flags; i++) {
+        const unsigned char *want = flags[i] ? &one : &zero;
+        uint16_t c = 0x1234;
+        unsigned char buf[5] = {7, flags[i], 0, 0, 0};
+        memcpy(buf + 2, &c, 2);
+        struct tail t;
+        memset(&t, 0x5a, sizeof t);
+        assert_int_equal(st_struct_record_unpack(tail, buf, 4, &t), 0);
+        assert_int_equal(t.a, 7);
+        assert_memory_equal(&t.b, want, 1);
+        assert_int_equal(t.c, 0x1234);
+        unsigned char rec[5] = {flags[i], 0x78, 0x56, 0x34, 0x12};
+        struct head h;
+        memset(&h, 0x5a, sizeof h);
+        assert_int_equal(st_struct_record_unpack(head, rec, 5, &h), 0);
+        assert_memory_equal(&h.b, want, 1);
+        assert_int_equal(h.i, 0x12345678);
+    }
+    st_struct_record_free(tail);
+    st_struct_record_free(head);
+}
+
 /* Floats for 'e', and the values that do not fit: OverflowError, as the variadic API says. */
 static void test_record_half_and_text(void **state)
 {
@@ -2038,6 +2085,7 @@ int main(void)
         cmocka_unit_test(test_record_mismatch),
         cmocka_unit_test(test_record_half_and_text),
         cmocka_unit_test(test_record_bool_bytes),
+        cmocka_unit_test(test_record_bool_last),
         cmocka_unit_test(test_record_steps),
         cmocka_unit_test(test_record_arrays),
         cmocka_unit_test(test_record_iter_unpack),

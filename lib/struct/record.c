@@ -96,7 +96,10 @@ enum {
     STEP_KINDS(STEP_ENUM, STEP_ENUM_COPY) /* STEP_COPY1 to STEP_ZERO */
 #undef STEP_ENUM
 #undef STEP_ENUM_COPY
-    STEP_LAST /* added to the kind of a plan's last step, which returns instead of jumping on */
+    STEP_LAST, /* added to the kind of a plan's last step, which returns instead of jumping on */
+    /* Then, from 2 * STEP_LAST: the last step of an unpack plan whose one '?' lies in its last
+     * copy, of n bytes (STEP_COPY_BOOL + n - 1), which makes byte len of the copy 0 or 1 too. */
+    STEP_COPY_BOOL = 2 * STEP_LAST
 };
 
 typedef struct step {
@@ -470,13 +473,24 @@ static step to_step(const rec_op *op)
     return (step){(uint32_t)op->src, (uint32_t)op->dst, (uint32_t)len, kind};
 }
 
+/* A plan's last step returns. One jump less for a '?' fix that follows the copy of its byte:
+ * the copy does it (the steps before keep their places, which run_rest() counts on). */
 static void compile_steps(const rec_op *ops, size_t n, step *steps)
 {
     for (size_t i = 0; i < n; i++)
         steps[i] = to_step(&ops[i]);
-    if (n > 0 && steps[n - 1].kind != STEP_OTHER)
-        steps[n - 1].kind += STEP_LAST;
     steps[n] = (step){0, 0, 0, STEP_END}; /* read only by a plan of no op */
+    step *last = n > 0 ? &steps[n - 1] : NULL, *copy = n > 1 ? &steps[n - 2] : NULL;
+    if (copy && last->kind == STEP_BOOL && copy->kind >= STEP_COPY1 &&
+        copy->kind < STEP_COPY1 + 32 && last->dst >= copy->dst &&
+        last->dst - copy->dst <= copy->kind - STEP_COPY1 && last->src >= copy->src &&
+        last->src - copy->src == last->dst - copy->dst) {
+        copy->len = last->dst - copy->dst;
+        copy->kind += STEP_COPY_BOOL - STEP_COPY1;
+        *last = steps[n];
+    } else if (last && last->kind != STEP_OTHER) {
+        last->kind += STEP_LAST;
+    }
 }
 
 st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
@@ -837,7 +851,9 @@ int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf,
     const unsigned char *src = obj;
     unsigned char *dst = buf;
     const step *p = r->pack_steps;
+#define UNPACK_ONLY(x)
 #include "record_steps.h"
+#undef UNPACK_ONLY
 }
 
 /* st_struct_record_unpack() for a buffer of another size: unpack's error. */
@@ -854,7 +870,9 @@ int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t b
     const unsigned char *src = buf;
     unsigned char *dst = obj;
     const step *p = r->unpack_steps;
+#define UNPACK_ONLY(x) x
 #include "record_steps.h"
+#undef UNPACK_ONLY
 }
 
 /* n records of size bytes, or struct.error when that overflows. */

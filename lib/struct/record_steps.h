@@ -5,7 +5,8 @@
  * Where the compiler can jump to a label's address (GCC, Clang), each step ends with its own
  * jump to the next one, each predicted on its own, and the plan's last step returns; elsewhere a
  * switch does the jumping. There is no call and no frame until a STEP_OTHER hands the rest of the
- * plan to run_rest(). In scope: r, src, dst and p. */
+ * plan to run_rest(). In scope: r, src, dst and p, and UNPACK_ONLY(x): x in unpack's steps only
+ * (a copy that ends with a '?' fix), nothing in pack's. */
 /* clang-format off: a function's body, which the formatter would take for file scope */
 #define S (src + p->src)
 #define D (dst + p->dst)
@@ -14,12 +15,14 @@
 #pragma GCC diagnostic ignored "-Wpedantic"
 #define STEP_LABELS(k) [STEP_##k] = &&step_##k, [STEP_##k + STEP_LAST] = &&last_##k,
 #define STEP_LABELS_COPY(n) STEP_LABELS(COPY##n)
-    static const void *const next[2 * STEP_LAST] = {
+#define STEP_LABELS_BOOL(n) [STEP_COPY_BOOL + n - 1] = &&last_COPY##n##_BOOL,
+    static const void *const next[STEP_COPY_BOOL + 32] = {
         [STEP_END] = &&step_END,
         [STEP_OTHER] = &&step_OTHER,
-        STEP_KINDS(STEP_LABELS, STEP_LABELS_COPY)};
+        STEP_KINDS(STEP_LABELS, STEP_LABELS_COPY) UNPACK_ONLY(COPY_WIDTHS(STEP_LABELS_BOOL))};
 #undef STEP_LABELS
 #undef STEP_LABELS_COPY
+#undef STEP_LABELS_BOOL
 #define DISPATCH() goto *next[p->kind]
     DISPATCH();
 #else
@@ -36,9 +39,14 @@ dispatch:
     case STEP_##k + STEP_LAST:                                                                     \
         goto last_##k;
 #define STEP_CASES_COPY(n) STEP_CASES(COPY##n)
+#define STEP_CASES_BOOL(n)                                                                         \
+    case STEP_COPY_BOOL + n - 1:                                                                   \
+        goto last_COPY##n##_BOOL;
         STEP_KINDS(STEP_CASES, STEP_CASES_COPY)
+        UNPACK_ONLY(COPY_WIDTHS(STEP_CASES_BOOL))
 #undef STEP_CASES
 #undef STEP_CASES_COPY
+#undef STEP_CASES_BOOL
     }
 #endif
 /* Each kind's moves twice: in the middle of a plan, then on to the next step; last, returning. */
@@ -51,7 +59,16 @@ dispatch:
     __VA_ARGS__;                                                                                   \
     return 0;
 #define COPY_STEP(n) STEP(COPY##n, copy_fixed(D, S, n))
+#define COPY_BOOL_STEP(n)                                                                          \
+    last_COPY##n##_BOOL: {                                                                         \
+        unsigned char *d = D; /* kept, not recomputed, by the fix that all widths share */         \
+        const unsigned char *s = S;                                                                \
+        copy_fixed(d, s, n);                                                                       \
+        d[p->len] = s[p->len] != 0;                                                                \
+        return 0;                                                                                  \
+    }
     COPY_WIDTHS(COPY_STEP)
+    UNPACK_ONLY(COPY_WIDTHS(COPY_BOOL_STEP))
     STEP(SWAP2, swap_values(D, S, 1, 2))
     STEP(SWAP4, swap_values(D, S, 1, 4))
     STEP(SWAP8, swap_values(D, S, 1, 8))
@@ -61,6 +78,7 @@ dispatch:
     STEP(BOOL, *D = *S != 0)
     STEP(ZERO, zero_short(D, p->len))
 #undef COPY_STEP
+#undef COPY_BOOL_STEP
 #undef STEP
 step_END:
     return 0;

@@ -8,11 +8,13 @@
 #define ST__COLD __attribute__((cold, noinline))
 #define ST__UNREACHABLE() __builtin_unreachable()
 #define ST__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ST__LIKELY(x) __builtin_expect(!!(x), 1)
 #else
 #define ST__INLINE inline
 #define ST__COLD
 #define ST__UNREACHABLE() ((void)0)
 #define ST__UNLIKELY(x) (x)
+#define ST__LIKELY(x) (x)
 #endif
 
 #endif

@@ -203,10 +203,16 @@ static int fill(unpickler *u, size_t n)
     return 0;
 }
 
+/* Makes n bytes available at u->p: 0, or -1 (raised). */
+static inline int need(unpickler *u, size_t n)
+{
+    return (size_t)(u->end - u->p) < n && fill(u, n);
+}
+
 /* The next n bytes (consumed). */
 static inline const unsigned char *take(unpickler *u, size_t n)
 {
-    if ((size_t)(u->end - u->p) < n && fill(u, n))
+    if (need(u, n))
         return NULL;
     const unsigned char *r = u->p;
     u->p += n;
@@ -1408,18 +1414,76 @@ static void as_format_error(unpickler *u)
     }
 }
 
+/* APPENDS, SETITEMS and ADDITEMS: the items after the last mark into the container below it. */
+static int fill_to_mark(unpickler *u, int kind, const char *op)
+{
+    size_t at = 0;
+    if (pop_mark(u, &at))
+        return -1;
+    if (at == 0 || (u->nmarks && u->marks[u->nmarks - 1] >= at))
+        return uerror(u, "unpickling stack underflow");
+    return fill_container(u, at - 1, at, kind, op);
+}
+
+/* The opcodes of plain data, with the size of their fixed argument. They run outside the
+ * switch, on a cursor in a local (u->p lags behind it until the switch, which works on u->p).
+ * Where the compiler can jump to a label's address (GCC, Clang), they are reached from a table,
+ * each with its own jump to the next opcode (predicted on its own), and their arguments are read
+ * without a check of their own: the one check before the jump covers the longest (8 bytes). The
+ * rest, and every opcode near the end of the input, go through the switch, which checks. */
+#define HOT_OPS(X)                                                                                 \
+    X(BINGET, 1) X(BINPUT, 1) X(MEMOIZE, 0) X(MARK, 0) X(BININT1, 1) X(BININT2, 2) X(BININT, 4)    \
+    X(BINFLOAT, 8) X(SHORT_BINUNICODE, 1) X(SHORT_BINBYTES, 1) X(EMPTY_LIST, 0) X(EMPTY_DICT, 0)   \
+    X(APPENDS, 0) X(SETITEMS, 0) X(NONE, 0)
+#if defined(__GNUC__) || defined(__clang__)
+#define THREADED 1
+#endif
+
 /* The opcode loop; returns the value of STOP. */
 static st_value *run(unpickler *u)
 {
-    for (;;) {
-        const unsigned char *s;
-        size_t len, at = 0;
-        int rc = 0;
-        u->op_at = u->p;
-        if (u->p == u->end && fill(u, 1))
-            return NULL;
-        unsigned char op = *u->p++;
+#ifdef THREADED
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#pragma GCC diagnostic ignored "-Woverride-init"
+#define HOT_ENTRY(k, n) [k] = &&op_##k,
+    static const void *const hot[256] = {[0 ... 255] = &&other, HOT_OPS(HOT_ENTRY)};
+#undef HOT_ENTRY
+#endif
+    const unsigned char *p = u->p, *s;
+    size_t len, at;
+    int rc;
+    unsigned char op;
+next:
+    u->op_at = p;
+#ifdef THREADED
+    if (ST__LIKELY((size_t)(u->end - p) > 8)) {
+        op = *p++;
+        goto *hot[op];
+    }
+#endif
+    u->p = p;
+    if (u->p == u->end && fill(u, 1))
+        return NULL;
+    op = *u->p++;
+#ifdef THREADED
+    if (0) {
+    other:
+        u->p = p;
+    }
+#endif
+    rc = 0;
+    at = 0;
+    {
         switch (op) {
+#define HOT_CASE(k, n)                                                                             \
+    case k:                                                                                        \
+        if (need(u, n))                                                                            \
+            return NULL;                                                                           \
+        p = u->p;                                                                                  \
+        goto op_##k;
+            HOT_OPS(HOT_CASE)
+#undef HOT_CASE
         case PROTO:
             if (!(s = take(u, 1)))
                 return NULL;
@@ -1445,22 +1509,9 @@ static st_value *run(unpickler *u)
                 return NULL;
             }
             return u->sv[--u->sp];
-        case NONE:
-            rc = push_value(u, st_value_none());
-            break;
         case NEWTRUE:
         case NEWFALSE:
             rc = push_value(u, st_value_bool(op == NEWTRUE));
-            break;
-        case BININT1:
-        case BININT2:
-        case BININT:
-            if (!(s = take(u, op == BININT1 ? 1 : op == BININT2 ? 2 : 4)))
-                return NULL;
-            rc = push_value(u, st__int_new(&u->arena,
-                                           op == BININT1   ? s[0]
-                                           : op == BININT2 ? (int64_t)get_le(s, 2)
-                                                           : (int64_t)(int32_t)get_le(s, 4)));
             break;
         case LONG1:
         case LONG4:
@@ -1479,24 +1530,12 @@ static st_value *run(unpickler *u)
         case LONG:
             rc = load_int_text(u, op == LONG);
             break;
-        case BINFLOAT:
-            if (!(s = take(u, 8)))
-                return NULL;
-            {
-                uint64_t bits = get_be64(s);
-                double x;
-                memcpy(&x, &bits, 8);
-                rc = push_value(u, st__float_new(&u->arena, x));
-            }
-            break;
         case FLOAT:
             rc = load_float_text(u);
             break;
-        case SHORT_BINUNICODE:
         case BINUNICODE:
         case BINUNICODE8:
-            if (!(s = take_counted(u, op == SHORT_BINUNICODE ? 1 : op == BINUNICODE ? 4 : 8,
-                                   "BINUNICODE", &len)))
+            if (!(s = take_counted(u, op == BINUNICODE ? 4 : 8, "BINUNICODE", &len)))
                 return NULL;
             rc = push_value(u, st__str_new(&u->arena, (const char *)s, len, 1));
             break;
@@ -1512,11 +1551,9 @@ static st_value *run(unpickler *u)
                 return NULL;
             rc = push_value(u, ascii_str(s, len));
             break;
-        case SHORT_BINBYTES:
         case BINBYTES:
         case BINBYTES8:
-            if (!(s = take_counted(u, op == SHORT_BINBYTES ? 1 : op == BINBYTES ? 4 : 8, "BINBYTES",
-                                   &len)))
+            if (!(s = take_counted(u, op == BINBYTES ? 4 : 8, "BINBYTES", &len)))
                 return NULL;
             rc = push_value(u, st__bytes_new(&u->arena, s, len));
             break;
@@ -1528,12 +1565,6 @@ static st_value *run(unpickler *u)
         case EMPTY_TUPLE:
             rc = push_value(u, st__tuple_steal(&u->arena, 0, NULL));
             break;
-        case EMPTY_LIST:
-            rc = push_value(u, st__container_new(&u->arena, ST_VALUE_LIST));
-            break;
-        case EMPTY_DICT:
-            rc = push_value(u, st__container_new(&u->arena, ST_VALUE_DICT));
-            break;
         case EMPTY_SET:
             rc = push_value(u, st__container_new(&u->arena, ST_VALUE_SET));
             break;
@@ -1542,21 +1573,6 @@ static st_value *run(unpickler *u)
         case TUPLE3:
             len = (size_t)(op - TUPLE1 + 1);
             rc = need_stack(u, len) || build(u, u->sp - len, ST_VALUE_TUPLE);
-            break;
-        case MARK:
-            if (u->nmarks >= u->max_depth) {
-                rc = uerror(u, "nesting deeper than %zu", u->max_depth);
-                break;
-            }
-            if (u->nmarks == u->mcap) {
-                size_t cap = u->mcap * 2;
-                size_t *m = grow_array(u->marks, u->small->marks, u->nmarks, cap, sizeof *m);
-                if (!m)
-                    return NULL;
-                u->marks = m;
-                u->mcap = cap;
-            }
-            u->marks[u->nmarks++] = u->sp;
             break;
         case TUPLE:
         case LIST:
@@ -1575,22 +1591,8 @@ static st_value *run(unpickler *u)
             rc = need_stack(u, 3) ||
                  fill_container(u, u->sp - 3, u->sp - 2, ST_VALUE_DICT, "SETITEM");
             break;
-        case APPENDS:
-        case SETITEMS:
         case ADDITEMS:
-            if (pop_mark(u, &at))
-                return NULL;
-            if (at == 0 || (u->nmarks && u->marks[u->nmarks - 1] >= at)) {
-                rc = uerror(u, "unpickling stack underflow");
-                break;
-            }
-            rc = fill_container(u, at - 1, at,
-                                op == APPENDS    ? ST_VALUE_LIST
-                                : op == SETITEMS ? ST_VALUE_DICT
-                                                 : ST_VALUE_SET,
-                                op == APPENDS    ? "APPENDS"
-                                : op == SETITEMS ? "SETITEMS"
-                                                 : "ADDITEMS");
+            rc = fill_to_mark(u, ST_VALUE_SET, "ADDITEMS");
             break;
         case POP:
             if (u->nmarks && u->marks[u->nmarks - 1] == u->sp)
@@ -1632,21 +1634,12 @@ static st_value *run(unpickler *u)
                 rc = op == PUT ? memo_store(u, (uint64_t)idx) : memo_fetch(u, (uint64_t)idx);
             break;
         }
-        case BINGET: /* the most common opcode of shared data */
-            if (!(s = take(u, 1)))
-                return NULL;
-            rc = memo_fetch(u, s[0]);
-            break;
-        case BINPUT:
         case LONG_BINPUT:
         case LONG_BINGET:
-            if (!(s = take(u, op == BINPUT ? 1 : 4)))
+            if (!(s = take(u, 4)))
                 return NULL;
-            len = (size_t)get_le(s, op == BINPUT ? 1 : 4);
+            len = (size_t)get_le(s, 4);
             rc = op == LONG_BINGET ? memo_fetch(u, len) : memo_store(u, len);
-            break;
-        case MEMOIZE:
-            rc = memo_store(u, u->memo_len);
             break;
         case GLOBAL:
             rc = load_global(u);
@@ -1695,12 +1688,98 @@ static st_value *run(unpickler *u)
                 rc = uerror(u, "invalid load key, '\\x%02x'.", op);
             break;
         }
-        if (rc) {
-            as_format_error(u);
-            return NULL;
-        }
+        if (rc)
+            goto failed;
+        p = u->p;
+        goto next;
     }
+
+    /* The hot opcodes: p is at the argument, which is there. */
+op_BINGET: /* the most common opcode of shared data */
+    rc = memo_fetch(u, *p++);
+    goto done;
+op_BINPUT:
+    rc = memo_store(u, *p++);
+    goto done;
+op_MEMOIZE:
+    rc = memo_store(u, u->memo_len);
+    goto done;
+op_MARK:
+    if (u->nmarks >= u->max_depth) {
+        rc = uerror(u, "nesting deeper than %zu", u->max_depth);
+        goto done;
+    }
+    if (u->nmarks == u->mcap) {
+        size_t cap = u->mcap * 2;
+        size_t *m = grow_array(u->marks, u->small->marks, u->nmarks, cap, sizeof *m);
+        if (!m)
+            return NULL;
+        u->marks = m;
+        u->mcap = cap;
+    }
+    u->marks[u->nmarks++] = u->sp;
+    goto next;
+op_BININT1:
+    rc = push_value(u, st__int_new(&u->arena, *p++));
+    goto done;
+op_BININT2:
+    p += 2;
+    rc = push_value(u, st__int_new(&u->arena, (int64_t)get_le(p - 2, 2)));
+    goto done;
+op_BININT:
+    p += 4;
+    rc = push_value(u, st__int_new(&u->arena, (int64_t)(int32_t)get_le(p - 4, 4)));
+    goto done;
+op_BINFLOAT: {
+    uint64_t bits = get_be64(p);
+    double x;
+    memcpy(&x, &bits, 8);
+    p += 8;
+    rc = push_value(u, st__float_new(&u->arena, x));
+    goto done;
 }
+op_SHORT_BINUNICODE:
+op_SHORT_BINBYTES:
+    if ((size_t)(u->end - p) > p[0]) { /* the count byte is there: is its data? */
+        len = p[0];
+        s = p + 1;
+        p = s + len;
+    } else {
+        u->p = p;
+        if (!(s = take_counted_slow(u, 1, op == SHORT_BINBYTES ? "BINBYTES" : "BINUNICODE",
+                                    &len)))
+            return NULL;
+        p = u->p;
+    }
+    rc = push_value(u, op == SHORT_BINBYTES ? st__bytes_new(&u->arena, s, len)
+                                            : st__str_new(&u->arena, (const char *)s, len, 1));
+    goto done;
+op_EMPTY_LIST:
+    rc = push_value(u, st__container_new(&u->arena, ST_VALUE_LIST));
+    goto done;
+op_EMPTY_DICT:
+    rc = push_value(u, st__container_new(&u->arena, ST_VALUE_DICT));
+    goto done;
+op_APPENDS:
+    rc = fill_to_mark(u, ST_VALUE_LIST, "APPENDS");
+    goto done;
+op_SETITEMS:
+    rc = fill_to_mark(u, ST_VALUE_DICT, "SETITEMS");
+    goto done;
+op_NONE:
+    rc = push_value(u, st_value_none());
+done:
+    if (ST__LIKELY(!rc))
+        goto next;
+failed:
+    as_format_error(u);
+    return NULL;
+#ifdef THREADED
+#pragma GCC diagnostic pop
+#endif
+}
+#undef THREADED
+#undef HOT_OPS
 
 int st_pickle_load_options_init(st_pickle_load_options *opts, unsigned int version)
 {

@@ -78,6 +78,8 @@ typedef struct unpickler {
     st_value **memo;
     meta *mm;
     size_t memo_cap, memo_top, memo_len; /* allocated, initialised, filled */
+    size_t memo_plain; /* memo_cap while a plain value is stored as itself (no meta, no
+                          references), else 0: the one test of the paths that store one */
     int memo_refs;
     st__grave grave;
     char **gnames; /* caller-accepted globals: module, name pairs */
@@ -607,6 +609,7 @@ static int grow_memo(unpickler *u, uint64_t idx)
     if (mm)
         u->mm = mm;
     u->memo_cap = cap;
+    u->memo_plain = u->mm || u->memo_refs ? 0 : cap;
     return 0;
 }
 
@@ -618,6 +621,7 @@ static int make_meta(unpickler *u)
     if (!u->mm)
         return ST_TRACE();
     memset(u->mm, 0, u->memo_top * sizeof *u->mm);
+    u->memo_plain = 0;
     return 0;
 }
 
@@ -666,7 +670,7 @@ static inline int memo_store(unpickler *u, uint64_t idx)
     st_value *v = u->sv[u->sp - 1];
     meta m = u->sm[u->sp - 1];
     /* the next free index, as MEMOIZE uses, of a plain value */
-    if (idx == u->memo_top && idx < u->memo_cap && !u->mm && plain_meta(m) && !u->memo_refs) {
+    if (idx == u->memo_top && idx < u->memo_plain && plain_meta(m)) {
         u->memo[u->memo_top++] = v;
         u->memo_len++;
         return 0;
@@ -1450,18 +1454,47 @@ static st_value *run(unpickler *u)
     static const void *const hot[256] = {[0 ... 255] = &&other, HOT_OPS(HOT_ENTRY)};
 #undef HOT_ENTRY
 #endif
-    const unsigned char *p = u->p, *s;
+    const unsigned char *p = u->p, *lim = u->end, *s;
     size_t len, at;
     int rc;
     unsigned char op;
-next:
-    u->op_at = p;
 #ifdef THREADED
-    if (ST__LIKELY((size_t)(u->end - p) > 8)) {
-        op = *p++;
-        goto *hot[op];
-    }
+#define NEXT()                                                                                     \
+    do {                                                                                           \
+        u->op_at = p;                                                                              \
+        if (ST__LIKELY((size_t)(lim - p) > 8)) {                                                   \
+            op = *p++;                                                                             \
+            goto *hot[op];                                                                         \
+        }                                                                                          \
+        goto slow;                                                                                 \
+    } while (0)
+#else
+#define NEXT() goto slow
 #endif
+/* after a hot opcode: the next one, or the error */
+#define DONE()                                                                                     \
+    do {                                                                                           \
+        if (ST__UNLIKELY(rc))                                                                      \
+            goto failed;                                                                           \
+        NEXT();                                                                                    \
+    } while (0)
+/* after one that pushed a plain value: the MEMOIZE that follows most, stored at once (what
+ * memo_store() does with it: there is a value above the mark, and its meta is plain) */
+#define PUSHED()                                                                                   \
+    do {                                                                                           \
+        if (ST__UNLIKELY(rc))                                                                      \
+            goto failed;                                                                           \
+        if (p < lim && *p == MEMOIZE && u->memo_len == u->memo_top &&                              \
+            u->memo_top < u->memo_plain) {                                                         \
+            u->memo[u->memo_top++] = u->sv[u->sp - 1];                                             \
+            u->memo_len++;                                                                         \
+            p++;                                                                                   \
+        }                                                                                          \
+        NEXT();                                                                                    \
+    } while (0)
+    NEXT();
+slow:
+    u->op_at = p;
     u->p = p;
     if (u->p == u->end && fill(u, 1))
         return NULL;
@@ -1481,6 +1514,7 @@ next:
         if (need(u, n))                                                                            \
             return NULL;                                                                           \
         p = u->p;                                                                                  \
+        lim = u->end;                                                                              \
         goto op_##k;
             HOT_OPS(HOT_CASE)
 #undef HOT_CASE
@@ -1691,23 +1725,24 @@ next:
         if (rc)
             goto failed;
         p = u->p;
-        goto next;
+        lim = u->end;
+        NEXT();
     }
 
     /* The hot opcodes: p is at the argument, which is there. */
 op_BINGET: /* the most common opcode of shared data */
     rc = memo_fetch(u, *p++);
-    goto done;
+    DONE();
 op_BINPUT:
     rc = memo_store(u, *p++);
-    goto done;
+    DONE();
 op_MEMOIZE:
     rc = memo_store(u, u->memo_len);
-    goto done;
+    DONE();
 op_MARK:
     if (u->nmarks >= u->max_depth) {
         rc = uerror(u, "nesting deeper than %zu", u->max_depth);
-        goto done;
+        DONE();
     }
     if (u->nmarks == u->mcap) {
         size_t cap = u->mcap * 2;
@@ -1718,65 +1753,74 @@ op_MARK:
         u->mcap = cap;
     }
     u->marks[u->nmarks++] = u->sp;
-    goto next;
+    NEXT();
 op_BININT1:
     rc = push_value(u, st__int_new(&u->arena, *p++));
-    goto done;
+    PUSHED();
 op_BININT2:
     p += 2;
     rc = push_value(u, st__int_new(&u->arena, (int64_t)get_le(p - 2, 2)));
-    goto done;
+    PUSHED();
 op_BININT:
     p += 4;
     rc = push_value(u, st__int_new(&u->arena, (int64_t)(int32_t)get_le(p - 4, 4)));
-    goto done;
+    PUSHED();
 op_BINFLOAT: {
     uint64_t bits = get_be64(p);
     double x;
     memcpy(&x, &bits, 8);
     p += 8;
     rc = push_value(u, st__float_new(&u->arena, x));
-    goto done;
+    PUSHED();
 }
+/* the count byte is there: is its data? */
+#define TAKE_SHORT(what)                                                                           \
+    do {                                                                                           \
+        if (ST__LIKELY((size_t)(lim - p) > p[0])) {                                                \
+            len = p[0];                                                                            \
+            s = p + 1;                                                                             \
+            p = s + len;                                                                           \
+        } else {                                                                                   \
+            u->p = p;                                                                              \
+            if (!(s = take_counted_slow(u, 1, what, &len)))                                        \
+                return NULL;                                                                       \
+            p = u->p;                                                                              \
+            lim = u->end;                                                                          \
+        }                                                                                          \
+    } while (0)
 op_SHORT_BINUNICODE:
+    TAKE_SHORT("BINUNICODE");
+    rc = push_value(u, st__str_new(&u->arena, (const char *)s, len, 1));
+    PUSHED();
 op_SHORT_BINBYTES:
-    if ((size_t)(u->end - p) > p[0]) { /* the count byte is there: is its data? */
-        len = p[0];
-        s = p + 1;
-        p = s + len;
-    } else {
-        u->p = p;
-        if (!(s = take_counted_slow(u, 1, op == SHORT_BINBYTES ? "BINBYTES" : "BINUNICODE",
-                                    &len)))
-            return NULL;
-        p = u->p;
-    }
-    rc = push_value(u, op == SHORT_BINBYTES ? st__bytes_new(&u->arena, s, len)
-                                            : st__str_new(&u->arena, (const char *)s, len, 1));
-    goto done;
+    TAKE_SHORT("BINBYTES");
+    rc = push_value(u, st__bytes_new(&u->arena, s, len));
+    PUSHED();
+#undef TAKE_SHORT
 op_EMPTY_LIST:
     rc = push_value(u, st__container_new(&u->arena, ST_VALUE_LIST));
-    goto done;
+    PUSHED();
 op_EMPTY_DICT:
     rc = push_value(u, st__container_new(&u->arena, ST_VALUE_DICT));
-    goto done;
+    PUSHED();
 op_APPENDS:
     rc = fill_to_mark(u, ST_VALUE_LIST, "APPENDS");
-    goto done;
+    DONE();
 op_SETITEMS:
     rc = fill_to_mark(u, ST_VALUE_DICT, "SETITEMS");
-    goto done;
+    DONE();
 op_NONE:
     rc = push_value(u, st_value_none());
-done:
-    if (ST__LIKELY(!rc))
-        goto next;
+    PUSHED();
 failed:
     as_format_error(u);
     return NULL;
 #ifdef THREADED
 #pragma GCC diagnostic pop
 #endif
+#undef NEXT
+#undef DONE
+#undef PUSHED
 }
 #undef THREADED
 #undef HOT_OPS
@@ -1813,6 +1857,7 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     u->memo = small.memo;
     u->memo_cap = SMALL_MEMO;
     u->memo_refs = u->objects || u->persistent_load || opts->reduce;
+    u->memo_plain = u->memo_refs ? 0 : u->memo_cap;
     if (!u->memo_refs)
         st__grave_open(&u->grave);
     st_value *v = run(u);

@@ -331,8 +331,22 @@ static inline int usable(const unpickler *u, size_t i)
     return !u->sm[i].global || (u->objects && u->sv[i]);
 }
 
+/* The error of check_values(), if any: a global among items [from, sp) that is not a value. */
+static ST__COLD int globals_error(unpickler *u, size_t from)
+{
+    const meta *m = u->sm;
+    for (size_t i = from; i < u->sp; i++)
+        if (!usable(u, i)) {
+            /* a (global,) tuple kept for defaultdict is named by its global */
+            uint16_t gi = m[i].global == G_FACTORY_ARGS ? m[i].base : m[i].global;
+            return uerror(u, "global '%s.%s' cannot be used as a value", gname(u, gi, 0),
+                          gname(u, gi, 1));
+        }
+    return 0;
+}
+
 /* Items [from, sp) must be values to go into a container; *depth: the container's. */
-static inline int check_values(unpickler *u, size_t from, uint32_t *depth)
+static ST__INLINE int check_values(unpickler *u, size_t from, uint32_t *depth)
 {
     uint32_t d = 0, g = 0;
     const meta *m = u->sm;
@@ -342,13 +356,8 @@ static inline int check_values(unpickler *u, size_t from, uint32_t *depth)
         g |= m[i].global;
         d = m[i].depth > d ? m[i].depth : d;
     }
-    for (size_t i = from; g && i < u->sp; i++)
-        if (!usable(u, i)) {
-            /* a (global,) tuple kept for defaultdict is named by its global */
-            uint16_t gi = m[i].global == G_FACTORY_ARGS ? m[i].base : m[i].global;
-            return uerror(u, "global '%s.%s' cannot be used as a value", gname(u, gi, 0),
-                          gname(u, gi, 1));
-        }
+    if (ST__UNLIKELY(g) && globals_error(u, from))
+        return -1;
     if (from < u->sp && (size_t)d + 1 > u->max_depth)
         return uerror(u, "nesting deeper than %zu", u->max_depth);
     *depth = from < u->sp ? d + 1 : 0;
@@ -376,6 +385,22 @@ static int fill_object(unpickler *u, size_t at, size_t from, int kind, uint32_t 
     drop(u, from);
     if (rc || (d && object_depth(u, d, &d)))
         return -1;
+    if (d > u->sm[at].depth)
+        u->sm[at].depth = d;
+    return 0;
+}
+
+/* Moves items [from, sp), of nesting d, into the list or dict at stack index at. */
+static inline int fill_steal(unpickler *u, size_t at, size_t from, int kind, uint32_t d)
+{
+    st_value *c = u->sv[at];
+    size_t n = u->sp - from;
+    int rc = kind == ST_VALUE_LIST
+                 ? st__list_extend_steal(&u->arena, c, u->sv + from, n)
+                 : st__dict_update_steal(&u->arena, &u->shapes, c, u->sv + from, n / 2);
+    u->sp = from; /* the container took the items over */
+    if (rc)
+        return ST_TRACE();
     if (d > u->sm[at].depth)
         u->sm[at].depth = d;
     return 0;
@@ -410,16 +435,11 @@ static int fill_container(unpickler *u, size_t at, size_t from, int kind, const 
         }
         u->deques[u->ndeques++] = st_value_ref(c);
     }
-    if (kind == ST_VALUE_LIST) {
-        rc = st__list_extend_steal(&u->arena, c, u->sv + from, n);
-    } else if (kind == ST_VALUE_DICT) {
-        rc = st__dict_update_steal(&u->arena, &u->shapes, c, u->sv + from, n / 2);
-    } else {
-        for (size_t i = from; i < u->sp && rc == 0; i++)
-            rc = st_value_set_add(c, u->sv[i]);
-        drop(u, from);
-    }
-    u->sp = from; /* the container took the items over */
+    if (kind == ST_VALUE_LIST || kind == ST_VALUE_DICT)
+        return fill_steal(u, at, from, kind, d);
+    for (size_t i = from; i < u->sp && rc == 0; i++)
+        rc = st_value_set_add(c, u->sv[i]);
+    drop(u, from);
     if (rc)
         return ST_TRACE();
     if (d > u->sm[at].depth)
@@ -1418,15 +1438,25 @@ static void as_format_error(unpickler *u)
     }
 }
 
-/* APPENDS, SETITEMS and ADDITEMS: the items after the last mark into the container below it. */
-static int fill_to_mark(unpickler *u, int kind, const char *op)
+/* APPENDS, SETITEMS and ADDITEMS: the items after the last mark into the container below it.
+ * Inline for a list or dict as it is (what records fill), which fill_container() would find
+ * to be neither an object nor a deque. */
+static ST__INLINE int fill_to_mark(unpickler *u, int kind, const char *op)
 {
     size_t at = 0;
+    uint32_t d = 0;
     if (pop_mark(u, &at))
         return -1;
     if (at == 0 || (u->nmarks && u->marks[u->nmarks - 1] >= at))
         return uerror(u, "unpickling stack underflow");
-    return fill_container(u, at - 1, at, kind, op);
+    st_value *c = u->sv[at - 1];
+    if (kind == ST_VALUE_SET || !c || u->sm[at - 1].global || (int)st__kind(c) != kind)
+        return fill_container(u, at - 1, at, kind, op);
+    if (check_values(u, at, &d))
+        return -1;
+    if (kind == ST_VALUE_DICT && (u->sp - at) % 2)
+        return uerror(u, "odd number of items for %s", op);
+    return fill_steal(u, at - 1, at, kind, d);
 }
 
 /* The opcodes of plain data, with the size of their fixed argument. They run outside the

@@ -1493,8 +1493,7 @@ static st_value *run(unpickler *u)
     do {                                                                                           \
         u->op_at = p;                                                                              \
         if (ST__LIKELY((size_t)(lim - p) > 8)) {                                                   \
-            op = *p++;                                                                             \
-            goto *hot[op];                                                                         \
+            goto *hot[*p++];                                                                       \
         }                                                                                          \
         goto slow;                                                                                 \
     } while (0)
@@ -1532,6 +1531,7 @@ slow:
 #ifdef THREADED
     if (0) {
     other:
+        op = p[-1]; /* read again: op need not live across the jump */
         u->p = p;
     }
 #endif

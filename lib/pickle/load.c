@@ -1462,9 +1462,10 @@ static ST__INLINE int fill_to_mark(unpickler *u, int kind, const char *op)
 /* The opcodes of plain data, with the size of their fixed argument. They run outside the
  * switch, on a cursor in a local (u->p lags behind it until the switch, which works on u->p).
  * Where the compiler can jump to a label's address (GCC, Clang), they are reached from a table,
- * each with its own jump to the next opcode (predicted on its own), and their arguments are read
- * without a check of their own: the one check before the jump covers the longest (8 bytes). The
- * rest, and every opcode near the end of the input, go through the switch, which checks. */
+ * each ending in the jump to the next opcode (no switch's range check, no trip to the top), and
+ * their arguments are read without a check of their own: the one check before the jump covers
+ * the longest (8 bytes). The rest, and every opcode near the end of the input, go through the
+ * switch, which checks; elsewhere the switch takes every opcode. */
 #define HOT_OPS(X)                                                                                 \
     X(BINGET, 1) X(BINPUT, 1) X(MEMOIZE, 0) X(MARK, 0) X(BININT1, 1) X(BININT2, 2) X(BININT, 4)    \
     X(BINFLOAT, 8) X(SHORT_BINUNICODE, 1) X(SHORT_BINBYTES, 1) X(EMPTY_LIST, 0) X(EMPTY_DICT, 0)   \
@@ -1492,9 +1493,8 @@ static st_value *run(unpickler *u)
 #define NEXT()                                                                                     \
     do {                                                                                           \
         u->op_at = p;                                                                              \
-        if (ST__LIKELY((size_t)(lim - p) > 8)) {                                                   \
+        if (ST__LIKELY((size_t)(lim - p) > 8))                                                     \
             goto *hot[*p++];                                                                       \
-        }                                                                                          \
         goto slow;                                                                                 \
     } while (0)
 #else
@@ -1537,7 +1537,7 @@ slow:
 #endif
     rc = 0;
     at = 0;
-    {
+    { /* the other opcodes, on u->p */
         switch (op) {
 #define HOT_CASE(k, n)                                                                             \
     case k:                                                                                        \

@@ -1,11 +1,13 @@
 /* ipc, the queue module beyond the basics test_ipc.c covers: the four classes and maxsize,
  * call for call against CPython 3.13's queue module; heapq's exact order; blocking puts,
- * task_done/join and 3.13's shutdown from other threads; and st_queue_fileno(): readable
- * exactly while items wait, with racing producers and consumers losing no wake-up. */
+ * task_done/join and 3.13's shutdown from other threads; waiters with and without timeouts
+ * losing no wake-up; and st_queue_fileno(): readable exactly while items wait, with racing
+ * producers and consumers losing no wake-up. */
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -625,6 +627,82 @@ static void test_queue_fileno_race(void **state)
     }
 }
 
+/* ---- waiters with and without timeouts on a tiny queue ----------------------------------- */
+
+/* A put or get signals only a waiter that no signal woke yet, counting the woken off as they
+ * come back; a timed waiter coming back by its timeout takes one off too. Mixed on a queue
+ * of 2, timed waiters (10 us, so they time out often) first, then the timed consumers stop:
+ * a wake-up counted for a waiter that never took it off leaves the consumers without a
+ * timeout asleep for ever once they are alone (join() below never returns). */
+typedef struct waiter_job {
+    st_queue *q;
+    int timed; /* retries on queue.Full / queue.Empty after a 10 us timeout */
+    int items; /* a producer's puts, a timed consumer's gets (an untimed one: until shut down) */
+    atomic_long *sum;
+    int rc;
+} waiter_job;
+
+static void *waiter_producer(void *arg)
+{
+    waiter_job *j = arg;
+    for (int i = 1; i <= j->items && j->rc == 0; i++) {
+        while ((j->rc = j->timed ? st_queue_put_timeout_steal(j->q, st_value_int(i), 1e-5)
+                                 : st_queue_put_steal(j->q, st_value_int(i))) < 0 &&
+               st_error_code() == ST_ETIMEOUT)
+            ;
+    }
+    return NULL;
+}
+
+static void *waiter_consumer(void *arg)
+{
+    waiter_job *j = arg;
+    st_queue_item it;
+    for (int taken = 0; !j->timed || taken < j->items; taken++) {
+        if (st_queue_get(j->q, j->timed ? 1e-5 : ST_NO_TIMEOUT, &it) < 0) {
+            if (st_error_code() == ST_ETIMEOUT) {
+                taken--;
+                continue;
+            }
+            break; /* queue.ShutDown: the end */
+        }
+        int64_t v = 0;
+        st_value_as_int64(it.value, &v);
+        st_value_unref(it.value);
+        atomic_fetch_add(j->sum, (long)v);
+        if (st_queue_task_done(j->q) < 0)
+            j->rc = -1;
+    }
+    return NULL;
+}
+
+static void test_queue_waiters_race(void **state)
+{
+    (void)state;
+    const int per = ST_PROOF_SIZE(2000, 20000), n = 4;
+    st_queue *q = make(ST_QUEUE_FIFO, 2);
+    atomic_long sum = 0;
+    waiter_job jobs[2 * n];
+    pthread_t t[2 * n];
+    for (int i = 0; i < 2 * n; i++) {
+        jobs[i] = (waiter_job){q, i % 2, i < n ? per : per / 2, &sum, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, i < n ? waiter_producer : waiter_consumer,
+                                        &jobs[i]),
+                         0);
+    }
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(st_queue_join(q), 0); /* every item taken: no consumer slept through it */
+    st_queue_shutdown(q, 0);
+    for (int i = n; i < 2 * n; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2 * n; i++)
+        assert_int_equal(jobs[i].rc, 0);
+    assert_int_equal(atomic_load(&sum), (long)n * per * (per + 1) / 2);
+    assert_int_equal(st_queue_qsize(q), 0);
+    st_queue_free(q);
+}
+
 int run_queue_module_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +716,7 @@ int run_queue_module_tests(void)
         cmocka_unit_test(test_queue_task_done_join),
         cmocka_unit_test(test_queue_fileno),
         cmocka_unit_test(test_queue_fileno_race),
+        cmocka_unit_test(test_queue_waiters_race),
     };
     return cmocka_run_group_tests_name("queue module", tests, NULL, NULL);
 }

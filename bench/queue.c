@@ -323,8 +323,9 @@ static void *pong_side(void *arg)
             wait_readable(in_fd);
             if (p->raw)
                 raw_consume(in_fd);
-            else if (st_queue_get_nowait(p->in, &it) < 0)
-                abort();
+            else /* as a main loop does: readable with nothing yet (an update on its way) */
+                while (st_queue_get_nowait(p->in, &it) < 0)
+                    wait_readable(in_fd);
         }
         if (p->raw) /* throw it back */
             raw_signal(p->out_fd);

@@ -3,8 +3,8 @@
  * descriptor a main loop can wait on. */
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,6 @@
 #include "internal/value.h"
 #include "st_config.h"
 #include "systools/ipc.h"
-#include "systools/os.h"
 
 #if defined(ST_HAVE_EVENTFD)
 #include <sys/eventfd.h>
@@ -103,24 +102,22 @@ struct st_queue {
     unsigned getters, putters;
     /* st_queue_fileno(): an eventfd (both ends the same) or a pipe, made on the first call.
      * Until then (has_fd 0, read under `lock`) puts and gets pay nothing for it. After,
-     * `readable` (written under `lock`) is what it should say (items wait, or shut down),
-     * changed at each empty<->non-empty transition; the descriptor follows once `lock` is
-     * released (fd_sync()), so a woken poller never finds the queue locked by the thread that
-     * woke it. */
+     * `readable` (under `lock`) is what it should say (items wait, or shut down), changed at
+     * each empty<->non-empty transition; the descriptor follows with a token (fd_follow())
+     * once `lock` is released, so a woken poller never finds the queue locked by the thread
+     * that woke it. */
     int has_fd;
     st_queue_kind kind;
     size_t maxsize; /* 0: unbounded */
     unsigned joiners;
     int shut_down;
-    atomic_int readable;
+    int readable;
     clockid_t clock; /* the clock the conditions measure timeouts with */
     pthread_cond_t not_empty; /* signalled on put and on shutdown */
     pthread_cond_t not_full;  /* signalled on get and on shutdown (bounded queues wait on it) */
     pthread_cond_t all_done;  /* broadcast when the unfinished tasks reach 0 */
     pthread_mutex_t fd_lock; /* st_queue_fileno()'s, while it makes the descriptor */
     int fd_read, fd_write;   /* -1 until made; set once, before has_fd */
-    atomic_int fd_busy;      /* 1 while a thread makes the descriptor follow `readable` */
-    int fd_ready;            /* what the descriptor says (its one token), under fd_busy */
 };
 
 /* Keeps `room` right after a change of cap, kind or shut_down (with the lock held). */
@@ -215,57 +212,48 @@ void st_queue_free(st_queue *q)
 /* ---- the descriptor ---------------------------------------------------------------------- */
 
 /* Records, with the lock held, whether the descriptor should be readable: items wait, or
- * the queue is shut down (so a main loop sees the end). Returns 1 when that changed and the
- * descriptor must follow (fd_sync() once the lock is released), 0 when there is nothing to
- * do: no change, or no descriptor asked for (st_queue_fileno() notes the state itself when it
- * makes one, under this lock, so a change that saw no descriptor is not missed). */
+ * the queue is shut down (so a main loop sees the end). Returns the token the descriptor must
+ * follow with (fd_follow() once the lock is released): +1 one written, on a change to
+ * readable; -1 one read, on a change back; 0 none: no change, or no descriptor asked for
+ * (st_queue_fileno() notes the state itself when it makes one, under this lock, so a change
+ * that saw no descriptor is not missed). */
 static inline int note_state(st_queue *q)
 {
     if (!q->has_fd)
         return 0;
     int want = q->count > 0 || q->shut_down;
-    if (atomic_load_explicit(&q->readable, memory_order_relaxed) == want)
+    if (q->readable == want)
         return 0;
-    atomic_store(&q->readable, want); /* sequentially consistent: see fd_sync() */
-    return 1;
+    q->readable = want;
+    return want ? 1 : -1;
 }
 
-/* Makes the descriptor say what `readable` says last: one token (an eventfd's count of 1, a
- * pipe's byte) while readable, none otherwise. Called by each thread that changed `readable`,
- * after it released the queue's lock, so a woken poller never waits for its waker. Whoever
- * holds fd_busy applies the latest state; a thread that finds it held leaves at once (nothing
- * here ever blocks on a thread that may be preempted) and the holder looks at `readable` again
- * after letting go: either that look sees the newer state, or (all sequentially consistent)
- * the letting go came before the leaver's attempt, which then succeeds or meets a later
- * holder that looks in turn. So once changes stop the descriptor is right, and a state
- * reaches it without waiting for anything but the holder's write or read. fd_ready is the
- * token's presence, so the write never finds one and the read always does: neither blocks
- * nor fails, whatever O_NONBLOCK a main loop sets or clears on the descriptor (made
- * non-blocking, EAGAIN is all a user who reads the token away could cause: harmless). */
-static void fd_sync(st_queue *q)
+/* Writes (+1) or reads (-1) the token of a change note_state() returned. The syscalls run
+ * outside every lock, so a poller woken by a put's write never blocks on a lock its waker
+ * still holds (under load: a context switch each way); they pair up all the same: a read waits
+ * (a semaphore eventfd, or a pipe) until the token of the change to readable before it is
+ * written, so once a thread's put, get or shutdown returns, the tokens count its change: the
+ * descriptor is readable while items wait (no lost wake-up), and readable with nothing to take
+ * only while another thread's take is on its way to read the token. The descriptor is made
+ * blocking, but its flags are the caller's too (a main loop may set O_NONBLOCK on it): a read
+ * that finds no token yet then fails with EAGAIN, and waits for it in poll() instead, or the
+ * tokens would drift (a token never read: readable for ever with nothing to take). */
+static void fd_follow(st_queue *q, int change)
 {
-    while (!atomic_exchange(&q->fd_busy, 1)) {
-        int want = atomic_load(&q->readable);
-        if (want != q->fd_ready) {
-            ssize_t r;
 #if defined(ST_HAVE_EVENTFD)
-            uint64_t one = 1;
-            do
-                r = want ? write(q->fd_write, &one, sizeof one)
-                         : read(q->fd_read, &one, sizeof one);
-            while (r < 0 && errno == EINTR);
+    uint64_t token = 1;
 #else
-            char byte = 0;
-            do
-                r = want ? write(q->fd_write, &byte, 1) : read(q->fd_read, &byte, 1);
-            while (r < 0 && errno == EINTR);
+    char token = 0;
 #endif
-            (void)r;
-            q->fd_ready = want;
+    int fd = change > 0 ? q->fd_write : q->fd_read;
+    for (;;) {
+        ssize_t r = change > 0 ? write(fd, &token, sizeof token) : read(fd, &token, sizeof token);
+        if (r >= 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+            return; /* no other error can happen to the queue's own descriptor */
+        if (errno != EINTR) { /* non-blocking: wait as a blocking call would */
+            struct pollfd p = {fd, change > 0 ? POLLOUT : POLLIN, 0};
+            (void)poll(&p, 1, -1);
         }
-        atomic_store(&q->fd_busy, 0);
-        if (atomic_load(&q->readable) == want)
-            return;
     }
 }
 
@@ -275,7 +263,7 @@ int st_queue_fileno(st_queue *q)
     pthread_mutex_lock(&q->fd_lock);
     if (q->fd_read < 0) {
 #if defined(ST_HAVE_EVENTFD)
-        int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        int fd = eventfd(0, EFD_CLOEXEC | EFD_SEMAPHORE);
         if (fd < 0) {
             int err = errno;
             pthread_mutex_unlock(&q->fd_lock);
@@ -289,17 +277,11 @@ int st_queue_fileno(st_queue *q)
             pthread_mutex_unlock(&q->fd_lock);
             return ST_RAISE_OS(err, "cannot make the queue's pipe");
         }
-        if (st_os_set_blocking(fds[0], 0) < 0 || st_os_set_blocking(fds[1], 0) < 0) {
-            close(fds[0]);
-            close(fds[1]);
-            pthread_mutex_unlock(&q->fd_lock);
-            return ST_TRACE();
-        }
         q->fd_read = fds[0];
         q->fd_write = fds[1];
 #endif
-        /* From here on every transition syncs the descriptor. A change that did not see
-         * has_fd yet unlocked the queue before this lock: the state is noted here. */
+        /* From here on every transition moves a token. A change that did not see has_fd yet
+         * unlocked the queue before this lock: the state is noted here. */
         pthread_mutex_lock(&q->lock);
         q->has_fd = 1;
         change = note_state(q);
@@ -308,7 +290,7 @@ int st_queue_fileno(st_queue *q)
     int fd = q->fd_read;
     pthread_mutex_unlock(&q->fd_lock);
     if (change)
-        fd_sync(q);
+        fd_follow(q, change);
     return fd;
 }
 
@@ -486,7 +468,7 @@ static int raise_shutdown(void)
 }
 
 /* After an item arrived, with the lock held: the count, a waiting get, the descriptor's state
- * (for fd_sync() once the lock is released; only the first item changes it). */
+ * (its token, for fd_follow() once the lock is released; only the first item changes it). */
 static inline int added(st_queue *q)
 {
     q->count++;
@@ -535,7 +517,7 @@ out:
         return rc;
     }
     if (sync)
-        fd_sync(q);
+        fd_follow(q, sync);
     return 0;
 }
 
@@ -553,7 +535,7 @@ static int put_item(st_queue *q, st_value *value, st_queue_fn fn, void *arg, dou
     int sync = added(q);
     pthread_mutex_unlock(&q->lock);
     if (sync)
-        fd_sync(q); /* after the unlock: the woken loop does not find it still held */
+        fd_follow(q, sync); /* after the unlock: the woken loop does not find it still held */
     return 0;
 }
 
@@ -591,7 +573,7 @@ int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
 }
 
 /* After an item left, with the lock held: room for a waiting put, the descriptor's state
- * (for fd_sync() once the lock is released; only the last item changes it). */
+ * (its token, for fd_follow() once the lock is released; only the last item changes it). */
 static inline int taken(st_queue *q)
 {
     wake_one(&q->not_full, q->putters);
@@ -631,7 +613,7 @@ out:
     if (rc < 0)
         return rc;
     if (sync)
-        fd_sync(q);
+        fd_follow(q, sync);
     held_out(h, out);
     return 0;
 }
@@ -650,7 +632,7 @@ static int get_item(st_queue *q, double timeout, st_queue_item *out)
     int sync = taken(q);
     pthread_mutex_unlock(&q->lock);
     if (sync)
-        fd_sync(q);
+        fd_follow(q, sync);
     held_out(h, out);
     return 0;
 }
@@ -739,7 +721,7 @@ void st_queue_shutdown(st_queue *q, int immediate)
     pthread_cond_broadcast(&q->not_full);
     pthread_mutex_unlock(&q->lock);
     if (sync)
-        fd_sync(q);
+        fd_follow(q, sync);
     for (size_t i = 0; i < count; i++)
         held_release(ring[(head + i) % cap]);
     free(ring);
@@ -757,7 +739,7 @@ size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_valu
         if (got <= 0)
             break;
         if (sync)
-            fd_sync(q);
+            fd_follow(q, sync);
         if (!held_is_value(it))
             held_box(it)->fn(held_box(it)->arg);
         else if (on_value)

@@ -6,6 +6,16 @@
  *     of records shares its keys), so the count crosses threads; the anchors move a pointer.
  *     The bounded queue runs once more with None items (immortal: no count moves), which
  *     shows the queue's own cost apart from the shared count's cache line.
+ *     Mode: a producer and a consumer that share a CPU trade places in long batches (one
+ *     fills, the other drains, few wake-ups), on two CPUs they meet at the lock on every
+ *     item: several times slower, and an unpinned round lands in either mode by chance. So
+ *     where threads can be pinned (a configure check, ST_BENCH_HAVE_AFFINITY) and the process
+ *     may use 2 CPUs, every contender runs in the same mode: all producers on one CPU, all
+ *     consumers on another (1->1: the contended, cross-CPU case; 4->4 on a 2-core machine:
+ *     the same split, each side's 4 threads taking turns on their CPU, which no contender
+ *     can escape by landing its threads elsewhere). Otherwise the runs are unpinned and the
+ *     bench says so. Each contender's figure is its median over 7 rounds, the contenders
+ *     taken in turn within every round, so a change of load falls on all of them alike.
  *   - wake-up latency: a ping-pong between two threads, each sleeping in poll() on the
  *     other's st_queue_fileno() and answering with a put, against the same ping-pong over two
  *     raw eventfds (pipes where there is none): the cost of the queue on the way to a wake-up.
@@ -20,6 +30,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#if defined(ST_BENCH_HAVE_AFFINITY)
+#include <sched.h>
+#endif
 
 #if defined(ST_BENCH_HAVE_GLIB)
 #include <glib.h>
@@ -77,18 +90,69 @@ static void *ring_get(ring *r)
 
 /* ---- throughput --------------------------------------------------------------------------- */
 
+/* The CPUs the throughput runs pin to: producers on cpus[0], consumers on cpus[1]; -1 when
+ * the runs are unpinned. */
+static int cpus[2] = {-1, -1};
+
+#if defined(ST_BENCH_HAVE_AFFINITY)
+static int pin_to(int cpu)
+{
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    CPU_SET(cpu, &s);
+    return pthread_setaffinity_np(pthread_self(), sizeof s, &s) == 0 ? 0 : -1;
+}
+#endif
+
+/* Chooses the first two CPUs this process may use, after proving the main thread can be
+ * pinned to each (its mask is then restored); returns why the runs are unpinned, or NULL. */
+static const char *choose_cpus(void)
+{
+#if defined(ST_BENCH_HAVE_AFFINITY)
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    if (sched_getaffinity(0, sizeof all, &all) != 0)
+        return "this process's CPU set cannot be read";
+    int found = 0;
+    for (int c = 0; c < CPU_SETSIZE && found < 2; c++)
+        if (CPU_ISSET(c, &all))
+            cpus[found++] = c;
+    int ok = found == 2 && pin_to(cpus[0]) == 0 && pin_to(cpus[1]) == 0;
+    pthread_setaffinity_np(pthread_self(), sizeof all, &all);
+    if (ok)
+        return NULL;
+    cpus[0] = cpus[1] = -1;
+    return found < 2 ? "fewer than 2 CPUs" : "threads cannot be pinned here";
+#else
+    return "no thread affinity calls on this system";
+#endif
+}
+
+/* Pins the calling thread to `cpu` (choose_cpus() proved it can be); nothing when unpinned. */
+static void pin(int cpu)
+{
+#if defined(ST_BENCH_HAVE_AFFINITY)
+    if (cpu >= 0 && pin_to(cpu) < 0)
+        abort();
+#else
+    (void)cpu;
+#endif
+}
+
 enum kind { OURS, OURS_BOUNDED, RING, GASYNC };
 
 typedef struct side {
     enum kind kind;
     void *q;
     st_value *shared;
-    long n; /* items this thread puts or takes */
+    long n;  /* items this thread puts or takes */
+    int cpu; /* where it runs, -1 anywhere */
 } side;
 
 static void *producer(void *arg)
 {
     side *s = arg;
+    pin(s->cpu);
     for (long i = 0; i < s->n; i++) {
         switch (s->kind) {
         case OURS:
@@ -111,6 +175,7 @@ static void *producer(void *arg)
 static void *consumer(void *arg)
 {
     side *s = arg;
+    pin(s->cpu);
     st_queue_item it;
     for (long i = 0; i < s->n; i++) {
         switch (s->kind) {
@@ -161,7 +226,7 @@ static double throughput(enum kind kind, int threads, long items, st_value *shar
     pthread_t t[16];
     double t0 = bench_now();
     for (int i = 0; i < 2 * threads; i++) {
-        sides[i] = (side){kind, q, shared, items / threads};
+        sides[i] = (side){kind, q, shared, items / threads, cpus[i < threads ? 0 : 1]};
         pthread_create(&t[i], NULL, i < threads ? producer : consumer, &sides[i]);
     }
     for (int i = 0; i < 2 * threads; i++)
@@ -176,15 +241,34 @@ static double throughput(enum kind kind, int threads, long items, st_value *shar
     return (double)items / secs;
 }
 
-static double best_throughput(enum kind kind, int threads, long items, st_value *shared)
+#define ROUNDS 7
+
+/* One measurement of the throughput table: a queue, its item and its thread count. */
+typedef struct run {
+    enum kind kind;
+    st_value *shared;
+    double median; /* items per second, the median of the rounds */
+} run;
+
+static int by_rate(const void *a, const void *b)
 {
-    double best = 0;
-    for (int round = 0; round < 5; round++) {
-        double r = throughput(kind, threads, items, shared);
-        if (r > best)
-            best = r;
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of ROUNDS of each run, the runs taken in turn in every round (as
+ * best_latencies()), so that a change of load on a shared machine falls on all of them alike;
+ * the median, not the best, so one lucky round does not decide a ratio. */
+static void median_throughputs(run *runs, int n, int threads, long items)
+{
+    double rates[8][ROUNDS];
+    for (int round = 0; round < ROUNDS; round++)
+        for (int i = 0; i < n; i++)
+            rates[i][round] = throughput(runs[i].kind, threads, items, runs[i].shared);
+    for (int i = 0; i < n; i++) {
+        qsort(rates[i], ROUNDS, sizeof rates[i][0], by_rate);
+        runs[i].median = rates[i][ROUNDS / 2];
     }
-    return best;
 }
 
 /* ---- wake-up latency ---------------------------------------------------------------------- */
@@ -239,8 +323,9 @@ static void *pong_side(void *arg)
             wait_readable(in_fd);
             if (p->raw)
                 raw_consume(in_fd);
-            else if (st_queue_get_nowait(p->in, &it) < 0)
-                abort();
+            else /* as a main loop does: readable with nothing yet (an update on its way) */
+                while (st_queue_get_nowait(p->in, &it) < 0)
+                    wait_readable(in_fd);
         }
         if (p->raw) /* throw it back */
             raw_signal(p->out_fd);
@@ -351,13 +436,28 @@ static long flood_growth(long items)
 int main(int argc, char **argv)
 {
     long items = argc > 1 ? atol(argv[1]) : 400000;
-    printf("queue: %ld items per run, best of 5; every item a shared value's reference\n", items);
+    const char *unpinned = choose_cpus();
+    printf("queue: %ld items per run, median of %d rounds taken in turn; every item a shared "
+           "value's reference\n",
+           items, ROUNDS);
+    if (unpinned)
+        printf("  throughput mode: unpinned (%s): each round lands where the scheduler puts "
+               "the threads\n",
+               unpinned);
+    else
+        printf("  throughput mode: pinned, every producer on CPU %d, every consumer on CPU %d\n",
+               cpus[0], cpus[1]);
     st_value *key = st_value_str("name"), *none = st_value_none();
     for (int threads = 1; threads <= 4; threads *= 4) {
-        double ours = best_throughput(OURS, threads, items, key);
-        double bounded = best_throughput(OURS_BOUNDED, threads, items, key);
-        double bounded_none = best_throughput(OURS_BOUNDED, threads, items, none);
-        double ringr = best_throughput(RING, threads, items, key);
+        run runs[] = {{OURS, key, 0}, {OURS_BOUNDED, key, 0}, {OURS_BOUNDED, none, 0},
+                      {RING, key, 0},
+#if defined(ST_BENCH_HAVE_GLIB)
+                      {GASYNC, key, 0}
+#endif
+        };
+        median_throughputs(runs, (int)(sizeof runs / sizeof runs[0]), threads, items);
+        double ours = runs[0].median, bounded = runs[1].median, bounded_none = runs[2].median;
+        double ringr = runs[3].median;
         printf("  %d->%d: st_queue %.2f M/s; bounded(1024) %.2f M/s, with None items %.2f M/s; "
                "mutex+condvar ring(1024) %.2f M/s\n",
                threads, threads, ours / 1e6, bounded / 1e6, bounded_none / 1e6, ringr / 1e6);
@@ -365,7 +465,7 @@ int main(int argc, char **argv)
                "(goal >= 0.8x)\n",
                bounded / ringr, bounded_none / ringr);
 #if defined(ST_BENCH_HAVE_GLIB)
-        double gq = best_throughput(GASYNC, threads, items, key);
+        double gq = runs[4].median;
         printf("        GAsyncQueue %.2f M/s: st_queue/GAsyncQueue = %.2fx (goal >= 1.0x)\n",
                gq / 1e6, ours / gq);
 #else

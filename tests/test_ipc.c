@@ -87,7 +87,7 @@ static void test_queue_basics(void **state)
     assert_int_equal(st_error_code(), ST_ESTATE);
     st_queue_free(q);
 
-    /* Freeing a queue releases the values left in it (ASan checks the leak). */
+    /* Freeing a queue releases the items left in it (ASan checks the leak). */
     q = st_queue_new();
     assert_non_null(q);
     for (int i = 0; i < 200; i++) /* more than one ring growth, wrapped */
@@ -107,7 +107,9 @@ static void test_queue_basics(void **state)
         assert_int_equal(i64, i);
         st_value_unref(it.value);
     }
+    assert_int_equal(st_queue_put_callback(q, bump, &calls), 0); /* a callback's storage too */
     st_queue_free(q);
+    assert_int_equal(calls, 1);
     st_queue_free(NULL);
 }
 

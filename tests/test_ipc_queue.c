@@ -1,11 +1,14 @@
 /* ipc, the queue module beyond the basics test_ipc.c covers: the four classes and maxsize,
  * call for call against CPython 3.13's queue module; heapq's exact order; blocking puts,
- * task_done/join and 3.13's shutdown from other threads; and st_queue_fileno(): readable
- * exactly while items wait, with racing producers and consumers losing no wake-up. */
+ * task_done/join and 3.13's shutdown from other threads; waiters with and without timeouts
+ * losing no wake-up; and st_queue_fileno(): readable exactly while items wait, with racing
+ * producers and consumers losing no wake-up. */
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -529,8 +532,10 @@ static void test_queue_fileno(void **state)
 /* Producers put while a poll() loop drains: every state change of the descriptor races with
  * a put on another thread. With the loop the only consumer, a lost wake-up would leave poll()
  * asleep while items wait (the 10 s deadline catches it). Then a second consumer takes with
- * blocking gets at the same time, so gets race too; last, the descriptor is made while the
- * producers already put. Every item arrives exactly once. */
+ * blocking gets at the same time, so gets race too; then the descriptor is made while the
+ * producers already put; last, bounded again with the descriptor made non-blocking by the
+ * loop, as GLib's and libuv's loops may do. Every item arrives exactly once, and once all is
+ * taken the descriptor says so. */
 enum { RACE_PRODUCERS = 4 };
 
 typedef struct race {
@@ -579,13 +584,16 @@ static void test_queue_fileno_race(void **state)
 {
     (void)state;
     const int per = ST_PROOF_SIZE(20000, 200000), total = RACE_PRODUCERS * per;
-    /* unbounded, bounded (16), with a second taker, the descriptor made while producers run */
-    for (int mode = 0; mode < 4; mode++) {
-        st_queue *q = make(ST_QUEUE_FIFO, mode == 1 ? 16 : 0);
+    /* unbounded, bounded (16), with a second taker, the descriptor made while producers run,
+     * bounded (16) with O_NONBLOCK set on the descriptor */
+    for (int mode = 0; mode < 5; mode++) {
+        st_queue *q = make(ST_QUEUE_FIFO, mode == 1 || mode == 4 ? 16 : 0);
         pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
         race shared = {q, per, 0, calloc((size_t)total, 1), 0, &seen_lock};
         assert_non_null(shared.seen);
         int fd = mode == 3 ? -1 : st_queue_fileno(q);
+        if (mode == 4)
+            assert_int_equal(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
         race rs[RACE_PRODUCERS];
         pthread_t t[RACE_PRODUCERS], taker;
         for (int i = 0; i < RACE_PRODUCERS; i++) {
@@ -613,6 +621,7 @@ static void test_queue_fileno_race(void **state)
         }
         for (int i = 0; i < RACE_PRODUCERS; i++)
             pthread_join(t[i], NULL);
+        assert_false(readable(fd)); /* every put and get returned: their changes are applied */
         st_queue_shutdown(q, 0);
         if (mode == 2)
             pthread_join(taker, NULL);
@@ -623,6 +632,170 @@ static void test_queue_fileno_race(void **state)
         free(shared.seen);
         st_queue_free(q);
     }
+}
+
+/* ---- waiters with and without timeouts on a tiny queue ----------------------------------- */
+
+/* A put or get signals only a waiter that no signal woke yet, counting the woken off as they
+ * come back; a timed waiter coming back by its timeout takes one off too. Mixed on a queue
+ * of 2, timed waiters (10 us, so they time out often) first, then the timed consumers stop:
+ * a wake-up counted for a waiter that never took it off leaves the consumers without a
+ * timeout asleep for ever once they are alone (join() below never returns). */
+typedef struct waiter_job {
+    st_queue *q;
+    int timed; /* retries on queue.Full / queue.Empty after a 10 us timeout */
+    int items; /* a producer's puts, a timed consumer's gets (an untimed one: until shut down) */
+    atomic_long *sum;
+    int rc;
+} waiter_job;
+
+static void *waiter_producer(void *arg)
+{
+    waiter_job *j = arg;
+    for (int i = 1; i <= j->items && j->rc == 0; i++) {
+        while ((j->rc = j->timed ? st_queue_put_timeout_steal(j->q, st_value_int(i), 1e-5)
+                                 : st_queue_put_steal(j->q, st_value_int(i))) < 0 &&
+               st_error_code() == ST_ETIMEOUT)
+            ;
+    }
+    return NULL;
+}
+
+static void *waiter_consumer(void *arg)
+{
+    waiter_job *j = arg;
+    st_queue_item it;
+    for (int taken = 0; !j->timed || taken < j->items; taken++) {
+        if (st_queue_get(j->q, j->timed ? 1e-5 : ST_NO_TIMEOUT, &it) < 0) {
+            if (st_error_code() == ST_ETIMEOUT) {
+                taken--;
+                continue;
+            }
+            break; /* queue.ShutDown: the end */
+        }
+        int64_t v = 0;
+        st_value_as_int64(it.value, &v);
+        st_value_unref(it.value);
+        atomic_fetch_add(j->sum, (long)v);
+        if (st_queue_task_done(j->q) < 0)
+            j->rc = -1;
+    }
+    return NULL;
+}
+
+static void test_queue_waiters_race(void **state)
+{
+    (void)state;
+    const int per = ST_PROOF_SIZE(2000, 20000), n = 4;
+    st_queue *q = make(ST_QUEUE_FIFO, 2);
+    atomic_long sum = 0;
+    waiter_job jobs[2 * n];
+    pthread_t t[2 * n];
+    for (int i = 0; i < 2 * n; i++) {
+        jobs[i] = (waiter_job){q, i % 2, i < n ? per : per / 2, &sum, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, i < n ? waiter_producer : waiter_consumer,
+                                        &jobs[i]),
+                         0);
+    }
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(st_queue_join(q), 0); /* every item taken: no consumer slept through it */
+    st_queue_shutdown(q, 0);
+    for (int i = n; i < 2 * n; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2 * n; i++)
+        assert_int_equal(jobs[i].rc, 0);
+    assert_int_equal(atomic_load(&sum), (long)n * per * (per + 1) / 2);
+    assert_int_equal(st_queue_qsize(q), 0);
+    st_queue_free(q);
+}
+
+/* ---- wake-ups at their busiest ------------------------------------------------------------ */
+
+/* A queue of one: every put but the first waits for a get and every get for a put, so each
+ * item is one signal each way and the descriptor changes state twice. Producers put, a taker
+ * gets without a timeout, another with a short one (its timeouts race with signals), and the
+ * main loop polls the descriptor (made non-blocking, as a main loop may) and drains. A wake-up
+ * lost anywhere leaves a thread asleep with its condition true: progress stops, which the
+ * loop notices in 10 s rather than at the suite's timeout. Once all is taken the descriptor
+ * must say so (a token read that failed with EAGAIN would leave it readable). */
+typedef struct busiest {
+    st_queue *q;
+    int items;         /* a producer's */
+    atomic_int *taken; /* by every consumer */
+} busiest;
+
+static void *busiest_producer(void *arg)
+{
+    busiest *b = arg;
+    for (int i = 0; i < b->items; i++)
+        if (st_queue_put_steal(b->q, st_value_none()) < 0)
+            return NULL;
+    return NULL;
+}
+
+static void busiest_value(void *ctx, st_value *v)
+{
+    (void)v;
+    atomic_fetch_add(((busiest *)ctx)->taken, 1);
+}
+
+static void *busiest_taker(busiest *b, double timeout)
+{
+    st_queue_item it;
+    for (;;) {
+        if (st_queue_get(b->q, timeout, &it) == 0) {
+            st_value_unref(it.value);
+            atomic_fetch_add(b->taken, 1);
+        } else if (st_error_code() != ST_ETIMEOUT) {
+            return NULL; /* queue.ShutDown: the end */
+        }
+    }
+}
+
+static void *busiest_untimed(void *arg) { return busiest_taker(arg, ST_NO_TIMEOUT); }
+
+static void *busiest_timed(void *arg) { return busiest_taker(arg, 1e-4); }
+
+static void test_queue_wakeup_stress(void **state)
+{
+    (void)state;
+    enum { PRODUCERS = 4 };
+    atomic_int taken = 0;
+    busiest b = {make(ST_QUEUE_FIFO, 1), ST_PROOF_SIZE(3000, 100000), &taken};
+    const int total = PRODUCERS * b.items;
+    int fd = st_queue_fileno(b.q);
+    assert_true(fd >= 0);
+    assert_int_equal(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+    pthread_t t[PRODUCERS + 2];
+    for (int i = 0; i < PRODUCERS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, busiest_producer, &b), 0);
+    assert_int_equal(pthread_create(&t[PRODUCERS], NULL, busiest_untimed, &b), 0);
+    assert_int_equal(pthread_create(&t[PRODUCERS + 1], NULL, busiest_timed, &b), 0);
+    /* The takers may take every item while the loop sleeps: it looks at the count every 50 ms
+     * and fails when it has not moved for 10 s. */
+    int last = -1;
+    double moved = st_test_now();
+    for (int now; (now = atomic_load(&taken)) < total;) {
+        if (now != last) {
+            last = now;
+            moved = st_test_now();
+        }
+        assert_true(st_test_now() - moved < 10.0);
+        struct pollfd p = {fd, POLLIN, 0};
+        assert_true(poll(&p, 1, 50) >= 0);
+        st_queue_drain(b.q, 5, busiest_value, &b);
+    }
+    for (int i = 0; i < PRODUCERS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(st_queue_qsize(b.q), 0);
+    assert_false(readable(fd));
+    st_queue_shutdown(b.q, 0); /* ends the takers */
+    pthread_join(t[PRODUCERS], NULL);
+    pthread_join(t[PRODUCERS + 1], NULL);
+    assert_int_equal(atomic_load(&taken), total);
+    assert_true(readable(fd));
+    st_queue_free(b.q);
 }
 
 int run_queue_module_tests(void)
@@ -638,6 +811,8 @@ int run_queue_module_tests(void)
         cmocka_unit_test(test_queue_task_done_join),
         cmocka_unit_test(test_queue_fileno),
         cmocka_unit_test(test_queue_fileno_race),
+        cmocka_unit_test(test_queue_waiters_race),
+        cmocka_unit_test(test_queue_wakeup_stress),
     };
     return cmocka_run_group_tests_name("queue module", tests, NULL, NULL);
 }

@@ -720,7 +720,8 @@ ST_API int st_queue_join(st_queue *q);
  * loop does not find the queue still locked), so it never misses an item put while the loop
  * was deciding to sleep, and says "readable" with nothing to take only for the moment another
  * thread's take needs to update it: take with st_queue_get_nowait() or st_queue_drain(),
- * never block. Only wait on it: reading or closing it is the queue's.
+ * never block. Only wait on it: reading, writing or closing it is the queue's; its flags are
+ * the caller's (a main loop may set O_NONBLOCK on it: that changes nothing).
  * @param q The queue.
  * @return The descriptor (the same one on every call), or -1 with OSError (EMFILE, ...).
  */

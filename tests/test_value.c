@@ -1029,11 +1029,21 @@ static void test_immediate_ints(void **state)
     assert_int_equal(st__imm(t), st__imm(top));
     st_value_unref(t);
     unsigned char le[8];
-    assert_int_equal(st_value_int_to_bytes(over, le, 8, 1), 0);
-    t = st_value_int_from_bytes(le, 8, 1);
-    assert_int_equal(st_value_equal(t, over), 1);
-    assert_int_equal(st_value_int_bit_length(t), st_value_int_bit_length(over));
-    st_value_unref(t);
+    st_value *const ends[] = {top, over, bottom, under};
+    for (size_t e = 0; e < 4; e++) {
+        assert_int_equal(st_value_int_to_bytes(ends[e], le, 8, 1), 0);
+        t = st_value_int_from_bytes(le, 8, 1);
+        assert_int_equal(st_value_equal(t, ends[e]), 1);
+        assert_int_equal(st__imm(t), st__imm(ends[e]));
+        int64_t n;
+        assert_int_equal(st_value_as_int64(t, &n), 0);
+        uint64_t mag = n < 0 ? (uint64_t)0 - (uint64_t)n : (uint64_t)n;
+        size_t bits = 0;
+        while (mag >> bits)
+            bits++;
+        assert_int_equal(st_value_int_bit_length(t), bits);
+        st_value_unref(t);
+    }
     t = st_value_int_from_u64(UINT64_MAX);
     assert_int_equal(st__imm(t), 0);
     assert_repr(t, "18446744073709551615");

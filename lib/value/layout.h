@@ -158,7 +158,7 @@ extern st_value *const st__set_dummy;
  *   0x3000000000000000 (2^-255), which stays a value; so do -0.0, subnormals, nan, inf and
  *   the magnitudes outside that range.
  * Python promises no identity for ints and floats (and pickle memoizes neither), so two equal
- * numbers being one pointer, or a float's identity hash being its bits, changes nothing seen. */
+ * numbers being one pointer changes nothing seen. */
 _Static_assert(_Alignof(st_value) >= 4, "immediates take a value pointer's two low bits");
 #define ST__IMM_MASK ((uintptr_t)3)
 #define ST__IMM_INT ((uintptr_t)1)

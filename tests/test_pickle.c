@@ -397,6 +397,26 @@ static void test_dump_known(void **state)
     /* A set's bytes follow its table order: 64-bit CPython's on every host. */
     dump_is("{4, -4}", 4,
             "\x80\x04\x95\x0c\x00\x00\x00\x00\x00\x00\x00\x8f\x94(K\x04J\xfc\xff\xff\xff\x90.", 23);
+    /* Numbers met twice as one pointer (an immediate, or a value: 2**62 and -0.0): written
+     * twice, as CPython, which memoizes neither ints nor floats. */
+    st_value *big = parse("4611686018427387904"), *half = st_value_float(1.5);
+    st_value *mz = st_value_float(-0.0), *l = st_value_list();
+    st_value *twice[] = {big, big, half, half, mz, mz};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(st_value_list_append(l, twice[i]), 0);
+    unsigned char *pk;
+    size_t pklen;
+    assert_int_equal(st_pickle_dumps(l, 2, &pk, &pklen), 0);
+    static const char want2[] = "\x80\x02]q\x00(\x8a\x08\0\0\0\0\0\0\0@\x8a\x08\0\0\0\0\0\0\0@"
+                                "G?\xf8\0\0\0\0\0\0G?\xf8\0\0\0\0\0\0"
+                                "G\x80\0\0\0\0\0\0\0G\x80\0\0\0\0\0\0\0e.";
+    assert_int_equal(pklen, sizeof want2 - 1);
+    assert_memory_equal(pk, want2, pklen);
+    st_free(pk);
+    st_value_unref(l);
+    st_value_unref(big);
+    st_value_unref(half);
+    st_value_unref(mz);
     /* Protocol -1 is the highest; above 5 is refused. */
     st_value *v = st_value_none();
     unsigned char *out;

@@ -166,7 +166,10 @@ ST_API st_value *st_value_none(void);
 ST_API st_value *st_value_bool(int b);
 
 /**
- * @brief An int from a C integer.
+ * @brief An int from a C integer. Ints of 63 bits (31 on 32-bit hosts) are kept in the
+ *        returned pointer itself, with no allocation: equal ones may be the same pointer, and
+ *        st_value_ref() / st_value_unref() do nothing to them (Python promises no identity for
+ *        ints either).
  * @param i The value.
  * @return A new int, or NULL when out of memory.
  */
@@ -220,7 +223,9 @@ ST_API int st_value_int_to_bytes(const st_value *v, void *out, size_t len, int i
 ST_API size_t st_value_int_bit_length(const st_value *v);
 
 /**
- * @brief A float.
+ * @brief A float. On 64-bit hosts, +0.0 and the floats of magnitude 2**-255 to 2**257 (about
+ *        1.7e-77 to 2.3e+77) are kept in the returned pointer itself, as st_value_int() does
+ *        for ints.
  * @param d The value (inf and nan included).
  * @return A new float, or NULL when out of memory.
  */

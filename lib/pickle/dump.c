@@ -1185,7 +1185,8 @@ static int save(pickler *p, const st_value *v)
      * is a tuple (memoized only after its items, so a cycle through it revisits them): no
      * memo lookup and no entry then, only the memo opcode CPython writes. */
     uintptr_t key = value_key(v);
-    if (key == (uintptr_t)v && st__unshared(v) && !p->tuple_item && kind != ST_VALUE_OBJECT)
+    /* (unshared first: else GCC 12 warns of a read through v taken equal to a small K_* key) */
+    if (st__unshared(v) && key == (uintptr_t)v && !p->tuple_item && kind != ST_VALUE_OBJECT)
         key = 0; /* (an object is met again by its state setter) */
     p->tuple_item = 0;
     int hit = memo_hit(p, key);

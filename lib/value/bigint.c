@@ -326,7 +326,7 @@ int st__int_compare_double(const st_value *v, double d)
         return d > 0 ? -1 : 1;
     int64_t i;
     if (st__int_small(v, &i)) {
-        if (fabs(d) >= 9223372036854775808.0) /* beyond int64: the sign decides */
+        if (d >= 9223372036854775808.0 || d < -9223372036854775808.0) /* beyond int64 */
             return d > 0 ? -1 : 1;
         /* exact: i < d exactly when i < ceil(d), i > d when i > floor(d) */
         return i < (int64_t)ceil(d) ? -1 : i > (int64_t)floor(d) ? 1 : 0;

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "systools/value.h"
 
@@ -83,7 +84,8 @@ typedef struct st__object {
     unsigned char form; /* st_value_object_form */
 } st__object;
 
-/* An int or float made in an arena ends after u.i / u.f: never copy a whole st_value. */
+/* An int or float made in an arena ends after u.i / u.f: never copy a whole st_value. Most
+ * ints and floats are no st_value at all but immediates, see below. */
 struct st_value {
     union {
         /* References; SIZE_MAX for the immortal singletons. Atomic, so that references to
@@ -143,6 +145,57 @@ struct st_value {
 
 extern st_value *const st__set_dummy;
 
+/* ---- immediates ----
+ * An int or float kept in the st_value pointer itself: no allocation, no count, never
+ * dereferenced, never written. A value is at least 4-byte aligned, so a pointer to one has its
+ * two low bits clear; an immediate has one of them set:
+ * - low bit 1: an int, the pointer's bits shifted right by one (an arithmetic shift): ints of
+ *   63 bits (31 on 32-bit hosts); wider ones, and bools, are values.
+ * - low bits 10, 64-bit hosts only: a double whose exponent lies in -255..256 (magnitudes
+ *   2^-255 to 2^257, about 1.7e-77 to 2.3e+77), Ruby's "flonum": the top three exponent bits of
+ *   such a double are 011 or 100, so the last of them gives the other two, whose room takes the
+ *   tag (the bits are rotated left by 3, the sign landing in bit 2). +0.0 takes the code of
+ *   0x3000000000000000 (2^-255), which stays a value; so do -0.0, subnormals, nan, inf and
+ *   the magnitudes outside that range.
+ * Python promises no identity for ints and floats (and pickle memoizes neither), so two equal
+ * numbers being one pointer changes nothing seen. */
+_Static_assert(_Alignof(st_value) >= 4, "immediates take a value pointer's two low bits");
+#define ST__IMM_MASK ((uintptr_t)3)
+#define ST__IMM_INT ((uintptr_t)1)
+#define ST__IMM_INT_MAX ((int64_t)(INTPTR_MAX >> 1))
+#define ST__IMM_INT_MIN (-ST__IMM_INT_MAX - 1)
+#if UINTPTR_MAX >= UINT64_MAX
+#define ST__IMM_FLOAT ((uintptr_t)2)
+#define ST__FLONUM_ZERO ((uintptr_t)0x8000000000000002u) /* +0.0 */
+#define ST__FLONUM_TAKEN 0x3000000000000000u             /* the double whose code +0.0 takes */
+#endif
+
+/* 1 for an immediate int or float. */
+static inline int st__imm(const st_value *v) { return ((uintptr_t)v & ST__IMM_MASK) != 0; }
+
+/* The immediate of i, which the caller knows to be within ST__IMM_INT_MIN..ST__IMM_INT_MAX. */
+static inline st_value *st__imm_int(int64_t i)
+{
+    return (st_value *)(((uintptr_t)(intptr_t)i << 1) | ST__IMM_INT);
+}
+
+/* The immediate of d, or NULL when d needs a value. */
+static inline st_value *st__imm_float(double d)
+{
+#ifdef ST__IMM_FLOAT
+    uint64_t b;
+    memcpy(&b, &d, sizeof b);
+    unsigned top = (unsigned)(b >> 60) & 7; /* the sign's neighbours: three exponent bits */
+    if ((top == 3 || top == 4) && b != ST__FLONUM_TAKEN)
+        return (st_value *)(uintptr_t)((((b << 3) | (b >> 61)) & ~(uint64_t)3) | ST__IMM_FLOAT);
+    if (b == 0)
+        return (st_value *)ST__FLONUM_ZERO;
+#else
+    (void)d;
+#endif
+    return NULL;
+}
+
 /* ---- accessors: no checks, the caller knows the kind ---- */
 
 /* A new value's count: one reference, nothing shared yet, so a plain store. */
@@ -156,6 +209,8 @@ static inline void st__rc_init(st_value *v)
  * write; the acquire load still orders the free after other threads' earlier releases. */
 static inline int st__rc_release(st_value *v)
 {
+    if (st__imm(v))
+        return 0;
     size_t rc = atomic_load_explicit(&v->h.rc, memory_order_acquire);
     if (rc == SIZE_MAX)
         return 0;
@@ -165,7 +220,7 @@ static inline int st__rc_release(st_value *v)
 /* st_value_ref() and st_value_unref() of a value known not to be NULL, for hot loops. */
 static inline st_value *st__ref(st_value *v)
 {
-    if (atomic_load_explicit(&v->h.rc, memory_order_relaxed) != SIZE_MAX)
+    if (!st__imm(v) && atomic_load_explicit(&v->h.rc, memory_order_relaxed) != SIZE_MAX)
         atomic_fetch_add_explicit(&v->h.rc, 1, memory_order_relaxed);
     return v;
 }
@@ -179,13 +234,19 @@ static inline void st__unref(st_value *v)
         st__value_release(v);
 }
 
-static inline st_value_type st__kind(const st_value *v) { return (st_value_type)v->kind; }
+static inline st_value_type st__kind(const st_value *v)
+{
+    uintptr_t tag = (uintptr_t)v & ST__IMM_MASK;
+    if (tag)
+        return tag & ST__IMM_INT ? ST_VALUE_INT : ST_VALUE_FLOAT;
+    return (st_value_type)v->kind;
+}
 
 /* The kind whose layout and container behaviour v has: dict for OrderedDict, defaultdict and
  * Counter, list for deque, its own kind otherwise. */
 static inline st_value_type st__base_kind(const st_value *v)
 {
-    switch (v->kind) {
+    switch (st__kind(v)) {
     case ST_VALUE_ORDEREDDICT:
     case ST_VALUE_DEFAULTDICT:
     case ST_VALUE_COUNTER:
@@ -193,14 +254,15 @@ static inline st_value_type st__base_kind(const st_value *v)
     case ST_VALUE_DEQUE:
         return ST_VALUE_LIST;
     default:
-        return (st_value_type)v->kind;
+        return st__kind(v);
     }
 }
 
 /* 1 for the standard library's scalar kinds, whose payload is st__std. */
 static inline int st__is_std(const st_value *v)
 {
-    return v->kind >= ST_VALUE_DATE && v->kind <= ST_VALUE_COMPLEX;
+    st_value_type k = st__kind(v);
+    return k >= ST_VALUE_DATE && k <= ST_VALUE_COMPLEX;
 }
 
 /* The payload of a value of one of those kinds, to read and (a value being made) to fill. */
@@ -215,15 +277,20 @@ static inline void st__uuid_set_flags(st_value *v, unsigned f) { v->flags = (uns
 static inline ptrdiff_t st__deque_maxlen(const st_value *v) { return v->u.seq.maxlen; }
 static inline st_value *const *st__factory(const st_value *v) { return v->u.factory; }
 
-/* 1 if v is held by a single reference, so nothing else can lead to it. */
+/* 1 if v is held by a single reference, so nothing else can lead to it (an immediate: 0, it
+ * is no value to change in place). */
 static inline int st__unshared(const st_value *v)
 {
-    return atomic_load_explicit(&v->h.rc, memory_order_relaxed) == 1;
+    return !st__imm(v) && atomic_load_explicit(&v->h.rc, memory_order_relaxed) == 1;
 }
 
 /* An int or bool in the int64 form: 1 and its value; 0 for an int beyond int64. */
 static inline int st__int_small(const st_value *v, int64_t *i)
 {
+    if ((uintptr_t)v & ST__IMM_INT) {
+        *i = (int64_t)((intptr_t)(uintptr_t)v >> 1);
+        return 1;
+    }
     if (v->flags & ST__V_BIG)
         return 0;
     *i = v->u.i;
@@ -239,7 +306,23 @@ static inline const uint32_t *st__int_mag(const st_value *v, size_t *n, int *neg
     return v->u.big.d;
 }
 
-static inline double st__float_value(const st_value *v) { return v->u.f; }
+static inline double st__float_value(const st_value *v)
+{
+#ifdef ST__IMM_FLOAT
+    if (st__imm(v)) {
+        uint64_t x = (uintptr_t)v;
+        if (x == ST__FLONUM_ZERO)
+            return 0.0;
+        /* the two exponent bits the tag took: 01 after a 1, 10 after a 0 (now bit 63) */
+        uint64_t b = (2 - (x >> 63)) | (x & ~(uint64_t)3);
+        b = (b >> 3) | (b << 61);
+        double d;
+        memcpy(&d, &b, sizeof d);
+        return d;
+    }
+#endif
+    return v->u.f;
+}
 
 /* The contents of a str (its UTF-8, surrogates encoded), bytes or bytearray, NUL-terminated. */
 static inline const char *st__data(const st_value *v, size_t *len)

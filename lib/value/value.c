@@ -29,16 +29,6 @@ static st_value g_dummy = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, {0}};
 st_value *const st__set_dummy = &g_dummy;
 static st_value g_utc = {{IMMORTAL}, ST_VALUE_TIMEZONE, 0, 0, {0}}; /* a zero offset, no name */
 
-/* CPython's shared small ints, -5..256: st_value_int() allocates none of them. */
-#define SMALL_INT_MIN (-5)
-#define SMALL_INT_MAX 256
-#define SI(n) {{IMMORTAL}, ST_VALUE_INT, 0, 0, {(n)}}
-#define SI4(n) SI(n), SI((n) + 1), SI((n) + 2), SI((n) + 3)
-#define SI16(n) SI4(n), SI4((n) + 4), SI4((n) + 8), SI4((n) + 12)
-#define SI64(n) SI16(n), SI16((n) + 16), SI16((n) + 32), SI16((n) + 48)
-static st_value g_small_ints[SMALL_INT_MAX - SMALL_INT_MIN + 1] = {
-    SI64(-5), SI64(59), SI64(123), SI64(187), SI4(251), SI(255), SI(256)};
-
 /* The arena is compiled out under AddressSanitizer: one malloc per value keeps its leak and
  * use-after-free reports exact. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -223,7 +213,8 @@ static inline void *arena_take(st__arena *a, size_t n)
 }
 #endif
 
-/* An int or float; made in an arena, it is only as long as its header and number. */
+/* An int or float beyond the immediates (layout.h); made in an arena, it is only as long as its
+ * header and number. */
 static st_value *scalar_new(st__arena *a, st_value_type kind)
 {
 #if ARENA
@@ -497,7 +488,7 @@ static void shape_unref(st__shape *s)
     release_dead(dead);
 }
 
-st_value_type st_value_kind(const st_value *v) { return (st_value_type)v->kind; }
+st_value_type st_value_kind(const st_value *v) { return st__kind(v); }
 
 const char *st_value_type_name(const st_value *v)
 {
@@ -506,7 +497,7 @@ const char *st_value_type_name(const st_value *v)
         "bytearray", "tuple",   "list",        "dict",        "set",      "frozenset",
         "date",      "time",    "datetime",    "timedelta",   "timezone", "Decimal",
         "UUID",      "complex", "OrderedDict", "defaultdict", "deque",    "Counter"};
-    return v->kind < ST_VALUE_GLOBAL ? names[v->kind] : st__object_type_name(v);
+    return st__kind(v) < ST_VALUE_GLOBAL ? names[st__kind(v)] : st__object_type_name(v);
 }
 
 int st__wrong_kind(const st_value *v, const char *expected)
@@ -522,8 +513,8 @@ st_value *st_value_bool(int b) { return b ? &g_true : &g_false; }
 
 st_value *st__int_new(st__arena *a, int64_t i)
 {
-    if (i >= SMALL_INT_MIN && i <= SMALL_INT_MAX)
-        return &g_small_ints[i - SMALL_INT_MIN];
+    if (i >= ST__IMM_INT_MIN && i <= ST__IMM_INT_MAX)
+        return st__imm_int(i);
     st_value *v = scalar_new(a, ST_VALUE_INT);
     if (v)
         v->u.i = i;
@@ -555,7 +546,10 @@ st_value *st__int_big_new(const uint32_t *d, size_t n, int neg)
 
 st_value *st__float_new(st__arena *a, double d)
 {
-    st_value *v = scalar_new(a, ST_VALUE_FLOAT);
+    st_value *v = st__imm_float(d);
+    if (v)
+        return v;
+    v = scalar_new(a, ST_VALUE_FLOAT);
     if (v)
         v->u.f = d;
     return v;
@@ -565,24 +559,24 @@ st_value *st_value_float(double d) { return st__float_new(NULL, d); }
 
 int st_value_as_int64(const st_value *v, int64_t *out)
 {
-    if (v->kind != ST_VALUE_INT && v->kind != ST_VALUE_BOOL)
+    if (st__kind(v) != ST_VALUE_INT && st__kind(v) != ST_VALUE_BOOL)
         return st__wrong_kind(v, "int");
-    if (v->flags & ST__V_BIG)
+    if (!st__int_small(v, out))
         return ST_RAISE(ST_EOVERFLOW, "Python int too large to convert to C long");
-    *out = v->u.i;
     return 0;
 }
 
 int st_value_as_double(const st_value *v, double *out)
 {
-    if (v->kind == ST_VALUE_FLOAT) {
-        *out = v->u.f;
+    if (st__kind(v) == ST_VALUE_FLOAT) {
+        *out = st__float_value(v);
         return 0;
     }
-    if (v->kind != ST_VALUE_INT && v->kind != ST_VALUE_BOOL)
+    if (st__kind(v) != ST_VALUE_INT && st__kind(v) != ST_VALUE_BOOL)
         return st__wrong_kind(v, "float");
-    if (!(v->flags & ST__V_BIG)) {
-        *out = (double)v->u.i;
+    int64_t small;
+    if (st__int_small(v, &small)) {
+        *out = (double)small;
         return 0;
     }
     /* Hex text converts exactly, and strtod rounds it correctly (half to even). */
@@ -601,14 +595,16 @@ int st_value_as_double(const st_value *v, double *out)
 
 int st_value_truth(const st_value *v)
 {
-    switch ((st_value_type)v->kind) {
+    switch (st__kind(v)) {
     case ST_VALUE_NONE:
         return 0;
     case ST_VALUE_BOOL:
-    case ST_VALUE_INT:
-        return (v->flags & ST__V_BIG) || v->u.i != 0;
+    case ST_VALUE_INT: {
+        int64_t i;
+        return !st__int_small(v, &i) || i != 0;
+    }
     case ST_VALUE_FLOAT:
-        return v->u.f != 0.0;
+        return st__float_value(v) != 0.0;
     case ST_VALUE_GLOBAL:
     case ST_VALUE_OBJECT:
     case ST_VALUE_PICKLEBUFFER: /* no __len__ nor __bool__: true */
@@ -677,7 +673,7 @@ st_value *st_value_str_surrogatepass(const char *data, size_t len)
 
 const char *st_value_str_data(const st_value *v, size_t *len)
 {
-    if (v->kind != ST_VALUE_STR)
+    if (st__kind(v) != ST_VALUE_STR)
         return (st__wrong_kind(v, "str"), NULL);
     if (len)
         *len = v->u.s.len;
@@ -711,9 +707,9 @@ st_value *st_value_bytearray(const void *data, size_t len)
 
 const unsigned char *st_value_bytes_data(const st_value *v, size_t *len)
 {
-    if (v->kind == ST_VALUE_PICKLEBUFFER)
+    if (st__kind(v) == ST_VALUE_PICKLEBUFFER)
         v = v->u.pbuf.base;
-    if (v->kind != ST_VALUE_BYTES && v->kind != ST_VALUE_BYTEARRAY)
+    if (st__kind(v) != ST_VALUE_BYTES && st__kind(v) != ST_VALUE_BYTEARRAY)
         return (st__wrong_kind(v, "bytes or bytearray"), NULL);
     if (len)
         *len = v->u.s.len;
@@ -722,7 +718,7 @@ const unsigned char *st_value_bytes_data(const st_value *v, size_t *len)
 
 int st_value_bytearray_extend(st_value *v, const void *data, size_t len)
 {
-    if (v->kind != ST_VALUE_BYTEARRAY)
+    if (st__kind(v) != ST_VALUE_BYTEARRAY)
         return st__wrong_kind(v, "bytearray");
     if (len >= SIZE_MAX - v->u.s.len)
         return ST_RAISE_NOMEM();
@@ -837,7 +833,7 @@ st_value *st_value_list(void) { return value_new(NULL, ST_VALUE_LIST, 0); }
 int st_value_list_append(st_value *list, st_value *item)
 {
     /* a full deque drops its leftmost item first */
-    if (list->kind == ST_VALUE_DEQUE && list->u.seq.maxlen >= 0 &&
+    if (st__kind(list) == ST_VALUE_DEQUE && list->u.seq.maxlen >= 0 &&
         list->u.seq.len >= (size_t)list->u.seq.maxlen) {
         if (list->u.seq.maxlen == 0)
             return 0;
@@ -858,7 +854,7 @@ int st_value_list_insert(st_value *list, ptrdiff_t index, st_value *item)
 {
     if (st__base_kind(list) != ST_VALUE_LIST)
         return st__wrong_kind(list, "list");
-    if (list->kind == ST_VALUE_DEQUE && list->u.seq.maxlen >= 0 &&
+    if (st__kind(list) == ST_VALUE_DEQUE && list->u.seq.maxlen >= 0 &&
         list->u.seq.len >= (size_t)list->u.seq.maxlen)
         return ST_RAISE(ST_EINDEX, "deque already at its maximum size");
     if (list_reserve(NULL, list, 1) < 0)
@@ -920,7 +916,7 @@ int st_value_list_delete(st_value *list, ptrdiff_t index)
 st_value *st_value_item(const st_value *seq, ptrdiff_t index)
 {
     size_t at;
-    if (st__base_kind(seq) != ST_VALUE_LIST && seq->kind != ST_VALUE_TUPLE)
+    if (st__base_kind(seq) != ST_VALUE_LIST && st__kind(seq) != ST_VALUE_TUPLE)
         return (st__wrong_kind(seq, "tuple or list"), NULL);
     if (resolve_index(index, seq->u.seq.len, &at) < 0)
         return (ST_RAISE(ST_EINDEX, "%s index out of range", st_value_type_name(seq)), NULL);
@@ -1121,14 +1117,14 @@ static int parts_hash(const st_value *v, int64_t *out, int depth)
 
 static int hash_depth(const st_value *v, int64_t *out, int depth)
 {
-    if (v->flags & ST__V_HASHED) {
+    if (!st__imm(v) && (v->flags & ST__V_HASHED)) {
         *out = *hash_cache((st_value *)v);
         return 0;
     }
     if (depth > ST_VALUE_MAX_DEPTH)
         return ST_RAISE(ST_ERECURSION, "maximum recursion depth exceeded while hashing");
     int64_t h = 0;
-    switch ((st_value_type)v->kind) {
+    switch (st__kind(v)) {
     case ST_VALUE_NONE:
         *out = 0xFCA86420; /* CPython 3.12+: a constant */
         return 0;
@@ -1137,7 +1133,7 @@ static int hash_depth(const st_value *v, int64_t *out, int depth)
         *out = st__int_hash(v);
         return 0;
     case ST_VALUE_FLOAT:
-        *out = double_hash(v, v->u.f);
+        *out = double_hash(v, st__float_value(v));
         return 0;
     case ST_VALUE_STR:
         if (str_hash(v, &h) < 0)
@@ -1182,28 +1178,30 @@ int st_value_hash(const st_value *v, int64_t *out)
 
 static int is_number(const st_value *v)
 {
-    return v->kind == ST_VALUE_BOOL || v->kind == ST_VALUE_INT || v->kind == ST_VALUE_FLOAT;
+    st_value_type k = st__kind(v);
+    return k == ST_VALUE_BOOL || k == ST_VALUE_INT || k == ST_VALUE_FLOAT;
 }
 
 static int int_equal_double(const st_value *i, double d)
 {
     if (!isfinite(d) || d != floor(d))
         return 0;
-    if (i->flags & ST__V_BIG)
+    int64_t n;
+    if (!st__int_small(i, &n))
         return st__int_equal_double(i, d);
     if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
         return 0;
-    return (int64_t)d == i->u.i;
+    return (int64_t)d == n;
 }
 
 static int number_equal(const st_value *a, const st_value *b)
 {
-    if (a->kind == ST_VALUE_FLOAT && b->kind == ST_VALUE_FLOAT)
-        return a->u.f == b->u.f;
-    if (a->kind == ST_VALUE_FLOAT)
-        return int_equal_double(b, a->u.f);
-    if (b->kind == ST_VALUE_FLOAT)
-        return int_equal_double(a, b->u.f);
+    if (st__kind(a) == ST_VALUE_FLOAT && st__kind(b) == ST_VALUE_FLOAT)
+        return st__float_value(a) == st__float_value(b);
+    if (st__kind(a) == ST_VALUE_FLOAT)
+        return int_equal_double(b, st__float_value(a));
+    if (st__kind(b) == ST_VALUE_FLOAT)
+        return int_equal_double(a, st__float_value(b));
     return st__int_equal(a, b);
 }
 
@@ -1225,7 +1223,7 @@ static int equal_depth(const st_value *a, const st_value *b, int depth)
         return ST_RAISE(ST_ERECURSION, "maximum recursion depth exceeded in comparison");
     if (is_number(a) && is_number(b))
         return number_equal(a, b);
-    st_value_type ka = (st_value_type)a->kind, kb = (st_value_type)b->kind;
+    st_value_type ka = st__kind(a), kb = st__kind(b);
     if ((ka >= ST_VALUE_DATE && ka <= ST_VALUE_COUNTER) ||
         (kb >= ST_VALUE_DATE && kb <= ST_VALUE_COUNTER)) {
         int r = st__std_equal(a, b, depth);
@@ -1317,8 +1315,8 @@ int st__equal_depth(const st_value *a, const st_value *b, int depth)
 
 int st_value_equal(const st_value *a, const st_value *b)
 {
-    if (a == b && a->kind != ST_VALUE_FLOAT && a->kind != ST_VALUE_COMPLEX &&
-        a->kind != ST_VALUE_DECIMAL) /* NaN != NaN */
+    if (a == b && st__kind(a) != ST_VALUE_FLOAT && st__kind(a) != ST_VALUE_COMPLEX &&
+        st__kind(a) != ST_VALUE_DECIMAL) /* NaN != NaN */
         return 1;
     int r = equal_depth(a, b, 0);
     return r < 0 ? ST_TRACE() : r;
@@ -1694,7 +1692,7 @@ static st__shape *dict_share(st__arena *a, st_value *dv)
 static int all_str_keys(const st__dict *d)
 {
     for (size_t i = 0; i < d->nentries; i++)
-        if (d->entries[i].key->kind != ST_VALUE_STR)
+        if (st__kind(d->entries[i].key) != ST_VALUE_STR)
             return 0;
     return 1;
 }
@@ -1731,9 +1729,9 @@ int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_val
     for (; rc == 0 && i < n; i++) {
         int64_t hash;
         st_value *k = kv[2 * i];
-        if (k->flags & ST__V_HASHED) { /* memoized keys: hashed at their first use */
+        if (!st__imm(k) && (k->flags & ST__V_HASHED)) { /* memoized keys: hashed at first use */
             hash = k->kind == ST_VALUE_STR ? k->u.s.hash : *hash_cache(k);
-        } else if (k->kind == ST_VALUE_STR && k->u.s.len == k->u.s.nchars) {
+        } else if (st__kind(k) == ST_VALUE_STR && k->u.s.len == k->u.s.nchars) {
             /* the common key, an ASCII str: str_hash without the dispatch */
             hash = k->u.s.hash = bytes_hash((const unsigned char *)k->u.s.data, k->u.s.len);
             k->flags |= ST__V_HASHED;
@@ -2032,7 +2030,11 @@ found_unused_or_dummy:
     return set_resize(s, s->used > 50000 ? s->used * 2 : s->used * 4);
 }
 
-static int is_set(const st_value *v) { return v->kind == ST_VALUE_SET || v->kind == ST_VALUE_FROZENSET; }
+static int is_set(const st_value *v)
+{
+    st_value_type k = st__kind(v);
+    return k == ST_VALUE_SET || k == ST_VALUE_FROZENSET;
+}
 
 int st_value_set_add(st_value *sv, st_value *item)
 {
@@ -2054,7 +2056,7 @@ int st_value_set_add_steal(st_value *s, st_value *item)
 
 int st_value_set_remove(st_value *sv, const st_value *item)
 {
-    if (sv->kind != ST_VALUE_SET)
+    if (st__kind(sv) != ST_VALUE_SET)
         return st__wrong_kind(sv, "set");
     int64_t hash;
     st__sentry *e;
@@ -2146,7 +2148,7 @@ int st_value_next(const st_value *c, size_t *pos, st_value **item)
         /* Iterable in Python, but their items would be new values, not borrowed ones. */
         return ST_RAISE(ST_ETYPE, "'%s' object is not iterable by st_value_next(): read it "
                                   "with st_value_%s_data()",
-                        st_value_type_name(c), c->kind == ST_VALUE_STR ? "str" : "bytes");
+                        st_value_type_name(c), st__kind(c) == ST_VALUE_STR ? "str" : "bytes");
     default:
         return ST_RAISE(ST_ETYPE, "'%s' object is not iterable", st_value_type_name(c));
     }
@@ -2154,9 +2156,9 @@ int st_value_next(const st_value *c, size_t *pos, st_value **item)
 
 int st_value_clear(st_value *c)
 {
-    if (c->kind < ST_VALUE_BYTEARRAY) /* before the copy: an arena int or float is shorter */
+    if (st__kind(c) < ST_VALUE_BYTEARRAY) /* before the copy: an arena int or float is shorter */
         return st__wrong_kind(c, "list, dict, set or bytearray");
-    if (c->kind == ST_VALUE_OBJECT)
+    if (st__kind(c) == ST_VALUE_OBJECT)
         return st__object_clear(c);
     st_value tmp = *c;
     union {
@@ -2353,7 +2355,7 @@ static st_value *copy_depth(const st_value *v, memo *m, int depth)
     st_value *seen = memo_get(m, v);
     if (seen)
         return st_value_ref(seen);
-    switch ((st_value_type)v->kind) {
+    switch (st__kind(v)) {
     case ST_VALUE_BYTEARRAY:
         return st_value_bytearray(v->u.s.data, v->u.s.len);
     case ST_VALUE_LIST:

@@ -25,6 +25,7 @@ Runs under PYTHONHASHSEED=0 (re-executes itself if needed) so sets of str/bytes 
 order the library reproduces; values are passed through pickle.loads(pickle.dumps()) until stable so
 their sets iterate in the order any unpickler (ours too) rebuilds them in.
 """
+import math
 import os
 import pickle
 import random
@@ -349,6 +350,13 @@ def fixed_values():
     yield list(range(25000))
     yield {i: None for i in range(2000)}
     yield set(range(1000))
+    # The edges of the library's immediates (ints of 63 bits, doubles of exponent -255..256) on
+    # both sides, and numbers repeated (pickle memoizes neither ints nor floats).
+    big, tiny, huge = 2**62, 2.0**-255, 2.0**257
+    yield [big - 1, big, -big, -big - 1, 2**63 - 1, -2**63, 2**63, 0.0, -0.0, tiny,
+           math.nextafter(tiny, 1), math.nextafter(tiny, 0), huge, math.nextafter(huge, 0), -huge,
+           5e-324, 2.2250738585072014e-308, 1e300, float("inf"), float("-inf"), float("nan"),
+           1.5, 1.5, big, big, -0.0, -0.0, {big: 1.5, 1: -0.0}]
 
 
 def write_vectors():

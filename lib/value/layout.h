@@ -15,6 +15,7 @@
 #define ST__V_BIG 0x01    /* an int kept as sign + magnitude limbs (does not fit int64) */
 #define ST__V_HASHED 0x02 /* the hash field holds the cached hash (str, bytes, tuple, frozenset) */
 #define ST__V_ARENA_ITEMS 0x04 /* a list's items or a dict's table sit in an arena chunk */
+#define ST__V_SHORT 0x08       /* a str or bytes in the short form (see u.s) */
 #define ST__V_UUID_SAFE 0x10   /* a UUID's is_safe is SafeUUID.safe */
 #define ST__V_UUID_UNSAFE 0x20 /* ... SafeUUID.unsafe (neither: SafeUUID.unknown) */
 
@@ -83,7 +84,8 @@ typedef struct st__object {
     unsigned char form; /* st_value_object_form */
 } st__object;
 
-/* An int or float made in an arena ends after u.i / u.f: never copy a whole st_value. */
+/* An int or float made in an arena ends after u.i / u.f, a short str or bytes after its
+ * bytes: never copy a whole st_value. */
 struct st_value {
     union {
         /* References; SIZE_MAX for the immortal singletons. Atomic, so that references to
@@ -104,13 +106,24 @@ struct st_value {
             size_t n;
             int neg;
         } big;
+        /* A str or bytes of at most ST__SHORT_MAX bytes has the short form (ST__V_SHORT):
+         * hash, 16-bit lengths and its bytes at ST__SHORT_DATA, 28 bytes in; it ends there
+         * ('user12345' takes 40 bytes, not 64). Longer ones and bytearrays have a pointer to
+         * their bytes (inline after the value but for a bytearray's) and full-width lengths. */
         struct {
-            char *data; /* NUL-terminated */
-            size_t len;
-            size_t nchars; /* str: code points */
             union {
                 size_t cap;   /* bytearray */
-                int64_t hash; /* str, bytes */
+                int64_t hash; /* str, bytes: either form */
+            };
+            union {
+                struct {
+                    char *data; /* NUL-terminated */
+                    size_t len;
+                    size_t nchars; /* str: code points */
+                };
+                struct {
+                    uint16_t len, nchars;
+                } sh;
             };
         } s;
         struct {
@@ -241,11 +254,25 @@ static inline const uint32_t *st__int_mag(const st_value *v, size_t *n, int *neg
 
 static inline double st__float_value(const st_value *v) { return v->u.f; }
 
+/* Where a short str's or bytes' bytes start, and the longest that has the short form. */
+#define ST__SHORT_DATA (offsetof(st_value, u.s.sh) + 2 * sizeof(uint16_t))
+#define ST__SHORT_MAX UINT16_MAX
+
 /* The contents of a str (its UTF-8, surrogates encoded), bytes or bytearray, NUL-terminated. */
 static inline const char *st__data(const st_value *v, size_t *len)
 {
+    if (v->flags & ST__V_SHORT) {
+        *len = v->u.s.sh.len;
+        return (const char *)v + ST__SHORT_DATA;
+    }
     *len = v->u.s.len;
     return v->u.s.data;
+}
+
+/* The code points of a str. */
+static inline size_t st__str_nchars(const st_value *v)
+{
+    return v->flags & ST__V_SHORT ? v->u.s.sh.nchars : v->u.s.nchars;
 }
 
 /* The items of a tuple or list. */

@@ -154,16 +154,23 @@ void st__arena_done(st__arena *a)
     a->cur = a->end = NULL;
 }
 
-static st_value *value_malloc(st_value_type kind, size_t extra)
+/* A zeroed value of `size` bytes, at least its header (kinds that end early are shorter than
+ * st_value). */
+static st_value *value_calloc(st_value_type kind, size_t size)
 {
-    if (extra > SIZE_MAX - sizeof(st_value))
-        return (ST_RAISE_NOMEM(), NULL);
-    st_value *v = st__calloc(1, sizeof *v + extra);
+    st_value *v = st__calloc(1, size);
     if (v) {
         st__rc_init(v);
         v->kind = (unsigned char)kind;
     }
     return v;
+}
+
+static st_value *value_malloc(st_value_type kind, size_t extra)
+{
+    if (extra > SIZE_MAX - sizeof(st_value))
+        return (ST_RAISE_NOMEM(), NULL);
+    return value_calloc(kind, sizeof(st_value) + extra);
 }
 
 #if ARENA
@@ -241,17 +248,16 @@ static st_value *scalar_new(st__arena *a, st_value_type kind)
     return value_malloc(kind, 0);
 }
 
-/* A value of the given kind with rc 1 and `extra` bytes right after it, where strs, bytes,
- * tuples, big ints, dicts and sets keep their contents (one allocation, and the contents
- * share the value's cache lines). All zeroed, but for the extra bytes of an arena value. */
-static st_value *value_new(st__arena *a, st_value_type kind, size_t extra)
+/* A value of the given kind with rc 1, `size` bytes long (at least its header), zeroed up to
+ * the size of st_value; the bytes past it are zeroed too but in an arena. */
+static st_value *value_sized(st__arena *a, st_value_type kind, size_t size)
 {
 #if ARENA
-    size_t n = (sizeof(st_value) + extra + 7) & ~(size_t)7;
+    size_t n = (size + 7) & ~(size_t)7;
     st_value *v;
-    if (a && extra <= BLOCK_MAX && (v = arena_take(a, n))) {
+    if (a && size <= sizeof(st_value) + BLOCK_MAX && (v = arena_take(a, n))) {
         /* zeroed like calloc'd values; what comes after is the constructor's to set */
-        memset(v, 0, sizeof *v);
+        memset(v, 0, size < sizeof *v ? size : sizeof *v);
         st__rc_init(v);
         v->kind = (unsigned char)kind;
         v->chunk = (uint32_t)(((char *)v - (char *)a->chunk) / 8);
@@ -260,7 +266,18 @@ static st_value *value_new(st__arena *a, st_value_type kind, size_t extra)
 #else
     (void)a;
 #endif
-    return value_malloc(kind, extra);
+    return value_calloc(kind, size);
+}
+
+/* A value of the given kind with rc 1 and `extra` bytes right after it, where long strs and
+ * bytes, tuples, big ints, dicts and sets keep their contents (one allocation, and the
+ * contents share the value's cache lines). All zeroed, but for the extra bytes of an arena
+ * value. */
+static st_value *value_new(st__arena *a, st_value_type kind, size_t extra)
+{
+    if (extra > SIZE_MAX - sizeof(st_value))
+        return (ST_RAISE_NOMEM(), NULL);
+    return value_sized(a, kind, sizeof(st_value) + extra);
 }
 
 st_value *st__value_new(st_value_type kind, size_t extra) { return value_new(NULL, kind, extra); }
@@ -620,27 +637,36 @@ int st_value_truth(const st_value *v)
 
 /* ---- str, bytes, bytearray --------------------------------------------------------------- */
 
-/* A str or bytes with its bytes stored right after the value: one allocation, one cache line
- * for short ones. */
-static st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data, size_t len)
+/* A str (of nchars code points) or bytes with its bytes stored in the value: one allocation,
+ * one cache line for short ones, which have the short form. */
+static st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data, size_t len,
+                              size_t nchars)
 {
-    st_value *v = len < SIZE_MAX ? value_new(a, kind, len + 1) : (ST_RAISE_NOMEM(), NULL);
-    if (!v)
-        return NULL;
-    v->u.s.data = (char *)(v + 1);
+    st_value *v;
+    char *p;
+    if (len <= ST__SHORT_MAX) {
+        if (!(v = value_sized(a, kind, ST__SHORT_DATA + len + 1)))
+            return NULL;
+        v->flags = ST__V_SHORT;
+        v->u.s.sh.len = (uint16_t)len;
+        v->u.s.sh.nchars = (uint16_t)nchars;
+        p = (char *)v + ST__SHORT_DATA;
+    } else {
+        if (!(v = len < SIZE_MAX ? value_new(a, kind, len + 1) : (ST_RAISE_NOMEM(), NULL)))
+            return NULL;
+        v->u.s.data = p = (char *)(v + 1);
+        v->u.s.len = len;
+        v->u.s.nchars = nchars;
+    }
     if (len)
-        memcpy(v->u.s.data, data, len);
-    v->u.s.data[len] = '\0';
-    v->u.s.len = v->u.s.nchars = len;
+        memcpy(p, data, len);
+    p[len] = '\0';
     return v;
 }
 
 st_value *st__str_from_utf8(const char *data, size_t len, size_t nchars)
 {
-    st_value *v = alloc_inline(NULL, ST_VALUE_STR, data, len);
-    if (v)
-        v->u.s.nchars = nchars;
-    return v;
+    return alloc_inline(NULL, ST_VALUE_STR, data, len, nchars);
 }
 
 st_value *st__str_new(st__arena *a, const char *data, size_t len, int surrogates)
@@ -660,10 +686,7 @@ st_value *st__str_new(st__arena *a, const char *data, size_t len, int surrogates
             return (st__utf8_error(s, len, i, surrogates), NULL);
         i += n;
     }
-    st_value *v = alloc_inline(a, ST_VALUE_STR, data, len);
-    if (v)
-        v->u.s.nchars = nchars;
-    return v;
+    return alloc_inline(a, ST_VALUE_STR, data, len, nchars);
 }
 
 st_value *st_value_str(const char *utf8) { return st__str_new(NULL, utf8, strlen(utf8), 0); }
@@ -679,14 +702,16 @@ const char *st_value_str_data(const st_value *v, size_t *len)
 {
     if (v->kind != ST_VALUE_STR)
         return (st__wrong_kind(v, "str"), NULL);
+    size_t n;
+    const char *p = st__data(v, &n);
     if (len)
-        *len = v->u.s.len;
-    return v->u.s.data;
+        *len = n;
+    return p;
 }
 
 st_value *st__bytes_new(st__arena *a, const void *data, size_t len)
 {
-    return alloc_inline(a, ST_VALUE_BYTES, data, len);
+    return alloc_inline(a, ST_VALUE_BYTES, data, len, len);
 }
 
 st_value *st_value_bytes(const void *data, size_t len) { return st__bytes_new(NULL, data, len); }
@@ -715,9 +740,11 @@ const unsigned char *st_value_bytes_data(const st_value *v, size_t *len)
         v = v->u.pbuf.base;
     if (v->kind != ST_VALUE_BYTES && v->kind != ST_VALUE_BYTEARRAY)
         return (st__wrong_kind(v, "bytes or bytearray"), NULL);
+    size_t n;
+    const char *p = st__data(v, &n);
     if (len)
-        *len = v->u.s.len;
-    return (const unsigned char *)v->u.s.data;
+        *len = n;
+    return (const unsigned char *)p;
 }
 
 int st_value_bytearray_extend(st_value *v, const void *data, size_t len)
@@ -991,8 +1018,8 @@ static int64_t bytes_hash(const unsigned char *p, size_t len)
 /* CPython hashes a str over its PEP 393 storage: 1, 2 or 4 bytes per code point. */
 static int str_hash(const st_value *v, int64_t *out)
 {
-    const unsigned char *s = (const unsigned char *)v->u.s.data;
-    size_t len = v->u.s.len, n = v->u.s.nchars;
+    size_t len, n = st__str_nchars(v);
+    const unsigned char *s = (const unsigned char *)st__data(v, &len);
     if (len == n) {
         *out = bytes_hash(s, len);
         return 0;
@@ -1143,9 +1170,12 @@ static int hash_depth(const st_value *v, int64_t *out, int depth)
         if (str_hash(v, &h) < 0)
             return -1;
         break;
-    case ST_VALUE_BYTES:
-        h = bytes_hash((const unsigned char *)v->u.s.data, v->u.s.len);
+    case ST_VALUE_BYTES: {
+        size_t len;
+        const char *p = st__data(v, &len);
+        h = bytes_hash((const unsigned char *)p, len);
         break;
+    }
     case ST_VALUE_TUPLE:
         if (tuple_hash(v, &h, depth) < 0)
             return -1;
@@ -1248,8 +1278,11 @@ static int equal_depth(const st_value *a, const st_value *b, int depth)
     case ST_VALUE_NONE:
         return 1;
     case ST_VALUE_STR:
-    case ST_VALUE_BYTES:
-        return a->u.s.len == b->u.s.len && memcmp(a->u.s.data, b->u.s.data, a->u.s.len) == 0;
+    case ST_VALUE_BYTES: {
+        size_t na, nb;
+        const char *pa = st__data(a, &na), *pb = st__data(b, &nb);
+        return na == nb && memcmp(pa, pb, na) == 0;
+    }
     case ST_VALUE_TUPLE:
     case ST_VALUE_LIST:
         if (a->u.seq.len != b->u.seq.len)
@@ -1730,12 +1763,14 @@ int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_val
         rc = dict_reserve(a, dv, n);
     for (; rc == 0 && i < n; i++) {
         int64_t hash;
+        size_t len;
+        const char *p;
         st_value *k = kv[2 * i];
         if (k->flags & ST__V_HASHED) { /* memoized keys: hashed at their first use */
             hash = k->kind == ST_VALUE_STR ? k->u.s.hash : *hash_cache(k);
-        } else if (k->kind == ST_VALUE_STR && k->u.s.len == k->u.s.nchars) {
+        } else if (k->kind == ST_VALUE_STR && (p = st__data(k, &len), len == st__str_nchars(k))) {
             /* the common key, an ASCII str: str_hash without the dispatch */
-            hash = k->u.s.hash = bytes_hash((const unsigned char *)k->u.s.data, k->u.s.len);
+            hash = k->u.s.hash = bytes_hash((const unsigned char *)p, len);
             k->flags |= ST__V_HASHED;
         } else if (hash_depth(k, &hash, 0) < 0) {
             break;
@@ -2075,14 +2110,15 @@ int st_value_set_remove(st_value *sv, const st_value *item)
 
 ptrdiff_t st_value_len(const st_value *v)
 {
+    size_t len;
     switch (st__base_kind(v)) {
     case ST_VALUE_STR:
-        return (ptrdiff_t)v->u.s.nchars;
+        return (ptrdiff_t)st__str_nchars(v);
     case ST_VALUE_BYTES:
     case ST_VALUE_BYTEARRAY:
-        return (ptrdiff_t)v->u.s.len;
+        return (ptrdiff_t)(st__data(v, &len), len);
     case ST_VALUE_PICKLEBUFFER:
-        return (ptrdiff_t)v->u.pbuf.base->u.s.len;
+        return (ptrdiff_t)(st__data(v->u.pbuf.base, &len), len);
     case ST_VALUE_TUPLE:
     case ST_VALUE_LIST:
         return (ptrdiff_t)v->u.seq.len;

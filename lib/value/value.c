@@ -347,10 +347,22 @@ static void drop(st_value *c, st_value **dead)
     *dead = c;
 }
 
-/* A shared-key dict keeps up to DICT_INLINE values where a table's header would be (right
- * after the value), more in a block of their own. */
+/* A shared-key dict keeps up to DICT_INLINE values where a table's header would be (in the
+ * value, dict_area()), more in a block of their own. */
 #define DICT_INLINE (sizeof(st__dict) / sizeof(st_value *))
 #define SHAPE_MAX 30 /* keys of the largest shape, as CPython's SHARED_KEYS_MAX_SIZE */
+
+/* Where a dict keeps its own table's header, or a shared-key dict up to DICT_INLINE values. */
+static inline st__dict *dict_area(st_value *dv)
+{
+    return (st__dict *)(void *)((char *)dv + ST__DICT_TABLE);
+}
+
+/* A defaultdict's factory names. */
+static inline st_value **factory_of(st_value *dv)
+{
+    return (st_value **)(void *)((char *)dv + ST__DICT_FACTORY);
+}
 
 /* The shape of a shared-key dict, whose table is the shape's. */
 static inline st__shape *shape_of(const st_value *dv)
@@ -385,8 +397,8 @@ static void release_contents(st_value *x, st_value **dead)
     case ST_VALUE_LIST:
         for (size_t i = 0; i < x->u.seq.len; i++)
             drop(x->u.seq.items[i], dead);
-        if (x->u.seq.items && x->u.seq.items != (st_value **)(x + 1)) /* a tuple's are inline */
-            items_free(x->u.seq.items, arena_items(x));
+        if (x->u.seq.items && (x->kind != ST_VALUE_TUPLE || (x->flags & ST__V_LIST_ITEMS)))
+            items_free(x->u.seq.items, arena_items(x)); /* a tuple's own are inline */
         break;
     case ST_VALUE_DICT:
         if (x->u.values) {
@@ -405,8 +417,8 @@ static void release_contents(st_value *x, st_value **dead)
                 items_free(x->u.dict->entries, arena_items(x));
         }
         if (x->kind == ST_VALUE_DEFAULTDICT) {
-            drop(x->u.factory[0], dead);
-            drop(x->u.factory[1], dead);
+            drop(factory_of(x)[0], dead);
+            drop(factory_of(x)[1], dead);
         }
         break;
     case ST_VALUE_SET:
@@ -859,7 +871,7 @@ st_value *st_value_tuple_steal(size_t n, st_value **items)
     return t;
 }
 
-st_value *st_value_list(void) { return value_new(NULL, ST_VALUE_LIST, 0); }
+st_value *st_value_list(void) { return st__container_new(NULL, ST_VALUE_LIST); }
 
 int st_value_list_append(st_value *list, st_value *item)
 {
@@ -1562,7 +1574,7 @@ static int dict_unshare(st_value *dv, size_t extra)
         items_free(dv->u.values, arena_items(dv));
     set_arena_items(dv, in_arena);
     dv->u.values = NULL;
-    dv->u.dict = (st__dict *)(dv + 1);
+    dv->u.dict = dict_area(dv);
     *dv->u.dict = t;
     shape_unref(s);
     return 0;
@@ -1633,7 +1645,7 @@ static st__shape *shape_ref(st__shape *s)
 static st_value **values_alloc(st__arena *a, st_value *dv, size_t n, int *in_arena)
 {
     *in_arena = 0;
-    return n <= DICT_INLINE ? (st_value **)(void *)(dv + 1)
+    return n <= DICT_INLINE ? (st_value **)(void *)dict_area(dv)
                             : items_alloc(a, n * sizeof(st_value *), in_arena);
 }
 
@@ -1880,7 +1892,7 @@ static void set_init(st__set *s)
 st_value *st__container_new(st__arena *a, st_value_type kind)
 {
     if (kind == ST_VALUE_LIST)
-        return value_new(a, kind, 0);
+        return value_sized(a, kind, offsetof(st_value, u.seq.maxlen));
     if (kind == ST_VALUE_DEQUE) {
         st_value *v = value_new(a, kind, 0);
         if (v)
@@ -1889,10 +1901,12 @@ st_value *st__container_new(st__arena *a, st_value_type kind)
     }
     if (kind == ST_VALUE_DICT || kind == ST_VALUE_ORDEREDDICT || kind == ST_VALUE_DEFAULTDICT ||
         kind == ST_VALUE_COUNTER) {
-        st_value *v = value_new(a, kind, sizeof(st__dict));
+        size_t size = kind == ST_VALUE_DEFAULTDICT ? ST__DICT_FACTORY + 2 * sizeof(st_value *)
+                                                   : ST__DICT_FACTORY;
+        st_value *v = value_sized(a, kind, size);
         if (v) {
-            v->u.dict = (st__dict *)(v + 1);
-            memset(v->u.dict, 0, sizeof *v->u.dict);
+            v->u.dict = dict_area(v);
+            memset(v->u.dict, 0, size - ST__DICT_TABLE);
         }
         return v;
     }
@@ -1918,7 +1932,7 @@ st_value *st_value_defaultdict(const char *module, const char *qualname)
 {
     st_value *d = st__container_new(NULL, ST_VALUE_DEFAULTDICT);
     if (d && module && qualname &&
-        (!(d->u.factory[0] = st_value_str(module)) || !(d->u.factory[1] = st_value_str(qualname))))
+        (!(factory_of(d)[0] = st_value_str(module)) || !(factory_of(d)[1] = st_value_str(qualname))))
         return (st_value_unref(d), NULL);
     return d;
 }
@@ -2194,7 +2208,9 @@ int st_value_clear(st_value *c)
         return st__wrong_kind(c, "list, dict, set or bytearray");
     if (c->kind == ST_VALUE_OBJECT)
         return st__object_clear(c);
-    st_value tmp = *c;
+    /* the fields a list, dict or set has (a list ends there) */
+    st_value tmp;
+    memcpy(&tmp, c, offsetof(st_value, u.seq.maxlen));
     union {
         st__dict d;
         st_value *values[DICT_INLINE];
@@ -2215,13 +2231,13 @@ int st_value_clear(st_value *c)
         return 0;
     case ST_VALUE_DICT:
         /* the table's header, or a shared-key dict's inline values, move aside */
-        memcpy(&old_dict, c + 1, sizeof old_dict);
+        memcpy(&old_dict, dict_area(c), sizeof old_dict);
         if (!c->u.values)
             tmp.u.dict = &old_dict.d;
         else if (c->u.dict->nentries <= DICT_INLINE)
             tmp.u.values = old_dict.values;
         c->u.values = NULL;
-        c->u.dict = (st__dict *)(c + 1);
+        c->u.dict = dict_area(c);
         memset(c->u.dict, 0, sizeof *c->u.dict);
         set_arena_items(c, 0);
         break;
@@ -2305,8 +2321,8 @@ static st_value *copy_container(const st_value *v, memo *m, int depth)
     if (c && v->kind == ST_VALUE_DEQUE)
         c->u.seq.maxlen = v->u.seq.maxlen;
     if (c && v->kind == ST_VALUE_DEFAULTDICT) {
-        c->u.factory[0] = st_value_ref(v->u.factory[0]);
-        c->u.factory[1] = st_value_ref(v->u.factory[1]);
+        factory_of(c)[0] = st_value_ref(st__factory(v)[0]);
+        factory_of(c)[1] = st_value_ref(st__factory(v)[1]);
     }
     if (!c || memo_put(m, v, c) < 0)
         return (st_value_unref(c), NULL);

@@ -249,15 +249,20 @@ static st_value *scalar_new(st__arena *a, st_value_type kind)
 }
 
 /* A value of the given kind with rc 1, `size` bytes long (at least its header), zeroed up to
- * the size of st_value; the bytes past it are zeroed too but in an arena. */
+ * the size of st_value (the bytes past it too but in an arena); in an arena, a value shorter
+ * than st_value has only its header zeroed: its constructor sets the rest. */
 static st_value *value_sized(st__arena *a, st_value_type kind, size_t size)
 {
 #if ARENA
     size_t n = (size + 7) & ~(size_t)7;
     st_value *v;
     if (a && size <= sizeof(st_value) + BLOCK_MAX && (v = arena_take(a, n))) {
-        /* zeroed like calloc'd values; what comes after is the constructor's to set */
-        memset(v, 0, size < sizeof *v ? size : sizeof *v);
+        /* zeroed like calloc'd values; what comes after is the constructor's to set (one
+         * fixed size or the other: no memset of a variable size in the hot path) */
+        if (size >= sizeof *v)
+            memset(v, 0, sizeof *v);
+        else
+            memset(v, 0, offsetof(st_value, u));
         st__rc_init(v);
         v->kind = (unsigned char)kind;
         v->chunk = (uint32_t)(((char *)v - (char *)a->chunk) / 8);
@@ -651,8 +656,8 @@ int st_value_truth(const st_value *v)
 
 /* A str (of nchars code points) or bytes with its bytes stored in the value: one allocation,
  * one cache line for short ones, which have the short form. */
-static st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data, size_t len,
-                              size_t nchars)
+static inline st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data,
+                                     size_t len, size_t nchars)
 {
     st_value *v;
     char *p;
@@ -1891,8 +1896,14 @@ static void set_init(st__set *s)
 
 st_value *st__container_new(st__arena *a, st_value_type kind)
 {
-    if (kind == ST_VALUE_LIST)
-        return value_sized(a, kind, offsetof(st_value, u.seq.maxlen));
+    if (kind == ST_VALUE_LIST) {
+        st_value *v = value_sized(a, kind, offsetof(st_value, u.seq.maxlen));
+        if (v) {
+            v->u.seq.items = NULL;
+            v->u.seq.len = v->u.seq.cap = 0;
+        }
+        return v;
+    }
     if (kind == ST_VALUE_DEQUE) {
         st_value *v = value_new(a, kind, 0);
         if (v)
@@ -1906,7 +1917,9 @@ st_value *st__container_new(st__arena *a, st_value_type kind)
         st_value *v = value_sized(a, kind, size);
         if (v) {
             v->u.dict = dict_area(v);
-            memset(v->u.dict, 0, size - ST__DICT_TABLE);
+            memset(v->u.dict, 0, sizeof *v->u.dict);
+            if (kind == ST_VALUE_DEFAULTDICT)
+                factory_of(v)[0] = factory_of(v)[1] = NULL;
         }
         return v;
     }
@@ -1931,8 +1944,9 @@ st_value *st_value_counter(void) { return st__container_new(NULL, ST_VALUE_COUNT
 st_value *st_value_defaultdict(const char *module, const char *qualname)
 {
     st_value *d = st__container_new(NULL, ST_VALUE_DEFAULTDICT);
+    st_value **f = d ? factory_of(d) : NULL;
     if (d && module && qualname &&
-        (!(factory_of(d)[0] = st_value_str(module)) || !(factory_of(d)[1] = st_value_str(qualname))))
+        (!(f[0] = st_value_str(module)) || !(f[1] = st_value_str(qualname))))
         return (st_value_unref(d), NULL);
     return d;
 }

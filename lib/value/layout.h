@@ -17,6 +17,7 @@
 #define ST__V_ARENA_ITEMS 0x04 /* a list's items or a dict's table sit in an arena chunk */
 #define ST__V_SHORT 0x08       /* a str or bytes in the short form (see u.s) */
 #define ST__V_LIST_ITEMS 0x40  /* a tuple made from a list in place: its items are apart */
+#define ST__V_ARENA_NEAR 0x80  /* ... in the value's own arena chunk (no distance kept) */
 #define ST__V_UUID_SAFE 0x10   /* a UUID's is_safe is SafeUUID.safe */
 #define ST__V_UUID_UNSAFE 0x20 /* ... SafeUUID.unsafe (neither: SafeUUID.unknown) */
 

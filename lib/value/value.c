@@ -287,37 +287,57 @@ static st_value *value_new(st__arena *a, st_value_type kind, size_t extra)
 
 st_value *st__value_new(st_value_type kind, size_t extra) { return value_new(NULL, kind, extra); }
 
+/* The chunk of a value made in an arena, or NULL. */
+static chunk *value_chunk(const st_value *x)
+{
+    return x->chunk ? (chunk *)(void *)((char *)x - (size_t)x->chunk * 8) : NULL;
+}
+
 static void value_free(st_value *x)
 {
-    if (x->chunk)
-        chunk_release((chunk *)(void *)((char *)x - (size_t)x->chunk * 8), 1);
+    chunk *c = value_chunk(x);
+    if (c)
+        chunk_release(c, 1);
     else
         free(x);
 }
 
-/* A list's items or a dict's table: from the arena when there is one (*in_arena set), else
- * malloc'd. An arena block starts with its distance back to its chunk. */
-static void *items_alloc(st__arena *a, size_t n, int *in_arena)
+/* Where a list's items or a dict's table are: malloc'd, in an arena block that starts with
+ * its distance back to its chunk, or in the chunk of the value they belong to, which finds it
+ * (the common case, 8 bytes less). */
+enum { ITEMS_MALLOC, ITEMS_ARENA, ITEMS_NEAR };
+
+/* The items or table of `owner`: from the arena when there is one, else malloc'd (*where). */
+static void *items_alloc(st__arena *a, const st_value *owner, size_t n, int *where)
 {
-    *in_arena = 0;
+    *where = ITEMS_MALLOC;
 #if ARENA
     if (a && n <= BLOCK_MAX) {
-        uint64_t *p = arena_take(a, sizeof *p + ((n + 7) & ~(size_t)7));
+        size_t r = (n + 7) & ~(size_t)7;
+        if (a->chunk && value_chunk(owner) == a->chunk && (size_t)(a->end - a->cur) >= r) {
+            *where = ITEMS_NEAR;
+            return arena_take(a, r); /* cannot fail: there is room */
+        }
+        uint64_t *p = arena_take(a, sizeof *p + r);
         if (p) {
             *p = (uint64_t)((char *)p - (char *)a->chunk);
-            *in_arena = 1;
+            *where = ITEMS_ARENA;
             return p + 1;
         }
     }
 #else
     (void)a;
+    (void)owner;
 #endif
     return st__malloc(n);
 }
 
-static void items_free(void *p, int in_arena)
+/* Frees items or a table from items_alloc(); home: the owner's chunk. */
+static void items_free(void *p, int where, chunk *home)
 {
-    if (in_arena) {
+    if (where == ITEMS_NEAR) {
+        chunk_release(home, 1);
+    } else if (where == ITEMS_ARENA) {
         uint64_t *h = (uint64_t *)p - 1;
         chunk_release((chunk *)(void *)((char *)h - *h), 1);
     } else {
@@ -325,12 +345,19 @@ static void items_free(void *p, int in_arena)
     }
 }
 
-static int arena_items(const st_value *v) { return (v->flags & ST__V_ARENA_ITEMS) != 0; }
-
-static void set_arena_items(st_value *v, int in_arena)
+static int arena_items(const st_value *v)
 {
-    v->flags = (unsigned char)(in_arena ? v->flags | ST__V_ARENA_ITEMS
-                                        : v->flags & ~ST__V_ARENA_ITEMS);
+    return v->flags & ST__V_ARENA_NEAR    ? ITEMS_NEAR
+           : v->flags & ST__V_ARENA_ITEMS ? ITEMS_ARENA
+                                          : ITEMS_MALLOC;
+}
+
+static void set_arena_items(st_value *v, int where)
+{
+    unsigned f = v->flags & ~(unsigned)(ST__V_ARENA_ITEMS | ST__V_ARENA_NEAR);
+    v->flags = (unsigned char)(where == ITEMS_NEAR    ? f | ST__V_ARENA_NEAR
+                               : where == ITEMS_ARENA ? f | ST__V_ARENA_ITEMS
+                                                      : f);
 }
 
 /* A set's first table lives in its own allocation, as CPython's smalltable. */
@@ -392,7 +419,8 @@ static void shape_drop(st__shape *s, st_value **dead)
     free(s);
 }
 
-static void release_contents(st_value *x, st_value **dead)
+/* home: the chunk of the value whose contents these are (x may be a copy of it). */
+static void release_contents(st_value *x, chunk *home, st_value **dead)
 {
     switch (st__base_kind(x)) {
     case ST_VALUE_BYTEARRAY:
@@ -403,7 +431,7 @@ static void release_contents(st_value *x, st_value **dead)
         for (size_t i = 0; i < x->u.seq.len; i++)
             drop(x->u.seq.items[i], dead);
         if (x->u.seq.items && (x->kind != ST_VALUE_TUPLE || (x->flags & ST__V_LIST_ITEMS)))
-            items_free(x->u.seq.items, arena_items(x)); /* a tuple's own are inline */
+            items_free(x->u.seq.items, arena_items(x), home); /* a tuple's own are inline */
         break;
     case ST_VALUE_DICT:
         if (x->u.values) {
@@ -411,7 +439,7 @@ static void release_contents(st_value *x, st_value **dead)
             for (size_t i = 0; i < n; i++)
                 drop(x->u.values[i], dead);
             if (n > DICT_INLINE)
-                items_free(x->u.values, arena_items(x));
+                items_free(x->u.values, arena_items(x), home);
             shape_drop(shape_of(x), dead);
         } else {
             for (size_t i = 0; i < x->u.dict->nentries; i++) {
@@ -419,7 +447,7 @@ static void release_contents(st_value *x, st_value **dead)
                 drop(x->u.dict->entries[i].value, dead);
             }
             if (x->u.dict->entries)
-                items_free(x->u.dict->entries, arena_items(x));
+                items_free(x->u.dict->entries, arena_items(x), home);
         }
         if (x->kind == ST_VALUE_DEFAULTDICT) {
             drop(factory_of(x)[0], dead);
@@ -513,7 +541,7 @@ static void release_dead(st_value *dead)
     while (dead) {
         st_value *x = dead;
         dead = x->h.next_dead;
-        release_contents(x, &dead);
+        release_contents(x, value_chunk(x), &dead);
         value_free(x);
     }
 }
@@ -802,18 +830,18 @@ static int list_reserve(st__arena *a, st_value *v, size_t extra)
     if (cap < len + extra)
         cap = len + extra;
     st_value **p;
-    if (v->u.seq.items && !arena_items(v)) {
+    if (v->u.seq.items && arena_items(v) == ITEMS_MALLOC) {
         if (!(p = st__reallocarray(v->u.seq.items, cap, sizeof *p)))
             return -1;
     } else {
-        int in_arena;
-        if (!(p = items_alloc(v->u.seq.items ? NULL : a, cap * sizeof *p, &in_arena)))
+        int where;
+        if (!(p = items_alloc(v->u.seq.items ? NULL : a, v, cap * sizeof *p, &where)))
             return -1;
         if (v->u.seq.items) {
             memcpy(p, v->u.seq.items, len * sizeof *p);
-            items_free(v->u.seq.items, 1);
+            items_free(v->u.seq.items, arena_items(v), value_chunk(v));
         }
-        set_arena_items(v, in_arena);
+        set_arena_items(v, where);
     }
     v->u.seq.items = p;
     v->u.seq.cap = cap;
@@ -1489,7 +1517,7 @@ static inline int dict_lookup(const st__dict *d, const st_value *key, int64_t ha
 
 /* Builds a table with room for cap entries (>= n) holding the live entries of from[0, n) in
  * their order: entries and index in one block, the index at most 2/3 full. */
-static int table_make(st__arena *a, st__dict *t, int *in_arena, size_t cap,
+static int table_make(st__arena *a, const st_value *owner, st__dict *t, int *where, size_t cap,
                       const st__dentry *from, size_t n)
 {
     if (cap > SIZE_MAX / 4 / (sizeof(st__dentry) + sizeof(size_t)))
@@ -1498,7 +1526,7 @@ static int table_make(st__arena *a, st__dict *t, int *in_arena, size_t cap,
     while (size * 2 < cap * 3)
         size *= 2;
     unsigned char ixw = cap < 0xfe ? 0 : cap < 0xfffe ? 1 : cap < 0xfffffffe ? 2 : 3;
-    st__dentry *entries = items_alloc(a, cap * sizeof *entries + (size << ixw), in_arena);
+    st__dentry *entries = items_alloc(a, owner, cap * sizeof *entries + (size << ixw), where);
     if (!entries)
         return -1;
     memset(entries + cap, 0, size << ixw);
@@ -1523,12 +1551,12 @@ static int table_make(st__arena *a, st__dict *t, int *in_arena, size_t cap,
 static int dict_rebuild(st__arena *a, st_value *dv, size_t cap)
 {
     st__dict *d = dv->u.dict, t;
-    int in_arena;
-    if (table_make(a, &t, &in_arena, cap, d->entries, d->nentries) < 0)
+    int where;
+    if (table_make(a, dv, &t, &where, cap, d->entries, d->nentries) < 0)
         return -1;
     if (d->entries)
-        items_free(d->entries, arena_items(dv));
-    set_arena_items(dv, in_arena);
+        items_free(d->entries, arena_items(dv), value_chunk(dv));
+    set_arena_items(dv, where);
     *d = t;
     return 0;
 }
@@ -1570,14 +1598,14 @@ static int dict_unshare(st_value *dv, size_t extra)
     for (size_t i = 0; i < n; i++)
         from[i] = (st__dentry){s->keys.entries[i].key, dv->u.values[i], s->keys.entries[i].hash};
     st__dict t;
-    int in_arena;
-    if (table_make(NULL, &t, &in_arena, grown_cap(n, extra), from, n) < 0)
+    int where;
+    if (table_make(NULL, dv, &t, &where, grown_cap(n, extra), from, n) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
         st__ref(from[i].key);
     if (n > DICT_INLINE)
-        items_free(dv->u.values, arena_items(dv));
-    set_arena_items(dv, in_arena);
+        items_free(dv->u.values, arena_items(dv), value_chunk(dv));
+    set_arena_items(dv, where);
     dv->u.values = NULL;
     dv->u.dict = dict_area(dv);
     *dv->u.dict = t;
@@ -1647,11 +1675,11 @@ static st__shape *shape_ref(st__shape *s)
 }
 
 /* The values of a shared-key dict of n keys: after the value, or a block of their own. */
-static st_value **values_alloc(st__arena *a, st_value *dv, size_t n, int *in_arena)
+static st_value **values_alloc(st__arena *a, st_value *dv, size_t n, int *where)
 {
-    *in_arena = 0;
+    *where = 0;
     return n <= DICT_INLINE ? (st_value **)(void *)dict_area(dv)
-                            : items_alloc(a, n * sizeof(st_value *), in_arena);
+                            : items_alloc(a, dv, n * sizeof(st_value *), where);
 }
 
 /* Finds the key set of the pairs kv[0, 2n) among the cache's by the mix of their addresses
@@ -1690,15 +1718,15 @@ static int shape_attach(st__arena *a, st_value *dv, st__shape *s, st_value *cons
     for (size_t i = 0; i < n; i++)
         if (kv[2 * i] != s->keys.entries[i].key)
             return 0;
-    int in_arena;
-    st_value **values = values_alloc(a, dv, n, &in_arena);
+    int where;
+    st_value **values = values_alloc(a, dv, n, &where);
     if (!values)
         return 0; /* a table, then */
     for (size_t i = 0; i < n; i++) {
         values[i] = kv[2 * i + 1];
         st__unref(kv[2 * i]); /* the shape holds the key */
     }
-    set_arena_items(dv, in_arena);
+    set_arena_items(dv, where);
     dv->u.dict = &shape_ref(s)->keys;
     dv->u.values = values;
     return 1;
@@ -1715,9 +1743,9 @@ static st__shape *dict_share(st__arena *a, st_value *dv)
     st__shape *s = malloc(sizeof *s + n * sizeof(st__dentry) + isize);
     if (!s)
         return NULL;
-    int in_arena;
+    int where;
     st_value **values = NULL;
-    if (n > DICT_INLINE && !(values = values_alloc(a, dv, n, &in_arena))) {
+    if (n > DICT_INLINE && !(values = values_alloc(a, dv, n, &where))) {
         free(s);
         return NULL;
     }
@@ -1727,14 +1755,14 @@ static st__shape *dict_share(st__arena *a, st_value *dv)
     memcpy(s->keys.entries, d->entries, n * sizeof(st__dentry));
     memcpy(index_of(&s->keys), index_of(d), isize);
     atomic_init(&s->rc, 2);
-    items_free(d->entries, arena_items(dv));
+    items_free(d->entries, arena_items(dv), value_chunk(dv));
     if (!values)
-        values = values_alloc(a, dv, n, &in_arena); /* where d was */
+        values = values_alloc(a, dv, n, &where); /* where d was */
     for (size_t i = 0; i < n; i++) {
         values[i] = s->keys.entries[i].value;
         s->keys.entries[i].value = NULL;
     }
-    set_arena_items(dv, in_arena);
+    set_arena_items(dv, where);
     dv->u.dict = &s->keys;
     dv->u.values = values;
     return s;
@@ -2271,7 +2299,7 @@ int st_value_clear(st_value *c)
     tmp.kind = (unsigned char)st__base_kind(c); /* a defaultdict keeps its factory */
     /* Release the old contents only now: a child's release may reach c again. */
     st_value *dead = NULL;
-    release_contents(&tmp, &dead);
+    release_contents(&tmp, value_chunk(c), &dead);
     release_dead(dead);
     return 0;
 }
@@ -2350,8 +2378,8 @@ static st_value *copy_container(const st_value *v, memo *m, int depth)
     }
     if (v->u.values) { /* its keys are strs, which copy to themselves: it shares the shape */
         size_t n = v->u.dict->nentries;
-        int in_arena;
-        st_value **values = values_alloc(NULL, c, n, &in_arena);
+        int where;
+        st_value **values = values_alloc(NULL, c, n, &where);
         if (!values)
             return (st_value_unref(c), NULL);
         memset(values, 0, n * sizeof *values); /* a copy failing half-way releases them */

@@ -1677,7 +1677,7 @@ static st__shape *shape_ref(st__shape *s)
 /* The values of a shared-key dict of n keys: after the value, or a block of their own. */
 static st_value **values_alloc(st__arena *a, st_value *dv, size_t n, int *where)
 {
-    *where = 0;
+    *where = ITEMS_MALLOC;
     return n <= DICT_INLINE ? (st_value **)(void *)dict_area(dv)
                             : items_alloc(a, dv, n * sizeof(st_value *), where);
 }

@@ -109,9 +109,10 @@ struct st_value {
             int neg;
         } big;
         /* A str or bytes of at most ST__SHORT_MAX bytes has the short form (ST__V_SHORT):
-         * hash, 16-bit lengths and its bytes at ST__SHORT_DATA, 28 bytes in; it ends there
-         * ('user12345' takes 40 bytes, not 64). Longer ones and bytearrays have a pointer to
-         * their bytes (inline after the value but for a bytearray's) and full-width lengths. */
+         * hash, 16-bit lengths and its bytes at ST__SHORT_DATA (28 bytes in on 64-bit hosts);
+         * it ends there ('user12345' takes 40 bytes, not 64). Longer ones and bytearrays have
+         * a pointer to their bytes (inline after the value but for a bytearray's) and
+         * full-width lengths. */
         struct {
             union {
                 size_t cap;   /* bytearray */

@@ -1202,6 +1202,62 @@ static void test_loaded_values(void **state)
     }
 }
 
+/* Strs and bytes at the lengths where their layout changes (a short form up to 65535 bytes,
+ * an arena block up to some 16 KiB): ASCII with a NUL, 'é' (two bytes each), surrogates and an
+ * astral code point, pickled by CPython at several protocols, load with CPython's lengths and
+ * hashes and dump back byte for byte. */
+static const char str_forms_py[] =
+    "import pickle\n"
+    "vals = []\n"
+    "for n in (0, 1, 11, 12, 19, 20, 27, 28, 29, 16403, 16404, 65535, 65536, 70000):\n"
+    "    a = ''.join(chr(97 + i % 26) for i in range(n))\n"
+    "    a = a[:1] + '\\0' + a[2:] if n > 1 else a\n"
+    "    e = '\\xe9' * (n // 2) + 'z' * (n % 2)\n"
+    "    vals += [a, e, a.encode()]\n"
+    "    if n >= 8:\n"
+    "        vals.append('\\ud800\\U0001f600z' + e[4:])\n"
+    "print(' '.join('%d:%d' % (len(v), hash(v)) for v in vals))\n"
+    "print(' '.join(pickle.dumps(vals, p).hex() for p in (0, 2, 4, 5)))\n";
+
+static void test_str_forms_live(void **state)
+{
+    (void)state;
+    if (!pyref_python())
+        return;
+    setenv("PYTHONHASHSEED", "0", 1);
+    char *py = pyref_eval(str_forms_py);
+    assert_non_null(py);
+    char *pickles = strchr(py, '\n');
+    assert_non_null(pickles);
+    *pickles++ = '\0';
+    for (char *hex = strtok(pickles, " "); hex; hex = strtok(NULL, " ")) {
+        size_t len, olen;
+        unsigned char *pk = st_test_unhex(hex, &len), *ours;
+        st_value *v = st_pickle_loads(pk, len, NULL);
+        assert_non_null(v);
+        const char *want = py;
+        for (ptrdiff_t i = 0; i < st_value_len(v); i++) {
+            long long wlen, whash;
+            int used;
+            assert_int_equal(sscanf(want, "%lld:%lld%n", &wlen, &whash, &used), 2);
+            want += used;
+            st_value *item = st_value_item(v, i);
+            int64_t h;
+            assert_int_equal(st_value_len(item), wlen);
+            assert_int_equal(st_value_hash(item, &h), 0);
+            assert_true(h == whash);
+        }
+        assert_int_equal(*want, '\0');
+        assert_int_equal(st_pickle_dumps(v, pk[0] == 0x80 ? pk[1] : 0, &ours, &olen), 0);
+        assert_int_equal(olen, len);
+        assert_memory_equal(ours, pk, len);
+        st_free(ours);
+        free(pk);
+        st_value_unref(v);
+    }
+    free(py);
+}
+
 /* ---- shared-key dicts ---- */
 
 /* The records of shared_keys_py, built in C with one object per key, as CPython has. */
@@ -2382,6 +2438,7 @@ int main(void)
         cmocka_unit_test(test_std_built),
         cmocka_unit_test(test_std_load_forms),
         cmocka_unit_test(test_loaded_values),
+        cmocka_unit_test(test_str_forms_live),
         cmocka_unit_test(test_shared_keys),
         cmocka_unit_test(test_shared_keys_setitems),
         cmocka_unit_test(test_large_load),

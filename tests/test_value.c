@@ -380,6 +380,106 @@ static void test_bytes(void **state)
     st_value_unref(b);
 }
 
+/* A str or bytes has one of two layouts by its length (short up to 65535 bytes): at the lengths
+ * around that bound and the value's own sizes, ASCII, Latin-1, wider text, surrogates and NULs
+ * keep their bytes, length and hash (a str of code points below 256 hashes as the bytes of
+ * their Latin-1 encoding in CPython, an ASCII one as its bytes), work as dict keys and compare
+ * equal to a bytearray grown to the same bytes. */
+static void test_str_forms(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {0, 1, 2, 11, 12, 19, 20, 21, 27, 28, 29, 16403, 16404,
+                                  65534, 65535, 65536, 65537, 70000};
+    size_t max = 70004;
+    char *utf8 = malloc(max), *latin = malloc(max);
+    assert_non_null(utf8);
+    assert_non_null(latin);
+    st_value *d = st_value_dict(), *ba = st_value_bytearray(NULL, 0);
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        size_t n = lens[k], len;
+        int64_t hs, hb;
+        for (size_t i = 0; i < n; i++)
+            utf8[i] = (char)('a' + i % 26);
+        /* ASCII, with a NUL inside */
+        if (n > 1)
+            utf8[1] = '\0';
+        st_value *s = st_value_str_n(utf8, n), *b = st_value_bytes(utf8, n);
+        assert_int_equal(st_value_len(s), (ptrdiff_t)n);
+        assert_int_equal(st_value_len(b), (ptrdiff_t)n);
+        assert_memory_equal(st_value_str_data(s, &len), utf8, n);
+        assert_int_equal(len, n);
+        assert_int_equal(st_value_str_data(s, NULL)[n], '\0');
+        assert_memory_equal(st_value_bytes_data(b, &len), utf8, n);
+        assert_int_equal(len, n);
+        assert_int_equal(st_value_hash(s, &hs), 0);
+        assert_int_equal(st_value_hash(b, &hb), 0);
+        assert_true(hs == hb);
+        /* a bytearray grown up to these bytes equals them */
+        size_t have = (size_t)st_value_len(ba);
+        assert_int_equal(st_value_bytearray_extend(ba, utf8 + have, n - have), 0);
+        assert_int_equal(st_value_equal(ba, b), 1);
+        assert_int_equal(st_value_equal(b, ba), 1);
+        assert_int_equal(st_value_dict_set(d, s, b), 0);
+        assert_int_equal(st_value_dict_set(d, b, s), 0);
+        st_value_unref(b);
+
+        /* the same length in bytes, of fewer code points: 'é' (2 bytes each), then an ASCII
+         * tail; its Latin-1 bytes hash the same */
+        size_t nc = 0, at = 0;
+        for (; at + 2 <= n; at += 2, nc++) {
+            memcpy(utf8 + at, "\xc3\xa9", 2);
+            latin[nc] = '\xe9';
+        }
+        for (; at < n; at++)
+            latin[nc++] = utf8[at] = 'z';
+        st_value *w = st_value_str_n(utf8, n);
+        assert_non_null(w);
+        assert_int_equal(st_value_len(w), (ptrdiff_t)nc);
+        assert_memory_equal(st_value_str_data(w, &len), utf8, n);
+        assert_int_equal(len, n);
+        b = st_value_bytes(latin, nc);
+        assert_int_equal(st_value_hash(w, &hs), 0);
+        assert_int_equal(st_value_hash(b, &hb), 0);
+        assert_true(hs == hb);
+        assert_int_equal(st_value_equal(w, s), n == 0);
+        assert_int_equal(st_value_dict_set(d, w, w), 0);
+        st_value_unref(b);
+
+        /* a surrogate (3 bytes), an astral code point (4 bytes) and 'z' for four 'é' */
+        if (n >= 8) {
+            memcpy(utf8, "\xed\xa0\x80\xf0\x9f\x98\x80z", 8);
+            st_value *x = st_value_str_surrogatepass(utf8, n);
+            assert_non_null(x);
+            assert_int_equal(st_value_len(x), (ptrdiff_t)nc - 1);
+            assert_int_equal(st_value_hash(x, &hs), 0);
+            assert_int_equal(st_value_dict_set(d, x, s), 0);
+            st_value_unref(x);
+        }
+        st_value_unref(w);
+        st_value_unref(s);
+    }
+    /* a fresh copy of every key finds its entry, of the right kind */
+    size_t pos = 0;
+    st_value *key, *val;
+    while (st_value_dict_next(d, &pos, &key, &val)) {
+        size_t len;
+        st_value *copy;
+        if (st_value_kind(key) == ST_VALUE_STR) {
+            const char *p = st_value_str_data(key, &len);
+            copy = st_value_str_surrogatepass(p, len);
+        } else {
+            const unsigned char *p = st_value_bytes_data(key, &len);
+            copy = st_value_bytes(p, len);
+        }
+        assert_ptr_equal(st_value_dict_get(d, copy), val);
+        st_value_unref(copy);
+    }
+    st_value_unref(ba);
+    st_value_unref(d);
+    free(utf8);
+    free(latin);
+}
+
 /* ---- containers -------------------------------------------------------------------------- */
 
 static void test_list_tuple(void **state)
@@ -2493,6 +2593,7 @@ int main(void)
         cmocka_unit_test(test_int_from_string),
         cmocka_unit_test(test_str),
         cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_str_forms),
         cmocka_unit_test(test_list_tuple),
         cmocka_unit_test(test_dict),
         cmocka_unit_test(test_dict_shapes),

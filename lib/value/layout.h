@@ -16,6 +16,9 @@
 #define ST__V_BIG 0x01    /* an int kept as sign + magnitude limbs (does not fit int64) */
 #define ST__V_HASHED 0x02 /* the hash field holds the cached hash (str, bytes, tuple, frozenset) */
 #define ST__V_ARENA_ITEMS 0x04 /* a list's items or a dict's table sit in an arena chunk */
+#define ST__V_SHORT 0x08       /* a str or bytes in the short form (see u.s) */
+#define ST__V_LIST_ITEMS 0x40  /* a tuple made from a list in place: its items are apart */
+#define ST__V_ARENA_NEAR 0x80  /* ... in the value's own arena chunk (no distance kept) */
 #define ST__V_UUID_SAFE 0x10   /* a UUID's is_safe is SafeUUID.safe */
 #define ST__V_UUID_UNSAFE 0x20 /* ... SafeUUID.unsafe (neither: SafeUUID.unknown) */
 
@@ -84,8 +87,9 @@ typedef struct st__object {
     unsigned char form; /* st_value_object_form */
 } st__object;
 
-/* An int or float made in an arena ends after u.i / u.f: never copy a whole st_value. Most
- * ints and floats are no st_value at all but immediates, see below. */
+/* An int or float made in an arena ends after u.i / u.f, a short str or bytes after its
+ * bytes, a list after u.seq.cap: never copy a whole st_value. Most ints and floats are no
+ * st_value at all but immediates, see below. */
 struct st_value {
     union {
         /* References; SIZE_MAX for the immortal singletons. Atomic, so that references to
@@ -106,13 +110,25 @@ struct st_value {
             size_t n;
             int neg;
         } big;
+        /* A str or bytes of at most ST__SHORT_MAX bytes has the short form (ST__V_SHORT):
+         * hash, 16-bit lengths and its bytes at ST__SHORT_DATA (28 bytes in on 64-bit hosts);
+         * it ends there ('user12345' takes 40 bytes, not 64). Longer ones and bytearrays have
+         * a pointer to their bytes (inline after the value but for a bytearray's) and
+         * full-width lengths. */
         struct {
-            char *data; /* NUL-terminated */
-            size_t len;
-            size_t nchars; /* str: code points */
             union {
                 size_t cap;   /* bytearray */
-                int64_t hash; /* str, bytes */
+                int64_t hash; /* str, bytes: either form */
+            };
+            union {
+                struct {
+                    char *data; /* NUL-terminated */
+                    size_t len;
+                    size_t nchars; /* str: code points */
+                };
+                struct {
+                    uint16_t len, nchars;
+                } sh;
             };
         } s;
         struct {
@@ -122,12 +138,12 @@ struct st_value {
                 size_t cap;   /* list */
                 int64_t hash; /* tuple */
             };
-            ptrdiff_t maxlen; /* deque: its maxlen, -1 for None */
+            ptrdiff_t maxlen; /* deque: its maxlen, -1 for None; a list ends before it */
         } seq;
+        /* A dict's own table's header follows these (at ST__DICT_TABLE), or a shared-key
+         * dict's values when they fit there; a defaultdict's factory comes after it. */
         struct {
-            st__dict *dict; /* its own table, right after the value; a shared-key dict's shape's */
-            st_value *factory[2]; /* defaultdict: default_factory's module and qualname (str),
-                                     NULL for None */
+            st__dict *dict; /* its own table's; a shared-key dict's shape's */
             st_value **values; /* a shared-key dict's values, one per key of its shape, else NULL */
         };
         st__set *set;
@@ -273,9 +289,17 @@ static inline st__std *st__std_mut(st_value *v) { return &v->u.std; }
 static inline unsigned st__uuid_flags(const st_value *v) { return v->flags; }
 static inline void st__uuid_set_flags(st_value *v, unsigned f) { v->flags = (unsigned char)f; }
 
+/* Where a dict's table header (or inline values) starts, and a defaultdict's factory names,
+ * default_factory's module and qualname (strs, NULL for None), after it. */
+#define ST__DICT_TABLE (offsetof(st_value, u.values) + sizeof(st_value **))
+#define ST__DICT_FACTORY (ST__DICT_TABLE + sizeof(st__dict))
+
 /* A deque's maxlen (-1: None); a defaultdict's factory names (NULL: None). */
 static inline ptrdiff_t st__deque_maxlen(const st_value *v) { return v->u.seq.maxlen; }
-static inline st_value *const *st__factory(const st_value *v) { return v->u.factory; }
+static inline st_value *const *st__factory(const st_value *v)
+{
+    return (st_value *const *)(const void *)((const char *)v + ST__DICT_FACTORY);
+}
 
 /* 1 if v is held by a single reference, so nothing else can lead to it (an immediate: 0, it
  * is no value to change in place). */
@@ -324,11 +348,25 @@ static inline double st__float_value(const st_value *v)
     return v->u.f;
 }
 
+/* Where a short str's or bytes' bytes start, and the longest that has the short form. */
+#define ST__SHORT_DATA (offsetof(st_value, u.s.sh) + 2 * sizeof(uint16_t))
+#define ST__SHORT_MAX UINT16_MAX
+
 /* The contents of a str (its UTF-8, surrogates encoded), bytes or bytearray, NUL-terminated. */
 static inline const char *st__data(const st_value *v, size_t *len)
 {
+    if (v->flags & ST__V_SHORT) {
+        *len = v->u.s.sh.len;
+        return (const char *)v + ST__SHORT_DATA;
+    }
     *len = v->u.s.len;
     return v->u.s.data;
+}
+
+/* The code points of a str. */
+static inline size_t st__str_nchars(const st_value *v)
+{
+    return v->flags & ST__V_SHORT ? v->u.s.sh.nchars : v->u.s.nchars;
 }
 
 /* The items of a tuple or list. */
@@ -368,8 +406,12 @@ static inline int st__set_next(const st_value *s, size_t *pos, st_value **item)
     return 1;
 }
 
-/* Makes a list nothing else refers to the tuple of its items, in place: same fields, and the
- * release frees a tuple's items that are not inline; the capacity is no hash (flag unset). */
-static inline void st__list_to_tuple(st_value *list) { list->kind = ST_VALUE_TUPLE; }
+/* Makes a list nothing else refers to the tuple of its items, in place: same fields, its
+ * items marked as apart for the release; the capacity is no hash (flag unset). */
+static inline void st__list_to_tuple(st_value *list)
+{
+    list->kind = ST_VALUE_TUPLE;
+    list->flags |= ST__V_LIST_ITEMS;
+}
 
 #endif

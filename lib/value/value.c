@@ -144,16 +144,23 @@ void st__arena_done(st__arena *a)
     a->cur = a->end = NULL;
 }
 
-static st_value *value_malloc(st_value_type kind, size_t extra)
+/* A zeroed value of `size` bytes, at least its header (kinds that end early are shorter than
+ * st_value). */
+static st_value *value_calloc(st_value_type kind, size_t size)
 {
-    if (extra > SIZE_MAX - sizeof(st_value))
-        return (ST_RAISE_NOMEM(), NULL);
-    st_value *v = st__calloc(1, sizeof *v + extra);
+    st_value *v = st__calloc(1, size);
     if (v) {
         st__rc_init(v);
         v->kind = (unsigned char)kind;
     }
     return v;
+}
+
+static st_value *value_malloc(st_value_type kind, size_t extra)
+{
+    if (extra > SIZE_MAX - sizeof(st_value))
+        return (ST_RAISE_NOMEM(), NULL);
+    return value_calloc(kind, sizeof(st_value) + extra);
 }
 
 #if ARENA
@@ -232,17 +239,21 @@ static st_value *scalar_new(st__arena *a, st_value_type kind)
     return value_malloc(kind, 0);
 }
 
-/* A value of the given kind with rc 1 and `extra` bytes right after it, where strs, bytes,
- * tuples, big ints, dicts and sets keep their contents (one allocation, and the contents
- * share the value's cache lines). All zeroed, but for the extra bytes of an arena value. */
-static st_value *value_new(st__arena *a, st_value_type kind, size_t extra)
+/* A value of the given kind with rc 1, `size` bytes long (at least its header), zeroed up to
+ * the size of st_value (the bytes past it too but in an arena); in an arena, a value shorter
+ * than st_value has only its header zeroed: its constructor sets the rest. */
+static st_value *value_sized(st__arena *a, st_value_type kind, size_t size)
 {
 #if ARENA
-    size_t n = (sizeof(st_value) + extra + 7) & ~(size_t)7;
+    size_t n = (size + 7) & ~(size_t)7;
     st_value *v;
-    if (a && extra <= BLOCK_MAX && (v = arena_take(a, n))) {
-        /* zeroed like calloc'd values; what comes after is the constructor's to set */
-        memset(v, 0, sizeof *v);
+    if (a && size <= sizeof(st_value) + BLOCK_MAX && (v = arena_take(a, n))) {
+        /* zeroed like calloc'd values; what comes after is the constructor's to set (one
+         * fixed size or the other: no memset of a variable size in the hot path) */
+        if (size >= sizeof *v)
+            memset(v, 0, sizeof *v);
+        else
+            memset(v, 0, offsetof(st_value, u));
         st__rc_init(v);
         v->kind = (unsigned char)kind;
         v->chunk = (uint32_t)(((char *)v - (char *)a->chunk) / 8);
@@ -251,42 +262,73 @@ static st_value *value_new(st__arena *a, st_value_type kind, size_t extra)
 #else
     (void)a;
 #endif
-    return value_malloc(kind, extra);
+    return value_calloc(kind, size);
+}
+
+/* A value of the given kind with rc 1 and `extra` bytes right after it, where long strs and
+ * bytes, tuples, big ints, dicts and sets keep their contents (one allocation, and the
+ * contents share the value's cache lines). All zeroed, but for the extra bytes of an arena
+ * value. */
+static st_value *value_new(st__arena *a, st_value_type kind, size_t extra)
+{
+    if (extra > SIZE_MAX - sizeof(st_value))
+        return (ST_RAISE_NOMEM(), NULL);
+    return value_sized(a, kind, sizeof(st_value) + extra);
 }
 
 st_value *st__value_new(st_value_type kind, size_t extra) { return value_new(NULL, kind, extra); }
 
+/* The chunk of a value made in an arena, or NULL. */
+static chunk *value_chunk(const st_value *x)
+{
+    return x->chunk ? (chunk *)(void *)((char *)x - (size_t)x->chunk * 8) : NULL;
+}
+
 static void value_free(st_value *x)
 {
-    if (x->chunk)
-        chunk_release((chunk *)(void *)((char *)x - (size_t)x->chunk * 8), 1);
+    chunk *c = value_chunk(x);
+    if (c)
+        chunk_release(c, 1);
     else
         free(x);
 }
 
-/* A list's items or a dict's table: from the arena when there is one (*in_arena set), else
- * malloc'd. An arena block starts with its distance back to its chunk. */
-static void *items_alloc(st__arena *a, size_t n, int *in_arena)
+/* Where a list's items or a dict's table are: malloc'd, in an arena block that starts with
+ * its distance back to its chunk, or in the chunk of the value they belong to, which finds it
+ * (the common case, 8 bytes less). */
+enum { ITEMS_MALLOC, ITEMS_ARENA, ITEMS_NEAR };
+
+/* The items or table of `owner`: from the arena when there is one, else malloc'd (*where). */
+static void *items_alloc(st__arena *a, const st_value *owner, size_t n, int *where)
 {
-    *in_arena = 0;
+    *where = ITEMS_MALLOC;
 #if ARENA
     if (a && n <= BLOCK_MAX) {
-        uint64_t *p = arena_take(a, sizeof *p + ((n + 7) & ~(size_t)7));
+        size_t r = (n + 7) & ~(size_t)7;
+        if (a->chunk && value_chunk(owner) == a->chunk && (size_t)(a->end - a->cur) >= r) {
+            *where = ITEMS_NEAR;
+            return arena_take(a, r); /* cannot fail: there is room */
+        }
+        uint64_t *p = arena_take(a, sizeof *p + r);
         if (p) {
             *p = (uint64_t)((char *)p - (char *)a->chunk);
-            *in_arena = 1;
+            *where = ITEMS_ARENA;
             return p + 1;
         }
     }
 #else
     (void)a;
+    (void)owner;
 #endif
     return st__malloc(n);
 }
 
-static void items_free(void *p, int in_arena)
+/* Frees items or a table from items_alloc(); home: the owner's chunk. */
+static void items_free(void *p, int where, chunk *home)
 {
-    if (in_arena) {
+    if (where == ITEMS_NEAR) {
+        chunk_release(home, 1);
+    } else if (where == ITEMS_ARENA) {
         uint64_t *h = (uint64_t *)p - 1;
         chunk_release((chunk *)(void *)((char *)h - *h), 1);
     } else {
@@ -294,12 +336,19 @@ static void items_free(void *p, int in_arena)
     }
 }
 
-static int arena_items(const st_value *v) { return (v->flags & ST__V_ARENA_ITEMS) != 0; }
-
-static void set_arena_items(st_value *v, int in_arena)
+static int arena_items(const st_value *v)
 {
-    v->flags = (unsigned char)(in_arena ? v->flags | ST__V_ARENA_ITEMS
-                                        : v->flags & ~ST__V_ARENA_ITEMS);
+    return v->flags & ST__V_ARENA_NEAR    ? ITEMS_NEAR
+           : v->flags & ST__V_ARENA_ITEMS ? ITEMS_ARENA
+                                          : ITEMS_MALLOC;
+}
+
+static void set_arena_items(st_value *v, int where)
+{
+    unsigned f = v->flags & ~(unsigned)(ST__V_ARENA_ITEMS | ST__V_ARENA_NEAR);
+    v->flags = (unsigned char)(where == ITEMS_NEAR    ? f | ST__V_ARENA_NEAR
+                               : where == ITEMS_ARENA ? f | ST__V_ARENA_ITEMS
+                                                      : f);
 }
 
 /* A set's first table lives in its own allocation, as CPython's smalltable. */
@@ -321,10 +370,22 @@ static void drop(st_value *c, st_value **dead)
     *dead = c;
 }
 
-/* A shared-key dict keeps up to DICT_INLINE values where a table's header would be (right
- * after the value), more in a block of their own. */
+/* A shared-key dict keeps up to DICT_INLINE values where a table's header would be (in the
+ * value, dict_area()), more in a block of their own. */
 #define DICT_INLINE (sizeof(st__dict) / sizeof(st_value *))
 #define SHAPE_MAX 30 /* keys of the largest shape, as CPython's SHARED_KEYS_MAX_SIZE */
+
+/* Where a dict keeps its own table's header, or a shared-key dict up to DICT_INLINE values. */
+static inline st__dict *dict_area(st_value *dv)
+{
+    return (st__dict *)(void *)((char *)dv + ST__DICT_TABLE);
+}
+
+/* A defaultdict's factory names. */
+static inline st_value **factory_of(st_value *dv)
+{
+    return (st_value **)(void *)((char *)dv + ST__DICT_FACTORY);
+}
 
 /* The shape of a shared-key dict, whose table is the shape's. */
 static inline st__shape *shape_of(const st_value *dv)
@@ -349,7 +410,8 @@ static void shape_drop(st__shape *s, st_value **dead)
     free(s);
 }
 
-static void release_contents(st_value *x, st_value **dead)
+/* home: the chunk of the value whose contents these are (x may be a copy of it). */
+static void release_contents(st_value *x, chunk *home, st_value **dead)
 {
     switch (st__base_kind(x)) {
     case ST_VALUE_BYTEARRAY:
@@ -359,8 +421,8 @@ static void release_contents(st_value *x, st_value **dead)
     case ST_VALUE_LIST:
         for (size_t i = 0; i < x->u.seq.len; i++)
             drop(x->u.seq.items[i], dead);
-        if (x->u.seq.items && x->u.seq.items != (st_value **)(x + 1)) /* a tuple's are inline */
-            items_free(x->u.seq.items, arena_items(x));
+        if (x->u.seq.items && (x->kind != ST_VALUE_TUPLE || (x->flags & ST__V_LIST_ITEMS)))
+            items_free(x->u.seq.items, arena_items(x), home); /* a tuple's own are inline */
         break;
     case ST_VALUE_DICT:
         if (x->u.values) {
@@ -368,7 +430,7 @@ static void release_contents(st_value *x, st_value **dead)
             for (size_t i = 0; i < n; i++)
                 drop(x->u.values[i], dead);
             if (n > DICT_INLINE)
-                items_free(x->u.values, arena_items(x));
+                items_free(x->u.values, arena_items(x), home);
             shape_drop(shape_of(x), dead);
         } else {
             for (size_t i = 0; i < x->u.dict->nentries; i++) {
@@ -376,11 +438,11 @@ static void release_contents(st_value *x, st_value **dead)
                 drop(x->u.dict->entries[i].value, dead);
             }
             if (x->u.dict->entries)
-                items_free(x->u.dict->entries, arena_items(x));
+                items_free(x->u.dict->entries, arena_items(x), home);
         }
         if (x->kind == ST_VALUE_DEFAULTDICT) {
-            drop(x->u.factory[0], dead);
-            drop(x->u.factory[1], dead);
+            drop(factory_of(x)[0], dead);
+            drop(factory_of(x)[1], dead);
         }
         break;
     case ST_VALUE_SET:
@@ -470,7 +532,7 @@ static void release_dead(st_value *dead)
     while (dead) {
         st_value *x = dead;
         dead = x->h.next_dead;
-        release_contents(x, &dead);
+        release_contents(x, value_chunk(x), &dead);
         value_free(x);
     }
 }
@@ -616,27 +678,36 @@ int st_value_truth(const st_value *v)
 
 /* ---- str, bytes, bytearray --------------------------------------------------------------- */
 
-/* A str or bytes with its bytes stored right after the value: one allocation, one cache line
- * for short ones. */
-static st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data, size_t len)
+/* A str (of nchars code points) or bytes with its bytes stored in the value: one allocation,
+ * one cache line for short ones, which have the short form. */
+static inline st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data,
+                                     size_t len, size_t nchars)
 {
-    st_value *v = len < SIZE_MAX ? value_new(a, kind, len + 1) : (ST_RAISE_NOMEM(), NULL);
-    if (!v)
-        return NULL;
-    v->u.s.data = (char *)(v + 1);
+    st_value *v;
+    char *p;
+    if (len <= ST__SHORT_MAX) {
+        if (!(v = value_sized(a, kind, ST__SHORT_DATA + len + 1)))
+            return NULL;
+        v->flags = ST__V_SHORT;
+        v->u.s.sh.len = (uint16_t)len;
+        v->u.s.sh.nchars = (uint16_t)nchars;
+        p = (char *)v + ST__SHORT_DATA;
+    } else {
+        if (!(v = len < SIZE_MAX ? value_new(a, kind, len + 1) : (ST_RAISE_NOMEM(), NULL)))
+            return NULL;
+        v->u.s.data = p = (char *)(v + 1);
+        v->u.s.len = len;
+        v->u.s.nchars = nchars;
+    }
     if (len)
-        memcpy(v->u.s.data, data, len);
-    v->u.s.data[len] = '\0';
-    v->u.s.len = v->u.s.nchars = len;
+        memcpy(p, data, len);
+    p[len] = '\0';
     return v;
 }
 
 st_value *st__str_from_utf8(const char *data, size_t len, size_t nchars)
 {
-    st_value *v = alloc_inline(NULL, ST_VALUE_STR, data, len);
-    if (v)
-        v->u.s.nchars = nchars;
-    return v;
+    return alloc_inline(NULL, ST_VALUE_STR, data, len, nchars);
 }
 
 st_value *st__str_new(st__arena *a, const char *data, size_t len, int surrogates)
@@ -656,10 +727,7 @@ st_value *st__str_new(st__arena *a, const char *data, size_t len, int surrogates
             return (st__utf8_error(s, len, i, surrogates), NULL);
         i += n;
     }
-    st_value *v = alloc_inline(a, ST_VALUE_STR, data, len);
-    if (v)
-        v->u.s.nchars = nchars;
-    return v;
+    return alloc_inline(a, ST_VALUE_STR, data, len, nchars);
 }
 
 st_value *st_value_str(const char *utf8) { return st__str_new(NULL, utf8, strlen(utf8), 0); }
@@ -675,14 +743,16 @@ const char *st_value_str_data(const st_value *v, size_t *len)
 {
     if (st__kind(v) != ST_VALUE_STR)
         return (st__wrong_kind(v, "str"), NULL);
+    size_t n;
+    const char *p = st__data(v, &n);
     if (len)
-        *len = v->u.s.len;
-    return v->u.s.data;
+        *len = n;
+    return p;
 }
 
 st_value *st__bytes_new(st__arena *a, const void *data, size_t len)
 {
-    return alloc_inline(a, ST_VALUE_BYTES, data, len);
+    return alloc_inline(a, ST_VALUE_BYTES, data, len, len);
 }
 
 st_value *st_value_bytes(const void *data, size_t len) { return st__bytes_new(NULL, data, len); }
@@ -711,9 +781,11 @@ const unsigned char *st_value_bytes_data(const st_value *v, size_t *len)
         v = v->u.pbuf.base;
     if (st__kind(v) != ST_VALUE_BYTES && st__kind(v) != ST_VALUE_BYTEARRAY)
         return (st__wrong_kind(v, "bytes or bytearray"), NULL);
+    size_t n;
+    const char *p = st__data(v, &n);
     if (len)
-        *len = v->u.s.len;
-    return (const unsigned char *)v->u.s.data;
+        *len = n;
+    return (const unsigned char *)p;
 }
 
 int st_value_bytearray_extend(st_value *v, const void *data, size_t len)
@@ -754,18 +826,18 @@ static int list_reserve(st__arena *a, st_value *v, size_t extra)
     if (cap < len + extra)
         cap = len + extra;
     st_value **p;
-    if (v->u.seq.items && !arena_items(v)) {
+    if (v->u.seq.items && arena_items(v) == ITEMS_MALLOC) {
         if (!(p = st__reallocarray(v->u.seq.items, cap, sizeof *p)))
             return -1;
     } else {
-        int in_arena;
-        if (!(p = items_alloc(v->u.seq.items ? NULL : a, cap * sizeof *p, &in_arena)))
+        int where;
+        if (!(p = items_alloc(v->u.seq.items ? NULL : a, v, cap * sizeof *p, &where)))
             return -1;
         if (v->u.seq.items) {
             memcpy(p, v->u.seq.items, len * sizeof *p);
-            items_free(v->u.seq.items, 1);
+            items_free(v->u.seq.items, arena_items(v), value_chunk(v));
         }
-        set_arena_items(v, in_arena);
+        set_arena_items(v, where);
     }
     v->u.seq.items = p;
     v->u.seq.cap = cap;
@@ -828,7 +900,7 @@ st_value *st_value_tuple_steal(size_t n, st_value **items)
     return t;
 }
 
-st_value *st_value_list(void) { return value_new(NULL, ST_VALUE_LIST, 0); }
+st_value *st_value_list(void) { return st__container_new(NULL, ST_VALUE_LIST); }
 
 int st_value_list_append(st_value *list, st_value *item)
 {
@@ -987,8 +1059,8 @@ static int64_t bytes_hash(const unsigned char *p, size_t len)
 /* CPython hashes a str over its PEP 393 storage: 1, 2 or 4 bytes per code point. */
 static int str_hash(const st_value *v, int64_t *out)
 {
-    const unsigned char *s = (const unsigned char *)v->u.s.data;
-    size_t len = v->u.s.len, n = v->u.s.nchars;
+    size_t len, n = st__str_nchars(v);
+    const unsigned char *s = (const unsigned char *)st__data(v, &len);
     if (len == n) {
         *out = bytes_hash(s, len);
         return 0;
@@ -1139,9 +1211,12 @@ static int hash_depth(const st_value *v, int64_t *out, int depth)
         if (str_hash(v, &h) < 0)
             return -1;
         break;
-    case ST_VALUE_BYTES:
-        h = bytes_hash((const unsigned char *)v->u.s.data, v->u.s.len);
+    case ST_VALUE_BYTES: {
+        size_t len;
+        const char *p = st__data(v, &len);
+        h = bytes_hash((const unsigned char *)p, len);
         break;
+    }
     case ST_VALUE_TUPLE:
         if (tuple_hash(v, &h, depth) < 0)
             return -1;
@@ -1246,8 +1321,11 @@ static int equal_depth(const st_value *a, const st_value *b, int depth)
     case ST_VALUE_NONE:
         return 1;
     case ST_VALUE_STR:
-    case ST_VALUE_BYTES:
-        return a->u.s.len == b->u.s.len && memcmp(a->u.s.data, b->u.s.data, a->u.s.len) == 0;
+    case ST_VALUE_BYTES: {
+        size_t na, nb;
+        const char *pa = st__data(a, &na), *pb = st__data(b, &nb);
+        return na == nb && memcmp(pa, pb, na) == 0;
+    }
     case ST_VALUE_TUPLE:
     case ST_VALUE_LIST:
         if (a->u.seq.len != b->u.seq.len)
@@ -1437,7 +1515,7 @@ static inline int dict_lookup(const st__dict *d, const st_value *key, int64_t ha
 
 /* Builds a table with room for cap entries (>= n) holding the live entries of from[0, n) in
  * their order: entries and index in one block, the index at most 2/3 full. */
-static int table_make(st__arena *a, st__dict *t, int *in_arena, size_t cap,
+static int table_make(st__arena *a, const st_value *owner, st__dict *t, int *where, size_t cap,
                       const st__dentry *from, size_t n)
 {
     if (cap > SIZE_MAX / 4 / (sizeof(st__dentry) + sizeof(size_t)))
@@ -1446,7 +1524,7 @@ static int table_make(st__arena *a, st__dict *t, int *in_arena, size_t cap,
     while (size * 2 < cap * 3)
         size *= 2;
     unsigned char ixw = cap < 0xfe ? 0 : cap < 0xfffe ? 1 : cap < 0xfffffffe ? 2 : 3;
-    st__dentry *entries = items_alloc(a, cap * sizeof *entries + (size << ixw), in_arena);
+    st__dentry *entries = items_alloc(a, owner, cap * sizeof *entries + (size << ixw), where);
     if (!entries)
         return -1;
     memset(entries + cap, 0, size << ixw);
@@ -1471,12 +1549,12 @@ static int table_make(st__arena *a, st__dict *t, int *in_arena, size_t cap,
 static int dict_rebuild(st__arena *a, st_value *dv, size_t cap)
 {
     st__dict *d = dv->u.dict, t;
-    int in_arena;
-    if (table_make(a, &t, &in_arena, cap, d->entries, d->nentries) < 0)
+    int where;
+    if (table_make(a, dv, &t, &where, cap, d->entries, d->nentries) < 0)
         return -1;
     if (d->entries)
-        items_free(d->entries, arena_items(dv));
-    set_arena_items(dv, in_arena);
+        items_free(d->entries, arena_items(dv), value_chunk(dv));
+    set_arena_items(dv, where);
     *d = t;
     return 0;
 }
@@ -1518,16 +1596,16 @@ static int dict_unshare(st_value *dv, size_t extra)
     for (size_t i = 0; i < n; i++)
         from[i] = (st__dentry){s->keys.entries[i].key, dv->u.values[i], s->keys.entries[i].hash};
     st__dict t;
-    int in_arena;
-    if (table_make(NULL, &t, &in_arena, grown_cap(n, extra), from, n) < 0)
+    int where;
+    if (table_make(NULL, dv, &t, &where, grown_cap(n, extra), from, n) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
         st__ref(from[i].key);
     if (n > DICT_INLINE)
-        items_free(dv->u.values, arena_items(dv));
-    set_arena_items(dv, in_arena);
+        items_free(dv->u.values, arena_items(dv), value_chunk(dv));
+    set_arena_items(dv, where);
     dv->u.values = NULL;
-    dv->u.dict = (st__dict *)(dv + 1);
+    dv->u.dict = dict_area(dv);
     *dv->u.dict = t;
     shape_unref(s);
     return 0;
@@ -1595,11 +1673,11 @@ static st__shape *shape_ref(st__shape *s)
 }
 
 /* The values of a shared-key dict of n keys: after the value, or a block of their own. */
-static st_value **values_alloc(st__arena *a, st_value *dv, size_t n, int *in_arena)
+static st_value **values_alloc(st__arena *a, st_value *dv, size_t n, int *where)
 {
-    *in_arena = 0;
-    return n <= DICT_INLINE ? (st_value **)(void *)(dv + 1)
-                            : items_alloc(a, n * sizeof(st_value *), in_arena);
+    *where = ITEMS_MALLOC;
+    return n <= DICT_INLINE ? (st_value **)(void *)dict_area(dv)
+                            : items_alloc(a, dv, n * sizeof(st_value *), where);
 }
 
 /* Finds the key set of the pairs kv[0, 2n) among the cache's by the mix of their addresses
@@ -1638,15 +1716,15 @@ static int shape_attach(st__arena *a, st_value *dv, st__shape *s, st_value *cons
     for (size_t i = 0; i < n; i++)
         if (kv[2 * i] != s->keys.entries[i].key)
             return 0;
-    int in_arena;
-    st_value **values = values_alloc(a, dv, n, &in_arena);
+    int where;
+    st_value **values = values_alloc(a, dv, n, &where);
     if (!values)
         return 0; /* a table, then */
     for (size_t i = 0; i < n; i++) {
         values[i] = kv[2 * i + 1];
         st__unref(kv[2 * i]); /* the shape holds the key */
     }
-    set_arena_items(dv, in_arena);
+    set_arena_items(dv, where);
     dv->u.dict = &shape_ref(s)->keys;
     dv->u.values = values;
     return 1;
@@ -1663,9 +1741,9 @@ static st__shape *dict_share(st__arena *a, st_value *dv)
     st__shape *s = malloc(sizeof *s + n * sizeof(st__dentry) + isize);
     if (!s)
         return NULL;
-    int in_arena;
+    int where;
     st_value **values = NULL;
-    if (n > DICT_INLINE && !(values = values_alloc(a, dv, n, &in_arena))) {
+    if (n > DICT_INLINE && !(values = values_alloc(a, dv, n, &where))) {
         free(s);
         return NULL;
     }
@@ -1675,14 +1753,14 @@ static st__shape *dict_share(st__arena *a, st_value *dv)
     memcpy(s->keys.entries, d->entries, n * sizeof(st__dentry));
     memcpy(index_of(&s->keys), index_of(d), isize);
     atomic_init(&s->rc, 2);
-    items_free(d->entries, arena_items(dv));
+    items_free(d->entries, arena_items(dv), value_chunk(dv));
     if (!values)
-        values = values_alloc(a, dv, n, &in_arena); /* where d was */
+        values = values_alloc(a, dv, n, &where); /* where d was */
     for (size_t i = 0; i < n; i++) {
         values[i] = s->keys.entries[i].value;
         s->keys.entries[i].value = NULL;
     }
-    set_arena_items(dv, in_arena);
+    set_arena_items(dv, where);
     dv->u.dict = &s->keys;
     dv->u.values = values;
     return s;
@@ -1728,12 +1806,15 @@ int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_val
         rc = dict_reserve(a, dv, n);
     for (; rc == 0 && i < n; i++) {
         int64_t hash;
+        size_t len;
+        const char *p;
         st_value *k = kv[2 * i];
         if (!st__imm(k) && (k->flags & ST__V_HASHED)) { /* memoized keys: hashed at first use */
             hash = k->kind == ST_VALUE_STR ? k->u.s.hash : *hash_cache(k);
-        } else if (st__kind(k) == ST_VALUE_STR && k->u.s.len == k->u.s.nchars) {
+        } else if (st__kind(k) == ST_VALUE_STR &&
+                   (p = st__data(k, &len), len == st__str_nchars(k))) {
             /* the common key, an ASCII str: str_hash without the dispatch */
-            hash = k->u.s.hash = bytes_hash((const unsigned char *)k->u.s.data, k->u.s.len);
+            hash = k->u.s.hash = bytes_hash((const unsigned char *)p, len);
             k->flags |= ST__V_HASHED;
         } else if (hash_depth(k, &hash, 0) < 0) {
             break;
@@ -1842,8 +1923,14 @@ static void set_init(st__set *s)
 
 st_value *st__container_new(st__arena *a, st_value_type kind)
 {
-    if (kind == ST_VALUE_LIST)
-        return value_new(a, kind, 0);
+    if (kind == ST_VALUE_LIST) {
+        st_value *v = value_sized(a, kind, offsetof(st_value, u.seq.maxlen));
+        if (v) {
+            v->u.seq.items = NULL;
+            v->u.seq.len = v->u.seq.cap = 0;
+        }
+        return v;
+    }
     if (kind == ST_VALUE_DEQUE) {
         st_value *v = value_new(a, kind, 0);
         if (v)
@@ -1852,10 +1939,14 @@ st_value *st__container_new(st__arena *a, st_value_type kind)
     }
     if (kind == ST_VALUE_DICT || kind == ST_VALUE_ORDEREDDICT || kind == ST_VALUE_DEFAULTDICT ||
         kind == ST_VALUE_COUNTER) {
-        st_value *v = value_new(a, kind, sizeof(st__dict));
+        size_t size = kind == ST_VALUE_DEFAULTDICT ? ST__DICT_FACTORY + 2 * sizeof(st_value *)
+                                                   : ST__DICT_FACTORY;
+        st_value *v = value_sized(a, kind, size);
         if (v) {
-            v->u.dict = (st__dict *)(v + 1);
+            v->u.dict = dict_area(v);
             memset(v->u.dict, 0, sizeof *v->u.dict);
+            if (kind == ST_VALUE_DEFAULTDICT)
+                factory_of(v)[0] = factory_of(v)[1] = NULL;
         }
         return v;
     }
@@ -1880,8 +1971,9 @@ st_value *st_value_counter(void) { return st__container_new(NULL, ST_VALUE_COUNT
 st_value *st_value_defaultdict(const char *module, const char *qualname)
 {
     st_value *d = st__container_new(NULL, ST_VALUE_DEFAULTDICT);
+    st_value **f = d ? factory_of(d) : NULL;
     if (d && module && qualname &&
-        (!(d->u.factory[0] = st_value_str(module)) || !(d->u.factory[1] = st_value_str(qualname))))
+        (!(f[0] = st_value_str(module)) || !(f[1] = st_value_str(qualname))))
         return (st_value_unref(d), NULL);
     return d;
 }
@@ -2077,14 +2169,15 @@ int st_value_set_remove(st_value *sv, const st_value *item)
 
 ptrdiff_t st_value_len(const st_value *v)
 {
+    size_t len;
     switch (st__base_kind(v)) {
     case ST_VALUE_STR:
-        return (ptrdiff_t)v->u.s.nchars;
+        return (ptrdiff_t)st__str_nchars(v);
     case ST_VALUE_BYTES:
     case ST_VALUE_BYTEARRAY:
-        return (ptrdiff_t)v->u.s.len;
+        return (ptrdiff_t)(st__data(v, &len), len);
     case ST_VALUE_PICKLEBUFFER:
-        return (ptrdiff_t)v->u.pbuf.base->u.s.len;
+        return (ptrdiff_t)(st__data(v->u.pbuf.base, &len), len);
     case ST_VALUE_TUPLE:
     case ST_VALUE_LIST:
         return (ptrdiff_t)v->u.seq.len;
@@ -2160,7 +2253,9 @@ int st_value_clear(st_value *c)
         return st__wrong_kind(c, "list, dict, set or bytearray");
     if (st__kind(c) == ST_VALUE_OBJECT)
         return st__object_clear(c);
-    st_value tmp = *c;
+    /* the fields a list, dict or set has (a list ends there) */
+    st_value tmp;
+    memcpy(&tmp, c, offsetof(st_value, u.seq.maxlen));
     union {
         st__dict d;
         st_value *values[DICT_INLINE];
@@ -2181,13 +2276,13 @@ int st_value_clear(st_value *c)
         return 0;
     case ST_VALUE_DICT:
         /* the table's header, or a shared-key dict's inline values, move aside */
-        memcpy(&old_dict, c + 1, sizeof old_dict);
+        memcpy(&old_dict, dict_area(c), sizeof old_dict);
         if (!c->u.values)
             tmp.u.dict = &old_dict.d;
         else if (c->u.dict->nentries <= DICT_INLINE)
             tmp.u.values = old_dict.values;
         c->u.values = NULL;
-        c->u.dict = (st__dict *)(c + 1);
+        c->u.dict = dict_area(c);
         memset(c->u.dict, 0, sizeof *c->u.dict);
         set_arena_items(c, 0);
         break;
@@ -2207,7 +2302,7 @@ int st_value_clear(st_value *c)
     tmp.kind = (unsigned char)st__base_kind(c); /* a defaultdict keeps its factory */
     /* Release the old contents only now: a child's release may reach c again. */
     st_value *dead = NULL;
-    release_contents(&tmp, &dead);
+    release_contents(&tmp, value_chunk(c), &dead);
     release_dead(dead);
     return 0;
 }
@@ -2271,8 +2366,8 @@ static st_value *copy_container(const st_value *v, memo *m, int depth)
     if (c && v->kind == ST_VALUE_DEQUE)
         c->u.seq.maxlen = v->u.seq.maxlen;
     if (c && v->kind == ST_VALUE_DEFAULTDICT) {
-        c->u.factory[0] = st_value_ref(v->u.factory[0]);
-        c->u.factory[1] = st_value_ref(v->u.factory[1]);
+        factory_of(c)[0] = st_value_ref(st__factory(v)[0]);
+        factory_of(c)[1] = st_value_ref(st__factory(v)[1]);
     }
     if (!c || memo_put(m, v, c) < 0)
         return (st_value_unref(c), NULL);
@@ -2286,8 +2381,8 @@ static st_value *copy_container(const st_value *v, memo *m, int depth)
     }
     if (v->u.values) { /* its keys are strs, which copy to themselves: it shares the shape */
         size_t n = v->u.dict->nentries;
-        int in_arena;
-        st_value **values = values_alloc(NULL, c, n, &in_arena);
+        int where;
+        st_value **values = values_alloc(NULL, c, n, &where);
         if (!values)
             return (st_value_unref(c), NULL);
         memset(values, 0, n * sizeof *values); /* a copy failing half-way releases them */

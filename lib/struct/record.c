@@ -111,17 +111,20 @@ typedef struct step {
     uint32_t kind;
 } step;
 
+#define STEP_STRIDE 2 /* a plan's next step: the two plans' steps are interleaved */
+
 struct st_struct_record {
-    /* What one record reads comes first: its size and where its steps are. */
-    size_t size;                           /* the record's, s->layout.size */
-    const step *pack_steps, *unpack_steps;
-    const rec_op *pack, *unpack;           /* into ops */
+    const rec_op *pack, *unpack; /* after the steps */
     st_struct *s;
     size_t struct_size;
     size_t npack, nunpack;
     bool flat;   /* the struct is the record, byte for byte: arrays are one memcpy */
     bool little; /* the record's byte order, for 'e' */
-    rec_op ops[]; /* then the steps */
+    /* What one record reads comes last: its size, then its steps, the two plans interleaved
+     * (unpack's step i at steps[2 * i], pack's at steps[2 * i + 1]): each plan's first step lies
+     * at a fixed place, so the moves of a record wait for no load of where its steps are. */
+    size_t size; /* the record's, s->layout.size */
+    step steps[];
 };
 
 struct st_struct_record_unpack_iterator {
@@ -482,16 +485,18 @@ static step to_step(const rec_op *op)
 static void compile_steps(const rec_op *ops, size_t n, step *steps)
 {
     for (size_t i = 0; i < n; i++)
-        steps[i] = to_step(&ops[i]);
-    steps[n] = (step){0, 0, 0, STEP_END}; /* read only by a plan of no op */
-    step *last = n > 0 ? &steps[n - 1] : NULL, *copy = n > 1 ? &steps[n - 2] : NULL;
+        steps[i * STEP_STRIDE] = to_step(&ops[i]);
+    step *end = &steps[n * STEP_STRIDE];
+    *end = (step){0, 0, 0, STEP_END}; /* read only by a plan of no op */
+    step *last = n > 0 ? &steps[(n - 1) * STEP_STRIDE] : NULL;
+    step *copy = n > 1 ? &steps[(n - 2) * STEP_STRIDE] : NULL;
     if (copy && last->kind == STEP_BOOL && copy->kind >= STEP_COPY1 &&
         copy->kind < STEP_COPY1 + 32 && last->dst >= copy->dst &&
         last->dst - copy->dst <= copy->kind - STEP_COPY1 && last->src >= copy->src &&
         last->src - copy->src == last->dst - copy->dst) {
         copy->len = last->dst - copy->dst;
         copy->kind += STEP_COPY_BOOL - STEP_COPY1;
-        *last = steps[n];
+        *last = *end;
     } else if (last && last->kind != STEP_OTHER) {
         last->kind += STEP_LAST;
     }
@@ -537,7 +542,8 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
         memcpy(b.unpack + b.nunpack, b.fix, b.nfix * sizeof *b.fix);
         b.nunpack += b.nfix;
         size_t nops = npack + b.nunpack;
-        r = st__malloc(sizeof *r + nops * sizeof(rec_op) + (nops + 2) * sizeof(step));
+        size_t nsteps = 2 * ((npack > b.nunpack ? npack : b.nunpack) + 1);
+        r = st__malloc(sizeof *r + nsteps * sizeof(step) + nops * sizeof(rec_op));
         if (r) {
             size_t size = s->layout.size;
             r->s = s;
@@ -548,15 +554,13 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
                       b.unpack[0].kind == OP_COPY && b.unpack[0].len == size;
             r->npack = npack;
             r->nunpack = b.nunpack;
-            r->pack = r->ops;
-            r->unpack = r->ops + npack;
-            memcpy(r->ops, b.pack, npack * sizeof *b.pack);
-            memcpy(r->ops + npack, b.unpack, b.nunpack * sizeof *b.unpack);
-            step *steps = (step *)(void *)(r->ops + nops);
-            compile_steps(r->pack, npack, steps);
-            compile_steps(r->unpack, b.nunpack, steps + npack + 1);
-            r->pack_steps = steps;
-            r->unpack_steps = steps + npack + 1;
+            rec_op *ops = (rec_op *)(void *)(r->steps + nsteps);
+            memcpy(ops, b.pack, npack * sizeof *b.pack);
+            memcpy(ops + npack, b.unpack, b.nunpack * sizeof *b.unpack);
+            r->pack = ops;
+            r->unpack = ops + npack;
+            compile_steps(r->unpack, b.nunpack, r->steps);
+            compile_steps(r->pack, npack, r->steps + 1);
         }
     }
     free(scratch);
@@ -827,13 +831,13 @@ static int run(const st_struct_record *r, const rec_op *ops, size_t nops, const 
 }
 
 /* The rest of a plan from a STEP_OTHER on, by run(): the steps are the plan's ops one for one,
- * the pack steps first. */
+ * pack's at the odd places. */
 static ST__COLD int run_rest(const st_struct_record *r, const step *p, const unsigned char *src,
                              unsigned char *dst)
 {
-    bool packing = p < r->unpack_steps;
-    const step *first = packing ? r->pack_steps : r->unpack_steps;
-    size_t i = (size_t)(p - first), n = packing ? r->npack : r->nunpack;
+    size_t k = (size_t)(p - r->steps);
+    bool packing = k % 2 == 1;
+    size_t i = k / 2, n = packing ? r->npack : r->nunpack;
     return run(r, (packing ? r->pack : r->unpack) + i, n - i, src, 0, dst, 0, 1) < 0 ? ST_TRACE()
                                                                                      : 0;
 }
@@ -854,7 +858,7 @@ int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf,
         return pack_short(r, buflen);
     const unsigned char *src = obj;
     unsigned char *dst = buf;
-    const step *p = r->pack_steps;
+    const step *p = r->steps + 1;
 #define UNPACK_ONLY(x)
 #include "record_steps.h"
 #undef UNPACK_ONLY
@@ -873,7 +877,7 @@ int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t b
         return unpack_wrong_size(r, buflen);
     const unsigned char *src = buf;
     unsigned char *dst = obj;
-    const step *p = r->unpack_steps;
+    const step *p = r->steps;
 #define UNPACK_ONLY(x) x
 #include "record_steps.h"
 #undef UNPACK_ONLY

@@ -53,7 +53,7 @@ dispatch:
 #define STEP(k, ...)                                                                               \
     step_##k:                                                                                      \
     __VA_ARGS__;                                                                                   \
-    p++;                                                                                           \
+    p += STEP_STRIDE;                                                                              \
     DISPATCH();                                                                                    \
     last_##k:                                                                                      \
     __VA_ARGS__;                                                                                   \

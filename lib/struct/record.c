@@ -696,16 +696,9 @@ const st_struct *st_struct_record_struct(const st_struct_record *r) { return r->
 /* Records per block of an array: the ops run one after another over a block that stays in L1. */
 #define BLOCK 64
 
-static ST__INLINE void copy8(unsigned char *d, const unsigned char *s)
-{
-    uint64_t x;
-    memcpy(&x, s, 8);
-    memcpy(d, &x, 8);
-}
-
-/* copy8() as the steps do it: the compiler may not merge neighbouring ones into a 16-byte move,
+/* An 8-byte move that the compiler may not merge with a neighbouring one into a 16-byte move,
  * whose load would span two members of the struct that pack reads (GATHER_SHAPES). */
-static ST__INLINE void move8(unsigned char *d, const unsigned char *s)
+static ST__INLINE void copy8(unsigned char *d, const unsigned char *s)
 {
     uint64_t x;
     memcpy(&x, s, 8);
@@ -740,17 +733,17 @@ static ST__INLINE void copy_fixed(unsigned char *d, const unsigned char *s, size
             d[n - 1] = s[n - 1];
         return;
     }
-    move8(d, s);
+    copy8(d, s);
     if (n >= 16)
-        move8(d + 8, s + 8);
+        copy8(d + 8, s + 8);
     if (n >= 24)
-        move8(d + 16, s + 16);
+        copy8(d + 16, s + 16);
     if (n >= 32)
-        move8(d + 24, s + 24);
+        copy8(d + 24, s + 24);
     if (n % 8 == 4)
         memcpy(d + n - 4, s + n - 4, 4);
     else if (n % 8 != 0)
-        move8(d + n - 8, s + n - 8);
+        copy8(d + n - 8, s + n - 8);
 }
 
 /* A gather (GATHER_SHAPES): up to five members, each moved with a load and a store of its size

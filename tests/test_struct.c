@@ -1487,6 +1487,48 @@ static void test_record_steps(void **state)
     check_steps("<HeH", middle, 3, fobj, want, 6);
 }
 
+/* Pack copies neighbouring members of different sizes in steps whose loads stay inside one
+ * member: every sequence of up to five members of 1, 2, 4 and 8 bytes, contiguous or (up to four)
+ * with pad bytes between them in the struct and in the record (up to the member's alignment, as
+ * in a native layout), packs each member's bytes where the format puts them and zeroes the
+ * pads. */
+static void test_record_mixed_neighbours(void **state)
+{
+    (void)state;
+    unsigned char obj[64], want[96];
+    for (size_t i = 0; i < sizeof obj; i++)
+        obj[i] = (unsigned char)(i * 53 + 7);
+    static const size_t sizes[] = {1, 2, 4, 8};
+    static const char codes[] = "BHIQ";
+    size_t checked = 0;
+    for (size_t n = 1; n <= 5; n++) {
+        size_t combos = (size_t)1 << (2 * n), gaps = n <= 4 ? (size_t)1 << (n - 1) : 1;
+        for (size_t c = 0; c < combos; c++)
+            for (size_t g = 0; g < gaps; g++) { /* bit m: pad bytes before member m + 1 */
+                st_struct_field fields[5];
+                char format[64] = "=";
+                size_t off = 0, len = 1;
+                memset(want, 0, sizeof want);
+                for (size_t m = 0; m < n; m++) {
+                    size_t w = sizes[(c >> (2 * m)) & 3];
+                    if (m > 0 && (g >> (m - 1)) & 1) { /* to the member's alignment, or w */
+                        size_t pad = off % w ? w - off % w : w;
+                        len += (size_t)snprintf(format + len, sizeof format - len, "%zux", pad);
+                        off += pad;
+                    }
+                    fields[m] = (st_struct_field){"m", off, w, 0, ST_STRUCT_KIND_UNSIGNED};
+                    format[len++] = codes[(c >> (2 * m)) & 3];
+                    format[len] = '\0';
+                    memcpy(want + off, obj + off, w);
+                    off += w;
+                }
+                check_steps(format, fields, n, obj, want, off);
+                checked++;
+            }
+    }
+    assert_int_equal(checked, 4 * 1 + 16 * 2 + 64 * 4 + 256 * 8 + 1024);
+}
+
 /* Arrays agree with record-by-record packing, in both byte orders, and come back the same. */
 static void test_record_arrays(void **state)
 {
@@ -2087,6 +2129,7 @@ int main(void)
         cmocka_unit_test(test_record_bool_bytes),
         cmocka_unit_test(test_record_bool_last),
         cmocka_unit_test(test_record_steps),
+        cmocka_unit_test(test_record_mixed_neighbours),
         cmocka_unit_test(test_record_arrays),
         cmocka_unit_test(test_record_iter_unpack),
         cmocka_unit_test(test_record_fd),

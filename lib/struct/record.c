@@ -34,9 +34,9 @@ enum {
 
 typedef struct rec_op {
     uint8_t kind;
-    uint8_t aux;  /* HALF: the member's size */
-    size_t src;   /* offset in the source (the struct when packing, the record when unpacking) */
-    size_t dst;   /* offset in the destination */
+    uint8_t aux; /* HALF: the member's size; pack's COPY: 1 + its gather shape, or 0 */
+    size_t src;  /* offset in the source (the struct when packing, the record when unpacking) */
+    size_t dst;  /* offset in the destination */
     size_t len;
 } rec_op;
 
@@ -92,15 +92,43 @@ typedef struct rec_op {
     X(BOOL)                               \
     X(ZERO) /* 1 to 16 pad bytes: overlapping stores */
 
+/* Pack's gathers: neighbouring members of different sizes copied by one step, each with a load
+ * and a store of its own size (the offset and size of up to five, size 0: none). A caller packs
+ * a struct it has just filled member by member: a load that spans two of those stores, or one
+ * and the bytes beside it, is not forwarded from them and waits until they reach the cache
+ * (about 4 ns). So no load of pack's copies spans two members (loads_fit()): where copy_fixed()'s
+ * moves would, a run takes one of these shapes (common runs of C structs; a load of pad bytes
+ * only is harmless, so they serve native layouts too) or is split. Each is a straight line: a
+ * step that tests a length costs more than a step, as its branches join and the steps sharing
+ * the join share their jump to the next step. Unpack's loads read the record, which its caller
+ * wrote whole or read from a file: its copies stay wide. */
+#define GATHER_SHAPES(X)                                                       \
+    X(1_1, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0)                                       \
+    X(2_2, 0, 2, 2, 2, 0, 0, 0, 0, 0, 0)                                       \
+    X(4_4, 0, 4, 4, 4, 0, 0, 0, 0, 0, 0)                                       \
+    X(1_1_2, 0, 1, 1, 1, 2, 2, 0, 0, 0, 0)                                     \
+    X(2_2_4, 0, 2, 2, 2, 4, 4, 0, 0, 0, 0)                                     \
+    X(1_1_2_2, 0, 1, 1, 1, 2, 2, 4, 2, 0, 0)                                   \
+    X(1_1_2_4, 0, 1, 1, 1, 2, 2, 4, 4, 0, 0)                                   \
+    X(4_4_8, 0, 4, 4, 4, 8, 8, 0, 0, 0, 0) /* two ints, then 8-byte members */ \
+    X(4_4_8_4, 0, 4, 4, 4, 8, 8, 16, 4, 0, 0)                                  \
+    X(4_4_8_8, 0, 4, 4, 4, 8, 8, 16, 8, 0, 0)                                  \
+    X(4_4_8_8_4, 0, 4, 4, 4, 8, 8, 16, 8, 24, 4)                               \
+    X(8_1, 0, 8, 8, 1, 0, 0, 0, 0, 0, 0)                                       \
+    X(8_2, 0, 8, 8, 2, 0, 0, 0, 0, 0, 0)
+
 enum {
     STEP_END,   /* the plan of a record of 0 bytes */
     STEP_OTHER, /* any op: run() does the rest of the plan */
 #define STEP_ENUM(k) STEP_##k,
 #define STEP_ENUM_COPY(n) STEP_COPY##n,
     STEP_KINDS(STEP_ENUM, STEP_ENUM_COPY) /* STEP_COPY1 to STEP_ZERO */
+#define STEP_ENUM_GATHER(name, ...) STEP_GATHER_##name,
+    GATHER_SHAPES(STEP_ENUM_GATHER)
 #undef STEP_ENUM
 #undef STEP_ENUM_COPY
-    STEP_LAST, /* added to the kind of a plan's last step, which returns instead of jumping on */
+#undef STEP_ENUM_GATHER
+        STEP_LAST, /* added to the kind of a plan's last step, which returns instead of jumping on */
     /* Then, from 2 * STEP_LAST: the last step of an unpack plan whose one '?' lies in its last
      * copy, of n bytes (STEP_COPY_BOOL + n - 1), which makes byte len of the copy 0 or 1 too. */
     STEP_COPY_BOOL = 2 * STEP_LAST
@@ -111,17 +139,20 @@ typedef struct step {
     uint32_t kind;
 } step;
 
+#define STEP_STRIDE 2 /* a plan's next step: the two plans' steps are interleaved */
+
 struct st_struct_record {
-    /* What one record reads comes first: its size and where its steps are. */
-    size_t size;                           /* the record's, s->layout.size */
-    const step *pack_steps, *unpack_steps;
-    const rec_op *pack, *unpack;           /* into ops */
+    const rec_op *pack, *unpack; /* after the steps */
     st_struct *s;
     size_t struct_size;
     size_t npack, nunpack;
     bool flat;   /* the struct is the record, byte for byte: arrays are one memcpy */
     bool little; /* the record's byte order, for 'e' */
-    rec_op ops[]; /* then the steps */
+    /* What one record reads comes last: its size, then its steps, the two plans interleaved
+     * (unpack's step i at steps[2 * i], pack's at steps[2 * i + 1]): each plan's first step lies
+     * at a fixed place, so the moves of a record wait for no load of where its steps are. */
+    size_t size; /* the record's, s->layout.size */
+    step steps[];
 };
 
 struct st_struct_record_unpack_iterator {
@@ -328,14 +359,16 @@ static void emit(rec_op *ops, size_t *n, rec_op op)
     ops[(*n)++] = op;
 }
 
-/* The ops for one item: its bytes at boff in the record, its member at moff. */
+/* The ops for one item: its bytes at boff in the record, its member at moff (the first element
+ * of its field when first). Pack's copy of a member starts an op of its own: group_copies()
+ * merges them afterwards where no load spans two. */
 static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t boff, size_t esize,
-                      bool swap)
+                      bool swap, bool first)
 {
     rec_op op = {OP_COPY, 0, moff, boff, c->size};
     switch ((st__struct_op)c->op) {
     case ST__OP_BOOL: /* unpack copies the byte with its neighbours, then makes it 0 or 1 */
-        emit(b->pack, &b->npack, op);
+        b->pack[b->npack++] = op;
         emit(b->unpack, &b->nunpack, (rec_op){OP_COPY, 0, boff, moff, 1});
         emit(b->fix, &b->nfix, (rec_op){OP_BOOL, 0, boff, moff, 1});
         return;
@@ -358,7 +391,10 @@ static void emit_item(builder *b, const st__struct_code *c, size_t moff, size_t 
     }
     if (op.len == 0)
         return;
-    emit(b->pack, &b->npack, op);
+    if (op.kind == OP_COPY && first)
+        b->pack[b->npack++] = op;
+    else
+        emit(b->pack, &b->npack, op);
     emit(b->unpack, &b->nunpack, (rec_op){op.kind, 0, boff, moff, op.len});
 }
 
@@ -405,7 +441,7 @@ static int bind(const st_struct *s, const st_struct_field *fields, size_t nfield
                 if (f->count != c->size)
                     return ST__STRUCT_ERROR("field '%s' has %zu bytes but '%zu%c' has %zu", name,
                                             f->size, c->size, c->letter, c->size);
-                emit_item(b, c, f->offset, boff, f->size, L->swap);
+                emit_item(b, c, f->offset, boff, f->size, L->swap, true);
                 fi++;
                 continue;
             }
@@ -420,7 +456,7 @@ static int bind(const st_struct *s, const st_struct_field *fields, size_t nfield
                                             name);
                 return -1;
             }
-            emit_item(b, c, f->offset + ei * esize, boff, esize, L->swap);
+            emit_item(b, c, f->offset + ei * esize, boff, esize, L->swap, ei == 0);
             if (f->count == 0 || ++ei == f->count) {
                 fi++;
                 ei = 0;
@@ -438,22 +474,97 @@ static int bind(const st_struct *s, const st_struct_field *fields, size_t nfield
     return 0;
 }
 
-/* Packing: a copy may run over a gap that is a gap in the struct too (pad bytes, or members
- * the table leaves out), since the pad runs are zeroed after it: one copy of 24 bytes and a zero
- * of 2 cost less than two copies. Between two neighbouring copies of the plan the record holds
- * no item, only pad bytes. */
-static size_t merge_gaps(rec_op *ops, size_t n)
+/* The loads of copy_fixed(n), as (offset, size) pairs; their number. */
+static size_t copy_loads(size_t n, uint8_t loads[][2])
+{
+    size_t k = 0;
+    if (n < 8) {
+        if (n & 4)
+            loads[k][0] = 0, loads[k++][1] = 4;
+        if (n & 2)
+            loads[k][0] = (uint8_t)(n & 4), loads[k++][1] = 2;
+        if (n & 1)
+            loads[k][0] = (uint8_t)(n - 1), loads[k++][1] = 1;
+        return k;
+    }
+    for (size_t o = 0; o + 8 <= n && o < 32; o += 8)
+        loads[k][0] = (uint8_t)o, loads[k++][1] = 8;
+    if (n % 8 == 4)
+        loads[k][0] = (uint8_t)(n - 4), loads[k++][1] = 4;
+    else if (n % 8 != 0)
+        loads[k][0] = (uint8_t)(n - 8), loads[k++][1] = 8;
+    return k;
+}
+
+#define SHAPE_ROW(name, ...) {__VA_ARGS__},
+static const uint8_t gather_shapes[][10] = {GATHER_SHAPES(SHAPE_ROW)};
+#undef SHAPE_ROW
+#define NSHAPES (sizeof gather_shapes / sizeof gather_shapes[0])
+
+/* Whether loads (offset, size) of a run of bytes copy each member in it (members: one bit per
+ * byte of the run, each mask a member's) with no load spanning two members or a member and the
+ * pad bytes around it. */
+static bool loads_fit(uint8_t loads[][2], size_t nloads, const uint32_t *members, size_t n)
+{
+    uint32_t all = 0, loaded = 0;
+    for (size_t m = 0; m < n; m++)
+        all |= members[m];
+    for (size_t k = 0; k < nloads; k++) {
+        uint32_t bits = (uint32_t)(((uint64_t)1 << loads[k][1]) - 1) << loads[k][0];
+        bool inside = (bits & all) == 0; /* pad bytes only */
+        for (size_t m = 0; m < n && !inside; m++)
+            inside = (bits & ~members[m]) == 0;
+        if (!inside)
+            return false;
+        loaded |= bits;
+    }
+    return (all & ~loaded) == 0;
+}
+
+/* Packing: merges runs of members' copies into one op where one step can copy them all, with
+ * copy_fixed()'s moves or a gather shape (aux: 1 + the shape), and no load spanning two members
+ * (GATHER_SHAPES says why). A run may cross a gap that is a gap in the struct too (pad bytes, or
+ * members the table leaves out), since the pad runs are zeroed after it: between two
+ * neighbouring copies of the plan the record holds no item, only pad bytes. Each start takes the
+ * longest run that fits, of at most 32 bytes; a member alone is one op, whatever its size. */
+static size_t group_copies(rec_op *ops, size_t n)
 {
     size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        rec_op *last = m ? &ops[m - 1] : NULL;
-        if (last && last->kind == OP_COPY && ops[i].kind == OP_COPY && ops[i].dst > last->dst &&
-            ops[i].dst - last->dst <= last->len + 16 && ops[i].src >= last->src &&
-            ops[i].dst - last->dst == ops[i].src - last->src) {
-            last->len = ops[i].dst + ops[i].len - last->dst;
-            continue;
+    for (size_t i = 0; i < n;) {
+        rec_op op = ops[i];
+        size_t next = i + 1;
+        uint32_t members[32];
+        for (size_t j = i; op.kind == OP_COPY && j < n && ops[j].kind == OP_COPY; j++) {
+            size_t off = ops[j].dst - op.dst, end = off + ops[j].len;
+            if (ops[j].src < op.src || ops[j].src - op.src != off || end > 32 ||
+                (j > i && off > ops[j - 1].dst - op.dst + ops[j - 1].len + 16))
+                break;
+            members[j - i] = (uint32_t)((((uint64_t)1 << ops[j].len) - 1) << off);
+            if (j == i)
+                continue;
+            uint8_t loads[10][2];
+            int aux = -1;
+            if (loads_fit(loads, copy_loads(end, loads), members, j - i + 1))
+                aux = 0;
+            for (size_t s = 0; s < NSHAPES && aux < 0; s++) {
+                const uint8_t *g = gather_shapes[s];
+                size_t k = 0, width = 0;
+                for (; k < 5 && g[2 * k + 1] > 0; k++) {
+                    loads[k][0] = g[2 * k];
+                    loads[k][1] = g[2 * k + 1];
+                    width = (size_t)g[2 * k] + g[2 * k + 1];
+                }
+                if (width == end && loads_fit(loads, k, members, j - i + 1))
+                    aux = (int)s + 1;
+            }
+            if (aux >= 0) {
+                op.len = end;
+                op.aux = (uint8_t)aux;
+                next = j + 1;
+            }
         }
-        ops[m++] = ops[i];
+        ops[m++] = op;
+        i = next;
     }
     return m;
 }
@@ -464,7 +575,9 @@ static step to_step(const rec_op *op)
 {
     size_t len = op->len;
     uint32_t kind = STEP_OTHER;
-    if (op->kind == OP_COPY && len - 1 < 32) /* 1 to 32 */
+    if (op->kind == OP_COPY && op->aux > 0)
+        kind = (uint32_t)(STEP_GATHER_1_1 + op->aux - 1);
+    else if (op->kind == OP_COPY && len - 1 < 32) /* 1 to 32 */
         kind = (uint32_t)(STEP_COPY1 + len - 1);
     else if (op->kind >= OP_SWAP2 && op->kind <= OP_SWAP8)
         kind = (uint32_t)((len == 1 ? STEP_SWAP2 : STEP_SWAP2N) + (op->kind - OP_SWAP2));
@@ -482,16 +595,18 @@ static step to_step(const rec_op *op)
 static void compile_steps(const rec_op *ops, size_t n, step *steps)
 {
     for (size_t i = 0; i < n; i++)
-        steps[i] = to_step(&ops[i]);
-    steps[n] = (step){0, 0, 0, STEP_END}; /* read only by a plan of no op */
-    step *last = n > 0 ? &steps[n - 1] : NULL, *copy = n > 1 ? &steps[n - 2] : NULL;
+        steps[i * STEP_STRIDE] = to_step(&ops[i]);
+    step *end = &steps[n * STEP_STRIDE];
+    *end = (step){0, 0, 0, STEP_END}; /* read only by a plan of no op */
+    step *last = n > 0 ? &steps[(n - 1) * STEP_STRIDE] : NULL;
+    step *copy = n > 1 ? &steps[(n - 2) * STEP_STRIDE] : NULL;
     if (copy && last->kind == STEP_BOOL && copy->kind >= STEP_COPY1 &&
         copy->kind < STEP_COPY1 + 32 && last->dst >= copy->dst &&
         last->dst - copy->dst <= copy->kind - STEP_COPY1 && last->src >= copy->src &&
         last->src - copy->src == last->dst - copy->dst) {
         copy->len = last->dst - copy->dst;
         copy->kind += STEP_COPY_BOOL - STEP_COPY1;
-        *last = steps[n];
+        *last = *end;
     } else if (last && last->kind != STEP_OTHER) {
         last->kind += STEP_LAST;
     }
@@ -531,13 +646,14 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
     builder b = {scratch, scratch + 4 * cap, scratch + 2 * cap, scratch + 5 * cap, 0, 0, 0, 0};
     st_struct_record *r = NULL;
     if (bind(s, fields, nfields, &b) == 0) {
-        size_t npack = merge_gaps(b.pack, b.npack);
+        size_t npack = group_copies(b.pack, b.npack);
         memcpy(b.pack + npack, b.zero, b.nzero * sizeof *b.zero);
         npack += b.nzero;
         memcpy(b.unpack + b.nunpack, b.fix, b.nfix * sizeof *b.fix);
         b.nunpack += b.nfix;
         size_t nops = npack + b.nunpack;
-        r = st__malloc(sizeof *r + nops * sizeof(rec_op) + (nops + 2) * sizeof(step));
+        size_t nsteps = 2 * ((npack > b.nunpack ? npack : b.nunpack) + 1);
+        r = st__malloc(sizeof *r + nsteps * sizeof(step) + nops * sizeof(rec_op));
         if (r) {
             size_t size = s->layout.size;
             r->s = s;
@@ -548,15 +664,13 @@ st_struct_record *st_struct_record_new(const char *format, size_t struct_size,
                       b.unpack[0].kind == OP_COPY && b.unpack[0].len == size;
             r->npack = npack;
             r->nunpack = b.nunpack;
-            r->pack = r->ops;
-            r->unpack = r->ops + npack;
-            memcpy(r->ops, b.pack, npack * sizeof *b.pack);
-            memcpy(r->ops + npack, b.unpack, b.nunpack * sizeof *b.unpack);
-            step *steps = (step *)(void *)(r->ops + nops);
-            compile_steps(r->pack, npack, steps);
-            compile_steps(r->unpack, b.nunpack, steps + npack + 1);
-            r->pack_steps = steps;
-            r->unpack_steps = steps + npack + 1;
+            rec_op *ops = (rec_op *)(void *)(r->steps + nsteps);
+            memcpy(ops, b.pack, npack * sizeof *b.pack);
+            memcpy(ops + npack, b.unpack, b.nunpack * sizeof *b.unpack);
+            r->pack = ops;
+            r->unpack = ops + npack;
+            compile_steps(r->unpack, b.nunpack, r->steps);
+            compile_steps(r->pack, npack, r->steps + 1);
         }
     }
     free(scratch);
@@ -582,10 +696,15 @@ const st_struct *st_struct_record_struct(const st_struct_record *r) { return r->
 /* Records per block of an array: the ops run one after another over a block that stays in L1. */
 #define BLOCK 64
 
+/* An 8-byte move that the compiler may not merge with a neighbouring one into a 16-byte move,
+ * whose load would span two members of the struct that pack reads (GATHER_SHAPES). */
 static ST__INLINE void copy8(unsigned char *d, const unsigned char *s)
 {
     uint64_t x;
     memcpy(&x, s, 8);
+#if defined(__GNUC__) || defined(__clang__)
+    __asm__("" : "+r"(x)); /* x in a register of its own */
+#endif
     memcpy(d, &x, 8);
 }
 
@@ -625,6 +744,22 @@ static ST__INLINE void copy_fixed(unsigned char *d, const unsigned char *s, size
         memcpy(d + n - 4, s + n - 4, 4);
     else if (n % 8 != 0)
         copy8(d + n - 8, s + n - 8);
+}
+
+/* A gather (GATHER_SHAPES): up to five members, each moved with a load and a store of its size
+ * (all constants). */
+static ST__INLINE void gather(unsigned char *d, const unsigned char *s, size_t o1, size_t n1,
+                              size_t o2, size_t n2, size_t o3, size_t n3, size_t o4, size_t n4,
+                              size_t o5, size_t n5)
+{
+    memcpy(d + o1, s + o1, n1);
+    memcpy(d + o2, s + o2, n2);
+    if (n3)
+        memcpy(d + o3, s + o3, n3);
+    if (n4)
+        memcpy(d + o4, s + o4, n4);
+    if (n5)
+        memcpy(d + o5, s + o5, n5);
 }
 
 /* A copy of at most 32 bytes, in pieces of 16, 8, 4, 2 and 1 bytes, without a call. */
@@ -827,13 +962,13 @@ static int run(const st_struct_record *r, const rec_op *ops, size_t nops, const 
 }
 
 /* The rest of a plan from a STEP_OTHER on, by run(): the steps are the plan's ops one for one,
- * the pack steps first. */
+ * pack's at the odd places. */
 static ST__COLD int run_rest(const st_struct_record *r, const step *p, const unsigned char *src,
                              unsigned char *dst)
 {
-    bool packing = p < r->unpack_steps;
-    const step *first = packing ? r->pack_steps : r->unpack_steps;
-    size_t i = (size_t)(p - first), n = packing ? r->npack : r->nunpack;
+    size_t k = (size_t)(p - r->steps);
+    bool packing = k % 2 == 1;
+    size_t i = k / 2, n = packing ? r->npack : r->nunpack;
     return run(r, (packing ? r->pack : r->unpack) + i, n - i, src, 0, dst, 0, 1) < 0 ? ST_TRACE()
                                                                                      : 0;
 }
@@ -854,10 +989,12 @@ int st_struct_record_pack(const st_struct_record *r, const void *obj, void *buf,
         return pack_short(r, buflen);
     const unsigned char *src = obj;
     unsigned char *dst = buf;
-    const step *p = r->pack_steps;
+    const step *p = r->steps + 1;
 #define UNPACK_ONLY(x)
+#define PACK_ONLY(x) x
 #include "record_steps.h"
 #undef UNPACK_ONLY
+#undef PACK_ONLY
 }
 
 /* st_struct_record_unpack() for a buffer of another size: unpack's error. */
@@ -873,10 +1010,12 @@ int st_struct_record_unpack(const st_struct_record *r, const void *buf, size_t b
         return unpack_wrong_size(r, buflen);
     const unsigned char *src = buf;
     unsigned char *dst = obj;
-    const step *p = r->unpack_steps;
+    const step *p = r->steps;
 #define UNPACK_ONLY(x) x
+#define PACK_ONLY(x)
 #include "record_steps.h"
 #undef UNPACK_ONLY
+#undef PACK_ONLY
 }
 
 /* n records of size bytes, or struct.error when that overflows. */

@@ -5,8 +5,9 @@
  * Where the compiler can jump to a label's address (GCC, Clang), each step ends with its own
  * jump to the next one, each predicted on its own, and the plan's last step returns; elsewhere a
  * switch does the jumping. There is no call and no frame until a STEP_OTHER hands the rest of the
- * plan to run_rest(). In scope: r, src, dst and p, and UNPACK_ONLY(x): x in unpack's steps only
- * (a copy that ends with a '?' fix), nothing in pack's. */
+ * plan to run_rest(). In scope: r, src, dst and p, UNPACK_ONLY(x): x in unpack's steps only
+ * (a copy that ends with a '?' fix), nothing in pack's, and PACK_ONLY(x) the other way round (the
+ * gathers). */
 /* clang-format off: a function's body, which the formatter would take for file scope */
 #define S (src + p->src)
 #define D (dst + p->dst)
@@ -16,10 +17,13 @@
 #define STEP_LABELS(k) [STEP_##k] = &&step_##k, [STEP_##k + STEP_LAST] = &&last_##k,
 #define STEP_LABELS_COPY(n) STEP_LABELS(COPY##n)
 #define STEP_LABELS_BOOL(n) [STEP_COPY_BOOL + n - 1] = &&last_COPY##n##_BOOL,
+#define STEP_LABELS_GATHER(name, ...) STEP_LABELS(GATHER_##name)
     static const void *const next[STEP_COPY_BOOL + 32] = {
         [STEP_END] = &&step_END,
         [STEP_OTHER] = &&step_OTHER,
-        STEP_KINDS(STEP_LABELS, STEP_LABELS_COPY) UNPACK_ONLY(COPY_WIDTHS(STEP_LABELS_BOOL))};
+        STEP_KINDS(STEP_LABELS, STEP_LABELS_COPY) UNPACK_ONLY(COPY_WIDTHS(STEP_LABELS_BOOL))
+        PACK_ONLY(GATHER_SHAPES(STEP_LABELS_GATHER))};
+#undef STEP_LABELS_GATHER
 #undef STEP_LABELS
 #undef STEP_LABELS_COPY
 #undef STEP_LABELS_BOOL
@@ -42,8 +46,11 @@ dispatch:
 #define STEP_CASES_BOOL(n)                                                                         \
     case STEP_COPY_BOOL + n - 1:                                                                   \
         goto last_COPY##n##_BOOL;
+#define STEP_CASES_GATHER(name, ...) STEP_CASES(GATHER_##name)
         STEP_KINDS(STEP_CASES, STEP_CASES_COPY)
         UNPACK_ONLY(COPY_WIDTHS(STEP_CASES_BOOL))
+        PACK_ONLY(GATHER_SHAPES(STEP_CASES_GATHER))
+#undef STEP_CASES_GATHER
 #undef STEP_CASES
 #undef STEP_CASES_COPY
 #undef STEP_CASES_BOOL
@@ -53,7 +60,7 @@ dispatch:
 #define STEP(k, ...)                                                                               \
     step_##k:                                                                                      \
     __VA_ARGS__;                                                                                   \
-    p++;                                                                                           \
+    p += STEP_STRIDE;                                                                              \
     DISPATCH();                                                                                    \
     last_##k:                                                                                      \
     __VA_ARGS__;                                                                                   \
@@ -67,8 +74,10 @@ dispatch:
         d[p->len] = s[p->len] != 0;                                                                \
         return 0;                                                                                  \
     }
+#define GATHER_STEP(name, ...) STEP(GATHER_##name, gather(D, S, __VA_ARGS__))
     COPY_WIDTHS(COPY_STEP)
     UNPACK_ONLY(COPY_WIDTHS(COPY_BOOL_STEP))
+    PACK_ONLY(GATHER_SHAPES(GATHER_STEP))
     STEP(SWAP2, swap_values(D, S, 1, 2))
     STEP(SWAP4, swap_values(D, S, 1, 4))
     STEP(SWAP8, swap_values(D, S, 1, 8))
@@ -79,6 +88,7 @@ dispatch:
     STEP(ZERO, zero_short(D, p->len))
 #undef COPY_STEP
 #undef COPY_BOOL_STEP
+#undef GATHER_STEP
 #undef STEP
 step_END:
     return 0;

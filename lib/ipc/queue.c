@@ -26,9 +26,9 @@
 /* An item as the storage holds it: one word, so a cache line moving between a producer and a
  * consumer under the lock carries 8 items (with 16-byte items a hand-written ring ran as slow
  * as this queue did with them, 0.8x its speed with pointers, producer and consumer on two
- * CPUs). A value is its address (even: a value starts with its count, a size_t); a callback
- * is a box of its function and argument, made before the lock is taken, its address with the
- * low bit set. */
+ * CPUs). A value is its pointer (an immediate int or float included); a callback is a box of
+ * its function and argument, made before the lock is taken, its address tagged with the bits
+ * no value pointer has. */
 typedef uintptr_t held;
 
 typedef struct callback_box {
@@ -36,11 +36,11 @@ typedef struct callback_box {
     void *arg;
 } callback_box;
 
-static int held_is_value(held h) { return (h & 1) == 0; }
+static int held_is_value(held h) { return (h & ST__NOT_VALUE_MASK) != ST__NOT_VALUE_TAG; }
 
 static st_value *held_value(held h) { return (st_value *)h; }
 
-static callback_box *held_box(held h) { return (callback_box *)(h - 1); }
+static callback_box *held_box(held h) { return (callback_box *)(h - ST__NOT_VALUE_TAG); }
 
 static void held_release(held h)
 {
@@ -60,7 +60,7 @@ static held held_make(st_value *value, st_queue_fn fn, void *arg)
         return (ST_RAISE_NOMEM(), 0);
     b->fn = fn;
     b->arg = arg;
-    return (held)b + 1;
+    return (held)b + ST__NOT_VALUE_TAG;
 }
 
 /* Hands a taken item to the caller (outside the lock: a callback's box is freed here). */

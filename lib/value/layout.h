@@ -186,6 +186,19 @@ _Static_assert(_Alignof(st_value) >= 4, "immediates take a value pointer's two l
 #define ST__FLONUM_TAKEN 0x3000000000000000u             /* the double whose code +0.0 takes */
 #endif
 
+/* A low-bit pattern that no st_value pointer has, for a word that holds either a value or a
+ * pointer of the caller's own (aligned as malloc's) with these bits set (lib/ipc/queue.c's
+ * items): 10 where only ints are immediates; 100 where floats take 10, values being 8-byte
+ * aligned there. */
+#ifdef ST__IMM_FLOAT
+_Static_assert(_Alignof(st_value) >= 8, "a value pointer's third bit is free");
+#define ST__NOT_VALUE_MASK ((uintptr_t)7)
+#define ST__NOT_VALUE_TAG ((uintptr_t)4)
+#else
+#define ST__NOT_VALUE_MASK ((uintptr_t)3)
+#define ST__NOT_VALUE_TAG ((uintptr_t)2)
+#endif
+
 /* 1 for an immediate int or float. */
 static inline int st__imm(const st_value *v) { return ((uintptr_t)v & ST__IMM_MASK) != 0; }
 

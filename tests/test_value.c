@@ -689,7 +689,7 @@ static st_value *filled(st__shapes *c, st_value_type kind, st_value *const *k, s
 }
 
 /* Shared-key dicts: what a dict does when it shares its keys with others (replaced, added and
- * deleted keys, clear, copy, equality, the dict-based kinds, more keys than fit inline), and
+ * deleted keys, clear, copy, equality, the dict-based kinds, larger shapes), and
  * what gets no shape. */
 static void test_dict_shapes(void **state)
 {
@@ -839,7 +839,7 @@ static void test_dict_shapes(void **state)
     assert_int_equal(st_value_equal(cc, ct), 1);
     st_value_unref(cc);
 
-    /* more keys than fit after the value: a block of values; beyond 30 keys, tables */
+    /* larger shapes (their values' block as long as their keys); beyond 30 keys, tables */
     const size_t sizes[] = {6, 7, 30, 31, 32};
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
         size_t n = sizes[s];

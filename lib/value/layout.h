@@ -15,7 +15,7 @@
 /* flags */
 #define ST__V_BIG 0x01    /* an int kept as sign + magnitude limbs (does not fit int64) */
 #define ST__V_HASHED 0x02 /* the hash field holds the cached hash (str, bytes, tuple, frozenset) */
-#define ST__V_ARENA_ITEMS 0x04 /* a list's items or a dict's table sit in an arena chunk */
+#define ST__V_ARENA_ITEMS 0x04 /* a list's items, a dict's table or values: in an arena chunk */
 #define ST__V_SHORT 0x08       /* a str or bytes in the short form (see u.s) */
 #define ST__V_LIST_ITEMS 0x40  /* a tuple made from a list in place: its items are apart */
 #define ST__V_ARENA_NEAR 0x80  /* ... in the value's own arena chunk (no distance kept) */
@@ -35,6 +35,8 @@ typedef struct st__dentry {
     int64_t hash;
 } st__dentry;
 
+/* A dict's table: this header, then its entries and index in the same block (a shape's keys:
+ * the header in the shape). */
 typedef struct st__dict {
     st__dentry *entries; /* insertion order, then the open-addressing index of entry numbers */
     size_t nentries;     /* entries used, deleted ones included */
@@ -140,10 +142,12 @@ struct st_value {
             };
             ptrdiff_t maxlen; /* deque: its maxlen, -1 for None; a list ends before it */
         } seq;
-        /* A dict's own table's header follows these (at ST__DICT_TABLE), or a shared-key
-         * dict's values when they fit there; a defaultdict's factory comes after it. */
+        /* A dict ends after these (a defaultdict after its factory, at ST__DICT_FACTORY):
+         * its own table's header starts the table's block, a shared-key dict's values have
+         * a block of their own (as long as the shape's keys need: 40 bytes for 5 keys). */
         struct {
-            st__dict *dict; /* its own table's; a shared-key dict's shape's */
+            st__dict *dict; /* its own table's (a static empty one until it has a table);
+                               a shared-key dict's shape's */
             st_value **values; /* a shared-key dict's values, one per key of its shape, else NULL */
         };
         st__set *set;
@@ -302,10 +306,9 @@ static inline st__std *st__std_mut(st_value *v) { return &v->u.std; }
 static inline unsigned st__uuid_flags(const st_value *v) { return v->flags; }
 static inline void st__uuid_set_flags(st_value *v, unsigned f) { v->flags = (unsigned char)f; }
 
-/* Where a dict's table header (or inline values) starts, and a defaultdict's factory names,
- * default_factory's module and qualname (strs, NULL for None), after it. */
-#define ST__DICT_TABLE (offsetof(st_value, u.values) + sizeof(st_value **))
-#define ST__DICT_FACTORY (ST__DICT_TABLE + sizeof(st__dict))
+/* Where a defaultdict's factory names, default_factory's module and qualname (strs, NULL for
+ * None), are: right after the dict's two pointers. */
+#define ST__DICT_FACTORY (offsetof(st_value, u.values) + sizeof(st_value **))
 
 /* A deque's maxlen (-1: None); a defaultdict's factory names (NULL: None). */
 static inline ptrdiff_t st__deque_maxlen(const st_value *v) { return v->u.seq.maxlen; }

@@ -1509,14 +1509,14 @@ static st_value *sized_records(size_t n)
 {
     st_value *k[7], *recs = st_value_list();
     for (size_t j = 0; j < n; j++) {
-        char name[8];
+        char name[24];
         snprintf(name, sizeof name, "k%zu", j);
         k[j] = st_value_str(name);
     }
     for (int i = 0; i < 5; i++) {
         st_value *d = st_value_dict();
         for (size_t j = 0; j < n; j++) {
-            char s[8];
+            char s[24];
             snprintf(s, sizeof s, "s%zu", j);
             st_value *pair = st_value_list();
             st_value_list_append_steal(pair, st_value_int(i));
@@ -1581,7 +1581,7 @@ static void change_sized(st_value *recs, size_t n, int check)
     assert_int_equal(st_value_equal(c, r[4]), 0);
     assert_int_equal(st_value_dict_set_steal(c, knew, st_value_int(2)), 0);
     assert_int_equal(st_value_list_append_steal(recs, c), 0);
-    char last[8];
+    char last[24];
     snprintf(last, sizeof last, "k%zu", n - 1);
     assert_int_equal(st_value_dict_delete(r[4], k = st_value_str(last)), 0);
     assert_int_equal(st_value_dict_set_steal(r[4], k, st_value_str("back")), 0);

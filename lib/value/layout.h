@@ -90,8 +90,9 @@ typedef struct st__object {
 } st__object;
 
 /* An int or float made in an arena ends after u.i / u.f, a short str or bytes after its
- * bytes, a list after u.seq.cap: never copy a whole st_value. Most ints and floats are no
- * st_value at all but immediates, see below. */
+ * bytes, a list after u.seq.cap, any dict after u.values (a defaultdict after its factory):
+ * never copy a whole st_value. Most ints and floats are no st_value at all but immediates,
+ * see below. */
 struct st_value {
     union {
         /* References; SIZE_MAX for the immortal singletons. Atomic, so that references to
@@ -146,8 +147,7 @@ struct st_value {
          * its own table's header starts the table's block, a shared-key dict's values have
          * a block of their own (as long as the shape's keys need: 40 bytes for 5 keys). */
         struct {
-            st__dict *dict; /* its own table's (a static empty one until it has a table);
-                               a shared-key dict's shape's */
+            st__dict *dict;    /* its table's: its own, its shape's, or a static empty one */
             st_value **values; /* a shared-key dict's values, one per key of its shape, else NULL */
         };
         st__set *set;

@@ -1520,8 +1520,8 @@ static st__dict *table_make(st__arena *a, const st_value *owner, int *where, siz
     while (size * 2 < cap * 3)
         size *= 2;
     unsigned char ixw = cap < 0xfe ? 0 : cap < 0xfffe ? 1 : cap < 0xfffffffe ? 2 : 3;
-    st__dict *t = items_alloc(a, owner, sizeof *t + cap * sizeof(st__dentry) + (size << ixw),
-                              where);
+    st__dict *t =
+        items_alloc(a, owner, sizeof *t + cap * sizeof(st__dentry) + (size << ixw), where);
     if (!t)
         return NULL;
     st__dentry *entries = (st__dentry *)(void *)(t + 1);

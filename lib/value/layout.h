@@ -104,6 +104,7 @@ struct st_value {
     } h;
     unsigned char kind;
     unsigned char flags;
+    uint16_t slen;  /* a short str's or bytes' length (ST__V_SHORT), in what was padding */
     uint32_t chunk; /* made in an arena: distance in 8-byte units back to its chunk; 0: malloc'd */
     union {
         int64_t i; /* int (when not ST__V_BIG), bool */
@@ -114,14 +115,16 @@ struct st_value {
             int neg;
         } big;
         /* A str or bytes of at most ST__SHORT_MAX bytes has the short form (ST__V_SHORT):
-         * hash, 16-bit lengths and its bytes at ST__SHORT_DATA (28 bytes in on 64-bit hosts);
-         * it ends there ('user12345' takes 40 bytes, not 64). Longer ones and bytearrays have
+         * its length in the header's slen; a str then its hash, 16-bit nchars and its bytes
+         * at ST__SHORT_DATA (26 bytes in on 64-bit hosts), a bytes its bytes at
+         * ST__SHORT_BYTES (16: its hash is not cached); it ends there ('user12345' takes 40
+         * bytes, not 64; an 8-byte bytes 32, not 64). Longer ones and bytearrays have
          * a pointer to their bytes (inline after the value but for a bytearray's) and
          * full-width lengths. */
         struct {
             union {
                 size_t cap;   /* bytearray */
-                int64_t hash; /* str, bytes: either form */
+                int64_t hash; /* str: either form; bytes: the long form */
             };
             union {
                 struct {
@@ -130,7 +133,7 @@ struct st_value {
                     size_t nchars; /* str: code points */
                 };
                 struct {
-                    uint16_t len, nchars;
+                    uint16_t nchars;
                 } sh;
             };
         } s;
@@ -364,16 +367,18 @@ static inline double st__float_value(const st_value *v)
     return v->u.f;
 }
 
-/* Where a short str's or bytes' bytes start, and the longest that has the short form. */
-#define ST__SHORT_DATA (offsetof(st_value, u.s.sh) + 2 * sizeof(uint16_t))
+/* Where a short str's bytes start (after its hash and nchars), a short bytes' (right after
+ * the header: no hash cached), and the longest that has the short form. */
+#define ST__SHORT_DATA (offsetof(st_value, u.s.sh) + sizeof(uint16_t))
+#define ST__SHORT_BYTES offsetof(st_value, u)
 #define ST__SHORT_MAX UINT16_MAX
 
 /* The contents of a str (its UTF-8, surrogates encoded), bytes or bytearray, NUL-terminated. */
 static inline const char *st__data(const st_value *v, size_t *len)
 {
     if (v->flags & ST__V_SHORT) {
-        *len = v->u.s.sh.len;
-        return (const char *)v + ST__SHORT_DATA;
+        *len = v->slen;
+        return (const char *)v + (v->kind == ST_VALUE_BYTES ? ST__SHORT_BYTES : ST__SHORT_DATA);
     }
     *len = v->u.s.len;
     return v->u.s.data;

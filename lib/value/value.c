@@ -22,12 +22,12 @@
 
 #define IMMORTAL SIZE_MAX
 
-static st_value g_none = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, {0}};
-static st_value g_false = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, {0}};
-static st_value g_true = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, {1}};
-static st_value g_dummy = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, {0}};
+static st_value g_none = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, 0, {0}};
+static st_value g_false = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, 0, {0}};
+static st_value g_true = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, 0, {1}};
+static st_value g_dummy = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, 0, {0}};
 st_value *const st__set_dummy = &g_dummy;
-static st_value g_utc = {{IMMORTAL}, ST_VALUE_TIMEZONE, 0, 0, {0}}; /* a zero offset, no name */
+static st_value g_utc = {{IMMORTAL}, ST_VALUE_TIMEZONE, 0, 0, 0, {0}}; /* a zero offset, no name */
 
 /* The arena is compiled out under AddressSanitizer: one malloc per value keeps its leak and
  * use-after-free reports exact. */
@@ -681,12 +681,14 @@ static inline st_value *alloc_inline(st__arena *a, st_value_type kind, const voi
     st_value *v;
     char *p;
     if (len <= ST__SHORT_MAX) {
-        if (!(v = value_sized(a, kind, ST__SHORT_DATA + len + 1)))
+        size_t at = kind == ST_VALUE_BYTES ? ST__SHORT_BYTES : ST__SHORT_DATA;
+        if (!(v = value_sized(a, kind, at + len + 1)))
             return NULL;
         v->flags = ST__V_SHORT;
-        v->u.s.sh.len = (uint16_t)len;
-        v->u.s.sh.nchars = (uint16_t)nchars;
-        p = (char *)v + ST__SHORT_DATA;
+        v->slen = (uint16_t)len;
+        if (kind == ST_VALUE_STR)
+            v->u.s.sh.nchars = (uint16_t)nchars;
+        p = (char *)v + at;
     } else {
         if (!(v = len < SIZE_MAX ? value_new(a, kind, len + 1) : (ST_RAISE_NOMEM(), NULL)))
             return NULL;
@@ -1154,7 +1156,7 @@ static int64_t frozenset_hash(const st__set *s)
     return (int64_t)hash == -1 ? 590923713 : (int64_t)hash;
 }
 
-/* Where a str, bytes, tuple or frozenset caches its hash. */
+/* Where a str, a long bytes, tuple or frozenset caches its hash. */
 static int64_t *hash_cache(st_value *v)
 {
     switch ((st_value_type)v->kind) {
@@ -1210,6 +1212,10 @@ static int hash_depth(const st_value *v, int64_t *out, int depth)
         size_t len;
         const char *p = st__data(v, &len);
         h = bytes_hash((const unsigned char *)p, len);
+        if (v->flags & ST__V_SHORT) { /* no room to cache it: recomputed each time */
+            *out = h;
+            return 0;
+        }
         break;
     }
     case ST_VALUE_TUPLE:

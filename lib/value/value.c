@@ -299,7 +299,7 @@ static void value_free(st_value *x)
 enum { ITEMS_MALLOC, ITEMS_ARENA, ITEMS_NEAR };
 
 /* The items or table of `owner`: from the arena when there is one, else malloc'd (*where). */
-static void *items_alloc(st__arena *a, const st_value *owner, size_t n, int *where)
+static inline void *items_alloc(st__arena *a, const st_value *owner, size_t n, int *where)
 {
     *where = ITEMS_MALLOC;
 #if ARENA

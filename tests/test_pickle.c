@@ -1504,6 +1504,149 @@ static void loads_fails(const char *pk, size_t len, const char *message)
 #define LOADS_IS(lit, o, repr) loads_is(lit, sizeof lit - 1, o, repr)
 #define LOADS_FAILS(lit, message) loads_fails(lit, sizeof lit - 1, message)
 
+/* Five records of n keys, one object per key, as shared_sizes_py makes them. */
+static st_value *sized_records(size_t n)
+{
+    st_value *k[7], *recs = st_value_list();
+    for (size_t j = 0; j < n; j++) {
+        char name[24];
+        snprintf(name, sizeof name, "k%zu", j);
+        k[j] = st_value_str(name);
+    }
+    for (int i = 0; i < 5; i++) {
+        st_value *d = st_value_dict();
+        for (size_t j = 0; j < n; j++) {
+            char s[24];
+            snprintf(s, sizeof s, "s%zu", j);
+            st_value *pair = st_value_list();
+            st_value_list_append_steal(pair, st_value_int(i));
+            st_value_list_append_steal(pair, st_value_int((int64_t)j));
+            st_value *v = j % 3 == 0   ? st_value_int(i * 10 + (int64_t)j)
+                          : j % 3 == 1 ? st_value_str(s)
+                                       : st_value_ref(pair);
+            st_value_unref(pair);
+            assert_int_equal(st_value_dict_set_steal(d, st_value_ref(k[j]), v), 0);
+        }
+        assert_int_equal(st_value_list_append_steal(recs, d), 0);
+    }
+    for (size_t j = 0; j < n; j++)
+        st_value_unref(k[j]);
+    return recs;
+}
+
+static const char shared_sizes_py[] =
+    "import copy, pickle\n"
+    "out = []\n"
+    "for n in range(1, 8):\n"
+    "    k = ['k%d' % j for j in range(n)]\n"
+    "    recs = [{k[j]: i * 10 + j if j % 3 == 0 else 's%d' % j if j % 3 == 1 else [i, j]\n"
+    "             for j in range(n)} for i in range(5)]\n"
+    "    out.append(pickle.dumps(recs, 4).hex())\n"
+    "    recs[0]['new'] = None\n"
+    "    del recs[1]['k0']\n"
+    "    recs[2]['new'] = 1; del recs[2]['new']\n"
+    "    recs[3].clear()\n"
+    "    c = copy.deepcopy(recs[4]); c['k0'] = 'c'; c['new'] = 2; recs.append(c)\n"
+    "    del recs[4]['k%d' % (n - 1)]; recs[4]['k%d' % (n - 1)] = 'back'\n"
+    "    out.append(pickle.dumps(recs, 4).hex())\n"
+    "print(' '.join(out))\n";
+
+/* What shared_sizes_py does to the records after making them; with `check`, that the loaded
+ * ones shared a shape until then and lose it as they change. */
+static void change_sized(st_value *recs, size_t n, int check)
+{
+    st_value *r[5], *k, *knew = st_value_str("new"); /* one object, as the literal in Python */
+    for (int i = 0; i < 5; i++)
+        r[i] = st_value_item(recs, i);
+    const void *shape = st__dict_shape(r[4]);
+    if (check) {
+        assert_non_null(shape);
+        for (int i = 1; i < 4; i++)
+            assert_ptr_equal(st__dict_shape(r[i]), shape);
+    }
+    assert_int_equal(st_value_dict_set_steal(r[0], st_value_ref(knew), st_value_none()), 0);
+    assert_int_equal(st_value_dict_delete(r[1], k = st_value_str("k0")), 0);
+    st_value_unref(k);
+    assert_int_equal(st_value_dict_set_steal(r[2], st_value_ref(knew), st_value_int(1)), 0);
+    assert_int_equal(st_value_dict_delete(r[2], knew), 0);
+    assert_int_equal(st_value_clear(r[3]), 0);
+    assert_int_equal(st_value_len(r[3]), 0);
+    st_value *c = st_value_copy(r[4]);
+    assert_non_null(c);
+    assert_ptr_equal(st__dict_shape(c), shape);
+    assert_int_equal(st_value_equal(c, r[4]), 1);
+    assert_int_equal(st_value_equal(c, r[1]), 0);
+    assert_int_equal(st_value_dict_set_steal(c, st_value_str("k0"), st_value_str("c")), 0);
+    assert_ptr_equal(st__dict_shape(c), shape); /* a value replaced: still shared */
+    assert_int_equal(st_value_equal(c, r[4]), 0);
+    assert_int_equal(st_value_dict_set_steal(c, knew, st_value_int(2)), 0);
+    assert_int_equal(st_value_list_append_steal(recs, c), 0);
+    char last[24];
+    snprintf(last, sizeof last, "k%zu", n - 1);
+    assert_int_equal(st_value_dict_delete(r[4], k = st_value_str(last)), 0);
+    assert_int_equal(st_value_dict_set_steal(r[4], k, st_value_str("back")), 0);
+    for (int i = 0; check && i < 5; i++)
+        assert_null(st__dict_shape(r[i]));
+    assert_null(st__dict_shape(c));
+    assert_int_equal(st_value_len(r[0]), (ptrdiff_t)n + 1);
+    assert_int_equal(st_value_len(r[1]), (ptrdiff_t)n - 1);
+    assert_int_equal(st_value_len(r[2]), (ptrdiff_t)n);
+    assert_int_equal(st_value_len(r[4]), (ptrdiff_t)n);
+}
+
+/* Loaded dicts sharing a shape of 1 to 7 keys (their values in a block as long as the keys
+ * need), each gaining and losing keys, cleared, copied and compared: they dump as CPython
+ * dumps the same records changed the same way, and as the same records built in C. */
+static void test_shared_keys_sizes(void **state)
+{
+    (void)state;
+    char *py = pyref_python() ? pyref_eval(shared_sizes_py) : NULL;
+    size_t at = 0;
+    for (size_t n = 1; n <= 7; n++) {
+        st_value *built = sized_records(n);
+        unsigned char *pk, *ours, *want, *cpk = NULL;
+        size_t len, olen, wlen, clen = 0;
+        assert_int_equal(st_pickle_dumps(built, 4, &pk, &len), 0);
+        for (int twice = 0; py && twice < 2; twice++) { /* their pickles before and after */
+            size_t hl = strcspn(py + at, " \n");
+            char *hex = strndup(py + at, hl);
+            at += hl + 1;
+            cpk = st_test_unhex(hex, &clen);
+            free(hex);
+            if (!twice) {
+                assert_int_equal(clen, len);
+                assert_memory_equal(cpk, pk, len);
+                free(cpk);
+            }
+        }
+        st_value *v = st_pickle_loads(pk, len, NULL);
+        assert_non_null(v);
+        assert_int_equal(st_value_equal(v, built), 1);
+        change_sized(v, n, 1);
+        change_sized(built, n, 0);
+        assert_int_equal(st_value_equal(v, built), 1);
+        char *rv = st_value_repr(v), *rb = st_value_repr(built);
+        assert_string_equal(rv, rb);
+        assert_int_equal(st_pickle_dumps(v, 4, &ours, &olen), 0);
+        assert_int_equal(st_pickle_dumps(built, 4, &want, &wlen), 0);
+        assert_int_equal(olen, wlen);
+        assert_memory_equal(ours, want, wlen);
+        if (py) {
+            assert_int_equal(clen, olen);
+            assert_memory_equal(cpk, ours, olen);
+            free(cpk);
+        }
+        st_free(rv);
+        st_free(rb);
+        st_free(pk);
+        st_free(ours);
+        st_free(want);
+        st_value_unref(v);
+        st_value_unref(built);
+    }
+    free(py);
+}
+
 /* SETITEM(S) on dicts that share a shape: a replaced value, added keys (what
  * pickle.loads makes of these bytes). */
 static void test_shared_keys_setitems(void **state)
@@ -2441,6 +2584,7 @@ int main(void)
         cmocka_unit_test(test_str_forms_live),
         cmocka_unit_test(test_shared_keys),
         cmocka_unit_test(test_shared_keys_setitems),
+        cmocka_unit_test(test_shared_keys_sizes),
         cmocka_unit_test(test_large_load),
         cmocka_unit_test(test_objects_vectors),
         cmocka_unit_test(test_objects_live),

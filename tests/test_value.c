@@ -414,6 +414,10 @@ static void test_str_forms(void **state)
         assert_int_equal(st_value_hash(s, &hs), 0);
         assert_int_equal(st_value_hash(b, &hb), 0);
         assert_true(hs == hb);
+        /* again: recomputed for a short bytes (no room to cache it), cached for a long one */
+        int64_t again = 0;
+        assert_int_equal(st_value_hash(b, &again), 0);
+        assert_true(again == hb);
         /* a bytearray grown up to these bytes equals them */
         size_t have = (size_t)st_value_len(ba);
         assert_int_equal(st_value_bytearray_extend(ba, utf8 + have, n - have), 0);
@@ -421,6 +425,7 @@ static void test_str_forms(void **state)
         assert_int_equal(st_value_equal(b, ba), 1);
         assert_int_equal(st_value_dict_set(d, s, b), 0);
         assert_int_equal(st_value_dict_set(d, b, s), 0);
+        assert_ptr_equal(st_value_dict_get(d, b), s);
         st_value_unref(b);
 
         /* the same length in bytes, of fewer code points: 'é' (2 bytes each), then an ASCII
@@ -689,7 +694,7 @@ static st_value *filled(st__shapes *c, st_value_type kind, st_value *const *k, s
 }
 
 /* Shared-key dicts: what a dict does when it shares its keys with others (replaced, added and
- * deleted keys, clear, copy, equality, the dict-based kinds, more keys than fit inline), and
+ * deleted keys, clear, copy, equality, the dict-based kinds, larger shapes), and
  * what gets no shape. */
 static void test_dict_shapes(void **state)
 {
@@ -839,7 +844,7 @@ static void test_dict_shapes(void **state)
     assert_int_equal(st_value_equal(cc, ct), 1);
     st_value_unref(cc);
 
-    /* more keys than fit after the value: a block of values; beyond 30 keys, tables */
+    /* larger shapes (their values' block as long as their keys); beyond 30 keys, tables */
     const size_t sizes[] = {6, 7, 30, 31, 32};
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
         size_t n = sizes[s];

@@ -15,7 +15,7 @@
 /* flags */
 #define ST__V_BIG 0x01    /* an int kept as sign + magnitude limbs (does not fit int64) */
 #define ST__V_HASHED 0x02 /* the hash field holds the cached hash (str, bytes, tuple, frozenset) */
-#define ST__V_ARENA_ITEMS 0x04 /* a list's items or a dict's table sit in an arena chunk */
+#define ST__V_ARENA_ITEMS 0x04 /* a list's items, a dict's table or values: in an arena chunk */
 #define ST__V_SHORT 0x08       /* a str or bytes in the short form (see u.s) */
 #define ST__V_LIST_ITEMS 0x40  /* a tuple made from a list in place: its items are apart */
 #define ST__V_ARENA_NEAR 0x80  /* ... in the value's own arena chunk (no distance kept) */
@@ -35,6 +35,8 @@ typedef struct st__dentry {
     int64_t hash;
 } st__dentry;
 
+/* A dict's table: this header, then its entries and index in the same block (a shape's keys:
+ * the header in the shape). */
 typedef struct st__dict {
     st__dentry *entries; /* insertion order, then the open-addressing index of entry numbers */
     size_t nentries;     /* entries used, deleted ones included */
@@ -88,8 +90,9 @@ typedef struct st__object {
 } st__object;
 
 /* An int or float made in an arena ends after u.i / u.f, a short str or bytes after its
- * bytes, a list after u.seq.cap: never copy a whole st_value. Most ints and floats are no
- * st_value at all but immediates, see below. */
+ * bytes, a list after u.seq.cap, any dict after u.values (a defaultdict after its factory):
+ * never copy a whole st_value. Most ints and floats are no st_value at all but immediates,
+ * see below. */
 struct st_value {
     union {
         /* References; SIZE_MAX for the immortal singletons. Atomic, so that references to
@@ -101,6 +104,7 @@ struct st_value {
     } h;
     unsigned char kind;
     unsigned char flags;
+    uint16_t slen;  /* a short str's or bytes' length (ST__V_SHORT), in what was padding */
     uint32_t chunk; /* made in an arena: distance in 8-byte units back to its chunk; 0: malloc'd */
     union {
         int64_t i; /* int (when not ST__V_BIG), bool */
@@ -111,14 +115,16 @@ struct st_value {
             int neg;
         } big;
         /* A str or bytes of at most ST__SHORT_MAX bytes has the short form (ST__V_SHORT):
-         * hash, 16-bit lengths and its bytes at ST__SHORT_DATA (28 bytes in on 64-bit hosts);
-         * it ends there ('user12345' takes 40 bytes, not 64). Longer ones and bytearrays have
+         * its length in the header's slen; a str then its hash, 16-bit nchars and its bytes
+         * at ST__SHORT_DATA (26 bytes in on 64-bit hosts), a bytes its bytes at
+         * ST__SHORT_BYTES (16: its hash is not cached); it ends there ('user12345' takes 40
+         * bytes, not 64; an 8-byte bytes 32, not 64). Longer ones and bytearrays have
          * a pointer to their bytes (inline after the value but for a bytearray's) and
          * full-width lengths. */
         struct {
             union {
                 size_t cap;   /* bytearray */
-                int64_t hash; /* str, bytes: either form */
+                int64_t hash; /* str: either form; bytes: the long form */
             };
             union {
                 struct {
@@ -127,7 +133,7 @@ struct st_value {
                     size_t nchars; /* str: code points */
                 };
                 struct {
-                    uint16_t len, nchars;
+                    uint16_t nchars;
                 } sh;
             };
         } s;
@@ -140,10 +146,11 @@ struct st_value {
             };
             ptrdiff_t maxlen; /* deque: its maxlen, -1 for None; a list ends before it */
         } seq;
-        /* A dict's own table's header follows these (at ST__DICT_TABLE), or a shared-key
-         * dict's values when they fit there; a defaultdict's factory comes after it. */
+        /* A dict ends after these (a defaultdict after its factory, at ST__DICT_FACTORY):
+         * its own table's header starts the table's block, a shared-key dict's values have
+         * a block of their own (as long as the shape's keys need: 40 bytes for 5 keys). */
         struct {
-            st__dict *dict; /* its own table's; a shared-key dict's shape's */
+            st__dict *dict;    /* its table's: its own, its shape's, or a static empty one */
             st_value **values; /* a shared-key dict's values, one per key of its shape, else NULL */
         };
         st__set *set;
@@ -302,10 +309,9 @@ static inline st__std *st__std_mut(st_value *v) { return &v->u.std; }
 static inline unsigned st__uuid_flags(const st_value *v) { return v->flags; }
 static inline void st__uuid_set_flags(st_value *v, unsigned f) { v->flags = (unsigned char)f; }
 
-/* Where a dict's table header (or inline values) starts, and a defaultdict's factory names,
- * default_factory's module and qualname (strs, NULL for None), after it. */
-#define ST__DICT_TABLE (offsetof(st_value, u.values) + sizeof(st_value **))
-#define ST__DICT_FACTORY (ST__DICT_TABLE + sizeof(st__dict))
+/* Where a defaultdict's factory names, default_factory's module and qualname (strs, NULL for
+ * None), are: right after the dict's two pointers. */
+#define ST__DICT_FACTORY (offsetof(st_value, u.values) + sizeof(st_value **))
 
 /* A deque's maxlen (-1: None); a defaultdict's factory names (NULL: None). */
 static inline ptrdiff_t st__deque_maxlen(const st_value *v) { return v->u.seq.maxlen; }
@@ -361,16 +367,18 @@ static inline double st__float_value(const st_value *v)
     return v->u.f;
 }
 
-/* Where a short str's or bytes' bytes start, and the longest that has the short form. */
-#define ST__SHORT_DATA (offsetof(st_value, u.s.sh) + 2 * sizeof(uint16_t))
+/* Where a short str's bytes start (after its hash and nchars), a short bytes' (right after
+ * the header: no hash cached), and the longest that has the short form. */
+#define ST__SHORT_DATA (offsetof(st_value, u.s.sh) + sizeof(uint16_t))
+#define ST__SHORT_BYTES offsetof(st_value, u)
 #define ST__SHORT_MAX UINT16_MAX
 
 /* The contents of a str (its UTF-8, surrogates encoded), bytes or bytearray, NUL-terminated. */
 static inline const char *st__data(const st_value *v, size_t *len)
 {
     if (v->flags & ST__V_SHORT) {
-        *len = v->u.s.sh.len;
-        return (const char *)v + ST__SHORT_DATA;
+        *len = v->slen;
+        return (const char *)v + (v->kind == ST_VALUE_BYTES ? ST__SHORT_BYTES : ST__SHORT_DATA);
     }
     *len = v->u.s.len;
     return v->u.s.data;

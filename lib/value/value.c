@@ -22,12 +22,12 @@
 
 #define IMMORTAL SIZE_MAX
 
-static st_value g_none = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, {0}};
-static st_value g_false = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, {0}};
-static st_value g_true = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, {1}};
-static st_value g_dummy = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, {0}};
+static st_value g_none = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, 0, {0}};
+static st_value g_false = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, 0, {0}};
+static st_value g_true = {{IMMORTAL}, ST_VALUE_BOOL, 0, 0, 0, {1}};
+static st_value g_dummy = {{IMMORTAL}, ST_VALUE_NONE, 0, 0, 0, {0}};
 st_value *const st__set_dummy = &g_dummy;
-static st_value g_utc = {{IMMORTAL}, ST_VALUE_TIMEZONE, 0, 0, {0}}; /* a zero offset, no name */
+static st_value g_utc = {{IMMORTAL}, ST_VALUE_TIMEZONE, 0, 0, 0, {0}}; /* a zero offset, no name */
 
 /* The arena is compiled out under AddressSanitizer: one malloc per value keeps its leak and
  * use-after-free reports exact. */
@@ -299,7 +299,7 @@ static void value_free(st_value *x)
 enum { ITEMS_MALLOC, ITEMS_ARENA, ITEMS_NEAR };
 
 /* The items or table of `owner`: from the arena when there is one, else malloc'd (*where). */
-static void *items_alloc(st__arena *a, const st_value *owner, size_t n, int *where)
+static inline void *items_alloc(st__arena *a, const st_value *owner, size_t n, int *where)
 {
     *where = ITEMS_MALLOC;
 #if ARENA
@@ -370,16 +370,12 @@ static void drop(st_value *c, st_value **dead)
     *dead = c;
 }
 
-/* A shared-key dict keeps up to DICT_INLINE values where a table's header would be (in the
- * value, dict_area()), more in a block of their own. */
-#define DICT_INLINE (sizeof(st__dict) / sizeof(st_value *))
 #define SHAPE_MAX 30 /* keys of the largest shape, as CPython's SHARED_KEYS_MAX_SIZE */
 
-/* Where a dict keeps its own table's header, or a shared-key dict up to DICT_INLINE values. */
-static inline st__dict *dict_area(st_value *dv)
-{
-    return (st__dict *)(void *)((char *)dv + ST__DICT_TABLE);
-}
+/* The table of every dict that has none yet (entries NULL). Never written: a dict writes to
+ * its table only once it has one of its own. */
+static st__dict g_no_table;
+_Static_assert(sizeof(st__dict) % _Alignof(st__dentry) == 0, "a table's entries follow it");
 
 /* A defaultdict's factory names. */
 static inline st_value **factory_of(st_value *dv)
@@ -429,8 +425,7 @@ static void release_contents(st_value *x, chunk *home, st_value **dead)
             size_t n = x->u.dict->nentries;
             for (size_t i = 0; i < n; i++)
                 drop(x->u.values[i], dead);
-            if (n > DICT_INLINE)
-                items_free(x->u.values, arena_items(x), home);
+            items_free(x->u.values, arena_items(x), home);
             shape_drop(shape_of(x), dead);
         } else {
             for (size_t i = 0; i < x->u.dict->nentries; i++) {
@@ -438,7 +433,7 @@ static void release_contents(st_value *x, chunk *home, st_value **dead)
                 drop(x->u.dict->entries[i].value, dead);
             }
             if (x->u.dict->entries)
-                items_free(x->u.dict->entries, arena_items(x), home);
+                items_free(x->u.dict, arena_items(x), home);
         }
         if (x->kind == ST_VALUE_DEFAULTDICT) {
             drop(factory_of(x)[0], dead);
@@ -686,12 +681,14 @@ static inline st_value *alloc_inline(st__arena *a, st_value_type kind, const voi
     st_value *v;
     char *p;
     if (len <= ST__SHORT_MAX) {
-        if (!(v = value_sized(a, kind, ST__SHORT_DATA + len + 1)))
+        size_t at = kind == ST_VALUE_BYTES ? ST__SHORT_BYTES : ST__SHORT_DATA;
+        if (!(v = value_sized(a, kind, at + len + 1)))
             return NULL;
         v->flags = ST__V_SHORT;
-        v->u.s.sh.len = (uint16_t)len;
-        v->u.s.sh.nchars = (uint16_t)nchars;
-        p = (char *)v + ST__SHORT_DATA;
+        v->slen = (uint16_t)len;
+        if (kind == ST_VALUE_STR)
+            v->u.s.sh.nchars = (uint16_t)nchars;
+        p = (char *)v + at;
     } else {
         if (!(v = len < SIZE_MAX ? value_new(a, kind, len + 1) : (ST_RAISE_NOMEM(), NULL)))
             return NULL;
@@ -1159,7 +1156,7 @@ static int64_t frozenset_hash(const st__set *s)
     return (int64_t)hash == -1 ? 590923713 : (int64_t)hash;
 }
 
-/* Where a str, bytes, tuple or frozenset caches its hash. */
+/* Where a str, a long bytes, tuple or frozenset caches its hash. */
 static int64_t *hash_cache(st_value *v)
 {
     switch ((st_value_type)v->kind) {
@@ -1215,6 +1212,10 @@ static int hash_depth(const st_value *v, int64_t *out, int depth)
         size_t len;
         const char *p = st__data(v, &len);
         h = bytes_hash((const unsigned char *)p, len);
+        if (v->flags & ST__V_SHORT) { /* no room to cache it: recomputed each time */
+            *out = h;
+            return 0;
+        }
         break;
     }
     case ST_VALUE_TUPLE:
@@ -1514,19 +1515,22 @@ static inline int dict_lookup(const st__dict *d, const st_value *key, int64_t ha
 }
 
 /* Builds a table with room for cap entries (>= n) holding the live entries of from[0, n) in
- * their order: entries and index in one block, the index at most 2/3 full. */
-static int table_make(st__arena *a, const st_value *owner, st__dict *t, int *where, size_t cap,
-                      const st__dentry *from, size_t n)
+ * their order: header, entries and index in one block, the index at most 2/3 full. NULL when
+ * memory is short. */
+static st__dict *table_make(st__arena *a, const st_value *owner, int *where, size_t cap,
+                            const st__dentry *from, size_t n)
 {
     if (cap > SIZE_MAX / 4 / (sizeof(st__dentry) + sizeof(size_t)))
-        return ST_RAISE_NOMEM();
+        return (ST_RAISE_NOMEM(), NULL);
     size_t size = 8;
     while (size * 2 < cap * 3)
         size *= 2;
     unsigned char ixw = cap < 0xfe ? 0 : cap < 0xfffe ? 1 : cap < 0xfffffffe ? 2 : 3;
-    st__dentry *entries = items_alloc(a, owner, cap * sizeof *entries + (size << ixw), where);
-    if (!entries)
-        return -1;
+    st__dict *t =
+        items_alloc(a, owner, sizeof *t + cap * sizeof(st__dentry) + (size << ixw), where);
+    if (!t)
+        return NULL;
+    st__dentry *entries = (st__dentry *)(void *)(t + 1);
     memset(entries + cap, 0, size << ixw);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -1541,21 +1545,22 @@ static int table_make(st__arena *a, const st_value *owner, st__dict *t, int *whe
         }
         ix_set(t, i, j + 1);
     }
-    return 0;
+    return t;
 }
 
 /* Rebuilds a dict's own table (dropping deleted entries) with room for cap entries, >= the
  * used ones. */
 static int dict_rebuild(st__arena *a, st_value *dv, size_t cap)
 {
-    st__dict *d = dv->u.dict, t;
+    st__dict *d = dv->u.dict;
     int where;
-    if (table_make(a, dv, &t, &where, cap, d->entries, d->nentries) < 0)
+    st__dict *t = table_make(a, dv, &where, cap, d->entries, d->nentries);
+    if (!t)
         return -1;
     if (d->entries)
-        items_free(d->entries, arena_items(dv), value_chunk(dv));
+        items_free(d, arena_items(dv), value_chunk(dv));
     set_arena_items(dv, where);
-    *d = t;
+    dv->u.dict = t;
     return 0;
 }
 
@@ -1595,18 +1600,16 @@ static int dict_unshare(st_value *dv, size_t extra)
     st__dentry from[SHAPE_MAX];
     for (size_t i = 0; i < n; i++)
         from[i] = (st__dentry){s->keys.entries[i].key, dv->u.values[i], s->keys.entries[i].hash};
-    st__dict t;
     int where;
-    if (table_make(NULL, dv, &t, &where, grown_cap(n, extra), from, n) < 0)
+    st__dict *t = table_make(NULL, dv, &where, grown_cap(n, extra), from, n);
+    if (!t)
         return -1;
     for (size_t i = 0; i < n; i++)
         st__ref(from[i].key);
-    if (n > DICT_INLINE)
-        items_free(dv->u.values, arena_items(dv), value_chunk(dv));
+    items_free(dv->u.values, arena_items(dv), value_chunk(dv));
     set_arena_items(dv, where);
     dv->u.values = NULL;
-    dv->u.dict = dict_area(dv);
-    *dv->u.dict = t;
+    dv->u.dict = t;
     shape_unref(s);
     return 0;
 }
@@ -1672,14 +1675,6 @@ static st__shape *shape_ref(st__shape *s)
     return s;
 }
 
-/* The values of a shared-key dict of n keys: after the value, or a block of their own. */
-static st_value **values_alloc(st__arena *a, st_value *dv, size_t n, int *where)
-{
-    *where = ITEMS_MALLOC;
-    return n <= DICT_INLINE ? (st_value **)(void *)dict_area(dv)
-                            : items_alloc(a, dv, n * sizeof(st_value *), where);
-}
-
 /* Finds the key set of the pairs kv[0, 2n) among the cache's by the mix of their addresses
  * and moves it first (a new one goes first, the least recently used leaves): 1 when it was
  * there. */
@@ -1717,7 +1712,7 @@ static int shape_attach(st__arena *a, st_value *dv, st__shape *s, st_value *cons
         if (kv[2 * i] != s->keys.entries[i].key)
             return 0;
     int where;
-    st_value **values = values_alloc(a, dv, n, &where);
+    st_value **values = items_alloc(a, dv, n * sizeof *values, &where);
     if (!values)
         return 0; /* a table, then */
     for (size_t i = 0; i < n; i++) {
@@ -1742,8 +1737,8 @@ static st__shape *dict_share(st__arena *a, st_value *dv)
     if (!s)
         return NULL;
     int where;
-    st_value **values = NULL;
-    if (n > DICT_INLINE && !(values = values_alloc(a, dv, n, &where))) {
+    st_value **values = items_alloc(a, dv, n * sizeof *values, &where);
+    if (!values) {
         free(s);
         return NULL;
     }
@@ -1753,9 +1748,7 @@ static st__shape *dict_share(st__arena *a, st_value *dv)
     memcpy(s->keys.entries, d->entries, n * sizeof(st__dentry));
     memcpy(index_of(&s->keys), index_of(d), isize);
     atomic_init(&s->rc, 2);
-    items_free(d->entries, arena_items(dv), value_chunk(dv));
-    if (!values)
-        values = values_alloc(a, dv, n, &where); /* where d was */
+    items_free(d, arena_items(dv), value_chunk(dv));
     for (size_t i = 0; i < n; i++) {
         values[i] = s->keys.entries[i].value;
         s->keys.entries[i].value = NULL;
@@ -1943,8 +1936,8 @@ st_value *st__container_new(st__arena *a, st_value_type kind)
                                                    : ST__DICT_FACTORY;
         st_value *v = value_sized(a, kind, size);
         if (v) {
-            v->u.dict = dict_area(v);
-            memset(v->u.dict, 0, sizeof *v->u.dict);
+            v->u.dict = &g_no_table;
+            v->u.values = NULL;
             if (kind == ST_VALUE_DEFAULTDICT)
                 factory_of(v)[0] = factory_of(v)[1] = NULL;
         }
@@ -2253,13 +2246,10 @@ int st_value_clear(st_value *c)
         return st__wrong_kind(c, "list, dict, set or bytearray");
     if (st__kind(c) == ST_VALUE_OBJECT)
         return st__object_clear(c);
-    /* the fields a list, dict or set has (a list ends there) */
+    /* the fields a list, dict or set has (a list ends there, a dict before) */
     st_value tmp;
-    memcpy(&tmp, c, offsetof(st_value, u.seq.maxlen));
-    union {
-        st__dict d;
-        st_value *values[DICT_INLINE];
-    } old_dict;
+    memcpy(&tmp, c,
+           st__base_kind(c) == ST_VALUE_DICT ? ST__DICT_FACTORY : offsetof(st_value, u.seq.maxlen));
     struct {
         st__set s;
         st__sentry small[SET_MINSIZE];
@@ -2275,15 +2265,8 @@ int st_value_clear(st_value *c)
         c->u.s.data[0] = '\0';
         return 0;
     case ST_VALUE_DICT:
-        /* the table's header, or a shared-key dict's inline values, move aside */
-        memcpy(&old_dict, dict_area(c), sizeof old_dict);
-        if (!c->u.values)
-            tmp.u.dict = &old_dict.d;
-        else if (c->u.dict->nentries <= DICT_INLINE)
-            tmp.u.values = old_dict.values;
-        c->u.values = NULL;
-        c->u.dict = dict_area(c);
-        memset(c->u.dict, 0, sizeof *c->u.dict);
+        c->u.values = NULL; /* the table or values stay tmp's, in blocks of their own */
+        c->u.dict = &g_no_table;
         set_arena_items(c, 0);
         break;
     case ST_VALUE_SET:
@@ -2381,11 +2364,9 @@ static st_value *copy_container(const st_value *v, memo *m, int depth)
     }
     if (v->u.values) { /* its keys are strs, which copy to themselves: it shares the shape */
         size_t n = v->u.dict->nentries;
-        int where;
-        st_value **values = values_alloc(NULL, c, n, &where);
+        st_value **values = st__calloc(n, sizeof *values); /* a copy failing half-way drops them */
         if (!values)
             return (st_value_unref(c), NULL);
-        memset(values, 0, n * sizeof *values); /* a copy failing half-way releases them */
         c->u.dict = &shape_ref(shape_of(v))->keys;
         c->u.values = values;
         for (size_t i = 0; i < n; i++)

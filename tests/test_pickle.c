@@ -2385,6 +2385,30 @@ static void test_objects_hostile(void **state)
     st_free(r);
     r = objects_repr("(cm\nC\nK\x01o.", 10);
     assert_string_equal(r, "<pickled m.C REDUCE(1)>");
+    /* builtins' classes too (object(), int('5')): kept as data, and what that dumps (a REDUCE
+     * of the class) loads back the same */
+    static const char obj_call[] = "(c__builtin__\nobject\no.",
+                      int_call[] = "\x80\x02"
+                                   "cbuiltins\nint\nX\x01\x00\x00\x00"
+                                   "5\x85R.";
+    static const char *const builtin_calls[] = {obj_call, int_call};
+    static const size_t builtin_lens[] = {sizeof obj_call - 1, sizeof int_call - 1};
+    for (size_t i = 0; i < 2; i++) {
+        st_value *v = st_pickle_loads(builtin_calls[i], builtin_lens[i], &objects_on);
+        assert_non_null(v);
+        assert_int_equal(st_value_kind(v), ST_VALUE_OBJECT);
+        for (int proto = 0; proto <= 5; proto++) {
+            unsigned char *out;
+            size_t len;
+            assert_int_equal(st_pickle_dumps(v, proto, &out, &len), 0);
+            st_value *w = st_pickle_loads(out, len, &objects_on);
+            assert_non_null(w);
+            assert_int_equal(st_value_equal(v, w), 1);
+            release(w);
+            st_free(out);
+        }
+        release(v);
+    }
     st_free(r);
     /* Python 2 names are Python 3's below protocol 3 (fix_imports) */
     r = objects_repr("c__builtin__\nxrange\n.", 21);

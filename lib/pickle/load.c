@@ -1193,7 +1193,10 @@ static int load_reduce(unpickler *u)
                 return -1;
             r = reduce_object(u, f.v, a.v);
         }
-    } else if (f.m.global && f.m.global < G_CUSTOM && f.m.global != G_RECONSTRUCTOR) {
+    } else if (f.m.global && f.m.global < G_CUSTOM && f.m.global != G_RECONSTRUCTOR &&
+               !(u->objects && f.m.global >= G_OBJECT && f.m.global <= G_BOOL)) {
+        /* (with objects, a call of object, int, str... is kept as data, as any class's: what
+         * an OBJ or NEWOBJ of them made dumps as such a REDUCE) */
         r = call_builtin(u, f.m.global, a.v);
     } else if (f.m.global >= G_CUSTOM && u->o->reduce) {
         r = u->o->reduce(u->o->ctx, gname(u, f.m.global, 0), gname(u, f.m.global, 1), a.v);

@@ -169,7 +169,8 @@ ST_API st_value *st_value_bool(int b);
  * @brief An int from a C integer. Ints of 63 bits (31 on 32-bit hosts) are kept in the
  *        returned pointer itself, with no allocation: equal ones may be the same pointer, and
  *        st_value_ref() / st_value_unref() do nothing to them (Python promises no identity for
- *        ints either).
+ *        ints either). So a st_value pointer is a handle, not always an address: never
+ *        dereference it, nor use its low bits for tags of your own.
  * @param i The value.
  * @return A new int, or NULL when out of memory.
  */

@@ -683,18 +683,25 @@ static int memo_store_slow(unpickler *u, uint64_t idx, st_value *v, meta m)
     return 0;
 }
 
+/* Stores plain value v at index idx the short way, if idx is the next free one (as MEMOIZE
+ * uses) while the memo holds plain values as themselves: 1 stored, 0 not (the long way). */
+static ST__INLINE int memo_append_plain(unpickler *u, uint64_t idx, st_value *v)
+{
+    if (idx != u->memo_top || idx >= u->memo_plain)
+        return 0;
+    u->memo[u->memo_top++] = v;
+    u->memo_len++;
+    return 1;
+}
+
 static inline int memo_store(unpickler *u, uint64_t idx)
 {
     if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp))
         return uerror(u, "unpickling stack underflow");
     st_value *v = u->sv[u->sp - 1];
     meta m = u->sm[u->sp - 1];
-    /* the next free index, as MEMOIZE uses, of a plain value */
-    if (idx == u->memo_top && idx < u->memo_plain && plain_meta(m)) {
-        u->memo[u->memo_top++] = v;
-        u->memo_len++;
+    if (plain_meta(m) && memo_append_plain(u, idx, v))
         return 0;
-    }
     return memo_store_slow(u, idx, v, m);
 }
 
@@ -1516,12 +1523,8 @@ static st_value *run(unpickler *u)
     do {                                                                                           \
         if (ST__UNLIKELY(rc))                                                                      \
             goto failed;                                                                           \
-        if (p < lim && *p == MEMOIZE && u->memo_len == u->memo_top &&                              \
-            u->memo_top < u->memo_plain) {                                                         \
-            u->memo[u->memo_top++] = u->sv[u->sp - 1];                                             \
-            u->memo_len++;                                                                         \
+        if (p < lim && *p == MEMOIZE && memo_append_plain(u, u->memo_len, u->sv[u->sp - 1]))      \
             p++;                                                                                   \
-        }                                                                                          \
         NEXT();                                                                                    \
     } while (0)
     NEXT();

@@ -27,6 +27,18 @@ typedef struct st__arena {
 } st__arena;
 #define ST__ARENA_INIT {NULL, NULL, NULL, 0, 0}
 void st__arena_done(st__arena *a);
+/* Tells an arena that has no chunk yet that about `bytes` of values are coming (the loader
+ * knows its input's size): from 1 MiB on, its first chunk is then a mapped one of up to 8 MiB,
+ * instead of a run of malloc'd chunks doubling from 1 KiB, whose 4 KiB pages a fresh process
+ * faults in one at a time (~4 us each under a hypervisor, as much as a 2 MiB huge page). */
+void st__arena_expect(st__arena *a, size_t bytes);
+/* A large array that one load fills from its start and drops at its end (the loader's memo):
+ * at least `want` bytes (*got says how many) in a chunk from the arena's cache or a fresh
+ * mapping with huge pages asked for, so it costs a fault per 2 MiB rather than per 4 KiB, and
+ * none when the last load's is still cached. NULL with ST_ENOMEM; st__big_free() gives it back
+ * (to the cache), and takes NULL. Plain malloc under AddressSanitizer, as the arena. */
+void *st__big_alloc(size_t want, size_t *got);
+void st__big_free(void *p);
 
 /* A load's graveyard: while it is open, the values whose last reference goes on its thread are
  * not freed but kept whole, with a count of 0, until st__grave_close(). The loader's memo then

@@ -220,6 +220,47 @@ static inline void *arena_take(st__arena *a, size_t n)
 }
 #endif
 
+void st__arena_expect(st__arena *a, size_t bytes)
+{
+    if (a->chunk || bytes < CHUNK_MAPPED / 2)
+        return;
+    size_t size = CHUNK_MAPPED;
+    while (size < bytes && size < CHUNK_MAX)
+        size *= 2;
+    a->next = size;
+}
+
+void *st__big_alloc(size_t want, size_t *got)
+{
+#if ARENA
+    if (want > SIZE_MAX - sizeof(chunk) - CHUNK_MAPPED)
+        return (ST_RAISE_NOMEM(), NULL);
+    size_t size = (want + sizeof(chunk) + CHUNK_MAPPED - 1) / CHUNK_MAPPED * CHUNK_MAPPED;
+    chunk *c = cache_take(size);
+    if (c)
+        size = c->size;
+    else if (!(c = chunk_map(size)))
+        return (ST_RAISE_NOMEM(), NULL);
+    c->size = size;
+    atomic_init(&c->live, 1);
+    *got = size - sizeof *c;
+    return c + 1;
+#else
+    *got = want;
+    return st__malloc(want);
+#endif
+}
+
+void st__big_free(void *p)
+{
+#if ARENA
+    if (p)
+        chunk_gone((chunk *)p - 1);
+#else
+    free(p);
+#endif
+}
+
 /* An int or float beyond the immediates (layout.h); made in an arena, it is only as long as its
  * header and number. */
 static st_value *scalar_new(st__arena *a, st_value_type kind)

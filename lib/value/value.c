@@ -164,17 +164,20 @@ static st_value *value_malloc(st_value_type kind, size_t extra)
 }
 
 #if ARENA
-/* A cached chunk of at least `size` bytes (the most recently released: its memory is the
- * likeliest to be in the caches), or NULL. */
+/* The smallest cached chunk of at least `size` bytes (of those, the most recently released:
+ * its memory is the likeliest to be in the caches), or NULL. Smallest, so that a load's memo
+ * (st__big_alloc) does not take the chunk its values will want next. */
 static chunk *cache_take(size_t size)
 {
     chunk *c = NULL;
     if (pthread_mutex_trylock(&g_cache.lock) == 0) {
-        chunk **pc = &g_cache.head;
-        while (*pc && (*pc)->size < size)
-            pc = &(*pc)->next;
-        if ((c = *pc)) {
-            *pc = c->next;
+        chunk **best = NULL;
+        for (chunk **pc = &g_cache.head; *pc; pc = &(*pc)->next)
+            if ((*pc)->size >= size && (!best || (*pc)->size < (*best)->size))
+                best = pc;
+        if (best) {
+            c = *best;
+            *best = c->next;
             g_cache.bytes -= c->size;
         }
         pthread_mutex_unlock(&g_cache.lock);

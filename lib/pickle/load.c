@@ -1967,9 +1967,9 @@ st_value *st_pickle_loads(const void *data, size_t len, const st_pickle_load_opt
         return (ST_RAISE(ST_EEOF, "Ran out of input"), NULL);
     if (opts && opts->max_size && len > opts->max_size)
         u.end = u.p + opts->max_size; /* beyond: "truncated", like a stream cut there */
-    /* The values take about as much as their pickle; a memo entry per 8 bytes of it is more
-     * than records have (one per 15) and less than the worst (one per 4: a list of 1-char
-     * strs), past which the memo grows as usual. */
+    /* The values take at least about as much as their pickle (records: 4x); a memo entry per
+     * 8 bytes of it is more than records have (one per 15) and less than the most (one per 2:
+     * a list of empty lists), past which the memo grows as usual. */
     st__arena_expect(&u.arena, (size_t)(u.end - u.p));
     u.memo_expect = (size_t)(u.end - u.p) / 8 * sizeof(st_value *);
     return load(&u, opts);

@@ -60,6 +60,8 @@ typedef struct chunk {
 #define CHUNK_MAX ((size_t)8 << 20)
 #define BLOCK_MAX (16 * 1024) /* larger blocks get their own malloc */
 #define CHUNK_BIAS (SIZE_MAX / 4 + 1) /* far above any block count, on 32 bits too */
+/* With an expected size (st__arena_expect), the chunk after 64 KiB of malloc'd ones is mapped */
+#define CHUNK_EXPECT_AFTER ((size_t)64 << 10)
 
 /* Mapped chunks whose blocks are all gone wait here for the next loads, up to 64 MiB (a load
  * of some 55 MB of values, 100,000 records of five fields), so that loading again does not
@@ -189,6 +191,8 @@ static chunk *cache_take(size_t size)
 static int arena_grow(st__arena *a, size_t n)
 {
     size_t size = a->next ? a->next : CHUNK_FIRST;
+    if (size >= CHUNK_EXPECT_AFTER && a->expect > size)
+        size = a->expect;
     while (size < sizeof(chunk) + n)
         size *= 2;
     chunk *c = NULL;
@@ -225,12 +229,10 @@ static inline void *arena_take(st__arena *a, size_t n)
 
 void st__arena_expect(st__arena *a, size_t bytes)
 {
-    if (a->chunk || bytes < CHUNK_MAPPED / 2)
-        return;
     size_t size = CHUNK_MAPPED;
     while (size < bytes && size < CHUNK_MAX)
         size *= 2;
-    a->next = size;
+    a->expect = bytes < CHUNK_MAPPED / 2 ? 0 : size;
 }
 
 void *st__big_alloc(size_t want, size_t *got)

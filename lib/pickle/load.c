@@ -45,6 +45,9 @@ typedef struct slot {
  * a fault per huge page instead of per 4 KiB page in a fresh process, none when the last
  * load's is still cached. */
 #define MEMO_BIG ((size_t)256 << 10)
+/* At most this much memo is made room for from the input's size alone (a mapping that large is
+ * address space only, but the cache of the arena keeps blocks up to 64 MiB in all). */
+#define MEMO_EXPECT_MAX ((size_t)32 << 20)
 typedef struct small_store {
     st_value *sv[SMALL_STACK];
     meta sm[SMALL_STACK];
@@ -1972,6 +1975,8 @@ st_value *st_pickle_loads(const void *data, size_t len, const st_pickle_load_opt
      * a list of empty lists), past which the memo grows as usual. */
     st__arena_expect(&u.arena, (size_t)(u.end - u.p));
     u.memo_expect = (size_t)(u.end - u.p) / 8 * sizeof(st_value *);
+    if (u.memo_expect > MEMO_EXPECT_MAX)
+        u.memo_expect = MEMO_EXPECT_MAX;
     return load(&u, opts);
 }
 

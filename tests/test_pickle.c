@@ -1482,6 +1482,40 @@ static void test_large_load(void **state)
     st_value_unref(l);
 }
 
+/* A pickle with more memo entries than a load sizes its memo for at first (one per 8 bytes of
+ * input: here one per 2, 300,000 empty lists), so the memo outgrows its first block; the
+ * lists met again at the end (early and late memo indexes) come back as the same values, with
+ * and without objects (whose memo holds references). */
+static void test_memo_outgrows(void **state)
+{
+    (void)state;
+    size_t n = 300000;
+    st_value *l = st_value_list();
+    for (size_t i = 0; i < n; i++)
+        st_value_list_append_steal(l, st_value_list());
+    st_value_list_append(l, st_value_item(l, 0));
+    st_value_list_append(l, st_value_item(l, (ptrdiff_t)n - 1));
+    unsigned char *pk;
+    size_t len;
+    assert_int_equal(st_pickle_dumps(l, 4, &pk, &len), 0);
+    assert_true(len < n * 3); /* EMPTY_LIST MEMOIZE, and a MARK and APPENDS per 1,000 */
+    st_pickle_load_options o = ST_PICKLE_LOAD_OPTIONS_INIT;
+    for (int objects = 0; objects < 2; objects++) {
+        o.objects = objects;
+        st_value *back = st_pickle_loads(pk, len, &o);
+        assert_non_null(back);
+        assert_int_equal(st_value_len(back), (ptrdiff_t)n + 2);
+        assert_int_equal(st_value_equal(back, l), 1);
+        assert_ptr_equal(st_value_item(back, (ptrdiff_t)n), st_value_item(back, 0));
+        assert_ptr_equal(st_value_item(back, (ptrdiff_t)n + 1),
+                         st_value_item(back, (ptrdiff_t)n - 1));
+        assert_ptr_not_equal(st_value_item(back, 0), st_value_item(back, 1));
+        st_value_unref(back);
+    }
+    st_free(pk);
+    st_value_unref(l);
+}
+
 /* Loads a pickle given as a C string literal and compares the repr. */
 static void loads_is(const char *pk, size_t len, const st_pickle_load_options *o, const char *repr)
 {
@@ -2610,6 +2644,7 @@ int main(void)
         cmocka_unit_test(test_shared_keys_setitems),
         cmocka_unit_test(test_shared_keys_sizes),
         cmocka_unit_test(test_large_load),
+        cmocka_unit_test(test_memo_outgrows),
         cmocka_unit_test(test_objects_vectors),
         cmocka_unit_test(test_objects_live),
         cmocka_unit_test(test_objects_built),

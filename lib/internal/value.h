@@ -24,9 +24,24 @@ typedef struct st__arena {
     void *chunk;
     size_t taken; /* blocks carved from the current chunk */
     size_t next;  /* size of the next chunk */
+    size_t expect; /* 0, or the size of the first mapped chunk (st__arena_expect) */
 } st__arena;
-#define ST__ARENA_INIT {NULL, NULL, NULL, 0, 0}
+#define ST__ARENA_INIT {NULL, NULL, NULL, 0, 0, 0}
 void st__arena_done(st__arena *a);
+/* Tells an arena that about `bytes` of values may come (the loader knows its input's size):
+ * from 1 MiB on, once its malloc'd chunks hold 64 KiB of values, the next is a mapped one of
+ * that size (up to 8 MiB) instead of 2 MiB more in malloc'd 4 KiB pages, which a fresh process
+ * faults in one at a time (~4 us each under a hypervisor, as much as a whole 2 MiB huge page).
+ * Not sooner: a chunk stays with its values, and a pickle of a few large bytes makes few
+ * small values, which should not hold a huge page. */
+void st__arena_expect(st__arena *a, size_t bytes);
+/* A large array that one load fills from its start and drops at its end (the loader's memo):
+ * at least `want` bytes (*got says how many) in a chunk from the arena's cache or a fresh
+ * mapping with huge pages asked for, so it costs a fault per 2 MiB rather than per 4 KiB, and
+ * none when the last load's is still cached. NULL with ST_ENOMEM; st__big_free() gives it back
+ * (to the cache), and takes NULL. Plain malloc under AddressSanitizer, as the arena. */
+void *st__big_alloc(size_t want, size_t *got);
+void st__big_free(void *p);
 
 /* A load's graveyard: while it is open, the values whose last reference goes on its thread are
  * not freed but kept whole, with a count of 0, until st__grave_close(). The loader's memo then

@@ -240,7 +240,7 @@ static inline int memo_put(pickler *p, uintptr_t key)
     return emit1(p, MEMOIZE);
 }
 
-static int memo_get(pickler *p, uint32_t idx)
+static int memo_get_slow(pickler *p, uint32_t idx)
 {
     if (p->proto == 0) {
         char b[32];
@@ -250,6 +250,20 @@ static int memo_get(pickler *p, uint32_t idx)
     if (idx < 256)
         return emit_op_le(p, BINGET, idx, 1);
     return emit_op_le(p, LONG_BINGET, idx, 4);
+}
+
+/* Writes the opcode that fetches memo entry idx. Inline for the common BINGET into an open
+ * frame with room: records fetch their shared keys many times each. */
+static inline int memo_get(pickler *p, uint32_t idx)
+{
+    if (idx < 256 && p->proto && p->cap - p->len >= 2 &&
+        !(p->framing && p->frame_start == SIZE_MAX)) {
+        p->out[p->len] = BINGET;
+        p->out[p->len + 1] = (unsigned char)idx;
+        p->len += 2;
+        return 0;
+    }
+    return memo_get_slow(p, idx);
 }
 
 /* Writes a memo reference when key is known; returns 1 then, 0 if not, -1 on error. Inline,

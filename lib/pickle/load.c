@@ -41,6 +41,13 @@ typedef struct slot {
 #define SMALL_STACK 32
 #define SMALL_MARKS 16
 #define SMALL_MEMO 32
+/* A memo from this many bytes on (or expected to reach it) is one of the arena's big blocks:
+ * a fault per huge page instead of per 4 KiB page in a fresh process, none when the last
+ * load's is still cached. */
+#define MEMO_BIG ((size_t)256 << 10)
+/* At most this much memo is made room for from the input's size alone (a mapping that large is
+ * address space only, but the cache of the arena keeps blocks up to 64 MiB in all). */
+#define MEMO_EXPECT_MAX ((size_t)32 << 20)
 typedef struct small_store {
     st_value *sv[SMALL_STACK];
     meta sm[SMALL_STACK];
@@ -81,6 +88,8 @@ typedef struct unpickler {
     size_t memo_plain; /* memo_cap while a plain value is stored as itself (no meta, no
                           references), else 0: the one test of the paths that store one */
     int memo_refs;
+    int memo_big;       /* the memo is from st__big_alloc() */
+    size_t memo_expect; /* bytes of memo to make room for at once, when big (from the input) */
     st__grave grave;
     char **gnames; /* caller-accepted globals: module, name pairs */
     size_t ngnames;
@@ -620,7 +629,23 @@ static int grow_memo(unpickler *u, uint64_t idx)
     size_t cap = u->memo_cap;
     while (cap <= idx)
         cap *= 2;
-    st_value **m = grow_array(u->memo, u->small->memo, u->memo_top, cap, sizeof *m);
+    st_value **m;
+    if (cap * sizeof *m >= MEMO_BIG || u->memo_expect >= MEMO_BIG) {
+        size_t got;
+        if (!(m = st__big_alloc(cap * sizeof *m > u->memo_expect ? cap * sizeof *m
+                                                                   : u->memo_expect,
+                                &got)))
+            return ST_TRACE();
+        memcpy(m, u->memo, u->memo_top * sizeof *m);
+        if (u->memo_big)
+            st__big_free(u->memo);
+        else if (u->memo != u->small->memo)
+            st_free(u->memo);
+        u->memo_big = 1;
+        cap = got / sizeof *m;
+    } else {
+        m = grow_array(u->memo, u->small->memo, u->memo_top, cap, sizeof *m);
+    }
     if (m)
         u->memo = m;
     meta *mm = m && u->mm ? grow_array(u->mm, u->small->mm, u->memo_top, cap, sizeof *mm) : NULL;
@@ -1917,7 +1942,9 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     for (size_t i = 0; i < 2 * u->ngnames; i++)
         st_free(u->gnames[i]);
     st_free(u->gnames);
-    if (u->memo != small.memo)
+    if (u->memo_big)
+        st__big_free(u->memo);
+    else if (u->memo != small.memo)
         st_free(u->memo);
     if (u->mm != small.mm)
         st_free(u->mm);
@@ -1943,6 +1970,13 @@ st_value *st_pickle_loads(const void *data, size_t len, const st_pickle_load_opt
         return (ST_RAISE(ST_EEOF, "Ran out of input"), NULL);
     if (opts && opts->max_size && len > opts->max_size)
         u.end = u.p + opts->max_size; /* beyond: "truncated", like a stream cut there */
+    /* The values take at least about as much as their pickle (records: 4x); a memo entry per
+     * 8 bytes of it is more than records have (one per 15) and less than the most (one per 2:
+     * a list of empty lists), past which the memo grows as usual. */
+    st__arena_expect(&u.arena, (size_t)(u.end - u.p));
+    u.memo_expect = (size_t)(u.end - u.p) / 8 * sizeof(st_value *);
+    if (u.memo_expect > MEMO_EXPECT_MAX)
+        u.memo_expect = MEMO_EXPECT_MAX;
     return load(&u, opts);
 }
 

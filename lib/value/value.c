@@ -60,6 +60,8 @@ typedef struct chunk {
 #define CHUNK_MAX ((size_t)8 << 20)
 #define BLOCK_MAX (16 * 1024) /* larger blocks get their own malloc */
 #define CHUNK_BIAS (SIZE_MAX / 4 + 1) /* far above any block count, on 32 bits too */
+/* With an expected size (st__arena_expect), the chunk after 64 KiB of malloc'd ones is mapped */
+#define CHUNK_EXPECT_AFTER ((size_t)64 << 10)
 
 /* Mapped chunks whose blocks are all gone wait here for the next loads, up to 64 MiB (a load
  * of some 55 MB of values, 100,000 records of five fields), so that loading again does not
@@ -164,17 +166,20 @@ static st_value *value_malloc(st_value_type kind, size_t extra)
 }
 
 #if ARENA
-/* A cached chunk of at least `size` bytes (the most recently released: its memory is the
- * likeliest to be in the caches), or NULL. */
+/* The smallest cached chunk of at least `size` bytes (of those, the most recently released:
+ * its memory is the likeliest to be in the caches), or NULL. Smallest, so that a load's memo
+ * (st__big_alloc) does not take the chunk its values will want next. */
 static chunk *cache_take(size_t size)
 {
     chunk *c = NULL;
     if (pthread_mutex_trylock(&g_cache.lock) == 0) {
-        chunk **pc = &g_cache.head;
-        while (*pc && (*pc)->size < size)
-            pc = &(*pc)->next;
-        if ((c = *pc)) {
-            *pc = c->next;
+        chunk **best = NULL;
+        for (chunk **pc = &g_cache.head; *pc; pc = &(*pc)->next)
+            if ((*pc)->size >= size && (!best || (*pc)->size < (*best)->size))
+                best = pc;
+        if (best) {
+            c = *best;
+            *best = c->next;
             g_cache.bytes -= c->size;
         }
         pthread_mutex_unlock(&g_cache.lock);
@@ -186,6 +191,8 @@ static chunk *cache_take(size_t size)
 static int arena_grow(st__arena *a, size_t n)
 {
     size_t size = a->next ? a->next : CHUNK_FIRST;
+    if (size >= CHUNK_EXPECT_AFTER && a->expect > size)
+        size = a->expect;
     while (size < sizeof(chunk) + n)
         size *= 2;
     chunk *c = NULL;
@@ -219,6 +226,45 @@ static inline void *arena_take(st__arena *a, size_t n)
     return p;
 }
 #endif
+
+void st__arena_expect(st__arena *a, size_t bytes)
+{
+    size_t size = CHUNK_MAPPED;
+    while (size < bytes && size < CHUNK_MAX)
+        size *= 2;
+    a->expect = bytes < CHUNK_MAPPED / 2 ? 0 : size;
+}
+
+void *st__big_alloc(size_t want, size_t *got)
+{
+#if ARENA
+    if (want > SIZE_MAX - sizeof(chunk) - CHUNK_MAPPED)
+        return (ST_RAISE_NOMEM(), NULL);
+    size_t size = (want + sizeof(chunk) + CHUNK_MAPPED - 1) / CHUNK_MAPPED * CHUNK_MAPPED;
+    chunk *c = cache_take(size);
+    if (c)
+        size = c->size;
+    else if (!(c = chunk_map(size)))
+        return (ST_RAISE_NOMEM(), NULL);
+    c->size = size;
+    atomic_init(&c->live, 1);
+    *got = size - sizeof *c;
+    return c + 1;
+#else
+    *got = want;
+    return st__malloc(want);
+#endif
+}
+
+void st__big_free(void *p)
+{
+#if ARENA
+    if (p)
+        chunk_gone((chunk *)p - 1);
+#else
+    free(p);
+#endif
+}
 
 /* An int or float beyond the immediates (layout.h); made in an arena, it is only as long as its
  * header and number. */

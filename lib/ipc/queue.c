@@ -568,7 +568,7 @@ typedef struct after {
 /* Releases the lock, then does what `a` says. A wake-up passes only the futex word's address
  * to the kernel, as glibc's mutex unlock does: were the queue freed by then (by a thread that
  * took the item, before this put returned: not allowed, but possible), it reads nothing freed,
- * and a waker of reused memory is a spurious wake-up, which every futex user looks past. */
+ * and a wake-up on reused memory is a spurious one, which every futex user looks past. */
 static inline void unlock_then(st_queue *q, after a)
 {
     pthread_mutex_unlock(&q->lock);

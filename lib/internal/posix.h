@@ -1,7 +1,7 @@
 /* Internal: the POSIX primitives every module uses, written once (lib/posix.c): reads and writes
- * retried on EINTR, descriptors born close-on-exec, the monotonic clock and deadlines, the
- * SIGPIPE guard, futexes, getcwd of any length and a readdir that tells an error from the end. They raise
- * nothing: they return -1 (or NULL) with errno set, and the caller words the error. What
+ * retried on EINTR, descriptors born close-on-exec, the monotonic clock and deadlines, futexes,
+ * the SIGPIPE guard, getcwd of any length and a readdir that tells an error from the end. They
+ * raise nothing: they return -1 (or NULL) with errno set, and the caller words the error. What
  * lib/config.h.in finds decides how each is done; every one works without the optional calls. */
 #ifndef ST_INTERNAL_POSIX_H
 #define ST_INTERNAL_POSIX_H

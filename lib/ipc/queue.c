@@ -142,7 +142,7 @@ struct st_queue {
      * that woke it. */
     int has_fd;
     st_queue_kind kind;
-    size_t maxsize; /* 0: unbounded */
+    size_t maxsize;  /* 0: unbounded */
     waitq not_empty; /* gets wait here; woken by a put, and by shutdown */
     waitq not_full;  /* puts wait here (bounded queues); woken by a get, and by shutdown */
     unsigned joiners;

@@ -15,8 +15,11 @@
 #include "internal/posix.h"
 #include "st_config.h"
 #if defined(ST_HAVE_SYS_GETDENTS64) || defined(ST_HAVE_SYS_PIDFD_OPEN) || \
-    defined(ST_HAVE_SYS_PIDFD_SEND_SIGNAL)
+    defined(ST_HAVE_SYS_PIDFD_SEND_SIGNAL) || defined(ST_HAVE_FUTEX)
 #include <sys/syscall.h>
+#endif
+#if defined(ST_HAVE_FUTEX)
+#include <linux/futex.h>
 #endif
 #if defined(ST_HAVE_NSGETENVIRON)
 #include <crt_externs.h>
@@ -285,6 +288,38 @@ int st__deadline_ms(double deadline)
         return 0;
     return left > 86400000.0 ? 86400000 : (int)ceil(left);
 }
+
+/* ---- futexes --------------------------------------------------------------------------------- */
+
+#if defined(ST_HAVE_FUTEX)
+/* SYS_futex takes the kernel's own timespec: two longs on every ABI the configure check lets
+ * through, whereas a struct timespec built with _TIME_BITS=64 on a 32-bit system is wider.
+ * Monotonic seconds fit a long for decades of uptime (the queue caps its timeouts). */
+struct futex_time {
+    long tv_sec, tv_nsec;
+};
+
+int st__futex_wait(_Atomic unsigned *word, unsigned expected, const struct timespec *deadline)
+{
+    struct futex_time t, *tp = NULL;
+    if (deadline) {
+        t.tv_sec = (long)deadline->tv_sec;
+        t.tv_nsec = deadline->tv_nsec;
+        tp = &t;
+    }
+    /* WAIT_BITSET: the timeout is absolute, on CLOCK_MONOTONIC, so waiting again after an
+     * interruption needs no arithmetic. */
+    if (syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, tp, NULL,
+                FUTEX_BITSET_MATCH_ANY) == 0)
+        return 0;
+    return errno == ETIMEDOUT ? ETIMEDOUT : 0; /* EAGAIN (changed), EINTR: look again */
+}
+
+void st__futex_wake(_Atomic unsigned *word, int n)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+}
+#endif
 
 /* ---- SIGPIPE --------------------------------------------------------------------------------- */
 

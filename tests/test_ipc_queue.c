@@ -798,6 +798,177 @@ static void test_queue_wakeup_stress(void **state)
     st_queue_free(b.q);
 }
 
+/* ---- wake-ups handed on -------------------------------------------------------------------- */
+
+/* One put or get per thread, timed or not: it counts itself in `started` before, `done` after
+ * (rc 0, or minus the error's code). */
+typedef struct handoff {
+    st_queue *q;
+    double timeout;
+    atomic_int *started, *done;
+    int rc;
+} handoff;
+
+static void *handoff_get(void *arg)
+{
+    handoff *h = arg;
+    st_queue_item it;
+    atomic_fetch_add(h->started, 1);
+    if ((h->rc = st_queue_get(h->q, h->timeout, &it)) == 0)
+        st_value_unref(it.value);
+    else
+        h->rc = -st_error_code();
+    atomic_fetch_add(h->done, 1);
+    return NULL;
+}
+
+static void *handoff_put(void *arg)
+{
+    handoff *h = arg;
+    atomic_fetch_add(h->started, 1);
+    if ((h->rc = st_queue_put_timeout_steal(h->q, st_value_none(), h->timeout)) < 0)
+        h->rc = -st_error_code();
+    atomic_fetch_add(h->done, 1);
+    return NULL;
+}
+
+/* Waits until *count reaches `want`, failing once it has not moved for 10 s. */
+static void await_count(atomic_int *count, int want)
+{
+    int last = -1;
+    double moved = st_test_now();
+    for (int now; (now = atomic_load(count)) < want;) {
+        if (now != last) {
+            last = now;
+            moved = st_test_now();
+        }
+        assert_true(st_test_now() - moved < 10.0);
+        assert_int_equal(poll(NULL, 0, 1), 0);
+    }
+}
+
+/* A waiter that a change woke hands the wake-up on while what it waited for still holds (room
+ * after its put, items after its get): where the waits are futexes one wake-up is on its way at
+ * a time, and the other puts or gets of a burst wake no one. So a burst that lets every waiter
+ * on at once must let them all on, each waiter doing one put or get and nothing following the
+ * burst: 4 gets asleep on an empty queue and 4 items put at once; 4 puts asleep on a full queue
+ * of 4 and 4 items taken at once. Half the waits are timed (30 s, far past
+ * the test). The threads are counted in before the burst, most of them asleep by then; the
+ * rounds make the rest likely. A waiter left asleep stops the count, noticed in 10 s. */
+static void test_queue_wakeup_handoff(void **state)
+{
+    (void)state;
+    enum { N = 4 };
+    const int rounds = ST_PROOF_SIZE(100, 3000);
+    atomic_int started, done;
+    handoff h[N];
+    pthread_t t[N];
+    for (int round = 0; round < rounds; round++) {
+        int put = round % 2;
+        st_queue *q = make(ST_QUEUE_FIFO, N);
+        for (int i = 0; put && i < N; i++)
+            assert_int_equal(st_queue_put_steal(q, st_value_none()), 0);
+        atomic_store(&started, 0);
+        atomic_store(&done, 0);
+        for (int i = 0; i < N; i++) {
+            h[i] = (handoff){q, i % 2 ? 30.0 : ST_NO_TIMEOUT, &started, &done, -2};
+            assert_int_equal(pthread_create(&t[i], NULL, put ? handoff_put : handoff_get, &h[i]),
+                             0);
+        }
+        await_count(&started, N);
+        st_queue_item it;
+        for (int i = 0; i < N; i++) {
+            if (!put) {
+                assert_int_equal(st_queue_put_nowait_steal(q, st_value_none()), 0);
+            } else {
+                assert_int_equal(st_queue_get_nowait(q, &it), 0);
+                st_value_unref(it.value);
+            }
+        }
+        await_count(&done, N);
+        for (int i = 0; i < N; i++) {
+            pthread_join(t[i], NULL);
+            assert_int_equal(h[i].rc, 0);
+        }
+        assert_int_equal(st_queue_qsize(q), put ? N : 0);
+        st_queue_free(q);
+    }
+}
+
+/* A timed wait ends with the wake-up, not at its timeout; it ends at its timeout when nothing
+ * comes; and shutdown wakes every sleeper, timed or not, puts and gets, both kinds. */
+static void test_queue_timed_wakeups(void **state)
+{
+    (void)state;
+    atomic_int started = 0, done = 0;
+    st_queue_item it;
+    for (int put = 0; put < 2; put++) {
+        /* Woken long before a 30 s timeout: by a put for a get, by a get for a put. */
+        st_queue *q = make(ST_QUEUE_FIFO, 1);
+        if (put)
+            assert_int_equal(st_queue_put_steal(q, st_value_none()), 0);
+        handoff h = {q, 30.0, &started, &done, -2};
+        pthread_t t;
+        atomic_store(&started, 0);
+        double t0 = st_test_now();
+        assert_int_equal(pthread_create(&t, NULL, put ? handoff_put : handoff_get, &h), 0);
+        await_count(&started, 1);
+        if (put) {
+            assert_int_equal(st_queue_get(q, ST_NO_TIMEOUT, &it), 0);
+            st_value_unref(it.value);
+        } else {
+            assert_int_equal(st_queue_put_steal(q, st_value_none()), 0);
+        }
+        pthread_join(t, NULL);
+        assert_int_equal(h.rc, 0);
+        assert_true(st_test_now() - t0 < 20.0);
+        assert_int_equal(st_queue_qsize(q), put ? 1 : 0);
+
+        /* Nothing comes: queue.Empty or queue.Full at the timeout, not before. */
+        h.timeout = 0.05;
+        if (!put)
+            handoff_put(&h); /* fills it again (the get took its item): the next put waits */
+        t0 = st_test_now();
+        handoff_put(&h);
+        assert_int_equal(h.rc, -ST_ETIMEOUT);
+        assert_true(st_test_now() - t0 >= 0.04);
+        assert_string_equal(st_error_last()->type, "queue.Full");
+        assert_int_equal(st_queue_get(q, ST_NO_TIMEOUT, &it), 0);
+        st_value_unref(it.value);
+        t0 = st_test_now();
+        handoff_get(&h);
+        assert_int_equal(h.rc, -ST_ETIMEOUT);
+        assert_true(st_test_now() - t0 >= 0.04);
+        assert_string_equal(st_error_last()->type, "queue.Empty");
+        st_queue_free(q);
+    }
+
+    /* Shutdown wakes every sleeper: 4 gets on an empty queue, 4 puts on a full one. */
+    enum { N = 4 };
+    for (int immediate = 0; immediate < 2; immediate++) {
+        for (int put = 0; put < 2; put++) {
+            st_queue *q = make(ST_QUEUE_FIFO, 1);
+            if (put)
+                assert_int_equal(st_queue_put_steal(q, st_value_none()), 0);
+            handoff h[N];
+            pthread_t t[N];
+            atomic_store(&started, 0);
+            for (int i = 0; i < N; i++) {
+                h[i] = (handoff){q, i % 2 ? 30.0 : ST_NO_TIMEOUT, &started, &done, -2};
+                assert_int_equal(
+                    pthread_create(&t[i], NULL, put ? handoff_put : handoff_get, &h[i]), 0);
+            }
+            await_count(&started, N);
+            st_queue_shutdown(q, immediate);
+            for (int i = 0; i < N; i++) {
+                pthread_join(t[i], NULL);
+                assert_int_equal(h[i].rc, -ST_ESTATE);
+            }
+            st_queue_free(q);
+        }
+    }
+}
+
 int run_queue_module_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -813,6 +984,8 @@ int run_queue_module_tests(void)
         cmocka_unit_test(test_queue_fileno_race),
         cmocka_unit_test(test_queue_waiters_race),
         cmocka_unit_test(test_queue_wakeup_stress),
+        cmocka_unit_test(test_queue_wakeup_handoff),
+        cmocka_unit_test(test_queue_timed_wakeups),
     };
     return cmocka_run_group_tests_name("queue module", tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* Internal: the POSIX primitives every module uses, written once (lib/posix.c): reads and writes
- * retried on EINTR, descriptors born close-on-exec, the monotonic clock and deadlines, the
- * SIGPIPE guard, getcwd of any length and a readdir that tells an error from the end. They raise
- * nothing: they return -1 (or NULL) with errno set, and the caller words the error. What
+ * retried on EINTR, descriptors born close-on-exec, the monotonic clock and deadlines, futexes,
+ * the SIGPIPE guard, getcwd of any length and a readdir that tells an error from the end. They
+ * raise nothing: they return -1 (or NULL) with errno set, and the caller words the error. What
  * lib/config.h.in finds decides how each is done; every one works without the optional calls. */
 #ifndef ST_INTERNAL_POSIX_H
 #define ST_INTERNAL_POSIX_H
@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* ---- descriptors: async-signal-safe (usable in a vfork child) ------------------------------- */
 
@@ -65,6 +66,17 @@ double st__deadline(double timeout);
 /* poll()'s timeout until the deadline: -1 for none, 0 once it has passed, else milliseconds
  * rounded up (so a poll never returns early and spins) and capped at a day. */
 int st__deadline_ms(double deadline);
+
+/* ---- futexes: sleeping on a word (only where ST_HAVE_FUTEX; elsewhere not defined) ------- */
+
+/* Sleeps while *word still holds `expected` (compared by the kernel as it queues the thread, so
+ * a change made before that, with a wake-up or without, is never missed), until a wake-up or
+ * the absolute CLOCK_MONOTONIC `deadline` (NULL: none). Returns ETIMEDOUT at the deadline, else
+ * 0: woken, changed already, or interrupted; the caller looks again either way. Private to the
+ * process. */
+int st__futex_wait(_Atomic unsigned *word, unsigned expected, const struct timespec *deadline);
+/* Wakes up to n threads asleep on word (INT_MAX: all). */
+void st__futex_wake(_Atomic unsigned *word, int n);
 
 /* ---- SIGPIPE ------------------------------------------------------------------------------- */
 

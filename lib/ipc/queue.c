@@ -2,9 +2,11 @@
  * maxsize, task_done/join and 3.13's shutdown), callbacks as items, a time-boxed drain, and a
  * descriptor a main loop can wait on. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,13 +80,49 @@ static void held_out(held h, st_queue_item *out)
     }
 }
 
+/* ---- waiting: a put for room, a get for an item ------------------------------------------- */
+
+/* Where the puts (or the gets) wait, with the queue's lock held but for the sleep itself. A
+ * change that may let a waiter on (room, an item, shutdown) is made under the lock, which
+ * calls waitq_signal(); the wake-up it asks for follows once the lock is released
+ * (waitq_wake()), so the woken thread does not find the lock still held. A waiter that goes on
+ * hands the wake-up to the next (waitq_signal() again) while what it waited for still holds:
+ * room left after its put, items after its get. */
+#if defined(ST_HAVE_FUTEX)
+/* An event count. A waiter reads `seq` under the lock, unlocks and sleeps while seq keeps that
+ * value; a waker changes seq under the lock, then wakes one sleeper. No wake-up can be lost:
+ * one that comes before the sleep finds seq changed (glibc's condition variables can lose a
+ * signal: its bug 25847). So one wake-up on its way at a time is enough (`woken`): it makes a
+ * waiter return (the sleeper it wakes, one the change stops from sleeping, or one timing out),
+ * which clears `woken` and looks at the queue under the lock, and passes the wake-up on if what
+ * it waited for still holds once it is done. Puts and gets that a waiter's wake-up already
+ * covers write nothing here and make no syscall; and waking one waiter at a time, not one per
+ * put or get, keeps the others asleep while the queue is at its limit (each woken thread would
+ * otherwise find it full or empty again, and sleep again: 4 producers and 4 consumers on two
+ * CPUs, bounded, ran slower than with a mutex and condition variables). */
+typedef struct waitq {
+    _Atomic unsigned seq;
+    unsigned waiters; /* threads from their count to their return, under the lock */
+    unsigned woken;   /* 1: a wake-up is on its way, no waiter has come back since */
+} waitq;
+#else
+/* A condition variable, signalled on every put (or get) while a thread waits, as CPython's
+ * notify() and GLib's GAsyncQueue do: a signal the condition loses is made good by the next.
+ * Counting the waiters no signal had woken yet, to signal fewer, left a waiter asleep for ever
+ * once one was lost (glibc's bug 25847). */
+typedef struct waitq {
+    unsigned waiters;
+    pthread_cond_t *cond; /* the queue's own, in its cold part */
+} waitq;
+#endif
+
 /* The queue starts a cache line (64 bytes on most CPUs), so the lines below are lines. */
 #define QUEUE_ALIGN 64
 
 struct st_queue {
     /* What every put and get writes shares the lock's cache line (glibc x86-64: 40 + 24
-     * bytes), which the lock brings anyway; what they only read is in the next, which moves
-     * between the threads only when a thread waits; the rest, for the rare paths, after. */
+     * bytes), which the lock brings anyway; what they only read is in the next (with the
+     * waits' counts, written only while a thread waits); the rest, for the rare paths, after. */
     _Alignas(QUEUE_ALIGN) pthread_mutex_t lock;
     size_t head, count; /* the items in storage order from head */
     size_t unfinished;  /* puts not yet matched by a task_done() (SimpleQueue: kept, unread) */
@@ -96,10 +134,6 @@ struct st_queue {
      * shut down. A bounded queue's cap never passes maxsize, so count < room is never full. */
     size_t room;
     size_t cap;
-    /* Threads waiting in get (on not_empty) and in put (on not_full): a put or get signals
-     * while one waits, every time, as CPython's notify() and GLib's GAsyncQueue do (a signal
-     * the condition loses is made good by the next one). */
-    unsigned getters, putters;
     /* st_queue_fileno(): an eventfd (both ends the same) or a pipe, made on the first call.
      * Until then (has_fd 0, read under `lock`) puts and gets pay nothing for it. After,
      * `readable` (under `lock`) is what it should say (items wait, or shut down), changed at
@@ -108,14 +142,17 @@ struct st_queue {
      * that woke it. */
     int has_fd;
     st_queue_kind kind;
-    size_t maxsize; /* 0: unbounded */
+    size_t maxsize;  /* 0: unbounded */
+    waitq not_empty; /* gets wait here; woken by a put, and by shutdown */
+    waitq not_full;  /* puts wait here (bounded queues); woken by a get, and by shutdown */
     unsigned joiners;
     int shut_down;
     int readable;
-    clockid_t clock; /* the clock the conditions measure timeouts with */
-    pthread_cond_t not_empty; /* signalled on put and on shutdown */
-    pthread_cond_t not_full;  /* signalled on get and on shutdown (bounded queues wait on it) */
-    pthread_cond_t all_done;  /* broadcast when the unfinished tasks reach 0 */
+    clockid_t clock; /* the clock the waits measure timeouts with */
+#if !defined(ST_HAVE_FUTEX)
+    pthread_cond_t not_empty_cond, not_full_cond;
+#endif
+    pthread_cond_t all_done; /* broadcast when the unfinished tasks reach 0 */
     pthread_mutex_t fd_lock; /* st_queue_fileno()'s, while it makes the descriptor */
     int fd_read, fd_write;   /* -1 until made; set once, before has_fd */
 };
@@ -153,18 +190,26 @@ st_queue *st_queue_new_with_options(const st_queue_options *opts)
     q->fd_read = q->fd_write = -1;
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
+#if defined(ST_HAVE_FUTEX)
+    q->clock = CLOCK_MONOTONIC; /* the futex waits' clock */
+    pthread_cond_t *conds[] = {&q->all_done};
+#else
     q->clock = CLOCK_REALTIME;
 #if defined(ST_HAVE_PTHREAD_CONDATTR_SETCLOCK)
     /* Timeouts must not jump with the wall clock. */
     if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0)
         q->clock = CLOCK_MONOTONIC;
 #endif
-    pthread_cond_t *conds[] = {&q->not_empty, &q->not_full, &q->all_done};
+    q->not_empty.cond = &q->not_empty_cond;
+    q->not_full.cond = &q->not_full_cond;
+    pthread_cond_t *conds[] = {&q->not_empty_cond, &q->not_full_cond, &q->all_done};
+#endif
+    const int n_conds = (int)(sizeof conds / sizeof conds[0]);
     int r = pthread_mutex_init(&q->lock, NULL), made = 0;
     if (r == 0 && (r = pthread_mutex_init(&q->fd_lock, NULL)) != 0)
         pthread_mutex_destroy(&q->lock);
     if (r == 0) {
-        while (made < 3 && (r = pthread_cond_init(conds[made], &attr)) == 0)
+        while (made < n_conds && (r = pthread_cond_init(conds[made], &attr)) == 0)
             made++;
         if (r != 0) { /* undo what was made */
             while (made > 0)
@@ -202,8 +247,10 @@ void st_queue_free(st_queue *q)
     if (q->fd_write >= 0 && q->fd_write != q->fd_read)
         close(q->fd_write);
     pthread_cond_destroy(&q->all_done);
-    pthread_cond_destroy(&q->not_full);
-    pthread_cond_destroy(&q->not_empty);
+#if !defined(ST_HAVE_FUTEX)
+    pthread_cond_destroy(&q->not_full_cond);
+    pthread_cond_destroy(&q->not_empty_cond);
+#endif
     pthread_mutex_destroy(&q->fd_lock);
     pthread_mutex_destroy(&q->lock);
     free(q);
@@ -433,33 +480,76 @@ static struct timespec deadline_after(const st_queue *q, double timeout)
     return d;
 }
 
-/* One wait on c, counted in *waiting, with the lock held (timeout < 0: for ever; > 0: until
- * *end, {0, 0} until the first wait reads the clock, as Python's endtime, so a put or get that
- * finds what it needs never reads it): 0, or ETIMEDOUT. */
-static int wait_on(st_queue *q, pthread_cond_t *c, unsigned *waiting, double timeout,
-                   struct timespec *end)
+/* One wait on w, with the lock held (timeout < 0: for ever; > 0: until *end, {0, 0} until the
+ * first wait reads the clock, as Python's endtime, so a put or get that finds what it needs
+ * never reads it): 0, or ETIMEDOUT. Either way the caller looks at the queue again. */
+static int waitq_wait(st_queue *q, waitq *w, double timeout, struct timespec *end)
 {
     int r;
-    ++*waiting;
-    if (timeout < 0) {
-        r = pthread_cond_wait(c, &q->lock);
-    } else {
-        if (end->tv_sec == 0 && end->tv_nsec == 0)
-            *end = deadline_after(q, timeout);
-        r = pthread_cond_timedwait(c, &q->lock, end) == ETIMEDOUT ? ETIMEDOUT : 0;
-    }
-    --*waiting;
+    if (timeout >= 0 && end->tv_sec == 0 && end->tv_nsec == 0)
+        *end = deadline_after(q, timeout);
+    w->waiters++;
+#if defined(ST_HAVE_FUTEX)
+    unsigned seen = atomic_load_explicit(&w->seq, memory_order_relaxed);
+    pthread_mutex_unlock(&q->lock);
+    r = st__futex_wait(&w->seq, seen, timeout < 0 ? NULL : end);
+    pthread_mutex_lock(&q->lock);
+    w->woken = 0; /* back: the caller looks, and passes the wake-up on if it can */
+#else
+    if (timeout < 0)
+        r = pthread_cond_wait(w->cond, &q->lock);
+    else
+        r = pthread_cond_timedwait(w->cond, &q->lock, end) == ETIMEDOUT ? ETIMEDOUT : 0;
+#endif
+    w->waiters--;
     return r;
 }
 
-/* Wakes a waiter on c, if one waits (with the lock held). Every time, even when an earlier
- * signal's waiter has not run yet: signalling only waiters no signal had woken (counted) left
- * a waiter asleep for ever once a signal was lost, as nothing signalled it again (glibc's
- * condition variables can lose one: its bug 25847, in the 2.36 CI builds with). */
-static inline void wake_one(pthread_cond_t *c, unsigned waiting)
+/* After a change one waiter of w may want, with the lock held: 1 when waitq_wake(w, 1) must
+ * follow once the lock is released. */
+static inline int waitq_signal(waitq *w)
 {
-    if (waiting)
-        pthread_cond_signal(c);
+#if defined(ST_HAVE_FUTEX)
+    if (w->waiters == 0 || w->woken)
+        return 0;
+    w->woken = 1;
+    atomic_store_explicit(&w->seq, atomic_load_explicit(&w->seq, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    return 1;
+#else
+    if (w->waiters)
+        pthread_cond_signal(w->cond);
+    return 0;
+#endif
+}
+
+/* After a change every waiter of w must see (shutdown), with the lock held: 1 when
+ * waitq_wake(w, INT_MAX) must follow once the lock is released. */
+static int waitq_broadcast(waitq *w)
+{
+#if defined(ST_HAVE_FUTEX)
+    if (w->waiters == 0)
+        return 0;
+    w->woken = 1;
+    atomic_store_explicit(&w->seq, atomic_load_explicit(&w->seq, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    return 1;
+#else
+    pthread_cond_broadcast(w->cond);
+    return 0;
+#endif
+}
+
+/* The wake-up waitq_signal() or waitq_broadcast() asked for, once the lock is released (the
+ * condition variables were signalled under it). */
+static void waitq_wake(waitq *w, int n)
+{
+#if defined(ST_HAVE_FUTEX)
+    st__futex_wake(&w->seq, n);
+#else
+    (void)w;
+    (void)n;
+#endif
 }
 
 static int raise_shutdown(void)
@@ -467,14 +557,45 @@ static int raise_shutdown(void)
     return ST_RAISE_AS(ST_ESTATE, "queue.ShutDown", "%s", "");
 }
 
+/* What a put or get leaves to do once the lock is released: wake-ups (waitq_signal() asked for
+ * them) and the descriptor's token. */
+typedef struct after {
+    waitq *wake; /* the other kind's waiters: a put wakes a get, a get a put */
+    waitq *pass; /* a waiter's own kind, when it passes its wake-up on */
+    int sync;    /* note_state()'s token */
+} after;
+
+/* Releases the lock, then does what `a` says. A wake-up passes only the futex word's address
+ * to the kernel, as glibc's mutex unlock does: were the queue freed by then (by a thread that
+ * took the item, before this put returned: not allowed, but possible), it reads nothing freed,
+ * and a wake-up on reused memory is a spurious one, which every futex user looks past. */
+static inline void unlock_then(st_queue *q, after a)
+{
+    pthread_mutex_unlock(&q->lock);
+    if (a.wake)
+        waitq_wake(a.wake, 1);
+    if (a.pass)
+        waitq_wake(a.pass, 1);
+    if (a.sync)
+        fd_follow(q, a.sync);
+}
+
+/* For a put or get that waited on w, when it returns (with the lock held): w if what its kind
+ * waits for still `holds` and the next waiter must be woken, else NULL. After shutdown every
+ * waiter was woken already. */
+static waitq *pass_on(st_queue *q, waitq *w, int waited, int holds)
+{
+    return waited && holds && !q->shut_down && waitq_signal(w) ? w : NULL;
+}
+
 /* After an item arrived, with the lock held: the count, a waiting get, the descriptor's state
- * (its token, for fd_follow() once the lock is released; only the first item changes it). */
-static inline int added(st_queue *q)
+ * (its token; only the first item changes it). */
+static inline after added(st_queue *q)
 {
     q->count++;
     q->unfinished++;
-    wake_one(&q->not_empty, q->getters);
-    return q->count == 1 ? note_state(q) : 0;
+    return (after){waitq_signal(&q->not_empty) ? &q->not_empty : NULL, NULL,
+                   q->count == 1 ? note_state(q) : 0};
 }
 
 /* Queue.put() the long way, with the lock held (released here): shut down, full (wait, or
@@ -482,7 +603,8 @@ static inline int added(st_queue *q)
 static int put_slow(st_queue *q, held it, double timeout)
 {
     struct timespec end = {0, 0};
-    int rc = 0, sync = 0;
+    int rc = 0, waited = 0;
+    after a = {NULL, NULL, 0};
     if (q->shut_down) {
         rc = raise_shutdown();
         goto out;
@@ -492,7 +614,8 @@ static int put_slow(st_queue *q, held it, double timeout)
             rc = ST_RAISE_AS(ST_ETIMEOUT, "queue.Full", "%s", "");
             goto out;
         }
-        int timed_out = wait_on(q, &q->not_full, &q->putters, timeout, &end) == ETIMEDOUT;
+        waited = 1;
+        int timed_out = waitq_wait(q, &q->not_full, timeout, &end) == ETIMEDOUT;
         if (q->shut_down) { /* Python looks after every wait */
             rc = raise_shutdown();
             goto out;
@@ -508,17 +631,14 @@ static int put_slow(st_queue *q, held it, double timeout)
         else
             rc = heap_push(q, &it);
         if (rc == 0)
-            sync = added(q);
+            a = added(q);
     }
 out:
-    pthread_mutex_unlock(&q->lock);
-    if (rc < 0) {
+    a.pass = pass_on(q, &q->not_full, waited, q->count < q->maxsize);
+    unlock_then(q, a);
+    if (rc < 0)
         held_release(it);
-        return rc;
-    }
-    if (sync)
-        fd_follow(q, sync);
-    return 0;
+    return rc;
 }
 
 /* Queue.put() of a value or a callback: the value is released on failure. The short way (room
@@ -532,10 +652,7 @@ static int put_item(st_queue *q, st_value *value, st_queue_fn fn, void *arg, dou
     if (q->count >= q->room)
         return put_slow(q, it, timeout);
     *slot(q, q->count) = it;
-    int sync = added(q);
-    pthread_mutex_unlock(&q->lock);
-    if (sync)
-        fd_follow(q, sync); /* after the unlock: the woken loop does not find it still held */
+    unlock_then(q, added(q));
     return 0;
 }
 
@@ -573,11 +690,11 @@ int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
 }
 
 /* After an item left, with the lock held: room for a waiting put, the descriptor's state
- * (its token, for fd_follow() once the lock is released; only the last item changes it). */
-static inline int taken(st_queue *q)
+ * (its token; only the last item changes it). */
+static inline after taken(st_queue *q)
 {
-    wake_one(&q->not_full, q->putters);
-    return q->count == 0 ? note_state(q) : 0;
+    return (after){waitq_signal(&q->not_full) ? &q->not_full : NULL, NULL,
+                   q->count == 0 ? note_state(q) : 0};
 }
 
 /* Queue.get() the long way, with the lock held (released here): empty (wait, or queue.Empty,
@@ -586,7 +703,8 @@ static int get_slow(st_queue *q, double timeout, st_queue_item *out)
 {
     struct timespec end = {0, 0};
     held h;
-    int rc = 0, sync = 0;
+    int rc = 0, waited = 0;
+    after a = {NULL, NULL, 0};
     while (q->count == 0) {
         if (q->shut_down) {
             rc = raise_shutdown();
@@ -594,7 +712,8 @@ static int get_slow(st_queue *q, double timeout, st_queue_item *out)
         }
         int timed_out = timeout == 0;
         if (!timed_out) {
-            timed_out = wait_on(q, &q->not_empty, &q->getters, timeout, &end) == ETIMEDOUT;
+            waited = 1;
+            timed_out = waitq_wait(q, &q->not_empty, timeout, &end) == ETIMEDOUT;
         }
         if (timed_out) {
             if (q->count == 0 && !q->shut_down) {
@@ -606,14 +725,13 @@ static int get_slow(st_queue *q, double timeout, st_queue_item *out)
     }
     if ((rc = take(q, &h)) > 0) {
         rc = 0;
-        sync = taken(q);
+        a = taken(q);
     }
 out:
-    pthread_mutex_unlock(&q->lock);
+    a.pass = pass_on(q, &q->not_empty, waited, q->count > 0);
+    unlock_then(q, a);
     if (rc < 0)
         return rc;
-    if (sync)
-        fd_follow(q, sync);
     held_out(h, out);
     return 0;
 }
@@ -629,10 +747,7 @@ static int get_item(st_queue *q, double timeout, st_queue_item *out)
     if (++q->head == q->cap)
         q->head = 0;
     q->count--;
-    int sync = taken(q);
-    pthread_mutex_unlock(&q->lock);
-    if (sync)
-        fd_follow(q, sync);
+    unlock_then(q, taken(q));
     held_out(h, out);
     return 0;
 }
@@ -717,9 +832,12 @@ void st_queue_shutdown(st_queue *q, int immediate)
         pthread_cond_broadcast(&q->all_done);
     }
     int sync = note_state(q);
-    pthread_cond_broadcast(&q->not_empty);
-    pthread_cond_broadcast(&q->not_full);
+    int wake_gets = waitq_broadcast(&q->not_empty), wake_puts = waitq_broadcast(&q->not_full);
     pthread_mutex_unlock(&q->lock);
+    if (wake_gets)
+        waitq_wake(&q->not_empty, INT_MAX);
+    if (wake_puts)
+        waitq_wake(&q->not_full, INT_MAX);
     if (sync)
         fd_follow(q, sync);
     for (size_t i = 0; i < count; i++)
@@ -734,12 +852,10 @@ size_t st_queue_drain(st_queue *q, unsigned budget_ms, st_queue_value_fn on_valu
     held it;
     do {
         pthread_mutex_lock(&q->lock);
-        int got = take(q, &it), sync = got > 0 ? taken(q) : 0;
-        pthread_mutex_unlock(&q->lock);
+        int got = take(q, &it);
+        unlock_then(q, got > 0 ? taken(q) : (after){NULL, NULL, 0});
         if (got <= 0)
             break;
-        if (sync)
-            fd_follow(q, sync);
         if (!held_is_value(it))
             held_box(it)->fn(held_box(it)->arg);
         else if (on_value)

@@ -505,43 +505,29 @@ static int waitq_wait(st_queue *q, waitq *w, double timeout, struct timespec *en
     return r;
 }
 
-/* After a change one waiter of w may want, with the lock held: 1 when waitq_wake(w, 1) must
- * follow once the lock is released. */
-static inline int waitq_signal(waitq *w)
+/* After a change one waiter of w may want (all: that every waiter must see, shutdown), with
+ * the lock held: 1 when waitq_wake(w, all ? INT_MAX : 1) must follow once the lock is released.
+ * A wake-up already on its way covers one waiter's change, not a shutdown. */
+static inline int waitq_signal(waitq *w, int all)
 {
 #if defined(ST_HAVE_FUTEX)
-    if (w->waiters == 0 || w->woken)
+    if (w->waiters == 0 || (w->woken && !all))
         return 0;
     w->woken = 1;
     atomic_store_explicit(&w->seq, atomic_load_explicit(&w->seq, memory_order_relaxed) + 1,
                           memory_order_relaxed);
     return 1;
 #else
-    if (w->waiters)
+    if (w->waiters && all)
+        pthread_cond_broadcast(w->cond);
+    else if (w->waiters)
         pthread_cond_signal(w->cond);
     return 0;
 #endif
 }
 
-/* After a change every waiter of w must see (shutdown), with the lock held: 1 when
- * waitq_wake(w, INT_MAX) must follow once the lock is released. */
-static int waitq_broadcast(waitq *w)
-{
-#if defined(ST_HAVE_FUTEX)
-    if (w->waiters == 0)
-        return 0;
-    w->woken = 1;
-    atomic_store_explicit(&w->seq, atomic_load_explicit(&w->seq, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-    return 1;
-#else
-    pthread_cond_broadcast(w->cond);
-    return 0;
-#endif
-}
-
-/* The wake-up waitq_signal() or waitq_broadcast() asked for, once the lock is released (the
- * condition variables were signalled under it). */
+/* The wake-up waitq_signal() asked for, once the lock is released (the condition variables
+ * were signalled under it). */
 static void waitq_wake(waitq *w, int n)
 {
 #if defined(ST_HAVE_FUTEX)
@@ -585,7 +571,7 @@ static inline void unlock_then(st_queue *q, after a)
  * waiter was woken already. */
 static waitq *pass_on(st_queue *q, waitq *w, int waited, int holds)
 {
-    return waited && holds && !q->shut_down && waitq_signal(w) ? w : NULL;
+    return waited && holds && !q->shut_down && waitq_signal(w, 0) ? w : NULL;
 }
 
 /* After an item arrived, with the lock held: the count, a waiting get, the descriptor's state
@@ -594,7 +580,7 @@ static inline after added(st_queue *q)
 {
     q->count++;
     q->unfinished++;
-    return (after){waitq_signal(&q->not_empty) ? &q->not_empty : NULL, NULL,
+    return (after){waitq_signal(&q->not_empty, 0) ? &q->not_empty : NULL, NULL,
                    q->count == 1 ? note_state(q) : 0};
 }
 
@@ -693,7 +679,7 @@ int st_queue_put_callback(st_queue *q, st_queue_fn fn, void *arg)
  * (its token; only the last item changes it). */
 static inline after taken(st_queue *q)
 {
-    return (after){waitq_signal(&q->not_full) ? &q->not_full : NULL, NULL,
+    return (after){waitq_signal(&q->not_full, 0) ? &q->not_full : NULL, NULL,
                    q->count == 0 ? note_state(q) : 0};
 }
 
@@ -832,7 +818,7 @@ void st_queue_shutdown(st_queue *q, int immediate)
         pthread_cond_broadcast(&q->all_done);
     }
     int sync = note_state(q);
-    int wake_gets = waitq_broadcast(&q->not_empty), wake_puts = waitq_broadcast(&q->not_full);
+    int wake_gets = waitq_signal(&q->not_empty, 1), wake_puts = waitq_signal(&q->not_full, 1);
     pthread_mutex_unlock(&q->lock);
     if (wake_gets)
         waitq_wake(&q->not_empty, INT_MAX);

@@ -1425,8 +1425,9 @@ static void check_steps(const char *format, const st_struct_field *fields, size_
 }
 
 /* Each way the one-record path moves bytes: a copy of every width from 1 to 40 bytes (past 32
- * the array path takes over), alone and after another copy; byte-swapped values, one and
- * several at a time; pad runs of 1 to 20 bytes; a half float first, between and last. */
+ * the array path takes over), alone and after another copy; two copies that end a plan, each of
+ * 1 to 33 bytes; byte-swapped values, one and several at a time; pad runs of 1 to 20 bytes; a
+ * half float first, between and last. */
 static void test_record_steps(void **state)
 {
     (void)state;
@@ -1458,6 +1459,17 @@ static void test_record_steps(void **state)
             check_steps(format, &values, 1, obj, want, k * w);
         }
     }
+    /* Two copies that end the plan, with a gap between them in the struct: one step when the
+     * first has at most 16 bytes and the last 8, 16, 24 or 32. */
+    for (size_t a = 1; a <= 17; a++)
+        for (size_t b = 1; b <= 33; b++) {
+            st_struct_field two[] = {{"head", 0, a, a, ST_STRUCT_KIND_CHAR},
+                                     {"tail", 24, b, b, ST_STRUCT_KIND_CHAR}};
+            snprintf(format, sizeof format, "<%zus%zus", a, b);
+            memcpy(want, obj, a);
+            memcpy(want + a, obj + 24, b);
+            check_steps(format, two, 2, obj, want, a + b);
+        }
     static const st_struct_field bytes[] = {{"a", 0, 1, 0, ST_STRUCT_KIND_UNSIGNED},
                                             {"b", 1, 1, 0, ST_STRUCT_KIND_UNSIGNED}};
     for (size_t k = 1; k <= 20; k++) {

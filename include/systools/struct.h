@@ -715,7 +715,7 @@ ST_API st_struct_record *st_struct_codec_record_new(const char *items, size_t st
 #define ST_STRUCT_CODEC(name, type, order, LIST)                                                 \
     _Static_assert(sizeof(order) == 2, "ST_STRUCT_CODEC: the byte order is one of \"<\", "       \
                                        "\">\", \"!\", \"=\"");                                   \
-    static inline st_struct_record *name##_record_new(void)                                     \
+    ST_STRUCT__UNUSED static inline st_struct_record *name##_record_new(void)                   \
     {                                                                                            \
         typedef type st_struct__type;                                                            \
         LIST(ST_STRUCT__ASSERT)                                                                  \
@@ -725,9 +725,10 @@ ST_API st_struct_record *st_struct_codec_record_new(const char *items, size_t st
                                           sizeof st_struct__fields / sizeof *st_struct__fields - \
                                               1);                                                \
     }                                                                                            \
-    static inline int name##_pack(const st_struct_record *st_struct__r,                         \
-                                  const type *st_struct__obj, void *st_struct__buf,              \
-                                  size_t st_struct__buflen)                                      \
+    ST_STRUCT__UNUSED static inline int name##_pack(const st_struct_record *st_struct__r,       \
+                                                    const type *st_struct__obj,                  \
+                                                    void *st_struct__buf,                        \
+                                                    size_t st_struct__buflen)                    \
     {                                                                                            \
         if (ST_STRUCT__UNLIKELY(st_struct__buflen < (size_t)(0 LIST(ST_STRUCT__SIZE))))          \
             return st_struct_record_pack(st_struct__r, st_struct__obj, st_struct__buf,           \
@@ -738,13 +739,13 @@ ST_API st_struct_record *st_struct_codec_record_new(const char *items, size_t st
         LIST(ST_STRUCT__PUT)                                                                     \
         return 0;                                                                                \
     }                                                                                            \
-    static inline int name##_unpack(const st_struct_record *st_struct__r,                       \
-                                    const void *st_struct__buf, size_t st_struct__buflen,        \
-                                    type *st_struct__obj)                                        \
+    ST_STRUCT__UNUSED static inline int name##_unpack(const st_struct_record *st_struct__r,     \
+                                                      const void *st_struct__buf,                \
+                                                      size_t st_struct__buflen,                  \
+                                                      type *st_struct__obj)                      \
     {                                                                                            \
         if (ST_STRUCT__UNLIKELY(st_struct__buflen < (size_t)(0 LIST(ST_STRUCT__SIZE))))          \
-            return st_struct_unpack_from(st_struct_record_struct(st_struct__r), st_struct__buf,  \
-                                         st_struct__buflen, 0);                                  \
+            return st_struct__unpack_short(st_struct__r, st_struct__buf, st_struct__buflen);    \
         const unsigned char *st_struct__p = (const unsigned char *)st_struct__buf;               \
         const int st_struct__swap = ST_STRUCT__SWAP(order);                                      \
         (void)st_struct__swap;                                                                   \
@@ -758,9 +759,13 @@ ST_API st_struct_record *st_struct_codec_record_new(const char *items, size_t st
 #if defined(__GNUC__) || defined(__clang__)
 #define ST_STRUCT__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define ST_STRUCT__INLINE static inline __attribute__((always_inline))
+#define ST_STRUCT__UNUSED __attribute__((unused)) /* a program may use one of the three */
+#define ST_STRUCT__COLD static __attribute__((cold, noinline, unused))
 #else
 #define ST_STRUCT__UNLIKELY(x) (x)
 #define ST_STRUCT__INLINE static inline
+#define ST_STRUCT__UNUSED
+#define ST_STRUCT__COLD static inline
 #endif
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__)
 #define ST_STRUCT__HOST_BIG (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
@@ -839,6 +844,14 @@ ST_STRUCT__INLINE uint32_t st_struct__swap32(uint32_t v)
 ST_STRUCT__INLINE uint64_t st_struct__swap64(uint64_t v)
 {
     return (uint64_t)st_struct__swap32((uint32_t)v) << 32 | st_struct__swap32((uint32_t)(v >> 32));
+}
+
+/* unpack_from's error for a short buffer (it is raised before any argument is read). Out of the
+ * generated function, so that its call does not make the fast path save registers. */
+ST_STRUCT__COLD int st_struct__unpack_short(const st_struct_record *r, const void *buf,
+                                            size_t buflen)
+{
+    return st_struct_unpack_from(st_struct_record_struct(r), buf, buflen, 0);
 }
 
 /* One member into the record: its bytes, swapped when swap says so and the code is a number

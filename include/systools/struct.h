@@ -76,6 +76,18 @@
  * st_struct_record_free(rec);
  * @endcode
  *
+ * **Codecs, the fastest C path.** ST_STRUCT_CODEC() generates a record's pack and unpack for
+ * one struct at compile time, from an X-macro list of its members: straight code with the offsets
+ * as constants, no plan to interpret, byte for byte what the record writes, and checked at setup
+ * through the same record. Where a record takes about 1.5 times a hand-written function, a codec
+ * takes about as long as one (bench_struct), for standard byte orders and the plain codes:
+ * @code
+ * #define SAMPLE(X) X(id, "I") X(delta, "h") X(x, "d") X(n, "Q") X(tag, "8s")
+ * ST_STRUCT_CODEC(sample, struct sample, "<", SAMPLE);
+ * st_struct_record *rec = sample_record_new();               // checks every member, once
+ * sample_pack(rec, &s, buf, sizeof buf);                       // 30 bytes, as above
+ * @endcode
+ *
  * The same record through the variadic API, the interface of Python's `Struct.pack`:
  * @code
  * st_struct *rec = st_struct_new("<IhdQ8s");
@@ -667,7 +679,7 @@ ST_API st_struct_record *st_struct_codec_record_new(const char *items, size_t st
  * @code
  * struct sample { uint32_t id; int16_t delta; double value; uint64_t count; char tag[8]; };
  * #define SAMPLE(X) X(id, "I") X(delta, "h") X(value, "d") X(count, "Q") X(tag, "8s")
- * ST_STRUCT_CODEC(sample, struct sample, "<", SAMPLE)   // at file scope
+ * ST_STRUCT_CODEC(sample, struct sample, "<", SAMPLE);  // at file scope
  *
  * st_struct_record *rec = sample_record_new();           // once: checks every member
  * unsigned char buf[30];

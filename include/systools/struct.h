@@ -727,17 +727,18 @@ ST_API st_struct_record *st_struct_codec_record_new(const char *items, size_t st
 #define ST_STRUCT_CODEC(name, type, order, LIST)                                                 \
     _Static_assert(sizeof(order) == 2, "ST_STRUCT_CODEC: the byte order is one of \"<\", "       \
                                        "\">\", \"!\", \"=\"");                                   \
-    ST_STRUCT__UNUSED static inline st_struct_record *name##_record_new(void)                   \
+    ST_STRUCT__UNUSED static inline st_struct_record *name##_record_new(void)                    \
     {                                                                                            \
         typedef type st_struct__type;                                                            \
         LIST(ST_STRUCT__ASSERT)                                                                  \
-        static const st_struct_field st_struct__fields[] = {LIST(ST_STRUCT__FIELD){0}};         \
-        return st_struct_codec_record_new(order "\0" LIST(ST_STRUCT__ITEM), sizeof(type),       \
+        static const st_struct_field st_struct__fields[] = {LIST(ST_STRUCT__FIELD){0}};          \
+        return st_struct_codec_record_new(order "\0" LIST(ST_STRUCT__ITEM),                      \
+                                          sizeof(st_struct__type),                               \
                                           st_struct__fields,                                     \
                                           sizeof st_struct__fields / sizeof *st_struct__fields - \
                                               1);                                                \
     }                                                                                            \
-    ST_STRUCT__UNUSED static inline int name##_pack(const st_struct_record *st_struct__r,       \
+    ST_STRUCT__UNUSED static inline int name##_pack(const st_struct_record *st_struct__r,        \
                                                     const type *st_struct__obj,                  \
                                                     void *st_struct__buf,                        \
                                                     size_t st_struct__buflen)                    \
@@ -749,19 +750,21 @@ ST_API st_struct_record *st_struct_codec_record_new(const char *items, size_t st
         const int st_struct__swap = ST_STRUCT__SWAP(order);                                      \
         (void)st_struct__swap;                                                                   \
         LIST(ST_STRUCT__PUT)                                                                     \
+        (void)st_struct__p; /* a list of pads only */                                            \
         return 0;                                                                                \
     }                                                                                            \
-    ST_STRUCT__UNUSED static inline int name##_unpack(const st_struct_record *st_struct__r,     \
+    ST_STRUCT__UNUSED static inline int name##_unpack(const st_struct_record *st_struct__r,      \
                                                       const void *st_struct__buf,                \
                                                       size_t st_struct__buflen,                  \
                                                       type *st_struct__obj)                      \
     {                                                                                            \
         if (ST_STRUCT__UNLIKELY(st_struct__buflen < (size_t)(0 LIST(ST_STRUCT__SIZE))))          \
-            return st_struct__unpack_short(st_struct__r, st_struct__buf, st_struct__buflen);    \
+            return st_struct__unpack_short(st_struct__r, st_struct__buf, st_struct__buflen);     \
         const unsigned char *st_struct__p = (const unsigned char *)st_struct__buf;               \
         const int st_struct__swap = ST_STRUCT__SWAP(order);                                      \
         (void)st_struct__swap;                                                                   \
         LIST(ST_STRUCT__GET)                                                                     \
+        (void)st_struct__p, (void)st_struct__obj; /* a list of pads only */                      \
         return 0;                                                                                \
     }                                                                                            \
     _Static_assert(1, "ST_STRUCT_CODEC ends with a declaration: its use takes a semicolon")
@@ -779,10 +782,12 @@ ST_API st_struct_record *st_struct_codec_record_new(const char *items, size_t st
 #define ST_STRUCT__UNUSED
 #define ST_STRUCT__COLD static inline
 #endif
+/* The machine's byte order from a test the compiler folds, where __BYTE_ORDER__ is missing. */
+#define ST_STRUCT__HOST_BIG_TEST (((const union { uint16_t u; unsigned char b[2]; }){1}).b[0] == 0)
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__)
 #define ST_STRUCT__HOST_BIG (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
-#else /* a constant the compiler folds */
-#define ST_STRUCT__HOST_BIG (((const union { uint16_t u; unsigned char b[2]; }){1}).b[0] == 0)
+#else
+#define ST_STRUCT__HOST_BIG ST_STRUCT__HOST_BIG_TEST
 #endif
 /* '=' is the machine's order; '<' little-endian; '>' and '!' big-endian. */
 #define ST_STRUCT__SWAP(order)                                                                   \
@@ -819,7 +824,7 @@ ST_API st_struct_record *st_struct_codec_record_new(const char *items, size_t st
     memset(st_struct__p, 0, (n));                                                                \
     st_struct__p += (n);
 #define ST_STRUCT__PUT_M(m, c)                                                                   \
-    st_struct__put(st_struct__p, &st_struct__obj->m, sizeof(st_struct__obj->m),                 \
+    st_struct__put(st_struct__p, &st_struct__obj->m, sizeof(st_struct__obj->m),                  \
                    ST_STRUCT__CODE(c), st_struct__swap);                                         \
     st_struct__p += sizeof(st_struct__obj->m);
 #define ST_STRUCT__GET(m, c) ST_STRUCT__ENTRY(ST_STRUCT__GET_P, ST_STRUCT__GET_M, m, c)

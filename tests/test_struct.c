@@ -2379,6 +2379,9 @@ struct cs_bad {
     char *ptr;
     short pair[2];
     long long big;
+    struct {
+        int x;
+    } inner;
 };
 #define CS_BAD_SIGN(X) X(delta, "H")
 #define CS_BAD_SIZE(X) X(delta, "i")
@@ -2389,6 +2392,8 @@ struct cs_bad {
 #define CS_BAD_COUNT(X) X(pair, "2h")
 #define CS_BAD_TWO(X) X(delta, "hx")
 #define CS_BAD_SPACE(X) X(delta, " h")
+#define CS_BAD_INNER(X) X(inner, "i")
+#define CS_BAD_NUMBERS(X) X(pair, "4s")
 ST_STRUCT_CODEC(cs_bad_sign, struct cs_bad, "<", CS_BAD_SIGN);
 ST_STRUCT_CODEC(cs_bad_size, struct cs_bad, "<", CS_BAD_SIZE);
 ST_STRUCT_CODEC(cs_bad_text, struct cs_bad, "<", CS_BAD_TEXT);
@@ -2398,6 +2403,8 @@ ST_STRUCT_CODEC(cs_bad_pstr, struct cs_bad, "<", CS_BAD_PSTR);
 ST_STRUCT_CODEC(cs_bad_count, struct cs_bad, "<", CS_BAD_COUNT);
 ST_STRUCT_CODEC(cs_bad_two, struct cs_bad, "<", CS_BAD_TWO);
 ST_STRUCT_CODEC(cs_bad_space, struct cs_bad, "<", CS_BAD_SPACE);
+ST_STRUCT_CODEC(cs_bad_inner, struct cs_bad, "<", CS_BAD_INNER);
+ST_STRUCT_CODEC(cs_bad_numbers, struct cs_bad, "<", CS_BAD_NUMBERS);
 ST_STRUCT_CODEC(cs_bad_native, struct cs_bad, "@", CS_BAD_SIGN);
 #define CS_GOOD_BIG(X) X(big, "q")
 ST_STRUCT_CODEC(cs_bad_default, struct cs_bad, " ", CS_GOOD_BIG);
@@ -2428,8 +2435,20 @@ static void test_codec_refused(void **state)
     CS_AS_RECORD(cs_bad_sign_record_new, "<H", ST_STRUCT_FIELD(struct cs_bad, delta));
     CS_AS_RECORD(cs_bad_size_record_new, "<i", ST_STRUCT_FIELD(struct cs_bad, delta));
     CS_AS_RECORD(cs_bad_text_record_new, "<6s", ST_STRUCT_ARRAY(struct cs_bad, name));
-    assert_null(cs_bad_ptr_record_new()); /* a char pointer holds no bytes to copy */
+    /* A char pointer holds no bytes to copy; a struct and an array of numbers are types the
+     * record cannot check, whatever the code. */
+    assert_null(cs_bad_ptr_record_new());
     assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_message(), "field 'ptr' has a type struct cannot check (an "
+                                            "array needs ST_STRUCT_ARRAY)");
+    assert_null(cs_bad_inner_record_new());
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_message(), "field 'inner' has a type struct cannot check (an "
+                                            "array needs ST_STRUCT_ARRAY)");
+    assert_null(cs_bad_numbers_record_new());
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_message(), "field 'pair' has a type struct cannot check (an "
+                                            "array needs ST_STRUCT_ARRAY)");
     st_error_clear();
     CS_REFUSED(cs_bad_half_record_new,
                "ST_STRUCT_CODEC does not do 'e': an entry is one of the codes x c b B ? h H i I "

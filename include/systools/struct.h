@@ -709,7 +709,8 @@ ST_API st_struct_record *st_struct_codec_record_new(const char *items, size_t st
  * raise their error. Entries: `X(member, "code")` with one code among
  * `c b B ? h H i I l L q Q f d` (one item, no count) or `"Ns"` for a `char[N]` (or signed or
  * unsigned char) member, and `X(ST_STRUCT_PAD, n)` for `nx`. Members are integers, `_Bool`,
- * `float`, `double`, plain `char` or byte arrays (a struct member does not compile). The byte
+ * `float`, `double`, plain `char` or byte arrays; any other (a struct, a pointer, an array of
+ * numbers) is refused by the setup, as a record refuses it (ST_EVALUE). The byte
  * order is a string literal among `"<"`, `">"`, `"!"` and `"="` (standard sizes; `=` the
  * machine's order), checked by a static assertion for its length and by the setup for its
  * character. Not done, refused by the setup: native mode (`@`, alignment), `e`, `p`, `n`, `N`,

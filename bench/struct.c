@@ -263,6 +263,39 @@ static const st_struct_field mixed_fields[] = {
     ST_STRUCT_FIELD(struct mixed12, k), ST_STRUCT_ARRAY(struct mixed12, l),
 };
 
+/* The same two layouts as codecs (ST_STRUCT_CODEC: code generated per struct at compile time),
+ * called here through non-inlined functions, as the anchors and the record API are called. */
+#define SAMPLE_LIST(X) X(id, "I") X(delta, "h") X(x, "d") X(n, "Q") X(tag, "8s")
+ST_STRUCT_CODEC(sample_codec, struct sample, "<", SAMPLE_LIST);
+#define MIXED_LIST(X)                                                                            \
+    X(a, "B") X(b, "b") X(c, "H") X(d, "h") X(e, "I") X(f, "i") X(g, "Q") X(h, "q") X(i, "f")   \
+    X(j, "d") X(k, "?") X(l, "6s")
+ST_STRUCT_CODEC(mixed_codec, struct mixed12, "<", MIXED_LIST);
+
+static NOINLINE int codec_pack_sample(const st_struct_record *r, const struct sample *s, void *buf,
+                                      size_t buflen)
+{
+    return sample_codec_pack(r, s, buf, buflen);
+}
+
+static NOINLINE int codec_unpack_sample(const st_struct_record *r, const void *buf, size_t buflen,
+                                        struct sample *s)
+{
+    return sample_codec_unpack(r, buf, buflen, s);
+}
+
+static NOINLINE int codec_pack_mixed(const st_struct_record *r, const struct mixed12 *m,
+                                     void *buf, size_t buflen)
+{
+    return mixed_codec_pack(r, m, buf, buflen);
+}
+
+static NOINLINE int codec_unpack_mixed(const st_struct_record *r, const void *buf, size_t buflen,
+                                       struct mixed12 *m)
+{
+    return mixed_codec_unpack(r, buf, buflen, m);
+}
+
 /* The hand-written anchors: what a C programmer writes once per format, not inlined. */
 static NOINLINE void hand_pack_sample(unsigned char *out, const struct sample *s)
 {
@@ -375,6 +408,14 @@ enum {
     M_HAND_PACK,
     M_UNPACK,
     M_HAND_UNPACK,
+    C_PACK, /* the codecs, each again beside its anchor */
+    C_HAND_PACK,
+    C_UNPACK,
+    C_HAND_UNPACK,
+    CM_PACK,
+    CM_HAND_PACK,
+    CM_UNPACK,
+    CM_HAND_UNPACK,
     NRLOOPS
 };
 
@@ -391,7 +432,8 @@ enum {
         __VA_ARGS__;               \
     }                              \
     break
-static double run_record(int which, const st_struct_record *rs, const st_struct_record *rm, long n,
+static double run_record(int which, const st_struct_record *rs, const st_struct_record *rm,
+                         const st_struct_record *cs, const st_struct_record *cm, long n,
                          unsigned long long *sum)
 {
     static unsigned char buf_[64];
@@ -411,23 +453,40 @@ static double run_record(int which, const st_struct_record *rs, const st_struct_
         LOOP(s->id = (uint32_t)i; if (st_struct_record_pack(rs, s, buf, sizeof buf_) < 0) abort();
              acc += buf[(size_t)i % RECORD]);
     case R_HAND_PACK:
+    case C_HAND_PACK:
         LOOP(s->id = (uint32_t)i; hand_pack_sample(buf, s); acc += buf[(size_t)i % RECORD]);
     case R_UNPACK:
         LOOP(put_le(buf, (uint32_t)i, 4);
              if (st_struct_record_unpack(rs, buf, RECORD, s) < 0) abort(); acc += s->id + s->n);
     case R_HAND_UNPACK:
+    case C_HAND_UNPACK:
         LOOP(put_le(buf, (uint32_t)i, 4); hand_unpack_sample(buf, s); acc += s->id + s->n);
     case M_PACK:
         LOOP(m->e = (uint32_t)i; if (st_struct_record_pack(rm, m, buf, sizeof buf_) < 0) abort();
              acc += buf[(size_t)i % MIXED_RECORD]);
     case M_HAND_PACK:
+    case CM_HAND_PACK:
         LOOP(m->e = (uint32_t)i; hand_pack_mixed(buf, m); acc += buf[(size_t)i % MIXED_RECORD]);
     case M_UNPACK:
         LOOP(put_le(buf, (uint32_t)i, 4);
              if (st_struct_record_unpack(rm, buf, MIXED_RECORD, m) < 0) abort();
              acc += m->c + m->g);
-    default:
+    case M_HAND_UNPACK:
+    case CM_HAND_UNPACK:
         LOOP(put_le(buf, (uint32_t)i, 4); hand_unpack_mixed(buf, m); acc += m->c + m->g);
+    case C_PACK:
+        LOOP(s->id = (uint32_t)i; if (codec_pack_sample(cs, s, buf, sizeof buf_) < 0) abort();
+             acc += buf[(size_t)i % RECORD]);
+    case C_UNPACK:
+        LOOP(put_le(buf, (uint32_t)i, 4);
+             if (codec_unpack_sample(cs, buf, RECORD, s) < 0) abort(); acc += s->id + s->n);
+    case CM_PACK:
+        LOOP(m->e = (uint32_t)i; if (codec_pack_mixed(cm, m, buf, sizeof buf_) < 0) abort();
+             acc += buf[(size_t)i % MIXED_RECORD]);
+    default: /* CM_UNPACK */
+        LOOP(put_le(buf, (uint32_t)i, 4);
+             if (codec_unpack_mixed(cm, buf, MIXED_RECORD, m) < 0) abort();
+             acc += m->c + m->g);
     }
     t = bench_now() - t;
     *sum += acc;
@@ -495,7 +554,8 @@ static void bench_records(double py_pack, unsigned long long *sum)
         ST_STRUCT_RECORD_NEW(little_endian() ? "<IhdQ8s" : ">IhdQ8s", struct sample, sample_fields);
     st_struct_record *other =
         ST_STRUCT_RECORD_NEW(little_endian() ? ">IhdQ8s" : "<IhdQ8s", struct sample, sample_fields);
-    if (!rs || !rm || !same || !other) {
+    st_struct_record *cs = sample_codec_record_new(), *cm = mixed_codec_record_new();
+    if (!rs || !rm || !same || !other || !cs || !cm) {
         fprintf(stderr, "bench_struct: %s\n", st_error_message());
         exit(1);
     }
@@ -506,7 +566,7 @@ static void bench_records(double py_pack, unsigned long long *sum)
         for (int pair = 0; pair < NRLOOPS; pair += 2) /* ours, then its anchor (or the reverse) */
             for (int k = 0; k < 2; k++) {
                 int w = pair + (k ^ (r & 1));
-                double ns = run_record(w, rs, rm, RECORD_N, sum);
+                double ns = run_record(w, rs, rm, cs, cm, RECORD_N, sum);
                 best[w] = ns < best[w] ? ns : best[w];
             }
     printf("records (a format bound to a C struct; setup st_struct_record_new %.0f ns, cold, once "
@@ -524,9 +584,25 @@ static void bench_records(double py_pack, unsigned long long *sum)
     printf("  12 fields \"%s\" unpack: record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx "
            "(goal <= 1.5x)\n",
            MIXED_FORMAT, best[M_UNPACK], best[M_HAND_UNPACK], best[M_UNPACK] / best[M_HAND_UNPACK]);
+    printf("codecs (ST_STRUCT_CODEC: pack and unpack generated per struct at compile time; called "
+           "through a non-inlined function, as the anchor)\n");
+    printf("  \"%s\" pack:   codec %6.2f ns   hand-written %6.2f ns   codec/hand %.2fx (goal <= "
+           "1.5x)\n",
+           FORMAT, best[C_PACK], best[C_HAND_PACK], best[C_PACK] / best[C_HAND_PACK]);
+    printf("  \"%s\" unpack: codec %6.2f ns   hand-written %6.2f ns   codec/hand %.2fx (goal <= "
+           "1.5x)\n",
+           FORMAT, best[C_UNPACK], best[C_HAND_UNPACK], best[C_UNPACK] / best[C_HAND_UNPACK]);
+    printf("  12 fields \"%s\" pack:   codec %6.2f ns   hand-written %6.2f ns   codec/hand %.2fx "
+           "(goal <= 1.5x)\n",
+           MIXED_FORMAT, best[CM_PACK], best[CM_HAND_PACK], best[CM_PACK] / best[CM_HAND_PACK]);
+    printf("  12 fields \"%s\" unpack: codec %6.2f ns   hand-written %6.2f ns   codec/hand %.2fx "
+           "(goal <= 1.5x)\n",
+           MIXED_FORMAT, best[CM_UNPACK], best[CM_HAND_UNPACK],
+           best[CM_UNPACK] / best[CM_HAND_UNPACK]);
     if (py_pack > 0)
-        printf("  vs CPython 3.13 Struct.pack (%.1f ns): record pack %.1fx (goal >= 40x)\n",
-               py_pack, py_pack / best[R_PACK]);
+        printf("  vs CPython 3.13 Struct.pack (%.1f ns): record pack %.1fx, codec pack %.1fx (goal "
+               ">= 40x)\n",
+               py_pack, py_pack / best[R_PACK], py_pack / best[C_PACK]);
     else
         printf("  CPython 3.13 not available: no CPython ratio\n");
 
@@ -593,6 +669,8 @@ static void bench_records(double py_pack, unsigned long long *sum)
     st_struct_record_free(rm);
     st_struct_record_free(same);
     st_struct_record_free(other);
+    st_struct_record_free(cs);
+    st_struct_record_free(cm);
 }
 
 int main(void)

@@ -4,6 +4,7 @@
  * array of structs (unpack_array, iter_unpack and record by record agree), packs them back
  * (pack_array and record by record agree), and a second round changes nothing (a first round
  * normalises bools, NaNs of 'e' and the bytes after a Pascal string's NUL).
+ * The same input, its spaces read as the ends of items, goes to a codec's setup too.
  * Input: format length, format, field count, 4 bytes per field (offset, size, count, kind),
  * struct size, then the records. */
 #include <stdint.h>
@@ -86,6 +87,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (p >= end)
         return 0;
     size_t ssize = *p++;
+    /* The same bytes as a codec's list of items, a space ending each: its setup refuses with
+     * struct.error or ValueError only, and what it accepts has a standard order and plain codes. */
+    char items[258];
+    memcpy(items, fmt, flen + 1);
+    items[flen + 1] = '\0';
+    for (size_t i = 0; i < flen; i++)
+        items[i] = items[i] == ' ' ? '\0' : items[i];
+    st_struct_record *c = st_struct_codec_record_new(items, ssize, fields, nfields);
+    if (!c) {
+        int code = st_error_code();
+        if (code != ST_EFORMAT && code != ST_EVALUE && code != ST_ENOMEM)
+            abort();
+    } else {
+        const char *joined = st_struct_format(st_struct_record_struct(c));
+        if (joined[0] == '\0' || !strchr("<>!=", joined[0]) ||
+            joined[strcspn(joined, "@epnNP ")] != '\0')
+            abort(); /* a standard order, and no code the generated code cannot move */
+    }
+    st_struct_record_free(c);
     st_struct_record *r = st_struct_record_new(fmt, ssize, fields, nfields);
     if (!r) {
         int code = st_error_code();

@@ -1425,8 +1425,9 @@ static void check_steps(const char *format, const st_struct_field *fields, size_
 }
 
 /* Each way the one-record path moves bytes: a copy of every width from 1 to 40 bytes (past 32
- * the array path takes over), alone and after another copy; byte-swapped values, one and
- * several at a time; pad runs of 1 to 20 bytes; a half float first, between and last. */
+ * the array path takes over), alone and after another copy; two copies that end a plan, each of
+ * 1 to 33 bytes; byte-swapped values, one and several at a time; pad runs of 1 to 20 bytes; a
+ * half float first, between and last. */
 static void test_record_steps(void **state)
 {
     (void)state;
@@ -1458,6 +1459,17 @@ static void test_record_steps(void **state)
             check_steps(format, &values, 1, obj, want, k * w);
         }
     }
+    /* Two copies that end the plan, with a gap between them in the struct: one step when the
+     * first has at most 16 bytes and the last 8, 16, 24 or 32. */
+    for (size_t a = 1; a <= 17; a++)
+        for (size_t b = 1; b <= 33; b++) {
+            st_struct_field two[] = {{"head", 0, a, a, ST_STRUCT_KIND_CHAR},
+                                     {"tail", 24, b, b, ST_STRUCT_KIND_CHAR}};
+            snprintf(format, sizeof format, "<%zus%zus", a, b);
+            memcpy(want, obj, a);
+            memcpy(want + a, obj + 24, b);
+            check_steps(format, two, 2, obj, want, a + b);
+        }
     static const st_struct_field bytes[] = {{"a", 0, 1, 0, ST_STRUCT_KIND_UNSIGNED},
                                             {"b", 1, 1, 0, ST_STRUCT_KIND_UNSIGNED}};
     for (size_t k = 1; k <= 20; k++) {
@@ -2103,6 +2115,367 @@ static void test_record_random_formats(void **state)
     }
 }
 
+/* ---- Codecs: ST_STRUCT_CODEC()'s generated code against the record API ---------------------- */
+
+struct cs_sample {
+    uint32_t id;
+    int16_t delta;
+    double value;
+    uint64_t count;
+    char tag[8];
+};
+#define CS_SAMPLE(X) X(id, "I") X(delta, "h") X(value, "d") X(count, "Q") X(tag, "8s")
+ST_STRUCT_CODEC(cs_sample_le, struct cs_sample, "<", CS_SAMPLE);
+ST_STRUCT_CODEC(cs_sample_be, struct cs_sample, ">", CS_SAMPLE);
+ST_STRUCT_CODEC(cs_sample_net, struct cs_sample, "!", CS_SAMPLE);
+ST_STRUCT_CODEC(cs_sample_host, struct cs_sample, "=", CS_SAMPLE);
+
+struct cs_mixed12 {
+    uint8_t a;
+    int8_t b;
+    uint16_t c;
+    int16_t d;
+    uint32_t e;
+    int32_t f;
+    uint64_t g;
+    int64_t h;
+    float i;
+    double j;
+    bool k;
+    char l[6];
+};
+#define CS_MIXED(X)                                                                              \
+    X(a, "B") X(b, "b") X(c, "H") X(d, "h") X(e, "I") X(f, "i") X(g, "Q") X(h, "q") X(i, "f")   \
+    X(j, "d") X(k, "?") X(l, "6s")
+ST_STRUCT_CODEC(cs_mixed_le, struct cs_mixed12, "<", CS_MIXED);
+ST_STRUCT_CODEC(cs_mixed_be, struct cs_mixed12, ">", CS_MIXED);
+
+/* Every code the codec does, pads between and at both ends, members not in the record's order. */
+struct cs_all {
+    double d;
+    char s[5];
+    unsigned short H;
+    long long q;
+    char c;
+    signed char b;
+    unsigned char B;
+    bool t;
+    short h;
+    int32_t i;
+    uint32_t I;
+    int32_t l;
+    uint32_t L;
+    unsigned long long Q;
+    float f;
+    unsigned char u[3];
+    signed char sb[1];
+};
+#define CS_ALL(X)                                                                                \
+    X(ST_STRUCT_PAD, 2) X(c, "c") X(b, "b") X(B, "B") X(t, "?") X(h, "h") X(H, "H")              \
+    X(ST_STRUCT_PAD, 1) X(i, "i") X(I, "I") X(l, "l") X(L, "L") X(q, "q") X(Q, "Q") X(f, "f")    \
+    X(d, "d") X(s, "5s") X(u, "3s") X(sb, "1s") X(ST_STRUCT_PAD, 3)
+ST_STRUCT_CODEC(cs_all_le, struct cs_all, "<", CS_ALL);
+ST_STRUCT_CODEC(cs_all_be, struct cs_all, ">", CS_ALL);
+ST_STRUCT_CODEC(cs_all_net, struct cs_all, "!", CS_ALL);
+ST_STRUCT_CODEC(cs_all_host, struct cs_all, "=", CS_ALL);
+#define CS_ALL_FORMAT "2xcbB?hH1xiIlLqQfd5s3s1s3x"
+
+/* Each member's bytes random (a bool 0 or 1, as a _Bool holds), the rest of the struct fill. */
+#define CS_RANDOM(p, m) cs_random(&(p)->m, sizeof((p)->m))
+static void cs_random(void *m, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        ((unsigned char *)m)[k] = (unsigned char)rng();
+}
+
+/* The codec against the record of its own setup and against a record built by hand from the
+ * same format: pack byte for byte (pad bytes zero in both), unpack member for member (from
+ * random bytes, a '?' byte anything), each over a struct filled alike beforehand. */
+#define CS_DIFF(codec, type, fmt, fields, randomize)                                            \
+    do {                                                                                         \
+        st_struct_record *cr = codec##_record_new();                                             \
+        st_struct_record *hr = ST_STRUCT_RECORD_NEW(fmt, type, fields);                          \
+        if (!cr || !hr)                                                                          \
+            fail_msg("%s: %s", fmt, st_error_message());                                         \
+        size_t size = st_struct_size(st_struct_record_struct(cr));                               \
+        assert_int_equal(size, st_struct_size(st_struct_record_struct(hr)));                     \
+        assert_string_equal(st_struct_format(st_struct_record_struct(cr)), fmt);                 \
+        for (int round = 0; round < 200; round++) {                                              \
+            type in, out1, out2;                                                                 \
+            memset(&in, 0x5a, sizeof in);                                                        \
+            randomize(&in);                                                                      \
+            unsigned char b1[128], b2[128];                                                      \
+            memset(b1, 0xee, sizeof b1);                                                         \
+            memset(b2, 0x11, sizeof b2);                                                         \
+            assert_int_equal(codec##_pack(cr, &in, b1, size), 0);                                \
+            assert_int_equal(st_struct_record_pack(hr, &in, b2, size), 0);                       \
+            assert_memory_equal(b1, b2, size);                                                   \
+            assert_int_equal(b1[size], 0xee); /* nothing written past the record */              \
+            cs_random(b1, size);                                                                 \
+            memset(&out1, 0xa5, sizeof out1);                                                    \
+            memset(&out2, 0xa5, sizeof out2);                                                    \
+            assert_int_equal(codec##_unpack(cr, b1, size + (size_t)round % 3, &out1), 0);       \
+            assert_int_equal(st_struct_record_unpack(hr, b1, size, &out2), 0);                   \
+            assert_memory_equal(&out1, &out2, sizeof out1);                                      \
+        }                                                                                        \
+        st_struct_record_free(cr);                                                               \
+        st_struct_record_free(hr);                                                               \
+    } while (0)
+
+static void cs_sample_random(struct cs_sample *p)
+{
+    CS_RANDOM(p, id);
+    CS_RANDOM(p, delta);
+    CS_RANDOM(p, value);
+    CS_RANDOM(p, count);
+    CS_RANDOM(p, tag);
+}
+
+static void cs_mixed_random(struct cs_mixed12 *p)
+{
+    CS_RANDOM(p, a), CS_RANDOM(p, b), CS_RANDOM(p, c), CS_RANDOM(p, d), CS_RANDOM(p, e);
+    CS_RANDOM(p, f), CS_RANDOM(p, g), CS_RANDOM(p, h), CS_RANDOM(p, i), CS_RANDOM(p, j);
+    CS_RANDOM(p, l);
+    p->k = rng() & 1;
+}
+
+static void cs_all_random(struct cs_all *p)
+{
+    CS_RANDOM(p, d), CS_RANDOM(p, s), CS_RANDOM(p, H), CS_RANDOM(p, q), CS_RANDOM(p, c);
+    CS_RANDOM(p, b), CS_RANDOM(p, B), CS_RANDOM(p, h), CS_RANDOM(p, i), CS_RANDOM(p, I);
+    CS_RANDOM(p, l), CS_RANDOM(p, L), CS_RANDOM(p, Q), CS_RANDOM(p, f), CS_RANDOM(p, u);
+    CS_RANDOM(p, sb);
+    p->t = rng() & 1;
+}
+
+static const st_struct_field cs_sample_fields[] = {
+    ST_STRUCT_FIELD(struct cs_sample, id), ST_STRUCT_FIELD(struct cs_sample, delta),
+    ST_STRUCT_FIELD(struct cs_sample, value), ST_STRUCT_FIELD(struct cs_sample, count),
+    ST_STRUCT_ARRAY(struct cs_sample, tag),
+};
+static const st_struct_field cs_mixed_fields[] = {
+    ST_STRUCT_FIELD(struct cs_mixed12, a), ST_STRUCT_FIELD(struct cs_mixed12, b),
+    ST_STRUCT_FIELD(struct cs_mixed12, c), ST_STRUCT_FIELD(struct cs_mixed12, d),
+    ST_STRUCT_FIELD(struct cs_mixed12, e), ST_STRUCT_FIELD(struct cs_mixed12, f),
+    ST_STRUCT_FIELD(struct cs_mixed12, g), ST_STRUCT_FIELD(struct cs_mixed12, h),
+    ST_STRUCT_FIELD(struct cs_mixed12, i), ST_STRUCT_FIELD(struct cs_mixed12, j),
+    ST_STRUCT_FIELD(struct cs_mixed12, k), ST_STRUCT_ARRAY(struct cs_mixed12, l),
+};
+static const st_struct_field cs_all_fields[] = {
+    ST_STRUCT_FIELD(struct cs_all, c), ST_STRUCT_FIELD(struct cs_all, b),
+    ST_STRUCT_FIELD(struct cs_all, B), ST_STRUCT_FIELD(struct cs_all, t),
+    ST_STRUCT_FIELD(struct cs_all, h), ST_STRUCT_FIELD(struct cs_all, H),
+    ST_STRUCT_FIELD(struct cs_all, i), ST_STRUCT_FIELD(struct cs_all, I),
+    ST_STRUCT_FIELD(struct cs_all, l), ST_STRUCT_FIELD(struct cs_all, L),
+    ST_STRUCT_FIELD(struct cs_all, q), ST_STRUCT_FIELD(struct cs_all, Q),
+    ST_STRUCT_FIELD(struct cs_all, f), ST_STRUCT_FIELD(struct cs_all, d),
+    ST_STRUCT_ARRAY(struct cs_all, s), ST_STRUCT_ARRAY(struct cs_all, u),
+    ST_STRUCT_ARRAY(struct cs_all, sb),
+};
+
+static void test_codec_against_record(void **state)
+{
+    (void)state;
+    unsigned seed = test_seed();
+    rng_state = 0x9e3779b97f4a7c15ull ^ seed;
+    CS_DIFF(cs_sample_le, struct cs_sample, "<IhdQ8s", cs_sample_fields, cs_sample_random);
+    CS_DIFF(cs_sample_be, struct cs_sample, ">IhdQ8s", cs_sample_fields, cs_sample_random);
+    CS_DIFF(cs_sample_net, struct cs_sample, "!IhdQ8s", cs_sample_fields, cs_sample_random);
+    CS_DIFF(cs_sample_host, struct cs_sample, "=IhdQ8s", cs_sample_fields, cs_sample_random);
+    CS_DIFF(cs_mixed_le, struct cs_mixed12, "<BbHhIiQqfd?6s", cs_mixed_fields, cs_mixed_random);
+    CS_DIFF(cs_mixed_be, struct cs_mixed12, ">BbHhIiQqfd?6s", cs_mixed_fields, cs_mixed_random);
+    CS_DIFF(cs_all_le, struct cs_all, "<" CS_ALL_FORMAT, cs_all_fields, cs_all_random);
+    CS_DIFF(cs_all_be, struct cs_all, ">" CS_ALL_FORMAT, cs_all_fields, cs_all_random);
+    CS_DIFF(cs_all_net, struct cs_all, "!" CS_ALL_FORMAT, cs_all_fields, cs_all_random);
+    CS_DIFF(cs_all_host, struct cs_all, "=" CS_ALL_FORMAT, cs_all_fields, cs_all_random);
+}
+
+/* The bytes themselves, written out (CPython: struct.pack('>IhdQ8s', 1, -2, 1.5, 3, b'abcdefgh')
+ * and the same with '<'), the variadic API's too, and back. */
+static void test_codec_bytes(void **state)
+{
+    (void)state;
+    static const unsigned char be[30] = {0,    0,    0,    1,    0xff, 0xfe, 0x3f, 0xf8,
+                                         0,    0,    0,    0,    0,    0,    0,    0,
+                                         0,    0,    0,    0,    0,    3,    'a',  'b',
+                                         'c',  'd',  'e',  'f',  'g',  'h'};
+    static const unsigned char le[30] = {1, 0, 0,   0,   0xfe, 0xff, 0,   0,   0,   0,
+                                         0, 0, 0xf8, 0x3f, 3,  0,    0,   0,   0,   0,
+                                         0, 0, 'a', 'b', 'c',  'd',  'e', 'f', 'g', 'h'};
+    /* The machine's order as the header takes it agrees with the fallback's test of it. */
+    assert_int_equal(ST_STRUCT__HOST_BIG, ST_STRUCT__HOST_BIG_TEST);
+    struct cs_sample s = {1, -2, 1.5, 3, {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'}}, back;
+    unsigned char buf[30], va[30];
+    st_struct_record *rb = cs_sample_be_record_new(), *rl = cs_sample_le_record_new();
+    assert_non_null(rb);
+    assert_non_null(rl);
+    assert_int_equal(cs_sample_be_pack(rb, &s, buf, sizeof buf), 0);
+    assert_memory_equal(buf, be, 30);
+    assert_int_equal(st_struct_pack(st_struct_record_struct(rb), va, sizeof va, 1u, -2, 1.5, 3ull,
+                                    "abcdefgh", (size_t)8),
+                     0);
+    assert_memory_equal(va, be, 30);
+    memset(&back, 0, sizeof back);
+    assert_int_equal(cs_sample_be_unpack(rb, be, 30, &back), 0);
+    assert_true(back.id == 1 && back.delta == -2 && back.value == 1.5 && back.count == 3);
+    assert_memory_equal(back.tag, "abcdefgh", 8);
+    assert_int_equal(cs_sample_le_pack(rl, &s, buf, sizeof buf), 0);
+    assert_memory_equal(buf, le, 30);
+    assert_int_equal(st_struct_pack(st_struct_record_struct(rl), va, sizeof va, 1u, -2, 1.5, 3ull,
+                                    "abcdefgh", (size_t)8),
+                     0);
+    assert_memory_equal(va, le, 30);
+    memset(&back, 0, sizeof back);
+    assert_int_equal(cs_sample_le_unpack(rl, le, 30, &back), 0);
+    assert_true(back.id == 1 && back.delta == -2 && back.value == 1.5 && back.count == 3);
+    /* '?' unpacks any non-zero byte as true, as CPython's unpack does. */
+    struct cs_mixed12 m;
+    unsigned char mb[49] = {0};
+    mb[42] = 0x80;
+    st_struct_record *rm = cs_mixed_le_record_new();
+    assert_non_null(rm);
+    assert_int_equal(cs_mixed_le_unpack(rm, mb, sizeof mb, &m), 0);
+    assert_true(m.k);
+    st_struct_record_free(rm);
+    st_struct_record_free(rb);
+    st_struct_record_free(rl);
+}
+
+/* A short buffer: pack_into's and unpack_from's struct.error, nothing written. */
+static void test_codec_short_buffer(void **state)
+{
+    (void)state;
+    struct cs_sample s = {1, -2, 1.5, 3, "abcdefg"};
+    unsigned char buf[40];
+    st_struct_record *r = cs_sample_le_record_new();
+    assert_non_null(r);
+    memset(buf, 0xee, sizeof buf);
+    assert_int_equal(cs_sample_le_pack(r, &s, buf, 29), -1);
+    assert_error("!struct.error", "pack_into requires a buffer of at least 30 bytes for packing 30 "
+                                  "bytes at offset 0 (actual buffer size is 29)");
+    assert_int_equal(buf[0], 0xee);
+    assert_int_equal(cs_sample_le_pack(r, &s, buf, 0), -1);
+    assert_error("!struct.error", "pack_into requires a buffer of at least 30 bytes for packing 30 "
+                                  "bytes at offset 0 (actual buffer size is 0)");
+    assert_int_equal(cs_sample_le_pack(r, &s, buf, sizeof buf), 0);
+    struct cs_sample back = {0};
+    assert_int_equal(cs_sample_le_unpack(r, buf, 29, &back), -1);
+    assert_error("!struct.error", "unpack_from requires a buffer of at least 30 bytes for "
+                                  "unpacking 30 bytes at offset 0 (actual buffer size is 29)");
+    assert_int_equal(back.id, 0);
+    /* A longer buffer is read as unpack_from reads it: its first 30 bytes. */
+    assert_int_equal(cs_sample_le_unpack(r, buf, sizeof buf, &back), 0);
+    assert_int_equal(back.id, 1);
+    assert_int_equal(back.count, 3);
+    st_struct_record_free(r);
+}
+
+/* A member that does not match its code is refused at setup with the record's own error; what
+ * the generated code cannot do is refused there too. */
+struct cs_bad {
+    int16_t delta;
+    float half;
+    char name[8];
+    char *ptr;
+    short pair[2];
+    long long big;
+    struct {
+        int x;
+    } inner;
+};
+#define CS_BAD_SIGN(X) X(delta, "H")
+#define CS_BAD_SIZE(X) X(delta, "i")
+#define CS_BAD_TEXT(X) X(name, "6s")
+#define CS_BAD_PTR(X) X(ptr, "8s")
+#define CS_BAD_HALF(X) X(half, "e")
+#define CS_BAD_PSTR(X) X(name, "8p")
+#define CS_BAD_COUNT(X) X(pair, "2h")
+#define CS_BAD_TWO(X) X(delta, "hx")
+#define CS_BAD_SPACE(X) X(delta, " h")
+#define CS_BAD_INNER(X) X(inner, "i")
+#define CS_BAD_NUMBERS(X) X(pair, "4s")
+ST_STRUCT_CODEC(cs_bad_sign, struct cs_bad, "<", CS_BAD_SIGN);
+ST_STRUCT_CODEC(cs_bad_size, struct cs_bad, "<", CS_BAD_SIZE);
+ST_STRUCT_CODEC(cs_bad_text, struct cs_bad, "<", CS_BAD_TEXT);
+ST_STRUCT_CODEC(cs_bad_ptr, struct cs_bad, "<", CS_BAD_PTR);
+ST_STRUCT_CODEC(cs_bad_half, struct cs_bad, "<", CS_BAD_HALF);
+ST_STRUCT_CODEC(cs_bad_pstr, struct cs_bad, "<", CS_BAD_PSTR);
+ST_STRUCT_CODEC(cs_bad_count, struct cs_bad, "<", CS_BAD_COUNT);
+ST_STRUCT_CODEC(cs_bad_two, struct cs_bad, "<", CS_BAD_TWO);
+ST_STRUCT_CODEC(cs_bad_space, struct cs_bad, "<", CS_BAD_SPACE);
+ST_STRUCT_CODEC(cs_bad_inner, struct cs_bad, "<", CS_BAD_INNER);
+ST_STRUCT_CODEC(cs_bad_numbers, struct cs_bad, "<", CS_BAD_NUMBERS);
+ST_STRUCT_CODEC(cs_bad_native, struct cs_bad, "@", CS_BAD_SIGN);
+#define CS_GOOD_BIG(X) X(big, "q")
+ST_STRUCT_CODEC(cs_bad_default, struct cs_bad, " ", CS_GOOD_BIG);
+
+/* The setup refuses with the message of the record built by hand from the same field. */
+#define CS_AS_RECORD(make, fmt, field)                                                           \
+    do {                                                                                         \
+        static const st_struct_field one[] = {field};                                            \
+        assert_null(ST_STRUCT_RECORD_NEW(fmt, struct cs_bad, one));                              \
+        char want[256];                                                                          \
+        snprintf(want, sizeof want, "%s", st_error_message());                                   \
+        st_error_clear();                                                                        \
+        assert_null(make());                                                                     \
+        assert_int_equal(st_error_code(), ST_EFORMAT);                                           \
+        assert_string_equal(st_error_message(), want);                                           \
+        st_error_clear();                                                                        \
+    } while (0)
+
+#define CS_REFUSED(make, message)                                                                \
+    do {                                                                                         \
+        assert_null(make());                                                                     \
+        assert_error("!struct.error", message);                                                  \
+    } while (0)
+
+static void test_codec_refused(void **state)
+{
+    (void)state;
+    CS_AS_RECORD(cs_bad_sign_record_new, "<H", ST_STRUCT_FIELD(struct cs_bad, delta));
+    CS_AS_RECORD(cs_bad_size_record_new, "<i", ST_STRUCT_FIELD(struct cs_bad, delta));
+    CS_AS_RECORD(cs_bad_text_record_new, "<6s", ST_STRUCT_ARRAY(struct cs_bad, name));
+    /* A char pointer holds no bytes to copy; a struct and an array of numbers are types the
+     * record cannot check, whatever the code. */
+    assert_null(cs_bad_ptr_record_new());
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_message(), "field 'ptr' has a type struct cannot check (an "
+                                            "array needs ST_STRUCT_ARRAY)");
+    assert_null(cs_bad_inner_record_new());
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_message(), "field 'inner' has a type struct cannot check (an "
+                                            "array needs ST_STRUCT_ARRAY)");
+    assert_null(cs_bad_numbers_record_new());
+    assert_int_equal(st_error_code(), ST_EVALUE);
+    assert_string_equal(st_error_message(), "field 'pair' has a type struct cannot check (an "
+                                            "array needs ST_STRUCT_ARRAY)");
+    st_error_clear();
+    CS_REFUSED(cs_bad_half_record_new,
+               "ST_STRUCT_CODEC does not do 'e': an entry is one of the codes x c b B ? h H i I "
+               "l L q Q f d or Ns (use a record for the others)");
+    CS_REFUSED(cs_bad_pstr_record_new,
+               "ST_STRUCT_CODEC does not do '8p': an entry is one of the codes x c b B ? h H i I "
+               "l L q Q f d or Ns (use a record for the others)");
+    CS_REFUSED(cs_bad_count_record_new,
+               "ST_STRUCT_CODEC does not do '2h': a count goes only before 's' and 'x' (give each "
+               "item its own entry)");
+    CS_REFUSED(cs_bad_two_record_new,
+               "ST_STRUCT_CODEC does not do 'hx': an entry is one of the codes x c b B ? h H i I "
+               "l L q Q f d or Ns (use a record for the others)");
+    CS_REFUSED(cs_bad_space_record_new,
+               "ST_STRUCT_CODEC does not do ' h': an entry is one of the codes x c b B ? h H i I "
+               "l L q Q f d or Ns (use a record for the others)");
+    CS_REFUSED(cs_bad_native_record_new,
+               "ST_STRUCT_CODEC does not do the byte order '@': it needs a standard one, '<', "
+               "'>', '!' or '=' (use a record for native sizes and alignment)");
+    CS_REFUSED(cs_bad_default_record_new,
+               "ST_STRUCT_CODEC does not do the byte order ' ': it needs a standard one, '<', "
+               "'>', '!' or '=' (use a record for native sizes and alignment)");
+    assert_null(st_struct_codec_record_new(NULL, 0, NULL, 0));
+    assert_int_equal(st_error_code(), ST_ETYPE);
+    st_error_clear();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2134,6 +2507,10 @@ int main(void)
         cmocka_unit_test(test_record_iter_unpack),
         cmocka_unit_test(test_record_fd),
         cmocka_unit_test(test_record_random_formats),
+        cmocka_unit_test(test_codec_against_record),
+        cmocka_unit_test(test_codec_bytes),
+        cmocka_unit_test(test_codec_short_buffer),
+        cmocka_unit_test(test_codec_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,8 +5,8 @@
  * merge into one operation (a '?' too: unpacking copies its byte with its neighbours and makes it
  * 0 or 1 afterwards), so a same-endian record is a copy or two and an array of records is the
  * plan applied to blocks of records, operation by operation. One record runs the plan compiled
- * once more into steps (record_steps.h): a jump per operation, and a straight line of moves for
- * each width of copy up to 32 bytes. */
+ * once more into steps (record_steps.h): a jump per operation (two copies that end a plan share
+ * one), and a straight line of moves for each width of copy up to 32 bytes. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -117,6 +117,17 @@ typedef struct rec_op {
     X(8_1, 0, 8, 8, 1, 0, 0, 0, 0, 0, 0)                                       \
     X(8_2, 0, 8, 8, 2, 0, 0, 0, 0, 0, 0)
 
+/* A plan that ends with two copies, the last of 8, 16, 24 or 32 bytes (8-byte members after a
+ * pad in the struct, as in "<IhdQ8s" bound to its struct) and the one before of at most 16 bytes,
+ * runs them in one step (the last keeps its place, read by the step before). On bench_struct a
+ * record's jumps cost more than its moves: "<IhdQ8s" pack and unpack take one jump instead of
+ * two. */
+#define FUSED_HEADS(X, b)                                                                          \
+    X(1, b) X(2, b) X(3, b) X(4, b) X(5, b) X(6, b) X(7, b) X(8, b) X(9, b) X(10, b) X(11, b)      \
+        X(12, b) X(13, b) X(14, b) X(15, b) X(16, b)
+#define FUSED_COPIES(X) FUSED_HEADS(X, 8) FUSED_HEADS(X, 16) FUSED_HEADS(X, 24) FUSED_HEADS(X, 32)
+#define FUSED_KIND(a, b) (STEP_FUSED + ((b) / 8 - 1) * 16 + (a) - 1)
+
 enum {
     STEP_END,   /* the plan of a record of 0 bytes */
     STEP_OTHER, /* any op: run() does the rest of the plan */
@@ -131,7 +142,9 @@ enum {
         STEP_LAST, /* added to the kind of a plan's last step, which returns instead of jumping on */
     /* Then, from 2 * STEP_LAST: the last step of an unpack plan whose one '?' lies in its last
      * copy, of n bytes (STEP_COPY_BOOL + n - 1), which makes byte len of the copy 0 or 1 too. */
-    STEP_COPY_BOOL = 2 * STEP_LAST
+    STEP_COPY_BOOL = 2 * STEP_LAST,
+    STEP_FUSED = STEP_COPY_BOOL + 32, /* then the fused copies, FUSED_KIND() */
+    STEP_KINDS_END = STEP_FUSED + 4 * 16
 };
 
 typedef struct step {
@@ -591,7 +604,8 @@ static step to_step(const rec_op *op)
 }
 
 /* A plan's last step returns. One jump less for a '?' fix that follows the copy of its byte:
- * the copy does it (the steps before keep their places, which run_rest() counts on). */
+ * the copy does it (the steps before keep their places, which run_rest() counts on); and for
+ * two copies that end a plan (FUSED_COPIES). */
 static void compile_steps(const rec_op *ops, size_t n, step *steps)
 {
     for (size_t i = 0; i < n; i++)
@@ -609,6 +623,12 @@ static void compile_steps(const rec_op *ops, size_t n, step *steps)
         *last = *end;
     } else if (last && last->kind != STEP_OTHER) {
         last->kind += STEP_LAST;
+    }
+    if (copy && copy->kind >= STEP_COPY1 && copy->kind < STEP_COPY1 + 16 &&
+        last->kind >= STEP_COPY1 + STEP_LAST && last->kind < STEP_COPY1 + 32 + STEP_LAST) {
+        uint32_t a = copy->kind - STEP_COPY1 + 1, b = last->kind - STEP_LAST - STEP_COPY1 + 1;
+        if (b % 8 == 0)
+            copy->kind = (uint32_t)FUSED_KIND(a, b);
     }
 }
 

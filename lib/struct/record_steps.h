@@ -18,11 +18,13 @@
 #define STEP_LABELS_COPY(n) STEP_LABELS(COPY##n)
 #define STEP_LABELS_BOOL(n) [STEP_COPY_BOOL + n - 1] = &&last_COPY##n##_BOOL,
 #define STEP_LABELS_GATHER(name, ...) STEP_LABELS(GATHER_##name)
-    static const void *const next[STEP_COPY_BOOL + 32] = {
+#define STEP_LABELS_FUSED(a, b) [FUSED_KIND(a, b)] = &&last_COPY##a##_THEN##b,
+    static const void *const next[STEP_KINDS_END] = {
         [STEP_END] = &&step_END,
         [STEP_OTHER] = &&step_OTHER,
         STEP_KINDS(STEP_LABELS, STEP_LABELS_COPY) UNPACK_ONLY(COPY_WIDTHS(STEP_LABELS_BOOL))
-        PACK_ONLY(GATHER_SHAPES(STEP_LABELS_GATHER))};
+        PACK_ONLY(GATHER_SHAPES(STEP_LABELS_GATHER)) FUSED_COPIES(STEP_LABELS_FUSED)};
+#undef STEP_LABELS_FUSED
 #undef STEP_LABELS_GATHER
 #undef STEP_LABELS
 #undef STEP_LABELS_COPY
@@ -47,9 +49,14 @@ dispatch:
     case STEP_COPY_BOOL + n - 1:                                                                   \
         goto last_COPY##n##_BOOL;
 #define STEP_CASES_GATHER(name, ...) STEP_CASES(GATHER_##name)
+#define STEP_CASES_FUSED(a, b)                                                                     \
+    case FUSED_KIND(a, b):                                                                         \
+        goto last_COPY##a##_THEN##b;
         STEP_KINDS(STEP_CASES, STEP_CASES_COPY)
         UNPACK_ONLY(COPY_WIDTHS(STEP_CASES_BOOL))
         PACK_ONLY(GATHER_SHAPES(STEP_CASES_GATHER))
+        FUSED_COPIES(STEP_CASES_FUSED)
+#undef STEP_CASES_FUSED
 #undef STEP_CASES_GATHER
 #undef STEP_CASES
 #undef STEP_CASES_COPY
@@ -75,6 +82,12 @@ dispatch:
         return 0;                                                                                  \
     }
 #define GATHER_STEP(name, ...) STEP(GATHER_##name, gather(D, S, __VA_ARGS__))
+#define FUSED_STEP(a, b)                                                                           \
+    last_COPY##a##_THEN##b:                                                                        \
+    copy_fixed(D, S, a);                                                                           \
+    p += STEP_STRIDE;                                                                              \
+    copy_fixed(D, S, b);                                                                           \
+    return 0;
     COPY_WIDTHS(COPY_STEP)
     UNPACK_ONLY(COPY_WIDTHS(COPY_BOOL_STEP))
     PACK_ONLY(GATHER_SHAPES(GATHER_STEP))
@@ -86,6 +99,8 @@ dispatch:
     STEP(SWAP8N, swap_values(D, S, p->len, 8))
     STEP(BOOL, *D = *S != 0)
     STEP(ZERO, zero_short(D, p->len))
+    FUSED_COPIES(FUSED_STEP)
+#undef FUSED_STEP
 #undef COPY_STEP
 #undef COPY_BOOL_STEP
 #undef GATHER_STEP

@@ -543,6 +543,18 @@ static double run_array(int which, const st_struct_record *same, const st_struct
     return bench_now() - t;
 }
 
+/* The four lines of one way of packing (record or codec): b is its block of the loops above,
+ * each loop followed by its hand-written anchor's. */
+static void per_record(const char *way, const double *b)
+{
+    static const char *const what[] = {
+        "\"" FORMAT "\" pack:  ", "\"" FORMAT "\" unpack:",
+        "12 fields \"" MIXED_FORMAT "\" pack:  ", "12 fields \"" MIXED_FORMAT "\" unpack:"};
+    for (int i = 0; i < 4; i++)
+        printf("  %s %s %6.2f ns   hand-written %6.2f ns   %s/hand %.2fx (goal <= 1.5x)\n", what[i],
+               way, b[2 * i], b[2 * i + 1], way, b[2 * i] / b[2 * i + 1]);
+}
+
 static void bench_records(double py_pack, unsigned long long *sum)
 {
     double t = bench_now();
@@ -572,33 +584,10 @@ static void bench_records(double py_pack, unsigned long long *sum)
     printf("records (a format bound to a C struct; setup st_struct_record_new %.0f ns, cold, once "
            "per layout)\n",
            setup);
-    printf("  \"%s\" pack:   record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx (goal <= "
-           "1.5x)\n",
-           FORMAT, best[R_PACK], best[R_HAND_PACK], best[R_PACK] / best[R_HAND_PACK]);
-    printf("  \"%s\" unpack: record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx (goal <= "
-           "1.5x)\n",
-           FORMAT, best[R_UNPACK], best[R_HAND_UNPACK], best[R_UNPACK] / best[R_HAND_UNPACK]);
-    printf("  12 fields \"%s\" pack:   record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx "
-           "(goal <= 1.5x)\n",
-           MIXED_FORMAT, best[M_PACK], best[M_HAND_PACK], best[M_PACK] / best[M_HAND_PACK]);
-    printf("  12 fields \"%s\" unpack: record %6.2f ns   hand-written %6.2f ns   record/hand %.2fx "
-           "(goal <= 1.5x)\n",
-           MIXED_FORMAT, best[M_UNPACK], best[M_HAND_UNPACK], best[M_UNPACK] / best[M_HAND_UNPACK]);
+    per_record("record", best + R_PACK);
     printf("codecs (ST_STRUCT_CODEC: pack and unpack generated per struct at compile time; called "
            "through a non-inlined function, as the anchor)\n");
-    printf("  \"%s\" pack:   codec %6.2f ns   hand-written %6.2f ns   codec/hand %.2fx (goal <= "
-           "1.5x)\n",
-           FORMAT, best[C_PACK], best[C_HAND_PACK], best[C_PACK] / best[C_HAND_PACK]);
-    printf("  \"%s\" unpack: codec %6.2f ns   hand-written %6.2f ns   codec/hand %.2fx (goal <= "
-           "1.5x)\n",
-           FORMAT, best[C_UNPACK], best[C_HAND_UNPACK], best[C_UNPACK] / best[C_HAND_UNPACK]);
-    printf("  12 fields \"%s\" pack:   codec %6.2f ns   hand-written %6.2f ns   codec/hand %.2fx "
-           "(goal <= 1.5x)\n",
-           MIXED_FORMAT, best[CM_PACK], best[CM_HAND_PACK], best[CM_PACK] / best[CM_HAND_PACK]);
-    printf("  12 fields \"%s\" unpack: codec %6.2f ns   hand-written %6.2f ns   codec/hand %.2fx "
-           "(goal <= 1.5x)\n",
-           MIXED_FORMAT, best[CM_UNPACK], best[CM_HAND_UNPACK],
-           best[CM_UNPACK] / best[CM_HAND_UNPACK]);
+    per_record("codec", best + C_PACK);
     if (py_pack > 0)
         printf("  vs CPython 3.13 Struct.pack (%.1f ns): record pack %.1fx, codec pack %.1fx (goal "
                ">= 40x)\n",

@@ -872,69 +872,46 @@ ST_STRUCT__COLD int st_struct__unpack_short(const st_struct_record *r, const voi
     return st_struct_unpack_from(st_struct_record_struct(r), buf, buflen, 0);
 }
 
+/* size bytes from src to dst, their order reversed when swap says so (a number of 2, 4 or 8
+ * bytes in the other byte order). */
+ST_STRUCT__INLINE void st_struct__move(void *dst, const void *src, size_t size, int swap)
+{
+    if (swap && size == 2) {
+        uint16_t v;
+        memcpy(&v, src, 2);
+        v = st_struct__swap16(v);
+        memcpy(dst, &v, 2);
+    } else if (swap && size == 4) {
+        uint32_t v;
+        memcpy(&v, src, 4);
+        v = st_struct__swap32(v);
+        memcpy(dst, &v, 4);
+    } else if (swap && size == 8) {
+        uint64_t v;
+        memcpy(&v, src, 8);
+        v = st_struct__swap64(v);
+        memcpy(dst, &v, 8);
+    } else {
+        memcpy(dst, src, size);
+    }
+}
+
 /* One member into the record: its bytes, swapped when swap says so and the code is a number
  * (not a byte string, a char or a bool). The setup guarantees size is the code's size. */
 ST_STRUCT__INLINE void st_struct__put(unsigned char *p, const void *m, size_t size, int code,
                                       int swap)
 {
-    if (swap && code != 's' && code != 'c' && code != '?') {
-        if (size == 2) {
-            uint16_t v;
-            memcpy(&v, m, 2);
-            v = st_struct__swap16(v);
-            memcpy(p, &v, 2);
-            return;
-        }
-        if (size == 4) {
-            uint32_t v;
-            memcpy(&v, m, 4);
-            v = st_struct__swap32(v);
-            memcpy(p, &v, 4);
-            return;
-        }
-        if (size == 8) {
-            uint64_t v;
-            memcpy(&v, m, 8);
-            v = st_struct__swap64(v);
-            memcpy(p, &v, 8);
-            return;
-        }
-    }
-    memcpy(p, m, size);
+    st_struct__move(p, m, size, swap && code != 's' && code != 'c' && code != '?');
 }
 
 /* One member from the record: st_struct__put()'s inverse, and '?' is any non-zero byte. */
 ST_STRUCT__INLINE void st_struct__get(void *m, const unsigned char *p, size_t size, int code,
                                       int swap)
 {
-    if (code == '?') {
+    if (code == '?')
         *(_Bool *)m = p[0] != 0;
-        return;
-    }
-    if (swap && code != 's' && code != 'c') {
-        if (size == 2) {
-            uint16_t v;
-            memcpy(&v, p, 2);
-            v = st_struct__swap16(v);
-            memcpy(m, &v, 2);
-            return;
-        }
-        if (size == 4) {
-            uint32_t v;
-            memcpy(&v, p, 4);
-            v = st_struct__swap32(v);
-            memcpy(m, &v, 4);
-            return;
-        }
-        if (size == 8) {
-            uint64_t v;
-            memcpy(&v, p, 8);
-            v = st_struct__swap64(v);
-            memcpy(m, &v, 8);
-            return;
-        }
-    }
-    memcpy(m, p, size);
+    else
+        st_struct__move(m, p, size, swap && code != 's' && code != 'c');
 }
 /** @endcond */
 

@@ -618,6 +618,15 @@ static void collect_cycles(unpickler *u, st_value *result)
     st_free(u->refetched);
 }
 
+/* Releases the memo's block: a big one to the chunk cache, a malloc'd one to malloc. */
+static void memo_free(unpickler *u)
+{
+    if (u->memo_big)
+        st__big_free(u->memo);
+    else if (u->memo != u->small->memo)
+        st_free(u->memo);
+}
+
 /* Makes room for memo index idx (64 bits: a text PUT's index is checked, never truncated). */
 static int grow_memo(unpickler *u, uint64_t idx)
 {
@@ -637,10 +646,7 @@ static int grow_memo(unpickler *u, uint64_t idx)
                                 &got)))
             return ST_TRACE();
         memcpy(m, u->memo, u->memo_top * sizeof *m);
-        if (u->memo_big)
-            st__big_free(u->memo);
-        else if (u->memo != u->small->memo)
-            st_free(u->memo);
+        memo_free(u);
         u->memo_big = 1;
         cap = got / sizeof *m;
     } else {
@@ -1942,10 +1948,7 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
     for (size_t i = 0; i < 2 * u->ngnames; i++)
         st_free(u->gnames[i]);
     st_free(u->gnames);
-    if (u->memo_big)
-        st__big_free(u->memo);
-    else if (u->memo != small.memo)
-        st_free(u->memo);
+    memo_free(u);
     if (u->mm != small.mm)
         st_free(u->mm);
     if (u->sv != small.sv)

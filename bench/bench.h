@@ -18,6 +18,13 @@ static inline double bench_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* qsort()'s comparison of doubles, ascending: the benches sort their rounds for a median. */
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 /* Runs `python -c code args...` (up to 4, NULL-terminated) with the reference CPython 3.13
  * (tests/support/pyref.h) and returns its stdout (st_free()), or NULL when there is no CPython
  * or the code fails. */

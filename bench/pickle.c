@@ -212,12 +212,6 @@ static int fresh_child(const char *kind, const char *path)
     return 0; /* the result is never freed: the process ends, as a one-shot program's does */
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The child of a steady measurement: best of ROUNDS dumps and loads (ours) or packs from the
  * object tree and unpacks (msgpack-c) of the records, "dumps-seconds loads-seconds". */
 static int steady_child(const char *kind)
@@ -327,7 +321,7 @@ static void take_turns(side *sides, size_t nsides, size_t rounds)
 /* The median of n numbers (sorted in place), their range in *lo and *hi. */
 static double median(double *x, size_t n, double *lo, double *hi)
 {
-    qsort(x, n, sizeof *x, cmp_double);
+    qsort(x, n, sizeof *x, bench_cmp_double);
     *lo = x[0];
     *hi = x[n - 1];
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;

@@ -250,12 +250,6 @@ typedef struct run {
     double median; /* items per second, the median of the rounds */
 } run;
 
-static int by_rate(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The median of ROUNDS of each run, the runs taken in turn in every round (as
  * best_latencies()), so that a change of load on a shared machine falls on all of them alike;
  * the median, not the best, so one lucky round does not decide a ratio. */
@@ -266,7 +260,7 @@ static void median_throughputs(run *runs, int n, int threads, long items)
         for (int i = 0; i < n; i++)
             rates[i][round] = throughput(runs[i].kind, threads, items, runs[i].shared);
     for (int i = 0; i < n; i++) {
-        qsort(rates[i], ROUNDS, sizeof rates[i][0], by_rate);
+        qsort(rates[i], ROUNDS, sizeof rates[i][0], bench_cmp_double);
         runs[i].median = rates[i][ROUNDS / 2];
     }
 }

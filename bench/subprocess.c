@@ -62,12 +62,6 @@ static double fork_spawns(int n)
     return (bench_now() - t0) / n;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* One of each in turn, so load from elsewhere hits both alike; medians resist the outliers. */
 static void spawn_pair(int n, double *ours, double *raw)
 {
@@ -78,8 +72,8 @@ static void spawn_pair(int n, double *ours, double *raw)
         a[i] = raw_spawn();
         b[i] = our_spawn();
     }
-    qsort(a, n, sizeof *a, cmp_double);
-    qsort(b, n, sizeof *b, cmp_double);
+    qsort(a, n, sizeof *a, bench_cmp_double);
+    qsort(b, n, sizeof *b, bench_cmp_double);
     *raw = a[n / 2];
     *ours = b[n / 2];
     free(a);

@@ -2433,20 +2433,23 @@ static void test_codec_refused(void **state)
     CS_AS_RECORD(cs_bad_sign_record_new, "<H", ST_STRUCT_FIELD(struct cs_bad, delta));
     CS_AS_RECORD(cs_bad_size_record_new, "<i", ST_STRUCT_FIELD(struct cs_bad, delta));
     CS_AS_RECORD(cs_bad_text_record_new, "<6s", ST_STRUCT_ARRAY(struct cs_bad, name));
-    /* A char pointer holds no bytes to copy; a struct and an array of numbers are types the
-     * record cannot check, whatever the code. */
+    /* A char pointer holds no bytes to copy; a struct and an array of numbers are no item the
+     * generated code moves, whatever the code. */
     assert_null(cs_bad_ptr_record_new());
     assert_int_equal(st_error_code(), ST_EVALUE);
-    assert_string_equal(st_error_message(), "field 'ptr' has a type struct cannot check (an "
-                                            "array needs ST_STRUCT_ARRAY)");
+    assert_string_equal(st_error_message(), "field 'ptr' has a type ST_STRUCT_CODEC cannot "
+                                            "move (a member is an integer, _Bool, float, "
+                                            "double, char or a byte array)");
     assert_null(cs_bad_inner_record_new());
     assert_int_equal(st_error_code(), ST_EVALUE);
-    assert_string_equal(st_error_message(), "field 'inner' has a type struct cannot check (an "
-                                            "array needs ST_STRUCT_ARRAY)");
+    assert_string_equal(st_error_message(), "field 'inner' has a type ST_STRUCT_CODEC cannot "
+                                            "move (a member is an integer, _Bool, float, "
+                                            "double, char or a byte array)");
     assert_null(cs_bad_numbers_record_new());
     assert_int_equal(st_error_code(), ST_EVALUE);
-    assert_string_equal(st_error_message(), "field 'pair' has a type struct cannot check (an "
-                                            "array needs ST_STRUCT_ARRAY)");
+    assert_string_equal(st_error_message(), "field 'pair' has a type ST_STRUCT_CODEC cannot "
+                                            "move (a member is an integer, _Bool, float, "
+                                            "double, char or a byte array)");
     st_error_clear();
     CS_REFUSED(cs_bad_half_record_new,
                "ST_STRUCT_CODEC does not do 'e': an entry is one of the codes x c b B ? h H i I "

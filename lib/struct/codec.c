@@ -44,6 +44,15 @@ st_struct_record *st_struct_codec_record_new(const char *items, size_t struct_si
             return (ST_TRACE(), NULL);
         len += strlen(e);
     }
+    /* A member the generated code cannot move is named here, in the codec's terms (a record's
+     * message would point at ST_STRUCT_ARRAY, which a codec does not take). */
+    for (size_t i = 0; fields && i < nfields; i++)
+        if (fields[i].kind == ST_STRUCT_KIND_OTHER)
+            return (ST_RAISE(ST_EVALUE,
+                             "field '%s' has a type ST_STRUCT_CODEC cannot move (a member is an "
+                             "integer, _Bool, float, double, char or a byte array)",
+                             fields[i].name ? fields[i].name : "?"),
+                    NULL);
     char *format = st__malloc(len + 1);
     if (!format)
         return (ST_TRACE(), NULL);

@@ -57,6 +57,7 @@ typedef struct namemap {
 /* What save()'s fast path may write without checks: a short str or bytes (opcode, 1-byte
  * length, up to 255 bytes, MEMOIZE), a number, a memo reference, a container's opening. */
 #define SAVE_ROOM 512
+#define KEY_HINTS 8 /* dict positions with a key noted (see save_key()) */
 
 typedef struct pickler {
     unsigned char *out;
@@ -80,6 +81,10 @@ typedef struct pickler {
     uint32_t gmemo[G_CUSTOM]; /* the names map's index + 1 of each plain-data global (0: none) */
     const st_pickle_dump_options *o; /* NULL: no callbacks */
     int skip_pers; /* the value being saved is a persistent id: no persistent_id() for it */
+    struct {
+        const st_value *key;
+        uint32_t idx;
+    } hint[KEY_HINTS]; /* the memo index of the shared str key met lately at a dict's position */
 } pickler;
 
 /* Recomputes wend and limit after the buffer, the frame or framing changed. */
@@ -867,10 +872,17 @@ static int save_bytes_data(pickler *p, const unsigned char *data, size_t len, ui
 
 static int save(pickler *p, const st_value *v);
 
-/* The item of a list, tuple, set or frozenset at *pos, as st_value_next() without checks. */
-static inline int next_item(const st_value *c, size_t *pos, st_value **item)
+/* 1 for a list or tuple (items in an array), 0 for a set or frozenset. */
+static inline int is_seq(const st_value *c)
 {
-    if (st__kind(c) != ST_VALUE_LIST && st__kind(c) != ST_VALUE_TUPLE)
+    return st__kind(c) == ST_VALUE_LIST || st__kind(c) == ST_VALUE_TUPLE;
+}
+
+/* The item of a list, tuple (seq), set or frozenset at *pos, as st_value_next() without
+ * checks. */
+static inline int next_item(const st_value *c, int seq, size_t *pos, st_value **item)
+{
+    if (!seq)
         return st__set_next(c, pos, item);
     size_t n;
     st_value *const *items = st__items(c, &n);
@@ -880,32 +892,36 @@ static inline int next_item(const st_value *c, size_t *pos, st_value **item)
     return 1;
 }
 
-/* batch_list_exact (and batch_list for protocol 0) over any iterable container. */
+/* batch_list_exact (and batch_list for protocol 0) over any iterable container: APPEND
+ * after each item in protocol 0 and for a single one, else batches of BATCHSIZE in MARK ...
+ * APPENDS. */
 static int save_appends(pickler *p, const st_value *c)
 {
-    size_t n = (size_t)st_value_len(c), pos = 0, total = 0;
-    st_value *item = NULL;
-    if (n == 0)
+    int seq = is_seq(c), more;
+    size_t pos = 0, second;
+    st_value *item, *next;
+    if (!next_item(c, seq, &pos, &item))
         return 0;
-    if (p->proto == 0) {
-        while (next_item(c, &pos, &item))
+    second = pos;
+    if (p->proto == 0 || !next_item(c, seq, &second, &next)) {
+        do
             if (save(p, item) || emit1(p, APPEND))
                 return -1;
+        while (next_item(c, seq, &pos, &item));
         return 0;
     }
-    if (n == 1) {
-        next_item(c, &pos, &item);
-        return save(p, item) || emit1(p, APPEND) ? -1 : 0;
-    }
-    while (total < n) {
+    do {
         if (emit1(p, MARK))
             return -1;
-        for (size_t k = 0; k < BATCHSIZE && next_item(c, &pos, &item); k++, total++)
+        more = 1;
+        for (size_t k = 0; k < BATCHSIZE && more; k++) {
             if (save(p, item))
                 return -1;
+            more = next_item(c, seq, &pos, &item);
+        }
         if (emit1(p, APPENDS))
             return -1;
-    }
+    } while (more);
     return 0;
 }
 
@@ -927,32 +943,66 @@ static int save_list(pickler *p, const st_value *v, uintptr_t key)
                : 0;
 }
 
-static int save_dict(pickler *p, const st_value *v, uintptr_t key)
+/* A dict's key at position j (records: the same key objects in the same order): the memo
+ * reference noted for the key at j the last time, else save(), noting the memo index of a
+ * shared str. */
+static inline int save_key(pickler *p, const st_value *k, size_t j)
 {
-    if ((p->proto ? emit1(p, EMPTY_DICT) : emit2(p, MARK, DICT)) || memo_put(p, key))
-        return -1;
-    size_t n = (size_t)st_value_len(v), pos = 0;
-    st_value *k, *x;
-    if (p->proto == 0 || n == 1) {
-        while (st__dict_next(v, &pos, &k, &x))
-            if (save(p, k) || save(p, x) || emit1(p, SETITEM))
-                return -1;
+    if (j < KEY_HINTS && p->hint[j].key == k && p->len < p->limit) {
+        p->len += put_memo_get(p->out + p->len, p->hint[j].idx);
         return 0;
     }
-    if (n == 0)
+    if (save(p, k))
+        return -1;
+    if (j < KEY_HINTS && !p->slow && !st__imm(k) && st__kind(k) == ST_VALUE_STR &&
+        !st__unshared(k)) {
+        int64_t idx = memo_find(p, value_key(k));
+        if (idx >= 0) {
+            p->hint[j].key = k;
+            p->hint[j].idx = (uint32_t)idx;
+        }
+    }
+    return 0;
+}
+
+/* batch_dict_exact (and protocol 0's SETITEM after each item): SETITEM for a single item,
+ * else batches of BATCHSIZE in MARK ... SETITEMS, and like CPython an empty one after a
+ * batch that ends exactly at the end. */
+static int save_setitems(pickler *p, const st_value *v)
+{
+    size_t pos = 0, second, j = 0, k;
+    st_value *key, *x;
+    if (!st__dict_next(v, &pos, &key, &x))
         return 0;
-    /* Like CPython, a batch that ends exactly at the end is followed by an empty one. */
-    size_t i;
+    second = pos;
+    if (p->proto == 0 || !st__dict_next(v, &second, NULL, NULL)) {
+        do
+            if (save_key(p, key, j++) || save(p, x) || emit1(p, SETITEM))
+                return -1;
+        while (st__dict_next(v, &pos, &key, &x));
+        return 0;
+    }
+    int more = 1;
     do {
         if (emit1(p, MARK))
             return -1;
-        for (i = 0; i < BATCHSIZE && st__dict_next(v, &pos, &k, &x); i++)
-            if (save(p, k) || save(p, x))
+        for (k = 0; k < BATCHSIZE && more; k++) {
+            if (save_key(p, key, j++) || save(p, x))
                 return -1;
+            more = st__dict_next(v, &pos, &key, &x);
+        }
         if (emit1(p, SETITEMS))
             return -1;
-    } while (i == BATCHSIZE);
+    } while (k == BATCHSIZE);
     return 0;
+}
+
+static int save_dict(pickler *p, const st_value *v, uintptr_t key)
+{
+    return (p->proto ? emit1(p, EMPTY_DICT) : emit2(p, MARK, DICT)) || memo_put(p, key) ||
+                   save_setitems(p, v)
+               ? -1
+               : 0;
 }
 
 /* set and frozenset below protocol 4: set(list) / frozenset(list) through REDUCE. */
@@ -1008,7 +1058,7 @@ static int save_tuple(pickler *p, const st_value *v, uintptr_t key)
         return p->proto ? emit1(p, EMPTY_TUPLE) : emit2(p, MARK, TUPLE);
     if (tuple_open(p, n))
         return -1;
-    while (next_item(v, &pos, &item)) {
+    while (next_item(v, 1, &pos, &item)) {
         p->tuple_item = 1;
         if (save(p, item))
             return -1;

@@ -1329,6 +1329,11 @@ static int persistent(pickler *p, const st_value *v)
     return rc ? -1 : 1;
 }
 
+static int too_deep(void)
+{
+    return ST_RAISE(ST_ERECURSION, "maximum recursion depth exceeded while pickling an object");
+}
+
 /* save() from the frame boundary and the persistent id on: any value, any protocol. */
 static NOINLINE int save_value(pickler *p, const st_value *v)
 {
@@ -1377,7 +1382,7 @@ static NOINLINE int save_value(pickler *p, const st_value *v)
                    : save_bytes_data(p, (const unsigned char *)data, len, key);
     }
     if (p->depth >= ST_VALUE_MAX_DEPTH)
-        return ST_RAISE(ST_ERECURSION, "maximum recursion depth exceeded while pickling an object");
+        return too_deep();
     p->depth++;
     int rc;
     switch (kind) {
@@ -1425,6 +1430,28 @@ static NOINLINE int save_slow(pickler *p, const st_value *v)
     return save_value(p, v);
 }
 
+/* A list or dict in save()'s fast path: memoized as save_value() says, its opening written
+ * at once. */
+static NOINLINE int save_container(pickler *p, const st_value *v, st_value_type kind)
+{
+    uintptr_t key = st__unshared(v) && !p->tuple_item ? 0 : (uintptr_t)v;
+    p->tuple_item = 0;
+    int64_t idx = memo_find(p, key);
+    if (idx >= 0) {
+        p->len += put_memo_get(p->out + p->len, (uint32_t)idx);
+        return 0;
+    }
+    if (p->depth >= ST_VALUE_MAX_DEPTH)
+        return too_deep();
+    p->out[p->len++] = kind == ST_VALUE_DICT ? EMPTY_DICT : EMPTY_LIST;
+    if (memoize(p, key))
+        return -1;
+    p->depth++;
+    int rc = kind == ST_VALUE_DICT ? save_setitems(p, v) : save_appends(p, v);
+    p->depth--;
+    return rc;
+}
+
 /* save: the values records are made of written at once from protocol 4 on (a frame open,
  * room for SAVE_ROOM bytes, no callbacks), anything else by save_value(). */
 static int save(pickler *p, const st_value *v)
@@ -1464,6 +1491,8 @@ static int save(pickler *p, const st_value *v)
         return put_short(p, kind == ST_VALUE_STR ? SHORT_BINUNICODE : SHORT_BINBYTES, data, len,
                          key);
     }
+    if (kind == ST_VALUE_DICT || kind == ST_VALUE_LIST)
+        return save_container(p, v, kind);
     return save_value(p, v);
 }
 

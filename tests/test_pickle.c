@@ -1727,24 +1727,23 @@ static st_value *dump_records(void)
     for (int j = 0; j < 5; j++)
         k[j] = st_value_str(names[j]);
     for (int i = 0; i < 1500; i++) {
-        const int64_t ints[] = {i,           -1 - i,      255,       256,
-                                65535,       65536,       INT32_MAX, INT32_MIN,
-                                2147483648LL + i, ((int64_t)1 << 62) + i, INT64_MIN};
+        int64_t ints[11] = {i, -1 - i, 255, 256, 65535, 65536, INT32_MAX, INT32_MIN};
+        ints[8] = 2147483648LL + i;
+        ints[9] = ((int64_t)1 << 62) + i;
+        ints[10] = INT64_MIN;
         char text[300];
-        if (i % 13 == 0)
-            snprintf(text, sizeof text, "%.*s", 250 + i % 12, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
-        else if (i % 17 == 0)
+        if (i % 13 == 0) {
+            memset(text, 'x', 250 + i % 12);
+            text[250 + i % 12] = '\0';
+        } else if (i % 17 == 0) {
             snprintf(text, sizeof text, "\xc3\xa9");
-        else if (i % 19 == 0)
+        } else if (i % 19 == 0) {
             text[0] = '\0';
-        else if (i % 23 == 0)
+        } else if (i % 23 == 0) {
             snprintf(text, sizeof text, "\xc3\xa9%d", i % 10);
-        else
+        } else {
             snprintf(text, sizeof text, "user%d", i);
+        }
         st_value *tags;
         if (i % 37 == 0) {
             tags = st_value_list();

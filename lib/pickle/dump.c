@@ -57,7 +57,7 @@ typedef struct namemap {
 /* What save()'s fast path may write without checks: a short str or bytes (opcode, 1-byte
  * length, up to 255 bytes, MEMOIZE), a number, a memo reference, a container's opening. */
 #define SAVE_ROOM 512
-#define KEY_HINTS 8 /* dict positions with a key noted (see save_key()) */
+#define HINTS 8 /* the first positions of dicts' keys and lists' items with hints */
 
 typedef struct pickler {
     unsigned char *out;
@@ -81,10 +81,12 @@ typedef struct pickler {
     uint32_t gmemo[G_CUSTOM]; /* the names map's index + 1 of each plain-data global (0: none) */
     const st_pickle_dump_options *o; /* NULL: no callbacks */
     int skip_pers; /* the value being saved is a persistent id: no persistent_id() for it */
-    struct {
-        const st_value *key;
+    /* Records repeat their shared strs at the same places: the one met lately at each of the
+     * first positions of dicts' keys and of lists' items, with its memo index. */
+    struct hint {
+        const st_value *v;
         uint32_t idx;
-    } hint[KEY_HINTS]; /* the memo index of the shared str key met lately at a dict's position */
+    } key_hints[HINTS], item_hints[HINTS];
 } pickler;
 
 /* Recomputes wend and limit after the buffer, the frame or framing changed. */
@@ -872,6 +874,32 @@ static int save_bytes_data(pickler *p, const unsigned char *data, size_t len, ui
 
 static int save(pickler *p, const st_value *v);
 
+/* save() of a dict's key or a list's item at a position with a hint (h; NULL: none): the
+ * memo reference at once for the str noted there, else for a shared str found in the memo
+ * (noted then). */
+static ST__INLINE int save_hinted(pickler *p, const st_value *v, struct hint *h)
+{
+    if (h && p->len < p->limit) {
+        int64_t idx = -1;
+        if (h->v == v)
+            idx = h->idx;
+        else if (!st__imm(v) && st__kind(v) == ST_VALUE_STR && !st__unshared(v) &&
+                 (idx = memo_find(p, value_key(v))) >= 0)
+            *h = (struct hint){v, (uint32_t)idx};
+        if (idx >= 0) {
+            p->len += put_memo_get(p->out + p->len, (uint32_t)idx);
+            return 0;
+        }
+    }
+    return save(p, v);
+}
+
+/* The hint of position j, if it has one. */
+static inline struct hint *hint_at(struct hint *hints, size_t j)
+{
+    return j < HINTS ? &hints[j] : NULL;
+}
+
 /* 1 for a list or tuple (items in an array), 0 for a set or frozenset. */
 static inline int is_seq(const st_value *c)
 {
@@ -905,7 +933,8 @@ static int save_appends(pickler *p, const st_value *c)
     second = pos;
     if (p->proto == 0 || !next_item(c, seq, &second, &next)) {
         do
-            if (save(p, item) || emit1(p, APPEND))
+            if (save_hinted(p, item, seq ? hint_at(p->item_hints, pos - 1) : NULL) ||
+                emit1(p, APPEND))
                 return -1;
         while (next_item(c, seq, &pos, &item));
         return 0;
@@ -915,7 +944,7 @@ static int save_appends(pickler *p, const st_value *c)
             return -1;
         more = 1;
         for (size_t k = 0; k < BATCHSIZE && more; k++) {
-            if (save(p, item))
+            if (save_hinted(p, item, seq ? hint_at(p->item_hints, pos - 1) : NULL))
                 return -1;
             more = next_item(c, seq, &pos, &item);
         }
@@ -943,28 +972,6 @@ static int save_list(pickler *p, const st_value *v, uintptr_t key)
                : 0;
 }
 
-/* A dict's key at position j (records: the same key objects in the same order): the memo
- * reference noted for the key at j the last time, else save(), noting the memo index of a
- * shared str. */
-static inline int save_key(pickler *p, const st_value *k, size_t j)
-{
-    if (j < KEY_HINTS && p->hint[j].key == k && p->len < p->limit) {
-        p->len += put_memo_get(p->out + p->len, p->hint[j].idx);
-        return 0;
-    }
-    if (save(p, k))
-        return -1;
-    if (j < KEY_HINTS && !p->slow && !st__imm(k) && st__kind(k) == ST_VALUE_STR &&
-        !st__unshared(k)) {
-        int64_t idx = memo_find(p, value_key(k));
-        if (idx >= 0) {
-            p->hint[j].key = k;
-            p->hint[j].idx = (uint32_t)idx;
-        }
-    }
-    return 0;
-}
-
 /* batch_dict_exact (and protocol 0's SETITEM after each item): SETITEM for a single item,
  * else batches of BATCHSIZE in MARK ... SETITEMS, and like CPython an empty one after a
  * batch that ends exactly at the end. */
@@ -977,7 +984,7 @@ static int save_setitems(pickler *p, const st_value *v)
     second = pos;
     if (p->proto == 0 || !st__dict_next(v, &second, NULL, NULL)) {
         do
-            if (save_key(p, key, j++) || save(p, x) || emit1(p, SETITEM))
+            if (save_hinted(p, key, hint_at(p->key_hints, j++)) || save(p, x) || emit1(p, SETITEM))
                 return -1;
         while (st__dict_next(v, &pos, &key, &x));
         return 0;
@@ -987,7 +994,7 @@ static int save_setitems(pickler *p, const st_value *v)
         if (emit1(p, MARK))
             return -1;
         for (k = 0; k < BATCHSIZE && more; k++) {
-            if (save_key(p, key, j++) || save(p, x))
+            if (save_hinted(p, key, hint_at(p->key_hints, j++)) || save(p, x))
                 return -1;
             more = st__dict_next(v, &pos, &key, &x);
         }

@@ -66,7 +66,7 @@ typedef struct pickler {
      * one, in emit_slow()). */
     size_t wend;
     /* save() takes its fast path below this length: the open frame's end, and SAVE_ROOM short
-     * of wend; 0 (never) below protocol 4 or with a persistent_id callback (slow). */
+     * of wend; 0 (never) in protocol 0 or with a persistent_id callback (slow). */
     size_t limit;
     int slow;
     int proto;
@@ -1451,7 +1451,7 @@ static NOINLINE int save_container(pickler *p, const st_value *v, st_value_type 
     if (p->depth >= ST_VALUE_MAX_DEPTH)
         return too_deep();
     p->out[p->len++] = kind == ST_VALUE_DICT ? EMPTY_DICT : EMPTY_LIST;
-    if (memoize(p, key))
+    if (p->proto >= 4 ? memoize(p, key) : memo_put_slow(p, key))
         return -1;
     p->depth++;
     int rc = kind == ST_VALUE_DICT ? save_setitems(p, v) : save_appends(p, v);
@@ -1459,8 +1459,8 @@ static NOINLINE int save_container(pickler *p, const st_value *v, st_value_type 
     return rc;
 }
 
-/* save: the values records are made of written at once from protocol 4 on (a frame open,
- * room for SAVE_ROOM bytes, no callbacks), anything else by save_value(). */
+/* save: the values records are made of written at once from protocol 1 on (a frame open from
+ * protocol 4, room for SAVE_ROOM bytes, no callbacks), anything else by save_value(). */
 static int save(pickler *p, const st_value *v)
 {
     if (ST__UNLIKELY(p->len >= p->limit))
@@ -1492,7 +1492,7 @@ static int save(pickler *p, const st_value *v)
             p->len += put_memo_get(o, (uint32_t)idx);
             return 0;
         }
-        if (len > 0xff)
+        if (len > 0xff || p->proto < 4)
             return kind == ST_VALUE_STR ? save_str_data(p, data, len, key)
                                         : save_bytes_data(p, (const unsigned char *)data, len, key);
         return put_short(p, kind == ST_VALUE_STR ? SHORT_BINUNICODE : SHORT_BINBYTES, data, len,
@@ -1581,7 +1581,7 @@ static int dumps(const st_value *v, int protocol, const st_pickle_dump_options *
     pickler p = {0};
     p.proto = protocol;
     p.o = opts;
-    p.slow = protocol < 4 || (opts && opts->persistent_id);
+    p.slow = protocol == 0 || (opts && opts->persistent_id);
     p.frame_start = p.frame_end = SIZE_MAX;
     int rc = 0;
     if (protocol >= 2) {

@@ -1858,6 +1858,42 @@ static void test_dump_records(void **state)
     free(py);
 }
 
+/* A persistent_id that drops the list's last item when it meets 3. */
+static int shorten_at_3(void *ctx, const st_value *v, st_value **pid)
+{
+    int64_t i;
+    *pid = NULL;
+    if (st_value_kind(v) == ST_VALUE_INT && st_value_as_int64(v, &i) == 0 && i == 3)
+        return st_value_list_delete(ctx, -1);
+    return 0;
+}
+
+/* A list shortened while it is written (by a callback) ends where its items end, as CPython's
+ * batch_list_exact, which reads the length again for each item. */
+static void test_dump_list_shrinks(void **state)
+{
+    (void)state;
+    for (int proto = 0; proto <= 5; proto++) {
+        st_value *l = st_value_list();
+        for (int i = 0; i < 10; i++)
+            assert_int_equal(st_value_list_append_steal(l, st_value_int(i)), 0);
+        st_pickle_dump_options o = ST_PICKLE_DUMP_OPTIONS_INIT;
+        o.protocol = proto ? proto : ST_PICKLE_PROTOCOL_0;
+        o.persistent_id = shorten_at_3;
+        o.ctx = l;
+        unsigned char *pk, *want;
+        size_t len, wlen;
+        assert_int_equal(st_pickle_dumps_with(l, &o, &pk, &len), 0);
+        assert_int_equal(st_value_len(l), 9);
+        assert_int_equal(st_pickle_dumps(l, proto, &want, &wlen), 0);
+        assert_int_equal(len, wlen);
+        assert_memory_equal(pk, want, len);
+        st_free(pk);
+        st_free(want);
+        st_value_unref(l);
+    }
+}
+
 static void test_shared_keys_setitems(void **state)
 {
     (void)state;
@@ -2818,6 +2854,7 @@ int main(void)
         cmocka_unit_test(test_shared_keys),
         cmocka_unit_test(test_shared_keys_setitems),
         cmocka_unit_test(test_dump_records),
+        cmocka_unit_test(test_dump_list_shrinks),
         cmocka_unit_test(test_shared_keys_sizes),
         cmocka_unit_test(test_large_load),
         cmocka_unit_test(test_memo_outgrows),

@@ -62,8 +62,8 @@ typedef struct namemap {
 typedef struct pickler {
     unsigned char *out;
     size_t len, cap;
-    /* The inline writes' end: cap, or 0 while framing with no frame open (the next write opens
-     * one, in emit_slow()). */
+    /* The inline writes' end: cap, or 0 while framing with no frame open (the next write or
+     * save() opens one: open_frame()). */
     size_t wend;
     /* save() takes its fast path below this length: the open frame's end, and SAVE_ROOM short
      * of wend; 0 (never) in protocol 0 or with a persistent_id callback (slow). */

@@ -1683,6 +1683,217 @@ static void test_shared_keys_sizes(void **state)
 
 /* SETITEM(S) on dicts that share a shape: a replaced value, added keys (what
  * pickle.loads makes of these bytes). */
+/* Records as bench/pickle.c's, varied where the dumper's fast path has its edges: key order,
+ * a key of its own equal to a shared one, strs and bytes across 255/256 bytes, CPython's cached
+ * ones ('', one character), a payload larger than a frame, numbers across their opcodes, lists
+ * and dicts of 0, 1, 1000 and 1001 items, a list met twice. */
+static const char dump_records_py[] =
+    "import pickle\n"
+    "def rec(i, shared):\n"
+    "    ints = [i, -1 - i, 255, 256, 65535, 65536, 2**31 - 1, -2**31, 2**31 + i, 2**62 + i,\n"
+    "            -2**63]\n"
+    "    name = ('x' * (250 + i % 12) if i % 13 == 0 else '\\u00e9' if i % 17 == 0 else\n"
+    "            '' if i % 19 == 0 else '\\u00e9' + str(i % 10) if i % 23 == 0 else\n"
+    "            'user%d' % i)\n"
+    "    score = (1e300 if i % 11 == 0 else -0.0 if i % 29 == 0 else\n"
+    "             float('inf') if i % 31 == 0 else i * 0.5)\n"
+    "    tags = ([] if i % 37 == 0 else ['a'] if i % 41 == 0 else list(range(1000)) if i == 100\n"
+    "            else list(range(1001)) if i == 101 else shared if i in (400, 401) else\n"
+    "            ['a', 'tag', i % 7])\n"
+    "    blob = bytes(70000) if i == 200 else bytes((i + j) & 255 for j in range(i % 20))\n"
+    "    keys = ['id', 'name', 'score', 'tags', 'blob']\n"
+    "    if i % 97 == 5:\n"
+    "        keys[0] = ''.join(['i', 'd'])\n"
+    "    vals = [ints[i % 11], name, score, tags, blob]\n"
+    "    order = ([1, 0, 2, 3, 4] if i % 50 == 7 else [0, 1, 2, 3] if i % 61 == 3 else\n"
+    "             [0, 1, 2, 3, 4])\n"
+    "    d = {}\n"
+    "    for k in order:\n"
+    "        d[keys[k]] = vals[k]\n"
+    "    if i in (300, 301):\n"
+    "        d['big'] = {'k%d' % j: j for j in range(1000 + i - 300)}\n"
+    "    return d\n"
+    "shared = [1, 2]\n"
+    "recs = [rec(i, shared) for i in range(1500)]\n"
+    "print(' '.join(pickle.dumps(recs, p).hex() for p in range(6)))\n";
+
+/* dump_records_py's records built in C: the same objects shared (keys, 'tag', 'big', the
+ * list), the others made for each record. */
+static st_value *dump_records(void)
+{
+    static const char *const names[] = {"id", "name", "score", "tags", "blob"};
+    st_value *k[5], *tag = st_value_str("tag"), *big = st_value_str("big");
+    st_value *shared = parse("[1, 2]"), *recs = st_value_list();
+    for (int j = 0; j < 5; j++)
+        k[j] = st_value_str(names[j]);
+    for (int i = 0; i < 1500; i++) {
+        int64_t ints[11] = {i, -1 - i, 255, 256, 65535, 65536, INT32_MAX, INT32_MIN};
+        ints[8] = 2147483648LL + i;
+        ints[9] = ((int64_t)1 << 62) + i;
+        ints[10] = INT64_MIN;
+        char text[300];
+        if (i % 13 == 0) {
+            memset(text, 'x', 250 + i % 12);
+            text[250 + i % 12] = '\0';
+        } else if (i % 17 == 0) {
+            snprintf(text, sizeof text, "\xc3\xa9");
+        } else if (i % 19 == 0) {
+            text[0] = '\0';
+        } else if (i % 23 == 0) {
+            snprintf(text, sizeof text, "\xc3\xa9%d", i % 10);
+        } else {
+            snprintf(text, sizeof text, "user%d", i);
+        }
+        st_value *tags;
+        if (i % 37 == 0) {
+            tags = st_value_list();
+        } else if (i % 41 == 0) {
+            tags = parse("['a']");
+        } else if (i == 100 || i == 101) {
+            tags = st_value_list();
+            for (int j = 0; j < 1000 + i - 100; j++)
+                st_value_list_append_steal(tags, st_value_int(j));
+        } else if (i == 400 || i == 401) {
+            tags = st_value_ref(shared);
+        } else {
+            tags = st_value_list();
+            st_value_list_append_steal(tags, st_value_str("a"));
+            st_value_list_append(tags, tag);
+            st_value_list_append_steal(tags, st_value_int(i % 7));
+        }
+        static const unsigned char zeros[70000];
+        unsigned char small[20];
+        size_t blen = i == 200 ? sizeof zeros : (size_t)(i % 20);
+        for (size_t j = 0; i != 200 && j < blen; j++)
+            small[j] = (unsigned char)((i + (int)j) & 255);
+        st_value *vals[5] = {st_value_int(ints[i % 11]), st_value_str(text),
+                             st_value_float(i % 11 == 0   ? 1e300
+                                            : i % 29 == 0 ? -0.0
+                                            : i % 31 == 0 ? INFINITY
+                                                          : i * 0.5),
+                             tags, st_value_bytes(i == 200 ? zeros : small, blen)};
+        st_value *keys[5] = {i % 97 == 5 ? st_value_str("id") : st_value_ref(k[0]),
+                             st_value_ref(k[1]), st_value_ref(k[2]), st_value_ref(k[3]),
+                             st_value_ref(k[4])};
+        static const int orders[3][5] = {{1, 0, 2, 3, 4}, {0, 1, 2, 3, -1}, {0, 1, 2, 3, 4}};
+        const int *order = orders[i % 50 == 7 ? 0 : i % 61 == 3 ? 1 : 2];
+        st_value *d = st_value_dict();
+        for (int j = 0; j < 5; j++) {
+            if (order[j] >= 0)
+                assert_int_equal(st_value_dict_set(d, keys[order[j]], vals[order[j]]), 0);
+        }
+        for (int j = 0; j < 5; j++) {
+            st_value_unref(keys[j]);
+            st_value_unref(vals[j]);
+        }
+        if (i == 300 || i == 301) {
+            st_value *b = st_value_dict();
+            for (int j = 0; j < 1000 + i - 300; j++) {
+                char kj[16];
+                snprintf(kj, sizeof kj, "k%d", j);
+                st_value_dict_set_steal(b, st_value_str(kj), st_value_int(j));
+            }
+            st_value_dict_set_steal(d, st_value_ref(big), b);
+        }
+        st_value_list_append_steal(recs, d);
+    }
+    for (int j = 0; j < 5; j++)
+        st_value_unref(k[j]);
+    st_value_unref(tag);
+    st_value_unref(big);
+    st_value_unref(shared);
+    return recs;
+}
+
+static int no_persistent_id(void *ctx, const st_value *v, st_value **pid)
+{
+    (void)v;
+    ++*(size_t *)ctx;
+    *pid = NULL;
+    return 0;
+}
+
+/* The records dumped as CPython dumps them at every protocol, also by the general path (a
+ * persistent_id callback that gives no id) and again after a load. */
+static void test_dump_records(void **state)
+{
+    (void)state;
+    char *py = pyref_python() ? pyref_eval(dump_records_py) : NULL;
+    st_value *recs = dump_records();
+    for (int proto = 0, at = 0; proto <= 5; proto++) {
+        unsigned char *pk, *slow, *again;
+        size_t len, slen, alen, calls = 0;
+        assert_int_equal(st_pickle_dumps(recs, proto, &pk, &len), 0);
+        if (py) {
+            size_t hlen = strcspn(py + at, " ");
+            assert_int_equal(hlen, 2 * len);
+            char *hex = strndup(py + at, hlen);
+            size_t wlen;
+            unsigned char *want = st_test_unhex(hex, &wlen);
+            assert_memory_equal(want, pk, len);
+            free(want);
+            free(hex);
+            at += (int)hlen + 1;
+        }
+        st_pickle_dump_options o = ST_PICKLE_DUMP_OPTIONS_INIT;
+        o.protocol = proto ? proto : ST_PICKLE_PROTOCOL_0;
+        o.persistent_id = no_persistent_id;
+        o.ctx = &calls;
+        assert_int_equal(st_pickle_dumps_with(recs, &o, &slow, &slen), 0);
+        assert_true(calls > 1500 * 15);
+        assert_int_equal(slen, len);
+        assert_memory_equal(slow, pk, len);
+        st_value *back = st_pickle_loads(pk, len, NULL);
+        assert_non_null(back);
+        assert_int_equal(st_value_equal(back, recs), 1);
+        assert_int_equal(st_pickle_dumps(back, proto, &again, &alen), 0);
+        assert_int_equal(alen, len);
+        assert_memory_equal(again, pk, len);
+        release(back);
+        st_free(again);
+        st_free(slow);
+        st_free(pk);
+    }
+    st_value_unref(recs);
+    free(py);
+}
+
+/* A persistent_id that drops the list's last item when it meets 3. */
+static int shorten_at_3(void *ctx, const st_value *v, st_value **pid)
+{
+    int64_t i;
+    *pid = NULL;
+    if (st_value_kind(v) == ST_VALUE_INT && st_value_as_int64(v, &i) == 0 && i == 3)
+        return st_value_list_delete(ctx, -1);
+    return 0;
+}
+
+/* A list shortened while it is written (by a callback) ends where its items end, as CPython's
+ * batch_list_exact, which reads the length again for each item. */
+static void test_dump_list_shrinks(void **state)
+{
+    (void)state;
+    for (int proto = 0; proto <= 5; proto++) {
+        st_value *l = st_value_list();
+        for (int i = 0; i < 10; i++)
+            assert_int_equal(st_value_list_append_steal(l, st_value_int(i)), 0);
+        st_pickle_dump_options o = ST_PICKLE_DUMP_OPTIONS_INIT;
+        o.protocol = proto ? proto : ST_PICKLE_PROTOCOL_0;
+        o.persistent_id = shorten_at_3;
+        o.ctx = l;
+        unsigned char *pk, *want;
+        size_t len, wlen;
+        assert_int_equal(st_pickle_dumps_with(l, &o, &pk, &len), 0);
+        assert_int_equal(st_value_len(l), 9);
+        assert_int_equal(st_pickle_dumps(l, proto, &want, &wlen), 0);
+        assert_int_equal(len, wlen);
+        assert_memory_equal(pk, want, len);
+        st_free(pk);
+        st_free(want);
+        st_value_unref(l);
+    }
+}
+
 static void test_shared_keys_setitems(void **state)
 {
     (void)state;
@@ -2642,6 +2853,8 @@ int main(void)
         cmocka_unit_test(test_str_forms_live),
         cmocka_unit_test(test_shared_keys),
         cmocka_unit_test(test_shared_keys_setitems),
+        cmocka_unit_test(test_dump_records),
+        cmocka_unit_test(test_dump_list_shrinks),
         cmocka_unit_test(test_shared_keys_sizes),
         cmocka_unit_test(test_large_load),
         cmocka_unit_test(test_memo_outgrows),

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "internal/compiler.h"
 #include "internal/error.h"
 #include "internal/mem.h"
 #include "internal/options.h"
@@ -16,6 +17,13 @@
 #include "internal/utf8.h"
 #include "internal/value.h"
 #include "pickle.h"
+
+/* For what save()'s fast path calls: kept apart, so that the fast path saves no registers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
 
 #define FRAME_SIZE_TARGET (64 * 1024)
 #define FRAME_HEADER_SIZE 9
@@ -46,9 +54,21 @@ typedef struct namemap {
     size_t mask, used;
 } namemap;
 
+/* What save()'s fast path may write without checks: a short str or bytes (opcode, 1-byte
+ * length, up to 255 bytes, MEMOIZE), a number, a memo reference, a container's opening. */
+#define SAVE_ROOM 512
+#define HINTS 8 /* the first positions of dicts' keys and lists' items with hints */
+
 typedef struct pickler {
     unsigned char *out;
     size_t len, cap;
+    /* The inline writes' end: cap, or 0 while framing with no frame open (the next write or
+     * save() opens one: open_frame()). */
+    size_t wend;
+    /* save() takes its fast path below this length: the open frame's end, and SAVE_ROOM short
+     * of wend; 0 (never) in protocol 0 or with a persistent_id callback (slow). */
+    size_t limit;
+    int slow;
     int proto;
     int framing;
     size_t frame_start; /* SIZE_MAX: no frame open */
@@ -61,7 +81,21 @@ typedef struct pickler {
     uint32_t gmemo[G_CUSTOM]; /* the names map's index + 1 of each plain-data global (0: none) */
     const st_pickle_dump_options *o; /* NULL: no callbacks */
     int skip_pers; /* the value being saved is a persistent id: no persistent_id() for it */
+    /* Records repeat their shared strs at the same places: the one met lately at each of the
+     * first positions of dicts' keys and of lists' items, with its memo index. */
+    struct hint {
+        const st_value *v;
+        uint32_t idx;
+    } key_hints[HINTS], item_hints[HINTS];
 } pickler;
+
+/* Recomputes wend and limit after the buffer, the frame or framing changed. */
+static void set_limits(pickler *p)
+{
+    p->wend = p->framing && p->frame_start == SIZE_MAX ? 0 : p->cap;
+    size_t room = p->wend > SAVE_ROOM ? p->wend - SAVE_ROOM : 0;
+    p->limit = p->slow ? 0 : room < p->frame_end ? room : p->frame_end;
+}
 
 static int grow(pickler *p, size_t n)
 {
@@ -78,11 +112,13 @@ static int grow(pickler *p, size_t n)
         return ST_TRACE();
     p->out = o;
     p->cap = cap;
+    set_limits(p);
     return 0;
 }
 
-/* _Pickler_Write: opens a frame (header filled in at commit) when framing and none is open. */
-static int emit_slow(pickler *p, const void *s, size_t n)
+/* _Pickler_Write's frame: opened (header filled in at commit) when framing and none is open,
+ * with room for n bytes more. */
+static int open_frame(pickler *p, size_t n)
 {
     int new_frame = p->framing && p->frame_start == SIZE_MAX;
     if (grow(p, n + (new_frame ? FRAME_HEADER_SIZE : 0)))
@@ -91,7 +127,15 @@ static int emit_slow(pickler *p, const void *s, size_t n)
         p->frame_start = p->len;
         p->frame_end = p->len + FRAME_HEADER_SIZE + FRAME_SIZE_TARGET;
         p->len += FRAME_HEADER_SIZE;
+        set_limits(p);
     }
+    return 0;
+}
+
+static int emit_slow(pickler *p, const void *s, size_t n)
+{
+    if (open_frame(p, n))
+        return -1;
     memcpy(p->out + p->len, s, n);
     p->len += n;
     return 0;
@@ -99,7 +143,7 @@ static int emit_slow(pickler *p, const void *s, size_t n)
 
 static inline int emit(pickler *p, const void *s, size_t n)
 {
-    if (n > p->cap - p->len || (p->framing && p->frame_start == SIZE_MAX))
+    if (p->len + n > p->wend)
         return emit_slow(p, s, n);
     memcpy(p->out + p->len, s, n);
     p->len += n;
@@ -108,7 +152,7 @@ static inline int emit(pickler *p, const void *s, size_t n)
 
 static inline int emit1(pickler *p, unsigned char c)
 {
-    if (p->len < p->cap && !(p->framing && p->frame_start == SIZE_MAX)) {
+    if (p->len < p->wend) {
         p->out[p->len++] = c;
         return 0;
     }
@@ -145,6 +189,7 @@ static void commit_frame(pickler *p)
         p->len -= FRAME_HEADER_SIZE;
     }
     p->frame_start = p->frame_end = SIZE_MAX;
+    set_limits(p);
 }
 
 /* _Pickler_OpcodeBoundary: a frame closes once it reaches the target size. */
@@ -158,8 +203,7 @@ static void opcode_boundary(pickler *p)
 static int emit_payload(pickler *p, const unsigned char hdr[9], size_t hlen, const void *data,
                         size_t n)
 {
-    if (n < FRAME_SIZE_TARGET && p->cap - p->len >= 9 + n &&
-        !(p->framing && p->frame_start == SIZE_MAX)) {
+    if (n < FRAME_SIZE_TARGET && p->len + 9 + n <= p->wend) {
         /* all 9 header bytes (a fixed-size copy), the data over those past hlen */
         memcpy(p->out + p->len, hdr, 9);
         memcpy(p->out + p->len + hlen, data, n);
@@ -170,9 +214,11 @@ static int emit_payload(pickler *p, const unsigned char hdr[9], size_t hlen, con
     if (n >= FRAME_SIZE_TARGET) {
         commit_frame(p);
         p->framing = 0;
+        set_limits(p);
     }
     int rc = emit(p, hdr, hlen) || emit(p, data, n);
     p->framing = framing;
+    set_limits(p);
     return rc ? -1 : 0;
 }
 
@@ -230,14 +276,27 @@ static int memo_put_slow(pickler *p, uintptr_t key)
     return emit_op_le(p, LONG_BINPUT, idx, 4);
 }
 
-static inline int memo_put(pickler *p, uintptr_t key)
+/* Out of line, so that save()'s fast path makes no call but in its tail. */
+static NOINLINE int memo_insert(pickler *p, uintptr_t key, uint32_t idx)
 {
-    if (p->proto < 4 || p->memo_len > 0xffffffffu)
+    return ptrmap_insert(&p->memo, key, idx);
+}
+
+/* memo_put from protocol 4 on, with room for MEMOIZE known. */
+static inline int memoize(pickler *p, uintptr_t key)
+{
+    if (ST__UNLIKELY(p->memo_len > 0xffffffffu))
         return memo_put_slow(p, key);
     size_t idx = p->memo_len++;
-    if (key && ptrmap_insert(&p->memo, key, (uint32_t)idx))
-        return -1;
-    return emit1(p, MEMOIZE);
+    p->out[p->len++] = MEMOIZE;
+    return key ? memo_insert(p, key, (uint32_t)idx) : 0;
+}
+
+static inline int memo_put(pickler *p, uintptr_t key)
+{
+    if (p->proto < 4 || p->len >= p->wend)
+        return memo_put_slow(p, key);
+    return memoize(p, key);
 }
 
 static int memo_get_slow(pickler *p, uint32_t idx)
@@ -252,15 +311,25 @@ static int memo_get_slow(pickler *p, uint32_t idx)
     return emit_op_le(p, LONG_BINGET, idx, 4);
 }
 
-/* Writes the opcode that fetches memo entry idx. Inline for the common BINGET into an open
+/* BINGET or LONG_BINGET of idx at o, which has room for 5 bytes; returns its size. */
+static inline size_t put_memo_get(unsigned char *o, uint32_t idx)
+{
+    if (idx < 256) {
+        o[0] = BINGET;
+        o[1] = (unsigned char)idx;
+        return 2;
+    }
+    o[0] = LONG_BINGET;
+    put_le(o + 1, idx, 4);
+    return 5;
+}
+
+/* Writes the opcode that fetches memo entry idx. Inline for the binary ones into an open
  * frame with room: records fetch their shared keys many times each. */
 static inline int memo_get(pickler *p, uint32_t idx)
 {
-    if (idx < 256 && p->proto && p->cap - p->len >= 2 &&
-        !(p->framing && p->frame_start == SIZE_MAX)) {
-        p->out[p->len] = BINGET;
-        p->out[p->len + 1] = (unsigned char)idx;
-        p->len += 2;
+    if (p->proto && p->len + 5 <= p->wend) {
+        p->len += put_memo_get(p->out + p->len, idx);
         return 0;
     }
     return memo_get_slow(p, idx);
@@ -293,6 +362,16 @@ static uintptr_t bytes_key(const unsigned char *data, size_t len)
     return len == 0 ? K_BYTES_EMPTY : len == 1 ? (uintptr_t)K_BYTES_CHAR + data[0] : 0;
 }
 
+/* The memo key of a str or bytes v of kind with these contents. */
+static inline uintptr_t data_key(const st_value *v, st_value_type kind, const char *data,
+                                 size_t len)
+{
+    uintptr_t k = len > 2                ? 0
+                  : kind == ST_VALUE_STR ? str_key(data, len)
+                                         : bytes_key((const unsigned char *)data, len);
+    return k ? k : (uintptr_t)v;
+}
+
 static inline uintptr_t value_key(const st_value *v)
 {
     st_value_type kind = st__kind(v);
@@ -300,12 +379,37 @@ static inline uintptr_t value_key(const st_value *v)
         return (uintptr_t)v;
     size_t len;
     const char *data = st__data(v, &len);
-    uintptr_t k = kind == ST_VALUE_STR ? str_key(data, len)
-                                       : bytes_key((const unsigned char *)data, len);
-    return k ? k : (uintptr_t)v;
+    return data_key(v, kind, data, len);
 }
 
 /* ---- atoms ---- */
+
+/* BININT1, BININT2 or BININT of i at o (room for 5 bytes); returns its size. */
+static inline size_t put_binint(unsigned char *o, int32_t i)
+{
+    if (i >= 0 && i <= 0xff) {
+        o[0] = BININT1;
+        o[1] = (unsigned char)i;
+        return 2;
+    }
+    if (i >= 0 && i <= 0xffff) {
+        o[0] = BININT2;
+        put_le(o + 1, (uint64_t)i, 2);
+        return 3;
+    }
+    o[0] = BININT;
+    put_le(o + 1, (uint32_t)i, 4);
+    return 5;
+}
+
+/* BINFLOAT of d at o (room for 9 bytes). */
+static inline void put_binfloat(unsigned char *o, double d)
+{
+    uint64_t bits;
+    memcpy(&bits, &d, 8);
+    o[0] = BINFLOAT;
+    put_be64(o + 1, bits);
+}
 
 static int save_int(pickler *p, const st_value *v)
 {
@@ -316,11 +420,8 @@ static int save_int(pickler *p, const st_value *v)
             int n = snprintf(b, sizeof b, "%c%" PRId64 "\n", INT, i);
             return emit(p, b, (size_t)n);
         }
-        if (i >= 0 && i <= 0xff)
-            return emit_op_le(p, BININT1, (uint64_t)i, 1);
-        if (i >= 0 && i <= 0xffff)
-            return emit_op_le(p, BININT2, (uint64_t)i, 2);
-        return emit_op_le(p, BININT, (uint64_t)(uint32_t)(int32_t)i, 4);
+        unsigned char b[5];
+        return emit(p, b, put_binint(b, (int32_t)i));
     }
     if (p->proto >= 2) {
         size_t nbytes = st_value_int_bit_length(v) / 8 + 1;
@@ -364,10 +465,7 @@ static int save_float(pickler *p, double d)
 {
     if (p->proto >= 1) {
         unsigned char b[9];
-        uint64_t bits;
-        memcpy(&bits, &d, 8);
-        b[0] = BINFLOAT;
-        put_be64(b + 1, bits);
+        put_binfloat(b, d);
         return emit(p, b, 9);
     }
     st__buf b = ST__BUF_INIT;
@@ -402,22 +500,46 @@ static int save_str_text(pickler *p, const char *utf8, size_t len)
     return rc;
 }
 
+/* Copies len bytes (at most a few hundred) in moves of 16, 8 or 4 bytes, the last one
+ * overlapping the one before: no call for the short strs and bytes of records. */
+static inline void copy_short(unsigned char *o, const void *src, size_t len)
+{
+    const unsigned char *s = src;
+    if (len >= 16) {
+        for (size_t i = 0; i + 16 < len; i += 16)
+            memcpy(o + i, s + i, 16);
+        memcpy(o + len - 16, s + len - 16, 16);
+    } else if (len >= 8) {
+        memcpy(o, s, 8);
+        memcpy(o + len - 8, s + len - 8, 8);
+    } else if (len >= 4) {
+        memcpy(o, s, 4);
+        memcpy(o + len - 4, s + len - 4, 4);
+    } else if (len) {
+        o[0] = s[0];
+        o[len / 2] = s[len / 2];
+        o[len - 1] = s[len - 1];
+    }
+}
+
+/* The usual str or bytes from protocol 4 on, of len <= 255 bytes, with room known:
+ * SHORT_BINUNICODE or SHORT_BINBYTES (op), then MEMOIZE (memoized under key). */
+static inline int put_short(pickler *p, unsigned char op, const void *data, size_t len,
+                            uintptr_t key)
+{
+    unsigned char *o = p->out + p->len;
+    o[0] = op;
+    o[1] = (unsigned char)len;
+    copy_short(o + 2, data, len);
+    p->len += len + 2;
+    return memoize(p, key);
+}
+
 /* save_unicode for a str given as its (surrogatepass) UTF-8, memoized under key. */
 static int save_str_data(pickler *p, const char *utf8, size_t len, uintptr_t key)
 {
-    /* The usual case, a short str into an open frame with room: SHORT_BINUNICODE and MEMOIZE
-     * written at once. */
-    if (len <= 0xff && p->proto >= 4 && p->frame_start != SIZE_MAX && p->cap - p->len >= len + 3 &&
-        p->memo_len <= 0xffffffffu) {
-        unsigned char *o = p->out + p->len;
-        o[0] = SHORT_BINUNICODE;
-        o[1] = (unsigned char)len;
-        memcpy(o + 2, utf8, len);
-        o[len + 2] = MEMOIZE;
-        p->len += len + 3;
-        size_t idx = p->memo_len++;
-        return key && ptrmap_insert(&p->memo, key, (uint32_t)idx) ? -1 : 0;
-    }
+    if (len <= 0xff && p->proto >= 4 && p->len + len + 3 <= p->wend)
+        return put_short(p, SHORT_BINUNICODE, utf8, len, key);
     int rc;
     if (p->proto == 0) {
         rc = save_str_text(p, utf8, len);
@@ -740,6 +862,8 @@ static int save_bytes_data(pickler *p, const unsigned char *data, size_t len, ui
 {
     if (p->proto < 3)
         return save_bytes_reduce(p, data, len, key);
+    if (len <= 0xff && p->proto >= 4 && p->len + len + 3 <= p->wend)
+        return put_short(p, SHORT_BINBYTES, data, len, key);
     static const unsigned char ops[3] = {SHORT_BINBYTES, BINBYTES, BINBYTES8};
     unsigned char hdr[9];
     size_t hlen = counted_header(p, hdr, ops, len, "a bytes object");
@@ -750,10 +874,43 @@ static int save_bytes_data(pickler *p, const unsigned char *data, size_t len, ui
 
 static int save(pickler *p, const st_value *v);
 
-/* The item of a list, tuple, set or frozenset at *pos, as st_value_next() without checks. */
-static inline int next_item(const st_value *c, size_t *pos, st_value **item)
+/* save() of a dict's key or a list's item at a position with a hint (h; NULL: none): the
+ * memo reference at once for the str noted there, else for a shared str found in the memo
+ * (noted then). */
+static ST__INLINE int save_hinted(pickler *p, const st_value *v, struct hint *h)
 {
-    if (st__kind(c) != ST_VALUE_LIST && st__kind(c) != ST_VALUE_TUPLE)
+    if (h && p->len < p->limit) {
+        int64_t idx = -1;
+        if (h->v == v)
+            idx = h->idx;
+        else if (!st__imm(v) && st__kind(v) == ST_VALUE_STR && !st__unshared(v) &&
+                 (idx = memo_find(p, value_key(v))) >= 0)
+            *h = (struct hint){v, (uint32_t)idx};
+        if (idx >= 0) {
+            p->len += put_memo_get(p->out + p->len, (uint32_t)idx);
+            return 0;
+        }
+    }
+    return save(p, v);
+}
+
+/* The hint of position j, if it has one. */
+static inline struct hint *hint_at(struct hint *hints, size_t j)
+{
+    return j < HINTS ? &hints[j] : NULL;
+}
+
+/* 1 for a list or tuple (items in an array), 0 for a set or frozenset. */
+static inline int is_seq(const st_value *c)
+{
+    return st__kind(c) == ST_VALUE_LIST || st__kind(c) == ST_VALUE_TUPLE;
+}
+
+/* The item of a list, tuple (seq), set or frozenset at *pos, as st_value_next() without
+ * checks. */
+static inline int next_item(const st_value *c, int seq, size_t *pos, st_value **item)
+{
+    if (!seq)
         return st__set_next(c, pos, item);
     size_t n;
     st_value *const *items = st__items(c, &n);
@@ -763,32 +920,37 @@ static inline int next_item(const st_value *c, size_t *pos, st_value **item)
     return 1;
 }
 
-/* batch_list_exact (and batch_list for protocol 0) over any iterable container. */
+/* batch_list_exact (and batch_list for protocol 0) over any iterable container: APPEND
+ * after each item in protocol 0 and for a single one, else batches of BATCHSIZE in MARK ...
+ * APPENDS. */
 static int save_appends(pickler *p, const st_value *c)
 {
-    size_t n = (size_t)st_value_len(c), pos = 0, total = 0;
-    st_value *item = NULL;
-    if (n == 0)
+    int seq = is_seq(c), more;
+    size_t pos = 0, second;
+    st_value *item, *next;
+    if (!next_item(c, seq, &pos, &item))
         return 0;
-    if (p->proto == 0) {
-        while (next_item(c, &pos, &item))
-            if (save(p, item) || emit1(p, APPEND))
+    second = pos;
+    if (p->proto == 0 || !next_item(c, seq, &second, &next)) {
+        do
+            if (save_hinted(p, item, seq ? hint_at(p->item_hints, pos - 1) : NULL) ||
+                emit1(p, APPEND))
                 return -1;
+        while (next_item(c, seq, &pos, &item));
         return 0;
     }
-    if (n == 1) {
-        next_item(c, &pos, &item);
-        return save(p, item) || emit1(p, APPEND) ? -1 : 0;
-    }
-    while (total < n) {
+    do {
         if (emit1(p, MARK))
             return -1;
-        for (size_t k = 0; k < BATCHSIZE && next_item(c, &pos, &item); k++, total++)
-            if (save(p, item))
+        more = 1;
+        for (size_t k = 0; k < BATCHSIZE && more; k++) {
+            if (save_hinted(p, item, seq ? hint_at(p->item_hints, pos - 1) : NULL))
                 return -1;
+            more = next_item(c, seq, &pos, &item);
+        }
         if (emit1(p, APPENDS))
             return -1;
-    }
+    } while (more);
     return 0;
 }
 
@@ -810,32 +972,44 @@ static int save_list(pickler *p, const st_value *v, uintptr_t key)
                : 0;
 }
 
-static int save_dict(pickler *p, const st_value *v, uintptr_t key)
+/* batch_dict_exact (and protocol 0's SETITEM after each item): SETITEM for a single item,
+ * else batches of BATCHSIZE in MARK ... SETITEMS, and like CPython an empty one after a
+ * batch that ends exactly at the end. */
+static int save_setitems(pickler *p, const st_value *v)
 {
-    if ((p->proto ? emit1(p, EMPTY_DICT) : emit2(p, MARK, DICT)) || memo_put(p, key))
-        return -1;
-    size_t n = (size_t)st_value_len(v), pos = 0;
-    st_value *k, *x;
-    if (p->proto == 0 || n == 1) {
-        while (st__dict_next(v, &pos, &k, &x))
-            if (save(p, k) || save(p, x) || emit1(p, SETITEM))
+    size_t pos = 0, second, j = 0, k;
+    st_value *key, *x;
+    if (!st__dict_next(v, &pos, &key, &x))
+        return 0;
+    second = pos;
+    if (p->proto == 0 || !st__dict_next(v, &second, NULL, NULL)) {
+        do
+            if (save_hinted(p, key, hint_at(p->key_hints, j++)) || save(p, x) || emit1(p, SETITEM))
                 return -1;
+        while (st__dict_next(v, &pos, &key, &x));
         return 0;
     }
-    if (n == 0)
-        return 0;
-    /* Like CPython, a batch that ends exactly at the end is followed by an empty one. */
-    size_t i;
+    int more = 1;
     do {
         if (emit1(p, MARK))
             return -1;
-        for (i = 0; i < BATCHSIZE && st__dict_next(v, &pos, &k, &x); i++)
-            if (save(p, k) || save(p, x))
+        for (k = 0; k < BATCHSIZE && more; k++) {
+            if (save_hinted(p, key, hint_at(p->key_hints, j++)) || save(p, x))
                 return -1;
+            more = st__dict_next(v, &pos, &key, &x);
+        }
         if (emit1(p, SETITEMS))
             return -1;
-    } while (i == BATCHSIZE);
+    } while (k == BATCHSIZE);
     return 0;
+}
+
+static int save_dict(pickler *p, const st_value *v, uintptr_t key)
+{
+    return (p->proto ? emit1(p, EMPTY_DICT) : emit2(p, MARK, DICT)) || memo_put(p, key) ||
+                   save_setitems(p, v)
+               ? -1
+               : 0;
 }
 
 /* set and frozenset below protocol 4: set(list) / frozenset(list) through REDUCE. */
@@ -891,11 +1065,12 @@ static int save_tuple(pickler *p, const st_value *v, uintptr_t key)
         return p->proto ? emit1(p, EMPTY_TUPLE) : emit2(p, MARK, TUPLE);
     if (tuple_open(p, n))
         return -1;
-    while (next_item(v, &pos, &item)) {
+    while (next_item(v, 1, &pos, &item)) {
         p->tuple_item = 1;
         if (save(p, item))
             return -1;
     }
+    p->tuple_item = 0; /* (not taken by an item that is no container) */
     /* Recursive: an item refers back to the tuple, which is in the memo now. */
     int64_t idx = memo_find(p, key);
     if (idx >= 0) {
@@ -1161,14 +1336,14 @@ static int persistent(pickler *p, const st_value *v)
     return rc ? -1 : 1;
 }
 
-static int save(pickler *p, const st_value *v)
+static int too_deep(void)
 {
-    opcode_boundary(p);
-    if (p->o && p->o->persistent_id) {
-        int pers = persistent(p, v);
-        if (pers)
-            return pers < 0 ? -1 : 0;
-    }
+    return ST_RAISE(ST_ERECURSION, "maximum recursion depth exceeded while pickling an object");
+}
+
+/* save() from the frame boundary and the persistent id on: any value, any protocol. */
+static NOINLINE int save_value(pickler *p, const st_value *v)
+{
     st_value_type kind = st__kind(v);
     switch (kind) {
     case ST_VALUE_NONE:
@@ -1214,7 +1389,7 @@ static int save(pickler *p, const st_value *v)
                    : save_bytes_data(p, (const unsigned char *)data, len, key);
     }
     if (p->depth >= ST_VALUE_MAX_DEPTH)
-        return ST_RAISE(ST_ERECURSION, "maximum recursion depth exceeded while pickling an object");
+        return too_deep();
     p->depth++;
     int rc;
     switch (kind) {
@@ -1245,6 +1420,87 @@ static int save(pickler *p, const st_value *v)
     }
     p->depth--;
     return rc;
+}
+
+/* save() past its fast path's limit: the frame boundary, then the fast path again with room
+ * made (a new frame opened), or the persistent id and save_value() (slow). */
+static NOINLINE int save_slow(pickler *p, const st_value *v)
+{
+    opcode_boundary(p);
+    if (!p->slow)
+        return open_frame(p, SAVE_ROOM + 1) ? -1 : save(p, v);
+    if (p->o && p->o->persistent_id) {
+        int pers = persistent(p, v);
+        if (pers)
+            return pers < 0 ? -1 : 0;
+    }
+    return save_value(p, v);
+}
+
+/* A list or dict in save()'s fast path: memoized as save_value() says, its opening written
+ * at once. */
+static NOINLINE int save_container(pickler *p, const st_value *v, st_value_type kind)
+{
+    uintptr_t key = st__unshared(v) && !p->tuple_item ? 0 : (uintptr_t)v;
+    p->tuple_item = 0;
+    int64_t idx = memo_find(p, key);
+    if (idx >= 0) {
+        p->len += put_memo_get(p->out + p->len, (uint32_t)idx);
+        return 0;
+    }
+    if (p->depth >= ST_VALUE_MAX_DEPTH)
+        return too_deep();
+    p->out[p->len++] = kind == ST_VALUE_DICT ? EMPTY_DICT : EMPTY_LIST;
+    if (p->proto >= 4 ? memoize(p, key) : memo_put_slow(p, key))
+        return -1;
+    p->depth++;
+    int rc = kind == ST_VALUE_DICT ? save_setitems(p, v) : save_appends(p, v);
+    p->depth--;
+    return rc;
+}
+
+/* save: the values records are made of written at once from protocol 1 on (a frame open from
+ * protocol 4, room for SAVE_ROOM bytes, no callbacks), anything else by save_value(). */
+static int save(pickler *p, const st_value *v)
+{
+    if (ST__UNLIKELY(p->len >= p->limit))
+        return save_slow(p, v);
+    unsigned char *o = p->out + p->len;
+    if (st__imm(v)) {
+        int64_t i;
+        if (st__kind(v) == ST_VALUE_FLOAT) {
+            put_binfloat(o, st__float_value(v));
+            p->len += 9;
+            return 0;
+        }
+        if (st__int_small(v, &i) && i >= INT32_MIN && i <= INT32_MAX) {
+            p->len += put_binint(o, (int32_t)i);
+            return 0;
+        }
+        return save_int(p, v);
+    }
+    st_value_type kind = st__kind(v);
+    if (kind == ST_VALUE_STR || kind == ST_VALUE_BYTES) {
+        size_t len;
+        const char *data = st__data(v, &len);
+        uintptr_t key = data_key(v, kind, data, len);
+        /* referenced once: met only here (see save_value()) */
+        if (st__unshared(v) && key == (uintptr_t)v)
+            key = 0;
+        int64_t idx = memo_find(p, key);
+        if (idx >= 0) {
+            p->len += put_memo_get(o, (uint32_t)idx);
+            return 0;
+        }
+        if (len > 0xff || p->proto < 4)
+            return kind == ST_VALUE_STR ? save_str_data(p, data, len, key)
+                                        : save_bytes_data(p, (const unsigned char *)data, len, key);
+        return put_short(p, kind == ST_VALUE_STR ? SHORT_BINUNICODE : SHORT_BINBYTES, data, len,
+                         key);
+    }
+    if (kind == ST_VALUE_DICT || kind == ST_VALUE_LIST)
+        return save_container(p, v, kind);
+    return save_value(p, v);
 }
 
 /* ---- for lib/pickle/stdtypes.c ---- */
@@ -1325,12 +1581,14 @@ static int dumps(const st_value *v, int protocol, const st_pickle_dump_options *
     pickler p = {0};
     p.proto = protocol;
     p.o = opts;
+    p.slow = protocol == 0 || (opts && opts->persistent_id);
     p.frame_start = p.frame_end = SIZE_MAX;
     int rc = 0;
     if (protocol >= 2) {
         unsigned char hdr[2] = {PROTO, (unsigned char)protocol};
         rc = emit(&p, hdr, 2);
         p.framing = protocol >= 4;
+        set_limits(&p);
     }
     if (rc == 0)
         rc = save(&p, v) || emit1(&p, STOP) ? -1 : 0;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/compiler.h"
 #include "internal/utf8.h"
 #include "internal/value.h"
 #include "st_config.h"
@@ -301,7 +302,7 @@ static inline st_value *arena_header(const st__arena *a, void *p, st_value_type 
 #endif
 
 /* value_sized() when the arena's chunk is full or there is no arena. */
-static st_value *value_sized_slow(st__arena *a, st_value_type kind, size_t size)
+ST__NOINLINE static st_value *value_sized_slow(st__arena *a, st_value_type kind, size_t size)
 {
 #if ARENA
     st_value *v;
@@ -655,14 +656,20 @@ st_value *st_value_none(void) { return &g_none; }
 
 st_value *st_value_bool(int b) { return b ? &g_true : &g_false; }
 
+/* An int or float value (no immediate): i's bits, either's. */
+ST__NOINLINE static st_value *scalar_value(st__arena *a, st_value_type kind, int64_t bits)
+{
+    st_value *v = scalar_new(a, kind);
+    if (v)
+        v->u.i = bits;
+    return v;
+}
+
 st_value *st__int_new(st__arena *a, int64_t i)
 {
     if (i >= ST__IMM_INT_MIN && i <= ST__IMM_INT_MAX)
         return st__imm_int(i);
-    st_value *v = scalar_new(a, ST_VALUE_INT);
-    if (v)
-        v->u.i = i;
-    return v;
+    return scalar_value(a, ST_VALUE_INT, i);
 }
 
 st_value *st_value_int(int64_t i) { return st__int_new(NULL, i); }
@@ -693,10 +700,9 @@ st_value *st__float_new(st__arena *a, double d)
     st_value *v = st__imm_float(d);
     if (v)
         return v;
-    v = scalar_new(a, ST_VALUE_FLOAT);
-    if (v)
-        v->u.f = d;
-    return v;
+    int64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    return scalar_value(a, ST_VALUE_FLOAT, bits);
 }
 
 st_value *st_value_float(double d) { return st__float_new(NULL, d); }
@@ -786,10 +792,42 @@ static inline void copy_bytes(char *p, const void *src, size_t len)
     }
 }
 
+/* alloc_inline() of a short str or bytes that fits in the arena's current chunk and in the
+ * size of an st_value (so nothing of it needs zeroing), inline for the loader: NULL when
+ * it does not (alloc_inline() then). */
+static inline st_value *short_new(st__arena *a, st_value_type kind, const void *data, size_t len,
+                                  size_t nchars)
+{
+#if ARENA
+    size_t at = kind == ST_VALUE_BYTES ? ST__SHORT_BYTES : ST__SHORT_DATA;
+    size_t n = (at + len + 1 + 7) & ~(size_t)7;
+    if (!a || at + len >= sizeof(st_value) || n > (size_t)(a->end - a->cur))
+        return NULL;
+    st_value *v = arena_header(a, a->cur, kind);
+    a->cur += n;
+    a->taken++;
+    v->flags = ST__V_SHORT;
+    v->slen = (uint16_t)len;
+    if (kind == ST_VALUE_STR)
+        v->u.s.sh.nchars = (uint16_t)nchars;
+    char *p = (char *)v + at;
+    copy_bytes(p, data, len);
+    p[len] = '\0';
+    return v;
+#else
+    (void)a;
+    (void)kind;
+    (void)data;
+    (void)len;
+    (void)nchars;
+    return NULL;
+#endif
+}
+
 /* A str (of nchars code points) or bytes with its bytes stored in the value: one allocation,
  * one cache line for short ones, which have the short form. */
-static inline st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data,
-                                     size_t len, size_t nchars)
+static st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data, size_t len,
+                              size_t nchars)
 {
     st_value *v;
     char *p;
@@ -846,7 +884,8 @@ static inline size_t ascii_prefix(const unsigned char *s, size_t len)
 }
 
 /* st__str_new() from the first byte that may not be ASCII, at i. */
-static st_value *str_new_utf8(st__arena *a, const char *data, size_t len, int surrogates, size_t i)
+ST__NOINLINE static st_value *str_new_utf8(st__arena *a, const char *data, size_t len,
+                                           int surrogates, size_t i)
 {
     const unsigned char *s = (const unsigned char *)data;
     size_t nchars;
@@ -866,7 +905,8 @@ st_value *st__str_new(st__arena *a, const char *data, size_t len, int surrogates
     size_t i = ascii_prefix(s, len);
     if (i < len)
         return str_new_utf8(a, data, len, surrogates, i);
-    return alloc_inline(a, ST_VALUE_STR, data, len, len);
+    st_value *v = short_new(a, ST_VALUE_STR, data, len, len);
+    return v ? v : alloc_inline(a, ST_VALUE_STR, data, len, len);
 }
 
 st_value *st_value_str(const char *utf8) { return st__str_new(NULL, utf8, strlen(utf8), 0); }
@@ -891,7 +931,8 @@ const char *st_value_str_data(const st_value *v, size_t *len)
 
 st_value *st__bytes_new(st__arena *a, const void *data, size_t len)
 {
-    return alloc_inline(a, ST_VALUE_BYTES, data, len, len);
+    st_value *v = short_new(a, ST_VALUE_BYTES, data, len, len);
+    return v ? v : alloc_inline(a, ST_VALUE_BYTES, data, len, len);
 }
 
 st_value *st_value_bytes(const void *data, size_t len) { return st__bytes_new(NULL, data, len); }
@@ -1037,7 +1078,9 @@ int st__list_extend_steal(st__arena *a, st_value *list, st_value *const *items, 
     if (!p && a && n && n <= BLOCK_MAX / sizeof *p && (p = near_take(a, list, n * sizeof *p))) {
         set_arena_items(list, ITEMS_NEAR);
         list->u.seq.items = p;
-        list->u.seq.cap = n;
+        list->u.seq.len = list->u.seq.cap = n;
+        copy_items(p, items, n);
+        return 0;
     }
 #endif
     if (n > list->u.seq.cap - list->u.seq.len && list_reserve(a, list, n) < 0) {
@@ -1868,19 +1911,23 @@ static int shapes_find(st__shapes *c, st_value *const *kv, size_t n)
     return found;
 }
 
-/* Fills an empty dict with the pairs kv[0, 2n) as a dict of shape s when they have its keys,
- * the same objects in the same order: 1 done (the references taken), 0 not. */
-static int shape_attach(st__arena *a, st_value *dv, st__shape *s, st_value *const *kv, size_t n)
+/* 1 if the pairs kv[0, 2n) have the keys of shape s: the same objects in the same order. */
+static inline int shape_keys(const st__shape *s, st_value *const *kv, size_t n)
 {
     if (s->keys.nentries != n)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (kv[2 * i] != s->keys.entries[i].key)
+    const st__dentry *e = s->keys.entries;
+    for (st_value *const *k = kv, *const *end = kv + 2 * n; k != end; k += 2, e++)
+        if (*k != e->key)
             return 0;
-    int where;
-    st_value **values = items_alloc(a, dv, n * sizeof *values, &where);
-    if (!values)
-        return 0; /* a table, then */
+    return 1;
+}
+
+/* Makes an empty dict one of shape s, whose keys the pairs kv[0, 2n) have, keeping their
+ * values in `values` (from items_alloc(), at `where`); takes the references. */
+static inline void shape_fill(st_value *dv, st__shape *s, st_value *const *kv, size_t n,
+                              st_value **values, int where)
+{
     for (size_t i = 0; i < n; i++) {
         values[i] = kv[2 * i + 1];
         /* the shape holds the key too, so this reference is not its last; a str is neither
@@ -1890,6 +1937,19 @@ static int shape_attach(st__arena *a, st_value *dv, st__shape *s, st_value *cons
     set_arena_items(dv, where);
     dv->u.dict = &shape_ref(s)->keys;
     dv->u.values = values;
+}
+
+/* Fills an empty dict with the pairs kv[0, 2n) as a dict of shape s when they have its keys:
+ * 1 done (the references taken), 0 not. */
+static int shape_attach(st__arena *a, st_value *dv, st__shape *s, st_value *const *kv, size_t n)
+{
+    if (!shape_keys(s, kv, n))
+        return 0;
+    int where;
+    st_value **values = items_alloc(a, dv, n * sizeof *values, &where);
+    if (!values)
+        return 0; /* a table, then */
+    shape_fill(dv, s, kv, n, values, where);
     return 1;
 }
 
@@ -1946,16 +2006,11 @@ void st__shapes_done(st__shapes *c)
 
 const void *st__dict_shape(const st_value *d) { return d->u.values ? shape_of(d) : NULL; }
 
-int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_value *const *kv,
-                          size_t n)
+/* st__dict_update_steal() but for a record of the shape used last. */
+ST__NOINLINE static int dict_update(st__arena *a, st__shapes *shapes, st_value *dv,
+                                    st_value *const *kv, size_t n)
 {
     size_t i = 0;
-    /* A load's records: an empty dict filled with the keys of the shape used last, compared
-     * with them directly (no mix of their addresses, no search). */
-    st__shape *last;
-    if (shapes && (last = shapes->e[0].shape) && dv->u.dict == &g_no_table &&
-        shape_attach(a, dv, last, kv, n))
-        return 0;
     /* An empty dict filled with the keys of a recent shape shares it; the second one filled
      * with the same str keys lately makes their shape. */
     int share = 0;
@@ -1998,6 +2053,23 @@ int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_val
         st_value_unref(kv[2 * i + 1]);
     }
     return ST_TRACE();
+}
+
+int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_value *const *kv,
+                          size_t n)
+{
+#if ARENA
+    /* A load's records: an empty dict filled with the keys of the shape used last, compared
+     * with them directly (no mix of their addresses, no search), its values next to it. */
+    st__shape *last;
+    st_value **values;
+    if (a && shapes && (last = shapes->e[0].shape) && dv->u.dict == &g_no_table &&
+        shape_keys(last, kv, n) && (values = near_take(a, dv, n * sizeof *values))) {
+        shape_fill(dv, last, kv, n, values, ITEMS_NEAR);
+        return 0;
+    }
+#endif
+    return dict_update(a, shapes, dv, kv, n);
 }
 
 int st_value_dict_set_steal(st_value *d, st_value *key, st_value *value)
@@ -2088,24 +2160,16 @@ static void set_init(st__set *s)
     s->mask = SET_MINSIZE - 1;
 }
 
-st_value *st__container_new(st__arena *a, st_value_type kind)
+/* st__container_new() of the kinds but list and dict. */
+ST__NOINLINE static st_value *container_new(st__arena *a, st_value_type kind)
 {
-    if (kind == ST_VALUE_LIST) {
-        st_value *v = value_sized(a, kind, offsetof(st_value, u.seq.maxlen));
-        if (v) {
-            v->u.seq.items = NULL;
-            v->u.seq.len = v->u.seq.cap = 0;
-        }
-        return v;
-    }
     if (kind == ST_VALUE_DEQUE) {
         st_value *v = value_new(a, kind, 0);
         if (v)
             v->u.seq.maxlen = -1;
         return v;
     }
-    if (kind == ST_VALUE_DICT || kind == ST_VALUE_ORDEREDDICT || kind == ST_VALUE_DEFAULTDICT ||
-        kind == ST_VALUE_COUNTER) {
+    if (kind == ST_VALUE_ORDEREDDICT || kind == ST_VALUE_DEFAULTDICT || kind == ST_VALUE_COUNTER) {
         size_t size = kind == ST_VALUE_DEFAULTDICT ? ST__DICT_FACTORY + 2 * sizeof(st_value *)
                                                    : ST__DICT_FACTORY;
         st_value *v = value_sized(a, kind, size);
@@ -2123,6 +2187,28 @@ st_value *st__container_new(st__arena *a, st_value_type kind)
         set_init(v->u.set);
     }
     return v;
+}
+
+st_value *st__container_new(st__arena *a, st_value_type kind)
+{
+    /* a load's lists and dicts: a few stores (the rest, in the arena's fast path) */
+    if (kind == ST_VALUE_LIST) {
+        st_value *v = value_sized(a, kind, offsetof(st_value, u.seq.maxlen));
+        if (v) {
+            v->u.seq.items = NULL;
+            v->u.seq.len = v->u.seq.cap = 0;
+        }
+        return v;
+    }
+    if (kind == ST_VALUE_DICT) {
+        st_value *v = value_sized(a, kind, ST__DICT_FACTORY);
+        if (v) {
+            v->u.dict = &g_no_table;
+            v->u.values = NULL;
+        }
+        return v;
+    }
+    return container_new(a, kind);
 }
 
 st_value *st_value_set(void) { return st__container_new(NULL, ST_VALUE_SET); }

@@ -1072,10 +1072,11 @@ st_value *st__tuple_steal(st__arena *a, size_t n, st_value *const *items)
 
 int st__list_extend_steal(st__arena *a, st_value *list, st_value *const *items, size_t n)
 {
-    st_value **p = list->u.seq.items;
 #if ARENA
     /* the loader's list, empty and filled once: n slots next to it, no more */
-    if (!p && a && n && n <= BLOCK_MAX / sizeof *p && (p = near_take(a, list, n * sizeof *p))) {
+    st_value **p;
+    if (!list->u.seq.items && a && n && n <= BLOCK_MAX / sizeof *p &&
+        (p = near_take(a, list, n * sizeof *p))) {
         set_arena_items(list, ITEMS_NEAR);
         list->u.seq.items = p;
         list->u.seq.len = list->u.seq.cap = n;

@@ -826,8 +826,8 @@ static inline st_value *short_new(st__arena *a, st_value_type kind, const void *
 
 /* A str (of nchars code points) or bytes with its bytes stored in the value: one allocation,
  * one cache line for short ones, which have the short form. */
-static st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data, size_t len,
-                              size_t nchars)
+static ST__INLINE st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data,
+                                         size_t len, size_t nchars)
 {
     st_value *v;
     char *p;
@@ -850,6 +850,14 @@ static st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data
     copy_bytes(p, data, len);
     p[len] = '\0';
     return v;
+}
+
+/* alloc_inline() for the loader's constructors once short_new() did not do: apart, so that
+ * their fast paths save no registers. */
+ST__NOINLINE static st_value *alloc_apart(st__arena *a, st_value_type kind, const void *data,
+                                          size_t len, size_t nchars)
+{
+    return alloc_inline(a, kind, data, len, nchars);
 }
 
 st_value *st__str_from_utf8(const char *data, size_t len, size_t nchars)
@@ -906,7 +914,7 @@ st_value *st__str_new(st__arena *a, const char *data, size_t len, int surrogates
     if (i < len)
         return str_new_utf8(a, data, len, surrogates, i);
     st_value *v = short_new(a, ST_VALUE_STR, data, len, len);
-    return v ? v : alloc_inline(a, ST_VALUE_STR, data, len, len);
+    return v ? v : alloc_apart(a, ST_VALUE_STR, data, len, len);
 }
 
 st_value *st_value_str(const char *utf8) { return st__str_new(NULL, utf8, strlen(utf8), 0); }
@@ -932,7 +940,7 @@ const char *st_value_str_data(const st_value *v, size_t *len)
 st_value *st__bytes_new(st__arena *a, const void *data, size_t len)
 {
     st_value *v = short_new(a, ST_VALUE_BYTES, data, len, len);
-    return v ? v : alloc_inline(a, ST_VALUE_BYTES, data, len, len);
+    return v ? v : alloc_apart(a, ST_VALUE_BYTES, data, len, len);
 }
 
 st_value *st_value_bytes(const void *data, size_t len) { return st__bytes_new(NULL, data, len); }

@@ -1097,7 +1097,8 @@ int st__list_extend_steal(st__arena *a, st_value *list, st_value *const *items, 
             st_value_unref(items[i]);
         return ST_TRACE();
     }
-    copy_items(list->u.seq.items + list->u.seq.len, items, n);
+    if (n) /* an empty list may have no items yet */
+        copy_items(list->u.seq.items + list->u.seq.len, items, n);
     list->u.seq.len += n;
     return 0;
 }

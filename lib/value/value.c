@@ -374,7 +374,8 @@ enum { ITEMS_MALLOC, ITEMS_ARENA, ITEMS_NEAR };
  * them (ITEMS_NEAR), else NULL. */
 static inline void *near_take(st__arena *a, const st_value *owner, size_t r)
 {
-    /* owner's chunk, without a test for a malloc'd owner (chunk 0): no chunk starts at it */
+    /* owner's chunk, with no test for a malloc'd owner: its distance 0 gives its own address,
+     * where no chunk starts */
     if ((const char *)owner - (size_t)owner->chunk * 8 != (char *)a->chunk ||
         (size_t)(a->end - a->cur) < r)
         return NULL;
@@ -656,7 +657,8 @@ st_value *st_value_none(void) { return &g_none; }
 
 st_value *st_value_bool(int b) { return b ? &g_true : &g_false; }
 
-/* An int or float value (no immediate): i's bits, either's. */
+/* An int or float that is no immediate, from the bits of its int64 or double; apart, so that
+ * the constructors' immediate paths need no frame. */
 ST__NOINLINE static st_value *scalar_value(st__arena *a, st_value_type kind, int64_t bits)
 {
     st_value *v = scalar_new(a, kind);

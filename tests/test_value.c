@@ -693,6 +693,175 @@ static st_value *filled(st__shapes *c, st_value_type kind, st_value *const *k, s
     return d;
 }
 
+/* The constructors a load calls, in an arena (a) and without (NULL): strs and bytes of every
+ * length around the short ones' sizes and the word-wise ASCII check, with a two-byte character
+ * or a bad byte at every position; lists filled by one extend and then grown; tuples. */
+static void check_load_scalars(st__arena *a)
+{
+    char in[48], want[128];
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t i = 0; i < len; i++)
+            in[i] = (char)('a' + i % 26);
+        st_value *s = st__str_new(a, in, len, 0), *b = st__bytes_new(a, in, len);
+        assert_non_null(s);
+        assert_non_null(b);
+        size_t n;
+        assert_memory_equal(st_value_str_data(s, &n), in, len);
+        assert_int_equal(n, len);
+        assert_int_equal(st_value_str_data(s, NULL)[len], '\0');
+        assert_int_equal(st_value_len(s), len);
+        assert_memory_equal(st_value_bytes_data(b, &n), in, len);
+        assert_int_equal(n, len);
+        assert_int_equal(st_value_bytes_data(b, NULL)[len], '\0');
+        st_value_unref(s);
+        st_value_unref(b);
+        for (size_t at = 0; at + 1 < len; at++) { /* 'é' at `at`: one code point less */
+            char t[48];
+            memcpy(t, in, len);
+            t[at] = (char)0xc3;
+            t[at + 1] = (char)0xa9;
+            assert_non_null(s = st__str_new(a, t, len, 0));
+            assert_int_equal(st_value_len(s), len - 1);
+            assert_memory_equal(st_value_str_data(s, NULL), t, len);
+            st_value_unref(s);
+        }
+        for (size_t at = 0; at < len; at++) { /* a bad byte at `at` */
+            char t[48];
+            memcpy(t, in, len);
+            t[at] = (char)0xff;
+            assert_null(st__str_new(a, t, len, 0));
+            snprintf(want, sizeof want,
+                     "'utf-8' codec can't decode byte 0xff in position %zu: invalid start byte",
+                     at);
+            assert_string_equal(st_error_message(), want);
+        }
+    }
+    for (size_t n = 0; n <= 6; n++) {
+        st_value *items[6], *list = st__container_new(a, ST_VALUE_LIST), *t;
+        assert_non_null(list);
+        for (size_t i = 0; i < n; i++)
+            items[i] = st_value_int((int64_t)i);
+        assert_int_equal(st__list_extend_steal(a, list, items, n), 0);
+        assert_int_equal(st_value_len(list), n);
+        for (size_t i = 0; i < n; i++)
+            items[i] = st_value_int((int64_t)i);
+        assert_non_null(t = st__tuple_steal(a, n, items));
+        static const char *const lists[] = {"[]",
+                                            "[0]",
+                                            "[0, 1]",
+                                            "[0, 1, 2]",
+                                            "[0, 1, 2, 3]",
+                                            "[0, 1, 2, 3, 4]",
+                                            "[0, 1, 2, 3, 4, 5]"};
+        static const char *const tuples[] = {"()",
+                                             "(0,)",
+                                             "(0, 1)",
+                                             "(0, 1, 2)",
+                                             "(0, 1, 2, 3)",
+                                             "(0, 1, 2, 3, 4)",
+                                             "(0, 1, 2, 3, 4, 5)"};
+        assert_repr(list, lists[n]);
+        assert_repr(t, tuples[n]);
+        /* grown past its exact size, by another extend and by appends */
+        items[0] = st_value_str("x");
+        assert_int_equal(st__list_extend_steal(a, list, items, 1), 0);
+        assert_int_equal(st_value_list_append_steal(list, st_value_int(7)), 0);
+        snprintf(want, sizeof want, "%.*s%s'x', 7]", (int)strlen(lists[n]) - 1, lists[n],
+                 n ? ", " : "");
+        assert_repr(list, want);
+        st_value_unref(list);
+        st_value_unref(t);
+    }
+}
+
+static void test_load_constructors(void **state)
+{
+    (void)state;
+    st__arena a = ST__ARENA_INIT;
+    check_load_scalars(&a);
+    check_load_scalars(NULL);
+    st__arena_done(&a);
+}
+
+/* Records as a load makes them, in an arena: dicts with the keys of the shape used last take
+ * it (the others, another shape or a table), and give back the references to their keys
+ * that they do not keep. */
+static void test_load_records(void **state)
+{
+    (void)state;
+    st__arena a = ST__ARENA_INIT;
+    st__shapes c = {0};
+    st_value *k[6];
+    for (int i = 0; i < 6; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d", i);
+        assert_non_null(k[i] = st_value_str(name));
+    }
+    /* five keys in order (0), reversed (1), a sixth key last instead of k4 (2), four (3) */
+    static const int order[][5] = {
+        {0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {0, 1, 2, 3, 5}, {0, 1, 2, 3, -1}};
+    static const char *const reprs[] = {"{'k0': 0, 'k1': 1.5, 'k2': [2, 'x'], 'k3': b'3', 'k4': 4}",
+                                        "{'k4': 0, 'k3': 1.5, 'k2': [2, 'x'], 'k1': b'3', 'k0': 4}",
+                                        "{'k0': 0, 'k1': 1.5, 'k2': [2, 'x'], 'k3': b'3', 'k5': 4}",
+                                        "{'k0': 0, 'k1': 1.5, 'k2': [2, 'x'], 'k3': b'3'}"};
+    static const int kinds[] = {0, 0, 0, 1, 1, 0, 2, 0, 3, 3, 0, 1, 0, 2, 2, 0, 0};
+    enum { N = sizeof kinds / sizeof kinds[0] };
+    st_value *d[N];
+    const void *shape[4] = {NULL, NULL, NULL, NULL};
+    int seen[4] = {0, 0, 0, 0};
+    for (size_t r = 0; r < N; r++) {
+        int kind = kinds[r];
+        size_t n = order[kind][4] < 0 ? 4 : 5;
+        st_value *kv[10], *items[2];
+        assert_non_null(d[r] = st__container_new(&a, ST_VALUE_DICT));
+        st_value *list = st__container_new(&a, ST_VALUE_LIST);
+        items[0] = st__int_new(&a, 2);
+        items[1] = st__str_new(&a, "x", 1, 0);
+        assert_int_equal(st__list_extend_steal(&a, list, items, 2), 0);
+        st_value *vals[5] = {st__int_new(&a, 0), st__float_new(&a, 1.5), list,
+                             st__bytes_new(&a, "3", 1), st__int_new(&a, 4)};
+        for (size_t i = 0; i < n; i++) {
+            kv[2 * i] = st_value_ref(k[order[kind][i]]);
+            kv[2 * i + 1] = vals[i];
+        }
+        if (n == 4)
+            st_value_unref(vals[4]);
+        assert_int_equal(st__dict_update_steal(&a, &c, d[r], kv, n), 0);
+        assert_repr(d[r], reprs[kind]);
+        /* the first dict of a key set has a table, the next ones share the shape the second
+         * made */
+        const void *sh = st__dict_shape(d[r]);
+        if (seen[kind]++ == 0) {
+            assert_null(sh);
+        } else if (!shape[kind]) {
+            assert_non_null(sh);
+            shape[kind] = sh;
+        } else {
+            assert_ptr_equal(sh, shape[kind]);
+        }
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(st_value_contains(d[r], k[order[kind][i]]), 1);
+    }
+    assert_ptr_not_equal(shape[0], shape[1]);
+    assert_ptr_not_equal(shape[0], shape[2]);
+    assert_ptr_not_equal(shape[0], shape[3]);
+    /* a shared dict changed after the fact gets its own table, the others keep the shape */
+    assert_int_equal(st_value_dict_set_steal(d[N - 1], st_value_ref(k[5]), st_value_none()), 0);
+    assert_null(st__dict_shape(d[N - 1]));
+    assert_ptr_equal(st__dict_shape(d[N - 2]), shape[0]);
+    assert_repr(d[N - 2], reprs[0]);
+    for (int i = 0; i < 6; i++)
+        assert_false(st__unshared(k[i]));
+    for (size_t r = 0; r < N; r++)
+        st_value_unref(d[r]);
+    st__shapes_done(&c);
+    st__arena_done(&a);
+    for (int i = 0; i < 6; i++) { /* only this reference left */
+        assert_true(st__unshared(k[i]));
+        st_value_unref(k[i]);
+    }
+}
+
 /* Shared-key dicts: what a dict does when it shares its keys with others (replaced, added and
  * deleted keys, clear, copy, equality, the dict-based kinds, larger shapes), and
  * what gets no shape. */
@@ -2606,6 +2775,8 @@ int main(void)
         cmocka_unit_test(test_list_tuple),
         cmocka_unit_test(test_dict),
         cmocka_unit_test(test_dict_shapes),
+        cmocka_unit_test(test_load_constructors),
+        cmocka_unit_test(test_load_records),
         cmocka_unit_test(test_iteration_errors),
         cmocka_unit_test(test_next_not_iterable),
         cmocka_unit_test(test_set),
@@ -2633,7 +2804,8 @@ int main(void)
         cmocka_unit_test(test_stdtypes_datetime),
         cmocka_unit_test(test_stdtypes_scalars),
         cmocka_unit_test(test_stdtypes_collections),
-        cmocka_unit_test(test_globals), cmocka_unit_test(test_objects),
+        cmocka_unit_test(test_globals),
+        cmocka_unit_test(test_objects),
         cmocka_unit_test(test_picklebuffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

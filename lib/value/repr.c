@@ -3,14 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/compiler.h"
 #include "internal/utf8.h"
 #include "internal/value.h"
-
-#if defined(__GNUC__) || defined(__clang__)
-#define NOINLINE __attribute__((noinline)) /* keeps rare or recursive paths out of hot callers */
-#else
-#define NOINLINE
-#endif
 
 /* ---- output ------------------------------------------------------------------------------ */
 
@@ -40,7 +35,7 @@ static inline int putc1(st__buf *b, char c)
 
 /* ---- ints -------------------------------------------------------------------------------- */
 
-NOINLINE static int big_repr(st__buf *b, const st_value *v)
+ST__NOINLINE static int big_repr(st__buf *b, const st_value *v)
 {
 #ifdef __SIZEOF_INT128__
     size_t n;
@@ -145,8 +140,8 @@ static int put_ascii_escape(st__buf *b, unsigned c)
 /* Writes s between quotes, escaping the bytes whose class is in mask. In a str (text) a HIGH
  * byte starts a UTF-8 sequence, kept when printable; in bytes it becomes \xNN. Runs of bytes
  * that print as themselves are copied whole. */
-NOINLINE static int put_quoted(st__buf *b, const unsigned char *s, size_t len, char quote,
-                               unsigned mask, int text)
+ST__NOINLINE static int put_quoted(st__buf *b, const unsigned char *s, size_t len, char quote,
+                                   unsigned mask, int text)
 {
     if (putc1(b, quote) < 0)
         return -1;
@@ -278,7 +273,7 @@ static int repr_counter_items(st__buf *b, const st_value *v, active *act)
  * Counter({...}): a dict's or list's repr inside a call of the type, as collections prints
  * them; a container met again prints as OrderedDict's recursive_repr ("..."), deque's "[...]"
  * or dict's "{...}" inside the call (defaultdict; Python's Counter recurses without end). */
-NOINLINE static int repr_collection(st__buf *b, const st_value *v, active *act)
+ST__NOINLINE static int repr_collection(st__buf *b, const st_value *v, active *act)
 {
     int kind = st__kind(v), list = kind == ST_VALUE_DEQUE, again = 0;
     for (int i = 0; i < act->n; i++)
@@ -310,7 +305,7 @@ NOINLINE static int repr_collection(st__buf *b, const st_value *v, active *act)
     return putc1(b, ')');
 }
 
-NOINLINE static int repr_container(st__buf *b, const st_value *v, active *act)
+ST__NOINLINE static int repr_container(st__buf *b, const st_value *v, active *act)
 {
     static const char open[] = {[ST_VALUE_TUPLE] = '(', [ST_VALUE_LIST] = '[',
                                 [ST_VALUE_DICT] = '{', [ST_VALUE_SET] = '{',
@@ -352,7 +347,7 @@ static int repr_part(st__buf *b, const st_value *v, void *act)
 }
 
 /* A global, object or PickleBuffer; an object met again inside itself prints short. */
-NOINLINE static int repr_pickled(st__buf *b, const st_value *v, active *act)
+ST__NOINLINE static int repr_pickled(st__buf *b, const st_value *v, active *act)
 {
     int again = 0;
     for (int i = 0; i < act->n; i++)

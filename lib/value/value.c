@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/compiler.h"
 #include "internal/utf8.h"
 #include "internal/value.h"
 #include "st_config.h"
@@ -285,30 +286,54 @@ static st_value *scalar_new(st__arena *a, st_value_type kind)
     return value_malloc(kind, 0);
 }
 
+#if ARENA
+/* The header of a value carved at p from the arena's current chunk: all of its fields (one
+ * reference, kind, flags, short length, distance back to the chunk), so no memset. */
+static inline st_value *arena_header(const st__arena *a, void *p, st_value_type kind)
+{
+    st_value *v = p;
+    st__rc_init(v);
+    v->kind = (unsigned char)kind;
+    v->flags = 0;
+    v->slen = 0;
+    v->chunk = (uint32_t)((size_t)((char *)v - (char *)a->chunk) / 8);
+    return v;
+}
+#endif
+
+/* value_sized() when the arena's chunk is full or there is no arena. */
+ST__NOINLINE static st_value *value_sized_slow(st__arena *a, st_value_type kind, size_t size)
+{
+#if ARENA
+    st_value *v;
+    if (a && size <= sizeof(st_value) + BLOCK_MAX && (v = arena_take(a, (size + 7) & ~(size_t)7))) {
+        if (size >= sizeof *v)
+            memset(v, 0, sizeof *v);
+        return arena_header(a, v, kind);
+    }
+#endif
+    return value_calloc(kind, size);
+}
+
 /* A value of the given kind with rc 1, `size` bytes long (at least its header), zeroed up to
  * the size of st_value (the bytes past it too but in an arena); in an arena, a value shorter
- * than st_value has only its header zeroed: its constructor sets the rest. */
-static st_value *value_sized(st__arena *a, st_value_type kind, size_t size)
+ * than st_value has only its header set: its constructor sets the rest. Inline, so that the
+ * constructors' constant sizes and kinds fold into a few stores. */
+static inline st_value *value_sized(st__arena *a, st_value_type kind, size_t size)
 {
 #if ARENA
     size_t n = (size + 7) & ~(size_t)7;
-    st_value *v;
-    if (a && size <= sizeof(st_value) + BLOCK_MAX && (v = arena_take(a, n))) {
-        /* zeroed like calloc'd values; what comes after is the constructor's to set (one
-         * fixed size or the other: no memset of a variable size in the hot path) */
-        if (size >= sizeof *v)
-            memset(v, 0, sizeof *v);
-        else
-            memset(v, 0, offsetof(st_value, u));
-        st__rc_init(v);
-        v->kind = (unsigned char)kind;
-        v->chunk = (uint32_t)(((char *)v - (char *)a->chunk) / 8);
-        return v;
+    if (a && size <= sizeof(st_value) + BLOCK_MAX && n <= (size_t)(a->end - a->cur)) {
+        void *p = a->cur;
+        a->cur += n;
+        a->taken++;
+        /* one fixed size or the other: no memset of a variable size in the hot path */
+        if (size >= sizeof(st_value))
+            memset(p, 0, sizeof(st_value));
+        return arena_header(a, p, kind);
     }
-#else
-    (void)a;
 #endif
-    return value_calloc(kind, size);
+    return value_sized_slow(a, kind, size);
 }
 
 /* A value of the given kind with rc 1 and `extra` bytes right after it, where long strs and
@@ -344,6 +369,23 @@ static void value_free(st_value *x)
  * (the common case, 8 bytes less). */
 enum { ITEMS_MALLOC, ITEMS_ARENA, ITEMS_NEAR };
 
+#if ARENA
+/* r bytes (a multiple of 8) of the arena's current chunk when it holds owner and has room for
+ * them (ITEMS_NEAR), else NULL. */
+static inline void *near_take(st__arena *a, const st_value *owner, size_t r)
+{
+    /* owner's chunk, with no test for a malloc'd owner: its distance 0 gives its own address,
+     * where no chunk starts */
+    if ((const char *)owner - (size_t)owner->chunk * 8 != (char *)a->chunk ||
+        (size_t)(a->end - a->cur) < r)
+        return NULL;
+    void *p = a->cur;
+    a->cur += r;
+    a->taken++;
+    return p;
+}
+#endif
+
 /* The items or table of `owner`: from the arena when there is one, else malloc'd (*where). */
 static inline void *items_alloc(st__arena *a, const st_value *owner, size_t n, int *where)
 {
@@ -351,9 +393,10 @@ static inline void *items_alloc(st__arena *a, const st_value *owner, size_t n, i
 #if ARENA
     if (a && n <= BLOCK_MAX) {
         size_t r = (n + 7) & ~(size_t)7;
-        if (a->chunk && value_chunk(owner) == a->chunk && (size_t)(a->end - a->cur) >= r) {
+        void *near = near_take(a, owner, r);
+        if (near) {
             *where = ITEMS_NEAR;
-            return arena_take(a, r); /* cannot fail: there is room */
+            return near;
         }
         uint64_t *p = arena_take(a, sizeof *p + r);
         if (p) {
@@ -614,14 +657,21 @@ st_value *st_value_none(void) { return &g_none; }
 
 st_value *st_value_bool(int b) { return b ? &g_true : &g_false; }
 
+/* An int or float that is no immediate, from the bits of its int64 or double; apart, so that
+ * the constructors' immediate paths need no frame. */
+ST__NOINLINE static st_value *scalar_value(st__arena *a, st_value_type kind, int64_t bits)
+{
+    st_value *v = scalar_new(a, kind);
+    if (v)
+        v->u.i = bits;
+    return v;
+}
+
 st_value *st__int_new(st__arena *a, int64_t i)
 {
     if (i >= ST__IMM_INT_MIN && i <= ST__IMM_INT_MAX)
         return st__imm_int(i);
-    st_value *v = scalar_new(a, ST_VALUE_INT);
-    if (v)
-        v->u.i = i;
-    return v;
+    return scalar_value(a, ST_VALUE_INT, i);
 }
 
 st_value *st_value_int(int64_t i) { return st__int_new(NULL, i); }
@@ -652,10 +702,9 @@ st_value *st__float_new(st__arena *a, double d)
     st_value *v = st__imm_float(d);
     if (v)
         return v;
-    v = scalar_new(a, ST_VALUE_FLOAT);
-    if (v)
-        v->u.f = d;
-    return v;
+    int64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    return scalar_value(a, ST_VALUE_FLOAT, bits);
 }
 
 st_value *st_value_float(double d) { return st__float_new(NULL, d); }
@@ -719,10 +768,68 @@ int st_value_truth(const st_value *v)
 
 /* ---- str, bytes, bytearray --------------------------------------------------------------- */
 
+/* memcpy(p, s, len), a short len without a call: two copies that overlap in the middle (a
+ * record's strs and bytes are a few bytes long; the call cost more than the copy). */
+static inline void copy_bytes(char *p, const void *src, size_t len)
+{
+    const char *s = src;
+    if (len >= 8 && len <= 16) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + len - 8, 8);
+        memcpy(p, &x, 8);
+        memcpy(p + len - 8, &y, 8);
+    } else if (len >= 4 && len < 8) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + len - 4, 4);
+        memcpy(p, &x, 4);
+        memcpy(p + len - 4, &y, 4);
+    } else if (len && len < 4) {
+        p[0] = s[0];
+        p[len / 2] = s[len / 2];
+        p[len - 1] = s[len - 1];
+    } else if (len) {
+        memcpy(p, s, len);
+    }
+}
+
+/* alloc_inline() of a short str or bytes that fits in the arena's current chunk and in the
+ * size of an st_value (so nothing of it needs zeroing), inline for the loader: NULL when
+ * it does not (alloc_inline() then). */
+static inline st_value *short_new(st__arena *a, st_value_type kind, const void *data, size_t len,
+                                  size_t nchars)
+{
+#if ARENA
+    size_t at = kind == ST_VALUE_BYTES ? ST__SHORT_BYTES : ST__SHORT_DATA;
+    size_t n = (at + len + 1 + 7) & ~(size_t)7;
+    if (!a || at + len >= sizeof(st_value) || n > (size_t)(a->end - a->cur))
+        return NULL;
+    st_value *v = arena_header(a, a->cur, kind);
+    a->cur += n;
+    a->taken++;
+    v->flags = ST__V_SHORT;
+    v->slen = (uint16_t)len;
+    if (kind == ST_VALUE_STR)
+        v->u.s.sh.nchars = (uint16_t)nchars;
+    char *p = (char *)v + at;
+    copy_bytes(p, data, len);
+    p[len] = '\0';
+    return v;
+#else
+    (void)a;
+    (void)kind;
+    (void)data;
+    (void)len;
+    (void)nchars;
+    return NULL;
+#endif
+}
+
 /* A str (of nchars code points) or bytes with its bytes stored in the value: one allocation,
  * one cache line for short ones, which have the short form. */
-static inline st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data,
-                                     size_t len, size_t nchars)
+static ST__INLINE st_value *alloc_inline(st__arena *a, st_value_type kind, const void *data,
+                                         size_t len, size_t nchars)
 {
     st_value *v;
     char *p;
@@ -742,10 +849,17 @@ static inline st_value *alloc_inline(st__arena *a, st_value_type kind, const voi
         v->u.s.len = len;
         v->u.s.nchars = nchars;
     }
-    if (len)
-        memcpy(p, data, len);
+    copy_bytes(p, data, len);
     p[len] = '\0';
     return v;
+}
+
+/* alloc_inline() for the loader's constructors once short_new() did not do: apart, so that
+ * their fast paths save no registers. */
+ST__NOINLINE static st_value *alloc_apart(st__arena *a, st_value_type kind, const void *data,
+                                          size_t len, size_t nchars)
+{
+    return alloc_inline(a, kind, data, len, nchars);
 }
 
 st_value *st__str_from_utf8(const char *data, size_t len, size_t nchars)
@@ -753,16 +867,38 @@ st_value *st__str_from_utf8(const char *data, size_t len, size_t nchars)
     return alloc_inline(NULL, ST_VALUE_STR, data, len, nchars);
 }
 
-st_value *st__str_new(st__arena *a, const char *data, size_t len, int surrogates)
+/* How many of the first bytes of s are ASCII: len when all are, else a multiple of 8 at or
+ * before the first that is not. Words at a time, the last (partial) one overlapping the one
+ * before. */
+static inline size_t ascii_prefix(const unsigned char *s, size_t len)
+{
+    const uint64_t high = UINT64_C(0x8080808080808080);
+    if (len < 8) {
+        uint32_t x, y;
+        if (len >= 4) {
+            memcpy(&x, s, 4);
+            memcpy(&y, s + len - 4, 4);
+            return (x | y) & (uint32_t)high ? 0 : len;
+        }
+        return len && (s[0] | s[len / 2] | s[len - 1]) & 0x80 ? 0 : len;
+    }
+    uint64_t w;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (w & high)
+            return i;
+    }
+    memcpy(&w, s + len - 8, 8);
+    return w & high ? i : len;
+}
+
+/* st__str_new() from the first byte that may not be ASCII, at i. */
+ST__NOINLINE static st_value *str_new_utf8(st__arena *a, const char *data, size_t len,
+                                           int surrogates, size_t i)
 {
     const unsigned char *s = (const unsigned char *)data;
-    size_t i = 0, nchars;
-    /* ASCII runs eight bytes at a time */
-    for (uint64_t w; i + 8 <= len; i += 8) {
-        memcpy(&w, s + i, 8);
-        if (w & UINT64_C(0x8080808080808080))
-            break;
-    }
+    size_t nchars;
     for (nchars = i; i < len; nchars++) {
         uint32_t cp;
         size_t n = s[i] < 0x80 ? 1 : st__utf8_decode(s + i, len - i, surrogates, &cp);
@@ -771,6 +907,16 @@ st_value *st__str_new(st__arena *a, const char *data, size_t len, int surrogates
         i += n;
     }
     return alloc_inline(a, ST_VALUE_STR, data, len, nchars);
+}
+
+st_value *st__str_new(st__arena *a, const char *data, size_t len, int surrogates)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    size_t i = ascii_prefix(s, len);
+    if (i < len)
+        return str_new_utf8(a, data, len, surrogates, i);
+    st_value *v = short_new(a, ST_VALUE_STR, data, len, len);
+    return v ? v : alloc_apart(a, ST_VALUE_STR, data, len, len);
 }
 
 st_value *st_value_str(const char *utf8) { return st__str_new(NULL, utf8, strlen(utf8), 0); }
@@ -795,7 +941,8 @@ const char *st_value_str_data(const st_value *v, size_t *len)
 
 st_value *st__bytes_new(st__arena *a, const void *data, size_t len)
 {
-    return alloc_inline(a, ST_VALUE_BYTES, data, len, len);
+    st_value *v = short_new(a, ST_VALUE_BYTES, data, len, len);
+    return v ? v : alloc_apart(a, ST_VALUE_BYTES, data, len, len);
 }
 
 st_value *st_value_bytes(const void *data, size_t len) { return st__bytes_new(NULL, data, len); }
@@ -887,6 +1034,22 @@ static int list_reserve(st__arena *a, st_value *v, size_t extra)
     return 0;
 }
 
+/* memcpy of n item pointers, a few without a call (a record's list or tuple has a few). */
+static inline void copy_items(st_value **dst, st_value *const *src, size_t n)
+{
+    if (n >= 2 && n <= 4) { /* the first two and the last two, overlapping */
+        st_value *x0 = src[0], *x1 = src[1], *y0 = src[n - 2], *y1 = src[n - 1];
+        dst[0] = x0;
+        dst[1] = x1;
+        dst[n - 2] = y0;
+        dst[n - 1] = y1;
+    } else if (n == 1) {
+        dst[0] = src[0];
+    } else if (n) {
+        memcpy(dst, src, n * sizeof *src);
+    }
+}
+
 static st_value *tuple_new(st__arena *a, size_t n)
 {
     if (n > (SIZE_MAX - sizeof(st_value)) / sizeof(st_value *))
@@ -910,8 +1073,8 @@ st_value *st_value_tuple(size_t n, st_value *const *items)
 st_value *st__tuple_steal(st__arena *a, size_t n, st_value *const *items)
 {
     st_value *t = tuple_new(a, n);
-    if (t && n)
-        memcpy(t->u.seq.items, items, n * sizeof *items);
+    if (t)
+        copy_items(t->u.seq.items, items, n);
     for (size_t i = 0; !t && i < n; i++)
         st_value_unref(items[i]);
     return t;
@@ -919,13 +1082,25 @@ st_value *st__tuple_steal(st__arena *a, size_t n, st_value *const *items)
 
 int st__list_extend_steal(st__arena *a, st_value *list, st_value *const *items, size_t n)
 {
-    if (list_reserve(a, list, n) < 0) {
+#if ARENA
+    /* the loader's list, empty and filled once: n slots next to it, no more */
+    st_value **p;
+    if (!list->u.seq.items && a && n && n <= BLOCK_MAX / sizeof *p &&
+        (p = near_take(a, list, n * sizeof *p))) {
+        set_arena_items(list, ITEMS_NEAR);
+        list->u.seq.items = p;
+        list->u.seq.len = list->u.seq.cap = n;
+        copy_items(p, items, n);
+        return 0;
+    }
+#endif
+    if (n > list->u.seq.cap - list->u.seq.len && list_reserve(a, list, n) < 0) {
         for (size_t i = 0; i < n; i++)
             st_value_unref(items[i]);
         return ST_TRACE();
     }
-    if (n)
-        memcpy(list->u.seq.items + list->u.seq.len, items, n * sizeof *items);
+    if (n) /* an empty list may have no items yet */
+        copy_items(list->u.seq.items + list->u.seq.len, items, n);
     list->u.seq.len += n;
     return 0;
 }
@@ -1748,26 +1923,45 @@ static int shapes_find(st__shapes *c, st_value *const *kv, size_t n)
     return found;
 }
 
-/* Fills an empty dict with the pairs kv[0, 2n) as a dict of shape s when they have its keys,
- * the same objects in the same order: 1 done (the references taken), 0 not. */
-static int shape_attach(st__arena *a, st_value *dv, st__shape *s, st_value *const *kv, size_t n)
+/* 1 if the pairs kv[0, 2n) have the keys of shape s: the same objects in the same order. */
+static inline int shape_keys(const st__shape *s, st_value *const *kv, size_t n)
 {
     if (s->keys.nentries != n)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (kv[2 * i] != s->keys.entries[i].key)
+    const st__dentry *e = s->keys.entries;
+    for (st_value *const *k = kv, *const *end = kv + 2 * n; k != end; k += 2, e++)
+        if (*k != e->key)
             return 0;
-    int where;
-    st_value **values = items_alloc(a, dv, n * sizeof *values, &where);
-    if (!values)
-        return 0; /* a table, then */
+    return 1;
+}
+
+/* Makes an empty dict one of shape s, whose keys the pairs kv[0, 2n) have, keeping their
+ * values in `values` (from items_alloc(), at `where`); takes the references. */
+static inline void shape_fill(st_value *dv, st__shape *s, st_value *const *kv, size_t n,
+                              st_value **values, int where)
+{
     for (size_t i = 0; i < n; i++) {
         values[i] = kv[2 * i + 1];
-        st__unref(kv[2 * i]); /* the shape holds the key */
+        /* the shape holds the key too, so this reference is not its last; a str is neither
+         * an immediate nor immortal: a plain decrement */
+        atomic_fetch_sub_explicit(&kv[2 * i]->h.rc, 1, memory_order_release);
     }
     set_arena_items(dv, where);
     dv->u.dict = &shape_ref(s)->keys;
     dv->u.values = values;
+}
+
+/* Fills an empty dict with the pairs kv[0, 2n) as a dict of shape s when they have its keys:
+ * 1 done (the references taken), 0 not. */
+static int shape_attach(st__arena *a, st_value *dv, st__shape *s, st_value *const *kv, size_t n)
+{
+    if (!shape_keys(s, kv, n))
+        return 0;
+    int where;
+    st_value **values = items_alloc(a, dv, n * sizeof *values, &where);
+    if (!values)
+        return 0; /* a table, then */
+    shape_fill(dv, s, kv, n, values, where);
     return 1;
 }
 
@@ -1824,8 +2018,9 @@ void st__shapes_done(st__shapes *c)
 
 const void *st__dict_shape(const st_value *d) { return d->u.values ? shape_of(d) : NULL; }
 
-int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_value *const *kv,
-                          size_t n)
+/* st__dict_update_steal() but for a record of the shape used last. */
+ST__NOINLINE static int dict_update(st__arena *a, st__shapes *shapes, st_value *dv,
+                                    st_value *const *kv, size_t n)
 {
     size_t i = 0;
     /* An empty dict filled with the keys of a recent shape shares it; the second one filled
@@ -1870,6 +2065,23 @@ int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_val
         st_value_unref(kv[2 * i + 1]);
     }
     return ST_TRACE();
+}
+
+int st__dict_update_steal(st__arena *a, st__shapes *shapes, st_value *dv, st_value *const *kv,
+                          size_t n)
+{
+#if ARENA
+    /* A load's records: an empty dict filled with the keys of the shape used last, compared
+     * with them directly (no mix of their addresses, no search), its values next to it. */
+    st__shape *last;
+    st_value **values;
+    if (a && shapes && (last = shapes->e[0].shape) && dv->u.dict == &g_no_table &&
+        shape_keys(last, kv, n) && (values = near_take(a, dv, n * sizeof *values))) {
+        shape_fill(dv, last, kv, n, values, ITEMS_NEAR);
+        return 0;
+    }
+#endif
+    return dict_update(a, shapes, dv, kv, n);
 }
 
 int st_value_dict_set_steal(st_value *d, st_value *key, st_value *value)
@@ -1960,24 +2172,16 @@ static void set_init(st__set *s)
     s->mask = SET_MINSIZE - 1;
 }
 
-st_value *st__container_new(st__arena *a, st_value_type kind)
+/* st__container_new() of the kinds but list and dict. */
+ST__NOINLINE static st_value *container_new(st__arena *a, st_value_type kind)
 {
-    if (kind == ST_VALUE_LIST) {
-        st_value *v = value_sized(a, kind, offsetof(st_value, u.seq.maxlen));
-        if (v) {
-            v->u.seq.items = NULL;
-            v->u.seq.len = v->u.seq.cap = 0;
-        }
-        return v;
-    }
     if (kind == ST_VALUE_DEQUE) {
         st_value *v = value_new(a, kind, 0);
         if (v)
             v->u.seq.maxlen = -1;
         return v;
     }
-    if (kind == ST_VALUE_DICT || kind == ST_VALUE_ORDEREDDICT || kind == ST_VALUE_DEFAULTDICT ||
-        kind == ST_VALUE_COUNTER) {
+    if (kind == ST_VALUE_ORDEREDDICT || kind == ST_VALUE_DEFAULTDICT || kind == ST_VALUE_COUNTER) {
         size_t size = kind == ST_VALUE_DEFAULTDICT ? ST__DICT_FACTORY + 2 * sizeof(st_value *)
                                                    : ST__DICT_FACTORY;
         st_value *v = value_sized(a, kind, size);
@@ -1995,6 +2199,28 @@ st_value *st__container_new(st__arena *a, st_value_type kind)
         set_init(v->u.set);
     }
     return v;
+}
+
+st_value *st__container_new(st__arena *a, st_value_type kind)
+{
+    /* a load's lists and dicts: a few stores (the rest, in the arena's fast path) */
+    if (kind == ST_VALUE_LIST) {
+        st_value *v = value_sized(a, kind, offsetof(st_value, u.seq.maxlen));
+        if (v) {
+            v->u.seq.items = NULL;
+            v->u.seq.len = v->u.seq.cap = 0;
+        }
+        return v;
+    }
+    if (kind == ST_VALUE_DICT) {
+        st_value *v = value_sized(a, kind, ST__DICT_FACTORY);
+        if (v) {
+            v->u.dict = &g_no_table;
+            v->u.values = NULL;
+        }
+        return v;
+    }
+    return container_new(a, kind);
 }
 
 st_value *st_value_set(void) { return st__container_new(NULL, ST_VALUE_SET); }

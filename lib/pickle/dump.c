@@ -18,13 +18,6 @@
 #include "internal/value.h"
 #include "pickle.h"
 
-/* For what save()'s fast path calls: kept apart, so that the fast path saves no registers. */
-#if defined(__GNUC__) || defined(__clang__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
-
 #define FRAME_SIZE_TARGET (64 * 1024)
 #define FRAME_HEADER_SIZE 9
 #define FRAME_SIZE_MIN 4
@@ -277,7 +270,7 @@ static int memo_put_slow(pickler *p, uintptr_t key)
 }
 
 /* Out of line, so that save()'s fast path makes no call but in its tail. */
-static NOINLINE int memo_insert(pickler *p, uintptr_t key, uint32_t idx)
+static ST__NOINLINE int memo_insert(pickler *p, uintptr_t key, uint32_t idx)
 {
     return ptrmap_insert(&p->memo, key, idx);
 }
@@ -1342,7 +1335,7 @@ static int too_deep(void)
 }
 
 /* save() from the frame boundary and the persistent id on: any value, any protocol. */
-static NOINLINE int save_value(pickler *p, const st_value *v)
+static ST__NOINLINE int save_value(pickler *p, const st_value *v)
 {
     st_value_type kind = st__kind(v);
     switch (kind) {
@@ -1424,7 +1417,7 @@ static NOINLINE int save_value(pickler *p, const st_value *v)
 
 /* save() past its fast path's limit: the frame boundary, then the fast path again with room
  * made (a new frame opened), or the persistent id and save_value() (slow). */
-static NOINLINE int save_slow(pickler *p, const st_value *v)
+static ST__NOINLINE int save_slow(pickler *p, const st_value *v)
 {
     opcode_boundary(p);
     if (!p->slow)
@@ -1439,7 +1432,7 @@ static NOINLINE int save_slow(pickler *p, const st_value *v)
 
 /* A list or dict in save()'s fast path: memoized as save_value() says, its opening written
  * at once. */
-static NOINLINE int save_container(pickler *p, const st_value *v, st_value_type kind)
+static ST__NOINLINE int save_container(pickler *p, const st_value *v, st_value_type kind)
 {
     uintptr_t key = st__unshared(v) && !p->tuple_item ? 0 : (uintptr_t)v;
     p->tuple_item = 0;

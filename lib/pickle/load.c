@@ -31,6 +31,12 @@ typedef struct meta {
                         the factory's G_*; a value: G_UUID for a UUID awaiting BUILD */
 } meta;
 
+/* A MARK: where its items start, and the summary of the frame below it (see fsum). */
+typedef struct mark {
+    size_t at;
+    uint32_t sum;
+} mark;
+
 /* A value with its meta (a stack entry taken apart). */
 typedef struct slot {
     st_value *v;
@@ -51,7 +57,7 @@ typedef struct slot {
 typedef struct small_store {
     st_value *sv[SMALL_STACK];
     meta sm[SMALL_STACK];
-    size_t marks[SMALL_MARKS];
+    mark marks[SMALL_MARKS];
     st_value *memo[SMALL_MEMO];
     meta mm[SMALL_MEMO];
 } small_store;
@@ -75,8 +81,13 @@ typedef struct unpickler {
     st_value **sv;
     meta *sm;
     size_t sp, scap;
-    size_t *marks;
+    mark *marks;
     size_t nmarks, mcap;
+    /* The items since the last MARK (the frame) summed up, so that the container they go into
+     * needs no look at each: below SUM_SCAN, the largest depth among them, none a global;
+     * SUM_SCAN set, look at them (a global is among them, or some went away). */
+    uint32_t fsum;
+    uint32_t sum_fast; /* a frame whose fsum is below this nests within max_depth */
     /* The memo: values without their meta, which has its own array once an entry's is not
      * the plain value's (a global, a nesting depth). Without memo_refs the memo holds no
      * references, so the end of a load touches none of its values again: the graveyard keeps
@@ -251,6 +262,15 @@ static const unsigned char *take_line(unpickler *u, size_t *len)
 
 /* ---- stack ---- */
 
+#define SUM_SCAN ((uint32_t)1 << 31)
+
+/* Adds the meta of an item of the frame (pushed, or a container's that took items) to fsum. */
+static inline void note_meta(unpickler *u, meta m)
+{
+    uint32_t s = u->fsum | (m.global ? SUM_SCAN : 0);
+    u->fsum = m.depth > s ? m.depth : s;
+}
+
 /* Reallocates an array of n items of `size` bytes to cap items, moving it out of the small
  * store (`small`) the first time. */
 static void *grow_array(void *p, const void *small, size_t n, size_t cap, size_t size)
@@ -287,6 +307,7 @@ static int push_slow(unpickler *u, st_value *v, meta m)
     }
     u->sv[u->sp] = v;
     u->sm[u->sp++] = m;
+    note_meta(u, m);
     return 0;
 }
 
@@ -297,6 +318,7 @@ static inline int push(unpickler *u, st_value *v, meta m)
         return push_slow(u, v, m);
     u->sv[u->sp] = v;
     u->sm[u->sp++] = m;
+    note_meta(u, m); /* nothing for a plain value's */
     return 0;
 }
 
@@ -305,24 +327,41 @@ static inline int push_value(unpickler *u, st_value *v)
     return push(u, v, (meta){0, G_NONE, 0});
 }
 
-/* The index of the first item after the last MARK (the mark is removed). */
-static int pop_mark(unpickler *u, size_t *at)
+/* The index of the first item after the last MARK (the mark is removed, its frame's summary
+ * is *sum, the frame below is the current one again). */
+static ST__INLINE int pop_mark(unpickler *u, size_t *at, uint32_t *sum)
 {
-    if (u->nmarks == 0)
+    if (ST__UNLIKELY(u->nmarks == 0))
         return uerror(u, "could not find MARK");
-    *at = u->marks[--u->nmarks];
+    mark k = u->marks[--u->nmarks];
+    *at = k.at;
+    *sum = u->fsum;
+    u->fsum = k.sum;
     return 0;
 }
 
+/* After items of the frame went away otherwise than into a container of it, fsum may be
+ * larger than what is left: the frame's items are looked at when it is closed. */
+static inline void forget_sum(unpickler *u) { u->fsum |= SUM_SCAN; }
+
+/* Pops down to `to`. */
 static void drop(unpickler *u, size_t to)
 {
+    if (u->sp > to)
+        forget_sum(u);
     while (u->sp > to)
         st_value_unref(u->sv[--u->sp]);
 }
 
+/* The first item of the frame. */
+static inline size_t frame_floor(const unpickler *u)
+{
+    return u->nmarks ? u->marks[u->nmarks - 1].at : 0;
+}
+
 static int need_stack(unpickler *u, size_t n)
 {
-    size_t floor = u->nmarks ? u->marks[u->nmarks - 1] : 0;
+    size_t floor = frame_floor(u);
     return u->sp - floor < n ? uerror(u, "unpickling stack underflow") : 0;
 }
 
@@ -373,6 +412,26 @@ static ST__INLINE int check_values(unpickler *u, size_t from, uint32_t *depth)
     return 0;
 }
 
+/* check_values() of a whole frame, [from, sp), whose summary is sum (SUM_SCAN: look at each):
+ * most need no look at the items. */
+static ST__INLINE int check_frame(unpickler *u, size_t from, uint32_t sum, uint32_t *depth)
+{
+    if (ST__LIKELY(sum < u->sum_fast)) {
+        *depth = from < u->sp ? sum + 1 : 0;
+        return 0;
+    }
+    return check_values(u, from, depth);
+}
+
+/* The container at stack index at (in the frame) took items: its nesting is now at least d. A
+ * container at least one deeper than what it took keeps fsum exact. */
+static inline void deepen(unpickler *u, size_t at, uint32_t d)
+{
+    if (d > u->sm[at].depth)
+        u->sm[at].depth = d;
+    u->fsum = d > u->fsum ? d : u->fsum;
+}
+
 /* An object's nesting from d, what check_values() gives for its parts: they sit in a tuple or
  * list of the object's, one level further. */
 static int object_depth(unpickler *u, uint32_t d, uint32_t *depth)
@@ -394,8 +453,7 @@ static int fill_object(unpickler *u, size_t at, size_t from, int kind, uint32_t 
     drop(u, from);
     if (rc || (d && object_depth(u, d, &d)))
         return -1;
-    if (d > u->sm[at].depth)
-        u->sm[at].depth = d;
+    deepen(u, at, d);
     return 0;
 }
 
@@ -410,20 +468,21 @@ static inline int fill_steal(unpickler *u, size_t at, size_t from, int kind, uin
     u->sp = from; /* the container took the items over */
     if (rc)
         return ST_TRACE();
-    if (d > u->sm[at].depth)
-        u->sm[at].depth = d;
+    deepen(u, at, d);
     return 0;
 }
 
-/* Moves items [from, sp) into the container at stack index at, pairwise for dicts. */
-static int fill_container(unpickler *u, size_t at, size_t from, int kind, const char *op)
+/* Moves items [from, sp) into the container at stack index at, pairwise for dicts; sum: as
+ * for check_frame(). */
+static int fill_container(unpickler *u, size_t at, size_t from, uint32_t sum, int kind,
+                          const char *op)
 {
     uint32_t d = 0;
     st_value *c = u->sv[at];
     int is_object = kind != ST_VALUE_SET && c && usable(u, at) && st__kind(c) == ST_VALUE_OBJECT;
     if (!is_object && (!usable(u, at) || (int)st__base_kind(c) != kind))
         return uerror(u, "%s on a %s", op, !usable(u, at) ? "global" : st_value_type_name(c));
-    if (check_values(u, from, &d))
+    if (check_frame(u, from, sum, &d))
         return -1;
     size_t n = u->sp - from;
     if (kind == ST_VALUE_DICT && n % 2)
@@ -451,13 +510,13 @@ static int fill_container(unpickler *u, size_t at, size_t from, int kind, const 
     drop(u, from);
     if (rc)
         return ST_TRACE();
-    if (d > u->sm[at].depth)
-        u->sm[at].depth = d;
+    deepen(u, at, d);
     return 0;
 }
 
-/* Builds a tuple, list, dict or frozenset of items [from, sp) and pushes it instead. */
-static int build(unpickler *u, size_t from, int kind)
+/* Builds a tuple, list, dict or frozenset of items [from, sp) and pushes it instead; sum: as
+ * for check_frame(). */
+static int build(unpickler *u, size_t from, uint32_t sum, int kind)
 {
     uint32_t d = 0;
     size_t n = u->sp - from;
@@ -489,6 +548,7 @@ static int build(unpickler *u, size_t from, int kind)
         uint16_t factory = u->sm[from].global;
         if (!usable(u, from)) {
             u->sm[from] = (meta){0, G_FACTORY_ARGS, factory};
+            note_meta(u, u->sm[from]);
             return 0;
         }
         if (check_values(u, from, &d))
@@ -497,7 +557,7 @@ static int build(unpickler *u, size_t from, int kind)
         return push(u, st__tuple_steal(&u->arena, 1, &u->sv[from]),
                     (meta){d, G_FACTORY_ARGS, factory});
     }
-    if (check_values(u, from, &d))
+    if (check_frame(u, from, sum, &d))
         return -1;
     if (kind == ST_VALUE_TUPLE) {
         u->sp = from;
@@ -514,7 +574,7 @@ static int build(unpickler *u, size_t from, int kind)
     }
     u->sv[from] = c;
     u->sm[from] = (meta){0, G_NONE, 0};
-    return fill_container(u, from, from + 1, kind,
+    return fill_container(u, from, from + 1, sum, kind,
                           kind == ST_VALUE_LIST   ? "LIST"
                           : kind == ST_VALUE_DICT ? "DICT"
                                                   : "FROZENSET");
@@ -727,7 +787,7 @@ static ST__INLINE int memo_append_plain(unpickler *u, uint64_t idx, st_value *v)
 
 static inline int memo_store(unpickler *u, uint64_t idx)
 {
-    if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp))
+    if (frame_floor(u) == u->sp)
         return uerror(u, "unpickling stack underflow");
     st_value *v = u->sv[u->sp - 1];
     meta m = u->sm[u->sp - 1];
@@ -1062,6 +1122,7 @@ static int load_stack_global(unpickler *u)
         st_value_kind(n) != ST_VALUE_STR)
         return uerror(u, "STACK_GLOBAL requires str");
     u->sp -= 2; /* the references are ours now */
+    forget_sum(u);
     int rc = load_global_names(u, st_value_str_data(m, NULL), st_value_str_data(n, NULL), m, n);
     st_value_unref(m);
     st_value_unref(n);
@@ -1318,10 +1379,11 @@ static int load_newobj(unpickler *u, int ex)
 static int load_inst(unpickler *u, int inst)
 {
     size_t at = 0;
+    uint32_t sum;
     if (inst && load_global(u))
         return -1;
     size_t cls = inst ? u->sp - 1 : 0;
-    if (pop_mark(u, &at))
+    if (pop_mark(u, &at, &sum))
         return -1;
     if (!inst) {
         if (at == u->sp)
@@ -1364,8 +1426,7 @@ static int load_build(unpickler *u)
     if (object_depth(u, d, &d) || st_value_object_set_state(o, u->sv[u->sp - 1], NULL))
         return -1;
     drop(u, u->sp - 1);
-    if (d > u->sm[at].depth)
-        u->sm[at].depth = d;
+    deepen(u, at, d);
     return 0;
 }
 
@@ -1375,8 +1436,7 @@ static int load_build(unpickler *u)
  * becomes that object's state and state setter. 1 when it did, 0 when POP is an ordinary one. */
 static int pop_state_setter(unpickler *u)
 {
-    size_t floor = u->nmarks ? u->marks[u->nmarks - 1] : 0;
-    if (!u->objects || u->sp < floor + 2)
+    if (!u->objects || u->sp < frame_floor(u) + 2)
         return 0;
     st_value *r = u->sv[u->sp - 1], *o = u->sv[u->sp - 2];
     st_value_form form;
@@ -1408,6 +1468,7 @@ static int load_persid(unpickler *u, int bin)
         if (!usable(u, u->sp - 1))
             return uerror(u, "a global cannot be a persistent id");
         pid = u->sv[--u->sp];
+        forget_sum(u);
     } else {
         size_t len;
         const unsigned char *s = take_line(u, &len);
@@ -1485,15 +1546,15 @@ static void as_format_error(unpickler *u)
 static ST__INLINE int fill_to_mark(unpickler *u, int kind, const char *op)
 {
     size_t at = 0;
-    uint32_t d = 0;
-    if (pop_mark(u, &at))
+    uint32_t d = 0, sum;
+    if (pop_mark(u, &at, &sum))
         return -1;
-    if (at == 0 || (u->nmarks && u->marks[u->nmarks - 1] >= at))
+    if (at == 0 || (u->nmarks && u->marks[u->nmarks - 1].at >= at))
         return uerror(u, "unpickling stack underflow");
     st_value *c = u->sv[at - 1];
     if (kind == ST_VALUE_SET || !c || u->sm[at - 1].global || (int)st__kind(c) != kind)
-        return fill_container(u, at - 1, at, kind, op);
-    if (check_values(u, at, &d))
+        return fill_container(u, at - 1, at, sum, kind, op);
+    if (check_frame(u, at, sum, &d))
         return -1;
     if (kind == ST_VALUE_DICT && (u->sp - at) % 2)
         return uerror(u, "odd number of items for %s", op);
@@ -1528,6 +1589,7 @@ static st_value *run(unpickler *u)
 #endif
     const unsigned char *p = u->p, *lim = u->end, *s;
     size_t len, at;
+    uint32_t sum;
     int rc;
     unsigned char op;
 #ifdef THREADED
@@ -1574,6 +1636,7 @@ slow:
 #endif
     rc = 0;
     at = 0;
+    sum = 0;
     { /* the other opcodes, on u->p */
         switch (op) {
 #define HOT_CASE(k, n)                                                                             \
@@ -1601,7 +1664,7 @@ slow:
                 rc = fill(u, len);
             break;
         case STOP:
-            if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp)) {
+            if (frame_floor(u) == u->sp) {
                 uerror(u, "unpickling stack underflow");
                 return NULL;
             }
@@ -1673,38 +1736,39 @@ slow:
         case TUPLE2:
         case TUPLE3:
             len = (size_t)(op - TUPLE1 + 1);
-            rc = need_stack(u, len) || build(u, u->sp - len, ST_VALUE_TUPLE);
+            rc = need_stack(u, len) || build(u, u->sp - len, SUM_SCAN, ST_VALUE_TUPLE);
             break;
         case TUPLE:
         case LIST:
         case DICT:
         case FROZENSET:
-            rc = pop_mark(u, &at) || build(u, at, op == TUPLE  ? ST_VALUE_TUPLE
-                                                  : op == LIST ? ST_VALUE_LIST
-                                                  : op == DICT ? ST_VALUE_DICT
-                                                               : ST_VALUE_FROZENSET);
+            rc = pop_mark(u, &at, &sum) || build(u, at, sum,
+                                                 op == TUPLE  ? ST_VALUE_TUPLE
+                                                 : op == LIST ? ST_VALUE_LIST
+                                                 : op == DICT ? ST_VALUE_DICT
+                                                              : ST_VALUE_FROZENSET);
             break;
         case APPEND:
             rc = need_stack(u, 2) ||
-                 fill_container(u, u->sp - 2, u->sp - 1, ST_VALUE_LIST, "APPEND");
+                 fill_container(u, u->sp - 2, u->sp - 1, SUM_SCAN, ST_VALUE_LIST, "APPEND");
             break;
         case SETITEM:
             rc = need_stack(u, 3) ||
-                 fill_container(u, u->sp - 3, u->sp - 2, ST_VALUE_DICT, "SETITEM");
+                 fill_container(u, u->sp - 3, u->sp - 2, SUM_SCAN, ST_VALUE_DICT, "SETITEM");
             break;
         case ADDITEMS:
             rc = fill_to_mark(u, ST_VALUE_SET, "ADDITEMS");
             break;
         case POP:
-            if (u->nmarks && u->marks[u->nmarks - 1] == u->sp)
-                u->nmarks--; /* POP of an empty mark pops the mark, as CPython */
+            if (u->nmarks && u->marks[u->nmarks - 1].at == u->sp)
+                rc = pop_mark(u, &at, &sum); /* POP of an empty mark pops it, as CPython */
             else if (pop_state_setter(u))
                 break;
             else
                 rc = need_stack(u, 1) ? -1 : (drop(u, u->sp - 1), 0);
             break;
         case POP_MARK:
-            rc = pop_mark(u, &at) ? -1 : (drop(u, at), 0);
+            rc = pop_mark(u, &at, &sum) ? -1 : (drop(u, at), 0);
             break;
         case DUP:
             if (need_stack(u, 1))
@@ -1813,13 +1877,14 @@ op_MARK:
     }
     if (u->nmarks == u->mcap) {
         size_t cap = u->mcap * 2;
-        size_t *m = grow_array(u->marks, u->small->marks, u->nmarks, cap, sizeof *m);
+        mark *m = grow_array(u->marks, u->small->marks, u->nmarks, cap, sizeof *m);
         if (!m)
             return NULL;
         u->marks = m;
         u->mcap = cap;
     }
-    u->marks[u->nmarks++] = u->sp;
+    u->marks[u->nmarks++] = (mark){u->sp, u->fsum};
+    u->fsum = 0; /* a new frame, empty */
     NEXT();
 op_BININT1:
     rc = push_value(u, st__int_new(&u->arena, *p++));
@@ -1914,6 +1979,7 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
         u->nbuffers = opts->nbuffers;
     }
     u->max_depth = opts->max_depth ? opts->max_depth : ST_VALUE_MAX_DEPTH;
+    u->sum_fast = u->max_depth < SUM_SCAN ? (uint32_t)u->max_depth : SUM_SCAN;
     small_store small;
     u->small = &small;
     u->sv = small.sv;

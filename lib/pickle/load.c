@@ -811,10 +811,13 @@ static int memo_fetch_slow(unpickler *u, uint64_t idx)
 static ST__INLINE int memo_fetch(unpickler *u, uint64_t idx)
 {
     st_value *v = idx < u->memo_top ? u->memo[idx] : NULL;
-    if (!v || u->mm || u->sp == u->scap || may_cycle(v))
+    size_t sp = u->sp; /* read once: the count's add below could be a store to it */
+    if (!v || u->mm || sp == u->scap || may_cycle(v))
         return memo_fetch_slow(u, idx);
-    u->sv[u->sp] = st__ref(v);
-    u->sm[u->sp++] = (meta){0, G_NONE, 0};
+    u->sv[sp] = v;
+    u->sm[sp] = (meta){0, G_NONE, 0};
+    u->sp = sp + 1;
+    st__ref(v);
     return 0;
 }
 
@@ -1576,6 +1579,14 @@ static ST__INLINE int fill_to_mark(unpickler *u, int kind, const char *op)
 #define THREADED 1
 #endif
 
+/* The input's end less the longest fixed argument (8 bytes), as a number: an opcode at p below
+ * it has its argument there, one compare (no pointer before the input is made; a stream before
+ * its first read has a NULL end). */
+static inline uintptr_t arg_limit(const unsigned char *end)
+{
+    return (uintptr_t)end > 8 ? (uintptr_t)end - 8 : 0;
+}
+
 /* The opcode loop; returns the value of STOP. */
 static st_value *run(unpickler *u)
 {
@@ -1588,20 +1599,25 @@ static st_value *run(unpickler *u)
 #undef HOT_ENTRY
 #endif
     const unsigned char *p = u->p, *lim = u->end, *s;
+    uintptr_t lim8 = arg_limit(lim);
     size_t len, at;
     uint32_t sum;
     int rc;
     unsigned char op;
 #ifdef THREADED
-#define NEXT()                                                                                     \
-    do {                                                                                           \
-        u->op_at = p;                                                                              \
-        if (ST__LIKELY((size_t)(lim - p) > 8))                                                     \
-            goto *hot[*p++];                                                                       \
-        goto slow;                                                                                 \
+#define NEXT()                               \
+    do {                                     \
+        u->op_at = p;                        \
+        if (ST__LIKELY((uintptr_t)p < lim8)) \
+            goto *hot[*p++];                 \
+        goto slow;                           \
     } while (0)
 #else
-#define NEXT() goto slow
+#define NEXT()      \
+    do {            \
+        (void)lim8; \
+        goto slow;  \
+    } while (0)
 #endif
 /* after a hot opcode: the next one, or the error */
 #define DONE()                                                                                     \
@@ -1639,12 +1655,13 @@ slow:
     sum = 0;
     { /* the other opcodes, on u->p */
         switch (op) {
-#define HOT_CASE(k, n)                                                                             \
-    case k:                                                                                        \
-        if (need(u, n))                                                                            \
-            return NULL;                                                                           \
-        p = u->p;                                                                                  \
-        lim = u->end;                                                                              \
+#define HOT_CASE(k, n)         \
+    case k:                    \
+        if (need(u, n))        \
+            return NULL;       \
+        p = u->p;              \
+        lim = u->end;          \
+        lim8 = arg_limit(lim); \
         goto op_##k;
             HOT_OPS(HOT_CASE)
 #undef HOT_CASE
@@ -1857,6 +1874,7 @@ slow:
             goto failed;
         p = u->p;
         lim = u->end;
+        lim8 = arg_limit(lim);
         NEXT();
     }
 
@@ -1906,19 +1924,20 @@ op_BINFLOAT: {
     PUSHED();
 }
 /* the count byte is there: is its data? */
-#define TAKE_SHORT(what)                                                                           \
-    do {                                                                                           \
-        if (ST__LIKELY((size_t)(lim - p) > p[0])) {                                                \
-            len = p[0];                                                                            \
-            s = p + 1;                                                                             \
-            p = s + len;                                                                           \
-        } else {                                                                                   \
-            u->p = p;                                                                              \
-            if (!(s = take_counted_slow(u, 1, what, &len)))                                        \
-                return NULL;                                                                       \
-            p = u->p;                                                                              \
-            lim = u->end;                                                                          \
-        }                                                                                          \
+#define TAKE_SHORT(what)                                    \
+    do {                                                    \
+        if (ST__LIKELY((size_t)(lim - p) > p[0])) {         \
+            len = p[0];                                     \
+            s = p + 1;                                      \
+            p = s + len;                                    \
+        } else {                                            \
+            u->p = p;                                       \
+            if (!(s = take_counted_slow(u, 1, what, &len))) \
+                return NULL;                                \
+            p = u->p;                                       \
+            lim = u->end;                                   \
+            lim8 = arg_limit(lim);                          \
+        }                                                   \
     } while (0)
 op_SHORT_BINUNICODE:
     TAKE_SHORT("BINUNICODE");

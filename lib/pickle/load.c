@@ -96,6 +96,7 @@ typedef struct unpickler {
     st_value **memo;
     meta *mm;
     size_t memo_cap, memo_top, memo_len; /* allocated, initialised, filled */
+    size_t fetch_top;  /* memo_top while no entry has a meta, else 0: the fast fetch's bound */
     size_t memo_plain; /* memo_cap while a plain value is stored as itself (no meta, no
                           references), else 0: the one test of the paths that store one */
     int memo_refs;
@@ -771,6 +772,7 @@ static int memo_store_slow(unpickler *u, uint64_t idx, st_value *v, meta m)
             return -1;
         u->mm[idx] = m;
     }
+    u->fetch_top = u->mm ? 0 : u->memo_top;
     return 0;
 }
 
@@ -780,7 +782,8 @@ static ST__INLINE int memo_append_plain(unpickler *u, uint64_t idx, st_value *v)
 {
     if (idx != u->memo_top || idx >= u->memo_plain)
         return 0;
-    u->memo[u->memo_top++] = v;
+    u->memo[idx] = v;
+    u->fetch_top = u->memo_top = idx + 1; /* no meta while plain values are stored this way */
     u->memo_len++;
     return 1;
 }
@@ -810,9 +813,9 @@ static int memo_fetch_slow(unpickler *u, uint64_t idx)
  * a cycle (a shared key): no meta, no refetch to note, room on the stack. */
 static ST__INLINE int memo_fetch(unpickler *u, uint64_t idx)
 {
-    st_value *v = idx < u->memo_top ? u->memo[idx] : NULL;
+    st_value *v = idx < u->fetch_top ? u->memo[idx] : NULL;
     size_t sp = u->sp; /* read once: the count's add below could be a store to it */
-    if (!v || u->mm || sp == u->scap || may_cycle(v))
+    if (!v || sp == u->scap || may_cycle(v))
         return memo_fetch_slow(u, idx);
     u->sv[sp] = v;
     u->sm[sp] = (meta){0, G_NONE, 0};

@@ -1605,6 +1605,7 @@ static st_value *run(unpickler *u)
     uintptr_t lim8 = arg_limit(lim);
     size_t len, at;
     uint32_t sum;
+    st_value *pv;
     int rc;
     unsigned char op;
 #ifdef THREADED
@@ -1629,15 +1630,11 @@ static st_value *run(unpickler *u)
             goto failed;                                                                           \
         NEXT();                                                                                    \
     } while (0)
-/* after one that pushed a plain value: the MEMOIZE that follows most, stored at once (what
- * memo_store() does with it: there is a value above the mark, and its meta is plain) */
-#define PUSHED()                                                                                   \
-    do {                                                                                           \
-        if (ST__UNLIKELY(rc))                                                                      \
-            goto failed;                                                                           \
-        if (p < lim && *p == MEMOIZE && memo_append_plain(u, u->memo_len, u->sv[u->sp - 1]))      \
-            p++;                                                                                   \
-        NEXT();                                                                                    \
+/* after one that made a plain value (NULL: failed): pushed at `pushed` */
+#define PUSHED(v)    \
+    do {             \
+        pv = (v);    \
+        goto pushed; \
     } while (0)
     NEXT();
 slow:
@@ -1908,23 +1905,19 @@ op_MARK:
     u->fsum = 0; /* a new frame, empty */
     NEXT();
 op_BININT1:
-    rc = push_value(u, st__int_new(&u->arena, *p++));
-    PUSHED();
+    PUSHED(st__int_new(&u->arena, *p++));
 op_BININT2:
     p += 2;
-    rc = push_value(u, st__int_new(&u->arena, (int64_t)get_le(p - 2, 2)));
-    PUSHED();
+    PUSHED(st__int_new(&u->arena, (int64_t)get_le(p - 2, 2)));
 op_BININT:
     p += 4;
-    rc = push_value(u, st__int_new(&u->arena, (int64_t)(int32_t)get_le(p - 4, 4)));
-    PUSHED();
+    PUSHED(st__int_new(&u->arena, (int64_t)(int32_t)get_le(p - 4, 4)));
 op_BINFLOAT: {
     uint64_t bits = get_be64(p);
     double x;
     memcpy(&x, &bits, 8);
     p += 8;
-    rc = push_value(u, st__float_new(&u->arena, x));
-    PUSHED();
+    PUSHED(st__float_new(&u->arena, x));
 }
 /* the count byte is there: is its data? */
 #define TAKE_SHORT(what)                                    \
@@ -1944,19 +1937,15 @@ op_BINFLOAT: {
     } while (0)
 op_SHORT_BINUNICODE:
     TAKE_SHORT("BINUNICODE");
-    rc = push_value(u, st__str_new(&u->arena, (const char *)s, len, 1));
-    PUSHED();
+    PUSHED(st__str_new(&u->arena, (const char *)s, len, 1));
 op_SHORT_BINBYTES:
     TAKE_SHORT("BINBYTES");
-    rc = push_value(u, st__bytes_new(&u->arena, s, len));
-    PUSHED();
+    PUSHED(st__bytes_new(&u->arena, s, len));
 #undef TAKE_SHORT
 op_EMPTY_LIST:
-    rc = push_value(u, st__container_new(&u->arena, ST_VALUE_LIST));
-    PUSHED();
+    PUSHED(st__container_new(&u->arena, ST_VALUE_LIST));
 op_EMPTY_DICT:
-    rc = push_value(u, st__container_new(&u->arena, ST_VALUE_DICT));
-    PUSHED();
+    PUSHED(st__container_new(&u->arena, ST_VALUE_DICT));
 op_APPENDS:
     rc = fill_to_mark(u, ST_VALUE_LIST, "APPENDS");
     DONE();
@@ -1964,8 +1953,14 @@ op_SETITEMS:
     rc = fill_to_mark(u, ST_VALUE_DICT, "SETITEMS");
     DONE();
 op_NONE:
-    rc = push_value(u, st_value_none());
-    PUSHED();
+    PUSHED(st_value_none());
+pushed: /* the MEMOIZE that follows most is stored at once (what memo_store() does with it:
+         * there is a value above the mark, and its meta is plain) */
+    if (ST__UNLIKELY(push_value(u, pv)))
+        goto failed;
+    if (p < lim && *p == MEMOIZE && memo_append_plain(u, u->memo_len, pv))
+        p++;
+    NEXT();
 failed:
     as_format_error(u);
     return NULL;

@@ -1030,6 +1030,45 @@ static void test_frame_summary(void **state)
     depth_is("((cm\nn\nll.", 9, 2, 1, NULL, "nesting deeper than 2 (at offset 8)");
 }
 
+/* The opcodes of plain data run on their own, which say where an error is only when there is
+ * one: its offset is the opcode's, in memory (where they run with the input at hand) as from a
+ * stream (which reads them a few bytes at a time). */
+static void test_hot_error_offsets(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pk;
+        size_t len;
+        const char *msg;
+    } cases[] = {
+#define HOT_CASE(lit, msg) {lit, sizeof lit - 1, msg}
+        HOT_CASE("NNNNNNNNNh\007NNNNNNNNNN.", "Memo value not found at index 7 (at offset 9)"),
+        HOT_CASE("NN\214\002\377\376NNNNNNNNNN.",
+                 "UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 0: "
+                 "invalid start byte (at offset 2)"),
+        HOT_CASE("N]eNNNNNNNNNN.", "could not find MARK (at offset 2)"),
+        HOT_CASE("(\224NNNNNNNNNN.", "unpickling stack underflow (at offset 1)"),
+        HOT_CASE("Nq\000(q\001NNNNNNNNNN.", "unpickling stack underflow (at offset 4)"),
+        HOT_CASE("N(((NNNNNNNNNN.", "nesting deeper than 2 (at offset 3)"),
+        HOT_CASE("N}(NuNNNNNNNNNN.", "odd number of items for SETITEMS (at offset 4)"),
+        HOT_CASE("NNN\214\011abc", "pickle data was truncated (at offset 3)"),
+#undef HOT_CASE
+    };
+    st_pickle_load_options o = ST_PICKLE_LOAD_OPTIONS_INIT;
+    o.max_depth = 2;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_null(st_pickle_loads(cases[i].pk, cases[i].len, &o));
+        assert_string_equal(st_error_message(), cases[i].msg);
+        FILE *f = tmpfile();
+        assert_non_null(f);
+        assert_int_equal(fwrite(cases[i].pk, 1, cases[i].len, f), cases[i].len);
+        rewind(f);
+        assert_null(st_pickle_load_file(f, &o));
+        assert_string_equal(st_error_message(), cases[i].msg);
+        fclose(f);
+    }
+}
+
 /* Rule 5: zero means the defaults, INIT is the zeroed struct with its version, version 0 (a
  * struct never initialised) is refused by every loader, NULL means the defaults. */
 static void test_options_defaults(void **state)
@@ -2729,6 +2768,7 @@ int main(void)
         cmocka_unit_test(test_objects_hostile),
         cmocka_unit_test(test_dump_options),
         cmocka_unit_test(test_frame_summary),
+        cmocka_unit_test(test_hot_error_offsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

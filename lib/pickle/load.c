@@ -809,19 +809,26 @@ static int memo_fetch_slow(unpickler *u, uint64_t idx)
     return push(u, v, u->mm ? u->mm[idx] : (meta){0, G_NONE, 0}) || note_refetch(u, v) ? -1 : 0;
 }
 
-/* Pushes memo entry idx. Inline for what records fetch most, a plain value that cannot close
- * a cycle (a shared key): no meta, no refetch to note, room on the stack. */
-static ST__INLINE int memo_fetch(unpickler *u, uint64_t idx)
+/* Pushes memo entry idx the short way if it is what records fetch most, a plain value that
+ * cannot close a cycle (a shared key): no meta, no refetch to note, room on the stack. 1 when
+ * it did, 0 when memo_fetch_slow() is to. */
+static ST__INLINE int memo_fetch_fast(unpickler *u, uint64_t idx)
 {
     st_value *v = idx < u->fetch_top ? u->memo[idx] : NULL;
     size_t sp = u->sp; /* read once: the count's add below could be a store to it */
     if (!v || sp == u->scap || may_cycle(v))
-        return memo_fetch_slow(u, idx);
+        return 0;
     u->sv[sp] = v;
     u->sm[sp] = (meta){0, G_NONE, 0};
     u->sp = sp + 1;
     st__ref(v);
-    return 0;
+    return 1;
+}
+
+/* Pushes memo entry idx. */
+static inline int memo_fetch(unpickler *u, uint64_t idx)
+{
+    return memo_fetch_fast(u, idx) ? 0 : memo_fetch_slow(u, idx);
 }
 
 /* ---- text arguments (protocol 0) ---- */
@@ -1611,7 +1618,6 @@ static st_value *run(unpickler *u)
 #ifdef THREADED
 #define NEXT()                               \
     do {                                     \
-        u->op_at = p;                        \
         if (ST__LIKELY((uintptr_t)p < lim8)) \
             goto *hot[*p++];                 \
         goto slow;                           \
@@ -1647,6 +1653,7 @@ slow:
     if (0) {
     other:
         op = p[-1]; /* read again: op need not live across the jump */
+        u->op_at = p - 1;
         u->p = p;
     }
 #endif
@@ -1655,13 +1662,14 @@ slow:
     sum = 0;
     { /* the other opcodes, on u->p */
         switch (op) {
-#define HOT_CASE(k, n)         \
-    case k:                    \
-        if (need(u, n))        \
-            return NULL;       \
-        p = u->p;              \
-        lim = u->end;          \
-        lim8 = arg_limit(lim); \
+#define HOT_CASE(k, n)                                                                 \
+    case k:                                                                            \
+        u->p--; /* the opcode stays in the window: a hot opcode's error is at p - 1 */ \
+        if (need(u, n + 1))                                                            \
+            return NULL;                                                               \
+        p = u->p + 1;                                                                  \
+        lim = u->end;                                                                  \
+        lim8 = arg_limit(lim);                                                         \
         goto op_##k;
             HOT_OPS(HOT_CASE)
 #undef HOT_CASE
@@ -1880,16 +1888,22 @@ slow:
 
     /* The hot opcodes: p is at the argument, which is there. */
 op_BINGET: /* the most common opcode of shared data */
-    rc = memo_fetch(u, *p++);
+    if (ST__LIKELY(memo_fetch_fast(u, *p++)))
+        NEXT();
+    u->op_at = p - 2;
+    rc = memo_fetch_slow(u, p[-1]);
     DONE();
 op_BINPUT:
+    u->op_at = p - 1;
     rc = memo_store(u, *p++);
     DONE();
 op_MEMOIZE:
+    u->op_at = p - 1;
     rc = memo_store(u, u->memo_len);
     DONE();
 op_MARK:
     if (u->nmarks >= u->max_depth) {
+        u->op_at = p - 1;
         rc = uerror(u, "nesting deeper than %zu", u->max_depth);
         DONE();
     }
@@ -1927,6 +1941,7 @@ op_BINFLOAT: {
             s = p + 1;                                      \
             p = s + len;                                    \
         } else {                                            \
+            u->op_at = p - 1;                               \
             u->p = p;                                       \
             if (!(s = take_counted_slow(u, 1, what, &len))) \
                 return NULL;                                \
@@ -1936,6 +1951,7 @@ op_BINFLOAT: {
         }                                                   \
     } while (0)
 op_SHORT_BINUNICODE:
+    u->op_at = p - 1; /* for data that is not UTF-8 */
     TAKE_SHORT("BINUNICODE");
     PUSHED(st__str_new(&u->arena, (const char *)s, len, 1));
 op_SHORT_BINBYTES:
@@ -1947,9 +1963,11 @@ op_EMPTY_LIST:
 op_EMPTY_DICT:
     PUSHED(st__container_new(&u->arena, ST_VALUE_DICT));
 op_APPENDS:
+    u->op_at = p - 1;
     rc = fill_to_mark(u, ST_VALUE_LIST, "APPENDS");
     DONE();
 op_SETITEMS:
+    u->op_at = p - 1;
     rc = fill_to_mark(u, ST_VALUE_DICT, "SETITEMS");
     DONE();
 op_NONE:

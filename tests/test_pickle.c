@@ -1052,6 +1052,8 @@ static void test_hot_error_offsets(void **state)
         HOT_CASE("N(((NNNNNNNNNN.", "nesting deeper than 2 (at offset 3)"),
         HOT_CASE("N}(NuNNNNNNNNNN.", "odd number of items for SETITEMS (at offset 4)"),
         HOT_CASE("NNN\214\011abc", "pickle data was truncated (at offset 3)"),
+        HOT_CASE("Nq\005NNNNNNNNNh\002NNNNNNNNNN.",
+                 "Memo value not found at index 2 (at offset 12)"),
 #undef HOT_CASE
     };
     st_pickle_load_options o = ST_PICKLE_LOAD_OPTIONS_INIT;
@@ -1067,6 +1069,17 @@ static void test_hot_error_offsets(void **state)
         assert_string_equal(st_error_message(), cases[i].msg);
         fclose(f);
     }
+    /* A PUT past the next index leaves a gap: MEMOIZE then stores at len(memo) as CPython
+     * (over index 2 twice), fetches take the long way until PUT 0 fills the gap. */
+    static const char gap[] = "(K\001q\002K\003\224K\005\224K\007\224h\001h\002K\011q\000K\013\224"
+                              "h\003h\000NNNNNNNNNNl.";
+    st_value *v = st_pickle_loads(gap, sizeof gap - 1, NULL);
+    assert_non_null(v);
+    char *r = st_value_repr(v);
+    assert_string_equal(r, "[1, 3, 5, 7, 3, 7, 9, 11, 11, 9, None, None, None, None, None, None, "
+                           "None, None, None, None]");
+    st_free(r);
+    st_value_unref(v);
 }
 
 /* Rule 5: zero means the defaults, INIT is the zeroed struct with its version, version 0 (a

@@ -96,9 +96,11 @@ typedef struct unpickler {
     st_value **memo;
     meta *mm;
     size_t memo_cap, memo_top, memo_len; /* allocated, initialised, filled */
-    size_t fetch_top;  /* memo_top while no entry has a meta, else 0: the fast fetch's bound */
-    size_t memo_plain; /* memo_cap while a plain value is stored as itself (no meta, no
-                          references), else 0: the one test of the paths that store one */
+    /* The short ways, open while every entry below memo_top is a value stored as itself (no
+     * meta, no gap: memo_len is memo_top): */
+    size_t fetch_top;  /* memo_top then, else 0: the bound of the fast fetch */
+    size_t memo_plain; /* memo_cap then and without references, else 0: the one test of the
+                          paths that store a plain value */
     int memo_refs;
     int memo_big;       /* the memo is from st__big_alloc() */
     size_t memo_expect; /* bytes of memo to make room for at once, when big (from the input) */
@@ -688,6 +690,15 @@ static void memo_free(unpickler *u)
         st_free(u->memo);
 }
 
+/* Opens or closes the short ways (fetch_top, memo_plain) after the memo changed otherwise than
+ * by memo_append_plain(). */
+static void memo_ways(unpickler *u)
+{
+    int plain = !u->mm && u->memo_len == u->memo_top;
+    u->fetch_top = plain ? u->memo_top : 0;
+    u->memo_plain = plain && !u->memo_refs ? u->memo_cap : 0;
+}
+
 /* Makes room for memo index idx (64 bits: a text PUT's index is checked, never truncated). */
 static int grow_memo(unpickler *u, uint64_t idx)
 {
@@ -721,7 +732,7 @@ static int grow_memo(unpickler *u, uint64_t idx)
     if (mm)
         u->mm = mm;
     u->memo_cap = cap;
-    u->memo_plain = u->mm || u->memo_refs ? 0 : cap;
+    memo_ways(u);
     return 0;
 }
 
@@ -733,7 +744,7 @@ static int make_meta(unpickler *u)
     if (!u->mm)
         return ST_TRACE();
     memset(u->mm, 0, u->memo_top * sizeof *u->mm);
-    u->memo_plain = 0;
+    memo_ways(u);
     return 0;
 }
 
@@ -772,20 +783,26 @@ static int memo_store_slow(unpickler *u, uint64_t idx, st_value *v, meta m)
             return -1;
         u->mm[idx] = m;
     }
-    u->fetch_top = u->mm ? 0 : u->memo_top;
+    memo_ways(u);
     return 0;
 }
 
-/* Stores plain value v at index idx the short way, if idx is the next free one (as MEMOIZE
- * uses) while the memo holds plain values as themselves: 1 stored, 0 not (the long way). */
-static ST__INLINE int memo_append_plain(unpickler *u, uint64_t idx, st_value *v)
+/* MEMOIZE of plain value v the short way, while the memo holds plain values as themselves
+ * (then memo_len, its index, is memo_top: the next free one): 1 stored, 0 not (the long way). */
+static ST__INLINE int memoize_plain(unpickler *u, st_value *v)
 {
-    if (idx != u->memo_top || idx >= u->memo_plain)
+    size_t idx = u->memo_len;
+    if (idx >= u->memo_plain)
         return 0;
     u->memo[idx] = v;
-    u->fetch_top = u->memo_top = idx + 1; /* no meta while plain values are stored this way */
-    u->memo_len++;
+    u->memo_len = u->fetch_top = u->memo_top = idx + 1;
     return 1;
+}
+
+/* The same at index idx, if that is the next free one. */
+static ST__INLINE int memo_append_plain(unpickler *u, uint64_t idx, st_value *v)
+{
+    return idx == u->memo_top && memoize_plain(u, v);
 }
 
 static inline int memo_store(unpickler *u, uint64_t idx)
@@ -814,9 +831,11 @@ static int memo_fetch_slow(unpickler *u, uint64_t idx)
  * it did, 0 when memo_fetch_slow() is to. */
 static ST__INLINE int memo_fetch_fast(unpickler *u, uint64_t idx)
 {
-    st_value *v = idx < u->fetch_top ? u->memo[idx] : NULL;
+    if (idx >= u->fetch_top)
+        return 0;
+    st_value *v = u->memo[idx]; /* not NULL: no gap below fetch_top */
     size_t sp = u->sp; /* read once: the count's add below could be a store to it */
-    if (!v || sp == u->scap || may_cycle(v))
+    if (sp == u->scap || may_cycle(v))
         return 0;
     u->sv[sp] = v;
     u->sm[sp] = (meta){0, G_NONE, 0};
@@ -1976,7 +1995,7 @@ pushed: /* the MEMOIZE that follows most is stored at once (what memo_store() do
          * there is a value above the mark, and its meta is plain) */
     if (ST__UNLIKELY(push_value(u, pv)))
         goto failed;
-    if (p < lim && *p == MEMOIZE && memo_append_plain(u, u->memo_len, pv))
+    if (p < lim && *p == MEMOIZE && memoize_plain(u, pv))
         p++;
     NEXT();
 failed:

@@ -955,6 +955,133 @@ static void test_options(void **state)
     assert_int_equal(st_error_code(), ST_EVALUE);
 }
 
+/* Loads pk with max_depth (and objects when asked): repr its value, or NULL with msg the
+ * error's message. */
+static void depth_is(const char *pk, size_t len, size_t max_depth, int objects, const char *repr,
+                     const char *msg)
+{
+    st_pickle_load_options o = ST_PICKLE_LOAD_OPTIONS_INIT;
+    o.max_depth = max_depth;
+    o.objects = objects;
+    st_value *v = st_pickle_loads(pk, len, &o);
+    if (!repr) {
+        assert_null(v);
+        assert_int_equal(st_error_code(), ST_EFORMAT);
+        assert_string_equal(st_error_message(), msg);
+        return;
+    }
+    if (!v)
+        fail_msg("load failed: %s (for %s)", st_error_message(), repr);
+    char *r = st_value_repr(v);
+    assert_string_equal(r, repr);
+    st_free(r);
+    st_value_unref(v);
+}
+
+#define DEPTH_IS(lit, max, repr) depth_is(lit, sizeof lit - 1, max, 0, repr, NULL)
+#define DEPTH_FAILS(lit, max, msg) depth_is(lit, sizeof lit - 1, max, 0, NULL, msg)
+
+/* The loader sums up the items since the last MARK as they come (the deepest, whether a global
+ * is among them) so that APPENDS, SETITEMS, LIST, DICT... need not look at each: every way
+ * an item gets there, gets deeper or goes away keeps the nesting limit and the globals refused
+ * as exact as looking at each item. [[1]] is 2 deep. */
+static void test_frame_summary(void **state)
+{
+    (void)state;
+    /* an item made deeper after it was pushed: APPEND, SETITEM, APPENDS, SETITEMS */
+    DEPTH_IS("](]]K\001aae.", 3, "[[[1]]]");
+    DEPTH_FAILS("](]]K\001aae.", 2, "nesting deeper than 2 (at offset 8)");
+    DEPTH_FAILS("](}K\001]K\001ase.", 2, "nesting deeper than 2 (at offset 10)");
+    DEPTH_FAILS("}(K\001](]K\001aeu.", 2, "nesting deeper than 2 (at offset 11)");
+    DEPTH_FAILS("(}(K\001](]K\001aeul.", 3, "nesting deeper than 3 (at offset 13)");
+    /* pushed again: DUP, and a memo fetch of a deep list */
+    DEPTH_IS("(]K\001a2l.", 2, "[[1], [1]]");
+    DEPTH_FAILS("(]]K\001aa2l.", 2, "nesting deeper than 2 (at offset 8)");
+    DEPTH_FAILS("]]K\001aaq\000(h\000l.", 2, "nesting deeper than 2 (at offset 11)");
+    /* a frame within a frame: the outer one's deepest item counts once the inner one closes
+     * (by LIST, or by POP of its empty mark) */
+    DEPTH_FAILS("(]]K\001aa(K\001ll.", 2, "nesting deeper than 2 (at offset 11)");
+    DEPTH_FAILS("(]]K\001aa(0l.", 2, "nesting deeper than 2 (at offset 9)");
+    DEPTH_IS("((]]K\001aa1K\001l.", 2, "[1]");
+    /* built from the frame's items: TUPLE1 */
+    DEPTH_IS("(]K\001a\205l.", 3, "[([1],)]");
+    DEPTH_FAILS("(]K\001a\205l.", 2, "nesting deeper than 2 (at offset 6)");
+    /* items gone: what is left decides (POP, POP_MARK); a depth too large below the limit
+     * shows one list further out */
+    DEPTH_IS("(]]K\001aa0K\001l.", 2, "[1]");
+    DEPTH_IS("((]]K\001aa0K\001ll.", 3, "[[1]]");
+    DEPTH_IS("((]K\001a]]K\001aa0ll.", 3, "[[[1]]]");
+    DEPTH_IS("(]]K\001aa(K\0021l.", 3, "[[[1]]]");
+    DEPTH_FAILS("(]]K\001aa(K\0021l.", 2, "nesting deeper than 2 (at offset 11)");
+    /* globals: refused wherever they are among the items, not once gone */
+    DEPTH_FAILS("(c__builtin__\nset\nl.", 10,
+                "global 'builtins.set' cannot be used as a value (at offset 18)");
+    DEPTH_FAILS("}(K\001c__builtin__\nset\nu.", 10,
+                "global 'builtins.set' cannot be used as a value (at offset 21)");
+    DEPTH_FAILS("(c__builtin__\nset\n\205l.", 10,
+                "global 'builtins.set' cannot be used as a value (at offset 19)");
+    DEPTH_FAILS("(c__builtin__\nset\n(K\001ll.", 10,
+                "global 'builtins.set' cannot be used as a value (at offset 22)");
+    DEPTH_IS("(c__builtin__\nset\n0K\001l.", 10, "[1]");
+    DEPTH_IS("((c__builtin__\nset\n1K\001l.", 10, "[1]");
+    DEPTH_IS("(\214\010builtins\214\003set\2230K\001l.", 10, "[1]");
+    /* with objects on a global is a value, one deep */
+    depth_is("(cm\nn\nl.", 8, 2, 1, "[<global m.n>]", NULL);
+    depth_is("((cm\nn\nll.", 9, 2, 1, NULL, "nesting deeper than 2 (at offset 8)");
+}
+
+/* The opcodes of plain data run on their own, which say where an error is only when there is
+ * one: its offset is the opcode's, in memory (where they run with the input at hand) as from a
+ * stream (which reads them a few bytes at a time). */
+static void test_hot_error_offsets(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pk;
+        size_t len;
+        const char *msg;
+    } cases[] = {
+#define HOT_CASE(lit, msg) {lit, sizeof lit - 1, msg}
+        HOT_CASE("NNNNNNNNNh\007NNNNNNNNNN.", "Memo value not found at index 7 (at offset 9)"),
+        HOT_CASE("NN\214\002\377\376NNNNNNNNNN.",
+                 "UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 0: "
+                 "invalid start byte (at offset 2)"),
+        HOT_CASE("N]eNNNNNNNNNN.", "could not find MARK (at offset 2)"),
+        HOT_CASE("(\224NNNNNNNNNN.", "unpickling stack underflow (at offset 1)"),
+        HOT_CASE("Nq\000(q\001NNNNNNNNNN.", "unpickling stack underflow (at offset 4)"),
+        HOT_CASE("N(((NNNNNNNNNN.", "nesting deeper than 2 (at offset 3)"),
+        HOT_CASE("N}(NuNNNNNNNNNN.", "odd number of items for SETITEMS (at offset 4)"),
+        HOT_CASE("NNN\214\011abc", "pickle data was truncated (at offset 3)"),
+        HOT_CASE("Nq\005NNNNNNNNNh\002NNNNNNNNNN.",
+                 "Memo value not found at index 2 (at offset 12)"),
+#undef HOT_CASE
+    };
+    st_pickle_load_options o = ST_PICKLE_LOAD_OPTIONS_INIT;
+    o.max_depth = 2;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_null(st_pickle_loads(cases[i].pk, cases[i].len, &o));
+        assert_string_equal(st_error_message(), cases[i].msg);
+        FILE *f = tmpfile();
+        assert_non_null(f);
+        assert_int_equal(fwrite(cases[i].pk, 1, cases[i].len, f), cases[i].len);
+        rewind(f);
+        assert_null(st_pickle_load_file(f, &o));
+        assert_string_equal(st_error_message(), cases[i].msg);
+        fclose(f);
+    }
+    /* A PUT past the next index leaves a gap: MEMOIZE then stores at len(memo) as CPython
+     * (over index 2 twice), fetches take the long way until PUT 0 fills the gap. */
+    static const char gap[] = "(K\001q\002K\003\224K\005\224K\007\224h\001h\002K\011q\000K\013\224"
+                              "h\003h\000NNNNNNNNNNl.";
+    st_value *v = st_pickle_loads(gap, sizeof gap - 1, NULL);
+    assert_non_null(v);
+    char *r = st_value_repr(v);
+    assert_string_equal(r, "[1, 3, 5, 7, 3, 7, 9, 11, 11, 9, None, None, None, None, None, None, "
+                           "None, None, None, None]");
+    st_free(r);
+    st_value_unref(v);
+}
+
 /* Rule 5: zero means the defaults, INIT is the zeroed struct with its version, version 0 (a
  * struct never initialised) is refused by every loader, NULL means the defaults. */
 static void test_options_defaults(void **state)
@@ -2866,6 +2993,8 @@ int main(void)
         cmocka_unit_test(test_buffers),
         cmocka_unit_test(test_objects_hostile),
         cmocka_unit_test(test_dump_options),
+        cmocka_unit_test(test_frame_summary),
+        cmocka_unit_test(test_hot_error_offsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,12 @@ typedef struct meta {
                         the factory's G_*; a value: G_UUID for a UUID awaiting BUILD */
 } meta;
 
+/* A MARK: where its items start, and the summary of the frame below it (see fsum). */
+typedef struct mark {
+    size_t at;
+    uint32_t sum;
+} mark;
+
 /* A value with its meta (a stack entry taken apart). */
 typedef struct slot {
     st_value *v;
@@ -51,7 +57,7 @@ typedef struct slot {
 typedef struct small_store {
     st_value *sv[SMALL_STACK];
     meta sm[SMALL_STACK];
-    size_t marks[SMALL_MARKS];
+    mark marks[SMALL_MARKS];
     st_value *memo[SMALL_MEMO];
     meta mm[SMALL_MEMO];
 } small_store;
@@ -75,8 +81,13 @@ typedef struct unpickler {
     st_value **sv;
     meta *sm;
     size_t sp, scap;
-    size_t *marks;
+    mark *marks;
     size_t nmarks, mcap;
+    /* The items since the last MARK (the frame) summed up, so that the container they go into
+     * needs no look at each: below SUM_SCAN, the largest depth among them, none a global;
+     * SUM_SCAN set, look at them (a global is among them, or some went away). */
+    uint32_t fsum;
+    uint32_t sum_fast; /* a frame whose fsum is below this nests within max_depth */
     /* The memo: values without their meta, which has its own array once an entry's is not
      * the plain value's (a global, a nesting depth). Without memo_refs the memo holds no
      * references, so the end of a load touches none of its values again: the graveyard keeps
@@ -85,8 +96,11 @@ typedef struct unpickler {
     st_value **memo;
     meta *mm;
     size_t memo_cap, memo_top, memo_len; /* allocated, initialised, filled */
-    size_t memo_plain; /* memo_cap while a plain value is stored as itself (no meta, no
-                          references), else 0: the one test of the paths that store one */
+    /* The short ways, open while every entry below memo_top is a value stored as itself (no
+     * meta, no gap: memo_len is memo_top): */
+    size_t fetch_top;  /* memo_top then, else 0: the bound of the fast fetch */
+    size_t memo_plain; /* memo_cap then and without references, else 0: the one test of the
+                          paths that store a plain value */
     int memo_refs;
     int memo_big;       /* the memo is from st__big_alloc() */
     size_t memo_expect; /* bytes of memo to make room for at once, when big (from the input) */
@@ -251,6 +265,15 @@ static const unsigned char *take_line(unpickler *u, size_t *len)
 
 /* ---- stack ---- */
 
+#define SUM_SCAN ((uint32_t)1 << 31)
+
+/* Adds the meta of an item of the frame (pushed, or a container's that took items) to fsum. */
+static inline void note_meta(unpickler *u, meta m)
+{
+    uint32_t s = u->fsum | (m.global ? SUM_SCAN : 0);
+    u->fsum = m.depth > s ? m.depth : s;
+}
+
 /* Reallocates an array of n items of `size` bytes to cap items, moving it out of the small
  * store (`small`) the first time. */
 static void *grow_array(void *p, const void *small, size_t n, size_t cap, size_t size)
@@ -287,6 +310,7 @@ static int push_slow(unpickler *u, st_value *v, meta m)
     }
     u->sv[u->sp] = v;
     u->sm[u->sp++] = m;
+    note_meta(u, m);
     return 0;
 }
 
@@ -297,6 +321,7 @@ static inline int push(unpickler *u, st_value *v, meta m)
         return push_slow(u, v, m);
     u->sv[u->sp] = v;
     u->sm[u->sp++] = m;
+    note_meta(u, m); /* nothing for a plain value's */
     return 0;
 }
 
@@ -305,24 +330,41 @@ static inline int push_value(unpickler *u, st_value *v)
     return push(u, v, (meta){0, G_NONE, 0});
 }
 
-/* The index of the first item after the last MARK (the mark is removed). */
-static int pop_mark(unpickler *u, size_t *at)
+/* The index of the first item after the last MARK (the mark is removed, its frame's summary
+ * is *sum, the frame below is the current one again). */
+static ST__INLINE int pop_mark(unpickler *u, size_t *at, uint32_t *sum)
 {
-    if (u->nmarks == 0)
+    if (ST__UNLIKELY(u->nmarks == 0))
         return uerror(u, "could not find MARK");
-    *at = u->marks[--u->nmarks];
+    mark k = u->marks[--u->nmarks];
+    *at = k.at;
+    *sum = u->fsum;
+    u->fsum = k.sum;
     return 0;
 }
 
+/* After items of the frame went away otherwise than into a container of it, fsum may be
+ * larger than what is left: the frame's items are looked at when it is closed. */
+static inline void forget_sum(unpickler *u) { u->fsum |= SUM_SCAN; }
+
+/* Pops down to `to`. */
 static void drop(unpickler *u, size_t to)
 {
+    if (u->sp > to)
+        forget_sum(u);
     while (u->sp > to)
         st_value_unref(u->sv[--u->sp]);
 }
 
+/* The first item of the frame. */
+static inline size_t frame_floor(const unpickler *u)
+{
+    return u->nmarks ? u->marks[u->nmarks - 1].at : 0;
+}
+
 static int need_stack(unpickler *u, size_t n)
 {
-    size_t floor = u->nmarks ? u->marks[u->nmarks - 1] : 0;
+    size_t floor = frame_floor(u);
     return u->sp - floor < n ? uerror(u, "unpickling stack underflow") : 0;
 }
 
@@ -373,6 +415,26 @@ static ST__INLINE int check_values(unpickler *u, size_t from, uint32_t *depth)
     return 0;
 }
 
+/* check_values() of a whole frame, [from, sp), whose summary is sum (SUM_SCAN: look at each):
+ * most need no look at the items. */
+static ST__INLINE int check_frame(unpickler *u, size_t from, uint32_t sum, uint32_t *depth)
+{
+    if (ST__LIKELY(sum < u->sum_fast)) {
+        *depth = from < u->sp ? sum + 1 : 0;
+        return 0;
+    }
+    return check_values(u, from, depth);
+}
+
+/* The container at stack index at (in the frame) took items: its nesting is now at least d. A
+ * container at least one deeper than what it took keeps fsum exact. */
+static inline void deepen(unpickler *u, size_t at, uint32_t d)
+{
+    if (d > u->sm[at].depth)
+        u->sm[at].depth = d;
+    u->fsum = d > u->fsum ? d : u->fsum;
+}
+
 /* An object's nesting from d, what check_values() gives for its parts: they sit in a tuple or
  * list of the object's, one level further. */
 static int object_depth(unpickler *u, uint32_t d, uint32_t *depth)
@@ -394,8 +456,7 @@ static int fill_object(unpickler *u, size_t at, size_t from, int kind, uint32_t 
     drop(u, from);
     if (rc || (d && object_depth(u, d, &d)))
         return -1;
-    if (d > u->sm[at].depth)
-        u->sm[at].depth = d;
+    deepen(u, at, d);
     return 0;
 }
 
@@ -410,20 +471,21 @@ static inline int fill_steal(unpickler *u, size_t at, size_t from, int kind, uin
     u->sp = from; /* the container took the items over */
     if (rc)
         return ST_TRACE();
-    if (d > u->sm[at].depth)
-        u->sm[at].depth = d;
+    deepen(u, at, d);
     return 0;
 }
 
-/* Moves items [from, sp) into the container at stack index at, pairwise for dicts. */
-static int fill_container(unpickler *u, size_t at, size_t from, int kind, const char *op)
+/* Moves items [from, sp) into the container at stack index at, pairwise for dicts; sum: as
+ * for check_frame(). */
+static int fill_container(unpickler *u, size_t at, size_t from, uint32_t sum, int kind,
+                          const char *op)
 {
     uint32_t d = 0;
     st_value *c = u->sv[at];
     int is_object = kind != ST_VALUE_SET && c && usable(u, at) && st__kind(c) == ST_VALUE_OBJECT;
     if (!is_object && (!usable(u, at) || (int)st__base_kind(c) != kind))
         return uerror(u, "%s on a %s", op, !usable(u, at) ? "global" : st_value_type_name(c));
-    if (check_values(u, from, &d))
+    if (check_frame(u, from, sum, &d))
         return -1;
     size_t n = u->sp - from;
     if (kind == ST_VALUE_DICT && n % 2)
@@ -451,13 +513,13 @@ static int fill_container(unpickler *u, size_t at, size_t from, int kind, const 
     drop(u, from);
     if (rc)
         return ST_TRACE();
-    if (d > u->sm[at].depth)
-        u->sm[at].depth = d;
+    deepen(u, at, d);
     return 0;
 }
 
-/* Builds a tuple, list, dict or frozenset of items [from, sp) and pushes it instead. */
-static int build(unpickler *u, size_t from, int kind)
+/* Builds a tuple, list, dict or frozenset of items [from, sp) and pushes it instead; sum: as
+ * for check_frame(). */
+static int build(unpickler *u, size_t from, uint32_t sum, int kind)
 {
     uint32_t d = 0;
     size_t n = u->sp - from;
@@ -489,6 +551,7 @@ static int build(unpickler *u, size_t from, int kind)
         uint16_t factory = u->sm[from].global;
         if (!usable(u, from)) {
             u->sm[from] = (meta){0, G_FACTORY_ARGS, factory};
+            note_meta(u, u->sm[from]);
             return 0;
         }
         if (check_values(u, from, &d))
@@ -497,7 +560,7 @@ static int build(unpickler *u, size_t from, int kind)
         return push(u, st__tuple_steal(&u->arena, 1, &u->sv[from]),
                     (meta){d, G_FACTORY_ARGS, factory});
     }
-    if (check_values(u, from, &d))
+    if (check_frame(u, from, sum, &d))
         return -1;
     if (kind == ST_VALUE_TUPLE) {
         u->sp = from;
@@ -514,7 +577,7 @@ static int build(unpickler *u, size_t from, int kind)
     }
     u->sv[from] = c;
     u->sm[from] = (meta){0, G_NONE, 0};
-    return fill_container(u, from, from + 1, kind,
+    return fill_container(u, from, from + 1, sum, kind,
                           kind == ST_VALUE_LIST   ? "LIST"
                           : kind == ST_VALUE_DICT ? "DICT"
                                                   : "FROZENSET");
@@ -627,6 +690,15 @@ static void memo_free(unpickler *u)
         st_free(u->memo);
 }
 
+/* Opens or closes the short ways (fetch_top, memo_plain) after the memo changed otherwise than
+ * by memo_append_plain(). */
+static void memo_ways(unpickler *u)
+{
+    int plain = !u->mm && u->memo_len == u->memo_top;
+    u->fetch_top = plain ? u->memo_top : 0;
+    u->memo_plain = plain && !u->memo_refs ? u->memo_cap : 0;
+}
+
 /* Makes room for memo index idx (64 bits: a text PUT's index is checked, never truncated). */
 static int grow_memo(unpickler *u, uint64_t idx)
 {
@@ -660,7 +732,7 @@ static int grow_memo(unpickler *u, uint64_t idx)
     if (mm)
         u->mm = mm;
     u->memo_cap = cap;
-    u->memo_plain = u->mm || u->memo_refs ? 0 : cap;
+    memo_ways(u);
     return 0;
 }
 
@@ -672,7 +744,7 @@ static int make_meta(unpickler *u)
     if (!u->mm)
         return ST_TRACE();
     memset(u->mm, 0, u->memo_top * sizeof *u->mm);
-    u->memo_plain = 0;
+    memo_ways(u);
     return 0;
 }
 
@@ -711,23 +783,31 @@ static int memo_store_slow(unpickler *u, uint64_t idx, st_value *v, meta m)
             return -1;
         u->mm[idx] = m;
     }
+    memo_ways(u);
     return 0;
 }
 
-/* Stores plain value v at index idx the short way, if idx is the next free one (as MEMOIZE
- * uses) while the memo holds plain values as themselves: 1 stored, 0 not (the long way). */
+/* MEMOIZE of plain value v the short way, while the memo holds plain values as themselves
+ * (then memo_len, its index, is memo_top: the next free one): 1 stored, 0 not (the long way). */
+static ST__INLINE int memoize_plain(unpickler *u, st_value *v)
+{
+    size_t idx = u->memo_len;
+    if (idx >= u->memo_plain)
+        return 0;
+    u->memo[idx] = v;
+    u->memo_len = u->fetch_top = u->memo_top = idx + 1;
+    return 1;
+}
+
+/* The same at index idx, if that is the next free one. */
 static ST__INLINE int memo_append_plain(unpickler *u, uint64_t idx, st_value *v)
 {
-    if (idx != u->memo_top || idx >= u->memo_plain)
-        return 0;
-    u->memo[u->memo_top++] = v;
-    u->memo_len++;
-    return 1;
+    return idx == u->memo_top && memoize_plain(u, v);
 }
 
 static inline int memo_store(unpickler *u, uint64_t idx)
 {
-    if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp))
+    if (frame_floor(u) == u->sp)
         return uerror(u, "unpickling stack underflow");
     st_value *v = u->sv[u->sp - 1];
     meta m = u->sm[u->sp - 1];
@@ -746,16 +826,28 @@ static int memo_fetch_slow(unpickler *u, uint64_t idx)
     return push(u, v, u->mm ? u->mm[idx] : (meta){0, G_NONE, 0}) || note_refetch(u, v) ? -1 : 0;
 }
 
-/* Pushes memo entry idx. Inline for what records fetch most, a plain value that cannot close
- * a cycle (a shared key): no meta, no refetch to note, room on the stack. */
-static ST__INLINE int memo_fetch(unpickler *u, uint64_t idx)
+/* Pushes memo entry idx the short way if it is what records fetch most, a plain value that
+ * cannot close a cycle (a shared key): no meta, no refetch to note, room on the stack. 1 when
+ * it did, 0 when memo_fetch_slow() is to. */
+static ST__INLINE int memo_fetch_fast(unpickler *u, uint64_t idx)
 {
-    st_value *v = idx < u->memo_top ? u->memo[idx] : NULL;
-    if (!v || u->mm || u->sp == u->scap || may_cycle(v))
-        return memo_fetch_slow(u, idx);
-    u->sv[u->sp] = st__ref(v);
-    u->sm[u->sp++] = (meta){0, G_NONE, 0};
-    return 0;
+    if (idx >= u->fetch_top)
+        return 0;
+    st_value *v = u->memo[idx]; /* not NULL: no gap below fetch_top */
+    size_t sp = u->sp; /* read once: the count's add below could be a store to it */
+    if (sp == u->scap || may_cycle(v))
+        return 0;
+    u->sv[sp] = v;
+    u->sm[sp] = (meta){0, G_NONE, 0};
+    u->sp = sp + 1;
+    st__ref(v);
+    return 1;
+}
+
+/* Pushes memo entry idx. */
+static inline int memo_fetch(unpickler *u, uint64_t idx)
+{
+    return memo_fetch_fast(u, idx) ? 0 : memo_fetch_slow(u, idx);
 }
 
 /* ---- text arguments (protocol 0) ---- */
@@ -1062,6 +1154,7 @@ static int load_stack_global(unpickler *u)
         st_value_kind(n) != ST_VALUE_STR)
         return uerror(u, "STACK_GLOBAL requires str");
     u->sp -= 2; /* the references are ours now */
+    forget_sum(u);
     int rc = load_global_names(u, st_value_str_data(m, NULL), st_value_str_data(n, NULL), m, n);
     st_value_unref(m);
     st_value_unref(n);
@@ -1318,10 +1411,11 @@ static int load_newobj(unpickler *u, int ex)
 static int load_inst(unpickler *u, int inst)
 {
     size_t at = 0;
+    uint32_t sum;
     if (inst && load_global(u))
         return -1;
     size_t cls = inst ? u->sp - 1 : 0;
-    if (pop_mark(u, &at))
+    if (pop_mark(u, &at, &sum))
         return -1;
     if (!inst) {
         if (at == u->sp)
@@ -1364,8 +1458,7 @@ static int load_build(unpickler *u)
     if (object_depth(u, d, &d) || st_value_object_set_state(o, u->sv[u->sp - 1], NULL))
         return -1;
     drop(u, u->sp - 1);
-    if (d > u->sm[at].depth)
-        u->sm[at].depth = d;
+    deepen(u, at, d);
     return 0;
 }
 
@@ -1375,8 +1468,7 @@ static int load_build(unpickler *u)
  * becomes that object's state and state setter. 1 when it did, 0 when POP is an ordinary one. */
 static int pop_state_setter(unpickler *u)
 {
-    size_t floor = u->nmarks ? u->marks[u->nmarks - 1] : 0;
-    if (!u->objects || u->sp < floor + 2)
+    if (!u->objects || u->sp < frame_floor(u) + 2)
         return 0;
     st_value *r = u->sv[u->sp - 1], *o = u->sv[u->sp - 2];
     st_value_form form;
@@ -1408,6 +1500,7 @@ static int load_persid(unpickler *u, int bin)
         if (!usable(u, u->sp - 1))
             return uerror(u, "a global cannot be a persistent id");
         pid = u->sv[--u->sp];
+        forget_sum(u);
     } else {
         size_t len;
         const unsigned char *s = take_line(u, &len);
@@ -1485,15 +1578,15 @@ static void as_format_error(unpickler *u)
 static ST__INLINE int fill_to_mark(unpickler *u, int kind, const char *op)
 {
     size_t at = 0;
-    uint32_t d = 0;
-    if (pop_mark(u, &at))
+    uint32_t d = 0, sum;
+    if (pop_mark(u, &at, &sum))
         return -1;
-    if (at == 0 || (u->nmarks && u->marks[u->nmarks - 1] >= at))
+    if (at == 0 || (u->nmarks && u->marks[u->nmarks - 1].at >= at))
         return uerror(u, "unpickling stack underflow");
     st_value *c = u->sv[at - 1];
     if (kind == ST_VALUE_SET || !c || u->sm[at - 1].global || (int)st__kind(c) != kind)
-        return fill_container(u, at - 1, at, kind, op);
-    if (check_values(u, at, &d))
+        return fill_container(u, at - 1, at, sum, kind, op);
+    if (check_frame(u, at, sum, &d))
         return -1;
     if (kind == ST_VALUE_DICT && (u->sp - at) % 2)
         return uerror(u, "odd number of items for %s", op);
@@ -1515,6 +1608,14 @@ static ST__INLINE int fill_to_mark(unpickler *u, int kind, const char *op)
 #define THREADED 1
 #endif
 
+/* The input's end less the longest fixed argument (8 bytes), as a number: an opcode at p below
+ * it has its argument there, one compare (no pointer before the input is made; a stream before
+ * its first read has a NULL end). */
+static inline uintptr_t arg_limit(const unsigned char *end)
+{
+    return (uintptr_t)end > 8 ? (uintptr_t)end - 8 : 0;
+}
+
 /* The opcode loop; returns the value of STOP. */
 static st_value *run(unpickler *u)
 {
@@ -1527,19 +1628,25 @@ static st_value *run(unpickler *u)
 #undef HOT_ENTRY
 #endif
     const unsigned char *p = u->p, *lim = u->end, *s;
+    uintptr_t lim8 = arg_limit(lim);
     size_t len, at;
+    uint32_t sum;
+    st_value *pv;
     int rc;
     unsigned char op;
 #ifdef THREADED
-#define NEXT()                                                                                     \
-    do {                                                                                           \
-        u->op_at = p;                                                                              \
-        if (ST__LIKELY((size_t)(lim - p) > 8))                                                     \
-            goto *hot[*p++];                                                                       \
-        goto slow;                                                                                 \
+#define NEXT()                               \
+    do {                                     \
+        if (ST__LIKELY((uintptr_t)p < lim8)) \
+            goto *hot[*p++];                 \
+        goto slow;                           \
     } while (0)
 #else
-#define NEXT() goto slow
+#define NEXT()      \
+    do {            \
+        (void)lim8; \
+        goto slow;  \
+    } while (0)
 #endif
 /* after a hot opcode: the next one, or the error */
 #define DONE()                                                                                     \
@@ -1548,15 +1655,11 @@ static st_value *run(unpickler *u)
             goto failed;                                                                           \
         NEXT();                                                                                    \
     } while (0)
-/* after one that pushed a plain value: the MEMOIZE that follows most, stored at once (what
- * memo_store() does with it: there is a value above the mark, and its meta is plain) */
-#define PUSHED()                                                                                   \
-    do {                                                                                           \
-        if (ST__UNLIKELY(rc))                                                                      \
-            goto failed;                                                                           \
-        if (p < lim && *p == MEMOIZE && memo_append_plain(u, u->memo_len, u->sv[u->sp - 1]))      \
-            p++;                                                                                   \
-        NEXT();                                                                                    \
+/* after one that made a plain value (NULL: failed): pushed at `pushed` */
+#define PUSHED(v)    \
+    do {             \
+        pv = (v);    \
+        goto pushed; \
     } while (0)
     NEXT();
 slow:
@@ -1569,19 +1672,23 @@ slow:
     if (0) {
     other:
         op = p[-1]; /* read again: op need not live across the jump */
+        u->op_at = p - 1;
         u->p = p;
     }
 #endif
     rc = 0;
     at = 0;
+    sum = 0;
     { /* the other opcodes, on u->p */
         switch (op) {
-#define HOT_CASE(k, n)                                                                             \
-    case k:                                                                                        \
-        if (need(u, n))                                                                            \
-            return NULL;                                                                           \
-        p = u->p;                                                                                  \
-        lim = u->end;                                                                              \
+#define HOT_CASE(k, n)                                                                 \
+    case k:                                                                            \
+        u->p--; /* the opcode stays in the window: a hot opcode's error is at p - 1 */ \
+        if (need(u, n + 1))                                                            \
+            return NULL;                                                               \
+        p = u->p + 1;                                                                  \
+        lim = u->end;                                                                  \
+        lim8 = arg_limit(lim);                                                         \
         goto op_##k;
             HOT_OPS(HOT_CASE)
 #undef HOT_CASE
@@ -1601,7 +1708,7 @@ slow:
                 rc = fill(u, len);
             break;
         case STOP:
-            if (u->sp == 0 || (u->nmarks && u->marks[u->nmarks - 1] == u->sp)) {
+            if (frame_floor(u) == u->sp) {
                 uerror(u, "unpickling stack underflow");
                 return NULL;
             }
@@ -1673,38 +1780,39 @@ slow:
         case TUPLE2:
         case TUPLE3:
             len = (size_t)(op - TUPLE1 + 1);
-            rc = need_stack(u, len) || build(u, u->sp - len, ST_VALUE_TUPLE);
+            rc = need_stack(u, len) || build(u, u->sp - len, SUM_SCAN, ST_VALUE_TUPLE);
             break;
         case TUPLE:
         case LIST:
         case DICT:
         case FROZENSET:
-            rc = pop_mark(u, &at) || build(u, at, op == TUPLE  ? ST_VALUE_TUPLE
-                                                  : op == LIST ? ST_VALUE_LIST
-                                                  : op == DICT ? ST_VALUE_DICT
-                                                               : ST_VALUE_FROZENSET);
+            rc = pop_mark(u, &at, &sum) || build(u, at, sum,
+                                                 op == TUPLE  ? ST_VALUE_TUPLE
+                                                 : op == LIST ? ST_VALUE_LIST
+                                                 : op == DICT ? ST_VALUE_DICT
+                                                              : ST_VALUE_FROZENSET);
             break;
         case APPEND:
             rc = need_stack(u, 2) ||
-                 fill_container(u, u->sp - 2, u->sp - 1, ST_VALUE_LIST, "APPEND");
+                 fill_container(u, u->sp - 2, u->sp - 1, SUM_SCAN, ST_VALUE_LIST, "APPEND");
             break;
         case SETITEM:
             rc = need_stack(u, 3) ||
-                 fill_container(u, u->sp - 3, u->sp - 2, ST_VALUE_DICT, "SETITEM");
+                 fill_container(u, u->sp - 3, u->sp - 2, SUM_SCAN, ST_VALUE_DICT, "SETITEM");
             break;
         case ADDITEMS:
             rc = fill_to_mark(u, ST_VALUE_SET, "ADDITEMS");
             break;
         case POP:
-            if (u->nmarks && u->marks[u->nmarks - 1] == u->sp)
-                u->nmarks--; /* POP of an empty mark pops the mark, as CPython */
+            if (u->nmarks && u->marks[u->nmarks - 1].at == u->sp)
+                rc = pop_mark(u, &at, &sum); /* POP of an empty mark pops it, as CPython */
             else if (pop_state_setter(u))
                 break;
             else
                 rc = need_stack(u, 1) ? -1 : (drop(u, u->sp - 1), 0);
             break;
         case POP_MARK:
-            rc = pop_mark(u, &at) ? -1 : (drop(u, at), 0);
+            rc = pop_mark(u, &at, &sum) ? -1 : (drop(u, at), 0);
             break;
         case DUP:
             if (need_stack(u, 1))
@@ -1793,92 +1901,103 @@ slow:
             goto failed;
         p = u->p;
         lim = u->end;
+        lim8 = arg_limit(lim);
         NEXT();
     }
 
     /* The hot opcodes: p is at the argument, which is there. */
 op_BINGET: /* the most common opcode of shared data */
-    rc = memo_fetch(u, *p++);
+    if (ST__LIKELY(memo_fetch_fast(u, *p++)))
+        NEXT();
+    u->op_at = p - 2;
+    rc = memo_fetch_slow(u, p[-1]);
     DONE();
 op_BINPUT:
+    u->op_at = p - 1;
     rc = memo_store(u, *p++);
     DONE();
 op_MEMOIZE:
+    u->op_at = p - 1;
     rc = memo_store(u, u->memo_len);
     DONE();
 op_MARK:
     if (u->nmarks >= u->max_depth) {
+        u->op_at = p - 1;
         rc = uerror(u, "nesting deeper than %zu", u->max_depth);
         DONE();
     }
     if (u->nmarks == u->mcap) {
         size_t cap = u->mcap * 2;
-        size_t *m = grow_array(u->marks, u->small->marks, u->nmarks, cap, sizeof *m);
+        mark *m = grow_array(u->marks, u->small->marks, u->nmarks, cap, sizeof *m);
         if (!m)
             return NULL;
         u->marks = m;
         u->mcap = cap;
     }
-    u->marks[u->nmarks++] = u->sp;
+    u->marks[u->nmarks++] = (mark){u->sp, u->fsum};
+    u->fsum = 0; /* a new frame, empty */
     NEXT();
 op_BININT1:
-    rc = push_value(u, st__int_new(&u->arena, *p++));
-    PUSHED();
+    PUSHED(st__int_new(&u->arena, *p++));
 op_BININT2:
     p += 2;
-    rc = push_value(u, st__int_new(&u->arena, (int64_t)get_le(p - 2, 2)));
-    PUSHED();
+    PUSHED(st__int_new(&u->arena, (int64_t)get_le(p - 2, 2)));
 op_BININT:
     p += 4;
-    rc = push_value(u, st__int_new(&u->arena, (int64_t)(int32_t)get_le(p - 4, 4)));
-    PUSHED();
+    PUSHED(st__int_new(&u->arena, (int64_t)(int32_t)get_le(p - 4, 4)));
 op_BINFLOAT: {
     uint64_t bits = get_be64(p);
     double x;
     memcpy(&x, &bits, 8);
     p += 8;
-    rc = push_value(u, st__float_new(&u->arena, x));
-    PUSHED();
+    PUSHED(st__float_new(&u->arena, x));
 }
 /* the count byte is there: is its data? */
-#define TAKE_SHORT(what)                                                                           \
-    do {                                                                                           \
-        if (ST__LIKELY((size_t)(lim - p) > p[0])) {                                                \
-            len = p[0];                                                                            \
-            s = p + 1;                                                                             \
-            p = s + len;                                                                           \
-        } else {                                                                                   \
-            u->p = p;                                                                              \
-            if (!(s = take_counted_slow(u, 1, what, &len)))                                        \
-                return NULL;                                                                       \
-            p = u->p;                                                                              \
-            lim = u->end;                                                                          \
-        }                                                                                          \
+#define TAKE_SHORT(what)                                    \
+    do {                                                    \
+        if (ST__LIKELY((size_t)(lim - p) > p[0])) {         \
+            len = p[0];                                     \
+            s = p + 1;                                      \
+            p = s + len;                                    \
+        } else {                                            \
+            u->op_at = p - 1;                               \
+            u->p = p;                                       \
+            if (!(s = take_counted_slow(u, 1, what, &len))) \
+                return NULL;                                \
+            p = u->p;                                       \
+            lim = u->end;                                   \
+            lim8 = arg_limit(lim);                          \
+        }                                                   \
     } while (0)
 op_SHORT_BINUNICODE:
+    u->op_at = p - 1; /* for data that is not UTF-8 */
     TAKE_SHORT("BINUNICODE");
-    rc = push_value(u, st__str_new(&u->arena, (const char *)s, len, 1));
-    PUSHED();
+    PUSHED(st__str_new(&u->arena, (const char *)s, len, 1));
 op_SHORT_BINBYTES:
     TAKE_SHORT("BINBYTES");
-    rc = push_value(u, st__bytes_new(&u->arena, s, len));
-    PUSHED();
+    PUSHED(st__bytes_new(&u->arena, s, len));
 #undef TAKE_SHORT
 op_EMPTY_LIST:
-    rc = push_value(u, st__container_new(&u->arena, ST_VALUE_LIST));
-    PUSHED();
+    PUSHED(st__container_new(&u->arena, ST_VALUE_LIST));
 op_EMPTY_DICT:
-    rc = push_value(u, st__container_new(&u->arena, ST_VALUE_DICT));
-    PUSHED();
+    PUSHED(st__container_new(&u->arena, ST_VALUE_DICT));
 op_APPENDS:
+    u->op_at = p - 1;
     rc = fill_to_mark(u, ST_VALUE_LIST, "APPENDS");
     DONE();
 op_SETITEMS:
+    u->op_at = p - 1;
     rc = fill_to_mark(u, ST_VALUE_DICT, "SETITEMS");
     DONE();
 op_NONE:
-    rc = push_value(u, st_value_none());
-    PUSHED();
+    PUSHED(st_value_none());
+pushed: /* the MEMOIZE that follows most is stored at once (what memo_store() does with it:
+         * there is a value above the mark, and its meta is plain) */
+    if (ST__UNLIKELY(push_value(u, pv)))
+        goto failed;
+    if (p < lim && *p == MEMOIZE && memoize_plain(u, pv))
+        p++;
+    NEXT();
 failed:
     as_format_error(u);
     return NULL;
@@ -1914,6 +2033,7 @@ static st_value *load(unpickler *u, const st_pickle_load_options *opts)
         u->nbuffers = opts->nbuffers;
     }
     u->max_depth = opts->max_depth ? opts->max_depth : ST_VALUE_MAX_DEPTH;
+    u->sum_fast = u->max_depth < SUM_SCAN ? (uint32_t)u->max_depth : SUM_SCAN;
     small_store small;
     u->small = &small;
     u->sv = small.sv;

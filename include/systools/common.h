@@ -57,11 +57,11 @@
 /** @brief Minor version: new features, compatible. */
 #define ST_VERSION_MINOR 2
 /** @brief Patch version: fixes only. */
-#define ST_VERSION_PATCH 0
+#define ST_VERSION_PATCH 1
 /** @brief The version as one number, `MAJOR * 10000 + MINOR * 100 + PATCH`. */
 #define ST_VERSION_NUMBER (ST_VERSION_MAJOR * 10000 + ST_VERSION_MINOR * 100 + ST_VERSION_PATCH)
 /** @brief The version as a string, "MAJOR.MINOR.PATCH". */
-#define ST_VERSION_STRING "1.2.0"
+#define ST_VERSION_STRING "1.2.1"
 
 #ifdef __cplusplus
 extern "C" {

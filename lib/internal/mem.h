@@ -4,7 +4,10 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
+#include "compiler.h"
 #include "error.h"
 
 /* malloc/calloc/realloc/strdup that raise ST_ENOMEM on failure (and on size overflow). */
@@ -18,6 +21,36 @@ void *st__grow(void *items, size_t *cap, size_t elem, size_t first);
 char *st__strdup(const char *s);
 char *st__strndup(const char *s, size_t n);
 char *st__asprintf(const char *fmt, ...) ST__PRINTF(1, 2);
+
+/* memcpy of the few bytes of a short str, bytes or field without a call (the call costs more
+ * than the copy, and a hot caller that makes none saves no registers): two moves that overlap
+ * cover any length from w to 2w; longer ones go 16 bytes at a time. */
+static ST__INLINE void st__copy_short(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (n > 16) {
+        for (size_t i = 0; i + 16 < n; i += 16)
+            memcpy(d + i, s + i, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
 
 /* A growable buffer, always NUL-terminated once non-empty. Zero-initialise with ST__BUF_INIT. */
 typedef struct st__buf {

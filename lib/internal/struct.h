@@ -138,27 +138,6 @@ static inline bool st__host_is_little(void)
     return b == 1;
 }
 
-/* memcpy for short fields without a call (s and p fields are usually a few bytes): two
- * overlapping moves cover any length from w to 2w. */
-static ST__INLINE void st__copy_bytes(unsigned char *dst, const unsigned char *src, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a, b;
-        memcpy(&a, src, 8);
-        memcpy(&b, src + n - 8, 8);
-        memcpy(dst, &a, 8);
-        memcpy(dst + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b;
-        memcpy(&a, src, 4);
-        memcpy(&b, src + n - 4, 4);
-        memcpy(dst, &a, 4);
-        memcpy(dst + n - 4, &b, 4);
-    } else if (n) {
-        memcpy(dst, src, n);
-    }
-}
-
 /* Python's checks of a buffer: pack_into/unpack_from's at an offset (negative counts from the
  * end; *start receives the record's start), and unpack's exact size. 0 or -1 (struct.error). */
 int st__struct_locate(const st__struct_layout *L, size_t buflen, ssize_t offset, bool packing,

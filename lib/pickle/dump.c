@@ -493,28 +493,6 @@ static int save_str_text(pickler *p, const char *utf8, size_t len)
     return rc;
 }
 
-/* Copies len bytes (at most a few hundred) in moves of 16, 8 or 4 bytes, the last one
- * overlapping the one before: no call for the short strs and bytes of records. */
-static inline void copy_short(unsigned char *o, const void *src, size_t len)
-{
-    const unsigned char *s = src;
-    if (len >= 16) {
-        for (size_t i = 0; i + 16 < len; i += 16)
-            memcpy(o + i, s + i, 16);
-        memcpy(o + len - 16, s + len - 16, 16);
-    } else if (len >= 8) {
-        memcpy(o, s, 8);
-        memcpy(o + len - 8, s + len - 8, 8);
-    } else if (len >= 4) {
-        memcpy(o, s, 4);
-        memcpy(o + len - 4, s + len - 4, 4);
-    } else if (len) {
-        o[0] = s[0];
-        o[len / 2] = s[len / 2];
-        o[len - 1] = s[len - 1];
-    }
-}
-
 /* The usual str or bytes from protocol 4 on, of len <= 255 bytes, with room known:
  * SHORT_BINUNICODE or SHORT_BINBYTES (op), then MEMOIZE (memoized under key). */
 static inline int put_short(pickler *p, unsigned char op, const void *data, size_t len,
@@ -523,7 +501,7 @@ static inline int put_short(pickler *p, unsigned char op, const void *data, size
     unsigned char *o = p->out + p->len;
     o[0] = op;
     o[1] = (unsigned char)len;
-    copy_short(o + 2, data, len);
+    st__copy_short(o + 2, data, len);
     p->len += len + 2;
     return memoize(p, key);
 }

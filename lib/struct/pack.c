@@ -144,12 +144,12 @@ static ST__INLINE void put_text(const st__struct_code *c, unsigned char *p, cons
     size_t field = c->size, n;
     if (c->op == ST__OP_STR) {
         n = len < field ? len : field;
-        st__copy_bytes(p, data, n);
+        st__copy_short(p, data, n);
     } else {
         if (field == 0)
             return;
         n = len < field - 1 ? len : field - 1;
-        st__copy_bytes(p + 1, data, n);
+        st__copy_short(p + 1, data, n);
         p[0] = (unsigned char)(n > 255 ? 255 : n);
         p++;
         field--;
@@ -363,7 +363,7 @@ static ST__INLINE void unpack_loop(const st__struct_layout *L, const unsigned ch
                     out->str.len = len;
                     out++;
                 } else {
-                    st__copy_bytes(va_arg(src->ap, void *), text, len);
+                    st__copy_short(va_arg(src->ap, void *), text, len);
                     if (c->op == ST__OP_PSTR)
                         *va_arg(src->ap, size_t *) = len;
                 }

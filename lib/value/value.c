@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal/compiler.h"
+#include "internal/mem.h"
 #include "internal/utf8.h"
 #include "internal/value.h"
 #include "st_config.h"
@@ -768,32 +769,6 @@ int st_value_truth(const st_value *v)
 
 /* ---- str, bytes, bytearray --------------------------------------------------------------- */
 
-/* memcpy(p, s, len), a short len without a call: two copies that overlap in the middle (a
- * record's strs and bytes are a few bytes long; the call cost more than the copy). */
-static inline void copy_bytes(char *p, const void *src, size_t len)
-{
-    const char *s = src;
-    if (len >= 8 && len <= 16) {
-        uint64_t x, y;
-        memcpy(&x, s, 8);
-        memcpy(&y, s + len - 8, 8);
-        memcpy(p, &x, 8);
-        memcpy(p + len - 8, &y, 8);
-    } else if (len >= 4 && len < 8) {
-        uint32_t x, y;
-        memcpy(&x, s, 4);
-        memcpy(&y, s + len - 4, 4);
-        memcpy(p, &x, 4);
-        memcpy(p + len - 4, &y, 4);
-    } else if (len && len < 4) {
-        p[0] = s[0];
-        p[len / 2] = s[len / 2];
-        p[len - 1] = s[len - 1];
-    } else if (len) {
-        memcpy(p, s, len);
-    }
-}
-
 /* alloc_inline() of a short str or bytes that fits in the arena's current chunk and in the
  * size of an st_value (so nothing of it needs zeroing), inline for the loader: NULL when
  * it does not (alloc_inline() then). */
@@ -813,7 +788,7 @@ static inline st_value *short_new(st__arena *a, st_value_type kind, const void *
     if (kind == ST_VALUE_STR)
         v->u.s.sh.nchars = (uint16_t)nchars;
     char *p = (char *)v + at;
-    copy_bytes(p, data, len);
+    st__copy_short(p, data, len);
     p[len] = '\0';
     return v;
 #else
@@ -849,7 +824,7 @@ static ST__INLINE st_value *alloc_inline(st__arena *a, st_value_type kind, const
         v->u.s.len = len;
         v->u.s.nchars = nchars;
     }
-    copy_bytes(p, data, len);
+    st__copy_short(p, data, len);
     p[len] = '\0';
     return v;
 }

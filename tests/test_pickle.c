@@ -27,6 +27,17 @@
 #define LIVE_SEED 4242
 #define GEN_OBJECTS ST_TEST_SOURCE_DIR "/gen/gen_pickle_objects.py"
 
+/* Dumps v at proto: the bytes must be the len bytes of pk. */
+static void assert_dumps(const st_value *v, int proto, const unsigned char *pk, size_t len)
+{
+    unsigned char *out;
+    size_t olen;
+    assert_int_equal(st_pickle_dumps(v, proto, &out, &olen), 0);
+    assert_int_equal(olen, len);
+    assert_memory_equal(out, pk, len);
+    st_free(out);
+}
+
 static void put_hex(FILE *f, const unsigned char *b, size_t n, int newline)
 {
     static const char digits[] = "0123456789abcdef";
@@ -1358,8 +1369,8 @@ static void test_str_forms_live(void **state)
     assert_non_null(pickles);
     *pickles++ = '\0';
     for (char *hex = strtok(pickles, " "); hex; hex = strtok(NULL, " ")) {
-        size_t len, olen;
-        unsigned char *pk = st_test_unhex(hex, &len), *ours;
+        size_t len;
+        unsigned char *pk = st_test_unhex(hex, &len);
         st_value *v = st_pickle_loads(pk, len, NULL);
         assert_non_null(v);
         const char *want = py;
@@ -1375,10 +1386,7 @@ static void test_str_forms_live(void **state)
             assert_true(h == whash);
         }
         assert_int_equal(*want, '\0');
-        assert_int_equal(st_pickle_dumps(v, pk[0] == 0x80 ? pk[1] : 0, &ours, &olen), 0);
-        assert_int_equal(olen, len);
-        assert_memory_equal(ours, pk, len);
-        st_free(ours);
+        assert_dumps(v, pk[0] == 0x80 ? pk[1] : 0, pk, len);
         free(pk);
         st_value_unref(v);
     }
@@ -1487,10 +1495,7 @@ static void test_shared_keys(void **state)
             assert_ptr_equal(st__dict_shape(st_value_dict_get_str(r2, "pos")), inner);
         }
         assert_int_equal(st_value_equal(v, built), 1);
-        assert_int_equal(st_pickle_dumps(v, proto, &ours, &olen), 0);
-        assert_int_equal(olen, len);
-        assert_memory_equal(ours, pk, len);
-        st_free(ours);
+        assert_dumps(v, proto, pk, len);
         st_free(pk);
 
         change_records(v);
@@ -1948,8 +1953,8 @@ static void test_dump_records(void **state)
     char *py = pyref_python() ? pyref_eval(dump_records_py) : NULL;
     st_value *recs = dump_records();
     for (int proto = 0, at = 0; proto <= 5; proto++) {
-        unsigned char *pk, *slow, *again;
-        size_t len, slen, alen, calls = 0;
+        unsigned char *pk, *slow;
+        size_t len, slen, calls = 0;
         assert_int_equal(st_pickle_dumps(recs, proto, &pk, &len), 0);
         if (py) {
             size_t hlen = strcspn(py + at, " ");
@@ -1973,11 +1978,8 @@ static void test_dump_records(void **state)
         st_value *back = st_pickle_loads(pk, len, NULL);
         assert_non_null(back);
         assert_int_equal(st_value_equal(back, recs), 1);
-        assert_int_equal(st_pickle_dumps(back, proto, &again, &alen), 0);
-        assert_int_equal(alen, len);
-        assert_memory_equal(again, pk, len);
+        assert_dumps(back, proto, pk, len);
         release(back);
-        st_free(again);
         st_free(slow);
         st_free(pk);
     }

@@ -783,6 +783,16 @@ static void test_load_constructors(void **state)
     st__arena_done(&a);
 }
 
+/* The strs 'k0', 'k1'... in k[0, n). */
+static void make_keys(st_value **k, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d", i);
+        assert_non_null(k[i] = st_value_str(name));
+    }
+}
+
 /* Records as a load makes them, in an arena: dicts with the keys of the shape used last take
  * it (the others, another shape or a table), and give back the references to their keys
  * that they do not keep. */
@@ -792,11 +802,7 @@ static void test_load_records(void **state)
     st__arena a = ST__ARENA_INIT;
     st__shapes c = {0};
     st_value *k[6];
-    for (int i = 0; i < 6; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "k%d", i);
-        assert_non_null(k[i] = st_value_str(name));
-    }
+    make_keys(k, 6);
     /* five keys in order (0), reversed (1), a sixth key last instead of k4 (2), four (3) */
     static const int order[][5] = {
         {0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {0, 1, 2, 3, 5}, {0, 1, 2, 3, -1}};
@@ -870,11 +876,7 @@ static void test_dict_shapes(void **state)
     (void)state;
     st__shapes c = {0};
     st_value *k[33];
-    for (int i = 0; i < 33; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "k%d", i);
-        assert_non_null(k[i] = st_value_str(name));
-    }
+    make_keys(k, 33);
     const char *five = "{'k0': 0, 'k1': 1, 'k2': 2, 'k3': 3, 'k4': 4}";
     st_value *d1 = filled(&c, ST_VALUE_DICT, k, 5, 0, 0);
     st_value *d2 = filled(&c, ST_VALUE_DICT, k, 5, 0, 0);

@@ -376,12 +376,7 @@ static st_value *parse(const char *text)
 static void dump_is(const char *literal, int proto, const char *expect, size_t elen)
 {
     st_value *v = parse(literal);
-    unsigned char *out;
-    size_t len;
-    assert_int_equal(st_pickle_dumps(v, proto, &out, &len), 0);
-    assert_int_equal(len, elen);
-    assert_memory_equal(out, expect, elen);
-    st_free(out);
+    assert_dumps(v, proto, (const unsigned char *)expect, elen);
     st_value_unref(v);
 }
 

@@ -217,15 +217,21 @@ static int arena_grow(st__arena *a, size_t n)
     return 0;
 }
 
+/* n bytes (a multiple of 8) of the current chunk, which has room for them: one block more. */
+static inline void *arena_carve(st__arena *a, size_t n)
+{
+    void *p = a->cur;
+    a->cur += n;
+    a->taken++;
+    return p;
+}
+
 /* n bytes (a multiple of 8, at most BLOCK_MAX) of arena memory, or NULL. */
 static inline void *arena_take(st__arena *a, size_t n)
 {
     if ((size_t)(a->end - a->cur) < n && arena_grow(a, n))
         return NULL;
-    void *p = a->cur;
-    a->cur += n;
-    a->taken++;
-    return p;
+    return arena_carve(a, n);
 }
 #endif
 
@@ -325,9 +331,7 @@ static inline st_value *value_sized(st__arena *a, st_value_type kind, size_t siz
 #if ARENA
     size_t n = (size + 7) & ~(size_t)7;
     if (a && size <= sizeof(st_value) + BLOCK_MAX && n <= (size_t)(a->end - a->cur)) {
-        void *p = a->cur;
-        a->cur += n;
-        a->taken++;
+        void *p = arena_carve(a, n);
         /* one fixed size or the other: no memset of a variable size in the hot path */
         if (size >= sizeof(st_value))
             memset(p, 0, sizeof(st_value));
@@ -380,10 +384,7 @@ static inline void *near_take(st__arena *a, const st_value *owner, size_t r)
     if ((const char *)owner - (size_t)owner->chunk * 8 != (char *)a->chunk ||
         (size_t)(a->end - a->cur) < r)
         return NULL;
-    void *p = a->cur;
-    a->cur += r;
-    a->taken++;
-    return p;
+    return arena_carve(a, r);
 }
 #endif
 
@@ -780,9 +781,7 @@ static inline st_value *short_new(st__arena *a, st_value_type kind, const void *
     size_t n = (at + len + 1 + 7) & ~(size_t)7;
     if (!a || at + len >= sizeof(st_value) || n > (size_t)(a->end - a->cur))
         return NULL;
-    st_value *v = arena_header(a, a->cur, kind);
-    a->cur += n;
-    a->taken++;
+    st_value *v = arena_header(a, arena_carve(a, n), kind);
     v->flags = ST__V_SHORT;
     v->slen = (uint16_t)len;
     if (kind == ST_VALUE_STR)

@@ -20,6 +20,7 @@
 #include "internal/utf8.h"
 #include "internal/value.h"
 #include "pickle.h"
+#include "st_config.h"
 
 #define UNPICKLING_ERROR "pickle.UnpicklingError"
 
@@ -1604,7 +1605,7 @@ static ST__INLINE int fill_to_mark(unpickler *u, int kind, const char *op)
     X(BINGET, 1) X(BINPUT, 1) X(MEMOIZE, 0) X(MARK, 0) X(BININT1, 1) X(BININT2, 2) X(BININT, 4)    \
     X(BINFLOAT, 8) X(SHORT_BINUNICODE, 1) X(SHORT_BINBYTES, 1) X(EMPTY_LIST, 0) X(EMPTY_DICT, 0)   \
     X(APPENDS, 0) X(SETITEMS, 0) X(NONE, 0)
-#if defined(__GNUC__) || defined(__clang__)
+#ifdef ST_HAVE_COMPUTED_GOTO
 #define THREADED 1
 #endif
 

@@ -74,31 +74,9 @@ const char *st__codec_name(st__encoding enc)
     return enc == ST__ENC_UTF8 ? "utf-8" : enc == ST__ENC_ASCII ? "ascii" : "latin-1";
 }
 
-/* The number of leading bytes below 0x80 among the first n, a word at a time. */
-static size_t ascii_prefix(const unsigned char *p, size_t n)
-{
-    const uint64_t high = UINT64_C(0x8080808080808080);
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) { /* four words at once: the common case is all ASCII */
-        uint64_t w[4];
-        memcpy(w, p + i, 32);
-        if ((w[0] | w[1] | w[2] | w[3]) & high)
-            break;
-    }
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        if (w & high)
-            break;
-    }
-    while (i < n && p[i] < 0x80)
-        i++;
-    return i;
-}
-
 int st__codec_identity(st__encoding enc, const unsigned char *in, size_t len)
 {
-    for (size_t i = ascii_prefix(in, len); i < len; i += ascii_prefix(in + i, len - i)) {
+    for (size_t i = st__ascii_prefix(in, len); i < len; i += st__ascii_prefix(in + i, len - i)) {
         uint32_t cp;
         size_t n = enc == ST__ENC_UTF8 ? st__utf8_decode(in + i, len - i, 0, &cp) : 0;
         if (!n)
@@ -123,7 +101,7 @@ int st__codec_decode(st__encoding enc, st__errors errors, const unsigned char *i
     size_t i = 0, chars = 0;
     int rc = 0;
     while (i < len && chars < max_chars) {
-        size_t run = ascii_prefix(in + i, len - i);
+        size_t run = st__ascii_prefix(in + i, len - i);
         if (run > max_chars - chars)
             run = max_chars - chars;
         if (run) {
@@ -233,7 +211,7 @@ int st__codec_encode(st__encoding enc, st__errors errors, const char *text, size
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0, pos = 0; /* byte offset, code point position */
     while (i < len) {
-        size_t run = ascii_prefix(s + i, len - i);
+        size_t run = st__ascii_prefix(s + i, len - i);
         if (run) {
             if (st__buf_append(out, s + i, run) < 0)
                 return ST_TRACE();

@@ -841,33 +841,7 @@ st_value *st__str_from_utf8(const char *data, size_t len, size_t nchars)
     return alloc_inline(NULL, ST_VALUE_STR, data, len, nchars);
 }
 
-/* How many of the first bytes of s are ASCII: len when all are, else a multiple of 8 at or
- * before the first that is not. Words at a time, the last (partial) one overlapping the one
- * before. */
-static inline size_t ascii_prefix(const unsigned char *s, size_t len)
-{
-    const uint64_t high = UINT64_C(0x8080808080808080);
-    if (len < 8) {
-        uint32_t x, y;
-        if (len >= 4) {
-            memcpy(&x, s, 4);
-            memcpy(&y, s + len - 4, 4);
-            return (x | y) & (uint32_t)high ? 0 : len;
-        }
-        return len && (s[0] | s[len / 2] | s[len - 1]) & 0x80 ? 0 : len;
-    }
-    uint64_t w;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&w, s + i, 8);
-        if (w & high)
-            return i;
-    }
-    memcpy(&w, s + len - 8, 8);
-    return w & high ? i : len;
-}
-
-/* st__str_new() from the first byte that may not be ASCII, at i. */
+/* st__str_new() from the first byte that is not ASCII, at i. */
 ST__NOINLINE static st_value *str_new_utf8(st__arena *a, const char *data, size_t len,
                                            int surrogates, size_t i)
 {
@@ -886,7 +860,7 @@ ST__NOINLINE static st_value *str_new_utf8(st__arena *a, const char *data, size_
 st_value *st__str_new(st__arena *a, const char *data, size_t len, int surrogates)
 {
     const unsigned char *s = (const unsigned char *)data;
-    size_t i = ascii_prefix(s, len);
+    size_t i = st__ascii_prefix(s, len);
     if (i < len)
         return str_new_utf8(a, data, len, surrogates, i);
     st_value *v = short_new(a, ST_VALUE_STR, data, len, len);
